@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * The iolineage command: a thin dispatcher over one module per command. Each command module
+ * exports `run(argv): Promise<number>` (the exit code) and `help` (its usage text).
+ */
+import { isUserError } from '../util/errors.js';
+
+interface CommandModule { run(argv: string[]): Promise<number>; help: string }
+
+/** One line per command; the module is loaded only when the command runs. */
+const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((k) => k.length));
+  return [
+    'usage: iolineage <command> [options]',
+    '',
+    'commands:',
+    ...Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `iolineage <command> --help` for the options of a command.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`iolineage: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const mod = await cmd.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(mod.help + '\n');
+    return 0;
+  }
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    if (isUserError(e)) {
+      process.stderr.write(`iolineage: ${e.message}\n`);
+      process.exitCode = e.name === 'UsageError' ? 2 : 1;
+    } else {
+      const msg = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`iolineage: internal error: ${msg}\n`);
+      if (process.env.IOLINEAGE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+      else process.stderr.write('(set IOLINEAGE_DEBUG=1 for a stack trace, and please report it)\n');
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,164 @@
+/**
+ * Column builders: values go into fixed-size typed-array chunks, so no object is made per row and
+ * no array is reallocated. Each chunk becomes one Arrow record batch; every column of a table uses
+ * the same chunk size, so batch boundaries line up as long as each row sets every column.
+ */
+
+/** Rows per chunk (= per Arrow record batch). */
+export const CHUNK_ROWS = 1 << 17;
+
+type TypedArray =
+  | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array
+  | BigInt64Array | Float64Array;
+type TypedArrayCtor<A extends TypedArray> = { new (n: number): A };
+
+/** Chunk storage shared by all builders: full chunks plus the current one, and a validity bitmap per chunk. */
+abstract class ChunkedBuilder<A extends TypedArray> {
+  readonly chunks: A[] = [];
+  readonly validity: (Uint8Array | null)[] = [];
+  readonly nullCounts: number[] = [];
+  protected cur: A;
+  protected curValid: Uint8Array | null = null;
+  protected curNulls = 0;
+  protected i = 0;
+  constructor(protected readonly ctor: TypedArrayCtor<A>) {
+    this.cur = new ctor(CHUNK_ROWS);
+  }
+
+  /** Rows pushed so far. */
+  get length(): number { return this.chunks.length * CHUNK_ROWS + this.i; }
+
+  protected roll(): void {
+    this.chunks.push(this.cur);
+    this.validity.push(this.curValid);
+    this.nullCounts.push(this.curNulls);
+    this.cur = new this.ctor(CHUNK_ROWS);
+    this.curValid = null;
+    this.curNulls = 0;
+    this.i = 0;
+  }
+
+  /** Append a null (the value slot holds 0). */
+  pushNull(): void {
+    if (this.i === CHUNK_ROWS) this.roll();
+    if (!this.curValid) {
+      // all rows so far in this chunk were valid
+      this.curValid = new Uint8Array(CHUNK_ROWS >> 3);
+      for (let k = 0; k < this.i; k++) this.curValid[k >> 3]! |= 1 << (k & 7);
+    }
+    this.curNulls++;
+    this.i++;
+  }
+
+  protected markValid(): void {
+    const v = this.curValid;
+    if (v) v[this.i >> 3]! |= 1 << (this.i & 7);
+  }
+
+  /** The chunks trimmed to their lengths, with validity and null counts. */
+  finishChunks(): { values: A[]; validity: (Uint8Array | null)[]; nullCounts: number[] } {
+    const values = this.chunks.slice();
+    const validity = this.validity.slice();
+    const nullCounts = this.nullCounts.slice();
+    if (this.i > 0 || values.length === 0) {
+      values.push(this.cur.subarray(0, this.i) as A);
+      validity.push(this.curValid ? this.curValid.subarray(0, (this.i + 7) >> 3) : null);
+      nullCounts.push(this.curNulls);
+    }
+    return { values, validity, nullCounts };
+  }
+}
+
+/** Builder for 8/16/32-bit integer and float64 columns. */
+export class NumberColumnBuilder<A extends Exclude<TypedArray, BigInt64Array>> extends ChunkedBuilder<A> {
+  push(v: number): void {
+    if (this.i === CHUNK_ROWS) this.roll();
+    this.cur[this.i] = v;
+    if (this.curValid) this.markValid();
+    this.i++;
+  }
+  /** Value at row `row` (0 for nulls). */
+  get(row: number): number {
+    const c = Math.floor(row / CHUNK_ROWS);
+    const a = c < this.chunks.length ? this.chunks[c]! : this.cur;
+    return a[row % CHUNK_ROWS] as number;
+  }
+  /** Overwrite the value at row `row` (e.g. a completion time filled in later). */
+  set(row: number, v: number): void {
+    const c = Math.floor(row / CHUNK_ROWS);
+    const a = c < this.chunks.length ? this.chunks[c]! : this.cur;
+    a[row % CHUNK_ROWS] = v;
+  }
+}
+
+/** Builder for int64 columns (BigInt64Array chunks). Numbers must be safe integers. */
+export class Int64ColumnBuilder extends ChunkedBuilder<BigInt64Array> {
+  constructor() { super(BigInt64Array); }
+  /** Append a value; a number that is not an integer throws (BigInt() refuses it). */
+  push(v: number | bigint): void {
+    if (this.i === CHUNK_ROWS) this.roll();
+    this.cur[this.i] = typeof v === 'bigint' ? v : BigInt(v);
+    if (this.curValid) this.markValid();
+    this.i++;
+  }
+  get(row: number): bigint {
+    const c = Math.floor(row / CHUNK_ROWS);
+    const a = c < this.chunks.length ? this.chunks[c]! : this.cur;
+    return a[row % CHUNK_ROWS]!;
+  }
+  set(row: number, v: bigint): void {
+    const c = Math.floor(row / CHUNK_ROWS);
+    const a = c < this.chunks.length ? this.chunks[c]! : this.cur;
+    a[row % CHUNK_ROWS] = v;
+  }
+}
+
+/** Builder for bool columns (one byte per row while building, bit-packed on output). */
+export class BoolColumnBuilder extends ChunkedBuilder<Uint8Array> {
+  constructor() { super(Uint8Array); }
+  push(v: boolean): void {
+    if (this.i === CHUNK_ROWS) this.roll();
+    this.cur[this.i] = v ? 1 : 0;
+    if (this.curValid) this.markValid();
+    this.i++;
+  }
+}
+
+/**
+ * Builder for string columns, dictionary-encoded: each distinct string is stored once and rows
+ * hold int32 keys. `intern` returns a key a hot loop can cache and push with `pushKey`.
+ */
+export class StringColumnBuilder extends ChunkedBuilder<Int32Array> {
+  readonly dictionary: string[] = [];
+  private readonly keys = new Map<string, number>();
+  constructor() { super(Int32Array); }
+  intern(s: string): number {
+    let k = this.keys.get(s);
+    if (k === undefined) {
+      k = this.dictionary.length;
+      this.dictionary.push(s);
+      this.keys.set(s, k);
+    }
+    return k;
+  }
+  push(s: string): void { this.pushKey(this.intern(s)); }
+  pushKey(k: number): void {
+    if (this.i === CHUNK_ROWS) this.roll();
+    this.cur[this.i] = k;
+    if (this.curValid) this.markValid();
+    this.i++;
+  }
+  get(row: number): string | null {
+    const c = Math.floor(row / CHUNK_ROWS);
+    const a = c < this.chunks.length ? this.chunks[c]! : this.cur;
+    const v = c < this.validity.length ? this.validity[c] : this.curValid;
+    const r = row % CHUNK_ROWS;
+    if (v && !(v[r >> 3]! & (1 << (r & 7)))) return null;
+    return this.dictionary[a[r]!]!;
+  }
+}
+
+export type AnyColumnBuilder =
+  | NumberColumnBuilder<Int8Array> | NumberColumnBuilder<Int16Array> | NumberColumnBuilder<Int32Array>
+  | NumberColumnBuilder<Uint8Array> | NumberColumnBuilder<Uint16Array> | NumberColumnBuilder<Uint32Array>
+  | NumberColumnBuilder<Float64Array> | Int64ColumnBuilder | BoolColumnBuilder | StringColumnBuilder;
