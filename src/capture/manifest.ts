@@ -538,7 +538,7 @@ function checkHost(c: Checker, v: Json, p: string): HostCapture {
  * @throws InputError naming the field path and stating expected vs actual
  */
 export function validateManifest(doc: unknown, file: string, dir: string | null = null): CaptureManifest {
-  const c = new Checker(file, dir);
+  const c: Checker = new Checker(file, dir);
   const o = c.obj(doc, '$');
   if (o['kind'] !== MANIFEST_KIND) {
     c.fail('$.kind', `not an iolineage capture manifest: expected kind "${MANIFEST_KIND}", got ${kind(o['kind'])}`);
