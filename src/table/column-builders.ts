@@ -128,14 +128,19 @@ export class BoolColumnBuilder extends ChunkedBuilder<Uint8Array> {
  * Builder for string columns, dictionary-encoded: each distinct string is stored once and rows
  * hold int32 keys. `intern` returns a key a hot loop can cache and push with `pushKey`.
  */
-export class StringColumnBuilder extends ChunkedBuilder<Int32Array> {
+export class StringColumnBuilder extends ChunkedBuilder<Int32Array | Int16Array | Int8Array> {
   readonly dictionary: string[] = [];
   private readonly keys = new Map<string, number>();
-  constructor() { super(Int32Array); }
+  private readonly maxKeys: number;
+  constructor(index: 'int8' | 'int16' | 'int32' = 'int32', private readonly column = 'string column') {
+    super(index === 'int8' ? Int8Array : index === 'int16' ? Int16Array : Int32Array);
+    this.maxKeys = index === 'int8' ? 0x80 : index === 'int16' ? 0x8000 : 0x7fffffff;
+  }
   intern(s: string): number {
     let k = this.keys.get(s);
     if (k === undefined) {
       k = this.dictionary.length;
+      if (k >= this.maxKeys) throw new RangeError(`${this.column}: more than ${this.maxKeys} distinct values`);
       this.dictionary.push(s);
       this.keys.set(s, k);
     }

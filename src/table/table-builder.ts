@@ -12,7 +12,8 @@ import {
 } from './column-builders.js';
 import type { ColumnSpec, ColumnType, TableSpec } from './table-spec.js';
 
-function arrowType(t: ColumnType) {
+function arrowType(c: ColumnSpec) {
+  const t = c.type;
   switch (t) {
     case 'int8': return int8();
     case 'int16': return int16();
@@ -23,12 +24,12 @@ function arrowType(t: ColumnType) {
     case 'int64': return int64();
     case 'float64': return float64();
     case 'bool': return bool();
-    case 'string': return dictionary(utf8(), int32());
+    case 'string': return dictionary(utf8(), c.index === 'int8' ? int8() : c.index === 'int16' ? int16() : int32());
   }
 }
 
-function makeBuilder(t: ColumnType): AnyColumnBuilder {
-  switch (t) {
+function makeBuilder(c: ColumnSpec): AnyColumnBuilder {
+  switch (c.type) {
     case 'int8': return new NumberColumnBuilder(Int8Array);
     case 'int16': return new NumberColumnBuilder(Int16Array);
     case 'int32': return new NumberColumnBuilder(Int32Array);
@@ -38,7 +39,7 @@ function makeBuilder(t: ColumnType): AnyColumnBuilder {
     case 'float64': return new NumberColumnBuilder(Float64Array);
     case 'int64': return new Int64ColumnBuilder();
     case 'bool': return new BoolColumnBuilder();
-    case 'string': return new StringColumnBuilder();
+    case 'string': return new StringColumnBuilder(c.index, c.name);
   }
 }
 
@@ -61,7 +62,7 @@ function fieldMetadata(c: ColumnSpec): Map<string, string> {
 export class TableBuilder<T extends TableSpec = TableSpec> {
   private readonly builders = new Map<string, AnyColumnBuilder>();
   constructor(readonly spec: T) {
-    for (const c of spec.columns) this.builders.set(c.name, makeBuilder(c.type));
+    for (const c of spec.columns) this.builders.set(c.name, makeBuilder(c));
   }
 
   private get(name: string, types: readonly ColumnType[]): AnyColumnBuilder {
@@ -91,7 +92,7 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
     for (const c of this.spec.columns) {
       const b = this.builders.get(c.name)!;
       if (b.length !== n) throw new Error(`table ${this.spec.name}: column ${c.name} has ${b.length} rows, expected ${n}`);
-      const type = arrowType(c.type);
+      const type = arrowType(c);
       const { values, validity, nullCounts } = b.finishChunks();
       let dict: Column<unknown> | null = null;
       // the dictionary column must carry the very type object named in the field's Dictionary

@@ -20,6 +20,11 @@ export interface ColumnSpec {
   readonly unit?: string;
   /** Clock domain of a timestamp column (e.g. "guest trace clock", "host trace clock"). */
   readonly clock?: string;
+  /**
+   * Key width of a string column's dictionary (default int32). Low-cardinality columns (action
+   * letters, op names) use int8 or int16 to keep rows small; overflowing it throws.
+   */
+  readonly index?: 'int8' | 'int16' | 'int32';
   /** Allowed values of a categorical column. */
   readonly values?: readonly string[];
 }
