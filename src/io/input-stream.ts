@@ -2,10 +2,11 @@
  * Streams the bytes of an input file, decompressing .gz, .xz and .zst transparently. The
  * compression is recognised by magic bytes, not by the file name:
  *   gzip: 1f 8b (RFC 1952 section 2.3.1), several members allowed
- *   xz:   fd 37 7a 58 5a 00 (xz file format 1.0.4, section 2.1.1.1)
+ *   xz:   fd 37 7a 58 5a 00 (xz file format 1.0.4, section 2.1.1.1), decoded by the xz tool
  *   zstd: 28 b5 2f fd (RFC 8878 section 3.1.1)
  */
 import { createReadStream, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../util/errors.js';
@@ -67,39 +68,71 @@ export function openInputStream(path: string): InputStream {
     get fileBytesRead() { return fileBytesRead; },
     async *[Symbol.asyncIterator]() {
       const raw = createReadStream(path, { highWaterMark: CHUNK, flags: 'r' });
-      raw.on('data', (b: Buffer | string) => { fileBytesRead += b.length; });
+      async function* counted(): AsyncGenerator<Uint8Array> {
+        for await (const b of raw as AsyncIterable<Buffer>) {
+          fileBytesRead += b.length;
+          yield b;
+        }
+      }
       let source: AsyncIterable<Uint8Array>;
+      let child: ReturnType<typeof spawn> | null = null;
       if (compression === 'gzip') {
-        source = raw.pipe(createGunzip({ chunkSize: CHUNK }));
+        source = Readable.from(counted()).pipe(createGunzip({ chunkSize: CHUNK }));
       } else if (compression === 'xz') {
-        const { XzReadableStream } = await import('xz-decompress');
-        const web = Readable.toWeb(raw) as unknown as ReadableStream<Uint8Array>;
-        source = Readable.fromWeb(new XzReadableStream(web) as unknown as import('node:stream/web').ReadableStream<Uint8Array>);
+        // No npm package decodes xz streams reliably in-process (xz-decompress fails at stream
+        // ends and serialises all streams through one context), so the xz tool does it.
+        raw.destroy();
+        child = spawnXz(path);
+        source = child.stdout as AsyncIterable<Uint8Array>;
       } else if (compression === 'zstd') {
-        source = zstdChunks(raw);
+        source = zstdChunks(counted());
       } else {
-        source = raw;
+        source = counted();
       }
       try {
         for await (const chunk of source) yield chunk as Uint8Array;
+        if (child) await xzExit(child, path);
       } catch (e) {
         if (e instanceof InputError) throw e;
         const msg = e instanceof Error ? e.message : String(e);
         throw new InputError(path, `cannot read ${compression === 'none' ? 'file' : compression + ' stream'}: ${msg}`, { offset: fileBytesRead }, { cause: e });
       } finally {
         raw.destroy();
+        child?.kill();
       }
     },
   };
   return stream;
 }
 
-async function* zstdChunks(raw: AsyncIterable<Buffer>): AsyncGenerator<Uint8Array> {
+function spawnXz(path: string): ReturnType<typeof spawn> {
+  const child = spawn('xz', ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => { if (err.length < 500) err += b.toString(); });
+  (child as unknown as { errText: () => string }).errText = () => err.trim();
+  return child;
+}
+
+function xzExit(child: ReturnType<typeof spawn>, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (code: number | null) => {
+      if (code === 0) resolve();
+      else reject(new InputError(path, `xz could not decompress it: ${(child as unknown as { errText: () => string }).errText() || 'exit ' + code}`));
+    };
+    if (child.exitCode !== null) done(child.exitCode);
+    else {
+      child.once('close', done);
+      child.once('error', (e: NodeJS.ErrnoException) => reject(new InputError(path, e.code === 'ENOENT' ? 'is xz-compressed, and reading it needs the xz tool (Debian package xz-utils)' : `xz: ${e.message}`)));
+    }
+  });
+}
+
+async function* zstdChunks(raw: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const fzstd = await import('fzstd');
   const out: Uint8Array[] = [];
   const d = new fzstd.Decompress((chunk: Uint8Array) => { out.push(chunk); });
   for await (const b of raw) {
-    d.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    d.push(b);
     while (out.length) yield out.shift()!;
   }
   d.push(new Uint8Array(0), true);

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { LineSplitter, forEachLineOfText } from '../../src/io/line-splitter.js';
+
+function collect(feed: (s: LineSplitter) => void): [string, number][] {
+  const out: [string, number][] = [];
+  const s = new LineSplitter((t, a, b, n) => out.push([t.slice(a, b), n]));
+  feed(s);
+  s.finish();
+  return out;
+}
+
+const sample = 'first\r\nsecond\n\nfourth é ü 漢\r\nlast without newline';
+const expected: [string, number][] = [['first', 1], ['second', 2], ['', 3], ['fourth é ü 漢', 4], ['last without newline', 5]];
+
+describe('LineSplitter', () => {
+  it('frames lines from one string, dropping CR before LF', () => {
+    expect(collect((s) => s.pushText(sample))).toEqual(expected);
+  });
+
+  it('gives the same lines for every byte stride, down to 1 byte (split CRLF and split UTF-8)', () => {
+    const bytes = new TextEncoder().encode(sample);
+    for (const stride of [1, 2, 3, 5, 7, 64]) {
+      const got = collect((s) => {
+        for (let i = 0; i < bytes.length; i += stride) s.pushBytes(bytes.subarray(i, i + stride));
+      });
+      expect(got, `stride ${stride}`).toEqual(expected);
+    }
+  });
+
+  it('counts lines in text helpers', () => {
+    expect(forEachLineOfText('a\nb\n', () => {})).toBe(2);
+    expect(forEachLineOfText('', () => {})).toBe(0);
+  });
+});
