@@ -9,6 +9,7 @@ interface CommandModule { run(argv: string[]): Promise<number>; help: string }
 
 /** One line per command; the module is loaded only when the command runs. */
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  lab: { summary: 'build the study environment (host fs, image, guest, workload) and capture it', load: () => import('./lab.js') },
 };
 
 function usage(): string {
