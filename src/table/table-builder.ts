@@ -97,7 +97,16 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
       let dict: Column<unknown> | null = null;
       // the dictionary column must carry the very type object named in the field's Dictionary
       // type: flechette's IPC encoder keys dictionary ids by that object
-      if (b instanceof StringColumnBuilder) dict = columnFromArray(b.dictionary, (type as { dictionary: ReturnType<typeof utf8> }).dictionary) as Column<unknown>;
+      if (b instanceof StringColumnBuilder) {
+        const dictType = (type as { dictionary: ReturnType<typeof utf8> }).dictionary;
+        // an empty dictionary (a column of nulls only) still needs one (empty) dictionary batch:
+        // columnFromArray([]) has none, and the IPC writer then emits no dictionary message
+        dict = b.dictionary.length
+          ? columnFromArray(b.dictionary, dictType) as Column<unknown>
+          : new Column([new (batchType(dictType) as unknown as new (o: object) => Batch<unknown>)({
+            length: 0, nullCount: 0, type: dictType, validity: EMPTY, offsets: new Int32Array(1), values: EMPTY,
+          })]);
+      }
       const BatchClass = batchType(type, { useBigInt: true }) as unknown as new (o: object) => Batch<unknown>;
       const batches = values.map((v, k) => {
         const batch = new BatchClass({
