@@ -17,3 +17,7 @@ export { TableBuilder } from './table/table-builder.js';
 export { CHUNK_ROWS } from './table/column-builders.js';
 export { writeArrowFile, readArrowFile, tableMetadata } from './table/arrow-file.js';
 export { IngestStats, type Counter, type Severity } from './ingest/ingest-stats.js';
+
+// notebooks and charts (src/charts: Vega-Lite specs + headless SVG; src/notebook: helpers notebooks use)
+export { renderSvg, chartTitle, type ChartSpec } from './charts/render-svg.js';
+export { show, showHtml, chartBundle, VEGA_LITE_MIME, type MimeBundle } from './charts/show.js';

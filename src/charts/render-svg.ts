@@ -1,0 +1,39 @@
+/**
+ * Headless rendering of a Vega-Lite chart to a static SVG string (no canvas, no DOM, no network):
+ * Vega-Lite compiles the spec to a Vega spec, and a Vega View with renderer "none" serialises its
+ * scenegraph as SVG. The SVG is what survives nbconvert's HTML export and GitHub's notebook viewer.
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+/** A Vega-Lite spec as the chart functions of this folder return it. */
+export type ChartSpec = TopLevelSpec;
+
+/**
+ * Render a Vega-Lite spec to SVG text. Data must be inline (`data.values`): the view's loader is
+ * denied every URL and file, so rendering never touches the network or the disk.
+ */
+export async function renderSvg(spec: ChartSpec): Promise<string> {
+  const compiled = compile(spec).spec;
+  const loader = vega.loader();
+  const deny = (uri: string): Promise<never> => Promise.reject(new Error(`chart data must be inline; refusing to load ${uri}`));
+  loader.load = deny as typeof loader.load;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** The chart's title text (first line when the title has several), or "" when it has none. */
+export function chartTitle(spec: ChartSpec): string {
+  const t = (spec as { title?: unknown }).title;
+  if (typeof t === 'string') return t;
+  if (Array.isArray(t)) return String(t[0] ?? '');
+  if (t && typeof t === 'object' && 'text' in t) {
+    const text = (t as { text: unknown }).text;
+    return Array.isArray(text) ? String(text[0] ?? '') : String(text ?? '');
+  }
+  return '';
+}
