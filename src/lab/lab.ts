@@ -230,6 +230,7 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
         if (r.guestStatus !== '0') {
           throw new Error(`${g.id}: the guest run failed (status ${r.guestStatus ?? 'none'}, qemu exit ${r.exitCode}); console log: ${g.console}`);
         }
+        rmSync(g.capDir, { recursive: true, force: true });
         sh('debugfs', ['-R', `rdump /cap ${join(work, g.id)}`, outDisk], { stdio: ['ignore', 'pipe', 'ignore'] });
         sh('debugfs', ['-R', `dump /lab-guest.log ${join(work, g.id, 'lab-guest.log')}`, outDisk], { stdio: ['ignore', 'pipe', 'ignore'] });
         rmSync(outDisk);
