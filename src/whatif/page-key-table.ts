@@ -1,0 +1,90 @@
+/**
+ * An open-addressing hash table from page keys to int32 values (e.g. the time of the page's last
+ * access). A page key is an exact integer below 2^53: (file id << 32) + page index, or a plain
+ * page number. Typed arrays instead of a Map keep 10M+ keys at 12 bytes each plus load slack.
+ */
+
+function mix(key: number): number {
+  // split into 32-bit halves (exact for keys below 2^53) and mix (murmur3 finaliser constants)
+  const lo = key >>> 0;
+  const hi = Math.floor(key / 4294967296) >>> 0;
+  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export class PageKeyTable {
+  private keys: Float64Array;
+  private values: Int32Array;
+  private mask: number;
+  private count = 0;
+
+  constructor(expected = 1 << 16) {
+    let cap = 1 << 4;
+    while (cap < expected * 2) cap <<= 1;
+    this.keys = new Float64Array(cap).fill(-1);
+    this.values = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  get size(): number { return this.count; }
+
+  /** The value stored for `key`, or -1 when absent. Keys must be non-negative. */
+  get(key: number): number {
+    const keys = this.keys;
+    let i = mix(key) & this.mask;
+    for (;;) {
+      const k = keys[i]!;
+      if (k === key) return this.values[i]!;
+      if (k === -1) return -1;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Store `value` for `key` and return the previous value, or -1 when the key was new. */
+  swap(key: number, value: number): number {
+    const keys = this.keys;
+    let i = mix(key) & this.mask;
+    for (;;) {
+      const k = keys[i]!;
+      if (k === key) {
+        const old = this.values[i]!;
+        this.values[i] = value;
+        return old;
+      }
+      if (k === -1) {
+        keys[i] = key;
+        this.values[i] = value;
+        if (++this.count * 2 > this.mask) this.grow();
+        return -1;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldValues = this.values;
+    const cap = oldKeys.length * 2;
+    this.keys = new Float64Array(cap).fill(-1);
+    this.values = new Int32Array(cap);
+    this.mask = cap - 1;
+    for (let j = 0; j < oldKeys.length; j++) {
+      const k = oldKeys[j]!;
+      if (k === -1) continue;
+      let i = mix(k) & this.mask;
+      while (this.keys[i] !== -1) i = (i + 1) & this.mask;
+      this.keys[i] = k;
+      this.values[i] = oldValues[j]!;
+    }
+  }
+}
+
+/** Hash of a page key into [0, 2^32): used by SHARDS to sample pages (not accesses). */
+export function pageHash(key: number, seed = 0): number {
+  let h = Math.imul(mix(key) ^ seed, 0x27d4eb2d);
+  h ^= h >>> 15;
+  return h >>> 0;
+}
