@@ -31,15 +31,16 @@ export class IngestStats {
   private readonly counters = new Map<string, Counter>();
 
   /**
-   * Count one occurrence of `name`. The first call for a name fixes its severity and description.
+   * Count one occurrence of `name` (or `by` of them, e.g. "[LOST 120 EVENTS]"). The first call for
+   * a name fixes its severity and description.
    */
-  count(name: string, severity: Severity, description: string, example?: CounterExample): void {
+  count(name: string, severity: Severity, description: string, example?: CounterExample, by = 1): void {
     let c = this.counters.get(name);
     if (!c) {
       c = { name, severity, description, count: 0, examples: [] };
       this.counters.set(name, c);
     }
-    c.count++;
+    c.count += by;
     if (example && c.examples.length < MAX_EXAMPLES) {
       c.examples.push({ ...example, text: example.text.length > MAX_EXAMPLE_CHARS ? example.text.slice(0, MAX_EXAMPLE_CHARS) + '…' : example.text });
     }
