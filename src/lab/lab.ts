@@ -184,6 +184,7 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
     host.start('mono');
     const hostStart = clocksNow(ffsb);
 
+    let loopGuest: { path: string; detach: () => void } | null = null;
     if (backend === 'loop') {
       const g = guests[0]!;
       const gl = attachLoop(g.image, o.hostCache === 'none', cleanup);
@@ -198,7 +199,7 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
         '-b', String(GUEST_TRACE_KB), '-k', ffsb, '-M', join(host.dir, 'trace_marker'), '--', ...wl], (s) => log(s.trimEnd()));
       if (st !== 0) throw new Error(`guest-capture.sh exited ${st}`);
       umountGuest();
-      gl.detach();
+      loopGuest = gl;
       notes.push('loop backend: guest and host layers share the host kernel and its CLOCK_MONOTONIC; no guest page cache of its own');
     } else {
       const accel: Accel = backend;
@@ -240,6 +241,11 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
     const hostEnd = clocksNow(ffsb);
     const hostTrace = await host.stop();
     stopHostGuard();
+    if (loopGuest) {
+      // after the traces: the superblock's "last mounted on" would name the lab's work directory
+      sh('tune2fs', ['-M', '/mnt/data', loopGuest.path], { stdio: ['ignore', 'pipe', 'pipe'] });
+      loopGuest.detach();
+    }
     log(`lab: host trace: ${hostTrace.lines} lines, ${hostTrace.lost_events} lost events`);
 
     // guest images: extents on the host fs, qemu-img map, guest fs metadata
@@ -300,6 +306,8 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
     // host metadata after unmount
     const hostFsBlock = fsBlockSize(hostDisk.path);
     umountHost();
+    // the superblock's "last mounted on" would name the lab's work directory on this machine
+    sh('tune2fs', ['-M', '/', hostDisk.path], { stdio: ['ignore', 'pipe', 'pipe'] });
     mkdirSync(join(out, 'host'), { recursive: true });
     saveE2image(hostDisk.path, join(out, 'host/fs.e2i.gz'));
     gzipInto(hostTraceFile, join(out, 'host/block.trace.gz'));
