@@ -21,3 +21,18 @@ export { IngestStats, type Counter, type Severity } from './ingest/ingest-stats.
 // notebooks and charts (src/charts: Vega-Lite specs + headless SVG; src/notebook: helpers notebooks use)
 export { renderSvg, chartTitle, type ChartSpec } from './charts/render-svg.js';
 export { show, showHtml, chartBundle, VEGA_LITE_MIME, type MimeBundle } from './charts/show.js';
+export { OP_DOMAIN, LAYER_DOMAIN, CAUSE_DOMAIN, sizeLabel } from './charts/chart-style.js';
+export { requestSizeChart, type RequestSizeRow } from './charts/request-size-chart.js';
+export { latencyChart, formatMicros, type LatencyRow } from './charts/latency-chart.js';
+export { sectorTimeChart, type SectorTimePoint } from './charts/sector-time-chart.js';
+export { queueDepthChart, type QueueDepthRow } from './charts/queue-depth-chart.js';
+export { openCapture, captureDir, type Capture } from './notebook/open-capture.js';
+export { int64Column, numberColumn, stringColumn, hasColumn, tableName } from './notebook/columns.js';
+export { requestSizeRows, latencyView, sectorTimeView, queueDepthView, firstIssueNs } from './notebook/block-views.js';
+
+// what-if: miss-ratio curves and the VM memory model
+export { stackDistances, COLD } from './whatif/stack-distance.js';
+export { exactCurve, shardsCurve, maxCurveError } from './whatif/shards.js';
+export { curveFromHistogram, distanceHistogram, evenSizes, type MissRatioCurve } from './whatif/miss-ratio-curve.js';
+export { appPageAccesses, blockPageAccesses, PAGE_SIZE, type PageAccesses, type AppPageAccesses } from './whatif/page-accesses.js';
+export { MemoryModel, type Prediction, type Calibration, type ModelInput } from './whatif/memory-model.js';

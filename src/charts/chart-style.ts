@@ -1,0 +1,62 @@
+/**
+ * Shared look of every chart: sizes, the colour of each operation, layer and cause (the same
+ * colour means the same thing in every notebook), and the config block each spec carries.
+ */
+
+/** Default plot area in pixels (the SVG adds axes, legend and title around it). */
+export const CHART_WIDTH = 640;
+export const CHART_HEIGHT = 260;
+
+/** Operations of block_requests / app_io.op, in legend order, with fixed colours. */
+export const OP_DOMAIN = ['read', 'write', 'discard', 'flush', 'sync', 'other'] as const;
+export const OP_RANGE = ['#4c78a8', '#f58518', '#54a24b', '#b279a2', '#9d755d', '#bab0ac'] as const;
+
+/** Layers of the stack, top to bottom. */
+export const LAYER_DOMAIN = ['app', 'guest', 'host'] as const;
+export const LAYER_LABELS: Record<(typeof LAYER_DOMAIN)[number], string> = {
+  app: 'application (syscalls)',
+  guest: 'guest block layer',
+  host: 'host block layer',
+};
+export const LAYER_RANGE = ['#72b7b2', '#4c78a8', '#e45756'] as const;
+
+/** Causes of lower-layer bytes (attribution.cause, grouped), in stacking order. */
+export const CAUSE_DOMAIN = ['data', 'metadata', 'journal', 'readahead', 'writeback', 'other', 'unattributed'] as const;
+export const CAUSE_RANGE = ['#4c78a8', '#b279a2', '#eeca3b', '#54a24b', '#f58518', '#bab0ac', '#d3d3d3'] as const;
+
+/** Colour encoding of an op field with the fixed palette. */
+export function opColor(field = 'op', title = 'Operation') {
+  return {
+    field,
+    type: 'nominal' as const,
+    title,
+    scale: { domain: [...OP_DOMAIN], range: [...OP_RANGE] },
+  };
+}
+
+/**
+ * Config carried by every spec: readable fonts, no chart border, legend at the right. Fonts are
+ * generic families so that rendering never fetches a web font.
+ */
+export const CHART_CONFIG = {
+  font: 'sans-serif',
+  view: { stroke: null },
+  title: { fontSize: 15, anchor: 'start', subtitleFontSize: 12, subtitleColor: '#555', offset: 10 },
+  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', grid: true, gridColor: '#eee' },
+  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', orient: 'right' },
+} as const;
+
+/** Title block: a title and one or more subtitle lines (what is plotted, from which data). */
+export function chartTitleBlock(text: string, subtitle?: string | string[]) {
+  return subtitle === undefined || subtitle.length === 0 ? { text } : { text, subtitle };
+}
+
+/** "4 KiB", "1.5 MiB": binary units as in formatBytes, for labels computed in specs' data. */
+export function sizeLabel(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  const text = Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 1 : 0);
+  return `${text} ${units[u]}`;
+}

@@ -1,0 +1,106 @@
+/**
+ * Whole-column access to flechette tables for notebook computations, batch by batch (Arrow record
+ * batches), without an object or a boxed value per row: 64-bit columns as BigInt64Array plus a
+ * byte-per-row validity, numeric columns as Float64Array, strings as dictionary codes + labels.
+ */
+import type { Table } from '@uwdata/flechette';
+
+interface RawBatch {
+  length: number;
+  nullCount: number;
+  values: ArrayLike<number | bigint>;
+  validity?: Uint8Array | null;
+  cache?: unknown[];
+  dictionary?: unknown;
+}
+
+function batchesOf(table: Table, name: string): RawBatch[] {
+  const col = table.getChild(name);
+  if (!col) {
+    const have = table.schema.fields.map((f) => f.name).join(', ');
+    throw new Error(`table ${tableName(table)} has no column "${name}" (columns: ${have})`);
+  }
+  return col.data as unknown as RawBatch[];
+}
+
+/** The table's name from its schema metadata ("iolineage.table"), or "?" */
+export function tableName(table: Table): string {
+  return table.schema.metadata?.get('iolineage.table') ?? '?';
+}
+
+/** Arrow validity bitmap bit i (LSB numbering, Arrow columnar format "Validity bitmaps"). */
+const bit = (bitmap: Uint8Array, i: number) => (bitmap[i >> 3]! >> (i & 7)) & 1;
+
+/** An int64 column: values (0 where null) and, when the column has nulls, one byte per row (1 = valid). */
+export interface Int64Values { values: BigInt64Array; valid: Uint8Array | null }
+
+export function int64Column(table: Table, name: string): Int64Values {
+  const batches = batchesOf(table, name);
+  const n = batches.reduce((s, b) => s + b.length, 0);
+  const values = new BigInt64Array(n);
+  const hasNulls = batches.some((b) => b.nullCount > 0);
+  const valid = hasNulls ? new Uint8Array(n) : null;
+  let at = 0;
+  for (const b of batches) {
+    const src = b.values;
+    if (!(src instanceof BigInt64Array || src instanceof BigUint64Array)) {
+      throw new Error(`column "${name}" of ${tableName(table)} is not a 64-bit integer column (read the file with BigInt values)`);
+    }
+    values.set(src.subarray(0, b.length) as BigInt64Array, at);
+    if (valid) {
+      if (b.nullCount === 0 || !b.validity || b.validity.length === 0) valid.fill(1, at, at + b.length);
+      else for (let i = 0; i < b.length; i++) valid[at + i] = bit(b.validity, i);
+    }
+    at += b.length;
+  }
+  return { values, valid };
+}
+
+/** A numeric (non-64-bit) column as Float64Array; nulls become NaN. */
+export function numberColumn(table: Table, name: string): Float64Array {
+  const batches = batchesOf(table, name);
+  const out = new Float64Array(batches.reduce((s, b) => s + b.length, 0));
+  let at = 0;
+  for (const b of batches) {
+    const hasNulls = b.nullCount > 0 && b.validity && b.validity.length > 0;
+    for (let i = 0; i < b.length; i++) {
+      out[at + i] = hasNulls && !bit(b.validity!, i) ? NaN : Number(b.values[i]);
+    }
+    at += b.length;
+  }
+  return out;
+}
+
+/** A dictionary-encoded string column: per-row codes into `labels` (-1 where null). */
+export interface StringCodes { codes: Int32Array; labels: string[] }
+
+export function stringColumn(table: Table, name: string): StringCodes {
+  const batches = batchesOf(table, name);
+  const codes = new Int32Array(batches.reduce((s, b) => s + b.length, 0));
+  const labels: string[] = [];
+  const index = new Map<string, number>();
+  let at = 0;
+  for (const b of batches) {
+    const dict = b.cache;
+    if (!Array.isArray(dict)) throw new Error(`column "${name}" of ${tableName(table)} is not a dictionary-encoded string column`);
+    // map this batch's dictionary keys to codes shared across batches
+    const remap = new Int32Array(dict.length);
+    dict.forEach((v, k) => {
+      const s = String(v);
+      let c = index.get(s);
+      if (c === undefined) { c = labels.length; labels.push(s); index.set(s, c); }
+      remap[k] = c;
+    });
+    const hasNulls = b.nullCount > 0 && b.validity && b.validity.length > 0;
+    for (let i = 0; i < b.length; i++) {
+      codes[at + i] = hasNulls && !bit(b.validity!, i) ? -1 : remap[Number(b.values[i])]!;
+    }
+    at += b.length;
+  }
+  return { codes, labels };
+}
+
+/** Whether the table has a column of that name. */
+export function hasColumn(table: Table, name: string): boolean {
+  return table.schema.fields.some((f) => f.name === name);
+}
