@@ -9,6 +9,7 @@ interface CommandModule { run(argv: string[]): Promise<number>; help: string }
 
 /** One line per command; the module is loaded only when the command runs. */
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  whatif: { summary: 'predict guest-disk and host-disk bytes for other VM memory and host cache sizes', load: () => import('./whatif.js') },
   lab: { summary: 'build the study environment (host fs, image, guest, workload) and capture it', load: () => import('./lab.js') },
 };
 
