@@ -1,0 +1,234 @@
+/**
+ * The whole correlation on loaded, columnar inputs: clock offsets, app → guest links, guest →
+ * host links (several VMs on one host), attribution of every lower byte, lineage per
+ * application I/O. The `analyze` command loads the inputs and writes the outputs; notebooks can
+ * call this directly.
+ */
+import { attributeHost, attributeOwnedOrRegions, aggregateAttribution, Names, type AttributedPieces, type LayerRegions } from './attribution.js';
+import { offsetFromMarks, type ClockMarkPair, type ClockOffset } from './clock-alignment.js';
+import { offsetFromCandidatePairs } from './clock-pairs.js';
+import { fileSegments, imageSegments } from './file-segments.js';
+import { growFloat64, growInt32 } from './growable-array.js';
+import { linkLayer, LinkHow, Op, type LinkPieces, type Segments, type UpperTiming } from './layer-link.js';
+import type { AppLayer, BlockLayer } from './layers.js';
+import { computeLineage, type LineageColumns } from './lineage.js';
+import type { RangeMap } from './range-map.js';
+
+/** What is known about the offset between two clocks (t_lower = t_upper + d). */
+export interface ClockHint {
+  /** A value given by the user: used as is. */
+  userNs?: bigint;
+  /** Both sides read the same clock (loop backend: one kernel). */
+  sameClock?: boolean;
+  /** Marks seen in both traces. */
+  marks?: readonly ClockMarkPair[];
+  /** A coarse prior (e.g. realtime vs monotonic read back to back) and how far off it may be. */
+  priorNs?: bigint;
+  priorWindowNs?: number;
+}
+
+export interface VmInput {
+  vm: string;
+  app: AppLayer | null;
+  guest: BlockLayer;
+  /** Extent map (file offset → guest disk byte) for each entry of app.files; null without a guest fs. */
+  fileMaps: readonly (RangeMap | null)[] | null;
+  guestRegions: LayerRegions | null;
+  appClock: ClockHint;
+  /** guest disk byte → host disk byte (image map then host fs map of the image); null without a host layer. */
+  guestToHost: RangeMap | null;
+  hostClock: ClockHint;
+  /** cache=none: the host requests of a guest request run inside it (O_DIRECT on the image). */
+  hostDirect: boolean;
+}
+
+export interface HostInput {
+  host: BlockLayer;
+  regions: LayerRegions | null;
+}
+
+export interface AnalysisOptions {
+  /** Timestamp resolution of the traces and strace, added to the clock uncertainty in the time rules (default 2 µs per side). */
+  resolutionNs?: number;
+  /** Link unowned lower reads to the earliest later upper read (readahead). Default true. */
+  readahead?: boolean;
+}
+
+export interface VmResult {
+  vm: string;
+  appClock: ClockOffset | null;
+  hostClock: ClockOffset | null;
+  appGuest: LinkPieces | null;
+  /** Bytes of each app I/O placed on the guest disk by the fs map (zeros without one). */
+  mapped: Float64Array;
+  guestPieces: AttributedPieces;
+  /** Guest bytes (of reads / writes) that the image map placed on the host disk. */
+  guestReadBytesOnHost: number;
+  guestWriteBytesOnHost: number;
+  /** Guest bytes the image / host fs map could not place on the host disk. */
+  guestBytesUnmappedOnHost: number;
+  /** First global app index of this VM. */
+  appBase: number;
+  /** First global guest-request index of this VM in the host join. */
+  guestBase: number;
+}
+
+export interface AnalysisResult {
+  vms: VmResult[];
+  names: Names;
+  guestHost: LinkPieces | null;
+  hostPieces: AttributedPieces | null;
+  lineage: LineageColumns;
+  nApp: number;
+  /** Global app index → [vm index, row]. */
+  appOf(a: number): [number, number];
+  /** Global guest index (host join) → [vm index, row]. */
+  guestOf(u: number): [number, number];
+}
+
+const DEFAULT_RESOLUTION_NS = 2000;
+
+/** Relative offset: t_lower_rel = t_upper_rel + rel, given the absolute offset and both bases. */
+const relOffset = (d: bigint, upperBase: bigint, lowerBase: bigint) => Number(d + upperBase - lowerBase);
+
+function resolveClock(hint: ClockHint, seg: Segments | null, upTimes: { op: Uint8Array; t0: Float64Array; t1: Float64Array; sync: Uint8Array }, upperBase: bigint,
+  lower: BlockLayer, syncWrites: boolean): ClockOffset {
+  if (hint.userNs !== undefined) return { offsetNs: hint.userNs, uncertaintyNs: 0, source: 'user', support: 0, considered: 0, driftPpm: 0 };
+  if (hint.sameClock) return { offsetNs: 0n, uncertaintyNs: 0, source: 'same_clock', support: 0, considered: 0, driftPpm: 0 };
+  const fromMarks = hint.marks && hint.marks.length > 0 ? offsetFromMarks(hint.marks) : null;
+  const prior = fromMarks?.offsetNs ?? hint.priorNs;
+  const window = fromMarks ? Math.max(fromMarks.uncertaintyNs * 4, 1e6) : hint.priorWindowNs ?? 50e6;
+  if (seg) {
+    const base = lower.baseNs - upperBase;
+    const r = offsetFromCandidatePairs(seg, upTimes as UpperTiming, lower, {
+      syncWrites,
+      ...(prior !== undefined ? { priorNs: Number(prior - base), windowNs: window } : {}),
+    });
+    if (r && r.support >= 3) {
+      return { offsetNs: base + BigInt(Math.round(r.offset)), uncertaintyNs: r.halfWidth, source: 'pairs', support: r.support, considered: r.considered, driftPpm: fromMarks?.driftPpm ?? 0 };
+    }
+  }
+  if (fromMarks) return fromMarks;
+  if (hint.priorNs !== undefined) return { offsetNs: hint.priorNs, uncertaintyNs: hint.priorWindowNs ?? 50e6, source: 'clock_pairs', support: 1, considered: 1, driftPpm: 0 };
+  return { offsetNs: lower.baseNs - upperBase, uncertaintyNs: Infinity, source: 'none', support: 0, considered: 0, driftPpm: 0 };
+}
+
+export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, opt: AnalysisOptions = {}): AnalysisResult {
+  const res = opt.resolutionNs ?? DEFAULT_RESOLUTION_NS;
+  const readahead = opt.readahead ?? true;
+  const names = new Names();
+  const vmResults: VmResult[] = [];
+  let nApp = 0;
+  const appBases: number[] = [];
+  for (const v of vms) { appBases.push(nApp); nApp += v.app?.length ?? 0; }
+
+  vms.forEach((v, vi) => {
+    names.id(v.vm);
+    const g = v.guest;
+    const appBase = appBases[vi]!;
+    let appGuest: LinkPieces | null = null;
+    let appClock: ClockOffset | null = null;
+    let mapped = new Float64Array(v.app?.length ?? 0);
+    const appIdx = new Int32Array(v.app?.length ?? 0);
+    for (let i = 0; i < appIdx.length; i++) appIdx[i] = appBase + i;
+    if (v.app && v.fileMaps) {
+      const fs = fileSegments(v.app, v.fileMaps);
+      mapped = fs.mapped;
+      const upTimes = { op: v.app.op, t0: v.app.t0, t1: v.app.t1, sync: v.app.direct };
+      appClock = resolveClock(v.appClock, fs.seg, upTimes, v.app.baseNs, g, false);
+      const rel = relOffset(appClock.offsetNs, v.app.baseNs, g.baseNs);
+      const t0 = new Float64Array(v.app.length), t1 = new Float64Array(v.app.length);
+      for (let i = 0; i < v.app.length; i++) { t0[i] = v.app.t0[i]! + rel; t1[i] = v.app.t1[i]! + rel; }
+      const slack = (Number.isFinite(appClock.uncertaintyNs) ? appClock.uncertaintyNs : 0) + 2 * res;
+      appGuest = linkLayer(fs.seg, { op: v.app.op, t0, t1, sync: v.app.direct }, g, { slackNs: slack, syncWrites: false, readahead });
+    } else if (v.app) {
+      appClock = null;
+    }
+    const pieces = appGuest ?? unownedPieces(g);
+    const guestPieces = attributeOwnedOrRegions('guest', pieces, g.op, (L) => g.end[L]! - g.start[L]!, g.length,
+      appIdx, v.app?.op ?? new Uint8Array(0), names.id(v.vm), v.guestRegions, names);
+    vmResults.push({ vm: v.vm, appClock, hostClock: null, appGuest, mapped, guestPieces, guestReadBytesOnHost: 0, guestWriteBytesOnHost: 0, guestBytesUnmappedOnHost: 0, appBase, guestBase: 0 });
+  });
+
+  // guest → host, all VMs in one join
+  let guestHost: LinkPieces | null = null;
+  let hostPieces: AttributedPieces | null = null;
+  const guestBases: number[] = [];
+  if (host) {
+    const h = host.host;
+    const out = { start: growFloat64(), end: growFloat64(), addr: growFloat64(), upper: growInt32() };
+    let nUpper = 0;
+    for (const v of vms) { guestBases.push(nUpper); nUpper += v.guest.length; }
+    const op = new Uint8Array(nUpper), t0 = new Float64Array(nUpper), t1 = new Float64Array(nUpper), sync = new Uint8Array(nUpper);
+    let slack = 2 * res;
+    vms.forEach((v, vi) => {
+      const r = vmResults[vi]!;
+      r.guestBase = guestBases[vi]!;
+      const g = v.guest;
+      if (!v.guestToHost) return;
+      const segStart = out.start.length;
+      r.guestBytesUnmappedOnHost = imageSegments(g.start, g.end, g.length, v.guestToHost, guestBases[vi]!, out);
+      for (let k = segStart; k < out.start.length; k++) {
+        const L = out.upper.get(k) - guestBases[vi]!;
+        if (g.op[L] === Op.Read) r.guestReadBytesOnHost += out.end.get(k) - out.start.get(k);
+        else if (g.op[L] === Op.Write) r.guestWriteBytesOnHost += out.end.get(k) - out.start.get(k);
+      }
+      const vmSeg: Segments = {
+        length: out.start.length - segStart,
+        start: out.start.view().slice(segStart), end: out.end.view().slice(segStart),
+        upper: out.upper.view().slice(segStart).map((u) => u - guestBases[vi]!), upperAddr: out.addr.view().slice(segStart),
+      };
+      const gsync = new Uint8Array(g.length).fill(v.hostDirect ? 1 : 0);
+      r.hostClock = resolveClock(v.hostClock, vmSeg, { op: g.op, t0: g.issue, t1: g.complete, sync: gsync }, g.baseNs, h, v.hostDirect);
+      const rel = relOffset(r.hostClock.offsetNs, g.baseNs, h.baseNs);
+      for (let i = 0; i < g.length; i++) {
+        const u = guestBases[vi]! + i;
+        op[u] = g.op[i]!; t0[u] = g.issue[i]! + rel; t1[u] = g.complete[i]! + rel; sync[u] = v.hostDirect ? 1 : 0;
+      }
+      if (Number.isFinite(r.hostClock.uncertaintyNs)) slack = Math.max(slack, r.hostClock.uncertaintyNs + 2 * res);
+    });
+    const seg: Segments = { length: out.start.length, start: out.start.toArray(), end: out.end.toArray(), upper: out.upper.toArray(), upperAddr: out.addr.toArray() };
+    guestHost = linkLayer(seg, { op, t0, t1, sync }, h, { slackNs: slack, syncWrites: false, readahead });
+    const guestOf = (u: number): [number, number] => {
+      let vi = guestBases.length - 1;
+      while (vi > 0 && guestBases[vi]! > u) vi--;
+      return [vi, u - guestBases[vi]!];
+    };
+    hostPieces = attributeHost(guestHost, h.op, (L) => h.end[L]! - h.start[L]!, h.length, vmResults.map((r) => r.guestPieces), guestOf, host.regions, names);
+  }
+
+  const lineage = computeLineage(nApp, names,
+    vmResults.map((r, vi) => ({ pieces: r.guestPieces, issue: vms[vi]!.guest.issue, complete: vms[vi]!.guest.complete })),
+    host && hostPieces ? { pieces: hostPieces, issue: host.host.issue, complete: host.host.complete } : null);
+
+  return {
+    vms: vmResults, names, guestHost, hostPieces, lineage, nApp,
+    appOf(a: number): [number, number] {
+      let vi = appBases.length - 1;
+      while (vi > 0 && appBases[vi]! > a) vi--;
+      return [vi, a - appBases[vi]!];
+    },
+    guestOf(u: number): [number, number] {
+      let vi = guestBases.length - 1;
+      while (vi > 0 && guestBases[vi]! > u) vi--;
+      return [vi, u - guestBases[vi]!];
+    },
+  };
+}
+
+/** Pieces for a layer with nothing above it: each request one unowned piece. */
+function unownedPieces(g: BlockLayer): LinkPieces {
+  const n = g.length;
+  const first = new Int32Array(n), count = new Int32Array(n);
+  const lower = new Int32Array(n), upper = new Int32Array(n).fill(-1), how = new Uint8Array(n).fill(LinkHow.None);
+  let k = 0;
+  const start = new Float64Array(n), len = new Float64Array(n), addr = new Float64Array(n).fill(NaN);
+  for (let L = 0; L < n; L++) {
+    first[L] = k;
+    const l = g.end[L]! - g.start[L]!;
+    if (l > 0) { lower[k] = L; start[k] = g.start[L]!; len[k] = l; k++; count[L] = 1; }
+  }
+  return { length: k, lower: lower.subarray(0, k), upper: upper.subarray(0, k), start: start.subarray(0, k), len: len.subarray(0, k), how: how.subarray(0, k), upperAddr: addr.subarray(0, k), first, count };
+}
+
+export { aggregateAttribution };

@@ -1,0 +1,66 @@
+/**
+ * Candidate matched pairs for clock alignment: an upper request and a lower request that overlap
+ * in (translated) address and that must have run one inside the other whatever the clocks are —
+ * reads (a read served by the lower layer completes within the read), and writes that are
+ * synchronous (O_DIRECT, or every write under cache=none). Each pair bounds the offset d
+ * (t_lower = t_upper + d) to [lower.complete - upper.t1, lower.issue - upper.t0].
+ */
+import { growFloat64, sortedOrder } from './growable-array.js';
+import { Op, type LowerRequests, type Segments, type UpperTiming } from './layer-link.js';
+import { offsetFromPairBounds } from './clock-alignment.js';
+
+export interface PairOptions {
+  /** Treat every upper write as synchronous (cache=none). */
+  syncWrites: boolean;
+  /** Lower requests overlapping more upper segments than this are ambiguous and skipped. */
+  maxCandidates?: number;
+  /** Keep only pairs whose allowed range meets [priorNs - windowNs, priorNs + windowNs] (relative units). */
+  priorNs?: number;
+  windowNs?: number;
+}
+
+/** Bounds on d (relative: lower time base minus upper time base is not included) for every candidate pair. */
+export function candidatePairBounds(seg: Segments, up: UpperTiming, low: LowerRequests, opt: PairOptions): { lo: Float64Array; hi: Float64Array } {
+  const maxC = opt.maxCandidates ?? 4;
+  const segOrder = sortedOrder(seg.start, seg.length);
+  const lowOrder = sortedOrder(low.start, low.length);
+  const lo = growFloat64(), hi = growFloat64();
+  const active: number[] = [];
+  const cand: number[] = [];
+  let p = 0;
+  const hasPrior = opt.priorNs !== undefined && opt.windowNs !== undefined;
+  const pMin = hasPrior ? opt.priorNs! - opt.windowNs! : 0, pMax = hasPrior ? opt.priorNs! + opt.windowNs! : 0;
+  for (let k = 0; k < low.length; k++) {
+    const L = lowOrder[k]!;
+    const a = low.start[L]!, b = low.end[L]!;
+    if (!(b > a)) continue;
+    while (p < seg.length && seg.start[segOrder[p]!]! < b) active.push(segOrder[p++]!);
+    let w = 0;
+    for (let r = 0; r < active.length; r++) { const s = active[r]!; if (seg.end[s]! > a) active[w++] = s; }
+    active.length = w;
+    const lop = low.op[L]!;
+    if (lop !== Op.Read && lop !== Op.Write) continue;
+    cand.length = 0;
+    for (const s of active) {
+      if (seg.start[s]! >= b) continue;
+      const u = seg.upper[s]!;
+      if (up.op[u] !== lop) continue;
+      if (lop === Op.Write && !(up.sync[u] || opt.syncWrites)) continue;
+      if (!cand.includes(u)) cand.push(u);
+    }
+    if (cand.length === 0 || cand.length > maxC) continue;
+    for (const u of cand) {
+      const l = low.complete[L]! - up.t1[u]!, h = low.issue[L]! - up.t0[u]!;
+      if (hasPrior && (h < pMin || l > pMax)) continue;
+      lo.push(l); hi.push(h);
+    }
+  }
+  return { lo: lo.toArray(), hi: hi.toArray() };
+}
+
+/** The offset (relative units) most candidate pairs agree on, or null. */
+export function offsetFromCandidatePairs(seg: Segments, up: UpperTiming, low: LowerRequests, opt: PairOptions) {
+  const { lo, hi } = candidatePairBounds(seg, up, low, opt);
+  const r = offsetFromPairBounds(lo, hi);
+  return r ? { ...r, considered: lo.length } : null;
+}

@@ -1,0 +1,75 @@
+/**
+ * Reordering between the order in which the application issued its I/Os and the order in which a
+ * lower layer processed them (the seed study plots I/Os by processing order at each layer).
+ * Inversions are counted by merge sort in O(n log n); Kendall's tau-a = 1 - 2·inversions / (n(n-1)/2)
+ * (1: same order, -1: reversed); displacement = |rank in issue order - rank in processing order|.
+ */
+
+export interface ReorderingStats {
+  /** I/Os compared (those that reached the layer). */
+  n: number;
+  /** Pairs processed in the opposite order from the one issued. */
+  inversions: number;
+  /** inversions / (n(n-1)/2); 0 when n < 2. */
+  inversion_ratio: number;
+  kendall_tau: number;
+  mean_displacement: number;
+  max_displacement: number;
+  /** Fraction of I/Os whose rank moved at all. */
+  displaced_fraction: number;
+}
+
+/** Number of pairs i < j with seq[i] > seq[j], by merge sort (seq is copied, not modified). */
+export function countInversions(seq: ArrayLike<number>): number {
+  const n = seq.length;
+  let a = Float64Array.from(seq as ArrayLike<number>);
+  let b = new Float64Array(n);
+  let inv = 0;
+  for (let width = 1; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n), hi = Math.min(lo + 2 * width, n);
+      let i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        if (a[j]! < a[i]!) { b[k++] = a[j++]!; inv += mid - i; } else b[k++] = a[i++]!;
+      }
+      while (i < mid) b[k++] = a[i++]!;
+      while (j < hi) b[k++] = a[j++]!;
+    }
+    const t = a; a = b; b = t;
+  }
+  return inv;
+}
+
+/**
+ * @param issueKey issue time (or sequence number) of each I/O at the upper layer
+ * @param processKey processing time of each I/O at the lower layer (e.g. first issue of its host requests); NaN = did not reach it
+ * @param include optional filter (e.g. one op)
+ */
+export function reorderingStats(issueKey: Float64Array, processKey: Float64Array, include?: (i: number) => boolean): ReorderingStats {
+  const idx: number[] = [];
+  for (let i = 0; i < issueKey.length; i++) if (!Number.isNaN(processKey[i]!) && (!include || include(i))) idx.push(i);
+  const n = idx.length;
+  const byIssue = idx.slice().sort((x, y) => (issueKey[x]! - issueKey[y]!) || (x - y));
+  const issueRank = new Float64Array(issueKey.length);
+  byIssue.forEach((i, r) => { issueRank[i] = r; });
+  const byProcess = idx.slice().sort((x, y) => (processKey[x]! - processKey[y]!) || (issueRank[x]! - issueRank[y]!));
+  const seq = new Float64Array(n);
+  let sumDisp = 0, maxDisp = 0, moved = 0;
+  byProcess.forEach((i, r) => {
+    const ir = issueRank[i]!;
+    seq[r] = ir;
+    const d = Math.abs(ir - r);
+    sumDisp += d; if (d > maxDisp) maxDisp = d; if (d > 0) moved++;
+  });
+  const inversions = countInversions(seq);
+  const pairs = n * (n - 1) / 2;
+  return {
+    n,
+    inversions,
+    inversion_ratio: pairs > 0 ? inversions / pairs : 0,
+    kendall_tau: pairs > 0 ? 1 - 2 * inversions / pairs : 1,
+    mean_displacement: n > 0 ? sumDisp / n : 0,
+    max_displacement: maxDisp,
+    displaced_fraction: n > 0 ? moved / n : 0,
+  };
+}
