@@ -147,6 +147,7 @@ L=$(grep -o 'LOST [0-9]* EVENTS' "$OUT/block.trace" | awk '{s += $2} END {print 
 LOST=$((LOST + L))
 
 {
+  echo "instance=$(basename "$I")"
   echo "kernel=$(uname -r)"
   echo "disk=$DISK"
   echo "dev=$DEV"
@@ -164,6 +165,12 @@ LOST=$((LOST + L))
   echo "clocks_start_$(echo "$START" | cut -d' ' -f2)"
   echo "clocks_end_$(echo "$END" | cut -d' ' -f1)"
   echo "clocks_end_$(echo "$END" | cut -d' ' -f2)"
+  FSM=$(awk -v d="/dev/$DISK" '$1 == d {print $2, $3; exit}' /proc/mounts)
+  if [ -n "$FSM" ]; then
+    echo "fs_mount=${FSM% *}"
+    echo "fs_type=${FSM#* }"
+    echo "fs_block_size=$(stat -f -c %S "${FSM% *}" 2>/dev/null || echo 4096)"
+  fi
   [ "$STRACE" = 1 ] && echo "strace_options=-f -ttt -T -y"
   echo "command=$*"
   echo "exit_status=$STATUS"

@@ -3,6 +3,7 @@
  */
 import { UsageError } from '../util/errors.js';
 import { parseCommandArgs } from './args.js';
+import { assembleBundle } from '../capture/assemble.js';
 import { defaultCache, runLab } from '../lab/lab.js';
 import { type BackendChoice, type LabOptions, parseSize } from '../lab/options.js';
 
@@ -32,6 +33,9 @@ options:
   --cache DIR                kernel package, initramfs, work files  (default $XDG_CACHE_HOME/iolineage)
   --timeout SECONDS          time limit per VM                                       (default 1800)
   --keep                     keep the work directory (images) after the run
+
+  --assemble BUNDLE          instead: write BUNDLE/manifest.json for a capture made with
+                             capture/guest-capture.sh + capture/host-capture.sh (see environment.md)
 
 Example: iolineage lab --vm-mem 128M --data 192M --direct -o captures/m128-direct`;
 
@@ -82,6 +86,12 @@ export function parseLabArgs(argv: string[]): LabOptions {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  if (argv[0] === '--assemble') {
+    if (argv.length !== 2) throw new UsageError('lab --assemble: expected one bundle directory');
+    const m = assembleBundle(argv[1]!);
+    process.stdout.write(`lab: wrote ${argv[1]}/manifest.json (${m.guests.length} guest(s), host ${m.host ? 'yes' : 'no'})\n`);
+    return 0;
+  }
   const o = parseLabArgs(argv);
   const m = await runLab(o, ['iolineage', 'lab', ...argv].join(' '), (s) => process.stderr.write(s + '\n'));
   const g = m.guests.map((x) => `${x.id}: ${x.block_trace.lines} guest trace lines`).join(', ');
