@@ -1,0 +1,446 @@
+/**
+ * Binary blktrace reader: the per-CPU files `blktrace` writes (`NAME.blktrace.N`) and the merged
+ * stream `blkparse -d FILE` writes, into block_events.
+ *
+ * Record layout (include/uapi/linux/blktrace_api.h, struct blk_io_trace, version 7, 48 bytes):
+ *   0 u32 magic      BLK_IO_TRACE_MAGIC 0x65617400 | version
+ *   4 u32 sequence   per-CPU event number (0 for notify records)
+ *   8 u64 time       ns, kernel monotonic clock (ktime_get)
+ *  16 u64 sector     512-byte units
+ *  24 u32 bytes      transfer length
+ *  28 u32 action     category bits << 16 | action code (BLK_TC_ACT / __BLK_TA_*)
+ *  32 u32 pid
+ *  36 u32 device     kernel dev_t: major = v >> 20, minor = v & 0xfffff
+ *  40 u32 cpu
+ *  44 u16 error      negative errno truncated to 16 bits
+ *  46 u16 pdu_len    payload bytes after the header (an 8-byte cgroup id first when action & 0x100)
+ * Version 8 (struct blk_io_trace2, 64 bytes; merged for Linux 6.19): pid moves to 28, action is a
+ * u64 at 32, device 40, cpu 44, error 48, pdu_len 50, 12 pad bytes. Its low 32 action bits keep the
+ * version-7 meaning; the categories above bit 31 (zone append...) are not mapped here.
+ *
+ * The header is in the recording machine's byte order (the magic tells which); the payloads of
+ * split (new sector), unplug (request count) and remap (blk_io_trace_remap) are big-endian
+ * (cpu_to_be64 / cpu_to_be32 in kernel/trace/blktrace.c). Notify records (category NOTIFY):
+ * PROCESS carries the task comm for its pid, TIMESTAMP the wall clock at trace start (two u32:
+ * seconds, nanoseconds, recording byte order), MESSAGE free text.
+ *
+ * Files are streamed chunk by chunk (bounded memory); several files are merged by record time.
+ */
+import { openInputStream } from '../../io/input-stream.js';
+import { InputError } from '../../util/errors.js';
+import type { IngestStats } from '../ingest-stats.js';
+import { rwbsFromCategories } from './rwbs.js';
+import { BlockAction, NONE, type BlockEventsBuilder } from './block-events-builder.js';
+
+/** BLK_IO_TRACE_MAGIC (blktrace_api.h): the top 24 bits of the magic word. */
+const MAGIC = 0x65617400;
+const VERSION_7 = 0x07;
+const VERSION_8 = 0x08;
+const HEADER_7 = 48;
+const HEADER_8 = 64;
+
+/** Category bits (BLK_TC_*, blktrace_api.h), as found in `action >> 16`. */
+export const BlkTc = {
+  READ: 0x0001, WRITE: 0x0002, FLUSH: 0x0004, SYNC: 0x0008, QUEUE: 0x0010, REQUEUE: 0x0020,
+  ISSUE: 0x0040, COMPLETE: 0x0080, FS: 0x0100, PC: 0x0200, NOTIFY: 0x0400, AHEAD: 0x0800,
+  META: 0x1000, DISCARD: 0x2000, DRV_DATA: 0x4000, FUA: 0x8000,
+} as const;
+
+/** Action codes (__BLK_TA_*, blktrace_api.h): index = code, value = blkparse letter ('' = not an I/O event we keep). */
+export const BLK_TA_LETTERS = ['', 'Q', 'M', 'F', 'G', 'S', 'R', 'D', 'C', 'P', 'U', 'UT', 'I', 'X', 'B', 'A', '', ''] as const;
+/** __BLK_TA_CGROUP: the payload starts with an 8-byte cgroup id. */
+const TA_CGROUP = 0x100;
+/** __BLK_TN_* notify codes. */
+const TN_PROCESS = 0;
+const TN_TIMESTAMP = 1;
+const TN_MESSAGE = 2;
+
+export interface BlktraceReadOptions {
+  /** Keep only this device ("MAJ:MIN"). */
+  dev?: string;
+  /** Called after each chunk with the bytes consumed so far over all files (progress). */
+  onProgress?: (bytesRead: number, bytesTotal: number) => void;
+}
+
+export interface BlktraceReadResult {
+  /**
+   * Wall clock (ns since the Unix epoch) at the TIMESTAMP notify, when the trace has one; the
+   * wall time of an event is wallClockNs + (ts_ns - wallClockAtTraceNs).
+   */
+  wallClockNs?: bigint;
+  /** Trace-clock time (ns) of the TIMESTAMP notify record. */
+  wallClockAtTraceNs?: bigint;
+  /** Records decoded into events. */
+  events: number;
+  /** Record layout version found (7, or 8 for the 64-byte layout). */
+  version: number;
+  /** Byte order of the headers. */
+  byteOrder: 'little' | 'big';
+  /** pid -> comm from PROCESS notify records. */
+  processes: number;
+}
+
+/** Reading state of one input file: the undecoded bytes, their file offset and byte order. */
+class FileCursor {
+  buf = new Uint8Array(0);
+  view = new DataView(this.buf.buffer);
+  /** Position of the next record in buf. */
+  pos = 0;
+  /** File offset of buf[0] (decompressed bytes). */
+  base = 0;
+  le = true;
+  version = 0;
+  header = HEADER_7;
+  done = false;
+  /** Length of the record at pos when complete and valid, else 0. */
+  headLen = 0;
+  headHi = 0;
+  headLo = 0;
+  readonly it: AsyncIterator<Uint8Array>;
+  constructor(readonly path: string) {
+    this.it = openInputStream(path)[Symbol.asyncIterator]();
+  }
+
+  /** Append the next chunk after the unread bytes; false at the end of the file. */
+  async fill(): Promise<boolean> {
+    if (this.done) return false;
+    const r = await this.it.next();
+    if (r.done) { this.done = true; return false; }
+    const chunk = r.value;
+    const rest = this.buf.length - this.pos;
+    if (rest === 0) {
+      this.buf = chunk;
+    } else {
+      const b = new Uint8Array(rest + chunk.length);
+      b.set(this.buf.subarray(this.pos), 0);
+      b.set(chunk, rest);
+      this.buf = b;
+    }
+    this.base += this.pos;
+    this.pos = 0;
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    return true;
+  }
+
+  get offset(): number { return this.base + this.pos; }
+}
+
+function magicOk(v: number): boolean { return (v & 0xffffff00) >>> 0 === MAGIC; }
+
+/**
+ * Decide the byte order and version from the first record of a file. Throws InputError when the
+ * file does not start with a blk_io_trace record.
+ */
+function detectLayout(c: FileCursor): void {
+  if (c.buf.length - c.pos < 4) {
+    if (c.buf.length === 0) throw new InputError(c.path, 'empty file: expected blktrace records (struct blk_io_trace)');
+    throw new InputError(c.path, `file too short (${c.buf.length} bytes): expected blktrace records of at least ${HEADER_7} bytes`, { offset: 0 });
+  }
+  const le = c.view.getUint32(c.pos, true);
+  const be = c.view.getUint32(c.pos, false);
+  let magic: number;
+  if (magicOk(le)) { c.le = true; magic = le; }
+  else if (magicOk(be)) { c.le = false; magic = be; }
+  else {
+    throw new InputError(c.path, `not a binary blktrace file: expected magic 0x656174xx (struct blk_io_trace), got 0x${le.toString(16).padStart(8, '0')}`, { offset: 0, what: 'blk_io_trace record' });
+  }
+  const version = magic & 0xff;
+  if (version === VERSION_7) c.header = HEADER_7;
+  else if (version === VERSION_8) c.header = HEADER_8;
+  else throw new InputError(c.path, `unsupported blktrace version 0x${version.toString(16).padStart(2, '0')}: expected 0x07 (48-byte records) or 0x08 (64-byte records)`, { offset: 0, what: 'blk_io_trace record' });
+  c.version = version;
+}
+
+/**
+ * Reads binary blktrace files into `out`. Several paths are merged by record time (the per-CPU
+ * files of one capture); a single path is read in file order (a `blkparse -d` dump is already
+ * merged). Malformed records are counted in `stats` with their byte offset and skipped; a file
+ * that is not blktrace at all throws InputError.
+ */
+export async function readBlktraceBinary(
+  paths: string[], out: BlockEventsBuilder, stats: IngestStats, opts: BlktraceReadOptions = {},
+): Promise<BlktraceReadResult> {
+  const reader = new BlktraceDecoder(out, stats, opts);
+  return reader.run(paths);
+}
+
+class BlktraceDecoder {
+  private readonly commKeys = new Map<number, number>();
+  private readonly devKeys = new Map<number, number>();
+  private readonly rwbsKeys = new Map<number, number>();
+  private readonly wantDev: number;
+  private wallClockNs: bigint | undefined;
+  private wallClockAtTraceNs: bigint | undefined;
+  private events = 0;
+  private version = 0;
+  private le = true;
+
+  constructor(private readonly out: BlockEventsBuilder, private readonly stats: IngestStats, private readonly opts: BlktraceReadOptions) {
+    this.wantDev = -1;
+    if (opts.dev !== undefined) {
+      const m = /^(\d+)[:,](\d+)$/.exec(opts.dev.trim());
+      if (!m) throw new InputError('--dev', `device "${opts.dev}": expected MAJ:MIN`);
+      this.wantDev = ((Number(m[1]) << 20) | Number(m[2])) >>> 0;
+    }
+  }
+
+  async run(paths: string[]): Promise<BlktraceReadResult> {
+    if (paths.length === 0) throw new InputError('(no input)', 'no blktrace files given');
+    const cursors = paths.map((p) => new FileCursor(p));
+    for (const c of cursors) {
+      while (c.buf.length - c.pos < 4 && await c.fill()) { /* first bytes */ }
+      detectLayout(c);
+      if (this.version === 0) { this.version = c.version; this.le = c.le; }
+    }
+    if (cursors.length === 1) await this.runSingle(cursors[0]!);
+    else await this.runMerged(cursors);
+    const result: BlktraceReadResult = {
+      events: this.events, version: this.version, byteOrder: this.le ? 'little' : 'big', processes: this.commKeys.size,
+    };
+    if (this.wallClockNs !== undefined) { result.wallClockNs = this.wallClockNs; result.wallClockAtTraceNs = this.wallClockAtTraceNs!; }
+    return result;
+  }
+
+  private async runSingle(c: FileCursor): Promise<void> {
+    for (;;) {
+      while (this.peek(c)) this.emit(c);
+      if (!(await c.fill())) break;
+    }
+    this.finishFile(c);
+  }
+
+  private async runMerged(cs: FileCursor[]): Promise<void> {
+    const live: FileCursor[] = [];
+    for (const c of cs) {
+      while (!this.peek(c)) { if (!(await c.fill())) break; }
+      if (c.headLen) live.push(c); else this.finishFile(c);
+    }
+    while (live.length) {
+      // the file whose next record is earliest; ties go to the lower file index (CPU order)
+      let k = 0;
+      let best = live[0]!;
+      for (let j = 1; j < live.length; j++) {
+        const c = live[j]!;
+        if (c.headHi < best.headHi || (c.headHi === best.headHi && c.headLo < best.headLo)) { best = c; k = j; }
+      }
+      this.emit(best);
+      while (!this.peek(best)) {
+        if (!(await best.fill())) break;
+      }
+      if (!best.headLen) { this.finishFile(best); live.splice(k, 1); }
+    }
+  }
+
+  /** Bytes left after the last complete record: a truncated record. */
+  private finishFile(c: FileCursor): void {
+    const rest = c.buf.length - c.pos;
+    if (rest > 0) {
+      this.stats.count('blktrace_truncated_record', 'data_loss', 'file ends inside a blk_io_trace record (header or payload cut short); the partial record is skipped',
+        { file: c.path, offset: c.offset, text: `${rest} bytes left, record needs ${c.header} header bytes${rest >= c.header ? ' + payload' : ''}` });
+    }
+  }
+
+  /**
+   * Make the record at c.pos the head when it is complete in the buffer. Skips (and counts) bytes
+   * that do not start with a valid magic, resynchronising on the next magic of the file's version.
+   */
+  private peek(c: FileCursor): boolean {
+    c.headLen = 0;
+    const h = c.header;
+    for (;;) {
+      const avail = c.buf.length - c.pos;
+      if (avail < h) return false;
+      const v = c.view;
+      const magic = v.getUint32(c.pos, c.le);
+      if (magic !== ((MAGIC | c.version) >>> 0)) {
+        if (!this.resync(c)) return false;
+        continue;
+      }
+      const pdu = v.getUint16(c.pos + (h === HEADER_7 ? 46 : 50), c.le);
+      if (avail < h + pdu) {
+        // a payload longer than the rest of a chunk: read on (bounded: pdu_len < 64 KiB)
+        return false;
+      }
+      c.headLen = h + pdu;
+      c.headHi = v.getUint32(c.pos + (c.le ? 12 : 8), c.le);
+      c.headLo = v.getUint32(c.pos + (c.le ? 8 : 12), c.le);
+      return true;
+    }
+  }
+
+  /** Skip to the next position holding this file's magic; false when more bytes are needed. */
+  private resync(c: FileCursor): boolean {
+    const start = c.offset;
+    const want = (MAGIC | c.version) >>> 0;
+    const b = c.buf;
+    // magic bytes in file order
+    const m0 = c.le ? want & 0xff : want >>> 24;
+    let p = c.pos + 1;
+    const end = b.length - 4;
+    for (; p <= end; p++) {
+      if (b[p] === m0 && c.view.getUint32(p, c.le) === want) break;
+    }
+    const found = p <= end;
+    if (!found) p = Math.max(c.pos + 1, b.length - 3);
+    this.stats.count('blktrace_bad_magic', 'data_loss', 'bytes that do not start a blk_io_trace record (wrong magic or version); skipped to the next record magic',
+      { file: c.path, offset: start, text: `skipped ${p - c.pos} bytes${found ? '' : ' (so far)'}` });
+    c.pos = p;
+    return found;
+  }
+
+  private devKey(devt: number): number {
+    let k = this.devKeys.get(devt);
+    if (k === undefined) {
+      k = this.out.internDevT(devt);
+      this.devKeys.set(devt, k);
+    }
+    return k;
+  }
+
+  /** Key of the comm of a pid (from PROCESS notify records), NONE when unknown. */
+  private commKey(pid: number): number {
+    const k = this.commKeys.get(pid);
+    return k === undefined ? NONE : k;
+  }
+
+  /** Key of the blkparse RWBS string of a category mask (it also depends on bytes being zero). */
+  private rwbsKey(category: number, bytes: number): number {
+    const id = category * 2 + (bytes === 0 ? 0 : 1);
+    let k = this.rwbsKeys.get(id);
+    if (k === undefined) {
+      k = this.out.internRwbs(rwbsFromCategories(category, bytes));
+      this.rwbsKeys.set(id, k);
+    }
+    return k;
+  }
+
+  /** Decode the head record of c into `out` (or into the notify state), then advance. */
+  private emit(c: FileCursor): void {
+    const v = c.view;
+    const p = c.pos;
+    const le = c.le;
+    const v8 = c.header === HEADER_8;
+    const recLen = c.headLen;
+    c.pos += recLen;
+    c.headLen = 0;
+    const tHi = c.headHi;
+    const tLo = c.headLo;
+    const ts: number | bigint = tHi < 0x200000 ? tHi * 4294967296 + tLo : (BigInt(tHi) << 32n) | BigInt(tLo);
+    const secHi = v.getUint32(p + (le ? 20 : 16), le);
+    const secLo = v.getUint32(p + (le ? 16 : 20), le);
+    const bytes = v.getUint32(p + 24, le);
+    let action: number;
+    let pid: number;
+    let devt: number;
+    let cpu: number;
+    let error: number;
+    let pdu: number;
+    if (!v8) {
+      action = v.getUint32(p + 28, le);
+      pid = v.getUint32(p + 32, le);
+      devt = v.getUint32(p + 36, le);
+      cpu = v.getUint32(p + 40, le);
+      error = v.getInt16(p + 44, le);
+      pdu = v.getUint16(p + 46, le);
+    } else {
+      pid = v.getUint32(p + 28, le);
+      // u64 action: the low word holds the version-7 category and code bits
+      action = v.getUint32(p + (le ? 32 : 36), le);
+      devt = v.getUint32(p + 40, le);
+      cpu = v.getUint32(p + 44, le);
+      error = v.getInt16(p + 48, le);
+      pdu = v.getUint16(p + 50, le);
+    }
+    const category = action >>> 16;
+    let code = action & 0xffff;
+    let payload = p + c.header;
+    let payloadLen = pdu;
+    if (code & TA_CGROUP) {
+      code &= ~TA_CGROUP;
+      if (payloadLen >= 8) { payload += 8; payloadLen -= 8; }
+    }
+    if (category & BlkTc.NOTIFY) {
+      this.notify(c, p, code, pid, ts, tHi, tLo, payload, payloadLen);
+      return;
+    }
+    if (this.wantDev >= 0 && devt !== this.wantDev) return;
+    const letter = code < BLK_TA_LETTERS.length ? BLK_TA_LETTERS[code]! : '';
+    if (letter === '') {
+      this.stats.count('blktrace_unknown_action', 'info', 'records with an action this reader does not map (abort, driver data, or unknown codes); skipped',
+        { file: c.path, offset: c.base + p, text: `action 0x${(action >>> 0).toString(16)}` });
+      return;
+    }
+    const sector: number | bigint = secHi < 0x200000 ? secHi * 4294967296 + secLo : (BigInt(secHi) << 32n) | BigInt(secLo);
+    let newSector: number | bigint | null = null;
+    let oldDev: number | null = null;
+    let count: number | null = null;
+    if (letter === 'X' || letter === 'U' || letter === 'UT') {
+      if (payloadLen >= 8) {
+        const hi = v.getUint32(payload, false);
+        const lo = v.getUint32(payload + 4, false);
+        const val: number | bigint = hi < 0x200000 ? hi * 4294967296 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+        if (letter === 'X') newSector = val;
+        else count = typeof val === 'number' && val <= 0x7fffffff ? val : 0x7fffffff;
+      } else {
+        this.stats.count('blktrace_short_payload', 'data_loss', 'split/unplug/remap records whose payload is shorter than the kernel writes; the value is left null',
+          { file: c.path, offset: c.base + p, text: `${letter} with pdu_len ${pdu}` });
+      }
+    } else if (letter === 'A') {
+      if (payloadLen >= 16) {
+        oldDev = this.devKey(v.getUint32(payload, false));
+        // device_to (payload + 4) equals the header's device
+        const hi = v.getUint32(payload + 8, false);
+        const lo = v.getUint32(payload + 12, false);
+        newSector = hi < 0x200000 ? hi * 4294967296 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+      } else {
+        this.stats.count('blktrace_short_payload', 'data_loss', 'split/unplug/remap records whose payload is shorter than the kernel writes; the value is left null',
+          { file: c.path, offset: c.base + p, text: `A with pdu_len ${pdu}` });
+      }
+    }
+    const isFlushRq = bytes === 0 && (category & BlkTc.FLUSH) !== 0;
+    const hasSector = letter !== 'P' && letter !== 'U' && letter !== 'UT' && !isFlushRq;
+    const isCompletion = letter === 'C' || letter === 'R';
+    const out = this.out;
+    const rk = this.rwbsKey(category, bytes);
+    const packed = out.rwbsOpFlags(rk);
+    out.add(
+      ts, cpu, pid, this.commKey(pid), this.devKey(devt), BlockAction[letter], rk, packed & 7, packed >> 3,
+      hasSector ? sector : NONE, bytes >>> 9, bytes, isCompletion ? error : null,
+      newSector ?? NONE, oldDev ?? NONE, count ?? NONE, NONE,
+    );
+    this.events++;
+  }
+
+  private notify(c: FileCursor, p: number, code: number, pid: number, ts: number | bigint, tHi: number, tLo: number, payload: number, len: number): void {
+    if (code === TN_PROCESS) {
+      let n = 0;
+      while (n < len && n < 16 && c.buf[payload + n] !== 0) n++;
+      this.commKeys.set(pid, this.out.internComm(latin1(c.buf, payload, n)));
+    } else if (code === TN_TIMESTAMP) {
+      if (len >= 8) {
+        const sec = c.view.getUint32(payload, c.le);
+        const nsec = c.view.getUint32(payload + 4, c.le);
+        if (this.wallClockNs === undefined) {
+          this.wallClockNs = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
+          this.wallClockAtTraceNs = (BigInt(tHi) << 32n) | BigInt(tLo);
+        }
+      }
+    } else if (code === TN_MESSAGE) {
+      this.stats.count('blktrace_message', 'info', 'MESSAGE notify records (free text from blktrace users); kept as action m',
+        { file: c.path, offset: c.base + p, text: latin1(c.buf, payload, Math.min(len, 120)) });
+      const rk = this.out.internRwbs('N');
+      const packed = this.out.rwbsOpFlags(rk);
+      this.out.add(ts, c.view.getUint32(p + (c.header === HEADER_8 ? 44 : 40), c.le), pid, this.commKey(pid), NONE, BlockAction.m, rk, packed & 7, packed >> 3,
+        NONE, 0, 0, null, NONE, NONE, NONE, NONE);
+      this.events++;
+    } else {
+      this.stats.count('blktrace_unknown_notify', 'info', 'notify records with an unknown code; skipped', { file: c.path, offset: c.base + p, text: `notify code ${code}` });
+    }
+  }
+}
+
+function latin1(b: Uint8Array, start: number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += String.fromCharCode(b[start + i]!);
+  return s;
+}

@@ -1,0 +1,189 @@
+/**
+ * Columnar, batch-at-a-time access to a block_events table for the consumers that sweep it once
+ * (request reconstruction, the binary writer): each Arrow record batch is exposed as plain typed
+ * arrays, with dictionary keys remapped to stable codes (action letter, op) or to indexes into
+ * global name lists (dev, comm). Times become float64 nanoseconds relative to the first event, so
+ * the hot loops do no BigInt arithmetic; the base is kept as a bigint and nothing is rounded
+ * (a trace longer than 2^53 ns, 104 days, throws).
+ */
+import type { Table } from '@uwdata/flechette';
+import { BLOCK_ACTIONS, BLOCK_OPS } from '../../table/schemas/block-events.js';
+import { BlockFlag } from './rwbs.js';
+
+/** Action codes: position of the letter in BLOCK_ACTIONS. */
+export const Act = Object.fromEntries(BLOCK_ACTIONS.map((a, i) => [a, i])) as { readonly [K in (typeof BLOCK_ACTIONS)[number]]: number };
+/** Op codes: position in BLOCK_OPS (read 0, write 1, discard 2, flush 3, other 4). */
+export const Op = Object.fromEntries(BLOCK_OPS.map((a, i) => [a, i])) as { readonly [K in (typeof BLOCK_OPS)[number]]: number };
+
+/** Value of a missing number in the arrays below. */
+export const NULL_NUM = -1;
+/** Value of a missing error. */
+export const NULL_ERROR = 0x7fffffff;
+
+/** One record batch of block_events as typed arrays (views valid until the next batch). */
+export interface EventBatch {
+  /** Rows in this batch. */
+  length: number;
+  /** Row number of the batch's first row in the table. */
+  firstRow: number;
+  /** ns since `base` (the first event's ts_ns). */
+  ts: Float64Array;
+  cpu: Int32Array;
+  pid: Int32Array;
+  /** Index into `names.comm`, or -1. */
+  comm: Int32Array;
+  /** Index into `names.dev`, or -1. */
+  dev: Int32Array;
+  /** Act code. */
+  action: Uint8Array;
+  /** Index into `names.rwbs`, or -1. */
+  rwbs: Int32Array;
+  /** Op code. */
+  op: Uint8Array;
+  /** BlockFlag bits: sync, meta, fua, preflush, readahead. */
+  flags: Uint8Array;
+  /** Sector, or -1 when null. */
+  sector: Float64Array;
+  nr: Float64Array;
+  bytes: Float64Array;
+  /** Error, or NULL_ERROR. */
+  error: Int32Array;
+  /** new_sector, or -1. */
+  newSector: Float64Array;
+  /** Index into `names.dev`, or -1. */
+  oldDev: Int32Array;
+  /** count, or -1. */
+  count: Int32Array;
+}
+
+export interface EventNames { dev: string[]; comm: string[]; rwbs: string[] }
+
+interface AnyBatch {
+  length: number;
+  nullCount: number;
+  validity: Uint8Array | null;
+  values: ArrayLike<number | bigint>;
+  cache?: ArrayLike<string>;
+}
+
+function valid(b: AnyBatch, i: number): boolean {
+  if (!b.nullCount || !b.validity || b.validity.length === 0) return true;
+  return (b.validity[i >> 3]! & (1 << (i & 7))) !== 0;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Calls `fn` once per record batch of a block_events table, in row order. Returns the names
+ * (dev, comm) the index columns refer to and the time base.
+ */
+export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: EventNames, base: bigint) => void): { names: EventNames; base: bigint; rows: number } {
+  const col = (name: string) => {
+    const c = table.getChild(name);
+    if (!c) throw new Error(`block_events table has no column ${name}`);
+    return c.data as unknown as AnyBatch[];
+  };
+  const cols = {
+    ts: col('ts_ns'), cpu: col('cpu'), pid: col('pid'), comm: col('comm'), dev: col('dev'), action: col('action'),
+    rwbs: col('rwbs'), op: col('op'), sync: col('sync'), meta: col('meta'), fua: col('fua'), preflush: col('preflush'), readahead: col('readahead'),
+    sector: col('sector'), nr: col('nr_sectors'), bytes: col('bytes'), error: col('error'), newSector: col('new_sector'),
+    oldDev: col('old_dev'), count: col('count'),
+  };
+  const nb = cols.ts.length;
+  for (const [k, v] of Object.entries(cols)) {
+    if (v.length !== nb) throw new Error(`block_events: column ${k} has ${v.length} record batches, ts_ns has ${nb}`);
+  }
+  const names: EventNames = { dev: [], comm: [], rwbs: [] };
+  const devIndex = new Map<string, number>();
+  const commIndex = new Map<string, number>();
+  const rwbsIndex = new Map<string, number>();
+  const nameOf = (m: Map<string, number>, list: string[], s: string) => {
+    let k = m.get(s);
+    if (k === undefined) { k = list.length; list.push(s); m.set(s, k); }
+    return k;
+  };
+  const actionCode = new Map<string, number>(BLOCK_ACTIONS.map((a, i) => [a, i]));
+  const opCode = new Map<string, number>(BLOCK_OPS.map((a, i) => [a, i]));
+
+  let base: bigint | undefined;
+  let firstRow = 0;
+  let cap = 0;
+  let b: EventBatch | undefined;
+  for (let k = 0; k < nb; k++) {
+    const tsB = cols.ts[k]!;
+    const n = tsB.length;
+    if (n > cap || !b) {
+      cap = Math.max(n, 1024);
+      b = {
+        length: 0, firstRow: 0, ts: new Float64Array(cap), cpu: new Int32Array(cap), pid: new Int32Array(cap), comm: new Int32Array(cap),
+        dev: new Int32Array(cap), action: new Uint8Array(cap), rwbs: new Int32Array(cap), op: new Uint8Array(cap), flags: new Uint8Array(cap),
+        sector: new Float64Array(cap), nr: new Float64Array(cap), bytes: new Float64Array(cap), error: new Int32Array(cap),
+        newSector: new Float64Array(cap), oldDev: new Int32Array(cap), count: new Int32Array(cap),
+      };
+    }
+    b.length = n;
+    b.firstRow = firstRow;
+    const tv = tsB.values as BigInt64Array;
+    if (base === undefined && n > 0) base = tv[0]!;
+    for (let i = 0; i < n; i++) {
+      const d = tv[i]! - base!;
+      if (d > MAX_SAFE || d < -MAX_SAFE) throw new RangeError(`block_events row ${firstRow + i}: ts_ns ${tv[i]} is more than 2^53 ns from the first event`);
+      b.ts[i] = Number(d);
+    }
+    copyNum(cols.cpu[k]!, b.cpu, -1);
+    copyNum(cols.pid[k]!, b.pid, -1);
+    copyDict(cols.comm[k]!, b.comm, (s) => nameOf(commIndex, names.comm, s));
+    copyDict(cols.dev[k]!, b.dev, (s) => nameOf(devIndex, names.dev, s));
+    copyDict(cols.oldDev[k]!, b.oldDev, (s) => nameOf(devIndex, names.dev, s));
+    copyDict(cols.rwbs[k]!, b.rwbs, (s) => nameOf(rwbsIndex, names.rwbs, s));
+    const act = new Int32Array(n);
+    copyDict(cols.action[k]!, act, (s) => actionCode.get(s) ?? 255);
+    for (let i = 0; i < n; i++) b.action[i] = act[i]!;
+    copyDict(cols.op[k]!, act, (s) => opCode.get(s) ?? Op.other);
+    for (let i = 0; i < n; i++) b.op[i] = act[i]! < 0 ? Op.other : act[i]!;
+    const fl = b.flags;
+    fl.fill(0, 0, n);
+    orBool(cols.sync[k]!, fl, BlockFlag.sync);
+    orBool(cols.meta[k]!, fl, BlockFlag.meta);
+    orBool(cols.fua[k]!, fl, BlockFlag.fua);
+    orBool(cols.preflush[k]!, fl, BlockFlag.preflush);
+    orBool(cols.readahead[k]!, fl, BlockFlag.readahead);
+    copyNum(cols.sector[k]!, b.sector, -1);
+    copyNum(cols.nr[k]!, b.nr, 0);
+    copyNum(cols.bytes[k]!, b.bytes, 0);
+    copyNum(cols.error[k]!, b.error, NULL_ERROR);
+    copyNum(cols.newSector[k]!, b.newSector, -1);
+    copyNum(cols.count[k]!, b.count, -1);
+    fn(b, names, base ?? 0n);
+    firstRow += n;
+  }
+  return { names, base: base ?? 0n, rows: firstRow };
+}
+
+function copyNum(src: AnyBatch, dst: Int32Array | Float64Array, nullValue: number): void {
+  const v = src.values;
+  const n = src.length;
+  const big = v instanceof BigInt64Array || v instanceof BigUint64Array;
+  for (let i = 0; i < n; i++) {
+    if (!valid(src, i)) { dst[i] = nullValue; continue; }
+    if (big) {
+      const x = (v as BigInt64Array)[i]!;
+      if (x > MAX_SAFE || x < -MAX_SAFE) throw new RangeError(`block_events: value ${x} exceeds 2^53`);
+      dst[i] = Number(x);
+    } else dst[i] = v[i] as number;
+  }
+}
+
+function copyDict(src: AnyBatch, dst: Int32Array, map: (s: string) => number): void {
+  const cache = src.cache ?? [];
+  const remap = new Int32Array(cache.length);
+  for (let j = 0; j < cache.length; j++) remap[j] = map(cache[j]!);
+  const v = src.values as ArrayLike<number>;
+  for (let i = 0; i < src.length; i++) dst[i] = valid(src, i) ? remap[v[i]!]! : -1;
+}
+
+function orBool(src: AnyBatch, dst: Uint8Array, bit: number): void {
+  // bool batches store bit-packed values
+  const v = src.values as Uint8Array;
+  for (let i = 0; i < src.length; i++) if (v[i >> 3]! & (1 << (i & 7))) dst[i]! |= bit;
+}

@@ -1,0 +1,554 @@
+/**
+ * Rebuilds block requests from block_events (any input format) in one forward sweep.
+ *
+ * The block layer's life of an I/O (include/trace/events/block.h; Documentation of blktrace):
+ *   Q  block_bio_queue       a bio enters the block layer (sector, size of the bio)
+ *   X  block_split           the bio is cut: "sector / new_sector"; the front piece goes on, the
+ *                            remainder starts at new_sector. Pieces have no Q of their own.
+ *   M/F back/front merge     the bio (its own sector and size) joins a pending request
+ *   G  block_getrq           a request is allocated for the bio (or piece)
+ *   I  block_rq_insert       into the I/O scheduler (absent with scheduler none: G then D)
+ *   T  block_rq_merge        a request disappears into an adjacent one (binary blktrace records it
+ *                            as a back merge M whose range is a whole pending request)
+ *   D  block_rq_issue        dispatched to the driver (range after merges)
+ *   R  block_rq_requeue      handed back by the driver; a D follows again
+ *   C  block_rq_complete     done; may be partial (several C, each for the next part)
+ * Events are matched by device + direction (op) + sector ranges, never by the full RWBS: flush
+ * handling rewrites the flags (a FWFSM bio becomes a flush request "FF 0 + 0", the data request
+ * "WSM", and a post-flush). Flush requests have no sector; they are matched first-in first-out.
+ * Bio-based devices (dm, md, zram) show only Q and a bio completion: each such bio becomes a row
+ * of kind "bio".
+ *
+ * Memory: the output is columnar (growable typed arrays); the in-flight state is a few small
+ * Maps keyed by sector per device, each capped (evictions are counted).
+ */
+import type { Table } from '@uwdata/flechette';
+import { TableBuilder } from '../../table/table-builder.js';
+import { blockRequestsTable } from '../../table/schemas/block-requests.js';
+import { blockBiosTable } from '../../table/schemas/block-bios.js';
+import { BLOCK_OPS } from '../../table/schemas/block-events.js';
+import type { IngestStats } from '../ingest-stats.js';
+import { Act, NULL_ERROR, Op, forEachEventBatch, type EventBatch, type EventNames } from './block-event-batches.js';
+
+/** Largest number of entries in one in-flight map before the oldest are dropped (and counted). */
+const MAX_PENDING = 1 << 20;
+/** How many pending bios a G without a matching Q scans for a containing bio (split without X events). */
+const MAX_CONTAIN_SCAN = 256;
+
+const Kind = { request: 0, bio: 1 } as const;
+const Role = { head: 0, merged: 1, split: 2, alone: 3 } as const;
+
+class GrowF64 {
+  a = new Float64Array(1024);
+  n = 0;
+  push(v: number): number { if (this.n === this.a.length) this.grow(); this.a[this.n] = v; return this.n++; }
+  private grow(): void { const b = new Float64Array(this.a.length * 2); b.set(this.a); this.a = b; }
+}
+class GrowI32 {
+  a = new Int32Array(1024);
+  n = 0;
+  push(v: number): number { if (this.n === this.a.length) this.grow(); this.a[this.n] = v; return this.n++; }
+  private grow(): void { const b = new Int32Array(this.a.length * 2); b.set(this.a); this.a = b; }
+}
+
+/** Per-device matching state: every map is keyed by a sector. */
+class DevState {
+  /** Queued bios not yet in a request: start sector -> bio. */
+  readonly pendBio = new Map<number, number>();
+  /** Flush bios (no sector), oldest first. */
+  readonly pendFlushBio: number[] = [];
+  /** Start of a split remainder -> the bio it was cut from. */
+  readonly splitOrigin = new Map<number, number>();
+  /** Requests not issued (allocated, inserted, or requeued): start -> request, end -> request. */
+  readonly reqStart = new Map<number, number>();
+  readonly reqEnd = new Map<number, number>();
+  /** Issued requests: next sector to complete -> request. */
+  readonly inflight = new Map<number, number>();
+  /** Requests completed recently: start sector -> request (for the zero-byte C that ends a flush sequence). */
+  readonly done = new Map<number, number>();
+  /** Flush requests (no sector), oldest first. */
+  readonly flushUnissued: number[] = [];
+  readonly flushInflight: number[] = [];
+}
+
+export interface BlockRequestTables {
+  requests: Table;
+  bios: Table;
+}
+
+/**
+ * Reconstruct requests (block_requests) from block_events. Events that cannot be matched are
+ * counted in `stats` (severity info: traces that start or end mid-I/O always have some).
+ */
+export function buildBlockRequests(events: Table, stats: IngestStats): Table {
+  return buildBlockRequestTables(events, stats).requests;
+}
+
+/** Both block_requests and block_bios (one row per Q, with the request that carried it). */
+export function buildBlockRequestTables(events: Table, stats: IngestStats): BlockRequestTables {
+  const r = new RequestReconstructor(stats);
+  const { names, base } = forEachEventBatch(events, (b) => r.batch(b));
+  r.finishPending();
+  return r.tables(names, base, events);
+}
+
+class RequestReconstructor {
+  // requests
+  readonly rKind = new GrowI32(); readonly rDev = new GrowI32(); readonly rOp = new GrowI32(); readonly rRwbs = new GrowI32();
+  readonly rSector = new GrowF64(); readonly rNr = new GrowF64(); readonly rBytes = new GrowF64();
+  readonly rQ = new GrowF64(); readonly rG = new GrowF64(); readonly rI = new GrowF64(); readonly rD = new GrowF64(); readonly rC = new GrowF64();
+  readonly rBios = new GrowI32(); readonly rQBios = new GrowI32(); readonly rIssues = new GrowI32(); readonly rRequeues = new GrowI32();
+  readonly rCompletions = new GrowI32(); readonly rError = new GrowI32(); readonly rSplitFrom = new GrowI32(); readonly rSplitSector = new GrowF64();
+  readonly rMergedInto = new GrowI32(); readonly rPid = new GrowI32(); readonly rComm = new GrowI32();
+  /** Bytes still to complete, and the bio a split piece came from (-1). */
+  readonly rRemaining = new GrowF64(); readonly rOriginBio = new GrowI32();
+  // bios
+  readonly bDev = new GrowI32(); readonly bOp = new GrowI32(); readonly bSector = new GrowF64(); readonly bNr = new GrowF64();
+  readonly bQ = new GrowF64(); readonly bM = new GrowF64(); readonly bRole = new GrowI32(); readonly bReq = new GrowI32(); readonly bPid = new GrowI32(); readonly bComm = new GrowI32();
+  readonly devs: DevState[] = [];
+  private ts = 0;
+
+  constructor(private readonly stats: IngestStats) {}
+
+  private dev(d: number): DevState {
+    let s = this.devs[d];
+    if (!s) { s = new DevState(); this.devs[d] = s; }
+    return s;
+  }
+
+  private note(name: string, description: string, row: number, text: string): void {
+    this.stats.count(name, 'info', description, { file: 'block_events', line: row + 1, text });
+  }
+
+  private capped(m: Map<number, number>, what: string, row: number): void {
+    if (m.size <= MAX_PENDING) return;
+    const first = m.keys().next().value as number;
+    m.delete(first);
+    this.stats.count('requests_state_evicted', 'data_loss', 'in-flight matching state exceeded its cap; the oldest entry was dropped (its events stay unmatched)', { file: 'block_events', line: row + 1, text: what });
+  }
+
+  batch(b: EventBatch): void {
+    for (let i = 0; i < b.length; i++) {
+      const d = b.dev[i]!;
+      if (d < 0) continue;
+      const act = b.action[i]!;
+      this.ts = b.ts[i]!;
+      switch (act) {
+        case Act.Q: this.onQueue(b, i, d); break;
+        case Act.X: this.onSplit(b, i, d); break;
+        case Act.M: case Act.F: this.onBioMerge(b, i, d, act === Act.F); break;
+        case Act.T: this.onRqMerge(b, i, d); break;
+        case Act.G: this.onGetrq(b, i, d); break;
+        case Act.I: this.onInsert(b, i, d); break;
+        case Act.D: this.onIssue(b, i, d); break;
+        case Act.C: this.onComplete(b, i, d); break;
+        case Act.R: this.onRequeue(b, i, d); break;
+        default: break;
+      }
+    }
+  }
+
+  private onQueue(b: EventBatch, i: number, d: number): void {
+    const s = this.dev(d);
+    const sector = b.sector[i]!;
+    const bio = this.bDev.push(d);
+    this.bOp.push(b.op[i]!); this.bSector.push(sector); this.bNr.push(b.nr[i]!);
+    this.bQ.push(this.ts); this.bM.push(NaN); this.bRole.push(Role.alone); this.bReq.push(-1); this.bPid.push(b.pid[i]!); this.bComm.push(b.comm[i]!);
+    if (sector < 0) { s.pendFlushBio.push(bio); if (s.pendFlushBio.length > MAX_PENDING) s.pendFlushBio.shift(); return; }
+    if (s.pendBio.has(sector)) this.note('requests_duplicate_queue', 'a Q at a sector where an earlier queued bio was still waiting for a request; the earlier one is left alone', b.firstRow + i, `sector ${sector}`);
+    s.pendBio.set(sector, bio);
+    this.capped(s.pendBio, 'pending bios', b.firstRow + i);
+  }
+
+  private onSplit(b: EventBatch, i: number, d: number): void {
+    const s = this.dev(d);
+    const sector = b.sector[i]!;
+    const next = b.newSector[i]!;
+    if (sector < 0 || next < 0) return;
+    let bio = s.pendBio.get(sector);
+    if (bio === undefined) bio = s.splitOrigin.get(sector);
+    if (bio === undefined) {
+      this.note('requests_split_without_queue', 'an X (split) of a bio whose Q was not seen', b.firstRow + i, `sector ${sector}`);
+      return;
+    }
+    this.bRole.a[bio] = Role.split;
+    s.splitOrigin.set(next, bio);
+    this.capped(s.splitOrigin, 'split remainders', b.firstRow + i);
+  }
+
+  /** A pending bio at `sector` with the same op, or -1. */
+  private takeBio(s: DevState, sector: number, op: number): number {
+    const bio = s.pendBio.get(sector);
+    if (bio === undefined || this.bOp.a[bio] !== op) return -1;
+    s.pendBio.delete(sector);
+    return bio;
+  }
+
+  private attachBio(r: number, bio: number, role: number): void {
+    this.bReq.a[bio] = r;
+    if (this.bRole.a[bio] !== Role.split) this.bRole.a[bio] = role;
+    this.rBios.a[r]!++;
+    this.rQBios.a[r]!++;
+    const q = this.bQ.a[bio]!;
+    if (!(this.rQ.a[r]! <= q)) this.rQ.a[r] = q;
+  }
+
+  private onBioMerge(b: EventBatch, i: number, d: number, front: boolean): void {
+    const s = this.dev(d);
+    const sector = b.sector[i]!;
+    const nr = b.nr[i]!;
+    const op = b.op[i]!;
+    if (sector < 0) return;
+    const bio = this.takeBio(s, sector, op);
+    if (bio < 0 && !front) {
+      // binary blktrace records block_rq_merge as a back merge: the range is a pending request
+      const r2 = s.reqStart.get(sector);
+      if (r2 !== undefined && this.rNr.a[r2] === nr && this.rOp.a[r2] === op && (s.reqEnd.has(sector) || s.reqStart.has(sector + nr))) {
+        this.onRqMerge(b, i, d);
+        return;
+      }
+    }
+    const r = front ? s.reqStart.get(sector + nr) : s.reqEnd.get(sector);
+    if (r === undefined || this.rOp.a[r] !== op) {
+      this.note('requests_merge_target_not_found', 'an M/F merge whose pending request was not seen (trace started mid-way, or G not traced)', b.firstRow + i, `sector ${sector} + ${nr}`);
+      if (bio >= 0) { this.bRole.a[bio] = Role.merged; this.bM.a[bio] = this.ts; }
+      return;
+    }
+    if (bio >= 0) { this.attachBio(r, bio, Role.merged); this.bM.a[bio] = this.ts; }
+    else { this.rBios.a[r]!++; }
+    if (front) {
+      s.reqStart.delete(this.rSector.a[r]!);
+      this.rSector.a[r] = sector;
+      s.reqStart.set(sector, r);
+    } else {
+      const end = this.rSector.a[r]! + this.rNr.a[r]!;
+      s.reqEnd.delete(end);
+      s.reqEnd.set(end + nr, r);
+    }
+    this.rNr.a[r]! += nr;
+    this.rBytes.a[r]! += nr * 512;
+  }
+
+  private onRqMerge(b: EventBatch, i: number, d: number): void {
+    const s = this.dev(d);
+    const sector = b.sector[i]!;
+    const nr = b.nr[i]!;
+    const gone = s.reqStart.get(sector);
+    if (gone === undefined) {
+      this.note('requests_rq_merge_not_found', 'a T (block_rq_merge) whose request was not seen', b.firstRow + i, `sector ${sector} + ${nr}`);
+      return;
+    }
+    let into = s.reqEnd.get(sector);
+    const back = into !== undefined && into !== gone;
+    if (!back) into = s.reqStart.get(sector + nr);
+    if (into === undefined || into === gone) {
+      this.note('requests_rq_merge_not_found', 'a T (block_rq_merge) whose request was not seen', b.firstRow + i, `sector ${sector} + ${nr}: no adjacent request`);
+      return;
+    }
+    s.reqStart.delete(sector);
+    s.reqEnd.delete(sector + this.rNr.a[gone]!);
+    this.rMergedInto.a[gone] = into;
+    this.rBios.a[into]! += this.rBios.a[gone]!;
+    this.rQBios.a[into]! += this.rQBios.a[gone]!;
+    const q = this.rQ.a[gone]!;
+    if (!(this.rQ.a[into]! <= q)) this.rQ.a[into] = q;
+    const gnr = this.rNr.a[gone]!;
+    if (back) {
+      const end = this.rSector.a[into]! + this.rNr.a[into]!;
+      s.reqEnd.delete(end);
+      s.reqEnd.set(end + gnr, into);
+    } else {
+      s.reqStart.delete(this.rSector.a[into]!);
+      this.rSector.a[into] = sector;
+      s.reqStart.set(sector, into);
+    }
+    this.rNr.a[into]! += gnr;
+    this.rBytes.a[into]! += this.rBytes.a[gone]!;
+  }
+
+  /** A new request at event i; adopts the bio it was made for (or marks it a split piece). */
+  private newRequest(b: EventBatch, i: number, d: number, s: DevState): number {
+    const sector = b.sector[i]!;
+    const nr = b.nr[i]!;
+    const op = b.op[i]!;
+    const r = this.rKind.push(Kind.request);
+    this.rDev.push(d); this.rOp.push(op); this.rRwbs.push(b.rwbs[i]!);
+    this.rSector.push(sector); this.rNr.push(nr); this.rBytes.push(b.bytes[i]! > 0 ? b.bytes[i]! : nr * 512);
+    this.rQ.push(NaN); this.rG.push(NaN); this.rI.push(NaN); this.rD.push(NaN); this.rC.push(NaN);
+    this.rBios.push(0); this.rQBios.push(0); this.rIssues.push(0); this.rRequeues.push(0); this.rCompletions.push(0);
+    this.rError.push(NULL_ERROR); this.rSplitFrom.push(-1); this.rSplitSector.push(-1); this.rMergedInto.push(-1);
+    this.rPid.push(b.pid[i]!); this.rComm.push(b.comm[i]!); this.rRemaining.push(0); this.rOriginBio.push(-1);
+    if (sector < 0) {
+      const bio = s.pendFlushBio.length ? s.pendFlushBio.shift()! : -1;
+      if (bio >= 0) { this.attachBio(r, bio, Role.head); this.rPid.a[r] = this.bPid.a[bio]!; this.rComm.a[r] = this.bComm.a[bio]!; }
+      return r;
+    }
+    let bio = this.takeBio(s, sector, op);
+    if (bio >= 0) {
+      this.attachBio(r, bio, Role.head);
+      this.rPid.a[r] = this.bPid.a[bio]!;
+      this.rComm.a[r] = this.bComm.a[bio]!;
+    } else {
+      bio = s.splitOrigin.get(sector) ?? -1;
+      if (bio >= 0) s.splitOrigin.delete(sector);
+      else bio = this.containingBio(s, sector, op);
+      if (bio >= 0) {
+        this.bRole.a[bio] = Role.split;
+        this.rBios.a[r] = 1;
+        this.rQ.a[r] = this.bQ.a[bio]!;
+        this.rSplitFrom.a[r] = this.bReq.a[bio]!;
+        this.rSplitSector.a[r] = this.bSector.a[bio]!;
+        this.rOriginBio.a[r] = bio;
+        this.rPid.a[r] = this.bPid.a[bio]!;
+        this.rComm.a[r] = this.bComm.a[bio]!;
+      } else {
+        this.rBios.a[r] = 1;
+      }
+    }
+    s.reqStart.set(sector, r);
+    s.reqEnd.set(sector + nr, r);
+    this.capped(s.reqStart, 'pending requests', b.firstRow + i);
+    if (s.reqEnd.size > MAX_PENDING) s.reqEnd.delete(s.reqEnd.keys().next().value as number);
+    return r;
+  }
+
+  /** A pending (or split) bio whose range contains `sector`: pieces of a split that was not traced. */
+  private containingBio(s: DevState, sector: number, op: number): number {
+    let n = 0;
+    for (const [start, bio] of s.pendBio) {
+      if (++n > MAX_CONTAIN_SCAN) break;
+      if (start < sector && sector < start + this.bNr.a[bio]! && this.bOp.a[bio] === op) return bio;
+    }
+    return -1;
+  }
+
+  private onGetrq(b: EventBatch, i: number, d: number): void {
+    const s = this.dev(d);
+    const r = this.newRequest(b, i, d, s);
+    this.rG.a[r] = this.ts;
+    if (b.sector[i]! < 0) s.flushUnissued.push(r);
+    else if (this.rQ.a[r] !== this.rQ.a[r]) this.note('requests_without_queue', 'requests whose bio has no Q event (trace started mid-way, or Q not traced)', b.firstRow + i, `G at sector ${b.sector[i]}`);
+  }
+
+  /** The unissued request at the event's sector with the same op, or a new one. */
+  private unissued(b: EventBatch, i: number, d: number, s: DevState): number {
+    const sector = b.sector[i]!;
+    if (sector < 0) {
+      if (s.flushUnissued.length) return s.flushUnissued.shift()!;
+      return this.newRequest(b, i, d, s);
+    }
+    const r = s.reqStart.get(sector);
+    if (r !== undefined && this.rOp.a[r] === b.op[i]) return r;
+    return this.newRequest(b, i, d, s);
+  }
+
+  private resize(s: DevState, r: number, b: EventBatch, i: number): void {
+    const nr = b.nr[i]!;
+    if (nr === this.rNr.a[r] || b.sector[i]! < 0) return;
+    // the source shows the request after merges this trace did not show
+    const end = this.rSector.a[r]! + this.rNr.a[r]!;
+    if (s.reqEnd.get(end) === r) s.reqEnd.delete(end);
+    this.rNr.a[r] = nr;
+    this.rBytes.a[r] = b.bytes[i]! > 0 ? b.bytes[i]! : nr * 512;
+    s.reqEnd.set(this.rSector.a[r]! + nr, r);
+  }
+
+  private onInsert(b: EventBatch, i: number, d: number): void {
+    const s = this.dev(d);
+    const r = this.unissued(b, i, d, s);
+    if (this.rI.a[r] !== this.rI.a[r]) this.rI.a[r] = this.ts;
+    this.resize(s, r, b, i);
+    if (b.sector[i]! < 0) s.flushUnissued.unshift(r);
+  }
+
+  private onIssue(b: EventBatch, i: number, d: number): void {
+    const s = this.dev(d);
+    const r = this.unissued(b, i, d, s);
+    const sector = b.sector[i]!;
+    this.rD.a[r] = this.ts;
+    this.rIssues.a[r]!++;
+    this.rRwbs.a[r] = b.rwbs[i]!;
+    if (sector < 0) {
+      s.flushInflight.push(r);
+      this.rRemaining.a[r] = 0;
+      return;
+    }
+    this.resize(s, r, b, i);
+    if (s.reqStart.get(sector) === r) s.reqStart.delete(sector);
+    const end = this.rSector.a[r]! + this.rNr.a[r]!;
+    if (s.reqEnd.get(end) === r) s.reqEnd.delete(end);
+    if (s.inflight.has(sector)) this.note('requests_inflight_collision', 'a D at a sector where another request was still in flight; the older one stays without completion', b.firstRow + i, `sector ${sector}`);
+    s.inflight.set(sector, r);
+    this.capped(s.inflight, 'in-flight requests', b.firstRow + i);
+    this.rRemaining.a[r] = this.rNr.a[r]! * 512;
+  }
+
+  private onComplete(b: EventBatch, i: number, d: number): void {
+    const s = this.dev(d);
+    const sector = b.sector[i]!;
+    const nr = b.nr[i]!;
+    const err = b.error[i]!;
+    if (sector < 0 || (nr === 0 && b.op[i] === Op.flush)) {
+      const r = s.flushInflight.shift();
+      if (r === undefined) { this.note('requests_completion_without_issue', 'a C whose request was not seen issued (trace started mid-way)', b.firstRow + i, 'flush'); return; }
+      this.rCompletions.a[r]!++;
+      this.rC.a[r] = this.ts;
+      this.rError.a[r] = err === NULL_ERROR ? 0 : err;
+      return;
+    }
+    const r = s.inflight.get(sector);
+    if (r === undefined) {
+      const prev = nr === 0 ? s.done.get(sector) : undefined;
+      if (prev !== undefined) {
+        // REQ_FUA / REQ_PREFLUSH emulated with flushes (block/blk-flush.c): the data request
+        // completes with its bytes, and once more with 0 bytes after the post-flush
+        s.done.delete(sector);
+        this.rCompletions.a[prev]!++;
+        this.stats.count('requests_flush_sequence_end', 'info', 'zero-byte C that ends a flush sequence of an already completed data request (FUA/PREFLUSH without device support); counted in completions', { file: 'block_events', line: b.firstRow + i + 1, text: `sector ${sector}` });
+        return;
+      }
+      const bio = this.takeBio(s, sector, b.op[i]!);
+      if (bio >= 0) { this.bioRow(bio, this.ts, err === NULL_ERROR ? 0 : err); return; }
+      this.note('requests_completion_without_issue', 'a C whose request was not seen issued (trace started mid-way)', b.firstRow + i, `sector ${sector} + ${nr}`);
+      return;
+    }
+    s.inflight.delete(sector);
+    this.rCompletions.a[r]!++;
+    this.rError.a[r] = err === NULL_ERROR ? 0 : err;
+    const left = this.rRemaining.a[r]! - nr * 512;
+    if (nr === 0 || left <= 0) {
+      this.rC.a[r] = this.ts;
+      this.rRemaining.a[r] = 0;
+      s.done.set(this.rSector.a[r]!, r);
+      if (s.done.size > 4096) s.done.delete(s.done.keys().next().value as number);
+    } else {
+      this.rRemaining.a[r] = left;
+      s.inflight.set(sector + nr, r);
+    }
+  }
+
+  /** A row of kind bio for a bio that never reached a request (bio-based device). */
+  private bioRow(bio: number, completeNs: number, error: number): void {
+    const r = this.rKind.push(Kind.bio);
+    this.rDev.push(this.bDev.a[bio]!); this.rOp.push(this.bOp.a[bio]!); this.rRwbs.push(-1);
+    this.rSector.push(this.bSector.a[bio]!); this.rNr.push(this.bNr.a[bio]!); this.rBytes.push(this.bNr.a[bio]! * 512);
+    this.rQ.push(this.bQ.a[bio]!); this.rG.push(NaN); this.rI.push(NaN); this.rD.push(NaN); this.rC.push(completeNs);
+    this.rBios.push(1); this.rQBios.push(1); this.rIssues.push(0); this.rRequeues.push(0);
+    this.rCompletions.push(completeNs === completeNs ? 1 : 0);
+    this.rError.push(completeNs === completeNs ? error : NULL_ERROR); this.rSplitFrom.push(-1); this.rSplitSector.push(-1); this.rMergedInto.push(-1);
+    this.rPid.push(this.bPid.a[bio]!); this.rComm.push(this.bComm.a[bio]!); this.rRemaining.push(0); this.rOriginBio.push(-1);
+    this.bReq.a[bio] = r;
+    this.bRole.a[bio] = Role.alone;
+  }
+
+  private onRequeue(b: EventBatch, i: number, d: number): void {
+    const s = this.dev(d);
+    const sector = b.sector[i]!;
+    let r: number | undefined;
+    if (sector < 0) {
+      r = s.flushInflight.shift();
+      if (r !== undefined) s.flushUnissued.unshift(r);
+    } else {
+      r = s.inflight.get(sector);
+      if (r !== undefined) {
+        s.inflight.delete(sector);
+        s.reqStart.set(this.rSector.a[r]!, r);
+        s.reqEnd.set(this.rSector.a[r]! + this.rNr.a[r]!, r);
+      }
+    }
+    if (r === undefined) { this.note('requests_requeue_without_issue', 'an R whose request was not seen issued', b.firstRow + i, `sector ${sector}`); return; }
+    this.rRequeues.a[r]!++;
+  }
+
+  /** Bios still waiting for a request at the end of the trace become rows of kind bio. */
+  finishPending(): void {
+    for (const s of this.devs) {
+      if (!s) continue;
+      for (const bio of s.pendBio.values()) if (this.bRole.a[bio] === Role.alone && this.bReq.a[bio]! < 0) this.bioRow(bio, NaN, 0);
+      for (const bio of s.pendFlushBio) if (this.bReq.a[bio]! < 0) this.bioRow(bio, NaN, 0);
+    }
+  }
+
+  tables(names: EventNames, base: bigint, events: Table): BlockRequestTables {
+    const n = this.rKind.n;
+    const t = new TableBuilder(blockRequestsTable);
+    const cId = t.number('id'), cKind = t.string('kind'), cDev = t.string('dev'), cOp = t.string('op'), cRwbs = t.string('rwbs');
+    const cSector = t.int64('sector'), cNr = t.number('nr_sectors'), cBytes = t.int64('bytes');
+    const cQ = t.int64('queue_ns'), cG = t.int64('getrq_ns'), cI = t.int64('insert_ns'), cD = t.int64('issue_ns'), cC = t.int64('complete_ns');
+    const cBios = t.number('bios'), cQBios = t.number('queued_bios'), cIssues = t.number('issues'), cRequeues = t.number('requeues');
+    const cCompl = t.number('completions'), cErr = t.number('error'), cSplitFrom = t.number('split_from'), cSplitSector = t.int64('split_sector');
+    const cMerged = t.number('merged_into'), cPid = t.number('pid'), cComm = t.string('comm');
+    for (const k of ['request', 'bio']) cKind.intern(k);
+    for (const o of BLOCK_OPS) cOp.intern(o);
+    const devKey = names.dev.map((s) => cDev.intern(s));
+    const time = (c: ReturnType<typeof t.int64>, v: number) => { if (v !== v) c.pushNull(); else c.push(base + BigInt(v)); };
+    const R = this;
+    for (let r = 0; r < n; r++) {
+      cId.push(r);
+      cKind.pushKey(R.rKind.a[r]!);
+      cDev.pushKey(devKey[R.rDev.a[r]!]!);
+      cOp.pushKey(R.rOp.a[r]!);
+      const rw = R.rRwbs.a[r]!;
+      cRwbs.push(rw >= 0 ? names.rwbs[rw]! : '');
+      const sec = R.rSector.a[r]!;
+      if (sec < 0) cSector.pushNull(); else cSector.push(sec);
+      cNr.push(R.rNr.a[r]!);
+      cBytes.push(R.rBytes.a[r]!);
+      time(cQ, R.rQ.a[r]!); time(cG, R.rG.a[r]!); time(cI, R.rI.a[r]!); time(cD, R.rD.a[r]!); time(cC, R.rC.a[r]!);
+      cBios.push(R.rBios.a[r]!); cQBios.push(R.rQBios.a[r]!);
+      cIssues.push(Math.min(R.rIssues.a[r]!, 32767)); cRequeues.push(Math.min(R.rRequeues.a[r]!, 32767)); cCompl.push(Math.min(R.rCompletions.a[r]!, 32767));
+      const e = R.rError.a[r]!;
+      if (e === NULL_ERROR || R.rC.a[r] !== R.rC.a[r]) cErr.pushNull(); else cErr.push(e);
+      const sf = R.rSplitFrom.a[r]!;
+      if (R.rOriginBio.a[r]! < 0 || sf < 0) cSplitFrom.pushNull(); else cSplitFrom.push(sf);
+      const ss = R.rSplitSector.a[r]!;
+      if (R.rOriginBio.a[r]! < 0 || ss < 0) cSplitSector.pushNull(); else cSplitSector.push(ss);
+      const mi = R.rMergedInto.a[r]!;
+      if (mi < 0) cMerged.pushNull(); else cMerged.push(mi);
+      const pid = R.rPid.a[r]!;
+      if (pid < 0) cPid.pushNull(); else cPid.push(pid);
+      const cm = R.rComm.a[r]!;
+      if (cm >= 0) cComm.push(names.comm[cm]!); else cComm.pushNull();
+    }
+    const requests = t.finish({ 'iolineage.source': String(events.schema.metadata?.get('iolineage.source') ?? 'block_events'), clock: String(events.schema.metadata?.get('clock') ?? '') });
+
+    // bios: resolve rq merges and split completions
+    const final = (r: number) => { let k = 0; while (r >= 0 && R.rMergedInto.a[r]! >= 0 && k++ < 1000) r = R.rMergedInto.a[r]!; return r; };
+    const nb = this.bDev.n;
+    const bioDone = new Float64Array(nb).fill(NaN);
+    const bioOpen = new Uint8Array(nb);
+    for (let bio = 0; bio < nb; bio++) {
+      const r = final(R.bReq.a[bio]!);
+      if (r >= 0) { const c = R.rC.a[r]!; bioDone[bio] = c; if (c !== c) bioOpen[bio] = 1; }
+    }
+    for (let r = 0; r < n; r++) {
+      const o = R.rOriginBio.a[r]!;
+      if (o < 0) continue;
+      const c = R.rC.a[final(r)]!;
+      if (c !== c) bioOpen[o] = 1;
+      else if (!(bioDone[o]! >= c)) bioDone[o] = c;
+    }
+    const bt = new TableBuilder(blockBiosTable);
+    const bDevC = bt.string('dev'), bOpC = bt.string('op'), bSec = bt.int64('sector'), bNrC = bt.number('nr_sectors');
+    const bQC = bt.int64('queue_ns'), bMC = bt.int64('merge_ns'), bRoleC = bt.string('role'), bReqC = bt.number('request'), bCC = bt.int64('complete_ns'), bPidC = bt.number('pid');
+    const bDevKey = names.dev.map((s) => bDevC.intern(s));
+    for (const o of BLOCK_OPS) bOpC.intern(o);
+    for (const k of ['head', 'merged', 'split', 'alone']) bRoleC.intern(k);
+    for (let bio = 0; bio < nb; bio++) {
+      bDevC.pushKey(bDevKey[R.bDev.a[bio]!]!);
+      bOpC.pushKey(R.bOp.a[bio]!);
+      const sec = R.bSector.a[bio]!;
+      if (sec < 0) bSec.pushNull(); else bSec.push(sec);
+      bNrC.push(R.bNr.a[bio]!);
+      time(bQC, R.bQ.a[bio]!);
+      time(bMC, R.bM.a[bio]!);
+      bRoleC.pushKey(R.bRole.a[bio]!);
+      const r = final(R.bReq.a[bio]!);
+      if (r < 0) bReqC.pushNull(); else bReqC.push(r);
+      time(bCC, bioOpen[bio] ? NaN : bioDone[bio]!);
+      bPidC.push(R.bPid.a[bio]!);
+    }
+    const bios = bt.finish({ clock: String(events.schema.metadata?.get('clock') ?? '') });
+    return { requests, bios };
+  }
+}
