@@ -24,14 +24,24 @@ export const LAYER_RANGE = ['#72b7b2', '#4c78a8', '#e45756'] as const;
 export const CAUSE_DOMAIN = ['data', 'metadata', 'journal', 'readahead', 'writeback', 'other', 'unattributed'] as const;
 export const CAUSE_RANGE = ['#4c78a8', '#b279a2', '#eeca3b', '#54a24b', '#f58518', '#bab0ac', '#d3d3d3'] as const;
 
-/** Colour encoding of an op field with the fixed palette. */
-export function opColor(field = 'op', title = 'Operation') {
-  return {
-    field,
-    type: 'nominal' as const,
-    title,
-    scale: { domain: [...OP_DOMAIN], range: [...OP_RANGE] },
-  };
+/**
+ * Colour encoding of an op field with the fixed palette. With `present`, the legend lists only the
+ * operations that occur (colours stay those of the full palette; unknown names get grey).
+ */
+export function opColor(present?: Iterable<string>, field = 'op', title = 'Operation') {
+  const all: readonly string[] = OP_DOMAIN;
+  const seen = present ? new Set(present) : new Set(all);
+  const domain = [...all.filter((o) => seen.has(o)), ...[...seen].filter((o) => !all.includes(o)).sort()];
+  const range = domain.map((o) => { const i = all.indexOf(o); return i >= 0 ? OP_RANGE[i]! : '#999999'; });
+  return { field, type: 'nominal' as const, title, scale: { domain, range } };
+}
+
+/** Axis tick values at powers of ten covering [lo, hi] (for log scales: one labelled tick per decade). */
+export function decadeTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  if (!(lo > 0) || !(hi >= lo)) return out;
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) out.push(10 ** e);
+  return out;
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Latency distribution per operation: a histogram over logarithmic classes (five per decade), so
- * that cache-speed and disk-speed requests both show. Bars of the operations are stacked.
+ * that cache-speed and disk-speed requests both show. The bars of the operations are stacked in
+ * each class (the stacking is computed here, since Vega-Lite does not stack ranged bars).
  */
-import { CHART_CONFIG, CHART_HEIGHT, CHART_WIDTH, chartTitleBlock, opColor } from './chart-style.js';
+import { CHART_CONFIG, CHART_HEIGHT, CHART_WIDTH, OP_DOMAIN, chartTitleBlock, decadeTicks, opColor } from './chart-style.js';
 import type { ChartSpec } from './render-svg.js';
 
 /** One bar: requests of `op` whose latency is in [lo_us, hi_us). */
@@ -25,6 +26,17 @@ export function latencyChart(rows: readonly LatencyRow[], opts: LatencyChartOpti
   const stage = opts.stage ?? 'issue to completion (D2C)';
   const total = rows.reduce((s, r) => s + r.requests, 0);
   const medians = Object.entries(opts.medians ?? {}).map(([op, us]) => `${op} ${formatMicros(us)}`).join(', ');
+  // stack per class in the palette's op order
+  const order = (op: string) => { const i = (OP_DOMAIN as readonly string[]).indexOf(op); return i < 0 ? OP_DOMAIN.length : i; };
+  const sorted = [...rows].sort((a, b) => a.lo_us - b.lo_us || order(a.op) - order(b.op) || a.op.localeCompare(b.op));
+  const base = new Map<number, number>();
+  const values = sorted.map((r) => {
+    const y0 = base.get(r.lo_us) ?? 0;
+    base.set(r.lo_us, y0 + r.requests);
+    return { ...r, y0, y1: y0 + r.requests };
+  });
+  const lo = Math.min(...rows.map((r) => r.lo_us));
+  const hi = Math.max(...rows.map((r) => r.hi_us));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: chartTitleBlock(`Latency, ${stage}`, [
@@ -34,13 +46,18 @@ export function latencyChart(rows: readonly LatencyRow[], opts: LatencyChartOpti
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
     config: CHART_CONFIG,
-    data: { values: rows.map((r) => ({ ...r })) },
-    mark: { type: 'bar', tooltip: true, stroke: 'white', strokeWidth: 0.5 },
+    data: { values },
+    mark: { type: 'rect', tooltip: true, stroke: 'white', strokeWidth: 0.5 },
     encoding: {
-      x: { field: 'lo_us', type: 'quantitative', scale: { type: 'log' }, title: `Latency, ${stage} (µs, log scale)` },
+      x: {
+        field: 'lo_us', type: 'quantitative', scale: { type: 'log' },
+        axis: { values: decadeTicks(lo, hi), format: '~s' },
+        title: `Latency, ${stage} (µs, log scale)`,
+      },
       x2: { field: 'hi_us' },
-      y: { field: 'requests', type: 'quantitative', stack: 'zero', title: 'Requests (count)' },
-      color: opColor(),
+      y: { field: 'y0', type: 'quantitative', title: 'Requests (count)' },
+      y2: { field: 'y1' },
+      color: opColor(rows.map((r) => r.op)),
       tooltip: [
         { field: 'op', type: 'nominal', title: 'operation' },
         { field: 'lo_us', type: 'quantitative', title: 'from (µs)', format: ',.1f' },

@@ -38,7 +38,7 @@ export function requestSizeChart(rows: readonly RequestSizeRow[], opts: RequestS
       x: { field: 'size_label', type: 'ordinal', sort: labels, title: 'Request size (bytes, power-of-two class)', axis: { labelAngle: 0 } },
       xOffset: { field: 'op', type: 'nominal' },
       y: { field: 'requests', type: 'quantitative', title: 'Requests (count)' },
-      color: opColor(),
+      color: opColor(rows.map((r) => r.op)),
       tooltip: [
         { field: 'op', type: 'nominal', title: 'operation' },
         { field: 'size_label', type: 'ordinal', title: 'size class (up to)' },

@@ -38,7 +38,7 @@ export function sectorTimeChart(points: readonly SectorTimePoint[], opts: Sector
     encoding: {
       x: { field: 't_s', type: 'quantitative', title: 'Issue time since trace start (s)' },
       y: { field: 'sector', type: 'quantitative', title: 'First sector (512-byte units)', scale: { zero: false }, axis: { format: '~s' } },
-      color: opColor(),
+      color: opColor(points.map((p) => p.op)),
       tooltip: [
         { field: 'op', type: 'nominal', title: 'operation' },
         { field: 't_s', type: 'quantitative', title: 'time (s)', format: ',.6f' },
