@@ -1,0 +1,99 @@
+/**
+ * Per-process file-descriptor tables with open file descriptions (POSIX.1-2017 XBD 3.258 "Open
+ * File Description"): the file position and the O_APPEND/O_DIRECT status flags belong to the
+ * description, which dup/dup2/dup3/fcntl(F_DUPFD) and fork share; close drops only the fd.
+ * Threads (clone with CLONE_FILES) share the whole table; fork/vfork/clone without CLONE_FILES
+ * copy it (clone(2)); a successful execve closes the fds marked close-on-exec (execve(2)).
+ */
+
+/** What is known about one file (by path) across the trace. */
+export class FileState {
+  /** File size in bytes; -1 when not known (the file existed before the trace). */
+  size = -1;
+}
+
+/** An open file description. */
+export class OpenFileDescription {
+  /** File position in bytes; -1 when not known. */
+  pos = 0;
+  constructor(
+    /** Key of the path in the app_io path dictionary; -1 when unknown. */
+    public pathKey: number,
+    public readonly file: FileState,
+    public append: boolean,
+    public direct: boolean,
+    /** A regular file or block device (has a position); false for pipes, sockets, anon inodes. */
+    public seekable: boolean,
+  ) {}
+}
+
+/** The fd table of a process (or of threads sharing one). */
+export class FdTable {
+  readonly fds = new Map<number, OpenFileDescription>();
+  readonly cloexec = new Set<number>();
+
+  set(fd: number, d: OpenFileDescription, cloexec: boolean): void {
+    this.fds.set(fd, d);
+    if (cloexec) this.cloexec.add(fd); else this.cloexec.delete(fd);
+  }
+  close(fd: number): void { this.fds.delete(fd); this.cloexec.delete(fd); }
+  /** fork: a new table whose fds refer to the same descriptions. */
+  copy(): FdTable {
+    const t = new FdTable();
+    for (const [fd, d] of this.fds) t.fds.set(fd, d);
+    for (const fd of this.cloexec) t.cloexec.add(fd);
+    return t;
+  }
+  /** execve: close the close-on-exec fds. */
+  exec(): void {
+    for (const fd of this.cloexec) this.fds.delete(fd);
+    this.cloexec.clear();
+  }
+}
+
+/** A traced task (thread): its process id and its fd table. */
+export class Task {
+  constructor(public tgid: number, public fds: FdTable) {}
+}
+
+/** All tasks of one trace. Unknown tasks get a fresh table until their clone is seen. */
+export class TaskTracker {
+  readonly tasks = new Map<number, Task>();
+
+  task(tid: number): Task {
+    let t = this.tasks.get(tid);
+    if (!t) { t = new Task(tid, new FdTable()); this.tasks.set(tid, t); }
+    return t;
+  }
+
+  /**
+   * A clone/fork returned `child` in `parent`. The child may already have printed lines (strace
+   * shows the child before the parent's call returns): what it opened meanwhile is kept.
+   */
+  clone(parent: number, child: number, shareFiles: boolean, thread: boolean): void {
+    const p = this.task(parent);
+    const early = this.tasks.get(child);
+    let fds: FdTable;
+    if (shareFiles) {
+      fds = p.fds;
+      if (early) for (const [fd, d] of early.fds.fds) fds.set(fd, d, early.fds.cloexec.has(fd));
+    } else {
+      fds = p.fds.copy();
+      if (early) for (const [fd, d] of early.fds.fds) fds.set(fd, d, early.fds.cloexec.has(fd));
+    }
+    const tgid = thread ? p.tgid : child;
+    if (early) { early.fds = fds; early.tgid = tgid; } else this.tasks.set(child, new Task(tgid, fds));
+  }
+
+  exit(tid: number): void { this.tasks.delete(tid); }
+
+  /** The task known as `from` turns out to be `to` (a pid learnt late). */
+  rename(from: number, to: number): void {
+    const t = this.tasks.get(from);
+    if (!t) return;
+    this.tasks.delete(from);
+    if (t.tgid === from) t.tgid = to;
+    for (const o of this.tasks.values()) if (o.tgid === from) o.tgid = to;
+    this.tasks.set(to, t);
+  }
+}

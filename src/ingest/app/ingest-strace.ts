@@ -1,0 +1,218 @@
+/**
+ * Ingest strace logs into app_io.arrow. Inputs are streamed (.gz/.xz/.zst transparently). Files
+ * named PREFIX.TID that share a prefix are one `strace -ff -o PREFIX` capture: their lines carry
+ * no pid column, the task id is the suffix, and they are merged by timestamp so that file
+ * positions shared across tasks advance in the order the calls happened. Other files are
+ * independent traces, read one after the other.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { appIoTable, APP_OPS } from '../../table/schemas/app-io.js';
+import { TableBuilder } from '../../table/table-builder.js';
+import { writeArrowFile } from '../../table/arrow-file.js';
+import { openInputStream, type InputStream } from '../../io/input-stream.js';
+import { forEachLineOfStream, forEachLineOfText, LineSplitter } from '../../io/line-splitter.js';
+import { InputError } from '../../util/errors.js';
+import { formatBytes } from '../../util/numbers.js';
+import { IngestStats } from '../ingest-stats.js';
+import { StraceParser, type AppIoBuilder, type AppIoCounts } from './strace-parser.js';
+import { LineKind, StraceLine, TimeFormat, tokenizeStraceLine } from './strace-line.js';
+
+export interface StraceIngestOptions {
+  /** Date (YYYY-MM-DD) that anchors -tt time-of-day timestamps. */
+  date?: string;
+  stats?: IngestStats;
+  /** Called after each input chunk with bytes read so far and the total size of the inputs. */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+export interface StraceParseResult {
+  rows: number;
+  lines: number;
+  metadata: Record<string, string>;
+  counts: AppIoCounts;
+  /** Path dictionary: counts.pathCalls[k] belongs to paths[k]. */
+  paths: readonly string[];
+}
+
+/** A group of inputs: one file, or the per-task files of one -ff capture (tid per file). */
+interface InputGroup { files: string[]; tids: number[] }
+
+const COMPRESSED = /\.(gz|xz|zst)$/;
+
+/** Group `strace -ff` per-task files (PREFIX.TID[.gz]) by prefix; other files stand alone. */
+export function groupStraceInputs(paths: string[]): InputGroup[] {
+  const byPrefix = new Map<string, InputGroup>();
+  const out: InputGroup[] = [];
+  for (const p of paths) {
+    const m = /^(.*)\.(\d+)$/.exec(p.replace(COMPRESSED, ''));
+    if (!m) { out.push({ files: [p], tids: [-1] }); continue; }
+    let g = byPrefix.get(m[1]!);
+    if (!g) { g = { files: [], tids: [] }; byPrefix.set(m[1]!, g); out.push(g); }
+    g.files.push(p); g.tids.push(Number(m[2]));
+  }
+  for (const g of out) if (g.files.length === 1) g.tids[0] = -1;
+  return out;
+}
+
+/** Parse strace logs into `builder` (the library entry; ingestStrace writes the file). */
+export async function parseStrace(paths: string[], builder: AppIoBuilder, stats: IngestStats, opts: Omit<StraceIngestOptions, 'stats'> = {}): Promise<StraceParseResult> {
+  const parser = new StraceParser(builder, stats, opts.date !== undefined ? { date: opts.date } : {});
+  const groups = groupStraceInputs(paths);
+  const streams = new Map<string, InputStream>();
+  for (const p of paths) streams.set(p, openInputStream(p));
+  let total = 0;
+  for (const s of streams.values()) total += s.fileSize;
+  const done = new Set<InputStream>();
+  const progress = (): void => {
+    if (!opts.onProgress) return;
+    let n = 0;
+    for (const s of streams.values()) n += done.has(s) ? s.fileSize : s.fileBytesRead;
+    opts.onProgress(n, total);
+  };
+  for (const g of groups) {
+    if (g.files.length === 1) {
+      const s = streams.get(g.files[0]!)!;
+      parser.beginSource(s.path, g.tids[0]!, true);
+      const guard = notStraceGuard(parser, s.path);
+      await forEachLineOfStream(s, guard, progress);
+      done.add(s);
+    } else {
+      await mergePerTaskFiles(parser, g, streams, progress, done);
+    }
+    parser.endTrace();
+  }
+  const metadata = parser.finish();
+  return { rows: parser.rows, lines: parser.lines, metadata, counts: parser.counts, paths: parser.pathNames };
+}
+
+/** Parse strace text held in memory (tests, notebooks). */
+export function parseStraceText(text: string, builder: AppIoBuilder, stats: IngestStats, opts: { name?: string; date?: string } = {}): StraceParseResult {
+  const parser = new StraceParser(builder, stats, opts.date !== undefined ? { date: opts.date } : {});
+  const name = opts.name ?? 'strace.txt';
+  parser.beginSource(name, -1, true);
+  forEachLineOfText(text, notStraceGuard(parser, name));
+  const metadata = parser.finish();
+  return { rows: parser.rows, lines: parser.lines, metadata, counts: parser.counts, paths: parser.pathNames };
+}
+
+/**
+ * Wrap the parser's line handler: when none of the first 1000 lines is a strace line, the input
+ * is something else and a clear error beats a million warnings.
+ */
+function notStraceGuard(parser: StraceParser, file: string): (text: string, start: number, end: number, lineNo: number) => void {
+  const probe = new StraceLine();
+  let good = 0;
+  let checking = true;
+  return (text, start, end, lineNo) => {
+    if (checking) {
+      const k = tokenizeStraceLine(text, start, end, probe);
+      if (k !== LineKind.Malformed && k !== LineKind.Blank) { good++; checking = false; } else if (lineNo >= 1000) {
+        throw new InputError(file, 'not strace output: none of the first 1000 lines looks like "[PID ][TIME ]NAME(ARGS) = RESULT"', { line: lineNo });
+      }
+    }
+    parser.line(text, start, end, lineNo);
+  };
+}
+
+/** One -ff per-task file read line by line on demand. */
+class TaskFileCursor {
+  private readonly lines: string[] = [];
+  private idx = 0;
+  private lineNo = 0;
+  private readonly splitter = new LineSplitter((text, s, e) => { this.lines.push(text.slice(s, e)); });
+  private readonly it: AsyncIterator<Uint8Array>;
+  private ended = false;
+  readonly probe = new StraceLine();
+  sec = 0;
+  frac = 0;
+  constructor(readonly stream: InputStream, readonly src: number, readonly tid: number) {
+    this.it = stream[Symbol.asyncIterator]();
+  }
+  /** Make a current line available; false at the end of the file. */
+  async fill(): Promise<boolean> {
+    while (this.idx >= this.lines.length) {
+      if (this.ended) return false;
+      this.lines.length = 0; this.idx = 0;
+      const r = await this.it.next();
+      if (r.done) { this.splitter.finish(); this.ended = true; } else this.splitter.pushBytes(r.value);
+    }
+    const line = this.lines[this.idx]!;
+    tokenizeStraceLine(line, 0, line.length, this.probe);
+    if (this.probe.timeFormat !== TimeFormat.None) { this.sec = this.probe.tsSec; this.frac = this.probe.tsFrac; }
+    return true;
+  }
+  take(): { text: string; lineNo: number } {
+    return { text: this.lines[this.idx++]!, lineNo: ++this.lineNo };
+  }
+}
+
+/** Merge the per-task files of one -ff capture by timestamp (a binary heap of cursors). */
+async function mergePerTaskFiles(parser: StraceParser, g: InputGroup, streams: Map<string, InputStream>, progress: () => void, done: Set<InputStream>): Promise<void> {
+  const cursors: TaskFileCursor[] = [];
+  for (let i = 0; i < g.files.length; i++) {
+    const s = streams.get(g.files[i]!)!;
+    const src = parser.beginSource(s.path, g.tids[i]!, i === 0);
+    cursors.push(new TaskFileCursor(s, src, g.tids[i]!));
+  }
+  const heap: TaskFileCursor[] = [];
+  const less = (a: TaskFileCursor, b: TaskFileCursor): boolean => a.sec < b.sec || (a.sec === b.sec && (a.frac < b.frac || (a.frac === b.frac && a.src < b.src)));
+  const up = (i: number): void => {
+    while (i > 0) { const p = (i - 1) >> 1; if (!less(heap[i]!, heap[p]!)) break; [heap[i], heap[p]] = [heap[p]!, heap[i]!]; i = p; }
+  };
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1; const r = l + 1; let m = i;
+      if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!]; i = m;
+    }
+  };
+  for (const c of cursors) if (await c.fill()) { heap.push(c); up(heap.length - 1); } else done.add(c.stream);
+  let n = 0;
+  while (heap.length) {
+    const c = heap[0]!;
+    const { text, lineNo } = c.take();
+    parser.useSource(c.src, c.tid);
+    parser.line(text, 0, text.length, lineNo);
+    if (await c.fill()) down(0);
+    else { done.add(c.stream); const last = heap.pop()!; if (heap.length) { heap[0] = last; down(0); } }
+    if ((++n & 0xffff) === 0) progress();
+  }
+  progress();
+}
+
+/** Ingest strace logs into `outDir/app_io.arrow`; returns the row count and a printable summary. */
+export async function ingestStrace(paths: string[], opts: { outDir: string } & StraceIngestOptions): Promise<{ rows: number; summary: string[]; stats: IngestStats; file: string }> {
+  if (paths.length === 0) throw new InputError('(no input)', 'ingest --format strace needs at least one strace log');
+  const stats = opts.stats ?? new IngestStats();
+  const builder = new TableBuilder(appIoTable);
+  const r = await parseStrace(paths, builder, stats, opts);
+  mkdirSync(opts.outDir, { recursive: true });
+  const file = join(opts.outDir, 'app_io.arrow');
+  writeArrowFile(file, builder.finish(r.metadata));
+  return { rows: r.rows, summary: summarizeAppIo(r, stats, file), stats, file };
+}
+
+/** Summary lines: calls and bytes by op and by path (top 10), unresolved fds, problems. */
+export function summarizeAppIo(r: StraceParseResult, stats: IngestStats, file?: string): string[] {
+  const c = r.counts;
+  const out: string[] = [];
+  out.push(`app_io: ${r.rows} calls from ${r.lines} lines${file ? ` -> ${file}` : ''}`);
+  out.push(`time base: ${r.metadata.time_base}${r.metadata.date ? ` (date ${r.metadata.date})` : ''}, clock "${r.metadata.clock}"`);
+  out.push('by op:        calls        bytes');
+  APP_OPS.forEach((op, i) => {
+    if (c.opCalls[i]) out.push(`  ${op.padEnd(9)} ${String(c.opCalls[i]).padStart(9)}  ${formatBytes(c.opBytes[i]!).padStart(11)}`);
+  });
+  const keys = c.pathCalls.map((_, k) => k).filter((k) => c.pathCalls[k]! > 0);
+  keys.sort((a, b) => c.pathBytes[b]! - c.pathBytes[a]! || c.pathCalls[b]! - c.pathCalls[a]!);
+  out.push(`by path (top 10 of ${keys.length}, by bytes):`);
+  for (const k of keys.slice(0, 10)) out.push(`  ${String(c.pathCalls[k]).padStart(9)} calls ${formatBytes(c.pathBytes[k]!).padStart(11)}  ${r.paths[k]}`);
+  out.push(`unresolved fds: ${c.unresolvedFdCalls} calls on fds with no known path (not opened in the trace, no -y)`);
+  out.push(`uncertain: ${c.uncertainCalls} calls whose outcome, offset or file the log does not determine (column uncertain)`);
+  const problems = stats.format();
+  out.push(problems.length ? 'skipped lines and other counts:' : 'skipped lines: none');
+  for (const p of problems) out.push(`  ${p.trim()}`);
+  return out;
+}

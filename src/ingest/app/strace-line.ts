@@ -1,0 +1,305 @@
+/**
+ * Tokenizer of one strace output line (strace 4.x-6.x, `strace -f [-tt|-ttt] [-T] [-y|-yy]`).
+ * It reports positions into the line text, never substrings, into one reusable StraceLine: no
+ * object is made per line. Line anatomy (strace(1), "Output format"):
+ *
+ *   [PID ][TIMESTAMP ]NAME(ARG, ARG, ...) = RET[ ERRNO (TEXT)][ <DURATION>]
+ *   [PID ][TIMESTAMP ]NAME(ARG, ... <unfinished ...>
+ *   [PID ][TIMESTAMP ]<... NAME resumed>ARG, ...) = RET ...
+ *   [PID ][TIMESTAMP ]--- SIGNAME {siginfo} ---
+ *   [PID ][TIMESTAMP ]+++ exited with N +++   |   +++ killed by SIGNAME +++
+ *
+ * PID is "123 " (-f with -o) or "[pid  123] " (-f to stderr). TIMESTAMP is "HH:MM:SS[.frac]"
+ * (-t/-tt, local time of day) or "SECONDS.frac" (-ttt, Unix epoch); frac has 6 digits, or 9 with
+ * --timestamps=...,ns. DURATION is "<SECONDS.frac>" (-T). File descriptors may carry the -y
+ * decoration "N<path>" (nested "<...>" and "[...]" with -yy); paths escape "<" and ">" in octal.
+ */
+
+/** What a line is. */
+export const LineKind = {
+  /** A complete system call. */
+  Call: 0,
+  /** The first part of a split call: `... <unfinished ...>`. */
+  Unfinished: 1,
+  /** The second part of a split call: `<... NAME resumed>...`. */
+  Resumed: 2,
+  /** A signal delivery: `--- SIG... ---`. */
+  Signal: 3,
+  /** The task ended: `+++ exited with N +++` / `+++ killed by SIG +++`. */
+  Exit: 4,
+  /** Nothing after the prefix. */
+  Blank: 5,
+  /** Not a line shape strace prints (garbage, a truncated line, a message of strace itself). */
+  Malformed: 6,
+} as const;
+export type LineKind = (typeof LineKind)[keyof typeof LineKind];
+
+/** How the line's timestamp was written. */
+export const TimeFormat = {
+  None: 0,
+  /** -t / -tt: local time of day. */
+  TimeOfDay: 1,
+  /** -ttt / --timestamps=unix: seconds since the Unix epoch. */
+  Epoch: 2,
+} as const;
+export type TimeFormat = (typeof TimeFormat)[keyof typeof TimeFormat];
+
+export const MAX_ARGS = 16;
+const UNFINISHED = ' <unfinished ...>';
+const RESUMED = ' resumed>';
+
+/** The tokens of one line, as positions into `text`. Reused from line to line. */
+export class StraceLine {
+  text = '';
+  start = 0;
+  end = 0;
+  kind: LineKind = LineKind.Blank;
+  /** Thread id from the pid column; -1 when the line has none. */
+  tid = -1;
+  timeFormat: TimeFormat = TimeFormat.None;
+  /** Whole seconds of the timestamp (of the day for TimeOfDay, of the epoch for Epoch). */
+  tsSec = 0;
+  /** Nanoseconds within that second. */
+  tsFrac = 0;
+  /** Syscall name [nameStart, nameEnd). */
+  nameStart = 0;
+  nameEnd = 0;
+  /** Where the arguments start (after "(" or after "resumed>"), and where the text to join ends for Unfinished. */
+  bodyStart = 0;
+  bodyEnd = 0;
+  /** Argument ranges (trimmed). Only filled for Call. */
+  argc = 0;
+  readonly argStart = new Int32Array(MAX_ARGS);
+  readonly argEnd = new Int32Array(MAX_ARGS);
+  /** Return value token [retStart, retEnd) including a -y decoration; retStart = -1 when absent. */
+  retStart = -1;
+  retEnd = -1;
+  /** errno name [errStart, errEnd); errStart = -1 when none. */
+  errStart = -1;
+  errEnd = -1;
+  /** -T duration in ns; -1 when absent. */
+  durNs = -1;
+  /** For Resumed lines: the rest says `<unfinished ...>) = ?` (the task died inside the call). */
+  resumedUnfinished = false;
+
+  name(): string { return this.text.slice(this.nameStart, this.nameEnd); }
+  arg(i: number): string { return this.text.slice(this.argStart[i]!, this.argEnd[i]!); }
+}
+
+function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || isDigit(c) || c === 95 || (c >= 65 && c <= 90);
+}
+
+/**
+ * Skip a -y decoration that starts at `i` (text[i] === '<'); returns the index after its closing
+ * '>'. Nested "<...>" (-yy "<block 7:4>") count; "[...]" (socket addresses "[1->2]") hides '>'.
+ */
+export function skipDecoration(text: string, i: number, end: number): number {
+  let depth = 0;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 60) depth++; // <
+    else if (c === 62) { // >
+      depth--;
+      if (depth === 0) return i + 1;
+    } else if (c === 91) { // [
+      const close = text.indexOf(']', i + 1);
+      if (close < 0 || close >= end) return end;
+      i = close;
+    } else if (c === 92) i++; // backslash escape
+    i++;
+  }
+  return end;
+}
+
+/** Skip a C string starting at the opening quote; returns the index after the closing quote. */
+function skipString(text: string, i: number, end: number): number {
+  i++;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 92) i += 2;
+    else if (c === 34) return i + 1;
+    else i++;
+  }
+  return end;
+}
+
+/** Parse the prefix (pid, timestamp) and classify the line. Fills `out`; returns out.kind. */
+export function tokenizeStraceLine(text: string, start: number, end: number, out: StraceLine): LineKind {
+  out.text = text; out.start = start; out.end = end;
+  out.tid = -1; out.timeFormat = TimeFormat.None; out.argc = 0;
+  out.retStart = -1; out.retEnd = -1; out.errStart = -1; out.errEnd = -1; out.durNs = -1;
+  out.resumedUnfinished = false;
+  let i = start;
+  // pid column: "[pid  123] " or "123 "
+  let c = text.charCodeAt(i);
+  if (c === 91 && text.startsWith('[pid', i)) {
+    i += 4;
+    while (text.charCodeAt(i) === 32) i++;
+    let v = 0; const s = i;
+    while (i < end && isDigit(c = text.charCodeAt(i))) { v = v * 10 + (c - 48); i++; }
+    if (i === s || text.charCodeAt(i) !== 93) return (out.kind = LineKind.Malformed);
+    out.tid = v;
+    i++;
+    while (text.charCodeAt(i) === 32) i++;
+  } else if (isDigit(c)) {
+    let v = 0; const s = i;
+    while (i < end && isDigit(c = text.charCodeAt(i))) { v = v * 10 + (c - 48); i++; }
+    if (c === 32 && i - s <= 10) {
+      out.tid = v;
+      while (text.charCodeAt(i) === 32) i++;
+    } else {
+      i = s; // a timestamp, not a pid
+    }
+  }
+  // timestamp: "HH:MM:SS[.frac]" or "SECONDS[.frac]"
+  c = text.charCodeAt(i);
+  if (isDigit(c)) {
+    let v = 0; const s = i;
+    while (i < end && isDigit(c = text.charCodeAt(i))) { v = v * 10 + (c - 48); i++; }
+    if (c === 58) { // ':' time of day
+      const h = v;
+      const m = (text.charCodeAt(i + 1) - 48) * 10 + (text.charCodeAt(i + 2) - 48);
+      const sec = (text.charCodeAt(i + 4) - 48) * 10 + (text.charCodeAt(i + 5) - 48);
+      if (text.charCodeAt(i + 3) !== 58 || !(m >= 0 && m < 60) || !(sec >= 0 && sec < 61) || h > 23 || i - s !== 2) {
+        return (out.kind = LineKind.Malformed);
+      }
+      out.tsSec = h * 3600 + m * 60 + sec;
+      out.timeFormat = TimeFormat.TimeOfDay;
+      i += 6;
+    } else {
+      if (i - s > 12) return (out.kind = LineKind.Malformed);
+      out.tsSec = v;
+      out.timeFormat = TimeFormat.Epoch;
+    }
+    out.tsFrac = 0;
+    if (text.charCodeAt(i) === 46) { // '.' fraction: up to 9 digits, scaled to ns
+      i++;
+      let f = 0; let n = 0;
+      while (i < end && isDigit(c = text.charCodeAt(i))) { if (n < 9) { f = f * 10 + (c - 48); n++; } i++; }
+      if (n === 0) return (out.kind = LineKind.Malformed);
+      for (; n < 9; n++) f *= 10;
+      out.tsFrac = f;
+    }
+    if (text.charCodeAt(i) !== 32) return (out.kind = LineKind.Malformed);
+    i++;
+  }
+  if (i >= end) return (out.kind = LineKind.Blank);
+  c = text.charCodeAt(i);
+  if (c === 45 && text.startsWith('--- ', i)) return (out.kind = LineKind.Signal);
+  if (c === 43 && text.startsWith('+++ ', i)) return (out.kind = LineKind.Exit);
+  if (c === 60) {
+    if (!text.startsWith('<... ', i)) return (out.kind = LineKind.Malformed);
+    const ns = i + 5;
+    let j = ns;
+    while (j < end && isNameChar(text.charCodeAt(j))) j++;
+    if (j === ns || !text.startsWith(RESUMED, j)) return (out.kind = LineKind.Malformed);
+    out.nameStart = ns; out.nameEnd = j;
+    out.bodyStart = j + RESUMED.length;
+    out.bodyEnd = end;
+    if (text.startsWith(UNFINISHED, out.bodyStart)) out.resumedUnfinished = true;
+    return (out.kind = LineKind.Resumed);
+  }
+  const ns = i;
+  while (i < end && isNameChar(text.charCodeAt(i))) i++;
+  if (i === ns || text.charCodeAt(i) !== 40) return (out.kind = LineKind.Malformed);
+  out.nameStart = ns; out.nameEnd = i;
+  out.bodyStart = i + 1;
+  // "... <unfinished ...>" at the end of the line
+  if (end - UNFINISHED.length >= out.bodyStart && text.charCodeAt(end - 1) === 62 && text.startsWith(UNFINISHED, end - UNFINISHED.length)) {
+    out.bodyEnd = end - UNFINISHED.length;
+    return (out.kind = LineKind.Unfinished);
+  }
+  out.bodyEnd = end;
+  return (out.kind = LineKind.Call);
+}
+
+/**
+ * Split the arguments of a call whose argument list starts at `bodyStart` (after "(") and parse
+ * the return part. The text may be a joined unfinished + resumed call. Returns false when the
+ * line is cut (no closing parenthesis or no " = ").
+ */
+export function parseCallBody(out: StraceLine, text: string, bodyStart: number, end: number): boolean {
+  out.text = text;
+  let i = bodyStart;
+  let depth = 0;
+  let argc = 0;
+  const as = out.argStart; const ae = out.argEnd;
+  while (i < end && text.charCodeAt(i) === 32) i++;
+  as[0] = i;
+  let close = -1;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 34) { i = skipString(text, i, end); continue; }
+    if (c === 40 || c === 91 || c === 123) depth++;
+    else if (c === 41 || c === 93 || c === 125) {
+      if (depth === 0) {
+        if (c === 41) { close = i; break; }
+      } else depth--;
+    } else if (c === 44 && depth === 0) { // ','
+      if (argc < MAX_ARGS - 1) {
+        let e = i; while (e > as[argc]! && text.charCodeAt(e - 1) === 32) e--;
+        ae[argc] = e;
+        argc++;
+        let s = i + 1; while (s < end && text.charCodeAt(s) === 32) s++;
+        as[argc] = s;
+      }
+    } else if (c === 60) { // '<' of a -y decoration after an fd number or AT_FDCWD
+      const p = i > bodyStart ? text.charCodeAt(i - 1) : 0;
+      if (isNameChar(p)) { i = skipDecoration(text, i, end); continue; }
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42) { // "/*" comment of -X verbose
+      const e = text.indexOf('*/', i + 2);
+      i = e < 0 || e >= end ? end : e + 2;
+      continue;
+    }
+    i++;
+  }
+  if (close < 0) return false;
+  {
+    let e = close; while (e > as[argc]! && text.charCodeAt(e - 1) === 32) e--;
+    ae[argc] = e;
+    out.argc = e > as[argc]! || argc > 0 ? argc + 1 : 0;
+  }
+  // " = RET" (padded with spaces to column 40 when the call is short)
+  i = close + 1;
+  while (i < end && text.charCodeAt(i) === 32) i++;
+  if (text.charCodeAt(i) !== 61 || text.charCodeAt(i + 1) !== 32) return false;
+  i += 2;
+  const rs = i;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 32) break;
+    if (c === 60) { i = skipDecoration(text, i, end); continue; }
+    i++;
+  }
+  if (i === rs) return false;
+  out.retStart = rs; out.retEnd = i;
+  // " ERRNO (text)" after -1 or ?
+  if (i + 1 < end && text.charCodeAt(i) === 32) {
+    const c = text.charCodeAt(i + 1);
+    if (c >= 65 && c <= 90) {
+      let j = i + 1;
+      while (j < end && isNameChar(text.charCodeAt(j))) j++;
+      out.errStart = i + 1; out.errEnd = j;
+    }
+  }
+  // " <SECONDS.frac>" at the end (-T)
+  if (text.charCodeAt(end - 1) === 62) {
+    let j = end - 2; let dot = -1;
+    while (j > i) {
+      const c = text.charCodeAt(j);
+      if (c === 46) { if (dot >= 0) break; dot = j; } else if (!isDigit(c)) break;
+      j--;
+    }
+    if (dot > 0 && text.charCodeAt(j) === 60 && text.charCodeAt(j - 1) === 32) {
+      let sec = 0;
+      for (let k = j + 1; k < dot; k++) sec = sec * 10 + (text.charCodeAt(k) - 48);
+      let f = 0; let n = 0;
+      for (let k = dot + 1; k < end - 1 && n < 9; k++, n++) f = f * 10 + (text.charCodeAt(k) - 48);
+      for (; n < 9; n++) f *= 10;
+      out.durNs = sec * 1e9 + f;
+    }
+  }
+  return true;
+}

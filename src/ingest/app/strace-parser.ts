@@ -1,0 +1,816 @@
+/**
+ * strace text → app_io rows. Joins `<unfinished ...>` / `<... resumed>` pairs per thread, keeps
+ * the fd tables of every process (fd-table.ts) and the file position of every open file
+ * description, so that read/write/readv/writev get the offset the kernel used. Calls whose
+ * outcome or offset the log does not determine are kept with AppIoFlag bits, never guessed.
+ * Bad lines are counted in IngestStats with file:line; nothing here throws on input text.
+ */
+import { APP_OPS, APP_IO_UNCERTAIN, AppIoFlag, appIoTable, type AppOp } from '../../table/schemas/app-io.js';
+import type { TableBuilder } from '../../table/table-builder.js';
+import type { Int64ColumnBuilder, NumberColumnBuilder, StringColumnBuilder, BoolColumnBuilder } from '../../table/column-builders.js';
+import type { IngestStats } from '../ingest-stats.js';
+import { LineKind, StraceLine, TimeFormat, parseCallBody, tokenizeStraceLine } from './strace-line.js';
+import { decodeCEscapes, decorationRange } from './strace-string.js';
+import { FileState, OpenFileDescription, TaskTracker, type FdTable } from './fd-table.js';
+import { SYSCALLS, Sys } from './strace-syscalls.js';
+import { UsageError } from '../../util/errors.js';
+
+export type AppIoBuilder = TableBuilder<typeof appIoTable>;
+
+const OP_INDEX: Record<AppOp, number> = Object.fromEntries(APP_OPS.map((o, i) => [o, i])) as Record<AppOp, number>;
+const NULL = Number.NaN;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** A call whose `<unfinished ...>` line was seen, waiting for its `<... resumed>` line. */
+interface Pending {
+  sys: number;
+  name: string;
+  /** The arguments printed so far (only kept for calls app_io handles). */
+  head: string;
+  timeFormat: TimeFormat;
+  tsSec: number;
+  tsFrac: number;
+  file: number;
+  line: number;
+}
+
+/** Options of a parse. */
+export interface StraceParserOptions {
+  /** Date (YYYY-MM-DD, UTC) that anchors -t/-tt time-of-day timestamps. */
+  date?: string;
+}
+
+/** Per-op and per-path call and byte counts, for the summary. */
+export interface AppIoCounts {
+  opCalls: number[];
+  opBytes: number[];
+  pathCalls: number[];
+  pathBytes: number[];
+  unresolvedFdCalls: number;
+  uncertainCalls: number;
+}
+
+/** Parse a "YYYY-MM-DD" date to the epoch second of its UTC midnight. */
+export function parseAnchorDate(date: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date.trim());
+  const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
+  if (!m || Number.isNaN(ms) || new Date(ms).getUTCDate() !== Number(m[3])) {
+    throw new UsageError(`--date "${date}": expected a calendar date YYYY-MM-DD (the day the -tt log was recorded)`);
+  }
+  return ms / 1000;
+}
+
+export class StraceParser {
+  private readonly L = new StraceLine();
+  private readonly J = new StraceLine();
+  private tasks = new TaskTracker();
+  private readonly files = new Map<number, FileState>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly rawPathKeys = new Map<string, number>();
+  /** Per path key: 1 seekable (a path), 0 not (pipe:, socket:, anon_inode:). */
+  private readonly pathSeekable: number[] = [];
+  private readonly fileNames: string[] = [];
+  private readonly fileKeys: number[] = [];
+  private readonly dec = new Int32Array(2);
+
+  // columns
+  private readonly cId: NumberColumnBuilder<Int32Array>;
+  private readonly cTs: Int64ColumnBuilder;
+  private readonly cDur: Int64ColumnBuilder;
+  private readonly cPid: NumberColumnBuilder<Int32Array>;
+  private readonly cTid: NumberColumnBuilder<Int32Array>;
+  private readonly cSyscall: StringColumnBuilder;
+  private readonly cOp: StringColumnBuilder;
+  private readonly cFd: NumberColumnBuilder<Int32Array>;
+  private readonly cPath: StringColumnBuilder;
+  private readonly cOffset: Int64ColumnBuilder;
+  private readonly cReq: Int64ColumnBuilder;
+  private readonly cDone: Int64ColumnBuilder;
+  private readonly cDirect: BoolColumnBuilder;
+  private readonly cAppend: BoolColumnBuilder;
+  private readonly cError: StringColumnBuilder;
+  private readonly cFlags: NumberColumnBuilder<Uint16Array>;
+  private readonly cUncertain: BoolColumnBuilder;
+  private readonly cFile: StringColumnBuilder;
+  private readonly cLine: NumberColumnBuilder<Int32Array>;
+  private readonly opKeys: number[];
+  private readonly syscallKeys = new Map<string, number>();
+
+  // current source
+  private fileIdx = 0;
+  private fileName = '';
+  private defaultTid = -1;
+  private lineNo = 0;
+  /** Task of lines without a pid column (stderr output: the only task left); -1 unknown. */
+  private soleTid = -1;
+  private traceStartRow = 0;
+  /** Head of a line broken by a message of strace itself. */
+  private carry: string | null = null;
+
+  // time base
+  private timeFormat: TimeFormat = TimeFormat.None;
+  private baseSec = -1;
+  private baseNs = 0n;
+  private readonly dateSec: number | undefined;
+  private lastDaySec = -1;
+  private dayOffset = 0;
+  private mixedTimeWarned = false;
+
+  /** Rows emitted, lines read. */
+  rows = 0;
+  lines = 0;
+  private ignoredCalls = 0;
+  readonly counts: AppIoCounts = { opCalls: APP_OPS.map(() => 0), opBytes: APP_OPS.map(() => 0), pathCalls: [], pathBytes: [], unresolvedFdCalls: 0, uncertainCalls: 0 };
+
+  constructor(readonly builder: AppIoBuilder, readonly stats: IngestStats, opts: StraceParserOptions = {}) {
+    const b = builder;
+    this.cId = b.number('id') as NumberColumnBuilder<Int32Array>;
+    this.cTs = b.int64('ts_ns');
+    this.cDur = b.int64('dur_ns');
+    this.cPid = b.number('pid') as NumberColumnBuilder<Int32Array>;
+    this.cTid = b.number('tid') as NumberColumnBuilder<Int32Array>;
+    this.cSyscall = b.string('syscall');
+    this.cOp = b.string('op');
+    this.cFd = b.number('fd') as NumberColumnBuilder<Int32Array>;
+    this.cPath = b.string('path');
+    this.cOffset = b.int64('offset');
+    this.cReq = b.int64('bytes_req');
+    this.cDone = b.int64('bytes_done');
+    this.cDirect = b.bool('direct');
+    this.cAppend = b.bool('append');
+    this.cError = b.string('error');
+    this.cFlags = b.number('flags') as unknown as NumberColumnBuilder<Uint16Array>;
+    this.cUncertain = b.bool('uncertain');
+    this.cFile = b.string('file');
+    this.cLine = b.number('line') as NumberColumnBuilder<Int32Array>;
+    this.opKeys = APP_OPS.map((o) => this.cOp.intern(o));
+    this.dateSec = opts.date !== undefined ? parseAnchorDate(opts.date) : undefined;
+  }
+
+  /**
+   * Start reading lines of `name` (its base name goes into the `file` column). `tid` is the task
+   * of a -ff per-task file (lines have no pid column), else -1. `independent` starts a new trace:
+   * fd tables and pending calls of the previous one are dropped.
+   */
+  beginSource(name: string, tid: number, independent: boolean): number {
+    if (independent) { this.endTrace(); this.soleTid = -1; this.carry = null; this.traceStartRow = this.rows; }
+    const idx = this.fileNames.length;
+    this.fileNames.push(name);
+    this.fileKeys.push(this.cFile.intern(name.replace(/^.*[\\/]/, '')));
+    this.useSource(idx, tid);
+    return idx;
+  }
+
+  /** Switch to an already begun source (for -ff files merged by time). */
+  useSource(idx: number, tid: number): void {
+    this.fileIdx = idx;
+    this.fileName = this.fileNames[idx]!;
+    this.defaultTid = tid;
+  }
+
+  /** The line handler (LineHandler shape). */
+  readonly line = (text: string, start: number, end: number, lineNo: number): void => {
+    this.lines++;
+    this.lineNo = lineNo;
+    if (this.carry !== null) {
+      // the rest of a line that a message of strace itself broke (see below)
+      text = this.carry + text.slice(start, end); start = 0; end = text.length;
+      this.carry = null;
+    }
+    const L = this.L;
+    const kind = tokenizeStraceLine(text, start, end, L);
+    // strace -f writing to stderr prints "strace: Process N attached" in the middle of the
+    // line of the call that made the task, then a newline: join the two parts again
+    if (text.charCodeAt(end - 1) === 100 && end - start > 20) { // ...attached / ...detached
+      const m = text.lastIndexOf('strace: ', end);
+      if (m >= start && STRACE_MESSAGE.test(text.slice(m, end))) {
+        if (m > start) this.carry = text.slice(start, m);
+        else this.stats.count('strace_message', 'info', 'messages of strace itself ("strace: Process N attached")', { file: this.fileName, line: lineNo, text: text.slice(start, end) });
+        return;
+      }
+    }
+    if (kind !== LineKind.Malformed && this.defaultTid < 0) {
+      if (L.tid >= 0) this.prefixedTid(L);
+      else if (this.soleTid >= 0) L.tid = this.soleTid;
+    }
+    if (kind === LineKind.Malformed) { this.malformed(text, start, end, 'strace_bad_line', 'line is not a strace output line (garbage, a cut line, or a message of strace itself)'); return; }
+    if (kind === LineKind.Blank) return;
+    if (L.timeFormat !== TimeFormat.None) this.checkTime(L);
+    const tid = L.tid >= 0 ? L.tid : this.defaultTid;
+    if (kind === LineKind.Call) {
+      const name = text.slice(L.nameStart, L.nameEnd);
+      const sys = SYSCALLS.get(name);
+      if (this.pending.size !== 0 && this.pending.has(tid)) this.dropPending(tid, 'a new call started');
+      if (sys === undefined) { this.ignoredCalls++; return; }
+      if (!parseCallBody(L, text, L.bodyStart, end)) { this.malformed(text, start, end, 'strace_cut_call', 'system call line without ") = RESULT" (cut or garbled)'); return; }
+      this.call(sys, name, L, tid, L.timeFormat, L.tsSec, L.tsFrac, false);
+      return;
+    }
+    if (kind === LineKind.Unfinished) {
+      const name = text.slice(L.nameStart, L.nameEnd);
+      const sys = SYSCALLS.get(name) ?? 0;
+      if (this.pending.has(tid)) this.dropPending(tid, 'a new call started');
+      this.pending.set(tid, {
+        sys, name, head: sys ? text.slice(L.bodyStart, L.bodyEnd) : '',
+        timeFormat: L.timeFormat, tsSec: L.tsSec, tsFrac: L.tsFrac, file: this.fileIdx, line: this.lineNo,
+      });
+      return;
+    }
+    if (kind === LineKind.Resumed) { this.resumed(L, tid, text, start, end); return; }
+    if (kind === LineKind.Exit) {
+      if (this.pending.has(tid)) this.dropPending(tid, 'the task ended');
+      this.tasks.exit(tid);
+      // strace -f to stderr: lines of the last remaining task carry no "[pid N]" prefix
+      if (this.tasks.tasks.size === 1) this.soleTid = this.tasks.tasks.keys().next().value!;
+      return;
+    }
+    // signals change no file state
+  };
+
+  /**
+   * A "[pid N]"/"N " prefixed line. With -f to stderr, lines before the first clone have no
+   * prefix; they were filed under task -1, which is the first prefixed task that is no child.
+   */
+  private prefixedTid(L: StraceLine): void {
+    const tid = L.tid;
+    if (this.soleTid === tid || this.tasks.tasks.has(tid)) return;
+    const anon = this.pending.get(-1);
+    if (anon && (anon.sys === Sys.Fork || anon.sys === Sys.Clone || anon.sys === Sys.Clone3)) {
+      // task -1 is inside clone: a new task is its child unless it resumes that very clone
+      if (L.kind !== LineKind.Resumed || L.text.slice(L.nameStart, L.nameEnd) !== anon.name) return;
+    }
+    if (this.tasks.tasks.has(-1) || anon) {
+      this.tasks.rename(-1, tid);
+      if (anon) { this.pending.delete(-1); this.pending.set(tid, anon); }
+      // rows already written for the unnamed task get its id (once per trace)
+      for (let r = this.traceStartRow; r < this.rows; r++) {
+        if (this.cTid.get(r) === -1) this.cTid.set(r, tid);
+        if (this.cPid.get(r) === -1) this.cPid.set(r, tid);
+      }
+    }
+    this.soleTid = -1;
+  }
+
+  private resumed(L: StraceLine, tid: number, text: string, start: number, end: number): void {
+    const p = this.pending.get(tid);
+    const name = text.slice(L.nameStart, L.nameEnd);
+    if (!p || p.name !== name) {
+      this.malformed(text, start, end, 'strace_resumed_without_start', 'a "<... NAME resumed>" line whose "<unfinished ...>" part is missing (call ignored)');
+      return;
+    }
+    this.pending.delete(tid);
+    if (!p.sys) { this.ignoredCalls++; return; }
+    if (L.resumedUnfinished) { this.emitUnknownOutcome(p, tid); return; }
+    const joined = p.head + text.slice(L.bodyStart, end);
+    const J = this.J;
+    J.durNs = -1; J.errStart = -1; J.retStart = -1;
+    if (!parseCallBody(J, joined, 0, joined.length)) { this.malformed(text, start, end, 'strace_cut_call', 'system call line without ") = RESULT" (cut or garbled)'); return; }
+    this.call(p.sys, p.name, J, tid, p.timeFormat, p.tsSec, p.tsFrac, false);
+  }
+
+  /** A pending call that never resumed: keep it, flagged; its effect on the file position is unknown. */
+  private dropPending(tid: number, why: string): void {
+    const p = this.pending.get(tid)!;
+    this.pending.delete(tid);
+    if (!p.sys) return;
+    this.stats.count('strace_unfinished_never_resumed', 'data_loss', 'a call cut by "<unfinished ...>" never resumed; kept with flags=unfinished (outcome unknown)', { file: this.fileNames[p.file]!, line: p.line, text: `${p.name}(${p.head.slice(0, 100)} (${why})` });
+    this.emitUnknownOutcome(p, tid);
+  }
+
+  private emitUnknownOutcome(p: Pending, tid: number): void {
+    const J = this.J;
+    const joined = p.head + ') = ?';
+    if (!parseCallBody(J, joined, 0, joined.length)) return;
+    J.durNs = -1;
+    this.call(p.sys, p.name, J, tid, p.timeFormat, p.tsSec, p.tsFrac, true);
+  }
+
+  /** Flush calls left unfinished at the end of a trace and forget its tasks. */
+  endTrace(): void {
+    for (const tid of [...this.pending.keys()]) this.dropPending(tid, 'end of the log');
+    this.tasks = new TaskTracker();
+    this.files.clear();
+  }
+
+  private malformed(text: string, start: number, end: number, name: string, description: string): void {
+    this.stats.count(name, 'data_loss', description, { file: this.fileName, line: this.lineNo, text: text.slice(start, Math.min(end, start + 200)) });
+  }
+
+  private checkTime(L: StraceLine): void {
+    if (this.timeFormat === TimeFormat.None) {
+      this.timeFormat = L.timeFormat;
+      this.baseSec = L.tsSec;
+      if (L.timeFormat === TimeFormat.Epoch) this.baseNs = BigInt(L.tsSec) * 1_000_000_000n;
+      else this.baseNs = this.dateSec !== undefined ? BigInt(this.dateSec) * 1_000_000_000n : 0n;
+      if (L.timeFormat === TimeFormat.TimeOfDay) this.baseSec = 0;
+    } else if (L.timeFormat !== this.timeFormat && !this.mixedTimeWarned) {
+      this.mixedTimeWarned = true;
+      this.stats.count('strace_mixed_time_formats', 'error', 'the log mixes -tt (time of day) and -ttt (epoch) timestamps; ts_ns of the other format is wrong', { file: this.fileName, line: this.lineNo, text: '' });
+    }
+  }
+
+  /** ts_ns of a line's timestamp (exact: the base is a bigint, the delta a safe integer). */
+  private tsNs(format: TimeFormat, sec: number, frac: number): bigint | null {
+    if (format === TimeFormat.None) return null;
+    if (format === TimeFormat.TimeOfDay && this.timeFormat === TimeFormat.TimeOfDay) {
+      // midnight: the time of day drops by more than 12 h
+      if (this.lastDaySec >= 0 && sec + 43200 < this.lastDaySec) this.dayOffset += 86400;
+      this.lastDaySec = sec;
+      return this.baseNs + BigInt((this.dayOffset + sec) * 1e9 + frac);
+    }
+    return this.baseNs + BigInt((sec - this.baseSec) * 1e9 + frac);
+  }
+
+  // ---- paths
+
+  /** Path key of a -y decoration in [s, e) of `text`, or -1. */
+  private decoratedPath(text: string, s: number, e: number): number {
+    decorationRange(text, s, e, this.dec);
+    const ds = this.dec[0]!;
+    if (ds < 0) return -1;
+    const raw = text.slice(ds, this.dec[1]!);
+    let k = this.rawPathKeys.get(raw);
+    if (k === undefined) {
+      k = this.pathKey(decodeCEscapes(raw, 0, raw.length));
+      this.rawPathKeys.set(raw, k);
+    }
+    return k;
+  }
+
+  private pathKey(path: string): number {
+    const k = this.cPath.intern(path);
+    if (this.pathSeekable[k] === undefined) {
+      this.pathSeekable[k] = path.charCodeAt(0) === 47 ? 1 : 0;
+      this.counts.pathCalls[k] = 0;
+      this.counts.pathBytes[k] = 0;
+    }
+    return k;
+  }
+
+  /** Path key of a quoted path argument, resolved against the -y path of dirfd when relative. */
+  private stringPath(text: string, s: number, e: number, dirKey: number): number {
+    if (text.charCodeAt(s) !== 34) return -1;
+    let q = e - 1;
+    while (q > s && text.charCodeAt(q) !== 34) q--;
+    if (q <= s) return -1;
+    let p = decodeCEscapes(text, s + 1, q);
+    if (p.charCodeAt(0) !== 47 && dirKey >= 0) {
+      const dir = this.cPath.dictionary[dirKey]!;
+      p = p === '' ? dir : dir.endsWith('/') ? dir + p : `${dir}/${p}`;
+    }
+    return this.pathKey(p);
+  }
+
+  private fileState(pathKey: number): FileState {
+    if (pathKey < 0 || !this.pathSeekable[pathKey]) return new FileState();
+    let f = this.files.get(pathKey);
+    if (!f) { f = new FileState(); this.files.set(pathKey, f); }
+    return f;
+  }
+
+  // ---- numbers
+
+  /** Signed decimal in [s, e) (stops at a non-digit); a bigint beyond 2^53; NaN if none. */
+  private int(text: string, s: number, e: number): number | bigint {
+    let neg = false;
+    if (text.charCodeAt(s) === 45) { neg = true; s++; }
+    let v = 0; let i = s;
+    for (; i < e; i++) {
+      const c = text.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+    }
+    if (i === s) {
+      if (text.charCodeAt(s) === 48 && text.charCodeAt(s + 1) === 120) return 0; // 0x... pointer
+      return NULL;
+    }
+    if (v > MAX_SAFE) { const b = BigInt(text.slice(s, i)); return neg ? -b : b; }
+    return neg ? -v : v;
+  }
+
+  private argInt(L: StraceLine, i: number): number | bigint {
+    if (i >= L.argc) return NULL;
+    return this.int(L.text, L.argStart[i]!, L.argEnd[i]!);
+  }
+
+  /** The value inside "[N]" or "[N] => [M]" (an offset pointer argument); NaN for NULL. */
+  private bracketInt(L: StraceLine, i: number): number | bigint {
+    if (i >= L.argc) return NULL;
+    const s = L.argStart[i]!;
+    if (L.text.charCodeAt(s) !== 91) return NULL;
+    return this.int(L.text, s + 1, L.argEnd[i]!);
+  }
+
+  private argHas(L: StraceLine, i: number, word: string): boolean {
+    if (i >= L.argc) return false;
+    const k = L.text.indexOf(word, L.argStart[i]!);
+    return k >= 0 && k < L.argEnd[i]!;
+  }
+
+  /** Open-flag bits from a symbolic ("O_RDWR|O_APPEND") or numeric (-X raw) flags argument. */
+  private openFlags(L: StraceLine, i: number): number {
+    if (i >= L.argc) return 0;
+    const s = L.argStart[i]!; const e = L.argEnd[i]!;
+    const t = L.text;
+    const o = t.indexOf('O_', s);
+    if (o >= 0 && o < e) {
+      return (hasFlag(t, s, e, 'O_APPEND') ? F_APPEND : 0) | (hasFlag(t, s, e, 'O_DIRECT') ? F_DIRECT : 0) |
+        (hasFlag(t, s, e, 'O_TRUNC') ? F_TRUNC : 0) | (hasFlag(t, s, e, 'O_CLOEXEC') ? F_CLOEXEC : 0) |
+        (hasFlag(t, s, e, 'O_EXCL') ? F_EXCL : 0) | (hasFlag(t, s, e, 'O_WRONLY') || hasFlag(t, s, e, 'O_RDWR') ? F_WRITE : 0);
+    }
+    // -X raw: numeric flags (x86_64 and generic values of asm-generic/fcntl.h, octal)
+    let k = t.indexOf('flags=', s); k = k >= 0 && k < e ? k + 6 : s;
+    const n = t.charCodeAt(k) === 48 && t.charCodeAt(k + 1) === 120 ? parseInt(t.slice(k + 2, e), 16) : parseInt(t.slice(k, e), 8);
+    if (Number.isNaN(n)) return 0;
+    return (n & 0o2000 ? F_APPEND : 0) | (n & 0o40000 ? F_DIRECT : 0) | (n & 0o1000 ? F_TRUNC : 0) |
+      (n & 0o2000000 ? F_CLOEXEC : 0) | (n & 0o200 ? F_EXCL : 0) | (n & 3 ? F_WRITE : 0);
+  }
+
+  // ---- fds
+
+  private fdOf(L: StraceLine, i: number): number {
+    const v = this.argInt(L, i);
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= -1 && v < 0x7fffffff ? v : -2;
+  }
+
+  /** The description of fd arg i; created (position unknown) when the fd was opened before the trace. */
+  private desc(table: FdTable, fd: number, L: StraceLine, i: number): OpenFileDescription | undefined {
+    if (fd < 0) return undefined;
+    const decoKey = i < L.argc ? this.decoratedPath(L.text, L.argStart[i]!, L.argEnd[i]!) : -1;
+    let d = table.fds.get(fd);
+    if (!d) {
+      d = new OpenFileDescription(decoKey, this.fileState(decoKey), false, false, decoKey < 0 || this.pathSeekable[decoKey] === 1);
+      d.pos = -1;
+      table.set(fd, d, false);
+    } else if (decoKey >= 0 && d.pathKey !== decoKey) {
+      d.pathKey = decoKey;
+    }
+    return d;
+  }
+
+  // ---- rows
+
+  private call(sys: number, name: string, L: StraceLine, tid: number, tf: TimeFormat, tsSec: number, tsFrac: number, unknown: boolean): void {
+    const task = this.tasks.task(tid);
+    const table = task.fds;
+    const text = L.text;
+    const ret = L.retStart >= 0 ? this.int(text, L.retStart, L.retEnd) : NULL;
+    const failed = L.errStart >= 0 || ret === -1;
+    const interrupted = text.charCodeAt(L.retStart) === 63 && !unknown; // "?"
+    const ok = !failed && !interrupted && !unknown;
+    const errKey = L.errStart >= 0 ? this.cError.intern(text.slice(L.errStart, L.errEnd)) : failed ? this.cError.intern('error') : -1;
+    const ts = this.tsNs(tf, tsSec, tsFrac);
+    let flags = unknown ? AppIoFlag.Unfinished : interrupted ? AppIoFlag.Interrupted : 0;
+    const row = (op: AppOp, fd: number, d: OpenFileDescription | undefined, pathKey: number, offset: number | bigint, req: number | bigint, done: number | bigint, append: boolean, f: number): void => {
+      this.emit(ts, L.durNs, task.tgid, tid, name, op, fd, pathKey, offset, req, done, d?.direct ?? false, append, errKey, f);
+    };
+    switch (sys) {
+      case Sys.Open: case Sys.OpenAt: case Sys.OpenAt2: case Sys.Creat: {
+        const pathArg = sys === Sys.Open || sys === Sys.Creat ? 0 : 1;
+        const dirKey = pathArg === 1 ? this.decoratedPath(text, L.argStart[0]!, L.argEnd[0]!) : -1;
+        const fl = sys === Sys.Creat ? F_WRITE | F_TRUNC : this.openFlags(L, pathArg + 1);
+        let key = ok ? this.decoratedPath(text, L.retStart, L.retEnd) : -1;
+        if (key < 0 && pathArg < L.argc) key = this.stringPath(text, L.argStart[pathArg]!, L.argEnd[pathArg]!, dirKey);
+        const fd = ok && typeof ret === 'number' ? ret : -1;
+        let d: OpenFileDescription | undefined;
+        if (fd >= 0) {
+          const seek = key < 0 || this.pathSeekable[key] === 1;
+          d = new OpenFileDescription(key, this.fileState(key), (fl & F_APPEND) !== 0, (fl & F_DIRECT) !== 0, seek);
+          if ((fl & F_TRUNC && fl & F_WRITE) || fl & F_EXCL) d.file.size = 0;
+          table.set(fd, d, (fl & F_CLOEXEC) !== 0);
+        } else if (unknown) flags |= AppIoFlag.FdUnknown;
+        row('open', fd, d, key, NULL, NULL, NULL, false, flags);
+        return;
+      }
+      case Sys.Close: {
+        const fd = this.fdOf(L, 0);
+        const d = table.fds.get(fd);
+        const key = this.decoratedPath(text, L.argStart[0]!, L.argEnd[0]!);
+        if (!unknown) table.close(fd); // close(2): the fd is released even when close fails with EIO/EINTR
+        row('close', fd, d, key >= 0 ? key : d?.pathKey ?? -1, NULL, NULL, NULL, false, flags | (key < 0 && !d ? AppIoFlag.FdUnknown : 0));
+        return;
+      }
+      case Sys.CloseRange: {
+        const first = this.argInt(L, 0); const last = this.argInt(L, 1);
+        if (ok && typeof first === 'number') {
+          const hi = typeof last === 'number' ? last : Number.MAX_SAFE_INTEGER;
+          const cloexecOnly = this.argHas(L, 2, 'CLOSE_RANGE_CLOEXEC');
+          for (const fd of [...table.fds.keys()]) {
+            if (fd >= first && fd <= hi) { if (cloexecOnly) table.cloexec.add(fd); else table.close(fd); }
+          }
+        }
+        row('close', typeof first === 'number' ? first : -1, undefined, -1, NULL, NULL, NULL, false, flags);
+        return;
+      }
+      case Sys.Dup: case Sys.Dup2: case Sys.Dup3: case Sys.Fcntl: {
+        const fd = this.fdOf(L, 0);
+        let cloexec = false;
+        if (sys === Sys.Fcntl) {
+          if (this.argHas(L, 1, 'F_SETFL')) {
+            const d = this.desc(table, fd, L, 0);
+            if (d && ok) { const fl = this.openFlags(L, 2); d.append = (fl & F_APPEND) !== 0; d.direct = (fl & F_DIRECT) !== 0; }
+            row('other', fd, d, d?.pathKey ?? -1, NULL, NULL, NULL, false, flags);
+            return;
+          }
+          if (this.argHas(L, 1, 'F_SETFD')) {
+            if (ok) { if (this.argHas(L, 2, 'FD_CLOEXEC')) table.cloexec.add(fd); else table.cloexec.delete(fd); }
+            return;
+          }
+          if (!this.argHas(L, 1, 'F_DUPFD')) return;
+          cloexec = this.argHas(L, 1, 'F_DUPFD_CLOEXEC');
+        } else if (sys === Sys.Dup3) cloexec = this.argHas(L, 2, 'O_CLOEXEC');
+        const d = this.desc(table, fd, L, 0);
+        const nfd = ok && typeof ret === 'number' ? ret : -1;
+        if (nfd >= 0 && d) table.set(nfd, d, cloexec);
+        if (unknown && sys !== Sys.Dup && sys !== Sys.Fcntl) { const t = this.fdOf(L, 1); if (t >= 0) table.close(t); }
+        const key = nfd >= 0 ? this.decoratedPath(text, L.retStart, L.retEnd) : -1;
+        row('other', nfd >= 0 ? nfd : fd, d, key >= 0 ? key : d?.pathKey ?? -1, NULL, NULL, NULL, false, flags);
+        return;
+      }
+      case Sys.Read: case Sys.Write: case Sys.Readv: case Sys.Writev:
+      case Sys.Pread: case Sys.Pwrite: case Sys.Preadv: case Sys.Pwritev: case Sys.Preadv2: case Sys.Pwritev2: {
+        const write = sys === Sys.Write || sys === Sys.Writev || sys === Sys.Pwrite || sys === Sys.Pwritev || sys === Sys.Pwritev2;
+        const vec = sys === Sys.Readv || sys === Sys.Writev || sys >= Sys.Preadv;
+        const fd = this.fdOf(L, 0);
+        const d = this.desc(table, fd, L, 0);
+        let req: number | bigint = NULL;
+        if (vec) {
+          req = this.iovBytes(L, 1);
+          if (Number.isNaN(req as number)) flags |= AppIoFlag.SizeUnknown;
+        } else req = this.argInt(L, 2);
+        let stated: number | bigint = NULL;
+        if (sys === Sys.Pread || sys === Sys.Pwrite) stated = this.argInt(L, 3);
+        else if (sys >= Sys.Preadv) stated = this.argInt(L, 3);
+        // preadv2/pwritev2 with offset -1 use and move the file position (preadv2(2))
+        const positional = (sys === Sys.Pread || sys === Sys.Pwrite || sys >= Sys.Preadv) && !(stated === -1 && (sys === Sys.Preadv2 || sys === Sys.Pwritev2));
+        const rwfAppend = sys === Sys.Pwritev2 && this.argHas(L, 4, 'RWF_APPEND');
+        const done = unknown ? NULL : ok ? ret : 0;
+        this.transfer(write ? 'write' : 'read', row, fd, d, positional ? stated : NULL, req, done, ok, unknown, rwfAppend, flags, write);
+        return;
+      }
+      case Sys.Lseek: case Sys.Llseek: {
+        const fd = this.fdOf(L, 0);
+        const d = this.desc(table, fd, L, 0);
+        let newPos: number | bigint = NULL;
+        let off: number | bigint = NULL;
+        let whence: number;
+        if (sys === Sys.Lseek) { off = this.argInt(L, 1); newPos = ok ? ret : NULL; whence = 2; } else {
+          // _llseek(fd, offset, [result], whence): strace prints offset_high<<32|offset_low
+          off = this.argInt(L, 1); newPos = ok ? this.bracketInt(L, 2) : NULL; whence = 3;
+        }
+        if (d) {
+          if (ok && typeof newPos === 'number' && !Number.isNaN(newPos)) {
+            d.pos = newPos;
+            if (this.argHas(L, whence, 'SEEK_END') && typeof off === 'number' && d.seekable) d.file.size = newPos - off;
+          } else if (unknown || (ok && typeof newPos !== 'number')) d.pos = -1;
+        }
+        row('other', fd, d, d?.pathKey ?? -1, newPos, NULL, NULL, false, flags | (!d || d.pathKey < 0 ? AppIoFlag.FdUnknown : 0));
+        return;
+      }
+      case Sys.Fsync: case Sys.SyncFileRange: case Sys.Sync: {
+        if (sys === Sys.Sync) { row('sync', -1, undefined, -1, NULL, NULL, NULL, false, flags); return; }
+        const fd = this.fdOf(L, 0);
+        const d = this.desc(table, fd, L, 0);
+        const range = sys === Sys.SyncFileRange;
+        row('sync', fd, d, d?.pathKey ?? -1, range ? this.argInt(L, 1) : NULL, range ? this.argInt(L, 2) : NULL, NULL, false, flags | (!d || d.pathKey < 0 ? AppIoFlag.FdUnknown : 0));
+        return;
+      }
+      case Sys.Ftruncate: case Sys.Truncate: {
+        let d: OpenFileDescription | undefined; let key: number; let fd = -1;
+        if (sys === Sys.Ftruncate) { fd = this.fdOf(L, 0); d = this.desc(table, fd, L, 0); key = d?.pathKey ?? -1; } else key = this.stringPath(text, L.argStart[0]!, L.argEnd[0]!, -1);
+        const len = this.argInt(L, 1);
+        if (ok && typeof len === 'number' && !Number.isNaN(len)) (d ? d.file : this.fileState(key)).size = len;
+        else if (unknown) (d ? d.file : this.fileState(key)).size = -1;
+        row('truncate', fd, d, key, len, NULL, NULL, false, flags | (key < 0 ? AppIoFlag.FdUnknown : 0));
+        return;
+      }
+      case Sys.Fallocate: {
+        const fd = this.fdOf(L, 0);
+        const d = this.desc(table, fd, L, 0);
+        const off = this.argInt(L, 2); const len = this.argInt(L, 3);
+        if (d && d.file.size >= 0) {
+          const keep = this.argHas(L, 1, 'KEEP_SIZE') || this.argHas(L, 1, 'PUNCH_HOLE');
+          const changes = this.argHas(L, 1, 'COLLAPSE_RANGE') || this.argHas(L, 1, 'INSERT_RANGE');
+          if (unknown || changes) d.file.size = -1;
+          else if (ok && !keep && typeof off === 'number' && typeof len === 'number') d.file.size = Math.max(d.file.size, off + len);
+        }
+        row('allocate', fd, d, d?.pathKey ?? -1, off, len, NULL, false, flags | (!d || d.pathKey < 0 ? AppIoFlag.FdUnknown : 0));
+        return;
+      }
+      case Sys.Sendfile: case Sys.CopyFileRange: case Sys.Splice: {
+        // sendfile(out_fd, in_fd, offset_ptr, count); copy_file_range/splice(fd_in, off_in_ptr, fd_out, off_out_ptr, len, flags)
+        const send = sys === Sys.Sendfile;
+        const inFd = this.fdOf(L, send ? 1 : 0); const outFd = this.fdOf(L, send ? 0 : 2);
+        const dIn = this.desc(table, inFd, L, send ? 1 : 0);
+        const dOut = this.desc(table, outFd, L, send ? 0 : 2);
+        const inOff = this.bracketInt(L, send ? 2 : 1);
+        const outOff = send ? NULL : this.bracketInt(L, 3);
+        const req = this.argInt(L, send ? 3 : 4);
+        const done = unknown ? NULL : ok ? ret : 0;
+        this.transfer('read', row, inFd, dIn, inOff, req, done, ok, unknown, false, flags, false);
+        this.transfer('write', row, outFd, dOut, outOff, req, done, ok, unknown, false, flags | AppIoFlag.SecondHalf, true);
+        return;
+      }
+      case Sys.Mmap: case Sys.Mmap2: {
+        const fd = this.fdOf(L, 4);
+        if (fd < 0) return; // anonymous mapping
+        const d = this.desc(table, fd, L, 4);
+        let off = this.argInt(L, 5);
+        if (sys === Sys.Mmap2 && typeof off === 'number') off *= 4096; // mmap2(2): offset in 4096-byte units
+        if (L.argc > 5 && L.text.charCodeAt(L.argStart[5]!) === 48 && L.text.charCodeAt(L.argStart[5]! + 1) === 120) off = parseInt(L.arg(5).slice(2), 16) * (sys === Sys.Mmap2 ? 4096 : 1);
+        const len = this.argInt(L, 1);
+        row('map', fd, d, d?.pathKey ?? -1, off, len, unknown ? NULL : ok ? len : 0, false, flags | (!d || d.pathKey < 0 ? AppIoFlag.FdUnknown : 0));
+        return;
+      }
+      case Sys.IoUringSetup: {
+        const fd = ok && typeof ret === 'number' ? ret : -1;
+        const key = fd >= 0 ? this.decoratedPath(text, L.retStart, L.retEnd) : -1;
+        if (fd >= 0) table.set(fd, new OpenFileDescription(key, new FileState(), false, false, false), false);
+        row('other', fd, undefined, key, NULL, NULL, NULL, false, flags | AppIoFlag.Invisible);
+        return;
+      }
+      case Sys.IoUringEnter: {
+        const fd = this.fdOf(L, 0);
+        const d = this.desc(table, fd, L, 0);
+        row('other', fd, undefined, d?.pathKey ?? -1, NULL, NULL, NULL, false, flags | AppIoFlag.Invisible);
+        return;
+      }
+      case Sys.Fork: case Sys.Clone: case Sys.Clone3: {
+        if (!ok || typeof ret !== 'number' || ret <= 0) return;
+        const shareFiles = sys !== Sys.Fork && this.argHas(L, 0, 'CLONE_FILES') || (sys === Sys.Clone && this.argHas(L, 1, 'CLONE_FILES'));
+        const thread = sys !== Sys.Fork && (this.argHas(L, 0, 'CLONE_THREAD') || (sys === Sys.Clone && this.argHas(L, 1, 'CLONE_THREAD')));
+        this.tasks.clone(tid, ret, shareFiles, thread);
+        return;
+      }
+      case Sys.Execve: {
+        if (ok) table.exec();
+        return;
+      }
+      case Sys.Stat: {
+        if (!ok) return;
+        this.statSize(L, table);
+        return;
+      }
+    }
+  }
+
+  /** File sizes seen in fstat/newfstatat/statx results of regular files. */
+  private statSize(L: StraceLine, table: FdTable): void {
+    const t = L.text;
+    let k = t.indexOf('st_size=', L.argStart[0]!);
+    let n = 8;
+    if (k < 0) { k = t.indexOf('stx_size=', L.argStart[0]!); n = 9; }
+    if (k < 0 || t.indexOf('S_IFREG', L.argStart[0]!) < 0) return;
+    const size = this.int(t, k + n, L.retStart);
+    if (typeof size !== 'number' || Number.isNaN(size)) return;
+    // fstat(fd, ...) or f?statat(dirfd, "path"|"", ...) or stat("path", ...)
+    const first = t.charCodeAt(L.argStart[0]!);
+    let key = -1;
+    if (first === 34) key = this.stringPath(t, L.argStart[0]!, L.argEnd[0]!, -1);
+    else if (L.argc > 1 && t.charCodeAt(L.argStart[1]!) === 34 && L.argEnd[1]! - L.argStart[1]! > 2) {
+      key = this.stringPath(t, L.argStart[1]!, L.argEnd[1]!, this.decoratedPath(t, L.argStart[0]!, L.argEnd[0]!));
+    } else {
+      const fd = this.fdOf(L, 0);
+      const d = fd >= 0 ? table.fds.get(fd) : undefined;
+      if (d) { if (d.seekable) d.file.size = size; return; }
+      key = this.decoratedPath(t, L.argStart[0]!, L.argEnd[0]!);
+    }
+    if (key >= 0 && this.pathSeekable[key]) this.fileState(key).size = size;
+  }
+
+  /** Sum of iov_len in an iovec array argument; NaN when strace abbreviated the array ("...]"). */
+  private iovBytes(L: StraceLine, i: number): number | bigint {
+    if (i >= L.argc) return NULL;
+    const t = L.text; const s = L.argStart[i]!; const e = L.argEnd[i]!;
+    if (e - s >= 4 && t.charCodeAt(e - 1) === 93 && t.charCodeAt(e - 2) === 46 && t.charCodeAt(e - 3) === 46) return NULL;
+    let sum = 0; let k = t.indexOf('iov_len=', s);
+    if (k < 0 || k >= e) return NULL;
+    while (k >= 0 && k < e) {
+      const v = this.int(t, k + 8, e);
+      if (typeof v !== 'number' || Number.isNaN(v)) return NULL;
+      sum += v;
+      k = t.indexOf('iov_len=', k + 8);
+    }
+    return sum;
+  }
+
+  /**
+   * One transfer row; moves the file position of stream calls. `stated` is the call's own offset
+   * (NaN: use the description's position).
+   */
+  private transfer(op: AppOp, row: (op: AppOp, fd: number, d: OpenFileDescription | undefined, pathKey: number, offset: number | bigint, req: number | bigint, done: number | bigint, append: boolean, f: number) => void,
+    fd: number, d: OpenFileDescription | undefined, stated: number | bigint, req: number | bigint, done: number | bigint, ok: boolean, unknown: boolean, rwfAppend: boolean, flags: number, write: boolean): void {
+    const key = d?.pathKey ?? -1;
+    if (!d || key < 0) flags |= AppIoFlag.FdUnknown;
+    const positional = !(typeof stated === 'number' && Number.isNaN(stated));
+    let offset: number | bigint = NULL;
+    let append = false;
+    const n = typeof done === 'number' && !Number.isNaN(done) ? done : -1;
+    if (!d) {
+      if (positional) offset = stated; else flags |= AppIoFlag.OffsetUnknown;
+    } else if (write && (rwfAppend || d.append)) {
+      // O_APPEND (open(2)) and RWF_APPEND (pwritev2(2)): the write goes to the end of the file,
+      // pwrite too on Linux (pwrite(2) BUGS); positional calls leave the file position alone
+      append = true;
+      if (d.file.size >= 0) offset = d.file.size; else flags |= AppIoFlag.OffsetUnknown;
+      if (ok && n >= 0) {
+        if (d.file.size >= 0) d.file.size += n;
+        if (!positional) d.pos = d.file.size;
+      } else if (unknown) {
+        d.file.size = -1;
+        if (!positional) d.pos = -1;
+      }
+    } else if (positional) {
+      offset = stated;
+      if (write && d.file.size >= 0) {
+        if (ok && n >= 0 && typeof stated === 'number') d.file.size = Math.max(d.file.size, stated + n);
+        else if (unknown || typeof stated !== 'number') d.file.size = -1;
+      }
+    } else if (d.seekable) {
+      if (d.pos >= 0) offset = d.pos; else flags |= AppIoFlag.OffsetUnknown;
+      if (unknown) d.pos = -1;
+      else if (ok && n >= 0 && d.pos >= 0) {
+        d.pos += n;
+        if (d.pos > MAX_SAFE) d.pos = -1;
+        if (write && d.file.size >= 0 && d.pos > d.file.size) d.file.size = d.pos;
+      } else if (ok && write && d.file.size >= 0) d.file.size = -1;
+    }
+    if (unknown && write && d) d.file.size = -1;
+    row(op, fd, d, key, offset, req, done, append, flags);
+  }
+
+  private emit(ts: bigint | null, durNs: number, pid: number, tid: number, syscall: string, op: AppOp, fd: number, pathKey: number,
+    offset: number | bigint, req: number | bigint, done: number | bigint, direct: boolean, append: boolean, errKey: number, flags: number): void {
+    const id = this.rows++;
+    this.cId.push(id);
+    if (ts === null) this.cTs.pushNull(); else this.cTs.push(ts);
+    if (durNs >= 0) this.cDur.push(durNs); else this.cDur.pushNull();
+    this.cPid.push(pid);
+    this.cTid.push(tid);
+    let sk = this.syscallKeys.get(syscall);
+    if (sk === undefined) { sk = this.cSyscall.intern(syscall); this.syscallKeys.set(syscall, sk); }
+    this.cSyscall.pushKey(sk);
+    const oi = OP_INDEX[op];
+    this.cOp.pushKey(this.opKeys[oi]!);
+    if (fd >= 0) this.cFd.push(fd); else this.cFd.pushNull();
+    if (pathKey >= 0) this.cPath.pushKey(pathKey); else this.cPath.pushNull();
+    pushMaybe(this.cOffset, offset);
+    pushMaybe(this.cReq, req);
+    pushMaybe(this.cDone, done);
+    this.cDirect.push(direct);
+    this.cAppend.push(append);
+    if (errKey >= 0) this.cError.pushKey(errKey); else this.cError.pushNull();
+    this.cFlags.push(flags);
+    const uncertain = (flags & APP_IO_UNCERTAIN) !== 0;
+    this.cUncertain.push(uncertain);
+    this.cFile.pushKey(this.fileKeys[this.fileIdx]!);
+    this.cLine.push(this.lineNo);
+    // summary
+    const c = this.counts;
+    const bytes = typeof done === 'number' ? (Number.isNaN(done) ? 0 : done) : Number(done);
+    c.opCalls[oi]!++;
+    c.opBytes[oi]! += bytes;
+    if (pathKey >= 0) { c.pathCalls[pathKey]!++; c.pathBytes[pathKey]! += bytes; }
+    if (flags & AppIoFlag.FdUnknown) c.unresolvedFdCalls++;
+    if (uncertain) c.uncertainCalls++;
+  }
+
+  /** End of all input: flush pending calls; returns the table metadata. */
+  finish(): Record<string, string> {
+    this.endTrace();
+    if (this.ignoredCalls > 0) this.stats.count('strace_other_syscalls', 'info', 'system calls that do not concern file I/O (ignored)', undefined, this.ignoredCalls);
+    this.ignoredCalls = 0;
+    const meta: Record<string, string> = {
+      clock: 'strace wall clock',
+      time_base: this.timeFormat === TimeFormat.Epoch ? 'epoch' : this.timeFormat === TimeFormat.TimeOfDay ? 'time_of_day' : 'none',
+      source_format: 'strace',
+      sources: this.fileNames.map((f) => f.replace(/^.*[\\/]/, '')).join(','),
+    };
+    if (this.timeFormat === TimeFormat.TimeOfDay) meta.date = this.dateSec !== undefined ? new Date(this.dateSec * 1000).toISOString().slice(0, 10) : 'unknown (ts_ns counts from midnight of the first day)';
+    return meta;
+  }
+
+  /** Names of paths by key (the path dictionary). */
+  get pathNames(): readonly string[] { return this.cPath.dictionary; }
+}
+
+const STRACE_MESSAGE = /^strace: Process \d+ (attached|detached|suspended)$/;
+
+const F_APPEND = 1, F_DIRECT = 2, F_TRUNC = 4, F_CLOEXEC = 8, F_EXCL = 16, F_WRITE = 32;
+
+/** True when `word` occurs in text[s, e) as a whole flag name (O_DIRECT but not O_DIRECTORY). */
+function hasFlag(t: string, s: number, e: number, word: string): boolean {
+  let k = t.indexOf(word, s);
+  while (k >= 0 && k + word.length <= e) {
+    const c = t.charCodeAt(k + word.length);
+    const p = k > 0 ? t.charCodeAt(k - 1) : 0;
+    const nameChar = (x: number): boolean => (x >= 65 && x <= 90) || (x >= 48 && x <= 57) || x === 95 || (x >= 97 && x <= 122);
+    if (!nameChar(c) && !nameChar(p)) return true;
+    k = t.indexOf(word, k + 1);
+  }
+  return false;
+}
+
+function pushMaybe(b: Int64ColumnBuilder, v: number | bigint): void {
+  if (typeof v === 'number') { if (Number.isNaN(v)) b.pushNull(); else b.push(v); } else b.push(v);
+}

@@ -1,0 +1,41 @@
+/**
+ * The system calls app_io understands, by strace name (x86_64 and the generic table; the 32-bit
+ * names _llseek and mmap2 too), and how each is handled.
+ */
+export const Sys = {
+  Open: 1, OpenAt: 2, OpenAt2: 3, Creat: 4,
+  Close: 5, CloseRange: 6, Dup: 7, Dup2: 8, Dup3: 9, Fcntl: 10,
+  Read: 11, Write: 12, Pread: 13, Pwrite: 14, Readv: 15, Writev: 16,
+  Preadv: 17, Pwritev: 18, Preadv2: 19, Pwritev2: 20,
+  Lseek: 21, Llseek: 22,
+  Fsync: 23, SyncFileRange: 24, Sync: 25,
+  Ftruncate: 26, Truncate: 27, Fallocate: 28,
+  Sendfile: 29, CopyFileRange: 30, Splice: 31,
+  Mmap: 32, Mmap2: 33,
+  IoUringSetup: 34, IoUringEnter: 35,
+  Fork: 36, Clone: 37, Clone3: 38, Execve: 39,
+  Stat: 40,
+} as const;
+export type Sys = (typeof Sys)[keyof typeof Sys];
+
+export const SYSCALLS: ReadonlyMap<string, Sys> = new Map<string, Sys>([
+  ['open', Sys.Open], ['openat', Sys.OpenAt], ['openat2', Sys.OpenAt2], ['creat', Sys.Creat],
+  ['close', Sys.Close], ['close_range', Sys.CloseRange],
+  ['dup', Sys.Dup], ['dup2', Sys.Dup2], ['dup3', Sys.Dup3], ['fcntl', Sys.Fcntl], ['fcntl64', Sys.Fcntl],
+  ['read', Sys.Read], ['write', Sys.Write],
+  ['pread64', Sys.Pread], ['pwrite64', Sys.Pwrite], ['pread', Sys.Pread], ['pwrite', Sys.Pwrite],
+  ['readv', Sys.Readv], ['writev', Sys.Writev],
+  ['preadv', Sys.Preadv], ['pwritev', Sys.Pwritev], ['preadv2', Sys.Preadv2], ['pwritev2', Sys.Pwritev2],
+  ['lseek', Sys.Lseek], ['_llseek', Sys.Llseek], ['llseek', Sys.Llseek],
+  ['fsync', Sys.Fsync], ['fdatasync', Sys.Fsync], ['syncfs', Sys.Fsync],
+  ['sync_file_range', Sys.SyncFileRange], ['sync_file_range2', Sys.SyncFileRange], ['sync', Sys.Sync],
+  ['ftruncate', Sys.Ftruncate], ['ftruncate64', Sys.Ftruncate], ['truncate', Sys.Truncate], ['truncate64', Sys.Truncate],
+  ['fallocate', Sys.Fallocate],
+  ['sendfile', Sys.Sendfile], ['sendfile64', Sys.Sendfile], ['copy_file_range', Sys.CopyFileRange], ['splice', Sys.Splice],
+  ['mmap', Sys.Mmap], ['mmap2', Sys.Mmap2],
+  ['io_uring_setup', Sys.IoUringSetup], ['io_uring_enter', Sys.IoUringEnter],
+  ['fork', Sys.Fork], ['vfork', Sys.Fork], ['clone', Sys.Clone], ['clone3', Sys.Clone3],
+  ['execve', Sys.Execve], ['execveat', Sys.Execve],
+  ['fstat', Sys.Stat], ['fstat64', Sys.Stat], ['newfstatat', Sys.Stat], ['fstatat64', Sys.Stat],
+  ['stat', Sys.Stat], ['lstat', Sys.Stat], ['stat64', Sys.Stat], ['lstat64', Sys.Stat], ['statx', Sys.Stat],
+]);
