@@ -36,3 +36,13 @@ export { exactCurve, shardsCurve, maxCurveError } from './whatif/shards.js';
 export { curveFromHistogram, distanceHistogram, evenSizes, type MissRatioCurve } from './whatif/miss-ratio-curve.js';
 export { appPageAccesses, blockPageAccesses, PAGE_SIZE, type PageAccesses, type AppPageAccesses } from './whatif/page-accesses.js';
 export { MemoryModel, type Prediction, type Calibration, type ModelInput } from './whatif/memory-model.js';
+
+// disk images: raw + MBR/GPT partitions, qcow2 v2/v3 -> image_map, openDisk, filefrag
+export { imageMapTable, IMAGE_EXTENT_STATES, type ImageExtentState } from './table/schemas/image-map.js';
+export { mapImage, buildImageMap, describeChain, type ImageMapSummary, type ImageChainInfo, type MapImageOptions } from './image/image-map.js';
+export { ImageMap, type ImagePiece, type PieceCallback } from './image/image-map-lookup.js';
+export { ImageChain, detectImageFormat, type ImageLayer, type ImageFormat, type OpenChainOptions } from './image/image-chain.js';
+export { Qcow2BlockSource } from './image/qcow2-source.js';
+export { readQcow2Header, isQcow2Magic, type Qcow2Header } from './image/qcow2-header.js';
+export { readPartitionTable, findPartition, type Partition, type PartitionTable } from './image/partitions.js';
+export { openDisk, openDiskAsync, openPartition, type OpenDiskOptions } from './image/open-disk.js';

@@ -62,7 +62,7 @@ export function describeChain(chain: ImageChain): ImageChainInfo[] {
  * Build the image_map table of an opened chain. Runs with the same state and image whose guest and
  * host ranges both continue are merged; compressed clusters stay one row each.
  */
-export function buildImageMap(chain: ImageChain): { table: Table; bytes: Record<ImageExtentState, number>; extents: number } {
+export function buildImageMap(chain: ImageChain, metadata: Record<string, string> = {}): { table: Table; bytes: Record<ImageExtentState, number>; extents: number } {
   const b = new TableBuilder(imageMapTable);
   const cGuest = b.int64('guest_offset');
   const cLen = b.int64('length');
@@ -107,6 +107,7 @@ export function buildImageMap(chain: ImageChain): { table: Table; bytes: Record<
     'iolineage.image.file': chain.top.name,
     'iolineage.image.virtual_size': String(chain.size),
     'iolineage.image.chain': JSON.stringify(describeChain(chain)),
+    ...metadata,
   });
   return { table, bytes, extents: rows };
 }
@@ -115,9 +116,8 @@ export function buildImageMap(chain: ImageChain): { table: Table; bytes: Record<
 export function mapImage(path: string, opts: MapImageOptions = {}): { table: Table; summary: ImageMapSummary } {
   const chain = ImageChain.open(path, opts);
   try {
-    const { table, bytes, extents } = buildImageMap(chain);
-    const guest = new Qcow2BlockSource(chain, { closeChain: false });
-    const partitions = readPartitionTable(guest);
+    const partitions = readPartitionTable(new Qcow2BlockSource(chain, { closeChain: false }));
+    const { table, bytes, extents } = buildImageMap(chain, { 'iolineage.image.partitions': JSON.stringify(partitions) });
     return { table, summary: { file: path, virtualSize: chain.size, chain: describeChain(chain), extents, bytes, partitions } };
   } finally {
     chain.close();
