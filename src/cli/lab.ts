@@ -29,6 +29,7 @@ options:
   --io-size SIZE             size of each random I/O                                 (default 4K)
   --read-fraction F          fraction of reads, 0..1                                 (default 0.5)
   --duration SECONDS         stop the random phase after this long (0 = no limit)    (default 0)
+  --drop-caches              drop the guest page cache after creating the file set (VMs only)
   --seed N                   workload seed (VM k uses N + k)                         (default 1)
   --cache DIR                kernel package, initramfs, work files  (default $XDG_CACHE_HOME/iolineage)
   --timeout SECONDS          time limit per VM                                       (default 1800)
@@ -59,7 +60,7 @@ export function parseLabArgs(argv: string[]): LabOptions {
     'host-cache': { type: 'string' }, 'image-format': { type: 'string' }, vms: { type: 'string' },
     ops: { type: 'string' }, 'io-size': { type: 'string' }, 'read-fraction': { type: 'string' },
     duration: { type: 'string' }, seed: { type: 'string' }, cache: { type: 'string' }, timeout: { type: 'string' },
-    keep: { type: 'boolean' },
+    keep: { type: 'boolean' }, 'drop-caches': { type: 'boolean' },
   });
   if (positionals.length) throw new UsageError(`lab: unexpected argument "${positionals[0]}" (see --help)`);
   if (typeof v.out !== 'string') throw new UsageError('lab: -o DIR is required (see --help)');
@@ -79,6 +80,7 @@ export function parseLabArgs(argv: string[]): LabOptions {
     readFraction: num(v['read-fraction'], '--read-fraction', 0.5),
     duration: num(v.duration, '--duration', 0),
     seed: num(v.seed, '--seed', 1),
+    dropCaches: v['drop-caches'] === true,
     cache: typeof v.cache === 'string' ? v.cache : defaultCache(),
     timeout: num(v.timeout, '--timeout', 1800),
     keep: v.keep === true,

@@ -209,7 +209,7 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
         copyFileSync(join(capture, 'guest-capture.sh'), join(stage, 'guest-capture.sh'));
         copyFileSync(ffsb, join(stage, 'ffsb-lite'));
         sh('chmod', ['755', join(stage, 'ffsb-lite')]);
-        const wl = workloadArgs(o, k, '/out/ffsb-lite', '/mnt/data', '/out/cap/workload.log', true);
+        const wl = workloadArgs(o, k, '/out/ffsb-lite', '/mnt/data', '/out/cap/workload.log', o.dropCaches);
         g.workloadCmd = wl.join(' ');
         writeFileSync(join(stage, 'lab.sh'), [
           '# written by iolineage lab; run by the guest /init from /out',
@@ -333,12 +333,12 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
       notes.push(`guest block trace ring buffer: ${GUEST_TRACE_KB} KiB per vCPU of guest RAM, drained continuously to the second virtio disk`);
       notes.push('clock marks: the guest writes "iolineage-mark N" to its trace_marker, then "@@iolineage-mark N" on its serial console; the host writes "iolineage-mark vmK N" to its trace_marker when it reads that line (host_ns is later than the true simultaneous time by the console latency)');
     }
-    notes.push('the workload drops the guest page cache (drop_caches) after creating the file set when run in a VM; in the loop backend it does not (that would drop the whole host\'s cache)');
+    if (o.dropCaches && backend === 'loop') notes.push('--drop-caches is ignored by the loop backend (it would drop the whole host\'s cache)');
 
     const workload: WorkloadParams = {
       program: 'ffsb-lite', command: guests[0]!.workloadCmd, files: o.files, file_bytes: perFile, io_bytes: o.ioSize,
       ops: o.ops, read_fraction: o.readFraction, direct: o.direct, seed: o.seed, duration_s: o.duration,
-      drop_caches: backend !== 'loop',
+      drop_caches: o.dropCaches && backend !== 'loop',
     };
     const lab: LabParams = {
       backend, backend_reason: reason, vm_mem_bytes: backend === 'loop' ? null : o.vmMem,

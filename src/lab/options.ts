@@ -33,6 +33,10 @@ export interface LabOptions {
   readFraction: number;
   /** Stop the random phase after this many seconds (0 = none). Default 0. */
   duration: number;
+  /** Drop the guest's page cache between creating the file set and the random phase (VM backends).
+   * Default false: the random phase starts with whatever the creation left in the guest's cache,
+   * which is what makes guest memory matter. */
+  dropCaches: boolean;
   /** Workload seed (VM k uses seed + k). Default 1. */
   seed: number;
   /** Output bundle directory (must not exist or be empty). */
