@@ -403,8 +403,26 @@ export class StraceParser {
 
   private argHas(L: StraceLine, i: number, word: string): boolean {
     if (i >= L.argc) return false;
-    const k = L.text.indexOf(word, L.argStart[i]!);
-    return k >= 0 && k < L.argEnd[i]!;
+    return hasFlag(L.text, L.argStart[i]!, L.argEnd[i]!, word);
+  }
+
+  /** Numeric value of a flags/constant argument as -X raw prints it (0x hex, 0 octal, decimal); NaN if symbolic. */
+  private argRaw(L: StraceLine, i: number): number {
+    if (i >= L.argc) return NULL;
+    return rawNumber(L.text, L.argStart[i]!, L.argEnd[i]!);
+  }
+
+  /** Flag `name` (value `bit`) set in arg i, symbolic or numeric. */
+  private argFlag(L: StraceLine, i: number, name: string, bit: number): boolean {
+    if (this.argHas(L, i, name)) return true;
+    const v = this.argRaw(L, i);
+    return !Number.isNaN(v) && (v & bit) !== 0;
+  }
+
+  /** Arg i is the constant `name` (value `value`), symbolic or numeric. */
+  private argIs(L: StraceLine, i: number, name: string, value: number): boolean {
+    if (this.argHas(L, i, name)) return true;
+    return this.argRaw(L, i) === value;
   }
 
   /** Open-flag bits from a symbolic ("O_RDWR|O_APPEND") or numeric (-X raw) flags argument. */
@@ -420,7 +438,7 @@ export class StraceParser {
     }
     // -X raw: numeric flags (x86_64 and generic values of asm-generic/fcntl.h, octal)
     let k = t.indexOf('flags=', s); k = k >= 0 && k < e ? k + 6 : s;
-    const n = t.charCodeAt(k) === 48 && t.charCodeAt(k + 1) === 120 ? parseInt(t.slice(k + 2, e), 16) : parseInt(t.slice(k, e), 8);
+    const n = rawNumber(t, k, e);
     if (Number.isNaN(n)) return 0;
     return (n & 0o2000 ? F_APPEND : 0) | (n & 0o40000 ? F_DIRECT : 0) | (n & 0o1000 ? F_TRUNC : 0) |
       (n & 0o2000000 ? F_CLOEXEC : 0) | (n & 0o200 ? F_EXCL : 0) | (n & 3 ? F_WRITE : 0);
@@ -494,7 +512,7 @@ export class StraceParser {
         const first = this.argInt(L, 0); const last = this.argInt(L, 1);
         if (ok && typeof first === 'number') {
           const hi = typeof last === 'number' ? last : Number.MAX_SAFE_INTEGER;
-          const cloexecOnly = this.argHas(L, 2, 'CLOSE_RANGE_CLOEXEC');
+          const cloexecOnly = this.argFlag(L, 2, 'CLOSE_RANGE_CLOEXEC', 4); // linux/close_range.h
           for (const fd of [...table.fds.keys()]) {
             if (fd >= first && fd <= hi) { if (cloexecOnly) table.cloexec.add(fd); else table.close(fd); }
           }
@@ -506,19 +524,20 @@ export class StraceParser {
         const fd = this.fdOf(L, 0);
         let cloexec = false;
         if (sys === Sys.Fcntl) {
-          if (this.argHas(L, 1, 'F_SETFL')) {
+          // fcntl commands and FD_CLOEXEC: asm-generic/fcntl.h (F_DUPFD 0, F_SETFD 2, F_SETFL 4, F_DUPFD_CLOEXEC 1030)
+          if (this.argIs(L, 1, 'F_SETFL', 4)) {
             const d = this.desc(table, fd, L, 0);
             if (d && ok) { const fl = this.openFlags(L, 2); d.append = (fl & F_APPEND) !== 0; d.direct = (fl & F_DIRECT) !== 0; }
             row('other', fd, d, d?.pathKey ?? -1, NULL, NULL, NULL, false, flags);
             return;
           }
-          if (this.argHas(L, 1, 'F_SETFD')) {
-            if (ok) { if (this.argHas(L, 2, 'FD_CLOEXEC')) table.cloexec.add(fd); else table.cloexec.delete(fd); }
+          if (this.argIs(L, 1, 'F_SETFD', 2)) {
+            if (ok) { if (this.argFlag(L, 2, 'FD_CLOEXEC', 1)) table.cloexec.add(fd); else table.cloexec.delete(fd); }
             return;
           }
-          if (!this.argHas(L, 1, 'F_DUPFD')) return;
-          cloexec = this.argHas(L, 1, 'F_DUPFD_CLOEXEC');
-        } else if (sys === Sys.Dup3) cloexec = this.argHas(L, 2, 'O_CLOEXEC');
+          cloexec = this.argIs(L, 1, 'F_DUPFD_CLOEXEC', 1030);
+          if (!cloexec && !this.argIs(L, 1, 'F_DUPFD', 0)) return;
+        } else if (sys === Sys.Dup3) cloexec = this.argFlag(L, 2, 'O_CLOEXEC', 0o2000000);
         const d = this.desc(table, fd, L, 0);
         const nfd = ok && typeof ret === 'number' ? ret : -1;
         if (nfd >= 0 && d) table.set(nfd, d, cloexec);
@@ -543,7 +562,7 @@ export class StraceParser {
         else if (sys >= Sys.Preadv) stated = this.argInt(L, 3);
         // preadv2/pwritev2 with offset -1 use and move the file position (preadv2(2))
         const positional = (sys === Sys.Pread || sys === Sys.Pwrite || sys >= Sys.Preadv) && !(stated === -1 && (sys === Sys.Preadv2 || sys === Sys.Pwritev2));
-        const rwfAppend = sys === Sys.Pwritev2 && this.argHas(L, 4, 'RWF_APPEND');
+        const rwfAppend = sys === Sys.Pwritev2 && this.argFlag(L, 4, 'RWF_APPEND', 0x10); // linux/fs.h
         const done = unknown ? NULL : ok ? ret : 0;
         this.transfer(write ? 'write' : 'read', row, fd, d, positional ? stated : NULL, req, done, ok, unknown, rwfAppend, flags, write);
         return;
@@ -561,7 +580,7 @@ export class StraceParser {
         if (d) {
           if (ok && typeof newPos === 'number' && !Number.isNaN(newPos)) {
             d.pos = newPos;
-            if (this.argHas(L, whence, 'SEEK_END') && typeof off === 'number' && d.seekable) d.file.size = newPos - off;
+            if (this.argIs(L, whence, 'SEEK_END', 2) && typeof off === 'number' && d.seekable) d.file.size = newPos - off;
           } else if (unknown || (ok && typeof newPos !== 'number')) d.pos = -1;
         }
         row('other', fd, d, d?.pathKey ?? -1, newPos, NULL, NULL, false, flags | (!d || d.pathKey < 0 ? AppIoFlag.FdUnknown : 0));
@@ -589,8 +608,9 @@ export class StraceParser {
         const d = this.desc(table, fd, L, 0);
         const off = this.argInt(L, 2); const len = this.argInt(L, 3);
         if (d && d.file.size >= 0) {
-          const keep = this.argHas(L, 1, 'KEEP_SIZE') || this.argHas(L, 1, 'PUNCH_HOLE');
-          const changes = this.argHas(L, 1, 'COLLAPSE_RANGE') || this.argHas(L, 1, 'INSERT_RANGE');
+          // linux/falloc.h: KEEP_SIZE 1, PUNCH_HOLE 2, COLLAPSE_RANGE 8, INSERT_RANGE 0x20
+          const keep = this.argFlag(L, 1, 'FALLOC_FL_KEEP_SIZE', 1) || this.argFlag(L, 1, 'FALLOC_FL_PUNCH_HOLE', 2);
+          const changes = this.argFlag(L, 1, 'FALLOC_FL_COLLAPSE_RANGE', 8) || this.argFlag(L, 1, 'FALLOC_FL_INSERT_RANGE', 0x20);
           if (unknown || changes) d.file.size = -1;
           else if (ok && !keep && typeof off === 'number' && typeof len === 'number') d.file.size = Math.max(d.file.size, off + len);
         }
@@ -637,8 +657,11 @@ export class StraceParser {
       }
       case Sys.Fork: case Sys.Clone: case Sys.Clone3: {
         if (!ok || typeof ret !== 'number' || ret <= 0) return;
-        const shareFiles = sys !== Sys.Fork && this.argHas(L, 0, 'CLONE_FILES') || (sys === Sys.Clone && this.argHas(L, 1, 'CLONE_FILES'));
-        const thread = sys !== Sys.Fork && (this.argHas(L, 0, 'CLONE_THREAD') || (sys === Sys.Clone && this.argHas(L, 1, 'CLONE_THREAD')));
+        // clone(2) flags (linux/sched.h): CLONE_FILES 0x400, CLONE_THREAD 0x10000; strace prints
+        // clone(child_stack=..., flags=...) and clone3({flags=..., ...}, size)
+        const fl = sys === Sys.Fork ? 0 : this.cloneFlags(L);
+        const shareFiles = (fl & 0x400) !== 0;
+        const thread = (fl & 0x10000) !== 0;
         this.tasks.clone(tid, ret, shareFiles, thread);
         return;
       }
@@ -652,6 +675,20 @@ export class StraceParser {
         return;
       }
     }
+  }
+
+  /** The flags of clone/clone3 as a number (symbolic names or -X raw hex). */
+  private cloneFlags(L: StraceLine): number {
+    const t = L.text;
+    const s = L.argStart[0]!; const e = L.argEnd[L.argc > 1 ? 1 : 0]!;
+    let k = t.indexOf('flags=', s);
+    if (k < 0 || k >= e) return 0;
+    k += 6;
+    let j = k;
+    while (j < e) { const c = t.charCodeAt(j); if (c === 44 || c === 125 || c === 32) break; j++; }
+    const n = rawNumber(t, k, j);
+    if (!Number.isNaN(n)) return n;
+    return (hasFlag(t, k, j, 'CLONE_FILES') ? 0x400 : 0) | (hasFlag(t, k, j, 'CLONE_THREAD') ? 0x10000 : 0);
   }
 
   /** File sizes seen in fstat/newfstatat/statx results of regular files. */
@@ -797,6 +834,20 @@ export class StraceParser {
 const STRACE_MESSAGE = /^strace: Process \d+ (attached|detached|suspended)$/;
 
 const F_APPEND = 1, F_DIRECT = 2, F_TRUNC = 4, F_CLOEXEC = 8, F_EXCL = 16, F_WRITE = 32;
+
+/** A number as -X raw prints constants: "0x1f" hex, "0644" octal, "12" decimal; NaN otherwise. */
+function rawNumber(t: string, s: number, e: number): number {
+  const c0 = t.charCodeAt(s);
+  if (c0 < 48 || c0 > 57) return Number.NaN;
+  let j = s;
+  if (c0 === 48 && t.charCodeAt(s + 1) === 120) {
+    j = s + 2;
+    while (j < e && /[0-9a-fA-F]/.test(t[j]!)) j++;
+    return j > s + 2 ? parseInt(t.slice(s + 2, j), 16) : Number.NaN;
+  }
+  while (j < e && t.charCodeAt(j) >= 48 && t.charCodeAt(j) <= 57) j++;
+  return c0 === 48 && j > s + 1 ? parseInt(t.slice(s, j), 8) : parseInt(t.slice(s, j), 10);
+}
 
 /** True when `word` occurs in text[s, e) as a whole flag name (O_DIRECT but not O_DIRECTORY). */
 function hasFlag(t: string, s: number, e: number, word: string): boolean {
