@@ -37,6 +37,8 @@ export interface OpenChainOptions {
    * returns a path. Default: relative names are relative to that image's directory.
    */
   resolveBacking?: (storedName: string, fromPath: string) => string;
+  /** Name of the top image in messages and in image_map's file column (default: its path). */
+  displayName?: string;
 }
 
 export const DEFAULT_MAX_CHAIN_DEPTH = 64;
@@ -80,7 +82,7 @@ export class ImageChain {
     const layers: ImageLayer[] = [];
     const seen = new Map<string, string>();
     try {
-      let layer = openLayer(path, path, opts.format ?? 'auto');
+      let layer = openLayer(path, opts.displayName ?? path, opts.format ?? 'auto');
       for (;;) {
         layers.push(layer);
         const id = fileIdentity(layer.path);

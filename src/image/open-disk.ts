@@ -4,14 +4,15 @@
  * these. The format is recognised by magic bytes, never by the file name; files are opened
  * read-only.
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { FileBlockSource, RangeBlockSource, type BlockSource } from '../io/block-source.js';
 import { detectCompression, openInputStream, readHead } from '../io/input-stream.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { ImageChain, type OpenChainOptions } from './image-chain.js';
 import { findPartition, readPartitionTable } from './partitions.js';
+import { isQcow2Magic } from './qcow2-header.js';
 import { Qcow2BlockSource } from './qcow2-source.js';
 
 export interface OpenDiskOptions extends OpenChainOptions {
@@ -30,8 +31,7 @@ export function openDisk(path: string, opts: OpenDiskOptions = {}): BlockSource 
   }
   const format = opts.format ?? 'auto';
   let disk: BlockSource;
-  const head = readHead(path, 4);
-  const isQcow2 = format === 'qcow2' || (format === 'auto' && head.length === 4 && head[0] === 0x51 && head[1] === 0x46 && head[2] === 0x49 && head[3] === 0xfb);
+  const isQcow2 = format === 'qcow2' || (format === 'auto' && isQcow2Magic(readHead(path, 4)));
   if (isQcow2) disk = new Qcow2BlockSource(ImageChain.open(path, { ...opts, format: 'qcow2' }));
   else disk = new FileBlockSource(path);
   if (opts.partition === undefined) return disk;
@@ -61,11 +61,8 @@ export function openPartition(disk: BlockSource, number: number): BlockSource {
 export async function openDiskAsync(path: string, opts: OpenDiskOptions = {}): Promise<BlockSource> {
   const compression = detectCompression(readHead(path, 6));
   if (compression === 'none') return openDisk(path, opts);
-  if ((opts.format ?? 'auto') !== 'raw' && await compressedIsQcow2(path)) {
-    throw new UsageError(`${path}: a compressed qcow2 image cannot be read with its backing files in place; decompress it next to them first`);
-  }
   const dir = mkdtempSync(join(tmpdir(), 'iolineage-disk-'));
-  const tmp = join(dir, 'disk.raw');
+  const tmp = join(dir, 'disk');
   try {
     const fd = openSync(tmp, 'w');
     let size = 0;
@@ -74,27 +71,31 @@ export async function openDiskAsync(path: string, opts: OpenDiskOptions = {}): P
         writeSparse(fd, chunk, size);
         size += chunk.length;
       }
+      // the length (a trailing run of zeros was not written)
+      ftruncateSync(fd, size);
     } catch (e) {
       throw new InputError(path, `cannot decompress: ${e instanceof Error ? e.message : String(e)}`, { what: `${compression} stream` }, { cause: e });
     } finally {
       closeSync(fd);
     }
-    // set the length (a trailing hole is not written)
-    const fd2 = openSync(tmp, 'r+');
-    try { (await import('node:fs')).ftruncateSync(fd2, size); } finally { closeSync(fd2); }
-    const disk = new FileBlockSource(tmp, path);
+    const format = opts.format ?? 'auto';
+    const head = readHead(tmp, 4);
+    let disk: BlockSource;
+    if (format === 'qcow2' || (format === 'auto' && isQcow2Magic(head))) {
+      // backing files are named relative to the compressed file's directory
+      const origin = dirname(path);
+      disk = new Qcow2BlockSource(ImageChain.open(tmp, {
+        ...opts, format: 'qcow2', displayName: path,
+        resolveBacking: opts.resolveBacking ?? ((stored, from) => (isAbsolute(stored) ? stored : join(from === tmp ? origin : dirname(from), stored))),
+      }));
+    } else {
+      disk = new FileBlockSource(tmp, path);
+    }
     return opts.partition === undefined ? disk : openPartition(disk, opts.partition);
   } finally {
-    // the open descriptor keeps the data; nothing is left behind on disk
+    // the open descriptors keep the data; nothing is left behind on disk
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-async function compressedIsQcow2(path: string): Promise<boolean> {
-  for await (const chunk of openInputStream(path)) {
-    return chunk.length >= 4 && chunk[0] === 0x51 && chunk[1] === 0x46 && chunk[2] === 0x49 && chunk[3] === 0xfb;
-  }
-  return false;
 }
 
 const ZERO_RUN = 4096;
