@@ -36,6 +36,11 @@ const MAX_PENDING = 1 << 20;
 const MAX_CONTAIN_SCAN = 256;
 
 const Kind = { request: 0, bio: 1 } as const;
+
+/** A flush request or bio: no data and no meaningful sector (printed 0 at issue, -1 at completion). */
+function isFlush(b: EventBatch, i: number): boolean {
+  return b.nr[i] === 0 && (b.sector[i]! < 0 || b.op[i] === Op.flush);
+}
 const Role = { head: 0, merged: 1, split: 2, alone: 3 } as const;
 
 class GrowF64 {
@@ -66,6 +71,8 @@ class DevState {
   readonly inflight = new Map<number, number>();
   /** Requests completed recently: start sector -> request (for the zero-byte C that ends a flush sequence). */
   readonly done = new Map<number, number>();
+  /** The flush request completed last (-1: none since). */
+  lastFlushDone = -1;
   /** Flush requests (no sector), oldest first. */
   readonly flushUnissued: number[] = [];
   readonly flushInflight: number[] = [];
@@ -154,7 +161,7 @@ class RequestReconstructor {
     const bio = this.bDev.push(d);
     this.bOp.push(b.op[i]!); this.bSector.push(sector); this.bNr.push(b.nr[i]!);
     this.bQ.push(this.ts); this.bM.push(NaN); this.bRole.push(Role.alone); this.bReq.push(-1); this.bPid.push(b.pid[i]!); this.bComm.push(b.comm[i]!);
-    if (sector < 0) { s.pendFlushBio.push(bio); if (s.pendFlushBio.length > MAX_PENDING) s.pendFlushBio.shift(); return; }
+    if (isFlush(b, i)) { s.pendFlushBio.push(bio); if (s.pendFlushBio.length > MAX_PENDING) s.pendFlushBio.shift(); return; }
     if (s.pendBio.has(sector)) this.note('requests_duplicate_queue', 'a Q at a sector where an earlier queued bio was still waiting for a request; the earlier one is left alone', b.firstRow + i, `sector ${sector}`);
     s.pendBio.set(sector, bio);
     this.capped(s.pendBio, 'pending bios', b.firstRow + i);
@@ -278,7 +285,8 @@ class RequestReconstructor {
     this.rBios.push(0); this.rQBios.push(0); this.rIssues.push(0); this.rRequeues.push(0); this.rCompletions.push(0);
     this.rError.push(NULL_ERROR); this.rSplitFrom.push(-1); this.rSplitSector.push(-1); this.rMergedInto.push(-1);
     this.rPid.push(b.pid[i]!); this.rComm.push(b.comm[i]!); this.rRemaining.push(0); this.rOriginBio.push(-1);
-    if (sector < 0) {
+    if (isFlush(b, i)) {
+      this.rSector.a[r] = -1;
       const bio = s.pendFlushBio.length ? s.pendFlushBio.shift()! : -1;
       if (bio >= 0) { this.attachBio(r, bio, Role.head); this.rPid.a[r] = this.bPid.a[bio]!; this.rComm.a[r] = this.bComm.a[bio]!; }
       return r;
@@ -326,14 +334,14 @@ class RequestReconstructor {
     const s = this.dev(d);
     const r = this.newRequest(b, i, d, s);
     this.rG.a[r] = this.ts;
-    if (b.sector[i]! < 0) s.flushUnissued.push(r);
+    if (isFlush(b, i)) s.flushUnissued.push(r);
     else if (this.rQ.a[r] !== this.rQ.a[r]) this.note('requests_without_queue', 'requests whose bio has no Q event (trace started mid-way, or Q not traced)', b.firstRow + i, `G at sector ${b.sector[i]}`);
   }
 
   /** The unissued request at the event's sector with the same op, or a new one. */
   private unissued(b: EventBatch, i: number, d: number, s: DevState): number {
     const sector = b.sector[i]!;
-    if (sector < 0) {
+    if (isFlush(b, i)) {
       if (s.flushUnissued.length) return s.flushUnissued.shift()!;
       return this.newRequest(b, i, d, s);
     }
@@ -344,7 +352,7 @@ class RequestReconstructor {
 
   private resize(s: DevState, r: number, b: EventBatch, i: number): void {
     const nr = b.nr[i]!;
-    if (nr === this.rNr.a[r] || b.sector[i]! < 0) return;
+    if (nr === this.rNr.a[r] || isFlush(b, i)) return;
     // the source shows the request after merges this trace did not show
     const end = this.rSector.a[r]! + this.rNr.a[r]!;
     if (s.reqEnd.get(end) === r) s.reqEnd.delete(end);
@@ -358,7 +366,7 @@ class RequestReconstructor {
     const r = this.unissued(b, i, d, s);
     if (this.rI.a[r] !== this.rI.a[r]) this.rI.a[r] = this.ts;
     this.resize(s, r, b, i);
-    if (b.sector[i]! < 0) s.flushUnissued.unshift(r);
+    if (isFlush(b, i)) s.flushUnissued.unshift(r);
   }
 
   private onIssue(b: EventBatch, i: number, d: number): void {
@@ -368,7 +376,7 @@ class RequestReconstructor {
     this.rD.a[r] = this.ts;
     this.rIssues.a[r]!++;
     this.rRwbs.a[r] = b.rwbs[i]!;
-    if (sector < 0) {
+    if (isFlush(b, i)) {
       s.flushInflight.push(r);
       this.rRemaining.a[r] = 0;
       return;
@@ -388,9 +396,10 @@ class RequestReconstructor {
     const sector = b.sector[i]!;
     const nr = b.nr[i]!;
     const err = b.error[i]!;
-    if (sector < 0 || (nr === 0 && b.op[i] === Op.flush)) {
+    if (isFlush(b, i)) {
       const r = s.flushInflight.shift();
       if (r === undefined) { this.note('requests_completion_without_issue', 'a C whose request was not seen issued (trace started mid-way)', b.firstRow + i, 'flush'); return; }
+      s.lastFlushDone = r;
       this.rCompletions.a[r]!++;
       this.rC.a[r] = this.ts;
       this.rError.a[r] = err === NULL_ERROR ? 0 : err;
@@ -398,7 +407,9 @@ class RequestReconstructor {
     }
     const r = s.inflight.get(sector);
     if (r === undefined) {
-      const prev = nr === 0 ? s.done.get(sector) : undefined;
+      let prev = nr === 0 ? s.done.get(sector) : undefined;
+      // a data-less preflush request completes after the flush request made for it
+      if (prev === undefined && nr === 0 && s.lastFlushDone >= 0) { prev = s.lastFlushDone; s.lastFlushDone = -1; }
       if (prev !== undefined) {
         // REQ_FUA / REQ_PREFLUSH emulated with flushes (block/blk-flush.c): the data request
         // completes with its bytes, and once more with 0 bytes after the post-flush
@@ -445,7 +456,7 @@ class RequestReconstructor {
     const s = this.dev(d);
     const sector = b.sector[i]!;
     let r: number | undefined;
-    if (sector < 0) {
+    if (isFlush(b, i)) {
       r = s.flushInflight.shift();
       if (r !== undefined) s.flushUnissued.unshift(r);
     } else {
