@@ -11,6 +11,7 @@ interface CommandModule { run(argv: string[]): Promise<number>; help: string }
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   whatif: { summary: 'predict guest-disk and host-disk bytes for other VM memory and host cache sizes', load: () => import('./whatif.js') },
   lab: { summary: 'build the study environment (host fs, image, guest, workload) and capture it', load: () => import('./lab.js') },
+  analyze: { summary: 'cross-layer lineage: link app I/Os to guest and host block requests, attribute every byte, metrics', load: () => import('./analyze.js') },
 };
 
 function usage(): string {

@@ -123,7 +123,7 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
   for (const v of vms) { appBases.push(nApp); nApp += v.app?.length ?? 0; }
 
   vms.forEach((v, vi) => {
-    names.id(v.vm);
+
     const g = v.guest;
     const appBase = appBases[vi]!;
     let appGuest: LinkPieces | null = null;
@@ -146,7 +146,7 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
     }
     const pieces = appGuest ?? unownedPieces(g);
     const guestPieces = attributeOwnedOrRegions('guest', pieces, g.op, (L) => g.end[L]! - g.start[L]!, g.length,
-      appIdx, v.app?.op ?? new Uint8Array(0), names.id(v.vm), v.guestRegions, names);
+      appIdx, v.app?.op ?? new Uint8Array(0), vi, v.guestRegions, names);
     vmResults.push({ vm: v.vm, appClock, hostClock: null, appGuest, mapped, guestPieces, guestReadBytesOnHost: 0, guestWriteBytesOnHost: 0, guestBytesUnmappedOnHost: 0, appBase, guestBase: 0 });
   });
 

@@ -11,18 +11,25 @@ export class RangeMap {
   readonly dst: Float64Array;
   readonly len: Float64Array;
 
-  /** Build from unsorted (src, dst, len) triples; adjacent contiguous ranges are merged. Overlapping sources throw. */
-  constructor(src: ArrayLike<number>, dst: ArrayLike<number>, len: ArrayLike<number>, what = 'range map') {
+  /**
+   * Build from unsorted (src, dst, len) triples; adjacent contiguous ranges are merged.
+   * Overlapping sources throw, or with `clip` (maps from a possibly corrupt input) lose the overlap.
+   */
+  constructor(src: ArrayLike<number>, dst: ArrayLike<number>, len: ArrayLike<number>, what = 'range map', clip = false) {
     const n = src.length;
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => src[a]! - src[b]!);
     const s: number[] = [], d: number[] = [], l: number[] = [];
     for (const i of order) {
-      const si = src[i]!, di = dst[i]!, li = len[i]!;
+      let si = src[i]!, di = dst[i]!, li = len[i]!;
       if (!(Number.isSafeInteger(si) && Number.isSafeInteger(di) && Number.isSafeInteger(li)) || li < 0) {
         throw new RangeError(`${what}: range (${si}, ${di}, ${li}) is not a non-negative safe integer triple`);
       }
-      if (li === 0) continue;
       const k = s.length - 1;
+      if (clip && k >= 0 && si < s[k]! + l[k]!) {
+        const cut = Math.min(li, s[k]! + l[k]! - si);
+        si += cut; di += cut; li -= cut;
+      }
+      if (li === 0) continue;
       if (k >= 0) {
         const prevEnd = s[k]! + l[k]!;
         if (si < prevEnd) throw new RangeError(`${what}: source ranges overlap at ${si} (previous range ends at ${prevEnd})`);

@@ -10,15 +10,20 @@ export class RegionIndex {
   readonly end: Float64Array;
   readonly label: Int32Array;
 
-  /** From unsorted (start, end, label) ranges; overlapping ranges throw (use overlay to layer them). */
-  constructor(start: ArrayLike<number>, end: ArrayLike<number>, label: ArrayLike<number>, what = 'regions') {
+  /**
+   * From unsorted (start, end, label) ranges. Overlapping ranges throw, or with `clip` (maps read
+   * from a possibly corrupt file system) the later-starting range loses the overlap.
+   */
+  constructor(start: ArrayLike<number>, end: ArrayLike<number>, label: ArrayLike<number>, what = 'regions', clip = false) {
     const n = start.length;
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => start[a]! - start[b]!);
     const s: number[] = [], e: number[] = [], l: number[] = [];
     for (const i of order) {
-      const a = start[i]!, b = end[i]!, lab = label[i]!;
-      if (!(b > a)) continue;
+      let a = start[i]!;
+      const b = end[i]!, lab = label[i]!;
       const k = s.length - 1;
+      if (clip && k >= 0 && a < e[k]!) a = e[k]!;
+      if (!(b > a)) continue;
       if (k >= 0 && a < e[k]!) throw new RangeError(`${what}: ranges overlap at byte ${a} (previous ends at ${e[k]})`);
       if (k >= 0 && a === e[k]! && l[k] === lab) { e[k] = b; continue; }
       s.push(a); e.push(b); l.push(lab);

@@ -1,0 +1,230 @@
+/**
+ * Load a capture (bundle or files), run the correlation and produce the output tables and the
+ * summary. The library entry of `iolineage analyze`.
+ */
+
+import { join } from 'node:path';
+import type { Table } from '@uwdata/flechette';
+import type { CaptureManifest } from '../capture/manifest.js';
+import type { FsMap } from '../fs/ext/fs-map.js';
+import type { IngestStats } from '../ingest/ingest-stats.js';
+import { ImageMap } from '../image/image-map-lookup.js';
+import { mapImage } from '../image/image-map.js';
+import { readInputBytes } from '../io/input-stream.js';
+import { UsageError } from '../util/errors.js';
+import { buildSummary } from '../metrics/summary.js';
+import { analyzeLayers, type ClockHint, type HostInput, type VmInput } from './analysis.js';
+import { appLayerFromTable, blockLayerFromTable } from './layer-tables.js';
+import { loadAppIo, loadBlockRequests, loadFsMap } from './load-inputs.js';
+import { appFileMaps, guestRegions, hostRegions, imageRangeMap, inodeOfPath, qemuImgMapRangeMap, fileRangeMap, type HostImage } from './map-inputs.js';
+import { inferMountPrefix, type MountPrefixResult } from './mount-prefix.js';
+import { RangeMap } from './range-map.js';
+import { attributionTableOf, lineageTableOf, linksAppGuestTableOf, linksGuestHostTableOf } from './result-tables.js';
+import { TableBuilder } from '../table/table-builder.js';
+import { imageMapTable } from '../table/schemas/image-map.js';
+
+export type AnalyzeInputs =
+  | { kind: 'bundle'; dir: string; manifest: CaptureManifest; appClockOffsetNs: bigint | undefined; clockOffsetNs: bigint | undefined; guestMount: string | undefined }
+  | {
+    kind: 'files'; vm: string;
+    app: string | undefined; appDate: string | undefined;
+    guestTrace: string; guestDev: string | undefined;
+    guestFs: string | undefined; guestPartitionOffset: number; guestMount: string | undefined;
+    hostTrace: string | undefined; hostDev: string | undefined; hostFs: string | undefined;
+    images: string[]; imageFormat: 'raw' | 'qcow2'; imageFile: string | undefined; imageMapJson: string | undefined;
+    clockOffsetNs: bigint | undefined; appClockOffsetNs: bigint | undefined;
+  };
+
+/** One guest's inputs, normalised from a bundle or from options. */
+interface GuestSpec {
+  vm: string;
+  app: string | null; appDate: string | undefined;
+  trace: string; dev: string | undefined;
+  fs: string | null; fsOffset: number; mount: string | undefined;
+  image: { path: string; format: 'raw' | 'qcow2'; file: string | null; mapJson: string | null; virtualBytes: number | null } | null;
+  appClock: ClockHint; hostClock: ClockHint; hostDirect: boolean;
+}
+
+interface HostSpec { trace: string; dev: string | undefined; fs: string; otherImages: string[] }
+
+function specsFromBundle(inp: Extract<AnalyzeInputs, { kind: 'bundle' }>): { guests: GuestSpec[]; host: HostSpec | null } {
+  const m = inp.manifest, d = (p: string) => join(inp.dir, p);
+  const guests = m.guests.map((g): GuestSpec => {
+    const appClock: ClockHint = inp.appClockOffsetNs !== undefined ? { userNs: inp.appClockOffsetNs }
+      // strace -ttt prints CLOCK_REALTIME; the trace clock is `mono`: prior from both clocks read back to back
+      : { priorNs: BigInt(g.clocks_start.monotonic_ns) - BigInt(g.clocks_start.realtime_ns), priorWindowNs: 20e6 };
+    const marks = g.clock_marks.filter((k) => k.guest_ns !== null && k.host_ns !== null).map((k) => ({ upperNs: BigInt(k.guest_ns!), lowerNs: BigInt(k.host_ns!) }));
+    const hostClock: ClockHint = inp.clockOffsetNs !== undefined ? { userNs: inp.clockOffsetNs }
+      : g.clock_domain === 'host' && g.block_trace.trace_clock === m.host?.block_trace.trace_clock ? { sameClock: true }
+        : { marks };
+    return {
+      vm: g.id, app: g.strace ? d(g.strace.path) : null, appDate: undefined,
+      trace: d(g.block_trace.path), dev: g.disk.dev,
+      fs: d(g.fs.metadata), fsOffset: g.disk.fs_offset_bytes, mount: inp.guestMount ?? g.fs.mount,
+      image: g.image && m.host ? { path: g.image.path_in_fs, format: g.image.format, file: null, mapJson: g.image.qemu_img_map ? d(g.image.qemu_img_map) : null, virtualBytes: g.image.virtual_bytes } : null,
+      appClock, hostClock, hostDirect: g.image?.host_cache === 'none',
+    };
+  });
+  const host = m.host ? { trace: d(m.host.block_trace.path), dev: m.host.disk.dev, fs: d(m.host.fs.metadata), otherImages: [] } : null;
+  return { guests, host };
+}
+
+function specsFromFiles(inp: Extract<AnalyzeInputs, { kind: 'files' }>): { guests: GuestSpec[]; host: HostSpec | null } {
+  const [first, ...others] = inp.images;
+  return {
+    guests: [{
+      vm: inp.vm, app: inp.app ?? null, appDate: inp.appDate, trace: inp.guestTrace, dev: inp.guestDev,
+      fs: inp.guestFs ?? null, fsOffset: inp.guestPartitionOffset, mount: inp.guestMount,
+      image: first && inp.hostTrace ? { path: first, format: inp.imageFormat, file: inp.imageFile ?? null, mapJson: inp.imageMapJson ?? null, virtualBytes: null } : null,
+      appClock: inp.appClockOffsetNs !== undefined ? { userNs: inp.appClockOffsetNs } : {},
+      hostClock: inp.clockOffsetNs !== undefined ? { userNs: inp.clockOffsetNs } : {},
+      hostDirect: false,
+    }],
+    host: inp.hostTrace && inp.hostFs ? { trace: inp.hostTrace, dev: inp.hostDev, fs: inp.hostFs, otherImages: others } : null,
+  };
+}
+
+/** app paths with read/write I/O, with their I/O counts. */
+function appPathCounts(app: ReturnType<typeof appLayerFromTable>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < app.length; i++) {
+    if (app.op[i] === 2 || app.file[i]! < 0) continue;
+    const p = app.files[app.file[i]!]!;
+    counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export interface AnalyzeOutput {
+  tables: Record<string, Table>;
+  summary: Record<string, unknown>;
+  report: string[];
+}
+
+export async function analyzeCapture(inp: AnalyzeInputs, stats: IngestStats, log: (s: string) => void = () => {}): Promise<AnalyzeOutput> {
+  const { guests, host } = inp.kind === 'bundle' ? specsFromBundle(inp) : specsFromFiles(inp);
+  const tables: Record<string, Table> = {};
+  const report: string[] = [];
+  const notes: string[] = [];
+  const mounts: Record<string, MountPrefixResult> = {};
+
+  // host side first: its fs map locates the images
+  let hostFs: FsMap | null = null;
+  let hostLayer: ReturnType<typeof blockLayerFromTable> | null = null;
+  if (host) {
+    log(`reading host trace ${host.trace}`);
+    const t = await loadBlockRequests(host.trace, host.dev, stats);
+    tables['host_requests'] = t;
+    hostLayer = blockLayerFromTable(t);
+    log(`reading host file system ${host.fs}`);
+    hostFs = await loadFsMap(host.fs, 0, stats);
+    tables['host_fs_map'] = hostFs.toTable();
+  }
+
+  const vms: VmInput[] = [];
+  const hostImages: HostImage[] = [];
+  const imageTables: Table[] = [];
+  for (const [vi, g] of guests.entries()) {
+    const sfx = guests.length > 1 ? `_${g.vm}` : '';
+    log(`${g.vm}: reading guest trace ${g.trace}`);
+    const gt = await loadBlockRequests(g.trace, g.dev, stats);
+    tables[`guest_requests${sfx}`] = gt;
+    const guest = blockLayerFromTable(gt).layer;
+    let app = null;
+    if (g.app) {
+      log(`${g.vm}: reading strace log ${g.app}`);
+      const at = await loadAppIo([g.app], g.appDate, stats);
+      tables[`app_io${sfx}`] = at;
+      app = appLayerFromTable(at, g.vm);
+    }
+    let fileMaps: (RangeMap | null)[] | null = null;
+    let regions = null;
+    if (g.fs) {
+      log(`${g.vm}: reading guest file system ${g.fs}`);
+      const fs = await loadFsMap(g.fs, g.fsOffset, stats);
+      tables[`guest_fs_map${sfx}`] = fs.toTable();
+      let inodes = new Set<number>();
+      if (app) {
+        const counts = appPathCounts(app);
+        const exists = (p: string) => fs.inodeOf(p) !== null;
+        let mp: MountPrefixResult;
+        if (g.mount !== undefined && [...counts.keys()].some((p) => p === g.mount || p.startsWith(g.mount!.replace(/\/$/, '') + '/'))) {
+          mp = { prefix: g.mount.replace(/\/$/, ''), matched: 0, considered: counts.size, source: 'user' };
+        } else {
+          mp = inferMountPrefix(counts, exists);
+          if (g.mount !== undefined) notes.push(`${g.vm}: no application path lies under the given mount ${g.mount}; inferred "${mp.prefix}" instead`);
+        }
+        mounts[g.vm] = mp;
+        if (mp.prefix === null) notes.push(`${g.vm}: no application path matches a file of the guest fs: app → guest links are sector-less`);
+        else {
+          const r = appFileMaps(app, fs, mp.prefix);
+          fileMaps = r.maps; inodes = r.inodes;
+          mp.matched = r.resolved;
+          report.push(`${g.vm}: guest fs mounted at "${mp.prefix || '/'}" in the application's view (${mp.source}); ${r.resolved} of ${app.files.length} application paths found in the fs`);
+        }
+      }
+      regions = guestRegions(fs, inodes, vi);
+    } else notes.push(`${g.vm}: no guest fs: sector-level analysis only (no app → guest links)`);
+
+    // guest disk → host disk
+    let guestToHost: RangeMap | null = null;
+    if (g.image && hostFs) {
+      const ino = inodeOfPath(hostFs, g.image.path, host!.fs);
+      const fileMap = fileRangeMap(hostFs, ino);
+      let imageMap: RangeMap;
+      if (g.image.file) {
+        const { table } = mapImage(g.image.file);
+        imageTables.push(table);
+        imageMap = imageRangeMap(new ImageMap(table));
+      } else if (g.image.mapJson) {
+        const text = new TextDecoder().decode(await readInputBytes(g.image.mapJson));
+        imageMap = qemuImgMapRangeMap(text, g.image.mapJson);
+        imageTables.push(imageMapTableFromRanges(imageMap, g.image.path));
+      } else if (g.image.format === 'raw') {
+        const size = g.image.virtualBytes ?? fileMap.src.reduce((m, s, i) => Math.max(m, s + fileMap.len[i]!), 0);
+        imageMap = RangeMap.identity(size);
+        imageTables.push(imageMapTableFromRanges(imageMap, g.image.path));
+      } else throw new UsageError(`${g.vm}: a qcow2 image needs the image file or its qemu-img map JSON`);
+      guestToHost = imageMap.then(fileMap, `${g.vm} guest → host`);
+      hostImages.push({ vm: vi, inode: ino, guestToHost });
+    }
+    vms.push({ vm: g.vm, app, guest, fileMaps, guestRegions: regions, appClock: g.appClock, guestToHost, hostClock: g.hostClock, hostDirect: g.hostDirect });
+  }
+  if (host && hostFs) for (const p of host.otherImages) hostImages.push({ vm: -1, inode: inodeOfPath(hostFs, p, host.fs), guestToHost: null });
+  if (imageTables.length === 1) tables['image_map'] = imageTables[0]!;
+  else imageTables.forEach((t, i) => { tables[`image_map_${guests[i]!.vm}`] = t; });
+
+  const hostInput: HostInput | null = hostLayer && hostFs ? { host: hostLayer.layer, regions: hostRegions(hostFs, hostImages) } : null;
+  log('correlating');
+  const r = analyzeLayers(vms, hostInput);
+  const hostL = hostInput?.host ?? null;
+  if (vms.some((v) => v.app)) {
+    tables['links_app_guest'] = linksAppGuestTableOf(r, vms);
+    tables['lineage'] = lineageTableOf(r, vms, hostL);
+  }
+  if (hostL) tables['links_guest_host'] = linksGuestHostTableOf(r, vms, hostL);
+  tables['attribution'] = attributionTableOf(r, vms, hostL);
+  const summary = buildSummary(r, vms, hostL, {
+    mount_prefix: Object.fromEntries(Object.entries(mounts).map(([k, v]) => [k, v])),
+    notes,
+    ingest_problems: stats.list().map((c) => ({ name: c.name, severity: c.severity, count: c.count, description: c.description })),
+  });
+  for (const [vm, c] of Object.entries(summary['clocks'] as Record<string, { app_to_guest: { offset_ns: string; uncertainty_ns: number | null; source: string } | null; guest_to_host: { offset_ns: string; uncertainty_ns: number | null; source: string } | null }>)) {
+    if (c.app_to_guest) report.push(`${vm}: app → guest clock offset ${c.app_to_guest.offset_ns} ns ± ${c.app_to_guest.uncertainty_ns ?? '?'} ns (${c.app_to_guest.source})`);
+    if (c.guest_to_host) report.push(`${vm}: guest → host clock offset ${c.guest_to_host.offset_ns} ns ± ${c.guest_to_host.uncertainty_ns ?? '?'} ns (${c.guest_to_host.source})`);
+  }
+  for (const n of notes) report.push(`note: ${n}`);
+  return { tables, summary, report };
+}
+
+/** An image_map table (all `data`, depth 0) from a linear guest → image map (raw images, qemu-img JSON). */
+function imageMapTableFromRanges(m: RangeMap, file: string): Table {
+  const b = new TableBuilder(imageMapTable);
+  const go = b.int64('guest_offset'), len = b.int64('length'), st = b.string('state'), dep = b.number('depth'), f = b.string('file'), ho = b.int64('host_offset'), hl = b.int64('host_length');
+  for (let i = 0; i < m.size; i++) {
+    go.pushSafeInteger(m.src[i]!); len.pushSafeInteger(m.len[i]!); st.push('data'); dep.push(0); f.push(file); ho.pushSafeInteger(m.dst[i]!); hl.pushSafeInteger(m.len[i]!);
+  }
+  return b.finish({ source: 'qemu-img map JSON or raw identity; ranges not listed are unallocated or compressed' });
+}
+
+

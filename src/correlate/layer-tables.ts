@@ -1,0 +1,117 @@
+/**
+ * Columnar correlation inputs from the readers' Arrow tables: app_io (strace ingest) → AppLayer,
+ * block_requests (request reconstruction) → BlockLayer. 64-bit values go through checked
+ * conversions: times become float64 ns relative to the earliest time of the table (exact up to
+ * 2^53 ns after it), offsets and sizes must be below 2^53.
+ */
+import type { Table } from '@uwdata/flechette';
+import { int64Column, numberColumn, stringColumn, hasColumn, type Int64Values } from '../notebook/columns.js';
+import { Op } from './layer-link.js';
+import type { AppLayer, BlockLayer } from './layers.js';
+
+const MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+function minValid(c: Int64Values): bigint | null {
+  let m: bigint | null = null;
+  for (let i = 0; i < c.values.length; i++) {
+    if (c.valid && !c.valid[i]) continue;
+    const v = c.values[i]!;
+    if (m === null || v < m) m = v;
+  }
+  return m;
+}
+
+/** Relative float64 values (NaN for nulls); throws a RangeError when a value is 2^53 or more past the base. */
+function relative(c: Int64Values, base: bigint, what: string): Float64Array {
+  const out = new Float64Array(c.values.length);
+  for (let i = 0; i < out.length; i++) {
+    if (c.valid && !c.valid[i]) { out[i] = NaN; continue; }
+    const d = c.values[i]! - base;
+    if (d > MAX || d < -MAX) throw new RangeError(`${what} row ${i}: ${c.values[i]} is more than 2^53 from ${base}`);
+    out[i] = Number(d);
+  }
+  return out;
+}
+
+const opCode = (name: string) => (name === 'read' ? Op.Read : name === 'write' ? Op.Write : Op.Other);
+
+/** app_io table → AppLayer. Rows without a time get NaN times (they never link). */
+export function appLayerFromTable(table: Table, vm: string): AppLayer {
+  const n = table.numRows;
+  const ts = int64Column(table, 'ts_ns');
+  const dur = int64Column(table, 'dur_ns');
+  const base = minValid(ts) ?? 0n;
+  const t0 = relative(ts, base, 'app_io.ts_ns');
+  const durRel = relative(dur, 0n, 'app_io.dur_ns');
+  const t1 = new Float64Array(n);
+  for (let i = 0; i < n; i++) t1[i] = t0[i]! + (Number.isNaN(durRel[i]!) ? 0 : durRel[i]!);
+  const ops = stringColumn(table, 'op');
+  const op = new Uint8Array(n), opKey = new Uint8Array(n);
+  const opCodes = ops.labels.map(opCode);
+  for (let i = 0; i < n; i++) { const k = ops.codes[i]!; opKey[i] = k < 0 ? 0 : k; op[i] = k < 0 ? Op.Other : opCodes[k]!; }
+  const path = stringColumn(table, 'path');
+  const idCol = numberColumn(table, 'id');
+  const id = new Int32Array(n);
+  for (let i = 0; i < n; i++) id[i] = idCol[i]!;
+  const direct = new Uint8Array(n);
+  const dc = numberColumn(table, 'direct');
+  for (let i = 0; i < n; i++) direct[i] = dc[i] ? 1 : 0;
+  return {
+    vm, length: n, id, op, opKey, opNames: ops.labels.length ? ops.labels : ['other'],
+    file: path.codes, files: path.labels,
+    offset: relative(int64Column(table, 'offset'), 0n, 'app_io.offset'),
+    bytes: relative(int64Column(table, 'bytes_done'), 0n, 'app_io.bytes_done'),
+    t0, t1, direct, baseNs: base,
+  };
+}
+
+/**
+ * block_requests table → BlockLayer of the requests the device processed: those with an issue
+ * time and a sector (requests merged into others are counted in the one that absorbed them;
+ * flushes carry no bytes). `rows` maps layer index → table row.
+ */
+export function blockLayerFromTable(table: Table): { layer: BlockLayer; rows: Int32Array } {
+  const sector = int64Column(table, 'sector');
+  const bytes = int64Column(table, 'bytes');
+  const issue = int64Column(table, 'issue_ns');
+  const complete = int64Column(table, 'complete_ns');
+  const ops = stringColumn(table, 'op');
+  const rwbs = stringColumn(table, 'rwbs');
+  const idCol = hasColumn(table, 'id') ? numberColumn(table, 'id') : null;
+  const n0 = table.numRows;
+  const keep: number[] = [];
+  for (let i = 0; i < n0; i++) {
+    if (issue.valid && !issue.valid[i]) continue;
+    if (sector.valid && !sector.valid[i]) continue;
+    keep.push(i);
+  }
+  const n = keep.length;
+  const base = minValid(issue) ?? 0n;
+  const issueRel = relative(issue, base, 'block_requests.issue_ns');
+  const completeRel = relative(complete, base, 'block_requests.complete_ns');
+  const opCodes = ops.labels.map(opCode);
+  const ra = rwbs.labels.map((s) => (/^[FD]?[RWDN][^A]*A/.test(s) ? 1 : 0));
+  const meta = rwbs.labels.map((s) => (/M/.test(s) ? 1 : 0));
+  const layer: BlockLayer = {
+    length: n, id: new Int32Array(n), start: new Float64Array(n), end: new Float64Array(n), op: new Uint8Array(n),
+    issue: new Float64Array(n), complete: new Float64Array(n), readahead: new Uint8Array(n), meta: new Uint8Array(n), baseNs: base,
+  };
+  const rows = new Int32Array(n);
+  keep.forEach((i, k) => {
+    rows[k] = i;
+    layer.id[k] = idCol ? idCol[i]! : i;
+    const s = sector.values[i]! * 512n, b = bytes.values[i]!;
+    if (s + b > MAX) throw new RangeError(`block_requests row ${i}: byte address ${s} + ${b} exceeds 2^53`);
+    layer.start[k] = Number(s);
+    layer.end[k] = Number(s + b);
+    const oc = ops.codes[i]!;
+    layer.op[k] = oc < 0 ? Op.Other : opCodes[oc]!;
+    layer.issue[k] = issueRel[i]!;
+    const c = completeRel[i]!;
+    layer.complete[k] = Number.isNaN(c) ? issueRel[i]! : c;
+    const rk = rwbs.codes[i]!;
+    layer.readahead[k] = rk >= 0 ? ra[rk]! : 0;
+    layer.meta[k] = rk >= 0 ? meta[rk]! : 0;
+  });
+  return { layer, rows };
+}

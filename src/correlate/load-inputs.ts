@@ -1,0 +1,53 @@
+/**
+ * Loading the correlation's inputs with the readers of the other stages: block traces (tracefs
+ * text or binary blktrace) → block_requests, strace → app_io, ext metadata → FsMap.
+ */
+import type { Table } from '@uwdata/flechette';
+import { readHead } from '../io/input-stream.js';
+import { BlockEventsBuilder } from '../ingest/block/block-events-builder.js';
+import { readTracefsText } from '../ingest/block/tracefs-text.js';
+import { readBlktraceBinary } from '../ingest/block/blktrace-binary.js';
+import { buildBlockRequests } from '../ingest/block/block-requests.js';
+import type { IngestStats } from '../ingest/ingest-stats.js';
+import { parseStrace } from '../ingest/app/ingest-strace.js';
+import { TableBuilder } from '../table/table-builder.js';
+import { appIoTable } from '../table/schemas/app-io.js';
+import { buildFsMap } from '../fs/ext/fs-map-builder.js';
+import type { FsMap } from '../fs/ext/fs-map.js';
+import { openMetadataImage } from './map-inputs.js';
+import { detectCompression } from '../io/input-stream.js';
+
+/** blktrace binary magic 0x65617407 little-endian: bytes 07 74 61 65 (either byte order accepted). */
+function isBlktraceBinary(path: string): boolean {
+  const h = readHead(path, 4);
+  if (detectCompression(h) !== 'none' || h.length < 4) return false;
+  return (h[1] === 0x74 && h[2] === 0x61 && h[3] === 0x65) || (h[0] === 0x65 && h[1] === 0x61 && h[2] === 0x74);
+}
+
+/** A block trace of one device → its block_requests table. */
+export async function loadBlockRequests(path: string, dev: string | undefined, stats: IngestStats): Promise<Table> {
+  const builder = new BlockEventsBuilder(dev ? { dev } : {});
+  if (isBlktraceBinary(path)) await readBlktraceBinary([path], builder, stats);
+  else await readTracefsText(path, builder, stats);
+  const events = builder.finish();
+  return buildBlockRequests(events, stats);
+}
+
+/** strace log(s) → app_io table. */
+export async function loadAppIo(paths: string[], date: string | undefined, stats: IngestStats): Promise<Table> {
+  const builder = new TableBuilder(appIoTable);
+  const r = await parseStrace(paths, builder, stats, date !== undefined ? { date } : {});
+  return builder.finish(r.metadata);
+}
+
+/** ext2/3/4 metadata (device, image, or compressed e2image dump) → FsMap. */
+export async function loadFsMap(path: string, partitionOffset: number, stats: IngestStats): Promise<FsMap> {
+  const { source, dispose } = await openMetadataImage(path);
+  try {
+    const r = buildFsMap(source, { partitionOffset });
+    stats.merge(r.stats);
+    return r.map;
+  } finally {
+    dispose();
+  }
+}
