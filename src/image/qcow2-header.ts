@@ -96,20 +96,20 @@ export function readQcow2Header(file: BlockSource): Qcow2Header {
   if (magic !== QCOW2_MAGIC) fail(0, 'magic', `expected magic 0x514649fb ("QFI\\xfb"), got 0x${magic.toString(16).padStart(8, '0')}`);
   const version = v.getUint32(4);
   if (version !== 2 && version !== 3) fail(4, 'version', `expected version 2 or 3, got ${version}`);
-  const backingFileOffset = readU64(v, 8, name, 'backing_file_offset');
+  const backingFileOffset = readU64(v, 8, name, 'qcow2 header backing_file_offset');
   const backingFileSize = v.getUint32(16);
   const clusterBits = v.getUint32(20);
   if (clusterBits < 9 || clusterBits > 21) fail(20, 'cluster_bits', `expected cluster_bits 9..21 (512 B .. 2 MiB clusters), got ${clusterBits}`);
   const clusterSize = 2 ** clusterBits;
-  const size = readU64(v, 24, name, 'size');
+  const size = readU64(v, 24, name, 'qcow2 header size');
   const cryptMethod = v.getUint32(32);
   if (cryptMethod !== 0) fail(32, 'crypt_method', `encrypted images are not supported (crypt_method ${cryptMethod}: ${cryptMethod === 1 ? 'AES' : cryptMethod === 2 ? 'LUKS' : 'unknown'})`);
   const l1Size = v.getUint32(36);
-  const l1TableOffset = readU64(v, 40, name, 'l1_table_offset');
-  const refcountTableOffset = readU64(v, 48, name, 'refcount_table_offset');
+  const l1TableOffset = readU64(v, 40, name, 'qcow2 header l1_table_offset');
+  const refcountTableOffset = readU64(v, 48, name, 'qcow2 header refcount_table_offset');
   const refcountTableClusters = v.getUint32(56);
   const nbSnapshots = v.getUint32(60);
-  const snapshotsOffset = readU64(v, 64, name, 'snapshots_offset');
+  const snapshotsOffset = readU64(v, 64, name, 'qcow2 header snapshots_offset');
 
   let incompatible = 0, compatible = 0, autoclear = 0, refcountOrder = 4, headerLength = 72, compressionType = 0;
   if (version === 3) {
