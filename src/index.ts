@@ -28,7 +28,10 @@ export { sectorTimeChart, type SectorTimePoint } from './charts/sector-time-char
 export { queueDepthChart, type QueueDepthRow } from './charts/queue-depth-chart.js';
 export { openCapture, captureDir, type Capture } from './notebook/open-capture.js';
 export { int64Column, numberColumn, stringColumn, hasColumn, tableName } from './notebook/columns.js';
-export { requestSizeRows, latencyView, sectorTimeView, queueDepthView, firstIssueNs } from './notebook/block-views.js';
+export { requestSizeRows, latencyView, sectorTimeView, queueDepthView, firstIssueNs, requestsSummary } from './notebook/block-views.js';
+export { tableInventory, layerTotals, eventsByAction, type TableInventoryRow, type LayerTotalRow } from './notebook/overview.js';
+export { tableSpecs } from './notebook/table-docs.js';
+export { htmlTable, type HtmlTableColumn } from './notebook/html-table.js';
 
 // what-if: miss-ratio curves and the VM memory model
 export { stackDistances, COLD } from './whatif/stack-distance.js';
@@ -46,3 +49,4 @@ export { Qcow2BlockSource } from './image/qcow2-source.js';
 export { readQcow2Header, isQcow2Magic, type Qcow2Header } from './image/qcow2-header.js';
 export { readPartitionTable, findPartition, type Partition, type PartitionTable } from './image/partitions.js';
 export { openDisk, openDiskAsync, openPartition, type OpenDiskOptions } from './image/open-disk.js';
+export { parseFilefrag, readFilefrag, type FilefragResult, type FilefragFile, type FilefragOptions } from './image/filefrag.js';

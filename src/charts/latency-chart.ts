@@ -40,8 +40,8 @@ export function latencyChart(rows: readonly LatencyRow[], opts: LatencyChartOpti
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: chartTitleBlock(`Latency, ${stage}`, [
-      `${opts.what ?? 'block requests'}: ${total.toLocaleString('en-US')} completed requests, five classes per decade`
-        + (medians ? `; median ${medians}` : ''),
+      `${opts.what ?? 'block requests'}: ${total.toLocaleString('en-US')} completed requests, five classes per decade`,
+      ...(medians ? [`median: ${medians}`] : []),
     ]),
     width: CHART_WIDTH,
     height: CHART_HEIGHT,

@@ -22,12 +22,13 @@ export interface QueueDepthChartOptions {
 
 export function queueDepthChart(rows: readonly QueueDepthRow[], opts: QueueDepthChartOptions = {}): ChartSpec {
   const peak = rows.reduce((m, r) => Math.max(m, r.max_depth), 0);
-  const slice = opts.slice_s === undefined ? '' : `, slices of ${formatSeconds(opts.slice_s)}`;
+  const slice = opts.slice_s === undefined ? '' : ` (slices of ${formatSeconds(opts.slice_s)})`;
   const data = rows.map((r) => ({ ...r }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: chartTitleBlock('Queue depth over time', [
-      `${opts.what ?? 'block requests'} in flight at the device (issued, not completed)${slice}: line = time-weighted mean, band = maximum (peak ${peak})`,
+      `${opts.what ?? 'block requests'} in flight at the device (issued, not completed); peak ${peak}`,
+      `line: time-weighted mean per slice, band: maximum per slice${slice}`,
     ]),
     width: CHART_WIDTH,
     height: 220,

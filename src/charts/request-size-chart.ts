@@ -27,7 +27,7 @@ export function requestSizeChart(rows: readonly RequestSizeRow[], opts: RequestS
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: chartTitleBlock('Request sizes by operation', [
-      `${opts.what ?? 'block requests'}: ${total.toLocaleString('en-US')} requests, sizes rounded up to a power of two`,
+      `${opts.what ?? 'block requests'}: ${total.toLocaleString('en-US')} issued requests with data, sizes rounded up to a power of two`,
     ]),
     width: CHART_WIDTH,
     height: CHART_HEIGHT,

@@ -24,14 +24,18 @@ export function firstIssueNs(requests: Table): bigint | null {
   return t0;
 }
 
-/** Requests per op and power-of-two size class (requests with 0 bytes, e.g. flushes, left out). */
+/**
+ * Issued requests (issue_ns set: what the device received) per op and power-of-two size class;
+ * requests of 0 bytes (pure flushes) are left out.
+ */
 export function requestSizeRows(requests: Table): RequestSizeRow[] {
   const op = stringColumn(requests, 'op');
   const bytes = int64Column(requests, 'bytes');
+  const issue = int64Column(requests, 'issue_ns');
   const counts = new Map<string, { requests: number; bytes: number }>();
   for (let i = 0; i < op.codes.length; i++) {
     const b = Number(bytes.values[i]!);
-    if (!(b > 0) || !isValid(bytes, i)) continue;
+    if (!(b > 0) || !isValid(bytes, i) || !isValid(issue, i)) continue;
     const cls = 2 ** Math.ceil(Math.log2(b));
     const key = `${op.codes[i]}|${cls}`;
     const c = counts.get(key);
@@ -181,4 +185,41 @@ export function queueDepthView(requests: Table, slices = 400): QueueDepthView {
     rows.push({ t_s: round4((s * width) / 1e9), mean_depth: round4(area[s]! / width), max_depth: max[s]! });
   }
   return { rows, slice_s: width / 1e9, peak };
+}
+
+export interface RequestsSummary {
+  /** Short description for chart subtitles, e.g. "block requests on 7:6". */
+  what: string;
+  /** One line: requests and bytes by op, devices, time span. */
+  text: string;
+}
+
+/** What a block_requests table holds, in words (devices, requests and bytes per op, span). */
+export function requestsSummary(requests: Table, layer = 'block'): RequestsSummary {
+  const dev = stringColumn(requests, 'dev');
+  const op = stringColumn(requests, 'op');
+  const bytes = int64Column(requests, 'bytes');
+  const issue = int64Column(requests, 'issue_ns');
+  const complete = int64Column(requests, 'complete_ns');
+  const devs = new Set<string>();
+  for (let i = 0; i < dev.codes.length; i++) if (dev.codes[i]! >= 0) devs.add(dev.labels[dev.codes[i]!]!);
+  const perOp = new Map<string, { n: number; b: bigint }>();
+  let first: bigint | null = null;
+  let last: bigint | null = null;
+  for (let i = 0; i < op.codes.length; i++) {
+    const name = op.codes[i]! >= 0 ? op.labels[op.codes[i]!]! : 'unknown';
+    const c = perOp.get(name) ?? { n: 0, b: 0n };
+    c.n++; c.b += bytes.values[i]!;
+    perOp.set(name, c);
+    if (isValid(issue, i)) { const t = issue.values[i]!; if (first === null || t < first) first = t; }
+    if (isValid(complete, i)) { const t = complete.values[i]!; if (last === null || t > last) last = t; }
+  }
+  const devText = devs.size === 0 ? '' : devs.size <= 3 ? ` on ${[...devs].sort().join(', ')}` : ` on ${devs.size} devices`;
+  const ops = [...perOp].sort((a, b) => b[1].n - a[1].n)
+    .map(([name, c]) => `${name} ${c.n.toLocaleString('en-US')} (${sizeLabel(Number(c.b))})`).join(', ');
+  const span = first !== null && last !== null && last > first ? `, over ${(Number(last - first) / 1e9).toFixed(3)} s` : '';
+  return {
+    what: `${layer} requests${devText}`,
+    text: `${op.codes.length.toLocaleString('en-US')} ${layer} requests${devText}: ${ops}${span}`,
+  };
 }
