@@ -49,3 +49,13 @@ export { Qcow2BlockSource } from './image/qcow2-source.js';
 export { readQcow2Header, isQcow2Magic, type Qcow2Header } from './image/qcow2-header.js';
 export { readPartitionTable, findPartition, type Partition, type PartitionTable } from './image/partitions.js';
 export { openDisk, openDiskAsync, openPartition, type OpenDiskOptions } from './image/open-disk.js';
+
+// binary blktrace, block requests, btt-style metrics
+export { readBlktraceBinary, type BlktraceReadOptions, type BlktraceReadResult } from './ingest/block/blktrace-binary.js';
+export { writeBlktraceBinary, type BlktraceWriteOptions } from './ingest/block/blktrace-writer.js';
+export { buildBlockRequests, buildBlockRequestTables, type BlockRequestTables } from './ingest/block/block-requests.js';
+export { blockRequestsTable } from './table/schemas/block-requests.js';
+export { blockBiosTable } from './table/schemas/block-bios.js';
+export { bttMetrics, BTT_STAGES, type BttDeviceMetrics, type BttStage, type StageStats } from './metrics/btt.js';
+export { SeekAccumulator, type SeekStats } from './metrics/seek-distance.js';
+export { iostatSeries, type IostatSeries } from './metrics/iostat-series.js';
