@@ -52,6 +52,11 @@ export interface AnalysisOptions {
   resolutionNs?: number;
   /** Link unowned lower reads to the earliest later upper read (readahead). Default true. */
   readahead?: boolean;
+  /**
+   * Extra tolerance of the time rules, ns (default 20 µs): strace stamps a call at its own
+   * ptrace stops, a few µs away from the kernel's, and pairs leave a few µs of clock jitter.
+   */
+  jitterNs?: number;
 }
 
 export interface VmResult {
@@ -87,6 +92,7 @@ export interface AnalysisResult {
 }
 
 const DEFAULT_RESOLUTION_NS = 2000;
+const DEFAULT_JITTER_NS = 20_000;
 
 /** Relative offset: t_lower_rel = t_upper_rel + rel, given the absolute offset and both bases. */
 const relOffset = (d: bigint, upperBase: bigint, lowerBase: bigint) => Number(d + upperBase - lowerBase);
@@ -105,7 +111,8 @@ function resolveClock(hint: ClockHint, seg: Segments | null, upTimes: { op: Uint
       ...(prior !== undefined ? { priorNs: Number(prior - base), windowNs: window } : {}),
     });
     if (r && r.support >= 3) {
-      return { offsetNs: base + BigInt(Math.round(r.offset)), uncertaintyNs: r.halfWidth, source: 'pairs', support: r.support, considered: r.considered, driftPpm: fromMarks?.driftPpm ?? 0 };
+      // the bounds are µs-resolution timestamps: the estimate is no better than that
+      return { offsetNs: base + BigInt(Math.round(r.offset)), uncertaintyNs: Math.max(r.halfWidth, 1000), source: 'pairs', support: r.support, considered: r.considered, driftPpm: fromMarks?.driftPpm ?? 0 };
     }
   }
   if (fromMarks) return fromMarks;
@@ -115,6 +122,7 @@ function resolveClock(hint: ClockHint, seg: Segments | null, upTimes: { op: Uint
 
 export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, opt: AnalysisOptions = {}): AnalysisResult {
   const res = opt.resolutionNs ?? DEFAULT_RESOLUTION_NS;
+  const jitter = opt.jitterNs ?? DEFAULT_JITTER_NS;
   const readahead = opt.readahead ?? true;
   const names = new Names();
   const vmResults: VmResult[] = [];
@@ -139,7 +147,7 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
       const rel = relOffset(appClock.offsetNs, v.app.baseNs, g.baseNs);
       const t0 = new Float64Array(v.app.length), t1 = new Float64Array(v.app.length);
       for (let i = 0; i < v.app.length; i++) { t0[i] = v.app.t0[i]! + rel; t1[i] = v.app.t1[i]! + rel; }
-      const slack = (Number.isFinite(appClock.uncertaintyNs) ? appClock.uncertaintyNs : 0) + 2 * res;
+      const slack = (Number.isFinite(appClock.uncertaintyNs) ? appClock.uncertaintyNs : 0) + 2 * res + jitter;
       appGuest = linkLayer(fs.seg, { op: v.app.op, t0, t1, sync: v.app.direct }, g, { slackNs: slack, syncWrites: false, readahead });
     } else if (v.app) {
       appClock = null;
@@ -160,7 +168,7 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
     let nUpper = 0;
     for (const v of vms) { guestBases.push(nUpper); nUpper += v.guest.length; }
     const op = new Uint8Array(nUpper), t0 = new Float64Array(nUpper), t1 = new Float64Array(nUpper), sync = new Uint8Array(nUpper);
-    let slack = 2 * res;
+    let slack = 2 * res + jitter;
     vms.forEach((v, vi) => {
       const r = vmResults[vi]!;
       r.guestBase = guestBases[vi]!;
@@ -185,7 +193,7 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
         const u = guestBases[vi]! + i;
         op[u] = g.op[i]!; t0[u] = g.issue[i]! + rel; t1[u] = g.complete[i]! + rel; sync[u] = v.hostDirect ? 1 : 0;
       }
-      if (Number.isFinite(r.hostClock.uncertaintyNs)) slack = Math.max(slack, r.hostClock.uncertaintyNs + 2 * res);
+      if (Number.isFinite(r.hostClock.uncertaintyNs)) slack = Math.max(slack, r.hostClock.uncertaintyNs + 2 * res + jitter);
     });
     const seg: Segments = { length: out.start.length, start: out.start.toArray(), end: out.end.toArray(), upper: out.upper.toArray(), upperAddr: out.addr.toArray() };
     guestHost = linkLayer(seg, { op, t0, t1, sync }, h, { slackNs: slack, syncWrites: false, readahead });

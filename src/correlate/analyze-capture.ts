@@ -47,12 +47,23 @@ interface GuestSpec {
 
 interface HostSpec { trace: string; dev: string | undefined; fs: string; otherImages: string[] }
 
+/**
+ * Prior for strace (-ttt: CLOCK_REALTIME) → a `mono` trace clock: both clocks read back to back at
+ * the start and at the end of the capture. The offset is their mean, the window how much they
+ * moved apart (NTP slew or steps) plus 10 µs for the reading itself.
+ */
+function realtimeToMonotonic(a: { realtime_ns: string; monotonic_ns: string }, b: { realtime_ns: string; monotonic_ns: string }): ClockHint {
+  const d0 = BigInt(a.monotonic_ns) - BigInt(a.realtime_ns), d1 = BigInt(b.monotonic_ns) - BigInt(b.realtime_ns);
+  const diff = Number(d1 - d0);
+  return { priorNs: d0 + BigInt(Math.round(diff / 2)), priorWindowNs: Math.abs(diff) / 2 + 10_000 };
+}
+
 function specsFromBundle(inp: Extract<AnalyzeInputs, { kind: 'bundle' }>): { guests: GuestSpec[]; host: HostSpec | null } {
   const m = inp.manifest, d = (p: string) => join(inp.dir, p);
   const guests = m.guests.map((g): GuestSpec => {
     const appClock: ClockHint = inp.appClockOffsetNs !== undefined ? { userNs: inp.appClockOffsetNs }
       // strace -ttt prints CLOCK_REALTIME; the trace clock is `mono`: prior from both clocks read back to back
-      : { priorNs: BigInt(g.clocks_start.monotonic_ns) - BigInt(g.clocks_start.realtime_ns), priorWindowNs: 20e6 };
+      : realtimeToMonotonic(g.clocks_start, g.clocks_end);
     const marks = g.clock_marks.filter((k) => k.guest_ns !== null && k.host_ns !== null).map((k) => ({ upperNs: BigInt(k.guest_ns!), lowerNs: BigInt(k.host_ns!) }));
     const hostClock: ClockHint = inp.clockOffsetNs !== undefined ? { userNs: inp.clockOffsetNs }
       : g.clock_domain === 'host' && g.block_trace.trace_clock === m.host?.block_trace.trace_clock ? { sameClock: true }

@@ -54,8 +54,11 @@ export function appLayerFromTable(table: Table, vm: string): AppLayer {
   const id = new Int32Array(n);
   for (let i = 0; i < n; i++) id[i] = idCol[i]!;
   const direct = new Uint8Array(n);
-  const dc = numberColumn(table, 'direct');
-  for (let i = 0; i < n; i++) direct[i] = dc[i] ? 1 : 0;
+  // bool columns are bit-packed in Arrow: read them through the column's own accessor
+  const dc = table.getChild('direct');
+  if (!dc) throw new TypeError('not an app_io table: no column direct');
+  let i = 0;
+  for (const v of dc) direct[i++] = v ? 1 : 0;
   return {
     vm, length: n, id, op, opKey, opNames: ops.labels.length ? ops.labels : ['other'],
     file: path.codes, files: path.labels,
