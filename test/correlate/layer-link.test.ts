@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { linkLayer, LinkHow, Op, type LowerRequests, type Segments, type UpperTiming } from '../../src/correlate/layer-link.js';
+
+/** xorshift32: seeded, reproducible. */
+function rng(seed: number) {
+  let x = seed >>> 0 || 1;
+  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
+}
+
+function segments(list: [number, number, number][]): Segments {
+  return {
+    length: list.length,
+    start: Float64Array.from(list, (s) => s[0]), end: Float64Array.from(list, (s) => s[1]),
+    upper: Int32Array.from(list, (s) => s[2]), upperAddr: Float64Array.from(list, (s) => s[0] * 10),
+  };
+}
+function lower(list: [number, number, number, number, number][]): LowerRequests {
+  return {
+    length: list.length,
+    start: Float64Array.from(list, (r) => r[0]), end: Float64Array.from(list, (r) => r[1]), op: Uint8Array.from(list, (r) => r[2]),
+    issue: Float64Array.from(list, (r) => r[3]), complete: Float64Array.from(list, (r) => r[4]),
+  };
+}
+function upper(list: [number, number, number, number][]): UpperTiming {
+  return { op: Uint8Array.from(list, (u) => u[0]), t0: Float64Array.from(list, (u) => u[1]), t1: Float64Array.from(list, (u) => u[2]), sync: Uint8Array.from(list, (u) => u[3]) };
+}
+
+/** Sums per "L:u:how" of the painted pieces. */
+function sums(p: ReturnType<typeof linkLayer>): Map<string, number> {
+  const m = new Map<string, number>();
+  for (let k = 0; k < p.length; k++) {
+    const key = `${p.lower[k]}:${p.upper[k]}:${p.how[k]}`;
+    m.set(key, (m.get(key) ?? 0) + p.len[k]!);
+  }
+  return m;
+}
+
+/**
+ * The rules of layer-link.ts evaluated independently, sector by sector: for each lower byte
+ * range of 512 bytes, the candidate segments covering it, the rule each satisfies, the winner by
+ * (tier, key, segment).
+ */
+function bruteForce(seg: Segments, up: UpperTiming, low: LowerRequests, slack: number, readahead: boolean): Map<string, number> {
+  const m = new Map<string, number>();
+  for (let L = 0; L < low.length; L++) {
+    for (let a = low.start[L]!; a < low.end[L]!; a += 512) {
+      let best: [number, number, number, number] | null = null; // tier, key, seg, how
+      for (let s = 0; s < seg.length; s++) {
+        if (!(seg.start[s]! <= a && a < seg.end[s]!)) continue;
+        const u = seg.upper[s]!, t0 = up.t0[u]!, t1 = up.t1[u]!;
+        const inWin = t0 - slack <= low.issue[L]! && low.complete[L]! <= t1 + slack;
+        let c: [number, number, number, number] | null = null;
+        if (low.op[L] === Op.Read) {
+          if (inWin && up.op[u] !== Op.Other) c = [0, t0, s, up.sync[u] ? LinkHow.Direct : LinkHow.SyncRead];
+          else if (readahead && up.op[u] === Op.Read && t0 >= low.issue[L]! - slack) c = [1, t0, s, LinkHow.Readahead];
+        } else if (low.op[L] === Op.Write && up.op[u] === Op.Write) {
+          if (inWin && up.sync[u]) c = [0, t0, s, LinkHow.Direct];
+          else if (t0 <= low.issue[L]! + slack) c = [1, -t1, s, LinkHow.Writeback];
+        }
+        if (c && (!best || c[0] < best[0] || (c[0] === best[0] && (c[1] < best[1] || (c[1] === best[1] && c[2] < best[2]))))) best = c;
+      }
+      const key = best ? `${L}:${seg.upper[best[2]]}:${best[3]}` : `${L}:-1:${LinkHow.None}`;
+      m.set(key, (m.get(key) ?? 0) + 512);
+    }
+  }
+  return m;
+}
+
+describe('linkLayer', () => {
+  it('links a synchronous read, leaves readahead to the later reader and the rest unowned', () => {
+    // upper 0 reads [0, 4096) during [100, 200]; upper 1 reads [4096, 8192) at 1000
+    const seg = segments([[0, 4096, 0], [4096, 8192, 1]]);
+    const up = upper([[Op.Read, 100, 200, 0], [Op.Read, 1000, 1100, 0]]);
+    // one 12 KiB lower read inside upper 0's call
+    const low = lower([[0, 12288, Op.Read, 120, 180]]);
+    const p = linkLayer(seg, up, low, { slackNs: 0, syncWrites: false, readahead: true });
+    const m = sums(p);
+    expect(m.get(`0:0:${LinkHow.SyncRead}`)).toBe(4096);
+    expect(m.get(`0:1:${LinkHow.Readahead}`)).toBe(4096);
+    expect(m.get(`0:-1:${LinkHow.None}`)).toBe(4096);
+    expect(p.count[0]).toBe(3);
+  });
+
+  it('links a buffered write-back to the latest earlier write of each byte', () => {
+    // writes: u0 [0, 8192) at 10; u1 [4096, 8192) at 20; u2 [0, 4096) at 500 (after the write-back)
+    const seg = segments([[0, 8192, 0], [4096, 8192, 1], [0, 4096, 2]]);
+    const up = upper([[Op.Write, 10, 11, 0], [Op.Write, 20, 21, 0], [Op.Write, 500, 501, 0]]);
+    const low = lower([[0, 8192, Op.Write, 100, 150]]);
+    const m = sums(linkLayer(seg, up, low, { slackNs: 0, syncWrites: false, readahead: true }));
+    expect(m.get(`0:0:${LinkHow.Writeback}`)).toBe(4096);
+    expect(m.get(`0:1:${LinkHow.Writeback}`)).toBe(4096);
+    expect(m.has(`0:2:${LinkHow.Writeback}`)).toBe(false);
+  });
+
+  it('prefers an O_DIRECT write inside the call over an older buffered write', () => {
+    const seg = segments([[0, 4096, 0], [0, 4096, 1]]);
+    const up = upper([[Op.Write, 10, 11, 0], [Op.Write, 100, 200, 1]]);
+    const low = lower([[0, 4096, Op.Write, 120, 190]]);
+    const m = sums(linkLayer(seg, up, low, { slackNs: 0, syncWrites: false, readahead: true }));
+    expect(m.get(`0:1:${LinkHow.Direct}`)).toBe(4096);
+  });
+
+  it('agrees with a sector-by-sector evaluation of the rules on seeded random inputs', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const r = rng(seed);
+      const nU = 1 + Math.floor(r() * 40), nL = 1 + Math.floor(r() * 40);
+      const sec = () => Math.floor(r() * 64) * 512;
+      const segList: [number, number, number][] = [];
+      const upList: [number, number, number, number][] = [];
+      for (let u = 0; u < nU; u++) {
+        const t0 = Math.floor(r() * 1000);
+        upList.push([r() < 0.5 ? Op.Read : r() < 0.9 ? Op.Write : Op.Other, t0, t0 + Math.floor(r() * 200), r() < 0.3 ? 1 : 0]);
+        const pieces = 1 + Math.floor(r() * 3);
+        for (let k = 0; k < pieces; k++) { const a = sec(); segList.push([a, a + 512 * (1 + Math.floor(r() * 8)), u]); }
+      }
+      const lowList: [number, number, number, number, number][] = [];
+      for (let L = 0; L < nL; L++) {
+        const a = sec(), t = Math.floor(r() * 1200);
+        lowList.push([a, a + 512 * (1 + Math.floor(r() * 16)), r() < 0.45 ? Op.Read : r() < 0.95 ? Op.Write : Op.Other, t, t + Math.floor(r() * 50)]);
+      }
+      const seg = segments(segList), up = upper(upList), low = lower(lowList);
+      const slack = Math.floor(r() * 20);
+      const got = sums(linkLayer(seg, up, low, { slackNs: slack, syncWrites: false, readahead: true }));
+      const want = bruteForce(seg, up, low, slack, true);
+      expect(Object.fromEntries([...got].sort())).toEqual(Object.fromEntries([...want].sort()));
+    }
+  });
+
+  it('paints every lower byte exactly once', () => {
+    const r = rng(99);
+    const segList: [number, number, number][] = [];
+    for (let i = 0; i < 500; i++) { const a = Math.floor(r() * 1e4) * 512; segList.push([a, a + 4096, i]); }
+    const up = upper(Array.from({ length: 500 }, () => { const t = r() * 1e6; return [r() < 0.5 ? Op.Read : Op.Write, t, t + 1e3, 0] as [number, number, number, number]; }));
+    const lowList: [number, number, number, number, number][] = [];
+    for (let i = 0; i < 800; i++) { const a = Math.floor(r() * 1e4) * 512, t = r() * 1e6; lowList.push([a, a + 512 * (1 + Math.floor(r() * 64)), r() < 0.5 ? Op.Read : Op.Write, t, t + 100]); }
+    const low = lower(lowList);
+    const p = linkLayer(segments(segList), up, low, { slackNs: 10, syncWrites: false, readahead: true });
+    for (let L = 0; L < low.length; L++) {
+      let sum = 0;
+      const parts: [number, number][] = [];
+      for (let k = p.first[L]!; k < p.first[L]! + p.count[L]!; k++) { sum += p.len[k]!; parts.push([p.start[k]!, p.start[k]! + p.len[k]!]); }
+      expect(sum).toBe(low.end[L]! - low.start[L]!);
+      parts.sort((x, y) => x[0] - y[0]);
+      for (let i = 1; i < parts.length; i++) expect(parts[i]![0]).toBeGreaterThanOrEqual(parts[i - 1]![1]);
+    }
+  });
+});
