@@ -58,6 +58,27 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     if (v) v[this.i >> 3]! |= 1 << (this.i & 7);
   }
 
+  /**
+   * Append a chunk filled elsewhere (a reader that fills several columns in lock-step, without a
+   * call per value). The builder must be at a chunk boundary. A chunk of CHUNK_ROWS values is
+   * taken as is; a shorter `length` must be the last one (it becomes the current chunk). The
+   * chunk array must have CHUNK_ROWS slots; `validity` (bit set = valid) is null when all are valid.
+   */
+  appendChunk(values: A, length: number, validity: Uint8Array | null, nullCount: number): void {
+    if (this.i !== 0) throw new Error(`appendChunk: builder holds ${this.i} rows past a chunk boundary`);
+    if (values.length !== CHUNK_ROWS || length > CHUNK_ROWS) throw new Error(`appendChunk: expected a chunk of ${CHUNK_ROWS} slots`);
+    if (length === CHUNK_ROWS) {
+      this.chunks.push(values);
+      this.validity.push(validity);
+      this.nullCounts.push(nullCount);
+    } else {
+      this.cur = values;
+      this.curValid = validity;
+      this.curNulls = nullCount;
+      this.i = length;
+    }
+  }
+
   /** The chunks trimmed to their lengths, with validity and null counts. */
   finishChunks(): { values: A[]; validity: (Uint8Array | null)[]; nullCounts: number[] } {
     const values = this.chunks.slice();
@@ -111,8 +132,8 @@ export class Int64ColumnBuilder extends ChunkedBuilder<BigInt64Array> {
   pushSafeInteger(v: number): void {
     if (this.i === CHUNK_ROWS) this.roll();
     if (LITTLE_ENDIAN) {
-      if (this.curWords === null || this.curWords.buffer !== this.cur.buffer) this.curWords = new Uint32Array(this.cur.buffer, this.cur.byteOffset, CHUNK_ROWS * 2);
-      const w = this.curWords;
+      let w = this.curWords;
+      if (w === null || w.buffer !== this.cur.buffer) w = this.curWords = new Uint32Array(this.cur.buffer, this.cur.byteOffset, CHUNK_ROWS * 2);
       const k = this.i << 1;
       w[k] = v >>> 0;
       w[k + 1] = Math.floor(v / 4294967296) >>> 0;

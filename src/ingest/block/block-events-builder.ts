@@ -6,7 +6,7 @@
  */
 import type { Table } from '@uwdata/flechette';
 import { TableBuilder } from '../../table/table-builder.js';
-import type { BoolColumnBuilder, Int64ColumnBuilder, NumberColumnBuilder, StringColumnBuilder } from '../../table/column-builders.js';
+import { CHUNK_ROWS, type StringColumnBuilder } from '../../table/column-builders.js';
 import { BLOCK_ACTIONS, BLOCK_OPS, blockEventsTable } from '../../table/schemas/block-events.js';
 import { BlockFlag, BlockOp, parseRwbs } from './rwbs.js';
 
@@ -78,6 +78,77 @@ export class RangeInterner {
   }
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * The byte version of RangeInterner: interns a byte range [start, end) of a buffer (UTF-8 text)
+ * without decoding it on a hit. On a miss the range is decoded and `onMiss(text)` gives the key.
+ */
+export class ByteRangeInterner {
+  private slots = new Int32Array(64).fill(-1);
+  private readonly raw: Uint8Array[] = [];
+  private readonly hashes: number[] = [];
+  private readonly keys: number[] = [];
+  private last = -1;
+  constructor(private readonly onMiss: (text: string) => number, private readonly maxEntries = 1 << 20) {}
+
+  get size(): number { return this.raw.length; }
+
+  lookup(bytes: Uint8Array, start: number, end: number): number {
+    // the same text as last time (runs of events from one task) costs one comparison
+    const last = this.last;
+    if (last >= 0) {
+      const r = this.raw[last]!;
+      const len = end - start;
+      if (r.length === len) {
+        let i = 0;
+        while (i < len && r[i] === bytes[start + i]) i++;
+        if (i === len) return this.keys[last]!;
+      }
+    }
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 16777619);
+    const mask = this.slots.length - 1;
+    const len = end - start;
+    for (let s = (h >>> 0) & mask; ; s = (s + 1) & mask) {
+      const e = this.slots[s]!;
+      if (e < 0) break;
+      if (this.hashes[e] !== h) continue;
+      const r = this.raw[e]!;
+      if (r.length !== len) continue;
+      let i = 0;
+      while (i < len && r[i] === bytes[start + i]) i++;
+      if (i === len) { this.last = e; return this.keys[e]!; }
+    }
+    const key = this.onMiss(utf8.decode(bytes.subarray(start, end)));
+    // a bounded cache: past maxEntries the key is still right, it is just not remembered
+    if (this.raw.length < this.maxEntries) this.insert(bytes.slice(start, end), key, h);
+    return key;
+  }
+
+  private insert(raw: Uint8Array, key: number, h: number): void {
+    if ((this.raw.length + 1) * 2 > this.slots.length) this.grow();
+    const e = this.raw.length;
+    this.raw.push(raw);
+    this.hashes.push(h);
+    this.keys.push(key);
+    const mask = this.slots.length - 1;
+    let s = (h >>> 0) & mask;
+    while (this.slots[s]! >= 0) s = (s + 1) & mask;
+    this.slots[s] = e;
+  }
+
+  private grow(): void {
+    this.slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = this.slots.length - 1;
+    for (let e = 0; e < this.raw.length; e++) {
+      let s = (this.hashes[e]! >>> 0) & mask;
+      while (this.slots[s]! >= 0) s = (s + 1) & mask;
+      this.slots[s] = e;
+    }
+  }
+}
+
 /** Names of the ioprio classes, IOPRIO_CLASS_* in include/uapi/linux/ioprio.h (7 is printed "invalid"). */
 export const IOPRIO_CLASS_NAMES = ['none', 'rt', 'be', 'idle', 'invalid', 'invalid', 'invalid', 'invalid'] as const;
 
@@ -86,33 +157,57 @@ export interface BlockEventsBuilderOptions {
   dev?: string;
 }
 
+/** Typed arrays use the platform byte order; int64 halves are written as two 32-bit words on little-endian machines. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const VALID_BYTES = CHUNK_ROWS >> 3;
+
+/** One chunk of every column, filled in lock-step (one bounds check per row, not per value). */
+class EventChunk {
+  readonly ts = new BigInt64Array(CHUNK_ROWS);
+  readonly tsW = new Uint32Array(this.ts.buffer);
+  readonly cpu = new Int16Array(CHUNK_ROWS);
+  readonly pid = new Int32Array(CHUNK_ROWS);
+  readonly comm = new Int32Array(CHUNK_ROWS);
+  readonly dev = new Int16Array(CHUNK_ROWS);
+  readonly action = new Int8Array(CHUNK_ROWS);
+  readonly rwbs = new Int8Array(CHUNK_ROWS);
+  readonly op = new Int8Array(CHUNK_ROWS);
+  readonly flags = new Uint8Array(CHUNK_ROWS);
+  readonly sector = new BigInt64Array(CHUNK_ROWS);
+  readonly sectorW = new Uint32Array(this.sector.buffer);
+  readonly nr = new Uint32Array(CHUNK_ROWS);
+  readonly bytes = new Uint32Array(CHUNK_ROWS);
+  readonly error = new Int16Array(CHUNK_ROWS);
+  readonly newSector = new BigInt64Array(CHUNK_ROWS);
+  readonly newSectorW = new Uint32Array(this.newSector.buffer);
+  readonly oldDev = new Int16Array(CHUNK_ROWS);
+  readonly count = new Int32Array(CHUNK_ROWS);
+  readonly ioprio = new Int8Array(CHUNK_ROWS);
+  /** Validity bitmaps of the nullable columns (bit set = valid), cleared per null. */
+  readonly valid = [0, 1, 2, 3, 4, 5, 6, 7].map(() => new Uint8Array(VALID_BYTES).fill(0xff));
+  readonly nulls = new Int32Array(8);
+}
+/** Index of each nullable column in EventChunk.valid. */
+const V_COMM = 0, V_DEV = 1, V_SECTOR = 2, V_ERROR = 3, V_NEW_SECTOR = 4, V_OLD_DEV = 5, V_COUNT = 6, V_IOPRIO = 7;
+
 /**
  * Builds the block_events table. Readers intern strings once (`commKey`, `devKey`, `rwbsKey`,
- * `ioprioKey`) and then call `add` with plain numbers.
+ * `ioprioKey`) and then call `add` with plain numbers; rows go straight into typed-array chunks
+ * that are handed to the table's column builders whole.
  */
 export class BlockEventsBuilder {
   readonly table = new TableBuilder(blockEventsTable);
-  private readonly cTs: Int64ColumnBuilder;
-  private readonly cCpu: NumberColumnBuilder<Int16Array>;
-  private readonly cPid: NumberColumnBuilder<Int32Array>;
   private readonly cComm: StringColumnBuilder;
   private readonly cDev: StringColumnBuilder;
   private readonly cAction: StringColumnBuilder;
   private readonly cRwbs: StringColumnBuilder;
   private readonly cOp: StringColumnBuilder;
-  private readonly cSync: BoolColumnBuilder;
-  private readonly cMeta: BoolColumnBuilder;
-  private readonly cFua: BoolColumnBuilder;
-  private readonly cPreflush: BoolColumnBuilder;
-  private readonly cReadahead: BoolColumnBuilder;
-  private readonly cSector: Int64ColumnBuilder;
-  private readonly cNr: NumberColumnBuilder<Uint32Array>;
-  private readonly cBytes: NumberColumnBuilder<Uint32Array>;
-  private readonly cError: NumberColumnBuilder<Int16Array>;
-  private readonly cNewSector: Int64ColumnBuilder;
   private readonly cOldDev: StringColumnBuilder;
-  private readonly cCount: NumberColumnBuilder<Int32Array>;
   private readonly cIoprio: StringColumnBuilder;
+  private chunk = new EventChunk();
+  private i = 0;
+  private rolled = 0;
+  private finished = false;
 
   private readonly devKeys = new Map<number, number>();
   /** Packed op | flags << 3 per rwbs key (parseRwbs), -1 when the text is not an RWBS string. */
@@ -120,7 +215,7 @@ export class BlockEventsBuilder {
 
   /** Device filter: the dev key to keep, or NONE. */
   private readonly keepDev: number = NONE;
-  /** Plug sessions under a device filter: pid → held plug (ts, cpu, comm) and whether it matched. */
+  /** Plug sessions under a device filter: pid → slot of the held plug (ts, cpu, comm) and its state. */
   private readonly plugs = new Map<number, number>();
   private plugTs: (number | bigint)[] = [];
   private plugCpu: number[] = [];
@@ -131,26 +226,12 @@ export class BlockEventsBuilder {
 
   constructor(options: BlockEventsBuilderOptions = {}) {
     const t = this.table;
-    this.cTs = t.int64('ts_ns');
-    this.cCpu = t.number('cpu') as NumberColumnBuilder<Int16Array>;
-    this.cPid = t.number('pid') as NumberColumnBuilder<Int32Array>;
     this.cComm = t.string('comm');
     this.cDev = t.string('dev');
     this.cAction = t.string('action');
     this.cRwbs = t.string('rwbs');
     this.cOp = t.string('op');
-    this.cSync = t.bool('sync');
-    this.cMeta = t.bool('meta');
-    this.cFua = t.bool('fua');
-    this.cPreflush = t.bool('preflush');
-    this.cReadahead = t.bool('readahead');
-    this.cSector = t.int64('sector');
-    this.cNr = t.number('nr_sectors') as NumberColumnBuilder<Uint32Array>;
-    this.cBytes = t.number('bytes') as NumberColumnBuilder<Uint32Array>;
-    this.cError = t.number('error') as NumberColumnBuilder<Int16Array>;
-    this.cNewSector = t.int64('new_sector');
     this.cOldDev = t.string('old_dev');
-    this.cCount = t.number('count') as NumberColumnBuilder<Int32Array>;
     this.cIoprio = t.string('ioprio');
     // categorical columns: key = position in the declared values
     for (const a of BLOCK_ACTIONS) this.cAction.intern(a);
@@ -163,7 +244,7 @@ export class BlockEventsBuilder {
   }
 
   /** Rows added so far. */
-  get length(): number { return this.cTs.length; }
+  get length(): number { return this.rolled * CHUNK_ROWS + this.i; }
 
   /** Key of a device "MAJ:MIN" in the dev and old_dev columns (both share one key space). */
   internDev(major: number, minor: number): number {
@@ -189,6 +270,14 @@ export class BlockEventsBuilder {
 
   /** A RangeInterner for comm text ranges (one per reader). */
   commInterner(): RangeInterner { return new RangeInterner((raw) => this.cComm.intern(raw), 1 << 16); }
+
+  /** A ByteRangeInterner for comm byte ranges (one per reader). */
+  commByteInterner(): ByteRangeInterner { return new ByteRangeInterner((text) => this.cComm.intern(text), 1 << 16); }
+
+  /** A ByteRangeInterner for RWBS byte ranges (one per reader). Texts that are not RWBS strings give -1. */
+  rwbsByteInterner(): ByteRangeInterner {
+    return new ByteRangeInterner((text) => (parseRwbs(text) < 0 ? NONE : this.internRwbs(text)), 4096);
+  }
 
   /** Key of an RWBS string; `rwbsOpFlags(key)` gives its op and flags (-1: not an RWBS string). */
   internRwbs(rwbs: string): number {
@@ -240,34 +329,80 @@ export class BlockEventsBuilder {
     sector: number | bigint, nrSectors: number, bytes: number, error: number | null,
     newSector: number | bigint, oldDevKey: number, count: number, ioprioKey: number,
   ): void {
-    if (typeof tsNs === 'number') this.cTs.pushSafeInteger(tsNs); else this.cTs.push(tsNs);
-    this.cCpu.push(cpu);
-    this.cPid.push(pid);
-    if (commKey < 0) this.cComm.pushNull(); else this.cComm.pushKey(commKey);
-    if (devKey < 0) this.cDev.pushNull(); else this.cDev.pushKey(devKey);
-    this.cAction.pushKey(action);
-    this.cRwbs.pushKey(rwbsKey < 0 ? this.emptyRwbs() : rwbsKey);
+    if (this.i === CHUNK_ROWS) this.roll();
+    const c = this.chunk;
+    const i = this.i++;
+    if (typeof tsNs === 'number' && LITTLE_ENDIAN) { c.tsW[2 * i] = tsNs >>> 0; c.tsW[2 * i + 1] = Math.floor(tsNs / 4294967296) >>> 0; }
+    else c.ts[i] = BigInt(tsNs);
+    c.cpu[i] = cpu;
+    c.pid[i] = pid;
+    if (commKey < 0) this.setNull(V_COMM, i); else c.comm[i] = commKey;
+    if (devKey < 0) this.setNull(V_DEV, i); else c.dev[i] = devKey;
+    c.action[i] = action;
+    c.rwbs[i] = rwbsKey < 0 ? this.emptyRwbs() : rwbsKey;
     if (op === BlockOp.write && (flags & BlockFlag.preflush) !== 0 && nrSectors === 0 && bytes <= 0) op = BlockOp.flush;
-    this.cOp.pushKey(op);
-    this.cSync.push((flags & BlockFlag.sync) !== 0);
-    this.cMeta.push((flags & BlockFlag.meta) !== 0);
-    this.cFua.push((flags & BlockFlag.fua) !== 0);
-    this.cPreflush.push((flags & BlockFlag.preflush) !== 0);
-    this.cReadahead.push((flags & BlockFlag.readahead) !== 0);
+    c.op[i] = op;
+    c.flags[i] = flags;
     if (typeof sector === 'number') {
-      if (sector < 0) this.cSector.pushNull(); else this.cSector.pushSafeInteger(sector);
-    } else if (sector === 0xffffffffffffffffn || sector < 0n) this.cSector.pushNull();
-    else this.cSector.push(sector);
-    this.cNr.push(nrSectors);
-    this.cBytes.push(bytes < 0 ? nrSectors * 512 : bytes);
-    if (error === null) this.cError.pushNull(); else this.cError.push(error);
+      if (sector < 0) this.setNull(V_SECTOR, i);
+      else if (LITTLE_ENDIAN) { c.sectorW[2 * i] = sector >>> 0; c.sectorW[2 * i + 1] = Math.floor(sector / 4294967296) >>> 0; }
+      else c.sector[i] = BigInt(sector);
+    } else if (sector < 0n || sector > 0x7fffffffffffffffn) this.setNull(V_SECTOR, i);
+    else c.sector[i] = sector;
+    c.nr[i] = nrSectors;
+    c.bytes[i] = bytes < 0 ? nrSectors * 512 : bytes;
+    if (error === null) this.setNull(V_ERROR, i); else c.error[i] = error;
     if (typeof newSector === 'number') {
-      if (newSector < 0) this.cNewSector.pushNull(); else this.cNewSector.pushSafeInteger(newSector);
-    } else if (newSector < 0n || newSector > 0x7fffffffffffffffn) this.cNewSector.pushNull();
-    else this.cNewSector.push(newSector);
-    if (oldDevKey < 0) this.cOldDev.pushNull(); else this.cOldDev.pushKey(oldDevKey);
-    if (count < 0) this.cCount.pushNull(); else this.cCount.push(count);
-    if (ioprioKey < 0) this.cIoprio.pushNull(); else this.cIoprio.pushKey(ioprioKey);
+      if (newSector < 0) this.setNull(V_NEW_SECTOR, i);
+      else if (LITTLE_ENDIAN) { c.newSectorW[2 * i] = newSector >>> 0; c.newSectorW[2 * i + 1] = Math.floor(newSector / 4294967296) >>> 0; }
+      else c.newSector[i] = BigInt(newSector);
+    } else if (newSector < 0n || newSector > 0x7fffffffffffffffn) this.setNull(V_NEW_SECTOR, i);
+    else c.newSector[i] = newSector;
+    if (oldDevKey < 0) this.setNull(V_OLD_DEV, i); else c.oldDev[i] = oldDevKey;
+    if (count < 0) this.setNull(V_COUNT, i); else c.count[i] = count;
+    if (ioprioKey < 0) this.setNull(V_IOPRIO, i); else c.ioprio[i] = ioprioKey;
+  }
+
+  private setNull(col: number, i: number): void {
+    this.chunk.valid[col]![i >> 3]! &= ~(1 << (i & 7));
+    this.chunk.nulls[col]!++;
+  }
+
+  /** Hand the current chunk to the column builders (all of it, or the first `n` rows of the last). */
+  private flushChunk(n: number): void {
+    const c = this.chunk;
+    const t = this.table;
+    const v = (col: number): Uint8Array | null => (c.nulls[col]! > 0 ? c.valid[col]! : null);
+    const nl = (col: number): number => c.nulls[col]!;
+    t.int64('ts_ns').appendChunk(c.ts, n, null, 0);
+    t.number('cpu').appendChunk(c.cpu, n, null, 0);
+    t.number('pid').appendChunk(c.pid, n, null, 0);
+    this.cComm.appendChunk(c.comm, n, v(V_COMM), nl(V_COMM));
+    this.cDev.appendChunk(c.dev, n, v(V_DEV), nl(V_DEV));
+    this.cAction.appendChunk(c.action, n, null, 0);
+    this.cRwbs.appendChunk(c.rwbs, n, null, 0);
+    this.cOp.appendChunk(c.op, n, null, 0);
+    const flagColumns = [['sync', BlockFlag.sync], ['meta', BlockFlag.meta], ['fua', BlockFlag.fua], ['preflush', BlockFlag.preflush], ['readahead', BlockFlag.readahead]] as const;
+    for (const [name, bit] of flagColumns) {
+      const out = new Uint8Array(CHUNK_ROWS);
+      for (let k = 0; k < n; k++) out[k] = (c.flags[k]! & bit) !== 0 ? 1 : 0;
+      t.bool(name).appendChunk(out, n, null, 0);
+    }
+    t.int64('sector').appendChunk(c.sector, n, v(V_SECTOR), nl(V_SECTOR));
+    t.number('nr_sectors').appendChunk(c.nr, n, null, 0);
+    t.number('bytes').appendChunk(c.bytes, n, null, 0);
+    t.number('error').appendChunk(c.error, n, v(V_ERROR), nl(V_ERROR));
+    t.int64('new_sector').appendChunk(c.newSector, n, v(V_NEW_SECTOR), nl(V_NEW_SECTOR));
+    this.cOldDev.appendChunk(c.oldDev, n, v(V_OLD_DEV), nl(V_OLD_DEV));
+    t.number('count').appendChunk(c.count, n, v(V_COUNT), nl(V_COUNT));
+    this.cIoprio.appendChunk(c.ioprio, n, v(V_IOPRIO), nl(V_IOPRIO));
+  }
+
+  private roll(): void {
+    this.flushChunk(CHUNK_ROWS);
+    this.rolled++;
+    this.chunk = new EventChunk();
+    this.i = 0;
   }
 
   private emptyRwbsKey = NONE;
@@ -318,6 +453,11 @@ export class BlockEventsBuilder {
    * "source" (formats and files read).
    */
   finish(metadata?: Record<string, string>): Table {
+    if (this.finished) throw new Error('BlockEventsBuilder.finish called twice');
+    this.finished = true;
+    if (this.i === CHUNK_ROWS) this.roll();
+    // validity bits past the last row stay set: they are never read
+    this.flushChunk(this.i);
     return this.table.finish(metadata);
   }
 }
