@@ -55,13 +55,38 @@ export class ChainWalker {
         pos = to;
         continue;
       }
+      if (!extended) {
+        // standard entries: runs of clusters with one type and contiguous host offsets become one run
+        const tableEnd = Math.min(end, (l1i + 1) * span);
+        let j = ci - l1i * h.l2Entries;
+        let runStart = pos, runType = -1, runHost = -1;
+        while (pos < tableEnd) {
+          const clusterStart = (l1i * h.l2Entries + j) * cs;
+          const clusterEnd = Math.min(clusterStart + cs, tableEnd);
+          tables.decode(l2, l1i, j, e);
+          if (e.compressed) {
+            if (runType >= 0) this.emitTyped(d, runStart, pos, runType as SubclusterType, runHost, sink);
+            runType = -1;
+            sink(pos, clusterEnd - pos, RunState.Compressed, d, e.hostOffset, e.compressedLength);
+          } else {
+            const type = Qcow2Tables.subclusterType(e, false, 0);
+            const host = e.hostOffset ? e.hostOffset + (pos - clusterStart) : -1;
+            if (type !== runType || (host < 0 ? runHost >= 0 : runHost < 0 || host !== runHost + (pos - runStart))) {
+              if (runType >= 0) this.emitTyped(d, runStart, pos, runType as SubclusterType, runHost, sink);
+              runStart = pos; runType = type; runHost = host;
+            }
+          }
+          pos = clusterEnd;
+          j++;
+        }
+        if (runType >= 0) this.emitTyped(d, runStart, pos, runType as SubclusterType, runHost, sink);
+        continue;
+      }
       const clusterStart = ci * cs;
       const clusterEnd = Math.min(clusterStart + cs, end);
       tables.decode(l2, l1i, ci - l1i * h.l2Entries, e);
       if (e.compressed) {
         sink(pos, clusterEnd - pos, RunState.Compressed, d, e.hostOffset, e.compressedLength);
-      } else if (!extended) {
-        this.emitTyped(d, pos, clusterEnd, Qcow2Tables.subclusterType(e, false, 0), e.hostOffset ? e.hostOffset + (pos - clusterStart) : -1, sink);
       } else {
         let sc = Math.floor((pos - clusterStart) / scs);
         let runStart = pos;

@@ -47,6 +47,9 @@ export class Qcow2Tables {
   readonly l1: Float64Array;
   private readonly cache = new Map<number, DataView>();
   private readonly cacheMax: number;
+  // the most recently used table: consecutive clusters hit it without touching the LRU map
+  private lastOffset = -1;
+  private lastTable: DataView | null = null;
   /** Bit position of the compressed-size field: 62 - (cluster_bits - 8). */
   private readonly csizeShift: number;
 
@@ -77,16 +80,21 @@ export class Qcow2Tables {
   l2(i: number): DataView | null {
     const off = this.l1[i] ?? 0;
     if (off === 0) return null;
+    if (off === this.lastOffset) return this.lastTable!;
     let t = this.cache.get(off);
     if (t) {
       this.cache.delete(off);
       this.cache.set(off, t);
+      this.lastOffset = off;
+      this.lastTable = t;
       return t;
     }
     const b = this.file.read(off, this.header.clusterSize, 'L2 table');
     t = new DataView(b.buffer, b.byteOffset, b.byteLength);
     if (this.cache.size >= this.cacheMax) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(off, t);
+    this.lastOffset = off;
+    this.lastTable = t;
     return t;
   }
 
