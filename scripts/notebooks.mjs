@@ -85,8 +85,10 @@ export function notebookProblems(nb) {
       if (o.output_type === 'error') {
         problems.push(`cell ${i + 1}: ${o.ename}: ${String(o.evalue).split('\n')[0]}`);
       } else if (o.output_type === 'stream' && o.name === 'stderr') {
-        const text = Array.isArray(o.text) ? o.text.join('') : String(o.text);
-        problems.push(`cell ${i + 1}: stderr: ${text.trim().split('\n')[0]}`);
+        const lines = (Array.isArray(o.text) ? o.text.join('') : String(o.text)).trim().split('\n');
+        // an uncaught error prints its source line first: name the line that says what happened
+        const said = lines.find((l) => /^\w*(Error|Exception)\b/.test(l.trim())) ?? lines[0];
+        problems.push(`cell ${i + 1}: stderr: ${said.trim()}`);
       }
     }
   });

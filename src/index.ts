@@ -27,6 +27,7 @@ export { latencyChart, formatMicros, type LatencyRow } from './charts/latency-ch
 export { sectorTimeChart, type SectorTimePoint } from './charts/sector-time-chart.js';
 export { queueDepthChart, type QueueDepthRow } from './charts/queue-depth-chart.js';
 export { openCapture, captureDir, type Capture } from './notebook/open-capture.js';
+export { layerTotalsChart, type LayerTotalsRow } from './charts/layer-totals-chart.js';
 export { int64Column, numberColumn, stringColumn, hasColumn, tableName } from './notebook/columns.js';
 export { requestSizeRows, latencyView, sectorTimeView, queueDepthView, firstIssueNs, requestsSummary } from './notebook/block-views.js';
 export { tableInventory, layerTotals, eventsByAction, type TableInventoryRow, type LayerTotalRow } from './notebook/overview.js';

@@ -19,6 +19,8 @@ export interface Capture {
   has(name: string): boolean;
   /** The table (read once, then cached); throws a UsageError naming what is there when absent. */
   table(name: string): Table;
+  /** The first of these tables that the capture has (e.g. block_requests, else guest_requests). */
+  firstOf(names: readonly string[]): { name: string; table: Table };
 }
 
 /**
@@ -80,6 +82,11 @@ export function openCapture(dir?: string): Capture {
       const t = readArrowFile(path);
       cache.set(name, t);
       return t;
+    },
+    firstOf(names) {
+      const name = names.find((n) => files.has(n));
+      if (!name) throw new UsageError(`capture ${root} has none of the tables ${names.join(', ')} (has: ${[...files.keys()].join(', ')})`);
+      return { name, table: this.table(name) };
     },
   };
 }
