@@ -48,6 +48,8 @@ export const BlkTc = {
 
 /** Action codes (__BLK_TA_*, blktrace_api.h): index = code, value = blkparse letter ('' = not an I/O event we keep). */
 export const BLK_TA_LETTERS = ['', 'Q', 'M', 'F', 'G', 'S', 'R', 'D', 'C', 'P', 'U', 'UT', 'I', 'X', 'B', 'A', '', ''] as const;
+/** block_events action key per action code. */
+const ACTION_KEY = BLK_TA_LETTERS.map((l) => (l === '' ? -1 : BlockAction[l]));
 /** __BLK_TA_CGROUP: the payload starts with an 8-byte cgroup id. */
 const TA_CGROUP = 0x100;
 /** __BLK_TN_* notify codes. */
@@ -167,7 +169,14 @@ export async function readBlktraceBinary(
 class BlktraceDecoder {
   private readonly commKeys = new Map<number, number>();
   private readonly devKeys = new Map<number, number>();
-  private readonly rwbsKeys = new Map<number, number>();
+  /** rwbs key + 1 per (category << 1 | bytes != 0); 0 = not interned yet. */
+  private readonly rwbsKeys = new Int32Array(1 << 17);
+  /** Packed op | flags << 3 per rwbs key. */
+  private readonly rwbsPacked: number[] = [];
+  private lastPid = -1;
+  private lastCommKey = NONE;
+  private lastDevt = -1;
+  private lastDevKey = NONE;
   private readonly wantDev: number;
   private wallClockNs: bigint | undefined;
   private wallClockAtTraceNs: bigint | undefined;
@@ -289,29 +298,35 @@ class BlktraceDecoder {
   }
 
   private devKey(devt: number): number {
+    if (devt === this.lastDevt) return this.lastDevKey;
     let k = this.devKeys.get(devt);
     if (k === undefined) {
       k = this.out.internDevT(devt);
       this.devKeys.set(devt, k);
     }
+    this.lastDevt = devt;
+    this.lastDevKey = k;
     return k;
   }
 
   /** Key of the comm of a pid (from PROCESS notify records), NONE when unknown. */
   private commKey(pid: number): number {
+    if (pid === this.lastPid) return this.lastCommKey;
     const k = this.commKeys.get(pid);
-    return k === undefined ? NONE : k;
+    this.lastPid = pid;
+    this.lastCommKey = k === undefined ? NONE : k;
+    return this.lastCommKey;
   }
 
   /** Key of the blkparse RWBS string of a category mask (it also depends on bytes being zero). */
   private rwbsKey(category: number, bytes: number): number {
     const id = category * 2 + (bytes === 0 ? 0 : 1);
-    let k = this.rwbsKeys.get(id);
-    if (k === undefined) {
-      k = this.out.internRwbs(rwbsFromCategories(category, bytes));
-      this.rwbsKeys.set(id, k);
-    }
-    return k;
+    const k = this.rwbsKeys[id]!;
+    if (k !== 0) return k - 1;
+    const key = this.out.internRwbs(rwbsFromCategories(category, bytes));
+    this.rwbsKeys[id] = key + 1;
+    this.rwbsPacked[key] = this.out.rwbsOpFlags(key);
+    return key;
   }
 
   /** Decode the head record of c into `out` (or into the notify state), then advance. */
@@ -402,9 +417,9 @@ class BlktraceDecoder {
     const isCompletion = letter === 'C' || letter === 'R';
     const out = this.out;
     const rk = this.rwbsKey(category, bytes);
-    const packed = out.rwbsOpFlags(rk);
+    const packed = this.rwbsPacked[rk]!;
     out.add(
-      ts, cpu, pid, this.commKey(pid), this.devKey(devt), BlockAction[letter], rk, packed & 7, packed >> 3,
+      ts, cpu, pid, this.commKey(pid), this.devKey(devt), ACTION_KEY[code]!, rk, packed & 7, packed >> 3,
       hasSector ? sector : NONE, bytes >>> 9, bytes, isCompletion ? error : null,
       newSector ?? NONE, oldDev ?? NONE, count ?? NONE, NONE,
     );
@@ -416,6 +431,7 @@ class BlktraceDecoder {
       let n = 0;
       while (n < len && n < 16 && c.buf[payload + n] !== 0) n++;
       this.commKeys.set(pid, this.out.internComm(latin1(c.buf, payload, n)));
+      if (pid === this.lastPid) this.lastPid = -1;
     } else if (code === TN_TIMESTAMP) {
       if (len >= 8) {
         const sec = c.view.getUint32(payload, c.le);

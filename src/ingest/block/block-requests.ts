@@ -70,7 +70,9 @@ class DevState {
   /** Issued requests: next sector to complete -> request. */
   readonly inflight = new Map<number, number>();
   /** Requests completed recently: start sector -> request (for the zero-byte C that ends a flush sequence). */
-  readonly done = new Map<number, number>();
+  done = new Map<number, number>();
+  /** The generation of `done` before the last rollover (bounded memory without per-entry eviction). */
+  donePrev = new Map<number, number>();
   /** The flush request completed last (-1: none since). */
   lastFlushDone = -1;
   /** Flush requests (no sector), oldest first. */
@@ -407,13 +409,14 @@ class RequestReconstructor {
     }
     const r = s.inflight.get(sector);
     if (r === undefined) {
-      let prev = nr === 0 ? s.done.get(sector) : undefined;
+      let prev = nr === 0 ? (s.done.get(sector) ?? s.donePrev.get(sector)) : undefined;
       // a data-less preflush request completes after the flush request made for it
       if (prev === undefined && nr === 0 && s.lastFlushDone >= 0) { prev = s.lastFlushDone; s.lastFlushDone = -1; }
       if (prev !== undefined) {
         // REQ_FUA / REQ_PREFLUSH emulated with flushes (block/blk-flush.c): the data request
         // completes with its bytes, and once more with 0 bytes after the post-flush
         s.done.delete(sector);
+        s.donePrev.delete(sector);
         this.rCompletions.a[prev]!++;
         this.stats.count('requests_flush_sequence_end', 'info', 'zero-byte C that ends a flush sequence of an already completed data request (FUA/PREFLUSH without device support); counted in completions', { file: 'block_events', line: b.firstRow + i + 1, text: `sector ${sector}` });
         return;
@@ -431,7 +434,7 @@ class RequestReconstructor {
       this.rC.a[r] = this.ts;
       this.rRemaining.a[r] = 0;
       s.done.set(this.rSector.a[r]!, r);
-      if (s.done.size > 4096) s.done.delete(s.done.keys().next().value as number);
+      if (s.done.size > 4096) { s.donePrev = s.done; s.done = new Map(); }
     } else {
       this.rRemaining.a[r] = left;
       s.inflight.set(sector + nr, r);
