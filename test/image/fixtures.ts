@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 export const FIXTURES = new URL('../fixtures/image/', import.meta.url).pathname;
 
 /** qcow2 fixtures that have a qemu-img map golden (name without extension). */
-export const QCOW2_FIXTURES = ['v3', 'v2', 'c512', 'c4k', 'c2m', 'ext64k', 'ext32k', 'zstd', 'convc', 'top', 'xover', 'prealloc'] as const;
+export const QCOW2_FIXTURES = ['v3', 'v2', 'c512', 'c4k', 'c2m', 'ext64k', 'ext32k', 'zstd', 'convc', 'top', 'xover', 'prealloc', 'e2q'] as const;
 
 /** Unpack every *.gz image fixture into a new temporary directory; returns it. */
 export function unpackFixtures(): string {
