@@ -60,3 +60,14 @@ export { blockBiosTable } from './table/schemas/block-bios.js';
 export { bttMetrics, BTT_STAGES, type BttDeviceMetrics, type BttStage, type StageStats } from './metrics/btt.js';
 export { SeekAccumulator, type SeekStats } from './metrics/seek-distance.js';
 export { iostatSeries, type IostatSeries } from './metrics/iostat-series.js';
+
+// fs (ext2/3/4 reader → fs_map, lookups)
+export { buildFsMap, type BuildFsMapOptions, type BuildFsMapResult } from './fs/ext/fs-map-builder.js';
+export { FsMap, type FsMapColumns, type FsPathList, type SectorOwner, type FilePiece } from './fs/ext/fs-map.js';
+export { ExtFileSystem } from './fs/ext/ext-fs.js';
+export { parseSuperblock, featureNames, type Superblock } from './fs/ext/superblock.js';
+export { type FsGeometry } from './fs/ext/fs-geometry.js';
+export { openFsSource, type FsSource, type OpenFsSourceOptions } from './fs/open-fs-source.js';
+export { openDecompressedSource, withDecompressedFile } from './io/decompressed-source.js';
+export { fsMapTable, FS_MAP_KINDS, type FsMapKind } from './table/schemas/fs-map.js';
+export { fsPathsTable } from './table/schemas/fs-paths.js';

@@ -9,6 +9,8 @@ interface CommandModule { run(argv: string[]): Promise<number>; help: string }
 
 /** One line per command; the module is loaded only when the command runs. */
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  map: { summary: 'map an ext2/3/4 file system (map fs) or a disk image (map image): every block to its owner', load: () => import('./map.js') },
+  lookup: { summary: 'who owns these sectors of a file system (kind, inode, path, file offset), or where a file lies', load: () => import('./lookup.js') },
   whatif: { summary: 'predict guest-disk and host-disk bytes for other VM memory and host cache sizes', load: () => import('./whatif.js') },
   lab: { summary: 'build the study environment (host fs, image, guest, workload) and capture it', load: () => import('./lab.js') },
   analyze: { summary: 'cross-layer lineage: link app I/Os to guest and host block requests, attribute every byte, metrics', load: () => import('./analyze.js') },
