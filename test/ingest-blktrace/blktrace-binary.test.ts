@@ -195,6 +195,20 @@ describe('readBlktraceBinary: real captures written as blktrace files', () => {
     expect(m.result.wallClockNs).toBe(1_700_000_000_000_000_000n);
   });
 
+  it('reports progress over the files on disk', async () => {
+    const { BlockEventsBuilder } = await import('../../src/ingest/block/block-events-builder.js');
+    const { IngestStats } = await import('../../src/ingest/ingest-stats.js');
+    const { readBlktraceBinary } = await import('../../src/ingest/block/blktrace-binary.js');
+    const seen: [number, number][] = [];
+    await readBlktraceBinary(perCpu('nosplit'), new BlockEventsBuilder(), new IngestStats(), { onProgress: (r, t) => seen.push([r, t]) });
+    const total = perCpu('nosplit').reduce((s, p) => s + readFileSync(p).length, 0);
+    expect(seen.at(-1)).toEqual([total, total]);
+  });
+
+  it('names a missing file', async () => {
+    await expect(readBinary([join(dir, 'nope.blktrace.0')])).rejects.toThrow(/nope\.blktrace\.0: cannot open/);
+  });
+
   it('keeps one device with opts.dev', async () => {
     const all = await readBinary(perCpu('nosplit'));
     const one = await readBinary(perCpu('nosplit'), '7:1');

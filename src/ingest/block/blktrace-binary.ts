@@ -26,7 +26,7 @@
  *
  * Files are streamed chunk by chunk (bounded memory); several files are merged by record time.
  */
-import { openInputStream } from '../../io/input-stream.js';
+import { openInputStream, type InputStream } from '../../io/input-stream.js';
 import { InputError } from '../../util/errors.js';
 import type { IngestStats } from '../ingest-stats.js';
 import { rwbsFromCategories } from './rwbs.js';
@@ -60,7 +60,7 @@ const TN_MESSAGE = 2;
 export interface BlktraceReadOptions {
   /** Keep only this device ("MAJ:MIN"). */
   dev?: string;
-  /** Called after each chunk with the bytes consumed so far over all files (progress). */
+  /** Called after each chunk read with the bytes of the files on disk consumed so far, and their total size. */
   onProgress?: (bytesRead: number, bytesTotal: number) => void;
 }
 
@@ -99,8 +99,10 @@ class FileCursor {
   headHi = 0;
   headLo = 0;
   readonly it: AsyncIterator<Uint8Array>;
+  readonly input: InputStream;
   constructor(readonly path: string) {
-    this.it = openInputStream(path)[Symbol.asyncIterator]();
+    this.input = openInputStream(path);
+    this.it = this.input[Symbol.asyncIterator]();
   }
 
   /** Append the next chunk after the unread bytes; false at the end of the file. */
@@ -196,6 +198,7 @@ class BlktraceDecoder {
   async run(paths: string[]): Promise<BlktraceReadResult> {
     if (paths.length === 0) throw new InputError('(no input)', 'no blktrace files given');
     const cursors = paths.map((p) => new FileCursor(p));
+    this.cursors = cursors;
     for (const c of cursors) {
       while (c.buf.length - c.pos < 4 && await c.fill()) { /* first bytes */ }
       detectLayout(c);
@@ -210,10 +213,26 @@ class BlktraceDecoder {
     return result;
   }
 
+  private cursors: FileCursor[] = [];
+
+  private progress(): void {
+    const cb = this.opts.onProgress;
+    if (!cb) return;
+    let read = 0, total = 0;
+    for (const c of this.cursors) { read += c.input.fileBytesRead; total += c.input.fileSize; }
+    cb(read, total);
+  }
+
+  private async fill(c: FileCursor): Promise<boolean> {
+    const more = await c.fill();
+    this.progress();
+    return more;
+  }
+
   private async runSingle(c: FileCursor): Promise<void> {
     for (;;) {
       while (this.peek(c)) this.emit(c);
-      if (!(await c.fill())) break;
+      if (!(await this.fill(c))) break;
     }
     this.finishFile(c);
   }
@@ -221,7 +240,7 @@ class BlktraceDecoder {
   private async runMerged(cs: FileCursor[]): Promise<void> {
     const live: FileCursor[] = [];
     for (const c of cs) {
-      while (!this.peek(c)) { if (!(await c.fill())) break; }
+      while (!this.peek(c)) { if (!(await this.fill(c))) break; }
       if (c.headLen) live.push(c); else this.finishFile(c);
     }
     while (live.length) {
@@ -234,7 +253,7 @@ class BlktraceDecoder {
       }
       this.emit(best);
       while (!this.peek(best)) {
-        if (!(await best.fill())) break;
+        if (!(await this.fill(best))) break;
       }
       if (!best.headLen) { this.finishFile(best); live.splice(k, 1); }
     }
