@@ -51,7 +51,7 @@ export async function runMapImage(argv: string[]): Promise<number> {
 function formatSummary(s: ImageMapSummary, file: string): string {
   const lines = [`${s.file}: virtual size ${s.virtualSize} (${formatBytes(s.virtualSize)}), ${s.extents} extents -> ${file}`];
   for (const c of s.chain) {
-    const q = c.format === 'qcow2' ? `, qcow2 v${c.version}, cluster ${c.clusterSize}${c.extendedL2 ? ', extended L2' : ''}, ${c.compression}${c.dirty ? ', DIRTY' : ''}${c.corrupt ? ', marked CORRUPT' : ''}${c.snapshots ? `, ${c.snapshots} snapshots` : ''}` : '';
+    const q = c.format === 'qcow2' ? ` v${c.version}, cluster ${c.clusterSize}${c.extendedL2 ? ', extended L2' : ''}, ${c.compression}${c.dirty ? ', DIRTY' : ''}${c.corrupt ? ', marked CORRUPT' : ''}${c.snapshots ? `, ${c.snapshots} snapshots` : ''}` : '';
     lines.push(`  depth ${c.depth}: ${c.file} (${c.format}${q}; file ${formatBytes(c.fileSize)})`);
   }
   for (const [k, v] of Object.entries(s.bytes)) if (v) lines.push(`  ${k.padEnd(11)} ${String(v).padStart(15)} bytes (${formatBytes(v)})`);
