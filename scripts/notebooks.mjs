@@ -15,13 +15,11 @@
  * Exit status: 0 when every notebook ran without error output, 1 otherwise, 2 on usage errors.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jupyterEnv, kernelName, projectRoot, registerKernel } from './kernel.mjs';
-
-const notebooksDir = join(projectRoot, 'notebooks');
 
 /** The Python that has Jupyter: JUPYTER_PYTHON, else Debian's /usr/bin/python3, else python3 on PATH. */
 function jupyterPython() {
@@ -30,7 +28,7 @@ function jupyterPython() {
 }
 
 function parseArgs(argv) {
-  const opts = { out: undefined, reports: join(projectRoot, 'reports'), names: [], timeout: 600 };
+  const opts = { out: undefined, reports: join(projectRoot, 'reports'), notebooks: join(projectRoot, 'notebooks'), names: [], timeout: 600 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -40,6 +38,8 @@ function parseArgs(argv) {
     };
     if (a === '--out') opts.out = resolve(value());
     else if (a === '--reports') opts.reports = resolve(value());
+    else if (a === '--notebooks') opts.notebooks = resolve(value());
+    else if (a === '--captures') opts.captures = resolve(value());
     else if (a === '--timeout') opts.timeout = Number(value());
     else if (a === '--help' || a === '-h') opts.help = true;
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
@@ -51,21 +51,60 @@ function parseArgs(argv) {
 
 class UsageError extends Error {}
 
-const HELP = `usage: node scripts/notebooks.mjs [--out DIR] [--reports DIR] [--timeout SECONDS] [NAME ...]
+const HELP = `usage: node scripts/notebooks.mjs [--out DIR] [--captures DIR] [--reports DIR] [--notebooks DIR]
+                                  [--timeout SECONDS] [NAME ...]
 
 Executes notebooks/*.ipynb (or the NAMEs given) on the tables in DIR (default: $IOLINEAGE_OUT,
 else $IOLINEAGE_CAPTURE, else out/) and writes REPORTS/<name>.html plus REPORTS/index.html
-(default REPORTS: reports/). Fails when a notebook produces an error output.`;
+(default REPORTS: reports/). Notebooks over a set of captures (the throughput grid) read the
+capture bundles under --captures (default: $IOLINEAGE_CAPTURE_SET, else data/).
+A notebook whose tables the capture lacks (metadata "iolineage.requires") is skipped, with the
+reason on the index page. Fails (exit 1) when a notebook produces an error output.`;
 
-/** Notebooks to run: notebooks/*.ipynb in name order, or the names asked for. */
-function listNotebooks(names) {
-  const all = readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb') && !f.startsWith('_')).sort();
-  if (names.length === 0) return all.map((f) => join(notebooksDir, f));
+/** Notebooks to run: DIR/*.ipynb in name order, or the names asked for. */
+function listNotebooks(dir, names) {
+  if (!existsSync(dir)) throw new UsageError(`no notebooks folder ${dir}`);
+  const all = readdirSync(dir).filter((f) => f.endsWith('.ipynb') && !f.startsWith('_')).sort();
+  if (names.length === 0) return all.map((f) => join(dir, f));
   return names.map((n) => {
-    const f = join(notebooksDir, `${n}.ipynb`);
-    if (!existsSync(f)) throw new UsageError(`no notebook ${n}.ipynb in notebooks/ (have: ${all.join(', ')})`);
+    const f = join(dir, `${n}.ipynb`);
+    if (!existsSync(f)) throw new UsageError(`no notebook ${n}.ipynb in ${dir} (have: ${all.join(', ')})`);
     return f;
   });
+}
+
+/** Table names present in an output folder and its immediate subfolders (as openCapture finds them). */
+function tablesIn(dir) {
+  const names = new Set();
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return names;
+  const scan = (d) => { for (const f of readdirSync(d)) if (f.endsWith('.arrow')) names.add(f.slice(0, -6)); };
+  scan(dir);
+  for (const f of readdirSync(dir)) if (statSync(join(dir, f)).isDirectory()) scan(join(dir, f));
+  if (existsSync(join(dir, 'summary.json'))) names.add('summary.json');
+  return names;
+}
+
+/** Capture bundles (folders with a manifest.json) directly under a folder. */
+function bundlesIn(dir) {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  return readdirSync(dir).filter((f) => existsSync(join(dir, f, 'manifest.json')));
+}
+
+/**
+ * Why a notebook cannot run on this capture, or null. Its metadata "iolineage" may name
+ * `requires`: a list of table names, each entry a name or a list of alternatives; and
+ * `requires_capture_set`: true when it reads the capture bundles of a set.
+ */
+function missingInputs(nb, tables, captures) {
+  const meta = nb.metadata?.iolineage ?? {};
+  const missing = [];
+  for (const need of meta.requires ?? []) {
+    const alts = Array.isArray(need) ? need : [need];
+    if (!alts.some((t) => tables.has(t))) missing.push(alts.join(' or '));
+  }
+  if (missing.length) return `needs table${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (make them with \`iolineage analyze\` or \`iolineage ingest\`)`;
+  if (meta.requires_capture_set && bundlesIn(captures).length === 0) return 'needs a set of capture bundles (--captures DIR or $IOLINEAGE_CAPTURE_SET)';
+  return null;
 }
 
 function run(cmd, args, env) {
@@ -222,19 +261,29 @@ function describeCapture(outDir) {
 export async function publish(opts) {
   registerKernel();
   const outDir = opts.out ?? resolve(process.env.IOLINEAGE_OUT ?? process.env.IOLINEAGE_CAPTURE ?? join(projectRoot, 'out'));
-  const notebooks = listNotebooks(opts.names);
-  if (notebooks.length === 0) throw new UsageError('no notebooks in notebooks/');
+  const captures = opts.captures ?? resolve(process.env.IOLINEAGE_CAPTURE_SET ?? join(projectRoot, 'data'));
+  const listed = listNotebooks(opts.notebooks, opts.names);
+  if (listed.length === 0) throw new UsageError(`no notebooks in ${opts.notebooks}`);
   if (!existsSync(join(projectRoot, 'dist', 'index.js'))) throw new UsageError('dist/index.js is missing: run `npm run build` first');
   mkdirSync(opts.reports, { recursive: true });
-  const work = mkdtempSync(join(tmpdir(), 'iolineage-notebooks-'));
-  const env = { ...jupyterEnv(), IOLINEAGE_OUT: outDir, TZ: process.env.TZ ?? 'UTC', PYDEVD_DISABLE_FILE_VALIDATION: '1' };
-  const python = jupyterPython();
+  const tables = tablesIn(outDir);
   const results = [];
+  const notebooks = [];
+  for (const nbPath of listed) {
+    const nb = JSON.parse(readFileSync(nbPath, 'utf8'));
+    const name = basename(nbPath, '.ipynb');
+    const why = missingInputs(nb, tables, captures);
+    if (why) results.push({ name, title: notebookTitle(nb, name), summary: notebookSummary(nb), figures: 0, problems: [], skipped: why });
+    else notebooks.push(nbPath);
+  }
+  const work = mkdtempSync(join(tmpdir(), 'iolineage-notebooks-'));
+  const env = { ...jupyterEnv(), IOLINEAGE_OUT: outDir, IOLINEAGE_CAPTURE_SET: captures, TZ: process.env.TZ ?? 'UTC', PYDEVD_DISABLE_FILE_VALIDATION: '1' };
+  const python = jupyterPython();
   try {
     // One nbconvert run executes all notebooks in turn (one Python start-up); each notebook's
     // kernel starts in the notebook's folder, so `../dist/index.js` is the built library.
     process.stderr.write(`notebooks: executing ${notebooks.length} notebook(s) on ${describeCapture(outDir)}\n`);
-    const exec = run(python, ['-Xfrozen_modules=off', '-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--allow-errors',
+    const exec = notebooks.length === 0 ? { stderr: '' } : run(python, ['-Xfrozen_modules=off', '-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--allow-errors',
       `--ExecutePreprocessor.kernel_name=${kernelName}`, `--ExecutePreprocessor.timeout=${opts.timeout}`,
       '--output-dir', work, ...notebooks], env);
     for (const nbPath of notebooks) {
@@ -248,6 +297,7 @@ export async function publish(opts) {
       const nb = JSON.parse(readFileSync(executed, 'utf8'));
       results.push({ name, title: notebookTitle(nb, name), summary: notebookSummary(nb), figures: countFigures(nb), problems: notebookProblems(nb), executed });
     }
+    results.sort((a, b) => a.name.localeCompare(b.name));
     const done = results.filter((r) => r.executed);
     if (done.length > 0) {
       writeTemplate(work);
@@ -271,7 +321,8 @@ export async function publish(opts) {
       }));
     }
     const rows = results.map((r) => `<tr><td>${r.executed ? `<a href="${escapeHtml(r.name)}.html">${escapeHtml(r.title)}</a>` : escapeHtml(r.title)}</td>`
-      + `<td>${escapeHtml(r.summary)}</td><td class="num">${r.figures}</td><td>${r.problems.length ? `${r.problems.length} problem(s)` : 'ok'}</td></tr>`).join('\n');
+      + `<td>${escapeHtml(r.summary)}</td><td class="num">${r.figures}</td>`
+      + `<td>${r.skipped ? `skipped: ${escapeHtml(r.skipped)}` : r.problems.length ? `${r.problems.length} problem(s)` : 'ok'}</td></tr>`).join('\n');
     writeFileSync(join(opts.reports, 'index.html'), page({
       title: 'iolineage reports',
       body: `<h1>iolineage reports</h1>\n<p>Each report is a notebook executed on the tables in <code>${capture}</code>. `
@@ -294,13 +345,15 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       const results = await publish(opts);
       let failed = 0;
       for (const r of results) {
-        const status = r.problems.length ? 'FAILED' : 'ok';
-        process.stdout.write(`${status.padEnd(6)} ${r.name}  (${r.figures} figure${r.figures === 1 ? '' : 's'})\n`);
+        const status = r.skipped ? 'skip' : r.problems.length ? 'FAILED' : 'ok';
+        process.stdout.write(`${status.padEnd(6)} ${r.name}  ${r.skipped ? `(${r.skipped})` : `(${r.figures} figure${r.figures === 1 ? '' : 's'})`}\n`);
         for (const p of r.problems) process.stdout.write(`         ${p}\n`);
         if (r.problems.length) failed++;
       }
       process.stdout.write(`reports written to ${relative(process.cwd(), opts.reports) || '.'}/index.html\n`);
-      process.exitCode = failed ? 1 : 0;
+      const ran = results.filter((r) => !r.skipped).length;
+      if (ran === 0) process.stderr.write('notebooks: no notebook could run on these tables (see the reasons above)\n');
+      process.exitCode = failed || ran === 0 ? 1 : 0;
     }
   } catch (e) {
     process.stderr.write(`notebooks: ${e instanceof Error ? e.message : String(e)}\n`);

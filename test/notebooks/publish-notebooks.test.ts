@@ -1,0 +1,127 @@
+/**
+ * Every notebook, executed the way `npm run notebooks` does (scripts/notebooks.mjs), on the bundled
+ * real capture: `iolineage analyze` of the first capture bundle in data/ gives the tables, data/ is
+ * the capture set. Fails on any error output; checks that each expected figure (an SVG carrying the
+ * chart's title) is in the published HTML, and that no report refers to the network.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'cli', 'main.js');
+const script = join(root, 'scripts', 'notebooks.mjs');
+const python = process.env.JUPYTER_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+const haveJupyter = spawnSync(python, ['-m', 'jupyter', 'nbconvert', '--version'], { encoding: 'utf8' }).status === 0;
+const dataDir = join(root, 'data');
+const bundles = existsSync(dataDir) ? readdirSync(dataDir).filter((d) => existsSync(join(dataDir, d, 'manifest.json'))).sort() : [];
+if (!haveJupyter) console.log(`notebook tests skipped: ${python} -m jupyter nbconvert is not available (Debian: jupyter-nbconvert python3-ipykernel)`);
+if (bundles.length === 0) console.log('notebook tests skipped: no capture bundle (manifest.json) under data/');
+
+/** The figures each notebook must show: chart titles, as rendered into the SVG. */
+const EXPECTED: Record<string, string[]> = {
+  '00-overview': ['Bytes per layer'],
+  '01-block-layer': ['Request sizes by operation', 'Latency, issue to completion (D2C)', 'Sector over time (seek pattern)', 'Queue depth over time'],
+};
+
+/** src/href attributes and CSS url()s that point to the network (http, https, protocol-relative). */
+function networkRefs(html: string): string[] {
+  const refs = [...html.matchAll(/\b(?:src|href)\s*=\s*["']?((?:https?:)?\/\/[^"'\s>]*)/gi)].map((m) => m[1]!);
+  refs.push(...[...html.matchAll(/url\(\s*["']?((?:https?:)?\/\/[^"')]*)/gi)].map((m) => m[1]!));
+  return refs;
+}
+
+/** Titles of the SVG figures of a page: text of the first <text> of each <svg> with a title group. */
+function svgTitles(html: string): string[] {
+  const out: string[] = [];
+  for (const m of html.matchAll(/<svg\b[\s\S]*?<\/svg>/g)) {
+    const t = /class="mark-text role-title-text[^"]*"[^>]*>[\s\S]*?<text[^>]*>([^<]*)</.exec(m[0]);
+    if (t) out.push(t[1]!.replace(/&amp;/g, '&'));
+  }
+  return out;
+}
+
+describe.skipIf(!haveJupyter || bundles.length === 0)('notebooks on the bundled capture', () => {
+  let work: string;
+  let run: { status: number | null; stdout: string; stderr: string };
+  const reports = () => join(work, 'reports');
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'iol-notebooks-test-'));
+    const bundle = join(dataDir, bundles[0]!);
+    const an = spawnSync(process.execPath, [cli, 'analyze', bundle, '-o', join(work, 'out')], { encoding: 'utf8' });
+    if (an.status !== 0) throw new Error(`iolineage analyze ${bundles[0]} failed (${an.status}): ${an.stderr.slice(-2000)}`);
+    run = spawnSync(process.execPath, [script, '--out', join(work, 'out'), '--captures', dataDir, '--reports', reports()],
+      { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+  }, 600_000);
+  afterAll(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+
+  it('executes every notebook without error output (exit 0, none skipped)', () => {
+    expect(run.stderr + run.stdout, 'publishing output').not.toMatch(/FAILED|skip /);
+    expect(run.status).toBe(0);
+    const notebooks = readdirSync(join(root, 'notebooks')).filter((f) => f.endsWith('.ipynb')).map((f) => f.replace(/\.ipynb$/, ''));
+    for (const n of notebooks) expect(run.stdout, n).toMatch(new RegExp(`^ok\\s+${n}\\b`, 'm'));
+    // every notebook has its expected figures declared here
+    expect(Object.keys(EXPECTED).sort()).toEqual(notebooks.sort());
+  });
+
+  it.each(Object.entries(EXPECTED))('%s: publishes each expected figure as SVG with its title', (name, titles) => {
+    const html = readFileSync(join(reports(), `${name}.html`), 'utf8');
+    const got = svgTitles(html);
+    for (const t of titles) expect(got, `${name}: figure "${t}"`).toContain(t);
+    expect(html).not.toContain('class="problems"');
+    // a figure has axes with titles: every SVG carries at least one axis title
+    expect((html.match(/role-axis-title/g) ?? []).length).toBeGreaterThanOrEqual(titles.length);
+  });
+
+  it('reports and the index refer to nothing on the network', () => {
+    const pages = readdirSync(reports()).filter((f) => f.endsWith('.html'));
+    expect(pages).toContain('index.html');
+    for (const p of pages) expect(networkRefs(readFileSync(join(reports(), p), 'utf8')), p).toEqual([]);
+    const index = readFileSync(join(reports(), 'index.html'), 'utf8');
+    for (const name of Object.keys(EXPECTED)) expect(index).toContain(`href="${name}.html"`);
+  });
+});
+
+describe.skipIf(!haveJupyter)('publishing reports failures', () => {
+  it('a notebook that throws makes the run fail, naming the notebook, the cell and the error', () => {
+    const work = mkdtempSync(join(tmpdir(), 'iol-notebooks-fail-'));
+    try {
+      const nbDir = join(work, 'notebooks');
+      mkdirSync(nbDir);
+      const nb = {
+        nbformat: 4, nbformat_minor: 5,
+        metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
+        cells: [
+          { cell_type: 'markdown', id: 'a', metadata: {}, source: '# Broken\n\nA notebook whose second cell throws.' },
+          { cell_type: 'code', id: 'b', metadata: {}, execution_count: null, outputs: [], source: 'const x = 1;' },
+          { cell_type: 'code', id: 'c', metadata: {}, execution_count: null, outputs: [], source: 'throw new Error("table missing: lineage");' },
+        ],
+      };
+      writeFileSync(join(nbDir, 'broken.ipynb'), JSON.stringify(nb));
+      const r = spawnSync(process.execPath, [script, '--notebooks', nbDir, '--out', work, '--reports', join(work, 'reports')], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/FAILED\s+broken/);
+      expect(r.stdout).toMatch(/cell 3: .*table missing: lineage/);
+      const html = readFileSync(join(work, 'reports', 'broken.html'), 'utf8');
+      expect(html).toContain('class="problems"');
+      expect(networkRefs(html)).toEqual([]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('a notebook whose tables are missing is skipped with the reason; nothing to run fails', () => {
+    const work = mkdtempSync(join(tmpdir(), 'iol-notebooks-skip-'));
+    try {
+      const r = spawnSync(process.execPath, [script, '--out', join(work, 'none'), '--captures', join(work, 'none'), '--reports', join(work, 'reports'), '01-block-layer'], { encoding: 'utf8' });
+      expect(r.stdout).toMatch(/skip\s+01-block-layer\s+\(needs table block_requests or guest_requests or host_requests/);
+      expect(r.status).toBe(1);
+      expect(readFileSync(join(work, 'reports', 'index.html'), 'utf8')).toContain('skipped: needs table');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
