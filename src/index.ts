@@ -50,6 +50,7 @@ export { Qcow2BlockSource } from './image/qcow2-source.js';
 export { readQcow2Header, isQcow2Magic, type Qcow2Header } from './image/qcow2-header.js';
 export { readPartitionTable, findPartition, type Partition, type PartitionTable } from './image/partitions.js';
 export { openDisk, openDiskAsync, openPartition, type OpenDiskOptions } from './image/open-disk.js';
+export { parseFilefrag, readFilefrag, type FilefragResult, type FilefragFile, type FilefragOptions } from './image/filefrag.js';
 
 // binary blktrace, block requests, btt-style metrics
 export { readBlktraceBinary, type BlktraceReadOptions, type BlktraceReadResult } from './ingest/block/blktrace-binary.js';

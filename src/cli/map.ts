@@ -12,6 +12,7 @@ import { writeArrowFile } from '../table/arrow-file.js';
 import { openFsSource } from '../fs/open-fs-source.js';
 import { buildFsMap } from '../fs/ext/fs-map-builder.js';
 import type { IngestStats } from '../ingest/ingest-stats.js';
+import { mapImageHelp, runMapImage } from '../image/map-image-command.js';
 
 export const fsHelp = `usage: iolineage map fs SOURCE -o DIR [--partition N | --offset BYTES] [--format auto|raw|qcow2] [--strict]
 
@@ -106,7 +107,8 @@ export async function run(argv: string[]): Promise<number> {
   if (sub === 'fs') return runFs(rest);
   // ---- `map image` dispatch (owned by src/image): replace this branch with the call to mapImage ----
   if (sub === 'image') {
-    throw new UsageError('map image: not available in this build');
+    if (rest.includes('--help') || rest.includes('-h')) { process.stdout.write(mapImageHelp + '\n'); return 0; }
+    return runMapImage(rest);
   }
   // ---- end of `map image` dispatch ----
   throw new UsageError(`map: expected a subcommand "fs" or "image", got ${sub === undefined ? 'nothing' : `"${sub}"`}\n${help}`);
