@@ -7,7 +7,7 @@
  * while the host records the block tracepoints of its loop disk. Writes a capture bundle.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -153,7 +153,16 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
     sh('truncate', ['-s', String(hostBytes), hostFile]);
     const hostDisk = attachLoop(hostFile, true, cleanup);
     mkfsLoop(hostDisk, 'iolineage-host');
-    const hostMnt = join(work, 'host-mnt');
+    // mount points outside the work directory: ext4 records the mount path in the superblock and
+    // its journal ("last mounted on"), and a bundle must not carry a path of this machine
+    const mnts = `/run/iolineage/${process.pid}`;
+    mkdirSync(mnts, { recursive: true });
+    cleanup.add(`remove ${mnts}`, () => {
+      // rmdir, never a recursive delete: a mount that failed to unmount must stay untouched
+      for (const d of readdirSync(mnts)) rmdirSync(join(mnts, d));
+      rmdirSync(mnts);
+    });
+    const hostMnt = join(mnts, 'host');
     let umountHost = mountFs(hostDisk.path, hostMnt, 'ext3', cleanup);
     mkdirSync(join(hostMnt, 'images'));
     const guests: GuestRun[] = [];
@@ -189,7 +198,7 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
       const g = guests[0]!;
       const gl = attachLoop(g.image, o.hostCache === 'none', cleanup);
       g.diskBacking = `loop device over the image file ${g.imageRel} on the host ext3 (direct I/O ${o.hostCache === 'none' ? 'on' : 'off'})`;
-      const mnt = join(work, 'vm0-mnt');
+      const mnt = join(mnts, 'vm0');
       const umountGuest = mountFs(gl.path, mnt, 'ext3', cleanup);
       g.mount = mnt;
       const wl = workloadArgs(o, 0, ffsb, mnt, join(g.capDir, 'workload.log'), false);
@@ -241,11 +250,7 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
     const hostEnd = clocksNow(ffsb);
     const hostTrace = await host.stop();
     stopHostGuard();
-    if (loopGuest) {
-      // after the traces: the superblock's "last mounted on" would name the lab's work directory
-      sh('tune2fs', ['-M', '/mnt/data', loopGuest.path], { stdio: ['ignore', 'pipe', 'pipe'] });
-      loopGuest.detach();
-    }
+    loopGuest?.detach();
     log(`lab: host trace: ${hostTrace.lines} lines, ${hostTrace.lost_events} lost events`);
 
     // guest images: extents on the host fs, qemu-img map, guest fs metadata
@@ -306,8 +311,6 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
     // host metadata after unmount
     const hostFsBlock = fsBlockSize(hostDisk.path);
     umountHost();
-    // the superblock's "last mounted on" would name the lab's work directory on this machine
-    sh('tune2fs', ['-M', '/', hostDisk.path], { stdio: ['ignore', 'pipe', 'pipe'] });
     mkdirSync(join(out, 'host'), { recursive: true });
     saveE2image(hostDisk.path, join(out, 'host/fs.e2i.gz'));
     gzipInto(hostTraceFile, join(out, 'host/block.trace.gz'));
