@@ -32,11 +32,39 @@ export const growFloat64 = (capacity?: number) => new GrowableArray(Float64Array
 export const growInt32 = (capacity?: number) => new GrowableArray(Int32Array, capacity);
 export const growUint8 = (capacity?: number) => new GrowableArray(Uint8Array, capacity);
 
-/** Indices 0..n-1 ordered by key (then by index, so the order is stable). */
+/**
+ * Indices 0..n-1 ordered by key, ties by index (a stable sort). Large inputs use an LSD radix
+ * sort on the IEEE 754 bit patterns (4 passes of 16 bits; passes whose digit is constant are
+ * skipped), which is several times faster than a comparator sort of typed arrays in V8.
+ */
 export function sortedOrder(key: Float64Array, n = key.length): Int32Array {
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  // sort a Float64 copy of (key, index) pairs via an index sort on the typed array
-  order.sort((a, b) => (key[a]! - key[b]!) || (a - b));
-  return order;
+  if (n < 512) {
+    order.sort((a, b) => (key[a]! - key[b]!) || (a - b));
+    return order;
+  }
+  // sortable unsigned words: flip the sign bit of non-negative numbers, every bit of negative ones
+  const f = key.slice(0, n);
+  const w = new Uint32Array(f.buffer, f.byteOffset, 2 * n);
+  const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  const lo = new Uint32Array(n), hi = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    let h = w[2 * i + (LE ? 1 : 0)]!, l = w[2 * i + (LE ? 0 : 1)]!;
+    if (h & 0x80000000) { h = ~h >>> 0; l = ~l >>> 0; } else h = (h | 0x80000000) >>> 0;
+    hi[i] = h; lo[i] = l;
+  }
+  let src = order, dst = new Int32Array(n);
+  const count = new Int32Array(65536);
+  for (let pass = 0; pass < 4; pass++) {
+    const words = pass < 2 ? lo : hi, shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(words[i]! >>> shift) & 0xffff]!++;
+    if (count[(words[0]! >>> shift) & 0xffff] === n) continue;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) { const c = count[d]!; count[d] = sum; sum += c; }
+    for (let i = 0; i < n; i++) { const k = src[i]!; dst[count[(words[k]! >>> shift) & 0xffff]!++] = k; }
+    const t = src; src = dst; dst = t;
+  }
+  return src;
 }

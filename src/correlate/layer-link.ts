@@ -89,6 +89,10 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
   const nl = low.length;
   const segOrder = sortedOrder(seg.start, seg.length);
   const lowOrder = sortedOrder(low.start, nl);
+  // segments gathered into address order once, so that the sweep reads memory sequentially
+  const ns = seg.length;
+  const sStart = new Float64Array(ns), sEnd = new Float64Array(ns), sUpper = new Int32Array(ns), sAddr = new Float64Array(ns);
+  for (let k = 0; k < ns; k++) { const i = segOrder[k]!; sStart[k] = seg.start[i]!; sEnd[k] = seg.end[i]!; sUpper[k] = seg.upper[i]!; sAddr[k] = seg.upperAddr[i]!; }
   const pLower = growInt32(nl + 16), pUpper = growInt32(nl + 16), pHow = growUint8(nl + 16);
   const pStart = growFloat64(nl + 16), pLen = growFloat64(nl + 16), pAddr = growFloat64(nl + 16);
   const first = new Int32Array(nl), count = new Int32Array(nl);
@@ -111,12 +115,12 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
     const a = low.start[L]!, b = low.end[L]!;
     first[L] = pLower.length;
     if (!(b > a)) { count[L] = 0; continue; }
-    while (p < seg.length && seg.start[segOrder[p]!]! < b) {
+    while (p < ns && sStart[p]! < b) {
       if (nActive === active.length) { const g = new Int32Array(active.length * 2); g.set(active); active = g; }
-      active[nActive++] = segOrder[p++]!;
+      active[nActive++] = p++;
     }
     let w = 0;
-    for (let r = 0; r < nActive; r++) { const s = active[r]!; if (seg.end[s]! > a) active[w++] = s; }
+    for (let r = 0; r < nActive; r++) { const s = active[r]!; if (sEnd[s]! > a) active[w++] = s; }
     nActive = w;
 
     // candidates
@@ -125,8 +129,8 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
     if (lop === Op.Read || lop === Op.Write) {
       for (let r = 0; r < nActive; r++) {
         const s = active[r]!;
-        if (seg.start[s]! >= b) continue;
-        const u = seg.upper[s]!, uop = up.op[u]!, t0 = up.t0[u]!, t1 = up.t1[u]!;
+        if (sStart[s]! >= b) continue;
+        const u = sUpper[s]!, uop = up.op[u]!, t0 = up.t0[u]!, t1 = up.t1[u]!;
         const inWindow = t0 - slack <= issue && complete <= t1 + slack;
         let tier = 255, key = 0, how: number = LinkHow.None;
         if (lop === Op.Read) {
@@ -159,9 +163,9 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
     for (let i = 0; i < nc && covered < total; i++) {
       const ci = cIdx[i]!;
       const s = cSeg[ci]!;
-      const x = Math.max(a, seg.start[s]!), y = Math.min(b, seg.end[s]!);
+      const x = Math.max(a, sStart[s]!), y = Math.min(b, sEnd[s]!);
       if (!(y > x)) continue;
-      const u = seg.upper[s]!, base = seg.upperAddr[s]! - seg.start[s]!;
+      const u = sUpper[s]!, base = sAddr[s]! - sStart[s]!;
       // walk covered intervals, emitting the gaps inside [x, y)
       let pos = x;
       for (let j = 0; j < cov.length && pos < y; j += 2) {
@@ -196,21 +200,22 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
 /** Insert [x, y) into a sorted list of disjoint (start, end) pairs, merging overlaps and neighbours. */
 function addCovered(cov: GrowableArray<Float64Array>, x: number, y: number): void {
   const n = cov.length;
-  const out: number[] = [];
-  let placed = false;
-  for (let j = 0; j < n; j += 2) {
-    const cs = cov.get(j), ce = cov.get(j + 1);
-    if (ce < x) { out.push(cs, ce); continue; }
-    if (cs > y) {
-      if (!placed) { out.push(x, y); placed = true; }
-      out.push(cs, ce);
-      continue;
-    }
-    x = Math.min(x, cs); y = Math.max(y, ce);
+  // first pair that ends at or after x, and the pairs from there that start at or before y
+  let j = 0;
+  while (j < n && cov.get(j + 1) < x) j += 2;
+  let k = j;
+  while (k < n && cov.get(k) <= y) { x = Math.min(x, cov.get(k)); y = Math.max(y, cov.get(k + 1)); k += 2; }
+  const removed = (k - j) / 2;
+  if (removed === 1) { cov.set(j, x); cov.set(j + 1, y); return; }
+  if (removed === 0) {
+    // shift the tail right by one pair
+    cov.push(0); cov.push(0);
+    for (let i = n - 1; i >= j; i--) cov.set(i + 2, cov.get(i));
+    cov.set(j, x); cov.set(j + 1, y);
+    return;
   }
-  if (!placed) out.push(x, y);
-  // keep sorted: the placed interval went before the first interval starting after it
-  out.sort((p, q) => p - q);
-  cov.length = 0;
-  for (const v of out) cov.push(v);
+  cov.set(j, x); cov.set(j + 1, y);
+  const shift = (removed - 1) * 2;
+  for (let i = k; i < n; i++) cov.set(i - shift, cov.get(i));
+  cov.length = n - shift;
 }

@@ -4,6 +4,7 @@
  * Inversions are counted by merge sort in O(n log n); Kendall's tau-a = 1 - 2·inversions / (n(n-1)/2)
  * (1: same order, -1: reversed); displacement = |rank in issue order - rank in processing order|.
  */
+import { sortedOrder } from '../correlate/growable-array.js';
 
 export interface ReorderingStats {
   /** I/Os compared (those that reached the layer). */
@@ -46,21 +47,27 @@ export function countInversions(seq: ArrayLike<number>): number {
  * @param include optional filter (e.g. one op)
  */
 export function reorderingStats(issueKey: Float64Array, processKey: Float64Array, include?: (i: number) => boolean): ReorderingStats {
-  const idx: number[] = [];
-  for (let i = 0; i < issueKey.length; i++) if (!Number.isNaN(processKey[i]!) && (!include || include(i))) idx.push(i);
-  const n = idx.length;
-  const byIssue = idx.slice().sort((x, y) => (issueKey[x]! - issueKey[y]!) || (x - y));
-  const issueRank = new Float64Array(issueKey.length);
-  byIssue.forEach((i, r) => { issueRank[i] = r; });
-  const byProcess = idx.slice().sort((x, y) => (processKey[x]! - processKey[y]!) || (issueRank[x]! - issueRank[y]!));
+  let n = 0;
+  const idx = new Int32Array(issueKey.length);
+  for (let i = 0; i < issueKey.length; i++) if (!Number.isNaN(processKey[i]!) && (!include || include(i))) idx[n++] = i;
+  // rank in issue order (ties by index), then the processing order of those ranks (ties by issue rank)
+  const ik = new Float64Array(n);
+  for (let k = 0; k < n; k++) ik[k] = issueKey[idx[k]!]!;
+  const byIssue = sortedOrder(ik, n);
+  const issueRank = new Float64Array(n);
+  for (let r = 0; r < n; r++) issueRank[byIssue[r]!] = r;
+  // processing keys sorted stably after ordering by issue rank
+  const pk = new Float64Array(n);
+  for (let r = 0; r < n; r++) pk[r] = processKey[idx[byIssue[r]!]!]!;
+  const byProcess = sortedOrder(pk, n); // positions r in issue order, in processing order
   const seq = new Float64Array(n);
   let sumDisp = 0, maxDisp = 0, moved = 0;
-  byProcess.forEach((i, r) => {
-    const ir = issueRank[i]!;
-    seq[r] = ir;
-    const d = Math.abs(ir - r);
+  for (let p = 0; p < n; p++) {
+    const ir = byProcess[p]!;
+    seq[p] = ir;
+    const d = Math.abs(ir - p);
     sumDisp += d; if (d > maxDisp) maxDisp = d; if (d > 0) moved++;
-  });
+  }
   const inversions = countInversions(seq);
   const pairs = n * (n - 1) / 2;
   return {
