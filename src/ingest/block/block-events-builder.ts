@@ -303,7 +303,7 @@ export class BlockEventsBuilder {
    * `error` null marks none. `bytes` NONE means nr_sectors * 512.
    *
    * A write with REQ_PREFLUSH and no data (blkdev_issue_flush: "FWS 0 + 0") is a pure flush and
-   * gets op flush. A sector of 2^64-1 (the kernel's (sector_t)-1 of flush requests) is stored as null.
+   * gets op flush. A flush without data has no sector (null), whatever the source printed.
    *
    * With a device filter, events of other devices are dropped. Plug and unplug carry no device:
    * a plug is held until its task (pid) has an event on the kept device, then written before that
@@ -341,6 +341,8 @@ export class BlockEventsBuilder {
     c.action[i] = action;
     c.rwbs[i] = rwbsKey < 0 ? this.emptyRwbs() : rwbsKey;
     if (op === BlockOp.write && (flags & BlockFlag.preflush) !== 0 && nrSectors === 0 && bytes <= 0) op = BlockOp.flush;
+    // a flush has no sector: the kernel prints 0 (issue) or (sector_t)-1 (complete)
+    if (op === BlockOp.flush && nrSectors === 0) sector = NONE;
     c.op[i] = op;
     c.flags[i] = flags;
     if (typeof sector === 'number') {

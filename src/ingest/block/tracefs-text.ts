@@ -217,6 +217,12 @@ export class BlockTextContext {
 
 /** `class,hint,level` with the class as a name; trace-cmd prints the class number in hex (0x2,0,4). */
 export function normaliseIoprio(raw: string): string {
+  if (/^\d+$/.test(raw)) {
+    // IOPRIO_PRIO_VALUE (include/uapi/linux/ioprio.h): class in bits 13-15, hint 3-12, level 0-2
+    const v = Number(raw);
+    if (v > 0xffff) return 'invalid';
+    return `${IOPRIO_CLASS_NAMES[v >> 13]!},${(v >> 3) & 0x3ff},${v & 7}`;
+  }
   if (raw.startsWith('0x')) {
     const comma = raw.indexOf(',');
     const cls = Number.parseInt(raw.slice(2, comma < 0 ? raw.length : comma), 16);
@@ -237,6 +243,15 @@ let TS = 0;
 let TS_BIG: bigint | null = null;
 let EV_S = 0;
 let EV_E = 0;
+
+/** The prefix of the line being parsed (one shared object, updated in place: no object per line). */
+export interface FtracePrefix { ts: number | bigint; cpu: number; pid: number; commS: number; commE: number }
+const PREFIX: FtracePrefix = { ts: 0, cpu: 0, pid: 0, commS: 0, commE: 0 };
+/** The prefix values of the line last parsed by parseFtracePrefix (valid until the next line). */
+export function currentPrefix(): FtracePrefix {
+  PREFIX.ts = TS_BIG ?? TS; PREFIX.cpu = CPU; PREFIX.pid = PID; PREFIX.commS = COMM_S; PREFIX.commE = COMM_E;
+  return PREFIX;
+}
 
 /** True for 0-9. */
 function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
