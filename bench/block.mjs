@@ -41,18 +41,21 @@ if (args[0] === '--child') {
   const table = b.finish();
   const t1 = process.hrtime.bigint();
   const cpu1 = process.cpuUsage(cpu0);
-  let requestsSec = null, requestsRss = null;
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+  let requestsSec = null, requestsRss = null, requestsCpu = null;
   if (kind === 'binary' && process.env.IOL_BENCH_REQUESTS !== '0') {
     const { buildBlockRequestTables } = await dist('ingest/block/block-requests.js');
     const { bttMetrics } = await dist('metrics/btt.js');
     const r0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     const { requests, bios } = buildBlockRequestTables(table, new IngestStats());
     bttMetrics(requests, bios);
     requestsSec = Number(process.hrtime.bigint() - r0) / 1e9;
+    const c1 = process.cpuUsage(c0);
+    requestsCpu = (c1.user + c1.system) / 1e6;
     requestsRss = process.resourceUsage().maxRSS * 1024;
   }
-  const maxRss = process.resourceUsage().maxRSS * 1024;
-  process.stdout.write(JSON.stringify({ events: table.numRows, seconds: Number(t1 - t0) / 1e9, cpuSeconds: (cpu1.user + cpu1.system) / 1e6, maxRss, rss0, problems: stats.total(), requestsSec, requestsRss }) + '\n');
+  process.stdout.write(JSON.stringify({ events: table.numRows, seconds: Number(t1 - t0) / 1e9, cpuSeconds: (cpu1.user + cpu1.system) / 1e6, maxRss, rss0, problems: stats.total(), requestsSec, requestsRss, requestsCpu }) + '\n');
   process.exit(0);
 }
 
@@ -205,7 +208,7 @@ try {
     if (r.status !== 0) { out(`  ${label}: failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`); return null; }
     const j = JSON.parse(r.stdout.trim().split('\n').pop());
     rows.push({ label, seconds: j.seconds, cpuSeconds: j.cpuSeconds, maxRss: j.maxRss, events: j.events, perEvent: (j.maxRss - j.rss0) / j.events, problems: j.problems });
-    if (j.requestsSec !== null) rows.push({ label: '  then block_requests + btt metrics', seconds: j.requestsSec, cpuSeconds: NaN, maxRss: j.requestsRss, events: j.events });
+    if (j.requestsSec !== null) rows.push({ label: '  then block_requests + btt metrics', seconds: j.requestsSec, cpuSeconds: j.requestsCpu, maxRss: j.requestsRss, events: j.events, noRatio: true });
     return j;
   };
   child('iolineage binary blktrace (2 per-CPU files)', 'binary', [join(dir, 'bench.blktrace.0'), join(dir, 'bench.blktrace.1')]);
@@ -220,7 +223,7 @@ try {
   for (const r of rows) {
     const rate = r.events / r.seconds;
     const cpuRate = r.events / r.cpuSeconds;
-    out(`${r.label.padEnd(46)} ${r.events.toLocaleString().padStart(11)} ${r.seconds.toFixed(2).padStart(7)} ${(r.cpuSeconds === r.cpuSeconds ? r.cpuSeconds.toFixed(2) : '').padStart(7)} ${(rate / 1e6).toFixed(2).padStart(10)} ${(cpuRate === cpuRate ? (cpuRate / 1e6).toFixed(2) : '').padStart(10)} ${((r.maxRss / 2 ** 20).toFixed(0) + ' MiB').padStart(9)} ${(r.perEvent === undefined ? '' : r.perEvent.toFixed(1)).padStart(8)} ${(blkparseRate && cpuRate === cpuRate ? (cpuRate / blkparseRate).toFixed(2) + 'x' : '-').padStart(11)}`);
+    out(`${r.label.padEnd(46)} ${r.events.toLocaleString().padStart(11)} ${r.seconds.toFixed(2).padStart(7)} ${(r.cpuSeconds === r.cpuSeconds ? r.cpuSeconds.toFixed(2) : '').padStart(7)} ${(rate / 1e6).toFixed(2).padStart(10)} ${(cpuRate === cpuRate ? (cpuRate / 1e6).toFixed(2) : '').padStart(10)} ${((r.maxRss / 2 ** 20).toFixed(0) + ' MiB').padStart(9)} ${(r.perEvent === undefined ? '' : r.perEvent.toFixed(1)).padStart(8)} ${(blkparseRate && !r.noRatio && cpuRate === cpuRate ? (cpuRate / blkparseRate).toFixed(2) + 'x' : '-').padStart(11)}`);
   }
   out('');
   out('Rates on CPU time (user+sys of the process) compare fairly on a busy machine; wall-clock rates are shown too.');
