@@ -157,6 +157,9 @@ export interface BlockEventsBuilderOptions {
   dev?: string;
 }
 
+/** States of a plug session under a device filter. */
+const PLUG_HELD = 0, PLUG_WRITTEN = 1, PLUG_CLOSED = 2;
+
 /** Typed arrays use the platform byte order; int64 halves are written as two 32-bit words on little-endian machines. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const VALID_BYTES = CHUNK_ROWS >> 3;
@@ -413,39 +416,33 @@ export class BlockEventsBuilder {
     return this.emptyRwbsKey;
   }
 
-  // plugState: 0 = held (not written), 1 = written (the session touched the kept device)
   private passFilter(tsNs: number | bigint, cpu: number, pid: number, commKey: number, devKey: number, action: number, oldDevKey: number): boolean {
     const keep = this.keepDev;
-    if (action === BlockAction.P) {
+    if (devKey === NONE && (action === BlockAction.P || action === BlockAction.U || action === BlockAction.UT)) {
       let slot = this.plugs.get(pid);
-      if (slot === undefined) {
-        slot = this.plugTs.length;
-        this.plugs.set(pid, slot);
-        this.plugTs.push(0); this.plugCpu.push(0); this.plugComm.push(0); this.plugState.push(0);
+      if (action === BlockAction.P) {
+        if (slot === undefined) {
+          slot = this.plugTs.length;
+          this.plugs.set(pid, slot);
+          this.plugTs.push(0); this.plugCpu.push(0); this.plugComm.push(0); this.plugState.push(0);
+        }
+        this.plugTs[slot] = tsNs; this.plugCpu[slot] = cpu; this.plugComm[slot] = commKey; this.plugState[slot] = PLUG_HELD;
+        return false;
       }
-      this.plugTs[slot] = tsNs; this.plugCpu[slot] = cpu; this.plugComm[slot] = commKey; this.plugState[slot] = 0;
-      return false;
-    }
-    if (action === BlockAction.U || action === BlockAction.UT) {
-      const slot = this.plugs.get(pid);
       if (slot === undefined) return false;
-      const matched = this.plugState[slot] === 1;
-      this.plugState[slot] = 2; // closed
+      const matched = this.plugState[slot] === PLUG_WRITTEN;
+      this.plugState[slot] = PLUG_CLOSED;
       return matched;
     }
+    // events with a device (blkparse text and binary blktrace give plug/unplug one too)
+    if (devKey === NONE) return true;
     const mine = devKey === keep || (oldDevKey !== NONE && oldDevKey === keep);
     if (mine) {
       const slot = this.plugs.get(pid);
-      if (slot !== undefined && this.plugState[slot] === 0) {
-        this.plugState[slot] = 1;
+      if (slot !== undefined && this.plugState[slot] === PLUG_HELD) {
+        this.plugState[slot] = PLUG_WRITTEN;
         this.append(this.plugTs[slot]!, this.plugCpu[slot]!, pid, this.plugComm[slot]!, NONE, BlockAction.P, NONE, BlockOp.other, 0, NONE, 0, 0, null, NONE, NONE, NONE, NONE);
-      } else if (slot !== undefined && this.plugState[slot] === 2) {
-        // after an unplug: a later unplug of this task with no new plug still belongs to this device
-        this.plugState[slot] = 1;
       }
-    } else if (devKey !== NONE) {
-      const slot = this.plugs.get(pid);
-      if (slot !== undefined && this.plugState[slot] === 2) this.plugState[slot] = 3;
     }
     return mine;
   }
