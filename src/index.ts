@@ -72,3 +72,23 @@ export { openFsSource, type FsSource, type OpenFsSourceOptions } from './fs/open
 export { openDecompressedSource, withDecompressedFile } from './io/decompressed-source.js';
 export { fsMapTable, FS_MAP_KINDS, type FsMapKind } from './table/schemas/fs-map.js';
 export { fsPathsTable } from './table/schemas/fs-paths.js';
+
+// correlate: cross-layer lineage (app → guest → host links), attribution, clock alignment; metrics: amplification, split/merge, reordering, caches, summary.json
+export { analyzeCapture, type AnalyzeInputs, type AnalyzeOutput } from './correlate/analyze-capture.js';
+export { analyzeLayers, type VmInput, type HostInput, type VmResult, type AnalysisResult, type AnalysisOptions, type ClockHint } from './correlate/analysis.js';
+export { linkLayer, Op as LinkOp, LinkHow, type Segments, type UpperTiming, type LowerRequests, type LinkOptions, type LinkPieces } from './correlate/layer-link.js';
+export { RangeMap } from './correlate/range-map.js';
+export { RegionIndex } from './correlate/region-index.js';
+export { offsetFromMarks, offsetFromPairBounds, type ClockOffset, type ClockMarkPair, type ClockSource } from './correlate/clock-alignment.js';
+export { inferMountPrefix, stripMountPrefix, type MountPrefixResult } from './correlate/mount-prefix.js';
+export { appLayerFromTable, blockLayerFromTable } from './correlate/layer-tables.js';
+export type { AppLayer, BlockLayer } from './correlate/layers.js';
+export { reorderingStats, countInversions, type ReorderingStats } from './metrics/reordering.js';
+export { amplification, type Amplification } from './metrics/amplification.js';
+export { splitMerge, type SplitMerge } from './metrics/split-merge.js';
+export { cacheRatios, type CacheRatios } from './metrics/cache.js';
+export { buildSummary } from './metrics/summary.js';
+export { linksAppGuestTable, LINK_HOWS } from './table/schemas/links-app-guest.js';
+export { linksGuestHostTable } from './table/schemas/links-guest-host.js';
+export { lineageTable, LINEAGE_OUTCOMES } from './table/schemas/lineage.js';
+export { attributionTable, ATTRIBUTION_CAUSES } from './table/schemas/attribution.js';
