@@ -32,6 +32,8 @@ import type { IngestStats } from '../ingest-stats.js';
 import { rwbsFromCategories } from './rwbs.js';
 import { BlockAction, NONE, type BlockEventsBuilder } from './block-events-builder.js';
 
+const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** BLK_IO_TRACE_MAGIC (blktrace_api.h): the top 24 bits of the magic word. */
 const MAGIC = 0x65617400;
 const VERSION_7 = 0x07;
@@ -86,6 +88,10 @@ export interface BlktraceReadResult {
 class FileCursor {
   buf = new Uint8Array(0);
   view = new DataView(this.buf.buffer);
+  /** 32-bit words of the whole ArrayBuffer under buf, for aligned little-endian reads on little-endian hosts. */
+  words = new Uint32Array(0);
+  /** Whether `words` may be used: file and host little-endian, and buf starts 4-byte aligned. */
+  fast = false;
   /** Position of the next record in buf. */
   pos = 0;
   /** File offset of buf[0] (decompressed bytes). */
@@ -123,10 +129,16 @@ class FileCursor {
     this.base += this.pos;
     this.pos = 0;
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.refreshFast();
     return true;
   }
 
   get offset(): number { return this.base + this.pos; }
+
+  refreshFast(): void {
+    this.fast = this.le && HOST_LE && this.header === HEADER_7 && (this.buf.byteOffset & 3) === 0;
+    this.words = this.fast ? new Uint32Array(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength >> 2) : new Uint32Array(0);
+  }
 }
 
 function magicOk(v: number): boolean { return (v & 0xffffff00) >>> 0 === MAGIC; }
@@ -176,6 +188,9 @@ class BlktraceDecoder {
   /** Packed op | flags << 3 per rwbs key. */
   private readonly rwbsPacked: number[] = [];
   private lastPid = -1;
+  /** Direct-mapped cache pid -> comm key (slot = pid & 1023). */
+  private readonly commCachePid = new Int32Array(1024).fill(-1);
+  private readonly commCacheKey = new Int32Array(1024);
   private lastCommKey = NONE;
   private lastDevt = -1;
   private lastDevKey = NONE;
@@ -202,6 +217,7 @@ class BlktraceDecoder {
     for (const c of cursors) {
       while (c.buf.length - c.pos < 4 && await c.fill()) { /* first bytes */ }
       detectLayout(c);
+      c.refreshFast();
       if (this.version === 0) { this.version = c.version; this.le = c.le; }
     }
     if (cursors.length === 1) await this.runSingle(cursors[0]!);
@@ -278,6 +294,19 @@ class BlktraceDecoder {
     for (;;) {
       const avail = c.buf.length - c.pos;
       if (avail < h) return false;
+      if (c.fast && (c.pos & 3) === 0) {
+        // aligned little-endian v7 record: read whole words
+        const w = c.words;
+        const k = c.pos >> 2;
+        if (w[k] === 0x65617407) {
+          const pdu = w[k + 11]! >>> 16;
+          if (avail < h + pdu) return false;
+          c.headLen = h + pdu;
+          c.headLo = w[k + 2]!;
+          c.headHi = w[k + 3]!;
+          return true;
+        }
+      }
       const v = c.view;
       const magic = v.getUint32(c.pos, c.le);
       if (magic !== ((MAGIC | c.version) >>> 0)) {
@@ -331,10 +360,18 @@ class BlktraceDecoder {
   /** Key of the comm of a pid (from PROCESS notify records), NONE when unknown. */
   private commKey(pid: number): number {
     if (pid === this.lastPid) return this.lastCommKey;
-    const k = this.commKeys.get(pid);
+    const slot = pid & 1023;
+    let k: number;
+    if (this.commCachePid[slot] === pid) k = this.commCacheKey[slot]!;
+    else {
+      const m = this.commKeys.get(pid);
+      k = m === undefined ? NONE : m;
+      this.commCachePid[slot] = pid;
+      this.commCacheKey[slot] = k;
+    }
     this.lastPid = pid;
-    this.lastCommKey = k === undefined ? NONE : k;
-    return this.lastCommKey;
+    this.lastCommKey = k;
+    return k;
   }
 
   /** Key of the blkparse RWBS string of a category mask (it also depends on bytes being zero). */
@@ -360,16 +397,27 @@ class BlktraceDecoder {
     const tHi = c.headHi;
     const tLo = c.headLo;
     const ts: number | bigint = tHi < 0x200000 ? tHi * 4294967296 + tLo : (BigInt(tHi) << 32n) | BigInt(tLo);
-    const secHi = v.getUint32(p + (le ? 20 : 16), le);
-    const secLo = v.getUint32(p + (le ? 16 : 20), le);
-    const bytes = v.getUint32(p + 24, le);
+    let secHi: number;
+    let secLo: number;
+    let bytes: number;
     let action: number;
     let pid: number;
     let devt: number;
     let cpu: number;
     let error: number;
     let pdu: number;
-    if (!v8) {
+    if (c.fast && (p & 3) === 0) {
+      const w = c.words;
+      const k = p >> 2;
+      secLo = w[k + 4]!; secHi = w[k + 5]!; bytes = w[k + 6]!; action = w[k + 7]!;
+      pid = w[k + 8]!; devt = w[k + 9]!; cpu = w[k + 10]!;
+      const last = w[k + 11]!;
+      error = (last << 16) >> 16;
+      pdu = last >>> 16;
+    } else if (!v8) {
+      secHi = v.getUint32(p + (le ? 20 : 16), le);
+      secLo = v.getUint32(p + (le ? 16 : 20), le);
+      bytes = v.getUint32(p + 24, le);
       action = v.getUint32(p + 28, le);
       pid = v.getUint32(p + 32, le);
       devt = v.getUint32(p + 36, le);
@@ -377,6 +425,9 @@ class BlktraceDecoder {
       error = v.getInt16(p + 44, le);
       pdu = v.getUint16(p + 46, le);
     } else {
+      secHi = v.getUint32(p + (le ? 20 : 16), le);
+      secLo = v.getUint32(p + (le ? 16 : 20), le);
+      bytes = v.getUint32(p + 24, le);
       pid = v.getUint32(p + 28, le);
       // u64 action: the low word holds the version-7 category and code bits
       action = v.getUint32(p + (le ? 32 : 36), le);
@@ -451,6 +502,7 @@ class BlktraceDecoder {
       while (n < len && n < 16 && c.buf[payload + n] !== 0) n++;
       this.commKeys.set(pid, this.out.internComm(latin1(c.buf, payload, n)));
       if (pid === this.lastPid) this.lastPid = -1;
+      if (this.commCachePid[pid & 1023] === pid) this.commCachePid[pid & 1023] = -1;
     } else if (code === TN_TIMESTAMP) {
       if (len >= 8) {
         const sec = c.view.getUint32(payload, c.le);
