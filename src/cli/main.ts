@@ -9,6 +9,7 @@ interface CommandModule { run(argv: string[]): Promise<number>; help: string }
 
 /** One line per command; the module is loaded only when the command runs. */
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  ingest: { summary: 'block traces (tracefs, trace-cmd, blkparse, blktrace) and strace logs into Arrow tables, with a summary', load: () => import('./ingest.js') },
   btt: { summary: 'btt-style latency stages, merge ratio and seeks from binary blktrace (split bios followed piece by piece)', load: () => import('./btt.js') },
   map: { summary: 'map an ext2/3/4 file system (map fs) or a disk image (map image): every block to its owner', load: () => import('./map.js') },
   lookup: { summary: 'who owns these sectors of a file system (kind, inode, path, file offset), or where a file lies', load: () => import('./lookup.js') },

@@ -1,0 +1,254 @@
+/**
+ * iolineage ingest: block traces (tracefs text, trace-cmd report, blkparse text, binary blktrace)
+ * into block_events.arrow + block_requests.arrow (+ block_bios.arrow), strace logs into
+ * app_io.arrow, with a one-screen summary.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Table } from '@uwdata/flechette';
+import { BlockEventsBuilder } from '../ingest/block/block-events-builder.js';
+import { readTracefsText, type BlockTextFileSummary } from '../ingest/block/tracefs-text.js';
+import { readTraceCmdText } from '../ingest/block/trace-cmd-text.js';
+import { readBlkparseText } from '../ingest/block/blkparse-text.js';
+import { readBlktraceBinary } from '../ingest/block/blktrace-binary.js';
+import { buildBlockRequestTables } from '../ingest/block/block-requests.js';
+import { ingestStrace } from '../ingest/app/ingest-strace.js';
+import { detectInputFormat, INPUT_FORMATS, type InputFormat } from '../ingest/detect-format.js';
+import { IngestStats } from '../ingest/ingest-stats.js';
+import { BLOCK_ACTIONS, BLOCK_OPS } from '../table/schemas/block-events.js';
+import { writeArrowFile } from '../table/arrow-file.js';
+import { InputError, UsageError } from '../util/errors.js';
+import { formatBytes } from '../util/numbers.js';
+import { parseCommandArgs, parseDevArg } from './args.js';
+import { ProgressBar } from './progress.js';
+
+export const help = `usage: iolineage ingest FILE... -o DIR [options]
+
+Reads block-layer traces and strace logs into Arrow tables in DIR:
+  block traces  -> block_events.arrow (one row per event), block_requests.arrow (one row per
+                   request, rebuilt from the events), block_bios.arrow (one row per queued bio)
+  strace logs   -> app_io.arrow
+Formats are recognised from the content (.gz/.xz/.zst are read transparently):
+  tracefs     the tracefs "trace" or "trace_pipe" text with block tracepoints (Linux 4.x-6.x)
+  trace-cmd   "trace-cmd report" text (also -t, -l, -R, instance buffers)
+  blkparse    blkparse default text output
+  blktrace    binary blktrace files (the per-CPU files of one capture are merged by time)
+  strace      strace -f -tt/-ttt [-T -y] logs (per-task files of strace -ff too)
+Several block trace files are appended in the order given (binary blktrace files together, at the
+place of the first one): give files of one capture, whose timestamps share a clock.
+
+options:
+  -o, --out DIR       output directory (created if missing)
+  --format FORMAT     auto (default) | tracefs | trace-cmd | blkparse | blktrace | strace
+  --dev MAJ:MIN       keep only block events of this device. block_plug/block_unplug of tracefs
+                      and trace-cmd text carry no device: a plug is kept when the same task's next
+                      event is on this device, its unplug when that plug was kept
+  --clock NAME        the trace clock of tracefs/trace-cmd text (default "local", the tracefs
+                      default; the text does not record it), stored in the table metadata
+  --date YYYY-MM-DD   date of strace -tt time-of-day timestamps
+Exit status: 0 on success, 1 when an input is unusable or an error was counted, 2 on usage errors.
+`;
+
+/** Clock of ts_ns per format, for the table metadata. */
+function clockOf(format: InputFormat, textClock: string): string {
+  switch (format) {
+    case 'tracefs': case 'trace-cmd': return `${textClock} (tracefs trace_clock)`;
+    case 'blkparse': return 'blkparse relative time (ns since the first event blkparse printed; blktrace ktime_get clock)';
+    default: return 'blktrace time (ktime_get, ns)';
+  }
+}
+
+interface Input { path: string; format: InputFormat }
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('ingest', argv, {
+    out: { type: 'string', short: 'o' },
+    format: { type: 'string' },
+    dev: { type: 'string' },
+    clock: { type: 'string' },
+    date: { type: 'string' },
+  });
+  if (positionals.length === 0) throw new UsageError('ingest: no input files (see --help)');
+  if (typeof values.out !== 'string' || !values.out) throw new UsageError('ingest: missing -o DIR (the output directory)');
+  const outDir = values.out;
+  const format = typeof values.format === 'string' ? values.format : 'auto';
+  if (format !== 'auto' && !(INPUT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`ingest: --format ${format}: expected auto, ${INPUT_FORMATS.join(', ')}`);
+  }
+  const dev = typeof values.dev === 'string' ? parseDevArg(values.dev) : undefined;
+  const textClock = typeof values.clock === 'string' ? values.clock : 'local';
+  if (typeof values.date === 'string' && !/^\d{4}-\d{2}-\d{2}$/.test(values.date)) throw new UsageError(`ingest: --date ${values.date}: expected YYYY-MM-DD`);
+
+  const inputs: Input[] = [];
+  for (const path of positionals) {
+    try { statSync(path); } catch (e) {
+      throw new InputError(path, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    inputs.push({ path, format: format === 'auto' ? await detectInputFormat(path) : format as InputFormat });
+  }
+  const block = inputs.filter((i) => i.format !== 'strace');
+  const strace = inputs.filter((i) => i.format === 'strace');
+  const stats = new IngestStats();
+  const out: string[] = [];
+  mkdirSync(outDir, { recursive: true });
+
+  if (block.length) out.push(...await ingestBlock(block, outDir, stats, dev, textClock));
+  if (strace.length) {
+    const r = await ingestStrace(strace.map((i) => i.path), {
+      outDir, stats,
+      ...(typeof values.date === 'string' ? { date: values.date } : {}),
+    });
+    if (out.length) out.push('');
+    out.push(...r.summary);
+  } else {
+    const problems = stats.format();
+    out.push(problems.length ? 'skipped lines and other counts:' : 'skipped lines: none');
+    for (const p of problems) out.push(`  ${p.trim()}`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  if (stats.failed) {
+    process.stderr.write(`iolineage ingest: ${stats.total('error')} error(s) counted (see above)\n`);
+    return 1;
+  }
+  return 0;
+}
+
+async function ingestBlock(inputs: Input[], outDir: string, stats: IngestStats, dev: string | undefined, textClock: string): Promise<string[]> {
+  const builder = new BlockEventsBuilder(dev ? { dev } : {});
+  const files: BlockTextFileSummary[] = [];
+  const sizes = inputs.map((i) => { try { return statSync(i.path).size; } catch { return 0; } });
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const bar = new ProgressBar('ingest', total);
+  let doneBefore = 0;
+  const binary = inputs.filter((i) => i.format === 'blktrace').map((i) => i.path);
+  let binaryDone = false;
+  const formats = new Set<InputFormat>();
+  let wall: string | undefined;
+  for (let k = 0; k < inputs.length; k++) {
+    const input = inputs[k]!;
+    formats.add(input.format);
+    const before = builder.length;
+    if (input.format === 'blktrace') {
+      if (binaryDone) continue;
+      binaryDone = true;
+      const base = doneBefore;
+      const r = await readBlktraceBinary(binary, builder, stats, {
+        ...(dev ? { dev } : {}),
+        onProgress: (read) => bar.update(base + read),
+      });
+      if (r.wallClockNs !== undefined) wall = `${r.wallClockNs} ns since the epoch at trace time ${r.wallClockAtTraceNs} ns`;
+      files.push({ file: binary.join(' '), format: 'blktrace', lines: 0, events: builder.length - before, bad: 0, ignored: 0 });
+      for (let j = 0; j < inputs.length; j++) if (inputs[j]!.format === 'blktrace') doneBefore += sizes[j]!;
+      continue;
+    }
+    const base = doneBefore;
+    const progress = (s: { fileBytesRead: number }) => bar.update(base + s.fileBytesRead);
+    const read = input.format === 'tracefs' ? readTracefsText : input.format === 'trace-cmd' ? readTraceCmdText : readBlkparseText;
+    files.push(await read(input.path, builder, stats, progress));
+    doneBefore += sizes[k]!;
+  }
+  bar.done();
+  const clocks = [...new Set([...formats].map((f) => clockOf(f, textClock)))];
+  const metadata: Record<string, string> = {
+    clock: clocks.join(' | '),
+    source: inputs.map((i) => `${i.format}:${i.path}`).join(','),
+  };
+  if (dev) metadata.dev_filter = dev;
+  if (wall) metadata.wall_clock = wall;
+  const events = builder.finish(metadata);
+  const eventsFile = join(outDir, 'block_events.arrow');
+  writeArrowFile(eventsFile, events);
+  const { requests, bios } = buildBlockRequestTables(events, stats);
+  const requestsFile = join(outDir, 'block_requests.arrow');
+  writeArrowFile(requestsFile, requests);
+  writeArrowFile(join(outDir, 'block_bios.arrow'), bios);
+
+  const lines: string[] = [];
+  lines.push(`inputs (${inputs.length}${inputs.length > 1 ? ', events appended in this order' : ''}):`);
+  for (const f of files) {
+    const detail = f.format === 'blktrace' ? '' : `${f.lines} lines, `;
+    lines.push(`  ${f.format.padEnd(9)} ${f.file}: ${detail}${f.events} events${f.bad ? `, ${f.bad} unusable lines` : ''}${f.ignored ? `, ${f.ignored} other records skipped` : ''}`);
+  }
+  if (clocks.length > 1) lines.push(`  note: these inputs use different clocks (${clocks.join('; ')}): times are not comparable across them`);
+  lines.push(`block_events: ${events.numRows} events -> ${eventsFile}${dev ? ` (device ${dev}; ${builder.filteredOut} events of other devices dropped)` : ''}`);
+  lines.push(...eventSummary(events));
+  lines.push(`block_requests: ${requests.numRows} requests -> ${requestsFile}`);
+  lines.push(...requestSummary(requests));
+  return lines;
+}
+
+/** Values of a column batch by batch: dictionary keys for string columns, numbers/bigints else. */
+function batches(table: Table, name: string): { values: ArrayLike<number | bigint>; length: number }[] {
+  const col = table.getChild(name);
+  return (col?.data ?? []) as unknown as { values: ArrayLike<number | bigint>; length: number }[];
+}
+
+function secs(ns: bigint): string {
+  const neg = ns < 0n;
+  const a = neg ? -ns : ns;
+  return `${neg ? '-' : ''}${a / 1000000000n}.${(a % 1000000000n).toString().padStart(9, '0')}`;
+}
+
+/** Time span, events and bytes by action, devices. */
+function eventSummary(events: Table): string[] {
+  const n = events.numRows;
+  if (n === 0) return ['  (no events)'];
+  const count = new Float64Array(BLOCK_ACTIONS.length);
+  const bytes = new Float64Array(BLOCK_ACTIONS.length);
+  const act = batches(events, 'action');
+  const by = batches(events, 'bytes');
+  const ts = batches(events, 'ts_ns');
+  let min = 0n;
+  let max = 0n;
+  let first = true;
+  for (let b = 0; b < act.length; b++) {
+    const a = act[b]!.values as ArrayLike<number>;
+    const y = by[b]!.values as ArrayLike<number>;
+    const t = ts[b]!.values as ArrayLike<bigint>;
+    const len = act[b]!.length;
+    for (let i = 0; i < len; i++) {
+      count[a[i]!]!++;
+      bytes[a[i]!]! += y[i]!;
+      const v = t[i]!;
+      if (first) { min = v; max = v; first = false; } else if (v < min) min = v; else if (v > max) max = v;
+    }
+  }
+  const lines = [`  time span: ${secs(min)} s .. ${secs(max)} s (${secs(max - min)} s)`];
+  lines.push('  by action:      events        bytes');
+  BLOCK_ACTIONS.forEach((a, k) => {
+    if (count[k]) lines.push(`    ${a.padEnd(3)} ${ACTION_NAMES[a].padEnd(9)} ${String(count[k]).padStart(9)}  ${bytes[k] ? formatBytes(bytes[k]!).padStart(11) : ''}`.trimEnd());
+  });
+  return lines;
+}
+
+const ACTION_NAMES: Record<(typeof BLOCK_ACTIONS)[number], string> = {
+  Q: 'queue', G: 'getrq', I: 'insert', D: 'issue', C: 'complete', M: 'backmerge', F: 'frontmrg', X: 'split',
+  A: 'remap', R: 'requeue', P: 'plug', U: 'unplug', UT: 'unplug-t', S: 'sleep', B: 'bounce', T: 'rq-merge', m: 'message',
+};
+
+/** Requests and bytes by op. */
+function requestSummary(requests: Table): string[] {
+  const ops = batches(requests, 'op');
+  const by = batches(requests, 'bytes');
+  const count = new Float64Array(BLOCK_OPS.length);
+  const bytes = new Float64Array(BLOCK_OPS.length);
+  // op keys index the table's own dictionary
+  const dict = (requests.getChild('op')?.data[0] as unknown as { dictionary?: { toArray(): unknown[] } } | undefined)?.dictionary?.toArray() as string[] | undefined;
+  for (let b = 0; b < ops.length; b++) {
+    const o = ops[b]!.values as ArrayLike<number>;
+    const y = by[b]!.values as ArrayLike<bigint | number>;
+    for (let i = 0; i < ops[b]!.length; i++) {
+      const name = dict ? dict[o[i]!]! : BLOCK_OPS[o[i]!]!;
+      const k = BLOCK_OPS.indexOf(name as (typeof BLOCK_OPS)[number]);
+      if (k < 0) continue;
+      count[k]!++;
+      bytes[k]! += Number(y[i]!);
+    }
+  }
+  const lines = ['  by op:        requests        bytes'];
+  BLOCK_OPS.forEach((op, k) => {
+    if (count[k]) lines.push(`    ${op.padEnd(9)} ${String(count[k]).padStart(11)}  ${formatBytes(bytes[k]!).padStart(11)}`);
+  });
+  if (lines.length === 1) lines.push('    (none)');
+  return lines;
+}
