@@ -16,6 +16,8 @@ export class FileState {
 export class OpenFileDescription {
   /** File position in bytes; -1 when not known. */
   pos = 0;
+  /** The raw -y decoration text last seen for this description (a cache; '' when none). */
+  raw = '';
   constructor(
     /** Key of the path in the app_io path dictionary; -1 when unknown. */
     public pathKey: number,

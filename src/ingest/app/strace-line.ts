@@ -85,6 +85,7 @@ export class StraceLine {
   name(): string { return this.text.slice(this.nameStart, this.nameEnd); }
   arg(i: number): string { return this.text.slice(this.argStart[i]!, this.argEnd[i]!); }
 }
+import { findIn } from './strace-string.js';
 
 function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
 function isNameChar(c: number): boolean {
@@ -104,8 +105,8 @@ export function skipDecoration(text: string, i: number, end: number): number {
       depth--;
       if (depth === 0) return i + 1;
     } else if (c === 91) { // [
-      const close = text.indexOf(']', i + 1);
-      if (close < 0 || close >= end) return end;
+      const close = findIn(text, ']', i + 1, end);
+      if (close < 0) return end;
       i = close;
     } else if (c === 92) i++; // backslash escape
     i++;
@@ -113,16 +114,21 @@ export function skipDecoration(text: string, i: number, end: number): number {
   return end;
 }
 
-/** Skip a C string starting at the opening quote; returns the index after the closing quote. */
+/**
+ * Skip a C string starting at the opening quote; returns the index after the closing quote (a
+ * quote preceded by an even number of backslashes), or `end` when the string is cut.
+ */
 function skipString(text: string, i: number, end: number): number {
-  i++;
-  while (i < end) {
-    const c = text.charCodeAt(i);
-    if (c === 92) i += 2;
-    else if (c === 34) return i + 1;
-    else i++;
+  let j = i + 1;
+  for (;;) {
+    // native search; it may look past `end` only as far as the next quote
+    const q = text.indexOf('"', j);
+    if (q < 0 || q >= end) return end;
+    let b = q - 1;
+    while (b > i && text.charCodeAt(b) === 92) b--;
+    if (((q - 1 - b) & 1) === 0) return q + 1;
+    j = q + 1;
   }
-  return end;
 }
 
 /** Parse the prefix (pid, timestamp) and classify the line. Fills `out`; returns out.kind. */
@@ -249,8 +255,8 @@ export function parseCallBody(out: StraceLine, text: string, bodyStart: number, 
       const p = i > bodyStart ? text.charCodeAt(i - 1) : 0;
       if (isNameChar(p)) { i = skipDecoration(text, i, end); continue; }
     } else if (c === 47 && text.charCodeAt(i + 1) === 42) { // "/*" comment of -X verbose
-      const e = text.indexOf('*/', i + 2);
-      i = e < 0 || e >= end ? end : e + 2;
+      const e = findIn(text, '*/', i + 2, end);
+      i = e < 0 ? end : e + 2;
       continue;
     }
     i++;
@@ -301,5 +307,85 @@ export function parseCallBody(out: StraceLine, text: string, bodyStart: number, 
       out.durNs = sec * 1e9 + f;
     }
   }
+  return true;
+}
+
+/**
+ * Fast path of parseCallBody for calls shaped `NAME(FD[<path>], [MIDDLE, ]A1, ..., Ak) = RET ...`
+ * whose last k arguments are plain tokens (numbers, SEEK_SET): read, write, pread64, pwrite64,
+ * lseek. It reads the fd from the left and the rest from the right, so the data string in the
+ * middle is never scanned. Fills the same argument indexes as parseCallBody (the middle, when
+ * `middle`, is argument 1). Returns false when the line is not of that shape (use parseCallBody).
+ */
+export function parseCallFast(out: StraceLine, text: string, bodyStart: number, end: number, k: number, middle: boolean): boolean {
+  out.text = text;
+  // " <SECONDS.frac>" (-T)
+  let e = end;
+  out.durNs = -1;
+  if (text.charCodeAt(e - 1) === 62) {
+    let j = e - 2; let dot = -1;
+    while (j > bodyStart) {
+      const c = text.charCodeAt(j);
+      if (c === 46) { if (dot >= 0) return false; dot = j; } else if (!isDigit(c)) break;
+      j--;
+    }
+    if (dot < 0 || text.charCodeAt(j) !== 60 || text.charCodeAt(j - 1) !== 32) return false;
+    let sec = 0;
+    for (let q = j + 1; q < dot; q++) sec = sec * 10 + (text.charCodeAt(q) - 48);
+    let f = 0; let n = 0;
+    for (let q = dot + 1; q < e - 1 && n < 9; q++, n++) f = f * 10 + (text.charCodeAt(q) - 48);
+    for (; n < 9; n++) f *= 10;
+    out.durNs = sec * 1e9 + f;
+    e = j - 1;
+  }
+  // ") = RET[ ERRNO (text)]"
+  const close = text.lastIndexOf(') = ', e);
+  if (close < bodyStart) return false;
+  const rs = close + 4;
+  let i = rs;
+  while (i < e && text.charCodeAt(i) !== 32) i++;
+  if (i === rs) return false;
+  out.retStart = rs; out.retEnd = i;
+  out.errStart = -1; out.errEnd = -1;
+  if (i + 1 < e) {
+    const c = text.charCodeAt(i + 1);
+    if (c >= 65 && c <= 90) {
+      let j = i + 1;
+      while (j < e && isNameChar(text.charCodeAt(j))) j++;
+      out.errStart = i + 1; out.errEnd = j;
+    } else return false;
+  }
+  // fd (with its -y decoration) from the left
+  const as = out.argStart; const ae = out.argEnd;
+  let p = bodyStart;
+  if (text.charCodeAt(p) === 45) p++;
+  while (p < close && isDigit(text.charCodeAt(p))) p++;
+  if (p === bodyStart) return false;
+  if (text.charCodeAt(p) === 60) p = skipDecoration(text, p, close);
+  as[0] = bodyStart; ae[0] = p;
+  if (text.charCodeAt(p) !== 44 || text.charCodeAt(p + 1) !== 32) return false;
+  const restStart = p + 2;
+  // the last k arguments from the right
+  let q = close;
+  const first = middle ? 2 : 1;
+  for (let a = first + k - 1; a >= first; a--) {
+    const te = q;
+    while (q > restStart) {
+      const c = text.charCodeAt(q - 1);
+      if (c === 32 || c === 44 || c === 34 || c === 93 || c === 125 || c === 41) break;
+      q--;
+    }
+    if (q === te) return false;
+    as[a] = q; ae[a] = te;
+    if (a > first || middle) {
+      if (text.charCodeAt(q - 1) !== 32 || text.charCodeAt(q - 2) !== 44) return false;
+      q -= 2;
+    } else if (q !== restStart) return false;
+  }
+  if (middle) {
+    if (q < restStart) return false;
+    as[1] = restStart; ae[1] = q;
+  }
+  out.argc = first + k;
   return true;
 }

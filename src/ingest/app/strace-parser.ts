@@ -9,10 +9,10 @@ import { APP_OPS, APP_IO_UNCERTAIN, AppIoFlag, appIoTable, type AppOp } from '..
 import type { TableBuilder } from '../../table/table-builder.js';
 import type { Int64ColumnBuilder, NumberColumnBuilder, StringColumnBuilder, BoolColumnBuilder } from '../../table/column-builders.js';
 import type { IngestStats } from '../ingest-stats.js';
-import { LineKind, StraceLine, TimeFormat, parseCallBody, tokenizeStraceLine } from './strace-line.js';
-import { decodeCEscapes, decorationRange } from './strace-string.js';
+import { LineKind, StraceLine, TimeFormat, parseCallBody, parseCallFast, tokenizeStraceLine } from './strace-line.js';
+import { decodeCEscapes, decorationRange, findIn } from './strace-string.js';
 import { FileState, OpenFileDescription, TaskTracker, type FdTable } from './fd-table.js';
-import { SYSCALLS, Sys } from './strace-syscalls.js';
+import { SYSCALLS, Sys, knownSyscallAt, nameHash } from './strace-syscalls.js';
 import { UsageError } from '../../util/errors.js';
 
 export type AppIoBuilder = TableBuilder<typeof appIoTable>;
@@ -24,7 +24,9 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** A call whose `<unfinished ...>` line was seen, waiting for its `<... resumed>` line. */
 interface Pending {
   sys: number;
+  /** Name of a handled call; '' for others (matched by nameHash). */
   name: string;
+  nameHash: number;
   /** The arguments printed so far (only kept for calls app_io handles). */
   head: string;
   timeFormat: TimeFormat;
@@ -54,7 +56,7 @@ export interface AppIoCounts {
 export function parseAnchorDate(date: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date.trim());
   const ms = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
-  if (!m || Number.isNaN(ms) || new Date(ms).getUTCDate() !== Number(m[3])) {
+  if (!m || Number.isNaN(ms) || new Date(ms).getUTCDate() !== Number(m[3]) || new Date(ms).getUTCMonth() !== Number(m[2]) - 1) {
     throw new UsageError(`--date "${date}": expected a calendar date YYYY-MM-DD (the day the -tt log was recorded)`);
   }
   return ms / 1000;
@@ -72,6 +74,8 @@ export class StraceParser {
   private readonly fileNames: string[] = [];
   private readonly fileKeys: number[] = [];
   private readonly dec = new Int32Array(2);
+  /** Raw text of the last decoration decoratedPath() looked up. */
+  private lastRaw = '';
 
   // columns
   private readonly cId: NumberColumnBuilder<Int32Array>;
@@ -182,7 +186,7 @@ export class StraceParser {
     // strace -f writing to stderr prints "strace: Process N attached" in the middle of the
     // line of the call that made the task, then a newline: join the two parts again
     if (text.charCodeAt(end - 1) === 100 && end - start > 20) { // ...attached / ...detached
-      const m = text.lastIndexOf('strace: ', end);
+      const m = text.slice(start, end).lastIndexOf('strace: ') + start;
       if (m >= start && STRACE_MESSAGE.test(text.slice(m, end))) {
         if (m > start) this.carry = text.slice(start, m);
         else this.stats.count('strace_message', 'info', 'messages of strace itself ("strace: Process N attached")', { file: this.fileName, line: lineNo, text: text.slice(start, end) });
@@ -198,20 +202,21 @@ export class StraceParser {
     if (L.timeFormat !== TimeFormat.None) this.checkTime(L);
     const tid = L.tid >= 0 ? L.tid : this.defaultTid;
     if (kind === LineKind.Call) {
-      const name = text.slice(L.nameStart, L.nameEnd);
-      const sys = SYSCALLS.get(name);
+      const name = knownSyscallAt(text, L.nameStart, L.nameEnd, nameHash(text, L.nameStart, L.nameEnd));
       if (this.pending.size !== 0 && this.pending.has(tid)) this.dropPending(tid, 'a new call started');
-      if (sys === undefined) { this.ignoredCalls++; return; }
-      if (!parseCallBody(L, text, L.bodyStart, end)) { this.malformed(text, start, end, 'strace_cut_call', 'system call line without ") = RESULT" (cut or garbled)'); return; }
+      if (name === undefined) { this.ignoredCalls++; return; }
+      const sys = SYSCALLS.get(name)!;
+      if (!this.parseBody(sys, L, text, L.bodyStart, end)) { this.malformed(text, start, end, 'strace_cut_call', 'system call line without ") = RESULT" (cut or garbled)'); return; }
       this.call(sys, name, L, tid, L.timeFormat, L.tsSec, L.tsFrac, false);
       return;
     }
     if (kind === LineKind.Unfinished) {
-      const name = text.slice(L.nameStart, L.nameEnd);
-      const sys = SYSCALLS.get(name) ?? 0;
+      const h = nameHash(text, L.nameStart, L.nameEnd);
+      const name = knownSyscallAt(text, L.nameStart, L.nameEnd, h);
+      const sys = name !== undefined ? SYSCALLS.get(name)! : 0;
       if (this.pending.has(tid)) this.dropPending(tid, 'a new call started');
       this.pending.set(tid, {
-        sys, name, head: sys ? text.slice(L.bodyStart, L.bodyEnd) : '',
+        sys, name: name ?? '', nameHash: h, head: sys ? text.slice(L.bodyStart, L.bodyEnd) : '',
         timeFormat: L.timeFormat, tsSec: L.tsSec, tsFrac: L.tsFrac, file: this.fileIdx, line: this.lineNo,
       });
       return;
@@ -237,7 +242,7 @@ export class StraceParser {
     const anon = this.pending.get(-1);
     if (anon && (anon.sys === Sys.Fork || anon.sys === Sys.Clone || anon.sys === Sys.Clone3)) {
       // task -1 is inside clone: a new task is its child unless it resumes that very clone
-      if (L.kind !== LineKind.Resumed || L.text.slice(L.nameStart, L.nameEnd) !== anon.name) return;
+      if (L.kind !== LineKind.Resumed || nameHash(L.text, L.nameStart, L.nameEnd) !== anon.nameHash) return;
     }
     if (this.tasks.tasks.has(-1) || anon) {
       this.tasks.rename(-1, tid);
@@ -251,10 +256,20 @@ export class StraceParser {
     this.soleTid = -1;
   }
 
+  /** Split the arguments: the fast path for the hot calls, else the general tokenizer. */
+  private parseBody(sys: number, L: StraceLine, text: string, bodyStart: number, end: number): boolean {
+    switch (sys) {
+      case Sys.Read: case Sys.Write: if (parseCallFast(L, text, bodyStart, end, 1, true)) return true; break;
+      case Sys.Pread: case Sys.Pwrite: if (parseCallFast(L, text, bodyStart, end, 2, true)) return true; break;
+      case Sys.Lseek: if (parseCallFast(L, text, bodyStart, end, 2, false)) return true; break;
+    }
+    L.durNs = -1; L.errStart = -1; L.retStart = -1;
+    return parseCallBody(L, text, bodyStart, end);
+  }
+
   private resumed(L: StraceLine, tid: number, text: string, start: number, end: number): void {
     const p = this.pending.get(tid);
-    const name = text.slice(L.nameStart, L.nameEnd);
-    if (!p || p.name !== name) {
+    if (!p || p.nameHash !== nameHash(text, L.nameStart, L.nameEnd)) {
       this.malformed(text, start, end, 'strace_resumed_without_start', 'a "<... NAME resumed>" line whose "<unfinished ...>" part is missing (call ignored)');
       return;
     }
@@ -264,7 +279,7 @@ export class StraceParser {
     const joined = p.head + text.slice(L.bodyStart, end);
     const J = this.J;
     J.durNs = -1; J.errStart = -1; J.retStart = -1;
-    if (!parseCallBody(J, joined, 0, joined.length)) { this.malformed(text, start, end, 'strace_cut_call', 'system call line without ") = RESULT" (cut or garbled)'); return; }
+    if (!this.parseBody(p.sys, J, joined, 0, joined.length)) { this.malformed(text, start, end, 'strace_cut_call', 'system call line without ") = RESULT" (cut or garbled)'); return; }
     this.call(p.sys, p.name, J, tid, p.timeFormat, p.tsSec, p.tsFrac, false);
   }
 
@@ -329,6 +344,7 @@ export class StraceParser {
     const ds = this.dec[0]!;
     if (ds < 0) return -1;
     const raw = text.slice(ds, this.dec[1]!);
+    this.lastRaw = raw;
     let k = this.rawPathKeys.get(raw);
     if (k === undefined) {
       k = this.pathKey(decodeCEscapes(raw, 0, raw.length));
@@ -430,14 +446,14 @@ export class StraceParser {
     if (i >= L.argc) return 0;
     const s = L.argStart[i]!; const e = L.argEnd[i]!;
     const t = L.text;
-    const o = t.indexOf('O_', s);
-    if (o >= 0 && o < e) {
+    const o = findIn(t, 'O_', s, e);
+    if (o >= 0) {
       return (hasFlag(t, s, e, 'O_APPEND') ? F_APPEND : 0) | (hasFlag(t, s, e, 'O_DIRECT') ? F_DIRECT : 0) |
         (hasFlag(t, s, e, 'O_TRUNC') ? F_TRUNC : 0) | (hasFlag(t, s, e, 'O_CLOEXEC') ? F_CLOEXEC : 0) |
         (hasFlag(t, s, e, 'O_EXCL') ? F_EXCL : 0) | (hasFlag(t, s, e, 'O_WRONLY') || hasFlag(t, s, e, 'O_RDWR') ? F_WRITE : 0);
     }
     // -X raw: numeric flags (x86_64 and generic values of asm-generic/fcntl.h, octal)
-    let k = t.indexOf('flags=', s); k = k >= 0 && k < e ? k + 6 : s;
+    let k = findIn(t, 'flags=', s, e); k = k >= 0 ? k + 6 : s;
     const n = rawNumber(t, k, e);
     if (Number.isNaN(n)) return 0;
     return (n & 0o2000 ? F_APPEND : 0) | (n & 0o40000 ? F_DIRECT : 0) | (n & 0o1000 ? F_TRUNC : 0) |
@@ -454,14 +470,29 @@ export class StraceParser {
   /** The description of fd arg i; created (position unknown) when the fd was opened before the trace. */
   private desc(table: FdTable, fd: number, L: StraceLine, i: number): OpenFileDescription | undefined {
     if (fd < 0) return undefined;
-    const decoKey = i < L.argc ? this.decoratedPath(L.text, L.argStart[i]!, L.argEnd[i]!) : -1;
     let d = table.fds.get(fd);
+    let decoKey = -1;
+    let raw = '';
+    if (i < L.argc) {
+      const t = L.text; const s = L.argStart[i]!; const e = L.argEnd[i]!;
+      let k = s;
+      while (k < e && t.charCodeAt(k) >= 48 && t.charCodeAt(k) <= 57) k++;
+      if (k < e && t.charCodeAt(k) === 60) {
+        // the same decoration as last time on this description: no substring, no lookup
+        const last = d ? d.raw : '';
+        const after = k + 1 + last.length;
+        if (last.length > 0 && t.startsWith(last, k + 1) && (t.charCodeAt(after) === 62 || t.charCodeAt(after) === 60)) decoKey = d!.pathKey;
+        else { decoKey = this.decoratedPath(t, s, e); raw = this.lastRaw; }
+      }
+    }
     if (!d) {
       d = new OpenFileDescription(decoKey, this.fileState(decoKey), false, false, decoKey < 0 || this.pathSeekable[decoKey] === 1);
       d.pos = -1;
+      d.raw = raw;
       table.set(fd, d, false);
-    } else if (decoKey >= 0 && d.pathKey !== decoKey) {
+    } else if (decoKey >= 0 && raw !== '') {
       d.pathKey = decoKey;
+      d.raw = raw;
     }
     return d;
   }
@@ -469,6 +500,7 @@ export class StraceParser {
   // ---- rows
 
   private call(sys: number, name: string, L: StraceLine, tid: number, tf: TimeFormat, tsSec: number, tsFrac: number, unknown: boolean): void {
+    if (this.pending.size !== 0 && !this.tasks.tasks.has(tid)) this.adoptEarlyChild(tid);
     const task = this.tasks.task(tid);
     const table = task.fds;
     const text = L.text;
@@ -479,9 +511,8 @@ export class StraceParser {
     const errKey = L.errStart >= 0 ? this.cError.intern(text.slice(L.errStart, L.errEnd)) : failed ? this.cError.intern('error') : -1;
     const ts = this.tsNs(tf, tsSec, tsFrac);
     let flags = unknown ? AppIoFlag.Unfinished : interrupted ? AppIoFlag.Interrupted : 0;
-    const row = (op: AppOp, fd: number, d: OpenFileDescription | undefined, pathKey: number, offset: number | bigint, req: number | bigint, done: number | bigint, append: boolean, f: number): void => {
-      this.emit(ts, L.durNs, task.tgid, tid, name, op, fd, pathKey, offset, req, done, d?.direct ?? false, append, errKey, f);
-    };
+    this.rTs = ts; this.rDur = L.durNs; this.rPid = task.tgid; this.rTid = tid; this.rName = name; this.rErr = errKey;
+    const row = this.rowFn;
     switch (sys) {
       case Sys.Open: case Sys.OpenAt: case Sys.OpenAt2: case Sys.Creat: {
         const pathArg = sys === Sys.Open || sys === Sys.Creat ? 0 : 1;
@@ -681,8 +712,8 @@ export class StraceParser {
   private cloneFlags(L: StraceLine): number {
     const t = L.text;
     const s = L.argStart[0]!; const e = L.argEnd[L.argc > 1 ? 1 : 0]!;
-    let k = t.indexOf('flags=', s);
-    if (k < 0 || k >= e) return 0;
+    let k = findIn(t, 'flags=', s, e);
+    if (k < 0) return 0;
     k += 6;
     let j = k;
     while (j < e) { const c = t.charCodeAt(j); if (c === 44 || c === 125 || c === 32) break; j++; }
@@ -691,13 +722,39 @@ export class StraceParser {
     return (hasFlag(t, k, j, 'CLONE_FILES') ? 0x400 : 0) | (hasFlag(t, k, j, 'CLONE_THREAD') ? 0x10000 : 0);
   }
 
+  /**
+   * A task seen for the first time while a clone is in flight (strace prints the child before the
+   * parent's clone returns): when exactly one clone/fork is pending, the task is its child.
+   */
+  private adoptEarlyChild(tid: number): void {
+    let parent = -2; let p: Pending | undefined;
+    for (const [t, q] of this.pending) {
+      if (q.sys === Sys.Clone || q.sys === Sys.Clone3 || q.sys === Sys.Fork) {
+        if (p) return; // two clones in flight: which child is whose is not known
+        parent = t; p = q;
+      }
+    }
+    if (!p || parent === tid) return;
+    let fl = 0;
+    if (p.sys !== Sys.Fork) {
+      const k = p.head.indexOf('flags=');
+      if (k < 0) return; // the flags were not printed yet
+      const j = p.head.slice(k + 6).search(/[,} ]|$/);
+      const f = p.head.slice(k + 6, k + 6 + j);
+      const n = rawNumber(f, 0, f.length);
+      fl = !Number.isNaN(n) ? n : (hasFlag(f, 0, f.length, 'CLONE_FILES') ? 0x400 : 0) | (hasFlag(f, 0, f.length, 'CLONE_THREAD') ? 0x10000 : 0);
+    }
+    this.tasks.clone(parent, tid, (fl & 0x400) !== 0, (fl & 0x10000) !== 0);
+  }
+
   /** File sizes seen in fstat/newfstatat/statx results of regular files. */
   private statSize(L: StraceLine, table: FdTable): void {
     const t = L.text;
-    let k = t.indexOf('st_size=', L.argStart[0]!);
+    const s0 = L.argStart[0]!; const e0 = L.retStart;
+    let k = findIn(t, 'st_size=', s0, e0);
     let n = 8;
-    if (k < 0) { k = t.indexOf('stx_size=', L.argStart[0]!); n = 9; }
-    if (k < 0 || t.indexOf('S_IFREG', L.argStart[0]!) < 0) return;
+    if (k < 0) { k = findIn(t, 'stx_size=', s0, e0); n = 9; }
+    if (k < 0 || findIn(t, 'S_IFREG', s0, e0) < 0) return;
     const size = this.int(t, k + n, L.retStart);
     if (typeof size !== 'number' || Number.isNaN(size)) return;
     // fstat(fd, ...) or f?statat(dirfd, "path"|"", ...) or stat("path", ...)
@@ -720,13 +777,13 @@ export class StraceParser {
     if (i >= L.argc) return NULL;
     const t = L.text; const s = L.argStart[i]!; const e = L.argEnd[i]!;
     if (e - s >= 4 && t.charCodeAt(e - 1) === 93 && t.charCodeAt(e - 2) === 46 && t.charCodeAt(e - 3) === 46) return NULL;
-    let sum = 0; let k = t.indexOf('iov_len=', s);
-    if (k < 0 || k >= e) return NULL;
-    while (k >= 0 && k < e) {
+    let sum = 0; let k = findIn(t, 'iov_len=', s, e);
+    if (k < 0) return NULL;
+    while (k >= 0) {
       const v = this.int(t, k + 8, e);
       if (typeof v !== 'number' || Number.isNaN(v)) return NULL;
       sum += v;
-      k = t.indexOf('iov_len=', k + 8);
+      k = findIn(t, 'iov_len=', k + 8, e);
     }
     return sum;
   }
@@ -735,7 +792,7 @@ export class StraceParser {
    * One transfer row; moves the file position of stream calls. `stated` is the call's own offset
    * (NaN: use the description's position).
    */
-  private transfer(op: AppOp, row: (op: AppOp, fd: number, d: OpenFileDescription | undefined, pathKey: number, offset: number | bigint, req: number | bigint, done: number | bigint, append: boolean, f: number) => void,
+  private transfer(op: AppOp, row: RowFn,
     fd: number, d: OpenFileDescription | undefined, stated: number | bigint, req: number | bigint, done: number | bigint, ok: boolean, unknown: boolean, rwfAppend: boolean, flags: number, write: boolean): void {
     const key = d?.pathKey ?? -1;
     if (!d || key < 0) flags |= AppIoFlag.FdUnknown;
@@ -776,12 +833,23 @@ export class StraceParser {
     row(op, fd, d, key, offset, req, done, append, flags);
   }
 
+  // context of the call being turned into rows (set by call(), read by row())
+  private rTs: bigint | null = null;
+  private rDur = -1;
+  private rPid = 0;
+  private rTid = 0;
+  private rName = '';
+  private rErr = -1;
+  private readonly rowFn: RowFn = (op, fd, d, pathKey, offset, req, done, append, f) => {
+    this.emit(this.rTs, this.rDur, this.rPid, this.rTid, this.rName, op, fd, pathKey, offset, req, done, d?.direct ?? false, append, this.rErr, f);
+  };
+
   private emit(ts: bigint | null, durNs: number, pid: number, tid: number, syscall: string, op: AppOp, fd: number, pathKey: number,
     offset: number | bigint, req: number | bigint, done: number | bigint, direct: boolean, append: boolean, errKey: number, flags: number): void {
     const id = this.rows++;
     this.cId.push(id);
     if (ts === null) this.cTs.pushNull(); else this.cTs.push(ts);
-    if (durNs >= 0) this.cDur.push(durNs); else this.cDur.pushNull();
+    if (durNs >= 0) this.cDur.pushSafeInteger(durNs); else this.cDur.pushNull();
     this.cPid.push(pid);
     this.cTid.push(tid);
     let sk = this.syscallKeys.get(syscall);
@@ -831,6 +899,8 @@ export class StraceParser {
   get pathNames(): readonly string[] { return this.cPath.dictionary; }
 }
 
+type RowFn = (op: AppOp, fd: number, d: OpenFileDescription | undefined, pathKey: number, offset: number | bigint, req: number | bigint, done: number | bigint, append: boolean, f: number) => void;
+
 const STRACE_MESSAGE = /^strace: Process \d+ (attached|detached|suspended)$/;
 
 const F_APPEND = 1, F_DIRECT = 2, F_TRUNC = 4, F_CLOEXEC = 8, F_EXCL = 16, F_WRITE = 32;
@@ -851,17 +921,18 @@ function rawNumber(t: string, s: number, e: number): number {
 
 /** True when `word` occurs in text[s, e) as a whole flag name (O_DIRECT but not O_DIRECTORY). */
 function hasFlag(t: string, s: number, e: number, word: string): boolean {
-  let k = t.indexOf(word, s);
-  while (k >= 0 && k + word.length <= e) {
+  let k = findIn(t, word, s, e);
+  while (k >= 0) {
     const c = t.charCodeAt(k + word.length);
     const p = k > 0 ? t.charCodeAt(k - 1) : 0;
     const nameChar = (x: number): boolean => (x >= 65 && x <= 90) || (x >= 48 && x <= 57) || x === 95 || (x >= 97 && x <= 122);
     if (!nameChar(c) && !nameChar(p)) return true;
-    k = t.indexOf(word, k + 1);
+    k = findIn(t, word, k + 1, e);
   }
   return false;
 }
 
+/** Append a value that may be null (NaN); numbers are safe integers here (no BigInt made). */
 function pushMaybe(b: Int64ColumnBuilder, v: number | bigint): void {
-  if (typeof v === 'number') { if (Number.isNaN(v)) b.pushNull(); else b.push(v); } else b.push(v);
+  if (typeof v === 'number') { if (Number.isNaN(v)) b.pushNull(); else b.pushSafeInteger(v); } else b.push(v);
 }

@@ -8,10 +8,23 @@
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/**
+ * Index of `word` in text[s, e), or -1. Lines are ranges of a large chunk string: an unbounded
+ * indexOf would scan the rest of the chunk for every miss.
+ */
+export function findIn(text: string, word: string, s: number, e: number): number {
+  const first = word.charCodeAt(0);
+  const last = e - word.length;
+  for (let i = s; i <= last; i++) {
+    if (text.charCodeAt(i) === first && text.startsWith(word, i)) return i;
+  }
+  return -1;
+}
+
 /** Decode the C-escaped text in [start, end) (without quotes) to a string. */
 export function decodeCEscapes(text: string, start: number, end: number): string {
-  const bs = text.indexOf('\\', start);
-  if (bs < 0 || bs >= end) return text.slice(start, end);
+  const bs = findIn(text, '\\', start, end);
+  if (bs < 0) return text.slice(start, end);
   const bytes: number[] = [];
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
@@ -70,8 +83,8 @@ export function decorationRange(text: string, start: number, end: number, out: I
   while (j < end) {
     const c = text.charCodeAt(j);
     if (c === 60) { depth++; if (depth === 2 && inner < 0) inner = j; } else if (c === 62) { depth--; if (depth === 0) break; } else if (c === 91) {
-      const close = text.indexOf(']', j + 1);
-      if (close < 0 || close >= end) return;
+      const close = findIn(text, ']', j + 1, end);
+      if (close < 0) return;
       j = close;
     } else if (c === 92) j++;
     j++;

@@ -39,3 +39,23 @@ export const SYSCALLS: ReadonlyMap<string, Sys> = new Map<string, Sys>([
   ['fstat', Sys.Stat], ['fstat64', Sys.Stat], ['newfstatat', Sys.Stat], ['fstatat64', Sys.Stat],
   ['stat', Sys.Stat], ['lstat', Sys.Stat], ['stat64', Sys.Stat], ['lstat64', Sys.Stat], ['statx', Sys.Stat],
 ]);
+
+/** Hash of the characters text[s, e) (FNV-1a over UTF-16 units, with the length). */
+export function nameHash(text: string, s: number, e: number): number {
+  let h = 0x811c9dc5 ^ (e - s);
+  for (let i = s; i < e; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+const NAMES = [...SYSCALLS.keys()];
+const BY_HASH = new Map<number, string>();
+for (const n of NAMES) BY_HASH.set(nameHash(n, 0, n.length), n);
+
+/**
+ * The syscall name in text[s, e) if app_io handles it (the interned name string, no substring
+ * made per line), else undefined.
+ */
+export function knownSyscallAt(text: string, s: number, e: number, hash: number): string | undefined {
+  const n = BY_HASH.get(hash);
+  return n !== undefined && n.length === e - s && text.startsWith(n, s) ? n : undefined;
+}

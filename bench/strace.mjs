@@ -1,0 +1,130 @@
+// strace ingest throughput: a >= 1M-line log shaped like a real `strace -f -ttt -T -y` capture of
+// fio (several processes and threads, unfinished/resumed pairs, pread64/pwrite64/read/write/lseek
+// with -y paths, noise syscalls), ingested to app_io.arrow through dist/, against a plain Node
+// readline + split baseline on the same file. Each measurement runs in its own process so that
+// peak RSS is its own. Usage: node bench/strace.mjs [LINES] | --generate FILE [LINES]
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const self = fileURLToPath(import.meta.url);
+const dist = new URL('../dist/', import.meta.url);
+
+if (process.argv[2] === '--child') {
+  const [, , , mode, file, out] = process.argv;
+  const t0 = process.hrtime.bigint();
+  let lines = 0; let rows = 0;
+  if (mode === 'ours') {
+    const { ingestStrace } = await import(new URL('ingest/app/ingest-strace.js', dist).href);
+    const r = await ingestStrace([file], { outDir: out });
+    rows = r.rows;
+    lines = Number(/from (\d+) lines/.exec(r.summary[0])?.[1] ?? 0);
+  } else {
+    // the incumbent: what a quick script does — readline, split on spaces, count syscalls
+    const { createInterface } = await import('node:readline');
+    const { createReadStream } = await import('node:fs');
+    const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+    const bySys = new Map();
+    for await (const line of rl) {
+      lines++;
+      const w = line.split(' ');
+      const call = w[2] ?? '';
+      const name = call.slice(0, call.indexOf('('));
+      bySys.set(name, (bySys.get(name) ?? 0) + 1);
+    }
+    rows = bySys.size;
+  }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  process.stdout.write(JSON.stringify({ lines, rows, seconds: s, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  process.exit(0);
+}
+
+/** Deterministic PRNG (mulberry32). */
+function rng(seed) {
+  return () => {
+    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function generate(file, target) {
+  const r = rng(42);
+  const out = createWriteStream(file);
+  let buf = '';
+  let n = 0;
+  let sec = 1795697843; let us = 0;
+  const tick = () => { us += 1 + Math.floor(r() * 40); if (us >= 1e6) { sec++; us -= 1e6; } return `${sec}.${String(us).padStart(6, '0')}`; };
+  const dur = () => `<0.${String(Math.floor(r() * 200) + 3).padStart(6, '0')}>`;
+  const emit = async (l) => { buf += l + '\n'; n++; if (buf.length > 1 << 20) { if (!out.write(buf)) await new Promise((res) => out.once('drain', res)); buf = ''; } };
+  // jobs: 4 processes x 2 threads, each with its own file and fd
+  const jobs = [];
+  for (let j = 0; j < 8; j++) jobs.push({ tid: 41000 + j * 7, fd: 5 + (j % 4), path: `/mnt/data/fio/job${j}.0.0`, pend: null, sync: j % 2 === 1 });
+  const data = '"\\233[\\234\\346l\\221\\261f6\\2678\\315\\331\\"c\\315\\321\\22\\325\\263F\\264\\0244\\7\\312\\r\\201 \\327w\\1"...';
+  await emit(`41000 ${tick()} execve("/usr/bin/fio", ["fio", "jobs.fio"], 0x7ffd4e3c1d28 /* 12 vars */) = 0 <0.000215>`);
+  for (const jb of jobs) await emit(`${jb.tid} ${tick()} openat(AT_FDCWD</mnt/data>, "${jb.path}", O_RDWR|O_CREAT|O_DIRECT, 0600) = ${jb.fd}<${jb.path}> ${dur()}`);
+  while (n < target) {
+    const jb = jobs[Math.floor(r() * jobs.length)];
+    const off = Math.floor(r() * 131072) * 4096;
+    const write = r() < 0.4;
+    const fdTok = `${jb.fd}<${jb.path}>`;
+    if (jb.pend) { await emit(`${jb.tid} ${tick()} <... ${jb.pend.name} resumed>${jb.pend.rest}) = 4096 ${dur()}`); jb.pend = null; continue; }
+    const x = r();
+    if (x < 0.03) { await emit(`${jb.tid} ${tick()} clock_gettime(CLOCK_MONOTONIC, {tv_sec=4467, tv_nsec=110911536}) = 0 ${dur()}`); continue; }
+    if (x < 0.04) { await emit(`${jb.tid} ${tick()} futex(0x7f2d8c000b70, FUTEX_WAKE_PRIVATE, 1) = 0 ${dur()}`); continue; }
+    if (jb.sync) {
+      await emit(`${jb.tid} ${tick()} lseek(${fdTok}, ${off}, SEEK_SET) = ${off} ${dur()}`);
+      if (r() < 0.3) {
+        // a blocked read prints no buffer yet: it comes with the resumed part
+        if (write) { await emit(`${jb.tid} ${tick()} write(${fdTok}, ${data}, 4096 <unfinished ...>`); jb.pend = { name: 'write', rest: '' }; } else { await emit(`${jb.tid} ${tick()} read(${fdTok},  <unfinished ...>`); jb.pend = { name: 'read', rest: `${data}, 4096` }; }
+        continue;
+      }
+      await emit(`${jb.tid} ${tick()} ${write ? 'write' : 'read'}(${fdTok}, ${data}, 4096) = 4096 ${dur()}`);
+    } else {
+      if (r() < 0.3) {
+        if (write) { await emit(`${jb.tid} ${tick()} pwrite64(${fdTok}, ${data}, 4096, ${off} <unfinished ...>`); jb.pend = { name: 'pwrite64', rest: '' }; } else { await emit(`${jb.tid} ${tick()} pread64(${fdTok},  <unfinished ...>`); jb.pend = { name: 'pread64', rest: `${data}, 4096, ${off}` }; }
+        continue;
+      }
+      await emit(`${jb.tid} ${tick()} ${write ? 'pwrite64' : 'pread64'}(${fdTok}, ${data}, 4096, ${off}) = 4096 ${dur()}`);
+    }
+  }
+  for (const jb of jobs) await emit(`${jb.tid} ${tick()} +++ exited with 0 +++`);
+  buf && out.write(buf);
+  await new Promise((res) => out.end(res));
+  return n;
+}
+
+function child(mode, file, out) {
+  const r = spawnSync(process.execPath, [self, '--child', mode, file, out], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+if (process.argv[2] === '--generate') {
+  // node bench/strace.mjs --generate FILE [LINES]: keep the generated log (profiling)
+  console.log(`${await generate(process.argv[3], Number(process.argv[4] ?? 1_200_000))} lines -> ${process.argv[3]}`);
+  process.exit(0);
+}
+
+const target = Number(process.argv[2] ?? 1_200_000);
+const dir = mkdtempSync(join(tmpdir(), 'iol-bench-strace-'));
+try {
+  const file = join(dir, 'fio.strace');
+  const lines = await generate(file, target);
+  const mib = statSync(file).size / 2 ** 20;
+  const ours = child('ours', file, join(dir, 'out'));
+  const base = child('baseline', file, '');
+  const rate = (x) => x.lines / x.seconds;
+  const fmt = (x) => `${(rate(x) / 1e6).toFixed(2)} M lines/s`;
+  console.log(`strace log: ${lines} lines, ${mib.toFixed(0)} MiB (fio-shaped: 8 tasks, pread64/pwrite64/lseek+read/write, ~30% unfinished/resumed, -ttt -T -y)`);
+  console.log('| run | lines | seconds | throughput | MiB/s | peak RSS |');
+  console.log('|---|---|---|---|---|---|');
+  console.log(`| iolineage ingest --format strace (app_io.arrow, ${ours.rows} rows) | ${ours.lines} | ${ours.seconds.toFixed(2)} | ${fmt(ours)} | ${(mib / ours.seconds).toFixed(0)} | ${ours.maxRssMiB.toFixed(0)} MiB |`);
+  console.log(`| baseline: node readline + split(' ') | ${base.lines} | ${base.seconds.toFixed(2)} | ${fmt(base)} | ${(mib / base.seconds).toFixed(0)} | ${base.maxRssMiB.toFixed(0)} MiB |`);
+  console.log(`ratio (iolineage / baseline throughput): ${(rate(ours) / rate(base)).toFixed(2)}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
