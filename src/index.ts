@@ -92,3 +92,8 @@ export { linksAppGuestTable, LINK_HOWS } from './table/schemas/links-app-guest.j
 export { linksGuestHostTable } from './table/schemas/links-guest-host.js';
 export { lineageTable, LINEAGE_OUTCOMES } from './table/schemas/lineage.js';
 export { attributionTable, ATTRIBUTION_CAUSES } from './table/schemas/attribution.js';
+
+// app layer: strace logs -> app_io (open file descriptions tracked for exact offsets)
+export { ingestStrace, parseStrace, parseStraceText, summarizeAppIo, groupStraceInputs, type StraceIngestOptions, type StraceParseResult } from './ingest/app/ingest-strace.js';
+export { StraceParser, parseAnchorDate, type AppIoBuilder, type AppIoCounts, type StraceParserOptions } from './ingest/app/strace-parser.js';
+export { appIoTable, APP_OPS, AppIoFlag, APP_IO_UNCERTAIN, type AppOp } from './table/schemas/app-io.js';
