@@ -53,21 +53,31 @@ export class ImageMap {
     this.depth = new Int16Array(n);
     this.hStart = new Float64Array(n);
     this.hLen = new Float64Array(n);
-    const g = col('guest_offset'), l = col('length'), s = col('state'), d = col('depth'), f = col('file'), h = col('host_offset'), hl = col('host_length');
+    // int64 columns batch by batch (BigInt64Array values + validity), no per-row lookups
+    const int64 = (name: string, out: Float64Array, ifNull: number) => {
+      let row = 0;
+      for (const batch of col(name).data as unknown as { length: number; values: BigInt64Array; isValid(i: number): boolean; nullCount: number }[]) {
+        const v = batch.values;
+        for (let j = 0; j < batch.length; j++, row++) {
+          out[row] = batch.nullCount > 0 && !batch.isValid(j) ? ifNull : toSafeNumber(v[j]!, name);
+        }
+      }
+    };
+    int64('guest_offset', this.gStart, 0);
+    int64('length', this.gLen, 0);
+    int64('host_offset', this.hStart, -1);
+    int64('host_length', this.hLen, 0);
+    const states = col('state').toArray() as ArrayLike<string>;
+    const depths = col('depth').toArray() as ArrayLike<number>;
+    const fileNames = col('file').toArray() as ArrayLike<string>;
     const files: string[] = [];
     for (let i = 0; i < n; i++) {
-      this.gStart[i] = toSafeNumber(BigInt(g.at(i) as bigint), 'guest_offset');
-      this.gLen[i] = toSafeNumber(BigInt(l.at(i) as bigint), 'length');
-      const st = IMAGE_EXTENT_STATES.indexOf(s.at(i) as ImageExtentState);
-      if (st < 0) throw new TypeError(`image_map row ${i}: unknown state ${String(s.at(i))}`);
+      const st = IMAGE_EXTENT_STATES.indexOf(states[i] as ImageExtentState);
+      if (st < 0) throw new TypeError(`image_map row ${i}: unknown state ${String(states[i])}`);
       this.state[i] = st;
-      const dep = Number(d.at(i));
+      const dep = Number(depths[i]);
       this.depth[i] = dep;
-      files[dep] ??= String(f.at(i));
-      const ho = h.at(i) as bigint | null;
-      this.hStart[i] = ho === null ? -1 : toSafeNumber(BigInt(ho), 'host_offset');
-      const hlv = hl.at(i) as bigint | null;
-      this.hLen[i] = hlv === null ? 0 : toSafeNumber(BigInt(hlv), 'host_length');
+      files[dep] ??= String(fileNames[i]);
       if (i > 0 && this.gStart[i] !== this.gStart[i - 1]! + this.gLen[i - 1]!) throw new TypeError(`image_map row ${i}: extents are not sorted and contiguous`);
     }
     this.size = n ? this.gStart[n - 1]! + this.gLen[n - 1]! : 0;
