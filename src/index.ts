@@ -33,6 +33,12 @@ export { requestSizeRows, latencyView, sectorTimeView, queueDepthView, firstIssu
 export { tableInventory, layerTotals, eventsByAction, type TableInventoryRow, type LayerTotalRow } from './notebook/overview.js';
 export { tableSpecs } from './notebook/table-docs.js';
 export { htmlTable, type HtmlTableColumn } from './notebook/html-table.js';
+export { ioPerOperationView, processingOrderView, reorderingOverTime, fanoutView, causeGroup, type IoPerOperationRow, type ProcessingOrderPoint, type ReorderingWindowRow, type FanoutRow } from './notebook/lineage-views.js';
+export { ioPerOperationChart } from './charts/io-per-operation-chart.js';
+export { processingOrderChart } from './charts/processing-order-chart.js';
+export { reorderingChart } from './charts/reordering-chart.js';
+export { fanoutChart } from './charts/fanout-chart.js';
+export { reorderingSummaryRows, cacheSummaryRows, type ReorderingSummaryRow, type CacheSummaryRow } from './notebook/summary-views.js';
 
 // what-if: miss-ratio curves and the VM memory model
 export { stackDistances, COLD } from './whatif/stack-distance.js';

@@ -6,15 +6,19 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
-/** A Vega-Lite spec as the chart functions of this folder return it. */
-export type ChartSpec = TopLevelSpec;
+/**
+ * A Vega-Lite (v5) spec as the chart functions of this folder return it: a plain JSON object.
+ * Deliberately not vega-lite's own TopLevelSpec type: the public .d.ts then stays small, and tslab,
+ * which type-checks every notebook cell against the imported declarations, stays fast.
+ */
+export interface ChartSpec { [key: string]: unknown }
 
 /**
  * Render a Vega-Lite spec to SVG text. Data must be inline (`data.values`): the view's loader is
  * denied every URL and file, so rendering never touches the network or the disk.
  */
 export async function renderSvg(spec: ChartSpec): Promise<string> {
-  const compiled = compile(spec).spec;
+  const compiled = compile(spec as unknown as TopLevelSpec).spec;
   const loader = vega.loader();
   const deny = (uri: string): Promise<never> => Promise.reject(new Error(`chart data must be inline; refusing to load ${uri}`));
   loader.load = deny as typeof loader.load;

@@ -9,6 +9,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countInversions } from '../../src/metrics/reordering.js';
+import { fanoutView, ioPerOperationView, processingOrderView } from '../../src/notebook/lineage-views.js';
+import { openCapture } from '../../src/notebook/open-capture.js';
+import { reorderingSummaryRows } from '../../src/notebook/summary-views.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -24,6 +28,10 @@ if (bundles.length === 0) console.log('notebook tests skipped: no capture bundle
 const EXPECTED: Record<string, string[]> = {
   '00-overview': ['Bytes per layer'],
   '01-block-layer': ['Request sizes by operation', 'Latency, issue to completion (D2C)', 'Sector over time (seek pattern)', 'Queue depth over time'],
+  '03-io-per-operation': ['Bytes per application operation, by layer and cause'],
+  '04-processing-order': ['Processing order against issue order'],
+  '05-splitting-and-merging': ['Splitting and merging between layers'],
+  '06-reordering': ['Reordering over time'],
 };
 
 /** src/href attributes and CSS url()s that point to the network (http, https, protocol-relative). */
@@ -74,6 +82,34 @@ describe.skipIf(!haveJupyter || bundles.length === 0)('notebooks on the bundled 
     expect(html).not.toContain('class="problems"');
     // a figure has axes with titles: every SVG carries at least one axis title
     expect((html.match(/role-axis-title/g) ?? []).length).toBeGreaterThanOrEqual(titles.length);
+  });
+
+  it('cross-layer views agree with the analysis summary (summary.json) of the same capture', () => {
+    const capture = openCapture(join(work, 'out'));
+    const summary = capture.summary as { layers: Record<string, Record<string, number>>; split_merge: Record<string, Record<string, number>> };
+    // bytes per operation: per layer, the rows add up to the layer's read and write bytes
+    const io = ioPerOperationView(capture.table('app_io'), capture.table('attribution'), capture.table('guest_requests'), capture.table('host_requests'));
+    for (const layer of ['app', 'guest', 'host']) {
+      for (const dir of ['read', 'write']) {
+        const sum = io.rows.filter((r) => r.layer === layer && r.direction === dir).reduce((a, r) => a + r.bytes, 0);
+        expect(sum, `${layer} ${dir}`).toBe(summary.layers[layer]![`${dir}_bytes`]);
+      }
+    }
+    // processing order: inversions of the full (unthinned) ranks equal the summary's, per layer
+    const order = processingOrderView(capture.table('lineage'), Number.MAX_SAFE_INTEGER);
+    for (const row of reorderingSummaryRows(capture.summary).filter((r) => r.op === 'all')) {
+      const pts = order.points.filter((p) => p.layer === row.layer).sort((a, b) => a.issue_rank - b.issue_rank);
+      expect(pts.length, row.layer).toBe(row.n);
+      expect(countInversions(pts.map((p) => p.process_rank)), row.layer).toBe(row.inversions);
+    }
+    // splitting and merging: I/Os that reached the guest, those split, requests that merge I/Os
+    const fan = fanoutView(capture.table('lineage'), capture.table('links_app_guest'), capture.table('links_guest_host'),
+      capture.table('guest_requests').numRows, capture.table('host_requests').numRows);
+    const split = fan.filter((r) => r.relation.startsWith('guest requests per app I/O'));
+    const merged = fan.filter((r) => r.relation.startsWith('app I/Os per guest request'));
+    expect(split.reduce((a, r) => a + r.items, 0)).toBe(summary.split_merge['app_guest']!['app_ios']);
+    expect(split.filter((r) => r.k >= 2).reduce((a, r) => a + r.items, 0)).toBe(summary.split_merge['app_guest']!['split_ios']);
+    expect(merged.filter((r) => r.k >= 2).reduce((a, r) => a + r.items, 0)).toBe(summary.split_merge['app_guest']!['merged_requests']);
   });
 
   it('reports and the index refer to nothing on the network', () => {
