@@ -11,7 +11,7 @@ export const blockEventsTable = defineTable({
   name: 'block_events',
   doc: 'One row per block-layer trace event (blkparse action letters), in input order per file and merged by time across per-CPU files.',
   columns: [
-    { name: 'ts_ns', type: 'int64', unit: 'ns', clock: 'trace clock of the recording (schema metadata "clock")', doc: 'Time of the event in nanoseconds on the trace clock (tracefs text has microsecond resolution: the value is a multiple of 1000).' },
+    { name: 'ts_ns', type: 'int64', unit: 'ns', clock: 'trace clock of the recording (schema metadata "clock")', doc: 'Time of the event in nanoseconds on the trace clock (tracefs text has microsecond resolution, rounded to the nearest by the kernel: the value is a multiple of 1000).' },
     { name: 'cpu', type: 'int16', doc: 'CPU that recorded the event.' },
     { name: 'pid', type: 'int32', doc: 'Process id of the task in whose context the event fired (0 for interrupt context and notify records).' },
     { name: 'comm', type: 'string', nullable: true, doc: 'Command name of that task as recorded with the event (null when the format has none).' },
