@@ -12,7 +12,7 @@ export interface SeekStats {
   mean: number;
   /** Median absolute distance in sectors (the true median; btt's MEDIAN walks its tree in an order that is not sorted). */
   median: number;
-  /** The most frequent distances and their count (btt MODE). */
+  /** The most frequent distances (at most 16 listed) and their count (btt MODE). */
   modes: number[];
   modeCount: number;
 }
@@ -21,7 +21,8 @@ export interface SeekStats {
 export class SeekAccumulator {
   private lastStart = 0;
   private lastEnd = 0;
-  private readonly counts = new Map<number, number>();
+  /** Absolute distances in input order (sorted once in result()). */
+  private dists = new Float64Array(1024);
   private n = 0;
   private total = 0;
 
@@ -37,21 +38,22 @@ export class SeekAccumulator {
     const a = Math.abs(dist);
     this.n++;
     this.total += a;
-    this.counts.set(a, (this.counts.get(a) ?? 0) + 1);
+    if (this.n - 1 === this.dists.length) { const d = new Float64Array(this.dists.length * 2); d.set(this.dists); this.dists = d; }
+    this.dists[this.n - 1] = a;
     return dist;
   }
 
   result(): SeekStats {
-    const keys = [...this.counts.keys()].sort((x, y) => x - y);
-    let median = 0;
-    let seen = 0;
-    const half = Math.floor(this.n / 2);
-    for (const k of keys) { seen += this.counts.get(k)!; if (seen > half) { median = k; break; } }
+    const d = this.dists.slice(0, this.n).sort();
+    const median = this.n ? d[Math.floor(this.n / 2)]! : 0;
     let modeCount = 0;
     let modes: number[] = [];
-    for (const k of keys) {
-      const c = this.counts.get(k)!;
-      if (c > modeCount) { modeCount = c; modes = [k]; } else if (c === modeCount) modes.push(k);
+    for (let i = 0; i < d.length;) {
+      let j = i + 1;
+      while (j < d.length && d[j] === d[i]) j++;
+      const c = j - i;
+      if (c > modeCount) { modeCount = c; modes = [d[i]!]; } else if (c === modeCount && modes.length < 16) modes.push(d[i]!);
+      i = j;
     }
     return { n: this.n, mean: this.n ? this.total / this.n : 0, median, modes, modeCount };
   }

@@ -37,16 +37,26 @@ export function minInt64(table: Table, names: string[]): bigint {
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** A numeric column (int64 relative to `base`) as float64, NaN for nulls. */
 export function numberColumn(table: Table, name: string, base = 0n): Float64Array {
   const out = new Float64Array(table.numRows);
+  const baseNum = Number(base);
+  const baseSafe = base <= MAX_SAFE && base >= -MAX_SAFE;
   let k = 0;
   for (const b of batches(table, name)) {
     const v = b.values;
     const big = v instanceof BigInt64Array;
+    const words = big && LE && baseSafe ? new Int32Array((v as BigInt64Array).buffer, (v as BigInt64Array).byteOffset, b.length * 2) : null;
+    const check = b.nullCount > 0;
     for (let i = 0; i < b.length; i++, k++) {
-      if (!isValid(b, i)) { out[k] = NaN; continue; }
+      if (check && !isValid(b, i)) { out[k] = NaN; continue; }
+      if (words) {
+        // little-endian words, exact below 2^53
+        const hi = words[2 * i + 1]!;
+        if (hi < 0x200000 && hi >= -0x200000) { out[k] = hi * 4294967296 + (words[2 * i]! >>> 0) - baseNum; continue; }
+      }
       if (big) {
         const d = (v as BigInt64Array)[i]! - base;
         if (d > MAX_SAFE || d < -MAX_SAFE) throw new RangeError(`column ${name}: ${d} does not fit in 2^53 relative to ${base}`);

@@ -72,6 +72,7 @@ function valid(b: AnyBatch, i: number): boolean {
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Calls `fn` once per record batch of a block_events table, in row order. Returns the names
@@ -106,6 +107,8 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
   const opCode = new Map<string, number>(BLOCK_OPS.map((a, i) => [a, i]));
 
   let base: bigint | undefined;
+  let baseNum = 0;
+  let baseSafe = false;
   let firstRow = 0;
   let cap = 0;
   let b: EventBatch | undefined;
@@ -124,8 +127,13 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
     b.length = n;
     b.firstRow = firstRow;
     const tv = tsB.values as BigInt64Array;
-    if (base === undefined && n > 0) base = tv[0]!;
+    if (base === undefined && n > 0) { base = tv[0]!; baseNum = Number(base); baseSafe = base <= MAX_SAFE && base >= -MAX_SAFE; }
+    const tw = new Int32Array(tv.buffer, tv.byteOffset, n * 2);
     for (let i = 0; i < n; i++) {
+      // little-endian words: low (unsigned), high (signed); exact while |value| < 2^53
+      const hi = tw[2 * i + 1]!;
+      const v = hi * 4294967296 + (tw[2 * i]! >>> 0);
+      if (LE && baseSafe && hi < 0x200000 && hi > -0x200000) { b.ts[i] = v - baseNum; continue; }
       const d = tv[i]! - base!;
       if (d > MAX_SAFE || d < -MAX_SAFE) throw new RangeError(`block_events row ${firstRow + i}: ts_ns ${tv[i]} is more than 2^53 ns from the first event`);
       b.ts[i] = Number(d);
@@ -164,9 +172,15 @@ function copyNum(src: AnyBatch, dst: Int32Array | Float64Array, nullValue: numbe
   const v = src.values;
   const n = src.length;
   const big = v instanceof BigInt64Array || v instanceof BigUint64Array;
+  const words = big && LE ? new Int32Array((v as BigInt64Array).buffer, (v as BigInt64Array).byteOffset, n * 2) : null;
+  const check = src.nullCount > 0;
   for (let i = 0; i < n; i++) {
-    if (!valid(src, i)) { dst[i] = nullValue; continue; }
+    if (check && !valid(src, i)) { dst[i] = nullValue; continue; }
     if (big) {
+      if (words) {
+        const hi = words[2 * i + 1]!;
+        if (hi < 0x200000 && hi >= -0x200000) { dst[i] = hi * 4294967296 + (words[2 * i]! >>> 0); continue; }
+      }
       const x = (v as BigInt64Array)[i]!;
       if (x > MAX_SAFE || x < -MAX_SAFE) throw new RangeError(`block_events: value ${x} exceeds 2^53`);
       dst[i] = Number(x);

@@ -495,7 +495,13 @@ class RequestReconstructor {
     for (const k of ['request', 'bio']) cKind.intern(k);
     for (const o of BLOCK_OPS) cOp.intern(o);
     const devKey = names.dev.map((s) => cDev.intern(s));
-    const time = (c: ReturnType<typeof t.int64>, v: number) => { if (v !== v) c.pushNull(); else c.push(base + BigInt(v)); };
+    const baseNum = Number(base);
+    const baseSafe = Number.isSafeInteger(baseNum);
+    const time = (c: ReturnType<typeof t.int64>, v: number) => {
+      if (v !== v) { c.pushNull(); return; }
+      const abs = baseNum + v;
+      if (baseSafe && Number.isSafeInteger(abs)) c.pushSafeInteger(abs); else c.push(base + BigInt(v));
+    };
     const R = this;
     for (let r = 0; r < n; r++) {
       cId.push(r);
@@ -505,9 +511,9 @@ class RequestReconstructor {
       const rw = R.rRwbs.a[r]!;
       cRwbs.push(rw >= 0 ? names.rwbs[rw]! : '');
       const sec = R.rSector.a[r]!;
-      if (sec < 0) cSector.pushNull(); else cSector.push(sec);
+      if (sec < 0) cSector.pushNull(); else cSector.pushSafeInteger(sec);
       cNr.push(R.rNr.a[r]!);
-      cBytes.push(R.rBytes.a[r]!);
+      cBytes.pushSafeInteger(R.rBytes.a[r]!);
       time(cQ, R.rQ.a[r]!); time(cG, R.rG.a[r]!); time(cI, R.rI.a[r]!); time(cD, R.rD.a[r]!); time(cC, R.rC.a[r]!);
       cBios.push(R.rBios.a[r]!); cQBios.push(R.rQBios.a[r]!);
       cIssues.push(Math.min(R.rIssues.a[r]!, 32767)); cRequeues.push(Math.min(R.rRequeues.a[r]!, 32767)); cCompl.push(Math.min(R.rCompletions.a[r]!, 32767));
@@ -516,7 +522,7 @@ class RequestReconstructor {
       const sf = R.rSplitFrom.a[r]!;
       if (R.rOriginBio.a[r]! < 0 || sf < 0) cSplitFrom.pushNull(); else cSplitFrom.push(sf);
       const ss = R.rSplitSector.a[r]!;
-      if (R.rOriginBio.a[r]! < 0 || ss < 0) cSplitSector.pushNull(); else cSplitSector.push(ss);
+      if (R.rOriginBio.a[r]! < 0 || ss < 0) cSplitSector.pushNull(); else cSplitSector.pushSafeInteger(ss);
       const mi = R.rMergedInto.a[r]!;
       if (mi < 0) cMerged.pushNull(); else cMerged.push(mi);
       const pid = R.rPid.a[r]!;
@@ -552,7 +558,7 @@ class RequestReconstructor {
       bDevC.pushKey(bDevKey[R.bDev.a[bio]!]!);
       bOpC.pushKey(R.bOp.a[bio]!);
       const sec = R.bSector.a[bio]!;
-      if (sec < 0) bSec.pushNull(); else bSec.push(sec);
+      if (sec < 0) bSec.pushNull(); else bSec.pushSafeInteger(sec);
       bNrC.push(R.bNr.a[bio]!);
       time(bQC, R.bQ.a[bio]!);
       time(bMC, R.bM.a[bio]!);
