@@ -131,6 +131,7 @@ async function child(scale) {
   const { analyzeLayers } = await dist('correlate/analysis.js');
   const tables = await dist('correlate/result-tables.js');
   const { buildSummary } = await dist('metrics/summary.js');
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const res = analyzeLayers([vm], host);
   const tLink = performance.now();
@@ -140,12 +141,13 @@ async function child(scale) {
   tables.attributionTableOf(res, [vm], host.host);
   buildSummary(res, [vm], host.host);
   const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   let linkedApp = 0;
   for (let a = 0; a < res.nApp; a++) if (res.lineage.guestRequests[a] > 0) linkedApp++;
   const out = {
     scale, nApp, guestRequests: vm.guest.length, hostRequests: host.host.length,
     guestEvents: vm.guest.length * EVENTS_PER_REQUEST, hostEvents: host.host.length * EVENTS_PER_REQUEST,
-    genMs, linkMs: tLink - t0, totalMs: t1 - t0, maxRssMiB: process.resourceUsage().maxRSS / 1024, rssBeforeMiB: rssBefore / 2 ** 20, linkedApp,
+    genMs, linkMs: tLink - t0, totalMs: t1 - t0, cpuMs: (cpu.user + cpu.system) / 1000, load1: (await import('node:os')).loadavg()[0], maxRssMiB: process.resourceUsage().maxRSS / 1024, rssBeforeMiB: rssBefore / 2 ** 20, linkedApp,
   };
   if (scale <= 0.05) {
     // incumbent on the same inputs: Arquero page-key equi-join + time filter (app → guest reads only)
@@ -196,10 +198,10 @@ if (!isMain) {
   }
   const f = (x, d = 1) => (x === undefined ? '-' : x.toFixed(d));
   console.log('iolineage analyze core (links, attribution, lineage, tables, summary) on generated capture-shaped inputs');
-  console.log('app I/Os | guest events | host events | correlate s | events/s | peak RSS MiB | Arquero join s (reads, 1/50) | ours same join s | ratio');
+  console.log('app I/Os | guest events | host events | correlate s (wall) | CPU s | events/CPU s | peak RSS MiB | load avg | Arquero join s (reads) | ours, same join s | ratio');
   for (const r of rows) {
     const ev = r.nApp + r.guestEvents + r.hostEvents;
-    console.log(`${r.nApp} | ${r.guestEvents} | ${r.hostEvents} | ${f(r.totalMs / 1000, 2)} | ${f(ev / (r.totalMs / 1000), 0)} | ${f(r.maxRssMiB, 0)} | ${f(r.incumbentMs && r.incumbentMs / 1000, 2)} | ${f(r.oursJoinMs && r.oursJoinMs / 1000, 3)} | ${r.incumbentMs ? f(r.incumbentMs / r.oursJoinMs, 1) + 'x faster' : '-'}`);
+    console.log(`${r.nApp} | ${r.guestEvents} | ${r.hostEvents} | ${f(r.totalMs / 1000, 2)} | ${f(r.cpuMs / 1000, 2)} | ${f(ev / (r.cpuMs / 1000), 0)} | ${f(r.maxRssMiB, 0)} | ${f(r.load1, 1)} | ${f(r.incumbentMs && r.incumbentMs / 1000, 3)} | ${f(r.oursJoinMs && r.oursJoinMs / 1000, 3)} | ${r.incumbentMs ? f(r.incumbentMs / r.oursJoinMs, 2) + 'x' : '-'}`);
   }
   console.log('(events = requests x 5: Q, G, I, D, C; the block/strace readers\' parsing time is in their own benches)');
 }

@@ -13,9 +13,9 @@ import { analyzeCapture, type AnalyzeInputs } from '../correlate/analyze-capture
 
 export const help = `usage: iolineage analyze CAPTURE_DIR -o OUT
        iolineage analyze -o OUT --guest-trace FILE [--guest-dev MAJ:MIN] [--app STRACE_LOG]
-           [--guest-fs SOURCE [--guest-partition-offset BYTES] [--guest-mount PATH]]
+           [--guest-fs SOURCE [--guest-partition N | --guest-partition-offset BYTES] [--guest-mount PATH]]
            [--host-trace FILE [--host-dev MAJ:MIN] --host-fs SOURCE --image PATH_IN_HOST_FS
-            [--image-format raw|qcow2] [--image-file FILE | --image-map-json FILE]]
+            [--image-format raw|qcow2] [--image-file FILE | --image-map-json FILE] [--host-cache writeback|none]]
            [--app-date YYYY-MM-DD] [--clock-offset NS] [--app-clock-offset NS]
 
 Links every application I/O (strace) to the guest block requests and the host block requests it
@@ -35,7 +35,8 @@ options:
   --app FILE                 strace log of the application (-f -tt/-ttt -T -y)
   --app-date YYYY-MM-DD      date of a -tt (time-of-day) strace log
   --guest-fs SOURCE          guest file system: image, device or e2image dump (.gz ok)
-  --guest-partition-offset BYTES  where that file system starts on the traced guest disk (default 0)
+  --guest-partition N        SOURCE is the whole guest disk image: use partition N (MBR/GPT)
+  --guest-partition-offset BYTES  SOURCE is the file system itself; it starts this far into the traced disk (default 0)
   --guest-mount PATH         mount point of the guest fs in the application's paths (default: inferred)
   --host-trace FILE          host block trace
   --host-dev MAJ:MIN         keep only this device's events
@@ -45,6 +46,7 @@ options:
   --image-format raw|qcow2   format of the image (default raw)
   --image-file FILE          the image itself (qcow2: read its L1/L2 tables)
   --image-map-json FILE      \`qemu-img map --output=json\` of the image (instead of --image-file)
+  --host-cache writeback|none  QEMU cache mode of the image (none: O_DIRECT, host requests run inside guest ones)
   --clock-offset NS          guest→host clock offset (t_host = t_guest + NS); default: estimated
   --app-clock-offset NS      app→guest clock offset (t_guest = t_app + NS); default: estimated
   --vm NAME                  name of the guest in the outputs (default vm0)`;
@@ -62,6 +64,7 @@ const OPTIONS = {
   'host-trace': { type: 'string' },
   'host-dev': { type: 'string' },
   'host-fs': { type: 'string' },
+  'host-cache': { type: 'string' },
   image: { type: 'string', multiple: true },
   'image-format': { type: 'string' },
   'image-file': { type: 'string' },
@@ -99,16 +102,21 @@ export async function run(argv: string[]): Promise<number> {
     if (fmt === 'qcow2' && images.length > 0 && !str(o['image-file']) && !str(o['image-map-json'])) throw new UsageError('analyze: a qcow2 image needs --image-file FILE or --image-map-json FILE to map guest offsets');
     const po = str(o['guest-partition-offset']);
     if (po !== undefined && !/^\d+$/.test(po)) throw new UsageError(`--guest-partition-offset: expected a byte count, got "${po}"`);
-    if (str(o['guest-partition']) !== undefined) throw new UsageError('--guest-partition N is not supported yet: give --guest-partition-offset BYTES (the partition start, e.g. from sfdisk -d, times 512)');
+    const part = str(o['guest-partition']);
+    if (part !== undefined && !/^[1-9]\d*$/.test(part)) throw new UsageError(`--guest-partition: expected a partition number (1, 2, ...), got "${part}"`);
+    if (part !== undefined && po !== undefined) throw new UsageError('analyze: give either --guest-partition or --guest-partition-offset, not both');
+    const hc = str(o['host-cache']) ?? 'writeback';
+    if (hc !== 'writeback' && hc !== 'none') throw new UsageError(`--host-cache: expected writeback or none, got "${hc}"`);
     inputs = {
       kind: 'files',
       vm: str(o.vm) ?? 'vm0',
       app: str(o.app), appDate: str(o['app-date']),
       guestTrace, guestDev: str(o['guest-dev']) ? parseDevArg(str(o['guest-dev'])!) : undefined,
-      guestFs: str(o['guest-fs']), guestPartitionOffset: po ? Number(po) : 0, guestMount: str(o['guest-mount']),
+      guestFs: str(o['guest-fs']), guestPartitionOffset: po ? Number(po) : 0, guestPartition: part !== undefined ? Number(part) : undefined, guestMount: str(o['guest-mount']),
       hostTrace: str(o['host-trace']), hostDev: str(o['host-dev']) ? parseDevArg(str(o['host-dev'])!) : undefined,
       hostFs: str(o['host-fs']), images, imageFormat: fmt, imageFile: str(o['image-file']), imageMapJson: str(o['image-map-json']),
       clockOffsetNs: bigintArg('clock-offset', str(o['clock-offset'])), appClockOffsetNs: bigintArg('app-clock-offset', str(o['app-clock-offset'])),
+      hostCache: hc,
     };
   }
   const stats = new IngestStats();

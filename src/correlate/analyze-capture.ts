@@ -29,10 +29,10 @@ export type AnalyzeInputs =
     kind: 'files'; vm: string;
     app: string | undefined; appDate: string | undefined;
     guestTrace: string; guestDev: string | undefined;
-    guestFs: string | undefined; guestPartitionOffset: number; guestMount: string | undefined;
+    guestFs: string | undefined; guestPartitionOffset: number; guestPartition: number | undefined; guestMount: string | undefined;
     hostTrace: string | undefined; hostDev: string | undefined; hostFs: string | undefined;
     images: string[]; imageFormat: 'raw' | 'qcow2'; imageFile: string | undefined; imageMapJson: string | undefined;
-    clockOffsetNs: bigint | undefined; appClockOffsetNs: bigint | undefined;
+    clockOffsetNs: bigint | undefined; appClockOffsetNs: bigint | undefined; hostCache: 'writeback' | 'none';
   };
 
 /** One guest's inputs, normalised from a bundle or from options. */
@@ -40,7 +40,7 @@ interface GuestSpec {
   vm: string;
   app: string | null; appDate: string | undefined;
   trace: string; dev: string | undefined;
-  fs: string | null; fsOffset: number; mount: string | undefined;
+  fs: string | null; fsOffset: number; fsPartition: number | undefined; mount: string | undefined;
   image: { path: string; format: 'raw' | 'qcow2'; file: string | null; mapJson: string | null; virtualBytes: number | null } | null;
   appClock: ClockHint; hostClock: ClockHint; hostDirect: boolean;
 }
@@ -71,7 +71,7 @@ function specsFromBundle(inp: Extract<AnalyzeInputs, { kind: 'bundle' }>): { gue
     return {
       vm: g.id, app: g.strace ? d(g.strace.path) : null, appDate: undefined,
       trace: d(g.block_trace.path), dev: g.disk.dev,
-      fs: d(g.fs.metadata), fsOffset: g.disk.fs_offset_bytes, mount: inp.guestMount ?? g.fs.mount,
+      fs: d(g.fs.metadata), fsOffset: g.disk.fs_offset_bytes, fsPartition: undefined, mount: inp.guestMount ?? g.fs.mount,
       image: g.image && m.host ? { path: g.image.path_in_fs, format: g.image.format, file: null, mapJson: g.image.qemu_img_map ? d(g.image.qemu_img_map) : null, virtualBytes: g.image.virtual_bytes } : null,
       appClock, hostClock, hostDirect: g.image?.host_cache === 'none',
     };
@@ -85,11 +85,11 @@ function specsFromFiles(inp: Extract<AnalyzeInputs, { kind: 'files' }>): { guest
   return {
     guests: [{
       vm: inp.vm, app: inp.app ?? null, appDate: inp.appDate, trace: inp.guestTrace, dev: inp.guestDev,
-      fs: inp.guestFs ?? null, fsOffset: inp.guestPartitionOffset, mount: inp.guestMount,
+      fs: inp.guestFs ?? null, fsOffset: inp.guestPartitionOffset, fsPartition: inp.guestPartition, mount: inp.guestMount,
       image: first && inp.hostTrace ? { path: first, format: inp.imageFormat, file: inp.imageFile ?? null, mapJson: inp.imageMapJson ?? null, virtualBytes: null } : null,
       appClock: inp.appClockOffsetNs !== undefined ? { userNs: inp.appClockOffsetNs } : {},
       hostClock: inp.clockOffsetNs !== undefined ? { userNs: inp.clockOffsetNs } : {},
-      hostDirect: false,
+      hostDirect: inp.hostCache === 'none',
     }],
     host: inp.hostTrace && inp.hostFs ? { trace: inp.hostTrace, dev: inp.hostDev, fs: inp.hostFs, otherImages: others } : null,
   };
@@ -128,7 +128,7 @@ export async function analyzeCapture(inp: AnalyzeInputs, stats: IngestStats, log
     tables['host_requests'] = t;
     hostLayer = blockLayerFromTable(t);
     log(`reading host file system ${host.fs}`);
-    hostFs = await loadFsMap(host.fs, 0, stats);
+    hostFs = await loadFsMap(host.fs, {}, stats);
     tables['host_fs_map'] = hostFs.toTable();
   }
 
@@ -152,7 +152,7 @@ export async function analyzeCapture(inp: AnalyzeInputs, stats: IngestStats, log
     let regions = null;
     if (g.fs) {
       log(`${g.vm}: reading guest file system ${g.fs}`);
-      const fs = await loadFsMap(g.fs, g.fsOffset, stats);
+      const fs = await loadFsMap(g.fs, g.fsPartition !== undefined ? { partition: g.fsPartition } : { diskOffset: g.fsOffset }, stats);
       tables[`guest_fs_map${sfx}`] = fs.toTable();
       let inodes = new Set<number>();
       if (app) {

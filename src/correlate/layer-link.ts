@@ -92,7 +92,18 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
   // segments gathered into address order once, so that the sweep reads memory sequentially
   const ns = seg.length;
   const sStart = new Float64Array(ns), sEnd = new Float64Array(ns), sUpper = new Int32Array(ns), sAddr = new Float64Array(ns);
-  for (let k = 0; k < ns; k++) { const i = segOrder[k]!; sStart[k] = seg.start[i]!; sEnd[k] = seg.end[i]!; sUpper[k] = seg.upper[i]!; sAddr[k] = seg.upperAddr[i]!; }
+  const sOp = new Uint8Array(ns), sSync = new Uint8Array(ns), sT0 = new Float64Array(ns), sT1 = new Float64Array(ns);
+  for (let k = 0; k < ns; k++) {
+    const i = segOrder[k]!, u = seg.upper[i]!;
+    sStart[k] = seg.start[i]!; sEnd[k] = seg.end[i]!; sUpper[k] = u; sAddr[k] = seg.upperAddr[i]!;
+    sOp[k] = up.op[u]!; sSync[k] = up.sync[u]!; sT0[k] = up.t0[u]!; sT1[k] = up.t1[u]!;
+  }
+  // lower requests too
+  const lStart = new Float64Array(nl), lEnd = new Float64Array(nl), lOp = new Uint8Array(nl), lIssue = new Float64Array(nl), lComplete = new Float64Array(nl);
+  for (let k = 0; k < nl; k++) {
+    const L = lowOrder[k]!;
+    lStart[k] = low.start[L]!; lEnd[k] = low.end[L]!; lOp[k] = low.op[L]!; lIssue[k] = low.issue[L]!; lComplete[k] = low.complete[L]!;
+  }
   const pLower = growInt32(nl + 16), pUpper = growInt32(nl + 16), pHow = growUint8(nl + 16);
   const pStart = growFloat64(nl + 16), pLen = growFloat64(nl + 16), pAddr = growFloat64(nl + 16);
   const first = new Int32Array(nl), count = new Int32Array(nl);
@@ -112,7 +123,7 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
 
   for (let k = 0; k < nl; k++) {
     const L = lowOrder[k]!;
-    const a = low.start[L]!, b = low.end[L]!;
+    const a = lStart[k]!, b = lEnd[k]!;
     first[L] = pLower.length;
     if (!(b > a)) { count[L] = 0; continue; }
     while (p < ns && sStart[p]! < b) {
@@ -125,19 +136,19 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
 
     // candidates
     let nc = 0;
-    const lop = low.op[L]!, issue = low.issue[L]!, complete = low.complete[L]!;
+    const lop = lOp[k]!, issue = lIssue[k]!, complete = lComplete[k]!;
     if (lop === Op.Read || lop === Op.Write) {
       for (let r = 0; r < nActive; r++) {
         const s = active[r]!;
         if (sStart[s]! >= b) continue;
-        const u = sUpper[s]!, uop = up.op[u]!, t0 = up.t0[u]!, t1 = up.t1[u]!;
+        const uop = sOp[s]!, t0 = sT0[s]!, t1 = sT1[s]!, usync = sSync[s]!;
         const inWindow = t0 - slack <= issue && complete <= t1 + slack;
         let tier = 255, key = 0, how: number = LinkHow.None;
         if (lop === Op.Read) {
-          if (inWindow && uop !== Op.Other) { tier = 0; key = t0; how = up.sync[u] ? LinkHow.Direct : LinkHow.SyncRead; }
+          if (inWindow && uop !== Op.Other) { tier = 0; key = t0; how = usync ? LinkHow.Direct : LinkHow.SyncRead; }
           else if (opt.readahead && uop === Op.Read && t0 >= issue - slack) { tier = 1; key = t0; how = LinkHow.Readahead; }
         } else if (uop === Op.Write) {
-          if (inWindow && (up.sync[u] || opt.syncWrites)) { tier = 0; key = t0; how = up.sync[u] ? LinkHow.Direct : LinkHow.SyncWrite; }
+          if (inWindow && (usync || opt.syncWrites)) { tier = 0; key = t0; how = usync ? LinkHow.Direct : LinkHow.SyncWrite; }
           else if (t0 <= issue + slack) { tier = 1; key = -t1; how = LinkHow.Writeback; }
         }
         if (tier === 255) continue;
@@ -151,17 +162,21 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
         cSeg[nc] = s; cTier[nc] = tier; cKey[nc] = key; cHow[nc] = how; nc++;
       }
     }
-    // order candidates by (tier, key, segment)
-    cIdx.length = nc;
+    // take candidates best first — (tier, key, segment) from a binary heap: heapify is O(k) and
+    // painting usually stops after one or two, so hot blocks with many candidates stay linear
     for (let i = 0; i < nc; i++) cIdx[i] = i;
-    if (nc > 1) cIdx.sort((x, y) => (cTier[x]! - cTier[y]!) || (cKey[x]! - cKey[y]!) || (cSeg[x]! - cSeg[y]!));
+    cIdx.length = nc;
+    for (let i = (nc >> 1) - 1; i >= 0; i--) siftDown(cIdx, i, nc, cTier, cKey, cSeg);
+    let heapN = nc;
 
     // paint
     cov.length = 0;
     let covered = 0;
     const total = b - a;
-    for (let i = 0; i < nc && covered < total; i++) {
-      const ci = cIdx[i]!;
+    while (heapN > 0 && covered < total) {
+      const ci = cIdx[0]!;
+      heapN--;
+      if (heapN > 0) { cIdx[0] = cIdx[heapN]!; siftDown(cIdx, 0, heapN, cTier, cKey, cSeg); }
       const s = cSeg[ci]!;
       const x = Math.max(a, sStart[s]!), y = Math.min(b, sEnd[s]!);
       if (!(y > x)) continue;
@@ -195,6 +210,29 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
     lower: pLower.toArray(), upper: pUpper.toArray(), start: pStart.toArray(), len: pLen.toArray(),
     how: pHow.toArray(), upperAddr: pAddr.toArray(), first, count,
   };
+}
+
+/** Candidate order: lower tier first, then lower key, then lower segment index. */
+function before(x: number, y: number, tier: Uint8Array, key: Float64Array, seg: Int32Array): boolean {
+  const dt = tier[x]! - tier[y]!;
+  if (dt !== 0) return dt < 0;
+  const dk = key[x]! - key[y]!;
+  if (dk !== 0) return dk < 0;
+  return seg[x]! < seg[y]!;
+}
+
+/** Binary min-heap sift-down over candidate indices. */
+function siftDown(h: number[], i: number, n: number, tier: Uint8Array, key: Float64Array, seg: Int32Array): void {
+  const v = h[i]!;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && before(h[c + 1]!, h[c]!, tier, key, seg)) c++;
+    if (!before(h[c]!, v, tier, key, seg)) break;
+    h[i] = h[c]!;
+    i = c;
+  }
+  h[i] = v;
 }
 
 /** Insert [x, y) into a sorted list of disjoint (start, end) pairs, merging overlaps and neighbours. */

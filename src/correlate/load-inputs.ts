@@ -14,7 +14,7 @@ import { TableBuilder } from '../table/table-builder.js';
 import { appIoTable } from '../table/schemas/app-io.js';
 import { buildFsMap } from '../fs/ext/fs-map-builder.js';
 import type { FsMap } from '../fs/ext/fs-map.js';
-import { openMetadataImage } from './map-inputs.js';
+import { openFsSource } from '../fs/open-fs-source.js';
 import { detectCompression } from '../io/input-stream.js';
 
 /** blktrace binary magic 0x65617407 little-endian: bytes 07 74 61 65 (either byte order accepted). */
@@ -40,14 +40,19 @@ export async function loadAppIo(paths: string[], date: string | undefined, stats
   return builder.finish(r.metadata);
 }
 
-/** ext2/3/4 metadata (device, image, or compressed e2image dump) → FsMap. */
-export async function loadFsMap(path: string, partitionOffset: number, stats: IngestStats): Promise<FsMap> {
-  const { source, dispose } = await openMetadataImage(path);
+/**
+ * ext2/3/4 metadata → FsMap. `path` is the file system itself (device, image, e2image dump, .gz
+ * ok) starting `diskOffset` bytes into the traced disk, or with `partition` a whole-disk image whose
+ * partition table gives the offset.
+ */
+export async function loadFsMap(path: string, opts: { diskOffset?: number; partition?: number }, stats: IngestStats): Promise<FsMap> {
+  const fs = await openFsSource(path, opts.partition !== undefined ? { partition: opts.partition } : {});
   try {
-    const r = buildFsMap(source, { partitionOffset });
+    const partitionOffset = opts.partition !== undefined ? fs.partitionOffset : opts.diskOffset ?? 0;
+    const r = buildFsMap(fs.source, { partitionOffset });
     stats.merge(r.stats);
     return r.map;
   } finally {
-    dispose();
+    fs.source.close();
   }
 }

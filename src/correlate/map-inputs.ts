@@ -3,13 +3,8 @@
  * (file → guest disk; labels of guest blocks), the image map (guest disk → image file), the host
  * fs map (image file → host disk; labels of host blocks).
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FsMap } from '../fs/ext/fs-map.js';
 import { FS_MAP_KINDS } from '../table/schemas/fs-map.js';
-import { FileBlockSource, type BlockSource } from '../io/block-source.js';
-import { openInputStream, readHead, detectCompression } from '../io/input-stream.js';
 import { InputError } from '../util/errors.js';
 import type { ImageMap } from '../image/image-map-lookup.js';
 import { IMAGE_EXTENT_STATES } from '../table/schemas/image-map.js';
@@ -21,42 +16,6 @@ import { stripMountPrefix } from './mount-prefix.js';
 
 const KIND_DATA = FS_MAP_KINDS.indexOf('data');
 const KIND_JOURNAL = FS_MAP_KINDS.indexOf('journal');
-
-/**
- * A BlockSource over a possibly compressed file-system image (an `e2image -r | gzip` metadata
- * dump): compressed inputs are expanded into a sparse temporary file (zero runs are skipped, so
- * the disk usage is that of the metadata). Call `dispose` when done.
- */
-export async function openMetadataImage(path: string): Promise<{ source: BlockSource; dispose: () => void }> {
-  if (detectCompression(readHead(path, 8)) === 'none') {
-    const source = new FileBlockSource(path);
-    return { source, dispose: () => source.close() };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'iolineage-fs-'));
-  const file = join(dir, 'fs.img');
-  const fd = openSync(file, 'w');
-  let pos = 0, last = 0;
-  try {
-    for await (const chunk of openInputStream(path)) {
-      // write non-zero 4 KiB runs only
-      for (let o = 0; o < chunk.length; o += 4096) {
-        const part = chunk.subarray(o, Math.min(chunk.length, o + 4096));
-        let zero = true;
-        for (let i = 0; i < part.length; i++) if (part[i] !== 0) { zero = false; break; }
-        if (!zero) { writeSync(fd, part, 0, part.length, pos + o); last = pos + o + part.length; }
-      }
-      pos += chunk.length;
-    }
-    // extend to the full size (sparse)
-    if (pos > last) writeSync(fd, new Uint8Array(1), 0, 1, pos - 1);
-  } catch (e) {
-    closeSync(fd); rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
-  closeSync(fd);
-  const source = new FileBlockSource(file, path);
-  return { source, dispose: () => { source.close(); rmSync(dir, { recursive: true, force: true }); } };
-}
 
 /** The file's content extents (kind data) as a map file offset → disk byte. */
 export function fileRangeMap(fs: FsMap, inode: number): RangeMap {
