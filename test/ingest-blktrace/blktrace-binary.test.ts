@@ -173,6 +173,19 @@ describe('readBlktraceBinary: real captures written as blktrace files', () => {
     expect(eventsAsBlkparse(b.table)).toEqual(eventsAsBlkparse(a.table));
   });
 
+  it('real tracefs capture -> block_events -> writer -> the events blkparse decoded (golden)', async () => {
+    const { BlockEventsBuilder } = await import('../../src/ingest/block/block-events-builder.js');
+    const { IngestStats } = await import('../../src/ingest/ingest-stats.js');
+    const { parseTracefsText } = await import('../../src/ingest/block/tracefs-text.js');
+    for (const name of ['nosplit', 'deadline']) {
+      const b = new BlockEventsBuilder();
+      parseTracefsText(gunzipSync(readFileSync(fixture(`${name}.trace.gz`))).toString('utf8'), `${name}.trace`, b, new IngestStats());
+      const paths = writeBlktraceBinary(b.finish(), join(dir, `fromtext-${name}`));
+      const { table } = await readBinary(paths);
+      expect(eventsAsBlkparse(table)).toEqual(blkparseLines(gunzipSync(readFileSync(fixture(`${name}.blkparse.txt.gz`))).toString('utf8')));
+    }
+  });
+
   it('writes back the same bytes it read (reader and writer are inverse on a real capture)', async () => {
     const { table } = await readBinary(perCpu('nosplit'));
     const paths = writeBlktraceBinary(table, join(dir, 'again'));
