@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, openSync, writeSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileBlockSource } from '../../src/io/block-source.js';
+import { FileBlockSource, checkRange } from '../../src/io/block-source.js';
 import { readPartitionTable, type PartitionTable } from '../../src/image/partitions.js';
 import { InputError } from '../../src/util/errors.js';
 import { golden, haveTool, prng, removeDir, run, unpackFixtures } from './fixtures.js';
@@ -105,6 +105,42 @@ describe('partition tables against sfdisk --json and mmls (golden files)', () =>
       expect(String((err as Error).message)).toMatch(/mbr\.img:byte offset 11534336 \(0xb00000\) \(EBR\): extended boot record chain loops/);
     } finally { removeDir(work); }
   });
+});
+
+describe('fuzzed partition tables', () => {
+  for (const [name, sectors] of [['gpt', [0, 1, 2, 3, 65535 - 32, 65535]], ['mbr', [0, 22528, 32768]]] as const) {
+    it(`${name}.img: 150 seeded byte flips in the table sectors give a table or an InputError with a place`, () => {
+      const b = readFileSync(join(dir, `${name}.img`));
+      // an in-memory disk: mutate in place and restore, no 32 MiB file per case
+      const disk = { name: `${name}.fuzz.img`, size: b.length, read: (o: number, n: number, what?: string) => { checkRange(disk, o, n, what); return new Uint8Array(b.buffer, b.byteOffset + o, n).slice(); }, close() {} };
+      const rnd = prng(name === 'gpt' ? 17 : 23);
+      let errors = 0, tables = 0;
+      for (let k = 0; k < 150; k++) {
+        const undo: [number, number][] = [];
+        for (let j = 0; j < 1 + Math.floor(rnd() * 3); j++) {
+          const sec = sectors[Math.floor(rnd() * sectors.length)]!;
+          // the MBR entries, a GPT header, the start of the GPT entry array, an EBR
+          const at = sec * 512 + (sec === 0 ? 0x1b8 + Math.floor(rnd() * 72) : Math.floor(rnd() * (name === 'gpt' ? 160 : 512)));
+          undo.push([at, b[at]!]);
+          b[at] = rnd() < 0.5 ? b[at]! ^ (1 << Math.floor(rnd() * 8)) : Math.floor(rnd() * 256);
+        }
+        try {
+          const t = readPartitionTable(disk);
+          tables++;
+          for (const q of t.partitions) expect(q.start + q.size).toBeLessThanOrEqual(b.length);
+        } catch (e) {
+          errors++;
+          if (!(e instanceof InputError)) throw new Error(`mutation ${k}: not an InputError: ${(e as Error).stack}`);
+          expect(e.message).toMatch(/fuzz\.img/);
+          expect(e.place?.offset, e.message).not.toBeUndefined();
+          expect(e.place?.what, e.message).toBeTruthy();
+        }
+        for (const [at, v] of undo.reverse()) b[at] = v;
+      }
+      expect(tables).toBeGreaterThan(0);
+      expect(errors + tables).toBe(150);
+    });
+  }
 });
 
 describe.skipIf(!haveSfdisk || !haveSgdisk)('partition tables against live sfdisk/sgdisk on random layouts', () => {
