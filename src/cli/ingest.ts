@@ -170,7 +170,7 @@ async function ingestBlock(inputs: Input[], outDir: string, stats: IngestStats, 
     lines.push(`  ${f.format.padEnd(9)} ${f.file}: ${detail}${f.events} events${f.bad ? `, ${f.bad} unusable lines` : ''}${f.ignored ? `, ${f.ignored} other records skipped` : ''}`);
   }
   if (clocks.length > 1) lines.push(`  note: these inputs use different clocks (${clocks.join('; ')}): times are not comparable across them`);
-  lines.push(`block_events: ${events.numRows} events -> ${eventsFile}${dev ? ` (device ${dev}; ${builder.filteredOut} events of other devices dropped)` : ''}`);
+  lines.push(`block_events: ${events.numRows} events -> ${eventsFile}${dev ? ` (device ${dev}; ${builder.filteredOut} events dropped: other devices, and plugs/unplugs of tasks with no I/O on it)` : ''}`);
   lines.push(...eventSummary(events));
   lines.push(`block_requests: ${requests.numRows} requests -> ${requestsFile}`);
   lines.push(...requestSummary(requests));
