@@ -62,12 +62,14 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     const b = new BlockEventsBuilder();
     let bar: ProgressBar | undefined;
-    await readBlktraceBinary(positionals, b, stats, {
+    const r = await readBlktraceBinary(positionals, b, stats, {
       ...(dev ? { dev } : {}),
       onProgress: (read, total) => { bar ??= new ProgressBar('reading blktrace', total); bar.update(read); },
     });
     bar?.done();
-    events = b.finish({ clock: 'blktrace time (ktime_get, ns)', source: positionals.join(',') });
+    const meta: Record<string, string> = { clock: 'blktrace time (ktime_get, ns)', source: positionals.join(',') };
+    if (r.wallClockNs !== undefined) { meta.wall_clock_ns = String(r.wallClockNs); meta.wall_clock_at_trace_ns = String(r.wallClockAtTraceNs); }
+    events = b.finish(meta);
   }
   const { requests, bios } = buildBlockRequestTables(events, stats);
   let metrics = bttMetrics(requests, bios);
