@@ -103,3 +103,12 @@ export { attributionTable, ATTRIBUTION_CAUSES } from './table/schemas/attributio
 export { ingestStrace, parseStrace, parseStraceText, summarizeAppIo, groupStraceInputs, type StraceIngestOptions, type StraceParseResult } from './ingest/app/ingest-strace.js';
 export { StraceParser, parseAnchorDate, type AppIoBuilder, type AppIoCounts, type StraceParserOptions } from './ingest/app/strace-parser.js';
 export { appIoTable, APP_OPS, AppIoFlag, APP_IO_UNCERTAIN, type AppOp } from './table/schemas/app-io.js';
+
+// block-trace text readers (tracefs, trace-cmd report, blkparse), format detection, block_events builder
+export { BlockEventsBuilder, BlockAction, NONE as BLOCK_NONE, RangeInterner, ByteRangeInterner, IOPRIO_CLASS_NAMES, type BlockEventsBuilderOptions } from './ingest/block/block-events-builder.js';
+export { parseRwbs, rwbsOp, rwbsFlags, rwbsFromCategories, BlockOp, BlockFlag, type BlockOpCode } from './ingest/block/rwbs.js';
+export { readTracefsText, parseTracefsText, TracefsTextParser, ByteLineFramer, BlockTracepoint, MAX_LINE_BYTES, type BlockTextFileSummary } from './ingest/block/tracefs-text.js';
+export { readTraceCmdText, parseTraceCmdText, TraceCmdTextParser } from './ingest/block/trace-cmd-text.js';
+export { readBlkparseText, parseBlkparseText, BlkparseTextParser } from './ingest/block/blkparse-text.js';
+export { detectInputFormat, detectFormatOfBytes, INPUT_FORMATS, type InputFormat } from './ingest/detect-format.js';
+export { blockEventsTable, BLOCK_ACTIONS, BLOCK_OPS } from './table/schemas/block-events.js';

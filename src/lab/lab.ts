@@ -46,7 +46,7 @@ export function defaultCache(): string {
 /** Why the lab cannot run here (not root, no tracefs, missing tools), or null. */
 export function labUnavailable(backend: 'loop' | 'vm'): string | null {
   if (process.getuid?.() !== 0) return 'the lab needs root (loop devices, mount, tracefs)';
-  const tools = ['losetup', 'mke2fs', 'e2image', 'filefrag', 'dumpe2fs', 'debugfs', 'strace', 'gcc', 'gzip', 'mount'];
+  const tools = ['losetup', 'mke2fs', 'e2image', 'filefrag', 'dumpe2fs', 'debugfs', 'strace', 'gcc', 'gzip', 'mount', 'qemu-img'];
   if (backend === 'vm') tools.push('qemu-system-x86_64', 'qemu-img', 'busybox', 'cpio', 'apt-get', 'dpkg');
   for (const t of tools) if (!have(t)) return `the lab needs \`${t}\``;
   if (tracefsRoot() === null) return 'tracefs is not available (mount -t tracefs nodev /sys/kernel/tracing failed)';
