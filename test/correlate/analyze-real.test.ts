@@ -4,60 +4,18 @@
  * the workload's own log of (file, offset, size, monotonic times), debugfs's block lists of the
  * guest files, and filefrag's extents of the image file recorded at capture time.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Table } from '@uwdata/flechette';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/capture/manifest.js';
 import { analyzeCapture, type AnalyzeOutput } from '../../src/correlate/analyze-capture.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { debugfsFileMap, fileRangeOnDisk, haveDebugfs, num, overlap, rows, type Ranges } from './ground-truth.js';
 
 const DIR = 'test/fixtures/correlate/loop-direct';
 const MOUNT = '/mnt/data';
-
-function haveTool(name: string): boolean {
-  try { execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }); return true; } catch { return false; }
-}
-const haveDebugfs = haveTool('debugfs');
-if (!haveDebugfs) console.log('debugfs not installed (e2fsprogs): skipping the debugfs ground-truth checks');
-
-type Row = Record<string, unknown>;
-const rows = (t: Table): Row[] => t.toArray() as Row[];
-const num = (v: unknown) => (typeof v === 'bigint' ? Number(v) : (v as number));
-
-/** [start, end) byte ranges on a disk, sorted. */
-type Ranges = [number, number][];
-function overlap(r: Ranges, a: number, b: number): number {
-  let n = 0;
-  for (const [s, e] of r) { const x = Math.max(s, a), y = Math.min(e, b); if (y > x) n += y - x; }
-  return n;
-}
-
-/** debugfs `stat` BLOCKS list → logical block → physical block runs (indirect blocks skipped). */
-function debugfsFileMap(img: string, path: string): { logical: number; physical: number; count: number }[] {
-  const out = execFileSync('debugfs', ['-R', `stat ${path}`, img], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-  const list = out.slice(out.indexOf('BLOCKS:') + 7, out.indexOf('TOTAL:'));
-  const runs = [];
-  for (const m of list.matchAll(/\((\d+)(?:-(\d+))?\):(\d+)(?:-(\d+))?/g)) {
-    const l0 = Number(m[1]), l1 = Number(m[2] ?? m[1]), p0 = Number(m[3]);
-    runs.push({ logical: l0, physical: p0, count: l1 - l0 + 1 });
-  }
-  return runs;
-}
-
-/** Disk byte ranges of a file byte range, through a block map. */
-function fileRangeOnDisk(map: { logical: number; physical: number; count: number }[], bs: number, off: number, len: number): Ranges {
-  const out: Ranges = [];
-  for (const r of map) {
-    const fs = r.logical * bs, fe = fs + r.count * bs;
-    const a = Math.max(fs, off), b = Math.min(fe, off + len);
-    if (b > a) out.push([r.physical * bs + (a - fs), r.physical * bs + (b - fs)]);
-  }
-  return out;
-}
 
 describe('analyze on a real loop-device capture (O_DIRECT workload, cache=none)', () => {
   let res: AnalyzeOutput;
