@@ -153,6 +153,9 @@ describe('time and numbers', () => {
     expect(rows.map((r) => r.ts_ns)).toEqual([1795697843805674000n, 1795697874774780525n]);
     expect(rows.map((r) => r.dur_ns)).toEqual([122000n, 1n]);
     expect(tableMetadata(table)).toMatchObject({ clock: 'strace wall clock', time_base: 'epoch' });
+    // a later line may carry an earlier (entry) time than the first line: exact below the base too
+    const back = parseText('1 1795697843.805674 fsync(3) = 0\n2 1795697843.000001 fsync(3) = 0\n2 1795697842.999999 fsync(3) = 0');
+    expect(back.rows.map((r) => r.ts_ns)).toEqual([1795697843805674000n, 1795697843000001000n, 1795697842999999000n]);
   });
 
   it('-tt: time of day anchored to --date (UTC), past midnight; without a date counted from midnight', () => {

@@ -62,11 +62,19 @@ export class Task {
 export class TaskTracker {
   readonly tasks = new Map<number, Task>();
 
+  private lastTid = -2;
+  private lastTask: Task | undefined;
+
   task(tid: number): Task {
+    if (tid === this.lastTid && this.lastTask) return this.lastTask;
     let t = this.tasks.get(tid);
     if (!t) { t = new Task(tid, new FdTable()); this.tasks.set(tid, t); }
+    this.lastTid = tid; this.lastTask = t;
     return t;
   }
+
+  /** Whether `tid` is a known task. */
+  has(tid: number): boolean { return tid === this.lastTid || this.tasks.has(tid); }
 
   /**
    * A clone/fork returned `child` in `parent`. The child may already have printed lines (strace
@@ -85,9 +93,10 @@ export class TaskTracker {
     }
     const tgid = thread ? p.tgid : child;
     if (early) { early.fds = fds; early.tgid = tgid; } else this.tasks.set(child, new Task(tgid, fds));
+    this.lastTid = -2; this.lastTask = undefined;
   }
 
-  exit(tid: number): void { this.tasks.delete(tid); }
+  exit(tid: number): void { this.tasks.delete(tid); this.lastTid = -2; this.lastTask = undefined; }
 
   /** The task known as `from` turns out to be `to` (a pid learnt late). */
   rename(from: number, to: number): void {
@@ -97,5 +106,6 @@ export class TaskTracker {
     if (t.tgid === from) t.tgid = to;
     for (const o of this.tasks.values()) if (o.tgid === from) o.tgid = to;
     this.tasks.set(to, t);
+    this.lastTid = -2; this.lastTask = undefined;
   }
 }

@@ -339,7 +339,9 @@ export function parseCallFast(out: StraceLine, text: string, bodyStart: number, 
     e = j - 1;
   }
   // ") = RET[ ERRNO (text)]"
-  const close = text.lastIndexOf(') = ', e);
+  // the last ") = " (the return part after it holds none); a short backward scan
+  let close = e - 4;
+  while (close >= bodyStart && !(text.charCodeAt(close) === 41 && text.charCodeAt(close + 1) === 32 && text.charCodeAt(close + 2) === 61 && text.charCodeAt(close + 3) === 32)) close--;
   if (close < bodyStart) return false;
   const rs = close + 4;
   let i = rs;

@@ -119,6 +119,7 @@ export class StraceParser {
   private lastDaySec = -1;
   private dayOffset = 0;
   private mixedTimeWarned = false;
+  private rebased = false;
 
   /** Rows emitted, lines read. */
   rows = 0;
@@ -238,7 +239,7 @@ export class StraceParser {
    */
   private prefixedTid(L: StraceLine): void {
     const tid = L.tid;
-    if (this.soleTid === tid || this.tasks.tasks.has(tid)) return;
+    if (this.soleTid === tid || this.tasks.has(tid)) return;
     const anon = this.pending.get(-1);
     if (anon && (anon.sys === Sys.Fork || anon.sys === Sys.Clone || anon.sys === Sys.Clone3)) {
       // task -1 is inside clone: a new task is its child unless it resumes that very clone
@@ -324,16 +325,24 @@ export class StraceParser {
     }
   }
 
-  /** ts_ns of a line's timestamp (exact: the base is a bigint, the delta a safe integer). */
-  private tsNs(format: TimeFormat, sec: number, frac: number): bigint | null {
-    if (format === TimeFormat.None) return null;
+  /**
+   * ts_ns of a line's timestamp, relative to baseNs: a safe integer (exact up to 104 days from the
+   * first timestamp); finish() adds baseNs to the column in place. NaN when the line has none.
+   */
+  private tsNs(format: TimeFormat, sec: number, frac: number): number {
+    if (format === TimeFormat.None) return NULL;
     if (format === TimeFormat.TimeOfDay && this.timeFormat === TimeFormat.TimeOfDay) {
       // midnight: the time of day drops by more than 12 h
       if (this.lastDaySec >= 0 && sec + 43200 < this.lastDaySec) this.dayOffset += 86400;
       this.lastDaySec = sec;
-      return this.baseNs + BigInt((this.dayOffset + sec) * 1e9 + frac);
+      return (this.dayOffset + sec) * 1e9 + frac;
     }
-    return this.baseNs + BigInt((sec - this.baseSec) * 1e9 + frac);
+    const v = (sec - this.baseSec) * 1e9 + frac;
+    if (v > MAX_SAFE || v < -MAX_SAFE) {
+      this.stats.count('strace_time_out_of_range', 'data_loss', 'timestamp more than 104 days from the first one of the log (ts_ns left null)', { file: this.fileName, line: this.lineNo, text: `${sec}.${frac}` });
+      return NULL;
+    }
+    return v;
   }
 
   // ---- paths
@@ -500,7 +509,7 @@ export class StraceParser {
   // ---- rows
 
   private call(sys: number, name: string, L: StraceLine, tid: number, tf: TimeFormat, tsSec: number, tsFrac: number, unknown: boolean): void {
-    if (this.pending.size !== 0 && !this.tasks.tasks.has(tid)) this.adoptEarlyChild(tid);
+    if (this.pending.size !== 0 && !this.tasks.has(tid)) this.adoptEarlyChild(tid);
     const task = this.tasks.task(tid);
     const table = task.fds;
     const text = L.text;
@@ -834,7 +843,7 @@ export class StraceParser {
   }
 
   // context of the call being turned into rows (set by call(), read by row())
-  private rTs: bigint | null = null;
+  private rTs = NULL;
   private rDur = -1;
   private rPid = 0;
   private rTid = 0;
@@ -844,11 +853,11 @@ export class StraceParser {
     this.emit(this.rTs, this.rDur, this.rPid, this.rTid, this.rName, op, fd, pathKey, offset, req, done, d?.direct ?? false, append, this.rErr, f);
   };
 
-  private emit(ts: bigint | null, durNs: number, pid: number, tid: number, syscall: string, op: AppOp, fd: number, pathKey: number,
+  private emit(ts: number, durNs: number, pid: number, tid: number, syscall: string, op: AppOp, fd: number, pathKey: number,
     offset: number | bigint, req: number | bigint, done: number | bigint, direct: boolean, append: boolean, errKey: number, flags: number): void {
     const id = this.rows++;
     this.cId.push(id);
-    if (ts === null) this.cTs.pushNull(); else this.cTs.push(ts);
+    if (Number.isNaN(ts)) this.cTs.pushNull(); else this.cTs.pushSafeInteger(ts);
     if (durNs >= 0) this.cDur.pushSafeInteger(durNs); else this.cDur.pushNull();
     this.cPid.push(pid);
     this.cTid.push(tid);
@@ -883,6 +892,7 @@ export class StraceParser {
   /** End of all input: flush pending calls; returns the table metadata. */
   finish(): Record<string, string> {
     this.endTrace();
+    if (!this.rebased) { this.rebased = true; addInPlace(this.cTs.finishChunks().values, this.baseNs); }
     if (this.ignoredCalls > 0) this.stats.count('strace_other_syscalls', 'info', 'system calls that do not concern file I/O (ignored)', undefined, this.ignoredCalls);
     this.ignoredCalls = 0;
     const meta: Record<string, string> = {
@@ -930,6 +940,27 @@ function hasFlag(t: string, s: number, e: number, word: string): boolean {
     k = findIn(t, word, k + 1, e);
   }
   return false;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Add `base` to every value of int64 chunks in place (two's complement, mod 2^64), with 32-bit
+ * word arithmetic: no BigInt per value.
+ */
+function addInPlace(chunks: BigInt64Array[], base: bigint): void {
+  if (base === 0n) return;
+  const lo = Number(BigInt.asUintN(32, base));
+  const hi = Number(BigInt.asUintN(32, base >> 32n));
+  for (const c of chunks) {
+    if (!LITTLE_ENDIAN) { for (let i = 0; i < c.length; i++) c[i] = BigInt.asIntN(64, c[i]! + base); continue; }
+    const w = new Uint32Array(c.buffer, c.byteOffset, c.length * 2);
+    for (let i = 0; i < w.length; i += 2) {
+      const l = w[i]! + lo;
+      w[i] = l >>> 0;
+      w[i + 1] = (w[i + 1]! + hi + (l >= 4294967296 ? 1 : 0)) >>> 0;
+    }
+  }
 }
 
 /** Append a value that may be null (NaN); numbers are safe integers here (no BigInt made). */
