@@ -2,23 +2,21 @@
  * iolineage whatif: predicted guest-disk and host-disk bytes for other VM memory and host cache
  * sizes, from one analysed capture (an `iolineage analyze` output directory).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Table } from '@uwdata/flechette';
-import { readArrowFile } from '../table/arrow-file.js';
-import { UsageError, InputError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import { formatBytes, parseSize } from '../util/numbers.js';
 import { parseCommandArgs } from './args.js';
 import { appPageAccesses, blockPageAccesses, PAGE_SIZE } from '../whatif/page-accesses.js';
-import { MemoryModel, type Measured } from '../whatif/memory-model.js';
+import { MemoryModel } from '../whatif/memory-model.js';
+import { loadWhatifInputs, measuredGuestBytes } from '../whatif/whatif-inputs.js';
 import { exactCurve, shardsCurve } from '../whatif/shards.js';
 import { evenSizes, type MissRatioCurve } from '../whatif/miss-ratio-curve.js';
 
-export const help = `usage: iolineage whatif OUT_DIR --guest-mem SIZES [options]
+export const help = `usage: iolineage whatif CAPTURE_OR_OUT --guest-mem SIZES [options]
 
 Predict the bytes read and written at the guest disk and at the host disk for other guest memory
-sizes and host page-cache sizes, from one capture analysed by \`iolineage analyze\` (OUT_DIR holds
-app_io.arrow and guest_requests.arrow; summary.json or --captured-mem gives the run's VM memory).
+sizes and host page-cache sizes, from one capture: a capture bundle (a directory with
+manifest.json, analysed on the fly) or the output directory of \`iolineage analyze\` (app_io.arrow,
+guest_requests.arrow; --captured-mem gives the run's VM memory when summary.json does not).
 
 options:
   --guest-mem SIZES      comma-separated guest memory sizes, e.g. 128M,256M,512M,1G (required)
@@ -37,36 +35,6 @@ function sizes(text: string, what: string): number[] {
   });
 }
 
-function sumBytes(t: Table, op: string): number {
-  const ops = t.getChild('op');
-  const bytes = t.getChild('bytes');
-  let s = 0;
-  for (let i = 0; i < t.numRows; i++) if (ops.at(i) === op) s += Number(bytes.at(i) ?? 0);
-  return s;
-}
-
-function load(dir: string, name: string): Table {
-  const p = join(dir, `${name}.arrow`);
-  if (!existsSync(p)) throw new InputError(dir, `no ${name}.arrow: run \`iolineage analyze\` first and pass its output directory`);
-  return readArrowFile(p);
-}
-
-/** Guest-disk reads that are not file data, from attribution (metadata and journal causes). */
-function otherGuestReadBytes(dir: string, guest: Table): number | undefined {
-  const p = join(dir, 'attribution.arrow');
-  if (!existsSync(p)) return undefined;
-  const a = readArrowFile(p);
-  const layer = a.getChild('layer'), cause = a.getChild('cause'), lower = a.getChild('lower_id'), bytes = a.getChild('bytes');
-  const op = guest.getChild('op');
-  let s = 0;
-  for (let i = 0; i < a.numRows; i++) {
-    if (layer.at(i) !== 'guest') continue;
-    const c = String(cause.at(i));
-    if ((c === 'journal' || c.startsWith('fs_metadata')) && op.at(Number(lower.at(i))) === 'read') s += Number(bytes.at(i));
-  }
-  return s;
-}
-
 function formatCurve(c: MissRatioCurve, label: string): string[] {
   const lines = [`${label}: ${c.accesses} page accesses, ${Math.round(c.distinctPages)} distinct pages, ${c.rate === 1 ? 'exact' : `SHARDS at ${c.rate} (estimated max error ${c.errorEstimate?.toFixed(4)})`}`];
   for (let i = 0; i < c.sizes.length; i += Math.max(1, Math.floor(c.sizes.length / 10))) {
@@ -82,25 +50,18 @@ export async function run(argv: string[]): Promise<number> {
     sample: { type: 'string' }, json: { type: 'boolean' },
   });
   const dir = positionals[0];
-  if (!dir || positionals.length > 1) throw new UsageError('whatif: expected one OUT_DIR (see --help)');
+  if (!dir || positionals.length > 1) throw new UsageError('whatif: expected one CAPTURE_OR_OUT directory (see --help)');
   if (typeof values['guest-mem'] !== 'string') throw new UsageError('whatif: --guest-mem is required, e.g. --guest-mem 128M,512M,1G');
   const guestMems = sizes(values['guest-mem'], '--guest-mem');
   const hostCaches = sizes(typeof values['host-cache'] === 'string' ? values['host-cache'] : '0,256M,1G,4G', '--host-cache');
-  let summary: Record<string, unknown> = {};
-  const sp = join(dir, 'summary.json');
-  if (existsSync(sp)) {
-    try { summary = JSON.parse(readFileSync(sp, 'utf8')) as Record<string, unknown>; } catch (e) { throw new InputError(sp, `not JSON: ${(e as Error).message}`); }
-  }
-  const capture = (summary.capture ?? {}) as Record<string, unknown>;
-  const capturedMem = typeof values['captured-mem'] === 'string' ? parseSize(values['captured-mem']) : Number(capture.vm_mem_bytes ?? NaN);
-  if (!Number.isFinite(capturedMem) || capturedMem <= 0) throw new UsageError('whatif: the captured VM memory is unknown: pass --captured-mem SIZE');
-  const mode = (typeof values['host-cache-mode'] === 'string' ? values['host-cache-mode'] : String(capture.host_cache ?? 'writeback')) as string;
+  const inp = await loadWhatifInputs(dir, (m) => process.stderr.write(`whatif: ${m}\n`));
+  const capturedMem = typeof values['captured-mem'] === 'string' ? parseSize(values['captured-mem']) : inp.capturedGuestMem;
+  if (!capturedMem || capturedMem <= 0) throw new UsageError('whatif: the captured VM memory is unknown: pass --captured-mem SIZE');
+  const mode = typeof values['host-cache-mode'] === 'string' ? values['host-cache-mode'] : inp.hostCacheMode ?? 'writeback';
   if (mode !== 'writeback' && mode !== 'none') throw new UsageError(`whatif: --host-cache-mode: expected writeback or none, got ${mode}`);
-
-  const app = appPageAccesses(load(dir, 'app_io'));
-  const guest = load(dir, 'guest_requests');
-  const other = otherGuestReadBytes(dir, guest);
-  const measured: Measured = { guestReadBytes: sumBytes(guest, 'read') - (other ?? 0), guestWriteBytes: sumBytes(guest, 'write'), guestOtherReadBytes: other ?? 0 };
+  const app = appPageAccesses(inp.appIo);
+  const guest = inp.guestRequests;
+  const measured = measuredGuestBytes(inp);
   const model = new MemoryModel({
     app, capturedGuestMem: capturedMem, measured, hostCacheMode: mode,
     ...(typeof values.overhead === 'string' ? { overheadBytes: parseSize(values.overhead) } : {}),

@@ -1,0 +1,91 @@
+/**
+ * What the memory model needs from one capture: the application's page accesses, the measured
+ * guest-disk bytes and the captured run's VM memory and host cache mode. Taken either from a
+ * capture bundle (analysed here) or from an `iolineage analyze` output directory.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Table } from '@uwdata/flechette';
+import { readManifest } from '../capture/manifest.js';
+import { analyzeCapture } from '../correlate/analyze-capture.js';
+import { IngestStats } from '../ingest/ingest-stats.js';
+import { readArrowFile } from '../table/arrow-file.js';
+import { InputError } from '../util/errors.js';
+import type { Measured } from './memory-model.js';
+
+export interface WhatifInputs {
+  appIo: Table;
+  guestRequests: Table;
+  attribution: Table | null;
+  /** VM memory of the captured run (null when the source does not say). */
+  capturedGuestMem: number | null;
+  hostCacheMode: 'writeback' | 'none' | null;
+  /** Where the inputs came from, for reports. */
+  source: string;
+}
+
+function sumBytes(t: Table, op: string): number {
+  const ops = t.getChild('op');
+  const bytes = t.getChild('bytes');
+  let s = 0;
+  for (let i = 0; i < t.numRows; i++) if (ops.at(i) === op) s += Number(bytes.at(i) ?? 0);
+  return s;
+}
+
+/**
+ * Measured guest-disk bytes. Reads attributed to file-system metadata or the journal are kept
+ * apart (they do not depend on the page cache size in the model).
+ */
+export function measuredGuestBytes(inp: Pick<WhatifInputs, 'guestRequests' | 'attribution'>): Measured {
+  const guest = inp.guestRequests;
+  let other = 0;
+  const a = inp.attribution;
+  if (a) {
+    const layer = a.getChild('layer'), cause = a.getChild('cause'), lower = a.getChild('lower_id'), bytes = a.getChild('bytes');
+    const op = guest.getChild('op');
+    for (let i = 0; i < a.numRows; i++) {
+      if (layer.at(i) !== 'guest') continue;
+      const c = String(cause.at(i));
+      if ((c === 'journal' || c.startsWith('fs_metadata')) && op.at(Number(lower.at(i))) === 'read') other += Number(bytes.at(i));
+    }
+  }
+  return { guestReadBytes: sumBytes(guest, 'read') - other, guestWriteBytes: sumBytes(guest, 'write'), guestOtherReadBytes: other };
+}
+
+/** Load from a capture bundle (a directory with manifest.json; analysed now) or an analyze output directory. */
+export async function loadWhatifInputs(dir: string, log: (s: string) => void = () => {}): Promise<WhatifInputs> {
+  if (existsSync(join(dir, 'manifest.json'))) {
+    const manifest = readManifest(dir);
+    if (manifest.guests.length !== 1) throw new InputError(dir, `whatif models one VM; this capture has ${manifest.guests.length}`);
+    const res = await analyzeCapture({ kind: 'bundle', dir, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined }, new IngestStats(), log);
+    const t = res.tables;
+    if (!t.app_io) throw new InputError(dir, 'the capture has no application trace (strace): the guest page cache cannot be modelled');
+    if (!t.guest_requests) throw new InputError(dir, 'the capture has no guest block trace');
+    const g = manifest.guests[0]!;
+    return {
+      appIo: t.app_io, guestRequests: t.guest_requests, attribution: t.attribution ?? null,
+      capturedGuestMem: manifest.lab?.vm_mem_bytes ?? g.mem_bytes ?? null,
+      hostCacheMode: manifest.lab?.host_cache ?? g.image?.host_cache ?? null,
+      source: dir,
+    };
+  }
+  const load = (name: string) => {
+    const p = join(dir, `${name}.arrow`);
+    if (!existsSync(p)) throw new InputError(dir, `neither a capture bundle (manifest.json) nor an analyze output (${name}.arrow missing)`);
+    return readArrowFile(p);
+  };
+  let capturedGuestMem: number | null = null;
+  let hostCacheMode: 'writeback' | 'none' | null = null;
+  const sp = join(dir, 'summary.json');
+  if (existsSync(sp)) {
+    let s: { capture?: { vm_mem_bytes?: number; host_cache?: 'writeback' | 'none' } };
+    try { s = JSON.parse(readFileSync(sp, 'utf8')); } catch (e) { throw new InputError(sp, `not JSON: ${(e as Error).message}`); }
+    capturedGuestMem = s.capture?.vm_mem_bytes ?? null;
+    hostCacheMode = s.capture?.host_cache ?? null;
+  }
+  return {
+    appIo: load('app_io'), guestRequests: load('guest_requests'),
+    attribution: existsSync(join(dir, 'attribution.arrow')) ? readArrowFile(join(dir, 'attribution.arrow')) : null,
+    capturedGuestMem, hostCacheMode, source: dir,
+  };
+}
