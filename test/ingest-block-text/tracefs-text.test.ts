@@ -129,6 +129,12 @@ describe('tracefs text: formats of events this machine cannot produce (lines wri
     expect(r[1]!.sector).toBe(9007199254740993n);
   });
 
+  it('counter trace clocks (no decimal point) are stored as printed and counted', () => {
+    const { rows: r, stats } = parse('  dd-1   [000] ..... 123456789012345678: block_bio_queue: 8,0 R 8 + 8 [dd]\n  dd-1   [000] ..... 42: block_bio_queue: 8,0 R 8 + 8 [dd]');
+    expect(r.map((x) => x.ts_ns)).toEqual([123456789012345678n, 42n]);
+    expect(stats.get('block_text.counter_clock_timestamps')).toBe(2);
+  });
+
   it('counts lost and overwritten events, other tracepoints and garbage lines with file:line', () => {
     const { rows: r, stats } = parse([
       '# entries-in-buffer/entries-written: 10/25   #P:2',

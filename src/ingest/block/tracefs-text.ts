@@ -243,6 +243,8 @@ let TS = 0;
 let TS_BIG: bigint | null = null;
 let EV_S = 0;
 let EV_E = 0;
+/** The last timestamp had no decimal point (a counter clock): stored as printed. */
+let RAW_TS = false;
 
 /** The prefix of the line being parsed (one shared object, updated in place: no object per line). */
 export interface FtracePrefix { ts: number | bigint; cpu: number; pid: number; commS: number; commE: number }
@@ -362,7 +364,17 @@ function parseTimestamp(t: Uint8Array, s: number, e: number): boolean {
     i++;
   }
   const secDigits = i - s;
-  if (secDigits === 0 || secDigits > 15) return false;
+  if (secDigits === 0 || secDigits > 20) return false;
+  RAW_TS = i === e;
+  if (RAW_TS) {
+    // no decimal point: a counter trace clock (x86-tsc, counter) printed as a raw count
+    if (secDigits <= 15) { TS = sec; TS_BIG = null; return true; }
+    TS_BIG = BigInt(latin1(t, s, e));
+    if (TS_BIG > 0x7fffffffffffffffn) return false;
+    TS = -1;
+    return true;
+  }
+  if (secDigits > 15) return false;
   let frac = 0;
   let fd = 0;
   if (i < e) {
@@ -639,6 +651,11 @@ export class TracefsTextParser implements BlockTextLineParser {
     if (skipped !== undefined) {
       ctx.problem(SKIPPED_COUNTER[tp]!, skipped + ': skipped', t, s, e, lineNo, 'info');
       return;
+    }
+    if (RAW_TS) {
+      const name = 'block_text.counter_clock_timestamps';
+      ctx.stats.count(name, 'info', 'timestamps without a decimal point (a counter trace clock such as x86-tsc or counter): stored as printed, not nanoseconds',
+        ctx.stats.get(name) < 5 ? { file: ctx.file, line: lineNo, text: textOf(t, s, Math.min(e, s + 200)) } : undefined);
     }
     if (this.body(tp, t, body, e)) ctx.events++;
     else ctx.problem('block_text.bad_event_fields', 'block event text does not match the tracepoint format', t, s, e, lineNo);
