@@ -12,7 +12,7 @@ import { checkRange } from '../io/block-source.js';
 import { InputError, formatOffset } from '../util/errors.js';
 import { ChainWalker, RunState } from './chain-walk.js';
 import { ImageChain, type OpenChainOptions } from './image-chain.js';
-import { zstdFrameLength } from './zstd-frame.js';
+import { zstdFrameContentSize, zstdFrameLength } from './zstd-frame.js';
 
 export interface Qcow2SourceOptions {
   /** close() also closes the chain (default true). */
@@ -80,6 +80,8 @@ export class Qcow2BlockSource implements BlockSource {
     let out: Uint8Array;
     if (zstd) {
       const frame = zstdFrameLengthOrFail(raw, fail);
+      const declared = zstdFrameContentSize(raw);
+      if (declared >= 0 && declared !== cs) fail(`the zstd frame declares ${declared} bytes`);
       try {
         out = zstdDecompress(raw.subarray(0, frame), new Uint8Array(cs));
       } catch (e) {
