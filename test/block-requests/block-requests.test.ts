@@ -175,6 +175,21 @@ describe('buildBlockRequests: real captures', () => {
     });
   }
 
+  it('gives the same requests from a block_events.arrow file as from the table in memory', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { writeArrowFile, readArrowFile } = await import('../../src/table/arrow-file.js');
+    const { table } = await readBinary(perCpu('deadline'));
+    const dir = mkdtempSync(join(tmpdir(), 'iol-rq-'));
+    writeArrowFile(join(dir, 'block_events.arrow'), table);
+    const again = readArrowFile(join(dir, 'block_events.arrow'));
+    rmSync(dir, { recursive: true, force: true });
+    const a = buildBlockRequests(table, new IngestStats()).toArray();
+    const b = buildBlockRequests(again, new IngestStats()).toArray();
+    expect(b).toEqual(a);
+  });
+
   it('deadline: the pieces of each split bio tile the bio exactly', async () => {
     const { table } = await readBinary(perCpu('deadline'));
     const { requests, bios } = buildBlockRequestTables(table, new IngestStats());
