@@ -70,7 +70,8 @@ export { iostatSeries, type IostatSeries } from './metrics/iostat-series.js';
 
 // fs (ext2/3/4 reader → fs_map, lookups)
 export { buildFsMap, type BuildFsMapOptions, type BuildFsMapResult } from './fs/ext/fs-map-builder.js';
-export { FsMap, type FsMapColumns, type FsPathList, type SectorOwner, type FilePiece } from './fs/ext/fs-map.js';
+export { FsMap, type FsMapColumns, type SectorOwner, type FilePiece } from './fs/ext/fs-map.js';
+export { FsPaths } from './fs/ext/fs-paths.js';
 export { ExtFileSystem } from './fs/ext/ext-fs.js';
 export { parseSuperblock, featureNames, type Superblock } from './fs/ext/superblock.js';
 export { type FsGeometry } from './fs/ext/fs-geometry.js';

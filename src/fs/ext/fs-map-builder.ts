@@ -20,7 +20,8 @@ import { parseJournalSuperblock, type JournalInfo } from './journal.js';
 import { geometryOf, type FsGeometry } from './fs-geometry.js';
 import type { BlockSink, WalkContext } from './block-sink.js';
 import { Growable } from './growable.js';
-import { FsMap, type FsMapColumns, type FsPathList } from './fs-map.js';
+import { FsMap, type FsMapColumns } from './fs-map.js';
+import { DirEntryCollector } from './fs-paths.js';
 
 /** Kind codes: index into FS_MAP_KINDS. */
 export const KindCode = Object.fromEntries(FS_MAP_KINDS.map((k, i) => [k, i])) as { readonly [K in FsMapKind]: number };
@@ -79,7 +80,7 @@ class RowBuffer {
   }
 
   /** Columns sorted by fs_block (stable for equal starts). */
-  sorted(): Omit<FsMapColumns, 'pathOf'> {
+  sorted(): FsMapColumns {
     const n = this.fsBlock.length;
     const fb = this.fsBlock.data;
     let isSorted = true;
@@ -108,20 +109,6 @@ class RowBuffer {
   }
 }
 
-/** Directory entries collected during the inode scan, resolved to paths at the end. */
-class DirEntries {
-  readonly parent = new Growable(Uint32Array, 4096);
-  readonly child = new Growable(Uint32Array, 4096);
-  readonly fileType = new Growable(Uint8Array, 4096);
-  readonly names: string[] = [];
-  add(parent: number, child: number, name: string, fileType: number): void {
-    this.parent.push(parent);
-    this.child.push(child);
-    this.fileType.push(fileType);
-    this.names.push(name);
-  }
-}
-
 /**
  * Map a file system read from `source`. Problems confined to one inode or directory block are
  * counted in `stats` (with the byte offset) and the build goes on; a broken superblock or group
@@ -138,7 +125,7 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
   const file = source.name;
   const stats = new IngestStats();
   const rows = new RowBuffer(bs);
-  const entries = new DirEntries();
+  const entries = new DirEntryCollector();
   const hasFileType = hasIncompat(sb, FeatureIncompat.filetype);
   const hugeFile = hasRoCompat(sb, FeatureRoCompat.huge_file);
   const problem = (name: string, description: string, e: unknown) => {
@@ -146,6 +133,10 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
     const off = e.place?.offset;
     stats.count(name, 'data_loss', description, { file, ...(typeof off === 'number' ? { offset: off } : {}), text: e.message });
   };
+
+  if (fs.truncatedAt !== null) {
+    stats.count('source_truncated', 'data_loss', 'the source is shorter than the file system (blocks_count * block_size): metadata past its end is missing', { file, offset: fs.truncatedAt, text: `${file}: ${fs.truncatedAt} bytes, the file system needs ${sb.blocksCount * bs}` });
+  }
 
   // 1. static metadata from the group layout (superblock and GDT copies, bitmaps, inode tables)
   for (let g = 0; g < groups.count; g++) {
@@ -185,7 +176,7 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
       stats.count('dir_entry_bad_inode', 'data_loss', 'directory entry names an inode number beyond s_inodes_count (ignored)', { file, text: `directory inode ${dirIno}: entry "${decodeName(name)}" -> inode ${ino}` });
       return;
     }
-    entries.add(dirIno, ino, decodeName(name), ft);
+    entries.add(dirIno, ino, name, ft);
   };
 
   const scanDirBlocks = (dirIno: number, size: number) => {
@@ -289,7 +280,8 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
   }
 
   // 3. paths
-  const paths = resolvePaths(entries, sb.inodesCount, stats, file);
+  const { paths, unreachable } = entries.resolve();
+  if (unreachable) stats.count('dir_entry_unreachable', 'info', 'directory entries in directories not reachable from the root (no path)', { file, text: `${unreachable} directory entries have no path` });
   const geometry: FsGeometry = geometryOf(sb, partitionOffset, source.name);
   const cols = rows.sorted();
   const map = new FsMap(geometry, { ...cols }, paths);
@@ -298,58 +290,4 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
   map.setInodeTables(groups.inodeTable.slice());
   fs.close();
   return { map, stats, journal };
-}
-
-/**
- * Full paths from the collected entries: a directory's path is its parent's path plus its name,
- * starting from the root (inode 2). Directories reached twice or in a loop keep their first
- * path; entries under directories not reachable from the root are counted and dropped.
- */
-function resolvePaths(entries: DirEntries, inodesCount: number, stats: IngestStats, file: string): FsPathList {
-  const n = entries.child.length;
-  const parent = entries.parent.data;
-  const child = entries.child.data;
-  // children of each directory, grouped: counting sort of entry indexes by parent
-  const dirIndex = new Map<number, number>(); // dir inode -> slot
-  for (let i = 0; i < n; i++) if (!dirIndex.has(parent[i]!)) dirIndex.set(parent[i]!, dirIndex.size);
-  const start = new Uint32Array(dirIndex.size + 1);
-  for (let i = 0; i < n; i++) start[dirIndex.get(parent[i]!)! + 1]!++;
-  for (let s = 0; s < dirIndex.size; s++) start[s + 1]! += start[s]!;
-  const fill = start.slice(0, dirIndex.size);
-  const byParent = new Uint32Array(n);
-  for (let i = 0; i < n; i++) byParent[fill[dirIndex.get(parent[i]!)!]!++] = i;
-  // breadth-first from the root
-  const pathOfEntry: (string | undefined)[] = new Array(n);
-  const dirPath = new Map<number, string>([[ReservedInode.ROOT, '']]);
-  const queue: number[] = [ReservedInode.ROOT];
-  for (let q = 0; q < queue.length; q++) {
-    const d = queue[q]!;
-    const slot = dirIndex.get(d);
-    if (slot === undefined) continue;
-    const base = dirPath.get(d)!;
-    for (let k = start[slot]!; k < start[slot + 1]!; k++) {
-      const i = byParent[k]!;
-      const p = base + '/' + entries.names[i]!;
-      pathOfEntry[i] = p;
-      const c = child[i]!;
-      if (dirIndex.has(c) && !dirPath.has(c)) { dirPath.set(c, p); queue.push(c); }
-    }
-  }
-  // sorted by (inode, path)
-  const idx: number[] = [];
-  let unreachable = 0;
-  for (let i = 0; i < n; i++) if (pathOfEntry[i] !== undefined) idx.push(i); else unreachable++;
-  if (unreachable) stats.count('dir_entry_unreachable', 'info', 'directory entries in directories not reachable from the root (no path)', { file, text: `${unreachable} entries` });
-  idx.sort((a, b) => (child[a]! - child[b]!) || (pathOfEntry[a]! < pathOfEntry[b]! ? -1 : pathOfEntry[a]! > pathOfEntry[b]! ? 1 : 0));
-  const inode = new Uint32Array(idx.length);
-  const fileType = new Uint8Array(idx.length);
-  const path: string[] = new Array(idx.length);
-  for (let k = 0; k < idx.length; k++) {
-    const i = idx[k]!;
-    inode[k] = child[i]!;
-    fileType[k] = entries.fileType.data[i]!;
-    path[k] = pathOfEntry[i]!;
-  }
-  void inodesCount;
-  return { inode, path, fileType };
 }

@@ -10,6 +10,7 @@ import { fsMapTable, FS_MAP_KINDS, type FsMapKind } from '../../table/schemas/fs
 import { fsPathsTable } from '../../table/schemas/fs-paths.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { toSafeNumber } from '../../util/numbers.js';
+import { FsPaths } from './fs-paths.js';
 import { geometryFromMetadata, geometryToMetadata, type FsGeometry } from './fs-geometry.js';
 
 /** The columns of fs_map, sorted by fsBlock. inode 0 = none; fileBlock -1 = none. */
@@ -23,12 +24,6 @@ export interface FsMapColumns {
   unwritten: Uint8Array;
 }
 
-/** Every (inode, path) pair, sorted by inode then path. */
-export interface FsPathList {
-  inode: Uint32Array;
-  path: string[];
-  fileType: Uint8Array;
-}
 
 /** One piece of an answer to lookupSectors. */
 export interface SectorOwner {
@@ -71,15 +66,15 @@ export class FsMap {
   readonly rows: number;
   /** maxEnd[i] = largest fsBlock+blocks over rows 0..i (rows could overlap on a corrupt fs). */
   private readonly maxEnd: Float64Array;
-  private readonly bestPath = new Map<number, string>();
-  private readonly inodeOfPath = new Map<string, number>();
+  private lastPathInode = -1;
+  private lastPath: string | null = null;
   /** Rows of content kinds ordered by (inode, fileBlock), built on first fileToSectors. */
   private byInode: Uint32Array | null = null;
   readonly summary: FsMapSummary = { files: 0, dirs: 0 };
   private readonly sectorsPerBlock: number;
   private readonly baseSector: number;
 
-  constructor(readonly geometry: FsGeometry, readonly columns: FsMapColumns, readonly paths: FsPathList) {
+  constructor(readonly geometry: FsGeometry, readonly columns: FsMapColumns, readonly paths: FsPaths) {
     const c = columns;
     this.rows = c.fsBlock.length;
     this.maxEnd = new Float64Array(this.rows);
@@ -90,32 +85,19 @@ export class FsMap {
       this.maxEnd[i] = m;
       if (i > 0 && c.fsBlock[i]! < c.fsBlock[i - 1]!) throw new Error('FsMap: rows must be sorted by fsBlock');
     }
-    for (let k = 0; k < paths.inode.length; k++) {
-      const ino = paths.inode[k]!;
-      if (!this.bestPath.has(ino)) this.bestPath.set(ino, paths.path[k]!);
-      this.inodeOfPath.set(paths.path[k]!, ino);
-    }
     this.sectorsPerBlock = geometry.blockSize / 512;
     this.baseSector = geometry.partitionOffset / 512;
   }
 
   /** The path of an inode (lexicographically smallest of its names), or null. */
-  pathOf(inode: number): string | null { return this.bestPath.get(inode) ?? null; }
+  pathOf(inode: number): string | null {
+    if (inode !== this.lastPathInode) { this.lastPath = this.paths.pathOf(inode); this.lastPathInode = inode; }
+    return this.lastPath;
+  }
   /** Every path of an inode (hard links). */
-  pathsOf(inode: number): string[] {
-    const a = this.paths.inode;
-    let lo = 0; let hi = a.length;
-    while (lo < hi) { const mid = (lo + hi) >>> 1; if (a[mid]! < inode) lo = mid + 1; else hi = mid; }
-    const out: string[] = [];
-    for (let k = lo; k < a.length && a[k] === inode; k++) out.push(this.paths.path[k]!);
-    return out;
-  }
+  pathsOf(inode: number): string[] { return this.paths.pathsOf(inode); }
   /** Inode of a path ("/a/b"), or null. */
-  inodeOf(path: string): number | null {
-    const p = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-    if (p === '/' || p === '') return 2;
-    return this.inodeOfPath.get(p.startsWith('/') ? p : '/' + p) ?? null;
-  }
+  inodeOf(path: string): number | null { return this.paths.inodeOf(path); }
 
   /** First sector of fs block `b` on the disk. */
   sectorOfBlock(b: number): number { return this.baseSector + b * this.sectorsPerBlock; }
@@ -337,7 +319,7 @@ export class FsMap {
   pathsTable(): Table {
     const b = new TableBuilder(fsPathsTable);
     const inode = b.int64('inode'); const path = b.string('path'); const ft = b.number('file_type');
-    for (let k = 0; k < this.paths.inode.length; k++) { inode.push(this.paths.inode[k]!); path.push(this.paths.path[k]!); ft.push(this.paths.fileType[k]!); }
+    for (let k = 0; k < this.paths.length; k++) { inode.push(this.paths.inode[k]!); path.push(this.paths.pathAt(k)); ft.push(this.paths.fileTypeAt(k)); }
     return b.finish({ 'fs.uuid': this.geometry.uuid, 'fs.source': this.geometry.source });
   }
 
@@ -364,20 +346,21 @@ export class FsMap {
       cols.kind[i] = k;
       cols.unwritten[i] = uwC.at(i) ? 1 : 0;
     }
-    let list: FsPathList = { inode: new Uint32Array(0), path: [], fileType: new Uint8Array(0) };
+    let list: FsPaths;
     if (paths) {
       const m = paths.numRows;
       const pi = paths.getChild('inode'); const pp = paths.getChild('path'); const pt = paths.getChild('file_type');
       if (!pi || !pp || !pt) throw new InputError(file, 'fs_paths lacks one of the columns inode, path, file_type', { what: 'schema' });
-      list = { inode: new Uint32Array(m), path: new Array<string>(m), fileType: new Uint8Array(m) };
-      for (let k = 0; k < m; k++) { list.inode[k] = num(pi.at(k), 'inode'); list.path[k] = String(pp.at(k)); list.fileType[k] = Number(pt.at(k)); }
+      const inos = new Uint32Array(m); const strs = new Array<string>(m); const types = new Uint8Array(m);
+      for (let k = 0; k < m; k++) { inos[k] = num(pi.at(k), 'inode'); strs[k] = String(pp.at(k)); types[k] = Number(pt.at(k)); }
+      list = FsPaths.fromRows(inos, strs, types, file);
     } else {
       // without fs_paths, fs_map.path gives one path per inode
       const pc = col('path');
       const seen = new Map<number, string>();
       for (let i = 0; i < n; i++) { const p = pc.at(i); if (p !== null && cols.inode[i] && !seen.has(cols.inode[i]!)) seen.set(cols.inode[i]!, String(p)); }
       const inos = [...seen.keys()].sort((a, b) => a - b);
-      list = { inode: Uint32Array.from(inos), path: inos.map((x) => seen.get(x)!), fileType: new Uint8Array(inos.length) };
+      list = FsPaths.fromRows(Uint32Array.from(inos), inos.map((x) => seen.get(x)!), new Uint8Array(inos.length), file);
     }
     const fm = new FsMap(g, cols, list);
     fm.summary.files = Number(meta['fs.files'] ?? 0);

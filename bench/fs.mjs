@@ -1,0 +1,98 @@
+// File-system mapping benchmark: the full fs_map of an ext4 image holding 100k files (made with
+// `mke2fs -t ext4 -d`, 3 GiB), side by side in the same run with debugfs answering icheck + ncheck
+// for 10k sampled blocks of the same image; then 1M lookups (sector -> owner) on the map.
+// The image is cached in the temp dir between runs (IOL_BENCH_FS_KEEP=0 removes it at the end).
+import { spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const have = (cmd, arg = '-V') => spawnSync(cmd, [arg], { stdio: 'ignore' }).error === undefined;
+if (!have('mke2fs') || !have('debugfs')) { console.log('bench/fs: e2fsprogs (mke2fs, debugfs) not installed; nothing to compare with'); process.exit(0); }
+
+const FILES = Number(process.env.IOL_BENCH_FS_FILES ?? 100_000);
+const dir = join(tmpdir(), `iol-bench-fs-${FILES}`);
+const img = join(dir, 'fs.img');
+mkdirSync(dir, { recursive: true });
+if (!existsSync(img)) {
+  const src = join(dir, 'src');
+  rmSync(src, { recursive: true, force: true });
+  mkdirSync(src);
+  // 100 directories of 1000 files, sizes 0..64 KiB (a few hundred bytes on average, some bigger)
+  let x = 1;
+  const buf = Buffer.alloc(65536, 0x61);
+  for (let d = 0; d < Math.ceil(FILES / 1000); d++) {
+    const dd = join(src, `dir${d}`);
+    mkdirSync(dd);
+    for (let i = 0; i < 1000 && d * 1000 + i < FILES; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      const size = (x >>> 16) % 16 === 0 ? (x >>> 8) % 65536 : (x >>> 20) % 2048;
+      writeFileSync(join(dd, `file_${i}_with_some_name`), buf.subarray(0, size));
+    }
+  }
+  execFileSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-d', src, img, '3G'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  rmSync(src, { recursive: true, force: true });
+}
+
+// ours, in a child process so its peak RSS is its own
+const child = `
+  const { FileBlockSource } = await import(${JSON.stringify(join(dist, 'io/block-source.js'))});
+  const { buildFsMap } = await import(${JSON.stringify(join(dist, 'fs/ext/fs-map-builder.js'))});
+  const base = process.memoryUsage().rss;
+  gc(); const m0 = process.memoryUsage(); const heap0 = m0.heapUsed + m0.arrayBuffers;
+  const t0 = process.hrtime.bigint();
+  const src = new FileBlockSource(${JSON.stringify(img)});
+  const { map } = buildFsMap(src);
+  const t1 = process.hrtime.bigint();
+  gc(); const m1 = process.memoryUsage(); const retained = m1.heapUsed + m1.arrayBuffers - heap0;
+  // 1M lookups of random allocated sectors: allocation-free row search, then full answers
+  let x = 7; const N = 1_000_000; const sectors = new Float64Array(N);
+  const c = map.columns; const spb = map.geometry.blockSize / 512;
+  for (let i = 0; i < N; i++) { x = (x * 1103515245 + 12345) >>> 0; const r = x % map.rows; sectors[i] = (c.fsBlock[r] + (x >>> 7) % c.blocks[r]) * spb; }
+  let hits = 0;
+  const t2 = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) if (map.findRowOfSector(sectors[i]) >= 0) hits++;
+  const t3 = process.hrtime.bigint();
+  let pieces = 0;
+  for (let i = 0; i < N; i++) pieces += map.lookupSectors(sectors[i], 8).length;
+  const t4 = process.hrtime.bigint();
+  // 10k sampled blocks for debugfs: every k-th data block
+  const sample = [];
+  const step = Math.max(1, Math.floor(map.rows / 10000));
+  for (let r = 0; r < map.rows && sample.length < 10000; r += step) sample.push(c.fsBlock[r]);
+  const rss = process.resourceUsage().maxRSS * 1024;
+  process.stdout.write(JSON.stringify({ mapS: Number(t1 - t0) / 1e9, rows: map.rows, files: map.summary.files, paths: map.paths.inode.length,
+    findRate: N / (Number(t3 - t2) / 1e9), lookupRate: N / (Number(t4 - t3) / 1e9), hits, pieces, peakRss: rss, baseRss: base, retained, sample }));
+`;
+const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', child], { encoding: 'utf8', maxBuffer: 1 << 26 });
+if (r.status !== 0) { console.error(r.stderr); process.exit(1); }
+const ours = JSON.parse(r.stdout);
+
+// debugfs: icheck of the 10k blocks, then ncheck of the inodes found (what `lookup` answers)
+const t0 = process.hrtime.bigint();
+const ic = spawnSync('debugfs', ['-R', `icheck ${ours.sample.join(' ')}`, img], { encoding: 'utf8', maxBuffer: 1 << 26 });
+const inodes = [...new Set(ic.stdout.split('\n').slice(1).map((l) => l.split('\t')[1]).filter((v) => /^\d+$/.test(v ?? '')))];
+const t1 = process.hrtime.bigint();
+const nc = spawnSync('debugfs', ['-R', `ncheck ${inodes.join(' ')}`, img], { encoding: 'utf8', maxBuffer: 1 << 26 });
+const t2 = process.hrtime.bigint();
+const tm = spawnSync('/usr/bin/time', ['-f', '%M', 'debugfs', '-R', `icheck ${ours.sample.join(' ')}`, img], { encoding: 'utf8', maxBuffer: 1 << 26 });
+const debugfsRss = Number((tm.stderr.trim().split('\n').pop() ?? '0')) * 1024;
+const dfsS = Number(t2 - t0) / 1e9;
+
+const mib = (b) => (b / 2 ** 20).toFixed(1) + ' MiB';
+const rows = [
+  ['what', 'iolineage', 'debugfs', 'ratio'],
+  [`full fs_map (${ours.files} files, ${ours.rows} extents) vs icheck+ncheck of ${ours.sample.length} blocks`, `${ours.mapS.toFixed(2)} s`, `${dfsS.toFixed(2)} s (icheck ${(Number(t1 - t0) / 1e9).toFixed(2)} + ncheck ${(Number(t2 - t1) / 1e9).toFixed(2)})`, `${(dfsS / ours.mapS).toFixed(1)}x faster`],
+  ['peak RSS', mib(ours.peakRss), Number.isFinite(debugfsRss) && debugfsRss > 0 ? mib(debugfsRss) + ' (icheck)' : 'n/a', ''],
+  ['memory per extent: map retained after GC (heap + array buffers) / extents', `${(ours.retained / ours.rows).toFixed(0)} bytes (${mib(ours.retained)})`, '', ''],
+  ['peak RSS growth during the build / extents', `${((ours.peakRss - ours.baseRss) / ours.rows).toFixed(0)} bytes`, '', ''],
+  ['findRowOfSector (allocation-free)', `${(ours.findRate / 1e6).toFixed(1)} M lookups/s`, '', ''],
+  ['lookupSectors(sector, 8) with owner objects', `${(ours.lookupRate / 1e6).toFixed(2)} M lookups/s`, '', ''],
+];
+console.log(`bench/fs: ${img} (${(statSync(img).size / 2 ** 30).toFixed(1)} GiB apparent), node ${process.version}`);
+const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+for (const row of rows) console.log(row.map((c, i) => String(c).padEnd(w[i])).join('  '));
+if (ic.status !== 0 || nc.status !== 0) console.log('warning: debugfs exited with', ic.status, nc.status);
+if (process.env.IOL_BENCH_FS_KEEP === '0') rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,167 @@
+/**
+ * Live comparisons with the oracle tools on this machine (skipped with a reason when a tool is
+ * missing): debugfs icheck/ncheck/bmap on seeded random samples of the decompressed fixtures, a
+ * file system inside a GPT partition of a raw disk, of a qcow2 disk and of a .gz copy, and the CLI
+ * round trip through fs_map.arrow.
+ */
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
+import { spawnSync, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { FileBlockSource } from '../../src/io/block-source.js';
+import { openFsSource } from '../../src/fs/open-fs-source.js';
+import { buildFsMap } from '../../src/fs/ext/fs-map-builder.js';
+import { FsMap } from '../../src/fs/ext/fs-map.js';
+import { readArrowFile } from '../../src/table/arrow-file.js';
+import { FIXTURES, FIXTURE_NAMES, parseIcheck, parseNcheck } from './oracle-output.js';
+import { run as runMap } from '../../src/cli/map.js';
+import { run as runLookup } from '../../src/cli/lookup.js';
+
+const tool = (cmd: string, arg: string) => { const r = spawnSync(cmd, [arg], { stdio: 'ignore' }); return r.error === undefined; };
+const haveDebugfs = tool('debugfs', '-V');
+const haveSfdisk = tool('sfdisk', '--version');
+const haveQemuImg = tool('qemu-img', '--version');
+if (!haveDebugfs) console.log('fs-ext live tests skipped: debugfs (e2fsprogs) is not installed');
+if (!haveSfdisk) console.log('fs-ext partition test skipped: sfdisk (util-linux) is not installed');
+if (!haveQemuImg) console.log('fs-ext qcow2 test skipped: qemu-img is not installed');
+
+const STATIC = new Set(['superblock', 'group_desc', 'block_bitmap', 'inode_bitmap', 'inode_table']);
+let dir = '';
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'iol-fs-test-')); });
+afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s / 4294967296; };
+}
+
+function debugfs(req: string, img: string): string {
+  return execFileSync('debugfs', ['-R', req, img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 26 });
+}
+
+function unpack(name: string): string {
+  const img = join(dir, `${name}.img`);
+  writeFileSync(img, gunzipSync(readFileSync(join(FIXTURES, `${name}.e2image-r.img.gz`))));
+  return img;
+}
+
+/** Compare owners of `blocks` with debugfs icheck, and paths of the owners with ncheck. */
+function compareWithDebugfs(map: FsMap, blocks: number[], img: string): void {
+  const ic = parseIcheck(debugfs(`icheck ${blocks.join(' ')}`, img));
+  expect(ic.size).toBe(new Set(blocks).size);
+  const bad: string[] = [];
+  const inodes = new Set<number>();
+  for (const [b, ino] of ic) {
+    const o = map.lookupSectors(map.sectorOfBlock(b), 1);
+    if (ino === null) { if (o.some((x) => !STATIC.has(x.kind))) bad.push(`${b}: debugfs none, ours ${JSON.stringify(o)}`); }
+    else { inodes.add(ino); if (!o.some((x) => x.inode === ino)) bad.push(`${b}: debugfs ${ino}, ours ${JSON.stringify(o)}`); }
+  }
+  expect(bad.slice(0, 5)).toEqual([]);
+  const nc = parseNcheck(debugfs(`ncheck ${[...inodes].join(' ')}`, img));
+  for (const [ino, paths] of nc) expect(new Set(map.pathsOf(ino)), `inode ${ino}`).toEqual(paths);
+}
+
+describe.skipIf(!haveDebugfs)('debugfs, live', () => {
+  it.each(FIXTURE_NAMES)('%s: 400 random blocks agree with icheck/ncheck, 40 file blocks with bmap', (name) => {
+    const img = unpack(name);
+    const src = new FileBlockSource(img);
+    const { map } = buildFsMap(src, { strict: true });
+    src.close();
+    const random = rng(name.length * 7919);
+    const c = map.columns;
+    const blocks = new Set<number>();
+    while (blocks.size < 300) { const r = Math.floor(random() * map.rows); blocks.add(c.fsBlock[r]! + Math.floor(random() * c.blocks[r]!)); }
+    while (blocks.size < 400) blocks.add(1 + Math.floor(random() * (map.geometry.blocksCount - 1)));
+    compareWithDebugfs(map, [...blocks], img);
+    // bmap: logical block of a file -> physical block, through the reverse lookup
+    const bs = map.geometry.blockSize;
+    let checked = 0;
+    for (let tries = 0; tries < 400 && checked < 40; tries++) {
+      const r = Math.floor(random() * map.rows);
+      if (map.kindOf(r) !== 'data' || c.fileBlock[r]! < 0) continue;
+      const ino = c.inode[r]!;
+      const logical = c.fileBlock[r]! + Math.floor(random() * c.blocks[r]!);
+      const out = debugfs(`bmap <${ino}> ${logical}`, img).trim();
+      const [piece] = map.fileToSectors(ino, logical * bs, bs);
+      expect(`${piece!.diskOffset! / bs}${piece!.unwritten ? ' (uninit)' : ''}`, `bmap <${ino}> ${logical}`).toBe(out);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+});
+
+describe.skipIf(!haveDebugfs || !haveSfdisk)('a file system inside a partitioned disk', () => {
+  it('GPT partition of a raw disk, of a .gz copy and of a qcow2 disk: sectors are disk-absolute', async () => {
+    const fsImg = gunzipSync(readFileSync(join(FIXTURES, 'ext2-1k.e2image-r.img.gz')));
+    const disk = join(dir, 'disk.raw');
+    const start = 4096; // sectors
+    execFileSync('truncate', ['-s', String(start * 512 + fsImg.length + 2 ** 20), disk]);
+    execFileSync('sfdisk', ['-q', disk], { input: `label: gpt\nstart=${start}, size=${fsImg.length / 512}, type=linux\n` });
+    const fd = (await import('node:fs')).openSync(disk, 'r+');
+    (await import('node:fs')).writeSync(fd, fsImg, 0, fsImg.length, start * 512);
+    (await import('node:fs')).closeSync(fd);
+    writeFileSync(join(dir, 'ext2-plain.img'), fsImg);
+    const plainSrc = new FileBlockSource(join(dir, 'ext2-plain.img'));
+    const plain = buildFsMap(plainSrc, { strict: true }).map;
+    plainSrc.close();
+    const variants: [string, string][] = [['raw', disk]];
+    writeFileSync(disk + '.gz', gzipSync(readFileSync(disk), { level: 1 }));
+    variants.push(['gz', disk + '.gz']);
+    if (haveQemuImg) { execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', disk, disk + '.qcow2']); variants.push(['qcow2', disk + '.qcow2']); }
+    const icheck = parseIcheck(debugfs('icheck 300 600 900 1200 1500 2000 3000', `${disk}?offset=${start * 512}`));
+    for (const [what, path] of variants) {
+      const src = await openFsSource(path, { partition: 1 });
+      expect(src.partitionOffset, what).toBe(start * 512);
+      const { map } = buildFsMap(src.source, { partitionOffset: src.partitionOffset, strict: true });
+      src.source.close();
+      expect(map.rows, what).toBe(plain.rows);
+      expect(map.sectorOfBlock(0), what).toBe(start);
+      for (const [b, ino] of icheck) {
+        const o = map.lookupSectors(start + b * 2, 2);
+        if (ino !== null) expect(o.map((x) => x.inode), `${what} block ${b}`).toContain(ino);
+        expect(plain.lookupSectors(b * 2, 2), `${what} block ${b}`).toEqual(o.map((x) => ({ ...x, sector: x.sector - start })));
+      }
+    }
+  });
+});
+
+describe('the map and lookup commands', () => {
+  it('map fs writes fs_map.arrow and fs_paths.arrow; lookup answers from them as from the image', async () => {
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out.push(String(s)); return true; });
+    const outDir = join(dir, 'map-out');
+    const fixture = join(FIXTURES, 'ext3-1k.e2image-r.img.gz');
+    try {
+      expect(await runMap(['fs', fixture, '-o', outDir])).toBe(0);
+      const summary = out.join('');
+      expect(summary).toMatch(/ext3, 32768 blocks of 1024 bytes/);
+      expect(summary).toMatch(/indirect\s+\d/);
+      out.length = 0;
+      const fromArrow = FsMap.fromTables(readArrowFile(join(outDir, 'fs_map.arrow')), readArrowFile(join(outDir, 'fs_paths.arrow')));
+      const src = await openFsSource(fixture);
+      const direct = buildFsMap(src.source, { strict: true }).map;
+      src.source.close();
+      expect(fromArrow.rows).toBe(direct.rows);
+      expect(fromArrow.geometry).toEqual(direct.geometry);
+      const ino = direct.inodeOf('/sparse.bin')!;
+      const ex = direct.fileExtents(ino);
+      for (const s of [0, 1, 2, 4000, 9000, direct.sectorOfBlock(ex[2]!.fsBlock) + 3, 50000]) expect(fromArrow.lookupSectors(s, 16)).toEqual(direct.lookupSectors(s, 16));
+      expect(fromArrow.pathsOf(direct.inodeOf('/hardlink.txt')!)).toEqual(['/a/b/linked.txt', '/a/zz-link.txt', '/hardlink.txt']);
+      // lookup from the output directory
+      const sector = direct.sectorOfBlock(ex[2]!.fsBlock) + 3;
+      expect(await runLookup([outDir, '--sector', String(sector), '--count', '4'])).toBe(0);
+      const text = out.join('');
+      expect(text).toContain(`${sector}\t4\tdata\t${ino}\t/sparse.bin\t${102400 * 1024 + 3 * 512}`);
+      out.length = 0;
+      expect(await runLookup([outDir, '--file', '/sparse.bin', '--offset', '0', '--length', String(10241 * 1024)])).toBe(0);
+      expect(out.join('').split('\n').filter((l) => l.includes('hole')).length).toBe(1);
+      out.length = 0;
+      expect(await runLookup([fixture, '--block', String(ex[0]!.fsBlock)])).toBe(0);
+      expect(out.join('')).toContain(`\tdata\t${ino}\t/sparse.bin\t0\t${ex[0]!.fsBlock}`);
+    } finally { spy.mockRestore(); }
+    await expect(runMap(['fs', fixture])).rejects.toThrow(/-o DIR is required/);
+    await expect(runLookup([fixture])).rejects.toThrow(/exactly one of --sector, --block, --file/);
+  });
+});
