@@ -363,7 +363,13 @@ export function parseCallFast(out: StraceLine, text: string, bodyStart: number, 
   if (text.charCodeAt(p) === 45) p++;
   while (p < close && isDigit(text.charCodeAt(p))) p++;
   if (p === bodyStart) return false;
-  if (text.charCodeAt(p) === 60) p = skipDecoration(text, p, close);
+  if (text.charCodeAt(p) === 60) {
+    // a plain -y path ends at the first '>' followed by ", " (paths escape '>' as \76); -yy
+    // nesting, socket addresses and "(deleted)" take the careful way
+    const gt = text.indexOf('>', p);
+    if (gt > 0 && gt < close && text.charCodeAt(gt + 1) === 44 && text.charCodeAt(gt + 2) === 32 && text.charCodeAt(p + 1) === 47) p = gt + 1;
+    else p = skipDecoration(text, p, close);
+  }
   as[0] = bodyStart; ae[0] = p;
   if (text.charCodeAt(p) !== 44 || text.charCodeAt(p + 1) !== 32) return false;
   const restStart = p + 2;
