@@ -26,6 +26,8 @@ of any of these. It is opened read-only; only metadata is read.
   --partition N        file system in partition N of a disk image (MBR or GPT; sectors stay disk-absolute)
   --offset BYTES       file system at this byte offset of the disk (no partition table)
   --format F           auto (default) | raw | qcow2
+  --file PATH          keep only the rows of this file (repeatable; e.g. the VM image files on a host
+                       file system: their rows give image offset → host disk sector)
   --strict             stop at the first corrupt inode or directory block instead of counting it`;
 
 export const help = `usage: iolineage map fs SOURCE -o DIR [options]
@@ -49,6 +51,7 @@ async function runFs(argv: string[]): Promise<number> {
     offset: { type: 'string' },
     format: { type: 'string' },
     strict: { type: 'boolean' },
+    file: { type: 'string', multiple: true },
   });
   if (positionals.length !== 1) throw new UsageError(`map fs: expected one SOURCE, got ${positionals.length} (see --help)`);
   const out = values.out as string | undefined;
@@ -63,11 +66,13 @@ async function runFs(argv: string[]): Promise<number> {
     bar.done();
     src.source.close();
   }
+  const only = (values.file as string[] | undefined) ?? [];
+  const map = only.length ? result.map.restrictTo(only.map((f) => (/^\d+$/.test(f) ? Number(f) : f))) : result.map;
   mkdirSync(out, { recursive: true });
-  writeArrowFile(join(out, 'fs_map.arrow'), result.map.toTable());
+  writeArrowFile(join(out, 'fs_map.arrow'), map.toTable());
   writeArrowFile(join(out, 'fs_paths.arrow'), result.map.pathsTable());
   const g = result.map.geometry;
-  const s = result.map.stats();
+  const s = map.stats();
   const lines = [
     `${g.source}: ${g.fsType}, ${g.blocksCount} blocks of ${g.blockSize} bytes (${formatBytes(g.blocksCount * g.blockSize)}), ${g.groups} groups, ${g.inodesCount} inodes, uuid ${g.uuid}${g.partitionOffset ? `, at byte ${g.partitionOffset} of the disk` : ''}`,
     `features: ${g.features.join(' ')}`,

@@ -157,4 +157,21 @@ describe('special layouts', () => {
     expect(s.blocksByKind.journal).toBeGreaterThan(1000);
     expect(s.blocksByKind.extent_node).toBeGreaterThan(0);
   });
+
+  it('host side: the map restricted to one file gives file offset -> disk sector as filefrag does', async () => {
+    const src = await openFsSource(join(FIXTURES, 'ext4-4k.e2image-r.img.gz'));
+    const { map } = buildFsMap(src.source, { strict: true });
+    src.source.close();
+    const only = map.restrictTo(['/frag1.bin']);
+    const ino = map.inodeOf('/frag1.bin')!;
+    expect(new Set(Array.from(only.columns.inode))).toEqual(new Set([ino]));
+    const ff = parseFilefrag(golden('ext4-4k', 'filefrag')).get('frag1.bin')!;
+    for (const e of ff) {
+      const [p] = only.fileToSectors('/frag1.bin', e.logical * 4096 + 100, 1);
+      expect(p!.sector).toBe(Math.floor((e.physical * 4096 + 100) / 512));
+    }
+    const t = only.toTable();
+    expect(t.numRows).toBe(only.rows);
+    expect(() => map.restrictTo(['/no/such/file'])).toThrow(/no such path/);
+  });
 });

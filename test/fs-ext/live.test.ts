@@ -92,6 +92,34 @@ describe.skipIf(!haveDebugfs)('debugfs, live', () => {
   });
 });
 
+describe.skipIf(!haveDebugfs)('htree directories and e2image -Q dumps, live', () => {
+  it('the htree directory of ext3-1k lists the same 2000 names as debugfs ls, and its dx_root is an index', () => {
+    const img = unpack('ext3-1k');
+    const htree = debugfs('htree /bigdir', img);
+    expect(htree).toMatch(/Indirect levels: \d+/);
+    const names = debugfs('ls /bigdir', img).match(/entry_with_a_long_name_\d+/g) ?? [];
+    expect(names.length).toBe(2000);
+    const src = new FileBlockSource(img);
+    const { map } = buildFsMap(src, { strict: true });
+    src.close();
+    for (const n of names) expect(map.inodeOf(`/bigdir/${n}`), n).not.toBeNull();
+  });
+
+  it.skipIf(!tool('e2image', '-V'))('an e2image -Q (qcow2) dump maps like the raw image', async () => {
+    const img = unpack('ext4-1k-noflex');
+    const q = join(dir, 'noflex.qcow2');
+    execFileSync('e2image', ['-Q', img, q], { stdio: 'ignore' });
+    const a = buildFsMap(new FileBlockSource(img), { strict: true }).map;
+    const src = await openFsSource(q);
+    const b = buildFsMap(src.source, { strict: true }).map;
+    src.source.close();
+    expect(b.rows).toBe(a.rows);
+    expect(Array.from(b.columns.fsBlock)).toEqual(Array.from(a.columns.fsBlock));
+    expect(Array.from(b.columns.inode)).toEqual(Array.from(a.columns.inode));
+    expect(b.pathsOf(b.inodeOf('/hardlink.txt')!)).toEqual(a.pathsOf(a.inodeOf('/hardlink.txt')!));
+  });
+});
+
 describe.skipIf(!haveDebugfs || !haveSfdisk)('a file system inside a partitioned disk', () => {
   it('GPT partition of a raw disk, of a .gz copy and of a qcow2 disk: sectors are disk-absolute', async () => {
     const fsImg = gunzipSync(readFileSync(join(FIXTURES, 'ext2-1k.e2image-r.img.gz')));

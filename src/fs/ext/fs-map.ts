@@ -261,6 +261,31 @@ export class FsMap {
     return out;
   }
 
+  /**
+   * The map restricted to the rows of some files (e.g. the VM image files on a host file system:
+   * their fs_map gives image offset → host disk sector). Files are inode numbers or paths.
+   */
+  restrictTo(files: (number | string)[]): FsMap {
+    const keep = new Set<number>();
+    for (const f of files) {
+      const ino = typeof f === 'number' ? f : this.inodeOf(f);
+      if (ino === null) throw new UsageError(`no such path in the file system: ${String(f)}`);
+      keep.add(ino);
+    }
+    const c = this.columns;
+    const rows: number[] = [];
+    for (let i = 0; i < this.rows; i++) if (keep.has(c.inode[i]!)) rows.push(i);
+    const pick = <A extends Float64Array | Uint32Array | Uint8Array>(a: A): A => {
+      const out = new (a.constructor as { new (n: number): A })(rows.length);
+      for (let k = 0; k < rows.length; k++) out[k] = a[rows[k]!]!;
+      return out;
+    };
+    const m = new FsMap(this.geometry, { fsBlock: pick(c.fsBlock), blocks: pick(c.blocks), inode: pick(c.inode), fileBlock: pick(c.fileBlock), kind: pick(c.kind), unwritten: pick(c.unwritten) }, this.paths);
+    m.summary.files = keep.size;
+    m.summary.dirs = 0;
+    return m;
+  }
+
   /** Blocks per kind, extents, and fragmentation figures for the `map fs` summary. */
   stats(): { rows: number; blocksByKind: Record<string, number>; files: number; dirs: number; fragmentedFiles: number; fileExtents: number } {
     const c = this.columns;
