@@ -1,0 +1,97 @@
+// Block trace TEXT readers against the plain-Node baseline, in one process, on the same input:
+// the real capture test/fixtures/block/ext4.trace.gz (its block I/O event lines), repeated with
+// shifted timestamps up to N lines, as tracefs text, as trace-cmd report text (the real trace-cmd
+// rendering of the same buffer) and as blkparse text (the real blkparse rendering). Rounds
+// alternate baseline and reader; the best CPU time of each is kept (the machine may be busy).
+// The baseline is the loop the issue names: node:readline over the file + line.split(' ').
+// Usage: node bench/block-text.mjs [--lines N] [--rounds R]
+import { createReadStream, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 && Number(args[i + 1]) > 0 ? Number(args[i + 1]) : dflt; };
+const N = opt('--lines', 5_000_000);
+const ROUNDS = opt('--rounds', 2);
+const dist = (p) => import(join(root, 'dist', p));
+const { BlockEventsBuilder } = await dist('ingest/block/block-events-builder.js');
+const { IngestStats } = await dist('ingest/ingest-stats.js');
+const { readTracefsText } = await dist('ingest/block/tracefs-text.js');
+const { readTraceCmdText } = await dist('ingest/block/trace-cmd-text.js');
+const { readBlkparseText } = await dist('ingest/block/blkparse-text.js');
+
+const fixture = (n) => gunzipSync(readFileSync(join(root, 'test', 'fixtures', 'block', n))).toString('utf8');
+const dir = mkdtempSync(join(tmpdir(), 'iol-bench-block-text-'));
+
+/** Repeat the event lines of a fixture up to N lines, shifting times by `period` seconds per copy. */
+function replicate(name, keep, timeRe, shift, file) {
+  const lines = fixture(name).split('\n').filter(keep);
+  const fd = openSync(file, 'w');
+  let n = 0;
+  for (let copy = 0; n < N; copy++) {
+    const out = [];
+    for (const l of lines) { if (n++ >= N) break; out.push(shift(l, copy)); }
+    writeSync(fd, out.join('\n') + '\n');
+  }
+  closeSync(fd);
+  return n;
+}
+const ftraceEvent = (l) => /: block_(bio|rq|getrq|split|plug|unplug)/.test(l) && !/block_(io_|touch|dirty)/.test(l);
+const shiftFtrace = (l, copy) => l.replace(/ (\d+)\.(\d+): /, (_, s, f) => ` ${Number(s) + copy * 10}.${f}: `);
+const shiftBlkparse = (l, copy) => l.replace(/^(\s*\S+\s+\S+\s+\S+\s+)(\d+)\./, (_, h, s) => `${h}${Number(s) + copy * 10}.`);
+
+const inputs = [
+  ['tracefs text', readTracefsText, 'ext4.trace.gz', ftraceEvent, shiftFtrace],
+  ['trace-cmd report text', readTraceCmdText, 'ext4.trace-cmd.txt.gz', ftraceEvent, shiftFtrace],
+  ['blkparse text', readBlkparseText, 'ext4.blkparse.txt.gz', (l) => /^\s*\d+,\d+\s/.test(l), shiftBlkparse],
+];
+
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+async function baseline(file) {
+  let n = 0;
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of rl) n += line.split(' ').length > 0 ? 1 : 0;
+  return n;
+}
+
+const rows = [];
+try {
+  for (const [label, read, name, keep, shift] of inputs) {
+    const file = join(dir, name.replace('.gz', ''));
+    const lines = replicate(name, keep, null, shift, file);
+    let bestBase = Infinity, bestRead = Infinity, events = 0, peak = 0, perEvent = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      let t = cpu();
+      await baseline(file);
+      bestBase = Math.min(bestBase, cpu() - t);
+      global.gc?.();
+      const rss0 = process.memoryUsage().rss;
+      t = cpu();
+      const b = new BlockEventsBuilder();
+      const s = await read(file, b, new IngestStats());
+      const rss1 = process.memoryUsage().rss;
+      const table = b.finish({});
+      bestRead = Math.min(bestRead, cpu() - t);
+      events = table.numRows;
+      if (s.bad) throw new Error(`${label}: ${s.bad} unusable lines in the generated input`);
+      peak = Math.max(peak, rss1);
+      perEvent = (rss1 - rss0) / events;
+    }
+    rows.push({ label, lines, events, base: lines / bestBase, rate: events / bestRead, peak, perEvent });
+    rmSync(file);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const pad = (s, n) => String(s).padStart(n);
+console.log(`block text readers, ${N.toLocaleString()} lines each, best of ${ROUNDS} rounds (CPU time)`);
+console.log(`${'input'.padEnd(24)} ${pad('events', 11)} ${pad('readline+split', 15)} ${pad('iolineage', 11)} ${pad('ratio', 6)} ${pad('peak RSS', 9)} ${pad('B/event', 8)}`);
+for (const r of rows) {
+  console.log(`${r.label.padEnd(24)} ${pad(r.events.toLocaleString(), 11)} ${pad((r.base / 1e6).toFixed(2) + ' M/s', 15)} ${pad((r.rate / 1e6).toFixed(2) + ' M/s', 11)} ${pad((r.rate / r.base).toFixed(2) + 'x', 6)} ${pad((r.peak / 2 ** 20).toFixed(0) + ' MiB', 9)} ${pad(r.perEvent.toFixed(1), 8)}`);
+}
+console.log('Target: >= 2 M events/s where readline+split does 1.45 M lines/s (ratio >= 1.38); <= 64 B/event resident.');
