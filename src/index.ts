@@ -39,6 +39,10 @@ export { processingOrderChart } from './charts/processing-order-chart.js';
 export { reorderingChart } from './charts/reordering-chart.js';
 export { fanoutChart } from './charts/fanout-chart.js';
 export { reorderingSummaryRows, cacheSummaryRows, type ReorderingSummaryRow, type CacheSummaryRow } from './notebook/summary-views.js';
+export { captureSetRuns, captureSetDir, workloadThroughput, type CaptureSetRun, type WorkloadThroughput } from './notebook/capture-set.js';
+export { throughputGridChart, type ThroughputGridRow } from './charts/throughput-grid-chart.js';
+export { memoryWhatif, type WhatifRow, type WhatifOptions } from './notebook/memory-whatif.js';
+export { hitRatioChart, memoryWhatifChart, type HitRatioRow } from './charts/cache-charts.js';
 
 // what-if: miss-ratio curves and the VM memory model
 export { stackDistances, COLD } from './whatif/stack-distance.js';

@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gunzipSync } from 'node:zlib';
 import { countInversions } from '../../src/metrics/reordering.js';
+import { captureSetRuns } from '../../src/notebook/capture-set.js';
 import { fanoutView, ioPerOperationView, processingOrderView } from '../../src/notebook/lineage-views.js';
 import { openCapture } from '../../src/notebook/open-capture.js';
 import { reorderingSummaryRows } from '../../src/notebook/summary-views.js';
@@ -27,11 +29,13 @@ if (bundles.length === 0) console.log('notebook tests skipped: no capture bundle
 /** The figures each notebook must show: chart titles, as rendered into the SVG. */
 const EXPECTED: Record<string, string[]> = {
   '00-overview': ['Bytes per layer'],
+  '02-throughput-grid': ['Workload throughput by data size, VM memory and I/O mode'],
   '01-block-layer': ['Request sizes by operation', 'Latency, issue to completion (D2C)', 'Sector over time (seek pattern)', 'Queue depth over time'],
   '03-io-per-operation': ['Bytes per application operation, by layer and cause'],
   '04-processing-order': ['Processing order against issue order'],
   '05-splitting-and-merging': ['Splitting and merging between layers'],
   '06-reordering': ['Reordering over time'],
+  '07-caches-and-memory': ['Read hit ratio per cache', 'Predicted disk reads for other VM memory sizes'],
 };
 
 /** src/href attributes and CSS url()s that point to the network (http, https, protocol-relative). */
@@ -61,8 +65,11 @@ describe.skipIf(!haveJupyter || bundles.length === 0)('notebooks on the bundled 
     const bundle = join(dataDir, bundles[0]!);
     const an = spawnSync(process.execPath, [cli, 'analyze', bundle, '-o', join(work, 'out')], { encoding: 'utf8' });
     if (an.status !== 0) throw new Error(`iolineage analyze ${bundles[0]} failed (${an.status}): ${an.stderr.slice(-2000)}`);
+    // the memory what-if needs the captured run's VM memory, which the analysis does not record
+    const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as { lab?: { vm_mem_bytes?: number } };
+    const mem = manifest.lab?.vm_mem_bytes;
     run = spawnSync(process.execPath, [script, '--out', join(work, 'out'), '--captures', dataDir, '--reports', reports()],
-      { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+      { encoding: 'utf8', env: { ...process.env, TZ: 'UTC', ...(mem ? { IOLINEAGE_CAPTURED_MEM: String(mem) } : {}) } });
   }, 600_000);
   afterAll(() => { if (work) rmSync(work, { recursive: true, force: true }); });
 
@@ -110,6 +117,27 @@ describe.skipIf(!haveJupyter || bundles.length === 0)('notebooks on the bundled 
     expect(split.reduce((a, r) => a + r.items, 0)).toBe(summary.split_merge['app_guest']!['app_ios']);
     expect(split.filter((r) => r.k >= 2).reduce((a, r) => a + r.items, 0)).toBe(summary.split_merge['app_guest']!['split_ios']);
     expect(merged.filter((r) => r.k >= 2).reduce((a, r) => a + r.items, 0)).toBe(summary.split_merge['app_guest']!['merged_requests']);
+  });
+
+  it('throughput grid: each run\'s throughput equals a plain recount of its workload log', async () => {
+    const runs = await captureSetRuns(dataDir);
+    expect(runs.length).toBeGreaterThan(0);
+    for (const r of runs) expect(bundles).toContain(r.run);
+    for (const r of runs) {
+      const m = JSON.parse(readFileSync(join(dataDir, r.run, 'manifest.json'), 'utf8')) as { guests: { workload_log: { path: string } }[] };
+      const text = gunzipSync(readFileSync(join(dataDir, r.run, m.guests[0]!.workload_log.path))).toString('utf8');
+      let bytes = 0, ops = 0, first = Infinity, last = -Infinity;
+      for (const line of text.split('\n')) {
+        const f = line.split('\t');
+        if (line.startsWith('#') || f.length !== 9 || f[1] !== 'run' || (f[2] !== 'read' && f[2] !== 'write')) continue;
+        first = Math.min(first, Number(f[7])); last = Math.max(last, Number(f[8]));
+        if (Number(f[6]) > 0) { bytes += Number(f[6]); ops++; }
+      }
+      expect(r.throughput.bytes, r.run).toBe(bytes);
+      expect(r.throughput.ops, r.run).toBe(ops);
+      expect(r.throughput.span_ns, r.run).toBe(last - first);
+      expect(r.throughput.mb_per_s, r.run).toBeCloseTo(bytes / ((last - first) / 1e9) / 1e6, 9);
+    }
   });
 
   it('reports and the index refer to nothing on the network', () => {
