@@ -495,6 +495,9 @@ class RequestReconstructor {
     for (const k of ['request', 'bio']) cKind.intern(k);
     for (const o of BLOCK_OPS) cOp.intern(o);
     const devKey = names.dev.map((s) => cDev.intern(s));
+    const rwbsKey = names.rwbs.map((s) => cRwbs.intern(s));
+    const noRwbs = cRwbs.intern('');
+    const commKey = names.comm.map((s) => cComm.intern(s));
     const baseNum = Number(base);
     const baseSafe = Number.isSafeInteger(baseNum);
     const time = (c: ReturnType<typeof t.int64>, v: number) => {
@@ -509,7 +512,7 @@ class RequestReconstructor {
       cDev.pushKey(devKey[R.rDev.a[r]!]!);
       cOp.pushKey(R.rOp.a[r]!);
       const rw = R.rRwbs.a[r]!;
-      cRwbs.push(rw >= 0 ? names.rwbs[rw]! : '');
+      cRwbs.pushKey(rw >= 0 ? rwbsKey[rw]! : noRwbs);
       const sec = R.rSector.a[r]!;
       if (sec < 0) cSector.pushNull(); else cSector.pushSafeInteger(sec);
       cNr.push(R.rNr.a[r]!);
@@ -528,7 +531,7 @@ class RequestReconstructor {
       const pid = R.rPid.a[r]!;
       if (pid < 0) cPid.pushNull(); else cPid.push(pid);
       const cm = R.rComm.a[r]!;
-      if (cm >= 0) cComm.push(names.comm[cm]!); else cComm.pushNull();
+      if (cm >= 0) cComm.pushKey(commKey[cm]!); else cComm.pushNull();
     }
     const requests = t.finish({ 'iolineage.source': String(events.schema.metadata?.get('iolineage.source') ?? 'block_events'), clock: String(events.schema.metadata?.get('clock') ?? '') });
 
