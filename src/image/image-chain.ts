@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { FileBlockSource, type BlockSource } from '../io/block-source.js';
-import { InputError, UsageError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
 import { isQcow2Magic, readQcow2Header, type Qcow2Header } from './qcow2-header.js';
 import { Qcow2Tables } from './qcow2-tables.js';
 
@@ -131,7 +131,7 @@ function fileIdentity(path: string): string {
   try {
     const st = statSync(path, { bigint: true });
     return `${st.dev}:${st.ino}`;
-  } catch {
-    throw new UsageError(`cannot stat ${path}`);
+  } catch (e) {
+    throw new InputError(path, `cannot stat: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
 }

@@ -89,7 +89,7 @@ export class Qcow2BlockSource implements BlockSource {
       }
     } else {
       try {
-        out = inflateRawSync(raw, { maxOutputLength: cs, finishFlush: 2 /* Z_SYNC_FLUSH: the data may end without padding */ });
+        out = inflateRawSync(raw, { maxOutputLength: cs, chunkSize: Math.max(cs, 64), finishFlush: 2 /* Z_SYNC_FLUSH: the data may end without padding */ });
       } catch (e) {
         return fail(e instanceof Error ? e.message : String(e));
       }
