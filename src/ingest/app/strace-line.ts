@@ -45,6 +45,8 @@ export const TimeFormat = {
 export type TimeFormat = (typeof TimeFormat)[keyof typeof TimeFormat];
 
 export const MAX_ARGS = 16;
+/** Largest thread id (pid_max is at most 2^22 on Linux; the column is int32). */
+const MAX_TID = 0x7fffffff;
 const UNFINISHED = ' <unfinished ...>';
 const RESUMED = ' resumed>';
 
@@ -145,7 +147,7 @@ export function tokenizeStraceLine(text: string, start: number, end: number, out
     while (text.charCodeAt(i) === 32) i++;
     let v = 0; const s = i;
     while (i < end && isDigit(c = text.charCodeAt(i))) { v = v * 10 + (c - 48); i++; }
-    if (i === s || text.charCodeAt(i) !== 93) return (out.kind = LineKind.Malformed);
+    if (i === s || text.charCodeAt(i) !== 93 || v > MAX_TID) return (out.kind = LineKind.Malformed);
     out.tid = v;
     i++;
     while (text.charCodeAt(i) === 32) i++;
@@ -153,6 +155,7 @@ export function tokenizeStraceLine(text: string, start: number, end: number, out
     let v = 0; const s = i;
     while (i < end && isDigit(c = text.charCodeAt(i))) { v = v * 10 + (c - 48); i++; }
     if (c === 32 && i - s <= 10) {
+      if (v > MAX_TID) return (out.kind = LineKind.Malformed);
       out.tid = v;
       while (text.charCodeAt(i) === 32) i++;
     } else {

@@ -13,7 +13,7 @@ import { LineKind, StraceLine, TimeFormat, parseCallBody, parseCallFast, tokeniz
 import { decodeCEscapes, decorationRange, findIn } from './strace-string.js';
 import { FileState, OpenFileDescription, TaskTracker, type FdTable } from './fd-table.js';
 import { SYSCALLS, Sys, knownSyscallAt, nameHash } from './strace-syscalls.js';
-import { UsageError } from '../../util/errors.js';
+import { InputError, UsageError } from '../../util/errors.js';
 
 export type AppIoBuilder = TableBuilder<typeof appIoTable>;
 
@@ -517,7 +517,7 @@ export class StraceParser {
     const failed = L.errStart >= 0 || ret === -1;
     const interrupted = text.charCodeAt(L.retStart) === 63 && !unknown; // "?"
     const ok = !failed && !interrupted && !unknown;
-    const errKey = L.errStart >= 0 ? this.cError.intern(text.slice(L.errStart, L.errEnd)) : failed ? this.cError.intern('error') : -1;
+    const errKey = L.errStart >= 0 ? this.errorKey(text.slice(L.errStart, L.errEnd)) : failed ? this.errorKey('error') : -1;
     const ts = this.tsNs(tf, tsSec, tsFrac);
     let flags = unknown ? AppIoFlag.Unfinished : interrupted ? AppIoFlag.Interrupted : 0;
     this.rTs = ts; this.rDur = L.durNs; this.rPid = task.tgid; this.rTid = tid; this.rName = name; this.rErr = errKey;
@@ -853,9 +853,16 @@ export class StraceParser {
     this.emit(this.rTs, this.rDur, this.rPid, this.rTid, this.rName, op, fd, pathKey, offset, req, done, d?.direct ?? false, append, this.rErr, f);
   };
 
+  /** Dictionary key of an errno name; garbled names beyond a few hundred distinct ones share one key. */
+  private errorKey(name: string): number {
+    if (this.cError.dictionary.length >= 512 && !this.cError.dictionary.includes(name)) name = 'E?';
+    return this.cError.intern(name);
+  }
+
   private emit(ts: number, durNs: number, pid: number, tid: number, syscall: string, op: AppOp, fd: number, pathKey: number,
     offset: number | bigint, req: number | bigint, done: number | bigint, direct: boolean, append: boolean, errKey: number, flags: number): void {
     const id = this.rows++;
+    if (id === 0x7fffffff) throw new InputError(this.fileName, 'more than 2^31-1 calls: app_io.id is int32; split the log', { line: this.lineNo });
     this.cId.push(id);
     if (Number.isNaN(ts)) this.cTs.pushNull(); else this.cTs.pushSafeInteger(ts);
     if (durNs >= 0) this.cDur.pushSafeInteger(durNs); else this.cDur.pushNull();

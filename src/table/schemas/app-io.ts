@@ -50,10 +50,10 @@ export const appIoTable = defineTable({
     { name: 'bytes_done', type: 'int64', nullable: true, unit: 'bytes', doc: 'Bytes transferred (the return value of read/write families; the mapped length for mmap); 0 for failed calls; null when the outcome is unknown or not applicable.' },
     { name: 'direct', type: 'bool', doc: 'The open file description has O_DIRECT (from the open flags or fcntl F_SETFL).' },
     { name: 'append', type: 'bool', doc: 'A write to a description with O_APPEND (or pwritev2 RWF_APPEND): it goes to the end of file; the offset is set only when the file size was known.' },
-    { name: 'error', type: 'string', index: 'int16', nullable: true, doc: 'errno name of a failed call (ENOENT, EBADF, ...), ERESTARTSYS-like names for interrupted calls; null on success.' },
+    { name: 'error', type: 'string', index: 'int16', nullable: true, doc: 'errno name of a failed call (ENOENT, EBADF, ...), ERESTARTSYS-like names for interrupted calls, "error" when strace printed none; null on success.' },
     { name: 'flags', type: 'uint16', doc: 'Bit set of AppIoFlag: 1 unfinished (outcome unknown), 2 offset unknown, 4 fd unknown, 8 invisible I/O (io_uring), 16 size unknown, 32 second row of a two-file call, 64 interrupted.' },
     { name: 'uncertain', type: 'bool', doc: 'True when flags has 1, 2, 4 or 8: the outcome, the offset or the file of this call cannot be known from the log.' },
-    { name: 'file', type: 'string', index: 'int16', doc: 'Input file (base name) of the line that completed the call.' },
+    { name: 'file', type: 'string', doc: 'Input file (base name) of the line that completed the call.' },
     { name: 'line', type: 'int32', doc: 'Line number (1-based) in that file of the line that completed the call.' },
   ],
 });
