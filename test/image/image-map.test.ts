@@ -110,4 +110,18 @@ describe.skipIf(!haveQemu)('image_map against live qemu-img map on fresh random 
       }
     });
   });
+
+  it('refuses encrypted images and images with an external data file, naming the header field', () => {
+    const work = mkdtempSync(join(tmpdir(), 'iol-image-unsup-'));
+    try {
+      const enc = join(work, 'enc.qcow2');
+      run('qemu-img', ['create', '-q', '--object', 'secret,id=sec0,data=iolineage', '-f', 'qcow2', '-o', 'encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10', enc, '16M']);
+      expect(() => mapImage(enc)).toThrow(/enc\.qcow2:byte offset 32 \(0x20\) \(qcow2 header crypt_method\): encrypted images are not supported \(crypt_method 2: LUKS\)/);
+      const ext = join(work, 'ext.qcow2');
+      run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', `data_file=${join(work, 'ext.raw')}`, ext, '16M']);
+      expect(() => mapImage(ext)).toThrow(/\(qcow2 header incompatible_features\): images with an external data file/);
+    } finally {
+      removeDir(work);
+    }
+  });
 });
