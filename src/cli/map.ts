@@ -30,11 +30,8 @@ of any of these. It is opened read-only; only metadata is read.
                        file system: their rows give image offset → host disk sector)
   --strict             stop at the first corrupt inode or directory block instead of counting it`;
 
-export const help = `usage: iolineage map fs SOURCE -o DIR [options]
-       iolineage map image SOURCE -o DIR [options]
-
-  fs     ext2/3/4 file system → fs_map.arrow + fs_paths.arrow (run \`iolineage map fs --help\`)
-  image  raw/qcow2 disk image → image_map.arrow (run \`iolineage map image --help\`)`;
+/** Full help (the dispatcher prints it for `map --help`, `map fs --help` and `map image --help`). */
+export const help = `${fsHelp}\n\n${mapImageHelp}`;
 
 export function printStats(stats: IngestStats): void {
   for (const c of stats.list()) {

@@ -15,7 +15,7 @@ import { openFsSource } from '../../src/fs/open-fs-source.js';
 import { buildFsMap } from '../../src/fs/ext/fs-map-builder.js';
 import { FsMap } from '../../src/fs/ext/fs-map.js';
 import { readArrowFile } from '../../src/table/arrow-file.js';
-import { FIXTURES, FIXTURE_NAMES, parseIcheck, parseNcheck } from './oracle-output.js';
+import { FIXTURES, FIXTURE_NAMES, parseDumpe2fs, parseIcheck, parseNcheck } from './oracle-output.js';
 import { run as runMap } from '../../src/cli/map.js';
 import { run as runLookup } from '../../src/cli/lookup.js';
 
@@ -89,6 +89,58 @@ describe.skipIf(!haveDebugfs)('debugfs, live', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(10);
+  });
+});
+
+/** Every block dumpe2fs lists as metadata has that kind; free blocks have no row; used ones have one. */
+function compareWithDumpe2fs(map: FsMap, img: string): void {
+  const d = parseDumpe2fs(execFileSync('dumpe2fs', [img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 26 }));
+  for (const [b, kind] of d.kinds) expect(map.lookupSectors(map.sectorOfBlock(b), 1).map((x) => x.kind), `block ${b}`).toContain(kind);
+  const free = new Uint8Array(map.geometry.blocksCount);
+  for (const [a, z] of d.free) free.fill(1, a, z + 1);
+  const covered = new Uint8Array(map.geometry.blocksCount);
+  const c = map.columns;
+  for (let i = 0; i < map.rows; i++) covered.fill(1, c.fsBlock[i]!, c.fsBlock[i]! + c.blocks[i]!);
+  let wrong = 0;
+  for (let b = map.geometry.firstDataBlock; b < map.geometry.blocksCount; b++) if (free[b] === covered[b]) wrong++;
+  expect(wrong).toBe(0);
+}
+
+describe.skipIf(!haveDebugfs || !tool('mke2fs', '-V'))('layouts made on the fly with mke2fs -d, live', () => {
+  const configs: [string, string[], string][] = [
+    ['ext4 sparse_super2 (one backup)', ['-t', 'ext4', '-b', '1024', '-O', 'sparse_super2', '-E', 'num_backup_sb=1'], '40M'],
+    ['ext2 without sparse_super (backups in every group)', ['-t', 'ext2', '-b', '1024', '-O', '^sparse_super,^resize_inode'], '24M'],
+    ['ext4 with 128-byte inodes and 2 KiB blocks', ['-t', 'ext4', '-b', '2048', '-I', '128'], '40M'],
+    ['ext2 revision 0', ['-t', 'ext2', '-r', '0', '-b', '1024'], '16M'],
+    ['ext4 64bit with 64 KiB blocks', ['-t', 'ext4', '-b', '65536', '-O', '64bit'], '256M'],
+  ];
+  it.each(configs)('%s: agrees with dumpe2fs and debugfs icheck/ncheck', (label, opts, size) => {
+    const src = join(dir, 'tree');
+    rmSync(src, { recursive: true, force: true });
+    execFileSync('mkdir', ['-p', join(src, 'd1/d2/d3')]);
+    for (let i = 0; i < 200; i++) writeFileSync(join(src, i % 2 ? 'd1' : 'd1/d2/d3', `f${i}`), Buffer.alloc((i * 937) % 40000, i & 0xff));
+    writeFileSync(join(src, 'big.bin'), Buffer.alloc(3 << 20, 7));
+    execFileSync('ln', [join(src, 'd1/f1'), join(src, 'hard')]);
+    execFileSync('ln', ['-s', 'd1/f1', join(src, 'sym')]);
+    const img = join(dir, `fly-${label.replace(/\W+/g, '_')}.img`);
+    rmSync(img, { force: true });
+    execFileSync('mke2fs', ['-q', '-F', ...opts, '-d', src, img, size], { stdio: 'ignore' });
+    const s = new FileBlockSource(img);
+    const { map } = buildFsMap(s, { strict: true });
+    s.close();
+    compareWithDumpe2fs(map, img);
+    const random = rng(size.length + opts.length);
+    const blocks = new Set<number>();
+    const c = map.columns;
+    while (blocks.size < 200) { const r = Math.floor(random() * map.rows); blocks.add(c.fsBlock[r]! + Math.floor(random() * c.blocks[r]!)); }
+    compareWithDebugfs(map, [...blocks].filter((b) => b > 0), img);
+    expect(map.pathsOf(map.inodeOf('/hard')!)).toEqual(['/d1/f1', '/hard']);
+  });
+
+  it('bigalloc is refused with a clear error', () => {
+    const img = join(dir, 'bigalloc.img');
+    execFileSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-O', 'bigalloc', '-C', '16384', img, '64M'], { stdio: 'ignore' });
+    expect(() => buildFsMap(new FileBlockSource(img))).toThrow(/byte offset 1124 \(0x464\) \(superblock s_feature_ro_compat\): bigalloc \(cluster allocation\) is not supported/);
   });
 });
 

@@ -115,6 +115,9 @@ export function parseSuperblock(bytes: Uint8Array, file: string, offset = SUPERB
   const inodeSize = revLevel === 0 ? 128 : u16(bytes, 0x58);
   const firstIno = revLevel === 0 ? 11 : u32(bytes, 0x54);
   const inodesCount = u32(bytes, 0x00);
+  if (featureRoCompat & FeatureRoCompat.bigalloc) {
+    throw new InputError(file, 'bigalloc (cluster allocation) is not supported', place(0x64, 's_feature_ro_compat'));
+  }
   if (blocksPerGroup === 0 || blocksPerGroup > blockSize * 8) {
     throw new InputError(file, expectedActual('s_blocks_per_group', `1..${blockSize * 8}`, blocksPerGroup), place(0x20, 's_blocks_per_group'));
   }
@@ -126,9 +129,6 @@ export function parseSuperblock(bytes: Uint8Array, file: string, offset = SUPERB
   }
   if (firstDataBlock >= blocksCount || (blockSize === 1024 ? firstDataBlock > 1 : firstDataBlock !== 0)) {
     throw new InputError(file, expectedActual('s_first_data_block', blockSize === 1024 ? '0 or 1' : 0, firstDataBlock), place(0x14, 's_first_data_block'));
-  }
-  if (featureRoCompat & FeatureRoCompat.bigalloc) {
-    throw new InputError(file, 'bigalloc (cluster allocation) is not supported', place(0x64, 's_feature_ro_compat'));
   }
   if (featureIncompat & FeatureIncompat.journal_dev) {
     throw new InputError(file, 'this is an external journal device, not a file system', place(0x60, 's_feature_incompat'));
