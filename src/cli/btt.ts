@@ -22,7 +22,8 @@ export const help = `usage: iolineage btt FILE... [options]
 btt's figures for each device: Q2Q Q2G G2I Q2M I2D M2D D2C Q2C (min, avg, max in seconds, N),
 #Q/#D merge ratio, sectors per completion, Q2Q and D2D seek distances. FILE is either the per-CPU
 files of one binary blktrace capture (NAME.blktrace.0 NAME.blktrace.1 ...; .gz/.xz/.zst accepted),
-one \`blkparse -d\` dump, or a block_events.arrow written by \`iolineage ingest\`.
+one \`blkparse -d\` dump, or a block_events.arrow written by \`iolineage ingest\`. As with blkparse -i, a
+NAME that is not a file stands for NAME.blktrace.0, NAME.blktrace.1, ...
 
 Unlike btt, bios split by the block layer (X events) are followed piece by piece, so Q2G, I2D,
 D2C and Q2C are right on traces with splits (btt inflates Q2G and drops the split bios there).

@@ -218,6 +218,14 @@ describe('readBlktraceBinary: real captures written as blktrace files', () => {
     expect(seen.at(-1)).toEqual([total, total]);
   });
 
+  it('takes a blkparse-style NAME for NAME.blktrace.0, NAME.blktrace.1', async () => {
+    const prefix = unpackPerCpu('nosplit');
+    const a = await readBinary([prefix]);
+    rmSync(dirname(prefix), { recursive: true, force: true });
+    const b = await readBinary(perCpu('nosplit'));
+    expect(a.table.numRows).toBe(b.table.numRows);
+  });
+
   it('names a missing file', async () => {
     await expect(readBinary([join(dir, 'nope.blktrace.0')])).rejects.toThrow(/nope\.blktrace\.0: cannot open/);
   });

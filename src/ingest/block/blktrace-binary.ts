@@ -26,6 +26,7 @@
  *
  * Files are streamed chunk by chunk (bounded memory); several files are merged by record time.
  */
+import { existsSync } from 'node:fs';
 import { openInputStream, type InputStream } from '../../io/input-stream.js';
 import { InputError } from '../../util/errors.js';
 import type { IngestStats } from '../ingest-stats.js';
@@ -177,7 +178,20 @@ export async function readBlktraceBinary(
   paths: string[], out: BlockEventsBuilder, stats: IngestStats, opts: BlktraceReadOptions = {},
 ): Promise<BlktraceReadResult> {
   const reader = new BlktraceDecoder(out, stats, opts);
-  return reader.run(paths);
+  return reader.run(expandBlktraceNames(paths));
+}
+
+/**
+ * blkparse's `-i NAME` convention: a NAME that is not a file stands for NAME.blktrace.0,
+ * NAME.blktrace.1, ... up to the first missing CPU. Other paths are kept as given.
+ */
+export function expandBlktraceNames(paths: string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    if (existsSync(p) || !existsSync(`${p}.blktrace.0`)) { out.push(p); continue; }
+    for (let cpu = 0; existsSync(`${p}.blktrace.${cpu}`); cpu++) out.push(`${p}.blktrace.${cpu}`);
+  }
+  return out;
 }
 
 class BlktraceDecoder {
