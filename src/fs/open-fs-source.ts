@@ -23,7 +23,17 @@ export interface FsSource {
   partitionOffset: number;
 }
 
+/** Magic of the "normal" e2image format (e2image without -r/-Q; lib/ext2fs/e2image.h). */
+const E2IMAGE_MAGIC = 0x7f2bb710;
+
 function finish(disk: BlockSource, opts: OpenFsSourceOptions, name: string): FsSource {
+  if (disk.size >= 4) {
+    const h = disk.read(0, 4, 'header');
+    if ((h[0]! | (h[1]! << 8) | (h[2]! << 16)) + h[3]! * 0x1000000 === E2IMAGE_MAGIC) {
+      disk.close();
+      throw new UsageError(`${name} is a "normal" e2image file (header magic 0x7f2bb710), which holds no directory or tree blocks: make the dump with \`e2image -r\` (raw) or \`e2image -Q\` (qcow2) instead`);
+    }
+  }
   let source = disk;
   let partitionOffset = 0;
   if (disk instanceof RangeBlockSource) partitionOffset = disk.start;

@@ -169,6 +169,10 @@ describe.skipIf(!haveDebugfs)('htree directories and e2image -Q dumps, live', ()
     expect(Array.from(b.columns.fsBlock)).toEqual(Array.from(a.columns.fsBlock));
     expect(Array.from(b.columns.inode)).toEqual(Array.from(a.columns.inode));
     expect(b.pathsOf(b.inodeOf('/hardlink.txt')!)).toEqual(a.pathsOf(a.inodeOf('/hardlink.txt')!));
+    // the "normal" e2image format has no directory or tree blocks: refused with advice
+    const n = join(dir, 'noflex.e2i');
+    execFileSync('e2image', [img, n], { stdio: 'ignore' });
+    await expect(openFsSource(n)).rejects.toThrow(/normal" e2image file .*e2image -r/);
   });
 });
 
