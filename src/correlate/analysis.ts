@@ -5,7 +5,7 @@
  * call this directly.
  */
 import { attributeHost, attributeOwnedOrRegions, aggregateAttribution, Names, type AttributedPieces, type LayerRegions } from './attribution.js';
-import { offsetFromMarks, type ClockMarkPair, type ClockOffset } from './clock-alignment.js';
+import { offsetFromMarks, toLowerClock, type ClockMarkPair, type ClockOffset } from './clock-alignment.js';
 import { offsetFromCandidatePairs } from './clock-pairs.js';
 import { fileSegments, imageSegments } from './file-segments.js';
 import { growFloat64, growInt32 } from './growable-array.js';
@@ -94,30 +94,34 @@ export interface AnalysisResult {
 const DEFAULT_RESOLUTION_NS = 2000;
 const DEFAULT_JITTER_NS = 20_000;
 
-/** Relative offset: t_lower_rel = t_upper_rel + rel, given the absolute offset and both bases. */
-const relOffset = (d: bigint, upperBase: bigint, lowerBase: bigint) => Number(d + upperBase - lowerBase);
 
 function resolveClock(hint: ClockHint, seg: Segments | null, upTimes: { op: Uint8Array; t0: Float64Array; t1: Float64Array; sync: Uint8Array }, upperBase: bigint,
   lower: BlockLayer, syncWrites: boolean): ClockOffset {
-  if (hint.userNs !== undefined) return { offsetNs: hint.userNs, uncertaintyNs: 0, source: 'user', support: 0, considered: 0, driftPpm: 0 };
-  if (hint.sameClock) return { offsetNs: 0n, uncertaintyNs: 0, source: 'same_clock', support: 0, considered: 0, driftPpm: 0 };
+  const none = { refNs: 0n, driftPpm: 0, support: 0, considered: 0 };
+  if (hint.userNs !== undefined) return { ...none, offsetNs: hint.userNs, uncertaintyNs: 0, source: 'user' };
+  if (hint.sameClock) return { ...none, offsetNs: 0n, uncertaintyNs: 0, source: 'same_clock' };
   const fromMarks = hint.marks && hint.marks.length > 0 ? offsetFromMarks(hint.marks) : null;
-  const prior = fromMarks?.offsetNs ?? hint.priorNs;
-  const window = fromMarks ? Math.max(fromMarks.uncertaintyNs * 4, 1e6) : hint.priorWindowNs ?? 50e6;
   if (seg) {
+    // matched pairs refine the constant part; a drift found by the marks is applied first
+    const drifted: ClockOffset = fromMarks ?? { ...none, offsetNs: hint.priorNs ?? 0n, uncertaintyNs: 0, source: 'none' };
     const base = lower.baseNs - upperBase;
-    const r = offsetFromCandidatePairs(seg, upTimes as UpperTiming, lower, {
+    const noOffset = { ...drifted, offsetNs: base };
+    const t0 = toLowerClock(upTimes.t0, upperBase, lower.baseNs, noOffset);
+    const t1 = toLowerClock(upTimes.t1, upperBase, lower.baseNs, noOffset);
+    const prior = fromMarks || hint.priorNs !== undefined ? Number(drifted.offsetNs - base) : undefined;
+    const window = fromMarks ? Math.max(fromMarks.uncertaintyNs * 4, 1e6) : hint.priorWindowNs ?? 50e6;
+    const r = offsetFromCandidatePairs(seg, { op: upTimes.op, t0, t1, sync: upTimes.sync }, lower, {
       syncWrites,
-      ...(prior !== undefined ? { priorNs: Number(prior - base), windowNs: window } : {}),
+      ...(prior !== undefined ? { priorNs: prior, windowNs: window } : {}),
     });
     if (r && r.support >= 3) {
       // the bounds are µs-resolution timestamps: the estimate is no better than that
-      return { offsetNs: base + BigInt(Math.round(r.offset)), uncertaintyNs: Math.max(r.halfWidth, 1000), source: 'pairs', support: r.support, considered: r.considered, driftPpm: fromMarks?.driftPpm ?? 0 };
+      return { offsetNs: base + BigInt(Math.round(r.offset)), refNs: drifted.refNs, driftPpm: drifted.driftPpm, uncertaintyNs: Math.max(r.halfWidth, 1000), source: 'pairs', support: r.support, considered: r.considered };
     }
   }
   if (fromMarks) return fromMarks;
-  if (hint.priorNs !== undefined) return { offsetNs: hint.priorNs, uncertaintyNs: hint.priorWindowNs ?? 50e6, source: 'clock_pairs', support: 1, considered: 1, driftPpm: 0 };
-  return { offsetNs: lower.baseNs - upperBase, uncertaintyNs: Infinity, source: 'none', support: 0, considered: 0, driftPpm: 0 };
+  if (hint.priorNs !== undefined) return { ...none, offsetNs: hint.priorNs, uncertaintyNs: hint.priorWindowNs ?? 50e6, source: 'clock_pairs', support: 1, considered: 1 };
+  return { ...none, offsetNs: lower.baseNs - upperBase, uncertaintyNs: Infinity, source: 'none' };
 }
 
 export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, opt: AnalysisOptions = {}): AnalysisResult {
@@ -144,9 +148,7 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
       mapped = fs.mapped;
       const upTimes = { op: v.app.op, t0: v.app.t0, t1: v.app.t1, sync: v.app.direct };
       appClock = resolveClock(v.appClock, fs.seg, upTimes, v.app.baseNs, g, false);
-      const rel = relOffset(appClock.offsetNs, v.app.baseNs, g.baseNs);
-      const t0 = new Float64Array(v.app.length), t1 = new Float64Array(v.app.length);
-      for (let i = 0; i < v.app.length; i++) { t0[i] = v.app.t0[i]! + rel; t1[i] = v.app.t1[i]! + rel; }
+      const t0 = toLowerClock(v.app.t0, v.app.baseNs, g.baseNs, appClock), t1 = toLowerClock(v.app.t1, v.app.baseNs, g.baseNs, appClock);
       const slack = (Number.isFinite(appClock.uncertaintyNs) ? appClock.uncertaintyNs : 0) + 2 * res + jitter;
       appGuest = linkLayer(fs.seg, { op: v.app.op, t0, t1, sync: v.app.direct }, g, { slackNs: slack, syncWrites: false, readahead });
     } else if (v.app) {
@@ -188,10 +190,10 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
       };
       const gsync = new Uint8Array(g.length).fill(v.hostDirect ? 1 : 0);
       r.hostClock = resolveClock(v.hostClock, vmSeg, { op: g.op, t0: g.issue, t1: g.complete, sync: gsync }, g.baseNs, h, v.hostDirect);
-      const rel = relOffset(r.hostClock.offsetNs, g.baseNs, h.baseNs);
+      const gi = toLowerClock(g.issue, g.baseNs, h.baseNs, r.hostClock), gc = toLowerClock(g.complete, g.baseNs, h.baseNs, r.hostClock);
       for (let i = 0; i < g.length; i++) {
         const u = guestBases[vi]! + i;
-        op[u] = g.op[i]!; t0[u] = g.issue[i]! + rel; t1[u] = g.complete[i]! + rel; sync[u] = v.hostDirect ? 1 : 0;
+        op[u] = g.op[i]!; t0[u] = gi[i]!; t1[u] = gc[i]!; sync[u] = v.hostDirect ? 1 : 0;
       }
       if (Number.isFinite(r.hostClock.uncertaintyNs)) slack = Math.max(slack, r.hostClock.uncertaintyNs + 2 * res + jitter);
     });

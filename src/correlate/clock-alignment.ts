@@ -2,9 +2,11 @@
  * Clock alignment between two layers' clocks. Each layer keeps its own clock; an offset d maps an
  * upper-layer time to the lower layer's clock: t_lower = t_upper + d. It is estimated, with an
  * uncertainty, from
- * - marks: the same `iolineage-mark N` written into both trace_markers at one moment (each mark
- *   gives one value of d; the estimate is their median, the uncertainty their largest deviation,
- *   and a linear fit gives the drift), or
+ * - marks: `iolineage-mark N` written into the guest's trace_marker and relayed to the host's
+ *   (capture/guest-capture.sh -M, the lab's serial console): each mark gives d + the relay delay,
+ *   a delay that is never negative, so the offset follows the LOWER envelope of the marks: the
+ *   edge of their lower convex hull above the mean time (its slope is the drift), and the
+ *   uncertainty is the median height of the marks above it, or
  * - matched pairs: an upper request and a lower request at the same address where the lower one
  *   must have run inside the upper one (a read served synchronously, an O_DIRECT / cache=none
  *   request). Each pair bounds d to [lower.complete - upper.end, lower.issue - upper.start]; the
@@ -15,8 +17,10 @@
 export type ClockSource = 'marks' | 'pairs' | 'clock_pairs' | 'user' | 'same_clock' | 'none';
 
 export interface ClockOffset {
-  /** t_lower = t_upper + offsetNs, nanoseconds. */
+  /** t_lower = t_upper + offsetNs + driftPpm·1e-6·(t_upper - refNs), nanoseconds. */
   offsetNs: bigint;
+  /** Upper-clock time at which offsetNs holds exactly (0 when there is no drift term). */
+  refNs: bigint;
   /** Half-width of the range the data allow, ns. */
   uncertaintyNs: number;
   /** How it was obtained. */
@@ -31,27 +35,58 @@ export interface ClockOffset {
 
 export interface ClockMarkPair { upperNs: bigint; lowerNs: bigint }
 
-/** Estimate from marks seen on both sides. Returns null when there is no complete mark. */
+/** Drift larger than this is not believed (clock drift of real hosts is tens to hundreds of ppm). */
+const MAX_DRIFT_PPM = 2000;
+
+/** Estimate from marks seen on both sides (see the header). Returns null when there is no complete mark. */
 export function offsetFromMarks(marks: readonly ClockMarkPair[]): ClockOffset | null {
   if (marks.length === 0) return null;
-  const base = marks[0]!.lowerNs - marks[0]!.upperNs;
-  const rel = marks.map((m) => Number(m.lowerNs - m.upperNs - base)).sort((a, b) => a - b);
-  const mid = rel.length >> 1;
-  const median = rel.length % 2 ? rel[mid]! : Math.round((rel[mid - 1]! + rel[mid]!) / 2);
-  let dev = 0;
-  for (const r of rel) dev = Math.max(dev, Math.abs(r - median));
-  // drift: least-squares slope of d against upper time
-  let driftPpm = 0;
-  if (marks.length >= 2) {
-    const u0 = marks[0]!.upperNs;
-    const xs = marks.map((m) => Number(m.upperNs - u0));
-    const ys = marks.map((m) => Number(m.lowerNs - m.upperNs - base));
-    const mx = xs.reduce((a, b) => a + b, 0) / xs.length, my = ys.reduce((a, b) => a + b, 0) / ys.length;
-    let sxy = 0, sxx = 0;
-    for (let i = 0; i < xs.length; i++) { sxy += (xs[i]! - mx) * (ys[i]! - my); sxx += (xs[i]! - mx) ** 2; }
-    if (sxx > 0) driftPpm = (sxy / sxx) * 1e6;
+  const sorted = marks.slice().sort((a, b) => (a.upperNs < b.upperNs ? -1 : a.upperNs > b.upperNs ? 1 : 0));
+  const ref = sorted[0]!.upperNs;
+  const base = sorted[0]!.lowerNs - sorted[0]!.upperNs;
+  const x = sorted.map((m) => Number(m.upperNs - ref));
+  const y = sorted.map((m) => Number(m.lowerNs - m.upperNs - base));
+  const n = x.length;
+  // the line under every mark that is highest on average: the edge of the lower convex hull
+  // above the mean upper time (maximises a + b·mean(x) subject to a + b·x_i <= y_i)
+  let slope = 0;
+  if (n >= 3) {
+    const hull: number[] = [];
+    for (let i = 0; i < n; i++) {
+      while (hull.length >= 2) {
+        const a = hull[hull.length - 2]!, b = hull[hull.length - 1]!;
+        // drop b when it lies on or above the segment a → i
+        if ((y[b]! - y[a]!) * (x[i]! - x[a]!) >= (y[i]! - y[a]!) * (x[b]! - x[a]!)) hull.pop(); else break;
+      }
+      hull.push(i);
+    }
+    const mean = x.reduce((p, q) => p + q, 0) / n;
+    for (let k = 0; k + 1 < hull.length; k++) {
+      const a = hull[k]!, b = hull[k + 1]!;
+      if (x[a]! <= mean && mean <= x[b]! && x[b]! > x[a]!) { slope = (y[b]! - y[a]!) / (x[b]! - x[a]!); break; }
+    }
+    if (Math.abs(slope) * 1e6 > MAX_DRIFT_PPM) slope = 0;
   }
-  return { offsetNs: base + BigInt(median), uncertaintyNs: dev, source: 'marks', support: marks.length, considered: marks.length, driftPpm };
+  // lower the line until no mark is below it
+  let intercept = Infinity;
+  for (let i = 0; i < n; i++) intercept = Math.min(intercept, y[i]! - slope * x[i]!);
+  const above = y.map((v, i) => v - (intercept + slope * x[i]!)).sort((a, b) => a - b);
+  const median = above[above.length >> 1]!;
+  return {
+    offsetNs: base + BigInt(Math.round(intercept)), refNs: ref, driftPpm: slope * 1e6,
+    uncertaintyNs: Math.max(Math.round(median), 1000), source: 'marks', support: n, considered: n,
+  };
+}
+
+/** Shift upper-layer times (ns relative to upperBase) into the lower clock (relative to lowerBase). */
+export function toLowerClock(t: Float64Array, upperBase: bigint, lowerBase: bigint, c: ClockOffset): Float64Array {
+  const rel = Number(c.offsetNs + upperBase - lowerBase);
+  const k = c.driftPpm * 1e-6;
+  const refRel = Number(c.refNs - upperBase);
+  const out = new Float64Array(t.length);
+  if (k === 0) for (let i = 0; i < t.length; i++) out[i] = t[i]! + rel;
+  else for (let i = 0; i < t.length; i++) out[i] = t[i]! + rel + Math.round(k * (t[i]! - refRel));
+  return out;
 }
 
 /**

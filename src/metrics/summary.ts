@@ -18,7 +18,7 @@ export interface LayerFigures { read_bytes: number; write_bytes: number; other_b
 
 const clockJson = (c: ClockOffset | null) => c && {
   offset_ns: c.offsetNs.toString(), uncertainty_ns: Number.isFinite(c.uncertaintyNs) ? c.uncertaintyNs : null,
-  source: c.source, support: c.support, considered: c.considered, drift_ppm: c.driftPpm,
+  source: c.source, support: c.support, considered: c.considered, drift_ppm: c.driftPpm, ref_ns: c.refNs.toString(),
 };
 
 function causeSums(p: readonly AttributedPieces[], names: string[]): { by_cause: Record<string, number>; total: number; app_read_bytes: number; app_write_bytes: number } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { offsetFromMarks, offsetFromPairBounds } from '../../src/correlate/clock-alignment.js';
+import { offsetFromMarks, offsetFromPairBounds, toLowerClock } from '../../src/correlate/clock-alignment.js';
 
 function rng(seed: number) {
   let x = seed >>> 0 || 1;
@@ -7,17 +7,25 @@ function rng(seed: number) {
 }
 
 describe('clock alignment', () => {
-  it('takes the median of marks, reports the spread and the drift', () => {
-    // lower = upper + 5 s + 100 ppm drift, marks every second
-    const marks = Array.from({ length: 11 }, (_, i) => {
+  it('follows the lower envelope of relayed marks, with the drift, ignoring late relays', () => {
+    // lower = upper + 5 s + 100 ppm drift + a relay delay >= 0 (0 to 2 ms, and two late relays of 300 ms)
+    const r = rng(11);
+    const marks = Array.from({ length: 30 }, (_, i) => {
       const u = 1_000_000_000_000n + BigInt(i) * 1_000_000_000n;
-      return { upperNs: u, lowerNs: u + 5_000_000_000n + BigInt(i * 100_000) };
+      const delay = i === 0 || i === 29 ? 0 : i === 7 || i === 20 ? 300_000_000 : Math.floor(r() * 2_000_000);
+      return { upperNs: u, lowerNs: u + 5_000_000_000n + BigInt(i * 100_000) + BigInt(delay) };
     });
-    const c = offsetFromMarks(marks)!;
+    const c = offsetFromMarks(marks.slice().reverse())!;
     expect(c.source).toBe('marks');
-    expect(c.offsetNs).toBe(5_000_500_000n);
-    expect(c.uncertaintyNs).toBe(500_000);
+    expect(c.refNs).toBe(1_000_000_000_000n);
+    expect(c.offsetNs).toBe(5_000_000_000n);
     expect(c.driftPpm).toBeCloseTo(100, 6);
+    // typical relay delay: about 1 ms, far below the late relays
+    expect(c.uncertaintyNs).toBeGreaterThan(200_000);
+    expect(c.uncertaintyNs).toBeLessThan(2_000_000);
+    // the mapping applies the drift: at upper time ref + 10 s, lower = +5 s + 1 ms
+    const t = toLowerClock(Float64Array.from([10_000_000_000]), 1_000_000_000_000n, 1_000_000_000_000n, c);
+    expect(t[0]).toBe(15_001_000_000);
     expect(offsetFromMarks([])).toBeNull();
   });
 
