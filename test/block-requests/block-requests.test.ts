@@ -223,6 +223,30 @@ describe('buildBlockRequests: real captures', () => {
   });
 });
 
+describe('buildBlockRequests: a real bio-based device (zram: Q and bio completion only)', () => {
+  it('one row per bio, each completed, from tracefs text and from the same events as binary blktrace', async () => {
+    const { parseTracefsText } = await import('../../src/ingest/block/tracefs-text.js');
+    const { writeBlktraceBinary } = await import('../../src/ingest/block/blktrace-writer.js');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const b = new BlockEventsBuilder();
+    const stats = new IngestStats();
+    parseTracefsText(gunzipSync(readFileSync(fixture('zram.trace.gz'))).toString('utf8'), 'zram.trace', b, stats);
+    const ev = b.finish();
+    const rq = buildBlockRequests(ev, stats).toArray() as Row[];
+    expect(rq).toHaveLength(336);
+    for (const r of rq) {
+      expect(r).toMatchObject({ kind: 'bio', dev: '253:1', issue_ns: null, bios: 1, completions: 1, error: 0 });
+      expect((r.complete_ns as bigint) >= (r.queue_ns as bigint)).toBe(true);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'iol-zram-'));
+    const { table } = await readBinary(writeBlktraceBinary(ev, join(dir, 'zram')));
+    rmSync(dir, { recursive: true, force: true });
+    expect(buildBlockRequests(table, new IngestStats()).toArray().map((r) => [r.sector, r.queue_ns, r.complete_ns])).toEqual(rq.map((r) => [r.sector, r.queue_ns, r.complete_ns]));
+  });
+});
+
 describe('buildBlockRequests: seeded fuzz', () => {
   it('dropped, duplicated and reordered events never throw and never make more rows than events', async () => {
     const { table } = await readBinary(perCpu('deadline'));
