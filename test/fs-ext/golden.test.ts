@@ -156,6 +156,11 @@ describe('special layouts', () => {
     const s = map.stats();
     expect(s.blocksByKind.journal).toBeGreaterThan(1000);
     expect(s.blocksByKind.extent_node).toBeGreaterThan(0);
+    // journal superblock, as dumpe2fs prints it ("Total journal blocks", "Journal sequence")
+    const dump = golden('ext4-4k', 'dumpe2fs');
+    const meta = map.extraMetadata;
+    expect(meta['fs.journal_maxlen']).toBe(/Total journal blocks:\s+(\d+)/.exec(dump)![1]);
+    // (the sequence is checked live: the fixture was mounted again after this dumpe2fs ran)
   });
 
   it('host side: the map restricted to one file gives file offset -> disk sector as filefrag does', async () => {

@@ -75,6 +75,10 @@ describe.skipIf(!haveDebugfs)('debugfs, live', () => {
     while (blocks.size < 300) { const r = Math.floor(random() * map.rows); blocks.add(c.fsBlock[r]! + Math.floor(random() * c.blocks[r]!)); }
     while (blocks.size < 400) blocks.add(1 + Math.floor(random() * (map.geometry.blocksCount - 1)));
     compareWithDebugfs(map, [...blocks], img);
+    const head = execFileSync('dumpe2fs', ['-h', img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const seq = /Journal sequence:\s+(0x[0-9a-f]+)/.exec(head);
+    if (seq) expect(Number(map.extraMetadata['fs.journal_sequence'])).toBe(Number(seq[1]));
+    else expect(map.extraMetadata['fs.journal_sequence']).toBeUndefined();
     // bmap: logical block of a file -> physical block, through the reverse lookup
     const bs = map.geometry.blockSize;
     let checked = 0;

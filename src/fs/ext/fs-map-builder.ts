@@ -288,6 +288,14 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
   map.summary.files = files;
   map.summary.dirs = dirs;
   map.setInodeTables(groups.inodeTable.slice());
+  if (journal) {
+    // jbd2 superblock fields (include/linux/jbd2.h journal_superblock_t)
+    map.extraMetadata['fs.journal_first_fs_block'] = String(journalFirst);
+    map.extraMetadata['fs.journal_maxlen'] = String(journal.maxLen);
+    map.extraMetadata['fs.journal_sequence'] = String(journal.sequence);
+    map.extraMetadata['fs.journal_start'] = String(journal.start);
+    map.extraMetadata['fs.journal_feature_incompat'] = '0x' + journal.featureIncompat.toString(16);
+  }
   fs.close();
   return { map, stats, journal };
 }

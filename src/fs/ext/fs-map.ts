@@ -71,6 +71,8 @@ export class FsMap {
   /** Rows of content kinds ordered by (inode, fileBlock), built on first fileToSectors. */
   private byInode: Uint32Array | null = null;
   readonly summary: FsMapSummary = { files: 0, dirs: 0 };
+  /** More schema metadata for fs_map.arrow (e.g. the journal's geometry). */
+  readonly extraMetadata: Record<string, string> = {};
   private readonly sectorsPerBlock: number;
   private readonly baseSector: number;
 
@@ -337,7 +339,7 @@ export class FsMap {
     const meta = geometryToMetadata(this.geometry);
     meta['fs.files'] = String(this.summary.files);
     meta['fs.dirs'] = String(this.summary.dirs);
-    return b.finish(meta);
+    return b.finish({ ...meta, ...this.extraMetadata });
   }
 
   /** The fs_paths Arrow table. */
