@@ -147,6 +147,22 @@ describe('calls whose outcome is unknown', () => {
   });
 });
 
+describe('older strace shapes', () => {
+  it('strace 4.x: a space after "resumed>", "[pid N]" prefixes, no -y, -t seconds only', () => {
+    const { rows } = parseText([
+      '[pid  4711] 12:00:01 open("/d/a", O_RDONLY) = 3',
+      '[pid  4711] 12:00:01 read(3,  <unfinished ...>',
+      '[pid  4712] 12:00:02 read(0, "", 1) = 0',
+      '[pid  4711] 12:00:02 <... read resumed> "abcdefgh", 8) = 8',
+      '[pid  4711] 12:00:03 _llseek(3, 100, [100], SEEK_SET) = 0',
+      '[pid  4711] 12:00:03 read(3, "x", 1) = 1',
+    ].join('\n'));
+    expect(rw(rows)).toEqual(['4712 read null null 0 ?', '4711 read /d/a 0 8', '4711 read /d/a 100 1']);
+    expect(rows.find((r) => r.syscall === '_llseek')!.offset).toBe(100n);
+    expect(rows[0]!.ts_ns).toBe(BigInt(12 * 3600 + 1) * 1000000000n);
+  });
+});
+
 describe('time and numbers', () => {
   it('-ttt: exact integer ns from the epoch; -T durations', () => {
     const { rows, table } = parseText('1 1795697843.805674 fsync(3</d/a>) = 0 <0.000122>\n1 1795697874.774780525 fsync(3</d/a>) = 0 <0.000000001>');

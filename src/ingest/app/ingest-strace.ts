@@ -40,7 +40,10 @@ interface InputGroup { files: string[]; tids: number[] }
 
 const COMPRESSED = /\.(gz|xz|zst)$/;
 
-/** Group `strace -ff` per-task files (PREFIX.TID[.gz]) by prefix; other files stand alone. */
+/**
+ * Group `strace -ff` per-task files (PREFIX.TID[.gz]) by prefix; other files stand alone. The
+ * suffix is the task of lines without a pid column (a pid column, when present, wins).
+ */
 export function groupStraceInputs(paths: string[]): InputGroup[] {
   const byPrefix = new Map<string, InputGroup>();
   const out: InputGroup[] = [];
@@ -51,7 +54,6 @@ export function groupStraceInputs(paths: string[]): InputGroup[] {
     if (!g) { g = { files: [], tids: [] }; byPrefix.set(m[1]!, g); out.push(g); }
     g.files.push(p); g.tids.push(Number(m[2]));
   }
-  for (const g of out) if (g.files.length === 1) g.tids[0] = -1;
   return out;
 }
 
