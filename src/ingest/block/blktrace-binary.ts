@@ -51,6 +51,8 @@ export const BlkTc = {
 
 /** Action codes (__BLK_TA_*, blktrace_api.h): index = code, value = blkparse letter ('' = not an I/O event we keep). */
 export const BLK_TA_LETTERS = ['', 'Q', 'M', 'F', 'G', 'S', 'R', 'D', 'C', 'P', 'U', 'UT', 'I', 'X', 'B', 'A', '', ''] as const;
+/** __BLK_TA_* codes this reader treats specially. */
+const TA = { REQUEUE: 6, COMPLETE: 8, PLUG: 9, UNPLUG_IO: 10, UNPLUG_TIMER: 11, SPLIT: 13, REMAP: 15 } as const;
 /** block_events action key per action code. */
 const ACTION_KEY = BLK_TA_LETTERS.map((l) => (l === '' ? -1 : BlockAction[l]));
 /** __BLK_TA_CGROUP: the payload starts with an 8-byte cgroup id. */
@@ -463,8 +465,8 @@ class BlktraceDecoder {
       return;
     }
     if (this.wantDev >= 0 && devt !== this.wantDev) return;
-    const letter = code < BLK_TA_LETTERS.length ? BLK_TA_LETTERS[code]! : '';
-    if (letter === '') {
+    const actionKey = code < ACTION_KEY.length ? ACTION_KEY[code]! : -1;
+    if (actionKey < 0) {
       this.stats.count('blktrace_unknown_action', 'info', 'records with an action this reader does not map (abort, driver data, or unknown codes); skipped',
         { file: c.path, offset: c.base + p, text: `action 0x${(action >>> 0).toString(16)}` });
       return;
@@ -473,18 +475,18 @@ class BlktraceDecoder {
     let newSector: number | bigint | null = null;
     let oldDev: number | null = null;
     let count: number | null = null;
-    if (letter === 'X' || letter === 'U' || letter === 'UT') {
+    if (code === TA.SPLIT || code === TA.UNPLUG_IO || code === TA.UNPLUG_TIMER) {
       if (payloadLen >= 8) {
         const hi = v.getUint32(payload, false);
         const lo = v.getUint32(payload + 4, false);
         const val: number | bigint = hi < 0x200000 ? hi * 4294967296 + lo : (BigInt(hi) << 32n) | BigInt(lo);
-        if (letter === 'X') newSector = val;
+        if (code === TA.SPLIT) newSector = val;
         else count = typeof val === 'number' && val <= 0x7fffffff ? val : 0x7fffffff;
       } else {
         this.stats.count('blktrace_short_payload', 'data_loss', 'split/unplug/remap records whose payload is shorter than the kernel writes; the value is left null',
-          { file: c.path, offset: c.base + p, text: `${letter} with pdu_len ${pdu}` });
+          { file: c.path, offset: c.base + p, text: `${BLK_TA_LETTERS[code]} with pdu_len ${pdu}` });
       }
-    } else if (letter === 'A') {
+    } else if (code === TA.REMAP) {
       if (payloadLen >= 16) {
         oldDev = this.devKey(v.getUint32(payload, false));
         // device_to (payload + 4) equals the header's device
@@ -497,13 +499,13 @@ class BlktraceDecoder {
       }
     }
     const isFlushRq = bytes === 0 && (category & BlkTc.FLUSH) !== 0;
-    const hasSector = letter !== 'P' && letter !== 'U' && letter !== 'UT' && !isFlushRq;
-    const isCompletion = letter === 'C' || letter === 'R';
+    const hasSector = code !== TA.PLUG && code !== TA.UNPLUG_IO && code !== TA.UNPLUG_TIMER && !isFlushRq;
+    const isCompletion = code === TA.COMPLETE || code === TA.REQUEUE;
     const out = this.out;
     const rk = this.rwbsKey(category, bytes);
     const packed = this.rwbsPacked[rk]!;
     out.add(
-      ts, cpu, pid, this.commKey(pid), this.devKey(devt), ACTION_KEY[code]!, rk, packed & 7, packed >> 3,
+      ts, cpu, pid, this.commKey(pid), this.devKey(devt), actionKey, rk, packed & 7, packed >> 3,
       hasSector ? sector : NONE, bytes >>> 9, bytes, isCompletion ? error : null,
       newSector ?? NONE, oldDev ?? NONE, count ?? NONE, NONE,
     );
