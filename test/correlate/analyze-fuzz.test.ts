@@ -45,7 +45,7 @@ describe('analyze on damaged inputs (seeded)', () => {
   const dirs: string[] = [];
   afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-  for (let seed = 1; seed <= 10; seed++) {
+  for (let seed = 1; seed <= 8; seed++) {
     it(`seed ${seed}: finishes with exact sums or names the damaged file`, async () => {
       const r = rng(seed * 7919);
       const dir = mkdtempSync(join(tmpdir(), 'iol-analyze-fuzz-'));
