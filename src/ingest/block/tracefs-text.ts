@@ -243,6 +243,8 @@ let TS = 0;
 let TS_BIG: bigint | null = null;
 let EV_S = 0;
 let EV_E = 0;
+/** Offset of the timestamp's colon in the previous line (the first place to look in the next). */
+let COLON_AT = 0;
 /** The last timestamp had no decimal point (a counter clock): stored as printed. */
 let RAW_TS = false;
 
@@ -266,21 +268,25 @@ function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
 export function parseFtracePrefix(t: Uint8Array, s: number, e: number, traceCmd: boolean): number {
   let i = s;
   while (i < e && t[i]! === 32) i++;
-  // the timestamp is the first "<digits>.<digits>: " (or "<digits>: " for counter clocks)
-  let c = colonSpace(t, i, e);
-  let k = 0;
-  for (;;) {
-    if (c < 0 || c >= e) return -1;
-    k = c - 1;
-    let dots = 0;
-    while (k >= i) {
-      const ch = t[k]!;
-      if (ch === 46) { if (++dots > 1) break; } else if (!isDigit(ch)) break;
-      k--;
-    }
-    if (k < c - 1 && k >= i && t[k]! === 32 && isDigit(t[k + 1]!) && isDigit(t[c - 1]!)) break;
-    c = colonSpace(t, c + 1, e);
+  // the timestamp is the first "<digits>.<digits>: " (or "<digits>: " for counter clocks); the
+  // prefix columns have fixed widths, so the colon of the previous line is tried first
+  const guess = s + COLON_AT;
+  let c = -1;
+  let k = -1;
+  if (COLON_AT > 0 && guess + 1 < e && t[guess] === 58 && t[guess + 1] === 32) {
+    k = timestampStart(t, i, guess);
+    if (k >= 0) c = guess;
   }
+  if (c < 0) {
+    c = colonSpace(t, i, e);
+    while (c >= 0 && c < e) {
+      k = timestampStart(t, i, c);
+      if (k >= 0) break;
+      c = colonSpace(t, c + 1, e);
+    }
+    if (c < 0 || c >= e) return -1;
+  }
+  COLON_AT = c - s;
   // timestamp t[k+1, c)
   if (!parseTimestamp(t, k + 1, c)) return -1;
   // event name up to the next ':'
@@ -322,6 +328,18 @@ export function parseFtracePrefix(t: Uint8Array, s: number, e: number, traceCmd:
   q = b - 1;
   while (q > i && t[q]! === 32) q--;
   return finishTaskPid(t, i, q, traceCmd) ? body : -1;
+}
+
+/** Where the timestamp ending at the colon c starts (the space before it), or -1 when t[.., c) is no timestamp. */
+function timestampStart(t: Uint8Array, i: number, c: number): number {
+  let k = c - 1;
+  let dots = 0;
+  while (k >= i) {
+    const ch = t[k]!;
+    if (ch === 46) { if (++dots > 1) break; } else if (!isDigit(ch)) break;
+    k--;
+  }
+  return k < c - 1 && k >= i && t[k]! === 32 && isDigit(t[k + 1]!) && isDigit(t[c - 1]!) ? k : -1;
 }
 
 /** TASK-PID ending at q (inclusive), optionally followed by `(tgid)`; sets PID, COMM_S, COMM_E. */
