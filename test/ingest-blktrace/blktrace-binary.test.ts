@@ -239,6 +239,38 @@ describe('readBlktraceBinary: real captures written as blktrace files', () => {
   });
 });
 
+describe('readBlktraceBinary: records across chunk boundaries', () => {
+  it('reads files of several MiB (1 MiB read chunks) in both byte orders, plain and gzip', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const one = await readBinary([perCpu('nosplit')[0]!]);
+    const le = new Uint8Array(gunzipSync(readFileSync(perCpu('nosplit')[0]!)));
+    const beFile = writeBlktraceBinary(one.table, join(dir, 'be-one.bin'), { layout: 'merged', byteOrder: 'big' })[0]!;
+    const be = new Uint8Array(readFileSync(beFile));
+    for (const [name, unit] of [['le', le], ['be', be]] as const) {
+      const copies = Math.ceil((5 << 20) / unit.length);
+      const big = new Uint8Array(unit.length * copies);
+      for (let k = 0; k < copies; k++) big.set(unit, k * unit.length);
+      const p = join(dir, `big-${name}.bin`);
+      writeFileSync(p, big);
+      writeFileSync(`${p}.gz`, gzipSync(big));
+      for (const path of [p, `${p}.gz`]) {
+        const { table, stats } = await readBinary([path]);
+        expect(stats.list()).toEqual([]);
+        expect(table.numRows).toBe(one.table.numRows * copies);
+      }
+      // a corrupted magic and a cut exactly around the first 1 MiB boundary
+      const bad = big.slice(0, (1 << 20) + 30);
+      let off = 0;
+      while (off + 48 < (1 << 20) - 10) off += 48 + new DataView(bad.buffer).getUint16(off + 46, name === 'le');
+      bad[off + 1] ^= 0xff;
+      writeFileSync(join(dir, `cut-${name}.bin`), bad);
+      const cut = await readBinary([join(dir, `cut-${name}.bin`)]);
+      expect(cut.stats.get('blktrace_bad_magic')).toBeGreaterThan(0);
+      expect(cut.stats.list().find((c) => c.name === 'blktrace_bad_magic')!.examples[0]!.offset).toBe(off);
+    }
+  });
+});
+
 describe('readBlktraceBinary: bad input', () => {
   const real = () => new Uint8Array(gunzipSync(readFileSync(perCpu('nosplit')[0]!)));
 

@@ -41,6 +41,8 @@ const VERSION_7 = 0x07;
 const VERSION_8 = 0x08;
 const HEADER_7 = 48;
 const HEADER_8 = 64;
+/** Bytes of a new chunk joined to the tail of the previous one: more than the longest record (64 + 65535). */
+const JOIN_BYTES = HEADER_8 + 0x10000;
 
 /** Category bits (BLK_TC_*, blktrace_api.h), as found in `action >> 16`. */
 export const BlkTc = {
@@ -114,26 +116,51 @@ class FileCursor {
     this.it = this.input[Symbol.asyncIterator]();
   }
 
+  /**
+   * The chunk after a joined buffer: buf holds the unread tail of the previous chunk followed by
+   * the first bytes of `next` (enough for any record that straddles the boundary), and reading
+   * moves on to `next` itself once past `joinAt`. So a chunk is never copied whole.
+   */
+  next: Uint8Array | null = null;
+  joinAt = 0;
+
   /** Append the next chunk after the unread bytes; false at the end of the file. */
   async fill(): Promise<boolean> {
+    if (this.next !== null) { this.switchToNext(); return true; }
     if (this.done) return false;
     const r = await this.it.next();
     if (r.done) { this.done = true; return false; }
     const chunk = r.value;
     const rest = this.buf.length - this.pos;
+    this.base += this.pos;
     if (rest === 0) {
       this.buf = chunk;
     } else {
-      const b = new Uint8Array(rest + chunk.length);
+      const take = Math.min(chunk.length, JOIN_BYTES);
+      const b = new Uint8Array(rest + take);
       b.set(this.buf.subarray(this.pos), 0);
-      b.set(chunk, rest);
+      b.set(chunk.subarray(0, take), rest);
       this.buf = b;
+      if (take < chunk.length) { this.next = chunk; this.joinAt = rest; }
     }
-    this.base += this.pos;
     this.pos = 0;
+    this.setViews();
+    return true;
+  }
+
+  /** Continue in `next`: its byte 0 is at joinAt in the joined buffer. */
+  switchToNext(): void {
+    const next = this.next!;
+    this.next = null;
+    this.base += this.joinAt;
+    this.pos -= this.joinAt;
+    this.buf = next;
+    this.setViews();
+  }
+
+  private setViews(): void {
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.refreshFast();
-    return true;
   }
 
   get offset(): number { return this.base + this.pos; }
@@ -308,6 +335,7 @@ class BlktraceDecoder {
     c.headLen = 0;
     const h = c.header;
     for (;;) {
+      if (c.next !== null && c.pos >= c.joinAt) c.switchToNext();
       const avail = c.buf.length - c.pos;
       if (avail < h) return false;
       if (c.fast && (c.pos & 3) === 0) {
