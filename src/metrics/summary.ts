@@ -75,12 +75,23 @@ export function buildSummary(r: AnalysisResult, vms: readonly VmInput[], host: B
   // host cache: guest read bytes on the host that did not go to a host read
   let guestReadOnHost = 0;
   for (const v of r.vms) guestReadOnHost += v.guestReadBytesOnHost;
-  let hostReadFromGuestReads = 0;
-  if (r.guestHost) for (let k = 0; k < r.guestHost.length; k++) {
-    const u = r.guestHost.upper[k]!;
-    if (u < 0) continue;
-    const [vi, g] = r.guestOf(u);
-    if (vms[vi]!.guest.op[g] === Op.Read && (r.guestHost.how[k] === 0 || r.guestHost.how[k] === 1)) hostReadFromGuestReads += r.guestHost.len[k]!;
+  let hostReadFromGuestReads = 0, guestReadsOnHost = 0, guestReadHostHits = 0;
+  if (r.guestHost) {
+    const missed = new Uint8Array(vms.reduce((n, v) => n + v.guest.length, 0));
+    for (let k = 0; k < r.guestHost.length; k++) {
+      const u = r.guestHost.upper[k]!;
+      if (u < 0) continue;
+      const [vi, g] = r.guestOf(u);
+      if (vms[vi]!.guest.op[g] === Op.Read && (r.guestHost.how[k] === 0 || r.guestHost.how[k] === 1)) { hostReadFromGuestReads += r.guestHost.len[k]!; missed[u] = 1; }
+    }
+    vms.forEach((v, vi) => {
+      if (!v.guestToHost) return;
+      for (let g = 0; g < v.guest.length; g++) {
+        if (v.guest.op[g] !== Op.Read || !(v.guest.end[g]! > v.guest.start[g]!)) continue;
+        guestReadsOnHost++;
+        if (!missed[r.vms[vi]!.guestBase + g]) guestReadHostHits++;
+      }
+    });
   }
   const guestSums = causeSums(guestPieces, r.names.list);
   const hostSums = host ? causeSums(hostPieces, r.names.list) : null;
@@ -102,7 +113,7 @@ export function buildSummary(r: AnalysisResult, vms: readonly VmInput[], host: B
     },
     cache: {
       guest: cacheRatios(mappedReadBytes, mappedGuestSync, mappedReads, guestHits),
-      ...(host ? { host: cacheRatios(guestReadOnHost, hostReadFromGuestReads, 0, 0) } : {}),
+      ...(host ? { host: cacheRatios(guestReadOnHost, hostReadFromGuestReads, guestReadsOnHost, guestReadHostHits) } : {}),
     },
     reordering: {
       order: 'application issue order (strace start) against the first issue (D) of the I/O\'s requests at each layer',
