@@ -143,11 +143,12 @@ export class FsMap {
     const fb = c.fsBlock;
     let lo = 0; let hi = this.rows;
     while (lo < hi) { const mid = (lo + hi) >>> 1; if (fb[mid]! <= lastBlock) lo = mid + 1; else hi = mid; }
-    const hits: number[] = [];
-    for (let i = lo - 1; i >= 0 && this.maxEnd[i]! > firstBlock; i--) if (fb[i]! + c.blocks[i]! > firstBlock) hits.push(i);
-    hits.reverse();
+    // rows lo-1, lo-2, ... may overlap the query while the running maximum of their ends says so
+    let from = lo;
+    while (from > 0 && this.maxEnd[from - 1]! > firstBlock) from--;
     const out: SectorOwner[] = [];
-    for (const i of hits) {
+    for (let i = from; i < lo; i++) {
+      if (fb[i]! + c.blocks[i]! <= firstBlock) continue;
       const rowStart = fb[i]! * bs;
       const rowEnd = rowStart + c.blocks[i]! * bs;
       const s = Math.max(qStart, rowStart);
