@@ -17,7 +17,14 @@ import { InputError, UsageError } from '../../util/errors.js';
 
 export type AppIoBuilder = TableBuilder<typeof appIoTable>;
 
-const OP_INDEX: Record<AppOp, number> = Object.fromEntries(APP_OPS.map((o, i) => [o, i])) as Record<AppOp, number>;
+/** Index of an op in APP_OPS (a switch on interned strings: no keyed property lookup per row). */
+function opIndex(op: AppOp): number {
+  switch (op) {
+    case 'read': return 0; case 'write': return 1; case 'sync': return 2; case 'open': return 3; case 'close': return 4;
+    case 'truncate': return 5; case 'allocate': return 6; case 'map': return 7; default: return 8;
+  }
+}
+APP_OPS.forEach((o, i) => { if (opIndex(o) !== i) throw new Error(`opIndex(${o}) is not its place in APP_OPS`); });
 const NULL = Number.NaN;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -99,6 +106,8 @@ export class StraceParser {
   private readonly cLine: NumberColumnBuilder<Int32Array>;
   private readonly opKeys: number[];
   private readonly syscallKeys = new Map<string, number>();
+  private lastSyscall = '';
+  private lastSyscallKey = 0;
 
   // current source
   private fileIdx = 0;
@@ -868,10 +877,15 @@ export class StraceParser {
     if (durNs >= 0) this.cDur.pushSafeInteger(durNs); else this.cDur.pushNull();
     this.cPid.push(pid);
     this.cTid.push(tid);
-    let sk = this.syscallKeys.get(syscall);
-    if (sk === undefined) { sk = this.cSyscall.intern(syscall); this.syscallKeys.set(syscall, sk); }
+    let sk = this.lastSyscallKey;
+    if (syscall !== this.lastSyscall) {
+      const k = this.syscallKeys.get(syscall);
+      sk = k !== undefined ? k : this.cSyscall.intern(syscall);
+      if (k === undefined) this.syscallKeys.set(syscall, sk);
+      this.lastSyscall = syscall; this.lastSyscallKey = sk;
+    }
     this.cSyscall.pushKey(sk);
-    const oi = OP_INDEX[op];
+    const oi = opIndex(op);
     this.cOp.pushKey(this.opKeys[oi]!);
     if (fd >= 0) this.cFd.push(fd); else this.cFd.pushNull();
     if (pathKey >= 0) this.cPath.pushKey(pathKey); else this.cPath.pushNull();
