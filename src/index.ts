@@ -58,6 +58,7 @@ export { ImageMap, type ImagePiece, type PieceCallback } from './image/image-map
 export { ImageChain, detectImageFormat, type ImageLayer, type ImageFormat, type OpenChainOptions } from './image/image-chain.js';
 export { Qcow2BlockSource } from './image/qcow2-source.js';
 export { readQcow2Header, isQcow2Magic, type Qcow2Header } from './image/qcow2-header.js';
+export { qcow2MetadataExtents, QCOW2_METADATA_KINDS, type Qcow2MetadataKind, type Qcow2MetadataExtents } from './image/qcow2-metadata.js';
 export { readPartitionTable, findPartition, type Partition, type PartitionTable } from './image/partitions.js';
 export { openDisk, openDiskAsync, openPartition, type OpenDiskOptions } from './image/open-disk.js';
 export { parseFilefrag, readFilefrag, type FilefragResult, type FilefragFile, type FilefragOptions } from './image/filefrag.js';

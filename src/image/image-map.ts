@@ -9,6 +9,7 @@ import { ChainWalker, RunState } from './chain-walk.js';
 import { ImageChain, type OpenChainOptions } from './image-chain.js';
 import { readPartitionTable, type PartitionTable } from './partitions.js';
 import { Qcow2BlockSource } from './qcow2-source.js';
+import { QCOW2_METADATA_KINDS, qcow2MetadataExtents, type Qcow2MetadataKind } from './qcow2-metadata.js';
 
 export interface ImageChainInfo {
   depth: number;
@@ -38,6 +39,8 @@ export interface ImageMapSummary {
   bytes: Record<ImageExtentState, number>;
   /** Partition table found on the guest disk (scheme "none" when there is none). */
   partitions: PartitionTable;
+  /** Per qcow2 image of the chain: bytes of the file holding the format's own structures, by kind. */
+  metadata: { depth: number; file: string; bytes: Partial<Record<Qcow2MetadataKind, number>> }[];
 }
 
 export interface MapImageOptions extends OpenChainOptions {}
@@ -118,7 +121,17 @@ export function mapImage(path: string, opts: MapImageOptions = {}): { table: Tab
   try {
     const partitions = readPartitionTable(new Qcow2BlockSource(chain, { closeChain: false }));
     const { table, bytes, extents } = buildImageMap(chain, { 'iolineage.image.partitions': JSON.stringify(partitions) });
-    return { table, summary: { file: path, virtualSize: chain.size, chain: describeChain(chain), extents, bytes, partitions } };
+    const metadata = chain.layers.flatMap((l, depth) => {
+      if (!l.header || !l.tables) return [];
+      const m = qcow2MetadataExtents(l.file, l.header, l.tables);
+      const by: Partial<Record<Qcow2MetadataKind, number>> = {};
+      for (let i = 0; i < m.offset.length; i++) {
+        const k = QCOW2_METADATA_KINDS[m.kind[i]!]!;
+        by[k] = (by[k] ?? 0) + Math.min(m.length[i]!, Math.max(0, l.file.size - m.offset[i]!));
+      }
+      return [{ depth, file: l.name, bytes: by }];
+    });
+    return { table, summary: { file: path, virtualSize: chain.size, chain: describeChain(chain), extents, bytes, partitions, metadata } };
   } finally {
     chain.close();
   }

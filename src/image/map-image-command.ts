@@ -54,7 +54,11 @@ function formatSummary(s: ImageMapSummary, file: string): string {
     const q = c.format === 'qcow2' ? ` v${c.version}, cluster ${c.clusterSize}${c.extendedL2 ? ', extended L2' : ''}, ${c.compression}${c.dirty ? ', DIRTY' : ''}${c.corrupt ? ', marked CORRUPT' : ''}${c.snapshots ? `, ${c.snapshots} snapshots` : ''}` : '';
     lines.push(`  depth ${c.depth}: ${c.file} (${c.format}${q}; file ${formatBytes(c.fileSize)})`);
   }
-  for (const [k, v] of Object.entries(s.bytes)) if (v) lines.push(`  ${k.padEnd(11)} ${String(v).padStart(15)} bytes (${formatBytes(v)})`);
+  lines.push('  guest bytes by state:');
+  for (const [k, v] of Object.entries(s.bytes)) if (v) lines.push(`    ${k.padEnd(11)} ${String(v).padStart(15)} bytes (${formatBytes(v)})`);
+  for (const m of s.metadata) {
+    lines.push(`  qcow2 structures in depth ${m.depth}: ${Object.entries(m.bytes).map(([k, v]) => `${k} ${formatBytes(v)}`).join(', ')}`);
+  }
   const p = s.partitions;
   if (p.scheme !== 'none') {
     lines.push(`  partitions (${p.scheme}, ${p.sectorSize}-byte sectors):`);
