@@ -14,9 +14,9 @@
  * template pulls MathJax and require.js from a CDN); write reports/<name>.html and reports/index.html.
  * Exit status: 0 when every notebook ran without error output, 1 otherwise, 2 on usage errors.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jupyterEnv, kernelName, projectRoot, registerKernel } from './kernel.mjs';
@@ -28,7 +28,7 @@ function jupyterPython() {
 }
 
 function parseArgs(argv) {
-  const opts = { out: undefined, reports: join(projectRoot, 'reports'), notebooks: join(projectRoot, 'notebooks'), names: [], timeout: 600 };
+  const opts = { out: undefined, reports: join(projectRoot, 'reports'), notebooks: join(projectRoot, 'notebooks'), names: [], timeout: 600, jobs: Math.min(2, availableParallelism()) };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -41,25 +41,28 @@ function parseArgs(argv) {
     else if (a === '--notebooks') opts.notebooks = resolve(value());
     else if (a === '--captures') opts.captures = resolve(value());
     else if (a === '--timeout') opts.timeout = Number(value());
+    else if (a === '--jobs') opts.jobs = Number(value());
     else if (a === '--help' || a === '-h') opts.help = true;
     else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
     else opts.names.push(a.replace(/\.ipynb$/, ''));
   }
   if (!Number.isFinite(opts.timeout) || opts.timeout <= 0) throw new UsageError('--timeout expects seconds > 0');
+  if (!Number.isInteger(opts.jobs) || opts.jobs < 1) throw new UsageError('--jobs expects a whole number >= 1');
   return opts;
 }
 
 class UsageError extends Error {}
 
 const HELP = `usage: node scripts/notebooks.mjs [--out DIR] [--captures DIR] [--reports DIR] [--notebooks DIR]
-                                  [--timeout SECONDS] [NAME ...]
+                                  [--timeout SECONDS] [--jobs N] [NAME ...]
 
 Executes notebooks/*.ipynb (or the NAMEs given) on the tables in DIR (default: $IOLINEAGE_OUT,
 else $IOLINEAGE_CAPTURE, else out/) and writes REPORTS/<name>.html plus REPORTS/index.html
 (default REPORTS: reports/). Notebooks over a set of captures (the throughput grid) read the
 capture bundles under --captures (default: $IOLINEAGE_CAPTURE_SET, else data/).
 A notebook whose tables the capture lacks (metadata "iolineage.requires") is skipped, with the
-reason on the index page. Fails (exit 1) when a notebook produces an error output.`;
+reason on the index page. --jobs: notebooks executed at once (default: 2, or 1 on one CPU).
+Fails (exit 1) when a notebook produces an error output.`;
 
 /** Notebooks to run: DIR/*.ipynb in name order, or the names asked for. */
 function listNotebooks(dir, names) {
@@ -105,6 +108,17 @@ function missingInputs(nb, tables, captures) {
   if (missing.length) return `needs table${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (make them with \`iolineage analyze\` or \`iolineage ingest\`)`;
   if (meta.requires_capture_set && bundlesIn(captures).length === 0) return 'needs a set of capture bundles (--captures DIR or $IOLINEAGE_CAPTURE_SET)';
   return null;
+}
+
+/** Run a command without blocking; resolves to its exit status and stderr. */
+function runAsync(cmd, args, env) {
+  return new Promise((resolveRun) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-65536); });
+    child.on('error', (e) => resolveRun({ status: -1, stderr: `cannot run ${cmd}: ${e.message}` }));
+    child.on('close', (status) => resolveRun({ status, stderr }));
+  });
 }
 
 function run(cmd, args, env) {
@@ -280,12 +294,15 @@ export async function publish(opts) {
   const env = { ...jupyterEnv(), IOLINEAGE_OUT: outDir, IOLINEAGE_CAPTURE_SET: captures, TZ: process.env.TZ ?? 'UTC', PYDEVD_DISABLE_FILE_VALIDATION: '1' };
   const python = jupyterPython();
   try {
-    // One nbconvert run executes all notebooks in turn (one Python start-up); each notebook's
+    // Each nbconvert run executes its notebooks in turn (one Python start-up); each notebook's
     // kernel starts in the notebook's folder, so `../dist/index.js` is the built library.
+    // Notebooks are shared round-robin among `jobs` nbconvert processes running at once.
     process.stderr.write(`notebooks: executing ${notebooks.length} notebook(s) on ${describeCapture(outDir)}\n`);
-    const exec = notebooks.length === 0 ? { stderr: '' } : run(python, ['-Xfrozen_modules=off', '-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--allow-errors',
+    const groups = Array.from({ length: Math.min(opts.jobs, notebooks.length) }, (_, g) => notebooks.filter((_, i) => i % opts.jobs === g));
+    const runs = await Promise.all(groups.map((group) => runAsync(python, ['-Xfrozen_modules=off', '-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--allow-errors',
       `--ExecutePreprocessor.kernel_name=${kernelName}`, `--ExecutePreprocessor.timeout=${opts.timeout}`,
-      '--output-dir', work, ...notebooks], env);
+      '--output-dir', work, ...group], env)));
+    const exec = { stderr: runs.map((r) => r.stderr).join('\n') };
     for (const nbPath of notebooks) {
       const name = basename(nbPath, '.ipynb');
       const executed = join(work, `${name}.ipynb`);

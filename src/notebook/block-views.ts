@@ -106,16 +106,23 @@ export function sectorTimeView(requests: Table, maxPoints = 6000): SectorTimeVie
   const sector = int64Column(requests, 'sector');
   const bytes = int64Column(requests, 'bytes');
   const t0 = firstIssueNs(requests) ?? 0n;
-  const keep: number[] = [];
-  for (let i = 0; i < op.codes.length; i++) if (isValid(issue, i) && isValid(sector, i)) keep.push(i);
-  keep.sort((x, y) => (issue.values[x]! < issue.values[y]! ? -1 : issue.values[x]! > issue.values[y]! ? 1 : x - y));
+  // issue times relative to the first issue (exact below 2^53 ns), sorted with a typed comparator
+  const rel = new Float64Array(op.codes.length);
+  let m = 0;
+  const keepAll = new Uint32Array(op.codes.length);
+  for (let i = 0; i < op.codes.length; i++) {
+    if (!isValid(issue, i) || !isValid(sector, i)) continue;
+    rel[i] = Number(issue.values[i]! - t0);
+    keepAll[m++] = i;
+  }
+  const keep = keepAll.subarray(0, m).sort((x, y) => rel[x]! - rel[y]! || x - y);
   const stride = Math.max(1, Math.ceil(keep.length / maxPoints));
   const points: SectorTimePoint[] = [];
   for (let j = 0; j < keep.length; j += stride) {
     const i = keep[j]!;
     points.push({
       op: op.codes[i]! >= 0 ? op.labels[op.codes[i]!]! : 'unknown',
-      t_s: Number(issue.values[i]! - t0) / 1e9,
+      t_s: rel[i]! / 1e9,
       sector: Number(sector.values[i]!),
       kib: Number(bytes.values[i]!) / 1024,
     });
@@ -136,22 +143,26 @@ export function queueDepthView(requests: Table, slices = 400): QueueDepthView {
   const n = issue.values.length;
   const t0 = firstIssueNs(requests);
   if (t0 === null) return { rows: [], slice_s: 0, peak: 0 };
-  // edges: +1 at issue, -1 at completion, as (time - t0) in ns; completions sort before issues at equal times
-  const times: number[] = [];
-  const deltas: number[] = [];
+  // edges: +1 at each issue, -1 at each completion, as (time - t0) in ns; both lists sorted
+  // natively, then walked together with completions first at equal times
+  const starts = new Float64Array(n);
+  const ends = new Float64Array(n);
+  let ns = 0;
+  let ne = 0;
   let end = 0;
   for (let i = 0; i < n; i++) {
     if (!isValid(issue, i)) continue;
     const d = Number(issue.values[i]! - t0);
-    times.push(d); deltas.push(1);
+    starts[ns++] = d;
     if (d > end) end = d;
     if (isValid(complete, i)) {
       const c = Number(complete.values[i]! - t0);
-      times.push(c); deltas.push(-1);
+      ends[ne++] = c;
       if (c > end) end = c;
     }
   }
-  const order = Array.from(times.keys()).sort((x, y) => times[x]! - times[y]! || deltas[x]! - deltas[y]!);
+  const s0 = starts.subarray(0, ns).sort();
+  const e0 = ends.subarray(0, ne).sort();
   const span = Math.max(end, 1);
   const width = span / slices;
   const area = new Float64Array(slices);
@@ -171,10 +182,11 @@ export function queueDepthView(requests: Table, slices = 400): QueueDepthView {
     }
   };
   let peak = 0;
-  for (const k of order) {
-    const t = times[k]!;
+  for (let a = 0, b = 0; a < ns || b < ne;) {
+    const completion = b < ne && (a >= ns || e0[b]! <= s0[a]!);
+    const t = completion ? e0[b++]! : s0[a++]!;
     addArea(last, t, depth);
-    depth += deltas[k]!;
+    depth += completion ? -1 : 1;
     if (depth > peak) peak = depth;
     const s = Math.min(slices - 1, Math.floor(t / width));
     if (depth > max[s]!) max[s] = depth;
