@@ -26,7 +26,13 @@ sector-level only.
 
 Writes to OUT: app_io, guest_requests, host_requests, guest_fs_map, host_fs_map, image_map,
 links_app_guest, links_guest_host, lineage, attribution (.arrow, columns documented in
-docs/tables.md) and summary.json.
+docs/tables.md) and summary.json. With several VMs in a bundle, the per-VM tables are
+app_io_<vm>, guest_requests_<vm>, guest_fs_map_<vm>, image_map_<vm>, and the other tables carry
+a vm column.
+
+Clocks: app → guest and guest → host offsets are estimated from matched pairs (reads served
+inside the call, O_DIRECT / cache=none requests), seeded by the bundle's clock readings and
+trace marks (with drift), and reported with their uncertainty in summary.json (clocks).
 
 options:
   -o, --out DIR              output directory                                        (required)

@@ -147,6 +147,12 @@ export async function analyzeCapture(inp: AnalyzeInputs, stats: IngestStats, log
       const at = await loadAppIo([g.app], g.appDate, stats);
       tables[`app_io${sfx}`] = at;
       app = appLayerFromTable(at, g.vm);
+      // a realtime prior only fits epoch stamps (-ttt); -tt without --app-date gives time of day
+      const timeBase = at.schema.metadata?.get('time_base');
+      if (timeBase !== 'epoch' && g.appClock.priorNs !== undefined && !(timeBase === 'time_of_day' && g.appDate)) {
+        notes.push(`${g.vm}: the strace log has ${timeBase} timestamps: the clock prior from the bundle is not used`);
+        g.appClock = {};
+      }
     }
     let fileMaps: (RangeMap | null)[] | null = null;
     let regions = null;

@@ -34,11 +34,11 @@ function forEachLink(p: LinkPieces, emit: (L: number, u: number, how: number, by
 
 export function linksAppGuestTableOf(r: AnalysisResult, vms: readonly VmInput[]): Table {
   const b = new TableBuilder(linksAppGuestTable);
-  const up = b.number('upper_id'), low = b.number('lower_id'), by = b.int64('bytes'), how = b.string('how');
+  const up = b.number('upper_id'), low = b.number('lower_id'), vm = b.string('vm'), by = b.int64('bytes'), how = b.string('how');
   r.vms.forEach((v, vi) => {
     const app = vms[vi]!.app, g = vms[vi]!.guest;
     if (!v.appGuest || !app) return;
-    forEachLink(v.appGuest, (L, u, h, n) => { up.push(app.id[u]!); low.push(g.id[L]!); by.pushSafeInteger(n); how.push(LINK_HOWS[h]!); });
+    forEachLink(v.appGuest, (L, u, h, n) => { up.push(app.id[u]!); low.push(g.id[L]!); vm.push(v.vm); by.pushSafeInteger(n); how.push(LINK_HOWS[h]!); });
   });
   return b.finish();
 }
