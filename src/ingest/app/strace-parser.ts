@@ -198,8 +198,8 @@ export class StraceParser {
     if (text.charCodeAt(end - 1) === 100 && end - start > 20) { // ...attached / ...detached
       const m = text.slice(start, end).lastIndexOf('strace: ') + start;
       if (m >= start && STRACE_MESSAGE.test(text.slice(m, end))) {
-        if (m > start) this.carry = text.slice(start, m);
-        else this.stats.count('strace_message', 'info', 'messages of strace itself ("strace: Process N attached")', { file: this.fileName, line: lineNo, text: text.slice(start, end) });
+        if (m > start) this.carry = detach(text.slice(start, m));
+        else this.stats.count('strace_message', 'info', 'messages of strace itself ("strace: Process N attached")', { file: this.fileName, line: lineNo, text: detach(text.slice(start, end)) });
         return;
       }
     }
@@ -226,7 +226,7 @@ export class StraceParser {
       const sys = name !== undefined ? SYSCALLS.get(name)! : 0;
       if (this.pending.has(tid)) this.dropPending(tid, 'a new call started');
       this.pending.set(tid, {
-        sys, name: name ?? '', nameHash: h, head: sys ? text.slice(L.bodyStart, L.bodyEnd) : '',
+        sys, name: name ?? '', nameHash: h, head: sys ? detach(text.slice(L.bodyStart, L.bodyEnd)) : '',
         timeFormat: L.timeFormat, tsSec: L.tsSec, tsFrac: L.tsFrac, file: this.fileIdx, line: this.lineNo,
       });
       return;
@@ -318,7 +318,7 @@ export class StraceParser {
   }
 
   private malformed(text: string, start: number, end: number, name: string, description: string): void {
-    this.stats.count(name, 'data_loss', description, { file: this.fileName, line: this.lineNo, text: text.slice(start, Math.min(end, start + 200)) });
+    this.stats.count(name, 'data_loss', description, { file: this.fileName, line: this.lineNo, text: detach(text.slice(start, Math.min(end, start + 200))) });
   }
 
   private checkTime(L: StraceLine): void {
@@ -361,7 +361,7 @@ export class StraceParser {
     decorationRange(text, s, e, this.dec);
     const ds = this.dec[0]!;
     if (ds < 0) return -1;
-    const raw = text.slice(ds, this.dec[1]!);
+    const raw = detach(text.slice(ds, this.dec[1]!));
     this.lastRaw = raw;
     let k = this.rawPathKeys.get(raw);
     if (k === undefined) {
@@ -372,7 +372,7 @@ export class StraceParser {
   }
 
   private pathKey(path: string): number {
-    const k = this.cPath.intern(path);
+    const k = this.cPath.intern(detach(path));
     if (this.pathSeekable[k] === undefined) {
       this.pathSeekable[k] = path.charCodeAt(0) === 47 ? 1 : 0;
       this.counts.pathCalls[k] = 0;
@@ -865,7 +865,7 @@ export class StraceParser {
   /** Dictionary key of an errno name; garbled names beyond a few hundred distinct ones share one key. */
   private errorKey(name: string): number {
     if (this.cError.dictionary.length >= 512 && !this.cError.dictionary.includes(name)) name = 'E?';
-    return this.cError.intern(name);
+    return this.cError.intern(detach(name));
   }
 
   private emit(ts: number, durNs: number, pid: number, tid: number, syscall: string, op: AppOp, fd: number, pathKey: number,
@@ -961,6 +961,15 @@ function hasFlag(t: string, s: number, e: number, word: string): boolean {
     k = findIn(t, word, k + 1, e);
   }
   return false;
+}
+
+/**
+ * A copy of a substring that does not keep its parent alive: V8 slices of 13+ characters point
+ * into the parent string (here a whole 1 MiB input chunk). Strings kept past the current chunk
+ * (dictionary entries, map keys, pending calls, examples) go through this.
+ */
+function detach(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
