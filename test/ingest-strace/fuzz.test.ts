@@ -3,13 +3,13 @@
  * interleaved garbage, broken compressed streams. Every run must end with rows or with an
  * InputError naming the file; bad lines are counted with file:line; nothing else escapes.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/util/errors.js';
-import { gunzipText, parseFiles, parseText } from './helpers.js';
+import { FIXTURES, gunzipText, parseFiles, parseText } from './helpers.js';
 
 function rng(seed: number): () => number {
   return () => {
@@ -104,6 +104,26 @@ describe('seeded fuzzing of real strace logs', () => {
       } catch (e) {
         expect(e).toBeInstanceOf(InputError);
         expect((e as Error).message).toContain(file);
+      }
+    }
+  });
+
+  it('mutated -ff per-task files merged by time', async () => {
+    const r = rng(99);
+    const names = readdirSync(FIXTURES).filter((f) => /^fio-ff-tt\.\d+\.gz$/.test(f));
+    for (let iter = 0; iter < 4; iter++) {
+      const sub = join(dir, `ff-${iter}`);
+      mkdirSync(sub);
+      const files = names.map((n) => {
+        const file = join(sub, n.replace(/\.gz$/, ''));
+        writeFileSync(file, mutate(gunzipText(n), r));
+        return file;
+      });
+      try {
+        const { rows } = await parseFiles(files);
+        expect(rows.length).toBeGreaterThanOrEqual(0);
+      } catch (e) {
+        expect(e).toBeInstanceOf(InputError);
       }
     }
   });
