@@ -176,6 +176,11 @@ function countFigures(nb) {
 
 const escapeHtml = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
+/** Inline Markdown of a summary paragraph as HTML: `code`, *emphasis*, line breaks as spaces. */
+const inlineMarkdown = (s) => escapeHtml(s.replace(/\s*\n\s*/g, ' '))
+  .replace(/`([^`]+)`/g, '<code>$1</code>')
+  .replace(/\*([^*\s][^*]*)\*/g, '<em>$1</em>');
+
 /** Stylesheet of the reports: inline, no web fonts. Pygments classes of nbconvert's highlighting. */
 const CSS = `
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1f2328; margin: 0; background: #fff; }
@@ -338,7 +343,7 @@ export async function publish(opts) {
       }));
     }
     const rows = results.map((r) => `<tr><td>${r.executed ? `<a href="${escapeHtml(r.name)}.html">${escapeHtml(r.title)}</a>` : escapeHtml(r.title)}</td>`
-      + `<td>${escapeHtml(r.summary)}</td><td class="num">${r.figures}</td>`
+      + `<td>${inlineMarkdown(r.summary)}</td><td class="num">${r.figures}</td>`
       + `<td>${r.skipped ? `skipped: ${escapeHtml(r.skipped)}` : r.problems.length ? `${r.problems.length} problem(s)` : 'ok'}</td></tr>`).join('\n');
     writeFileSync(join(opts.reports, 'index.html'), page({
       title: 'iolineage reports',
