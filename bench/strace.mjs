@@ -5,7 +5,7 @@
 // peak RSS is its own. Usage: node bench/strace.mjs [LINES] | --generate FILE [LINES]
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +15,7 @@ const dist = new URL('../dist/', import.meta.url);
 if (process.argv[2] === '--child') {
   const [, , , mode, file, out] = process.argv;
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   let lines = 0; let rows = 0;
   if (mode === 'ours') {
     const { ingestStrace } = await import(new URL('ingest/app/ingest-strace.js', dist).href);
@@ -37,7 +38,8 @@ if (process.argv[2] === '--child') {
     rows = bySys.size;
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  process.stdout.write(JSON.stringify({ lines, rows, seconds: s, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  const c = process.cpuUsage(c0);
+  process.stdout.write(JSON.stringify({ lines, rows, seconds: s, cpuSeconds: (c.user + c.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
   process.exit(0);
 }
 
@@ -118,13 +120,15 @@ try {
   const ours = child('ours', file, join(dir, 'out'));
   const base = child('baseline', file, '');
   const rate = (x) => x.lines / x.seconds;
-  const fmt = (x) => `${(rate(x) / 1e6).toFixed(2)} M lines/s`;
-  console.log(`strace log: ${lines} lines, ${mib.toFixed(0)} MiB (fio-shaped: 8 tasks, pread64/pwrite64/lseek+read/write, ~30% unfinished/resumed, -ttt -T -y)`);
-  console.log('| run | lines | seconds | throughput | MiB/s | peak RSS |');
-  console.log('|---|---|---|---|---|---|');
-  console.log(`| iolineage ingest --format strace (app_io.arrow, ${ours.rows} rows) | ${ours.lines} | ${ours.seconds.toFixed(2)} | ${fmt(ours)} | ${(mib / ours.seconds).toFixed(0)} | ${ours.maxRssMiB.toFixed(0)} MiB |`);
-  console.log(`| baseline: node readline + split(' ') | ${base.lines} | ${base.seconds.toFixed(2)} | ${fmt(base)} | ${(mib / base.seconds).toFixed(0)} | ${base.maxRssMiB.toFixed(0)} MiB |`);
-  console.log(`ratio (iolineage / baseline throughput): ${(rate(ours) / rate(base)).toFixed(2)}`);
+  const cpuRate = (x) => x.lines / x.cpuSeconds;
+  const m = (v) => `${(v / 1e6).toFixed(2)} M`;
+  console.log(`strace log: ${lines} lines, ${mib.toFixed(0)} MiB (fio-shaped: 8 tasks, pread64/pwrite64/lseek+read/write, ~30% unfinished/resumed, -ttt -T -y); load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);
+  console.log('| run | lines | wall s | lines/s (wall) | CPU s | lines/CPU-s | MiB/s (wall) | peak RSS |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const row = (name, x) => console.log(`| ${name} | ${x.lines} | ${x.seconds.toFixed(2)} | ${m(rate(x))} | ${x.cpuSeconds.toFixed(2)} | ${m(cpuRate(x))} | ${(mib / x.seconds).toFixed(0)} | ${x.maxRssMiB.toFixed(0)} MiB |`);
+  row(`iolineage ingest --format strace (app_io.arrow, ${ours.rows} rows)`, ours);
+  row("baseline: node readline + split(' ')", base);
+  console.log(`ratio iolineage / baseline: ${(rate(ours) / rate(base)).toFixed(2)} (wall), ${(cpuRate(ours) / cpuRate(base)).toFixed(2)} (CPU)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
