@@ -100,14 +100,21 @@ export async function run(argv: string[]): Promise<number> {
     out.push('sector\tsectors\tkind\tinode\tpath\tfile_offset\tfs_block');
     let pos = first;
     const end = first + n;
+    const fsStart = map.sectorOfBlock(0);
+    const fsEnd = map.sectorOfBlock(map.geometry.blocksCount);
+    // a sector range with no owner: free blocks, or sectors outside the file system
+    const gap = (from: number, len: number): string => {
+      for (const cut of [fsStart, fsEnd]) if (from < cut && from + len > cut) return `${gap(from, cut - from)}\n${gap(cut, from + len - cut)}`;
+      return `${from}\t${len}\t${from < fsStart || from >= fsEnd ? 'outside the file system' : 'free'}\t-\t-\t-\t-`;
+    };
     for (const p of map.lookupSectors(first, n)) {
-      if (p.sector > pos) out.push(`${pos}\t${p.sector - pos}\tfree\t-\t-\t-\t-`);
+      if (p.sector > pos) out.push(gap(pos, p.sector - pos));
       const secs = Math.ceil(p.length / 512);
       const extra = p.inodes ? `\tinodes ${p.inodes[0]}-${p.inodes[1]}` : '';
       out.push(`${p.sector}\t${secs}\t${p.kind}${p.unwritten ? ' (unwritten)' : ''}\t${p.inode ?? '-'}\t${p.path ?? '-'}\t${p.fileOffset ?? '-'}\t${p.fsBlock}${extra}`);
       pos = p.sector + secs;
     }
-    if (pos < end) out.push(`${pos}\t${end - pos}\tfree\t-\t-\t-\t-`);
+    if (pos < end) out.push(gap(pos, end - pos));
   }
   process.stdout.write(out.join('\n') + '\n');
   return 0;

@@ -83,29 +83,34 @@ export class ExtFileSystem {
   }
 
   /**
-   * Call `fn` for every inode marked in use in the inode bitmaps, group by group; each group's
-   * used part of the inode table is read in one request. `bytes`/`o` are valid during the call.
+   * Call `fn` for every inode marked in use in the inode bitmaps, group by group; the used part of
+   * each group's inode table is read in requests of at most 1 MiB. `bytes`/`o` are valid during
+   * the call only.
    */
   forEachUsedInode(fn: (ino: number, bytes: Uint8Array, o: number, byteOffset: number) => void, onGroupError?: (g: number, e: InputError) => void): void {
     const { sb } = this;
     const isz = sb.inodeSize;
+    const perChunk = Math.max(1, Math.floor((1 << 20) / this.blockSize)) * Math.floor(this.blockSize / isz);
     for (let g = 0; g < this.groups.count; g++) {
       const slots = this.usedInodeSlots(g);
       if (slots === 0) continue;
-      let bitmap: Uint8Array;
-      let table: Uint8Array;
       const tableStart = this.groups.inodeTable[g]!;
+      const base = g * sb.inodesPerGroup;
       try {
-        bitmap = this.readBlocks(this.groups.inodeBitmap[g]!, 1, `inode bitmap of group ${g}`);
-        table = this.readBlocks(tableStart, Math.ceil(slots * isz / this.blockSize), `inode table of group ${g}`);
+        const bitmap = this.readBlocks(this.groups.inodeBitmap[g]!, 1, `inode bitmap of group ${g}`).slice();
+        for (let first = 0; first < slots; first += perChunk) {
+          const n = Math.min(perChunk, slots - first);
+          const firstBlock = tableStart + (first * isz) / this.blockSize;
+          const table = this.readBlocks(firstBlock, Math.ceil(n * isz / this.blockSize), `inode table of group ${g}`);
+          for (let k = 0; k < n; k++) {
+            const i = first + k;
+            if (!(bitmap[i >> 3]! & (1 << (i & 7)))) continue;
+            fn(base + i + 1, table, k * isz, tableStart * this.blockSize + i * isz);
+          }
+        }
       } catch (e) {
         if (e instanceof InputError && onGroupError) { onGroupError(g, e); continue; }
         throw e;
-      }
-      const base = g * sb.inodesPerGroup;
-      for (let i = 0; i < slots; i++) {
-        if (!(bitmap[i >> 3]! & (1 << (i & 7)))) continue;
-        fn(base + i + 1, table, i * isz, tableStart * this.blockSize + i * isz);
       }
     }
   }
