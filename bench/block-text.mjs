@@ -4,7 +4,9 @@
 // rendering of the same buffer) and as blkparse text (the real blkparse rendering). Rounds
 // alternate baseline and reader; the best CPU time of each is kept (the machine may be busy).
 // The baseline is the loop the issue names: node:readline over the file + line.split(' ').
+// Each input runs in its own process (peak RSS and bytes per event are its own).
 // Usage: node bench/block-text.mjs [--lines N] [--rounds R]
+import { spawnSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,7 +27,7 @@ const { readTraceCmdText } = await dist('ingest/block/trace-cmd-text.js');
 const { readBlkparseText } = await dist('ingest/block/blkparse-text.js');
 
 const fixture = (n) => gunzipSync(readFileSync(join(root, 'test', 'fixtures', 'block', n))).toString('utf8');
-const dir = mkdtempSync(join(tmpdir(), 'iol-bench-block-text-'));
+const dir = args[0] === '--child' ? '' : mkdtempSync(join(tmpdir(), 'iol-bench-block-text-'));
 
 /** Repeat the event lines of a fixture up to N lines, shifting times by `period` seconds per copy. */
 function replicate(name, keep, timeRe, shift, file) {
@@ -58,30 +60,43 @@ async function baseline(file) {
   return n;
 }
 
+/** One input in a fresh process (so that resident memory per event is its own). */
+async function measure(k, file, lines) {
+  const [label, read] = inputs[k];
+  let bestBase = Infinity, bestRead = Infinity, events = 0, perEvent = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    global.gc?.();
+    const rss0 = process.memoryUsage().rss;
+    let t = cpu();
+    const b = new BlockEventsBuilder();
+    const s = await read(file, b, new IngestStats());
+    const rss1 = process.memoryUsage().rss;
+    const table = b.finish({});
+    bestRead = Math.min(bestRead, cpu() - t);
+    events = table.numRows;
+    if (s.bad) throw new Error(`${label}: ${s.bad} unusable lines in the generated input`);
+    if (r === 0) perEvent = (rss1 - rss0) / events;
+    t = cpu();
+    await baseline(file);
+    bestBase = Math.min(bestBase, cpu() - t);
+  }
+  return { label, lines, events, base: lines / bestBase, rate: events / bestRead, peak: process.resourceUsage().maxRSS * 1024, perEvent };
+}
+
+if (args[0] === '--child') {
+  process.stdout.write(JSON.stringify(await measure(Number(args[1]), args[2], Number(args[3]))) + '\n');
+  process.exit(0);
+}
+
 const rows = [];
 try {
-  for (const [label, read, name, keep, shift] of inputs) {
+  for (let k = 0; k < inputs.length; k++) {
+    const [, , name, keep, shift] = inputs[k];
     const file = join(dir, name.replace('.gz', ''));
     const lines = replicate(name, keep, null, shift, file);
-    let bestBase = Infinity, bestRead = Infinity, events = 0, peak = 0, perEvent = 0;
-    for (let r = 0; r < ROUNDS; r++) {
-      let t = cpu();
-      await baseline(file);
-      bestBase = Math.min(bestBase, cpu() - t);
-      global.gc?.();
-      const rss0 = process.memoryUsage().rss;
-      t = cpu();
-      const b = new BlockEventsBuilder();
-      const s = await read(file, b, new IngestStats());
-      const rss1 = process.memoryUsage().rss;
-      const table = b.finish({});
-      bestRead = Math.min(bestRead, cpu() - t);
-      events = table.numRows;
-      if (s.bad) throw new Error(`${label}: ${s.bad} unusable lines in the generated input`);
-      peak = Math.max(peak, rss1);
-      perEvent = (rss1 - rss0) / events;
-    }
-    rows.push({ label, lines, events, base: lines / bestBase, rate: events / bestRead, peak, perEvent });
+    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', String(k), file, String(lines), '--rounds', String(ROUNDS)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (r.status !== 0) throw new Error(`child for ${name} failed: ${r.stderr}`);
+    rows.push(JSON.parse(r.stdout.trim().split('\n').pop()));
     rmSync(file);
   }
 } finally {

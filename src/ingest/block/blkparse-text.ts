@@ -22,7 +22,7 @@ import type { InputStream } from '../../io/input-stream.js';
 import { InputError } from '../../util/errors.js';
 import { BlockAction, NONE, type BlockEventsBuilder } from './block-events-builder.js';
 import { BlockOp } from './rwbs.js';
-import { BlockTextContext, parseTextLines, readTextLines, textOf, type BlockTextFileSummary, type BlockTextLineParser } from './tracefs-text.js';
+import { BlockTextContext, findByte, findByteBack, parseTextLines, readTextLines, textOf, type BlockTextFileSummary, type BlockTextLineParser } from './tracefs-text.js';
 
 /** Cursor and the last big value (see tracefs-text.ts: module scalars, no object per line). */
 let P = 0;
@@ -166,7 +166,7 @@ export class BlkparseTextParser implements BlockTextLineParser {
     // trailer
     if (action === BlockAction.P || action === BlockAction.U || action === BlockAction.UT) {
       if (t[P] !== 91) return false;
-      const close = action === BlockAction.P ? e - 1 : t.lastIndexOf(93, e - 1);
+      const close = action === BlockAction.P ? e - 1 : findByteBack(t, 93, e - 1, P);
       if (close < P || t[close] !== 93) return false;
       const comm = close - P > 1 ? ctx.comm.lookup(t, P + 1, close) : NONE;
       let depth = NONE;
@@ -186,8 +186,8 @@ export class BlkparseTextParser implements BlockTextLineParser {
     if (t[P] === 40) {
       // (cdb) of a passthrough completion
       if (!completion) return false;
-      const close = t.indexOf(41, P);
-      if (close < 0 || close >= e) return false;
+      const close = findByte(t, 41, P, e);
+      if (close < 0) return false;
       P = close + 1;
       skipSpaces(t, e);
       bytes = 0;
@@ -217,8 +217,8 @@ export class BlkparseTextParser implements BlockTextLineParser {
         bytes = typeof sector === 'number' && sector <= 0xffffffff ? sector : -1;
         if (bytes < 0) return false;
         sector = NONE;
-        const close = t.indexOf(41, P);
-        if (close < 0 || close >= e) return false;
+        const close = findByte(t, 41, P, e);
+        if (close < 0) return false;
         P = close + 1;
         skipSpaces(t, e);
       } else if (!completion) {
@@ -243,8 +243,8 @@ export class BlkparseTextParser implements BlockTextLineParser {
     }
     // -t: (elapsed) before the bracket
     if (t[P] === 40) {
-      const close = t.indexOf(41, P);
-      if (close < 0 || close >= e) return false;
+      const close = findByte(t, 41, P, e);
+      if (close < 0) return false;
       P = close + 1;
       skipSpaces(t, e);
     }

@@ -162,14 +162,22 @@ function expect(t: Uint8Array, c: number): boolean {
   return false;
 }
 
-/** The first ": " in t[from, e), or -1. */
+/** The first ": " in t[from, e), or -1 (a bounded scan: a line without one costs its length only). */
 function colonSpace(t: Uint8Array, from: number, e: number): number {
-  for (;;) {
-    const c = t.indexOf(58, from);
-    if (c < 0 || c + 1 >= e) return -1;
-    if (t[c + 1] === 32) return c;
-    from = c + 1;
-  }
+  for (let c = from; c + 1 < e; c++) if (t[c] === 58 && t[c + 1] === 32) return c;
+  return -1;
+}
+
+/** The last byte `b` in t[stop, from], or -1. */
+export function findByteBack(t: Uint8Array, b: number, from: number, stop: number): number {
+  for (let i = from; i >= stop; i--) if (t[i] === b) return i;
+  return -1;
+}
+
+/** The first byte `b` in t[from, e), or -1. */
+export function findByte(t: Uint8Array, b: number, from: number, e: number): number {
+  for (let i = from; i < e; i++) if (t[i] === b) return i;
+  return -1;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -345,7 +353,7 @@ function timestampStart(t: Uint8Array, i: number, c: number): number {
 /** TASK-PID ending at q (inclusive), optionally followed by `(tgid)`; sets PID, COMM_S, COMM_E. */
 function finishTaskPid(t: Uint8Array, i: number, q: number, traceCmd: boolean): boolean {
   if (t[q]! === 41 /* ) */) {
-    const open = t.lastIndexOf(40 /* ( */, q);
+    const open = findByteBack(t, 40 /* ( */, q, i);
     if (open <= i) return false;
     q = open - 1;
     while (q > i && t[q]! === 32) q--;
@@ -434,7 +442,7 @@ export function addBlockEvent(ctx: BlockTextContext, tp: number, t: Uint8Array, 
       close = e - 1;
       if (t[close]! !== 93) return false;
     } else {
-      close = t.lastIndexOf(93 /* ] */, e - 1);
+      close = findByteBack(t, 93 /* ] */, e - 1, P);
       if (close < P) return false;
       P = close + 1;
       skipSpaces(t, e);
@@ -584,8 +592,8 @@ function flushSector(op: number, nr: number, sector: number | bigint): number | 
 /** `(cmd) ` at P: empty on 5.x/6.x, a hex dump of a passthrough command on 4.x. */
 function skipCmd(t: Uint8Array, e: number): boolean {
   if (!expect(t, 40)) return false;
-  const close = t.indexOf(41 /* ) */, P);
-  if (close < 0 || close >= e) return false;
+  const close = findByte(t, 41 /* ) */, P, e);
+  if (close < 0) return false;
   P = close + 1;
   return expect(t, 32);
 }
