@@ -60,6 +60,16 @@ const MUTATIONS: Record<string, Mutation> = {
     }
     return enc(out.join('\n'));
   },
+  junkLines: (_b, l, r) => {
+    const out = l.slice();
+    for (let k = 0; k < 200; k++) {
+      let junk = '';
+      const n = int(r, 300);
+      for (let j = 0; j < n; j++) junk += String.fromCharCode(32 + int(r, 95));
+      out.splice(int(r, out.length), 0, junk.replace(/[:()[\]]/g, r() < 0.5 ? '' : '('));
+    }
+    return enc(out.join('\n'));
+  },
   digits: (_b, l, r) => enc(l.map((line) => (r() < 0.1 ? line.replace(/\d+/g, (d) => (r() < 0.5 ? '9'.repeat(int(r, 30) + 1) : d)) : line)).join('\n')),
 };
 
