@@ -51,6 +51,21 @@ describe('iolineage ingest', () => {
     expect(readArrowFile(join(dir, 'block_events.arrow')).numRows).toBe(5906 * 2);
   });
 
+  it('binary blktrace and its blkparse text (the blktrace fixtures) give the same events and requests', async () => {
+    const bt = join(root, 'test', 'fixtures', 'blktrace');
+    if (!existsSync(join(bt, 'deadline.blktrace.0.gz'))) { console.log('no blktrace fixtures: skipped'); expect(bt).toBeTruthy(); return; }
+    const a = await ingest([join(bt, 'deadline.blktrace.0.gz'), join(bt, 'deadline.blktrace.1.gz'), '-o', join(work, 'bin')]);
+    const b = await ingest([join(bt, 'deadline.blkparse.txt.gz'), '-o', join(work, 'bp')]);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    const ea = readArrowFile(join(work, 'bin', 'block_events.arrow'));
+    const eb = readArrowFile(join(work, 'bp', 'block_events.arrow'));
+    expect(perAction(eb)).toEqual(perAction(ea));
+    expect(readArrowFile(join(work, 'bp', 'block_requests.arrow')).numRows).toBe(readArrowFile(join(work, 'bin', 'block_requests.arrow')).numRows);
+    const byOp = (out: string) => out.slice(out.indexOf('by op:'));
+    expect(byOp(b.out).split('\n').slice(0, 4)).toEqual(byOp(a.out).split('\n').slice(0, 4));
+  });
+
   it('--dev keeps one device', async () => {
     const dir = join(work, 'dev');
     const { out } = await ingest([fixture('ext4.trace.gz'), '--dev', '7:9', '-o', dir]);
