@@ -19,6 +19,10 @@ export interface ChartSpec { [key: string]: unknown }
  */
 export async function renderSvg(spec: ChartSpec): Promise<string> {
   const compiled = compile(spec as unknown as TopLevelSpec).spec;
+  // Vega reports a failed load only in its log and renders an empty chart: refuse URLs up front
+  for (const d of compiled.data ?? []) {
+    if ('url' in d && d.url) throw new Error(`chart data must be inline (data.values); refusing to load ${JSON.stringify(d.url)}`);
+  }
   const loader = vega.loader();
   const deny = (uri: string): Promise<never> => Promise.reject(new Error(`chart data must be inline; refusing to load ${uri}`));
   loader.load = deny as typeof loader.load;

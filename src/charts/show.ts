@@ -30,18 +30,24 @@ export async function chartBundle(spec: ChartSpec): Promise<MimeBundle> {
 type BundleWriter = (msg: { data: MimeBundle; metadata: object; transient: object }, update: boolean) => void;
 interface TslabDisplay { svg(s: string): void; html(s: string): void }
 
-/** Where show() sends bundles: tslab's current cell writer, or a fallback through its public API. */
-function tslabSink(): { bundle?: BundleWriter; display?: TslabDisplay } {
+/**
+ * Where show() sends bundles: tslab's writer for the running cell; null outside a tslab kernel
+ * (tslab keeps that writer null until a cell runs). When tslab's internal layout is not the one
+ * expected, its public display API (SVG only) is used.
+ */
+function tslabSink(): { bundle?: BundleWriter; display?: TslabDisplay } | null {
   const require = createRequire(import.meta.url);
+  let jupyter: { lastWriteDisplayData?: BundleWriter | null };
   try {
-    const jupyter = require('tslab/dist/jupyter.js') as { lastWriteDisplayData?: BundleWriter | null };
-    if (typeof jupyter.lastWriteDisplayData === 'function') return { bundle: jupyter.lastWriteDisplayData };
-  } catch { /* not running inside tslab, or its layout changed */ }
-  try {
-    return { display: (require('tslab') as { display: TslabDisplay }).display };
+    jupyter = require('tslab/dist/jupyter.js') as typeof jupyter;
   } catch {
-    return {};
+    try {
+      return { display: (require('tslab') as { display: TslabDisplay }).display };
+    } catch {
+      return null;
+    }
   }
+  return typeof jupyter.lastWriteDisplayData === 'function' ? { bundle: jupyter.lastWriteDisplayData } : null;
 }
 
 /**
@@ -52,15 +58,15 @@ function tslabSink(): { bundle?: BundleWriter; display?: TslabDisplay } {
 export async function show(spec: ChartSpec): Promise<void> {
   const bundle = await chartBundle(spec);
   const sink = tslabSink();
-  if (sink.bundle) sink.bundle({ data: bundle, metadata: {}, transient: {} }, false);
-  else if (sink.display) sink.display.svg(bundle['image/svg+xml'] as string);
+  if (sink?.bundle) sink.bundle({ data: bundle, metadata: {}, transient: {} }, false);
+  else if (sink?.display) sink.display.svg(bundle['image/svg+xml'] as string);
   else process.stdout.write(`[chart] ${bundle['text/plain'] as string}\n`);
 }
 
 /** Show an HTML fragment (a table, a note) in the running tslab cell; prints it outside one. */
 export function showHtml(html: string): void {
   const sink = tslabSink();
-  if (sink.bundle) sink.bundle({ data: { 'text/html': html, 'text/plain': html.replace(/<[^>]*>/g, ' ') }, metadata: {}, transient: {} }, false);
-  else if (sink.display) sink.display.html(html);
+  if (sink?.bundle) sink.bundle({ data: { 'text/html': html, 'text/plain': html.replace(/<[^>]*>/g, ' ') }, metadata: {}, transient: {} }, false);
+  else if (sink?.display) sink.display.html(html);
   else process.stdout.write(html + '\n');
 }

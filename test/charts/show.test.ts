@@ -1,0 +1,40 @@
+/**
+ * show(): one display_data MIME bundle per chart (SVG for nbconvert/GitHub, the Vega-Lite spec for
+ * JupyterLab's interactive view, the title as text), and headless rendering that never loads data.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { chartBundle, show, VEGA_LITE_MIME } from '../../src/charts/show.js';
+import { renderSvg } from '../../src/charts/render-svg.js';
+import { requestSizeChart } from '../../src/charts/request-size-chart.js';
+
+const spec = requestSizeChart([
+  { op: 'read', size_bytes: 4096, size_label: '4 KiB', requests: 3, bytes: 12288 },
+  { op: 'write', size_bytes: 131072, size_label: '128 KiB', requests: 2, bytes: 262144 },
+], { what: 'two ops' });
+
+describe('chart bundles', () => {
+  it('carry SVG, the Vega-Lite v5 spec and the title', async () => {
+    const b = await chartBundle(spec);
+    expect(Object.keys(b).sort()).toEqual(['image/svg+xml', 'text/plain', VEGA_LITE_MIME].sort());
+    expect(b['image/svg+xml']).toMatch(/^<svg [^>]*class="marks"/);
+    expect(b[VEGA_LITE_MIME]).toBe(spec);
+    expect(b['text/plain']).toBe('Request sizes by operation');
+    expect(VEGA_LITE_MIME).toBe('application/vnd.vegalite.v5+json');
+  });
+
+  it('show() outside a notebook prints the title and returns nothing', async () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const r = await show(spec);
+      expect(r).toBeUndefined();
+      expect(write.mock.calls.map((c) => String(c[0])).join('')).toContain('Request sizes by operation');
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it('renderSvg refuses data given by URL (no network, no files)', async () => {
+    const byUrl = { ...spec, data: { url: 'https://example.org/data.json' } };
+    await expect(renderSvg(byUrl)).rejects.toThrow(/must be inline/);
+  });
+});
