@@ -94,10 +94,14 @@ export async function run(argv: string[]): Promise<number> {
 
   if (block.length) out.push(...await ingestBlock(block, outDir, stats, dev, textClock));
   if (strace.length) {
+    const sizes = strace.map((i) => { try { return statSync(i.path).size; } catch { return 0; } });
+    const bar = new ProgressBar('ingest strace', sizes.reduce((a, b) => a + b, 0));
     const r = await ingestStrace(strace.map((i) => i.path), {
       outDir, stats,
+      onProgress: (read) => bar.update(read),
       ...(typeof values.date === 'string' ? { date: values.date } : {}),
     });
+    bar.done();
     if (out.length) out.push('');
     out.push(...r.summary);
   } else {
