@@ -70,8 +70,9 @@ export function appLayerFromTable(table: Table, vm: string): AppLayer {
 
 /**
  * block_requests table → BlockLayer of the requests the device processed: those with an issue
- * time and a sector (requests merged into others are counted in the one that absorbed them;
- * flushes carry no bytes). `rows` maps layer index → table row.
+ * time (for bio rows of bio-based devices, the queue time) and a sector (requests merged into
+ * others are counted in the one that absorbed them; flushes carry no bytes). `rows` maps layer
+ * index → table row.
  */
 export function blockLayerFromTable(table: Table): { layer: BlockLayer; rows: Int32Array } {
   const sector = int64Column(table, 'sector');
@@ -82,6 +83,21 @@ export function blockLayerFromTable(table: Table): { layer: BlockLayer; rows: In
   const rwbs = stringColumn(table, 'rwbs');
   const idCol = hasColumn(table, 'id') ? numberColumn(table, 'id') : null;
   const n0 = table.numRows;
+  // bio-based devices have no request events: a bio row's processing time is its queue time
+  if (hasColumn(table, 'kind') && hasColumn(table, 'queue_ns')) {
+    const kind = stringColumn(table, 'kind');
+    const bio = kind.labels.indexOf('bio'), request = kind.labels.indexOf('request');
+    let requests = 0;
+    for (let i = 0; i < n0; i++) if (kind.codes[i] === request) requests++;
+    const queue = int64Column(table, 'queue_ns');
+    // only when the device has no request events at all (on blk-mq devices a bio row is one the
+    // trace ended before it became a request: it was never processed within the trace)
+    if (bio >= 0 && requests === 0) for (let i = 0; i < n0; i++) {
+      if (kind.codes[i] !== bio || (issue.valid ? issue.valid[i] : true) || (queue.valid && !queue.valid[i])) continue;
+      issue.values[i] = queue.values[i]!;
+      issue.valid![i] = 1;
+    }
+  }
   const keep: number[] = [];
   for (let i = 0; i < n0; i++) {
     if (issue.valid && !issue.valid[i]) continue;
