@@ -135,7 +135,7 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
   };
 
   if (fs.truncatedAt !== null) {
-    stats.count('source_truncated', 'data_loss', 'the source is shorter than the file system (blocks_count * block_size): metadata past its end is missing', { file, offset: fs.truncatedAt, text: `${file}: ${fs.truncatedAt} bytes, the file system needs ${sb.blocksCount * bs}` });
+    stats.count('source_truncated', 'data_loss', 'the source is shorter than the file system (blocks_count * block_size): metadata past its end is missing', { file, offset: fs.truncatedAt, text: `${file}: the source ends at byte ${fs.truncatedAt}, the file system (s_blocks_count × block size) needs ${sb.blocksCount * bs} bytes` });
   }
 
   // 1. static metadata from the group layout (superblock and GDT copies, bitmaps, inode tables)
