@@ -5,7 +5,11 @@
  */
 import { isUserError } from '../util/errors.js';
 
-interface CommandModule { run(argv: string[]): Promise<number>; help: string }
+/**
+ * A command module. `handlesHelp`: the command prints its own help for `--help` anywhere in its
+ * arguments (commands with subcommands, whose help depends on the subcommand).
+ */
+interface CommandModule { run(argv: string[]): Promise<number>; help: string; handlesHelp?: boolean }
 
 /** One line per command; the module is loaded only when the command runs. */
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
@@ -42,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const mod = await cmd.load();
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (!mod.handlesHelp && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(mod.help + '\n');
     return 0;
   }

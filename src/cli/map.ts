@@ -32,6 +32,8 @@ of any of these. It is opened read-only; only metadata is read.
 
 /** Full help (the dispatcher prints it for `map --help`, `map fs --help` and `map image --help`). */
 export const help = `${fsHelp}\n\n${mapImageHelp}`;
+/** `map fs --help` and `map image --help` print the subcommand's own help (see run). */
+export const handlesHelp = true;
 
 export function printStats(stats: IngestStats): void {
   for (const c of stats.list()) {
@@ -106,6 +108,7 @@ export function parseSourceOptions(values: Record<string, unknown>): { partition
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h') { process.stdout.write(help + '\n'); return 0; }
   if (sub === 'fs') return runFs(rest);
   // ---- `map image` dispatch (owned by src/image): replace this branch with the call to mapImage ----
   if (sub === 'image') {
