@@ -78,6 +78,7 @@ export function bttMetrics(requests: Table, bios: Table): BttDeviceMetrics[] {
   const rD = numberColumn(requests, 'issue_ns', base);
   const rC = numberColumn(requests, 'complete_ns', base);
   const rIssues = numberColumn(requests, 'issues');
+  const rIssueOrder = numberColumn(requests, 'issue_order');
   const rMerged = numberColumn(requests, 'merged_into');
   const bDev = codeColumn(bios, 'dev');
   const bSector = numberColumn(bios, 'sector');
@@ -149,7 +150,7 @@ export function bttMetrics(requests: Table, bios: Table): BttDeviceMetrics[] {
         }
       }
     }
-    issuedRows.sort((a, b) => rD[a]! - rD[b]! || a - b);
+    issuedRows.sort((a, b) => rIssueOrder[a]! - rIssueOrder[b]!);
     for (const r of issuedRows) seekD.add(rSector[r]!, rNr[r]!);
     const stages = Object.fromEntries(BTT_STAGES.map((s) => [s, st[s].result()])) as Record<BttStage, StageStats>;
     out.push({

@@ -110,7 +110,9 @@ class RequestReconstructor {
   readonly rCompletions = new GrowI32(); readonly rError = new GrowI32(); readonly rSplitFrom = new GrowI32(); readonly rSplitSector = new GrowF64();
   readonly rMergedInto = new GrowI32(); readonly rPid = new GrowI32(); readonly rComm = new GrowI32();
   /** Bytes still to complete, and the bio a split piece came from (-1). */
-  readonly rRemaining = new GrowF64(); readonly rOriginBio = new GrowI32();
+  readonly rRemaining = new GrowF64(); readonly rOriginBio = new GrowI32(); readonly rIssueOrder = new GrowI32();
+  /** D events seen so far. */
+  private issuesSeen = 0;
   // bios
   readonly bDev = new GrowI32(); readonly bOp = new GrowI32(); readonly bSector = new GrowF64(); readonly bNr = new GrowF64();
   readonly bQ = new GrowF64(); readonly bM = new GrowF64(); readonly bRole = new GrowI32(); readonly bReq = new GrowI32(); readonly bPid = new GrowI32(); readonly bComm = new GrowI32();
@@ -286,7 +288,7 @@ class RequestReconstructor {
     this.rQ.push(NaN); this.rG.push(NaN); this.rI.push(NaN); this.rD.push(NaN); this.rC.push(NaN);
     this.rBios.push(0); this.rQBios.push(0); this.rIssues.push(0); this.rRequeues.push(0); this.rCompletions.push(0);
     this.rError.push(NULL_ERROR); this.rSplitFrom.push(-1); this.rSplitSector.push(-1); this.rMergedInto.push(-1);
-    this.rPid.push(b.pid[i]!); this.rComm.push(b.comm[i]!); this.rRemaining.push(0); this.rOriginBio.push(-1);
+    this.rPid.push(b.pid[i]!); this.rComm.push(b.comm[i]!); this.rRemaining.push(0); this.rOriginBio.push(-1); this.rIssueOrder.push(-1);
     if (isFlush(b, i)) {
       this.rSector.a[r] = -1;
       const bio = s.pendFlushBio.length ? s.pendFlushBio.shift()! : -1;
@@ -377,6 +379,7 @@ class RequestReconstructor {
     const sector = b.sector[i]!;
     this.rD.a[r] = this.ts;
     this.rIssues.a[r]!++;
+    this.rIssueOrder.a[r] = this.issuesSeen++;
     this.rRwbs.a[r] = b.rwbs[i]!;
     if (isFlush(b, i)) {
       s.flushInflight.push(r);
@@ -450,7 +453,7 @@ class RequestReconstructor {
     this.rBios.push(1); this.rQBios.push(1); this.rIssues.push(0); this.rRequeues.push(0);
     this.rCompletions.push(completeNs === completeNs ? 1 : 0);
     this.rError.push(completeNs === completeNs ? error : NULL_ERROR); this.rSplitFrom.push(-1); this.rSplitSector.push(-1); this.rMergedInto.push(-1);
-    this.rPid.push(this.bPid.a[bio]!); this.rComm.push(this.bComm.a[bio]!); this.rRemaining.push(0); this.rOriginBio.push(-1);
+    this.rPid.push(this.bPid.a[bio]!); this.rComm.push(this.bComm.a[bio]!); this.rRemaining.push(0); this.rOriginBio.push(-1); this.rIssueOrder.push(-1);
     this.bReq.a[bio] = r;
     this.bRole.a[bio] = Role.alone;
   }
@@ -489,6 +492,7 @@ class RequestReconstructor {
     const cId = t.number('id'), cKind = t.string('kind'), cDev = t.string('dev'), cOp = t.string('op'), cRwbs = t.string('rwbs');
     const cSector = t.int64('sector'), cNr = t.number('nr_sectors'), cBytes = t.int64('bytes');
     const cQ = t.int64('queue_ns'), cG = t.int64('getrq_ns'), cI = t.int64('insert_ns'), cD = t.int64('issue_ns'), cC = t.int64('complete_ns');
+    const cIssueOrder = t.number('issue_order');
     const cBios = t.number('bios'), cQBios = t.number('queued_bios'), cIssues = t.number('issues'), cRequeues = t.number('requeues');
     const cCompl = t.number('completions'), cErr = t.number('error'), cSplitFrom = t.number('split_from'), cSplitSector = t.int64('split_sector');
     const cMerged = t.number('merged_into'), cPid = t.number('pid'), cComm = t.string('comm');
@@ -519,6 +523,8 @@ class RequestReconstructor {
       cBytes.pushSafeInteger(R.rBytes.a[r]!);
       time(cQ, R.rQ.a[r]!); time(cG, R.rG.a[r]!); time(cI, R.rI.a[r]!); time(cD, R.rD.a[r]!); time(cC, R.rC.a[r]!);
       cBios.push(R.rBios.a[r]!); cQBios.push(R.rQBios.a[r]!);
+      const io = R.rIssueOrder.a[r]!;
+      if (io < 0) cIssueOrder.pushNull(); else cIssueOrder.push(io);
       cIssues.push(Math.min(R.rIssues.a[r]!, 32767)); cRequeues.push(Math.min(R.rRequeues.a[r]!, 32767)); cCompl.push(Math.min(R.rCompletions.a[r]!, 32767));
       const e = R.rError.a[r]!;
       if (e === NULL_ERROR || R.rC.a[r] !== R.rC.a[r]) cErr.pushNull(); else cErr.push(e);

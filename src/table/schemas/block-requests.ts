@@ -26,6 +26,7 @@ export const blockRequestsTable = defineTable({
     { name: 'complete_ns', type: 'int64', nullable: true, unit: 'ns', clock: 'trace clock', doc: 'C (block_rq_complete, or block_bio_complete on bio-based devices) that completed the last byte; null when still in flight at the end of the trace.' },
     { name: 'bios', type: 'int32', doc: 'Bios the request holds: the bio (or split piece) that created it plus the bios merged into it (M/F) and those of requests it absorbed (T).' },
     { name: 'queued_bios', type: 'int32', doc: 'How many of those bios had their own Q event (split pieces have none).' },
+    { name: 'issue_order', type: 'int32', nullable: true, doc: 'Position of the request\'s last D event among all D events of the trace (0-based; the dispatch order, ties of equal timestamps kept as in the input); null when never issued.' },
     { name: 'issues', type: 'int16', doc: 'D events of this request (1 + re-issues after requeues; 0 when never issued).' },
     { name: 'requeues', type: 'int16', doc: 'R events (block_rq_requeue): times the driver handed the request back.' },
     { name: 'completions', type: 'int16', doc: 'C events: more than 1 when the request completed in parts (partial completions).' },
