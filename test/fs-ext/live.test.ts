@@ -215,6 +215,32 @@ describe.skipIf(!haveDebugfs || !haveSfdisk)('a file system inside a partitioned
   });
 });
 
+describe('compressed sources', () => {
+  const haveXz = tool('xz', '--version');
+  const haveZstd = tool('zstd', '--version');
+  it.skipIf(!haveXz || !haveZstd)('.xz and .zst copies map like the .gz fixture; a cut .gz names the file', async () => {
+    const gz = join(FIXTURES, 'ext2-1k.e2image-r.img.gz');
+    const raw = unpack('ext2-1k');
+    execFileSync('xz', ['-0', '-k', '-f', raw]);
+    execFileSync('zstd', ['-1', '-q', '-f', raw, '-o', raw + '.zst']);
+    const maps = [];
+    for (const p of [gz, raw + '.xz', raw + '.zst']) {
+      const src = await openFsSource(p);
+      expect(src.source.name).toBe(p);
+      maps.push(buildFsMap(src.source, { strict: true }).map);
+      src.source.close();
+    }
+    for (const m of maps.slice(1)) {
+      expect(Array.from(m.columns.fsBlock)).toEqual(Array.from(maps[0]!.columns.fsBlock));
+      expect(Array.from(m.columns.kind)).toEqual(Array.from(maps[0]!.columns.kind));
+    }
+    const cut = join(dir, 'cut.img.gz');
+    const bytes = readFileSync(gz);
+    writeFileSync(cut, bytes.subarray(0, bytes.length >> 1));
+    await expect(openFsSource(cut)).rejects.toThrow(/cut\.img\.gz/);
+  });
+});
+
 describe('the map and lookup commands', () => {
   it('map fs writes fs_map.arrow and fs_paths.arrow; lookup answers from them as from the image', async () => {
     const out: string[] = [];
