@@ -32,18 +32,19 @@ export function requestSizeRows(requests: Table): RequestSizeRow[] {
   const op = stringColumn(requests, 'op');
   const bytes = int64Column(requests, 'bytes');
   const issue = int64Column(requests, 'issue_ns');
-  const counts = new Map<string, { requests: number; bytes: number }>();
+  // key: op code * 64 + log2 of the class (classes up to 2^63 bytes)
+  const counts = new Map<number, { requests: number; bytes: number }>();
   for (let i = 0; i < op.codes.length; i++) {
     const b = Number(bytes.values[i]!);
     if (!(b > 0) || !isValid(bytes, i) || !isValid(issue, i)) continue;
-    const cls = 2 ** Math.ceil(Math.log2(b));
-    const key = `${op.codes[i]}|${cls}`;
+    const key = (op.codes[i]! + 1) * 64 + Math.ceil(Math.log2(b));
     const c = counts.get(key);
     if (c) { c.requests++; c.bytes += b; } else counts.set(key, { requests: 1, bytes: b });
   }
   const rows: RequestSizeRow[] = [];
   for (const [key, c] of counts) {
-    const [code, cls] = key.split('|').map(Number) as [number, number];
+    const code = Math.floor(key / 64) - 1;
+    const cls = 2 ** (key % 64);
     rows.push({ op: code >= 0 ? op.labels[code]! : 'unknown', size_bytes: cls, size_label: sizeLabel(cls), requests: c.requests, bytes: c.bytes });
   }
   return rows.sort((a, b) => a.size_bytes - b.size_bytes || a.op.localeCompare(b.op));
