@@ -57,7 +57,8 @@ const HELP = `usage: node scripts/notebooks.mjs [--out DIR] [--captures DIR] [--
                                   [--timeout SECONDS] [--jobs N] [NAME ...]
 
 Executes notebooks/*.ipynb (or the NAMEs given) on the tables in DIR (default: $IOLINEAGE_OUT,
-else $IOLINEAGE_CAPTURE, else out/) and writes REPORTS/<name>.html plus REPORTS/index.html
+else $IOLINEAGE_CAPTURE, else out/); when DIR is a capture bundle (manifest.json, no tables), it is
+analysed first (iolineage analyze) into a temporary folder. Writes REPORTS/<name>.html plus REPORTS/index.html
 (default REPORTS: reports/). Notebooks over a set of captures (the throughput grid) read the
 capture bundles under --captures (default: $IOLINEAGE_CAPTURE_SET, else data/).
 A notebook whose tables the capture lacks (metadata "iolineage.requires") is skipped, with the
@@ -279,13 +280,33 @@ function describeCapture(outDir) {
 
 export async function publish(opts) {
   registerKernel();
-  const outDir = opts.out ?? resolve(process.env.IOLINEAGE_OUT ?? process.env.IOLINEAGE_CAPTURE ?? join(projectRoot, 'out'));
+  let outDir = opts.out ?? resolve(process.env.IOLINEAGE_OUT ?? process.env.IOLINEAGE_CAPTURE ?? join(projectRoot, 'out'));
+  const shownCapture = describeCapture(outDir);
   const captures = opts.captures ?? resolve(process.env.IOLINEAGE_CAPTURE_SET ?? join(projectRoot, 'data'));
   const listed = listNotebooks(opts.notebooks, opts.names);
   if (listed.length === 0) throw new UsageError(`no notebooks in ${opts.notebooks}`);
   if (!existsSync(join(projectRoot, 'dist', 'index.js'))) throw new UsageError('dist/index.js is missing: run `npm run build` first');
   mkdirSync(opts.reports, { recursive: true });
-  const tables = tablesIn(outDir);
+  const work = mkdtempSync(join(tmpdir(), 'iolineage-notebooks-'));
+  let tables = tablesIn(outDir);
+  const extraEnv = {};
+  // a capture bundle (manifest.json, no tables yet) is analysed first, into the work folder
+  if (tables.size === 0 && existsSync(join(outDir, 'manifest.json'))) {
+    const analysis = join(work, 'analysis');
+    process.stderr.write(`notebooks: ${describeCapture(outDir)} is a capture bundle: running iolineage analyze\n`);
+    const an = run(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'analyze', outDir, '-o', analysis], process.env);
+    if (an.status !== 0) {
+      rmSync(work, { recursive: true, force: true });
+      throw new Error(`iolineage analyze ${outDir} failed: ${(an.stderr || '').trim().split('\n').pop()}`);
+    }
+    try {
+      const m = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8'));
+      const mem = m.lab?.vm_mem_bytes ?? m.guests?.[0]?.mem_bytes;
+      if (mem && !process.env.IOLINEAGE_CAPTURED_MEM) extraEnv.IOLINEAGE_CAPTURED_MEM = String(mem);
+    } catch { /* analyze has validated the manifest; without it the what-if asks for the memory */ }
+    outDir = analysis;
+    tables = tablesIn(outDir);
+  }
   const results = [];
   const notebooks = [];
   for (const nbPath of listed) {
@@ -295,14 +316,13 @@ export async function publish(opts) {
     if (why) results.push({ name, title: notebookTitle(nb, name), summary: notebookSummary(nb), figures: 0, problems: [], skipped: why });
     else notebooks.push(nbPath);
   }
-  const work = mkdtempSync(join(tmpdir(), 'iolineage-notebooks-'));
-  const env = { ...jupyterEnv(), IOLINEAGE_OUT: outDir, IOLINEAGE_CAPTURE_SET: captures, TZ: process.env.TZ ?? 'UTC', PYDEVD_DISABLE_FILE_VALIDATION: '1' };
+  const env = { ...jupyterEnv(), ...extraEnv, IOLINEAGE_OUT: outDir, IOLINEAGE_CAPTURE_SET: captures, TZ: process.env.TZ ?? 'UTC', PYDEVD_DISABLE_FILE_VALIDATION: '1' };
   const python = jupyterPython();
   try {
     // Each nbconvert run executes its notebooks in turn (one Python start-up); each notebook's
     // kernel starts in the notebook's folder, so `../dist/index.js` is the built library.
     // Notebooks are shared round-robin among `jobs` nbconvert processes running at once.
-    process.stderr.write(`notebooks: executing ${notebooks.length} notebook(s) on ${describeCapture(outDir)}\n`);
+    process.stderr.write(`notebooks: executing ${notebooks.length} notebook(s) on ${shownCapture}\n`);
     const groups = Array.from({ length: Math.min(opts.jobs, notebooks.length) }, (_, g) => notebooks.filter((_, i) => i % opts.jobs === g));
     const runs = await Promise.all(groups.map((group) => runAsync(python, ['-Xfrozen_modules=off', '-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--allow-errors',
       `--ExecutePreprocessor.kernel_name=${kernelName}`, `--ExecutePreprocessor.timeout=${opts.timeout}`,
@@ -329,7 +349,7 @@ export async function publish(opts) {
       if (html.status !== 0) throw new Error(`nbconvert --to html failed: ${html.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     }
     const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const capture = escapeHtml(describeCapture(outDir));
+    const capture = escapeHtml(shownCapture);
     for (const r of done) {
       let body = readFileSync(join(work, `${r.name}.html`), 'utf8');
       body = stripNetworkReferences(body);
