@@ -87,11 +87,12 @@ export class ExtFileSystem {
    * each group's inode table is read in requests of at most 1 MiB. `bytes`/`o` are valid during
    * the call only.
    */
-  forEachUsedInode(fn: (ino: number, bytes: Uint8Array, o: number, byteOffset: number) => void, onGroupError?: (g: number, e: InputError) => void): void {
+  forEachUsedInode(fn: (ino: number, bytes: Uint8Array, o: number, byteOffset: number) => void, onGroupError?: (g: number, e: InputError) => void, onGroupStart?: (g: number) => void): void {
     const { sb } = this;
     const isz = sb.inodeSize;
     const perChunk = Math.max(1, Math.floor((1 << 20) / this.blockSize)) * Math.floor(this.blockSize / isz);
     for (let g = 0; g < this.groups.count; g++) {
+      onGroupStart?.(g);
       const slots = this.usedInodeSlots(g);
       if (slots === 0) continue;
       const tableStart = this.groups.inodeTable[g]!;

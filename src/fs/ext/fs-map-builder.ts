@@ -272,7 +272,8 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
     } catch (e) {
       problem('inode_map_unreadable', 'an inode\'s block map is corrupt or unreadable (its blocks are missing from the map)', e);
     }
-  }, (g, e) => problem('inode_table_unreadable', 'a group\'s inode bitmap or table could not be read (its inodes are missing)', e));
+  }, (g, e) => problem('inode_table_unreadable', 'a group\'s inode bitmap or table could not be read (its inodes are missing)', e),
+  (g) => { if ((g & 63) === 0) options.onProgress?.(g, groups.count); });
   options.onProgress?.(groups.count, groups.count);
 
   if (journalFirst >= 0) {

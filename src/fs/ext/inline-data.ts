@@ -6,7 +6,7 @@
  * e_value_offs u16, e_value_inum u32, e_value_size u32, e_hash u32, e_name}, padded to 4 bytes and
  * ended by 4 zero bytes; e_value_offs counts from the first entry (fs/ext4/xattr.h).
  */
-import { I_BLOCK_OFFSET, I_BLOCK_SIZE } from './inode.js';
+import { I_BLOCK_OFFSET } from './inode.js';
 
 export const XATTR_MAGIC = 0xea020000;
 const XATTR_INDEX_SYSTEM = 7;
@@ -53,4 +53,3 @@ export function findInlineData(b: Uint8Array, o: number, inodeSize: number, extr
   return place;
 }
 
-export { I_BLOCK_SIZE };
