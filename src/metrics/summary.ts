@@ -1,11 +1,28 @@
 /**
  * summary.json of `iolineage analyze`: per layer bytes and requests (read/write), amplification,
  * split and merge factors, inferred cache-hit ratios, reordering, attribution sums per cause, and
- * the clock offsets used with their uncertainty.
+ * the clock offsets used with their uncertainty. Keys:
+ * - layers.{app,guest,host}.{read_bytes, write_bytes, requests, reads, writes} (+ other_bytes for
+ *   block layers: discards etc.); app = read/write system calls that moved bytes.
+ * - amplification.{guest,host}.{read, write, total}: layer bytes / app bytes of that op;
+ *   attributed_read / attributed_write: only the layer bytes attributed to app I/Os of that op.
+ * - split_merge.{app_guest, app_host}: split_factor (requests per app I/O that reached the layer),
+ *   merge_factor (app I/Os per request carrying app bytes), with counts.
+ * - cache.guest / cache.host: read_bytes asked of the layer, miss_bytes sent below synchronously,
+ *   hit_ratio, hit_ratio_by_count.
+ * - reordering.{guest,host}.{all,read,write}: n, inversions, inversion_ratio, kendall_tau,
+ *   mean_displacement, max_displacement, displaced_fraction (app issue order vs first issue at the layer).
+ * - attribution.{guest,host}: by_cause bytes, total, layer_total (equal by construction).
+ * - links.{app_guest,guest_host}: bytes per link rule (how).
+ * - outcomes: app I/Os per lineage outcome.
+ * - clocks.<vm>.{app_to_guest, guest_to_host}: offset_ns (string), uncertainty_ns, source
+ *   (pairs | marks | clock_pairs | same_clock | user | none), support, considered, drift_ppm, ref_ns.
+ * - mount_prefix.<vm>, notes, ingest_problems (added by the analyze command).
  */
 import type { AnalysisResult, VmInput } from '../correlate/analysis.js';
 import type { ClockOffset } from '../correlate/clock-alignment.js';
-import { Op } from '../correlate/layer-link.js';
+import { Op, type LinkPieces } from '../correlate/layer-link.js';
+import { LINK_HOWS } from '../table/schemas/links-app-guest.js';
 import { layerTotals, type BlockLayer } from '../correlate/layers.js';
 import { lineageOutcome } from '../correlate/lineage.js';
 import { amplification } from './amplification.js';
@@ -124,10 +141,24 @@ export function buildSummary(r: AnalysisResult, vms: readonly VmInput[], host: B
       guest: { ...guestSums, layer_total: guestTotals.readBytes + guestTotals.writeBytes + guestTotals.otherBytes },
       ...(hostSums && hostTotals ? { host: { ...hostSums, layer_total: hostTotals.readBytes + hostTotals.writeBytes + hostTotals.otherBytes } } : {}),
     },
+    links: {
+      app_guest: linkBytesByHow(r.vms.map((v) => v.appGuest)),
+      ...(r.guestHost ? { guest_host: linkBytesByHow([r.guestHost]) } : {}),
+    },
     outcomes,
     clocks: Object.fromEntries(r.vms.map((v) => [v.vm, { app_to_guest: clockJson(v.appClock), guest_to_host: clockJson(v.hostClock) }])),
     ...extra,
   };
+}
+
+function linkBytesByHow(pieces: readonly (LinkPieces | null)[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of pieces) if (p) for (let k = 0; k < p.length; k++) {
+    if (p.upper[k]! < 0) continue;
+    const h = LINK_HOWS[p.how[k]!]!;
+    out[h] = (out[h] ?? 0) + p.len[k]!;
+  }
+  return out;
 }
 
 function concatPieces(p: readonly AttributedPieces[]): { lower: Int32Array; app: Int32Array } {
