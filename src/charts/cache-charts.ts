@@ -16,11 +16,15 @@ export interface HitRatioRow {
 const cacheLabel = (layer: string) => (layer === 'guest' ? 'guest page cache' : layer === 'host' ? 'host page cache' : layer);
 
 export function hitRatioChart(rows: readonly HitRatioRow[], opts: { what?: string } = {}): ChartSpec {
-  const values = rows.map((r) => ({ ...r, cache: cacheLabel(r.layer), read_mib: r.read_bytes / 1048576, miss_mib: r.miss_bytes / 1048576 }));
+  // a cache that no read reached has no hit ratio: named in the subtitle instead of drawn as 0 %
+  const idle = rows.filter((r) => !(r.read_bytes > 0)).map((r) => cacheLabel(r.layer));
+  const values = rows.filter((r) => r.read_bytes > 0)
+    .map((r) => ({ ...r, cache: cacheLabel(r.layer), read_mib: r.read_bytes / 1048576, miss_mib: r.miss_bytes / 1048576 }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: chartTitleBlock('Read hit ratio per cache', [
       `${opts.what ?? 'the capture'}: share of the read bytes arriving at each cache that it served (did not pass to the disk below)`,
+      ...(idle.length ? [`no read bytes reached: ${idle.join(', ')}`] : []),
     ]),
     config: CHART_CONFIG,
     width: 420,
@@ -67,6 +71,7 @@ export function memoryWhatifChart(rows: readonly WhatifChartRow[], opts: { what?
     disk: r.layer === 'guest' ? 'guest disk' : 'host disk',
     host_cache: r.host_cache_mib === 0 ? 'no host cache' : `host cache ${r.host_cache_mib >= 1024 ? `${r.host_cache_mib / 1024} GiB` : `${r.host_cache_mib} MiB`}`,
   }));
+  const mems = [...new Set(values.map((v) => v.guest_mem_mib))].sort((a, b) => a - b);
   const captured = opts.capturedMemMib ? `; the captured run had ${opts.capturedMemMib} MiB` : '';
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -81,7 +86,11 @@ export function memoryWhatifChart(rows: readonly WhatifChartRow[], opts: { what?
       height: 220,
       mark: { type: 'line', point: { size: 50, filled: true }, tooltip: true },
       encoding: {
-        x: { field: 'guest_mem_mib', type: 'quantitative', title: 'VM memory (MiB, log scale)', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(values.map((v) => v.guest_mem_mib))] } },
+        x: {
+          field: 'guest_mem_mib', type: 'quantitative', title: 'VM memory (MiB, log scale)',
+          scale: { type: 'log', base: 2, nice: false, domain: [Math.min(...mems) / 1.15, Math.max(...mems) * 1.15] },
+          axis: { values: mems },
+        },
         y: { field: 'mib', type: 'quantitative', title: 'Predicted reads (MiB)' },
         color: { field: 'host_cache', type: 'nominal', title: 'Host page cache' },
         tooltip: [
