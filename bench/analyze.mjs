@@ -169,7 +169,7 @@ async function child(scale) {
     out.incumbentMs = performance.now() - i0;
     out.incumbentPairs = pairs;
     // ours, same join (app → guest only), on the same inputs
-    const { fileSegments } = await dist('correlate/file-segments.js');
+    const { fileSegments } = await dist('correlate/upper-segments.js');
     const { linkLayer } = await dist('correlate/layer-link.js');
     // (run twice: the first run pays the JIT warm-up, as Arquero's code is warm from its own use)
     for (let rep = 0; rep < 2; rep++) {

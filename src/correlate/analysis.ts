@@ -4,10 +4,10 @@
  * application I/O. The `analyze` command loads the inputs and writes the outputs; notebooks can
  * call this directly.
  */
-import { attributeHost, attributeOwnedOrRegions, aggregateAttribution, Names, type AttributedPieces, type LayerRegions } from './attribution.js';
+import { attributeHost, attributeOwnedOrRegions, Names, type AttributedPieces, type LayerRegions } from './attribution.js';
 import { offsetFromMarks, toLowerClock, type ClockMarkPair, type ClockOffset } from './clock-alignment.js';
 import { offsetFromCandidatePairs } from './clock-pairs.js';
-import { fileSegments, imageSegments } from './file-segments.js';
+import { fileSegments, imageSegments } from './upper-segments.js';
 import { growFloat64, growInt32 } from './growable-array.js';
 import { linkLayer, LinkHow, Op, type LinkPieces, type Segments, type UpperTiming } from './layer-link.js';
 import type { AppLayer, BlockLayer } from './layers.js';
@@ -241,4 +241,3 @@ function unownedPieces(g: BlockLayer): LinkPieces {
   return { length: k, lower: lower.subarray(0, k), upper: upper.subarray(0, k), start: start.subarray(0, k), len: len.subarray(0, k), how: how.subarray(0, k), upperAddr: addr.subarray(0, k), first, count };
 }
 
-export { aggregateAttribution };

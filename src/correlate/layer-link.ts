@@ -3,7 +3,7 @@
  * requests of the layer below ("lower"), byte by byte, by a sweep over address-sorted ranges.
  *
  * The upper requests are first translated into the lower layer's address space ("segments",
- * see file-segments.ts and image-segments.ts). Every lower request's byte range is then painted:
+ * see upper-segments.ts). Every lower request's byte range is then painted:
  * candidates are the segments that overlap it in address and satisfy a causality rule in time,
  * taken in priority order, each byte going to the first candidate that covers it. What no
  * candidate covers is left unowned, to be classified by the attribution. So each lower byte is

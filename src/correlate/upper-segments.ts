@@ -1,4 +1,7 @@
 /**
+ * Upper-layer requests translated into the lower layer's address space (the upper side of each
+ * sweep join).
+ *
  * Application I/Os → guest disk byte ranges: each read/write's file range [offset, offset +
  * bytes) is cut along the file's extents from the guest fs map (file offset → fs block → guest
  * disk byte). The result is the upper side of the app → guest sweep join.
