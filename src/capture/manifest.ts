@@ -54,7 +54,8 @@ export type ImageFormat = 'raw' | 'qcow2';
 export interface WorkloadParams {
   /** Program that produced the I/O: `ffsb-lite` (ours) or a free-form command. */
   program: string;
-  /** The exact command line run in the guest (under strace). */
+  /** The exact command line run in the guest (under strace); with several VMs, vm0's (VM k
+   * runs the same with seed + k). */
   command: string;
   /** Number of files in the file set. */
   files: number;
@@ -68,7 +69,7 @@ export interface WorkloadParams {
   read_fraction: number;
   /** Whether the random phase uses O_DIRECT. */
   direct: boolean;
-  /** Seed of the workload's pseudo-random generator. */
+  /** Seed of the workload's pseudo-random generator (VM k of a lab run uses seed + k). */
   seed: number;
   /** Stop the random phase after this many seconds (0 = no limit). */
   duration_s: number;
