@@ -15,7 +15,7 @@ export const fsMapTable = defineTable({
   name: 'fs_map',
   doc: 'One row per extent of allocated blocks of an ext2/3/4 file system, sorted by fs_block: file content (data, dir, symlink, journal, other), block-map metadata (indirect, extent_node), xattr blocks, and static metadata found from the group layout (superblock and its backups, group descriptors, reserved GDT, bitmaps, inode tables). Free blocks have no row. Schema metadata holds the geometry (block_size, blocks_count, partition_offset, ...).',
   columns: [
-    { name: 'fs_block', type: 'int64', unit: 'file-system blocks', doc: 'First file-system block of the extent.' },
+    { name: 'fs_block', type: 'int64', unit: 'file-system blocks', doc: 'First file-system block of the extent (with 1 KiB blocks, block 0, the boot-sector area before the primary superblock, is part of the superblock row).' },
     { name: 'blocks', type: 'uint32', unit: 'file-system blocks', doc: 'Length of the extent in file-system blocks.' },
     { name: 'sector', type: 'int64', unit: 'sectors of 512 bytes', doc: 'First 512-byte sector of the extent on the disk or image the file system was read from (partition offset applied).' },
     { name: 'nr_sectors', type: 'uint32', unit: 'sectors of 512 bytes', doc: 'Length of the extent in 512-byte sectors.' },
