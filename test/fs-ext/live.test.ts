@@ -181,12 +181,25 @@ describe.skipIf(!haveDebugfs)('htree directories and e2image -Q dumps, live', ()
 });
 
 describe.skipIf(!haveDebugfs || !haveSfdisk)('a file system inside a partitioned disk', () => {
-  it('GPT partition of a raw disk, of a .gz copy and of a qcow2 disk: sectors are disk-absolute', async () => {
+  it('GPT partition of a raw disk, of a .gz copy and of a qcow2 disk, MBR partition 2: sectors are disk-absolute', async () => {
     const fsImg = gunzipSync(readFileSync(join(FIXTURES, 'ext2-1k.e2image-r.img.gz')));
     const disk = join(dir, 'disk.raw');
     const start = 4096; // sectors
     execFileSync('truncate', ['-s', String(start * 512 + fsImg.length + 2 ** 20), disk]);
     execFileSync('sfdisk', ['-q', disk], { input: `label: gpt\nstart=${start}, size=${fsImg.length / 512}, type=linux\n` });
+    // the same file system as partition 2 of an MBR disk, behind a small first partition
+    const mbr = join(dir, 'disk-mbr.raw');
+    const mbrStart = 8192;
+    execFileSync('truncate', ['-s', String(mbrStart * 512 + fsImg.length + 2 ** 20), mbr]);
+    execFileSync('sfdisk', ['-q', mbr], { input: `label: dos\nstart=2048, size=4096, type=83\nstart=${mbrStart}, size=${fsImg.length / 512}, type=83\n` });
+    const fdm = (await import('node:fs')).openSync(mbr, 'r+');
+    (await import('node:fs')).writeSync(fdm, fsImg, 0, fsImg.length, mbrStart * 512);
+    (await import('node:fs')).closeSync(fdm);
+    const m = await openFsSource(mbr, { partition: 2 });
+    expect(m.partitionOffset).toBe(mbrStart * 512);
+    const mbrMap = buildFsMap(m.source, { partitionOffset: m.partitionOffset, strict: true }).map;
+    m.source.close();
+    expect(mbrMap.sectorOfBlock(300)).toBe(mbrStart + 600);
     const fd = (await import('node:fs')).openSync(disk, 'r+');
     (await import('node:fs')).writeSync(fd, fsImg, 0, fsImg.length, start * 512);
     (await import('node:fs')).closeSync(fd);
@@ -194,6 +207,8 @@ describe.skipIf(!haveDebugfs || !haveSfdisk)('a file system inside a partitioned
     const plainSrc = new FileBlockSource(join(dir, 'ext2-plain.img'));
     const plain = buildFsMap(plainSrc, { strict: true }).map;
     plainSrc.close();
+    expect(mbrMap.rows).toBe(plain.rows);
+    expect(mbrMap.lookupSectors(mbrStart + 2 * 1000, 64).map((x) => ({ ...x, sector: x.sector - mbrStart }))).toEqual(plain.lookupSectors(2 * 1000, 64));
     const variants: [string, string][] = [['raw', disk]];
     writeFileSync(disk + '.gz', gzipSync(readFileSync(disk), { level: 1 }));
     variants.push(['gz', disk + '.gz']);
