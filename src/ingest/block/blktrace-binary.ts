@@ -28,7 +28,7 @@
  */
 import { existsSync } from 'node:fs';
 import { openInputStream, type InputStream } from '../../io/input-stream.js';
-import { InputError } from '../../util/errors.js';
+import { InputError, UsageError } from '../../util/errors.js';
 import type { IngestStats } from '../ingest-stats.js';
 import { rwbsFromCategories } from './rwbs.js';
 import { BlockAction, NONE, type BlockEventsBuilder } from './block-events-builder.js';
@@ -248,13 +248,13 @@ class BlktraceDecoder {
     this.wantDev = -1;
     if (opts.dev !== undefined) {
       const m = /^(\d+)[:,](\d+)$/.exec(opts.dev.trim());
-      if (!m) throw new InputError('--dev', `device "${opts.dev}": expected MAJ:MIN`);
+      if (!m) throw new UsageError(`device "${opts.dev}": expected MAJ:MIN, e.g. 7:2`);
       this.wantDev = ((Number(m[1]) << 20) | Number(m[2])) >>> 0;
     }
   }
 
   async run(paths: string[]): Promise<BlktraceReadResult> {
-    if (paths.length === 0) throw new InputError('(no input)', 'no blktrace files given');
+    if (paths.length === 0) throw new UsageError('no blktrace files given');
     const cursors = paths.map((p) => new FileCursor(p));
     this.cursors = cursors;
     for (const c of cursors) {
