@@ -14,7 +14,14 @@ import { countInversions } from '../../src/metrics/reordering.js';
 import { captureSetRuns } from '../../src/notebook/capture-set.js';
 import { fanoutView, ioPerOperationView, processingOrderView } from '../../src/notebook/lineage-views.js';
 import { openCapture } from '../../src/notebook/open-capture.js';
-import { reorderingSummaryRows } from '../../src/notebook/summary-views.js';
+import { cacheSummaryRows, reorderingSummaryRows } from '../../src/notebook/summary-views.js';
+import { hitRatioChart } from '../../src/charts/cache-charts.js';
+import { fanoutChart } from '../../src/charts/fanout-chart.js';
+import { ioPerOperationChart } from '../../src/charts/io-per-operation-chart.js';
+import { processingOrderChart } from '../../src/charts/processing-order-chart.js';
+import { renderSvg } from '../../src/charts/render-svg.js';
+import { reorderingChart } from '../../src/charts/reordering-chart.js';
+import { reorderingOverTime } from '../../src/notebook/lineage-views.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -114,6 +121,32 @@ describe.skipIf(!haveJupyter || bundles.length === 0)('notebooks on the bundled 
     expect(split.reduce((a, r) => a + r.items, 0)).toBe(summary.split_merge['app_guest']!['app_ios']);
     expect(split.filter((r) => r.k >= 2).reduce((a, r) => a + r.items, 0)).toBe(summary.split_merge['app_guest']!['split_ios']);
     expect(merged.filter((r) => r.k >= 2).reduce((a, r) => a + r.items, 0)).toBe(summary.split_merge['app_guest']!['merged_requests']);
+  });
+
+  it('cross-layer charts draw one mark per data row, with titled axes', async () => {
+    const capture = openCapture(join(work, 'out'));
+    /** Marks of a type over all groups of the SVG (faceted charts have one group per panel). */
+    const marks = (svg: string, type: string) => [...svg.matchAll(new RegExp(`class="mark-${type} role-mark[^"]*"[^>]*>([\\s\\S]*?)</g>`, 'g'))]
+      .reduce((n, m) => n + (m[1]!.match(/<path /g) ?? []).length, 0);
+    const io = ioPerOperationView(capture.table('app_io'), capture.table('attribution'), capture.table('guest_requests'), capture.table('host_requests'));
+    let svg = await renderSvg(ioPerOperationChart(io.rows, { appOps: io.appOps }));
+    expect(marks(svg, 'rect')).toBe(io.rows.length);
+    expect(svg).toContain('KiB per application operation');
+    const order = processingOrderView(capture.table('lineage'), 1500);
+    svg = await renderSvg(processingOrderChart(order.points, { reached: order.reached }));
+    expect(marks(svg, 'symbol')).toBe(order.points.length);
+    expect(svg).toContain('Processing order at the layer (rank)');
+    const fan = fanoutView(capture.table('lineage'), capture.table('links_app_guest'), capture.table('links_guest_host'),
+      capture.table('guest_requests').numRows, capture.table('host_requests').numRows);
+    svg = await renderSvg(fanoutChart(fan));
+    expect(marks(svg, 'rect')).toBe(fan.length);
+    const windows = reorderingOverTime(capture.table('lineage'), 10);
+    svg = await renderSvg(reorderingChart(windows));
+    // one line per (layer, op) series in each of the two panels
+    expect(marks(svg, 'line')).toBe(2 * new Set(windows.map((w) => `${w.layer}|${w.op}`)).size);
+    const hits = cacheSummaryRows(capture.summary);
+    svg = await renderSvg(hitRatioChart(hits));
+    expect(marks(svg, 'rect')).toBe(hits.filter((h) => h.read_bytes > 0).length);
   });
 
   it('throughput grid: each run\'s throughput equals a plain recount of its workload log', async () => {
