@@ -66,8 +66,9 @@ export class FsMap {
   readonly rows: number;
   /** maxEnd[i] = largest fsBlock+blocks over rows 0..i (rows could overlap on a corrupt fs). */
   private readonly maxEnd: Float64Array;
-  private lastPathInode = -1;
-  private lastPath: string | null = null;
+  /** Recently asked paths, direct-mapped by inode (traces touch the same files again and again). */
+  private readonly pathCacheIno = new Int32Array(4096).fill(-1);
+  private readonly pathCacheText: (string | null)[] = new Array<string | null>(4096).fill(null);
   /** Rows of content kinds ordered by (inode, fileBlock), built on first fileToSectors. */
   private byInode: Uint32Array | null = null;
   readonly summary: FsMapSummary = { files: 0, dirs: 0 };
@@ -93,8 +94,12 @@ export class FsMap {
 
   /** The path of an inode (lexicographically smallest of its names), or null. */
   pathOf(inode: number): string | null {
-    if (inode !== this.lastPathInode) { this.lastPath = this.paths.pathOf(inode); this.lastPathInode = inode; }
-    return this.lastPath;
+    const slot = inode & 4095;
+    if (this.pathCacheIno[slot] === inode) return this.pathCacheText[slot]!;
+    const p = this.paths.pathOf(inode);
+    this.pathCacheIno[slot] = inode;
+    this.pathCacheText[slot] = p;
+    return p;
   }
   /** Every path of an inode (hard links). */
   pathsOf(inode: number): string[] { return this.paths.pathsOf(inode); }
