@@ -29,7 +29,7 @@ if (!existsSync(img)) {
     const dd = join(src, `dir${d}`);
     mkdirSync(dd);
     for (let i = 0; i < 1000 && d * 1000 + i < FILES; i++) {
-      x = (x * 1103515245 + 12345) >>> 0;
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
       const size = (x >>> 16) % 16 === 0 ? (x >>> 8) % 65536 : (x >>> 20) % 2048;
       writeFileSync(join(dd, `file_${i}_with_some_name`), buf.subarray(0, size));
     }
