@@ -41,7 +41,7 @@ export { fanoutChart } from './charts/fanout-chart.js';
 export { reorderingSummaryRows, cacheSummaryRows, type ReorderingSummaryRow, type CacheSummaryRow } from './notebook/summary-views.js';
 export { captureSetRuns, captureSetDir, workloadThroughput, type CaptureSetRun, type WorkloadThroughput } from './notebook/capture-set.js';
 export { throughputGridChart, type ThroughputGridRow } from './charts/throughput-grid-chart.js';
-export { memoryWhatif, type WhatifRow, type WhatifOptions } from './notebook/memory-whatif.js';
+export { memoryWhatif, tryMemoryWhatif, type WhatifRow, type WhatifOptions, type WhatifAttempt } from './notebook/memory-whatif.js';
 export { hitRatioChart, memoryWhatifChart, type HitRatioRow } from './charts/cache-charts.js';
 
 // what-if: miss-ratio curves and the VM memory model
@@ -49,7 +49,8 @@ export { stackDistances, COLD } from './whatif/stack-distance.js';
 export { exactCurve, shardsCurve, maxCurveError } from './whatif/shards.js';
 export { curveFromHistogram, distanceHistogram, evenSizes, type MissRatioCurve } from './whatif/miss-ratio-curve.js';
 export { appPageAccesses, blockPageAccesses, PAGE_SIZE, type PageAccesses, type AppPageAccesses } from './whatif/page-accesses.js';
-export { MemoryModel, type Prediction, type Calibration, type ModelInput } from './whatif/memory-model.js';
+export { MemoryModel, type Prediction, type Calibration, type ModelInput, type Measured } from './whatif/memory-model.js';
+export { loadWhatifInputs, measuredGuestBytes, type WhatifInputs } from './whatif/whatif-inputs.js';
 
 // disk images: raw + MBR/GPT partitions, qcow2 v2/v3 -> image_map, openDisk, filefrag
 export { imageMapTable, IMAGE_EXTENT_STATES, type ImageExtentState } from './table/schemas/image-map.js';

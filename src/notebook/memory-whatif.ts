@@ -58,3 +58,26 @@ export function memoryWhatif(outDir: string, opts: WhatifOptions): WhatifRow[] {
   }
   return rows;
 }
+
+export interface WhatifAttempt {
+  /** The predictions, or null when the captured run's VM memory is not known. */
+  rows: WhatifRow[] | null;
+  /** Why there are no predictions (for the notebook to print), or "". */
+  note: string;
+}
+
+/**
+ * memoryWhatif, except that a capture whose VM memory is unknown (an analysis that does not
+ * record it, and no $IOLINEAGE_CAPTURED_MEM) gives a note instead of an error: the what-if is
+ * optional in a report. Every other failure still throws.
+ */
+export function tryMemoryWhatif(outDir: string, opts: WhatifOptions): WhatifAttempt {
+  try {
+    return { rows: memoryWhatif(outDir, opts), note: '' };
+  } catch (e) {
+    if (e instanceof UsageError && /captured VM memory is unknown/.test(e.message)) {
+      return { rows: null, note: 'No memory what-if: the VM memory of the captured run is unknown. Set IOLINEAGE_CAPTURED_MEM (e.g. 128M), or publish from the capture bundle (node scripts/notebooks.mjs --out BUNDLE), which reads it from manifest.json.' };
+    }
+    throw e;
+  }
+}
