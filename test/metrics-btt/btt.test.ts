@@ -67,7 +67,8 @@ describe('btt metrics on a real capture without splits: equal to btt', () => {
   it.skipIf(!has('btt') || !has('blkparse'))('btt still prints the golden figures for the fixture (live)', () => {
     const prefix = unpackPerCpu('nosplit');
     execFileSync('blkparse', ['-i', prefix, '-d', `${prefix}.dump`, '-o', '/dev/null']);
-    execFileSync('btt', ['-i', `${prefix}.dump`, '-o', `${prefix}.btt`]);
+    // btt writes its *_fp.dat series into the working directory: keep them in the temp dir
+    execFileSync('btt', ['-i', `${prefix}.dump`, '-o', `${prefix}.btt`], { cwd: dirname(prefix) });
     const live = parseBttAvg(readFileSync(`${prefix}.btt.avg`, 'utf8'));
     rmSync(dirname(prefix), { recursive: true, force: true });
     expect(live).toEqual(parseBttAvg(readFileSync(fixture('nosplit.btt.avg'), 'utf8')));
