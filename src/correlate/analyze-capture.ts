@@ -226,6 +226,21 @@ export async function analyzeCapture(inp: AnalyzeInputs, stats: IngestStats, log
     notes,
     ingest_problems: stats.list().map((c) => ({ name: c.name, severity: c.severity, count: c.count, description: c.description })),
   });
+  // the captured run's parameters, for tools that read only the output (whatif, notebooks)
+  if (inp.kind === 'bundle') {
+    const lab = inp.manifest.lab;
+    const g0 = inp.manifest.guests[0];
+    summary['capture'] = {
+      vm_mem_bytes: lab?.vm_mem_bytes ?? g0?.mem_bytes ?? null,
+      host_cache: lab?.host_cache ?? g0?.image?.host_cache ?? null,
+      direct: lab?.direct ?? null,
+      data_bytes: lab?.data_bytes ?? null,
+      image_format: lab?.image_format ?? g0?.image?.format ?? null,
+      vms: inp.manifest.guests.length,
+    };
+  } else {
+    summary['capture'] = { vm_mem_bytes: null, host_cache: inp.hostCache, direct: null, data_bytes: null, image_format: inp.imageFormat, vms: 1 };
+  }
   for (const [vm, c] of Object.entries(summary['clocks'] as Record<string, { app_to_guest: { offset_ns: string; uncertainty_ns: number | null; source: string } | null; guest_to_host: { offset_ns: string; uncertainty_ns: number | null; source: string } | null }>)) {
     if (c.app_to_guest) report.push(`${vm}: app → guest clock offset ${c.app_to_guest.offset_ns} ns ± ${c.app_to_guest.uncertainty_ns ?? '?'} ns (${c.app_to_guest.source})`);
     if (c.guest_to_host) report.push(`${vm}: guest → host clock offset ${c.guest_to_host.offset_ns} ns ± ${c.guest_to_host.uncertainty_ns ?? '?'} ns (${c.guest_to_host.source})`);
