@@ -34,7 +34,7 @@ export function fanoutChart(rows: readonly FanoutChartRow[], opts: { what?: stri
       mark: { type: 'bar', color: '#4c78a8', tooltip: true },
       encoding: {
         x: { field: 'count', type: 'ordinal', sort: ['1', '2', '3', '4', '5', '6', '7', '8+'], title: 'Partners (count)', axis: { labelAngle: 0 } },
-        y: { field: 'share', type: 'quantitative', title: 'Share of items', axis: { format: '.0%' } },
+        y: { field: 'share', type: 'quantitative', title: 'Share of items (square-root scale)', scale: { type: 'sqrt' }, axis: { format: '.0%' } },
         tooltip: [
           { field: 'relation', type: 'nominal', title: 'relation' },
           { field: 'count', type: 'ordinal', title: 'partners' },
