@@ -104,7 +104,7 @@ const rows = [
   ['what', 'iolineage', 'debugfs', 'ratio (debugfs / ours)'],
   [`full fs_map (${ours.files} files, ${ours.rows} extents) vs icheck+ncheck of ${ours.sample.length} blocks, wall`, `${ours.mapS.toFixed(2)} s`, `${dfsS.toFixed(2)} s (icheck ${ic.wall.toFixed(2)} + ncheck ${nc.wall.toFixed(2)})`, `${(dfsS / ours.mapS).toFixed(1)}x`],
   ['same, CPU time (user + system)', `${ours.mapCpu.toFixed(2)} s`, `${dfsCpu.toFixed(2)} s`, `${(dfsCpu / ours.mapCpu).toFixed(1)}x`],
-  ['peak RSS (ours: after the build; after the lookups too)', `${mib(ours.peakRss)}; ${mib(ours.peakRssAll)}`, Number.isFinite(debugfsRss) ? mib(debugfsRss) : 'n/a', ''],
+  ['peak RSS (ours: at start, node + modules; after the build; after the lookups too)', `${mib(ours.baseRss)}; ${mib(ours.peakRss)}; ${mib(ours.peakRssAll)}`, Number.isFinite(debugfsRss) ? mib(debugfsRss) : 'n/a', ''],
   ['memory per extent: map retained after GC (heap + array buffers) / extents', `${(ours.retained / ours.rows).toFixed(0)} bytes (${mib(ours.retained)})`, '', ''],
   ['peak RSS growth during the build / extents', `${((ours.peakRss - ours.baseRss) / ours.rows).toFixed(0)} bytes`, '', ''],
   ['findRowOfSector (allocation-free): wall / CPU', `${(ours.findRate / 1e6).toFixed(1)} / ${(ours.findCpuRate / 1e6).toFixed(1)} M lookups/s`, '', ''],
