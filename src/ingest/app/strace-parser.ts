@@ -7,7 +7,8 @@
  */
 import { APP_OPS, APP_IO_UNCERTAIN, AppIoFlag, appIoTable, type AppOp } from '../../table/schemas/app-io.js';
 import type { TableBuilder } from '../../table/table-builder.js';
-import type { Int64ColumnBuilder, NumberColumnBuilder, StringColumnBuilder, BoolColumnBuilder } from '../../table/column-builders.js';
+import type { Int64ColumnBuilder, StringColumnBuilder } from '../../table/column-builders.js';
+import { AppIoRows } from './app-io-rows.js';
 import type { IngestStats } from '../ingest-stats.js';
 import { LineKind, StraceLine, TimeFormat, parseCallBody, parseCallFast, tokenizeStraceLine } from './strace-line.js';
 import { decodeCEscapes, decorationRange, findIn } from './strace-string.js';
@@ -84,26 +85,14 @@ export class StraceParser {
   /** Raw text of the last decoration decoratedPath() looked up. */
   private lastRaw = '';
 
-  // columns
-  private readonly cId: NumberColumnBuilder<Int32Array>;
+  // columns: rows go through the lock-step chunk sink; the dictionaries live in the builders
+  private readonly out: AppIoRows;
   private readonly cTs: Int64ColumnBuilder;
-  private readonly cDur: Int64ColumnBuilder;
-  private readonly cPid: NumberColumnBuilder<Int32Array>;
-  private readonly cTid: NumberColumnBuilder<Int32Array>;
   private readonly cSyscall: StringColumnBuilder;
   private readonly cOp: StringColumnBuilder;
-  private readonly cFd: NumberColumnBuilder<Int32Array>;
   private readonly cPath: StringColumnBuilder;
-  private readonly cOffset: Int64ColumnBuilder;
-  private readonly cReq: Int64ColumnBuilder;
-  private readonly cDone: Int64ColumnBuilder;
-  private readonly cDirect: BoolColumnBuilder;
-  private readonly cAppend: BoolColumnBuilder;
   private readonly cError: StringColumnBuilder;
-  private readonly cFlags: NumberColumnBuilder<Uint16Array>;
-  private readonly cUncertain: BoolColumnBuilder;
   private readonly cFile: StringColumnBuilder;
-  private readonly cLine: NumberColumnBuilder<Int32Array>;
   private readonly opKeys: number[];
   private readonly syscallKeys = new Map<string, number>();
   private lastSyscall = '';
@@ -138,25 +127,13 @@ export class StraceParser {
 
   constructor(readonly builder: AppIoBuilder, readonly stats: IngestStats, opts: StraceParserOptions = {}) {
     const b = builder;
-    this.cId = b.number('id') as NumberColumnBuilder<Int32Array>;
+    this.out = new AppIoRows(b);
     this.cTs = b.int64('ts_ns');
-    this.cDur = b.int64('dur_ns');
-    this.cPid = b.number('pid') as NumberColumnBuilder<Int32Array>;
-    this.cTid = b.number('tid') as NumberColumnBuilder<Int32Array>;
     this.cSyscall = b.string('syscall');
     this.cOp = b.string('op');
-    this.cFd = b.number('fd') as NumberColumnBuilder<Int32Array>;
     this.cPath = b.string('path');
-    this.cOffset = b.int64('offset');
-    this.cReq = b.int64('bytes_req');
-    this.cDone = b.int64('bytes_done');
-    this.cDirect = b.bool('direct');
-    this.cAppend = b.bool('append');
     this.cError = b.string('error');
-    this.cFlags = b.number('flags') as unknown as NumberColumnBuilder<Uint16Array>;
-    this.cUncertain = b.bool('uncertain');
     this.cFile = b.string('file');
-    this.cLine = b.number('line') as NumberColumnBuilder<Int32Array>;
     this.opKeys = APP_OPS.map((o) => this.cOp.intern(o));
     this.dateSec = opts.date !== undefined ? parseAnchorDate(opts.date) : undefined;
   }
@@ -259,8 +236,8 @@ export class StraceParser {
       if (anon) { this.pending.delete(-1); this.pending.set(tid, anon); }
       // rows already written for the unnamed task get its id (once per trace)
       for (let r = this.traceStartRow; r < this.rows; r++) {
-        if (this.cTid.get(r) === -1) this.cTid.set(r, tid);
-        if (this.cPid.get(r) === -1) this.cPid.set(r, tid);
+        if (this.out.getTid(r) === -1) this.out.setTid(r, tid);
+        if (this.out.getPid(r) === -1) this.out.setPid(r, tid);
       }
     }
     this.soleTid = -1;
@@ -872,11 +849,6 @@ export class StraceParser {
     offset: number | bigint, req: number | bigint, done: number | bigint, direct: boolean, append: boolean, errKey: number, flags: number): void {
     const id = this.rows++;
     if (id === 0x7fffffff) throw new InputError(this.fileName, 'more than 2^31-1 calls: app_io.id is int32; split the log', { line: this.lineNo });
-    this.cId.push(id);
-    if (Number.isNaN(ts)) this.cTs.pushNull(); else this.cTs.pushSafeInteger(ts);
-    if (durNs >= 0) this.cDur.pushSafeInteger(durNs); else this.cDur.pushNull();
-    this.cPid.push(pid);
-    this.cTid.push(tid);
     let sk = this.lastSyscallKey;
     if (syscall !== this.lastSyscall) {
       const k = this.syscallKeys.get(syscall);
@@ -884,22 +856,10 @@ export class StraceParser {
       if (k === undefined) this.syscallKeys.set(syscall, sk);
       this.lastSyscall = syscall; this.lastSyscallKey = sk;
     }
-    this.cSyscall.pushKey(sk);
     const oi = opIndex(op);
-    this.cOp.pushKey(this.opKeys[oi]!);
-    if (fd >= 0) this.cFd.push(fd); else this.cFd.pushNull();
-    if (pathKey >= 0) this.cPath.pushKey(pathKey); else this.cPath.pushNull();
-    pushMaybe(this.cOffset, offset);
-    pushMaybe(this.cReq, req);
-    pushMaybe(this.cDone, done);
-    this.cDirect.push(direct);
-    this.cAppend.push(append);
-    if (errKey >= 0) this.cError.pushKey(errKey); else this.cError.pushNull();
-    this.cFlags.push(flags);
     const uncertain = (flags & APP_IO_UNCERTAIN) !== 0;
-    this.cUncertain.push(uncertain);
-    this.cFile.pushKey(this.fileKeys[this.fileIdx]!);
-    this.cLine.push(this.lineNo);
+    this.out.add(id, ts, durNs >= 0 ? durNs : NULL, pid, tid, sk, this.opKeys[oi]!, fd, pathKey, offset, req, done, direct, append, errKey, flags,
+      uncertain, this.fileKeys[this.fileIdx]!, this.lineNo);
     // summary
     const c = this.counts;
     const bytes = typeof done === 'number' ? (Number.isNaN(done) ? 0 : done) : Number(done);
@@ -913,7 +873,7 @@ export class StraceParser {
   /** End of all input: flush pending calls; returns the table metadata. */
   finish(): Record<string, string> {
     this.endTrace();
-    if (!this.rebased) { this.rebased = true; addInPlace(this.cTs.finishChunks().values, this.baseNs); }
+    if (!this.rebased) { this.rebased = true; this.out.finish(); addInPlace(this.cTs.finishChunks().values, this.baseNs); }
     if (this.ignoredCalls > 0) this.stats.count('strace_other_syscalls', 'info', 'system calls that do not concern file I/O (ignored)', undefined, this.ignoredCalls);
     this.ignoredCalls = 0;
     const meta: Record<string, string> = {
@@ -991,9 +951,4 @@ function addInPlace(chunks: BigInt64Array[], base: bigint): void {
       w[i + 1] = (w[i + 1]! + hi + (l >= 4294967296 ? 1 : 0)) >>> 0;
     }
   }
-}
-
-/** Append a value that may be null (NaN); numbers are safe integers here (no BigInt made). */
-function pushMaybe(b: Int64ColumnBuilder, v: number | bigint): void {
-  if (typeof v === 'number') { if (Number.isNaN(v)) b.pushNull(); else b.pushSafeInteger(v); } else b.push(v);
 }

@@ -1,0 +1,222 @@
+/**
+ * The row sink of the strace parser: the 19 app_io columns filled in lock-step, one typed-array
+ * chunk of CHUNK_ROWS rows per column, handed to the TableBuilder's column builders with
+ * appendChunk when full (and at the end). A row is a handful of stores into arrays held in
+ * fields, instead of 19 builder calls each checking for a chunk roll and a validity bitmap.
+ * Nullable columns keep a validity bitmap (bit set = valid) that is passed on only when the chunk
+ * holds a null, exactly as the column builders do, so the Arrow output is the same. String columns
+ * hold dictionary keys; the dictionaries stay in the builders (intern there).
+ */
+import { CHUNK_ROWS, type BoolColumnBuilder, type Int64ColumnBuilder, type NumberColumnBuilder, type StringColumnBuilder } from '../../table/column-builders.js';
+import type { TableBuilder } from '../../table/table-builder.js';
+import type { appIoTable } from '../../table/schemas/app-io.js';
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const TWO_32 = 4294967296;
+
+/** One int64 column chunk: the values, their 32-bit words (little-endian stores), validity. */
+class Int64Chunk {
+  readonly values = new BigInt64Array(CHUNK_ROWS);
+  readonly words = new Uint32Array(this.values.buffer);
+  readonly valid = new Uint8Array(CHUNK_ROWS >> 3);
+  nulls = 0;
+  /** Store a safe integer without making a BigInt; NaN is null. */
+  set(i: number, v: number): void {
+    if (v !== v) { this.nulls++; return; }
+    this.valid[i >> 3]! |= 1 << (i & 7);
+    if (LITTLE_ENDIAN) {
+      const k = i << 1;
+      this.words[k] = v >>> 0;
+      this.words[k + 1] = Math.floor(v / TWO_32) >>> 0;
+    } else this.values[i] = BigInt(v);
+  }
+  setBig(i: number, v: bigint): void {
+    this.valid[i >> 3]! |= 1 << (i & 7);
+    this.values[i] = v;
+  }
+}
+
+/** A nullable dictionary-key or int32 column chunk. */
+class KeyChunk<A extends Int8Array | Int16Array | Int32Array> {
+  readonly valid = new Uint8Array(CHUNK_ROWS >> 3);
+  nulls = 0;
+  constructor(readonly values: A) {}
+  /** Store `v`; a negative value is null (keys and fds are never negative). */
+  set(i: number, v: number): void {
+    if (v < 0) { this.nulls++; return; }
+    this.valid[i >> 3]! |= 1 << (i & 7);
+    this.values[i] = v;
+  }
+}
+
+export class AppIoRows {
+  private readonly bId: NumberColumnBuilder<Int32Array>;
+  private readonly bPid: NumberColumnBuilder<Int32Array>;
+  private readonly bTid: NumberColumnBuilder<Int32Array>;
+  private readonly bSyscall: StringColumnBuilder;
+  private readonly bOp: StringColumnBuilder;
+  private readonly bFd: NumberColumnBuilder<Int32Array>;
+  private readonly bPath: StringColumnBuilder;
+  private readonly bError: StringColumnBuilder;
+  private readonly bFlags: NumberColumnBuilder<Uint16Array>;
+  private readonly bFile: StringColumnBuilder;
+  private readonly bLine: NumberColumnBuilder<Int32Array>;
+  private readonly bTs: Int64ColumnBuilder;
+  private readonly bDur: Int64ColumnBuilder;
+  private readonly bOffset: Int64ColumnBuilder;
+  private readonly bReq: Int64ColumnBuilder;
+  private readonly bDone: Int64ColumnBuilder;
+  private readonly bDirect: BoolColumnBuilder;
+  private readonly bAppend: BoolColumnBuilder;
+  private readonly bUncertain: BoolColumnBuilder;
+
+  // the current chunk of every column
+  private id!: Int32Array;
+  private pid!: Int32Array;
+  private tid!: Int32Array;
+  private syscall!: Int8Array;
+  private op!: Int8Array;
+  private fd!: KeyChunk<Int32Array>;
+  private path!: KeyChunk<Int32Array>;
+  private error!: KeyChunk<Int16Array>;
+  private flags!: Uint16Array;
+  private file!: Int32Array;
+  private line!: Int32Array;
+  private ts!: Int64Chunk;
+  private dur!: Int64Chunk;
+  private offset!: Int64Chunk;
+  private req!: Int64Chunk;
+  private done!: Int64Chunk;
+  private direct!: Uint8Array;
+  private append!: Uint8Array;
+  private uncertain!: Uint8Array;
+  /** Rows in the current chunk; rows handed to the builders before it. */
+  private i = 0;
+  private flushed = 0;
+
+  constructor(builder: TableBuilder<typeof appIoTable>) {
+    const b = builder;
+    this.bId = b.number('id') as NumberColumnBuilder<Int32Array>;
+    this.bTs = b.int64('ts_ns');
+    this.bDur = b.int64('dur_ns');
+    this.bPid = b.number('pid') as NumberColumnBuilder<Int32Array>;
+    this.bTid = b.number('tid') as NumberColumnBuilder<Int32Array>;
+    this.bSyscall = b.string('syscall');
+    this.bOp = b.string('op');
+    this.bFd = b.number('fd') as NumberColumnBuilder<Int32Array>;
+    this.bPath = b.string('path');
+    this.bOffset = b.int64('offset');
+    this.bReq = b.int64('bytes_req');
+    this.bDone = b.int64('bytes_done');
+    this.bDirect = b.bool('direct');
+    this.bAppend = b.bool('append');
+    this.bError = b.string('error');
+    this.bFlags = b.number('flags') as unknown as NumberColumnBuilder<Uint16Array>;
+    this.bUncertain = b.bool('uncertain');
+    this.bFile = b.string('file');
+    this.bLine = b.number('line') as NumberColumnBuilder<Int32Array>;
+    if (builder.length % CHUNK_ROWS !== 0) throw new Error(`app_io rows: the table builder holds ${builder.length} rows, not a whole number of chunks`);
+    this.flushed = builder.length;
+    this.fresh();
+  }
+
+  /** Rows added so far (including those of the builder before this sink). */
+  get length(): number { return this.flushed + this.i; }
+
+  /**
+   * Add a row. Nulls: ts/dur/offset/req/done NaN, fd/path/error a negative key. Numbers of int64
+   * columns are safe integers; offset/req/done may be bigints beyond 2^53.
+   */
+  add(id: number, ts: number, dur: number, pid: number, tid: number, syscallKey: number, opKey: number, fd: number, pathKey: number,
+    offset: number | bigint, req: number | bigint, done: number | bigint, direct: boolean, append: boolean, errKey: number, flags: number,
+    uncertain: boolean, fileKey: number, line: number): void {
+    if (this.i === CHUNK_ROWS) this.flush();
+    const i = this.i++;
+    this.id[i] = id;
+    this.ts.set(i, ts);
+    this.dur.set(i, dur);
+    this.pid[i] = pid;
+    this.tid[i] = tid;
+    this.syscall[i] = syscallKey;
+    this.op[i] = opKey;
+    this.fd.set(i, fd);
+    this.path.set(i, pathKey);
+    if (typeof offset === 'number') this.offset.set(i, offset); else this.offset.setBig(i, offset);
+    if (typeof req === 'number') this.req.set(i, req); else this.req.setBig(i, req);
+    if (typeof done === 'number') this.done.set(i, done); else this.done.setBig(i, done);
+    this.direct[i] = direct ? 1 : 0;
+    this.append[i] = append ? 1 : 0;
+    this.error.set(i, errKey);
+    this.flags[i] = flags;
+    this.uncertain[i] = uncertain ? 1 : 0;
+    this.file[i] = fileKey;
+    this.line[i] = line;
+  }
+
+  /** tid of row r (rows of the current chunk or of the builders). */
+  getTid(r: number): number { return r >= this.flushed ? this.tid[r - this.flushed]! : this.bTid.get(r); }
+  setTid(r: number, v: number): void { if (r >= this.flushed) this.tid[r - this.flushed] = v; else this.bTid.set(r, v); }
+  getPid(r: number): number { return r >= this.flushed ? this.pid[r - this.flushed]! : this.bPid.get(r); }
+  setPid(r: number, v: number): void { if (r >= this.flushed) this.pid[r - this.flushed] = v; else this.bPid.set(r, v); }
+
+  /** Hand the rows of the current chunk to the builders (the last chunk may be short). */
+  finish(): void {
+    if (this.i > 0) this.flush();
+  }
+
+  private flush(): void {
+    const n = this.i;
+    this.bId.appendChunk(this.id, n, null, 0);
+    int64(this.bTs, this.ts, n);
+    int64(this.bDur, this.dur, n);
+    this.bPid.appendChunk(this.pid, n, null, 0);
+    this.bTid.appendChunk(this.tid, n, null, 0);
+    this.bSyscall.appendChunk(this.syscall, n, null, 0);
+    this.bOp.appendChunk(this.op, n, null, 0);
+    keys(this.bFd, this.fd, n);
+    keys(this.bPath, this.path, n);
+    int64(this.bOffset, this.offset, n);
+    int64(this.bReq, this.req, n);
+    int64(this.bDone, this.done, n);
+    this.bDirect.appendChunk(this.direct, n, null, 0);
+    this.bAppend.appendChunk(this.append, n, null, 0);
+    keys(this.bError, this.error, n);
+    this.bFlags.appendChunk(this.flags, n, null, 0);
+    this.bUncertain.appendChunk(this.uncertain, n, null, 0);
+    this.bFile.appendChunk(this.file, n, null, 0);
+    this.bLine.appendChunk(this.line, n, null, 0);
+    this.flushed += n;
+    this.fresh();
+  }
+
+  private fresh(): void {
+    this.i = 0;
+    this.id = new Int32Array(CHUNK_ROWS);
+    this.ts = new Int64Chunk();
+    this.dur = new Int64Chunk();
+    this.pid = new Int32Array(CHUNK_ROWS);
+    this.tid = new Int32Array(CHUNK_ROWS);
+    this.syscall = new Int8Array(CHUNK_ROWS);
+    this.op = new Int8Array(CHUNK_ROWS);
+    this.fd = new KeyChunk(new Int32Array(CHUNK_ROWS));
+    this.path = new KeyChunk(new Int32Array(CHUNK_ROWS));
+    this.offset = new Int64Chunk();
+    this.req = new Int64Chunk();
+    this.done = new Int64Chunk();
+    this.direct = new Uint8Array(CHUNK_ROWS);
+    this.append = new Uint8Array(CHUNK_ROWS);
+    this.error = new KeyChunk(new Int16Array(CHUNK_ROWS));
+    this.flags = new Uint16Array(CHUNK_ROWS);
+    this.uncertain = new Uint8Array(CHUNK_ROWS);
+    this.file = new Int32Array(CHUNK_ROWS);
+    this.line = new Int32Array(CHUNK_ROWS);
+  }
+}
+
+/** The validity bitmap as the builders keep it: none when the chunk has no null. */
+function int64(b: Int64ColumnBuilder, c: Int64Chunk, n: number): void {
+  b.appendChunk(c.values, n, c.nulls > 0 ? c.valid : null, c.nulls);
+}
+function keys(b: NumberColumnBuilder<Int32Array> | StringColumnBuilder, c: KeyChunk<Int8Array | Int16Array | Int32Array>, n: number): void {
+  (b as StringColumnBuilder).appendChunk(c.values, n, c.nulls > 0 ? c.valid : null, c.nulls);
+}
