@@ -82,7 +82,7 @@ export async function workloadThroughput(path: string, phase = 'run'): Promise<W
 }
 
 export interface CaptureSetRun {
-  /** Bundle folder name. */
+  /** Bundle folder name (with "/VM id" for bundles of several VMs). */
   run: string;
   vm_mem_mib: number;
   data_mib: number;
@@ -103,24 +103,26 @@ export async function captureSetRuns(dir?: string): Promise<CaptureSetRun[]> {
     const bundle = join(root, name);
     if (!existsSync(join(bundle, 'manifest.json'))) continue;
     const m = readManifest(bundle);
-    const guest = m.guests[0];
-    const log = guest?.workload_log;
-    if (!guest || !log) continue;
     const lab = m.lab;
-    const direct = lab ? lab.direct : false;
-    const hostCache = lab?.host_cache ?? guest.image?.host_cache ?? 'unknown';
-    const imageFormat = lab?.image_format ?? guest.image?.format ?? 'unknown';
-    const extras = [hostCache !== 'writeback' ? `host cache ${hostCache}` : '', imageFormat !== 'raw' ? imageFormat : ''].filter(Boolean);
-    runs.push({
-      run: name,
-      vm_mem_mib: (lab?.vm_mem_bytes ?? guest.mem_bytes ?? 0) / 1048576,
-      data_mib: (lab?.data_bytes ?? 0) / 1048576,
-      mode: `${direct ? 'O_DIRECT' : 'buffered'}${extras.length ? ` (${extras.join(', ')})` : ''}`,
-      direct,
-      host_cache: hostCache,
-      image_format: imageFormat,
-      throughput: await workloadThroughput(join(bundle, log.path)),
-    });
+    const withLogs = m.guests.filter((g) => g.workload_log);
+    // a bundle with several VMs gives one row per VM (each ran its own workload)
+    for (const guest of withLogs) {
+      const direct = lab ? lab.direct : false;
+      const hostCache = lab?.host_cache ?? guest.image?.host_cache ?? 'unknown';
+      const imageFormat = lab?.image_format ?? guest.image?.format ?? 'unknown';
+      const extras = [hostCache !== 'writeback' ? `host cache ${hostCache}` : '', imageFormat !== 'raw' ? imageFormat : '',
+        withLogs.length > 1 ? `${withLogs.length} VMs` : ''].filter(Boolean);
+      runs.push({
+        run: withLogs.length > 1 ? `${name}/${guest.id}` : name,
+        vm_mem_mib: (lab?.vm_mem_bytes ?? guest.mem_bytes ?? 0) / 1048576,
+        data_mib: (lab?.data_bytes ?? 0) / 1048576,
+        mode: `${direct ? 'O_DIRECT' : 'buffered'}${extras.length ? ` (${extras.join(', ')})` : ''}`,
+        direct,
+        host_cache: hostCache,
+        image_format: imageFormat,
+        throughput: await workloadThroughput(join(bundle, guest.workload_log!.path)),
+      });
+    }
   }
   if (runs.length === 0) throw new UsageError(`no capture bundle with a workload log under ${root}`);
   return runs;

@@ -152,10 +152,13 @@ describe.skipIf(!haveJupyter || bundles.length === 0)('notebooks on the bundled 
   it('throughput grid: each run\'s throughput equals a plain recount of its workload log', async () => {
     const runs = await captureSetRuns(dataDir);
     expect(runs.length).toBeGreaterThan(0);
-    for (const r of runs) expect(existsSync(join(dataDir, r.run, 'manifest.json'))).toBe(true);
     for (const r of runs) {
-      const m = JSON.parse(readFileSync(join(dataDir, r.run, 'manifest.json'), 'utf8')) as { guests: { workload_log: { path: string } }[] };
-      const text = gunzipSync(readFileSync(join(dataDir, r.run, m.guests[0]!.workload_log.path))).toString('utf8');
+      // "bundle" or "bundle/vm id" for bundles of several VMs
+      const [bundle, vm] = r.run.split('/') as [string, string | undefined];
+      expect(existsSync(join(dataDir, bundle, 'manifest.json'))).toBe(true);
+      const m = JSON.parse(readFileSync(join(dataDir, bundle, 'manifest.json'), 'utf8')) as { guests: { id: string; workload_log: { path: string } }[] };
+      const guest = vm ? m.guests.find((g) => g.id === vm)! : m.guests[0]!;
+      const text = gunzipSync(readFileSync(join(dataDir, bundle, guest.workload_log.path))).toString('utf8');
       let bytes = 0, ops = 0, first = Infinity, last = -Infinity;
       for (const line of text.split('\n')) {
         const f = line.split('\t');
