@@ -18,6 +18,7 @@ import { requestSizeChart } from '../../src/charts/request-size-chart.js';
 import { sectorTimeChart } from '../../src/charts/sector-time-chart.js';
 import { latencyView, queueDepthView, requestSizeRows, requestsSummary, sectorTimeView } from '../../src/notebook/block-views.js';
 import { openCapture } from '../../src/notebook/open-capture.js';
+import { iostatSeries } from '../../src/metrics/iostat-series.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const fixture = join(root, 'test', 'fixtures', 'notebooks', 'loop-ext4-fio.trace.gz');
@@ -138,6 +139,14 @@ describe('block-layer views vs the trace text', () => {
     expect(Math.max(...view.rows.map((r) => r.max_depth))).toBe(peak);
     // the time-weighted mean never exceeds the slice's maximum
     for (const r of view.rows) expect(r.mean_depth).toBeLessThanOrEqual(r.max_depth + 1e-9);
+  });
+
+  it('queue depth: per-slice means equal the iostat series (aqu-sz) of the btt metrics over the same slices', () => {
+    const view = queueDepthView(requests, 400);
+    const iostat = iostatSeries(requests, { intervalNs: view.slice_s * 1e9 });
+    expect(iostat.queueDepth.length).toBeGreaterThanOrEqual(view.rows.length);
+    // the view rounds to 4 significant digits
+    view.rows.forEach((r, i) => expect(Math.abs(r.mean_depth - iostat.queueDepth[i]!), `slice ${i}`).toBeLessThanOrEqual(1e-3 * Math.max(1, r.mean_depth)));
   });
 
   it('sector over time: one point per issued request with a sector, thinned evenly above the cap', () => {
