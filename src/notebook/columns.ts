@@ -31,12 +31,20 @@ export function tableName(table: Table): string {
 /** Arrow validity bitmap bit i (LSB numbering, Arrow columnar format "Validity bitmaps"). */
 const bit = (bitmap: Uint8Array, i: number) => (bitmap[i >> 3]! >> (i & 7)) & 1;
 
-/** An int64 column: values (0 where null) and, when the column has nulls, one byte per row (1 = valid). */
+/**
+ * An int64 column: values (0 where null) and, when the column has nulls, one byte per row (1 = valid).
+ * The values may be a view of the table's own buffer: read them, do not write them.
+ */
 export interface Int64Values { values: BigInt64Array; valid: Uint8Array | null }
 
 export function int64Column(table: Table, name: string): Int64Values {
   const batches = batchesOf(table, name);
   const n = batches.reduce((s, b) => s + b.length, 0);
+  // one batch without nulls (the usual file written by one builder chunk): a view, no copy
+  const only = batches.length === 1 ? batches[0]! : null;
+  if (only && only.nullCount === 0 && only.values instanceof BigInt64Array) {
+    return { values: only.values.subarray(0, only.length), valid: null };
+  }
   const values = new BigInt64Array(n);
   const hasNulls = batches.some((b) => b.nullCount > 0);
   const valid = hasNulls ? new Uint8Array(n) : null;
