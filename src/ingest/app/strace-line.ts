@@ -87,7 +87,7 @@ export class StraceLine {
   name(): string { return this.text.slice(this.nameStart, this.nameEnd); }
   arg(i: number): string { return this.text.slice(this.argStart[i]!, this.argEnd[i]!); }
 }
-import { findIn } from './strace-string.js';
+import { findIn, matchAt } from './strace-string.js';
 
 function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
 function isNameChar(c: number): boolean {
@@ -142,7 +142,7 @@ export function tokenizeStraceLine(text: string, start: number, end: number, out
   let i = start;
   // pid column: "[pid  123] " or "123 "
   let c = text.charCodeAt(i);
-  if (c === 91 && text.startsWith('[pid', i)) {
+  if (c === 91 && matchAt(text, i, '[pid')) {
     i += 4;
     while (text.charCodeAt(i) === 32) i++;
     let v = 0; const s = i;
@@ -196,18 +196,18 @@ export function tokenizeStraceLine(text: string, start: number, end: number, out
   }
   if (i >= end) return (out.kind = LineKind.Blank);
   c = text.charCodeAt(i);
-  if (c === 45 && text.startsWith('--- ', i)) return (out.kind = LineKind.Signal);
-  if (c === 43 && text.startsWith('+++ ', i)) return (out.kind = LineKind.Exit);
+  if (c === 45 && matchAt(text, i, '--- ')) return (out.kind = LineKind.Signal);
+  if (c === 43 && matchAt(text, i, '+++ ')) return (out.kind = LineKind.Exit);
   if (c === 60) {
-    if (!text.startsWith('<... ', i)) return (out.kind = LineKind.Malformed);
+    if (!matchAt(text, i, '<... ')) return (out.kind = LineKind.Malformed);
     const ns = i + 5;
     let j = ns;
     while (j < end && isNameChar(text.charCodeAt(j))) j++;
-    if (j === ns || !text.startsWith(RESUMED, j)) return (out.kind = LineKind.Malformed);
+    if (j === ns || !matchAt(text, j, RESUMED)) return (out.kind = LineKind.Malformed);
     out.nameStart = ns; out.nameEnd = j;
     out.bodyStart = j + RESUMED.length;
     out.bodyEnd = end;
-    if (text.startsWith(UNFINISHED, out.bodyStart)) out.resumedUnfinished = true;
+    if (matchAt(text, out.bodyStart, UNFINISHED)) out.resumedUnfinished = true;
     return (out.kind = LineKind.Resumed);
   }
   const ns = i;
@@ -216,7 +216,7 @@ export function tokenizeStraceLine(text: string, start: number, end: number, out
   out.nameStart = ns; out.nameEnd = i;
   out.bodyStart = i + 1;
   // "... <unfinished ...>" at the end of the line
-  if (end - UNFINISHED.length >= out.bodyStart && text.charCodeAt(end - 1) === 62 && text.startsWith(UNFINISHED, end - UNFINISHED.length)) {
+  if (end - UNFINISHED.length >= out.bodyStart && text.charCodeAt(end - 1) === 62 && matchAt(text, end - UNFINISHED.length, UNFINISHED)) {
     out.bodyEnd = end - UNFINISHED.length;
     return (out.kind = LineKind.Unfinished);
   }

@@ -11,7 +11,7 @@ import type { Int64ColumnBuilder, StringColumnBuilder } from '../../table/column
 import { AppIoRows } from './app-io-rows.js';
 import type { IngestStats } from '../ingest-stats.js';
 import { LineKind, StraceLine, TimeFormat, parseCallBody, parseCallFast, tokenizeStraceLine } from './strace-line.js';
-import { decodeCEscapes, decorationRange, findIn } from './strace-string.js';
+import { decodeCEscapes, decorationRange, findIn, matchAt } from './strace-string.js';
 import { FileState, OpenFileDescription, TaskTracker, type FdTable } from './fd-table.js';
 import { SYSCALLS, Sys, knownSyscallAt, nameHash } from './strace-syscalls.js';
 import { InputError, UsageError } from '../../util/errors.js';
@@ -476,7 +476,7 @@ export class StraceParser {
         // the same decoration as last time on this description: no substring, no lookup
         const last = d ? d.raw : '';
         const after = k + 1 + last.length;
-        if (last.length > 0 && t.startsWith(last, k + 1) && (t.charCodeAt(after) === 62 || t.charCodeAt(after) === 60)) decoKey = d!.pathKey;
+        if (last.length > 0 && matchAt(t, k + 1, last) && (t.charCodeAt(after) === 62 || t.charCodeAt(after) === 60)) decoKey = d!.pathKey;
         else { decoKey = this.decoratedPath(t, s, e); raw = this.lastRaw; }
       }
     }

@@ -9,6 +9,17 @@
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /**
+ * Whether `word` occurs in `text` at index i (i >= 0). A loop of charCodeAt: for the short words
+ * and paths compared per line it is several times cheaper than String.prototype.startsWith.
+ */
+export function matchAt(text: string, i: number, word: string): boolean {
+  const n = word.length;
+  if (i + n > text.length) return false;
+  for (let k = 0; k < n; k++) if (text.charCodeAt(i + k) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
  * Index of `word` in text[s, e), or -1. Lines are ranges of a large chunk string: an unbounded
  * indexOf would scan the rest of the chunk for every miss.
  */
@@ -16,7 +27,7 @@ export function findIn(text: string, word: string, s: number, e: number): number
   const first = word.charCodeAt(0);
   const last = e - word.length;
   for (let i = s; i <= last; i++) {
-    if (text.charCodeAt(i) === first && text.startsWith(word, i)) return i;
+    if (text.charCodeAt(i) === first && matchAt(text, i, word)) return i;
   }
   return -1;
 }

@@ -2,6 +2,8 @@
  * The system calls app_io understands, by strace name (x86_64 and the generic table; the 32-bit
  * names _llseek and mmap2 too), and how each is handled.
  */
+import { matchAt } from './strace-string.js';
+
 export const Sys = {
   Open: 1, OpenAt: 2, OpenAt2: 3, Creat: 4,
   Close: 5, CloseRange: 6, Dup: 7, Dup2: 8, Dup3: 9, Fcntl: 10,
@@ -57,5 +59,5 @@ for (const n of NAMES) BY_HASH.set(nameHash(n, 0, n.length), n);
  */
 export function knownSyscallAt(text: string, s: number, e: number, hash: number): string | undefined {
   const n = BY_HASH.get(hash);
-  return n !== undefined && n.length === e - s && text.startsWith(n, s) ? n : undefined;
+  return n !== undefined && n.length === e - s && matchAt(text, s, n) ? n : undefined;
 }
