@@ -4,12 +4,11 @@
  * these. The format is recognised by magic bytes, never by the file name; files are opened
  * read-only.
  */
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
+import { withDecompressedFile } from '../io/decompressed-source.js';
 import { FileBlockSource, RangeBlockSource, type BlockSource } from '../io/block-source.js';
-import { detectCompression, openInputStream, readHead } from '../io/input-stream.js';
-import { InputError, UsageError } from '../util/errors.js';
+import { detectCompression, readHead } from '../io/input-stream.js';
+import { UsageError } from '../util/errors.js';
 import { ImageChain, type OpenChainOptions } from './image-chain.js';
 import { findPartition, readPartitionTable } from './partitions.js';
 import { isQcow2Magic } from './qcow2-header.js';
@@ -59,29 +58,11 @@ export function openPartition(disk: BlockSource, number: number): BlockSource {
  * and lives as long as the returned source's file descriptor.
  */
 export async function openDiskAsync(path: string, opts: OpenDiskOptions = {}): Promise<BlockSource> {
-  const compression = detectCompression(readHead(path, 6));
-  if (compression === 'none') return openDisk(path, opts);
-  const dir = mkdtempSync(join(tmpdir(), 'iolineage-disk-'));
-  const tmp = join(dir, 'disk');
-  try {
-    const fd = openSync(tmp, 'w');
-    let size = 0;
-    try {
-      for await (const chunk of openInputStream(path)) {
-        writeSparse(fd, chunk, size);
-        size += chunk.length;
-      }
-      // the length (a trailing run of zeros was not written)
-      ftruncateSync(fd, size);
-    } catch (e) {
-      throw new InputError(path, `cannot decompress: ${e instanceof Error ? e.message : String(e)}`, { what: `${compression} stream` }, { cause: e });
-    } finally {
-      closeSync(fd);
-    }
+  if (detectCompression(readHead(path, 6)) === 'none') return openDisk(path, opts);
+  return withDecompressedFile(path, (tmp) => {
     const format = opts.format ?? 'auto';
-    const head = readHead(tmp, 4);
     let disk: BlockSource;
-    if (format === 'qcow2' || (format === 'auto' && isQcow2Magic(head))) {
+    if (format === 'qcow2' || (format === 'auto' && isQcow2Magic(readHead(tmp, 4)))) {
       // backing files are named relative to the compressed file's directory
       const origin = dirname(path);
       disk = new Qcow2BlockSource(ImageChain.open(tmp, {
@@ -92,22 +73,5 @@ export async function openDiskAsync(path: string, opts: OpenDiskOptions = {}): P
       disk = new FileBlockSource(tmp, path);
     }
     return opts.partition === undefined ? disk : openPartition(disk, opts.partition);
-  } finally {
-    // the open descriptors keep the data; nothing is left behind on disk
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const ZERO_RUN = 4096;
-
-/** Write chunk at file position pos, leaving 4 KiB blocks of zeros as holes. */
-function writeSparse(fd: number, chunk: Uint8Array, pos: number): void {
-  let i = 0;
-  while (i < chunk.length) {
-    const end = Math.min(chunk.length, i + ZERO_RUN);
-    let zero = true;
-    for (let k = i; k < end; k++) if (chunk[k] !== 0) { zero = false; break; }
-    if (!zero) writeSync(fd, chunk, i, end - i, pos + i);
-    i = end;
-  }
+  });
 }
