@@ -13,7 +13,7 @@ import type { IngestStats } from '../ingest-stats.js';
 import { LineKind, StraceLine, TimeFormat, parseCallBody, parseCallFast, tokenizeStraceLine } from './strace-line.js';
 import { decodeCEscapes, decorationRange, findIn, matchAt } from './strace-string.js';
 import { FileState, OpenFileDescription, TaskTracker, type FdTable } from './fd-table.js';
-import { SYSCALLS, Sys, knownSyscallAt, nameHash } from './strace-syscalls.js';
+import { SYSCALL_IDS, SYSCALL_NAMES, Sys, knownSyscallIndex, nameHash } from './strace-syscalls.js';
 import { InputError, UsageError } from '../../util/errors.js';
 
 export type AppIoBuilder = TableBuilder<typeof appIoTable>;
@@ -34,6 +34,8 @@ interface Pending {
   sys: number;
   /** Name of a handled call; '' for others (matched by nameHash). */
   name: string;
+  /** Its index in SYSCALL_NAMES; -1 for others. */
+  nameIdx: number;
   nameHash: number;
   /** The arguments printed so far (only kept for calls app_io handles). */
   head: string;
@@ -94,9 +96,8 @@ export class StraceParser {
   private readonly cError: StringColumnBuilder;
   private readonly cFile: StringColumnBuilder;
   private readonly opKeys: number[];
-  private readonly syscallKeys = new Map<string, number>();
-  private lastSyscall = '';
-  private lastSyscallKey = 0;
+  /** syscall column key per SYSCALL_NAMES index; -1 until interned. */
+  private readonly syscallKeys = new Int32Array(SYSCALL_NAMES.length).fill(-1);
 
   // current source
   private fileIdx = 0;
@@ -189,21 +190,21 @@ export class StraceParser {
     if (L.timeFormat !== TimeFormat.None) this.checkTime(L);
     const tid = L.tid >= 0 ? L.tid : this.defaultTid;
     if (kind === LineKind.Call) {
-      const name = knownSyscallAt(text, L.nameStart, L.nameEnd, nameHash(text, L.nameStart, L.nameEnd));
+      const ni = knownSyscallIndex(text, L.nameStart, L.nameEnd, nameHash(text, L.nameStart, L.nameEnd));
       if (this.pending.size !== 0 && this.pending.has(tid)) this.dropPending(tid, 'a new call started');
-      if (name === undefined) { this.ignoredCalls++; return; }
-      const sys = SYSCALLS.get(name)!;
+      if (ni < 0) { this.ignoredCalls++; return; }
+      const sys = SYSCALL_IDS[ni]!;
       if (!this.parseBody(sys, L, text, L.bodyStart, end)) { this.malformed(text, start, end, 'strace_cut_call', 'system call line without ") = RESULT" (cut or garbled)'); return; }
-      this.call(sys, name, L, tid, L.timeFormat, L.tsSec, L.tsFrac, false);
+      this.call(sys, ni, L, tid, L.timeFormat, L.tsSec, L.tsFrac, false);
       return;
     }
     if (kind === LineKind.Unfinished) {
       const h = nameHash(text, L.nameStart, L.nameEnd);
-      const name = knownSyscallAt(text, L.nameStart, L.nameEnd, h);
-      const sys = name !== undefined ? SYSCALLS.get(name)! : 0;
+      const ni = knownSyscallIndex(text, L.nameStart, L.nameEnd, h);
+      const sys = ni >= 0 ? SYSCALL_IDS[ni]! : 0;
       if (this.pending.has(tid)) this.dropPending(tid, 'a new call started');
       this.pending.set(tid, {
-        sys, name: name ?? '', nameHash: h, head: sys ? detach(text.slice(L.bodyStart, L.bodyEnd)) : '',
+        sys, name: ni >= 0 ? SYSCALL_NAMES[ni]! : '', nameIdx: ni, nameHash: h, head: sys ? detach(text.slice(L.bodyStart, L.bodyEnd)) : '',
         timeFormat: L.timeFormat, tsSec: L.tsSec, tsFrac: L.tsFrac, file: this.fileIdx, line: this.lineNo,
       });
       return;
@@ -267,7 +268,7 @@ export class StraceParser {
     const J = this.J;
     J.durNs = -1; J.errStart = -1; J.retStart = -1;
     if (!this.parseBody(p.sys, J, joined, 0, joined.length)) { this.malformed(text, start, end, 'strace_cut_call', 'system call line without ") = RESULT" (cut or garbled)'); return; }
-    this.call(p.sys, p.name, J, tid, p.timeFormat, p.tsSec, p.tsFrac, false);
+    this.call(p.sys, p.nameIdx, J, tid, p.timeFormat, p.tsSec, p.tsFrac, false);
   }
 
   /** A pending call that never resumed: keep it, flagged; its effect on the file position is unknown. */
@@ -284,7 +285,7 @@ export class StraceParser {
     const joined = p.head + ') = ?';
     if (!parseCallBody(J, joined, 0, joined.length)) return;
     J.durNs = -1;
-    this.call(p.sys, p.name, J, tid, p.timeFormat, p.tsSec, p.tsFrac, true);
+    this.call(p.sys, p.nameIdx, J, tid, p.timeFormat, p.tsSec, p.tsFrac, true);
   }
 
   /** Flush calls left unfinished at the end of a trace and forget its tasks. */
@@ -494,7 +495,7 @@ export class StraceParser {
 
   // ---- rows
 
-  private call(sys: number, name: string, L: StraceLine, tid: number, tf: TimeFormat, tsSec: number, tsFrac: number, unknown: boolean): void {
+  private call(sys: number, nameIdx: number, L: StraceLine, tid: number, tf: TimeFormat, tsSec: number, tsFrac: number, unknown: boolean): void {
     if (this.pending.size !== 0 && !this.tasks.has(tid)) this.adoptEarlyChild(tid);
     const task = this.tasks.task(tid);
     const table = task.fds;
@@ -506,7 +507,7 @@ export class StraceParser {
     const errKey = L.errStart >= 0 ? this.errorKey(text.slice(L.errStart, L.errEnd)) : failed ? this.errorKey('error') : -1;
     const ts = this.tsNs(tf, tsSec, tsFrac);
     let flags = unknown ? AppIoFlag.Unfinished : interrupted ? AppIoFlag.Interrupted : 0;
-    this.rTs = ts; this.rDur = L.durNs; this.rPid = task.tgid; this.rTid = tid; this.rName = name; this.rErr = errKey;
+    this.rTs = ts; this.rDur = L.durNs; this.rPid = task.tgid; this.rTid = tid; this.rNameIdx = nameIdx; this.rErr = errKey;
     const row = this.rowFn;
     switch (sys) {
       case Sys.Open: case Sys.OpenAt: case Sys.OpenAt2: case Sys.Creat: {
@@ -833,10 +834,10 @@ export class StraceParser {
   private rDur = -1;
   private rPid = 0;
   private rTid = 0;
-  private rName = '';
+  private rNameIdx = 0;
   private rErr = -1;
   private readonly rowFn: RowFn = (op, fd, d, pathKey, offset, req, done, append, f) => {
-    this.emit(this.rTs, this.rDur, this.rPid, this.rTid, this.rName, op, fd, pathKey, offset, req, done, d?.direct ?? false, append, this.rErr, f);
+    this.emit(this.rTs, this.rDur, this.rPid, this.rTid, this.rNameIdx, op, fd, pathKey, offset, req, done, d?.direct ?? false, append, this.rErr, f);
   };
 
   /** Dictionary key of an errno name; garbled names beyond a few hundred distinct ones share one key. */
@@ -845,17 +846,12 @@ export class StraceParser {
     return this.cError.intern(detach(name));
   }
 
-  private emit(ts: number, durNs: number, pid: number, tid: number, syscall: string, op: AppOp, fd: number, pathKey: number,
+  private emit(ts: number, durNs: number, pid: number, tid: number, nameIdx: number, op: AppOp, fd: number, pathKey: number,
     offset: number | bigint, req: number | bigint, done: number | bigint, direct: boolean, append: boolean, errKey: number, flags: number): void {
     const id = this.rows++;
     if (id === 0x7fffffff) throw new InputError(this.fileName, 'more than 2^31-1 calls: app_io.id is int32; split the log', { line: this.lineNo });
-    let sk = this.lastSyscallKey;
-    if (syscall !== this.lastSyscall) {
-      const k = this.syscallKeys.get(syscall);
-      sk = k !== undefined ? k : this.cSyscall.intern(syscall);
-      if (k === undefined) this.syscallKeys.set(syscall, sk);
-      this.lastSyscall = syscall; this.lastSyscallKey = sk;
-    }
+    let sk = this.syscallKeys[nameIdx]!;
+    if (sk < 0) sk = this.syscallKeys[nameIdx] = this.cSyscall.intern(SYSCALL_NAMES[nameIdx]!);
     const oi = opIndex(op);
     const uncertain = (flags & APP_IO_UNCERTAIN) !== 0;
     this.out.add(id, ts, durNs >= 0 ? durNs : NULL, pid, tid, sk, this.opKeys[oi]!, fd, pathKey, offset, req, done, direct, append, errKey, flags,

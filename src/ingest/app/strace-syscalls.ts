@@ -49,15 +49,26 @@ export function nameHash(text: string, s: number, e: number): number {
   return h >>> 0;
 }
 
-const NAMES = [...SYSCALLS.keys()];
-const BY_HASH = new Map<number, string>();
-for (const n of NAMES) BY_HASH.set(nameHash(n, 0, n.length), n);
+/** The handled names and their Sys ids, by index (knownSyscallIndex returns indexes). */
+export const SYSCALL_NAMES: readonly string[] = [...SYSCALLS.keys()];
+export const SYSCALL_IDS: readonly Sys[] = [...SYSCALLS.values()];
+const BY_HASH = new Map<number, number>();
+SYSCALL_NAMES.forEach((n, i) => BY_HASH.set(nameHash(n, 0, n.length), i));
+
+/**
+ * Index in SYSCALL_NAMES of the syscall name in text[s, e) if app_io handles it, else -1 (no
+ * substring made per line; `hash` is nameHash of the range).
+ */
+export function knownSyscallIndex(text: string, s: number, e: number, hash: number): number {
+  const i = BY_HASH.get(hash);
+  return i !== undefined && SYSCALL_NAMES[i]!.length === e - s && matchAt(text, s, SYSCALL_NAMES[i]!) ? i : -1;
+}
 
 /**
  * The syscall name in text[s, e) if app_io handles it (the interned name string, no substring
  * made per line), else undefined.
  */
 export function knownSyscallAt(text: string, s: number, e: number, hash: number): string | undefined {
-  const n = BY_HASH.get(hash);
-  return n !== undefined && n.length === e - s && matchAt(text, s, n) ? n : undefined;
+  const i = knownSyscallIndex(text, s, e, hash);
+  return i >= 0 ? SYSCALL_NAMES[i] : undefined;
 }
