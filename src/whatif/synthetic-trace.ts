@@ -3,18 +3,10 @@
  * measured on): a Zipf(alpha) hot set, sequential runs, and a cold tail of pages seen once.
  * Seeded, so the same call gives the same trace.
  */
+import { mulberry32 } from '../util/seeded-random.js';
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+
 
 export interface SyntheticTraceOptions {
   accesses: number;

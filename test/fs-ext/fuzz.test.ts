@@ -13,6 +13,7 @@ import { checkRange } from '../../src/io/block-source.js';
 import { InputError } from '../../src/util/errors.js';
 import { buildFsMap } from '../../src/fs/ext/fs-map-builder.js';
 import { FIXTURES } from './oracle-output.js';
+import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 
 /** An in-memory image (a mutated copy) as a BlockSource. */
 class MemorySource implements BlockSource {
@@ -24,10 +25,6 @@ class MemorySource implements BlockSource {
   close(): void {}
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-}
 
 const images: Record<string, Uint8Array> = {};
 /** Rounds per image: more for the small images, which map fast. */

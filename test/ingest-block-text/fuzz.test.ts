@@ -16,21 +16,11 @@ import { MAX_LINE_BYTES, readTracefsText } from '../../src/ingest/block/tracefs-
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { InputError } from '../../src/util/errors.js';
 import { fixtureText, type Reader } from './helpers.js';
+import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 
 const work = mkdtempSync(join(tmpdir(), 'iol-fuzz-block-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** mulberry32: a small seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mutation = (bytes: Uint8Array, lines: string[], r: () => number) => Uint8Array;
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -2,16 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { AsciiLineSplitter } from '../../src/ingest/app/ascii-line-splitter.js';
 import { LineSplitter } from '../../src/io/line-splitter.js';
+import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function frame(make: (onLine: (t: string, s: number, e: number, n: number) => void) => { pushBytes(b: Uint8Array): void; finish(): void }, bytes: Uint8Array, cuts: number[]): string[] {
   const out: string[] = [];

@@ -10,15 +10,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/util/errors.js';
 import { FIXTURES, gunzipText, parseFiles, parseText } from './helpers.js';
+import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY = ['"', '(', ')', '<', '>', '[', ']', '{', '}', ',', ' ', '\\', '\u0000', '=', '?', '-', '9', 'x', '\u00ff', '\n', '...', ' <unfinished ...>', '<... read resumed>', ') = -1 E', '+++', '---'];
 

@@ -11,20 +11,13 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { workloadThroughput } from '../../src/notebook/capture-set.js';
 import { InputError } from '../../src/util/errors.js';
+import { mulberry32 } from '../../src/util/seeded-random.js';
 
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'notebooks', 'ffsb-lite-excerpt.workload.log.gz');
 const text = gunzipSync(readFileSync(fixture)).toString('utf8');
 const work = mkdtempSync(join(tmpdir(), 'iol-wlog-fuzz-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('workloadThroughput', () => {
   it('equals a recount of the run phase of the real log', async () => {
