@@ -62,19 +62,27 @@ export class Task {
 export class TaskTracker {
   readonly tasks = new Map<number, Task>();
 
-  private lastTid = -2;
-  private lastTask: Task | undefined;
+  /**
+   * A direct-mapped cache of recent tasks by tid (slot tid & 63): traces interleave the lines of
+   * a few busy threads, and a Map lookup per line is a large part of a line's cost. Cleared
+   * whenever a task is added under a known tid, removed or renamed.
+   */
+  private readonly cacheTid = new Int32Array(64).fill(-2);
+  private readonly cacheTask: (Task | undefined)[] = new Array<Task | undefined>(64).fill(undefined);
 
   task(tid: number): Task {
-    if (tid === this.lastTid && this.lastTask) return this.lastTask;
+    const slot = tid & 63;
+    if (this.cacheTid[slot] === tid) return this.cacheTask[slot]!;
     let t = this.tasks.get(tid);
     if (!t) { t = new Task(tid, new FdTable()); this.tasks.set(tid, t); }
-    this.lastTid = tid; this.lastTask = t;
+    this.cacheTid[slot] = tid; this.cacheTask[slot] = t;
     return t;
   }
 
   /** Whether `tid` is a known task. */
-  has(tid: number): boolean { return tid === this.lastTid || this.tasks.has(tid); }
+  has(tid: number): boolean { return this.cacheTid[tid & 63] === tid || this.tasks.has(tid); }
+
+  private forget(): void { this.cacheTid.fill(-2); this.cacheTask.fill(undefined); }
 
   /**
    * A clone/fork returned `child` in `parent`. The child may already have printed lines (strace
@@ -93,10 +101,10 @@ export class TaskTracker {
     }
     const tgid = thread ? p.tgid : child;
     if (early) { early.fds = fds; early.tgid = tgid; } else this.tasks.set(child, new Task(tgid, fds));
-    this.lastTid = -2; this.lastTask = undefined;
+    this.forget();
   }
 
-  exit(tid: number): void { this.tasks.delete(tid); this.lastTid = -2; this.lastTask = undefined; }
+  exit(tid: number): void { this.tasks.delete(tid); this.forget(); }
 
   /** The task known as `from` turns out to be `to` (a pid learnt late). */
   rename(from: number, to: number): void {
@@ -106,6 +114,6 @@ export class TaskTracker {
     if (t.tgid === from) t.tgid = to;
     for (const o of this.tasks.values()) if (o.tgid === from) o.tgid = to;
     this.tasks.set(to, t);
-    this.lastTid = -2; this.lastTask = undefined;
+    this.forget();
   }
 }
