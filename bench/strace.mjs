@@ -17,6 +17,20 @@ if (process.argv[2] === '--child') {
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
   let lines = 0; let rows = 0;
+  if (mode === 'parse') {
+    // the parser alone on text already in memory (no reading, no Arrow file): timed from here
+    const { readFileSync } = await import('node:fs');
+    const { parseStraceText } = await import(new URL('ingest/app/ingest-strace.js', dist).href);
+    const { TableBuilder } = await import(new URL('table/table-builder.js', dist).href);
+    const { appIoTable } = await import(new URL('table/schemas/app-io.js', dist).href);
+    const { IngestStats } = await import(new URL('ingest/ingest-stats.js', dist).href);
+    const text = readFileSync(file, 'utf8');
+    const t1 = process.hrtime.bigint(); const c1 = process.cpuUsage();
+    const r = parseStraceText(text, new TableBuilder(appIoTable), new IngestStats());
+    const c = process.cpuUsage(c1);
+    process.stdout.write(JSON.stringify({ lines: r.lines, rows: r.rows, seconds: Number(process.hrtime.bigint() - t1) / 1e9, cpuSeconds: (c.user + c.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+    process.exit(0);
+  }
   if (mode === 'ours') {
     const { ingestStrace } = await import(new URL('ingest/app/ingest-strace.js', dist).href);
     const r = await ingestStrace([file], { outDir: out });
@@ -119,6 +133,7 @@ try {
   const mib = statSync(file).size / 2 ** 20;
   const ours = child('ours', file, join(dir, 'out'));
   const base = child('baseline', file, '');
+  const parse = child('parse', file, '');
   const rate = (x) => x.lines / x.seconds;
   const cpuRate = (x) => x.lines / x.cpuSeconds;
   const m = (v) => `${(v / 1e6).toFixed(2)} M`;
@@ -128,6 +143,7 @@ try {
   const row = (name, x) => console.log(`| ${name} | ${x.lines} | ${x.seconds.toFixed(2)} | ${m(rate(x))} | ${x.cpuSeconds.toFixed(2)} | ${m(cpuRate(x))} | ${(mib / x.seconds).toFixed(0)} | ${x.maxRssMiB.toFixed(0)} MiB |`);
   row(`iolineage ingest --format strace (app_io.arrow, ${ours.rows} rows)`, ours);
   row("baseline: node readline + split(' ')", base);
+  row('iolineage parser alone (text in memory, no file I/O; RSS holds the text)', parse);
   console.log(`ratio iolineage / baseline: ${(rate(ours) / rate(base)).toFixed(2)} (wall), ${(cpuRate(ours) / cpuRate(base)).toFixed(2)} (CPU)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
