@@ -215,8 +215,8 @@ export function tokenizeStraceLine(text: string, start: number, end: number, out
   if (i === ns || text.charCodeAt(i) !== 40) return (out.kind = LineKind.Malformed);
   out.nameStart = ns; out.nameEnd = i;
   out.bodyStart = i + 1;
-  // "... <unfinished ...>" at the end of the line
-  if (end - UNFINISHED.length >= out.bodyStart && text.charCodeAt(end - 1) === 62 && matchAt(text, end - UNFINISHED.length, UNFINISHED)) {
+  // "... <unfinished ...>" at the end of the line (a -T "<0.000008>" ends in a digit before ">")
+  if (end - UNFINISHED.length >= out.bodyStart && text.charCodeAt(end - 1) === 62 && text.charCodeAt(end - 2) === 46 && matchAt(text, end - UNFINISHED.length, UNFINISHED)) {
     out.bodyEnd = end - UNFINISHED.length;
     return (out.kind = LineKind.Unfinished);
   }
