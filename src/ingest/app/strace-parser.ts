@@ -204,7 +204,7 @@ export class StraceParser {
       const sys = ni >= 0 ? SYSCALL_IDS[ni]! : 0;
       if (this.pending.has(tid)) this.dropPending(tid, 'a new call started');
       this.pending.set(tid, {
-        sys, name: ni >= 0 ? SYSCALL_NAMES[ni]! : '', nameIdx: ni, nameHash: h, head: sys ? detach(text.slice(L.bodyStart, L.bodyEnd)) : '',
+        sys, name: ni >= 0 ? SYSCALL_NAMES[ni]! : '', nameIdx: ni, nameHash: h, head: sys ? this.keptHead(tid, text, L.bodyStart, L.bodyEnd) : '',
         timeFormat: L.timeFormat, tsSec: L.tsSec, tsFrac: L.tsFrac, file: this.fileIdx, line: this.lineNo,
       });
       return;
@@ -219,6 +219,22 @@ export class StraceParser {
     }
     // signals change no file state
   };
+
+  /**
+   * The arguments of an unfinished call as a string that does not pin the input chunk. A task
+   * often repeats the same head (`pread64(5</data/f>,  <unfinished ...>`): the last one of each
+   * task slot is reused instead of copied again.
+   */
+  private keptHead(tid: number, text: string, s: number, e: number): string {
+    const raw = text.slice(s, e);
+    const slot = tid & 63;
+    const last = this.lastHeads[slot]!;
+    if (last === raw) return last;
+    const head = detach(raw);
+    this.lastHeads[slot] = head;
+    return head;
+  }
+  private readonly lastHeads: string[] = new Array<string>(64).fill('');
 
   /**
    * A "[pid N]"/"N " prefixed line. With -f to stderr, lines before the first clone have no
