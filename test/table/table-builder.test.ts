@@ -59,8 +59,6 @@ describe('TableBuilder', () => {
     }
     const file = join(dir, 'small.arrow');
     writeArrowFile(file, tb.finish());
-    const dt = aq.loadArrow ? null : null; // arquero reads the IPC bytes itself
-    void dt;
     const t = aq.fromArrow(readArrowFile(file) as never);
     const counts = t.groupby('name').count().orderby('name').objects();
     expect(counts).toEqual([{ name: 'a', count: 5 }, { name: 'b', count: 5 }]);

@@ -11,8 +11,7 @@ import { appIoTable, APP_OPS } from '../../table/schemas/app-io.js';
 import { TableBuilder } from '../../table/table-builder.js';
 import { writeArrowFile } from '../../table/arrow-file.js';
 import { openInputStream, type InputStream } from '../../io/input-stream.js';
-import { forEachLineOfText } from '../../io/line-splitter.js';
-import { AsciiLineSplitter, forEachStraceLineOfStream } from './ascii-line-splitter.js';
+import { LineSplitter, forEachLineOfStream, forEachLineOfText } from '../../io/line-splitter.js';
 import { InputError } from '../../util/errors.js';
 import { formatBytes } from '../../util/numbers.js';
 import { IngestStats } from '../ingest-stats.js';
@@ -78,7 +77,7 @@ export async function parseStrace(paths: string[], builder: AppIoBuilder, stats:
       const s = streams.get(g.files[0]!)!;
       parser.beginSource(s.path, g.tids[0]!, true);
       const guard = notStraceGuard(parser, s.path);
-      await forEachStraceLineOfStream(s, guard, progress);
+      await forEachLineOfStream(s, guard, progress);
       done.add(s);
     } else {
       await mergePerTaskFiles(parser, g, streams, progress, done);
@@ -123,7 +122,7 @@ class TaskFileCursor {
   private readonly lines: string[] = [];
   private idx = 0;
   private lineNo = 0;
-  private readonly splitter = new AsciiLineSplitter((text, s, e) => { this.lines.push(text.slice(s, e)); });
+  private readonly splitter = new LineSplitter((text, s, e) => { this.lines.push(text.slice(s, e)); });
   private readonly it: AsyncIterator<Uint8Array>;
   private ended = false;
   readonly probe = new StraceLine();
