@@ -10,6 +10,7 @@ export { toSafeNumber, parseSize, formatBytes } from './util/numbers.js';
 // byte streams and lines
 export { openInputStream, readInputBytes, detectCompression, type InputStream, type Compression } from './io/input-stream.js';
 export { LineSplitter, forEachLineOfText, forEachLineOfStream, type LineHandler } from './io/line-splitter.js';
+export { ByteLineFramer, MAX_LINE_BYTES, type ByteLineHandler } from './io/byte-line-framer.js';
 
 // tables
 export { defineTable, type TableSpec, type ColumnSpec, type ColumnType } from './table/table-spec.js';
@@ -114,7 +115,7 @@ export { appIoTable, APP_OPS, AppIoFlag, APP_IO_UNCERTAIN, type AppOp } from './
 // block-trace text readers (tracefs, trace-cmd report, blkparse), format detection, block_events builder
 export { BlockEventsBuilder, BlockAction, NONE as BLOCK_NONE, RangeInterner, ByteRangeInterner, IOPRIO_CLASS_NAMES, type BlockEventsBuilderOptions } from './ingest/block/block-events-builder.js';
 export { parseRwbs, rwbsOp, rwbsFlags, rwbsFromCategories, BlockOp, BlockFlag, type BlockOpCode } from './ingest/block/rwbs.js';
-export { readTracefsText, parseTracefsText, TracefsTextParser, ByteLineFramer, BlockTracepoint, MAX_LINE_BYTES, type BlockTextFileSummary } from './ingest/block/tracefs-text.js';
+export { readTracefsText, parseTracefsText, TracefsTextParser, BlockTracepoint, type BlockTextFileSummary } from './ingest/block/tracefs-text.js';
 export { readTraceCmdText, parseTraceCmdText, TraceCmdTextParser } from './ingest/block/trace-cmd-text.js';
 export { readBlkparseText, parseBlkparseText, BlkparseTextParser } from './ingest/block/blkparse-text.js';
 export { detectInputFormat, detectFormatOfBytes, INPUT_FORMATS, type InputFormat } from './ingest/detect-format.js';

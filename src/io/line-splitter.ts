@@ -10,7 +10,9 @@
  * chunks is made into a string of its own.
  */
 import { isAscii } from 'node:buffer';
+import { MAX_LINE_BYTES } from './byte-line-framer.js';
 import type { InputStream } from './input-stream.js';
+import { InputError } from '../util/errors.js';
 
 /** Called once per line; `text.slice(start, end)` is the line without its terminator. */
 export type LineHandler = (text: string, start: number, end: number, lineNo: number) => void;
@@ -21,7 +23,8 @@ export class LineSplitter {
   private readonly decoder = new TextDecoder('utf-8', { fatal: false });
   /** The decoder holds the first bytes of a UTF-8 sequence cut by the chunk boundary. */
   private decoderBusy = false;
-  constructor(private readonly onLine: LineHandler) {}
+  /** `file` names the input in the error for a line longer than MAX_LINE_BYTES characters. */
+  constructor(private readonly onLine: LineHandler, private readonly file = 'input') {}
 
   /** Number of complete lines reported so far. */
   get lines(): number { return this.lineNo; }
@@ -41,7 +44,7 @@ export class LineSplitter {
     let nl = text.indexOf('\n');
     if (this.fragment.length) {
       // the line that spans the chunk boundary is the only one made into its own string
-      if (nl < 0) { this.fragment += text; return; }
+      if (nl < 0) { this.fragment += text; this.checkFragment(); return; }
       const line = this.fragment + text.slice(0, nl);
       this.fragment = '';
       const end = line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length;
@@ -55,7 +58,14 @@ export class LineSplitter {
       start = nl + 1;
       nl = text.indexOf('\n', start);
     }
-    if (start < text.length) this.fragment = text.slice(start);
+    if (start < text.length) { this.fragment = text.slice(start); this.checkFragment(); }
+  }
+
+  /** A line that never ends (a binary file, a corrupt log) must not grow without bound. */
+  private checkFragment(): void {
+    if (this.fragment.length > MAX_LINE_BYTES) {
+      throw new InputError(this.file, `not a text log: line ${this.lineNo + 1} is longer than ${MAX_LINE_BYTES} characters`, { line: this.lineNo + 1 });
+    }
   }
 
   /** Report a last line that had no terminator. */
@@ -101,7 +111,7 @@ export async function forEachLineOfStream(
   onLine: LineHandler,
   onChunk?: () => void,
 ): Promise<number> {
-  const s = new LineSplitter(onLine);
+  const s = new LineSplitter(onLine, 'path' in input ? input.path : 'input');
   for await (const chunk of input) {
     s.pushBytes(chunk);
     onChunk?.();

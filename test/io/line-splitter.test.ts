@@ -32,3 +32,11 @@ describe('LineSplitter', () => {
     expect(forEachLineOfText('', () => {})).toBe(0);
   });
 });
+
+describe('LineSplitter bounds', () => {
+  it('refuses a line longer than MAX_LINE_BYTES characters with an InputError naming the file', () => {
+    const s = new LineSplitter(() => {}, 'junk.bin');
+    const chunk = new Uint8Array(1 << 16).fill(0x41);
+    expect(() => { for (let i = 0; i < 20; i++) s.pushBytes(chunk); }).toThrow(/junk\.bin:line 1: not a text log: line 1 is longer than 1048576 characters/);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ByteLineFramer, MAX_LINE_BYTES } from '../../src/ingest/block/tracefs-text.js';
+import { ByteLineFramer, MAX_LINE_BYTES } from '../../src/io/byte-line-framer.js';
 import { InputError } from '../../src/util/errors.js';
 
 function frame(chunks: Uint8Array[]): string[] {

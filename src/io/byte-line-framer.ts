@@ -1,0 +1,74 @@
+/**
+ * Frames byte chunks into lines without decoding them, for readers that parse bytes directly
+ * (the block text readers). The string-based twin for other text is LineSplitter
+ * (line-splitter.ts); both refuse lines longer than MAX_LINE_BYTES.
+ */
+import { InputError } from '../util/errors.js';
+
+/** Longest line accepted in a text input (a guard against binary files and runaway lines). */
+export const MAX_LINE_BYTES = 1 << 20;
+
+/** Called once per line with its byte range [s, e) (no terminator, CR dropped) and 1-based number. */
+export type ByteLineHandler = (bytes: Uint8Array, s: number, e: number, lineNo: number) => void;
+
+/**
+ * Frames byte chunks into lines without decoding them: lines are reported as ranges of the chunk
+ * (only a line that spans two chunks is copied). Throws InputError past MAX_LINE_BYTES, so a
+ * binary or corrupt file cannot make a line grow without bound.
+ */
+export class ByteLineFramer {
+  private carry = new Uint8Array(0);
+  private carryLen = 0;
+  private offset = 0;
+  lineNo = 0;
+  constructor(private readonly file: string, private readonly onLine: ByteLineHandler) {}
+
+  push(chunk: Uint8Array): void {
+    let start = 0;
+    const n = chunk.length;
+    if (this.carryLen > 0) {
+      const nl = chunk.indexOf(10);
+      const take = nl < 0 ? n : nl;
+      this.append(chunk, 0, take);
+      if (nl < 0) { this.offset += n; return; }
+      this.emit(this.carry, 0, this.carryLen);
+      this.carryLen = 0;
+      start = nl + 1;
+    }
+    const onLine = this.onLine;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl < 0) break;
+      const e = nl > start && chunk[nl - 1] === 13 ? nl - 1 : nl;
+      onLine(chunk, start, e, ++this.lineNo);
+      start = nl + 1;
+    }
+    if (start < n) this.append(chunk, start, n);
+    this.offset += n;
+  }
+
+  /** Report a last line without a terminator. */
+  finish(): void {
+    if (this.carryLen > 0) this.emit(this.carry, 0, this.carryLen);
+    this.carryLen = 0;
+  }
+
+  private emit(b: Uint8Array, s: number, e: number): void {
+    if (e > s && b[e - 1] === 13) e--;
+    this.onLine(b, s, e, ++this.lineNo);
+  }
+
+  private append(chunk: Uint8Array, s: number, e: number): void {
+    const len = this.carryLen + e - s;
+    if (len > MAX_LINE_BYTES) {
+      throw new InputError(this.file, `not a text trace: line ${this.lineNo + 1} is longer than ${MAX_LINE_BYTES} bytes`, { offset: this.offset + s - this.carryLen, what: 'line' });
+    }
+    if (len > this.carry.length) {
+      const bigger = new Uint8Array(Math.max(len, this.carry.length * 2, 256));
+      bigger.set(this.carry.subarray(0, this.carryLen));
+      this.carry = bigger;
+    }
+    this.carry.set(chunk.subarray(s, e), this.carryLen);
+    this.carryLen = len;
+  }
+}
