@@ -1,0 +1,182 @@
+// End-to-end benchmark of `iolineage analyze` (issue 7's speed clause): parsing the text inputs,
+// loading both file systems' metadata, correlating and writing the tables, in a child process.
+//
+// Inputs are a real capture scaled up: data/m128-buffered (ffsb-lite, 8 files, 10 000 random 4 KiB
+// reads/writes, buffered, raw image in an ext3 host fs). Its strace log and its guest and host
+// tracefs block traces are replayed K times, every timestamp shifted by k × SPAN (SPAN = the
+// longest of the three logs' spans + 1 s; the same shift for all three, so the capture's
+// app→guest and guest→host clock offsets still hold). Offsets and sectors are kept as they are, so
+// every file and sector maps through the capture's own guest fs metadata, image and host fs
+// metadata. Each replayed line keeps its kernel/strace layout; only the timestamp token changes.
+// The scaled files are written uncompressed to a temp dir (deleted at the end) and analyzed in
+// files mode with the clock offsets that `iolineage analyze` estimates on the original bundle
+// (its first run, also reported as the 1× point).
+//
+// K is chosen so that both block traces hold at least TARGET block events (default 10M); the
+// application then has ~2M I/Os (the capture has ~1 app I/O per 5 guest block events), i.e. more
+// than the clause's 1M. A second point at K/10 gives the growth figures.
+//
+// Each analyze run is measured with /usr/bin/time (wall, user+sys CPU, peak RSS of the process).
+// Sanity per run: exit status 0, and in summary.json each layer's attribution by cause sums to
+// the layer total.
+//
+// Usage: node bench/analyze-e2e.mjs [TARGET_BLOCK_EVENTS]   (default 10000000)
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BUNDLE = join(ROOT, 'data', 'm128-buffered');
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const TARGET = Number(process.argv[2] ?? 10_000_000);
+if (!Number.isSafeInteger(TARGET) || TARGET <= 0) { console.error(`analyze-e2e: expected a positive integer event count, got ${process.argv[2]}`); process.exit(2); }
+
+const MiB = 1024 * 1024;
+
+function readLines(rel) {
+  const text = gunzipSync(readFileSync(join(BUNDLE, rel))).toString('latin1');
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** Time in whole microseconds from "S.UUUUUU" (both logs print 6 decimals). */
+const toUs = (s, u) => Number(s) * 1e6 + Number(u);
+const fmtUs = (us) => `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`;
+
+/**
+ * Split each line into [prefix, time µs, suffix]; lines without a timestamp (tracefs comment
+ * header) are kept aside and written once, before the first replay.
+ */
+function parseTimed(lines, re, what) {
+  const head = [], prefix = [], us = [], suffix = [];
+  let blockEvents = 0;
+  for (const line of lines) {
+    if (line.startsWith('#')) { if (prefix.length === 0) head.push(line); continue; }
+    const m = re.exec(line);
+    if (!m) throw new Error(`${what}: expected a timestamped line, got ${JSON.stringify(line.slice(0, 120))}`);
+    prefix.push(m[1] ?? ''); us.push(toUs(m[2], m[3])); suffix.push(m[4]);
+    if (m[4].startsWith(': block_')) blockEvents++;
+  }
+  let lo = Infinity, hi = -Infinity;
+  for (const t of us) { if (t < lo) lo = t; if (t > hi) hi = t; }
+  return { head, prefix, us, suffix, blockEvents, spanUs: hi - lo };
+}
+
+// tracefs text (kernel trace_output.c): "TASK-PID [CPU] FLAGS TIMESTAMP: event: ..."
+const TRACEFS = /^(.*?\] \S+ +)(\d+)\.(\d{6})(: .*)$/;
+// strace -f -ttt: "[PID ]SECONDS.MICROS rest"
+const STRACE = /^(\d+ +)?(\d+)\.(\d{6})( .*)$/;
+
+function writeReplayed(path, log, k, shiftUs) {
+  const fd = openSync(path, 'w');
+  try {
+    if (log.head.length) writeSync(fd, log.head.join('\n') + '\n');
+    const n = log.us.length;
+    for (let r = 0; r < k; r++) {
+      const d = r * shiftUs, parts = new Array(n);
+      for (let i = 0; i < n; i++) parts[i] = log.prefix[i] + fmtUs(log.us[i] + d) + log.suffix[i];
+      writeSync(fd, parts.join('\n') + '\n');
+    }
+  } finally { closeSync(fd); }
+  return statSync(path).size;
+}
+
+/** Run `iolineage analyze ARGS` under /usr/bin/time; returns wall/CPU/RSS and summary.json. */
+function timedAnalyze(args, outDir, tmp) {
+  const timeFile = join(tmp, 'time.txt');
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, process.execPath, CLI, 'analyze', '-o', outDir, ...args],
+    { encoding: 'utf8', maxBuffer: 64 * MiB });
+  if (r.status !== 0) {
+    throw new Error(`analyze exited with ${r.status}${r.signal ? ` (${r.signal})` : ''}:\n${(r.stderr ?? '').slice(-3000)}`);
+  }
+  const [wall, user, sys, rssKiB] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(/\s+/).map(Number);
+  const summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8'));
+  return { wall, cpu: user + sys, rssMiB: rssKiB / 1024, summary, stderr: r.stderr };
+}
+
+/** Attribution by cause must sum to the layer's total bytes, per layer. */
+function checkAttribution(summary, label) {
+  const problems = [];
+  for (const [layer, a] of Object.entries(summary.attribution ?? {})) {
+    if (!a || typeof a !== 'object' || !a.by_cause) continue;
+    const sum = Object.values(a.by_cause).reduce((s, v) => s + Number(v), 0);
+    if (sum !== Number(a.layer_total) || Number(a.total) !== Number(a.layer_total)) {
+      problems.push(`${layer}: by_cause sums to ${sum}, total ${a.total}, layer_total ${a.layer_total}`);
+    }
+  }
+  if (!summary.attribution?.guest || !summary.attribution?.host) problems.push('summary.json has no guest/host attribution');
+  if (problems.length) throw new Error(`${label}: attribution does not add up: ${problems.join('; ')}`);
+  return true;
+}
+
+const manifest = JSON.parse(readFileSync(join(BUNDLE, 'manifest.json'), 'utf8'));
+const g = manifest.guests[0], h = manifest.host;
+const tmp = mkdtempSync(join(tmpdir(), 'iol-analyze-e2e-'));
+const rows = [];
+try {
+  // 1× point: the bundle itself; its estimated clock offsets drive the files-mode runs.
+  const base = timedAnalyze([BUNDLE], join(tmp, 'out-1'), tmp);
+  checkAttribution(base.summary, '1x');
+  const clocks = base.summary.clocks[g.id ?? 'vm0'];
+  const appOffset = clocks.app_to_guest.offset_ns, hostOffset = clocks.guest_to_host.offset_ns;
+
+  const strace = parseTimed(readLines(g.strace.path), STRACE, g.strace.path);
+  const guest = parseTimed(readLines(g.block_trace.path), TRACEFS, g.block_trace.path);
+  const host = parseTimed(readLines(h.block_trace.path), TRACEFS, h.block_trace.path);
+  const shiftUs = Math.ceil((Math.max(strace.spanUs, guest.spanUs, host.spanUs) + 1e6) / 1e6) * 1e6;
+  const kBig = Math.ceil(TARGET / Math.min(guest.blockEvents, host.blockEvents));
+  const ks = [Math.max(2, Math.round(kBig / 10)), kBig];
+  rows.push({ k: 1, app: base.summary.layers.app.requests, guestEv: guest.blockEvents, hostEv: host.blockEvents, bytes: null, gen: null, ...base });
+
+  for (const k of ks) {
+    const dir = join(tmp, `x${k}`);
+    rmSync(dir, { recursive: true, force: true });
+    spawnSync('mkdir', ['-p', dir]);
+    const t0 = performance.now();
+    const bytes = writeReplayed(join(dir, 'app.strace'), strace, k, shiftUs)
+      + writeReplayed(join(dir, 'guest.trace'), guest, k, shiftUs)
+      + writeReplayed(join(dir, 'host.trace'), host, k, shiftUs);
+    const gen = (performance.now() - t0) / 1000;
+    const args = [
+      '--app', join(dir, 'app.strace'),
+      '--guest-trace', join(dir, 'guest.trace'), '--guest-dev', g.disk.dev,
+      '--guest-fs', join(BUNDLE, g.fs.metadata), '--guest-mount', g.fs.mount,
+      '--host-trace', join(dir, 'host.trace'), '--host-dev', h.disk.dev,
+      '--host-fs', join(BUNDLE, h.fs.metadata), '--image', g.image.path_in_fs,
+      '--image-format', g.image.format, '--host-cache', g.image.host_cache,
+      `--app-clock-offset=${appOffset}`, `--clock-offset=${hostOffset}`,
+    ];
+    const out = join(tmp, `out-${k}`);
+    const run = timedAnalyze(args, out, tmp);
+    checkAttribution(run.summary, `${k}x`);
+    rows.push({ k, app: run.summary.layers.app.requests, guestEv: guest.blockEvents * k, hostEv: host.blockEvents * k, bytes, gen, ...run });
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+    if (k === kBig) {
+      const a = run.summary.layers;
+      console.error(`analyze-e2e: ${k}x: app ${a.app.requests} I/Os, guest ${a.guest.requests} requests, host ${a.host.requests} requests; attribution sums = layer totals`);
+    }
+  }
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+/** Share of a layer's bytes with no cause: should stay near the 1x figure if the replay still correlates. */
+const unattributed = (s, layer) => { const a = s.attribution[layer]; return (100 * Number(a.by_cause.unattributed ?? 0) / Number(a.layer_total)).toFixed(2) + '%'; };
+const M = (n) => (n / 1e6).toFixed(2) + 'M';
+console.log(`iolineage analyze end to end (files parsed, fs metadata loaded, tables written); capture data/m128-buffered replayed K times; ${process.execPath.split('/').pop()} ${process.version}`);
+console.log('| K | app I/Os | guest events | host events | input text | wall s | CPU s | peak RSS | unattributed guest / host bytes | ok |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--|');
+for (const r of rows) {
+  console.log(`| ${r.k} | ${M(r.app)} | ${M(r.guestEv)} | ${M(r.hostEv)} | ${r.bytes === null ? 'bundle (gz)' : (r.bytes / MiB).toFixed(0) + ' MiB'} | ${r.wall.toFixed(1)} | ${r.cpu.toFixed(1)} | ${r.rssMiB.toFixed(0)} MiB | ${unattributed(r.summary, 'guest')} / ${unattributed(r.summary, 'host')} | exit 0, attribution sums |`);
+}
+const [, small, big] = rows;
+const evRatio = (big.guestEv + big.hostEv) / (small.guestEv + small.hostEv);
+console.log(`\ngrowth ${small.k}x → ${big.k}x: events ×${evRatio.toFixed(2)}, wall ×${(big.wall / small.wall).toFixed(2)}, CPU ×${(big.cpu / small.cpu).toFixed(2)}, peak RSS ×${(big.rssMiB / small.rssMiB).toFixed(2)}`);
+console.log(`per million block events at ${big.k}x: ${(big.wall / ((big.guestEv + big.hostEv) / 1e6)).toFixed(2)} wall s, ${(big.rssMiB / ((big.guestEv + big.hostEv) / 1e6)).toFixed(0)} MiB`);
+const ok = big.wall <= 60 && big.rssMiB <= 4096;
+console.log(`target (≤ 60 s and ≤ 4 GiB at ${M(big.app)} app I/Os + ${M(big.guestEv)} guest + ${M(big.hostEv)} host events): ${ok ? 'met' : 'NOT met'} (${big.wall.toFixed(1)} s, ${(big.rssMiB / 1024).toFixed(2)} GiB)`);
