@@ -7,7 +7,7 @@
  */
 import { createReadStream, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../util/errors.js';
 
@@ -77,7 +77,10 @@ export function openInputStream(path: string): InputStream {
       let source: AsyncIterable<Uint8Array>;
       let child: ReturnType<typeof spawn> | null = null;
       if (compression === 'gzip') {
-        source = Readable.from(counted()).pipe(createGunzip({ chunkSize: CHUNK }));
+        // pipeline, not pipe: a read error of the file reaches the consumer through the gunzip
+        // stream, and a consumer that stops early (a format probe) tears down both streams
+        // without an unhandled 'error' event. The consumer sees errors via the iterator.
+        source = pipeline(Readable.from(counted()), createGunzip({ chunkSize: CHUNK }), () => {});
       } else if (compression === 'xz') {
         // No npm package decodes xz streams reliably in-process (xz-decompress fails at stream
         // ends and serialises all streams through one context), so the xz tool does it.

@@ -52,6 +52,17 @@ describe('openInputStream', () => {
     await expect(readInputBytes(p)).rejects.toThrow(/cut\.gz.*gzip stream/);
   });
 
+  it('lets a consumer stop after the first chunk of a gzip file without a stray stream error', async () => {
+    // A format probe reads the head and breaks out; the file stream is destroyed while the
+    // gunzip side may still be reading. Vitest fails the run on any unhandled 'error' event.
+    const p = join(dir, 'probe.gz');
+    writeFileSync(p, gzipSync(text.repeat(2)));
+    for (let i = 0; i < 200; i++) {
+      for await (const chunk of openInputStream(p)) { expect(chunk.length).toBeGreaterThan(0); break; }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  });
+
   it('names the file when it cannot be opened', () => {
     expect(() => openInputStream(join(dir, 'missing'))).toThrow(/missing: cannot open: ENOENT/);
   });
