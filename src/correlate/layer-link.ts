@@ -1,24 +1,36 @@
 /**
  * Links the requests of one layer ("upper": application I/Os, or guest block requests) to the
- * requests of the layer below ("lower"), byte by byte, by a sweep over address-sorted ranges.
+ * requests of the layer below ("lower"), byte by byte.
  *
  * The upper requests are first translated into the lower layer's address space ("segments",
- * see upper-segments.ts). Every lower request's byte range is then painted:
- * candidates are the segments that overlap it in address and satisfy a causality rule in time,
- * taken in priority order, each byte going to the first candidate that covers it. What no
- * candidate covers is left unowned, to be classified by the attribution. So each lower byte is
- * linked to at most one upper request, and the pieces of a lower request sum to its size.
+ * see upper-segments.ts). Every lower request's byte range is then painted: candidates are the
+ * segments that overlap it in address and satisfy a causality rule in time, taken in priority
+ * order (tier, key, segment rank in address order), each byte going to the first candidate that
+ * covers it. What no candidate covers is left unowned, to be classified by the attribution. So
+ * each lower byte is linked to at most one upper request, and the pieces of a lower request sum
+ * to its size.
  *
  * Causality rules (times of the upper layer already shifted into the lower layer's clock):
- * - read served by the lower layer: the lower request is issued after the upper request starts
- *   and completes before it ends (`sync_read`, or `direct` for O_DIRECT / cache=none); ties go to
- *   the earliest upper request.
- * - synchronous write (O_DIRECT, cache=none): same window rule (`direct`, `sync_write`).
- * - buffered write: the lower write goes to the latest earlier upper write of those bytes
- *   (`writeback`).
- * - readahead: a lower read outside every window goes to the earliest later upper read of those
- *   bytes (`readahead`), when enabled.
- * Complexity: O((n + m) log(n + m) + overlapping pairs).
+ * - tier 0, read served by the lower layer: the lower request is issued after the upper request
+ *   starts and completes before it ends (`sync_read`, or `direct` for O_DIRECT / cache=none);
+ *   ties go to the earliest upper request.
+ * - tier 0, synchronous write (O_DIRECT, cache=none): same window rule (`direct`, `sync_write`).
+ * - tier 1, buffered write: the lower write goes to the latest-ending earlier upper write of
+ *   those bytes (`writeback`).
+ * - tier 1, readahead: a lower read outside every window goes to the earliest later upper read
+ *   of those bytes (`readahead`), when enabled.
+ *
+ * How it is found, without looking at every upper request that ever touched the addresses (a
+ * block rewritten n times would cost n per lower request, so n^2 over a trace):
+ * - tier 0 from the segments in flight at the lower request's issue (a sweep over lower requests
+ *   by issue time and segments by start time);
+ * - tier 1 from an owner per elementary address interval (the address space cut at every segment
+ *   and request boundary): writes paint it forward in time, keeping the latest-ending writer;
+ *   reads paint it backward in time, so the last painter is the earliest reader. A lower request
+ *   reads the owners of its intervals.
+ * Cost: O((n + m) log(n + m) + in-flight scans + elementary intervals painted and read).
+ * Pieces of one lower request are adjacent, in paint order (tier 0 candidates, then tier 1 by
+ * (key, segment), then unowned bytes by address); lower requests come in no particular order.
  */
 import { GrowableArray, growFloat64, growInt32, growUint8, sortedOrder } from './growable-array.js';
 
@@ -86,11 +98,10 @@ export interface LinkPieces {
 }
 
 export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, opt: LinkOptions): LinkPieces {
-  const nl = low.length;
-  const segOrder = sortedOrder(seg.start, seg.length);
-  const lowOrder = sortedOrder(low.start, nl);
-  // segments gathered into address order once, so that the sweep reads memory sequentially
-  const ns = seg.length;
+  const ns = seg.length, nl = low.length, slack = opt.slackNs;
+  // Segments in address order (ties by index); a segment's rank in this order breaks ties of
+  // equal keys between candidates.
+  const segOrder = sortedOrder(seg.start, ns);
   const sStart = new Float64Array(ns), sEnd = new Float64Array(ns), sUpper = new Int32Array(ns), sAddr = new Float64Array(ns);
   const sOp = new Uint8Array(ns), sSync = new Uint8Array(ns), sT0 = new Float64Array(ns), sT1 = new Float64Array(ns);
   for (let k = 0; k < ns; k++) {
@@ -98,141 +109,279 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
     sStart[k] = seg.start[i]!; sEnd[k] = seg.end[i]!; sUpper[k] = u; sAddr[k] = seg.upperAddr[i]!;
     sOp[k] = up.op[u]!; sSync[k] = up.sync[u]!; sT0[k] = up.t0[u]!; sT1[k] = up.t1[u]!;
   }
-  // lower requests too
-  const lStart = new Float64Array(nl), lEnd = new Float64Array(nl), lOp = new Uint8Array(nl), lIssue = new Float64Array(nl), lComplete = new Float64Array(nl);
-  for (let k = 0; k < nl; k++) {
-    const L = lowOrder[k]!;
-    lStart[k] = low.start[L]!; lEnd[k] = low.end[L]!; lOp[k] = low.op[L]!; lIssue[k] = low.issue[L]!; lComplete[k] = low.complete[L]!;
+  const linkable = (L: number) => (low.op[L] === Op.Read || low.op[L] === Op.Write) && low.end[L]! > low.start[L]! && !Number.isNaN(low.issue[L]!);
+
+  // Elementary intervals: the address space cut at every segment and linkable request boundary.
+  const grid = elementaryGrid(sStart, sEnd, low, linkable);
+  const sE0 = new Int32Array(ns), sE1 = new Int32Array(ns);
+  for (let k = 0; k < ns; k++) { sE0[k] = grid.index(sStart[k]!); sE1[k] = grid.index(sEnd[k]!); }
+
+  const out = new PieceOutput(nl);
+  const scratch = new PieceScratch();
+  const cov = new GrowableArray(Float64Array, 64);
+  const runs = new RunList();
+
+  // Linkable lower requests by issue time; the rest are unowned as a whole.
+  const linkIdx: number[] = [];
+  for (let L = 0; L < nl; L++) {
+    if (linkable(L)) { linkIdx.push(L); continue; }
+    out.begin(L);
+    if (low.end[L]! > low.start[L]!) out.push(L, -1, low.start[L]!, low.end[L]! - low.start[L]!, LinkHow.None, NaN);
+    out.end(L);
   }
-  const pLower = growInt32(nl + 16), pUpper = growInt32(nl + 16), pHow = growUint8(nl + 16);
-  const pStart = growFloat64(nl + 16), pLen = growFloat64(nl + 16), pAddr = growFloat64(nl + 16);
-  const first = new Int32Array(nl), count = new Int32Array(nl);
-  const slack = opt.slackNs;
+  const nk = linkIdx.length;
+  const issueKey = new Float64Array(nk);
+  for (let j = 0; j < nk; j++) issueKey[j] = low.issue[linkIdx[j]!]!;
+  const byIssue = sortedOrder(issueKey, nk);
+  // the earliest completion among this and all later requests (issue order): a segment whose
+  // window ends before it can no longer contain any of them
+  const minLaterComplete = new Float64Array(nk + 1);
+  minLaterComplete[nk] = Infinity;
+  for (let j = nk - 1; j >= 0; j--) {
+    const c = low.complete[linkIdx[byIssue[j]!]!]!;
+    minLaterComplete[j] = Number.isNaN(c) ? minLaterComplete[j + 1]! : Math.min(c, minLaterComplete[j + 1]!);
+  }
 
-  let active = new Int32Array(64);
-  let nActive = 0;
-  let p = 0;
-  // scratch for candidates and painted intervals
-  let cSeg = new Int32Array(64), cTier = new Uint8Array(64), cKey = new Float64Array(64), cHow = new Uint8Array(64);
-  const cIdx: number[] = [];
-  const cov = new GrowableArray(Float64Array, 64); // covered intervals as (start, end) pairs, sorted
+  // Tier 0 (the time-window rule) looks at the segments in flight around the request.
+  const windowSegs = segmentsBy(ns, (k) => sOp[k] !== Op.Other && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!), sT0);
+  let inFlight = new Int32Array(64), nIn = 0, wPtr = 0;
+  // Tier 1 of writes: the latest earlier write of each byte, kept per elementary interval.
+  const wbSegs = segmentsBy(ns, (k) => sOp[k] === Op.Write && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!), sT0);
+  const wbOwner = new Int32Array(grid.length).fill(-1);
+  let wbPtr = 0;
+  const pending: number[] = []; // reads left for the readahead pass
+  const tmp = new PieceScratch(); // their tier-0 pieces
+  const tmpFirst = new Int32Array(nl), tmpCount = new Int32Array(nl);
 
-  const emit = (L: number, u: number, s: number, l: number, how: number, addr: number) => {
-    pLower.push(L); pUpper.push(u); pStart.push(s); pLen.push(l); pHow.push(how); pAddr.push(addr);
-  };
-
-  for (let k = 0; k < nl; k++) {
-    const L = lowOrder[k]!;
-    const a = lStart[k]!, b = lEnd[k]!;
-    first[L] = pLower.length;
-    if (!(b > a)) { count[L] = 0; continue; }
-    while (p < ns && sStart[p]! < b) {
-      if (nActive === active.length) { const g = new Int32Array(active.length * 2); g.set(active); active = g; }
-      active[nActive++] = p++;
+  for (let j = 0; j < nk; j++) {
+    const L = linkIdx[byIssue[j]!]!;
+    const a = low.start[L]!, b = low.end[L]!, issue = low.issue[L]!, complete = low.complete[L]!, lop = low.op[L]!;
+    while (wPtr < windowSegs.length && sT0[windowSegs[wPtr]!]! - slack <= issue) {
+      if (nIn === inFlight.length) { const g = new Int32Array(nIn * 2); g.set(inFlight); inFlight = g; }
+      inFlight[nIn++] = windowSegs[wPtr++]!;
     }
+    const horizon = minLaterComplete[j]!;
     let w = 0;
-    for (let r = 0; r < nActive; r++) { const s = active[r]!; if (sEnd[s]! > a) active[w++] = s; }
-    nActive = w;
-
-    // candidates
-    let nc = 0;
-    const lop = lOp[k]!, issue = lIssue[k]!, complete = lComplete[k]!;
-    if (lop === Op.Read || lop === Op.Write) {
-      for (let r = 0; r < nActive; r++) {
-        const s = active[r]!;
-        if (sStart[s]! >= b) continue;
-        const uop = sOp[s]!, t0 = sT0[s]!, t1 = sT1[s]!, usync = sSync[s]!;
-        const inWindow = t0 - slack <= issue && complete <= t1 + slack;
-        let tier = 255, key = 0, how: number = LinkHow.None;
-        if (lop === Op.Read) {
-          if (inWindow && uop !== Op.Other) { tier = 0; key = t0; how = usync ? LinkHow.Direct : LinkHow.SyncRead; }
-          else if (opt.readahead && uop === Op.Read && t0 >= issue - slack) { tier = 1; key = t0; how = LinkHow.Readahead; }
-        } else if (uop === Op.Write) {
-          if (inWindow && (usync || opt.syncWrites)) { tier = 0; key = t0; how = usync ? LinkHow.Direct : LinkHow.SyncWrite; }
-          else if (t0 <= issue + slack) { tier = 1; key = -t1; how = LinkHow.Writeback; }
-        }
-        if (tier === 255) continue;
-        if (nc === cSeg.length) {
-          const n2 = nc * 2;
-          const g1 = new Int32Array(n2); g1.set(cSeg); cSeg = g1;
-          const g2 = new Uint8Array(n2); g2.set(cTier); cTier = g2;
-          const g3 = new Float64Array(n2); g3.set(cKey); cKey = g3;
-          const g4 = new Uint8Array(n2); g4.set(cHow); cHow = g4;
-        }
-        cSeg[nc] = s; cTier[nc] = tier; cKey[nc] = key; cHow[nc] = how; nc++;
-      }
+    for (let r = 0; r < nIn; r++) { const s = inFlight[r]!; if (sT1[s]! + slack >= horizon) inFlight[w++] = s; }
+    nIn = w;
+    // tier 0 candidates, best first by (t0, segment)
+    runs.clear();
+    for (let r = 0; r < nIn; r++) {
+      const s = inFlight[r]!;
+      if (!(sStart[s]! < b && sEnd[s]! > a) || !(complete <= sT1[s]! + slack)) continue;
+      if (lop === Op.Write && !(sOp[s] === Op.Write && (sSync[s] || opt.syncWrites))) continue;
+      runs.push(s, sT0[s]!, 0, 0);
     }
-    // take candidates best first — (tier, key, segment) from a binary heap: heapify is O(k) and
-    // painting usually stops after one or two, so hot blocks with many candidates stay linear
-    for (let i = 0; i < nc; i++) cIdx[i] = i;
-    cIdx.length = nc;
-    for (let i = (nc >> 1) - 1; i >= 0; i--) siftDown(cIdx, i, nc, cTier, cKey, cSeg);
-    let heapN = nc;
-
-    // paint
+    runs.sortByKey();
     cov.length = 0;
-    let covered = 0;
-    const total = b - a;
-    while (heapN > 0 && covered < total) {
-      const ci = cIdx[0]!;
-      heapN--;
-      if (heapN > 0) { cIdx[0] = cIdx[heapN]!; siftDown(cIdx, 0, heapN, cTier, cKey, cSeg); }
-      const s = cSeg[ci]!;
-      const x = Math.max(a, sStart[s]!), y = Math.min(b, sEnd[s]!);
-      if (!(y > x)) continue;
-      const u = sUpper[s]!, base = sAddr[s]! - sStart[s]!;
-      // walk covered intervals, emitting the gaps inside [x, y)
-      let pos = x;
-      for (let j = 0; j < cov.length && pos < y; j += 2) {
-        const cs = cov.get(j), ce = cov.get(j + 1);
-        if (ce <= pos) continue;
-        if (cs >= y) break;
-        if (cs > pos) { emit(L, u, pos, cs - pos, cHow[ci]!, pos + base); covered += cs - pos; }
-        pos = Math.max(pos, ce);
-      }
-      if (pos < y) { emit(L, u, pos, y - pos, cHow[ci]!, pos + base); covered += y - pos; }
-      addCovered(cov, x, y);
+    scratch.clear();
+    for (let r = 0; r < runs.length; r++) {
+      const s = runs.seg[r]!;
+      const how = lop === Op.Read ? (sSync[s] ? LinkHow.Direct : LinkHow.SyncRead) : (sSync[s] ? LinkHow.Direct : LinkHow.SyncWrite);
+      paintGaps(cov, scratch, Math.max(a, sStart[s]!), Math.min(b, sEnd[s]!), sUpper[s]!, how, sAddr[s]! - sStart[s]!);
     }
-    // unowned remainder
-    if (covered < total) {
-      let pos = a;
-      for (let j = 0; j < cov.length; j += 2) {
-        const cs = cov.get(j), ce = cov.get(j + 1);
-        if (cs > pos) emit(L, -1, pos, cs - pos, LinkHow.None, NaN);
-        pos = Math.max(pos, ce);
+    const coveredAll = cov.length === 2 && cov.get(0) <= a && cov.get(1) >= b;
+    if (lop === Op.Write) {
+      while (wbPtr < wbSegs.length && sT0[wbSegs[wbPtr]!]! <= issue + slack) {
+        const s = wbSegs[wbPtr++]!, t1 = sT1[s]!;
+        for (let e = sE0[s]!, e1 = sE1[s]!; e < e1; e++) {
+          const o = wbOwner[e]!;
+          if (o < 0 || t1 > sT1[o]! || (t1 === sT1[o]! && s < o)) wbOwner[e] = s;
+        }
       }
-      if (pos < b) emit(L, -1, pos, b - pos, LinkHow.None, NaN);
+      if (!coveredAll) {
+        collectRuns(runs, wbOwner, grid, a, b, (s) => -sT1[s]!);
+        paintRuns(runs, cov, scratch, sStart, sEnd, sUpper, sAddr, LinkHow.Writeback);
+      }
+      out.begin(L); out.copy(L, scratch); out.unowned(L, cov, a, b); out.end(L);
+    } else if (opt.readahead && !coveredAll) {
+      tmpFirst[L] = tmp.length; tmp.append(scratch); tmpCount[L] = scratch.length;
+      pending.push(L);
+    } else {
+      out.begin(L); out.copy(L, scratch); out.unowned(L, cov, a, b); out.end(L);
     }
-    count[L] = pLower.length - first[L]!;
   }
+
+  // Tier 1 of reads (readahead): the earliest later read of each byte. Requests by issue time
+  // descending; segments painted from the latest (t0, segment) down, so the last one painted on
+  // an interval is its earliest reader not before the request.
+  if (pending.length > 0) {
+    const raSegs = segmentsBy(ns, (k) => sOp[k] === Op.Read && !Number.isNaN(sT0[k]!), sT0);
+    const raOwner = new Int32Array(grid.length).fill(-1);
+    let raPtr = raSegs.length - 1;
+    // pending is in issue order (stable): walk it backwards
+    for (let j = pending.length - 1; j >= 0; j--) {
+      const L = pending[j]!;
+      const a = low.start[L]!, b = low.end[L]!, q = low.issue[L]! - slack;
+      while (raPtr >= 0 && sT0[raSegs[raPtr]!]! >= q) {
+        const s = raSegs[raPtr--]!;
+        for (let e = sE0[s]!, e1 = sE1[s]!; e < e1; e++) raOwner[e] = s;
+      }
+      scratch.clear();
+      scratch.appendFrom(tmp, tmpFirst[L]!, tmpCount[L]!);
+      cov.length = 0;
+      for (let k = 0; k < scratch.length; k++) addCovered(cov, scratch.start.get(k), scratch.start.get(k) + scratch.len.get(k));
+      collectRuns(runs, raOwner, grid, a, b, (s) => sT0[s]!);
+      paintRuns(runs, cov, scratch, sStart, sEnd, sUpper, sAddr, LinkHow.Readahead);
+      out.begin(L); out.copy(L, scratch); out.unowned(L, cov, a, b); out.end(L);
+    }
+  }
+  return out.finish();
+}
+
+/** Sorted distinct boundaries of the segments and of the linkable lower requests. */
+function elementaryGrid(sStart: Float64Array, sEnd: Float64Array, low: LowerRequests, linkable: (L: number) => boolean) {
+  const all = new GrowableArray(Float64Array, 2 * (sStart.length + low.length) + 16);
+  for (let k = 0; k < sStart.length; k++) { all.push(sStart[k]!); all.push(sEnd[k]!); }
+  for (let L = 0; L < low.length; L++) if (linkable(L)) { all.push(low.start[L]!); all.push(low.end[L]!); }
+  const v = all.view().sort();
+  let n = 0;
+  for (let i = 0; i < v.length; i++) if (i === 0 || v[i] !== v[n - 1]) v[n++] = v[i]!;
+  const x = v.slice(0, n);
   return {
-    length: pLower.length,
-    lower: pLower.toArray(), upper: pUpper.toArray(), start: pStart.toArray(), len: pLen.toArray(),
-    how: pHow.toArray(), upperAddr: pAddr.toArray(), first, count,
+    /** Boundaries; elementary interval e is [x[e], x[e + 1]). */
+    x,
+    length: Math.max(0, n - 1),
+    /** Position of a boundary (which is always in the grid). */
+    index(addr: number): number {
+      let lo = 0, hi = n - 1;
+      while (lo < hi) { const m = (lo + hi) >>> 1; if (x[m]! < addr) lo = m + 1; else hi = m; }
+      return lo;
+    },
   };
 }
 
-/** Candidate order: lower tier first, then lower key, then lower segment index. */
-function before(x: number, y: number, tier: Uint8Array, key: Float64Array, seg: Int32Array): boolean {
-  const dt = tier[x]! - tier[y]!;
-  if (dt !== 0) return dt < 0;
-  const dk = key[x]! - key[y]!;
-  if (dk !== 0) return dk < 0;
-  return seg[x]! < seg[y]!;
+/** Indices of the segments that pass `keep`, ordered by `key` (ties by index). */
+function segmentsBy(ns: number, keep: (k: number) => boolean, key: Float64Array): Int32Array {
+  const idx: number[] = [];
+  for (let k = 0; k < ns; k++) if (keep(k)) idx.push(k);
+  const kk = new Float64Array(idx.length);
+  for (let i = 0; i < idx.length; i++) kk[i] = key[idx[i]!]!;
+  const ord = sortedOrder(kk, idx.length);
+  const out = new Int32Array(idx.length);
+  for (let i = 0; i < idx.length; i++) out[i] = idx[ord[i]!]!;
+  return out;
 }
 
-/** Binary min-heap sift-down over candidate indices. */
-function siftDown(h: number[], i: number, n: number, tier: Uint8Array, key: Float64Array, seg: Int32Array): void {
-  const v = h[i]!;
-  for (;;) {
-    let c = 2 * i + 1;
-    if (c >= n) break;
-    if (c + 1 < n && before(h[c + 1]!, h[c]!, tier, key, seg)) c++;
-    if (!before(h[c]!, v, tier, key, seg)) break;
-    h[i] = h[c]!;
-    i = c;
+/** Candidate runs: (segment, key, start, end), sortable by (key, segment, start). */
+class RunList {
+  seg = new Int32Array(16); key = new Float64Array(16); x = new Float64Array(16); y = new Float64Array(16);
+  length = 0;
+  private ord: number[] = [];
+  clear(): void { this.length = 0; }
+  push(s: number, key: number, x: number, y: number): void {
+    if (this.length === this.seg.length) {
+      const n = this.length * 2;
+      const g1 = new Int32Array(n); g1.set(this.seg); this.seg = g1;
+      const g2 = new Float64Array(n); g2.set(this.key); this.key = g2;
+      const g3 = new Float64Array(n); g3.set(this.x); this.x = g3;
+      const g4 = new Float64Array(n); g4.set(this.y); this.y = g4;
+    }
+    const i = this.length++;
+    this.seg[i] = s; this.key[i] = key; this.x[i] = x; this.y[i] = y;
   }
-  h[i] = v;
+  sortByKey(): void {
+    const n = this.length;
+    if (n < 2) return;
+    const o = this.ord;
+    o.length = n;
+    for (let i = 0; i < n; i++) o[i] = i;
+    const { seg, key, x } = this;
+    o.sort((i, j) => (key[i]! - key[j]!) || (seg[i]! - seg[j]!) || (x[i]! - x[j]!));
+    const s2 = o.map((i) => seg[i]!), k2 = o.map((i) => key[i]!), x2 = o.map((i) => x[i]!), y2 = o.map((i) => this.y[i]!);
+    for (let i = 0; i < n; i++) { seg[i] = s2[i]!; key[i] = k2[i]!; x[i] = x2[i]!; this.y[i] = y2[i]!; }
+  }
+}
+
+/** Runs of equal owner over [a, b) of an owner-per-elementary-interval array, sorted by (key, segment, start). */
+function collectRuns(runs: RunList, owner: Int32Array, grid: ReturnType<typeof elementaryGrid>, a: number, b: number, key: (s: number) => number): void {
+  runs.clear();
+  const x = grid.x;
+  let e = grid.index(a);
+  const e1 = grid.index(b);
+  while (e < e1) {
+    const o = owner[e]!;
+    let f = e + 1;
+    while (f < e1 && owner[f] === o) f++;
+    if (o >= 0) runs.push(o, key(o), x[e]!, x[f]!);
+    e = f;
+  }
+  runs.sortByKey();
+}
+
+/** Paint the parts of each run not yet covered, best run first. */
+function paintRuns(runs: RunList, cov: GrowableArray<Float64Array>, sink: PieceScratch, sStart: Float64Array, sEnd: Float64Array,
+  sUpper: Int32Array, sAddr: Float64Array, how: number): void {
+  for (let r = 0; r < runs.length; r++) {
+    const s = runs.seg[r]!;
+    paintGaps(cov, sink, Math.max(runs.x[r]!, sStart[s]!), Math.min(runs.y[r]!, sEnd[s]!), sUpper[s]!, how, sAddr[s]! - sStart[s]!);
+  }
+}
+
+/** Emit the parts of [x, y) that `cov` does not hold (address order), then add [x, y) to `cov`. */
+function paintGaps(cov: GrowableArray<Float64Array>, sink: PieceScratch, x: number, y: number, u: number, how: number, base: number): void {
+  if (!(y > x)) return;
+  let pos = x;
+  for (let j = 0; j < cov.length && pos < y; j += 2) {
+    const cs = cov.get(j), ce = cov.get(j + 1);
+    if (ce <= pos) continue;
+    if (cs >= y) break;
+    if (cs > pos) sink.push(u, pos, cs - pos, how, pos + base);
+    pos = Math.max(pos, ce);
+  }
+  if (pos < y) sink.push(u, pos, y - pos, how, pos + base);
+  addCovered(cov, x, y);
+}
+
+/** The owned pieces of one lower request, before they go to the output. */
+class PieceScratch {
+  upper = growInt32(64); start = growFloat64(64); len = growFloat64(64); how = growUint8(64); addr = growFloat64(64);
+  get length(): number { return this.upper.length; }
+  clear(): void { this.upper.length = 0; this.start.length = 0; this.len.length = 0; this.how.length = 0; this.addr.length = 0; }
+  push(u: number, s: number, l: number, how: number, addr: number): void {
+    this.upper.push(u); this.start.push(s); this.len.push(l); this.how.push(how); this.addr.push(addr);
+  }
+  append(o: PieceScratch): void { this.appendFrom(o, 0, o.length); }
+  appendFrom(o: PieceScratch, first: number, n: number): void {
+    for (let k = first; k < first + n; k++) this.push(o.upper.get(k), o.start.get(k), o.len.get(k), o.how.get(k), o.addr.get(k));
+  }
+}
+
+/** The result arrays; the pieces of one lower request are adjacent. */
+class PieceOutput {
+  lower: GrowableArray<Int32Array>; upper: GrowableArray<Int32Array>; how: GrowableArray<Uint8Array>;
+  start: GrowableArray<Float64Array>; len: GrowableArray<Float64Array>; addr: GrowableArray<Float64Array>;
+  first: Int32Array; count: Int32Array;
+  constructor(nl: number) {
+    this.lower = growInt32(nl + 16); this.upper = growInt32(nl + 16); this.how = growUint8(nl + 16);
+    this.start = growFloat64(nl + 16); this.len = growFloat64(nl + 16); this.addr = growFloat64(nl + 16);
+    this.first = new Int32Array(nl); this.count = new Int32Array(nl);
+  }
+  begin(L: number): void { this.first[L] = this.lower.length; }
+  end(L: number): void { this.count[L] = this.lower.length - this.first[L]!; }
+  push(L: number, u: number, s: number, l: number, how: number, addr: number): void {
+    this.lower.push(L); this.upper.push(u); this.start.push(s); this.len.push(l); this.how.push(how); this.addr.push(addr);
+  }
+  copy(L: number, p: PieceScratch): void {
+    for (let k = 0; k < p.length; k++) this.push(L, p.upper.get(k), p.start.get(k), p.len.get(k), p.how.get(k), p.addr.get(k));
+  }
+  /** The parts of [a, b) that `cov` does not hold, in address order. */
+  unowned(L: number, cov: GrowableArray<Float64Array>, a: number, b: number): void {
+    let pos = a;
+    for (let j = 0; j < cov.length; j += 2) {
+      const cs = cov.get(j), ce = cov.get(j + 1);
+      if (cs > pos) this.push(L, -1, pos, cs - pos, LinkHow.None, NaN);
+      pos = Math.max(pos, ce);
+    }
+    if (pos < b) this.push(L, -1, pos, b - pos, LinkHow.None, NaN);
+  }
+  finish(): LinkPieces {
+    return {
+      length: this.lower.length,
+      lower: this.lower.toArray(), upper: this.upper.toArray(), start: this.start.toArray(), len: this.len.toArray(),
+      how: this.how.toArray(), upperAddr: this.addr.toArray(), first: this.first, count: this.count,
+    };
+  }
 }
 
 /** Insert [x, y) into a sorted list of disjoint (start, end) pairs, merging overlaps and neighbours. */

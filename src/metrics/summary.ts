@@ -151,13 +151,16 @@ export function buildSummary(r: AnalysisResult, vms: readonly VmInput[], host: B
   };
 }
 
+/** Bytes per link rule, keys in LINK_HOWS order (not in the order the pieces happen to come). */
 function linkBytesByHow(pieces: readonly (LinkPieces | null)[]): Record<string, number> {
-  const out: Record<string, number> = {};
+  const sums = new Float64Array(256), seen = new Uint8Array(256);
   for (const p of pieces) if (p) for (let k = 0; k < p.length; k++) {
     if (p.upper[k]! < 0) continue;
-    const h = LINK_HOWS[p.how[k]!]!;
-    out[h] = (out[h] ?? 0) + p.len[k]!;
+    sums[p.how[k]!] += p.len[k]!;
+    seen[p.how[k]!] = 1;
   }
+  const out: Record<string, number> = {};
+  LINK_HOWS.forEach((h, i) => { if (seen[i]) out[h] = sums[i]!; });
   return out;
 }
 
