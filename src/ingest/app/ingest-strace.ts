@@ -11,12 +11,14 @@ import { appIoTable, APP_OPS } from '../../table/schemas/app-io.js';
 import { TableBuilder } from '../../table/table-builder.js';
 import { writeArrowFile } from '../../table/arrow-file.js';
 import { openInputStream, type InputStream } from '../../io/input-stream.js';
-import { LineSplitter, forEachLineOfStream, forEachLineOfText } from '../../io/line-splitter.js';
+import { LineSplitter } from '../../io/line-splitter.js';
+import { ByteLineFramer } from '../../io/byte-line-framer.js';
 import { InputError } from '../../util/errors.js';
 import { formatBytes } from '../../util/numbers.js';
 import { IngestStats } from '../ingest-stats.js';
 import { StraceParser, type AppIoBuilder, type AppIoCounts } from './strace-parser.js';
 import { LineKind, StraceLine, TimeFormat, tokenizeStraceLine } from './strace-line.js';
+import { decodeBytes } from './strace-bytes.js';
 
 export interface StraceIngestOptions {
   /** Date (YYYY-MM-DD) that anchors -tt time-of-day timestamps. */
@@ -76,8 +78,9 @@ export async function parseStrace(paths: string[], builder: AppIoBuilder, stats:
     if (g.files.length === 1) {
       const s = streams.get(g.files[0]!)!;
       parser.beginSource(s.path, g.tids[0]!, true);
-      const guard = notStraceGuard(parser, s.path);
-      await forEachLineOfStream(s, guard, progress);
+      const framer = new ByteLineFramer(s.path, notStraceGuard(parser, s.path));
+      for await (const chunk of s) { framer.push(chunk); progress(); }
+      framer.finish();
       done.add(s);
     } else {
       await mergePerTaskFiles(parser, g, streams, progress, done);
@@ -88,32 +91,47 @@ export async function parseStrace(paths: string[], builder: AppIoBuilder, stats:
   return { rows: parser.rows, lines: parser.lines, metadata, counts: parser.counts, paths: parser.pathNames };
 }
 
-/** Parse strace text held in memory (tests, notebooks). */
-export function parseStraceText(text: string, builder: AppIoBuilder, stats: IngestStats, opts: { name?: string; date?: string } = {}): StraceParseResult {
-  const parser = new StraceParser(builder, stats, opts.date !== undefined ? { date: opts.date } : {});
+/** Options of parseStraceText. */
+export interface StraceTextOptions {
+  name?: string;
+  date?: string;
+  /** Every line through the text tokenizer, no byte lane (tests compare the two). */
+  textOnly?: boolean;
+  /** Feed the bytes in pieces of this size, as a stream would (tests of lines cut by chunks). */
+  chunkBytes?: number;
+}
+
+/** Parse strace text held in memory (tests, notebooks): read as its UTF-8 bytes, like a file. */
+export function parseStraceText(text: string, builder: AppIoBuilder, stats: IngestStats, opts: StraceTextOptions = {}): StraceParseResult {
+  const parser = new StraceParser(builder, stats, { ...(opts.date !== undefined ? { date: opts.date } : {}), ...(opts.textOnly ? { textOnly: true } : {}) });
   const name = opts.name ?? 'strace.txt';
   parser.beginSource(name, -1, true);
-  forEachLineOfText(text, notStraceGuard(parser, name));
+  const framer = new ByteLineFramer(name, notStraceGuard(parser, name));
+  const bytes = Buffer.from(text, 'utf8');
+  const step = opts.chunkBytes !== undefined && opts.chunkBytes > 0 ? opts.chunkBytes : bytes.length;
+  for (let i = 0; i < bytes.length; i += step) framer.push(bytes.subarray(i, i + step));
+  framer.finish();
   const metadata = parser.finish();
   return { rows: parser.rows, lines: parser.lines, metadata, counts: parser.counts, paths: parser.pathNames };
 }
 
 /**
- * Wrap the parser's line handler: when none of the first 1000 lines is a strace line, the input
- * is something else and a clear error beats a million warnings.
+ * Wrap the parser's byte line handler: when none of the first 1000 lines is a strace line, the
+ * input is something else and a clear error beats a million warnings.
  */
-function notStraceGuard(parser: StraceParser, file: string): (text: string, start: number, end: number, lineNo: number) => void {
+function notStraceGuard(parser: StraceParser, file: string): (bytes: Uint8Array, start: number, end: number, lineNo: number) => void {
   const probe = new StraceLine();
-  let good = 0;
   let checking = true;
-  return (text, start, end, lineNo) => {
-    if (checking) {
-      const k = tokenizeStraceLine(text, start, end, probe);
-      if (k !== LineKind.Malformed && k !== LineKind.Blank) { good++; checking = false; } else if (lineNo >= 1000) {
-        throw new InputError(file, 'not strace output: none of the first 1000 lines looks like "[PID ][TIME ]NAME(ARGS) = RESULT"', { line: lineNo });
-      }
+  const byteLine = parser.byteLine;
+  return (bytes, start, end, lineNo) => {
+    if (!checking) { byteLine(bytes, start, end, lineNo); return; }
+    const text = decodeBytes(bytes, start, end);
+    const k = tokenizeStraceLine(text, 0, text.length, probe);
+    if (k !== LineKind.Malformed && k !== LineKind.Blank) checking = false;
+    else if (lineNo >= 1000) {
+      throw new InputError(file, 'not strace output: none of the first 1000 lines looks like "[PID ][TIME ]NAME(ARGS) = RESULT"', { line: lineNo });
     }
-    parser.line(text, start, end, lineNo);
+    parser.line(text, 0, text.length, lineNo);
   };
 }
 

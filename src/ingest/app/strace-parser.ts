@@ -12,8 +12,9 @@ import { AppIoRows } from './app-io-rows.js';
 import type { IngestStats } from '../ingest-stats.js';
 import { LineKind, StraceLine, TimeFormat, parseCallBody, parseCallFast, tokenizeStraceLine } from './strace-line.js';
 import { decodeCEscapes, decorationRange, findIn } from './strace-string.js';
+import { ByteKind, ByteLine, bytesEqual, decimalBytes, decodeBytes, parseCallBytes, tokenizeStraceBytes } from './strace-bytes.js';
 import { FileState, OpenFileDescription, TaskTracker, type FdTable } from './fd-table.js';
-import { SYSCALL_IDS, SYSCALL_NAMES, Sys, knownSyscallIndex, nameHash } from './strace-syscalls.js';
+import { SYSCALL_IDS, SYSCALL_NAMES, Sys, knownSyscallIndex, knownSyscallIndexBytes, nameHash } from './strace-syscalls.js';
 import { InputError, UsageError } from '../../util/errors.js';
 
 export type AppIoBuilder = TableBuilder<typeof appIoTable>;
@@ -29,27 +30,66 @@ APP_OPS.forEach((o, i) => { if (opIndex(o) !== i) throw new Error(`opIndex(${o})
 const NULL = Number.NaN;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-/** A call whose `<unfinished ...>` line was seen, waiting for its `<... resumed>` line. */
-interface Pending {
-  sys: number;
+/**
+ * A call whose `<unfinished ...>` line was seen, waiting for its `<... resumed>` line. The byte
+ * lane keeps the head as bytes (and reuses these objects); the text is made only if a text-path
+ * line needs it.
+ */
+class Pending {
+  sys = 0;
   /** Name of a handled call; '' for others (matched by nameHash). */
-  name: string;
+  name = '';
   /** Its index in SYSCALL_NAMES; -1 for others. */
-  nameIdx: number;
-  nameHash: number;
+  nameIdx = -1;
+  nameHash = 0;
+  timeFormat: TimeFormat = TimeFormat.None;
+  tsSec = 0;
+  tsFrac = 0;
+  file = 0;
+  line = 0;
+  private text: string | null = '';
+  /** The head as bytes: bytes[0, headLen); headLen -1 when the head is text. */
+  bytes = new Uint8Array(0);
+  headLen = -1;
+
   /** The arguments printed so far (only kept for calls app_io handles). */
-  head: string;
-  timeFormat: TimeFormat;
-  tsSec: number;
-  tsFrac: number;
-  file: number;
-  line: number;
+  get head(): string {
+    if (this.text === null) this.text = decodeBytes(this.bytes, 0, this.headLen);
+    return this.text;
+  }
+  setHeadText(head: string): void { this.text = head; this.headLen = -1; }
+  setHeadBytes(b: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    if (this.bytes.length < n) this.bytes = new Uint8Array(Math.max(256, n * 2));
+    const h = this.bytes;
+    for (let i = 0; i < n; i++) h[i] = b[s + i]!;
+    this.headLen = n; this.text = null;
+  }
+  /** Append b[s, e) after the head bytes (the joined call); returns its length. */
+  joinBytes(b: Uint8Array, s: number, e: number): number {
+    const n = this.headLen + e - s;
+    if (this.bytes.length < n) { const g = new Uint8Array(n * 2); g.set(this.bytes.subarray(0, this.headLen)); this.bytes = g; }
+    const h = this.bytes;
+    for (let i = this.headLen, j = s; j < e; i++, j++) h[i] = b[j]!;
+    return n;
+  }
 }
+
+/** Argument shapes of the byte lane per Sys id: [k, middle] of parseCallBytes; k 0 = not handled there. */
+const FAST_K = new Int8Array(64);
+const FAST_MIDDLE = new Uint8Array(64);
+FAST_K[Sys.Read] = 1; FAST_MIDDLE[Sys.Read] = 1;
+FAST_K[Sys.Write] = 1; FAST_MIDDLE[Sys.Write] = 1;
+FAST_K[Sys.Pread] = 2; FAST_MIDDLE[Sys.Pread] = 1;
+FAST_K[Sys.Pwrite] = 2; FAST_MIDDLE[Sys.Pwrite] = 1;
+FAST_K[Sys.Lseek] = 2;
 
 /** Options of a parse. */
 export interface StraceParserOptions {
   /** Date (YYYY-MM-DD, UTC) that anchors -t/-tt time-of-day timestamps. */
   date?: string;
+  /** Send every byte line through the text tokenizer (no byte lane): for tests that compare both. */
+  textOnly?: boolean;
 }
 
 /** Per-op and per-path call and byte counts, for the summary. */
@@ -137,6 +177,7 @@ export class StraceParser {
     this.cFile = b.string('file');
     this.opKeys = APP_OPS.map((o) => this.cOp.intern(o));
     this.dateSec = opts.date !== undefined ? parseAnchorDate(opts.date) : undefined;
+    this.byteLane = opts.textOnly !== true;
   }
 
   /**
@@ -203,10 +244,11 @@ export class StraceParser {
       const ni = knownSyscallIndex(text, L.nameStart, L.nameEnd, h);
       const sys = ni >= 0 ? SYSCALL_IDS[ni]! : 0;
       if (this.pending.has(tid)) this.dropPending(tid, 'a new call started');
-      this.pending.set(tid, {
-        sys, name: ni >= 0 ? SYSCALL_NAMES[ni]! : '', nameIdx: ni, nameHash: h, head: sys ? this.keptHead(tid, text, L.bodyStart, L.bodyEnd) : '',
-        timeFormat: L.timeFormat, tsSec: L.tsSec, tsFrac: L.tsFrac, file: this.fileIdx, line: this.lineNo,
-      });
+      const p = new Pending();
+      p.sys = sys; p.name = ni >= 0 ? SYSCALL_NAMES[ni]! : ''; p.nameIdx = ni; p.nameHash = h;
+      p.setHeadText(sys ? this.keptHead(tid, text, L.bodyStart, L.bodyEnd) : '');
+      p.timeFormat = L.timeFormat; p.tsSec = L.tsSec; p.tsFrac = L.tsFrac; p.file = this.fileIdx; p.line = this.lineNo;
+      this.pending.set(tid, p);
       return;
     }
     if (kind === LineKind.Resumed) { this.resumed(L, tid, text, start, end); return; }
@@ -219,6 +261,143 @@ export class StraceParser {
     }
     // signals change no file state
   };
+
+  // ---- the byte lane
+
+  private readonly byteLane: boolean;
+  private readonly B = new ByteLine();
+  private readonly BJ = new ByteLine();
+  /** Pending objects the byte lane made and got back, for its next unfinished calls. */
+  private readonly pendingPool: Pending[] = [];
+
+  /**
+   * The line handler for raw bytes (ByteLineHandler shape): the common shapes are handled on the
+   * bytes (fastLine); any other line is decoded and goes through `line`.
+   */
+  readonly byteLine = (b: Uint8Array, start: number, end: number, lineNo: number): void => {
+    if (this.byteLane && this.carry === null && this.fastLine(b, start, end, lineNo)) return;
+    const text = decodeBytes(b, start, end);
+    this.line(text, 0, text.length, lineNo);
+  };
+
+  /**
+   * One line on the byte lane: true when it was handled, exactly as `line` would have. Every
+   * check that can send the line to the text path comes before the first change of state.
+   */
+  private fastLine(b: Uint8Array, start: number, end: number, lineNo: number): boolean {
+    const B = this.B;
+    const kind = tokenizeStraceBytes(b, start, end, B);
+    if (kind === ByteKind.Other) return false;
+    if (b[end - 1] === 100) return false; // "... attached": a message of strace inside the line
+    if (B.timeFormat !== this.timeFormat) return false; // the first timestamp, or mixed formats
+    let tid = B.tid;
+    if (this.defaultTid < 0) {
+      if (tid >= 0) { if (this.soleTid !== tid && !this.tasks.has(tid)) return false; } else tid = this.soleTid >= 0 ? this.soleTid : -1;
+    } else if (tid < 0) tid = this.defaultTid;
+    if (kind === ByteKind.Call) {
+      if (this.pending.size !== 0 && this.pending.has(tid)) return false;
+      const ni = knownSyscallIndexBytes(b, B.nameStart, B.nameEnd, B.nameHash);
+      if (ni < 0) { this.lines++; this.lineNo = lineNo; this.ignoredCalls++; return true; }
+      const sys = SYSCALL_IDS[ni]!;
+      const k = FAST_K[sys]!;
+      if (k === 0 || !parseCallBytes(B, b, B.bodyStart, end, k, FAST_MIDDLE[sys] === 1)) return false;
+      return this.fastCall(sys, ni, B, b, tid, B.timeFormat, B.tsSec, B.tsFrac, lineNo, null);
+    }
+    if (kind === ByteKind.Unfinished) {
+      if (this.pending.has(tid)) return false;
+      const ni = knownSyscallIndexBytes(b, B.nameStart, B.nameEnd, B.nameHash);
+      this.lines++; this.lineNo = lineNo;
+      const p = this.pendingPool.pop() ?? new Pending();
+      const sys = ni >= 0 ? SYSCALL_IDS[ni]! : 0;
+      p.sys = sys; p.name = ni >= 0 ? SYSCALL_NAMES[ni]! : ''; p.nameIdx = ni; p.nameHash = B.nameHash;
+      if (sys) p.setHeadBytes(b, B.bodyStart, B.bodyEnd); else p.setHeadText('');
+      p.timeFormat = B.timeFormat; p.tsSec = B.tsSec; p.tsFrac = B.tsFrac; p.file = this.fileIdx; p.line = lineNo;
+      this.pending.set(tid, p);
+      return true;
+    }
+    // Resumed
+    const p = this.pending.get(tid);
+    if (!p || p.nameHash !== B.nameHash) return false;
+    if (!p.sys) { this.lines++; this.lineNo = lineNo; this.pending.delete(tid); this.pendingPool.push(p); this.ignoredCalls++; return true; }
+    const k = FAST_K[p.sys]!;
+    if (k === 0 || p.headLen < 0) return false;
+    const n = p.joinBytes(b, B.bodyStart, end);
+    const J = this.BJ;
+    if (!parseCallBytes(J, p.bytes, 0, n, k, FAST_MIDDLE[p.sys] === 1)) return false;
+    return this.fastCall(p.sys, p.nameIdx, J, p.bytes, tid, p.timeFormat, p.tsSec, p.tsFrac, lineNo, p);
+  }
+
+  /**
+   * `call` for read/write/pread64/pwrite64/lseek lines that parseCallBytes accepted (so the
+   * call succeeded: a plain return value, no errno). `p` is the pending call it completes.
+   */
+  private fastCall(sys: number, nameIdx: number, B: ByteLine, b: Uint8Array, tid: number, tf: TimeFormat, tsSec: number, tsFrac: number, lineNo: number, p: Pending | null): boolean {
+    if (!this.tasks.has(tid)) return false; // a task's first line may adopt a clone child: text path
+    const as = B.argStart; const ae = B.argEnd;
+    let fd = 0;
+    for (let i = as[0]!; i < ae[0]! && b[i]! < 58; i++) fd = fd * 10 + (b[i]! - 48);
+    const lseek = sys === Sys.Lseek;
+    // lseek(fd, offset, whence); read/write(fd, buf, count); pread64/pwrite64(fd, buf, count, offset)
+    const a = decimalBytes(b, as[lseek ? 1 : 2]!, ae[lseek ? 1 : 2]!);
+    if (a === Number.POSITIVE_INFINITY) return false;
+    let stated = NULL;
+    let seekEnd = false;
+    if (lseek) {
+      // a symbolic whence (SEEK_SET, SEEK_END, ...): one word, so SEEK_END is all of it or absent
+      for (let i = as[2]!; i < ae[2]!; i++) { const c = b[i]!; if (!((c >= 65 && c <= 90) || c === 95)) return false; }
+      seekEnd = ae[2]! - as[2]! === 8 && bytesEqual(b, as[2]!, 'SEEK_END');
+    } else if (sys === Sys.Pread || sys === Sys.Pwrite) {
+      stated = decimalBytes(b, as[3]!, ae[3]!);
+      if (stated === Number.POSITIVE_INFINITY) return false;
+    }
+    // from here on the line is handled
+    this.lines++; this.lineNo = lineNo;
+    if (p) { this.pending.delete(tid); this.pendingPool.push(p); }
+    const task = this.tasks.task(tid);
+    const table = task.fds;
+    this.rTs = this.tsNs(tf, tsSec, tsFrac); this.rDur = B.durNs; this.rPid = task.tgid; this.rTid = tid; this.rNameIdx = nameIdx; this.rErr = -1;
+    const d = this.fastDesc(table, fd, b, B);
+    const ret = B.ret;
+    if (lseek) {
+      if (d) {
+        d.pos = ret;
+        if (seekEnd && d.seekable) d.file.size = ret - a;
+      }
+      this.rowFn('other', fd, d, d?.pathKey ?? -1, ret, NULL, NULL, false, !d || d.pathKey < 0 ? AppIoFlag.FdUnknown : 0);
+      return true;
+    }
+    const write = sys === Sys.Write || sys === Sys.Pwrite;
+    this.transfer(write ? 'write' : 'read', this.rowFn, fd, d, stated, a, ret, true, false, false, 0, write);
+    return true;
+  }
+
+  /** `desc` for argument 0 of a byte-lane call. */
+  private fastDesc(table: FdTable, fd: number, b: Uint8Array, B: ByteLine): OpenFileDescription | undefined {
+    let d = table.fds.get(fd);
+    let decoKey = -1;
+    let raw = '';
+    const k = B.decoAt;
+    if (k >= 0) {
+      // the same decoration as last time on this description: no lookup
+      const last = d ? d.raw : '';
+      const after = k + 1 + last.length;
+      if (last.length > 0 && (b[after] === 62 || b[after] === 60) && bytesEqual(b, k + 1, last)) decoKey = d!.pathKey;
+      else {
+        const t = decodeBytes(b, B.argStart[0]!, B.argEnd[0]!);
+        decoKey = this.decoratedPath(t, 0, t.length); raw = this.lastRaw;
+      }
+    }
+    if (!d) {
+      d = new OpenFileDescription(decoKey, this.fileState(decoKey), false, false, decoKey < 0 || this.pathSeekable[decoKey] === 1);
+      d.pos = -1;
+      d.raw = raw;
+      table.set(fd, d, false);
+    } else if (decoKey >= 0 && raw !== '') {
+      d.pathKey = decoKey;
+      d.raw = raw;
+    }
+    return d;
+  }
 
   /**
    * The arguments of an unfinished call as a string that does not pin the input chunk. A task

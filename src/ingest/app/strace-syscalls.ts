@@ -42,10 +42,16 @@ export const SYSCALLS: ReadonlyMap<string, Sys> = new Map<string, Sys>([
   ['stat', Sys.Stat], ['lstat', Sys.Stat], ['stat64', Sys.Stat], ['lstat64', Sys.Stat], ['statx', Sys.Stat],
 ]);
 
-/** Hash of the characters text[s, e) (FNV-1a over UTF-16 units, with the length). */
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 16777619;
+
+/**
+ * Hash of the characters text[s, e) (32-bit FNV-1a over UTF-16 units). Names are ASCII, so the
+ * byte tokenizer (strace-bytes.ts) gets the same hash from the bytes.
+ */
 export function nameHash(text: string, s: number, e: number): number {
-  let h = 0x811c9dc5 ^ (e - s);
-  for (let i = s; i < e; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  let h = FNV_OFFSET;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
   return h >>> 0;
 }
 
@@ -62,6 +68,16 @@ SYSCALL_NAMES.forEach((n, i) => BY_HASH.set(nameHash(n, 0, n.length), i));
 export function knownSyscallIndex(text: string, s: number, e: number, hash: number): number {
   const i = BY_HASH.get(hash);
   return i !== undefined && SYSCALL_NAMES[i]!.length === e - s && matchAt(text, s, SYSCALL_NAMES[i]!) ? i : -1;
+}
+
+/** knownSyscallIndex for the bytes b[s, e) (`hash` is their nameHash). */
+export function knownSyscallIndexBytes(b: Uint8Array, s: number, e: number, hash: number): number {
+  const i = BY_HASH.get(hash);
+  if (i === undefined) return -1;
+  const name = SYSCALL_NAMES[i]!;
+  if (name.length !== e - s) return -1;
+  for (let k = 0; k < name.length; k++) if (b[s + k] !== name.charCodeAt(k)) return -1;
+  return i;
 }
 
 /**

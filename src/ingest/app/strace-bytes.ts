@@ -1,0 +1,289 @@
+/**
+ * Byte-level tokenizer for the line shapes that make up almost all of an I/O trace (strace(1),
+ * "Output format"; the anatomy is in strace-line.ts):
+ *
+ *   [PID ][TIMESTAMP ]NAME(ARGS) = RET[ <DURATION>]
+ *   [PID ][TIMESTAMP ]NAME(ARGS <unfinished ...>
+ *   [PID ][TIMESTAMP ]<... NAME resumed>ARGS) = RET[ <DURATION>]
+ *
+ * It reads the raw bytes of the input, so no string is made per line. Every structural character
+ * is ASCII and UTF-8 never uses ASCII bytes inside a multi-byte sequence, so byte positions
+ * delimit the same tokens as character positions in the decoded text. For the lines it accepts it
+ * yields the same values as tokenizeStraceLine and parseCallFast (strace-line.ts) on the decoded
+ * line; anything else (another shape, an errno, a number beyond 2^53, -yy nesting) is refused, and
+ * the caller hands the line to the text tokenizer.
+ */
+import { Buffer } from 'node:buffer';
+import { MAX_ARGS, TimeFormat } from './strace-line.js';
+import { FNV_OFFSET, FNV_PRIME } from './strace-syscalls.js';
+
+/** What tokenizeStraceBytes found. */
+export const ByteKind = {
+  /** Not one of the shapes above, or a detail this tokenizer leaves to the text tokenizer. */
+  Other: 0,
+  Call: 1,
+  Unfinished: 2,
+  Resumed: 3,
+} as const;
+export type ByteKind = (typeof ByteKind)[keyof typeof ByteKind];
+
+/** Largest thread id (the tid column is int32), as in strace-line.ts. */
+const MAX_TID = 0x7fffffff;
+/** Decimal digits always below 2^53 (larger values take the text path, which makes BigInts). */
+const SAFE_DIGITS = 15;
+/** " <unfinished ...>" */
+const UNFINISHED = [32, 60, 117, 110, 102, 105, 110, 105, 115, 104, 101, 100, 32, 46, 46, 46, 62];
+/** " resumed>" */
+const RESUMED = [32, 114, 101, 115, 117, 109, 101, 100, 62];
+
+/** The tokens of one line, as positions into the bytes. Reused from line to line. */
+export class ByteLine {
+  kind: ByteKind = ByteKind.Other;
+  /** Thread id from the pid column; -1 when the line has none. */
+  tid = -1;
+  timeFormat: TimeFormat = TimeFormat.None;
+  tsSec = 0;
+  tsFrac = 0;
+  nameStart = 0;
+  nameEnd = 0;
+  /** FNV-1a of the name (nameHash in strace-syscalls.ts). */
+  nameHash = 0;
+  /** Arguments start (after "(" or "resumed>"); for Unfinished, bodyEnd is before " <unfinished ...>". */
+  bodyStart = 0;
+  bodyEnd = 0;
+  /** Set by parseCallBytes: argument ranges, return value, -T duration (ns, -1 when absent). */
+  argc = 0;
+  readonly argStart = new Int32Array(MAX_ARGS);
+  readonly argEnd = new Int32Array(MAX_ARGS);
+  ret = 0;
+  durNs = -1;
+  /** Index of the '<' of the fd's -y decoration in argument 0; -1 when none. */
+  decoAt = -1;
+}
+
+function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || isDigit(c) || c === 95 || (c >= 65 && c <= 90);
+}
+function matchBytes(b: Uint8Array, i: number, word: readonly number[]): boolean {
+  for (let k = 0; k < word.length; k++) if (b[i + k] !== word[k]) return false;
+  return true;
+}
+
+/**
+ * Parse the prefix (pid, timestamp) and classify the line; fills `out`. Returns Other for every
+ * line the text tokenizer would call Malformed, Blank, Signal or Exit, and for prefixes it does
+ * not know.
+ */
+export function tokenizeStraceBytes(b: Uint8Array, start: number, end: number, out: ByteLine): ByteKind {
+  out.tid = -1; out.timeFormat = TimeFormat.None;
+  let i = start;
+  let c = b[i]!;
+  // pid column: "[pid  123] " or "123 "
+  if (c === 91) {
+    if (b[i + 1] !== 112 || b[i + 2] !== 105 || b[i + 3] !== 100) return (out.kind = ByteKind.Other);
+    i += 4;
+    while (b[i] === 32) i++;
+    let v = 0; const s = i;
+    while (i < end && isDigit(c = b[i]!)) { v = v * 10 + (c - 48); i++; }
+    if (i === s || i - s > 10 || b[i] !== 93 || v > MAX_TID) return (out.kind = ByteKind.Other);
+    out.tid = v;
+    i++;
+    while (b[i] === 32) i++;
+  } else if (isDigit(c)) {
+    let v = 0; const s = i;
+    while (i < end && isDigit(c = b[i]!)) { v = v * 10 + (c - 48); i++; }
+    if (c === 32 && i - s <= 10 && i < end) {
+      if (v > MAX_TID) return (out.kind = ByteKind.Other);
+      out.tid = v;
+      while (b[i] === 32) i++;
+    } else i = s; // a timestamp, not a pid
+  }
+  // timestamp: "HH:MM:SS[.frac]" or "SECONDS[.frac]"
+  c = b[i]!;
+  if (isDigit(c)) {
+    let v = 0; const s = i;
+    while (i < end && isDigit(c = b[i]!)) { v = v * 10 + (c - 48); i++; }
+    if (c === 58) { // ':' time of day
+      const m = (b[i + 1]! - 48) * 10 + (b[i + 2]! - 48);
+      const sec = (b[i + 4]! - 48) * 10 + (b[i + 5]! - 48);
+      if (i - s !== 2 || v > 23 || b[i + 3] !== 58 || !isDigit(b[i + 1]!) || !isDigit(b[i + 2]!) || !isDigit(b[i + 4]!) || !isDigit(b[i + 5]!) || m >= 60 || sec >= 61) {
+        return (out.kind = ByteKind.Other);
+      }
+      out.tsSec = v * 3600 + m * 60 + sec;
+      out.timeFormat = TimeFormat.TimeOfDay;
+      i += 6;
+    } else {
+      if (i - s > 12) return (out.kind = ByteKind.Other);
+      out.tsSec = v;
+      out.timeFormat = TimeFormat.Epoch;
+    }
+    out.tsFrac = 0;
+    if (b[i] === 46) { // '.' fraction: up to 9 digits, scaled to ns
+      i++;
+      let f = 0; let n = 0;
+      while (i < end && isDigit(c = b[i]!)) { if (n < 9) { f = f * 10 + (c - 48); n++; } i++; }
+      if (n === 0) return (out.kind = ByteKind.Other);
+      for (; n < 9; n++) f *= 10;
+      out.tsFrac = f;
+    }
+    if (b[i] !== 32) return (out.kind = ByteKind.Other);
+    i++;
+  }
+  if (i >= end) return (out.kind = ByteKind.Other);
+  c = b[i]!;
+  if (c === 60) {
+    // "<... NAME resumed>"
+    if (b[i + 1] !== 46 || b[i + 2] !== 46 || b[i + 3] !== 46 || b[i + 4] !== 32) return (out.kind = ByteKind.Other);
+    const ns = i + 5;
+    let j = ns;
+    let h = FNV_OFFSET;
+    while (j < end && isNameChar(c = b[j]!)) { h = Math.imul(h ^ c, FNV_PRIME); j++; }
+    if (j === ns || j + RESUMED.length > end || !matchBytes(b, j, RESUMED)) return (out.kind = ByteKind.Other);
+    out.nameStart = ns; out.nameEnd = j;
+    out.nameHash = h >>> 0;
+    out.bodyStart = j + RESUMED.length;
+    out.bodyEnd = end;
+    // "<... NAME resumed> <unfinished ...>) = ?": the task died inside the call (text path)
+    if (out.bodyStart + UNFINISHED.length <= end && matchBytes(b, out.bodyStart, UNFINISHED)) return (out.kind = ByteKind.Other);
+    return (out.kind = ByteKind.Resumed);
+  }
+  const ns = i;
+  let h = FNV_OFFSET;
+  while (i < end && isNameChar(c = b[i]!)) { h = Math.imul(h ^ c, FNV_PRIME); i++; }
+  if (i === ns || c !== 40 || i >= end) return (out.kind = ByteKind.Other);
+  out.nameStart = ns; out.nameEnd = i;
+  out.nameHash = h >>> 0;
+  out.bodyStart = i + 1;
+  if (end - UNFINISHED.length >= out.bodyStart && b[end - 1] === 62 && b[end - 2] === 46 && matchBytes(b, end - UNFINISHED.length, UNFINISHED)) {
+    out.bodyEnd = end - UNFINISHED.length;
+    return (out.kind = ByteKind.Unfinished);
+  }
+  out.bodyEnd = end;
+  return (out.kind = ByteKind.Call);
+}
+
+
+/**
+ * parseCallFast (strace-line.ts) on bytes, for `NAME(FD[<path>], [MIDDLE, ]A1, ..., Ak) = RET[
+ * <DURATION>]` whose last k arguments are plain tokens: the fd from the left, the rest from the
+ * right, the data string in the middle never scanned. Stricter than parseCallFast: RET must be a
+ * plain decimal below 2^53 (no errno, no "?"), the fd a plain decimal, and its -y decoration, if
+ * any, a plain absolute path; otherwise false (use the text path). Fills argStart/argEnd with the
+ * same indexes, `ret`, `durNs` and `decoAt`.
+ */
+export function parseCallBytes(out: ByteLine, b: Uint8Array, bodyStart: number, end: number, k: number, middle: boolean): boolean {
+  // " <SECONDS.frac>" (-T)
+  let e = end;
+  out.durNs = -1;
+  if (b[e - 1] === 62) {
+    let j = e - 2; let dot = -1;
+    while (j > bodyStart) {
+      const c = b[j]!;
+      if (c === 46) { if (dot >= 0) return false; dot = j; } else if (!isDigit(c)) break;
+      j--;
+    }
+    if (dot < 0 || b[j] !== 60 || b[j - 1] !== 32) return false;
+    let sec = 0;
+    for (let q = j + 1; q < dot; q++) sec = sec * 10 + (b[q]! - 48);
+    let f = 0; let n = 0;
+    for (let q = dot + 1; q < e - 1 && n < 9; q++, n++) f = f * 10 + (b[q]! - 48);
+    for (; n < 9; n++) f *= 10;
+    out.durNs = sec * 1e9 + f;
+    e = j - 1;
+  }
+  // ") = RET": the last ") = " (the return part after it holds none), then digits to the end
+  let close = e - 4;
+  while (close >= bodyStart && !(b[close] === 41 && b[close + 1] === 32 && b[close + 2] === 61 && b[close + 3] === 32)) close--;
+  if (close < bodyStart) return false;
+  const rs = close + 4;
+  if (e - rs < 1 || e - rs > SAFE_DIGITS) return false;
+  let ret = 0;
+  for (let i = rs; i < e; i++) {
+    const c = b[i]! - 48;
+    if (c < 0 || c > 9) return false;
+    ret = ret * 10 + c;
+  }
+  out.ret = ret;
+  // fd (with its -y decoration) from the left
+  const as = out.argStart; const ae = out.argEnd;
+  let p = bodyStart;
+  while (p < close && isDigit(b[p]!)) p++;
+  if (p === bodyStart || p - bodyStart > 9) return false;
+  out.decoAt = -1;
+  if (b[p] === 60) {
+    // a plain -y path ends at the first '>' (paths escape '>' as \76), followed by ", "
+    if (b[p + 1] !== 47) return false;
+    out.decoAt = p;
+    let gt = p + 2;
+    while (gt < close && b[gt] !== 62) gt++;
+    if (gt >= close || b[gt + 1] !== 44 || b[gt + 2] !== 32) return false;
+    p = gt + 1;
+  }
+  as[0] = bodyStart; ae[0] = p;
+  if (b[p] !== 44 || b[p + 1] !== 32) return false;
+  const restStart = p + 2;
+  // the last k arguments from the right
+  let q = close;
+  const first = middle ? 2 : 1;
+  for (let a = first + k - 1; a >= first; a--) {
+    const te = q;
+    while (q > restStart) {
+      const c = b[q - 1]!;
+      if (c === 32 || c === 44 || c === 34 || c === 93 || c === 125 || c === 41) break;
+      q--;
+    }
+    if (q === te) return false;
+    as[a] = q; ae[a] = te;
+    if (a > first || middle) {
+      if (b[q - 1] !== 32 || b[q - 2] !== 44) return false;
+      q -= 2;
+    } else if (q !== restStart) return false;
+  }
+  if (middle) {
+    if (q < restStart) return false;
+    as[1] = restStart; ae[1] = q;
+  }
+  out.argc = first + k;
+  return true;
+}
+
+/**
+ * A signed decimal token b[s, e) as Parser.int reads it (optional '-', digits up to the first
+ * non-digit), for tokens parseCallBytes delimited; NaN when it has no digit (as there), and
+ * Infinity when it has more digits than are always exact (the text path then makes a BigInt).
+ */
+export function decimalBytes(b: Uint8Array, s: number, e: number): number {
+  let neg = false;
+  if (b[s] === 45) { neg = true; s++; }
+  let v = 0; let i = s;
+  for (; i < e; i++) {
+    const c = b[i]! - 48;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+  }
+  if (i === s) return Number.NaN;
+  if (i - s > SAFE_DIGITS) return Number.POSITIVE_INFINITY;
+  return neg ? -v : v;
+}
+
+/** Whether b[s, e) equals the characters of `str`. */
+export function bytesEqual(b: Uint8Array, s: number, str: string): boolean {
+  const n = str.length;
+  if (s + n > b.length) return false;
+  for (let k = 0; k < n; k++) if (b[s + k] !== str.charCodeAt(k)) return false;
+  return true;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+/** Buffer's latin1 decoder, which takes any Uint8Array as `this` (not in the Node typings). */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+
+/**
+ * The text of b[s, e): one-byte (latin1) when all ASCII, else UTF-8 (invalid sequences become
+ * U+FFFD, as the text line splitter decodes them).
+ */
+export function decodeBytes(b: Uint8Array, s: number, e: number): string {
+  for (let i = s; i < e; i++) if (b[i]! >= 0x80) return utf8.decode(b.subarray(s, e));
+  return latin1Slice.call(b, s, e);
+}

@@ -1,0 +1,128 @@
+/**
+ * The byte lane (strace-bytes.ts, StraceParser.fastLine) against the text path: every fixture,
+ * edge cases of the shapes the lane takes, and seeded mutations of them must give the same rows,
+ * the same counted problems and the same line count whether the lines go through the byte lane
+ * or all through the text tokenizer, and whatever the chunk size.
+ */
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TableBuilder } from '../../src/table/table-builder.js';
+import { appIoTable } from '../../src/table/schemas/app-io.js';
+import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { parseStraceText, type StraceTextOptions } from '../../src/ingest/app/ingest-strace.js';
+import { ByteKind, ByteLine, parseCallBytes, tokenizeStraceBytes } from '../../src/ingest/app/strace-bytes.js';
+import { mulberry32 as rng } from '../../src/util/seeded-random.js';
+import { FIXTURES, gunzipText, rowsOf } from './helpers.js';
+
+function run(text: string, opts: StraceTextOptions): { rows: unknown[]; stats: string[]; lines: number; meta: Record<string, string> } {
+  const b = new TableBuilder(appIoTable);
+  const stats = new IngestStats();
+  const r = parseStraceText(text, b, stats, opts);
+  const t = b.finish(r.metadata);
+  return { rows: rowsOf(t), stats: stats.format(), lines: r.lines, meta: r.metadata };
+}
+
+/** The byte lane and the text path agree, whole and cut into chunks of `chunk` bytes. */
+function expectSame(text: string, chunk = 0): void {
+  const want = run(text, { textOnly: true });
+  expect(run(text, {})).toEqual(want);
+  if (chunk > 0) expect(run(text, { chunkBytes: chunk })).toEqual(want);
+}
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+const FIO = [
+  '41000 1795697843.000025 execve("/usr/bin/fio", ["fio", "jobs.fio"], 0x7ffd4e3c1d28 /* 12 vars */) = 0 <0.000215>',
+  '41000 1795697843.000043 openat(AT_FDCWD</mnt/data>, "/mnt/data/f0", O_RDWR|O_CREAT|O_DIRECT, 0600) = 5</mnt/data/f0> <0.000173>',
+  '41007 1795697843.000070 openat(AT_FDCWD</mnt/data>, "/mnt/data/f1", O_RDWR|O_CREAT, 0600) = 6</mnt/data/f1> <0.000037>',
+  '41000 1795697843.000230 pread64(5</mnt/data/f0>,  <unfinished ...>',
+  '41007 1795697843.000252 pwrite64(6</mnt/data/f1>, "\\233[\\234\\346l"..., 4096, 143319040) = 4096 <0.000008>',
+  '41000 1795697843.000294 <... pread64 resumed>"\\233[\\234\\346l\\221"..., 4096, 2060288) = 4096 <0.000044>',
+  '41007 1795697843.000265 lseek(6</mnt/data/f1>, 8192, SEEK_SET) = 8192 <0.000092>',
+  '41007 1795697843.000268 read(6</mnt/data/f1>,  <unfinished ...>',
+  '41000 1795697843.000270 clock_gettime(CLOCK_MONOTONIC, {tv_sec=4467, tv_nsec=110911536}) = 0 <0.000130>',
+  '41007 1795697843.000410 <... read resumed>"\\233[\\234"..., 4096) = 4096 <0.000107>',
+  '41007 1795697843.000420 write(6</mnt/data/f1>, "ab", 2 <unfinished ...>',
+  '41000 1795697843.000421 futex(0x7f2d8c000b70, FUTEX_WAIT_PRIVATE, 0, NULL <unfinished ...>',
+  '41007 1795697843.000430 <... write resumed>) = 2 <0.000010>',
+  '41000 1795697843.000440 <... futex resumed>) = 0 <0.000019>',
+  '41007 1795697843.000450 lseek(6</mnt/data/f1>, -100, SEEK_END) = 8002 <0.000003>',
+  '41007 1795697843.000460 read(6</mnt/data/f1>, "", 4096) = 0 <0.000003>',
+  '41000 1795697843.000470 pwrite64(5</mnt/data/f0>, "x"..., 4096, 18446744073709547520) = 4096 <0.000003>',
+  '41000 1795697843.000480 pread64(5</mnt/data/f0>, 0x7f00, 4096, 0) = -1 EAGAIN (Resource temporarily unavailable) <0.000003>',
+  '41000 1795697843.000490 read(5</mnt/data/f0>, "ab", 99999999999999999) = 2 <0.000003>',
+  '41000 1795697843.000500 read(5, "ab", 2) = 2 <0.000003>',
+  '41000 1795697843.000510 read(7</mnt/data/f\\303\\251>, "ab", 2) = 2 <0.000003>',
+  '41000 1795697843.000520 read(7</mnt/data/f\u00e9>, "ab", 2) = 2 <0.000003>',
+  '41000 1795697843.000530 read(8</dev/sda<block 8:0>>, "ab", 2) = 2 <0.000003>',
+  '41000 1795697843.000540 lseek(5</mnt/data/f0>, 0, 2) = 4096 <0.000003>',
+  '41000 1795697843.000550 read(5</mnt/data/f0>, "ab", 2) = ? <0.000003>',
+  '41007 1795697843.000560 +++ exited with 0 +++',
+  '41000 1795697843.000570 read(5</mnt/data/f0>, "ab", 2) = 2',
+  '41000 1795697843.000580 pread64(5</mnt/data/f0>,  <unfinished ...>',
+  '41000 1795697843.000590 <... pread64 resumed> <unfinished ...>) = ?',
+  '41000 1795697843.000600 +++ exited with 0 +++',
+];
+
+describe('byte lane', () => {
+  it('tokenizes the shapes it takes and refuses the others', () => {
+    const B = new ByteLine();
+    const line = (s: string): ByteKind => { const b = enc(s); return tokenizeStraceBytes(b, 0, b.length, B); };
+    expect(line('41 1795697843.000025 read(5</a>, "x", 1) = 1 <0.000001>')).toBe(ByteKind.Call);
+    expect([B.tid, B.tsSec, B.tsFrac]).toEqual([41, 1795697843, 25000]);
+    expect(line('[pid  41] 12:34:56.123456789 pread64(5,  <unfinished ...>')).toBe(ByteKind.Unfinished);
+    expect([B.tid, B.tsSec, B.tsFrac]).toEqual([41, 12 * 3600 + 34 * 60 + 56, 123456789]);
+    expect(line('41 <... read resumed>"x", 1) = 1')).toBe(ByteKind.Resumed);
+    expect(line('41 <... read resumed> <unfinished ...>) = ?')).toBe(ByteKind.Other);
+    expect(line('41 --- SIGCHLD {si_signo=SIGCHLD} ---')).toBe(ByteKind.Other);
+    expect(line('41 +++ exited with 0 +++')).toBe(ByteKind.Other);
+    expect(line('41 12:3x:56 read(5, "", 1) = 0')).toBe(ByteKind.Other);
+    expect(line('41 ')).toBe(ByteKind.Other);
+    const call = (s: string, k: number, middle: boolean): boolean => { const b = enc(s); return parseCallBytes(B, b, 0, b.length, k, middle); };
+    expect(call('5</a/b>, "x", 4096, 77) = 4096 <0.000010>', 2, true)).toBe(true);
+    expect([B.ret, B.durNs, B.decoAt, B.argc]).toEqual([4096, 10000, 1, 4]);
+    expect(call('5</a/b>, "x", 4096, 77) = -1 EIO (Input/output error)', 2, true)).toBe(false);
+    expect(call('5</a/b>, "x", 4096, 77) = 1234567890123456', 2, true)).toBe(false);
+    expect(call('5</dev/sda<block 8:0>>, "x", 4096, 77) = 1', 2, true)).toBe(false);
+    expect(call('5, 100, SEEK_SET) = 100', 2, false)).toBe(true);
+  });
+
+  it('gives the rows of the text path on edge cases, whole and cut into chunks of every size', () => {
+    const text = FIO.join('\n');
+    expectSame(text);
+    for (const chunk of [1, 2, 3, 7, 64, 113]) expect(run(text, { chunkBytes: chunk })).toEqual(run(text, { textOnly: true }));
+    expectSame(FIO.join('\r\n') + '\r\n', 5);
+    expectSame(text.slice(0, text.length - 9), 17); // a cut last line without a line break
+  });
+
+  it('text path and byte lane differ when the lane is wrong (the comparison can fail)', () => {
+    const a = run(FIO.join('\n'), { textOnly: true });
+    const b = run(FIO.slice(0, -3).join('\n'), {});
+    expect(b).not.toEqual(a);
+  });
+
+  for (const f of readdirSync(FIXTURES).filter((n) => n.endsWith('.strace.gz') || /^fio-ff-tt\.\d+\.gz$/.test(n))) {
+    it(`${f}: same rows and counts as the text path`, () => expectSame(gunzipText(f), 4093));
+  }
+
+  it('seeded mutations of the fast shapes: same rows and counts as the text path', () => {
+    const r = rng(7);
+    const pick = (n: number): number => Math.floor(r() * n);
+    const NASTY = ['-', '9', '99999999999999999', ' ', ',', '>', '<', '"', ')', ' = ', 'SEEK_END', '\u00e9', '\r', '?', 'E'];
+    for (let round = 0; round < 60; round++) {
+      const lines = FIO.slice();
+      for (let k = 0, n = 1 + pick(8); k < n; k++) {
+        const j = pick(lines.length);
+        const s = lines[j]!;
+        const at = pick(s.length + 1);
+        switch (pick(4)) {
+          case 0: lines[j] = s.slice(0, at) + NASTY[pick(NASTY.length)]! + s.slice(at + pick(3)); break;
+          case 1: lines[j] = s.slice(0, at); break;
+          case 2: lines.splice(pick(lines.length), 0, s); break;
+          default: lines.splice(j, 1);
+        }
+      }
+      expectSame(lines.join('\n'), 1 + pick(200));
+    }
+  });
+});
