@@ -18,6 +18,9 @@ export class OpenFileDescription {
   pos = 0;
   /** The raw -y decoration text last seen for this description (a cache; '' when none). */
   raw = '';
+  /** `raw` as character codes, for comparing with input bytes; made from rawCodesOf. */
+  rawCodes = new Uint16Array(0);
+  rawCodesOf = '';
   constructor(
     /** Key of the path in the app_io path dictionary; -1 when unknown. */
     public pathKey: number,
@@ -31,14 +34,28 @@ export class OpenFileDescription {
 
 /** The fd table of a process (or of threads sharing one). */
 export class FdTable {
+  /** The descriptions by fd. Change it only through set/close/exec (they keep `get`'s cache right). */
   readonly fds = new Map<number, OpenFileDescription>();
   readonly cloexec = new Set<number>();
+  /** The fd last looked up with `get` and its description (a task mostly works on one fd at a time). */
+  private lastFd = -1;
+  private lastDesc: OpenFileDescription | undefined = undefined;
 
+  get(fd: number): OpenFileDescription | undefined {
+    if (fd === this.lastFd) return this.lastDesc;
+    const d = this.fds.get(fd);
+    this.lastFd = fd; this.lastDesc = d;
+    return d;
+  }
   set(fd: number, d: OpenFileDescription, cloexec: boolean): void {
     this.fds.set(fd, d);
+    if (fd === this.lastFd) this.lastDesc = d;
     if (cloexec) this.cloexec.add(fd); else this.cloexec.delete(fd);
   }
-  close(fd: number): void { this.fds.delete(fd); this.cloexec.delete(fd); }
+  close(fd: number): void {
+    this.fds.delete(fd); this.cloexec.delete(fd);
+    if (fd === this.lastFd) this.lastDesc = undefined;
+  }
   /** fork: a new table whose fds refer to the same descriptions. */
   copy(): FdTable {
     const t = new FdTable();
@@ -50,6 +67,7 @@ export class FdTable {
   exec(): void {
     for (const fd of this.cloexec) this.fds.delete(fd);
     this.cloexec.clear();
+    this.lastFd = -1; this.lastDesc = undefined;
   }
 }
 

@@ -75,6 +75,25 @@ class Pending {
   }
 }
 
+/**
+ * The calls in flight by task: a Map (its insertion order is the order calls are flushed at the
+ * end), and a count per tid slot (tid & 63) so that most lines need no Map lookup.
+ */
+class PendingCalls {
+  private readonly map = new Map<number, Pending>();
+  private readonly slots = new Int32Array(64);
+  get size(): number { return this.map.size; }
+  has(tid: number): boolean { return this.slots[tid & 63] !== 0 && this.map.has(tid); }
+  get(tid: number): Pending | undefined { return this.slots[tid & 63] !== 0 ? this.map.get(tid) : undefined; }
+  set(tid: number, p: Pending): void {
+    if (!this.map.has(tid)) this.slots[tid & 63]!++;
+    this.map.set(tid, p);
+  }
+  delete(tid: number): void { if (this.map.delete(tid)) this.slots[tid & 63]!--; }
+  keys(): IterableIterator<number> { return this.map.keys(); }
+  [Symbol.iterator](): IterableIterator<[number, Pending]> { return this.map[Symbol.iterator](); }
+}
+
 /** Argument shapes of the byte lane per Sys id: [k, middle] of parseCallBytes; k 0 = not handled there. */
 const FAST_K = new Int8Array(64);
 const FAST_MIDDLE = new Uint8Array(64);
@@ -117,7 +136,7 @@ export class StraceParser {
   private readonly J = new StraceLine();
   private tasks = new TaskTracker();
   private readonly files = new Map<number, FileState>();
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingCalls();
   private readonly rawPathKeys = new Map<string, number>();
   /** Per path key: 1 seekable (a path), 0 not (pipe:, socket:, anon_inode:). */
   private readonly pathSeekable: number[] = [];
@@ -295,7 +314,7 @@ export class StraceParser {
       if (tid >= 0) { if (this.soleTid !== tid && !this.tasks.has(tid)) return false; } else tid = this.soleTid >= 0 ? this.soleTid : -1;
     } else if (tid < 0) tid = this.defaultTid;
     if (kind === ByteKind.Call) {
-      if (this.pending.size !== 0 && this.pending.has(tid)) return false;
+      if (this.pending.has(tid)) return false;
       const ni = knownSyscallIndexBytes(b, B.nameStart, B.nameEnd, B.nameHash);
       if (ni < 0) { this.lines++; this.lineNo = lineNo; this.ignoredCalls++; return true; }
       const sys = SYSCALL_IDS[ni]!;
@@ -373,15 +392,27 @@ export class StraceParser {
 
   /** `desc` for argument 0 of a byte-lane call. */
   private fastDesc(table: FdTable, fd: number, b: Uint8Array, B: ByteLine): OpenFileDescription | undefined {
-    let d = table.fds.get(fd);
+    let d = table.get(fd);
     let decoKey = -1;
     let raw = '';
     const k = B.decoAt;
     if (k >= 0) {
       // the same decoration as last time on this description: no lookup
-      const last = d ? d.raw : '';
-      const after = k + 1 + last.length;
-      if (last.length > 0 && (b[after] === 62 || b[after] === 60) && bytesEqual(b, k + 1, last)) decoKey = d!.pathKey;
+      let same = false;
+      if (d && d.raw.length > 0) {
+        if (d.rawCodesOf !== d.raw) {
+          const r = d.raw; const c = new Uint16Array(r.length);
+          for (let i = 0; i < r.length; i++) c[i] = r.charCodeAt(i);
+          d.rawCodes = c; d.rawCodesOf = r;
+        }
+        const codes = d.rawCodes; const n = codes.length;
+        const after = k + 1 + n;
+        if (after < b.length && (b[after] === 62 || b[after] === 60)) {
+          same = true;
+          for (let i = 0, j = k + 1; i < n; i++, j++) if (b[j] !== codes[i]) { same = false; break; }
+        }
+      }
+      if (same) decoKey = d!.pathKey;
       else {
         const t = decodeBytes(b, B.argStart[0]!, B.argEnd[0]!);
         decoKey = this.decoratedPath(t, 0, t.length); raw = this.lastRaw;

@@ -70,14 +70,38 @@ export function knownSyscallIndex(text: string, s: number, e: number, hash: numb
   return i !== undefined && SYSCALL_NAMES[i]!.length === e - s && matchAt(text, s, SYSCALL_NAMES[i]!) ? i : -1;
 }
 
+/**
+ * The handled names in an open-addressing table (linear probing, 256 slots) of their hashes and
+ * their bytes, for lookups straight from input bytes.
+ */
+const SLOTS = 256;
+const SLOT_HASH = new Uint32Array(SLOTS);
+const SLOT_INDEX = new Int16Array(SLOTS).fill(-1);
+const NAME_BYTES: Uint8Array[] = SYSCALL_NAMES.map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0)));
+SYSCALL_NAMES.forEach((n, i) => {
+  const h = nameHash(n, 0, n.length);
+  let k = h & (SLOTS - 1);
+  while (SLOT_INDEX[k] !== -1) {
+    if (SLOT_HASH[k] === h) throw new Error(`syscall names ${n} and ${SYSCALL_NAMES[SLOT_INDEX[k]!]} share a hash`);
+    k = (k + 1) & (SLOTS - 1);
+  }
+  SLOT_HASH[k] = h; SLOT_INDEX[k] = i;
+});
+
 /** knownSyscallIndex for the bytes b[s, e) (`hash` is their nameHash). */
 export function knownSyscallIndexBytes(b: Uint8Array, s: number, e: number, hash: number): number {
-  const i = BY_HASH.get(hash);
-  if (i === undefined) return -1;
-  const name = SYSCALL_NAMES[i]!;
-  if (name.length !== e - s) return -1;
-  for (let k = 0; k < name.length; k++) if (b[s + k] !== name.charCodeAt(k)) return -1;
-  return i;
+  let k = hash & (SLOTS - 1);
+  for (;;) {
+    const i = SLOT_INDEX[k]!;
+    if (i < 0) return -1;
+    if (SLOT_HASH[k] === hash) {
+      const name = NAME_BYTES[i]!;
+      if (name.length !== e - s) return -1;
+      for (let j = 0; j < name.length; j++) if (b[s + j] !== name[j]) return -1;
+      return i;
+    }
+    k = (k + 1) & (SLOTS - 1);
+  }
 }
 
 /**
