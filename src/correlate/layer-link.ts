@@ -143,10 +143,11 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
   }
 
   // Tier 0 (the time-window rule) looks at the segments in flight around the request.
-  const windowSegs = segmentsBy(ns, (k) => sOp[k] !== Op.Other && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!), sT0);
+  const byT0 = sortedOrder(sT0, ns); // NaN sorts last; ties by address rank
+  const windowSegs = segmentsBy(byT0, (k) => sOp[k] !== Op.Other && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!));
   let inFlight = new Int32Array(64), nIn = 0, wPtr = 0;
   // Tier 1 of writes: the latest earlier write of each byte, kept per elementary interval.
-  const wbSegs = segmentsBy(ns, (k) => sOp[k] === Op.Write && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!), sT0);
+  const wbSegs = segmentsBy(byT0, (k) => sOp[k] === Op.Write && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!));
   const wbOwner = new Int32Array(grid.length).fill(-1);
   let wbPtr = 0;
   const pending: number[] = []; // reads left for the readahead pass
@@ -206,7 +207,7 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
   // descending; segments painted from the latest (t0, segment) down, so the last one painted on
   // an interval is its earliest reader not before the request.
   if (pending.length > 0) {
-    const raSegs = segmentsBy(ns, (k) => sOp[k] === Op.Read && !Number.isNaN(sT0[k]!), sT0);
+    const raSegs = segmentsBy(byT0, (k) => sOp[k] === Op.Read && !Number.isNaN(sT0[k]!));
     const raOwner = new Int32Array(grid.length).fill(-1);
     let raPtr = raSegs.length - 1;
     // pending is in issue order (stable): walk it backwards
@@ -234,13 +235,14 @@ function elementaryGrid(sStart: Float64Array, sEnd: Float64Array, low: LowerRequ
   const all = new GrowableArray(Float64Array, 2 * (sStart.length + low.length) + 16);
   for (let k = 0; k < sStart.length; k++) { all.push(sStart[k]!); all.push(sEnd[k]!); }
   for (let L = 0; L < low.length; L++) if (linkable(L)) { all.push(low.start[L]!); all.push(low.end[L]!); }
-  const v = all.view().sort();
+  const v = all.view();
+  const order = sortedOrder(v, v.length);
+  const x = new Float64Array(v.length);
   let n = 0;
-  for (let i = 0; i < v.length; i++) if (i === 0 || v[i] !== v[n - 1]) v[n++] = v[i]!;
-  const x = v.slice(0, n);
+  for (let i = 0; i < v.length; i++) { const a = v[order[i]!]!; if (n === 0 || a !== x[n - 1]) x[n++] = a; }
   return {
     /** Boundaries; elementary interval e is [x[e], x[e + 1]). */
-    x,
+    x: x.subarray(0, n),
     length: Math.max(0, n - 1),
     /** Position of a boundary (which is always in the grid). */
     index(addr: number): number {
@@ -251,15 +253,13 @@ function elementaryGrid(sStart: Float64Array, sEnd: Float64Array, low: LowerRequ
   };
 }
 
-/** Indices of the segments that pass `keep`, ordered by `key` (ties by index). */
-function segmentsBy(ns: number, keep: (k: number) => boolean, key: Float64Array): Int32Array {
-  const idx: number[] = [];
-  for (let k = 0; k < ns; k++) if (keep(k)) idx.push(k);
-  const kk = new Float64Array(idx.length);
-  for (let i = 0; i < idx.length; i++) kk[i] = key[idx[i]!]!;
-  const ord = sortedOrder(kk, idx.length);
-  const out = new Int32Array(idx.length);
-  for (let i = 0; i < idx.length; i++) out[i] = idx[ord[i]!]!;
+/** The segments of `order` that pass `keep`, in that order. */
+function segmentsBy(order: Int32Array, keep: (k: number) => boolean): Int32Array {
+  let n = 0;
+  for (let i = 0; i < order.length; i++) if (keep(order[i]!)) n++;
+  const out = new Int32Array(n);
+  n = 0;
+  for (let i = 0; i < order.length; i++) { const k = order[i]!; if (keep(k)) out[n++] = k; }
   return out;
 }
 
