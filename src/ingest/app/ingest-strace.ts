@@ -12,13 +12,13 @@ import { TableBuilder } from '../../table/table-builder.js';
 import { writeArrowFile } from '../../table/arrow-file.js';
 import { openInputStream, type InputStream } from '../../io/input-stream.js';
 import { LineSplitter } from '../../io/line-splitter.js';
-import { ByteLineFramer } from '../../io/byte-line-framer.js';
 import { InputError } from '../../util/errors.js';
 import { formatBytes } from '../../util/numbers.js';
 import { IngestStats } from '../ingest-stats.js';
 import { StraceParser, type AppIoBuilder, type AppIoCounts } from './strace-parser.js';
 import { LineKind, StraceLine, TimeFormat, tokenizeStraceLine } from './strace-line.js';
 import { decodeBytes } from './strace-bytes.js';
+import { StraceLineFramer } from './strace-framer.js';
 
 export interface StraceIngestOptions {
   /** Date (YYYY-MM-DD) that anchors -tt time-of-day timestamps. */
@@ -78,7 +78,7 @@ export async function parseStrace(paths: string[], builder: AppIoBuilder, stats:
     if (g.files.length === 1) {
       const s = streams.get(g.files[0]!)!;
       parser.beginSource(s.path, g.tids[0]!, true);
-      const framer = new ByteLineFramer(s.path, notStraceGuard(parser, s.path));
+      const framer = new StraceLineFramer(s.path, notStraceGuard(parser, s.path));
       for await (const chunk of s) { framer.push(chunk); progress(); }
       framer.finish();
       done.add(s);
@@ -106,7 +106,7 @@ export function parseStraceText(text: string, builder: AppIoBuilder, stats: Inge
   const parser = new StraceParser(builder, stats, { ...(opts.date !== undefined ? { date: opts.date } : {}), ...(opts.textOnly ? { textOnly: true } : {}) });
   const name = opts.name ?? 'strace.txt';
   parser.beginSource(name, -1, true);
-  const framer = new ByteLineFramer(name, notStraceGuard(parser, name));
+  const framer = new StraceLineFramer(name, notStraceGuard(parser, name));
   const bytes = Buffer.from(text, 'utf8');
   const step = opts.chunkBytes !== undefined && opts.chunkBytes > 0 ? opts.chunkBytes : bytes.length;
   for (let i = 0; i < bytes.length; i += step) framer.push(bytes.subarray(i, i + step));
