@@ -23,11 +23,16 @@ export class ByteLineFramer {
   lineNo = 0;
   constructor(private readonly file: string, private readonly onLine: ByteLineHandler) {}
 
-  push(chunk: Uint8Array): void {
+  push(input: Uint8Array): void {
+    // lines are handed over as plain Uint8Array views whether the input is a Buffer or not, and
+    // so is the carry: the handlers then see one array type (monomorphic element access). Line
+    // ends are found through a Buffer view of the same bytes (memchr, not a per-element loop).
+    const chunk = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+    const search = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     let start = 0;
     const n = chunk.length;
     if (this.carryLen > 0) {
-      const nl = chunk.indexOf(10);
+      const nl = search.indexOf(10);
       const take = nl < 0 ? n : nl;
       this.append(chunk, 0, take);
       if (nl < 0) { this.offset += n; return; }
@@ -37,7 +42,7 @@ export class ByteLineFramer {
     }
     const onLine = this.onLine;
     for (;;) {
-      const nl = chunk.indexOf(10, start);
+      const nl = search.indexOf(10, start);
       if (nl < 0) break;
       const e = nl > start && chunk[nl - 1] === 13 ? nl - 1 : nl;
       onLine(chunk, start, e, ++this.lineNo);

@@ -22,7 +22,7 @@ import type { InputStream } from '../../io/input-stream.js';
 import { InputError } from '../../util/errors.js';
 import { BlockAction, NONE, type BlockEventsBuilder } from './block-events-builder.js';
 import { BlockOp } from './rwbs.js';
-import { BlockTextContext, findByte, findByteBack, parseTextLines, readTextLines, textOf, type BlockTextFileSummary, type BlockTextLineParser } from './tracefs-text.js';
+import { BlockTextContext, blockTextFastPath, findByte, findByteBack, parseTextLines, readTextLines, textOf, type BlockTextFileSummary, type BlockTextLineParser } from './tracefs-text.js';
 
 /** Cursor and the last big value (see tracefs-text.ts: module scalars, no object per line). */
 let P = 0;
@@ -82,6 +82,135 @@ function actionKey(t: Uint8Array, s: number, e: number): number {
   }
 }
 
+/** End of the number read by decAt (module scalar: set once per number, not per byte). */
+let DEC_END = 0;
+
+/** Unsigned decimal of 1..15 digits at p: the value (DEC_END after it), or -1. */
+function decAt(t: Uint8Array, p: number, e: number): number {
+  let v = 0;
+  let q = p;
+  while (q < e) {
+    const c = t[q]! - 48;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+    q++;
+  }
+  DEC_END = q;
+  return q === p || q - p > 15 ? -1 : v;
+}
+
+/**
+ * Fast path for the common event lines: `Q G I D M F S B T C R` with `sector + nsectors` and
+ * `X` with `sector / new_sector`, times below 2^53 ns. It accepts exactly what `event` accepts
+ * for those shapes and adds the same row; any other line (P, U, A, m, pc requests, -t, `[process]`
+ * without a sector, 16+ digit numbers) returns false and goes to `event`. Nothing is interned
+ * before the whole line has been checked.
+ */
+function fastBlkparseLine(ctx: BlockTextContext, t: Uint8Array, s: number, e: number): boolean {
+  let p = s;
+  while (p < e && t[p] === 32) p++;
+  const major = decAt(t, p, e);
+  p = DEC_END;
+  if (major < 0 || t[p] !== 44) return false;
+  const minor = decAt(t, p + 1, e);
+  p = DEC_END;
+  if (minor < 0 || t[p] !== 32) return false;
+  while (p < e && t[p] === 32) p++;
+  const cpu = decAt(t, p, e);
+  p = DEC_END;
+  if (cpu < 0 || cpu > 32767 || t[p] !== 32) return false;
+  while (p < e && t[p] === 32) p++;
+  if (decAt(t, p, e) < 0) return false; // sequence
+  p = DEC_END;
+  if (t[p] !== 32) return false;
+  while (p < e && t[p] === 32) p++;
+  const sec = decAt(t, p, e);
+  p = DEC_END;
+  if (sec < 0 || sec >= 9007199 || t[p] !== 46) return false;
+  const nsec = decAt(t, p + 1, e);
+  if (nsec < 0 || DEC_END - p !== 10) return false;
+  p = DEC_END;
+  if (t[p] !== 32) return false;
+  while (p < e && t[p] === 32) p++;
+  const pid = decAt(t, p, e);
+  p = DEC_END;
+  if (pid < 0 || pid > 0x7fffffff || t[p] !== 32) return false;
+  while (p < e && t[p] === 32) p++;
+  // one action letter
+  if (t[p + 1] !== 32) return false;
+  let action: number;
+  switch (t[p]) {
+    case 81: action = BlockAction.Q; break;
+    case 71: action = BlockAction.G; break;
+    case 73: action = BlockAction.I; break;
+    case 68: action = BlockAction.D; break;
+    case 67: action = BlockAction.C; break;
+    case 77: action = BlockAction.M; break;
+    case 70: action = BlockAction.F; break;
+    case 88: action = BlockAction.X; break;
+    case 82: action = BlockAction.R; break;
+    case 83: action = BlockAction.S; break;
+    case 66: action = BlockAction.B; break;
+    case 84: action = BlockAction.T; break;
+    default: return false;
+  }
+  p += 2;
+  while (p < e && t[p] === 32) p++;
+  const rs = p;
+  while (p < e && t[p] !== 32) p++;
+  const re = p;
+  while (p < e && t[p] === 32) p++;
+  const sector = decAt(t, p, e);
+  p = DEC_END;
+  if (sector < 0) return false;
+  while (p < e && t[p] === 32) p++;
+  let nr = 0;
+  let newSector = NONE;
+  if (t[p] === 43) {
+    p++;
+    while (p < e && t[p] === 32) p++;
+    nr = decAt(t, p, e);
+    p = DEC_END;
+    if (nr < 0 || nr > 0x7fffff) return false;
+    while (p < e && t[p] === 32) p++;
+  } else if (t[p] === 47 && action === BlockAction.X) {
+    p++;
+    while (p < e && t[p] === 32) p++;
+    newSector = decAt(t, p, e);
+    p = DEC_END;
+    if (newSector < 0) return false;
+    while (p < e && t[p] === 32) p++;
+  } else if (!(action === BlockAction.C || action === BlockAction.R) || t[p] === 40) {
+    return false;
+  }
+  if (action === BlockAction.X && newSector < 0) return false;
+  if (t[p] !== 91 || t[e - 1] !== 93) return false;
+  const completion = action === BlockAction.C || action === BlockAction.R;
+  let error = 0;
+  if (completion) {
+    const v = decAt(t, p + 1, e);
+    if (v < 0 || v > 0xffff || DEC_END !== e - 1) return false;
+    error = v > 0x7fff ? v - 0x10000 : v;
+  }
+  // the line is valid: intern in the order of `event` (rwbs, dev, comm)
+  const rwbs = ctx.rwbs.lookup(t, rs, re);
+  if (rwbs < 0) return false;
+  const b = ctx.builder;
+  const packed = b.rwbsOpFlags(rwbs);
+  const op = packed & 7;
+  const flags = packed >> 3;
+  const dev = ctx.devKey(major, minor);
+  const ts = sec * 1e9 + nsec;
+  if (completion) {
+    b.add(ts, cpu, pid, NONE, dev, action, rwbs, op, flags, op === BlockOp.flush && nr === 0 ? NONE : sector, nr, NONE, error, NONE, NONE, NONE, NONE);
+    return true;
+  }
+  const comm = e - 1 - (p + 1) > 0 ? ctx.comm.lookup(t, p + 1, e - 1) : NONE;
+  if (action === BlockAction.X) b.add(ts, cpu, pid, comm, dev, action, rwbs, op, flags, sector, 0, 0, null, newSector, NONE, NONE, NONE);
+  else b.add(ts, cpu, pid, comm, dev, action, rwbs, op, flags, op === BlockOp.flush && nr === 0 ? NONE : sector, nr, NONE, null, NONE, NONE, NONE, NONE);
+  return true;
+}
+
 /** Parses blkparse default-format lines into a BlockEventsBuilder. */
 export class BlkparseTextParser implements BlockTextLineParser {
   readonly ctx: BlockTextContext;
@@ -99,6 +228,7 @@ export class BlkparseTextParser implements BlockTextLineParser {
     ctx.lines++;
     while (e > s && t[e - 1] === 32) e--;
     if (e === s) return;
+    if (!this.inSummary && blockTextFastPath.enabled && fastBlkparseLine(ctx, t, s, e)) { ctx.events++; return; }
     if (this.inSummary || !this.event(t, s, e)) {
       if (this.summaryLine(t, s, e)) { ctx.ignored++; return; }
       if (!this.firstBad) { this.firstBad = textOf(t, s, Math.min(e, s + 120)); this.firstBadLine = lineNo; }

@@ -21,7 +21,8 @@
  */
 import { InputError } from '../../util/errors.js';
 import type { IngestStats } from '../ingest-stats.js';
-import { openInputStream, type InputStream } from '../../io/input-stream.js';
+import type { InputStream } from '../../io/input-stream.js';
+import { openTextChunks } from './text-file-chunks.js';
 import { ByteLineFramer } from '../../io/byte-line-framer.js';
 import { BlockAction, ByteRangeInterner, IOPRIO_CLASS_NAMES, NONE, type BlockEventsBuilder } from './block-events-builder.js';
 import { BlockOp } from './rwbs.js';
@@ -626,6 +627,209 @@ function readBracketNumber(t: Uint8Array, e: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Fast path: the common event lines in one pass with local cursors (bio queue/getrq/merges,
+// rq insert/issue/merge/complete/requeue, split; `comm-pid [cpu] flags sec.frac: ` prefix,
+// values below 2^53). It accepts exactly what the general path above accepts for those shapes
+// and gives the same row; any other shape (tgid column, -l latency column, counter clocks,
+// 16+ digit numbers, raw fields, plug/unplug, remap, bio_complete) returns false and the line
+// goes to the general path. Nothing is interned before the whole line has been checked, so a
+// line the fast path gives up on leaves no trace in the dictionaries.
+
+/** Switch for the fast paths of the text readers (tests run both paths and compare the tables). */
+export const blockTextFastPath = { enabled: true };
+
+/** 10^k, k = 0..9 (scales a fraction of 1..9 digits to nanoseconds). */
+const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
+/** End of the number read by decAt (module scalar: set once per number, not per byte). */
+let DEC_END = 0;
+
+/** Unsigned decimal of 1..15 digits at p: the value (DEC_END after it), or -1. */
+function decAt(t: Uint8Array, p: number, e: number): number {
+  let v = 0;
+  let q = p;
+  while (q < e) {
+    const c = t[q]! - 48;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+    q++;
+  }
+  DEC_END = q;
+  return q === p || q - p > 15 ? -1 : v;
+}
+
+/** True when the line was a common block event and was added; false leaves it to the general path. */
+function fastFtraceLine(ctx: BlockTextContext, t: Uint8Array, s: number, e: number, traceCmd: boolean): boolean {
+  // the timestamp's ": " where the previous line had it (fixed-width prefix columns)
+  const c = s + COLON_AT;
+  if (COLON_AT === 0 || c + 2 >= e || t[c] !== 58 || t[c + 1] !== 32) return false;
+  let i = s;
+  while (t[i] === 32) i++;
+  // timestamp "<sec>.<frac>" ending at c, read backwards
+  let k = c - 1;
+  let frac = 0;
+  let mul = 1;
+  let d = t[k]! - 48;
+  while (d >= 0 && d <= 9) { frac += d * mul; mul *= 10; d = t[--k]! - 48; }
+  const fd = c - 1 - k;
+  if (fd === 0 || fd > 9 || t[k] !== 46) return false;
+  const dot = k;
+  k--;
+  let sec = 0;
+  mul = 1;
+  d = t[k]! - 48;
+  while (d >= 0 && d <= 9 && k > i) { sec += d * mul; mul *= 10; d = t[--k]! - 48; }
+  if (k === dot - 1 || dot - 1 - k > 15 || t[k] !== 32 || k < i || sec >= 9007199) return false;
+  const ts = sec * 1e9 + frac * POW10[9 - fd]!;
+  // event name up to ':'
+  const evS = c + 2;
+  let p = evS;
+  while (p < e && t[p] !== 58 && t[p] !== 32) p++;
+  if (p >= e || t[p] !== 58 || p === evS) return false;
+  const evE = p;
+  p++;
+  while (p < e && t[p] === 32) p++;
+  const body = p;
+  // backwards from the timestamp: [flags] [cpu] pid '-' comm
+  let q = k;
+  while (q > i && t[q] === 32) q--;
+  if (t[q] !== 93) {
+    let a = q;
+    while (a > i && t[a - 1] !== 32) a--;
+    if (traceCmd && t[a]! >= 48 && t[a]! <= 57) return false;
+    if (q - a + 1 > 6) return false;
+    q = a - 1;
+    while (q > i && t[q] === 32) q--;
+    if (t[q] !== 93) return false;
+  }
+  let b = q - 1;
+  let cpu = 0;
+  mul = 1;
+  d = t[b]! - 48;
+  while (d >= 0 && d <= 9 && b > i) { cpu += d * mul; mul *= 10; d = t[--b]! - 48; }
+  if (b === q - 1 || t[b] !== 91) return false;
+  q = b - 1;
+  while (q > i && t[q] === 32) q--;
+  const pe = q;
+  let pid = 0;
+  mul = 1;
+  d = t[q]! - 48;
+  while (d >= 0 && d <= 9 && q > i) { pid += d * mul; mul *= 10; d = t[--q]! - 48; }
+  if (q === pe || t[q] !== 45) return false;
+  const commE = q;
+  let commS = i;
+  if (traceCmd) {
+    let x = i;
+    while (x < q && t[x] !== 32 && t[x] !== 58) x++;
+    if (x < q && t[x] === 58 && t[x + 1] === 32) {
+      x++;
+      while (x < q && t[x] === 32) x++;
+      commS = x;
+    }
+  }
+  if (commE <= commS) return false;
+
+  const tp = tracepointId(ctx, t, evS, evE);
+  const rq = tp === BlockTracepoint.rq_insert || tp === BlockTracepoint.rq_issue || tp === BlockTracepoint.rq_merge;
+  const done = tp === BlockTracepoint.rq_complete || tp === BlockTracepoint.rq_requeue;
+  const split = tp === BlockTracepoint.split;
+  if (!(rq || done || split || (tp >= BlockTracepoint.bio_queue && tp <= BlockTracepoint.bio_bounce))) return false;
+
+  // M,m RWBS
+  const major = decAt(t, body, e);
+  p = DEC_END;
+  if (major < 0 || t[p] !== 44) return false;
+  const minor = decAt(t, p + 1, e);
+  p = DEC_END;
+  if (minor < 0 || t[p] !== 32) return false;
+  while (p < e && t[p] === 32) p++;
+  const rs = p;
+  while (p < e && t[p] !== 32) p++;
+  const re = p;
+  while (p < e && t[p] === 32) p++;
+  let bytes = NONE;
+  if (rq) {
+    bytes = decAt(t, p, e);
+    p = DEC_END;
+    if (bytes < 0 || t[p] !== 32) return false;
+    p++;
+  }
+  if (rq || done) {
+    // (cmd)
+    if (t[p] !== 40) return false;
+    p = findByte(t, 41, p + 1, e);
+    if (p < 0 || t[p + 1] !== 32) return false;
+    p += 2;
+  }
+  const sector = decAt(t, p, e);
+  p = DEC_END;
+  if (sector < 0) return false;
+  let nr = 0;
+  let newSector = NONE;
+  if (split) {
+    while (p < e && t[p] === 32) p++;
+    if (t[p] !== 47) return false;
+    p++;
+    while (p < e && t[p] === 32) p++;
+    newSector = decAt(t, p, e);
+    p = DEC_END;
+    if (newSector < 0) return false;
+  } else {
+    if (t[p] !== 32 || t[p + 1] !== 43 || t[p + 2] !== 32) return false;
+    nr = decAt(t, p + 3, e);
+    p = DEC_END;
+    if (nr < 0 || nr > 0xffffffff) return false;
+  }
+  while (p < e && t[p] === 32) p++;
+  // [ioprio] of rq events (6.11+): `class,hint,level`
+  let ios = -1;
+  let ioe = -1;
+  if ((rq || done) && p < e && t[p] !== 91) {
+    ios = p;
+    while (p < e && t[p] !== 32) p++;
+    ioe = p;
+    while (p < e && t[p] === 32) p++;
+  }
+  if (t[p] !== 91) return false;
+  let error = 0;
+  if (done) {
+    // [error] closes the line
+    let x = p + 1;
+    const neg = t[x] === 45;
+    if (neg) x++;
+    const v = decAt(t, x, e);
+    if (v < 0 || t[DEC_END] !== 93 || DEC_END + 1 !== e) return false;
+    error = neg ? -v : v;
+    if (error < -32768 || error > 32767) return false;
+  } else if (t[e - 1] !== 93) return false;
+
+  // the line is valid: intern in the general path's order (dev, rwbs, ioprio, comm)
+  const dev = ctx.devKey(major, minor);
+  const rwbs = ctx.rwbs.lookup(t, rs, re);
+  if (rwbs < 0) return false;
+  const bld = ctx.builder;
+  const packed = bld.rwbsOpFlags(rwbs);
+  const op = packed & 7;
+  const flags = packed >> 3;
+  const ioprio = ios >= 0 ? ctx.ioprio.lookup(t, ios, ioe) : NONE;
+  const comm = done
+    ? (commE - commS === 5 && t[commS] === 60 && t[commS + 1] === 46 && t[commS + 4] === 62 ? NONE : ctx.comm.lookup(t, commS, commE))
+    : ctx.comm.lookup(t, p + 1, e - 1);
+  const action = ACTION_OF[tp]!;
+  if (split) {
+    bld.add(ts, cpu, pid, comm, dev, action, rwbs, op, flags, sector, 0, 0, null, newSector, NONE, NONE, NONE);
+  } else if (rq) {
+    // 4.x printed 0 bytes for file-system requests (only passthrough requests had a count)
+    if (bytes === 0 && nr > 0) bytes = NONE;
+    bld.add(ts, cpu, pid, comm, dev, action, rwbs, op, flags, op === BlockOp.flush && nr === 0 ? NONE : sector, nr, bytes, null, NONE, NONE, NONE, ioprio);
+  } else if (done) {
+    bld.add(ts, cpu, pid, comm, dev, action, rwbs, op, flags, op === BlockOp.flush && nr === 0 ? NONE : sector, nr, NONE, error, NONE, NONE, NONE, ioprio);
+  } else {
+    bld.add(ts, cpu, pid, comm, dev, action, rwbs, op, flags, sector, nr, NONE, null, NONE, NONE, NONE, NONE);
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The tracefs reader
 
 /** What one file contributed. */
@@ -662,6 +866,7 @@ export class TracefsTextParser implements BlockTextLineParser {
     ctx.lines++;
     while (e > s && t[e - 1]! === 32) e--;
     if (e === s) return;
+    if (blockTextFastPath.enabled && fastFtraceLine(ctx, t, s, e, this.traceCmd)) { ctx.events++; return; }
     const body = parseFtracePrefix(t, s, e, this.traceCmd);
     if (body < 0) {
       if (this.headerLine(t, s, e, lineNo)) return;
@@ -738,7 +943,7 @@ export async function readTextLines(
   parser: BlockTextLineParser,
   onProgress?: (input: InputStream) => void,
 ): Promise<BlockTextFileSummary> {
-  const input = openInputStream(path);
+  const input = openTextChunks(path);
   const framer = new ByteLineFramer(path, (t, s, e, n) => parser.line(t, s, e, n));
   for await (const chunk of input) {
     framer.push(chunk);
