@@ -164,7 +164,13 @@ const PLUG_HELD = 0, PLUG_WRITTEN = 1, PLUG_CLOSED = 2;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const VALID_BYTES = CHUNK_ROWS >> 3;
 
-/** One chunk of every column, filled in lock-step (one bounds check per row, not per value). */
+/**
+ * One chunk of every column, filled in lock-step (one bounds check per row, not per value). The
+ * columns most rows leave null (error, new_sector, old_dev, count, ioprio) get their value array
+ * on the first non-null value: a chunk without one hands a shared zero array to the table, so
+ * memory that would only hold zeros is never touched (first-touch page faults cost as much as
+ * parsing on some machines).
+ */
 class EventChunk {
   readonly ts = new BigInt64Array(CHUNK_ROWS);
   readonly tsW = new Uint32Array(this.ts.buffer);
@@ -180,16 +186,39 @@ class EventChunk {
   readonly sectorW = new Uint32Array(this.sector.buffer);
   readonly nr = new Uint32Array(CHUNK_ROWS);
   readonly bytes = new Uint32Array(CHUNK_ROWS);
-  readonly error = new Int16Array(CHUNK_ROWS);
-  readonly newSector = new BigInt64Array(CHUNK_ROWS);
-  readonly newSectorW = new Uint32Array(this.newSector.buffer);
-  readonly oldDev = new Int16Array(CHUNK_ROWS);
-  readonly count = new Int32Array(CHUNK_ROWS);
-  readonly ioprio = new Int8Array(CHUNK_ROWS);
+  error: Int16Array | null = null;
+  newSector: BigInt64Array | null = null;
+  newSectorW: Uint32Array | null = null;
+  oldDev: Int16Array | null = null;
+  count: Int32Array | null = null;
+  ioprio: Int8Array | null = null;
+  errorArray(): Int16Array { return (this.error ??= new Int16Array(CHUNK_ROWS)); }
+  newSectorArray(): BigInt64Array {
+    if (this.newSector === null) { this.newSector = new BigInt64Array(CHUNK_ROWS); this.newSectorW = new Uint32Array(this.newSector.buffer); }
+    return this.newSector;
+  }
+  newSectorWords(): Uint32Array { this.newSectorArray(); return this.newSectorW!; }
+  oldDevArray(): Int16Array { return (this.oldDev ??= new Int16Array(CHUNK_ROWS)); }
+  countArray(): Int32Array { return (this.count ??= new Int32Array(CHUNK_ROWS)); }
+  ioprioArray(): Int8Array { return (this.ioprio ??= new Int8Array(CHUNK_ROWS)); }
   /** Validity bitmaps of the nullable columns (bit set = valid), cleared per null. */
   readonly valid = [0, 1, 2, 3, 4, 5, 6, 7].map(() => new Uint8Array(VALID_BYTES).fill(0xff));
   readonly nulls = new Int32Array(8);
 }
+type ZeroArray = Uint8Array | Int8Array | Int16Array | Int32Array | BigInt64Array;
+const SHARED_ZEROS = new Map<unknown, ZeroArray>();
+/**
+ * A chunk-sized array of zeros for a column whose chunk holds no value: one shared, never written
+ * array per type for full chunks (the column builders keep full chunks as they are); the last,
+ * partial chunk gets its own, since a builder's current chunk is the one it would write into.
+ */
+function zeros<A extends ZeroArray>(ctor: { new (n: number): A }, n: number): A {
+  if (n < CHUNK_ROWS) return new ctor(CHUNK_ROWS);
+  let z = SHARED_ZEROS.get(ctor) as A | undefined;
+  if (z === undefined) { z = new ctor(CHUNK_ROWS); SHARED_ZEROS.set(ctor, z); }
+  return z;
+}
+
 /** Index of each nullable column in EventChunk.valid. */
 const V_COMM = 0, V_DEV = 1, V_SECTOR = 2, V_ERROR = 3, V_NEW_SECTOR = 4, V_OLD_DEV = 5, V_COUNT = 6, V_IOPRIO = 7;
 
@@ -356,16 +385,16 @@ export class BlockEventsBuilder {
     else c.sector[i] = sector;
     c.nr[i] = nrSectors;
     c.bytes[i] = bytes < 0 ? nrSectors * 512 : bytes;
-    if (error === null) this.setNull(V_ERROR, i); else c.error[i] = error;
+    if (error === null) this.setNull(V_ERROR, i); else (c.error ?? c.errorArray())[i] = error;
     if (typeof newSector === 'number') {
       if (newSector < 0) this.setNull(V_NEW_SECTOR, i);
-      else if (LITTLE_ENDIAN) { c.newSectorW[2 * i] = newSector >>> 0; c.newSectorW[2 * i + 1] = Math.floor(newSector / 4294967296) >>> 0; }
-      else c.newSector[i] = BigInt(newSector);
+      else if (LITTLE_ENDIAN) { const w = c.newSectorW ?? c.newSectorWords(); w[2 * i] = newSector >>> 0; w[2 * i + 1] = Math.floor(newSector / 4294967296) >>> 0; }
+      else c.newSectorArray()[i] = BigInt(newSector);
     } else if (newSector < 0n || newSector > 0x7fffffffffffffffn) this.setNull(V_NEW_SECTOR, i);
-    else c.newSector[i] = newSector;
-    if (oldDevKey < 0) this.setNull(V_OLD_DEV, i); else c.oldDev[i] = oldDevKey;
-    if (count < 0) this.setNull(V_COUNT, i); else c.count[i] = count;
-    if (ioprioKey < 0) this.setNull(V_IOPRIO, i); else c.ioprio[i] = ioprioKey;
+    else c.newSectorArray()[i] = newSector;
+    if (oldDevKey < 0) this.setNull(V_OLD_DEV, i); else (c.oldDev ?? c.oldDevArray())[i] = oldDevKey;
+    if (count < 0) this.setNull(V_COUNT, i); else (c.count ?? c.countArray())[i] = count;
+    if (ioprioKey < 0) this.setNull(V_IOPRIO, i); else (c.ioprio ?? c.ioprioArray())[i] = ioprioKey;
   }
 
   private setNull(col: number, i: number): void {
@@ -388,7 +417,10 @@ export class BlockEventsBuilder {
     this.cRwbs.appendChunk(c.rwbs, n, null, 0);
     this.cOp.appendChunk(c.op, n, null, 0);
     const flagColumns = [['sync', BlockFlag.sync], ['meta', BlockFlag.meta], ['fua', BlockFlag.fua], ['preflush', BlockFlag.preflush], ['readahead', BlockFlag.readahead]] as const;
+    let any = 0;
+    for (let k = 0; k < n; k++) any |= c.flags[k]!;
     for (const [name, bit] of flagColumns) {
+      if ((any & bit) === 0) { t.bool(name).appendChunk(zeros(Uint8Array, n), n, null, 0); continue; }
       const out = new Uint8Array(CHUNK_ROWS);
       for (let k = 0; k < n; k++) out[k] = (c.flags[k]! & bit) !== 0 ? 1 : 0;
       t.bool(name).appendChunk(out, n, null, 0);
@@ -396,11 +428,11 @@ export class BlockEventsBuilder {
     t.int64('sector').appendChunk(c.sector, n, v(V_SECTOR), nl(V_SECTOR));
     t.number('nr_sectors').appendChunk(c.nr, n, null, 0);
     t.number('bytes').appendChunk(c.bytes, n, null, 0);
-    t.number('error').appendChunk(c.error, n, v(V_ERROR), nl(V_ERROR));
-    t.int64('new_sector').appendChunk(c.newSector, n, v(V_NEW_SECTOR), nl(V_NEW_SECTOR));
-    this.cOldDev.appendChunk(c.oldDev, n, v(V_OLD_DEV), nl(V_OLD_DEV));
-    t.number('count').appendChunk(c.count, n, v(V_COUNT), nl(V_COUNT));
-    this.cIoprio.appendChunk(c.ioprio, n, v(V_IOPRIO), nl(V_IOPRIO));
+    t.number('error').appendChunk(c.error ?? zeros(Int16Array, n), n, v(V_ERROR), nl(V_ERROR));
+    t.int64('new_sector').appendChunk(c.newSector ?? zeros(BigInt64Array, n), n, v(V_NEW_SECTOR), nl(V_NEW_SECTOR));
+    this.cOldDev.appendChunk(c.oldDev ?? zeros(Int16Array, n), n, v(V_OLD_DEV), nl(V_OLD_DEV));
+    t.number('count').appendChunk(c.count ?? zeros(Int32Array, n), n, v(V_COUNT), nl(V_COUNT));
+    this.cIoprio.appendChunk(c.ioprio ?? zeros(Int8Array, n), n, v(V_IOPRIO), nl(V_IOPRIO));
   }
 
   private roll(): void {

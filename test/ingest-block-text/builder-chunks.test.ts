@@ -1,0 +1,49 @@
+/**
+ * BlockEventsBuilder across chunk boundaries: the mostly-null columns (error, new_sector, old_dev,
+ * count, ioprio) and the flag columns get their arrays only in chunks that hold a value; chunks
+ * without one must still read back as nulls / false, and chunks with one as exactly the values.
+ */
+import { describe, expect, it } from 'vitest';
+import { BlockEventsBuilder, NONE } from '../../src/ingest/block/block-events-builder.js';
+import { BlockOp } from '../../src/ingest/block/rwbs.js';
+import { CHUNK_ROWS } from '../../src/table/column-builders.js';
+
+describe('BlockEventsBuilder chunks', () => {
+  it('reads back every value and null around chunk boundaries', () => {
+    const b = new BlockEventsBuilder();
+    const dev = b.internDev(7, 1);
+    const old = b.internDev(8, 0);
+    const rw = b.internRwbs('R');
+    const rws = b.internRwbs('WFSM');
+    const prio = b.internIoprio('be,0,4');
+    const n = 2 * CHUNK_ROWS + 1000;
+    // rows with optional values: none in chunk 0, the first and last row of chunk 1, a few in the last chunk
+    const special = (i: number) => i === CHUNK_ROWS || i === 2 * CHUNK_ROWS - 1 || (i > 2 * CHUNK_ROWS && i % 97 === 0);
+    for (let i = 0; i < n; i++) {
+      if (special(i)) {
+        const big = 2n ** 62n + BigInt(i);
+        b.add(1e12 + i, 1, 42, NONE, dev, 0, rws, BlockOp.write, (1 | 2 | 4 | 16), i, 8, NONE, -5, big, old, i, prio);
+      } else {
+        b.add(1e12 + i, 0, 42, NONE, dev, 0, rw, BlockOp.read, 0, i, 8, NONE, null, NONE, NONE, NONE, NONE);
+      }
+    }
+    const t = b.finish({});
+    expect(t.numRows).toBe(n);
+    const col = (name: string) => t.getChild(name)!;
+    const [err, ns, od, cnt, io, sync, meta, fua, ra, sec] = ['error', 'new_sector', 'old_dev', 'count', 'ioprio', 'sync', 'meta', 'fua', 'readahead', 'sector'].map(col);
+    let specials = 0;
+    for (let i = 0; i < n; i++) {
+      if (special(i)) {
+        specials++;
+        expect([err!.at(i), ns!.at(i), od!.at(i), cnt!.at(i), io!.at(i), sync!.at(i), meta!.at(i), fua!.at(i), ra!.at(i)])
+          .toEqual([-5, 2n ** 62n + BigInt(i), '8:0', i, 'be,0,4', true, true, true, true]);
+      } else if (err!.at(i) !== null || ns!.at(i) !== null || od!.at(i) !== null || cnt!.at(i) !== null || io!.at(i) !== null
+        || sync!.at(i) !== false || meta!.at(i) !== false || fua!.at(i) !== false || ra!.at(i) !== false) {
+        throw new Error(`row ${i}: expected nulls and false flags`);
+      }
+      if (sec!.at(i) !== BigInt(i)) throw new Error(`row ${i}: sector ${sec!.at(i)}`);
+    }
+    expect(specials).toBeGreaterThan(10);
+    expect(err!.nullCount).toBe(n - specials);
+  });
+});
