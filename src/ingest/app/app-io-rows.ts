@@ -90,8 +90,9 @@ export class AppIoRows {
   private direct!: Uint8Array;
   private append!: Uint8Array;
   private uncertain!: Uint8Array;
-  /** Rows in the current chunk; rows handed to the builders before it. */
+  /** Rows in the current chunk; rows it has room for; rows handed to the builders before it. */
   private i = 0;
+  private room = 0;
   private flushed = 0;
 
   constructor(builder: TableBuilder<typeof appIoTable>) {
@@ -117,7 +118,9 @@ export class AppIoRows {
     this.bLine = b.number('line') as NumberColumnBuilder<Int32Array>;
     if (builder.length % CHUNK_ROWS !== 0) throw new Error(`app_io rows: the table builder holds ${builder.length} rows, not a whole number of chunks`);
     this.flushed = builder.length;
-    this.fresh();
+    // no chunk yet: the first add opens it through the same branch that later rolls full chunks,
+    // so that branch has run before the JIT compiles add (a never-run branch would make the
+    // compiled add bail out at the first full chunk and be compiled again)
   }
 
   /** Rows added so far (including those of the builder before this sink). */
@@ -130,7 +133,7 @@ export class AppIoRows {
   add(id: number, ts: number, dur: number, pid: number, tid: number, syscallKey: number, opKey: number, fd: number, pathKey: number,
     offset: number | bigint, req: number | bigint, done: number | bigint, direct: boolean, append: boolean, errKey: number, flags: number,
     uncertain: boolean, fileKey: number, line: number): void {
-    if (this.i === CHUNK_ROWS) this.flush();
+    if (this.i === this.room) this.flush();
     const i = this.i++;
     this.id[i] = id;
     this.ts.set(i, ts);
@@ -166,6 +169,7 @@ export class AppIoRows {
 
   private flush(): void {
     const n = this.i;
+    if (n === 0) { this.fresh(); return; }
     this.bId.appendChunk(this.id, n, null, 0);
     int64(this.bTs, this.ts, n);
     int64(this.bDur, this.dur, n);
@@ -191,6 +195,7 @@ export class AppIoRows {
 
   private fresh(): void {
     this.i = 0;
+    this.room = CHUNK_ROWS;
     this.id = new Int32Array(CHUNK_ROWS);
     this.ts = new Int64Chunk();
     this.dur = new Int64Chunk();

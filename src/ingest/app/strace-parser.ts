@@ -550,7 +550,12 @@ export class StraceParser {
       this.lastDaySec = sec;
       return (this.dayOffset + sec) * 1e9 + frac;
     }
-    const v = (sec - this.baseSec) * 1e9 + frac;
+    const d = sec - this.baseSec;
+    // (d + 1.5) * 1e9 + frac - 1.5e9 is d * 1e9 + frac, exact while |d| < 9e6, written so that no
+    // operation starts out on small integers: the JIT then compiles float arithmetic from the
+    // first line instead of 31-bit integer arithmetic that overflows a second into the trace (a
+    // bailout and a recompile of the whole hot path)
+    const v = d < 9e6 && d > -9e6 ? (d + 1.5) * 1e9 + frac - 1.5e9 : d * 1e9 + frac;
     if (v > MAX_SAFE || v < -MAX_SAFE) {
       this.stats.count('strace_time_out_of_range', 'data_loss', 'timestamp more than 104 days from the first one of the log (ts_ns left null)', { file: this.fileName, line: this.lineNo, text: `${sec}.${frac}` });
       return NULL;
