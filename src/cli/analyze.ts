@@ -55,7 +55,9 @@ options:
   --host-cache writeback|none  QEMU cache mode of the image (none: O_DIRECT, host requests run inside guest ones)
   --clock-offset NS          guest→host clock offset (t_host = t_guest + NS); default: estimated
   --app-clock-offset NS      app→guest clock offset (t_guest = t_app + NS); default: estimated
-  --vm NAME                  name of the guest in the outputs (default vm0)`;
+  --vm NAME                  name of the guest in the outputs (default vm0)
+  --jobs N                   parse up to N traces and strace logs at once, in worker threads
+                             (default: the number of cores + 1; 1: one after another in this thread)`;
 
 const OPTIONS = {
   out: { type: 'string', short: 'o' },
@@ -78,6 +80,7 @@ const OPTIONS = {
   'clock-offset': { type: 'string' },
   'app-clock-offset': { type: 'string' },
   vm: { type: 'string' },
+  jobs: { type: 'string' },
 } as const;
 
 function bigintArg(name: string, v: string | undefined): bigint | undefined {
@@ -127,7 +130,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const stats = new IngestStats();
   const log = (s: string) => process.stderr.write(`analyze: ${s}\n`);
-  const res = await analyzeCapture(inputs, stats, log);
+  const jobsArg = str(o.jobs);
+  if (jobsArg !== undefined && !/^[1-9]\d*$/.test(jobsArg)) throw new UsageError(`--jobs: expected a positive integer, got "${jobsArg}"`);
+  const res = await analyzeCapture(inputs, stats, log, jobsArg !== undefined ? { jobs: Number(jobsArg) } : {});
   mkdirSync(out, { recursive: true });
   for (const [name, table] of Object.entries(res.tables)) writeArrowFile(join(out, `${name}.arrow`), table);
   writeFileSync(join(out, 'summary.json'), JSON.stringify(res.summary, null, 2) + '\n');

@@ -15,7 +15,8 @@ import { UsageError } from '../util/errors.js';
 import { buildSummary } from '../metrics/summary.js';
 import { analyzeLayers, type ClockHint, type HostInput, type VmInput } from './analysis.js';
 import { appLayerFromTable, blockLayerFromTable } from './layer-tables.js';
-import { loadAppIo, loadBlockRequests, loadFsMap } from './load-inputs.js';
+import { loadFsMap } from './load-inputs.js';
+import { ParallelLoads } from './parallel-loads.js';
 import { appFileMaps, guestRegions, hostRegions, imageRangeMap, inodeOfPath, qemuImgMapRangeMap, fileRangeMap, type HostImage } from './map-inputs.js';
 import { inferMountPrefix, type MountPrefixResult } from './mount-prefix.js';
 import { RangeMap } from './range-map.js';
@@ -112,19 +113,39 @@ export interface AnalyzeOutput {
   report: string[];
 }
 
-export async function analyzeCapture(inp: AnalyzeInputs, stats: IngestStats, log: (s: string) => void = () => {}): Promise<AnalyzeOutput> {
+/**
+ * `opts.jobs`: how many traces and strace logs are parsed at once in worker threads (see
+ * parallel-loads.ts); 1 parses them in this thread, one after another.
+ */
+export async function analyzeCapture(inp: AnalyzeInputs, stats: IngestStats, log: (s: string) => void = () => {}, opts: { jobs?: number } = {}): Promise<AnalyzeOutput> {
+  const loads = new ParallelLoads(opts);
+  try {
+    return await analyzeWithLoads(inp, stats, log, loads);
+  } finally {
+    await loads.close();
+  }
+}
+
+async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s: string) => void, loads: ParallelLoads): Promise<AnalyzeOutput> {
   const { guests, host } = inp.kind === 'bundle' ? specsFromBundle(inp) : specsFromFiles(inp);
   const tables: Record<string, Table> = {};
   const report: string[] = [];
   const notes: string[] = [];
   const mounts: Record<string, MountPrefixResult> = {};
 
+  // the traces and strace logs are parsed at the same time (worker threads), results taken in order
+  const hostJob = host ? loads.start({ kind: 'block_requests', path: host.trace, dev: host.dev }) : null;
+  const guestJobs = guests.map((g) => ({
+    trace: loads.start({ kind: 'block_requests', path: g.trace, dev: g.dev }),
+    app: g.app ? loads.start({ kind: 'app_io', paths: [g.app], date: g.appDate }) : null,
+  }));
+
   // host side first: its fs map locates the images
   let hostFs: FsMap | null = null;
   let hostLayer: ReturnType<typeof blockLayerFromTable> | null = null;
   if (host) {
     log(`reading host trace ${host.trace}`);
-    const t = await loadBlockRequests(host.trace, host.dev, stats);
+    const t = await loads.take(hostJob!, stats);
     tables['host_requests'] = t;
     hostLayer = blockLayerFromTable(t);
     log(`reading host file system ${host.fs}`);
@@ -138,13 +159,13 @@ export async function analyzeCapture(inp: AnalyzeInputs, stats: IngestStats, log
   for (const [vi, g] of guests.entries()) {
     const sfx = guests.length > 1 ? `_${g.vm}` : '';
     log(`${g.vm}: reading guest trace ${g.trace}`);
-    const gt = await loadBlockRequests(g.trace, g.dev, stats);
+    const gt = await loads.take(guestJobs[vi]!.trace, stats);
     tables[`guest_requests${sfx}`] = gt;
     const guest = blockLayerFromTable(gt).layer;
     let app = null;
     if (g.app) {
       log(`${g.vm}: reading strace log ${g.app}`);
-      const at = await loadAppIo([g.app], g.appDate, stats);
+      const at = await loads.take(guestJobs[vi]!.app!, stats);
       tables[`app_io${sfx}`] = at;
       app = appLayerFromTable(at, g.vm);
       // a realtime prior only fits epoch stamps (-ttt); -tt without --app-date gives time of day

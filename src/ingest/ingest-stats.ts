@@ -56,6 +56,13 @@ export class IngestStats {
     }
   }
 
+  /** Counters as `list()` gave them (another thread's, for example). */
+  static fromCounters(list: readonly Counter[]): IngestStats {
+    const s = new IngestStats();
+    for (const c of list) s.counters.set(c.name, { ...c, examples: c.examples.map((e) => ({ ...e })) });
+    return s;
+  }
+
   get(name: string): number { return this.counters.get(name)?.count ?? 0; }
   list(): Counter[] { return [...this.counters.values()].sort((a, b) => b.count - a.count); }
   /** Total count of the counters with the given severity. */

@@ -1,0 +1,28 @@
+/**
+ * Worker-thread entry of the parallel input loads (parallel-loads.ts): one job per worker, a
+ * block trace → block_requests or strace logs → app_io. The table goes back as Arrow IPC stream
+ * bytes (transferred, not copied), the counters as plain objects, a failure as its name, message
+ * and place.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { tableToIPC } from '@uwdata/flechette';
+import { IngestStats } from '../ingest/ingest-stats.js';
+import { InputError } from '../util/errors.js';
+import { runLoadJob, type LoadJob } from './parallel-loads.js';
+
+async function main(): Promise<void> {
+  const job = workerData as LoadJob;
+  const stats = new IngestStats();
+  try {
+    const table = await runLoadJob(job, stats);
+    const ipc = tableToIPC(table, { format: 'stream' })!;
+    parentPort!.postMessage({ ok: true, ipc, counters: stats.list() }, [ipc.buffer as ArrayBuffer]);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    parentPort!.postMessage({
+      ok: false, counters: stats.list(),
+      error: { name: err.name, message: err.message, stack: err.stack, file: e instanceof InputError ? e.file : undefined, place: e instanceof InputError ? e.place : undefined },
+    });
+  }
+}
+void main();
