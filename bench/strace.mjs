@@ -2,7 +2,7 @@
 // fio (several processes and threads, unfinished/resumed pairs, pread64/pwrite64/read/write/lseek
 // with -y paths, noise syscalls), ingested to app_io.arrow through dist/, against a plain Node
 // readline + split baseline on the same file. Each measurement runs in its own process so that
-// peak RSS is its own. Usage: node bench/strace.mjs [LINES] | --generate FILE [LINES]
+// peak RSS is its own. Usage: node bench/strace.mjs [LINES [ROUNDS]] | --generate FILE [LINES]
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -126,25 +126,35 @@ if (process.argv[2] === '--generate') {
 }
 
 const target = Number(process.argv[2] ?? 1_200_000);
+const rounds = Number(process.argv[3] ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'iol-bench-strace-'));
 try {
   const file = join(dir, 'fio.strace');
   const lines = await generate(file, target);
   const mib = statSync(file).size / 2 ** 20;
-  const ours = child('ours', file, join(dir, 'out'));
-  const base = child('baseline', file, '');
-  const parse = child('parse', file, '');
+  // the runs alternate (ours, baseline, parser alone, ours, ...) so that each round sees the same
+  // machine load; the table shows the range over the rounds, the ratios are per round
+  const runs = { ours: [], base: [], parse: [] };
+  for (let k = 0; k < rounds; k++) {
+    runs.ours.push(child('ours', file, join(dir, 'out')));
+    runs.base.push(child('baseline', file, ''));
+    runs.parse.push(child('parse', file, ''));
+  }
   const rate = (x) => x.lines / x.seconds;
   const cpuRate = (x) => x.lines / x.cpuSeconds;
-  const m = (v) => `${(v / 1e6).toFixed(2)} M`;
-  console.log(`strace log: ${lines} lines, ${mib.toFixed(0)} MiB (fio-shaped: 8 tasks, pread64/pwrite64/lseek+read/write, ~30% unfinished/resumed, -ttt -T -y); load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);
-  console.log('| run | lines | wall s | lines/s (wall) | CPU s | lines/CPU-s | MiB/s (wall) | peak RSS |');
+  const range = (xs, f, d = 2, scale = 1) => {
+    const v = xs.map(f).sort((a, b) => a - b);
+    return v[0] === v[v.length - 1] ? (v[0] / scale).toFixed(d) : `${(v[0] / scale).toFixed(d)}-${(v[v.length - 1] / scale).toFixed(d)}`;
+  };
+  console.log(`strace log: ${lines} lines, ${mib.toFixed(0)} MiB (fio-shaped: 8 tasks, pread64/pwrite64/lseek+read/write, ~30% unfinished/resumed, -ttt -T -y); ${rounds} rounds; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);
+  console.log('| run (range over rounds) | lines | wall s | M lines/s (wall) | CPU s | M lines/CPU-s | MiB/s (wall) | peak RSS MiB |');
   console.log('|---|---|---|---|---|---|---|---|');
-  const row = (name, x) => console.log(`| ${name} | ${x.lines} | ${x.seconds.toFixed(2)} | ${m(rate(x))} | ${x.cpuSeconds.toFixed(2)} | ${m(cpuRate(x))} | ${(mib / x.seconds).toFixed(0)} | ${x.maxRssMiB.toFixed(0)} MiB |`);
-  row(`iolineage ingest --format strace (app_io.arrow, ${ours.rows} rows)`, ours);
-  row("baseline: node readline + split(' ')", base);
-  row('iolineage parser alone (text in memory, no file I/O; RSS holds the text)', parse);
-  console.log(`ratio iolineage / baseline: ${(rate(ours) / rate(base)).toFixed(2)} (wall), ${(cpuRate(ours) / cpuRate(base)).toFixed(2)} (CPU)`);
+  const row = (name, xs) => console.log(`| ${name} | ${xs[0].lines} | ${range(xs, (x) => x.seconds)} | ${range(xs, rate, 2, 1e6)} | ${range(xs, (x) => x.cpuSeconds)} | ${range(xs, cpuRate, 2, 1e6)} | ${range(xs, (x) => mib / x.seconds, 0)} | ${range(xs, (x) => x.maxRssMiB, 0)} |`);
+  row(`iolineage ingest --format strace (app_io.arrow, ${runs.ours[0].rows} rows)`, runs.ours);
+  row("baseline: node readline + split(' ')", runs.base);
+  row('iolineage parser alone (text in memory, no file I/O; RSS holds the text)', runs.parse);
+  const per = (f) => runs.ours.map((x, k) => f(x) / f(runs.base[k])).map((v) => v.toFixed(2)).join(', ');
+  console.log(`ratio iolineage / baseline per round: ${per(rate)} (wall), ${per(cpuRate)} (CPU)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
