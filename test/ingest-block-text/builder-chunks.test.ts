@@ -4,9 +4,10 @@
  * without one must still read back as nulls / false, and chunks with one as exactly the values.
  */
 import { describe, expect, it } from 'vitest';
-import { BlockEventsBuilder, NONE } from '../../src/ingest/block/block-events-builder.js';
+import { BlockEventsBuilder, EVENT_CHUNK_BYTES, NONE } from '../../src/ingest/block/block-events-builder.js';
 import { BlockOp } from '../../src/ingest/block/rwbs.js';
 import { CHUNK_ROWS } from '../../src/table/column-builders.js';
+import { PrefaultPool } from '../../src/ingest/block/prefault-pool.js';
 
 describe('BlockEventsBuilder chunks', () => {
   it('reads back every value and null around chunk boundaries', () => {
@@ -45,5 +46,40 @@ describe('BlockEventsBuilder chunks', () => {
     }
     expect(specials).toBeGreaterThan(10);
     expect(err!.nullCount).toBe(n - specials);
+  });
+});
+
+describe('BlockEventsBuilder with chunk memory from a PrefaultPool', () => {
+  it('gives the same table as with its own chunks', async () => {
+    const fill = (b: BlockEventsBuilder) => {
+      const dev = b.internDev(7, 1);
+      const rw = b.internRwbs('WS');
+      for (let i = 0; i < 3 * CHUNK_ROWS + 17; i++) {
+        b.add(2 ** 53 - 1 - i, i & 1, 1000 + (i % 7), NONE, dev, i % 5, rw, BlockOp.write, 1, i % 11 === 0 ? NONE : i * 8, 8, NONE, i % 3 === 0 ? 0 : null, NONE, NONE, NONE, NONE);
+      }
+      return b.finish({});
+    };
+    const plain = fill(new BlockEventsBuilder());
+    const pool = new PrefaultPool(EVENT_CHUNK_BYTES);
+    const pooled = new BlockEventsBuilder();
+    let given = 0;
+    // wait until the helper thread has prepared buffers, so that the test uses them
+    for (let k = 0; k < 200; k++) { const b = pool.take(); if (b) { expect(b.byteLength).toBe(EVENT_CHUNK_BYTES); expect(new Uint8Array(b).every((x) => x === 0)).toBe(true); break; } await new Promise((r) => setTimeout(r, 10)); }
+    await new Promise((r) => setTimeout(r, 50));
+    pooled.useChunkMemory(() => { const b = pool.take(); if (b) given++; return b; });
+    const t = fill(pooled);
+    await pool.close();
+    expect(given).toBeGreaterThan(0);
+    expect(t.numRows).toBe(plain.numRows);
+    for (const name of ['ts_ns', 'cpu', 'pid', 'action', 'sector', 'error', 'bytes'] as const) {
+      expect(t.getChild(name)!.toArray()).toEqual(plain.getChild(name)!.toArray());
+    }
+  });
+
+  it('refuses a buffer of the wrong size', () => {
+    const b = new BlockEventsBuilder();
+    b.useChunkMemory(() => new ArrayBuffer(8));
+    const dev = b.internDev(7, 1);
+    expect(() => { for (let i = 0; i <= CHUNK_ROWS; i++) b.add(i, 0, 1, NONE, dev, 0, NONE, 0, 0, i, 8, NONE, null, NONE, NONE, NONE, NONE); }).toThrow(/expected/);
   });
 });

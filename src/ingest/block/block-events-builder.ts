@@ -172,20 +172,37 @@ const VALID_BYTES = CHUNK_ROWS >> 3;
  * parsing on some machines).
  */
 class EventChunk {
-  readonly ts = new BigInt64Array(CHUNK_ROWS);
-  readonly tsW = new Uint32Array(this.ts.buffer);
-  readonly cpu = new Int16Array(CHUNK_ROWS);
-  readonly pid = new Int32Array(CHUNK_ROWS);
-  readonly comm = new Int32Array(CHUNK_ROWS);
-  readonly dev = new Int16Array(CHUNK_ROWS);
-  readonly action = new Int8Array(CHUNK_ROWS);
-  readonly rwbs = new Int8Array(CHUNK_ROWS);
-  readonly op = new Int8Array(CHUNK_ROWS);
+  readonly ts: BigInt64Array;
+  readonly tsW: Uint32Array;
+  readonly sector: BigInt64Array;
+  readonly sectorW: Uint32Array;
+  readonly pid: Int32Array;
+  readonly comm: Int32Array;
+  readonly nr: Uint32Array;
+  readonly bytes: Uint32Array;
+  readonly cpu: Int16Array;
+  readonly dev: Int16Array;
+  readonly action: Int8Array;
+  readonly rwbs: Int8Array;
+  readonly op: Int8Array;
   readonly flags = new Uint8Array(CHUNK_ROWS);
-  readonly sector = new BigInt64Array(CHUNK_ROWS);
-  readonly sectorW = new Uint32Array(this.sector.buffer);
-  readonly nr = new Uint32Array(CHUNK_ROWS);
-  readonly bytes = new Uint32Array(CHUNK_ROWS);
+  /** The columns every row sets, as views of one buffer (EVENT_CHUNK_BYTES, zero-filled; given or made here). */
+  constructor(mem: ArrayBuffer = new ArrayBuffer(EVENT_CHUNK_BYTES)) {
+    if (mem.byteLength !== EVENT_CHUNK_BYTES) throw new Error(`EventChunk: expected ${EVENT_CHUNK_BYTES} bytes, got ${mem.byteLength}`);
+    const R = CHUNK_ROWS;
+    let o = 0;
+    this.ts = new BigInt64Array(mem, o, R); this.tsW = new Uint32Array(mem, o, 2 * R); o += 8 * R;
+    this.sector = new BigInt64Array(mem, o, R); this.sectorW = new Uint32Array(mem, o, 2 * R); o += 8 * R;
+    this.pid = new Int32Array(mem, o, R); o += 4 * R;
+    this.comm = new Int32Array(mem, o, R); o += 4 * R;
+    this.nr = new Uint32Array(mem, o, R); o += 4 * R;
+    this.bytes = new Uint32Array(mem, o, R); o += 4 * R;
+    this.cpu = new Int16Array(mem, o, R); o += 2 * R;
+    this.dev = new Int16Array(mem, o, R); o += 2 * R;
+    this.action = new Int8Array(mem, o, R); o += R;
+    this.rwbs = new Int8Array(mem, o, R); o += R;
+    this.op = new Int8Array(mem, o, R);
+  }
   error: Int16Array | null = null;
   newSector: BigInt64Array | null = null;
   newSectorW: Uint32Array | null = null;
@@ -205,6 +222,9 @@ class EventChunk {
   readonly valid = [0, 1, 2, 3, 4, 5, 6, 7].map(() => new Uint8Array(VALID_BYTES).fill(0xff));
   readonly nulls = new Int32Array(8);
 }
+/** Bytes of the buffer behind the always-set columns of one chunk (ts, sector: 8; pid, comm, nr, bytes: 4; cpu, dev: 2; action, rwbs, op: 1). */
+export const EVENT_CHUNK_BYTES = CHUNK_ROWS * 39;
+
 type ZeroArray = Uint8Array | Int8Array | Int16Array | Int32Array | BigInt64Array;
 const SHARED_ZEROS = new Map<unknown, ZeroArray>();
 /**
@@ -239,6 +259,7 @@ export class BlockEventsBuilder {
   private chunk = new EventChunk();
   private i = 0;
   private rolled = 0;
+  private chunkMemory: (() => ArrayBuffer | null) | null = null;
   private finished = false;
 
   private readonly devKeys = new Map<number, number>();
@@ -274,6 +295,13 @@ export class BlockEventsBuilder {
       this.keepDev = this.internDev(Number(m[1]), Number(m[2]));
     }
   }
+
+  /**
+   * Where the buffers of the next chunks come from (EVENT_CHUNK_BYTES each, zero-filled; null
+   * from `take` = make one here), e.g. a PrefaultPool whose thread has already touched the pages.
+   * `null` goes back to making them here.
+   */
+  useChunkMemory(take: (() => ArrayBuffer | null) | null): void { this.chunkMemory = take; }
 
   /** Rows added so far. */
   get length(): number { return this.rolled * CHUNK_ROWS + this.i; }
@@ -438,7 +466,8 @@ export class BlockEventsBuilder {
   private roll(): void {
     this.flushChunk(CHUNK_ROWS);
     this.rolled++;
-    this.chunk = new EventChunk();
+    const mem = this.chunkMemory?.() ?? null;
+    this.chunk = mem === null ? new EventChunk() : new EventChunk(mem);
     this.i = 0;
   }
 

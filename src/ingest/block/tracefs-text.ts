@@ -23,8 +23,10 @@ import { InputError } from '../../util/errors.js';
 import type { IngestStats } from '../ingest-stats.js';
 import type { InputStream } from '../../io/input-stream.js';
 import { openTextChunks } from './text-file-chunks.js';
+import { PrefaultPool } from './prefault-pool.js';
+import { availableParallelism } from 'node:os';
 import { ByteLineFramer } from '../../io/byte-line-framer.js';
-import { BlockAction, ByteRangeInterner, IOPRIO_CLASS_NAMES, NONE, type BlockEventsBuilder } from './block-events-builder.js';
+import { BlockAction, ByteRangeInterner, EVENT_CHUNK_BYTES, IOPRIO_CLASS_NAMES, NONE, type BlockEventsBuilder } from './block-events-builder.js';
 import { BlockOp } from './rwbs.js';
 
 /** Tracepoint ids (0 = not a block tracepoint this reader knows). */
@@ -937,6 +939,9 @@ export class TracefsTextParser implements BlockTextLineParser {
 }
 
 
+/** Inputs from this size on (bytes on disk) take their table chunks from a PrefaultPool. */
+const PREFAULT_MIN_BYTES = 32 << 20;
+
 /** Drive a line parser over a (possibly compressed) file. */
 export async function readTextLines(
   path: string,
@@ -945,11 +950,19 @@ export async function readTextLines(
 ): Promise<BlockTextFileSummary> {
   const input = openTextChunks(path);
   const framer = new ByteLineFramer(path, (t, s, e, n) => parser.line(t, s, e, n));
-  for await (const chunk of input) {
-    framer.push(chunk);
-    onProgress?.(input);
+  // a large input fills many table chunks: their first-touch page faults go to another core
+  const builder = parser.ctx.builder;
+  const pool = input.fileSize >= PREFAULT_MIN_BYTES && availableParallelism() >= 2 ? new PrefaultPool(EVENT_CHUNK_BYTES) : null;
+  if (pool) builder.useChunkMemory(() => pool.take());
+  try {
+    for await (const chunk of input) {
+      framer.push(chunk);
+      onProgress?.(input);
+    }
+    framer.finish();
+  } finally {
+    if (pool) { builder.useChunkMemory(null); await pool.close(); }
   }
-  framer.finish();
   return parser.finish();
 }
 
