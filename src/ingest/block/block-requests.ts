@@ -24,6 +24,7 @@
  */
 import type { Table } from '@uwdata/flechette';
 import { TableBuilder } from '../../table/table-builder.js';
+import type { Int64ColumnBuilder } from '../../table/column-builders.js';
 import { blockRequestsTable } from '../../table/schemas/block-requests.js';
 import { blockBiosTable } from '../../table/schemas/block-bios.js';
 import { BLOCK_OPS } from '../../table/schemas/block-events.js';
@@ -90,7 +91,10 @@ export interface BlockRequestTables {
  * counted in `stats` (severity info: traces that start or end mid-I/O always have some).
  */
 export function buildBlockRequests(events: Table, stats: IngestStats): Table {
-  return buildBlockRequestTables(events, stats).requests;
+  const r = new RequestReconstructor(stats);
+  const { names, base } = forEachEventBatch(events, (b) => r.batch(b));
+  r.finishPending();
+  return r.requestsTable(names, base, events);
 }
 
 /** Both block_requests and block_bios (one row per Q, with the request that carried it). */
@@ -487,6 +491,20 @@ class RequestReconstructor {
   }
 
   tables(names: EventNames, base: bigint, events: Table): BlockRequestTables {
+    return { requests: this.requestsTable(names, base, events), bios: this.biosTable(names, base, events) };
+  }
+
+  private timeWriter(base: bigint): (c: Int64ColumnBuilder, v: number) => void {
+    const baseNum = Number(base);
+    const baseSafe = Number.isSafeInteger(baseNum);
+    return (c, v) => {
+      if (v !== v) { c.pushNull(); return; }
+      const abs = baseNum + v;
+      if (baseSafe && Number.isSafeInteger(abs)) c.pushSafeInteger(abs); else c.push(base + BigInt(v));
+    };
+  }
+
+  requestsTable(names: EventNames, base: bigint, events: Table): Table {
     const n = this.rKind.n;
     const t = new TableBuilder(blockRequestsTable);
     const cId = t.number('id'), cKind = t.string('kind'), cDev = t.string('dev'), cOp = t.string('op'), cRwbs = t.string('rwbs');
@@ -502,13 +520,7 @@ class RequestReconstructor {
     const rwbsKey = names.rwbs.map((s) => cRwbs.intern(s));
     const noRwbs = cRwbs.intern('');
     const commKey = names.comm.map((s) => cComm.intern(s));
-    const baseNum = Number(base);
-    const baseSafe = Number.isSafeInteger(baseNum);
-    const time = (c: ReturnType<typeof t.int64>, v: number) => {
-      if (v !== v) { c.pushNull(); return; }
-      const abs = baseNum + v;
-      if (baseSafe && Number.isSafeInteger(abs)) c.pushSafeInteger(abs); else c.push(base + BigInt(v));
-    };
+    const time = this.timeWriter(base);
     const R = this;
     for (let r = 0; r < n; r++) {
       cId.push(r);
@@ -539,9 +551,13 @@ class RequestReconstructor {
       const cm = R.rComm.a[r]!;
       if (cm >= 0) cComm.pushKey(commKey[cm]!); else cComm.pushNull();
     }
-    const requests = t.finish({ 'iolineage.source': String(events.schema.metadata?.get('iolineage.source') ?? 'block_events'), clock: String(events.schema.metadata?.get('clock') ?? '') });
+    return t.finish({ 'iolineage.source': String(events.schema.metadata?.get('iolineage.source') ?? 'block_events'), clock: String(events.schema.metadata?.get('clock') ?? '') });
+  }
 
-    // bios: resolve rq merges and split completions
+  /** block_bios: rq merges and split completions resolved. */
+  biosTable(names: EventNames, base: bigint, events: Table): Table {
+    const R = this, n = this.rKind.n;
+    const time = this.timeWriter(base);
     const final = (r: number) => { let k = 0; while (r >= 0 && R.rMergedInto.a[r]! >= 0 && k++ < 1000) r = R.rMergedInto.a[r]!; return r; };
     const nb = this.bDev.n;
     const bioDone = new Float64Array(nb).fill(NaN);
@@ -577,7 +593,6 @@ class RequestReconstructor {
       time(bCC, bioOpen[bio] ? NaN : bioDone[bio]!);
       bPidC.push(R.bPid.a[bio]!);
     }
-    const bios = bt.finish({ clock: String(events.schema.metadata?.get('clock') ?? '') });
-    return { requests, bios };
+    return bt.finish({ clock: String(events.schema.metadata?.get('clock') ?? '') });
   }
 }
