@@ -218,8 +218,12 @@ class EventChunk {
   oldDevArray(): Int16Array { return (this.oldDev ??= new Int16Array(CHUNK_ROWS)); }
   countArray(): Int32Array { return (this.count ??= new Int32Array(CHUNK_ROWS)); }
   ioprioArray(): Int8Array { return (this.ioprio ??= new Int8Array(CHUNK_ROWS)); }
-  /** Validity bitmaps of the nullable columns (bit set = valid), cleared per null. */
-  readonly valid = [0, 1, 2, 3, 4, 5, 6, 7].map(() => new Uint8Array(VALID_BYTES).fill(0xff));
+  /**
+   * Validity bitmaps of the nullable columns (bit set = valid): comm, dev and sector start all
+   * valid and a null clears its bit (`nulls` counts them); the mostly-null columns start all
+   * null and a value sets its bit (`nulls` counts the values until the chunk is handed over).
+   */
+  readonly valid = [0, 1, 2, 3, 4, 5, 6, 7].map((col) => (col < V_SPARSE ? new Uint8Array(VALID_BYTES).fill(0xff) : new Uint8Array(VALID_BYTES)));
   readonly nulls = new Int32Array(8);
 }
 /** Bytes of the buffer behind the always-set columns of one chunk (ts, sector: 8; pid, comm, nr, bytes: 4; cpu, dev: 2; action, rwbs, op: 1). */
@@ -241,6 +245,8 @@ function zeros<A extends ZeroArray>(ctor: { new (n: number): A }, n: number): A 
 
 /** Index of each nullable column in EventChunk.valid. */
 const V_COMM = 0, V_DEV = 1, V_SECTOR = 2, V_ERROR = 3, V_NEW_SECTOR = 4, V_OLD_DEV = 5, V_COUNT = 6, V_IOPRIO = 7;
+/** Columns from this index on are mostly null: their bitmaps record values, not nulls. */
+const V_SPARSE = V_ERROR;
 
 /**
  * Builds the block_events table. Readers intern strings once (`commKey`, `devKey`, `rwbsKey`,
@@ -413,16 +419,23 @@ export class BlockEventsBuilder {
     else c.sector[i] = sector;
     c.nr[i] = nrSectors;
     c.bytes[i] = bytes < 0 ? nrSectors * 512 : bytes;
-    if (error === null) this.setNull(V_ERROR, i); else (c.error ?? c.errorArray())[i] = error;
+    if (error !== null) { (c.error ?? c.errorArray())[i] = error; this.setValid(V_ERROR, i); }
     if (typeof newSector === 'number') {
-      if (newSector < 0) this.setNull(V_NEW_SECTOR, i);
-      else if (LITTLE_ENDIAN) { const w = c.newSectorW ?? c.newSectorWords(); w[2 * i] = newSector >>> 0; w[2 * i + 1] = Math.floor(newSector / 4294967296) >>> 0; }
-      else c.newSectorArray()[i] = BigInt(newSector);
-    } else if (newSector < 0n || newSector > 0x7fffffffffffffffn) this.setNull(V_NEW_SECTOR, i);
-    else c.newSectorArray()[i] = newSector;
-    if (oldDevKey < 0) this.setNull(V_OLD_DEV, i); else (c.oldDev ?? c.oldDevArray())[i] = oldDevKey;
-    if (count < 0) this.setNull(V_COUNT, i); else (c.count ?? c.countArray())[i] = count;
-    if (ioprioKey < 0) this.setNull(V_IOPRIO, i); else (c.ioprio ?? c.ioprioArray())[i] = ioprioKey;
+      if (newSector >= 0) {
+        if (LITTLE_ENDIAN) { const w = c.newSectorW ?? c.newSectorWords(); w[2 * i] = newSector >>> 0; w[2 * i + 1] = Math.floor(newSector / 4294967296) >>> 0; }
+        else c.newSectorArray()[i] = BigInt(newSector);
+        this.setValid(V_NEW_SECTOR, i);
+      }
+    } else if (newSector >= 0n && newSector <= 0x7fffffffffffffffn) { c.newSectorArray()[i] = newSector; this.setValid(V_NEW_SECTOR, i); }
+    if (oldDevKey >= 0) { (c.oldDev ?? c.oldDevArray())[i] = oldDevKey; this.setValid(V_OLD_DEV, i); }
+    if (count >= 0) { (c.count ?? c.countArray())[i] = count; this.setValid(V_COUNT, i); }
+    if (ioprioKey >= 0) { (c.ioprio ?? c.ioprioArray())[i] = ioprioKey; this.setValid(V_IOPRIO, i); }
+  }
+
+  /** A value in one of the mostly-null columns (V_SPARSE on): set its bit, count it. */
+  private setValid(col: number, i: number): void {
+    this.chunk.valid[col]![i >> 3]! |= 1 << (i & 7);
+    this.chunk.nulls[col]!++;
   }
 
   private setNull(col: number, i: number): void {
@@ -434,8 +447,9 @@ export class BlockEventsBuilder {
   private flushChunk(n: number): void {
     const c = this.chunk;
     const t = this.table;
-    const v = (col: number): Uint8Array | null => (c.nulls[col]! > 0 ? c.valid[col]! : null);
-    const nl = (col: number): number => c.nulls[col]!;
+    // the sparse columns counted their values: n minus that is their null count
+    const nl = (col: number): number => (col < V_SPARSE ? c.nulls[col]! : n - c.nulls[col]!);
+    const v = (col: number): Uint8Array | null => (nl(col) > 0 ? c.valid[col]! : null);
     t.int64('ts_ns').appendChunk(c.ts, n, null, 0);
     t.number('cpu').appendChunk(c.cpu, n, null, 0);
     t.number('pid').appendChunk(c.pid, n, null, 0);
