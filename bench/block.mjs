@@ -3,7 +3,11 @@
 // files, as tracefs text (kernel 6.18 TP_printk layout) and as blkparse text (made by the real
 // blkparse from the binary). Each input is ingested through dist/ in its own child process
 // (events/s, peak RSS, bytes per event); `blkparse -i FILE -o /dev/null` runs on the same binary
-// in the same run. Usage: node bench/block.mjs [--events N] [--keep]
+// in the same run, and so does the plain-Node baseline the issue names (node:readline over the
+// text + line.split(' '), no table) on both text files. Text inputs of 32 MB and more take their
+// table chunks from a helper thread that touches the pages ahead (PrefaultPool): its CPU time is
+// in the process's cpu s. Usage: node bench/block.mjs [--events N] [--keep] [--inputs DIR]
+// (--inputs reuses the files a run with --keep left in DIR).
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +18,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const N = Number(args[args.indexOf('--events') + 1] > 0 ? args[args.indexOf('--events') + 1] : 10_000_000);
 const keep = args.includes('--keep');
+const inputsDir = args.includes('--inputs') ? args[args.indexOf('--inputs') + 1] : null;
 const has = (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
 
 // ---------------------------------------------------------------- child: one ingest, measured
@@ -27,6 +32,16 @@ if (args[0] === '--child') {
   const stats = new IngestStats();
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
+  if (kind === 'readline') {
+    const { createReadStream } = await import('node:fs');
+    const { createInterface } = await import('node:readline');
+    let n = 0;
+    for await (const line of createInterface({ input: createReadStream(paths[0]), crlfDelay: Infinity })) n += line.split(' ').length > 0 ? 1 : 0;
+    const t1 = process.hrtime.bigint();
+    const cpu1 = process.cpuUsage(cpu0);
+    process.stdout.write(JSON.stringify({ events: n, seconds: Number(t1 - t0) / 1e9, cpuSeconds: (cpu1.user + cpu1.system) / 1e6, maxRss: process.resourceUsage().maxRSS * 1024, rss0, problems: 0, requestsSec: null }) + '\n');
+    process.exit(0);
+  }
   if (kind === 'binary') {
     const { readBlktraceBinary } = await dist('ingest/block/blktrace-binary.js');
     await readBlktraceBinary(paths, b, stats);
@@ -60,7 +75,7 @@ if (args[0] === '--child') {
 }
 
 // ---------------------------------------------------------------- generator
-const dir = mkdtempSync(join(tmpdir(), 'iol-bench-block-'));
+const dir = inputsDir ?? mkdtempSync(join(tmpdir(), 'iol-bench-block-'));
 const DEV = (7 << 20) | 1;
 const BASE_NS = 1_000_000_000_000n; // 1000 s of uptime
 const COMMS = ['fio', 'kworker/u8:2', 'jbd2/loop1-8'];
@@ -73,8 +88,9 @@ class Out {
   flush() { if (this.n) writeSync(this.fd, this.buf, 0, this.n); this.n = 0; }
   close() { this.flush(); closeSync(this.fd); }
 }
-const bin = [new Out(join(dir, 'bench.blktrace.0')), new Out(join(dir, 'bench.blktrace.1'))];
-const txt = new Out(join(dir, 'bench.trace'));
+// opened only when generating (opening truncates: --inputs must not)
+let bin = null;
+let txt = null;
 const seq = [0, 0];
 const seenPid = [new Set(), new Set()];
 // category bits (blktrace_api.h): READ 1, WRITE 2, SYNC 8, QUEUE 16, ISSUE 64, COMPLETE 128, FS 256
@@ -176,11 +192,20 @@ function generate(n) {
 // ---------------------------------------------------------------- run
 const out = (s) => process.stdout.write(s + '\n');
 try {
-  out(`generating ${N.toLocaleString()} events in ${dir} ...`);
   let g0 = Date.now();
-  const events = generate(N);
-  for (const o of bin) o.close();
-  txt.close();
+  let events;
+  if (inputsDir) {
+    // the event count of a kept run: the blkparse text says it (one line per event before the summary)
+    events = Number(spawnSync('sh', ['-c', `grep -c '^ *[0-9]*,[0-9]* ' '${join(dir, 'bench.blkparse.txt')}'`], { encoding: 'utf8' }).stdout.trim());
+    out(`reusing the inputs in ${dir} (${events.toLocaleString()} events)`);
+  } else {
+    out(`generating ${N.toLocaleString()} events in ${dir} ...`);
+    bin = [new Out(join(dir, 'bench.blktrace.0')), new Out(join(dir, 'bench.blktrace.1'))];
+    txt = new Out(join(dir, 'bench.trace'));
+    events = generate(N);
+    for (const o of bin) o.close();
+    txt.close();
+  }
   const binBytes = statSync(join(dir, 'bench.blktrace.0')).size + statSync(join(dir, 'bench.blktrace.1')).size;
   out(`  ${events.toLocaleString()} events: binary ${(binBytes / 1e6).toFixed(0)} MB, tracefs text ${(statSync(join(dir, 'bench.trace')).size / 1e6).toFixed(0)} MB (${((Date.now() - g0) / 1000).toFixed(1)} s)`);
 
@@ -199,7 +224,7 @@ try {
     if (r) { blkparseRate = events / r.cpuSeconds; rows.push({ ...r, events }); }
     // the blkparse text twin, made by blkparse itself
     g0 = Date.now();
-    spawnSync('sh', ['-c', `blkparse -i '${join(dir, 'bench')}' -o '${join(dir, 'bench.blkparse.txt')}' >/dev/null 2>&1`]);
+    if (!inputsDir) spawnSync('sh', ['-c', `blkparse -i '${join(dir, 'bench')}' -o '${join(dir, 'bench.blkparse.txt')}' >/dev/null 2>&1`]);
     out(`  blkparse text: ${(statSync(join(dir, 'bench.blkparse.txt')).size / 1e6).toFixed(0)} MB (${((Date.now() - g0) / 1000).toFixed(1)} s)`);
   } else out('  blkparse (or /usr/bin/time) not installed: no incumbent figure, no blkparse text twin');
 
@@ -212,8 +237,10 @@ try {
     return j;
   };
   child('iolineage binary blktrace (2 per-CPU files)', 'binary', [join(dir, 'bench.blktrace.0'), join(dir, 'bench.blktrace.1')]);
+  child('node readline + split, tracefs text (lines)', 'readline', [join(dir, 'bench.trace')]);
   child('iolineage tracefs text', 'tracefs', [join(dir, 'bench.trace')]);
   if (existsSync(join(dir, 'bench.blkparse.txt'))) {
+    child('node readline + split, blkparse text (lines)', 'readline', [join(dir, 'bench.blkparse.txt')]);
     if (existsSync(join(root, 'dist', 'ingest', 'block', 'blkparse-text.js'))) child('iolineage blkparse text', 'blkparse', [join(dir, 'bench.blkparse.txt')]);
     else out('  blkparse text reader not built (dist/ingest/block/blkparse-text.js missing): skipped');
   }
@@ -225,11 +252,18 @@ try {
     const cpuRate = r.events / r.cpuSeconds;
     out(`${r.label.padEnd(46)} ${r.events.toLocaleString().padStart(11)} ${r.seconds.toFixed(2).padStart(7)} ${(r.cpuSeconds === r.cpuSeconds ? r.cpuSeconds.toFixed(2) : '').padStart(7)} ${(rate / 1e6).toFixed(2).padStart(10)} ${(cpuRate === cpuRate ? (cpuRate / 1e6).toFixed(2) : '').padStart(10)} ${((r.maxRss / 2 ** 20).toFixed(0) + ' MiB').padStart(9)} ${(r.perEvent === undefined ? '' : r.perEvent.toFixed(1)).padStart(8)} ${(blkparseRate && !r.noRatio && cpuRate === cpuRate ? (cpuRate / blkparseRate).toFixed(2) + 'x' : '-').padStart(11)}`);
   }
+  const find = (l) => rows.find((r) => r.label === l);
+  for (const [text, base] of [['iolineage tracefs text', 'node readline + split, tracefs text (lines)'], ['iolineage blkparse text', 'node readline + split, blkparse text (lines)']]) {
+    const a = find(text), b = find(base);
+    if (a && b) out(`${text} vs readline + split on the same file: ${((a.events / a.seconds) / (b.events / b.seconds)).toFixed(2)}x wall, ${((a.events / a.cpuSeconds) / (b.events / b.cpuSeconds)).toFixed(2)}x cpu`);
+  }
   out('');
   out('Rates on CPU time (user+sys of the process) compare fairly on a busy machine; wall-clock rates are shown too.');
   out('B/event = (peak RSS - RSS before reading) / events: what the block_events table and the reader keep resident.');
+  out('readline + split rows count lines (blkparse text has a summary after its events) and build no table.');
+  out('Text inputs >= 32 MB: table chunk pages are touched ahead by a helper thread (PrefaultPool); cpu s includes it.');
   out('Targets: binary >= 5x blkparse; text formats >= 2 Mevents/s; <= 64 B/event.');
 } finally {
-  if (!keep) rmSync(dir, { recursive: true, force: true });
+  if (!keep && !inputsDir) rmSync(dir, { recursive: true, force: true });
   else out(`kept ${dir}`);
 }
