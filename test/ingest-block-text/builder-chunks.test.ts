@@ -60,13 +60,13 @@ describe('BlockEventsBuilder with chunk memory from a PrefaultPool', () => {
       return b.finish({});
     };
     const plain = fill(new BlockEventsBuilder());
-    const pool = new PrefaultPool(EVENT_CHUNK_BYTES);
+    const pool = new PrefaultPool([EVENT_CHUNK_BYTES]);
     const pooled = new BlockEventsBuilder();
     let given = 0;
     // wait until the helper thread has prepared buffers, so that the test uses them
-    for (let k = 0; k < 200; k++) { const b = pool.take(); if (b) { expect(b.byteLength).toBe(EVENT_CHUNK_BYTES); expect(new Uint8Array(b).every((x) => x === 0)).toBe(true); break; } await new Promise((r) => setTimeout(r, 10)); }
+    for (let k = 0; k < 200; k++) { const b = pool.take(EVENT_CHUNK_BYTES); if (b) { expect(b.byteLength).toBe(EVENT_CHUNK_BYTES); expect(new Uint8Array(b).every((x) => x === 0)).toBe(true); break; } await new Promise((r) => setTimeout(r, 10)); }
     await new Promise((r) => setTimeout(r, 50));
-    pooled.useChunkMemory(() => { const b = pool.take(); if (b) given++; return b; });
+    pooled.useChunkMemory((bytes) => { const b = pool.take(bytes); if (b) given++; return b; });
     const t = fill(pooled);
     await pool.close();
     expect(given).toBeGreaterThan(0);

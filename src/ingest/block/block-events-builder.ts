@@ -185,11 +185,15 @@ class EventChunk {
   readonly action: Int8Array;
   readonly rwbs: Int8Array;
   readonly op: Int8Array;
-  readonly flags = new Uint8Array(CHUNK_ROWS);
-  /** The columns every row sets, as views of one buffer (EVENT_CHUNK_BYTES, zero-filled; given or made here). */
-  constructor(mem: ArrayBuffer = new ArrayBuffer(EVENT_CHUNK_BYTES)) {
-    if (mem.byteLength !== EVENT_CHUNK_BYTES) throw new Error(`EventChunk: expected ${EVENT_CHUNK_BYTES} bytes, got ${mem.byteLength}`);
+  readonly flags: Uint8Array;
+  /**
+   * The columns every row sets are views of one buffer (EVENT_CHUNK_BYTES); it and the arrays
+   * made later come from `memory` (zero-filled buffers of the asked size, null = make one here).
+   */
+  constructor(private readonly memory: ChunkMemory | null = null) {
+    const mem = chunkBuffer(memory, EVENT_CHUNK_BYTES);
     const R = CHUNK_ROWS;
+    this.flags = new Uint8Array(chunkBuffer(memory, R));
     let o = 0;
     this.ts = new BigInt64Array(mem, o, R); this.tsW = new Uint32Array(mem, o, 2 * R); o += 8 * R;
     this.sector = new BigInt64Array(mem, o, R); this.sectorW = new Uint32Array(mem, o, 2 * R); o += 8 * R;
@@ -209,15 +213,21 @@ class EventChunk {
   oldDev: Int16Array | null = null;
   count: Int32Array | null = null;
   ioprio: Int8Array | null = null;
-  errorArray(): Int16Array { return (this.error ??= new Int16Array(CHUNK_ROWS)); }
+  errorArray(): Int16Array { return (this.error ??= new Int16Array(chunkBuffer(this.memory, 2 * CHUNK_ROWS))); }
   newSectorArray(): BigInt64Array {
-    if (this.newSector === null) { this.newSector = new BigInt64Array(CHUNK_ROWS); this.newSectorW = new Uint32Array(this.newSector.buffer); }
+    if (this.newSector === null) {
+      const b = chunkBuffer(this.memory, 8 * CHUNK_ROWS);
+      this.newSector = new BigInt64Array(b);
+      this.newSectorW = new Uint32Array(b);
+    }
     return this.newSector;
   }
   newSectorWords(): Uint32Array { this.newSectorArray(); return this.newSectorW!; }
-  oldDevArray(): Int16Array { return (this.oldDev ??= new Int16Array(CHUNK_ROWS)); }
-  countArray(): Int32Array { return (this.count ??= new Int32Array(CHUNK_ROWS)); }
-  ioprioArray(): Int8Array { return (this.ioprio ??= new Int8Array(CHUNK_ROWS)); }
+  oldDevArray(): Int16Array { return (this.oldDev ??= new Int16Array(chunkBuffer(this.memory, 2 * CHUNK_ROWS))); }
+  countArray(): Int32Array { return (this.count ??= new Int32Array(chunkBuffer(this.memory, 4 * CHUNK_ROWS))); }
+  ioprioArray(): Int8Array { return (this.ioprio ??= new Int8Array(chunkBuffer(this.memory, CHUNK_ROWS))); }
+  /** A flag column's array (bytes of 0/1). */
+  flagArray(): Uint8Array { return new Uint8Array(chunkBuffer(this.memory, CHUNK_ROWS)); }
   /**
    * Validity bitmaps of the nullable columns (bit set = valid): comm, dev and sector start all
    * valid and a null clears its bit (`nulls` counts them); the mostly-null columns start all
@@ -226,6 +236,16 @@ class EventChunk {
   readonly valid = [0, 1, 2, 3, 4, 5, 6, 7].map((col) => (col < V_SPARSE ? new Uint8Array(VALID_BYTES).fill(0xff) : new Uint8Array(VALID_BYTES)));
   readonly nulls = new Int32Array(8);
 }
+/** A source of zero-filled buffers of a given size; null when it has none ready. */
+export type ChunkMemory = (bytes: number) => ArrayBuffer | null;
+
+function chunkBuffer(memory: ChunkMemory | null, bytes: number): ArrayBuffer {
+  const b = memory?.(bytes) ?? null;
+  if (b === null) return new ArrayBuffer(bytes);
+  if (b.byteLength !== bytes) throw new Error(`block_events chunk memory: expected a buffer of ${bytes} bytes, got ${b.byteLength}`);
+  return b;
+}
+
 /** Bytes of the buffer behind the always-set columns of one chunk (ts, sector: 8; pid, comm, nr, bytes: 4; cpu, dev: 2; action, rwbs, op: 1). */
 export const EVENT_CHUNK_BYTES = CHUNK_ROWS * 39;
 
@@ -262,10 +282,10 @@ export class BlockEventsBuilder {
   private readonly cOp: StringColumnBuilder;
   private readonly cOldDev: StringColumnBuilder;
   private readonly cIoprio: StringColumnBuilder;
+  private chunkMemory: ChunkMemory | null = null;
   private chunk = new EventChunk();
   private i = 0;
   private rolled = 0;
-  private chunkMemory: (() => ArrayBuffer | null) | null = null;
   private finished = false;
 
   private readonly devKeys = new Map<number, number>();
@@ -303,11 +323,11 @@ export class BlockEventsBuilder {
   }
 
   /**
-   * Where the buffers of the next chunks come from (EVENT_CHUNK_BYTES each, zero-filled; null
-   * from `take` = make one here), e.g. a PrefaultPool whose thread has already touched the pages.
-   * `null` goes back to making them here.
+   * Where the buffers of the next chunks come from: `take(bytes)` gives a zero-filled buffer of
+   * that size or null (then one is made here), e.g. a PrefaultPool whose thread has already
+   * touched the pages. `null` goes back to making them all here.
    */
-  useChunkMemory(take: (() => ArrayBuffer | null) | null): void { this.chunkMemory = take; }
+  useChunkMemory(take: ChunkMemory | null): void { this.chunkMemory = take; }
 
   /** Rows added so far. */
   get length(): number { return this.rolled * CHUNK_ROWS + this.i; }
@@ -463,7 +483,7 @@ export class BlockEventsBuilder {
     for (let k = 0; k < n; k++) any |= c.flags[k]!;
     for (const [name, bit] of flagColumns) {
       if ((any & bit) === 0) { t.bool(name).appendChunk(zeros(Uint8Array, n), n, null, 0); continue; }
-      const out = new Uint8Array(CHUNK_ROWS);
+      const out = c.flagArray();
       for (let k = 0; k < n; k++) out[k] = (c.flags[k]! & bit) !== 0 ? 1 : 0;
       t.bool(name).appendChunk(out, n, null, 0);
     }
@@ -480,8 +500,7 @@ export class BlockEventsBuilder {
   private roll(): void {
     this.flushChunk(CHUNK_ROWS);
     this.rolled++;
-    const mem = this.chunkMemory?.() ?? null;
-    this.chunk = mem === null ? new EventChunk() : new EventChunk(mem);
+    this.chunk = new EventChunk(this.chunkMemory);
     this.i = 0;
   }
 

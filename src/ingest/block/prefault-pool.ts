@@ -19,41 +19,45 @@ parentPort.on('message', (bytes) => {
 `;
 
 export class PrefaultPool {
-  private readonly ready: ArrayBuffer[] = [];
-  private inFlight = 0;
+  /** Prepared buffers and requests in flight, per size (a size is prepared once it was asked for). */
+  private readonly ready = new Map<number, ArrayBuffer[]>();
+  private readonly inFlight = new Map<number, number>();
   private readonly worker: Worker;
   private closed = false;
 
-  constructor(private readonly bytes: number, private readonly depth = 2) {
+  /** `sizes` are prepared from the start; any other size from its first `take`. */
+  constructor(sizes: readonly number[] = [], private readonly depth = 2) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true });
     this.worker.unref();
     this.worker.on('message', (b: ArrayBuffer) => {
-      this.inFlight--;
-      if (!this.closed) this.ready.push(b);
+      this.inFlight.set(b.byteLength, this.inFlight.get(b.byteLength)! - 1);
+      if (!this.closed) this.ready.get(b.byteLength)!.push(b);
     });
     // a pool that cannot run its thread just hands out nothing: the caller allocates
     this.worker.on('error', () => { this.closed = true; });
-    this.refill();
+    for (const n of sizes) this.refill(n);
   }
 
-  /** A prepared buffer, or null when none is ready (the caller then makes its own). */
-  take(): ArrayBuffer | null {
-    const b = this.ready.shift() ?? null;
-    this.refill();
+  /** A prepared zero-filled buffer of `bytes`, or null when none is ready (the caller makes its own). */
+  take(bytes: number): ArrayBuffer | null {
+    const b = this.ready.get(bytes)?.shift() ?? null;
+    this.refill(bytes);
     return b;
   }
 
   /** Stop the thread and drop the buffers not taken. */
   async close(): Promise<void> {
     this.closed = true;
-    this.ready.length = 0;
+    this.ready.clear();
     await this.worker.terminate();
   }
 
-  private refill(): void {
-    while (!this.closed && this.ready.length + this.inFlight < this.depth) {
-      this.inFlight++;
-      this.worker.postMessage(this.bytes);
+  private refill(bytes: number): void {
+    let list = this.ready.get(bytes);
+    if (list === undefined) { list = []; this.ready.set(bytes, list); this.inFlight.set(bytes, 0); }
+    while (!this.closed && list.length + this.inFlight.get(bytes)! < this.depth) {
+      this.inFlight.set(bytes, this.inFlight.get(bytes)! + 1);
+      this.worker.postMessage(bytes);
     }
   }
 }

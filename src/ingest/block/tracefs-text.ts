@@ -952,8 +952,8 @@ export async function readTextLines(
   const framer = new ByteLineFramer(path, (t, s, e, n) => parser.line(t, s, e, n));
   // a large input fills many table chunks: their first-touch page faults go to another core
   const builder = parser.ctx.builder;
-  const pool = input.fileSize >= PREFAULT_MIN_BYTES && availableParallelism() >= 2 ? new PrefaultPool(EVENT_CHUNK_BYTES) : null;
-  if (pool) builder.useChunkMemory(() => pool.take());
+  const pool = input.fileSize >= PREFAULT_MIN_BYTES && availableParallelism() >= 2 ? new PrefaultPool([EVENT_CHUNK_BYTES]) : null;
+  if (pool) builder.useChunkMemory((bytes) => pool.take(bytes));
   try {
     for await (const chunk of input) {
       framer.push(chunk);
