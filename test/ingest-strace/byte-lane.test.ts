@@ -4,12 +4,15 @@
  * the same counted problems and the same line count whether the lines go through the byte lane
  * or all through the text tokenizer, and whatever the chunk size.
  */
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { TableBuilder } from '../../src/table/table-builder.js';
 import { appIoTable } from '../../src/table/schemas/app-io.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
-import { parseStraceText, type StraceTextOptions } from '../../src/ingest/app/ingest-strace.js';
+import { parseStrace, parseStraceText, type StraceTextOptions } from '../../src/ingest/app/ingest-strace.js';
 import { ByteKind, ByteLine, parseCallBytes, tokenizeStraceBytes } from '../../src/ingest/app/strace-bytes.js';
 import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 import { FIXTURES, gunzipText, rowsOf } from './helpers.js';
@@ -104,6 +107,36 @@ describe('byte lane', () => {
   for (const f of readdirSync(FIXTURES).filter((n) => n.endsWith('.strace.gz') || /^fio-ff-tt\.\d+\.gz$/.test(n))) {
     it(`${f}: same rows and counts as the text path`, () => expectSame(gunzipText(f), 4093));
   }
+
+  it('a multi-MiB file read directly (one reused buffer) gives the rows of its text in memory and of its gzip', async () => {
+    // fio-ttt-y repeated with CRLF in every other copy, and no line break at the very end: lines
+    // are cut by every 1 MiB read, and the reused buffer is refilled while a cut line is carried
+    const one = gunzipText('fio-ttt-y.strace.gz').replace(/\n$/, '');
+    const text = Array.from({ length: 9 }, (_, k) => (k % 2 ? one.replace(/\n/g, '\r\n') : one)).join('\n');
+    expect(text.length).toBeGreaterThan(3 << 20);
+    const dir = mkdtempSync(join(tmpdir(), 'iol-strace-direct-'));
+    try {
+      writeFileSync(join(dir, 'big.strace'), text);
+      writeFileSync(join(dir, 'big.strace.gz'), gzipSync(text));
+      const fromFile = async (name: string): Promise<unknown> => {
+        const b = new TableBuilder(appIoTable);
+        const stats = new IngestStats();
+        let last = 0;
+        const r = await parseStrace([join(dir, name)], b, stats, { onProgress: (n, total) => { expect(n).toBeGreaterThanOrEqual(last); expect(n).toBeLessThanOrEqual(total); last = n; } });
+        return { rows: rowsOf(b.finish(r.metadata)), stats: stats.format().map((l) => l.replace(/big\.strace(\.gz)?/g, 'F')), lines: r.lines };
+      };
+      const mem = run(text, { name: 'F' });
+      const want = { rows: mem.rows, stats: mem.stats, lines: mem.lines };
+      const plain = await fromFile('big.strace') as { rows: { file: string }[] };
+      for (const r of plain.rows) r.file = 'F';
+      expect(plain).toEqual(want);
+      const gz = await fromFile('big.strace.gz') as { rows: { file: string }[] };
+      for (const r of gz.rows) r.file = 'F';
+      expect(gz).toEqual(want);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('seeded mutations of the fast shapes: same rows and counts as the text path', () => {
     const r = rng(7);

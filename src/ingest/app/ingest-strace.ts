@@ -5,7 +5,8 @@
  * positions shared across tasks advance in the order the calls happened. Other files are
  * independent traces, read one after the other.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { appIoTable, APP_OPS } from '../../table/schemas/app-io.js';
 import { TableBuilder } from '../../table/table-builder.js';
@@ -68,10 +69,12 @@ export async function parseStrace(paths: string[], builder: AppIoBuilder, stats:
   let total = 0;
   for (const s of streams.values()) total += s.fileSize;
   const done = new Set<InputStream>();
+  /** Bytes read so far of the files read directly (readPlainFile), not through their stream. */
+  const direct = new Map<InputStream, number>();
   const progress = (): void => {
     if (!opts.onProgress) return;
     let n = 0;
-    for (const s of streams.values()) n += done.has(s) ? s.fileSize : s.fileBytesRead;
+    for (const s of streams.values()) n += done.has(s) ? s.fileSize : direct.get(s) ?? s.fileBytesRead;
     opts.onProgress(n, total);
   };
   for (const g of groups) {
@@ -79,7 +82,12 @@ export async function parseStrace(paths: string[], builder: AppIoBuilder, stats:
       const s = streams.get(g.files[0]!)!;
       parser.beginSource(s.path, g.tids[0]!, true);
       const framer = new StraceLineFramer(s.path, notStraceGuard(parser, s.path));
-      for await (const chunk of s) { framer.push(chunk); progress(); }
+      if (s.compression === 'none' && isRegularFile(s.path)) {
+        direct.set(s, 0);
+        await readPlainFile(s.path, (chunk, pos) => { framer.push(chunk); direct.set(s, pos); progress(); });
+      } else {
+        for await (const chunk of s) { framer.push(chunk); progress(); }
+      }
       framer.finish();
       done.add(s);
     } else {
@@ -99,6 +107,45 @@ export interface StraceTextOptions {
   textOnly?: boolean;
   /** Feed the bytes in pieces of this size, as a stream would (tests of lines cut by chunks). */
   chunkBytes?: number;
+}
+
+const READ_BYTES = 1 << 20;
+
+function isRegularFile(path: string): boolean {
+  try { return statSync(path).isFile(); } catch { return false; }
+}
+
+/**
+ * Read an uncompressed regular file through one buffer used again for every chunk. A read stream
+ * allocates a fresh buffer per chunk, and the kernel then maps and zeroes every page of it on
+ * first touch: on a 160 MiB log that is 0.35 s of system time against 0.05 s. Reuse is safe
+ * because the framer and the parser copy whatever outlives a chunk (cut lines, pending heads,
+ * strings). `onChunk` gets the bytes and the file position after them.
+ */
+async function readPlainFile(path: string, onChunk: (bytes: Uint8Array, pos: number) => void): Promise<void> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw new InputError(path, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    const buf = new Uint8Array(READ_BYTES);
+    let pos = 0;
+    for (;;) {
+      let n: number;
+      try {
+        n = (await fh.read(buf, 0, buf.length, null)).bytesRead;
+      } catch (e) {
+        throw new InputError(path, `cannot read file: ${e instanceof Error ? e.message : String(e)}`, { offset: pos }, { cause: e });
+      }
+      if (n === 0) break;
+      pos += n;
+      onChunk(n === buf.length ? buf : buf.subarray(0, n), pos);
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Parse strace text held in memory (tests, notebooks): read as its UTF-8 bytes, like a file. */
