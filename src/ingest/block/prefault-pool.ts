@@ -26,8 +26,8 @@ export class PrefaultPool {
   private closed = false;
 
   /** `sizes` are prepared from the start; any other size from its first `take`. */
-  constructor(sizes: readonly number[] = [], private readonly depth = 2) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
+  constructor(sizes: readonly number[] = [], private readonly depth = 1) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 } });
     this.worker.unref();
     this.worker.on('message', (b: ArrayBuffer) => {
       this.inFlight.set(b.byteLength, this.inFlight.get(b.byteLength)! - 1);
