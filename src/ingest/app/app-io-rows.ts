@@ -14,6 +14,18 @@ import type { appIoTable } from '../../table/schemas/app-io.js';
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const TWO_32 = 4294967296;
 
+/**
+ * A validity bitmap (bit set = valid) of a column that is almost never null: it starts all set,
+ * and a null clears its bit, so a valid value costs no bitmap store. `trim` clears the bits past
+ * the rows of a short last chunk, which the builders expect clear.
+ */
+function allValid(): Uint8Array { return new Uint8Array(CHUNK_ROWS >> 3).fill(0xff); }
+function trimValid(valid: Uint8Array, n: number): void {
+  if (n >= CHUNK_ROWS) return;
+  if (n & 7) valid[n >> 3]! &= (1 << (n & 7)) - 1;
+  valid.fill(0, (n + 7) >> 3);
+}
+
 /** One int64 column chunk: the values, their 32-bit words (little-endian stores), validity. */
 class Int64Chunk {
   readonly values = new BigInt64Array(CHUNK_ROWS);
@@ -24,6 +36,9 @@ class Int64Chunk {
   set(i: number, v: number): void {
     if (v !== v) { this.nulls++; return; }
     this.valid[i >> 3]! |= 1 << (i & 7);
+    this.store(i, v);
+  }
+  protected store(i: number, v: number): void {
     if (LITTLE_ENDIAN) {
       const k = i << 1;
       this.words[k] = v >>> 0;
@@ -34,6 +49,19 @@ class Int64Chunk {
     this.valid[i >> 3]! |= 1 << (i & 7);
     this.values[i] = v;
   }
+  /** Make the bitmap what the builders expect for the first n rows. */
+  trim(_n: number): void { /* bits are only ever set for rows added */ }
+}
+
+/** An Int64Chunk of a column that is almost never null (ts_ns, dur_ns with -T). */
+class DenseInt64Chunk extends Int64Chunk {
+  override readonly valid = allValid();
+  override set(i: number, v: number): void {
+    if (v !== v) { this.nulls++; this.valid[i >> 3]! &= ~(1 << (i & 7)); return; }
+    this.store(i, v);
+  }
+  override setBig(i: number, v: bigint): void { this.values[i] = v; }
+  override trim(n: number): void { trimValid(this.valid, n); }
 }
 
 /** A nullable dictionary-key or int32 column chunk. */
@@ -47,6 +75,17 @@ class KeyChunk<A extends Int8Array | Int16Array | Int32Array> {
     this.valid[i >> 3]! |= 1 << (i & 7);
     this.values[i] = v;
   }
+  trim(_n: number): void { /* bits are only ever set for rows added */ }
+}
+
+/** A KeyChunk of a column that is almost never null (fd, path). */
+class DenseKeyChunk<A extends Int8Array | Int16Array | Int32Array> extends KeyChunk<A> {
+  override readonly valid = allValid();
+  override set(i: number, v: number): void {
+    if (v < 0) { this.nulls++; this.valid[i >> 3]! &= ~(1 << (i & 7)); return; }
+    this.values[i] = v;
+  }
+  override trim(n: number): void { trimValid(this.valid, n); }
 }
 
 export class AppIoRows {
@@ -197,14 +236,14 @@ export class AppIoRows {
     this.i = 0;
     this.room = CHUNK_ROWS;
     this.id = new Int32Array(CHUNK_ROWS);
-    this.ts = new Int64Chunk();
-    this.dur = new Int64Chunk();
+    this.ts = new DenseInt64Chunk();
+    this.dur = new DenseInt64Chunk();
     this.pid = new Int32Array(CHUNK_ROWS);
     this.tid = new Int32Array(CHUNK_ROWS);
     this.syscall = new Int8Array(CHUNK_ROWS);
     this.op = new Int8Array(CHUNK_ROWS);
-    this.fd = new KeyChunk(new Int32Array(CHUNK_ROWS));
-    this.path = new KeyChunk(new Int32Array(CHUNK_ROWS));
+    this.fd = new DenseKeyChunk(new Int32Array(CHUNK_ROWS));
+    this.path = new DenseKeyChunk(new Int32Array(CHUNK_ROWS));
     this.offset = new Int64Chunk();
     this.req = new Int64Chunk();
     this.done = new Int64Chunk();
@@ -220,8 +259,10 @@ export class AppIoRows {
 
 /** The validity bitmap as the builders keep it: none when the chunk has no null. */
 function int64(b: Int64ColumnBuilder, c: Int64Chunk, n: number): void {
+  c.trim(n);
   b.appendChunk(c.values, n, c.nulls > 0 ? c.valid : null, c.nulls);
 }
 function keys(b: NumberColumnBuilder<Int32Array> | StringColumnBuilder, c: KeyChunk<Int8Array | Int16Array | Int32Array>, n: number): void {
+  c.trim(n);
   (b as StringColumnBuilder).appendChunk(c.values, n, c.nulls > 0 ? c.valid : null, c.nulls);
 }
