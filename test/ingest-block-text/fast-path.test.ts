@@ -31,7 +31,8 @@ function run(parse: Parse, text: string | Uint8Array, fast: boolean): Outcome {
   for (const c of ['comm', 'dev', 'rwbs', 'ioprio', 'old_dev']) {
     const col = t.getChild(c)!;
     // dictionary order is what keys mean: compare the values of the first batch's dictionary
-    dicts[c] = col.data.length ? Array.from(col.data[0]!.dictionary?.toArray?.() ?? []) : [];
+    const batch = col.data[0] as unknown as { dictionary?: { toArray(): ArrayLike<unknown> } } | undefined;
+    dicts[c] = Array.from(batch?.dictionary?.toArray() ?? []);
   }
   return { rows: rows(t), dicts, stats: stats.list(), summary, error };
 }
@@ -65,6 +66,8 @@ describe('fast path = general path', () => {
   it.each(FIXTURES)('on the real capture %s', (name, parse) => {
     const out = same(parse, fixtureText(name));
     expect(out.rows.length).toBeGreaterThan(100);
+    expect(out.dicts.dev!.length).toBeGreaterThan(0);
+    expect(out.dicts.rwbs!.length).toBeGreaterThan(1);
   });
 
   it.each(FIXTURES)('on seeded mutations of %s', (name, parse) => {
