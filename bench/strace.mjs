@@ -18,15 +18,15 @@ if (process.argv[2] === '--child') {
   const c0 = process.cpuUsage();
   let lines = 0; let rows = 0;
   if (mode === 'parse') {
-    // the parser alone on text already in memory (no reading, no Arrow file): timed from here
+    // the parser alone on the log's bytes already in memory (no reading, no Arrow file): timed from here
     const { readFileSync } = await import('node:fs');
-    const { parseStraceText } = await import(new URL('ingest/app/ingest-strace.js', dist).href);
+    const { parseStraceBytes } = await import(new URL('ingest/app/ingest-strace.js', dist).href);
     const { TableBuilder } = await import(new URL('table/table-builder.js', dist).href);
     const { appIoTable } = await import(new URL('table/schemas/app-io.js', dist).href);
     const { IngestStats } = await import(new URL('ingest/ingest-stats.js', dist).href);
-    const text = readFileSync(file, 'utf8');
+    const bytes = readFileSync(file);
     const t1 = process.hrtime.bigint(); const c1 = process.cpuUsage();
-    const r = parseStraceText(text, new TableBuilder(appIoTable), new IngestStats());
+    const r = parseStraceBytes(bytes, new TableBuilder(appIoTable), new IngestStats());
     const c = process.cpuUsage(c1);
     process.stdout.write(JSON.stringify({ lines: r.lines, rows: r.rows, seconds: Number(process.hrtime.bigint() - t1) / 1e9, cpuSeconds: (c.user + c.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
     process.exit(0);
@@ -152,7 +152,7 @@ try {
   const row = (name, xs) => console.log(`| ${name} | ${xs[0].lines} | ${range(xs, (x) => x.seconds)} | ${range(xs, rate, 2, 1e6)} | ${range(xs, (x) => x.cpuSeconds)} | ${range(xs, cpuRate, 2, 1e6)} | ${range(xs, (x) => mib / x.seconds, 0)} | ${range(xs, (x) => x.maxRssMiB, 0)} |`);
   row(`iolineage ingest --format strace (app_io.arrow, ${runs.ours[0].rows} rows)`, runs.ours);
   row("baseline: node readline + split(' ')", runs.base);
-  row('iolineage parser alone (text in memory, no file I/O; RSS holds the text)', runs.parse);
+  row('iolineage parser alone (log bytes in memory, no file I/O, no Arrow file; RSS holds the log)', runs.parse);
   const per = (f) => runs.ours.map((x, k) => f(x) / f(runs.base[k])).map((v) => v.toFixed(2)).join(', ');
   console.log(`ratio iolineage / baseline per round: ${per(rate)} (wall), ${per(cpuRate)} (CPU)`);
 } finally {

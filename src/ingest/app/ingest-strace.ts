@@ -150,11 +150,15 @@ async function readPlainFile(path: string, onChunk: (bytes: Uint8Array, pos: num
 
 /** Parse strace text held in memory (tests, notebooks): read as its UTF-8 bytes, like a file. */
 export function parseStraceText(text: string, builder: AppIoBuilder, stats: IngestStats, opts: StraceTextOptions = {}): StraceParseResult {
+  return parseStraceBytes(Buffer.from(text, 'utf8'), builder, stats, opts);
+}
+
+/** Parse a strace log whose bytes are in memory (uncompressed). */
+export function parseStraceBytes(bytes: Uint8Array, builder: AppIoBuilder, stats: IngestStats, opts: StraceTextOptions = {}): StraceParseResult {
   const parser = new StraceParser(builder, stats, { ...(opts.date !== undefined ? { date: opts.date } : {}), ...(opts.textOnly ? { textOnly: true } : {}) });
   const name = opts.name ?? 'strace.txt';
   parser.beginSource(name, -1, true);
   const framer = new StraceLineFramer(name, notStraceGuard(parser, name));
-  const bytes = Buffer.from(text, 'utf8');
   const step = opts.chunkBytes !== undefined && opts.chunkBytes > 0 ? opts.chunkBytes : bytes.length;
   for (let i = 0; i < bytes.length; i += step) framer.push(bytes.subarray(i, i + step));
   framer.finish();
