@@ -190,10 +190,12 @@ class EventChunk {
    * The columns every row sets are views of one buffer (EVENT_CHUNK_BYTES); it and the arrays
    * made later come from `memory` (zero-filled buffers of the asked size, null = make one here).
    */
-  constructor(private readonly memory: ChunkMemory | null = null) {
+  constructor(private readonly memory: ChunkMemory | null = null, flags: Uint8Array | null = null) {
     const mem = chunkBuffer(memory, EVENT_CHUNK_BYTES);
     const R = CHUNK_ROWS;
-    this.flags = new Uint8Array(chunkBuffer(memory, R));
+    // flags are scratch (spread into the flag columns when the chunk is handed over): the previous
+    // chunk's array is reused, every row overwrites its slot
+    this.flags = flags ?? new Uint8Array(R);
     let o = 0;
     this.ts = new BigInt64Array(mem, o, R); this.tsW = new Uint32Array(mem, o, 2 * R); o += 8 * R;
     this.sector = new BigInt64Array(mem, o, R); this.sectorW = new Uint32Array(mem, o, 2 * R); o += 8 * R;
@@ -500,7 +502,7 @@ export class BlockEventsBuilder {
   private roll(): void {
     this.flushChunk(CHUNK_ROWS);
     this.rolled++;
-    this.chunk = new EventChunk(this.chunkMemory);
+    this.chunk = new EventChunk(this.chunkMemory, this.chunk.flags);
     this.i = 0;
   }
 
