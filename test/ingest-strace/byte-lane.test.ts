@@ -138,6 +138,30 @@ describe('byte lane', () => {
     }
   });
 
+  it('a byte order mark opening a file is dropped (as the streaming decoder did); one inside the log stays text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iol-strace-bom-'));
+    try {
+      const body = FIO.slice(0, 12).join('\n') + '\n';
+      const bom = '\ufeff';
+      const withMid = body + bom + FIO[12] + '\n';
+      writeFileSync(join(dir, 'a.strace'), bom + withMid);
+      writeFileSync(join(dir, 'b.strace'), withMid);
+      const read = async (name: string): Promise<unknown> => {
+        const b = new TableBuilder(appIoTable);
+        const stats = new IngestStats();
+        const r = await parseStrace([join(dir, name)], b, stats);
+        const rows = rowsOf(b.finish(r.metadata)).map((x) => ({ ...x, file: '' }));
+        return { rows, stats: stats.format().map((l) => l.replace(/[ab]\.strace/g, 'F')), lines: r.lines };
+      };
+      const a = await read('a.strace') as { stats: string[] };
+      expect(a).toEqual(await read('b.strace'));
+      // the mark before line 13 is kept, so that line is not a strace line (counted, with the mark)
+      expect(a.stats.join('\n')).toMatch(/strace_bad_line.*F:13: \ufeff41007/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('seeded mutations of the fast shapes: same rows and counts as the text path', () => {
     const r = rng(7);
     const pick = (n: number): number => Math.floor(r() * n);

@@ -82,11 +82,17 @@ export async function parseStrace(paths: string[], builder: AppIoBuilder, stats:
       const s = streams.get(g.files[0]!)!;
       parser.beginSource(s.path, g.tids[0]!, true);
       const framer = new StraceLineFramer(s.path, notStraceGuard(parser, s.path));
+      // a UTF-8 byte order mark opening the file is dropped, as a streaming TextDecoder does
+      let first = true;
+      const push = (chunk: Uint8Array): void => {
+        if (first) { first = false; if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3); }
+        framer.push(chunk);
+      };
       if (s.compression === 'none' && isRegularFile(s.path)) {
         direct.set(s, 0);
-        await readPlainFile(s.path, (chunk, pos) => { framer.push(chunk); direct.set(s, pos); progress(); });
+        await readPlainFile(s.path, (chunk, pos) => { push(chunk); direct.set(s, pos); progress(); });
       } else {
-        for await (const chunk of s) { framer.push(chunk); progress(); }
+        for await (const chunk of s) { push(chunk); progress(); }
       }
       framer.finish();
       done.add(s);

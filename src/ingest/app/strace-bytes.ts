@@ -275,7 +275,8 @@ export function bytesEqual(b: Uint8Array, s: number, str: string): boolean {
   return true;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+/** Lines are decoded one at a time: a byte order mark inside the log is text, not stripped. */
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 /** Buffer's latin1 decoder, which takes any Uint8Array as `this` (not in the Node typings). */
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
 
