@@ -21,11 +21,34 @@ function minValid(c: Int64Values): bigint | null {
   return m;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const TWO32 = 4294967296;
+
+/**
+ * The int64 values as (high, low) 32-bit halves, so that differences can be formed exactly in
+ * float64 without a BigInt per row: v = hi * 2^32 + lo (hi signed, lo unsigned).
+ */
+function halves(values: BigInt64Array): { hi: Int32Array; lo: Uint32Array } | null {
+  if (!LITTLE_ENDIAN) return null;
+  return {
+    hi: new Int32Array(values.buffer, values.byteOffset, values.length * 2),
+    lo: new Uint32Array(values.buffer, values.byteOffset, values.length * 2),
+  };
+}
+
 /** Relative float64 values (NaN for nulls); throws a RangeError when a value is 2^53 or more past the base. */
 function relative(c: Int64Values, base: bigint, what: string): Float64Array {
   const out = new Float64Array(c.values.length);
+  const h = halves(c.values);
+  const bHi = Number(BigInt.asIntN(32, base >> 32n)), bLo = Number(BigInt.asUintN(32, base));
+  const baseFits = base >= -(1n << 62n) && base < (1n << 62n);
   for (let i = 0; i < out.length; i++) {
     if (c.valid && !c.valid[i]) { out[i] = NaN; continue; }
+    if (h && baseFits) {
+      // (hi - bHi) * 2^32 + (lo - bLo): exact while |hi - bHi| < 2^21, i.e. |d| < 2^53
+      const dh = h.hi[2 * i + 1]! - bHi;
+      if (dh > -2097152 && dh < 2097151) { out[i] = dh * TWO32 + (h.lo[2 * i]! - bLo); continue; }
+    }
     const d = c.values[i]! - base;
     if (d > MAX || d < -MAX) throw new RangeError(`${what} row ${i}: ${c.values[i]} is more than 2^53 from ${base}`);
     out[i] = Number(d);
@@ -98,16 +121,19 @@ export function blockLayerFromTable(table: Table): { layer: BlockLayer; rows: In
       issue.valid![i] = 1;
     }
   }
-  const keep: number[] = [];
+  let n = 0;
+  const keep = new Int32Array(n0);
   for (let i = 0; i < n0; i++) {
     if (issue.valid && !issue.valid[i]) continue;
     if (sector.valid && !sector.valid[i]) continue;
-    keep.push(i);
+    keep[n++] = i;
   }
-  const n = keep.length;
   const base = minValid(issue) ?? 0n;
   const issueRel = relative(issue, base, 'block_requests.issue_ns');
   const completeRel = relative(complete, base, 'block_requests.complete_ns');
+  // sectors and sizes as exact float64 (both below 2^53, checked per row)
+  const sectorNum = relative(sector, 0n, 'block_requests.sector');
+  const bytesNum = relative(bytes, 0n, 'block_requests.bytes');
   const opCodes = ops.labels.map(opCode);
   const ra = rwbs.labels.map((s) => (/^[FD]?[RWDN][^A]*A/.test(s) ? 1 : 0));
   const meta = rwbs.labels.map((s) => (/M/.test(s) ? 1 : 0));
@@ -115,14 +141,19 @@ export function blockLayerFromTable(table: Table): { layer: BlockLayer; rows: In
     length: n, id: new Int32Array(n), start: new Float64Array(n), end: new Float64Array(n), op: new Uint8Array(n),
     issue: new Float64Array(n), complete: new Float64Array(n), readahead: new Uint8Array(n), meta: new Uint8Array(n), baseNs: base,
   };
-  const rows = new Int32Array(n);
-  keep.forEach((i, k) => {
-    rows[k] = i;
+  const rows = keep.slice(0, n);
+  const SAFE = Number.MAX_SAFE_INTEGER;
+  for (let k = 0; k < n; k++) {
+    const i = keep[k]!;
     layer.id[k] = idCol ? idCol[i]! : i;
-    const s = sector.values[i]! * 512n, b = bytes.values[i]!;
-    if (s + b > MAX) throw new RangeError(`block_requests row ${i}: byte address ${s} + ${b} exceeds 2^53`);
-    layer.start[k] = Number(s);
-    layer.end[k] = Number(s + b);
+    const sec = sectorNum[i]!, b = Number.isNaN(bytesNum[i]!) ? 0 : bytesNum[i]!;
+    // sec * 512 + b below 2^53, compared without rounding: sec <= (SAFE - b) / 512
+    if (!(sec >= 0 && b >= 0 && sec <= Math.floor((SAFE - b) / 512))) {
+      throw new RangeError(`block_requests row ${i}: byte address ${sector.values[i]! * 512n} + ${bytes.values[i]} exceeds 2^53 (or is negative)`);
+    }
+    const start = sec * 512;
+    layer.start[k] = start;
+    layer.end[k] = start + b;
     const oc = ops.codes[i]!;
     layer.op[k] = oc < 0 ? Op.Other : opCodes[oc]!;
     layer.issue[k] = issueRel[i]!;
@@ -131,6 +162,6 @@ export function blockLayerFromTable(table: Table): { layer: BlockLayer; rows: In
     const rk = rwbs.codes[i]!;
     layer.readahead[k] = rk >= 0 ? ra[rk]! : 0;
     layer.meta[k] = rk >= 0 ? meta[rk]! : 0;
-  });
+  }
   return { layer, rows };
 }
