@@ -96,6 +96,20 @@ describe('byte lane', () => {
     for (const chunk of [1, 2, 3, 7, 64, 113]) expect(run(text, { chunkBytes: chunk })).toEqual(run(text, { textOnly: true }));
     expectSame(FIO.join('\r\n') + '\r\n', 5);
     expectSame(text.slice(0, text.length - 9), 17); // a cut last line without a line break
+    // an unfinished call whose head holds a long data string (strace -s), then short ones on the
+    // same task: the pooled head buffer grows, is dropped, and the next head fits a new one
+    const big = 'x'.repeat(70000);
+    const long = [
+      FIO[1], FIO[2],
+      `41007 1795697843.000420 write(6</mnt/data/f1>, "${big}", 70000 <unfinished ...>`,
+      '41007 1795697843.000430 <... write resumed>) = 70000 <0.000010>',
+      '41007 1795697843.000440 pread64(6</mnt/data/f1>,  <unfinished ...>',
+      '41007 1795697843.000450 <... pread64 resumed>"ab", 2, 70000) = 2 <0.000010>',
+      `41007 1795697843.000460 write(6</mnt/data/f1>, "${big}", 70000 <unfinished ...>`,
+      '41007 1795697843.000470 <... write resumed>) = 70000 <0.000010>',
+    ].join('\n');
+    expectSame(long, 4096);
+    expect(run(long, {}).rows).toHaveLength(5);
   });
 
   it('text path and byte lane differ when the lane is wrong (the comparison can fail)', () => {

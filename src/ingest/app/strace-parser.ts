@@ -289,6 +289,12 @@ export class StraceParser {
   /** Pending objects the byte lane made and got back, for its next unfinished calls. */
   private readonly pendingPool: Pending[] = [];
 
+  /** Back to the pool; a head buffer grown by a long call (strace -s) is not kept. */
+  private recycle(p: Pending): void {
+    if (p.bytes.length > 1 << 16) p.bytes = new Uint8Array(0);
+    this.pendingPool.push(p);
+  }
+
   /**
    * The line handler for raw bytes (ByteLineHandler shape): the common shapes are handled on the
    * bytes (fastLine); any other line is decoded and goes through `line`.
@@ -337,7 +343,7 @@ export class StraceParser {
     // Resumed
     const p = this.pending.get(tid);
     if (!p || p.nameHash !== B.nameHash) return false;
-    if (!p.sys) { this.lines++; this.lineNo = lineNo; this.pending.delete(tid); this.pendingPool.push(p); this.ignoredCalls++; return true; }
+    if (!p.sys) { this.lines++; this.lineNo = lineNo; this.pending.delete(tid); this.recycle(p); this.ignoredCalls++; return true; }
     const k = FAST_K[p.sys]!;
     if (k === 0 || p.headLen < 0) return false;
     const n = p.joinBytes(b, B.bodyStart, end);
@@ -371,7 +377,7 @@ export class StraceParser {
     }
     // from here on the line is handled
     this.lines++; this.lineNo = lineNo;
-    if (p) { this.pending.delete(tid); this.pendingPool.push(p); }
+    if (p) { this.pending.delete(tid); this.recycle(p); }
     const task = this.tasks.task(tid);
     const table = task.fds;
     this.rTs = this.tsNs(tf, tsSec, tsFrac); this.rDur = B.durNs; this.rPid = task.tgid; this.rTid = tid; this.rNameIdx = nameIdx; this.rErr = -1;
