@@ -157,9 +157,9 @@ export class AppIoRows {
     this.bLine = b.number('line') as NumberColumnBuilder<Int32Array>;
     if (builder.length % CHUNK_ROWS !== 0) throw new Error(`app_io rows: the table builder holds ${builder.length} rows, not a whole number of chunks`);
     this.flushed = builder.length;
-    // no chunk yet: the first add opens it through the same branch that later rolls full chunks,
-    // so that branch has run before the JIT compiles add (a never-run branch would make the
-    // compiled add bail out at the first full chunk and be compiled again)
+    // no chunk yet: the first add opens it (flush with no rows). This does not spare the compiled
+    // add its bailout at the first full chunk: V8 records no type feedback in a function's first
+    // calls, so the branch still looks never taken when add is compiled
   }
 
   /** Rows added so far (including those of the builder before this sink). */
