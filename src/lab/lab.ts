@@ -107,11 +107,12 @@ interface GuestRun {
  */
 export async function runLab(o: LabOptions, argvText: string, log: (s: string) => void): Promise<CaptureManifest> {
   checkOptions(o);
-  const why = labUnavailable(o.backend === 'loop' ? 'loop' : 'vm');
-  if (why) throw new UsageError(`lab: ${why}`);
+  // impossible combinations first: they are wrong on any machine
   if (o.backend === 'loop' && o.imageFormat !== 'raw') {
     throw new UsageError('lab: --backend loop needs --image-format raw (a loop device cannot read qcow2)');
   }
+  const why = labUnavailable(o.backend === 'loop' ? 'loop' : 'vm');
+  if (why) throw new UsageError(`lab: ${why}`);
   const out = resolve(o.out);
   if (existsSync(out) && readdirSync(out).length > 0) throw new UsageError(`lab: output directory ${o.out} is not empty`);
   mkdirSync(out, { recursive: true });
