@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BlockEventsBuilder } from '../../src/ingest/block/block-events-builder.js';
 import { parseBlkparseText, readBlkparseText } from '../../src/ingest/block/blkparse-text.js';
 import { parseTracefsText, readTracefsText } from '../../src/ingest/block/tracefs-text.js';
-import { openTextChunks } from '../../src/ingest/block/text-file-chunks.js';
+import { openFileChunks } from '../../src/io/file-chunks.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { CHUNK_ROWS } from '../../src/table/column-builders.js';
 import { COLUMNS, fixtureText } from './helpers.js';
@@ -53,18 +53,18 @@ describe('large text files', () => {
     expect(differ).toBe(0);
   }, 120_000);
 
-  it('openTextChunks returns the file in order, reusing its buffers, and stops early cleanly', async () => {
+  it('openFileChunks returns the file in order, reusing its buffers, and stops early cleanly', async () => {
     const file = join(work, 'chunks.txt');
     const bytes = Buffer.alloc(1000, 0);
     for (let i = 0; i < bytes.length; i++) bytes[i] = i % 251;
     writeFileSync(file, bytes);
     const parts: Buffer[] = [];
-    const input = openTextChunks(file, 64);
+    const input = openFileChunks(file, 64);
     const seen = new Set<ArrayBufferLike>();
     for await (const c of input) { parts.push(Buffer.from(c)); seen.add(c.buffer); }
     expect(Buffer.concat(parts).equals(bytes)).toBe(true);
     expect(input.fileBytesRead).toBe(1000);
     expect(seen.size).toBeLessThanOrEqual(2);
-    for await (const c of openTextChunks(file, 64)) { expect(c.length).toBe(64); break; }
+    for await (const c of openFileChunks(file, 64)) { expect(c.length).toBe(64); break; }
   });
 });

@@ -22,7 +22,7 @@
 import { InputError } from '../../util/errors.js';
 import type { IngestStats } from '../ingest-stats.js';
 import type { InputStream } from '../../io/input-stream.js';
-import { openTextChunks } from './text-file-chunks.js';
+import { openFileChunks } from '../../io/file-chunks.js';
 import { PrefaultPool } from './prefault-pool.js';
 import { availableParallelism } from 'node:os';
 import { ByteLineFramer } from '../../io/byte-line-framer.js';
@@ -948,7 +948,7 @@ export async function readTextLines(
   parser: BlockTextLineParser,
   onProgress?: (input: InputStream) => void,
 ): Promise<BlockTextFileSummary> {
-  const input = openTextChunks(path);
+  const input = openFileChunks(path);
   const framer = new ByteLineFramer(path, (t, s, e, n) => parser.line(t, s, e, n));
   // a large input fills many table chunks: their first-touch page faults go to another core
   const builder = parser.ctx.builder;
