@@ -1,7 +1,14 @@
 /**
  * Frames byte chunks into lines without decoding them, for readers that parse bytes directly
- * (the block text readers). The string-based twin for other text is LineSplitter
- * (line-splitter.ts); both refuse lines longer than MAX_LINE_BYTES.
+ * (the block text readers, the strace byte lane). The string-based twin for other text is
+ * LineSplitter (line-splitter.ts); both refuse lines longer than MAX_LINE_BYTES.
+ *
+ * Shaped for a handler that runs per line at millions of lines per second: every line is handed
+ * over in a plain Uint8Array (never a Buffer), so the handler's element loads see one array type;
+ * and the loop over the lines of a chunk is a method of its own whose only code after the loop is
+ * `return`: V8 compiles that loop on stack replacement during the first chunk and reuses the code
+ * for every later chunk, where code after the loop without type feedback at that point would
+ * bail out of it once per chunk.
  */
 import { InputError } from '../util/errors.js';
 
@@ -17,7 +24,7 @@ export type ByteLineHandler = (bytes: Uint8Array, s: number, e: number, lineNo: 
  * binary or corrupt file cannot make a line grow without bound.
  */
 export class ByteLineFramer {
-  private carry = new Uint8Array(0);
+  private carry = new Uint8Array(256);
   private carryLen = 0;
   private offset = 0;
   lineNo = 0;
@@ -40,16 +47,19 @@ export class ByteLineFramer {
       this.carryLen = 0;
       start = nl + 1;
     }
-    const onLine = this.onLine;
-    for (;;) {
-      const nl = search.indexOf(10, start);
-      if (nl < 0) break;
-      const e = nl > start && chunk[nl - 1] === 13 ? nl - 1 : nl;
-      onLine(chunk, start, e, ++this.lineNo);
-      start = nl + 1;
-    }
+    start = this.lines(chunk, search, start);
     if (start < n) this.append(chunk, start, n);
     this.offset += n;
+  }
+
+  /** Hand over the complete lines of `chunk` from `start`; returns where the cut last line starts. */
+  private lines(chunk: Uint8Array, search: Buffer, start: number): number {
+    const onLine = this.onLine;
+    for (let nl = search.indexOf(10, start); nl >= 0; nl = search.indexOf(10, start)) {
+      onLine(chunk, start, nl > start && chunk[nl - 1] === 13 ? nl - 1 : nl, ++this.lineNo);
+      start = nl + 1;
+    }
+    return start;
   }
 
   /** Report a last line without a terminator. */

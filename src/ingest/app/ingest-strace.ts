@@ -12,6 +12,7 @@ import { TableBuilder } from '../../table/table-builder.js';
 import { writeArrowFile } from '../../table/arrow-file.js';
 import { openInputStream, type InputStream } from '../../io/input-stream.js';
 import { openFileChunks } from '../../io/file-chunks.js';
+import { ByteLineFramer } from '../../io/byte-line-framer.js';
 import { LineSplitter } from '../../io/line-splitter.js';
 import { InputError } from '../../util/errors.js';
 import { formatBytes } from '../../util/numbers.js';
@@ -19,7 +20,6 @@ import { IngestStats } from '../ingest-stats.js';
 import { StraceParser, type AppIoBuilder, type AppIoCounts } from './strace-parser.js';
 import { LineKind, StraceLine, TimeFormat, tokenizeStraceLine } from './strace-line.js';
 import { decodeBytes } from './strace-bytes.js';
-import { StraceLineFramer } from './strace-framer.js';
 
 export interface StraceIngestOptions {
   /** Date (YYYY-MM-DD) that anchors -tt time-of-day timestamps. */
@@ -81,7 +81,7 @@ export async function parseStrace(paths: string[], builder: AppIoBuilder, stats:
     if (g.files.length === 1) {
       const s = streams.get(g.files[0]!)!;
       parser.beginSource(s.path, g.tids[0]!, true);
-      const framer = new StraceLineFramer(s.path, notStraceGuard(parser, s.path));
+      const framer = new ByteLineFramer(s.path, notStraceGuard(parser, s.path));
       // a UTF-8 byte order mark opening the file is dropped, as a streaming TextDecoder does
       let first = true;
       const push = (chunk: Uint8Array): void => {
@@ -124,7 +124,7 @@ export function parseStraceBytes(bytes: Uint8Array, builder: AppIoBuilder, stats
   const parser = new StraceParser(builder, stats, { ...(opts.date !== undefined ? { date: opts.date } : {}), ...(opts.textOnly ? { textOnly: true } : {}) });
   const name = opts.name ?? 'strace.txt';
   parser.beginSource(name, -1, true);
-  const framer = new StraceLineFramer(name, notStraceGuard(parser, name));
+  const framer = new ByteLineFramer(name, notStraceGuard(parser, name));
   const step = opts.chunkBytes !== undefined && opts.chunkBytes > 0 ? opts.chunkBytes : bytes.length;
   for (let i = 0; i < bytes.length; i += step) framer.push(bytes.subarray(i, i + step));
   framer.finish();

@@ -22,7 +22,7 @@ import type { InputStream } from '../../io/input-stream.js';
 import { InputError } from '../../util/errors.js';
 import { BlockAction, NONE, type BlockEventsBuilder } from './block-events-builder.js';
 import { BlockOp } from './rwbs.js';
-import { BlockTextContext, blockTextFastPath, findByte, findByteBack, parseTextLines, readTextLines, textOf, type BlockTextFileSummary, type BlockTextLineParser } from './tracefs-text.js';
+import { BlockTextContext, blockTextFastPath, decAt, DEC_END, findByte, findByteBack, parseTextLines, readTextLines, textOf, type BlockTextFileSummary, type BlockTextLineParser } from './tracefs-text.js';
 
 /** Cursor and the last big value (see tracefs-text.ts: module scalars, no object per line). */
 let P = 0;
@@ -80,23 +80,6 @@ function actionKey(t: Uint8Array, s: number, e: number): number {
     case 109: return BlockAction.m;
     default: return -1;
   }
-}
-
-/** End of the number read by decAt (module scalar: set once per number, not per byte). */
-let DEC_END = 0;
-
-/** Unsigned decimal of 1..15 digits at p: the value (DEC_END after it), or -1. */
-function decAt(t: Uint8Array, p: number, e: number): number {
-  let v = 0;
-  let q = p;
-  while (q < e) {
-    const c = t[q]! - 48;
-    if (c < 0 || c > 9) break;
-    v = v * 10 + c;
-    q++;
-  }
-  DEC_END = q;
-  return q === p || q - p > 15 ? -1 : v;
 }
 
 /**

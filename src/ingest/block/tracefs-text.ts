@@ -642,11 +642,11 @@ export const blockTextFastPath = { enabled: true };
 
 /** 10^k, k = 0..9 (scales a fraction of 1..9 digits to nanoseconds). */
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
-/** End of the number read by decAt (module scalar: set once per number, not per byte). */
-let DEC_END = 0;
+/** End of the number read by decAt (module scalar: set once per number, not per byte; read by blkparse-text too). */
+export let DEC_END = 0;
 
 /** Unsigned decimal of 1..15 digits at p: the value (DEC_END after it), or -1. */
-function decAt(t: Uint8Array, p: number, e: number): number {
+export function decAt(t: Uint8Array, p: number, e: number): number {
   let v = 0;
   let q = p;
   while (q < e) {

@@ -1,19 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE_BYTES } from '../../src/io/byte-line-framer.js';
-import { StraceLineFramer } from '../../src/ingest/app/strace-framer.js';
+import { ByteLineFramer, MAX_LINE_BYTES } from '../../src/io/byte-line-framer.js';
 
 /** Frame `chunks` and return the lines as text with their numbers, and the array types seen. */
 function frame(chunks: (Uint8Array | Buffer)[]): { lines: string[]; types: Set<string> } {
   const lines: string[] = [];
   const types = new Set<string>();
-  const f = new StraceLineFramer('x', (b, s, e, n) => { types.add(b.constructor.name); lines.push(`${n}:${Buffer.from(b.subarray(s, e)).toString('latin1')}`); });
+  const f = new ByteLineFramer('x', (b, s, e, n) => { types.add(b.constructor.name); lines.push(`${n}:${Buffer.from(b.subarray(s, e)).toString('latin1')}`); });
   for (const c of chunks) f.push(c);
   f.finish();
   return { lines, types };
 }
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-describe('StraceLineFramer', () => {
+describe('ByteLineFramer', () => {
   it('frames lines cut anywhere by chunks, drops CR before LF (also across a cut) and reports a last line without LF', () => {
     const text = 'a b\r\nccc\n\nd\r\n\re\r\nlast';
     const want = ['1:a b', '2:ccc', '3:', '4:d', '5:\re', '6:last'];
