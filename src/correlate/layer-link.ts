@@ -145,7 +145,8 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
   // Tier 0 (the time-window rule) looks at the segments in flight around the request.
   const byT0 = sortedOrder(sT0, ns); // NaN sorts last; ties by address rank
   const windowSegs = segmentsBy(byT0, (k) => sOp[k] !== Op.Other && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!));
-  let inFlight = new Int32Array(64), nIn = 0, wPtr = 0;
+  const inFlight = new InFlightSegments(sStart, sEnd, sT1, slack);
+  let wPtr = 0;
   // Tier 1 of writes: the latest earlier write of each byte, kept per elementary interval.
   const wbSegs = segmentsBy(byT0, (k) => sOp[k] === Op.Write && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!));
   const wbOwner = new Int32Array(grid.length).fill(-1);
@@ -157,22 +158,14 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
   for (let j = 0; j < nk; j++) {
     const L = linkIdx[byIssue[j]!]!;
     const a = low.start[L]!, b = low.end[L]!, issue = low.issue[L]!, complete = low.complete[L]!, lop = low.op[L]!;
-    while (wPtr < windowSegs.length && sT0[windowSegs[wPtr]!]! - slack <= issue) {
-      if (nIn === inFlight.length) { const g = new Int32Array(nIn * 2); g.set(inFlight); inFlight = g; }
-      inFlight[nIn++] = windowSegs[wPtr++]!;
-    }
-    const horizon = minLaterComplete[j]!;
-    let w = 0;
-    for (let r = 0; r < nIn; r++) { const s = inFlight[r]!; if (sT1[s]! + slack >= horizon) inFlight[w++] = s; }
-    nIn = w;
+    while (wPtr < windowSegs.length && sT0[windowSegs[wPtr]!]! - slack <= issue) inFlight.add(windowSegs[wPtr++]!);
     // tier 0 candidates, best first by (t0, segment)
     runs.clear();
-    for (let r = 0; r < nIn; r++) {
-      const s = inFlight[r]!;
-      if (!(sStart[s]! < b && sEnd[s]! > a) || !(complete <= sT1[s]! + slack)) continue;
-      if (lop === Op.Write && !(sOp[s] === Op.Write && (sSync[s] || opt.syncWrites))) continue;
-      runs.push(s, sT0[s]!, 0, 0);
-    }
+    inFlight.overlapping(a, b, minLaterComplete[j]!, j, (s2) => {
+      if (!(complete <= sT1[s2]! + slack)) return;
+      if (lop === Op.Write && !(sOp[s2] === Op.Write && (sSync[s2] || opt.syncWrites))) return;
+      runs.push(s2, sT0[s2]!, 0, 0);
+    });
     runs.sortByKey();
     cov.length = 0;
     scratch.clear();
@@ -228,6 +221,63 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
     }
   }
   return out.finish();
+}
+
+/**
+ * The segments in flight (started, and not ended before every later lower request completes),
+ * found by address: kept in 1 MiB address buckets, so that a lower request looks only at the
+ * in-flight segments near its own bytes even when many are in flight (a loose clock, so a wide
+ * time slack, on a busy trace). Segments spanning more than 16 buckets go to one list scanned
+ * every time. Finished segments are dropped when their bucket is next looked at.
+ */
+class InFlightSegments {
+  private static readonly BUCKET = 1 << 20;
+  private static readonly MAX_SPAN = 16;
+  private readonly buckets = new Map<number, number[]>();
+  private readonly wide: number[] = [];
+  private readonly seen: Int32Array;
+  constructor(private readonly start: Float64Array, private readonly end: Float64Array, private readonly t1: Float64Array, private readonly slack: number) {
+    this.seen = new Int32Array(start.length).fill(-1);
+  }
+
+  add(s: number): void {
+    if (!(this.end[s]! > this.start[s]!)) return;
+    const B = InFlightSegments.BUCKET;
+    const b0 = Math.floor(this.start[s]! / B), b1 = Math.floor((this.end[s]! - 1) / B);
+    if (b1 - b0 >= InFlightSegments.MAX_SPAN) { this.wide.push(s); return; }
+    for (let k = b0; k <= b1; k++) {
+      const list = this.buckets.get(k);
+      if (list) list.push(s); else this.buckets.set(k, [s]);
+    }
+  }
+
+  /**
+   * Each in-flight segment overlapping [a, b) once (`stamp` tells calls apart); segments whose
+   * window ends before `horizon` (the earliest completion still to come) are dropped on the way.
+   */
+  overlapping(a: number, b: number, horizon: number, stamp: number, visit: (s: number) => void): void {
+    const B = InFlightSegments.BUCKET;
+    for (let k = Math.floor(a / B), k1 = Math.floor((b - 1) / B); k <= k1; k++) {
+      const list = this.buckets.get(k);
+      if (!list) continue;
+      this.scan(list, a, b, horizon, stamp, visit);
+      if (list.length === 0) this.buckets.delete(k);
+    }
+    this.scan(this.wide, a, b, horizon, stamp, visit);
+  }
+
+  private scan(list: number[], a: number, b: number, horizon: number, stamp: number, visit: (s: number) => void): void {
+    let w = 0;
+    for (let r = 0; r < list.length; r++) {
+      const s = list[r]!;
+      if (this.t1[s]! + this.slack < horizon) continue;
+      list[w++] = s;
+      if (this.seen[s] === stamp || !(this.start[s]! < b && this.end[s]! > a)) continue;
+      this.seen[s] = stamp;
+      visit(s);
+    }
+    list.length = w;
+  }
 }
 
 /** Sorted distinct boundaries of the segments and of the linkable lower requests. */

@@ -128,6 +128,39 @@ describe('linkLayer', () => {
     }
   });
 
+  it('agrees with the sector-by-sector rules when addresses spread over many MiB, with wide segments and loose clocks', () => {
+    const MiB = 1 << 20;
+    for (let seed = 1; seed <= 150; seed++) {
+      const r = rng(1000 + seed);
+      const nU = 1 + Math.floor(r() * 40), nL = 1 + Math.floor(r() * 40);
+      // 64 slots 8 sectors short of 1 MiB apart: requests and segments cross bucket boundaries
+      const sec = () => Math.floor(r() * 64) * (MiB - 4096) + Math.floor(r() * 16) * 512;
+      const segList: [number, number, number][] = [];
+      const upList: [number, number, number, number][] = [];
+      for (let u = 0; u < nU; u++) {
+        const t0 = Math.floor(r() * 1000);
+        upList.push([r() < 0.5 ? Op.Read : r() < 0.9 ? Op.Write : Op.Other, t0, t0 + Math.floor(r() * 200), r() < 0.3 ? 1 : 0]);
+        const pieces = 1 + Math.floor(r() * 3);
+        for (let k = 0; k < pieces; k++) {
+          const a = sec();
+          // some segments span more than 16 MiB (the wide list), most a few sectors
+          segList.push([a, a + (r() < 0.1 ? 20 * MiB : 512 * (1 + Math.floor(r() * 16))), u]);
+        }
+      }
+      const lowList: [number, number, number, number, number][] = [];
+      for (let L = 0; L < nL; L++) {
+        const a = sec(), t = Math.floor(r() * 1200);
+        lowList.push([a, a + 512 * (1 + Math.floor(r() * 16)), r() < 0.45 ? Op.Read : r() < 0.95 ? Op.Write : Op.Other, t, t + Math.floor(r() * 50)]);
+      }
+      const seg = segments(segList), up = upper(upList), low = lower(lowList);
+      const slack = r() < 0.5 ? Math.floor(r() * 20) : 500; // 500: most requests in flight together
+      const readahead = r() < 0.8, syncWrites = r() < 0.3;
+      const got = sums(linkLayer(seg, up, low, { slackNs: slack, syncWrites, readahead }));
+      const want = bruteForce(seg, up, low, slack, readahead, syncWrites);
+      expect(Object.fromEntries([...got].sort()), `seed ${seed}`).toEqual(Object.fromEntries([...want].sort()));
+    }
+  });
+
   it('paints every lower byte exactly once', () => {
     const r = rng(99);
     const segList: [number, number, number][] = [];
