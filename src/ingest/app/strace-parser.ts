@@ -424,6 +424,15 @@ export class StraceParser {
         decoKey = this.decoratedPath(t, 0, t.length); raw = this.lastRaw;
       }
     }
+    return this.withDecoration(table, fd, d, decoKey, raw);
+  }
+
+  /**
+   * The description behind `fd` after its -y decoration was read: a description first seen here
+   * (fd opened before the trace) is made from the path; a known one takes the path the decoration
+   * names (it may be newer than what the trace showed).
+   */
+  private withDecoration(table: FdTable, fd: number, d: OpenFileDescription | undefined, decoKey: number, raw: string): OpenFileDescription {
     if (!d) {
       d = new OpenFileDescription(decoKey, this.fileState(decoKey), false, false, decoKey < 0 || this.pathSeekable[decoKey] === 1);
       d.pos = -1;
@@ -719,16 +728,7 @@ export class StraceParser {
         else { decoKey = this.decoratedPath(t, s, e); raw = this.lastRaw; }
       }
     }
-    if (!d) {
-      d = new OpenFileDescription(decoKey, this.fileState(decoKey), false, false, decoKey < 0 || this.pathSeekable[decoKey] === 1);
-      d.pos = -1;
-      d.raw = raw;
-      table.set(fd, d, false);
-    } else if (decoKey >= 0 && raw !== '') {
-      d.pathKey = decoKey;
-      d.raw = raw;
-    }
-    return d;
+    return this.withDecoration(table, fd, d, decoKey, raw);
   }
 
   // ---- rows
