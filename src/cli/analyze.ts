@@ -57,7 +57,7 @@ options:
   --app-clock-offset NS      app→guest clock offset (t_guest = t_app + NS); default: estimated
   --vm NAME                  name of the guest in the outputs (default vm0)
   --jobs N                   parse up to N traces and strace logs at once, in worker threads
-                             (default: the number of cores + 1; 1: one after another in this thread)`;
+                             (default: the number of cores + 1, at most 4; 1: one after another in this thread)`;
 
 const OPTIONS = {
   out: { type: 'string', short: 'o' },

@@ -6,7 +6,8 @@
  * with the counters merged into the caller's IngestStats in the order the jobs were started.
  *
  * At most `availableParallelism() + 1` workers run at once by default (the main thread mostly
- * waits); further jobs queue. When the compiled worker script is not there (running from TypeScript sources, as
+ * waits), and never more than 4 by default: each holds a whole trace's events while it builds the
+ * requests, so more at once would raise peak memory more than it saves time; further jobs queue. When the compiled worker script is not there (running from TypeScript sources, as
  * the unit tests do), jobs run in the main thread one after another.
  */
 import { existsSync } from 'node:fs';
@@ -45,10 +46,10 @@ export class ParallelLoads {
   private readonly workers = new Set<Worker>();
   private closed = false;
 
-  /** At most `jobs` workers at once (default: cores + 1); `jobs: 1` runs every job in the main thread. */
+  /** At most `jobs` workers at once (default: cores + 1, at most 4); `jobs: 1` runs every job in the main thread. */
   constructor(opts: { jobs?: number } = {}) {
     const url = new URL('./load-worker.js', import.meta.url);
-    this.limit = opts.jobs ?? availableParallelism() + 1;
+    this.limit = opts.jobs ?? Math.min(availableParallelism() + 1, 4);
     this.workerUrl = this.limit > 1 && url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : null;
   }
 
