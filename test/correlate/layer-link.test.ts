@@ -66,6 +66,44 @@ function bruteForce(seg: Segments, up: UpperTiming, low: LowerRequests, slack: n
   return m;
 }
 
+interface RandomShape {
+  /** A start address. */
+  sec: (r: () => number) => number;
+  /** A segment's length. */
+  segBytes: (r: () => number) => number;
+  /** Some lower requests without issue or completion time. */
+  cutRequests: boolean;
+  slack: (r: () => number) => number;
+}
+
+/** Seeded random layers of the given shape: linkLayer's sums equal the sector-by-sector rules. */
+function agreesWithBruteForce(firstSeed: number, cases: number, shape: RandomShape): void {
+  for (let seed = firstSeed; seed < firstSeed + cases; seed++) {
+    const r = rng(seed);
+    const nU = 1 + Math.floor(r() * 40), nL = 1 + Math.floor(r() * 40);
+    const segList: [number, number, number][] = [];
+    const upList: [number, number, number, number][] = [];
+    for (let u = 0; u < nU; u++) {
+      const t0 = Math.floor(r() * 1000);
+      upList.push([r() < 0.5 ? Op.Read : r() < 0.9 ? Op.Write : Op.Other, t0, t0 + Math.floor(r() * 200), r() < 0.3 ? 1 : 0]);
+      const pieces = 1 + Math.floor(r() * 3);
+      for (let k = 0; k < pieces; k++) { const a = shape.sec(r); segList.push([a, a + shape.segBytes(r), u]); }
+    }
+    const lowList: [number, number, number, number, number][] = [];
+    for (let L = 0; L < nL; L++) {
+      const a = shape.sec(r), t = Math.floor(r() * 1200);
+      const issue = shape.cutRequests && r() < 0.03 ? NaN : t;
+      const complete = shape.cutRequests && r() < 0.05 ? NaN : t + Math.floor(r() * 50);
+      lowList.push([a, a + 512 * (1 + Math.floor(r() * 16)), r() < 0.45 ? Op.Read : r() < 0.95 ? Op.Write : Op.Other, issue, complete]);
+    }
+    const seg = segments(segList), up = upper(upList), low = lower(lowList);
+    const slack = shape.slack(r), readahead = r() < 0.8, syncWrites = r() < 0.3;
+    const got = sums(linkLayer(seg, up, low, { slackNs: slack, syncWrites, readahead }));
+    const want = bruteForce(seg, up, low, slack, readahead, syncWrites);
+    expect(Object.fromEntries([...got].sort()), `seed ${seed}`).toEqual(Object.fromEntries([...want].sort()));
+  }
+}
+
 describe('linkLayer', () => {
   it('links a synchronous read, leaves readahead to the later reader and the rest unowned', () => {
     // upper 0 reads [0, 4096) during [100, 200]; upper 1 reads [4096, 8192) at 1000
@@ -101,64 +139,25 @@ describe('linkLayer', () => {
   });
 
   it('agrees with a sector-by-sector evaluation of the rules on seeded random inputs', () => {
-    for (let seed = 1; seed <= 400; seed++) {
-      const r = rng(seed);
-      const nU = 1 + Math.floor(r() * 40), nL = 1 + Math.floor(r() * 40);
-      const sec = () => Math.floor(r() * 64) * 512;
-      const segList: [number, number, number][] = [];
-      const upList: [number, number, number, number][] = [];
-      for (let u = 0; u < nU; u++) {
-        const t0 = Math.floor(r() * 1000);
-        upList.push([r() < 0.5 ? Op.Read : r() < 0.9 ? Op.Write : Op.Other, t0, t0 + Math.floor(r() * 200), r() < 0.3 ? 1 : 0]);
-        const pieces = 1 + Math.floor(r() * 3);
-        for (let k = 0; k < pieces; k++) { const a = sec(); segList.push([a, a + 512 * (1 + Math.floor(r() * 8)), u]); }
-      }
-      const lowList: [number, number, number, number, number][] = [];
-      for (let L = 0; L < nL; L++) {
-        const a = sec(), t = Math.floor(r() * 1200);
-        // a few requests never issued or never completed (trace cut), as the readers report them
-        lowList.push([a, a + 512 * (1 + Math.floor(r() * 16)), r() < 0.45 ? Op.Read : r() < 0.95 ? Op.Write : Op.Other,
-          r() < 0.03 ? NaN : t, r() < 0.05 ? NaN : t + Math.floor(r() * 50)]);
-      }
-      const seg = segments(segList), up = upper(upList), low = lower(lowList);
-      const slack = Math.floor(r() * 20), readahead = r() < 0.8, syncWrites = r() < 0.3;
-      const got = sums(linkLayer(seg, up, low, { slackNs: slack, syncWrites, readahead }));
-      const want = bruteForce(seg, up, low, slack, readahead, syncWrites);
-      expect(Object.fromEntries([...got].sort())).toEqual(Object.fromEntries([...want].sort()));
-    }
+    agreesWithBruteForce(1, 400, {
+      sec: (r) => Math.floor(r() * 64) * 512,
+      segBytes: (r) => 512 * (1 + Math.floor(r() * 8)),
+      // a few requests never issued or never completed (trace cut), as the readers report them
+      cutRequests: true,
+      slack: (r) => Math.floor(r() * 20),
+    });
   });
 
   it('agrees with the sector-by-sector rules when addresses spread over many MiB, with wide segments and loose clocks', () => {
     const MiB = 1 << 20;
-    for (let seed = 1; seed <= 150; seed++) {
-      const r = rng(1000 + seed);
-      const nU = 1 + Math.floor(r() * 40), nL = 1 + Math.floor(r() * 40);
+    agreesWithBruteForce(1001, 150, {
       // 64 slots 8 sectors short of 1 MiB apart: requests and segments cross bucket boundaries
-      const sec = () => Math.floor(r() * 64) * (MiB - 4096) + Math.floor(r() * 16) * 512;
-      const segList: [number, number, number][] = [];
-      const upList: [number, number, number, number][] = [];
-      for (let u = 0; u < nU; u++) {
-        const t0 = Math.floor(r() * 1000);
-        upList.push([r() < 0.5 ? Op.Read : r() < 0.9 ? Op.Write : Op.Other, t0, t0 + Math.floor(r() * 200), r() < 0.3 ? 1 : 0]);
-        const pieces = 1 + Math.floor(r() * 3);
-        for (let k = 0; k < pieces; k++) {
-          const a = sec();
-          // some segments span more than 16 MiB (the wide list), most a few sectors
-          segList.push([a, a + (r() < 0.1 ? 20 * MiB : 512 * (1 + Math.floor(r() * 16))), u]);
-        }
-      }
-      const lowList: [number, number, number, number, number][] = [];
-      for (let L = 0; L < nL; L++) {
-        const a = sec(), t = Math.floor(r() * 1200);
-        lowList.push([a, a + 512 * (1 + Math.floor(r() * 16)), r() < 0.45 ? Op.Read : r() < 0.95 ? Op.Write : Op.Other, t, t + Math.floor(r() * 50)]);
-      }
-      const seg = segments(segList), up = upper(upList), low = lower(lowList);
-      const slack = r() < 0.5 ? Math.floor(r() * 20) : 500; // 500: most requests in flight together
-      const readahead = r() < 0.8, syncWrites = r() < 0.3;
-      const got = sums(linkLayer(seg, up, low, { slackNs: slack, syncWrites, readahead }));
-      const want = bruteForce(seg, up, low, slack, readahead, syncWrites);
-      expect(Object.fromEntries([...got].sort()), `seed ${seed}`).toEqual(Object.fromEntries([...want].sort()));
-    }
+      sec: (r) => Math.floor(r() * 64) * (MiB - 4096) + Math.floor(r() * 16) * 512,
+      // some segments span more than 16 MiB (the wide list), most a few sectors
+      segBytes: (r) => (r() < 0.1 ? 20 * MiB : 512 * (1 + Math.floor(r() * 16))),
+      cutRequests: false,
+      slack: (r) => (r() < 0.5 ? Math.floor(r() * 20) : 500), // 500: most requests in flight together
+    });
   });
 
   it('paints every lower byte exactly once', () => {

@@ -14,7 +14,7 @@
  * the caller hands the line to the text tokenizer.
  */
 import { Buffer } from 'node:buffer';
-import { MAX_ARGS, TimeFormat } from './strace-line.js';
+import { isDigit, isNameChar, LineTokens, TimeFormat } from './strace-line.js';
 import { FNV_OFFSET, FNV_PRIME } from './strace-syscalls.js';
 
 /** What tokenizeStraceBytes found. */
@@ -37,34 +37,16 @@ const UNFINISHED = [32, 60, 117, 110, 102, 105, 110, 105, 115, 104, 101, 100, 32
 const RESUMED = [32, 114, 101, 115, 117, 109, 101, 100, 62];
 
 /** The tokens of one line, as positions into the bytes. Reused from line to line. */
-export class ByteLine {
+export class ByteLine extends LineTokens {
   kind: ByteKind = ByteKind.Other;
-  /** Thread id from the pid column; -1 when the line has none. */
-  tid = -1;
-  timeFormat: TimeFormat = TimeFormat.None;
-  tsSec = 0;
-  tsFrac = 0;
-  nameStart = 0;
-  nameEnd = 0;
   /** FNV-1a of the name (nameHash in strace-syscalls.ts). */
   nameHash = 0;
-  /** Arguments start (after "(" or "resumed>"); for Unfinished, bodyEnd is before " <unfinished ...>". */
-  bodyStart = 0;
-  bodyEnd = 0;
-  /** Set by parseCallBytes: argument ranges, return value, -T duration (ns, -1 when absent). */
-  argc = 0;
-  readonly argStart = new Int32Array(MAX_ARGS);
-  readonly argEnd = new Int32Array(MAX_ARGS);
+  /** Set by parseCallBytes with the argument ranges and durNs: the return value. */
   ret = 0;
-  durNs = -1;
   /** Index of the '<' of the fd's -y decoration in argument 0; -1 when none. */
   decoAt = -1;
 }
 
-function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
-function isNameChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || isDigit(c) || c === 95 || (c >= 65 && c <= 90);
-}
 function matchBytes(b: Uint8Array, i: number, word: readonly number[]): boolean {
   for (let k = 0; k < word.length; k++) if (b[i + k] !== word[k]) return false;
   return true;

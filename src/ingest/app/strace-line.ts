@@ -50,12 +50,11 @@ const MAX_TID = 0x7fffffff;
 const UNFINISHED = ' <unfinished ...>';
 const RESUMED = ' resumed>';
 
-/** The tokens of one line, as positions into `text`. Reused from line to line. */
-export class StraceLine {
-  text = '';
-  start = 0;
-  end = 0;
-  kind: LineKind = LineKind.Blank;
+/**
+ * The token positions both lanes find in a line: the text tokenizer (StraceLine, positions into a
+ * string) and the byte lane (ByteLine in strace-bytes.ts, positions into the input bytes).
+ */
+export class LineTokens {
   /** Thread id from the pid column; -1 when the line has none. */
   tid = -1;
   timeFormat: TimeFormat = TimeFormat.None;
@@ -66,21 +65,29 @@ export class StraceLine {
   /** Syscall name [nameStart, nameEnd). */
   nameStart = 0;
   nameEnd = 0;
-  /** Where the arguments start (after "(" or after "resumed>"), and where the text to join ends for Unfinished. */
+  /** Where the arguments start (after "(" or after "resumed>"), and where the text to join ends for Unfinished (before " <unfinished ...>"). */
   bodyStart = 0;
   bodyEnd = 0;
-  /** Argument ranges (trimmed). Only filled for Call. */
+  /** Argument ranges (trimmed). Only filled for calls. */
   argc = 0;
   readonly argStart = new Int32Array(MAX_ARGS);
   readonly argEnd = new Int32Array(MAX_ARGS);
+  /** -T duration in ns; -1 when absent. */
+  durNs = -1;
+}
+
+/** The tokens of one line, as positions into `text`. Reused from line to line. */
+export class StraceLine extends LineTokens {
+  text = '';
+  start = 0;
+  end = 0;
+  kind: LineKind = LineKind.Blank;
   /** Return value token [retStart, retEnd) including a -y decoration; retStart = -1 when absent. */
   retStart = -1;
   retEnd = -1;
   /** errno name [errStart, errEnd); errStart = -1 when none. */
   errStart = -1;
   errEnd = -1;
-  /** -T duration in ns; -1 when absent. */
-  durNs = -1;
   /** For Resumed lines: the rest says `<unfinished ...>) = ?` (the task died inside the call). */
   resumedUnfinished = false;
 
@@ -89,8 +96,10 @@ export class StraceLine {
 }
 import { findIn, matchAt } from './strace-string.js';
 
-function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
-function isNameChar(c: number): boolean {
+/** ASCII digit (a char code or a byte). */
+export function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
+/** A character of a syscall name: [A-Za-z0-9_] (a char code or a byte). */
+export function isNameChar(c: number): boolean {
   return (c >= 97 && c <= 122) || isDigit(c) || c === 95 || (c >= 65 && c <= 90);
 }
 

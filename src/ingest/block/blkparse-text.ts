@@ -22,7 +22,7 @@ import type { InputStream } from '../../io/input-stream.js';
 import { InputError } from '../../util/errors.js';
 import { BlockAction, NONE, type BlockEventsBuilder } from './block-events-builder.js';
 import { BlockOp } from './rwbs.js';
-import { BlockTextContext, blockTextFastPath, decAt, DEC_END, findByte, findByteBack, parseTextLines, readTextLines, textOf, type BlockTextFileSummary, type BlockTextLineParser } from './tracefs-text.js';
+import { BlockTextContext, blockTextFastPath, decAt, DEC_END, MAJ, majMinAt, MIN, findByte, findByteBack, parseTextLines, readTextLines, textOf, type BlockTextFileSummary, type BlockTextLineParser } from './tracefs-text.js';
 
 /** Cursor and the last big value (see tracefs-text.ts: module scalars, no object per line). */
 let P = 0;
@@ -82,6 +82,11 @@ function actionKey(t: Uint8Array, s: number, e: number): number {
   }
 }
 
+/** Actions whose lines the fast path reads: those with `sector + nsectors` (and X's `sector / new_sector`). */
+const FAST_ACTION: boolean[] = [];
+for (const a of [BlockAction.Q, BlockAction.G, BlockAction.I, BlockAction.D, BlockAction.C, BlockAction.M, BlockAction.F,
+  BlockAction.X, BlockAction.R, BlockAction.S, BlockAction.B, BlockAction.T]) FAST_ACTION[a] = true;
+
 /**
  * Fast path for the common event lines: `Q G I D M F S B T C R` with `sector + nsectors` and
  * `X` with `sector / new_sector`, times below 2^53 ns. It accepts exactly what `event` accepts
@@ -92,12 +97,9 @@ function actionKey(t: Uint8Array, s: number, e: number): number {
 function fastBlkparseLine(ctx: BlockTextContext, t: Uint8Array, s: number, e: number): boolean {
   let p = s;
   while (p < e && t[p] === 32) p++;
-  const major = decAt(t, p, e);
+  if (!majMinAt(t, p, e)) return false;
+  const major = MAJ, minor = MIN;
   p = DEC_END;
-  if (major < 0 || t[p] !== 44) return false;
-  const minor = decAt(t, p + 1, e);
-  p = DEC_END;
-  if (minor < 0 || t[p] !== 32) return false;
   while (p < e && t[p] === 32) p++;
   const cpu = decAt(t, p, e);
   p = DEC_END;
@@ -119,24 +121,10 @@ function fastBlkparseLine(ctx: BlockTextContext, t: Uint8Array, s: number, e: nu
   p = DEC_END;
   if (pid < 0 || pid > 0x7fffffff || t[p] !== 32) return false;
   while (p < e && t[p] === 32) p++;
-  // one action letter
+  // one action letter of the shapes this path reads
   if (t[p + 1] !== 32) return false;
-  let action: number;
-  switch (t[p]) {
-    case 81: action = BlockAction.Q; break;
-    case 71: action = BlockAction.G; break;
-    case 73: action = BlockAction.I; break;
-    case 68: action = BlockAction.D; break;
-    case 67: action = BlockAction.C; break;
-    case 77: action = BlockAction.M; break;
-    case 70: action = BlockAction.F; break;
-    case 88: action = BlockAction.X; break;
-    case 82: action = BlockAction.R; break;
-    case 83: action = BlockAction.S; break;
-    case 66: action = BlockAction.B; break;
-    case 84: action = BlockAction.T; break;
-    default: return false;
-  }
+  const action = actionKey(t, p, p + 1);
+  if (action < 0 || !FAST_ACTION[action]) return false;
   p += 2;
   while (p < e && t[p] === 32) p++;
   const rs = p;

@@ -659,6 +659,20 @@ export function decAt(t: Uint8Array, p: number, e: number): number {
   return q === p || q - p > 15 ? -1 : v;
 }
 
+/** Device numbers read by majMinAt. */
+export let MAJ = 0;
+export let MIN = 0;
+
+/** "MAJ,MIN " at p (both unsigned decimals, as the kernel prints a dev_t): true with MAJ, MIN set and DEC_END at the space. */
+export function majMinAt(t: Uint8Array, p: number, e: number): boolean {
+  const major = decAt(t, p, e);
+  if (major < 0 || t[DEC_END] !== 44) return false;
+  const minor = decAt(t, DEC_END + 1, e);
+  if (minor < 0 || t[DEC_END] !== 32) return false;
+  MAJ = major; MIN = minor;
+  return true;
+}
+
 /** True when the line was a common block event and was added; false leaves it to the general path. */
 function fastFtraceLine(ctx: BlockTextContext, t: Uint8Array, s: number, e: number, traceCmd: boolean): boolean {
   // the timestamp's ": " where the previous line had it (fixed-width prefix columns)
@@ -737,12 +751,9 @@ function fastFtraceLine(ctx: BlockTextContext, t: Uint8Array, s: number, e: numb
   if (!(rq || done || split || (tp >= BlockTracepoint.bio_queue && tp <= BlockTracepoint.bio_bounce))) return false;
 
   // M,m RWBS
-  const major = decAt(t, body, e);
+  if (!majMinAt(t, body, e)) return false;
+  const major = MAJ, minor = MIN;
   p = DEC_END;
-  if (major < 0 || t[p] !== 44) return false;
-  const minor = decAt(t, p + 1, e);
-  p = DEC_END;
-  if (minor < 0 || t[p] !== 32) return false;
   while (p < e && t[p] === 32) p++;
   const rs = p;
   while (p < e && t[p] !== 32) p++;
