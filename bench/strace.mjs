@@ -2,9 +2,14 @@
 // fio (several processes and threads, unfinished/resumed pairs, pread64/pwrite64/read/write/lseek
 // with -y paths, noise syscalls), ingested to app_io.arrow through dist/, against a plain Node
 // readline + split baseline on the same file. Each measurement runs in its own process so that
-// peak RSS is its own. Usage: node bench/strace.mjs [LINES [ROUNDS]] | --generate FILE [LINES]
+// peak RSS is its own. The issue set its target (1M lines/s on one core) on a machine where the
+// same readline + split loop over block-trace text does 1.45M lines/s; that yardstick runs here in
+// the same rounds, on the real tracefs capture test/fixtures/block/ext4.trace.gz repeated to as
+// many lines, and the target is scaled by it to this machine (1.0 / 1.45 of the yardstick).
+// Usage: node bench/strace.mjs [LINES [ROUNDS]] | --generate FILE [LINES]
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,6 +118,21 @@ async function generate(file, target) {
   return n;
 }
 
+/** The issue's yardstick input: the block I/O event lines of a real tracefs capture, repeated to `target` lines. */
+function yardstickText(file, target) {
+  const text = gunzipSync(readFileSync(new URL('../test/fixtures/block/ext4.trace.gz', import.meta.url))).toString('utf8');
+  const lines = text.split('\n').filter((l) => /: block_(bio|rq|getrq|split|plug|unplug)/.test(l));
+  const fd = openSync(file, 'w');
+  let n = 0;
+  for (let copy = 0; n < target; copy++) {
+    const out = [];
+    for (const l of lines) { if (n++ >= target) break; out.push(l.replace(/ (\d+)\.(\d+): /, (_, sec, f) => ` ${Number(sec) + copy * 10}.${f}: `)); }
+    writeSync(fd, out.join('\n') + '\n');
+  }
+  closeSync(fd);
+  return n;
+}
+
 function child(mode, file, out) {
   const r = spawnSync(process.execPath, [self, '--child', mode, file, out], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
@@ -134,11 +154,14 @@ try {
   const mib = statSync(file).size / 2 ** 20;
   // the runs alternate (ours, baseline, parser alone, ours, ...) so that each round sees the same
   // machine load; the table shows the range over the rounds, the ratios are per round
-  const runs = { ours: [], base: [], parse: [] };
+  const yardFile = join(dir, 'block.trace');
+  yardstickText(yardFile, lines);
+  const runs = { ours: [], base: [], parse: [], yard: [] };
   for (let k = 0; k < rounds; k++) {
     runs.ours.push(child('ours', file, join(dir, 'out')));
     runs.base.push(child('baseline', file, ''));
     runs.parse.push(child('parse', file, ''));
+    runs.yard.push(child('baseline', yardFile, ''));
   }
   const rate = (x) => x.lines / x.seconds;
   const cpuRate = (x) => x.lines / x.cpuSeconds;
@@ -153,8 +176,12 @@ try {
   row(`iolineage ingest --format strace (app_io.arrow, ${runs.ours[0].rows} rows)`, runs.ours);
   row("baseline: node readline + split(' ')", runs.base);
   row('iolineage parser alone (log bytes in memory, no file I/O, no Arrow file; RSS holds the log)', runs.parse);
+  row("yardstick: node readline + split(' ') over block-trace text (tracefs, real capture repeated)", runs.yard);
   const per = (f) => runs.ours.map((x, k) => f(x) / f(runs.base[k])).map((v) => v.toFixed(2)).join(', ');
   console.log(`ratio iolineage / baseline per round: ${per(rate)} (wall), ${per(cpuRate)} (CPU)`);
+  // the target scaled to this machine, per round (CPU time: "on one core")
+  const scaled = runs.ours.map((x, k) => ({ ours: cpuRate(x), target: cpuRate(runs.yard[k]) / 1.45 }));
+  console.log(`issue target scaled to this machine (1.0 M lines/s where the yardstick does 1.45 M): ${scaled.map((s) => (s.target / 1e6).toFixed(2)).join(', ')} M lines/CPU-s; iolineage ${scaled.map((s) => (s.ours / 1e6).toFixed(2)).join(', ')} -> ${scaled.map((s) => (s.ours / s.target).toFixed(2) + 'x').join(', ')} of the target per round`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
