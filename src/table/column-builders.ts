@@ -4,6 +4,8 @@
  * the same chunk size, so batch boundaries line up as long as each row sets every column.
  */
 
+import type { BatchSpill, SpilledChunk } from './batch-spill.js';
+
 /** Typed arrays use the platform byte order: Int64 halves can be written as two Uint32 words on little-endian machines. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -15,7 +17,14 @@ type TypedArray =
   | BigInt64Array | Float64Array;
 type TypedArrayCtor<A extends TypedArray> = { new (n: number): A };
 
-/** Chunk storage shared by all builders: full chunks plus the current one, and a validity bitmap per chunk. */
+/** One chunk as a record batch takes it: values trimmed to its rows, validity (null: all valid). */
+export interface ChunkView<A> { values: A; validity: Uint8Array | null; nullCount: number }
+
+/**
+ * Chunk storage shared by all builders: full chunks plus the current one, and a validity bitmap per
+ * chunk. Full chunks may be moved to a scratch file (spillChunk): their slots then hold empty
+ * placeholders, and reads and writes of their rows go through the file.
+ */
 abstract class ChunkedBuilder<A extends TypedArray> {
   readonly chunks: A[] = [];
   readonly validity: (Uint8Array | null)[] = [];
@@ -24,8 +33,86 @@ abstract class ChunkedBuilder<A extends TypedArray> {
   protected curValid: Uint8Array | null = null;
   protected curNulls = 0;
   protected i = 0;
+  /** Where spilled chunk c went (undefined: in memory). */
+  private readonly spilled: (SpilledChunk | undefined)[] = [];
+  private spill: BatchSpill | null = null;
+  private scratchValues: A | null = null;
+  private scratchValid: Uint8Array | null = null;
   constructor(protected readonly ctor: TypedArrayCtor<A>) {
     this.cur = new ctor(CHUNK_ROWS);
+  }
+
+  /** Move full chunk `c` to `spill`; its memory is released. */
+  spillChunk(c: number, spill: BatchSpill): void {
+    if (c >= this.chunks.length || this.spilled[c]) throw new Error(`spillChunk: chunk ${c} is not a full chunk in memory`);
+    const values = this.chunks[c]!;
+    const valid = this.validity[c] ?? null;
+    this.spilled[c] = { valuesAt: spill.append(values), valuesBytes: values.byteLength, validityAt: valid ? spill.append(valid) : -1 };
+    this.spill = spill;
+    this.chunks[c] = new this.ctor(0);
+    if (valid) this.validity[c] = new Uint8Array(0);
+  }
+
+  /** Whether chunk c lives in the scratch file. */
+  isSpilled(c: number): boolean { return this.spilled[c] !== undefined; }
+
+  /** Chunks, the last one possibly short (an empty builder has one empty chunk). */
+  get chunkCount(): number { return this.chunks.length + (this.i > 0 || this.chunks.length === 0 ? 1 : 0); }
+
+  /**
+   * Chunk k as a record batch takes it. A spilled chunk is read into arrays this builder reuses:
+   * the view is valid until the next call.
+   */
+  chunkView(k: number): ChunkView<A> {
+    if (k === this.chunks.length) {
+      return { values: this.cur.subarray(0, this.i) as A, validity: this.curValid ? this.curValid.subarray(0, (this.i + 7) >> 3) : null, nullCount: this.curNulls };
+    }
+    const ref = this.spilled[k];
+    if (!ref) return { values: this.chunks[k]!, validity: this.validity[k] ?? null, nullCount: this.nullCounts[k]! };
+    const values = this.scratchValues ??= new this.ctor(CHUNK_ROWS);
+    this.spill!.read(ref.valuesAt, values);
+    let validity: Uint8Array | null = null;
+    if (ref.validityAt >= 0) {
+      validity = this.scratchValid ??= new Uint8Array(CHUNK_ROWS >> 3);
+      this.spill!.read(ref.validityAt, validity);
+    }
+    return { values, validity, nullCount: this.nullCounts[k]! };
+  }
+
+  /** The array holding row `row` (chunk values, or a one-element scratch view of a spilled one) and its index there. */
+  protected slot(row: number): { a: A; r: number; spilledAt: number } {
+    const c = Math.floor(row / CHUNK_ROWS);
+    const r = row % CHUNK_ROWS;
+    const ref = this.spilled[c];
+    if (!ref) return { a: c < this.chunks.length ? this.chunks[c]! : this.cur, r, spilledAt: -1 };
+    const one = new this.ctor(1);
+    const at = ref.valuesAt + r * one.BYTES_PER_ELEMENT;
+    this.spill!.read(at, one);
+    return { a: one, r: 0, spilledAt: at };
+  }
+
+  /** Write back a value changed in a one-element view of a spilled chunk (see slot). */
+  protected writeBack(s: { a: A; spilledAt: number }): void {
+    if (s.spilledAt >= 0) this.spill!.rewrite(s.spilledAt, s.a);
+  }
+
+  /**
+   * Replace `from` by `to` in rows [start, end), a chunk at a time (spilled chunks are read,
+   * changed and written back). Returns the rows changed.
+   */
+  replaceInRange(start: number, end: number, from: A[number], to: A[number]): number {
+    let changed = 0;
+    for (let c = Math.floor(start / CHUNK_ROWS); c * CHUNK_ROWS < end; c++) {
+      const ref = this.spilled[c];
+      const a = ref ? this.chunkView(c).values : c < this.chunks.length ? this.chunks[c]! : this.cur;
+      const lo = Math.max(start - c * CHUNK_ROWS, 0);
+      const hi = Math.min(end - c * CHUNK_ROWS, CHUNK_ROWS);
+      let here = 0;
+      for (let r = lo; r < hi; r++) if (a[r] === from) { a[r] = to; here++; }
+      if (ref && here > 0) this.spill!.rewrite(ref.valuesAt, a);
+      changed += here;
+    }
+    return changed;
   }
 
   /** Rows pushed so far. */
@@ -79,8 +166,9 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     }
   }
 
-  /** The chunks trimmed to their lengths, with validity and null counts. */
+  /** The chunks trimmed to their lengths, with validity and null counts (all in memory). */
   finishChunks(): { values: A[]; validity: (Uint8Array | null)[]; nullCounts: number[] } {
+    if (this.spilled.length > 0) throw new Error('finishChunks: chunks of this builder are in a scratch file; write it with writeTableBuilder');
     const values = this.chunks.slice();
     const validity = this.validity.slice();
     const nullCounts = this.nullCounts.slice();
@@ -103,15 +191,14 @@ export class NumberColumnBuilder<A extends Exclude<TypedArray, BigInt64Array>> e
   }
   /** Value at row `row` (0 for nulls). */
   get(row: number): number {
-    const c = Math.floor(row / CHUNK_ROWS);
-    const a = c < this.chunks.length ? this.chunks[c]! : this.cur;
-    return a[row % CHUNK_ROWS] as number;
+    const s = this.slot(row);
+    return s.a[s.r] as number;
   }
   /** Overwrite the value at row `row` (e.g. a completion time filled in later). */
   set(row: number, v: number): void {
-    const c = Math.floor(row / CHUNK_ROWS);
-    const a = c < this.chunks.length ? this.chunks[c]! : this.cur;
-    a[row % CHUNK_ROWS] = v;
+    const s = this.slot(row);
+    s.a[s.r] = v;
+    this.writeBack(s);
   }
 }
 
@@ -145,14 +232,13 @@ export class Int64ColumnBuilder extends ChunkedBuilder<BigInt64Array> {
   }
   private curWords: Uint32Array | null = null;
   get(row: number): bigint {
-    const c = Math.floor(row / CHUNK_ROWS);
-    const a = c < this.chunks.length ? this.chunks[c]! : this.cur;
-    return a[row % CHUNK_ROWS]!;
+    const s = this.slot(row);
+    return s.a[s.r]!;
   }
   set(row: number, v: bigint): void {
-    const c = Math.floor(row / CHUNK_ROWS);
-    const a = c < this.chunks.length ? this.chunks[c]! : this.cur;
-    a[row % CHUNK_ROWS] = v;
+    const s = this.slot(row);
+    s.a[s.r] = v;
+    this.writeBack(s);
   }
 }
 
@@ -198,8 +284,9 @@ export class StringColumnBuilder extends ChunkedBuilder<Int32Array | Int16Array 
   }
   get(row: number): string | null {
     const c = Math.floor(row / CHUNK_ROWS);
-    const a = c < this.chunks.length ? this.chunks[c]! : this.cur;
-    const v = c < this.validity.length ? this.validity[c] : this.curValid;
+    const view = this.isSpilled(c) ? this.chunkView(c) : null;
+    const a = view ? view.values : c < this.chunks.length ? this.chunks[c]! : this.cur;
+    const v = view ? view.validity : c < this.validity.length ? this.validity[c] : this.curValid;
     const r = row % CHUNK_ROWS;
     if (v && !(v[r >> 3]! & (1 << (r & 7)))) return null;
     return this.dictionary[a[r]!]!;

@@ -11,6 +11,7 @@ import {
   type AnyColumnBuilder,
 } from './column-builders.js';
 import type { ColumnSpec, ColumnType, TableSpec } from './table-spec.js';
+import { BatchSpill } from './batch-spill.js';
 
 function arrowType(c: ColumnSpec) {
   const t = c.type;
@@ -81,19 +82,51 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
   /** Rows so far (of the first column). */
   get length(): number { return this.builders.values().next().value?.length ?? 0; }
 
+  private spill: BatchSpill | null = null;
+  private spilledBatches = 0;
+
   /**
-   * Assemble the Arrow table. `metadata` goes into the schema (e.g. clock domain, device,
-   * file-system geometry). Throws if the columns have different lengths (a reader bug).
+   * Keep full record batches in a scratch file at `path` (BatchSpill) instead of memory: a
+   * builder fed in lock-step (every column gains a full chunk before spillFullBatches) then holds
+   * one batch in memory, and is written with writeTableBuilder. finish() refuses it.
    */
-  finish(metadata?: Record<string, string>): Table {
+  spillTo(path: string): void {
+    if (this.spill) throw new Error(`table ${this.spec.name}: already spilling to ${this.spill.path}`);
+    this.spill = new BatchSpill(path);
+  }
+
+  /** Move the full batches that every column has completed to the scratch file (no-op without spillTo). */
+  spillFullBatches(): void {
+    if (!this.spill) return;
+    let full = Infinity;
+    for (const b of this.builders.values()) full = Math.min(full, b.chunks.length);
+    for (; this.spilledBatches < full; this.spilledBatches++) {
+      for (const b of this.builders.values()) b.spillChunk(this.spilledBatches, this.spill);
+    }
+  }
+
+  /** Whether full batches go to a scratch file (spillTo). */
+  get spilling(): boolean { return this.spill !== null; }
+
+  /** Bytes in the scratch file (0 without spillTo). */
+  get spilledBytes(): number { return this.spill?.size ?? 0; }
+
+  /** Release the scratch file. */
+  close(): void {
+    this.spill?.close();
+    this.spill = null;
+  }
+
+  /** The Arrow pieces of the table: schema (dictionary ids in column order, as flechette's encoder numbers them) and dictionaries. */
+  private parts(metadata: Record<string, string> | undefined) {
     const n = this.length;
-    const columns: Column<unknown>[] = [];
     const fields = [];
+    const dictionaries: { id: number; column: Column<unknown> }[] = [];
+    const columns: { spec: ColumnSpec; builder: AnyColumnBuilder; type: ReturnType<typeof arrowType>; dict: Column<unknown> | null }[] = [];
     for (const c of this.spec.columns) {
       const b = this.builders.get(c.name)!;
       if (b.length !== n) throw new Error(`table ${this.spec.name}: column ${c.name} has ${b.length} rows, expected ${n}`);
       const type = arrowType(c);
-      const { values, validity, nullCounts } = b.finishChunks();
       let dict: Column<unknown> | null = null;
       // the dictionary column must carry the very type object named in the field's Dictionary
       // type: flechette's IPC encoder keys dictionary ids by that object
@@ -106,7 +139,26 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
           : new Column([new (batchType(dictType) as unknown as new (o: object) => Batch<unknown>)({
             length: 0, nullCount: 0, type: dictType, validity: EMPTY, offsets: new Int32Array(1), values: EMPTY,
           })]);
+        dictionaries.push({ id: dictionaries.length, column: dict });
       }
+      columns.push({ spec: c, builder: b, type, dict });
+      fields.push(field(c.name, type, c.nullable ?? false, fieldMetadata(c)));
+    }
+    const meta = new Map<string, string>([['iolineage.table', this.spec.name]]);
+    for (const [k, v] of Object.entries(metadata ?? {})) meta.set(k, v);
+    const schema = { version: Version.V5, endianness: Endianness.Little, fields, metadata: meta };
+    return { schema, columns, dictionaries };
+  }
+
+  /**
+   * Assemble the Arrow table. `metadata` goes into the schema (e.g. clock domain, device,
+   * file-system geometry). Throws if the columns have different lengths (a reader bug).
+   */
+  finish(metadata?: Record<string, string>): Table {
+    const { schema, columns: cols } = this.parts(metadata);
+    const columns: Column<unknown>[] = [];
+    for (const { spec: c, builder: b, type, dict } of cols) {
+      const { values, validity, nullCounts } = b.finishChunks();
       const BatchClass = batchType(type, { useBigInt: true }) as unknown as new (o: object) => Batch<unknown>;
       const batches = values.map((v, k) => {
         const batch = new BatchClass({
@@ -120,11 +172,66 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
         return batch;
       });
       columns.push(new Column(batches));
-      fields.push(field(c.name, type, c.nullable ?? false, fieldMetadata(c)));
     }
-    const meta = new Map<string, string>([['iolineage.table', this.spec.name]]);
-    for (const [k, v] of Object.entries(metadata ?? {})) meta.set(k, v);
-    const schema = { version: Version.V5, endianness: Endianness.Little, fields, metadata: meta };
     return new Table(schema as never, columns as never);
   }
+
+  /**
+   * What an Arrow IPC encoder needs to write this table one record batch at a time, in the shape
+   * flechette's encoder takes (schema with dictionary ids; dictionary and record batches as field
+   * nodes, buffer regions and buffers; Arrow columnar format, "Buffer alignment and padding"): the
+   * record batches come from a generator that reads spilled chunks back one batch at a time, so
+   * only one batch is in memory while the file is written.
+   */
+  ipcParts(metadata?: Record<string, string>): { schema: object; dictionaries: IpcDictionaryBatch[]; records: Iterable<IpcRecordBatch> } {
+    const { schema, columns, dictionaries } = this.parts(metadata);
+    // dictionary ids as flechette's tableToIPC assigns them: in column order, from 0
+    let id = 0;
+    for (const f of schema.fields) if ((f.type as { dictionary?: unknown }).dictionary) (f.type as { id: number }).id = id++;
+    const dicts: IpcDictionaryBatch[] = [];
+    for (const d of dictionaries) {
+      d.column.data.forEach((batch, k) => {
+        const b = batch as unknown as { length: number; nullCount: number; validity?: Uint8Array; offsets: Int32Array; values: Uint8Array };
+        dicts.push({ id: d.id, isDelta: k > 0, data: assembleBatch([[b.length, b.nullCount, [b.validity ?? EMPTY, b.offsets, b.values]]]) });
+      });
+    }
+    const batchCount = columns[0]?.builder.chunkCount ?? 0;
+    function* records(): Generator<IpcRecordBatch> {
+      for (let k = 0; k < batchCount; k++) {
+        const nodes: [number, number, ArrayBufferView[]][] = [];
+        for (const { spec: c, builder: b } of columns) {
+          const v = b.chunkView(k);
+          nodes.push([v.values.length, v.nullCount, [v.validity ?? EMPTY, c.type === 'bool' ? packBits(v.values as Uint8Array) : v.values]]);
+        }
+        yield assembleBatch(nodes);
+      }
+    }
+    return { schema, dictionaries: dicts, records: records() };
+  }
+}
+
+/** A record batch body as flechette's IPC encoder takes it. */
+export interface IpcRecordBatch {
+  byteLength: number;
+  nodes: { length: number; nullCount: number }[];
+  regions: { offset: number; length: number }[];
+  variadic: number[];
+  buffers: Uint8Array[];
+}
+export interface IpcDictionaryBatch { id: number; isDelta: boolean; data: IpcRecordBatch }
+
+/** Field nodes and buffers of flat columns ([length, nullCount, buffers] each) as one batch body; each buffer padded to 8 bytes. */
+function assembleBatch(columns: [number, number, ArrayBufferView[]][]): IpcRecordBatch {
+  let byteLength = 0;
+  const nodes = []; const regions = []; const buffers = [];
+  for (const [length, nullCount, bufs] of columns) {
+    nodes.push({ length, nullCount });
+    for (const b of bufs) {
+      const bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      regions.push({ offset: byteLength, length: bytes.byteLength });
+      buffers.push(bytes);
+      byteLength += (bytes.byteLength + 7) & ~7;
+    }
+  }
+  return { byteLength, nodes, regions, variadic: [], buffers };
 }

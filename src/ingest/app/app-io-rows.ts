@@ -51,6 +51,8 @@ class Int64Chunk {
   }
   /** Make the bitmap what the builders expect for the first n rows. */
   trim(_n: number): void { /* bits are only ever set for rows added */ }
+  /** Empty again, for the next chunk. */
+  reset(): void { this.values.fill(0n); this.valid.fill(0); this.nulls = 0; }
 }
 
 /** An Int64Chunk of a column that is almost never null (ts_ns, dur_ns with -T). */
@@ -62,6 +64,7 @@ class DenseInt64Chunk extends Int64Chunk {
   }
   override setBig(i: number, v: bigint): void { this.values[i] = v; }
   override trim(n: number): void { trimValid(this.valid, n); }
+  override reset(): void { this.values.fill(0n); this.valid.fill(0xff); this.nulls = 0; }
 }
 
 /** A nullable dictionary-key or int32 column chunk. */
@@ -76,6 +79,7 @@ class KeyChunk<A extends Int8Array | Int16Array | Int32Array> {
     this.values[i] = v;
   }
   trim(_n: number): void { /* bits are only ever set for rows added */ }
+  reset(): void { this.values.fill(0); this.valid.fill(0); this.nulls = 0; }
 }
 
 /** A KeyChunk of a column that is almost never null (fd, path). */
@@ -86,6 +90,7 @@ class DenseKeyChunk<A extends Int8Array | Int16Array | Int32Array> extends KeyCh
     this.values[i] = v;
   }
   override trim(n: number): void { trimValid(this.valid, n); }
+  override reset(): void { this.values.fill(0); this.valid.fill(0xff); this.nulls = 0; }
 }
 
 export class AppIoRows {
@@ -133,8 +138,13 @@ export class AppIoRows {
   private i = 0;
   private room = 0;
   private flushed = 0;
+  /**
+   * Added to ts_ns as each chunk is handed over: the parser keeps times relative to the first
+   * timestamp of the log (safe integers) and sets this once it has seen it.
+   */
+  tsBase = 0n;
 
-  constructor(builder: TableBuilder<typeof appIoTable>) {
+  constructor(private readonly builder: TableBuilder<typeof appIoTable>) {
     const b = builder;
     this.bId = b.number('id') as NumberColumnBuilder<Int32Array>;
     this.bTs = b.int64('ts_ns');
@@ -195,11 +205,18 @@ export class AppIoRows {
     this.line[i] = line;
   }
 
-  /** tid of row r (rows of the current chunk or of the builders). */
-  getTid(r: number): number { return r >= this.flushed ? this.tid[r - this.flushed]! : this.bTid.get(r); }
-  setTid(r: number, v: number): void { if (r >= this.flushed) this.tid[r - this.flushed] = v; else this.bTid.set(r, v); }
-  getPid(r: number): number { return r >= this.flushed ? this.pid[r - this.flushed]! : this.bPid.get(r); }
-  setPid(r: number, v: number): void { if (r >= this.flushed) this.pid[r - this.flushed] = v; else this.bPid.set(r, v); }
+  /**
+   * Give the rows [start, length) of task -1 (lines without a pid column) the id `tid`: pid and
+   * tid -1 become `tid`, in the current chunk and in the builders (also chunks in their scratch
+   * file).
+   */
+  renameTask(start: number, tid: number): void {
+    const end = this.length;
+    for (const [chunk, builder] of [[this.tid, this.bTid], [this.pid, this.bPid]] as const) {
+      if (start < this.flushed) builder.replaceInRange(start, this.flushed, -1, tid);
+      for (let r = Math.max(start - this.flushed, 0); r < end - this.flushed; r++) if (chunk[r] === -1) chunk[r] = tid;
+    }
+  }
 
   /** Hand the rows of the current chunk to the builders (the last chunk may be short). */
   finish(): void {
@@ -210,6 +227,7 @@ export class AppIoRows {
     const n = this.i;
     if (n === 0) { this.fresh(); return; }
     this.bId.appendChunk(this.id, n, null, 0);
+    if (this.tsBase !== 0n) addBase(this.ts, n, this.tsBase);
     int64(this.bTs, this.ts, n);
     int64(this.bDur, this.dur, n);
     this.bPid.appendChunk(this.pid, n, null, 0);
@@ -229,7 +247,19 @@ export class AppIoRows {
     this.bFile.appendChunk(this.file, n, null, 0);
     this.bLine.appendChunk(this.line, n, null, 0);
     this.flushed += n;
-    this.fresh();
+    if (n === CHUNK_ROWS && this.builder.spilling) {
+      // the builder wrote the chunk to its scratch file and let go of it: fill the same arrays
+      // again (fresh ones would cost a page fault per 4 KiB on first touch)
+      this.builder.spillFullBatches();
+      this.reuse();
+    } else this.fresh();
+  }
+
+  private reuse(): void {
+    this.i = 0;
+    for (const a of [this.id, this.pid, this.tid, this.syscall, this.op, this.flags, this.direct, this.append, this.uncertain, this.file, this.line]) a.fill(0);
+    for (const c of [this.ts, this.dur, this.offset, this.req, this.done]) c.reset();
+    for (const c of [this.fd, this.path, this.error]) c.reset();
   }
 
   private fresh(): void {
@@ -254,6 +284,19 @@ export class AppIoRows {
     this.uncertain = new Uint8Array(CHUNK_ROWS);
     this.file = new Int32Array(CHUNK_ROWS);
     this.line = new Int32Array(CHUNK_ROWS);
+  }
+}
+
+/** Add `base` to the first n values (64-bit two's complement, as BigInt64Array arithmetic wraps). */
+function addBase(c: Int64Chunk, n: number, base: bigint): void {
+  if (!LITTLE_ENDIAN) { for (let i = 0; i < n; i++) c.values[i] = BigInt.asIntN(64, c.values[i]! + base); return; }
+  const lo = Number(BigInt.asUintN(32, base));
+  const hi = Number(BigInt.asUintN(32, base >> 32n));
+  const w = c.words;
+  for (let i = 0; i < 2 * n; i += 2) {
+    const l = w[i]! + lo;
+    w[i] = l >>> 0;
+    w[i + 1] = (w[i + 1]! + hi + (l >= TWO_32 ? 1 : 0)) >>> 0;
   }
 }
 

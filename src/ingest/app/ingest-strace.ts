@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { appIoTable, APP_OPS } from '../../table/schemas/app-io.js';
 import { TableBuilder } from '../../table/table-builder.js';
-import { writeArrowFile } from '../../table/arrow-file.js';
+import { writeTableBuilder } from '../../table/arrow-file.js';
 import { openInputStream, type InputStream } from '../../io/input-stream.js';
 import { openFileChunks } from '../../io/file-chunks.js';
 import { ByteLineFramer } from '../../io/byte-line-framer.js';
@@ -224,12 +224,19 @@ async function mergePerTaskFiles(parser: StraceParser, g: InputGroup, streams: M
 export async function ingestStrace(paths: string[], opts: { outDir: string } & StraceIngestOptions): Promise<{ rows: number; summary: string[]; stats: IngestStats; file: string }> {
   if (paths.length === 0) throw new InputError('(no input)', 'ingest --format strace needs at least one strace log');
   const stats = opts.stats ?? new IngestStats();
-  const builder = new TableBuilder(appIoTable);
-  const r = await parseStrace(paths, builder, stats, opts);
   mkdirSync(opts.outDir, { recursive: true });
   const file = join(opts.outDir, 'app_io.arrow');
-  writeArrowFile(file, builder.finish(r.metadata));
-  return { rows: r.rows, summary: summarizeAppIo(r, stats, file), stats, file };
+  // full record batches wait in a scratch file beside the output, not in memory: a log of any
+  // length is ingested in the memory of one batch (plus the dictionaries and the open files)
+  const builder = new TableBuilder(appIoTable);
+  builder.spillTo(join(opts.outDir, `.app_io.arrow.${process.pid}.scratch`));
+  try {
+    const r = await parseStrace(paths, builder, stats, opts);
+    writeTableBuilder(file, builder, r.metadata);
+    return { rows: r.rows, summary: summarizeAppIo(r, stats, file), stats, file };
+  } finally {
+    builder.close();
+  }
 }
 
 /** Summary lines: calls and bytes by op and by path (top 10), unresolved fds, problems. */

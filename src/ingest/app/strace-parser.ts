@@ -148,7 +148,6 @@ export class StraceParser {
 
   // columns: rows go through the lock-step chunk sink; the dictionaries live in the builders
   private readonly out: AppIoRows;
-  private readonly cTs: Int64ColumnBuilder;
   private readonly cSyscall: StringColumnBuilder;
   private readonly cOp: StringColumnBuilder;
   private readonly cPath: StringColumnBuilder;
@@ -172,12 +171,11 @@ export class StraceParser {
   // time base
   private timeFormat: TimeFormat = TimeFormat.None;
   private baseSec = -1;
-  private baseNs = 0n;
   private readonly dateSec: number | undefined;
   private lastDaySec = -1;
   private dayOffset = 0;
   private mixedTimeWarned = false;
-  private rebased = false;
+  private finished = false;
 
   /** Rows emitted, lines read. */
   rows = 0;
@@ -188,7 +186,6 @@ export class StraceParser {
   constructor(readonly builder: AppIoBuilder, readonly stats: IngestStats, opts: StraceParserOptions = {}) {
     const b = builder;
     this.out = new AppIoRows(b);
-    this.cTs = b.int64('ts_ns');
     this.cSyscall = b.string('syscall');
     this.cOp = b.string('op');
     this.cPath = b.string('path');
@@ -477,10 +474,7 @@ export class StraceParser {
       this.tasks.rename(-1, tid);
       if (anon) { this.pending.delete(-1); this.pending.set(tid, anon); }
       // rows already written for the unnamed task get its id (once per trace)
-      for (let r = this.traceStartRow; r < this.rows; r++) {
-        if (this.out.getTid(r) === -1) this.out.setTid(r, tid);
-        if (this.out.getPid(r) === -1) this.out.setPid(r, tid);
-      }
+      this.out.renameTask(this.traceStartRow, tid);
     }
     this.soleTid = -1;
   }
@@ -544,8 +538,8 @@ export class StraceParser {
     if (this.timeFormat === TimeFormat.None) {
       this.timeFormat = L.timeFormat;
       this.baseSec = L.tsSec;
-      if (L.timeFormat === TimeFormat.Epoch) this.baseNs = BigInt(L.tsSec) * 1_000_000_000n;
-      else this.baseNs = this.dateSec !== undefined ? BigInt(this.dateSec) * 1_000_000_000n : 0n;
+      if (L.timeFormat === TimeFormat.Epoch) this.out.tsBase = BigInt(L.tsSec) * 1_000_000_000n;
+      else this.out.tsBase = this.dateSec !== undefined ? BigInt(this.dateSec) * 1_000_000_000n : 0n;
       if (L.timeFormat === TimeFormat.TimeOfDay) this.baseSec = 0;
     } else if (L.timeFormat !== this.timeFormat && !this.mixedTimeWarned) {
       this.mixedTimeWarned = true;
@@ -554,8 +548,9 @@ export class StraceParser {
   }
 
   /**
-   * ts_ns of a line's timestamp, relative to baseNs: a safe integer (exact up to 104 days from the
-   * first timestamp); finish() adds baseNs to the column in place. NaN when the line has none.
+   * ts_ns of a line's timestamp, relative to the time base: a safe integer (exact up to 104 days
+   * from the first timestamp); the row sink adds the base (out.tsBase) to each chunk as it hands
+   * it over. NaN when the line has none.
    */
   private tsNs(format: TimeFormat, sec: number, frac: number): number {
     if (format === TimeFormat.None) return NULL;
@@ -1107,7 +1102,7 @@ export class StraceParser {
   /** End of all input: flush pending calls; returns the table metadata. */
   finish(): Record<string, string> {
     this.endTrace();
-    if (!this.rebased) { this.rebased = true; this.out.finish(); addInPlace(this.cTs.finishChunks().values, this.baseNs); }
+    if (!this.finished) { this.finished = true; this.out.finish(); }
     if (this.ignoredCalls > 0) this.stats.count('strace_other_syscalls', 'info', 'system calls that do not concern file I/O (ignored)', undefined, this.ignoredCalls);
     this.ignoredCalls = 0;
     const meta: Record<string, string> = {
@@ -1166,23 +1161,3 @@ function detach(s: string): string {
   return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/**
- * Add `base` to every value of int64 chunks in place (two's complement, mod 2^64), with 32-bit
- * word arithmetic: no BigInt per value.
- */
-function addInPlace(chunks: BigInt64Array[], base: bigint): void {
-  if (base === 0n) return;
-  const lo = Number(BigInt.asUintN(32, base));
-  const hi = Number(BigInt.asUintN(32, base >> 32n));
-  for (const c of chunks) {
-    if (!LITTLE_ENDIAN) { for (let i = 0; i < c.length; i++) c[i] = BigInt.asIntN(64, c[i]! + base); continue; }
-    const w = new Uint32Array(c.buffer, c.byteOffset, c.length * 2);
-    for (let i = 0; i < w.length; i += 2) {
-      const l = w[i]! + lo;
-      w[i] = l >>> 0;
-      w[i + 1] = (w[i + 1]! + hi + (l >= 4294967296 ? 1 : 0)) >>> 0;
-    }
-  }
-}

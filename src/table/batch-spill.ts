@@ -1,0 +1,63 @@
+/**
+ * A scratch file for the full chunks of a TableBuilder, so that a table much larger than memory
+ * can be built and then written as an Arrow file one record batch at a time (writeTableBuilder in
+ * arrow-file.ts). The file is unlinked as soon as it is open: it takes disk space only while its
+ * descriptor is open, and nothing is left behind when the process dies. Chunks are written once
+ * and read back whole; a few values may be rewritten in place (a task renamed after its rows
+ * left memory).
+ */
+import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { InputError } from '../util/errors.js';
+
+/** Where one chunk of one column went: byte offsets of its values and of its validity bitmap (-1: none). */
+export interface SpilledChunk {
+  valuesAt: number;
+  valuesBytes: number;
+  validityAt: number;
+}
+
+export class BatchSpill {
+  private fd: number;
+  private end = 0;
+  constructor(readonly path: string) {
+    try {
+      this.fd = openSync(path, 'w+');
+    } catch (e) {
+      throw new InputError(path, `cannot create a scratch file for the table: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    unlinkSync(path);
+  }
+
+  /** Append the bytes of a typed array; returns its offset in the file. */
+  append(a: ArrayBufferView): number {
+    const at = this.end;
+    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+    this.end += bytes.length;
+    return at;
+  }
+
+  /** Fill `into` (all of it) from offset `at`. */
+  read(at: number, into: ArrayBufferView): void {
+    const bytes = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
+    for (let done = 0; done < bytes.length;) {
+      const n = readSync(this.fd, bytes, done, bytes.length - done, at + done);
+      if (n === 0) throw new Error(`${this.path}: scratch file ends at ${at + done}, ${bytes.length - done} bytes short`);
+      done += n;
+    }
+  }
+
+  /** Overwrite bytes at offset `at` (values written before). */
+  rewrite(at: number, from: ArrayBufferView): void {
+    const bytes = new Uint8Array(from.buffer, from.byteOffset, from.byteLength);
+    for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+  }
+
+  /** Bytes held in the file. */
+  get size(): number { return this.end; }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
