@@ -180,6 +180,12 @@ try {
   const per = (f) => runs.ours.map((x, k) => f(x) / f(runs.base[k])).map((v) => v.toFixed(2)).join(', ');
   console.log(`ratio iolineage / baseline per round: ${per(rate)} (wall), ${per(cpuRate)} (CPU)`);
   // the target scaled to this machine, per round (CPU time: "on one core")
+  // memory bounded while streaming: the same ingest on a log 4x as long, peak RSS side by side
+  const bigFile = join(dir, 'fio4x.strace');
+  const bigLines = await generate(bigFile, lines * 4);
+  const big = child('ours', bigFile, join(dir, 'out4x'));
+  rmSync(bigFile);
+  console.log(`memory: peak RSS ${range(runs.ours, (x) => x.maxRssMiB, 0)} MiB at ${lines} lines, ${big.maxRssMiB.toFixed(0)} MiB at ${bigLines} lines (${big.rows} rows, ${(big.lines / big.cpuSeconds / 1e6).toFixed(2)} M lines/CPU-s)`);
   const scaled = runs.ours.map((x, k) => ({ ours: cpuRate(x), target: cpuRate(runs.yard[k]) / 1.45 }));
   console.log(`issue target scaled to this machine (1.0 M lines/s where the yardstick does 1.45 M): ${scaled.map((s) => (s.target / 1e6).toFixed(2)).join(', ')} M lines/CPU-s; iolineage ${scaled.map((s) => (s.ours / 1e6).toFixed(2)).join(', ')} -> ${scaled.map((s) => (s.ours / s.target).toFixed(2) + 'x').join(', ')} of the target per round`);
 } finally {
