@@ -51,8 +51,11 @@ export interface InputStream extends AsyncIterable<Uint8Array> {
 
 const CHUNK = 1 << 20;
 
-/** Open a file as a stream of decompressed chunks. The file is opened read-only. */
-export function openInputStream(path: string): InputStream {
+/**
+ * Open a file as a stream of decompressed chunks (of about `chunkBytes`, 1 MiB by default: less
+ * for many streams read side by side). The file is opened read-only.
+ */
+export function openInputStream(path: string, chunkBytes = CHUNK): InputStream {
   const head = readHead(path, 6);
   const compression = detectCompression(head);
   let fileSize = 0;
@@ -67,7 +70,7 @@ export function openInputStream(path: string): InputStream {
     fileSize,
     get fileBytesRead() { return fileBytesRead; },
     async *[Symbol.asyncIterator]() {
-      const raw = createReadStream(path, { highWaterMark: CHUNK, flags: 'r' });
+      const raw = createReadStream(path, { highWaterMark: chunkBytes, flags: 'r' });
       async function* counted(): AsyncGenerator<Uint8Array> {
         for await (const b of raw as AsyncIterable<Buffer>) {
           fileBytesRead += b.length;
@@ -80,7 +83,7 @@ export function openInputStream(path: string): InputStream {
         // pipeline, not pipe: a read error of the file reaches the consumer through the gunzip
         // stream, and a consumer that stops early (a format probe) tears down both streams
         // without an unhandled 'error' event. The consumer sees errors via the iterator.
-        source = pipeline(Readable.from(counted()), createGunzip({ chunkSize: CHUNK }), () => {});
+        source = pipeline(Readable.from(counted()), createGunzip({ chunkSize: chunkBytes }), () => {});
       } else if (compression === 'xz') {
         // No npm package decodes xz streams reliably in-process (xz-decompress fails at stream
         // ends and serialises all streams through one context), so the xz tool does it.

@@ -152,6 +152,49 @@ describe('byte lane', () => {
     }
   });
 
+  it('-ff per-task files (cut by many 64 KiB reads, some gzipped): the byte lane merges them as the text path does, with the rows of the -f log', async () => {
+    // the real -f capture fio-ttt-y repeated 6 times 1000 s apart, then split by its pid column
+    // into PREFIX.TID files without that column, as strace -ff writes them
+    const one = gunzipText('fio-ttt-y.strace.gz').replace(/\n$/, '').split('\n');
+    const log: string[] = [];
+    for (let k = 0; k < 6; k++) for (const l of one) log.push(l.replace(/^(\d+\s+)(\d+)\./, (_, p, sec) => `${p}${Number(sec) + 1000 * k}.`));
+    const byTid = new Map<string, string[]>();
+    for (const l of log) {
+      const m = /^(\d+)\s+/.exec(l)!;
+      if (!byTid.has(m[1]!)) byTid.set(m[1]!, []);
+      byTid.get(m[1]!)!.push(l.slice(m[0].length));
+    }
+    expect(byTid.size).toBeGreaterThan(3);
+    const dir = mkdtempSync(join(tmpdir(), 'iol-strace-ff-'));
+    try {
+      const files: string[] = [];
+      let k = 0;
+      for (const [tid, lines] of byTid) {
+        const text = lines.join('\n') + '\n';
+        const name = join(dir, `trace.${tid}${k++ % 2 ? '.gz' : ''}`);
+        writeFileSync(name, name.endsWith('.gz') ? gzipSync(text) : text);
+        files.push(name);
+      }
+      expect(Math.max(...[...byTid.values()].map((l) => l.join('\n').length))).toBeGreaterThan(4 << 16);
+      const parse = async (paths: string[], textOnly: boolean) => {
+        const b = new TableBuilder(appIoTable);
+        const stats = new IngestStats();
+        const r = await parseStrace(paths, b, stats, { textOnly });
+        return { rows: rowsOf(b.finish(r.metadata)), stats: stats.format(), lines: r.lines };
+      };
+      const lane = await parse(files, false);
+      expect(lane).toEqual(await parse(files, true));
+      // the same calls, in the same order, as the -f log itself gives
+      writeFileSync(join(dir, 'all.strace'), log.join('\n') + '\n');
+      const f = await parse([join(dir, 'all.strace')], false);
+      const pick = (rows: unknown[]) => (rows as Record<string, unknown>[]).map((r) => [r.ts_ns, r.tid, r.syscall, r.path, r.offset, r.bytes_done, r.error]);
+      expect(lane.rows.length).toBeGreaterThan(1000);
+      expect(pick(lane.rows)).toEqual(pick(f.rows));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a byte order mark opening a file is dropped (as the streaming decoder did); one inside the log stays text', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iol-strace-bom-'));
     try {

@@ -13,13 +13,12 @@ import { writeTableBuilder } from '../../table/arrow-file.js';
 import { openInputStream, type InputStream } from '../../io/input-stream.js';
 import { openFileChunks } from '../../io/file-chunks.js';
 import { ByteLineFramer } from '../../io/byte-line-framer.js';
-import { LineSplitter } from '../../io/line-splitter.js';
 import { InputError } from '../../util/errors.js';
 import { formatBytes } from '../../util/numbers.js';
 import { IngestStats } from '../ingest-stats.js';
 import { StraceParser, type AppIoBuilder, type AppIoCounts } from './strace-parser.js';
 import { LineKind, StraceLine, TimeFormat, tokenizeStraceLine } from './strace-line.js';
-import { decodeBytes } from './strace-bytes.js';
+import { ByteKind, ByteLine, decodeBytes, tokenizeStraceBytes } from './strace-bytes.js';
 
 export interface StraceIngestOptions {
   /** Date (YYYY-MM-DD) that anchors -tt time-of-day timestamps. */
@@ -27,6 +26,8 @@ export interface StraceIngestOptions {
   stats?: IngestStats;
   /** Called after each input chunk with bytes read so far and the total size of the inputs. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Every line through the text tokenizer, no byte lane (tests compare the two). */
+  textOnly?: boolean;
 }
 
 export interface StraceParseResult {
@@ -42,6 +43,8 @@ export interface StraceParseResult {
 interface InputGroup { files: string[]; tids: number[] }
 
 const COMPRESSED = /\.(gz|xz|zst)$/;
+/** Read size of each file of a -ff capture (they are merged line by line, all open at once). */
+const MERGE_CHUNK = 1 << 16;
 
 /**
  * Group `strace -ff` per-task files (PREFIX.TID[.gz]) by prefix; other files stand alone. The
@@ -62,10 +65,12 @@ export function groupStraceInputs(paths: string[]): InputGroup[] {
 
 /** Parse strace logs into `builder` (the library entry; ingestStrace writes the file). */
 export async function parseStrace(paths: string[], builder: AppIoBuilder, stats: IngestStats, opts: Omit<StraceIngestOptions, 'stats'> = {}): Promise<StraceParseResult> {
-  const parser = new StraceParser(builder, stats, opts.date !== undefined ? { date: opts.date } : {});
+  const parser = new StraceParser(builder, stats, { ...(opts.date !== undefined ? { date: opts.date } : {}), ...(opts.textOnly ? { textOnly: true } : {}) });
   const groups = groupStraceInputs(paths);
   const streams = new Map<string, InputStream>();
-  for (const p of paths) streams.set(p, openInputStream(p));
+  // the files of a -ff capture are read side by side: smaller chunks keep memory at about
+  // 2 x MERGE_CHUNK per task file
+  for (const g of groups) for (const p of g.files) streams.set(p, openInputStream(p, g.files.length > 1 ? MERGE_CHUNK : undefined));
   let total = 0;
   for (const s of streams.values()) total += s.fileSize;
   const done = new Set<InputStream>();
@@ -152,35 +157,66 @@ function notStraceGuard(parser: StraceParser, file: string): (bytes: Uint8Array,
   };
 }
 
-/** One -ff per-task file read line by line on demand. */
+/**
+ * One -ff per-task file, a line at a time as byte ranges of its current input chunk: the line's
+ * prefix is tokenized here (the merge orders by its timestamp) and handed to the parser as is.
+ */
 class TaskFileCursor {
-  private readonly lines: string[] = [];
+  /** Lines of the current chunk: [starts[k], ends[k]) of bufs[k] (the chunk, or a copy of a line that spanned two chunks). */
+  private bufs: Uint8Array[] = [];
+  private starts: number[] = [];
+  private ends: number[] = [];
   private idx = 0;
-  private lineNo = 0;
-  private readonly splitter = new LineSplitter((text, s, e) => { this.lines.push(text.slice(s, e)); });
+  /** 1-based number of the current line in its file. */
+  lineNo = 0;
+  private chunk: Uint8Array = new Uint8Array(0);
+  private readonly framer: ByteLineFramer;
   private readonly it: AsyncIterator<Uint8Array>;
   private ended = false;
-  readonly probe = new StraceLine();
+  /** The current line, tokenized (tokenizeStraceBytes). */
+  readonly probe = new ByteLine();
+  kind: ByteKind = ByteKind.Other;
+  bytes: Uint8Array = this.chunk;
+  start = 0;
+  end = 0;
+  /** Time of the current line (of the last line that had one, for lines without). */
   sec = 0;
   frac = 0;
   constructor(readonly stream: InputStream, readonly src: number, readonly tid: number) {
     this.it = stream[Symbol.asyncIterator]();
+    this.framer = new ByteLineFramer(stream.path, (b, s, e) => {
+      // a line cut by a chunk end comes in the framer's own buffer, which it refills: keep a copy
+      if (b !== this.chunk) { b = b.slice(s, e); e -= s; s = 0; }
+      this.bufs.push(b); this.starts.push(s); this.ends.push(e);
+    });
   }
-  /** Make a current line available; false at the end of the file. */
-  async fill(): Promise<boolean> {
-    while (this.idx >= this.lines.length) {
-      if (this.ended) return false;
-      this.lines.length = 0; this.idx = 0;
-      const r = await this.it.next();
-      if (r.done) { this.splitter.finish(); this.ended = true; } else this.splitter.pushBytes(r.value);
-    }
-    const line = this.lines[this.idx]!;
-    tokenizeStraceLine(line, 0, line.length, this.probe);
-    if (this.probe.timeFormat !== TimeFormat.None) { this.sec = this.probe.tsSec; this.frac = this.probe.tsFrac; }
+
+  /** Move to the next line held in memory; false when the lines read so far are used up (then call load). */
+  next(): boolean {
+    const k = this.idx;
+    if (k >= this.bufs.length) return false;
+    this.idx = k + 1;
+    const b = this.bufs[k]!; const s = this.starts[k]!; const e = this.ends[k]!;
+    this.bytes = b; this.start = s; this.end = e; this.lineNo++;
+    const P = this.probe;
+    this.kind = tokenizeStraceBytes(b, s, e, P);
+    if (P.timeFormat !== TimeFormat.None) { this.sec = P.tsSec; this.frac = P.tsFrac; }
     return true;
   }
-  take(): { text: string; lineNo: number } {
-    return { text: this.lines[this.idx++]!, lineNo: ++this.lineNo };
+
+  /** Read on until a line is available; false at the end of the file. */
+  async load(): Promise<boolean> {
+    for (;;) {
+      if (this.next()) return true;
+      if (this.ended) return false;
+      this.bufs.length = 0; this.starts.length = 0; this.ends.length = 0; this.idx = 0;
+      const r = await this.it.next();
+      if (r.done) { this.ended = true; this.framer.finish(); continue; }
+      const c = r.value;
+      // lines reach the parser as plain Uint8Array views (one array type for its element loads)
+      this.chunk = c.constructor === Uint8Array ? c : new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
+      this.framer.push(this.chunk);
+    }
   }
 }
 
@@ -206,14 +242,13 @@ async function mergePerTaskFiles(parser: StraceParser, g: InputGroup, streams: M
       [heap[i], heap[m]] = [heap[m]!, heap[i]!]; i = m;
     }
   };
-  for (const c of cursors) if (await c.fill()) { heap.push(c); up(heap.length - 1); } else done.add(c.stream);
+  for (const c of cursors) if (await c.load()) { heap.push(c); up(heap.length - 1); } else done.add(c.stream);
   let n = 0;
   while (heap.length) {
     const c = heap[0]!;
-    const { text, lineNo } = c.take();
     parser.useSource(c.src, c.tid);
-    parser.line(text, 0, text.length, lineNo);
-    if (await c.fill()) down(0);
+    parser.tokenizedByteLine(c.bytes, c.start, c.end, c.lineNo, c.probe, c.kind);
+    if (c.next() || await c.load()) down(0);
     else { done.add(c.stream); const last = heap.pop()!; if (heap.length) { heap[0] = last; down(0); } }
     if ((++n & 0xffff) === 0) progress();
   }

@@ -7,7 +7,7 @@
  */
 import { APP_OPS, APP_IO_UNCERTAIN, AppIoFlag, appIoTable, type AppOp } from '../../table/schemas/app-io.js';
 import type { TableBuilder } from '../../table/table-builder.js';
-import type { Int64ColumnBuilder, StringColumnBuilder } from '../../table/column-builders.js';
+import type { StringColumnBuilder } from '../../table/column-builders.js';
 import { AppIoRows } from './app-io-rows.js';
 import type { IngestStats } from '../ingest-stats.js';
 import { LineKind, StraceLine, TimeFormat, parseCallBody, parseCallFast, tokenizeStraceLine } from './strace-line.js';
@@ -61,18 +61,25 @@ class Pending {
   setHeadBytes(b: Uint8Array, s: number, e: number): void {
     const n = e - s;
     if (this.bytes.length < n) this.bytes = new Uint8Array(Math.max(256, n * 2));
-    const h = this.bytes;
-    for (let i = 0; i < n; i++) h[i] = b[s + i]!;
+    copyBytes(b, s, e, this.bytes, 0);
     this.headLen = n; this.text = null;
   }
   /** Append b[s, e) after the head bytes (the joined call); returns its length. */
   joinBytes(b: Uint8Array, s: number, e: number): number {
     const n = this.headLen + e - s;
     if (this.bytes.length < n) { const g = new Uint8Array(n * 2); g.set(this.bytes.subarray(0, this.headLen)); this.bytes = g; }
-    const h = this.bytes;
-    for (let i = this.headLen, j = s; j < e; i++, j++) h[i] = b[j]!;
+    copyBytes(b, s, e, this.bytes, this.headLen);
     return n;
   }
+}
+
+/**
+ * Copy b[s, e) to `to` at `at`: a loop for a few bytes, the native copy (worth its view object)
+ * for longer ranges such as a write's data string.
+ */
+function copyBytes(b: Uint8Array, s: number, e: number, to: Uint8Array, at: number): void {
+  if (e - s > 24) { to.set(b.subarray(s, e), at); return; }
+  for (let j = s; j < e; j++, at++) to[at] = b[j]!;
 }
 
 /**
@@ -297,18 +304,26 @@ export class StraceParser {
    * bytes (fastLine); any other line is decoded and goes through `line`.
    */
   readonly byteLine = (b: Uint8Array, start: number, end: number, lineNo: number): void => {
-    if (this.byteLane && this.carry === null && this.fastLine(b, start, end, lineNo)) return;
+    if (this.byteLane && this.carry === null && this.fastLine(b, start, end, lineNo, this.B, tokenizeStraceBytes(b, start, end, this.B))) return;
     const text = decodeBytes(b, start, end);
     this.line(text, 0, text.length, lineNo);
   };
 
   /**
+   * byteLine for a line the caller already tokenized into `B` (tokenizeStraceBytes returned
+   * `kind`): the -ff merge reads each line's timestamp first. `B` is the caller's and is changed.
+   */
+  tokenizedByteLine(b: Uint8Array, start: number, end: number, lineNo: number, B: ByteLine, kind: ByteKind): void {
+    if (this.byteLane && this.carry === null && this.fastLine(b, start, end, lineNo, B, kind)) return;
+    const text = decodeBytes(b, start, end);
+    this.line(text, 0, text.length, lineNo);
+  }
+
+  /**
    * One line on the byte lane: true when it was handled, exactly as `line` would have. Every
    * check that can send the line to the text path comes before the first change of state.
    */
-  private fastLine(b: Uint8Array, start: number, end: number, lineNo: number): boolean {
-    const B = this.B;
-    const kind = tokenizeStraceBytes(b, start, end, B);
+  private fastLine(b: Uint8Array, start: number, end: number, lineNo: number, B: ByteLine, kind: ByteKind): boolean {
     if (kind === ByteKind.Other) return false;
     if (b[end - 1] === 100) return false; // "... attached": a message of strace inside the line
     if (B.timeFormat !== this.timeFormat) return false; // the first timestamp, or mixed formats
