@@ -8,7 +8,7 @@
 // many lines, and the target is scaled by it to this machine (1.0 / 1.45 of the yardstick).
 // Usage: node bench/strace.mjs [LINES [ROUNDS]] | --generate FILE [LINES]
 import { spawnSync } from 'node:child_process';
-import { closeSync, createWriteStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,9 +36,11 @@ if (process.argv[2] === '--child') {
     process.stdout.write(JSON.stringify({ lines: r.lines, rows: r.rows, seconds: Number(process.hrtime.bigint() - t1) / 1e9, cpuSeconds: (c.user + c.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
     process.exit(0);
   }
-  if (mode === 'ours') {
+  if (mode === 'ours' || mode === 'ff') {
     const { ingestStrace } = await import(new URL('ingest/app/ingest-strace.js', dist).href);
-    const r = await ingestStrace([file], { outDir: out });
+    // ff: FILE is a directory of strace -ff per-task files
+    const inputs = mode === 'ff' ? readdirSync(file).map((f) => join(file, f)) : [file];
+    const r = await ingestStrace(inputs, { outDir: out });
     rows = r.rows;
     lines = Number(/from (\d+) lines/.exec(r.summary[0])?.[1] ?? 0);
   } else {
@@ -139,6 +141,25 @@ function child(mode, file, out) {
   return JSON.parse(r.stdout);
 }
 
+if (process.argv[2] === '--split') {
+  // node bench/strace.mjs --split LOG DIR: one file per task (DIR/fio.TID), pid column removed
+  const [, , , file, ffDir] = process.argv;
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(ffDir);
+  const text = readFileSync(file, 'latin1');
+  const byTid = new Map();
+  for (let s = 0; s < text.length;) {
+    const e = text.indexOf('\n', s);
+    const sp = text.indexOf(' ', s);
+    const tid = text.slice(s, sp);
+    let a = byTid.get(tid); if (!a) byTid.set(tid, a = []);
+    a.push(text.slice(sp + 1, e + 1));
+    s = e + 1;
+  }
+  for (const [tid, a] of byTid) { const fd = openSync(join(ffDir, `fio.${tid}`), 'w'); writeSync(fd, a.join(''), null, 'latin1'); closeSync(fd); }
+  process.exit(0);
+}
+
 if (process.argv[2] === '--generate') {
   // node bench/strace.mjs --generate FILE [LINES]: keep the generated log (profiling)
   console.log(`${await generate(process.argv[3], Number(process.argv[4] ?? 1_200_000))} lines -> ${process.argv[3]}`);
@@ -154,11 +175,17 @@ try {
   const mib = statSync(file).size / 2 ** 20;
   // the runs alternate (ours, baseline, parser alone, ours, ...) so that each round sees the same
   // machine load; the table shows the range over the rounds, the ratios are per round
+  // the same log as strace -ff writes it: a file per task, no pid column (split in a child: the
+  // children's peak RSS counts the parent's memory at the fork)
+  const ffDir = join(dir, 'ff');
+  const split = spawnSync(process.execPath, [self, '--split', file, ffDir], { encoding: 'utf8' });
+  if (split.status !== 0) throw new Error(`split failed: ${split.stderr}`);
   const yardFile = join(dir, 'block.trace');
   yardstickText(yardFile, lines);
-  const runs = { ours: [], base: [], parse: [], yard: [] };
+  const runs = { ours: [], base: [], parse: [], yard: [], ff: [] };
   for (let k = 0; k < rounds; k++) {
     runs.ours.push(child('ours', file, join(dir, 'out')));
+    runs.ff.push(child('ff', ffDir, join(dir, 'out-ff')));
     runs.base.push(child('baseline', file, ''));
     runs.parse.push(child('parse', file, ''));
     runs.yard.push(child('baseline', yardFile, ''));
@@ -174,6 +201,7 @@ try {
   console.log('|---|---|---|---|---|---|---|---|');
   const row = (name, xs) => console.log(`| ${name} | ${xs[0].lines} | ${range(xs, (x) => x.seconds)} | ${range(xs, rate, 2, 1e6)} | ${range(xs, (x) => x.cpuSeconds)} | ${range(xs, cpuRate, 2, 1e6)} | ${range(xs, (x) => mib / x.seconds, 0)} | ${range(xs, (x) => x.maxRssMiB, 0)} |`);
   row(`iolineage ingest --format strace (app_io.arrow, ${runs.ours[0].rows} rows)`, runs.ours);
+  row(`iolineage ingest of the same log as strace -ff files (${readdirSync(ffDir).length} task files merged by time)`, runs.ff);
   row("baseline: node readline + split(' ')", runs.base);
   row('iolineage parser alone (log bytes in memory, no file I/O, no Arrow file; RSS holds the log)', runs.parse);
   row("yardstick: node readline + split(' ') over block-trace text (tracefs, real capture repeated)", runs.yard);
