@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { CHUNK_ROWS, NumberColumnBuilder } from '../../src/table/column-builders
 import { defineTable } from '../../src/table/table-spec.js';
 import { TableBuilder } from '../../src/table/table-builder.js';
 import { readArrowFile, writeArrowFile, writeTableBuilder } from '../../src/table/arrow-file.js';
+import { isUserError } from '../../src/util/errors.js';
 
 const spec = defineTable({
   name: 'spill_demo',
@@ -100,5 +102,22 @@ describe('TableBuilder scratch file (spillTo) and writeTableBuilder', () => {
   it('says which file it cannot create', () => {
     const tb = new TableBuilder(spec);
     expect(() => tb.spillTo(join(dir, 'no', 'such', 'dir', 'scratch'))).toThrow(/no\/such\/dir\/scratch.*ENOENT/);
+  });
+
+  it('a full disk under the scratch file is an error naming it (a 256 KiB tmpfs, when this runs as root)', (ctx) => {
+    const mnt = join(dir, 'tiny');
+    mkdirSync(mnt);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]).status !== 0) ctx.skip();
+    try {
+      const tb = new TableBuilder(spec);
+      tb.spillTo(join(mnt, 'scratch'));
+      let err: unknown;
+      try { fill(tb, CHUNK_ROWS * 2, true); } catch (e) { err = e; }
+      tb.close();
+      expect(isUserError(err)).toBe(true);
+      expect((err as Error).message).toMatch(/tiny\/scratch: cannot write the scratch file .*ENOSPC/);
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
   });
 });
