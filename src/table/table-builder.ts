@@ -117,11 +117,10 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
     this.spill = null;
   }
 
-  /** The Arrow pieces of the table: schema (dictionary ids in column order, as flechette's encoder numbers them) and dictionaries. */
+  /** The Arrow pieces of the table: the schema, and per column its builder, Arrow type and dictionary (string columns). */
   private parts(metadata: Record<string, string> | undefined) {
     const n = this.length;
     const fields = [];
-    const dictionaries: { id: number; column: Column<unknown> }[] = [];
     const columns: { spec: ColumnSpec; builder: AnyColumnBuilder; type: ReturnType<typeof arrowType>; dict: Column<unknown> | null }[] = [];
     for (const c of this.spec.columns) {
       const b = this.builders.get(c.name)!;
@@ -139,7 +138,6 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
           : new Column([new (batchType(dictType) as unknown as new (o: object) => Batch<unknown>)({
             length: 0, nullCount: 0, type: dictType, validity: EMPTY, offsets: new Int32Array(1), values: EMPTY,
           })]);
-        dictionaries.push({ id: dictionaries.length, column: dict });
       }
       columns.push({ spec: c, builder: b, type, dict });
       fields.push(field(c.name, type, c.nullable ?? false, fieldMetadata(c)));
@@ -147,7 +145,7 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
     const meta = new Map<string, string>([['iolineage.table', this.spec.name]]);
     for (const [k, v] of Object.entries(metadata ?? {})) meta.set(k, v);
     const schema = { version: Version.V5, endianness: Endianness.Little, fields, metadata: meta };
-    return { schema, columns, dictionaries };
+    return { schema, columns };
   }
 
   /**
@@ -184,16 +182,18 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
    * only one batch is in memory while the file is written.
    */
   ipcParts(metadata?: Record<string, string>): { schema: object; dictionaries: IpcDictionaryBatch[]; records: Iterable<IpcRecordBatch> } {
-    const { schema, columns, dictionaries } = this.parts(metadata);
+    const { schema, columns } = this.parts(metadata);
     // dictionary ids as flechette's tableToIPC assigns them: in column order, from 0
-    let id = 0;
-    for (const f of schema.fields) if ((f.type as { dictionary?: unknown }).dictionary) (f.type as { id: number }).id = id++;
     const dicts: IpcDictionaryBatch[] = [];
-    for (const d of dictionaries) {
-      d.column.data.forEach((batch, k) => {
+    let id = 0;
+    for (const { type, dict } of columns) {
+      if (!dict) continue;
+      (type as { id: number }).id = id;
+      dict.data.forEach((batch, k) => {
         const b = batch as unknown as { length: number; nullCount: number; validity?: Uint8Array; offsets: Int32Array; values: Uint8Array };
-        dicts.push({ id: d.id, isDelta: k > 0, data: assembleBatch([[b.length, b.nullCount, [b.validity ?? EMPTY, b.offsets, b.values]]]) });
+        dicts.push({ id, isDelta: k > 0, data: assembleBatch([[b.length, b.nullCount, [b.validity ?? EMPTY, b.offsets, b.values]]]) });
       });
+      id++;
     }
     const batchCount = columns[0]?.builder.chunkCount ?? 0;
     function* records(): Generator<IpcRecordBatch> {
