@@ -247,12 +247,12 @@ export class AppIoRows {
     this.bFile.appendChunk(this.file, n, null, 0);
     this.bLine.appendChunk(this.line, n, null, 0);
     this.flushed += n;
-    if (n === CHUNK_ROWS && this.builder.spilling) {
-      // the builder wrote the chunk to its scratch file and let go of it: fill the same arrays
-      // again (fresh ones would cost a page fault per 4 KiB on first touch)
-      this.builder.spillFullBatches();
-      this.reuse();
-    } else this.fresh();
+    this.builder.spillFullBatches();
+    // once every column of the chunk is in the scratch file the builders hold none of these
+    // arrays: fill the same ones again (fresh ones would cost a page fault per 4 KiB on first touch)
+    const c = this.flushed / CHUNK_ROWS - 1;
+    if (n === CHUNK_ROWS && this.bId.isSpilled(c) && this.bLine.isSpilled(c)) this.reuse();
+    else this.fresh();
   }
 
   private reuse(): void {
