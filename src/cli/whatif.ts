@@ -5,9 +5,8 @@
 import { UsageError } from '../util/errors.js';
 import { formatBytes, parseSize } from '../util/numbers.js';
 import { parseCommandArgs } from './args.js';
-import { appPageAccesses, blockPageAccesses, PAGE_SIZE } from '../whatif/page-accesses.js';
-import { MemoryModel } from '../whatif/memory-model.js';
-import { loadWhatifInputs, measuredGuestBytes } from '../whatif/whatif-inputs.js';
+import { blockPageAccesses, PAGE_SIZE } from '../whatif/page-accesses.js';
+import { loadWhatifInputs, memoryModelFor } from '../whatif/whatif-inputs.js';
 import { exactCurve, shardsCurve } from '../whatif/shards.js';
 import { evenSizes, type MissRatioCurve } from '../whatif/miss-ratio-curve.js';
 
@@ -55,17 +54,12 @@ export async function run(argv: string[]): Promise<number> {
   const guestMems = sizes(values['guest-mem'], '--guest-mem');
   const hostCaches = sizes(typeof values['host-cache'] === 'string' ? values['host-cache'] : '0,256M,1G,4G', '--host-cache');
   const inp = await loadWhatifInputs(dir, (m) => process.stderr.write(`whatif: ${m}\n`));
-  const capturedMem = typeof values['captured-mem'] === 'string' ? parseSize(values['captured-mem']) : inp.capturedGuestMem;
-  if (!capturedMem || capturedMem <= 0) throw new UsageError('whatif: the captured VM memory is unknown: pass --captured-mem SIZE');
-  const mode = typeof values['host-cache-mode'] === 'string' ? values['host-cache-mode'] : inp.hostCacheMode ?? 'writeback';
-  if (mode !== 'writeback' && mode !== 'none') throw new UsageError(`whatif: --host-cache-mode: expected writeback or none, got ${mode}`);
-  const app = appPageAccesses(inp.appIo);
-  const guest = inp.guestRequests;
-  const measured = measuredGuestBytes(inp);
-  const model = new MemoryModel({
-    app, capturedGuestMem: capturedMem, measured, hostCacheMode: mode,
+  const { model, app, measured, capturedGuestMem: capturedMem, hostCacheMode: mode } = memoryModelFor(inp, {
+    ...(typeof values['captured-mem'] === 'string' ? { capturedGuestMem: parseSize(values['captured-mem']) } : {}),
+    ...(typeof values['host-cache-mode'] === 'string' ? { hostCacheMode: values['host-cache-mode'] } : {}),
     ...(typeof values.overhead === 'string' ? { overheadBytes: parseSize(values.overhead) } : {}),
   });
+  const guest = inp.guestRequests;
   const predictions = model.predict(guestMems, hostCaches);
   if (values.json) {
     process.stdout.write(JSON.stringify(predictions, null, 1) + '\n');

@@ -1,11 +1,11 @@
 /**
  * Predicted guest-disk and host-disk bytes for other VM memory and host page-cache sizes, from an
- * analysed capture, through the `iolineage whatif --json` command (the memory model of src/whatif),
- * run as a child process so that a notebook gets exactly what the command prints.
+ * analysed capture: the memory model of `iolineage whatif` (memoryModelFor, src/whatif), as rows
+ * for a chart.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { UsageError } from '../util/errors.js';
+import { parseSize } from '../util/numbers.js';
+import { loadWhatifInputs, memoryModelFor } from '../whatif/whatif-inputs.js';
 
 export interface WhatifRow {
   /** VM memory, MiB. */
@@ -28,31 +28,21 @@ export interface WhatifOptions {
   capturedMem?: string;
 }
 
-interface WhatifJson { guest_mem: number; host_cache: number; predicted: Record<string, number> }
+/** A size option ("128M", "1G", "0") in bytes, or a UsageError naming the option. */
+function size(text: string, what: string): number {
+  try { return parseSize(text); } catch { throw new UsageError(`whatif: ${what}: "${text}" is not a size (e.g. 128M, 1G)`); }
+}
 
-export function memoryWhatif(outDir: string, opts: WhatifOptions): WhatifRow[] {
-  const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+export async function memoryWhatif(outDir: string, opts: WhatifOptions): Promise<WhatifRow[]> {
   const captured = opts.capturedMem ?? process.env.IOLINEAGE_CAPTURED_MEM;
-  const args = [cli, 'whatif', outDir, '--guest-mem', opts.guestMem.join(','), '--host-cache', (opts.hostCache ?? ['0', '1G']).join(','), '--json'];
-  if (captured) args.push('--captured-mem', captured);
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 << 20 });
-  if (r.status !== 0) {
-    const msg = (r.stderr || '').trim().split('\n').filter((l) => !l.startsWith('whatif: reading')).pop() ?? `exit ${r.status}`;
-    throw new UsageError(`iolineage whatif on ${outDir} failed: ${msg.replace(/^iolineage: /, '')}`);
-  }
-  let doc: WhatifJson[];
-  try {
-    doc = JSON.parse(r.stdout) as WhatifJson[];
-  } catch {
-    throw new Error(`iolineage whatif --json printed no JSON: ${r.stdout.slice(0, 200)}`);
-  }
+  const inp = await loadWhatifInputs(outDir);
+  const { model } = memoryModelFor(inp, captured ? { capturedGuestMem: size(captured, 'captured memory') } : {});
+  const predictions = model.predict(opts.guestMem.map((m) => size(m, 'guestMem')), (opts.hostCache ?? ['0', '1G']).map((m) => size(m, 'hostCache')));
   const rows: WhatifRow[] = [];
-  for (const p of doc) {
-    for (const layer of ['guest', 'host']) {
-      for (const direction of ['read', 'write']) {
-        const bytes = p.predicted[`${layer}_${direction}_bytes`];
-        if (typeof bytes !== 'number') continue;
-        rows.push({ guest_mem_mib: p.guest_mem / 1048576, host_cache_mib: p.host_cache / 1048576, layer, direction, bytes });
+  for (const p of predictions) {
+    for (const layer of ['guest', 'host'] as const) {
+      for (const direction of ['read', 'write'] as const) {
+        rows.push({ guest_mem_mib: p.guest_mem / 1048576, host_cache_mib: p.host_cache / 1048576, layer, direction, bytes: p.predicted[`${layer}_${direction}_bytes`] });
       }
     }
   }
@@ -71,9 +61,9 @@ export interface WhatifAttempt {
  * record it, and no $IOLINEAGE_CAPTURED_MEM) gives a note instead of an error: the what-if is
  * optional in a report. Every other failure still throws.
  */
-export function tryMemoryWhatif(outDir: string, opts: WhatifOptions): WhatifAttempt {
+export async function tryMemoryWhatif(outDir: string, opts: WhatifOptions): Promise<WhatifAttempt> {
   try {
-    return { rows: memoryWhatif(outDir, opts), note: '' };
+    return { rows: await memoryWhatif(outDir, opts), note: '' };
   } catch (e) {
     if (e instanceof UsageError && /captured VM memory is unknown/.test(e.message)) {
       return { rows: null, note: 'No memory what-if: the VM memory of the captured run is unknown. Set IOLINEAGE_CAPTURED_MEM (e.g. 128M), or publish from the capture bundle (node scripts/notebooks.mjs --out BUNDLE), which reads it from manifest.json.' };

@@ -10,8 +10,40 @@ import { readManifest } from '../capture/manifest.js';
 import { analyzeCapture } from '../correlate/analyze-capture.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { readArrowFile } from '../table/arrow-file.js';
-import { InputError } from '../util/errors.js';
+import { InputError, UsageError } from '../util/errors.js';
+import { appPageAccesses, type AppPageAccesses } from './page-accesses.js';
+import { MemoryModel } from './memory-model.js';
 import type { Measured } from './memory-model.js';
+
+/** What the model of a capture may be told instead of what the capture says. */
+export interface MemoryModelOptions {
+  /** VM memory of the captured run, bytes (default: what the capture recorded). */
+  capturedGuestMem?: number;
+  /** writeback or none (default: what the capture recorded, else writeback). */
+  hostCacheMode?: string;
+  /** Guest memory not available to the page cache, bytes (default: calibrated on the capture). */
+  overheadBytes?: number;
+}
+
+/**
+ * The memory model of one capture (the `iolineage whatif` model, for the CLI and for notebooks):
+ * the application's page accesses, the measured guest-disk bytes, the captured VM memory and host
+ * cache mode. A capture that does not record its VM memory, with none given, is a UsageError
+ * ("the captured VM memory is unknown").
+ */
+export function memoryModelFor(inp: WhatifInputs, opts: MemoryModelOptions = {}): { model: MemoryModel; app: AppPageAccesses; measured: Measured; capturedGuestMem: number; hostCacheMode: 'writeback' | 'none' } {
+  const capturedGuestMem = opts.capturedGuestMem ?? inp.capturedGuestMem;
+  if (!capturedGuestMem || capturedGuestMem <= 0) throw new UsageError('whatif: the captured VM memory is unknown: pass --captured-mem SIZE');
+  const mode = opts.hostCacheMode ?? inp.hostCacheMode ?? 'writeback';
+  if (mode !== 'writeback' && mode !== 'none') throw new UsageError(`whatif: --host-cache-mode: expected writeback or none, got ${mode}`);
+  const app = appPageAccesses(inp.appIo);
+  const measured = measuredGuestBytes(inp);
+  const model = new MemoryModel({
+    app, capturedGuestMem, measured, hostCacheMode: mode,
+    ...(opts.overheadBytes !== undefined ? { overheadBytes: opts.overheadBytes } : {}),
+  });
+  return { model, app, measured, capturedGuestMem, hostCacheMode: mode };
+}
 
 export interface WhatifInputs {
   appIo: Table;

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { appPageAccesses } from '../../src/whatif/page-accesses.js';
 import { MemoryModel } from '../../src/whatif/memory-model.js';
 import { loadWhatifInputs, measuredGuestBytes, type WhatifInputs } from '../../src/whatif/whatif-inputs.js';
+import { memoryWhatif } from '../../src/notebook/memory-whatif.js';
 
 const runs = ['m128-buffered', 'm512-buffered', 'm128-direct', 'm512-direct'] as const;
 const haveData = runs.every((r) => existsSync(`data/${r}/manifest.json`));
@@ -68,11 +69,18 @@ describe.skipIf(!haveData)('memory what-if on the bundled captures', () => {
     expect(appPageAccesses(small.appIo).directReadBytes).toBeGreaterThan(0);
   }, 180_000);
 
-  it('prints predictions as JSON from the command line', () => {
+  it('prints predictions as JSON from the command line, the numbers the notebooks chart', () => {
     const out = execFileSync(process.execPath, ['dist/cli/main.js', 'whatif', 'data/m128-direct', '--guest-mem', '128M,1G', '--host-cache', '0,256M', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const rows = JSON.parse(out) as { guest_mem: number; host_cache: number; predicted: Record<string, number> }[];
     expect(rows.map((r) => [r.guest_mem, r.host_cache])).toEqual([[128 * MiB, 0], [128 * MiB, 256 * MiB], [1024 * MiB, 0], [1024 * MiB, 256 * MiB]]);
     for (const r of rows) expect(Object.keys(r.predicted).sort()).toEqual(['guest_read_bytes', 'guest_write_bytes', 'host_read_bytes', 'host_write_bytes']);
+    // the notebooks' in-process what-if (src/notebook/memory-whatif.ts) gives the same numbers
+    return memoryWhatif('data/m128-direct', { guestMem: ['128M', '1G'], hostCache: ['0', '256M'] }).then((nb) => {
+      const fromCli = rows.flatMap((r) => ['guest', 'host'].flatMap((layer) => ['read', 'write'].map((direction) => ({
+        guest_mem_mib: r.guest_mem / MiB, host_cache_mib: r.host_cache / MiB, layer, direction, bytes: r.predicted[`${layer}_${direction}_bytes`],
+      }))));
+      expect(nb).toEqual(fromCli);
+    });
   }, 180_000);
 });
 
