@@ -7,12 +7,12 @@
 // Each input runs in its own process (peak RSS and bytes per event are its own).
 // Usage: node bench/block-text.mjs [--lines N] [--rounds R]
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { replicateBlockText } from './_block-text-input.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -26,30 +26,12 @@ const { readTracefsText } = await dist('ingest/block/tracefs-text.js');
 const { readTraceCmdText } = await dist('ingest/block/trace-cmd-text.js');
 const { readBlkparseText } = await dist('ingest/block/blkparse-text.js');
 
-const fixture = (n) => gunzipSync(readFileSync(join(root, 'test', 'fixtures', 'block', n))).toString('utf8');
 const dir = args[0] === '--child' ? '' : mkdtempSync(join(tmpdir(), 'iol-bench-block-text-'));
 
-/** Repeat the event lines of a fixture up to N lines, shifting times by `period` seconds per copy. */
-function replicate(name, keep, timeRe, shift, file) {
-  const lines = fixture(name).split('\n').filter(keep);
-  const fd = openSync(file, 'w');
-  let n = 0;
-  for (let copy = 0; n < N; copy++) {
-    const out = [];
-    for (const l of lines) { if (n++ >= N) break; out.push(shift(l, copy)); }
-    writeSync(fd, out.join('\n') + '\n');
-  }
-  closeSync(fd);
-  return n;
-}
-const ftraceEvent = (l) => /: block_(bio|rq|getrq|split|plug|unplug)/.test(l) && !/block_(io_|touch|dirty)/.test(l);
-const shiftFtrace = (l, copy) => l.replace(/ (\d+)\.(\d+): /, (_, s, f) => ` ${Number(s) + copy * 10}.${f}: `);
-const shiftBlkparse = (l, copy) => l.replace(/^(\s*\S+\s+\S+\s+\S+\s+)(\d+)\./, (_, h, s) => `${h}${Number(s) + copy * 10}.`);
-
 const inputs = [
-  ['tracefs text', readTracefsText, 'ext4.trace.gz', ftraceEvent, shiftFtrace],
-  ['trace-cmd report text', readTraceCmdText, 'ext4.trace-cmd.txt.gz', ftraceEvent, shiftFtrace],
-  ['blkparse text', readBlkparseText, 'ext4.blkparse.txt.gz', (l) => /^\s*\d+,\d+\s/.test(l), shiftBlkparse],
+  ['tracefs text', readTracefsText, 'tracefs'],
+  ['trace-cmd report text', readTraceCmdText, 'trace-cmd'],
+  ['blkparse text', readBlkparseText, 'blkparse'],
 ];
 
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
@@ -91,9 +73,9 @@ if (args[0] === '--child') {
 const rows = [];
 try {
   for (let k = 0; k < inputs.length; k++) {
-    const [, , name, keep, shift] = inputs[k];
-    const file = join(dir, name.replace('.gz', ''));
-    const lines = replicate(name, keep, null, shift, file);
+    const kind = inputs[k][2];
+    const file = join(dir, `${kind}.txt`);
+    const lines = replicateBlockText(kind, file, N);
     const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', String(k), file, String(lines), '--rounds', String(ROUNDS)], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(`child for ${name} failed: ${r.stderr}`);
     rows.push(JSON.parse(r.stdout.trim().split('\n').pop()));

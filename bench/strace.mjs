@@ -10,7 +10,7 @@
 // Usage: node bench/strace.mjs [LINES [ROUNDS]] | --generate FILE [LINES]
 import { spawnSync } from 'node:child_process';
 import { closeSync, createWriteStream, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { replicateBlockText } from './_block-text-input.mjs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,29 +121,6 @@ async function generate(file, target) {
   return n;
 }
 
-/**
- * The issue's yardstick input: the block I/O event lines of a real capture (test/fixtures/block),
- * tracefs text or blkparse text, repeated to `target` lines with times shifted per copy.
- */
-function yardstickText(file, target, kind) {
-  const name = kind === 'tracefs' ? 'ext4.trace.gz' : 'ext4.blkparse.txt.gz';
-  const text = gunzipSync(readFileSync(new URL(`../test/fixtures/block/${name}`, import.meta.url))).toString('utf8');
-  const keep = kind === 'tracefs' ? (l) => /: block_(bio|rq|getrq|split|plug|unplug)/.test(l) : (l) => /^\s*\d+,\d+\s/.test(l);
-  const shift = kind === 'tracefs'
-    ? (l, copy) => l.replace(/ (\d+)\.(\d+): /, (_, sec, f) => ` ${Number(sec) + copy * 10}.${f}: `)
-    : (l, copy) => l.replace(/^(\s*\S+\s+\S+\s+\S+\s+)(\d+)\./, (_, h, sec) => `${h}${Number(sec) + copy * 10}.`);
-  const lines = text.split('\n').filter(keep);
-  const fd = openSync(file, 'w');
-  let n = 0;
-  for (let copy = 0; n < target; copy++) {
-    const out = [];
-    for (const l of lines) { if (n++ >= target) break; out.push(shift(l, copy)); }
-    writeSync(fd, out.join('\n') + '\n');
-  }
-  closeSync(fd);
-  return n;
-}
-
 function child(mode, file, out) {
   const r = spawnSync(process.execPath, [self, '--child', mode, file, out], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
@@ -190,9 +167,9 @@ try {
   const split = spawnSync(process.execPath, [self, '--split', file, ffDir], { encoding: 'utf8' });
   if (split.status !== 0) throw new Error(`split failed: ${split.stderr}`);
   const yardFile = join(dir, 'block.trace');
-  yardstickText(yardFile, lines, 'tracefs');
+  replicateBlockText('tracefs', yardFile, lines);
   const yardFileB = join(dir, 'block.blkparse');
-  yardstickText(yardFileB, lines, 'blkparse');
+  replicateBlockText('blkparse', yardFileB, lines);
   const runs = { ours: [], base: [], parse: [], yard: [], yardB: [], ff: [] };
   for (let k = 0; k < rounds; k++) {
     runs.ours.push(child('ours', file, join(dir, 'out')));
