@@ -30,7 +30,7 @@ options:
 
 function sizes(text: string, what: string): number[] {
   return text.split(',').filter(Boolean).map((s) => {
-    try { return parseSize(s); } catch { throw new UsageError(`whatif: ${what}: "${s}" is not a size (e.g. 128M, 1G)`); }
+    return parseSize(s, `whatif: ${what}`);
   });
 }
 
@@ -53,12 +53,14 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof values['guest-mem'] !== 'string') throw new UsageError('whatif: --guest-mem is required, e.g. --guest-mem 128M,512M,1G');
   const guestMems = sizes(values['guest-mem'], '--guest-mem');
   const hostCaches = sizes(typeof values['host-cache'] === 'string' ? values['host-cache'] : '0,256M,1G,4G', '--host-cache');
-  const inp = await loadWhatifInputs(dir, (m) => process.stderr.write(`whatif: ${m}\n`));
-  const { model, app, measured, capturedGuestMem: capturedMem, hostCacheMode: mode } = memoryModelFor(inp, {
-    ...(typeof values['captured-mem'] === 'string' ? { capturedGuestMem: parseSize(values['captured-mem']) } : {}),
+  const given = {
+    ...(typeof values['captured-mem'] === 'string' ? { capturedGuestMem: parseSize(values['captured-mem'], 'whatif: --captured-mem') } : {}),
     ...(typeof values['host-cache-mode'] === 'string' ? { hostCacheMode: values['host-cache-mode'] } : {}),
-    ...(typeof values.overhead === 'string' ? { overheadBytes: parseSize(values.overhead) } : {}),
-  });
+    ...(typeof values.overhead === 'string' ? { overheadBytes: parseSize(values.overhead, 'whatif: --overhead') } : {}),
+  };
+  const budget = typeof values.budget === 'string' ? parseSize(values.budget, 'whatif: --budget') : undefined;
+  const inp = await loadWhatifInputs(dir, (m) => process.stderr.write(`whatif: ${m}\n`));
+  const { model, app, measured, capturedGuestMem: capturedMem, hostCacheMode: mode } = memoryModelFor(inp, given);
   const guest = inp.guestRequests;
   const predictions = model.predict(guestMems, hostCaches);
   if (values.json) {
@@ -84,8 +86,8 @@ export async function run(argv: string[]): Promise<number> {
     'guest mem   host cache   guest read   guest write    host read   host write',
     ...predictions.map((p) => `${formatBytes(p.guest_mem).padStart(9)} ${formatBytes(p.host_cache).padStart(12)} ${formatBytes(p.predicted.guest_read_bytes).padStart(12)} ${formatBytes(p.predicted.guest_write_bytes).padStart(12)} ${formatBytes(p.predicted.host_read_bytes).padStart(12)} ${formatBytes(p.predicted.host_write_bytes).padStart(12)}`),
   ];
-  if (typeof values.budget === 'string') {
-    const r = model.recommend(parseSize(values.budget), guestMems);
+  if (budget !== undefined) {
+    const r = model.recommend(budget, guestMems);
     lines.push('', `recommended VM memory for a host budget of ${values.budget}: ${formatBytes(r.guest_mem)} (host cache ${formatBytes(r.host_cache)}; predicted host-disk reads ${formatBytes(r.prediction.predicted.host_read_bytes)})`);
   }
   process.stdout.write(lines.join('\n') + '\n');

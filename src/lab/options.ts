@@ -3,6 +3,7 @@
  */
 import type { HostCacheMode, ImageFormat } from '../capture/manifest.js';
 import { UsageError } from '../util/errors.js';
+import { parseSize as parseBytes } from '../util/numbers.js';
 
 export type BackendChoice = 'auto' | 'kvm' | 'tcg' | 'loop';
 
@@ -49,14 +50,10 @@ export interface LabOptions {
   timeout: number;
 }
 
-const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-
-/** Parse a size like `512M`, `1G`, `4096`, `64KiB` (binary units). */
+/** Parse a size like `512M`, `1G`, `4096`, `64KiB` (binary units); lab sizes are positive. */
 export function parseSize(text: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`${what}: expected a size such as 512M or 1G, got "${text}"`);
-  const v = Math.round(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!);
-  if (!Number.isSafeInteger(v) || v <= 0) throw new UsageError(`${what}: size out of range: "${text}"`);
+  const v = parseBytes(text, what);
+  if (v <= 0) throw new UsageError(`${what}: size out of range: "${text}"`);
   return v;
 }
 

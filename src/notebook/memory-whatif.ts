@@ -28,16 +28,11 @@ export interface WhatifOptions {
   capturedMem?: string;
 }
 
-/** A size option ("128M", "1G", "0") in bytes, or a UsageError naming the option. */
-function size(text: string, what: string): number {
-  try { return parseSize(text); } catch { throw new UsageError(`whatif: ${what}: "${text}" is not a size (e.g. 128M, 1G)`); }
-}
-
 export async function memoryWhatif(outDir: string, opts: WhatifOptions): Promise<WhatifRow[]> {
   const captured = opts.capturedMem ?? process.env.IOLINEAGE_CAPTURED_MEM;
   const inp = await loadWhatifInputs(outDir);
-  const { model } = memoryModelFor(inp, captured ? { capturedGuestMem: size(captured, 'captured memory') } : {});
-  const predictions = model.predict(opts.guestMem.map((m) => size(m, 'guestMem')), (opts.hostCache ?? ['0', '1G']).map((m) => size(m, 'hostCache')));
+  const { model } = memoryModelFor(inp, captured ? { capturedGuestMem: parseSize(captured, 'whatif: capturedMem') } : {});
+  const predictions = model.predict(opts.guestMem.map((m) => parseSize(m, 'whatif: guestMem')), (opts.hostCache ?? ['0', '1G']).map((m) => parseSize(m, 'whatif: hostCache')));
   const rows: WhatifRow[] = [];
   for (const p of predictions) {
     for (const layer of ['guest', 'host'] as const) {

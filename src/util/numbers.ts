@@ -3,6 +3,8 @@
  * bigint or in BigInt64Array columns. Conversion to a JS number is allowed only when exact.
  */
 
+import { UsageError } from './errors.js';
+
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN = BigInt(Number.MIN_SAFE_INTEGER);
 
@@ -47,11 +49,13 @@ export function parseUnsignedDecimal(text: string, start: number, end: number): 
 }
 
 /** Parse a size such as "128M", "1G", "4096", "64k" (binary multiples) into bytes. */
-export function parseSize(text: string): number {
+export function parseSize(text: string, what = 'size'): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
-  if (!m) throw new RangeError(`size "${text}": expected a number with an optional K, M, G or T suffix`);
+  if (!m) throw new UsageError(`${what}: "${text}" is not a size (a number with an optional K, M, G or T suffix, e.g. 512M, 1G)`);
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Math.round(Number(m[1]) * mult);
+  const v = Math.round(Number(m[1]) * mult);
+  if (!Number.isSafeInteger(v)) throw new UsageError(`${what}: size out of range: "${text}"`);
+  return v;
 }
 
 /** Format a byte count for humans, e.g. "1.5 MiB". */

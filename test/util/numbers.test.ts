@@ -15,7 +15,8 @@ describe('numbers', () => {
     expect(parseSize('128M')).toBe(128 * 2 ** 20);
     expect(parseSize('1G')).toBe(2 ** 30);
     expect(parseSize('4096')).toBe(4096);
-    expect(() => parseSize('lots')).toThrow(/expected a number/);
+    expect(() => parseSize('lots', '--vm-mem')).toThrow(/--vm-mem: "lots" is not a size/);
+    expect(() => parseSize('99999999T')).toThrow(/size out of range/);
     expect(formatBytes(1536)).toBe('1.50 KiB');
   });
   it('formats errors with file and place', () => {
