@@ -5,7 +5,7 @@ import { UsageError } from '../util/errors.js';
 import { parseCommandArgs } from './args.js';
 import { assembleBundle } from '../capture/assemble.js';
 import { defaultCache, runLab } from '../lab/lab.js';
-import { type BackendChoice, type LabOptions, parseSize } from '../lab/options.js';
+import { type BackendChoice, type LabOptions, parsePositiveSize } from '../lab/options.js';
 
 export const help = `usage: iolineage lab [options] -o DIR
 
@@ -67,16 +67,16 @@ export function parseLabArgs(argv: string[]): LabOptions {
   return {
     out: v.out,
     backend: oneOf<BackendChoice>(v.backend, '--backend', ['auto', 'kvm', 'tcg', 'loop'], 'auto'),
-    vmMem: v['vm-mem'] === undefined ? 256 * 1024 ** 2 : parseSize(String(v['vm-mem']), '--vm-mem'),
+    vmMem: v['vm-mem'] === undefined ? 256 * 1024 ** 2 : parsePositiveSize(String(v['vm-mem']), '--vm-mem'),
     vcpus: num(v.vcpus, '--vcpus', 1),
-    data: v.data === undefined ? 192 * 1024 ** 2 : parseSize(String(v.data), '--data'),
+    data: v.data === undefined ? 192 * 1024 ** 2 : parsePositiveSize(String(v.data), '--data'),
     files: num(v.files, '--files', 8),
     direct: v.direct === true,
     hostCache: oneOf(v['host-cache'], '--host-cache', ['writeback', 'none'] as const, 'writeback'),
     imageFormat: oneOf(v['image-format'], '--image-format', ['raw', 'qcow2'] as const, 'raw'),
     vms: num(v.vms, '--vms', 1),
     ops: num(v.ops, '--ops', 10000),
-    ioSize: v['io-size'] === undefined ? 4096 : parseSize(String(v['io-size']), '--io-size'),
+    ioSize: v['io-size'] === undefined ? 4096 : parsePositiveSize(String(v['io-size']), '--io-size'),
     readFraction: num(v['read-fraction'], '--read-fraction', 0.5),
     duration: num(v.duration, '--duration', 0),
     seed: num(v.seed, '--seed', 1),

@@ -3,7 +3,7 @@
  */
 import type { HostCacheMode, ImageFormat } from '../capture/manifest.js';
 import { UsageError } from '../util/errors.js';
-import { parseSize as parseBytes } from '../util/numbers.js';
+import { parseSize } from '../util/numbers.js';
 
 export type BackendChoice = 'auto' | 'kvm' | 'tcg' | 'loop';
 
@@ -51,8 +51,8 @@ export interface LabOptions {
 }
 
 /** Parse a size like `512M`, `1G`, `4096`, `64KiB` (binary units); lab sizes are positive. */
-export function parseSize(text: string, what: string): number {
-  const v = parseBytes(text, what);
+export function parsePositiveSize(text: string, what: string): number {
+  const v = parseSize(text, what);
   if (v <= 0) throw new UsageError(`${what}: size out of range: "${text}"`);
   return v;
 }

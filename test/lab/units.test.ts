@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pairMarks, parseEnv } from '../../src/lab/bundle.js';
 import { moduleDepends, moduleOrder } from '../../src/lab/guest-kernel.js';
-import { checkOptions, formatSize, parseSize, type LabOptions } from '../../src/lab/options.js';
+import { checkOptions, formatSize, parsePositiveSize, type LabOptions } from '../../src/lab/options.js';
 import { kernelDev, markTimes } from '../../src/lab/tracefs.js';
 import { qemuArgs } from '../../src/lab/vm.js';
 
@@ -24,11 +24,11 @@ describe('lab pieces', () => {
   });
 
   it('parses and formats sizes with binary units', () => {
-    expect(parseSize('128M', 'x')).toBe(128 * 2 ** 20);
-    expect(parseSize('1G', 'x')).toBe(2 ** 30);
-    expect(parseSize('64KiB', 'x')).toBe(65536);
-    expect(parseSize('4096', 'x')).toBe(4096);
-    expect(() => parseSize('12 parsecs', '--data')).toThrow(/--data: "[^"]*" is not a size/);
+    expect(parsePositiveSize('128M', 'x')).toBe(128 * 2 ** 20);
+    expect(parsePositiveSize('1G', 'x')).toBe(2 ** 30);
+    expect(parsePositiveSize('64KiB', 'x')).toBe(65536);
+    expect(parsePositiveSize('4096', 'x')).toBe(4096);
+    expect(() => parsePositiveSize('12 parsecs', '--data')).toThrow(/--data: "[^"]*" is not a size/);
     expect(formatSize(384 * 2 ** 20)).toBe('384M');
     expect(formatSize(1000)).toBe('1000');
   });
