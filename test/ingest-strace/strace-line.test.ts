@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { LineKind, StraceLine, TimeFormat, parseCallBody, parseCallFast, tokenizeStraceLine } from '../../src/ingest/app/strace-line.js';
 import { decodeCEscapes, decorationRange } from '../../src/ingest/app/strace-string.js';
+import { ByteKind, ByteLine, tokenizeStraceBytes } from '../../src/ingest/app/strace-bytes.js';
 
 function tok(line: string): StraceLine {
   const L = new StraceLine();
@@ -25,6 +26,30 @@ describe('tokenizeStraceLine', () => {
     const L = tok('12:57:08.387481 close(3) = 0');
     expect(L.tid).toBe(-1);
     expect(L.timeFormat).toBe(TimeFormat.TimeOfDay);
+  });
+
+  it('malformed prefixes: both tokenizers refuse the same ones (one prefix parser, parseLinePrefix)', () => {
+    const bad = [
+      '12:0;:00 close(3) = 0', // a time of day with a non-digit minute
+      '24:00:00 close(3) = 0', '12:60:00 close(3) = 0', '1:00:00 close(3) = 0', '12:00 close(3) = 0',
+      '1795697843. close(3) = 0', '1795697843.5x close(3) = 0', '1234567890123 close(3) = 0',
+      '[pid ] close(3) = 0', '[pid 99999999999] close(3) = 0', '[pix 12] close(3) = 0',
+      '12:00:0\u00e9 close(3) = 0', // a non-ASCII character inside the timestamp
+    ];
+    const B = new ByteLine();
+    for (const line of bad) {
+      expect([line, tok(line).kind]).toEqual([line, LineKind.Malformed]);
+      const bytes = new TextEncoder().encode(line + '\n');
+      expect([line, tokenizeStraceBytes(bytes, 0, bytes.length - 1, B)]).toEqual([line, ByteKind.Other]);
+    }
+    // and read the same fields from good ones
+    for (const line of ['[pid  7] 23:59:60.5 read(3, "x", 1) = 1', '42 1795697843.123456789 close(3) = 0', '00:00:00 close(3) = 0', `[pid${' '.repeat(200)}12] close(3) = 0`]) {
+      const L = tok(line);
+      expect([line, L.kind]).toEqual([line, LineKind.Call]);
+      const bytes = new TextEncoder().encode(line + '\n');
+      tokenizeStraceBytes(bytes, 0, bytes.length - 1, B);
+      expect([B.tid, B.timeFormat, B.tsSec, B.tsFrac, B.nameStart]).toEqual([L.tid, L.timeFormat, L.tsSec, L.tsFrac, L.nameStart]);
+    }
   });
 
   it('timestamps: -tt time of day, -ttt epoch, ns precision, none', () => {

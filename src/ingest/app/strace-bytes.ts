@@ -14,7 +14,7 @@
  * the caller hands the line to the text tokenizer.
  */
 import { Buffer } from 'node:buffer';
-import { isDigit, isNameChar, LineTokens, TimeFormat } from './strace-line.js';
+import { isDigit, isNameChar, LinePrefix, LineTokens, parseLinePrefix } from './strace-line.js';
 import { FNV_OFFSET, FNV_PRIME } from './strace-syscalls.js';
 
 /** What tokenizeStraceBytes found. */
@@ -27,14 +27,15 @@ export const ByteKind = {
 } as const;
 export type ByteKind = (typeof ByteKind)[keyof typeof ByteKind];
 
-/** Largest thread id (the tid column is int32), as in strace-line.ts. */
-const MAX_TID = 0x7fffffff;
 /** Decimal digits always below 2^53 (larger values take the text path, which makes BigInts). */
 const SAFE_DIGITS = 15;
 /** " <unfinished ...>" */
 const UNFINISHED = [32, 60, 117, 110, 102, 105, 110, 105, 115, 104, 101, 100, 32, 46, 46, 46, 62];
 /** " resumed>" */
 const RESUMED = [32, 114, 101, 115, 117, 109, 101, 100, 62];
+
+/** The pid column and timestamp of the line being tokenized (parseLinePrefix). */
+const prefix = new LinePrefix();
 
 /** The tokens of one line, as positions into the bytes. Reused from line to line. */
 export class ByteLine extends LineTokens {
@@ -58,60 +59,11 @@ function matchBytes(b: Uint8Array, i: number, word: readonly number[]): boolean 
  * not know.
  */
 export function tokenizeStraceBytes(b: Uint8Array, start: number, end: number, out: ByteLine): ByteKind {
-  out.tid = -1; out.timeFormat = TimeFormat.None;
-  let i = start;
-  let c = b[i]!;
-  // pid column: "[pid  123] " or "123 "
-  if (c === 91) {
-    if (b[i + 1] !== 112 || b[i + 2] !== 105 || b[i + 3] !== 100) return (out.kind = ByteKind.Other);
-    i += 4;
-    while (b[i] === 32) i++;
-    let v = 0; const s = i;
-    while (i < end && isDigit(c = b[i]!)) { v = v * 10 + (c - 48); i++; }
-    if (i === s || i - s > 10 || b[i] !== 93 || v > MAX_TID) return (out.kind = ByteKind.Other);
-    out.tid = v;
-    i++;
-    while (b[i] === 32) i++;
-  } else if (isDigit(c)) {
-    let v = 0; const s = i;
-    while (i < end && isDigit(c = b[i]!)) { v = v * 10 + (c - 48); i++; }
-    if (c === 32 && i - s <= 10 && i < end) {
-      if (v > MAX_TID) return (out.kind = ByteKind.Other);
-      out.tid = v;
-      while (b[i] === 32) i++;
-    } else i = s; // a timestamp, not a pid
-  }
-  // timestamp: "HH:MM:SS[.frac]" or "SECONDS[.frac]"
-  c = b[i]!;
-  if (isDigit(c)) {
-    let v = 0; const s = i;
-    while (i < end && isDigit(c = b[i]!)) { v = v * 10 + (c - 48); i++; }
-    if (c === 58) { // ':' time of day
-      const m = (b[i + 1]! - 48) * 10 + (b[i + 2]! - 48);
-      const sec = (b[i + 4]! - 48) * 10 + (b[i + 5]! - 48);
-      if (i - s !== 2 || v > 23 || b[i + 3] !== 58 || !isDigit(b[i + 1]!) || !isDigit(b[i + 2]!) || !isDigit(b[i + 4]!) || !isDigit(b[i + 5]!) || m >= 60 || sec >= 61) {
-        return (out.kind = ByteKind.Other);
-      }
-      out.tsSec = v * 3600 + m * 60 + sec;
-      out.timeFormat = TimeFormat.TimeOfDay;
-      i += 6;
-    } else {
-      if (i - s > 12) return (out.kind = ByteKind.Other);
-      out.tsSec = v;
-      out.timeFormat = TimeFormat.Epoch;
-    }
-    out.tsFrac = 0;
-    if (b[i] === 46) { // '.' fraction: up to 9 digits, scaled to ns
-      i++;
-      let f = 0; let n = 0;
-      while (i < end && isDigit(c = b[i]!)) { if (n < 9) { f = f * 10 + (c - 48); n++; } i++; }
-      if (n === 0) return (out.kind = ByteKind.Other);
-      for (; n < 9; n++) f *= 10;
-      out.tsFrac = f;
-    }
-    if (b[i] !== 32) return (out.kind = ByteKind.Other);
-    i++;
-  }
+  const P = prefix;
+  let i = parseLinePrefix(b, start, end, P);
+  out.tid = P.tid; out.timeFormat = P.timeFormat; out.tsSec = P.tsSec; out.tsFrac = P.tsFrac;
+  if (i < 0) return (out.kind = ByteKind.Other);
+  let c: number;
   if (i >= end) return (out.kind = ByteKind.Other);
   c = b[i]!;
   if (c === 60) {

@@ -103,6 +103,83 @@ export function isNameChar(c: number): boolean {
   return (c >= 97 && c <= 122) || isDigit(c) || c === 95 || (c >= 65 && c <= 90);
 }
 
+/** What parseLinePrefix found: the pid column and the timestamp of a line. */
+export class LinePrefix {
+  /** Thread id from the pid column; -1 when the line has none. */
+  tid = -1;
+  timeFormat: TimeFormat = TimeFormat.None;
+  tsSec = 0;
+  tsFrac = 0;
+}
+
+/**
+ * The prefix of a line, as bytes: an optional pid column ("[pid  123] " with -f to stderr, "123 "
+ * with -o), then an optional timestamp ("HH:MM:SS[.frac] " with -t/-tt, "SECONDS[.frac] " with
+ * -ttt; frac up to 9 digits, scaled to ns). Returns the index after it (where the call, signal or
+ * exit starts), or -1 when it is malformed. The prefix is ASCII; one byte at b[end] is read (a line
+ * terminator, or a 0 the caller puts there). Both tokenizers take the prefix from here.
+ */
+export function parseLinePrefix(b: Uint8Array, start: number, end: number, out: LinePrefix): number {
+  out.tid = -1; out.timeFormat = TimeFormat.None;
+  let i = start;
+  let c = b[i]!;
+  if (c === 91) {
+    if (b[i + 1] !== 112 || b[i + 2] !== 105 || b[i + 3] !== 100) return -1;
+    i += 4;
+    while (b[i] === 32) i++;
+    let v = 0; const s = i;
+    while (i < end && isDigit(c = b[i]!)) { v = v * 10 + (c - 48); i++; }
+    if (i === s || i - s > 10 || b[i] !== 93 || v > MAX_TID) return -1;
+    out.tid = v;
+    i++;
+    while (b[i] === 32) i++;
+  } else if (isDigit(c)) {
+    let v = 0; const s = i;
+    while (i < end && isDigit(c = b[i]!)) { v = v * 10 + (c - 48); i++; }
+    if (c === 32 && i - s <= 10 && i < end) {
+      if (v > MAX_TID) return -1;
+      out.tid = v;
+      while (b[i] === 32) i++;
+    } else i = s; // a timestamp, not a pid
+  }
+  c = b[i]!;
+  if (isDigit(c)) {
+    let v = 0; const s = i;
+    while (i < end && isDigit(c = b[i]!)) { v = v * 10 + (c - 48); i++; }
+    if (c === 58) { // ':' time of day
+      if (i + 6 > end || i - s !== 2 || v > 23 || b[i + 3] !== 58 || !isDigit(b[i + 1]!) || !isDigit(b[i + 2]!) || !isDigit(b[i + 4]!) || !isDigit(b[i + 5]!)) return -1;
+      const m = (b[i + 1]! - 48) * 10 + (b[i + 2]! - 48);
+      const sec = (b[i + 4]! - 48) * 10 + (b[i + 5]! - 48);
+      if (m >= 60 || sec >= 61) return -1;
+      out.tsSec = v * 3600 + m * 60 + sec;
+      out.timeFormat = TimeFormat.TimeOfDay;
+      i += 6;
+    } else {
+      if (i - s > 12) return -1;
+      out.tsSec = v;
+      out.timeFormat = TimeFormat.Epoch;
+    }
+    out.tsFrac = 0;
+    if (b[i] === 46) { // '.'
+      i++;
+      let f = 0; let n = 0;
+      while (i < end && isDigit(c = b[i]!)) { if (n < 9) { f = f * 10 + (c - 48); n++; } i++; }
+      if (n === 0) return -1;
+      for (; n < 9; n++) f *= 10;
+      out.tsFrac = f;
+    }
+    if (b[i] !== 32) return -1;
+    i++;
+  }
+  return i;
+}
+
+/** Characters a line prefix is made of: digits, space, "[pid]", ":" and ".". */
+const PREFIX_CHAR = new Uint8Array(128);
+for (const ch of '0123456789 [pid]:.') PREFIX_CHAR[ch.charCodeAt(0)] = 1;
+let prefixBytes = new Uint8Array(64);
+const prefix = new LinePrefix();
+
 /**
  * Skip a -y decoration that starts at `i` (text[i] === '<'); returns the index after its closing
  * '>'. Nested "<...>" (-yy "<block 7:4>") count; "[...]" (socket addresses "[1->2]") hides '>'.
@@ -145,64 +222,23 @@ function skipString(text: string, i: number, end: number): number {
 /** Parse the prefix (pid, timestamp) and classify the line. Fills `out`; returns out.kind. */
 export function tokenizeStraceLine(text: string, start: number, end: number, out: StraceLine): LineKind {
   out.text = text; out.start = start; out.end = end;
-  out.tid = -1; out.timeFormat = TimeFormat.None; out.argc = 0;
+  out.argc = 0;
   out.retStart = -1; out.retEnd = -1; out.errStart = -1; out.errEnd = -1; out.durNs = -1;
   out.resumedUnfinished = false;
-  let i = start;
-  // pid column: "[pid  123] " or "123 "
-  let c = text.charCodeAt(i);
-  if (c === 91 && matchAt(text, i, '[pid')) {
-    i += 4;
-    while (text.charCodeAt(i) === 32) i++;
-    let v = 0; const s = i;
-    while (i < end && isDigit(c = text.charCodeAt(i))) { v = v * 10 + (c - 48); i++; }
-    if (i === s || text.charCodeAt(i) !== 93 || v > MAX_TID) return (out.kind = LineKind.Malformed);
-    out.tid = v;
-    i++;
-    while (text.charCodeAt(i) === 32) i++;
-  } else if (isDigit(c)) {
-    let v = 0; const s = i;
-    while (i < end && isDigit(c = text.charCodeAt(i))) { v = v * 10 + (c - 48); i++; }
-    if (c === 32 && i - s <= 10) {
-      if (v > MAX_TID) return (out.kind = LineKind.Malformed);
-      out.tid = v;
-      while (text.charCodeAt(i) === 32) i++;
-    } else {
-      i = s; // a timestamp, not a pid
-    }
+  // the prefix through parseLinePrefix, on a copy as bytes of the characters that can belong to it
+  // (the first other one, as 0, ends the copy: no part of the prefix accepts it)
+  let n = 0;
+  for (;;) {
+    if (n + 1 >= prefixBytes.length) { const g = new Uint8Array(prefixBytes.length * 2); g.set(prefixBytes); prefixBytes = g; }
+    const ch = start + n < end ? text.charCodeAt(start + n) : 0;
+    if (ch >= 128 || PREFIX_CHAR[ch] === 0) { prefixBytes[n] = 0; break; }
+    prefixBytes[n++] = ch;
   }
-  // timestamp: "HH:MM:SS[.frac]" or "SECONDS[.frac]"
-  c = text.charCodeAt(i);
-  if (isDigit(c)) {
-    let v = 0; const s = i;
-    while (i < end && isDigit(c = text.charCodeAt(i))) { v = v * 10 + (c - 48); i++; }
-    if (c === 58) { // ':' time of day
-      const h = v;
-      const m = (text.charCodeAt(i + 1) - 48) * 10 + (text.charCodeAt(i + 2) - 48);
-      const sec = (text.charCodeAt(i + 4) - 48) * 10 + (text.charCodeAt(i + 5) - 48);
-      if (text.charCodeAt(i + 3) !== 58 || !(m >= 0 && m < 60) || !(sec >= 0 && sec < 61) || h > 23 || i - s !== 2) {
-        return (out.kind = LineKind.Malformed);
-      }
-      out.tsSec = h * 3600 + m * 60 + sec;
-      out.timeFormat = TimeFormat.TimeOfDay;
-      i += 6;
-    } else {
-      if (i - s > 12) return (out.kind = LineKind.Malformed);
-      out.tsSec = v;
-      out.timeFormat = TimeFormat.Epoch;
-    }
-    out.tsFrac = 0;
-    if (text.charCodeAt(i) === 46) { // '.' fraction: up to 9 digits, scaled to ns
-      i++;
-      let f = 0; let n = 0;
-      while (i < end && isDigit(c = text.charCodeAt(i))) { if (n < 9) { f = f * 10 + (c - 48); n++; } i++; }
-      if (n === 0) return (out.kind = LineKind.Malformed);
-      for (; n < 9; n++) f *= 10;
-      out.tsFrac = f;
-    }
-    if (text.charCodeAt(i) !== 32) return (out.kind = LineKind.Malformed);
-    i++;
-  }
+  const p = parseLinePrefix(prefixBytes, 0, n, prefix);
+  out.tid = prefix.tid; out.timeFormat = prefix.timeFormat; out.tsSec = prefix.tsSec; out.tsFrac = prefix.tsFrac;
+  if (p < 0) return (out.kind = LineKind.Malformed);
+  let i = start + p;
+  let c: number;
   if (i >= end) return (out.kind = LineKind.Blank);
   c = text.charCodeAt(i);
   if (c === 45 && matchAt(text, i, '--- ')) return (out.kind = LineKind.Signal);
