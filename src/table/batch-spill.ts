@@ -12,7 +12,6 @@ import { InputError } from '../util/errors.js';
 /** Where one chunk of one column went: byte offsets of its values and of its validity bitmap (-1: none). */
 export interface SpilledChunk {
   valuesAt: number;
-  valuesBytes: number;
   validityAt: number;
 }
 

@@ -47,7 +47,7 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     if (c >= this.chunks.length || this.spilled[c]) throw new Error(`spillChunk: chunk ${c} is not a full chunk in memory`);
     const values = this.chunks[c]!;
     const valid = this.validity[c] ?? null;
-    this.spilled[c] = { valuesAt: spill.append(values), valuesBytes: values.byteLength, validityAt: valid ? spill.append(valid) : -1 };
+    this.spilled[c] = { valuesAt: spill.append(values), validityAt: valid ? spill.append(valid) : -1 };
     this.spill = spill;
     this.chunks[c] = new this.ctor(0);
     if (valid) this.validity[c] = new Uint8Array(0);
@@ -69,8 +69,7 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     }
     const ref = this.spilled[k];
     if (!ref) return { values: this.chunks[k]!, validity: this.validity[k] ?? null, nullCount: this.nullCounts[k]! };
-    const values = this.scratchValues ??= new this.ctor(CHUNK_ROWS);
-    this.spill!.read(ref.valuesAt, values);
+    const values = this.spilledValues(ref);
     let validity: Uint8Array | null = null;
     if (ref.validityAt >= 0) {
       validity = this.scratchValid ??= new Uint8Array(CHUNK_ROWS >> 3);
@@ -79,21 +78,33 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     return { values, validity, nullCount: this.nullCounts[k]! };
   }
 
-  /** The array holding row `row` (chunk values, or a one-element scratch view of a spilled one) and its index there. */
-  protected slot(row: number): { a: A; r: number; spilledAt: number } {
+  /** The values of a spilled chunk, read into an array this builder reuses. */
+  private spilledValues(ref: SpilledChunk): A {
+    const values = this.scratchValues ??= new this.ctor(CHUNK_ROWS);
+    this.spill!.read(ref.valuesAt, values);
+    return values;
+  }
+
+  /** The value at row `row` (0 for nulls); one value of a spilled chunk is read from its file. */
+  protected valueAt(row: number): A[number] {
     const c = Math.floor(row / CHUNK_ROWS);
     const r = row % CHUNK_ROWS;
     const ref = this.spilled[c];
-    if (!ref) return { a: c < this.chunks.length ? this.chunks[c]! : this.cur, r, spilledAt: -1 };
+    if (!ref) return (c < this.chunks.length ? this.chunks[c]! : this.cur)[r]!;
     const one = new this.ctor(1);
-    const at = ref.valuesAt + r * one.BYTES_PER_ELEMENT;
-    this.spill!.read(at, one);
-    return { a: one, r: 0, spilledAt: at };
+    this.spill!.read(ref.valuesAt + r * one.BYTES_PER_ELEMENT, one);
+    return one[0]!;
   }
 
-  /** Write back a value changed in a one-element view of a spilled chunk (see slot). */
-  protected writeBack(s: { a: A; spilledAt: number }): void {
-    if (s.spilledAt >= 0) this.spill!.rewrite(s.spilledAt, s.a);
+  /** Overwrite the value at row `row` (in the scratch file when its chunk is there). */
+  protected setValueAt(row: number, v: A[number]): void {
+    const c = Math.floor(row / CHUNK_ROWS);
+    const r = row % CHUNK_ROWS;
+    const ref = this.spilled[c];
+    if (!ref) { (c < this.chunks.length ? this.chunks[c]! : this.cur)[r] = v; return; }
+    const one = new this.ctor(1);
+    one[0] = v;
+    this.spill!.rewrite(ref.valuesAt + r * one.BYTES_PER_ELEMENT, one);
   }
 
   /**
@@ -104,7 +115,7 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     let changed = 0;
     for (let c = Math.floor(start / CHUNK_ROWS); c * CHUNK_ROWS < end; c++) {
       const ref = this.spilled[c];
-      const a = ref ? this.chunkView(c).values : c < this.chunks.length ? this.chunks[c]! : this.cur;
+      const a = ref ? this.spilledValues(ref) : c < this.chunks.length ? this.chunks[c]! : this.cur;
       const lo = Math.max(start - c * CHUNK_ROWS, 0);
       const hi = Math.min(end - c * CHUNK_ROWS, CHUNK_ROWS);
       let here = 0;
@@ -190,16 +201,9 @@ export class NumberColumnBuilder<A extends Exclude<TypedArray, BigInt64Array>> e
     this.i++;
   }
   /** Value at row `row` (0 for nulls). */
-  get(row: number): number {
-    const s = this.slot(row);
-    return s.a[s.r] as number;
-  }
+  get(row: number): number { return this.valueAt(row) as number; }
   /** Overwrite the value at row `row` (e.g. a completion time filled in later). */
-  set(row: number, v: number): void {
-    const s = this.slot(row);
-    s.a[s.r] = v;
-    this.writeBack(s);
-  }
+  set(row: number, v: number): void { this.setValueAt(row, v); }
 }
 
 /** Builder for int64 columns (BigInt64Array chunks). Numbers must be safe integers. */
@@ -231,15 +235,8 @@ export class Int64ColumnBuilder extends ChunkedBuilder<BigInt64Array> {
     this.i++;
   }
   private curWords: Uint32Array | null = null;
-  get(row: number): bigint {
-    const s = this.slot(row);
-    return s.a[s.r]!;
-  }
-  set(row: number, v: bigint): void {
-    const s = this.slot(row);
-    s.a[s.r] = v;
-    this.writeBack(s);
-  }
+  get(row: number): bigint { return this.valueAt(row); }
+  set(row: number, v: bigint): void { this.setValueAt(row, v); }
 }
 
 /** Builder for bool columns (one byte per row while building, bit-packed on output). */
