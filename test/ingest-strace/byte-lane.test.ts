@@ -214,6 +214,21 @@ describe('byte lane', () => {
       expect(a).toEqual(await read('b.strace'));
       // the mark before line 13 is kept, so that line is not a strace line (counted, with the mark)
       expect(a.stats.join('\n')).toMatch(/strace_bad_line.*F:13: \ufeff41007/);
+      // -ff per-task files too: a mark opening one is dropped
+      const task = FIO.filter((l) => l.startsWith('41007 ')).map((l) => l.replace(/^41007 /, '')).join('\n') + '\n';
+      writeFileSync(join(dir, 'ff.41007'), bom + task);
+      writeFileSync(join(dir, 'ff.41000'), FIO.filter((l) => l.startsWith('41000 ')).map((l) => l.replace(/^41000 /, '')).join('\n') + '\n');
+      writeFileSync(join(dir, 'gg.41007'), task);
+      writeFileSync(join(dir, 'gg.41000'), FIO.filter((l) => l.startsWith('41000 ')).map((l) => l.replace(/^41000 /, '')).join('\n') + '\n');
+      const ff = async (prefix: string) => {
+        const b = new TableBuilder(appIoTable);
+        const stats = new IngestStats();
+        const r = await parseStrace([join(dir, `${prefix}.41000`), join(dir, `${prefix}.41007`)], b, stats);
+        return { rows: rowsOf(b.finish(r.metadata)).map((x) => ({ ...x, file: '' })), stats: stats.format().map((l) => l.replace(/(ff|gg)\.4100\d/g, 'F')) };
+      };
+      const withMark = await ff('ff');
+      expect(withMark.rows.filter((x) => x.tid === 41007).length).toBeGreaterThan(0);
+      expect(withMark).toEqual(await ff('gg'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -16,7 +16,7 @@ import { ByteLineFramer } from '../../io/byte-line-framer.js';
 import { InputError } from '../../util/errors.js';
 import { formatBytes } from '../../util/numbers.js';
 import { IngestStats } from '../ingest-stats.js';
-import { StraceParser, type AppIoBuilder, type AppIoCounts } from './strace-parser.js';
+import { StraceParser, type AppIoBuilder, type AppIoCounts, type StraceParserOptions } from './strace-parser.js';
 import { LineKind, StraceLine, TimeFormat, tokenizeStraceLine } from './strace-line.js';
 import { ByteKind, ByteLine, decodeBytes, tokenizeStraceBytes } from './strace-bytes.js';
 
@@ -63,9 +63,19 @@ export function groupStraceInputs(paths: string[]): InputGroup[] {
   return out;
 }
 
+/** A UTF-8 byte order mark opening a file is dropped, as a streaming TextDecoder does. */
+function withoutByteOrderMark(chunk: Uint8Array): Uint8Array {
+  return chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? chunk.subarray(3) : chunk;
+}
+
+/** The parser options of an ingest or a parse of bytes in memory. */
+function parserOptions(opts: { date?: string; textOnly?: boolean }): StraceParserOptions {
+  return { ...(opts.date !== undefined ? { date: opts.date } : {}), ...(opts.textOnly ? { textOnly: true } : {}) };
+}
+
 /** Parse strace logs into `builder` (the library entry; ingestStrace writes the file). */
 export async function parseStrace(paths: string[], builder: AppIoBuilder, stats: IngestStats, opts: Omit<StraceIngestOptions, 'stats'> = {}): Promise<StraceParseResult> {
-  const parser = new StraceParser(builder, stats, { ...(opts.date !== undefined ? { date: opts.date } : {}), ...(opts.textOnly ? { textOnly: true } : {}) });
+  const parser = new StraceParser(builder, stats, parserOptions(opts));
   const groups = groupStraceInputs(paths);
   const streams = new Map<string, InputStream>();
   // the files of a -ff capture are read side by side: smaller chunks keep memory at about
@@ -87,16 +97,15 @@ export async function parseStrace(paths: string[], builder: AppIoBuilder, stats:
       const s = streams.get(g.files[0]!)!;
       parser.beginSource(s.path, g.tids[0]!, true);
       const framer = new ByteLineFramer(s.path, notStraceGuard(parser, s.path));
-      // a UTF-8 byte order mark opening the file is dropped, as a streaming TextDecoder does
-      let first = true;
-      const push = (chunk: Uint8Array): void => {
-        if (first) { first = false; if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3); }
-        framer.push(chunk);
-      };
       // reused buffers for a plain file; the framer and the parser copy what outlives a chunk
       const chunks = openFileChunks(s.path);
       direct.set(s, 0);
-      for await (const chunk of chunks) { push(chunk); direct.set(s, chunks.fileBytesRead); progress(); }
+      let first = true;
+      for await (const chunk of chunks) {
+        framer.push(first ? withoutByteOrderMark(chunk) : chunk);
+        first = false;
+        direct.set(s, chunks.fileBytesRead); progress();
+      }
       framer.finish();
       done.add(s);
     } else {
@@ -126,7 +135,7 @@ export function parseStraceText(text: string, builder: AppIoBuilder, stats: Inge
 
 /** Parse a strace log whose bytes are in memory (uncompressed). */
 export function parseStraceBytes(bytes: Uint8Array, builder: AppIoBuilder, stats: IngestStats, opts: StraceTextOptions = {}): StraceParseResult {
-  const parser = new StraceParser(builder, stats, { ...(opts.date !== undefined ? { date: opts.date } : {}), ...(opts.textOnly ? { textOnly: true } : {}) });
+  const parser = new StraceParser(builder, stats, parserOptions(opts));
   const name = opts.name ?? 'strace.txt';
   parser.beginSource(name, -1, true);
   const framer = new ByteLineFramer(name, notStraceGuard(parser, name));
@@ -173,6 +182,7 @@ class TaskFileCursor {
   private readonly framer: ByteLineFramer;
   private readonly it: AsyncIterator<Uint8Array>;
   private ended = false;
+  private first = true;
   /** The current line, tokenized (tokenizeStraceBytes). */
   readonly probe = new ByteLine();
   kind: ByteKind = ByteKind.Other;
@@ -212,7 +222,8 @@ class TaskFileCursor {
       this.bufs.length = 0; this.starts.length = 0; this.ends.length = 0; this.idx = 0;
       const r = await this.it.next();
       if (r.done) { this.ended = true; this.framer.finish(); continue; }
-      const c = r.value;
+      const c = this.first ? withoutByteOrderMark(r.value) : r.value;
+      this.first = false;
       // lines reach the parser as plain Uint8Array views (one array type for its element loads)
       this.chunk = c.constructor === Uint8Array ? c : new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
       this.framer.push(this.chunk);
