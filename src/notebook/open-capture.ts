@@ -1,26 +1,47 @@
 /**
  * The tables of one capture as notebooks see them: every `<table>.arrow` written by `iolineage
- * ingest` / `iolineage analyze` in one output folder (and its immediate subfolders, e.g. out/block
- * as `npm start` writes it), plus summary.json when present. Tables are read on first use.
+ * ingest` / `iolineage analyze` in one output folder (and its immediate subfolders, e.g. out/block),
+ * plus summary.json when present. `table(name)` hands out apache-arrow Tables that `aq.fromArrow`
+ * takes, with numbers a user computes with and times since the capture's start (user-table.ts,
+ * capture-timeline.ts). With several VMs, per-VM tables (`app_io_vm1`) are picked for the chosen VM;
+ * shared tables (lineage, links, attribution) keep every VM's rows in a `vm` column.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import type { Table } from '@uwdata/flechette';
-import { readArrowFile } from '../table/arrow-file.js';
+import type * as arrow from 'apache-arrow';
 import { InputError, UsageError } from '../util/errors.js';
+import { captureTimeBases, type ClockStarts, type SummaryClocks } from './capture-timeline.js';
+import { clockDomainOf, parseArrowBytes, toUserTable, type TimeBases, type UserTable } from './user-table.js';
 
 export interface Capture {
   /** The folder the tables were found in (absolute). */
   readonly dir: string;
-  /** Table name → file, for every table found. */
+  /** Table file stem → file, for every table found (per-VM tables under their own stem, e.g. app_io_vm1). */
   readonly files: ReadonlyMap<string, string>;
   /** summary.json of `iolineage analyze`, when present. */
   readonly summary: Record<string, unknown> | null;
+  /** The VMs of the capture (empty for an ingest of one trace). */
+  readonly vms: readonly string[];
+  /** The VM whose per-VM tables `table()` returns: the option, else $IOLINEAGE_VM, else the first. */
+  readonly vm: string | null;
+  /** What 0 is in every time column (one line). */
+  readonly timeOrigin: string;
+  /** Whether the capture has this table (for the chosen VM when the table is per VM). */
   has(name: string): boolean;
-  /** The table (read once, then cached); throws a UsageError naming what is there when absent. */
-  table(name: string): Table;
+  /** The file of a table (for the chosen VM when per VM); throws a UsageError naming what is there. */
+  fileOf(name: string): string;
+  /**
+   * The table as an apache-arrow Table (read once, then cached): 64-bit integers as numbers,
+   * times in ns since the capture's start (see docs/tables.md and notebooks/README.md).
+   */
+  table(name: string): UserTable;
   /** The first of these tables that the capture has (e.g. block_requests, else guest_requests). */
-  firstOf(names: readonly string[]): { name: string; table: Table };
+  firstOf(names: readonly string[]): { name: string; table: UserTable };
+}
+
+export interface OpenCaptureOptions {
+  /** The VM to show (per-VM tables); default $IOLINEAGE_VM, else the first. */
+  vm?: string;
 }
 
 /**
@@ -33,12 +54,10 @@ export function captureDir(dir?: string): string {
   return basename(process.cwd()) === 'notebooks' ? resolve('..', 'out') : resolve('out');
 }
 
-export function openCapture(dir?: string): Capture {
-  const root = captureDir(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new UsageError(`no capture tables at ${root}: run \`npm start\` (ingests the bundled capture into out/), `
-      + 'or `iolineage ingest FILE -o DIR` / `iolineage analyze CAPTURE -o DIR` and set IOLINEAGE_OUT=DIR');
-  }
+/** Tables written once per VM by `iolineage analyze` with several VMs (`<name>_<vm>.arrow`). */
+const PER_VM_TABLES = ['app_io', 'guest_requests', 'guest_fs_map', 'image_map'] as const;
+
+function scanTables(root: string): Map<string, string> {
   const files = new Map<string, string>();
   const scan = (d: string) => {
     for (const f of readdirSync(d).sort()) {
@@ -54,41 +73,141 @@ export function openCapture(dir?: string): Capture {
     const p = join(root, sub);
     if (statSync(p).isDirectory()) scan(p);
   }
-  if (files.size === 0) {
-    throw new UsageError(`no .arrow tables in ${root} or its subfolders: run \`iolineage ingest FILE -o ${root}\` first`);
+  return files;
+}
+
+function readSummary(root: string, files: ReadonlyMap<string, string>): Record<string, unknown> | null {
+  const path = [join(root, 'summary.json'), ...[...files.values()].map((p) => join(p, '..', 'summary.json'))].find((p) => existsSync(p));
+  if (!path) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new InputError(path, `not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  let summary: Record<string, unknown> | null = null;
-  const summaryPath = [join(root, 'summary.json'), ...[...files.values()].map((p) => join(p, '..', 'summary.json'))].find((p) => existsSync(p));
-  if (summaryPath) {
-    try {
-      summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as Record<string, unknown>;
-    } catch (e) {
-      throw new InputError(summaryPath, `not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+/** VMs named by per-VM table files, else by summary.json's clocks. */
+function vmsOf(files: ReadonlyMap<string, string>, summary: Record<string, unknown> | null): string[] {
+  const vms = new Set<string>();
+  for (const stem of files.keys()) {
+    for (const t of PER_VM_TABLES) if (stem.startsWith(`${t}_`) && !files.has(stem.slice(t.length + 1))) vms.add(stem.slice(t.length + 1));
+  }
+  if (vms.size === 0 && summary?.clocks && typeof summary.clocks === 'object') {
+    for (const vm of Object.keys(summary.clocks as object)) vms.add(vm);
+  }
+  return [...vms].sort();
+}
+
+/** The earliest valid value of the time columns of a table, as an exact int64. */
+function firstTime(t: arrow.Table, domainOf: (clock: string) => boolean): bigint | null {
+  let min: bigint | null = null;
+  for (const f of t.schema.fields) {
+    const clock = f.metadata.get('clock');
+    if (!clock || f.metadata.get('unit') !== 'ns' || !domainOf(clock)) continue;
+    const col = t.getChild(f.name);
+    if (!col) continue;
+    for (const d of col.data) {
+      const v = d.values as BigInt64Array;
+      for (let i = 0; i < d.length; i++) {
+        if (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 && !((d.nullBitmap[(d.offset + i) >> 3]! >> ((d.offset + i) & 7)) & 1)) continue;
+        const x = v[d.offset + i]!;
+        if (min === null || x < min) min = x;
+      }
     }
   }
-  const cache = new Map<string, Table>();
-  return {
+  return min;
+}
+
+export function openCapture(dir?: string, options: OpenCaptureOptions = {}): Capture {
+  const root = captureDir(dir);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new UsageError(`no capture tables at ${root}: run \`npm start\` (analyses the bundled capture into out/), `
+      + 'or `iolineage ingest FILE -o DIR` / `iolineage analyze CAPTURE -o DIR` and set IOLINEAGE_OUT=DIR');
+  }
+  const files = scanTables(root);
+  if (files.size === 0) {
+    throw new UsageError(`no .arrow tables in ${root} or its subfolders: run \`iolineage analyze CAPTURE -o ${root}\` or \`iolineage ingest FILE -o ${root}\` first`);
+  }
+  const summary = readSummary(root, files);
+  const vms = vmsOf(files, summary);
+  const wanted = options.vm ?? process.env.IOLINEAGE_VM;
+  if (wanted && !vms.includes(wanted)) {
+    throw new UsageError(`capture ${root} has no VM "${wanted}" (VMs: ${vms.length ? vms.join(', ') : 'none'})`);
+  }
+  const vm = wanted ?? vms[0] ?? null;
+
+  const stemOf = (name: string): string | null => {
+    if (vm !== null && files.has(`${name}_${vm}`)) return `${name}_${vm}`;
+    return files.has(name) ? name : null;
+  };
+  const raw = new Map<string, arrow.Table>();
+  const rawTable = (stem: string): arrow.Table => {
+    let t = raw.get(stem);
+    if (!t) {
+      const path = files.get(stem)!;
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(path);
+      } catch (e) {
+        throw new InputError(path, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+      t = parseArrowBytes(bytes, path);
+      raw.set(stem, t);
+    }
+    return t;
+  };
+
+  let bases: TimeBases | null = null;
+  const timeBases = (): TimeBases => {
+    if (bases) return bases;
+    const startOf = (stem: string | null, want: 'app' | 'guest' | 'host' | 'trace') =>
+      stem && files.has(stem) ? firstTime(rawTable(stem), (clock) => clockDomainOf(clock, stem) === want) : null;
+    const app = new Map<string, bigint>();
+    const guest = new Map<string, bigint>();
+    for (const v of vms.length ? vms : ['']) {
+      const a = startOf(files.has(`app_io_${v}`) ? `app_io_${v}` : 'app_io', 'app');
+      if (a !== null) app.set(v, a);
+      const g = startOf(files.has(`guest_requests_${v}`) ? `guest_requests_${v}` : 'guest_requests', 'guest');
+      if (g !== null) guest.set(v, g);
+    }
+    const trace = startOf(files.has('block_requests') ? 'block_requests' : 'block_events', 'trace');
+    const starts: ClockStarts = { app, guest, host: startOf('host_requests', 'host'), trace };
+    bases = captureTimeBases(starts, (summary?.clocks as SummaryClocks | undefined) ?? null);
+    return bases;
+  };
+
+  const cache = new Map<string, UserTable>();
+  const have = () => [...files.keys()].join(', ');
+  const capture: Capture = {
     dir: root,
     files,
     summary,
-    has: (name) => files.has(name),
+    vms,
+    vm,
+    get timeOrigin() { return timeBases().origin; },
+    has: (name) => stemOf(name) !== null,
+    fileOf(name) {
+      const stem = stemOf(name);
+      if (stem === null) throw new UsageError(`capture ${root} has no ${name} table${vm ? ` for ${vm}` : ''} (has: ${have()})`);
+      return files.get(stem)!;
+    },
     table(name) {
-      const hit = cache.get(name);
-      if (hit) return hit;
-      const path = files.get(name);
-      if (!path) {
-        throw new UsageError(`capture ${root} has no ${name} table (has: ${[...files.keys()].join(', ')})`);
+      const path = capture.fileOf(name);
+      const stem = stemOf(name)!;
+      let t = cache.get(stem);
+      if (!t) {
+        t = toUserTable(rawTable(stem), { file: path, timeBases: timeBases() });
+        cache.set(stem, t);
       }
-      const t = readArrowFile(path);
-      cache.set(name, t);
       return t;
     },
     firstOf(names) {
-      const name = names.find((n) => files.has(n));
-      if (!name) throw new UsageError(`capture ${root} has none of the tables ${names.join(', ')} (has: ${[...files.keys()].join(', ')})`);
-      return { name, table: this.table(name) };
+      const name = names.find((n) => stemOf(n) !== null);
+      if (!name) throw new UsageError(`capture ${root} has none of the tables ${names.join(', ')} (has: ${have()})`);
+      return { name, table: capture.table(name) };
     },
   };
+  return capture;
 }
 
 /** A path for display: relative to the working directory when shorter. */

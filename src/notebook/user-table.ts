@@ -1,0 +1,242 @@
+/**
+ * Tables as users' tools take them: an iolineage Arrow file read by apache-arrow (the reference
+ * JavaScript implementation) and handed out as an apache-arrow Table that `aq.fromArrow` accepts,
+ * with values a user can compute with:
+ *  - 64-bit integer columns (bytes, sectors, offsets, counts) become Float64 when every value is
+ *    exact (|v| <= 2^53, "Number.MAX_SAFE_INTEGER"); a column holding a value past that stays
+ *    Int64 (BigInt values), and its field metadata says so ("iolineage.bigint").
+ *  - time columns (field metadata "clock", unit ns) become Float64 nanoseconds since the capture's
+ *    start on that clock (`TimeBases`); the absolute base of each column is kept in its field
+ *    metadata ("iolineage.time_base_ns", decimal) and the origin in the schema metadata.
+ * Nulls stay nulls; strings stay dictionary-encoded; the record batches are those of the file.
+ */
+import * as arrow from 'apache-arrow';
+import { readFileSync } from 'node:fs';
+import { InputError } from '../util/errors.js';
+
+/** What arquero's fromArrow takes besides bytes (its `ArrowTable` interface). */
+type ArqueroArrowTable = Exclude<Parameters<typeof import('arquero').fromArrow>[0], ArrayBuffer | Uint8Array>;
+
+/**
+ * An apache-arrow Table that arquero's `fromArrow` accepts under strict type checks too (apache-arrow
+ * declares `getChild` as possibly null, arquero's interface does not).
+ */
+export type UserTable = arrow.Table & ArqueroArrowTable;
+
+/** Clock domains of the capture's time columns. */
+export type ClockDomain = 'app' | 'guest' | 'host' | 'trace';
+
+/**
+ * The absolute value (ns, on the column's own clock) that becomes 0 in a time column, per clock
+ * domain and VM (app and guest clocks are per VM; host and a lone trace's clock are not).
+ */
+export interface TimeBases {
+  /** Base for a column of this domain in rows of this VM (null vm: the table has no vm column). */
+  base(domain: ClockDomain, vm: string | null): bigint | null;
+  /** One line for the schema metadata: what 0 is. */
+  readonly origin: string;
+}
+
+/**
+ * Clock domain of a column from its "clock" field metadata (docs/tables.md, "unit / clock") and
+ * the table it is in: "trace clock" is the clock of the table's own block trace.
+ */
+export function clockDomainOf(clock: string, tableFile: string): ClockDomain | null {
+  const c = clock.toLowerCase();
+  if (c.startsWith('strace') || c.startsWith('application')) return 'app';
+  if (c.startsWith('guest')) return 'guest';
+  if (c.startsWith('host')) return 'host';
+  if (c.startsWith('trace clock')) {
+    if (tableFile.startsWith('guest_')) return 'guest';
+    if (tableFile.startsWith('host_')) return 'host';
+    return 'trace';
+  }
+  return null;
+}
+
+const TWO32 = 4294967296;
+/** High words (signed) within which hi·2^32 + lo is below 2^53 in magnitude. */
+const HI_LIMIT = 1 << 21;
+
+/** Split an int64 into the two 32-bit words of its two's-complement little-endian layout. */
+function halves(v: bigint): { hi: number; lo: number } {
+  return { hi: Number(BigInt.asIntN(32, v >> 32n)), lo: Number(BigInt.asUintN(32, v)) };
+}
+
+const isInt64 = (t: arrow.DataType): boolean => arrow.DataType.isInt(t) && t.bitWidth === 64;
+
+/** Arrow validity bitmap bit (Arrow columnar format, "Validity bitmaps": LSB numbering). */
+const validAt = (data: arrow.Data, i: number): boolean => {
+  const bm = data.nullBitmap;
+  if (data.nullCount === 0 || !bm || bm.length === 0) return true;
+  const j = data.offset + i;
+  return ((bm[j >> 3]! >> (j & 7)) & 1) === 1;
+};
+
+/** The words of an int64 chunk's values: lo at 2i (unsigned), hi at 2i + 1 (signed). */
+function wordsOf(data: arrow.Data): { lo: Uint32Array; hi: Int32Array } {
+  const v = data.values as BigInt64Array | BigUint64Array;
+  return {
+    lo: new Uint32Array(v.buffer, v.byteOffset, v.length * 2),
+    hi: new Int32Array(v.buffer, v.byteOffset, v.length * 2),
+  };
+}
+
+/** Whether every valid value of an int64 column is an exact JavaScript number. */
+function int64FitsNumber(chunks: readonly arrow.Data[], unsigned: boolean): boolean {
+  for (const d of chunks) {
+    const { hi } = wordsOf(d);
+    for (let i = 0; i < d.length; i++) {
+      const h = hi[2 * (d.offset + i) + 1]!;
+      if ((unsigned ? h >>> 0 : h) >= HI_LIMIT || h < -HI_LIMIT) {
+        if (validAt(d, i)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+/** An int64 chunk as Float64 values minus a base (exact: callers checked the range). */
+function float64Chunk(d: arrow.Data, unsigned: boolean, baseOf: ((row: number) => { hi: number; lo: number } | null) | null): arrow.Data<arrow.Float64> {
+  const out = new Float64Array(d.length);
+  const { lo, hi } = wordsOf(d);
+  let nulls = d.nullCount;
+  let bitmap = d.nullBitmap && d.nullCount > 0 ? copyBitmap(d) : undefined;
+  for (let i = 0; i < d.length; i++) {
+    const j = 2 * (d.offset + i);
+    let h = hi[j + 1]!;
+    if (unsigned) h = h >>> 0;
+    if (baseOf === null) { out[i] = h * TWO32 + lo[j]!; continue; }
+    if (!validAt(d, i)) continue;
+    const b = baseOf(i);
+    if (b === null) {
+      // a row whose clock has no base (its VM has no such layer): null rather than a wrong time
+      bitmap ??= allValidBitmap(d.length);
+      bitmap[i >> 3]! &= ~(1 << (i & 7));
+      nulls++;
+      continue;
+    }
+    out[i] = (h - b.hi) * TWO32 + (lo[j]! - b.lo);
+  }
+  return arrow.makeData({ type: new arrow.Float64(), length: d.length, nullCount: nulls, nullBitmap: bitmap, data: out });
+}
+
+function allValidBitmap(n: number): Uint8Array {
+  return new Uint8Array((n + 7) >> 3).fill(0xff);
+}
+
+function copyBitmap(d: arrow.Data): Uint8Array {
+  const out = new Uint8Array((d.length + 7) >> 3);
+  for (let i = 0; i < d.length; i++) if (validAt(d, i)) out[i >> 3]! |= 1 << (i & 7);
+  return out;
+}
+
+/** Per-row VM name of a chunk through its `vm` dictionary column, or null without one. */
+function vmOfRow(vmData: arrow.Data | null): ((row: number) => string | null) | null {
+  if (!vmData) return null;
+  const dict = vmData.dictionary;
+  const keys = vmData.values as ArrayLike<number>;
+  if (!dict) return (row) => (validAt(vmData, row) ? String(keys[vmData.offset + row]) : null);
+  const names: (string | null)[] = [];
+  for (let k = 0; k < dict.length; k++) names.push(dict.get(k) as string | null);
+  return (row) => (validAt(vmData, row) ? names[keys[vmData.offset + row]!] ?? null : null);
+}
+
+export interface UserTableOptions {
+  /** File the table came from (error messages, and the clock of "trace clock" columns). */
+  file: string;
+  /** Bases of the time columns; without them time columns stay absolute (Float64 when exact). */
+  timeBases?: TimeBases | null;
+}
+
+/** Read an Arrow IPC file with apache-arrow and convert it (see the header). */
+export function readUserTable(path: string, options: Omit<UserTableOptions, 'file'> = {}): UserTable {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new InputError(path, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return toUserTable(parseArrowBytes(bytes, path), { ...options, file: path });
+}
+
+/** apache-arrow's reader over the bytes of an Arrow IPC file or stream. */
+export function parseArrowBytes(bytes: Uint8Array, path: string): arrow.Table {
+  try {
+    return arrow.tableFromIPC(bytes);
+  } catch (e) {
+    throw new InputError(path, `not a readable Arrow IPC file: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Convert a table read by apache-arrow (see the header). */
+export function toUserTable(source: arrow.Table, options: UserTableOptions): UserTable {
+  const fileStem = options.file.replace(/^.*\//, '').replace(/\.arrow$/, '');
+  const bases = options.timeBases ?? null;
+  const fields = source.schema.fields;
+  const vmIndex = fields.findIndex((f) => f.name === 'vm');
+  const plans = fields.map((f, c) => {
+    if (!isInt64(f.type)) return { field: f, convert: 'keep' as const };
+    const unsigned = !(f.type as arrow.Int).isSigned;
+    const chunks = source.batches.map((b) => b.data.children[c]!);
+    const clock = f.metadata.get('clock');
+    const domain = clock && f.metadata.get('unit') === 'ns' ? clockDomainOf(clock, fileStem) : null;
+    if (domain && bases) return { field: f, convert: 'time' as const, domain, unsigned };
+    if (int64FitsNumber(chunks, unsigned)) return { field: f, convert: 'number' as const, unsigned };
+    const meta = new Map(f.metadata);
+    meta.set('iolineage.bigint', 'values past 2^53 in this file: kept as Int64 (JavaScript BigInt); convert with Number() only where exactness does not matter');
+    return { field: new arrow.Field(f.name, f.type, f.nullable, meta), convert: 'keep' as const };
+  });
+  const outFields = plans.map((p) => {
+    if (p.convert === 'keep') return p.field;
+    const meta = new Map(p.field.metadata);
+    if (p.convert === 'time') {
+      meta.set('iolineage.time', `ns since the capture's start on the ${p.domain} clock (float64)`);
+      const b0 = bases!.base(p.domain, null);
+      if (b0 !== null) meta.set('iolineage.time_base_ns', b0.toString());
+    }
+    return new arrow.Field(p.field.name, new arrow.Float64(), true, meta);
+  });
+  const schemaMeta = new Map(source.schema.metadata);
+  if (bases) schemaMeta.set('iolineage.time_origin', bases.origin);
+  const schema = new arrow.Schema(outFields, schemaMeta);
+
+  const batches = source.batches.map((batch) => {
+    const vmRow = vmIndex >= 0 ? vmOfRow(batch.data.children[vmIndex]!) : null;
+    const children = plans.map((p, c) => {
+      const d = batch.data.children[c]!;
+      if (p.convert === 'keep') return d;
+      if (p.convert === 'number') return float64Chunk(d, p.unsigned, null);
+      const cache = new Map<string | null, { hi: number; lo: number } | null>();
+      const baseFor = (vm: string | null) => {
+        let b = cache.get(vm);
+        if (b === undefined) {
+          const v = bases!.base(p.domain, vm);
+          b = v === null ? null : halves(v);
+          cache.set(vm, b);
+        }
+        return b;
+      };
+      const fixed = vmRow ? null : baseFor(null);
+      const out = float64Chunk(d, p.unsigned, vmRow ? (row) => baseFor(vmRow(row)) : () => fixed);
+      checkTimeRange(out, d, p.field.name, options.file);
+      return out;
+    });
+    const struct = arrow.makeData({ type: new arrow.Struct(outFields), length: batch.numRows, nullCount: 0, children });
+    return new arrow.RecordBatch(schema, struct);
+  });
+  return new arrow.Table(schema, batches) as UserTable;
+}
+
+/**
+ * A relative time is exact when below 2^53 ns (104 days); a larger one means the base is of
+ * another clock than the value (a mislabelled column), which must not pass as a number.
+ */
+function checkTimeRange(out: arrow.Data<arrow.Float64>, src: arrow.Data, column: string, file: string): void {
+  const v = out.values;
+  for (let i = 0; i < v.length; i++) {
+    if (Math.abs(v[i]!) > Number.MAX_SAFE_INTEGER && validAt(src, i)) {
+      throw new InputError(file, `column ${column}, row ${i}: time ${v[i]} ns from the capture's start is past 2^53 ns: its clock is not the one the capture's base was taken on`);
+    }
+  }
+}
