@@ -27,11 +27,13 @@ export { requestSizeChart, type RequestSizeRow } from './charts/request-size-cha
 export { latencyChart, formatMicros, type LatencyRow } from './charts/latency-chart.js';
 export { sectorTimeChart, type SectorTimePoint } from './charts/sector-time-chart.js';
 export { queueDepthChart, type QueueDepthRow } from './charts/queue-depth-chart.js';
-export { openCapture, captureDir, type Capture } from './notebook/open-capture.js';
+export { openCapture, captureDir, type Capture, type OpenCaptureOptions } from './notebook/open-capture.js';
+export { readUserTable, toUserTable, type UserTable, type TimeBases, type ClockDomain } from './notebook/user-table.js';
+export { captureTimeBases, toLowerClock, toUpperClock, type SummaryClocks, type ClockStarts } from './notebook/capture-timeline.js';
 export { layerTotalsChart, type LayerTotalsRow } from './charts/layer-totals-chart.js';
 export { int64Column, numberColumn, stringColumn, hasColumn, tableName } from './notebook/columns.js';
 export { requestSizeRows, latencyView, sectorTimeView, queueDepthView, firstIssueNs, requestsSummary } from './notebook/block-views.js';
-export { tableInventory, layerTotals, eventsByAction, type TableInventoryRow, type LayerTotalRow } from './notebook/overview.js';
+export { tableInventory, type TableInventoryRow } from './notebook/overview.js';
 export { tableSpecs } from './notebook/table-docs.js';
 export { htmlTable, type HtmlTableColumn } from './notebook/html-table.js';
 export { ioPerOperationView, processingOrderView, reorderingOverTime, fanoutView, causeGroup, type IoPerOperationRow, type ProcessingOrderPoint, type ReorderingWindowRow, type FanoutRow } from './notebook/lineage-views.js';
