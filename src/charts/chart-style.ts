@@ -70,3 +70,11 @@ export function sizeLabel(bytes: number): string {
   const text = Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 1 : 0);
   return `${text} ${units[u]}`;
 }
+
+/**
+ * Colour scales for a spec's `color` encoding, so that an operation, a layer or a cause group has
+ * the same colour in every chart: `color: { field: "op", scale: opScale }`.
+ */
+export const opScale = { domain: [...OP_DOMAIN], range: [...OP_RANGE] };
+export const layerScale = { domain: [...LAYER_DOMAIN], range: [...LAYER_RANGE] };
+export const causeScale = { domain: [...CAUSE_DOMAIN], range: [...CAUSE_RANGE] };
