@@ -24,6 +24,7 @@ export { renderSvg, chartTitle, type ChartSpec } from './charts/render-svg.js';
 export { show, showHtml, chartBundle, VEGA_LITE_MIME, type MimeBundle } from './charts/show.js';
 export { OP_DOMAIN, LAYER_DOMAIN, CAUSE_DOMAIN, CHART_CONFIG as chartConfig, opScale, layerScale, causeScale, sizeLabel } from './charts/chart-style.js';
 export { showTable, type ShowTableOptions } from './notebook/show-table.js';
+export { groupReordering, type GroupReorderingOptions } from './notebook/group-reordering.js';
 export { requestSizeChart, type RequestSizeRow } from './charts/request-size-chart.js';
 export { latencyChart, formatMicros, type LatencyRow } from './charts/latency-chart.js';
 export { sectorTimeChart, type SectorTimePoint } from './charts/sector-time-chart.js';
