@@ -124,3 +124,4 @@ export { readTraceCmdText, parseTraceCmdText, TraceCmdTextParser } from './inges
 export { readBlkparseText, parseBlkparseText, BlkparseTextParser } from './ingest/block/blkparse-text.js';
 export { detectInputFormat, detectFormatOfBytes, INPUT_FORMATS, type InputFormat } from './ingest/detect-format.js';
 export { blockEventsTable, BLOCK_ACTIONS, BLOCK_OPS } from './table/schemas/block-events.js';
+import './notebook/arquero-takes-arrow.js';

@@ -196,7 +196,7 @@ export function openCapture(dir?: string, options: OpenCaptureOptions = {}): Cap
       const stem = stemOf(name)!;
       let t = cache.get(stem);
       if (!t) {
-        t = toUserTable(rawTable(stem), { file: path, timeBases: timeBases() });
+        t = toUserTable(rawTable(stem), { file: path, timeBases: timeBases(), vm });
         cache.set(stem, t);
       }
       return t;

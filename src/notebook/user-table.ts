@@ -147,6 +147,8 @@ export interface UserTableOptions {
   file: string;
   /** Bases of the time columns; without them time columns stay absolute (Float64 when exact). */
   timeBases?: TimeBases | null;
+  /** The VM of the table's rows when it has no `vm` column (a per-VM table such as app_io_vm1). */
+  vm?: string | null;
 }
 
 /** Read an Arrow IPC file with apache-arrow and convert it (see the header). */
@@ -192,7 +194,7 @@ export function toUserTable(source: arrow.Table, options: UserTableOptions): Use
     const meta = new Map(p.field.metadata);
     if (p.convert === 'time') {
       meta.set('iolineage.time', `ns since the capture's start on the ${p.domain} clock (float64)`);
-      const b0 = bases!.base(p.domain, null);
+      const b0 = vmIndex >= 0 ? bases!.base(p.domain, null) : bases!.base(p.domain, options.vm ?? null);
       if (b0 !== null) meta.set('iolineage.time_base_ns', b0.toString());
     }
     return new arrow.Field(p.field.name, new arrow.Float64(), true, meta);
@@ -217,7 +219,7 @@ export function toUserTable(source: arrow.Table, options: UserTableOptions): Use
         }
         return b;
       };
-      const fixed = vmRow ? null : baseFor(null);
+      const fixed = vmRow ? null : baseFor(options.vm ?? null);
       const out = float64Chunk(d, p.unsigned, vmRow ? (row) => baseFor(vmRow(row)) : () => fixed);
       checkTimeRange(out, d, p.field.name, options.file);
       return out;
