@@ -27,11 +27,11 @@
 //
 // Usage: node bench/analyze-e2e.mjs [TARGET_BLOCK_EVENTS]   (default 10000000)
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { loadReplaySource, writeReplay } from './_replay.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = join(ROOT, 'data', 'm128-buffered');
@@ -40,55 +40,6 @@ const TARGET = Number(process.argv[2] ?? 10_000_000);
 if (!Number.isSafeInteger(TARGET) || TARGET <= 0) { console.error(`analyze-e2e: expected a positive integer event count, got ${process.argv[2]}`); process.exit(2); }
 
 const MiB = 1024 * 1024;
-
-function readLines(rel) {
-  const text = gunzipSync(readFileSync(join(BUNDLE, rel))).toString('latin1');
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
-
-/** Time in whole microseconds from "S.UUUUUU" (both logs print 6 decimals). */
-const toUs = (s, u) => Number(s) * 1e6 + Number(u);
-const fmtUs = (us) => `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`;
-
-/**
- * Split each line into [prefix, time µs, suffix]; lines without a timestamp (tracefs comment
- * header) are kept aside and written once, before the first replay.
- */
-function parseTimed(lines, re, what) {
-  const head = [], prefix = [], us = [], suffix = [];
-  let blockEvents = 0;
-  for (const line of lines) {
-    if (line.startsWith('#')) { if (prefix.length === 0) head.push(line); continue; }
-    const m = re.exec(line);
-    if (!m) throw new Error(`${what}: expected a timestamped line, got ${JSON.stringify(line.slice(0, 120))}`);
-    prefix.push(m[1] ?? ''); us.push(toUs(m[2], m[3])); suffix.push(m[4]);
-    if (m[4].startsWith(': block_')) blockEvents++;
-  }
-  let lo = Infinity, hi = -Infinity;
-  for (const t of us) { if (t < lo) lo = t; if (t > hi) hi = t; }
-  return { head, prefix, us, suffix, blockEvents, spanUs: hi - lo };
-}
-
-// tracefs text (kernel trace_output.c): "TASK-PID [CPU] FLAGS TIMESTAMP: event: ..."
-const TRACEFS = /^(.*?\] \S+ +)(\d+)\.(\d{6})(: .*)$/;
-// strace -f -ttt: "[PID ]SECONDS.MICROS rest"
-const STRACE = /^(\d+ +)?(\d+)\.(\d{6})( .*)$/;
-
-function writeReplayed(path, log, k, shiftUs) {
-  const fd = openSync(path, 'w');
-  try {
-    if (log.head.length) writeSync(fd, log.head.join('\n') + '\n');
-    const n = log.us.length;
-    for (let r = 0; r < k; r++) {
-      const d = r * shiftUs, parts = new Array(n);
-      for (let i = 0; i < n; i++) parts[i] = log.prefix[i] + fmtUs(log.us[i] + d) + log.suffix[i];
-      writeSync(fd, parts.join('\n') + '\n');
-    }
-  } finally { closeSync(fd); }
-  return statSync(path).size;
-}
 
 /** Run `iolineage analyze ARGS` under /usr/bin/time; returns wall/CPU/RSS and summary.json. */
 function timedAnalyze(args, outDir, tmp) {
@@ -119,7 +70,7 @@ function checkAttribution(summary, label) {
 }
 
 const manifest = JSON.parse(readFileSync(join(BUNDLE, 'manifest.json'), 'utf8'));
-const g = manifest.guests[0], h = manifest.host;
+const g = manifest.guests[0];
 const tmp = mkdtempSync(join(tmpdir(), 'iol-analyze-e2e-'));
 const rows = [];
 try {
@@ -127,12 +78,9 @@ try {
   const base = timedAnalyze([BUNDLE], join(tmp, 'out-1'), tmp);
   checkAttribution(base.summary, '1x');
   const clocks = base.summary.clocks[g.id ?? 'vm0'];
-  const appOffset = clocks.app_to_guest.offset_ns, hostOffset = clocks.guest_to_host.offset_ns;
 
-  const strace = parseTimed(readLines(g.strace.path), STRACE, g.strace.path);
-  const guest = parseTimed(readLines(g.block_trace.path), TRACEFS, g.block_trace.path);
-  const host = parseTimed(readLines(h.block_trace.path), TRACEFS, h.block_trace.path);
-  const shiftUs = Math.ceil((Math.max(strace.spanUs, guest.spanUs, host.spanUs) + 1e6) / 1e6) * 1e6;
+  const src = loadReplaySource(BUNDLE);
+  const strace = src.strace, guest = src.guest, host = src.hostLog;
   const kBig = Math.ceil(TARGET / Math.min(guest.blockEvents, host.blockEvents));
   // points: 1/10 of the big one, the 1M-application-I/O one, the big one (≥ TARGET events per trace)
   const kApp = Math.ceil(1_000_000 / base.summary.layers.app.requests);
@@ -144,19 +92,8 @@ try {
     rmSync(dir, { recursive: true, force: true });
     spawnSync('mkdir', ['-p', dir]);
     const t0 = performance.now();
-    const bytes = writeReplayed(join(dir, 'app.strace'), strace, k, shiftUs)
-      + writeReplayed(join(dir, 'guest.trace'), guest, k, shiftUs)
-      + writeReplayed(join(dir, 'host.trace'), host, k, shiftUs);
+    const { args, bytes } = writeReplay(src, k, dir, clocks);
     const gen = (performance.now() - t0) / 1000;
-    const args = [
-      '--app', join(dir, 'app.strace'),
-      '--guest-trace', join(dir, 'guest.trace'), '--guest-dev', g.disk.dev,
-      '--guest-fs', join(BUNDLE, g.fs.metadata), '--guest-mount', g.fs.mount,
-      '--host-trace', join(dir, 'host.trace'), '--host-dev', h.disk.dev,
-      '--host-fs', join(BUNDLE, h.fs.metadata), '--image', g.image.path_in_fs,
-      '--image-format', g.image.format, '--host-cache', g.image.host_cache,
-      `--app-clock-offset=${appOffset}`, `--clock-offset=${hostOffset}`,
-    ];
     const out = join(tmp, `out-${k}`);
     const run = timedAnalyze(args, out, tmp);
     checkAttribution(run.summary, `${k}x`);

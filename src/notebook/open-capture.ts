@@ -110,7 +110,7 @@ function firstTime(t: arrow.Table, domainOf: (clock: string) => boolean): bigint
       const v = d.values as BigInt64Array;
       for (let i = 0; i < d.length; i++) {
         if (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 && !((d.nullBitmap[(d.offset + i) >> 3]! >> ((d.offset + i) & 7)) & 1)) continue;
-        const x = v[d.offset + i]!;
+        const x = v[i]!;
         if (min === null || x < min) min = x;
       }
     }

@@ -8,11 +8,13 @@
  *  - time columns (field metadata "clock", unit ns) become Float64 nanoseconds since the capture's
  *    start on that clock (`TimeBases`); the absolute base of each column is kept in its field
  *    metadata ("iolineage.time_base_ns", decimal) and the origin in the schema metadata.
- * Nulls stay nulls; strings stay dictionary-encoded; the record batches are those of the file.
+ * Nulls stay nulls; strings stay dictionary-encoded; the file's record batches are joined into one
+ * (single-batch.ts), so that Arquero reads each column as one buffer.
  */
 import * as arrow from 'apache-arrow';
 import { readFileSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
+import { singleBatchTable } from './single-batch.js';
 
 /** What arquero's fromArrow takes besides bytes (its `ArrowTable` interface). */
 type ArqueroArrowTable = Exclude<Parameters<typeof import('arquero').fromArrow>[0], ArrayBuffer | Uint8Array>;
@@ -73,7 +75,10 @@ const validAt = (data: arrow.Data, i: number): boolean => {
   return ((bm[j >> 3]! >> (j & 7)) & 1) === 1;
 };
 
-/** The words of an int64 chunk's values: lo at 2i (unsigned), hi at 2i + 1 (signed). */
+/**
+ * The words of an int64 chunk's values: lo at 2i (unsigned), hi at 2i + 1 (signed). apache-arrow's
+ * fixed-width buffers start at the Data's first row (only bitmaps are read at bit `offset`).
+ */
 function wordsOf(data: arrow.Data): { lo: Uint32Array; hi: Int32Array } {
   const v = data.values as BigInt64Array | BigUint64Array;
   return {
@@ -87,7 +92,7 @@ function int64FitsNumber(chunks: readonly arrow.Data[], unsigned: boolean): bool
   for (const d of chunks) {
     const { hi } = wordsOf(d);
     for (let i = 0; i < d.length; i++) {
-      const h = hi[2 * (d.offset + i) + 1]!;
+      const h = hi[2 * i + 1]!;
       if ((unsigned ? h >>> 0 : h) >= HI_LIMIT || h < -HI_LIMIT) {
         if (validAt(d, i)) return false;
       }
@@ -103,7 +108,7 @@ function float64Chunk(d: arrow.Data, unsigned: boolean, baseOf: ((row: number) =
   let nulls = d.nullCount;
   let bitmap = d.nullBitmap && d.nullCount > 0 ? copyBitmap(d) : undefined;
   for (let i = 0; i < d.length; i++) {
-    const j = 2 * (d.offset + i);
+    const j = 2 * i;
     let h = hi[j + 1]!;
     if (unsigned) h = h >>> 0;
     if (baseOf === null) { out[i] = h * TWO32 + lo[j]!; continue; }
@@ -136,10 +141,10 @@ function vmOfRow(vmData: arrow.Data | null): ((row: number) => string | null) | 
   if (!vmData) return null;
   const dict = vmData.dictionary;
   const keys = vmData.values as ArrayLike<number>;
-  if (!dict) return (row) => (validAt(vmData, row) ? String(keys[vmData.offset + row]) : null);
+  if (!dict) return (row) => (validAt(vmData, row) ? String(keys[row]) : null);
   const names: (string | null)[] = [];
   for (let k = 0; k < dict.length; k++) names.push(dict.get(k) as string | null);
-  return (row) => (validAt(vmData, row) ? names[keys[vmData.offset + row]!] ?? null : null);
+  return (row) => (validAt(vmData, row) ? names[keys[row]!] ?? null : null);
 }
 
 export interface UserTableOptions {
@@ -227,7 +232,7 @@ export function toUserTable(source: arrow.Table, options: UserTableOptions): Use
     const struct = arrow.makeData({ type: new arrow.Struct(outFields), length: batch.numRows, nullCount: 0, children });
     return new arrow.RecordBatch(schema, struct);
   });
-  return new arrow.Table(schema, batches) as UserTable;
+  return singleBatchTable(new arrow.Table(schema, batches)) as UserTable;
 }
 
 /**
