@@ -23,30 +23,30 @@ export interface GroupReorderingOptions {
  * mean_displacement, max_displacement, displaced_fraction (ReorderingStats).
  */
 export function groupReordering(table: ColumnTable, options: GroupReorderingOptions): ColumnTable {
-  const keys = options.groupby.map((name) => table.array(name) as ArrayLike<unknown>);
+  const grouped = table.groupby(...options.groupby);
+  const groups = grouped.groups() as unknown as { size: number; keys: Uint32Array; rows: ArrayLike<number>; get: ((row: number) => unknown)[] };
   const issue = table.array(options.issue) as ArrayLike<number | null>;
   const processed = table.array(options.processed) as ArrayLike<number | null>;
-  const groups = new Map<string, number[]>();
-  const n = table.numRows();
-  for (let i = 0; i < n; i++) {
-    const key = JSON.stringify(keys.map((k) => k[i] ?? null));
-    let rows = groups.get(key);
-    if (!rows) groups.set(key, (rows = []));
-    rows.push(i);
-  }
+  // rows of each group, in table order (counting sort by group key)
+  const start = new Int32Array(groups.size + 1);
+  for (let i = 0; i < groups.keys.length; i++) start[groups.keys[i]! + 1]!++;
+  for (let g = 0; g < groups.size; g++) start[g + 1]! += start[g]!;
+  const order = new Int32Array(groups.keys.length);
+  const fill = start.slice(0, groups.size);
+  for (let i = 0; i < groups.keys.length; i++) order[fill[groups.keys[i]!]!++] = i;
   const out: Record<string, unknown>[] = [];
-  for (const [key, rows] of groups) {
-    const ik = new Float64Array(rows.length);
-    const pk = new Float64Array(rows.length);
-    rows.forEach((r, k) => {
+  for (let g = 0; g < groups.size; g++) {
+    const n = start[g + 1]! - start[g]!;
+    const ik = new Float64Array(n);
+    const pk = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      const r = order[start[g]! + k]!;
       ik[k] = issue[r] ?? NaN;
       pk[k] = processed[r] ?? NaN;
-    });
-    const stats = reorderingStats(ik, pk);
-    const values = JSON.parse(key) as unknown[];
+    }
     const row: Record<string, unknown> = {};
-    options.groupby.forEach((name, k) => { row[name] = values[k]; });
-    out.push({ ...row, ...stats });
+    options.groupby.forEach((name, c) => { row[name] = groups.get[c]!(groups.rows[g]!); });
+    out.push({ ...row, ...reorderingStats(ik, pk) });
   }
   return aq.from(out);
 }

@@ -12,7 +12,7 @@ import { executeNotebook, figures, haveJupyter, notebooksDir, problems, projectR
 
 const dataDir = join(projectRoot, 'data');
 const bundles = existsSync(dataDir) ? readdirSync(dataDir).filter((d) => existsSync(join(dataDir, d, 'manifest.json'))).sort() : [];
-const notebooks = readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb') && !f.startsWith('_')).map((f) => f.slice(0, -6)).sort();
+const notebooks = readdirSync(notebooksDir).filter((f) => /^[^_.][^.]*\.ipynb$/.test(f)).map((f) => f.slice(0, -6)).sort();
 const perCapture = notebooks.filter((n) => n !== '02-throughput-grid');
 if (!haveJupyter) console.log('notebook tests skipped: jupyter nbconvert is not installed (Debian: jupyter-nbconvert python3-ipykernel)');
 

@@ -4,7 +4,8 @@
  * what it showed: error outputs and stderr, printed text, and the data of every Vega-Lite figure.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error the kernel script is plain JavaScript without declarations
 import { jupyterEnv, registerKernel } from '../../scripts/kernel.mjs';
@@ -25,18 +26,21 @@ let registered = false;
 /** Run a notebook file; resolves to the executed notebook. */
 export function executeNotebook(path: string, env: Record<string, string>, timeoutS = 300): Promise<Notebook> {
   if (!registered) { registerKernel(); registered = true; }
-  const out = `${path}.executed.ipynb`;
+  const outDir = mkdtempSync(join(tmpdir(), 'iol-nb-run-'));
+  const out = join(outDir, 'executed.ipynb');
   return new Promise((resolve, reject) => {
     const child = spawn(python, ['-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--allow-errors',
-      `--ExecutePreprocessor.timeout=${timeoutS}`, '--output', out, path],
+      `--ExecutePreprocessor.timeout=${timeoutS}`, '--output-dir', outDir, '--output', 'executed', path],
     { cwd: join(path, '..'), env: { ...jupyterEnv(), TZ: 'UTC', PYDEVD_DISABLE_FILE_VALIDATION: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-8000); });
     child.on('close', (status) => {
-      if (status !== 0 || !existsSync(out)) { reject(new Error(`nbconvert ${path} exited ${status}: ${stderr}`)); return; }
-      const nb = JSON.parse(readFileSync(out, 'utf8')) as Notebook;
-      rmSync(out, { force: true });
-      resolve(nb);
+      try {
+        if (status !== 0 || !existsSync(out)) { reject(new Error(`nbconvert ${path} exited ${status}: ${stderr}`)); return; }
+        resolve(JSON.parse(readFileSync(out, 'utf8')) as Notebook);
+      } finally {
+        rmSync(outDir, { recursive: true, force: true });
+      }
     });
   });
 }
