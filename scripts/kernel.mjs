@@ -120,7 +120,8 @@ export function typeCheckError(diagnostics, source) {
 export function cellLineOf(compiledLine, source) {
   const tokens = (s) => s.match(/[A-Za-z_$][\w$]*|\d[\w.]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`|[^\s\w]/g) ?? [];
   // tslab assigns a cell's last expression and its declarations to `exports`
-  const want = tokens(compiledLine.replace(/^\s*(?:exports\.[\w$]+\s*=\s*)+/, ''));
+  // and refers to earlier cells' declarations as `exports.name`
+  const want = tokens(compiledLine.replace(/^\s*(?:exports\.[\w$]+\s*=\s*)+/, '').replace(/\bexports\.(?=[A-Za-z_$])/g, ''));
   if (want.length === 0) return null;
   let best = null;
   source.split('\n').forEach((line, i) => {
@@ -146,7 +147,7 @@ export function runtimeError(thrown, cells) {
   const traceback = [`${RED}${BOLD}${ename}${RESET}: ${evalue}`];
   if (!isError) return { ename, evalue, traceback };
   const frames = [];
-  let failing = null;
+  const failing = []; // the innermost frame of each cell on the stack, innermost cell first
   for (const raw of String(thrown.stack).split('\n').slice(1)) {
     const line = raw.trim();
     if (!line.startsWith('at ')) continue;
@@ -161,17 +162,16 @@ export function runtimeError(thrown, cells) {
       const at = cellLineOf(compiled, cell.source);
       const named = at ? `${m[1]}, line ${at}` : `${m[1]} (compiled line ${m[2]}: ${compiled.trim()})`;
       frames.push(`    ${line.replace(m[0], named)}`);
-      if (!failing) failing = { cell: m[1], source: cell.source, line: at, compiled };
+      if (!failing.some((f) => f.cell === m[1])) failing.push({ cell: m[1], source: cell.source, line: at, compiled });
     } else {
       frames.push(`    ${line}`);
     }
   }
-  if (failing) {
-    if (failing.line) {
-      traceback.push(`${failing.cell}, line ${failing.line}:`, ...sourceExcerpt(failing.source, failing.line));
-    } else {
-      traceback.push(`${failing.cell}, compiled code: ${failing.compiled.trim()}`);
-    }
+  // where it was thrown, and where the running cell called it when that is another cell
+  for (const f of [failing[0], failing.length > 1 ? failing[failing.length - 1] : null]) {
+    if (!f) continue;
+    if (f.line) traceback.push(`${f.cell}, line ${f.line}:`, ...sourceExcerpt(f.source, f.line));
+    else traceback.push(`${f.cell}, compiled code: ${f.compiled.trim()}`);
   }
   if (frames.length) traceback.push('Stack:', ...frames);
   return { ename, evalue, traceback };
