@@ -1,8 +1,12 @@
 /**
- * Every notebook, executed the way `npm run notebooks` does (scripts/notebooks.mjs), on the bundled
- * real capture: `iolineage analyze` of the first capture bundle in data/ gives the tables, data/ is
- * the capture set. Fails on any error output; checks that each expected figure (an SVG carrying the
- * chart's title) is in the published HTML, and that no report refers to the network.
+ * Publishing notebooks (scripts/notebooks.mjs). The shipped notebooks, executed the way `npm run
+ * notebooks` does on the bundled real capture: `iolineage analyze` of the first capture bundle in
+ * data/ gives the tables, data/ is the capture set; fails on any error output; checks that each
+ * expected figure (an SVG carrying the chart's title) is in the published HTML, and that no report
+ * refers to the network. Notebooks the tests write as a user would: errors named with cell, message
+ * and failing line; the VM passed to the kernel; each chart published as static SVG plus its Vega
+ * spec, turned into a live view in headless Chromium (brush, legend click, tooltip, no network);
+ * missing tables, an unknown VM and skipped notebooks failing the run.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
