@@ -103,7 +103,7 @@ const PER_VM_TABLES = ['app_io', 'guest_requests', 'guest_fs_map', 'image_map'];
  * capture, and the chosen VM (`vm`, else the first; null without VMs). Throws naming the VMs when
  * `vm` is not one of them.
  */
-export function tablesIn(dir, vm) {
+export function tablesIn(dir, vm, label = dir) {
   const stems = new Set();
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return { names: stems, vms: [], vm: null };
   const scan = (d) => { for (const f of readdirSync(d)) if (f.endsWith('.arrow')) stems.add(f.slice(0, -6)); };
@@ -120,7 +120,7 @@ export function tablesIn(dir, vm) {
     } catch { /* a summary that does not parse names no VMs */ }
   }
   const allVms = [...vms].sort();
-  if (vm && !allVms.includes(vm)) throw new UsageError(`${dir} has no VM "${vm}" (VMs: ${allVms.length ? allVms.join(', ') : 'none'})`);
+  if (vm && !allVms.includes(vm)) throw new UsageError(`${label} has no VM "${vm}" (VMs: ${allVms.length ? allVms.join(', ') : 'none'})`);
   const chosen = vm ?? allVms[0] ?? null;
   const names = new Set();
   for (const stem of stems) {
@@ -470,6 +470,15 @@ function analyze(bundle, into) {
   if (an.status !== 0) throw new Error(`iolineage analyze ${describeCapture(bundle)} failed: ${(an.stderr || '').trim().split('\n').pop()}`);
 }
 
+/** The VM ids a capture bundle's manifest names (its guests), in its order. */
+function bundleGuests(bundle) {
+  try {
+    return (JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')).guests ?? []).map((g) => String(g.id));
+  } catch {
+    return []; // analyze reports a manifest it cannot read
+  }
+}
+
 /** The VM memory of a bundle's run (for the memory what-if), from its manifest; undefined when unknown. */
 function capturedMemory(bundle, vm) {
   try {
@@ -501,6 +510,8 @@ export async function publish(opts) {
     if (existsSync(join(outDir, 'manifest.json'))) {
       // a capture bundle (manifest.json, no tables yet) is analysed first, into the work folder
       bundle = outDir;
+      const guests = bundleGuests(bundle);
+      if (wantedVm && guests.length && !guests.includes(wantedVm)) throw new UsageError(`${shownCapture} has no VM "${wantedVm}" (VMs: ${guests.join(', ')})`);
       work = mkdtempSync(join(tmpdir(), 'iolineage-notebooks-'));
       outDir = join(work, 'analysis');
       process.stderr.write(`notebooks: ${shownCapture} is a capture bundle: running iolineage analyze\n`);
@@ -523,7 +534,7 @@ export async function publish(opts) {
       throw e;
     }
   }
-  const tables = tablesIn(outDir, wantedVm);
+  const tables = tablesIn(outDir, wantedVm, shownCapture);
   if (bundle) {
     const mem = capturedMemory(bundle, tables.vm);
     if (mem && !process.env.IOLINEAGE_CAPTURED_MEM) extraEnv.IOLINEAGE_CAPTURED_MEM = String(mem);
