@@ -188,6 +188,24 @@ describe.skipIf(!haveJupyter || bundles.length === 0)('notebooks on the bundled 
     const index = readFileSync(join(reports(), 'index.html'), 'utf8');
     for (const name of Object.keys(EXPECTED)) expect(index).toContain(`href="${name}.html"`);
   });
+
+  it('publishes every chart as static SVG plus its Vega spec, with the Vega runtime beside the reports', () => {
+    expect(existsSync(join(reports(), 'vega.min.js'))).toBe(true);
+    let charts = 0;
+    for (const p of readdirSync(reports()).filter((f) => f.endsWith('.html') && f !== 'index.html')) {
+      const html = readFileSync(join(reports(), p), 'utf8');
+      const figures = html.split('<figure class="iol-chart">').slice(1);
+      for (const f of figures) {
+        expect(f, p).toMatch(/^\s*<div class="iol-chart-static"><svg\b[\s\S]*?<\/svg><\/div>\s*<script type="application\/json" class="iol-chart-spec">[^<]+<\/script>\s*<\/figure>/);
+        const spec = JSON.parse(/class="iol-chart-spec">([^<]+)</.exec(f)![1]!) as { marks?: unknown[] };
+        expect(spec.marks?.length, p).toBeGreaterThan(0);
+      }
+      if (figures.length) expect(html, p).toContain('<script src="vega.min.js"></script>');
+      expect(html, p).not.toContain('application/vnd.vegalite');
+      charts += figures.length;
+    }
+    expect(charts).toBeGreaterThanOrEqual(Object.values(EXPECTED).flat().length);
+  });
 });
 
 /** A notebook for the project kernel, written the way a user would: a heading, then code cells. */
