@@ -92,16 +92,18 @@ export function typeCheckError(diagnostics, source) {
   const first = diagnostics[0];
   const where = (d) => `line ${d.start.line + 1}, column ${d.start.character + 1}`;
   const traceback = [];
-  let lastPlace = '';
-  for (const d of diagnostics) {
+  // a message chain (same place) reads as TypeScript prints it: the head, then its details indented
+  for (let i = 0; i < diagnostics.length;) {
+    const d = diagnostics[i];
     const place = `${d.start.line}:${d.start.character}`;
-    const indent = place === lastPlace ? '  ' : '';
-    traceback.push(`${indent}${RED}${BOLD}TypeScript error${d.code ? ` TS${d.code}` : ''}${RESET}${indent ? '' : ` at ${where(d)}`}: ${d.messageText}`);
-    if (place !== lastPlace) {
-      const endsOnLine = d.end && d.end.line === d.start.line ? d.end.character : undefined;
-      traceback.push(...sourceExcerpt(source, d.start.line + 1, d.start.character, endsOnLine));
+    traceback.push(`${RED}${BOLD}TypeScript error${d.code ? ` TS${d.code}` : ''}${RESET} at ${where(d)}: ${d.messageText}`);
+    let j = i + 1;
+    for (; j < diagnostics.length && `${diagnostics[j].start.line}:${diagnostics[j].start.character}` === place; j++) {
+      traceback.push(`  ${diagnostics[j].messageText}`);
     }
-    lastPlace = place;
+    const endsOnLine = d.end && d.end.line === d.start.line ? d.end.character : undefined;
+    traceback.push(...sourceExcerpt(source, d.start.line + 1, d.start.character, endsOnLine));
+    i = j;
   }
   return {
     ename: 'TypeScriptError',
