@@ -275,7 +275,8 @@ export async function interactiveCharts(nb, charts) {
  * the view has rendered; when Vega is absent or a view fails, the static SVG stays and the failure
  * is said under it. Tooltips: a handler as Vega's view.tooltip() calls it (handler, event, item,
  * value), showing Vega-Lite's tooltip object as a table. Data never comes from the network: the
- * specs carry their data, and the loader refuses every URL.
+ * specs carry their data, and the loader refuses every URL. The views are kept, in page order, in
+ * `window.iolineageViews` (Vega View API from the browser's console, e.g. `.data("brush_store")`).
  */
 export const LIVE_CHARTS_SCRIPT = `(function () {
   'use strict';
