@@ -14,19 +14,43 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 export interface ChartSpec { [key: string]: unknown }
 
 /**
- * Render a Vega-Lite spec to SVG text. Data must be inline (`data.values`): the view's loader is
- * denied every URL and file, so rendering never touches the network or the disk.
+ * A Vega (v5) spec: what Vega-Lite compiles to, and what a Vega View parses. A plain JSON object in
+ * the public declarations, for the reason given at ChartSpec.
  */
-export async function renderSvg(spec: ChartSpec): Promise<string> {
+export interface VegaSpec { [key: string]: unknown }
+
+/**
+ * Compile a Vega-Lite spec to the Vega spec a Vega View runs (vega-lite's `compile`), refusing data
+ * given by URL: Vega reports a failed load only in its log and renders an empty chart, and a
+ * chart's data must travel with it (published reports load nothing from the network).
+ */
+export function compileToVega(spec: ChartSpec): VegaSpec {
   const compiled = compile(spec as unknown as TopLevelSpec).spec;
-  // Vega reports a failed load only in its log and renders an empty chart: refuse URLs up front
-  for (const d of compiled.data ?? []) {
+  refuseDataUrls(compiled);
+  return compiled as unknown as VegaSpec;
+}
+
+function refuseDataUrls(spec: vega.Spec): void {
+  for (const d of spec.data ?? []) {
     if ('url' in d && d.url) throw new Error(`chart data must be inline (data.values); refusing to load ${JSON.stringify(d.url)}`);
   }
+}
+
+/** Render a Vega-Lite spec to SVG text; see renderVegaSvg. */
+export async function renderSvg(spec: ChartSpec): Promise<string> {
+  return renderVegaSvg(compileToVega(spec));
+}
+
+/**
+ * Render a Vega spec to SVG text. Data must be inline (`data.values`): the view's loader is denied
+ * every URL and file, so rendering never touches the network or the disk.
+ */
+export async function renderVegaSvg(spec: VegaSpec): Promise<string> {
+  refuseDataUrls(spec as unknown as vega.Spec);
   const loader = vega.loader();
   const deny = (uri: string): Promise<never> => Promise.reject(new Error(`chart data must be inline; refusing to load ${uri}`));
   loader.load = deny as typeof loader.load;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader });
+  const view = new vega.View(vega.parse(spec as unknown as vega.Spec), { renderer: 'none', loader });
   try {
     return await view.toSVG();
   } finally {

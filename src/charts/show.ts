@@ -3,7 +3,10 @@
  * representations of the same chart (Jupyter messaging spec, "display_data": a MIME bundle):
  *  - image/svg+xml: the static SVG, which nbconvert's HTML export and GitHub's viewer show;
  *  - application/vnd.vegalite.v5+json: the spec, which JupyterLab renders as an interactive
- *    Vega-Lite view (tooltips, zoom/pan, brushes) because it ranks that MIME type above SVG;
+ *    Vega-Lite view (tooltips, zoom/pan, brushes) because it ranks that MIME type above SVG.
+ *    nbconvert's HTML export drops this type: the publishing script (scripts/notebooks.mjs)
+ *    replaces the bundle by the SVG plus the spec compiled to Vega (compileToVega), which the
+ *    report's copy of the Vega runtime turns into a live view;
  *  - text/plain: the title, for consoles.
  * tslab's public `display` sends one MIME type per call (two calls would show the chart twice in
  * JupyterLab), so the bundle goes through the writer tslab keeps for the running cell; when that is

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { chartBundle, show, VEGA_LITE_MIME } from '../../src/charts/show.js';
-import { renderSvg } from '../../src/charts/render-svg.js';
+import { compileToVega, renderSvg, renderVegaSvg } from '../../src/charts/render-svg.js';
 import { requestSizeChart } from '../../src/charts/request-size-chart.js';
 
 const spec = requestSizeChart([
@@ -36,5 +36,19 @@ describe('chart bundles', () => {
   it('renderSvg refuses data given by URL (no network, no files)', async () => {
     const byUrl = { ...spec, data: { url: 'https://example.org/data.json' } };
     await expect(renderSvg(byUrl)).rejects.toThrow(/must be inline/);
+  });
+
+  it('compileToVega gives the Vega spec that renders the same SVG', async () => {
+    const vegaSpec = compileToVega(spec) as { marks?: unknown[]; data?: { name: string; values?: unknown[] }[] };
+    expect(vegaSpec.marks?.length).toBeGreaterThan(0);
+    // the chart's rows travel inline in the Vega spec
+    expect(vegaSpec.data?.some((d) => d.values?.length === 2)).toBe(true);
+    expect(await renderVegaSvg(vegaSpec)).toBe(await renderSvg(spec));
+  });
+
+  it('compileToVega and renderVegaSvg refuse data given by URL', async () => {
+    expect(() => compileToVega({ ...spec, data: { url: 'data/rows.json' } })).toThrow(/must be inline.*rows\.json/);
+    const byUrl = { ...compileToVega(spec), data: [{ name: 'rows', url: 'data/rows.json' }] };
+    await expect(renderVegaSvg(byUrl)).rejects.toThrow(/must be inline/);
   });
 });
