@@ -65,7 +65,7 @@ try {
   console.log(`inputs: data/m128-buffered analysed (${base.summary.layers.app.requests} app I/Os, ${base.s.toFixed(1)} s) and replayed ${k}x (${big.summary.layers.app.requests} app I/Os, ${big.summary.layers.guest.requests} guest + ${big.summary.layers.host.requests} host requests; analyze ${big.s.toFixed(1)} s)`);
   console.log('| notebook | cells | bundle: total s / slowest cell s | 1M replay: total s / slowest cell s (which) | peak RSS 1M | every cell <= 2 s at 1M |');
   console.log('|---|---:|---:|---:|---:|:--|');
-  const names = readdirSync(NOTEBOOKS).filter((f) => f.endsWith('.ipynb') && !f.startsWith('_')).map((f) => f.slice(0, -6)).sort();
+  const names = readdirSync(NOTEBOOKS).filter((f) => /^[^_.][^.]*\.ipynb$/.test(f)).map((f) => f.slice(0, -6)).sort();
   let allMet = true;
   for (const name of names) {
     const setOnly = name === '02-throughput-grid';

@@ -22,32 +22,17 @@ export { IngestStats, type Counter, type Severity } from './ingest/ingest-stats.
 // notebooks and charts (src/charts: Vega-Lite specs + headless SVG; src/notebook: helpers notebooks use)
 export { renderSvg, chartTitle, type ChartSpec } from './charts/render-svg.js';
 export { show, showHtml, chartBundle, VEGA_LITE_MIME, type MimeBundle } from './charts/show.js';
-export { OP_DOMAIN, LAYER_DOMAIN, CAUSE_DOMAIN, CHART_CONFIG as chartConfig, opScale, layerScale, causeScale, sizeLabel } from './charts/chart-style.js';
+export { OP_DOMAIN, LAYER_DOMAIN, CAUSE_DOMAIN, CHART_CONFIG as chartConfig, opScale, layerScale, causeScale, causeGroup, sizeLabel } from './charts/chart-style.js';
 export { showTable, type ShowTableOptions } from './notebook/show-table.js';
 export { groupReordering, type GroupReorderingOptions } from './notebook/group-reordering.js';
-export { requestSizeChart, type RequestSizeRow } from './charts/request-size-chart.js';
-export { latencyChart, formatMicros, type LatencyRow } from './charts/latency-chart.js';
-export { sectorTimeChart, type SectorTimePoint } from './charts/sector-time-chart.js';
-export { queueDepthChart, type QueueDepthRow } from './charts/queue-depth-chart.js';
+export { lookup, rank, runningSum, type RankOptions, type RunningSumOptions } from './notebook/big-table.js';
 export { openCapture, captureDir, type Capture, type OpenCaptureOptions } from './notebook/open-capture.js';
 export { readUserTable, toUserTable, type UserTable, type TimeBases, type ClockDomain } from './notebook/user-table.js';
 export { captureTimeBases, toLowerClock, toUpperClock, type SummaryClocks, type ClockStarts } from './notebook/capture-timeline.js';
-export { layerTotalsChart, type LayerTotalsRow } from './charts/layer-totals-chart.js';
-export { int64Column, numberColumn, stringColumn, hasColumn, tableName } from './notebook/columns.js';
-export { requestSizeRows, latencyView, sectorTimeView, queueDepthView, firstIssueNs, requestsSummary } from './notebook/block-views.js';
 export { tableInventory, type TableInventoryRow } from './notebook/overview.js';
 export { tableSpecs } from './notebook/table-docs.js';
-export { htmlTable, type HtmlTableColumn } from './notebook/html-table.js';
-export { ioPerOperationView, processingOrderView, reorderingOverTime, fanoutView, causeGroup, type IoPerOperationRow, type ProcessingOrderPoint, type ReorderingWindowRow, type FanoutRow } from './notebook/lineage-views.js';
-export { ioPerOperationChart } from './charts/io-per-operation-chart.js';
-export { processingOrderChart } from './charts/processing-order-chart.js';
-export { reorderingChart } from './charts/reordering-chart.js';
-export { fanoutChart } from './charts/fanout-chart.js';
-export { reorderingSummaryRows, cacheSummaryRows, type ReorderingSummaryRow, type CacheSummaryRow } from './notebook/summary-views.js';
 export { captureSetRuns, captureSetDir, workloadThroughput, type CaptureSetRun, type WorkloadThroughput } from './notebook/capture-set.js';
-export { throughputGridChart, type ThroughputGridRow } from './charts/throughput-grid-chart.js';
 export { memoryWhatif, tryMemoryWhatif, type WhatifRow, type WhatifOptions, type WhatifAttempt } from './notebook/memory-whatif.js';
-export { hitRatioChart, memoryWhatifChart, type HitRatioRow } from './charts/cache-charts.js';
 
 // what-if: miss-ratio curves and the VM memory model
 export { stackDistances, COLD } from './whatif/stack-distance.js';

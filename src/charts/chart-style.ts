@@ -20,7 +20,7 @@ export const LAYER_LABELS: Record<(typeof LAYER_DOMAIN)[number], string> = {
 };
 export const LAYER_RANGE = ['#72b7b2', '#4c78a8', '#e45756'] as const;
 
-/** Causes of lower-layer bytes (attribution.cause, grouped), in stacking order. */
+/** Causes of lower-layer bytes (attribution.cause, grouped by causeGroup), in stacking order. */
 export const CAUSE_DOMAIN = ['data', 'metadata', 'journal', 'readahead', 'writeback', 'other', 'unattributed'] as const;
 export const CAUSE_RANGE = ['#4c78a8', '#b279a2', '#eeca3b', '#54a24b', '#f58518', '#bab0ac', '#d3d3d3'] as const;
 
@@ -78,3 +78,17 @@ export function sizeLabel(bytes: number): string {
 export const opScale = { domain: [...OP_DOMAIN], range: [...OP_RANGE] };
 export const layerScale = { domain: [...LAYER_DOMAIN], range: [...LAYER_RANGE] };
 export const causeScale = { domain: [...CAUSE_DOMAIN], range: [...CAUSE_RANGE] };
+
+/**
+ * The group of an attribution cause in the seed study's figures (CAUSE_DOMAIN): a notebook derives
+ * it with `aq.escape((d) => iol.causeGroup(d.cause))`.
+ */
+export function causeGroup(cause: string): string {
+  if (cause === 'app_read' || cause === 'app_write') return 'data';
+  if (cause === 'writeback') return 'writeback';
+  if (cause === 'readahead') return 'readahead';
+  if (cause === 'journal' || cause === 'host_journal') return 'journal';
+  if (cause.startsWith('fs_metadata') || cause.startsWith('host_fs_metadata') || cause === 'image_metadata') return 'metadata';
+  if (cause === 'unattributed') return 'unattributed';
+  return 'other';
+}

@@ -98,9 +98,13 @@ function vmsOf(files: ReadonlyMap<string, string>, summary: Record<string, unkno
   return [...vms].sort();
 }
 
-/** The earliest valid value of the time columns of a table, as an exact int64. */
+/**
+ * The earliest valid value of the time columns of a table, as an exact int64: compared on the two
+ * 32-bit words of each value (apache-arrow fixed-width buffers start at the Data's first row), one
+ * BigInt for the result.
+ */
 function firstTime(t: arrow.Table, domainOf: (clock: string) => boolean): bigint | null {
-  let min: bigint | null = null;
+  let bestHi = Infinity, bestLo = Infinity;
   for (const f of t.schema.fields) {
     const clock = f.metadata.get('clock');
     if (!clock || f.metadata.get('unit') !== 'ns' || !domainOf(clock)) continue;
@@ -108,14 +112,17 @@ function firstTime(t: arrow.Table, domainOf: (clock: string) => boolean): bigint
     if (!col) continue;
     for (const d of col.data) {
       const v = d.values as BigInt64Array;
+      const lo = new Uint32Array(v.buffer, v.byteOffset, d.length * 2);
+      const hi = new Int32Array(v.buffer, v.byteOffset, d.length * 2);
+      const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 ? d.nullBitmap : null;
       for (let i = 0; i < d.length; i++) {
-        if (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 && !((d.nullBitmap[(d.offset + i) >> 3]! >> ((d.offset + i) & 7)) & 1)) continue;
-        const x = v[i]!;
-        if (min === null || x < min) min = x;
+        if (bm !== null && !((bm[(d.offset + i) >> 3]! >> ((d.offset + i) & 7)) & 1)) continue;
+        const h = hi[2 * i + 1]!, l = lo[2 * i]!;
+        if (h < bestHi || (h === bestHi && l < bestLo)) { bestHi = h; bestLo = l; }
       }
     }
   }
-  return min;
+  return bestHi === Infinity ? null : (BigInt(bestHi) << 32n) + BigInt(bestLo);
 }
 
 export function openCapture(dir?: string, options: OpenCaptureOptions = {}): Capture {
@@ -176,6 +183,11 @@ export function openCapture(dir?: string, options: OpenCaptureOptions = {}): Cap
     return bases;
   };
 
+  // computed on the first table with a time column (it reads the layers' first events)
+  const lazyBases: TimeBases = {
+    get origin() { return timeBases().origin; },
+    base: (domain, vmName) => timeBases().base(domain, vmName),
+  };
   const cache = new Map<string, UserTable>();
   const have = () => [...files.keys()].join(', ');
   const capture: Capture = {
@@ -196,7 +208,7 @@ export function openCapture(dir?: string, options: OpenCaptureOptions = {}): Cap
       const stem = stemOf(name)!;
       let t = cache.get(stem);
       if (!t) {
-        t = toUserTable(rawTable(stem), { file: path, timeBases: timeBases(), vm });
+        t = toUserTable(rawTable(stem), { file: path, timeBases: lazyBases, vm });
         cache.set(stem, t);
       }
       return t;

@@ -101,29 +101,41 @@ function int64FitsNumber(chunks: readonly arrow.Data[], unsigned: boolean): bool
   return true;
 }
 
-/** An int64 chunk as Float64 values minus a base (exact: callers checked the range). */
-function float64Chunk(d: arrow.Data, unsigned: boolean, baseOf: ((row: number) => { hi: number; lo: number } | null) | null): arrow.Data<arrow.Float64> {
-  const out = new Float64Array(d.length);
+/**
+ * Bases of a chunk's rows: one base for every row (keys null), or per row through the row's key
+ * (its `vm` dictionary code; the last slot for a null vm). A slot without a base gives null.
+ */
+interface RowBases { keys: ArrayLike<number> | null; nullKey: number; hi: Float64Array; lo: Float64Array; has: Uint8Array }
+
+/** An int64 chunk as Float64 values, minus the row's base when given (exact: callers checked the range). */
+function float64Chunk(d: arrow.Data, unsigned: boolean, bases: RowBases | null, keyData: arrow.Data | null): arrow.Data<arrow.Float64> {
+  const n = d.length;
+  const out = new Float64Array(n);
   const { lo, hi } = wordsOf(d);
   let nulls = d.nullCount;
   let bitmap = d.nullBitmap && d.nullCount > 0 ? copyBitmap(d) : undefined;
-  for (let i = 0; i < d.length; i++) {
-    const j = 2 * i;
-    let h = hi[j + 1]!;
-    if (unsigned) h = h >>> 0;
-    if (baseOf === null) { out[i] = h * TWO32 + lo[j]!; continue; }
-    if (!validAt(d, i)) continue;
-    const b = baseOf(i);
-    if (b === null) {
+  if (bases === null) {
+    if (unsigned) for (let i = 0; i < n; i++) out[i] = (hi[2 * i + 1]! >>> 0) * TWO32 + lo[2 * i]!;
+    else for (let i = 0; i < n; i++) out[i] = hi[2 * i + 1]! * TWO32 + lo[2 * i]!;
+    return arrow.makeData({ type: new arrow.Float64(), length: n, nullCount: nulls, nullBitmap: bitmap, data: out });
+  }
+  const valid = bitmap ?? null;
+  const keys = bases.keys;
+  const keyNulls = keyData && keyData.nullCount > 0 && keyData.nullBitmap && keyData.nullBitmap.length > 0 ? keyData : null;
+  for (let i = 0; i < n; i++) {
+    if (valid !== null && !((valid[i >> 3]! >> (i & 7)) & 1)) continue;
+    const k = keys === null ? 0 : keyNulls !== null && !validAt(keyNulls, i) ? bases.nullKey : keys[i]!;
+    if (!bases.has[k]) {
       // a row whose clock has no base (its VM has no such layer): null rather than a wrong time
-      bitmap ??= allValidBitmap(d.length);
+      bitmap ??= allValidBitmap(n);
       bitmap[i >> 3]! &= ~(1 << (i & 7));
       nulls++;
       continue;
     }
-    out[i] = (h - b.hi) * TWO32 + (lo[j]! - b.lo);
+    const h = unsigned ? hi[2 * i + 1]! >>> 0 : hi[2 * i + 1]!;
+    out[i] = (h - bases.hi[k]!) * TWO32 + (lo[2 * i]! - bases.lo[k]!);
   }
-  return arrow.makeData({ type: new arrow.Float64(), length: d.length, nullCount: nulls, nullBitmap: bitmap, data: out });
+  return arrow.makeData({ type: new arrow.Float64(), length: n, nullCount: nulls, nullBitmap: bitmap, data: out });
 }
 
 function allValidBitmap(n: number): Uint8Array {
@@ -136,15 +148,12 @@ function copyBitmap(d: arrow.Data): Uint8Array {
   return out;
 }
 
-/** Per-row VM name of a chunk through its `vm` dictionary column, or null without one. */
-function vmOfRow(vmData: arrow.Data | null): ((row: number) => string | null) | null {
-  if (!vmData) return null;
+/** The VM names of a `vm` dictionary chunk, by key (apache-arrow Data: keys in values, names in dictionary). */
+function vmNames(vmData: arrow.Data): (string | null)[] {
   const dict = vmData.dictionary;
-  const keys = vmData.values as ArrayLike<number>;
-  if (!dict) return (row) => (validAt(vmData, row) ? String(keys[row]) : null);
   const names: (string | null)[] = [];
-  for (let k = 0; k < dict.length; k++) names.push(dict.get(k) as string | null);
-  return (row) => (validAt(vmData, row) ? names[keys[row]!] ?? null : null);
+  if (dict) for (let k = 0; k < dict.length; k++) names.push(dict.get(k) as string | null);
+  return names;
 }
 
 export interface UserTableOptions {
@@ -205,27 +214,29 @@ export function toUserTable(source: arrow.Table, options: UserTableOptions): Use
     return new arrow.Field(p.field.name, new arrow.Float64(), true, meta);
   });
   const schemaMeta = new Map(source.schema.metadata);
-  if (bases) schemaMeta.set('iolineage.time_origin', bases.origin);
+  if (bases && plans.some((p) => p.convert === 'time')) schemaMeta.set('iolineage.time_origin', bases.origin);
   const schema = new arrow.Schema(outFields, schemaMeta);
 
   const batches = source.batches.map((batch) => {
-    const vmRow = vmIndex >= 0 ? vmOfRow(batch.data.children[vmIndex]!) : null;
+    const vmData = vmIndex >= 0 ? batch.data.children[vmIndex]! : null;
     const children = plans.map((p, c) => {
       const d = batch.data.children[c]!;
       if (p.convert === 'keep') return d;
-      if (p.convert === 'number') return float64Chunk(d, p.unsigned, null);
-      const cache = new Map<string | null, { hi: number; lo: number } | null>();
-      const baseFor = (vm: string | null) => {
-        let b = cache.get(vm);
-        if (b === undefined) {
-          const v = bases!.base(p.domain, vm);
-          b = v === null ? null : halves(v);
-          cache.set(vm, b);
-        }
-        return b;
+      if (p.convert === 'number') return float64Chunk(d, p.unsigned, null, null);
+      // one base per VM of the chunk's vm dictionary (plus null), or the table's VM
+      const names = vmData ? [...vmNames(vmData), null] : [options.vm ?? null];
+      const rb: RowBases = {
+        keys: vmData ? (vmData.values as ArrayLike<number>) : null,
+        nullKey: names.length - 1,
+        hi: new Float64Array(names.length), lo: new Float64Array(names.length), has: new Uint8Array(names.length),
       };
-      const fixed = vmRow ? null : baseFor(options.vm ?? null);
-      const out = float64Chunk(d, p.unsigned, vmRow ? (row) => baseFor(vmRow(row)) : () => fixed);
+      names.forEach((vm, k) => {
+        const b = bases!.base(p.domain, vm);
+        if (b === null) return;
+        const w = halves(b);
+        rb.hi[k] = w.hi; rb.lo[k] = w.lo; rb.has[k] = 1;
+      });
+      const out = float64Chunk(d, p.unsigned, rb, vmData);
       checkTimeRange(out, d, p.field.name, options.file);
       return out;
     });

@@ -5,12 +5,23 @@
 import { describe, expect, it, vi } from 'vitest';
 import { chartBundle, show, VEGA_LITE_MIME } from '../../src/charts/show.js';
 import { compileToVega, renderSvg, renderVegaSvg } from '../../src/charts/render-svg.js';
-import { requestSizeChart } from '../../src/charts/request-size-chart.js';
+import { CHART_CONFIG, opScale } from '../../src/charts/chart-style.js';
 
-const spec = requestSizeChart([
-  { op: 'read', size_bytes: 4096, size_label: '4 KiB', requests: 3, bytes: 12288 },
-  { op: 'write', size_bytes: 131072, size_label: '128 KiB', requests: 2, bytes: 262144 },
-], { what: 'two ops' });
+/** A spec as a notebook cell writes one. */
+const spec = {
+  title: { text: 'Request sizes by operation', subtitle: 'two ops' },
+  data: { values: [
+    { op: 'read', size_label: '4 KiB', requests: 3, bytes: 12288 },
+    { op: 'write', size_label: '128 KiB', requests: 2, bytes: 262144 },
+  ] },
+  mark: 'bar',
+  encoding: {
+    x: { field: 'size_label', type: 'ordinal', title: 'request size' },
+    y: { field: 'requests', type: 'quantitative' },
+    color: { field: 'op', type: 'nominal', scale: opScale },
+  },
+  config: CHART_CONFIG,
+};
 
 describe('chart bundles', () => {
   it('carry SVG, the Vega-Lite v5 spec and the title', async () => {

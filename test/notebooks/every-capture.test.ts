@@ -58,8 +58,12 @@ describe.skipIf(!haveJupyter || bundles.length === 0)('every notebook on every b
       const manifest = JSON.parse(readFileSync(join(dataDir, r.bundle, 'manifest.json'), 'utf8'));
       const env: Record<string, string> = { IOLINEAGE_OUT: outOf(r.bundle), IOLINEAGE_CAPTURED_MEM: String(manifest.lab?.vm_mem_bytes ?? '') };
       if (r.vm) env.IOLINEAGE_VM = r.vm;
-      const nb = await executeNotebook(join(notebooksDir, `${r.notebook}.ipynb`), env);
-      return { ...r, problems: problems(nb), figures: figures(nb) };
+      try {
+        const nb = await executeNotebook(join(notebooksDir, `${r.notebook}.ipynb`), env);
+        return { ...r, problems: problems(nb), figures: figures(nb) };
+      } catch (e) {
+        return { ...r, problems: [`did not run: ${String(e).split('\n').slice(-3).join(' ')}`], figures: [] };
+      }
     }));
     const failures = results.filter((r) => r.problems.length > 0).map((r) => `${r.bundle}${r.vm ? `/${r.vm}` : ''} ${r.notebook}: ${r.problems.join(' | ')}`);
     expect(failures).toEqual([]);

@@ -30,7 +30,7 @@ export function executeNotebook(path: string, env: Record<string, string>, timeo
   const out = join(outDir, 'executed.ipynb');
   return new Promise((resolve, reject) => {
     const child = spawn(python, ['-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--allow-errors',
-      `--ExecutePreprocessor.timeout=${timeoutS}`, '--output-dir', outDir, '--output', 'executed', path],
+      `--ExecutePreprocessor.timeout=${timeoutS}`, `--ExecutePreprocessor.startup_timeout=${timeoutS}`, '--output-dir', outDir, '--output', 'executed', path],
     { cwd: join(path, '..'), env: { ...jupyterEnv(), TZ: 'UTC', PYDEVD_DISABLE_FILE_VALIDATION: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-8000); });

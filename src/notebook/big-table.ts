@@ -1,0 +1,139 @@
+/**
+ * Heavy steps for big tables, where Arquero's own verbs take seconds per million rows on this kind
+ * of machine (a join builds row objects; a window over an ordered table sorts through a comparator
+ * that reads every value through its column). Each takes an Arquero table and returns the same
+ * table with columns added, so a notebook continues with Arquero: the rows are the table's rows, in
+ * its order, filters and ordering kept (Arquero's `assign` aligns added columns with `array()`).
+ */
+import type { ColumnTable } from 'arquero';
+import { UsageError } from '../util/errors.js';
+
+type Value = number | string | boolean | null | undefined;
+
+function column(table: ColumnTable, name: string, what: string): ArrayLike<Value> {
+  if (!table.columnNames().includes(name)) {
+    throw new UsageError(`${what}: the table has no column "${name}" (columns: ${table.columnNames().join(', ')})`);
+  }
+  return table.array(name) as ArrayLike<Value>;
+}
+
+/**
+ * Left lookup: for each row of `table`, the `values` columns of the first row of `other` whose
+ * `on[1]` equals the row's `on[0]` (undefined when none), as Arquero's `lookup` gives them.
+ * Integer keys in [0, 2^31) use a direct index; other keys a Map.
+ */
+export function lookup(table: ColumnTable, other: ColumnTable, on: readonly [string, string], values: readonly string[]): ColumnTable {
+  const key = column(table, on[0], 'lookup');
+  const otherKey = column(other, on[1], 'lookup');
+  const otherValues = values.map((v) => column(other, v, 'lookup'));
+  const n = key.length, m = otherKey.length;
+  let dense = true;
+  let max = -1;
+  for (let j = 0; j < m && dense; j++) {
+    const k = otherKey[j];
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k >= 2 ** 31) dense = false;
+    else if (k > max) max = k;
+  }
+  let rowOf: (k: Value) => number;
+  if (dense && max < 4 * m + 1024) {
+    const index = new Int32Array(max + 1).fill(-1);
+    for (let j = m - 1; j >= 0; j--) index[otherKey[j] as number] = j;
+    rowOf = (k) => (typeof k === 'number' && k >= 0 && k <= max && Number.isInteger(k) ? index[k]! : -1);
+  } else {
+    const index = new Map<Value, number>();
+    for (let j = m - 1; j >= 0; j--) index.set(otherKey[j], j);
+    rowOf = (k) => index.get(k) ?? -1;
+  }
+  const out: Record<string, Value[]> = {};
+  values.forEach((v) => { out[v] = new Array<Value>(n); });
+  for (let i = 0; i < n; i++) {
+    const j = rowOf(key[i]);
+    if (j < 0) continue;
+    values.forEach((v, c) => { out[v]![i] = otherValues[c]![j]; });
+  }
+  return table.assign(out);
+}
+
+export interface RankOptions {
+  /** Rank within each group of these columns (default: the whole table). */
+  groupby?: readonly string[];
+  /** Name of the added column (default `${column}_rank`). */
+  as?: string;
+}
+
+/**
+ * The 1-based position of each row in the order of `by` within its group (ties in table order);
+ * rows whose `by` is null or NaN get null. What `orderby(by).derive({ r: op.row_number() })` gives
+ * per group, by a typed-array sort.
+ */
+export function rank(table: ColumnTable, by: string, options: RankOptions = {}): ColumnTable {
+  const values = column(table, by, 'rank');
+  const n = values.length;
+  const groupKey = groupKeys(table, options.groupby ?? [], 'rank');
+  const idx = new Uint32Array(n);
+  let m = 0;
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = values[i];
+    v[i] = typeof x === 'number' ? x : NaN;
+    if (!Number.isNaN(v[i])) idx[m++] = i;
+  }
+  const order = idx.subarray(0, m).sort((a, b) => (groupKey[a]! - groupKey[b]!) || (v[a]! - v[b]!) || (a - b));
+  const out = new Array<number | null>(n).fill(null);
+  let r = 0;
+  for (let p = 0; p < m; p++) {
+    const i = order[p]!;
+    r = p > 0 && groupKey[order[p - 1]!] === groupKey[i] ? r + 1 : 1;
+    out[i] = r;
+  }
+  return table.assign({ [options.as ?? `${by}_rank`]: out });
+}
+
+/** A small integer per distinct combination of the group columns (0 for every row without groups). */
+function groupKeys(table: ColumnTable, names: readonly string[], what: string): Uint32Array {
+  const n = table.numRows();
+  const keys = new Uint32Array(n);
+  if (names.length === 0) return keys;
+  const cols = names.map((g) => column(table, g, what));
+  const ids = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const k = cols.length === 1 ? String(cols[0]![i]) : cols.map((c) => String(c[i])).join('\u0000');
+    let id = ids.get(k);
+    if (id === undefined) ids.set(k, (id = ids.size));
+    keys[i] = id;
+  }
+  return keys;
+}
+
+export interface RunningSumOptions {
+  /** Column giving the order (numbers); ties broken by `then`, then by table order. */
+  orderby: string;
+  then?: string;
+  /** Column summed. */
+  value: string;
+  /** Name of the added column (default `${value}_running`). */
+  as?: string;
+}
+
+/**
+ * The running sum of `value` in the order of `orderby` (then `then`): for each row, the sum over the
+ * rows up to and including it. What `orderby(...).derive({ s: aq.rolling((d) => op.sum(d.value)) })`
+ * gives, by a typed-array sort.
+ */
+export function runningSum(table: ColumnTable, options: RunningSumOptions): ColumnTable {
+  const t = column(table, options.orderby, 'runningSum');
+  const t2 = options.then ? column(table, options.then, 'runningSum') : null;
+  const x = column(table, options.value, 'runningSum');
+  const n = t.length;
+  const a = Float64Array.from({ length: n }, (_, i) => Number(t[i] ?? NaN));
+  const b = t2 ? Float64Array.from({ length: n }, (_, i) => Number(t2[i] ?? 0)) : null;
+  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((p, q) => (a[p]! - a[q]!) || (b ? b[p]! - b[q]! : 0) || (p - q));
+  const out = new Float64Array(n);
+  let s = 0;
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    s += Number(x[i] ?? 0);
+    out[i] = s;
+  }
+  return table.assign({ [options.as ?? `${options.value}_running`]: out });
+}
