@@ -47,15 +47,16 @@ describe.skipIf(!haveQemu)('guest view against live qemu-img convert -O raw', ()
         const fd = openSync(raw, 'r');
         const rnd = prng(7);
         try {
+          const differ: string[] = [];
           for (let i = 0; i < 300; i++) {
             const len = 1 + Math.floor(rnd() * 200_000);
             const off = Math.floor(rnd() * (src.size - len));
             const want = new Uint8Array(len);
             readSync(fd, want, 0, len, off);
             const got = src.read(off, len);
-            if (Buffer.compare(got, want) !== 0) expect.fail(`${f}: ${len} bytes at ${off} differ`);
+            if (Buffer.compare(got, want) !== 0) differ.push(`${f}: ${len} bytes at ${off}`);
           }
-          expect(true).toBe(true);
+          expect(differ).toEqual([]);
         } finally { closeSync(fd); }
       } finally {
         src.close();

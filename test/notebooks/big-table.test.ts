@@ -42,7 +42,7 @@ describe('big-table helpers', () => {
   it('runningSum equals a rolling sum over the ordered table', () => {
     const u = t.filter((d) => d.t !== null);
     const ours = runningSum(u, { orderby: 't', then: 'delta', value: 'delta', as: 's' }).objects() as { id: number; s: number }[];
-    const theirs = u.orderby('t', 'delta', 'id').derive({ s: aq.rolling((d) => op.sum(d.delta)) }).objects() as { id: number; s: number }[];
+    const theirs = u.orderby('t', 'delta', 'id').derive({ s: aq.rolling((d: { delta: number }) => op.sum(d.delta)) }).objects() as { id: number; s: number }[];
     const want = new Map(theirs.map((r) => [r.id, r.s]));
     for (const r of ours) expect(r.s, `row ${r.id}`).toBe(want.get(r.id));
   });
