@@ -115,6 +115,53 @@ describe.each(['m128-buffered', 'm96-2vms'])('Capture.table on the analysis of d
   });
 });
 
+describe('Capture.table on what ingest and map write', () => {
+  let out: string;
+  const fx = (p: string) => join(root, 'test', 'fixtures', p);
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), 'iol-user-table-ingest-'));
+    const runs: string[][] = [
+      ['ingest', fx('block/ext3.blkparse.txt.gz'), '-o', join(out, 'block')],
+      ['ingest', fx('strace/dd.strace.gz'), '-o', join(out, 'app')],
+      ['map', 'fs', fx('ext/ext2-1k.e2image-r.img.gz'), '-o', join(out, 'fs')],
+      ['map', 'image', fx('image/c4k.qcow2.gz'), '-o', join(out, 'image')],
+    ];
+    for (const args of runs) {
+      const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr.slice(-1500)}`);
+    }
+  }, 120_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('hands out every table with the values of the file (times from each trace\'s own first event)', () => {
+    let tables = 0;
+    for (const sub of ['block', 'app', 'fs', 'image']) {
+      const capture = openCapture(join(out, sub));
+      for (const [stem, file] of capture.files) {
+        tables++;
+        const user = capture.table(stem);
+        const reference = arrow.tableFromIPC(readFileSync(file));
+        expect(user.numRows, stem).toBe(reference.numRows);
+        for (const field of reference.schema.fields) {
+          const want = reference.getChild(field.name)!;
+          const got = user.getChild(field.name)!;
+          const isInt64 = arrow.DataType.isInt(field.type) && field.type.bitWidth === 64;
+          const base = user.schema.fields.find((f) => f.name === field.name)!.metadata.get('iolineage.time_base_ns');
+          let bad = 0;
+          for (let i = 0; i < reference.numRows; i++) {
+            const w = want.get(i), g = got.at(i);
+            const ok = !isInt64 || w === null ? (g === w || (g == null && w == null)) : BigInt(g as number) + BigInt(base ?? '0') === w;
+            if (!ok) bad++;
+          }
+          expect(bad, `${sub}/${stem}.${field.name}`).toBe(0);
+          if (field.metadata.get('clock') && isInt64) expect(base, `${stem}.${field.name} has a base`).toMatch(/^-?\d+$/);
+        }
+      }
+    }
+    expect(tables).toBeGreaterThanOrEqual(6);
+  });
+});
+
 describe('time bases', () => {
   it('maps clocks through an offset with drift and back', () => {
     const o = { offset_ns: '3721567345740', drift_ppm: -0.73, ref_ns: '29168815000' };
