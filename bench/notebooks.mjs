@@ -7,6 +7,7 @@
 // application I/Os on this machine. Figures are rendered to SVG as in a published report.
 //
 // Usage: node bench/notebooks.mjs [APP_IOS]   (default 1000000)
+//        node bench/notebooks.mjs --only NOTEBOOK --out DIR   (one notebook's cells on an existing analysis)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,14 @@ function runNotebook(name, env) {
   }
 }
 
+const only = process.argv.indexOf('--only');
+if (only > 0) {
+  const out = process.argv[process.argv.indexOf('--out') + 1];
+  const r = runNotebook(process.argv[only + 1], { IOLINEAGE_OUT: out });
+  for (const c of r.cells) console.log(`cell ${c.cell}: ${(c.ms / 1000).toFixed(2)} s  ${c.first.trim().slice(0, 60)}`);
+  console.log(`peak RSS ${(r.rss / 2 ** 20).toFixed(0)} MiB`);
+  process.exit(0);
+}
 const tmp = mkdtempSync(join(tmpdir(), 'iol-bench-notebooks-'));
 try {
   const base = analyze([BUNDLE], join(tmp, 'out-1'));

@@ -21,8 +21,8 @@ export const LAYER_LABELS: Record<(typeof LAYER_DOMAIN)[number], string> = {
 export const LAYER_RANGE = ['#72b7b2', '#4c78a8', '#e45756'] as const;
 
 /** Causes of lower-layer bytes (attribution.cause, grouped by causeGroup), in stacking order. */
-export const CAUSE_DOMAIN = ['data', 'metadata', 'journal', 'readahead', 'writeback', 'other', 'unattributed'] as const;
-export const CAUSE_RANGE = ['#4c78a8', '#b279a2', '#eeca3b', '#54a24b', '#f58518', '#bab0ac', '#d3d3d3'] as const;
+export const CAUSE_DOMAIN = ['data', 'metadata', 'journal', 'readahead', 'writeback', 'cluster_fill', 'other', 'unattributed'] as const;
+export const CAUSE_RANGE = ['#4c78a8', '#b279a2', '#eeca3b', '#54a24b', '#f58518', '#9d755d', '#bab0ac', '#d3d3d3'] as const;
 
 /**
  * Colour encoding of an op field with the fixed palette. With `present`, the legend lists only the
@@ -86,7 +86,10 @@ export const causeScale = { domain: [...CAUSE_DOMAIN], range: [...CAUSE_RANGE] }
 export function causeGroup(cause: string): string {
   if (cause === 'app_read' || cause === 'app_write') return 'data';
   if (cause === 'writeback') return 'writeback';
-  if (cause === 'readahead') return 'readahead';
+  // the guest's readahead and the host kernel's readahead of the image file
+  if (cause === 'readahead' || cause === 'host_readahead') return 'readahead';
+  // qcow2 writes the rest of a newly allocated cluster with the guest's bytes
+  if (cause === 'image_cluster_fill') return 'cluster_fill';
   if (cause === 'journal' || cause === 'host_journal') return 'journal';
   if (cause.startsWith('fs_metadata') || cause.startsWith('host_fs_metadata') || cause === 'image_metadata') return 'metadata';
   if (cause === 'unattributed') return 'unattributed';
