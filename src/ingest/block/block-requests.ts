@@ -57,10 +57,15 @@ class GrowI32 {
 class DevState {
   /** Queued bios not yet in a request: start sector -> bio. */
   readonly pendBio = new Map<number, number>();
+  /** The same bios by the end of their front piece (the whole bio unless an X cut it): end sector -> bio. */
+  readonly pendBioEnd = new Map<number, number>();
   /** Flush bios (no sector), oldest first. */
   readonly pendFlushBio: number[] = [];
   /** Start of a split remainder -> the bio it was cut from. */
   readonly splitOrigin = new Map<number, number>();
+  /** The same remainders: start -> end sector, and end -> start (for a merge without G onto a remainder). */
+  readonly splitRestEnd = new Map<number, number>();
+  readonly splitRestByEnd = new Map<number, number>();
   /** Requests not issued (allocated, inserted, or requeued): start -> request, end -> request. */
   readonly reqStart = new Map<number, number>();
   readonly reqEnd = new Map<number, number>();
@@ -116,7 +121,7 @@ export class RequestReconstructor {
   private issuesSeen = 0;
   // bios
   readonly bDev = new GrowI32(); readonly bOp = new GrowI32(); readonly bSector = new GrowF64(); readonly bNr = new GrowF64();
-  readonly bQ = new GrowF64(); readonly bM = new GrowF64(); readonly bRole = new GrowI32(); readonly bReq = new GrowI32(); readonly bPid = new GrowI32(); readonly bComm = new GrowI32();
+  readonly bEnd = new GrowF64(); readonly bQ = new GrowF64(); readonly bM = new GrowF64(); readonly bRole = new GrowI32(); readonly bReq = new GrowI32(); readonly bPid = new GrowI32(); readonly bComm = new GrowI32();
   readonly devs: DevState[] = [];
   private ts = 0;
 
@@ -164,12 +169,14 @@ export class RequestReconstructor {
     const s = this.dev(d);
     const sector = b.sector[i]!;
     const bio = this.bDev.push(d);
-    this.bOp.push(b.op[i]!); this.bSector.push(sector); this.bNr.push(b.nr[i]!);
+    this.bOp.push(b.op[i]!); this.bSector.push(sector); this.bNr.push(b.nr[i]!); this.bEnd.push(sector + b.nr[i]!);
     this.bQ.push(this.ts); this.bM.push(NaN); this.bRole.push(Role.alone); this.bReq.push(-1); this.bPid.push(b.pid[i]!); this.bComm.push(b.comm[i]!);
     if (isFlush(b, i)) { s.pendFlushBio.push(bio); if (s.pendFlushBio.length > MAX_PENDING) s.pendFlushBio.shift(); return; }
     if (s.pendBio.has(sector)) this.note('requests_duplicate_queue', 'a Q at a sector where an earlier queued bio was still waiting for a request; the earlier one is left alone', b.firstRow + i, `sector ${sector}`);
     s.pendBio.set(sector, bio);
     this.capped(s.pendBio, 'pending bios', b.firstRow + i);
+    s.pendBioEnd.set(sector + b.nr[i]!, bio);
+    if (s.pendBioEnd.size > MAX_PENDING) s.pendBioEnd.delete(s.pendBioEnd.keys().next().value as number);
   }
 
   private onSplit(b: EventBatch, i: number, d: number): void {
@@ -178,7 +185,21 @@ export class RequestReconstructor {
     const next = b.newSector[i]!;
     if (sector < 0 || next < 0) return;
     let bio = s.pendBio.get(sector);
-    if (bio === undefined) bio = s.splitOrigin.get(sector);
+    // the piece being cut ends at `end`: [sector, next) goes on, [next, end) is the new remainder
+    let end = NaN;
+    if (bio !== undefined) {
+      // the front piece stays the pending bio; a merge without G extends the piece, not the bio
+      end = this.bEnd.a[bio]!;
+      if (s.pendBioEnd.get(end) === bio) s.pendBioEnd.delete(end);
+      this.bEnd.a[bio] = next;
+      s.pendBioEnd.set(next, bio);
+    } else {
+      bio = s.splitOrigin.get(sector);
+      end = s.splitRestEnd.get(sector) ?? NaN;
+      if (s.splitRestByEnd.get(end) === sector) s.splitRestByEnd.delete(end);
+      s.splitRestEnd.set(sector, next);
+      s.splitRestByEnd.set(next, sector);
+    }
     if (bio === undefined) {
       this.note('requests_split_without_queue', 'an X (split) of a bio whose Q was not seen', b.firstRow + i, `sector ${sector}`);
       return;
@@ -186,6 +207,11 @@ export class RequestReconstructor {
     this.bRole.a[bio] = Role.split;
     s.splitOrigin.set(next, bio);
     this.capped(s.splitOrigin, 'split remainders', b.firstRow + i);
+    if (end > next) {
+      s.splitRestEnd.set(next, end);
+      s.splitRestByEnd.set(end, next);
+      for (const m of [s.splitRestEnd, s.splitRestByEnd]) if (m.size > MAX_PENDING) m.delete(m.keys().next().value as number);
+    }
   }
 
   /** A pending bio at `sector` with the same op, or -1. */
@@ -193,7 +219,45 @@ export class RequestReconstructor {
     const bio = s.pendBio.get(sector);
     if (bio === undefined || this.bOp.a[bio] !== op) return -1;
     s.pendBio.delete(sector);
+    if (s.pendBioEnd.get(this.bEnd.a[bio]!) === bio) s.pendBioEnd.delete(this.bEnd.a[bio]!);
     return bio;
+  }
+
+  /**
+   * Without block_getrq (and block_rq_insert) in the trace, a request appears only at its first
+   * traced event, after the bios that merged into it. In blk-mq (block/blk-mq.c
+   * blk_mq_submit_bio) a bio is first offered for merging (M/F) and only then gets a request (G),
+   * and a plugged request can be merged into another at insert (T) without an I of its own: so a
+   * merge that meets a queued bio still waiting for its G/I/D means that bio heads a request
+   * whose allocation was not traced. That request is made here, from the bio (its front piece
+   * when an X cut it) or from the remainder of a split bio, starting at `at` (or ending there,
+   * `byEnd`); its later I/D finds it by its start sector. `nr` >= 0 asks for that exact length.
+   * -1 when no queued bio (other than `merging`) or remainder of the event's op is there.
+   */
+  private untracedRequest(b: EventBatch, i: number, d: number, s: DevState, at: number, byEnd: boolean, merging: number, nr = -1): number {
+    const op = b.op[i]!;
+    const head = byEnd ? s.pendBioEnd.get(at) : s.pendBio.get(at);
+    let r: number, start: number, end: number;
+    if (head !== undefined && head !== merging && this.bOp.a[head] === op && s.pendBio.get(this.bSector.a[head]!) === head) {
+      start = this.bSector.a[head]!;
+      end = this.bEnd.a[head]!;
+      if (nr >= 0 && end - start !== nr) return -1;
+      this.takeBio(s, start, op);
+      r = this.pushRequest(d, op, b.rwbs[i]!, start, end - start, (end - start) * 512, this.bPid.a[head]!, this.bComm.a[head]!);
+      this.attachBio(r, head, Role.head);
+    } else {
+      start = byEnd ? s.splitRestByEnd.get(at) ?? NaN : at;
+      const origin = s.splitOrigin.get(start);
+      end = s.splitRestEnd.get(start) ?? NaN;
+      if (end !== end || origin === undefined || this.bOp.a[origin] !== op || (nr >= 0 && end - start !== nr)) return -1;
+      r = this.pushRequest(d, op, b.rwbs[i]!, start, end - start, (end - start) * 512, -1, -1);
+      this.adoptSplitPiece(s, r, start, origin);
+    }
+    s.reqStart.set(start, r);
+    s.reqEnd.set(end, r);
+    this.capped(s.reqStart, 'pending requests', b.firstRow + i);
+    if (s.reqEnd.size > MAX_PENDING) s.reqEnd.delete(s.reqEnd.keys().next().value as number);
+    return r;
   }
 
   private attachBio(r: number, bio: number, role: number): void {
@@ -215,14 +279,18 @@ export class RequestReconstructor {
     if (bio < 0 && !front) {
       // binary blktrace records block_rq_merge as a back merge: the range is a pending request
       const r2 = s.reqStart.get(sector);
-      if (r2 !== undefined && this.rNr.a[r2] === nr && this.rOp.a[r2] === op && (s.reqEnd.has(sector) || s.reqStart.has(sector + nr))) {
+      if (r2 !== undefined && this.rNr.a[r2] === nr && this.rOp.a[r2] === op && (s.reqEnd.has(sector) || s.reqStart.has(sector + nr) || s.pendBioEnd.has(sector) || s.pendBio.has(sector + nr))) {
         this.onRqMerge(b, i, d);
         return;
       }
     }
-    const r = front ? s.reqStart.get(sector + nr) : s.reqEnd.get(sector);
+    let r = front ? s.reqStart.get(sector + nr) : s.reqEnd.get(sector);
     if (r === undefined || this.rOp.a[r] !== op) {
-      this.note('requests_merge_target_not_found', 'an M/F merge whose pending request was not seen (trace started mid-way, or G not traced)', b.firstRow + i, `sector ${sector} + ${nr}`);
+      const made = this.untracedRequest(b, i, d, s, front ? sector + nr : sector, !front, bio);
+      if (made >= 0) r = made;
+    }
+    if (r === undefined || this.rOp.a[r] !== op) {
+      this.note('requests_merge_target_not_found', 'an M/F merge whose pending request was not seen (trace started mid-way)', b.firstRow + i, `sector ${sector} + ${nr}`);
       if (bio >= 0) { this.bRole.a[bio] = Role.merged; this.bM.a[bio] = this.ts; }
       return;
     }
@@ -245,14 +313,27 @@ export class RequestReconstructor {
     const s = this.dev(d);
     const sector = b.sector[i]!;
     const nr = b.nr[i]!;
-    const gone = s.reqStart.get(sector);
+    let gone = s.reqStart.get(sector);
+    if (gone === undefined || this.rOp.a[gone] !== b.op[i]) {
+      const made = this.untracedRequest(b, i, d, s, sector, false, -1, nr);
+      gone = made >= 0 ? made : undefined;
+    }
     if (gone === undefined) {
       this.note('requests_rq_merge_not_found', 'a T (block_rq_merge) whose request was not seen', b.firstRow + i, `sector ${sector} + ${nr}`);
       return;
     }
+    // an insert merge (block/elevator.c elv_attempt_insert_merge) is always a back merge into
+    // the request that ends where this one starts: look for it first, traced or not
     let into = s.reqEnd.get(sector);
+    if (into === undefined) {
+      const made = this.untracedRequest(b, i, d, s, sector, true, -1);
+      if (made >= 0) into = made;
+    }
     const back = into !== undefined && into !== gone;
-    if (!back) into = s.reqStart.get(sector + nr);
+    if (!back) {
+      into = s.reqStart.get(sector + nr);
+      if (into === undefined) { const made = this.untracedRequest(b, i, d, s, sector + nr, false, -1); if (made >= 0) into = made; }
+    }
     if (into === undefined || into === gone) {
       this.note('requests_rq_merge_not_found', 'a T (block_rq_merge) whose request was not seen', b.firstRow + i, `sector ${sector} + ${nr}: no adjacent request`);
       return;
@@ -278,18 +359,24 @@ export class RequestReconstructor {
     this.rBytes.a[into]! += this.rBytes.a[gone]!;
   }
 
+  /** A request row with no event times yet. */
+  private pushRequest(d: number, op: number, rwbs: number, sector: number, nr: number, bytes: number, pid: number, comm: number): number {
+    const r = this.rKind.push(Kind.request);
+    this.rDev.push(d); this.rOp.push(op); this.rRwbs.push(rwbs);
+    this.rSector.push(sector); this.rNr.push(nr); this.rBytes.push(bytes);
+    this.rQ.push(NaN); this.rG.push(NaN); this.rI.push(NaN); this.rD.push(NaN); this.rC.push(NaN);
+    this.rBios.push(0); this.rQBios.push(0); this.rIssues.push(0); this.rRequeues.push(0); this.rCompletions.push(0);
+    this.rError.push(NULL_ERROR); this.rSplitFrom.push(-1); this.rSplitSector.push(-1); this.rMergedInto.push(-1);
+    this.rPid.push(pid); this.rComm.push(comm); this.rRemaining.push(0); this.rOriginBio.push(-1); this.rIssueOrder.push(-1);
+    return r;
+  }
+
   /** A new request at event i; adopts the bio it was made for (or marks it a split piece). */
   private newRequest(b: EventBatch, i: number, d: number, s: DevState): number {
     const sector = b.sector[i]!;
     const nr = b.nr[i]!;
     const op = b.op[i]!;
-    const r = this.rKind.push(Kind.request);
-    this.rDev.push(d); this.rOp.push(op); this.rRwbs.push(b.rwbs[i]!);
-    this.rSector.push(sector); this.rNr.push(nr); this.rBytes.push(b.bytes[i]! > 0 ? b.bytes[i]! : nr * 512);
-    this.rQ.push(NaN); this.rG.push(NaN); this.rI.push(NaN); this.rD.push(NaN); this.rC.push(NaN);
-    this.rBios.push(0); this.rQBios.push(0); this.rIssues.push(0); this.rRequeues.push(0); this.rCompletions.push(0);
-    this.rError.push(NULL_ERROR); this.rSplitFrom.push(-1); this.rSplitSector.push(-1); this.rMergedInto.push(-1);
-    this.rPid.push(b.pid[i]!); this.rComm.push(b.comm[i]!); this.rRemaining.push(0); this.rOriginBio.push(-1); this.rIssueOrder.push(-1);
+    const r = this.pushRequest(d, op, b.rwbs[i]!, sector, nr, b.bytes[i]! > 0 ? b.bytes[i]! : nr * 512, b.pid[i]!, b.comm[i]!);
     if (isFlush(b, i)) {
       this.rSector.a[r] = -1;
       const bio = s.pendFlushBio.length ? s.pendFlushBio.shift()! : -1;
@@ -303,26 +390,33 @@ export class RequestReconstructor {
       this.rComm.a[r] = this.bComm.a[bio]!;
     } else {
       bio = s.splitOrigin.get(sector) ?? -1;
-      if (bio >= 0) s.splitOrigin.delete(sector);
-      else bio = this.containingBio(s, sector, op);
-      if (bio >= 0) {
-        this.bRole.a[bio] = Role.split;
-        this.rBios.a[r] = 1;
-        this.rQ.a[r] = this.bQ.a[bio]!;
-        this.rSplitFrom.a[r] = this.bReq.a[bio]!;
-        this.rSplitSector.a[r] = this.bSector.a[bio]!;
-        this.rOriginBio.a[r] = bio;
-        this.rPid.a[r] = this.bPid.a[bio]!;
-        this.rComm.a[r] = this.bComm.a[bio]!;
-      } else {
-        this.rBios.a[r] = 1;
-      }
+      if (bio < 0) bio = this.containingBio(s, sector, op);
+      if (bio >= 0) this.adoptSplitPiece(s, r, sector, bio);
+      else this.rBios.a[r] = 1;
     }
     s.reqStart.set(sector, r);
     s.reqEnd.set(sector + nr, r);
     this.capped(s.reqStart, 'pending requests', b.firstRow + i);
     if (s.reqEnd.size > MAX_PENDING) s.reqEnd.delete(s.reqEnd.keys().next().value as number);
     return r;
+  }
+
+  /** Request r carries the piece of split bio `bio` that starts at `sector` (no Q of its own). */
+  private adoptSplitPiece(s: DevState, r: number, sector: number, bio: number): void {
+    if (s.splitOrigin.get(sector) === bio) {
+      s.splitOrigin.delete(sector);
+      const end = s.splitRestEnd.get(sector);
+      s.splitRestEnd.delete(sector);
+      if (end !== undefined && s.splitRestByEnd.get(end) === sector) s.splitRestByEnd.delete(end);
+    }
+    this.bRole.a[bio] = Role.split;
+    this.rBios.a[r] = 1;
+    this.rQ.a[r] = this.bQ.a[bio]!;
+    this.rSplitFrom.a[r] = this.bReq.a[bio]!;
+    this.rSplitSector.a[r] = this.bSector.a[bio]!;
+    this.rOriginBio.a[r] = bio;
+    this.rPid.a[r] = this.bPid.a[bio]!;
+    this.rComm.a[r] = this.bComm.a[bio]!;
   }
 
   /** A pending (or split) bio whose range contains `sector`: pieces of a split that was not traced. */
@@ -337,7 +431,11 @@ export class RequestReconstructor {
 
   private onGetrq(b: EventBatch, i: number, d: number): void {
     const s = this.dev(d);
-    const r = this.newRequest(b, i, d, s);
+    const made = isFlush(b, i) ? undefined : s.reqStart.get(b.sector[i]!);
+    // a request made at a merge (requestOfQueuedBio) has no G, I or D yet: this G is its own,
+    // printed after the merge (equal timestamps of two CPUs' events)
+    const r = made !== undefined && this.rOp.a[made] === b.op[i] && this.rG.a[made] !== this.rG.a[made] && this.rI.a[made] !== this.rI.a[made] && this.rD.a[made] !== this.rD.a[made]
+      ? made : this.newRequest(b, i, d, s);
     this.rG.a[r] = this.ts;
     if (isFlush(b, i)) s.flushUnissued.push(r);
     else if (this.rQ.a[r] !== this.rQ.a[r]) this.note('requests_without_queue', 'requests whose bio has no Q event (trace started mid-way, or Q not traced)', b.firstRow + i, `G at sector ${b.sector[i]}`);
