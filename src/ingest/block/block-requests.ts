@@ -18,6 +18,9 @@
  * "WSM", and a post-flush). Flush requests have no sector; they are matched first-in first-out.
  * Bio-based devices (dm, md, zram) show only Q and a bio completion: each such bio becomes a row
  * of kind "bio".
+ * Traces without G (and/or I) are common tracepoint selections: a request then first shows at
+ * its I or D, or at a merge that meets its head bio (see untracedRequest), so merged bios are
+ * still counted and the requests are those of the full trace.
  *
  * Memory: the output is columnar (growable typed arrays); the in-flight state is a few small
  * Maps keyed by sector per device, each capped (evictions are counted).
