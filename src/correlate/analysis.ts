@@ -5,6 +5,7 @@
  * call this directly.
  */
 import { attributeHost, attributeOwnedOrRegions, Names, type AttributedPieces, type LayerRegions } from './attribution.js';
+import { clusterFills, UnexplainedHostBytes, type ClusterFills, type GuestSpan } from './host-causes.js';
 import { offsetFromMarks, toLowerClock, type ClockMarkPair, type ClockOffset } from './clock-alignment.js';
 import { offsetFromCandidatePairs } from './clock-pairs.js';
 import { fileSegments, imageSegments } from './upper-segments.js';
@@ -40,6 +41,8 @@ export interface VmInput {
   hostClock: ClockHint;
   /** cache=none: the host requests of a guest request run inside it (O_DIRECT on the image). */
   hostDirect: boolean;
+  /** qcow2 image: its cluster size in bytes (host writes that fill a cluster around a guest write are named); absent for raw. */
+  imageClusterBytes?: number;
 }
 
 export interface HostInput {
@@ -171,6 +174,8 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
     for (const v of vms) { guestBases.push(nUpper); nUpper += v.guest.length; }
     const op = new Uint8Array(nUpper), t0 = new Float64Array(nUpper), t1 = new Float64Array(nUpper), sync = new Uint8Array(nUpper);
     let slack = 2 * res + jitter;
+    const spans: (GuestSpan | null)[] = vms.map(() => null);
+    const fills: (ClusterFills | null)[] = vms.map(() => null);
     vms.forEach((v, vi) => {
       const r = vmResults[vi]!;
       r.guestBase = guestBases[vi]!;
@@ -196,6 +201,8 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
         op[u] = g.op[i]!; t0[u] = gi[i]!; t1[u] = gc[i]!; sync[u] = v.hostDirect ? 1 : 0;
       }
       if (Number.isFinite(r.hostClock.uncertaintyNs)) slack = Math.max(slack, r.hostClock.uncertaintyNs + 2 * res + jitter);
+      spans[vi] = guestSpan(gi, gc);
+      if (v.imageClusterBytes) fills[vi] = clusterFills(g.start, g.end, g.op, gi, g.length, v.imageClusterBytes, v.guestToHost);
     });
     const seg: Segments = { length: out.start.length, start: out.start.toArray(), end: out.end.toArray(), upper: out.upper.toArray(), upperAddr: out.addr.toArray() };
     guestHost = linkLayer(seg, { op, t0, t1, sync }, h, { slackNs: slack, syncWrites: false, readahead });
@@ -204,7 +211,8 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
       while (vi > 0 && guestBases[vi]! > u) vi--;
       return [vi, u - guestBases[vi]!];
     };
-    hostPieces = attributeHost(guestHost, h.op, (L) => h.end[L]! - h.start[L]!, h.length, vmResults.map((r) => r.guestPieces), guestOf, host.regions, names);
+    const unexplained = new UnexplainedHostBytes({ op: h.op, readahead: h.readahead, issue: h.issue, spans, fills, slackNs: slack }, names);
+    hostPieces = attributeHost(guestHost, h.op, (L) => h.end[L]! - h.start[L]!, h.length, vmResults.map((r) => r.guestPieces), guestOf, host.regions, names, unexplained);
   }
 
   const lineage = computeLineage(nApp, names,
@@ -224,6 +232,18 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
       return [vi, u - guestBases[vi]!];
     },
   };
+}
+
+/** First issue and last completion of a guest's requests (finite ones), or null when there are none. */
+function guestSpan(issue: Float64Array, complete: Float64Array): GuestSpan | null {
+  let start = Infinity, end = -Infinity;
+  for (let i = 0; i < issue.length; i++) {
+    const a = issue[i]!, b = complete[i]!;
+    if (a < start) start = a;
+    if (a > end) end = a;
+    if (b > end) end = b;
+  }
+  return start <= end ? { start, end } : null;
 }
 
 /** Pieces for a layer with nothing above it: each request one unowned piece. */

@@ -17,7 +17,7 @@ import { analyzeLayers, type ClockHint, type HostInput, type VmInput } from './a
 import { appLayerFromTable, blockLayerFromTable } from './layer-tables.js';
 import { loadFsMap } from './load-inputs.js';
 import { ParallelLoads } from './parallel-loads.js';
-import { appFileMaps, guestRegions, hostRegions, imageRangeMap, inodeOfPath, qemuImgMapRangeMap, fileRangeMap, type HostImage } from './map-inputs.js';
+import { appFileMaps, clusterBytesOfMap, guestRegions, hostRegions, imageRangeMap, inodeOfPath, qemuImgMapRangeMap, fileRangeMap, type HostImage } from './map-inputs.js';
 import { inferMountPrefix, type MountPrefixResult } from './mount-prefix.js';
 import { RangeMap } from './range-map.js';
 import { attributionTableOf, lineageTableOf, linksAppGuestTableOf, linksGuestHostTableOf } from './result-tables.js';
@@ -206,18 +206,21 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
 
     // guest disk → host disk
     let guestToHost: RangeMap | null = null;
+    let imageClusterBytes: number | undefined;
     if (g.image && hostFs) {
       const ino = inodeOfPath(hostFs, g.image.path, host!.fs);
       const fileMap = fileRangeMap(hostFs, ino);
       let imageMap: RangeMap;
       if (g.image.file) {
-        const { table } = mapImage(g.image.file);
+        const { table, summary } = mapImage(g.image.file);
         imageTables.push(table);
         imageMap = imageRangeMap(new ImageMap(table));
+        imageClusterBytes = summary.chain[0]?.clusterSize;
       } else if (g.image.mapJson) {
         const text = new TextDecoder().decode(await readInputBytes(g.image.mapJson));
         imageMap = qemuImgMapRangeMap(text, g.image.mapJson);
         imageTables.push(imageMapTableFromRanges(imageMap, g.image.path));
+        if (g.image.format === 'qcow2') imageClusterBytes = clusterBytesOfMap(imageMap) || undefined;
       } else if (g.image.format === 'raw') {
         const size = g.image.virtualBytes ?? fileMap.src.reduce((m, s, i) => Math.max(m, s + fileMap.len[i]!), 0);
         imageMap = RangeMap.identity(size);
@@ -226,7 +229,7 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
       guestToHost = imageMap.then(fileMap, `${g.vm} guest → host`);
       hostImages.push({ vm: vi, inode: ino, guestToHost });
     }
-    vms.push({ vm: g.vm, app, guest, fileMaps, guestRegions: regions, appClock: g.appClock, guestToHost, hostClock: g.hostClock, hostDirect: g.hostDirect });
+    vms.push({ vm: g.vm, app, guest, fileMaps, guestRegions: regions, appClock: g.appClock, guestToHost, hostClock: g.hostClock, hostDirect: g.hostDirect, ...(imageClusterBytes ? { imageClusterBytes } : {}) });
   }
   if (host && hostFs) for (const p of host.otherImages) hostImages.push({ vm: -1, inode: inodeOfPath(hostFs, p, host.fs), guestToHost: null });
   if (imageTables.length === 1) tables['image_map'] = imageTables[0]!;

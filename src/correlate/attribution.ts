@@ -3,12 +3,14 @@
  * cause. The guest layer takes the painted pieces of the app → guest join (owned pieces: the app
  * I/O, named by the link rule; unowned pieces: the guest fs map's region labels). The host layer
  * takes the painted pieces of the guest → host join and inherits, byte for byte, the attribution
- * of the guest bytes each host byte carries; unowned host bytes get the host fs map's labels.
+ * of the guest bytes each host byte carries; unowned host bytes get the host fs map's labels,
+ * and those of a guest's image data are named further by host-causes.ts.
  * The per-request and per-layer sums are checked here: a mismatch is a bug and throws.
  */
 import { growFloat64, growInt32 } from './growable-array.js';
 import { LinkHow, Op, type LinkPieces } from './layer-link.js';
 import type { RegionIndex } from './region-index.js';
+import type { UnexplainedHostBytes } from './host-causes.js';
 
 /** Cause names for a region label, by the op of the request that touched it. */
 export interface RegionCause { read: string; write: string; vm: number }
@@ -120,6 +122,7 @@ export function attributeHost(
   guestOf: (u: number) => [number, number],
   regions: LayerRegions | null,
   names: Names,
+  unexplained: UnexplainedHostBytes | null = null,
 ): AttributedPieces {
   const sink = new PieceSink();
   const first = new Int32Array(nLower), count = new Int32Array(nLower);
@@ -148,8 +151,11 @@ export function attributeHost(
       } else if (regions) {
         regions.index.classify(s, l, (label, ps, pl) => {
           const rc = label >= 0 ? regionCause[label]! : null;
-          sink.push(L, ps, pl, rc ? rc[op === Op.Write ? 1 : 0]! : cUn, -1, rc ? rc[2]! : -1);
-          sum += pl;
+          const c = rc ? rc[op === Op.Write ? 1 : 0]! : cUn;
+          const v = rc ? rc[2]! : -1;
+          // image data of an analysed guest that no guest request explains
+          if (c === cUn && v >= 0 && unexplained) unexplained.name(L, v, ps, pl, (uc, us, ul) => { sink.push(L, us, ul, uc, -1, v); sum += ul; });
+          else { sink.push(L, ps, pl, c, -1, v); sum += pl; }
         });
       } else {
         sink.push(L, s, l, cUn, -1, -1);

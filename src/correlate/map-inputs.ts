@@ -98,6 +98,23 @@ export function qemuImgMapRangeMap(json: string, file: string): RangeMap {
   return new RangeMap(s, d, l, file);
 }
 
+/**
+ * The cluster size of a qcow2 image seen only through its data extents (`qemu-img map`): every
+ * data extent starts on a cluster boundary both in the guest disk and in the image file (qcow2
+ * spec: L2 entries hold cluster-aligned host offsets of whole guest clusters), so the cluster size
+ * divides all those starts. The largest power of two from 512 B to 2 MiB (cluster_bits 9 to 21)
+ * dividing them: the cluster size itself unless every extent happens to be aligned further, which
+ * a map with many extents makes unlikely. 0 when the map has no extent.
+ */
+export function clusterBytesOfMap(map: RangeMap): number {
+  if (map.size === 0) return 0;
+  let bits = 21;
+  for (let i = 0; i < map.size && bits > 9; i++) {
+    for (const v of [map.src[i]!, map.dst[i]!]) while (bits > 9 && v % 2 ** bits !== 0) bits--;
+  }
+  return 2 ** bits;
+}
+
 export interface HostImage {
   /** VM index in the analysis, or -1 for an image whose guest was not given (its bytes are other_vm). */
   vm: number;
@@ -108,9 +125,12 @@ export interface HostImage {
 }
 
 /**
- * Labels of the host file system's blocks: the image files (data ranges carrying guest bytes that
- * no guest request explains: unattributed; other parts of an image file: image_metadata; images of
- * VMs not analysed: other_vm), the host journal, host metadata by kind, other host files.
+ * Labels of the host file system's blocks: the image files' data blocks (ranges carrying guest
+ * bytes that no guest request explains: unattributed, named further by host-causes.ts; the other
+ * data blocks of an image file hold the image format's own structures, qcow2 header, L1/L2 and
+ * refcount tables: image_metadata; images of VMs not analysed: other_vm), the host journal, host
+ * metadata by kind (the image files' own mapping blocks, ext2/3 indirect or ext4 extent tree
+ * blocks, included: host_fs_metadata:<kind>), other host files.
  */
 export function hostRegions(fs: FsMap, images: readonly HostImage[]): LayerRegions {
   const c = fs.columns, bs = fs.geometry.blockSize, off = fs.geometry.partitionOffset;
@@ -130,7 +150,7 @@ export function hostRegions(fs: FsMap, images: readonly HostImage[]): LayerRegio
     end[i] = start[i]! + c.blocks[i]! * bs;
     const k = c.kind[i]!;
     const im = imageOf.get(c.inode[i]!);
-    if (im) lab[i] = im.vm < 0 ? label('other_vm', 'other_vm', -1) : label('image_metadata', 'image_metadata', im.vm);
+    if (im && k === KIND_DATA) lab[i] = im.vm < 0 ? label('other_vm', 'other_vm', -1) : label('image_metadata', 'image_metadata', im.vm);
     else if (k === KIND_JOURNAL) lab[i] = label('host_journal', 'host_journal', -1);
     else if (k === KIND_DATA) lab[i] = label('host_other_file', 'host_other_file', -1);
     else { const n = `host_fs_metadata:${FS_MAP_KINDS[k]}`; lab[i] = label(n, n, -1); }
