@@ -42,7 +42,8 @@ function causeSums(p: readonly AttributedPieces[], names: string[]): { by_cause:
   const by: Record<string, number> = {};
   let total = 0;
   for (const x of p) for (let k = 0; k < x.length; k++) { const n = names[x.cause[k]!]!; by[n] = (by[n] ?? 0) + x.len[k]!; total += x.len[k]!; }
-  return { by_cause: by, total, app_read_bytes: 0, app_write_bytes: 0 };
+  // bytes inside the application's own calls (causes app_read and app_write, attribution.ts)
+  return { by_cause: by, total, app_read_bytes: by['app_read'] ?? 0, app_write_bytes: by['app_write'] ?? 0 };
 }
 
 function attributedByAppOp(p: readonly AttributedPieces[], r: AnalysisResult, vms: readonly VmInput[]): { readBytes: number; writeBytes: number } {
