@@ -41,7 +41,7 @@ export interface VmInput {
   hostClock: ClockHint;
   /** cache=none: the host requests of a guest request run inside it (O_DIRECT on the image). */
   hostDirect: boolean;
-  /** qcow2 image: its cluster size in bytes (host writes that fill a cluster around a guest write are named); absent for raw. */
+  /** qcow2 image: its allocation unit in bytes, the cluster or the extended-L2 sub-cluster (host writes that fill one around a guest write are named); absent for raw or when unknown. */
   imageClusterBytes?: number;
 }
 

@@ -17,7 +17,7 @@ import { analyzeLayers, type ClockHint, type HostInput, type VmInput } from './a
 import { appLayerFromTable, blockLayerFromTable } from './layer-tables.js';
 import { loadFsMap } from './load-inputs.js';
 import { ParallelLoads } from './parallel-loads.js';
-import { appFileMaps, clusterBytesOfMap, guestRegions, hostRegions, imageRangeMap, inodeOfPath, qemuImgMapRangeMap, fileRangeMap, type HostImage } from './map-inputs.js';
+import { appFileMaps, allocationUnitOfMap, guestRegions, hostRegions, imageRangeMap, inodeOfPath, qemuImgMapRangeMap, fileRangeMap, type HostImage } from './map-inputs.js';
 import { inferMountPrefix, type MountPrefixResult } from './mount-prefix.js';
 import { RangeMap } from './range-map.js';
 import { attributionTableOf, lineageTableOf, linksAppGuestTableOf, linksGuestHostTableOf } from './result-tables.js';
@@ -215,12 +215,14 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
         const { table, summary } = mapImage(g.image.file);
         imageTables.push(table);
         imageMap = imageRangeMap(new ImageMap(table));
-        imageClusterBytes = summary.chain[0]?.clusterSize;
+        const top = summary.chain[0];
+        // extended L2 entries allocate 32 sub-clusters per cluster (qcow2 spec, "Extended L2 Entries")
+        if (top?.clusterSize) imageClusterBytes = top.extendedL2 ? top.clusterSize / 32 : top.clusterSize;
       } else if (g.image.mapJson) {
         const text = new TextDecoder().decode(await readInputBytes(g.image.mapJson));
         imageMap = qemuImgMapRangeMap(text, g.image.mapJson);
         imageTables.push(imageMapTableFromRanges(imageMap, g.image.path));
-        if (g.image.format === 'qcow2') imageClusterBytes = clusterBytesOfMap(imageMap) || undefined;
+        if (g.image.format === 'qcow2') imageClusterBytes = allocationUnitOfMap(imageMap) || undefined;
       } else if (g.image.format === 'raw') {
         const size = g.image.virtualBytes ?? fileMap.src.reduce((m, s, i) => Math.max(m, s + fileMap.len[i]!), 0);
         imageMap = RangeMap.identity(size);

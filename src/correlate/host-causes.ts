@@ -5,10 +5,11 @@
  * - host_readahead: the host request is a read with REQ_RAHEAD (rwbs "A",
  *   include/trace/events/block.h): the host kernel read the image file ahead of QEMU's reads
  *   (mm/readahead.c), bytes the guest did not ask for in the trace.
- * - image_cluster_fill: a host write into a qcow2 data cluster that a guest write of the trace
- *   touched before it. A guest write to part of an unallocated cluster makes QEMU allocate the
- *   whole cluster and write the rest of it too (copy-on-write from the backing file, zeros
- *   without one: qcow2 spec, "Cluster mapping"; QEMU block/qcow2.c perform_cow, handle_alloc_space).
+ * - image_cluster_fill: a host write into a qcow2 data cluster (the sub-cluster, with extended L2
+ *   entries) that a guest write of the trace touched before it. A guest write to part of an
+ *   unallocated cluster makes QEMU allocate the whole cluster and write the rest of it too
+ *   (copy-on-write from the backing file, zeros without one: qcow2 spec, "Cluster mapping";
+ *   QEMU block/qcow2.c perform_cow, handle_alloc_space).
  * - guest_outside_trace: the host request ran before the first or after the last request of
  *   that guest's trace (guest boot, mount, unmount), when the guest trace could not see it.
  * What is left stays unattributed.

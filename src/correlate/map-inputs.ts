@@ -99,15 +99,16 @@ export function qemuImgMapRangeMap(json: string, file: string): RangeMap {
 }
 
 /**
- * The cluster size of a qcow2 image seen only through its data extents (`qemu-img map`): every
- * data extent starts on a cluster boundary both in the guest disk and in the image file (qcow2
- * spec: L2 entries hold cluster-aligned host offsets of whole guest clusters), so the cluster size
- * divides all those starts. The largest power of two from 512 B to 2 MiB (cluster_bits 9 to 21)
- * dividing them: the cluster size itself unless every extent happens to be aligned further, which
- * a map with many extents makes unlikely. 0 when the map has no extent.
+ * The allocation unit of a qcow2 image (the cluster, or the sub-cluster of extended L2 entries)
+ * seen only through its data extents (`qemu-img map`): every data extent starts on a unit boundary
+ * both in the guest disk and in the image file (qcow2 spec: L2 entries hold aligned host offsets
+ * of whole clusters; with extended L2, allocation bits per 1/32 of a cluster), so the unit divides
+ * all those starts. The largest power of two from 512 B to 2 MiB (cluster_bits 9 to 21) dividing
+ * them: the unit itself unless every extent happens to be aligned further, which a map with many
+ * extents makes unlikely. 0 (unknown) with fewer than 3 data extents.
  */
-export function clusterBytesOfMap(map: RangeMap): number {
-  if (map.size === 0) return 0;
+export function allocationUnitOfMap(map: RangeMap): number {
+  if (map.size < 3) return 0;
   let bits = 21;
   for (let i = 0; i < map.size && bits > 9; i++) {
     for (const v of [map.src[i]!, map.dst[i]!]) while (bits > 9 && v % 2 ** bits !== 0) bits--;
