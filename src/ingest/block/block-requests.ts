@@ -27,63 +27,9 @@
  */
 import type { Table } from '@uwdata/flechette';
 import type { IngestStats } from '../ingest-stats.js';
-import { Act, NULL_ERROR, Op, forEachEventBatch, type EventBatch, type EventNames } from './block-event-batches.js';
+import { Act, NULL_ERROR, forEachEventBatch, type EventBatch, type EventNames } from './block-event-batches.js';
 import { biosTableOf, requestsTableOf } from './block-request-tables.js';
-
-/** Largest number of entries in one in-flight map before the oldest are dropped (and counted). */
-const MAX_PENDING = 1 << 20;
-/** How many pending bios a G without a matching Q scans for a containing bio (split without X events). */
-const MAX_CONTAIN_SCAN = 256;
-
-const Kind = { request: 0, bio: 1 } as const;
-
-/** A flush request or bio: no data and no meaningful sector (printed 0 at issue, -1 at completion). */
-function isFlush(b: EventBatch, i: number): boolean {
-  return b.nr[i] === 0 && (b.sector[i]! < 0 || b.op[i] === Op.flush);
-}
-const Role = { head: 0, merged: 1, split: 2, alone: 3 } as const;
-
-class GrowF64 {
-  a = new Float64Array(1024);
-  n = 0;
-  push(v: number): number { if (this.n === this.a.length) this.grow(); this.a[this.n] = v; return this.n++; }
-  private grow(): void { const b = new Float64Array(this.a.length * 2); b.set(this.a); this.a = b; }
-}
-class GrowI32 {
-  a = new Int32Array(1024);
-  n = 0;
-  push(v: number): number { if (this.n === this.a.length) this.grow(); this.a[this.n] = v; return this.n++; }
-  private grow(): void { const b = new Int32Array(this.a.length * 2); b.set(this.a); this.a = b; }
-}
-
-/** Per-device matching state: every map is keyed by a sector. */
-class DevState {
-  /** Queued bios not yet in a request: start sector -> bio. */
-  readonly pendBio = new Map<number, number>();
-  /** The same bios by the end of their front piece (the whole bio unless an X cut it): end sector -> bio. */
-  readonly pendBioEnd = new Map<number, number>();
-  /** Flush bios (no sector), oldest first. */
-  readonly pendFlushBio: number[] = [];
-  /** Start of a split remainder -> the bio it was cut from. */
-  readonly splitOrigin = new Map<number, number>();
-  /** The same remainders: start -> end sector, and end -> start (for a merge without G onto a remainder). */
-  readonly splitRestEnd = new Map<number, number>();
-  readonly splitRestByEnd = new Map<number, number>();
-  /** Requests not issued (allocated, inserted, or requeued): start -> request, end -> request. */
-  readonly reqStart = new Map<number, number>();
-  readonly reqEnd = new Map<number, number>();
-  /** Issued requests: next sector to complete -> request. */
-  readonly inflight = new Map<number, number>();
-  /** Requests completed recently: start sector -> request (for the zero-byte C that ends a flush sequence). */
-  done = new Map<number, number>();
-  /** The generation of `done` before the last rollover (bounded memory without per-entry eviction). */
-  donePrev = new Map<number, number>();
-  /** The flush request completed last (-1: none since). */
-  lastFlushDone = -1;
-  /** Flush requests (no sector), oldest first. */
-  readonly flushUnissued: number[] = [];
-  readonly flushInflight: number[] = [];
-}
+import { DevState, GrowF64, GrowI32, Kind, MAX_CONTAIN_SCAN, MAX_PENDING, Role, isFlush } from './block-request-state.js';
 
 export interface BlockRequestTables {
   requests: Table;
