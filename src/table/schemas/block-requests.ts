@@ -12,7 +12,7 @@ export const blockRequestsTable = defineTable({
   doc: 'One row per block-layer request (G/I/D/C of one struct request, with the bios merged into it), or per bio on bio-based devices that have no request events. Rows are in order of creation.',
   columns: [
     { name: 'id', type: 'int32', doc: 'Request id: the row number (0-based) in this table.' },
-    { name: 'kind', type: 'string', index: 'int8', values: REQUEST_KINDS, doc: 'request: a blk-mq request (getrq, insert or issue seen); bio: a bio of a bio-based device (queue and completion only) or a bio that never reached a request before the trace ended.' },
+    { name: 'kind', type: 'string', index: 'int8', values: REQUEST_KINDS, doc: 'request: a blk-mq request (getrq, insert or issue seen, or a merge into it when getrq is not traced); bio: a bio of a bio-based device (queue and completion only) or a bio that never reached a request before the trace ended.' },
     { name: 'dev', type: 'string', index: 'int16', doc: 'Device as "MAJ:MIN".' },
     { name: 'op', type: 'string', index: 'int8', values: BLOCK_OPS, doc: 'Operation: read | write | discard | flush | other.' },
     { name: 'rwbs', type: 'string', index: 'int8', doc: 'RWBS flags of the request as printed by the source at issue (else at its first event); flush handling may drop the F letters seen at queue time.' },
@@ -20,7 +20,7 @@ export const blockRequestsTable = defineTable({
     { name: 'nr_sectors', type: 'uint32', unit: 'sectors of 512 bytes', doc: 'Length of the request at issue (after merges), in 512-byte sectors.' },
     { name: 'bytes', type: 'int64', unit: 'bytes', doc: 'Length of the request in bytes (nr_sectors * 512 unless the source gave a byte count).' },
     { name: 'queue_ns', type: 'int64', nullable: true, unit: 'ns', clock: 'trace clock', doc: 'Earliest Q (block_bio_queue) of the bios it holds; for a split piece, the Q of the bio it was cut from; null when no Q was seen.' },
-    { name: 'getrq_ns', type: 'int64', nullable: true, unit: 'ns', clock: 'trace clock', doc: 'G (block_getrq): when the request was allocated; null when not seen (flush sequences, traces starting mid-way).' },
+    { name: 'getrq_ns', type: 'int64', nullable: true, unit: 'ns', clock: 'trace clock', doc: 'G (block_getrq): when the request was allocated; null when not seen (flush sequences, traces starting mid-way, block_getrq not traced).' },
     { name: 'insert_ns', type: 'int64', nullable: true, unit: 'ns', clock: 'trace clock', doc: 'First I (block_rq_insert) into the I/O scheduler; null when issued directly (scheduler none) or not traced.' },
     { name: 'issue_ns', type: 'int64', nullable: true, unit: 'ns', clock: 'trace clock', doc: 'Last D (block_rq_issue) to the driver (after a requeue, the re-issue); null when never issued within the trace.' },
     { name: 'complete_ns', type: 'int64', nullable: true, unit: 'ns', clock: 'trace clock', doc: 'C (block_rq_complete, or block_bio_complete on bio-based devices) that completed the last byte; null when still in flight at the end of the trace.' },
