@@ -29,7 +29,7 @@ const BLOCK_FIXTURES = join(__dirname, '..', 'fixtures', 'block');
 const gunzipText = (path: string) => gunzipSync(readFileSync(path)).toString('utf8');
 
 /** Which request events a capture left out. */
-const OMISSIONS = [['G'], ['I'], ['G', 'I']] as const;
+const OMISSIONS: readonly (readonly string[])[] = [['G'], ['I'], ['G', 'I']];
 const TRACEPOINT: Record<string, string> = { G: 'block_getrq', I: 'block_rq_insert' };
 
 /** ftrace text (tracefs or trace-cmd) without the lines of the omitted tracepoints. */

@@ -83,8 +83,8 @@ describe('host bytes named on the bundled captures', () => {
         const bytesOf = (r: Row): [number, number] => [num(r['sector']) * 512, num(r['sector']) * 512 + num(r['bytes'])];
         const indirect: Ranges = [], imageData: Ranges = [];
         for (const g of manifest.guests) {
-          for (const b of debugfsIndirectBlocks(fsImg, g.image.path_in_fs)) indirect.push([b * bs, (b + 1) * bs]);
-          for (const r of debugfsFileMap(fsImg, g.image.path_in_fs)) imageData.push([r.physical * bs, (r.physical + r.count) * bs]);
+          for (const b of debugfsIndirectBlocks(fsImg, g.image!.path_in_fs)) indirect.push([b * bs, (b + 1) * bs]);
+          for (const r of debugfsFileMap(fsImg, g.image!.path_in_fs)) imageData.push([r.physical * bs, (r.physical + r.count) * bs]);
         }
         expect(indirect.length).toBeGreaterThan(10);
         for (const r of host) {
@@ -93,7 +93,7 @@ describe('host bytes named on the bundled captures', () => {
           const [a, b] = bytesOf(r);
           // the image files' mapping blocks are host fs metadata, never the image format's
           expect({ id: r['id'], indirect: causes.get('host_fs_metadata:indirect') ?? 0 }).toEqual({ id: r['id'], indirect: overlap(indirect, a, b) });
-          if (manifest.guests.every((g) => g.image.format === 'raw')) expect(causes.get('image_metadata') ?? 0).toBe(0);
+          if (manifest.guests.every((g) => g.image!.format === 'raw')) expect(causes.get('image_metadata') ?? 0).toBe(0);
           // host readahead: reads flagged RA (include/trace/events/block.h rwbs) of image data blocks
           const ra = causes.get('host_readahead') ?? 0;
           if (ra > 0) {
@@ -107,7 +107,7 @@ describe('host bytes named on the bundled captures', () => {
         // later, so host - guest of a mark only exceeds the offset; the smallest is the tightest
         const spans = manifest.guests.map((g) => {
           const [first, last] = blockEventSpan(gunzipSync(readFileSync(join(dir, g.block_trace.path))).toString('utf8'));
-          const offset = Math.min(...g.clock_marks.map((m) => Number(BigInt(m.host_ns) - BigInt(m.guest_ns))));
+          const offset = Math.min(...g.clock_marks.map((m) => Number(BigInt(m.host_ns!) - BigInt(m.guest_ns!))));
           return { first, last, offset };
         });
         const outside = host.filter((r) => (byRequest.get(r['id'] as number)?.get('guest_outside_trace') ?? 0) > 0);
@@ -117,7 +117,7 @@ describe('host bytes named on the bundled captures', () => {
           expect({ id: r['id'], outside: spans.some((s) => t - s.offset < s.first || t - s.offset > s.last) }).toEqual({ id: r['id'], outside: true });
         }
 
-        if (name === 'm128-buffered-qcow2') checkClusterFills(dir, manifest.guests[0]!.image.qemu_img_map!, fsImg, manifest.guests[0]!.image.path_in_fs, bs, host, byRequest, rows(res.tables['guest_requests']!), spans[0]!.offset);
+        if (name === 'm128-buffered-qcow2') checkClusterFills(dir, manifest.guests[0]!.image!.qemu_img_map!, fsImg, manifest.guests[0]!.image!.path_in_fs, bs, host, byRequest, rows(res.tables['guest_requests']!), spans[0]!.offset);
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
