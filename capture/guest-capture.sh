@@ -27,7 +27,7 @@
 # Works with busybox sh, dash and bash.
 set -eu
 
-OUT= DISK= BUFKB=4096 CLOCK=mono INTERVAL=1 MARKTTY= HELPER= E2I=0 STRACE=1
+OUT= DISK= BUFKB=4096 CLOCK=mono INTERVAL=1 MARKTTY= HELPER= E2I=0 STRACE=1 FSDEV=
 while getopts o:d:b:c:i:M:k:en opt; do
   case $opt in
     o) OUT=$OPTARG ;;
@@ -167,8 +167,17 @@ LOST=$((LOST + L))
   echo "clocks_start_$(echo "$START" | cut -d' ' -f2)"
   echo "clocks_end_$(echo "$END" | cut -d' ' -f1)"
   echo "clocks_end_$(echo "$END" | cut -d' ' -f2)"
-  FSM=$(awk -v d="/dev/$DISK" '$1 == d {print $2, $3; exit}' /proc/mounts)
+  # partitions of the disk as the kernel sees them (sysfs: start and size in 512-byte sectors)
+  for p in /sys/block/"$DISK"/"$DISK"*; do
+    [ -e "$p/start" ] || continue
+    echo "partition_$(basename "$p")=$(cat "$p/start") $(cat "$p/size")"
+  done
+  # the file system on the disk or on one of its partitions (vda1, nvme0n1p1)
+  FSM=$(awk -v d="/dev/$DISK" '$1 == d || $1 ~ ("^" d "p?[0-9]+$") {print $1, $2, $3; exit}' /proc/mounts)
   if [ -n "$FSM" ]; then
+    FSDEV=$(basename "${FSM%% *}")
+    echo "fs_device=$FSDEV"
+    FSM=${FSM#* }
     echo "fs_mount=${FSM% *}"
     echo "fs_type=${FSM#* }"
     echo "fs_block_size=$(stat -f -c %S "${FSM% *}" 2>/dev/null || echo 4096)"
@@ -180,7 +189,7 @@ LOST=$((LOST + L))
 
 if [ "$E2I" = 1 ]; then
   if command -v e2image >/dev/null 2>&1; then
-    e2image -r "/dev/$DISK" - | gzip -1 > "$OUT/fs.e2i.gz"
+    e2image -r "/dev/${FSDEV:-$DISK}" - | gzip -1 > "$OUT/fs.e2i.gz"
   else
     echo "guest-capture: e2image not found; fs metadata not saved (save it from the host)" >&2
   fi

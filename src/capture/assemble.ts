@@ -33,6 +33,20 @@ function get(env: Map<string, string>, file: string, key: string): string {
   return v;
 }
 
+/**
+ * Byte offset of the mounted file system on the traced disk, from guest.env: `fs_device=vda1` and
+ * `partition_vda1=START SIZE` (sysfs `start`, 512-byte sectors); 0 when the file system is the
+ * whole disk or was not mounted when the capture ended.
+ */
+export function envFsOffset(env: Map<string, string>, file: string): number {
+  const dev = env.get('fs_device');
+  if (dev === undefined || dev === env.get('disk')) return 0;
+  const p = env.get(`partition_${dev}`);
+  const m = p === undefined ? null : /^(\d+) (\d+)$/.exec(p);
+  if (!m) throw new InputError(file, `the file system is on ${dev} but there is no "partition_${dev}=START SIZE" line`);
+  return Number(m[1]) * 512;
+}
+
 /** `name` or `name.gz` in `dir`, compressing `name` when only it exists; null when neither does. */
 function gzipped(dir: string, rel: string, name: string): string | null {
   const gz = join(dir, rel, name + '.gz');
@@ -75,7 +89,7 @@ export function assembleBundle(dir: string): CaptureManifest {
         dev: get(henv, hfile, 'dev'), name: get(henv, hfile, 'disk'),
         logical_block_size: Number(get(henv, hfile, 'logical_block_size')),
         physical_block_size: Number(get(henv, hfile, 'physical_block_size')),
-        size_bytes: Number(get(henv, hfile, 'size_bytes')), fs_offset_bytes: Number(get(henv, hfile, 'fs_offset_bytes')),
+        size_bytes: Number(get(henv, hfile, 'size_bytes')), fs_offset_bytes: Number(get(henv, hfile, 'fs_offset_bytes')), partition_table: null,
         backing: 'physical disk of the host',
       },
       fs: {
@@ -104,7 +118,8 @@ export function assembleBundle(dir: string): CaptureManifest {
         dev: get(env, gfile, 'dev'), name: get(env, gfile, 'disk'),
         logical_block_size: Number(get(env, gfile, 'logical_block_size')),
         physical_block_size: Number(get(env, gfile, 'physical_block_size')),
-        size_bytes: Number(get(env, gfile, 'size_bytes')), fs_offset_bytes: 0, backing: 'virtual disk of the guest',
+        size_bytes: Number(get(env, gfile, 'size_bytes')), fs_offset_bytes: envFsOffset(env, gfile), partition_table: null,
+        backing: 'virtual disk of the guest',
       },
       fs: {
         type: fsType === 'ext2' || fsType === 'ext3' ? fsType : 'ext4',

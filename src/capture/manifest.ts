@@ -95,6 +95,9 @@ export interface LabParams {
   host_cache: HostCacheMode;
   /** Format of the guest image files. */
   image_format: ImageFormat;
+  /** Partition table of each guest disk: `none` (the file system is the whole disk), or `mbr` /
+   * `gpt` with one partition from sector 2048 holding it. Absent in older manifests: read as `none`. */
+  guest_partition: 'none' | 'mbr' | 'gpt';
   /** Number of VMs run at once; each has an entry in `guests`. */
   vms: number;
   /** The workload each VM ran. */
@@ -121,6 +124,9 @@ export interface DiskInfo {
   size_bytes: number;
   /** Byte offset on the disk where the file system starts (0 when it is on the whole disk). */
   fs_offset_bytes: number;
+  /** Bundle path of the disk's partition table as `sfdisk --dump` prints it, or null (no partition
+   * table, or not saved). Absent in older manifests: read as null. */
+  partition_table: string | null;
   /** Free text on what backs the device (e.g. "loop over a file on the root file system", "virtio-blk"). */
   backing: string;
 }
@@ -390,6 +396,7 @@ function checkDisk(c: Checker, v: Json, p: string): DiskInfo {
     physical_block_size: c.num(o, 'physical_block_size', p, 512),
     size_bytes: c.num(o, 'size_bytes', p),
     fs_offset_bytes: c.num(o, 'fs_offset_bytes', p),
+    partition_table: o['partition_table'] === undefined ? null : c.fileOrNull(o, 'partition_table', p),
     backing: c.str(o, 'backing', p),
   };
 }
@@ -511,6 +518,7 @@ function checkLab(c: Checker, v: Json, p: string): LabParams {
     direct: c.bool(o, 'direct', p),
     host_cache: c.oneOf(o, 'host_cache', p, ['writeback', 'none'] as const),
     image_format: c.oneOf(o, 'image_format', p, ['raw', 'qcow2'] as const),
+    guest_partition: o['guest_partition'] === undefined ? 'none' : c.oneOf(o, 'guest_partition', p, ['none', 'mbr', 'gpt'] as const),
     vms: c.num(o, 'vms', p, 1),
     workload: checkWorkload(c, c.field(o, 'workload', p), `${p}.workload`),
     command: c.str(o, 'command', p),

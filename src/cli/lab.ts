@@ -24,6 +24,8 @@ options:
   --direct                   O_DIRECT in the random phase                            (default buffered)
   --host-cache writeback|none  QEMU cache mode of the image file                     (default writeback)
   --image-format raw|qcow2   guest image format                                      (default raw)
+  --guest-partition none|mbr|gpt  partition table on the guest disk, the ext3 in partition 1
+                             from sector 2048 (VM backends)                          (default none)
   --vms N                    VMs at once, each with its own image                    (default 1)
   --ops N                    random operations per VM                                (default 10000)
   --io-size SIZE             size of each random I/O                                 (default 4K)
@@ -57,7 +59,7 @@ export function parseLabArgs(argv: string[]): LabOptions {
   const { values: v, positionals } = parseCommandArgs('lab', argv, {
     out: { type: 'string', short: 'o' }, backend: { type: 'string' }, 'vm-mem': { type: 'string' },
     vcpus: { type: 'string' }, data: { type: 'string' }, files: { type: 'string' }, direct: { type: 'boolean' },
-    'host-cache': { type: 'string' }, 'image-format': { type: 'string' }, vms: { type: 'string' },
+    'host-cache': { type: 'string' }, 'image-format': { type: 'string' }, 'guest-partition': { type: 'string' }, vms: { type: 'string' },
     ops: { type: 'string' }, 'io-size': { type: 'string' }, 'read-fraction': { type: 'string' },
     duration: { type: 'string' }, seed: { type: 'string' }, cache: { type: 'string' }, timeout: { type: 'string' },
     keep: { type: 'boolean' }, 'drop-caches': { type: 'boolean' },
@@ -74,6 +76,7 @@ export function parseLabArgs(argv: string[]): LabOptions {
     direct: v.direct === true,
     hostCache: oneOf(v['host-cache'], '--host-cache', ['writeback', 'none'] as const, 'writeback'),
     imageFormat: oneOf(v['image-format'], '--image-format', ['raw', 'qcow2'] as const, 'raw'),
+    guestPartition: oneOf(v['guest-partition'], '--guest-partition', ['none', 'mbr', 'gpt'] as const, 'none'),
     vms: num(v.vms, '--vms', 1),
     ops: num(v.ops, '--ops', 10000),
     ioSize: v['io-size'] === undefined ? 4096 : parsePositiveSize(String(v['io-size']), '--io-size'),

@@ -91,6 +91,26 @@ export function makeImage(fsFile: string, image: string, format: ImageFormat): v
   }
 }
 
+/** Where a partitioned guest disk puts its file system: sector 2048 (1 MiB), as fdisk and sfdisk align by default. */
+export const PARTITION_START_BYTES = 2048 * 512;
+
+/**
+ * A whole guest disk made of the file system in `fsFile` behind a partition table written by
+ * sfdisk: one partition from sector 2048 holding the file system (MBR type 83, GPT type "Linux
+ * filesystem" 0FC63DAF-8483-4772-8E79-3D69D8477DE4). GPT keeps its backup header and entries in
+ * the last 33 sectors (UEFI 2.10 section 5.3.1), so the disk ends 1 MiB after the partition.
+ */
+export function makePartitionedDisk(fsFile: string, diskFile: string, scheme: 'mbr' | 'gpt'): void {
+  const fsBytes = fileSize(fsFile);
+  if (fsBytes % 512 !== 0) throw new Error(`${fsFile}: size ${fsBytes} is not a multiple of 512`);
+  const tail = scheme === 'gpt' ? PARTITION_START_BYTES : 0;
+  sh('truncate', ['-s', String(PARTITION_START_BYTES + fsBytes + tail), diskFile]);
+  const type = scheme === 'gpt' ? '0FC63DAF-8483-4772-8E79-3D69D8477DE4' : '83';
+  const script = `label: ${scheme === 'gpt' ? 'gpt' : 'dos'}\nstart=${PARTITION_START_BYTES / 512}, size=${fsBytes / 512}, type=${type}\n`;
+  pipeline(`printf '${script}' | sfdisk -q '${diskFile}'`);
+  sh('dd', [`if=${fsFile}`, `of=${diskFile}`, 'bs=1M', `seek=${PARTITION_START_BYTES / (1024 * 1024)}`, 'conv=notrunc,fsync', 'status=none']);
+}
+
 /** `blockdev`-style facts of a disk from sysfs. */
 export function diskFacts(name: string): { logical: number; physical: number; size: number } {
   const r = (p: string) => Number(readFileSync(`/sys/block/${name}/${p}`, 'utf8').trim());
@@ -98,16 +118,17 @@ export function diskFacts(name: string): { logical: number; physical: number; si
 }
 
 /** Block size of an ext file system (dumpe2fs -h). */
-export function fsBlockSize(devOrFile: string): number {
-  const out = sh('dumpe2fs', ['-h', devOrFile], { stdio: ['ignore', 'pipe', 'ignore'] });
+export function fsBlockSize(devOrFile: string, offsetBytes = 0): number {
+  // "NAME?offset=N": the unix I/O manager's option for a file system inside a disk (lib/ext2fs/unix_io.c)
+  const out = sh('dumpe2fs', ['-h', offsetBytes ? `${devOrFile}?offset=${offsetBytes}` : devOrFile], { stdio: ['ignore', 'pipe', 'ignore'] });
   const m = /^Block size:\s+(\d+)/m.exec(out);
   if (!m) throw new Error(`dumpe2fs -h ${devOrFile}: no "Block size" line`);
   return Number(m[1]);
 }
 
 /** Save `e2image -r` of a file system (device or raw image file), gzip-compressed. */
-export function saveE2image(src: string, out: string): void {
-  pipeline(`e2image -r '${src}' - | gzip -6 -n > '${out}'`);
+export function saveE2image(src: string, out: string, offsetBytes = 0): void {
+  pipeline(`e2image -r${offsetBytes ? ` -o ${offsetBytes}` : ''} '${src}' - | gzip -6 -n > '${out}'`);
 }
 
 /** Size of a file in bytes. */

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type CaptureManifest, type GuestCapture, type HostCapture, type LabParams, type WorkloadParams,
@@ -19,8 +19,10 @@ import { envClocks, envGet, envTrace, gzipInto, pairMarks, parseEnv, readText } 
 import { Cleanup, have, sh, spawnAsync } from './exec.js';
 import { prepareGuestKernel, type GuestKernel } from './guest-kernel.js';
 import {
-  attachLoop, diskFacts, fileSize, fsBlockSize, makeImage, mkfsFile, mkfsLoop, mountFs, saveE2image, workDir,
+  attachLoop, diskFacts, fileSize, fsBlockSize, makeImage, makePartitionedDisk, mkfsFile, mkfsLoop, mountFs,
+  PARTITION_START_BYTES, saveE2image, workDir,
 } from './host.js';
+import { envFsOffset } from '../capture/assemble.js';
 import { checkOptions, formatSize, type LabOptions } from './options.js';
 import { BlockRecorder, tracefsRoot } from './tracefs.js';
 import { type Accel, chooseAccel, runVm } from './vm.js';
@@ -149,7 +151,9 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
     // host disk: ext3 on a loop device over a fresh file, direct I/O so the loop device behaves like a disk
     const perFile = Math.floor(o.data / o.files / o.ioSize) * o.ioSize;
     const fsBytes = roundUp(perFile * o.files * 1.25 + 64 * MiB, MiB);
-    const hostBytes = roundUp(o.vms * fsBytes * (o.imageFormat === 'qcow2' ? 1.15 : 1) + 128 * MiB, MiB);
+    // a partition table adds 1 MiB before the file system (and GPT 1 MiB after it for its backup)
+    const diskBytes = fsBytes + (o.guestPartition === 'none' ? 0 : o.guestPartition === 'gpt' ? 2 * PARTITION_START_BYTES : PARTITION_START_BYTES);
+    const hostBytes = roundUp(o.vms * diskBytes * (o.imageFormat === 'qcow2' ? 1.15 : 1) + 128 * MiB, MiB);
     const hostFile = join(work, 'host.disk');
     sh('truncate', ['-s', String(hostBytes), hostFile]);
     const hostDisk = attachLoop(hostFile, true, cleanup);
@@ -172,8 +176,14 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
       const fsFile = join(work, `${id}.fs`);
       mkfsFile(fsFile, fsBytes, 'ext3', `iolineage-${id}`);
       const imageRel = `/images/${id}.${o.imageFormat}`;
-      log(`lab: ${id}: ${formatSize(fsBytes)} ext3 image ${imageRel} (${o.imageFormat}) on the host ext3`);
-      makeImage(fsFile, join(hostMnt, imageRel), o.imageFormat);
+      log(`lab: ${id}: ${formatSize(fsBytes)} ext3 image ${imageRel} (${o.imageFormat}${o.guestPartition === 'none' ? '' : `, ${o.guestPartition} partition from sector ${PARTITION_START_BYTES / 512}`}) on the host ext3`);
+      if (o.guestPartition === 'none') makeImage(fsFile, join(hostMnt, imageRel), o.imageFormat);
+      else {
+        const diskFile = join(work, `${id}.disk`);
+        makePartitionedDisk(fsFile, diskFile, o.guestPartition);
+        makeImage(diskFile, join(hostMnt, imageRel), o.imageFormat);
+        rmSync(diskFile);
+      }
       rmSync(fsFile);
       const capDir = join(work, id, 'cap');
       mkdirSync(capDir, { recursive: true });
@@ -223,7 +233,7 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
         g.workloadCmd = wl.join(' ');
         writeFileSync(join(stage, 'lab.sh'), [
           '# written by iolineage lab; run by the guest /init from /out',
-          'mount -t ext3 /dev/vda /mnt/data || exit 10',
+          `mount -t ext3 /dev/${o.guestPartition === 'none' ? 'vda' : 'vda1'} /mnt/data || exit 10`,
           `sh /out/guest-capture.sh -o /out/cap -d vda -b ${GUEST_TRACE_KB} -k /out/ffsb-lite -M /dev/ttyS0 -- ${g.workloadCmd}`,
           'st=$?',
           'umount /mnt/data',
@@ -267,10 +277,20 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
         rawFs = join(work, `${g.id}.raw`);
         sh('qemu-img', ['convert', '-q', '-f', 'qcow2', '-O', 'raw', g.image, rawFs]);
       }
-      saveE2image(rawFs, join(bdir, 'fs.e2i.gz'));
-      const guestBlock = fsBlockSize(rawFs);
-      if (rawFs !== g.image) rmSync(rawFs);
       const env = parseEnv(readText(join(g.capDir, 'guest.env')), `${g.id}/guest.env`);
+      // where the guest kernel had the file system (its partition's sysfs start), not what the lab meant to make
+      const fsOffset = envFsOffset(env, `${g.id}/guest.env`);
+      if (fsOffset !== (o.guestPartition === 'none' ? 0 : PARTITION_START_BYTES)) {
+        throw new Error(`${g.id}: the guest mounted its file system at byte ${fsOffset} of the disk, not where the lab put it`);
+      }
+      let partitionTable: string | null = null;
+      if (o.guestPartition !== 'none') {
+        partitionTable = `${g.id}/disk.sfdisk.txt`;
+        writeFileSync(join(out, partitionTable), sh('sfdisk', ['--dump', basename(rawFs)], { cwd: dirname(rawFs) }));
+      }
+      saveE2image(rawFs, join(bdir, 'fs.e2i.gz'), fsOffset);
+      const guestBlock = fsBlockSize(rawFs, fsOffset);
+      if (rawFs !== g.image) rmSync(rawFs);
       if (envGet(env, 'exit_status') !== '0') throw new Error(`${g.id}: workload exited ${envGet(env, 'exit_status')}`);
       const guestTraceText = readText(join(g.capDir, 'block.trace'));
       gzipInto(join(g.capDir, 'block.trace'), join(bdir, 'block.trace.gz'));
@@ -289,14 +309,15 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
           dev: envGet(env, 'dev'), name: envGet(env, 'disk'),
           logical_block_size: Number(envGet(env, 'logical_block_size')),
           physical_block_size: Number(envGet(env, 'physical_block_size')),
-          size_bytes: Number(envGet(env, 'size_bytes')), fs_offset_bytes: 0, backing: g.diskBacking,
+          size_bytes: Number(envGet(env, 'size_bytes')), fs_offset_bytes: fsOffset, partition_table: partitionTable,
+          backing: g.diskBacking,
         },
         fs: {
           type: 'ext3', block_size: guestBlock, size_bytes: fsBytes, mount: g.mount,
           metadata: `${g.id}/fs.e2i.gz`, metadata_qcow2: null, metadata_after_unmount: true,
         },
         image: {
-          path_in_fs: g.imageRel, format: o.imageFormat, file_bytes: fileSize(g.image), virtual_bytes: fsBytes,
+          path_in_fs: g.imageRel, format: o.imageFormat, file_bytes: fileSize(g.image), virtual_bytes: diskBytes,
           filefrag: `${g.id}/image.filefrag.txt`, qemu_img_map: `${g.id}/image.map.json`, host_cache: o.hostCache,
         },
         strace: { path: `${g.id}/app.strace.gz`, options: envGet(env, 'strace_options'), clock: 'realtime' },
@@ -320,7 +341,7 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
       kernel: hostKernel,
       disk: {
         dev: hostDisk.dev, name: hostDisk.name, logical_block_size: facts.logical, physical_block_size: facts.physical,
-        size_bytes: facts.size, fs_offset_bytes: 0,
+        size_bytes: facts.size, fs_offset_bytes: 0, partition_table: null,
         backing: 'loop device (direct I/O) over a file on the machine\'s own file system: the lab\'s host disk',
       },
       fs: {
@@ -347,7 +368,7 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
     const lab: LabParams = {
       backend, backend_reason: reason, vm_mem_bytes: backend === 'loop' ? null : o.vmMem,
       vcpus: backend === 'loop' ? null : o.vcpus, data_bytes: perFile * o.files, direct: o.direct,
-      host_cache: o.hostCache, image_format: o.imageFormat, vms: o.vms, workload, command: argvText,
+      host_cache: o.hostCache, image_format: o.imageFormat, guest_partition: o.guestPartition, vms: o.vms, workload, command: argvText,
       qemu_version: backend === 'loop' ? null : qemuVersion, elapsed_s: Math.round((Date.now() - t0) / 1000),
     };
     const manifest: CaptureManifest = {

@@ -24,6 +24,8 @@ export interface LabOptions {
   hostCache: HostCacheMode;
   /** Guest image format. Default raw. */
   imageFormat: ImageFormat;
+  /** Partition table on each guest disk (`mbr`, `gpt`: the ext3 in one partition from sector 2048). Default none. */
+  guestPartition: 'none' | 'mbr' | 'gpt';
   /** VMs run at once. Default 1. */
   vms: number;
   /** Random operations per VM. Default 10000. */
@@ -74,5 +76,6 @@ export function checkOptions(o: LabOptions): void {
   const per = Math.floor(o.data / o.files);
   if (per < o.ioSize) throw new UsageError(`--data ${o.data} over ${o.files} files gives ${per}-byte files, smaller than --io-size ${o.ioSize}`);
   if (o.readFraction < 0 || o.readFraction > 1) throw new UsageError(`--read-fraction: expected 0..1, got ${o.readFraction}`);
+  if (o.backend === 'loop' && o.guestPartition !== 'none') throw new UsageError('--guest-partition needs a VM backend (the loop stand-in mounts the image file itself)');
   if (o.vmMem < 64 * 1024 ** 2) throw new UsageError(`--vm-mem: the guest needs at least 64M, got ${o.vmMem}`);
 }

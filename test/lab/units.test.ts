@@ -36,7 +36,7 @@ describe('lab pieces', () => {
   it('rejects option combinations that cannot work', () => {
     const base: LabOptions = {
       backend: 'auto', vmMem: 256 * 2 ** 20, vcpus: 1, data: 192 * 2 ** 20, files: 8, direct: false, hostCache: 'writeback',
-      imageFormat: 'raw', vms: 1, ops: 100, ioSize: 4096, readFraction: 0.5, duration: 0, seed: 1, dropCaches: false,
+      imageFormat: 'raw', guestPartition: 'none', vms: 1, ops: 100, ioSize: 4096, readFraction: 0.5, duration: 0, seed: 1, dropCaches: false,
       out: 'x', cache: 'y', keep: false, timeout: 10,
     };
     expect(() => checkOptions(base)).not.toThrow();
