@@ -42,7 +42,10 @@ options:
   --app-date YYYY-MM-DD      date of a -tt (time-of-day) strace log
   --guest-fs SOURCE          guest file system: image, device or e2image dump (.gz ok)
   --guest-partition N        SOURCE is the whole guest disk image: use partition N (MBR/GPT)
-  --guest-partition-offset BYTES  SOURCE is the file system itself; it starts this far into the traced disk (default 0)
+  --guest-partition-offset BYTES  SOURCE is the file system itself; it starts this far into the traced disk
+                             (default: inferred from the trace's block_bio_remap events, else SOURCE's
+                             partition table, else the offset at which the fs map explains the reads;
+                             summary.json fs_offset says which)
   --guest-mount PATH         mount point of the guest fs in the application's paths (default: inferred)
   --host-trace FILE          host block trace
   --host-dev MAJ:MIN         keep only this device's events
@@ -121,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
       vm: str(o.vm) ?? 'vm0',
       app: str(o.app), appDate: str(o['app-date']),
       guestTrace, guestDev: str(o['guest-dev']) ? parseDevArg(str(o['guest-dev'])!) : undefined,
-      guestFs: str(o['guest-fs']), guestPartitionOffset: po ? Number(po) : 0, guestPartition: part !== undefined ? Number(part) : undefined, guestMount: str(o['guest-mount']),
+      guestFs: str(o['guest-fs']), guestPartitionOffset: po !== undefined ? Number(po) : undefined, guestPartition: part !== undefined ? Number(part) : undefined, guestMount: str(o['guest-mount']),
       hostTrace: str(o['host-trace']), hostDev: str(o['host-dev']) ? parseDevArg(str(o['host-dev'])!) : undefined,
       hostFs: str(o['host-fs']), images, imageFormat: fmt, imageFile: str(o['image-file']), imageMapJson: str(o['image-map-json']),
       clockOffsetNs: bigintArg('clock-offset', str(o['clock-offset'])), appClockOffsetNs: bigintArg('app-clock-offset', str(o['app-clock-offset'])),
@@ -137,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const [name, table] of Object.entries(res.tables)) writeArrowFile(join(out, `${name}.arrow`), table);
   writeFileSync(join(out, 'summary.json'), JSON.stringify(res.summary, null, 2) + '\n');
   for (const line of res.report) process.stdout.write(line + '\n');
+  for (const w of res.warnings) process.stderr.write(`analyze: WARNING: ${w}\n`);
   for (const line of stats.format()) process.stderr.write(line + '\n');
   return stats.failed ? 1 : 0;
 }

@@ -6,7 +6,7 @@
  */
 import { attributeHost, attributeOwnedOrRegions, Names, type AttributedPieces, type LayerRegions } from './attribution.js';
 import { clusterFills, UnexplainedHostBytes, type ClusterFills, type GuestSpan } from './host-causes.js';
-import { offsetFromMarks, toLowerClock, type ClockMarkPair, type ClockOffset } from './clock-alignment.js';
+import { errorClusterBound, offsetFromMarks, toLowerClock, type ClockMarkPair, type ClockOffset, type TimestampError } from './clock-alignment.js';
 import { offsetFromCandidatePairs } from './clock-pairs.js';
 import { fileSegments, imageSegments } from './upper-segments.js';
 import { growFloat64, growInt32 } from './growable-array.js';
@@ -118,8 +118,21 @@ function resolveClock(hint: ClockHint, seg: Segments | null, upTimes: { op: Uint
       ...(prior !== undefined ? { priorNs: prior, windowNs: window } : {}),
     });
     if (r && r.support >= 3) {
+      const { early, late } = r.residuals;
+      const e = errorClusterBound(early, 10 * DEFAULT_RESOLUTION_NS), l = errorClusterBound(late, 10 * DEFAULT_RESOLUTION_NS);
+      let outside = 0, beyond = 0;
+      const lateOutside: number[] = [];
+      for (let i = 0; i < early.length; i++) {
+        if (early[i]! > 0 || late[i]! > 0) { outside++; if (late[i]! > 0) lateOutside.push(late[i]!); }
+        if (early[i]! > e.bound || late[i]! > l.bound) beyond++;
+      }
+      lateOutside.sort((x, y) => x - y);
+      const window: TimestampError = {
+        matched: early.length, outside, earlyBoundNs: e.bound, lateBoundNs: l.bound, beyondBound: beyond,
+        lateP99Ns: lateOutside.length ? lateOutside[Math.min(lateOutside.length - 1, Math.floor(0.99 * lateOutside.length))]! : 0,
+      };
       // the bounds are µs-resolution timestamps: the estimate is no better than that
-      return { offsetNs: base + BigInt(Math.round(r.offset)), refNs: drifted.refNs, driftPpm: drifted.driftPpm, uncertaintyNs: Math.max(r.halfWidth, 1000), source: 'pairs', support: r.support, considered: r.considered };
+      return { offsetNs: base + BigInt(Math.round(r.offset)), refNs: drifted.refNs, driftPpm: drifted.driftPpm, uncertaintyNs: Math.max(r.halfWidth, 1000), source: 'pairs', support: r.support, considered: r.considered, window };
     }
   }
   if (fromMarks) return fromMarks;
@@ -152,8 +165,13 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
       const upTimes = { op: v.app.op, t0: v.app.t0, t1: v.app.t1, sync: v.app.direct };
       appClock = resolveClock(v.appClock, fs.seg, upTimes, v.app.baseNs, g, false);
       const t0 = toLowerClock(v.app.t0, v.app.baseNs, g.baseNs, appClock), t1 = toLowerClock(v.app.t1, v.app.baseNs, g.baseNs, appClock);
-      const slack = (Number.isFinite(appClock.uncertaintyNs) ? appClock.uncertaintyNs : 0) + 2 * res + jitter;
-      appGuest = linkLayer(fs.seg, { op: v.app.op, t0, t1, sync: v.app.direct }, g, { slackNs: slack, syncWrites: false, readahead });
+      // the measured timestamp error of strace when pairs give it, else the default jitter
+      const base = (Number.isFinite(appClock.uncertaintyNs) ? appClock.uncertaintyNs : 0) + 2 * res;
+      const w = appClock.window;
+      appGuest = linkLayer(fs.seg, { op: v.app.op, t0, t1, sync: v.app.direct }, g, {
+        earlyNs: base + (w ? w.earlyBoundNs : jitter), lateNs: base + (w ? w.lateBoundNs : jitter),
+        syncWrites: false, readahead, readaheadNeedsFlag: true,
+      });
     } else if (v.app) {
       appClock = null;
     }
@@ -205,7 +223,7 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
       if (v.imageClusterBytes) fills[vi] = clusterFills(g.start, g.end, g.op, gi, g.length, v.imageClusterBytes, v.guestToHost);
     });
     const seg: Segments = { length: out.start.length, start: out.start.toArray(), end: out.end.toArray(), upper: out.upper.toArray(), upperAddr: out.addr.toArray() };
-    guestHost = linkLayer(seg, { op, t0, t1, sync }, h, { slackNs: slack, syncWrites: false, readahead });
+    guestHost = linkLayer(seg, { op, t0, t1, sync }, h, { earlyNs: slack, lateNs: slack, syncWrites: false, readahead, writebackOfSyncWrites: true });
     const guestOf = (u: number): [number, number] => {
       let vi = guestBases.length - 1;
       while (vi > 0 && guestBases[vi]! > u) vi--;

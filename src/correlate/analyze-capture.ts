@@ -16,9 +16,11 @@ import { buildSummary } from '../metrics/summary.js';
 import { analyzeLayers, type ClockHint, type HostInput, type VmInput } from './analysis.js';
 import { appLayerFromTable, blockLayerFromTable } from './layer-tables.js';
 import { loadFsMap } from './load-inputs.js';
+import { layerFit, loadGuestFs } from './guest-fs.js';
+import type { FsOffsetDecision } from './fs-offset.js';
 import { ParallelLoads } from './parallel-loads.js';
-import { appFileMaps, allocationUnitOfMap, guestRegions, hostRegions, imageRangeMap, inodeOfPath, qemuImgMapRangeMap, fileRangeMap, type HostImage } from './map-inputs.js';
-import { inferMountPrefix, type MountPrefixResult } from './mount-prefix.js';
+import { allocationUnitOfMap, guestRegions, hostRegions, imageRangeMap, inodeOfPath, qemuImgMapRangeMap, fileRangeMap, type HostImage } from './map-inputs.js';
+import type { MountPrefixResult } from './mount-prefix.js';
 import { RangeMap } from './range-map.js';
 import { attributionTableOf, lineageTableOf, linksAppGuestTableOf, linksGuestHostTableOf } from './result-tables.js';
 import { TableBuilder } from '../table/table-builder.js';
@@ -30,7 +32,8 @@ export type AnalyzeInputs =
     kind: 'files'; vm: string;
     app: string | undefined; appDate: string | undefined;
     guestTrace: string; guestDev: string | undefined;
-    guestFs: string | undefined; guestPartitionOffset: number; guestPartition: number | undefined; guestMount: string | undefined;
+    /** Where the fs starts on the traced disk, bytes; undefined: inferred (see fs-offset.ts). */
+    guestFs: string | undefined; guestPartitionOffset: number | undefined; guestPartition: number | undefined; guestMount: string | undefined;
     hostTrace: string | undefined; hostDev: string | undefined; hostFs: string | undefined;
     images: string[]; imageFormat: 'raw' | 'qcow2'; imageFile: string | undefined; imageMapJson: string | undefined;
     clockOffsetNs: bigint | undefined; appClockOffsetNs: bigint | undefined; hostCache: 'writeback' | 'none';
@@ -41,7 +44,9 @@ interface GuestSpec {
   vm: string;
   app: string | null; appDate: string | undefined;
   trace: string; dev: string | undefined;
-  fs: string | null; fsOffset: number; fsPartition: number | undefined; mount: string | undefined;
+  fs: string | null; fsOffset: number | undefined; fsOffsetFrom: 'option' | 'manifest'; fsPartition: number | undefined; mount: string | undefined;
+  /** The fs source may be a whole partitioned disk (files given by the user; a bundle's is the fs itself). */
+  fsMayBeDisk: boolean;
   image: { path: string; format: 'raw' | 'qcow2'; file: string | null; mapJson: string | null; virtualBytes: number | null } | null;
   appClock: ClockHint; hostClock: ClockHint; hostDirect: boolean;
 }
@@ -72,7 +77,7 @@ function specsFromBundle(inp: Extract<AnalyzeInputs, { kind: 'bundle' }>): { gue
     return {
       vm: g.id, app: g.strace ? d(g.strace.path) : null, appDate: undefined,
       trace: d(g.block_trace.path), dev: g.disk.dev,
-      fs: d(g.fs.metadata), fsOffset: g.disk.fs_offset_bytes, fsPartition: undefined, mount: inp.guestMount ?? g.fs.mount,
+      fs: d(g.fs.metadata), fsOffset: g.disk.fs_offset_bytes, fsOffsetFrom: 'manifest', fsPartition: undefined, mount: inp.guestMount ?? g.fs.mount, fsMayBeDisk: false,
       image: g.image && m.host ? { path: g.image.path_in_fs, format: g.image.format, file: null, mapJson: g.image.qemu_img_map ? d(g.image.qemu_img_map) : null, virtualBytes: g.image.virtual_bytes } : null,
       appClock, hostClock, hostDirect: g.image?.host_cache === 'none',
     };
@@ -86,7 +91,7 @@ function specsFromFiles(inp: Extract<AnalyzeInputs, { kind: 'files' }>): { guest
   return {
     guests: [{
       vm: inp.vm, app: inp.app ?? null, appDate: inp.appDate, trace: inp.guestTrace, dev: inp.guestDev,
-      fs: inp.guestFs ?? null, fsOffset: inp.guestPartitionOffset, fsPartition: inp.guestPartition, mount: inp.guestMount,
+      fs: inp.guestFs ?? null, fsOffset: inp.guestPartitionOffset, fsOffsetFrom: 'option', fsPartition: inp.guestPartition, mount: inp.guestMount, fsMayBeDisk: true,
       image: first && inp.hostTrace ? { path: first, format: inp.imageFormat, file: inp.imageFile ?? null, mapJson: inp.imageMapJson ?? null, virtualBytes: null } : null,
       appClock: inp.appClockOffsetNs !== undefined ? { userNs: inp.appClockOffsetNs } : {},
       hostClock: inp.clockOffsetNs !== undefined ? { userNs: inp.clockOffsetNs } : {},
@@ -96,21 +101,12 @@ function specsFromFiles(inp: Extract<AnalyzeInputs, { kind: 'files' }>): { guest
   };
 }
 
-/** app paths with read/write I/O, with their I/O counts. */
-function appPathCounts(app: ReturnType<typeof appLayerFromTable>): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (let i = 0; i < app.length; i++) {
-    if (app.op[i] === 2 || app.file[i]! < 0) continue;
-    const p = app.files[app.file[i]!]!;
-    counts.set(p, (counts.get(p) ?? 0) + 1);
-  }
-  return counts;
-}
-
 export interface AnalyzeOutput {
   tables: Record<string, Table>;
   summary: Record<string, unknown>;
   report: string[];
+  /** Findings that make the results doubtful (layers that do not fit, conflicting offsets); also in summary.json. */
+  warnings: string[];
 }
 
 /**
@@ -132,6 +128,8 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
   const report: string[] = [];
   const notes: string[] = [];
   const mounts: Record<string, MountPrefixResult> = {};
+  const warnings: string[] = [];
+  const fsOffsets: Record<string, FsOffsetDecision> = {};
 
   // the traces and strace logs are parsed at the same time (worker threads), results taken in order
   const hostJob = host ? loads.start({ kind: 'block_requests', path: host.trace, dev: host.dev }) : null;
@@ -178,30 +176,15 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
     let fileMaps: (RangeMap | null)[] | null = null;
     let regions = null;
     if (g.fs) {
-      log(`${g.vm}: reading guest file system ${g.fs}`);
-      const fs = await loadFsMap(g.fs, g.fsPartition !== undefined ? { partition: g.fsPartition } : { diskOffset: g.fsOffset }, stats);
-      tables[`guest_fs_map${sfx}`] = fs.toTable();
-      let inodes = new Set<number>();
-      if (app) {
-        const counts = appPathCounts(app);
-        const exists = (p: string) => fs.inodeOf(p) !== null;
-        let mp: MountPrefixResult;
-        if (g.mount !== undefined && [...counts.keys()].some((p) => p === g.mount || p.startsWith(g.mount!.replace(/\/$/, '') + '/'))) {
-          mp = { prefix: g.mount.replace(/\/$/, ''), matched: 0, considered: counts.size, source: 'user' };
-        } else {
-          mp = inferMountPrefix(counts, exists);
-          if (g.mount !== undefined) notes.push(`${g.vm}: no application path lies under the given mount ${g.mount}; inferred "${mp.prefix}" instead`);
-        }
-        mounts[g.vm] = mp;
-        if (mp.prefix === null) notes.push(`${g.vm}: no application path matches a file of the guest fs: app → guest links are sector-less`);
-        else {
-          const r = appFileMaps(app, fs, mp.prefix);
-          fileMaps = r.maps; inodes = r.inodes;
-          mp.matched = r.resolved;
-          report.push(`${g.vm}: guest fs mounted at "${mp.prefix || '/'}" in the application's view (${mp.source}); ${r.resolved} of ${app.files.length} application paths found in the fs`);
-        }
-      }
-      regions = guestRegions(fs, inodes, vi);
+      const loaded = await loadGuestFs(g, gt, guest, app, stats, log, warnings, notes);
+      tables[`guest_fs_map${sfx}`] = loaded.fs.toTable();
+      fsOffsets[g.vm] = loaded.decision;
+      if (loaded.mount) mounts[g.vm] = loaded.mount;
+      if (loaded.mount?.prefix !== null && loaded.mount) report.push(`${g.vm}: guest fs mounted at "${loaded.mount.prefix || '/'}" in the application's view (${loaded.mount.source}); ${loaded.mount.matched} of ${app!.files.length} application paths found in the fs`);
+      const dec = loaded.decision;
+      report.push(`${g.vm}: guest fs at byte ${dec.offset_bytes} of the traced disk (${dec.source}${dec.partition !== null ? `, partition ${dec.partition}` : ''})`);
+      fileMaps = loaded.fileMaps;
+      regions = guestRegions(loaded.fs, loaded.inodes, vi);
     } else notes.push(`${g.vm}: no guest fs: sector-level analysis only (no app → guest links)`);
 
     // guest disk → host disk
@@ -272,7 +255,12 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
     if (c.guest_to_host) report.push(`${vm}: guest → host clock offset ${c.guest_to_host.offset_ns} ns ± ${c.guest_to_host.uncertainty_ns ?? '?'} ns (${c.guest_to_host.source})`);
   }
   for (const n of notes) report.push(`note: ${n}`);
-  return { tables, summary, report };
+  summary['fs_offset'] = fsOffsets;
+  const fit = layerFit(r, vms);
+  summary['layer_fit'] = fit.figures;
+  warnings.push(...fit.warnings);
+  summary['warnings'] = warnings;
+  return { tables, summary, report, warnings };
 }
 
 /** An image_map table (all `data`, depth 0) from a linear guest → image map (raw images, qemu-img JSON). */

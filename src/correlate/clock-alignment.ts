@@ -31,6 +31,46 @@ export interface ClockOffset {
   considered: number;
   /** Drift of the lower clock against the upper one, parts per million (marks only; 0 otherwise). */
   driftPpm: number;
+  /** From matched pairs: how far the upper layer's own timestamps miss the lower requests they caused. */
+  window?: TimestampError;
+}
+
+/**
+ * The upper layer's timestamp error as the matched pairs show it, given the fitted offset: of the
+ * lower requests that have an identity candidate, how many lie outside their best candidate's
+ * window, and by how much before its start (`early`) and after its end (`late`). The bounds are
+ * the largest errors of the cluster that grows from zero (see errorClusterBound); errors beyond a
+ * tenfold gap belong to requests no candidate caused.
+ */
+export interface TimestampError {
+  /** Lower requests with at least one identity candidate. */
+  matched: number;
+  /** Of those, requests outside their best candidate's window. */
+  outside: number;
+  earlyBoundNs: number;
+  lateBoundNs: number;
+  /** Requests whose error is beyond the bounds (left to the other rules). */
+  beyondBound: number;
+  /** 99th percentile of the late errors of the requests outside, ns (0 when none). */
+  lateP99Ns: number;
+}
+
+/**
+ * The largest value of the cluster of `errors` (ns, >= 0) that grows from zero: sorted, each
+ * positive value joins while it is at most `ratio` times the previous member (the first one: at
+ * most `ratio` times `floorNs`). A real timestamp error distribution is continuous from zero; a
+ * request matched to an upper request that did not cause it sits a gap away.
+ */
+export function errorClusterBound(errors: Float64Array, floorNs: number, ratio = 10): { bound: number; members: number } {
+  const x = Float64Array.from(errors).sort();
+  let last = floorNs, bound = 0, members = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (v <= 0) { members++; continue; }
+    if (v > ratio * last) break;
+    bound = v; last = v; members++;
+  }
+  return { bound, members };
 }
 
 export interface ClockMarkPair { upperNs: bigint; lowerNs: bigint }

@@ -5,7 +5,7 @@
  * synchronous (O_DIRECT, or every write under cache=none). Each pair bounds the offset d
  * (t_lower = t_upper + d) to [lower.complete - upper.t1, lower.issue - upper.t0].
  */
-import { growFloat64, sortedOrder } from './growable-array.js';
+import { growFloat64, growInt32, sortedOrder } from './growable-array.js';
 import { Op, type LowerRequests, type Segments, type UpperTiming } from './layer-link.js';
 import { offsetFromPairBounds } from './clock-alignment.js';
 
@@ -19,12 +19,15 @@ export interface PairOptions {
   windowNs?: number;
 }
 
-/** Bounds on d (relative: lower time base minus upper time base is not included) for every candidate pair. */
-export function candidatePairBounds(seg: Segments, up: UpperTiming, low: LowerRequests, opt: PairOptions): { lo: Float64Array; hi: Float64Array } {
+/**
+ * Bounds on d (relative: lower time base minus upper time base is not included) for every
+ * candidate pair, with the lower request of each pair.
+ */
+export function candidatePairBounds(seg: Segments, up: UpperTiming, low: LowerRequests, opt: PairOptions): { lo: Float64Array; hi: Float64Array; lower: Int32Array } {
   const maxC = opt.maxCandidates ?? 4;
   const segOrder = sortedOrder(seg.start, seg.length);
   const lowOrder = sortedOrder(low.start, low.length);
-  const lo = growFloat64(), hi = growFloat64();
+  const lo = growFloat64(), hi = growFloat64(), lower = growInt32();
   const active: number[] = [];
   const cand: number[] = [];
   let p = 0;
@@ -52,15 +55,46 @@ export function candidatePairBounds(seg: Segments, up: UpperTiming, low: LowerRe
     for (const u of cand) {
       const l = low.complete[L]! - up.t1[u]!, h = low.issue[L]! - up.t0[u]!;
       if (hasPrior && (h < pMin || l > pMax)) continue;
-      lo.push(l); hi.push(h);
+      lo.push(l); hi.push(h); lower.push(L);
     }
   }
-  return { lo: lo.toArray(), hi: hi.toArray() };
+  return { lo: lo.toArray(), hi: hi.toArray(), lower: lower.toArray() };
 }
 
-/** The offset (relative units) most candidate pairs agree on, or null. */
+/**
+ * How far each lower request's best candidate pair is from allowing offset d, ns, split by side:
+ * `early` = max(0, d - hi) (the lower request was issued before the upper one started, by the
+ * upper clock), `late` = max(0, lo - d) (it completed after the upper one ended). Per lower request
+ * that has candidates, the pair with the smallest early + late. A request whose upper request is
+ * among its candidates shows the clock error plus the timestamp errors of that pair; one caused by
+ * no candidate (readahead consumed later, a read of the same bytes at another time) lies far off.
+ */
+export function bestPairResiduals(lo: Float64Array, hi: Float64Array, lower: Int32Array, d: number): { lower: Int32Array; early: Float64Array; late: Float64Array } {
+  const best = new Map<number, number>();
+  for (let i = 0; i < lo.length; i++) {
+    const r = Math.max(0, d - hi[i]!) + Math.max(0, lo[i]! - d);
+    const b = best.get(lower[i]!);
+    if (b === undefined || r < Math.max(0, d - hi[b]!) + Math.max(0, lo[b]! - d)) best.set(lower[i]!, i);
+  }
+  const n = best.size, outL = new Int32Array(n), early = new Float64Array(n), late = new Float64Array(n);
+  let k = 0;
+  for (const [L, i] of best) { outL[k] = L; early[k] = Math.max(0, d - hi[i]!); late[k] = Math.max(0, lo[i]! - d); k++; }
+  return { lower: outL, early, late };
+}
+
+/**
+ * The offset (relative units) most candidate pairs agree on (pairs outside the prior's window left
+ * out), with the best residuals of every lower request that has a candidate (all pairs), or null.
+ */
 export function offsetFromCandidatePairs(seg: Segments, up: UpperTiming, low: LowerRequests, opt: PairOptions) {
-  const { lo, hi } = candidatePairBounds(seg, up, low, opt);
+  const { priorNs, windowNs, ...rest } = opt;
+  const all = candidatePairBounds(seg, up, low, rest);
+  let lo = all.lo, hi = all.hi;
+  if (priorNs !== undefined && windowNs !== undefined) {
+    const keep: number[] = [];
+    for (let i = 0; i < lo.length; i++) if (!(hi[i]! < priorNs - windowNs || lo[i]! > priorNs + windowNs)) keep.push(i);
+    lo = Float64Array.from(keep, (i) => all.lo[i]!); hi = Float64Array.from(keep, (i) => all.hi[i]!);
+  }
   const r = offsetFromPairBounds(lo, hi);
-  return r ? { ...r, considered: lo.length } : null;
+  return r ? { ...r, considered: all.lo.length, residuals: bestPairResiduals(all.lo, all.hi, all.lower, r.offset) } : null;
 }

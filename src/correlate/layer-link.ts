@@ -10,15 +10,23 @@
  * each lower byte is linked to at most one upper request, and the pieces of a lower request sum
  * to its size.
  *
- * Causality rules (times of the upper layer already shifted into the lower layer's clock):
+ * Causality rules (times of the upper layer already shifted into the lower layer's clock). Every
+ * rule needs the same bytes first (identity); time only chooses among the upper requests that
+ * touched them:
  * - tier 0, read served by the lower layer: the lower request is issued after the upper request
- *   starts and completes before it ends (`sync_read`, or `direct` for O_DIRECT / cache=none);
- *   ties go to the earliest upper request.
- * - tier 0, synchronous write (O_DIRECT, cache=none): same window rule (`direct`, `sync_write`).
+ *   starts and completes before it ends (`sync_read`, or `direct` for O_DIRECT / cache=none),
+ *   the window widened by `earlyNs` before the start and `lateNs` after the end (the measured
+ *   timestamp error of the upper layer); the candidate closest to holding the request wins
+ *   (least time outside its window), then the earliest.
+ * - tier 0, synchronous write (O_DIRECT, cache=none): same window rule (`direct`, `sync_write`);
+ *   when the lower layer gives REQ_SYNC per request, only a sync write request qualifies (an
+ *   O_DIRECT write bio is REQ_OP_WRITE | REQ_SYNC | REQ_IDLE, fs/iomap/direct-io.c).
  * - tier 1, buffered write: the lower write goes to the latest-ending earlier upper write of
- *   those bytes (`writeback`).
+ *   those bytes (`writeback`); an O_DIRECT upper write has no dirty pages to write back, so it is
+ *   no candidate unless `writebackOfSyncWrites`.
  * - tier 1, readahead: a lower read outside every window goes to the earliest later upper read
- *   of those bytes (`readahead`), when enabled.
+ *   of those bytes (`readahead`), when enabled; with `readaheadNeedsFlag` only a request the
+ *   kernel marked REQ_RAHEAD (rwbs `A`) is readahead.
  *
  * How it is found, without looking at every upper request that ever touched the addresses (a
  * block rewritten n times would cost n per lower request, so n^2 over a trace):
@@ -69,15 +77,26 @@ export interface LowerRequests {
   op: Uint8Array;
   issue: Float64Array;
   complete: Float64Array;
+  /** REQ_RAHEAD per request (rwbs `A`), when known. */
+  readahead?: Uint8Array;
+  /** REQ_SYNC per request (rwbs `S`), when known. */
+  syncFlag?: Uint8Array;
 }
 
 export interface LinkOptions {
-  /** Tolerance of the time rules, ns: clock-offset uncertainty plus the timestamp resolutions. */
-  slackNs: number;
+  /** How far before an upper request's start a lower request may be issued and still be inside it, ns
+   * (clock-offset uncertainty, timestamp resolutions, the upper layer's measured timestamp error). */
+  earlyNs: number;
+  /** How far after an upper request's end a lower request may complete and still be inside it, ns. */
+  lateNs: number;
   /** Treat every upper write as synchronous (host layer under cache=none). */
   syncWrites: boolean;
   /** Link otherwise unowned lower reads to the earliest later upper read of the bytes. */
   readahead: boolean;
+  /** Only lower reads marked REQ_RAHEAD are readahead (needs `LowerRequests.readahead`). */
+  readaheadNeedsFlag?: boolean;
+  /** Synchronous upper writes may own a later lower write as writeback (default false). */
+  writebackOfSyncWrites?: boolean;
 }
 
 /**
@@ -98,7 +117,10 @@ export interface LinkPieces {
 }
 
 export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, opt: LinkOptions): LinkPieces {
-  const ns = seg.length, nl = low.length, slack = opt.slackNs;
+  const ns = seg.length, nl = low.length, early = opt.earlyNs, late = opt.lateNs;
+  const slack = early;
+  const raFlag = opt.readaheadNeedsFlag ? low.readahead : undefined;
+  const syncFlag = low.syncFlag;
   // Segments in address order (ties by index); a segment's rank in this order breaks ties of
   // equal keys between candidates.
   const segOrder = sortedOrder(seg.start, ns);
@@ -145,10 +167,10 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
   // Tier 0 (the time-window rule) looks at the segments in flight around the request.
   const byT0 = sortedOrder(sT0, ns); // NaN sorts last; ties by address rank
   const windowSegs = segmentsBy(byT0, (k) => sOp[k] !== Op.Other && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!));
-  const inFlight = new InFlightSegments(sStart, sEnd, sT1, slack);
+  const inFlight = new InFlightSegments(sStart, sEnd, sT1, late);
   let wPtr = 0;
   // Tier 1 of writes: the latest earlier write of each byte, kept per elementary interval.
-  const wbSegs = segmentsBy(byT0, (k) => sOp[k] === Op.Write && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!));
+  const wbSegs = segmentsBy(byT0, (k) => sOp[k] === Op.Write && (opt.writebackOfSyncWrites === true || !sSync[k]) && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!));
   const wbOwner = new Int32Array(grid.length).fill(-1);
   let wbPtr = 0;
   const pending: number[] = []; // reads left for the readahead pass
@@ -158,13 +180,14 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
   for (let j = 0; j < nk; j++) {
     const L = linkIdx[byIssue[j]!]!;
     const a = low.start[L]!, b = low.end[L]!, issue = low.issue[L]!, complete = low.complete[L]!, lop = low.op[L]!;
-    while (wPtr < windowSegs.length && sT0[windowSegs[wPtr]!]! - slack <= issue) inFlight.add(windowSegs[wPtr++]!);
-    // tier 0 candidates, best first by (t0, segment)
+    while (wPtr < windowSegs.length && sT0[windowSegs[wPtr]!]! - early <= issue) inFlight.add(windowSegs[wPtr++]!);
+    // tier 0 candidates, best first by (time outside the window, t0, segment)
     runs.clear();
+    const syncWriteRequest = lop === Op.Write && (syncFlag === undefined || syncFlag[L] === 1);
     inFlight.overlapping(a, b, minLaterComplete[j]!, j, (s2) => {
-      if (!(complete <= sT1[s2]! + slack)) return;
-      if (lop === Op.Write && !(sOp[s2] === Op.Write && (sSync[s2] || opt.syncWrites))) return;
-      runs.push(s2, sT0[s2]!, 0, 0);
+      if (!(complete <= sT1[s2]! + late)) return;
+      if (lop === Op.Write && !(syncWriteRequest && sOp[s2] === Op.Write && (sSync[s2] || opt.syncWrites))) return;
+      runs.push(s2, Math.max(0, sT0[s2]! - issue) + Math.max(0, complete - sT1[s2]!), sT0[s2]!, 0, 0);
     });
     runs.sortByKey();
     cov.length = 0;
@@ -188,7 +211,7 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
         paintRuns(runs, cov, scratch, sStart, sEnd, sUpper, sAddr, LinkHow.Writeback);
       }
       out.begin(L); out.copy(L, scratch); out.unowned(L, cov, a, b); out.end(L);
-    } else if (opt.readahead && !coveredAll) {
+    } else if (opt.readahead && !coveredAll && (raFlag === undefined || raFlag[L] === 1)) {
       tmpFirst[L] = tmp.length; tmp.append(scratch); tmpCount[L] = scratch.length;
       pending.push(L);
     } else {
@@ -313,22 +336,23 @@ function segmentsBy(order: Int32Array, keep: (k: number) => boolean): Int32Array
   return out;
 }
 
-/** Candidate runs: (segment, key, start, end), sortable by (key, segment, start). */
+/** Candidate runs: (segment, key, key2, start, end), sortable by (key, key2, segment, start). */
 class RunList {
-  seg = new Int32Array(16); key = new Float64Array(16); x = new Float64Array(16); y = new Float64Array(16);
+  seg = new Int32Array(16); key = new Float64Array(16); key2 = new Float64Array(16); x = new Float64Array(16); y = new Float64Array(16);
   length = 0;
   private ord: number[] = [];
   clear(): void { this.length = 0; }
-  push(s: number, key: number, x: number, y: number): void {
+  push(s: number, key: number, key2: number, x: number, y: number): void {
     if (this.length === this.seg.length) {
       const n = this.length * 2;
       const g1 = new Int32Array(n); g1.set(this.seg); this.seg = g1;
       const g2 = new Float64Array(n); g2.set(this.key); this.key = g2;
+      const g5 = new Float64Array(n); g5.set(this.key2); this.key2 = g5;
       const g3 = new Float64Array(n); g3.set(this.x); this.x = g3;
       const g4 = new Float64Array(n); g4.set(this.y); this.y = g4;
     }
     const i = this.length++;
-    this.seg[i] = s; this.key[i] = key; this.x[i] = x; this.y[i] = y;
+    this.seg[i] = s; this.key[i] = key; this.key2[i] = key2; this.x[i] = x; this.y[i] = y;
   }
   sortByKey(): void {
     const n = this.length;
@@ -336,10 +360,10 @@ class RunList {
     const o = this.ord;
     o.length = n;
     for (let i = 0; i < n; i++) o[i] = i;
-    const { seg, key, x } = this;
-    o.sort((i, j) => (key[i]! - key[j]!) || (seg[i]! - seg[j]!) || (x[i]! - x[j]!));
-    const s2 = o.map((i) => seg[i]!), k2 = o.map((i) => key[i]!), x2 = o.map((i) => x[i]!), y2 = o.map((i) => this.y[i]!);
-    for (let i = 0; i < n; i++) { seg[i] = s2[i]!; key[i] = k2[i]!; x[i] = x2[i]!; this.y[i] = y2[i]!; }
+    const { seg, key, key2, x } = this;
+    o.sort((i, j) => (key[i]! - key[j]!) || (key2[i]! - key2[j]!) || (seg[i]! - seg[j]!) || (x[i]! - x[j]!));
+    const s2 = o.map((i) => seg[i]!), k2 = o.map((i) => key[i]!), kk2 = o.map((i) => key2[i]!), x2 = o.map((i) => x[i]!), y2 = o.map((i) => this.y[i]!);
+    for (let i = 0; i < n; i++) { seg[i] = s2[i]!; key[i] = k2[i]!; key2[i] = kk2[i]!; x[i] = x2[i]!; this.y[i] = y2[i]!; }
   }
 }
 
@@ -353,7 +377,7 @@ function collectRuns(runs: RunList, owner: Int32Array, grid: ReturnType<typeof e
     const o = owner[e]!;
     let f = e + 1;
     while (f < e1 && owner[f] === o) f++;
-    if (o >= 0) runs.push(o, key(o), x[e]!, x[f]!);
+    if (o >= 0) runs.push(o, key(o), 0, x[e]!, x[f]!);
     e = f;
   }
   runs.sortByKey();

@@ -91,7 +91,8 @@ export function lineageOutcome(c: LineageColumns, a: number, op: number, bytes: 
   if (!(mapped > 0)) return 'unmapped';
   if (op === Op.Read) {
     const g = c.guestSyncBytes[a]!;
-    if (g === 0) return 'read_guest_cache';
+    // O_DIRECT reads bypass the guest page cache (Documentation/filesystems/vfs.rst, direct_IO)
+    if (g === 0) return direct ? 'read_unlinked' : 'read_guest_cache';
     if (!hasHost) return 'read_guest_disk';
     const h = c.hostSyncBytes[a]!;
     if (h === 0) return 'read_host_cache';

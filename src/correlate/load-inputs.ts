@@ -16,6 +16,7 @@ import { buildFsMap } from '../fs/ext/fs-map-builder.js';
 import type { FsMap } from '../fs/ext/fs-map.js';
 import { openFsSource } from '../fs/open-fs-source.js';
 import { detectCompression } from '../io/input-stream.js';
+import { remapOffsets, REMAPS_METADATA } from './fs-offset.js';
 
 /** blktrace binary magic 0x65617407 little-endian: bytes 07 74 61 65 (either byte order accepted). */
 function isBlktraceBinary(path: string): boolean {
@@ -30,7 +31,15 @@ export async function loadBlockRequests(path: string, dev: string | undefined, s
   if (isBlktraceBinary(path)) await readBlktraceBinary([path], builder, stats);
   else await readTracefsText(path, builder, stats);
   const events = builder.finish();
-  return buildBlockRequests(events, stats);
+  const requests = buildBlockRequests(events, stats);
+  // block_requests keeps no remap event: their offsets (where partitions start) ride in its metadata
+  const remaps = remapOffsets(events);
+  if (remaps.length > 0) {
+    const md = new Map(requests.schema.metadata ?? []);
+    md.set(REMAPS_METADATA, JSON.stringify(remaps));
+    requests.schema.metadata = md;
+  }
+  return requests;
 }
 
 /** strace log(s) → app_io table. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { offsetFromMarks, offsetFromPairBounds, toLowerClock } from '../../src/correlate/clock-alignment.js';
+import { errorClusterBound, offsetFromMarks, offsetFromPairBounds, toLowerClock } from '../../src/correlate/clock-alignment.js';
 
 function rng(seed: number) {
   let x = seed >>> 0 || 1;
@@ -47,5 +47,17 @@ describe('clock alignment', () => {
   it('returns null without pairs or when no two pairs agree', () => {
     expect(offsetFromPairBounds(new Float64Array(0), new Float64Array(0))).toBeNull();
     expect(offsetFromPairBounds(Float64Array.from([0, 10]), Float64Array.from([1, 11]))).toBeNull();
+  });
+});
+
+describe('errorClusterBound', () => {
+  it('keeps the errors that grow from zero and drops those a tenfold gap away', () => {
+    // strace-like: most pairs inside, a continuous tail to 40 ms, then requests no candidate caused
+    const errors = Float64Array.from([0, 0, 0, 0, 3e3, 15e3, 60e3, 200e3, 1.5e6, 9e6, 40e6, 3e9, 10e9]);
+    expect(errorClusterBound(errors, 20e3)).toEqual({ bound: 40e6, members: 11 });
+    // only gross outliers: no error is believed, the bound stays 0
+    expect(errorClusterBound(Float64Array.from([0, 0, 5e8, 2e9]), 20e3)).toEqual({ bound: 0, members: 2 });
+    // order does not matter
+    expect(errorClusterBound(Float64Array.from([9e6, 0, 1.5e6, 200e3, 30e3]), 20e3).bound).toBe(9e6);
   });
 });

@@ -7,7 +7,7 @@ import { defineTable } from '../table-spec.js';
 export const LINEAGE_OUTCOMES = [
   'read_guest_cache', 'read_host_cache', 'read_disk', 'read_partial', 'read_guest_disk',
   'write_direct', 'write_back', 'write_absorbed', 'write_partial',
-  'unmapped', 'no_data', 'other',
+  'unmapped', 'no_data', 'other', 'read_unlinked',
 ] as const;
 
 export const lineageTable = defineTable({
@@ -23,7 +23,7 @@ export const lineageTable = defineTable({
     { name: 'guest_requests', type: 'int32', doc: 'Distinct guest block requests linked to this I/O.' },
     { name: 'host_bytes', type: 'int64', unit: 'bytes', doc: 'Host block-request bytes that carry this I/O\'s guest bytes (through links_guest_host); 0 without a host layer.' },
     { name: 'host_requests', type: 'int32', doc: 'Distinct host block requests carrying this I/O\'s bytes.' },
-    { name: 'outcome', type: 'string', index: 'int8', values: LINEAGE_OUTCOMES, doc: 'read_guest_cache (no guest request: guest page cache), read_host_cache (guest requests, no host request: host page cache), read_disk (every guest byte reached the host disk), read_partial (some did), read_guest_disk (guest requests, no host layer given); write_direct (O_DIRECT/synchronous requests), write_back (written back later), write_absorbed (no request in the trace: still dirty, overwritten or truncated), write_partial (part written back); unmapped (file range not in the guest fs map), no_data (0 bytes or failed call), other (not a read or write).' },
+    { name: 'outcome', type: 'string', index: 'int8', values: LINEAGE_OUTCOMES, doc: 'read_guest_cache (no guest request: guest page cache), read_host_cache (guest requests, no host request: host page cache), read_disk (every guest byte reached the host disk), read_partial (some did), read_guest_disk (guest requests, no host layer given), read_unlinked (an O_DIRECT read with no guest request linked to it: O_DIRECT bypasses the guest page cache, so its request is in the trace but was not found); write_direct (O_DIRECT/synchronous requests), write_back (written back later), write_absorbed (no request in the trace: still dirty, overwritten or truncated), write_partial (part written back); unmapped (file range not in the guest fs map), no_data (0 bytes or failed call), other (not a read or write).' },
     { name: 'app_start_ns', type: 'int64', unit: 'ns', clock: 'application clock (strace)', doc: 'Start of the system call.' },
     { name: 'app_end_ns', type: 'int64', unit: 'ns', clock: 'application clock (strace)', doc: 'End of the system call (start + duration).' },
     { name: 'guest_first_ns', type: 'int64', nullable: true, unit: 'ns', clock: 'guest trace clock', doc: 'Earliest issue time of a linked guest request; null when none.' },
