@@ -250,6 +250,17 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
   } else {
     summary['capture'] = { vm_mem_bytes: null, host_cache: inp.hostCache, direct: null, data_bytes: null, image_format: inp.imageFormat, vms: 1 };
   }
+  // the timestamp error of strace that the matched pairs show (clock-alignment.ts TimestampError)
+  const clocks = summary['clocks'] as Record<string, { app_to_guest: Record<string, unknown> | null }>;
+  for (const v of r.vms) {
+    const w = v.appClock?.window, c = clocks[v.vm]?.app_to_guest;
+    if (!w || !c) continue;
+    c['timestamp_error'] = {
+      matched_requests: w.matched, outside_window: w.outside, early_bound_ns: w.earlyBoundNs, late_bound_ns: w.lateBoundNs,
+      beyond_bound: w.beyondBound, late_p99_ns: w.lateP99Ns,
+    };
+    report.push(`${v.vm}: strace's call windows miss ${w.outside} of the ${w.matched} guest requests matched to a call by their bytes (up to ${w.earlyBoundNs} ns before the start, ${w.lateBoundNs} ns after the end; ${w.beyondBound} farther, left to the other rules): links allow that much`);
+  }
   for (const [vm, c] of Object.entries(summary['clocks'] as Record<string, { app_to_guest: { offset_ns: string; uncertainty_ns: number | null; source: string } | null; guest_to_host: { offset_ns: string; uncertainty_ns: number | null; source: string } | null }>)) {
     if (c.app_to_guest) report.push(`${vm}: app → guest clock offset ${c.app_to_guest.offset_ns} ns ± ${c.app_to_guest.uncertainty_ns ?? '?'} ns (${c.app_to_guest.source})`);
     if (c.guest_to_host) report.push(`${vm}: guest → host clock offset ${c.guest_to_host.offset_ns} ns ± ${c.guest_to_host.uncertainty_ns ?? '?'} ns (${c.guest_to_host.source})`);

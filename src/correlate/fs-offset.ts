@@ -130,8 +130,8 @@ export interface FsOffsetDecision {
   option_bytes: number | null;
   remap: { offset_bytes: number; from_dev: string; events: number; other_events: number } | null;
   partition_table: { scheme: string; partitions: { number: number; start_bytes: number; size_bytes: number; ext: boolean }[] } | null;
-  /** Fit at the chosen offset and at the best candidate (read_share: explained / read bytes). */
-  fit: { at_chosen: number | null; best_offset_bytes: number; best: number; candidates: number } | null;
+  /** Share of the guest read bytes the fs map explains at the chosen offset and at the best candidate, and the read bytes considered. */
+  fit: { at_chosen: number | null; best_offset_bytes: number; best: number; candidates: number; read_bytes: number } | null;
 }
 
 /** Share of the guest read bytes a fit score explains (null without guest reads). */

@@ -21,8 +21,10 @@ import type { RangeMap } from './range-map.js';
 /** A fit this much better than the offset in use (and explaining at least half the reads) says the offset is wrong. */
 const FIT_MIN_SHARE = 0.5;
 const FIT_FACTOR = 2;
-/** Below this share of guest data bytes linked to application I/O, the layers are said not to fit. */
+/** Below this share of guest data bytes linked to application I/O (or of guest read bytes the fs map explains), the layers are said not to fit. */
 export const LINKED_SHARE_WARN = 0.5;
+/** The read fit says nothing with fewer guest read bytes than this (a workload served by the page cache). */
+const FIT_MIN_READ_BYTES = 1 << 20;
 
 export interface GuestFsSpec {
   vm: string;
@@ -103,8 +105,9 @@ export async function loadGuestFs(g: GuestFsSpec, guestTable: Table, guest: Bloc
     const chosen = scores.find((f) => f.offset_bytes === decision.offset_bytes)!;
     const best = scores.reduce((a, b) => ((fitShare(b) ?? -1) > (fitShare(a) ?? -1) ? b : a));
     const atChosen = fitShare(chosen), bestShare = fitShare(best);
-    decision.fit = { at_chosen: atChosen, best_offset_bytes: best.offset_bytes, best: bestShare ?? 0, candidates: scores.length };
-    const clearlyBetter = bestShare !== null && best.offset_bytes !== decision.offset_bytes && bestShare >= FIT_MIN_SHARE && bestShare >= FIT_FACTOR * (atChosen ?? 0);
+    decision.fit = { at_chosen: atChosen, best_offset_bytes: best.offset_bytes, best: bestShare ?? 0, candidates: scores.length, read_bytes: chosen.read_bytes };
+    const conclusive = chosen.read_bytes >= FIT_MIN_READ_BYTES;
+    const clearlyBetter = conclusive && bestShare !== null && best.offset_bytes !== decision.offset_bytes && bestShare >= FIT_MIN_SHARE && bestShare >= FIT_FACTOR * (atChosen ?? 0);
     if (clearlyBetter && decision.source === 'default') {
       m = await mapAt(g, path, { diskOffset: best.offset_bytes }, app, stats, notes);
       decision.offset_bytes = best.offset_bytes;
@@ -112,6 +115,10 @@ export async function loadGuestFs(g: GuestFsSpec, guestTable: Table, guest: Bloc
       decision.fit.at_chosen = bestShare;
     } else if (clearlyBetter) {
       warnings.push(`${g.vm}: the guest fs map explains ${pct(bestShare)} of the guest's read bytes at byte ${best.offset_bytes} of the disk but only ${pct(atChosen ?? 0)} at byte ${decision.offset_bytes} (${decision.source}), the offset used: the fs offset is probably wrong`);
+    }
+    const finalShare = decision.fit.at_chosen;
+    if (conclusive && finalShare !== null && finalShare < LINKED_SHARE_WARN) {
+      warnings.push(`${g.vm}: only ${pct(finalShare)} of the guest's ${chosen.read_bytes} read bytes fall on blocks the application read (fs map at byte ${decision.offset_bytes}): the layers do not fit (fs offset, fs metadata of another disk, or another workload)`);
     }
   }
   return { ...m, decision };
