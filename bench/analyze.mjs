@@ -175,7 +175,7 @@ async function child(scale) {
     for (let rep = 0; rep < 2; rep++) {
       const o0 = performance.now();
       const fsg = fileSegments(vm.app, vm.fileMaps);
-      linkLayer(fsg.seg, { op: vm.app.op, t0: vm.app.t0, t1: vm.app.t1, sync: vm.app.direct }, vm.guest, { slackNs: 0, syncWrites: false, readahead: true });
+      linkLayer(fsg.seg, { op: vm.app.op, t0: vm.app.t0, t1: vm.app.t1, sync: vm.app.direct }, vm.guest, { earlyNs: 0, lateNs: 0, syncWrites: false, readahead: true });
       out.oursJoinMs = performance.now() - o0;
       out[`oursJoinMs${rep}`] = out.oursJoinMs;
     }
