@@ -139,9 +139,10 @@ export function blockLayerFromTable(table: Table): { layer: BlockLayer; rows: In
   const meta = rwbs.labels.map((s) => (/M/.test(s) ? 1 : 0));
   // blk_fill_rwbs (kernel/trace/blktrace.c): [F preflush] op [F fua] [A rahead] [S sync] [M meta]
   const sync = rwbs.labels.map((s) => (/^F?[RWDEN]F?A?S/.test(s) ? 1 : 0));
+  const syncFlag = new Uint8Array(n);
   const layer: BlockLayer = {
     length: n, id: new Int32Array(n), start: new Float64Array(n), end: new Float64Array(n), op: new Uint8Array(n),
-    issue: new Float64Array(n), complete: new Float64Array(n), readahead: new Uint8Array(n), syncFlag: new Uint8Array(n), meta: new Uint8Array(n), baseNs: base,
+    issue: new Float64Array(n), complete: new Float64Array(n), readahead: new Uint8Array(n), syncFlag, meta: new Uint8Array(n), baseNs: base,
   };
   const rows = keep.slice(0, n);
   const SAFE = Number.MAX_SAFE_INTEGER;
@@ -164,7 +165,7 @@ export function blockLayerFromTable(table: Table): { layer: BlockLayer; rows: In
     const rk = rwbs.codes[i]!;
     layer.readahead[k] = rk >= 0 ? ra[rk]! : 0;
     layer.meta[k] = rk >= 0 ? meta[rk]! : 0;
-    layer.syncFlag[k] = rk >= 0 ? sync[rk]! : 0;
+    syncFlag[k] = rk >= 0 ? sync[rk]! : 0;
   }
   return { layer, rows };
 }

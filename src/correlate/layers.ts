@@ -37,9 +37,8 @@ export interface BlockLayer extends LowerRequests {
   id: Int32Array;
   /** Time base: issue/complete are ns relative to it, on this layer's trace clock. */
   baseNs: bigint;
-  /** REQ_RAHEAD, REQ_SYNC and REQ_META per request (0/1). */
+  /** REQ_RAHEAD and REQ_META per request (0/1); REQ_SYNC (`syncFlag`, optional) as in LowerRequests. */
   readahead: Uint8Array;
-  syncFlag: Uint8Array;
   meta: Uint8Array;
 }
 
