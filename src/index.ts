@@ -32,7 +32,7 @@ export { captureTimeBases, toLowerClock, toUpperClock, type SummaryClocks, type 
 export { tableInventory, type TableInventoryRow } from './notebook/overview.js';
 export { tableSpecs } from './notebook/table-docs.js';
 export { captureSetRuns, captureSetDir, workloadThroughput, type CaptureSetRun, type WorkloadThroughput } from './notebook/capture-set.js';
-export { memoryWhatif, tryMemoryWhatif, type WhatifRow, type WhatifOptions, type WhatifAttempt } from './notebook/memory-whatif.js';
+export { memoryWhatif, memoryWhatifReport, tryMemoryWhatif, type WhatifRow, type WhatifOptions, type WhatifAttempt, type WhatifReport } from './notebook/memory-whatif.js';
 
 // what-if: miss-ratio curves and the VM memory model
 export { stackDistances, COLD } from './whatif/stack-distance.js';

@@ -1,11 +1,13 @@
 /**
  * Predicted guest-disk and host-disk bytes for other VM memory and host page-cache sizes, from an
  * analysed capture: the memory model of `iolineage whatif` (memoryModelFor, src/whatif), as rows
- * for a chart.
+ * for a chart, with what the model assumed about the guest page cache (cache-assumptions.ts).
  */
 import { UsageError } from '../util/errors.js';
 import { parseSize } from '../util/numbers.js';
 import { loadWhatifInputs, memoryModelFor } from '../whatif/whatif-inputs.js';
+import type { CacheAssumptions } from '../whatif/cache-assumptions.js';
+import type { Calibration } from '../whatif/calibration.js';
 
 export interface WhatifRow {
   /** VM memory, MiB. */
@@ -17,6 +19,16 @@ export interface WhatifRow {
   /** read | write. */
   direction: string;
   bytes: number;
+  /** Assumptions the trace cannot check that the prediction rests on, comma-separated (cold_start, overhead_default, drop_value_unknown, dirty_at_drop); "" when none. */
+  unchecked: string;
+}
+
+/** The predictions and what the model assumed to make them. */
+export interface WhatifReport {
+  rows: WhatifRow[];
+  /** The guest page cache at the trace's start and at its drops; `summary` says it in words. */
+  cache: CacheAssumptions;
+  calibration: Calibration;
 }
 
 export interface WhatifOptions {
@@ -29,6 +41,10 @@ export interface WhatifOptions {
 }
 
 export async function memoryWhatif(outDir: string, opts: WhatifOptions): Promise<WhatifRow[]> {
+  return (await memoryWhatifReport(outDir, opts)).rows;
+}
+
+export async function memoryWhatifReport(outDir: string, opts: WhatifOptions): Promise<WhatifReport> {
   const captured = opts.capturedMem ?? process.env.IOLINEAGE_CAPTURED_MEM;
   const inp = await loadWhatifInputs(outDir);
   const { model } = memoryModelFor(inp, captured ? { capturedGuestMem: parseSize(captured, 'whatif: capturedMem') } : {});
@@ -37,18 +53,20 @@ export async function memoryWhatif(outDir: string, opts: WhatifOptions): Promise
   for (const p of predictions) {
     for (const layer of ['guest', 'host'] as const) {
       for (const direction of ['read', 'write'] as const) {
-        rows.push({ guest_mem_mib: p.guest_mem / 1048576, host_cache_mib: p.host_cache / 1048576, layer, direction, bytes: p.predicted[`${layer}_${direction}_bytes`] });
+        rows.push({ guest_mem_mib: p.guest_mem / 1048576, host_cache_mib: p.host_cache / 1048576, layer, direction, bytes: p.predicted[`${layer}_${direction}_bytes`], unchecked: p.unchecked.join(',') });
       }
     }
   }
-  return rows;
+  return { rows, cache: model.cache, calibration: model.calibration };
 }
 
 export interface WhatifAttempt {
   /** The predictions, or null when the captured run's VM memory is not known. */
   rows: WhatifRow[] | null;
-  /** Why there are no predictions (for the notebook to print), or "". */
+  /** Why there are no predictions, or what the model assumed about the guest page cache (for the notebook to print). */
   note: string;
+  /** The model's assumptions about the guest page cache, or null when there are no predictions. */
+  cache: CacheAssumptions | null;
 }
 
 /**
@@ -58,10 +76,11 @@ export interface WhatifAttempt {
  */
 export async function tryMemoryWhatif(outDir: string, opts: WhatifOptions): Promise<WhatifAttempt> {
   try {
-    return { rows: await memoryWhatif(outDir, opts), note: '' };
+    const r = await memoryWhatifReport(outDir, opts);
+    return { rows: r.rows, note: `Guest page cache: ${r.cache.summary}.`, cache: r.cache };
   } catch (e) {
     if (e instanceof UsageError && /captured VM memory is unknown/.test(e.message)) {
-      return { rows: null, note: 'No memory what-if: the VM memory of the captured run is unknown. Set IOLINEAGE_CAPTURED_MEM (e.g. 128M), or publish from the capture bundle (node scripts/notebooks.mjs --out BUNDLE), which reads it from manifest.json.' };
+      return { rows: null, cache: null, note: 'No memory what-if: the VM memory of the captured run is unknown. Set IOLINEAGE_CAPTURED_MEM (e.g. 128M), or publish from the capture bundle (node scripts/notebooks.mjs --out BUNDLE), which reads it from manifest.json.' };
     }
     throw e;
   }

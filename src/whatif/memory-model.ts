@@ -6,19 +6,31 @@
  * - The guest page cache is LRU over the application's buffered page accesses (reads and writes),
  *   with an effective size C_g = M_g - overhead. overhead (kernel, initramfs, slab, other
  *   processes) is calibrated once from the capture: the C_g at which the read misses of the
- *   capture's own trace equal its measured guest-disk data reads.
- * - A buffered read that misses costs one page read at the guest disk (times a readahead factor,
- *   1 unless given); O_DIRECT calls go to the guest disk as they are. Metadata and journal reads
- *   measured in the capture are added unchanged.
+ *   capture's own trace equal its measured guest-disk data reads (calibration.ts, also for the
+ *   case where the capture does not constrain it).
+ * - A buffered read that misses costs one page read at the guest disk times a readahead factor
+ *   (measured on the capture, calibration.ts); O_DIRECT calls go to the guest disk as they are.
+ *   Metadata and journal reads measured in the capture are added unchanged.
  * - Buffered writes reach the guest disk by writeback: the capture's measured guest write bytes
  *   are kept for every M_g (writeback volume depends on the dirty pages between syncs, not on the
  *   cache size, as long as the dirty limit is not hit).
+ * - The cache at the trace's start is taken as cold (holding none of the trace's pages). That
+ *   matters only for pages the trace reads before it writes them; their count is reported and
+ *   the predictions they weigh on are flagged (the trace cannot tell what was cached before it).
+ * - A write to /proc/sys/vm/drop_caches in the trace frees every clean page (cache-drops.ts):
+ *   the next access to a dropped page misses at every cache size.
  * - The host page cache (cache=writeback) is LRU over the guest-disk page stream: the accesses
  *   that missed in the guest (reads) and the pages written back (writes); with cache=none the
  *   host disk sees exactly the guest-disk bytes.
  */
 import { COLD, stackDistances } from './stack-distance.js';
 import { PAGE_SIZE, type AppPageAccesses } from './page-accesses.js';
+import { dropEvictions, type DropEffect } from './cache-drops.js';
+import { curveFromHistogram, distanceHistogram, type MissRatioCurve } from './miss-ratio-curve.js';
+import { cacheBytesFor, calibrate, readaheadFactorOf, type Calibration } from './calibration.js';
+
+export type { Calibration } from './calibration.js';
+import { describeCache, uncheckedAssumptions, type AssumptionSource, type CacheAssumptions, type UncheckedAssumption } from './cache-assumptions.js';
 
 export interface Measured {
   /** Guest-disk read bytes of the capture (data reads when attribution is known, else all reads). */
@@ -27,6 +39,8 @@ export interface Measured {
   guestWriteBytes: number;
   /** Guest-disk read bytes that are not file data (metadata, journal); 0 when not known. */
   guestOtherReadBytes?: number;
+  /** Guest-disk data read bytes attributed to readahead (read ahead, asked for by no application read); 0 when not known. */
+  guestReadaheadBytes?: number;
 }
 
 export interface ModelInput {
@@ -35,49 +49,78 @@ export interface ModelInput {
   capturedGuestMem: number;
   measured: Measured;
   hostCacheMode: 'writeback' | 'none';
+  /** Pages a read miss brings in (default: measured, calibration.ts). */
   readaheadFactor?: number;
+  /** MemTotal of the captured guest (the memory its kernel manages), bytes; null when unknown. */
+  capturedMemTotal?: number | null;
   /** Use this overhead instead of calibrating it. */
   overheadBytes?: number;
+  /** Values written to drop_caches, by app_io row (read from the strace log); a drop without one is taken to free the page cache. */
+  dropValues?: ReadonlyMap<number, string>;
 }
 
 export interface Prediction {
   guest_mem: number;
   host_cache: number;
   predicted: { guest_read_bytes: number; guest_write_bytes: number; host_read_bytes: number; host_write_bytes: number };
+  /** Assumptions the trace cannot check that this prediction rests on (see cache-assumptions.ts); empty when none. */
+  unchecked: UncheckedAssumption[];
 }
 
-export interface Calibration {
-  overheadBytes: number;
-  /** How the overhead was found: fitted to the measured reads, given, or bounded (the trace fits in any cache). */
-  method: 'fitted' | 'given' | 'unconstrained';
-  /** Predicted minus measured guest read bytes at the captured memory size, after calibration. */
-  residualBytes: number;
-}
-
-export class MemoryModel {
+export class MemoryModel implements AssumptionSource {
   private readonly distances: Int32Array;
+  private readonly distinctPages: number;
   private readonly readFar: Float64Array; // readFar[d] = buffered read accesses with distance >= d (cold counted at every d)
   readonly calibration: Calibration;
+  /** What the model assumed about the guest page cache: at the trace's start and at its drops. */
+  readonly cache: CacheAssumptions;
   private readonly ra: number;
+  /** Buffered reads of pages not touched before in the trace, with no drop before them: they miss only if the start was cold. */
+  private readonly startDependentReads: number;
 
   constructor(private readonly input: ModelInput) {
-    this.distances = stackDistances(input.app.pages).distances;
-    this.ra = input.readaheadFactor ?? 1;
+    const { evictions, drops } = dropEvictions(input.app, input.dropValues);
+    const sd = stackDistances(input.app.pages, evictions);
+    this.distances = sd.distances;
+    this.distinctPages = sd.distinctPages;
+    for (let k = 0, e = 0; k < drops.length; k++) if (drops[k]!.frees_page_cache) drops[k]!.pages_dropped = sd.evicted[e++]!;
     let max = 0;
     for (let i = 0; i < this.distances.length; i++) max = Math.max(max, this.distances[i]!);
     const hist = new Float64Array(max + 2);
-    let cold = 0;
+    let cold = 0, afterDrop = 0, firstWritten = 0;
     const w = input.app.isWrite;
     for (let i = 0; i < this.distances.length; i++) {
-      if (w[i]) continue;
       const d = this.distances[i]!;
-      if (d === COLD) cold++; else hist[d]!++;
+      if (w[i]) { if (d === COLD && !sd.afterEviction[i]) firstWritten++; continue; }
+      if (d === COLD) { cold++; if (sd.afterEviction[i]) afterDrop++; } else hist[d]!++;
     }
+    this.startDependentReads = cold - afterDrop;
     this.readFar = new Float64Array(max + 2);
     let acc = cold;
     for (let d = max + 1; d >= 0; d--) { acc += hist[d]!; this.readFar[d] = acc; }
-    this.calibration = this.calibrate();
+    const m = input.measured;
+    this.calibration = calibrate({
+      readBytesAt: (cache, ra) => this.readBytesWith(cache, ra),
+      capturedGuestMem: input.capturedGuestMem, target: m.guestReadBytes,
+      readaheadFactor: input.readaheadFactor ?? readaheadFactorOf(Math.max(0, m.guestReadBytes - input.app.directReadBytes), m.guestReadaheadBytes ?? 0),
+      ...(input.overheadBytes !== undefined ? { givenOverhead: input.overheadBytes } : {}),
+      capturedMemTotal: input.capturedMemTotal ?? null,
+    });
+    this.ra = this.calibration.readaheadFactor;
+    this.cache = describeCache({
+      startDependentReadPages: this.startDependentReads, readPagesAfterDrop: afterDrop, pagesFirstWritten: firstWritten,
+      drops, syncs: input.app.syncs.length, calibration: this.calibration, capturedGuestMem: input.capturedGuestMem,
+    });
   }
+
+  /** Bytes of the start-dependent reads (with the readahead factor). */
+  get startDependentReadBytes(): number { return this.startDependentReads * PAGE_SIZE * this.ra; }
+
+  get capturedGuestMem(): number { return this.input.capturedGuestMem; }
+  get readaheadFactor(): number { return this.ra; }
+
+  /** Drops in the trace: what each did to the modelled cache. */
+  get drops(): readonly DropEffect[] { return this.cache.drops; }
 
   /** Buffered read misses (pages) of a guest cache of `pages` pages. */
   readMisses(pages: number): number {
@@ -86,33 +129,26 @@ export class MemoryModel {
     return this.readFar[Math.min(c, this.readFar.length - 1)]!;
   }
 
-  private guestReadBytesAt(cacheBytes: number): number {
+  private readBytesWith(cacheBytes: number, ra: number): number {
     const m = this.input.measured;
-    return this.readMisses(cacheBytes / PAGE_SIZE) * PAGE_SIZE * this.ra + this.input.app.directReadBytes + (m.guestOtherReadBytes ?? 0);
+    return this.readMisses(cacheBytes / PAGE_SIZE) * PAGE_SIZE * ra + this.input.app.directReadBytes + (m.guestOtherReadBytes ?? 0);
   }
 
-  private calibrate(): Calibration {
-    const { capturedGuestMem, measured, overheadBytes } = this.input;
-    if (overheadBytes !== undefined) {
-      return { overheadBytes, method: 'given', residualBytes: this.guestReadBytesAt(capturedGuestMem - overheadBytes) - measured.guestReadBytes };
-    }
-    // guestReadBytesAt is non-increasing in the cache size: bisect for the size whose prediction
-    // meets the measurement
-    let lo = 0;
-    let hi = capturedGuestMem;
-    const target = measured.guestReadBytes;
-    if (this.guestReadBytesAt(hi) >= target) {
-      // even the whole memory as cache predicts at least the measured reads: the data are
-      // read no more than once (cold misses only) and the overhead cannot be told
-      const fallback = Math.round(capturedGuestMem * 0.25);
-      return { overheadBytes: fallback, method: 'unconstrained', residualBytes: this.guestReadBytesAt(capturedGuestMem - fallback) - target };
-    }
-    for (let k = 0; k < 50 && hi - lo > PAGE_SIZE; k++) {
-      const mid = (lo + hi) / 2;
-      if (this.guestReadBytesAt(mid) > target) lo = mid; else hi = mid;
-    }
-    const cache = Math.round(hi);
-    return { overheadBytes: capturedGuestMem - cache, method: 'fitted', residualBytes: this.guestReadBytesAt(cache) - target };
+  /** The exact miss-ratio curve of the application's page accesses (reads and writes), with the trace's drops applied. */
+  guestCurve(sizes: ArrayLike<number>): MissRatioCurve {
+    const h = distanceHistogram(this.distances);
+    h.distinctPages = this.distinctPages;
+    return curveFromHistogram(h, sizes, 1);
+  }
+
+  /** Predicted guest-disk read bytes with `cacheBytes` of guest page cache. */
+  guestReadBytesAt(cacheBytes: number): number {
+    return this.readBytesWith(cacheBytes, this.ra);
+  }
+
+  /** The modelled guest page cache of a VM with `guestMem` bytes of memory. */
+  cacheBytesFor(guestMem: number): number {
+    return cacheBytesFor(this.calibration, guestMem);
   }
 
   /** Predictions for every pair of guest memory and host cache size. */
@@ -121,7 +157,7 @@ export class MemoryModel {
     const { app, measured, hostCacheMode } = this.input;
     const writeBytes = measured.guestWriteBytes;
     for (const gm of guestMems) {
-      const cachePages = Math.max(0, (gm - this.calibration.overheadBytes) / PAGE_SIZE);
+      const cachePages = this.cacheBytesFor(gm) / PAGE_SIZE;
       const guestRead = this.guestReadBytesAt(cachePages * PAGE_SIZE);
       // the guest-disk page stream: read misses, and written pages (written back)
       const stream: number[] = [];
@@ -158,6 +194,7 @@ export class MemoryModel {
             host_read_bytes: Math.round(Math.min(hostRead, guestRead)),
             host_write_bytes: Math.round(writeBytes),
           },
+          unchecked: uncheckedAssumptions(this, gm, guestRead),
         });
       }
     }

@@ -3,6 +3,13 @@
  * - From app_io: every buffered read or write touches the guest page cache once per 4 KiB page
  *   of [offset, offset + bytes_done) of its file. O_DIRECT calls bypass the guest cache and are
  *   counted apart. Page keys are (file id << 32) + page index, exact below 2^53.
+ * - Files of procfs and sysfs (tracefs, debugfs: mounted under /proc and /sys) have no page-cache
+ *   pages: their reads and writes call the file's show/store handlers (Documentation/filesystems/
+ *   sysfs.rst, "Reading/Writing Attribute Data"; proc.rst). They are left out of the accesses.
+ * - The calls that change the cache without moving data are kept as events at their place in the
+ *   access stream: writes to /proc/sys/vm/drop_caches (Documentation/admin-guide/sysctl/vm.rst,
+ *   drop_caches) and sync, syncfs, fsync, fdatasync (which clean dirty pages; drop_caches frees
+ *   clean pages only).
  * - From block requests of the guest disk: every request touches the host page cache (the image
  *   file's pages) once per 4 KiB page of its sector range; with a raw image, image page = guest
  *   disk page.
@@ -32,6 +39,41 @@ export interface AppPageAccesses extends PageAccesses {
   files: string[];
   /** Buffered calls skipped because their offset or size is unknown. */
   skippedUncertain: number;
+  /** Reads and writes of procfs/sysfs files (no page-cache pages), left out. */
+  pseudoFileCalls: number;
+  /** Writes to /proc/sys/vm/drop_caches that succeeded, in trace order. */
+  drops: DropCall[];
+  /** sync/syncfs (every file) and fsync/fdatasync (one file) that succeeded, in trace order. */
+  syncs: SyncCall[];
+  /** Start time (ns on the strace clock, as a double: ~0.3 us steps for epoch times) of each app_io row; NaN when unknown. */
+  rowTimeNs: Float64Array;
+}
+
+export const DROP_CACHES_PATH = '/proc/sys/vm/drop_caches';
+
+/** A write to /proc/sys/vm/drop_caches. */
+export interface DropCall {
+  /** app_io row. */
+  row: number;
+  /** Number of page accesses before it. */
+  at: number;
+  /** strace input file (base name) and line of the call, to read the value written. */
+  file: string;
+  line: number;
+}
+
+/** A call that writes back dirty pages and waits for it. */
+export interface SyncCall {
+  row: number;
+  at: number;
+  /** File id (index into files) for fsync/fdatasync; -1 for sync and syncfs (every file). */
+  fileId: number;
+  syscall: string;
+}
+
+/** procfs or sysfs (and the file systems mounted below /sys: tracefs, debugfs, ...). */
+export function isPseudoFile(path: string): boolean {
+  return path.startsWith('/proc/') || path.startsWith('/sys/');
 }
 
 class Growable {
@@ -65,28 +107,55 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE): AppPageAcce
   const offset = appIo.getChild('offset');
   const bytes = appIo.getChild('bytes_done');
   const direct = appIo.getChild('direct');
+  const syscall = appIo.getChild('syscall');
+  const error = appIo.getChild('error');
+  const ts = appIo.getChild('ts_ns');
+  const file = appIo.getChild('file');
+  const line = appIo.getChild('line');
   const out = new Growable();
   const fileIds = new Map<string, number>();
   const files: string[] = [];
-  let directReadBytes = 0, directWriteBytes = 0, bufferedReadBytes = 0, bufferedWriteBytes = 0, skippedUncertain = 0;
+  const fileId = (p: string) => {
+    let id = fileIds.get(p);
+    if (id === undefined) { id = files.length; files.push(p); fileIds.set(p, id); }
+    return id;
+  };
+  const drops: DropCall[] = [];
+  const syncs: SyncCall[] = [];
+  const rowTimeNs = new Float64Array(appIo.numRows);
+  let directReadBytes = 0, directWriteBytes = 0, bufferedReadBytes = 0, bufferedWriteBytes = 0, skippedUncertain = 0, pseudoFileCalls = 0;
   for (let i = 0; i < appIo.numRows; i++) {
+    rowTimeNs[i] = num(ts.at(i)) ?? NaN;
     const o = op.at(i) as string;
+    if (o === 'sync') {
+      if (error.at(i) !== null) continue;
+      const sc = syscall.at(i) as string;
+      const p = path.at(i) as string | null;
+      // sync_file_range starts or waits on writeback of a range depending on flags strace's row does not keep: not a sync here
+      if (sc === 'sync' || sc === 'syncfs') syncs.push({ row: i, at: out.n, fileId: -1, syscall: sc });
+      else if ((sc === 'fsync' || sc === 'fdatasync') && p !== null) syncs.push({ row: i, at: out.n, fileId: fileId(p), syscall: sc });
+      continue;
+    }
     if (o !== 'read' && o !== 'write') continue;
     const b = num(bytes.at(i));
     if (!b) continue;
     const isW = o === 'write' ? 1 : 0;
+    const p = path.at(i) as string | null;
+    if (p !== null && isPseudoFile(p)) {
+      pseudoFileCalls++;
+      if (isW && p === DROP_CACHES_PATH) drops.push({ row: i, at: out.n, file: String(file.at(i)), line: Number(line.at(i)) });
+      continue;
+    }
     if (direct.at(i)) { if (isW) directWriteBytes += b; else directReadBytes += b; continue; }
     if (isW) bufferedWriteBytes += b; else bufferedReadBytes += b;
     const off = num(offset.at(i));
-    const p = path.at(i) as string | null;
     if (off === null || p === null) { skippedUncertain++; continue; }
-    let id = fileIds.get(p);
-    if (id === undefined) { id = files.length; files.push(p); fileIds.set(p, id); }
+    const id = fileId(p);
     const first = Math.floor(off / pageSize);
     const last = Math.floor((off + b - 1) / pageSize);
     for (let pg = first; pg <= last; pg++) out.push(id * TWO32 + pg, isW, i);
   }
-  return { ...out.done(), directReadBytes, directWriteBytes, bufferedReadBytes, bufferedWriteBytes, files, skippedUncertain };
+  return { ...out.done(), directReadBytes, directWriteBytes, bufferedReadBytes, bufferedWriteBytes, files, skippedUncertain, pseudoFileCalls, drops, syncs, rowTimeNs };
 }
 
 /**

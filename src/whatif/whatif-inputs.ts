@@ -4,7 +4,7 @@
  * capture bundle (analysed here) or from an `iolineage analyze` output directory.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import { readManifest } from '../capture/manifest.js';
 import { analyzeCapture } from '../correlate/analyze-capture.js';
@@ -13,6 +13,7 @@ import { readArrowFile } from '../table/arrow-file.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { appPageAccesses, type AppPageAccesses } from './page-accesses.js';
 import { MemoryModel } from './memory-model.js';
+import { dropCallRows, readDropValues } from './cache-drops.js';
 import type { Measured } from './memory-model.js';
 
 /** What the model of a capture may be told instead of what the capture says. */
@@ -39,8 +40,9 @@ export function memoryModelFor(inp: WhatifInputs, opts: MemoryModelOptions = {})
   const app = appPageAccesses(inp.appIo);
   const measured = measuredGuestBytes(inp);
   const model = new MemoryModel({
-    app, capturedGuestMem, measured, hostCacheMode: mode,
+    app, capturedGuestMem, measured, hostCacheMode: mode, capturedMemTotal: inp.capturedMemTotal,
     ...(opts.overheadBytes !== undefined ? { overheadBytes: opts.overheadBytes } : {}),
+    dropValues: inp.dropValues,
   });
   return { model, app, measured, capturedGuestMem, hostCacheMode: mode };
 }
@@ -52,6 +54,10 @@ export interface WhatifInputs {
   /** VM memory of the captured run (null when the source does not say). */
   capturedGuestMem: number | null;
   hostCacheMode: 'writeback' | 'none' | null;
+  /** MemTotal of the captured guest (what its kernel manages), bytes; null when the source does not say. */
+  capturedMemTotal: number | null;
+  /** Values the workload wrote to /proc/sys/vm/drop_caches, by app_io row, read from the strace log (empty without one). */
+  dropValues: ReadonlyMap<number, string>;
   /** Where the inputs came from, for reports. */
   source: string;
 }
@@ -66,11 +72,12 @@ function sumBytes(t: Table, op: string): number {
 
 /**
  * Measured guest-disk bytes. Reads attributed to file-system metadata or the journal are kept
- * apart (they do not depend on the page cache size in the model).
+ * apart (they do not depend on the page cache size in the model); data reads attributed to
+ * readahead are counted (they give the readahead factor, calibration.ts).
  */
 export function measuredGuestBytes(inp: Pick<WhatifInputs, 'guestRequests' | 'attribution'>): Measured {
   const guest = inp.guestRequests;
-  let other = 0;
+  let other = 0, readahead = 0;
   const a = inp.attribution;
   if (a) {
     const layer = a.getChild('layer'), cause = a.getChild('cause'), lower = a.getChild('lower_id'), bytes = a.getChild('bytes');
@@ -78,10 +85,12 @@ export function measuredGuestBytes(inp: Pick<WhatifInputs, 'guestRequests' | 'at
     for (let i = 0; i < a.numRows; i++) {
       if (layer.at(i) !== 'guest') continue;
       const c = String(cause.at(i));
-      if ((c === 'journal' || c.startsWith('fs_metadata')) && op.at(Number(lower.at(i))) === 'read') other += Number(bytes.at(i));
+      if (op.at(Number(lower.at(i))) !== 'read') continue;
+      if (c === 'journal' || c.startsWith('fs_metadata')) other += Number(bytes.at(i));
+      else if (c === 'readahead') readahead += Number(bytes.at(i));
     }
   }
-  return { guestReadBytes: sumBytes(guest, 'read') - other, guestWriteBytes: sumBytes(guest, 'write'), guestOtherReadBytes: other };
+  return { guestReadBytes: sumBytes(guest, 'read') - other, guestWriteBytes: sumBytes(guest, 'write'), guestOtherReadBytes: other, guestReadaheadBytes: readahead };
 }
 
 /** Load from a capture bundle (a directory with manifest.json; analysed now) or an analyze output directory. */
@@ -94,9 +103,12 @@ export async function loadWhatifInputs(dir: string, log: (s: string) => void = (
     if (!t.app_io) throw new InputError(dir, 'the capture has no application trace (strace): the guest page cache cannot be modelled');
     if (!t.guest_requests) throw new InputError(dir, 'the capture has no guest block trace');
     const g = manifest.guests[0]!;
+    const strace = g.strace ? join(dir, g.strace.path) : null;
     return {
       appIo: t.app_io, guestRequests: t.guest_requests, attribution: t.attribution ?? null,
+      dropValues: strace ? await readDropValues(dropCallRows(t.app_io), new Map([[basename(strace), strace]])) : new Map(),
       capturedGuestMem: manifest.lab?.vm_mem_bytes ?? g.mem_bytes ?? null,
+      capturedMemTotal: g.mem_bytes ?? null,
       hostCacheMode: manifest.lab?.host_cache ?? g.image?.host_cache ?? null,
       source: dir,
     };
@@ -118,6 +130,8 @@ export async function loadWhatifInputs(dir: string, log: (s: string) => void = (
   return {
     appIo: load('app_io'), guestRequests: load('guest_requests'),
     attribution: existsSync(join(dir, 'attribution.arrow')) ? readArrowFile(join(dir, 'attribution.arrow')) : null,
+    dropValues: new Map(),
+    capturedMemTotal: null,
     capturedGuestMem, hostCacheMode, source: dir,
   };
 }
