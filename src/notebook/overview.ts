@@ -2,7 +2,9 @@
  * What a capture holds: an inventory of its tables (rows, columns, what a row is, the metadata
  * worth showing), from the schemas' own documentation.
  */
+import { readFileSync } from 'node:fs';
 import type { Capture } from './open-capture.js';
+import { parseArrowBytes } from './user-table.js';
 import { tableSpecs } from './table-docs.js';
 
 export interface TableInventoryRow {
@@ -20,8 +22,9 @@ const SHOWN_METADATA = ['clock', 'dev', 'source', 'sources', 'format', 'trace_cl
 export async function tableInventory(capture: Capture): Promise<TableInventoryRow[]> {
   const docs = await tableSpecs();
   const rows: TableInventoryRow[] = [];
-  for (const name of capture.files.keys()) {
-    const t = capture.table(name);
+  for (const [name, file] of capture.files) {
+    // the file as written (schema, metadata, rows): no conversion of its values
+    const t = parseArrowBytes(readFileSync(file), file);
     const meta = t.schema.metadata ?? new Map<string, string>();
     const shown = [...meta].filter(([k]) => SHOWN_METADATA.includes(k)).map(([k, v]) => `${k}: ${v.length > 60 ? v.slice(0, 57) + '…' : v}`);
     // the schema a file was written with is named in its metadata (guest_requests is a block_requests table)
