@@ -20,6 +20,8 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   whatif: { summary: 'predict guest-disk and host-disk bytes for other VM memory and host cache sizes', load: () => import('./whatif.js') },
   lab: { summary: 'build the study environment (host fs, image, guest, workload) and capture it', load: () => import('./lab.js') },
   analyze: { summary: 'cross-layer lineage: link app I/Os to guest and host block requests, attribute every byte, metrics', load: () => import('./analyze.js') },
+  export: { summary: 'write the tables of an output as Parquet or CSV, or several runs as one Hive-partitioned dataset', load: () => import('./export.js') },
+  sql: { summary: 'SQL (embedded DuckDB) over the tables of one or more outputs: aligned table, CSV or JSON', load: () => import('./sql.js') },
 };
 
 function usage(): string {

@@ -1,0 +1,213 @@
+/**
+ * Load an Arrow table (flechette, as src/table/arrow-file.ts reads it) into an embedded DuckDB
+ * database without a value-by-value conversion: fixed-width columns and validity bitmaps are
+ * copied into DuckDB's vectors as bytes (duckdb_vector data is the same little-endian layout as
+ * an Arrow values buffer; a DuckDB validity mask is a bitmap of uint64 words whose bit i is row i,
+ * as in Arrow), and dictionary-encoded strings are loaded as ENUMs whose keys are the Arrow
+ * dictionary keys. DuckDB's embedded build reads no Arrow IPC file without an extension from the
+ * network, so this is how the tables reach it.
+ *
+ * The rows land in a raw table (`iol_raw.<name>`); the user sees a view (`<name>`) that turns
+ * ENUMs into VARCHAR and unsigned integers into the next wider signed type, so that queries, and
+ * Parquet written from the view, use only types Spark and Trino read.
+ */
+import type { Column, Table } from '@uwdata/flechette';
+import { DuckDBDataChunk, type DuckDBConnection } from '@duckdb/node-api';
+import duckdb from '@duckdb/node-bindings';
+
+/** Rows per DuckDB data chunk (DuckDB's STANDARD_VECTOR_SIZE). */
+const CHUNK_ROWS = 2048;
+/** Schema holding the raw loaded tables; views in the main schema present them. */
+export const RAW_SCHEMA = 'iol_raw';
+
+/** flechette type ids (Arrow Type enum values). */
+const TypeId = { Dictionary: -1, Int: 2, Float: 3, Utf8: 5, Bool: 6, LargeUtf8: 20 } as const;
+
+interface BatchLike {
+  length: number;
+  nullCount: number;
+  values: ArrayLike<number | bigint> & ArrayBufferView;
+  validity?: Uint8Array;
+  dictionary?: Column<unknown>;
+  at(i: number): unknown;
+}
+
+/** How one Arrow column is stored in DuckDB and shown in the view. */
+interface ColumnPlan {
+  name: string;
+  /** DuckDB type of the raw column. */
+  rawType: string;
+  /** SQL expression of the view column (over the raw column). */
+  viewExpr: string;
+  /** How rows are moved: bytes copied, bit-unpacked booleans, dictionary keys, or values one by one. */
+  kind: 'bytes' | 'bool' | 'enum' | 'values';
+  /** Bytes per value of the raw DuckDB column (bytes, bool, enum). */
+  width: number;
+  /** enum: the ENUM members; each batch's keys are remapped to these. */
+  members?: string[];
+}
+
+/** Quote an SQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Quote an SQL string literal. */
+export function quoteString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function batchesOf(column: Column<unknown>): BatchLike[] {
+  return column.data as unknown as BatchLike[];
+}
+
+const INT_TYPES: Record<string, [string, string]> = {
+  // arrow "bits,signed" -> [raw DuckDB type, view expression template]
+  '8,true': ['TINYINT', '$'], '16,true': ['SMALLINT', '$'], '32,true': ['INTEGER', '$'], '64,true': ['BIGINT', '$'],
+  '8,false': ['UTINYINT', 'CAST($ AS SMALLINT)'], '16,false': ['USMALLINT', 'CAST($ AS INTEGER)'],
+  '32,false': ['UINTEGER', 'CAST($ AS BIGINT)'], '64,false': ['UBIGINT', 'CAST($ AS DECIMAL(20, 0))'],
+};
+
+function planColumn(name: string, type: { typeId: number; bitWidth?: number; signed?: boolean; precision?: number }, column: Column<unknown>, table: string): ColumnPlan {
+  const q = quoteIdent(name);
+  switch (type.typeId) {
+    case TypeId.Int: {
+      const key = `${type.bitWidth},${type.signed}`;
+      const t = INT_TYPES[key];
+      if (!t) throw new Error(`table ${table}, column ${name}: Arrow integer of ${type.bitWidth} bits (signed ${type.signed}) is not one DuckDB stores`);
+      return { name, rawType: t[0], viewExpr: `${t[1].replace('$', q)} AS ${q}`, kind: 'bytes', width: type.bitWidth! / 8 };
+    }
+    case TypeId.Float:
+      // precision: 0 half, 1 single, 2 double (Arrow Precision enum)
+      if (type.precision === 2) return { name, rawType: 'DOUBLE', viewExpr: q, kind: 'bytes', width: 8 };
+      if (type.precision === 1) return { name, rawType: 'FLOAT', viewExpr: q, kind: 'bytes', width: 4 };
+      return { name, rawType: 'FLOAT', viewExpr: q, kind: 'values', width: 4 };
+    case TypeId.Bool:
+      return { name, rawType: 'BOOLEAN', viewExpr: q, kind: 'bool', width: 1 };
+    case TypeId.Dictionary: {
+      const members = dictionaryMembers(column, table, name);
+      const width = members.length <= 0xff ? 1 : members.length <= 0xffff ? 2 : 4;
+      // an ENUM needs at least one member; an empty column still gets a valid type
+      const list = members.length ? members : [''];
+      return { name, rawType: `ENUM(${list.map(quoteString).join(', ')})`, viewExpr: `CAST(${q} AS VARCHAR) AS ${q}`, kind: 'enum', width, members };
+    }
+    case TypeId.Utf8: case TypeId.LargeUtf8:
+      return { name, rawType: 'VARCHAR', viewExpr: q, kind: 'values', width: 0 };
+    default:
+      throw new Error(`table ${table}, column ${name}: Arrow type id ${type.typeId} is not loaded into DuckDB (expected integers, floats, booleans or strings)`);
+  }
+}
+
+/** The union of every batch's dictionary, in first-seen order (ENUM members are unique). */
+function dictionaryMembers(column: Column<unknown>, table: string, name: string): string[] {
+  const members: string[] = [];
+  const index = new Map<string, number>();
+  const seen = new Set<unknown>();
+  for (const b of batchesOf(column)) {
+    if (!b.dictionary || seen.has(b.dictionary)) continue;
+    seen.add(b.dictionary);
+    for (const v of b.dictionary.toArray() as Iterable<unknown>) {
+      if (typeof v !== 'string') throw new Error(`table ${table}, column ${name}: dictionary value ${String(v)} is not a string`);
+      if (!index.has(v)) { index.set(v, members.length); members.push(v); }
+    }
+  }
+  return members;
+}
+
+/** Keys of one batch translated to ENUM member indexes (identity when the batch's dictionary is the members' prefix). */
+function enumKeys(b: BatchLike, members: string[], memberIndex: Map<string, number>): ArrayLike<number> {
+  const dict = b.dictionary!.toArray() as ArrayLike<string>;
+  let identity = true;
+  for (let i = 0; i < dict.length; i++) if (members[i] !== dict[i]) { identity = false; break; }
+  const keys = b.values as ArrayLike<number>;
+  if (identity) return keys;
+  const map = Int32Array.from({ length: dict.length }, (_, i) => memberIndex.get(dict[i]!)!);
+  const out = new Int32Array(b.length);
+  for (let i = 0; i < b.length; i++) out[i] = map[keys[i]!]!;
+  return out;
+}
+
+function typedOfWidth(width: number, n: number): Uint8Array | Uint16Array | Uint32Array {
+  return width === 1 ? new Uint8Array(n) : width === 2 ? new Uint16Array(n) : new Uint32Array(n);
+}
+
+/**
+ * Create `iol_raw.<name>` holding the table's rows and the view `<name>` over it. Returns the
+ * number of rows loaded.
+ */
+export async function loadArrowTable(connection: DuckDBConnection, name: string, table: Table): Promise<number> {
+  const fields = table.schema.fields;
+  const columns = fields.map((_, i) => table.getChildAt(i) as Column<unknown>);
+  const plans = fields.map((f, i) => planColumn(f.name, f.type as never, columns[i]!, name));
+  const raw = `${RAW_SCHEMA}.${quoteIdent(name)}`;
+  await connection.run(`CREATE SCHEMA IF NOT EXISTS ${RAW_SCHEMA}`);
+  await connection.run(`CREATE OR REPLACE TABLE ${raw} (${plans.map((p) => `${quoteIdent(p.name)} ${p.rawType}`).join(', ')})`);
+  await connection.run(`CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${plans.map((p) => p.viewExpr).join(', ') || '*'} FROM ${raw}`);
+  if (fields.length === 0 || table.numRows === 0) return 0;
+
+  const types = (await connection.runAndReadAll(`SELECT * FROM ${raw} LIMIT 0`)).columnTypes();
+  const chunk = DuckDBDataChunk.create(types);
+  const appender = await connection.createAppender(name, RAW_SCHEMA);
+  const memberIndex = plans.map((p) => p.members ? new Map(p.members.map((m, k) => [m, k])) : undefined);
+  const batchCount = batchesOf(columns[0]!).length;
+  let rows = 0;
+  try {
+    for (let bi = 0; bi < batchCount; bi++) {
+      const batches = columns.map((c) => batchesOf(c)[bi]!);
+      const length = batches[0]!.length;
+      // per batch, the values in the form their raw column takes
+      const sources = plans.map((p, c) => p.kind === 'enum' ? enumKeys(batches[c]!, p.members!, memberIndex[c]!) : batches[c]!.values);
+      for (let start = 0; start < length; start += CHUNK_ROWS) {
+        const n = Math.min(CHUNK_ROWS, length - start);
+        duckdb.data_chunk_reset(chunk.chunk);
+        duckdb.data_chunk_set_size(chunk.chunk, n);
+        for (let c = 0; c < plans.length; c++) {
+          const p = plans[c]!;
+          const b = batches[c]!;
+          if (p.kind === 'values') {
+            const values: unknown[] = new Array(n);
+            for (let i = 0; i < n; i++) values[i] = b.at(start + i) ?? null;
+            chunk.setColumnValues(c, values as never);
+            continue;
+          }
+          const vector = duckdb.data_chunk_get_vector(chunk.chunk, c);
+          copyValues(vector, p, sources[c]!, b, start, n);
+          if (b.nullCount > 0 && b.validity) {
+            // start is a multiple of 2048, so the batch's bitmap is byte-aligned at it
+            duckdb.vector_ensure_validity_writable(vector);
+            const v = b.validity;
+            duckdb.copy_data_to_vector_validity(vector, 0, v.buffer as ArrayBuffer, v.byteOffset + start / 8, Math.ceil(n / 8));
+          }
+        }
+        duckdb.data_chunk_set_size(chunk.chunk, n);
+        appender.appendDataChunk(chunk);
+        rows += n;
+      }
+    }
+  } finally {
+    appender.closeSync();
+  }
+  return rows;
+}
+
+function copyValues(vector: duckdb.Vector, p: ColumnPlan, source: ArrayLike<number | bigint>, b: BatchLike, start: number, n: number): void {
+  if (p.kind === 'bytes') {
+    const v = source as unknown as ArrayBufferView;
+    duckdb.copy_data_to_vector(vector, 0, v.buffer as ArrayBuffer, v.byteOffset + start * p.width, n * p.width);
+    return;
+  }
+  if (p.kind === 'bool') {
+    const bits = b.values as unknown as Uint8Array;
+    const bytes = new Uint8Array(n);
+    for (let i = 0; i < n; i++) { const k = start + i; bytes[i] = (bits[k >> 3]! >> (k & 7)) & 1; }
+    duckdb.copy_data_to_vector(vector, 0, bytes.buffer, 0, n);
+    return;
+  }
+  // enum: keys narrowed (or widened) to the ENUM's physical width; a null row's key (any value
+  // in Arrow) becomes 0 so that DuckDB never sees an index outside the ENUM
+  const keys = typedOfWidth(p.width, n);
+  const src = source as ArrayLike<number>;
+  const count = p.members!.length;
+  for (let i = 0; i < n; i++) { const k = src[start + i]!; keys[i] = k >= 0 && k < count ? k : 0; }
+  duckdb.copy_data_to_vector(vector, 0, keys.buffer, 0, n * p.width);
+}
