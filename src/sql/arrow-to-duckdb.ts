@@ -211,3 +211,9 @@ function copyValues(vector: duckdb.Vector, p: ColumnPlan, source: ArrayLike<numb
   for (let i = 0; i < n; i++) { const k = src[start + i]!; keys[i] = k >= 0 && k < count ? k : 0; }
   duckdb.copy_data_to_vector(vector, 0, keys.buffer, 0, n * p.width);
 }
+
+/** Drop a table loadArrowTable made (its view and its raw rows). */
+export async function dropLoadedTable(connection: DuckDBConnection, name: string): Promise<void> {
+  await connection.run(`DROP VIEW IF EXISTS ${quoteIdent(name)}`);
+  await connection.run(`DROP TABLE IF EXISTS ${RAW_SCHEMA}.${quoteIdent(name)}`);
+}

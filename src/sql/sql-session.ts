@@ -6,14 +6,14 @@
  * (`<table>/host=.../vm=.../run=.../*.parquet`, a view with the partition columns), and
  * summary.json as the table `summary` (one row per leaf: key, number, text).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
 import { readArrowFile } from '../table/arrow-file.js';
-import { InputError, UsageError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import { loadArrowTable, quoteIdent, quoteString } from './arrow-to-duckdb.js';
-import { summaryRows } from './summary-rows.js';
+import { loadSummary, readSummaryJson } from './summary-rows.js';
 
 export interface SqlSessionOptions {
   /** DuckDB memory_limit, e.g. "2GiB" (default: DuckDB's, 80% of RAM). */
@@ -107,25 +107,7 @@ export class SqlSession {
   }
 
   private async addSummary(path: string): Promise<void> {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new InputError(path, `not a readable summary.json: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    const rows = summaryRows(json);
-    await this.connection.run('CREATE OR REPLACE TABLE summary (key VARCHAR, number DOUBLE, text VARCHAR)');
-    const appender = await this.connection.createAppender('summary');
-    try {
-      for (const r of rows) {
-        appender.appendVarchar(r.key);
-        if (r.number === null) appender.appendNull(); else appender.appendDouble(r.number);
-        if (r.text === null) appender.appendNull(); else appender.appendVarchar(r.text);
-        appender.endRow();
-      }
-    } finally {
-      appender.closeSync();
-    }
+    await loadSummary(this.connection, readSummaryJson(path));
     this.sources.set('summary', { name: 'summary', kind: 'summary', path, loaded: true });
   }
 

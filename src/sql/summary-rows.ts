@@ -4,6 +4,10 @@
  * a number (numbers and booleans as 0/1) or as text (strings). JSON numbers are doubles already,
  * so `number` holds exactly what JSON.parse read.
  */
+import { readFileSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { InputError } from '../util/errors.js';
+import { quoteIdent } from './arrow-to-duckdb.js';
 
 export interface SummaryRow {
   key: string;
@@ -23,4 +27,31 @@ export function summaryRows(json: unknown): SummaryRow[] {
   };
   walk(json, '');
   return rows;
+}
+
+/** Create the table `name` (key VARCHAR, number DOUBLE, text VARCHAR) holding summaryRows(json). */
+export async function loadSummary(connection: DuckDBConnection, json: unknown, name = 'summary'): Promise<number> {
+  const rows = summaryRows(json);
+  await connection.run(`CREATE OR REPLACE TABLE ${quoteIdent(name)} (key VARCHAR, number DOUBLE, text VARCHAR)`);
+  const appender = await connection.createAppender(name);
+  try {
+    for (const r of rows) {
+      appender.appendVarchar(r.key);
+      if (r.number === null) appender.appendNull(); else appender.appendDouble(r.number);
+      if (r.text === null) appender.appendNull(); else appender.appendVarchar(r.text);
+      appender.endRow();
+    }
+  } finally {
+    appender.closeSync();
+  }
+  return rows.length;
+}
+
+/** Read a summary.json; an InputError naming the file when it is not JSON. */
+export function readSummaryJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new InputError(path, `not a readable summary.json: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
