@@ -110,3 +110,12 @@ export { readBlkparseText, parseBlkparseText, BlkparseTextParser } from './inges
 export { detectInputFormat, detectFormatOfBytes, INPUT_FORMATS, type InputFormat } from './ingest/detect-format.js';
 export { blockEventsTable, BLOCK_ACTIONS, BLOCK_OPS } from './table/schemas/block-events.js';
 import './notebook/arquero-takes-arrow.js';
+
+// SQL and Parquet: embedded DuckDB over output folders (sql → Arquero table, sqlArrow → apache-arrow Table), Parquet/CSV export, many runs as one Hive-partitioned dataset
+export { sql, sqlArrow, sqlColumns, type SqlOptions } from './sql/sql.js';
+export { SqlSession, type SqlSessionOptions, type TableSource } from './sql/sql-session.js';
+export { type ResultColumn, type ResultKind } from './sql/result-columns.js';
+export { formatResult, OUTPUT_FORMATS, type OutputFormat } from './sql/format-result.js';
+export { exportDir, exportTables, tableInputs, arrowTablesOf, type ExportOptions, type ExportedFile, type TableInput } from './export/export-tables.js';
+export { exportDataset, partitionFile, NULL_PARTITION, type DatasetRun } from './export/dataset.js';
+export { EXPORT_FORMATS, PARQUET_COMPRESSIONS, ROW_GROUP_ROWS, type ExportFormat, type ParquetCompression } from './export/copy-to-file.js';

@@ -10,6 +10,7 @@ import { readManifest, type CaptureManifest } from '../capture/manifest.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { writeArrowFile } from '../table/arrow-file.js';
 import { analyzeCapture, type AnalyzeInputs } from '../correlate/analyze-capture.js';
+import { exportTables, tableInputs } from '../export/export-tables.js';
 
 export const help = `usage: iolineage analyze CAPTURE_DIR -o OUT
        iolineage analyze -o OUT --guest-trace FILE [--guest-dev MAJ:MIN] [--app STRACE_LOG]
@@ -59,6 +60,8 @@ options:
   --clock-offset NS          guest→host clock offset (t_host = t_guest + NS); default: estimated
   --app-clock-offset NS      app→guest clock offset (t_guest = t_app + NS); default: estimated
   --vm NAME                  name of the guest in the outputs (default vm0)
+  --parquet                  also write each table as <table>.parquet (and summary.parquet), as
+                             \`iolineage export\` does
   --jobs N                   parse up to N traces and strace logs at once, in worker threads
                              (default: the number of cores + 1, at most 4; 1: one after another in this thread)`;
 
@@ -84,6 +87,7 @@ const OPTIONS = {
   'app-clock-offset': { type: 'string' },
   vm: { type: 'string' },
   jobs: { type: 'string' },
+  parquet: { type: 'boolean' },
 } as const;
 
 function bigintArg(name: string, v: string | undefined): bigint | undefined {
@@ -139,6 +143,7 @@ export async function run(argv: string[]): Promise<number> {
   mkdirSync(out, { recursive: true });
   for (const [name, table] of Object.entries(res.tables)) writeArrowFile(join(out, `${name}.arrow`), table);
   writeFileSync(join(out, 'summary.json'), JSON.stringify(res.summary, null, 2) + '\n');
+  if (o.parquet) await exportTables(tableInputs(res.tables), res.summary, out, { format: 'parquet' });
   for (const line of res.report) process.stdout.write(line + '\n');
   for (const w of res.warnings) process.stderr.write(`analyze: WARNING: ${w}\n`);
   for (const line of stats.format()) process.stderr.write(line + '\n');

@@ -20,6 +20,7 @@ import { writeArrowFile } from '../table/arrow-file.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { formatBytes } from '../util/numbers.js';
 import { parseCommandArgs, parseDevArg } from './args.js';
+import { exportTables, arrowTablesOf } from '../export/export-tables.js';
 import { ProgressBar } from './progress.js';
 
 export const help = `usage: iolineage ingest FILE... -o DIR [options]
@@ -46,6 +47,7 @@ options:
   --clock NAME        the trace clock of tracefs/trace-cmd text (default "local", the tracefs
                       default; the text does not record it), stored in the table metadata
   --date YYYY-MM-DD   date of strace -tt time-of-day timestamps
+  --parquet           also write each table as <table>.parquet (as \`iolineage export\` does)
 Exit status: 0 on success, 1 when an input is unusable or an error was counted, 2 on usage errors.
 `;
 
@@ -67,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     dev: { type: 'string' },
     clock: { type: 'string' },
     date: { type: 'string' },
+    parquet: { type: 'boolean' },
   });
   if (positionals.length === 0) throw new UsageError('ingest: no input files (see --help)');
   if (typeof values.out !== 'string' || !values.out) throw new UsageError('ingest: missing -o DIR (the output directory)');
@@ -108,6 +111,11 @@ export async function run(argv: string[]): Promise<number> {
     const problems = stats.format();
     out.push(problems.length ? 'skipped lines and other counts:' : 'skipped lines: none');
     for (const p of problems) out.push(`  ${p.trim()}`);
+  }
+  if (values.parquet) {
+    const written = new Set([...(block.length ? ['block_events', 'block_requests', 'block_bios'] : []), ...(strace.length ? ['app_io'] : [])]);
+    const files = await exportTables(arrowTablesOf(outDir).filter((t) => written.has(t.name)), undefined, outDir, { format: 'parquet' });
+    out.push('', `parquet: ${files.map((f) => `${f.table}.parquet`).join(', ')}`);
   }
   process.stdout.write(out.join('\n') + '\n');
   if (stats.failed) {
