@@ -1,0 +1,105 @@
+/**
+ * Interop: DuckDB's row counts and sums over the exported Parquet files (and over the Arrow files
+ * themselves) equal those of the Arrow tables; where Python has pyarrow (or pandas with a Parquet
+ * engine), it reads every exported file and gives the same counts and sums (skipped, and said so
+ * in the test name, where it has not).
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Column, Table } from '@uwdata/flechette';
+import { arrowTablesOf, exportDir } from '../../src/export/export-tables.js';
+import { SqlSession } from '../../src/sql/sql-session.js';
+import { resultColumns } from '../../src/sql/result-columns.js';
+import { analyseBundle, scratchDir } from '../sql/analysed.js';
+
+/** Row count, and per integer column the count of non-null values and their sum, from Arrow. */
+function arrowFigures(table: Table): Record<string, string> {
+  const figures: Record<string, string> = { rows: String(table.numRows) };
+  for (const f of table.schema.fields) {
+    if ((f.type as { typeId: number }).typeId !== 2) continue; // Arrow Int
+    let sum = 0n;
+    let n = 0;
+    for (const v of table.getChild(f.name) as Column<unknown>) if (v !== null) { sum += BigInt(v as number | bigint); n++; }
+    figures[`count(${f.name})`] = String(n);
+    figures[`sum(${f.name})`] = String(sum);
+  }
+  return figures;
+}
+
+async function duckFigures(session: SqlSession, from: string, keys: string[]): Promise<Record<string, string>> {
+  const exprs = keys.map((k) => (k === 'rows' ? 'count(*)' : k.replace(/\((\w+)\)/, '("$1")')));
+  const cols = await resultColumns(await session.query(`SELECT ${exprs.map((e, i) => `${e} AS c${i}`).join(', ')} FROM ${from}`));
+  return Object.fromEntries(keys.map((k, i) => [k, cols[i]!.values[0] === null ? '0' : String(cols[i]!.values[0])]));
+}
+
+const PYTHON_FIGURES = `
+import json, sys
+try:
+    import pyarrow.parquet as pq
+    def read(path): return pq.read_table(path).to_pandas(integer_object_nulls=True)
+except ImportError:
+    import pandas
+    def read(path): return pandas.read_parquet(path)
+out = {}
+for name, path in json.loads(sys.argv[1]).items():
+    df = read(path)
+    fig = {"rows": str(len(df))}
+    for col in df.columns:
+        s = df[col].dropna()
+        if len(s) and all(isinstance(v, int) or hasattr(v, "bit_length") for v in s.head(50)):
+            fig["count(%s)" % col] = str(len(s)); fig["sum(%s)" % col] = str(sum(int(v) for v in s))
+    out[name] = fig
+print(json.dumps(out))
+`;
+
+function pythonReader(): string | undefined {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(py, ['-c', 'import pyarrow.parquet'], { encoding: 'utf8' });
+    if (r.status === 0) return py;
+    const p = spawnSync(py, ['-c', 'import pandas; pandas.io.parquet.get_engine("auto")'], { encoding: 'utf8' });
+    if (p.status === 0) return py;
+  }
+  return undefined;
+}
+const python = pythonReader();
+
+describe('interop: DuckDB and Python read the same numbers as the Arrow tables', () => {
+  const scratch = scratchDir('iol-interop-');
+  let out = '';
+  let parquetDir = '';
+  beforeAll(async () => {
+    out = await analyseBundle('m128-direct', scratch.dir);
+    parquetDir = join(scratch.dir, 'parquet');
+    await exportDir(out, parquetDir, { format: 'parquet', threads: 1 });
+  });
+  afterAll(() => scratch.remove());
+
+  it('DuckDB counts and sums over the Parquet files and over the Arrow files equal the Arrow tables\'', async () => {
+    const session = await SqlSession.open({ threads: 1 });
+    try {
+      await session.addDir(out);
+      for (const t of arrowTablesOf(out)) {
+        const expected = arrowFigures(t.read());
+        const keys = Object.keys(expected);
+        expect(await duckFigures(session, `read_parquet('${join(parquetDir, `${t.name}.parquet`)}')`, keys), `${t.name}.parquet`).toEqual(expected);
+        expect(await duckFigures(session, `"${t.name}"`, keys), `${t.name}.arrow`).toEqual(expected);
+      }
+    } finally {
+      session.close();
+    }
+  });
+
+  it.skipIf(!python)(`pyarrow or pandas reads every exported file with the same counts and sums${python ? '' : ' (skipped: no Python with pyarrow, or pandas with a Parquet engine, on this machine)'}`, () => {
+    const tables = arrowTablesOf(out);
+    const paths = Object.fromEntries(tables.map((t) => [t.name, join(parquetDir, `${t.name}.parquet`)]));
+    const r = spawnSync(python!, ['-c', PYTHON_FIGURES, JSON.stringify(paths)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout) as Record<string, Record<string, string>>;
+    for (const t of tables) {
+      const expected = arrowFigures(t.read());
+      for (const [k, v] of Object.entries(got[t.name]!)) expect(v, `${t.name} ${k}`).toBe(expected[k]);
+      expect(got[t.name]!.rows).toBe(expected.rows);
+    }
+  });
+});
