@@ -1,0 +1,85 @@
+/**
+ * Many runs, one dataset: every bundled capture of data/ analysed and exported into one
+ * Hive-partitioned dataset; the per-run totals query of docs/sql.md over it gives each run's
+ * summary.json figures; the layout, the partition columns inside the files and the NULL
+ * partition of host-level rows are what Spark and Trino read.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportDataset, NULL_PARTITION, partitionFile } from '../../src/export/dataset.js';
+import { readArrowFile } from '../../src/table/arrow-file.js';
+import { sqlColumns } from '../../src/sql/sql.js';
+import { UsageError } from '../../src/util/errors.js';
+import { analyseBundle, BUNDLES, scratchDir } from '../sql/analysed.js';
+import { docQuery } from '../sql/doc-queries.js';
+import { readParquetMetadata, readParquetRows } from './parquet-read.js';
+
+describe('a dataset of every bundled capture', () => {
+  const scratch = scratchDir('iol-dataset-');
+  const dataset = join(scratch.dir, 'dataset');
+  const outs = new Map<string, string>();
+  beforeAll(async () => {
+    for (const b of BUNDLES) outs.set(b, await analyseBundle(b, scratch.dir));
+    await exportDataset([...outs].map(([run, dir]) => ({ dir, host: 'lab-host', run })), dataset, { format: 'parquet', threads: 1 });
+  });
+  afterAll(() => scratch.remove());
+
+  it('one query gives per-run totals equal to each run\'s summary.json', async () => {
+    const cols = await sqlColumns(docQuery('per-run-totals'), { dir: dataset, threads: 1 });
+    const at = (name: string, i: number) => cols.find((c) => c.name === name)!.values[i];
+    expect(cols[0]!.values.length).toBe(BUNDLES.length);
+    expect(cols.find((c) => c.name === 'run')!.values).toEqual([...BUNDLES].sort());
+    [...BUNDLES].sort().forEach((run, i) => {
+      const s = JSON.parse(readFileSync(join(outs.get(run)!, 'summary.json'), 'utf8'));
+      expect(at('host', i)).toBe('lab-host');
+      expect(Number(at('app_read_bytes', i)), run).toBe(s.layers.app.read_bytes);
+      expect(Number(at('app_write_bytes', i)), run).toBe(s.layers.app.write_bytes);
+      expect(Number(at('app_ios', i)), run).toBe(s.layers.app.requests);
+      expect(Number(at('guest_bytes', i)), run).toBe(s.attribution.guest.total);
+      expect(Number(at('host_bytes', i)), run).toBe(s.attribution.host.total);
+      expect(s.attribution.guest.total).toBe(s.layers.guest.read_bytes + s.layers.guest.write_bytes + s.layers.guest.other_bytes);
+    });
+  });
+
+  it('keeps host, vm and run as columns of each file, splits tables by VM, and puts host-level rows in the NULL partition', async () => {
+    // two VMs: app_io_vm1 is the table app_io in vm=vm1; lineage is split by its vm column
+    const two = outs.get('m96-2vms')!;
+    for (const vm of ['vm0', 'vm1']) {
+      const rows = await readParquetRows(partitionFile(dataset, 'app_io', 'lab-host', vm, 'm96-2vms', 'parquet'));
+      expect(rows.length).toBe(readArrowFile(join(two, `app_io_${vm}.arrow`)).numRows);
+      expect(new Set(rows.map((r) => `${r.host}/${r.vm}/${r.run}`))).toEqual(new Set([`lab-host/${vm}/m96-2vms`]));
+      const lineage = await readParquetRows(partitionFile(dataset, 'lineage', 'lab-host', vm, 'm96-2vms', 'parquet'));
+      const all = readArrowFile(join(two, 'lineage.arrow'));
+      expect(lineage.length).toBe(Array.from(all.getChild('vm') as Iterable<unknown>).filter((v) => v === vm).length);
+    }
+    const host = partitionFile(dataset, 'host_requests', 'lab-host', null, 'm128-buffered', 'parquet');
+    expect(host).toContain(`vm=${NULL_PARTITION}`);
+    const hostRows = await readParquetRows(host);
+    expect(hostRows.every((r) => r.vm === null && r.run === 'm128-buffered')).toBe(true);
+    // DuckDB reads the NULL partition as NULL: host requests have no VM
+    const byVm = await sqlColumns("SELECT vm, count(*) AS n FROM host_requests WHERE run = 'm128-buffered' GROUP BY vm", { dir: dataset, threads: 1 });
+    expect(byVm[0]!.values).toEqual([null]);
+    expect(byVm[1]!.values).toEqual([BigInt(readArrowFile(join(outs.get('m128-buffered')!, 'host_requests.arrow')).numRows)]);
+    // single-VM run: its per-VM tables are in the lineage's one VM
+    expect(existsSync(partitionFile(dataset, 'guest_requests', 'lab-host', 'vm0', 'm512-direct', 'parquet'))).toBe(true);
+  });
+
+  it('writes only types Spark and Trino read (no unsigned or DuckDB-only types)', () => {
+    for (const table of ['app_io', 'guest_requests', 'lineage', 'attribution', 'guest_fs_map', 'image_map', 'summary']) {
+      const vm = table === 'summary' ? null : 'vm0';
+      const meta = readParquetMetadata(partitionFile(dataset, table, 'lab-host', vm, 'm128-buffered', 'parquet'));
+      for (const s of meta.schema.slice(1)) {
+        expect(['INT32', 'INT64', 'DOUBLE', 'BOOLEAN', 'BYTE_ARRAY'], `${table}.${s.name}`).toContain(s.type);
+        expect(s.converted_type ?? 'none', `${table}.${s.name}`).not.toMatch(/^UINT/);
+      }
+    }
+  });
+
+  it('refuses partition values engines would have to unescape, and a run given twice', async () => {
+    const one = outs.get('m128-direct')!;
+    await expect(exportDataset([{ dir: one, host: 'a/b', run: 'r' }], dataset, { format: 'parquet' })).rejects.toThrow(UsageError);
+    await expect(exportDataset([{ dir: one, host: 'h', run: 'x=y' }], dataset, { format: 'parquet' })).rejects.toThrow(/dataset run "x=y"/);
+    await expect(exportDataset([{ dir: one, host: 'h', run: 'r' }, { dir: one, host: 'h', run: 'r' }], dataset, { format: 'parquet' })).rejects.toThrow(/given twice/);
+  });
+});
