@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { UsageError } from '../util/errors.js';
-import { dropLoadedTable, loadArrowTable, quoteIdent, quoteString } from '../sql/arrow-to-duckdb.js';
+import { dropLoadedTable, loadArrowTable, quoteIdent, quoteString, type LoadedTable } from '../sql/arrow-to-duckdb.js';
 import { SqlSession } from '../sql/sql-session.js';
 import { loadSummary, readSummaryJson } from '../sql/summary-rows.js';
 import { copySelectToFile, tableKeyValueMetadata } from './copy-to-file.js';
@@ -98,12 +98,12 @@ async function exportRun(connection: DuckDBConnection, run: DatasetRun, datasetD
     await dropLoadedTable(connection, 'lineage');
     if (vms.length === 1) defaultVm = checkPartitionValue('vm', vms[0]!);
   }
-  const write = async (name: string, table: Table, vm: string | null, where: string, extra: string) => {
+  const write = async (name: string, table: Table, loaded: LoadedTable, vm: string | null, where: string, extra: string) => {
     const path = partitionFile(datasetDir, name, host, vm, runName, options.format);
     mkdirSync(join(path, '..'), { recursive: true });
-    const select = `SELECT *, ${extra} FROM ${quoteIdent('t')}${where}`;
+    const select = `SELECT ${loaded.exportColumns}, ${extra} FROM ${loaded.raw}${where}`;
     await copySelectToFile(connection, select, path, options, partitionMetadata(tableKeyValueMetadata(table), host, vm, runName));
-    const n = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${quoteIdent('t')}${where}`);
+    const n = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${loaded.raw}${where}`);
     files.push({ table: name, path, rows: Number(n.getRowObjectsJS()[0]!.n) });
   };
   const literal = (v: string | null) => v === null ? 'CAST(NULL AS VARCHAR)' : quoteString(v);
@@ -111,17 +111,17 @@ async function exportRun(connection: DuckDBConnection, run: DatasetRun, datasetD
     const table = input.read();
     const split = perVmName(input.name);
     const name = split?.base ?? input.name;
-    await loadArrowTable(connection, 't', table);
+    const loaded = await loadArrowTable(connection, 't', table);
     try {
       if (hasVmColumn(table)) {
         for (const vm of await distinctVms(connection, 't')) {
           if (vm !== null) checkPartitionValue('vm', vm);
           const where = vm === null ? ' WHERE vm IS NULL' : ` WHERE vm = ${quoteString(vm)}`;
-          await write(name, table, vm, where, `${literal(host)} AS host, ${literal(runName)} AS run`);
+          await write(name, table, loaded, vm, where, `${literal(host)} AS host, ${literal(runName)} AS run`);
         }
       } else {
         const vm = split ? checkPartitionValue('vm', split.vm) : name.startsWith('host_') ? null : defaultVm;
-        await write(name, table, vm, '', `${literal(host)} AS host, ${literal(vm)} AS vm, ${literal(runName)} AS run`);
+        await write(name, table, loaded, vm, '', `${literal(host)} AS host, ${literal(vm)} AS vm, ${literal(runName)} AS run`);
       }
     } finally {
       await dropLoadedTable(connection, 't');

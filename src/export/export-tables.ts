@@ -10,7 +10,7 @@ import type { Table } from '@uwdata/flechette';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readArrowFile } from '../table/arrow-file.js';
 import { UsageError } from '../util/errors.js';
-import { dropLoadedTable, loadArrowTable, quoteIdent } from '../sql/arrow-to-duckdb.js';
+import { dropLoadedTable, loadArrowTable } from '../sql/arrow-to-duckdb.js';
 import { SqlSession, type SqlSessionOptions } from '../sql/sql-session.js';
 import { loadSummary, readSummaryJson } from '../sql/summary-rows.js';
 import { copySelectToFile, tableKeyValueMetadata, type CopyOptions } from './copy-to-file.js';
@@ -40,13 +40,13 @@ export function arrowTablesOf(dir: string): TableInput[] {
 /** Load one table, write it to path, drop it. */
 export async function exportOneTable(connection: DuckDBConnection, input: TableInput, path: string, options: CopyOptions): Promise<ExportedFile> {
   const table = input.read();
-  const rows = await loadArrowTable(connection, input.name, table);
+  const loaded = await loadArrowTable(connection, input.name, table);
   try {
-    await copySelectToFile(connection, `SELECT * FROM ${quoteIdent(input.name)}`, path, options, tableKeyValueMetadata(table));
+    await copySelectToFile(connection, `SELECT ${loaded.exportColumns} FROM ${loaded.raw}`, path, options, tableKeyValueMetadata(table));
   } finally {
     await dropLoadedTable(connection, input.name);
   }
-  return { table: input.name, path, rows };
+  return { table: input.name, path, rows: loaded.rows };
 }
 
 /** Write summary.json's values as `summary.<format>`. */

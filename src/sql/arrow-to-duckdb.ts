@@ -8,8 +8,10 @@
  * network, so this is how the tables reach it.
  *
  * The rows land in a raw table (`iol_raw.<name>`); the user sees a view (`<name>`) that turns
- * ENUMs into VARCHAR and unsigned integers into the next wider signed type, so that queries, and
- * Parquet written from the view, use only types Spark and Trino read.
+ * ENUMs into VARCHAR and unsigned integers into the next wider signed type, so that queries use
+ * only types Spark and Trino read. Export reads the raw table with only the unsigned integers cast
+ * (LoadedTable.exportColumns): DuckDB writes an ENUM column to Parquet as a plain UTF8 string
+ * column with a dictionary built from the ENUM, about twice as fast as from VARCHAR.
  */
 import type { Column, Table } from '@uwdata/flechette';
 import { DuckDBDataChunk, type DuckDBConnection } from '@duckdb/node-api';
@@ -39,6 +41,8 @@ interface ColumnPlan {
   rawType: string;
   /** SQL expression of the view column (over the raw column). */
   viewExpr: string;
+  /** SQL expression of the column as exported (ENUMs kept: they are written as UTF8 strings). */
+  exportExpr: string;
   /** How rows are moved: bytes copied, bit-unpacked booleans, dictionary keys, or values one by one. */
   kind: 'bytes' | 'bool' | 'enum' | 'values';
   /** Bytes per value of the raw DuckDB column (bytes, bool, enum). */
@@ -75,24 +79,25 @@ function planColumn(name: string, type: { typeId: number; bitWidth?: number; sig
       const key = `${type.bitWidth},${type.signed}`;
       const t = INT_TYPES[key];
       if (!t) throw new Error(`table ${table}, column ${name}: Arrow integer of ${type.bitWidth} bits (signed ${type.signed}) is not one DuckDB stores`);
-      return { name, rawType: t[0], viewExpr: `${t[1].replace('$', q)} AS ${q}`, kind: 'bytes', width: type.bitWidth! / 8 };
+      const expr = `${t[1].replace('$', q)} AS ${q}`;
+      return { name, rawType: t[0], viewExpr: expr, exportExpr: expr, kind: 'bytes', width: type.bitWidth! / 8 };
     }
     case TypeId.Float:
       // precision: 0 half, 1 single, 2 double (Arrow Precision enum)
-      if (type.precision === 2) return { name, rawType: 'DOUBLE', viewExpr: q, kind: 'bytes', width: 8 };
-      if (type.precision === 1) return { name, rawType: 'FLOAT', viewExpr: q, kind: 'bytes', width: 4 };
-      return { name, rawType: 'FLOAT', viewExpr: q, kind: 'values', width: 4 };
+      if (type.precision === 2) return { name, rawType: 'DOUBLE', viewExpr: q, exportExpr: q, kind: 'bytes', width: 8 };
+      if (type.precision === 1) return { name, rawType: 'FLOAT', viewExpr: q, exportExpr: q, kind: 'bytes', width: 4 };
+      return { name, rawType: 'FLOAT', viewExpr: q, exportExpr: q, kind: 'values', width: 4 };
     case TypeId.Bool:
-      return { name, rawType: 'BOOLEAN', viewExpr: q, kind: 'bool', width: 1 };
+      return { name, rawType: 'BOOLEAN', viewExpr: q, exportExpr: q, kind: 'bool', width: 1 };
     case TypeId.Dictionary: {
       const members = dictionaryMembers(column, table, name);
       const width = members.length <= 0xff ? 1 : members.length <= 0xffff ? 2 : 4;
       // an ENUM needs at least one member; an empty column still gets a valid type
       const list = members.length ? members : [''];
-      return { name, rawType: `ENUM(${list.map(quoteString).join(', ')})`, viewExpr: `CAST(${q} AS VARCHAR) AS ${q}`, kind: 'enum', width, members };
+      return { name, rawType: `ENUM(${list.map(quoteString).join(', ')})`, viewExpr: `CAST(${q} AS VARCHAR) AS ${q}`, exportExpr: q, kind: 'enum', width, members };
     }
     case TypeId.Utf8: case TypeId.LargeUtf8:
-      return { name, rawType: 'VARCHAR', viewExpr: q, kind: 'values', width: 0 };
+      return { name, rawType: 'VARCHAR', viewExpr: q, exportExpr: q, kind: 'values', width: 0 };
     default:
       throw new Error(`table ${table}, column ${name}: Arrow type id ${type.typeId} is not loaded into DuckDB (expected integers, floats, booleans or strings)`);
   }
@@ -131,11 +136,19 @@ function typedOfWidth(width: number, n: number): Uint8Array | Uint16Array | Uint
   return width === 1 ? new Uint8Array(n) : width === 2 ? new Uint16Array(n) : new Uint32Array(n);
 }
 
+/** A table loadArrowTable made. */
+export interface LoadedTable {
+  rows: number;
+  /** The raw table, schema-qualified and quoted. */
+  raw: string;
+  /** Column list to export from `raw` (the view's columns, ENUMs kept as ENUMs). */
+  exportColumns: string;
+}
+
 /**
- * Create `iol_raw.<name>` holding the table's rows and the view `<name>` over it. Returns the
- * number of rows loaded.
+ * Create `iol_raw.<name>` holding the table's rows and the view `<name>` over it.
  */
-export async function loadArrowTable(connection: DuckDBConnection, name: string, table: Table): Promise<number> {
+export async function loadArrowTable(connection: DuckDBConnection, name: string, table: Table): Promise<LoadedTable> {
   const fields = table.schema.fields;
   const columns = fields.map((_, i) => table.getChildAt(i) as Column<unknown>);
   const plans = fields.map((f, i) => planColumn(f.name, f.type as never, columns[i]!, name));
@@ -143,7 +156,8 @@ export async function loadArrowTable(connection: DuckDBConnection, name: string,
   await connection.run(`CREATE SCHEMA IF NOT EXISTS ${RAW_SCHEMA}`);
   await connection.run(`CREATE OR REPLACE TABLE ${raw} (${plans.map((p) => `${quoteIdent(p.name)} ${p.rawType}`).join(', ')})`);
   await connection.run(`CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${plans.map((p) => p.viewExpr).join(', ') || '*'} FROM ${raw}`);
-  if (fields.length === 0 || table.numRows === 0) return 0;
+  const loaded = { rows: 0, raw, exportColumns: plans.map((p) => p.exportExpr).join(', ') || '*' };
+  if (fields.length === 0 || table.numRows === 0) return loaded;
 
   const types = (await connection.runAndReadAll(`SELECT * FROM ${raw} LIMIT 0`)).columnTypes();
   const chunk = DuckDBDataChunk.create(types);
@@ -187,7 +201,7 @@ export async function loadArrowTable(connection: DuckDBConnection, name: string,
   } finally {
     appender.closeSync();
   }
-  return rows;
+  return { ...loaded, rows };
 }
 
 function copyValues(vector: duckdb.Vector, p: ColumnPlan, source: ArrayLike<number | bigint>, b: BatchLike, start: number, n: number): void {
