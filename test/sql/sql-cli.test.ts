@@ -80,7 +80,7 @@ describe('iolineage sql', () => {
   it('sqlArrow gives an apache-arrow Table with Int64 columns that aq.fromArrow takes, and refuses a value beyond Int64', async () => {
     const a = await sqlArrow('SELECT op, count(*) AS ios, sum(app_bytes) AS bytes FROM lineage GROUP BY op ORDER BY op', { dir: out });
     expect(a.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(['op:Utf8', 'ios:Int64', 'bytes:Int64']);
-    const t = aq.fromArrow(a as never);
+    const t = aq.fromArrow(a);
     expect(t.numRows()).toBe(a.numRows);
     expect(t.array('op')).toEqual(a.getChild('op')!.toArray());
     await expect(sqlArrow('SELECT CAST(9223372036854775807 AS HUGEINT) * 2 AS too_big', { dir: out })).rejects.toThrow(/too_big \(HUGEINT\) holds 18446744073709551614, outside Int64/);
