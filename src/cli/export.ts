@@ -83,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (o.out !== undefined) throw new UsageError('export: give -o DIR or --dataset DATASET, not both');
+  if (format !== 'parquet') throw new UsageError(`export: --dataset writes Parquet (the format Spark, Trino and DuckDB read partitions of), not ${format}`);
   if (o.run !== undefined && positionals.length > 1) throw new UsageError(`export: --run names one run, but ${positionals.length} OUT folders were given (each run is named after its folder)`);
   const host = str(o.host) ?? hostname();
   const runs: DatasetRun[] = positionals.map((dir) => ({

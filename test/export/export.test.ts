@@ -130,6 +130,7 @@ describe('iolineage export', () => {
     await expect(exportCommand([out, '--format', 'xlsx'])).rejects.toThrow(/expected parquet or csv/);
     await expect(exportCommand([out, '--compression', 'lz4'])).rejects.toThrow(UsageError);
     await expect(exportCommand([out, '--host', 'h'])).rejects.toThrow(/go with --dataset/);
+    await expect(exportCommand([out, '--dataset', join(scratch.dir, 'ds'), '--format', 'csv'])).rejects.toThrow(/--dataset writes Parquet/);
     await expect(exportCommand([join(scratch.dir, 'nothing-here')])).rejects.toThrow(/found nothing/);
     expect(existsSync(join(scratch.dir, 'nothing-here'))).toBe(false);
   });
