@@ -45,9 +45,10 @@ function treeBytes(dir, ext) {
 }
 
 /** Run this script with a role in a child process under /usr/bin/time; its JSON line and peak RSS. */
-function child(roleArgs) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', process.execPath, '--expose-gc', SELF, ...roleArgs], { encoding: 'utf8', maxBuffer: 1 << 26 });
+function child(roleArgs, timeoutS = 3600) {
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', process.execPath, '--expose-gc', SELF, ...roleArgs], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: timeoutS * 1000, killSignal: 'SIGKILL' });
   const m = /TIME ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  if (r.error || r.signal) return { failed: `did not finish within ${timeoutS} s (${r.error?.message ?? r.signal})` };
   if (r.status !== 0) throw new Error(`bench/parquet.mjs ${roleArgs[0]}: exit status ${r.status}: ${r.stderr}`);
   const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
   return { ...(line ? JSON.parse(line) : {}), wall_s: m ? Number(m[1]) : NaN, peak_rss_mib: m ? Number(m[2]) / 1024 : NaN };
@@ -201,7 +202,8 @@ async function main() {
       const m = child(['make-dataset', out, ds, String(partitions), String(rowsPerPartition)]);
       console.log(`B. dataset: ${partitions} partitions x ${rowsPerPartition} rows of lineage and of app_io (made in ${m.make_s.toFixed(0)} s): lineage ${(m.lineage_bytes / MiB).toFixed(0)} MiB, app_io ${(m.app_io_bytes / MiB).toFixed(0)} MiB of Parquet`);
       for (const name of Object.keys(QUERIES)) {
-        const q = child(['query', ds, name]);
+        const q = child(['query', ds, name], 1200);
+        if (q.failed) { console.log(`   ${name.padEnd(32)} ${q.failed}`); continue; }
         console.log(`   ${name.padEnd(32)} ${q.query_s.toFixed(2)} s wall, ${q.cpu_s.toFixed(2)} s CPU   peak RSS ${q.peak_rss_mib.toFixed(0)} MiB   (memory_limit 2 GiB; ${q.lineage_rows} lineage rows; first row ${q.first})`);
       }
     }
