@@ -34,23 +34,26 @@ async function duckFigures(session: SqlSession, from: string, keys: string[]): P
 }
 
 const PYTHON_FIGURES = `
-import json, sys
+import json, numbers, sys
+def figures_of(columns, rows):
+    fig = {"rows": str(rows)}
+    for name, values in columns:
+        present = [v for v in values if v is not None and v == v]
+        if present and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and type(v).__name__ != "bool_" for v in present):
+            fig["count(%s)" % name] = str(len(present))
+            fig["sum(%s)" % name] = str(sum(int(v) for v in present))
+    return fig
 try:
     import pyarrow.parquet as pq
-    def read(path): return pq.read_table(path).to_pandas(integer_object_nulls=True)
+    def read(path):
+        t = pq.read_table(path)
+        return figures_of([(n, t.column(n).to_pylist()) for n in t.column_names], t.num_rows)
 except ImportError:
     import pandas
-    def read(path): return pandas.read_parquet(path)
-out = {}
-for name, path in json.loads(sys.argv[1]).items():
-    df = read(path)
-    fig = {"rows": str(len(df))}
-    for col in df.columns:
-        s = df[col].dropna()
-        if len(s) and all(isinstance(v, int) or hasattr(v, "bit_length") for v in s.head(50)):
-            fig["count(%s)" % col] = str(len(s)); fig["sum(%s)" % col] = str(sum(int(v) for v in s))
-    out[name] = fig
-print(json.dumps(out))
+    def read(path):
+        df = pandas.read_parquet(path)
+        return figures_of([(n, list(df[n])) for n in df.columns], len(df))
+print(json.dumps({name: read(path) for name, path in json.loads(sys.argv[1]).items()}))
 `;
 
 function pythonReader(): string | undefined {
@@ -100,6 +103,8 @@ describe('interop: DuckDB and Python read the same numbers as the Arrow tables',
       const expected = arrowFigures(t.read());
       for (const [k, v] of Object.entries(got[t.name]!)) expect(v, `${t.name} ${k}`).toBe(expected[k]);
       expect(got[t.name]!.rows).toBe(expected.rows);
+      // pyarrow gives every integer column exactly (pandas without nulls too)
+      if (Object.keys(expected).length > 1) expect(Object.keys(got[t.name]!).length, `${t.name}: integer columns read`).toBeGreaterThan(1);
     }
   });
 });
