@@ -2,12 +2,12 @@
  * `iolineage export`: the tables of analyze/ingest outputs as Parquet or CSV files, or several
  * outputs as one Hive-partitioned dataset.
  */
-import { basename, resolve } from 'node:path';
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { basename, resolve } from 'node:path';
 import { parseCommandArgs } from './args.js';
 import { UsageError } from '../util/errors.js';
 import { formatBytes } from '../util/numbers.js';
-import { statSync } from 'node:fs';
 import { EXPORT_FORMATS, PARQUET_COMPRESSIONS, type ExportFormat, type ParquetCompression } from '../export/copy-to-file.js';
 import { exportDir, type ExportedFile, type ExportOptions } from '../export/export-tables.js';
 import { exportDataset, type DatasetRun } from '../export/dataset.js';
