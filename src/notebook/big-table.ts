@@ -95,9 +95,19 @@ function groupKeys(table: ColumnTable, names: readonly string[], what: string): 
   const keys = new Uint32Array(n);
   if (names.length === 0) return keys;
   const cols = names.map((g) => column(table, g, what));
+  if (cols.length === 1) {
+    const ids = new Map<Value, number>();
+    const c = cols[0]!;
+    for (let i = 0; i < n; i++) {
+      let id = ids.get(c[i]);
+      if (id === undefined) ids.set(c[i], (id = ids.size));
+      keys[i] = id;
+    }
+    return keys;
+  }
   const ids = new Map<string, number>();
   for (let i = 0; i < n; i++) {
-    const k = cols.length === 1 ? String(cols[0]![i]) : cols.map((c) => String(c[i])).join('\u0000');
+    const k = cols.map((c) => String(c[i])).join('\u0000');
     let id = ids.get(k);
     if (id === undefined) ids.set(k, (id = ids.size));
     keys[i] = id;
