@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { parseCommandArgs } from './args.js';
 import { ProgressBar } from './progress.js';
 import { UsageError } from '../util/errors.js';
-import { formatBytes } from '../util/numbers.js';
+import { formatBytes, parseSize } from '../util/numbers.js';
 import { writeArrowFile } from '../table/arrow-file.js';
-import { openFsSource } from '../fs/open-fs-source.js';
+import { openFsSource, type OpenFsSourceOptions } from '../fs/open-fs-source.js';
 import { buildFsMap } from '../fs/ext/fs-map-builder.js';
 import type { IngestStats } from '../ingest/ingest-stats.js';
 import { mapImageHelp, runMapImage } from '../image/map-image-command.js';
@@ -28,7 +28,9 @@ of any of these. It is opened read-only; only metadata is read.
   --format F           auto (default) | raw | qcow2
   --file PATH          keep only the rows of this file (repeatable; e.g. the VM image files on a host
                        file system: their rows give image offset → host disk sector)
-  --strict             stop at the first corrupt inode or directory block instead of counting it`;
+  --strict             stop at the first corrupt inode or directory block instead of counting it
+  --max-decompressed SIZE  a .gz/.xz/.zst SOURCE is decompressed into a sparse temporary file first:
+                       stop when it would store more than SIZE of non-zero data (default 4G)`;
 
 /** Full help (the dispatcher prints it for `map --help`, `map fs --help` and `map image --help`). */
 export const help = `${fsHelp}\n\n${mapImageHelp}`;
@@ -51,6 +53,7 @@ async function runFs(argv: string[]): Promise<number> {
     format: { type: 'string' },
     strict: { type: 'boolean' },
     file: { type: 'string', multiple: true },
+    'max-decompressed': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(`map fs: expected one SOURCE, got ${positionals.length} (see --help)`);
   const out = values.out as string | undefined;
@@ -86,8 +89,9 @@ async function runFs(argv: string[]): Promise<number> {
   return 0;
 }
 
-export function parseSourceOptions(values: Record<string, unknown>): { partition?: number; offset?: number; format?: 'auto' | 'raw' | 'qcow2' } {
-  const o: { partition?: number; offset?: number; format?: 'auto' | 'raw' | 'qcow2' } = {};
+export function parseSourceOptions(values: Record<string, unknown>): OpenFsSourceOptions {
+  const o: OpenFsSourceOptions = {};
+  if (values['max-decompressed'] !== undefined) o.maxDecompressedBytes = parseSize(String(values['max-decompressed']), '--max-decompressed');
   if (values.partition !== undefined) {
     const n = Number(values.partition);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--partition "${String(values.partition)}": expected a partition number >= 1`);
