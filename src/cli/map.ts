@@ -2,13 +2,12 @@
  * `iolineage map fs SOURCE -o DIR` — the fs_map (and fs_paths) of an ext2/3/4 file system.
  * `iolineage map image ...` — the image_map of a disk image (src/image; see its own help).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseCommandArgs } from './args.js';
 import { ProgressBar } from './progress.js';
 import { UsageError } from '../util/errors.js';
 import { formatBytes, parseSize } from '../util/numbers.js';
-import { writeArrowFile } from '../table/arrow-file.js';
+import { arrowFileWriter } from '../table/arrow-file.js';
+import { withOutputFolder } from '../io/output-folder.js';
 import { openFsSource, type OpenFsSourceOptions } from '../fs/open-fs-source.js';
 import { buildFsMap } from '../fs/ext/fs-map-builder.js';
 import type { IngestStats } from '../ingest/ingest-stats.js';
@@ -70,9 +69,11 @@ async function runFs(argv: string[]): Promise<number> {
   }
   const only = (values.file as string[] | undefined) ?? [];
   const map = only.length ? result.map.restrictTo(only.map((f) => (/^\d+$/.test(f) ? Number(f) : f))) : result.map;
-  mkdirSync(out, { recursive: true });
-  writeArrowFile(join(out, 'fs_map.arrow'), map.toTable());
-  writeArrowFile(join(out, 'fs_paths.arrow'), result.map.pathsTable());
+  const paths = result.map.pathsTable();
+  const { result: [mapFile, pathsFile], notes } = await withOutputFolder(out, 'map fs', (folder) => [
+    folder.stage('fs_map.arrow', arrowFileWriter(map.toTable())),
+    folder.stage('fs_paths.arrow', arrowFileWriter(paths)),
+  ]);
   const g = result.map.geometry;
   const s = map.stats();
   const lines = [
@@ -82,9 +83,10 @@ async function runFs(argv: string[]): Promise<number> {
     `extents (fs_map rows): ${s.rows}; file data extents: ${s.fileExtents}; fragmented files: ${s.fragmentedFiles} of ${s.files}${s.files ? ` (${(100 * s.fragmentedFiles / s.files).toFixed(1)}%)` : ''}`,
     'bytes by kind:',
     ...Object.entries(s.blocksByKind).filter(([, b]) => b > 0).map(([k, b]) => `  ${k.padEnd(13)} ${formatBytes(b * g.blockSize).padStart(11)}  (${b} blocks)`),
-    `wrote ${join(out, 'fs_map.arrow')} and ${join(out, 'fs_paths.arrow')}`,
+    `wrote ${mapFile} and ${pathsFile}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
+  for (const n of notes) process.stderr.write(`note: ${n}\n`);
   printStats(result.stats);
   return 0;
 }
