@@ -4,6 +4,7 @@
  * exports `run(argv): Promise<number>` (the exit code) and `help` (its usage text).
  */
 import { isUserError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
 
 /**
  * A command module. `handlesHelp`: the command prints its own help for `--help` anywhere in its
@@ -59,11 +60,12 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
     if (isUserError(e)) {
-      process.stderr.write(`iolineage: ${e.message}\n`);
+      // messages quote input text: nothing in it may drive the terminal
+      process.stderr.write(`iolineage: ${printable(e.message).replaceAll('\\x0a', '\n')}\n`);
       process.exitCode = e.name === 'UsageError' ? 2 : 1;
     } else {
       const msg = e instanceof Error ? e.message : String(e);
-      process.stderr.write(`iolineage: internal error: ${msg}\n`);
+      process.stderr.write(`iolineage: internal error: ${printable(msg).replaceAll('\\x0a', '\n')}\n`);
       if (process.env.IOLINEAGE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
       else process.stderr.write('(set IOLINEAGE_DEBUG=1 for a stack trace, and please report it)\n');
       process.exitCode = 70;
