@@ -3,6 +3,7 @@
  * The iolineage command: a thin dispatcher over one module per command. Each command module
  * exports `run(argv): Promise<number>` (the exit code) and `help` (its usage text).
  */
+import { readFileSync } from 'node:fs';
 import { isUserError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 
@@ -33,12 +34,26 @@ function usage(): string {
     'commands:',
     ...Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `iolineage <command> --help` for the options of a command.',
+    'Run `iolineage <command> --help` for the options of a command, `iolineage --version` for the version.',
   ].join('\n');
+}
+
+/** The version in the package.json beside dist/ (npm always ships package.json). */
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown (no package.json beside the built files)';
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`iolineage ${version()}\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;

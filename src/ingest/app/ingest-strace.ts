@@ -14,6 +14,7 @@ import { openFileChunks } from '../../io/file-chunks.js';
 import { ByteLineFramer } from '../../io/byte-line-framer.js';
 import { InputError } from '../../util/errors.js';
 import { formatBytes } from '../../util/numbers.js';
+import { printable } from '../../util/printable.js';
 import { IngestStats } from '../ingest-stats.js';
 import { StraceParser, type AppIoBuilder, type AppIoCounts, type StraceParserOptions } from './strace-parser.js';
 import { LineKind, StraceLine, TimeFormat, tokenizeStraceLine } from './strace-line.js';
@@ -301,7 +302,7 @@ export function summarizeAppIo(r: StraceParseResult, stats: IngestStats, file?: 
   const keys = c.pathCalls.map((_, k) => k).filter((k) => c.pathCalls[k]! > 0);
   keys.sort((a, b) => c.pathBytes[b]! - c.pathBytes[a]! || c.pathCalls[b]! - c.pathCalls[a]!);
   out.push(`by path (top 10 of ${keys.length}, by bytes):`);
-  for (const k of keys.slice(0, 10)) out.push(`  ${String(c.pathCalls[k]).padStart(9)} calls ${formatBytes(c.pathBytes[k]!).padStart(11)}  ${r.paths[k]}`);
+  for (const k of keys.slice(0, 10)) out.push(`  ${String(c.pathCalls[k]).padStart(9)} calls ${formatBytes(c.pathBytes[k]!).padStart(11)}  ${printable(r.paths[k]!)}`);
   out.push(`unresolved fds: ${c.unresolvedFdCalls} calls on fds with no known path (not opened in the trace, no -y)`);
   out.push(`uncertain: ${c.uncertainCalls} calls whose outcome, offset or file the log does not determine (column uncertain)`);
   const problems = stats.format();
