@@ -95,14 +95,18 @@ async function runKind(kindName, deadline) {
   let stderrTail = '';
   const spawnWorker = () => new Promise((resolve) => {
     stderrTail = '';
+    let ready = false;
     worker = fork(join(ROOT, 'scripts', 'fuzz', 'worker.mjs'), [kindName, distDir, workDir], {
       execArgv: [`--max-old-space-size=${Math.max(64, Math.floor(memoryMb / 2))}`],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, IOLINEAGE_NO_PROGRESS: '1' },
     });
     worker.stderr.on('data', (d) => { stderrTail = (stderrTail + d.toString()).slice(-4000); });
-    worker.once('message', () => resolve());
-    worker.once('exit', () => resolve());
+    worker.once('message', () => { ready = true; resolve(); });
+    // a worker that cannot start (a missing build, a bad --dist) ends the campaign
+    worker.once('exit', (code, signal) => {
+      if (!ready) { process.stderr.write(`fuzz: the ${kindName} worker did not start (${signal ?? `exit ${code}`}):\n${stderrTail}\n`); process.exit(2); }
+    });
   });
   try {
     while (Date.now() < deadline && index - start < inputsPerKind) {

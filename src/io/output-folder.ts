@@ -24,8 +24,8 @@ export const OUTPUTS_MANIFEST = 'iolineage-outputs.json';
 /** The lock file of an output folder while a command writes into it. */
 export const LOCK_FILE = '.iolineage.lock';
 
-/** Temporary names: ".NAME.PID.tmp". */
-const TEMP_NAME = /^\.(.+)\.(\d+)\.tmp$/;
+/** Temporary names: ".NAME.PID.tmp", and ".NAME.PID.scratch" (scratchPath). */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.(?:tmp|scratch)$/;
 
 /** Flags of a new temporary file: never an existing file, never through a symlink. */
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -182,7 +182,14 @@ export class OutputFolder {
     }
     heldLocks.add(lock);
     const folder = new OutputFolder(dir, command, lock);
-    folder.removeDeadTemporaries();
+    try {
+      // the manifest is written last: a bad name for it is refused before any work
+      refuseNonFile(folder.path(OUTPUTS_MANIFEST));
+      folder.removeDeadTemporaries();
+    } catch (e) {
+      folder.close();
+      throw e;
+    }
     return folder;
   }
 
@@ -193,6 +200,12 @@ export class OutputFolder {
       if (m && !running(Number(m[2]))) removeTemporary(join(this.dir, name));
     }
   }
+
+  /**
+   * A path for a scratch file of this run (e.g. a table's batches while it is built): a hidden
+   * name with this process's pid, removed by the next run if this one is killed before it does.
+   */
+  scratchPath(name: string): string { return join(this.dir, `.${name}.${process.pid}.scratch`); }
 
   /** The final path of an output name. */
   path(name: string): string { return join(this.dir, name); }
@@ -264,6 +277,9 @@ export async function withOutputFolder<T>(dir: string, command: string, fn: (fol
   const folder = OutputFolder.open(dir, command);
   try {
     const result = await fn(folder);
+    // a signal that came while the tables were written (synchronous code) is handled here,
+    // before anything takes its final name
+    await new Promise((resolve) => setImmediate(resolve));
     return { result, notes: folder.commit() };
   } finally {
     folder.close();
@@ -279,7 +295,7 @@ export function checkOutputFolder(dir: string, completed: boolean): string | nul
   let names: string[];
   try { names = readdirSync(dir); } catch { return completed ? `${dir}: no output folder` : null; }
   for (const name of names) {
-    if (TEMP_NAME.test(name)) return `temporary file ${name} left behind`;
+    if (TEMP_NAME.test(name)) return `temporary or scratch file ${name} left behind`;
     if (name === LOCK_FILE) return 'lock file left behind';
   }
   if (!completed) {

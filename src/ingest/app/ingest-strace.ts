@@ -279,7 +279,7 @@ export async function ingestStrace(paths: string[], opts: { outDir: string; fold
   // full record batches wait in a scratch file beside the output, not in memory: a log of any
   // length is ingested in the memory of one batch (plus the dictionaries and the open files)
   const builder = new TableBuilder(appIoTable);
-  builder.spillTo(folder.path(`.app_io.arrow.${process.pid}.scratch`));
+  builder.spillTo(folder.scratchPath('app_io.arrow'));
   try {
     const r = await parseStrace(paths, builder, stats, opts);
     const file = folder.stage('app_io.arrow', tableBuilderWriter(builder, r.metadata));
