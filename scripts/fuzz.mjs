@@ -109,7 +109,8 @@ async function runKind(kindName, deadline) {
     });
   });
   try {
-    while (Date.now() < deadline && index - start < inputsPerKind) {
+    // every kind runs at least one input, however short its share of the time
+    while ((index === start || Date.now() < deadline) && index - start < inputsPerKind) {
       if (!worker || worker.exitCode !== null || worker.signalCode !== null) await spawnWorker();
       const w = worker;
       const before = usage(w.pid);

@@ -81,9 +81,18 @@ function blktraceInput(rand) {
   return files;
 }
 
-const extImages = once(() => ['ext2-1k', 'ext3-1k', 'ext4-1k-noflex', 'ext4-inline-metabg', 'ext3-4k'].map((n) => imageBase(n, fixture('ext', `${n}.e2image-r.img.gz`))));
-const diskImages = once(() => ['v2.qcow2', 'v3.qcow2', 'c512.qcow2', 'c4k.qcow2', 'e2q.qcow2', 'ext64k.qcow2', 'convc.qcow2', 'gptfs.qcow2', 'top.qcow2', 'xover.qcow2', 'zstd.qcow2', 'mbr.img', 'gpt.img']
-  .map((n) => imageBase(n, fixture('image', `${n}.gz`))));
+/** One of several images, decompressed when first picked (a worker may never need the others). */
+function imagePicker(names, pathOf) {
+  const loaded = new Map();
+  return (rand) => {
+    const name = pick(rand, names);
+    if (!loaded.has(name)) loaded.set(name, imageBase(name, pathOf(name)));
+    return loaded.get(name);
+  };
+}
+const extImage = imagePicker(['ext2-1k', 'ext3-1k', 'ext4-1k-noflex', 'ext4-inline-metabg', 'ext3-4k'], (n) => fixture('ext', `${n}.e2image-r.img.gz`));
+const diskImage = imagePicker(['v2.qcow2', 'v3.qcow2', 'c512.qcow2', 'c4k.qcow2', 'e2q.qcow2', 'ext64k.qcow2', 'convc.qcow2', 'gptfs.qcow2', 'top.qcow2', 'xover.qcow2', 'zstd.qcow2', 'mbr.img', 'gpt.img'],
+  (n) => fixture('image', `${n}.gz`));
 /** Backing files the chains of top.qcow2 and xover.qcow2 name (written unmutated beside the image). */
 const backingFiles = once(() => ['mid.qcow2', 'base.raw', 'xbase.qcow2'].map((n) => ({ name: n, bytes: gunzip(fixture('image', `${n}.gz`)) })));
 
@@ -113,7 +122,7 @@ export const KINDS = {
   ext: {
     command: 'map',
     make(rand) {
-      const base = pick(rand, extImages());
+      const base = extImage(rand);
       const strict = rand() < 0.2;
       return { files: [], images: [imageInput(rand, 'fs.img', base)], args: (dir, out) => ['map', 'fs', join(dir, 'fs.img'), '-o', out, ...(strict ? ['--strict'] : [])] };
     },
@@ -121,7 +130,7 @@ export const KINDS = {
   lookup: {
     command: 'lookup',
     make(rand) {
-      const base = pick(rand, extImages());
+      const base = extImage(rand);
       const query = rand() < 0.7 ? ['--sector', String(int(rand, base.bytes.length / 512)), '--count', String(1 + int(rand, 64))] : ['--file', pick(rand, ['/', '/lost+found', '1', '2', '12', '/a/b'])];
       return { files: [], images: [imageInput(rand, 'fs.img', base)], args: (dir) => ['lookup', join(dir, 'fs.img'), ...query] };
     },
@@ -129,7 +138,7 @@ export const KINDS = {
   image: {
     command: 'map',
     make(rand) {
-      const base = pick(rand, diskImages());
+      const base = diskImage(rand);
       const fs = rand() < 0.3;
       const part = base.key.endsWith('.img') || base.key === 'gptfs.qcow2' ? ['--partition', '1'] : [];
       return {
@@ -144,8 +153,7 @@ export const KINDS = {
     make(rand) {
       // the gzip stream itself mutated (header, deflate blocks, trailer), or a gzipped image
       if (rand() < 0.3) {
-        const img = pick(rand, extImages().slice(0, 1));
-        const gz = smallImageGz(img);
+        const gz = smallImageGz();
         return { files: [{ name: 'fs.img.gz', bytes: mutateBinary(rand, gz, [[0, 64], [gz.length - 16, gz.length]]) }], args: (dir, out) => ['map', 'fs', join(dir, 'fs.img.gz'), '-o', out] };
       }
       const gz = pick(rand, this.bases());
@@ -164,11 +172,7 @@ export const KINDS = {
   },
 };
 
-let imageGz;
 /** The first MiB of the smallest ext image, gzipped (a compressed image that decompresses fast). */
-function smallImageGz(img) {
-  imageGz ??= new Uint8Array(gzipSync(img.bytes.subarray(0, 1 << 20)));
-  return imageGz;
-}
+const smallImageGz = once(() => new Uint8Array(gzipSync(gunzip(fixture('ext', 'ext2-1k.e2image-r.img.gz')).subarray(0, 1 << 20))));
 
 export const KIND_NAMES = Object.keys(KINDS);
