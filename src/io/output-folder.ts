@@ -50,10 +50,12 @@ function refuseNonFile(path: string): void {
 function errorCode(e: unknown): string { return (e as NodeJS.ErrnoException).code ?? String(e); }
 
 /**
- * Write a new file at a temporary name beside `path` with `write(fd)`; returns the temporary
- * name, to be renamed into place by renameIntoPlace. Refuses a symlink at `path`.
+ * Create a new file at a temporary name beside `path`, open for writing; the caller writes to
+ * `fd`, closes it, and renames the file into place (renameIntoPlace) or discards it
+ * (discardTemporary). Refuses a symlink at `path`. For files written over a while (several
+ * open at once); writeTemporary is the one-call form.
  */
-export function writeTemporary(path: string, write: (fd: number) => void): string {
+export function createTemporary(path: string): { fd: number; temp: string } {
   refuseNonFile(path);
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   let fd: number;
@@ -63,6 +65,15 @@ export function writeTemporary(path: string, write: (fd: number) => void): strin
     throw new InputError(path, `cannot create the temporary file ${temp} for it: ${errorCode(e)}`);
   }
   pendingTemps.add(temp);
+  return { fd, temp };
+}
+
+/**
+ * Write a new file at a temporary name beside `path` with `write(fd)`; returns the temporary
+ * name, to be renamed into place by renameIntoPlace. Refuses a symlink at `path`.
+ */
+export function writeTemporary(path: string, write: (fd: number) => void): string {
+  const { fd, temp } = createTemporary(path);
   try {
     write(fd);
   } catch (e) {
@@ -84,6 +95,9 @@ export function renameIntoPlace(temp: string, path: string): void {
   }
   pendingTemps.delete(temp);
 }
+
+/** Remove a temporary file that is not to take its final name. */
+export function discardTemporary(temp: string): void { removeTemporary(temp); }
 
 function removeTemporary(temp: string): void {
   try { unlinkSync(temp); } catch { /* already gone */ }
