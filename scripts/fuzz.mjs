@@ -92,6 +92,7 @@ async function runKind(kindName, deadline) {
   const workDir = mkdtempSync(join(tmpdir(), `iolineage-fuzz-${kindName}-`));
   let index = start;
   let worker = null;
+  running = { kind: kindName, counts, findings, get inputs() { return index - start; }, stop() { worker?.kill('SIGKILL'); rmSync(workDir, { recursive: true, force: true }); } };
   let stderrTail = '';
   const spawnWorker = () => new Promise((resolve) => {
     stderrTail = '';
@@ -159,14 +160,26 @@ async function runKind(kindName, deadline) {
   return { kind: kindName, inputs: index - start, counts, findings };
 }
 
+/** The kind being run, for a report of the counts so far when the campaign is interrupted. */
+let running = null;
 const began = Date.now();
 const results = [];
+const line = (r) => `${r.kind.padEnd(10)} ${String(r.inputs).padStart(8)} inputs  ${CLASSES.map((c) => `${c} ${r.counts[c]}`).join('  ')}\n`;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    running?.stop();
+    if (running) process.stdout.write(line(running).replace('\n', ` (interrupted by ${signal})\n`));
+    if (values.findings === undefined && !results.some((r) => r.findings.length) && !running?.findings.length) rmSync(findingsDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 for (let k = 0; k < kinds.length; k++) {
   // each kind gets an equal share of what is left
   const share = (seconds * 1000 - (Date.now() - began)) / (kinds.length - k);
   const r = await runKind(kinds[k], Number.isFinite(share) ? Date.now() + Math.max(share, 0) : Infinity);
   results.push(r);
-  if (!values.json) process.stdout.write(`${r.kind.padEnd(10)} ${String(r.inputs).padStart(8)} inputs  ${CLASSES.map((c) => `${c} ${r.counts[c]}`).join('  ')}\n`);
+  running = null;
+  if (!values.json) process.stdout.write(line(r));
 }
 const bad = results.reduce((n, r) => n + r.counts.internal + r.counts.crash + r.counts.hang + r.counts.memory, 0);
 if (values.json) process.stdout.write(JSON.stringify({ seed, start, seconds: (Date.now() - began) / 1000, results, findingsDir }, null, 1) + '\n');
