@@ -172,7 +172,8 @@ export class OutputFolder {
     try {
       mkdirSync(dir, { recursive: true });
     } catch (e) {
-      throw new InputError(dir, `cannot create the output folder: ${errorCode(e)}`);
+      const code = errorCode(e);
+      throw new InputError(dir, code === 'EEXIST' || code === 'ENOTDIR' ? 'the output folder is a file (or lies under one): expected a directory or a new name' : `cannot create the output folder: ${code}`);
     }
     const lock = join(dir, LOCK_FILE);
     hookSignals();

@@ -37,6 +37,21 @@ describe('inputs users trip on', () => {
     expect(r.stderr).toMatch(/is a directory: expected a trace or log file \(give the files inside it, e.g\. DIR\/\*\)/);
   });
 
+  it('map fs, map image, btt and lookup of a directory, and -o naming a file: one-line errors naming the path', () => {
+    const dir = join(work, 'not-an-image');
+    mkdirSync(dir);
+    for (const args of [['map', 'fs', dir, '-o', join(work, 'o-fs')], ['map', 'image', dir, '-o', join(work, 'o-img')], ['btt', dir], ['lookup', dir, '--sector', '1']]) {
+      const r = iolineage(args);
+      expect(r.status).not.toBe(70);
+      expectOneLineError(r, dir, r.status ?? -1);
+    }
+    const file = join(work, 'a-file');
+    writeFileSync(file, 'x');
+    const r = iolineage(['ingest', fixture('block', 'ext4.trace.gz'), '-o', file]);
+    expectOneLineError(r, file);
+    expect(r.stderr).toMatch(/the output folder is a file \(or lies under one\): expected a directory or a new name/);
+  });
+
   it('analyze FILE: a one-line error naming the file and what was expected', () => {
     const file = fixture('block', 'ext4.trace.gz');
     const r = iolineage(['analyze', file, '-o', join(work, 'out2')]);
