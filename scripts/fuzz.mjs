@@ -68,10 +68,15 @@ function usage(pid) {
   }
 }
 
+/** Kinds whose bases this process has made (their setup). */
+const setUp = new Set();
+
 /** Write a finding's input (regenerated from its seed and index) and what happened. */
 async function saveFinding(kindName, index, cls, detail) {
   const { mulberry32 } = await import(join(distDir, 'util', 'seeded-random.js'));
-  const input = KINDS[kindName].make(mulberry32((seed * 1000003 + index) >>> 0));
+  const kind = KINDS[kindName];
+  if (kind.setup && !setUp.has(kindName)) { await kind.setup(distDir, join(findingsDir, `${kindName}-bases`)); setUp.add(kindName); }
+  const input = kind.make(mulberry32((seed * 1000003 + index) >>> 0));
   const dir = join(findingsDir, `${kindName}-seed${seed}-${index}`);
   mkdirSync(dir, { recursive: true });
   for (const f of input.files) { mkdirSync(dirname(join(dir, f.name)), { recursive: true }); writeFileSync(join(dir, f.name), f.bytes); }
@@ -81,7 +86,7 @@ async function saveFinding(kindName, index, cls, detail) {
     writeFileSync(join(dir, img.name), bytes.subarray(0, img.size));
   }
   const argv = input.args(dir, join(dir, 'out'));
-  writeFileSync(join(dir, 'FINDING.txt'), `class: ${cls}\ncommand: iolineage ${argv.join(' ')}${input.bundle ? `\n(the other files of the bundle: data/${input.bundle})` : ''}\n\n${detail}\n`);
+  writeFileSync(join(dir, 'FINDING.txt'), `class: ${cls}\ncommand: iolineage ${argv.join(' ')}${input.bundle ? `\n(the other files of the bundle: ${input.bundle})` : ''}\n\n${detail}\n`);
   return dir;
 }
 

@@ -3,11 +3,14 @@
  * data/) and how one mutated input and its command line are made from a seeded generator.
  *
  * An input is { args(dir, out), files: [{ name, bytes }], images: [{ name, base, patch, size }] }
- * (base: { key, bytes, hot }):
+ * (base: { key, bytes, hot }), and optionally `bundle`, a folder copied once beside the files
+ * (a data/ bundle's name or an absolute path), which the files then overwrite:
  * `files` are written whole; `images` are large, mostly-zero files (e2image dumps, disk images)
- * kept on disk by the worker, which only rewrites the patched window and the size.
+ * kept on disk by the worker, which only rewrites the patched window and the size. A kind with
+ * `setup(distDir, dir)` makes its bases with the built CLI first (awaited once per process).
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { mutateBinary, mutateText } from './mutate.mjs';
@@ -59,10 +62,9 @@ function imageBase(key, path) {
   return { key, bytes, hot: hot.length ? hot : [[0, Math.min(bytes.length, 4096)]] };
 }
 
-const textKind = (command, format, paths, lines) => {
+const textKind = (format, paths, lines) => {
   const bases = once(() => paths.map((p) => head(p, lines)));
   return {
-    command,
     bases,
     make(rand) {
       const bytes = mutateText(rand, pick(rand, bases()));
@@ -99,20 +101,27 @@ const backingFiles = once(() => ['mid.qcow2', 'base.raw', 'xbase.qcow2'].map((n)
 const straceLogs = ['cp.strace.gz', 'dd.strace.gz', 'fio-ttt-y.strace.gz', 'fio-uring.strace.gz', 'node.strace.gz', 'python.strace.gz', 'python-raw-ns.strace.gz', 'python-stderr.strace.gz', 'fio-ff-tt.2237.gz']
   .map((n) => fixture('strace', n));
 
+/** Run the built CLI (setup of a kind); throws when it fails. */
+function cli(distDir, args) {
+  const r = spawnSync(process.execPath, [join(distDir, 'cli', 'main.js'), ...args], { encoding: 'utf8', env: { ...process.env, IOLINEAGE_NO_PROGRESS: '1' } });
+  if (r.status !== 0) throw new Error(`fuzz setup: iolineage ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+}
+
+/** Tables iolineage wrote, made once: block_events of a trace, fs_map/fs_paths of an image, an analyze output. */
+let tableBases = null;
+
 export const KINDS = {
-  tracefs: textKind('ingest', 'tracefs', ['ext4.trace.gz', 'ext3.trace.gz', 'ext4.linux-4.19.trace.gz', 'ext3.tgid-noirq.pipe.gz', 'ext4.linux-5.10.trace.gz'].map((n) => fixture('block', n)).concat([join(ROOT, 'data', 'm128-buffered', 'vm0', 'block.trace.gz')]), 200),
-  'trace-cmd': textKind('ingest', 'trace-cmd', ['ext3.trace-cmd.txt.gz', 'ext4.trace-cmd.txt.gz', 'ext4.trace-cmd-R.txt.gz', 'ext4.trace-cmd-l.txt.gz', 'ext4.trace-cmd-t.txt.gz'].map((n) => fixture('block', n)), 200),
-  blkparse: textKind('ingest', 'blkparse', [fixture('block', 'ext4.blkparse.txt.gz'), fixture('block', 'ext3.blkparse.txt.gz'), fixture('blktrace', 'deadline.blkparse.txt.gz')], 200),
-  strace: textKind('ingest', 'strace', straceLogs, 200),
+  tracefs: textKind('tracefs', ['ext4.trace.gz', 'ext3.trace.gz', 'ext4.linux-4.19.trace.gz', 'ext3.tgid-noirq.pipe.gz', 'ext4.linux-5.10.trace.gz'].map((n) => fixture('block', n)).concat([join(ROOT, 'data', 'm128-buffered', 'vm0', 'block.trace.gz')]), 200),
+  'trace-cmd': textKind('trace-cmd', ['ext3.trace-cmd.txt.gz', 'ext4.trace-cmd.txt.gz', 'ext4.trace-cmd-R.txt.gz', 'ext4.trace-cmd-l.txt.gz', 'ext4.trace-cmd-t.txt.gz'].map((n) => fixture('block', n)), 200),
+  blkparse: textKind('blkparse', [fixture('block', 'ext4.blkparse.txt.gz'), fixture('block', 'ext3.blkparse.txt.gz'), fixture('blktrace', 'deadline.blkparse.txt.gz')], 200),
+  strace: textKind('strace', straceLogs, 200),
   blktrace: {
-    command: 'ingest',
     make(rand) {
       const files = blktraceInput(rand);
       return { files, args: (dir, out) => ['ingest', ...files.map((f) => join(dir, f.name)), '-o', out] };
     },
   },
   btt: {
-    command: 'btt',
     make(rand) {
       const files = blktraceInput(rand);
       const write = rand() < 0.5;
@@ -120,7 +129,6 @@ export const KINDS = {
     },
   },
   ext: {
-    command: 'map',
     make(rand) {
       const base = extImage(rand);
       const strict = rand() < 0.2;
@@ -128,7 +136,6 @@ export const KINDS = {
     },
   },
   lookup: {
-    command: 'lookup',
     make(rand) {
       const base = extImage(rand);
       const query = rand() < 0.7 ? ['--sector', String(int(rand, base.bytes.length / 512)), '--count', String(1 + int(rand, 64))] : ['--file', pick(rand, ['/', '/lost+found', '1', '2', '12', '/a/b'])];
@@ -136,7 +143,6 @@ export const KINDS = {
     },
   },
   image: {
-    command: 'map',
     make(rand) {
       const base = diskImage(rand);
       const fs = rand() < 0.3;
@@ -148,7 +154,6 @@ export const KINDS = {
     },
   },
   compressed: {
-    command: 'ingest',
     bases: once(() => [head(fixture('block', 'ext4.trace.gz'), 200), head(fixture('strace', 'cp.strace.gz'), 200)].map((b) => new Uint8Array(gzipSync(b)))),
     make(rand) {
       // the gzip stream itself mutated (header, deflate blocks, trailer), or a gzipped image
@@ -160,8 +165,44 @@ export const KINDS = {
       return { files: [{ name: 'input.gz', bytes: mutateBinary(rand, gz, [[0, 32], [gz.length - 16, gz.length]]) }], args: (dir, out) => ['ingest', join(dir, 'input.gz'), '-o', out] };
     },
   },
+  tables: {
+    setup(distDir, dir) {
+      const trace = join(dir, 'trace.txt');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(trace, head(fixture('block', 'ext4.trace.gz'), 2000));
+      cli(distDir, ['ingest', trace, '-o', join(dir, 'block')]);
+      cli(distDir, ['map', 'fs', fixture('ext', 'ext2-1k.e2image-r.img.gz'), '-o', join(dir, 'fs')]);
+      cli(distDir, ['analyze', join(ROOT, 'data', 'm128-buffered'), '-o', join(dir, 'analysis'), '--jobs', '1']);
+      const read = (...p) => new Uint8Array(readFileSync(join(dir, ...p)));
+      tableBases = {
+        events: read('block', 'block_events.arrow'), fsMap: read('fs', 'fs_map.arrow'), fsPaths: read('fs', 'fs_paths.arrow'),
+        analysis: join(dir, 'analysis'),
+        analysisTables: ['app_io.arrow', 'guest_requests.arrow', 'summary.json'].map((n) => ({ name: n, bytes: read('analysis', n) })),
+      };
+    },
+    make(rand) {
+      // Arrow IPC files (headers, flatbuffer metadata, buffers) and summaries as iolineage wrote them, mutated
+      const b = tableBases;
+      const hot = (bytes) => [[0, Math.min(bytes.length, 1024)], [Math.max(0, bytes.length - 1024), bytes.length]];
+      const which = int(rand, 3);
+      if (which === 0) {
+        return { files: [{ name: 'block_events.arrow', bytes: mutateBinary(rand, b.events, hot(b.events)) }], args: (dir, out) => ['btt', join(dir, 'block_events.arrow'), ...(rand() < 0.5 ? ['-o', out] : [])] };
+      }
+      if (which === 1) {
+        const mutateMap = rand() < 0.7;
+        const files = [
+          { name: 'fs/fs_map.arrow', bytes: mutateMap ? mutateBinary(rand, b.fsMap, hot(b.fsMap)) : b.fsMap },
+          { name: 'fs/fs_paths.arrow', bytes: mutateMap ? b.fsPaths : mutateBinary(rand, b.fsPaths, hot(b.fsPaths)) },
+        ];
+        const query = rand() < 0.6 ? ['--sector', String(int(rand, 40000))] : ['--file', pick(rand, ['/', '/lost+found', '12', '/a'])];
+        return { files, args: (dir) => ['lookup', join(dir, 'fs'), ...query] };
+      }
+      const t = pick(rand, b.analysisTables);
+      const bytes = t.name.endsWith('.json') ? mutateText(rand, t.bytes) : mutateBinary(rand, t.bytes, hot(t.bytes));
+      return { bundle: b.analysis, files: [{ name: `bundle/${t.name}`, bytes }], args: (dir) => ['whatif', join(dir, 'bundle'), '--guest-mem', '64M,256M'] };
+    },
+  },
   analyze: {
-    command: 'analyze',
     make(rand) {
       // one file of a bundle mutated; the others as captured
       const which = pick(rand, ['manifest.json', 'vm0/block.trace.gz', 'vm0/app.strace.gz', 'host/block.trace.gz', 'vm0/image.map.json']);

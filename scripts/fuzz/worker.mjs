@@ -8,7 +8,7 @@
  * Crashes, hangs and memory blow-ups are seen by the parent (this process dies or stops answering).
  */
 import { closeSync, cpSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { KINDS } from './kinds.mjs';
 
 const [kindName, distDir, workDir] = process.argv.slice(2);
@@ -16,10 +16,16 @@ const kind = KINDS[kindName];
 const { mulberry32 } = await import(join(distDir, 'util', 'seeded-random.js'));
 const { isUserError } = await import(join(distDir, 'util', 'errors.js'));
 const { checkOutputFolder } = await import(join(distDir, 'io', 'output-folder.js'));
-const command = await import(join(distDir, 'cli', `${kind.command}.js`));
 const ROOT = new URL('../..', import.meta.url).pathname;
+/** Command modules of the built CLI by name, loaded on first use. */
+const commands = new Map();
+const commandModule = async (name) => {
+  if (!commands.has(name)) commands.set(name, await import(join(distDir, 'cli', `${name}.js`)));
+  return commands.get(name);
+};
 
 mkdirSync(workDir, { recursive: true });
+await kind.setup?.(distDir, join(workDir, 'base'));
 /** An error thrown outside the awaited run (a stream's late 'error', a timer): the input's class becomes internal. */
 let stray = null;
 process.on('uncaughtException', (e) => { stray ??= e; });
@@ -64,15 +70,17 @@ async function runOne(index, seed) {
   mkdirSync(dir, { recursive: true });
   if (input.bundle) {
     // the bundle is copied once; the file mutated last time is put back
-    if (bundleCopied === null) { cpSync(join(ROOT, 'data', input.bundle), join(dir, 'bundle'), { recursive: true }); bundleCopied = []; }
-    for (const name of bundleCopied) cpSync(join(ROOT, 'data', input.bundle, name.slice('bundle/'.length)), join(dir, name));
+    const from = isAbsolute(input.bundle) ? input.bundle : join(ROOT, 'data', input.bundle);
+    if (bundleCopied === null) { cpSync(from, join(dir, 'bundle'), { recursive: true }); bundleCopied = []; }
+    for (const name of bundleCopied) cpSync(join(from, name.slice('bundle/'.length)), join(dir, name));
     bundleCopied = input.files.map((f) => f.name);
   }
   for (const f of input.files) { mkdirSync(dirname(join(dir, f.name)), { recursive: true }); writeFileSync(join(dir, f.name), f.bytes); }
   for (const img of input.images ?? []) placeImage(dir, img);
   const out = join(workDir, 'out');
   rmSync(out, { recursive: true, force: true });
-  const argv = input.args(dir, out).slice(1);
+  const [name, ...argv] = input.args(dir, out);
+  const command = await commandModule(name);
   stray = null;
   let cls;
   let detail = '';
