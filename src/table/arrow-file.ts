@@ -3,13 +3,17 @@
  * messages to the file descriptor instead of assembling the whole file in memory.
  */
 import { readFileSync } from 'node:fs';
-import { tableFromIPC, tableToIPC, type Table } from '@uwdata/flechette';
+import { tableToIPC, type Table } from '@uwdata/flechette';
 // flechette's own IPC encoder (the one tableToIPC ends in), which takes the record batches as any
 // iterable: writeTableBuilder hands it one batch at a time
 import { encodeIPC } from '@uwdata/flechette/src/encode/encode-ipc.js';
+import { decodeIPC } from '@uwdata/flechette/src/decode/decode-ipc.js';
+import { createTable } from '@uwdata/flechette/src/decode/table-from-ipc.js';
 import { InputError } from '../util/errors.js';
 import { writeAll, writeFileAtomically } from '../io/output-folder.js';
 import type { TableBuilder } from './table-builder.js';
+import { checkTableSchema } from './table-check.js';
+import { checkArrowIpcBytes } from './arrow-ipc-check.js';
 
 /** A flechette sink that writes through to a file descriptor. */
 function fileSink(fd: number) {
@@ -47,7 +51,8 @@ export function writeTableBuilder(path: string, builder: TableBuilder, metadata?
 
 /**
  * Read an Arrow IPC file (or stream). Int64 columns come back as BigInt64Array (useBigInt), so
- * 64-bit values are never rounded.
+ * 64-bit values are never rounded. A table of one of iolineage's schemas is checked against it
+ * (checkTableSchema).
  */
 export function readArrowFile(path: string): Table {
   let bytes: Uint8Array;
@@ -56,10 +61,40 @@ export function readArrowFile(path: string): Table {
   } catch (e) {
     throw new InputError(path, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+  let table: Table;
   try {
-    return tableFromIPC(bytes, { useBigInt: true });
+    // tableFromIPC in two steps: the messages' row counts are checked before columns are built
+    checkArrowIpcBytes(bytes, path);
+    const data = decodeIPC(bytes);
+    checkBatchLengths(data, path);
+    table = createTable(data, { useBigInt: true });
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(path, `not a readable Arrow IPC file: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
+  }
+  checkTableSchema(table, path);
+  return table;
+}
+
+/**
+ * Row and null counts of every record and dictionary batch against the size of its body (Arrow
+ * columnar format, "Record batches": a field node's length counts its slots; the narrowest
+ * buffer of any type iolineage writes, a bit-packed bool, takes one bit per slot): a count the
+ * body cannot hold comes from a damaged file, and building columns of that length would take
+ * memory out of all proportion to the file.
+ */
+function checkBatchLengths(data: ReturnType<typeof decodeIPC>, path: string): void {
+  const batches = [...(data.records ?? []), ...(data.dictionaries ?? []).map((d) => d.data)];
+  for (const [k, b] of batches.entries()) {
+    const bodyBytes = b.body?.length ?? b.regions.reduce((n, r) => Math.max(n, r.offset + r.length), 0);
+    const most = bodyBytes * 8;
+    const what = k < (data.records?.length ?? 0) ? `record batch ${k}` : `dictionary batch ${k - (data.records?.length ?? 0)}`;
+    if ((b.length ?? 0) > most) throw new InputError(path, `${what}: ${b.length} rows cannot fit in its ${bodyBytes}-byte body`, { what: 'Arrow IPC message' });
+    for (const n of b.nodes) {
+      if (n.length > most || n.nullCount > n.length || n.length < 0 || n.nullCount < 0) {
+        throw new InputError(path, `${what}: a column of ${n.length} rows with ${n.nullCount} nulls cannot fit in its ${bodyBytes}-byte body`, { what: 'Arrow IPC message' });
+      }
+    }
   }
 }
 
