@@ -117,7 +117,8 @@ async function runKind(kindName, deadline) {
   try {
     // every kind runs at least one input, however short its share of the time
     while ((index === start || Date.now() < deadline) && index - start < inputsPerKind) {
-      if (!worker || worker.exitCode !== null || worker.signalCode !== null) await spawnWorker();
+      // a worker the campaign killed (memory, hang) may not have exited yet: never reuse it
+      if (!worker || worker.killed || worker.exitCode !== null || worker.signalCode !== null) await spawnWorker();
       const w = worker;
       const before = usage(w.pid);
       if (!before) { worker = null; continue; }

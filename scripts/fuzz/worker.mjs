@@ -7,7 +7,7 @@
  *               or an output folder left with a partial set of tables
  * Crashes, hangs and memory blow-ups are seen by the parent (this process dies or stops answering).
  */
-import { closeSync, cpSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, ftruncateSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { KINDS } from './kinds.mjs';
 
@@ -84,8 +84,11 @@ async function runOne(index, seed) {
   stray = null;
   let cls;
   let detail = '';
+  /** Whether the command ended normally (an exit status, 1 included: ingest writes its tables and then reports counted errors). */
+  let returned = false;
   try {
     const code = await command.run(argv);
+    returned = true;
     cls = code === 0 ? 'ok' : 'user_error';
   } catch (e) {
     if (isUserError(e)) { cls = 'user_error'; detail = e.message; }
@@ -95,7 +98,8 @@ async function runOne(index, seed) {
   await new Promise((r) => setImmediate(r));
   if (stray && cls !== 'internal') { cls = 'internal'; detail = `uncaught: ${stray instanceof Error ? `${stray.message}\n${(stray.stack ?? '').split('\n').slice(1, 4).join('\n')}` : String(stray)}`; }
   if (cls !== 'internal' && argv.includes('-o')) {
-    const problem = checkOutputFolder(out, cls === 'ok');
+    // a command that threw leaves nothing; one that returned leaves its complete, recorded set
+    const problem = checkOutputFolder(out, returned && (cls === 'ok' || existsSync(join(out, 'iolineage-outputs.json'))));
     if (problem) { cls = 'internal'; detail = `output folder: ${problem}`; }
   }
   return { cls, detail: detail.slice(0, 600) };

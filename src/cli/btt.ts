@@ -7,6 +7,7 @@ import type { Table } from '@uwdata/flechette';
 import { BlockEventsBuilder } from '../ingest/block/block-events-builder.js';
 import { readBlktraceBinary } from '../ingest/block/blktrace-binary.js';
 import { buildBlockRequestTables } from '../ingest/block/block-requests.js';
+import { checkBlockEventRanges } from '../ingest/block/block-event-ranges.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { bttMetrics, BTT_STAGES, type BttDeviceMetrics } from '../metrics/btt.js';
 import { iostatSeries } from '../metrics/iostat-series.js';
@@ -59,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   let events: Table;
   if (positionals.length === 1 && positionals[0]!.endsWith('.arrow')) {
     events = readArrowFile(positionals[0]!);
+    checkBlockEventRanges(events, positionals[0]!);
   } else {
     const b = new BlockEventsBuilder();
     let bar: ProgressBar | undefined;

@@ -43,6 +43,16 @@ describe('damaged tables', () => {
     expect(r.stderr.trim()).toBe(`iolineage: ${file} (Arrow schema): not a readable block_events table: expected a column ts_ns, found none`);
   });
 
+  it('a time 2^62 ns away from the others: btt names the row instead of failing in request reconstruction', () => {
+    const le64 = (v: bigint) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigInt64(0, v, true); return b; };
+    const first = (readArrowFile(join(work, 'block', 'block_events.arrow')).getChild('ts_ns')!.toArray() as BigInt64Array)[0]!;
+    const file = join(work, 'late.arrow');
+    writeFileSync(file, replaced(events, le64(first), le64(1n << 62n)));
+    const r = iolineage(['btt', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/late\.arrow \(block_events rows\): block_events row \d+: time \d+ ns: expected times within 2\^53 ns \(104 days\) of the table's other events/);
+  });
+
   it('a vector length in the footer past the file: an error naming the vector, not an array of a billion entries', () => {
     const columns = readArrowFile(join(work, 'block', 'block_events.arrow')).schema.fields.length;
     // the footer's schema.fields vector: its u32 length is the column count (Arrow File.fbs, Schema.fbs)
