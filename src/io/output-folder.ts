@@ -186,10 +186,13 @@ export class OutputFolder {
       } catch (e) {
         if (errorCode(e) !== 'EEXIST' || attempt > 0) throw new InputError(lock, `cannot take the output folder's lock: ${errorCode(e)}`);
       }
+      refuseNonFile(lock);
       let text = '';
       try { text = readFileSync(lock, 'utf8'); } catch { /* removed meanwhile */ }
       const pid = Number(text.split(' ')[0]);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && running(pid)) {
+      // this process's own pid: a lock it holds (a second OutputFolder on the folder), or one left by a dead process whose pid it got
+      const holderRuns = pid === process.pid ? heldLocks.has(lock) : running(pid);
+      if (Number.isInteger(pid) && pid > 0 && holderRuns) {
         throw new UsageError(`${dir}: another iolineage command (pid ${pid}, ${text.trim().split(' ').slice(1).join(' ') || 'unknown'}) is writing into this folder: wait for it to end, or choose another output folder`);
       }
       // a lock of a process that is gone

@@ -131,6 +131,16 @@ describe('output folder', () => {
     expect(readdirSync(out).sort()).toEqual(['block_bios.arrow', 'block_events.arrow', 'block_requests.arrow', OUTPUTS_MANIFEST]);
   });
 
+  it('refuses a second output folder on one folder in the same process, and a symlink at the lock name', () => {
+    const out = join(work, 'same-process');
+    const first = OutputFolder.open(out, 'first');
+    expect(() => OutputFolder.open(out, 'second')).toThrow(new RegExp(`another iolineage command \\(pid ${process.pid}, first\\)`));
+    first.close();
+    expect(readdirSync(out)).toEqual([]);
+    symlinkSync('/dev/zero', join(out, LOCK_FILE));
+    expect(() => OutputFolder.open(out, 'third')).toThrow(/\.iolineage\.lock: the output name is a symbolic link \(to \/dev\/zero\)/);
+  });
+
   it('names the files of an earlier run and files no run recorded, and keeps the earlier run in the manifest', () => {
     const out = join(work, 'reused');
     expect(iolineage(['map', 'fs', fixture('ext', 'ext2-1k.e2image-r.img.gz'), '-o', out]).status).toBe(0);
