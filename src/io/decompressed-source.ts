@@ -75,7 +75,7 @@ export async function withDecompressedFile<T>(path: string, use: (tempPath: stri
         stored += writeNonZero(fd, chunk, size);
         size += chunk.length;
         if (stored > maxStored) {
-          throw new InputError(path, `the decompressed copy would store more than ${formatBytes(maxStored)} of non-zero data in a temporary file (${formatBytes(size)} decompressed so far): expected a file-system image or dump below that; raise the limit with --max-decompressed SIZE, or decompress it yourself`, { what: `${compression} stream` });
+          throw new InputError(path, `the decompressed copy would store more than ${formatBytes(maxStored)} of non-zero data in a temporary file (${formatBytes(size)} decompressed so far): expected a file-system image or dump below that; raise the limit (map fs, lookup: --max-decompressed SIZE) or decompress the file yourself`, { what: `${compression} stream` });
         }
       }
       ftruncateSync(fd, size);
