@@ -155,6 +155,12 @@ export const IOPRIO_CLASS_NAMES = ['none', 'rt', 'be', 'idle', 'invalid', 'inval
 export interface BlockEventsBuilderOptions {
   /** Keep only events of this device ("MAJ:MIN"); see `add` for plug/unplug. */
   dev?: string;
+  /**
+   * Store times and sectors beyond what request reconstruction holds exactly (see `refused`)
+   * instead of refusing their events: the Int64 columns keep any 64-bit value, but such a table
+   * cannot go through buildBlockRequestTables. Off by default.
+   */
+  unboundedValues?: boolean;
 }
 
 /** States of a plug session under a device filter. */
@@ -307,7 +313,8 @@ export class BlockEventsBuilder {
   /** Events dropped by the device filter. */
   filteredOut = 0;
   /**
-   * Why `add` refused its event (nothing was appended), or null when it took it. Request
+   * Why `add` refused its event (nothing was appended), or null when it took it (always null with
+   * the unboundedValues option). Request
    * reconstruction reads sectors as float64 and times relative to the first event, exact below
    * 2^53: an event with a sector or new_sector in [2^53, 2^63) (sector_t values a disk cannot
    * have; (sector_t)-1 and the other values past 2^63 become null), a time past the Int64 column,
@@ -318,8 +325,11 @@ export class BlockEventsBuilder {
   /** Smallest and largest ts_ns taken so far. */
   private tsLow: number | bigint = Infinity;
   private tsHigh: number | bigint = -Infinity;
+  /** Whether `add` refuses values request reconstruction cannot hold (not with unboundedValues). */
+  private readonly bounded: boolean;
 
   constructor(options: BlockEventsBuilderOptions = {}) {
+    this.bounded = !options.unboundedValues;
     const t = this.table;
     this.cComm = t.string('comm');
     this.cDev = t.string('dev');
@@ -419,7 +429,7 @@ export class BlockEventsBuilder {
     newSector: number | bigint, oldDevKey: number, count: number, ioprioKey: number,
   ): void {
     this.refused = null;
-    if (!this.inRange(tsNs, sector, newSector)) return;
+    if (this.bounded && !this.inRange(tsNs, sector, newSector)) return;
     if (this.keepDev !== NONE && !this.passFilter(tsNs, cpu, pid, commKey, devKey, action, oldDevKey)) {
       this.filteredOut++;
       return;
