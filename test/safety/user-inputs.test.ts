@@ -90,9 +90,9 @@ describe('inputs users trip on', () => {
     let t = 1700000000;
     // the first lines go through the text lane, the repeated shapes after them through the byte lane
     for (let i = 0; i < 200; i++) {
-      lines.push(`100 ${(t += 1e-6).toFixed(6)} openat(AT_FDCWD</tmp>, "/tmp/a\\nb${i}\\"c\\101", O_RDONLY) = 3</tmp/a\\nb${i}"cA> <0.000010>`);
-      lines.push(`100 ${(t += 1e-6).toFixed(6)} read(3</tmp/a\\nb${i}"cA>, "xx", 4096) = 2 <0.000010>`);
-      lines.push(`100 ${(t += 1e-6).toFixed(6)} close(3</tmp/a\\nb${i}"cA>) = 0 <0.000010>`);
+      lines.push(`100 ${(t += 1e-6).toFixed(6)} openat(AT_FDCWD</mnt/data>, "/mnt/data/a\\nb${i}\\"c\\101", O_RDONLY) = 3</mnt/data/a\\nb${i}"cA> <0.000010>`);
+      lines.push(`100 ${(t += 1e-6).toFixed(6)} read(3</mnt/data/a\\nb${i}"cA>, "xx", 4096) = 2 <0.000010>`);
+      lines.push(`100 ${(t += 1e-6).toFixed(6)} close(3</mnt/data/a\\nb${i}"cA>) = 0 <0.000010>`);
     }
     const log = join(work, 'escapes.strace');
     writeFileSync(log, lines.join('\n') + '\n');
@@ -100,9 +100,9 @@ describe('inputs users trip on', () => {
     const r = await ingestStrace([log], { outDir: out });
     expect(r.rows).toBe(600);
     const paths = readArrowFile(join(out, 'app_io.arrow')).getChild('path')!.toArray() as string[];
-    expect(paths[0]).toBe('/tmp/a\nb0"cA');
-    expect(paths[1]).toBe('/tmp/a\nb0"cA');
-    expect(paths[598]).toBe('/tmp/a\nb199"cA');
+    expect(paths[0]).toBe('/mnt/data/a\nb0"cA');
+    expect(paths[1]).toBe('/mnt/data/a\nb0"cA');
+    expect(paths[598]).toBe('/mnt/data/a\nb199"cA');
     expect(paths.every((p) => !p.includes('\\'))).toBe(true);
   });
 
