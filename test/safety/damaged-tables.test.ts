@@ -50,7 +50,7 @@ describe('damaged tables', () => {
     writeFileSync(file, replaced(events, le64(first), le64(1n << 62n)));
     const r = iolineage(['btt', file]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/late\.arrow \(block_events rows\): block_events row \d+: time \d+ ns: expected times within 2\^53 ns \(104 days\) of the table's other events/);
+    expect(r.stderr).toMatch(/late\.arrow \(block_events rows\): block_events row \d+: time \d+ ns: expected times within 2\^53 ns \(104 days\) of the trace's other events/);
   });
 
   it('a vector length in the footer past the file: an error naming the vector, not an array of a billion entries', () => {

@@ -9,6 +9,7 @@ import { TableBuilder } from '../../table/table-builder.js';
 import { CHUNK_ROWS, type StringColumnBuilder } from '../../table/column-builders.js';
 import { BLOCK_ACTIONS, BLOCK_OPS, blockEventsTable } from '../../table/schemas/block-events.js';
 import { BlockFlag, BlockOp, parseRwbs } from './rwbs.js';
+import { EventRanges } from './block-event-ranges.js';
 
 /** Keys of the action column: the position of the letter in BLOCK_ACTIONS (interned in that order). */
 export const BlockAction = Object.fromEntries(BLOCK_ACTIONS.map((a, i) => [a, i])) as { readonly [K in (typeof BLOCK_ACTIONS)[number]]: number };
@@ -168,8 +169,6 @@ const PLUG_HELD = 0, PLUG_WRITTEN = 1, PLUG_CLOSED = 2;
 
 /** Typed arrays use the platform byte order; int64 halves are written as two 32-bit words on little-endian machines. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
-const INT64_MAX = 0x7fffffffffffffffn;
 const VALID_BYTES = CHUNK_ROWS >> 3;
 
 /**
@@ -313,23 +312,17 @@ export class BlockEventsBuilder {
   /** Events dropped by the device filter. */
   filteredOut = 0;
   /**
-   * Why `add` refused its event (nothing was appended), or null when it took it (always null with
-   * the unboundedValues option). Request
-   * reconstruction reads sectors as float64 and times relative to the first event, exact below
-   * 2^53: an event with a sector or new_sector in [2^53, 2^63) (sector_t values a disk cannot
-   * have; (sector_t)-1 and the other values past 2^63 become null), a time past the Int64 column,
-   * or a time that would stretch the trace over 2^53 ns (104 days) is refused. Readers report it
-   * with the line or byte offset of the event.
+   * Why `add` refused its event (nothing was appended), or null when it took it: an event outside
+   * the ranges request reconstruction holds exactly (EventRanges: a sector or new_sector in
+   * [2^53, 2^63), a time past the Int64 column, or one that would stretch the trace over 2^53 ns);
+   * always null with unboundedValues. Readers report it with the line or byte offset of the event.
    */
   refused: string | null = null;
-  /** Smallest and largest ts_ns taken so far. */
-  private tsLow: number | bigint = Infinity;
-  private tsHigh: number | bigint = -Infinity;
-  /** Whether `add` refuses values request reconstruction cannot hold (not with unboundedValues). */
-  private readonly bounded: boolean;
+  /** The ranges `add` keeps events within (block-event-ranges.ts), or null with unboundedValues. */
+  private readonly ranges: EventRanges | null;
 
   constructor(options: BlockEventsBuilderOptions = {}) {
-    this.bounded = !options.unboundedValues;
+    this.ranges = options.unboundedValues ? null : new EventRanges();
     const t = this.table;
     this.cComm = t.string('comm');
     this.cDev = t.string('dev');
@@ -428,42 +421,13 @@ export class BlockEventsBuilder {
     sector: number | bigint, nrSectors: number, bytes: number, error: number | null,
     newSector: number | bigint, oldDevKey: number, count: number, ioprioKey: number,
   ): void {
-    this.refused = null;
-    if (this.bounded && !this.inRange(tsNs, sector, newSector)) return;
+    this.refused = this.ranges?.take(tsNs, sector, newSector) ?? null;
+    if (this.refused !== null) return;
     if (this.keepDev !== NONE && !this.passFilter(tsNs, cpu, pid, commKey, devKey, action, oldDevKey)) {
       this.filteredOut++;
       return;
     }
     this.append(tsNs, cpu, pid, commKey, devKey, action, rwbsKey, op, flags, sector, nrSectors, bytes, error, newSector, oldDevKey, count, ioprioKey);
-  }
-
-  /** Whether an event's time and sectors are within what the table and its readers hold exactly; else sets `refused`. */
-  private inRange(tsNs: number | bigint, sector: number | bigint, newSector: number | bigint): boolean {
-    if (typeof sector === 'bigint' ? sector > MAX_SAFE_BIG && sector <= INT64_MAX : sector > Number.MAX_SAFE_INTEGER) {
-      this.refused = `sector ${sector}: expected a sector below 2^53 (or (sector_t)-1), got one no disk has`;
-      return false;
-    }
-    if (typeof newSector === 'bigint' ? newSector > MAX_SAFE_BIG && newSector <= INT64_MAX : newSector > Number.MAX_SAFE_INTEGER) {
-      this.refused = `new sector ${newSector}: expected a sector below 2^53, got one no disk has`;
-      return false;
-    }
-    const low = tsNs < this.tsLow ? tsNs : this.tsLow;
-    const high = tsNs > this.tsHigh ? tsNs : this.tsHigh;
-    if (typeof low !== 'number' || typeof high !== 'number') {
-      if (typeof tsNs === 'bigint' && (tsNs > INT64_MAX || tsNs < -INT64_MAX)) {
-        this.refused = `time ${tsNs} ns: expected a time that fits a signed 64-bit column`;
-        return false;
-      }
-      if (BigInt(high) - BigInt(low) > MAX_SAFE_BIG) return this.spanTooLong(tsNs);
-    } else if (high - low > Number.MAX_SAFE_INTEGER) return this.spanTooLong(tsNs);
-    this.tsLow = low;
-    this.tsHigh = high;
-    return true;
-  }
-
-  private spanTooLong(tsNs: number | bigint): false {
-    this.refused = `time ${tsNs} ns: expected times within 2^53 ns (104 days) of the trace's other events (${this.tsLow} .. ${this.tsHigh} ns so far)`;
-    return false;
   }
 
   private append(
