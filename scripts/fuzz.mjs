@@ -31,7 +31,11 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write(readFileSync(new URL(import.meta.url)).toString().split('\n').filter((l) => l.startsWith(' * usage') || l.startsWith(' *   ')).map((l) => l.slice(3)).join('\n') + `\nkinds: ${KIND_NAMES.join(', ')}\n`);
+  // the usage and the classes from the comment at the top of this file
+  const doc = readFileSync(new URL(import.meta.url)).toString().split('\n').map((l) => l.slice(3));
+  const usageAt = doc.findIndex((l) => l.startsWith('usage'));
+  const classes = doc.filter((l) => /^ {2}\S/.test(l) || /^ {20,}\S/.test(l)).filter((l) => !l.startsWith('         ['));
+  process.stdout.write([doc[usageAt], doc[usageAt + 1], `kinds: ${KIND_NAMES.join(', ')}`, 'classes:', ...classes].join('\n') + '\n');
   process.exit(0);
 }
 const num = (name, dflt) => {
