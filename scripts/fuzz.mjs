@@ -155,6 +155,7 @@ async function runKind(kindName, deadline) {
         w.on('exit', onExit);
         w.send({ index, seed });
       });
+      if (result.cls === 'harness') { process.stderr.write(`fuzz ${kindName} #${index}: the campaign itself failed: ${result.detail}\n`); process.exit(2); }
       counts[result.cls]++;
       if (result.cls !== 'ok' && result.cls !== 'user_error') {
         const where = await saveFinding(kindName, index, result.cls, result.detail);

@@ -104,7 +104,8 @@ function binaryMutations(hot) {
   const offset = (rand, b) => {
     if (hot.length && rand() < 0.8) {
       const [s, e] = pick(rand, hot);
-      return Math.min(b.length - 1, s + int(rand, Math.max(1, Math.min(e, b.length) - s)));
+      // hot ranges come from the unmutated input: clamp to what is left
+      return Math.max(0, Math.min(b.length - 1, s + int(rand, Math.max(1, Math.min(e, b.length) - s))));
     }
     return int(rand, b.length);
   };
@@ -154,7 +155,7 @@ function binaryMutations(hot) {
 export function mutateText(rand, bytes) {
   let b = bytes;
   const n = 1 + int(rand, 4);
-  for (let k = 0; k < n; k++) b = pick(rand, TEXT_MUTATIONS)(rand, b);
+  for (let k = 0; k < n && b.length > 0; k++) b = pick(rand, TEXT_MUTATIONS)(rand, b);
   return b;
 }
 
@@ -163,6 +164,7 @@ export function mutateBinary(rand, bytes, hot = []) {
   const muts = binaryMutations(hot);
   let b = bytes;
   const n = 1 + int(rand, 4);
-  for (let k = 0; k < n; k++) b = pick(rand, muts)(rand, b);
+  // an earlier cut may leave nothing to mutate
+  for (let k = 0; k < n && b.length > 0; k++) b = pick(rand, muts)(rand, b);
   return b;
 }

@@ -106,7 +106,13 @@ async function runOne(index, seed) {
 }
 
 process.on('message', async (m) => {
-  const r = await runOne(m.index, m.seed);
+  let r;
+  try {
+    r = await runOne(m.index, m.seed);
+  } catch (e) {
+    // the campaign's own failure (making or placing the input), not iolineage's
+    r = { cls: 'harness', detail: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) };
+  }
   process.send({ index: m.index, ...r, rss: process.memoryUsage().rss });
 });
 process.send({ ready: true });
