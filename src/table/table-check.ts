@@ -78,5 +78,22 @@ export function checkTableSchema(table: Table, file: string): void {
     if (mismatch) throw fail(mismatch);
     const column = table.getChild(c.name);
     if (!column || column.length !== table.numRows) throw fail(`column ${c.name}: expected ${table.numRows} rows, got ${column?.length ?? 0}`);
+    if (c.type === 'string') checkDictionaryKeys(column.data as unknown as DictionaryBatch[], (what) => fail(`column ${c.name}: ${what}`));
+  }
+}
+
+interface DictionaryBatch { length: number; nullCount: number; validity: Uint8Array | null; values: ArrayLike<number>; dictionary?: { length: number } }
+
+/** Every key of a dictionary column (not null) indexes its dictionary: a key past it would read as undefined. */
+function checkDictionaryKeys(batches: DictionaryBatch[], fail: (what: string) => InputError): void {
+  let row = 0;
+  for (const b of batches) {
+    const size = b.dictionary?.length ?? 0;
+    const nulls = b.nullCount > 0 && b.validity !== null && b.validity.length > 0;
+    for (let i = 0; i < b.length; i++, row++) {
+      if (nulls && (b.validity![i >> 3]! & (1 << (i & 7))) === 0) continue;
+      const key = b.values[i]!;
+      if (!(key >= 0 && key < size)) throw fail(`row ${row}: dictionary key ${key}, expected 0..${size - 1}`);
+    }
   }
 }
