@@ -16,7 +16,8 @@ export { ByteLineFramer, MAX_LINE_BYTES, type ByteLineHandler } from './io/byte-
 export { defineTable, type TableSpec, type ColumnSpec, type ColumnType } from './table/table-spec.js';
 export { TableBuilder } from './table/table-builder.js';
 export { CHUNK_ROWS } from './table/column-builders.js';
-export { writeArrowFile, readArrowFile, tableMetadata } from './table/arrow-file.js';
+export { writeArrowFile, readArrowFile, tableMetadata, arrowFileWriter } from './table/arrow-file.js';
+export { OutputFolder, withOutputFolder, writeFileAtomically, readOutputsManifest, checkOutputFolder, OUTPUTS_MANIFEST, type OutputsManifest, type OutputEntry } from './io/output-folder.js';
 export { IngestStats, type Counter, type Severity } from './ingest/ingest-stats.js';
 
 // notebooks and charts (src/charts: Vega-Lite specs + headless SVG; src/notebook: helpers notebooks use)
@@ -72,7 +73,7 @@ export { ExtFileSystem } from './fs/ext/ext-fs.js';
 export { parseSuperblock, featureNames, type Superblock } from './fs/ext/superblock.js';
 export { type FsGeometry } from './fs/ext/fs-geometry.js';
 export { openFsSource, type FsSource, type OpenFsSourceOptions } from './fs/open-fs-source.js';
-export { openDecompressedSource, withDecompressedFile } from './io/decompressed-source.js';
+export { openDecompressedSource, withDecompressedFile, DEFAULT_MAX_DECOMPRESSED_BYTES, type DecompressOptions } from './io/decompressed-source.js';
 export { fsMapTable, FS_MAP_KINDS, type FsMapKind } from './table/schemas/fs-map.js';
 export { fsPathsTable } from './table/schemas/fs-paths.js';
 

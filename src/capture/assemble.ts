@@ -8,11 +8,12 @@
  *
  * Uncompressed traces are gzip-compressed in place.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { rmSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
+import { writeAll, writeFileAtomically } from '../io/output-folder.js';
 import {
   type CaptureManifest, type GuestCapture, type HostCapture, MANIFEST_KIND, MANIFEST_VERSION, writeManifest,
 } from './manifest.js';
@@ -52,7 +53,8 @@ function gzipped(dir: string, rel: string, name: string): string | null {
   const gz = join(dir, rel, name + '.gz');
   const plain = join(dir, rel, name);
   if (!existsSync(gz) && existsSync(plain)) {
-    writeFileSync(gz, gzipSync(readFileSync(plain), { level: 6 }));
+    const bytes = gzipSync(readFileSync(plain), { level: 6 });
+    writeFileAtomically(gz, (fd) => writeAll(fd, bytes));
     rmSync(plain);
   }
   return existsSync(gz) ? `${rel}/${name}.gz` : null;

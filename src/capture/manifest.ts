@@ -29,9 +29,10 @@
  *                 "clock_marks": [ { "n": 0, "guest_ns": "5012345678", "host_ns": "912345678901" } ] } ] }
  * ```
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
+import { writeAll, writeFileAtomically } from '../io/output-folder.js';
 
 /** Version of the manifest layout described here. */
 export const MANIFEST_VERSION = 1 as const;
@@ -606,7 +607,8 @@ export function readManifest(dir: string): CaptureManifest {
 /** Write a manifest as pretty JSON to `DIR/manifest.json` (validated first, against DIR). */
 export function writeManifest(dir: string, m: CaptureManifest): void {
   validateManifest(m, join(dir, MANIFEST_FILE), dir);
-  writeFileSync(join(dir, MANIFEST_FILE), JSON.stringify(m, null, 2) + '\n');
+  const bytes = new TextEncoder().encode(JSON.stringify(m, null, 2) + '\n');
+  writeFileAtomically(join(dir, MANIFEST_FILE), (fd) => writeAll(fd, bytes));
 }
 
 /** Role of a bundle file, for listings (`guest:vm0:block_trace`, `host:fs.metadata`...). */

@@ -2,13 +2,13 @@
  * `iolineage analyze`: cross-layer lineage and metrics of a capture (bundle directory with
  * manifest.json, or the inputs named one by one).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseCommandArgs, parseDevArg } from './args.js';
+import { parseCommandArgs, parseDevArg, requireDirectory } from './args.js';
 import { UsageError } from '../util/errors.js';
 import { readManifest, type CaptureManifest } from '../capture/manifest.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
-import { writeArrowFile } from '../table/arrow-file.js';
+import { arrowFileWriter } from '../table/arrow-file.js';
+import { withOutputFolder } from '../io/output-folder.js';
+import { analyzeResultLines, type AnalyzeSummaryView } from './analyze-report.js';
 import { analyzeCapture, type AnalyzeInputs } from '../correlate/analyze-capture.js';
 import { exportTables, tableInputs } from '../export/export-tables.js';
 
@@ -106,6 +106,7 @@ export async function run(argv: string[]): Promise<number> {
   let inputs: AnalyzeInputs;
   if (positionals.length === 1) {
     if (o['guest-trace'] !== undefined) throw new UsageError('analyze: give either CAPTURE_DIR or --guest-trace and friends, not both');
+    requireDirectory(positionals[0]!, 'a capture bundle directory (with manifest.json); give single inputs with --guest-trace FILE and friends');
     const m: CaptureManifest = readManifest(positionals[0]!);
     inputs = { kind: 'bundle', dir: positionals[0]!, manifest: m, appClockOffsetNs: bigintArg('app-clock-offset', str(o['app-clock-offset'])), clockOffsetNs: bigintArg('clock-offset', str(o['clock-offset'])), guestMount: str(o['guest-mount']) };
   } else {
@@ -140,12 +141,17 @@ export async function run(argv: string[]): Promise<number> {
   const jobsArg = str(o.jobs);
   if (jobsArg !== undefined && !/^[1-9]\d*$/.test(jobsArg)) throw new UsageError(`--jobs: expected a positive integer, got "${jobsArg}"`);
   const res = await analyzeCapture(inputs, stats, log, jobsArg !== undefined ? { jobs: Number(jobsArg) } : {});
-  mkdirSync(out, { recursive: true });
-  for (const [name, table] of Object.entries(res.tables)) writeArrowFile(join(out, `${name}.arrow`), table);
-  writeFileSync(join(out, 'summary.json'), JSON.stringify(res.summary, null, 2) + '\n');
+  const { notes } = await withOutputFolder(out, 'analyze', (folder) => {
+    for (const [name, table] of Object.entries(res.tables)) folder.stage(`${name}.arrow`, arrowFileWriter(table));
+    folder.stageJson('summary.json', res.summary);
+  });
+  // Parquet copies (src/export), after the Arrow set is in place
   if (o.parquet) await exportTables(tableInputs(res.tables), res.summary, out, { format: 'parquet' });
-  for (const line of res.report) process.stdout.write(line + '\n');
+  // the clock lines of the report print offsets as raw ns: analyzeResultLines prints them readably
+  for (const line of res.report) if (!/ clock offset -?\d+ ns/.test(line)) process.stdout.write(line + '\n');
+  for (const line of analyzeResultLines(res.summary as AnalyzeSummaryView, out, Object.keys(res.tables).length)) process.stdout.write(line + '\n');
   for (const w of res.warnings) process.stderr.write(`analyze: WARNING: ${w}\n`);
+  for (const n of notes) process.stderr.write(`note: ${n}\n`);
   for (const line of stats.format()) process.stderr.write(line + '\n');
   return stats.failed ? 1 : 0;
 }

@@ -3,16 +3,16 @@
  * blktrace files or a block_events.arrow table, with the request reconstruction that handles
  * split bios; optionally writes block_requests.arrow and block_bios.arrow.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import { BlockEventsBuilder } from '../ingest/block/block-events-builder.js';
 import { readBlktraceBinary } from '../ingest/block/blktrace-binary.js';
 import { buildBlockRequestTables } from '../ingest/block/block-requests.js';
+import { checkBlockEventRanges } from '../ingest/block/block-event-ranges.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { bttMetrics, BTT_STAGES, type BttDeviceMetrics } from '../metrics/btt.js';
 import { iostatSeries } from '../metrics/iostat-series.js';
-import { readArrowFile, writeArrowFile } from '../table/arrow-file.js';
+import { arrowFileWriter, readArrowFile } from '../table/arrow-file.js';
+import { withOutputFolder } from '../io/output-folder.js';
 import { UsageError } from '../util/errors.js';
 import { parseCommandArgs, parseDevArg } from './args.js';
 import { ProgressBar } from './progress.js';
@@ -60,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   let events: Table;
   if (positionals.length === 1 && positionals[0]!.endsWith('.arrow')) {
     events = readArrowFile(positionals[0]!);
+    checkBlockEventRanges(events, positionals[0]!);
   } else {
     const b = new BlockEventsBuilder();
     let bar: ProgressBar | undefined;
@@ -76,9 +77,11 @@ export async function run(argv: string[]): Promise<number> {
   let metrics = bttMetrics(requests, bios);
   if (dev) metrics = metrics.filter((m) => m.dev === dev);
   if (typeof values.out === 'string') {
-    mkdirSync(values.out, { recursive: true });
-    writeArrowFile(join(values.out, 'block_requests.arrow'), requests);
-    writeArrowFile(join(values.out, 'block_bios.arrow'), bios);
+    const { notes } = await withOutputFolder(values.out, 'btt', (folder) => {
+      folder.stage('block_requests.arrow', arrowFileWriter(requests));
+      folder.stage('block_bios.arrow', arrowFileWriter(bios));
+    });
+    for (const n of notes) process.stderr.write(`note: ${n}\n`);
   }
   if (values.json) {
     process.stdout.write(JSON.stringify({ devices: metrics, problems: stats.toJSON() }, null, 1) + '\n');

@@ -3,8 +3,7 @@
  * into block_events.arrow + block_requests.arrow (+ block_bios.arrow), strace logs into
  * app_io.arrow, with a one-screen summary.
  */
-import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import type { Table } from '@uwdata/flechette';
 import { BlockEventsBuilder } from '../ingest/block/block-events-builder.js';
 import { readTracefsText, type BlockTextFileSummary } from '../ingest/block/tracefs-text.js';
@@ -16,10 +15,11 @@ import { ingestStrace } from '../ingest/app/ingest-strace.js';
 import { detectInputFormat, INPUT_FORMATS, type InputFormat } from '../ingest/detect-format.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { BLOCK_ACTIONS, BLOCK_OPS } from '../table/schemas/block-events.js';
-import { writeArrowFile } from '../table/arrow-file.js';
+import { arrowFileWriter } from '../table/arrow-file.js';
+import { withOutputFolder, type OutputFolder } from '../io/output-folder.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { formatBytes } from '../util/numbers.js';
-import { parseCommandArgs, parseDevArg } from './args.js';
+import { parseCommandArgs, parseDevArg, requireFile } from './args.js';
 import { exportTables, arrowTablesOf } from '../export/export-tables.js';
 import { ProgressBar } from './progress.js';
 
@@ -84,40 +84,41 @@ export async function run(argv: string[]): Promise<number> {
 
   const inputs: Input[] = [];
   for (const path of positionals) {
-    try { statSync(path); } catch (e) {
-      throw new InputError(path, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    }
+    requireFile(path);
     inputs.push({ path, format: format === 'auto' ? await detectInputFormat(path) : format as InputFormat });
   }
   const block = inputs.filter((i) => i.format !== 'strace');
   const strace = inputs.filter((i) => i.format === 'strace');
   const stats = new IngestStats();
   const out: string[] = [];
-  mkdirSync(outDir, { recursive: true });
 
-  if (block.length) out.push(...await ingestBlock(block, outDir, stats, dev, textClock));
-  if (strace.length) {
-    const sizes = strace.map((i) => { try { return statSync(i.path).size; } catch { return 0; } });
-    const bar = new ProgressBar('ingest strace', sizes.reduce((a, b) => a + b, 0));
-    const r = await ingestStrace(strace.map((i) => i.path), {
-      outDir, stats,
-      onProgress: (read) => bar.update(read),
-      ...(typeof values.date === 'string' ? { date: values.date } : {}),
-    });
-    bar.done();
-    if (out.length) out.push('');
-    out.push(...r.summary);
-  } else {
-    const problems = stats.format();
-    out.push(problems.length ? 'skipped lines and other counts:' : 'skipped lines: none');
-    for (const p of problems) out.push(`  ${p.trim()}`);
-  }
+  const { notes } = await withOutputFolder(outDir, 'ingest', async (folder) => {
+    if (block.length) out.push(...await ingestBlock(block, folder, stats, dev, textClock));
+    if (strace.length) {
+      const sizes = strace.map((i) => { try { return statSync(i.path).size; } catch { return 0; } });
+      const bar = new ProgressBar('ingest strace', sizes.reduce((a, b) => a + b, 0));
+      const r = await ingestStrace(strace.map((i) => i.path), {
+        outDir, folder, stats,
+        onProgress: (read) => bar.update(read),
+        ...(typeof values.date === 'string' ? { date: values.date } : {}),
+      });
+      bar.done();
+      if (out.length) out.push('');
+      out.push(...r.summary);
+    } else {
+      const problems = stats.format();
+      out.push(problems.length ? 'skipped lines and other counts:' : 'skipped lines: none');
+      for (const p of problems) out.push(`  ${p.trim()}`);
+    }
+  });
+  // Parquet copies of the committed tables (written by src/export, after the Arrow set is in place)
   if (values.parquet) {
     const written = new Set([...(block.length ? ['block_events', 'block_requests', 'block_bios'] : []), ...(strace.length ? ['app_io'] : [])]);
     const files = await exportTables(arrowTablesOf(outDir).filter((t) => written.has(t.name)), undefined, outDir, { format: 'parquet' });
     out.push('', `parquet: ${files.map((f) => `${f.table}.parquet`).join(', ')}`);
   }
   process.stdout.write(out.join('\n') + '\n');
+  for (const n of notes) process.stderr.write(`note: ${n}\n`);
   if (stats.failed) {
     process.stderr.write(`iolineage ingest: ${stats.total('error')} error(s) counted (see above)\n`);
     return 1;
@@ -125,7 +126,7 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function ingestBlock(inputs: Input[], outDir: string, stats: IngestStats, dev: string | undefined, textClock: string): Promise<string[]> {
+async function ingestBlock(inputs: Input[], folder: OutputFolder, stats: IngestStats, dev: string | undefined, textClock: string): Promise<string[]> {
   const builder = new BlockEventsBuilder(dev ? { dev } : {});
   const files: BlockTextFileSummary[] = [];
   const sizes = inputs.map((i) => { try { return statSync(i.path).size; } catch { return 0; } });
@@ -168,12 +169,10 @@ async function ingestBlock(inputs: Input[], outDir: string, stats: IngestStats, 
   if (dev) metadata.dev_filter = dev;
   if (wall) metadata.wall_clock = wall;
   const events = builder.finish(metadata);
-  const eventsFile = join(outDir, 'block_events.arrow');
-  writeArrowFile(eventsFile, events);
+  const eventsFile = folder.stage('block_events.arrow', arrowFileWriter(events));
   const { requests, bios } = buildBlockRequestTables(events, stats);
-  const requestsFile = join(outDir, 'block_requests.arrow');
-  writeArrowFile(requestsFile, requests);
-  writeArrowFile(join(outDir, 'block_bios.arrow'), bios);
+  const requestsFile = folder.stage('block_requests.arrow', arrowFileWriter(requests));
+  folder.stage('block_bios.arrow', arrowFileWriter(bios));
 
   const lines: string[] = [];
   lines.push(`inputs (${inputs.length}${inputs.length > 1 ? ', events appended in this order' : ''}):`);

@@ -28,7 +28,8 @@ a byte range of a file lies on the disk.
   --block B         first file-system block instead of a sector
   --count N         number of sectors (or blocks with --block); default 1
   --file F          path ("/dir/name") or inode number, with --offset/--length (default: whole file)
-  --partition N, --offset-bytes B, --format F   as for \`map fs\` when SOURCE is an image`;
+  --partition N, --offset-bytes B, --format F, --max-decompressed SIZE
+                    as for \`map fs\` when SOURCE is an image`;
 
 async function loadMap(source: string, values: Record<string, unknown>): Promise<FsMap> {
   let arrow: string | null = null;
@@ -43,7 +44,7 @@ async function loadMap(source: string, values: Record<string, unknown>): Promise
     const pathsFile = join(arrow, '..', 'fs_paths.arrow');
     return FsMap.fromTables(readArrowFile(arrow), existsSync(pathsFile) ? readArrowFile(pathsFile) : null, arrow);
   }
-  const opts = parseSourceOptions({ partition: values.partition, offset: values['offset-bytes'], format: values.format });
+  const opts = parseSourceOptions({ partition: values.partition, offset: values['offset-bytes'], format: values.format, 'max-decompressed': values['max-decompressed'] });
   const src = await openFsSource(source, opts);
   try {
     const r = buildFsMap(src.source, { partitionOffset: src.partitionOffset });
@@ -66,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     sector: { type: 'string' }, block: { type: 'string' }, count: { type: 'string' },
     file: { type: 'string' }, offset: { type: 'string' }, length: { type: 'string' },
     partition: { type: 'string' }, 'offset-bytes': { type: 'string' }, format: { type: 'string' },
+    'max-decompressed': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(`lookup: expected one SOURCE, got ${positionals.length} (see --help)`);
   const sector = intArg(values.sector, 'sector');

@@ -3,7 +3,9 @@
  * The iolineage command: a thin dispatcher over one module per command. Each command module
  * exports `run(argv): Promise<number>` (the exit code) and `help` (its usage text).
  */
+import { readFileSync } from 'node:fs';
 import { isUserError } from '../util/errors.js';
+import { printable } from '../util/printable.js';
 
 /**
  * A command module. `handlesHelp`: the command prints its own help for `--help` anywhere in its
@@ -32,12 +34,26 @@ function usage(): string {
     'commands:',
     ...Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `iolineage <command> --help` for the options of a command.',
+    'Run `iolineage <command> --help` for the options of a command, `iolineage --version` for the version.',
   ].join('\n');
+}
+
+/** The version in the package.json beside dist/ (npm always ships package.json). */
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown (no package.json beside the built files)';
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`iolineage ${version()}\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;
@@ -59,11 +75,12 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
     if (isUserError(e)) {
-      process.stderr.write(`iolineage: ${e.message}\n`);
+      // messages quote input text: nothing in it may drive the terminal
+      process.stderr.write(`iolineage: ${printable(e.message).replaceAll('\\x0a', '\n')}\n`);
       process.exitCode = e.name === 'UsageError' ? 2 : 1;
     } else {
       const msg = e instanceof Error ? e.message : String(e);
-      process.stderr.write(`iolineage: internal error: ${msg}\n`);
+      process.stderr.write(`iolineage: internal error: ${printable(msg).replaceAll('\\x0a', '\n')}\n`);
       if (process.env.IOLINEAGE_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
       else process.stderr.write('(set IOLINEAGE_DEBUG=1 for a stack trace, and please report it)\n');
       process.exitCode = 70;

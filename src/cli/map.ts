@@ -2,14 +2,13 @@
  * `iolineage map fs SOURCE -o DIR` — the fs_map (and fs_paths) of an ext2/3/4 file system.
  * `iolineage map image ...` — the image_map of a disk image (src/image; see its own help).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseCommandArgs } from './args.js';
 import { ProgressBar } from './progress.js';
 import { UsageError } from '../util/errors.js';
-import { formatBytes } from '../util/numbers.js';
-import { writeArrowFile } from '../table/arrow-file.js';
-import { openFsSource } from '../fs/open-fs-source.js';
+import { formatBytes, parseSize } from '../util/numbers.js';
+import { arrowFileWriter } from '../table/arrow-file.js';
+import { withOutputFolder } from '../io/output-folder.js';
+import { openFsSource, type OpenFsSourceOptions } from '../fs/open-fs-source.js';
 import { buildFsMap } from '../fs/ext/fs-map-builder.js';
 import type { IngestStats } from '../ingest/ingest-stats.js';
 import { mapImageHelp, runMapImage } from '../image/map-image-command.js';
@@ -28,7 +27,9 @@ of any of these. It is opened read-only; only metadata is read.
   --format F           auto (default) | raw | qcow2
   --file PATH          keep only the rows of this file (repeatable; e.g. the VM image files on a host
                        file system: their rows give image offset → host disk sector)
-  --strict             stop at the first corrupt inode or directory block instead of counting it`;
+  --strict             stop at the first corrupt inode or directory block instead of counting it
+  --max-decompressed SIZE  a .gz/.xz/.zst SOURCE is decompressed into a sparse temporary file first:
+                       stop when it would store more than SIZE of non-zero data (default 4G)`;
 
 /** Full help (the dispatcher prints it for `map --help`, `map fs --help` and `map image --help`). */
 export const help = `${fsHelp}\n\n${mapImageHelp}`;
@@ -51,6 +52,7 @@ async function runFs(argv: string[]): Promise<number> {
     format: { type: 'string' },
     strict: { type: 'boolean' },
     file: { type: 'string', multiple: true },
+    'max-decompressed': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(`map fs: expected one SOURCE, got ${positionals.length} (see --help)`);
   const out = values.out as string | undefined;
@@ -67,9 +69,11 @@ async function runFs(argv: string[]): Promise<number> {
   }
   const only = (values.file as string[] | undefined) ?? [];
   const map = only.length ? result.map.restrictTo(only.map((f) => (/^\d+$/.test(f) ? Number(f) : f))) : result.map;
-  mkdirSync(out, { recursive: true });
-  writeArrowFile(join(out, 'fs_map.arrow'), map.toTable());
-  writeArrowFile(join(out, 'fs_paths.arrow'), result.map.pathsTable());
+  const paths = result.map.pathsTable();
+  const { result: [mapFile, pathsFile], notes } = await withOutputFolder(out, 'map fs', (folder) => [
+    folder.stage('fs_map.arrow', arrowFileWriter(map.toTable())),
+    folder.stage('fs_paths.arrow', arrowFileWriter(paths)),
+  ]);
   const g = result.map.geometry;
   const s = map.stats();
   const lines = [
@@ -79,15 +83,17 @@ async function runFs(argv: string[]): Promise<number> {
     `extents (fs_map rows): ${s.rows}; file data extents: ${s.fileExtents}; fragmented files: ${s.fragmentedFiles} of ${s.files}${s.files ? ` (${(100 * s.fragmentedFiles / s.files).toFixed(1)}%)` : ''}`,
     'bytes by kind:',
     ...Object.entries(s.blocksByKind).filter(([, b]) => b > 0).map(([k, b]) => `  ${k.padEnd(13)} ${formatBytes(b * g.blockSize).padStart(11)}  (${b} blocks)`),
-    `wrote ${join(out, 'fs_map.arrow')} and ${join(out, 'fs_paths.arrow')}`,
+    `wrote ${mapFile} and ${pathsFile}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
+  for (const n of notes) process.stderr.write(`note: ${n}\n`);
   printStats(result.stats);
   return 0;
 }
 
-export function parseSourceOptions(values: Record<string, unknown>): { partition?: number; offset?: number; format?: 'auto' | 'raw' | 'qcow2' } {
-  const o: { partition?: number; offset?: number; format?: 'auto' | 'raw' | 'qcow2' } = {};
+export function parseSourceOptions(values: Record<string, unknown>): OpenFsSourceOptions {
+  const o: OpenFsSourceOptions = {};
+  if (values['max-decompressed'] !== undefined) o.maxDecompressedBytes = parseSize(String(values['max-decompressed']), '--max-decompressed');
   if (values.partition !== undefined) {
     const n = Number(values.partition);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--partition "${String(values.partition)}": expected a partition number >= 1`);

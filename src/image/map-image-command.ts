@@ -2,10 +2,9 @@
  * `iolineage map image IMAGE -o DIR`: writes DIR/image_map.arrow and prints a summary. Kept here
  * so that src/cli/map.ts only dispatches.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseCommandArgs } from '../cli/args.js';
-import { writeArrowFile } from '../table/arrow-file.js';
+import { arrowFileWriter } from '../table/arrow-file.js';
+import { withOutputFolder } from '../io/output-folder.js';
 import { UsageError } from '../util/errors.js';
 import { formatBytes } from '../util/numbers.js';
 import { mapImage, type ImageMapSummary } from './image-map.js';
@@ -40,9 +39,8 @@ export async function runMapImage(argv: string[]): Promise<number> {
   const maxDepth = maxDepthText === undefined ? undefined : Number(maxDepthText);
   if (maxDepth !== undefined && !(Number.isInteger(maxDepth) && maxDepth >= 1)) throw new UsageError(`map image: --max-depth ${maxDepthText}: expected a positive integer`);
   const { table, summary } = mapImage(positionals[0]!, { format, ...(maxDepth ? { maxDepth } : {}) });
-  mkdirSync(out, { recursive: true });
-  const file = join(out, 'image_map.arrow');
-  writeArrowFile(file, table);
+  const { result: file, notes } = await withOutputFolder(out, 'map image', (folder) => folder.stage('image_map.arrow', arrowFileWriter(table)));
+  for (const n of notes) process.stderr.write(`note: ${n}\n`);
   if (values.json) process.stdout.write(JSON.stringify({ ...summary, output: file }, null, 2) + '\n');
   else process.stdout.write(formatSummary(summary, file));
   return 0;

@@ -11,6 +11,7 @@
  */
 import { openInputStream } from '../io/input-stream.js';
 import { InputError } from '../util/errors.js';
+import { excerptOfBytes } from '../util/printable.js';
 
 export const INPUT_FORMATS = ['blktrace', 'tracefs', 'trace-cmd', 'blkparse', 'strace'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
@@ -95,6 +96,5 @@ export async function detectInputFormat(path: string): Promise<InputFormat> {
   if (head.length === 0) throw new InputError(path, 'empty input: cannot tell its format (expected one of: ' + DETECTION_HELP + ')');
   const f = detectFormatOfBytes(head);
   if (f) return f;
-  const firstLine = new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, 120)).split('\n')[0]!.replace(/[^\x20-\x7e]/g, '?');
-  throw new InputError(path, `unknown input format: looked for ${DETECTION_HELP}; the input starts with "${firstLine}" (name the format with --format)`, { offset: 0 });
+  throw new InputError(path, `unknown input format: looked for ${DETECTION_HELP}; the input starts with ${excerptOfBytes(head)} (name the format with --format)`, { offset: 0 });
 }

@@ -3,6 +3,7 @@
  * or record increments a named counter and parsing goes on. Each counter has a severity, a
  * description, and keeps the first few examples with their file:line (or byte offset).
  */
+import { printable } from '../util/printable.js';
 
 export type Severity = 'info' | 'data_loss' | 'error';
 
@@ -42,7 +43,8 @@ export class IngestStats {
     }
     c.count += by;
     if (example && c.examples.length < MAX_EXAMPLES) {
-      c.examples.push({ ...example, text: example.text.length > MAX_EXAMPLE_CHARS ? example.text.slice(0, MAX_EXAMPLE_CHARS) + '…' : example.text });
+      const text = example.text.length > MAX_EXAMPLE_CHARS ? example.text.slice(0, MAX_EXAMPLE_CHARS) + '…' : example.text;
+      c.examples.push({ ...example, text: printable(text) });
     }
   }
 

@@ -39,6 +39,10 @@ export class FileBlockSource implements BlockSource {
       throw new InputError(path, `cannot open read-only: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
     const st = fstatSync(this.fd);
+    if (st.isDirectory()) {
+      closeSync(this.fd);
+      throw new InputError(path, 'is a directory: expected an image file or a block device');
+    }
     this.size = st.isBlockDevice() ? blockDeviceSize(this.fd) : st.size;
   }
   read(offset: number, length: number, what?: string): Uint8Array {

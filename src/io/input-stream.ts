@@ -31,8 +31,15 @@ export function readHead(path: string, n: number): Uint8Array {
     throw new InputError(path, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   try {
+    // a directory opens read-only; reading it fails with EISDIR
+    if (fstatSync(fd).isDirectory()) throw new InputError(path, 'is a directory: expected a file');
     const buf = new Uint8Array(n);
-    const got = readSync(fd, buf, 0, n, 0);
+    let got: number;
+    try {
+      got = readSync(fd, buf, 0, n, 0);
+    } catch (e) {
+      throw new InputError(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
     return buf.subarray(0, got);
   } finally {
     closeSync(fd);

@@ -6,7 +6,7 @@
  * and read back whole; a few values may be rewritten in place (a task renamed after its rows
  * left memory).
  */
-import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
 
 /** Where one chunk of one column went: byte offsets of its values and of its validity bitmap (-1: none). */
@@ -20,7 +20,8 @@ export class BatchSpill {
   private end = 0;
   constructor(readonly path: string) {
     try {
-      this.fd = openSync(path, 'w+');
+      // a new file only, never through a symlink planted at its name
+      this.fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     } catch (e) {
       throw new InputError(path, `cannot create a scratch file for the table: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }

@@ -12,9 +12,9 @@ const TRACEFS_FIXTURES = [
 ];
 const haveAwk = haveTool('awk', '--version') || haveTool('awk', '-W');
 
-/** Parse a few lines of tracefs text in memory. */
-function parse(text: string, dev?: string): { rows: Row[]; stats: IngestStats } {
-  const b = new BlockEventsBuilder(dev ? { dev } : {});
+/** Parse a few lines of tracefs text in memory (unbounded: keep values request reconstruction cannot hold). */
+function parse(text: string, dev?: string, unbounded = false): { rows: Row[]; stats: IngestStats } {
+  const b = new BlockEventsBuilder({ ...(dev ? { dev } : {}), unboundedValues: unbounded });
   const stats = new IngestStats();
   parseTracefsText(text, 'inline.trace', b, stats);
   return { rows: rows(b.finish()), stats };
@@ -119,11 +119,11 @@ describe('tracefs text: formats of events this machine cannot produce (lines wri
     expect(r[7]).toMatchObject({ comm: 'Web Content', pid: 9999 });
   });
 
-  it('keeps 64-bit values exact: timestamps past 2^53 ns, sectors past 2^53, 9-decimal times', () => {
+  it('keeps 64-bit values exact: timestamps past 2^53 ns, sectors past 2^53, 9-decimal times (unboundedValues)', () => {
     const { rows: r } = parse([
       '  dd-1   [000] ..... 9999999.123456: block_bio_queue: 8,0 R 18014398509481984 + 8 [dd]',
       '  dd-1   [000] ..... 12.123456789: block_bio_queue: 8,0 R 9007199254740993 + 8 [dd]',
-    ].join('\n'));
+    ].join('\n'), undefined, true);
     expect(r[0]!.ts_ns).toBe(9999999123456000n);
     expect(r[0]!.sector).toBe(18014398509481984n);
     expect(r[1]!.ts_ns).toBe(12123456789n);
@@ -131,7 +131,7 @@ describe('tracefs text: formats of events this machine cannot produce (lines wri
   });
 
   it('counter trace clocks (no decimal point) are stored as printed and counted', () => {
-    const { rows: r, stats } = parse('  dd-1   [000] ..... 123456789012345678: block_bio_queue: 8,0 R 8 + 8 [dd]\n  dd-1   [000] ..... 42: block_bio_queue: 8,0 R 8 + 8 [dd]');
+    const { rows: r, stats } = parse('  dd-1   [000] ..... 123456789012345678: block_bio_queue: 8,0 R 8 + 8 [dd]\n  dd-1   [000] ..... 42: block_bio_queue: 8,0 R 8 + 8 [dd]', undefined, true);
     expect(r.map((x) => x.ts_ns)).toEqual([123456789012345678n, 42n]);
     expect(stats.get('block_text.counter_clock_timestamps')).toBe(2);
   });

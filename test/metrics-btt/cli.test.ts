@@ -22,7 +22,7 @@ describe('iolineage btt', () => {
     expect(code).toBe(0);
     const j = JSON.parse(out) as { devices: { dev: string; queued: number; issued: number; stages: Record<string, { n: number }> }[] };
     expect(j.devices.map((d) => [d.dev, d.queued, d.issued, d.stages.Q2C!.n])).toEqual([['7:1', 2003, 1965, 2003]]);
-    expect(readdirSync(dir).sort()).toEqual(['block_bios.arrow', 'block_requests.arrow']);
+    expect(readdirSync(dir).sort()).toEqual(['block_bios.arrow', 'block_requests.arrow', 'iolineage-outputs.json']);
   });
 
   it('prints the text report with an iostat series, and rejects bad arguments with a usage error', async () => {

@@ -22,7 +22,7 @@ export class ExtFileSystem {
     if (source.size < SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE) {
       throw new InputError(source.name, expectedActual('size of an ext file system', `at least ${SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE} bytes`, `${source.size} bytes`), { offset: 0, what: 'superblock' });
     }
-    this.sb = parseSuperblock(source.read(SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, 'superblock'), source.name);
+    this.sb = parseSuperblock(source.read(SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, 'superblock'), source.name, source.size);
     this.blockSize = this.sb.blockSize;
     const needed = this.sb.blocksCount * this.blockSize;
     if (needed > source.size) {

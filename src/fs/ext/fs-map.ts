@@ -365,10 +365,15 @@ export class FsMap {
     const col = (name: string) => { const v = map.getChild(name); if (!v) throw new InputError(file, `fs_map has no column ${name}`, { what: 'schema' }); return v; };
     const fsBlockC = col('fs_block'); const blocksC = col('blocks'); const inodeC = col('inode'); const fileBlockC = col('file_block'); const kindC = col('kind'); const uwC = col('unwritten');
     const cols: FsMapColumns = { fsBlock: new Float64Array(n), blocks: new Uint32Array(n), inode: new Uint32Array(n), fileBlock: new Float64Array(n), kind: new Uint8Array(n), unwritten: new Uint8Array(n) };
-    const num = (v: unknown, what: string) => (typeof v === 'bigint' ? toSafeNumber(v, what) : Number(v));
+    const num = (v: unknown, what: string) => {
+      if (typeof v !== 'bigint') return Number(v);
+      if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(file, `column ${what}: expected a value in 0..2^53-1, got ${v}`, { what: 'fs_map rows' });
+      return toSafeNumber(v, what);
+    };
     const kindIndex = new Map<string, number>(FS_MAP_KINDS.map((k, i) => [k, i]));
     for (let i = 0; i < n; i++) {
       cols.fsBlock[i] = num(fsBlockC.at(i), 'fs_block');
+      if (i > 0 && cols.fsBlock[i]! < cols.fsBlock[i - 1]!) throw new InputError(file, `rows must be sorted by fs_block: row ${i} has block ${cols.fsBlock[i]} after ${cols.fsBlock[i - 1]}`, { what: 'fs_map rows' });
       cols.blocks[i] = num(blocksC.at(i), 'blocks');
       const ino = inodeC.at(i);
       cols.inode[i] = ino === null ? 0 : num(ino, 'inode');

@@ -91,9 +91,12 @@ export function featureNames(sb: Superblock): string[] {
 
 /**
  * Decode and validate a superblock. `bytes` are the 1024 bytes of the superblock; `file` and
- * `offset` name it in errors. `sourceSize` bounds blocks_count.
+ * `offset` name it in errors. `sourceSize` (bytes of the source holding the file system) bounds
+ * what the counts may size: the group descriptor table (s_blocks_count / s_blocks_per_group
+ * descriptors) has to fit in the source, so the per-group arrays stay within a few times the
+ * input's size. A source shorter than s_blocks_count blocks is accepted (a truncated image).
  */
-export function parseSuperblock(bytes: Uint8Array, file: string, offset = SUPERBLOCK_OFFSET): Superblock {
+export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: number, offset = SUPERBLOCK_OFFSET): Superblock {
   const place = (field: number, what: string) => ({ offset: offset + field, what: `superblock ${what}` });
   if (bytes.length < SUPERBLOCK_SIZE) throw new InputError(file, expectedActual('superblock length', SUPERBLOCK_SIZE, bytes.length), { offset, what: 'superblock' });
   const magic = u16(bytes, 0x38);
@@ -144,7 +147,14 @@ export function parseSuperblock(bytes: Uint8Array, file: string, offset = SUPERB
       throw new InputError(file, expectedActual('s_desc_size', 'a power of two in 32..1024', descSize), place(0xfe, 's_desc_size'));
     }
   }
+  if (blocksCount * blockSize > Number.MAX_SAFE_INTEGER) {
+    const exact = (BigInt(is64 ? u32(bytes, 0x150) : 0) << 32n) | BigInt(u32(bytes, 0x04));
+    throw new InputError(file, expectedActual('s_blocks_count × block size', 'at most 2^53 - 1 bytes', `${exact} × ${blockSize}`), place(is64 ? 0x150 : 0x04, is64 ? 's_blocks_count_hi' : 's_blocks_count_lo'));
+  }
   const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
+  if (groupCount * descSize > sourceSize) {
+    throw new InputError(file, `s_blocks_count ${blocksCount} makes ${groupCount} block groups, whose ${descSize}-byte descriptors (${groupCount * descSize} bytes) cannot fit in the source: expected at most ${Math.floor(sourceSize / descSize)} groups for its ${sourceSize} bytes`, place(is64 ? 0x150 : 0x04, is64 ? 's_blocks_count_hi' : 's_blocks_count_lo'));
+  }
   if (inodesCount > groupCount * inodesPerGroup || inodesCount === 0) {
     throw new InputError(file, expectedActual('s_inodes_count', `1..${groupCount * inodesPerGroup} (groups * s_inodes_per_group)`, inodesCount), place(0x00, 's_inodes_count'));
   }

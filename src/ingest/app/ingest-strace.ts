@@ -5,16 +5,16 @@
  * positions shared across tasks advance in the order the calls happened. Other files are
  * independent traces, read one after the other.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { appIoTable, APP_OPS } from '../../table/schemas/app-io.js';
 import { TableBuilder } from '../../table/table-builder.js';
-import { writeTableBuilder } from '../../table/arrow-file.js';
+import { tableBuilderWriter } from '../../table/arrow-file.js';
+import { withOutputFolder, type OutputFolder } from '../../io/output-folder.js';
 import { openInputStream, type InputStream } from '../../io/input-stream.js';
 import { openFileChunks } from '../../io/file-chunks.js';
 import { ByteLineFramer } from '../../io/byte-line-framer.js';
 import { InputError } from '../../util/errors.js';
 import { formatBytes } from '../../util/numbers.js';
+import { printable } from '../../util/printable.js';
 import { IngestStats } from '../ingest-stats.js';
 import { StraceParser, type AppIoBuilder, type AppIoCounts, type StraceParserOptions } from './strace-parser.js';
 import { LineKind, StraceLine, TimeFormat, tokenizeStraceLine } from './strace-line.js';
@@ -266,19 +266,23 @@ async function mergePerTaskFiles(parser: StraceParser, g: InputGroup, streams: M
   progress();
 }
 
-/** Ingest strace logs into `outDir/app_io.arrow`; returns the row count and a printable summary. */
-export async function ingestStrace(paths: string[], opts: { outDir: string } & StraceIngestOptions): Promise<{ rows: number; summary: string[]; stats: IngestStats; file: string }> {
+/**
+ * Ingest strace logs into `outDir/app_io.arrow`; returns the row count and a printable summary.
+ * With `folder` (the OutputFolder of outDir a command already holds) the table is staged in it;
+ * else the function opens the folder and commits the table itself.
+ */
+export async function ingestStrace(paths: string[], opts: { outDir: string; folder?: OutputFolder } & StraceIngestOptions): Promise<{ rows: number; summary: string[]; stats: IngestStats; file: string }> {
   if (paths.length === 0) throw new InputError('(no input)', 'ingest --format strace needs at least one strace log');
+  const folder = opts.folder;
+  if (!folder) return (await withOutputFolder(opts.outDir, 'ingest', (f) => ingestStrace(paths, { ...opts, folder: f }))).result;
   const stats = opts.stats ?? new IngestStats();
-  mkdirSync(opts.outDir, { recursive: true });
-  const file = join(opts.outDir, 'app_io.arrow');
   // full record batches wait in a scratch file beside the output, not in memory: a log of any
   // length is ingested in the memory of one batch (plus the dictionaries and the open files)
   const builder = new TableBuilder(appIoTable);
-  builder.spillTo(join(opts.outDir, `.app_io.arrow.${process.pid}.scratch`));
+  builder.spillTo(folder.scratchPath('app_io.arrow'));
   try {
     const r = await parseStrace(paths, builder, stats, opts);
-    writeTableBuilder(file, builder, r.metadata);
+    const file = folder.stage('app_io.arrow', tableBuilderWriter(builder, r.metadata));
     return { rows: r.rows, summary: summarizeAppIo(r, stats, file), stats, file };
   } finally {
     builder.close();
@@ -298,7 +302,7 @@ export function summarizeAppIo(r: StraceParseResult, stats: IngestStats, file?: 
   const keys = c.pathCalls.map((_, k) => k).filter((k) => c.pathCalls[k]! > 0);
   keys.sort((a, b) => c.pathBytes[b]! - c.pathBytes[a]! || c.pathCalls[b]! - c.pathCalls[a]!);
   out.push(`by path (top 10 of ${keys.length}, by bytes):`);
-  for (const k of keys.slice(0, 10)) out.push(`  ${String(c.pathCalls[k]).padStart(9)} calls ${formatBytes(c.pathBytes[k]!).padStart(11)}  ${r.paths[k]}`);
+  for (const k of keys.slice(0, 10)) out.push(`  ${String(c.pathCalls[k]).padStart(9)} calls ${formatBytes(c.pathBytes[k]!).padStart(11)}  ${printable(r.paths[k]!)}`);
   out.push(`unresolved fds: ${c.unresolvedFdCalls} calls on fds with no known path (not opened in the trace, no -y)`);
   out.push(`uncertain: ${c.uncertainCalls} calls whose outcome, offset or file the log does not determine (column uncertain)`);
   const problems = stats.format();

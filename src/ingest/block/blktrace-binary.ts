@@ -537,6 +537,7 @@ class BlktraceDecoder {
       hasSector ? sector : NONE, bytes >>> 9, bytes, isCompletion ? error : null,
       newSector ?? NONE, oldDev ?? NONE, count ?? NONE, NONE,
     );
+    if (out.refused !== null) throw new InputError(c.path, out.refused, { offset: c.base + p, what: 'blk_io_trace record' });
     this.events++;
   }
 
@@ -563,6 +564,7 @@ class BlktraceDecoder {
       const packed = this.out.rwbsOpFlags(rk);
       this.out.add(ts, c.view.getUint32(p + (c.header === HEADER_8 ? 44 : 40), c.le), pid, this.commKey(pid), NONE, BlockAction.m, rk, packed & 7, packed >> 3,
         NONE, 0, 0, null, NONE, NONE, NONE, NONE);
+      if (this.out.refused !== null) throw new InputError(c.path, this.out.refused, { offset: c.base + p, what: 'blk_io_trace record (message)' });
       this.events++;
     } else {
       this.stats.count('blktrace_unknown_notify', 'info', 'notify records with an unknown code; skipped', { file: c.path, offset: c.base + p, text: `notify code ${code}` });

@@ -15,7 +15,8 @@
  *   - a PROCESS notify (comm, 16 bytes) precedes the first event of each pid; sequence numbers
  *     count per CPU from 1; notify records have sequence 0.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
+import { createTemporary, discardTemporary, renameIntoPlace } from '../../io/output-folder.js';
 import type { Table } from '@uwdata/flechette';
 import { Act, Op, forEachEventBatch } from './block-event-batches.js';
 import { BlockFlag } from './rwbs.js';
@@ -63,7 +64,12 @@ class RecordSink {
   private n = 0;
   seq = 0;
   readonly pids = new Set<number>();
-  constructor(private readonly fd: number) {}
+  private readonly fd: number;
+  private readonly temp: string;
+  /** Written under a temporary name beside `path`, renamed into place by finish (see output-folder.ts). */
+  constructor(readonly path: string) {
+    ({ fd: this.fd, temp: this.temp } = createTemporary(path));
+  }
   reserve(len: number): DataView {
     if (this.n + len > this.buf.length) this.flush();
     return this.view;
@@ -75,7 +81,15 @@ class RecordSink {
     if (this.n) writeSync(this.fd, this.buf, 0, this.n);
     this.n = 0;
   }
-  close(): void { this.flush(); closeSync(this.fd); }
+  /** Close the file; with `keep` rename it into place, else remove it. */
+  finish(keep: boolean): void {
+    try {
+      if (keep) this.flush();
+    } finally {
+      closeSync(this.fd);
+      if (keep) renameIntoPlace(this.temp, this.path); else discardTemporary(this.temp);
+    }
+  }
 }
 
 /**
@@ -87,12 +101,13 @@ export function writeBlktraceBinary(events: Table, prefix: string, opts: Blktrac
   const merged = opts.layout === 'merged';
   const sinks = new Map<number, RecordSink>();
   const paths: string[] = [];
+  let complete = false;
   const sinkFor = (cpu: number): RecordSink => {
     const key = merged ? 0 : cpu;
     let s = sinks.get(key);
     if (!s) {
       const path = merged ? prefix : `${prefix}.blktrace.${cpu}`;
-      s = new RecordSink(openSync(path, 'w'));
+      s = new RecordSink(path);
       sinks.set(key, s);
     }
     return s;
@@ -187,11 +202,15 @@ export function writeBlktraceBinary(events: Table, prefix: string, opts: Blktrac
     });
     // blkparse opens NAME.blktrace.0, 1, ... until one is missing: make every CPU's file
     if (!merged) for (let c = 0; c <= maxCpu; c++) sinkFor(c);
+    complete = true;
   } finally {
-    for (const [cpu, s] of [...sinks.entries()].sort((a, b) => a[0] - b[0])) {
-      s.close();
-      paths.push(merged ? prefix : `${prefix}.blktrace.${cpu}`);
+    // after a failure (or a file refused at its final name) the other files are removed too
+    let failure: unknown = null;
+    for (const [, s] of [...sinks.entries()].sort((a, b) => a[0] - b[0])) {
+      try { s.finish(complete && failure === null); } catch (e) { failure ??= e; }
+      paths.push(s.path);
     }
+    if (failure !== null) throw failure;
   }
   return paths;
 }

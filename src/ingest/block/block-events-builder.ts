@@ -9,6 +9,7 @@ import { TableBuilder } from '../../table/table-builder.js';
 import { CHUNK_ROWS, type StringColumnBuilder } from '../../table/column-builders.js';
 import { BLOCK_ACTIONS, BLOCK_OPS, blockEventsTable } from '../../table/schemas/block-events.js';
 import { BlockFlag, BlockOp, parseRwbs } from './rwbs.js';
+import { EventRanges } from './block-event-ranges.js';
 
 /** Keys of the action column: the position of the letter in BLOCK_ACTIONS (interned in that order). */
 export const BlockAction = Object.fromEntries(BLOCK_ACTIONS.map((a, i) => [a, i])) as { readonly [K in (typeof BLOCK_ACTIONS)[number]]: number };
@@ -155,6 +156,12 @@ export const IOPRIO_CLASS_NAMES = ['none', 'rt', 'be', 'idle', 'invalid', 'inval
 export interface BlockEventsBuilderOptions {
   /** Keep only events of this device ("MAJ:MIN"); see `add` for plug/unplug. */
   dev?: string;
+  /**
+   * Store times and sectors beyond what request reconstruction holds exactly (see `refused`)
+   * instead of refusing their events: the Int64 columns keep any 64-bit value, but such a table
+   * cannot go through buildBlockRequestTables. Off by default.
+   */
+  unboundedValues?: boolean;
 }
 
 /** States of a plug session under a device filter. */
@@ -304,8 +311,18 @@ export class BlockEventsBuilder {
   private plugState: number[] = [];
   /** Events dropped by the device filter. */
   filteredOut = 0;
+  /**
+   * Why `add` refused its event (nothing was appended), or null when it took it: an event outside
+   * the ranges request reconstruction holds exactly (EventRanges: a sector or new_sector in
+   * [2^53, 2^63), a time past the Int64 column, or one that would stretch the trace over 2^53 ns);
+   * always null with unboundedValues. Readers report it with the line or byte offset of the event.
+   */
+  refused: string | null = null;
+  /** The ranges `add` keeps events within (block-event-ranges.ts), or null with unboundedValues. */
+  private readonly ranges: EventRanges | null;
 
   constructor(options: BlockEventsBuilderOptions = {}) {
+    this.ranges = options.unboundedValues ? null : new EventRanges();
     const t = this.table;
     this.cComm = t.string('comm');
     this.cDev = t.string('dev');
@@ -404,6 +421,8 @@ export class BlockEventsBuilder {
     sector: number | bigint, nrSectors: number, bytes: number, error: number | null,
     newSector: number | bigint, oldDevKey: number, count: number, ioprioKey: number,
   ): void {
+    this.refused = this.ranges?.take(tsNs, sector, newSector) ?? null;
+    if (this.refused !== null) return;
     if (this.keepDev !== NONE && !this.passFilter(tsNs, cpu, pid, commKey, devKey, action, oldDevKey)) {
       this.filteredOut++;
       return;

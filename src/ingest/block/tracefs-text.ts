@@ -950,6 +950,23 @@ export class TracefsTextParser implements BlockTextLineParser {
 }
 
 
+/**
+ * The parser's line handler, followed by the builder's range check: an event the builder refused
+ * (BlockEventsBuilder.refused: a sector or time past what request reconstruction holds exactly)
+ * is counted as an unusable line with its file:line instead of an event.
+ */
+function checkedLines(parser: BlockTextLineParser): (t: Uint8Array, s: number, e: number, lineNo: number) => void {
+  const ctx = parser.ctx;
+  const builder = ctx.builder;
+  return (t, s, e, lineNo) => {
+    parser.line(t, s, e, lineNo);
+    if (builder.refused === null) return;
+    ctx.events--;
+    ctx.problem('block_text.value_out_of_range', `event not stored: ${builder.refused}`, t, s, e, lineNo);
+    builder.refused = null;
+  };
+}
+
 /** Inputs from this size on (bytes on disk) take their table chunks from a PrefaultPool. */
 const PREFAULT_MIN_BYTES = 32 << 20;
 
@@ -960,7 +977,7 @@ export async function readTextLines(
   onProgress?: (input: InputStream) => void,
 ): Promise<BlockTextFileSummary> {
   const input = openFileChunks(path);
-  const framer = new ByteLineFramer(path, (t, s, e, n) => parser.line(t, s, e, n));
+  const framer = new ByteLineFramer(path, checkedLines(parser));
   // a large input fills many table chunks: their first-touch page faults go to another core
   const builder = parser.ctx.builder;
   const pool = input.fileSize >= PREFAULT_MIN_BYTES && availableParallelism() >= 2 ? new PrefaultPool([EVENT_CHUNK_BYTES]) : null;
@@ -979,7 +996,7 @@ export async function readTextLines(
 
 /** Run a line parser over text held in memory (tests, notebooks). */
 export function parseTextLines(text: string | Uint8Array, file: string, parser: BlockTextLineParser): BlockTextFileSummary {
-  const framer = new ByteLineFramer(file, (t, s, e, n) => parser.line(t, s, e, n));
+  const framer = new ByteLineFramer(file, checkedLines(parser));
   framer.push(typeof text === 'string' ? new TextEncoder().encode(text) : text);
   framer.finish();
   return parser.finish();
