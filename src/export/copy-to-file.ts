@@ -1,6 +1,6 @@
 /**
  * Write the result of a SELECT to a Parquet or CSV file with DuckDB's COPY ... TO, through a
- * temporary name (output-file.ts). Parquet: Int64 stays INT64, nulls stay nulls, strings are
+ * temporary name (io/output-folder.ts). Parquet: Int64 stays INT64, nulls stay nulls, strings are
  * dictionary-encoded, pages are compressed (zstd by default), row groups hold up to
  * ROW_GROUP_ROWS rows, and the table's documentation goes into the key-value metadata of the
  * file footer: the Arrow schema metadata as it is (iolineage.table, clock, ...) and one
@@ -9,7 +9,7 @@
 import type { Table } from '@uwdata/flechette';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteString } from '../sql/arrow-to-duckdb.js';
-import { replaceFile } from './output-file.js';
+import { writeFileAtomicallyByPath } from '../io/output-folder.js';
 
 export const EXPORT_FORMATS = ['parquet', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -48,7 +48,7 @@ function copyOptions(options: CopyOptions, kv: ReadonlyMap<string, string>): str
 
 /** COPY (select) TO path, atomically. */
 export async function copySelectToFile(connection: DuckDBConnection, select: string, path: string, options: CopyOptions, kv: ReadonlyMap<string, string> = new Map()): Promise<void> {
-  await replaceFile(path, async (temporary) => {
+  await writeFileAtomicallyByPath(path, async (temporary) => {
     await connection.run(`COPY (${select}) TO ${quoteString(temporary)} (${copyOptions(options, kv)})`);
   });
 }

@@ -5,7 +5,7 @@
  * column docs in the key-value metadata; CSV the same values as text; files replaced through a
  * temporary name.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as exportCommand } from '../../src/cli/export.js';
@@ -106,15 +106,18 @@ describe('iolineage export', () => {
     }
   });
 
-  it('replaces a file through a temporary name: a symlink at the destination is replaced, not written through; a failed write leaves the old file', async () => {
+  it('writes a file through a temporary name: a symlink at the destination is refused, not written through; a failed write leaves the old file', async () => {
     const dir = join(scratch.dir, 'atomic');
     mkdirSync(dir);
     const victim = join(dir, 'victim.txt');
     writeFileSync(victim, 'keep me');
     symlinkSync(victim, join(dir, 'lineage.parquet'));
-    await quietly(() => exportCommand([out, '-o', dir, '--threads', '1']));
+    await expect(quietly(() => exportCommand([out, '-o', dir, '--threads', '1']))).rejects.toThrow(/symbolic link/);
     expect(readFileSync(victim, 'utf8')).toBe('keep me');
-    expect(lstatSync(join(dir, 'lineage.parquet')).isSymbolicLink()).toBe(false);
+    expect(lstatSync(join(dir, 'lineage.parquet')).isSymbolicLink()).toBe(true);
+    rmSync(join(dir, 'lineage.parquet'));
+    await quietly(() => exportCommand([out, '-o', dir, '--threads', '1']));
+    expect(lstatSync(join(dir, 'lineage.parquet')).isFile()).toBe(true);
     const before = readFileSync(join(dir, 'lineage.parquet'));
     const session = await SqlSession.open({ threads: 1 });
     try {
