@@ -113,7 +113,7 @@ export { blockEventsTable, BLOCK_ACTIONS, BLOCK_OPS } from './table/schemas/bloc
 import './notebook/arquero-takes-arrow.js';
 
 // SQL and Parquet: embedded DuckDB over output folders (sql → Arquero table, sqlArrow → apache-arrow Table), Parquet/CSV export, many runs as one Hive-partitioned dataset
-export { sql, sqlArrow, sqlColumns, type SqlOptions } from './sql/sql.js';
+export { sql, sqlArrow, sqlColumns, type SqlOptions } from './notebook/sql.js';
 export { SqlSession, type SqlSessionOptions, type TableSource } from './sql/sql-session.js';
 export { type ResultColumn, type ResultKind } from './sql/result-columns.js';
 export { formatResult, OUTPUT_FORMATS, type OutputFormat } from './sql/format-result.js';

@@ -5,7 +5,7 @@
  * 2^53 ns after it), offsets and sizes must be below 2^53.
  */
 import type { Table } from '@uwdata/flechette';
-import { int64Column, numberColumn, stringColumn, hasColumn, type Int64Values } from '../notebook/columns.js';
+import { int64Column, numberColumn, stringColumn, hasColumn, type Int64Values } from '../table/column-arrays.js';
 import { Op } from './layer-link.js';
 import type { AppLayer, BlockLayer } from './layers.js';
 

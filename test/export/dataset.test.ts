@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportDataset, NULL_PARTITION, partitionFile } from '../../src/export/dataset.js';
 import { readArrowFile } from '../../src/table/arrow-file.js';
-import { sqlColumns } from '../../src/sql/sql.js';
+import { sqlColumns } from '../../src/notebook/sql.js';
 import { UsageError } from '../../src/util/errors.js';
 import { analyseBundle, BUNDLES, scratchDir } from '../sql/analysed.js';
 import { docQuery } from '../sql/doc-queries.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
-import { runMapImage } from '../../src/image/map-image-command.js';
+import { runMapImage } from '../../src/cli/map-image.js';
 import { readArrowFile, tableMetadata } from '../../src/table/arrow-file.js';
 import { UsageError } from '../../src/util/errors.js';
 import { compareWithQemuMap, type QemuMapEntry } from './qemu-map-compare.js';

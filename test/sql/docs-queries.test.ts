@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Column } from '@uwdata/flechette';
 import { readArrowFile } from '../../src/table/arrow-file.js';
-import { sqlColumns } from '../../src/sql/sql.js';
+import { sqlColumns } from '../../src/notebook/sql.js';
 import type { ResultColumn } from '../../src/sql/result-columns.js';
 import { analyseBundle, scratchDir } from './analysed.js';
 import { docQueries, docQuery } from './doc-queries.js';

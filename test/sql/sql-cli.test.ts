@@ -8,7 +8,7 @@ import * as aq from 'arquero';
 import type { Column } from '@uwdata/flechette';
 import { run as sqlCommand } from '../../src/cli/sql.js';
 import { readArrowFile } from '../../src/table/arrow-file.js';
-import { sql, sqlArrow } from '../../src/sql/sql.js';
+import { sql, sqlArrow } from '../../src/notebook/sql.js';
 import { UsageError } from '../../src/util/errors.js';
 import { analyseBundle, scratchDir } from './analysed.js';
 

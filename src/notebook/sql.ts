@@ -11,10 +11,10 @@
  */
 import { table as arqueroTable, type ColumnTable } from 'arquero';
 import { Bool, Float64, Int32, Int64, Table as ArrowTable, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
-import { captureDir } from '../notebook/open-capture.js';
+import { captureDir } from './open-capture.js';
 import { UsageError } from '../util/errors.js';
-import { resultColumns, type ResultColumn } from './result-columns.js';
-import { SqlSession, type SqlSessionOptions } from './sql-session.js';
+import { resultColumns, type ResultColumn } from '../sql/result-columns.js';
+import { SqlSession, type SqlSessionOptions } from '../sql/sql-session.js';
 
 export interface SqlOptions extends SqlSessionOptions {
   /** Folder(s) of tables; default the notebooks' folder (captureDir(): $IOLINEAGE_OUT, else out/). */

@@ -2,12 +2,12 @@
  * `iolineage map image IMAGE -o DIR`: writes DIR/image_map.arrow and prints a summary. Kept here
  * so that src/cli/map.ts only dispatches.
  */
-import { parseCommandArgs } from '../cli/args.js';
+import { parseCommandArgs } from './args.js';
 import { arrowFileWriter } from '../table/arrow-file.js';
 import { withOutputFolder } from '../io/output-folder.js';
 import { UsageError } from '../util/errors.js';
 import { formatBytes } from '../util/numbers.js';
-import { mapImage, type ImageMapSummary } from './image-map.js';
+import { mapImage, type ImageMapSummary } from '../image/image-map.js';
 
 export const mapImageHelp = `usage: iolineage map image IMAGE -o DIR [options]
 
