@@ -5,7 +5,7 @@
  * 2^53 ns after it), offsets and sizes must be below 2^53.
  */
 import type { Table } from '@uwdata/flechette';
-import { int64Column, numberColumn, stringColumn, hasColumn, type Int64Values } from '../table/column-arrays.js';
+import { int64Column, int64Words, numberColumn, stringColumn, hasColumn, type Int64Values } from '../table/column-arrays.js';
 import { Op } from './layer-link.js';
 import type { AppLayer, BlockLayer } from './layers.js';
 
@@ -21,30 +21,17 @@ function minValid(c: Int64Values): bigint | null {
   return m;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const TWO32 = 4294967296;
-
-/**
- * The int64 values as (high, low) 32-bit halves, so that differences can be formed exactly in
- * float64 without a BigInt per row: v = hi * 2^32 + lo (hi signed, lo unsigned).
- */
-function halves(values: BigInt64Array): { hi: Int32Array; lo: Uint32Array } | null {
-  if (!LITTLE_ENDIAN) return null;
-  return {
-    hi: new Int32Array(values.buffer, values.byteOffset, values.length * 2),
-    lo: new Uint32Array(values.buffer, values.byteOffset, values.length * 2),
-  };
-}
 
 /** Relative float64 values (NaN for nulls); throws a RangeError when a value is 2^53 or more past the base. */
 function relative(c: Int64Values, base: bigint, what: string): Float64Array {
   const out = new Float64Array(c.values.length);
-  const h = halves(c.values);
+  const h = int64Words(c.values);
   const bHi = Number(BigInt.asIntN(32, base >> 32n)), bLo = Number(BigInt.asUintN(32, base));
   const baseFits = base >= -(1n << 62n) && base < (1n << 62n);
   for (let i = 0; i < out.length; i++) {
     if (c.valid && !c.valid[i]) { out[i] = NaN; continue; }
-    if (h && baseFits) {
+    if (baseFits) {
       // (hi - bHi) * 2^32 + (lo - bLo): exact while |hi - bHi| < 2^21, i.e. |d| < 2^53
       const dh = h.hi[2 * i + 1]! - bHi;
       if (dh > -2097152 && dh < 2097151) { out[i] = dh * TWO32 + (h.lo[2 * i]! - bLo); continue; }

@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import type * as arrow from 'apache-arrow';
+import { int64Words } from '../table/column-arrays.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { captureTimeBases, type ClockStarts, type SummaryClocks } from './capture-timeline.js';
 import { clockDomainOf, parseArrowBytes, toUserTable, type TimeBases, type UserTable } from './user-table.js';
@@ -111,9 +112,7 @@ function firstTime(t: arrow.Table, domainOf: (clock: string) => boolean): bigint
     const col = t.getChild(f.name);
     if (!col) continue;
     for (const d of col.data) {
-      const v = d.values as BigInt64Array;
-      const lo = new Uint32Array(v.buffer, v.byteOffset, d.length * 2);
-      const hi = new Int32Array(v.buffer, v.byteOffset, d.length * 2);
+      const { hi, lo } = int64Words(d.values as BigInt64Array);
       const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 ? d.nullBitmap : null;
       for (let i = 0; i < d.length; i++) {
         if (bm !== null && !((bm[(d.offset + i) >> 3]! >> ((d.offset + i) & 7)) & 1)) continue;

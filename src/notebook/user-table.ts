@@ -13,6 +13,7 @@
  */
 import * as arrow from 'apache-arrow';
 import { readFileSync } from 'node:fs';
+import { int64Words } from '../table/column-arrays.js';
 import { InputError } from '../util/errors.js';
 import { singleBatchTable } from './single-batch.js';
 
@@ -75,17 +76,8 @@ const validAt = (data: arrow.Data, i: number): boolean => {
   return ((bm[j >> 3]! >> (j & 7)) & 1) === 1;
 };
 
-/**
- * The words of an int64 chunk's values: lo at 2i (unsigned), hi at 2i + 1 (signed). apache-arrow's
- * fixed-width buffers start at the Data's first row (only bitmaps are read at bit `offset`).
- */
-function wordsOf(data: arrow.Data): { lo: Uint32Array; hi: Int32Array } {
-  const v = data.values as BigInt64Array | BigUint64Array;
-  return {
-    lo: new Uint32Array(v.buffer, v.byteOffset, v.length * 2),
-    hi: new Int32Array(v.buffer, v.byteOffset, v.length * 2),
-  };
-}
+/** The 32-bit words of an int64 chunk (apache-arrow fixed-width buffers start at the Data's first row). */
+const wordsOf = (data: arrow.Data) => int64Words(data.values as BigInt64Array | BigUint64Array);
 
 /** Whether every valid value of an int64 column is an exact JavaScript number. */
 function int64FitsNumber(chunks: readonly arrow.Data[], unsigned: boolean): boolean {

@@ -112,3 +112,23 @@ export function stringColumn(table: Table, name: string): StringCodes {
 export function hasColumn(table: Table, name: string): boolean {
   return table.schema.fields.some((f) => f.name === name);
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The 32-bit words of int64 values, so that values and differences can be formed exactly in
+ * float64 without a BigInt per row: v = hi[2i + 1] * 2^32 + lo[2i] (hi signed, lo unsigned).
+ * Views of the values' own buffer on little-endian hosts (Arrow buffers are little-endian); a
+ * copy made through BigInt elsewhere.
+ */
+export function int64Words(values: BigInt64Array | BigUint64Array): { hi: Int32Array; lo: Uint32Array } {
+  if (LITTLE_ENDIAN) {
+    return { hi: new Int32Array(values.buffer, values.byteOffset, values.length * 2), lo: new Uint32Array(values.buffer, values.byteOffset, values.length * 2) };
+  }
+  const hi = new Int32Array(values.length * 2), lo = new Uint32Array(values.length * 2);
+  for (let i = 0; i < values.length; i++) {
+    hi[2 * i + 1] = Number(BigInt.asIntN(32, values[i]! >> 32n));
+    lo[2 * i] = Number(BigInt.asUintN(32, values[i]!));
+  }
+  return { hi, lo };
+}
