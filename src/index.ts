@@ -41,7 +41,7 @@ export { exactCurve, shardsCurve, maxCurveError } from './whatif/shards.js';
 export { curveFromHistogram, distanceHistogram, evenSizes, type MissRatioCurve } from './whatif/miss-ratio-curve.js';
 export { appPageAccesses, blockPageAccesses, PAGE_SIZE, type PageAccesses, type AppPageAccesses } from './whatif/page-accesses.js';
 export { MemoryModel, type Prediction, type Calibration, type ModelInput, type Measured } from './whatif/memory-model.js';
-export { loadWhatifInputs, measuredGuestBytes, type WhatifInputs } from './whatif/whatif-inputs.js';
+export { loadWhatifInputs, measuredGuestBytes, type WhatifInputs } from './analyze/whatif-inputs.js';
 
 // disk images: raw + MBR/GPT partitions, qcow2 v2/v3 -> image_map, openDisk, filefrag
 export { imageMapTable, IMAGE_EXTENT_STATES, type ImageExtentState } from './table/schemas/image-map.js';
@@ -78,7 +78,7 @@ export { fsMapTable, FS_MAP_KINDS, type FsMapKind } from './table/schemas/fs-map
 export { fsPathsTable } from './table/schemas/fs-paths.js';
 
 // correlate: cross-layer lineage (app → guest → host links), attribution, clock alignment; metrics: amplification, split/merge, reordering, caches, summary.json
-export { analyzeCapture, type AnalyzeInputs, type AnalyzeOutput } from './correlate/analyze-capture.js';
+export { analyzeCapture, type AnalyzeInputs, type AnalyzeOutput } from './analyze/analyze-capture.js';
 export { analyzeLayers, type VmInput, type HostInput, type VmResult, type AnalysisResult, type AnalysisOptions, type ClockHint } from './correlate/analysis.js';
 export { linkLayer, Op as LinkOp, LinkHow, type Segments, type UpperTiming, type LowerRequests, type LinkOptions, type LinkPieces } from './correlate/layer-link.js';
 export { RangeMap } from './correlate/range-map.js';

@@ -9,7 +9,7 @@ import { IngestStats } from '../ingest/ingest-stats.js';
 import { arrowFileWriter } from '../table/arrow-file.js';
 import { withOutputFolder } from '../io/output-folder.js';
 import { analyzeResultLines, type AnalyzeSummaryView } from './analyze-report.js';
-import { analyzeCapture, type AnalyzeInputs } from '../correlate/analyze-capture.js';
+import { analyzeCapture, type AnalyzeInputs } from '../analyze/analyze-capture.js';
 import { exportTables, tableInputs } from '../export/export-tables.js';
 
 export const help = `usage: iolineage analyze CAPTURE_DIR -o OUT

@@ -8,7 +8,7 @@ import { dropCallRows, readDropValues } from '../whatif/cache-drops.js';
 import { formatBytes, parseSize } from '../util/numbers.js';
 import { parseCommandArgs } from './args.js';
 import { blockPageAccesses, PAGE_SIZE } from '../whatif/page-accesses.js';
-import { loadWhatifInputs, memoryModelFor } from '../whatif/whatif-inputs.js';
+import { loadWhatifInputs, memoryModelFor } from '../analyze/whatif-inputs.js';
 import { exactCurve, shardsCurve } from '../whatif/shards.js';
 import { evenSizes, type MissRatioCurve } from '../whatif/miss-ratio-curve.js';
 import { UNCHECKED_ASSUMPTION_TEXT, type UncheckedAssumption } from '../whatif/cache-assumptions.js';

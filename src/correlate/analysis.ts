@@ -9,7 +9,7 @@ import { clusterFills, UnexplainedHostBytes, type ClusterFills, type GuestSpan }
 import { errorClusterBound, offsetFromMarks, toLowerClock, type ClockMarkPair, type ClockOffset, type TimestampError } from './clock-alignment.js';
 import { offsetFromCandidatePairs } from './clock-pairs.js';
 import { fileSegments, imageSegments } from './upper-segments.js';
-import { growFloat64, growInt32 } from './growable-array.js';
+import { growFloat64, growInt32 } from '../util/growable.js';
 import { linkLayer, LinkHow, Op, type LinkPieces, type Segments, type UpperTiming } from './layer-link.js';
 import type { AppLayer, BlockLayer } from './layers.js';
 import { computeLineage, type LineageColumns } from './lineage.js';

@@ -7,7 +7,7 @@
  * and those of a guest's image data are named further by host-causes.ts.
  * The per-request and per-layer sums are checked here: a mismatch is a bug and throws.
  */
-import { growFloat64, growInt32 } from './growable-array.js';
+import { growFloat64, growInt32 } from '../util/growable.js';
 import { LinkHow, Op, type LinkPieces } from './layer-link.js';
 import type { RegionIndex } from './region-index.js';
 import type { UnexplainedHostBytes } from './host-causes.js';

@@ -5,7 +5,8 @@
  * synchronous (O_DIRECT, or every write under cache=none). Each pair bounds the offset d
  * (t_lower = t_upper + d) to [lower.complete - upper.t1, lower.issue - upper.t0].
  */
-import { growFloat64, growInt32, sortedOrder } from './growable-array.js';
+import { growFloat64, growInt32 } from '../util/growable.js';
+import { sortedOrder } from '../util/sorted.js';
 import { Op, type LowerRequests, type Segments, type UpperTiming } from './layer-link.js';
 import { offsetFromPairBounds } from './clock-alignment.js';
 

@@ -17,6 +17,7 @@
 import type { RangeMap } from './range-map.js';
 import { Op } from './layer-link.js';
 import type { Names } from './attribution.js';
+import { upperBound } from '../util/sorted.js';
 
 /** Host byte ranges of qcow2 clusters written by a guest, each with the earliest guest write (host clock). */
 export interface ClusterFills {
@@ -90,8 +91,7 @@ export class UnexplainedHostBytes {
     if (op !== Op.Write || !fills || outside) { emit(rest, start, len); return; }
     const end = start + len;
     // first fill range that ends after start
-    let lo = 0, hi = fills.start.length;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (fills.end[m]! > start) hi = m; else lo = m + 1; }
+    const lo = upperBound(fills.end, start, 0, fills.start.length);
     let pos = start;
     for (let i = lo; i < fills.start.length && fills.start[i]! < end; i++) {
       if (!(fills.firstWrite[i]! <= t + x.slackNs)) continue;

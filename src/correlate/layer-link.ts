@@ -40,7 +40,8 @@
  * Pieces of one lower request are adjacent, in paint order (tier 0 candidates, then tier 1 by
  * (key, segment), then unowned bytes by address); lower requests come in no particular order.
  */
-import { GrowableArray, growFloat64, growInt32, growUint8, sortedOrder } from './growable-array.js';
+import { GrowableArray, growFloat64, growInt32, growUint8 } from '../util/growable.js';
+import { lowerBound, sortedOrder } from '../util/sorted.js';
 
 /** Operation codes used by the correlation arrays. */
 export const Op = { Read: 0, Write: 1, Other: 2 } as const;
@@ -319,9 +320,7 @@ function elementaryGrid(sStart: Float64Array, sEnd: Float64Array, low: LowerRequ
     length: Math.max(0, n - 1),
     /** Position of a boundary (which is always in the grid). */
     index(addr: number): number {
-      let lo = 0, hi = n - 1;
-      while (lo < hi) { const m = (lo + hi) >>> 1; if (x[m]! < addr) lo = m + 1; else hi = m; }
-      return lo;
+      return lowerBound(x, addr, 0, n - 1);
     },
   };
 }

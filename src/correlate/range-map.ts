@@ -5,6 +5,7 @@
  * host disk byte (host fs map of the image file). Addresses are byte offsets held as float64
  * (exact below 2^53 = 8 PiB; checked when the map is built).
  */
+import { upperBound } from '../util/sorted.js';
 
 export class RangeMap {
   readonly src: Float64Array;
@@ -48,12 +49,7 @@ export class RangeMap {
 
   /** Index of the last range whose source start is <= addr, or -1. */
   private floor(addr: number): number {
-    let lo = 0, hi = this.src.length - 1, r = -1;
-    while (lo <= hi) {
-      const m = (lo + hi) >> 1;
-      if (this.src[m]! <= addr) { r = m; lo = m + 1; } else hi = m - 1;
-    }
-    return r;
+    return upperBound(this.src, addr) - 1;
   }
 
   /**

@@ -4,6 +4,7 @@
  * Regions are sorted and disjoint; `overlay` lets a finer list override a coarser one (qcow2 data
  * ranges inside an image file, for example).
  */
+import { upperBound } from '../util/sorted.js';
 
 export class RegionIndex {
   readonly start: Float64Array;
@@ -60,13 +61,8 @@ export class RegionIndex {
   /** Calls emit(label, start, len) for the pieces of [start, start+len), label -1 where no region lies. */
   classify(start: number, len: number, emit: (label: number, start: number, len: number) => void): void {
     const end = start + len;
-    let lo = 0, hi = this.start.length - 1, i = 0;
     // first region whose end is > start
-    i = this.start.length;
-    while (lo <= hi) {
-      const m = (lo + hi) >> 1;
-      if (this.end[m]! > start) { i = m; hi = m - 1; } else lo = m + 1;
-    }
+    let i = upperBound(this.end, start);
     let pos = start;
     for (; i < this.start.length && pos < end; i++) {
       const s = this.start[i]!;

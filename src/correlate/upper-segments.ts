@@ -6,7 +6,7 @@
  * bytes) is cut along the file's extents from the guest fs map (file offset → fs block → guest
  * disk byte). The result is the upper side of the app → guest sweep join.
  */
-import { growFloat64, growInt32 } from './growable-array.js';
+import { growFloat64, growInt32 } from '../util/growable.js';
 import { Op, type Segments } from './layer-link.js';
 import type { AppLayer } from './layers.js';
 import type { RangeMap } from './range-map.js';

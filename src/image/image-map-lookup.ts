@@ -6,6 +6,7 @@
 import type { Table } from '@uwdata/flechette';
 import { IMAGE_EXTENT_STATES, type ImageExtentState } from '../table/schemas/image-map.js';
 import { toSafeNumber } from '../util/numbers.js';
+import { upperBound } from '../util/sorted.js';
 
 /** One piece of a translated range. */
 export interface ImagePiece {
@@ -146,8 +147,7 @@ export class ImageMap {
     const { rows, maxEnd } = idx;
     const end = hostOffset + length;
     // first k with maxEnd[k] > hostOffset (maxEnd is non-decreasing)
-    let lo = 0, hi = rows.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (maxEnd[mid]! > hostOffset) hi = mid; else lo = mid + 1; }
+    const lo = upperBound(maxEnd, hostOffset, 0, rows.length);
     for (let k = lo; k < rows.length; k++) {
       const r = rows[k]!;
       const hs = this.hStart[r]!;

@@ -6,6 +6,7 @@
 import { crc32 } from 'node:zlib';
 import type { BlockSource } from '../io/block-source.js';
 import { InputError, formatOffset } from '../util/errors.js';
+import { u32le } from '../util/bytes.js';
 
 export interface Partition {
   /** 1-based number as Linux names it (sda1..sda4 primary, sda5.. logical; GPT: entry index + 1). */
@@ -61,25 +62,21 @@ function isGptHeader(b: Uint8Array): boolean {
   return String.fromCharCode(...b.subarray(0, 8)) === 'EFI PART';
 }
 
-function le32(b: Uint8Array, at: number): number {
-  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
-}
-
 function le64(b: Uint8Array, at: number, disk: BlockSource, base: number, what: string): number {
-  const lo = le32(b, at);
-  const hi = le32(b, at + 4);
+  const lo = u32le(b, at);
+  const hi = u32le(b, at + 4);
   if (hi >= 0x200000) throw new InputError(disk.name, `${what} is beyond 2^53 (high word 0x${hi.toString(16)})`, { offset: base + at, what });
   return hi * 0x100000000 + lo;
 }
 
 function readMbr(disk: BlockSource, mbr: Uint8Array): PartitionTable {
-  const t: PartitionTable = { scheme: 'mbr', sectorSize: 512, id: '0x' + le32(mbr, 0x1b8).toString(16).padStart(8, '0'), partitions: [], warnings: [] };
+  const t: PartitionTable = { scheme: 'mbr', sectorSize: 512, id: '0x' + u32le(mbr, 0x1b8).toString(16).padStart(8, '0'), partitions: [], warnings: [] };
   let extStart = -1;
   for (let i = 0; i < 4; i++) {
     const e = 0x1be + i * 16;
     const type = mbr[e + 4]!;
-    const lba = le32(mbr, e + 8);
-    const count = le32(mbr, e + 12);
+    const lba = u32le(mbr, e + 8);
+    const count = u32le(mbr, e + 12);
     if (type === 0 || count === 0) continue;
     const p = mbrPartition(disk, i + 1, mbr, e, 0, 0);
     t.partitions.push(p);
@@ -94,8 +91,8 @@ function readMbr(disk: BlockSource, mbr: Uint8Array): PartitionTable {
 
 function mbrPartition(disk: BlockSource, number: number, sector: Uint8Array, e: number, base: number, sectorAt: number): Partition {
   const type = sector[e + 4]!;
-  const start = (base + le32(sector, e + 8)) * 512;
-  const size = le32(sector, e + 12) * 512;
+  const start = (base + u32le(sector, e + 8)) * 512;
+  const size = u32le(sector, e + 12) * 512;
   if (start + size > disk.size) {
     throw new InputError(disk.name, `partition ${number} (${size} bytes at ${formatOffset(start)}) extends beyond the end of the disk (size ${formatOffset(disk.size)})`, { offset: sectorAt * 512 + e, what: 'MBR partition entry' });
   }
@@ -113,10 +110,10 @@ function readLogical(disk: BlockSource, extStart: number, t: PartitionTable): vo
     if ((ebr + 1) * 512 > disk.size) throw new InputError(disk.name, `extended boot record at sector ${ebr} is beyond the end of the disk`, { offset: ebr * 512, what: 'EBR' });
     const s = disk.read(ebr * 512, 512, 'EBR');
     if (s[510] !== 0x55 || s[511] !== 0xaa) throw new InputError(disk.name, `expected boot signature 55 AA at the end of the extended boot record, got ${s[510]!.toString(16)} ${s[511]!.toString(16)}`, { offset: ebr * 512 + 510, what: 'EBR' });
-    if (s[0x1be + 4] !== 0 && le32(s, 0x1be + 12) !== 0) t.partitions.push(mbrPartition(disk, n, s, 0x1be, ebr, ebr));
+    if (s[0x1be + 4] !== 0 && u32le(s, 0x1be + 12) !== 0) t.partitions.push(mbrPartition(disk, n, s, 0x1be, ebr, ebr));
     const next = s[0x1ce + 4]!;
-    if (next === 0 || le32(s, 0x1ce + 12) === 0) break;
-    ebr = extStart + le32(s, 0x1ce + 8);
+    if (next === 0 || u32le(s, 0x1ce + 12) === 0) break;
+    ebr = extStart + u32le(s, 0x1ce + 8);
   }
 }
 
@@ -133,18 +130,18 @@ function parseGptHeader(disk: BlockSource, ss: number, lba: number): GptHeaderIn
   if (at + 92 > disk.size) return `header LBA ${lba} is beyond the end of the disk`;
   const h = disk.read(at, Math.min(ss, 512), 'GPT header');
   if (!isGptHeader(h)) return `no "EFI PART" signature at LBA ${lba} (byte ${at})`;
-  const size = le32(h, 12);
+  const size = u32le(h, 12);
   if (size < 92 || size > h.length) return `header size ${size} (expected 92..${h.length})`;
   const copy = h.slice(0, size);
   copy.fill(0, 16, 20);
-  const crc = le32(h, 16);
+  const crc = u32le(h, 16);
   if (crc32(copy) !== crc) return `header CRC32 0x${crc.toString(16)} does not match the computed 0x${crc32(copy).toString(16)}`;
-  const count = le32(h, 80);
-  const entrySize = le32(h, 84);
+  const count = u32le(h, 80);
+  const entrySize = u32le(h, 84);
   if (entrySize < 128 || entrySize % 8 !== 0 || entrySize > 4096) return `entry size ${entrySize} (expected a multiple of 8, 128..4096)`;
   if (count > 16384) return `${count} partition entries (at most 16384 accepted)`;
   return {
-    entriesLba: le64(h, 72, disk, at, 'GPT partition entry LBA'), count, entrySize, entriesCrc: le32(h, 88),
+    entriesLba: le64(h, 72, disk, at, 'GPT partition entry LBA'), count, entrySize, entriesCrc: u32le(h, 88),
     firstUsable: le64(h, 40, disk, at, 'GPT first usable LBA'), lastUsable: le64(h, 48, disk, at, 'GPT last usable LBA'),
     guid: guidText(h, 56),
   };

@@ -25,7 +25,7 @@
  */
 import type { Table } from '@uwdata/flechette';
 import { SeekAccumulator, type SeekStats } from './seek-distance.js';
-import { codeColumn, minInt64, numberColumn } from './table-columns.js';
+import { minInt64, numberColumn, stringColumn } from '../table/column-arrays.js';
 
 /** min / avg / max / n of one stage, in ns (btt prints seconds). */
 export interface StageStats { n: number; min: number; avg: number; max: number; total: number }
@@ -69,8 +69,8 @@ function tdelta(from: number, to: number): number { return from < to ? to - from
  */
 export function bttMetrics(requests: Table, bios: Table): BttDeviceMetrics[] {
   const base = minInt64(bios, ['queue_ns']) < minInt64(requests, ['issue_ns']) ? minInt64(bios, ['queue_ns']) : minInt64(requests, ['issue_ns']);
-  const rDev = codeColumn(requests, 'dev');
-  const rKind = codeColumn(requests, 'kind');
+  const rDev = stringColumn(requests, 'dev');
+  const rKind = stringColumn(requests, 'kind');
   const rSector = numberColumn(requests, 'sector');
   const rNr = numberColumn(requests, 'nr_sectors');
   const rG = numberColumn(requests, 'getrq_ns', base);
@@ -80,24 +80,24 @@ export function bttMetrics(requests: Table, bios: Table): BttDeviceMetrics[] {
   const rIssues = numberColumn(requests, 'issues');
   const rIssueOrder = numberColumn(requests, 'issue_order');
   const rMerged = numberColumn(requests, 'merged_into');
-  const bDev = codeColumn(bios, 'dev');
+  const bDev = stringColumn(bios, 'dev');
   const bSector = numberColumn(bios, 'sector');
   const bNr = numberColumn(bios, 'nr_sectors');
   const bQ = numberColumn(bios, 'queue_ns', base);
   const bM = numberColumn(bios, 'merge_ns', base);
-  const bRole = codeColumn(bios, 'role');
+  const bRole = stringColumn(bios, 'role');
   const bReq = numberColumn(bios, 'request');
   const bC = numberColumn(bios, 'complete_ns', base);
-  const roleHead = bRole.names.indexOf('head');
-  const roleMerged = bRole.names.indexOf('merged');
-  const roleSplit = bRole.names.indexOf('split');
-  const kindRequest = rKind.names.indexOf('request');
+  const roleHead = bRole.labels.indexOf('head');
+  const roleMerged = bRole.labels.indexOf('merged');
+  const roleSplit = bRole.labels.indexOf('split');
+  const kindRequest = rKind.labels.indexOf('request');
 
-  const devNames = [...new Set([...bDev.names, ...rDev.names])];
+  const devNames = [...new Set([...bDev.labels, ...rDev.labels])];
   const out: BttDeviceMetrics[] = [];
   for (const dev of devNames) {
-    const bd = bDev.names.indexOf(dev);
-    const rd = rDev.names.indexOf(dev);
+    const bd = bDev.labels.indexOf(dev);
+    const rd = rDev.labels.indexOf(dev);
     const st = Object.fromEntries(BTT_STAGES.map((s) => [s, new StageAccumulator()])) as Record<BttStage, StageAccumulator>;
     const seekQ = new SeekAccumulator();
     const seekD = new SeekAccumulator();

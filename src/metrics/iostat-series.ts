@@ -5,7 +5,7 @@
  * in flight; iostat's %util, from the kernel's io_ticks). Columnar output, one row per interval.
  */
 import type { Table } from '@uwdata/flechette';
-import { codeColumn, minInt64, numberColumn } from './table-columns.js';
+import { minInt64, numberColumn, stringColumn } from '../table/column-arrays.js';
 
 export interface IostatSeries {
   /** Start of each interval, ns on the trace clock (bigint: absolute times). */
@@ -30,14 +30,14 @@ export function iostatSeries(requests: Table, opts: { dev?: string; intervalNs?:
   const interval = opts.intervalNs ?? 1e9;
   if (!(interval > 0)) throw new RangeError(`interval ${interval} ns: expected a positive length`);
   const base = minInt64(requests, ['issue_ns']);
-  const dev = codeColumn(requests, 'dev');
-  const op = codeColumn(requests, 'op');
+  const dev = stringColumn(requests, 'dev');
+  const op = stringColumn(requests, 'op');
   const d = numberColumn(requests, 'issue_ns', base);
   const c = numberColumn(requests, 'complete_ns', base);
   const bytes = numberColumn(requests, 'bytes');
-  const want = opts.dev === undefined ? -2 : dev.names.indexOf(opts.dev);
-  const readOp = op.names.indexOf('read');
-  const writeOp = op.names.indexOf('write');
+  const want = opts.dev === undefined ? -2 : dev.labels.indexOf(opts.dev);
+  const readOp = op.labels.indexOf('read');
+  const writeOp = op.labels.indexOf('write');
   let end = 0;
   for (let r = 0; r < d.length; r++) if ((want === -2 || dev.codes[r] === want) && c[r]! === c[r]! && c[r]! > end) end = c[r]!;
   const n = Math.max(1, Math.ceil((end + 1) / interval));

@@ -4,7 +4,7 @@
  * Inversions are counted by merge sort in O(n log n); Kendall's tau-a = 1 - 2·inversions / (n(n-1)/2)
  * (1: same order, -1: reversed); displacement = |rank in issue order - rank in processing order|.
  */
-import { sortedOrder } from '../correlate/growable-array.js';
+import { sortedOrder } from '../util/sorted.js';
 
 export interface ReorderingStats {
   /** I/Os compared (those that reached the layer). */

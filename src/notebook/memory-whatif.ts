@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../util/errors.js';
 import { parseSize } from '../util/numbers.js';
-import { loadWhatifInputs, memoryModelFor } from '../whatif/whatif-inputs.js';
+import { loadWhatifInputs, memoryModelFor } from '../analyze/whatif-inputs.js';
 import type { CacheAssumptions } from '../whatif/cache-assumptions.js';
 import type { Calibration } from '../whatif/calibration.js';
 

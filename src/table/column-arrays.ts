@@ -64,15 +64,49 @@ export function int64Column(table: Table, name: string): Int64Values {
   return { values, valid };
 }
 
-/** A numeric (non-64-bit) column as Float64Array; nulls become NaN. */
-export function numberColumn(table: Table, name: string): Float64Array {
+/** The smallest non-null value of the int64 columns `names` (a time base), or 0n when all are empty. */
+export function minInt64(table: Table, names: string[]): bigint {
+  let m: bigint | undefined;
+  for (const name of names) {
+    const { values, valid } = int64Column(table, name);
+    for (let i = 0; i < values.length; i++) if ((!valid || valid[i]) && (m === undefined || values[i]! < m)) m = values[i]!;
+  }
+  return m ?? 0n;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A numeric column as Float64Array, nulls as NaN. A 64-bit column is read relative to `base` (a
+ * time base, 0n otherwise) and must stay within 2^53 of it: a value that float64 cannot hold exactly
+ * throws instead of being rounded.
+ */
+export function numberColumn(table: Table, name: string, base = 0n): Float64Array {
   const batches = batchesOf(table, name);
   const out = new Float64Array(batches.reduce((s, b) => s + b.length, 0));
+  const baseNum = Number(base);
+  const baseSafe = base <= MAX_SAFE && base >= -MAX_SAFE;
   let at = 0;
   for (const b of batches) {
     const hasNulls = b.nullCount > 0 && b.validity && b.validity.length > 0;
-    for (let i = 0; i < b.length; i++) {
-      out[at + i] = hasNulls && !bit(b.validity!, i) ? NaN : Number(b.values[i]);
+    const v = b.values;
+    if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
+      const { hi, lo } = int64Words(v.subarray(0, b.length));
+      const signed = v instanceof BigInt64Array;
+      for (let i = 0; i < b.length; i++) {
+        if (hasNulls && !bit(b.validity!, i)) { out[at + i] = NaN; continue; }
+        const h = hi[2 * i + 1]!;
+        // |v| < 2^53 and a safe base: the difference of two exact doubles is exact below 2^53
+        if (baseSafe && (signed || h >= 0) && h < 0x200000 && h >= -0x200000) {
+          const d = h * 4294967296 + lo[2 * i]! - baseNum;
+          if (d <= Number.MAX_SAFE_INTEGER && d >= -Number.MAX_SAFE_INTEGER) { out[at + i] = d; continue; }
+        }
+        const d = BigInt(v[i]!) - base;
+        if (d > MAX_SAFE || d < -MAX_SAFE) throw new RangeError(`column "${name}" of ${tableName(table)}: ${d} (row ${at + i}, relative to ${base}) does not fit in 2^53`);
+        out[at + i] = Number(d);
+      }
+    } else {
+      for (let i = 0; i < b.length; i++) out[at + i] = hasNulls && !bit(b.validity!, i) ? NaN : (v[i] as number);
     }
     at += b.length;
   }

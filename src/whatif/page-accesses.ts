@@ -15,6 +15,7 @@
  *   disk page.
  */
 import type { Table } from '@uwdata/flechette';
+import { GrowableArray } from '../util/growable.js';
 
 export const PAGE_SIZE = 4096;
 const TWO32 = 4294967296;
@@ -76,22 +77,16 @@ export function isPseudoFile(path: string): boolean {
   return path.startsWith('/proc/') || path.startsWith('/sys/');
 }
 
-class Growable {
-  pages = new Float64Array(1024);
-  isWrite = new Uint8Array(1024);
-  row = new Int32Array(1024);
-  n = 0;
+class PageAccessBuilder {
+  readonly pages = new GrowableArray(Float64Array);
+  readonly isWrite = new GrowableArray(Uint8Array);
+  readonly row = new GrowableArray(Int32Array);
+  get length(): number { return this.pages.length; }
   push(page: number, w: number, r: number): void {
-    if (this.n === this.pages.length) {
-      const m = this.n * 2;
-      const p = new Float64Array(m); p.set(this.pages); this.pages = p;
-      const q = new Uint8Array(m); q.set(this.isWrite); this.isWrite = q;
-      const s = new Int32Array(m); s.set(this.row); this.row = s;
-    }
-    this.pages[this.n] = page; this.isWrite[this.n] = w; this.row[this.n] = r; this.n++;
+    this.pages.push(page); this.isWrite.push(w); this.row.push(r);
   }
   done(): PageAccesses {
-    return { pages: this.pages.subarray(0, this.n), isWrite: this.isWrite.subarray(0, this.n), row: this.row.subarray(0, this.n) };
+    return { pages: this.pages.view(), isWrite: this.isWrite.view(), row: this.row.view() };
   }
 }
 
@@ -112,7 +107,7 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE): AppPageAcce
   const ts = appIo.getChild('ts_ns');
   const file = appIo.getChild('file');
   const line = appIo.getChild('line');
-  const out = new Growable();
+  const out = new PageAccessBuilder();
   const fileIds = new Map<string, number>();
   const files: string[] = [];
   const fileId = (p: string) => {
@@ -132,8 +127,8 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE): AppPageAcce
       const sc = syscall.at(i) as string;
       const p = path.at(i) as string | null;
       // sync_file_range starts or waits on writeback of a range depending on flags strace's row does not keep: not a sync here
-      if (sc === 'sync' || sc === 'syncfs') syncs.push({ row: i, at: out.n, fileId: -1, syscall: sc });
-      else if ((sc === 'fsync' || sc === 'fdatasync') && p !== null) syncs.push({ row: i, at: out.n, fileId: fileId(p), syscall: sc });
+      if (sc === 'sync' || sc === 'syncfs') syncs.push({ row: i, at: out.length, fileId: -1, syscall: sc });
+      else if ((sc === 'fsync' || sc === 'fdatasync') && p !== null) syncs.push({ row: i, at: out.length, fileId: fileId(p), syscall: sc });
       continue;
     }
     if (o !== 'read' && o !== 'write') continue;
@@ -143,7 +138,7 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE): AppPageAcce
     const p = path.at(i) as string | null;
     if (p !== null && isPseudoFile(p)) {
       pseudoFileCalls++;
-      if (isW && p === DROP_CACHES_PATH) drops.push({ row: i, at: out.n, file: String(file.at(i)), line: Number(line.at(i)) });
+      if (isW && p === DROP_CACHES_PATH) drops.push({ row: i, at: out.length, file: String(file.at(i)), line: Number(line.at(i)) });
       continue;
     }
     if (direct.at(i)) { if (isW) directWriteBytes += b; else directReadBytes += b; continue; }
@@ -166,7 +161,7 @@ export function blockPageAccesses(requests: Table, pageSize = PAGE_SIZE): PageAc
   const op = requests.getChild('op');
   const sector = requests.getChild('sector');
   const nr = requests.getChild('nr_sectors');
-  const out = new Growable();
+  const out = new PageAccessBuilder();
   for (let i = 0; i < requests.numRows; i++) {
     const o = op.at(i) as string;
     if (o !== 'read' && o !== 'write') continue;

@@ -4,8 +4,8 @@
  * Seeded, so the same call gives the same trace.
  */
 import { mulberry32 } from '../util/seeded-random.js';
+import { lowerBound } from '../util/sorted.js';
 
-export { mulberry32 };
 
 
 export interface SyntheticTraceOptions {
@@ -52,8 +52,7 @@ export function syntheticPageTrace(o: SyntheticTraceOptions): Float64Array {
       out[i] = runPage++; runLeft--; continue;
     }
     const r = rnd();
-    let lo = 0, hi = hot - 1;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (cdf[mid]! < r) lo = mid + 1; else hi = mid; }
+    const lo = lowerBound(cdf, r, 0, hot - 1);
     out[i] = perm[lo]!;
   }
   return out;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/capture/manifest.js';
-import { analyzeCapture, type AnalyzeOutput } from '../../src/correlate/analyze-capture.js';
+import { analyzeCapture, type AnalyzeOutput } from '../../src/analyze/analyze-capture.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { debugfsFileMap, haveDebugfs, num, rows, workloadLog } from './ground-truth.js';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/capture/manifest.js';
-import { analyzeCapture } from '../../src/correlate/analyze-capture.js';
+import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { debugfsFileMap, fileRangeOnDisk, haveDebugfs, num, overlap, rows, type Ranges } from './ground-truth.js';
 

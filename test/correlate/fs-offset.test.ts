@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest, type CaptureManifest } from '../../src/capture/manifest.js';
-import { analyzeCapture, type AnalyzeInputs } from '../../src/correlate/analyze-capture.js';
+import { analyzeCapture, type AnalyzeInputs } from '../../src/analyze/analyze-capture.js';
 import type { FsOffsetDecision } from '../../src/correlate/fs-offset.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { haveDebugfs, haveTool } from './ground-truth.js';

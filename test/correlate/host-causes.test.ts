@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/capture/manifest.js';
-import { analyzeCapture } from '../../src/correlate/analyze-capture.js';
+import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
 import { allocationUnitOfMap, qemuImgMapRangeMap } from '../../src/correlate/map-inputs.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { debugfsFileMap, haveDebugfs, num, overlap, rows, type Ranges, type Row } from './ground-truth.js';

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countInversions, reorderingStats } from '../../src/metrics/reordering.js';
+import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
-}
 
 function bruteInversions(a: ArrayLike<number>): number {
   let n = 0;

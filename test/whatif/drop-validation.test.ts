@@ -13,7 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MemoryModel } from '../../src/whatif/memory-model.js';
 import { appPageAccesses, PAGE_SIZE } from '../../src/whatif/page-accesses.js';
-import { loadWhatifInputs, measuredGuestBytes, memoryModelFor, type WhatifInputs } from '../../src/whatif/whatif-inputs.js';
+import { loadWhatifInputs, measuredGuestBytes, memoryModelFor, type WhatifInputs } from '../../src/analyze/whatif-inputs.js';
 import { memoryWhatifReport } from '../../src/notebook/memory-whatif.js';
 
 const pairs = [['m128-dropcache', 'm512-dropcache'], ['m128-dropcache', 'm1g-dropcache']] as const;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { COLD, stackDistances } from '../../src/whatif/stack-distance.js';
 import { exactCurve, maxCurveError, shardsCurve } from '../../src/whatif/shards.js';
 import { evenSizes } from '../../src/whatif/miss-ratio-curve.js';
-import { mulberry32, syntheticPageTrace } from '../../src/whatif/synthetic-trace.js';
+import { syntheticPageTrace } from '../../src/whatif/synthetic-trace.js';
+import { mulberry32 } from '../../src/util/seeded-random.js';
 import { PageKeyTable } from '../../src/whatif/page-key-table.js';
 
 /** An independent LRU cache simulation (array list, O(n * C)): the oracle for small traces. */

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { appPageAccesses } from '../../src/whatif/page-accesses.js';
 import { MemoryModel } from '../../src/whatif/memory-model.js';
-import { loadWhatifInputs, measuredGuestBytes, type WhatifInputs } from '../../src/whatif/whatif-inputs.js';
+import { loadWhatifInputs, measuredGuestBytes, type WhatifInputs } from '../../src/analyze/whatif-inputs.js';
 import { memoryWhatif } from '../../src/notebook/memory-whatif.js';
 
 const runs = ['m128-buffered', 'm512-buffered', 'm128-direct', 'm512-direct'] as const;

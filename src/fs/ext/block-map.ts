@@ -8,8 +8,8 @@
 import { InputError } from '../../util/errors.js';
 import { I_BLOCK_OFFSET } from './inode.js';
 import type { BlockSink, WalkContext } from './block-sink.js';
+import { u32le } from '../../util/bytes.js';
 
-function u32(b: Uint8Array, o: number): number { return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000; }
 
 class Walk {
   used = 0;
@@ -45,7 +45,7 @@ class Walk {
     let runLen = 0;
     const flush = () => { if (runLen) { this.sink.data(runStart, runPhys, runLen, false); runLen = 0; } };
     for (let i = 0; i < this.p; i++) {
-      const ptr = u32(bytes, i * 4);
+      const ptr = u32le(bytes, i * 4);
       if (ptr === 0) continue;
       const logical = first + i * span;
       if (level === 1) {
@@ -71,7 +71,7 @@ export function walkBlockMap(inode: Uint8Array, o: number, ctx: WalkContext, sin
   let runPhys = 0;
   let runLen = 0;
   for (let i = 0; i < 12; i++) {
-    const ptr = u32(inode, iblock + i * 4);
+    const ptr = u32le(inode, iblock + i * 4);
     if (ptr === 0) continue;
     const place = ctx.inodeOffset + I_BLOCK_OFFSET + i * 4;
     w.checkBlock(ptr, place, `i_block[${i}]`);
@@ -83,7 +83,7 @@ export function walkBlockMap(inode: Uint8Array, o: number, ctx: WalkContext, sin
   if (runLen) sink.data(runStart, runPhys, runLen, false);
   const starts = [12, 12 + p, 12 + p + p * p];
   for (let level = 1; level <= 3; level++) {
-    const ptr = u32(inode, iblock + (11 + level) * 4);
+    const ptr = u32le(inode, iblock + (11 + level) * 4);
     if (ptr !== 0) w.indirect(ptr, level, starts[level - 1]!, ctx.inodeOffset + I_BLOCK_OFFSET + (11 + level) * 4);
   }
 }

@@ -6,6 +6,7 @@
  * a fake entry {inode 0, rec_len = block size}, and the metadata_csum tail is an entry with
  * inode 0 (Documentation/filesystems/ext4/directory.rst).
  */
+import { u16le, u32le } from '../../util/bytes.js';
 
 /** Called once per entry with a non-zero inode; `name` is a view, valid only during the call. */
 export type DirEntryHandler = (inode: number, name: Uint8Array, fileType: number) => void;
@@ -17,8 +18,6 @@ export interface DirBlockProblem {
   message: string;
 }
 
-function u16(b: Uint8Array, o: number): number { return b[o]! | (b[o + 1]! << 8); }
-function u32(b: Uint8Array, o: number): number { return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000; }
 
 /**
  * Walk the entries of `b[start, end)` (one directory block, or the inline-data area of an inline
@@ -28,11 +27,11 @@ function u32(b: Uint8Array, o: number): number { return (b[o]! | (b[o + 1]! << 8
 export function walkDirEntries(b: Uint8Array, start: number, end: number, hasFileType: boolean, blockSize: number, onEntry: DirEntryHandler): DirBlockProblem | null {
   let p = start;
   while (p + 8 <= end) {
-    const ino = u32(b, p);
-    let recLen = u16(b, p + 4);
+    const ino = u32le(b, p);
+    let recLen = u16le(b, p + 4);
     // ext4_rec_len_from_disk: 65535 or 0 encode 65536 on 64 KiB blocks
     if (blockSize >= 65536 && (recLen === 65535 || recLen === 0)) recLen = 65536;
-    const nameLen = hasFileType ? b[p + 6]! : u16(b, p + 6);
+    const nameLen = hasFileType ? b[p + 6]! : u16le(b, p + 6);
     if (recLen < 8 || (recLen & 3) !== 0 || p + recLen > end) {
       return { at: p - start, message: `directory entry rec_len ${recLen}: expected a multiple of 4 in 8..${end - p}` };
     }

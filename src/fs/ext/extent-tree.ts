@@ -9,14 +9,13 @@
 import { InputError, expectedActual } from '../../util/errors.js';
 import { I_BLOCK_OFFSET } from './inode.js';
 import type { BlockSink, WalkContext } from './block-sink.js';
+import { u16le, u32le } from '../../util/bytes.js';
 
 export const EXTENT_MAGIC = 0xf30a;
 /** EXT4_MAX_EXTENT_DEPTH. */
 const MAX_DEPTH = 5;
 const INIT_MAX_LEN = 32768;
 
-function u16(b: Uint8Array, o: number): number { return b[o]! | (b[o + 1]! << 8); }
-function u32(b: Uint8Array, o: number): number { return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000; }
 
 /**
  * Walk the extent tree whose root is i_block of the inode at `o` in `inode`.
@@ -27,32 +26,32 @@ export function walkExtentTree(inode: Uint8Array, o: number, ctx: WalkContext, s
     throw new InputError(ctx.file, `inode ${ctx.inode}: ${msg}`, { offset, what: `inode ${ctx.inode} ${what}` });
   };
   const node = (b: Uint8Array, at: number, place: number, capacity: number, expectDepth: number, first: number): void => {
-    const magic = u16(b, at);
+    const magic = u16le(b, at);
     if (magic !== EXTENT_MAGIC) fail(expectedActual('eh_magic', '0xf30a', '0x' + magic.toString(16)), place, 'extent header');
-    const entries = u16(b, at + 2);
-    const max = u16(b, at + 4);
-    const depth = u16(b, at + 6);
+    const entries = u16le(b, at + 2);
+    const max = u16le(b, at + 4);
+    const depth = u16le(b, at + 6);
     if (max > capacity || entries > max) fail(expectedActual('eh_entries <= eh_max <= capacity', `<= ${capacity}`, `eh_entries ${entries}, eh_max ${max}`), place + 2, 'extent header');
     if (expectDepth >= 0 ? depth !== expectDepth : depth > MAX_DEPTH) fail(expectedActual('eh_depth', expectDepth >= 0 ? expectDepth : `0..${MAX_DEPTH}`, depth), place + 6, 'extent header');
     let prevLogical = -1;
     for (let i = 0; i < entries; i++) {
       const e = at + 12 + i * 12;
       const eplace = place + 12 + i * 12;
-      const logical = u32(b, e);
+      const logical = u32le(b, e);
       if (logical < prevLogical || logical < first) fail(`extent entries out of order: logical block ${logical} after ${Math.max(prevLogical, first)}`, eplace, depth ? 'extent index' : 'extent');
       prevLogical = logical;
       if (depth === 0) {
-        let len = u16(b, e + 4);
+        let len = u16le(b, e + 4);
         const unwritten = len > INIT_MAX_LEN;
         if (unwritten) len -= INIT_MAX_LEN;
         if (len === 0) continue;
-        const phys = u32(b, e + 8) + u16(b, e + 6) * 2 ** 32;
+        const phys = u32le(b, e + 8) + u16le(b, e + 6) * 2 ** 32;
         if (phys < ctx.firstDataBlock || phys + len > ctx.blocksCount) fail(`extent of ${len} blocks at block ${phys} is outside the file system (${ctx.firstDataBlock}..${ctx.blocksCount - 1})`, eplace, 'extent');
         used += len;
         if (used > ctx.budget) fail(`extent tree maps more than ${ctx.budget} blocks (i_blocks and the file-system size allow no more)`, eplace, 'extent');
         sink.data(logical, phys, len, unwritten);
       } else {
-        const child = u32(b, e + 4) + u16(b, e + 8) * 2 ** 32;
+        const child = u32le(b, e + 4) + u16le(b, e + 8) * 2 ** 32;
         if (child < ctx.firstDataBlock || child >= ctx.blocksCount) fail(`extent index points at block ${child}, outside the file system`, eplace, 'extent index');
         used++;
         if (used > ctx.budget) fail(`extent tree has more than ${ctx.budget} blocks (i_blocks and the file-system size allow no more)`, eplace, 'extent index');

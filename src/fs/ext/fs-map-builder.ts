@@ -19,7 +19,7 @@ import { findInlineData } from './inline-data.js';
 import { parseJournalSuperblock, type JournalInfo } from './journal.js';
 import { geometryOf, type FsGeometry } from './fs-geometry.js';
 import type { BlockSink, WalkContext } from './block-sink.js';
-import { Growable } from './growable.js';
+import { GrowableArray } from '../../util/growable.js';
 import { FsMap, type FsMapColumns } from './fs-map.js';
 import { DirEntryCollector } from './fs-paths.js';
 
@@ -43,12 +43,12 @@ export interface BuildFsMapResult {
 
 /** Rows under construction; a row that continues the previous one is merged into it. */
 class RowBuffer {
-  readonly fsBlock = new Growable(Float64Array, 4096);
-  readonly blocks = new Growable(Uint32Array, 4096);
-  readonly inode = new Growable(Uint32Array, 4096);
-  readonly fileBlock = new Growable(Float64Array, 4096);
-  readonly kind = new Growable(Uint8Array, 4096);
-  readonly unwritten = new Growable(Uint8Array, 4096);
+  readonly fsBlock = new GrowableArray(Float64Array, 4096);
+  readonly blocks = new GrowableArray(Uint32Array, 4096);
+  readonly inode = new GrowableArray(Uint32Array, 4096);
+  readonly fileBlock = new GrowableArray(Float64Array, 4096);
+  readonly kind = new GrowableArray(Uint8Array, 4096);
+  readonly unwritten = new GrowableArray(Uint8Array, 4096);
   /** Longest run kept in one row, so nr_sectors fits in a uint32 for any block size. */
   private readonly maxRun: number;
   constructor(blockSize: number) { this.maxRun = Math.floor(0x7fffffff / (blockSize / 512)); }
@@ -85,7 +85,7 @@ class RowBuffer {
     const fb = this.fsBlock.data;
     let isSorted = true;
     for (let i = 1; i < n; i++) if (fb[i]! < fb[i - 1]!) { isSorted = false; break; }
-    const take = <A extends Float64Array | Uint32Array | Uint8Array>(g: Growable<A>, order: Uint32Array | null): A => {
+    const take = <A extends Float64Array | Uint32Array | Uint8Array>(g: GrowableArray<A>, order: Uint32Array | null): A => {
       if (!order) return g.finish();
       const src = g.data;
       const out = new (src.constructor as { new (n: number): A })(n);
@@ -150,7 +150,7 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
   // 2. every in-use inode
   const fields = newInodeFields();
   const xattrBlocks = new Set<number>();
-  const dirRuns = new Growable(Float64Array, 256); // triples: fileBlock, physical, count
+  const dirRuns = new GrowableArray(Float64Array, 256); // triples: fileBlock, physical, count
   let curIno = 0;
   let curKind = 0;
   const sink: BlockSink = {

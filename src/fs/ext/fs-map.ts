@@ -12,6 +12,7 @@ import { InputError, UsageError } from '../../util/errors.js';
 import { toSafeNumber } from '../../util/numbers.js';
 import { FsPaths } from './fs-paths.js';
 import { geometryFromMetadata, geometryToMetadata, type FsGeometry } from './fs-geometry.js';
+import { upperBound } from '../../util/sorted.js';
 
 /** The columns of fs_map, sorted by fsBlock. inode 0 = none; fileBlock -1 = none. */
 export interface FsMapColumns {
@@ -115,8 +116,7 @@ export class FsMap {
    */
   findRow(block: number): number {
     const fb = this.columns.fsBlock;
-    let lo = 0; let hi = this.rows;
-    while (lo < hi) { const mid = (lo + hi) >>> 1; if (fb[mid]! <= block) lo = mid + 1; else hi = mid; }
+    const lo = upperBound(fb, block, 0, this.rows);
     for (let i = lo - 1; i >= 0 && this.maxEnd[i]! > block; i--) {
       if (fb[i]! + this.columns.blocks[i]! > block) return i;
     }
@@ -146,8 +146,7 @@ export class FsMap {
     const lastBlock = Math.floor((qEnd - 1) / bs);
     const c = this.columns;
     const fb = c.fsBlock;
-    let lo = 0; let hi = this.rows;
-    while (lo < hi) { const mid = (lo + hi) >>> 1; if (fb[mid]! <= lastBlock) lo = mid + 1; else hi = mid; }
+    const lo = upperBound(fb, lastBlock, 0, this.rows);
     // rows lo-1, lo-2, ... may overlap the query while the running maximum of their ends says so
     let from = lo;
     while (from > 0 && this.maxEnd[from - 1]! > firstBlock) from--;

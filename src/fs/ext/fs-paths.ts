@@ -5,16 +5,17 @@
  * inode's primary path is the smallest of its paths in UTF-16 code-unit order.
  */
 import { InputError } from '../../util/errors.js';
-import { Growable } from './growable.js';
+import { GrowableArray } from '../../util/growable.js';
 import { ReservedInode } from './inode.js';
+import { lowerBound } from '../../util/sorted.js';
 
 /** Collects directory entries during an inode scan (no string per entry). */
 export class DirEntryCollector {
-  readonly parent = new Growable(Uint32Array, 4096);
-  readonly child = new Growable(Uint32Array, 4096);
-  readonly fileType = new Growable(Uint8Array, 4096);
-  readonly nameStart = new Growable(Float64Array, 4096);
-  readonly nameBytes = new Growable(Uint8Array, 65536);
+  readonly parent = new GrowableArray(Uint32Array, 4096);
+  readonly child = new GrowableArray(Uint32Array, 4096);
+  readonly fileType = new GrowableArray(Uint8Array, 4096);
+  readonly nameStart = new GrowableArray(Float64Array, 4096);
+  readonly nameBytes = new GrowableArray(Uint8Array, 65536);
 
   add(parent: number, child: number, name: Uint8Array, fileType: number): void {
     this.parent.push(parent);
@@ -130,8 +131,7 @@ export class FsPaths {
   /** First row of an inode, or -1. */
   firstRow(ino: number): number {
     const a = this.inode;
-    let lo = 0; let hi = a.length;
-    while (lo < hi) { const mid = (lo + hi) >>> 1; if (a[mid]! < ino) lo = mid + 1; else hi = mid; }
+    const lo = lowerBound(a, ino);
     return lo < a.length && a[lo] === ino ? lo : -1;
   }
 
@@ -165,7 +165,7 @@ export class FsPaths {
   static fromRows(inode: Uint32Array, path: string[], fileType: Uint8Array, file: string): FsPaths {
     const enc = new TextEncoder();
     const n = path.length;
-    const bytes = new Growable(Uint8Array, 65536);
+    const bytes = new GrowableArray(Uint8Array, 65536);
     const start = new Float64Array(n);
     for (let k = 0; k < n; k++) {
       if (k > 0 && inode[k]! < inode[k - 1]!) throw new InputError(file, `fs_paths row ${k}: rows must be sorted by inode (${inode[k]} after ${inode[k - 1]})`, { what: 'fs_paths' });

@@ -5,6 +5,7 @@
  */
 import { InputError, expectedActual } from '../../util/errors.js';
 import { FeatureCompat, FeatureIncompat, FeatureRoCompat, hasCompat, hasIncompat, hasRoCompat, type Superblock } from './superblock.js';
+import { u16le, u32le } from '../../util/bytes.js';
 
 /** bg_flags bits. */
 export const GroupFlags = { INODE_UNINIT: 0x1, BLOCK_UNINIT: 0x2, ITABLE_ZEROED: 0x4 } as const;
@@ -23,8 +24,6 @@ export interface GroupTable {
   inodeTableBlocks: number;
 }
 
-function u16(b: Uint8Array, o: number): number { return b[o]! | (b[o + 1]! << 8); }
-function u32(b: Uint8Array, o: number): number { return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000; }
 
 function isPowerOf(n: number, base: number): boolean {
   while (n > 1 && n % base === 0) n /= base;
@@ -108,14 +107,14 @@ export function readGroupTable(sb: Superblock, file: string, readBlock: (block: 
     for (let i = 0; i < per && db * per + i < n; i++) {
       const g = db * per + i;
       const o = i * sb.descSize;
-      const hi = (lo: number, at: number) => lo + (wide ? u32(bytes, at) * 2 ** 32 : 0);
-      t.blockBitmap[g] = hi(u32(bytes, o), o + 0x20);
-      t.inodeBitmap[g] = hi(u32(bytes, o + 4), o + 0x24);
-      t.inodeTable[g] = hi(u32(bytes, o + 8), o + 0x28);
-      t.freeBlocks[g] = u16(bytes, o + 0x0c) + (wide ? u16(bytes, o + 0x2c) * 65536 : 0);
-      t.freeInodes[g] = u16(bytes, o + 0x0e) + (wide ? u16(bytes, o + 0x2e) * 65536 : 0);
-      t.flags[g] = csum ? u16(bytes, o + 0x12) : 0;
-      t.itableUnused[g] = csum ? u16(bytes, o + 0x1c) + (wide ? u16(bytes, o + 0x32) * 65536 : 0) : 0;
+      const hi = (lo: number, at: number) => lo + (wide ? u32le(bytes, at) * 2 ** 32 : 0);
+      t.blockBitmap[g] = hi(u32le(bytes, o), o + 0x20);
+      t.inodeBitmap[g] = hi(u32le(bytes, o + 4), o + 0x24);
+      t.inodeTable[g] = hi(u32le(bytes, o + 8), o + 0x28);
+      t.freeBlocks[g] = u16le(bytes, o + 0x0c) + (wide ? u16le(bytes, o + 0x2c) * 65536 : 0);
+      t.freeInodes[g] = u16le(bytes, o + 0x0e) + (wide ? u16le(bytes, o + 0x2e) * 65536 : 0);
+      t.flags[g] = csum ? u16le(bytes, o + 0x12) : 0;
+      t.itableUnused[g] = csum ? u16le(bytes, o + 0x1c) + (wide ? u16le(bytes, o + 0x32) * 65536 : 0) : 0;
       const where = (field: string, at: number) => ({ offset: blk * sb.blockSize + o + at, what: `group descriptor ${g} ${field}` });
       const check = (v: number, field: string, at: number, len: number) => {
         if (v < sb.firstDataBlock || v + len > sb.blocksCount) {

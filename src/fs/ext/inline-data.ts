@@ -7,12 +7,11 @@
  * ended by 4 zero bytes; e_value_offs counts from the first entry (fs/ext4/xattr.h).
  */
 import { I_BLOCK_OFFSET } from './inode.js';
+import { u16le, u32le } from '../../util/bytes.js';
 
 export const XATTR_MAGIC = 0xea020000;
 const XATTR_INDEX_SYSTEM = 7;
 
-function u16(b: Uint8Array, o: number): number { return b[o]! | (b[o + 1]! << 8); }
-function u32(b: Uint8Array, o: number): number { return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000; }
 
 /** Where the inline content of an inode is: i_block plus, optionally, the system.data value. */
 export interface InlineDataPlace {
@@ -31,16 +30,16 @@ export function findInlineData(b: Uint8Array, o: number, inodeSize: number, extr
   const place: InlineDataPlace = { iblock: o + I_BLOCK_OFFSET, extraOffset: 0, extraSize: 0 };
   const hdr = o + 128 + extraIsize;
   const end = o + inodeSize;
-  if (extraIsize === 0 || hdr + 4 > end || u32(b, hdr) !== XATTR_MAGIC) return place;
+  if (extraIsize === 0 || hdr + 4 > end || u32le(b, hdr) !== XATTR_MAGIC) return place;
   const first = hdr + 4;
   let p = first;
   while (p + 16 <= end) {
     const nameLen = b[p]!;
     const index = b[p + 1]!;
-    if (nameLen === 0 && index === 0 && u16(b, p + 2) === 0) break;
-    const valueOffs = u16(b, p + 2);
-    const valueInum = u32(b, p + 4);
-    const valueSize = u32(b, p + 8);
+    if (nameLen === 0 && index === 0 && u16le(b, p + 2) === 0) break;
+    const valueOffs = u16le(b, p + 2);
+    const valueInum = u32le(b, p + 4);
+    const valueSize = u32le(b, p + 8);
     if (index === XATTR_INDEX_SYSTEM && nameLen === 4 && b[p + 16] === 0x64 && b[p + 17] === 0x61 && b[p + 18] === 0x74 && b[p + 19] === 0x61) {
       if (valueInum === 0 && first + valueOffs + valueSize <= end) {
         place.extraOffset = first + valueOffs;

@@ -2,6 +2,7 @@
  * The on-disk inode (struct ext4_inode, fs/ext4/ext4.h). Decoded into one reusable object so that
  * walking millions of inodes allocates nothing per inode.
  */
+import { u16le, u32le } from '../../util/bytes.js';
 
 /** i_mode file types (top 4 bits, S_IFMT). */
 export const FileType = {
@@ -40,8 +41,6 @@ export function newInodeFields(): InodeFields {
   return { mode: 0, type: 0, size: 0, linksCount: 0, dtime: 0, blocks512: 0, flags: 0, fileAcl: 0, extraIsize: 0 };
 }
 
-function u16(b: Uint8Array, o: number): number { return b[o]! | (b[o + 1]! << 8); }
-function u32(b: Uint8Array, o: number): number { return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000; }
 
 /**
  * Decode the inode at `o` in `b` into `out`. `inodeSize` is s_inode_size; `blockSize` converts
@@ -49,19 +48,19 @@ function u32(b: Uint8Array, o: number): number { return (b[o]! | (b[o + 1]! << 8
  * 16 TiB/1 EiB limits on real files; a corrupt value is caught by the map walkers' bounds).
  */
 export function decodeInode(b: Uint8Array, o: number, inodeSize: number, blockSize: number, hugeFile: boolean, out: InodeFields): InodeFields {
-  out.mode = u16(b, o);
+  out.mode = u16le(b, o);
   out.type = out.mode & 0xf000;
-  const hiSize = u32(b, o + 0x6c);
-  out.size = hiSize >= 0x200000 ? 2 ** 53 : u32(b, o + 4) + hiSize * 2 ** 32;
-  out.dtime = u32(b, o + 0x14);
-  out.linksCount = u16(b, o + 0x1a);
-  out.flags = u32(b, o + 0x20);
-  const blocksLo = u32(b, o + 0x1c);
-  const blocksHi = hugeFile ? u16(b, o + 0x74) : 0;
+  const hiSize = u32le(b, o + 0x6c);
+  out.size = hiSize >= 0x200000 ? 2 ** 53 : u32le(b, o + 4) + hiSize * 2 ** 32;
+  out.dtime = u32le(b, o + 0x14);
+  out.linksCount = u16le(b, o + 0x1a);
+  out.flags = u32le(b, o + 0x20);
+  const blocksLo = u32le(b, o + 0x1c);
+  const blocksHi = hugeFile ? u16le(b, o + 0x74) : 0;
   const blocks = blocksLo + blocksHi * 2 ** 32;
   out.blocks512 = hugeFile && out.flags & InodeFlags.HUGE_FILE ? blocks * (blockSize / 512) : blocks;
-  out.fileAcl = u32(b, o + 0x68) + u16(b, o + 0x76) * 2 ** 32;
-  out.extraIsize = inodeSize > 128 ? u16(b, o + 0x80) : 0;
+  out.fileAcl = u32le(b, o + 0x68) + u16le(b, o + 0x76) * 2 ** 32;
+  out.extraIsize = inodeSize > 128 ? u16le(b, o + 0x80) : 0;
   return out;
 }
 

@@ -4,6 +4,7 @@
  * inode is mapped with kind "journal" whatever it currently holds.
  */
 import { InputError, expectedActual } from '../../util/errors.js';
+import { u32be } from '../../util/bytes.js';
 
 export const JBD2_MAGIC = 0xc03b3998;
 
@@ -18,21 +19,20 @@ export interface JournalInfo {
   featureIncompat: number;
 }
 
-function be32(b: Uint8Array, o: number): number { return b[o]! * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!); }
 
 /** Decode the journal superblock in `b` (read from byte `offset` of `file`). */
 export function parseJournalSuperblock(b: Uint8Array, file: string, offset: number): JournalInfo {
-  const magic = be32(b, 0);
+  const magic = u32be(b, 0);
   if (magic !== JBD2_MAGIC) throw new InputError(file, expectedActual('journal h_magic', '0xc03b3998', '0x' + magic.toString(16)), { offset, what: 'journal superblock' });
-  const blockType = be32(b, 4);
+  const blockType = u32be(b, 4);
   if (blockType !== 3 && blockType !== 4) throw new InputError(file, expectedActual('journal superblock h_blocktype', '3 or 4', blockType), { offset: offset + 4, what: 'journal superblock' });
   return {
     blockType,
-    blockSize: be32(b, 0x0c),
-    maxLen: be32(b, 0x10),
-    first: be32(b, 0x14),
-    sequence: be32(b, 0x18),
-    start: be32(b, 0x1c),
-    featureIncompat: blockType === 4 ? be32(b, 0x28) : 0,
+    blockSize: u32be(b, 0x0c),
+    maxLen: u32be(b, 0x10),
+    first: u32be(b, 0x14),
+    sequence: u32be(b, 0x18),
+    start: u32be(b, 0x1c),
+    featureIncompat: blockType === 4 ? u32be(b, 0x28) : 0,
   };
 }

@@ -3,6 +3,7 @@
  * byte 1024 of the file system. All fields are little-endian.
  */
 import { InputError, expectedActual } from '../../util/errors.js';
+import { u16le, u32le } from '../../util/bytes.js';
 
 export const SUPERBLOCK_OFFSET = 1024;
 export const SUPERBLOCK_SIZE = 1024;
@@ -66,8 +67,6 @@ export interface Superblock {
   orphanFileInum: number;
 }
 
-function u16(b: Uint8Array, o: number): number { return b[o]! | (b[o + 1]! << 8); }
-function u32(b: Uint8Array, o: number): number { return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000; }
 
 function hex(b: Uint8Array): string { let s = ''; for (const x of b) s += x.toString(16).padStart(2, '0'); return s; }
 function uuidText(b: Uint8Array): string {
@@ -99,25 +98,25 @@ export function featureNames(sb: Superblock): string[] {
 export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: number, offset = SUPERBLOCK_OFFSET): Superblock {
   const place = (field: number, what: string) => ({ offset: offset + field, what: `superblock ${what}` });
   if (bytes.length < SUPERBLOCK_SIZE) throw new InputError(file, expectedActual('superblock length', SUPERBLOCK_SIZE, bytes.length), { offset, what: 'superblock' });
-  const magic = u16(bytes, 0x38);
+  const magic = u16le(bytes, 0x38);
   if (magic !== EXT_MAGIC) {
     throw new InputError(file, `not an ext2/3/4 file system: ${expectedActual('s_magic', '0xef53', '0x' + magic.toString(16))}`, place(0x38, 's_magic'));
   }
-  const logBlock = u32(bytes, 0x18);
+  const logBlock = u32le(bytes, 0x18);
   if (logBlock > 6) throw new InputError(file, expectedActual('s_log_block_size (block size 1 KiB to 64 KiB)', '0..6', logBlock), place(0x18, 's_log_block_size'));
   const blockSize = 1024 << logBlock;
-  const featureCompat = u32(bytes, 0x5c);
-  const featureIncompat = u32(bytes, 0x60);
-  const featureRoCompat = u32(bytes, 0x64);
+  const featureCompat = u32le(bytes, 0x5c);
+  const featureIncompat = u32le(bytes, 0x60);
+  const featureRoCompat = u32le(bytes, 0x64);
   const is64 = (featureIncompat & FeatureIncompat['64bit']) !== 0;
-  const blocksCount = u32(bytes, 0x04) + (is64 ? u32(bytes, 0x150) * 2 ** 32 : 0);
-  const firstDataBlock = u32(bytes, 0x14);
-  const blocksPerGroup = u32(bytes, 0x20);
-  const inodesPerGroup = u32(bytes, 0x28);
-  const revLevel = u32(bytes, 0x4c);
-  const inodeSize = revLevel === 0 ? 128 : u16(bytes, 0x58);
-  const firstIno = revLevel === 0 ? 11 : u32(bytes, 0x54);
-  const inodesCount = u32(bytes, 0x00);
+  const blocksCount = u32le(bytes, 0x04) + (is64 ? u32le(bytes, 0x150) * 2 ** 32 : 0);
+  const firstDataBlock = u32le(bytes, 0x14);
+  const blocksPerGroup = u32le(bytes, 0x20);
+  const inodesPerGroup = u32le(bytes, 0x28);
+  const revLevel = u32le(bytes, 0x4c);
+  const inodeSize = revLevel === 0 ? 128 : u16le(bytes, 0x58);
+  const firstIno = revLevel === 0 ? 11 : u32le(bytes, 0x54);
+  const inodesCount = u32le(bytes, 0x00);
   if (featureRoCompat & FeatureRoCompat.bigalloc) {
     throw new InputError(file, 'bigalloc (cluster allocation) is not supported', place(0x64, 's_feature_ro_compat'));
   }
@@ -142,13 +141,13 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
   }
   let descSize = 32;
   if (is64) {
-    descSize = u16(bytes, 0xfe) || 64;
+    descSize = u16le(bytes, 0xfe) || 64;
     if (descSize < 32 || descSize > 1024 || (descSize & (descSize - 1)) !== 0) {
       throw new InputError(file, expectedActual('s_desc_size', 'a power of two in 32..1024', descSize), place(0xfe, 's_desc_size'));
     }
   }
   if (blocksCount * blockSize > Number.MAX_SAFE_INTEGER) {
-    const exact = (BigInt(is64 ? u32(bytes, 0x150) : 0) << 32n) | BigInt(u32(bytes, 0x04));
+    const exact = (BigInt(is64 ? u32le(bytes, 0x150) : 0) << 32n) | BigInt(u32le(bytes, 0x04));
     throw new InputError(file, expectedActual('s_blocks_count × block size', 'at most 2^53 - 1 bytes', `${exact} × ${blockSize}`), place(is64 ? 0x150 : 0x04, is64 ? 's_blocks_count_hi' : 's_blocks_count_lo'));
   }
   const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
@@ -163,8 +162,8 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
   return {
     inodesCount,
     blocksCount,
-    freeBlocksCount: u32(bytes, 0x0c) + (is64 ? u32(bytes, 0x158) * 2 ** 32 : 0),
-    freeInodesCount: u32(bytes, 0x10),
+    freeBlocksCount: u32le(bytes, 0x0c) + (is64 ? u32le(bytes, 0x158) * 2 ** 32 : 0),
+    freeInodesCount: u32le(bytes, 0x10),
     firstDataBlock,
     blockSize,
     blocksPerGroup,
@@ -177,18 +176,18 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
     featureRoCompat,
     uuid: uuidText(bytes.subarray(0x68, 0x78)),
     volumeName: new TextDecoder('utf-8', { fatal: false }).decode(nul >= 0 ? nameBytes.subarray(0, nul) : nameBytes),
-    reservedGdtBlocks: featureCompat & FeatureCompat.resize_inode ? u16(bytes, 0xce) : 0,
-    journalInum: featureCompat & FeatureCompat.has_journal ? u32(bytes, 0xe0) : 0,
-    journalDev: u32(bytes, 0xe4),
+    reservedGdtBlocks: featureCompat & FeatureCompat.resize_inode ? u16le(bytes, 0xce) : 0,
+    journalInum: featureCompat & FeatureCompat.has_journal ? u32le(bytes, 0xe0) : 0,
+    journalDev: u32le(bytes, 0xe4),
     descSize,
-    firstMetaBg: u32(bytes, 0x104),
+    firstMetaBg: u32le(bytes, 0x104),
     logGroupsPerFlex: bytes[0x174]!,
-    backupBgs: [u32(bytes, 0x24c), u32(bytes, 0x250)],
+    backupBgs: [u32le(bytes, 0x24c), u32le(bytes, 0x250)],
     groupCount,
     // s_usr_quota_inum 0x240, s_grp_quota_inum 0x244, s_prj_quota_inum 0x26c
-    quotaInodes: [u32(bytes, 0x240), u32(bytes, 0x244), u32(bytes, 0x26c)].filter((x) => x !== 0),
+    quotaInodes: [u32le(bytes, 0x240), u32le(bytes, 0x244), u32le(bytes, 0x26c)].filter((x) => x !== 0),
     // s_orphan_file_inum 0x280 (orphan_file feature)
-    orphanFileInum: featureCompat & FeatureCompat.orphan_file ? u32(bytes, 0x280) : 0,
+    orphanFileInum: featureCompat & FeatureCompat.orphan_file ? u32le(bytes, 0x280) : 0,
   };
 }
 

@@ -7,14 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import { readManifest } from '../capture/manifest.js';
-import { analyzeCapture } from '../correlate/analyze-capture.js';
+import { analyzeCapture } from './analyze-capture.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { readArrowFile } from '../table/arrow-file.js';
 import { InputError, UsageError } from '../util/errors.js';
-import { appPageAccesses, type AppPageAccesses } from './page-accesses.js';
-import { MemoryModel } from './memory-model.js';
-import { dropCallRows, readDropValues } from './cache-drops.js';
-import type { Measured } from './memory-model.js';
+import { appPageAccesses, type AppPageAccesses } from '../whatif/page-accesses.js';
+import { MemoryModel } from '../whatif/memory-model.js';
+import { dropCallRows, readDropValues } from '../whatif/cache-drops.js';
+import type { Measured } from '../whatif/memory-model.js';
 
 /** What the model of a capture may be told instead of what the capture says. */
 export interface MemoryModelOptions {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/capture/manifest.js';
-import { analyzeCapture } from '../../src/correlate/analyze-capture.js';
+import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { isUserError } from '../../src/util/errors.js';
 

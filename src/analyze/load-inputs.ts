@@ -16,7 +16,7 @@ import { buildFsMap } from '../fs/ext/fs-map-builder.js';
 import type { FsMap } from '../fs/ext/fs-map.js';
 import { openFsSource } from '../fs/open-fs-source.js';
 import { detectCompression } from '../io/input-stream.js';
-import { remapOffsets, REMAPS_METADATA } from './fs-offset.js';
+import { remapOffsets, REMAPS_METADATA } from '../correlate/fs-offset.js';
 
 /** blktrace binary magic 0x65617407 little-endian: bytes 07 74 61 65 (either byte order accepted). */
 function isBlktraceBinary(path: string): boolean {

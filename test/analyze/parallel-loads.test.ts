@@ -10,10 +10,10 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tableToIPC } from '@uwdata/flechette';
 import { readManifest } from '../../src/capture/manifest.js';
-import { analyzeCapture } from '../../src/correlate/analyze-capture.js';
+import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 
-const DIST = resolve('dist/correlate/analyze-capture.js');
+const DIST = resolve('dist/analyze/analyze-capture.js');
 const DIR = 'data/m96-2vms';
 const work = mkdtempSync(join(tmpdir(), 'iol-parallel-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/capture/manifest.js';
-import { analyzeCapture, type AnalyzeOutput } from '../../src/correlate/analyze-capture.js';
+import { analyzeCapture, type AnalyzeOutput } from '../../src/analyze/analyze-capture.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
-import { debugfsFileMap, fileRangeOnDisk, haveDebugfs, num, overlap, rows, type Ranges } from './ground-truth.js';
+import { debugfsFileMap, fileRangeOnDisk, haveDebugfs, num, overlap, rows, type Ranges } from '../correlate/ground-truth.js';
 
 const DIR = 'test/fixtures/correlate/loop-direct';
 const MOUNT = '/mnt/data';

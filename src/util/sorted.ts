@@ -1,36 +1,7 @@
 /**
- * Append-only typed arrays that double their capacity: the building block for the columnar
- * intermediate results of the joins (no object per row).
+ * Orders and searches over sorted typed arrays: one stable order and one lower bound, used by every
+ * join and lookup instead of a hand-written loop each.
  */
-
-type NumericArray = Float64Array | Int32Array | Uint8Array;
-type Ctor<A extends NumericArray> = { new (n: number): A };
-
-export class GrowableArray<A extends NumericArray> {
-  private data: A;
-  length = 0;
-  constructor(private readonly ctor: Ctor<A>, capacity = 1024) {
-    this.data = new ctor(Math.max(16, capacity));
-  }
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new this.ctor(this.data.length * 2);
-      next.set(this.data as never);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  get(i: number): number { return this.data[i]!; }
-  set(i: number, v: number): void { this.data[i] = v; }
-  /** A view of the values pushed so far (shares memory until the next push that grows). */
-  view(): A { return this.data.subarray(0, this.length) as A; }
-  /** A compact copy. */
-  toArray(): A { return this.data.slice(0, this.length) as A; }
-}
-
-export const growFloat64 = (capacity?: number) => new GrowableArray(Float64Array, capacity);
-export const growInt32 = (capacity?: number) => new GrowableArray(Int32Array, capacity);
-export const growUint8 = (capacity?: number) => new GrowableArray(Uint8Array, capacity);
 
 /**
  * Indices 0..n-1 ordered by key, ties by index (a stable sort). Large inputs use an LSD radix
@@ -67,4 +38,26 @@ export function sortedOrder(key: Float64Array, n = key.length): Int32Array {
     const t = src; src = dst; dst = t;
   }
   return src;
+}
+
+/**
+ * The first index i in [lo, hi) with keys[i] >= value (hi when none): keys ascending over the range.
+ */
+export function lowerBound(keys: ArrayLike<number>, value: number, lo = 0, hi = keys.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first index i in [lo, hi) with keys[i] > value (hi when none): keys ascending over the range. */
+export function upperBound(keys: ArrayLike<number>, value: number, lo = 0, hi = keys.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

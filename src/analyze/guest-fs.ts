@@ -8,15 +8,15 @@ import type { Table } from '@uwdata/flechette';
 import type { FsMap } from '../fs/ext/fs-map.js';
 import { openFsSource } from '../fs/open-fs-source.js';
 import type { IngestStats } from '../ingest/ingest-stats.js';
-import type { AnalysisResult, VmInput } from './analysis.js';
+import type { AnalysisResult, VmInput } from '../correlate/analysis.js';
 import {
   chooseFsOffset, commonFsOffsets, extPartitions, fitShare, fsFitScores, remapOffsetInto, remapsOfTable, type FsOffsetDecision,
-} from './fs-offset.js';
-import type { AppLayer, BlockLayer } from './layers.js';
+} from '../correlate/fs-offset.js';
+import type { AppLayer, BlockLayer } from '../correlate/layers.js';
 import { loadFsMap } from './load-inputs.js';
-import { appFileMaps } from './map-inputs.js';
-import { inferMountPrefix, type MountPrefixResult } from './mount-prefix.js';
-import type { RangeMap } from './range-map.js';
+import { appFileMaps } from '../correlate/map-inputs.js';
+import { inferMountPrefix, type MountPrefixResult } from '../correlate/mount-prefix.js';
+import type { RangeMap } from '../correlate/range-map.js';
 
 /** A fit this much better than the offset in use (and explaining at least half the reads) says the offset is wrong. */
 const FIT_MIN_SHARE = 0.5;
