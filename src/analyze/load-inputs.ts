@@ -1,12 +1,10 @@
 /**
- * Loading the correlation's inputs with the readers of the other stages: block traces (tracefs
- * text or binary blktrace) → block_requests, strace → app_io, ext metadata → FsMap.
+ * Loading the correlation's inputs with the readers of the other stages: block traces (any format
+ * of ingest/block-trace-readers) → block_requests, strace → app_io, ext metadata → FsMap.
  */
 import type { Table } from '@uwdata/flechette';
-import { readHead } from '../io/input-stream.js';
 import { BlockEventsBuilder } from '../ingest/block/block-events-builder.js';
-import { readTracefsText } from '../ingest/block/tracefs-text.js';
-import { readBlktraceBinary } from '../ingest/block/blktrace-binary.js';
+import { BLOCK_TRACE_READERS, detectBlockTraceFormat } from '../ingest/block-trace-readers.js';
 import { buildBlockRequests } from '../ingest/block/block-requests.js';
 import type { IngestStats } from '../ingest/ingest-stats.js';
 import { parseStrace } from '../ingest/app/ingest-strace.js';
@@ -15,21 +13,12 @@ import { appIoTable } from '../table/schemas/app-io.js';
 import { buildFsMap } from '../fs/ext/fs-map-builder.js';
 import type { FsMap } from '../fs/ext/fs-map.js';
 import { openFsSource } from '../fs/open-fs-source.js';
-import { detectCompression } from '../io/input-stream.js';
 import { remapOffsets, REMAPS_METADATA } from '../correlate/fs-offset.js';
 
-/** blktrace binary magic 0x65617407 little-endian: bytes 07 74 61 65 (either byte order accepted). */
-function isBlktraceBinary(path: string): boolean {
-  const h = readHead(path, 4);
-  if (detectCompression(h) !== 'none' || h.length < 4) return false;
-  return (h[1] === 0x74 && h[2] === 0x61 && h[3] === 0x65) || (h[0] === 0x65 && h[1] === 0x61 && h[2] === 0x74);
-}
-
-/** A block trace of one device → its block_requests table. */
+/** A block trace of one device (any format ingest reads) → its block_requests table. */
 export async function loadBlockRequests(path: string, dev: string | undefined, stats: IngestStats): Promise<Table> {
   const builder = new BlockEventsBuilder(dev ? { dev } : {});
-  if (isBlktraceBinary(path)) await readBlktraceBinary([path], builder, stats);
-  else await readTracefsText(path, builder, stats);
+  await BLOCK_TRACE_READERS[await detectBlockTraceFormat(path)].read([path], builder, stats);
   const events = builder.finish();
   const requests = buildBlockRequests(events, stats);
   // block_requests keeps no remap event: their offsets (where partitions start) ride in its metadata
