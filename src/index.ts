@@ -30,6 +30,7 @@ export { lookup, rank, runningSum, type RankOptions, type RunningSumOptions } fr
 export { openCapture, captureDir, type Capture, type OpenCaptureOptions } from './notebook/open-capture.js';
 export { readUserTable, toUserTable, type UserTable, type TimeBases, type ClockDomain } from './notebook/user-table.js';
 export { captureTimeBases, toLowerClock, toUpperClock, type SummaryClocks, type ClockStarts } from './notebook/capture-timeline.js';
+export { readSummaryJson, type Summary, type SummaryClock, type SummaryLayer, type SummaryCapture } from './metrics/summary-json.js';
 export { tableInventory, type TableInventoryRow } from './notebook/overview.js';
 export { tableSpecs } from './notebook/table-docs.js';
 export { captureSetRuns, captureSetDir, workloadThroughput, type CaptureSetRun, type WorkloadThroughput } from './notebook/capture-set.js';

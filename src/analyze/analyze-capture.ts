@@ -13,6 +13,7 @@ import { mapImage } from '../image/image-map.js';
 import { readInputBytes } from '../io/input-stream.js';
 import { UsageError } from '../util/errors.js';
 import { buildSummary } from '../metrics/summary.js';
+import type { Summary } from '../metrics/summary-json.js';
 import { analyzeLayers, type ClockHint, type HostInput, type VmInput } from '../correlate/analysis.js';
 import { appLayerFromTable, blockLayerFromTable } from '../correlate/layer-tables.js';
 import { loadFsMap } from './load-inputs.js';
@@ -103,7 +104,7 @@ function specsFromFiles(inp: Extract<AnalyzeInputs, { kind: 'files' }>): { guest
 
 export interface AnalyzeOutput {
   tables: Record<string, Table>;
-  summary: Record<string, unknown>;
+  summary: Summary;
   report: string[];
   /** Findings that make the results doubtful (layers that do not fit, conflicting offsets); also in summary.json. */
   warnings: string[];
@@ -239,7 +240,7 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
   if (inp.kind === 'bundle') {
     const lab = inp.manifest.lab;
     const g0 = inp.manifest.guests[0];
-    summary['capture'] = {
+    summary.capture = {
       vm_mem_bytes: lab?.vm_mem_bytes ?? g0?.mem_bytes ?? null,
       host_cache: lab?.host_cache ?? g0?.image?.host_cache ?? null,
       direct: lab?.direct ?? null,
@@ -248,29 +249,28 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
       vms: inp.manifest.guests.length,
     };
   } else {
-    summary['capture'] = { vm_mem_bytes: null, host_cache: inp.hostCache, direct: null, data_bytes: null, image_format: inp.imageFormat, vms: 1 };
+    summary.capture = { vm_mem_bytes: null, host_cache: inp.hostCache, direct: null, data_bytes: null, image_format: inp.imageFormat, vms: 1 };
   }
   // the timestamp error of strace that the matched pairs show (clock-alignment.ts TimestampError)
-  const clocks = summary['clocks'] as Record<string, { app_to_guest: Record<string, unknown> | null }>;
   for (const v of r.vms) {
-    const w = v.appClock?.window, c = clocks[v.vm]?.app_to_guest;
+    const w = v.appClock?.window, c = summary.clocks[v.vm]?.app_to_guest;
     if (!w || !c) continue;
-    c['timestamp_error'] = {
+    c.timestamp_error = {
       matched_requests: w.matched, outside_window: w.outside, early_bound_ns: w.earlyBoundNs, late_bound_ns: w.lateBoundNs,
       beyond_bound: w.beyondBound, late_p99_ns: w.lateP99Ns,
     };
     report.push(`${v.vm}: strace's call windows miss ${w.outside} of the ${w.matched} guest requests matched to a call by their bytes (up to ${w.earlyBoundNs} ns before the start, ${w.lateBoundNs} ns after the end; ${w.beyondBound} farther, left to the other rules): links allow that much`);
   }
-  for (const [vm, c] of Object.entries(summary['clocks'] as Record<string, { app_to_guest: { offset_ns: string; uncertainty_ns: number | null; source: string } | null; guest_to_host: { offset_ns: string; uncertainty_ns: number | null; source: string } | null }>)) {
+  for (const [vm, c] of Object.entries(summary.clocks)) {
     if (c.app_to_guest) report.push(`${vm}: app → guest clock offset ${c.app_to_guest.offset_ns} ns ± ${c.app_to_guest.uncertainty_ns ?? '?'} ns (${c.app_to_guest.source})`);
     if (c.guest_to_host) report.push(`${vm}: guest → host clock offset ${c.guest_to_host.offset_ns} ns ± ${c.guest_to_host.uncertainty_ns ?? '?'} ns (${c.guest_to_host.source})`);
   }
   for (const n of notes) report.push(`note: ${n}`);
-  summary['fs_offset'] = fsOffsets;
+  summary.fs_offset = fsOffsets;
   const fit = layerFit(r, vms);
-  summary['layer_fit'] = fit.figures;
+  summary.layer_fit = fit.figures;
   warnings.push(...fit.warnings);
-  summary['warnings'] = warnings;
+  summary.warnings = warnings;
   return { tables, summary, report, warnings };
 }
 

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import { readManifest } from '../capture/manifest.js';
+import { readSummaryJson } from '../metrics/summary-json.js';
 import { analyzeCapture } from './analyze-capture.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { readArrowFile } from '../table/arrow-file.js';
@@ -122,8 +123,7 @@ export async function loadWhatifInputs(dir: string, log: (s: string) => void = (
   let hostCacheMode: 'writeback' | 'none' | null = null;
   const sp = join(dir, 'summary.json');
   if (existsSync(sp)) {
-    let s: { capture?: { vm_mem_bytes?: number; host_cache?: 'writeback' | 'none' } };
-    try { s = JSON.parse(readFileSync(sp, 'utf8')); } catch (e) { throw new InputError(sp, `not JSON: ${(e as Error).message}`); }
+    const s = readSummaryJson(sp);
     capturedGuestMem = s.capture?.vm_mem_bytes ?? null;
     hostCacheMode = s.capture?.host_cache ?? null;
   }

@@ -4,26 +4,7 @@
  * read from the summary.json it wrote.
  */
 import { formatBytes } from '../util/numbers.js';
-
-interface ClockEstimate {
-  offset_ns: string | number;
-  uncertainty_ns?: number | null;
-  source?: string;
-  support?: number;
-  considered?: number;
-  drift_ppm?: number;
-}
-
-interface LayerTotals { read_bytes?: number; write_bytes?: number; requests?: number }
-
-/** The parts of summary.json printed here (see src/correlate/analysis.ts for all of it). */
-export interface AnalyzeSummaryView {
-  layers?: Record<string, LayerTotals>;
-  amplification?: Record<string, { read?: number; write?: number; total?: number }>;
-  cache?: Record<string, { hit_ratio?: number; reads?: number }>;
-  outcomes?: Record<string, number>;
-  clocks?: Record<string, { app_to_guest?: ClockEstimate | null; guest_to_host?: ClockEstimate | null }>;
-}
+import type { Summary, SummaryClock } from '../metrics/summary-json.js';
 
 /** A duration in ns as seconds with 9 decimals, exact for any 64-bit value. */
 export function formatSeconds(ns: bigint): string {
@@ -45,7 +26,7 @@ export function formatDuration(ns: number): string {
   return `${sign}${a} ns`;
 }
 
-function clockLine(vm: string, name: string, c: ClockEstimate): string {
+function clockLine(vm: string, name: string, c: SummaryClock): string {
   const ns = BigInt(c.offset_ns);
   const unc = c.uncertainty_ns == null ? 'uncertainty unknown' : `± ${formatDuration(c.uncertainty_ns)}`;
   const support = c.support !== undefined ? `, ${c.support} of ${c.considered ?? c.support} matched` : '';
@@ -53,11 +34,11 @@ function clockLine(vm: string, name: string, c: ClockEstimate): string {
   return `  ${vm} ${name}: ${formatSeconds(ns)} (${formatDuration(Number(ns))}) ${unc} (from ${c.source ?? '?'}${support}${drift})`;
 }
 
-const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${(100 * x).toFixed(1)}%`);
-const ratio = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '?' : `${x.toFixed(2)}×`);
+const pct = (x: number | null | undefined) => (x == null || !Number.isFinite(x) ? '?' : `${(100 * x).toFixed(1)}%`);
+const ratio = (x: number | null | undefined) => (x == null || !Number.isFinite(x) ? '?' : `${x.toFixed(2)}×`);
 
 /** The lines printed after an analyze run. */
-export function analyzeResultLines(s: AnalyzeSummaryView, outDir: string, tables: number): string[] {
+export function analyzeResultLines(s: Summary, outDir: string, tables: number): string[] {
   const lines: string[] = [];
   const clocks = Object.entries(s.clocks ?? {});
   if (clocks.length) {

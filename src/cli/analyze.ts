@@ -8,7 +8,7 @@ import { readManifest, type CaptureManifest } from '../capture/manifest.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { arrowFileWriter } from '../table/arrow-file.js';
 import { withOutputFolder } from '../io/output-folder.js';
-import { analyzeResultLines, type AnalyzeSummaryView } from './analyze-report.js';
+import { analyzeResultLines } from './analyze-report.js';
 import { analyzeCapture, type AnalyzeInputs } from '../analyze/analyze-capture.js';
 import { exportTables, tableInputs } from '../export/export-tables.js';
 
@@ -149,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
   if (o.parquet) await exportTables(tableInputs(res.tables), res.summary, out, { format: 'parquet' });
   // the clock lines of the report print offsets as raw ns: analyzeResultLines prints them readably
   for (const line of res.report) if (!/ clock offset -?\d+ ns/.test(line)) process.stdout.write(line + '\n');
-  for (const line of analyzeResultLines(res.summary as AnalyzeSummaryView, out, Object.keys(res.tables).length)) process.stdout.write(line + '\n');
+  for (const line of analyzeResultLines(res.summary, out, Object.keys(res.tables).length)) process.stdout.write(line + '\n');
   for (const w of res.warnings) process.stderr.write(`analyze: WARNING: ${w}\n`);
   for (const n of notes) process.stderr.write(`note: ${n}\n`);
   for (const line of stats.format()) process.stderr.write(line + '\n');

@@ -1,5 +1,5 @@
 /**
- * summary.json of `iolineage analyze`: per layer bytes and requests (read/write), amplification,
+ * summary.json of `iolineage analyze` (its type: summary-json.ts): per layer bytes and requests (read/write), amplification,
  * split and merge factors, inferred cache-hit ratios, reordering, attribution sums per cause, and
  * the clock offsets used with their uncertainty. Keys:
  * - layers.{app,guest,host}.{read_bytes, write_bytes, requests, reads, writes} (+ other_bytes for
@@ -30,10 +30,9 @@ import { cacheRatios } from './cache.js';
 import { reorderingStats } from './reordering.js';
 import { splitMerge } from './split-merge.js';
 import type { AttributedPieces } from '../correlate/attribution.js';
+import type { Summary, SummaryClock, SummaryLayer } from './summary-json.js';
 
-export interface LayerFigures { read_bytes: number; write_bytes: number; other_bytes: number; requests: number; reads: number; writes: number }
-
-const clockJson = (c: ClockOffset | null) => c && {
+const clockJson = (c: ClockOffset | null): SummaryClock | null => c && {
   offset_ns: c.offsetNs.toString(), uncertainty_ns: Number.isFinite(c.uncertaintyNs) ? c.uncertaintyNs : null,
   source: c.source, support: c.support, considered: c.considered, drift_ppm: c.driftPpm, ref_ns: c.refNs.toString(),
 };
@@ -57,7 +56,7 @@ function attributedByAppOp(p: readonly AttributedPieces[], r: AnalysisResult, vm
   return { readBytes, writeBytes };
 }
 
-export function buildSummary(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | null, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function buildSummary(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | null, extra: Pick<Summary, 'mount_prefix' | 'notes' | 'ingest_problems'>): Summary {
   // application layer
   let appRead = 0, appWrite = 0, reads = 0, writes = 0, mappedReads = 0, mappedReadBytes = 0, guestHits = 0;
   const issueKey = new Float64Array(r.nApp), guestKey = new Float64Array(r.nApp).fill(NaN), hostKey = new Float64Array(r.nApp).fill(NaN);
@@ -77,7 +76,7 @@ export function buildSummary(r: AnalysisResult, vms: readonly VmInput[], host: B
     if (r.lineage.hostRequests[a]! > 0) hostKey[a] = r.lineage.hostFirst[a]!;
   }
   const appFig = { readBytes: appRead, writeBytes: appWrite };
-  const layerJson = (t: ReturnType<typeof layerTotals>): LayerFigures => ({ read_bytes: t.readBytes, write_bytes: t.writeBytes, other_bytes: t.otherBytes, requests: t.reads + t.writes + t.others, reads: t.reads, writes: t.writes });
+  const layerJson = (t: ReturnType<typeof layerTotals>): SummaryLayer => ({ read_bytes: t.readBytes, write_bytes: t.writeBytes, other_bytes: t.otherBytes, requests: t.reads + t.writes + t.others, reads: t.reads, writes: t.writes });
   const guestTotals = vms.map((v) => layerTotals(v.guest)).reduce((x, y) => ({
     readBytes: x.readBytes + y.readBytes, writeBytes: x.writeBytes + y.writeBytes, otherBytes: x.otherBytes + y.otherBytes,
     reads: x.reads + y.reads, writes: x.writes + y.writes, others: x.others + y.others,

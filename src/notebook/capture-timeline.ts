@@ -8,16 +8,11 @@
  * layers only by the offsets' uncertainty. Without offsets each clock starts at its own first
  * event, and the origin says so.
  */
+import type { SummaryClock } from '../metrics/summary-json.js';
 import type { ClockDomain, TimeBases } from './user-table.js';
 
-/** An offset between two clocks as summary.json writes it. */
-export interface SummaryClockOffset {
-  offset_ns: string | number;
-  drift_ppm?: number;
-  ref_ns?: string | number;
-  uncertainty_ns?: number;
-  source?: string;
-}
+/** What the timeline needs of an offset of summary.json (metrics/summary-json.ts SummaryClock). */
+export type SummaryClockOffset = Pick<SummaryClock, 'offset_ns'> & Partial<Pick<SummaryClock, 'drift_ppm' | 'ref_ns'>>;
 
 /** summary.json "clocks": per VM, app→guest and guest→host. */
 export type SummaryClocks = Record<string, { app_to_guest?: SummaryClockOffset | null; guest_to_host?: SummaryClockOffset | null }>;
@@ -33,7 +28,7 @@ export interface ClockStarts {
   trace: bigint | null;
 }
 
-const big = (v: string | number | undefined): bigint => (v === undefined ? 0n : BigInt(v));
+const big = (v: string | undefined): bigint => (v === undefined ? 0n : BigInt(v));
 
 /** Upper-clock time to the lower clock. */
 export function toLowerClock(t: bigint, o: SummaryClockOffset): bigint {

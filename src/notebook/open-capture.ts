@@ -11,7 +11,8 @@ import { basename, join, relative, resolve } from 'node:path';
 import type * as arrow from 'apache-arrow';
 import { int64Words } from '../table/column-arrays.js';
 import { InputError, UsageError } from '../util/errors.js';
-import { captureTimeBases, type ClockStarts, type SummaryClocks } from './capture-timeline.js';
+import { captureTimeBases, type ClockStarts } from './capture-timeline.js';
+import { readSummaryJson, type Summary } from '../metrics/summary-json.js';
 import { clockDomainOf, parseArrowBytes, toUserTable, type TimeBases, type UserTable } from './user-table.js';
 
 export interface Capture {
@@ -20,7 +21,7 @@ export interface Capture {
   /** Table file stem → file, for every table found (per-VM tables under their own stem, e.g. app_io_vm1). */
   readonly files: ReadonlyMap<string, string>;
   /** summary.json of `iolineage analyze`, when present. */
-  readonly summary: Record<string, unknown> | null;
+  readonly summary: Summary | null;
   /** The VMs of the capture (empty for an ingest of one trace). */
   readonly vms: readonly string[];
   /** The VM whose per-VM tables `table()` returns: the option, else $IOLINEAGE_VM, else the first. */
@@ -77,25 +78,18 @@ function scanTables(root: string): Map<string, string> {
   return files;
 }
 
-function readSummary(root: string, files: ReadonlyMap<string, string>): Record<string, unknown> | null {
+function readSummary(root: string, files: ReadonlyMap<string, string>): Summary | null {
   const path = [join(root, 'summary.json'), ...[...files.values()].map((p) => join(p, '..', 'summary.json'))].find((p) => existsSync(p));
-  if (!path) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new InputError(path, `not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  return path ? readSummaryJson(path) : null;
 }
 
 /** VMs named by per-VM table files, else by summary.json's clocks. */
-function vmsOf(files: ReadonlyMap<string, string>, summary: Record<string, unknown> | null): string[] {
+function vmsOf(files: ReadonlyMap<string, string>, summary: Summary | null): string[] {
   const vms = new Set<string>();
   for (const stem of files.keys()) {
     for (const t of PER_VM_TABLES) if (stem.startsWith(`${t}_`) && !files.has(stem.slice(t.length + 1))) vms.add(stem.slice(t.length + 1));
   }
-  if (vms.size === 0 && summary?.clocks && typeof summary.clocks === 'object') {
-    for (const vm of Object.keys(summary.clocks as object)) vms.add(vm);
-  }
+  if (vms.size === 0 && summary) for (const vm of Object.keys(summary.clocks)) vms.add(vm);
   return [...vms].sort();
 }
 
@@ -178,7 +172,7 @@ export function openCapture(dir?: string, options: OpenCaptureOptions = {}): Cap
     }
     const trace = startOf(files.has('block_requests') ? 'block_requests' : 'block_events', 'trace');
     const starts: ClockStarts = { app, guest, host: startOf('host_requests', 'host'), trace };
-    bases = captureTimeBases(starts, (summary?.clocks as SummaryClocks | undefined) ?? null);
+    bases = captureTimeBases(starts, summary?.clocks ?? null);
     return bases;
   };
 

@@ -138,12 +138,12 @@ describe('analyze on a real loop-device capture (O_DIRECT workload, cache=none)'
   });
 
   it('summary.json carries the per-layer figures and metrics other tools rely on', () => {
-    const s = res.summary as Record<string, Record<string, Record<string, unknown>>>;
-    for (const layer of ['app', 'guest', 'host']) {
-      for (const k of ['read_bytes', 'write_bytes', 'requests']) expect(typeof s['layers']![layer]![k]).toBe('number');
+    const s = res.summary;
+    for (const layer of [s.layers.app, s.layers.guest, s.layers.host!]) {
+      for (const k of ['read_bytes', 'write_bytes', 'requests'] as const) expect(typeof layer[k]).toBe('number');
     }
-    expect(s['amplification']!['guest']!['read']).toBeGreaterThan(0.99);
-    expect((s['cache']!['guest'] as { hit_ratio: number }).hit_ratio).toBeLessThan(0.05);
-    expect((s['reordering']!['host'] as { all: { n: number } }).all.n).toBeGreaterThan(1000);
+    expect(s.amplification.guest!.read).toBeGreaterThan(0.99);
+    expect(s.cache.guest!.hit_ratio).toBeLessThan(0.05);
+    expect(s.reordering.host!.all.n).toBeGreaterThan(1000);
   });
 });

@@ -20,7 +20,7 @@ describe('analyze reads every block-trace format ingest reads', () => {
       const stats = new IngestStats();
       const requests = await loadBlockRequests(path, undefined, stats);
       expect(stats.total('error')).toBe(0);
-      expect(stats.total('warning')).toBe(0);
+      expect(stats.total('data_loss')).toBe(0);
       const direct = new IngestStats();
       const builder = new BlockEventsBuilder();
       await BLOCK_TRACE_READERS[format].read([path], builder, direct);

@@ -172,7 +172,7 @@ describe('time bases', () => {
 
   it('takes the earliest event of any layer as 0, and says when a clock is not aligned', () => {
     const starts = { app: new Map([['vm0', 1000n]]), guest: new Map([['vm0', 50n]]), host: 500n, trace: null };
-    const aligned = captureTimeBases(starts, { vm0: { app_to_guest: { offset_ns: -990 }, guest_to_host: { offset_ns: 400 } } });
+    const aligned = captureTimeBases(starts, { vm0: { app_to_guest: { offset_ns: '-990' }, guest_to_host: { offset_ns: '400' } } });
     // app 1000 -> guest 10 -> host 410: earlier than the host's first event (500) and the guest's (50 -> 450)
     expect(aligned.base('host', null)).toBe(410n);
     expect(aligned.base('guest', 'vm0')).toBe(10n);
