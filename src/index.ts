@@ -48,7 +48,7 @@ export { loadWhatifInputs, measuredGuestBytes, type WhatifInputs } from './analy
 export { imageMapTable, IMAGE_EXTENT_STATES, type ImageExtentState } from './table/schemas/image-map.js';
 export { mapImage, buildImageMap, describeChain, type ImageMapSummary, type ImageChainInfo, type MapImageOptions } from './image/image-map.js';
 export { ImageMap, type ImagePiece, type PieceCallback } from './image/image-map-lookup.js';
-export { ImageChain, detectImageFormat, type ImageLayer, type ImageFormat, type OpenChainOptions } from './image/image-chain.js';
+export { ImageChain, detectImageFormat, type ImageLayer, type OpenChainOptions } from './image/image-chain.js';
 export { Qcow2BlockSource } from './image/qcow2-source.js';
 export { readQcow2Header, isQcow2Magic, type Qcow2Header } from './image/qcow2-header.js';
 export { qcow2MetadataExtents, QCOW2_METADATA_KINDS, type Qcow2MetadataKind, type Qcow2MetadataExtents } from './image/qcow2-metadata.js';
@@ -121,3 +121,4 @@ export { formatResult, OUTPUT_FORMATS, type OutputFormat } from './sql/format-re
 export { exportDir, exportTables, tableInputs, arrowTablesOf, type ExportOptions, type ExportedFile, type TableInput } from './export/export-tables.js';
 export { exportDataset, partitionFile, NULL_PARTITION, type DatasetRun } from './export/dataset.js';
 export { EXPORT_FORMATS, PARQUET_COMPRESSIONS, ROW_GROUP_ROWS, type ExportFormat, type ParquetCompression } from './export/copy-to-file.js';
+export { readManifest, validateManifest, bundleFiles, manifestSchema, type CaptureManifest, type GuestCapture, type HostCapture, type ImageFormat, type HostCacheMode } from './capture/manifest.js';

@@ -11,7 +11,7 @@ import { InputError } from '../util/errors.js';
 import { isQcow2Magic, readQcow2Header, type Qcow2Header } from './qcow2-header.js';
 import { Qcow2Tables } from './qcow2-tables.js';
 
-export type ImageFormat = 'raw' | 'qcow2';
+import type { ImageFormat } from '../capture/manifest.js';
 
 export interface ImageLayer {
   /** The file name as given by the user (depth 0) or as stored in the image above (resolved path). */
