@@ -85,9 +85,13 @@ describe('fast path', () => {
     const call = (s: string, k: number, middle: boolean): boolean => { const b = enc(s); return parseCallFast(B, b, 0, b.length, k, middle); };
     const ret = (): string => new TextDecoder().decode(B.bytes.subarray(B.retStart, B.retEnd));
     expect(call('5</a/b>, "x", 4096, 77) = 4096 <0.000010>', 2, true)).toBe(true);
-    expect([ret(), B.retEnd === B.retLimit, B.durNs, B.decoAt, B.argc, B.errStart]).toEqual(['4096', true, 10000, 1, 4, -1]);
+    expect([ret(), B.plainRet, B.plainFd, B.durNs, B.decoAt, B.argc, B.errStart]).toEqual(['4096', 4096, 5, 10000, 1, 4, -1]);
     expect(call('5</a/b>, "x", 4096, 77) = -1 EIO (Input/output error)', 2, true)).toBe(true);
-    expect([ret(), B.errStart > 0]).toEqual(['-1', true]);
+    expect([ret(), B.plainRet, B.errStart > 0]).toEqual(['-1', -1, true]);
+    expect(call('5</a/b>, "x", 4096, 77) = 1234567890123456', 2, true)).toBe(true);
+    expect(B.plainRet).toBe(-1);
+    expect(call('-1, "x", 4096, 77) = 1', 2, true)).toBe(true);
+    expect(B.plainFd).toBe(-1);
     expect(call('5</dev/sda<block 8:0>>, "x", 4096, 77) = 1', 2, true)).toBe(true);
     expect(B.decoAt).toBe(-2);
     expect(call('5, 100, SEEK_SET) = 100', 2, false)).toBe(true);

@@ -10,6 +10,7 @@
  * padded with spaces before " = " to column 40. parseCallBody is the general splitter;
  * parseCallFast reads the shape of the hot transfer calls without scanning their data string.
  */
+import { SAFE_DIGITS } from './strace-bytes.js';
 import { isDigit, isNameChar, MAX_ARGS, type StraceLine } from './strace-line.js';
 
 /**
@@ -155,7 +156,7 @@ function durationNs(b: Uint8Array, s: number, dot: number, e: number): number {
  * whose last k arguments are plain tokens (numbers, SEEK_SET): read, write, pread64, pwrite64,
  * lseek. It reads the fd from the left and the rest from the right, so the data string in the
  * middle is never scanned. Fills the same argument indexes as parseCallBody (the middle, when
- * `middle`, is argument 1), and also retLimit and decoAt. Returns false when the call is not of
+ * `middle`, is argument 1), and also plainRet, plainFd and decoAt. Returns false when the call is not of
  * that shape (use parseCallBody).
  */
 export function parseCallFast(out: StraceLine, b: Uint8Array, bodyStart: number, end: number, k: number, middle: boolean): boolean {
@@ -180,9 +181,11 @@ export function parseCallFast(out: StraceLine, b: Uint8Array, bodyStart: number,
   if (close < bodyStart) return false;
   const rs = close + 4;
   let i = rs;
-  while (i < e && b[i] !== 32) i++;
+  let ret = 0; let digits = true;
+  for (let c = 0; i < e && (c = b[i]!) !== 32; i++) { if (c >= 48 && c <= 57) ret = ret * 10 + (c - 48); else digits = false; }
   if (i === rs) return false;
-  out.retStart = rs; out.retEnd = i; out.retLimit = e;
+  out.retStart = rs; out.retEnd = i;
+  out.plainRet = digits && i === e && i - rs <= SAFE_DIGITS ? ret : -1;
   out.errStart = -1; out.errEnd = -1;
   if (i + 1 < e) {
     const c = b[i + 1]!;
@@ -204,8 +207,11 @@ export function parseCallFast(out: StraceLine, b: Uint8Array, bodyStart: number,
 function fastFdEnd(out: StraceLine, b: Uint8Array, bodyStart: number, close: number): number {
   let p = bodyStart;
   if (b[p] === 45) p++;
-  while (p < close && isDigit(b[p]!)) p++;
+  let fd = 0;
+  for (let c = 0; p < close && isDigit(c = b[p]!); p++) fd = fd * 10 + (c - 48);
   if (p === bodyStart) return -1;
+  // a plain fd: digits only (no "-1"), no more than an int32 holds
+  out.plainFd = b[bodyStart] !== 45 && p - bodyStart <= 9 ? fd : -1;
   out.decoAt = -1;
   if (b[p] === 60) {
     // a plain -y path ends at the first '>' followed by ", " (paths escape '>' as \76); -yy

@@ -94,8 +94,10 @@ export class StraceLine {
   errEnd = -1;
   /** -T duration in ns; -1 when absent. */
   durNs = -1;
-  /** Where the return part ends (before a -T duration): set by parseCallFast. */
-  retLimit = -1;
+  /** Set by parseCallFast: the return value when it is a plain decimal below 2^53 with nothing after it (no errno), else -1. */
+  plainRet = -1;
+  /** Set by parseCallFast: argument 0 when it is a plain fd number ("N" or "N<...>", at most 9 digits), else -1. */
+  plainFd = -1;
   /**
    * Set by parseCallFast for argument 0: index of the '<' of a plain -y decoration (an absolute
    * path closed by the first '>'), -1 when there is none, -2 when it is another kind (-yy nesting,
@@ -184,9 +186,8 @@ function parseLinePrefix(b: Uint8Array, start: number, end: number, out: StraceL
 
 /** Parse the prefix (pid, timestamp) and classify the line b[start, end). Fills `out`; returns out.kind. */
 export function tokenizeStraceLine(b: Uint8Array, start: number, end: number, out: StraceLine): LineKind {
+  // the argument and return fields are set by the call splitters (strace-call.ts)
   out.bytes = b; out.start = start; out.end = end;
-  out.argc = 0;
-  out.retStart = -1; out.retEnd = -1; out.errStart = -1; out.errEnd = -1; out.durNs = -1;
   out.resumedUnfinished = false;
   let i = parseLinePrefix(b, start, end, out);
   if (i < 0) return (out.kind = LineKind.Malformed);

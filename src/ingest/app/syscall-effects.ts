@@ -11,7 +11,7 @@ import type { AppIoEmitter } from './app-io-emitter.js';
 import type { PathTable } from './strace-paths.js';
 import type { StraceLine } from './strace-line.js';
 import { argFlag, argInt, argIs, bracketInt, cloneFlags, CLONE_FILES, CLONE_THREAD, F_APPEND, F_CLOEXEC, F_DIRECT, F_EXCL, F_TRUNC, F_WRITE, fdArg, iovBytes, openFlags, retInt } from './strace-args.js';
-import { bytesEqual, decimalBytes, decodeBytes, findBytes, intAt, SAFE_DIGITS } from './strace-bytes.js';
+import { bytesEqual, decimalBytes, decodeBytes, findBytes, intAt } from './strace-bytes.js';
 import { Sys } from './strace-syscalls.js';
 
 const NULL = Number.NaN;
@@ -380,16 +380,10 @@ export class SyscallEffects {
    * adopt a clone child). Changes no state; fastApply then does the call.
    */
   fastCheck(sys: number, L: StraceLine, tid: number): boolean {
-    if (L.errStart >= 0 || L.decoAt === -2 || !this.tasks.has(tid)) return false;
+    const ret = L.plainRet; const fd = L.plainFd;
+    if (ret < 0 || fd < 0 || L.decoAt === -2 || !this.tasks.has(tid)) return false;
     const b = L.bytes;
-    const rs = L.retStart; const re = L.retEnd;
-    if (re !== L.retLimit || re - rs < 1 || re - rs > SAFE_DIGITS) return false;
-    let ret = 0;
-    for (let i = rs; i < re; i++) { const c = b[i]! - 48; if (c < 0 || c > 9) return false; ret = ret * 10 + c; }
     const as = L.argStart; const ae = L.argEnd;
-    let fd = 0; let i = as[0]!;
-    for (; i < ae[0]! && b[i]! >= 48 && b[i]! <= 57; i++) fd = fd * 10 + (b[i]! - 48);
-    if (i === as[0]! || i - as[0]! > 9) return false; // "-1", or more digits than an int32
     const lseek = sys === Sys.Lseek;
     // lseek(fd, offset, whence); read/write(fd, buf, count); pread64/pwrite64(fd, buf, count, offset)
     const a = decimalBytes(b, as[lseek ? 1 : 2]!, ae[lseek ? 1 : 2]!);
