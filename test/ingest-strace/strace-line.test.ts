@@ -1,20 +1,26 @@
-/** The line tokenizer on the line shapes of strace 4.x-6.x (reference: strace(1), observed lines). */
+/** The line grammar on the line shapes of strace 4.x-6.x (reference: strace(1), observed lines). */
 import { describe, expect, it } from 'vitest';
-import { LineKind, StraceLine, TimeFormat, parseCallBody, parseCallFast, tokenizeStraceLine } from '../../src/ingest/app/strace-line.js';
-import { decodeCEscapes, decorationRange } from '../../src/ingest/app/strace-string.js';
-import { ByteKind, ByteLine, tokenizeStraceBytes } from '../../src/ingest/app/strace-bytes.js';
+import { LineKind, StraceLine, TimeFormat, tokenizeStraceLine } from '../../src/ingest/app/strace-line.js';
+import { parseCallBody, parseCallFast } from '../../src/ingest/app/strace-call.js';
+import { decodeCEscapes } from '../../src/ingest/app/strace-string.js';
+import { decodeBytes, decorationRange } from '../../src/ingest/app/strace-bytes.js';
 
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** The line tokenized from its UTF-8 bytes; a byte after the line that no part of it may read. */
 function tok(line: string): StraceLine {
+  const b = enc(line + '\u0000');
   const L = new StraceLine();
-  tokenizeStraceLine(line, 0, line.length, L);
+  tokenizeStraceLine(b, 0, b.length - 1, L);
   return L;
 }
+const text = (L: StraceLine, s: number, e = L.end): string => decodeBytes(L.bytes, s, e);
 function call(line: string): { L: StraceLine; args: string[]; ret: string; err: string | null } {
   const L = tok(line);
   expect(L.kind).toBe(LineKind.Call);
-  expect(parseCallBody(L, line, L.bodyStart, line.length)).toBe(true);
+  expect(parseCallBody(L, L.bytes, L.bodyStart, L.end)).toBe(true);
   const args = Array.from({ length: L.argc }, (_, i) => L.arg(i));
-  return { L, args, ret: line.slice(L.retStart, L.retEnd), err: L.errStart >= 0 ? line.slice(L.errStart, L.errEnd) : null };
+  return { L, args, ret: text(L, L.retStart, L.retEnd), err: L.errStart >= 0 ? text(L, L.errStart, L.errEnd) : null };
 }
 
 describe('tokenizeStraceLine', () => {
@@ -28,7 +34,7 @@ describe('tokenizeStraceLine', () => {
     expect(L.timeFormat).toBe(TimeFormat.TimeOfDay);
   });
 
-  it('malformed prefixes: both tokenizers refuse the same ones (one prefix parser, parseLinePrefix)', () => {
+  it('malformed prefixes are refused; good ones give their fields', () => {
     const bad = [
       '12:0;:00 close(3) = 0', // a time of day with a non-digit minute
       '24:00:00 close(3) = 0', '12:60:00 close(3) = 0', '1:00:00 close(3) = 0', '12:00 close(3) = 0',
@@ -36,19 +42,26 @@ describe('tokenizeStraceLine', () => {
       '[pid ] close(3) = 0', '[pid 99999999999] close(3) = 0', '[pix 12] close(3) = 0',
       '12:00:0\u00e9 close(3) = 0', // a non-ASCII character inside the timestamp
     ];
-    const B = new ByteLine();
-    for (const line of bad) {
-      expect([line, tok(line).kind]).toEqual([line, LineKind.Malformed]);
-      const bytes = new TextEncoder().encode(line + '\n');
-      expect([line, tokenizeStraceBytes(bytes, 0, bytes.length - 1, B)]).toEqual([line, ByteKind.Other]);
-    }
-    // and read the same fields from good ones
-    for (const line of ['[pid  7] 23:59:60.5 read(3, "x", 1) = 1', '42 1795697843.123456789 close(3) = 0', '00:00:00 close(3) = 0', `[pid${' '.repeat(200)}12] close(3) = 0`]) {
+    for (const line of bad) expect([line, tok(line).kind]).toEqual([line, LineKind.Malformed]);
+    const good: [string, number, TimeFormat, number, number, string][] = [
+      ['[pid  7] 23:59:60.5 read(3, "x", 1) = 1', 7, TimeFormat.TimeOfDay, 23 * 3600 + 59 * 60 + 60, 500000000, 'read'],
+      ['42 1795697843.123456789 close(3) = 0', 42, TimeFormat.Epoch, 1795697843, 123456789, 'close'],
+      ['00:00:00 close(3) = 0', -1, TimeFormat.TimeOfDay, 0, 0, 'close'],
+      [`[pid${' '.repeat(200)}12] close(3) = 0`, 12, TimeFormat.None, 0, 0, 'close'],
+    ];
+    for (const [line, tid, tf, sec, frac, name] of good) {
       const L = tok(line);
-      expect([line, L.kind]).toEqual([line, LineKind.Call]);
-      const bytes = new TextEncoder().encode(line + '\n');
-      tokenizeStraceBytes(bytes, 0, bytes.length - 1, B);
-      expect([B.tid, B.timeFormat, B.tsSec, B.tsFrac, B.nameStart]).toEqual([L.tid, L.timeFormat, L.tsSec, L.tsFrac, L.nameStart]);
+      expect([line, L.kind, L.tid, L.timeFormat, L.name()]).toEqual([line, LineKind.Call, tid, tf, name]);
+      if (tf !== TimeFormat.None) expect([L.tsSec, L.tsFrac]).toEqual([sec, frac]);
+    }
+  });
+
+  it('reads nothing past the end of the line (a cut prefix is not completed by the next bytes)', () => {
+    for (const [line, rest] of [['[pid', ' 12] close(3) = 0'], ['[pid 12]', ' close(3) = 0'], ['41000', ' 1.5 close(3) = 0'], ['1795697843', ' close(3) = 0'], ['12:00:00.1', ' close(3) = 0']]) {
+      const b = enc(line! + rest!);
+      const L = new StraceLine();
+      expect([line, tokenizeStraceLine(b, 0, line!.length, L)]).toEqual([line, tok(line!).kind]);
+      expect([LineKind.Malformed, LineKind.Blank]).toContain(L.kind);
     }
   });
 
@@ -66,11 +79,11 @@ describe('tokenizeStraceLine', () => {
   it('unfinished, resumed (also "resumed> <unfinished ...>) = ?"), signals, exits', () => {
     const u = tok('19987 12:57:08.390125 read(4<pipe:[45239]>,  <unfinished ...>');
     expect(u.kind).toBe(LineKind.Unfinished);
-    expect(u.text.slice(u.bodyStart, u.bodyEnd)).toBe('4<pipe:[45239]>, ');
+    expect(text(u, u.bodyStart, u.bodyEnd)).toBe('4<pipe:[45239]>, ');
     const r = tok('19987 12:57:08.590496 <... read resumed>"ping", 10) = 4 <0.200353>');
     expect(r.kind).toBe(LineKind.Resumed);
     expect(r.name()).toBe('read');
-    expect(r.text.slice(r.bodyStart)).toBe('"ping", 10) = 4 <0.200353>');
+    expect(text(r, r.bodyStart)).toBe('"ping", 10) = 4 <0.200353>');
     expect(tok('5 12:00:00.000001 <... read resumed> <unfinished ...>) = ?').resumedUnfinished).toBe(true);
     expect(tok('20030 1795697843.806841 --- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=20030, si_uid=0} ---').kind).toBe(LineKind.Signal);
     expect(tok('20030 1795697843.806942 +++ exited with 3 +++').kind).toBe(LineKind.Exit);
@@ -110,7 +123,7 @@ describe('parseCallBody', () => {
     expect([q.ret, q.err]).toEqual(['?', 'ERESTARTSYS']);
     expect(call('write(1, "abc", 3)                      = 3').ret).toBe('3');
     const L = tok('1 1.1 read(3, "abc", 3');
-    expect(parseCallBody(L, L.text, L.bodyStart, L.text.length)).toBe(false);
+    expect(parseCallBody(L, L.bytes, L.bodyStart, L.end)).toBe(false);
   });
 
   it('the fast path reads the same arguments as the general one, and declines other shapes', () => {
@@ -122,14 +135,14 @@ describe('parseCallBody', () => {
     ];
     for (const line of lines) {
       const a = tok(line); const b = tok(line);
-      expect(parseCallBody(a, line, a.bodyStart, line.length)).toBe(true);
+      expect(parseCallBody(a, a.bytes, a.bodyStart, a.end)).toBe(true);
       const isLseek = line.includes('lseek(');
-      expect(parseCallFast(b, line, b.bodyStart, line.length, isLseek ? 2 : line.includes('pwrite64') ? 2 : 1, !isLseek)).toBe(true);
+      expect(parseCallFast(b, b.bytes, b.bodyStart, b.end, isLseek ? 2 : line.includes('pwrite64') ? 2 : 1, !isLseek)).toBe(true);
       expect([b.argc, b.retStart, b.retEnd, b.errStart, b.durNs]).toEqual([a.argc, a.retStart, a.retEnd, a.errStart, a.durNs]);
       for (let i = 0; i < a.argc; i++) expect(b.arg(i)).toBe(a.arg(i));
     }
     const odd = tok('7 1.000001 read(3, [1, 2], 4) = 4');
-    expect(parseCallFast(odd, odd.text, odd.bodyStart, odd.text.length, 2, true)).toBe(false);
+    expect(parseCallFast(odd, odd.bytes, odd.bodyStart, odd.end, 2, true)).toBe(false);
   });
 });
 
@@ -147,7 +160,7 @@ describe('strings and -y decorations', () => {
 
   it('finds the path of an fd token with -y, -yy and "(deleted)"', () => {
     const out = new Int32Array(2);
-    const at = (t: string): string | null => { decorationRange(t, 0, t.length, out); return out[0]! < 0 ? null : t.slice(out[0], out[1]); };
+    const at = (t: string): string | null => { const b = enc(t); decorationRange(b, 0, b.length, out); return out[0]! < 0 ? null : decodeBytes(b, out[0]!, out[1]!); };
     expect(at('3</scratch/st/direct.bin>')).toBe('/scratch/st/direct.bin');
     expect(at('3</dev/loop4<block 7:4>>')).toBe('/dev/loop4');
     expect(at('4</s/x.txt>(deleted)')).toBe('/s/x.txt');

@@ -85,10 +85,10 @@ describe('inputs users trip on', () => {
     expect(excerptOfBytes(Uint8Array.from([0, 1, 2, 0xff]))).toBe('bytes 00 01 02 ff (binary, not text)');
   });
 
-  it('strace paths with \\n, \\" and octal escapes are decoded in app_io.path, in the text and the byte lanes', async () => {
+  it('strace paths with \\n, \\" and octal escapes are decoded in app_io.path, on the general and the fast path', async () => {
     const lines: string[] = [];
     let t = 1700000000;
-    // the first lines go through the text lane, the repeated shapes after them through the byte lane
+    // the first line goes through the general path, the reads after it through the fast path
     for (let i = 0; i < 200; i++) {
       lines.push(`100 ${(t += 1e-6).toFixed(6)} openat(AT_FDCWD</mnt/data>, "/mnt/data/a\\nb${i}\\"c\\101", O_RDONLY) = 3</mnt/data/a\\nb${i}"cA> <0.000010>`);
       lines.push(`100 ${(t += 1e-6).toFixed(6)} read(3</mnt/data/a\\nb${i}"cA>, "xx", 4096) = 2 <0.000010>`);

@@ -6,6 +6,9 @@
  * copy it (clone(2)); a successful execve closes the fds marked close-on-exec (execve(2)).
  */
 
+const NO_BYTES = new Uint8Array(0);
+const utf8 = new TextEncoder();
+
 /** What is known about one file (by path) across the trace. */
 export class FileState {
   /** File size in bytes; -1 when not known (the file existed before the trace). */
@@ -18,9 +21,8 @@ export class OpenFileDescription {
   pos = 0;
   /** The raw -y decoration text last seen for this description (a cache; '' when none). */
   raw = '';
-  /** `raw` as character codes, for comparing with input bytes; made from rawCodesOf. */
-  rawCodes = new Uint16Array(0);
-  rawCodesOf = '';
+  /** `raw` as UTF-8, for comparing with the bytes of a line. */
+  rawBytes: Uint8Array = NO_BYTES;
   constructor(
     /** Key of the path in the app_io path dictionary; -1 when unknown. */
     public pathKey: number,
@@ -30,6 +32,12 @@ export class OpenFileDescription {
     /** A regular file or block device (has a position); false for pipes, sockets, anon inodes. */
     public seekable: boolean,
   ) {}
+
+  setRaw(raw: string): void {
+    if (raw === this.raw) return;
+    this.raw = raw;
+    this.rawBytes = raw === '' ? NO_BYTES : utf8.encode(raw);
+  }
 }
 
 /** The fd table of a process (or of threads sharing one). */

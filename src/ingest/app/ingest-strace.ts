@@ -18,7 +18,6 @@ import { printable } from '../../util/printable.js';
 import { IngestStats } from '../ingest-stats.js';
 import { StraceParser, type AppIoBuilder, type AppIoCounts, type StraceParserOptions } from './strace-parser.js';
 import { LineKind, StraceLine, TimeFormat, tokenizeStraceLine } from './strace-line.js';
-import { ByteKind, ByteLine, decodeBytes, tokenizeStraceBytes } from './strace-bytes.js';
 
 export interface StraceIngestOptions {
   /** Date (YYYY-MM-DD) that anchors -tt time-of-day timestamps. */
@@ -26,8 +25,8 @@ export interface StraceIngestOptions {
   stats?: IngestStats;
   /** Called after each input chunk with bytes read so far and the total size of the inputs. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
-  /** Every line through the text tokenizer, no byte lane (tests compare the two). */
-  textOnly?: boolean;
+  /** Every line through the general path, no fast path (tests compare the two). */
+  generalOnly?: boolean;
 }
 
 export interface StraceParseResult {
@@ -69,8 +68,8 @@ function withoutByteOrderMark(chunk: Uint8Array): Uint8Array {
 }
 
 /** The parser options of an ingest or a parse of bytes in memory. */
-function parserOptions(opts: { date?: string; textOnly?: boolean }): StraceParserOptions {
-  return { ...(opts.date !== undefined ? { date: opts.date } : {}), ...(opts.textOnly ? { textOnly: true } : {}) };
+function parserOptions(opts: { date?: string; generalOnly?: boolean }): StraceParserOptions {
+  return { ...(opts.date !== undefined ? { date: opts.date } : {}), ...(opts.generalOnly ? { generalOnly: true } : {}) };
 }
 
 /** Parse strace logs into `builder` (the library entry; ingestStrace writes the file). */
@@ -121,14 +120,14 @@ export async function parseStrace(paths: string[], builder: AppIoBuilder, stats:
 export interface StraceTextOptions {
   name?: string;
   date?: string;
-  /** Every line through the text tokenizer, no byte lane (tests compare the two). */
-  textOnly?: boolean;
+  /** Every line through the general path, no fast path (tests compare the two). */
+  generalOnly?: boolean;
   /** Feed the bytes in pieces of this size, as a stream would (tests of lines cut by chunks). */
   chunkBytes?: number;
 }
 
 
-/** Parse strace text held in memory (tests, notebooks): read as its UTF-8 bytes, like a file. */
+/** Parse strace text held in memory (tests, notebooks): encoded to UTF-8 here and read as bytes, like a file. */
 export function parseStraceText(text: string, builder: AppIoBuilder, stats: IngestStats, opts: StraceTextOptions = {}): StraceParseResult {
   return parseStraceBytes(Buffer.from(text, 'utf8'), builder, stats, opts);
 }
@@ -156,13 +155,12 @@ function notStraceGuard(parser: StraceParser, file: string): (bytes: Uint8Array,
   const byteLine = parser.byteLine;
   return (bytes, start, end, lineNo) => {
     if (!checking) { byteLine(bytes, start, end, lineNo); return; }
-    const text = decodeBytes(bytes, start, end);
-    const k = tokenizeStraceLine(text, 0, text.length, probe);
+    const k = tokenizeStraceLine(bytes, start, end, probe);
     if (k !== LineKind.Malformed && k !== LineKind.Blank) checking = false;
     else if (lineNo >= 1000) {
       throw new InputError(file, 'not strace output: none of the first 1000 lines looks like "[PID ][TIME ]NAME(ARGS) = RESULT"', { line: lineNo });
     }
-    parser.line(text, 0, text.length, lineNo);
+    byteLine(bytes, start, end, lineNo);
   };
 }
 
@@ -183,9 +181,9 @@ class TaskFileCursor {
   private readonly it: AsyncIterator<Uint8Array>;
   private ended = false;
   private first = true;
-  /** The current line, tokenized (tokenizeStraceBytes). */
-  readonly probe = new ByteLine();
-  kind: ByteKind = ByteKind.Other;
+  /** The current line, tokenized (tokenizeStraceLine). */
+  readonly probe = new StraceLine();
+  kind: LineKind = LineKind.Blank;
   bytes: Uint8Array = this.chunk;
   start = 0;
   end = 0;
@@ -209,7 +207,7 @@ class TaskFileCursor {
     const b = this.bufs[k]!; const s = this.starts[k]!; const e = this.ends[k]!;
     this.bytes = b; this.start = s; this.end = e; this.lineNo++;
     const P = this.probe;
-    this.kind = tokenizeStraceBytes(b, s, e, P);
+    this.kind = tokenizeStraceLine(b, s, e, P);
     if (P.timeFormat !== TimeFormat.None) { this.sec = P.tsSec; this.frac = P.tsFrac; }
     return true;
   }

@@ -1,5 +1,6 @@
 /**
- * Decoding of strace's quoted strings and -y path decorations. strace prints bytes C-style
+ * Decoding of strace's quoted strings and -y path decorations (the decoration's text, found by
+ * decorationRange in strace-bytes.ts). strace prints bytes C-style
  * (strace(1) "-x", print_quoted_string in strace's util.c): printable ASCII as is, "\t \n \v \f
  * \r \\ \"", other bytes as octal escapes of 1-3 digits (3 when a digit follows), or "\xHH" with
  * -x/-xx; inside a -y decoration "<" and ">" are escaped as "\74" and "\76". The bytes are then
@@ -71,36 +72,4 @@ export function decodeCEscapes(text: string, start: number, end: number): string
     }
   }
   return utf8.decode(Uint8Array.from(bytes));
-}
-
-/**
- * Find the -y decoration of an fd token such as `3</mnt/data/f1>` or `3</dev/loop4<block 7:4>>`
- * (-yy) or `4</x/f>(deleted)`: returns the raw inner range [s, e) of the outer "<...>" without a
- * -yy "<block ...>"/"<char ...>" suffix, or s = -1 when the token has no decoration.
- */
-export function decorationRange(text: string, start: number, end: number, out: Int32Array): void {
-  out[0] = -1; out[1] = -1;
-  let i = start;
-  while (i < end) {
-    const c = text.charCodeAt(i);
-    if (c === 60) break;
-    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 95 || c === 45)) return;
-    i++;
-  }
-  if (i >= end) return;
-  const s = i + 1;
-  // the decoration ends at the '>' that balances the first '<'
-  let depth = 0; let j = i; let inner = -1;
-  while (j < end) {
-    const c = text.charCodeAt(j);
-    if (c === 60) { depth++; if (depth === 2 && inner < 0) inner = j; } else if (c === 62) { depth--; if (depth === 0) break; } else if (c === 91) {
-      const close = findIn(text, ']', j + 1, end);
-      if (close < 0) return;
-      j = close;
-    } else if (c === 92) j++;
-    j++;
-  }
-  if (j >= end) return;
-  out[0] = s;
-  out[1] = inner >= 0 ? inner : j;
 }

@@ -2,8 +2,6 @@
  * The system calls app_io understands, by strace name (x86_64 and the generic table; the 32-bit
  * names _llseek and mmap2 too), and how each is handled.
  */
-import { matchAt } from './strace-string.js';
-
 export const Sys = {
   Open: 1, OpenAt: 2, OpenAt2: 3, Creat: 4,
   Close: 5, CloseRange: 6, Dup: 7, Dup2: 8, Dup3: 9, Fcntl: 10,
@@ -46,29 +44,18 @@ export const FNV_OFFSET = 0x811c9dc5;
 export const FNV_PRIME = 16777619;
 
 /**
- * Hash of the characters text[s, e) (32-bit FNV-1a over UTF-16 units). Names are ASCII, so the
- * byte tokenizer (strace-bytes.ts) gets the same hash from the bytes.
+ * 32-bit FNV-1a hash of a syscall name (ASCII), as the line tokenizer (strace-line.ts) computes it
+ * from the bytes of the name.
  */
-export function nameHash(text: string, s: number, e: number): number {
+export function nameHash(name: string): number {
   let h = FNV_OFFSET;
-  for (let i = s; i < e; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), FNV_PRIME);
   return h >>> 0;
 }
 
 /** The handled names and their Sys ids, by index (knownSyscallIndex returns indexes). */
 export const SYSCALL_NAMES: readonly string[] = [...SYSCALLS.keys()];
 export const SYSCALL_IDS: readonly Sys[] = [...SYSCALLS.values()];
-const BY_HASH = new Map<number, number>();
-SYSCALL_NAMES.forEach((n, i) => BY_HASH.set(nameHash(n, 0, n.length), i));
-
-/**
- * Index in SYSCALL_NAMES of the syscall name in text[s, e) if app_io handles it, else -1 (no
- * substring made per line; `hash` is nameHash of the range).
- */
-export function knownSyscallIndex(text: string, s: number, e: number, hash: number): number {
-  const i = BY_HASH.get(hash);
-  return i !== undefined && SYSCALL_NAMES[i]!.length === e - s && matchAt(text, s, SYSCALL_NAMES[i]!) ? i : -1;
-}
 
 /**
  * The handled names in an open-addressing table (linear probing, 256 slots) of their hashes and
@@ -79,7 +66,7 @@ const SLOT_HASH = new Uint32Array(SLOTS);
 const SLOT_INDEX = new Int16Array(SLOTS).fill(-1);
 const NAME_BYTES: Uint8Array[] = SYSCALL_NAMES.map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0)));
 SYSCALL_NAMES.forEach((n, i) => {
-  const h = nameHash(n, 0, n.length);
+  const h = nameHash(n);
   let k = h & (SLOTS - 1);
   while (SLOT_INDEX[k] !== -1) {
     if (SLOT_HASH[k] === h) throw new Error(`syscall names ${n} and ${SYSCALL_NAMES[SLOT_INDEX[k]!]} share a hash`);
@@ -88,8 +75,8 @@ SYSCALL_NAMES.forEach((n, i) => {
   SLOT_HASH[k] = h; SLOT_INDEX[k] = i;
 });
 
-/** knownSyscallIndex for the bytes b[s, e) (`hash` is their nameHash). */
-export function knownSyscallIndexBytes(b: Uint8Array, s: number, e: number, hash: number): number {
+/** Index in SYSCALL_NAMES of the syscall name b[s, e) if app_io handles it, else -1 (`hash` is its nameHash). */
+export function knownSyscallIndex(b: Uint8Array, s: number, e: number, hash: number): number {
   let k = hash & (SLOTS - 1);
   for (;;) {
     const i = SLOT_INDEX[k]!;
@@ -102,13 +89,4 @@ export function knownSyscallIndexBytes(b: Uint8Array, s: number, e: number, hash
     }
     k = (k + 1) & (SLOTS - 1);
   }
-}
-
-/**
- * The syscall name in text[s, e) if app_io handles it (the interned name string, no substring
- * made per line), else undefined.
- */
-export function knownSyscallAt(text: string, s: number, e: number, hash: number): string | undefined {
-  const i = knownSyscallIndex(text, s, e, hash);
-  return i >= 0 ? SYSCALL_NAMES[i] : undefined;
 }

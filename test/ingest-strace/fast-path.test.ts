@@ -1,8 +1,8 @@
 /**
- * The byte lane (strace-bytes.ts, StraceParser.fastLine) against the text path: every fixture,
- * edge cases of the shapes the lane takes, and seeded mutations of them must give the same rows,
- * the same counted problems and the same line count whether the lines go through the byte lane
- * or all through the text tokenizer, and whatever the chunk size.
+ * The fast path (StraceParser.fastLine, SyscallEffects.fastCheck/fastApply) against the general
+ * path: every fixture, edge cases of the shapes the fast path takes, and seeded mutations of them
+ * must give the same rows, the same counted problems and the same line count whether the lines
+ * may take the fast path or all go through the general one, and whatever the chunk size.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,8 @@ import { TableBuilder } from '../../src/table/table-builder.js';
 import { appIoTable } from '../../src/table/schemas/app-io.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { parseStrace, parseStraceText, type StraceTextOptions } from '../../src/ingest/app/ingest-strace.js';
-import { ByteKind, ByteLine, parseCallBytes, tokenizeStraceBytes } from '../../src/ingest/app/strace-bytes.js';
+import { LineKind, StraceLine, tokenizeStraceLine } from '../../src/ingest/app/strace-line.js';
+import { parseCallFast } from '../../src/ingest/app/strace-call.js';
 import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 import { FIXTURES, gunzipText, rowsOf } from './helpers.js';
 
@@ -25,9 +26,9 @@ function run(text: string, opts: StraceTextOptions): { rows: unknown[]; stats: s
   return { rows: rowsOf(t), stats: stats.format(), lines: r.lines, meta: r.metadata };
 }
 
-/** The byte lane and the text path agree, whole and cut into chunks of `chunk` bytes. */
+/** The fast path and the general path agree, whole and cut into chunks of `chunk` bytes. */
 function expectSame(text: string, chunk = 0): void {
-  const want = run(text, { textOnly: true });
+  const want = run(text, { generalOnly: true });
   expect(run(text, {})).toEqual(want);
   if (chunk > 0) expect(run(text, { chunkBytes: chunk })).toEqual(want);
 }
@@ -67,33 +68,41 @@ const FIO = [
   '41000 1795697843.000600 +++ exited with 0 +++',
 ];
 
-describe('byte lane', () => {
-  it('tokenizes the shapes it takes and refuses the others', () => {
-    const B = new ByteLine();
-    const line = (s: string): ByteKind => { const b = enc(s); return tokenizeStraceBytes(b, 0, b.length, B); };
-    expect(line('41 1795697843.000025 read(5</a>, "x", 1) = 1 <0.000001>')).toBe(ByteKind.Call);
+describe('fast path', () => {
+  it('tokenizes the shapes it takes; the fast splitter marks what the fast path refuses', () => {
+    const B = new StraceLine();
+    const line = (s: string): LineKind => { const b = enc(s); return tokenizeStraceLine(b, 0, b.length, B); };
+    expect(line('41 1795697843.000025 read(5</a>, "x", 1) = 1 <0.000001>')).toBe(LineKind.Call);
     expect([B.tid, B.tsSec, B.tsFrac]).toEqual([41, 1795697843, 25000]);
-    expect(line('[pid  41] 12:34:56.123456789 pread64(5,  <unfinished ...>')).toBe(ByteKind.Unfinished);
+    expect(line('[pid  41] 12:34:56.123456789 pread64(5,  <unfinished ...>')).toBe(LineKind.Unfinished);
     expect([B.tid, B.tsSec, B.tsFrac]).toEqual([41, 12 * 3600 + 34 * 60 + 56, 123456789]);
-    expect(line('41 <... read resumed>"x", 1) = 1')).toBe(ByteKind.Resumed);
-    expect(line('41 <... read resumed> <unfinished ...>) = ?')).toBe(ByteKind.Other);
-    expect(line('41 --- SIGCHLD {si_signo=SIGCHLD} ---')).toBe(ByteKind.Other);
-    expect(line('41 +++ exited with 0 +++')).toBe(ByteKind.Other);
-    expect(line('41 12:3x:56 read(5, "", 1) = 0')).toBe(ByteKind.Other);
-    expect(line('41 ')).toBe(ByteKind.Other);
-    const call = (s: string, k: number, middle: boolean): boolean => { const b = enc(s); return parseCallBytes(B, b, 0, b.length, k, middle); };
+    expect(line('41 <... read resumed>"x", 1) = 1')).toBe(LineKind.Resumed);
+    expect([line('41 <... read resumed> <unfinished ...>) = ?'), B.resumedUnfinished]).toEqual([LineKind.Resumed, true]);
+    expect(line('41 --- SIGCHLD {si_signo=SIGCHLD} ---')).toBe(LineKind.Signal);
+    expect(line('41 +++ exited with 0 +++')).toBe(LineKind.Exit);
+    expect(line('41 12:3x:56 read(5, "", 1) = 0')).toBe(LineKind.Malformed);
+    expect(line('41 ')).toBe(LineKind.Blank);
+    const call = (s: string, k: number, middle: boolean): boolean => { const b = enc(s); return parseCallFast(B, b, 0, b.length, k, middle); };
+    const ret = (): string => new TextDecoder().decode(B.bytes.subarray(B.retStart, B.retEnd));
     expect(call('5</a/b>, "x", 4096, 77) = 4096 <0.000010>', 2, true)).toBe(true);
-    expect([B.ret, B.durNs, B.decoAt, B.argc]).toEqual([4096, 10000, 1, 4]);
-    expect(call('5</a/b>, "x", 4096, 77) = -1 EIO (Input/output error)', 2, true)).toBe(false);
-    expect(call('5</a/b>, "x", 4096, 77) = 1234567890123456', 2, true)).toBe(false);
-    expect(call('5</dev/sda<block 8:0>>, "x", 4096, 77) = 1', 2, true)).toBe(false);
+    expect([ret(), B.plainRet, B.plainFd, B.durNs, B.decoAt, B.argc, B.errStart]).toEqual(['4096', 4096, 5, 10000, 1, 4, -1]);
+    expect(call('5</a/b>, "x", 4096, 77) = -1 EIO (Input/output error)', 2, true)).toBe(true);
+    expect([ret(), B.plainRet, B.errStart > 0]).toEqual(['-1', -1, true]);
+    expect(call('5</a/b>, "x", 4096, 77) = 1234567890123456', 2, true)).toBe(true);
+    expect(B.plainRet).toBe(-1);
+    expect(call('-1, "x", 4096, 77) = 1', 2, true)).toBe(true);
+    expect(B.plainFd).toBe(-1);
+    expect(call('5</dev/sda<block 8:0>>, "x", 4096, 77) = 1', 2, true)).toBe(true);
+    expect(B.decoAt).toBe(-2);
     expect(call('5, 100, SEEK_SET) = 100', 2, false)).toBe(true);
+    expect(B.decoAt).toBe(-1);
+    expect(call('5, [1, 2], 4) = 4', 2, true)).toBe(false);
   });
 
-  it('gives the rows of the text path on edge cases, whole and cut into chunks of every size', () => {
+  it('gives the rows of the general path on edge cases, whole and cut into chunks of every size', () => {
     const text = FIO.join('\n');
     expectSame(text);
-    for (const chunk of [1, 2, 3, 7, 64, 113]) expect(run(text, { chunkBytes: chunk })).toEqual(run(text, { textOnly: true }));
+    for (const chunk of [1, 2, 3, 7, 64, 113]) expect(run(text, { chunkBytes: chunk })).toEqual(run(text, { generalOnly: true }));
     expectSame(FIO.join('\r\n') + '\r\n', 5);
     expectSame(text.slice(0, text.length - 9), 17); // a cut last line without a line break
     // an unfinished call whose head holds a long data string (strace -s), then short ones on the
@@ -112,14 +121,14 @@ describe('byte lane', () => {
     expect(run(long, {}).rows).toHaveLength(5);
   });
 
-  it('text path and byte lane differ when the lane is wrong (the comparison can fail)', () => {
-    const a = run(FIO.join('\n'), { textOnly: true });
+  it('general and fast path differ when one is wrong (the comparison can fail)', () => {
+    const a = run(FIO.join('\n'), { generalOnly: true });
     const b = run(FIO.slice(0, -3).join('\n'), {});
     expect(b).not.toEqual(a);
   });
 
   for (const f of readdirSync(FIXTURES).filter((n) => n.endsWith('.strace.gz') || /^fio-ff-tt\.\d+\.gz$/.test(n))) {
-    it(`${f}: same rows and counts as the text path`, () => expectSame(gunzipText(f), 4093));
+    it(`${f}: same rows and counts as the general path`, () => expectSame(gunzipText(f), 4093));
   }
 
   it('a multi-MiB file read directly (one reused buffer) gives the rows of its text in memory and of its gzip', async () => {
@@ -152,7 +161,7 @@ describe('byte lane', () => {
     }
   });
 
-  it('-ff per-task files (cut by many 64 KiB reads, some gzipped): the byte lane merges them as the text path does, with the rows of the -f log', async () => {
+  it('-ff per-task files (cut by many 64 KiB reads, some gzipped): the fast path merges them as the general path does, with the rows of the -f log', async () => {
     // the real -f capture fio-ttt-y repeated 6 times 1000 s apart, then split by its pid column
     // into PREFIX.TID files without that column, as strace -ff writes them
     const one = gunzipText('fio-ttt-y.strace.gz').replace(/\n$/, '').split('\n');
@@ -176,10 +185,10 @@ describe('byte lane', () => {
         files.push(name);
       }
       expect(Math.max(...[...byTid.values()].map((l) => l.join('\n').length))).toBeGreaterThan(4 << 16);
-      const parse = async (paths: string[], textOnly: boolean) => {
+      const parse = async (paths: string[], generalOnly: boolean) => {
         const b = new TableBuilder(appIoTable);
         const stats = new IngestStats();
-        const r = await parseStrace(paths, b, stats, { textOnly });
+        const r = await parseStrace(paths, b, stats, { generalOnly });
         return { rows: rowsOf(b.finish(r.metadata)), stats: stats.format(), lines: r.lines };
       };
       const lane = await parse(files, false);
@@ -234,7 +243,7 @@ describe('byte lane', () => {
     }
   });
 
-  it('seeded mutations of the fast shapes: same rows and counts as the text path', () => {
+  it('seeded mutations of the fast shapes: same rows and counts as the general path', () => {
     const r = rng(7);
     const pick = (n: number): number => Math.floor(r() * n);
     const NASTY = ['-', '9', '99999999999999999', ' ', ',', '>', '<', '"', ')', ' = ', 'SEEK_END', '\u00e9', '\r', '?', 'E'];
