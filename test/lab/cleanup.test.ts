@@ -150,19 +150,19 @@ function cleanupCli(runDir: string): { code: number; out: string } {
 }
 
 describe.skipIf(why !== null)(`a lab run stopped mid-workload${skipped}`, () => {
-  it('SIGINT to the node process only: it stops its children, releases everything and exits 130', async () => {
-    const lab = startLab('sigint', mkdtempSync(join(root, 'run-')));
+  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s to the node process only: it stops its children, releases everything and exits %i', async (sig, code) => {
+    const lab = startLab(sig.toLowerCase(), mkdtempSync(join(root, 'run-')));
     const st = await workloadRunning(lab);
     const procs = descendants(lab.child.pid!);
     // `ps` names ffsb-lite-HASH by its first 15 characters
     expect(procs.map((p) => p.comm.replace(/^ffsb-lite.*/, 'ffsb-lite'))).toEqual(expect.arrayContaining(['cat', 'sh', 'strace', 'ffsb-lite']));
     expect(leftovers(st, procs).length).toBeGreaterThanOrEqual(8); // 2 loops, 2 mounts, 2 instances, dirs, processes
     const t = Date.now();
-    lab.child.kill('SIGINT');
+    lab.child.kill(sig);
     const ex = await lab.exit;
-    expect(ex.code, lab.stderr()).toBe(130);
+    expect(ex.code, lab.stderr()).toBe(code);
     expect(Date.now() - t).toBeLessThan(15_000); // not the 30 s the workload would have run
-    expect(lab.stderr()).toMatch(/stopped by SIGINT; everything the run held is released/);
+    expect(lab.stderr()).toMatch(new RegExp(`stopped by ${sig}; everything the run held is released`));
     expect(leftovers(st, procs)).toEqual([]);
     expect(readdirSync(join(lab.runDir, 'runs'))).toEqual([]);
   });
