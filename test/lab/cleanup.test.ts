@@ -2,7 +2,8 @@
  * The lab always cleans up: a lab run (loop backend, the fastest) is started as a child process
  * and stopped mid-workload with SIGINT (it must release everything itself and exit 130), or killed
  * with SIGKILL (what it held stays, and `lab --cleanup` or the next run removes it). Checked from
- * outside with `losetup -a`, /proc/mounts, the tracefs instances directory and `ps`.
+ * outside with `losetup -a`, /proc/mounts, the tracefs instances directory and the process table
+ * (what `ps` shows, read from /proc).
  *
  * Each run gets its own IOLINEAGE_RUN_DIR, so that lab runs of other tests (or other users of this
  * machine) neither see nor clean this test's state files.
@@ -94,11 +95,18 @@ async function workloadRunning(lab: LabChild): Promise<RunStateFile> {
 
 interface Ps { pid: number; ppid: number; pgid: number; stat: string; comm: string }
 
+/** What `ps -e -o pid,ppid,pgid,stat,comm` shows, read from /proc (no procps needed). */
 function psTable(): Ps[] {
-  return execFileSync('ps', ['-e', '-o', 'pid=,ppid=,pgid=,stat=,comm='], { encoding: 'utf8' }).split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f.length >= 5)
-    .map((f) => ({ pid: Number(f[0]), ppid: Number(f[1]), pgid: Number(f[2]), stat: f[3]!, comm: f.slice(4).join(' ') }));
+  const out: Ps[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let text: string;
+    try { text = readFileSync(`/proc/${d}/stat`, 'utf8'); } catch { continue; }
+    const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    out.push({ pid: Number(d), ppid: Number(f[1]), pgid: Number(f[2]), stat: f[0]!, comm });
+  }
+  return out;
 }
 
 /** Every live descendant of `pid`, with its start time (so that a recycled pid is not mistaken for it). */
@@ -154,7 +162,7 @@ describe.skipIf(why !== null)(`a lab run stopped mid-workload${skipped}`, () => 
     const lab = startLab(sig.toLowerCase(), mkdtempSync(join(root, 'run-')));
     const st = await workloadRunning(lab);
     const procs = descendants(lab.child.pid!);
-    // `ps` names ffsb-lite-HASH by its first 15 characters
+    // the kernel keeps the first 15 characters of a command name (ffsb-lite-HASH)
     expect(procs.map((p) => p.comm.replace(/^ffsb-lite.*/, 'ffsb-lite'))).toEqual(expect.arrayContaining(['cat', 'sh', 'strace', 'ffsb-lite']));
     expect(leftovers(st, procs).length).toBeGreaterThanOrEqual(8); // 2 loops, 2 mounts, 2 instances, dirs, processes
     const t = Date.now();
