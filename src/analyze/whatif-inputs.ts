@@ -12,7 +12,7 @@ import { analyzeCapture } from './analyze-capture.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { readArrowFile } from '../table/arrow-file.js';
 import { InputError, UsageError } from '../util/errors.js';
-import { appPageAccesses, type AppPageAccesses } from '../whatif/page-accesses.js';
+import { appPageAccesses, type AppPageAccesses, checkRequestRanges, PAGE_SIZE } from '../whatif/page-accesses.js';
 import { MemoryModel } from '../whatif/memory-model.js';
 import { dropCallRows, readDropValues } from '../whatif/cache-drops.js';
 import type { Measured } from '../whatif/memory-model.js';
@@ -38,7 +38,7 @@ export function memoryModelFor(inp: WhatifInputs, opts: MemoryModelOptions = {})
   if (!capturedGuestMem || capturedGuestMem <= 0) throw new UsageError('whatif: the captured VM memory is unknown: pass --captured-mem SIZE');
   const mode = opts.hostCacheMode ?? inp.hostCacheMode ?? 'writeback';
   if (mode !== 'writeback' && mode !== 'none') throw new UsageError(`whatif: --host-cache-mode: expected writeback or none, got ${mode}`);
-  const app = appPageAccesses(inp.appIo);
+  const app = appPageAccesses(inp.appIo, PAGE_SIZE, inp.tableNames?.appIo);
   const measured = measuredGuestBytes(inp);
   const model = new MemoryModel({
     app, capturedGuestMem, measured, hostCacheMode: mode, capturedMemTotal: inp.capturedMemTotal,
@@ -61,6 +61,8 @@ export interface WhatifInputs {
   dropValues: ReadonlyMap<number, string>;
   /** Where the inputs came from, for reports. */
   source: string;
+  /** The files of the tables, for errors (default: the table names). */
+  tableNames?: { appIo: string; guestRequests: string };
 }
 
 function sumBytes(t: Table, op: string): number {
@@ -112,6 +114,7 @@ export async function loadWhatifInputs(dir: string, log: (s: string) => void = (
       capturedMemTotal: g.mem_bytes ?? null,
       hostCacheMode: manifest.lab?.host_cache ?? g.image?.host_cache ?? null,
       source: dir,
+      tableNames: { appIo: `${dir} (app_io)`, guestRequests: `${dir} (guest_requests)` },
     };
   }
   const load = (name: string) => {
@@ -127,8 +130,12 @@ export async function loadWhatifInputs(dir: string, log: (s: string) => void = (
     capturedGuestMem = s.capture?.vm_mem_bytes ?? null;
     hostCacheMode = s.capture?.host_cache ?? null;
   }
+  const guestRequests = load('guest_requests');
+  const tableNames = { appIo: join(dir, 'app_io.arrow'), guestRequests: join(dir, 'guest_requests.arrow') };
+  // sizes from a file are checked before they drive the page streams (a damaged table: an error, not a memory blow-up)
+  checkRequestRanges(guestRequests, tableNames.guestRequests);
   return {
-    appIo: load('app_io'), guestRequests: load('guest_requests'),
+    appIo: load('app_io'), guestRequests, tableNames,
     attribution: existsSync(join(dir, 'attribution.arrow')) ? readArrowFile(join(dir, 'attribution.arrow')) : null,
     dropValues: new Map(),
     capturedMemTotal: null,

@@ -4,7 +4,9 @@
 import { UsageError } from '../util/errors.js';
 import { parseCommandArgs } from './args.js';
 import { assembleBundle } from '../capture/assemble.js';
+import { LabInterrupted } from '../lab/exec.js';
 import { defaultCache, runLab } from '../lab/lab.js';
+import { cleanupDeadRuns, statesDir } from '../lab/state.js';
 import { type BackendChoice, type LabOptions, parsePositiveSize } from '../lab/options.js';
 
 export const help = `usage: iolineage lab [options] -o DIR
@@ -39,6 +41,13 @@ options:
 
   --assemble BUNDLE          instead: write BUNDLE/manifest.json for a capture made with
                              capture/guest-capture.sh + capture/host-capture.sh (see environment.md)
+  --cleanup                  instead: release what lab runs that were killed left behind (loop
+                             devices, mounts, tracefs instances, processes, work files), as
+                             recorded in their state files in $IOLINEAGE_RUN_DIR/runs
+                             (default /run/iolineage/runs); every lab run does this first
+
+SIGINT, SIGTERM or SIGHUP stop a run: its processes first, then everything it holds is released;
+it exits 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
 
 Example: iolineage lab --vm-mem 128M --data 192M --direct -o captures/m128-direct`;
 
@@ -97,8 +106,26 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`lab: wrote ${argv[1]}/manifest.json (${m.guests.length} guest(s), host ${m.host ? 'yes' : 'no'})\n`);
     return 0;
   }
+  if (argv[0] === '--cleanup') {
+    if (argv.length !== 1) throw new UsageError('lab --cleanup: takes no other argument');
+    if (process.getuid?.() !== 0) throw new UsageError('lab --cleanup: needs root (umount, losetup, tracefs)');
+    const r = cleanupDeadRuns((s) => process.stdout.write(s + '\n'));
+    if (r.runs === 0) process.stdout.write(`lab --cleanup: nothing left by earlier runs (${statesDir()})\n`);
+    else {
+      process.stdout.write(`lab --cleanup: ${r.runs} run(s): ${r.actions.length} released, ${r.failures.length} could not be released\n`);
+    }
+    return r.failures.length ? 1 : 0;
+  }
   const o = parseLabArgs(argv);
-  const m = await runLab(o, ['iolineage', 'lab', ...argv].join(' '), (s) => process.stderr.write(s + '\n'));
+  let m;
+  try {
+    m = await runLab(o, ['iolineage', 'lab', ...argv].join(' '), (s) => process.stderr.write(s + '\n'));
+  } catch (e) {
+    if (!(e instanceof LabInterrupted)) throw e;
+    process.stderr.write(e.released ? `lab: stopped by ${e.signal}; everything the run held is released\n`
+      : `lab: stopped by ${e.signal}; some of what the run held could not be released (see above)\n`);
+    return e.exitCode;
+  }
   const g = m.guests.map((x) => `${x.id}: ${x.block_trace.lines} guest trace lines`).join(', ');
   process.stdout.write(`lab: wrote ${o.out} (backend ${m.lab?.backend}; ${g}; host ${m.host?.block_trace.lines} lines)\n`);
   return 0;

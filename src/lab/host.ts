@@ -3,10 +3,11 @@
  * disk"), the guest image files on it, and the host metadata saved afterwards. Only devices the
  * lab created itself are ever formatted, and never while mounted.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ImageFormat } from '../capture/manifest.js';
 import { type Cleanup, pipeline, sh } from './exec.js';
+import type { LoopResource } from './state.js';
 
 /** A block device the lab created and may format. */
 export interface LoopDisk {
@@ -48,22 +49,27 @@ export function assertSafeToFormat(devPath: string, expectedBacking: string): vo
   }
 }
 
-/** Attach a loop device over `file` (detached again by `cleanup`). */
+/** Attach a loop device over `file` (recorded before, detached again by `cleanup`). */
 export function attachLoop(file: string, directIo: boolean, cleanup: Cleanup): LoopDisk & { detach: () => void } {
   const args = ['-f', '--show'];
   if (directIo) args.push('--direct-io=on');
+  // recorded by its backing file before attaching: a run killed in between leaves nothing unrecorded
+  const res: LoopResource = { kind: 'loop', backing: realpathSync(file) };
+  const detach = cleanup.acquire(res);
   const path = sh('losetup', [...args, file]).trim();
-  const detach = cleanup.add(`detach ${path}`, () => sh('losetup', ['-d', path]));
+  res.dev = path;
+  cleanup.recorded();
   const name = path.replace('/dev/', '');
   const dev = readFileSync(`/sys/block/${name}/dev`, 'utf8').trim();
   return { path, name, dev, backing: file, detach };
 }
 
-/** Mount (registered for unmount in `cleanup`); returns the unmount function. */
+/** Mount (recorded before, unmounted by `cleanup`); returns the unmount function. */
 export function mountFs(dev: string, dir: string, type: string, cleanup: Cleanup): () => void {
   mkdirSync(dir, { recursive: true });
+  const umount = cleanup.acquire({ kind: 'mount', dir: realpathSync(dir) });
   sh('mount', ['-t', type, dev, dir]);
-  return cleanup.add(`unmount ${dir}`, () => sh('umount', [dir]));
+  return umount;
 }
 
 /** Make an ext2/3/4 file system in a regular file (not a device) of `bytes` bytes. */
@@ -136,9 +142,7 @@ export function fileSize(p: string): number {
   return statSync(p).size;
 }
 
-/** Work directory for one lab run inside the cache. */
-export function workDir(cache: string): string {
-  const d = join(cache, 'work', `${process.pid}-${Date.now()}`);
-  mkdirSync(d, { recursive: true });
-  return d;
+/** Work directory for one lab run inside the cache (not created). */
+export function workDirPath(cache: string): string {
+  return resolve(cache, 'work', `${process.pid}-${Date.now()}`);
 }

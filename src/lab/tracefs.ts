@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync,
   writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { sh } from './exec.js';
+import { type Cleanup, sh } from './exec.js';
 
 /** The block tracepoints recorded (include/trace/events/block.h). Plug/unplug carry no `dev` field
  * to filter on, so they are left out. */
@@ -58,8 +58,10 @@ export class BlockRecorder {
    * @param dev `MAJ:MIN` of the disk to record
    * @param out text file to write
    * @param bufferKb per-CPU ring buffer, KiB
+   * @param cleanup when given, the `cat trace_pipe` reader is one of its children (stopped on a signal, recorded)
    */
-  constructor(root: string, name: string, readonly dev: string, readonly out: string, readonly bufferKb = 8192) {
+  constructor(root: string, name: string, readonly dev: string, readonly out: string, readonly bufferKb = 8192,
+    private readonly cleanup?: Cleanup) {
     this.dir = join(root, 'instances', name);
     this.filter = `dev == ${kernelDev(dev)}`;
   }
@@ -88,7 +90,9 @@ export class BlockRecorder {
     }
     writeFileSync(this.out, readFileSync(join(this.dir, 'trace')));
     const fd = openSync(this.out, 'a');
-    this.reader = spawn('cat', [join(this.dir, 'trace_pipe')], { stdio: ['ignore', fd, 'ignore'] });
+    const args = [join(this.dir, 'trace_pipe')];
+    const stdio: ['ignore', number, 'ignore'] = ['ignore', fd, 'ignore'];
+    this.reader = this.cleanup ? this.cleanup.spawn('cat', args, { what: 'trace_pipe reader', stdio }) : spawn('cat', args, { stdio });
     closeSync(fd);
     this.markerFd = openSync(join(this.dir, 'trace_marker'), 'w');
     this.w('tracing_on', '1');
@@ -129,8 +133,8 @@ export class BlockRecorder {
     return result;
   }
 
-  /** Disable everything and remove the instance (cleanup path; no draining). */
-  remove(): void {
+  /** Kill the reader and close the marker: what this process holds open in the instance. */
+  closeHandles(): void {
     if (this.reader) {
       this.reader.kill('SIGKILL');
       this.reader = null;
@@ -139,6 +143,11 @@ export class BlockRecorder {
       closeSync(this.markerFd);
       this.markerFd = -1;
     }
+  }
+
+  /** Disable everything and remove the instance (cleanup path; no draining). */
+  remove(): void {
+    this.closeHandles();
     if (!existsSync(this.dir)) return;
     try { this.w('tracing_on', '0'); } catch { /* already gone */ }
     for (const e of BLOCK_EVENTS) {

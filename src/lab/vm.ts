@@ -49,18 +49,20 @@ export function qemuArgs(s: VmSpec): string[] {
  * powers off). KVM on some hosts aborts ("failed to set MSR") or hangs in early boot: both are a no.
  * @returns null when it works, else the reason
  */
-export function probeAccel(accel: Accel, kernel: GuestKernel, timeoutS: number): Promise<string | null> {
+export function probeAccel(accel: Accel, kernel: GuestKernel, timeoutS: number, cleanup?: Cleanup): Promise<string | null> {
   if (accel === 'kvm' && !existsSync('/dev/kvm')) return Promise.resolve('/dev/kvm does not exist');
   return new Promise((resolve) => {
-    const p = spawn('qemu-system-x86_64', [
+    const args = [
       ...accelArgs(accel), '-m', '256', '-kernel', kernel.vmlinuz, '-initrd', kernel.initramfs,
       '-append', APPEND + ' iolineage.probe', '-display', 'none', '-serial', 'stdio', '-monitor', 'none',
       '-no-reboot', '-nodefaults',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    ];
+    const p = cleanup ? cleanup.spawn('qemu-system-x86_64', args, { what: `QEMU (${accel} probe)` })
+      : spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    p.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    p.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    p.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
+    p.stderr?.on('data', (b: Buffer) => { err += b.toString(); });
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutS * 1000);
     p.on('error', (e) => { clearTimeout(timer); resolve(`cannot run qemu-system-x86_64: ${e.message}`); });
     p.on('close', (code) => {
@@ -74,7 +76,7 @@ export function probeAccel(accel: Accel, kernel: GuestKernel, timeoutS: number):
 
 /** Cached probe result, keyed by host kernel, QEMU and guest kernel. */
 export async function chooseAccel(cache: string, kernel: GuestKernel, qemuVersion: string, hostKernel: string,
-  log: (s: string) => void): Promise<{ accel: Accel; reason: string }> {
+  log: (s: string) => void, cleanup?: Cleanup): Promise<{ accel: Accel; reason: string }> {
   const file = join(cache, 'kvm-probe.json');
   const key = `${hostKernel}|${qemuVersion}|${kernel.release}`;
   let cached: Record<string, string | null> = {};
@@ -84,7 +86,8 @@ export async function chooseAccel(cache: string, kernel: GuestKernel, qemuVersio
     why = cached[key]!;
   } else {
     log('lab: probing KVM (up to 30 s)');
-    why = await probeAccel('kvm', kernel, 30);
+    why = await probeAccel('kvm', kernel, 30, cleanup);
+    cleanup?.check();
     cached[key] = why;
     writeFileSync(file, JSON.stringify(cached, null, 2));
   }
@@ -107,13 +110,12 @@ export interface VmResult {
 export function runVm(s: VmSpec, onMark: (n: number) => void, cleanup: Cleanup): Promise<VmResult> {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const p = spawn('qemu-system-x86_64', qemuArgs(s), { stdio: ['ignore', 'pipe', 'pipe'] });
-    const undo = cleanup.add(`kill QEMU of ${s.id}`, () => { if (p.exitCode === null) p.kill('SIGKILL'); });
+    const p = cleanup.spawn('qemu-system-x86_64', qemuArgs(s), { what: `QEMU of ${s.id}` });
     const con = createWriteStream(s.console);
     let pending = '';
     let marks = 0;
     let guestStatus: string | null = null;
-    p.stdout.on('data', (b: Buffer) => {
+    p.stdout?.on('data', (b: Buffer) => {
       con.write(b);
       pending += b.toString('latin1');
       let i: number;
@@ -126,12 +128,11 @@ export function runVm(s: VmSpec, onMark: (n: number) => void, cleanup: Cleanup):
         if (e) guestStatus = e[1]!;
       }
     });
-    p.stderr.on('data', (b: Buffer) => con.write(b));
+    p.stderr?.on('data', (b: Buffer) => con.write(b));
     const timer = setTimeout(() => p.kill('SIGKILL'), s.timeoutS * 1000);
     p.on('close', (code) => {
       clearTimeout(timer);
       con.end();
-      undo();
       resolve({ exitCode: code, guestStatus, marks, elapsedS: (Date.now() - t0) / 1000 });
     });
   });

@@ -16,9 +16,30 @@
  */
 import type { Table } from '@uwdata/flechette';
 import { GrowableArray } from '../util/growable.js';
+import { InputError } from '../util/errors.js';
 
 export const PAGE_SIZE = 4096;
 const TWO32 = 4294967296;
+
+/**
+ * Bounds of the sizes read from the tables, checked before they drive a loop or size an array (a
+ * damaged table must give an error, not exhaust memory):
+ * - one read or write transfers at most MAX_RW_COUNT = INT_MAX & PAGE_MASK bytes (Linux
+ *   include/linux/fs.h; read(2), "NOTES"), and never more than it asked for (bytes_req);
+ * - a file offset stays below 2^32 pages (16 TiB with 4 KiB pages) so that page keys
+ *   (file id * 2^32 + page index) stay exact and distinct (ext4's largest file with 4 KiB blocks);
+ * - a block request holds at most 2^32 - 1 bytes (struct request's __data_len and struct bio's
+ *   bi_size are unsigned int), so fewer than 2^23 sectors;
+ * - a sector stays below 2^44 (8 PiB) so that byte and page numbers stay exact doubles.
+ */
+export const MAX_RW_BYTES = 0x7ffff000;
+export const MAX_FILE_END = TWO32 * PAGE_SIZE;
+export const MAX_REQUEST_SECTORS = 2 ** 23 - 1;
+export const MAX_SECTOR_END = 2 ** 44;
+
+function badValue(table: string, row: number, column: string, value: unknown, why: string): InputError {
+  return new InputError(table, `row ${row}, column ${column}: ${String(value)} ${why}`);
+}
 
 export interface PageAccesses {
   /** Page key per access, in trace order. */
@@ -95,8 +116,12 @@ function num(v: unknown): number | null {
   return typeof v === 'bigint' ? Number(v) : (v as number);
 }
 
-/** Page accesses of the guest page cache, from an app_io table (src/table/schemas/app-io.ts). */
-export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE): AppPageAccesses {
+/**
+ * Page accesses of the guest page cache, from an app_io table (src/table/schemas/app-io.ts).
+ * @param tableName the table's file, for errors
+ * @throws InputError naming the row and column of a size or offset out of bounds (see MAX_RW_BYTES)
+ */
+export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE, tableName = 'app_io'): AppPageAccesses {
   const op = appIo.getChild('op');
   const path = appIo.getChild('path');
   const offset = appIo.getChild('offset');
@@ -107,6 +132,7 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE): AppPageAcce
   const ts = appIo.getChild('ts_ns');
   const file = appIo.getChild('file');
   const line = appIo.getChild('line');
+  const req = appIo.getChild('bytes_req');
   const out = new PageAccessBuilder();
   const fileIds = new Map<string, number>();
   const files: string[] = [];
@@ -134,6 +160,11 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE): AppPageAcce
     if (o !== 'read' && o !== 'write') continue;
     const b = num(bytes.at(i));
     if (!b) continue;
+    if (!(b > 0 && b <= MAX_RW_BYTES)) {
+      throw badValue(tableName, i, 'bytes_done', bytes.at(i), b < 0 ? 'is negative' : `is more than one ${o} can transfer (${MAX_RW_BYTES} bytes, Linux MAX_RW_COUNT)`);
+    }
+    const r = num(req.at(i));
+    if (r !== null && b > r) throw badValue(tableName, i, 'bytes_done', bytes.at(i), `is more than the ${r} bytes the call asked for (bytes_req)`);
     const isW = o === 'write' ? 1 : 0;
     const p = path.at(i) as string | null;
     if (p !== null && isPseudoFile(p)) {
@@ -145,6 +176,9 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE): AppPageAcce
     if (isW) bufferedWriteBytes += b; else bufferedReadBytes += b;
     const off = num(offset.at(i));
     if (off === null || p === null) { skippedUncertain++; continue; }
+    if (!(off >= 0 && off + b <= MAX_FILE_END)) {
+      throw badValue(tableName, i, 'offset', offset.at(i), off < 0 ? 'is negative' : `is past 16 TiB (2^32 pages of ${PAGE_SIZE} bytes), the largest file offset the page keys hold`);
+    }
     const id = fileId(p);
     const first = Math.floor(off / pageSize);
     const last = Math.floor((off + b - 1) / pageSize);
@@ -154,10 +188,39 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE): AppPageAcce
 }
 
 /**
+ * Check the sector ranges of the reads and writes of a block_requests table (see MAX_REQUEST_SECTORS).
+ * @param tableName the table's file, for errors
+ * @throws InputError naming the row and column of the first range out of bounds
+ */
+export function checkRequestRanges(requests: Table, tableName = 'guest_requests'): void {
+  const op = requests.getChild('op');
+  const sector = requests.getChild('sector');
+  const nr = requests.getChild('nr_sectors');
+  for (let i = 0; i < requests.numRows; i++) {
+    const o = op.at(i) as string;
+    if (o !== 'read' && o !== 'write') continue;
+    checkRange(tableName, i, sector.at(i), nr.at(i));
+  }
+}
+
+function checkRange(tableName: string, i: number, sectorValue: unknown, nrValue: unknown): void {
+  const s = num(sectorValue);
+  const n = num(nrValue);
+  if (n !== null && !(n >= 0 && n <= MAX_REQUEST_SECTORS)) {
+    throw badValue(tableName, i, 'nr_sectors', nrValue, n < 0 ? 'is negative' : `is more than one block request can hold (${MAX_REQUEST_SECTORS} sectors: its byte count is an unsigned int)`);
+  }
+  if (s !== null && !(s >= 0 && s + (n ?? 0) <= MAX_SECTOR_END)) {
+    throw badValue(tableName, i, 'sector', sectorValue, s < 0 ? 'is negative' : 'is past 8 PiB (2^44 sectors), beyond any disk');
+  }
+}
+
+/**
  * Page accesses of the host page cache, from a block_requests table of the guest disk: one per
  * page of each request's sector range (reads and writes; flushes and discards are skipped).
+ * @param tableName the table's file, for errors
+ * @throws InputError naming the row and column of a range out of bounds (see MAX_REQUEST_SECTORS)
  */
-export function blockPageAccesses(requests: Table, pageSize = PAGE_SIZE): PageAccesses {
+export function blockPageAccesses(requests: Table, pageSize = PAGE_SIZE, tableName = 'guest_requests'): PageAccesses {
   const op = requests.getChild('op');
   const sector = requests.getChild('sector');
   const nr = requests.getChild('nr_sectors');
@@ -165,6 +228,7 @@ export function blockPageAccesses(requests: Table, pageSize = PAGE_SIZE): PageAc
   for (let i = 0; i < requests.numRows; i++) {
     const o = op.at(i) as string;
     if (o !== 'read' && o !== 'write') continue;
+    checkRange(tableName, i, sector.at(i), nr.at(i));
     const s = num(sector.at(i));
     const n = num(nr.at(i));
     if (s === null || !n) continue;
