@@ -3,7 +3,7 @@
  * guest-disk bytes and the captured run's VM memory and host cache mode. Taken either from a
  * capture bundle (analysed here) or from an `iolineage analyze` output directory.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import { readManifest } from '../capture/manifest.js';

@@ -10,7 +10,7 @@ import { errorClusterBound, offsetFromMarks, toLowerClock, type ClockMarkPair, t
 import { offsetFromCandidatePairs } from './clock-pairs.js';
 import { fileSegments, imageSegments } from './upper-segments.js';
 import { growFloat64, growInt32 } from '../util/growable.js';
-import { linkLayer, LinkHow, Op, type LinkPieces, type Segments, type UpperTiming } from './layer-link.js';
+import { linkLayer, LinkHow, Op, type LinkPieces, type Segments } from './layer-link.js';
 import type { AppLayer, BlockLayer } from './layers.js';
 import { computeLineage, type LineageColumns } from './lineage.js';
 import type { RangeMap } from './range-map.js';

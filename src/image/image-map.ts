@@ -43,7 +43,7 @@ export interface ImageMapSummary {
   metadata: { depth: number; file: string; bytes: Partial<Record<Qcow2MetadataKind, number>> }[];
 }
 
-export interface MapImageOptions extends OpenChainOptions {}
+export type MapImageOptions = OpenChainOptions;
 
 /** Describe the images of a chain (what `qemu-img info --backing-chain` shows). */
 export function describeChain(chain: ImageChain): ImageChainInfo[] {

@@ -4,7 +4,7 @@
  * lab created itself are ever formatted, and never while mounted.
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { ImageFormat } from '../capture/manifest.js';
 import { type Cleanup, pipeline, sh } from './exec.js';
 import type { LoopResource } from './state.js';

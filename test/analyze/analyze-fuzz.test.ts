@@ -65,7 +65,7 @@ describe('analyze on damaged inputs (seeded)', () => {
         const att = (res.summary as { attribution: Record<string, { total: number; layer_total: number }> }).attribution;
         for (const layer of Object.values(att)) expect(layer.total).toBe(layer.layer_total);
       } catch (e) {
-        if (!isUserError(e)) throw new Error(`seed ${seed} (${target}, ${how}): not a user error: ${e instanceof Error ? e.stack : String(e)}`);
+        if (!isUserError(e)) throw new Error(`seed ${seed} (${target}, ${how}): not a user error: ${e instanceof Error ? e.stack : String(e)}`, { cause: e });
         expect(e.message).toContain(target.split('/').pop()!);
       }
     });

@@ -71,7 +71,7 @@ describe('fuzzed qcow2 images', () => {
           exercise(mutant, rnd);
         } catch (e) {
           errors++;
-          if (!(e instanceof InputError)) throw new Error(`${name} mutation ${k}: not an InputError: ${(e as Error).stack}`);
+          if (!(e instanceof InputError)) throw new Error(`${name} mutation ${k}: not an InputError: ${(e as Error).stack}`, { cause: e });
           expect(e.message).toMatch(/mut\.qcow2|base\.raw|mid\.qcow2/);
           expect(e.place?.what, e.message).toBeTruthy();
           if (!/cannot be opened|not supported|loops|deeper/.test(e.message)) expect(e.place?.offset, e.message).not.toBeUndefined();

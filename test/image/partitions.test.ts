@@ -130,7 +130,7 @@ describe('fuzzed partition tables', () => {
           for (const q of t.partitions) expect(q.start + q.size).toBeLessThanOrEqual(b.length);
         } catch (e) {
           errors++;
-          if (!(e instanceof InputError)) throw new Error(`mutation ${k}: not an InputError: ${(e as Error).stack}`);
+          if (!(e instanceof InputError)) throw new Error(`mutation ${k}: not an InputError: ${(e as Error).stack}`, { cause: e });
           expect(e.message).toMatch(/fuzz\.img/);
           expect(e.place?.offset, e.message).not.toBeUndefined();
           expect(e.place?.what, e.message).toBeTruthy();

@@ -293,7 +293,7 @@ describe.skipIf(!haveJupyter)('publishing notebooks a user writes', () => {
     const thrown = text(readFileSync(join(reports(), 'throws.html'), 'utf8'));
     expect(thrown).toContain('RangeError: table missing: lineage');
     // where it was thrown (the first cell), and the line of the running cell that called it
-    expect(thrown).toMatch(/In\[1\], line 2:\n(?:.*\n)*?--> 2 \|   throw new RangeError\(`table missing: \$\{name\}`\);/);
+    expect(thrown).toMatch(/In\[1\], line 2:\n(?:.*\n)*?--> 2 \| {3}throw new RangeError\(`table missing: \$\{name\}`\);/);
     expect(thrown).toMatch(/In\[2\], line 2:\n(?:.*\n)*?--> 2 \| const rows = readTable\("lineage"\);/);
     for (const page of ['type-error.html', 'throws.html']) expect(readFileSync(join(reports(), page), 'utf8')).toContain('class="problems"');
   });
