@@ -2,9 +2,9 @@
  * `iolineage analyze`: cross-layer lineage and metrics of a capture (bundle directory with
  * manifest.json, or the inputs named one by one).
  */
-import { parseCommandArgs, parseDevArg, requireDirectory } from './args.js';
+import { option, parseOptions, requireDirectory, type OptionValues } from './args.js';
 import { UsageError } from '../util/errors.js';
-import { readManifest, type CaptureManifest } from '../capture/manifest.js';
+import { HOST_CACHE_MODES, IMAGE_FORMATS, readManifest, type CaptureManifest } from '../capture/manifest.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { arrowFileWriter } from '../table/arrow-file.js';
 import { withOutputFolder } from '../io/output-folder.js';
@@ -66,81 +66,69 @@ options:
                              (default: the number of cores + 1, at most 4; 1: one after another in this thread)`;
 
 const OPTIONS = {
-  out: { type: 'string', short: 'o' },
-  app: { type: 'string' },
-  'app-date': { type: 'string' },
-  'guest-trace': { type: 'string' },
-  'guest-dev': { type: 'string' },
-  'guest-fs': { type: 'string' },
-  'guest-partition-offset': { type: 'string' },
-  'guest-partition': { type: 'string' },
-  'guest-mount': { type: 'string' },
-  'host-trace': { type: 'string' },
-  'host-dev': { type: 'string' },
-  'host-fs': { type: 'string' },
-  'host-cache': { type: 'string' },
-  image: { type: 'string', multiple: true },
-  'image-format': { type: 'string' },
-  'image-file': { type: 'string' },
-  'image-map-json': { type: 'string' },
-  'clock-offset': { type: 'string' },
-  'app-clock-offset': { type: 'string' },
-  vm: { type: 'string' },
-  jobs: { type: 'string' },
-  parquet: { type: 'boolean' },
+  out: option.string('o'),
+  app: option.string(),
+  'app-date': option.string(),
+  'guest-trace': option.string(),
+  'guest-dev': option.dev(),
+  'guest-fs': option.string(),
+  'guest-partition-offset': option.integer(0, 'a byte count'),
+  'guest-partition': option.integer(1, 'a partition number (1, 2, ...)'),
+  'guest-mount': option.string(),
+  'host-trace': option.string(),
+  'host-dev': option.dev(),
+  'host-fs': option.string(),
+  'host-cache': option.choiceOr(HOST_CACHE_MODES, 'writeback'),
+  image: option.strings(),
+  'image-format': option.choiceOr(IMAGE_FORMATS, 'raw'),
+  'image-file': option.string(),
+  'image-map-json': option.string(),
+  'clock-offset': option.nanoseconds(),
+  'app-clock-offset': option.nanoseconds(),
+  vm: option.string(),
+  jobs: option.integer(1, 'a positive integer'),
+  parquet: option.boolean(),
 } as const;
 
-function bigintArg(name: string, v: string | undefined): bigint | undefined {
-  if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v.trim())) throw new UsageError(`--${name}: expected an integer number of nanoseconds, got "${v}"`);
-  return BigInt(v.trim());
-}
-
-function str(v: unknown): string | undefined { return typeof v === 'string' ? v : undefined; }
-
-export async function run(argv: string[]): Promise<number> {
-  const { values: o, positionals } = parseCommandArgs('analyze', argv, OPTIONS);
-  const out = str(o.out);
-  if (!out) throw new UsageError('analyze: -o OUT is required (see --help)');
+/** The rules between options that one option's kind cannot say. */
+function checkCombinations(o: OptionValues<typeof OPTIONS>, positionals: string[]): void {
+  if (!o.out) throw new UsageError('analyze: -o OUT is required (see --help)');
   if (positionals.length > 1) throw new UsageError(`analyze: expected at most one CAPTURE_DIR, got ${positionals.length} positional arguments`);
-  let inputs: AnalyzeInputs;
   if (positionals.length === 1) {
     if (o['guest-trace'] !== undefined) throw new UsageError('analyze: give either CAPTURE_DIR or --guest-trace and friends, not both');
+    return;
+  }
+  if (!o['guest-trace']) throw new UsageError('analyze: give a CAPTURE_DIR or at least --guest-trace FILE (see --help)');
+  if (o['host-trace'] && (!o['host-fs'] || o.image.length === 0)) throw new UsageError('analyze: --host-trace needs --host-fs and --image (where the guest image lives in the host fs)');
+  if (o['image-format'] === 'qcow2' && o.image.length > 0 && !o['image-file'] && !o['image-map-json']) throw new UsageError('analyze: a qcow2 image needs --image-file FILE or --image-map-json FILE to map guest offsets');
+  if (o['guest-partition'] !== undefined && o['guest-partition-offset'] !== undefined) throw new UsageError('analyze: give either --guest-partition or --guest-partition-offset, not both');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values: o, positionals } = parseOptions('analyze', argv, OPTIONS);
+  checkCombinations(o, positionals);
+  const out = o.out!;
+  let inputs: AnalyzeInputs;
+  if (positionals.length === 1) {
     requireDirectory(positionals[0]!, 'a capture bundle directory (with manifest.json); give single inputs with --guest-trace FILE and friends');
     const m: CaptureManifest = readManifest(positionals[0]!);
-    inputs = { kind: 'bundle', dir: positionals[0]!, manifest: m, appClockOffsetNs: bigintArg('app-clock-offset', str(o['app-clock-offset'])), clockOffsetNs: bigintArg('clock-offset', str(o['clock-offset'])), guestMount: str(o['guest-mount']) };
+    inputs = { kind: 'bundle', dir: positionals[0]!, manifest: m, appClockOffsetNs: o['app-clock-offset'], clockOffsetNs: o['clock-offset'], guestMount: o['guest-mount'] };
   } else {
-    const guestTrace = str(o['guest-trace']);
-    if (!guestTrace) throw new UsageError('analyze: give a CAPTURE_DIR or at least --guest-trace FILE (see --help)');
-    const fmt = str(o['image-format']) ?? 'raw';
-    if (fmt !== 'raw' && fmt !== 'qcow2') throw new UsageError(`--image-format: expected raw or qcow2, got "${fmt}"`);
-    const images = (o.image as string[] | undefined) ?? [];
-    if (str(o['host-trace']) && (!str(o['host-fs']) || images.length === 0)) throw new UsageError('analyze: --host-trace needs --host-fs and --image (where the guest image lives in the host fs)');
-    if (fmt === 'qcow2' && images.length > 0 && !str(o['image-file']) && !str(o['image-map-json'])) throw new UsageError('analyze: a qcow2 image needs --image-file FILE or --image-map-json FILE to map guest offsets');
-    const po = str(o['guest-partition-offset']);
-    if (po !== undefined && !/^\d+$/.test(po)) throw new UsageError(`--guest-partition-offset: expected a byte count, got "${po}"`);
-    const part = str(o['guest-partition']);
-    if (part !== undefined && !/^[1-9]\d*$/.test(part)) throw new UsageError(`--guest-partition: expected a partition number (1, 2, ...), got "${part}"`);
-    if (part !== undefined && po !== undefined) throw new UsageError('analyze: give either --guest-partition or --guest-partition-offset, not both');
-    const hc = str(o['host-cache']) ?? 'writeback';
-    if (hc !== 'writeback' && hc !== 'none') throw new UsageError(`--host-cache: expected writeback or none, got "${hc}"`);
     inputs = {
       kind: 'files',
-      vm: str(o.vm) ?? 'vm0',
-      app: str(o.app), appDate: str(o['app-date']),
-      guestTrace, guestDev: str(o['guest-dev']) ? parseDevArg(str(o['guest-dev'])!) : undefined,
-      guestFs: str(o['guest-fs']), guestPartitionOffset: po !== undefined ? Number(po) : undefined, guestPartition: part !== undefined ? Number(part) : undefined, guestMount: str(o['guest-mount']),
-      hostTrace: str(o['host-trace']), hostDev: str(o['host-dev']) ? parseDevArg(str(o['host-dev'])!) : undefined,
-      hostFs: str(o['host-fs']), images, imageFormat: fmt, imageFile: str(o['image-file']), imageMapJson: str(o['image-map-json']),
-      clockOffsetNs: bigintArg('clock-offset', str(o['clock-offset'])), appClockOffsetNs: bigintArg('app-clock-offset', str(o['app-clock-offset'])),
-      hostCache: hc,
+      vm: o.vm ?? 'vm0',
+      app: o.app, appDate: o['app-date'],
+      guestTrace: o['guest-trace']!, guestDev: o['guest-dev'],
+      guestFs: o['guest-fs'], guestPartitionOffset: o['guest-partition-offset'], guestPartition: o['guest-partition'], guestMount: o['guest-mount'],
+      hostTrace: o['host-trace'], hostDev: o['host-dev'],
+      hostFs: o['host-fs'], images: o.image, imageFormat: o['image-format'], imageFile: o['image-file'], imageMapJson: o['image-map-json'],
+      clockOffsetNs: o['clock-offset'], appClockOffsetNs: o['app-clock-offset'],
+      hostCache: o['host-cache'],
     };
   }
   const stats = new IngestStats();
   const log = (s: string) => process.stderr.write(`analyze: ${s}\n`);
-  const jobsArg = str(o.jobs);
-  if (jobsArg !== undefined && !/^[1-9]\d*$/.test(jobsArg)) throw new UsageError(`--jobs: expected a positive integer, got "${jobsArg}"`);
-  const res = await analyzeCapture(inputs, stats, log, jobsArg !== undefined ? { jobs: Number(jobsArg) } : {});
+  const res = await analyzeCapture(inputs, stats, log, o.jobs !== undefined ? { jobs: o.jobs } : {});
   const { notes } = await withOutputFolder(out, 'analyze', (folder) => {
     for (const [name, table] of Object.entries(res.tables)) folder.stage(`${name}.arrow`, arrowFileWriter(table));
     folder.stageJson('summary.json', res.summary);
