@@ -7,6 +7,7 @@
  */
 import { createReadStream, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../util/errors.js';
@@ -112,6 +113,9 @@ export function openInputStream(path: string, chunkBytes = CHUNK): InputStream {
       } finally {
         raw.destroy();
         child?.kill();
+        // returned only once the file is closed: a consumer that stops early leaves no open fd and
+        // no stream that could still emit
+        if (!raw.closed) await once(raw, 'close');
       }
     },
   };
