@@ -13,8 +13,8 @@ import { mapImage } from '../image/image-map.js';
 import { readInputBytes } from '../io/input-stream.js';
 import { UsageError } from '../util/errors.js';
 import { buildSummary } from '../metrics/summary.js';
-import type { Summary } from '../metrics/summary-json.js';
-import { analyzeLayers, type ClockHint, type HostInput, type VmInput } from '../correlate/analysis.js';
+import type { Summary, SummaryCapture } from '../metrics/summary-json.js';
+import { analyzeLayers, type AnalysisResult, type ClockHint, type HostInput, type VmInput } from '../correlate/analysis.js';
 import { appLayerFromTable, blockLayerFromTable } from '../correlate/layer-tables.js';
 import { loadFsMap } from './load-inputs.js';
 import { layerFit, loadGuestFs } from './guest-fs.js';
@@ -189,32 +189,10 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
     } else notes.push(`${g.vm}: no guest fs: sector-level analysis only (no app → guest links)`);
 
     // guest disk → host disk
-    let guestToHost: RangeMap | null = null;
-    let imageClusterBytes: number | undefined;
-    if (g.image && hostFs) {
-      const ino = inodeOfPath(hostFs, g.image.path, host!.fs);
-      const fileMap = fileRangeMap(hostFs, ino);
-      let imageMap: RangeMap;
-      if (g.image.file) {
-        const { table, summary } = mapImage(g.image.file);
-        imageTables.push(table);
-        imageMap = imageRangeMap(new ImageMap(table));
-        const top = summary.chain[0];
-        // extended L2 entries allocate 32 sub-clusters per cluster (qcow2 spec, "Extended L2 Entries")
-        if (top?.clusterSize) imageClusterBytes = top.extendedL2 ? top.clusterSize / 32 : top.clusterSize;
-      } else if (g.image.mapJson) {
-        const text = new TextDecoder().decode(await readInputBytes(g.image.mapJson));
-        imageMap = qemuImgMapRangeMap(text, g.image.mapJson);
-        imageTables.push(imageMapTableFromRanges(imageMap, g.image.path));
-        if (g.image.format === 'qcow2') imageClusterBytes = allocationUnitOfMap(imageMap) || undefined;
-      } else if (g.image.format === 'raw') {
-        const size = g.image.virtualBytes ?? fileMap.src.reduce((m, s, i) => Math.max(m, s + fileMap.len[i]!), 0);
-        imageMap = RangeMap.identity(size);
-        imageTables.push(imageMapTableFromRanges(imageMap, g.image.path));
-      } else throw new UsageError(`${g.vm}: a qcow2 image needs the image file or its qemu-img map JSON`);
-      guestToHost = imageMap.then(fileMap, `${g.vm} guest → host`);
-      hostImages.push({ vm: vi, inode: ino, guestToHost });
-    }
+    const image = g.image && hostFs ? await guestImageOnHost(g, hostFs, host!.fs, vi) : null;
+    if (image) { imageTables.push(image.table); hostImages.push(image.hostImage); }
+    const guestToHost = image?.hostImage.guestToHost ?? null;
+    const imageClusterBytes = image?.clusterBytes;
     vms.push({ vm: g.vm, app, guest, fileMaps, guestRegions: regions, appClock: g.appClock, guestToHost, hostClock: g.hostClock, hostDirect: g.hostDirect, ...(imageClusterBytes ? { imageClusterBytes } : {}) });
   }
   if (host && hostFs) for (const p of host.otherImages) hostImages.push({ vm: -1, inode: inodeOfPath(hostFs, p, host.fs), guestToHost: null });
@@ -236,11 +214,23 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
     notes,
     ingest_problems: stats.list().map((c) => ({ name: c.name, severity: c.severity, count: c.count, description: c.description })),
   });
-  // the captured run's parameters, for tools that read only the output (whatif, notebooks)
+  summary.capture = captureParams(inp);
+  reportClocks(r, summary, report);
+  for (const n of notes) report.push(`note: ${n}`);
+  summary.fs_offset = fsOffsets;
+  const fit = layerFit(r, vms);
+  summary.layer_fit = fit.figures;
+  warnings.push(...fit.warnings);
+  summary.warnings = warnings;
+  return { tables, summary, report, warnings };
+}
+
+/** The captured run's parameters, for tools that read only the output (whatif, notebooks). */
+function captureParams(inp: AnalyzeInputs): SummaryCapture {
   if (inp.kind === 'bundle') {
     const lab = inp.manifest.lab;
     const g0 = inp.manifest.guests[0];
-    summary.capture = {
+    return {
       vm_mem_bytes: lab?.vm_mem_bytes ?? g0?.mem_bytes ?? null,
       host_cache: lab?.host_cache ?? g0?.image?.host_cache ?? null,
       direct: lab?.direct ?? null,
@@ -248,9 +238,12 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
       image_format: lab?.image_format ?? g0?.image?.format ?? null,
       vms: inp.manifest.guests.length,
     };
-  } else {
-    summary.capture = { vm_mem_bytes: null, host_cache: inp.hostCache, direct: null, data_bytes: null, image_format: inp.imageFormat, vms: 1 };
   }
+  return { vm_mem_bytes: null, host_cache: inp.hostCache, direct: null, data_bytes: null, image_format: inp.imageFormat, vms: 1 };
+}
+
+/** The clock offsets and strace's timestamp error into the summary and the report. */
+function reportClocks(r: AnalysisResult, summary: Summary, report: string[]): void {
   // the timestamp error of strace that the matched pairs show (clock-alignment.ts TimestampError)
   for (const v of r.vms) {
     const w = v.appClock?.window, c = summary.clocks[v.vm]?.app_to_guest;
@@ -265,13 +258,38 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
     if (c.app_to_guest) report.push(`${vm}: app → guest clock offset ${c.app_to_guest.offset_ns} ns ± ${c.app_to_guest.uncertainty_ns ?? '?'} ns (${c.app_to_guest.source})`);
     if (c.guest_to_host) report.push(`${vm}: guest → host clock offset ${c.guest_to_host.offset_ns} ns ± ${c.guest_to_host.uncertainty_ns ?? '?'} ns (${c.guest_to_host.source})`);
   }
-  for (const n of notes) report.push(`note: ${n}`);
-  summary.fs_offset = fsOffsets;
-  const fit = layerFit(r, vms);
-  summary.layer_fit = fit.figures;
-  warnings.push(...fit.warnings);
-  summary.warnings = warnings;
-  return { tables, summary, report, warnings };
+}
+
+/**
+ * Where a guest's disk lives on the host disk: the image's own map (qcow2 tables, qemu-img map JSON,
+ * or the raw identity) followed by the host fs extents of the image file.
+ */
+async function guestImageOnHost(g: GuestSpec, hostFs: FsMap, hostFsPath: string, vi: number): Promise<{ table: Table; hostImage: HostImage; clusterBytes: number | undefined }> {
+  const img = g.image!;
+  const ino = inodeOfPath(hostFs, img.path, hostFsPath);
+  const fileMap = fileRangeMap(hostFs, ino);
+  let imageMap: RangeMap;
+  let table: Table;
+  let clusterBytes: number | undefined;
+  if (img.file) {
+    const mapped = mapImage(img.file);
+    table = mapped.table;
+    imageMap = imageRangeMap(new ImageMap(table));
+    const top = mapped.summary.chain[0];
+    // extended L2 entries allocate 32 sub-clusters per cluster (qcow2 spec, "Extended L2 Entries")
+    if (top?.clusterSize) clusterBytes = top.extendedL2 ? top.clusterSize / 32 : top.clusterSize;
+  } else if (img.mapJson) {
+    const text = new TextDecoder().decode(await readInputBytes(img.mapJson));
+    imageMap = qemuImgMapRangeMap(text, img.mapJson);
+    table = imageMapTableFromRanges(imageMap, img.path);
+    if (img.format === 'qcow2') clusterBytes = allocationUnitOfMap(imageMap) || undefined;
+  } else if (img.format === 'raw') {
+    const size = img.virtualBytes ?? fileMap.src.reduce((m, s, i) => Math.max(m, s + fileMap.len[i]!), 0);
+    imageMap = RangeMap.identity(size);
+    table = imageMapTableFromRanges(imageMap, img.path);
+  } else throw new UsageError(`${g.vm}: a qcow2 image needs the image file or its qemu-img map JSON`);
+  const guestToHost = imageMap.then(fileMap, `${g.vm} guest → host`);
+  return { table, hostImage: { vm: vi, inode: ino, guestToHost }, clusterBytes };
 }
 
 /** An image_map table (all `data`, depth 0) from a linear guest → image map (raw images, qemu-img JSON). */
