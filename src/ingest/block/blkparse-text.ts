@@ -10,23 +10,23 @@ import type { InputStream } from '../../io/input-stream.js';
 import { InputError } from '../../util/errors.js';
 import { textOf } from '../text/byte-scanner.js';
 import type { BlockEventsBuilder } from './block-events-builder.js';
-import { BlockTextContext, parseTextLines, readTextLines, type BlockTextFileSummary, type BlockTextLineParser } from './block-text-context.js';
+import { BlockTextContext, parseTextLines, readTextLines, type BlockTextFileSummary, type BlockTextLineParser, type BlockTextOptions } from './block-text-context.js';
 import { BlkparseEventParser } from './blkparse-event-parser.js';
 import { BlkparseFastPath } from './blkparse-fast-path.js';
-import { blockTextFastPath } from './tracefs-text.js';
 
 /** Parses blkparse default-format lines into a BlockEventsBuilder. */
 export class BlkparseTextParser implements BlockTextLineParser {
   readonly ctx: BlockTextContext;
   private readonly events: BlkparseEventParser;
-  private readonly fast: BlkparseFastPath;
+  /** The fast path, or null when the options turn it off. */
+  private readonly fast: BlkparseFastPath | null;
   private inSummary = false;
   private firstBad = '';
   private firstBadLine = 0;
-  constructor(builder: BlockEventsBuilder, stats: IngestStats, file: string) {
+  constructor(builder: BlockEventsBuilder, stats: IngestStats, file: string, options: BlockTextOptions = {}) {
     this.ctx = new BlockTextContext(builder, stats, file);
     this.events = new BlkparseEventParser(this.ctx);
-    this.fast = new BlkparseFastPath(this.ctx);
+    this.fast = options.fastPath === false ? null : new BlkparseFastPath(this.ctx);
   }
 
   line(t: Uint8Array, s: number, e: number, lineNo: number): void {
@@ -34,7 +34,7 @@ export class BlkparseTextParser implements BlockTextLineParser {
     ctx.lines++;
     while (e > s && t[e - 1] === 32) e--;
     if (e === s) return;
-    if (!this.inSummary && blockTextFastPath.enabled && this.fast.line(t, s, e)) { ctx.events++; return; }
+    if (!this.inSummary && this.fast !== null && this.fast.line(t, s, e)) { ctx.events++; return; }
     if (this.inSummary || !this.events.add(t, s, e)) {
       if (this.summaryLine(t, s, e)) { ctx.ignored++; return; }
       if (!this.firstBad) { this.firstBad = textOf(t, s, Math.min(e, s + 120)); this.firstBadLine = lineNo; }
@@ -69,6 +69,6 @@ export function readBlkparseText(
 }
 
 /** Parse blkparse text held in memory; `file` names it in messages. */
-export function parseBlkparseText(text: string | Uint8Array, file: string, builder: BlockEventsBuilder, stats: IngestStats): BlockTextFileSummary {
-  return parseTextLines(text, file, new BlkparseTextParser(builder, stats, file));
+export function parseBlkparseText(text: string | Uint8Array, file: string, builder: BlockEventsBuilder, stats: IngestStats, options?: BlockTextOptions): BlockTextFileSummary {
+  return parseTextLines(text, file, new BlkparseTextParser(builder, stats, file, options));
 }

@@ -71,6 +71,15 @@ export function normaliseIoprio(raw: string): string {
   return raw;
 }
 
+/** Options of the block text readers. */
+export interface BlockTextOptions {
+  /**
+   * Read the common event lines through the format's fast path first (default true). Off, every
+   * line goes through the general path: the differential tests compare the two.
+   */
+  fastPath?: boolean;
+}
+
 /** What one file contributed. */
 export interface BlockTextFileSummary {
   file: string;

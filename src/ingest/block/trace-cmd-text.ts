@@ -14,15 +14,15 @@
 import type { IngestStats } from '../ingest-stats.js';
 import type { InputStream } from '../../io/input-stream.js';
 import type { BlockEventsBuilder } from './block-events-builder.js';
-import { parseTextLines, readTextLines, type BlockTextFileSummary } from './block-text-context.js';
+import { parseTextLines, readTextLines, type BlockTextFileSummary, type BlockTextOptions } from './block-text-context.js';
 import { RawBlockEventParser } from './trace-cmd-raw-fields.js';
 import { TracefsTextParser } from './tracefs-text.js';
 
 /** Parses `trace-cmd report` lines (default, -t, -l, -R, instance prefixes). */
 export class TraceCmdTextParser extends TracefsTextParser {
   private readonly raw: RawBlockEventParser;
-  constructor(builder: BlockEventsBuilder, stats: IngestStats, file: string) {
-    super(builder, stats, file, true);
+  constructor(builder: BlockEventsBuilder, stats: IngestStats, file: string, options: BlockTextOptions = {}) {
+    super(builder, stats, file, true, options);
     this.raw = new RawBlockEventParser(this.ctx, this.prefix);
   }
 
@@ -43,6 +43,6 @@ export function readTraceCmdText(
 }
 
 /** Parse `trace-cmd report` text held in memory; `file` names it in messages. */
-export function parseTraceCmdText(text: string | Uint8Array, file: string, builder: BlockEventsBuilder, stats: IngestStats): BlockTextFileSummary {
-  return parseTextLines(text, file, new TraceCmdTextParser(builder, stats, file));
+export function parseTraceCmdText(text: string | Uint8Array, file: string, builder: BlockEventsBuilder, stats: IngestStats, options?: BlockTextOptions): BlockTextFileSummary {
+  return parseTextLines(text, file, new TraceCmdTextParser(builder, stats, file, options));
 }

@@ -10,18 +10,15 @@ import type { IngestStats } from '../ingest-stats.js';
 import type { InputStream } from '../../io/input-stream.js';
 import { textOf } from '../text/byte-scanner.js';
 import type { BlockEventsBuilder } from './block-events-builder.js';
-import { BlockTextContext, parseTextLines, readTextLines, type BlockTextFileSummary, type BlockTextLineParser } from './block-text-context.js';
+import { BlockTextContext, parseTextLines, readTextLines, type BlockTextFileSummary, type BlockTextLineParser, type BlockTextOptions } from './block-text-context.js';
 import { BlockTracepoint, SKIPPED_COUNTER, SKIPPED_TRACEPOINT, TracepointNames } from './block-tracepoints.js';
 import { FtracePrefix } from './ftrace-prefix.js';
 import { TracefsEventParser } from './tracefs-event-parser.js';
 import { TracefsFastPath } from './tracefs-fast-path.js';
 
 export { BlockTracepoint } from './block-tracepoints.js';
-export { BlockTextContext, normaliseIoprio, parseTextLines, readTextLines, type BlockTextFileSummary, type BlockTextLineParser } from './block-text-context.js';
+export { BlockTextContext, normaliseIoprio, parseTextLines, readTextLines, type BlockTextFileSummary, type BlockTextLineParser, type BlockTextOptions } from './block-text-context.js';
 export { findByte, findByteBack, textOf } from '../text/byte-scanner.js';
-
-/** Switch for the fast paths of the text readers (tests run both paths and compare the tables). */
-export const blockTextFastPath = { enabled: true };
 
 /** Parses tracefs `trace` / `trace_pipe` lines into a BlockEventsBuilder. */
 export class TracefsTextParser implements BlockTextLineParser {
@@ -30,13 +27,14 @@ export class TracefsTextParser implements BlockTextLineParser {
   protected readonly prefix = new FtracePrefix();
   protected readonly names = new TracepointNames();
   protected readonly events: TracefsEventParser;
-  private readonly fast: TracefsFastPath;
+  /** The fast path, or null when the options turn it off. */
+  private readonly fast: TracefsFastPath | null;
   private firstBad = '';
   private firstBadLine = 0;
-  constructor(builder: BlockEventsBuilder, stats: IngestStats, file: string, private readonly traceCmd = false) {
+  constructor(builder: BlockEventsBuilder, stats: IngestStats, file: string, private readonly traceCmd = false, options: BlockTextOptions = {}) {
     this.ctx = new BlockTextContext(builder, stats, file);
     this.events = new TracefsEventParser(this.ctx, this.prefix);
-    this.fast = new TracefsFastPath(this.ctx, this.names, this.prefix, traceCmd);
+    this.fast = options.fastPath === false ? null : new TracefsFastPath(this.ctx, this.names, this.prefix, traceCmd);
   }
 
   line(t: Uint8Array, s: number, e: number, lineNo: number): void {
@@ -44,7 +42,7 @@ export class TracefsTextParser implements BlockTextLineParser {
     ctx.lines++;
     while (e > s && t[e - 1]! === 32) e--;
     if (e === s) return;
-    if (blockTextFastPath.enabled && this.fast.line(t, s, e)) { ctx.events++; return; }
+    if (this.fast !== null && this.fast.line(t, s, e)) { ctx.events++; return; }
     const pre = this.prefix;
     const body = pre.parse(t, s, e, this.traceCmd);
     if (body < 0) {
@@ -124,6 +122,6 @@ export function readTracefsText(
 }
 
 /** Parse tracefs text held in memory (tests, notebooks); `file` names it in messages. */
-export function parseTracefsText(text: string | Uint8Array, file: string, builder: BlockEventsBuilder, stats: IngestStats): BlockTextFileSummary {
-  return parseTextLines(text, file, new TracefsTextParser(builder, stats, file));
+export function parseTracefsText(text: string | Uint8Array, file: string, builder: BlockEventsBuilder, stats: IngestStats, options?: BlockTextOptions): BlockTextFileSummary {
+  return parseTextLines(text, file, new TracefsTextParser(builder, stats, file, false, options));
 }
