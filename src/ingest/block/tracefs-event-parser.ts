@@ -38,27 +38,26 @@ export class TracefsEventParser {
    * `prefix`). False when the body does not match the tracepoint's format (nothing added then).
    */
   add(tp: number, t: Uint8Array, p: number, e: number): boolean {
-    const scan = this.scan;
     const row = this.row;
     const pre = this.prefix;
-    scan.p = p;
-    row.ts = pre.time(); row.cpu = pre.cpu; row.pid = pre.pid;
-    if (tp === BlockTracepoint.plug || tp === BlockTracepoint.unplug) return this.plug(tp, t, e);
-    if (!this.devRwbs(t, e)) return false;
-    let ok: boolean;
+    this.scan.p = p;
+    row.ts = pre.time(); row.cpu = pre.cpu; row.pid = pre.pid; row.action = ACTION_OF[tp]!;
+    const ok = tp === BlockTracepoint.plug || tp === BlockTracepoint.unplug ? this.plug(tp, t, e) : this.devRwbs(t, e) && this.afterRwbs(tp, t, e);
+    if (ok) this.ctx.builder.commit(); else row.clear();
+    return ok;
+  }
+
+  /** The fields after `M,m RWBS `, by tracepoint. */
+  private afterRwbs(tp: number, t: Uint8Array, e: number): boolean {
     switch (tp) {
-      case BlockTracepoint.rq_insert: case BlockTracepoint.rq_issue: case BlockTracepoint.rq_merge: ok = this.rqQueued(t, e); break;
-      case BlockTracepoint.rq_complete: case BlockTracepoint.rq_requeue: ok = this.rqDone(t, e); break;
-      case BlockTracepoint.bio_complete: ok = this.bioComplete(t, e); break;
-      case BlockTracepoint.split: ok = this.split(t, e); break;
-      case BlockTracepoint.bio_remap: case BlockTracepoint.rq_remap: ok = this.remap(tp, t, e); break;
-      // bio_queue, getrq, sleeprq, backmerge, frontmerge, bounce: sector + nr [comm]
-      default: ok = this.bio(t, e);
+      case BlockTracepoint.rq_insert: case BlockTracepoint.rq_issue: case BlockTracepoint.rq_merge: return this.rqQueued(t, e);
+      case BlockTracepoint.rq_complete: case BlockTracepoint.rq_requeue: return this.rqDone(t, e);
+      case BlockTracepoint.bio_complete: return this.bioComplete(t, e);
+      case BlockTracepoint.split: return this.split(t, e);
+      case BlockTracepoint.bio_remap: case BlockTracepoint.rq_remap: return this.remap(tp, t, e);
+      // bio_queue, getrq, sleeprq, backmerge, frontmerge, bounce
+      default: return this.bio(t, e);
     }
-    if (!ok) { row.clear(); return false; }
-    row.action = ACTION_OF[tp]!;
-    this.ctx.builder.commit();
-    return true;
   }
 
   /** plug `[comm]`, unplug `[comm] depth`. */
@@ -79,11 +78,8 @@ export class TracefsEventParser {
       depth = scan.readDec(t, e);
       if (depth < 0 || scan.p !== e) return false;
     }
-    const row = this.row;
-    row.comm = this.ctx.comm.lookup(t, p + 1, close);
-    row.action = ACTION_OF[tp]!;
-    row.count = depth;
-    this.ctx.builder.commit();
+    this.row.comm = this.ctx.comm.lookup(t, p + 1, close);
+    this.row.count = depth;
     return true;
   }
 
