@@ -2,6 +2,7 @@
  * BlockEventsBuilder across chunk boundaries: the mostly-null columns (error, new_sector, old_dev,
  * count, ioprio) and the flag columns get their arrays only in chunks that hold a value; chunks
  * without one must still read back as nulls / false, and chunks with one as exactly the values.
+ * Rows go in through the row cursor (row + commit) and through the positional add.
  */
 import { describe, expect, it } from 'vitest';
 import { BlockEventsBuilder, EVENT_CHUNK_BYTES, NONE } from '../../src/ingest/block/block-events-builder.js';
@@ -21,13 +22,18 @@ describe('BlockEventsBuilder chunks', () => {
     const n = 2 * CHUNK_ROWS + 1000;
     // rows with optional values: none in chunk 0, the first and last row of chunk 1, a few in the last chunk
     const special = (i: number) => i === CHUNK_ROWS || i === 2 * CHUNK_ROWS - 1 || (i > 2 * CHUNK_ROWS && i % 97 === 0);
+    // through the row cursor: an ordinary row sets no optional field, so one right after a
+    // special row also checks that commit() cleared them
+    const row = b.row;
     for (let i = 0; i < n; i++) {
+      row.ts = 1e12 + i; row.pid = 42; row.dev = dev; row.action = 0; row.sector = i; row.nrSectors = 8;
       if (special(i)) {
-        const big = 2n ** 62n + BigInt(i);
-        b.add(1e12 + i, 1, 42, NONE, dev, 0, rws, BlockOp.write, (1 | 2 | 4 | 16), i, 8, NONE, -5, big, old, i, prio);
+        row.cpu = 1; row.rwbs = rws; row.op = BlockOp.write; row.flags = 1 | 2 | 4 | 16;
+        row.error = -5; row.newSector = 2n ** 62n + BigInt(i); row.oldDev = old; row.count = i; row.ioprio = prio;
       } else {
-        b.add(1e12 + i, 0, 42, NONE, dev, 0, rw, BlockOp.read, 0, i, 8, NONE, null, NONE, NONE, NONE, NONE);
+        row.cpu = 0; row.rwbs = rw; row.op = BlockOp.read;
       }
+      b.commit();
     }
     const t = b.finish({});
     expect(t.numRows).toBe(n);

@@ -4,28 +4,27 @@
  * dictionaries (key order included) and the same counters, on every real fixture, on seeded
  * mutations of them, and on hand-made lines at the edges of what the fast path accepts.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Table } from '@uwdata/flechette';
 import { BlockEventsBuilder } from '../../src/ingest/block/block-events-builder.js';
 import { parseBlkparseText } from '../../src/ingest/block/blkparse-text.js';
 import { parseTraceCmdText } from '../../src/ingest/block/trace-cmd-text.js';
-import { blockTextFastPath, parseTracefsText, TracefsTextParser, type BlockTextFileSummary } from '../../src/ingest/block/tracefs-text.js';
+import { parseTracefsText, TracefsTextParser, type BlockTextFileSummary, type BlockTextOptions } from '../../src/ingest/block/tracefs-text.js';
 import { ByteLineFramer } from '../../src/io/byte-line-framer.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 import { fixtureText, rows } from './helpers.js';
 
-type Parse = (text: string | Uint8Array, file: string, b: BlockEventsBuilder, s: IngestStats) => BlockTextFileSummary;
+type Parse = (text: string | Uint8Array, file: string, b: BlockEventsBuilder, s: IngestStats, options?: BlockTextOptions) => BlockTextFileSummary;
 
 interface Outcome { rows: unknown[]; dicts: Record<string, unknown[]>; stats: unknown; summary: unknown; error: string | null }
 
 function run(parse: Parse, text: string | Uint8Array, fast: boolean): Outcome {
-  blockTextFastPath.enabled = fast;
   const b = new BlockEventsBuilder();
   const stats = new IngestStats();
   let summary: BlockTextFileSummary | null = null;
   let error: string | null = null;
-  try { summary = parse(text, 'input', b, stats); } catch (e) { error = (e as Error).message; }
+  try { summary = parse(text, 'input', b, stats, { fastPath: fast }); } catch (e) { error = (e as Error).message; }
   const t: Table = b.finish({});
   const dicts: Record<string, unknown[]> = {};
   for (const c of ['comm', 'dev', 'rwbs', 'ioprio', 'old_dev']) {
@@ -43,8 +42,6 @@ function same(parse: Parse, text: string | Uint8Array): Outcome {
   expect(fast).toEqual(slow);
   return fast;
 }
-
-afterEach(() => { blockTextFastPath.enabled = true; });
 
 const FIXTURES: [string, Parse][] = [
   ['ext4.trace.gz', parseTracefsText],

@@ -532,11 +532,17 @@ class BlktraceDecoder {
     const out = this.out;
     const rk = this.rwbsKey(category, bytes);
     const packed = this.rwbsPacked[rk]!;
-    out.add(
-      ts, cpu, pid, this.commKey(pid), this.devKey(devt), actionKey, rk, packed & 7, packed >> 3,
-      hasSector ? sector : NONE, bytes >>> 9, bytes, isCompletion ? error : null,
-      newSector ?? NONE, oldDev ?? NONE, count ?? NONE, NONE,
-    );
+    const row = out.row;
+    row.ts = ts; row.cpu = cpu; row.pid = pid; row.comm = this.commKey(pid); row.dev = this.devKey(devt);
+    row.action = actionKey; row.rwbs = rk; row.op = packed & 7; row.flags = packed >> 3;
+    if (hasSector) row.sector = sector;
+    row.nrSectors = bytes >>> 9;
+    row.bytes = bytes;
+    if (isCompletion) row.error = error;
+    if (newSector !== null) row.newSector = newSector;
+    if (oldDev !== null) row.oldDev = oldDev;
+    if (count !== null) row.count = count;
+    out.commit();
     if (out.refused !== null) throw new InputError(c.path, out.refused, { offset: c.base + p, what: 'blk_io_trace record' });
     this.events++;
   }
@@ -562,8 +568,10 @@ class BlktraceDecoder {
         { file: c.path, offset: c.base + p, text: latin1(c.buf, payload, Math.min(len, 120)) });
       const rk = this.out.internRwbs('N');
       const packed = this.out.rwbsOpFlags(rk);
-      this.out.add(ts, c.view.getUint32(p + (c.header === HEADER_8 ? 44 : 40), c.le), pid, this.commKey(pid), NONE, BlockAction.m, rk, packed & 7, packed >> 3,
-        NONE, 0, 0, null, NONE, NONE, NONE, NONE);
+      const row = this.out.row;
+      row.ts = ts; row.cpu = c.view.getUint32(p + (c.header === HEADER_8 ? 44 : 40), c.le); row.pid = pid; row.comm = this.commKey(pid);
+      row.action = BlockAction.m; row.rwbs = rk; row.op = packed & 7; row.flags = packed >> 3;
+      this.out.commit();
       if (this.out.refused !== null) throw new InputError(c.path, this.out.refused, { offset: c.base + p, what: 'blk_io_trace record (message)' });
       this.events++;
     } else {

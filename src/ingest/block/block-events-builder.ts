@@ -1,8 +1,9 @@
 /**
  * The one writer of block_events rows, shared by every block reader (tracefs text, trace-cmd
- * report, blkparse text, binary blktrace). Rows are appended with a positional, allocation-free
- * `add`; string columns are filled with keys from intern helpers that readers call on the raw
- * text range, so a hot loop makes no string per field.
+ * report, blkparse text, binary blktrace). A reader fills the fields of the builder's `row` by
+ * name and calls `commit()`: one reused object, so appending allocates nothing; string columns
+ * are filled with keys from intern helpers that readers call on the raw text range, so a hot loop
+ * makes no string per field.
  */
 import type { Table } from '@uwdata/flechette';
 import { TableBuilder } from '../../table/table-builder.js';
@@ -10,145 +11,22 @@ import { CHUNK_ROWS, type StringColumnBuilder } from '../../table/column-builder
 import { BLOCK_ACTIONS, BLOCK_OPS, blockEventsTable } from '../../table/schemas/block-events.js';
 import { BlockFlag, BlockOp, parseRwbs } from './rwbs.js';
 import { EventRanges } from './block-event-ranges.js';
+import { ByteRangeInterner, RangeInterner } from './range-interners.js';
+import {
+  EventChunk, LITTLE_ENDIAN, zeros, V_COMM, V_DEV, V_SECTOR, V_ERROR, V_NEW_SECTOR, V_OLD_DEV, V_COUNT, V_IOPRIO, V_SPARSE,
+  EVENT_CHUNK_BYTES, type ChunkMemory,
+} from './block-event-chunk.js';
+
+export { ByteRangeInterner, RangeInterner, EVENT_CHUNK_BYTES, type ChunkMemory };
 
 /** Keys of the action column: the position of the letter in BLOCK_ACTIONS (interned in that order). */
 export const BlockAction = Object.fromEntries(BLOCK_ACTIONS.map((a, i) => [a, i])) as { readonly [K in (typeof BLOCK_ACTIONS)[number]]: number };
 
-/** Value meaning "none" for the optional numeric and key arguments of `add`. */
+/** Value meaning "none" for the optional numeric and key fields of a BlockEventRow. */
 export const NONE = -1;
 
 /** Kernel dev_t as stored in tracefs fields and blk_io_trace.device: (major << 20) | minor. */
 export const MINORBITS = 20;
-
-/**
- * Interns a text range [start, end) of a larger string without slicing it on a hit: an
- * open-addressing hash table over the raw characters. On a miss `onMiss(raw)` gives the key to
- * remember (e.g. a dictionary key of a column, after normalising the text).
- */
-export class RangeInterner {
-  private slots = new Int32Array(64).fill(-1);
-  private readonly raw: string[] = [];
-  private readonly keys: number[] = [];
-  constructor(private readonly onMiss: (raw: string) => number, private readonly maxEntries = 1 << 20) {}
-
-  get size(): number { return this.raw.length; }
-
-  lookup(text: string, start: number, end: number): number {
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-    const mask = this.slots.length - 1;
-    const len = end - start;
-    for (let s = (h >>> 0) & mask; ; s = (s + 1) & mask) {
-      const e = this.slots[s]!;
-      if (e < 0) break;
-      const r = this.raw[e]!;
-      if (r.length !== len) continue;
-      let i = 0;
-      while (i < len && r.charCodeAt(i) === text.charCodeAt(start + i)) i++;
-      if (i === len) return this.keys[e]!;
-    }
-    const raw = text.slice(start, end);
-    const key = this.onMiss(raw);
-    // a bounded cache: past maxEntries the key is still right, it is just not remembered
-    if (this.raw.length < this.maxEntries) this.insert(raw, key, h);
-    return key;
-  }
-
-  private insert(raw: string, key: number, h: number): void {
-    if ((this.raw.length + 1) * 2 > this.slots.length) this.grow();
-    const e = this.raw.length;
-    this.raw.push(raw);
-    this.keys.push(key);
-    const mask = this.slots.length - 1;
-    let s = (h >>> 0) & mask;
-    while (this.slots[s]! >= 0) s = (s + 1) & mask;
-    this.slots[s] = e;
-  }
-
-  private grow(): void {
-    this.slots = new Int32Array(this.slots.length * 2).fill(-1);
-    const mask = this.slots.length - 1;
-    for (let e = 0; e < this.raw.length; e++) {
-      const r = this.raw[e]!;
-      let h = 0x811c9dc5;
-      for (let i = 0; i < r.length; i++) h = Math.imul(h ^ r.charCodeAt(i), 16777619);
-      let s = (h >>> 0) & mask;
-      while (this.slots[s]! >= 0) s = (s + 1) & mask;
-      this.slots[s] = e;
-    }
-  }
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: false });
-
-/**
- * The byte version of RangeInterner: interns a byte range [start, end) of a buffer (UTF-8 text)
- * without decoding it on a hit. On a miss the range is decoded and `onMiss(text)` gives the key.
- */
-export class ByteRangeInterner {
-  private slots = new Int32Array(64).fill(-1);
-  private readonly raw: Uint8Array[] = [];
-  private readonly hashes: number[] = [];
-  private readonly keys: number[] = [];
-  private last = -1;
-  constructor(private readonly onMiss: (text: string) => number, private readonly maxEntries = 1 << 20) {}
-
-  get size(): number { return this.raw.length; }
-
-  lookup(bytes: Uint8Array, start: number, end: number): number {
-    // the same text as last time (runs of events from one task) costs one comparison
-    const last = this.last;
-    if (last >= 0) {
-      const r = this.raw[last]!;
-      const len = end - start;
-      if (r.length === len) {
-        let i = 0;
-        while (i < len && r[i] === bytes[start + i]) i++;
-        if (i === len) return this.keys[last]!;
-      }
-    }
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 16777619);
-    const mask = this.slots.length - 1;
-    const len = end - start;
-    for (let s = (h >>> 0) & mask; ; s = (s + 1) & mask) {
-      const e = this.slots[s]!;
-      if (e < 0) break;
-      if (this.hashes[e] !== h) continue;
-      const r = this.raw[e]!;
-      if (r.length !== len) continue;
-      let i = 0;
-      while (i < len && r[i] === bytes[start + i]) i++;
-      if (i === len) { this.last = e; return this.keys[e]!; }
-    }
-    const key = this.onMiss(utf8.decode(bytes.subarray(start, end)));
-    // a bounded cache: past maxEntries the key is still right, it is just not remembered
-    if (this.raw.length < this.maxEntries) this.insert(bytes.slice(start, end), key, h);
-    return key;
-  }
-
-  private insert(raw: Uint8Array, key: number, h: number): void {
-    if ((this.raw.length + 1) * 2 > this.slots.length) this.grow();
-    const e = this.raw.length;
-    this.raw.push(raw);
-    this.hashes.push(h);
-    this.keys.push(key);
-    const mask = this.slots.length - 1;
-    let s = (h >>> 0) & mask;
-    while (this.slots[s]! >= 0) s = (s + 1) & mask;
-    this.slots[s] = e;
-  }
-
-  private grow(): void {
-    this.slots = new Int32Array(this.slots.length * 2).fill(-1);
-    const mask = this.slots.length - 1;
-    for (let e = 0; e < this.raw.length; e++) {
-      let s = (this.hashes[e]! >>> 0) & mask;
-      while (this.slots[s]! >= 0) s = (s + 1) & mask;
-      this.slots[s] = e;
-    }
-  }
-}
 
 /** Names of the ioprio classes, IOPRIO_CLASS_* in include/uapi/linux/ioprio.h (7 is printed "invalid"). */
 export const IOPRIO_CLASS_NAMES = ['none', 'rt', 'be', 'idle', 'invalid', 'invalid', 'invalid', 'invalid'] as const;
@@ -167,120 +45,53 @@ export interface BlockEventsBuilderOptions {
 /** States of a plug session under a device filter. */
 const PLUG_HELD = 0, PLUG_WRITTEN = 1, PLUG_CLOSED = 2;
 
-/** Typed arrays use the platform byte order; int64 halves are written as two 32-bit words on little-endian machines. */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const VALID_BYTES = CHUNK_ROWS >> 3;
-
 /**
- * One chunk of every column, filled in lock-step (one bounds check per row, not per value). The
- * columns most rows leave null (error, new_sector, old_dev, count, ioprio) get their value array
- * on the first non-null value: a chunk without one hands a shared zero array to the table, so
- * memory that would only hold zeros is never touched (first-touch page faults cost as much as
- * parsing on some machines).
+ * The row a reader fills before BlockEventsBuilder.commit(): one column per field. Numbers must
+ * be safe integers (a bigint beyond 2^53). NONE (-1) marks a missing comm, dev, rwbs, sector,
+ * newSector, oldDev, count or ioprio; `error` null marks none; `bytes` NONE means
+ * nrSectors * 512. commit() puts the optional fields back to "none" (comm, dev, rwbs, sector,
+ * newSector, oldDev, count, ioprio NONE; nrSectors 0; bytes NONE; error null; op other, flags 0),
+ * so a reader sets only what its event has; ts, cpu, pid and action are set for every row.
  */
-class EventChunk {
-  readonly ts: BigInt64Array;
-  readonly tsW: Uint32Array;
-  readonly sector: BigInt64Array;
-  readonly sectorW: Uint32Array;
-  readonly pid: Int32Array;
-  readonly comm: Int32Array;
-  readonly nr: Uint32Array;
-  readonly bytes: Uint32Array;
-  readonly cpu: Int16Array;
-  readonly dev: Int16Array;
-  readonly action: Int8Array;
-  readonly rwbs: Int8Array;
-  readonly op: Int8Array;
-  readonly flags: Uint8Array;
-  /**
-   * The columns every row sets are views of one buffer (EVENT_CHUNK_BYTES); it and the arrays
-   * made later come from `memory` (zero-filled buffers of the asked size, null = make one here).
-   */
-  constructor(private readonly memory: ChunkMemory | null = null, flags: Uint8Array | null = null) {
-    const mem = chunkBuffer(memory, EVENT_CHUNK_BYTES);
-    const R = CHUNK_ROWS;
-    // flags are scratch (spread into the flag columns when the chunk is handed over): the previous
-    // chunk's array is reused, every row overwrites its slot
-    this.flags = flags ?? new Uint8Array(R);
-    let o = 0;
-    this.ts = new BigInt64Array(mem, o, R); this.tsW = new Uint32Array(mem, o, 2 * R); o += 8 * R;
-    this.sector = new BigInt64Array(mem, o, R); this.sectorW = new Uint32Array(mem, o, 2 * R); o += 8 * R;
-    this.pid = new Int32Array(mem, o, R); o += 4 * R;
-    this.comm = new Int32Array(mem, o, R); o += 4 * R;
-    this.nr = new Uint32Array(mem, o, R); o += 4 * R;
-    this.bytes = new Uint32Array(mem, o, R); o += 4 * R;
-    this.cpu = new Int16Array(mem, o, R); o += 2 * R;
-    this.dev = new Int16Array(mem, o, R); o += 2 * R;
-    this.action = new Int8Array(mem, o, R); o += R;
-    this.rwbs = new Int8Array(mem, o, R); o += R;
-    this.op = new Int8Array(mem, o, R);
+export class BlockEventRow {
+  /** Event time in the trace clock's nanoseconds (ts_ns). */
+  ts: number | bigint = 0;
+  cpu = 0;
+  pid = 0;
+  /** Keys of the string columns (BlockEventsBuilder intern helpers), or NONE. */
+  comm = NONE;
+  dev = NONE;
+  /** BlockAction key. */
+  action = 0;
+  rwbs = NONE;
+  /** BlockOp code and BlockFlag bits (rwbs.ts; BlockEventsBuilder.rwbsOpFlags of the rwbs key). */
+  op: number = BlockOp.other;
+  flags = 0;
+  sector: number | bigint = NONE;
+  nrSectors = 0;
+  bytes = NONE;
+  /** Negative errno of a completion (0 = success), or null. */
+  error: number | null = null;
+  /** new_sector of a split, old_sector of a remap. */
+  newSector: number | bigint = NONE;
+  /** The device a remap came from. */
+  oldDev = NONE;
+  /** Depth of an unplug, nr_bios of rq_remap. */
+  count = NONE;
+  ioprio = NONE;
+
+  /** Back to "none" in every optional field (see the class comment). */
+  clear(): void {
+    this.comm = NONE; this.dev = NONE; this.rwbs = NONE; this.op = BlockOp.other; this.flags = 0;
+    this.sector = NONE; this.nrSectors = 0; this.bytes = NONE; this.error = null;
+    this.newSector = NONE; this.oldDev = NONE; this.count = NONE; this.ioprio = NONE;
   }
-  error: Int16Array | null = null;
-  newSector: BigInt64Array | null = null;
-  newSectorW: Uint32Array | null = null;
-  oldDev: Int16Array | null = null;
-  count: Int32Array | null = null;
-  ioprio: Int8Array | null = null;
-  errorArray(): Int16Array { return (this.error ??= new Int16Array(chunkBuffer(this.memory, 2 * CHUNK_ROWS))); }
-  newSectorArray(): BigInt64Array {
-    if (this.newSector === null) {
-      const b = chunkBuffer(this.memory, 8 * CHUNK_ROWS);
-      this.newSector = new BigInt64Array(b);
-      this.newSectorW = new Uint32Array(b);
-    }
-    return this.newSector;
-  }
-  newSectorWords(): Uint32Array { this.newSectorArray(); return this.newSectorW!; }
-  oldDevArray(): Int16Array { return (this.oldDev ??= new Int16Array(chunkBuffer(this.memory, 2 * CHUNK_ROWS))); }
-  countArray(): Int32Array { return (this.count ??= new Int32Array(chunkBuffer(this.memory, 4 * CHUNK_ROWS))); }
-  ioprioArray(): Int8Array { return (this.ioprio ??= new Int8Array(chunkBuffer(this.memory, CHUNK_ROWS))); }
-  /** A flag column's array (bytes of 0/1). */
-  flagArray(): Uint8Array { return new Uint8Array(chunkBuffer(this.memory, CHUNK_ROWS)); }
-  /**
-   * Validity bitmaps of the nullable columns (bit set = valid): comm, dev and sector start all
-   * valid and a null clears its bit (`nulls` counts them); the mostly-null columns start all
-   * null and a value sets its bit (`nulls` counts the values until the chunk is handed over).
-   */
-  readonly valid = [0, 1, 2, 3, 4, 5, 6, 7].map((col) => (col < V_SPARSE ? new Uint8Array(VALID_BYTES).fill(0xff) : new Uint8Array(VALID_BYTES)));
-  readonly nulls = new Int32Array(8);
 }
-/** A source of zero-filled buffers of a given size; null when it has none ready. */
-export type ChunkMemory = (bytes: number) => ArrayBuffer | null;
-
-function chunkBuffer(memory: ChunkMemory | null, bytes: number): ArrayBuffer {
-  const b = memory?.(bytes) ?? null;
-  if (b === null) return new ArrayBuffer(bytes);
-  if (b.byteLength !== bytes) throw new Error(`block_events chunk memory: expected a buffer of ${bytes} bytes, got ${b.byteLength}`);
-  return b;
-}
-
-/** Bytes of the buffer behind the always-set columns of one chunk (ts, sector: 8; pid, comm, nr, bytes: 4; cpu, dev: 2; action, rwbs, op: 1). */
-export const EVENT_CHUNK_BYTES = CHUNK_ROWS * 39;
-
-type ZeroArray = Uint8Array | Int8Array | Int16Array | Int32Array | BigInt64Array;
-const SHARED_ZEROS = new Map<unknown, ZeroArray>();
-/**
- * A chunk-sized array of zeros for a column whose chunk holds no value: one shared, never written
- * array per type for full chunks (the column builders keep full chunks as they are); the last,
- * partial chunk gets its own, since a builder's current chunk is the one it would write into.
- */
-function zeros<A extends ZeroArray>(ctor: { new (n: number): A }, n: number): A {
-  if (n < CHUNK_ROWS) return new ctor(CHUNK_ROWS);
-  let z = SHARED_ZEROS.get(ctor) as A | undefined;
-  if (z === undefined) { z = new ctor(CHUNK_ROWS); SHARED_ZEROS.set(ctor, z); }
-  return z;
-}
-
-/** Index of each nullable column in EventChunk.valid. */
-const V_COMM = 0, V_DEV = 1, V_SECTOR = 2, V_ERROR = 3, V_NEW_SECTOR = 4, V_OLD_DEV = 5, V_COUNT = 6, V_IOPRIO = 7;
-/** Columns from this index on are mostly null: their bitmaps record values, not nulls. */
-const V_SPARSE = V_ERROR;
 
 /**
- * Builds the block_events table. Readers intern strings once (`commKey`, `devKey`, `rwbsKey`,
- * `ioprioKey`) and then call `add` with plain numbers; rows go straight into typed-array chunks
- * that are handed to the table's column builders whole.
+ * Builds the block_events table. Readers intern strings once (internComm, internDev, the byte
+ * interners) and then fill `row` with plain numbers and `commit()` it; rows go straight into
+ * typed-array chunks that are handed to the table's column builders whole.
  */
 export class BlockEventsBuilder {
   readonly table = new TableBuilder(blockEventsTable);
@@ -403,9 +214,13 @@ export class BlockEventsBuilder {
   internIoprio(text: string): number { return this.cIoprio.intern(text); }
 
   /**
-   * Append one event. Numbers must be safe integers (pass a bigint beyond 2^53). NONE (-1) marks
-   * a missing value for: commKey, devKey, sector, newSector, oldDevKey, count, ioprioKey;
-   * `error` null marks none. `bytes` NONE means nr_sectors * 512.
+   * The row the next commit() appends: fill its fields by name (see BlockEventRow), then commit.
+   * One object per builder, reused for every row.
+   */
+  readonly row = new BlockEventRow();
+
+  /**
+   * Append `row` and clear its optional fields (BlockEventRow.clear), or refuse it (`refused`).
    *
    * A write with REQ_PREFLUSH and no data (blkdev_issue_flush: "FWS 0 + 0") is a pure flush and
    * gets op flush. A flush without data has no sector (null), whatever the source printed.
@@ -415,38 +230,55 @@ export class BlockEventsBuilder {
    * event (so it can land after rows of other tasks with later times); an unplug is kept when its
    * task's plug session had such an event. Without any plug of that task seen, unplugs are dropped.
    */
+  commit(): void {
+    const r = this.row;
+    this.refused = this.ranges?.take(r.ts, r.sector, r.newSector) ?? null;
+    if (this.refused === null) {
+      if (this.keepDev !== NONE && !this.passFilter(r)) this.filteredOut++;
+      else this.append(r);
+    }
+    r.clear();
+  }
+
+  /**
+   * Positional form of row + commit, kept for library users and tests written against it: the
+   * readers fill `row` by name, where a swapped argument cannot hide. NONE / null as in BlockEventRow.
+   */
   add(
     tsNs: number | bigint, cpu: number, pid: number, commKey: number, devKey: number,
     action: number, rwbsKey: number, op: number, flags: number,
     sector: number | bigint, nrSectors: number, bytes: number, error: number | null,
     newSector: number | bigint, oldDevKey: number, count: number, ioprioKey: number,
   ): void {
-    this.refused = this.ranges?.take(tsNs, sector, newSector) ?? null;
-    if (this.refused !== null) return;
-    if (this.keepDev !== NONE && !this.passFilter(tsNs, cpu, pid, commKey, devKey, action, oldDevKey)) {
-      this.filteredOut++;
-      return;
-    }
-    this.append(tsNs, cpu, pid, commKey, devKey, action, rwbsKey, op, flags, sector, nrSectors, bytes, error, newSector, oldDevKey, count, ioprioKey);
+    const r = this.row;
+    r.ts = tsNs; r.cpu = cpu; r.pid = pid; r.comm = commKey; r.dev = devKey; r.action = action;
+    r.rwbs = rwbsKey; r.op = op; r.flags = flags; r.sector = sector; r.nrSectors = nrSectors; r.bytes = bytes;
+    r.error = error; r.newSector = newSector; r.oldDev = oldDevKey; r.count = count; r.ioprio = ioprioKey;
+    this.commit();
   }
 
-  private append(
-    tsNs: number | bigint, cpu: number, pid: number, commKey: number, devKey: number,
-    action: number, rwbsKey: number, op: number, flags: number,
-    sector: number | bigint, nrSectors: number, bytes: number, error: number | null,
-    newSector: number | bigint, oldDevKey: number, count: number, ioprioKey: number,
-  ): void {
+  private append(r: BlockEventRow): void {
+    const tsNs = r.ts;
+    const nrSectors = r.nrSectors;
+    const bytes = r.bytes;
+    const flags = r.flags;
+    let op = r.op;
+    let sector = r.sector;
+    const newSector = r.newSector;
     if (this.i === CHUNK_ROWS) this.roll();
     const c = this.chunk;
     const i = this.i++;
     if (typeof tsNs === 'number' && LITTLE_ENDIAN) { c.tsW[2 * i] = tsNs >>> 0; c.tsW[2 * i + 1] = Math.floor(tsNs / 4294967296) >>> 0; }
     else c.ts[i] = BigInt(tsNs);
-    c.cpu[i] = cpu;
-    c.pid[i] = pid;
-    if (commKey < 0) this.setNull(V_COMM, i); else c.comm[i] = commKey;
-    if (devKey < 0) this.setNull(V_DEV, i); else c.dev[i] = devKey;
-    c.action[i] = action;
-    c.rwbs[i] = rwbsKey < 0 ? this.emptyRwbs() : rwbsKey;
+    c.cpu[i] = r.cpu;
+    c.pid[i] = r.pid;
+    const comm = r.comm;
+    if (comm < 0) this.setNull(V_COMM, i); else c.comm[i] = comm;
+    const dev = r.dev;
+    if (dev < 0) this.setNull(V_DEV, i); else c.dev[i] = dev;
+    c.action[i] = r.action;
+    const rwbs = r.rwbs;
+    c.rwbs[i] = rwbs < 0 ? this.emptyRwbs() : rwbs;
     if (op === BlockOp.write && (flags & BlockFlag.preflush) !== 0 && nrSectors === 0 && bytes <= 0) op = BlockOp.flush;
     // a flush has no sector: the kernel prints 0 (issue) or (sector_t)-1 (complete)
     if (op === BlockOp.flush && nrSectors === 0) sector = NONE;
@@ -460,6 +292,7 @@ export class BlockEventsBuilder {
     else c.sector[i] = sector;
     c.nr[i] = nrSectors;
     c.bytes[i] = bytes < 0 ? nrSectors * 512 : bytes;
+    const error = r.error;
     if (error !== null) { (c.error ?? c.errorArray())[i] = error; this.setValid(V_ERROR, i); }
     if (typeof newSector === 'number') {
       if (newSector >= 0) {
@@ -468,9 +301,12 @@ export class BlockEventsBuilder {
         this.setValid(V_NEW_SECTOR, i);
       }
     } else if (newSector >= 0n && newSector <= 0x7fffffffffffffffn) { c.newSectorArray()[i] = newSector; this.setValid(V_NEW_SECTOR, i); }
-    if (oldDevKey >= 0) { (c.oldDev ?? c.oldDevArray())[i] = oldDevKey; this.setValid(V_OLD_DEV, i); }
+    const oldDev = r.oldDev;
+    if (oldDev >= 0) { (c.oldDev ?? c.oldDevArray())[i] = oldDev; this.setValid(V_OLD_DEV, i); }
+    const count = r.count;
     if (count >= 0) { (c.count ?? c.countArray())[i] = count; this.setValid(V_COUNT, i); }
-    if (ioprioKey >= 0) { (c.ioprio ?? c.ioprioArray())[i] = ioprioKey; this.setValid(V_IOPRIO, i); }
+    const ioprio = r.ioprio;
+    if (ioprio >= 0) { (c.ioprio ?? c.ioprioArray())[i] = ioprio; this.setValid(V_IOPRIO, i); }
   }
 
   /** A value in one of the mostly-null columns (V_SPARSE on): set its bit, count it. */
@@ -531,8 +367,9 @@ export class BlockEventsBuilder {
     return this.emptyRwbsKey;
   }
 
-  private passFilter(tsNs: number | bigint, cpu: number, pid: number, commKey: number, devKey: number, action: number, oldDevKey: number): boolean {
+  private passFilter(r: BlockEventRow): boolean {
     const keep = this.keepDev;
+    const { pid, dev: devKey, action, oldDev: oldDevKey } = r;
     if (devKey === NONE && (action === BlockAction.P || action === BlockAction.U || action === BlockAction.UT)) {
       let slot = this.plugs.get(pid);
       if (action === BlockAction.P) {
@@ -541,7 +378,7 @@ export class BlockEventsBuilder {
           this.plugs.set(pid, slot);
           this.plugTs.push(0); this.plugCpu.push(0); this.plugComm.push(0); this.plugState.push(0);
         }
-        this.plugTs[slot] = tsNs; this.plugCpu[slot] = cpu; this.plugComm[slot] = commKey; this.plugState[slot] = PLUG_HELD;
+        this.plugTs[slot] = r.ts; this.plugCpu[slot] = r.cpu; this.plugComm[slot] = r.comm; this.plugState[slot] = PLUG_HELD;
         return false;
       }
       if (slot === undefined) return false;
@@ -556,11 +393,17 @@ export class BlockEventsBuilder {
       const slot = this.plugs.get(pid);
       if (slot !== undefined && this.plugState[slot] === PLUG_HELD) {
         this.plugState[slot] = PLUG_WRITTEN;
-        this.append(this.plugTs[slot]!, this.plugCpu[slot]!, pid, this.plugComm[slot]!, NONE, BlockAction.P, NONE, BlockOp.other, 0, NONE, 0, 0, null, NONE, NONE, NONE, NONE);
+        const plug = this.heldPlug;
+        plug.ts = this.plugTs[slot]!; plug.cpu = this.plugCpu[slot]!; plug.pid = pid; plug.comm = this.plugComm[slot]!;
+        plug.action = BlockAction.P;
+        this.append(plug);
       }
     }
     return mine;
   }
+
+  /** The held plug written before the first event of its task on the kept device (passFilter). */
+  private readonly heldPlug = new BlockEventRow();
 
   /**
    * Assemble the Arrow table. Metadata should include "clock" (the trace clock of ts_ns) and
