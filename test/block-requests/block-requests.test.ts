@@ -23,8 +23,11 @@ function events(text: string): Table {
     const packed = b.rwbsOpFlags(rk);
     const a = BlockAction[act as keyof typeof BlockAction];
     const isC = act === 'C' || act === 'R';
-    b.add(Number(t) * 1000, 0, 100, NONE, dev, a, rk, packed & 7, packed >> 3, sector === '-' ? NONE : Number(sector), Number(nr), NONE,
-      isC ? Number(x ?? 0) : null, act === 'X' ? Number(x) : NONE, NONE, NONE, NONE);
+    const r = b.row;
+    r.ts = Number(t) * 1000; r.cpu = 0; r.pid = 100; r.dev = dev; r.action = a; r.rwbs = rk; r.op = packed & 7; r.flags = packed >> 3;
+    r.sector = sector === '-' ? NONE : Number(sector); r.nrSectors = Number(nr);
+    r.error = isC ? Number(x ?? 0) : null; r.newSector = act === 'X' ? Number(x) : NONE;
+    b.commit();
   }
   return b.finish();
 }
@@ -267,8 +270,12 @@ describe('buildBlockRequests: seeded fuzz', () => {
       for (const e of picked) {
         const rk = b.internRwbs(e.rwbs as string);
         const p = b.rwbsOpFlags(rk);
-        b.add(e.ts_ns as bigint, e.cpu as number, e.pid as number, NONE, dev, BlockAction[e.action as keyof typeof BlockAction], rk, p & 7, p >> 3,
-          (e.sector as bigint | null) ?? NONE, e.nr_sectors as number, NONE, (e.error as number | null) ?? null, (e.new_sector as bigint | null) ?? NONE, NONE, NONE, NONE);
+        const r = b.row;
+        r.ts = e.ts_ns as bigint; r.cpu = e.cpu as number; r.pid = e.pid as number; r.dev = dev;
+        r.action = BlockAction[e.action as keyof typeof BlockAction]; r.rwbs = rk; r.op = p & 7; r.flags = p >> 3;
+        r.sector = (e.sector as bigint | null) ?? NONE; r.nrSectors = e.nr_sectors as number;
+        r.error = (e.error as number | null) ?? null; r.newSector = (e.new_sector as bigint | null) ?? NONE;
+        b.commit();
       }
       const stats = new IngestStats();
       const { requests } = buildBlockRequestTables(b.finish(), stats);

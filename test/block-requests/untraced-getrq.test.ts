@@ -56,8 +56,12 @@ function withoutActions(events: Table, omit: readonly string[]): Table {
     }
     const rk = b.internRwbs(e.rwbs as string);
     const p = b.rwbsOpFlags(rk);
-    b.add(e.ts_ns as bigint, e.cpu as number, (e.pid as number | null) ?? 0, NONE, dev, BlockAction[e.action as keyof typeof BlockAction], rk, p & 7, p >> 3,
-      (e.sector as bigint | null) ?? NONE, e.nr_sectors as number, NONE, (e.error as number | null) ?? null, (e.new_sector as bigint | null) ?? NONE, NONE, NONE, NONE);
+    const r = b.row;
+    r.ts = e.ts_ns as bigint; r.cpu = e.cpu as number; r.pid = (e.pid as number | null) ?? 0; r.dev = dev;
+    r.action = BlockAction[e.action as keyof typeof BlockAction]; r.rwbs = rk; r.op = p & 7; r.flags = p >> 3;
+    r.sector = (e.sector as bigint | null) ?? NONE; r.nrSectors = e.nr_sectors as number;
+    r.error = (e.error as number | null) ?? null; r.newSector = (e.new_sector as bigint | null) ?? NONE;
+    b.commit();
   }
   return b.finish();
 }

@@ -62,7 +62,10 @@ describe('BlockEventsBuilder with chunk memory from a PrefaultPool', () => {
       const dev = b.internDev(7, 1);
       const rw = b.internRwbs('WS');
       for (let i = 0; i < 3 * CHUNK_ROWS + 17; i++) {
-        b.add(2 ** 53 - 1 - i, i & 1, 1000 + (i % 7), NONE, dev, i % 5, rw, BlockOp.write, 1, i % 11 === 0 ? NONE : i * 8, 8, NONE, i % 3 === 0 ? 0 : null, NONE, NONE, NONE, NONE);
+        const r = b.row;
+        r.ts = 2 ** 53 - 1 - i; r.cpu = i & 1; r.pid = 1000 + (i % 7); r.dev = dev; r.action = i % 5; r.rwbs = rw;
+        r.op = BlockOp.write; r.flags = 1; r.sector = i % 11 === 0 ? NONE : i * 8; r.nrSectors = 8; r.error = i % 3 === 0 ? 0 : null;
+        b.commit();
       }
       return b.finish({});
     };
@@ -87,6 +90,7 @@ describe('BlockEventsBuilder with chunk memory from a PrefaultPool', () => {
     const b = new BlockEventsBuilder();
     b.useChunkMemory(() => new ArrayBuffer(8));
     const dev = b.internDev(7, 1);
-    expect(() => { for (let i = 0; i <= CHUNK_ROWS; i++) b.add(i, 0, 1, NONE, dev, 0, NONE, 0, 0, i, 8, NONE, null, NONE, NONE, NONE, NONE); }).toThrow(/expected/);
+    const fillOne = (i: number) => { const r = b.row; r.ts = i; r.cpu = 0; r.pid = 1; r.dev = dev; r.action = 0; r.sector = i; r.nrSectors = 8; b.commit(); };
+    expect(() => { for (let i = 0; i <= CHUNK_ROWS; i++) fillOne(i); }).toThrow(/expected/);
   });
 });

@@ -240,23 +240,6 @@ export class BlockEventsBuilder {
     r.clear();
   }
 
-  /**
-   * Positional form of row + commit, kept for library users and tests written against it: the
-   * readers fill `row` by name, where a swapped argument cannot hide. NONE / null as in BlockEventRow.
-   */
-  add(
-    tsNs: number | bigint, cpu: number, pid: number, commKey: number, devKey: number,
-    action: number, rwbsKey: number, op: number, flags: number,
-    sector: number | bigint, nrSectors: number, bytes: number, error: number | null,
-    newSector: number | bigint, oldDevKey: number, count: number, ioprioKey: number,
-  ): void {
-    const r = this.row;
-    r.ts = tsNs; r.cpu = cpu; r.pid = pid; r.comm = commKey; r.dev = devKey; r.action = action;
-    r.rwbs = rwbsKey; r.op = op; r.flags = flags; r.sector = sector; r.nrSectors = nrSectors; r.bytes = bytes;
-    r.error = error; r.newSector = newSector; r.oldDev = oldDevKey; r.count = count; r.ioprio = ioprioKey;
-    this.commit();
-  }
-
   private append(r: BlockEventRow): void {
     const tsNs = r.ts;
     const nrSectors = r.nrSectors;
