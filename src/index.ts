@@ -104,9 +104,12 @@ export { StraceParser, parseAnchorDate, type AppIoBuilder, type AppIoCounts, typ
 export { appIoTable, APP_OPS, AppIoFlag, APP_IO_UNCERTAIN, type AppOp } from './table/schemas/app-io.js';
 
 // block-trace text readers (tracefs, trace-cmd report, blkparse), format detection, block_events builder
-export { BlockEventsBuilder, BlockAction, NONE as BLOCK_NONE, RangeInterner, ByteRangeInterner, IOPRIO_CLASS_NAMES, type BlockEventsBuilderOptions, type BlockEventRow } from './ingest/block/block-events-builder.js';
+export { BlockEventsBuilder, BlockAction, NONE as BLOCK_NONE, IOPRIO_CLASS_NAMES, type BlockEventsBuilderOptions, type BlockEventRow } from './ingest/block/block-events-builder.js';
+export { RangeInterner, ByteRangeInterner } from './ingest/block/range-interners.js';
 export { parseRwbs, rwbsOp, rwbsFlags, rwbsFromCategories, BlockOp, BlockFlag, type BlockOpCode } from './ingest/block/rwbs.js';
-export { readTracefsText, parseTracefsText, TracefsTextParser, BlockTracepoint, type BlockTextFileSummary, type BlockTextOptions } from './ingest/block/tracefs-text.js';
+export { readTracefsText, parseTracefsText, TracefsTextParser } from './ingest/block/tracefs-text.js';
+export { BlockTracepoint } from './ingest/block/block-tracepoints.js';
+export type { BlockTextFileSummary, BlockTextOptions } from './ingest/block/block-text-context.js';
 export { readTraceCmdText, parseTraceCmdText, TraceCmdTextParser } from './ingest/block/trace-cmd-text.js';
 export { readBlkparseText, parseBlkparseText, BlkparseTextParser } from './ingest/block/blkparse-text.js';
 export { detectInputFormat, detectFormatOfBytes, INPUT_FORMATS, type InputFormat } from './ingest/detect-format.js';

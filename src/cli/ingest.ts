@@ -6,7 +6,8 @@
 import { statSync } from 'node:fs';
 import type { Table } from '@uwdata/flechette';
 import { BlockEventsBuilder } from '../ingest/block/block-events-builder.js';
-import { readTracefsText, type BlockTextFileSummary } from '../ingest/block/tracefs-text.js';
+import { readTracefsText } from '../ingest/block/tracefs-text.js';
+import type { BlockTextFileSummary } from '../ingest/block/block-text-context.js';
 import { readTraceCmdText } from '../ingest/block/trace-cmd-text.js';
 import { readBlkparseText } from '../ingest/block/blkparse-text.js';
 import { readBlktraceBinary } from '../ingest/block/blktrace-binary.js';

@@ -6,7 +6,8 @@
 import { statSync } from 'node:fs';
 import type { BlockEventsBuilder } from './block/block-events-builder.js';
 import { readBlktraceBinary } from './block/blktrace-binary.js';
-import { readTracefsText, type BlockTextFileSummary } from './block/tracefs-text.js';
+import { readTracefsText } from './block/tracefs-text.js';
+import type { BlockTextFileSummary } from './block/block-text-context.js';
 import { readTraceCmdText } from './block/trace-cmd-text.js';
 import { readBlkparseText } from './block/blkparse-text.js';
 import { detectInputFormat, type InputFormat } from './detect-format.js';

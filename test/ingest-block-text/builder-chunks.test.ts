@@ -5,7 +5,8 @@
  * Rows go in through the row cursor (row + commit) and through the positional add.
  */
 import { describe, expect, it } from 'vitest';
-import { BlockEventsBuilder, EVENT_CHUNK_BYTES, NONE } from '../../src/ingest/block/block-events-builder.js';
+import { BlockEventsBuilder, NONE } from '../../src/ingest/block/block-events-builder.js';
+import { EVENT_CHUNK_BYTES } from '../../src/ingest/block/block-event-chunk.js';
 import { BlockOp } from '../../src/ingest/block/rwbs.js';
 import { CHUNK_ROWS } from '../../src/table/column-builders.js';
 import { PrefaultPool } from '../../src/ingest/block/prefault-pool.js';

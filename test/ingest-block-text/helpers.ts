@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Table } from '@uwdata/flechette';
 import { BlockEventsBuilder } from '../../src/ingest/block/block-events-builder.js';
-import type { BlockTextFileSummary } from '../../src/ingest/block/tracefs-text.js';
+import type { BlockTextFileSummary } from '../../src/ingest/block/block-text-context.js';
 import { IngestStats } from '../../src/ingest/ingest-stats.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'block');

@@ -17,8 +17,6 @@ import {
   EVENT_CHUNK_BYTES, type ChunkMemory,
 } from './block-event-chunk.js';
 
-export { ByteRangeInterner, RangeInterner, EVENT_CHUNK_BYTES, type ChunkMemory };
-
 /** Keys of the action column: the position of the letter in BLOCK_ACTIONS (interned in that order). */
 export const BlockAction = Object.fromEntries(BLOCK_ACTIONS.map((a, i) => [a, i])) as { readonly [K in (typeof BLOCK_ACTIONS)[number]]: number };
 

@@ -9,7 +9,8 @@ import type { InputStream } from '../../io/input-stream.js';
 import { ByteScanner, textOf } from '../text/byte-scanner.js';
 import { driveFileLines, driveTextLines } from '../text/line-driver.js';
 import { PrefaultPool } from './prefault-pool.js';
-import { EVENT_CHUNK_BYTES, IOPRIO_CLASS_NAMES, type BlockEventRow, type BlockEventsBuilder } from './block-events-builder.js';
+import { IOPRIO_CLASS_NAMES, type BlockEventRow, type BlockEventsBuilder } from './block-events-builder.js';
+import { EVENT_CHUNK_BYTES } from './block-event-chunk.js';
 import { ByteRangeInterner } from './range-interners.js';
 
 /** Interners, counters and the field scanner of one reader run over one file. */

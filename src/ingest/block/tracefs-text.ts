@@ -16,9 +16,6 @@ import { FtracePrefix } from './ftrace-prefix.js';
 import { TracefsEventParser } from './tracefs-event-parser.js';
 import { TracefsFastPath } from './tracefs-fast-path.js';
 
-export { BlockTracepoint } from './block-tracepoints.js';
-export { BlockTextContext, normaliseIoprio, parseTextLines, readTextLines, type BlockTextFileSummary, type BlockTextLineParser, type BlockTextOptions } from './block-text-context.js';
-export { findByte, findByteBack, textOf } from '../text/byte-scanner.js';
 
 /** Parses tracefs `trace` / `trace_pipe` lines into a BlockEventsBuilder. */
 export class TracefsTextParser implements BlockTextLineParser {
