@@ -74,11 +74,17 @@ function valid(b: AnyBatch, i: number): boolean {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** Columns of EventBatch a sweep may go without (left at their null value: -1, or 0 for flags). */
+export type SkippableColumn = 'cpu' | 'flags' | 'oldDev' | 'count';
+
 /**
  * Calls `fn` once per record batch of a block_events table, in row order. Returns the names
- * (dev, comm) the index columns refer to and the time base.
+ * (dev, comm) the index columns refer to and the time base. `skip` names columns the caller does
+ * not read (their rows are not copied; names.dev still takes every old_dev name, so the name lists
+ * are the same either way).
  */
-export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: EventNames, base: bigint) => void): { names: EventNames; base: bigint; rows: number } {
+export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: EventNames, base: bigint) => void, skip: readonly SkippableColumn[] = []): { names: EventNames; base: bigint; rows: number } {
+  const skipCpu = skip.includes('cpu'), skipFlags = skip.includes('flags'), skipOldDev = skip.includes('oldDev'), skipCount = skip.includes('count');
   const col = (name: string) => {
     const c = table.getChild(name);
     if (!c) throw new Error(`block_events table has no column ${name}`);
@@ -112,6 +118,7 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
   let firstRow = 0;
   let cap = 0;
   let b: EventBatch | undefined;
+  let act = new Int32Array(0);
   for (let k = 0; k < nb; k++) {
     const tsB = cols.ts[k]!;
     const n = tsB.length;
@@ -123,6 +130,10 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
         sector: new Float64Array(cap), nr: new Float64Array(cap), bytes: new Float64Array(cap), error: new Int32Array(cap),
         newSector: new Float64Array(cap), oldDev: new Int32Array(cap), count: new Int32Array(cap),
       };
+      if (skipCpu) b.cpu.fill(-1);
+      if (skipOldDev) b.oldDev.fill(-1);
+      if (skipCount) b.count.fill(-1);
+      act = new Int32Array(cap);
     }
     b.length = n;
     b.firstRow = firstRow;
@@ -138,34 +149,50 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
       if (d > MAX_SAFE || d < -MAX_SAFE) throw new RangeError(`block_events row ${firstRow + i}: ts_ns ${tv[i]} is more than 2^53 ns from the first event`);
       b.ts[i] = Number(d);
     }
-    copyNum(cols.cpu[k]!, b.cpu, -1);
+    if (!skipCpu) copyNum(cols.cpu[k]!, b.cpu, -1);
     copyNum(cols.pid[k]!, b.pid, -1);
     copyDict(cols.comm[k]!, b.comm, (s) => nameOf(commIndex, names.comm, s));
     copyDict(cols.dev[k]!, b.dev, (s) => nameOf(devIndex, names.dev, s));
-    copyDict(cols.oldDev[k]!, b.oldDev, (s) => nameOf(devIndex, names.dev, s));
+    if (!skipOldDev) copyDict(cols.oldDev[k]!, b.oldDev, (s) => nameOf(devIndex, names.dev, s));
+    else { const c = cols.oldDev[k]!.cache ?? []; for (let j = 0; j < c.length; j++) nameOf(devIndex, names.dev, c[j]!); }
     copyDict(cols.rwbs[k]!, b.rwbs, (s) => nameOf(rwbsIndex, names.rwbs, s));
-    const act = new Int32Array(n);
     copyDict(cols.action[k]!, act, (s) => actionCode.get(s) ?? 255);
     for (let i = 0; i < n; i++) b.action[i] = act[i]!;
     copyDict(cols.op[k]!, act, (s) => opCode.get(s) ?? Op.other);
     for (let i = 0; i < n; i++) b.op[i] = act[i]! < 0 ? Op.other : act[i]!;
-    const fl = b.flags;
-    fl.fill(0, 0, n);
-    orBool(cols.sync[k]!, fl, BlockFlag.sync);
-    orBool(cols.meta[k]!, fl, BlockFlag.meta);
-    orBool(cols.fua[k]!, fl, BlockFlag.fua);
-    orBool(cols.preflush[k]!, fl, BlockFlag.preflush);
-    orBool(cols.readahead[k]!, fl, BlockFlag.readahead);
+    if (!skipFlags) {
+      const fl = b.flags;
+      fl.fill(0, 0, n);
+      orBool(cols.sync[k]!, fl, BlockFlag.sync);
+      orBool(cols.meta[k]!, fl, BlockFlag.meta);
+      orBool(cols.fua[k]!, fl, BlockFlag.fua);
+      orBool(cols.preflush[k]!, fl, BlockFlag.preflush);
+      orBool(cols.readahead[k]!, fl, BlockFlag.readahead);
+    }
     copyNum(cols.sector[k]!, b.sector, -1);
     copyNum(cols.nr[k]!, b.nr, 0);
     copyNum(cols.bytes[k]!, b.bytes, 0);
     copyNum(cols.error[k]!, b.error, NULL_ERROR);
     copyNum(cols.newSector[k]!, b.newSector, -1);
-    copyNum(cols.count[k]!, b.count, -1);
+    if (!skipCount) copyNum(cols.count[k]!, b.count, -1);
     fn(b, names, base ?? 0n);
     firstRow += n;
   }
   return { names, base: base ?? 0n, rows: firstRow };
+}
+
+/** Events per action code (Act) in a block_events table, from the action column's dictionary keys. */
+export function countActions(table: Table): Float64Array {
+  const count = new Float64Array(256);
+  const batches = (table.getChild('action')?.data ?? []) as unknown as AnyBatch[];
+  for (const b of batches) {
+    const cache = b.cache ?? [];
+    const perKey = new Float64Array(cache.length + 1);
+    const v = b.values as ArrayLike<number>;
+    for (let i = 0; i < b.length; i++) if (valid(b, i)) perKey[v[i]!]!++;
+    for (let j = 0; j < cache.length; j++) count[BLOCK_ACTIONS.indexOf(cache[j] as (typeof BLOCK_ACTIONS)[number]) & 255]! += perKey[j]!;
+  }
+  return count;
 }
 
 function copyNum(src: AnyBatch, dst: Int32Array | Float64Array, nullValue: number): void {
@@ -174,6 +201,11 @@ function copyNum(src: AnyBatch, dst: Int32Array | Float64Array, nullValue: numbe
   const big = v instanceof BigInt64Array || v instanceof BigUint64Array;
   const words = big && LE ? new Int32Array((v as BigInt64Array).buffer, (v as BigInt64Array).byteOffset, n * 2) : null;
   const check = src.nullCount > 0;
+  if (!big && !check && ArrayBuffer.isView(v)) {
+    // same element conversion as the loop below, done by the engine
+    dst.set((v as Int32Array).subarray(0, n));
+    return;
+  }
   for (let i = 0; i < n; i++) {
     if (check && !valid(src, i)) { dst[i] = nullValue; continue; }
     if (big) {
@@ -193,7 +225,9 @@ function copyDict(src: AnyBatch, dst: Int32Array, map: (s: string) => number): v
   const remap = new Int32Array(cache.length);
   for (let j = 0; j < cache.length; j++) remap[j] = map(cache[j]!);
   const v = src.values as ArrayLike<number>;
-  for (let i = 0; i < src.length; i++) dst[i] = valid(src, i) ? remap[v[i]!]! : -1;
+  const n = src.length;
+  if (!src.nullCount || !src.validity || src.validity.length === 0) { for (let i = 0; i < n; i++) dst[i] = remap[v[i]!]!; return; }
+  for (let i = 0; i < n; i++) dst[i] = valid(src, i) ? remap[v[i]!]! : -1;
 }
 
 function orBool(src: AnyBatch, dst: Uint8Array, bit: number): void {
