@@ -17,7 +17,7 @@ import type { RequestReconstructor } from './block-requests.js';
 
 /** block_requests from the reconstructed request columns. */
 export function requestsTableOf(R: RequestReconstructor, names: EventNames, base: bigint, events: Table): Table {
-  const n = R.rKind.n;
+  const n = R.nReq;
   const t = new TableBuilder(blockRequestsTable);
   const cId = t.number('id'), cKind = t.string('kind'), cDev = t.string('dev'), cOp = t.string('op'), cRwbs = t.string('rwbs');
   const cSector = t.int64('sector'), cNr = t.number('nr_sectors'), cBytes = t.int64('bytes');
@@ -82,9 +82,9 @@ export function requestsTableOf(R: RequestReconstructor, names: EventNames, base
 
 /** block_bios: rq merges and split completions resolved. */
 export function biosTableOf(R: RequestReconstructor, names: EventNames, base: bigint, events: Table): Table {
-  const n = R.rKind.n;
+  const n = R.nReq;
   const final = (r: number) => { let k = 0; while (r >= 0 && R.rMergedInto.a[r]! >= 0 && k++ < 1000) r = R.rMergedInto.a[r]!; return r; };
-  const nb = R.bDev.n;
+  const nb = R.nBio;
   const bioDone = new Float64Array(nb).fill(NaN);
   const bioOpen = new Uint8Array(nb);
   const request = new Int32Array(nb);

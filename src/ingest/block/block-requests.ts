@@ -83,7 +83,29 @@ export class RequestReconstructor {
 
   constructor(private readonly stats: IngestStats) {}
 
-  /** Column lists of requests and bios, used in lock-step (pushRequest, onQueue, bioRow). */
+  /** Rows of requests and of bios so far (the columns' arrays may be longer). */
+  nReq = 0;
+  nBio = 0;
+
+  private newRequestRow(): number {
+    const r = this.nReq;
+    if (r === this.rKind.a.length) for (const c of this.requestColumns()) c.reserve(Math.max(2 * r, 1024));
+    this.nReq = r + 1;
+    return r;
+  }
+
+  private newBioRow(): number {
+    const bio = this.nBio;
+    if (bio === this.bDev.a.length) for (const c of this.bioColumns()) c.reserve(Math.max(2 * bio, 1024));
+    this.nBio = bio + 1;
+    return bio;
+  }
+
+  private bioColumns(): (GrowF64 | GrowI32)[] {
+    return [this.bDev, this.bOp, this.bSector, this.bNr, this.bEnd, this.bQ, this.bM, this.bRole, this.bReq, this.bPid, this.bComm];
+  }
+
+  /** Columns of requests and bios, filled row by row in lock-step (pushRequest, onQueue). */
   private requestColumns(): (GrowF64 | GrowI32)[] {
     return [this.rKind, this.rDev, this.rOp, this.rRwbs, this.rSector, this.rNr, this.rBytes, this.rQ, this.rG, this.rI, this.rD, this.rC,
       this.rBios, this.rQBios, this.rIssues, this.rRequeues, this.rCompletions, this.rError, this.rSplitFrom, this.rSplitSector,
@@ -100,7 +122,7 @@ export class RequestReconstructor {
     const bios = count[Act.Q]!;
     const requests = Math.max(count[Act.G]!, count[Act.I]!, count[Act.D]!, count[Act.C]!);
     for (const c of this.requestColumns()) c.reserve(requests + 16);
-    for (const c of [this.bDev, this.bOp, this.bSector, this.bNr, this.bEnd, this.bQ, this.bM, this.bRole, this.bReq, this.bPid, this.bComm]) c.reserve(bios + 16);
+    for (const c of this.bioColumns()) c.reserve(bios + 16);
   }
 
   private dev(d: number): DevState {
@@ -143,9 +165,10 @@ export class RequestReconstructor {
   private onQueue(b: EventBatch, i: number, d: number): void {
     const s = this.dev(d);
     const sector = b.sector[i]!;
-    const bio = this.bDev.push(d);
-    this.bOp.push(b.op[i]!); this.bSector.push(sector); this.bNr.push(b.nr[i]!); this.bEnd.push(sector + b.nr[i]!);
-    this.bQ.push(this.ts); this.bM.push(NaN); this.bRole.push(Role.alone); this.bReq.push(-1); this.bPid.push(b.pid[i]!); this.bComm.push(b.comm[i]!);
+    const bio = this.newBioRow();
+    const nr = b.nr[i]!;
+    this.bDev.a[bio] = d; this.bOp.a[bio] = b.op[i]!; this.bSector.a[bio] = sector; this.bNr.a[bio] = nr; this.bEnd.a[bio] = sector + nr;
+    this.bQ.a[bio] = this.ts; this.bM.a[bio] = NaN; this.bRole.a[bio] = Role.alone; this.bReq.a[bio] = -1; this.bPid.a[bio] = b.pid[i]!; this.bComm.a[bio] = b.comm[i]!;
     if (isFlush(b, i)) { s.pendFlushBio.push(bio); if (s.pendFlushBio.length > MAX_PENDING) s.pendFlushBio.shift(); return; }
     if (s.pendBio.has(sector)) this.note('requests_duplicate_queue', 'a Q at a sector where an earlier queued bio was still waiting for a request; the earlier one is left alone', b.firstRow + i, `sector ${sector}`);
     s.pendBio.set(sector, bio);
@@ -335,13 +358,13 @@ export class RequestReconstructor {
 
   /** A request row with no event times yet. */
   private pushRequest(d: number, op: number, rwbs: number, sector: number, nr: number, bytes: number, pid: number, comm: number): number {
-    const r = this.rKind.push(Kind.request);
-    this.rDev.push(d); this.rOp.push(op); this.rRwbs.push(rwbs);
-    this.rSector.push(sector); this.rNr.push(nr); this.rBytes.push(bytes);
-    this.rQ.push(NaN); this.rG.push(NaN); this.rI.push(NaN); this.rD.push(NaN); this.rC.push(NaN);
-    this.rBios.push(0); this.rQBios.push(0); this.rIssues.push(0); this.rRequeues.push(0); this.rCompletions.push(0);
-    this.rError.push(NULL_ERROR); this.rSplitFrom.push(-1); this.rSplitSector.push(-1); this.rMergedInto.push(-1);
-    this.rPid.push(pid); this.rComm.push(comm); this.rRemaining.push(0); this.rOriginBio.push(-1); this.rIssueOrder.push(-1);
+    const r = this.newRequestRow();
+    this.rKind.a[r] = Kind.request; this.rDev.a[r] = d; this.rOp.a[r] = op; this.rRwbs.a[r] = rwbs;
+    this.rSector.a[r] = sector; this.rNr.a[r] = nr; this.rBytes.a[r] = bytes;
+    this.rQ.a[r] = NaN; this.rG.a[r] = NaN; this.rI.a[r] = NaN; this.rD.a[r] = NaN; this.rC.a[r] = NaN;
+    this.rBios.a[r] = 0; this.rQBios.a[r] = 0; this.rIssues.a[r] = 0; this.rRequeues.a[r] = 0; this.rCompletions.a[r] = 0;
+    this.rError.a[r] = NULL_ERROR; this.rSplitFrom.a[r] = -1; this.rSplitSector.a[r] = -1; this.rMergedInto.a[r] = -1;
+    this.rPid.a[r] = pid; this.rComm.a[r] = comm; this.rRemaining.a[r] = 0; this.rOriginBio.a[r] = -1; this.rIssueOrder.a[r] = -1;
     return r;
   }
 
@@ -524,14 +547,12 @@ export class RequestReconstructor {
 
   /** A row of kind bio for a bio that never reached a request (bio-based device). */
   private bioRow(bio: number, completeNs: number, error: number): void {
-    const r = this.rKind.push(Kind.bio);
-    this.rDev.push(this.bDev.a[bio]!); this.rOp.push(this.bOp.a[bio]!); this.rRwbs.push(-1);
-    this.rSector.push(this.bSector.a[bio]!); this.rNr.push(this.bNr.a[bio]!); this.rBytes.push(this.bNr.a[bio]! * 512);
-    this.rQ.push(this.bQ.a[bio]!); this.rG.push(NaN); this.rI.push(NaN); this.rD.push(NaN); this.rC.push(completeNs);
-    this.rBios.push(1); this.rQBios.push(1); this.rIssues.push(0); this.rRequeues.push(0);
-    this.rCompletions.push(completeNs === completeNs ? 1 : 0);
-    this.rError.push(completeNs === completeNs ? error : NULL_ERROR); this.rSplitFrom.push(-1); this.rSplitSector.push(-1); this.rMergedInto.push(-1);
-    this.rPid.push(this.bPid.a[bio]!); this.rComm.push(this.bComm.a[bio]!); this.rRemaining.push(0); this.rOriginBio.push(-1); this.rIssueOrder.push(-1);
+    const r = this.pushRequest(this.bDev.a[bio]!, this.bOp.a[bio]!, -1, this.bSector.a[bio]!, this.bNr.a[bio]!, this.bNr.a[bio]! * 512, this.bPid.a[bio]!, this.bComm.a[bio]!);
+    this.rKind.a[r] = Kind.bio;
+    this.rQ.a[r] = this.bQ.a[bio]!; this.rC.a[r] = completeNs;
+    this.rBios.a[r] = 1; this.rQBios.a[r] = 1;
+    this.rCompletions.a[r] = completeNs === completeNs ? 1 : 0;
+    this.rError.a[r] = completeNs === completeNs ? error : NULL_ERROR;
     this.bReq.a[bio] = r;
     this.bRole.a[bio] = Role.alone;
   }
