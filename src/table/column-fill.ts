@@ -12,32 +12,40 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 type NumArray = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | Float64Array;
 
-/** Rows [from, from + len) of `nulls` (1 = null) as a validity bitmap (null when none is null), values zeroed where null. */
-function validityOf(nulls: Uint8Array | null, from: number, len: number, values: NumArray | BigInt64Array): { validity: Uint8Array | null; nullCount: number } {
-  if (!nulls) return { validity: null, nullCount: 0 };
-  let nullCount = 0;
-  for (let i = 0; i < len; i++) nullCount += nulls[from + i]!;
-  if (nullCount === 0) return { validity: null, nullCount: 0 };
+/** Scratch rows of one chunk: values with nulls zeroed, and which rows are null. */
+const scratchValues = new Float64Array(CHUNK_ROWS);
+const scratchNulls = new Uint8Array(CHUNK_ROWS);
+
+/** The validity bitmap of one chunk from its null rows (1 = null) in scratchNulls[0, len). */
+function bitmapOf(len: number): Uint8Array {
   const validity = new Uint8Array(CHUNK_ROWS >> 3);
-  const zero = values instanceof BigInt64Array ? 0n : 0;
-  for (let i = 0; i < len; i++) {
-    if (nulls[from + i]) (values as { [k: number]: number | bigint })[i] = zero;
-    else validity[i >> 3]! |= 1 << (i & 7);
-  }
-  return { validity, nullCount };
+  for (let i = 0; i < len; i++) if (scratchNulls[i] === 0) validity[i >> 3]! |= 1 << (i & 7);
+  return validity;
 }
 
 /**
  * Append the first `n` values of `src` to an empty number or dictionary-key column (each value
  * stored as the column's typed array stores it, as push does), rows where `nulls` is 1 as nulls.
  */
-export function appendNumbers(b: NumberColumnBuilder<NumArray> | StringColumnBuilder, src: NumArray, n: number, nulls: Uint8Array | null = null): void {
+export function appendNumbers(b: NumberColumnBuilder<NumArray> | StringColumnBuilder, src: Int32Array | Float64Array, n: number, nulls: Uint8Array | null = null): void {
   if (b.length !== 0) throw new Error('appendNumbers: the column must be empty');
   for (let from = 0; from < n; from += CHUNK_ROWS) {
     const len = Math.min(CHUNK_ROWS, n - from);
     const chunk = b.newChunk();
-    chunk.set(src.subarray(from, from + len));
-    const { validity, nullCount } = validityOf(nulls, from, len, chunk);
+    let nullCount = 0;
+    if (nulls) for (let i = 0; i < len; i++) nullCount += nulls[from + i]!;
+    let validity: Uint8Array | null = null;
+    if (nullCount === 0) chunk.set(src.subarray(from, from + len));
+    else {
+      // a null row holds 0, as pushNull leaves it
+      for (let i = 0; i < len; i++) {
+        const isNull = nulls![from + i]!;
+        scratchNulls[i] = isNull;
+        scratchValues[i] = isNull ? 0 : src[from + i]!;
+      }
+      chunk.set(scratchValues.subarray(0, len));
+      validity = bitmapOf(len);
+    }
     (b as NumberColumnBuilder<NumArray>).appendChunk(chunk as never, len, validity, nullCount);
   }
 }
@@ -52,15 +60,16 @@ export function appendInt64(b: Int64ColumnBuilder, src: Float64Array, n: number,
   const baseNum = base === null ? 0 : Number(base);
   const baseSafe = base === null || Number.isSafeInteger(baseNum);
   const relative = base !== null;
-  let scratch: Uint8Array | null = null;
   for (let from = 0; from < n; from += CHUNK_ROWS) {
     const len = Math.min(CHUNK_ROWS, n - from);
     const chunk = b.newChunk();
     const words = LITTLE_ENDIAN ? new Uint32Array(chunk.buffer, chunk.byteOffset, len * 2) : null;
-    let nan = 0;
+    let nullCount = 0;
     for (let i = 0; i < len; i++) {
       const v = src[from + i]!;
-      if (v !== v) { nan++; continue; }
+      // a null row holds 0 (the chunk is zero-filled)
+      if (v !== v || (nulls !== null && nulls[from + i] === 1)) { scratchNulls[i] = 1; nullCount++; continue; }
+      scratchNulls[i] = 0;
       const abs = baseNum + v;
       // Number.isSafeInteger(abs), spelled out for the hot loop
       if (relative && !(baseSafe && abs <= MAX_SAFE && abs >= -MAX_SAFE && Math.floor(abs) === abs)) { chunk[i] = base! + BigInt(v); continue; }
@@ -69,15 +78,6 @@ export function appendInt64(b: Int64ColumnBuilder, src: Float64Array, n: number,
         words[2 * i + 1] = Math.floor(abs / 4294967296) >>> 0;
       } else chunk[i] = BigInt(abs);
     }
-    let rowNulls = nulls;
-    let at = from;
-    if (nan > 0) {
-      // NaN rows join the null rows of this chunk
-      rowNulls = scratch ??= new Uint8Array(CHUNK_ROWS);
-      at = 0;
-      for (let i = 0; i < len; i++) rowNulls[i] = (nulls ? nulls[from + i]! : 0) | (src[from + i]! !== src[from + i]! ? 1 : 0);
-    }
-    const { validity, nullCount } = validityOf(rowNulls, at, len, chunk);
-    b.appendChunk(chunk, len, validity, nullCount);
+    b.appendChunk(chunk, len, nullCount ? bitmapOf(len) : null, nullCount);
   }
 }

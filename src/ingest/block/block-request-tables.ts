@@ -15,6 +15,35 @@ import type { EventNames } from './block-event-batches.js';
 import { NULL_ERROR } from './block-event-batches.js';
 import type { RequestReconstructor } from './block-requests.js';
 
+// Small loops used for several columns: each runs once per column, so it is optimised after the
+// first columns instead of every loop of a long one-shot function starting cold (and the function
+// falling back to the interpreter at each loop it had not reached yet).
+
+/** dst[r] = keyOf[codes[r]], or `nullKey` where the code is negative. */
+function keysOf(dst: Int32Array, codes: Int32Array, n: number, keyOf: readonly number[], nullKey: number): Int32Array {
+  for (let r = 0; r < n; r++) { const c = codes[r]!; dst[r] = c >= 0 ? keyOf[c]! : nullKey; }
+  return dst;
+}
+
+/** nulls[r] = 1 where a[r] < 0 (or, with `also`, where also[r] < 0). */
+function negatives(nulls: Uint8Array, a: Int32Array | Float64Array, n: number, also: Int32Array | null = null): Uint8Array {
+  if (also === null) for (let r = 0; r < n; r++) nulls[r] = a[r]! < 0 ? 1 : 0;
+  else for (let r = 0; r < n; r++) nulls[r] = a[r]! < 0 || also[r]! < 0 ? 1 : 0;
+  return nulls;
+}
+
+/** nulls[r] = 1 where no error was recorded or the request never completed. */
+function errorNulls(nulls: Uint8Array, err: Int32Array, complete: Float64Array, n: number): Uint8Array {
+  for (let r = 0; r < n; r++) nulls[r] = err[r] === NULL_ERROR || complete[r] !== complete[r] ? 1 : 0;
+  return nulls;
+}
+
+/** dst[r] = min(a[r], 32767): counts in int16 columns. */
+function capped16(dst: Int32Array, a: Int32Array, n: number): Int32Array {
+  for (let r = 0; r < n; r++) { const v = a[r]!; dst[r] = v < 32767 ? v : 32767; }
+  return dst;
+}
+
 /** block_requests from the reconstructed request columns. */
 export function requestsTableOf(R: RequestReconstructor, names: EventNames, base: bigint, events: Table): Table {
   const n = R.nReq;
@@ -35,20 +64,14 @@ export function requestsTableOf(R: RequestReconstructor, names: EventNames, base
   const commKey = names.comm.map((s) => cComm.intern(s));
   const keys = new Int32Array(n);
   const nulls = new Uint8Array(n);
-  const flag = (f: (r: number) => boolean) => { for (let r = 0; r < n; r++) nulls[r] = f(r) ? 1 : 0; return nulls; };
 
   for (let r = 0; r < n; r++) keys[r] = r;
   appendNumbers(cId, keys, n);
   appendNumbers(cKind, R.rKind.a, n);
-  const dev = R.rDev.a;
-  for (let r = 0; r < n; r++) keys[r] = devKey[dev[r]!]!;
-  appendNumbers(cDev, keys, n);
+  appendNumbers(cDev, keysOf(keys, R.rDev.a, n, devKey, 0), n);
   appendNumbers(cOp, R.rOp.a, n);
-  const rwbs = R.rRwbs.a;
-  for (let r = 0; r < n; r++) { const rw = rwbs[r]!; keys[r] = rw >= 0 ? rwbsKey[rw]! : noRwbs; }
-  appendNumbers(cRwbs, keys, n);
-  const sector = R.rSector.a;
-  appendInt64(cSector, sector, n, flag((r) => sector[r]! < 0));
+  appendNumbers(cRwbs, keysOf(keys, R.rRwbs.a, n, rwbsKey, noRwbs), n);
+  appendInt64(cSector, R.rSector.a, n, negatives(nulls, R.rSector.a, n));
   appendNumbers(cNr, R.rNr.a, n);
   appendInt64(cBytes, R.rBytes.a, n);
   appendInt64(cQ, R.rQ.a, n, null, base);
@@ -58,45 +81,40 @@ export function requestsTableOf(R: RequestReconstructor, names: EventNames, base
   appendInt64(cC, R.rC.a, n, null, base);
   appendNumbers(cBios, R.rBios.a, n);
   appendNumbers(cQBios, R.rQBios.a, n);
-  const io = R.rIssueOrder.a;
-  appendNumbers(cIssueOrder, io, n, flag((r) => io[r]! < 0));
-  // counts are int16: capped at 32767
-  for (const [c, a] of [[cIssues, R.rIssues.a], [cRequeues, R.rRequeues.a], [cCompl, R.rCompletions.a]] as const) {
-    for (let r = 0; r < n; r++) keys[r] = Math.min(a[r]!, 32767);
-    appendNumbers(c, keys, n);
-  }
-  const err = R.rError.a, complete = R.rC.a;
-  appendNumbers(cErr, err, n, flag((r) => err[r] === NULL_ERROR || complete[r] !== complete[r]));
-  const origin = R.rOriginBio.a, splitFrom = R.rSplitFrom.a, splitSector = R.rSplitSector.a;
-  appendNumbers(cSplitFrom, splitFrom, n, flag((r) => origin[r]! < 0 || splitFrom[r]! < 0));
-  appendInt64(cSplitSector, splitSector, n, flag((r) => origin[r]! < 0 || splitSector[r]! < 0));
-  const merged = R.rMergedInto.a;
-  appendNumbers(cMerged, merged, n, flag((r) => merged[r]! < 0));
-  const pid = R.rPid.a;
-  appendNumbers(cPid, pid, n, flag((r) => pid[r]! < 0));
-  const comm = R.rComm.a;
-  for (let r = 0; r < n; r++) { const cm = comm[r]!; keys[r] = cm >= 0 ? commKey[cm]! : 0; }
-  appendNumbers(cComm, keys, n, flag((r) => comm[r]! < 0));
+  appendNumbers(cIssueOrder, R.rIssueOrder.a, n, negatives(nulls, R.rIssueOrder.a, n));
+  appendNumbers(cIssues, capped16(keys, R.rIssues.a, n), n);
+  appendNumbers(cRequeues, capped16(keys, R.rRequeues.a, n), n);
+  appendNumbers(cCompl, capped16(keys, R.rCompletions.a, n), n);
+  // error: null where none was recorded or the request never completed
+  appendNumbers(cErr, R.rError.a, n, errorNulls(nulls, R.rError.a, R.rC.a, n));
+  // split_from / split_sector: only on the pieces of a split bio
+  appendNumbers(cSplitFrom, R.rSplitFrom.a, n, negatives(nulls, R.rSplitFrom.a, n, R.rOriginBio.a));
+  appendInt64(cSplitSector, R.rSplitSector.a, n, negatives(nulls, R.rSplitSector.a, n, R.rOriginBio.a));
+  appendNumbers(cMerged, R.rMergedInto.a, n, negatives(nulls, R.rMergedInto.a, n));
+  appendNumbers(cPid, R.rPid.a, n, negatives(nulls, R.rPid.a, n));
+  appendNumbers(cComm, keysOf(keys, R.rComm.a, n, commKey, 0), n, negatives(nulls, R.rComm.a, n));
   return t.finish({ 'iolineage.source': String(events.schema.metadata?.get('iolineage.source') ?? 'block_events'), clock: String(events.schema.metadata?.get('clock') ?? '') });
 }
 
 /** block_bios: rq merges and split completions resolved. */
 export function biosTableOf(R: RequestReconstructor, names: EventNames, base: bigint, events: Table): Table {
   const n = R.nReq;
-  const final = (r: number) => { let k = 0; while (r >= 0 && R.rMergedInto.a[r]! >= 0 && k++ < 1000) r = R.rMergedInto.a[r]!; return r; };
+  const merged = R.rMergedInto.a;
+  const final = (r: number) => { let k = 0; while (r >= 0 && merged[r]! >= 0 && k++ < 1000) r = merged[r]!; return r; };
   const nb = R.nBio;
   const bioDone = new Float64Array(nb).fill(NaN);
   const bioOpen = new Uint8Array(nb);
   const request = new Int32Array(nb);
+  const bReq = R.bReq.a, rC = R.rC.a, origin = R.rOriginBio.a;
   for (let bio = 0; bio < nb; bio++) {
-    const r = final(R.bReq.a[bio]!);
+    const r = final(bReq[bio]!);
     request[bio] = r;
-    if (r >= 0) { const c = R.rC.a[r]!; bioDone[bio] = c; if (c !== c) bioOpen[bio] = 1; }
+    if (r >= 0) { const c = rC[r]!; bioDone[bio] = c; if (c !== c) bioOpen[bio] = 1; }
   }
   for (let r = 0; r < n; r++) {
-    const o = R.rOriginBio.a[r]!;
+    const o = origin[r]!;
     if (o < 0) continue;
-    const c = R.rC.a[final(r)]!;
+    const c = rC[final(r)]!;
     if (c !== c) bioOpen[o] = 1;
     else if (!(bioDone[o]! >= c)) bioDone[o] = c;
   }
@@ -109,19 +127,14 @@ export function biosTableOf(R: RequestReconstructor, names: EventNames, base: bi
   for (const k of ['head', 'merged', 'split', 'alone']) bRoleC.intern(k);
   const keys = new Int32Array(nb);
   const nulls = new Uint8Array(nb);
-  const dev = R.bDev.a;
-  for (let bio = 0; bio < nb; bio++) keys[bio] = bDevKey[dev[bio]!]!;
-  appendNumbers(bDevC, keys, nb);
+  appendNumbers(bDevC, keysOf(keys, R.bDev.a, nb, bDevKey, 0), nb);
   appendNumbers(bOpC, R.bOp.a, nb);
-  const sector = R.bSector.a;
-  for (let bio = 0; bio < nb; bio++) nulls[bio] = sector[bio]! < 0 ? 1 : 0;
-  appendInt64(bSec, sector, nb, nulls);
+  appendInt64(bSec, R.bSector.a, nb, negatives(nulls, R.bSector.a, nb));
   appendNumbers(bNrC, R.bNr.a, nb);
   appendInt64(bQC, R.bQ.a, nb, null, base);
   appendInt64(bMC, R.bM.a, nb, null, base);
   appendNumbers(bRoleC, R.bRole.a, nb);
-  for (let bio = 0; bio < nb; bio++) nulls[bio] = request[bio]! < 0 ? 1 : 0;
-  appendNumbers(bReqC, request, nb, nulls);
+  appendNumbers(bReqC, request, nb, negatives(nulls, request, nb));
   appendInt64(bCC, bioDone, nb, null, base);
   appendNumbers(bPidC, R.bPid.a, nb);
   return bt.finish({ clock: String(events.schema.metadata?.get('clock') ?? '') });
