@@ -11,7 +11,6 @@ import { readTraceCmdText } from '../ingest/block/trace-cmd-text.js';
 import { readBlkparseText } from '../ingest/block/blkparse-text.js';
 import { readBlktraceBinary } from '../ingest/block/blktrace-binary.js';
 import { buildBlockRequestTables } from '../ingest/block/block-requests.js';
-import { ingestStrace } from '../ingest/app/ingest-strace.js';
 import { detectInputFormat, INPUT_FORMATS, type InputFormat } from '../ingest/detect-format.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { BLOCK_ACTIONS, BLOCK_OPS } from '../table/schemas/block-events.js';
@@ -20,7 +19,6 @@ import { withOutputFolder, type OutputFolder } from '../io/output-folder.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { formatBytes } from '../util/numbers.js';
 import { parseCommandArgs, parseDevArg, requireFile } from './args.js';
-import { exportTables, arrowTablesOf } from '../export/export-tables.js';
 import { ProgressBar } from './progress.js';
 
 export const help = `usage: iolineage ingest FILE... -o DIR [options]
@@ -97,6 +95,9 @@ export async function run(argv: string[]): Promise<number> {
     if (strace.length) {
       const sizes = strace.map((i) => { try { return statSync(i.path).size; } catch { return 0; } });
       const bar = new ProgressBar('ingest strace', sizes.reduce((a, b) => a + b, 0));
+      // loaded only when there is a log to read (as the Parquet writer below): a block-trace
+      // ingest does not pay for their modules
+      const { ingestStrace } = await import('../ingest/app/ingest-strace.js');
       const r = await ingestStrace(strace.map((i) => i.path), {
         outDir, folder, stats,
         onProgress: (read) => bar.update(read),
@@ -114,6 +115,7 @@ export async function run(argv: string[]): Promise<number> {
   // Parquet copies of the committed tables (written by src/export, after the Arrow set is in place)
   if (values.parquet) {
     const written = new Set([...(block.length ? ['block_events', 'block_requests', 'block_bios'] : []), ...(strace.length ? ['app_io'] : [])]);
+    const { exportTables, arrowTablesOf } = await import('../export/export-tables.js');
     const files = await exportTables(arrowTablesOf(outDir).filter((t) => written.has(t.name)), undefined, outDir, { format: 'parquet' });
     out.push('', `parquet: ${files.map((f) => `${f.table}.parquet`).join(', ')}`);
   }
