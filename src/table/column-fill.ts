@@ -1,7 +1,8 @@
 /**
- * Whole columns into column builders a chunk at a time (appendChunk), for tables whose rows are
- * all known before the table is built (block_requests, block_bios): one typed-array copy per
- * chunk instead of a call per value. The builders end up holding what the same values pushed one
+ * Columns into column builders a chunk at a time (appendChunk), for tables whose rows are all
+ * known before the table is built (block_requests, block_bios): one typed-array copy per chunk
+ * instead of a call per value, record batch after record batch (so a builder that spills full
+ * batches to a scratch file holds one batch). The builders end up holding what the same values pushed one
  * by one would give (the same chunks, the same validity bitmaps, nulls as 0 in the value slot), so
  * the tables and files are byte-identical.
  */
@@ -24,60 +25,55 @@ function bitmapOf(len: number): Uint8Array {
 }
 
 /**
- * Append the first `n` values of `src` to an empty number or dictionary-key column (each value
- * stored as the column's typed array stores it, as push does), rows where `nulls` is 1 as nulls.
+ * Append values src[from, from + len) (len <= CHUNK_ROWS) as one chunk of a number or
+ * dictionary-key column that is at a chunk boundary (each value stored as the column's typed array
+ * stores it, as push does); rows where nulls[0, len) is 1 are nulls. Called for consecutive
+ * ranges, it builds what pushing every value would.
  */
-export function appendNumbers(b: NumberColumnBuilder<NumArray> | StringColumnBuilder, src: Int32Array | Float64Array, n: number, nulls: Uint8Array | null = null): void {
-  if (b.length !== 0) throw new Error('appendNumbers: the column must be empty');
-  for (let from = 0; from < n; from += CHUNK_ROWS) {
-    const len = Math.min(CHUNK_ROWS, n - from);
-    const chunk = b.newChunk();
-    let nullCount = 0;
-    if (nulls) for (let i = 0; i < len; i++) nullCount += nulls[from + i]!;
-    let validity: Uint8Array | null = null;
-    if (nullCount === 0) chunk.set(src.subarray(from, from + len));
-    else {
-      // a null row holds 0, as pushNull leaves it
-      for (let i = 0; i < len; i++) {
-        const isNull = nulls![from + i]!;
-        scratchNulls[i] = isNull;
-        scratchValues[i] = isNull ? 0 : src[from + i]!;
-      }
-      chunk.set(scratchValues.subarray(0, len));
-      validity = bitmapOf(len);
+export function appendNumbers(b: NumberColumnBuilder<NumArray> | StringColumnBuilder, src: Int32Array | Float64Array, from: number, len: number, nulls: Uint8Array | null = null): void {
+  const chunk = b.newChunk();
+  let nullCount = 0;
+  if (nulls) for (let i = 0; i < len; i++) nullCount += nulls[i]!;
+  let validity: Uint8Array | null = null;
+  if (nullCount === 0) chunk.set(src.subarray(from, from + len));
+  else {
+    // a null row holds 0, as pushNull leaves it
+    for (let i = 0; i < len; i++) {
+      const isNull = nulls![i]!;
+      scratchNulls[i] = isNull;
+      scratchValues[i] = isNull ? 0 : src[from + i]!;
     }
-    (b as NumberColumnBuilder<NumArray>).appendChunk(chunk as never, len, validity, nullCount);
+    chunk.set(scratchValues.subarray(0, len));
+    validity = bitmapOf(len);
   }
+  (b as NumberColumnBuilder<NumArray>).appendChunk(chunk as never, len, validity, nullCount);
 }
 
 /**
- * Append the first `n` values of `src` to an empty int64 column: integers below 2^53 (as
- * pushSafeInteger stores them), or, with `base`, times relative to it: base + value, exact (a
- * BigInt sum where the number is not a safe integer). NaN and rows where `nulls` is 1 are nulls.
+ * Append values src[from, from + len) as one chunk of an int64 column at a chunk boundary:
+ * integers below 2^53 (as pushSafeInteger stores them), or, with `base`, times relative to it:
+ * base + value, exact (a BigInt sum where the number is not a safe integer). NaN and rows where
+ * nulls[0, len) is 1 are nulls.
  */
-export function appendInt64(b: Int64ColumnBuilder, src: Float64Array, n: number, nulls: Uint8Array | null = null, base: bigint | null = null): void {
-  if (b.length !== 0) throw new Error('appendInt64: the column must be empty');
+export function appendInt64(b: Int64ColumnBuilder, src: Float64Array, from: number, len: number, nulls: Uint8Array | null = null, base: bigint | null = null): void {
   const baseNum = base === null ? 0 : Number(base);
   const baseSafe = base === null || Number.isSafeInteger(baseNum);
   const relative = base !== null;
-  for (let from = 0; from < n; from += CHUNK_ROWS) {
-    const len = Math.min(CHUNK_ROWS, n - from);
-    const chunk = b.newChunk();
-    const words = LITTLE_ENDIAN ? new Uint32Array(chunk.buffer, chunk.byteOffset, len * 2) : null;
-    let nullCount = 0;
-    for (let i = 0; i < len; i++) {
-      const v = src[from + i]!;
-      // a null row holds 0 (the chunk is zero-filled)
-      if (v !== v || (nulls !== null && nulls[from + i] === 1)) { scratchNulls[i] = 1; nullCount++; continue; }
-      scratchNulls[i] = 0;
-      const abs = baseNum + v;
-      // Number.isSafeInteger(abs), spelled out for the hot loop
-      if (relative && !(baseSafe && abs <= MAX_SAFE && abs >= -MAX_SAFE && Math.floor(abs) === abs)) { chunk[i] = base! + BigInt(v); continue; }
-      if (words) {
-        words[2 * i] = abs >>> 0;
-        words[2 * i + 1] = Math.floor(abs / 4294967296) >>> 0;
-      } else chunk[i] = BigInt(abs);
-    }
-    b.appendChunk(chunk, len, nullCount ? bitmapOf(len) : null, nullCount);
+  const chunk = b.newChunk();
+  const words = LITTLE_ENDIAN ? new Uint32Array(chunk.buffer, chunk.byteOffset, len * 2) : null;
+  let nullCount = 0;
+  for (let i = 0; i < len; i++) {
+    const v = src[from + i]!;
+    // a null row holds 0 (the chunk is zero-filled)
+    if (v !== v || (nulls !== null && nulls[i] === 1)) { scratchNulls[i] = 1; nullCount++; continue; }
+    scratchNulls[i] = 0;
+    const abs = baseNum + v;
+    // Number.isSafeInteger(abs), spelled out for the hot loop
+    if (relative && !(baseSafe && abs <= MAX_SAFE && abs >= -MAX_SAFE && Math.floor(abs) === abs)) { chunk[i] = base! + BigInt(v); continue; }
+    if (words) {
+      words[2 * i] = abs >>> 0;
+      words[2 * i + 1] = Math.floor(abs / 4294967296) >>> 0;
+    } else chunk[i] = BigInt(abs);
   }
+  b.appendChunk(chunk, len, nullCount ? bitmapOf(len) : null, nullCount);
 }
