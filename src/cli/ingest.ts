@@ -10,7 +10,7 @@ import { readTracefsText, type BlockTextFileSummary } from '../ingest/block/trac
 import { readTraceCmdText } from '../ingest/block/trace-cmd-text.js';
 import { readBlkparseText } from '../ingest/block/blkparse-text.js';
 import { readBlktraceBinary } from '../ingest/block/blktrace-binary.js';
-import { buildBlockRequestTables } from '../ingest/block/block-requests.js';
+import { rebuildBlockRequests, stageBlockRequestTables } from '../ingest/block/block-requests.js';
 import { detectInputFormat, INPUT_FORMATS, type InputFormat } from '../ingest/detect-format.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { BLOCK_ACTIONS, BLOCK_OPS } from '../table/schemas/block-events.js';
@@ -129,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function ingestBlock(inputs: Input[], folder: OutputFolder, stats: IngestStats, dev: string | undefined, textClock: string): Promise<string[]> {
-  const builder = new BlockEventsBuilder(dev ? { dev } : {});
+  let builder: BlockEventsBuilder | null = new BlockEventsBuilder(dev ? { dev } : {});
   const files: BlockTextFileSummary[] = [];
   const sizes = inputs.map((i) => { try { return statSync(i.path).size; } catch { return 0; } });
   const total = sizes.reduce((a, b) => a + b, 0);
@@ -170,11 +170,17 @@ async function ingestBlock(inputs: Input[], folder: OutputFolder, stats: IngestS
   };
   if (dev) metadata.dev_filter = dev;
   if (wall) metadata.wall_clock = wall;
-  const events = builder.finish(metadata);
+  let events: Table | null = builder.finish(metadata);
   const eventsFile = folder.stage('block_events.arrow', arrowFileWriter(events));
-  const { requests, bios } = buildBlockRequestTables(events, stats);
-  const requestsFile = folder.stage('block_requests.arrow', arrowFileWriter(requests));
-  folder.stage('block_bios.arrow', arrowFileWriter(bios));
+  const eventRows = events.numRows;
+  const eventLines = eventSummary(events);
+  const filteredOut = builder.filteredOut;
+  const rebuilt = rebuildBlockRequests(events, stats);
+  // the events (and the builder holding their chunks) are not needed past the sweep: the request
+  // tables are written a batch at a time without them in memory
+  events = null;
+  builder = null;
+  const { requestsFile, requests, byOp } = stageBlockRequestTables(rebuilt, folder);
 
   const lines: string[] = [];
   lines.push(`inputs (${inputs.length}${inputs.length > 1 ? ', events appended in this order' : ''}):`);
@@ -183,10 +189,10 @@ async function ingestBlock(inputs: Input[], folder: OutputFolder, stats: IngestS
     lines.push(`  ${f.format.padEnd(9)} ${f.file}: ${detail}${f.events} events${f.bad ? `, ${f.bad} unusable lines` : ''}${f.ignored ? `, ${f.ignored} other records skipped` : ''}`);
   }
   if (clocks.length > 1) lines.push(`  note: these inputs use different clocks (${clocks.join('; ')}): times are not comparable across them`);
-  lines.push(`block_events: ${events.numRows} events -> ${eventsFile}${dev ? ` (device ${dev}; ${builder.filteredOut} events dropped: other devices, and plugs/unplugs of tasks with no I/O on it)` : ''}`);
-  lines.push(...eventSummary(events));
-  lines.push(`block_requests: ${requests.numRows} requests -> ${requestsFile}`);
-  lines.push(...requestSummary(requests));
+  lines.push(`block_events: ${eventRows} events -> ${eventsFile}${dev ? ` (device ${dev}; ${filteredOut} events dropped: other devices, and plugs/unplugs of tasks with no I/O on it)` : ''}`);
+  lines.push(...eventLines);
+  lines.push(`block_requests: ${requests} requests -> ${requestsFile}`);
+  lines.push(...requestSummary(byOp));
   return lines;
 }
 
@@ -239,25 +245,8 @@ const ACTION_NAMES: Record<(typeof BLOCK_ACTIONS)[number], string> = {
   A: 'remap', R: 'requeue', P: 'plug', U: 'unplug', UT: 'unplug-t', S: 'sleep', B: 'bounce', T: 'rq-merge', m: 'message',
 };
 
-/** Requests and bytes by op. */
-function requestSummary(requests: Table): string[] {
-  const ops = batches(requests, 'op');
-  const by = batches(requests, 'bytes');
-  const count = new Float64Array(BLOCK_OPS.length);
-  const bytes = new Float64Array(BLOCK_OPS.length);
-  // op keys index the table's own dictionary
-  const dict = (requests.getChild('op')?.data[0] as unknown as { dictionary?: { toArray(): unknown[] } } | undefined)?.dictionary?.toArray() as string[] | undefined;
-  for (let b = 0; b < ops.length; b++) {
-    const o = ops[b]!.values as ArrayLike<number>;
-    const y = by[b]!.values as ArrayLike<bigint | number>;
-    for (let i = 0; i < ops[b]!.length; i++) {
-      const name = dict ? dict[o[i]!]! : BLOCK_OPS[o[i]!]!;
-      const k = BLOCK_OPS.indexOf(name as (typeof BLOCK_OPS)[number]);
-      if (k < 0) continue;
-      count[k]!++;
-      bytes[k]! += Number(y[i]!);
-    }
-  }
+/** Requests and bytes by op (counts in BLOCK_OPS order). */
+function requestSummary({ count, bytes }: { count: Float64Array; bytes: Float64Array }): string[] {
   const lines = ['  by op:        requests        bytes'];
   BLOCK_OPS.forEach((op, k) => {
     if (count[k]) lines.push(`    ${op.padEnd(9)} ${String(count[k]).padStart(11)}  ${formatBytes(bytes[k]!).padStart(11)}`);

@@ -29,7 +29,12 @@
 import type { Table } from '@uwdata/flechette';
 import type { IngestStats } from '../ingest-stats.js';
 import { Act, NULL_ERROR, countActions, forEachEventBatch, type EventBatch, type EventNames, type SkippableColumn } from './block-event-batches.js';
-import { biosTableOf, requestsTableOf } from './block-request-tables.js';
+import { TableBuilder } from '../../table/table-builder.js';
+import { tableBuilderWriter } from '../../table/arrow-file.js';
+import { blockRequestsTable } from '../../table/schemas/block-requests.js';
+import { blockBiosTable } from '../../table/schemas/block-bios.js';
+import { BLOCK_OPS } from '../../table/schemas/block-events.js';
+import { biosMetadata, biosTableOf, fillBios, fillRequests, requestsMetadata, requestsTableOf } from './block-request-tables.js';
 import { DevState, GrowF64, GrowI32, Kind, MAX_CONTAIN_SCAN, MAX_PENDING, Role, isFlush } from './block-request-state.js';
 import type { SectorMap } from './sector-map.js';
 
@@ -57,6 +62,60 @@ export function buildBlockRequestTables(events: Table, stats: IngestStats): Bloc
   const { names, base } = forEachEventBatch(events, (b) => r.batch(b), UNREAD_COLUMNS);
   r.finishPending();
   return r.tables(names, base, events);
+}
+
+/** A block_events table swept into requests and bios, before their tables are made. */
+export interface RebuiltRequests {
+  rec: RequestReconstructor;
+  names: EventNames;
+  base: bigint;
+  requestsMetadata: Record<string, string>;
+  biosMetadata: Record<string, string>;
+}
+
+/**
+ * The sweep of buildBlockRequestTables without making the tables: the caller may drop the events
+ * table before writing them (stageBlockRequestTables), so the two are not in memory together.
+ */
+export function rebuildBlockRequests(events: Table, stats: IngestStats): RebuiltRequests {
+  const rec = new RequestReconstructor(stats);
+  rec.reserveFor(events);
+  const { names, base } = forEachEventBatch(events, (b) => rec.batch(b), UNREAD_COLUMNS);
+  rec.finishPending();
+  return { rec, names, base, requestsMetadata: requestsMetadata(events), biosMetadata: biosMetadata(events) };
+}
+
+/** Where stageBlockRequestTables writes (an OutputFolder). */
+export interface TableStage {
+  scratchPath(name: string): string;
+  stage(name: string, write: (fd: number) => void): string;
+}
+
+/**
+ * Write block_requests.arrow and block_bios.arrow (the bytes buildBlockRequestTables' tables
+ * would give) a record batch at a time: full batches wait in a scratch file beside the output and
+ * are read back one at a time while the file is written, so the tables are never whole in memory.
+ * Returns the staged paths, the row counts, and requests and bytes by op (BLOCK_OPS order).
+ */
+export function stageBlockRequestTables(r: RebuiltRequests, folder: TableStage): { requestsFile: string; biosFile: string; requests: number; bios: number; byOp: { count: Float64Array; bytes: Float64Array } } {
+  const R = r.rec;
+  const count = new Float64Array(BLOCK_OPS.length);
+  const bytes = new Float64Array(BLOCK_OPS.length);
+  for (let i = 0; i < R.nReq; i++) { const o = R.rOp.a[i]!; count[o]!++; bytes[o]! += R.rBytes.a[i]!; }
+  const requests = new TableBuilder(blockRequestsTable);
+  const bios = new TableBuilder(blockBiosTable);
+  try {
+    requests.spillTo(folder.scratchPath('block_requests.arrow'));
+    fillRequests(R, r.names, r.base, requests);
+    bios.spillTo(folder.scratchPath('block_bios.arrow'));
+    fillBios(R, r.names, r.base, bios);
+    const requestsFile = folder.stage('block_requests.arrow', tableBuilderWriter(requests, r.requestsMetadata));
+    const biosFile = folder.stage('block_bios.arrow', tableBuilderWriter(bios, r.biosMetadata));
+    return { requestsFile, biosFile, requests: R.nReq, bios: R.nBio, byOp: { count, bytes } };
+  } finally {
+    requests.close();
+    bios.close();
+  }
 }
 
 /** Event columns the reconstruction does not read (not copied out of the table). */
