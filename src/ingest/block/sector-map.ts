@@ -11,12 +11,12 @@
  * skipping dead ones) and `oldestKey` follow insertion order. Entries are appended; a deleted entry
  * is marked dead and dropped at the next rebuild (when the entry arrays are full: compacted in
  * place, or doubled when more than half are live). Lookups hash into chains of entries (as V8's
- * own ordered hash tables do). Values must be >= 0: `get` returns -1 for a missing key.
+ * own ordered hash tables do); a dead entry's key is NaN, which no lookup matches. Values must be
+ * >= 0: `get` returns -1 for a missing key.
  */
 export class SectorMap {
   private keys: Float64Array;
   private vals: Float64Array;
-  private live: Uint8Array;
   /** Next entry in the same bucket's chain, -1 at its end. */
   private chain: Int32Array;
   /** First entry of each bucket's chain, -1 for none. */
@@ -34,7 +34,6 @@ export class SectorMap {
     while (cap < capacity) cap *= 2;
     this.keys = new Float64Array(cap);
     this.vals = new Float64Array(cap);
-    this.live = new Uint8Array(cap);
     this.chain = new Int32Array(cap);
     this.buckets = new Int32Array(cap).fill(-1);
     this.shift = 32 - Math.log2(cap);
@@ -51,9 +50,8 @@ export class SectorMap {
   private find(k: number): number {
     let e = this.buckets[this.bucket(k)]!;
     const keys = this.keys;
-    const live = this.live;
     while (e >= 0) {
-      if (keys[e] === k && live[e] === 1) return e;
+      if (keys[e] === k) return e;
       e = this.chain[e]!;
     }
     return -1;
@@ -78,7 +76,6 @@ export class SectorMap {
     const b = this.bucket(k);
     this.keys[e] = k === 0 ? 0 : k; // -0 is stored as 0
     this.vals[e] = v;
-    this.live[e] = 1;
     this.chain[e] = this.buckets[b]!;
     this.buckets[b] = e;
     this.size++;
@@ -88,14 +85,15 @@ export class SectorMap {
   delete(k: number): boolean {
     const e = this.find(k);
     if (e < 0) return false;
-    this.live[e] = 0;
+    this.keys[e] = NaN;
     this.size--;
     if (e === this.head) this.skipDead();
     return true;
   }
 
   private skipDead(): void {
-    while (this.head < this.used && this.live[this.head] === 0) this.head++;
+    const keys = this.keys;
+    while (this.head < this.used && keys[this.head] !== keys[this.head]) this.head++;
   }
 
   /** The key set first of those still present (size must be > 0). */
@@ -107,14 +105,13 @@ export class SectorMap {
   /** Entries in insertion order: for (let e = m.first(); e < m.end(); e++) if (m.isLive(e)) ... */
   first(): number { this.skipDead(); return this.head; }
   end(): number { return this.used; }
-  isLive(e: number): boolean { return this.live[e] === 1; }
+  isLive(e: number): boolean { const k = this.keys[e]!; return k === k; }
   keyAt(e: number): number { return this.keys[e]!; }
   valueAt(e: number): number { return this.vals[e]!; }
 
   /** Remove every key (the arrays are kept). */
   clear(): void {
     this.buckets.fill(-1);
-    this.live.fill(0, 0, this.used);
     this.used = 0;
     this.head = 0;
     this.size = 0;
@@ -126,7 +123,6 @@ export class SectorMap {
     if (this.size * 2 > cap) cap *= 2;
     const keys = cap === this.keys.length ? this.keys : new Float64Array(cap);
     const vals = cap === this.vals.length ? this.vals : new Float64Array(cap);
-    const live = cap === this.live.length ? this.live : new Uint8Array(cap);
     if (cap !== this.keys.length) {
       this.chain = new Int32Array(cap);
       this.buckets = new Int32Array(cap);
@@ -135,20 +131,17 @@ export class SectorMap {
     this.buckets.fill(-1);
     let n = 0;
     for (let e = 0; e < this.used; e++) {
-      if (this.live[e] !== 1) continue;
       const k = this.keys[e]!;
+      if (k !== k) continue;
       keys[n] = k;
       vals[n] = this.vals[e]!;
-      live[n] = 1;
       const b = this.bucket(k);
       this.chain[n] = this.buckets[b]!;
       this.buckets[b] = n;
       n++;
     }
-    live.fill(0, n);
     this.keys = keys;
     this.vals = vals;
-    this.live = live;
     this.used = n;
     this.head = 0;
   }
