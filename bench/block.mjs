@@ -286,8 +286,8 @@ try {
     const a = find(cmd), b = find(base);
     if (a && b) out(`${cmd} vs readline + split over the same file: ${((a.events / a.seconds) / (b.events / b.seconds)).toFixed(2)}x wall, ${((a.events / a.cpuSeconds) / (b.events / b.cpuSeconds)).toFixed(2)}x cpu`);
   }
-  const bin = find('iolineage ingest F.blktrace.0 F.blktrace.1');
-  if (bin && blkparse) out(`iolineage ingest of the binary trace vs blkparse -i FILE -o /dev/null: ${(blkparse.cpuSeconds / bin.cpuSeconds).toFixed(2)}x cpu, ${(blkparse.seconds / bin.seconds).toFixed(2)}x wall (target 5x)`);
+  const binRow = find('iolineage ingest F.blktrace.0 F.blktrace.1');
+  if (binRow && blkparse && cpuOk(blkparse.cpuSeconds) && cpuOk(binRow.cpuSeconds)) out(`iolineage ingest of the binary trace vs blkparse -i FILE -o /dev/null: ${(blkparse.cpuSeconds / binRow.cpuSeconds).toFixed(2)}x cpu, ${(blkparse.seconds / binRow.seconds).toFixed(2)}x wall (target 5x)`);
   out('');
   out('Each command runs in its own child process; cpu s = user+sys and peak RSS of that child (/usr/bin/time).');
   out('vs blkparse = blkparse cpu s / cpu s (higher is faster). Rates on CPU time compare fairly on a busy machine.');
