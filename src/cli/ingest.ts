@@ -175,11 +175,13 @@ async function ingestBlock(inputs: Input[], folder: OutputFolder, stats: IngestS
   const eventRows = events.numRows;
   const eventLines = eventSummary(events);
   const filteredOut = builder.filteredOut;
-  const rebuilt = rebuildBlockRequests(events, stats);
-  // the events (and the builder holding their chunks) are not needed past the sweep: the request
-  // tables are written a batch at a time without them in memory
-  events = null;
+  // past this point the events are only swept into requests: the builder (which holds their
+  // chunks) goes, and the sweep takes each record batch out of the table once done with it, so
+  // the events' memory goes as the requests' grows; the request tables are then written a batch
+  // at a time
   builder = null;
+  const rebuilt = rebuildBlockRequests(events, stats, true);
+  events = null;
   const { requestsFile, requests, byOp } = stageBlockRequestTables(rebuilt, folder);
 
   const lines: string[] = [];

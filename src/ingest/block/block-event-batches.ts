@@ -81,9 +81,11 @@ export type SkippableColumn = 'cpu' | 'flags' | 'oldDev' | 'count';
  * Calls `fn` once per record batch of a block_events table, in row order. Returns the names
  * (dev, comm) the index columns refer to and the time base. `skip` names columns the caller does
  * not read (their rows are not copied; names.dev still takes every old_dev name, so the name lists
- * are the same either way).
+ * are the same either way). With `consume`, each record batch is taken out of the table once it
+ * has been swept, so its memory can go while the sweep goes on: the table is left without its
+ * rows, for a caller that holds the only reference to them and needs them no more.
  */
-export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: EventNames, base: bigint) => void, skip: readonly SkippableColumn[] = []): { names: EventNames; base: bigint; rows: number } {
+export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: EventNames, base: bigint) => void, skip: readonly SkippableColumn[] = [], consume = false): { names: EventNames; base: bigint; rows: number } {
   const skipCpu = skip.includes('cpu'), skipFlags = skip.includes('flags'), skipOldDev = skip.includes('oldDev'), skipCount = skip.includes('count');
   const col = (name: string) => {
     const c = table.getChild(name);
@@ -117,6 +119,7 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
   let baseSafe = false;
   let firstRow = 0;
   let cap = 0;
+  const lastUse = consume ? buffersLastUsed(table) : null;
   let b: EventBatch | undefined;
   let act = new Int32Array(0);
   for (let k = 0; k < nb; k++) {
@@ -177,8 +180,47 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
     if (!skipCount) copyNum(cols.count[k]!, b.count, -1);
     fn(b, names, base ?? 0n);
     firstRow += n;
+    if (consume) release(table, k, lastUse!);
   }
   return { names, base: base ?? 0n, rows: firstRow };
+}
+
+/** The value and validity buffers of record batch k of each column. */
+function batchBuffers(table: Table, k: number): ArrayBufferLike[] {
+  const out: ArrayBufferLike[] = [];
+  for (const c of table.children) {
+    const batch = (c.data as unknown as (AnyBatch | null)[])[k];
+    if (!batch) continue;
+    const v = batch.values as unknown as ArrayBufferView | undefined;
+    if (v && ArrayBuffer.isView(v)) out.push(v.buffer);
+    if (batch.validity && batch.validity.byteLength) out.push(batch.validity.buffer);
+  }
+  return out;
+}
+
+/** For each buffer of the table's record batches, the last batch that uses it. */
+function buffersLastUsed(table: Table): Map<ArrayBufferLike, number> {
+  const last = new Map<ArrayBufferLike, number>();
+  const nb = table.children[0]?.data.length ?? 0;
+  for (let k = 0; k < nb; k++) for (const buf of batchBuffers(table, k)) last.set(buf, k);
+  return last;
+}
+
+/** Buffers smaller than this are never handed back early (they may be slices of a shared pool). */
+const RELEASE_MIN_BYTES = 1 << 16;
+
+/**
+ * Take record batch k out of the table, and hand back the memory of the buffers no later batch
+ * uses: a buffer transferred to a clone that is dropped at once is freed by the next minor
+ * collection, where the table's own (old) buffers would wait for a full one.
+ */
+function release(table: Table, k: number, lastUse: Map<ArrayBufferLike, number>): void {
+  for (const buf of batchBuffers(table, k)) {
+    if (lastUse.get(buf) !== k || buf.byteLength < RELEASE_MIN_BYTES || !(buf instanceof ArrayBuffer)) continue;
+    lastUse.delete(buf);
+    structuredClone(buf, { transfer: [buf] });
+  }
+  for (const c of table.children) (c.data as unknown as (AnyBatch | null)[])[k] = null;
 }
 
 /** Events per action code (Act) in a block_events table, from the action column's dictionary keys. */

@@ -74,15 +74,19 @@ export interface RebuiltRequests {
 }
 
 /**
- * The sweep of buildBlockRequestTables without making the tables: the caller may drop the events
- * table before writing them (stageBlockRequestTables), so the two are not in memory together.
+ * The sweep of buildBlockRequestTables without making the tables, which stageBlockRequestTables
+ * writes a batch at a time. With `consume` the events table gives up each record batch once swept
+ * (forEachEventBatch): for a caller that holds the only reference to the table's rows (no builder
+ * still holding its chunks) and has written what it needed of them, the events and the requests
+ * are then not whole in memory together. The table has no rows afterwards.
  */
-export function rebuildBlockRequests(events: Table, stats: IngestStats): RebuiltRequests {
+export function rebuildBlockRequests(events: Table, stats: IngestStats, consume = false): RebuiltRequests {
   const rec = new RequestReconstructor(stats);
   rec.reserveFor(events);
-  const { names, base } = forEachEventBatch(events, (b) => rec.batch(b), UNREAD_COLUMNS);
+  const metadata = { requestsMetadata: requestsMetadata(events), biosMetadata: biosMetadata(events) };
+  const { names, base } = forEachEventBatch(events, (b) => rec.batch(b), UNREAD_COLUMNS, consume);
   rec.finishPending();
-  return { rec, names, base, requestsMetadata: requestsMetadata(events), biosMetadata: biosMetadata(events) };
+  return { rec, names, base, ...metadata };
 }
 
 /** Where stageBlockRequestTables writes (an OutputFolder). */
