@@ -11,7 +11,7 @@ import { CHUNK_ROWS, type Int64ColumnBuilder, type NumberColumnBuilder, type Str
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-type NumArray = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | Float64Array;
+export type NumArray = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | Float64Array;
 
 /** Scratch rows of one chunk: values with nulls zeroed, and which rows are null. */
 const scratchValues = new Float64Array(CHUNK_ROWS);
@@ -24,56 +24,69 @@ function bitmapOf(len: number): Uint8Array {
   return validity;
 }
 
+/** A chunk as a record batch takes it: validity null when no row is null. */
+export interface FilledChunk { validity: Uint8Array | null; nullCount: number }
+
 /**
- * Append values src[from, from + len) (len <= CHUNK_ROWS) as one chunk of a number or
- * dictionary-key column that is at a chunk boundary (each value stored as the column's typed array
- * stores it, as push does); rows where nulls[0, len) is 1 are nulls. Called for consecutive
- * ranges, it builds what pushing every value would.
+ * Write values src[from, from + len) (len <= CHUNK_ROWS) into dst[0, len), each stored as dst's
+ * typed array stores it (as push does), rows where nulls[0, len) is 1 as nulls holding 0 (as
+ * pushNull leaves them). dst may be reused: every slot in [0, len) is written.
  */
-export function appendNumbers(b: NumberColumnBuilder<NumArray> | StringColumnBuilder, src: Int32Array | Float64Array, from: number, len: number, nulls: Uint8Array | null = null): void {
-  const chunk = b.newChunk();
+export function fillNumbers(dst: NumArray, src: Int32Array | Float64Array, from: number, len: number, nulls: Uint8Array | null = null): FilledChunk {
   let nullCount = 0;
   if (nulls) for (let i = 0; i < len; i++) nullCount += nulls[i]!;
-  let validity: Uint8Array | null = null;
-  if (nullCount === 0) chunk.set(src.subarray(from, from + len));
-  else {
-    // a null row holds 0, as pushNull leaves it
-    for (let i = 0; i < len; i++) {
-      const isNull = nulls![i]!;
-      scratchNulls[i] = isNull;
-      scratchValues[i] = isNull ? 0 : src[from + i]!;
-    }
-    chunk.set(scratchValues.subarray(0, len));
-    validity = bitmapOf(len);
+  if (nullCount === 0) { dst.set(src.subarray(from, from + len)); return { validity: null, nullCount: 0 }; }
+  for (let i = 0; i < len; i++) {
+    const isNull = nulls![i]!;
+    scratchNulls[i] = isNull;
+    scratchValues[i] = isNull ? 0 : src[from + i]!;
   }
-  (b as NumberColumnBuilder<NumArray>).appendChunk(chunk as never, len, validity, nullCount);
+  dst.set(scratchValues.subarray(0, len));
+  return { validity: bitmapOf(len), nullCount };
 }
 
 /**
- * Append values src[from, from + len) as one chunk of an int64 column at a chunk boundary:
- * integers below 2^53 (as pushSafeInteger stores them), or, with `base`, times relative to it:
- * base + value, exact (a BigInt sum where the number is not a safe integer). NaN and rows where
- * nulls[0, len) is 1 are nulls.
+ * Write values src[from, from + len) into the int64 dst[0, len): integers below 2^53 (as
+ * pushSafeInteger stores them), or, with `base`, times relative to it: base + value, exact (a
+ * BigInt sum where the number is not a safe integer). NaN and rows where nulls[0, len) is 1 are
+ * nulls holding 0. dst may be reused: every slot in [0, len) is written.
  */
-export function appendInt64(b: Int64ColumnBuilder, src: Float64Array, from: number, len: number, nulls: Uint8Array | null = null, base: bigint | null = null): void {
+export function fillInt64(dst: BigInt64Array, src: Float64Array, from: number, len: number, nulls: Uint8Array | null = null, base: bigint | null = null): FilledChunk {
   const baseNum = base === null ? 0 : Number(base);
   const baseSafe = base === null || Number.isSafeInteger(baseNum);
   const relative = base !== null;
-  const chunk = b.newChunk();
-  const words = LITTLE_ENDIAN ? new Uint32Array(chunk.buffer, chunk.byteOffset, len * 2) : null;
+  const words = LITTLE_ENDIAN ? new Uint32Array(dst.buffer, dst.byteOffset, len * 2) : null;
   let nullCount = 0;
   for (let i = 0; i < len; i++) {
     const v = src[from + i]!;
-    // a null row holds 0 (the chunk is zero-filled)
-    if (v !== v || (nulls !== null && nulls[i] === 1)) { scratchNulls[i] = 1; nullCount++; continue; }
+    if (v !== v || (nulls !== null && nulls[i] === 1)) {
+      scratchNulls[i] = 1;
+      nullCount++;
+      if (words) { words[2 * i] = 0; words[2 * i + 1] = 0; } else dst[i] = 0n;
+      continue;
+    }
     scratchNulls[i] = 0;
     const abs = baseNum + v;
     // Number.isSafeInteger(abs), spelled out for the hot loop
-    if (relative && !(baseSafe && abs <= MAX_SAFE && abs >= -MAX_SAFE && Math.floor(abs) === abs)) { chunk[i] = base! + BigInt(v); continue; }
+    if (relative && !(baseSafe && abs <= MAX_SAFE && abs >= -MAX_SAFE && Math.floor(abs) === abs)) { dst[i] = base! + BigInt(v); continue; }
     if (words) {
       words[2 * i] = abs >>> 0;
       words[2 * i + 1] = Math.floor(abs / 4294967296) >>> 0;
-    } else chunk[i] = BigInt(abs);
+    } else dst[i] = BigInt(abs);
   }
-  b.appendChunk(chunk, len, nullCount ? bitmapOf(len) : null, nullCount);
+  return { validity: nullCount ? bitmapOf(len) : null, nullCount };
+}
+
+/** fillNumbers into a new chunk appended to a column at a chunk boundary (consecutive ranges build what pushing every value would). */
+export function appendNumbers(b: NumberColumnBuilder<NumArray> | StringColumnBuilder, src: Int32Array | Float64Array, from: number, len: number, nulls: Uint8Array | null = null): void {
+  const chunk = b.newChunk();
+  const { validity, nullCount } = fillNumbers(chunk, src, from, len, nulls);
+  (b as NumberColumnBuilder<NumArray>).appendChunk(chunk as never, len, validity, nullCount);
+}
+
+/** fillInt64 into a new chunk appended to an int64 column at a chunk boundary. */
+export function appendInt64(b: Int64ColumnBuilder, src: Float64Array, from: number, len: number, nulls: Uint8Array | null = null, base: bigint | null = null): void {
+  const chunk = b.newChunk();
+  const { validity, nullCount } = fillInt64(chunk, src, from, len, nulls, base);
+  b.appendChunk(chunk, len, validity, nullCount);
 }

@@ -9,8 +9,10 @@
  */
 import type { Table } from '@uwdata/flechette';
 import { TableBuilder } from '../../table/table-builder.js';
-import { appendInt64, appendNumbers } from '../../table/column-fill.js';
-import { CHUNK_ROWS } from '../../table/column-builders.js';
+import { appendInt64, appendNumbers, fillInt64, fillNumbers, type FilledChunk, type NumArray } from '../../table/column-fill.js';
+import { CHUNK_ROWS, type Int64ColumnBuilder, type NumberColumnBuilder, type StringColumnBuilder } from '../../table/column-builders.js';
+import { assembleBatch, type IpcRecordBatch } from '../../table/table-builder.js';
+import { ipcPartsWriter } from '../../table/arrow-file.js';
 import { blockRequestsTable } from '../../table/schemas/block-requests.js';
 import { blockBiosTable } from '../../table/schemas/block-bios.js';
 import { BLOCK_OPS } from '../../table/schemas/block-events.js';
@@ -56,24 +58,108 @@ export function biosMetadata(events: Table): Record<string, string> {
   return { clock: String(events.schema.metadata?.get('clock') ?? '') };
 }
 
+/**
+ * Where the columns of one record batch go, by column name: appended to a TableBuilder's columns
+ * (BuilderBatches), or into arrays reused from batch to batch and encoded at once (StreamBatches).
+ * Both take the same calls, so the tables in memory and the files written a batch at a time hold
+ * the same bytes.
+ */
+interface BatchOut {
+  num(name: string, src: Int32Array | Float64Array, from: number, nulls?: Uint8Array | null): void;
+  i64(name: string, src: Float64Array, from: number, nulls?: Uint8Array | null, base?: bigint | null): void;
+}
+
+/** Columns of a builder by name (the typed getters of TableBuilder, by the spec's type). */
+function columnsOf(t: TableBuilder): Map<string, Int64ColumnBuilder | NumberColumnBuilder<NumArray> | StringColumnBuilder> {
+  const m = new Map<string, Int64ColumnBuilder | NumberColumnBuilder<NumArray> | StringColumnBuilder>();
+  for (const c of t.spec.columns) {
+    if (c.type === 'bool') throw new Error(`${t.spec.name}.${c.name}: bool columns are not filled a batch at a time`);
+    m.set(c.name, c.type === 'int64' ? t.int64(c.name) : c.type === 'string' ? t.string(c.name) : t.number(c.name));
+  }
+  return m;
+}
+
+/** Batches appended to the builder's columns (each a chunk of its own). */
+class BuilderBatches implements BatchOut {
+  len = 0;
+  private readonly cols: ReturnType<typeof columnsOf>;
+  constructor(t: TableBuilder) { this.cols = columnsOf(t); }
+  num(name: string, src: Int32Array | Float64Array, from: number, nulls: Uint8Array | null = null): void {
+    appendNumbers(this.cols.get(name) as NumberColumnBuilder<NumArray>, src, from, this.len, nulls);
+  }
+  i64(name: string, src: Float64Array, from: number, nulls: Uint8Array | null = null, base: bigint | null = null): void {
+    appendInt64(this.cols.get(name) as Int64ColumnBuilder, src, from, this.len, nulls, base);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** One batch at a time in arrays reused from batch to batch, as the record batch an IPC encoder takes. */
+class StreamBatches implements BatchOut {
+  len = 0;
+  private readonly arrays = new Map<string, NumArray | BigInt64Array>();
+  private readonly filled = new Map<string, FilledChunk>();
+  constructor(private readonly t: TableBuilder) {
+    for (const [name, b] of columnsOf(t)) this.arrays.set(name, b.newChunk());
+  }
+  num(name: string, src: Int32Array | Float64Array, from: number, nulls: Uint8Array | null = null): void {
+    this.filled.set(name, fillNumbers(this.arrays.get(name) as NumArray, src, from, this.len, nulls));
+  }
+  i64(name: string, src: Float64Array, from: number, nulls: Uint8Array | null = null, base: bigint | null = null): void {
+    this.filled.set(name, fillInt64(this.arrays.get(name) as BigInt64Array, src, from, this.len, nulls, base));
+  }
+  /** The batch just filled (views valid until the next one is filled). */
+  batch(): IpcRecordBatch {
+    const len = this.len;
+    return assembleBatch(this.t.spec.columns.map((c) => {
+      const f = this.filled.get(c.name);
+      if (!f) throw new Error(`${this.t.spec.name}: column ${c.name} was not filled`);
+      const v = this.arrays.get(c.name)!;
+      return [len, f.nullCount, [f.validity ? f.validity.subarray(0, (len + 7) >> 3) : EMPTY, v.subarray(0, len)]];
+    }));
+  }
+}
+
+/**
+ * What writes a table whose dictionaries are interned in `t` (and which has no rows of its own)
+ * as an Arrow IPC file, its `rows` rows made a record batch at a time by `fill` while the file is
+ * written: the bytes tableBuilderWriter would write for the builder filled by the same calls.
+ */
+function streamWriter(t: TableBuilder, metadata: Record<string, string>, rows: number, fill: (out: BatchOut, from: number, len: number) => void): (fd: number) => void {
+  return (fd) => {
+    const { schema, dictionaries } = t.ipcParts(metadata);
+    const out = new StreamBatches(t);
+    function* records(): Generator<IpcRecordBatch> {
+      // a table of no rows still has one (empty) record batch
+      for (let from = 0; from < rows || (from === 0 && rows === 0); from += CHUNK_ROWS) {
+        out.len = Math.min(CHUNK_ROWS, rows - from);
+        fill(out, from, out.len);
+        yield out.batch();
+      }
+    }
+    ipcPartsWriter({ schema, dictionaries, records: records() })(fd);
+  };
+}
+
 /** block_requests from the reconstructed request columns. */
 export function requestsTableOf(R: RequestReconstructor, names: EventNames, base: bigint, events: Table): Table {
   const t = new TableBuilder(blockRequestsTable);
-  fillRequests(R, names, base, t);
+  const fill = requestBatches(R, names, base, t);
+  const out = new BuilderBatches(t);
+  for (let from = 0; from < R.nReq; from += CHUNK_ROWS) { out.len = Math.min(CHUNK_ROWS, R.nReq - from); fill(out, from, out.len); }
   return t.finish(requestsMetadata(events));
 }
 
-/** Fill an empty block_requests builder, a record batch at a time (full batches spilled when it spills). */
-export function fillRequests(R: RequestReconstructor, names: EventNames, base: bigint, t: TableBuilder<typeof blockRequestsTable>): void {
-  const n = R.nReq;
-  const cId = t.number('id'), cKind = t.string('kind'), cDev = t.string('dev'), cOp = t.string('op'), cRwbs = t.string('rwbs');
-  const cSector = t.int64('sector'), cNr = t.number('nr_sectors'), cBytes = t.int64('bytes');
-  const cQ = t.int64('queue_ns'), cG = t.int64('getrq_ns'), cI = t.int64('insert_ns'), cD = t.int64('issue_ns'), cC = t.int64('complete_ns');
-  const cIssueOrder = t.number('issue_order');
-  const cBios = t.number('bios'), cQBios = t.number('queued_bios'), cIssues = t.number('issues'), cRequeues = t.number('requeues');
-  const cCompl = t.number('completions'), cErr = t.number('error'), cSplitFrom = t.number('split_from'), cSplitSector = t.int64('split_sector');
-  const cMerged = t.number('merged_into'), cPid = t.number('pid'), cComm = t.string('comm');
+/** What writes block_requests.arrow a record batch at a time (the bytes of requestsTableOf's table). */
+export function requestsFileWriter(R: RequestReconstructor, names: EventNames, base: bigint, metadata: Record<string, string>): (fd: number) => void {
+  const t = new TableBuilder(blockRequestsTable);
+  return streamWriter(t, metadata, R.nReq, requestBatches(R, names, base, t));
+}
+
+/** Interns the dictionaries of block_requests in `t`; returns what fills rows [from, from + len) of a batch. */
+function requestBatches(R: RequestReconstructor, names: EventNames, base: bigint, t: TableBuilder<typeof blockRequestsTable>): (out: BatchOut, from: number, len: number) => void {
   // dictionary keys: request kinds and ops by their codes, names by the events' name lists
+  const cKind = t.string('kind'), cDev = t.string('dev'), cOp = t.string('op'), cRwbs = t.string('rwbs'), cComm = t.string('comm');
   for (const k of ['request', 'bio']) cKind.intern(k);
   for (const o of BLOCK_OPS) cOp.intern(o);
   const devKey = names.dev.map((s) => cDev.intern(s));
@@ -82,49 +168,55 @@ export function fillRequests(R: RequestReconstructor, names: EventNames, base: b
   const commKey = names.comm.map((s) => cComm.intern(s));
   const keys = new Int32Array(CHUNK_ROWS);
   const nulls = new Uint8Array(CHUNK_ROWS);
-  for (let from = 0; from < n; from += CHUNK_ROWS) {
-    const len = Math.min(CHUNK_ROWS, n - from);
+  return (out, from, len) => {
     for (let i = 0; i < len; i++) keys[i] = from + i;
-    appendNumbers(cId, keys, 0, len);
-    appendNumbers(cKind, R.rKind.a, from, len);
-    appendNumbers(cDev, keysOf(keys, R.rDev.a, from, len, devKey, 0), 0, len);
-    appendNumbers(cOp, R.rOp.a, from, len);
-    appendNumbers(cRwbs, keysOf(keys, R.rRwbs.a, from, len, rwbsKey, noRwbs), 0, len);
-    appendInt64(cSector, R.rSector.a, from, len, negatives(nulls, R.rSector.a, from, len));
-    appendNumbers(cNr, R.rNr.a, from, len);
-    appendInt64(cBytes, R.rBytes.a, from, len);
-    appendInt64(cQ, R.rQ.a, from, len, null, base);
-    appendInt64(cG, R.rG.a, from, len, null, base);
-    appendInt64(cI, R.rI.a, from, len, null, base);
-    appendInt64(cD, R.rD.a, from, len, null, base);
-    appendInt64(cC, R.rC.a, from, len, null, base);
-    appendNumbers(cBios, R.rBios.a, from, len);
-    appendNumbers(cQBios, R.rQBios.a, from, len);
-    appendNumbers(cIssueOrder, R.rIssueOrder.a, from, len, negatives(nulls, R.rIssueOrder.a, from, len));
-    appendNumbers(cIssues, capped16(keys, R.rIssues.a, from, len), 0, len);
-    appendNumbers(cRequeues, capped16(keys, R.rRequeues.a, from, len), 0, len);
-    appendNumbers(cCompl, capped16(keys, R.rCompletions.a, from, len), 0, len);
+    out.num('id', keys, 0);
+    out.num('kind', R.rKind.a, from);
+    out.num('dev', keysOf(keys, R.rDev.a, from, len, devKey, 0), 0);
+    out.num('op', R.rOp.a, from);
+    out.num('rwbs', keysOf(keys, R.rRwbs.a, from, len, rwbsKey, noRwbs), 0);
+    out.i64('sector', R.rSector.a, from, negatives(nulls, R.rSector.a, from, len));
+    out.num('nr_sectors', R.rNr.a, from);
+    out.i64('bytes', R.rBytes.a, from);
+    out.i64('queue_ns', R.rQ.a, from, null, base);
+    out.i64('getrq_ns', R.rG.a, from, null, base);
+    out.i64('insert_ns', R.rI.a, from, null, base);
+    out.i64('issue_ns', R.rD.a, from, null, base);
+    out.i64('complete_ns', R.rC.a, from, null, base);
+    out.num('issue_order', R.rIssueOrder.a, from, negatives(nulls, R.rIssueOrder.a, from, len));
+    out.num('bios', R.rBios.a, from);
+    out.num('queued_bios', R.rQBios.a, from);
+    out.num('issues', capped16(keys, R.rIssues.a, from, len), 0);
+    out.num('requeues', capped16(keys, R.rRequeues.a, from, len), 0);
+    out.num('completions', capped16(keys, R.rCompletions.a, from, len), 0);
     // error: null where none was recorded or the request never completed
-    appendNumbers(cErr, R.rError.a, from, len, errorNulls(nulls, R.rError.a, R.rC.a, from, len));
+    out.num('error', R.rError.a, from, errorNulls(nulls, R.rError.a, R.rC.a, from, len));
     // split_from / split_sector: only on the pieces of a split bio
-    appendNumbers(cSplitFrom, R.rSplitFrom.a, from, len, negatives(nulls, R.rSplitFrom.a, from, len, R.rOriginBio.a));
-    appendInt64(cSplitSector, R.rSplitSector.a, from, len, negatives(nulls, R.rSplitSector.a, from, len, R.rOriginBio.a));
-    appendNumbers(cMerged, R.rMergedInto.a, from, len, negatives(nulls, R.rMergedInto.a, from, len));
-    appendNumbers(cPid, R.rPid.a, from, len, negatives(nulls, R.rPid.a, from, len));
-    appendNumbers(cComm, keysOf(keys, R.rComm.a, from, len, commKey, 0), 0, len, negatives(nulls, R.rComm.a, from, len));
-    t.spillFullBatches();
-  }
+    out.num('split_from', R.rSplitFrom.a, from, negatives(nulls, R.rSplitFrom.a, from, len, R.rOriginBio.a));
+    out.i64('split_sector', R.rSplitSector.a, from, negatives(nulls, R.rSplitSector.a, from, len, R.rOriginBio.a));
+    out.num('merged_into', R.rMergedInto.a, from, negatives(nulls, R.rMergedInto.a, from, len));
+    out.num('pid', R.rPid.a, from, negatives(nulls, R.rPid.a, from, len));
+    out.num('comm', keysOf(keys, R.rComm.a, from, len, commKey, 0), 0, negatives(nulls, R.rComm.a, from, len));
+  };
 }
 
 /** block_bios: rq merges and split completions resolved. */
 export function biosTableOf(R: RequestReconstructor, names: EventNames, base: bigint, events: Table): Table {
   const t = new TableBuilder(blockBiosTable);
-  fillBios(R, names, base, t);
+  const fill = bioBatches(R, names, base, t);
+  const out = new BuilderBatches(t);
+  for (let from = 0; from < R.nBio; from += CHUNK_ROWS) { out.len = Math.min(CHUNK_ROWS, R.nBio - from); fill(out, from, out.len); }
   return t.finish(biosMetadata(events));
 }
 
-/** Fill an empty block_bios builder, a record batch at a time (full batches spilled when it spills). */
-export function fillBios(R: RequestReconstructor, names: EventNames, base: bigint, bt: TableBuilder<typeof blockBiosTable>): void {
+/** What writes block_bios.arrow a record batch at a time (the bytes of biosTableOf's table). */
+export function biosFileWriter(R: RequestReconstructor, names: EventNames, base: bigint, metadata: Record<string, string>): (fd: number) => void {
+  const t = new TableBuilder(blockBiosTable);
+  return streamWriter(t, metadata, R.nBio, bioBatches(R, names, base, t));
+}
+
+/** Resolves each bio's final request and completion, interns the dictionaries of block_bios in `bt`; returns what fills a batch. */
+function bioBatches(R: RequestReconstructor, names: EventNames, base: bigint, bt: TableBuilder<typeof blockBiosTable>): (out: BatchOut, from: number, len: number) => void {
   const n = R.nReq;
   const merged = R.rMergedInto.a;
   const final = (r: number) => { let k = 0; while (r >= 0 && merged[r]! >= 0 && k++ < 1000) r = merged[r]!; return r; };
@@ -146,25 +238,22 @@ export function fillBios(R: RequestReconstructor, names: EventNames, base: bigin
     else if (!(bioDone[o]! >= c)) bioDone[o] = c;
   }
   for (let bio = 0; bio < nb; bio++) if (bioOpen[bio]) bioDone[bio] = NaN;
-  const bDevC = bt.string('dev'), bOpC = bt.string('op'), bSec = bt.int64('sector'), bNrC = bt.number('nr_sectors');
-  const bQC = bt.int64('queue_ns'), bMC = bt.int64('merge_ns'), bRoleC = bt.string('role'), bReqC = bt.number('request'), bCC = bt.int64('complete_ns'), bPidC = bt.number('pid');
+  const bDevC = bt.string('dev'), bOpC = bt.string('op'), bRoleC = bt.string('role');
   const bDevKey = names.dev.map((s) => bDevC.intern(s));
   for (const o of BLOCK_OPS) bOpC.intern(o);
   for (const k of ['head', 'merged', 'split', 'alone']) bRoleC.intern(k);
   const keys = new Int32Array(CHUNK_ROWS);
   const nulls = new Uint8Array(CHUNK_ROWS);
-  for (let from = 0; from < nb; from += CHUNK_ROWS) {
-    const len = Math.min(CHUNK_ROWS, nb - from);
-    appendNumbers(bDevC, keysOf(keys, R.bDev.a, from, len, bDevKey, 0), 0, len);
-    appendNumbers(bOpC, R.bOp.a, from, len);
-    appendInt64(bSec, R.bSector.a, from, len, negatives(nulls, R.bSector.a, from, len));
-    appendNumbers(bNrC, R.bNr.a, from, len);
-    appendInt64(bQC, R.bQ.a, from, len, null, base);
-    appendInt64(bMC, R.bM.a, from, len, null, base);
-    appendNumbers(bRoleC, R.bRole.a, from, len);
-    appendNumbers(bReqC, request, from, len, negatives(nulls, request, from, len));
-    appendInt64(bCC, bioDone, from, len, null, base);
-    appendNumbers(bPidC, R.bPid.a, from, len);
-    bt.spillFullBatches();
-  }
+  return (out, from, len) => {
+    out.num('dev', keysOf(keys, R.bDev.a, from, len, bDevKey, 0), 0);
+    out.num('op', R.bOp.a, from);
+    out.i64('sector', R.bSector.a, from, negatives(nulls, R.bSector.a, from, len));
+    out.num('nr_sectors', R.bNr.a, from);
+    out.i64('queue_ns', R.bQ.a, from, null, base);
+    out.i64('merge_ns', R.bM.a, from, null, base);
+    out.num('role', R.bRole.a, from);
+    out.num('request', request, from, negatives(nulls, request, from, len));
+    out.i64('complete_ns', bioDone, from, null, base);
+    out.num('pid', R.bPid.a, from);
+  };
 }

@@ -29,12 +29,8 @@
 import type { Table } from '@uwdata/flechette';
 import type { IngestStats } from '../ingest-stats.js';
 import { Act, NULL_ERROR, countActions, forEachEventBatch, type EventBatch, type EventNames, type SkippableColumn } from './block-event-batches.js';
-import { TableBuilder } from '../../table/table-builder.js';
-import { tableBuilderWriter } from '../../table/arrow-file.js';
-import { blockRequestsTable } from '../../table/schemas/block-requests.js';
-import { blockBiosTable } from '../../table/schemas/block-bios.js';
 import { BLOCK_OPS } from '../../table/schemas/block-events.js';
-import { biosMetadata, biosTableOf, fillBios, fillRequests, requestsMetadata, requestsTableOf } from './block-request-tables.js';
+import { biosFileWriter, biosMetadata, biosTableOf, requestsFileWriter, requestsMetadata, requestsTableOf } from './block-request-tables.js';
 import { DevState, GrowF64, GrowI32, Kind, MAX_CONTAIN_SCAN, MAX_PENDING, Role, isFlush } from './block-request-state.js';
 import type { SectorMap } from './sector-map.js';
 
@@ -91,35 +87,24 @@ export function rebuildBlockRequests(events: Table, stats: IngestStats, consume 
 
 /** Where stageBlockRequestTables writes (an OutputFolder). */
 export interface TableStage {
-  scratchPath(name: string): string;
   stage(name: string, write: (fd: number) => void): string;
 }
 
 /**
  * Write block_requests.arrow and block_bios.arrow (the bytes buildBlockRequestTables' tables
- * would give) a record batch at a time: full batches wait in a scratch file beside the output and
- * are read back one at a time while the file is written, so the tables are never whole in memory.
- * Returns the staged paths, the row counts, and requests and bytes by op (BLOCK_OPS order).
+ * would give) a record batch at a time: each batch is made from the reconstruction's columns into
+ * arrays reused from batch to batch and encoded at once, so the tables are never whole in memory
+ * and nothing is written twice. Returns the staged paths, the row counts, and requests and bytes
+ * by op (BLOCK_OPS order).
  */
 export function stageBlockRequestTables(r: RebuiltRequests, folder: TableStage): { requestsFile: string; biosFile: string; requests: number; bios: number; byOp: { count: Float64Array; bytes: Float64Array } } {
   const R = r.rec;
   const count = new Float64Array(BLOCK_OPS.length);
   const bytes = new Float64Array(BLOCK_OPS.length);
   for (let i = 0; i < R.nReq; i++) { const o = R.rOp.a[i]!; count[o]!++; bytes[o]! += R.rBytes.a[i]!; }
-  const requests = new TableBuilder(blockRequestsTable);
-  const bios = new TableBuilder(blockBiosTable);
-  try {
-    requests.spillTo(folder.scratchPath('block_requests.arrow'));
-    fillRequests(R, r.names, r.base, requests);
-    bios.spillTo(folder.scratchPath('block_bios.arrow'));
-    fillBios(R, r.names, r.base, bios);
-    const requestsFile = folder.stage('block_requests.arrow', tableBuilderWriter(requests, r.requestsMetadata));
-    const biosFile = folder.stage('block_bios.arrow', tableBuilderWriter(bios, r.biosMetadata));
-    return { requestsFile, biosFile, requests: R.nReq, bios: R.nBio, byOp: { count, bytes } };
-  } finally {
-    requests.close();
-    bios.close();
-  }
+  const requestsFile = folder.stage('block_requests.arrow', requestsFileWriter(R, r.names, r.base, r.requestsMetadata));
+  const biosFile = folder.stage('block_bios.arrow', biosFileWriter(R, r.names, r.base, r.biosMetadata));
+  return { requestsFile, biosFile, requests: R.nReq, bios: R.nBio, byOp: { count, bytes } };
 }
 
 /** Event columns the reconstruction does not read (not copied out of the table). */
