@@ -15,6 +15,7 @@ import { detectInputFormat, INPUT_FORMATS, type InputFormat } from '../ingest/de
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { BLOCK_ACTIONS, BLOCK_OPS } from '../table/schemas/block-events.js';
 import { arrowFileWriter } from '../table/arrow-file.js';
+import { int64Words } from '../table/column-arrays.js';
 import { withOutputFolder, type OutputFolder } from '../io/output-folder.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { formatBytes } from '../util/numbers.js';
@@ -225,11 +226,30 @@ function eventSummary(events: Table): string[] {
   for (let b = 0; b < act.length; b++) {
     const a = act[b]!.values as ArrayLike<number>;
     const y = by[b]!.values as ArrayLike<number>;
-    const t = ts[b]!.values as ArrayLike<bigint>;
+    const t = ts[b]!.values as BigInt64Array;
     const len = act[b]!.length;
     for (let i = 0; i < len; i++) {
       count[a[i]!]!++;
       bytes[a[i]!]! += y[i]!;
+    }
+    // the time span from the int64 words (no BigInt per row); a batch with a time past 2^53 in
+    // magnitude takes the BigInt comparison
+    const { hi, lo } = int64Words(t);
+    let lowNum = Infinity, highNum = -Infinity, exact = true;
+    for (let i = 0; i < len; i++) {
+      const h = hi[2 * i + 1]!;
+      if (h >= 0x200000 || h < -0x200000) { exact = false; break; }
+      const v = h * 4294967296 + lo[2 * i]!;
+      if (v < lowNum) lowNum = v;
+      if (v > highNum) highNum = v;
+    }
+    if (exact) {
+      if (len === 0) continue;
+      const lowB = BigInt(lowNum), highB = BigInt(highNum);
+      if (first) { min = lowB; max = highB; first = false; } else { if (lowB < min) min = lowB; if (highB > max) max = highB; }
+      continue;
+    }
+    for (let i = 0; i < len; i++) {
       const v = t[i]!;
       if (first) { min = v; max = v; first = false; } else if (v < min) min = v; else if (v > max) max = v;
     }
