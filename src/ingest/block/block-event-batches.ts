@@ -142,16 +142,7 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
     b.firstRow = firstRow;
     const tv = tsB.values as BigInt64Array;
     if (base === undefined && n > 0) { base = tv[0]!; baseNum = Number(base); baseSafe = base <= MAX_SAFE && base >= -MAX_SAFE; }
-    const tw = new Int32Array(tv.buffer, tv.byteOffset, n * 2);
-    for (let i = 0; i < n; i++) {
-      // little-endian words: low (unsigned), high (signed); exact while |value| < 2^53
-      const hi = tw[2 * i + 1]!;
-      const v = hi * 4294967296 + (tw[2 * i]! >>> 0);
-      if (LE && baseSafe && hi < 0x200000 && hi > -0x200000) { b.ts[i] = v - baseNum; continue; }
-      const d = tv[i]! - base!;
-      if (d > MAX_SAFE || d < -MAX_SAFE) throw new RangeError(`block_events row ${firstRow + i}: ts_ns ${tv[i]} is more than 2^53 ns from the first event`);
-      b.ts[i] = Number(d);
-    }
+    if (n > 0) relativeTimes(tv, n, b.ts, base!, baseNum, baseSafe, firstRow);
     if (!skipCpu) copyNum(cols.cpu[k]!, b.cpu, -1);
     copyNum(cols.pid[k]!, b.pid, -1);
     copyDict(cols.comm[k]!, b.comm, (s) => nameOf(commIndex, names.comm, s));
@@ -160,9 +151,9 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
     else { const c = cols.oldDev[k]!.cache ?? []; for (let j = 0; j < c.length; j++) nameOf(devIndex, names.dev, c[j]!); }
     copyDict(cols.rwbs[k]!, b.rwbs, (s) => nameOf(rwbsIndex, names.rwbs, s));
     copyDict(cols.action[k]!, act, (s) => actionCode.get(s) ?? 255);
-    for (let i = 0; i < n; i++) b.action[i] = act[i]!;
+    narrowCodes(b.action, act, n, 255);
     copyDict(cols.op[k]!, act, (s) => opCode.get(s) ?? Op.other);
-    for (let i = 0; i < n; i++) b.op[i] = act[i]! < 0 ? Op.other : act[i]!;
+    narrowCodes(b.op, act, n, Op.other);
     if (!skipFlags) {
       const fl = b.flags;
       fl.fill(0, 0, n);
@@ -237,28 +228,62 @@ export function countActions(table: Table): Float64Array {
   return count;
 }
 
+// The loops below are small functions of their own, called once per column and batch: each is
+// optimised after the first batches, where a loop inside the long sweep function would start cold
+// in every call (it runs once per table).
+
+/** ts_ns of one batch as ns since `base`, exact (a difference past 2^53 ns throws). */
+function relativeTimes(tv: BigInt64Array, n: number, dst: Float64Array, base: bigint, baseNum: number, baseSafe: boolean, firstRow: number): void {
+  const tw = new Int32Array(tv.buffer, tv.byteOffset, n * 2);
+  for (let i = 0; i < n; i++) {
+    // little-endian words: low (unsigned), high (signed); exact while |value| < 2^53
+    const hi = tw[2 * i + 1]!;
+    const v = hi * 4294967296 + (tw[2 * i]! >>> 0);
+    if (LE && baseSafe && hi < 0x200000 && hi > -0x200000) { dst[i] = v - baseNum; continue; }
+    const d = tv[i]! - base;
+    if (d > MAX_SAFE || d < -MAX_SAFE) throw new RangeError(`block_events row ${firstRow + i}: ts_ns ${tv[i]} is more than 2^53 ns from the first event`);
+    dst[i] = Number(d);
+  }
+}
+
+/** Dictionary codes (act) into a Uint8Array; a negative code (null) becomes `nullCode`. */
+function narrowCodes(dst: Uint8Array, act: Int32Array, n: number, nullCode: number): void {
+  for (let i = 0; i < n; i++) { const c = act[i]!; dst[i] = c < 0 ? nullCode : c; }
+}
+
 function copyNum(src: AnyBatch, dst: Int32Array | Float64Array, nullValue: number): void {
   const v = src.values;
   const n = src.length;
-  const big = v instanceof BigInt64Array || v instanceof BigUint64Array;
-  const words = big && LE ? new Int32Array((v as BigInt64Array).buffer, (v as BigInt64Array).byteOffset, n * 2) : null;
-  const check = src.nullCount > 0;
-  if (!big && !check && ArrayBuffer.isView(v)) {
-    // same element conversion as the loop below, done by the engine
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) { copyInt64(src, v, dst, nullValue, n); return; }
+  if (src.nullCount === 0 && ArrayBuffer.isView(v)) {
+    // same element conversion as the loop, done by the engine
     dst.set((v as Int32Array).subarray(0, n));
     return;
   }
+  copySmall(src, v as ArrayLike<number>, dst, nullValue, n);
+}
+
+/** int64 values as numbers, exact below 2^53 (a larger one throws); nulls become `nullValue`. */
+function copyInt64(src: AnyBatch, v: BigInt64Array | BigUint64Array, dst: Int32Array | Float64Array, nullValue: number, n: number): void {
+  const words = LE ? new Int32Array(v.buffer, v.byteOffset, n * 2) : null;
+  const check = src.nullCount > 0;
   for (let i = 0; i < n; i++) {
     if (check && !valid(src, i)) { dst[i] = nullValue; continue; }
-    if (big) {
-      if (words) {
-        const hi = words[2 * i + 1]!;
-        if (hi < 0x200000 && hi >= -0x200000) { dst[i] = hi * 4294967296 + (words[2 * i]! >>> 0); continue; }
-      }
-      const x = (v as BigInt64Array)[i]!;
-      if (x > MAX_SAFE || x < -MAX_SAFE) throw new RangeError(`block_events: value ${x} exceeds 2^53`);
-      dst[i] = Number(x);
-    } else dst[i] = v[i] as number;
+    if (words) {
+      const hi = words[2 * i + 1]!;
+      if (hi < 0x200000 && hi >= -0x200000) { dst[i] = hi * 4294967296 + (words[2 * i]! >>> 0); continue; }
+    }
+    const x = v[i]!;
+    if (x > MAX_SAFE || x < -MAX_SAFE) throw new RangeError(`block_events: value ${x} exceeds 2^53`);
+    dst[i] = Number(x);
+  }
+}
+
+function copySmall(src: AnyBatch, v: ArrayLike<number>, dst: Int32Array | Float64Array, nullValue: number, n: number): void {
+  const check = src.nullCount > 0;
+  for (let i = 0; i < n; i++) {
+    if (check && !valid(src, i)) { dst[i] = nullValue; continue; }
+    dst[i] = v[i]!;
   }
 }
 
