@@ -52,9 +52,36 @@ export function fillNumbers(dst: NumArray, src: Int32Array | Float64Array, from:
  * nulls holding 0. dst may be reused: every slot in [0, len) is written.
  */
 export function fillInt64(dst: BigInt64Array, src: Float64Array, from: number, len: number, nulls: Uint8Array | null = null, base: bigint | null = null): FilledChunk {
-  const baseNum = base === null ? 0 : Number(base);
-  const baseSafe = base === null || Number.isSafeInteger(baseNum);
-  const relative = base !== null;
+  // two loops of their own (each keeps one kind of type feedback): plain values, and times
+  const nullCount = base === null ? fillPlainInt64(dst, src, from, len, nulls) : fillTimes(dst, src, from, len, nulls, base);
+  return { validity: nullCount ? bitmapOf(len) : null, nullCount };
+}
+
+/** fillInt64 without a base; returns the null count (null rows marked in scratchNulls). */
+function fillPlainInt64(dst: BigInt64Array, src: Float64Array, from: number, len: number, nulls: Uint8Array | null): number {
+  const words = LITTLE_ENDIAN ? new Uint32Array(dst.buffer, dst.byteOffset, len * 2) : null;
+  let nullCount = 0;
+  for (let i = 0; i < len; i++) {
+    const v = src[from + i]!;
+    if (v !== v || (nulls !== null && nulls[i] === 1)) {
+      scratchNulls[i] = 1;
+      nullCount++;
+      if (words) { words[2 * i] = 0; words[2 * i + 1] = 0; } else dst[i] = 0n;
+      continue;
+    }
+    scratchNulls[i] = 0;
+    if (words) {
+      words[2 * i] = v >>> 0;
+      words[2 * i + 1] = Math.floor(v / 4294967296) >>> 0;
+    } else dst[i] = BigInt(v);
+  }
+  return nullCount;
+}
+
+/** fillInt64 of times relative to `base`; returns the null count (null rows marked in scratchNulls). */
+function fillTimes(dst: BigInt64Array, src: Float64Array, from: number, len: number, nulls: Uint8Array | null, base: bigint): number {
+  const baseNum = Number(base);
+  const baseSafe = Number.isSafeInteger(baseNum);
   const words = LITTLE_ENDIAN ? new Uint32Array(dst.buffer, dst.byteOffset, len * 2) : null;
   let nullCount = 0;
   for (let i = 0; i < len; i++) {
@@ -67,15 +94,17 @@ export function fillInt64(dst: BigInt64Array, src: Float64Array, from: number, l
     }
     scratchNulls[i] = 0;
     const abs = baseNum + v;
-    // Number.isSafeInteger(abs), spelled out for the hot loop
-    if (relative && !(baseSafe && abs <= MAX_SAFE && abs >= -MAX_SAFE && Math.floor(abs) === abs)) { dst[i] = base! + BigInt(v); continue; }
+    // Number.isSafeInteger(abs), spelled out for the hot loop; else the exact BigInt sum
+    if (!(baseSafe && abs <= MAX_SAFE && abs >= -MAX_SAFE && Math.floor(abs) === abs)) { dst[i] = exactSum(base, v); continue; }
     if (words) {
       words[2 * i] = abs >>> 0;
       words[2 * i + 1] = Math.floor(abs / 4294967296) >>> 0;
     } else dst[i] = BigInt(abs);
   }
-  return { validity: nullCount ? bitmapOf(len) : null, nullCount };
+  return nullCount;
 }
+
+function exactSum(base: bigint, v: number): bigint { return base + BigInt(v); }
 
 /** fillNumbers into a new chunk appended to a column at a chunk boundary (consecutive ranges build what pushing every value would). */
 export function appendNumbers(b: NumberColumnBuilder<NumArray> | StringColumnBuilder, src: Int32Array | Float64Array, from: number, len: number, nulls: Uint8Array | null = null): void {
