@@ -5,7 +5,7 @@
 // ingest FILES -o DIR` (every table written), in a child process under /usr/bin/time (wall, cpu,
 // peak RSS); `blkparse -i FILE -o /dev/null` runs on the same binary in the same run, and so does
 // the plain-Node loop (node:readline over the text + line.split(' '), no table) on both text files.
-// Under each command, the stages it runs (parse, block_requests + block_bios, writing) are timed in
+// Under each command, the stages it runs (parse, write block_events, sweep into requests and bios, write
 // one more child process. Usage: node bench/block.mjs [--events N (default 2,000,000)] [--keep]
 // [--inputs DIR] (--inputs reuses the files a run with --keep left in DIR).
 import { spawnSync } from 'node:child_process';
@@ -22,9 +22,10 @@ const inputsDir = args.includes('--inputs') ? args[args.indexOf('--inputs') + 1]
 const has = (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
 
 // ---------------------------------------------------------------- child: the stages of one ingest, measured
-// The stages `iolineage ingest` runs, each timed: parse into block_events, rebuild block_requests +
-// block_bios, write the three Arrow files (into a scratch folder). The totals come from the CLI
-// itself (below); this is the breakdown.
+// The stages `iolineage ingest` runs, in its order, each timed: parse into block_events, write
+// block_events.arrow, sweep the events into requests and bios, write block_requests.arrow and
+// block_bios.arrow (into a scratch folder). The totals come from the CLI itself (below); this is the
+// breakdown.
 if (args[0] === '--child') {
   const [, kind, ...paths] = args;
   const dist = (p) => import(join(root, 'dist', p));
@@ -55,25 +56,33 @@ if (args[0] === '--child') {
     const { readBlkparseText } = await dist('ingest/block/blkparse-text.js');
     await readBlkparseText(paths[0], b, stats);
   }
-  const table = b.finish();
+  let table = b.finish();
+  const events = table.numRows;
   const stages = [{ stage: 'parse -> block_events', ...stage(t0, c0) }];
-  const { buildBlockRequestTables } = await dist('ingest/block/block-requests.js');
+  const { rebuildBlockRequests, stageBlockRequestTables } = await dist('ingest/block/block-requests.js');
   const { arrowFileWriter } = await dist('table/arrow-file.js');
-  let t1 = process.hrtime.bigint();
-  let c1 = cpuNow();
-  const { requests, bios } = buildBlockRequestTables(table, new IngestStats());
-  stages.push({ stage: 'block_requests + block_bios', ...stage(t1, c1) });
-  t1 = process.hrtime.bigint();
-  c1 = cpuNow();
+  // the CLI's order: block_events.arrow, then the sweep (taking the events' batches as it goes),
+  // then block_requests.arrow and block_bios.arrow a batch at a time
   const scratch = mkdtempSync(join(tmpdir(), 'iol-bench-block-write-'));
+  const folder = { stage: (name, write) => { const path = join(scratch, name); const fd = openSync(path, 'w'); try { write(fd); } finally { closeSync(fd); } return path; } };
+  let problems = 0;
   try {
-    for (const [name, t] of [['block_events', table], ['block_requests', requests], ['block_bios', bios]]) {
-      const fd = openSync(join(scratch, `${name}.arrow`), 'w');
-      try { arrowFileWriter(t)(fd); } finally { closeSync(fd); }
-    }
+    let t1 = process.hrtime.bigint();
+    let c1 = cpuNow();
+    folder.stage('block_events.arrow', arrowFileWriter(table));
+    stages.push({ stage: 'write block_events.arrow', ...stage(t1, c1) });
+    t1 = process.hrtime.bigint();
+    c1 = cpuNow();
+    const rebuilt = rebuildBlockRequests(table, new IngestStats(), true);
+    table = null;
+    stages.push({ stage: 'sweep into requests and bios', ...stage(t1, c1) });
+    t1 = process.hrtime.bigint();
+    c1 = cpuNow();
+    stageBlockRequestTables(rebuilt, folder);
+    stages.push({ stage: 'write block_requests + block_bios', ...stage(t1, c1) });
+    problems = stats.total();
   } finally { rmSync(scratch, { recursive: true, force: true }); }
-  stages.push({ stage: 'write the 3 Arrow files', ...stage(t1, c1) });
-  process.stdout.write(JSON.stringify({ events: table.numRows, rss0, problems: stats.total(), stages }) + '\n');
+  process.stdout.write(JSON.stringify({ events, rss0, problems, stages }) + '\n');
   process.exit(0);
 }
 
@@ -292,8 +301,8 @@ try {
   out('Each command runs in its own child process; cpu s = user+sys and peak RSS of that child (/usr/bin/time).');
   out('vs blkparse = blkparse cpu s / cpu s (higher is faster). Rates on CPU time compare fairly on a busy machine.');
   out('B/event = peak RSS / events (target <= 64). readline + split rows count lines (blkparse text has a summary) and build no table.');
-  out('Stage rows: the same stages in one child process (parse into block_events, rebuild block_requests + block_bios,');
-  out('write the three Arrow files), peak RSS so far; the CLI total also loads its modules and prints the summary.');
+  out('Stage rows: the same stages in one child process, in the order of the command, peak RSS so far; the CLI total');
+  out('also loads its modules and prints the summary.');
 } finally {
   if (!keep && !inputsDir) rmSync(dir, { recursive: true, force: true });
   else out(`kept ${dir}`);
