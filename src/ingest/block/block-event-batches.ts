@@ -209,7 +209,8 @@ function release(table: Table, k: number, lastUse: Map<ArrayBufferLike, number>)
   for (const buf of batchBuffers(table, k)) {
     if (lastUse.get(buf) !== k || buf.byteLength < RELEASE_MIN_BYTES || !(buf instanceof ArrayBuffer)) continue;
     lastUse.delete(buf);
-    structuredClone(buf, { transfer: [buf] });
+    // a buffer that cannot be detached is left to the garbage collector (its batch is gone all the same)
+    try { structuredClone(buf, { transfer: [buf] }); } catch { /* not transferable */ }
   }
   for (const c of table.children) (c.data as unknown as (AnyBatch | null)[])[k] = null;
 }
