@@ -69,11 +69,14 @@ export class SectorMap {
 
   set(k: number, v: number): void {
     if (k !== k) throw new RangeError('SectorMap: NaN is not a sector');
-    const found = this.find(k);
-    if (found >= 0) { this.vals[found] = v; return; }
-    if (this.used === this.keys.length) this.rebuild();
+    // one hash for the lookup and the insertion (again only after a rebuild)
+    let b = this.bucket(k);
+    const keys = this.keys;
+    for (let e = this.buckets[b]!; e >= 0; e = this.chain[e]!) {
+      if (keys[e] === k) { this.vals[e] = v; return; }
+    }
+    if (this.used === this.keys.length) { this.rebuild(); b = this.bucket(k); }
     const e = this.used++;
-    const b = this.bucket(k);
     this.keys[e] = k === 0 ? 0 : k; // -0 is stored as 0
     this.vals[e] = v;
     this.chain[e] = this.buckets[b]!;
