@@ -218,8 +218,7 @@ export class RequestReconstructor {
     this.bDev.a[bio] = d; this.bOp.a[bio] = b.op[i]!; this.bSector.a[bio] = sector; this.bNr.a[bio] = nr; this.bEnd.a[bio] = sector + nr;
     this.bQ.a[bio] = this.ts; this.bM.a[bio] = NaN; this.bRole.a[bio] = Role.alone; this.bReq.a[bio] = -1; this.bPid.a[bio] = b.pid[i]!; this.bComm.a[bio] = b.comm[i]!;
     if (isFlush(b, i)) { s.pendFlushBio.push(bio); if (s.pendFlushBio.length > MAX_PENDING) s.pendFlushBio.shift(); return; }
-    if (s.pendBio.has(sector)) this.note('requests_duplicate_queue', 'a Q at a sector where an earlier queued bio was still waiting for a request; the earlier one is left alone', b.firstRow + i, `sector ${sector}`);
-    s.pendBio.set(sector, bio);
+    if (s.pendBio.put(sector, bio)) this.note('requests_duplicate_queue', 'a Q at a sector where an earlier queued bio was still waiting for a request; the earlier one is left alone', b.firstRow + i, `sector ${sector}`);
     this.capped(s.pendBio, 'pending bios', b.firstRow + i);
     s.pendBioEnd.set(sector + b.nr[i]!, bio);
     if (s.pendBioEnd.size > MAX_PENDING) s.pendBioEnd.delete(s.pendBioEnd.oldestKey());

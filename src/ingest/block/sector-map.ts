@@ -67,13 +67,16 @@ export class SectorMap {
     return this.find(k) >= 0;
   }
 
-  set(k: number, v: number): void {
+  set(k: number, v: number): void { this.put(k, v); }
+
+  /** set, telling whether `k` was there already (one lookup for has + set). */
+  put(k: number, v: number): boolean {
     if (k !== k) throw new RangeError('SectorMap: NaN is not a sector');
     // one hash for the lookup and the insertion (again only after a rebuild)
     let b = this.bucket(k);
     const keys = this.keys;
     for (let e = this.buckets[b]!; e >= 0; e = this.chain[e]!) {
-      if (keys[e] === k) { this.vals[e] = v; return; }
+      if (keys[e] === k) { this.vals[e] = v; return true; }
     }
     if (this.used === this.keys.length) { this.rebuild(); b = this.bucket(k); }
     const e = this.used++;
@@ -82,6 +85,7 @@ export class SectorMap {
     this.chain[e] = this.buckets[b]!;
     this.buckets[b] = e;
     this.size++;
+    return false;
   }
 
   /** Remove `k`; whether it was there. */
