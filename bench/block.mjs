@@ -1,13 +1,13 @@
-// Block trace ingest benchmark: 10M events shaped like a real capture (two CPUs; Q/G/I/D/C with
-// back merges and split bios; completions on the other CPU), written as binary blktrace per-CPU
-// files, as tracefs text (kernel 6.18 TP_printk layout) and as blkparse text (made by the real
-// blkparse from the binary). Each input is ingested through dist/ in its own child process
-// (events/s, peak RSS, bytes per event); `blkparse -i FILE -o /dev/null` runs on the same binary
-// in the same run, and so does the plain-Node baseline the issue names (node:readline over the
-// text + line.split(' '), no table) on both text files. Text inputs of 32 MB and more take their
-// table chunks from a helper thread that touches the pages ahead (PrefaultPool): its CPU time is
-// in the process's cpu s. Usage: node bench/block.mjs [--events N] [--keep] [--inputs DIR]
-// (--inputs reuses the files a run with --keep left in DIR).
+// Block trace ingest benchmark: what the user runs. A trace shaped like a real capture (two CPUs;
+// Q/G/I/D/C with back merges and split bios; completions on the other CPU) is written as binary
+// blktrace per-CPU files, as tracefs text (kernel 6.18 TP_printk layout) and as blkparse text (made
+// by the real blkparse from the binary). Each is ingested by the command, `node dist/cli/main.js
+// ingest FILES -o DIR` (every table written), in a child process under /usr/bin/time (wall, cpu,
+// peak RSS); `blkparse -i FILE -o /dev/null` runs on the same binary in the same run, and so does
+// the plain-Node loop (node:readline over the text + line.split(' '), no table) on both text files.
+// Under each command, the stages it runs (parse, write block_events, sweep into requests and bios, write
+// one more child process. Usage: node bench/block.mjs [--events N (default 2,000,000)] [--keep]
+// [--inputs DIR] (--inputs reuses the files a run with --keep left in DIR).
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,32 +16,36 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const N = Number(args[args.indexOf('--events') + 1] > 0 ? args[args.indexOf('--events') + 1] : 10_000_000);
+const N = Number(args[args.indexOf('--events') + 1] > 0 ? args[args.indexOf('--events') + 1] : 2_000_000);
 const keep = args.includes('--keep');
 const inputsDir = args.includes('--inputs') ? args[args.indexOf('--inputs') + 1] : null;
 const has = (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
 
-// ---------------------------------------------------------------- child: one ingest, measured
+// ---------------------------------------------------------------- child: the stages of one ingest, measured
+// The stages `iolineage ingest` runs, in its order, each timed: parse into block_events, write
+// block_events.arrow, sweep the events into requests and bios, write block_requests.arrow and
+// block_bios.arrow (into a scratch folder). The totals come from the CLI itself (below); this is the
+// breakdown.
 if (args[0] === '--child') {
   const [, kind, ...paths] = args;
   const dist = (p) => import(join(root, 'dist', p));
   const { BlockEventsBuilder } = await dist('ingest/block/block-events-builder.js');
   const { IngestStats } = await dist('ingest/ingest-stats.js');
   const rss0 = process.memoryUsage().rss;
-  const b = new BlockEventsBuilder();
-  const stats = new IngestStats();
+  const cpuNow = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1e6; };
+  const stage = (t0, c0) => ({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpuSeconds: cpuNow() - c0, maxRss: process.resourceUsage().maxRSS * 1024 });
   const t0 = process.hrtime.bigint();
-  const cpu0 = process.cpuUsage();
+  const c0 = cpuNow();
   if (kind === 'readline') {
     const { createReadStream } = await import('node:fs');
     const { createInterface } = await import('node:readline');
     let n = 0;
     for await (const line of createInterface({ input: createReadStream(paths[0]), crlfDelay: Infinity })) n += line.split(' ').length > 0 ? 1 : 0;
-    const t1 = process.hrtime.bigint();
-    const cpu1 = process.cpuUsage(cpu0);
-    process.stdout.write(JSON.stringify({ events: n, seconds: Number(t1 - t0) / 1e9, cpuSeconds: (cpu1.user + cpu1.system) / 1e6, maxRss: process.resourceUsage().maxRSS * 1024, rss0, problems: 0, requestsSec: null }) + '\n');
+    process.stdout.write(JSON.stringify({ events: n, rss0, stages: [{ stage: 'lines', ...stage(t0, c0) }] }) + '\n');
     process.exit(0);
   }
+  const b = new BlockEventsBuilder();
+  const stats = new IngestStats();
   if (kind === 'binary') {
     const { readBlktraceBinary } = await dist('ingest/block/blktrace-binary.js');
     await readBlktraceBinary(paths, b, stats);
@@ -49,28 +53,36 @@ if (args[0] === '--child') {
     const { readTracefsText } = await dist('ingest/block/tracefs-text.js');
     await readTracefsText(paths[0], b, stats);
   } else if (kind === 'blkparse') {
-    const mod = await dist('ingest/block/blkparse-text.js');
-    const read = mod.readBlkparseText ?? Object.values(mod).find((f) => typeof f === 'function' && /^read/.test(f.name));
-    await read(paths[0], b, stats);
+    const { readBlkparseText } = await dist('ingest/block/blkparse-text.js');
+    await readBlkparseText(paths[0], b, stats);
   }
-  const table = b.finish();
-  const t1 = process.hrtime.bigint();
-  const cpu1 = process.cpuUsage(cpu0);
-  const maxRss = process.resourceUsage().maxRSS * 1024;
-  let requestsSec = null, requestsRss = null, requestsCpu = null;
-  if (kind === 'binary' && process.env.IOL_BENCH_REQUESTS !== '0') {
-    const { buildBlockRequestTables } = await dist('ingest/block/block-requests.js');
-    const { bttMetrics } = await dist('metrics/btt.js');
-    const r0 = process.hrtime.bigint();
-    const c0 = process.cpuUsage();
-    const { requests, bios } = buildBlockRequestTables(table, new IngestStats());
-    bttMetrics(requests, bios);
-    requestsSec = Number(process.hrtime.bigint() - r0) / 1e9;
-    const c1 = process.cpuUsage(c0);
-    requestsCpu = (c1.user + c1.system) / 1e6;
-    requestsRss = process.resourceUsage().maxRSS * 1024;
-  }
-  process.stdout.write(JSON.stringify({ events: table.numRows, seconds: Number(t1 - t0) / 1e9, cpuSeconds: (cpu1.user + cpu1.system) / 1e6, maxRss, rss0, problems: stats.total(), requestsSec, requestsRss, requestsCpu }) + '\n');
+  let table = b.finish();
+  const events = table.numRows;
+  const stages = [{ stage: 'parse -> block_events', ...stage(t0, c0) }];
+  const { rebuildBlockRequests, stageBlockRequestTables } = await dist('ingest/block/block-requests.js');
+  const { arrowFileWriter } = await dist('table/arrow-file.js');
+  // the CLI's order: block_events.arrow, then the sweep (taking the events' batches as it goes),
+  // then block_requests.arrow and block_bios.arrow a batch at a time
+  const scratch = mkdtempSync(join(tmpdir(), 'iol-bench-block-write-'));
+  const folder = { stage: (name, write) => { const path = join(scratch, name); const fd = openSync(path, 'w'); try { write(fd); } finally { closeSync(fd); } return path; } };
+  let problems = 0;
+  try {
+    let t1 = process.hrtime.bigint();
+    let c1 = cpuNow();
+    folder.stage('block_events.arrow', arrowFileWriter(table));
+    stages.push({ stage: 'write block_events.arrow', ...stage(t1, c1) });
+    t1 = process.hrtime.bigint();
+    c1 = cpuNow();
+    const rebuilt = rebuildBlockRequests(table, new IngestStats(), true);
+    table = null;
+    stages.push({ stage: 'sweep into requests and bios', ...stage(t1, c1) });
+    t1 = process.hrtime.bigint();
+    c1 = cpuNow();
+    stageBlockRequestTables(rebuilt, folder);
+    stages.push({ stage: 'write block_requests + block_bios', ...stage(t1, c1) });
+    problems = stats.total();
+  } finally { rmSync(scratch, { recursive: true, force: true }); }
+  process.stdout.write(JSON.stringify({ events, rss0, problems, stages }) + '\n');
   process.exit(0);
 }
 
@@ -210,59 +222,87 @@ try {
   out(`  ${events.toLocaleString()} events: binary ${(binBytes / 1e6).toFixed(0)} MB, tracefs text ${(statSync(join(dir, 'bench.trace')).size / 1e6).toFixed(0)} MB (${((Date.now() - g0) / 1000).toFixed(1)} s)`);
 
   const rows = [];
-  const timeTool = (label, cmd, argv) => {
+  /** A command in a child process under /usr/bin/time (or plain): wall, cpu (user+sys) and peak RSS of the child. */
+  const timeCmd = (label, cmd, argv, events, extra = {}) => {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const timed = existsSync('/usr/bin/time');
+    const r = timed
+      ? spawnSync('/usr/bin/time', ['-f', '@@time %M %U %S', cmd, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 })
+      : spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 26 });
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    const [kb, u, sy] = (r.stderr.trim().split('\n').pop() ?? '').trim().split(/\s+/).map(Number);
-    if (r.status !== 0) { out(`  ${label}: failed (${r.status}) ${r.stderr.slice(0, 200)}`); return null; }
-    return { label, seconds: s, cpuSeconds: u + sy, maxRss: kb * 1024 };
+    if (r.status !== 0) { out(`  ${label}: failed (${r.status ?? r.signal}) ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`); return null; }
+    let cpuSeconds = NaN, maxRss = NaN;
+    if (timed) {
+      const [kb, u, sy] = (r.stderr.split('\n').find((l) => l.startsWith('@@time ')) ?? '').slice(7).trim().split(/\s+/).map(Number);
+      cpuSeconds = u + sy; maxRss = kb * 1024;
+    } else {
+      const ru = process.resourceUsage(); maxRss = ru.maxRSS * 1024; // children's figures are not separable here
+    }
+    const row = { label, seconds: s, cpuSeconds, maxRss, events, perEvent: maxRss / events, ...extra };
+    rows.push(row);
+    return row;
   };
-  let blkparseRate = null;
-  if (has('blkparse') && existsSync('/usr/bin/time')) {
-    const r = timeTool('blkparse -i FILE -o /dev/null (incumbent)', 'blkparse', ['-i', join(dir, 'bench'), '-o', '/dev/null']);
-    if (r) { blkparseRate = events / r.cpuSeconds; rows.push({ ...r, events }); }
+  const cli = join(root, 'dist', 'cli', 'main.js');
+  /** `iolineage ingest FILES -o DIR` end to end (every table written), then its stage breakdown. */
+  const ingest = (label, kind, paths) => {
+    const outDir = mkdtempSync(join(tmpdir(), 'iol-bench-block-out-'));
+    let row;
+    try { row = timeCmd(label, process.execPath, [cli, 'ingest', ...paths, '-o', outDir], events, { base: kind }); } finally { rmSync(outDir, { recursive: true, force: true }); }
+    if (!row) return;
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', kind, ...paths], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) { out(`  ${label} stages: failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`); return; }
+    const j = JSON.parse(r.stdout.trim().split('\n').pop());
+    for (const st of j.stages) rows.push({ label: `  of which ${st.stage}`, seconds: st.seconds, cpuSeconds: st.cpuSeconds, maxRss: st.maxRss, events: j.events, noRatio: true, stage: true });
+  };
+  /** The plain-Node loop over a text file: node:readline + line.split(' '), no table. */
+  const readline = (label, file) => {
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', 'readline', file], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) { out(`  ${label}: failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`); return; }
+    const j = JSON.parse(r.stdout.trim().split('\n').pop());
+    const st = j.stages[0];
+    rows.push({ label, seconds: st.seconds, cpuSeconds: st.cpuSeconds, maxRss: st.maxRss, events: j.events, perEvent: st.maxRss / j.events });
+  };
+
+  let blkparse = null;
+  if (has('blkparse')) {
+    blkparse = timeCmd('blkparse -i FILE -o /dev/null (incumbent)', 'blkparse', ['-i', join(dir, 'bench'), '-o', '/dev/null'], events);
     // the blkparse text twin, made by blkparse itself
     g0 = Date.now();
     if (!inputsDir) spawnSync('sh', ['-c', `blkparse -i '${join(dir, 'bench')}' -o '${join(dir, 'bench.blkparse.txt')}' >/dev/null 2>&1`]);
     out(`  blkparse text: ${(statSync(join(dir, 'bench.blkparse.txt')).size / 1e6).toFixed(0)} MB (${((Date.now() - g0) / 1000).toFixed(1)} s)`);
-  } else out('  blkparse (or /usr/bin/time) not installed: no incumbent figure, no blkparse text twin');
+  } else out('  blkparse not installed (apt-get install blktrace): no incumbent figure, no blkparse text twin');
 
-  const child = (label, kind, paths, env = {}) => {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', kind, ...paths], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
-    if (r.status !== 0) { out(`  ${label}: failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`); return null; }
-    const j = JSON.parse(r.stdout.trim().split('\n').pop());
-    rows.push({ label, seconds: j.seconds, cpuSeconds: j.cpuSeconds, maxRss: j.maxRss, events: j.events, perEvent: (j.maxRss - j.rss0) / j.events, problems: j.problems });
-    if (j.requestsSec !== null) rows.push({ label: '  then block_requests + btt metrics', seconds: j.requestsSec, cpuSeconds: j.requestsCpu, maxRss: j.requestsRss, events: j.events, noRatio: true });
-    return j;
-  };
-  child('iolineage binary blktrace (2 per-CPU files)', 'binary', [join(dir, 'bench.blktrace.0'), join(dir, 'bench.blktrace.1')]);
-  child('node readline + split, tracefs text (lines)', 'readline', [join(dir, 'bench.trace')]);
-  child('iolineage tracefs text', 'tracefs', [join(dir, 'bench.trace')]);
+  ingest('iolineage ingest F.blktrace.0 F.blktrace.1', 'binary', [join(dir, 'bench.blktrace.0'), join(dir, 'bench.blktrace.1')]);
+  readline('node readline + split, tracefs text', join(dir, 'bench.trace'));
+  ingest('iolineage ingest F.tracefs.txt', 'tracefs', [join(dir, 'bench.trace')]);
   if (existsSync(join(dir, 'bench.blkparse.txt'))) {
-    child('node readline + split, blkparse text (lines)', 'readline', [join(dir, 'bench.blkparse.txt')]);
-    if (existsSync(join(root, 'dist', 'ingest', 'block', 'blkparse-text.js'))) child('iolineage blkparse text', 'blkparse', [join(dir, 'bench.blkparse.txt')]);
-    else out('  blkparse text reader not built (dist/ingest/block/blkparse-text.js missing): skipped');
+    readline('node readline + split, blkparse text', join(dir, 'bench.blkparse.txt'));
+    ingest('iolineage ingest F.blkparse.txt', 'blkparse', [join(dir, 'bench.blkparse.txt')]);
   }
 
   out('');
-  out(`${'input / tool'.padEnd(46)} ${'events'.padStart(11)} ${'wall s'.padStart(7)} ${'cpu s'.padStart(7)} ${'Mev/s wall'.padStart(10)} ${'Mev/s cpu'.padStart(10)} ${'peak RSS'.padStart(9)} ${'B/event'.padStart(8)} ${'vs blkparse'.padStart(11)}`);
+  out(`${'command (stage breakdown indented)'.padEnd(46)} ${'events'.padStart(11)} ${'wall s'.padStart(7)} ${'cpu s'.padStart(7)} ${'Mev/s wall'.padStart(10)} ${'Mev/s cpu'.padStart(10)} ${'peak RSS'.padStart(9)} ${'B/event'.padStart(8)} ${'vs blkparse'.padStart(11)}`);
+  const cpuOk = (x) => x === x && x > 0;
   for (const r of rows) {
     const rate = r.events / r.seconds;
-    const cpuRate = r.events / r.cpuSeconds;
-    out(`${r.label.padEnd(46)} ${r.events.toLocaleString().padStart(11)} ${r.seconds.toFixed(2).padStart(7)} ${(r.cpuSeconds === r.cpuSeconds ? r.cpuSeconds.toFixed(2) : '').padStart(7)} ${(rate / 1e6).toFixed(2).padStart(10)} ${(cpuRate === cpuRate ? (cpuRate / 1e6).toFixed(2) : '').padStart(10)} ${((r.maxRss / 2 ** 20).toFixed(0) + ' MiB').padStart(9)} ${(r.perEvent === undefined ? '' : r.perEvent.toFixed(1)).padStart(8)} ${(blkparseRate && !r.noRatio && cpuRate === cpuRate ? (cpuRate / blkparseRate).toFixed(2) + 'x' : '-').padStart(11)}`);
+    const cpuRate = cpuOk(r.cpuSeconds) ? r.events / r.cpuSeconds : NaN;
+    const ratio = blkparse && !r.noRatio && cpuOk(r.cpuSeconds) && cpuOk(blkparse.cpuSeconds) ? (blkparse.cpuSeconds / r.cpuSeconds).toFixed(2) + 'x' : '-';
+    out(`${r.label.padEnd(46)} ${r.events.toLocaleString().padStart(11)} ${r.seconds.toFixed(2).padStart(7)} ${(cpuOk(r.cpuSeconds) ? r.cpuSeconds.toFixed(2) : '').padStart(7)} ${(rate / 1e6).toFixed(2).padStart(10)} ${(cpuRate === cpuRate ? (cpuRate / 1e6).toFixed(2) : '').padStart(10)} ${(r.maxRss === r.maxRss ? (r.maxRss / 2 ** 20).toFixed(0) + ' MiB' : '').padStart(9)} ${(r.perEvent === undefined || r.perEvent !== r.perEvent ? '' : r.perEvent.toFixed(1)).padStart(8)} ${ratio.padStart(11)}`);
   }
   const find = (l) => rows.find((r) => r.label === l);
-  for (const [text, base] of [['iolineage tracefs text', 'node readline + split, tracefs text (lines)'], ['iolineage blkparse text', 'node readline + split, blkparse text (lines)']]) {
-    const a = find(text), b = find(base);
-    if (a && b) out(`${text} vs readline + split on the same file: ${((a.events / a.seconds) / (b.events / b.seconds)).toFixed(2)}x wall, ${((a.events / a.cpuSeconds) / (b.events / b.cpuSeconds)).toFixed(2)}x cpu`);
-  }
   out('');
-  out('Rates on CPU time (user+sys of the process) compare fairly on a busy machine; wall-clock rates are shown too.');
-  out('B/event = (peak RSS - RSS before reading) / events: what the block_events table and the reader keep resident.');
-  out('readline + split rows count lines (blkparse text has a summary after its events) and build no table.');
-  out('Text inputs >= 32 MB: table chunk pages are touched ahead by a helper thread (PrefaultPool); cpu s includes it.');
-  out('Targets: binary >= 5x blkparse; text formats >= 2 Mevents/s; <= 64 B/event.');
+  for (const [cmd, base] of [['iolineage ingest F.tracefs.txt', 'node readline + split, tracefs text'], ['iolineage ingest F.blkparse.txt', 'node readline + split, blkparse text']]) {
+    const a = find(cmd), b = find(base);
+    if (a && b) out(`${cmd} vs readline + split over the same file: ${((a.events / a.seconds) / (b.events / b.seconds)).toFixed(2)}x wall, ${((a.events / a.cpuSeconds) / (b.events / b.cpuSeconds)).toFixed(2)}x cpu`);
+  }
+  const binRow = find('iolineage ingest F.blktrace.0 F.blktrace.1');
+  if (binRow && blkparse && cpuOk(blkparse.cpuSeconds) && cpuOk(binRow.cpuSeconds)) out(`iolineage ingest of the binary trace vs blkparse -i FILE -o /dev/null: ${(blkparse.cpuSeconds / binRow.cpuSeconds).toFixed(2)}x cpu, ${(blkparse.seconds / binRow.seconds).toFixed(2)}x wall (target 5x)`);
+  out('');
+  out('Each command runs in its own child process; cpu s = user+sys and peak RSS of that child (/usr/bin/time).');
+  out('vs blkparse = blkparse cpu s / cpu s (higher is faster). Rates on CPU time compare fairly on a busy machine.');
+  out('B/event = peak RSS / events (target <= 64). readline + split rows count lines (blkparse text has a summary) and build no table.');
+  out('Stage rows: the same stages in one child process, in the order of the command, peak RSS so far; the CLI total');
+  out('also loads its modules and prints the summary.');
 } finally {
   if (!keep && !inputsDir) rmSync(dir, { recursive: true, force: true });
   else out(`kept ${dir}`);

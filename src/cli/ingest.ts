@@ -11,17 +11,16 @@ import type { BlockTextFileSummary } from '../ingest/block/block-text-context.js
 import { readTraceCmdText } from '../ingest/block/trace-cmd-text.js';
 import { readBlkparseText } from '../ingest/block/blkparse-text.js';
 import { readBlktraceBinary } from '../ingest/block/blktrace-binary.js';
-import { buildBlockRequestTables } from '../ingest/block/block-requests.js';
-import { ingestStrace } from '../ingest/app/ingest-strace.js';
+import { rebuildBlockRequests, stageBlockRequestTables } from '../ingest/block/block-requests.js';
 import { detectInputFormat, INPUT_FORMATS, type InputFormat } from '../ingest/detect-format.js';
 import { IngestStats } from '../ingest/ingest-stats.js';
 import { BLOCK_ACTIONS, BLOCK_OPS } from '../table/schemas/block-events.js';
 import { arrowFileWriter } from '../table/arrow-file.js';
+import { int64Words } from '../table/column-arrays.js';
 import { withOutputFolder, type OutputFolder } from '../io/output-folder.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { formatBytes } from '../util/numbers.js';
 import { parseCommandArgs, parseDevArg, requireFile } from './args.js';
-import { exportTables, arrowTablesOf } from '../export/export-tables.js';
 import { ProgressBar } from './progress.js';
 
 export const help = `usage: iolineage ingest FILE... -o DIR [options]
@@ -98,6 +97,9 @@ export async function run(argv: string[]): Promise<number> {
     if (strace.length) {
       const sizes = strace.map((i) => { try { return statSync(i.path).size; } catch { return 0; } });
       const bar = new ProgressBar('ingest strace', sizes.reduce((a, b) => a + b, 0));
+      // loaded only when there is a log to read (as the Parquet writer below): a block-trace
+      // ingest does not pay for their modules
+      const { ingestStrace } = await import('../ingest/app/ingest-strace.js');
       const r = await ingestStrace(strace.map((i) => i.path), {
         outDir, folder, stats,
         onProgress: (read) => bar.update(read),
@@ -115,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
   // Parquet copies of the committed tables (written by src/export, after the Arrow set is in place)
   if (values.parquet) {
     const written = new Set([...(block.length ? ['block_events', 'block_requests', 'block_bios'] : []), ...(strace.length ? ['app_io'] : [])]);
+    const { exportTables, arrowTablesOf } = await import('../export/export-tables.js');
     const files = await exportTables(arrowTablesOf(outDir).filter((t) => written.has(t.name)), undefined, outDir, { format: 'parquet' });
     out.push('', `parquet: ${files.map((f) => `${f.table}.parquet`).join(', ')}`);
   }
@@ -128,7 +131,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function ingestBlock(inputs: Input[], folder: OutputFolder, stats: IngestStats, dev: string | undefined, textClock: string): Promise<string[]> {
-  const builder = new BlockEventsBuilder(dev ? { dev } : {});
+  let builder: BlockEventsBuilder | null = new BlockEventsBuilder(dev ? { dev } : {});
   const files: BlockTextFileSummary[] = [];
   const sizes = inputs.map((i) => { try { return statSync(i.path).size; } catch { return 0; } });
   const total = sizes.reduce((a, b) => a + b, 0);
@@ -169,11 +172,19 @@ async function ingestBlock(inputs: Input[], folder: OutputFolder, stats: IngestS
   };
   if (dev) metadata.dev_filter = dev;
   if (wall) metadata.wall_clock = wall;
-  const events = builder.finish(metadata);
+  let events: Table | null = builder.finish(metadata);
   const eventsFile = folder.stage('block_events.arrow', arrowFileWriter(events));
-  const { requests, bios } = buildBlockRequestTables(events, stats);
-  const requestsFile = folder.stage('block_requests.arrow', arrowFileWriter(requests));
-  folder.stage('block_bios.arrow', arrowFileWriter(bios));
+  const eventRows = events.numRows;
+  const eventLines = eventSummary(events);
+  const filteredOut = builder.filteredOut;
+  // past this point the events are only swept into requests: the builder (which holds their
+  // chunks) goes, and the sweep takes each record batch out of the table once done with it, so
+  // the events' memory goes as the requests' grows; the request tables are then written a batch
+  // at a time
+  builder = null;
+  const rebuilt = rebuildBlockRequests(events, stats, true);
+  events = null;
+  const { requestsFile, requests, byOp } = stageBlockRequestTables(rebuilt, folder);
 
   const lines: string[] = [];
   lines.push(`inputs (${inputs.length}${inputs.length > 1 ? ', events appended in this order' : ''}):`);
@@ -182,10 +193,10 @@ async function ingestBlock(inputs: Input[], folder: OutputFolder, stats: IngestS
     lines.push(`  ${f.format.padEnd(9)} ${f.file}: ${detail}${f.events} events${f.bad ? `, ${f.bad} unusable lines` : ''}${f.ignored ? `, ${f.ignored} other records skipped` : ''}`);
   }
   if (clocks.length > 1) lines.push(`  note: these inputs use different clocks (${clocks.join('; ')}): times are not comparable across them`);
-  lines.push(`block_events: ${events.numRows} events -> ${eventsFile}${dev ? ` (device ${dev}; ${builder.filteredOut} events dropped: other devices, and plugs/unplugs of tasks with no I/O on it)` : ''}`);
-  lines.push(...eventSummary(events));
-  lines.push(`block_requests: ${requests.numRows} requests -> ${requestsFile}`);
-  lines.push(...requestSummary(requests));
+  lines.push(`block_events: ${eventRows} events -> ${eventsFile}${dev ? ` (device ${dev}; ${filteredOut} events dropped: other devices, and plugs/unplugs of tasks with no I/O on it)` : ''}`);
+  lines.push(...eventLines);
+  lines.push(`block_requests: ${requests} requests -> ${requestsFile}`);
+  lines.push(...requestSummary(byOp));
   return lines;
 }
 
@@ -216,11 +227,30 @@ function eventSummary(events: Table): string[] {
   for (let b = 0; b < act.length; b++) {
     const a = act[b]!.values as ArrayLike<number>;
     const y = by[b]!.values as ArrayLike<number>;
-    const t = ts[b]!.values as ArrayLike<bigint>;
+    const t = ts[b]!.values as BigInt64Array;
     const len = act[b]!.length;
     for (let i = 0; i < len; i++) {
       count[a[i]!]!++;
       bytes[a[i]!]! += y[i]!;
+    }
+    // the time span from the int64 words (no BigInt per row); a batch with a time past 2^53 in
+    // magnitude takes the BigInt comparison
+    const { hi, lo } = int64Words(t);
+    let lowNum = Infinity, highNum = -Infinity, exact = true;
+    for (let i = 0; i < len; i++) {
+      const h = hi[2 * i + 1]!;
+      if (h >= 0x200000 || h < -0x200000) { exact = false; break; }
+      const v = h * 4294967296 + lo[2 * i]!;
+      if (v < lowNum) lowNum = v;
+      if (v > highNum) highNum = v;
+    }
+    if (exact) {
+      if (len === 0) continue;
+      const lowB = BigInt(lowNum), highB = BigInt(highNum);
+      if (first) { min = lowB; max = highB; first = false; } else { if (lowB < min) min = lowB; if (highB > max) max = highB; }
+      continue;
+    }
+    for (let i = 0; i < len; i++) {
       const v = t[i]!;
       if (first) { min = v; max = v; first = false; } else if (v < min) min = v; else if (v > max) max = v;
     }
@@ -238,25 +268,8 @@ const ACTION_NAMES: Record<(typeof BLOCK_ACTIONS)[number], string> = {
   A: 'remap', R: 'requeue', P: 'plug', U: 'unplug', UT: 'unplug-t', S: 'sleep', B: 'bounce', T: 'rq-merge', m: 'message',
 };
 
-/** Requests and bytes by op. */
-function requestSummary(requests: Table): string[] {
-  const ops = batches(requests, 'op');
-  const by = batches(requests, 'bytes');
-  const count = new Float64Array(BLOCK_OPS.length);
-  const bytes = new Float64Array(BLOCK_OPS.length);
-  // op keys index the table's own dictionary
-  const dict = (requests.getChild('op')?.data[0] as unknown as { dictionary?: { toArray(): unknown[] } } | undefined)?.dictionary?.toArray() as string[] | undefined;
-  for (let b = 0; b < ops.length; b++) {
-    const o = ops[b]!.values as ArrayLike<number>;
-    const y = by[b]!.values as ArrayLike<bigint | number>;
-    for (let i = 0; i < ops[b]!.length; i++) {
-      const name = dict ? dict[o[i]!]! : BLOCK_OPS[o[i]!]!;
-      const k = BLOCK_OPS.indexOf(name as (typeof BLOCK_OPS)[number]);
-      if (k < 0) continue;
-      count[k]!++;
-      bytes[k]! += Number(y[i]!);
-    }
-  }
+/** Requests and bytes by op (counts in BLOCK_OPS order). */
+function requestSummary({ count, bytes }: { count: Float64Array; bytes: Float64Array }): string[] {
   const lines = ['  by op:        requests        bytes'];
   BLOCK_OPS.forEach((op, k) => {
     if (count[k]) lines.push(`    ${op.padEnd(9)} ${String(count[k]).padStart(11)}  ${formatBytes(bytes[k]!).padStart(11)}`);

@@ -39,6 +39,14 @@ export function tableBuilderWriter(builder: TableBuilder, metadata?: Record<stri
   return (fd) => { encodeIPC(builder.ipcParts(metadata), { format: 'file', sink: fileSink(fd) as never }); };
 }
 
+/**
+ * What writes the IPC parts of a table (TableBuilder.ipcParts' shape: schema, dictionary batches,
+ * and record batches from any iterable, encoded one at a time as they come) as an Arrow IPC file.
+ */
+export function ipcPartsWriter(parts: ReturnType<TableBuilder['ipcParts']>): (fd: number) => void {
+  return (fd) => { encodeIPC(parts, { format: 'file', sink: fileSink(fd) as never }); };
+}
+
 /** Write a table as an Arrow IPC file (safely: a temporary name renamed into place; a symlink at `path` is refused). */
 export function writeArrowFile(path: string, table: Table): void {
   writeFileAtomically(path, arrowFileWriter(table));

@@ -53,6 +53,9 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     if (valid) this.validity[c] = new Uint8Array(0);
   }
 
+  /** A new zero-filled chunk of this column's array type (CHUNK_ROWS slots), for appendChunk. */
+  newChunk(): A { return new this.ctor(CHUNK_ROWS); }
+
   /** Whether chunk c lives in the scratch file. */
   isSpilled(c: number): boolean { return this.spilled[c] !== undefined; }
 

@@ -221,7 +221,7 @@ export interface IpcRecordBatch {
 export interface IpcDictionaryBatch { id: number; isDelta: boolean; data: IpcRecordBatch }
 
 /** Field nodes and buffers of flat columns ([length, nullCount, buffers] each) as one batch body; each buffer padded to 8 bytes. */
-function assembleBatch(columns: [number, number, ArrayBufferView[]][]): IpcRecordBatch {
+export function assembleBatch(columns: [number, number, ArrayBufferView[]][]): IpcRecordBatch {
   let byteLength = 0;
   const nodes = []; const regions = []; const buffers = [];
   for (const [length, nullCount, bufs] of columns) {

@@ -74,11 +74,19 @@ function valid(b: AnyBatch, i: number): boolean {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** Columns of EventBatch a sweep may go without (left at their null value: -1, or 0 for flags). */
+export type SkippableColumn = 'cpu' | 'flags' | 'oldDev' | 'count';
+
 /**
  * Calls `fn` once per record batch of a block_events table, in row order. Returns the names
- * (dev, comm) the index columns refer to and the time base.
+ * (dev, comm) the index columns refer to and the time base. `skip` names columns the caller does
+ * not read (their rows are not copied; names.dev still takes every old_dev name, so the name lists
+ * are the same either way). With `consume`, each record batch is taken out of the table once it
+ * has been swept, so its memory can go while the sweep goes on: the table is left without its
+ * rows, for a caller that holds the only reference to them and needs them no more.
  */
-export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: EventNames, base: bigint) => void): { names: EventNames; base: bigint; rows: number } {
+export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: EventNames, base: bigint) => void, skip: readonly SkippableColumn[] = [], consume = false): { names: EventNames; base: bigint; rows: number } {
+  const skipCpu = skip.includes('cpu'), skipFlags = skip.includes('flags'), skipOldDev = skip.includes('oldDev'), skipCount = skip.includes('count');
   const col = (name: string) => {
     const c = table.getChild(name);
     if (!c) throw new Error(`block_events table has no column ${name}`);
@@ -111,7 +119,9 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
   let baseSafe = false;
   let firstRow = 0;
   let cap = 0;
+  const lastUse = consume ? buffersLastUsed(table) : null;
   let b: EventBatch | undefined;
+  let act = new Int32Array(0);
   for (let k = 0; k < nb; k++) {
     const tsB = cols.ts[k]!;
     const n = tsB.length;
@@ -123,68 +133,158 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
         sector: new Float64Array(cap), nr: new Float64Array(cap), bytes: new Float64Array(cap), error: new Int32Array(cap),
         newSector: new Float64Array(cap), oldDev: new Int32Array(cap), count: new Int32Array(cap),
       };
+      if (skipCpu) b.cpu.fill(-1);
+      if (skipOldDev) b.oldDev.fill(-1);
+      if (skipCount) b.count.fill(-1);
+      act = new Int32Array(cap);
     }
     b.length = n;
     b.firstRow = firstRow;
     const tv = tsB.values as BigInt64Array;
     if (base === undefined && n > 0) { base = tv[0]!; baseNum = Number(base); baseSafe = base <= MAX_SAFE && base >= -MAX_SAFE; }
-    const tw = new Int32Array(tv.buffer, tv.byteOffset, n * 2);
-    for (let i = 0; i < n; i++) {
-      // little-endian words: low (unsigned), high (signed); exact while |value| < 2^53
-      const hi = tw[2 * i + 1]!;
-      const v = hi * 4294967296 + (tw[2 * i]! >>> 0);
-      if (LE && baseSafe && hi < 0x200000 && hi > -0x200000) { b.ts[i] = v - baseNum; continue; }
-      const d = tv[i]! - base!;
-      if (d > MAX_SAFE || d < -MAX_SAFE) throw new RangeError(`block_events row ${firstRow + i}: ts_ns ${tv[i]} is more than 2^53 ns from the first event`);
-      b.ts[i] = Number(d);
-    }
-    copyNum(cols.cpu[k]!, b.cpu, -1);
+    if (n > 0) relativeTimes(tv, n, b.ts, base!, baseNum, baseSafe, firstRow);
+    if (!skipCpu) copyNum(cols.cpu[k]!, b.cpu, -1);
     copyNum(cols.pid[k]!, b.pid, -1);
     copyDict(cols.comm[k]!, b.comm, (s) => nameOf(commIndex, names.comm, s));
     copyDict(cols.dev[k]!, b.dev, (s) => nameOf(devIndex, names.dev, s));
-    copyDict(cols.oldDev[k]!, b.oldDev, (s) => nameOf(devIndex, names.dev, s));
+    if (!skipOldDev) copyDict(cols.oldDev[k]!, b.oldDev, (s) => nameOf(devIndex, names.dev, s));
+    else { const c = cols.oldDev[k]!.cache ?? []; for (let j = 0; j < c.length; j++) nameOf(devIndex, names.dev, c[j]!); }
     copyDict(cols.rwbs[k]!, b.rwbs, (s) => nameOf(rwbsIndex, names.rwbs, s));
-    const act = new Int32Array(n);
     copyDict(cols.action[k]!, act, (s) => actionCode.get(s) ?? 255);
-    for (let i = 0; i < n; i++) b.action[i] = act[i]!;
+    narrowCodes(b.action, act, n, 255);
     copyDict(cols.op[k]!, act, (s) => opCode.get(s) ?? Op.other);
-    for (let i = 0; i < n; i++) b.op[i] = act[i]! < 0 ? Op.other : act[i]!;
-    const fl = b.flags;
-    fl.fill(0, 0, n);
-    orBool(cols.sync[k]!, fl, BlockFlag.sync);
-    orBool(cols.meta[k]!, fl, BlockFlag.meta);
-    orBool(cols.fua[k]!, fl, BlockFlag.fua);
-    orBool(cols.preflush[k]!, fl, BlockFlag.preflush);
-    orBool(cols.readahead[k]!, fl, BlockFlag.readahead);
+    narrowCodes(b.op, act, n, Op.other);
+    if (!skipFlags) {
+      const fl = b.flags;
+      fl.fill(0, 0, n);
+      orBool(cols.sync[k]!, fl, BlockFlag.sync);
+      orBool(cols.meta[k]!, fl, BlockFlag.meta);
+      orBool(cols.fua[k]!, fl, BlockFlag.fua);
+      orBool(cols.preflush[k]!, fl, BlockFlag.preflush);
+      orBool(cols.readahead[k]!, fl, BlockFlag.readahead);
+    }
     copyNum(cols.sector[k]!, b.sector, -1);
     copyNum(cols.nr[k]!, b.nr, 0);
     copyNum(cols.bytes[k]!, b.bytes, 0);
     copyNum(cols.error[k]!, b.error, NULL_ERROR);
     copyNum(cols.newSector[k]!, b.newSector, -1);
-    copyNum(cols.count[k]!, b.count, -1);
+    if (!skipCount) copyNum(cols.count[k]!, b.count, -1);
     fn(b, names, base ?? 0n);
     firstRow += n;
+    if (consume) release(table, k, lastUse!);
   }
   return { names, base: base ?? 0n, rows: firstRow };
+}
+
+/** The value and validity buffers of record batch k of each column. */
+function batchBuffers(table: Table, k: number): ArrayBufferLike[] {
+  const out: ArrayBufferLike[] = [];
+  for (const c of table.children) {
+    const batch = (c.data as unknown as (AnyBatch | null)[])[k];
+    if (!batch) continue;
+    const v = batch.values as unknown as ArrayBufferView | undefined;
+    if (v && ArrayBuffer.isView(v)) out.push(v.buffer);
+    if (batch.validity && batch.validity.byteLength) out.push(batch.validity.buffer);
+  }
+  return out;
+}
+
+/** For each buffer of the table's record batches, the last batch that uses it. */
+function buffersLastUsed(table: Table): Map<ArrayBufferLike, number> {
+  const last = new Map<ArrayBufferLike, number>();
+  const nb = table.children[0]?.data.length ?? 0;
+  for (let k = 0; k < nb; k++) for (const buf of batchBuffers(table, k)) last.set(buf, k);
+  return last;
+}
+
+/** Buffers smaller than this are never handed back early (they may be slices of a shared pool). */
+const RELEASE_MIN_BYTES = 1 << 16;
+
+/**
+ * Take record batch k out of the table, and hand back the memory of the buffers no later batch
+ * uses: a buffer transferred to a clone that is dropped at once is freed by the next minor
+ * collection, where the table's own (old) buffers would wait for a full one.
+ */
+function release(table: Table, k: number, lastUse: Map<ArrayBufferLike, number>): void {
+  for (const buf of batchBuffers(table, k)) {
+    if (lastUse.get(buf) !== k || buf.byteLength < RELEASE_MIN_BYTES || !(buf instanceof ArrayBuffer)) continue;
+    lastUse.delete(buf);
+    // a buffer that cannot be detached is left to the garbage collector (its batch is gone all the same)
+    try { structuredClone(buf, { transfer: [buf] }); } catch { /* not transferable */ }
+  }
+  for (const c of table.children) (c.data as unknown as (AnyBatch | null)[])[k] = null;
+}
+
+/** Events per action code (Act) in a block_events table, from the action column's dictionary keys. */
+export function countActions(table: Table): Float64Array {
+  const count = new Float64Array(256);
+  const batches = (table.getChild('action')?.data ?? []) as unknown as AnyBatch[];
+  for (const b of batches) {
+    const cache = b.cache ?? [];
+    const perKey = new Float64Array(cache.length + 1);
+    const v = b.values as ArrayLike<number>;
+    for (let i = 0; i < b.length; i++) if (valid(b, i)) perKey[v[i]!]!++;
+    for (let j = 0; j < cache.length; j++) count[BLOCK_ACTIONS.indexOf(cache[j] as (typeof BLOCK_ACTIONS)[number]) & 255]! += perKey[j]!;
+  }
+  return count;
+}
+
+// The loops below are small functions of their own, called once per column and batch: each is
+// optimised after the first batches, where a loop inside the long sweep function would start cold
+// in every call (it runs once per table).
+
+/** ts_ns of one batch as ns since `base`, exact (a difference past 2^53 ns throws). */
+function relativeTimes(tv: BigInt64Array, n: number, dst: Float64Array, base: bigint, baseNum: number, baseSafe: boolean, firstRow: number): void {
+  const tw = new Int32Array(tv.buffer, tv.byteOffset, n * 2);
+  for (let i = 0; i < n; i++) {
+    // little-endian words: low (unsigned), high (signed); exact while |value| < 2^53
+    const hi = tw[2 * i + 1]!;
+    const v = hi * 4294967296 + (tw[2 * i]! >>> 0);
+    if (LE && baseSafe && hi < 0x200000 && hi > -0x200000) { dst[i] = v - baseNum; continue; }
+    const d = tv[i]! - base;
+    if (d > MAX_SAFE || d < -MAX_SAFE) throw new RangeError(`block_events row ${firstRow + i}: ts_ns ${tv[i]} is more than 2^53 ns from the first event`);
+    dst[i] = Number(d);
+  }
+}
+
+/** Dictionary codes (act) into a Uint8Array; a negative code (null) becomes `nullCode`. */
+function narrowCodes(dst: Uint8Array, act: Int32Array, n: number, nullCode: number): void {
+  for (let i = 0; i < n; i++) { const c = act[i]!; dst[i] = c < 0 ? nullCode : c; }
 }
 
 function copyNum(src: AnyBatch, dst: Int32Array | Float64Array, nullValue: number): void {
   const v = src.values;
   const n = src.length;
-  const big = v instanceof BigInt64Array || v instanceof BigUint64Array;
-  const words = big && LE ? new Int32Array((v as BigInt64Array).buffer, (v as BigInt64Array).byteOffset, n * 2) : null;
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) { copyInt64(src, v, dst, nullValue, n); return; }
+  if (src.nullCount === 0 && ArrayBuffer.isView(v)) {
+    // same element conversion as the loop, done by the engine
+    dst.set((v as Int32Array).subarray(0, n));
+    return;
+  }
+  copySmall(src, v as ArrayLike<number>, dst, nullValue, n);
+}
+
+/** int64 values as numbers, exact below 2^53 (a larger one throws); nulls become `nullValue`. */
+function copyInt64(src: AnyBatch, v: BigInt64Array | BigUint64Array, dst: Int32Array | Float64Array, nullValue: number, n: number): void {
+  const words = LE ? new Int32Array(v.buffer, v.byteOffset, n * 2) : null;
   const check = src.nullCount > 0;
   for (let i = 0; i < n; i++) {
     if (check && !valid(src, i)) { dst[i] = nullValue; continue; }
-    if (big) {
-      if (words) {
-        const hi = words[2 * i + 1]!;
-        if (hi < 0x200000 && hi >= -0x200000) { dst[i] = hi * 4294967296 + (words[2 * i]! >>> 0); continue; }
-      }
-      const x = (v as BigInt64Array)[i]!;
-      if (x > MAX_SAFE || x < -MAX_SAFE) throw new RangeError(`block_events: value ${x} exceeds 2^53`);
-      dst[i] = Number(x);
-    } else dst[i] = v[i] as number;
+    if (words) {
+      const hi = words[2 * i + 1]!;
+      if (hi < 0x200000 && hi >= -0x200000) { dst[i] = hi * 4294967296 + (words[2 * i]! >>> 0); continue; }
+    }
+    const x = v[i]!;
+    if (x > MAX_SAFE || x < -MAX_SAFE) throw new RangeError(`block_events: value ${x} exceeds 2^53`);
+    dst[i] = Number(x);
+  }
+}
+
+function copySmall(src: AnyBatch, v: ArrayLike<number>, dst: Int32Array | Float64Array, nullValue: number, n: number): void {
+  const check = src.nullCount > 0;
+  for (let i = 0; i < n; i++) {
+    if (check && !valid(src, i)) { dst[i] = nullValue; continue; }
+    dst[i] = v[i]!;
   }
 }
 
@@ -193,7 +293,9 @@ function copyDict(src: AnyBatch, dst: Int32Array, map: (s: string) => number): v
   const remap = new Int32Array(cache.length);
   for (let j = 0; j < cache.length; j++) remap[j] = map(cache[j]!);
   const v = src.values as ArrayLike<number>;
-  for (let i = 0; i < src.length; i++) dst[i] = valid(src, i) ? remap[v[i]!]! : -1;
+  const n = src.length;
+  if (!src.nullCount || !src.validity || src.validity.length === 0) { for (let i = 0; i < n; i++) dst[i] = remap[v[i]!]!; return; }
+  for (let i = 0; i < n; i++) dst[i] = valid(src, i) ? remap[v[i]!]! : -1;
 }
 
 function orBool(src: AnyBatch, dst: Uint8Array, bit: number): void {

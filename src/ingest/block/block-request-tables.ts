@@ -1,10 +1,18 @@
 /**
  * The output tables of the request reconstruction (block-requests.ts): block_requests, one row per
- * request, and block_bios, one row per queued bio with the request that finally carried it.
+ * request, and block_bios, one row per queued bio with the request that finally carried it. The
+ * columns are filled from the reconstruction's typed arrays a record batch at a time (column-fill.ts:
+ * a typed-array copy per column and batch, no call per value); a builder that spills (spillTo)
+ * moves each full batch to its scratch file, so writing the tables holds one batch of them in
+ * memory. Times are kept relative to the trace's first event; `base` makes them absolute, exact in
+ * Int64 (a BigInt sum where a number would not be exact).
  */
 import type { Table } from '@uwdata/flechette';
 import { TableBuilder } from '../../table/table-builder.js';
-import type { Int64ColumnBuilder } from '../../table/column-builders.js';
+import { appendInt64, appendNumbers, fillInt64, fillNumbers, type FilledChunk, type NumArray } from '../../table/column-fill.js';
+import { CHUNK_ROWS, type Int64ColumnBuilder, type NumberColumnBuilder, type StringColumnBuilder } from '../../table/column-builders.js';
+import { assembleBatch, type IpcRecordBatch } from '../../table/table-builder.js';
+import { ipcPartsWriter } from '../../table/arrow-file.js';
 import { blockRequestsTable } from '../../table/schemas/block-requests.js';
 import { blockBiosTable } from '../../table/schemas/block-bios.js';
 import { BLOCK_OPS } from '../../table/schemas/block-events.js';
@@ -12,105 +20,240 @@ import type { EventNames } from './block-event-batches.js';
 import { NULL_ERROR } from './block-event-batches.js';
 import type { RequestReconstructor } from './block-requests.js';
 
-/** Times are kept relative to the trace's first event; `base` makes them absolute (exact in Int64). */
-function timeWriter(base: bigint): (c: Int64ColumnBuilder, v: number) => void {
-  const baseNum = Number(base);
-  const baseSafe = Number.isSafeInteger(baseNum);
-  return (c, v) => {
-    if (v !== v) { c.pushNull(); return; }
-    const abs = baseNum + v;
-    if (baseSafe && Number.isSafeInteger(abs)) c.pushSafeInteger(abs); else c.push(base + BigInt(v));
+// Small loops used for several columns: each runs once per column and batch, so it is optimised
+// after the first columns instead of every loop of a long one-shot function starting cold.
+
+/** dst[i] = keyOf[codes[from + i]], or `nullKey` where the code is negative. */
+function keysOf(dst: Int32Array, codes: Int32Array, from: number, len: number, keyOf: readonly number[], nullKey: number): Int32Array {
+  for (let i = 0; i < len; i++) { const c = codes[from + i]!; dst[i] = c >= 0 ? keyOf[c]! : nullKey; }
+  return dst;
+}
+
+/** nulls[i] = 1 where a[from + i] < 0 (or, with `also`, where also[from + i] < 0). */
+function negatives(nulls: Uint8Array, a: Int32Array | Float64Array, from: number, len: number, also: Int32Array | null = null): Uint8Array {
+  if (also === null) for (let i = 0; i < len; i++) nulls[i] = a[from + i]! < 0 ? 1 : 0;
+  else for (let i = 0; i < len; i++) nulls[i] = a[from + i]! < 0 || also[from + i]! < 0 ? 1 : 0;
+  return nulls;
+}
+
+/** nulls[i] = 1 where no error was recorded or the request never completed. */
+function errorNulls(nulls: Uint8Array, err: Int32Array, complete: Float64Array, from: number, len: number): Uint8Array {
+  for (let i = 0; i < len; i++) nulls[i] = err[from + i] === NULL_ERROR || complete[from + i] !== complete[from + i] ? 1 : 0;
+  return nulls;
+}
+
+/** dst[i] = min(a[from + i], 32767): counts in int16 columns. */
+function capped16(dst: Int32Array, a: Int32Array, from: number, len: number): Int32Array {
+  for (let i = 0; i < len; i++) { const v = a[from + i]!; dst[i] = v < 32767 ? v : 32767; }
+  return dst;
+}
+
+/** Schema metadata of block_requests. */
+export function requestsMetadata(events: Table): Record<string, string> {
+  return { 'iolineage.source': String(events.schema.metadata?.get('iolineage.source') ?? 'block_events'), clock: String(events.schema.metadata?.get('clock') ?? '') };
+}
+
+/** Schema metadata of block_bios. */
+export function biosMetadata(events: Table): Record<string, string> {
+  return { clock: String(events.schema.metadata?.get('clock') ?? '') };
+}
+
+/**
+ * Where the columns of one record batch go, by column name: appended to a TableBuilder's columns
+ * (BuilderBatches), or into arrays reused from batch to batch and encoded at once (StreamBatches).
+ * Both take the same calls, so the tables in memory and the files written a batch at a time hold
+ * the same bytes.
+ */
+interface BatchOut {
+  num(name: string, src: Int32Array | Float64Array, from: number, nulls?: Uint8Array | null): void;
+  i64(name: string, src: Float64Array, from: number, nulls?: Uint8Array | null, base?: bigint | null): void;
+}
+
+/** Columns of a builder by name (the typed getters of TableBuilder, by the spec's type). */
+function columnsOf(t: TableBuilder): Map<string, Int64ColumnBuilder | NumberColumnBuilder<NumArray> | StringColumnBuilder> {
+  const m = new Map<string, Int64ColumnBuilder | NumberColumnBuilder<NumArray> | StringColumnBuilder>();
+  for (const c of t.spec.columns) {
+    if (c.type === 'bool') throw new Error(`${t.spec.name}.${c.name}: bool columns are not filled a batch at a time`);
+    m.set(c.name, c.type === 'int64' ? t.int64(c.name) : c.type === 'string' ? t.string(c.name) : t.number(c.name));
+  }
+  return m;
+}
+
+/** Batches appended to the builder's columns (each a chunk of its own). */
+class BuilderBatches implements BatchOut {
+  len = 0;
+  private readonly cols: ReturnType<typeof columnsOf>;
+  constructor(t: TableBuilder) { this.cols = columnsOf(t); }
+  num(name: string, src: Int32Array | Float64Array, from: number, nulls: Uint8Array | null = null): void {
+    appendNumbers(this.cols.get(name) as NumberColumnBuilder<NumArray>, src, from, this.len, nulls);
+  }
+  i64(name: string, src: Float64Array, from: number, nulls: Uint8Array | null = null, base: bigint | null = null): void {
+    appendInt64(this.cols.get(name) as Int64ColumnBuilder, src, from, this.len, nulls, base);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** One batch at a time in arrays reused from batch to batch, as the record batch an IPC encoder takes. */
+class StreamBatches implements BatchOut {
+  len = 0;
+  private readonly arrays = new Map<string, NumArray | BigInt64Array>();
+  private readonly filled = new Map<string, FilledChunk>();
+  constructor(private readonly t: TableBuilder) {
+    for (const [name, b] of columnsOf(t)) this.arrays.set(name, b.newChunk());
+  }
+  num(name: string, src: Int32Array | Float64Array, from: number, nulls: Uint8Array | null = null): void {
+    this.filled.set(name, fillNumbers(this.arrays.get(name) as NumArray, src, from, this.len, nulls));
+  }
+  i64(name: string, src: Float64Array, from: number, nulls: Uint8Array | null = null, base: bigint | null = null): void {
+    this.filled.set(name, fillInt64(this.arrays.get(name) as BigInt64Array, src, from, this.len, nulls, base));
+  }
+  /** The batch just filled (views valid until the next one is filled). */
+  batch(): IpcRecordBatch {
+    const len = this.len;
+    return assembleBatch(this.t.spec.columns.map((c) => {
+      const f = this.filled.get(c.name);
+      if (!f) throw new Error(`${this.t.spec.name}: column ${c.name} was not filled`);
+      const v = this.arrays.get(c.name)!;
+      return [len, f.nullCount, [f.validity ? f.validity.subarray(0, (len + 7) >> 3) : EMPTY, v.subarray(0, len)]];
+    }));
+  }
+}
+
+/**
+ * What writes a table whose dictionaries are interned in `t` (and which has no rows of its own)
+ * as an Arrow IPC file, its `rows` rows made a record batch at a time by `fill` while the file is
+ * written: the bytes tableBuilderWriter would write for the builder filled by the same calls.
+ */
+function streamWriter(t: TableBuilder, metadata: Record<string, string>, rows: number, fill: (out: BatchOut, from: number, len: number) => void): (fd: number) => void {
+  return (fd) => {
+    const { schema, dictionaries } = t.ipcParts(metadata);
+    const out = new StreamBatches(t);
+    function* records(): Generator<IpcRecordBatch> {
+      // a table of no rows still has one (empty) record batch
+      for (let from = 0; from < rows || (from === 0 && rows === 0); from += CHUNK_ROWS) {
+        out.len = Math.min(CHUNK_ROWS, rows - from);
+        fill(out, from, out.len);
+        yield out.batch();
+      }
+    }
+    ipcPartsWriter({ schema, dictionaries, records: records() })(fd);
   };
 }
 
 /** block_requests from the reconstructed request columns. */
 export function requestsTableOf(R: RequestReconstructor, names: EventNames, base: bigint, events: Table): Table {
-  const n = R.rKind.n;
   const t = new TableBuilder(blockRequestsTable);
-  const cId = t.number('id'), cKind = t.string('kind'), cDev = t.string('dev'), cOp = t.string('op'), cRwbs = t.string('rwbs');
-  const cSector = t.int64('sector'), cNr = t.number('nr_sectors'), cBytes = t.int64('bytes');
-  const cQ = t.int64('queue_ns'), cG = t.int64('getrq_ns'), cI = t.int64('insert_ns'), cD = t.int64('issue_ns'), cC = t.int64('complete_ns');
-  const cIssueOrder = t.number('issue_order');
-  const cBios = t.number('bios'), cQBios = t.number('queued_bios'), cIssues = t.number('issues'), cRequeues = t.number('requeues');
-  const cCompl = t.number('completions'), cErr = t.number('error'), cSplitFrom = t.number('split_from'), cSplitSector = t.int64('split_sector');
-  const cMerged = t.number('merged_into'), cPid = t.number('pid'), cComm = t.string('comm');
+  const fill = requestBatches(R, names, base, t);
+  const out = new BuilderBatches(t);
+  for (let from = 0; from < R.nReq; from += CHUNK_ROWS) { out.len = Math.min(CHUNK_ROWS, R.nReq - from); fill(out, from, out.len); }
+  return t.finish(requestsMetadata(events));
+}
+
+/** What writes block_requests.arrow a record batch at a time (the bytes of requestsTableOf's table). */
+export function requestsFileWriter(R: RequestReconstructor, names: EventNames, base: bigint, metadata: Record<string, string>): (fd: number) => void {
+  const t = new TableBuilder(blockRequestsTable);
+  return streamWriter(t, metadata, R.nReq, requestBatches(R, names, base, t));
+}
+
+/** Interns the dictionaries of block_requests in `t`; returns what fills rows [from, from + len) of a batch. */
+function requestBatches(R: RequestReconstructor, names: EventNames, base: bigint, t: TableBuilder<typeof blockRequestsTable>): (out: BatchOut, from: number, len: number) => void {
+  // dictionary keys: request kinds and ops by their codes, names by the events' name lists
+  const cKind = t.string('kind'), cDev = t.string('dev'), cOp = t.string('op'), cRwbs = t.string('rwbs'), cComm = t.string('comm');
   for (const k of ['request', 'bio']) cKind.intern(k);
   for (const o of BLOCK_OPS) cOp.intern(o);
   const devKey = names.dev.map((s) => cDev.intern(s));
   const rwbsKey = names.rwbs.map((s) => cRwbs.intern(s));
   const noRwbs = cRwbs.intern('');
   const commKey = names.comm.map((s) => cComm.intern(s));
-  const time = timeWriter(base);
-  for (let r = 0; r < n; r++) {
-    cId.push(r);
-    cKind.pushKey(R.rKind.a[r]!);
-    cDev.pushKey(devKey[R.rDev.a[r]!]!);
-    cOp.pushKey(R.rOp.a[r]!);
-    const rw = R.rRwbs.a[r]!;
-    cRwbs.pushKey(rw >= 0 ? rwbsKey[rw]! : noRwbs);
-    const sec = R.rSector.a[r]!;
-    if (sec < 0) cSector.pushNull(); else cSector.pushSafeInteger(sec);
-    cNr.push(R.rNr.a[r]!);
-    cBytes.pushSafeInteger(R.rBytes.a[r]!);
-    time(cQ, R.rQ.a[r]!); time(cG, R.rG.a[r]!); time(cI, R.rI.a[r]!); time(cD, R.rD.a[r]!); time(cC, R.rC.a[r]!);
-    cBios.push(R.rBios.a[r]!); cQBios.push(R.rQBios.a[r]!);
-    const io = R.rIssueOrder.a[r]!;
-    if (io < 0) cIssueOrder.pushNull(); else cIssueOrder.push(io);
-    cIssues.push(Math.min(R.rIssues.a[r]!, 32767)); cRequeues.push(Math.min(R.rRequeues.a[r]!, 32767)); cCompl.push(Math.min(R.rCompletions.a[r]!, 32767));
-    const e = R.rError.a[r]!;
-    if (e === NULL_ERROR || R.rC.a[r] !== R.rC.a[r]) cErr.pushNull(); else cErr.push(e);
-    const sf = R.rSplitFrom.a[r]!;
-    if (R.rOriginBio.a[r]! < 0 || sf < 0) cSplitFrom.pushNull(); else cSplitFrom.push(sf);
-    const ss = R.rSplitSector.a[r]!;
-    if (R.rOriginBio.a[r]! < 0 || ss < 0) cSplitSector.pushNull(); else cSplitSector.pushSafeInteger(ss);
-    const mi = R.rMergedInto.a[r]!;
-    if (mi < 0) cMerged.pushNull(); else cMerged.push(mi);
-    const pid = R.rPid.a[r]!;
-    if (pid < 0) cPid.pushNull(); else cPid.push(pid);
-    const cm = R.rComm.a[r]!;
-    if (cm >= 0) cComm.pushKey(commKey[cm]!); else cComm.pushNull();
-  }
-  return t.finish({ 'iolineage.source': String(events.schema.metadata?.get('iolineage.source') ?? 'block_events'), clock: String(events.schema.metadata?.get('clock') ?? '') });
+  const keys = new Int32Array(CHUNK_ROWS);
+  const nulls = new Uint8Array(CHUNK_ROWS);
+  return (out, from, len) => {
+    for (let i = 0; i < len; i++) keys[i] = from + i;
+    out.num('id', keys, 0);
+    out.num('kind', R.rKind.a, from);
+    out.num('dev', keysOf(keys, R.rDev.a, from, len, devKey, 0), 0);
+    out.num('op', R.rOp.a, from);
+    out.num('rwbs', keysOf(keys, R.rRwbs.a, from, len, rwbsKey, noRwbs), 0);
+    out.i64('sector', R.rSector.a, from, negatives(nulls, R.rSector.a, from, len));
+    out.num('nr_sectors', R.rNr.a, from);
+    out.i64('bytes', R.rBytes.a, from);
+    out.i64('queue_ns', R.rQ.a, from, null, base);
+    out.i64('getrq_ns', R.rG.a, from, null, base);
+    out.i64('insert_ns', R.rI.a, from, null, base);
+    out.i64('issue_ns', R.rD.a, from, null, base);
+    out.i64('complete_ns', R.rC.a, from, null, base);
+    out.num('issue_order', R.rIssueOrder.a, from, negatives(nulls, R.rIssueOrder.a, from, len));
+    out.num('bios', R.rBios.a, from);
+    out.num('queued_bios', R.rQBios.a, from);
+    out.num('issues', capped16(keys, R.rIssues.a, from, len), 0);
+    out.num('requeues', capped16(keys, R.rRequeues.a, from, len), 0);
+    out.num('completions', capped16(keys, R.rCompletions.a, from, len), 0);
+    // error: null where none was recorded or the request never completed
+    out.num('error', R.rError.a, from, errorNulls(nulls, R.rError.a, R.rC.a, from, len));
+    // split_from / split_sector: only on the pieces of a split bio
+    out.num('split_from', R.rSplitFrom.a, from, negatives(nulls, R.rSplitFrom.a, from, len, R.rOriginBio.a));
+    out.i64('split_sector', R.rSplitSector.a, from, negatives(nulls, R.rSplitSector.a, from, len, R.rOriginBio.a));
+    out.num('merged_into', R.rMergedInto.a, from, negatives(nulls, R.rMergedInto.a, from, len));
+    out.num('pid', R.rPid.a, from, negatives(nulls, R.rPid.a, from, len));
+    out.num('comm', keysOf(keys, R.rComm.a, from, len, commKey, 0), 0, negatives(nulls, R.rComm.a, from, len));
+  };
 }
 
 /** block_bios: rq merges and split completions resolved. */
 export function biosTableOf(R: RequestReconstructor, names: EventNames, base: bigint, events: Table): Table {
-  const n = R.rKind.n;
-  const time = timeWriter(base);
-  const final = (r: number) => { let k = 0; while (r >= 0 && R.rMergedInto.a[r]! >= 0 && k++ < 1000) r = R.rMergedInto.a[r]!; return r; };
-  const nb = R.bDev.n;
+  const t = new TableBuilder(blockBiosTable);
+  const fill = bioBatches(R, names, base, t);
+  const out = new BuilderBatches(t);
+  for (let from = 0; from < R.nBio; from += CHUNK_ROWS) { out.len = Math.min(CHUNK_ROWS, R.nBio - from); fill(out, from, out.len); }
+  return t.finish(biosMetadata(events));
+}
+
+/** What writes block_bios.arrow a record batch at a time (the bytes of biosTableOf's table). */
+export function biosFileWriter(R: RequestReconstructor, names: EventNames, base: bigint, metadata: Record<string, string>): (fd: number) => void {
+  const t = new TableBuilder(blockBiosTable);
+  return streamWriter(t, metadata, R.nBio, bioBatches(R, names, base, t));
+}
+
+/** Resolves each bio's final request and completion, interns the dictionaries of block_bios in `bt`; returns what fills a batch. */
+function bioBatches(R: RequestReconstructor, names: EventNames, base: bigint, bt: TableBuilder<typeof blockBiosTable>): (out: BatchOut, from: number, len: number) => void {
+  const n = R.nReq;
+  const merged = R.rMergedInto.a;
+  const final = (r: number) => { let k = 0; while (r >= 0 && merged[r]! >= 0 && k++ < 1000) r = merged[r]!; return r; };
+  const nb = R.nBio;
   const bioDone = new Float64Array(nb).fill(NaN);
   const bioOpen = new Uint8Array(nb);
+  const request = new Int32Array(nb);
+  const bReq = R.bReq.a, rC = R.rC.a, origin = R.rOriginBio.a;
   for (let bio = 0; bio < nb; bio++) {
-    const r = final(R.bReq.a[bio]!);
-    if (r >= 0) { const c = R.rC.a[r]!; bioDone[bio] = c; if (c !== c) bioOpen[bio] = 1; }
+    const r = final(bReq[bio]!);
+    request[bio] = r;
+    if (r >= 0) { const c = rC[r]!; bioDone[bio] = c; if (c !== c) bioOpen[bio] = 1; }
   }
   for (let r = 0; r < n; r++) {
-    const o = R.rOriginBio.a[r]!;
+    const o = origin[r]!;
     if (o < 0) continue;
-    const c = R.rC.a[final(r)]!;
+    const c = rC[final(r)]!;
     if (c !== c) bioOpen[o] = 1;
     else if (!(bioDone[o]! >= c)) bioDone[o] = c;
   }
-  const bt = new TableBuilder(blockBiosTable);
-  const bDevC = bt.string('dev'), bOpC = bt.string('op'), bSec = bt.int64('sector'), bNrC = bt.number('nr_sectors');
-  const bQC = bt.int64('queue_ns'), bMC = bt.int64('merge_ns'), bRoleC = bt.string('role'), bReqC = bt.number('request'), bCC = bt.int64('complete_ns'), bPidC = bt.number('pid');
+  for (let bio = 0; bio < nb; bio++) if (bioOpen[bio]) bioDone[bio] = NaN;
+  const bDevC = bt.string('dev'), bOpC = bt.string('op'), bRoleC = bt.string('role');
   const bDevKey = names.dev.map((s) => bDevC.intern(s));
   for (const o of BLOCK_OPS) bOpC.intern(o);
   for (const k of ['head', 'merged', 'split', 'alone']) bRoleC.intern(k);
-  for (let bio = 0; bio < nb; bio++) {
-    bDevC.pushKey(bDevKey[R.bDev.a[bio]!]!);
-    bOpC.pushKey(R.bOp.a[bio]!);
-    const sec = R.bSector.a[bio]!;
-    if (sec < 0) bSec.pushNull(); else bSec.pushSafeInteger(sec);
-    bNrC.push(R.bNr.a[bio]!);
-    time(bQC, R.bQ.a[bio]!);
-    time(bMC, R.bM.a[bio]!);
-    bRoleC.pushKey(R.bRole.a[bio]!);
-    const r = final(R.bReq.a[bio]!);
-    if (r < 0) bReqC.pushNull(); else bReqC.push(r);
-    time(bCC, bioOpen[bio] ? NaN : bioDone[bio]!);
-    bPidC.push(R.bPid.a[bio]!);
-  }
-  return bt.finish({ clock: String(events.schema.metadata?.get('clock') ?? '') });
+  const keys = new Int32Array(CHUNK_ROWS);
+  const nulls = new Uint8Array(CHUNK_ROWS);
+  return (out, from, len) => {
+    out.num('dev', keysOf(keys, R.bDev.a, from, len, bDevKey, 0), 0);
+    out.num('op', R.bOp.a, from);
+    out.i64('sector', R.bSector.a, from, negatives(nulls, R.bSector.a, from, len));
+    out.num('nr_sectors', R.bNr.a, from);
+    out.i64('queue_ns', R.bQ.a, from, null, base);
+    out.i64('merge_ns', R.bM.a, from, null, base);
+    out.num('role', R.bRole.a, from);
+    out.num('request', request, from, negatives(nulls, request, from, len));
+    out.i64('complete_ns', bioDone, from, null, base);
+    out.num('pid', R.bPid.a, from);
+  };
 }

@@ -23,13 +23,16 @@
  * still counted and the requests are those of the full trace.
  *
  * Memory: the output is columnar (growable typed arrays); the in-flight state is a few small
- * Maps keyed by sector per device, each capped (evictions are counted).
+ * insertion-ordered maps keyed by sector per device (SectorMap, typed arrays), each capped
+ * (evictions are counted).
  */
 import type { Table } from '@uwdata/flechette';
 import type { IngestStats } from '../ingest-stats.js';
-import { Act, NULL_ERROR, forEachEventBatch, type EventBatch, type EventNames } from './block-event-batches.js';
-import { biosTableOf, requestsTableOf } from './block-request-tables.js';
+import { Act, NULL_ERROR, countActions, forEachEventBatch, type EventBatch, type EventNames, type SkippableColumn } from './block-event-batches.js';
+import { BLOCK_OPS } from '../../table/schemas/block-events.js';
+import { biosFileWriter, biosMetadata, biosTableOf, requestsFileWriter, requestsMetadata, requestsTableOf } from './block-request-tables.js';
 import { DevState, GrowF64, GrowI32, Kind, MAX_CONTAIN_SCAN, MAX_PENDING, Role, isFlush } from './block-request-state.js';
+import type { SectorMap } from './sector-map.js';
 
 export interface BlockRequestTables {
   requests: Table;
@@ -42,7 +45,8 @@ export interface BlockRequestTables {
  */
 export function buildBlockRequests(events: Table, stats: IngestStats): Table {
   const r = new RequestReconstructor(stats);
-  const { names, base } = forEachEventBatch(events, (b) => r.batch(b));
+  r.reserveFor(events);
+  const { names, base } = forEachEventBatch(events, (b) => r.batch(b), UNREAD_COLUMNS);
   r.finishPending();
   return r.requestsTable(names, base, events);
 }
@@ -50,10 +54,61 @@ export function buildBlockRequests(events: Table, stats: IngestStats): Table {
 /** Both block_requests and block_bios (one row per Q, with the request that carried it). */
 export function buildBlockRequestTables(events: Table, stats: IngestStats): BlockRequestTables {
   const r = new RequestReconstructor(stats);
-  const { names, base } = forEachEventBatch(events, (b) => r.batch(b));
+  r.reserveFor(events);
+  const { names, base } = forEachEventBatch(events, (b) => r.batch(b), UNREAD_COLUMNS);
   r.finishPending();
   return r.tables(names, base, events);
 }
+
+/** A block_events table swept into requests and bios, before their tables are made. */
+export interface RebuiltRequests {
+  rec: RequestReconstructor;
+  names: EventNames;
+  base: bigint;
+  requestsMetadata: Record<string, string>;
+  biosMetadata: Record<string, string>;
+}
+
+/**
+ * The sweep of buildBlockRequestTables without making the tables, which stageBlockRequestTables
+ * writes a batch at a time. With `consume` the events table gives up each record batch once swept
+ * (forEachEventBatch): for a caller that holds the only reference to the table's rows (no builder
+ * still holding its chunks) and has written what it needed of them, the events and the requests
+ * are then not whole in memory together. The table has no rows afterwards.
+ */
+export function rebuildBlockRequests(events: Table, stats: IngestStats, consume = false): RebuiltRequests {
+  const rec = new RequestReconstructor(stats);
+  rec.reserveFor(events);
+  const metadata = { requestsMetadata: requestsMetadata(events), biosMetadata: biosMetadata(events) };
+  const { names, base } = forEachEventBatch(events, (b) => rec.batch(b), UNREAD_COLUMNS, consume);
+  rec.finishPending();
+  return { rec, names, base, ...metadata };
+}
+
+/** Where stageBlockRequestTables writes (an OutputFolder). */
+export interface TableStage {
+  stage(name: string, write: (fd: number) => void): string;
+}
+
+/**
+ * Write block_requests.arrow and block_bios.arrow (the bytes buildBlockRequestTables' tables
+ * would give) a record batch at a time: each batch is made from the reconstruction's columns into
+ * arrays reused from batch to batch and encoded at once, so the tables are never whole in memory
+ * and nothing is written twice. Returns the staged paths, the row counts, and requests and bytes
+ * by op (BLOCK_OPS order).
+ */
+export function stageBlockRequestTables(r: RebuiltRequests, folder: TableStage): { requestsFile: string; biosFile: string; requests: number; bios: number; byOp: { count: Float64Array; bytes: Float64Array } } {
+  const R = r.rec;
+  const count = new Float64Array(BLOCK_OPS.length);
+  const bytes = new Float64Array(BLOCK_OPS.length);
+  for (let i = 0; i < R.nReq; i++) { const o = R.rOp.a[i]!; count[o]!++; bytes[o]! += R.rBytes.a[i]!; }
+  const requestsFile = folder.stage('block_requests.arrow', requestsFileWriter(R, r.names, r.base, r.requestsMetadata));
+  const biosFile = folder.stage('block_bios.arrow', biosFileWriter(R, r.names, r.base, r.biosMetadata));
+  return { requestsFile, biosFile, requests: R.nReq, bios: R.nBio, byOp: { count, bytes } };
+}
+
+/** Event columns the reconstruction does not read (not copied out of the table). */
+const UNREAD_COLUMNS: readonly SkippableColumn[] = ['cpu', 'flags', 'oldDev', 'count'];
 
 /** The matching state and the growing columns of requests and bios (read by block-request-tables.ts). */
 export class RequestReconstructor {
@@ -76,6 +131,48 @@ export class RequestReconstructor {
 
   constructor(private readonly stats: IngestStats) {}
 
+  /** Rows of requests and of bios so far (the columns' arrays may be longer). */
+  nReq = 0;
+  nBio = 0;
+
+  private newRequestRow(): number {
+    const r = this.nReq;
+    if (r === this.rKind.a.length) for (const c of this.requestColumns()) c.reserve(Math.max(2 * r, 1024));
+    this.nReq = r + 1;
+    return r;
+  }
+
+  private newBioRow(): number {
+    const bio = this.nBio;
+    if (bio === this.bDev.a.length) for (const c of this.bioColumns()) c.reserve(Math.max(2 * bio, 1024));
+    this.nBio = bio + 1;
+    return bio;
+  }
+
+  private bioColumns(): (GrowF64 | GrowI32)[] {
+    return [this.bDev, this.bOp, this.bSector, this.bNr, this.bEnd, this.bQ, this.bM, this.bRole, this.bReq, this.bPid, this.bComm];
+  }
+
+  /** Columns of requests and bios, filled row by row in lock-step (pushRequest, onQueue). */
+  private requestColumns(): (GrowF64 | GrowI32)[] {
+    return [this.rKind, this.rDev, this.rOp, this.rRwbs, this.rSector, this.rNr, this.rBytes, this.rQ, this.rG, this.rI, this.rD, this.rC,
+      this.rBios, this.rQBios, this.rIssues, this.rRequeues, this.rCompletions, this.rError, this.rSplitFrom, this.rSplitSector,
+      this.rMergedInto, this.rPid, this.rComm, this.rRemaining, this.rOriginBio, this.rIssueOrder];
+  }
+
+  /**
+   * Size the columns for the table's events before the sweep (growing by doubling copies every
+   * column several times): a bio per Q, and about a request per G, I or D (whichever the trace
+   * has most of; more are still taken, by growing).
+   */
+  reserveFor(events: Table): void {
+    const count = countActions(events);
+    const bios = count[Act.Q]!;
+    const requests = Math.max(count[Act.G]!, count[Act.I]!, count[Act.D]!, count[Act.C]!);
+    for (const c of this.requestColumns()) c.reserve(requests + 16);
+    for (const c of this.bioColumns()) c.reserve(bios + 16);
+  }
+
   private dev(d: number): DevState {
     let s = this.devs[d];
     if (!s) { s = new DevState(); this.devs[d] = s; }
@@ -86,10 +183,9 @@ export class RequestReconstructor {
     this.stats.count(name, 'info', description, { file: 'block_events', line: row + 1, text });
   }
 
-  private capped(m: Map<number, number>, what: string, row: number): void {
+  private capped(m: SectorMap, what: string, row: number): void {
     if (m.size <= MAX_PENDING) return;
-    const first = m.keys().next().value as number;
-    m.delete(first);
+    m.delete(m.oldestKey());
     this.stats.count('requests_state_evicted', 'data_loss', 'in-flight matching state exceeded its cap; the oldest entry was dropped (its events stay unmatched)', { file: 'block_events', line: row + 1, text: what });
   }
 
@@ -117,15 +213,15 @@ export class RequestReconstructor {
   private onQueue(b: EventBatch, i: number, d: number): void {
     const s = this.dev(d);
     const sector = b.sector[i]!;
-    const bio = this.bDev.push(d);
-    this.bOp.push(b.op[i]!); this.bSector.push(sector); this.bNr.push(b.nr[i]!); this.bEnd.push(sector + b.nr[i]!);
-    this.bQ.push(this.ts); this.bM.push(NaN); this.bRole.push(Role.alone); this.bReq.push(-1); this.bPid.push(b.pid[i]!); this.bComm.push(b.comm[i]!);
+    const bio = this.newBioRow();
+    const nr = b.nr[i]!;
+    this.bDev.a[bio] = d; this.bOp.a[bio] = b.op[i]!; this.bSector.a[bio] = sector; this.bNr.a[bio] = nr; this.bEnd.a[bio] = sector + nr;
+    this.bQ.a[bio] = this.ts; this.bM.a[bio] = NaN; this.bRole.a[bio] = Role.alone; this.bReq.a[bio] = -1; this.bPid.a[bio] = b.pid[i]!; this.bComm.a[bio] = b.comm[i]!;
     if (isFlush(b, i)) { s.pendFlushBio.push(bio); if (s.pendFlushBio.length > MAX_PENDING) s.pendFlushBio.shift(); return; }
-    if (s.pendBio.has(sector)) this.note('requests_duplicate_queue', 'a Q at a sector where an earlier queued bio was still waiting for a request; the earlier one is left alone', b.firstRow + i, `sector ${sector}`);
-    s.pendBio.set(sector, bio);
+    if (s.pendBio.put(sector, bio)) this.note('requests_duplicate_queue', 'a Q at a sector where an earlier queued bio was still waiting for a request; the earlier one is left alone', b.firstRow + i, `sector ${sector}`);
     this.capped(s.pendBio, 'pending bios', b.firstRow + i);
     s.pendBioEnd.set(sector + b.nr[i]!, bio);
-    if (s.pendBioEnd.size > MAX_PENDING) s.pendBioEnd.delete(s.pendBioEnd.keys().next().value as number);
+    if (s.pendBioEnd.size > MAX_PENDING) s.pendBioEnd.delete(s.pendBioEnd.oldestKey());
   }
 
   private onSplit(b: EventBatch, i: number, d: number): void {
@@ -136,7 +232,7 @@ export class RequestReconstructor {
     let bio = s.pendBio.get(sector);
     // the piece being cut ends at `end`: [sector, next) goes on, [next, end) is the new remainder
     let end = NaN;
-    if (bio !== undefined) {
+    if (bio >= 0) {
       // the front piece stays the pending bio; a merge without G extends the piece, not the bio
       end = this.bEnd.a[bio]!;
       if (s.pendBioEnd.get(end) === bio) s.pendBioEnd.delete(end);
@@ -144,12 +240,13 @@ export class RequestReconstructor {
       s.pendBioEnd.set(next, bio);
     } else {
       bio = s.splitOrigin.get(sector);
-      end = s.splitRestEnd.get(sector) ?? NaN;
+      const restEnd = s.splitRestEnd.get(sector);
+      end = restEnd < 0 ? NaN : restEnd;
       if (s.splitRestByEnd.get(end) === sector) s.splitRestByEnd.delete(end);
       s.splitRestEnd.set(sector, next);
       s.splitRestByEnd.set(next, sector);
     }
-    if (bio === undefined) {
+    if (bio < 0) {
       this.note('requests_split_without_queue', 'an X (split) of a bio whose Q was not seen', b.firstRow + i, `sector ${sector}`);
       return;
     }
@@ -159,14 +256,14 @@ export class RequestReconstructor {
     if (end > next) {
       s.splitRestEnd.set(next, end);
       s.splitRestByEnd.set(end, next);
-      for (const m of [s.splitRestEnd, s.splitRestByEnd]) if (m.size > MAX_PENDING) m.delete(m.keys().next().value as number);
+      for (const m of [s.splitRestEnd, s.splitRestByEnd]) if (m.size > MAX_PENDING) m.delete(m.oldestKey());
     }
   }
 
   /** A pending bio at `sector` with the same op, or -1. */
   private takeBio(s: DevState, sector: number, op: number): number {
     const bio = s.pendBio.get(sector);
-    if (bio === undefined || this.bOp.a[bio] !== op) return -1;
+    if (bio < 0 || this.bOp.a[bio] !== op) return -1;
     s.pendBio.delete(sector);
     if (s.pendBioEnd.get(this.bEnd.a[bio]!) === bio) s.pendBioEnd.delete(this.bEnd.a[bio]!);
     return bio;
@@ -187,7 +284,7 @@ export class RequestReconstructor {
     const op = b.op[i]!;
     const head = byEnd ? s.pendBioEnd.get(at) : s.pendBio.get(at);
     let r: number, start: number, end: number;
-    if (head !== undefined && head !== merging && this.bOp.a[head] === op && s.pendBio.get(this.bSector.a[head]!) === head) {
+    if (head >= 0 && head !== merging && this.bOp.a[head] === op && s.pendBio.get(this.bSector.a[head]!) === head) {
       start = this.bSector.a[head]!;
       end = this.bEnd.a[head]!;
       if (nr >= 0 && end - start !== nr) return -1;
@@ -195,17 +292,18 @@ export class RequestReconstructor {
       r = this.pushRequest(d, op, b.rwbs[i]!, start, end - start, (end - start) * 512, this.bPid.a[head]!, this.bComm.a[head]!);
       this.attachBio(r, head, Role.head);
     } else {
-      start = byEnd ? s.splitRestByEnd.get(at) ?? NaN : at;
+      if (byEnd) { const st = s.splitRestByEnd.get(at); start = st < 0 ? NaN : st; } else start = at;
       const origin = s.splitOrigin.get(start);
-      end = s.splitRestEnd.get(start) ?? NaN;
-      if (end !== end || origin === undefined || this.bOp.a[origin] !== op || (nr >= 0 && end - start !== nr)) return -1;
+      const restEnd = s.splitRestEnd.get(start);
+      end = restEnd < 0 ? NaN : restEnd;
+      if (end !== end || origin < 0 || this.bOp.a[origin] !== op || (nr >= 0 && end - start !== nr)) return -1;
       r = this.pushRequest(d, op, b.rwbs[i]!, start, end - start, (end - start) * 512, -1, -1);
       this.adoptSplitPiece(s, r, start, origin);
     }
     s.reqStart.set(start, r);
     s.reqEnd.set(end, r);
     this.capped(s.reqStart, 'pending requests', b.firstRow + i);
-    if (s.reqEnd.size > MAX_PENDING) s.reqEnd.delete(s.reqEnd.keys().next().value as number);
+    if (s.reqEnd.size > MAX_PENDING) s.reqEnd.delete(s.reqEnd.oldestKey());
     return r;
   }
 
@@ -228,17 +326,17 @@ export class RequestReconstructor {
     if (bio < 0 && !front) {
       // binary blktrace records block_rq_merge as a back merge: the range is a pending request
       const r2 = s.reqStart.get(sector);
-      if (r2 !== undefined && this.rNr.a[r2] === nr && this.rOp.a[r2] === op && (s.reqEnd.has(sector) || s.reqStart.has(sector + nr) || s.pendBioEnd.has(sector) || s.pendBio.has(sector + nr))) {
+      if (r2 >= 0 && this.rNr.a[r2] === nr && this.rOp.a[r2] === op && (s.reqEnd.has(sector) || s.reqStart.has(sector + nr) || s.pendBioEnd.has(sector) || s.pendBio.has(sector + nr))) {
         this.onRqMerge(b, i, d);
         return;
       }
     }
     let r = front ? s.reqStart.get(sector + nr) : s.reqEnd.get(sector);
-    if (r === undefined || this.rOp.a[r] !== op) {
+    if (r < 0 || this.rOp.a[r] !== op) {
       const made = this.untracedRequest(b, i, d, s, front ? sector + nr : sector, !front, bio);
       if (made >= 0) r = made;
     }
-    if (r === undefined || this.rOp.a[r] !== op) {
+    if (r < 0 || this.rOp.a[r] !== op) {
       this.note('requests_merge_target_not_found', 'an M/F merge whose pending request was not seen (trace started mid-way)', b.firstRow + i, `sector ${sector} + ${nr}`);
       if (bio >= 0) { this.bRole.a[bio] = Role.merged; this.bM.a[bio] = this.ts; }
       return;
@@ -263,27 +361,24 @@ export class RequestReconstructor {
     const sector = b.sector[i]!;
     const nr = b.nr[i]!;
     let gone = s.reqStart.get(sector);
-    if (gone === undefined || this.rOp.a[gone] !== b.op[i]) {
-      const made = this.untracedRequest(b, i, d, s, sector, false, -1, nr);
-      gone = made >= 0 ? made : undefined;
-    }
-    if (gone === undefined) {
+    if (gone < 0 || this.rOp.a[gone] !== b.op[i]) gone = this.untracedRequest(b, i, d, s, sector, false, -1, nr);
+    if (gone < 0) {
       this.note('requests_rq_merge_not_found', 'a T (block_rq_merge) whose request was not seen', b.firstRow + i, `sector ${sector} + ${nr}`);
       return;
     }
     // an insert merge (block/elevator.c elv_attempt_insert_merge) is always a back merge into
     // the request that ends where this one starts: look for it first, traced or not
     let into = s.reqEnd.get(sector);
-    if (into === undefined) {
+    if (into < 0) {
       const made = this.untracedRequest(b, i, d, s, sector, true, -1);
       if (made >= 0) into = made;
     }
-    const back = into !== undefined && into !== gone;
+    const back = into >= 0 && into !== gone;
     if (!back) {
       into = s.reqStart.get(sector + nr);
-      if (into === undefined) { const made = this.untracedRequest(b, i, d, s, sector + nr, false, -1); if (made >= 0) into = made; }
+      if (into < 0) { const made = this.untracedRequest(b, i, d, s, sector + nr, false, -1); if (made >= 0) into = made; }
     }
-    if (into === undefined || into === gone) {
+    if (into < 0 || into === gone) {
       this.note('requests_rq_merge_not_found', 'a T (block_rq_merge) whose request was not seen', b.firstRow + i, `sector ${sector} + ${nr}: no adjacent request`);
       return;
     }
@@ -310,13 +405,13 @@ export class RequestReconstructor {
 
   /** A request row with no event times yet. */
   private pushRequest(d: number, op: number, rwbs: number, sector: number, nr: number, bytes: number, pid: number, comm: number): number {
-    const r = this.rKind.push(Kind.request);
-    this.rDev.push(d); this.rOp.push(op); this.rRwbs.push(rwbs);
-    this.rSector.push(sector); this.rNr.push(nr); this.rBytes.push(bytes);
-    this.rQ.push(NaN); this.rG.push(NaN); this.rI.push(NaN); this.rD.push(NaN); this.rC.push(NaN);
-    this.rBios.push(0); this.rQBios.push(0); this.rIssues.push(0); this.rRequeues.push(0); this.rCompletions.push(0);
-    this.rError.push(NULL_ERROR); this.rSplitFrom.push(-1); this.rSplitSector.push(-1); this.rMergedInto.push(-1);
-    this.rPid.push(pid); this.rComm.push(comm); this.rRemaining.push(0); this.rOriginBio.push(-1); this.rIssueOrder.push(-1);
+    const r = this.newRequestRow();
+    this.rKind.a[r] = Kind.request; this.rDev.a[r] = d; this.rOp.a[r] = op; this.rRwbs.a[r] = rwbs;
+    this.rSector.a[r] = sector; this.rNr.a[r] = nr; this.rBytes.a[r] = bytes;
+    this.rQ.a[r] = NaN; this.rG.a[r] = NaN; this.rI.a[r] = NaN; this.rD.a[r] = NaN; this.rC.a[r] = NaN;
+    this.rBios.a[r] = 0; this.rQBios.a[r] = 0; this.rIssues.a[r] = 0; this.rRequeues.a[r] = 0; this.rCompletions.a[r] = 0;
+    this.rError.a[r] = NULL_ERROR; this.rSplitFrom.a[r] = -1; this.rSplitSector.a[r] = -1; this.rMergedInto.a[r] = -1;
+    this.rPid.a[r] = pid; this.rComm.a[r] = comm; this.rRemaining.a[r] = 0; this.rOriginBio.a[r] = -1; this.rIssueOrder.a[r] = -1;
     return r;
   }
 
@@ -338,7 +433,7 @@ export class RequestReconstructor {
       this.rPid.a[r] = this.bPid.a[bio]!;
       this.rComm.a[r] = this.bComm.a[bio]!;
     } else {
-      bio = s.splitOrigin.get(sector) ?? -1;
+      bio = s.splitOrigin.get(sector);
       if (bio < 0) bio = this.containingBio(s, sector, op);
       if (bio >= 0) this.adoptSplitPiece(s, r, sector, bio);
       else this.rBios.a[r] = 1;
@@ -346,7 +441,7 @@ export class RequestReconstructor {
     s.reqStart.set(sector, r);
     s.reqEnd.set(sector + nr, r);
     this.capped(s.reqStart, 'pending requests', b.firstRow + i);
-    if (s.reqEnd.size > MAX_PENDING) s.reqEnd.delete(s.reqEnd.keys().next().value as number);
+    if (s.reqEnd.size > MAX_PENDING) s.reqEnd.delete(s.reqEnd.oldestKey());
     return r;
   }
 
@@ -356,7 +451,7 @@ export class RequestReconstructor {
       s.splitOrigin.delete(sector);
       const end = s.splitRestEnd.get(sector);
       s.splitRestEnd.delete(sector);
-      if (end !== undefined && s.splitRestByEnd.get(end) === sector) s.splitRestByEnd.delete(end);
+      if (end >= 0 && s.splitRestByEnd.get(end) === sector) s.splitRestByEnd.delete(end);
     }
     this.bRole.a[bio] = Role.split;
     this.rBios.a[r] = 1;
@@ -371,7 +466,11 @@ export class RequestReconstructor {
   /** A pending (or split) bio whose range contains `sector`: pieces of a split that was not traced. */
   private containingBio(s: DevState, sector: number, op: number): number {
     let n = 0;
-    for (const [start, bio] of s.pendBio) {
+    const m = s.pendBio;
+    for (let e = m.first(), end = m.end(); e < end; e++) {
+      if (!m.isLive(e)) continue;
+      const start = m.keyAt(e);
+      const bio = m.valueAt(e);
       if (++n > MAX_CONTAIN_SCAN) break;
       if (start < sector && sector < start + this.bNr.a[bio]! && this.bOp.a[bio] === op) return bio;
     }
@@ -380,10 +479,10 @@ export class RequestReconstructor {
 
   private onGetrq(b: EventBatch, i: number, d: number): void {
     const s = this.dev(d);
-    const made = isFlush(b, i) ? undefined : s.reqStart.get(b.sector[i]!);
+    const made = isFlush(b, i) ? -1 : s.reqStart.get(b.sector[i]!);
     // a request made at a merge (requestOfQueuedBio) has no G, I or D yet: this G is its own,
     // printed after the merge (equal timestamps of two CPUs' events)
-    const r = made !== undefined && this.rOp.a[made] === b.op[i] && this.rG.a[made] !== this.rG.a[made] && this.rI.a[made] !== this.rI.a[made] && this.rD.a[made] !== this.rD.a[made]
+    const r = made >= 0 && this.rOp.a[made] === b.op[i] && this.rG.a[made] !== this.rG.a[made] && this.rI.a[made] !== this.rI.a[made] && this.rD.a[made] !== this.rD.a[made]
       ? made : this.newRequest(b, i, d, s);
     this.rG.a[r] = this.ts;
     if (isFlush(b, i)) s.flushUnissued.push(r);
@@ -398,7 +497,7 @@ export class RequestReconstructor {
       return this.newRequest(b, i, d, s);
     }
     const r = s.reqStart.get(sector);
-    if (r !== undefined && this.rOp.a[r] === b.op[i]) return r;
+    if (r >= 0 && this.rOp.a[r] === b.op[i]) return r;
     return this.newRequest(b, i, d, s);
   }
 
@@ -459,11 +558,12 @@ export class RequestReconstructor {
       return;
     }
     const r = s.inflight.get(sector);
-    if (r === undefined) {
-      let prev = nr === 0 ? (s.done.get(sector) ?? s.donePrev.get(sector)) : undefined;
+    if (r < 0) {
+      let prev = -1;
+      if (nr === 0) { prev = s.done.get(sector); if (prev < 0) prev = s.donePrev.get(sector); }
       // a data-less preflush request completes after the flush request made for it
-      if (prev === undefined && nr === 0 && s.lastFlushDone >= 0) { prev = s.lastFlushDone; s.lastFlushDone = -1; }
-      if (prev !== undefined) {
+      if (prev < 0 && nr === 0 && s.lastFlushDone >= 0) { prev = s.lastFlushDone; s.lastFlushDone = -1; }
+      if (prev >= 0) {
         // REQ_FUA / REQ_PREFLUSH emulated with flushes (block/blk-flush.c): the data request
         // completes with its bytes, and once more with 0 bytes after the post-flush
         s.done.delete(sector);
@@ -485,7 +585,7 @@ export class RequestReconstructor {
       this.rC.a[r] = this.ts;
       this.rRemaining.a[r] = 0;
       s.done.set(this.rSector.a[r]!, r);
-      if (s.done.size > 4096) { s.donePrev = s.done; s.done = new Map(); }
+      if (s.done.size > 4096) { const old = s.donePrev; s.donePrev = s.done; old.clear(); s.done = old; }
     } else {
       this.rRemaining.a[r] = left;
       s.inflight.set(sector + nr, r);
@@ -494,14 +594,12 @@ export class RequestReconstructor {
 
   /** A row of kind bio for a bio that never reached a request (bio-based device). */
   private bioRow(bio: number, completeNs: number, error: number): void {
-    const r = this.rKind.push(Kind.bio);
-    this.rDev.push(this.bDev.a[bio]!); this.rOp.push(this.bOp.a[bio]!); this.rRwbs.push(-1);
-    this.rSector.push(this.bSector.a[bio]!); this.rNr.push(this.bNr.a[bio]!); this.rBytes.push(this.bNr.a[bio]! * 512);
-    this.rQ.push(this.bQ.a[bio]!); this.rG.push(NaN); this.rI.push(NaN); this.rD.push(NaN); this.rC.push(completeNs);
-    this.rBios.push(1); this.rQBios.push(1); this.rIssues.push(0); this.rRequeues.push(0);
-    this.rCompletions.push(completeNs === completeNs ? 1 : 0);
-    this.rError.push(completeNs === completeNs ? error : NULL_ERROR); this.rSplitFrom.push(-1); this.rSplitSector.push(-1); this.rMergedInto.push(-1);
-    this.rPid.push(this.bPid.a[bio]!); this.rComm.push(this.bComm.a[bio]!); this.rRemaining.push(0); this.rOriginBio.push(-1); this.rIssueOrder.push(-1);
+    const r = this.pushRequest(this.bDev.a[bio]!, this.bOp.a[bio]!, -1, this.bSector.a[bio]!, this.bNr.a[bio]!, this.bNr.a[bio]! * 512, this.bPid.a[bio]!, this.bComm.a[bio]!);
+    this.rKind.a[r] = Kind.bio;
+    this.rQ.a[r] = this.bQ.a[bio]!; this.rC.a[r] = completeNs;
+    this.rBios.a[r] = 1; this.rQBios.a[r] = 1;
+    this.rCompletions.a[r] = completeNs === completeNs ? 1 : 0;
+    this.rError.a[r] = completeNs === completeNs ? error : NULL_ERROR;
     this.bReq.a[bio] = r;
     this.bRole.a[bio] = Role.alone;
   }
@@ -514,7 +612,8 @@ export class RequestReconstructor {
       r = s.flushInflight.shift();
       if (r !== undefined) s.flushUnissued.unshift(r);
     } else {
-      r = s.inflight.get(sector);
+      const f = s.inflight.get(sector);
+      r = f < 0 ? undefined : f;
       if (r !== undefined) {
         s.inflight.delete(sector);
         s.reqStart.set(this.rSector.a[r]!, r);
@@ -529,7 +628,12 @@ export class RequestReconstructor {
   finishPending(): void {
     for (const s of this.devs) {
       if (!s) continue;
-      for (const bio of s.pendBio.values()) if (this.bRole.a[bio] === Role.alone && this.bReq.a[bio]! < 0) this.bioRow(bio, NaN, 0);
+      const m = s.pendBio;
+      for (let e = m.first(), end = m.end(); e < end; e++) {
+        if (!m.isLive(e)) continue;
+        const bio = m.valueAt(e);
+        if (this.bRole.a[bio] === Role.alone && this.bReq.a[bio]! < 0) this.bioRow(bio, NaN, 0);
+      }
       for (const bio of s.pendFlushBio) if (this.bReq.a[bio]! < 0) this.bioRow(bio, NaN, 0);
     }
   }
