@@ -7,7 +7,6 @@
  */
 import { createReadStream, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../util/errors.js';
@@ -115,7 +114,11 @@ export function openInputStream(path: string, chunkBytes = CHUNK): InputStream {
         child?.kill();
         // returned only once the file is closed: a consumer that stops early leaves no open fd and
         // no stream that could still emit
-        if (!raw.closed) await once(raw, 'close');
+        // (errors of the teardown itself, such as the iterator's AbortError, are not the consumer's)
+        if (!raw.closed) {
+          raw.on('error', () => {});
+          await new Promise<void>((resolve) => raw.once('close', () => resolve()));
+        }
       }
     },
   };

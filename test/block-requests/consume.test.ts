@@ -16,7 +16,12 @@ function manyEvents(requests: number): Table {
   const dev = b.internDev(8, 0);
   const rk = b.internRwbs('W');
   const packed = b.rwbsOpFlags(rk);
-  const add = (t: number, act: keyof typeof BlockAction, sector: number) => b.add(t, 0, 100, NONE, dev, BlockAction[act], rk, packed & 7, packed >> 3, sector, 8, NONE, act === 'C' ? 0 : null, NONE, NONE, NONE, NONE);
+  const add = (t: number, act: keyof typeof BlockAction, sector: number) => {
+    const r = b.row;
+    r.ts = t; r.cpu = 0; r.pid = 100; r.dev = dev; r.action = BlockAction[act]; r.rwbs = rk; r.op = packed & 7; r.flags = packed >> 3;
+    r.sector = sector; r.nrSectors = 8; r.error = act === 'C' ? 0 : null;
+    b.commit();
+  };
   for (let i = 0; i < requests; i += 2) {
     const t = 1e12 + i * 1000;
     const s0 = 2 ** 33 + i * 16, s1 = s0 + 64;
