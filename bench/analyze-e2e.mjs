@@ -80,7 +80,7 @@ try {
   const clocks = base.summary.clocks[g.id ?? 'vm0'];
 
   const src = loadReplaySource(BUNDLE);
-  const strace = src.strace, guest = src.guest, host = src.hostLog;
+  const guest = src.guest, host = src.hostLog;
   const kBig = Math.ceil(TARGET / Math.min(guest.blockEvents, host.blockEvents));
   // points: 1/10 of the big one, the 1M-application-I/O one, the big one (≥ TARGET events per trace)
   const kApp = Math.ceil(1_000_000 / base.summary.layers.app.requests);

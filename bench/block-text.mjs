@@ -21,7 +21,7 @@ const N = opt('--lines', 5_000_000);
 const ROUNDS = opt('--rounds', 2);
 const dist = (p) => import(join(root, 'dist', p));
 const { BlockEventsBuilder } = await dist('ingest/block/block-events-builder.js');
-const { IngestStats } = await dist('ingest/ingest-stats.js');
+const { IngestStats } = await dist('util/ingest-stats.js');
 const { readTracefsText } = await dist('ingest/block/tracefs-text.js');
 const { readTraceCmdText } = await dist('ingest/block/trace-cmd-text.js');
 const { readBlkparseText } = await dist('ingest/block/blkparse-text.js');
@@ -77,7 +77,7 @@ try {
     const file = join(dir, `${kind}.txt`);
     const lines = replicateBlockText(kind, file, N);
     const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', String(k), file, String(lines), '--rounds', String(ROUNDS)], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    if (r.status !== 0) throw new Error(`child for ${name} failed: ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`child for ${kind} failed: ${r.stderr}`);
     rows.push(JSON.parse(r.stdout.trim().split('\n').pop()));
     rmSync(file);
   }

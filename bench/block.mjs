@@ -30,7 +30,7 @@ if (args[0] === '--child') {
   const [, kind, ...paths] = args;
   const dist = (p) => import(join(root, 'dist', p));
   const { BlockEventsBuilder } = await dist('ingest/block/block-events-builder.js');
-  const { IngestStats } = await dist('ingest/ingest-stats.js');
+  const { IngestStats } = await dist('util/ingest-stats.js');
   const rss0 = process.memoryUsage().rss;
   const cpuNow = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1e6; };
   const stage = (t0, c0) => ({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpuSeconds: cpuNow() - c0, maxRss: process.resourceUsage().maxRSS * 1024 });

@@ -29,7 +29,7 @@ if (process.argv[2] === '--child') {
     const { parseStraceBytes } = await import(new URL('ingest/app/ingest-strace.js', dist).href);
     const { TableBuilder } = await import(new URL('table/table-builder.js', dist).href);
     const { appIoTable } = await import(new URL('table/schemas/app-io.js', dist).href);
-    const { IngestStats } = await import(new URL('ingest/ingest-stats.js', dist).href);
+    const { IngestStats } = await import(new URL('util/ingest-stats.js', dist).href);
     const bytes = readFileSync(file);
     const t1 = process.hrtime.bigint(); const c1 = process.cpuUsage();
     const r = parseStraceBytes(bytes, new TableBuilder(appIoTable), new IngestStats());
@@ -116,7 +116,7 @@ async function generate(file, target) {
     }
   }
   for (const jb of jobs) await emit(`${jb.tid} ${tick()} +++ exited with 0 +++`);
-  buf && out.write(buf);
+  if (buf) out.write(buf);
   await new Promise((res) => out.end(res));
   return n;
 }

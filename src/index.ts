@@ -18,7 +18,7 @@ export { TableBuilder } from './table/table-builder.js';
 export { CHUNK_ROWS } from './table/column-builders.js';
 export { writeArrowFile, readArrowFile, tableMetadata, arrowFileWriter } from './table/arrow-file.js';
 export { OutputFolder, withOutputFolder, writeFileAtomically, readOutputsManifest, checkOutputFolder, OUTPUTS_MANIFEST, type OutputsManifest, type OutputEntry } from './io/output-folder.js';
-export { IngestStats, type Counter, type Severity } from './ingest/ingest-stats.js';
+export { IngestStats, type Counter, type Severity } from './util/ingest-stats.js';
 
 // notebooks and charts (src/charts: Vega-Lite specs + headless SVG; src/notebook: helpers notebooks use)
 export { renderSvg, chartTitle, type ChartSpec } from './charts/render-svg.js';

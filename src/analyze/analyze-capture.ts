@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import type { CaptureManifest } from '../capture/manifest.js';
 import type { FsMap } from '../fs/ext/fs-map.js';
-import type { IngestStats } from '../ingest/ingest-stats.js';
+import type { IngestStats } from '../util/ingest-stats.js';
 import { ImageMap } from '../image/image-map-lookup.js';
 import { mapImage } from '../image/image-map.js';
 import { readInputBytes } from '../io/input-stream.js';

@@ -7,7 +7,7 @@
 import type { Table } from '@uwdata/flechette';
 import type { FsMap } from '../fs/ext/fs-map.js';
 import { openFsSource } from '../fs/open-fs-source.js';
-import type { IngestStats } from '../ingest/ingest-stats.js';
+import type { IngestStats } from '../util/ingest-stats.js';
 import type { AnalysisResult, VmInput } from '../correlate/analysis.js';
 import {
   chooseFsOffset, commonFsOffsets, extPartitions, fitShare, fsFitScores, remapOffsetInto, remapsOfTable, type FsOffsetDecision,

@@ -6,7 +6,7 @@ import type { Table } from '@uwdata/flechette';
 import { BlockEventsBuilder } from '../ingest/block/block-events-builder.js';
 import { BLOCK_TRACE_READERS, detectBlockTraceFormat } from '../ingest/block-trace-readers.js';
 import { buildBlockRequests } from '../ingest/block/block-requests.js';
-import type { IngestStats } from '../ingest/ingest-stats.js';
+import type { IngestStats } from '../util/ingest-stats.js';
 import { parseStrace } from '../ingest/app/ingest-strace.js';
 import { TableBuilder } from '../table/table-builder.js';
 import { appIoTable } from '../table/schemas/app-io.js';

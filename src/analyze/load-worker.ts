@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { tableToIPC } from '@uwdata/flechette';
-import { IngestStats } from '../ingest/ingest-stats.js';
+import { IngestStats } from '../util/ingest-stats.js';
 import { InputError } from '../util/errors.js';
 import { runLoadJob, type LoadJob } from './parallel-loads.js';
 

@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { tableFromIPC, type Table } from '@uwdata/flechette';
-import { IngestStats, type Counter } from '../ingest/ingest-stats.js';
+import { IngestStats, type Counter } from '../util/ingest-stats.js';
 import { InputError, type InputPlace } from '../util/errors.js';
 import { loadAppIo, loadBlockRequests } from './load-inputs.js';
 

@@ -9,7 +9,7 @@ import type { Table } from '@uwdata/flechette';
 import { readManifest } from '../capture/manifest.js';
 import { readSummaryJson } from '../metrics/summary-json.js';
 import { analyzeCapture } from './analyze-capture.js';
-import { IngestStats } from '../ingest/ingest-stats.js';
+import { IngestStats } from '../util/ingest-stats.js';
 import { readArrowFile } from '../table/arrow-file.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { appPageAccesses, type AppPageAccesses, checkRequestRanges, PAGE_SIZE } from '../whatif/page-accesses.js';

@@ -5,7 +5,7 @@
 import { option, parseOptions, requireDirectory, type OptionValues } from './args.js';
 import { UsageError } from '../util/errors.js';
 import { HOST_CACHE_MODES, IMAGE_FORMATS, readManifest, type CaptureManifest } from '../capture/manifest.js';
-import { IngestStats } from '../ingest/ingest-stats.js';
+import { IngestStats } from '../util/ingest-stats.js';
 import { arrowFileWriter } from '../table/arrow-file.js';
 import { withOutputFolder } from '../io/output-folder.js';
 import { analyzeResultLines } from './analyze-report.js';

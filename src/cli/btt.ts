@@ -8,7 +8,7 @@ import { BlockEventsBuilder } from '../ingest/block/block-events-builder.js';
 import { readBlktraceBinary } from '../ingest/block/blktrace-binary.js';
 import { buildBlockRequestTables } from '../ingest/block/block-requests.js';
 import { checkBlockEventRanges } from '../ingest/block/block-event-ranges.js';
-import { IngestStats } from '../ingest/ingest-stats.js';
+import { IngestStats } from '../util/ingest-stats.js';
 import { bttMetrics, BTT_STAGES, type BttDeviceMetrics } from '../metrics/btt.js';
 import { iostatSeries } from '../metrics/iostat-series.js';
 import { arrowFileWriter, readArrowFile } from '../table/arrow-file.js';

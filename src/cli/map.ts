@@ -10,7 +10,7 @@ import { arrowFileWriter } from '../table/arrow-file.js';
 import { withOutputFolder } from '../io/output-folder.js';
 import { openFsSource, type OpenFsSourceOptions } from '../fs/open-fs-source.js';
 import { buildFsMap } from '../fs/ext/fs-map-builder.js';
-import type { IngestStats } from '../ingest/ingest-stats.js';
+import type { IngestStats } from '../util/ingest-stats.js';
 import { mapImageHelp, runMapImage } from './map-image.js';
 
 export const fsHelp = `usage: iolineage map fs SOURCE -o DIR [--partition N | --offset BYTES] [--format auto|raw|qcow2] [--strict]

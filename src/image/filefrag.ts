@@ -14,7 +14,7 @@
 import type { Table } from '@uwdata/flechette';
 import { openInputStream } from '../io/input-stream.js';
 import { forEachLineOfStream, forEachLineOfText } from '../io/line-splitter.js';
-import { IngestStats } from '../ingest/ingest-stats.js';
+import { IngestStats } from '../util/ingest-stats.js';
 import { TableBuilder } from '../table/table-builder.js';
 import { fsMapTable } from '../table/schemas/fs-map.js';
 import { InputError } from '../util/errors.js';

@@ -11,7 +11,7 @@ import type { BlockTextFileSummary } from './block/block-text-context.js';
 import { readTraceCmdText } from './block/trace-cmd-text.js';
 import { readBlkparseText } from './block/blkparse-text.js';
 import { detectInputFormat, type InputFormat } from './detect-format.js';
-import type { IngestStats } from './ingest-stats.js';
+import type { IngestStats } from '../util/ingest-stats.js';
 import { InputError } from '../util/errors.js';
 
 export type BlockTraceFormat = Exclude<InputFormat, 'strace'>;

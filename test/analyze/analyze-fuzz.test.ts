@@ -10,7 +10,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/capture/manifest.js';
 import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { isUserError } from '../../src/util/errors.js';
 
 const SRC = 'test/fixtures/correlate/loop-direct';

@@ -3,7 +3,7 @@ import { loadBlockRequests } from '../../src/analyze/load-inputs.js';
 import { BlockEventsBuilder } from '../../src/ingest/block/block-events-builder.js';
 import { BLOCK_TRACE_READERS } from '../../src/ingest/block-trace-readers.js';
 import { buildBlockRequests } from '../../src/ingest/block/block-requests.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 
 // analyze reads a layer's block trace with the reader its content names (the registry ingest uses),
 // not with the tracefs reader for everything that is not binary blktrace.

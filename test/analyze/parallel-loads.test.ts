@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tableToIPC } from '@uwdata/flechette';
 import { readManifest } from '../../src/capture/manifest.js';
 import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 
 const DIST = resolve('dist/analyze/analyze-capture.js');
 const DIR = 'data/m96-2vms';
@@ -22,7 +22,7 @@ type Analyze = typeof analyzeCapture;
 type Stats = typeof IngestStats;
 async function built(): Promise<{ analyze: Analyze; Stats: Stats }> {
   const a = await import(pathToFileURL(DIST).href) as { analyzeCapture: Analyze };
-  const s = await import(pathToFileURL(resolve('dist/ingest/ingest-stats.js')).href) as { IngestStats: Stats };
+  const s = await import(pathToFileURL(resolve('dist/util/ingest-stats.js')).href) as { IngestStats: Stats };
   return { analyze: a.analyzeCapture, Stats: s.IngestStats };
 }
 

@@ -4,7 +4,7 @@ import type { Table } from '@uwdata/flechette';
 import { describe, expect, it } from 'vitest';
 import { BlockAction, BlockEventsBuilder, NONE } from '../../src/ingest/block/block-events-builder.js';
 import { buildBlockRequestTables, buildBlockRequests } from '../../src/ingest/block/block-requests.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { blockRequestsTable } from '../../src/table/schemas/block-requests.js';
 import { fixture, perCpu, readBinary } from '../ingest-blktrace/helpers.js';
 

@@ -18,7 +18,7 @@ import { parseBlkparseText } from '../../src/ingest/block/blkparse-text.js';
 import { buildBlockRequestTables } from '../../src/ingest/block/block-requests.js';
 import { writeBlktraceBinary } from '../../src/ingest/block/blktrace-writer.js';
 import { parseTracefsText } from '../../src/ingest/block/tracefs-text.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { bttMetrics } from '../../src/metrics/btt.js';
 import { has, perCpu, readBinary } from '../ingest-blktrace/helpers.js';
 

@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/capture/manifest.js';
 import { analyzeCapture, type AnalyzeOutput } from '../../src/analyze/analyze-capture.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { debugfsFileMap, haveDebugfs, num, rows, workloadLog } from './ground-truth.js';
 
 const DIR = 'test/fixtures/correlate/loop-buffered';

@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/capture/manifest.js';
 import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { debugfsFileMap, fileRangeOnDisk, haveDebugfs, num, overlap, rows, type Ranges } from './ground-truth.js';
 
 const DIR = 'data/m128-buffered-qcow2';

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest, type CaptureManifest } from '../../src/capture/manifest.js';
 import { analyzeCapture, type AnalyzeInputs } from '../../src/analyze/analyze-capture.js';
 import type { FsOffsetDecision } from '../../src/correlate/fs-offset.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { haveDebugfs, haveTool } from './ground-truth.js';
 import { readWorkloadLog, scoreLineage } from './lineage-oracle.js';
 import { sfdiskStart } from './sfdisk-oracle.js';

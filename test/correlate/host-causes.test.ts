@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/capture/manifest.js';
 import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
 import { allocationUnitOfMap, qemuImgMapRangeMap } from '../../src/correlate/map-inputs.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { debugfsFileMap, haveDebugfs, num, overlap, rows, type Ranges, type Row } from './ground-truth.js';
 
 const BUNDLES = ['m128-buffered-qcow2', 'm128-buffered', 'm128-direct', 'm128-buffered-hostnone', 'm96-2vms'];

@@ -12,7 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/capture/manifest.js';
 import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { haveDebugfs } from './ground-truth.js';
 import { readWorkloadLog, scoreLineage } from './lineage-oracle.js';
 import { sfdiskStart } from './sfdisk-oracle.js';

@@ -175,7 +175,7 @@ describe('readBlktraceBinary: real captures written as blktrace files', () => {
 
   it('real tracefs capture -> block_events -> writer -> the events blkparse decoded (golden)', async () => {
     const { BlockEventsBuilder } = await import('../../src/ingest/block/block-events-builder.js');
-    const { IngestStats } = await import('../../src/ingest/ingest-stats.js');
+    const { IngestStats } = await import('../../src/util/ingest-stats.js');
     const { parseTracefsText } = await import('../../src/ingest/block/tracefs-text.js');
     for (const name of ['nosplit', 'deadline']) {
       const b = new BlockEventsBuilder();
@@ -210,7 +210,7 @@ describe('readBlktraceBinary: real captures written as blktrace files', () => {
 
   it('reports progress over the files on disk', async () => {
     const { BlockEventsBuilder } = await import('../../src/ingest/block/block-events-builder.js');
-    const { IngestStats } = await import('../../src/ingest/ingest-stats.js');
+    const { IngestStats } = await import('../../src/util/ingest-stats.js');
     const { readBlktraceBinary } = await import('../../src/ingest/block/blktrace-binary.js');
     const seen: [number, number][] = [];
     await readBlktraceBinary(perCpu('nosplit'), new BlockEventsBuilder(), new IngestStats(), { onProgress: (r, t) => seen.push([r, t]) });

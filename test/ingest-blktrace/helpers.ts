@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import type { Table } from '@uwdata/flechette';
 import { BlockEventsBuilder } from '../../src/ingest/block/block-events-builder.js';
 import { readBlktraceBinary, type BlktraceReadResult } from '../../src/ingest/block/blktrace-binary.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 
 export const FIXTURES = join(__dirname, '..', 'fixtures', 'blktrace');
 export const fixture = (name: string) => join(FIXTURES, name);

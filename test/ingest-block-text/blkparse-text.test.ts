@@ -7,7 +7,7 @@ import { BlockEventsBuilder } from '../../src/ingest/block/block-events-builder.
 import { parseBlkparseText, readBlkparseText } from '../../src/ingest/block/blkparse-text.js';
 import { writeBlktraceBinary } from '../../src/ingest/block/blktrace-writer.js';
 import { readTracefsText } from '../../src/ingest/block/tracefs-text.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { InputError } from '../../src/util/errors.js';
 import { awkCounts, fixture, fixtureText, haveTool, parseCounts, perAction, readTable, rows } from './helpers.js';
 

@@ -12,7 +12,7 @@ import { parseTraceCmdText } from '../../src/ingest/block/trace-cmd-text.js';
 import { parseTracefsText, TracefsTextParser } from '../../src/ingest/block/tracefs-text.js';
 import type { BlockTextFileSummary, BlockTextOptions } from '../../src/ingest/block/block-text-context.js';
 import { ByteLineFramer } from '../../src/io/byte-line-framer.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 import { fixtureText, rows } from './helpers.js';
 

@@ -14,7 +14,7 @@ import { readBlkparseText } from '../../src/ingest/block/blkparse-text.js';
 import { readTraceCmdText } from '../../src/ingest/block/trace-cmd-text.js';
 import { readTracefsText } from '../../src/ingest/block/tracefs-text.js';
 import { MAX_LINE_BYTES } from '../../src/io/byte-line-framer.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { InputError } from '../../src/util/errors.js';
 import { fixtureText, type Reader } from './helpers.js';
 import { mulberry32 as rng } from '../../src/util/seeded-random.js';

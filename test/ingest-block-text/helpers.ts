@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Table } from '@uwdata/flechette';
 import { BlockEventsBuilder } from '../../src/ingest/block/block-events-builder.js';
 import type { BlockTextFileSummary } from '../../src/ingest/block/block-text-context.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'block');
 export const fixture = (name: string): string => join(FIXTURES, name);

@@ -11,7 +11,7 @@ import { BlockEventsBuilder } from '../../src/ingest/block/block-events-builder.
 import { parseBlkparseText, readBlkparseText } from '../../src/ingest/block/blkparse-text.js';
 import { parseTracefsText, readTracefsText } from '../../src/ingest/block/tracefs-text.js';
 import { openFileChunks } from '../../src/io/file-chunks.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { CHUNK_ROWS } from '../../src/table/column-builders.js';
 import { COLUMNS, fixtureText } from './helpers.js';
 

@@ -8,7 +8,7 @@ import { BlockEventsBuilder } from '../../src/ingest/block/block-events-builder.
 import { parseBlkparseText } from '../../src/ingest/block/blkparse-text.js';
 import { parseTraceCmdText } from '../../src/ingest/block/trace-cmd-text.js';
 import { parseTracefsText } from '../../src/ingest/block/tracefs-text.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { rows, type Row } from './helpers.js';
 
 type Parse = typeof parseTracefsText;

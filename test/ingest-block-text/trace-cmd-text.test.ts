@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BlockEventsBuilder } from '../../src/ingest/block/block-events-builder.js';
 import { parseTraceCmdText, readTraceCmdText } from '../../src/ingest/block/trace-cmd-text.js';
 import { readTracefsText } from '../../src/ingest/block/tracefs-text.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { InputError } from '../../src/util/errors.js';
 import { countsByAction, fixture, fixtureText, parseCounts, perAction, readTable, rows } from './helpers.js';
 

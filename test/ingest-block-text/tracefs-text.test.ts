@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BlockEventsBuilder } from '../../src/ingest/block/block-events-builder.js';
 import { parseTracefsText, readTracefsText } from '../../src/ingest/block/tracefs-text.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { InputError } from '../../src/util/errors.js';
 import { awkCounts, countsByAction, fixture, fixtureText, haveTool, parseCounts, perAction, readTable, rows, type Row } from './helpers.js';
 

@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { TableBuilder } from '../../src/table/table-builder.js';
 import { appIoTable } from '../../src/table/schemas/app-io.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { parseStrace, parseStraceText, type StraceTextOptions } from '../../src/ingest/app/ingest-strace.js';
 import { LineKind, StraceLine, tokenizeStraceLine } from '../../src/ingest/app/strace-line.js';
 import { parseCallFast } from '../../src/ingest/app/strace-call.js';

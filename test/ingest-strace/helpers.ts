@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import { TableBuilder } from '../../src/table/table-builder.js';
 import { appIoTable } from '../../src/table/schemas/app-io.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { parseStrace, parseStraceText } from '../../src/ingest/app/ingest-strace.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'strace');

@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildBlockRequestTables } from '../../src/ingest/block/block-requests.js';
-import { IngestStats } from '../../src/ingest/ingest-stats.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { bttMetrics, type BttDeviceMetrics } from '../../src/metrics/btt.js';
 import { iostatSeries } from '../../src/metrics/iostat-series.js';
 import { SeekAccumulator } from '../../src/metrics/seek-distance.js';

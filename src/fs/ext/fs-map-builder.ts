@@ -5,7 +5,7 @@
  * sorted by fs_block at the end (ext-fs.md section 10, the reverse-mapping algorithm).
  */
 import type { BlockSource } from '../../io/block-source.js';
-import { IngestStats } from '../../ingest/ingest-stats.js';
+import { IngestStats } from '../../util/ingest-stats.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { FS_MAP_KINDS, type FsMapKind } from '../../table/schemas/fs-map.js';
 import { ExtFileSystem } from './ext-fs.js';

@@ -15,7 +15,7 @@ import { ByteLineFramer } from '../../io/byte-line-framer.js';
 import { InputError } from '../../util/errors.js';
 import { formatBytes } from '../../util/numbers.js';
 import { printable } from '../../util/printable.js';
-import { IngestStats } from '../ingest-stats.js';
+import { IngestStats } from '../../util/ingest-stats.js';
 import { StraceParser, type AppIoBuilder, type AppIoCounts, type StraceParserOptions } from './strace-parser.js';
 import { LineKind, StraceLine, TimeFormat, tokenizeStraceLine } from './strace-line.js';
 

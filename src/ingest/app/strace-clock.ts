@@ -4,7 +4,7 @@
  * seconds since the Unix epoch. ts_ns is kept relative to the first timestamp of the log (a safe
  * integer per row); the row sink adds the base as it hands each chunk over.
  */
-import type { IngestStats } from '../ingest-stats.js';
+import type { IngestStats } from '../../util/ingest-stats.js';
 import { UsageError } from '../../util/errors.js';
 import { TimeFormat } from './strace-line.js';
 

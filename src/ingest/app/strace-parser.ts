@@ -9,7 +9,7 @@
  * determine are kept with AppIoFlag bits. Bad lines are counted in IngestStats with file:line;
  * nothing here throws on input text.
  */
-import type { IngestStats } from '../ingest-stats.js';
+import type { IngestStats } from '../../util/ingest-stats.js';
 import { AppIoEmitter, type AppIoBuilder, type AppIoCounts } from './app-io-emitter.js';
 import { CLONE_FILES, CLONE_THREAD, cloneFlagsIn } from './strace-args.js';
 import { decodeBytes } from './strace-bytes.js';

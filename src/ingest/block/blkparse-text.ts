@@ -5,7 +5,7 @@
  * blkparse prints per-CPU and total statistics; those lines (and its "Input file ... added"
  * notes) are skipped here. Times are relative to the first event, so the table metadata says so.
  */
-import type { IngestStats } from '../ingest-stats.js';
+import type { IngestStats } from '../../util/ingest-stats.js';
 import type { InputStream } from '../../io/input-stream.js';
 import { InputError } from '../../util/errors.js';
 import { textOf } from '../text/byte-scanner.js';

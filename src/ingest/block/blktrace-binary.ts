@@ -29,7 +29,7 @@
 import { existsSync } from 'node:fs';
 import { openInputStream, type InputStream } from '../../io/input-stream.js';
 import { InputError, UsageError } from '../../util/errors.js';
-import type { IngestStats } from '../ingest-stats.js';
+import type { IngestStats } from '../../util/ingest-stats.js';
 import { rwbsFromCategories } from './rwbs.js';
 import { BlockAction, NONE, type BlockEventsBuilder } from './block-events-builder.js';
 

@@ -14,7 +14,7 @@ import { EventRanges } from './block-event-ranges.js';
 import { ByteRangeInterner, RangeInterner } from './range-interners.js';
 import {
   EventChunk, LITTLE_ENDIAN, zeros, V_COMM, V_DEV, V_SECTOR, V_ERROR, V_NEW_SECTOR, V_OLD_DEV, V_COUNT, V_IOPRIO, V_SPARSE,
-  EVENT_CHUNK_BYTES, type ChunkMemory,
+  type ChunkMemory,
 } from './block-event-chunk.js';
 
 /** Keys of the action column: the position of the letter in BLOCK_ACTIONS (interned in that order). */

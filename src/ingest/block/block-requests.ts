@@ -27,7 +27,7 @@
  * (evictions are counted).
  */
 import type { Table } from '@uwdata/flechette';
-import type { IngestStats } from '../ingest-stats.js';
+import type { IngestStats } from '../../util/ingest-stats.js';
 import { Act, NULL_ERROR, countActions, forEachEventBatch, type EventBatch, type EventNames, type SkippableColumn } from './block-event-batches.js';
 import { BLOCK_OPS } from '../../table/schemas/block-events.js';
 import { biosFileWriter, biosMetadata, biosTableOf, requestsFileWriter, requestsMetadata, requestsTableOf } from './block-request-tables.js';

@@ -4,7 +4,7 @@
  * driver that runs a parser over a file or an in-memory text into a BlockEventsBuilder.
  */
 import { availableParallelism } from 'node:os';
-import type { IngestStats } from '../ingest-stats.js';
+import type { IngestStats } from '../../util/ingest-stats.js';
 import type { InputStream } from '../../io/input-stream.js';
 import { ByteScanner, textOf } from '../text/byte-scanner.js';
 import { driveFileLines, driveTextLines } from '../text/line-driver.js';

@@ -11,7 +11,7 @@
  *     (trace-cmd-raw-fields.ts).
  * Header lines (`cpus=2`, `version = 6`, `CPU 1 is empty`) and `[N EVENTS DROPPED]` are handled.
  */
-import type { IngestStats } from '../ingest-stats.js';
+import type { IngestStats } from '../../util/ingest-stats.js';
 import type { InputStream } from '../../io/input-stream.js';
 import type { BlockEventsBuilder } from './block-events-builder.js';
 import { parseTextLines, readTextLines, type BlockTextFileSummary, type BlockTextOptions } from './block-text-context.js';

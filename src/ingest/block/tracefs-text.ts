@@ -6,7 +6,7 @@
  * are counted here. The trace-cmd report reader extends this parser.
  */
 import { InputError } from '../../util/errors.js';
-import type { IngestStats } from '../ingest-stats.js';
+import type { IngestStats } from '../../util/ingest-stats.js';
 import type { InputStream } from '../../io/input-stream.js';
 import { textOf } from '../text/byte-scanner.js';
 import type { BlockEventsBuilder } from './block-events-builder.js';

@@ -3,7 +3,7 @@
  * or record increments a named counter and parsing goes on. Each counter has a severity, a
  * description, and keeps the first few examples with their file:line (or byte offset).
  */
-import { printable } from '../util/printable.js';
+import { printable } from './printable.js';
 
 export type Severity = 'info' | 'data_loss' | 'error';
 
