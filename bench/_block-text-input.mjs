@@ -24,7 +24,10 @@ export function replicateBlockText(kind, file, n) {
   let written = 0;
   for (let copy = 0; written < n; copy++) {
     const out = [];
-    for (const l of lines) { if (written++ >= n) break; out.push(shift(l, copy)); }
+    for (const l of lines) {
+      if (written++ >= n) break;
+      out.push(shift(l, copy));
+    }
     writeSync(fd, out.join('\n') + '\n');
   }
   closeSync(fd);

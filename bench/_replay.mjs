@@ -25,17 +25,29 @@ const fmtUs = (us) => `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0
  * header) are kept aside and written once, before the first replay.
  */
 function parseTimed(lines, re, what) {
-  const head = [], prefix = [], us = [], suffix = [];
+  const head = [],
+    prefix = [],
+    us = [],
+    suffix = [];
   let blockEvents = 0;
   for (const line of lines) {
-    if (line.startsWith('#')) { if (prefix.length === 0) head.push(line); continue; }
+    if (line.startsWith('#')) {
+      if (prefix.length === 0) head.push(line);
+      continue;
+    }
     const m = re.exec(line);
     if (!m) throw new Error(`${what}: expected a timestamped line, got ${JSON.stringify(line.slice(0, 120))}`);
-    prefix.push(m[1] ?? ''); us.push(toUs(m[2], m[3])); suffix.push(m[4]);
+    prefix.push(m[1] ?? '');
+    us.push(toUs(m[2], m[3]));
+    suffix.push(m[4]);
     if (m[4].startsWith(': block_')) blockEvents++;
   }
-  let lo = Infinity, hi = -Infinity;
-  for (const t of us) { if (t < lo) lo = t; if (t > hi) hi = t; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const t of us) {
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
   return { head, prefix, us, suffix, blockEvents, spanUs: hi - lo };
 }
 
@@ -50,18 +62,22 @@ function writeReplayed(path, log, k, shiftUs) {
     if (log.head.length) writeSync(fd, log.head.join('\n') + '\n');
     const n = log.us.length;
     for (let r = 0; r < k; r++) {
-      const d = r * shiftUs, parts = new Array(n);
+      const d = r * shiftUs,
+        parts = new Array(n);
       for (let i = 0; i < n; i++) parts[i] = log.prefix[i] + fmtUs(log.us[i] + d) + log.suffix[i];
       writeSync(fd, parts.join('\n') + '\n');
     }
-  } finally { closeSync(fd); }
+  } finally {
+    closeSync(fd);
+  }
   return statSync(path).size;
 }
 
 /** The three logs of the bundle's first VM and its host, parsed once for any number of replays. */
 export function loadReplaySource(bundle) {
   const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8'));
-  const g = manifest.guests[0], h = manifest.host;
+  const g = manifest.guests[0],
+    h = manifest.host;
   const strace = parseTimed(readLines(bundle, g.strace.path), STRACE, g.strace.path);
   const guest = parseTimed(readLines(bundle, g.block_trace.path), TRACEFS, g.block_trace.path);
   const host = parseTimed(readLines(bundle, h.block_trace.path), TRACEFS, h.block_trace.path);
@@ -76,17 +92,35 @@ export function loadReplaySource(bundle) {
 export function writeReplay(src, k, dir, clocks) {
   mkdirSync(dir, { recursive: true });
   const { bundle, guestVm: g, host: h } = src;
-  const bytes = writeReplayed(join(dir, 'app.strace'), src.strace, k, src.shiftUs)
-    + writeReplayed(join(dir, 'guest.trace'), src.guest, k, src.shiftUs)
-    + writeReplayed(join(dir, 'host.trace'), src.hostLog, k, src.shiftUs);
+  const bytes =
+    writeReplayed(join(dir, 'app.strace'), src.strace, k, src.shiftUs) +
+    writeReplayed(join(dir, 'guest.trace'), src.guest, k, src.shiftUs) +
+    writeReplayed(join(dir, 'host.trace'), src.hostLog, k, src.shiftUs);
   const args = [
-    '--app', join(dir, 'app.strace'),
-    '--guest-trace', join(dir, 'guest.trace'), '--guest-dev', g.disk.dev,
-    '--guest-fs', join(bundle, g.fs.metadata), '--guest-mount', g.fs.mount,
-    '--host-trace', join(dir, 'host.trace'), '--host-dev', h.disk.dev,
-    '--host-fs', join(bundle, h.fs.metadata), '--image', g.image.path_in_fs,
-    '--image-format', g.image.format, '--host-cache', g.image.host_cache,
-    `--app-clock-offset=${clocks.app_to_guest.offset_ns}`, `--clock-offset=${clocks.guest_to_host.offset_ns}`,
+    '--app',
+    join(dir, 'app.strace'),
+    '--guest-trace',
+    join(dir, 'guest.trace'),
+    '--guest-dev',
+    g.disk.dev,
+    '--guest-fs',
+    join(bundle, g.fs.metadata),
+    '--guest-mount',
+    g.fs.mount,
+    '--host-trace',
+    join(dir, 'host.trace'),
+    '--host-dev',
+    h.disk.dev,
+    '--host-fs',
+    join(bundle, h.fs.metadata),
+    '--image',
+    g.image.path_in_fs,
+    '--image-format',
+    g.image.format,
+    '--host-cache',
+    g.image.host_cache,
+    `--app-clock-offset=${clocks.app_to_guest.offset_ns}`,
+    `--clock-offset=${clocks.guest_to_host.offset_ns}`,
   ];
   return { args, bytes };
 }

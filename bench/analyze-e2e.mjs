@@ -37,15 +37,20 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUNDLE = join(ROOT, 'data', 'm128-buffered');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const TARGET = Number(process.argv[2] ?? 10_000_000);
-if (!Number.isSafeInteger(TARGET) || TARGET <= 0) { console.error(`analyze-e2e: expected a positive integer event count, got ${process.argv[2]}`); process.exit(2); }
+if (!Number.isSafeInteger(TARGET) || TARGET <= 0) {
+  console.error(`analyze-e2e: expected a positive integer event count, got ${process.argv[2]}`);
+  process.exit(2);
+}
 
 const MiB = 1024 * 1024;
 
 /** Run `iolineage analyze ARGS` under /usr/bin/time; returns wall/CPU/RSS and summary.json. */
 function timedAnalyze(args, outDir, tmp) {
   const timeFile = join(tmp, 'time.txt');
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, process.execPath, CLI, 'analyze', '-o', outDir, ...args],
-    { encoding: 'utf8', maxBuffer: 64 * MiB });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, process.execPath, CLI, 'analyze', '-o', outDir, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * MiB,
+  });
   if (r.status !== 0) {
     throw new Error(`analyze exited with ${r.status}${r.signal ? ` (${r.signal})` : ''}:\n${(r.stderr ?? '').slice(-3000)}`);
   }
@@ -80,12 +85,21 @@ try {
   const clocks = base.summary.clocks[g.id ?? 'vm0'];
 
   const src = loadReplaySource(BUNDLE);
-  const guest = src.guest, host = src.hostLog;
+  const guest = src.guest,
+    host = src.hostLog;
   const kBig = Math.ceil(TARGET / Math.min(guest.blockEvents, host.blockEvents));
   // points: 1/10 of the big one, the 1M-application-I/O one, the big one (≥ TARGET events per trace)
   const kApp = Math.ceil(1_000_000 / base.summary.layers.app.requests);
   const ks = [...new Set([Math.max(2, Math.round(kBig / 10)), kApp, kBig])].filter((k) => k <= kBig).sort((a, b) => a - b);
-  rows.push({ k: 1, app: base.summary.layers.app.requests, guestEv: guest.blockEvents, hostEv: host.blockEvents, bytes: null, gen: null, ...base });
+  rows.push({
+    k: 1,
+    app: base.summary.layers.app.requests,
+    guestEv: guest.blockEvents,
+    hostEv: host.blockEvents,
+    bytes: null,
+    gen: null,
+    ...base,
+  });
 
   for (const k of ks) {
     const dir = join(tmp, `x${k}`);
@@ -97,18 +111,37 @@ try {
     const out = join(tmp, `out-${k}`);
     const run = timedAnalyze(args, out, tmp);
     checkAttribution(run.summary, `${k}x`);
-    rows.push({ k, app: run.summary.layers.app.requests, guestEv: guest.blockEvents * k, hostEv: host.blockEvents * k, bytes, gen, ...run });
+    rows.push({
+      k,
+      app: run.summary.layers.app.requests,
+      guestEv: guest.blockEvents * k,
+      hostEv: host.blockEvents * k,
+      bytes,
+      gen,
+      ...run,
+    });
     if (k === kBig) {
       rmSync(out, { recursive: true, force: true });
       const one = timedAnalyze(['--jobs', '1', ...args], out, tmp);
       checkAttribution(one.summary, `${k}x --jobs 1`);
-      rows.push({ k, jobs1: true, app: one.summary.layers.app.requests, guestEv: guest.blockEvents * k, hostEv: host.blockEvents * k, bytes, gen, ...one });
+      rows.push({
+        k,
+        jobs1: true,
+        app: one.summary.layers.app.requests,
+        guestEv: guest.blockEvents * k,
+        hostEv: host.blockEvents * k,
+        bytes,
+        gen,
+        ...one,
+      });
     }
     rmSync(dir, { recursive: true, force: true });
     rmSync(out, { recursive: true, force: true });
     if (k === kBig) {
       const a = run.summary.layers;
-      console.error(`analyze-e2e: ${k}x: app ${a.app.requests} I/Os, guest ${a.guest.requests} requests, host ${a.host.requests} requests; attribution sums = layer totals`);
+      console.error(
+        `analyze-e2e: ${k}x: app ${a.app.requests} I/Os, guest ${a.guest.requests} requests, host ${a.host.requests} requests; attribution sums = layer totals`,
+      );
     }
   }
 } finally {
@@ -116,23 +149,39 @@ try {
 }
 
 /** Share of a layer's bytes with no cause: should stay near the 1x figure if the replay still correlates. */
-const unattributed = (s, layer) => { const a = s.attribution[layer]; return (100 * Number(a.by_cause.unattributed ?? 0) / Number(a.layer_total)).toFixed(2) + '%'; };
+const unattributed = (s, layer) => {
+  const a = s.attribution[layer];
+  return ((100 * Number(a.by_cause.unattributed ?? 0)) / Number(a.layer_total)).toFixed(2) + '%';
+};
 const M = (n) => (n / 1e6).toFixed(2) + 'M';
-console.log(`iolineage analyze end to end (files parsed, fs metadata loaded, tables written); capture data/m128-buffered replayed K times; ${process.execPath.split('/').pop()} ${process.version}`);
-console.log('| K | threads | app I/Os | guest events | host events | input text | wall s | CPU s | peak RSS | unattributed guest / host bytes | ok |');
+console.log(
+  `iolineage analyze end to end (files parsed, fs metadata loaded, tables written); capture data/m128-buffered replayed K times; ${process.execPath.split('/').pop()} ${process.version}`,
+);
+console.log(
+  '| K | threads | app I/Os | guest events | host events | input text | wall s | CPU s | peak RSS | unattributed guest / host bytes | ok |',
+);
 console.log('|---:|:--|---:|---:|---:|---:|---:|---:|---:|---:|:--|');
 for (const r of rows) {
-  console.log(`| ${r.k} | ${r.jobs1 ? '--jobs 1' : 'default'} | ${M(r.app)} | ${M(r.guestEv)} | ${M(r.hostEv)} | ${r.bytes === null ? 'bundle (gz)' : (r.bytes / MiB).toFixed(0) + ' MiB'} | ${r.wall.toFixed(1)} | ${r.cpu.toFixed(1)} | ${r.rssMiB.toFixed(0)} MiB | ${unattributed(r.summary, 'guest')} / ${unattributed(r.summary, 'host')} | exit 0, attribution sums |`);
+  console.log(
+    `| ${r.k} | ${r.jobs1 ? '--jobs 1' : 'default'} | ${M(r.app)} | ${M(r.guestEv)} | ${M(r.hostEv)} | ${r.bytes === null ? 'bundle (gz)' : (r.bytes / MiB).toFixed(0) + ' MiB'} | ${r.wall.toFixed(1)} | ${r.cpu.toFixed(1)} | ${r.rssMiB.toFixed(0)} MiB | ${unattributed(r.summary, 'guest')} / ${unattributed(r.summary, 'host')} | exit 0, attribution sums |`,
+  );
 }
 const par = rows.filter((r) => !r.jobs1);
 const big = par[par.length - 1];
 for (let i = 2; i < par.length; i++) {
-  const a = par[i - 1], b = par[i];
+  const a = par[i - 1],
+    b = par[i];
   const ev = (b.guestEv + b.hostEv) / (a.guestEv + a.hostEv);
-  console.log(`${i === 2 ? '\n' : ''}growth ${a.k}x → ${b.k}x: events ×${ev.toFixed(2)}, wall ×${(b.wall / a.wall).toFixed(2)}, CPU ×${(b.cpu / a.cpu).toFixed(2)}, peak RSS ×${(b.rssMiB / a.rssMiB).toFixed(2)}`);
+  console.log(
+    `${i === 2 ? '\n' : ''}growth ${a.k}x → ${b.k}x: events ×${ev.toFixed(2)}, wall ×${(b.wall / a.wall).toFixed(2)}, CPU ×${(b.cpu / a.cpu).toFixed(2)}, peak RSS ×${(b.rssMiB / a.rssMiB).toFixed(2)}`,
+  );
 }
-console.log(`per million block events at ${big.k}x: ${(big.wall / ((big.guestEv + big.hostEv) / 1e6)).toFixed(2)} wall s, ${(big.rssMiB / ((big.guestEv + big.hostEv) / 1e6)).toFixed(0)} MiB`);
+console.log(
+  `per million block events at ${big.k}x: ${(big.wall / ((big.guestEv + big.hostEv) / 1e6)).toFixed(2)} wall s, ${(big.rssMiB / ((big.guestEv + big.hostEv) / 1e6)).toFixed(0)} MiB`,
+);
 for (const r of rows.slice(1)) {
   const ok = r.wall <= 60 && r.rssMiB <= 4096;
-  console.log(`target ≤ 60 s and ≤ 4 GiB at ${r.k}x${r.jobs1 ? ' with --jobs 1' : ''} (${M(r.app)} app I/Os + ${M(r.guestEv)} guest + ${M(r.hostEv)} host events): ${ok ? 'met' : 'NOT met'} (${r.wall.toFixed(1)} s, ${(r.rssMiB / 1024).toFixed(2)} GiB)`);
+  console.log(
+    `target ≤ 60 s and ≤ 4 GiB at ${r.k}x${r.jobs1 ? ' with --jobs 1' : ''} (${M(r.app)} app I/Os + ${M(r.guestEv)} guest + ${M(r.hostEv)} host events): ${ok ? 'met' : 'NOT met'} (${r.wall.toFixed(1)} s, ${(r.rssMiB / 1024).toFixed(2)} GiB)`,
+  );
 }

@@ -16,7 +16,10 @@ import { replicateBlockText } from './_block-text-input.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 && Number(args[i + 1]) > 0 ? Number(args[i + 1]) : dflt; };
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 && Number(args[i + 1]) > 0 ? Number(args[i + 1]) : dflt;
+};
 const N = opt('--lines', 5_000_000);
 const ROUNDS = opt('--rounds', 2);
 const dist = (p) => import(join(root, 'dist', p));
@@ -34,7 +37,10 @@ const inputs = [
   ['blkparse text', readBlkparseText, 'blkparse'],
 ];
 
-const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 async function baseline(file) {
   let n = 0;
   const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
@@ -45,7 +51,10 @@ async function baseline(file) {
 /** One input in a fresh process (so that resident memory per event is its own). */
 async function measure(k, file, lines) {
   const [label, read] = inputs[k];
-  let bestBase = Infinity, bestRead = Infinity, events = 0, perEvent = 0;
+  let bestBase = Infinity,
+    bestRead = Infinity,
+    events = 0,
+    perEvent = 0;
   for (let r = 0; r < ROUNDS; r++) {
     global.gc?.();
     const rss0 = process.memoryUsage().rss;
@@ -76,7 +85,11 @@ try {
     const kind = inputs[k][2];
     const file = join(dir, `${kind}.txt`);
     const lines = replicateBlockText(kind, file, N);
-    const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', String(k), file, String(lines), '--rounds', String(ROUNDS)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const r = spawnSync(
+      process.execPath,
+      ['--expose-gc', fileURLToPath(import.meta.url), '--child', String(k), file, String(lines), '--rounds', String(ROUNDS)],
+      { encoding: 'utf8', maxBuffer: 1 << 20 },
+    );
     if (r.status !== 0) throw new Error(`child for ${kind} failed: ${r.stderr}`);
     rows.push(JSON.parse(r.stdout.trim().split('\n').pop()));
     rmSync(file);
@@ -87,8 +100,12 @@ try {
 
 const pad = (s, n) => String(s).padStart(n);
 console.log(`block text readers, ${N.toLocaleString()} lines each, best of ${ROUNDS} rounds (CPU time)`);
-console.log(`${'input'.padEnd(24)} ${pad('events', 11)} ${pad('readline+split', 15)} ${pad('iolineage', 11)} ${pad('ratio', 6)} ${pad('peak RSS', 9)} ${pad('B/event', 8)}`);
+console.log(
+  `${'input'.padEnd(24)} ${pad('events', 11)} ${pad('readline+split', 15)} ${pad('iolineage', 11)} ${pad('ratio', 6)} ${pad('peak RSS', 9)} ${pad('B/event', 8)}`,
+);
 for (const r of rows) {
-  console.log(`${r.label.padEnd(24)} ${pad(r.events.toLocaleString(), 11)} ${pad((r.base / 1e6).toFixed(2) + ' M/s', 15)} ${pad((r.rate / 1e6).toFixed(2) + ' M/s', 11)} ${pad((r.rate / r.base).toFixed(2) + 'x', 6)} ${pad((r.peak / 2 ** 20).toFixed(0) + ' MiB', 9)} ${pad(r.perEvent.toFixed(1), 8)}`);
+  console.log(
+    `${r.label.padEnd(24)} ${pad(r.events.toLocaleString(), 11)} ${pad((r.base / 1e6).toFixed(2) + ' M/s', 15)} ${pad((r.rate / 1e6).toFixed(2) + ' M/s', 11)} ${pad((r.rate / r.base).toFixed(2) + 'x', 6)} ${pad((r.peak / 2 ** 20).toFixed(0) + ' MiB', 9)} ${pad(r.perEvent.toFixed(1), 8)}`,
+  );
 }
 console.log('Target: >= 2 M events/s where readline+split does 1.45 M lines/s (ratio >= 1.38); <= 64 B/event resident.');

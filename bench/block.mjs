@@ -32,15 +32,23 @@ if (args[0] === '--child') {
   const { BlockEventsBuilder } = await dist('ingest/block/block-events-builder.js');
   const { IngestStats } = await dist('util/ingest-stats.js');
   const rss0 = process.memoryUsage().rss;
-  const cpuNow = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1e6; };
-  const stage = (t0, c0) => ({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpuSeconds: cpuNow() - c0, maxRss: process.resourceUsage().maxRSS * 1024 });
+  const cpuNow = () => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1e6;
+  };
+  const stage = (t0, c0) => ({
+    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+    cpuSeconds: cpuNow() - c0,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+  });
   const t0 = process.hrtime.bigint();
   const c0 = cpuNow();
   if (kind === 'readline') {
     const { createReadStream } = await import('node:fs');
     const { createInterface } = await import('node:readline');
     let n = 0;
-    for await (const line of createInterface({ input: createReadStream(paths[0]), crlfDelay: Infinity })) n += line.split(' ').length > 0 ? 1 : 0;
+    for await (const line of createInterface({ input: createReadStream(paths[0]), crlfDelay: Infinity }))
+      n += line.split(' ').length > 0 ? 1 : 0;
     process.stdout.write(JSON.stringify({ events: n, rss0, stages: [{ stage: 'lines', ...stage(t0, c0) }] }) + '\n');
     process.exit(0);
   }
@@ -64,7 +72,18 @@ if (args[0] === '--child') {
   // the CLI's order: block_events.arrow, then the sweep (taking the events' batches as it goes),
   // then block_requests.arrow and block_bios.arrow a batch at a time
   const scratch = mkdtempSync(join(tmpdir(), 'iol-bench-block-write-'));
-  const folder = { stage: (name, write) => { const path = join(scratch, name); const fd = openSync(path, 'w'); try { write(fd); } finally { closeSync(fd); } return path; } };
+  const folder = {
+    stage: (name, write) => {
+      const path = join(scratch, name);
+      const fd = openSync(path, 'w');
+      try {
+        write(fd);
+      } finally {
+        closeSync(fd);
+      }
+      return path;
+    },
+  };
   let problems = 0;
   try {
     let t1 = process.hrtime.bigint();
@@ -81,7 +100,9 @@ if (args[0] === '--child') {
     stageBlockRequestTables(rebuilt, folder);
     stages.push({ stage: 'write block_requests + block_bios', ...stage(t1, c1) });
     problems = stats.total();
-  } finally { rmSync(scratch, { recursive: true, force: true }); }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
   process.stdout.write(JSON.stringify({ events, rss0, problems, stages }) + '\n');
   process.exit(0);
 }
@@ -95,10 +116,22 @@ const PIDS = [4242, 77, 391];
 
 /** Writers for the three formats, fed one event at a time in time order. */
 class Out {
-  constructor(path, size = 1 << 22) { this.fd = openSync(path, 'w'); this.buf = Buffer.allocUnsafe(size); this.n = 0; }
-  room(k) { if (this.n + k > this.buf.length) this.flush(); }
-  flush() { if (this.n) writeSync(this.fd, this.buf, 0, this.n); this.n = 0; }
-  close() { this.flush(); closeSync(this.fd); }
+  constructor(path, size = 1 << 22) {
+    this.fd = openSync(path, 'w');
+    this.buf = Buffer.allocUnsafe(size);
+    this.n = 0;
+  }
+  room(k) {
+    if (this.n + k > this.buf.length) this.flush();
+  }
+  flush() {
+    if (this.n) writeSync(this.fd, this.buf, 0, this.n);
+    this.n = 0;
+  }
+  close() {
+    this.flush();
+    closeSync(this.fd);
+  }
 }
 // opened only when generating (opening truncates: --inputs must not)
 let bin = null;
@@ -108,7 +141,15 @@ const seenPid = [new Set(), new Set()];
 // category bits (blktrace_api.h): READ 1, WRITE 2, SYNC 8, QUEUE 16, ISSUE 64, COMPLETE 128, FS 256
 const CODE = { Q: 1, M: 2, G: 4, D: 7, C: 8, I: 12, X: 13 };
 const ACTCAT = { Q: 16, M: 16, G: 16, I: 16 | 256, D: 64 | 256, C: 128 | 256, X: 0 };
-const TP = { Q: 'block_bio_queue', M: 'block_bio_backmerge', G: 'block_getrq', I: 'block_rq_insert', D: 'block_rq_issue', C: 'block_rq_complete', X: 'block_split' };
+const TP = {
+  Q: 'block_bio_queue',
+  M: 'block_bio_backmerge',
+  G: 'block_getrq',
+  I: 'block_rq_insert',
+  D: 'block_rq_issue',
+  C: 'block_rq_complete',
+  X: 'block_split',
+};
 
 function record(cpu, tNs, a, write, sector, nr, pidIdx, extra) {
   const o = bin[cpu];
@@ -118,10 +159,19 @@ function record(cpu, tNs, a, write, sector, nr, pidIdx, extra) {
     seenPid[cpu].add(pid);
     o.room(64);
     const v = o.buf;
-    v.writeUInt32LE(0x65617407, o.n); v.writeUInt32LE(0, o.n + 4); v.writeBigUInt64LE(tNs, o.n + 8);
-    v.writeBigUInt64LE(0n, o.n + 16); v.writeUInt32LE(0, o.n + 24); v.writeUInt32LE(0x04000000, o.n + 28);
-    v.writeUInt32LE(pid, o.n + 32); v.writeUInt32LE(DEV, o.n + 36); v.writeUInt32LE(cpu, o.n + 40); v.writeUInt16LE(0, o.n + 44); v.writeUInt16LE(16, o.n + 46);
-    v.fill(0, o.n + 48, o.n + 64); v.write(a === 'C' ? `ksoftirqd/${cpu}` : COMMS[pidIdx], o.n + 48, 'latin1');
+    v.writeUInt32LE(0x65617407, o.n);
+    v.writeUInt32LE(0, o.n + 4);
+    v.writeBigUInt64LE(tNs, o.n + 8);
+    v.writeBigUInt64LE(0n, o.n + 16);
+    v.writeUInt32LE(0, o.n + 24);
+    v.writeUInt32LE(0x04000000, o.n + 28);
+    v.writeUInt32LE(pid, o.n + 32);
+    v.writeUInt32LE(DEV, o.n + 36);
+    v.writeUInt32LE(cpu, o.n + 40);
+    v.writeUInt16LE(0, o.n + 44);
+    v.writeUInt16LE(16, o.n + 46);
+    v.fill(0, o.n + 48, o.n + 64);
+    v.write(a === 'C' ? `ksoftirqd/${cpu}` : COMMS[pidIdx], o.n + 48, 'latin1');
     o.n += 64;
   }
   const pdu = a === 'X' ? 8 : 0;
@@ -129,9 +179,17 @@ function record(cpu, tNs, a, write, sector, nr, pidIdx, extra) {
   const v = o.buf;
   const cat = ACTCAT[a] | (write ? 2 | 8 : 1);
   const bytes = nr * 512;
-  v.writeUInt32LE(0x65617407, o.n); v.writeUInt32LE(++seq[cpu], o.n + 4); v.writeBigUInt64LE(tNs, o.n + 8);
-  v.writeBigUInt64LE(BigInt(sector), o.n + 16); v.writeUInt32LE(bytes, o.n + 24); v.writeUInt32LE(((cat << 16) | CODE[a]) >>> 0, o.n + 28);
-  v.writeUInt32LE(pid, o.n + 32); v.writeUInt32LE(DEV, o.n + 36); v.writeUInt32LE(cpu, o.n + 40); v.writeUInt16LE(0, o.n + 44); v.writeUInt16LE(pdu, o.n + 46);
+  v.writeUInt32LE(0x65617407, o.n);
+  v.writeUInt32LE(++seq[cpu], o.n + 4);
+  v.writeBigUInt64LE(tNs, o.n + 8);
+  v.writeBigUInt64LE(BigInt(sector), o.n + 16);
+  v.writeUInt32LE(bytes, o.n + 24);
+  v.writeUInt32LE(((cat << 16) | CODE[a]) >>> 0, o.n + 28);
+  v.writeUInt32LE(pid, o.n + 32);
+  v.writeUInt32LE(DEV, o.n + 36);
+  v.writeUInt32LE(cpu, o.n + 40);
+  v.writeUInt16LE(0, o.n + 44);
+  v.writeUInt16LE(pdu, o.n + 46);
   if (pdu) v.writeBigUInt64BE(BigInt(extra), o.n + 48);
   o.n += 48 + pdu;
 
@@ -142,10 +200,18 @@ function record(cpu, tNs, a, write, sector, nr, pidIdx, extra) {
   const rwbs = write ? 'WS' : 'R';
   let body;
   switch (a) {
-    case 'I': case 'D': body = `7,1 ${rwbs} ${bytes} () ${sector} + ${nr} be,0,4 [${COMMS[pidIdx]}]`; break;
-    case 'C': body = `7,1 ${rwbs} () ${sector} + ${nr} be,0,4 [0]`; break;
-    case 'X': body = `7,1 ${rwbs} ${sector} / ${extra} [${COMMS[pidIdx]}]`; break;
-    default: body = `7,1 ${rwbs} ${sector} + ${nr} [${COMMS[pidIdx]}]`;
+    case 'I':
+    case 'D':
+      body = `7,1 ${rwbs} ${bytes} () ${sector} + ${nr} be,0,4 [${COMMS[pidIdx]}]`;
+      break;
+    case 'C':
+      body = `7,1 ${rwbs} () ${sector} + ${nr} be,0,4 [0]`;
+      break;
+    case 'X':
+      body = `7,1 ${rwbs} ${sector} / ${extra} [${COMMS[pidIdx]}]`;
+      break;
+    default:
+      body = `7,1 ${rwbs} ${sector} + ${nr} [${COMMS[pidIdx]}]`;
   }
   const line = `${comm.padStart(16)}-${String(pid).padEnd(7)} [${String(cpu).padStart(3, '0')}] ${a === 'C' ? '..s..' : '.....'} ${ts.padStart(12)}: ${TP[a]}: ${body}\n`;
   txt.room(line.length * 3);
@@ -156,14 +222,25 @@ function generate(n) {
   let emitted = 0;
   let t = BASE_NS;
   let seed = 12345;
-  const rnd = (m) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % m; };
+  const rnd = (m) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % m;
+  };
   const pending = []; // completions: [time, cpu, write, sector, nr]
   let head = 0;
   let seqSector = 1 << 20;
   const emit = (cpu, time, a, w, s, nr, p, x) => {
-    while (head < pending.length && pending[head][0] <= time) { const c = pending[head++]; record(c[1], c[0], 'C', c[2], c[3], c[4], 0); emitted++; }
-    if (head > 4096) { pending.splice(0, head); head = 0; }
-    record(cpu, time, a, w, s, nr, p, x); emitted++;
+    while (head < pending.length && pending[head][0] <= time) {
+      const c = pending[head++];
+      record(c[1], c[0], 'C', c[2], c[3], c[4], 0);
+      emitted++;
+    }
+    if (head > 4096) {
+      pending.splice(0, head);
+      head = 0;
+    }
+    record(cpu, time, a, w, s, nr, p, x);
+    emitted++;
   };
   while (emitted < n) {
     const cpu = rnd(2);
@@ -171,33 +248,69 @@ function generate(n) {
     const kind = rnd(100);
     t += 1000n * BigInt(1 + rnd(20));
     const us = (k) => t + 1000n * BigInt(k);
-    if (kind < 55) { // 4 KiB random read
+    if (kind < 55) {
+      // 4 KiB random read
       const s = rnd(1 << 24) * 8;
-      emit(cpu, us(0), 'Q', false, s, 8, p); emit(cpu, us(1), 'G', false, s, 8, p); emit(cpu, us(1), 'I', false, s, 8, p); emit(cpu, us(2), 'D', false, s, 8, p);
+      emit(cpu, us(0), 'Q', false, s, 8, p);
+      emit(cpu, us(1), 'G', false, s, 8, p);
+      emit(cpu, us(1), 'I', false, s, 8, p);
+      emit(cpu, us(2), 'D', false, s, 8, p);
       pending.push([us(60 + rnd(200)), 1 - cpu, false, s, 8]);
-      for (let k = pending.length - 1; k > head && pending[k][0] < pending[k - 1][0]; k--) { const x = pending[k]; pending[k] = pending[k - 1]; pending[k - 1] = x; }
-    } else if (kind < 85) { // sequential writes: 3 bios back-merged into one request
-      const s = seqSector; seqSector += 24;
-      emit(cpu, us(0), 'Q', true, s, 8, p); emit(cpu, us(1), 'G', true, s, 8, p);
-      emit(cpu, us(2), 'Q', true, s + 8, 8, p); emit(cpu, us(2), 'M', true, s + 8, 8, p);
-      emit(cpu, us(3), 'Q', true, s + 16, 8, p); emit(cpu, us(3), 'M', true, s + 16, 8, p);
-      emit(cpu, us(4), 'I', true, s, 24, p); emit(cpu, us(5), 'D', true, s, 24, p);
+      for (let k = pending.length - 1; k > head && pending[k][0] < pending[k - 1][0]; k--) {
+        const x = pending[k];
+        pending[k] = pending[k - 1];
+        pending[k - 1] = x;
+      }
+    } else if (kind < 85) {
+      // sequential writes: 3 bios back-merged into one request
+      const s = seqSector;
+      seqSector += 24;
+      emit(cpu, us(0), 'Q', true, s, 8, p);
+      emit(cpu, us(1), 'G', true, s, 8, p);
+      emit(cpu, us(2), 'Q', true, s + 8, 8, p);
+      emit(cpu, us(2), 'M', true, s + 8, 8, p);
+      emit(cpu, us(3), 'Q', true, s + 16, 8, p);
+      emit(cpu, us(3), 'M', true, s + 16, 8, p);
+      emit(cpu, us(4), 'I', true, s, 24, p);
+      emit(cpu, us(5), 'D', true, s, 24, p);
       pending.push([us(80 + rnd(300)), 1 - cpu, true, s, 24]);
-      for (let k = pending.length - 1; k > head && pending[k][0] < pending[k - 1][0]; k--) { const x = pending[k]; pending[k] = pending[k - 1]; pending[k - 1] = x; }
-    } else { // a 256 KiB write split into two 128 KiB requests
-      const s = seqSector; seqSector += 512;
-      emit(cpu, us(0), 'Q', true, s, 512, p); emit(cpu, us(1), 'X', true, s, 512, p, s + 256);
-      emit(cpu, us(1), 'G', true, s, 256, p); emit(cpu, us(2), 'I', true, s, 256, p);
-      emit(cpu, us(3), 'G', true, s + 256, 256, p); emit(cpu, us(3), 'I', true, s + 256, 256, p);
-      emit(cpu, us(4), 'D', true, s, 256, p); emit(cpu, us(4), 'D', true, s + 256, 256, p);
+      for (let k = pending.length - 1; k > head && pending[k][0] < pending[k - 1][0]; k--) {
+        const x = pending[k];
+        pending[k] = pending[k - 1];
+        pending[k - 1] = x;
+      }
+    } else {
+      // a 256 KiB write split into two 128 KiB requests
+      const s = seqSector;
+      seqSector += 512;
+      emit(cpu, us(0), 'Q', true, s, 512, p);
+      emit(cpu, us(1), 'X', true, s, 512, p, s + 256);
+      emit(cpu, us(1), 'G', true, s, 256, p);
+      emit(cpu, us(2), 'I', true, s, 256, p);
+      emit(cpu, us(3), 'G', true, s + 256, 256, p);
+      emit(cpu, us(3), 'I', true, s + 256, 256, p);
+      emit(cpu, us(4), 'D', true, s, 256, p);
+      emit(cpu, us(4), 'D', true, s + 256, 256, p);
       pending.push([us(300 + rnd(300)), 1 - cpu, true, s, 256]);
-      for (let k = pending.length - 1; k > head && pending[k][0] < pending[k - 1][0]; k--) { const x = pending[k]; pending[k] = pending[k - 1]; pending[k - 1] = x; }
+      for (let k = pending.length - 1; k > head && pending[k][0] < pending[k - 1][0]; k--) {
+        const x = pending[k];
+        pending[k] = pending[k - 1];
+        pending[k - 1] = x;
+      }
       pending.push([us(301 + rnd(300)), 1 - cpu, true, s + 256, 256]);
     }
     // keep the pending completions sorted by time (few are out of order: insertion from the end)
-    for (let k = pending.length - 1; k > head && pending[k][0] < pending[k - 1][0]; k--) { const x = pending[k]; pending[k] = pending[k - 1]; pending[k - 1] = x; }
+    for (let k = pending.length - 1; k > head && pending[k][0] < pending[k - 1][0]; k--) {
+      const x = pending[k];
+      pending[k] = pending[k - 1];
+      pending[k - 1] = x;
+    }
   }
-  while (head < pending.length) { const c = pending[head++]; record(c[1], c[0], 'C', c[2], c[3], c[4], 0); emitted++; }
+  while (head < pending.length) {
+    const c = pending[head++];
+    record(c[1], c[0], 'C', c[2], c[3], c[4], 0);
+    emitted++;
+  }
   return emitted;
 }
 
@@ -208,7 +321,9 @@ try {
   let events;
   if (inputsDir) {
     // the event count of a kept run: the blkparse text says it (one line per event before the summary)
-    events = Number(spawnSync('sh', ['-c', `grep -c '^ *[0-9]*,[0-9]* ' '${join(dir, 'bench.blkparse.txt')}'`], { encoding: 'utf8' }).stdout.trim());
+    events = Number(
+      spawnSync('sh', ['-c', `grep -c '^ *[0-9]*,[0-9]* ' '${join(dir, 'bench.blkparse.txt')}'`], { encoding: 'utf8' }).stdout.trim(),
+    );
     out(`reusing the inputs in ${dir} (${events.toLocaleString()} events)`);
   } else {
     out(`generating ${N.toLocaleString()} events in ${dir} ...`);
@@ -219,7 +334,9 @@ try {
     txt.close();
   }
   const binBytes = statSync(join(dir, 'bench.blktrace.0')).size + statSync(join(dir, 'bench.blktrace.1')).size;
-  out(`  ${events.toLocaleString()} events: binary ${(binBytes / 1e6).toFixed(0)} MB, tracefs text ${(statSync(join(dir, 'bench.trace')).size / 1e6).toFixed(0)} MB (${((Date.now() - g0) / 1000).toFixed(1)} s)`);
+  out(
+    `  ${events.toLocaleString()} events: binary ${(binBytes / 1e6).toFixed(0)} MB, tracefs text ${(statSync(join(dir, 'bench.trace')).size / 1e6).toFixed(0)} MB (${((Date.now() - g0) / 1000).toFixed(1)} s)`,
+  );
 
   const rows = [];
   /** A command in a child process under /usr/bin/time (or plain): wall, cpu (user+sys) and peak RSS of the child. */
@@ -230,13 +347,19 @@ try {
       ? spawnSync('/usr/bin/time', ['-f', '@@time %M %U %S', cmd, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 })
       : spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 26 });
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (r.status !== 0) { out(`  ${label}: failed (${r.status ?? r.signal}) ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`); return null; }
-    let cpuSeconds = NaN, maxRss = NaN;
+    if (r.status !== 0) {
+      out(`  ${label}: failed (${r.status ?? r.signal}) ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
+      return null;
+    }
+    let cpuSeconds = NaN,
+      maxRss = NaN;
     if (timed) {
       const [kb, u, sy] = (r.stderr.split('\n').find((l) => l.startsWith('@@time ')) ?? '').slice(7).trim().split(/\s+/).map(Number);
-      cpuSeconds = u + sy; maxRss = kb * 1024;
+      cpuSeconds = u + sy;
+      maxRss = kb * 1024;
     } else {
-      const ru = process.resourceUsage(); maxRss = ru.maxRSS * 1024; // children's figures are not separable here
+      const ru = process.resourceUsage();
+      maxRss = ru.maxRSS * 1024; // children's figures are not separable here
     }
     const row = { label, seconds: s, cpuSeconds, maxRss, events, perEvent: maxRss / events, ...extra };
     rows.push(row);
@@ -247,20 +370,52 @@ try {
   const ingest = (label, kind, paths) => {
     const outDir = mkdtempSync(join(tmpdir(), 'iol-bench-block-out-'));
     let row;
-    try { row = timeCmd(label, process.execPath, [cli, 'ingest', ...paths, '-o', outDir], events, { base: kind }); } finally { rmSync(outDir, { recursive: true, force: true }); }
+    try {
+      row = timeCmd(label, process.execPath, [cli, 'ingest', ...paths, '-o', outDir], events, { base: kind });
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
     if (!row) return;
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', kind, ...paths], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (r.status !== 0) { out(`  ${label} stages: failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`); return; }
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', kind, ...paths], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
+    if (r.status !== 0) {
+      out(`  ${label} stages: failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+      return;
+    }
     const j = JSON.parse(r.stdout.trim().split('\n').pop());
-    for (const st of j.stages) rows.push({ label: `  of which ${st.stage}`, seconds: st.seconds, cpuSeconds: st.cpuSeconds, maxRss: st.maxRss, events: j.events, noRatio: true, stage: true });
+    for (const st of j.stages)
+      rows.push({
+        label: `  of which ${st.stage}`,
+        seconds: st.seconds,
+        cpuSeconds: st.cpuSeconds,
+        maxRss: st.maxRss,
+        events: j.events,
+        noRatio: true,
+        stage: true,
+      });
   };
   /** The plain-Node loop over a text file: node:readline + line.split(' '), no table. */
   const readline = (label, file) => {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', 'readline', file], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (r.status !== 0) { out(`  ${label}: failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`); return; }
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', 'readline', file], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
+    if (r.status !== 0) {
+      out(`  ${label}: failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+      return;
+    }
     const j = JSON.parse(r.stdout.trim().split('\n').pop());
     const st = j.stages[0];
-    rows.push({ label, seconds: st.seconds, cpuSeconds: st.cpuSeconds, maxRss: st.maxRss, events: j.events, perEvent: st.maxRss / j.events });
+    rows.push({
+      label,
+      seconds: st.seconds,
+      cpuSeconds: st.cpuSeconds,
+      maxRss: st.maxRss,
+      events: j.events,
+      perEvent: st.maxRss / j.events,
+    });
   };
 
   let blkparse = null;
@@ -269,7 +424,9 @@ try {
     // the blkparse text twin, made by blkparse itself
     g0 = Date.now();
     if (!inputsDir) spawnSync('sh', ['-c', `blkparse -i '${join(dir, 'bench')}' -o '${join(dir, 'bench.blkparse.txt')}' >/dev/null 2>&1`]);
-    out(`  blkparse text: ${(statSync(join(dir, 'bench.blkparse.txt')).size / 1e6).toFixed(0)} MB (${((Date.now() - g0) / 1000).toFixed(1)} s)`);
+    out(
+      `  blkparse text: ${(statSync(join(dir, 'bench.blkparse.txt')).size / 1e6).toFixed(0)} MB (${((Date.now() - g0) / 1000).toFixed(1)} s)`,
+    );
   } else out('  blkparse not installed (apt-get install blktrace): no incumbent figure, no blkparse text twin');
 
   ingest('iolineage ingest F.blktrace.0 F.blktrace.1', 'binary', [join(dir, 'bench.blktrace.0'), join(dir, 'bench.blktrace.1')]);
@@ -281,22 +438,39 @@ try {
   }
 
   out('');
-  out(`${'command (stage breakdown indented)'.padEnd(46)} ${'events'.padStart(11)} ${'wall s'.padStart(7)} ${'cpu s'.padStart(7)} ${'Mev/s wall'.padStart(10)} ${'Mev/s cpu'.padStart(10)} ${'peak RSS'.padStart(9)} ${'B/event'.padStart(8)} ${'vs blkparse'.padStart(11)}`);
+  out(
+    `${'command (stage breakdown indented)'.padEnd(46)} ${'events'.padStart(11)} ${'wall s'.padStart(7)} ${'cpu s'.padStart(7)} ${'Mev/s wall'.padStart(10)} ${'Mev/s cpu'.padStart(10)} ${'peak RSS'.padStart(9)} ${'B/event'.padStart(8)} ${'vs blkparse'.padStart(11)}`,
+  );
   const cpuOk = (x) => x === x && x > 0;
   for (const r of rows) {
     const rate = r.events / r.seconds;
     const cpuRate = cpuOk(r.cpuSeconds) ? r.events / r.cpuSeconds : NaN;
-    const ratio = blkparse && !r.noRatio && cpuOk(r.cpuSeconds) && cpuOk(blkparse.cpuSeconds) ? (blkparse.cpuSeconds / r.cpuSeconds).toFixed(2) + 'x' : '-';
-    out(`${r.label.padEnd(46)} ${r.events.toLocaleString().padStart(11)} ${r.seconds.toFixed(2).padStart(7)} ${(cpuOk(r.cpuSeconds) ? r.cpuSeconds.toFixed(2) : '').padStart(7)} ${(rate / 1e6).toFixed(2).padStart(10)} ${(cpuRate === cpuRate ? (cpuRate / 1e6).toFixed(2) : '').padStart(10)} ${(r.maxRss === r.maxRss ? (r.maxRss / 2 ** 20).toFixed(0) + ' MiB' : '').padStart(9)} ${(r.perEvent === undefined || r.perEvent !== r.perEvent ? '' : r.perEvent.toFixed(1)).padStart(8)} ${ratio.padStart(11)}`);
+    const ratio =
+      blkparse && !r.noRatio && cpuOk(r.cpuSeconds) && cpuOk(blkparse.cpuSeconds)
+        ? (blkparse.cpuSeconds / r.cpuSeconds).toFixed(2) + 'x'
+        : '-';
+    out(
+      `${r.label.padEnd(46)} ${r.events.toLocaleString().padStart(11)} ${r.seconds.toFixed(2).padStart(7)} ${(cpuOk(r.cpuSeconds) ? r.cpuSeconds.toFixed(2) : '').padStart(7)} ${(rate / 1e6).toFixed(2).padStart(10)} ${(cpuRate === cpuRate ? (cpuRate / 1e6).toFixed(2) : '').padStart(10)} ${(r.maxRss === r.maxRss ? (r.maxRss / 2 ** 20).toFixed(0) + ' MiB' : '').padStart(9)} ${(r.perEvent === undefined || r.perEvent !== r.perEvent ? '' : r.perEvent.toFixed(1)).padStart(8)} ${ratio.padStart(11)}`,
+    );
   }
   const find = (l) => rows.find((r) => r.label === l);
   out('');
-  for (const [cmd, base] of [['iolineage ingest F.tracefs.txt', 'node readline + split, tracefs text'], ['iolineage ingest F.blkparse.txt', 'node readline + split, blkparse text']]) {
-    const a = find(cmd), b = find(base);
-    if (a && b) out(`${cmd} vs readline + split over the same file: ${((a.events / a.seconds) / (b.events / b.seconds)).toFixed(2)}x wall, ${((a.events / a.cpuSeconds) / (b.events / b.cpuSeconds)).toFixed(2)}x cpu`);
+  for (const [cmd, base] of [
+    ['iolineage ingest F.tracefs.txt', 'node readline + split, tracefs text'],
+    ['iolineage ingest F.blkparse.txt', 'node readline + split, blkparse text'],
+  ]) {
+    const a = find(cmd),
+      b = find(base);
+    if (a && b)
+      out(
+        `${cmd} vs readline + split over the same file: ${(a.events / a.seconds / (b.events / b.seconds)).toFixed(2)}x wall, ${(a.events / a.cpuSeconds / (b.events / b.cpuSeconds)).toFixed(2)}x cpu`,
+      );
   }
   const binRow = find('iolineage ingest F.blktrace.0 F.blktrace.1');
-  if (binRow && blkparse && cpuOk(blkparse.cpuSeconds) && cpuOk(binRow.cpuSeconds)) out(`iolineage ingest of the binary trace vs blkparse -i FILE -o /dev/null: ${(blkparse.cpuSeconds / binRow.cpuSeconds).toFixed(2)}x cpu, ${(blkparse.seconds / binRow.seconds).toFixed(2)}x wall (target 5x)`);
+  if (binRow && blkparse && cpuOk(blkparse.cpuSeconds) && cpuOk(binRow.cpuSeconds))
+    out(
+      `iolineage ingest of the binary trace vs blkparse -i FILE -o /dev/null: ${(blkparse.cpuSeconds / binRow.cpuSeconds).toFixed(2)}x cpu, ${(blkparse.seconds / binRow.seconds).toFixed(2)}x wall (target 5x)`,
+    );
   out('');
   out('Each command runs in its own child process; cpu s = user+sys and peak RSS of that child (/usr/bin/time).');
   out('vs blkparse = blkparse cpu s / cpu s (higher is faster). Rates on CPU time compare fairly on a busy machine.');

@@ -12,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const have = (cmd, arg = '-V') => spawnSync(cmd, [arg], { stdio: 'ignore' }).error === undefined;
-if (!have('mke2fs') || !have('debugfs')) { console.log('bench/fs: e2fsprogs (mke2fs, debugfs) not installed; nothing to compare with'); process.exit(0); }
+if (!have('mke2fs') || !have('debugfs')) {
+  console.log('bench/fs: e2fsprogs (mke2fs, debugfs) not installed; nothing to compare with');
+  process.exit(0);
+}
 
 const FILES = Number(process.env.IOL_BENCH_FS_FILES ?? 100_000);
 const dir = join(tmpdir(), `iol-bench-fs-${FILES}`);
@@ -77,7 +80,10 @@ const child = `
     mapCpu: (c1.user + c1.system) / 1e6, findCpuRate: N / ((u3.user + u3.system) / 1e6), lookupCpuRate: N / ((u4.user + u4.system) / 1e6), hits, pieces, peakRss: rssAfterBuild, peakRssAll: rss, baseRss: base, retained, sample }));
 `;
 const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', child], { encoding: 'utf8', maxBuffer: 1 << 26 });
-if (r.status !== 0) { console.error(r.stderr); process.exit(1); }
+if (r.status !== 0) {
+  console.error(r.stderr);
+  process.exit(1);
+}
 const ours = JSON.parse(r.stdout);
 
 // debugfs: icheck of the 10k blocks, then ncheck of the inodes found (what `lookup` answers),
@@ -93,7 +99,15 @@ const timed = (args) => {
   return { out: r.stdout, status: r.status, wall, cpu: m ? Number(m[1]) + Number(m[2]) : NaN, rss: m ? Number(m[3]) * 1024 : NaN };
 };
 const ic = timed(['-R', `icheck ${ours.sample.join(' ')}`, img]);
-const inodes = [...new Set(ic.out.split('\n').slice(1).map((l) => l.split('\t')[1]).filter((v) => /^\d+$/.test(v ?? '')))];
+const inodes = [
+  ...new Set(
+    ic.out
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t')[1])
+      .filter((v) => /^\d+$/.test(v ?? '')),
+  ),
+];
 const nc = timed(['-R', `ncheck ${inodes.join(' ')}`, img]);
 const dfsS = ic.wall + nc.wall;
 const dfsCpu = ic.cpu + nc.cpu;
@@ -102,16 +116,43 @@ const debugfsRss = Math.max(ic.rss, nc.rss);
 const mib = (b) => (b / 2 ** 20).toFixed(1) + ' MiB';
 const rows = [
   ['what', 'iolineage', 'debugfs', 'ratio (debugfs / ours)'],
-  [`full fs_map (${ours.files} files, ${ours.rows} extents) vs icheck+ncheck of ${ours.sample.length} blocks, wall`, `${ours.mapS.toFixed(2)} s`, `${dfsS.toFixed(2)} s (icheck ${ic.wall.toFixed(2)} + ncheck ${nc.wall.toFixed(2)})`, `${(dfsS / ours.mapS).toFixed(1)}x`],
+  [
+    `full fs_map (${ours.files} files, ${ours.rows} extents) vs icheck+ncheck of ${ours.sample.length} blocks, wall`,
+    `${ours.mapS.toFixed(2)} s`,
+    `${dfsS.toFixed(2)} s (icheck ${ic.wall.toFixed(2)} + ncheck ${nc.wall.toFixed(2)})`,
+    `${(dfsS / ours.mapS).toFixed(1)}x`,
+  ],
   ['same, CPU time (user + system)', `${ours.mapCpu.toFixed(2)} s`, `${dfsCpu.toFixed(2)} s`, `${(dfsCpu / ours.mapCpu).toFixed(1)}x`],
-  ['peak RSS (ours: at start, node + modules; after the build; after the lookups too)', `${mib(ours.baseRss)}; ${mib(ours.peakRss)}; ${mib(ours.peakRssAll)}`, Number.isFinite(debugfsRss) ? mib(debugfsRss) : 'n/a', ''],
-  ['memory per extent: map retained after GC (heap + array buffers) / extents', `${(ours.retained / ours.rows).toFixed(0)} bytes (${mib(ours.retained)})`, '', ''],
+  [
+    'peak RSS (ours: at start, node + modules; after the build; after the lookups too)',
+    `${mib(ours.baseRss)}; ${mib(ours.peakRss)}; ${mib(ours.peakRssAll)}`,
+    Number.isFinite(debugfsRss) ? mib(debugfsRss) : 'n/a',
+    '',
+  ],
+  [
+    'memory per extent: map retained after GC (heap + array buffers) / extents',
+    `${(ours.retained / ours.rows).toFixed(0)} bytes (${mib(ours.retained)})`,
+    '',
+    '',
+  ],
   ['peak RSS growth during the build / extents', `${((ours.peakRss - ours.baseRss) / ours.rows).toFixed(0)} bytes`, '', ''],
-  ['findRowOfSector (allocation-free): wall / CPU', `${(ours.findRate / 1e6).toFixed(1)} / ${(ours.findCpuRate / 1e6).toFixed(1)} M lookups/s`, '', ''],
-  ['lookupSectors(sector, 8) with owner objects and paths: wall / CPU', `${(ours.lookupRate / 1e6).toFixed(2)} / ${(ours.lookupCpuRate / 1e6).toFixed(2)} M lookups/s`, '', ''],
+  [
+    'findRowOfSector (allocation-free): wall / CPU',
+    `${(ours.findRate / 1e6).toFixed(1)} / ${(ours.findCpuRate / 1e6).toFixed(1)} M lookups/s`,
+    '',
+    '',
+  ],
+  [
+    'lookupSectors(sector, 8) with owner objects and paths: wall / CPU',
+    `${(ours.lookupRate / 1e6).toFixed(2)} / ${(ours.lookupCpuRate / 1e6).toFixed(2)} M lookups/s`,
+    '',
+    '',
+  ],
 ];
 const load = (await import('node:os')).loadavg()[0].toFixed(1);
-console.log(`bench/fs: ${img} (${(statSync(img).size / 2 ** 30).toFixed(1)} GiB apparent), node ${process.version}, load average ${load} on ${(await import('node:os')).cpus().length} CPUs`);
+console.log(
+  `bench/fs: ${img} (${(statSync(img).size / 2 ** 30).toFixed(1)} GiB apparent), node ${process.version}, load average ${load} on ${(await import('node:os')).cpus().length} CPUs`,
+);
 const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
 for (const row of rows) console.log(row.map((c, i) => String(c).padEnd(w[i])).join('  '));
 if (ic.status !== 0 || nc.status !== 0) console.log('warning: debugfs exited with', ic.status, nc.status);

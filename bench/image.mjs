@@ -12,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const have = (cmd) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
-if (!have('qemu-img')) { console.log('bench/image: qemu-img not installed; nothing to compare with'); process.exit(0); }
+if (!have('qemu-img')) {
+  console.log('bench/image: qemu-img not installed; nothing to compare with');
+  process.exit(0);
+}
 const haveTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true'], { stdio: 'ignore' }).status === 0;
 
 const dir = mkdtempSync(join(tmpdir(), 'iol-bench-image-'));
@@ -27,7 +30,10 @@ try {
   const raw = join(dir, 'frag.raw');
   const fd = openSync(raw, 'w');
   const blk = new Uint8Array(4096);
-  for (let i = 0; i < 262144; i += 2) { blk.fill((i >> 1) & 0xff || 1); writeSync(fd, blk, 0, 4096, i * 4096); }
+  for (let i = 0; i < 262144; i += 2) {
+    blk.fill((i >> 1) & 0xff || 1);
+    writeSync(fd, blk, 0, 4096, i * 4096);
+  }
   ftruncateSync(fd, 2 ** 30);
   closeSync(fd);
   const frag = join(dir, 'frag.qcow2');
@@ -40,7 +46,10 @@ try {
   const chunk = new Uint8Array(1 << 20);
   let x = 12345;
   for (let m = 0; m < 256; m++) {
-    for (let i = 0; i < chunk.length; i++) { x = (x * 1103515245 + 12345) >>> 0; chunk[i] = (i & 0x3ff) < 512 ? (x >>> 24) : m; }
+    for (let i = 0; i < chunk.length; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      chunk[i] = (i & 0x3ff) < 512 ? x >>> 24 : m;
+    }
     writeSync(fd2, chunk, 0, chunk.length, m << 20);
   }
   closeSync(fd2);
@@ -87,13 +96,33 @@ try {
     const a = ours('map', img);
     const b = incumbent(['map', '--output=json', img]);
     const qemuExtents = (b.stdout.match(/"start"/g) ?? []).length;
-    rows.push([`map ${name}`, `${(size / 2 ** 30 / a.sec).toFixed(1)} GiB/s`, a.sec, a.rssKiB, `${a.out} rows`, b.sec, b.rssKiB, `${qemuExtents} rows`, b.sec / a.sec]);
+    rows.push([
+      `map ${name}`,
+      `${(size / 2 ** 30 / a.sec).toFixed(1)} GiB/s`,
+      a.sec,
+      a.rssKiB,
+      `${a.out} rows`,
+      b.sec,
+      b.rssKiB,
+      `${qemuExtents} rows`,
+      b.sec / a.sec,
+    ]);
   }
   for (const [name, img, size] of images.slice(1)) {
     const a = ours('read', img);
     const b = incumbent(['convert', '-O', 'raw', img, join(dir, 'out.raw')]);
     rmSync(join(dir, 'out.raw'), { force: true });
-    rows.push([`read ${name}`, `${(size / 2 ** 20 / a.sec).toFixed(0)} MiB/s`, a.sec, a.rssKiB, '', b.sec, b.rssKiB, 'convert -O raw', b.sec / a.sec]);
+    rows.push([
+      `read ${name}`,
+      `${(size / 2 ** 20 / a.sec).toFixed(0)} MiB/s`,
+      a.sec,
+      a.rssKiB,
+      '',
+      b.sec,
+      b.rssKiB,
+      'convert -O raw',
+      b.sec / a.sec,
+    ]);
   }
   // address translation on the fragmented image's map (no incumbent: qemu has no lookup API)
   {
@@ -115,15 +144,50 @@ try {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(r.stderr);
     const o = JSON.parse(r.stdout.trim());
-    rows.push([`ImageMap build (${o.rows} rows)`, `${(o.rows / o.build / 1e6).toFixed(2)} M rows/s`, o.build, o.rssKiB, '', NaN, NaN, 'n/a', NaN]);
+    rows.push([
+      `ImageMap build (${o.rows} rows)`,
+      `${(o.rows / o.build / 1e6).toFixed(2)} M rows/s`,
+      o.build,
+      o.rssKiB,
+      '',
+      NaN,
+      NaN,
+      'n/a',
+      NaN,
+    ]);
     rows.push(['1M guestToHost (16 KiB)', `${(1e6 / o.g2h / 1e6).toFixed(2)} M/s`, o.g2h, o.rssKiB, '', NaN, NaN, 'n/a', NaN]);
     rows.push(['1M hostToGuest (16 KiB)', `${(1e6 / o.h2g / 1e6).toFixed(2)} M/s`, o.h2g, o.rssKiB, '', NaN, NaN, 'n/a', NaN]);
   }
   const head = ['task', 'iolineage', 'ours s', 'ours peak RSS', '', 'qemu-img s', 'qemu peak RSS', '', 'qemu/ours'];
-  const fmt = (r) => [r[0].padEnd(26), String(r[1]).padStart(11), Number(r[2]).toFixed(3).padStart(8), `${(r[3] / 1024).toFixed(0)} MiB`.padStart(14), String(r[4]).padStart(12), (Number.isFinite(r[5]) ? Number(r[5]).toFixed(3) : 'n/a').padStart(10), (Number.isFinite(r[6]) ? `${(r[6] / 1024).toFixed(0)} MiB` : 'n/a').padStart(14), String(r[7]).padStart(16), (Number.isFinite(r[8]) ? `${Number(r[8]).toFixed(2)}x` : '').padStart(10)].join(' ');
-  console.log([head[0].padEnd(26), head[1].padStart(11), head[2].padStart(8), head[3].padStart(14), ''.padStart(12), head[5].padStart(10), head[6].padStart(14), ''.padStart(16), head[8].padStart(10)].join(' '));
+  const fmt = (r) =>
+    [
+      r[0].padEnd(26),
+      String(r[1]).padStart(11),
+      Number(r[2]).toFixed(3).padStart(8),
+      `${(r[3] / 1024).toFixed(0)} MiB`.padStart(14),
+      String(r[4]).padStart(12),
+      (Number.isFinite(r[5]) ? Number(r[5]).toFixed(3) : 'n/a').padStart(10),
+      (Number.isFinite(r[6]) ? `${(r[6] / 1024).toFixed(0)} MiB` : 'n/a').padStart(14),
+      String(r[7]).padStart(16),
+      (Number.isFinite(r[8]) ? `${Number(r[8]).toFixed(2)}x` : '').padStart(10),
+    ].join(' ');
+  console.log(
+    [
+      head[0].padEnd(26),
+      head[1].padStart(11),
+      head[2].padStart(8),
+      head[3].padStart(14),
+      ''.padStart(12),
+      head[5].padStart(10),
+      head[6].padStart(14),
+      ''.padStart(16),
+      head[8].padStart(10),
+    ].join(' '),
+  );
   for (const r of rows) console.log(fmt(r));
-  console.log('(ratio > 1: iolineage faster. qemu-img map also asks the host file system about holes inside allocated clusters; read = whole guest disk sequentially in 1 MiB reads vs qemu-img convert -O raw to a file)');
+  console.log(
+    '(ratio > 1: iolineage faster. qemu-img map also asks the host file system about holes inside allocated clusters; read = whole guest disk sequentially in 1 MiB reads vs qemu-img convert -O raw to a file)',
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -34,7 +34,10 @@ function analyze(args, out) {
 function notebookModule(name) {
   const nb = JSON.parse(readFileSync(join(NOTEBOOKS, `${name}.ipynb`), 'utf8'));
   const cells = nb.cells.filter((c) => c.cell_type === 'code').map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source));
-  const parts = cells.map((src, i) => `__cellStart = performance.now();\n${src}\nprocess.stdout.write("BENCH-CELL " + JSON.stringify({ cell: ${i + 1}, ms: performance.now() - __cellStart, first: ${JSON.stringify(src.split('\n').find((l) => l.trim() && !l.trim().startsWith('//') && !l.startsWith('import')) ?? '')} }) + "\\n");`);
+  const parts = cells.map(
+    (src, i) =>
+      `__cellStart = performance.now();\n${src}\nprocess.stdout.write("BENCH-CELL " + JSON.stringify({ cell: ${i + 1}, ms: performance.now() - __cellStart, first: ${JSON.stringify(src.split('\n').find((l) => l.trim() && !l.trim().startsWith('//') && !l.startsWith('import')) ?? '')} }) + "\\n");`,
+  );
   const source = `let __cellStart = 0;\n${parts.join('\n')}\nprocess.stdout.write("BENCH-RSS " + process.resourceUsage().maxRSS * 1024 + "\\n");\n`;
   return ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
 }
@@ -43,9 +46,17 @@ function runNotebook(name, env) {
   const file = join(NOTEBOOKS, `_bench-${name}.mjs`);
   writeFileSync(file, notebookModule(name));
   try {
-    const r = spawnSync(process.execPath, [file], { cwd: NOTEBOOKS, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
+    const r = spawnSync(process.execPath, [file], {
+      cwd: NOTEBOOKS,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      maxBuffer: 1 << 28,
+    });
     if (r.status !== 0) throw new Error(`${name} exited ${r.status}: ${r.stderr.slice(-2000)}`);
-    const cells = r.stdout.split('\n').filter((l) => l.startsWith('BENCH-CELL ')).map((l) => JSON.parse(l.slice(11)));
+    const cells = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('BENCH-CELL '))
+      .map((l) => JSON.parse(l.slice(11)));
     const rss = Number(/BENCH-RSS (\d+)/.exec(r.stdout)?.[1] ?? NaN);
     return { cells, rss };
   } finally {
@@ -71,21 +82,34 @@ try {
   rmSync(join(tmp, 'replay'), { recursive: true, force: true });
   const mem = String(src.manifest.lab?.vm_mem_bytes ?? '');
   console.log(`notebook cells timed (query + figure as SVG), each notebook in its own process; ${process.version}`);
-  console.log(`inputs: data/m128-buffered analysed (${base.summary.layers.app.requests} app I/Os, ${base.s.toFixed(1)} s) and replayed ${k}x (${big.summary.layers.app.requests} app I/Os, ${big.summary.layers.guest.requests} guest + ${big.summary.layers.host.requests} host requests; analyze ${big.s.toFixed(1)} s)`);
-  console.log('| notebook | cells | bundle: total s / slowest cell s | 1M replay: total s / slowest cell s (which) | peak RSS 1M | every cell <= 2 s at 1M |');
+  console.log(
+    `inputs: data/m128-buffered analysed (${base.summary.layers.app.requests} app I/Os, ${base.s.toFixed(1)} s) and replayed ${k}x (${big.summary.layers.app.requests} app I/Os, ${big.summary.layers.guest.requests} guest + ${big.summary.layers.host.requests} host requests; analyze ${big.s.toFixed(1)} s)`,
+  );
+  console.log(
+    '| notebook | cells | bundle: total s / slowest cell s | 1M replay: total s / slowest cell s (which) | peak RSS 1M | every cell <= 2 s at 1M |',
+  );
   console.log('|---|---:|---:|---:|---:|:--|');
-  const names = readdirSync(NOTEBOOKS).filter((f) => /^[^_.][^.]*\.ipynb$/.test(f)).map((f) => f.slice(0, -6)).sort();
+  const names = readdirSync(NOTEBOOKS)
+    .filter((f) => /^[^_.][^.]*\.ipynb$/.test(f))
+    .map((f) => f.slice(0, -6))
+    .sort();
   let allMet = true;
   for (const name of names) {
     const setOnly = name === '02-throughput-grid';
-    const small = runNotebook(name, { IOLINEAGE_OUT: join(tmp, 'out-1'), IOLINEAGE_CAPTURE_SET: join(ROOT, 'data'), IOLINEAGE_CAPTURED_MEM: mem });
+    const small = runNotebook(name, {
+      IOLINEAGE_OUT: join(tmp, 'out-1'),
+      IOLINEAGE_CAPTURE_SET: join(ROOT, 'data'),
+      IOLINEAGE_CAPTURED_MEM: mem,
+    });
     const large = setOnly ? null : runNotebook(name, { IOLINEAGE_OUT: join(tmp, `out-${k}`), IOLINEAGE_CAPTURED_MEM: mem });
     const sum = (r) => r.cells.reduce((s, c) => s + c.ms, 0) / 1000;
     const slowest = (r) => r.cells.reduce((a, c) => (c.ms > a.ms ? c : a), { ms: 0, cell: 0, first: '' });
     const met = large ? large.cells.every((c) => c.ms <= TARGET_S * 1000) : true;
     allMet &&= met;
     const l = large ? slowest(large) : null;
-    console.log(`| ${name} | ${small.cells.length} | ${sum(small).toFixed(2)} / ${(slowest(small).ms / 1000).toFixed(2)} | ${large ? `${sum(large).toFixed(2)} / ${(l.ms / 1000).toFixed(2)} (cell ${l.cell}: \`${l.first.trim().slice(0, 40)}\`)` : 'reads the capture set, not one analysis'} | ${large ? (large.rss / 2 ** 20).toFixed(0) + ' MiB' : '-'} | ${large ? (met ? 'met' : 'NOT met') : '-'} |`);
+    console.log(
+      `| ${name} | ${small.cells.length} | ${sum(small).toFixed(2)} / ${(slowest(small).ms / 1000).toFixed(2)} | ${large ? `${sum(large).toFixed(2)} / ${(l.ms / 1000).toFixed(2)} (cell ${l.cell}: \`${l.first.trim().slice(0, 40)}\`)` : 'reads the capture set, not one analysis'} | ${large ? (large.rss / 2 ** 20).toFixed(0) + ' MiB' : '-'} | ${large ? (met ? 'met' : 'NOT met') : '-'} |`,
+    );
   }
   console.log(`\ntarget: every notebook cell within ${TARGET_S} s at ~1M application I/Os: ${allMet ? 'met' : 'NOT met'}`);
 } finally {

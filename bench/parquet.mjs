@@ -46,17 +46,29 @@ function treeBytes(dir, ext) {
 
 /** Run this script with a role in a child process under /usr/bin/time; its JSON line and peak RSS. */
 function child(roleArgs, timeoutS = 3600) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', process.execPath, '--expose-gc', SELF, ...roleArgs], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: timeoutS * 1000, killSignal: 'SIGKILL' });
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', process.execPath, '--expose-gc', SELF, ...roleArgs], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    timeout: timeoutS * 1000,
+    killSignal: 'SIGKILL',
+  });
   const m = /TIME ([\d.]+) (\d+)/.exec(r.stderr ?? '');
   if (r.error || r.signal) return { failed: `did not finish within ${timeoutS} s (${r.error?.message ?? r.signal})` };
   if (r.status !== 0) throw new Error(`bench/parquet.mjs ${roleArgs[0]}: exit status ${r.status}: ${r.stderr}`);
-  const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
+  const line = (r.stdout ?? '')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .at(-1);
   return { ...(line ? JSON.parse(line) : {}), wall_s: m ? Number(m[1]) : NaN, peak_rss_mib: m ? Number(m[2]) / 1024 : NaN };
 }
 
 const seconds = (t0) => (performance.now() - t0) / 1000;
 /** CPU seconds (user + system, all threads: DuckDB's too) used by this process so far. */
-const cpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 /** The analysis tables replayed K times (see the header). */
 async function replayedTables(out, k) {
@@ -71,10 +83,18 @@ async function replayedTables(out, k) {
       const batches = [];
       for (let r = 0; r < k; r++) {
         for (const b of col.data) {
-          if (!shift || r === 0) { batches.push(b); continue; }
+          if (!shift || r === 0) {
+            batches.push(b);
+            continue;
+          }
           const values = b.values.slice();
-          if (values instanceof BigInt64Array) { const d = shift === 'ns' ? BigInt(r) * SPAN_NS : BigInt(r * ID_STRIDE); for (let i = 0; i < values.length; i++) values[i] += d; }
-          else { const d = r * ID_STRIDE; for (let i = 0; i < values.length; i++) values[i] += d; }
+          if (values instanceof BigInt64Array) {
+            const d = shift === 'ns' ? BigInt(r) * SPAN_NS : BigInt(r * ID_STRIDE);
+            for (let i = 0; i < values.length; i++) values[i] += d;
+          } else {
+            const d = r * ID_STRIDE;
+            for (let i = 0; i < values.length; i++) values[i] += d;
+          }
           batches.push(new b.constructor({ length: b.length, nullCount: b.nullCount, type: b.type, validity: b.validity, values }));
         }
       }
@@ -129,12 +149,19 @@ async function roleMakeDataset([, out, ds, partitions, rowsPerPartition]) {
   const per = Math.ceil(Number(rowsPerPartition) / n);
   const t0 = performance.now();
   for (let p = 0; p < Number(partitions); p++) {
-    const host = `h${p % 10}`, run = `r${String(p).padStart(3, '0')}`;
+    const host = `h${p % 10}`,
+      run = `r${String(p).padStart(3, '0')}`;
     const g = `(${p * per} + k)`;
     const times = { base_lineage: ['app_start_ns', 'app_end_ns'], base_app_io: ['ts_ns'] };
-    const replay = (table, idCols) => `SELECT t.* REPLACE (${[...idCols.map((c) => `${c} + ${g} * ${n} AS ${c}`), ...times[table].map((c) => `${c} + ${g} * ${SPAN_NS} AS ${c}`)].join(', ')}),
+    const replay = (
+      table,
+      idCols,
+    ) => `SELECT t.* REPLACE (${[...idCols.map((c) => `${c} + ${g} * ${n} AS ${c}`), ...times[table].map((c) => `${c} + ${g} * ${SPAN_NS} AS ${c}`)].join(', ')}),
       '${host}' AS host, '${run}' AS run FROM ${table} AS t, range(${per}) AS replay(k)`;
-    for (const [table, name, ids] of [['base_lineage', 'lineage', ['app_id']], ['base_app_io', 'app_io', ['id']]]) {
+    for (const [table, name, ids] of [
+      ['base_lineage', 'lineage', ['app_id']],
+      ['base_app_io', 'app_io', ['id']],
+    ]) {
       const dir = join(ds, name, `host=${host}`, 'vm=vm0', `run=${run}`);
       mkdirSync(dir, { recursive: true });
       const select = `${replay(table, ids)} LIMIT ${rowsPerPartition}`;
@@ -142,7 +169,14 @@ async function roleMakeDataset([, out, ds, partitions, rowsPerPartition]) {
     }
   }
   s.close();
-  console.log(JSON.stringify({ make_s: seconds(t0), replays_per_partition: per, lineage_bytes: treeBytes(join(ds, 'lineage'), '.parquet'), app_io_bytes: treeBytes(join(ds, 'app_io'), '.parquet') }));
+  console.log(
+    JSON.stringify({
+      make_s: seconds(t0),
+      replays_per_partition: per,
+      lineage_bytes: treeBytes(join(ds, 'lineage'), '.parquet'),
+      app_io_bytes: treeBytes(join(ds, 'app_io'), '.parquet'),
+    }),
+  );
 }
 
 const QUERIES = {
@@ -165,7 +199,15 @@ async function roleQuery([, ds, name]) {
   const cpu_s = cpuSeconds() - c0;
   const count = Number((await s.query('SELECT count(*) AS n FROM lineage')).getRowObjectsJS()[0].n);
   s.close();
-  console.log(JSON.stringify({ query_s, cpu_s, result_rows: rows.length, lineage_rows: count, first: JSON.stringify(rows[0], (_k, v) => typeof v === 'bigint' ? v.toString() : v) }));
+  console.log(
+    JSON.stringify({
+      query_s,
+      cpu_s,
+      result_rows: rows.length,
+      lineage_rows: count,
+      first: JSON.stringify(rows[0], (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+    }),
+  );
 }
 
 function analyse(tmp) {
@@ -176,7 +218,13 @@ function analyse(tmp) {
 }
 
 async function main() {
-  const roles = { 'arrow-write': roleArrowWrite, 'parquet-write': roleParquetWrite, 'export-files': roleExportFiles, 'make-dataset': roleMakeDataset, query: roleQuery };
+  const roles = {
+    'arrow-write': roleArrowWrite,
+    'parquet-write': roleParquetWrite,
+    'export-files': roleExportFiles,
+    'make-dataset': roleMakeDataset,
+    query: roleQuery,
+  };
   if (roles[role]) return roles[role](args);
   const parts = role === 'A' || role === 'B' ? [role] : ['A', 'B'];
   const nums = (role === 'A' || role === 'B' ? args.slice(1) : args).map(Number);
@@ -191,20 +239,35 @@ async function main() {
       const e = child(['export-files', arrowDir, mkdtempSync(join(tmp, 'export-'))]);
       console.log(`A. analyze output of data/m128-buffered replayed ${k}x: ${(a.rows / 1e6).toFixed(1)}M rows in all tables`);
       const fig = (x, wall) => `${wall.toFixed(2)} s wall, ${x.cpu_s.toFixed(2)} s CPU`;
-      console.log(`   write Arrow files (analyze)             ${fig(a, a.write_s)}   ${(a.bytes / MiB).toFixed(0)} MiB   peak RSS ${a.peak_rss_mib.toFixed(0)} MiB (replaying the tables took ${a.build_s.toFixed(2)} s)`);
-      console.log(`   write Parquet, zstd (analyze --parquet) ${fig(p, p.write_s)}   ${(p.bytes / MiB).toFixed(0)} MiB   peak RSS ${p.peak_rss_mib.toFixed(0)} MiB`);
-      console.log(`   iolineage export of the Arrow files     ${fig(e, e.export_s)}   (reads and writes)   peak RSS ${e.peak_rss_mib.toFixed(0)} MiB`);
-      console.log(`   Parquet/Arrow: wall ${(p.write_s / a.write_s).toFixed(2)}x, CPU ${(p.cpu_s / a.cpu_s).toFixed(2)}x, size ${(p.bytes / a.bytes).toFixed(3)}x`);
+      console.log(
+        `   write Arrow files (analyze)             ${fig(a, a.write_s)}   ${(a.bytes / MiB).toFixed(0)} MiB   peak RSS ${a.peak_rss_mib.toFixed(0)} MiB (replaying the tables took ${a.build_s.toFixed(2)} s)`,
+      );
+      console.log(
+        `   write Parquet, zstd (analyze --parquet) ${fig(p, p.write_s)}   ${(p.bytes / MiB).toFixed(0)} MiB   peak RSS ${p.peak_rss_mib.toFixed(0)} MiB`,
+      );
+      console.log(
+        `   iolineage export of the Arrow files     ${fig(e, e.export_s)}   (reads and writes)   peak RSS ${e.peak_rss_mib.toFixed(0)} MiB`,
+      );
+      console.log(
+        `   Parquet/Arrow: wall ${(p.write_s / a.write_s).toFixed(2)}x, CPU ${(p.cpu_s / a.cpu_s).toFixed(2)}x, size ${(p.bytes / a.bytes).toFixed(3)}x`,
+      );
       rmSync(arrowDir, { recursive: true, force: true });
     }
     if (parts.includes('B')) {
       const ds = join(tmp, 'dataset');
       const m = child(['make-dataset', out, ds, String(partitions), String(rowsPerPartition)]);
-      console.log(`B. dataset: ${partitions} partitions x ${rowsPerPartition} rows of lineage and of app_io (made in ${m.make_s.toFixed(0)} s): lineage ${(m.lineage_bytes / MiB).toFixed(0)} MiB, app_io ${(m.app_io_bytes / MiB).toFixed(0)} MiB of Parquet`);
+      console.log(
+        `B. dataset: ${partitions} partitions x ${rowsPerPartition} rows of lineage and of app_io (made in ${m.make_s.toFixed(0)} s): lineage ${(m.lineage_bytes / MiB).toFixed(0)} MiB, app_io ${(m.app_io_bytes / MiB).toFixed(0)} MiB of Parquet`,
+      );
       for (const name of Object.keys(QUERIES)) {
         const q = child(['query', ds, name], 1200);
-        if (q.failed) { console.log(`   ${name.padEnd(32)} ${q.failed}`); continue; }
-        console.log(`   ${name.padEnd(32)} ${q.query_s.toFixed(2)} s wall, ${q.cpu_s.toFixed(2)} s CPU   peak RSS ${q.peak_rss_mib.toFixed(0)} MiB   (memory_limit 2 GiB; ${q.lineage_rows} lineage rows; first row ${q.first})`);
+        if (q.failed) {
+          console.log(`   ${name.padEnd(32)} ${q.failed}`);
+          continue;
+        }
+        console.log(
+          `   ${name.padEnd(32)} ${q.query_s.toFixed(2)} s wall, ${q.cpu_s.toFixed(2)} s CPU   peak RSS ${q.peak_rss_mib.toFixed(0)} MiB   (memory_limit 2 GiB; ${q.lineage_rows} lineage rows; first row ${q.first})`,
+        );
       }
     }
   } finally {

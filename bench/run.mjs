@@ -15,6 +15,9 @@ let failed = 0;
 for (const f of files) {
   console.log(`\n=== bench/${f} ===`);
   const r = spawnSync(process.execPath, ['--expose-gc', join(here, f)], { stdio: 'inherit' });
-  if (r.status !== 0) { failed++; console.log(`bench/${f} exited with ${r.status ?? r.signal}`); }
+  if (r.status !== 0) {
+    failed++;
+    console.log(`bench/${f} exited with ${r.status ?? r.signal}`);
+  }
 }
 process.exitCode = failed ? 1 : 0;

@@ -14,7 +14,11 @@ import { evenSizes } from '../dist/whatif/miss-ratio-curve.js';
 
 const N = Number(process.env.WHATIF_BENCH_ACCESSES ?? 10_000_000);
 const PY_N = Math.min(N, 2_000_000);
-const time = (f) => { const t = process.hrtime.bigint(); const r = f(); return [r, Number(process.hrtime.bigint() - t) / 1e9]; };
+const time = (f) => {
+  const t = process.hrtime.bigint();
+  const r = f();
+  return [r, Number(process.hrtime.bigint() - t) / 1e9];
+};
 
 const trace = syntheticPageTrace({ accesses: N, hotPages: 65536, alpha: 0.8, seed: 42 });
 const sizes = evenSizes(131072 * 2, 100); // 100 sizes up to 1 GiB of 4 KiB pages
@@ -73,8 +77,13 @@ if (pyRun.status === 0) {
 console.log(`whatif: ${N / 1e6}M accesses, 100 cache sizes, ${exact.distinctPages} distinct pages`);
 console.log('curve            accesses   seconds   M acc/s   max error vs exact   error estimate');
 for (const [name, n, t, , err, est] of rows) {
-  console.log(`${name.padEnd(16)} ${String(n).padStart(9)} ${t.toFixed(2).padStart(9)} ${(n / t / 1e6).toFixed(2).padStart(9)} ${err.toFixed(4).padStart(20)} ${String(est).padStart(16)}`);
+  console.log(
+    `${name.padEnd(16)} ${String(n).padStart(9)} ${t.toFixed(2).padStart(9)} ${(n / t / 1e6).toFixed(2).padStart(9)} ${err.toFixed(4).padStart(20)} ${String(est).padStart(16)}`,
+  );
 }
 console.log(`exact MRC working memory: ${(rssExact / 2 ** 20).toFixed(0)} MiB (${(rssExact / N).toFixed(1)} bytes/access)`);
-if (N === 10_000_000) console.log(`vs libCacheSim anchors (same machine, same trace shape): exact ${(10.3 / tExact).toFixed(2)}x faster; SHARDS 10% ${(0.65 / rows[1][2]).toFixed(2)}x`);
+if (N === 10_000_000)
+  console.log(
+    `vs libCacheSim anchors (same machine, same trace shape): exact ${(10.3 / tExact).toFixed(2)}x faster; SHARDS 10% ${(0.65 / rows[1][2]).toFixed(2)}x`,
+  );
 console.log(pyLine);

@@ -25,14 +25,25 @@ import { KINDS, KIND_NAMES } from './fuzz/kinds.mjs';
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string' }, kind: { type: 'string' }, inputs: { type: 'string' }, seed: { type: 'string' },
-    start: { type: 'string' }, 'time-limit': { type: 'string' }, memory: { type: 'string' }, findings: { type: 'string' },
-    json: { type: 'boolean' }, dist: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    seconds: { type: 'string' },
+    kind: { type: 'string' },
+    inputs: { type: 'string' },
+    seed: { type: 'string' },
+    start: { type: 'string' },
+    'time-limit': { type: 'string' },
+    memory: { type: 'string' },
+    findings: { type: 'string' },
+    json: { type: 'boolean' },
+    dist: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
   // the usage and the classes from the comment at the top of this file
-  const doc = readFileSync(new URL(import.meta.url)).toString().split('\n').map((l) => l.slice(3));
+  const doc = readFileSync(new URL(import.meta.url))
+    .toString()
+    .split('\n')
+    .map((l) => l.slice(3));
   const usageAt = doc.findIndex((l) => l.startsWith('usage'));
   const classes = doc.filter((l) => /^ {2}\S/.test(l) || /^ {20,}\S/.test(l)).filter((l) => !l.startsWith('         ['));
   process.stdout.write([doc[usageAt], doc[usageAt + 1], `kinds: ${KIND_NAMES.join(', ')}`, 'classes:', ...classes].join('\n') + '\n');
@@ -42,11 +53,18 @@ const num = (name, dflt) => {
   const v = values[name];
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!(n >= 0) || !Number.isFinite(n)) { process.stderr.write(`fuzz: --${name} "${v}": expected a non-negative number\n`); process.exit(2); }
+  if (!(n >= 0) || !Number.isFinite(n)) {
+    process.stderr.write(`fuzz: --${name} "${v}": expected a non-negative number\n`);
+    process.exit(2);
+  }
   return n;
 };
 const kinds = values.kind === undefined || values.kind === 'all' ? KIND_NAMES : values.kind.split(',');
-for (const k of kinds) if (!KINDS[k]) { process.stderr.write(`fuzz: --kind ${k}: expected one of ${KIND_NAMES.join(', ')}\n`); process.exit(2); }
+for (const k of kinds)
+  if (!KINDS[k]) {
+    process.stderr.write(`fuzz: --kind ${k}: expected one of ${KIND_NAMES.join(', ')}\n`);
+    process.exit(2);
+  }
 const seconds = num('seconds', values.inputs === undefined ? 60 : Infinity);
 const inputsPerKind = num('inputs', Infinity);
 const seed = num('seed', 1);
@@ -54,7 +72,10 @@ const start = num('start', 0);
 const cpuLimitMs = num('time-limit', 20) * 1000;
 const memoryMb = num('memory', 1024);
 const distDir = values.dist ?? join(ROOT, 'dist');
-if (!existsSync(join(distDir, 'cli', 'main.js'))) { process.stderr.write(`fuzz: ${distDir} has no built CLI: run npm run build\n`); process.exit(2); }
+if (!existsSync(join(distDir, 'cli', 'main.js'))) {
+  process.stderr.write(`fuzz: ${distDir} has no built CLI: run npm run build\n`);
+  process.exit(2);
+}
 const findingsDir = values.findings ?? mkdtempSync(join(tmpdir(), 'iolineage-fuzz-findings-'));
 const CLASSES = ['ok', 'user_error', 'internal', 'crash', 'hang', 'memory'];
 const TICKS_PER_SECOND = 100;
@@ -64,8 +85,8 @@ function usage(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuMs = (Number(f[11]) + Number(f[12])) * 1000 / TICKS_PER_SECOND;
-    const rssMb = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096 / 2 ** 20;
+    const cpuMs = ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND;
+    const rssMb = (Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096) / 2 ** 20;
     return { cpuMs, rssMb };
   } catch {
     return null;
@@ -79,18 +100,27 @@ const setUp = new Set();
 async function saveFinding(kindName, index, cls, detail) {
   const { mulberry32 } = await import(join(distDir, 'util', 'seeded-random.js'));
   const kind = KINDS[kindName];
-  if (kind.setup && !setUp.has(kindName)) { await kind.setup(distDir, join(findingsDir, `${kindName}-bases`)); setUp.add(kindName); }
+  if (kind.setup && !setUp.has(kindName)) {
+    await kind.setup(distDir, join(findingsDir, `${kindName}-bases`));
+    setUp.add(kindName);
+  }
   const input = kind.make(mulberry32((seed * 1000003 + index) >>> 0));
   const dir = join(findingsDir, `${kindName}-seed${seed}-${index}`);
   mkdirSync(dir, { recursive: true });
-  for (const f of input.files) { mkdirSync(dirname(join(dir, f.name)), { recursive: true }); writeFileSync(join(dir, f.name), f.bytes); }
+  for (const f of input.files) {
+    mkdirSync(dirname(join(dir, f.name)), { recursive: true });
+    writeFileSync(join(dir, f.name), f.bytes);
+  }
   for (const img of input.images ?? []) {
     const bytes = img.base.bytes.slice();
     bytes.set(img.patch.bytes, img.patch.at);
     writeFileSync(join(dir, img.name), bytes.subarray(0, img.size));
   }
   const argv = input.args(dir, join(dir, 'out'));
-  writeFileSync(join(dir, 'FINDING.txt'), `class: ${cls}\ncommand: iolineage ${argv.join(' ')}${input.bundle ? `\n(the other files of the bundle: ${input.bundle})` : ''}\n\n${detail}\n`);
+  writeFileSync(
+    join(dir, 'FINDING.txt'),
+    `class: ${cls}\ncommand: iolineage ${argv.join(' ')}${input.bundle ? `\n(the other files of the bundle: ${input.bundle})` : ''}\n\n${detail}\n`,
+  );
   return dir;
 }
 
@@ -101,23 +131,43 @@ async function runKind(kindName, deadline) {
   const workDir = mkdtempSync(join(tmpdir(), `iolineage-fuzz-${kindName}-`));
   let index = start;
   let worker = null;
-  running = { kind: kindName, counts, findings, get inputs() { return index - start; }, stop() { worker?.kill('SIGKILL'); rmSync(workDir, { recursive: true, force: true }); } };
+  running = {
+    kind: kindName,
+    counts,
+    findings,
+    get inputs() {
+      return index - start;
+    },
+    stop() {
+      worker?.kill('SIGKILL');
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
   let stderrTail = '';
-  const spawnWorker = () => new Promise((resolve) => {
-    stderrTail = '';
-    let ready = false;
-    worker = fork(join(ROOT, 'scripts', 'fuzz', 'worker.mjs'), [kindName, distDir, workDir], {
-      execArgv: [`--max-old-space-size=${Math.max(64, Math.floor(memoryMb / 2))}`],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      env: { ...process.env, IOLINEAGE_NO_PROGRESS: '1' },
+  const spawnWorker = () =>
+    new Promise((resolve) => {
+      stderrTail = '';
+      let ready = false;
+      worker = fork(join(ROOT, 'scripts', 'fuzz', 'worker.mjs'), [kindName, distDir, workDir], {
+        execArgv: [`--max-old-space-size=${Math.max(64, Math.floor(memoryMb / 2))}`],
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        env: { ...process.env, IOLINEAGE_NO_PROGRESS: '1' },
+      });
+      worker.stderr.on('data', (d) => {
+        stderrTail = (stderrTail + d.toString()).slice(-4000);
+      });
+      worker.once('message', () => {
+        ready = true;
+        resolve();
+      });
+      // a worker that cannot start (a missing build, a bad --dist) ends the campaign
+      worker.once('exit', (code, signal) => {
+        if (!ready) {
+          process.stderr.write(`fuzz: the ${kindName} worker did not start (${signal ?? `exit ${code}`}):\n${stderrTail}\n`);
+          process.exit(2);
+        }
+      });
     });
-    worker.stderr.on('data', (d) => { stderrTail = (stderrTail + d.toString()).slice(-4000); });
-    worker.once('message', () => { ready = true; resolve(); });
-    // a worker that cannot start (a missing build, a bad --dist) ends the campaign
-    worker.once('exit', (code, signal) => {
-      if (!ready) { process.stderr.write(`fuzz: the ${kindName} worker did not start (${signal ?? `exit ${code}`}):\n${stderrTail}\n`); process.exit(2); }
-    });
-  });
   try {
     // every kind runs at least one input, however short its share of the time
     while ((index === start || Date.now() < deadline) && index - start < inputsPerKind) {
@@ -125,23 +175,32 @@ async function runKind(kindName, deadline) {
       if (!worker || worker.killed || worker.exitCode !== null || worker.signalCode !== null) await spawnWorker();
       const w = worker;
       const before = usage(w.pid);
-      if (!before) { worker = null; continue; }
+      if (!before) {
+        worker = null;
+        continue;
+      }
       const startedAt = Date.now();
       const result = await new Promise((resolve) => {
         const poll = setInterval(() => {
           const u = usage(w.pid);
           if (!u) return;
-          if (u.rssMb > memoryMb) { w.kill('SIGKILL'); settle({ cls: 'memory', detail: `resident memory ${u.rssMb.toFixed(0)} MB > cap ${memoryMb} MB` }); }
-          else if (u.cpuMs - before.cpuMs > cpuLimitMs || Date.now() - startedAt > 5 * cpuLimitMs) {
+          if (u.rssMb > memoryMb) {
             w.kill('SIGKILL');
-            settle({ cls: 'hang', detail: `${((u.cpuMs - before.cpuMs) / 1000).toFixed(1)} s CPU, ${((Date.now() - startedAt) / 1000).toFixed(1)} s wall (limit ${cpuLimitMs / 1000} s CPU)` });
+            settle({ cls: 'memory', detail: `resident memory ${u.rssMb.toFixed(0)} MB > cap ${memoryMb} MB` });
+          } else if (u.cpuMs - before.cpuMs > cpuLimitMs || Date.now() - startedAt > 5 * cpuLimitMs) {
+            w.kill('SIGKILL');
+            settle({
+              cls: 'hang',
+              detail: `${((u.cpuMs - before.cpuMs) / 1000).toFixed(1)} s CPU, ${((Date.now() - startedAt) / 1000).toFixed(1)} s wall (limit ${cpuLimitMs / 1000} s CPU)`,
+            });
           }
         }, 50);
         const onMessage = (m) => settle({ cls: m.cls, detail: m.detail });
-        const onExit = (code, signal) => setTimeout(() => {
-          const oom = /heap out of memory|Allocation failed|Array buffer allocation failed/.test(stderrTail);
-          settle({ cls: oom ? 'memory' : 'crash', detail: `worker exited (${signal ?? `code ${code}`})\n${stderrTail.slice(-1500)}` });
-        }, 50);
+        const onExit = (code, signal) =>
+          setTimeout(() => {
+            const oom = /heap out of memory|Allocation failed|Array buffer allocation failed/.test(stderrTail);
+            settle({ cls: oom ? 'memory' : 'crash', detail: `worker exited (${signal ?? `code ${code}`})\n${stderrTail.slice(-1500)}` });
+          }, 50);
         let settled = false;
         function settle(r) {
           if (settled) return;
@@ -155,12 +214,16 @@ async function runKind(kindName, deadline) {
         w.on('exit', onExit);
         w.send({ index, seed });
       });
-      if (result.cls === 'harness') { process.stderr.write(`fuzz ${kindName} #${index}: the campaign itself failed: ${result.detail}\n`); process.exit(2); }
+      if (result.cls === 'harness') {
+        process.stderr.write(`fuzz ${kindName} #${index}: the campaign itself failed: ${result.detail}\n`);
+        process.exit(2);
+      }
       counts[result.cls]++;
       if (result.cls !== 'ok' && result.cls !== 'user_error') {
         const where = await saveFinding(kindName, index, result.cls, result.detail);
         findings.push({ index, cls: result.cls, detail: result.detail.split('\n')[0], where });
-        if (!values.json) process.stderr.write(`fuzz ${kindName} #${index}: ${result.cls}: ${result.detail.split('\n')[0]}\n  -> ${where}\n`);
+        if (!values.json)
+          process.stderr.write(`fuzz ${kindName} #${index}: ${result.cls}: ${result.detail.split('\n')[0]}\n  -> ${where}\n`);
       }
       index++;
     }
@@ -175,12 +238,14 @@ async function runKind(kindName, deadline) {
 let running = null;
 const began = Date.now();
 const results = [];
-const line = (r) => `${r.kind.padEnd(10)} ${String(r.inputs).padStart(8)} inputs  ${CLASSES.map((c) => `${c} ${r.counts[c]}`).join('  ')}\n`;
+const line = (r) =>
+  `${r.kind.padEnd(10)} ${String(r.inputs).padStart(8)} inputs  ${CLASSES.map((c) => `${c} ${r.counts[c]}`).join('  ')}\n`;
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
     running?.stop();
     if (running) process.stdout.write(line(running).replace('\n', ` (interrupted by ${signal})\n`));
-    if (values.findings === undefined && !results.some((r) => r.findings.length) && !running?.findings.length) rmSync(findingsDir, { recursive: true, force: true });
+    if (values.findings === undefined && !results.some((r) => r.findings.length) && !running?.findings.length)
+      rmSync(findingsDir, { recursive: true, force: true });
     process.exit(130);
   });
 }
@@ -193,7 +258,11 @@ for (let k = 0; k < kinds.length; k++) {
   if (!values.json) process.stdout.write(line(r));
 }
 const bad = results.reduce((n, r) => n + r.counts.internal + r.counts.crash + r.counts.hang + r.counts.memory, 0);
-if (values.json) process.stdout.write(JSON.stringify({ seed, start, seconds: (Date.now() - began) / 1000, results, findingsDir }, null, 1) + '\n');
-else process.stdout.write(`${results.reduce((n, r) => n + r.inputs, 0)} inputs in ${((Date.now() - began) / 1000).toFixed(0)} s (seed ${seed}, from index ${start}); findings: ${bad ? findingsDir : 'none'}\n`);
+if (values.json)
+  process.stdout.write(JSON.stringify({ seed, start, seconds: (Date.now() - began) / 1000, results, findingsDir }, null, 1) + '\n');
+else
+  process.stdout.write(
+    `${results.reduce((n, r) => n + r.inputs, 0)} inputs in ${((Date.now() - began) / 1000).toFixed(0)} s (seed ${seed}, from index ${start}); findings: ${bad ? findingsDir : 'none'}\n`,
+  );
 if (!bad && values.findings === undefined) rmSync(findingsDir, { recursive: true, force: true });
 process.exit(bad ? 1 : 0);

@@ -29,7 +29,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const text = await renderManifestDocs();
   if (process.argv.includes('--check')) {
     let have = '';
-    try { have = readFileSync(target, 'utf8'); } catch { /* missing */ }
+    try {
+      have = readFileSync(target, 'utf8');
+    } catch {
+      /* missing */
+    }
     if (have !== text) {
       process.stderr.write('docs/manifest.md is stale: run npm run build && node scripts/gen-manifest-docs.mjs\n');
       process.exit(1);

@@ -9,7 +9,9 @@ const dir = join(root, 'dist', 'table', 'schemas');
 
 export async function renderTableDocs() {
   const specs = [];
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith('.js'))
+    .sort()) {
     const mod = await import(pathToFileURL(join(dir, f)).href);
     for (const v of Object.values(mod)) {
       if (v && typeof v === 'object' && typeof v.name === 'string' && Array.isArray(v.columns)) specs.push(v);
@@ -45,8 +47,15 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const target = join(root, 'docs', 'tables.md');
   if (process.argv.includes('--check')) {
     let cur = '';
-    try { cur = readFileSync(target, 'utf8'); } catch { /* missing */ }
-    if (cur !== text) { console.error('docs/tables.md is stale: run node scripts/gen-table-docs.mjs'); process.exit(1); }
+    try {
+      cur = readFileSync(target, 'utf8');
+    } catch {
+      /* missing */
+    }
+    if (cur !== text) {
+      console.error('docs/tables.md is stale: run node scripts/gen-table-docs.mjs');
+      process.exit(1);
+    }
   } else {
     writeFileSync(target, text);
     console.log(`wrote docs/tables.md`);

@@ -180,7 +180,11 @@ export function runtimeError(thrown, cells) {
 }
 
 function safeInspect(v) {
-  try { return JSON.stringify(v) ?? String(v); } catch { return String(v); }
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
 }
 
 /**
@@ -204,7 +208,8 @@ export function startKernel(configPath) {
 
   const runInThisContext = vm.runInThisContext;
   vm.runInThisContext = function runCell(code, options) {
-    const isCell = current && typeof code === 'string' && /^\(async function\(exports, require\) \{ |^\(function\(exports, require\) \{ /.test(code);
+    const isCell =
+      current && typeof code === 'string' && /^\(async function\(exports, require\) \{ |^\(function\(exports, require\) \{ /.test(code);
     if (!isCell) return runInThisContext.call(this, code, options);
     const cell = current;
     cells.set(cell.name, { source: cell.source, compiled: code.slice(code.indexOf('{ ') + 2) });
@@ -212,7 +217,10 @@ export function startKernel(configPath) {
     try {
       const ret = runInThisContext.call(this, code, opts);
       if (ret && typeof ret.then === 'function') {
-        return ret.then(undefined, (e) => { cell.thrown = { value: e }; throw e; });
+        return ret.then(undefined, (e) => {
+          cell.thrown = { value: e };
+          throw e;
+        });
       }
       return ret;
     } catch (e) {
@@ -250,7 +258,13 @@ export function startKernel(configPath) {
   const handleExecuteImpl = Handler.handleExecuteImpl;
   Handler.handleExecuteImpl = async function handleCell(req, writeStream, writeDisplayData) {
     const failure = writeStream.failure ?? {};
-    const cell = { source: String(req.code ?? ''), name: `In[${this.execCount + 1}]`, diagnostics: [], printedDiagnostics: [], thrown: null };
+    const cell = {
+      source: String(req.code ?? ''),
+      name: `In[${this.execCount + 1}]`,
+      diagnostics: [],
+      printedDiagnostics: [],
+      thrown: null,
+    };
     current = cell;
     try {
       return await handleExecuteImpl.call(this, req, writeStream, writeDisplayData);
@@ -259,9 +273,13 @@ export function startKernel(configPath) {
       else if (cell.diagnostics.length) failure.error = typeCheckError(cell.diagnostics, cell.source);
       else if (cell.printedDiagnostics.length) {
         // diagnostics of another module the cell imports (tslab names its file)
-        failure.error = typeCheckError(cell.printedDiagnostics.map(([, file, line, col, text]) => ({
-          start: { line: line - 1, character: col - 1 }, messageText: file ? `${file}${text}` : text,
-        })), cell.source);
+        failure.error = typeCheckError(
+          cell.printedDiagnostics.map(([, file, line, col, text]) => ({
+            start: { line: line - 1, character: col - 1 },
+            messageText: file ? `${file}${text}` : text,
+          })),
+          cell.source,
+        );
       }
       throw e;
     } finally {
@@ -310,15 +328,17 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     try {
       const file = registerKernel();
       if (!args.includes('--quiet')) {
-        process.stdout.write([
-          `kernel "${kernelName}" registered: ${file}`,
-          '',
-          'Jupyter finds it when JUPYTER_PATH names the project-local folder, e.g. from the project root:',
-          '  JUPYTER_PATH=$PWD/.jupyter/share/jupyter jupyter lab notebooks/',
-          '  JUPYTER_PATH=$PWD/.jupyter/share/jupyter jupyter kernelspec list',
-          'Notebooks import the built library (../dist/index.js): run `npm run build` first.',
-          '',
-        ].join('\n'));
+        process.stdout.write(
+          [
+            `kernel "${kernelName}" registered: ${file}`,
+            '',
+            'Jupyter finds it when JUPYTER_PATH names the project-local folder, e.g. from the project root:',
+            '  JUPYTER_PATH=$PWD/.jupyter/share/jupyter jupyter lab notebooks/',
+            '  JUPYTER_PATH=$PWD/.jupyter/share/jupyter jupyter kernelspec list',
+            'Notebooks import the built library (../dist/index.js): run `npm run build` first.',
+            '',
+          ].join('\n'),
+        );
       }
     } catch (e) {
       process.stderr.write(`kernel: ${e instanceof Error ? e.message : String(e)}\n`);

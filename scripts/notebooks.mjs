@@ -34,7 +34,16 @@ function jupyterPython() {
 }
 
 function parseArgs(argv) {
-  const opts = { out: undefined, vm: undefined, allowSkip: false, reports: join(projectRoot, 'reports'), notebooks: join(projectRoot, 'notebooks'), names: [], timeout: 600, jobs: Math.min(2, availableParallelism()) };
+  const opts = {
+    out: undefined,
+    vm: undefined,
+    allowSkip: false,
+    reports: join(projectRoot, 'reports'),
+    notebooks: join(projectRoot, 'notebooks'),
+    names: [],
+    timeout: 600,
+    jobs: Math.min(2, availableParallelism()),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -85,7 +94,9 @@ Fails (exit 1) when a notebook produces an error output, naming the cell and the
 /** Notebooks to run: DIR/*.ipynb in name order, or the names asked for. */
 function listNotebooks(dir, names) {
   if (!existsSync(dir)) throw new UsageError(`no notebooks folder ${dir}`);
-  const all = readdirSync(dir).filter((f) => f.endsWith('.ipynb') && !f.startsWith('_')).sort();
+  const all = readdirSync(dir)
+    .filter((f) => f.endsWith('.ipynb') && !f.startsWith('_'))
+    .sort();
   if (names.length === 0) return all.map((f) => join(dir, f));
   return names.map((n) => {
     const f = join(dir, `${n}.ipynb`);
@@ -106,7 +117,9 @@ const PER_VM_TABLES = ['app_io', 'guest_requests', 'guest_fs_map', 'image_map'];
 export function tablesIn(dir, vm, label = dir) {
   const stems = new Set();
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return { names: stems, vms: [], vm: null };
-  const scan = (d) => { for (const f of readdirSync(d)) if (f.endsWith('.arrow')) stems.add(f.slice(0, -6)); };
+  const scan = (d) => {
+    for (const f of readdirSync(d)) if (f.endsWith('.arrow')) stems.add(f.slice(0, -6));
+  };
   scan(dir);
   for (const f of readdirSync(dir)) if (statSync(join(dir, f)).isDirectory()) scan(join(dir, f));
   const vms = new Set();
@@ -117,7 +130,9 @@ export function tablesIn(dir, vm, label = dir) {
     try {
       const clocks = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).clocks;
       if (clocks && typeof clocks === 'object') for (const v of Object.keys(clocks)) vms.add(v);
-    } catch { /* a summary that does not parse names no VMs */ }
+    } catch {
+      /* a summary that does not parse names no VMs */
+    }
   }
   const allVms = [...vms].sort();
   if (vm && !allVms.includes(vm)) throw new UsageError(`${label} has no VM "${vm}" (VMs: ${allVms.length ? allVms.join(', ') : 'none'})`);
@@ -150,8 +165,10 @@ function missingInputs(nb, tables, captures) {
     const alts = Array.isArray(need) ? need : [need];
     if (!alts.some((t) => tables.has(t))) missing.push(alts.join(' or '));
   }
-  if (missing.length) return `needs table${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (make them with \`iolineage analyze\` or \`iolineage ingest\`)`;
-  if (meta.requires_capture_set && bundlesIn(captures).length === 0) return 'needs a set of capture bundles (--captures DIR or $IOLINEAGE_CAPTURE_SET)';
+  if (missing.length)
+    return `needs table${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (make them with \`iolineage analyze\` or \`iolineage ingest\`)`;
+  if (meta.requires_capture_set && bundlesIn(captures).length === 0)
+    return 'needs a set of capture bundles (--captures DIR or $IOLINEAGE_CAPTURE_SET)';
   return null;
 }
 
@@ -160,7 +177,9 @@ function runAsync(cmd, args, env) {
   return new Promise((resolveRun) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-65536); });
+    child.stderr.on('data', (d) => {
+      stderr = (stderr + d).slice(-65536);
+    });
     child.on('error', (e) => resolveRun({ status: -1, stderr: `cannot run ${cmd}: ${e.message}` }));
     child.on('close', (status) => resolveRun({ status, stderr }));
   });
@@ -209,7 +228,10 @@ function notebookSummary(nb) {
   const cell = nb.cells.find((c) => c.cell_type === 'markdown');
   if (!cell) return '';
   const src = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
-  const para = src.split(/\n\s*\n/).map((p) => p.trim()).find((p) => p && !p.startsWith('#'));
+  const para = src
+    .split(/\n\s*\n/)
+    .map((p) => p.trim())
+    .find((p) => p && !p.startsWith('#'));
   return para ?? '';
 }
 
@@ -225,8 +247,11 @@ export const VEGA_LITE_MIME = 'application/vnd.vegalite.v5+json';
 export const VEGA_MIME = 'application/vnd.vega.v5+json';
 
 /** JSON text that can sit inside a <script> element (HTML spec, "Restrictions for contents of script elements"). */
-const scriptJson = (value) => JSON.stringify(value)
-  .replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const scriptJson = (value) =>
+  JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 /**
  * The HTML of one published chart: the static SVG (what a viewer that runs no script shows) and the
@@ -236,8 +261,10 @@ const scriptJson = (value) => JSON.stringify(value)
 export function chartHtml(svg, vegaSpec) {
   // the schema address is documentation only (Vega never fetches it); a report names no address
   const { $schema: _schema, ...spec } = vegaSpec;
-  return `<figure class="iol-chart">\n<div class="iol-chart-static">${svg}</div>\n`
-    + `<script type="application/json" class="iol-chart-spec">${scriptJson(spec)}</script>\n</figure>`;
+  return (
+    `<figure class="iol-chart">\n<div class="iol-chart-static">${svg}</div>\n` +
+    `<script type="application/json" class="iol-chart-spec">${scriptJson(spec)}</script>\n</figure>`
+  );
 }
 
 /**
@@ -350,9 +377,10 @@ export const LIVE_CHARTS_SCRIPT = `(function () {
 const escapeHtml = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
 /** Inline Markdown of a summary paragraph as HTML: `code`, *emphasis*, line breaks as spaces. */
-const inlineMarkdown = (s) => escapeHtml(s.replace(/\s*\n\s*/g, ' '))
-  .replace(/`([^`]+)`/g, '<code>$1</code>')
-  .replace(/\*([^*\s][^*]*)\*/g, '<em>$1</em>');
+const inlineMarkdown = (s) =>
+  escapeHtml(s.replace(/\s*\n\s*/g, ' '))
+    .replace(/`([^`]+)`/g, '<code>$1</code>')
+    .replace(/\*([^*\s][^*]*)\*/g, '<em>$1</em>');
 
 /** Stylesheet of the reports: inline, no web fonts. Pygments classes of nbconvert's highlighting. */
 const CSS = `
@@ -435,9 +463,9 @@ export function stripNetworkReferences(html) {
 export function networkReferences(html) {
   const refs = [];
   const re = /\b(?:src|href)\s*=\s*["']?((?:https?:)?\/\/[^"'\s>]*)/gi;
-  for (let m; (m = re.exec(html)); ) refs.push(m[1]);
+  for (let m; (m = re.exec(html));) refs.push(m[1]);
   const css = /url\(\s*["']?((?:https?:)?\/\/[^"')]*)/gi;
-  for (let m; (m = css.exec(html)); ) refs.push(m[1]);
+  for (let m; (m = css.exec(html));) refs.push(m[1]);
   return refs;
 }
 
@@ -451,13 +479,16 @@ function writeTemplate(work) {
   const dir = join(work, 'templates', 'iolineage');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'conf.json'), JSON.stringify({ base_template: 'classic', mimetypes: { 'text/html': true } }));
-  writeFileSync(join(dir, 'index.html.j2'), `{%- extends 'classic/base.html.j2' -%}
+  writeFileSync(
+    join(dir, 'index.html.j2'),
+    `{%- extends 'classic/base.html.j2' -%}
 {% block data_svg scoped -%}
 <div class="output_svg output_subarea {{ extra_class }}">
 {{ output.data['image/svg+xml'] }}
 </div>
 {%- endblock data_svg %}
-`);
+`,
+  );
 }
 
 function describeCapture(outDir) {
@@ -468,7 +499,8 @@ function describeCapture(outDir) {
 /** Run `iolineage analyze BUNDLE -o DIR`; throws with its last line of stderr when it fails. */
 function analyze(bundle, into) {
   const an = run(process.execPath, [join(projectRoot, 'dist', 'cli', 'main.js'), 'analyze', bundle, '-o', into], process.env);
-  if (an.status !== 0) throw new Error(`iolineage analyze ${describeCapture(bundle)} failed: ${(an.stderr || '').trim().split('\n').pop()}`);
+  if (an.status !== 0)
+    throw new Error(`iolineage analyze ${describeCapture(bundle)} failed: ${(an.stderr || '').trim().split('\n').pop()}`);
 }
 
 /** The VM ids a capture bundle's manifest names (its guests), in its order. */
@@ -512,7 +544,8 @@ export async function publish(opts) {
       // a capture bundle (manifest.json, no tables yet) is analysed first, into the work folder
       bundle = outDir;
       const guests = bundleGuests(bundle);
-      if (wantedVm && guests.length && !guests.includes(wantedVm)) throw new UsageError(`${shownCapture} has no VM "${wantedVm}" (VMs: ${guests.join(', ')})`);
+      if (wantedVm && guests.length && !guests.includes(wantedVm))
+        throw new UsageError(`${shownCapture} has no VM "${wantedVm}" (VMs: ${guests.join(', ')})`);
       work = mkdtempSync(join(tmpdir(), 'iolineage-notebooks-'));
       outDir = join(work, 'analysis');
       process.stderr.write(`notebooks: ${shownCapture} is a capture bundle: running iolineage analyze\n`);
@@ -520,13 +553,17 @@ export async function publish(opts) {
       // a fresh clone: out/ is made the way `npm start` makes it
       bundle = join(projectRoot, DEFAULT_BUNDLE);
       if (!existsSync(join(bundle, 'manifest.json'))) {
-        throw new Error(`${shownCapture}/ has no tables, and the bundled capture ${DEFAULT_BUNDLE} is missing (no manifest.json there): `
-          + 'run `iolineage analyze CAPTURE -o out`, or name the tables with --out DIR');
+        throw new Error(
+          `${shownCapture}/ has no tables, and the bundled capture ${DEFAULT_BUNDLE} is missing (no manifest.json there): ` +
+            'run `iolineage analyze CAPTURE -o out`, or name the tables with --out DIR',
+        );
       }
       process.stderr.write(`notebooks: ${shownCapture}/ has no tables yet: analysing ${DEFAULT_BUNDLE} into it (as \`npm start\` does)\n`);
     } else {
-      throw new Error(`no tables in ${outDir}: no .arrow file there or in its subfolders, and no manifest.json (not a capture bundle); `
-        + 'make them with `iolineage analyze CAPTURE -o DIR` or `iolineage ingest FILE -o DIR`');
+      throw new Error(
+        `no tables in ${outDir}: no .arrow file there or in its subfolders, and no manifest.json (not a capture bundle); ` +
+          'make them with `iolineage analyze CAPTURE -o DIR` or `iolineage ingest FILE -o DIR`',
+      );
     }
     try {
       analyze(bundle, outDir);
@@ -553,7 +590,14 @@ export async function publish(opts) {
     if (why) results.push({ name, title: notebookTitle(nb, name), summary: notebookSummary(nb), figures: 0, problems: [], skipped: why });
     else notebooks.push(nbPath);
   }
-  const env = { ...jupyterEnv(), ...extraEnv, IOLINEAGE_OUT: outDir, IOLINEAGE_CAPTURE_SET: captures, TZ: process.env.TZ ?? 'UTC', PYDEVD_DISABLE_FILE_VALIDATION: '1' };
+  const env = {
+    ...jupyterEnv(),
+    ...extraEnv,
+    IOLINEAGE_OUT: outDir,
+    IOLINEAGE_CAPTURE_SET: captures,
+    TZ: process.env.TZ ?? 'UTC',
+    PYDEVD_DISABLE_FILE_VALIDATION: '1',
+  };
   const python = jupyterPython();
   try {
     // Each nbconvert run executes its notebooks in turn (one Python start-up); each notebook's
@@ -561,9 +605,29 @@ export async function publish(opts) {
     // Notebooks are shared round-robin among `jobs` nbconvert processes running at once.
     process.stderr.write(`notebooks: executing ${notebooks.length} notebook(s) on ${shownCapture}${shownVm}\n`);
     const groups = Array.from({ length: Math.min(opts.jobs, notebooks.length) }, (_, g) => notebooks.filter((_, i) => i % opts.jobs === g));
-    const runs = await Promise.all(groups.map((group) => runAsync(python, ['-Xfrozen_modules=off', '-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--allow-errors',
-      `--ExecutePreprocessor.kernel_name=${kernelName}`, `--ExecutePreprocessor.timeout=${opts.timeout}`,
-      '--output-dir', work, ...group], env)));
+    const runs = await Promise.all(
+      groups.map((group) =>
+        runAsync(
+          python,
+          [
+            '-Xfrozen_modules=off',
+            '-m',
+            'jupyter',
+            'nbconvert',
+            '--to',
+            'notebook',
+            '--execute',
+            '--allow-errors',
+            `--ExecutePreprocessor.kernel_name=${kernelName}`,
+            `--ExecutePreprocessor.timeout=${opts.timeout}`,
+            '--output-dir',
+            work,
+            ...group,
+          ],
+          env,
+        ),
+      ),
+    );
     const exec = { stderr: runs.map((r) => r.stderr).join('\n') };
     for (const nbPath of notebooks) {
       const name = basename(nbPath, '.ipynb');
@@ -582,21 +646,47 @@ export async function publish(opts) {
         problems.push(`a chart cannot be published: ${e instanceof Error ? e.message : String(e)}`);
       }
       writeFileSync(executed, JSON.stringify(nb));
-      results.push({ name, title: notebookTitle(nb, name), summary: notebookSummary(nb), figures: live + countStaticFigures(nb), live, problems, executed });
+      results.push({
+        name,
+        title: notebookTitle(nb, name),
+        summary: notebookSummary(nb),
+        figures: live + countStaticFigures(nb),
+        live,
+        problems,
+        executed,
+      });
     }
     results.sort((a, b) => a.name.localeCompare(b.name));
     const done = results.filter((r) => r.executed);
     if (done.length > 0) {
       writeTemplate(work);
-      const html = run(python, ['-Xfrozen_modules=off', '-m', 'jupyter', 'nbconvert', '--to', 'html',
-        `--TemplateExporter.extra_template_basedirs=${join(work, 'templates')}`, '--template', 'iolineage',
-        '--output-dir', work, ...done.map((r) => r.executed)], env);
+      const html = run(
+        python,
+        [
+          '-Xfrozen_modules=off',
+          '-m',
+          'jupyter',
+          'nbconvert',
+          '--to',
+          'html',
+          `--TemplateExporter.extra_template_basedirs=${join(work, 'templates')}`,
+          '--template',
+          'iolineage',
+          '--output-dir',
+          work,
+          ...done.map((r) => r.executed),
+        ],
+        env,
+      );
       if (html.status !== 0) throw new Error(`nbconvert --to html failed: ${html.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     }
     // the Vega runtime, once for all reports; its license travels in its first line
     const vegaVersion = JSON.parse(readFileSync(join(projectRoot, 'node_modules', 'vega', 'package.json'), 'utf8')).version;
-    writeFileSync(join(opts.reports, VEGA_RUNTIME), `/*! Vega ${vegaVersion} (BSD-3-Clause license, University of Washington Interactive Data Lab) */\n`
-      + readFileSync(vegaRuntime, 'utf8'));
+    writeFileSync(
+      join(opts.reports, VEGA_RUNTIME),
+      `/*! Vega ${vegaVersion} (BSD-3-Clause license, University of Washington Interactive Data Lab) */\n` +
+        readFileSync(vegaRuntime, 'utf8'),
+    );
     const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const capture = escapeHtml(shownCapture) + escapeHtml(shownVm);
     for (const r of results) {
@@ -609,29 +699,44 @@ export async function publish(opts) {
       const problems = r.problems.length
         ? `<div class="problems"><strong>This notebook produced error output:</strong><ul>${r.problems.map((p) => `<li><pre>${escapeHtml(p)}</pre></li>`).join('')}</ul></div>`
         : '';
-      writeFileSync(join(opts.reports, `${r.name}.html`), page({
-        title: r.title,
-        body: problems + body,
-        liveCharts: r.live > 0,
-        footer: `Executed ${when} on the tables in <code>${capture}</code> from notebooks/${escapeHtml(r.name)}.ipynb.`
-          + (r.live > 0 ? ` Charts are live Vega views (${VEGA_RUNTIME} beside this page); without script, static SVG.` : ''),
-      }));
+      writeFileSync(
+        join(opts.reports, `${r.name}.html`),
+        page({
+          title: r.title,
+          body: problems + body,
+          liveCharts: r.live > 0,
+          footer:
+            `Executed ${when} on the tables in <code>${capture}</code> from notebooks/${escapeHtml(r.name)}.ipynb.` +
+            (r.live > 0 ? ` Charts are live Vega views (${VEGA_RUNTIME} beside this page); without script, static SVG.` : ''),
+        }),
+      );
     }
-    const status = (r) => r.skipped ? `skipped: ${escapeHtml(r.skipped)}`
-      : r.problems.length ? `failed: ${r.problems.map(escapeHtml).join('<br>')}` : 'ok';
-    const rows = results.map((r) => `<tr${r.skipped ? ' class="skipped"' : ''}><td>${r.executed ? `<a href="${escapeHtml(r.name)}.html">${escapeHtml(r.title)}</a>` : escapeHtml(r.title)}</td>`
-      + `<td>${inlineMarkdown(r.summary)}</td><td class="num">${r.figures}</td><td>${status(r)}</td></tr>`).join('\n');
+    const status = (r) =>
+      r.skipped ? `skipped: ${escapeHtml(r.skipped)}` : r.problems.length ? `failed: ${r.problems.map(escapeHtml).join('<br>')}` : 'ok';
+    const rows = results
+      .map(
+        (r) =>
+          `<tr${r.skipped ? ' class="skipped"' : ''}><td>${r.executed ? `<a href="${escapeHtml(r.name)}.html">${escapeHtml(r.title)}</a>` : escapeHtml(r.title)}</td>` +
+          `<td>${inlineMarkdown(r.summary)}</td><td class="num">${r.figures}</td><td>${status(r)}</td></tr>`,
+      )
+      .join('\n');
     const skipped = results.filter((r) => r.skipped);
-    writeFileSync(join(opts.reports, 'index.html'), page({
-      title: 'iolineage reports',
-      body: `<h1>iolineage reports</h1>\n<p>Each report is a notebook executed on the tables in <code>${capture}</code>. `
-        + `Charts are live Vega views (tooltips; brushes and clicks where a chart has them), drawn by ${VEGA_RUNTIME} beside the reports, `
-        + 'with nothing loaded from the network; a viewer that runs no script shows each chart as static SVG. '
-        + 'Open the notebooks in JupyterLab to change the queries.</p>\n'
-        + (skipped.length ? `<p class="problems">${skipped.length} notebook(s) skipped: ${skipped.map((r) => `<code>${escapeHtml(r.name)}</code> (${escapeHtml(r.skipped)})`).join('; ')}.</p>\n` : '')
-        + `<table><thead><tr><th>Report</th><th>What it shows</th><th>Figures</th><th>Status</th></tr></thead><tbody>\n${rows}\n</tbody></table>`,
-      footer: `Generated ${when}.`,
-    }));
+    writeFileSync(
+      join(opts.reports, 'index.html'),
+      page({
+        title: 'iolineage reports',
+        body:
+          `<h1>iolineage reports</h1>\n<p>Each report is a notebook executed on the tables in <code>${capture}</code>. ` +
+          `Charts are live Vega views (tooltips; brushes and clicks where a chart has them), drawn by ${VEGA_RUNTIME} beside the reports, ` +
+          'with nothing loaded from the network; a viewer that runs no script shows each chart as static SVG. ' +
+          'Open the notebooks in JupyterLab to change the queries.</p>\n' +
+          (skipped.length
+            ? `<p class="problems">${skipped.length} notebook(s) skipped: ${skipped.map((r) => `<code>${escapeHtml(r.name)}</code> (${escapeHtml(r.skipped)})`).join('; ')}.</p>\n`
+            : '') +
+          `<table><thead><tr><th>Report</th><th>What it shows</th><th>Figures</th><th>Status</th></tr></thead><tbody>\n${rows}\n</tbody></table>`,
+        footer: `Generated ${when}.`,
+      }),
+    );
   } finally {
     if (!process.env.IOLINEAGE_KEEP_WORK) rmSync(work, { recursive: true, force: true });
   }
@@ -648,7 +753,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       let failed = 0;
       for (const r of results) {
         const status = r.skipped ? 'skip' : r.problems.length ? 'FAILED' : 'ok';
-        process.stdout.write(`${status.padEnd(6)} ${r.name}  ${r.skipped ? `(${r.skipped})` : `(${r.figures} figure${r.figures === 1 ? '' : 's'})`}\n`);
+        process.stdout.write(
+          `${status.padEnd(6)} ${r.name}  ${r.skipped ? `(${r.skipped})` : `(${r.figures} figure${r.figures === 1 ? '' : 's'})`}\n`,
+        );
         for (const p of r.problems) process.stdout.write(`         ${p}\n`);
         if (r.problems.length) failed++;
       }
@@ -656,8 +763,15 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       const ran = results.filter((r) => !r.skipped).length;
       const skipped = results.length - ran;
       if (ran === 0) process.stderr.write('notebooks: no notebook could run on these tables (see the reasons above)\n');
-      else if (skipped && !opts.allowSkip) process.stderr.write(`notebooks: ${skipped} notebook(s) skipped (see the reasons above); --allow-skip publishes without them\n`);
-      if (failed) process.stderr.write(`notebooks: ${failed} notebook(s) failed: ${results.filter((r) => r.problems.length).map((r) => `${r.name} (${r.problems[0]})`).join('; ')}\n`);
+      else if (skipped && !opts.allowSkip)
+        process.stderr.write(`notebooks: ${skipped} notebook(s) skipped (see the reasons above); --allow-skip publishes without them\n`);
+      if (failed)
+        process.stderr.write(
+          `notebooks: ${failed} notebook(s) failed: ${results
+            .filter((r) => r.problems.length)
+            .map((r) => `${r.name} (${r.problems[0]})`)
+            .join('; ')}\n`,
+        );
       process.exitCode = failed || ran === 0 || (skipped && !opts.allowSkip) ? 1 : 0;
     }
   } catch (e) {

@@ -35,14 +35,21 @@ export function sameOutputJobs() {
   for (const f of readdirSync(join(root, bt)).sort()) {
     if (/\.(trace|blkparse\.txt)\.gz$/.test(f)) jobs.push({ name: `ingest/blktrace/${f}`, args: ['ingest', `${bt}/${f}`] });
     const m = /^(.*)\.blktrace\.0\.gz$/.exec(f);
-    if (m) jobs.push({ name: `ingest/blktrace/${m[1]}.blktrace`, args: ['ingest', `${bt}/${m[1]}.blktrace.0.gz`, `${bt}/${m[1]}.blktrace.1.gz`] });
+    if (m)
+      jobs.push({
+        name: `ingest/blktrace/${m[1]}.blktrace`,
+        args: ['ingest', `${bt}/${m[1]}.blktrace.0.gz`, `${bt}/${m[1]}.blktrace.1.gz`],
+      });
   }
   const st = 'test/fixtures/strace';
   for (const f of readdirSync(join(root, st)).sort()) {
     if (/\.strace\.gz$/.test(f)) jobs.push({ name: `ingest/strace/${f}`, args: ['ingest', `${st}/${f}`, '--date', '2024-01-01'] });
   }
-  const fio = readdirSync(join(root, st)).filter((f) => /^fio-ff-tt\.\d+\.gz$/.test(f)).sort();
-  if (fio.length) jobs.push({ name: 'ingest/strace/fio-ff-tt.*', args: ['ingest', ...fio.map((f) => `${st}/${f}`), '--date', '2024-01-01'] });
+  const fio = readdirSync(join(root, st))
+    .filter((f) => /^fio-ff-tt\.\d+\.gz$/.test(f))
+    .sort();
+  if (fio.length)
+    jobs.push({ name: 'ingest/strace/fio-ff-tt.*', args: ['ingest', ...fio.map((f) => `${st}/${f}`), '--date', '2024-01-01'] });
   const ext = 'test/fixtures/ext';
   for (const f of readdirSync(join(root, ext)).sort()) {
     if (/\.img\.gz$/.test(f)) jobs.push({ name: `map/fs/${f}`, args: ['map', 'fs', `${ext}/${f}`] });
@@ -52,10 +59,26 @@ export function sameOutputJobs() {
     if (/\.(qcow2|raw)\.gz$/.test(f)) jobs.push({ name: `map/image/${f}`, args: ['map', 'image', `${img}/${f}`] });
   }
   // commands that print their result: stdout is the output
-  jobs.push({ name: 'whatif/m128-dropcache', stdout: true, args: ['whatif', 'data/m128-dropcache', '--guest-mem', '64M,128M,256M,1G', '--json'] });
-  jobs.push({ name: 'whatif/m512-buffered', stdout: true, args: ['whatif', 'data/m512-buffered', '--guest-mem', '128M,512M', '--host-cache', '0,1G', '--json'] });
-  jobs.push({ name: 'btt/deadline.blktrace', stdout: true, args: ['btt', `${bt}/deadline.blktrace.0.gz`, `${bt}/deadline.blktrace.1.gz`, '--json'] });
-  jobs.push({ name: 'btt/nosplit.blktrace', stdout: true, args: ['btt', `${bt}/nosplit.blktrace.0.gz`, `${bt}/nosplit.blktrace.1.gz`, '--json'] });
+  jobs.push({
+    name: 'whatif/m128-dropcache',
+    stdout: true,
+    args: ['whatif', 'data/m128-dropcache', '--guest-mem', '64M,128M,256M,1G', '--json'],
+  });
+  jobs.push({
+    name: 'whatif/m512-buffered',
+    stdout: true,
+    args: ['whatif', 'data/m512-buffered', '--guest-mem', '128M,512M', '--host-cache', '0,1G', '--json'],
+  });
+  jobs.push({
+    name: 'btt/deadline.blktrace',
+    stdout: true,
+    args: ['btt', `${bt}/deadline.blktrace.0.gz`, `${bt}/deadline.blktrace.1.gz`, '--json'],
+  });
+  jobs.push({
+    name: 'btt/nosplit.blktrace',
+    stdout: true,
+    args: ['btt', `${bt}/nosplit.blktrace.0.gz`, `${bt}/nosplit.blktrace.1.gz`, '--json'],
+  });
   return jobs;
 }
 
@@ -70,7 +93,12 @@ function runJob(job, work) {
   let stdout = '';
   const args = job.stdout ? job.args : [...job.args, '-o', out];
   try {
-    stdout = execFileSync(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 30 });
+    stdout = execFileSync(process.execPath, [cli, ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, TZ: 'UTC' },
+      maxBuffer: 1 << 30,
+    });
   } catch (e) {
     exit = typeof e.status === 'number' ? e.status : -1;
     stdout = e.stdout ?? '';
@@ -98,7 +126,9 @@ function main(argv) {
     for (const job of jobs) {
       const t0 = Date.now();
       results[job.name] = runJob(job, work);
-      process.stderr.write(`${job.name}: exit ${results[job.name].exit}, ${Object.keys(results[job.name].files).length} files, ${Date.now() - t0} ms\n`);
+      process.stderr.write(
+        `${job.name}: exit ${results[job.name].exit}, ${Object.keys(results[job.name].files).length} files, ${Date.now() - t0} ms\n`,
+      );
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -106,7 +136,11 @@ function main(argv) {
   if (record) {
     const previous = only ? JSON.parse(readFileSync(goldenPath, 'utf8')) : {};
     const merged = { ...previous, ...results };
-    const sorted = Object.fromEntries(Object.keys(merged).sort().map((k) => [k, merged[k]]));
+    const sorted = Object.fromEntries(
+      Object.keys(merged)
+        .sort()
+        .map((k) => [k, merged[k]]),
+    );
     writeFileSync(`${goldenPath}.tmp`, `${JSON.stringify(sorted, null, 1)}\n`);
     renameSync(`${goldenPath}.tmp`, goldenPath);
     process.stderr.write(`recorded ${Object.keys(results).length} jobs in test/golden/same-outputs.json\n`);
@@ -122,7 +156,8 @@ function main(argv) {
     }
     if (want.exit !== got.exit) diffs.push(`${name}: exit ${got.exit}, golden ${want.exit}`);
     for (const f of new Set([...Object.keys(want.files), ...Object.keys(got.files)])) {
-      if (want.files[f] !== got.files[f]) diffs.push(`${name}: ${f} ${got.files[f] ? (want.files[f] ? 'differs' : 'is new') : 'is missing'}`);
+      if (want.files[f] !== got.files[f])
+        diffs.push(`${name}: ${f} ${got.files[f] ? (want.files[f] ? 'differs' : 'is new') : 'is missing'}`);
     }
   }
   if (!only) for (const name of Object.keys(golden)) if (!results[name]) diffs.push(`${name}: job gone (fixture removed?)`);

@@ -17,13 +17,32 @@ export { defineTable, type TableSpec, type ColumnSpec, type ColumnType } from '.
 export { TableBuilder } from './table/table-builder.js';
 export { CHUNK_ROWS } from './table/column-builders.js';
 export { writeArrowFile, readArrowFile, tableMetadata, arrowFileWriter } from './table/arrow-file.js';
-export { OutputFolder, withOutputFolder, writeFileAtomically, readOutputsManifest, checkOutputFolder, OUTPUTS_MANIFEST, type OutputsManifest, type OutputEntry } from './io/output-folder.js';
+export {
+  OutputFolder,
+  withOutputFolder,
+  writeFileAtomically,
+  readOutputsManifest,
+  checkOutputFolder,
+  OUTPUTS_MANIFEST,
+  type OutputsManifest,
+  type OutputEntry,
+} from './io/output-folder.js';
 export { IngestStats, type Counter, type Severity } from './util/ingest-stats.js';
 
 // notebooks and charts (src/charts: Vega-Lite specs + headless SVG; src/notebook: helpers notebooks use)
 export { renderSvg, chartTitle, type ChartSpec } from './charts/render-svg.js';
 export { show, showHtml, chartBundle, VEGA_LITE_MIME, type MimeBundle } from './charts/show.js';
-export { OP_DOMAIN, LAYER_DOMAIN, CAUSE_DOMAIN, CHART_CONFIG as chartConfig, opScale, layerScale, causeScale, causeGroup, sizeLabel } from './charts/chart-style.js';
+export {
+  OP_DOMAIN,
+  LAYER_DOMAIN,
+  CAUSE_DOMAIN,
+  CHART_CONFIG as chartConfig,
+  opScale,
+  layerScale,
+  causeScale,
+  causeGroup,
+  sizeLabel,
+} from './charts/chart-style.js';
 export { showTable, type ShowTableOptions } from './notebook/show-table.js';
 export { groupReordering, type GroupReorderingOptions } from './notebook/group-reordering.js';
 export { lookup, rank, runningSum, type RankOptions, type RunningSumOptions } from './notebook/big-table.js';
@@ -34,7 +53,15 @@ export { readSummaryJson, type Summary, type SummaryClock, type SummaryLayer, ty
 export { tableInventory, type TableInventoryRow } from './notebook/overview.js';
 export { tableSpecs } from './notebook/table-docs.js';
 export { captureSetRuns, captureSetDir, workloadThroughput, type CaptureSetRun, type WorkloadThroughput } from './notebook/capture-set.js';
-export { memoryWhatif, memoryWhatifReport, tryMemoryWhatif, type WhatifRow, type WhatifOptions, type WhatifAttempt, type WhatifReport } from './notebook/memory-whatif.js';
+export {
+  memoryWhatif,
+  memoryWhatifReport,
+  tryMemoryWhatif,
+  type WhatifRow,
+  type WhatifOptions,
+  type WhatifAttempt,
+  type WhatifReport,
+} from './notebook/memory-whatif.js';
 
 // what-if: miss-ratio curves and the VM memory model
 export { stackDistances, COLD } from './whatif/stack-distance.js';
@@ -46,7 +73,14 @@ export { loadWhatifInputs, measuredGuestBytes, type WhatifInputs } from './analy
 
 // disk images: raw + MBR/GPT partitions, qcow2 v2/v3 -> image_map, openDisk, filefrag
 export { imageMapTable, IMAGE_EXTENT_STATES, type ImageExtentState } from './table/schemas/image-map.js';
-export { mapImage, buildImageMap, describeChain, type ImageMapSummary, type ImageChainInfo, type MapImageOptions } from './image/image-map.js';
+export {
+  mapImage,
+  buildImageMap,
+  describeChain,
+  type ImageMapSummary,
+  type ImageChainInfo,
+  type MapImageOptions,
+} from './image/image-map.js';
 export { ImageMap, type ImagePiece, type PieceCallback } from './image/image-map-lookup.js';
 export { ImageChain, detectImageFormat, type ImageLayer, type OpenChainOptions } from './image/image-chain.js';
 export { Qcow2BlockSource } from './image/qcow2-source.js';
@@ -74,17 +108,45 @@ export { ExtFileSystem } from './fs/ext/ext-fs.js';
 export { parseSuperblock, featureNames, type Superblock } from './fs/ext/superblock.js';
 export { type FsGeometry } from './fs/ext/fs-geometry.js';
 export { openFsSource, type FsSource, type OpenFsSourceOptions } from './fs/open-fs-source.js';
-export { openDecompressedSource, withDecompressedFile, DEFAULT_MAX_DECOMPRESSED_BYTES, type DecompressOptions } from './io/decompressed-source.js';
+export {
+  openDecompressedSource,
+  withDecompressedFile,
+  DEFAULT_MAX_DECOMPRESSED_BYTES,
+  type DecompressOptions,
+} from './io/decompressed-source.js';
 export { fsMapTable, FS_MAP_KINDS, type FsMapKind } from './table/schemas/fs-map.js';
 export { fsPathsTable } from './table/schemas/fs-paths.js';
 
 // correlate: cross-layer lineage (app → guest → host links), attribution, clock alignment; metrics: amplification, split/merge, reordering, caches, summary.json
 export { analyzeCapture, type AnalyzeInputs, type AnalyzeOutput } from './analyze/analyze-capture.js';
-export { analyzeLayers, type VmInput, type HostInput, type VmResult, type AnalysisResult, type AnalysisOptions, type ClockHint } from './correlate/analysis.js';
-export { linkLayer, Op as LinkOp, LinkHow, type Segments, type UpperTiming, type LowerRequests, type LinkOptions, type LinkPieces } from './correlate/layer-link.js';
+export {
+  analyzeLayers,
+  type VmInput,
+  type HostInput,
+  type VmResult,
+  type AnalysisResult,
+  type AnalysisOptions,
+  type ClockHint,
+} from './correlate/analysis.js';
+export {
+  linkLayer,
+  Op as LinkOp,
+  LinkHow,
+  type Segments,
+  type UpperTiming,
+  type LowerRequests,
+  type LinkOptions,
+  type LinkPieces,
+} from './correlate/layer-link.js';
 export { RangeMap } from './correlate/range-map.js';
 export { RegionIndex } from './correlate/region-index.js';
-export { offsetFromMarks, offsetFromPairBounds, type ClockOffset, type ClockMarkPair, type ClockSource } from './correlate/clock-alignment.js';
+export {
+  offsetFromMarks,
+  offsetFromPairBounds,
+  type ClockOffset,
+  type ClockMarkPair,
+  type ClockSource,
+} from './correlate/clock-alignment.js';
 export { inferMountPrefix, stripMountPrefix, type MountPrefixResult } from './correlate/mount-prefix.js';
 export { appLayerFromTable, blockLayerFromTable } from './correlate/layer-tables.js';
 export type { AppLayer, BlockLayer } from './correlate/layers.js';
@@ -99,12 +161,33 @@ export { lineageTable, LINEAGE_OUTCOMES } from './table/schemas/lineage.js';
 export { attributionTable, ATTRIBUTION_CAUSES } from './table/schemas/attribution.js';
 
 // app layer: strace logs -> app_io (open file descriptions tracked for exact offsets)
-export { ingestStrace, parseStrace, parseStraceText, summarizeAppIo, groupStraceInputs, type StraceIngestOptions, type StraceParseResult } from './ingest/app/ingest-strace.js';
-export { StraceParser, parseAnchorDate, type AppIoBuilder, type AppIoCounts, type StraceParserOptions } from './ingest/app/strace-parser.js';
+export {
+  ingestStrace,
+  parseStrace,
+  parseStraceText,
+  summarizeAppIo,
+  groupStraceInputs,
+  type StraceIngestOptions,
+  type StraceParseResult,
+} from './ingest/app/ingest-strace.js';
+export {
+  StraceParser,
+  parseAnchorDate,
+  type AppIoBuilder,
+  type AppIoCounts,
+  type StraceParserOptions,
+} from './ingest/app/strace-parser.js';
 export { appIoTable, APP_OPS, AppIoFlag, APP_IO_UNCERTAIN, type AppOp } from './table/schemas/app-io.js';
 
 // block-trace text readers (tracefs, trace-cmd report, blkparse), format detection, block_events builder
-export { BlockEventsBuilder, BlockAction, NONE as BLOCK_NONE, IOPRIO_CLASS_NAMES, type BlockEventsBuilderOptions, type BlockEventRow } from './ingest/block/block-events-builder.js';
+export {
+  BlockEventsBuilder,
+  BlockAction,
+  NONE as BLOCK_NONE,
+  IOPRIO_CLASS_NAMES,
+  type BlockEventsBuilderOptions,
+  type BlockEventRow,
+} from './ingest/block/block-events-builder.js';
 export { RangeInterner, ByteRangeInterner } from './ingest/block/range-interners.js';
 export { parseRwbs, rwbsOp, rwbsFlags, rwbsFromCategories, BlockOp, BlockFlag, type BlockOpCode } from './ingest/block/rwbs.js';
 export { readTracefsText, parseTracefsText, TracefsTextParser } from './ingest/block/tracefs-text.js';
@@ -121,7 +204,25 @@ export { sql, sqlArrow, sqlColumns, type SqlOptions } from './notebook/sql.js';
 export { SqlSession, type SqlSessionOptions, type TableSource } from './sql/sql-session.js';
 export { type ResultColumn, type ResultKind } from './sql/result-columns.js';
 export { formatResult, OUTPUT_FORMATS, type OutputFormat } from './sql/format-result.js';
-export { exportDir, exportTables, tableInputs, arrowTablesOf, type ExportOptions, type ExportedFile, type TableInput } from './export/export-tables.js';
+export {
+  exportDir,
+  exportTables,
+  tableInputs,
+  arrowTablesOf,
+  type ExportOptions,
+  type ExportedFile,
+  type TableInput,
+} from './export/export-tables.js';
 export { exportDataset, partitionFile, NULL_PARTITION, type DatasetRun } from './export/dataset.js';
 export { EXPORT_FORMATS, PARQUET_COMPRESSIONS, ROW_GROUP_ROWS, type ExportFormat, type ParquetCompression } from './export/copy-to-file.js';
-export { readManifest, validateManifest, bundleFiles, manifestSchema, type CaptureManifest, type GuestCapture, type HostCapture, type ImageFormat, type HostCacheMode } from './capture/manifest.js';
+export {
+  readManifest,
+  validateManifest,
+  bundleFiles,
+  manifestSchema,
+  type CaptureManifest,
+  type GuestCapture,
+  type HostCapture,
+  type ImageFormat,
+  type HostCacheMode,
+} from './capture/manifest.js';

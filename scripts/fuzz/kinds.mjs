@@ -40,7 +40,11 @@ export function nonZeroBlocks(bytes, granule = 4096) {
   const ranges = [];
   for (let at = 0; at < bytes.length; at += granule) {
     const end = Math.min(bytes.length, at + granule);
-    for (let i = at; i < end; i++) if (bytes[i] !== 0) { ranges.push([at, end]); break; }
+    for (let i = at; i < end; i++)
+      if (bytes[i] !== 0) {
+        ranges.push([at, end]);
+        break;
+      }
   }
   return ranges;
 }
@@ -50,7 +54,9 @@ function imageInput(rand, name, base) {
   const [s] = pick(rand, base.hot);
   const at = Math.max(0, s - int(rand, 4096)) & ~511;
   const window = base.bytes.subarray(at, Math.min(base.bytes.length, at + 65536));
-  const local = base.hot.filter(([a, b]) => b > at && a < at + window.length).map(([a, b]) => [Math.max(0, a - at), Math.min(window.length, b - at)]);
+  const local = base.hot
+    .filter(([a, b]) => b > at && a < at + window.length)
+    .map(([a, b]) => [Math.max(0, a - at), Math.min(window.length, b - at)]);
   const patch = { at, bytes: mutateBinary(rand, window, local).subarray(0, window.length) };
   const size = rand() < 0.05 ? int(rand, base.bytes.length) : base.bytes.length;
   return { name, base, patch, size };
@@ -69,17 +75,31 @@ const textKind = (format, paths, lines) => {
     make(rand) {
       const bytes = mutateText(rand, pick(rand, bases()));
       const explicit = rand() < 0.5;
-      return { files: [{ name: 'input.txt', bytes }], args: (dir, out) => ['ingest', join(dir, 'input.txt'), '-o', out, ...(explicit ? ['--format', format] : [])] };
+      return {
+        files: [{ name: 'input.txt', bytes }],
+        args: (dir, out) => ['ingest', join(dir, 'input.txt'), '-o', out, ...(explicit ? ['--format', format] : [])],
+      };
     },
   };
 };
 
-const blktracePairs = once(() => ['nosplit', 'deadline'].map((n) => [0, 1].map((cpu) => gunzip(fixture('blktrace', `${n}.blktrace.${cpu}.gz`)).subarray(0, 32768))));
+const blktracePairs = once(() =>
+  ['nosplit', 'deadline'].map((n) => [0, 1].map((cpu) => gunzip(fixture('blktrace', `${n}.blktrace.${cpu}.gz`)).subarray(0, 32768))),
+);
 
 /** One capture's per-CPU files with one or both mutated (48-byte blk_io_trace headers are the hot bytes). */
 function blktraceInput(rand) {
   const pair = pick(rand, blktracePairs());
-  const files = pair.map((b, cpu) => ({ name: `t.blktrace.${cpu}`, bytes: rand() < 0.6 || cpu === 0 ? mutateBinary(rand, b, [[0, Math.min(b.length, 4096)], [0, b.length]]) : b }));
+  const files = pair.map((b, cpu) => ({
+    name: `t.blktrace.${cpu}`,
+    bytes:
+      rand() < 0.6 || cpu === 0
+        ? mutateBinary(rand, b, [
+            [0, Math.min(b.length, 4096)],
+            [0, b.length],
+          ])
+        : b,
+  }));
   return files;
 }
 
@@ -92,18 +112,50 @@ function imagePicker(names, pathOf) {
     return loaded.get(name);
   };
 }
-const extImage = imagePicker(['ext2-1k', 'ext3-1k', 'ext4-1k-noflex', 'ext4-inline-metabg', 'ext3-4k'], (n) => fixture('ext', `${n}.e2image-r.img.gz`));
-const diskImage = imagePicker(['v2.qcow2', 'v3.qcow2', 'c512.qcow2', 'c4k.qcow2', 'e2q.qcow2', 'ext64k.qcow2', 'convc.qcow2', 'gptfs.qcow2', 'top.qcow2', 'xover.qcow2', 'zstd.qcow2', 'mbr.img', 'gpt.img'],
-  (n) => fixture('image', `${n}.gz`));
+const extImage = imagePicker(['ext2-1k', 'ext3-1k', 'ext4-1k-noflex', 'ext4-inline-metabg', 'ext3-4k'], (n) =>
+  fixture('ext', `${n}.e2image-r.img.gz`),
+);
+const diskImage = imagePicker(
+  [
+    'v2.qcow2',
+    'v3.qcow2',
+    'c512.qcow2',
+    'c4k.qcow2',
+    'e2q.qcow2',
+    'ext64k.qcow2',
+    'convc.qcow2',
+    'gptfs.qcow2',
+    'top.qcow2',
+    'xover.qcow2',
+    'zstd.qcow2',
+    'mbr.img',
+    'gpt.img',
+  ],
+  (n) => fixture('image', `${n}.gz`),
+);
 /** Backing files the chains of top.qcow2 and xover.qcow2 name (written unmutated beside the image). */
-const backingFiles = once(() => ['mid.qcow2', 'base.raw', 'xbase.qcow2'].map((n) => ({ name: n, bytes: gunzip(fixture('image', `${n}.gz`)) })));
+const backingFiles = once(() =>
+  ['mid.qcow2', 'base.raw', 'xbase.qcow2'].map((n) => ({ name: n, bytes: gunzip(fixture('image', `${n}.gz`)) })),
+);
 
-const straceLogs = ['cp.strace.gz', 'dd.strace.gz', 'fio-ttt-y.strace.gz', 'fio-uring.strace.gz', 'node.strace.gz', 'python.strace.gz', 'python-raw-ns.strace.gz', 'python-stderr.strace.gz', 'fio-ff-tt.2237.gz']
-  .map((n) => fixture('strace', n));
+const straceLogs = [
+  'cp.strace.gz',
+  'dd.strace.gz',
+  'fio-ttt-y.strace.gz',
+  'fio-uring.strace.gz',
+  'node.strace.gz',
+  'python.strace.gz',
+  'python-raw-ns.strace.gz',
+  'python-stderr.strace.gz',
+  'fio-ff-tt.2237.gz',
+].map((n) => fixture('strace', n));
 
 /** Run the built CLI (setup of a kind); throws when it fails. */
 function cli(distDir, args) {
-  const r = spawnSync(process.execPath, [join(distDir, 'cli', 'main.js'), ...args], { encoding: 'utf8', env: { ...process.env, IOLINEAGE_NO_PROGRESS: '1' } });
+  const r = spawnSync(process.execPath, [join(distDir, 'cli', 'main.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, IOLINEAGE_NO_PROGRESS: '1' },
+  });
   if (r.status !== 0) throw new Error(`fuzz setup: iolineage ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
 }
 
@@ -111,9 +163,25 @@ function cli(distDir, args) {
 let tableBases = null;
 
 export const KINDS = {
-  tracefs: textKind('tracefs', ['ext4.trace.gz', 'ext3.trace.gz', 'ext4.linux-4.19.trace.gz', 'ext3.tgid-noirq.pipe.gz', 'ext4.linux-5.10.trace.gz'].map((n) => fixture('block', n)).concat([join(ROOT, 'data', 'm128-buffered', 'vm0', 'block.trace.gz')]), 200),
-  'trace-cmd': textKind('trace-cmd', ['ext3.trace-cmd.txt.gz', 'ext4.trace-cmd.txt.gz', 'ext4.trace-cmd-R.txt.gz', 'ext4.trace-cmd-l.txt.gz', 'ext4.trace-cmd-t.txt.gz'].map((n) => fixture('block', n)), 200),
-  blkparse: textKind('blkparse', [fixture('block', 'ext4.blkparse.txt.gz'), fixture('block', 'ext3.blkparse.txt.gz'), fixture('blktrace', 'deadline.blkparse.txt.gz')], 200),
+  tracefs: textKind(
+    'tracefs',
+    ['ext4.trace.gz', 'ext3.trace.gz', 'ext4.linux-4.19.trace.gz', 'ext3.tgid-noirq.pipe.gz', 'ext4.linux-5.10.trace.gz']
+      .map((n) => fixture('block', n))
+      .concat([join(ROOT, 'data', 'm128-buffered', 'vm0', 'block.trace.gz')]),
+    200,
+  ),
+  'trace-cmd': textKind(
+    'trace-cmd',
+    ['ext3.trace-cmd.txt.gz', 'ext4.trace-cmd.txt.gz', 'ext4.trace-cmd-R.txt.gz', 'ext4.trace-cmd-l.txt.gz', 'ext4.trace-cmd-t.txt.gz'].map(
+      (n) => fixture('block', n),
+    ),
+    200,
+  ),
+  blkparse: textKind(
+    'blkparse',
+    [fixture('block', 'ext4.blkparse.txt.gz'), fixture('block', 'ext3.blkparse.txt.gz'), fixture('blktrace', 'deadline.blkparse.txt.gz')],
+    200,
+  ),
   strace: textKind('strace', straceLogs, 200),
   blktrace: {
     make(rand) {
@@ -125,20 +193,35 @@ export const KINDS = {
     make(rand) {
       const files = blktraceInput(rand);
       const write = rand() < 0.5;
-      return { files, args: (dir, out) => ['btt', ...files.map((f) => join(dir, f.name)), ...(write ? ['-o', out] : []), ...(rand() < 0.3 ? ['--json'] : [])] };
+      return {
+        files,
+        args: (dir, out) => [
+          'btt',
+          ...files.map((f) => join(dir, f.name)),
+          ...(write ? ['-o', out] : []),
+          ...(rand() < 0.3 ? ['--json'] : []),
+        ],
+      };
     },
   },
   ext: {
     make(rand) {
       const base = extImage(rand);
       const strict = rand() < 0.2;
-      return { files: [], images: [imageInput(rand, 'fs.img', base)], args: (dir, out) => ['map', 'fs', join(dir, 'fs.img'), '-o', out, ...(strict ? ['--strict'] : [])] };
+      return {
+        files: [],
+        images: [imageInput(rand, 'fs.img', base)],
+        args: (dir, out) => ['map', 'fs', join(dir, 'fs.img'), '-o', out, ...(strict ? ['--strict'] : [])],
+      };
     },
   },
   lookup: {
     make(rand) {
       const base = extImage(rand);
-      const query = rand() < 0.7 ? ['--sector', String(int(rand, base.bytes.length / 512)), '--count', String(1 + int(rand, 64))] : ['--file', pick(rand, ['/', '/lost+found', '1', '2', '12', '/a/b'])];
+      const query =
+        rand() < 0.7
+          ? ['--sector', String(int(rand, base.bytes.length / 512)), '--count', String(1 + int(rand, 64))]
+          : ['--file', pick(rand, ['/', '/lost+found', '1', '2', '12', '/a/b'])];
       return { files: [], images: [imageInput(rand, 'fs.img', base)], args: (dir) => ['lookup', join(dir, 'fs.img'), ...query] };
     },
   },
@@ -148,21 +231,47 @@ export const KINDS = {
       const fs = rand() < 0.3;
       const part = base.key.endsWith('.img') || base.key === 'gptfs.qcow2' ? ['--partition', '1'] : [];
       return {
-        files: backingFiles(), images: [imageInput(rand, base.key, base)],
-        args: (dir, out) => (fs ? ['map', 'fs', join(dir, base.key), '-o', out, ...part] : ['map', 'image', join(dir, base.key), '-o', out]),
+        files: backingFiles(),
+        images: [imageInput(rand, base.key, base)],
+        args: (dir, out) =>
+          fs ? ['map', 'fs', join(dir, base.key), '-o', out, ...part] : ['map', 'image', join(dir, base.key), '-o', out],
       };
     },
   },
   compressed: {
-    bases: once(() => [head(fixture('block', 'ext4.trace.gz'), 200), head(fixture('strace', 'cp.strace.gz'), 200)].map((b) => new Uint8Array(gzipSync(b)))),
+    bases: once(() =>
+      [head(fixture('block', 'ext4.trace.gz'), 200), head(fixture('strace', 'cp.strace.gz'), 200)].map((b) => new Uint8Array(gzipSync(b))),
+    ),
     make(rand) {
       // the gzip stream itself mutated (header, deflate blocks, trailer), or a gzipped image
       if (rand() < 0.3) {
         const gz = smallImageGz();
-        return { files: [{ name: 'fs.img.gz', bytes: mutateBinary(rand, gz, [[0, 64], [gz.length - 16, gz.length]]) }], args: (dir, out) => ['map', 'fs', join(dir, 'fs.img.gz'), '-o', out] };
+        return {
+          files: [
+            {
+              name: 'fs.img.gz',
+              bytes: mutateBinary(rand, gz, [
+                [0, 64],
+                [gz.length - 16, gz.length],
+              ]),
+            },
+          ],
+          args: (dir, out) => ['map', 'fs', join(dir, 'fs.img.gz'), '-o', out],
+        };
       }
       const gz = pick(rand, this.bases());
-      return { files: [{ name: 'input.gz', bytes: mutateBinary(rand, gz, [[0, 32], [gz.length - 16, gz.length]]) }], args: (dir, out) => ['ingest', join(dir, 'input.gz'), '-o', out] };
+      return {
+        files: [
+          {
+            name: 'input.gz',
+            bytes: mutateBinary(rand, gz, [
+              [0, 32],
+              [gz.length - 16, gz.length],
+            ]),
+          },
+        ],
+        args: (dir, out) => ['ingest', join(dir, 'input.gz'), '-o', out],
+      };
     },
   },
   tables: {
@@ -175,7 +284,9 @@ export const KINDS = {
       cli(distDir, ['analyze', join(ROOT, 'data', 'm128-buffered'), '-o', join(dir, 'analysis'), '--jobs', '1']);
       const read = (...p) => new Uint8Array(readFileSync(join(dir, ...p)));
       tableBases = {
-        events: read('block', 'block_events.arrow'), fsMap: read('fs', 'fs_map.arrow'), fsPaths: read('fs', 'fs_paths.arrow'),
+        events: read('block', 'block_events.arrow'),
+        fsMap: read('fs', 'fs_map.arrow'),
+        fsPaths: read('fs', 'fs_paths.arrow'),
         analysis: join(dir, 'analysis'),
         analysisTables: ['app_io.arrow', 'guest_requests.arrow', 'summary.json'].map((n) => ({ name: n, bytes: read('analysis', n) })),
       };
@@ -183,10 +294,16 @@ export const KINDS = {
     make(rand) {
       // Arrow IPC files (headers, flatbuffer metadata, buffers) and summaries as iolineage wrote them, mutated
       const b = tableBases;
-      const hot = (bytes) => [[0, Math.min(bytes.length, 1024)], [Math.max(0, bytes.length - 1024), bytes.length]];
+      const hot = (bytes) => [
+        [0, Math.min(bytes.length, 1024)],
+        [Math.max(0, bytes.length - 1024), bytes.length],
+      ];
       const which = int(rand, 3);
       if (which === 0) {
-        return { files: [{ name: 'block_events.arrow', bytes: mutateBinary(rand, b.events, hot(b.events)) }], args: (dir, out) => ['btt', join(dir, 'block_events.arrow'), ...(rand() < 0.5 ? ['-o', out] : [])] };
+        return {
+          files: [{ name: 'block_events.arrow', bytes: mutateBinary(rand, b.events, hot(b.events)) }],
+          args: (dir, out) => ['btt', join(dir, 'block_events.arrow'), ...(rand() < 0.5 ? ['-o', out] : [])],
+        };
       }
       if (which === 1) {
         const mutateMap = rand() < 0.7;
@@ -199,7 +316,11 @@ export const KINDS = {
       }
       const t = pick(rand, b.analysisTables);
       const bytes = t.name.endsWith('.json') ? mutateText(rand, t.bytes) : mutateBinary(rand, t.bytes, hot(t.bytes));
-      return { bundle: b.analysis, files: [{ name: `bundle/${t.name}`, bytes }], args: (dir) => ['whatif', join(dir, 'bundle'), '--guest-mem', '64M,256M'] };
+      return {
+        bundle: b.analysis,
+        files: [{ name: `bundle/${t.name}`, bytes }],
+        args: (dir) => ['whatif', join(dir, 'bundle'), '--guest-mem', '64M,256M'],
+      };
     },
   },
   analyze: {
@@ -208,7 +329,11 @@ export const KINDS = {
       const which = pick(rand, ['manifest.json', 'vm0/block.trace.gz', 'vm0/app.strace.gz', 'host/block.trace.gz', 'vm0/image.map.json']);
       const src = join(ROOT, 'data', 'm128-buffered', which);
       const bytes = which.endsWith('.gz') ? mutateText(rand, head(src, 400)) : mutateText(rand, new Uint8Array(readFileSync(src)));
-      return { bundle: 'm128-buffered', files: [{ name: `bundle/${which}`, bytes }], args: (dir, out) => ['analyze', join(dir, 'bundle'), '-o', out, '--jobs', '1'] };
+      return {
+        bundle: 'm128-buffered',
+        files: [{ name: `bundle/${which}`, bytes }],
+        args: (dir, out) => ['analyze', join(dir, 'bundle'), '-o', out, '--jobs', '1'],
+      };
     },
   },
 };

@@ -6,18 +6,53 @@
 
 /** Numbers at the edges readers get wrong: 2^31, 2^32, 2^53, 2^63, 2^64 and their neighbours, signs, junk. */
 export const EDGE_NUMBERS = [
-  '0', '1', '-1', '2147483647', '2147483648', '4294967295', '4294967296', '9007199254740991',
-  '9007199254740992', '9007199254740993', '9223372036854775807', '9223372036854775808',
-  '18446744073709551615', '18446744073709551616', '99999999999999999999999999', '-9223372036854775809',
-  '1e309', 'NaN', '0x7fffffff', '00000000000000000001', '', '4611686018427387904',
+  '0',
+  '1',
+  '-1',
+  '2147483647',
+  '2147483648',
+  '4294967295',
+  '4294967296',
+  '9007199254740991',
+  '9007199254740992',
+  '9007199254740993',
+  '9223372036854775807',
+  '9223372036854775808',
+  '18446744073709551615',
+  '18446744073709551616',
+  '99999999999999999999999999',
+  '-9223372036854775809',
+  '1e309',
+  'NaN',
+  '0x7fffffff',
+  '00000000000000000001',
+  '',
+  '4611686018427387904',
 ];
 
 /** Byte values that delimit fields in the text formats, and a few that are not text at all. */
 const EDGE_BYTES = [0, 9, 10, 13, 32, 34, 39, 40, 41, 44, 45, 46, 47, 48, 57, 58, 60, 62, 91, 92, 93, 123, 125, 127, 128, 0xc3, 0xff];
 
 /** Integers for binary fields (u8..u64, both byte orders). */
-const EDGE_U64 = [0n, 1n, 0x7fn, 0x80n, 0xffn, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n,
-  (1n << 53n) - 1n, 1n << 53n, (1n << 53n) + 1n, 1n << 62n, (1n << 63n) - 1n, 1n << 63n, (1n << 64n) - 1n];
+const EDGE_U64 = [
+  0n,
+  1n,
+  0x7fn,
+  0x80n,
+  0xffn,
+  0xffffn,
+  0x7fffffffn,
+  0x80000000n,
+  0xffffffffn,
+  0x100000000n,
+  (1n << 53n) - 1n,
+  1n << 53n,
+  (1n << 53n) + 1n,
+  1n << 62n,
+  (1n << 63n) - 1n,
+  1n << 63n,
+  (1n << 64n) - 1n,
+];
 
 const int = (rand, n) => Math.floor(rand() * n);
 const pick = (rand, list) => list[int(rand, list.length)];
@@ -89,9 +124,16 @@ const TEXT_MUTATIONS = [
     // strace string escapes (and broken ones) inside a quoted string
     const at = b.indexOf(34, int(rand, b.length));
     if (at < 0) return b;
-    return splice(b, at + 1, 0, ascii(pick(rand, ['\\n', '\\"', '\\\\', '\\t', '\\0', '\\777', '\\x', '\\x4', '\\', '\\u', '\\3', '"', '\\r\\n'])));
+    return splice(
+      b,
+      at + 1,
+      0,
+      ascii(pick(rand, ['\\n', '\\"', '\\\\', '\\t', '\\0', '\\777', '\\x', '\\x4', '\\', '\\u', '\\3', '"', '\\r\\n'])),
+    );
   },
-  function cut(rand, b) { return b.subarray(0, int(rand, b.length + 1)); },
+  function cut(rand, b) {
+    return b.subarray(0, int(rand, b.length + 1));
+  },
   function copyRange(rand, b) {
     const from = int(rand, b.length);
     const len = Math.min(b.length - from, 1 + int(rand, 400));
@@ -124,7 +166,10 @@ function binaryMutations(hot) {
       if (b.length === 0) return b;
       const out = b.slice();
       const n = 1 + int(rand, 4);
-      for (let k = 0; k < n; k++) { const at = offset(rand, b); out[at] ^= 1 << int(rand, 8); }
+      for (let k = 0; k < n; k++) {
+        const at = offset(rand, b);
+        out[at] ^= 1 << int(rand, 8);
+      }
       return out;
     },
     function randomByte(rand, b) {
@@ -133,7 +178,9 @@ function binaryMutations(hot) {
       out[offset(rand, b)] = int(rand, 256);
       return out;
     },
-    function cut(rand, b) { return b.subarray(0, int(rand, b.length + 1)); },
+    function cut(rand, b) {
+      return b.subarray(0, int(rand, b.length + 1));
+    },
     function zeroRange(rand, b) {
       const out = b.slice();
       const at = offset(rand, b);

@@ -28,8 +28,12 @@ mkdirSync(workDir, { recursive: true });
 await kind.setup?.(distDir, join(workDir, 'base'));
 /** An error thrown outside the awaited run (a stream's late 'error', a timer): the input's class becomes internal. */
 let stray = null;
-process.on('uncaughtException', (e) => { stray ??= e; });
-process.on('unhandledRejection', (e) => { stray ??= e; });
+process.on('uncaughtException', (e) => {
+  stray ??= e;
+});
+process.on('unhandledRejection', (e) => {
+  stray ??= e;
+});
 
 /** Image files kept on disk: only the last patch and size are undone before the next input. */
 const images = new Map();
@@ -71,11 +75,17 @@ async function runOne(index, seed) {
   if (input.bundle) {
     // the bundle is copied once; the file mutated last time is put back
     const from = isAbsolute(input.bundle) ? input.bundle : join(ROOT, 'data', input.bundle);
-    if (bundleCopied === null) { cpSync(from, join(dir, 'bundle'), { recursive: true }); bundleCopied = []; }
+    if (bundleCopied === null) {
+      cpSync(from, join(dir, 'bundle'), { recursive: true });
+      bundleCopied = [];
+    }
     for (const name of bundleCopied) cpSync(join(from, name.slice('bundle/'.length)), join(dir, name));
     bundleCopied = input.files.map((f) => f.name);
   }
-  for (const f of input.files) { mkdirSync(dirname(join(dir, f.name)), { recursive: true }); writeFileSync(join(dir, f.name), f.bytes); }
+  for (const f of input.files) {
+    mkdirSync(dirname(join(dir, f.name)), { recursive: true });
+    writeFileSync(join(dir, f.name), f.bytes);
+  }
   for (const img of input.images ?? []) placeImage(dir, img);
   const out = join(workDir, 'out');
   rmSync(out, { recursive: true, force: true });
@@ -91,16 +101,27 @@ async function runOne(index, seed) {
     returned = true;
     cls = code === 0 ? 'ok' : 'user_error';
   } catch (e) {
-    if (isUserError(e)) { cls = 'user_error'; detail = e.message; }
-    else { cls = 'internal'; detail = e instanceof Error ? `${e.name}: ${e.message}\n${(e.stack ?? '').split('\n').slice(1, 4).join('\n')}` : String(e); }
+    if (isUserError(e)) {
+      cls = 'user_error';
+      detail = e.message;
+    } else {
+      cls = 'internal';
+      detail = e instanceof Error ? `${e.name}: ${e.message}\n${(e.stack ?? '').split('\n').slice(1, 4).join('\n')}` : String(e);
+    }
   }
   // a late error of a stream the command left behind
   await new Promise((r) => setImmediate(r));
-  if (stray && cls !== 'internal') { cls = 'internal'; detail = `uncaught: ${stray instanceof Error ? `${stray.message}\n${(stray.stack ?? '').split('\n').slice(1, 4).join('\n')}` : String(stray)}`; }
+  if (stray && cls !== 'internal') {
+    cls = 'internal';
+    detail = `uncaught: ${stray instanceof Error ? `${stray.message}\n${(stray.stack ?? '').split('\n').slice(1, 4).join('\n')}` : String(stray)}`;
+  }
   if (cls !== 'internal' && argv.includes('-o')) {
     // a command that threw leaves nothing; one that returned leaves its complete, recorded set
     const problem = checkOutputFolder(out, returned && (cls === 'ok' || existsSync(join(out, 'iolineage-outputs.json'))));
-    if (problem) { cls = 'internal'; detail = `output folder: ${problem}`; }
+    if (problem) {
+      cls = 'internal';
+      detail = `output folder: ${problem}`;
+    }
   }
   return { cls, detail: detail.slice(0, 600) };
 }

@@ -20,7 +20,16 @@ import { loadFsMap } from './load-inputs.js';
 import { layerFit, loadGuestFs } from './guest-fs.js';
 import type { FsOffsetDecision } from '../correlate/fs-offset.js';
 import { ParallelLoads } from './parallel-loads.js';
-import { allocationUnitOfMap, guestRegions, hostRegions, imageRangeMap, inodeOfPath, qemuImgMapRangeMap, fileRangeMap, type HostImage } from '../correlate/map-inputs.js';
+import {
+  allocationUnitOfMap,
+  guestRegions,
+  hostRegions,
+  imageRangeMap,
+  inodeOfPath,
+  qemuImgMapRangeMap,
+  fileRangeMap,
+  type HostImage,
+} from '../correlate/map-inputs.js';
 import type { MountPrefixResult } from '../correlate/mount-prefix.js';
 import { RangeMap } from '../correlate/range-map.js';
 import { attributionTableOf, lineageTableOf, linksAppGuestTableOf, linksGuestHostTableOf } from '../correlate/result-tables.js';
@@ -28,59 +37,123 @@ import { TableBuilder } from '../table/table-builder.js';
 import { imageMapTable } from '../table/schemas/image-map.js';
 
 export type AnalyzeInputs =
-  | { kind: 'bundle'; dir: string; manifest: CaptureManifest; appClockOffsetNs: bigint | undefined; clockOffsetNs: bigint | undefined; guestMount: string | undefined }
   | {
-    kind: 'files'; vm: string;
-    app: string | undefined; appDate: string | undefined;
-    guestTrace: string; guestDev: string | undefined;
-    /** Where the fs starts on the traced disk, bytes; undefined: inferred (see fs-offset.ts). */
-    guestFs: string | undefined; guestPartitionOffset: number | undefined; guestPartition: number | undefined; guestMount: string | undefined;
-    hostTrace: string | undefined; hostDev: string | undefined; hostFs: string | undefined;
-    images: string[]; imageFormat: 'raw' | 'qcow2'; imageFile: string | undefined; imageMapJson: string | undefined;
-    clockOffsetNs: bigint | undefined; appClockOffsetNs: bigint | undefined; hostCache: 'writeback' | 'none';
-  };
+      kind: 'bundle';
+      dir: string;
+      manifest: CaptureManifest;
+      appClockOffsetNs: bigint | undefined;
+      clockOffsetNs: bigint | undefined;
+      guestMount: string | undefined;
+    }
+  | {
+      kind: 'files';
+      vm: string;
+      app: string | undefined;
+      appDate: string | undefined;
+      guestTrace: string;
+      guestDev: string | undefined;
+      /** Where the fs starts on the traced disk, bytes; undefined: inferred (see fs-offset.ts). */
+      guestFs: string | undefined;
+      guestPartitionOffset: number | undefined;
+      guestPartition: number | undefined;
+      guestMount: string | undefined;
+      hostTrace: string | undefined;
+      hostDev: string | undefined;
+      hostFs: string | undefined;
+      images: string[];
+      imageFormat: 'raw' | 'qcow2';
+      imageFile: string | undefined;
+      imageMapJson: string | undefined;
+      clockOffsetNs: bigint | undefined;
+      appClockOffsetNs: bigint | undefined;
+      hostCache: 'writeback' | 'none';
+    };
 
 /** One guest's inputs, normalised from a bundle or from options. */
 interface GuestSpec {
   vm: string;
-  app: string | null; appDate: string | undefined;
-  trace: string; dev: string | undefined;
-  fs: string | null; fsOffset: number | undefined; fsOffsetFrom: 'option' | 'manifest'; fsPartition: number | undefined; mount: string | undefined;
+  app: string | null;
+  appDate: string | undefined;
+  trace: string;
+  dev: string | undefined;
+  fs: string | null;
+  fsOffset: number | undefined;
+  fsOffsetFrom: 'option' | 'manifest';
+  fsPartition: number | undefined;
+  mount: string | undefined;
   /** The fs source may be a whole partitioned disk (files given by the user; a bundle's is the fs itself). */
   fsMayBeDisk: boolean;
   image: { path: string; format: 'raw' | 'qcow2'; file: string | null; mapJson: string | null; virtualBytes: number | null } | null;
-  appClock: ClockHint; hostClock: ClockHint; hostDirect: boolean;
+  appClock: ClockHint;
+  hostClock: ClockHint;
+  hostDirect: boolean;
 }
 
-interface HostSpec { trace: string; dev: string | undefined; fs: string; otherImages: string[] }
+interface HostSpec {
+  trace: string;
+  dev: string | undefined;
+  fs: string;
+  otherImages: string[];
+}
 
 /**
  * Prior for strace (-ttt: CLOCK_REALTIME) → a `mono` trace clock: both clocks read back to back at
  * the start and at the end of the capture. The offset is their mean, the window how much they
  * moved apart (NTP slew or steps) plus 10 µs for the reading itself.
  */
-function realtimeToMonotonic(a: { realtime_ns: string; monotonic_ns: string }, b: { realtime_ns: string; monotonic_ns: string }): ClockHint {
-  const d0 = BigInt(a.monotonic_ns) - BigInt(a.realtime_ns), d1 = BigInt(b.monotonic_ns) - BigInt(b.realtime_ns);
+function realtimeToMonotonic(
+  a: { realtime_ns: string; monotonic_ns: string },
+  b: { realtime_ns: string; monotonic_ns: string },
+): ClockHint {
+  const d0 = BigInt(a.monotonic_ns) - BigInt(a.realtime_ns),
+    d1 = BigInt(b.monotonic_ns) - BigInt(b.realtime_ns);
   const diff = Number(d1 - d0);
   return { priorNs: d0 + BigInt(Math.round(diff / 2)), priorWindowNs: Math.abs(diff) / 2 + 10_000 };
 }
 
 function specsFromBundle(inp: Extract<AnalyzeInputs, { kind: 'bundle' }>): { guests: GuestSpec[]; host: HostSpec | null } {
-  const m = inp.manifest, d = (p: string) => join(inp.dir, p);
+  const m = inp.manifest,
+    d = (p: string) => join(inp.dir, p);
   const guests = m.guests.map((g): GuestSpec => {
-    const appClock: ClockHint = inp.appClockOffsetNs !== undefined ? { userNs: inp.appClockOffsetNs }
-      // strace -ttt prints CLOCK_REALTIME; the trace clock is `mono`: prior from both clocks read back to back
-      : realtimeToMonotonic(g.clocks_start, g.clocks_end);
-    const marks = g.clock_marks.filter((k) => k.guest_ns !== null && k.host_ns !== null).map((k) => ({ upperNs: BigInt(k.guest_ns!), lowerNs: BigInt(k.host_ns!) }));
-    const hostClock: ClockHint = inp.clockOffsetNs !== undefined ? { userNs: inp.clockOffsetNs }
-      : g.clock_domain === 'host' && g.block_trace.trace_clock === m.host?.block_trace.trace_clock ? { sameClock: true }
-        : { marks };
+    const appClock: ClockHint =
+      inp.appClockOffsetNs !== undefined
+        ? { userNs: inp.appClockOffsetNs }
+        : // strace -ttt prints CLOCK_REALTIME; the trace clock is `mono`: prior from both clocks read back to back
+          realtimeToMonotonic(g.clocks_start, g.clocks_end);
+    const marks = g.clock_marks
+      .filter((k) => k.guest_ns !== null && k.host_ns !== null)
+      .map((k) => ({ upperNs: BigInt(k.guest_ns!), lowerNs: BigInt(k.host_ns!) }));
+    const hostClock: ClockHint =
+      inp.clockOffsetNs !== undefined
+        ? { userNs: inp.clockOffsetNs }
+        : g.clock_domain === 'host' && g.block_trace.trace_clock === m.host?.block_trace.trace_clock
+          ? { sameClock: true }
+          : { marks };
     return {
-      vm: g.id, app: g.strace ? d(g.strace.path) : null, appDate: undefined,
-      trace: d(g.block_trace.path), dev: g.disk.dev,
-      fs: d(g.fs.metadata), fsOffset: g.disk.fs_offset_bytes, fsOffsetFrom: 'manifest', fsPartition: undefined, mount: inp.guestMount ?? g.fs.mount, fsMayBeDisk: false,
-      image: g.image && m.host ? { path: g.image.path_in_fs, format: g.image.format, file: null, mapJson: g.image.qemu_img_map ? d(g.image.qemu_img_map) : null, virtualBytes: g.image.virtual_bytes } : null,
-      appClock, hostClock, hostDirect: g.image?.host_cache === 'none',
+      vm: g.id,
+      app: g.strace ? d(g.strace.path) : null,
+      appDate: undefined,
+      trace: d(g.block_trace.path),
+      dev: g.disk.dev,
+      fs: d(g.fs.metadata),
+      fsOffset: g.disk.fs_offset_bytes,
+      fsOffsetFrom: 'manifest',
+      fsPartition: undefined,
+      mount: inp.guestMount ?? g.fs.mount,
+      fsMayBeDisk: false,
+      image:
+        g.image && m.host
+          ? {
+              path: g.image.path_in_fs,
+              format: g.image.format,
+              file: null,
+              mapJson: g.image.qemu_img_map ? d(g.image.qemu_img_map) : null,
+              virtualBytes: g.image.virtual_bytes,
+            }
+          : null,
+      appClock,
+      hostClock,
+      hostDirect: g.image?.host_cache === 'none',
     };
   });
   const host = m.host ? { trace: d(m.host.block_trace.path), dev: m.host.disk.dev, fs: d(m.host.fs.metadata), otherImages: [] } : null;
@@ -90,14 +163,28 @@ function specsFromBundle(inp: Extract<AnalyzeInputs, { kind: 'bundle' }>): { gue
 function specsFromFiles(inp: Extract<AnalyzeInputs, { kind: 'files' }>): { guests: GuestSpec[]; host: HostSpec | null } {
   const [first, ...others] = inp.images;
   return {
-    guests: [{
-      vm: inp.vm, app: inp.app ?? null, appDate: inp.appDate, trace: inp.guestTrace, dev: inp.guestDev,
-      fs: inp.guestFs ?? null, fsOffset: inp.guestPartitionOffset, fsOffsetFrom: 'option', fsPartition: inp.guestPartition, mount: inp.guestMount, fsMayBeDisk: true,
-      image: first && inp.hostTrace ? { path: first, format: inp.imageFormat, file: inp.imageFile ?? null, mapJson: inp.imageMapJson ?? null, virtualBytes: null } : null,
-      appClock: inp.appClockOffsetNs !== undefined ? { userNs: inp.appClockOffsetNs } : {},
-      hostClock: inp.clockOffsetNs !== undefined ? { userNs: inp.clockOffsetNs } : {},
-      hostDirect: inp.hostCache === 'none',
-    }],
+    guests: [
+      {
+        vm: inp.vm,
+        app: inp.app ?? null,
+        appDate: inp.appDate,
+        trace: inp.guestTrace,
+        dev: inp.guestDev,
+        fs: inp.guestFs ?? null,
+        fsOffset: inp.guestPartitionOffset,
+        fsOffsetFrom: 'option',
+        fsPartition: inp.guestPartition,
+        mount: inp.guestMount,
+        fsMayBeDisk: true,
+        image:
+          first && inp.hostTrace
+            ? { path: first, format: inp.imageFormat, file: inp.imageFile ?? null, mapJson: inp.imageMapJson ?? null, virtualBytes: null }
+            : null,
+        appClock: inp.appClockOffsetNs !== undefined ? { userNs: inp.appClockOffsetNs } : {},
+        hostClock: inp.clockOffsetNs !== undefined ? { userNs: inp.clockOffsetNs } : {},
+        hostDirect: inp.hostCache === 'none',
+      },
+    ],
     host: inp.hostTrace && inp.hostFs ? { trace: inp.hostTrace, dev: inp.hostDev, fs: inp.hostFs, otherImages: others } : null,
   };
 }
@@ -114,7 +201,12 @@ export interface AnalyzeOutput {
  * `opts.jobs`: how many traces and strace logs are parsed at once in worker threads (see
  * parallel-loads.ts); 1 parses them in this thread, one after another.
  */
-export async function analyzeCapture(inp: AnalyzeInputs, stats: IngestStats, log: (s: string) => void = () => {}, opts: { jobs?: number } = {}): Promise<AnalyzeOutput> {
+export async function analyzeCapture(
+  inp: AnalyzeInputs,
+  stats: IngestStats,
+  log: (s: string) => void = () => {},
+  opts: { jobs?: number } = {},
+): Promise<AnalyzeOutput> {
   const loads = new ParallelLoads(opts);
   try {
     return await analyzeWithLoads(inp, stats, log, loads);
@@ -123,7 +215,12 @@ export async function analyzeCapture(inp: AnalyzeInputs, stats: IngestStats, log
   }
 }
 
-async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s: string) => void, loads: ParallelLoads): Promise<AnalyzeOutput> {
+async function analyzeWithLoads(
+  inp: AnalyzeInputs,
+  stats: IngestStats,
+  log: (s: string) => void,
+  loads: ParallelLoads,
+): Promise<AnalyzeOutput> {
   const { guests, host } = inp.kind === 'bundle' ? specsFromBundle(inp) : specsFromFiles(inp);
   const tables: Record<string, Table> = {};
   const report: string[] = [];
@@ -181,23 +278,46 @@ async function analyzeWithLoads(inp: AnalyzeInputs, stats: IngestStats, log: (s:
       tables[`guest_fs_map${sfx}`] = loaded.fs.toTable();
       fsOffsets[g.vm] = loaded.decision;
       if (loaded.mount) mounts[g.vm] = loaded.mount;
-      if (loaded.mount?.prefix !== null && loaded.mount) report.push(`${g.vm}: guest fs mounted at "${loaded.mount.prefix || '/'}" in the application's view (${loaded.mount.source}); ${loaded.mount.matched} of ${app!.files.length} application paths found in the fs`);
+      if (loaded.mount?.prefix !== null && loaded.mount)
+        report.push(
+          `${g.vm}: guest fs mounted at "${loaded.mount.prefix || '/'}" in the application's view (${loaded.mount.source}); ${loaded.mount.matched} of ${app!.files.length} application paths found in the fs`,
+        );
       const dec = loaded.decision;
-      report.push(`${g.vm}: guest fs at byte ${dec.offset_bytes} of the traced disk (${dec.source}${dec.partition !== null ? `, partition ${dec.partition}` : ''})`);
+      report.push(
+        `${g.vm}: guest fs at byte ${dec.offset_bytes} of the traced disk (${dec.source}${dec.partition !== null ? `, partition ${dec.partition}` : ''})`,
+      );
       fileMaps = loaded.fileMaps;
       regions = guestRegions(loaded.fs, loaded.inodes, vi);
     } else notes.push(`${g.vm}: no guest fs: sector-level analysis only (no app → guest links)`);
 
     // guest disk → host disk
     const image = g.image && hostFs ? await guestImageOnHost(g, hostFs, host!.fs, vi) : null;
-    if (image) { imageTables.push(image.table); hostImages.push(image.hostImage); }
+    if (image) {
+      imageTables.push(image.table);
+      hostImages.push(image.hostImage);
+    }
     const guestToHost = image?.hostImage.guestToHost ?? null;
     const imageClusterBytes = image?.clusterBytes;
-    vms.push({ vm: g.vm, app, guest, fileMaps, guestRegions: regions, appClock: g.appClock, guestToHost, hostClock: g.hostClock, hostDirect: g.hostDirect, ...(imageClusterBytes ? { imageClusterBytes } : {}) });
+    vms.push({
+      vm: g.vm,
+      app,
+      guest,
+      fileMaps,
+      guestRegions: regions,
+      appClock: g.appClock,
+      guestToHost,
+      hostClock: g.hostClock,
+      hostDirect: g.hostDirect,
+      ...(imageClusterBytes ? { imageClusterBytes } : {}),
+    });
   }
-  if (host && hostFs) for (const p of host.otherImages) hostImages.push({ vm: -1, inode: inodeOfPath(hostFs, p, host.fs), guestToHost: null });
+  if (host && hostFs)
+    for (const p of host.otherImages) hostImages.push({ vm: -1, inode: inodeOfPath(hostFs, p, host.fs), guestToHost: null });
   if (imageTables.length === 1) tables['image_map'] = imageTables[0]!;
-  else imageTables.forEach((t, i) => { tables[`image_map_${guests[i]!.vm}`] = t; });
+  else
+    imageTables.forEach((t, i) => {
+      tables[`image_map_${guests[i]!.vm}`] = t;
+    });
 
   const hostInput: HostInput | null = hostLayer && hostFs ? { host: hostLayer.layer, regions: hostRegions(hostFs, hostImages) } : null;
   log('correlating');
@@ -246,17 +366,30 @@ function captureParams(inp: AnalyzeInputs): SummaryCapture {
 function reportClocks(r: AnalysisResult, summary: Summary, report: string[]): void {
   // the timestamp error of strace that the matched pairs show (clock-alignment.ts TimestampError)
   for (const v of r.vms) {
-    const w = v.appClock?.window, c = summary.clocks[v.vm]?.app_to_guest;
+    const w = v.appClock?.window,
+      c = summary.clocks[v.vm]?.app_to_guest;
     if (!w || !c) continue;
     c.timestamp_error = {
-      matched_requests: w.matched, outside_window: w.outside, early_bound_ns: w.earlyBoundNs, late_bound_ns: w.lateBoundNs,
-      beyond_bound: w.beyondBound, late_p99_ns: w.lateP99Ns,
+      matched_requests: w.matched,
+      outside_window: w.outside,
+      early_bound_ns: w.earlyBoundNs,
+      late_bound_ns: w.lateBoundNs,
+      beyond_bound: w.beyondBound,
+      late_p99_ns: w.lateP99Ns,
     };
-    report.push(`${v.vm}: strace's call windows miss ${w.outside} of the ${w.matched} guest requests matched to a call by their bytes (up to ${w.earlyBoundNs} ns before the start, ${w.lateBoundNs} ns after the end; ${w.beyondBound} farther, left to the other rules): links allow that much`);
+    report.push(
+      `${v.vm}: strace's call windows miss ${w.outside} of the ${w.matched} guest requests matched to a call by their bytes (up to ${w.earlyBoundNs} ns before the start, ${w.lateBoundNs} ns after the end; ${w.beyondBound} farther, left to the other rules): links allow that much`,
+    );
   }
   for (const [vm, c] of Object.entries(summary.clocks)) {
-    if (c.app_to_guest) report.push(`${vm}: app → guest clock offset ${c.app_to_guest.offset_ns} ns ± ${c.app_to_guest.uncertainty_ns ?? '?'} ns (${c.app_to_guest.source})`);
-    if (c.guest_to_host) report.push(`${vm}: guest → host clock offset ${c.guest_to_host.offset_ns} ns ± ${c.guest_to_host.uncertainty_ns ?? '?'} ns (${c.guest_to_host.source})`);
+    if (c.app_to_guest)
+      report.push(
+        `${vm}: app → guest clock offset ${c.app_to_guest.offset_ns} ns ± ${c.app_to_guest.uncertainty_ns ?? '?'} ns (${c.app_to_guest.source})`,
+      );
+    if (c.guest_to_host)
+      report.push(
+        `${vm}: guest → host clock offset ${c.guest_to_host.offset_ns} ns ± ${c.guest_to_host.uncertainty_ns ?? '?'} ns (${c.guest_to_host.source})`,
+      );
   }
 }
 
@@ -264,7 +397,12 @@ function reportClocks(r: AnalysisResult, summary: Summary, report: string[]): vo
  * Where a guest's disk lives on the host disk: the image's own map (qcow2 tables, qemu-img map JSON,
  * or the raw identity) followed by the host fs extents of the image file.
  */
-async function guestImageOnHost(g: GuestSpec, hostFs: FsMap, hostFsPath: string, vi: number): Promise<{ table: Table; hostImage: HostImage; clusterBytes: number | undefined }> {
+async function guestImageOnHost(
+  g: GuestSpec,
+  hostFs: FsMap,
+  hostFsPath: string,
+  vi: number,
+): Promise<{ table: Table; hostImage: HostImage; clusterBytes: number | undefined }> {
   const img = g.image!;
   const ino = inodeOfPath(hostFs, img.path, hostFsPath);
   const fileMap = fileRangeMap(hostFs, ino);
@@ -295,11 +433,21 @@ async function guestImageOnHost(g: GuestSpec, hostFs: FsMap, hostFsPath: string,
 /** An image_map table (all `data`, depth 0) from a linear guest → image map (raw images, qemu-img JSON). */
 function imageMapTableFromRanges(m: RangeMap, file: string): Table {
   const b = new TableBuilder(imageMapTable);
-  const go = b.int64('guest_offset'), len = b.int64('length'), st = b.string('state'), dep = b.number('depth'), f = b.string('file'), ho = b.int64('host_offset'), hl = b.int64('host_length');
+  const go = b.int64('guest_offset'),
+    len = b.int64('length'),
+    st = b.string('state'),
+    dep = b.number('depth'),
+    f = b.string('file'),
+    ho = b.int64('host_offset'),
+    hl = b.int64('host_length');
   for (let i = 0; i < m.size; i++) {
-    go.pushSafeInteger(m.src[i]!); len.pushSafeInteger(m.len[i]!); st.push('data'); dep.push(0); f.push(file); ho.pushSafeInteger(m.dst[i]!); hl.pushSafeInteger(m.len[i]!);
+    go.pushSafeInteger(m.src[i]!);
+    len.pushSafeInteger(m.len[i]!);
+    st.push('data');
+    dep.push(0);
+    f.push(file);
+    ho.pushSafeInteger(m.dst[i]!);
+    hl.pushSafeInteger(m.len[i]!);
   }
   return b.finish({ source: 'qemu-img map JSON or raw identity; ranges not listed are unallocated or compressed' });
 }
-
-

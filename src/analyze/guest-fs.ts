@@ -10,7 +10,14 @@ import { openFsSource } from '../fs/open-fs-source.js';
 import type { IngestStats } from '../util/ingest-stats.js';
 import type { AnalysisResult, VmInput } from '../correlate/analysis.js';
 import {
-  chooseFsOffset, commonFsOffsets, extPartitions, fitShare, fsFitScores, remapOffsetInto, remapsOfTable, type FsOffsetDecision,
+  chooseFsOffset,
+  commonFsOffsets,
+  extPartitions,
+  fitShare,
+  fsFitScores,
+  remapOffsetInto,
+  remapsOfTable,
+  type FsOffsetDecision,
 } from '../correlate/fs-offset.js';
 import type { AppLayer, BlockLayer } from '../correlate/layers.js';
 import { loadFsMap } from './load-inputs.js';
@@ -48,9 +55,21 @@ function appPathCounts(app: AppLayer): Map<string, number> {
   return counts;
 }
 
-interface Mapped { fs: FsMap; mount: MountPrefixResult | null; fileMaps: (RangeMap | null)[] | null; inodes: Set<number> }
+interface Mapped {
+  fs: FsMap;
+  mount: MountPrefixResult | null;
+  fileMaps: (RangeMap | null)[] | null;
+  inodes: Set<number>;
+}
 
-async function mapAt(g: GuestFsSpec, path: string, where: { partition: number } | { diskOffset: number }, app: AppLayer | null, stats: IngestStats, notes: string[]): Promise<Mapped> {
+async function mapAt(
+  g: GuestFsSpec,
+  path: string,
+  where: { partition: number } | { diskOffset: number },
+  app: AppLayer | null,
+  stats: IngestStats,
+  notes: string[],
+): Promise<Mapped> {
   const fs = await loadFsMap(path, where, stats);
   if (!app) return { fs, mount: null, fileMaps: null, inodes: new Set() };
   const counts = appPathCounts(app);
@@ -60,7 +79,8 @@ async function mapAt(g: GuestFsSpec, path: string, where: { partition: number } 
     mp = { prefix: g.mount.replace(/\/$/, ''), matched: 0, considered: counts.size, source: 'user' };
   } else {
     mp = inferMountPrefix(counts, exists);
-    if (g.mount !== undefined) notes.push(`${g.vm}: no application path lies under the given mount ${g.mount}; inferred "${mp.prefix}" instead`);
+    if (g.mount !== undefined)
+      notes.push(`${g.vm}: no application path lies under the given mount ${g.mount}; inferred "${mp.prefix}" instead`);
   }
   if (mp.prefix === null) {
     notes.push(`${g.vm}: no application path matches a file of the guest fs: app → guest links are sector-less`);
@@ -76,21 +96,37 @@ async function mapAt(g: GuestFsSpec, path: string, where: { partition: number } 
  * score the candidate offsets by how well they explain the guest's reads, take the best one when
  * nothing else said where the fs is, and warn when another offset fits far better than the one used.
  */
-export async function loadGuestFs(g: GuestFsSpec, guestTable: Table, guest: BlockLayer, app: AppLayer | null, stats: IngestStats,
-  log: (s: string) => void, warnings: string[], notes: string[]): Promise<Mapped & { decision: FsOffsetDecision }> {
+export async function loadGuestFs(
+  g: GuestFsSpec,
+  guestTable: Table,
+  guest: BlockLayer,
+  app: AppLayer | null,
+  stats: IngestStats,
+  log: (s: string) => void,
+  warnings: string[],
+  notes: string[],
+): Promise<Mapped & { decision: FsOffsetDecision }> {
   const path = g.fs!;
   const remap = remapOffsetInto(remapsOfTable(guestTable), g.dev ?? null);
   let partitionTable: FsOffsetDecision['partition_table'] = null;
   if (g.fsMayBeDisk && g.fsPartition === undefined && g.fsOffset === undefined) {
     const src = await openFsSource(path, {});
-    try { partitionTable = extPartitions(src.source); } finally { src.source.close(); }
+    try {
+      partitionTable = extPartitions(src.source);
+    } finally {
+      src.source.close();
+    }
   }
-  const { decision, warnings: w } = chooseFsOffset({
-    option: g.fsOffsetFrom === 'option' ? g.fsOffset ?? null : null,
-    partitionOption: g.fsPartition ?? null,
-    manifest: g.fsOffsetFrom === 'manifest' ? g.fsOffset ?? null : null,
-    remap, partitionTable,
-  }, g.vm);
+  const { decision, warnings: w } = chooseFsOffset(
+    {
+      option: g.fsOffsetFrom === 'option' ? (g.fsOffset ?? null) : null,
+      partitionOption: g.fsPartition ?? null,
+      manifest: g.fsOffsetFrom === 'manifest' ? (g.fsOffset ?? null) : null,
+      remap,
+      partitionTable,
+    },
+    g.vm,
+  );
   warnings.push(...w);
   log(`${g.vm}: reading guest file system ${path} (fs offset: ${decision.source})`);
   const where = (d: FsOffsetDecision) => (d.partition !== null ? { partition: d.partition } : { diskOffset: d.offset_bytes });
@@ -99,46 +135,75 @@ export async function loadGuestFs(g: GuestFsSpec, guestTable: Table, guest: Bloc
   if (app && m.fileMaps) {
     let diskEnd = 0;
     for (let L = 0; L < guest.length; L++) diskEnd = Math.max(diskEnd, guest.end[L]!);
-    const candidates = [...new Set([...commonFsOffsets(diskEnd), decision.offset_bytes, ...(remap ? [remap.offset] : []),
-      ...(decision.manifest_bytes !== null ? [decision.manifest_bytes] : [])])].sort((a, b) => a - b);
+    const candidates = [
+      ...new Set([
+        ...commonFsOffsets(diskEnd),
+        decision.offset_bytes,
+        ...(remap ? [remap.offset] : []),
+        ...(decision.manifest_bytes !== null ? [decision.manifest_bytes] : []),
+      ]),
+    ].sort((a, b) => a - b);
     const scores = fsFitScores(app, m.fileMaps, guest, decision.offset_bytes, candidates, m.fs.geometry.blockSize);
     const chosen = scores.find((f) => f.offset_bytes === decision.offset_bytes)!;
     const best = scores.reduce((a, b) => ((fitShare(b) ?? -1) > (fitShare(a) ?? -1) ? b : a));
-    const atChosen = fitShare(chosen), bestShare = fitShare(best);
-    decision.fit = { at_chosen: atChosen, best_offset_bytes: best.offset_bytes, best: bestShare ?? 0, candidates: scores.length, read_bytes: chosen.read_bytes };
+    const atChosen = fitShare(chosen),
+      bestShare = fitShare(best);
+    decision.fit = {
+      at_chosen: atChosen,
+      best_offset_bytes: best.offset_bytes,
+      best: bestShare ?? 0,
+      candidates: scores.length,
+      read_bytes: chosen.read_bytes,
+    };
     const conclusive = chosen.read_bytes >= FIT_MIN_READ_BYTES;
-    const clearlyBetter = conclusive && bestShare !== null && best.offset_bytes !== decision.offset_bytes && bestShare >= FIT_MIN_SHARE && bestShare >= FIT_FACTOR * (atChosen ?? 0);
+    const clearlyBetter =
+      conclusive &&
+      bestShare !== null &&
+      best.offset_bytes !== decision.offset_bytes &&
+      bestShare >= FIT_MIN_SHARE &&
+      bestShare >= FIT_FACTOR * (atChosen ?? 0);
     if (clearlyBetter && decision.source === 'default') {
       m = await mapAt(g, path, { diskOffset: best.offset_bytes }, app, stats, notes);
       decision.offset_bytes = best.offset_bytes;
       decision.source = 'fs_fit';
       decision.fit.at_chosen = bestShare;
     } else if (clearlyBetter) {
-      warnings.push(`${g.vm}: the guest fs map explains ${pct(bestShare)} of the guest's read bytes at byte ${best.offset_bytes} of the disk but only ${pct(atChosen ?? 0)} at byte ${decision.offset_bytes} (${decision.source}), the offset used: the fs offset is probably wrong`);
+      warnings.push(
+        `${g.vm}: the guest fs map explains ${pct(bestShare)} of the guest's read bytes at byte ${best.offset_bytes} of the disk but only ${pct(atChosen ?? 0)} at byte ${decision.offset_bytes} (${decision.source}), the offset used: the fs offset is probably wrong`,
+      );
     }
     const finalShare = decision.fit.at_chosen;
     if (conclusive && finalShare !== null && finalShare < LINKED_SHARE_WARN) {
-      warnings.push(`${g.vm}: only ${pct(finalShare)} of the guest's ${chosen.read_bytes} read bytes fall on blocks the application read (fs map at byte ${decision.offset_bytes}): the layers do not fit (fs offset, fs metadata of another disk, or another workload)`);
+      warnings.push(
+        `${g.vm}: only ${pct(finalShare)} of the guest's ${chosen.read_bytes} read bytes fall on blocks the application read (fs map at byte ${decision.offset_bytes}): the layers do not fit (fs offset, fs metadata of another disk, or another workload)`,
+      );
     }
   }
   return { ...m, decision };
 }
 
-function pct(x: number): string { return `${(100 * x).toFixed(1)}%`; }
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
 
 /**
  * Per VM: guest read/write bytes outside the journal and fs metadata (data), and how many of
  * them are linked to an application I/O. A low share means the layers do not fit (wrong fs
  * offset, wrong clocks, another workload): warned about.
  */
-export function layerFit(r: AnalysisResult, vms: readonly VmInput[]): { figures: Record<string, { data_bytes: number; linked_bytes: number; linked_share: number | null }>; warnings: string[] } {
+export function layerFit(
+  r: AnalysisResult,
+  vms: readonly VmInput[],
+): { figures: Record<string, { data_bytes: number; linked_bytes: number; linked_share: number | null }>; warnings: string[] } {
   const figures: Record<string, { data_bytes: number; linked_bytes: number; linked_share: number | null }> = {};
   const warnings: string[] = [];
   const metaLike = r.names.list.map((n) => n === 'journal' || n.startsWith('fs_metadata:'));
   r.vms.forEach((v, vi) => {
     if (!vms[vi]!.app || !vms[vi]!.fileMaps) return;
-    const p = v.guestPieces, op = vms[vi]!.guest.op;
-    let data = 0, linked = 0;
+    const p = v.guestPieces,
+      op = vms[vi]!.guest.op;
+    let data = 0,
+      linked = 0;
     for (let k = 0; k < p.length; k++) {
       const o = op[p.lower[k]!]!;
       if ((o !== 0 && o !== 1) || metaLike[p.cause[k]!]) continue;
@@ -148,7 +213,9 @@ export function layerFit(r: AnalysisResult, vms: readonly VmInput[]): { figures:
     const share = data > 0 ? linked / data : null;
     figures[v.vm] = { data_bytes: data, linked_bytes: linked, linked_share: share };
     if (share !== null && share < LINKED_SHARE_WARN) {
-      warnings.push(`${v.vm}: only ${pct(share)} of the guest's data bytes (${data} bytes outside journal and fs metadata) are linked to an application I/O: the layers do not fit (fs offset, clocks, or another workload on the disk)`);
+      warnings.push(
+        `${v.vm}: only ${pct(share)} of the guest's data bytes (${data} bytes outside journal and fs metadata) are linked to an application I/O: the layers do not fit (fs offset, clocks, or another workload on the disk)`,
+      );
     }
   });
   return { figures, warnings };

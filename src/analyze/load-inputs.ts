@@ -46,7 +46,7 @@ export async function loadAppIo(paths: string[], date: string | undefined, stats
 export async function loadFsMap(path: string, opts: { diskOffset?: number; partition?: number }, stats: IngestStats): Promise<FsMap> {
   const fs = await openFsSource(path, opts.partition !== undefined ? { partition: opts.partition } : {});
   try {
-    const partitionOffset = opts.partition !== undefined ? fs.partitionOffset : opts.diskOffset ?? 0;
+    const partitionOffset = opts.partition !== undefined ? fs.partitionOffset : (opts.diskOffset ?? 0);
     const r = buildFsMap(fs.source, { partitionOffset });
     stats.merge(r.stats);
     return r.map;

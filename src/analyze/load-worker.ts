@@ -20,8 +20,15 @@ async function main(): Promise<void> {
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     parentPort!.postMessage({
-      ok: false, counters: stats.list(),
-      error: { name: err.name, message: err.message, stack: err.stack, file: e instanceof InputError ? e.file : undefined, place: e instanceof InputError ? e.place : undefined },
+      ok: false,
+      counters: stats.list(),
+      error: {
+        name: err.name,
+        message: err.message,
+        stack: err.stack,
+        file: e instanceof InputError ? e.file : undefined,
+        place: e instanceof InputError ? e.place : undefined,
+      },
     });
   }
 }

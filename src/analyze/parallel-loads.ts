@@ -20,8 +20,7 @@ import { InputError, type InputPlace } from '../util/errors.js';
 import { loadAppIo, loadBlockRequests } from './load-inputs.js';
 
 export type LoadJob =
-  | { kind: 'block_requests'; path: string; dev: string | undefined }
-  | { kind: 'app_io'; paths: string[]; date: string | undefined };
+  { kind: 'block_requests'; path: string; dev: string | undefined } | { kind: 'app_io'; paths: string[]; date: string | undefined };
 
 /** Run one job in this thread. */
 export function runLoadJob(job: LoadJob, stats: IngestStats): Promise<Table> {
@@ -36,7 +35,9 @@ interface WorkerReply {
 }
 
 /** A job's result: its table (or error) and its own counters, merged by `take`. */
-interface Pending { done: Promise<{ table: Table | null; stats: IngestStats; error: unknown }> }
+interface Pending {
+  done: Promise<{ table: Table | null; stats: IngestStats; error: unknown }>;
+}
 
 export class ParallelLoads {
   private readonly workerUrl: URL | null;
@@ -53,18 +54,29 @@ export class ParallelLoads {
     this.workerUrl = this.limit > 1 && url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : null;
   }
 
-  get usesWorkers(): boolean { return this.workerUrl !== null; }
+  get usesWorkers(): boolean {
+    return this.workerUrl !== null;
+  }
 
   /** Start a job; its result is read with `take`. */
   start(job: LoadJob): Pending {
     if (!this.workerUrl) {
       // in-process: run lazily at `take`, one after another (no interleaving of two parsers)
       let p: Pending['done'] | null = null;
-      const run = () => (p ??= (async () => {
-        const stats = new IngestStats();
-        try { return { table: await runLoadJob(job, stats), stats, error: null }; } catch (e) { return { table: null, stats, error: e }; }
-      })());
-      return { get done() { return run(); } };
+      const run = () =>
+        (p ??= (async () => {
+          const stats = new IngestStats();
+          try {
+            return { table: await runLoadJob(job, stats), stats, error: null };
+          } catch (e) {
+            return { table: null, stats, error: e };
+          }
+        })());
+      return {
+        get done() {
+          return run();
+        },
+      };
     }
     return { done: this.slot().then((release) => this.inWorker(job).finally(release)) };
   }
@@ -85,14 +97,28 @@ export class ParallelLoads {
   }
 
   private slot(): Promise<() => void> {
-    const release = () => { this.running--; this.queue.shift()?.(); };
-    if (this.running < this.limit) { this.running++; return Promise.resolve(release); }
-    return new Promise((resolve) => this.queue.push(() => { this.running++; resolve(release); }));
+    const release = () => {
+      this.running--;
+      this.queue.shift()?.();
+    };
+    if (this.running < this.limit) {
+      this.running++;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve) =>
+      this.queue.push(() => {
+        this.running++;
+        resolve(release);
+      }),
+    );
   }
 
   private inWorker(job: LoadJob): Pending['done'] {
     return new Promise((resolve) => {
-      if (this.closed) { resolve({ table: null, stats: new IngestStats(), error: new Error('input loads closed') }); return; }
+      if (this.closed) {
+        resolve({ table: null, stats: new IngestStats(), error: new Error('input loads closed') });
+        return;
+      }
       const w = new Worker(this.workerUrl!, { workerData: job });
       this.workers.add(w);
       let replied = false;
@@ -102,10 +128,20 @@ export class ParallelLoads {
         if (m.ok) resolve({ table: tableFromIPC(m.ipc!, { useBigInt: true }), stats, error: null });
         else resolve({ table: null, stats, error: rebuildError(m.error!) });
       });
-      w.once('error', (e) => { if (!replied) { replied = true; resolve({ table: null, stats: new IngestStats(), error: e }); } });
+      w.once('error', (e) => {
+        if (!replied) {
+          replied = true;
+          resolve({ table: null, stats: new IngestStats(), error: e });
+        }
+      });
       w.once('exit', (code) => {
         this.workers.delete(w);
-        if (!replied) resolve({ table: null, stats: new IngestStats(), error: new Error(`input loader worker exited with code ${code} before answering (${describe(job)})`) });
+        if (!replied)
+          resolve({
+            table: null,
+            stats: new IngestStats(),
+            error: new Error(`input loader worker exited with code ${code} before answering (${describe(job)})`),
+          });
       });
     });
   }

@@ -33,15 +33,23 @@ export interface MemoryModelOptions {
  * cache mode. A capture that does not record its VM memory, with none given, is a UsageError
  * ("the captured VM memory is unknown").
  */
-export function memoryModelFor(inp: WhatifInputs, opts: MemoryModelOptions = {}): { model: MemoryModel; app: AppPageAccesses; measured: Measured; capturedGuestMem: number; hostCacheMode: 'writeback' | 'none' } {
+export function memoryModelFor(
+  inp: WhatifInputs,
+  opts: MemoryModelOptions = {},
+): { model: MemoryModel; app: AppPageAccesses; measured: Measured; capturedGuestMem: number; hostCacheMode: 'writeback' | 'none' } {
   const capturedGuestMem = opts.capturedGuestMem ?? inp.capturedGuestMem;
-  if (!capturedGuestMem || capturedGuestMem <= 0) throw new UsageError('whatif: the captured VM memory is unknown: pass --captured-mem SIZE');
+  if (!capturedGuestMem || capturedGuestMem <= 0)
+    throw new UsageError('whatif: the captured VM memory is unknown: pass --captured-mem SIZE');
   const mode = opts.hostCacheMode ?? inp.hostCacheMode ?? 'writeback';
   if (mode !== 'writeback' && mode !== 'none') throw new UsageError(`whatif: --host-cache-mode: expected writeback or none, got ${mode}`);
   const app = appPageAccesses(inp.appIo, PAGE_SIZE, inp.tableNames?.appIo);
   const measured = measuredGuestBytes(inp);
   const model = new MemoryModel({
-    app, capturedGuestMem, measured, hostCacheMode: mode, capturedMemTotal: inp.capturedMemTotal,
+    app,
+    capturedGuestMem,
+    measured,
+    hostCacheMode: mode,
+    capturedMemTotal: inp.capturedMemTotal,
     ...(opts.overheadBytes !== undefined ? { overheadBytes: opts.overheadBytes } : {}),
     dropValues: inp.dropValues,
   });
@@ -80,10 +88,14 @@ function sumBytes(t: Table, op: string): number {
  */
 export function measuredGuestBytes(inp: Pick<WhatifInputs, 'guestRequests' | 'attribution'>): Measured {
   const guest = inp.guestRequests;
-  let other = 0, readahead = 0;
+  let other = 0,
+    readahead = 0;
   const a = inp.attribution;
   if (a) {
-    const layer = a.getChild('layer'), cause = a.getChild('cause'), lower = a.getChild('lower_id'), bytes = a.getChild('bytes');
+    const layer = a.getChild('layer'),
+      cause = a.getChild('cause'),
+      lower = a.getChild('lower_id'),
+      bytes = a.getChild('bytes');
     const op = guest.getChild('op');
     for (let i = 0; i < a.numRows; i++) {
       if (layer.at(i) !== 'guest') continue;
@@ -93,7 +105,12 @@ export function measuredGuestBytes(inp: Pick<WhatifInputs, 'guestRequests' | 'at
       else if (c === 'readahead') readahead += Number(bytes.at(i));
     }
   }
-  return { guestReadBytes: sumBytes(guest, 'read') - other, guestWriteBytes: sumBytes(guest, 'write'), guestOtherReadBytes: other, guestReadaheadBytes: readahead };
+  return {
+    guestReadBytes: sumBytes(guest, 'read') - other,
+    guestWriteBytes: sumBytes(guest, 'write'),
+    guestOtherReadBytes: other,
+    guestReadaheadBytes: readahead,
+  };
 }
 
 /** Load from a capture bundle (a directory with manifest.json; analysed now) or an analyze output directory. */
@@ -101,14 +118,20 @@ export async function loadWhatifInputs(dir: string, log: (s: string) => void = (
   if (existsSync(join(dir, 'manifest.json'))) {
     const manifest = readManifest(dir);
     if (manifest.guests.length !== 1) throw new InputError(dir, `whatif models one VM; this capture has ${manifest.guests.length}`);
-    const res = await analyzeCapture({ kind: 'bundle', dir, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined }, new IngestStats(), log);
+    const res = await analyzeCapture(
+      { kind: 'bundle', dir, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined },
+      new IngestStats(),
+      log,
+    );
     const t = res.tables;
     if (!t.app_io) throw new InputError(dir, 'the capture has no application trace (strace): the guest page cache cannot be modelled');
     if (!t.guest_requests) throw new InputError(dir, 'the capture has no guest block trace');
     const g = manifest.guests[0]!;
     const strace = g.strace ? join(dir, g.strace.path) : null;
     return {
-      appIo: t.app_io, guestRequests: t.guest_requests, attribution: t.attribution ?? null,
+      appIo: t.app_io,
+      guestRequests: t.guest_requests,
+      attribution: t.attribution ?? null,
       dropValues: strace ? await readDropValues(dropCallRows(t.app_io), new Map([[basename(strace), strace]])) : new Map(),
       capturedGuestMem: manifest.lab?.vm_mem_bytes ?? g.mem_bytes ?? null,
       capturedMemTotal: g.mem_bytes ?? null,
@@ -135,10 +158,14 @@ export async function loadWhatifInputs(dir: string, log: (s: string) => void = (
   // sizes from a file are checked before they drive the page streams (a damaged table: an error, not a memory blow-up)
   checkRequestRanges(guestRequests, tableNames.guestRequests);
   return {
-    appIo: load('app_io'), guestRequests, tableNames,
+    appIo: load('app_io'),
+    guestRequests,
+    tableNames,
     attribution: existsSync(join(dir, 'attribution.arrow')) ? readArrowFile(join(dir, 'attribution.arrow')) : null,
     dropValues: new Map(),
     capturedMemTotal: null,
-    capturedGuestMem, hostCacheMode, source: dir,
+    capturedGuestMem,
+    hostCacheMode,
+    source: dir,
   };
 }

@@ -14,9 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { rmSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
 import { writeAll, writeFileAtomically } from '../io/output-folder.js';
-import {
-  type CaptureManifest, type GuestCapture, type HostCapture, MANIFEST_KIND, MANIFEST_VERSION, writeManifest,
-} from './manifest.js';
+import { type CaptureManifest, type GuestCapture, type HostCapture, MANIFEST_KIND, MANIFEST_VERSION, writeManifest } from './manifest.js';
 
 function parseEnvFile(file: string): Map<string, string> {
   if (!existsSync(file)) throw new InputError(file, 'missing (written by capture/*-capture.sh at the end of a capture)');
@@ -62,16 +60,21 @@ function gzipped(dir: string, rel: string, name: string): string | null {
 
 function traceOf(env: Map<string, string>, file: string, path: string) {
   return {
-    path, format: 'tracefs-text' as const, trace_clock: get(env, file, 'trace_clock'),
-    events: get(env, file, 'events').split(','), filter: get(env, file, 'filter'),
-    buffer_size_kb: Number(get(env, file, 'buffer_size_kb')), lost_events: Number(get(env, file, 'lost_events')),
+    path,
+    format: 'tracefs-text' as const,
+    trace_clock: get(env, file, 'trace_clock'),
+    events: get(env, file, 'events').split(','),
+    filter: get(env, file, 'filter'),
+    buffer_size_kb: Number(get(env, file, 'buffer_size_kb')),
+    lost_events: Number(get(env, file, 'lost_events')),
     lines: Number(get(env, file, 'lines')),
   };
 }
 
 function clocksOf(env: Map<string, string>, file: string, when: 'start' | 'end') {
   return {
-    realtime_ns: get(env, file, `clocks_${when}_realtime_ns`), monotonic_ns: get(env, file, `clocks_${when}_monotonic_ns`),
+    realtime_ns: get(env, file, `clocks_${when}_realtime_ns`),
+    monotonic_ns: get(env, file, `clocks_${when}_monotonic_ns`),
   };
 }
 
@@ -84,19 +87,28 @@ export function assembleBundle(dir: string): CaptureManifest {
   if (existsSync(hfile)) {
     henv = parseEnvFile(hfile);
     const fsType = get(henv, hfile, 'fs_type');
-    if (fsType !== 'ext2' && fsType !== 'ext3' && fsType !== 'ext4') throw new InputError(hfile, `host fs type ${fsType}: only ext2/3/4 are supported`);
+    if (fsType !== 'ext2' && fsType !== 'ext3' && fsType !== 'ext4')
+      throw new InputError(hfile, `host fs type ${fsType}: only ext2/3/4 are supported`);
     host = {
       kernel: get(henv, hfile, 'kernel'),
       disk: {
-        dev: get(henv, hfile, 'dev'), name: get(henv, hfile, 'disk'),
+        dev: get(henv, hfile, 'dev'),
+        name: get(henv, hfile, 'disk'),
         logical_block_size: Number(get(henv, hfile, 'logical_block_size')),
         physical_block_size: Number(get(henv, hfile, 'physical_block_size')),
-        size_bytes: Number(get(henv, hfile, 'size_bytes')), fs_offset_bytes: Number(get(henv, hfile, 'fs_offset_bytes')), partition_table: null,
+        size_bytes: Number(get(henv, hfile, 'size_bytes')),
+        fs_offset_bytes: Number(get(henv, hfile, 'fs_offset_bytes')),
+        partition_table: null,
         backing: 'physical disk of the host',
       },
       fs: {
-        type: fsType, block_size: Number(get(henv, hfile, 'fs_block_size')), size_bytes: Number(get(henv, hfile, 'fs_size_bytes')),
-        mount: '/', metadata: 'host/fs.e2i.gz', metadata_qcow2: null, metadata_after_unmount: henv.get('fs_mounted') !== '1',
+        type: fsType,
+        block_size: Number(get(henv, hfile, 'fs_block_size')),
+        size_bytes: Number(get(henv, hfile, 'fs_size_bytes')),
+        mount: '/',
+        metadata: 'host/fs.e2i.gz',
+        metadata_qcow2: null,
+        metadata_after_unmount: henv.get('fs_mounted') !== '1',
       },
       block_trace: traceOf(henv, hfile, gzipped(dir, 'host', 'block.trace') ?? 'host/block.trace.gz'),
       clocks_start: clocksOf(henv, hfile, 'start'),
@@ -114,30 +126,40 @@ export function assembleBundle(dir: string): CaptureManifest {
     const wlog = gzipped(dir, id, 'workload.log');
     const sameHostImage = henv !== null && henv.get('guest') === id;
     guests.push({
-      id, kernel: get(env, gfile, 'kernel'), clock_domain: 'guest',
+      id,
+      kernel: get(env, gfile, 'kernel'),
+      clock_domain: 'guest',
       mem_bytes: Number(get(env, gfile, 'mem_bytes')),
       disk: {
-        dev: get(env, gfile, 'dev'), name: get(env, gfile, 'disk'),
+        dev: get(env, gfile, 'dev'),
+        name: get(env, gfile, 'disk'),
         logical_block_size: Number(get(env, gfile, 'logical_block_size')),
         physical_block_size: Number(get(env, gfile, 'physical_block_size')),
-        size_bytes: Number(get(env, gfile, 'size_bytes')), fs_offset_bytes: envFsOffset(env, gfile), partition_table: null,
+        size_bytes: Number(get(env, gfile, 'size_bytes')),
+        fs_offset_bytes: envFsOffset(env, gfile),
+        partition_table: null,
         backing: 'virtual disk of the guest',
       },
       fs: {
         type: fsType === 'ext2' || fsType === 'ext3' ? fsType : 'ext4',
-        block_size: Number(env.get('fs_block_size') ?? 4096), size_bytes: Number(get(env, gfile, 'size_bytes')),
-        mount: env.get('fs_mount') ?? '/', metadata: `${id}/fs.e2i.gz`, metadata_qcow2: null,
+        block_size: Number(env.get('fs_block_size') ?? 4096),
+        size_bytes: Number(get(env, gfile, 'size_bytes')),
+        mount: env.get('fs_mount') ?? '/',
+        metadata: `${id}/fs.e2i.gz`,
+        metadata_qcow2: null,
         metadata_after_unmount: false,
       },
-      image: sameHostImage ? {
-        path_in_fs: get(henv!, hfile, 'image_path_in_fs'),
-        format: get(henv!, hfile, 'image_format') === 'qcow2' ? 'qcow2' : 'raw',
-        file_bytes: Number(get(henv!, hfile, 'image_file_bytes')),
-        virtual_bytes: Number(henv!.get('image_virtual_bytes') || get(henv!, hfile, 'image_file_bytes')),
-        filefrag: `${id}/image.filefrag.txt`,
-        qemu_img_map: existsSync(join(dir, id, 'image.map.json')) ? `${id}/image.map.json` : null,
-        host_cache: henv!.get('host_cache') === 'none' ? 'none' : 'writeback',
-      } : null,
+      image: sameHostImage
+        ? {
+            path_in_fs: get(henv!, hfile, 'image_path_in_fs'),
+            format: get(henv!, hfile, 'image_format') === 'qcow2' ? 'qcow2' : 'raw',
+            file_bytes: Number(get(henv!, hfile, 'image_file_bytes')),
+            virtual_bytes: Number(henv!.get('image_virtual_bytes') || get(henv!, hfile, 'image_file_bytes')),
+            filefrag: `${id}/image.filefrag.txt`,
+            qemu_img_map: existsSync(join(dir, id, 'image.map.json')) ? `${id}/image.map.json` : null,
+            host_cache: henv!.get('host_cache') === 'none' ? 'none' : 'writeback',
+          }
+        : null,
       strace: strace ? { path: strace, options: env.get('strace_options') ?? '-f -ttt -T -y', clock: 'realtime' } : null,
       block_trace: traceOf(env, gfile, gzipped(dir, id, 'block.trace') ?? `${id}/block.trace.gz`),
       workload_log: wlog ? { path: wlog, format: 'ffsb-lite-v1', clock: 'monotonic' } : null,
@@ -147,11 +169,18 @@ export function assembleBundle(dir: string): CaptureManifest {
       console_log: null,
     });
   }
-  if (guests.length === 0) throw new InputError(dir, 'no guest directory with a guest.env (copy the output of guest-capture.sh into BUNDLE/vm0)');
+  if (guests.length === 0)
+    throw new InputError(dir, 'no guest directory with a guest.env (copy the output of guest-capture.sh into BUNDLE/vm0)');
   notes.push('no paired clock marks: align guest and host from clocks_start/clocks_end (realtime) and the marks in each trace');
   const m: CaptureManifest = {
-    version: MANIFEST_VERSION, kind: MANIFEST_KIND, created: new Date(Number(BigInt(guests[0]!.clocks_start.realtime_ns) / 1_000_000n)).toISOString(),
-    tool: 'capture/guest-capture.sh + capture/host-capture.sh', lab: null, guests, host, notes,
+    version: MANIFEST_VERSION,
+    kind: MANIFEST_KIND,
+    created: new Date(Number(BigInt(guests[0]!.clocks_start.realtime_ns) / 1_000_000n)).toISOString(),
+    tool: 'capture/guest-capture.sh + capture/host-capture.sh',
+    lab: null,
+    guests,
+    host,
+    notes,
   };
   writeManifest(dir, m);
   return m;

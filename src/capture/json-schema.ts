@@ -41,7 +41,12 @@ export function jsonKind(v: unknown): string {
   return typeof v === 'string' ? `the string "${v}"` : `a ${typeof v}`;
 }
 
-function field<T>(label: string, doc: string, check: (v: unknown, path: string, cx: JsonCheckContext) => T, extra: Partial<Field<T>> = {}): Field<T> {
+function field<T>(
+  label: string,
+  doc: string,
+  check: (v: unknown, path: string, cx: JsonCheckContext) => T,
+  extra: Partial<Field<T>> = {},
+): Field<T> {
   return { label, doc, check, ...extra };
 }
 
@@ -96,7 +101,8 @@ export function ns(doc: string): Field<string> {
 export function file(doc: string): Field<string> {
   return field('bundle path', doc, (v, p, cx) => {
     const s = str('').check(v, p, cx);
-    if (s === '' || s.startsWith('/') || s.split('/').includes('..')) fail(cx, p, `expected a path relative to the bundle directory, got "${s}"`);
+    if (s === '' || s.startsWith('/') || s.split('/').includes('..'))
+      fail(cx, p, `expected a path relative to the bundle directory, got "${s}"`);
     if (cx.dir !== null) {
       const full = join(cx.dir, s);
       if (!existsSync(full)) fail(cx, p, `file "${s}" named by the manifest does not exist in the bundle`);
@@ -132,10 +138,15 @@ export function refine<T>(f: Field<T>, problem: (v: T) => string | { at: string;
 }
 
 export function arr<T>(element: Field<T>, doc: string): Field<T[]> {
-  return field(`array of ${element.label}`, doc, (v, p, cx) => {
-    if (!Array.isArray(v)) fail(cx, p, `expected an array, got ${jsonKind(v)}`);
-    return v.map((e, i) => element.check(e, `${p}[${i}]`, cx));
-  }, { element: element as Field<unknown> });
+  return field(
+    `array of ${element.label}`,
+    doc,
+    (v, p, cx) => {
+      if (!Array.isArray(v)) fail(cx, p, `expected an array, got ${jsonKind(v)}`);
+      return v.map((e, i) => element.check(e, `${p}[${i}]`, cx));
+    },
+    { element: element as Field<unknown> },
+  );
 }
 
 type Shape = Record<string, Field<unknown>>;
@@ -143,19 +154,27 @@ type ObjectOf<S extends Shape> = { -readonly [K in keyof S]: Infer<S[K]> };
 
 /** An object with these keys in this order; extra keys are left out of the result. */
 export function obj<S extends Shape>(fields: S, doc: string): Field<ObjectOf<S>> {
-  return field('object', doc, (v, p, cx) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(cx, p, `expected an object, got ${jsonKind(v)}`);
-    const o = v as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const [key, f] of Object.entries(fields)) {
-      if (!(key in o)) {
-        if (f.absent) { out[key] = f.absent.value; continue; }
-        fail(cx, `${p}.${key}`, 'missing field');
+  return field(
+    'object',
+    doc,
+    (v, p, cx) => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(cx, p, `expected an object, got ${jsonKind(v)}`);
+      const o = v as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const [key, f] of Object.entries(fields)) {
+        if (!(key in o)) {
+          if (f.absent) {
+            out[key] = f.absent.value;
+            continue;
+          }
+          fail(cx, `${p}.${key}`, 'missing field');
+        }
+        out[key] = f.check(o[key], `${p}.${key}`, cx);
       }
-      out[key] = f.check(o[key], `${p}.${key}`, cx);
-    }
-    return out as ObjectOf<S>;
-  }, { fields });
+      return out as ObjectOf<S>;
+    },
+    { fields },
+  );
 }
 
 /** Check a parsed document against its declaration; throws InputError naming the field path. */

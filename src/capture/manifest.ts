@@ -33,7 +33,23 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
 import { writeAll, writeFileAtomically } from '../io/output-folder.js';
-import { absentAs, arr, bool, checkJson, dev, file, literal, ns, nullable, num, obj, oneOf, refine, str, type Infer } from './json-schema.js';
+import {
+  absentAs,
+  arr,
+  bool,
+  checkJson,
+  dev,
+  file,
+  literal,
+  ns,
+  nullable,
+  num,
+  obj,
+  oneOf,
+  refine,
+  str,
+  type Infer,
+} from './json-schema.js';
 
 /** Version of the manifest layout described here. */
 export const MANIFEST_VERSION = 1 as const;
@@ -57,127 +73,196 @@ export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 // ---------------------------------------------------------------------------------------------
 // The layout, declared once (capture/json-schema.ts): types, checks and docs/manifest.md come from it.
 
-const workloadSchema = obj({
-  program: str('Program that produced the I/O: `ffsb-lite` (ours) or a free-form command.'),
-  command: str('The exact command line run in the guest (under strace); with several VMs, vm0\'s (VM k runs the same with seed + k).'),
-  files: num('Number of files in the file set.', 1),
-  file_bytes: num('Size of each file in bytes; files * file_bytes is the data size.'),
-  io_bytes: num('Size of each random read or write, bytes.', 1),
-  ops: num('Number of random operations after the file set is created (0 when bounded by duration only).'),
-  read_fraction: refine(num('Fraction of random operations that are reads, 0..1.'), (v) => (v > 1 ? `expected a fraction in 0..1, got ${v}` : null)),
-  direct: bool('Whether the random phase uses O_DIRECT.'),
-  seed: num('Seed of the workload\'s pseudo-random generator (VM k of a lab run uses seed + k).'),
-  duration_s: num('Stop the random phase after this many seconds (0 = no limit).'),
-  drop_caches: bool('Whether the guest dropped its page cache between creating the file set and the random phase.'),
-}, 'Parameters of the FFSB-like workload (`capture/workload/ffsb-lite.c`).');
+const workloadSchema = obj(
+  {
+    program: str('Program that produced the I/O: `ffsb-lite` (ours) or a free-form command.'),
+    command: str("The exact command line run in the guest (under strace); with several VMs, vm0's (VM k runs the same with seed + k)."),
+    files: num('Number of files in the file set.', 1),
+    file_bytes: num('Size of each file in bytes; files * file_bytes is the data size.'),
+    io_bytes: num('Size of each random read or write, bytes.', 1),
+    ops: num('Number of random operations after the file set is created (0 when bounded by duration only).'),
+    read_fraction: refine(num('Fraction of random operations that are reads, 0..1.'), (v) =>
+      v > 1 ? `expected a fraction in 0..1, got ${v}` : null,
+    ),
+    direct: bool('Whether the random phase uses O_DIRECT.'),
+    seed: num("Seed of the workload's pseudo-random generator (VM k of a lab run uses seed + k)."),
+    duration_s: num('Stop the random phase after this many seconds (0 = no limit).'),
+    drop_caches: bool('Whether the guest dropped its page cache between creating the file set and the random phase.'),
+  },
+  'Parameters of the FFSB-like workload (`capture/workload/ffsb-lite.c`).',
+);
 
-const labSchema = obj({
-  backend: oneOf(['kvm', 'tcg', 'loop'], 'What ran the guest.'),
-  backend_reason: str('Why this backend was used, e.g. "KVM refused the guest (failed to set MSR 0x10a); fell back to TCG".'),
-  vm_mem_bytes: nullable(num('Memory of each VM in bytes (null for the loop backend, which has no VM).')),
-  vcpus: nullable(num('Virtual CPUs per VM (null for the loop backend).')),
-  data_bytes: num('Total size of the workload\'s file set per VM, bytes.'),
-  direct: bool('O_DIRECT in the workload\'s random phase.'),
-  host_cache: oneOf(HOST_CACHE_MODES, 'QEMU cache mode of the image file (for the loop backend: `none` means the guest loop device uses direct I/O).'),
-  image_format: oneOf(IMAGE_FORMATS, 'Format of the guest image files.'),
-  guest_partition: absentAs(oneOf(['none', 'mbr', 'gpt'], 'Partition table of each guest disk: `none` (the file system is the whole disk), or `mbr` / `gpt` with one partition from sector 2048 holding it.'), 'none'),
-  vms: num('Number of VMs run at once; each has an entry in `guests`.', 1),
-  workload: workloadSchema,
-  command: str('The `iolineage lab` command line that made the bundle.'),
-  qemu_version: nullable(str('`qemu-system-x86_64 --version` first line (null for the loop backend).')),
-  elapsed_s: num('Wall-clock seconds the whole run took on the host.'),
-}, 'Parameters of a lab run (null for captures made on real systems).');
+const labSchema = obj(
+  {
+    backend: oneOf(['kvm', 'tcg', 'loop'], 'What ran the guest.'),
+    backend_reason: str('Why this backend was used, e.g. "KVM refused the guest (failed to set MSR 0x10a); fell back to TCG".'),
+    vm_mem_bytes: nullable(num('Memory of each VM in bytes (null for the loop backend, which has no VM).')),
+    vcpus: nullable(num('Virtual CPUs per VM (null for the loop backend).')),
+    data_bytes: num("Total size of the workload's file set per VM, bytes."),
+    direct: bool("O_DIRECT in the workload's random phase."),
+    host_cache: oneOf(
+      HOST_CACHE_MODES,
+      'QEMU cache mode of the image file (for the loop backend: `none` means the guest loop device uses direct I/O).',
+    ),
+    image_format: oneOf(IMAGE_FORMATS, 'Format of the guest image files.'),
+    guest_partition: absentAs(
+      oneOf(
+        ['none', 'mbr', 'gpt'],
+        'Partition table of each guest disk: `none` (the file system is the whole disk), or `mbr` / `gpt` with one partition from sector 2048 holding it.',
+      ),
+      'none',
+    ),
+    vms: num('Number of VMs run at once; each has an entry in `guests`.', 1),
+    workload: workloadSchema,
+    command: str('The `iolineage lab` command line that made the bundle.'),
+    qemu_version: nullable(str('`qemu-system-x86_64 --version` first line (null for the loop backend).')),
+    elapsed_s: num('Wall-clock seconds the whole run took on the host.'),
+  },
+  'Parameters of a lab run (null for captures made on real systems).',
+);
 
-const diskSchema = obj({
-  dev: dev('The traced device (the whole disk). Block events are filtered on it.'),
-  name: str('Kernel name, e.g. `vda`, `loop3`, `nvme0n1`.'),
-  logical_block_size: num('`queue/logical_block_size`, bytes. Trace sectors are always 512-byte units regardless.', 512),
-  physical_block_size: num('`queue/physical_block_size`, bytes.', 512),
-  size_bytes: num('Size of the device, bytes.'),
-  fs_offset_bytes: num('Byte offset on the disk where the file system starts (0 when it is on the whole disk).'),
-  partition_table: absentAs(nullable(file('The disk\'s partition table as `sfdisk --dump` prints it, or null (no partition table, or not saved).')), null),
-  backing: str('Free text on what backs the device (e.g. "loop over a file on the root file system", "virtio-blk").'),
-}, 'A block device as the kernel that traced it sees it.');
+const diskSchema = obj(
+  {
+    dev: dev('The traced device (the whole disk). Block events are filtered on it.'),
+    name: str('Kernel name, e.g. `vda`, `loop3`, `nvme0n1`.'),
+    logical_block_size: num('`queue/logical_block_size`, bytes. Trace sectors are always 512-byte units regardless.', 512),
+    physical_block_size: num('`queue/physical_block_size`, bytes.', 512),
+    size_bytes: num('Size of the device, bytes.'),
+    fs_offset_bytes: num('Byte offset on the disk where the file system starts (0 when it is on the whole disk).'),
+    partition_table: absentAs(
+      nullable(file("The disk's partition table as `sfdisk --dump` prints it, or null (no partition table, or not saved).")),
+      null,
+    ),
+    backing: str('Free text on what backs the device (e.g. "loop over a file on the root file system", "virtio-blk").'),
+  },
+  'A block device as the kernel that traced it sees it.',
+);
 
-const fsSchema = obj({
-  type: oneOf(['ext2', 'ext3', 'ext4'], 'As created or as `blkid` reports it.'),
-  block_size: refine(num('File-system block size, bytes.', 1024), (v) => ((v & (v - 1)) !== 0 ? `expected a power of two, got ${v}` : null)),
-  size_bytes: num('Size of the file system, bytes.'),
-  mount: str('Where it was mounted while the workload ran.'),
-  metadata: file('`e2image -r` output compressed with gzip: a raw image the size of the file system in which only metadata blocks (superblocks, group descriptors, bitmaps, inode tables, directories, extent/indirect blocks, journal) hold data; everything else reads as zeros.'),
-  metadata_qcow2: nullable(file('The same metadata as `e2image -Q` (a QCOW2 file holding only metadata), or null.')),
-  metadata_after_unmount: bool('Whether metadata was saved after the workload ended and the file system was unmounted (true) or while mounted (false: recent changes may be missing).'),
-}, 'An ext2/3/4 file system of the capture and its saved metadata.');
+const fsSchema = obj(
+  {
+    type: oneOf(['ext2', 'ext3', 'ext4'], 'As created or as `blkid` reports it.'),
+    block_size: refine(num('File-system block size, bytes.', 1024), (v) =>
+      (v & (v - 1)) !== 0 ? `expected a power of two, got ${v}` : null,
+    ),
+    size_bytes: num('Size of the file system, bytes.'),
+    mount: str('Where it was mounted while the workload ran.'),
+    metadata: file(
+      '`e2image -r` output compressed with gzip: a raw image the size of the file system in which only metadata blocks (superblocks, group descriptors, bitmaps, inode tables, directories, extent/indirect blocks, journal) hold data; everything else reads as zeros.',
+    ),
+    metadata_qcow2: nullable(file('The same metadata as `e2image -Q` (a QCOW2 file holding only metadata), or null.')),
+    metadata_after_unmount: bool(
+      'Whether metadata was saved after the workload ended and the file system was unmounted (true) or while mounted (false: recent changes may be missing).',
+    ),
+  },
+  'An ext2/3/4 file system of the capture and its saved metadata.',
+);
 
-const blockTraceSchema = obj({
-  path: file('The trace.'),
-  format: oneOf(['tracefs-text'], 'Lines `TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: FIELDS` (the tracefs `trace` file\'s format, possibly compressed).'),
-  trace_clock: str('The instance\'s `trace_clock` (e.g. `mono` = CLOCK_MONOTONIC in seconds.microseconds).'),
-  events: arr(str('An event, e.g. `block/block_rq_issue`.'), 'Events enabled, e.g. `block/block_rq_issue`.'),
-  filter: str('Event filter applied (e.g. `dev == 265289728`), or "" when none.'),
-  buffer_size_kb: num('Per-CPU ring-buffer size, KiB.'),
-  lost_events: num('Events lost to buffer overruns (sum over CPUs of `per_cpu/cpuN/stats` overrun plus `[LOST N EVENTS]` lines). Nonzero means the trace has gaps.'),
-  lines: num('Lines written (events + markers).'),
-}, 'A text trace of block tracepoints.');
+const blockTraceSchema = obj(
+  {
+    path: file('The trace.'),
+    format: oneOf(
+      ['tracefs-text'],
+      "Lines `TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: FIELDS` (the tracefs `trace` file's format, possibly compressed).",
+    ),
+    trace_clock: str("The instance's `trace_clock` (e.g. `mono` = CLOCK_MONOTONIC in seconds.microseconds)."),
+    events: arr(str('An event, e.g. `block/block_rq_issue`.'), 'Events enabled, e.g. `block/block_rq_issue`.'),
+    filter: str('Event filter applied (e.g. `dev == 265289728`), or "" when none.'),
+    buffer_size_kb: num('Per-CPU ring-buffer size, KiB.'),
+    lost_events: num(
+      'Events lost to buffer overruns (sum over CPUs of `per_cpu/cpuN/stats` overrun plus `[LOST N EVENTS]` lines). Nonzero means the trace has gaps.',
+    ),
+    lines: num('Lines written (events + markers).'),
+  },
+  'A text trace of block tracepoints.',
+);
 
-const straceSchema = obj({
-  path: file('The strace log.'),
-  options: str('Options strace ran with, e.g. `-f -ttt -T -y`.'),
-  clock: oneOf(['realtime'], 'Clock of strace\'s timestamps: `-ttt` prints CLOCK_REALTIME seconds.microseconds.'),
-}, 'A strace log of the workload.');
+const straceSchema = obj(
+  {
+    path: file('The strace log.'),
+    options: str('Options strace ran with, e.g. `-f -ttt -T -y`.'),
+    clock: oneOf(['realtime'], "Clock of strace's timestamps: `-ttt` prints CLOCK_REALTIME seconds.microseconds."),
+  },
+  'A strace log of the workload.',
+);
 
-const workloadLogSchema = obj({
-  path: file('The log.'),
-  format: oneOf(['ffsb-lite-v1'], '`#` comment lines, then tab-separated columns `seq phase op file offset size ret start_ns end_ns` (times on CLOCK_MONOTONIC).'),
-  clock: oneOf(['monotonic'], 'Clock of `start_ns`/`end_ns`.'),
-}, 'The workload\'s own log of every I/O it did: the ground truth.');
+const workloadLogSchema = obj(
+  {
+    path: file('The log.'),
+    format: oneOf(
+      ['ffsb-lite-v1'],
+      '`#` comment lines, then tab-separated columns `seq phase op file offset size ret start_ns end_ns` (times on CLOCK_MONOTONIC).',
+    ),
+    clock: oneOf(['monotonic'], 'Clock of `start_ns`/`end_ns`.'),
+  },
+  "The workload's own log of every I/O it did: the ground truth.",
+);
 
-const clockPairSchema = obj({
-  realtime_ns: ns('CLOCK_REALTIME, ns since the epoch.'),
-  monotonic_ns: ns('CLOCK_MONOTONIC, ns.'),
-}, 'Both clocks of one side read back to back, so realtime (strace) and monotonic (traces) can be related.');
+const clockPairSchema = obj(
+  {
+    realtime_ns: ns('CLOCK_REALTIME, ns since the epoch.'),
+    monotonic_ns: ns('CLOCK_MONOTONIC, ns.'),
+  },
+  'Both clocks of one side read back to back, so realtime (strace) and monotonic (traces) can be related.',
+);
 
-const clockMarkSchema = obj({
-  n: num('Mark number N.'),
-  guest_ns: nullable(ns('Timestamp of the mark in the guest block trace (its trace_clock); null if not found.')),
-  host_ns: nullable(ns('Timestamp of the mark in the host block trace (its trace_clock); null if not found.')),
-}, 'One alignment mark `iolineage-mark N` written into both the guest\'s and the host\'s trace_marker.');
+const clockMarkSchema = obj(
+  {
+    n: num('Mark number N.'),
+    guest_ns: nullable(ns('Timestamp of the mark in the guest block trace (its trace_clock); null if not found.')),
+    host_ns: nullable(ns('Timestamp of the mark in the host block trace (its trace_clock); null if not found.')),
+  },
+  "One alignment mark `iolineage-mark N` written into both the guest's and the host's trace_marker.",
+);
 
-const imageSchema = obj({
-  path_in_fs: str('Path of the image inside the host file system (absolute from its root).'),
-  format: oneOf(IMAGE_FORMATS, 'Image format.'),
-  file_bytes: num('Size of the image file, bytes (qcow2: the file, not the virtual disk).'),
-  virtual_bytes: num('Virtual disk size, bytes.'),
-  filefrag: file('`filefrag -v` output for the image file (host fs extents).'),
-  qemu_img_map: nullable(file('`qemu-img map --output=json` for the image (guest offset → file offset), or null.')),
-  host_cache: oneOf(HOST_CACHE_MODES, 'QEMU `-drive cache=` mode.'),
-}, 'The guest\'s image file on the host.');
+const imageSchema = obj(
+  {
+    path_in_fs: str('Path of the image inside the host file system (absolute from its root).'),
+    format: oneOf(IMAGE_FORMATS, 'Image format.'),
+    file_bytes: num('Size of the image file, bytes (qcow2: the file, not the virtual disk).'),
+    virtual_bytes: num('Virtual disk size, bytes.'),
+    filefrag: file('`filefrag -v` output for the image file (host fs extents).'),
+    qemu_img_map: nullable(file('`qemu-img map --output=json` for the image (guest offset → file offset), or null.')),
+    host_cache: oneOf(HOST_CACHE_MODES, 'QEMU `-drive cache=` mode.'),
+  },
+  "The guest's image file on the host.",
+);
 
-const guestSchema = obj({
-  id: refine(str('Identifier, also the bundle sub-directory: `vm0`, `vm1`...'), (v) => (/^[A-Za-z0-9_-]+$/.test(v) ? null : `expected letters, digits, _ or -, got "${v}"`)),
-  kernel: str('`uname -r` of the kernel that ran the guest file system.'),
-  clock_domain: oneOf(['guest', 'host'], '`guest` when the guest has its own kernel and clocks; `host` for the loop backend (guest and host layers share one kernel and one clock).'),
-  mem_bytes: nullable(num('Guest memory, bytes (`MemTotal`); null for the loop backend.')),
-  disk: diskSchema,
-  fs: fsSchema,
-  image: nullable(imageSchema),
-  strace: nullable(straceSchema),
-  block_trace: blockTraceSchema,
-  workload_log: nullable(workloadLogSchema),
-  clocks_start: clockPairSchema,
-  clocks_end: clockPairSchema,
-  clock_marks: arr(clockMarkSchema, 'Alignment marks guest ↔ host. Empty when there is no host side.'),
-  console_log: nullable(file('The guest\'s console/serial log, or null.')),
-}, 'One guest (one VM, or the loop-device stand-in of the loop backend).');
+const guestSchema = obj(
+  {
+    id: refine(str('Identifier, also the bundle sub-directory: `vm0`, `vm1`...'), (v) =>
+      /^[A-Za-z0-9_-]+$/.test(v) ? null : `expected letters, digits, _ or -, got "${v}"`,
+    ),
+    kernel: str('`uname -r` of the kernel that ran the guest file system.'),
+    clock_domain: oneOf(
+      ['guest', 'host'],
+      '`guest` when the guest has its own kernel and clocks; `host` for the loop backend (guest and host layers share one kernel and one clock).',
+    ),
+    mem_bytes: nullable(num('Guest memory, bytes (`MemTotal`); null for the loop backend.')),
+    disk: diskSchema,
+    fs: fsSchema,
+    image: nullable(imageSchema),
+    strace: nullable(straceSchema),
+    block_trace: blockTraceSchema,
+    workload_log: nullable(workloadLogSchema),
+    clocks_start: clockPairSchema,
+    clocks_end: clockPairSchema,
+    clock_marks: arr(clockMarkSchema, 'Alignment marks guest ↔ host. Empty when there is no host side.'),
+    console_log: nullable(file("The guest's console/serial log, or null.")),
+  },
+  'One guest (one VM, or the loop-device stand-in of the loop backend).',
+);
 
-const hostSchema = obj({
-  kernel: str('`uname -r` of the host.'),
-  disk: diskSchema,
-  fs: fsSchema,
-  block_trace: blockTraceSchema,
-  clocks_start: clockPairSchema,
-  clocks_end: clockPairSchema,
-}, 'The host side: the physical (or lab loop) disk under the image files.');
+const hostSchema = obj(
+  {
+    kernel: str('`uname -r` of the host.'),
+    disk: diskSchema,
+    fs: fsSchema,
+    block_trace: blockTraceSchema,
+    clocks_start: clockPairSchema,
+    clocks_end: clockPairSchema,
+  },
+  'The host side: the physical (or lab loop) disk under the image files.',
+);
 
 const guestsSchema = refine(arr(guestSchema, 'The guests, at least one.'), (guests) => {
   if (guests.length === 0) return 'expected at least one guest, got an empty array';
@@ -189,20 +274,33 @@ const guestsSchema = refine(arr(guestSchema, 'The guests, at least one.'), (gues
   return null;
 });
 
-const versionField = literal(MANIFEST_VERSION, 'Version of the manifest layout described here.', (got) => `unsupported manifest version: expected ${MANIFEST_VERSION}, got ${got}`);
-const kindField = literal(MANIFEST_KIND, 'Tells a capture manifest from any other JSON file.', (got) => `not an iolineage capture manifest: expected kind "${MANIFEST_KIND}", got ${got}`);
+const versionField = literal(
+  MANIFEST_VERSION,
+  'Version of the manifest layout described here.',
+  (got) => `unsupported manifest version: expected ${MANIFEST_VERSION}, got ${got}`,
+);
+const kindField = literal(
+  MANIFEST_KIND,
+  'Tells a capture manifest from any other JSON file.',
+  (got) => `not an iolineage capture manifest: expected kind "${MANIFEST_KIND}", got ${got}`,
+);
 
 /** The manifest's layout: docs/manifest.md is generated from it (scripts/gen-manifest-docs.mjs). */
-export const manifestSchema = obj({
-  version: versionField,
-  kind: kindField,
-  created: refine(str('When the capture started, ISO 8601 UTC.'), (v) => (Number.isNaN(Date.parse(v)) ? `expected an ISO 8601 date, got "${v}"` : null)),
-  tool: str('Producer and version, e.g. `iolineage lab 0.1.0` or `capture/host-capture.sh`.'),
-  lab: nullable(labSchema),
-  guests: guestsSchema,
-  host: nullable(hostSchema),
-  notes: arr(str('A remark.'), 'Free-form remarks (fallbacks taken, anomalies seen).'),
-}, 'The whole manifest.');
+export const manifestSchema = obj(
+  {
+    version: versionField,
+    kind: kindField,
+    created: refine(str('When the capture started, ISO 8601 UTC.'), (v) =>
+      Number.isNaN(Date.parse(v)) ? `expected an ISO 8601 date, got "${v}"` : null,
+    ),
+    tool: str('Producer and version, e.g. `iolineage lab 0.1.0` or `capture/host-capture.sh`.'),
+    lab: nullable(labSchema),
+    guests: guestsSchema,
+    host: nullable(hostSchema),
+    notes: arr(str('A remark.'), 'Free-form remarks (fallbacks taken, anomalies seen).'),
+  },
+  'The whole manifest.',
+);
 
 export type WorkloadParams = Infer<typeof workloadSchema>;
 export type LabParams = Infer<typeof labSchema>;
@@ -247,7 +345,8 @@ export function readManifest(dir: string): CaptureManifest {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(file, 'no manifest.json: not a capture bundle directory (made by `iolineage lab` or capture/*.sh)');
+    if (code === 'ENOENT')
+      throw new InputError(file, 'no manifest.json: not a capture bundle directory (made by `iolineage lab` or capture/*.sh)');
     throw new InputError(file, `cannot read: ${code ?? String(e)}`);
   }
   let doc: unknown;

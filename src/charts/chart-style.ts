@@ -32,7 +32,10 @@ export function opColor(present?: Iterable<string>, field = 'op', title = 'Opera
   const all: readonly string[] = OP_DOMAIN;
   const seen = present ? new Set(present) : new Set(all);
   const domain = [...all.filter((o) => seen.has(o)), ...[...seen].filter((o) => !all.includes(o)).sort()];
-  const range = domain.map((o) => { const i = all.indexOf(o); return i >= 0 ? OP_RANGE[i]! : '#999999'; });
+  const range = domain.map((o) => {
+    const i = all.indexOf(o);
+    return i >= 0 ? OP_RANGE[i]! : '#999999';
+  });
   return { field, type: 'nominal' as const, title, scale: { domain, range } };
 }
 
@@ -66,7 +69,10 @@ export function sizeLabel(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   const text = Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 1 : 0);
   return `${text} ${units[u]}`;
 }

@@ -11,13 +11,17 @@ import { compile, type TopLevelSpec } from 'vega-lite';
  * Deliberately not vega-lite's own TopLevelSpec type: the public .d.ts then stays small, and tslab,
  * which type-checks every notebook cell against the imported declarations, stays fast.
  */
-export interface ChartSpec { [key: string]: unknown }
+export interface ChartSpec {
+  [key: string]: unknown;
+}
 
 /**
  * A Vega (v5) spec: what Vega-Lite compiles to, and what a Vega View parses. A plain JSON object in
  * the public declarations, for the reason given at ChartSpec.
  */
-export interface VegaSpec { [key: string]: unknown }
+export interface VegaSpec {
+  [key: string]: unknown;
+}
 
 /**
  * Compile a Vega-Lite spec to the Vega spec a Vega View runs (vega-lite's `compile`), refusing data

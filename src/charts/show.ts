@@ -31,7 +31,10 @@ export async function chartBundle(spec: ChartSpec): Promise<MimeBundle> {
 }
 
 type BundleWriter = (msg: { data: MimeBundle; metadata: object; transient: object }, update: boolean) => void;
-interface TslabDisplay { svg(s: string): void; html(s: string): void }
+interface TslabDisplay {
+  svg(s: string): void;
+  html(s: string): void;
+}
 
 /**
  * Where show() sends bundles: tslab's writer for the running cell; null outside a tslab kernel
@@ -69,7 +72,8 @@ export async function show(spec: ChartSpec): Promise<void> {
 /** Show an HTML fragment (a table, a note) in the running tslab cell; prints it outside one. */
 export function showHtml(html: string): void {
   const sink = tslabSink();
-  if (sink?.bundle) sink.bundle({ data: { 'text/html': html, 'text/plain': html.replace(/<[^>]*>/g, ' ') }, metadata: {}, transient: {} }, false);
+  if (sink?.bundle)
+    sink.bundle({ data: { 'text/html': html, 'text/plain': html.replace(/<[^>]*>/g, ' ') }, metadata: {}, transient: {} }, false);
   else if (sink?.display) sink.display.html(html);
   else process.stdout.write(html + '\n');
 }

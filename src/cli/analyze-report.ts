@@ -17,7 +17,14 @@ export function formatSeconds(ns: bigint): string {
 export function formatDuration(ns: number): string {
   const a = Math.abs(ns);
   const sign = ns < 0 ? '-' : '';
-  const units: [number, string][] = [[86400e9, 'days'], [3600e9, 'h'], [60e9, 'min'], [1e9, 's'], [1e6, 'ms'], [1e3, 'µs']];
+  const units: [number, string][] = [
+    [86400e9, 'days'],
+    [3600e9, 'h'],
+    [60e9, 'min'],
+    [1e9, 's'],
+    [1e6, 'ms'],
+    [1e3, 'µs'],
+  ];
   for (const [size, name] of units) {
     if (a < size) continue;
     const v = a / size;
@@ -50,7 +57,9 @@ export function analyzeResultLines(s: Summary, outDir: string, tables: number): 
   }
   lines.push('result:');
   for (const [layer, t] of Object.entries(s.layers ?? {})) {
-    lines.push(`  ${layer.padEnd(5)} ${formatBytes(t.read_bytes ?? 0).padStart(11)} read, ${formatBytes(t.write_bytes ?? 0).padStart(11)} written in ${t.requests ?? 0} ${layer === 'app' ? 'calls' : 'requests'}`);
+    lines.push(
+      `  ${layer.padEnd(5)} ${formatBytes(t.read_bytes ?? 0).padStart(11)} read, ${formatBytes(t.write_bytes ?? 0).padStart(11)} written in ${t.requests ?? 0} ${layer === 'app' ? 'calls' : 'requests'}`,
+    );
   }
   for (const [layer, a] of Object.entries(s.amplification ?? {})) {
     lines.push(`  ${layer} bytes per app byte: read ${ratio(a.read)}, write ${ratio(a.write)}, total ${ratio(a.total)}`);
@@ -58,7 +67,9 @@ export function analyzeResultLines(s: Summary, outDir: string, tables: number): 
   for (const [layer, c] of Object.entries(s.cache ?? {})) {
     lines.push(`  read bytes from above that never reached the ${layer} disk (cache hits): ${pct(c.hit_ratio)}`);
   }
-  const outcomes = Object.entries(s.outcomes ?? {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  const outcomes = Object.entries(s.outcomes ?? {})
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
   if (outcomes.length) lines.push(`  app I/O outcomes: ${outcomes.map(([k, n]) => `${k.replaceAll('_', ' ')} ${n}`).join(', ')}`);
   lines.push(`  ${tables} tables and summary.json in ${outDir}`);
   return lines;

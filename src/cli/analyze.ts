@@ -93,15 +93,19 @@ const OPTIONS = {
 /** The rules between options that one option's kind cannot say. */
 function checkCombinations(o: OptionValues<typeof OPTIONS>, positionals: string[]): void {
   if (!o.out) throw new UsageError('analyze: -o OUT is required (see --help)');
-  if (positionals.length > 1) throw new UsageError(`analyze: expected at most one CAPTURE_DIR, got ${positionals.length} positional arguments`);
+  if (positionals.length > 1)
+    throw new UsageError(`analyze: expected at most one CAPTURE_DIR, got ${positionals.length} positional arguments`);
   if (positionals.length === 1) {
     if (o['guest-trace'] !== undefined) throw new UsageError('analyze: give either CAPTURE_DIR or --guest-trace and friends, not both');
     return;
   }
   if (!o['guest-trace']) throw new UsageError('analyze: give a CAPTURE_DIR or at least --guest-trace FILE (see --help)');
-  if (o['host-trace'] && (!o['host-fs'] || o.image.length === 0)) throw new UsageError('analyze: --host-trace needs --host-fs and --image (where the guest image lives in the host fs)');
-  if (o['image-format'] === 'qcow2' && o.image.length > 0 && !o['image-file'] && !o['image-map-json']) throw new UsageError('analyze: a qcow2 image needs --image-file FILE or --image-map-json FILE to map guest offsets');
-  if (o['guest-partition'] !== undefined && o['guest-partition-offset'] !== undefined) throw new UsageError('analyze: give either --guest-partition or --guest-partition-offset, not both');
+  if (o['host-trace'] && (!o['host-fs'] || o.image.length === 0))
+    throw new UsageError('analyze: --host-trace needs --host-fs and --image (where the guest image lives in the host fs)');
+  if (o['image-format'] === 'qcow2' && o.image.length > 0 && !o['image-file'] && !o['image-map-json'])
+    throw new UsageError('analyze: a qcow2 image needs --image-file FILE or --image-map-json FILE to map guest offsets');
+  if (o['guest-partition'] !== undefined && o['guest-partition-offset'] !== undefined)
+    throw new UsageError('analyze: give either --guest-partition or --guest-partition-offset, not both');
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -110,19 +114,40 @@ export async function run(argv: string[]): Promise<number> {
   const out = o.out!;
   let inputs: AnalyzeInputs;
   if (positionals.length === 1) {
-    requireDirectory(positionals[0]!, 'a capture bundle directory (with manifest.json); give single inputs with --guest-trace FILE and friends');
+    requireDirectory(
+      positionals[0]!,
+      'a capture bundle directory (with manifest.json); give single inputs with --guest-trace FILE and friends',
+    );
     const m: CaptureManifest = readManifest(positionals[0]!);
-    inputs = { kind: 'bundle', dir: positionals[0]!, manifest: m, appClockOffsetNs: o['app-clock-offset'], clockOffsetNs: o['clock-offset'], guestMount: o['guest-mount'] };
+    inputs = {
+      kind: 'bundle',
+      dir: positionals[0]!,
+      manifest: m,
+      appClockOffsetNs: o['app-clock-offset'],
+      clockOffsetNs: o['clock-offset'],
+      guestMount: o['guest-mount'],
+    };
   } else {
     inputs = {
       kind: 'files',
       vm: o.vm ?? 'vm0',
-      app: o.app, appDate: o['app-date'],
-      guestTrace: o['guest-trace']!, guestDev: o['guest-dev'],
-      guestFs: o['guest-fs'], guestPartitionOffset: o['guest-partition-offset'], guestPartition: o['guest-partition'], guestMount: o['guest-mount'],
-      hostTrace: o['host-trace'], hostDev: o['host-dev'],
-      hostFs: o['host-fs'], images: o.image, imageFormat: o['image-format'], imageFile: o['image-file'], imageMapJson: o['image-map-json'],
-      clockOffsetNs: o['clock-offset'], appClockOffsetNs: o['app-clock-offset'],
+      app: o.app,
+      appDate: o['app-date'],
+      guestTrace: o['guest-trace']!,
+      guestDev: o['guest-dev'],
+      guestFs: o['guest-fs'],
+      guestPartitionOffset: o['guest-partition-offset'],
+      guestPartition: o['guest-partition'],
+      guestMount: o['guest-mount'],
+      hostTrace: o['host-trace'],
+      hostDev: o['host-dev'],
+      hostFs: o['host-fs'],
+      images: o.image,
+      imageFormat: o['image-format'],
+      imageFile: o['image-file'],
+      imageMapJson: o['image-map-json'],
+      clockOffsetNs: o['clock-offset'],
+      appClockOffsetNs: o['app-clock-offset'],
       hostCache: o['host-cache'],
     };
   }

@@ -58,10 +58,14 @@ export const option = {
 
 function convertOption(name: string, k: OptionKind, raw: string | boolean | (string | boolean)[] | undefined): unknown {
   switch (k.kind) {
-    case 'strings': return (raw as string[] | undefined) ?? [];
-    case 'boolean': return raw === true;
-    case 'string': return raw as string | undefined;
-    case 'dev': return raw === undefined ? undefined : parseDevArg(raw as string);
+    case 'strings':
+      return (raw as string[] | undefined) ?? [];
+    case 'boolean':
+      return raw === true;
+    case 'string':
+      return raw as string | undefined;
+    case 'dev':
+      return raw === undefined ? undefined : parseDevArg(raw as string);
     case 'choice': {
       const v = (raw as string | undefined) ?? k.dflt;
       if (v !== undefined && !k.choices.includes(v)) throw new UsageError(`--${name}: expected ${k.choices.join(' or ')}, got "${v}"`);
@@ -76,17 +80,29 @@ function convertOption(name: string, k: OptionKind, raw: string | boolean | (str
     case 'integer': {
       if (raw === undefined) return undefined;
       const v = (raw as string).trim();
-      if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < k.min) throw new UsageError(`--${name}: expected ${k.what}, got "${raw as string}"`);
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < k.min)
+        throw new UsageError(`--${name}: expected ${k.what}, got "${raw as string}"`);
       return Number(v);
     }
   }
 }
 
 /** Parse `argv` against an option table; values come back checked and typed. */
-export function parseOptions<const T extends Record<string, OptionKind>>(command: string, argv: string[], table: T): { values: OptionValues<T>; positionals: string[] } {
+export function parseOptions<const T extends Record<string, OptionKind>>(
+  command: string,
+  argv: string[],
+  table: T,
+): { values: OptionValues<T>; positionals: string[] } {
   const spec: OptionSpec = {};
   for (const [name, k] of Object.entries(table)) {
-    spec[name] = k.kind === 'boolean' ? { type: 'boolean' } : k.kind === 'strings' ? { type: 'string', multiple: true } : k.kind === 'string' && k.short ? { type: 'string', short: k.short } : { type: 'string' };
+    spec[name] =
+      k.kind === 'boolean'
+        ? { type: 'boolean' }
+        : k.kind === 'strings'
+          ? { type: 'string', multiple: true }
+          : k.kind === 'string' && k.short
+            ? { type: 'string', short: k.short }
+            : { type: 'string' };
   }
   const { values, positionals } = parseCommandArgs(command, argv, spec);
   const out: Record<string, unknown> = {};
@@ -113,7 +129,9 @@ export function parseDevArg(text: string): string {
 /** An input that must be a file (or device): a directory or a missing path is an InputError naming it. */
 export function requireFile(path: string): void {
   let st;
-  try { st = statSync(path); } catch (e) {
+  try {
+    st = statSync(path);
+  } catch (e) {
     throw new InputError(path, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   if (st.isDirectory()) throw new InputError(path, 'is a directory: expected a trace or log file (give the files inside it, e.g. DIR/*)');
@@ -122,7 +140,9 @@ export function requireFile(path: string): void {
 /** An input that must be a directory (a capture bundle): a file or a missing path is an InputError naming it. */
 export function requireDirectory(path: string, what: string): void {
   let st;
-  try { st = statSync(path); } catch (e) {
+  try {
+    st = statSync(path);
+  } catch (e) {
     throw new InputError(path, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   if (!st.isDirectory()) throw new InputError(path, `is a file: expected ${what}`);

@@ -35,16 +35,28 @@ options:
   --json            print the figures as JSON (times in ns)
 `;
 
-function fmt(ns: number): string { return (ns / 1e9).toFixed(9).padStart(13); }
+function fmt(ns: number): string {
+  return (ns / 1e9).toFixed(9).padStart(13);
+}
 
 function print(m: BttDeviceMetrics): string[] {
-  const lines = [`==================== Device ${m.dev} ====================`, '', `${'ALL'.padStart(15)} ${'MIN'.padStart(13)} ${'AVG'.padStart(13)} ${'MAX'.padStart(13)} ${'N'.padStart(11)}`];
+  const lines = [
+    `==================== Device ${m.dev} ====================`,
+    '',
+    `${'ALL'.padStart(15)} ${'MIN'.padStart(13)} ${'AVG'.padStart(13)} ${'MAX'.padStart(13)} ${'N'.padStart(11)}`,
+  ];
   for (const s of BTT_STAGES) {
     const st = m.stages[s];
     if (st.n) lines.push(`${s.padEnd(15)} ${fmt(st.min)} ${fmt(st.avg)} ${fmt(st.max)} ${String(st.n).padStart(11)}`);
   }
-  lines.push('', `#Q ${m.queued}  #D ${m.issued}  ratio ${m.mergeRatio.toFixed(1)} (unclamped ${m.mergeRatioRaw.toFixed(2)})  BLK min ${m.blks.min} avg ${Math.trunc(m.blks.avg)} max ${m.blks.max} total ${m.blks.total}`);
-  for (const [name, s] of [['Q2Q', m.seeksQ2Q], ['D2D', m.seeksD2D]] as const) {
+  lines.push(
+    '',
+    `#Q ${m.queued}  #D ${m.issued}  ratio ${m.mergeRatio.toFixed(1)} (unclamped ${m.mergeRatioRaw.toFixed(2)})  BLK min ${m.blks.min} avg ${Math.trunc(m.blks.avg)} max ${m.blks.max} total ${m.blks.total}`,
+  );
+  for (const [name, s] of [
+    ['Q2Q', m.seeksQ2Q],
+    ['D2D', m.seeksD2D],
+  ] as const) {
     lines.push(`${name} seeks: n ${s.n}  mean ${s.mean.toFixed(1)}  median ${s.median}  mode ${s.modes.join(',')}(${s.modeCount})`);
   }
   return lines;
@@ -52,7 +64,10 @@ function print(m: BttDeviceMetrics): string[] {
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('btt', argv, {
-    dev: { type: 'string' }, iostat: { type: 'string' }, out: { type: 'string', short: 'o' }, json: { type: 'boolean' },
+    dev: { type: 'string' },
+    iostat: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    json: { type: 'boolean' },
   });
   if (positionals.length === 0) throw new UsageError('btt: no input files (see --help)');
   const dev = typeof values.dev === 'string' ? parseDevArg(values.dev) : undefined;
@@ -66,11 +81,17 @@ export async function run(argv: string[]): Promise<number> {
     let bar: ProgressBar | undefined;
     const r = await readBlktraceBinary(positionals, b, stats, {
       ...(dev ? { dev } : {}),
-      onProgress: (read, total) => { bar ??= new ProgressBar('reading blktrace', total); bar.update(read); },
+      onProgress: (read, total) => {
+        bar ??= new ProgressBar('reading blktrace', total);
+        bar.update(read);
+      },
     });
     bar?.done();
     const meta: Record<string, string> = { clock: 'blktrace time (ktime_get, ns)', source: positionals.join(',') };
-    if (r.wallClockNs !== undefined) { meta.wall_clock_ns = String(r.wallClockNs); meta.wall_clock_at_trace_ns = String(r.wallClockAtTraceNs); }
+    if (r.wallClockNs !== undefined) {
+      meta.wall_clock_ns = String(r.wallClockNs);
+      meta.wall_clock_at_trace_ns = String(r.wallClockAtTraceNs);
+    }
     events = b.finish(meta);
   }
   const { requests, bios } = buildBlockRequestTables(events, stats);
@@ -94,7 +115,9 @@ export async function run(argv: string[]): Promise<number> {
         const s = iostatSeries(requests, { dev: m.dev, intervalNs: interval * 1e9 });
         process.stdout.write(`iostat ${m.dev} every ${interval} s: t(s) r/s w/s rMB/s wMB/s aqu-sz %util\n`);
         for (let k = 0; k < s.startNs.length; k++) {
-          process.stdout.write(`${(k * interval).toFixed(3).padStart(10)} ${s.readIops[k]!.toFixed(1).padStart(9)} ${s.writeIops[k]!.toFixed(1).padStart(9)} ${s.readMBps[k]!.toFixed(2).padStart(8)} ${s.writeMBps[k]!.toFixed(2).padStart(8)} ${s.queueDepth[k]!.toFixed(2).padStart(7)} ${(100 * s.utilization[k]!).toFixed(1).padStart(6)}\n`);
+          process.stdout.write(
+            `${(k * interval).toFixed(3).padStart(10)} ${s.readIops[k]!.toFixed(1).padStart(9)} ${s.writeIops[k]!.toFixed(1).padStart(9)} ${s.readMBps[k]!.toFixed(2).padStart(8)} ${s.writeMBps[k]!.toFixed(2).padStart(8)} ${s.queueDepth[k]!.toFixed(2).padStart(7)} ${(100 * s.utilization[k]!).toFixed(1).padStart(6)}\n`,
+          );
         }
       }
     }

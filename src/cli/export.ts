@@ -45,7 +45,11 @@ options:
 function report(files: readonly ExportedFile[]): void {
   for (const f of files) {
     let size = '';
-    try { size = formatBytes(statSync(f.path).size); } catch { /* reported as written; size unknown */ }
+    try {
+      size = formatBytes(statSync(f.path).size);
+    } catch {
+      /* reported as written; size unknown */
+    }
     process.stdout.write(`${f.table.padEnd(18)} ${String(f.rows).padStart(10)} rows  ${size.padStart(10)}  ${f.path}\n`);
   }
 }
@@ -62,32 +66,43 @@ export async function run(argv: string[]): Promise<number> {
     'memory-limit': { type: 'string' },
     threads: { type: 'string' },
   });
-  const str = (v: unknown) => typeof v === 'string' ? v : undefined;
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const format = (str(o.format) ?? 'parquet') as ExportFormat;
   if (!EXPORT_FORMATS.includes(format)) throw new UsageError(`export: --format ${format}: expected ${EXPORT_FORMATS.join(' or ')}`);
   const compression = (str(o.compression) ?? 'zstd') as ParquetCompression;
-  if (!PARQUET_COMPRESSIONS.includes(compression)) throw new UsageError(`export: --compression ${compression}: expected ${PARQUET_COMPRESSIONS.join(', ')}`);
+  if (!PARQUET_COMPRESSIONS.includes(compression))
+    throw new UsageError(`export: --compression ${compression}: expected ${PARQUET_COMPRESSIONS.join(', ')}`);
   const threads = str(o.threads);
-  if (threads !== undefined && !/^[1-9]\d*$/.test(threads)) throw new UsageError(`export: --threads: expected a positive integer, got "${threads}"`);
+  if (threads !== undefined && !/^[1-9]\d*$/.test(threads))
+    throw new UsageError(`export: --threads: expected a positive integer, got "${threads}"`);
   if (positionals.length === 0) throw new UsageError('export: expected an OUT folder (see --help)');
   const options: ExportOptions = {
-    format, compression,
+    format,
+    compression,
     ...(str(o['memory-limit']) ? { memoryLimit: str(o['memory-limit'])! } : {}),
     ...(threads ? { threads: Number(threads) } : {}),
   };
   const dataset = str(o.dataset);
   if (dataset === undefined) {
-    if (o.host !== undefined || o.run !== undefined || o.vm !== undefined) throw new UsageError('export: --host, --run and --vm go with --dataset');
-    if (positionals.length > 1 && o.out !== undefined) throw new UsageError('export: -o DIR takes one OUT (several OUTs are exported each into itself, or into a --dataset)');
+    if (o.host !== undefined || o.run !== undefined || o.vm !== undefined)
+      throw new UsageError('export: --host, --run and --vm go with --dataset');
+    if (positionals.length > 1 && o.out !== undefined)
+      throw new UsageError('export: -o DIR takes one OUT (several OUTs are exported each into itself, or into a --dataset)');
     for (const dir of positionals) report(await exportDir(dir, str(o.out) ?? dir, options));
     return 0;
   }
   if (o.out !== undefined) throw new UsageError('export: give -o DIR or --dataset DATASET, not both');
-  if (format !== 'parquet') throw new UsageError(`export: --dataset writes Parquet (the format Spark, Trino and DuckDB read partitions of), not ${format}`);
-  if (o.run !== undefined && positionals.length > 1) throw new UsageError(`export: --run names one run, but ${positionals.length} OUT folders were given (each run is named after its folder)`);
+  if (format !== 'parquet')
+    throw new UsageError(`export: --dataset writes Parquet (the format Spark, Trino and DuckDB read partitions of), not ${format}`);
+  if (o.run !== undefined && positionals.length > 1)
+    throw new UsageError(
+      `export: --run names one run, but ${positionals.length} OUT folders were given (each run is named after its folder)`,
+    );
   const host = str(o.host) ?? hostname();
   const runs: DatasetRun[] = positionals.map((dir) => ({
-    dir, host, run: str(o.run) ?? basename(resolve(dir)),
+    dir,
+    host,
+    run: str(o.run) ?? basename(resolve(dir)),
     ...(str(o.vm) ? { vm: str(o.vm)! } : {}),
   }));
   report(await exportDataset(runs, dataset, options));

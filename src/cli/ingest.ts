@@ -54,13 +54,20 @@ Exit status: 0 on success, 1 when an input is unusable or an error was counted, 
 /** Clock of ts_ns per format, for the table metadata. */
 function clockOf(format: InputFormat, textClock: string): string {
   switch (format) {
-    case 'tracefs': case 'trace-cmd': return `${textClock} (tracefs trace_clock)`;
-    case 'blkparse': return 'blkparse relative time (ns since the first event blkparse printed; blktrace ktime_get clock)';
-    default: return 'blktrace time (ktime_get, ns)';
+    case 'tracefs':
+    case 'trace-cmd':
+      return `${textClock} (tracefs trace_clock)`;
+    case 'blkparse':
+      return 'blkparse relative time (ns since the first event blkparse printed; blktrace ktime_get clock)';
+    default:
+      return 'blktrace time (ktime_get, ns)';
   }
 }
 
-interface Input { path: string; format: InputFormat }
+interface Input {
+  path: string;
+  format: InputFormat;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('ingest', argv, {
@@ -80,12 +87,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const dev = typeof values.dev === 'string' ? parseDevArg(values.dev) : undefined;
   const textClock = typeof values.clock === 'string' ? values.clock : 'local';
-  if (typeof values.date === 'string' && !/^\d{4}-\d{2}-\d{2}$/.test(values.date)) throw new UsageError(`ingest: --date ${values.date}: expected YYYY-MM-DD`);
+  if (typeof values.date === 'string' && !/^\d{4}-\d{2}-\d{2}$/.test(values.date))
+    throw new UsageError(`ingest: --date ${values.date}: expected YYYY-MM-DD`);
 
   const inputs: Input[] = [];
   for (const path of positionals) {
     requireFile(path);
-    inputs.push({ path, format: format === 'auto' ? await detectInputFormat(path) : format as InputFormat });
+    inputs.push({ path, format: format === 'auto' ? await detectInputFormat(path) : (format as InputFormat) });
   }
   const block = inputs.filter((i) => i.format !== 'strace');
   const strace = inputs.filter((i) => i.format === 'strace');
@@ -93,18 +101,32 @@ export async function run(argv: string[]): Promise<number> {
   const out: string[] = [];
 
   const { notes } = await withOutputFolder(outDir, 'ingest', async (folder) => {
-    if (block.length) out.push(...await ingestBlock(block, folder, stats, dev, textClock));
+    if (block.length) out.push(...(await ingestBlock(block, folder, stats, dev, textClock)));
     if (strace.length) {
-      const sizes = strace.map((i) => { try { return statSync(i.path).size; } catch { return 0; } });
-      const bar = new ProgressBar('ingest strace', sizes.reduce((a, b) => a + b, 0));
+      const sizes = strace.map((i) => {
+        try {
+          return statSync(i.path).size;
+        } catch {
+          return 0;
+        }
+      });
+      const bar = new ProgressBar(
+        'ingest strace',
+        sizes.reduce((a, b) => a + b, 0),
+      );
       // loaded only when there is a log to read (as the Parquet writer below): a block-trace
       // ingest does not pay for their modules
       const { ingestStrace } = await import('../ingest/app/ingest-strace.js');
-      const r = await ingestStrace(strace.map((i) => i.path), {
-        outDir, folder, stats,
-        onProgress: (read) => bar.update(read),
-        ...(typeof values.date === 'string' ? { date: values.date } : {}),
-      });
+      const r = await ingestStrace(
+        strace.map((i) => i.path),
+        {
+          outDir,
+          folder,
+          stats,
+          onProgress: (read) => bar.update(read),
+          ...(typeof values.date === 'string' ? { date: values.date } : {}),
+        },
+      );
       bar.done();
       if (out.length) out.push('');
       out.push(...r.summary);
@@ -116,9 +138,17 @@ export async function run(argv: string[]): Promise<number> {
   });
   // Parquet copies of the committed tables (written by src/export, after the Arrow set is in place)
   if (values.parquet) {
-    const written = new Set([...(block.length ? ['block_events', 'block_requests', 'block_bios'] : []), ...(strace.length ? ['app_io'] : [])]);
+    const written = new Set([
+      ...(block.length ? ['block_events', 'block_requests', 'block_bios'] : []),
+      ...(strace.length ? ['app_io'] : []),
+    ]);
     const { exportTables, arrowTablesOf } = await import('../export/export-tables.js');
-    const files = await exportTables(arrowTablesOf(outDir).filter((t) => written.has(t.name)), undefined, outDir, { format: 'parquet' });
+    const files = await exportTables(
+      arrowTablesOf(outDir).filter((t) => written.has(t.name)),
+      undefined,
+      outDir,
+      { format: 'parquet' },
+    );
     out.push('', `parquet: ${files.map((f) => `${f.table}.parquet`).join(', ')}`);
   }
   process.stdout.write(out.join('\n') + '\n');
@@ -130,10 +160,22 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function ingestBlock(inputs: Input[], folder: OutputFolder, stats: IngestStats, dev: string | undefined, textClock: string): Promise<string[]> {
+async function ingestBlock(
+  inputs: Input[],
+  folder: OutputFolder,
+  stats: IngestStats,
+  dev: string | undefined,
+  textClock: string,
+): Promise<string[]> {
   let builder: BlockEventsBuilder | null = new BlockEventsBuilder(dev ? { dev } : {});
   const files: BlockTextFileSummary[] = [];
-  const sizes = inputs.map((i) => { try { return statSync(i.path).size; } catch { return 0; } });
+  const sizes = inputs.map((i) => {
+    try {
+      return statSync(i.path).size;
+    } catch {
+      return 0;
+    }
+  });
   const total = sizes.reduce((a, b) => a + b, 0);
   const bar = new ProgressBar('ingest', total);
   let doneBefore = 0;
@@ -190,10 +232,15 @@ async function ingestBlock(inputs: Input[], folder: OutputFolder, stats: IngestS
   lines.push(`inputs (${inputs.length}${inputs.length > 1 ? ', events appended in this order' : ''}):`);
   for (const f of files) {
     const detail = f.format === 'blktrace' ? '' : `${f.lines} lines, `;
-    lines.push(`  ${f.format.padEnd(9)} ${f.file}: ${detail}${f.events} events${f.bad ? `, ${f.bad} unusable lines` : ''}${f.ignored ? `, ${f.ignored} other records skipped` : ''}`);
+    lines.push(
+      `  ${f.format.padEnd(9)} ${f.file}: ${detail}${f.events} events${f.bad ? `, ${f.bad} unusable lines` : ''}${f.ignored ? `, ${f.ignored} other records skipped` : ''}`,
+    );
   }
-  if (clocks.length > 1) lines.push(`  note: these inputs use different clocks (${clocks.join('; ')}): times are not comparable across them`);
-  lines.push(`block_events: ${eventRows} events -> ${eventsFile}${dev ? ` (device ${dev}; ${filteredOut} events dropped: other devices, and plugs/unplugs of tasks with no I/O on it)` : ''}`);
+  if (clocks.length > 1)
+    lines.push(`  note: these inputs use different clocks (${clocks.join('; ')}): times are not comparable across them`);
+  lines.push(
+    `block_events: ${eventRows} events -> ${eventsFile}${dev ? ` (device ${dev}; ${filteredOut} events dropped: other devices, and plugs/unplugs of tasks with no I/O on it)` : ''}`,
+  );
   lines.push(...eventLines);
   lines.push(`block_requests: ${requests} requests -> ${requestsFile}`);
   lines.push(...requestSummary(byOp));
@@ -236,36 +283,72 @@ function eventSummary(events: Table): string[] {
     // the time span from the int64 words (no BigInt per row); a batch with a time past 2^53 in
     // magnitude takes the BigInt comparison
     const { hi, lo } = int64Words(t);
-    let lowNum = Infinity, highNum = -Infinity, exact = true;
+    let lowNum = Infinity,
+      highNum = -Infinity,
+      exact = true;
     for (let i = 0; i < len; i++) {
       const h = hi[2 * i + 1]!;
-      if (h >= 0x200000 || h < -0x200000) { exact = false; break; }
+      if (h >= 0x200000 || h < -0x200000) {
+        exact = false;
+        break;
+      }
       const v = h * 4294967296 + lo[2 * i]!;
       if (v < lowNum) lowNum = v;
       if (v > highNum) highNum = v;
     }
     if (exact) {
       if (len === 0) continue;
-      const lowB = BigInt(lowNum), highB = BigInt(highNum);
-      if (first) { min = lowB; max = highB; first = false; } else { if (lowB < min) min = lowB; if (highB > max) max = highB; }
+      const lowB = BigInt(lowNum),
+        highB = BigInt(highNum);
+      if (first) {
+        min = lowB;
+        max = highB;
+        first = false;
+      } else {
+        if (lowB < min) min = lowB;
+        if (highB > max) max = highB;
+      }
       continue;
     }
     for (let i = 0; i < len; i++) {
       const v = t[i]!;
-      if (first) { min = v; max = v; first = false; } else if (v < min) min = v; else if (v > max) max = v;
+      if (first) {
+        min = v;
+        max = v;
+        first = false;
+      } else if (v < min) min = v;
+      else if (v > max) max = v;
     }
   }
   const lines = [`  time span: ${secs(min)} s .. ${secs(max)} s (${secs(max - min)} s)`];
   lines.push('  by action:      events        bytes');
   BLOCK_ACTIONS.forEach((a, k) => {
-    if (count[k]) lines.push(`    ${a.padEnd(3)} ${ACTION_NAMES[a].padEnd(9)} ${String(count[k]).padStart(9)}  ${bytes[k] ? formatBytes(bytes[k]!).padStart(11) : ''}`.trimEnd());
+    if (count[k])
+      lines.push(
+        `    ${a.padEnd(3)} ${ACTION_NAMES[a].padEnd(9)} ${String(count[k]).padStart(9)}  ${bytes[k] ? formatBytes(bytes[k]!).padStart(11) : ''}`.trimEnd(),
+      );
   });
   return lines;
 }
 
 const ACTION_NAMES: Record<(typeof BLOCK_ACTIONS)[number], string> = {
-  Q: 'queue', G: 'getrq', I: 'insert', D: 'issue', C: 'complete', M: 'backmerge', F: 'frontmrg', X: 'split',
-  A: 'remap', R: 'requeue', P: 'plug', U: 'unplug', UT: 'unplug-t', S: 'sleep', B: 'bounce', T: 'rq-merge', m: 'message',
+  Q: 'queue',
+  G: 'getrq',
+  I: 'insert',
+  D: 'issue',
+  C: 'complete',
+  M: 'backmerge',
+  F: 'frontmrg',
+  X: 'split',
+  A: 'remap',
+  R: 'requeue',
+  P: 'plug',
+  U: 'unplug',
+  UT: 'unplug-t',
+  S: 'sleep',
+  B: 'bounce',
+  T: 'rq-merge',
+  m: 'message',
 };
 
 /** Requests and bytes by op (counts in BLOCK_OPS order). */

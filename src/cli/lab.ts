@@ -60,18 +60,33 @@ function num(v: unknown, what: string, dflt: number): number {
 
 function oneOf<T extends string>(v: unknown, what: string, allowed: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;
-  if (!(allowed as readonly unknown[]).includes(v)) throw new UsageError(`lab: ${what}: expected one of ${allowed.join(', ')}, got "${String(v)}"`);
+  if (!(allowed as readonly unknown[]).includes(v))
+    throw new UsageError(`lab: ${what}: expected one of ${allowed.join(', ')}, got "${String(v)}"`);
   return v as T;
 }
 
 export function parseLabArgs(argv: string[]): LabOptions {
   const { values: v, positionals } = parseCommandArgs('lab', argv, {
-    out: { type: 'string', short: 'o' }, backend: { type: 'string' }, 'vm-mem': { type: 'string' },
-    vcpus: { type: 'string' }, data: { type: 'string' }, files: { type: 'string' }, direct: { type: 'boolean' },
-    'host-cache': { type: 'string' }, 'image-format': { type: 'string' }, 'guest-partition': { type: 'string' }, vms: { type: 'string' },
-    ops: { type: 'string' }, 'io-size': { type: 'string' }, 'read-fraction': { type: 'string' },
-    duration: { type: 'string' }, seed: { type: 'string' }, cache: { type: 'string' }, timeout: { type: 'string' },
-    keep: { type: 'boolean' }, 'drop-caches': { type: 'boolean' },
+    out: { type: 'string', short: 'o' },
+    backend: { type: 'string' },
+    'vm-mem': { type: 'string' },
+    vcpus: { type: 'string' },
+    data: { type: 'string' },
+    files: { type: 'string' },
+    direct: { type: 'boolean' },
+    'host-cache': { type: 'string' },
+    'image-format': { type: 'string' },
+    'guest-partition': { type: 'string' },
+    vms: { type: 'string' },
+    ops: { type: 'string' },
+    'io-size': { type: 'string' },
+    'read-fraction': { type: 'string' },
+    duration: { type: 'string' },
+    seed: { type: 'string' },
+    cache: { type: 'string' },
+    timeout: { type: 'string' },
+    keep: { type: 'boolean' },
+    'drop-caches': { type: 'boolean' },
   });
   if (positionals.length) throw new UsageError(`lab: unexpected argument "${positionals[0]}" (see --help)`);
   if (typeof v.out !== 'string') throw new UsageError('lab: -o DIR is required (see --help)');
@@ -122,8 +137,11 @@ export async function run(argv: string[]): Promise<number> {
     m = await runLab(o, ['iolineage', 'lab', ...argv].join(' '), (s) => process.stderr.write(s + '\n'));
   } catch (e) {
     if (!(e instanceof LabInterrupted)) throw e;
-    process.stderr.write(e.released ? `lab: stopped by ${e.signal}; everything the run held is released\n`
-      : `lab: stopped by ${e.signal}; some of what the run held could not be released (see above)\n`);
+    process.stderr.write(
+      e.released
+        ? `lab: stopped by ${e.signal}; everything the run held is released\n`
+        : `lab: stopped by ${e.signal}; some of what the run held could not be released (see above)\n`,
+    );
     return e.exitCode;
   }
   const g = m.guests.map((x) => `${x.id}: ${x.block_trace.lines} guest trace lines`).join(', ');

@@ -44,7 +44,12 @@ async function loadMap(source: string, values: Record<string, unknown>): Promise
     const pathsFile = join(arrow, '..', 'fs_paths.arrow');
     return FsMap.fromTables(readArrowFile(arrow), existsSync(pathsFile) ? readArrowFile(pathsFile) : null, arrow);
   }
-  const opts = parseSourceOptions({ partition: values.partition, offset: values['offset-bytes'], format: values.format, 'max-decompressed': values['max-decompressed'] });
+  const opts = parseSourceOptions({
+    partition: values.partition,
+    offset: values['offset-bytes'],
+    format: values.format,
+    'max-decompressed': values['max-decompressed'],
+  });
   const src = await openFsSource(source, opts);
   try {
     const r = buildFsMap(src.source, { partitionOffset: src.partitionOffset });
@@ -64,9 +69,15 @@ function intArg(v: unknown, name: string): number | undefined {
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('lookup', argv, {
-    sector: { type: 'string' }, block: { type: 'string' }, count: { type: 'string' },
-    file: { type: 'string' }, offset: { type: 'string' }, length: { type: 'string' },
-    partition: { type: 'string' }, 'offset-bytes': { type: 'string' }, format: { type: 'string' },
+    sector: { type: 'string' },
+    block: { type: 'string' },
+    count: { type: 'string' },
+    file: { type: 'string' },
+    offset: { type: 'string' },
+    length: { type: 'string' },
+    partition: { type: 'string' },
+    'offset-bytes': { type: 'string' },
+    format: { type: 'string' },
     'max-decompressed': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(`lookup: expected one SOURCE, got ${positionals.length} (see --help)`);
@@ -93,7 +104,9 @@ export async function run(argv: string[]): Promise<number> {
     out.push(`inode ${ino}  ${map.pathsOf(ino).join('  ') || '(no path)'}`);
     out.push('file_offset\tlength\tsector\tdisk_offset\tflags');
     for (const p of map.fileToSectors(ino, offset, length)) {
-      out.push(`${p.fileOffset}\t${p.length}\t${p.sector ?? '-'}\t${p.diskOffset ?? '-'}\t${p.sector === null ? 'hole' : p.unwritten ? 'unwritten' : ''}`);
+      out.push(
+        `${p.fileOffset}\t${p.length}\t${p.sector ?? '-'}\t${p.diskOffset ?? '-'}\t${p.sector === null ? 'hole' : p.unwritten ? 'unwritten' : ''}`,
+      );
     }
   } else {
     const spb = map.geometry.blockSize / 512;
@@ -106,14 +119,17 @@ export async function run(argv: string[]): Promise<number> {
     const fsEnd = map.sectorOfBlock(map.geometry.blocksCount);
     // a sector range with no owner: free blocks, or sectors outside the file system
     const gap = (from: number, len: number): string => {
-      for (const cut of [fsStart, fsEnd]) if (from < cut && from + len > cut) return `${gap(from, cut - from)}\n${gap(cut, from + len - cut)}`;
+      for (const cut of [fsStart, fsEnd])
+        if (from < cut && from + len > cut) return `${gap(from, cut - from)}\n${gap(cut, from + len - cut)}`;
       return `${from}\t${len}\t${from < fsStart || from >= fsEnd ? 'outside the file system' : 'free'}\t-\t-\t-\t-`;
     };
     for (const p of map.lookupSectors(first, n)) {
       if (p.sector > pos) out.push(gap(pos, p.sector - pos));
       const secs = Math.ceil(p.length / 512);
       const extra = p.inodes ? `\tinodes ${p.inodes[0]}-${p.inodes[1]}` : '';
-      out.push(`${p.sector}\t${secs}\t${p.kind}${p.unwritten ? ' (unwritten)' : ''}\t${p.inode ?? '-'}\t${p.path ?? '-'}\t${p.fileOffset ?? '-'}\t${p.fsBlock}${extra}`);
+      out.push(
+        `${p.sector}\t${secs}\t${p.kind}${p.unwritten ? ' (unwritten)' : ''}\t${p.inode ?? '-'}\t${p.path ?? '-'}\t${p.fileOffset ?? '-'}\t${p.fsBlock}${extra}`,
+      );
       pos = p.sector + secs;
     }
     if (pos < end) out.push(gap(pos, end - pos));

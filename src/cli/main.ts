@@ -11,19 +11,44 @@ import { printable } from '../util/printable.js';
  * A command module. `handlesHelp`: the command prints its own help for `--help` anywhere in its
  * arguments (commands with subcommands, whose help depends on the subcommand).
  */
-interface CommandModule { run(argv: string[]): Promise<number>; help: string; handlesHelp?: boolean }
+interface CommandModule {
+  run(argv: string[]): Promise<number>;
+  help: string;
+  handlesHelp?: boolean;
+}
 
 /** One line per command; the module is loaded only when the command runs. */
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  ingest: { summary: 'block traces (tracefs, trace-cmd, blkparse, blktrace) and strace logs into Arrow tables, with a summary', load: () => import('./ingest.js') },
-  btt: { summary: 'btt-style latency stages, merge ratio and seeks from binary blktrace (split bios followed piece by piece)', load: () => import('./btt.js') },
-  map: { summary: 'map an ext2/3/4 file system (map fs) or a disk image (map image): every block to its owner', load: () => import('./map.js') },
-  lookup: { summary: 'who owns these sectors of a file system (kind, inode, path, file offset), or where a file lies', load: () => import('./lookup.js') },
+  ingest: {
+    summary: 'block traces (tracefs, trace-cmd, blkparse, blktrace) and strace logs into Arrow tables, with a summary',
+    load: () => import('./ingest.js'),
+  },
+  btt: {
+    summary: 'btt-style latency stages, merge ratio and seeks from binary blktrace (split bios followed piece by piece)',
+    load: () => import('./btt.js'),
+  },
+  map: {
+    summary: 'map an ext2/3/4 file system (map fs) or a disk image (map image): every block to its owner',
+    load: () => import('./map.js'),
+  },
+  lookup: {
+    summary: 'who owns these sectors of a file system (kind, inode, path, file offset), or where a file lies',
+    load: () => import('./lookup.js'),
+  },
   whatif: { summary: 'predict guest-disk and host-disk bytes for other VM memory and host cache sizes', load: () => import('./whatif.js') },
   lab: { summary: 'build the study environment (host fs, image, guest, workload) and capture it', load: () => import('./lab.js') },
-  analyze: { summary: 'cross-layer lineage: link app I/Os to guest and host block requests, attribute every byte, metrics', load: () => import('./analyze.js') },
-  export: { summary: 'write the tables of an output as Parquet or CSV, or several runs as one Hive-partitioned dataset', load: () => import('./export.js') },
-  sql: { summary: 'SQL (embedded DuckDB) over the tables of one or more outputs: aligned table, CSV or JSON', load: () => import('./sql.js') },
+  analyze: {
+    summary: 'cross-layer lineage: link app I/Os to guest and host block requests, attribute every byte, metrics',
+    load: () => import('./analyze.js'),
+  },
+  export: {
+    summary: 'write the tables of an output as Parquet or CSV, or several runs as one Hive-partitioned dataset',
+    load: () => import('./export.js'),
+  },
+  sql: {
+    summary: 'SQL (embedded DuckDB) over the tables of one or more outputs: aligned table, CSV or JSON',
+    load: () => import('./sql.js'),
+  },
 };
 
 function usage(): string {
@@ -72,7 +97,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (e: unknown) => {
     if (isUserError(e)) {
       // messages quote input text: nothing in it may drive the terminal

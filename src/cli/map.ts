@@ -44,7 +44,10 @@ export function printStats(stats: IngestStats): void {
 }
 
 async function runFs(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(fsHelp + '\n'); return 0; }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(fsHelp + '\n');
+    return 0;
+  }
   const { values, positionals } = parseCommandArgs('map fs', argv, {
     out: { type: 'string', short: 'o' },
     partition: { type: 'string' },
@@ -62,7 +65,11 @@ async function runFs(argv: string[]): Promise<number> {
   const bar = new ProgressBar('map fs', 1);
   let result;
   try {
-    result = buildFsMap(src.source, { partitionOffset: src.partitionOffset, strict: Boolean(values.strict), onProgress: (d, t) => bar.update(d / t) });
+    result = buildFsMap(src.source, {
+      partitionOffset: src.partitionOffset,
+      strict: Boolean(values.strict),
+      onProgress: (d, t) => bar.update(d / t),
+    });
   } finally {
     bar.done();
     src.source.close();
@@ -70,7 +77,10 @@ async function runFs(argv: string[]): Promise<number> {
   const only = (values.file as string[] | undefined) ?? [];
   const map = only.length ? result.map.restrictTo(only.map((f) => (/^\d+$/.test(f) ? Number(f) : f))) : result.map;
   const paths = result.map.pathsTable();
-  const { result: [mapFile, pathsFile], notes } = await withOutputFolder(out, 'map fs', (folder) => [
+  const {
+    result: [mapFile, pathsFile],
+    notes,
+  } = await withOutputFolder(out, 'map fs', (folder) => [
     folder.stage('fs_map.arrow', arrowFileWriter(map.toTable())),
     folder.stage('fs_paths.arrow', arrowFileWriter(paths)),
   ]);
@@ -80,9 +90,11 @@ async function runFs(argv: string[]): Promise<number> {
     `${g.source}: ${g.fsType}, ${g.blocksCount} blocks of ${g.blockSize} bytes (${formatBytes(g.blocksCount * g.blockSize)}), ${g.groups} groups, ${g.inodesCount} inodes, uuid ${g.uuid}${g.partitionOffset ? `, at byte ${g.partitionOffset} of the disk` : ''}`,
     `features: ${g.features.join(' ')}`,
     `files: ${s.files}, directories: ${s.dirs}, paths: ${result.map.paths.inode.length}`,
-    `extents (fs_map rows): ${s.rows}; file data extents: ${s.fileExtents}; fragmented files: ${s.fragmentedFiles} of ${s.files}${s.files ? ` (${(100 * s.fragmentedFiles / s.files).toFixed(1)}%)` : ''}`,
+    `extents (fs_map rows): ${s.rows}; file data extents: ${s.fileExtents}; fragmented files: ${s.fragmentedFiles} of ${s.files}${s.files ? ` (${((100 * s.fragmentedFiles) / s.files).toFixed(1)}%)` : ''}`,
     'bytes by kind:',
-    ...Object.entries(s.blocksByKind).filter(([, b]) => b > 0).map(([k, b]) => `  ${k.padEnd(13)} ${formatBytes(b * g.blockSize).padStart(11)}  (${b} blocks)`),
+    ...Object.entries(s.blocksByKind)
+      .filter(([, b]) => b > 0)
+      .map(([k, b]) => `  ${k.padEnd(13)} ${formatBytes(b * g.blockSize).padStart(11)}  (${b} blocks)`),
     `wrote ${mapFile} and ${pathsFile}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
@@ -93,7 +105,8 @@ async function runFs(argv: string[]): Promise<number> {
 
 export function parseSourceOptions(values: Record<string, unknown>): OpenFsSourceOptions {
   const o: OpenFsSourceOptions = {};
-  if (values['max-decompressed'] !== undefined) o.maxDecompressedBytes = parseSize(String(values['max-decompressed']), '--max-decompressed');
+  if (values['max-decompressed'] !== undefined)
+    o.maxDecompressedBytes = parseSize(String(values['max-decompressed']), '--max-decompressed');
   if (values.partition !== undefined) {
     const n = Number(values.partition);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--partition "${String(values.partition)}": expected a partition number >= 1`);
@@ -114,11 +127,17 @@ export function parseSourceOptions(values: Record<string, unknown>): OpenFsSourc
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === '--help' || sub === '-h') { process.stdout.write(help + '\n'); return 0; }
+  if (sub === '--help' || sub === '-h') {
+    process.stdout.write(help + '\n');
+    return 0;
+  }
   if (sub === 'fs') return runFs(rest);
   // ---- `map image` dispatch (owned by src/image): replace this branch with the call to mapImage ----
   if (sub === 'image') {
-    if (rest.includes('--help') || rest.includes('-h')) { process.stdout.write(mapImageHelp + '\n'); return 0; }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(mapImageHelp + '\n');
+      return 0;
+    }
     return runMapImage(rest);
   }
   // ---- end of `map image` dispatch ----

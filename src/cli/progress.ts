@@ -5,7 +5,10 @@
 export class ProgressBar {
   private last = 0;
   private readonly enabled: boolean;
-  constructor(private readonly label: string, private readonly total: number) {
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+  ) {
     this.enabled = Boolean(process.stderr.isTTY) && !process.env.IOLINEAGE_NO_PROGRESS && total > 0;
   }
   /** Report `done` out of `total` units (redrawn at most 10 times a second). */

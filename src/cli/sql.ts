@@ -44,12 +44,14 @@ export async function run(argv: string[]): Promise<number> {
   const maxRowsText = typeof o['max-rows'] === 'string' ? o['max-rows'] : '200';
   if (!/^[1-9]\d*$/.test(maxRowsText)) throw new UsageError(`sql: --max-rows: expected a positive integer, got "${maxRowsText}"`);
   const threadsText = typeof o.threads === 'string' ? o.threads : undefined;
-  if (threadsText !== undefined && !/^[1-9]\d*$/.test(threadsText)) throw new UsageError(`sql: --threads: expected a positive integer, got "${threadsText}"`);
+  if (threadsText !== undefined && !/^[1-9]\d*$/.test(threadsText))
+    throw new UsageError(`sql: --threads: expected a positive integer, got "${threadsText}"`);
   const args = [...positionals];
   let query: string | undefined;
   if (typeof o.file === 'string') query = readFileSync(o.file, 'utf8');
   else if (!o.tables) query = args.pop();
-  if (args.length === 0) throw new UsageError(`sql: expected OUT folder(s) and a query, got ${positionals.length} argument(s) (see --help)`);
+  if (args.length === 0)
+    throw new UsageError(`sql: expected OUT folder(s) and a query, got ${positionals.length} argument(s) (see --help)`);
   if (!o.tables && !query?.trim()) throw new UsageError('sql: empty query (see --help)');
 
   const session = await SqlSession.open({
@@ -58,7 +60,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   try {
     for (const dir of args) await session.addDir(dir);
-    if (o.tables) query = `SELECT table_name AS "table", string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) AS columns
+    if (o.tables)
+      query = `SELECT table_name AS "table", string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) AS columns
       FROM information_schema.columns WHERE table_schema = 'main' GROUP BY table_name ORDER BY table_name`;
     if (o.tables) await session.loadAll();
     const columns = await resultColumns(await session.query(query!));

@@ -47,13 +47,18 @@ cannot check lists it in "unchecked" (text: marked with *, explained below the t
 `;
 
 function sizes(text: string, what: string): number[] {
-  return text.split(',').filter(Boolean).map((s) => {
-    return parseSize(s, `whatif: ${what}`);
-  });
+  return text
+    .split(',')
+    .filter(Boolean)
+    .map((s) => {
+      return parseSize(s, `whatif: ${what}`);
+    });
 }
 
 function formatCurve(c: MissRatioCurve, label: string): string[] {
-  const lines = [`${label}: ${c.accesses} page accesses, ${Math.round(c.distinctPages)} distinct pages, ${c.rate === 1 ? 'exact' : `SHARDS at ${c.rate} (estimated max error ${c.errorEstimate?.toFixed(4)})`}`];
+  const lines = [
+    `${label}: ${c.accesses} page accesses, ${Math.round(c.distinctPages)} distinct pages, ${c.rate === 1 ? 'exact' : `SHARDS at ${c.rate} (estimated max error ${c.errorEstimate?.toFixed(4)})`}`,
+  ];
   for (let i = 0; i < c.sizes.length; i += Math.max(1, Math.floor(c.sizes.length / 10))) {
     lines.push(`  ${formatBytes(c.sizes[i]! * PAGE_SIZE).padStart(10)}  miss ratio ${c.missRatio[i]!.toFixed(4)}`);
   }
@@ -62,9 +67,15 @@ function formatCurve(c: MissRatioCurve, label: string): string[] {
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('whatif', argv, {
-    'guest-mem': { type: 'string' }, 'host-cache': { type: 'string' }, 'host-cache-mode': { type: 'string' },
-    'captured-mem': { type: 'string' }, overhead: { type: 'string' }, budget: { type: 'string' },
-    sample: { type: 'string' }, json: { type: 'boolean' }, strace: { type: 'string' },
+    'guest-mem': { type: 'string' },
+    'host-cache': { type: 'string' },
+    'host-cache-mode': { type: 'string' },
+    'captured-mem': { type: 'string' },
+    overhead: { type: 'string' },
+    budget: { type: 'string' },
+    sample: { type: 'string' },
+    json: { type: 'boolean' },
+    strace: { type: 'string' },
   });
   const dir = positionals[0];
   if (!dir || positionals.length > 1) throw new UsageError('whatif: expected one CAPTURE_OR_OUT directory (see --help)');
@@ -72,24 +83,40 @@ export async function run(argv: string[]): Promise<number> {
   const guestMems = sizes(values['guest-mem'], '--guest-mem');
   const hostCaches = sizes(typeof values['host-cache'] === 'string' ? values['host-cache'] : '0,256M,1G,4G', '--host-cache');
   const given = {
-    ...(typeof values['captured-mem'] === 'string' ? { capturedGuestMem: parseSize(values['captured-mem'], 'whatif: --captured-mem') } : {}),
+    ...(typeof values['captured-mem'] === 'string'
+      ? { capturedGuestMem: parseSize(values['captured-mem'], 'whatif: --captured-mem') }
+      : {}),
     ...(typeof values['host-cache-mode'] === 'string' ? { hostCacheMode: values['host-cache-mode'] } : {}),
     ...(typeof values.overhead === 'string' ? { overheadBytes: parseSize(values.overhead, 'whatif: --overhead') } : {}),
   };
   const budget = typeof values.budget === 'string' ? parseSize(values.budget, 'whatif: --budget') : undefined;
   const loaded = await loadWhatifInputs(dir, (m) => process.stderr.write(`whatif: ${m}\n`));
   const stracePath = values.strace;
-  const inp = typeof stracePath === 'string'
-    ? { ...loaded, dropValues: await readDropValues(dropCallRows(loaded.appIo), new Map([[basename(stracePath), stracePath]])) }
-    : loaded;
+  const inp =
+    typeof stracePath === 'string'
+      ? { ...loaded, dropValues: await readDropValues(dropCallRows(loaded.appIo), new Map([[basename(stracePath), stracePath]])) }
+      : loaded;
   const { model, app, measured, capturedGuestMem: capturedMem, hostCacheMode: mode } = memoryModelFor(inp, given);
   const guest = inp.guestRequests;
   const predictions = model.predict(guestMems, hostCaches);
   const c = model.calibration;
   if (values.json) {
     const out = {
-      captured: { guest_mem: capturedMem, host_cache_mode: mode, guest_read_bytes: measured.guestReadBytes, guest_other_read_bytes: measured.guestOtherReadBytes ?? 0, guest_write_bytes: measured.guestWriteBytes },
-      calibration: { overhead_bytes: c.overheadBytes, method: c.method, residual_bytes: c.residualBytes, readahead_factor: c.readaheadFactor, reserve_bytes: c.reserveBytes, default_cache_bytes: c.defaultCacheBytes },
+      captured: {
+        guest_mem: capturedMem,
+        host_cache_mode: mode,
+        guest_read_bytes: measured.guestReadBytes,
+        guest_other_read_bytes: measured.guestOtherReadBytes ?? 0,
+        guest_write_bytes: measured.guestWriteBytes,
+      },
+      calibration: {
+        overhead_bytes: c.overheadBytes,
+        method: c.method,
+        residual_bytes: c.residualBytes,
+        readahead_factor: c.readaheadFactor,
+        reserve_bytes: c.reserveBytes,
+        default_cache_bytes: c.defaultCacheBytes,
+      },
       cache: model.cache,
       predictions,
     };
@@ -109,17 +136,32 @@ export async function run(argv: string[]): Promise<number> {
     `guest memory not available to the page cache: ${formatBytes(c.overheadBytes)} (${c.method}${c.method === 'unconstrained' ? `: the data fit in the captured run's cache; other sizes take the inactive file list of ${c.reserveBytes !== null ? `VM memory - ${formatBytes(c.reserveBytes)} reserved by the guest kernel` : 'the VM memory'}` : ''}; residual ${formatBytes(c.residualBytes)}); readahead factor ${c.readaheadFactor.toFixed(3)} (${formatBytes(measured.guestReadaheadBytes ?? 0)} read ahead)`,
     `cache: ${model.cache.summary}`,
     '',
-    ...formatCurve(guestCurve, `guest page cache MRC (application page accesses${model.drops.length ? (rate < 1 ? '; the sampled curve leaves out the cache drops' : '; cache drops applied') : ''})`),
+    ...formatCurve(
+      guestCurve,
+      `guest page cache MRC (application page accesses${model.drops.length ? (rate < 1 ? '; the sampled curve leaves out the cache drops' : '; cache drops applied') : ''})`,
+    ),
     '',
     ...formatCurve(hostCurve, 'host page cache MRC (guest-disk requests of this run)'),
     '',
     'guest mem   host cache   guest read   guest write    host read   host write',
-    ...predictions.map((p) => `${formatBytes(p.guest_mem).padStart(9)} ${formatBytes(p.host_cache).padStart(12)} ${formatBytes(p.predicted.guest_read_bytes).padStart(12)} ${formatBytes(p.predicted.guest_write_bytes).padStart(12)} ${formatBytes(p.predicted.host_read_bytes).padStart(12)} ${formatBytes(p.predicted.host_write_bytes).padStart(12)}${p.unchecked.length ? `  * ${p.unchecked.join(', ')}` : ''}`),
-    ...(used.size ? ['', '* rests on an assumption the trace cannot check (the other choice moves the guest reads by more than 20%):', ...[...used].map((k) => `  ${k}: ${UNCHECKED_ASSUMPTION_TEXT[k]}`)] : []),
+    ...predictions.map(
+      (p) =>
+        `${formatBytes(p.guest_mem).padStart(9)} ${formatBytes(p.host_cache).padStart(12)} ${formatBytes(p.predicted.guest_read_bytes).padStart(12)} ${formatBytes(p.predicted.guest_write_bytes).padStart(12)} ${formatBytes(p.predicted.host_read_bytes).padStart(12)} ${formatBytes(p.predicted.host_write_bytes).padStart(12)}${p.unchecked.length ? `  * ${p.unchecked.join(', ')}` : ''}`,
+    ),
+    ...(used.size
+      ? [
+          '',
+          '* rests on an assumption the trace cannot check (the other choice moves the guest reads by more than 20%):',
+          ...[...used].map((k) => `  ${k}: ${UNCHECKED_ASSUMPTION_TEXT[k]}`),
+        ]
+      : []),
   ];
   if (budget !== undefined) {
     const r = model.recommend(budget, guestMems);
-    lines.push('', `recommended VM memory for a host budget of ${values.budget}: ${formatBytes(r.guest_mem)} (host cache ${formatBytes(r.host_cache)}; predicted host-disk reads ${formatBytes(r.prediction.predicted.host_read_bytes)})`);
+    lines.push(
+      '',
+      `recommended VM memory for a host budget of ${values.budget}: ${formatBytes(r.guest_mem)} (host cache ${formatBytes(r.host_cache)}; predicted host-disk reads ${formatBytes(r.prediction.predicted.host_read_bytes)})`,
+    );
   }
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

@@ -6,7 +6,14 @@
  */
 import { attributeHost, attributeOwnedOrRegions, Names, type AttributedPieces, type LayerRegions } from './attribution.js';
 import { clusterFills, UnexplainedHostBytes, type ClusterFills, type GuestSpan } from './host-causes.js';
-import { errorClusterBound, offsetFromMarks, toLowerClock, type ClockMarkPair, type ClockOffset, type TimestampError } from './clock-alignment.js';
+import {
+  errorClusterBound,
+  offsetFromMarks,
+  toLowerClock,
+  type ClockMarkPair,
+  type ClockOffset,
+  type TimestampError,
+} from './clock-alignment.js';
 import { offsetFromCandidatePairs } from './clock-pairs.js';
 import { fileSegments, imageSegments } from './upper-segments.js';
 import { growFloat64, growInt32 } from '../util/growable.js';
@@ -97,9 +104,14 @@ export interface AnalysisResult {
 const DEFAULT_RESOLUTION_NS = 2000;
 const DEFAULT_JITTER_NS = 20_000;
 
-
-function resolveClock(hint: ClockHint, seg: Segments | null, upTimes: { op: Uint8Array; t0: Float64Array; t1: Float64Array; sync: Uint8Array }, upperBase: bigint,
-  lower: BlockLayer, syncWrites: boolean): ClockOffset {
+function resolveClock(
+  hint: ClockHint,
+  seg: Segments | null,
+  upTimes: { op: Uint8Array; t0: Float64Array; t1: Float64Array; sync: Uint8Array },
+  upperBase: bigint,
+  lower: BlockLayer,
+  syncWrites: boolean,
+): ClockOffset {
   const none = { refNs: 0n, driftPpm: 0, support: 0, considered: 0 };
   if (hint.userNs !== undefined) return { ...none, offsetNs: hint.userNs, uncertaintyNs: 0, source: 'user' };
   if (hint.sameClock) return { ...none, offsetNs: 0n, uncertaintyNs: 0, source: 'same_clock' };
@@ -112,31 +124,50 @@ function resolveClock(hint: ClockHint, seg: Segments | null, upTimes: { op: Uint
     const t0 = toLowerClock(upTimes.t0, upperBase, lower.baseNs, noOffset);
     const t1 = toLowerClock(upTimes.t1, upperBase, lower.baseNs, noOffset);
     const prior = fromMarks || hint.priorNs !== undefined ? Number(drifted.offsetNs - base) : undefined;
-    const window = fromMarks ? Math.max(fromMarks.uncertaintyNs * 4, 1e6) : hint.priorWindowNs ?? 50e6;
+    const window = fromMarks ? Math.max(fromMarks.uncertaintyNs * 4, 1e6) : (hint.priorWindowNs ?? 50e6);
     const r = offsetFromCandidatePairs(seg, { op: upTimes.op, t0, t1, sync: upTimes.sync }, lower, {
       syncWrites,
       ...(prior !== undefined ? { priorNs: prior, windowNs: window } : {}),
     });
     if (r && r.support >= 3) {
       const { early, late } = r.residuals;
-      const e = errorClusterBound(early, 10 * DEFAULT_RESOLUTION_NS), l = errorClusterBound(late, 10 * DEFAULT_RESOLUTION_NS);
-      let outside = 0, beyond = 0;
+      const e = errorClusterBound(early, 10 * DEFAULT_RESOLUTION_NS),
+        l = errorClusterBound(late, 10 * DEFAULT_RESOLUTION_NS);
+      let outside = 0,
+        beyond = 0;
       const lateOutside: number[] = [];
       for (let i = 0; i < early.length; i++) {
-        if (early[i]! > 0 || late[i]! > 0) { outside++; if (late[i]! > 0) lateOutside.push(late[i]!); }
+        if (early[i]! > 0 || late[i]! > 0) {
+          outside++;
+          if (late[i]! > 0) lateOutside.push(late[i]!);
+        }
         if (early[i]! > e.bound || late[i]! > l.bound) beyond++;
       }
       lateOutside.sort((x, y) => x - y);
       const window: TimestampError = {
-        matched: early.length, outside, earlyBoundNs: e.bound, lateBoundNs: l.bound, beyondBound: beyond,
+        matched: early.length,
+        outside,
+        earlyBoundNs: e.bound,
+        lateBoundNs: l.bound,
+        beyondBound: beyond,
         lateP99Ns: lateOutside.length ? lateOutside[Math.min(lateOutside.length - 1, Math.floor(0.99 * lateOutside.length))]! : 0,
       };
       // the bounds are µs-resolution timestamps: the estimate is no better than that
-      return { offsetNs: base + BigInt(Math.round(r.offset)), refNs: drifted.refNs, driftPpm: drifted.driftPpm, uncertaintyNs: Math.max(r.halfWidth, 1000), source: 'pairs', support: r.support, considered: r.considered, window };
+      return {
+        offsetNs: base + BigInt(Math.round(r.offset)),
+        refNs: drifted.refNs,
+        driftPpm: drifted.driftPpm,
+        uncertaintyNs: Math.max(r.halfWidth, 1000),
+        source: 'pairs',
+        support: r.support,
+        considered: r.considered,
+        window,
+      };
     }
   }
   if (fromMarks) return fromMarks;
-  if (hint.priorNs !== undefined) return { ...none, offsetNs: hint.priorNs, uncertaintyNs: hint.priorWindowNs ?? 50e6, source: 'clock_pairs', support: 1, considered: 1 };
+  if (hint.priorNs !== undefined)
+    return { ...none, offsetNs: hint.priorNs, uncertaintyNs: hint.priorWindowNs ?? 50e6, source: 'clock_pairs', support: 1, considered: 1 };
   return { ...none, offsetNs: lower.baseNs - upperBase, uncertaintyNs: Infinity, source: 'none' };
 }
 
@@ -148,10 +179,12 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
   const vmResults: VmResult[] = [];
   let nApp = 0;
   const appBases: number[] = [];
-  for (const v of vms) { appBases.push(nApp); nApp += v.app?.length ?? 0; }
+  for (const v of vms) {
+    appBases.push(nApp);
+    nApp += v.app?.length ?? 0;
+  }
 
   vms.forEach((v, vi) => {
-
     const g = v.guest;
     const appBase = appBases[vi]!;
     let appGuest: LinkPieces | null = null;
@@ -164,21 +197,47 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
       mapped = fs.mapped;
       const upTimes = { op: v.app.op, t0: v.app.t0, t1: v.app.t1, sync: v.app.direct };
       appClock = resolveClock(v.appClock, fs.seg, upTimes, v.app.baseNs, g, false);
-      const t0 = toLowerClock(v.app.t0, v.app.baseNs, g.baseNs, appClock), t1 = toLowerClock(v.app.t1, v.app.baseNs, g.baseNs, appClock);
+      const t0 = toLowerClock(v.app.t0, v.app.baseNs, g.baseNs, appClock),
+        t1 = toLowerClock(v.app.t1, v.app.baseNs, g.baseNs, appClock);
       // the measured timestamp error of strace when pairs give it, else the default jitter
       const base = (Number.isFinite(appClock.uncertaintyNs) ? appClock.uncertaintyNs : 0) + 2 * res;
       const w = appClock.window;
       appGuest = linkLayer(fs.seg, { op: v.app.op, t0, t1, sync: v.app.direct }, g, {
-        earlyNs: base + (w ? w.earlyBoundNs : jitter), lateNs: base + (w ? w.lateBoundNs : jitter),
-        syncWrites: false, readahead, readaheadNeedsFlag: true,
+        earlyNs: base + (w ? w.earlyBoundNs : jitter),
+        lateNs: base + (w ? w.lateBoundNs : jitter),
+        syncWrites: false,
+        readahead,
+        readaheadNeedsFlag: true,
       });
     } else if (v.app) {
       appClock = null;
     }
     const pieces = appGuest ?? unownedPieces(g);
-    const guestPieces = attributeOwnedOrRegions('guest', pieces, g.op, (L) => g.end[L]! - g.start[L]!, g.length,
-      appIdx, v.app?.op ?? new Uint8Array(0), vi, v.guestRegions, names);
-    vmResults.push({ vm: v.vm, appClock, hostClock: null, appGuest, mapped, guestPieces, guestReadBytesOnHost: 0, guestWriteBytesOnHost: 0, guestBytesUnmappedOnHost: 0, appBase, guestBase: 0 });
+    const guestPieces = attributeOwnedOrRegions(
+      'guest',
+      pieces,
+      g.op,
+      (L) => g.end[L]! - g.start[L]!,
+      g.length,
+      appIdx,
+      v.app?.op ?? new Uint8Array(0),
+      vi,
+      v.guestRegions,
+      names,
+    );
+    vmResults.push({
+      vm: v.vm,
+      appClock,
+      hostClock: null,
+      appGuest,
+      mapped,
+      guestPieces,
+      guestReadBytesOnHost: 0,
+      guestWriteBytesOnHost: 0,
+      guestBytesUnmappedOnHost: 0,
+      appBase,
+      guestBase: 0,
+    });
   });
 
   // guest → host, all VMs in one join
@@ -189,8 +248,14 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
     const h = host.host;
     const out = { start: growFloat64(), end: growFloat64(), addr: growFloat64(), upper: growInt32() };
     let nUpper = 0;
-    for (const v of vms) { guestBases.push(nUpper); nUpper += v.guest.length; }
-    const op = new Uint8Array(nUpper), t0 = new Float64Array(nUpper), t1 = new Float64Array(nUpper), sync = new Uint8Array(nUpper);
+    for (const v of vms) {
+      guestBases.push(nUpper);
+      nUpper += v.guest.length;
+    }
+    const op = new Uint8Array(nUpper),
+      t0 = new Float64Array(nUpper),
+      t1 = new Float64Array(nUpper),
+      sync = new Uint8Array(nUpper);
     let slack = 2 * res + jitter;
     const spans: (GuestSpan | null)[] = vms.map(() => null);
     const fills: (ClusterFills | null)[] = vms.map(() => null);
@@ -208,37 +273,76 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
       }
       const vmSeg: Segments = {
         length: out.start.length - segStart,
-        start: out.start.view().slice(segStart), end: out.end.view().slice(segStart),
-        upper: out.upper.view().slice(segStart).map((u) => u - guestBases[vi]!), upperAddr: out.addr.view().slice(segStart),
+        start: out.start.view().slice(segStart),
+        end: out.end.view().slice(segStart),
+        upper: out.upper
+          .view()
+          .slice(segStart)
+          .map((u) => u - guestBases[vi]!),
+        upperAddr: out.addr.view().slice(segStart),
       };
       const gsync = new Uint8Array(g.length).fill(v.hostDirect ? 1 : 0);
       r.hostClock = resolveClock(v.hostClock, vmSeg, { op: g.op, t0: g.issue, t1: g.complete, sync: gsync }, g.baseNs, h, v.hostDirect);
-      const gi = toLowerClock(g.issue, g.baseNs, h.baseNs, r.hostClock), gc = toLowerClock(g.complete, g.baseNs, h.baseNs, r.hostClock);
+      const gi = toLowerClock(g.issue, g.baseNs, h.baseNs, r.hostClock),
+        gc = toLowerClock(g.complete, g.baseNs, h.baseNs, r.hostClock);
       for (let i = 0; i < g.length; i++) {
         const u = guestBases[vi]! + i;
-        op[u] = g.op[i]!; t0[u] = gi[i]!; t1[u] = gc[i]!; sync[u] = v.hostDirect ? 1 : 0;
+        op[u] = g.op[i]!;
+        t0[u] = gi[i]!;
+        t1[u] = gc[i]!;
+        sync[u] = v.hostDirect ? 1 : 0;
       }
       if (Number.isFinite(r.hostClock.uncertaintyNs)) slack = Math.max(slack, r.hostClock.uncertaintyNs + 2 * res + jitter);
       spans[vi] = guestSpan(gi, gc);
       if (v.imageClusterBytes) fills[vi] = clusterFills(g.start, g.end, g.op, gi, g.length, v.imageClusterBytes, v.guestToHost);
     });
-    const seg: Segments = { length: out.start.length, start: out.start.toArray(), end: out.end.toArray(), upper: out.upper.toArray(), upperAddr: out.addr.toArray() };
-    guestHost = linkLayer(seg, { op, t0, t1, sync }, h, { earlyNs: slack, lateNs: slack, syncWrites: false, readahead, writebackOfSyncWrites: true });
+    const seg: Segments = {
+      length: out.start.length,
+      start: out.start.toArray(),
+      end: out.end.toArray(),
+      upper: out.upper.toArray(),
+      upperAddr: out.addr.toArray(),
+    };
+    guestHost = linkLayer(seg, { op, t0, t1, sync }, h, {
+      earlyNs: slack,
+      lateNs: slack,
+      syncWrites: false,
+      readahead,
+      writebackOfSyncWrites: true,
+    });
     const guestOf = (u: number): [number, number] => {
       let vi = guestBases.length - 1;
       while (vi > 0 && guestBases[vi]! > u) vi--;
       return [vi, u - guestBases[vi]!];
     };
     const unexplained = new UnexplainedHostBytes({ op: h.op, readahead: h.readahead, issue: h.issue, spans, fills, slackNs: slack }, names);
-    hostPieces = attributeHost(guestHost, h.op, (L) => h.end[L]! - h.start[L]!, h.length, vmResults.map((r) => r.guestPieces), guestOf, host.regions, names, unexplained);
+    hostPieces = attributeHost(
+      guestHost,
+      h.op,
+      (L) => h.end[L]! - h.start[L]!,
+      h.length,
+      vmResults.map((r) => r.guestPieces),
+      guestOf,
+      host.regions,
+      names,
+      unexplained,
+    );
   }
 
-  const lineage = computeLineage(nApp, names,
+  const lineage = computeLineage(
+    nApp,
+    names,
     vmResults.map((r, vi) => ({ pieces: r.guestPieces, issue: vms[vi]!.guest.issue, complete: vms[vi]!.guest.complete })),
-    host && hostPieces ? { pieces: hostPieces, issue: host.host.issue, complete: host.host.complete } : null);
+    host && hostPieces ? { pieces: hostPieces, issue: host.host.issue, complete: host.host.complete } : null,
+  );
 
   return {
-    vms: vmResults, names, guestHost, hostPieces, lineage, nApp,
+    vms: vmResults,
+    names,
+    guestHost,
+    hostPieces,
+    lineage,
+    nApp,
     appOf(a: number): [number, number] {
       let vi = appBases.length - 1;
       while (vi > 0 && appBases[vi]! > a) vi--;
@@ -254,9 +358,11 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
 
 /** First issue and last completion of a guest's requests (finite ones), or null when there are none. */
 function guestSpan(issue: Float64Array, complete: Float64Array): GuestSpan | null {
-  let start = Infinity, end = -Infinity;
+  let start = Infinity,
+    end = -Infinity;
   for (let i = 0; i < issue.length; i++) {
-    const a = issue[i]!, b = complete[i]!;
+    const a = issue[i]!,
+      b = complete[i]!;
     if (a < start) start = a;
     if (a > end) end = a;
     if (b > end) end = b;
@@ -267,15 +373,35 @@ function guestSpan(issue: Float64Array, complete: Float64Array): GuestSpan | nul
 /** Pieces for a layer with nothing above it: each request one unowned piece. */
 function unownedPieces(g: BlockLayer): LinkPieces {
   const n = g.length;
-  const first = new Int32Array(n), count = new Int32Array(n);
-  const lower = new Int32Array(n), upper = new Int32Array(n).fill(-1), how = new Uint8Array(n).fill(LinkHow.None);
+  const first = new Int32Array(n),
+    count = new Int32Array(n);
+  const lower = new Int32Array(n),
+    upper = new Int32Array(n).fill(-1),
+    how = new Uint8Array(n).fill(LinkHow.None);
   let k = 0;
-  const start = new Float64Array(n), len = new Float64Array(n), addr = new Float64Array(n).fill(NaN);
+  const start = new Float64Array(n),
+    len = new Float64Array(n),
+    addr = new Float64Array(n).fill(NaN);
   for (let L = 0; L < n; L++) {
     first[L] = k;
     const l = g.end[L]! - g.start[L]!;
-    if (l > 0) { lower[k] = L; start[k] = g.start[L]!; len[k] = l; k++; count[L] = 1; }
+    if (l > 0) {
+      lower[k] = L;
+      start[k] = g.start[L]!;
+      len[k] = l;
+      k++;
+      count[L] = 1;
+    }
   }
-  return { length: k, lower: lower.subarray(0, k), upper: upper.subarray(0, k), start: start.subarray(0, k), len: len.subarray(0, k), how: how.subarray(0, k), upperAddr: addr.subarray(0, k), first, count };
+  return {
+    length: k,
+    lower: lower.subarray(0, k),
+    upper: upper.subarray(0, k),
+    start: start.subarray(0, k),
+    len: len.subarray(0, k),
+    how: how.subarray(0, k),
+    upperAddr: addr.subarray(0, k),
+    first,
+    count,
+  };
 }
-

@@ -63,17 +63,27 @@ export interface TimestampError {
  */
 export function errorClusterBound(errors: Float64Array, floorNs: number, ratio = 10): { bound: number; members: number } {
   const x = Float64Array.from(errors).sort();
-  let last = floorNs, bound = 0, members = 0;
+  let last = floorNs,
+    bound = 0,
+    members = 0;
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
-    if (v <= 0) { members++; continue; }
+    if (v <= 0) {
+      members++;
+      continue;
+    }
     if (v > ratio * last) break;
-    bound = v; last = v; members++;
+    bound = v;
+    last = v;
+    members++;
   }
   return { bound, members };
 }
 
-export interface ClockMarkPair { upperNs: bigint; lowerNs: bigint }
+export interface ClockMarkPair {
+  upperNs: bigint;
+  lowerNs: bigint;
+}
 
 /** Drift larger than this is not believed (clock drift of real hosts is tens to hundreds of ppm). */
 const MAX_DRIFT_PPM = 2000;
@@ -94,16 +104,22 @@ export function offsetFromMarks(marks: readonly ClockMarkPair[]): ClockOffset | 
     const hull: number[] = [];
     for (let i = 0; i < n; i++) {
       while (hull.length >= 2) {
-        const a = hull[hull.length - 2]!, b = hull[hull.length - 1]!;
+        const a = hull[hull.length - 2]!,
+          b = hull[hull.length - 1]!;
         // drop b when it lies on or above the segment a → i
-        if ((y[b]! - y[a]!) * (x[i]! - x[a]!) >= (y[i]! - y[a]!) * (x[b]! - x[a]!)) hull.pop(); else break;
+        if ((y[b]! - y[a]!) * (x[i]! - x[a]!) >= (y[i]! - y[a]!) * (x[b]! - x[a]!)) hull.pop();
+        else break;
       }
       hull.push(i);
     }
     const mean = x.reduce((p, q) => p + q, 0) / n;
     for (let k = 0; k + 1 < hull.length; k++) {
-      const a = hull[k]!, b = hull[k + 1]!;
-      if (x[a]! <= mean && mean <= x[b]! && x[b]! > x[a]!) { slope = (y[b]! - y[a]!) / (x[b]! - x[a]!); break; }
+      const a = hull[k]!,
+        b = hull[k + 1]!;
+      if (x[a]! <= mean && mean <= x[b]! && x[b]! > x[a]!) {
+        slope = (y[b]! - y[a]!) / (x[b]! - x[a]!);
+        break;
+      }
     }
     if (Math.abs(slope) * 1e6 > MAX_DRIFT_PPM) slope = 0;
   }
@@ -113,8 +129,13 @@ export function offsetFromMarks(marks: readonly ClockMarkPair[]): ClockOffset | 
   const above = y.map((v, i) => v - (intercept + slope * x[i]!)).sort((a, b) => a - b);
   const median = above[above.length >> 1]!;
   return {
-    offsetNs: base + BigInt(Math.round(intercept)), refNs: ref, driftPpm: slope * 1e6,
-    uncertaintyNs: Math.max(Math.round(median), 1000), source: 'marks', support: n, considered: n,
+    offsetNs: base + BigInt(Math.round(intercept)),
+    refNs: ref,
+    driftPpm: slope * 1e6,
+    uncertaintyNs: Math.max(Math.round(median), 1000),
+    source: 'marks',
+    support: n,
+    considered: n,
   };
 }
 
@@ -134,7 +155,11 @@ export function toLowerClock(t: Float64Array, upperBase: bigint, lowerBase: bigi
  * the caller chose). Returns the middle of the range that the most pairs allow and its
  * half-width, or null when there is no pair or no two pairs agree.
  */
-export function offsetFromPairBounds(lo: Float64Array, hi: Float64Array, n = lo.length): { offset: number; halfWidth: number; support: number } | null {
+export function offsetFromPairBounds(
+  lo: Float64Array,
+  hi: Float64Array,
+  n = lo.length,
+): { offset: number; halfWidth: number; support: number } | null {
   if (n === 0) return null;
   // events: +1 at lo, -1 just after hi; sort by position, starts before ends at equal positions
   const pos = new Float64Array(2 * n);
@@ -142,19 +167,25 @@ export function offsetFromPairBounds(lo: Float64Array, hi: Float64Array, n = lo.
   let m = 0;
   for (let i = 0; i < n; i++) {
     if (!(hi[i]! >= lo[i]!)) continue;
-    pos[m] = lo[i]!; kind[m++] = 1;
-    pos[m] = hi[i]!; kind[m++] = -1;
+    pos[m] = lo[i]!;
+    kind[m++] = 1;
+    pos[m] = hi[i]!;
+    kind[m++] = -1;
   }
   if (m === 0) return null;
   const order = new Int32Array(m);
   for (let i = 0; i < m; i++) order[i] = i;
-  order.sort((a, b) => (pos[a]! - pos[b]!) || (kind[b]! - kind[a]!));
-  let depth = 0, best = 0, bestLo = 0, bestHi = 0;
+  order.sort((a, b) => pos[a]! - pos[b]! || kind[b]! - kind[a]!);
+  let depth = 0,
+    best = 0,
+    bestLo = 0,
+    bestHi = 0;
   for (let k = 0; k < m; k++) {
     const e = order[k]!;
     depth += kind[e]!;
     if (kind[e] === 1 && depth > best) {
-      best = depth; bestLo = pos[e]!;
+      best = depth;
+      bestLo = pos[e]!;
       // the region of this depth lasts until the next event
       bestHi = k + 1 < m ? pos[order[k + 1]!]! : pos[e]!;
     }

@@ -24,23 +24,35 @@ export interface PairOptions {
  * Bounds on d (relative: lower time base minus upper time base is not included) for every
  * candidate pair, with the lower request of each pair.
  */
-export function candidatePairBounds(seg: Segments, up: UpperTiming, low: LowerRequests, opt: PairOptions): { lo: Float64Array; hi: Float64Array; lower: Int32Array } {
+export function candidatePairBounds(
+  seg: Segments,
+  up: UpperTiming,
+  low: LowerRequests,
+  opt: PairOptions,
+): { lo: Float64Array; hi: Float64Array; lower: Int32Array } {
   const maxC = opt.maxCandidates ?? 4;
   const segOrder = sortedOrder(seg.start, seg.length);
   const lowOrder = sortedOrder(low.start, low.length);
-  const lo = growFloat64(), hi = growFloat64(), lower = growInt32();
+  const lo = growFloat64(),
+    hi = growFloat64(),
+    lower = growInt32();
   const active: number[] = [];
   const cand: number[] = [];
   let p = 0;
   const hasPrior = opt.priorNs !== undefined && opt.windowNs !== undefined;
-  const pMin = hasPrior ? opt.priorNs! - opt.windowNs! : 0, pMax = hasPrior ? opt.priorNs! + opt.windowNs! : 0;
+  const pMin = hasPrior ? opt.priorNs! - opt.windowNs! : 0,
+    pMax = hasPrior ? opt.priorNs! + opt.windowNs! : 0;
   for (let k = 0; k < low.length; k++) {
     const L = lowOrder[k]!;
-    const a = low.start[L]!, b = low.end[L]!;
+    const a = low.start[L]!,
+      b = low.end[L]!;
     if (!(b > a)) continue;
     while (p < seg.length && seg.start[segOrder[p]!]! < b) active.push(segOrder[p++]!);
     let w = 0;
-    for (let r = 0; r < active.length; r++) { const s = active[r]!; if (seg.end[s]! > a) active[w++] = s; }
+    for (let r = 0; r < active.length; r++) {
+      const s = active[r]!;
+      if (seg.end[s]! > a) active[w++] = s;
+    }
     active.length = w;
     const lop = low.op[L]!;
     if (lop !== Op.Read && lop !== Op.Write) continue;
@@ -54,9 +66,12 @@ export function candidatePairBounds(seg: Segments, up: UpperTiming, low: LowerRe
     }
     if (cand.length === 0 || cand.length > maxC) continue;
     for (const u of cand) {
-      const l = low.complete[L]! - up.t1[u]!, h = low.issue[L]! - up.t0[u]!;
+      const l = low.complete[L]! - up.t1[u]!,
+        h = low.issue[L]! - up.t0[u]!;
       if (hasPrior && (h < pMin || l > pMax)) continue;
-      lo.push(l); hi.push(h); lower.push(L);
+      lo.push(l);
+      hi.push(h);
+      lower.push(L);
     }
   }
   return { lo: lo.toArray(), hi: hi.toArray(), lower: lower.toArray() };
@@ -70,16 +85,29 @@ export function candidatePairBounds(seg: Segments, up: UpperTiming, low: LowerRe
  * among its candidates shows the clock error plus the timestamp errors of that pair; one caused by
  * no candidate (readahead consumed later, a read of the same bytes at another time) lies far off.
  */
-export function bestPairResiduals(lo: Float64Array, hi: Float64Array, lower: Int32Array, d: number): { lower: Int32Array; early: Float64Array; late: Float64Array } {
+export function bestPairResiduals(
+  lo: Float64Array,
+  hi: Float64Array,
+  lower: Int32Array,
+  d: number,
+): { lower: Int32Array; early: Float64Array; late: Float64Array } {
   const best = new Map<number, number>();
   for (let i = 0; i < lo.length; i++) {
     const r = Math.max(0, d - hi[i]!) + Math.max(0, lo[i]! - d);
     const b = best.get(lower[i]!);
     if (b === undefined || r < Math.max(0, d - hi[b]!) + Math.max(0, lo[b]! - d)) best.set(lower[i]!, i);
   }
-  const n = best.size, outL = new Int32Array(n), early = new Float64Array(n), late = new Float64Array(n);
+  const n = best.size,
+    outL = new Int32Array(n),
+    early = new Float64Array(n),
+    late = new Float64Array(n);
   let k = 0;
-  for (const [L, i] of best) { outL[k] = L; early[k] = Math.max(0, d - hi[i]!); late[k] = Math.max(0, lo[i]! - d); k++; }
+  for (const [L, i] of best) {
+    outL[k] = L;
+    early[k] = Math.max(0, d - hi[i]!);
+    late[k] = Math.max(0, lo[i]! - d);
+    k++;
+  }
   return { lower: outL, early, late };
 }
 
@@ -90,11 +118,13 @@ export function bestPairResiduals(lo: Float64Array, hi: Float64Array, lower: Int
 export function offsetFromCandidatePairs(seg: Segments, up: UpperTiming, low: LowerRequests, opt: PairOptions) {
   const { priorNs, windowNs, ...rest } = opt;
   const all = candidatePairBounds(seg, up, low, rest);
-  let lo = all.lo, hi = all.hi;
+  let lo = all.lo,
+    hi = all.hi;
   if (priorNs !== undefined && windowNs !== undefined) {
     const keep: number[] = [];
     for (let i = 0; i < lo.length; i++) if (!(hi[i]! < priorNs - windowNs || lo[i]! > priorNs + windowNs)) keep.push(i);
-    lo = Float64Array.from(keep, (i) => all.lo[i]!); hi = Float64Array.from(keep, (i) => all.hi[i]!);
+    lo = Float64Array.from(keep, (i) => all.lo[i]!);
+    hi = Float64Array.from(keep, (i) => all.hi[i]!);
   }
   const r = offsetFromPairBounds(lo, hi);
   return r ? { ...r, considered: all.lo.length, residuals: bestPairResiduals(all.lo, all.hi, all.lower, r.offset) } : null;

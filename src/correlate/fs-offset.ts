@@ -38,11 +38,13 @@ export function remapOffsets(events: Table): RemapOffset[] {
   forEachEventBatch(events, (b, names) => {
     for (let i = 0; i < b.length; i++) {
       if (b.action[i] !== Act.A || b.sector[i]! < 0 || b.newSector[i]! < 0 || b.dev[i]! < 0 || b.oldDev[i]! < 0) continue;
-      const from = names.dev[b.oldDev[i]!]!, to = names.dev[b.dev[i]!]!;
+      const from = names.dev[b.oldDev[i]!]!,
+        to = names.dev[b.dev[i]!]!;
       const offset = (b.sector[i]! - b.newSector[i]!) * 512;
       const key = `${from}>${to}>${offset}`;
       const g = groups.get(key);
-      if (g) g.events++; else groups.set(key, { from_dev: from, to_dev: to, offset_bytes: offset, events: 1 });
+      if (g) g.events++;
+      else groups.set(key, { from_dev: from, to_dev: to, offset_bytes: offset, events: 1 });
     }
   });
   return [...groups.values()].sort((a, b) => b.events - a.events);
@@ -58,7 +60,10 @@ export function remapsOfTable(t: Table): RemapOffset[] {
  * The remap offset into the traced device `dev` that most remap events agree on, with how many
  * remap events disagree (remaps of other partitions, or stacked devices). Null without remaps.
  */
-export function remapOffsetInto(remaps: readonly RemapOffset[], dev: string | null): { offset: number; events: number; other: number; from_dev: string } | null {
+export function remapOffsetInto(
+  remaps: readonly RemapOffset[],
+  dev: string | null,
+): { offset: number; events: number; other: number; from_dev: string } | null {
   const into = remaps.filter((r) => dev === null || r.to_dev === dev);
   if (into.length === 0) return null;
   const best = into.reduce((a, b) => (b.events > a.events ? b : a));
@@ -83,13 +88,21 @@ export interface FsFitScore {
  * blocks only by chance. Uses no clock.
  * @param mapOffset the offset the file maps were built with
  */
-export function fsFitScores(app: AppLayer, fileMaps: readonly (RangeMap | null)[], guest: BlockLayer, mapOffset: number, candidates: readonly number[], blockSize: number): FsFitScore[] {
+export function fsFitScores(
+  app: AppLayer,
+  fileMaps: readonly (RangeMap | null)[],
+  guest: BlockLayer,
+  mapOffset: number,
+  candidates: readonly number[],
+  blockSize: number,
+): FsFitScore[] {
   // blocks (at mapOffset) the application read
   const read = new Set<number>();
   for (let i = 0; i < app.length; i++) {
     if (app.op[i] !== Op.Read) continue;
     const m = fileMaps[app.file[i]!];
-    const off = app.offset[i]!, len = app.bytes[i]!;
+    const off = app.offset[i]!,
+      len = app.bytes[i]!;
     if (!m || !(len > 0) || Number.isNaN(off)) continue;
     m.translate(off, len, (dst, l) => {
       for (let b = Math.floor(dst / blockSize); b * blockSize < dst + l; b++) read.add(b);
@@ -97,10 +110,12 @@ export function fsFitScores(app: AppLayer, fileMaps: readonly (RangeMap | null)[
   }
   return candidates.map((c) => {
     const shift = c - mapOffset;
-    let total = 0, explained = 0;
+    let total = 0,
+      explained = 0;
     for (let L = 0; L < guest.length; L++) {
       if (guest.op[L] !== Op.Read) continue;
-      const a = guest.start[L]!, e = guest.end[L]!;
+      const a = guest.start[L]!,
+        e = guest.end[L]!;
       total += e - a;
       for (let b = Math.floor((a - shift) / blockSize); b * blockSize < e - shift; b++) {
         if (!read.has(b)) continue;
@@ -149,11 +164,13 @@ export function extPartitions(disk: BlockSource): FsOffsetDecision['partition_ta
   if (t.scheme === 'none') return null;
   return {
     scheme: t.scheme,
-    partitions: t.partitions.filter((p) => !p.extended).map((p) => {
-      const at = p.start + 1024 + 56;
-      const m = at + 2 <= disk.size ? disk.read(at, 2, 'ext superblock magic') : new Uint8Array(2);
-      return { number: p.number, start_bytes: p.start, size_bytes: p.size, ext: m[0] === 0x53 && m[1] === 0xef };
-    }),
+    partitions: t.partitions
+      .filter((p) => !p.extended)
+      .map((p) => {
+        const at = p.start + 1024 + 56;
+        const m = at + 2 <= disk.size ? disk.read(at, 2, 'ext superblock magic') : new Uint8Array(2);
+        return { number: p.number, start_bytes: p.start, size_bytes: p.size, ext: m[0] === 0x53 && m[1] === 0xef };
+      }),
   };
 }
 
@@ -175,28 +192,53 @@ export interface FsOffsetEvidence {
 export function chooseFsOffset(e: FsOffsetEvidence, vm: string): { decision: FsOffsetDecision; warnings: string[] } {
   const warnings: string[] = [];
   const base = {
-    partition: null, manifest_bytes: e.manifest, option_bytes: e.option,
-    remap: e.remap ? { offset_bytes: e.remap.offset, from_dev: e.remap.from_dev, events: e.remap.events, other_events: e.remap.other } : null,
-    partition_table: e.partitionTable, fit: null,
+    partition: null,
+    manifest_bytes: e.manifest,
+    option_bytes: e.option,
+    remap: e.remap
+      ? { offset_bytes: e.remap.offset, from_dev: e.remap.from_dev, events: e.remap.events, other_events: e.remap.other }
+      : null,
+    partition_table: e.partitionTable,
+    fit: null,
   };
   const extParts = e.partitionTable?.partitions.filter((p) => p.ext) ?? [];
-  const tablePart = e.remap ? extParts.find((p) => p.start_bytes === e.remap!.offset) ?? (extParts.length === 1 ? extParts[0] : undefined)
-    : extParts.length === 1 ? extParts[0] : undefined;
+  const tablePart = e.remap
+    ? (extParts.find((p) => p.start_bytes === e.remap!.offset) ?? (extParts.length === 1 ? extParts[0] : undefined))
+    : extParts.length === 1
+      ? extParts[0]
+      : undefined;
   let decision: FsOffsetDecision;
   if (e.partitionOption !== null) decision = { ...base, offset_bytes: NaN, source: 'partition_option', partition: e.partitionOption };
   else if (e.option !== null) decision = { ...base, offset_bytes: e.option, source: 'option' };
-  else if (e.remap) decision = { ...base, offset_bytes: e.remap.offset, source: 'block_bio_remap', partition: tablePart && tablePart.start_bytes === e.remap.offset ? tablePart.number : null };
+  else if (e.remap)
+    decision = {
+      ...base,
+      offset_bytes: e.remap.offset,
+      source: 'block_bio_remap',
+      partition: tablePart && tablePart.start_bytes === e.remap.offset ? tablePart.number : null,
+    };
   else if (tablePart) decision = { ...base, offset_bytes: tablePart.start_bytes, source: 'partition_table', partition: tablePart.number };
   else if (e.manifest !== null) decision = { ...base, offset_bytes: e.manifest, source: 'manifest' };
   else decision = { ...base, offset_bytes: 0, source: 'default' };
   if (e.partitionTable && decision.partition === null && decision.source !== 'option') {
-    warnings.push(`${vm}: the guest fs source is a partitioned disk (${e.partitionTable.scheme}) and no single partition holds an ext fs${e.remap ? ' where the trace\'s remaps say' : ''}: give --guest-partition N`);
+    warnings.push(
+      `${vm}: the guest fs source is a partitioned disk (${e.partitionTable.scheme}) and no single partition holds an ext fs${e.remap ? " where the trace's remaps say" : ''}: give --guest-partition N`,
+    );
   }
-  if (e.remap && decision.source !== 'block_bio_remap' && Number.isFinite(decision.offset_bytes) && decision.offset_bytes !== e.remap.offset) {
-    warnings.push(`${vm}: the trace remaps ${e.remap.events} bios from ${e.remap.from_dev} to sector ${e.remap.offset / 512} of the disk, but the fs offset used is byte ${decision.offset_bytes} (${decision.source})`);
+  if (
+    e.remap &&
+    decision.source !== 'block_bio_remap' &&
+    Number.isFinite(decision.offset_bytes) &&
+    decision.offset_bytes !== e.remap.offset
+  ) {
+    warnings.push(
+      `${vm}: the trace remaps ${e.remap.events} bios from ${e.remap.from_dev} to sector ${e.remap.offset / 512} of the disk, but the fs offset used is byte ${decision.offset_bytes} (${decision.source})`,
+    );
   }
   if (e.manifest !== null && e.remap && e.manifest !== e.remap.offset) {
-    warnings.push(`${vm}: the manifest says the fs starts at byte ${e.manifest}, the trace's block_bio_remap events say byte ${e.remap.offset}`);
+    warnings.push(
+      `${vm}: the manifest says the fs starts at byte ${e.manifest}, the trace's block_bio_remap events say byte ${e.remap.offset}`,
+    );
   }
   return { decision, warnings };
 }

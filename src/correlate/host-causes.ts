@@ -32,7 +32,15 @@ export interface ClusterFills {
  * The host ranges of every cluster that a guest write touches.
  * @param issueOnHost guest request issue times already on the host layer's relative clock
  */
-export function clusterFills(guestStart: Float64Array, guestEnd: Float64Array, op: Uint8Array, issueOnHost: Float64Array, n: number, clusterBytes: number, guestToHost: RangeMap): ClusterFills {
+export function clusterFills(
+  guestStart: Float64Array,
+  guestEnd: Float64Array,
+  op: Uint8Array,
+  issueOnHost: Float64Array,
+  n: number,
+  clusterBytes: number,
+  guestToHost: RangeMap,
+): ClusterFills {
   const first = new Map<number, number>();
   for (let g = 0; g < n; g++) {
     if (op[g] !== Op.Write || !(guestEnd[g]! > guestStart[g]!)) continue;
@@ -42,16 +50,29 @@ export function clusterFills(guestStart: Float64Array, guestEnd: Float64Array, o
       if (was === undefined || t < was) first.set(c, t === t ? t : Infinity);
     }
   }
-  const s: number[] = [], e: number[] = [], w: number[] = [];
+  const s: number[] = [],
+    e: number[] = [],
+    w: number[] = [];
   for (const [c, t] of first) {
-    guestToHost.translate(c * clusterBytes, clusterBytes, (dst, len) => { s.push(dst); e.push(dst + len); w.push(t); });
+    guestToHost.translate(c * clusterBytes, clusterBytes, (dst, len) => {
+      s.push(dst);
+      e.push(dst + len);
+      w.push(t);
+    });
   }
   const order = s.map((_, i) => i).sort((a, b) => s[a]! - s[b]!);
-  return { start: Float64Array.from(order, (i) => s[i]!), end: Float64Array.from(order, (i) => e[i]!), firstWrite: Float64Array.from(order, (i) => w[i]!) };
+  return {
+    start: Float64Array.from(order, (i) => s[i]!),
+    end: Float64Array.from(order, (i) => e[i]!),
+    firstWrite: Float64Array.from(order, (i) => w[i]!),
+  };
 }
 
 /** Per VM: the span of its guest trace's requests on the host layer's relative clock. */
-export interface GuestSpan { start: number; end: number }
+export interface GuestSpan {
+  start: number;
+  end: number;
+}
 
 export interface UnexplainedHostInputs {
   /** Host requests: op, REQ_RAHEAD, issue (ns, host relative clock). */
@@ -72,7 +93,10 @@ export class UnexplainedHostBytes {
   private readonly cOutside: number;
   private readonly cUn: number;
 
-  constructor(private readonly x: UnexplainedHostInputs, names: Names) {
+  constructor(
+    private readonly x: UnexplainedHostInputs,
+    names: Names,
+  ) {
     this.cReadahead = names.id('host_readahead');
     this.cFill = names.id('image_cluster_fill');
     this.cOutside = names.id('guest_outside_trace');
@@ -81,21 +105,29 @@ export class UnexplainedHostBytes {
 
   /** Emits the pieces of [start, start + len) of host request L, image data of VM vm, with a cause id each. */
   name(L: number, vm: number, start: number, len: number, emit: (cause: number, start: number, len: number) => void): void {
-    const x = this.x, op = x.op[L]!;
-    if (op === Op.Read && x.readahead[L]) { emit(this.cReadahead, start, len); return; }
+    const x = this.x,
+      op = x.op[L]!;
+    if (op === Op.Read && x.readahead[L]) {
+      emit(this.cReadahead, start, len);
+      return;
+    }
     const t = x.issue[L]!;
     const span = x.spans[vm] ?? null;
     const outside = span !== null && t === t && (t < span.start - x.slackNs || t > span.end + x.slackNs);
     const rest = outside ? this.cOutside : this.cUn;
     const fills = x.fills[vm] ?? null;
-    if (op !== Op.Write || !fills || outside) { emit(rest, start, len); return; }
+    if (op !== Op.Write || !fills || outside) {
+      emit(rest, start, len);
+      return;
+    }
     const end = start + len;
     // first fill range that ends after start
     const lo = upperBound(fills.end, start, 0, fills.start.length);
     let pos = start;
     for (let i = lo; i < fills.start.length && fills.start[i]! < end; i++) {
       if (!(fills.firstWrite[i]! <= t + x.slackNs)) continue;
-      const a = Math.max(pos, fills.start[i]!), b = Math.min(end, fills.end[i]!);
+      const a = Math.max(pos, fills.start[i]!),
+        b = Math.min(end, fills.end[i]!);
       if (a > pos) emit(rest, pos, a - pos);
       if (b > a) emit(this.cFill, a, b - a);
       pos = Math.max(pos, b);

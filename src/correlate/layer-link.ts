@@ -118,26 +118,47 @@ export interface LinkPieces {
 }
 
 export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, opt: LinkOptions): LinkPieces {
-  const ns = seg.length, nl = low.length, early = opt.earlyNs, late = opt.lateNs;
+  const ns = seg.length,
+    nl = low.length,
+    early = opt.earlyNs,
+    late = opt.lateNs;
   const slack = early;
   const raFlag = opt.readaheadNeedsFlag ? low.readahead : undefined;
   const syncFlag = low.syncFlag;
   // Segments in address order (ties by index); a segment's rank in this order breaks ties of
   // equal keys between candidates.
   const segOrder = sortedOrder(seg.start, ns);
-  const sStart = new Float64Array(ns), sEnd = new Float64Array(ns), sUpper = new Int32Array(ns), sAddr = new Float64Array(ns);
-  const sOp = new Uint8Array(ns), sSync = new Uint8Array(ns), sT0 = new Float64Array(ns), sT1 = new Float64Array(ns);
+  const sStart = new Float64Array(ns),
+    sEnd = new Float64Array(ns),
+    sUpper = new Int32Array(ns),
+    sAddr = new Float64Array(ns);
+  const sOp = new Uint8Array(ns),
+    sSync = new Uint8Array(ns),
+    sT0 = new Float64Array(ns),
+    sT1 = new Float64Array(ns);
   for (let k = 0; k < ns; k++) {
-    const i = segOrder[k]!, u = seg.upper[i]!;
-    sStart[k] = seg.start[i]!; sEnd[k] = seg.end[i]!; sUpper[k] = u; sAddr[k] = seg.upperAddr[i]!;
-    sOp[k] = up.op[u]!; sSync[k] = up.sync[u]!; sT0[k] = up.t0[u]!; sT1[k] = up.t1[u]!;
+    const i = segOrder[k]!,
+      u = seg.upper[i]!;
+    sStart[k] = seg.start[i]!;
+    sEnd[k] = seg.end[i]!;
+    sUpper[k] = u;
+    sAddr[k] = seg.upperAddr[i]!;
+    sOp[k] = up.op[u]!;
+    sSync[k] = up.sync[u]!;
+    sT0[k] = up.t0[u]!;
+    sT1[k] = up.t1[u]!;
   }
-  const linkable = (L: number) => (low.op[L] === Op.Read || low.op[L] === Op.Write) && low.end[L]! > low.start[L]! && !Number.isNaN(low.issue[L]!);
+  const linkable = (L: number) =>
+    (low.op[L] === Op.Read || low.op[L] === Op.Write) && low.end[L]! > low.start[L]! && !Number.isNaN(low.issue[L]!);
 
   // Elementary intervals: the address space cut at every segment and linkable request boundary.
   const grid = elementaryGrid(sStart, sEnd, low, linkable);
-  const sE0 = new Int32Array(ns), sE1 = new Int32Array(ns);
-  for (let k = 0; k < ns; k++) { sE0[k] = grid.index(sStart[k]!); sE1[k] = grid.index(sEnd[k]!); }
+  const sE0 = new Int32Array(ns),
+    sE1 = new Int32Array(ns);
+  for (let k = 0; k < ns; k++) {
+    sE0[k] = grid.index(sStart[k]!);
+    sE1[k] = grid.index(sEnd[k]!);
+  }
 
   const out = new PieceOutput(nl);
   const scratch = new PieceScratch();
@@ -147,7 +168,10 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
   // Linkable lower requests by issue time; the rest are unowned as a whole.
   const linkIdx: number[] = [];
   for (let L = 0; L < nl; L++) {
-    if (linkable(L)) { linkIdx.push(L); continue; }
+    if (linkable(L)) {
+      linkIdx.push(L);
+      continue;
+    }
     out.begin(L);
     if (low.end[L]! > low.start[L]!) out.push(L, -1, low.start[L]!, low.end[L]! - low.start[L]!, LinkHow.None, NaN);
     out.end(L);
@@ -171,16 +195,24 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
   const inFlight = new InFlightSegments(sStart, sEnd, sT1, late);
   let wPtr = 0;
   // Tier 1 of writes: the latest earlier write of each byte, kept per elementary interval.
-  const wbSegs = segmentsBy(byT0, (k) => sOp[k] === Op.Write && (opt.writebackOfSyncWrites === true || !sSync[k]) && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!));
+  const wbSegs = segmentsBy(
+    byT0,
+    (k) => sOp[k] === Op.Write && (opt.writebackOfSyncWrites === true || !sSync[k]) && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!),
+  );
   const wbOwner = new Int32Array(grid.length).fill(-1);
   let wbPtr = 0;
   const pending: number[] = []; // reads left for the readahead pass
   const tmp = new PieceScratch(); // their tier-0 pieces
-  const tmpFirst = new Int32Array(nl), tmpCount = new Int32Array(nl);
+  const tmpFirst = new Int32Array(nl),
+    tmpCount = new Int32Array(nl);
 
   for (let j = 0; j < nk; j++) {
     const L = linkIdx[byIssue[j]!]!;
-    const a = low.start[L]!, b = low.end[L]!, issue = low.issue[L]!, complete = low.complete[L]!, lop = low.op[L]!;
+    const a = low.start[L]!,
+      b = low.end[L]!,
+      issue = low.issue[L]!,
+      complete = low.complete[L]!,
+      lop = low.op[L]!;
     while (wPtr < windowSegs.length && sT0[windowSegs[wPtr]!]! - early <= issue) inFlight.add(windowSegs[wPtr++]!);
     // tier 0 candidates, best first by (time outside the window, t0, segment)
     runs.clear();
@@ -195,13 +227,14 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
     scratch.clear();
     for (let r = 0; r < runs.length; r++) {
       const s = runs.seg[r]!;
-      const how = lop === Op.Read ? (sSync[s] ? LinkHow.Direct : LinkHow.SyncRead) : (sSync[s] ? LinkHow.Direct : LinkHow.SyncWrite);
+      const how = lop === Op.Read ? (sSync[s] ? LinkHow.Direct : LinkHow.SyncRead) : sSync[s] ? LinkHow.Direct : LinkHow.SyncWrite;
       paintGaps(cov, scratch, Math.max(a, sStart[s]!), Math.min(b, sEnd[s]!), sUpper[s]!, how, sAddr[s]! - sStart[s]!);
     }
     const coveredAll = cov.length === 2 && cov.get(0) <= a && cov.get(1) >= b;
     if (lop === Op.Write) {
       while (wbPtr < wbSegs.length && sT0[wbSegs[wbPtr]!]! <= issue + slack) {
-        const s = wbSegs[wbPtr++]!, t1 = sT1[s]!;
+        const s = wbSegs[wbPtr++]!,
+          t1 = sT1[s]!;
         for (let e = sE0[s]!, e1 = sE1[s]!; e < e1; e++) {
           const o = wbOwner[e]!;
           if (o < 0 || t1 > sT1[o]! || (t1 === sT1[o]! && s < o)) wbOwner[e] = s;
@@ -211,12 +244,20 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
         collectRuns(runs, wbOwner, grid, a, b, (s) => -sT1[s]!);
         paintRuns(runs, cov, scratch, sStart, sEnd, sUpper, sAddr, LinkHow.Writeback);
       }
-      out.begin(L); out.copy(L, scratch); out.unowned(L, cov, a, b); out.end(L);
+      out.begin(L);
+      out.copy(L, scratch);
+      out.unowned(L, cov, a, b);
+      out.end(L);
     } else if (opt.readahead && !coveredAll && (raFlag === undefined || raFlag[L] === 1)) {
-      tmpFirst[L] = tmp.length; tmp.append(scratch); tmpCount[L] = scratch.length;
+      tmpFirst[L] = tmp.length;
+      tmp.append(scratch);
+      tmpCount[L] = scratch.length;
       pending.push(L);
     } else {
-      out.begin(L); out.copy(L, scratch); out.unowned(L, cov, a, b); out.end(L);
+      out.begin(L);
+      out.copy(L, scratch);
+      out.unowned(L, cov, a, b);
+      out.end(L);
     }
   }
 
@@ -230,7 +271,9 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
     // pending is in issue order (stable): walk it backwards
     for (let j = pending.length - 1; j >= 0; j--) {
       const L = pending[j]!;
-      const a = low.start[L]!, b = low.end[L]!, q = low.issue[L]! - slack;
+      const a = low.start[L]!,
+        b = low.end[L]!,
+        q = low.issue[L]! - slack;
       while (raPtr >= 0 && sT0[raSegs[raPtr]!]! >= q) {
         const s = raSegs[raPtr--]!;
         for (let e = sE0[s]!, e1 = sE1[s]!; e < e1; e++) raOwner[e] = s;
@@ -241,7 +284,10 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
       for (let k = 0; k < scratch.length; k++) addCovered(cov, scratch.start.get(k), scratch.start.get(k) + scratch.len.get(k));
       collectRuns(runs, raOwner, grid, a, b, (s) => sT0[s]!);
       paintRuns(runs, cov, scratch, sStart, sEnd, sUpper, sAddr, LinkHow.Readahead);
-      out.begin(L); out.copy(L, scratch); out.unowned(L, cov, a, b); out.end(L);
+      out.begin(L);
+      out.copy(L, scratch);
+      out.unowned(L, cov, a, b);
+      out.end(L);
     }
   }
   return out.finish();
@@ -260,18 +306,28 @@ class InFlightSegments {
   private readonly buckets = new Map<number, number[]>();
   private readonly wide: number[] = [];
   private readonly seen: Int32Array;
-  constructor(private readonly start: Float64Array, private readonly end: Float64Array, private readonly t1: Float64Array, private readonly slack: number) {
+  constructor(
+    private readonly start: Float64Array,
+    private readonly end: Float64Array,
+    private readonly t1: Float64Array,
+    private readonly slack: number,
+  ) {
     this.seen = new Int32Array(start.length).fill(-1);
   }
 
   add(s: number): void {
     if (!(this.end[s]! > this.start[s]!)) return;
     const B = InFlightSegments.BUCKET;
-    const b0 = Math.floor(this.start[s]! / B), b1 = Math.floor((this.end[s]! - 1) / B);
-    if (b1 - b0 >= InFlightSegments.MAX_SPAN) { this.wide.push(s); return; }
+    const b0 = Math.floor(this.start[s]! / B),
+      b1 = Math.floor((this.end[s]! - 1) / B);
+    if (b1 - b0 >= InFlightSegments.MAX_SPAN) {
+      this.wide.push(s);
+      return;
+    }
     for (let k = b0; k <= b1; k++) {
       const list = this.buckets.get(k);
-      if (list) list.push(s); else this.buckets.set(k, [s]);
+      if (list) list.push(s);
+      else this.buckets.set(k, [s]);
     }
   }
 
@@ -307,13 +363,23 @@ class InFlightSegments {
 /** Sorted distinct boundaries of the segments and of the linkable lower requests. */
 function elementaryGrid(sStart: Float64Array, sEnd: Float64Array, low: LowerRequests, linkable: (L: number) => boolean) {
   const all = new GrowableArray(Float64Array, 2 * (sStart.length + low.length) + 16);
-  for (let k = 0; k < sStart.length; k++) { all.push(sStart[k]!); all.push(sEnd[k]!); }
-  for (let L = 0; L < low.length; L++) if (linkable(L)) { all.push(low.start[L]!); all.push(low.end[L]!); }
+  for (let k = 0; k < sStart.length; k++) {
+    all.push(sStart[k]!);
+    all.push(sEnd[k]!);
+  }
+  for (let L = 0; L < low.length; L++)
+    if (linkable(L)) {
+      all.push(low.start[L]!);
+      all.push(low.end[L]!);
+    }
   const v = all.view();
   const order = sortedOrder(v, v.length);
   const x = new Float64Array(v.length);
   let n = 0;
-  for (let i = 0; i < v.length; i++) { const a = v[order[i]!]!; if (n === 0 || a !== x[n - 1]) x[n++] = a; }
+  for (let i = 0; i < v.length; i++) {
+    const a = v[order[i]!]!;
+    if (n === 0 || a !== x[n - 1]) x[n++] = a;
+  }
   return {
     /** Boundaries; elementary interval e is [x[e], x[e + 1]). */
     x: x.subarray(0, n),
@@ -331,27 +397,50 @@ function segmentsBy(order: Int32Array, keep: (k: number) => boolean): Int32Array
   for (let i = 0; i < order.length; i++) if (keep(order[i]!)) n++;
   const out = new Int32Array(n);
   n = 0;
-  for (let i = 0; i < order.length; i++) { const k = order[i]!; if (keep(k)) out[n++] = k; }
+  for (let i = 0; i < order.length; i++) {
+    const k = order[i]!;
+    if (keep(k)) out[n++] = k;
+  }
   return out;
 }
 
 /** Candidate runs: (segment, key, key2, start, end), sortable by (key, key2, segment, start). */
 class RunList {
-  seg = new Int32Array(16); key = new Float64Array(16); key2 = new Float64Array(16); x = new Float64Array(16); y = new Float64Array(16);
+  seg = new Int32Array(16);
+  key = new Float64Array(16);
+  key2 = new Float64Array(16);
+  x = new Float64Array(16);
+  y = new Float64Array(16);
   length = 0;
   private ord: number[] = [];
-  clear(): void { this.length = 0; }
+  clear(): void {
+    this.length = 0;
+  }
   push(s: number, key: number, key2: number, x: number, y: number): void {
     if (this.length === this.seg.length) {
       const n = this.length * 2;
-      const g1 = new Int32Array(n); g1.set(this.seg); this.seg = g1;
-      const g2 = new Float64Array(n); g2.set(this.key); this.key = g2;
-      const g5 = new Float64Array(n); g5.set(this.key2); this.key2 = g5;
-      const g3 = new Float64Array(n); g3.set(this.x); this.x = g3;
-      const g4 = new Float64Array(n); g4.set(this.y); this.y = g4;
+      const g1 = new Int32Array(n);
+      g1.set(this.seg);
+      this.seg = g1;
+      const g2 = new Float64Array(n);
+      g2.set(this.key);
+      this.key = g2;
+      const g5 = new Float64Array(n);
+      g5.set(this.key2);
+      this.key2 = g5;
+      const g3 = new Float64Array(n);
+      g3.set(this.x);
+      this.x = g3;
+      const g4 = new Float64Array(n);
+      g4.set(this.y);
+      this.y = g4;
     }
     const i = this.length++;
-    this.seg[i] = s; this.key[i] = key; this.key2[i] = key2; this.x[i] = x; this.y[i] = y;
+    this.seg[i] = s;
+    this.key[i] = key;
+    this.key2[i] = key2;
+    this.x[i] = x;
+    this.y[i] = y;
   }
   sortByKey(): void {
     const n = this.length;
@@ -360,14 +449,31 @@ class RunList {
     o.length = n;
     for (let i = 0; i < n; i++) o[i] = i;
     const { seg, key, key2, x } = this;
-    o.sort((i, j) => (key[i]! - key[j]!) || (key2[i]! - key2[j]!) || (seg[i]! - seg[j]!) || (x[i]! - x[j]!));
-    const s2 = o.map((i) => seg[i]!), k2 = o.map((i) => key[i]!), kk2 = o.map((i) => key2[i]!), x2 = o.map((i) => x[i]!), y2 = o.map((i) => this.y[i]!);
-    for (let i = 0; i < n; i++) { seg[i] = s2[i]!; key[i] = k2[i]!; key2[i] = kk2[i]!; x[i] = x2[i]!; this.y[i] = y2[i]!; }
+    o.sort((i, j) => key[i]! - key[j]! || key2[i]! - key2[j]! || seg[i]! - seg[j]! || x[i]! - x[j]!);
+    const s2 = o.map((i) => seg[i]!),
+      k2 = o.map((i) => key[i]!),
+      kk2 = o.map((i) => key2[i]!),
+      x2 = o.map((i) => x[i]!),
+      y2 = o.map((i) => this.y[i]!);
+    for (let i = 0; i < n; i++) {
+      seg[i] = s2[i]!;
+      key[i] = k2[i]!;
+      key2[i] = kk2[i]!;
+      x[i] = x2[i]!;
+      this.y[i] = y2[i]!;
+    }
   }
 }
 
 /** Runs of equal owner over [a, b) of an owner-per-elementary-interval array, sorted by (key, segment, start). */
-function collectRuns(runs: RunList, owner: Int32Array, grid: ReturnType<typeof elementaryGrid>, a: number, b: number, key: (s: number) => number): void {
+function collectRuns(
+  runs: RunList,
+  owner: Int32Array,
+  grid: ReturnType<typeof elementaryGrid>,
+  a: number,
+  b: number,
+  key: (s: number) => number,
+): void {
   runs.clear();
   const x = grid.x;
   let e = grid.index(a);
@@ -383,8 +489,16 @@ function collectRuns(runs: RunList, owner: Int32Array, grid: ReturnType<typeof e
 }
 
 /** Paint the parts of each run not yet covered, best run first. */
-function paintRuns(runs: RunList, cov: GrowableArray<Float64Array>, sink: PieceScratch, sStart: Float64Array, sEnd: Float64Array,
-  sUpper: Int32Array, sAddr: Float64Array, how: number): void {
+function paintRuns(
+  runs: RunList,
+  cov: GrowableArray<Float64Array>,
+  sink: PieceScratch,
+  sStart: Float64Array,
+  sEnd: Float64Array,
+  sUpper: Int32Array,
+  sAddr: Float64Array,
+  how: number,
+): void {
   for (let r = 0; r < runs.length; r++) {
     const s = runs.seg[r]!;
     paintGaps(cov, sink, Math.max(runs.x[r]!, sStart[s]!), Math.min(runs.y[r]!, sEnd[s]!), sUpper[s]!, how, sAddr[s]! - sStart[s]!);
@@ -396,7 +510,8 @@ function paintGaps(cov: GrowableArray<Float64Array>, sink: PieceScratch, x: numb
   if (!(y > x)) return;
   let pos = x;
   for (let j = 0; j < cov.length && pos < y; j += 2) {
-    const cs = cov.get(j), ce = cov.get(j + 1);
+    const cs = cov.get(j),
+      ce = cov.get(j + 1);
     if (ce <= pos) continue;
     if (cs >= y) break;
     if (cs > pos) sink.push(u, pos, cs - pos, how, pos + base);
@@ -408,13 +523,31 @@ function paintGaps(cov: GrowableArray<Float64Array>, sink: PieceScratch, x: numb
 
 /** The owned pieces of one lower request, before they go to the output. */
 class PieceScratch {
-  upper = growInt32(64); start = growFloat64(64); len = growFloat64(64); how = growUint8(64); addr = growFloat64(64);
-  get length(): number { return this.upper.length; }
-  clear(): void { this.upper.length = 0; this.start.length = 0; this.len.length = 0; this.how.length = 0; this.addr.length = 0; }
-  push(u: number, s: number, l: number, how: number, addr: number): void {
-    this.upper.push(u); this.start.push(s); this.len.push(l); this.how.push(how); this.addr.push(addr);
+  upper = growInt32(64);
+  start = growFloat64(64);
+  len = growFloat64(64);
+  how = growUint8(64);
+  addr = growFloat64(64);
+  get length(): number {
+    return this.upper.length;
   }
-  append(o: PieceScratch): void { this.appendFrom(o, 0, o.length); }
+  clear(): void {
+    this.upper.length = 0;
+    this.start.length = 0;
+    this.len.length = 0;
+    this.how.length = 0;
+    this.addr.length = 0;
+  }
+  push(u: number, s: number, l: number, how: number, addr: number): void {
+    this.upper.push(u);
+    this.start.push(s);
+    this.len.push(l);
+    this.how.push(how);
+    this.addr.push(addr);
+  }
+  append(o: PieceScratch): void {
+    this.appendFrom(o, 0, o.length);
+  }
   appendFrom(o: PieceScratch, first: number, n: number): void {
     for (let k = first; k < first + n; k++) this.push(o.upper.get(k), o.start.get(k), o.len.get(k), o.how.get(k), o.addr.get(k));
   }
@@ -422,18 +555,37 @@ class PieceScratch {
 
 /** The result arrays; the pieces of one lower request are adjacent. */
 class PieceOutput {
-  lower: GrowableArray<Int32Array>; upper: GrowableArray<Int32Array>; how: GrowableArray<Uint8Array>;
-  start: GrowableArray<Float64Array>; len: GrowableArray<Float64Array>; addr: GrowableArray<Float64Array>;
-  first: Int32Array; count: Int32Array;
+  lower: GrowableArray<Int32Array>;
+  upper: GrowableArray<Int32Array>;
+  how: GrowableArray<Uint8Array>;
+  start: GrowableArray<Float64Array>;
+  len: GrowableArray<Float64Array>;
+  addr: GrowableArray<Float64Array>;
+  first: Int32Array;
+  count: Int32Array;
   constructor(nl: number) {
-    this.lower = growInt32(nl + 16); this.upper = growInt32(nl + 16); this.how = growUint8(nl + 16);
-    this.start = growFloat64(nl + 16); this.len = growFloat64(nl + 16); this.addr = growFloat64(nl + 16);
-    this.first = new Int32Array(nl); this.count = new Int32Array(nl);
+    this.lower = growInt32(nl + 16);
+    this.upper = growInt32(nl + 16);
+    this.how = growUint8(nl + 16);
+    this.start = growFloat64(nl + 16);
+    this.len = growFloat64(nl + 16);
+    this.addr = growFloat64(nl + 16);
+    this.first = new Int32Array(nl);
+    this.count = new Int32Array(nl);
   }
-  begin(L: number): void { this.first[L] = this.lower.length; }
-  end(L: number): void { this.count[L] = this.lower.length - this.first[L]!; }
+  begin(L: number): void {
+    this.first[L] = this.lower.length;
+  }
+  end(L: number): void {
+    this.count[L] = this.lower.length - this.first[L]!;
+  }
   push(L: number, u: number, s: number, l: number, how: number, addr: number): void {
-    this.lower.push(L); this.upper.push(u); this.start.push(s); this.len.push(l); this.how.push(how); this.addr.push(addr);
+    this.lower.push(L);
+    this.upper.push(u);
+    this.start.push(s);
+    this.len.push(l);
+    this.how.push(how);
+    this.addr.push(addr);
   }
   copy(L: number, p: PieceScratch): void {
     for (let k = 0; k < p.length; k++) this.push(L, p.upper.get(k), p.start.get(k), p.len.get(k), p.how.get(k), p.addr.get(k));
@@ -442,7 +594,8 @@ class PieceOutput {
   unowned(L: number, cov: GrowableArray<Float64Array>, a: number, b: number): void {
     let pos = a;
     for (let j = 0; j < cov.length; j += 2) {
-      const cs = cov.get(j), ce = cov.get(j + 1);
+      const cs = cov.get(j),
+        ce = cov.get(j + 1);
       if (cs > pos) this.push(L, -1, pos, cs - pos, LinkHow.None, NaN);
       pos = Math.max(pos, ce);
     }
@@ -451,8 +604,14 @@ class PieceOutput {
   finish(): LinkPieces {
     return {
       length: this.lower.length,
-      lower: this.lower.toArray(), upper: this.upper.toArray(), start: this.start.toArray(), len: this.len.toArray(),
-      how: this.how.toArray(), upperAddr: this.addr.toArray(), first: this.first, count: this.count,
+      lower: this.lower.toArray(),
+      upper: this.upper.toArray(),
+      start: this.start.toArray(),
+      len: this.len.toArray(),
+      how: this.how.toArray(),
+      upperAddr: this.addr.toArray(),
+      first: this.first,
+      count: this.count,
     };
   }
 }
@@ -464,17 +623,28 @@ function addCovered(cov: GrowableArray<Float64Array>, x: number, y: number): voi
   let j = 0;
   while (j < n && cov.get(j + 1) < x) j += 2;
   let k = j;
-  while (k < n && cov.get(k) <= y) { x = Math.min(x, cov.get(k)); y = Math.max(y, cov.get(k + 1)); k += 2; }
+  while (k < n && cov.get(k) <= y) {
+    x = Math.min(x, cov.get(k));
+    y = Math.max(y, cov.get(k + 1));
+    k += 2;
+  }
   const removed = (k - j) / 2;
-  if (removed === 1) { cov.set(j, x); cov.set(j + 1, y); return; }
-  if (removed === 0) {
-    // shift the tail right by one pair
-    cov.push(0); cov.push(0);
-    for (let i = n - 1; i >= j; i--) cov.set(i + 2, cov.get(i));
-    cov.set(j, x); cov.set(j + 1, y);
+  if (removed === 1) {
+    cov.set(j, x);
+    cov.set(j + 1, y);
     return;
   }
-  cov.set(j, x); cov.set(j + 1, y);
+  if (removed === 0) {
+    // shift the tail right by one pair
+    cov.push(0);
+    cov.push(0);
+    for (let i = n - 1; i >= j; i--) cov.set(i + 2, cov.get(i));
+    cov.set(j, x);
+    cov.set(j + 1, y);
+    return;
+  }
+  cov.set(j, x);
+  cov.set(j + 1, y);
   const shift = (removed - 1) * 2;
   for (let i = k; i < n; i++) cov.set(i - shift, cov.get(i));
   cov.length = n - shift;

@@ -27,14 +27,21 @@ const TWO32 = 4294967296;
 function relative(c: Int64Values, base: bigint, what: string): Float64Array {
   const out = new Float64Array(c.values.length);
   const h = int64Words(c.values);
-  const bHi = Number(BigInt.asIntN(32, base >> 32n)), bLo = Number(BigInt.asUintN(32, base));
-  const baseFits = base >= -(1n << 62n) && base < (1n << 62n);
+  const bHi = Number(BigInt.asIntN(32, base >> 32n)),
+    bLo = Number(BigInt.asUintN(32, base));
+  const baseFits = base >= -(1n << 62n) && base < 1n << 62n;
   for (let i = 0; i < out.length; i++) {
-    if (c.valid && !c.valid[i]) { out[i] = NaN; continue; }
+    if (c.valid && !c.valid[i]) {
+      out[i] = NaN;
+      continue;
+    }
     if (baseFits) {
       // (hi - bHi) * 2^32 + (lo - bLo): exact while |hi - bHi| < 2^21, i.e. |d| < 2^53
       const dh = h.hi[2 * i + 1]! - bHi;
-      if (dh > -2097152 && dh < 2097151) { out[i] = dh * TWO32 + (h.lo[2 * i]! - bLo); continue; }
+      if (dh > -2097152 && dh < 2097151) {
+        out[i] = dh * TWO32 + (h.lo[2 * i]! - bLo);
+        continue;
+      }
     }
     const d = c.values[i]! - base;
     if (d > MAX || d < -MAX) throw new RangeError(`${what} row ${i}: ${c.values[i]} is more than 2^53 from ${base}`);
@@ -56,9 +63,14 @@ export function appLayerFromTable(table: Table, vm: string): AppLayer {
   const t1 = new Float64Array(n);
   for (let i = 0; i < n; i++) t1[i] = t0[i]! + (Number.isNaN(durRel[i]!) ? 0 : durRel[i]!);
   const ops = stringColumn(table, 'op');
-  const op = new Uint8Array(n), opKey = new Uint8Array(n);
+  const op = new Uint8Array(n),
+    opKey = new Uint8Array(n);
   const opCodes = ops.labels.map(opCode);
-  for (let i = 0; i < n; i++) { const k = ops.codes[i]!; opKey[i] = k < 0 ? 0 : k; op[i] = k < 0 ? Op.Other : opCodes[k]!; }
+  for (let i = 0; i < n; i++) {
+    const k = ops.codes[i]!;
+    opKey[i] = k < 0 ? 0 : k;
+    op[i] = k < 0 ? Op.Other : opCodes[k]!;
+  }
   const path = stringColumn(table, 'path');
   const idCol = numberColumn(table, 'id');
   const id = new Int32Array(n);
@@ -70,11 +82,20 @@ export function appLayerFromTable(table: Table, vm: string): AppLayer {
   let i = 0;
   for (const v of dc) direct[i++] = v ? 1 : 0;
   return {
-    vm, length: n, id, op, opKey, opNames: ops.labels.length ? ops.labels : ['other'],
-    file: path.codes, files: path.labels,
+    vm,
+    length: n,
+    id,
+    op,
+    opKey,
+    opNames: ops.labels.length ? ops.labels : ['other'],
+    file: path.codes,
+    files: path.labels,
     offset: relative(int64Column(table, 'offset'), 0n, 'app_io.offset'),
     bytes: relative(int64Column(table, 'bytes_done'), 0n, 'app_io.bytes_done'),
-    t0, t1, direct, baseNs: base,
+    t0,
+    t1,
+    direct,
+    baseNs: base,
   };
 }
 
@@ -96,17 +117,19 @@ export function blockLayerFromTable(table: Table): { layer: BlockLayer; rows: In
   // bio-based devices have no request events: a bio row's processing time is its queue time
   if (hasColumn(table, 'kind') && hasColumn(table, 'queue_ns')) {
     const kind = stringColumn(table, 'kind');
-    const bio = kind.labels.indexOf('bio'), request = kind.labels.indexOf('request');
+    const bio = kind.labels.indexOf('bio'),
+      request = kind.labels.indexOf('request');
     let requests = 0;
     for (let i = 0; i < n0; i++) if (kind.codes[i] === request) requests++;
     const queue = int64Column(table, 'queue_ns');
     // only when the device has no request events at all (on blk-mq devices a bio row is one the
     // trace ended before it became a request: it was never processed within the trace)
-    if (bio >= 0 && requests === 0) for (let i = 0; i < n0; i++) {
-      if (kind.codes[i] !== bio || (issue.valid ? issue.valid[i] : true) || (queue.valid && !queue.valid[i])) continue;
-      issue.values[i] = queue.values[i]!;
-      issue.valid![i] = 1;
-    }
+    if (bio >= 0 && requests === 0)
+      for (let i = 0; i < n0; i++) {
+        if (kind.codes[i] !== bio || (issue.valid ? issue.valid[i] : true) || (queue.valid && !queue.valid[i])) continue;
+        issue.values[i] = queue.values[i]!;
+        issue.valid![i] = 1;
+      }
   }
   let n = 0;
   const keep = new Int32Array(n0);
@@ -128,18 +151,30 @@ export function blockLayerFromTable(table: Table): { layer: BlockLayer; rows: In
   const sync = rwbs.labels.map((s) => (/^F?[RWDEN]F?A?S/.test(s) ? 1 : 0));
   const syncFlag = new Uint8Array(n);
   const layer: BlockLayer = {
-    length: n, id: new Int32Array(n), start: new Float64Array(n), end: new Float64Array(n), op: new Uint8Array(n),
-    issue: new Float64Array(n), complete: new Float64Array(n), readahead: new Uint8Array(n), syncFlag, meta: new Uint8Array(n), baseNs: base,
+    length: n,
+    id: new Int32Array(n),
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    op: new Uint8Array(n),
+    issue: new Float64Array(n),
+    complete: new Float64Array(n),
+    readahead: new Uint8Array(n),
+    syncFlag,
+    meta: new Uint8Array(n),
+    baseNs: base,
   };
   const rows = keep.slice(0, n);
   const SAFE = Number.MAX_SAFE_INTEGER;
   for (let k = 0; k < n; k++) {
     const i = keep[k]!;
     layer.id[k] = idCol ? idCol[i]! : i;
-    const sec = sectorNum[i]!, b = Number.isNaN(bytesNum[i]!) ? 0 : bytesNum[i]!;
+    const sec = sectorNum[i]!,
+      b = Number.isNaN(bytesNum[i]!) ? 0 : bytesNum[i]!;
     // sec * 512 + b below 2^53, compared without rounding: sec <= (SAFE - b) / 512
     if (!(sec >= 0 && b >= 0 && sec <= Math.floor((SAFE - b) / 512))) {
-      throw new RangeError(`block_requests row ${i}: byte address ${sector.values[i]! * 512n} + ${bytes.values[i]} exceeds 2^53 (or is negative)`);
+      throw new RangeError(
+        `block_requests row ${i}: byte address ${sector.values[i]! * 512n} + ${bytes.values[i]} exceeds 2^53 (or is negative)`,
+      );
     }
     const start = sec * 512;
     layer.start[k] = start;

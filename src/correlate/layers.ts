@@ -43,12 +43,33 @@ export interface BlockLayer extends LowerRequests {
 }
 
 /** Total bytes of a layer's requests by op. */
-export function layerTotals(layer: LowerRequests): { readBytes: number; writeBytes: number; otherBytes: number; reads: number; writes: number; others: number } {
-  let readBytes = 0, writeBytes = 0, otherBytes = 0, reads = 0, writes = 0, others = 0;
+export function layerTotals(layer: LowerRequests): {
+  readBytes: number;
+  writeBytes: number;
+  otherBytes: number;
+  reads: number;
+  writes: number;
+  others: number;
+} {
+  let readBytes = 0,
+    writeBytes = 0,
+    otherBytes = 0,
+    reads = 0,
+    writes = 0,
+    others = 0;
   for (let i = 0; i < layer.length; i++) {
     const b = layer.end[i]! - layer.start[i]!;
     const op = layer.op[i]!;
-    if (op === 0) { readBytes += b; reads++; } else if (op === 1) { writeBytes += b; writes++; } else { otherBytes += b; others++; }
+    if (op === 0) {
+      readBytes += b;
+      reads++;
+    } else if (op === 1) {
+      writeBytes += b;
+      writes++;
+    } else {
+      otherBytes += b;
+      others++;
+    }
   }
   return { readBytes, writeBytes, otherBytes, reads, writes, others };
 }

@@ -27,8 +27,16 @@ function newColumns(n: number): LineageColumns {
   const nan = () => new Float64Array(n).fill(NaN);
   return {
     length: n,
-    guestBytes: new Float64Array(n), guestSyncBytes: new Float64Array(n), guestRequests: new Int32Array(n), guestFirst: nan(), guestLast: nan(),
-    hostBytes: new Float64Array(n), hostSyncBytes: new Float64Array(n), hostRequests: new Int32Array(n), hostFirst: nan(), hostLast: nan(),
+    guestBytes: new Float64Array(n),
+    guestSyncBytes: new Float64Array(n),
+    guestRequests: new Int32Array(n),
+    guestFirst: nan(),
+    guestLast: nan(),
+    hostBytes: new Float64Array(n),
+    hostSyncBytes: new Float64Array(n),
+    hostRequests: new Int32Array(n),
+    hostFirst: nan(),
+    hostLast: nan(),
   };
 }
 
@@ -51,13 +59,15 @@ export function computeLineage(
     for (let k = 0; k < p.length; k++) {
       const a = p.app[k]!;
       if (a < 0) continue;
-      const L = p.lower[k]!, l = p.len[k]!;
+      const L = p.lower[k]!,
+        l = p.len[k]!;
       c.guestBytes[a]! += l;
       if (syncCauses.has(p.cause[k]!)) c.guestSyncBytes[a]! += l;
       if (lastReq[a] !== L) {
         lastReq[a] = L;
         c.guestRequests[a]!++;
-        const t0 = g.issue[L]!, t1 = g.complete[L]!;
+        const t0 = g.issue[L]!,
+          t1 = g.complete[L]!;
         if (!(c.guestFirst[a]! <= t0)) c.guestFirst[a] = t0;
         if (!(c.guestLast[a]! >= t1)) c.guestLast[a] = t1;
       }
@@ -69,13 +79,15 @@ export function computeLineage(
     for (let k = 0; k < p.length; k++) {
       const a = p.app[k]!;
       if (a < 0) continue;
-      const L = p.lower[k]!, l = p.len[k]!;
+      const L = p.lower[k]!,
+        l = p.len[k]!;
       c.hostBytes[a]! += l;
       if (syncCauses.has(p.cause[k]!)) c.hostSyncBytes[a]! += l;
       if (lastReq[a] !== L) {
         lastReq[a] = L;
         c.hostRequests[a]!++;
-        const t0 = host.issue[L]!, t1 = host.complete[L]!;
+        const t0 = host.issue[L]!,
+          t1 = host.complete[L]!;
         if (!(c.hostFirst[a]! <= t0)) c.hostFirst[a] = t0;
         if (!(c.hostLast[a]! >= t1)) c.hostLast[a] = t1;
       }
@@ -85,7 +97,15 @@ export function computeLineage(
 }
 
 /** The outcome of application I/O `a` (see lineage.outcome's documentation). */
-export function lineageOutcome(c: LineageColumns, a: number, op: number, bytes: number, mapped: number, direct: boolean, hasHost: boolean): LineageOutcome {
+export function lineageOutcome(
+  c: LineageColumns,
+  a: number,
+  op: number,
+  bytes: number,
+  mapped: number,
+  direct: boolean,
+  hasHost: boolean,
+): LineageOutcome {
   if (op === Op.Other) return 'other';
   if (!(bytes > 0)) return 'no_data';
   if (!(mapped > 0)) return 'unmapped';

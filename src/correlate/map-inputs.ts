@@ -20,16 +20,24 @@ const KIND_JOURNAL = FS_MAP_KINDS.indexOf('journal');
 /** The file's content extents (kind data) as a map file offset → disk byte. */
 export function fileRangeMap(fs: FsMap, inode: number): RangeMap {
   const bs = fs.geometry.blockSize;
-  const s: number[] = [], d: number[] = [], l: number[] = [];
+  const s: number[] = [],
+    d: number[] = [],
+    l: number[] = [];
   for (const e of fs.fileExtents(inode)) {
     if (e.kind !== 'data' || e.unwritten) continue;
-    s.push(e.fileBlock * bs); d.push(e.sector * 512); l.push(e.blocks * bs);
+    s.push(e.fileBlock * bs);
+    d.push(e.sector * 512);
+    l.push(e.blocks * bs);
   }
   return new RangeMap(s, d, l, `extents of inode ${inode}`, true);
 }
 
 /** Per application file: its extent map in the guest fs (null when the path is not there), and the inodes touched. */
-export function appFileMaps(app: AppLayer, fs: FsMap, prefix: string): { maps: (RangeMap | null)[]; inodes: Set<number>; resolved: number } {
+export function appFileMaps(
+  app: AppLayer,
+  fs: FsMap,
+  prefix: string,
+): { maps: (RangeMap | null)[]; inodes: Set<number>; resolved: number } {
   const inodes = new Set<number>();
   let resolved = 0;
   const maps = app.files.map((p) => {
@@ -49,36 +57,55 @@ export function appFileMaps(app: AppLayer, fs: FsMap, prefix: string): { maps: (
  * trace) or of other files.
  */
 export function guestRegions(fs: FsMap, appInodes: ReadonlySet<number>, vm: number): LayerRegions {
-  const c = fs.columns, bs = fs.geometry.blockSize, off = fs.geometry.partitionOffset;
+  const c = fs.columns,
+    bs = fs.geometry.blockSize,
+    off = fs.geometry.partitionOffset;
   const causes: RegionCause[] = [];
   const labelOf = new Map<string, number>();
   const label = (read: string, write: string) => {
     const key = read + '\0' + write;
     let k = labelOf.get(key);
-    if (k === undefined) { k = causes.length; causes.push({ read, write, vm }); labelOf.set(key, k); }
+    if (k === undefined) {
+      k = causes.length;
+      causes.push({ read, write, vm });
+      labelOf.set(key, k);
+    }
     return k;
   };
-  const start = new Float64Array(fs.rows), end = new Float64Array(fs.rows), lab = new Int32Array(fs.rows);
+  const start = new Float64Array(fs.rows),
+    end = new Float64Array(fs.rows),
+    lab = new Int32Array(fs.rows);
   for (let i = 0; i < fs.rows; i++) {
     start[i] = off + c.fsBlock[i]! * bs;
     end[i] = start[i]! + c.blocks[i]! * bs;
     const k = c.kind[i]!;
     if (k === KIND_JOURNAL) lab[i] = label('journal', 'journal');
     else if (k === KIND_DATA) lab[i] = appInodes.has(c.inode[i]!) ? label('readahead', 'writeback') : label('other_file', 'other_file');
-    else { const n = `fs_metadata:${FS_MAP_KINDS[k]}`; lab[i] = label(n, n); }
+    else {
+      const n = `fs_metadata:${FS_MAP_KINDS[k]}`;
+      lab[i] = label(n, n);
+    }
   }
   return { index: new RegionIndex(start, end, lab, 'guest fs map', true), causes };
 }
 
 /** Guest disk byte → image file byte for raw images (identity over the virtual size). */
-export function rawImageMap(virtualBytes: number): RangeMap { return RangeMap.identity(virtualBytes); }
+export function rawImageMap(virtualBytes: number): RangeMap {
+  return RangeMap.identity(virtualBytes);
+}
 
 /** Guest disk byte → image file byte from an image map (depth-0 data extents; compressed and backing-file extents are not linear and are left out). */
 export function imageRangeMap(map: ImageMap): RangeMap {
-  const s: number[] = [], d: number[] = [], l: number[] = [];
+  const s: number[] = [],
+    d: number[] = [],
+    l: number[] = [];
   const data = IMAGE_EXTENT_STATES.indexOf('data');
   map.forEachGuestPiece(0, map.size, (g, len, state, depth, h) => {
-    if (state === data && depth === 0 && h >= 0) { s.push(g); d.push(h); l.push(len); }
+    if (state === data && depth === 0 && h >= 0) {
+      s.push(g);
+      d.push(h);
+      l.push(len);
+    }
   });
   return new RangeMap(s, d, l, 'image map');
 }
@@ -86,14 +113,24 @@ export function imageRangeMap(map: ImageMap): RangeMap {
 /** Guest disk byte → image file byte from `qemu-img map --output=json` (depth 0, data with an offset). */
 export function qemuImgMapRangeMap(json: string, file: string): RangeMap {
   let doc: unknown;
-  try { doc = JSON.parse(json); } catch (e) { throw new InputError(file, `not valid JSON: ${(e as Error).message}`); }
+  try {
+    doc = JSON.parse(json);
+  } catch (e) {
+    throw new InputError(file, `not valid JSON: ${(e as Error).message}`);
+  }
   if (!Array.isArray(doc)) throw new InputError(file, 'expected the JSON array of `qemu-img map --output=json`');
-  const s: number[] = [], d: number[] = [], l: number[] = [];
+  const s: number[] = [],
+    d: number[] = [],
+    l: number[] = [];
   doc.forEach((r: Record<string, unknown>, i) => {
     if (typeof r !== 'object' || r === null || typeof r.start !== 'number' || typeof r.length !== 'number') {
       throw new InputError(file, `entry ${i}: expected {start, length, ...} numbers`, { what: `entry ${i}` });
     }
-    if (r.depth === 0 && r.data === true && typeof r.offset === 'number') { s.push(r.start); d.push(r.offset); l.push(r.length); }
+    if (r.depth === 0 && r.data === true && typeof r.offset === 'number') {
+      s.push(r.start);
+      d.push(r.offset);
+      l.push(r.length);
+    }
   });
   return new RangeMap(s, d, l, file);
 }
@@ -134,18 +171,26 @@ export interface HostImage {
  * blocks, included: host_fs_metadata:<kind>), other host files.
  */
 export function hostRegions(fs: FsMap, images: readonly HostImage[]): LayerRegions {
-  const c = fs.columns, bs = fs.geometry.blockSize, off = fs.geometry.partitionOffset;
+  const c = fs.columns,
+    bs = fs.geometry.blockSize,
+    off = fs.geometry.partitionOffset;
   const causes: RegionCause[] = [];
   const labelOf = new Map<string, number>();
   const label = (read: string, write: string, vm: number) => {
     const key = `${read}\0${write}\0${vm}`;
     let k = labelOf.get(key);
-    if (k === undefined) { k = causes.length; causes.push({ read, write, vm }); labelOf.set(key, k); }
+    if (k === undefined) {
+      k = causes.length;
+      causes.push({ read, write, vm });
+      labelOf.set(key, k);
+    }
     return k;
   };
   const imageOf = new Map<number, HostImage>();
   for (const im of images) imageOf.set(im.inode, im);
-  const start = new Float64Array(fs.rows), end = new Float64Array(fs.rows), lab = new Int32Array(fs.rows);
+  const start = new Float64Array(fs.rows),
+    end = new Float64Array(fs.rows),
+    lab = new Int32Array(fs.rows);
   for (let i = 0; i < fs.rows; i++) {
     start[i] = off + c.fsBlock[i]! * bs;
     end[i] = start[i]! + c.blocks[i]! * bs;
@@ -154,7 +199,10 @@ export function hostRegions(fs: FsMap, images: readonly HostImage[]): LayerRegio
     if (im && k === KIND_DATA) lab[i] = im.vm < 0 ? label('other_vm', 'other_vm', -1) : label('image_metadata', 'image_metadata', im.vm);
     else if (k === KIND_JOURNAL) lab[i] = label('host_journal', 'host_journal', -1);
     else if (k === KIND_DATA) lab[i] = label('host_other_file', 'host_other_file', -1);
-    else { const n = `host_fs_metadata:${FS_MAP_KINDS[k]}`; lab[i] = label(n, n, -1); }
+    else {
+      const n = `host_fs_metadata:${FS_MAP_KINDS[k]}`;
+      lab[i] = label(n, n, -1);
+    }
   }
   let index = new RegionIndex(start, end, lab, 'host fs map', true);
   // host ranges that hold guest data of an analysed VM
@@ -162,7 +210,16 @@ export function hostRegions(fs: FsMap, images: readonly HostImage[]): LayerRegio
     if (im.vm < 0 || !im.guestToHost) continue;
     const m = im.guestToHost;
     const l = label('unattributed', 'unattributed', im.vm);
-    index = RegionIndex.overlay(index, new RegionIndex(m.dst, Float64Array.from(m.dst, (d, i) => d + m.len[i]!), new Int32Array(m.size).fill(l), 'image data', true));
+    index = RegionIndex.overlay(
+      index,
+      new RegionIndex(
+        m.dst,
+        Float64Array.from(m.dst, (d, i) => d + m.len[i]!),
+        new Int32Array(m.size).fill(l),
+        'image data',
+        true,
+      ),
+    );
   }
   return { index, causes };
 }

@@ -33,10 +33,14 @@ export function inferMountPrefix(paths: ReadonlyMap<string, number>, exists: (fs
       }
     }
   }
-  let best: string | null = null, bestVotes = 0;
+  let best: string | null = null,
+    bestVotes = 0;
   for (const [prefix, v] of votes) {
     // more votes wins; on a tie the longer prefix (the deeper mount point) wins
-    if (v > bestVotes || (v === bestVotes && best !== null && prefix.length > best.length)) { best = prefix; bestVotes = v; }
+    if (v > bestVotes || (v === bestVotes && best !== null && prefix.length > best.length)) {
+      best = prefix;
+      bestVotes = v;
+    }
   }
   if (best === null) return { prefix: null, matched: 0, considered, source: 'none' };
   let matched = 0;

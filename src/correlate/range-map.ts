@@ -19,33 +19,48 @@ export class RangeMap {
   constructor(src: ArrayLike<number>, dst: ArrayLike<number>, len: ArrayLike<number>, what = 'range map', clip = false) {
     const n = src.length;
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => src[a]! - src[b]!);
-    const s: number[] = [], d: number[] = [], l: number[] = [];
+    const s: number[] = [],
+      d: number[] = [],
+      l: number[] = [];
     for (const i of order) {
-      let si = src[i]!, di = dst[i]!, li = len[i]!;
+      let si = src[i]!,
+        di = dst[i]!,
+        li = len[i]!;
       if (!(Number.isSafeInteger(si) && Number.isSafeInteger(di) && Number.isSafeInteger(li)) || li < 0) {
         throw new RangeError(`${what}: range (${si}, ${di}, ${li}) is not a non-negative safe integer triple`);
       }
       const k = s.length - 1;
       if (clip && k >= 0 && si < s[k]! + l[k]!) {
         const cut = Math.min(li, s[k]! + l[k]! - si);
-        si += cut; di += cut; li -= cut;
+        si += cut;
+        di += cut;
+        li -= cut;
       }
       if (li === 0) continue;
       if (k >= 0) {
         const prevEnd = s[k]! + l[k]!;
         if (si < prevEnd) throw new RangeError(`${what}: source ranges overlap at ${si} (previous range ends at ${prevEnd})`);
-        if (si === prevEnd && di === d[k]! + l[k]!) { l[k] = l[k]! + li; continue; }
+        if (si === prevEnd && di === d[k]! + l[k]!) {
+          l[k] = l[k]! + li;
+          continue;
+        }
       }
-      s.push(si); d.push(di); l.push(li);
+      s.push(si);
+      d.push(di);
+      l.push(li);
     }
     this.src = Float64Array.from(s);
     this.dst = Float64Array.from(d);
     this.len = Float64Array.from(l);
   }
 
-  static identity(size: number): RangeMap { return new RangeMap([0], [0], [size]); }
+  static identity(size: number): RangeMap {
+    return new RangeMap([0], [0], [size]);
+  }
 
-  get size(): number { return this.src.length; }
+  get size(): number {
+    return this.src.length;
+  }
 
   /** Index of the last range whose source start is <= addr, or -1. */
   private floor(addr: number): number {
@@ -66,7 +81,8 @@ export class RangeMap {
       if (s >= end) break;
       const e = s + this.len[i]!;
       if (e <= start) continue;
-      const a = Math.max(s, start), b = Math.min(e, end);
+      const a = Math.max(s, start),
+        b = Math.min(e, end);
       emit(this.dst[i]! + (a - s), b - a, a);
       mapped += b - a;
     }
@@ -75,14 +91,22 @@ export class RangeMap {
 
   /** The map followed by `next` (this: A→B, next: B→C, result A→C); parts of B that `next` does not map are dropped. */
   then(next: RangeMap, what = 'composed map'): RangeMap {
-    const s: number[] = [], d: number[] = [], l: number[] = [];
+    const s: number[] = [],
+      d: number[] = [],
+      l: number[] = [];
     for (let i = 0; i < this.src.length; i++) {
       const base = this.src[i]! - this.dst[i]!;
-      next.translate(this.dst[i]!, this.len[i]!, (dst, len, src) => { s.push(src + base); d.push(dst); l.push(len); });
+      next.translate(this.dst[i]!, this.len[i]!, (dst, len, src) => {
+        s.push(src + base);
+        d.push(dst);
+        l.push(len);
+      });
     }
     return new RangeMap(s, d, l, what);
   }
 
   /** The inverse map (B→A); throws when two sources map onto the same destination. */
-  inverse(what = 'inverse map'): RangeMap { return new RangeMap(this.dst, this.src, this.len, what); }
+  inverse(what = 'inverse map'): RangeMap {
+    return new RangeMap(this.dst, this.src, this.len, what);
+  }
 }

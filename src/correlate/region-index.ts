@@ -18,29 +18,43 @@ export class RegionIndex {
   constructor(start: ArrayLike<number>, end: ArrayLike<number>, label: ArrayLike<number>, what = 'regions', clip = false) {
     const n = start.length;
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => start[a]! - start[b]!);
-    const s: number[] = [], e: number[] = [], l: number[] = [];
+    const s: number[] = [],
+      e: number[] = [],
+      l: number[] = [];
     for (const i of order) {
       let a = start[i]!;
-      const b = end[i]!, lab = label[i]!;
+      const b = end[i]!,
+        lab = label[i]!;
       const k = s.length - 1;
       if (clip && k >= 0 && a < e[k]!) a = e[k]!;
       if (!(b > a)) continue;
       if (k >= 0 && a < e[k]!) throw new RangeError(`${what}: ranges overlap at byte ${a} (previous ends at ${e[k]})`);
-      if (k >= 0 && a === e[k]! && l[k] === lab) { e[k] = b; continue; }
-      s.push(a); e.push(b); l.push(lab);
+      if (k >= 0 && a === e[k]! && l[k] === lab) {
+        e[k] = b;
+        continue;
+      }
+      s.push(a);
+      e.push(b);
+      l.push(lab);
     }
     this.start = Float64Array.from(s);
     this.end = Float64Array.from(e);
     this.label = Int32Array.from(l);
   }
 
-  static empty(): RegionIndex { return new RegionIndex([], [], []); }
+  static empty(): RegionIndex {
+    return new RegionIndex([], [], []);
+  }
 
-  get length(): number { return this.start.length; }
+  get length(): number {
+    return this.start.length;
+  }
 
   /** `top` wins where both have a region. */
   static overlay(base: RegionIndex, top: RegionIndex): RegionIndex {
-    const s: number[] = [], e: number[] = [], l: number[] = [];
+    const s: number[] = [],
+      e: number[] = [],
+      l: number[] = [];
     let j = 0;
     for (let i = 0; i < base.length; i++) {
       let a = base.start[i]!;
@@ -48,13 +62,25 @@ export class RegionIndex {
       while (j < top.length && top.end[j]! <= a) j++;
       let k = j;
       while (a < b && k < top.length && top.start[k]! < b) {
-        if (top.start[k]! > a) { s.push(a); e.push(top.start[k]!); l.push(base.label[i]!); }
+        if (top.start[k]! > a) {
+          s.push(a);
+          e.push(top.start[k]!);
+          l.push(base.label[i]!);
+        }
         a = Math.max(a, top.end[k]!);
         k++;
       }
-      if (a < b) { s.push(a); e.push(b); l.push(base.label[i]!); }
+      if (a < b) {
+        s.push(a);
+        e.push(b);
+        l.push(base.label[i]!);
+      }
     }
-    for (let k = 0; k < top.length; k++) { s.push(top.start[k]!); e.push(top.end[k]!); l.push(top.label[k]!); }
+    for (let k = 0; k < top.length; k++) {
+      s.push(top.start[k]!);
+      e.push(top.end[k]!);
+      l.push(top.label[k]!);
+    }
     return new RegionIndex(s, e, l);
   }
 
@@ -67,9 +93,15 @@ export class RegionIndex {
     for (; i < this.start.length && pos < end; i++) {
       const s = this.start[i]!;
       if (s >= end) break;
-      if (s > pos) { emit(-1, pos, s - pos); pos = s; }
+      if (s > pos) {
+        emit(-1, pos, s - pos);
+        pos = s;
+      }
       const b = Math.min(end, this.end[i]!);
-      if (b > pos) { emit(this.label[i]!, pos, b - pos); pos = b; }
+      if (b > pos) {
+        emit(this.label[i]!, pos, b - pos);
+        pos = b;
+      }
     }
     if (pos < end) emit(-1, pos, end - pos);
   }

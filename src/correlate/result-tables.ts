@@ -16,16 +16,24 @@ import type { BlockLayer } from './layers.js';
 
 /** Sum owned pieces per (lower, upper, how); calls emit for each link. */
 function forEachLink(p: LinkPieces, emit: (L: number, u: number, how: number, bytes: number) => void): void {
-  const us: number[] = [], hs: number[] = [], bs: number[] = [];
+  const us: number[] = [],
+    hs: number[] = [],
+    bs: number[] = [];
   for (let L = 0; L < p.first.length; L++) {
-    us.length = 0; hs.length = 0; bs.length = 0;
+    us.length = 0;
+    hs.length = 0;
+    bs.length = 0;
     for (let k = p.first[L]!; k < p.first[L]! + p.count[L]!; k++) {
       const u = p.upper[k]!;
       if (u < 0) continue;
       const h = p.how[k]!;
       let r = 0;
       for (; r < us.length; r++) if (us[r] === u && hs[r] === h) break;
-      if (r === us.length) { us.push(u); hs.push(h); bs.push(0); }
+      if (r === us.length) {
+        us.push(u);
+        hs.push(h);
+        bs.push(0);
+      }
       bs[r] = bs[r]! + p.len[k]!;
     }
     for (let r = 0; r < us.length; r++) emit(L, us[r]!, hs[r]!, bs[r]!);
@@ -34,22 +42,41 @@ function forEachLink(p: LinkPieces, emit: (L: number, u: number, how: number, by
 
 export function linksAppGuestTableOf(r: AnalysisResult, vms: readonly VmInput[]): Table {
   const b = new TableBuilder(linksAppGuestTable);
-  const up = b.number('upper_id'), low = b.number('lower_id'), vm = b.string('vm'), by = b.int64('bytes'), how = b.string('how');
+  const up = b.number('upper_id'),
+    low = b.number('lower_id'),
+    vm = b.string('vm'),
+    by = b.int64('bytes'),
+    how = b.string('how');
   r.vms.forEach((v, vi) => {
-    const app = vms[vi]!.app, g = vms[vi]!.guest;
+    const app = vms[vi]!.app,
+      g = vms[vi]!.guest;
     if (!v.appGuest || !app) return;
-    forEachLink(v.appGuest, (L, u, h, n) => { up.push(app.id[u]!); low.push(g.id[L]!); vm.push(v.vm); by.pushSafeInteger(n); how.push(LINK_HOWS[h]!); });
+    forEachLink(v.appGuest, (L, u, h, n) => {
+      up.push(app.id[u]!);
+      low.push(g.id[L]!);
+      vm.push(v.vm);
+      by.pushSafeInteger(n);
+      how.push(LINK_HOWS[h]!);
+    });
   });
   return b.finish();
 }
 
 export function linksGuestHostTableOf(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer): Table {
   const b = new TableBuilder(linksGuestHostTable);
-  const up = b.number('upper_id'), low = b.number('lower_id'), vm = b.string('vm'), by = b.int64('bytes'), how = b.string('how');
+  const up = b.number('upper_id'),
+    low = b.number('lower_id'),
+    vm = b.string('vm'),
+    by = b.int64('bytes'),
+    how = b.string('how');
   if (r.guestHost) {
     forEachLink(r.guestHost, (L, u, h, n) => {
       const [vi, g] = r.guestOf(u);
-      up.push(vms[vi]!.guest.id[g]!); low.push(host.id[L]!); vm.push(vms[vi]!.vm); by.pushSafeInteger(n); how.push(LINK_HOWS[h]!);
+      up.push(vms[vi]!.guest.id[g]!);
+      low.push(host.id[L]!);
+      vm.push(vms[vi]!.vm);
+      by.pushSafeInteger(n);
+      how.push(LINK_HOWS[h]!);
     });
   }
   return b.finish();
@@ -57,17 +84,26 @@ export function linksGuestHostTableOf(r: AnalysisResult, vms: readonly VmInput[]
 
 export function attributionTableOf(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | null): Table {
   const b = new TableBuilder(attributionTable);
-  const layer = b.string('layer'), vm = b.string('vm'), low = b.number('lower_id'), cause = b.string('cause'), app = b.number('app_id'), by = b.int64('bytes');
+  const layer = b.string('layer'),
+    vm = b.string('vm'),
+    low = b.number('lower_id'),
+    cause = b.string('cause'),
+    app = b.number('app_id'),
+    by = b.int64('bytes');
   const add = (name: 'guest' | 'host', pieces: AttributedPieces, ids: Int32Array) => {
     const a = aggregateAttribution(pieces);
     for (let k = 0; k < a.length; k++) {
       layer.push(name);
       const v = a.vm[k]!;
-      if (v >= 0) vm.push(vms[v]!.vm); else vm.pushNull();
+      if (v >= 0) vm.push(vms[v]!.vm);
+      else vm.pushNull();
       low.push(ids[a.lower[k]!]!);
       cause.push(r.names.list[a.cause[k]!]!);
       const g = a.app[k]!;
-      if (g >= 0) { const [vi, row] = r.appOf(g); app.push(vms[vi]!.app!.id[row]!); } else app.pushNull();
+      if (g >= 0) {
+        const [vi, row] = r.appOf(g);
+        app.push(vms[vi]!.app!.id[row]!);
+      } else app.pushNull();
       by.pushSafeInteger(a.bytes[k]!);
     }
   };
@@ -80,14 +116,31 @@ export function lineageTableOf(r: AnalysisResult, vms: readonly VmInput[], host:
   const b = new TableBuilder(lineageTable);
   const c = r.lineage;
   const col = {
-    app_id: b.number('app_id'), vm: b.string('vm'), op: b.string('op'), app_bytes: b.int64('app_bytes'), mapped: b.int64('mapped_bytes'),
-    gb: b.int64('guest_bytes'), gr: b.number('guest_requests'), hb: b.int64('host_bytes'), hr: b.number('host_requests'), outcome: b.string('outcome'),
-    as: b.int64('app_start_ns'), ae: b.int64('app_end_ns'), gf: b.int64('guest_first_ns'), gl: b.int64('guest_last_ns'), hf: b.int64('host_first_ns'), hl: b.int64('host_last_ns'),
+    app_id: b.number('app_id'),
+    vm: b.string('vm'),
+    op: b.string('op'),
+    app_bytes: b.int64('app_bytes'),
+    mapped: b.int64('mapped_bytes'),
+    gb: b.int64('guest_bytes'),
+    gr: b.number('guest_requests'),
+    hb: b.int64('host_bytes'),
+    hr: b.number('host_requests'),
+    outcome: b.string('outcome'),
+    as: b.int64('app_start_ns'),
+    ae: b.int64('app_end_ns'),
+    gf: b.int64('guest_first_ns'),
+    gl: b.int64('guest_last_ns'),
+    hf: b.int64('host_first_ns'),
+    hl: b.int64('host_last_ns'),
   };
-  const time = (cb: typeof col.gf, base: bigint, t: number) => { if (Number.isNaN(t)) cb.pushNull(); else cb.push(base + BigInt(Math.round(t))); };
+  const time = (cb: typeof col.gf, base: bigint, t: number) => {
+    if (Number.isNaN(t)) cb.pushNull();
+    else cb.push(base + BigInt(Math.round(t)));
+  };
   for (let a = 0; a < r.nApp; a++) {
     const [vi, i] = r.appOf(a);
-    const v = vms[vi]!, app = v.app!;
+    const v = vms[vi]!,
+      app = v.app!;
     const bytes = app.bytes[i]!;
     col.app_id.push(app.id[i]!);
     col.vm.push(v.vm);
@@ -95,12 +148,17 @@ export function lineageTableOf(r: AnalysisResult, vms: readonly VmInput[], host:
     col.app_bytes.pushSafeInteger(Number.isNaN(bytes) ? 0 : bytes);
     const mapped = r.vms[vi]!.mapped[i] ?? 0;
     col.mapped.pushSafeInteger(mapped);
-    col.gb.pushSafeInteger(c.guestBytes[a]!); col.gr.push(c.guestRequests[a]!);
-    col.hb.pushSafeInteger(c.hostBytes[a]!); col.hr.push(c.hostRequests[a]!);
+    col.gb.pushSafeInteger(c.guestBytes[a]!);
+    col.gr.push(c.guestRequests[a]!);
+    col.hb.pushSafeInteger(c.hostBytes[a]!);
+    col.hr.push(c.hostRequests[a]!);
     col.outcome.push(lineageOutcome(c, a, app.op[i]!, bytes, v.fileMaps ? mapped : 0, app.direct[i] === 1, host !== null));
-    time(col.as, app.baseNs, app.t0[i]!); time(col.ae, app.baseNs, app.t1[i]!);
-    time(col.gf, v.guest.baseNs, c.guestFirst[a]!); time(col.gl, v.guest.baseNs, c.guestLast[a]!);
-    time(col.hf, host?.baseNs ?? 0n, c.hostFirst[a]!); time(col.hl, host?.baseNs ?? 0n, c.hostLast[a]!);
+    time(col.as, app.baseNs, app.t0[i]!);
+    time(col.ae, app.baseNs, app.t1[i]!);
+    time(col.gf, v.guest.baseNs, c.guestFirst[a]!);
+    time(col.gl, v.guest.baseNs, c.guestLast[a]!);
+    time(col.hf, host?.baseNs ?? 0n, c.hostFirst[a]!);
+    time(col.hl, host?.baseNs ?? 0n, c.hostLast[a]!);
   }
   return b.finish();
 }

@@ -19,18 +19,25 @@ export interface FileSegments {
 
 /** @param fileMap the extent map (file offset → guest disk byte) of each entry of app.files, or null when not found. */
 export function fileSegments(app: AppLayer, fileMap: readonly (RangeMap | null)[]): FileSegments {
-  const start = growFloat64(app.length + 16), end = growFloat64(app.length + 16), addr = growFloat64(app.length + 16);
+  const start = growFloat64(app.length + 16),
+    end = growFloat64(app.length + 16),
+    addr = growFloat64(app.length + 16);
   const upper = growInt32(app.length + 16);
   const mapped = new Float64Array(app.length);
   for (let i = 0; i < app.length; i++) {
     const op = app.op[i]!;
     if (op !== Op.Read && op !== Op.Write) continue;
-    const f = app.file[i]!, off = app.offset[i]!, n = app.bytes[i]!;
+    const f = app.file[i]!,
+      off = app.offset[i]!,
+      n = app.bytes[i]!;
     if (f < 0 || !(n > 0) || Number.isNaN(off)) continue;
     const map = fileMap[f];
     if (!map) continue;
     const un = map.translate(off, n, (dst, len, src) => {
-      start.push(dst); end.push(dst + len); addr.push(src); upper.push(i);
+      start.push(dst);
+      end.push(dst + len);
+      addr.push(src);
+      upper.push(i);
     });
     mapped[i] = n - un;
   }
@@ -45,14 +52,29 @@ export function fileSegments(app: AppLayer, fileMap: readonly (RangeMap | null)[
  * offset → host disk byte. `upperBase` is added to the request index so several VMs' requests can
  * share one join (VM k's requests are upperBase_k + i).
  */
-export function imageSegments(reqStart: Float64Array, reqEnd: Float64Array, n: number, map: RangeMap, upperBase: number,
-  out: { start: ReturnType<typeof growFloat64>; end: ReturnType<typeof growFloat64>; addr: ReturnType<typeof growFloat64>; upper: ReturnType<typeof growInt32> }): number {
+export function imageSegments(
+  reqStart: Float64Array,
+  reqEnd: Float64Array,
+  n: number,
+  map: RangeMap,
+  upperBase: number,
+  out: {
+    start: ReturnType<typeof growFloat64>;
+    end: ReturnType<typeof growFloat64>;
+    addr: ReturnType<typeof growFloat64>;
+    upper: ReturnType<typeof growInt32>;
+  },
+): number {
   let unmapped = 0;
   for (let i = 0; i < n; i++) {
-    const a = reqStart[i]!, b = reqEnd[i]!;
+    const a = reqStart[i]!,
+      b = reqEnd[i]!;
     if (!(b > a)) continue;
     unmapped += map.translate(a, b - a, (dst, len, src) => {
-      out.start.push(dst); out.end.push(dst + len); out.addr.push(src); out.upper.push(upperBase + i);
+      out.start.push(dst);
+      out.end.push(dst + len);
+      out.addr.push(src);
+      out.upper.push(upperBase + i);
     });
   }
   return unmapped;

@@ -41,13 +41,23 @@ export function tableKeyValueMetadata(table: Table): Map<string, string> {
 
 function copyOptions(options: CopyOptions, kv: ReadonlyMap<string, string>): string {
   if (options.format === 'csv') return 'FORMAT csv, HEADER true';
-  const parts = ['FORMAT parquet', `COMPRESSION ${options.compression ?? 'zstd'}`, `ROW_GROUP_SIZE ${options.rowGroupRows ?? ROW_GROUP_ROWS}`];
+  const parts = [
+    'FORMAT parquet',
+    `COMPRESSION ${options.compression ?? 'zstd'}`,
+    `ROW_GROUP_SIZE ${options.rowGroupRows ?? ROW_GROUP_ROWS}`,
+  ];
   if (kv.size) parts.push(`KV_METADATA {${[...kv].map(([k, v]) => `${quoteString(k)}: ${quoteString(v)}`).join(', ')}}`);
   return parts.join(', ');
 }
 
 /** COPY (select) TO path, atomically. */
-export async function copySelectToFile(connection: DuckDBConnection, select: string, path: string, options: CopyOptions, kv: ReadonlyMap<string, string> = new Map()): Promise<void> {
+export async function copySelectToFile(
+  connection: DuckDBConnection,
+  select: string,
+  path: string,
+  options: CopyOptions,
+  kv: ReadonlyMap<string, string> = new Map(),
+): Promise<void> {
   await writeFileAtomicallyByPath(path, async (temporary) => {
     await connection.run(`COPY (${select}) TO ${quoteString(temporary)} (${copyOptions(options, kv)})`);
   });

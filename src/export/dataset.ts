@@ -49,7 +49,9 @@ const PARTITION_DOCS: Record<string, string> = {
 
 export function checkPartitionValue(what: string, value: string): string {
   if (!PARTITION_VALUE.test(value) || value === NULL_PARTITION) {
-    throw new UsageError(`dataset ${what} "${value}": expected letters, digits, ".", "_" or "-" (starting with a letter or digit), so that every engine reads the partition folder as it is`);
+    throw new UsageError(
+      `dataset ${what} "${value}": expected letters, digits, ".", "_" or "-" (starting with a letter or digit), so that every engine reads the partition folder as it is`,
+    );
   }
   return value;
 }
@@ -84,7 +86,12 @@ async function distinctVms(connection: DuckDBConnection, name: string): Promise<
 }
 
 /** Export one run's tables into the dataset. */
-async function exportRun(connection: DuckDBConnection, run: DatasetRun, datasetDir: string, options: ExportOptions): Promise<ExportedFile[]> {
+async function exportRun(
+  connection: DuckDBConnection,
+  run: DatasetRun,
+  datasetDir: string,
+  options: ExportOptions,
+): Promise<ExportedFile[]> {
   const host = checkPartitionValue('host', run.host);
   const runName = checkPartitionValue('run', run.run);
   const inputs = arrowTablesOf(run.dir);
@@ -106,7 +113,7 @@ async function exportRun(connection: DuckDBConnection, run: DatasetRun, datasetD
     const n = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${loaded.raw}${where}`);
     files.push({ table: name, path, rows: Number(n.getRowObjectsJS()[0]!.n) });
   };
-  const literal = (v: string | null) => v === null ? 'CAST(NULL AS VARCHAR)' : quoteString(v);
+  const literal = (v: string | null) => (v === null ? 'CAST(NULL AS VARCHAR)' : quoteString(v));
   for (const input of inputs) {
     const table = input.read();
     const split = perVmName(input.name);
@@ -133,8 +140,22 @@ async function exportRun(connection: DuckDBConnection, run: DatasetRun, datasetD
     mkdirSync(join(path, '..'), { recursive: true });
     const rows = await loadSummary(connection, readSummaryJson(summaryPath), 'summary');
     try {
-      const kv = partitionMetadata(new Map([['iolineage.table', 'summary'], ['iolineage.column.key', JSON.stringify({ doc: 'Dotted path of the value in summary.json.' })]]), host, null, runName);
-      await copySelectToFile(connection, `SELECT *, ${literal(host)} AS host, CAST(NULL AS VARCHAR) AS vm, ${literal(runName)} AS run FROM summary`, path, options, kv);
+      const kv = partitionMetadata(
+        new Map([
+          ['iolineage.table', 'summary'],
+          ['iolineage.column.key', JSON.stringify({ doc: 'Dotted path of the value in summary.json.' })],
+        ]),
+        host,
+        null,
+        runName,
+      );
+      await copySelectToFile(
+        connection,
+        `SELECT *, ${literal(host)} AS host, CAST(NULL AS VARCHAR) AS vm, ${literal(runName)} AS run FROM summary`,
+        path,
+        options,
+        kv,
+      );
     } finally {
       await connection.run('DROP TABLE IF EXISTS summary');
     }
@@ -155,7 +176,7 @@ export async function exportDataset(runs: readonly DatasetRun[], datasetDir: str
   const session = await SqlSession.open(options);
   const files: ExportedFile[] = [];
   try {
-    for (const r of runs) files.push(...await exportRun(session.connection, r, datasetDir, options));
+    for (const r of runs) files.push(...(await exportRun(session.connection, r, datasetDir, options)));
   } finally {
     session.close();
   }

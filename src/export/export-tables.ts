@@ -31,14 +31,23 @@ export interface TableInput {
 
 /** The tables of an output folder: every `<table>.arrow`, sorted by name. */
 export function arrowTablesOf(dir: string): TableInput[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir}: expected an output folder of \`iolineage analyze\` or \`ingest\`, found ${existsSync(dir) ? 'a file' : 'nothing'}`);
-  return readdirSync(dir).sort()
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(
+      `${dir}: expected an output folder of \`iolineage analyze\` or \`ingest\`, found ${existsSync(dir) ? 'a file' : 'nothing'}`,
+    );
+  return readdirSync(dir)
+    .sort()
     .filter((f) => /^[A-Za-z_][A-Za-z0-9_]*\.arrow$/.test(f) && statSync(join(dir, f)).isFile())
     .map((f) => ({ name: f.slice(0, -'.arrow'.length), read: () => readArrowFile(join(dir, f)) }));
 }
 
 /** Load one table, write it to path, drop it. */
-export async function exportOneTable(connection: DuckDBConnection, input: TableInput, path: string, options: CopyOptions): Promise<ExportedFile> {
+export async function exportOneTable(
+  connection: DuckDBConnection,
+  input: TableInput,
+  path: string,
+  options: CopyOptions,
+): Promise<ExportedFile> {
   const table = input.read();
   const loaded = await loadArrowTable(connection, input.name, table);
   try {
@@ -50,11 +59,19 @@ export async function exportOneTable(connection: DuckDBConnection, input: TableI
 }
 
 /** Write summary.json's values as `summary.<format>`. */
-export async function exportSummary(connection: DuckDBConnection, json: unknown, path: string, options: CopyOptions): Promise<ExportedFile> {
+export async function exportSummary(
+  connection: DuckDBConnection,
+  json: unknown,
+  path: string,
+  options: CopyOptions,
+): Promise<ExportedFile> {
   const rows = await loadSummary(connection, json, 'summary');
   const kv = new Map([
     ['iolineage.table', 'summary'],
-    ['iolineage.column.key', JSON.stringify({ doc: 'Dotted path of the value in summary.json (array items by index), e.g. layers.guest.read_bytes.' })],
+    [
+      'iolineage.column.key',
+      JSON.stringify({ doc: 'Dotted path of the value in summary.json (array items by index), e.g. layers.guest.read_bytes.' }),
+    ],
     ['iolineage.column.number', JSON.stringify({ doc: 'The value when it is a number (booleans as 0/1), as summary.json holds it.' })],
     ['iolineage.column.text', JSON.stringify({ doc: 'The value when it is a string or a boolean.' })],
   ]);
@@ -70,13 +87,20 @@ export async function exportSummary(connection: DuckDBConnection, json: unknown,
  * Export tables (and a summary) into destDir as `<table>.<format>`. The tables are read one at a
  * time through their read().
  */
-export async function exportTables(inputs: readonly TableInput[], summary: unknown, destDir: string, options: ExportOptions): Promise<ExportedFile[]> {
+export async function exportTables(
+  inputs: readonly TableInput[],
+  summary: unknown,
+  destDir: string,
+  options: ExportOptions,
+): Promise<ExportedFile[]> {
   mkdirSync(destDir, { recursive: true });
   const session = await SqlSession.open(options);
   const files: ExportedFile[] = [];
   try {
-    for (const input of inputs) files.push(await exportOneTable(session.connection, input, join(destDir, `${input.name}.${options.format}`), options));
-    if (summary !== undefined) files.push(await exportSummary(session.connection, summary, join(destDir, `summary.${options.format}`), options));
+    for (const input of inputs)
+      files.push(await exportOneTable(session.connection, input, join(destDir, `${input.name}.${options.format}`), options));
+    if (summary !== undefined)
+      files.push(await exportSummary(session.connection, summary, join(destDir, `summary.${options.format}`), options));
   } finally {
     session.close();
   }

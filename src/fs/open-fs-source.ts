@@ -35,7 +35,9 @@ function finish(disk: BlockSource, opts: OpenFsSourceOptions, name: string): FsS
     const h = disk.read(0, 4, 'header');
     if ((h[0]! | (h[1]! << 8) | (h[2]! << 16)) + h[3]! * 0x1000000 === E2IMAGE_MAGIC) {
       disk.close();
-      throw new UsageError(`${name} is a "normal" e2image file (header magic 0x7f2bb710), which holds no directory or tree blocks: make the dump with \`e2image -r\` (raw) or \`e2image -Q\` (qcow2) instead`);
+      throw new UsageError(
+        `${name} is a "normal" e2image file (header magic 0x7f2bb710), which holds no directory or tree blocks: make the dump with \`e2image -r\` (raw) or \`e2image -Q\` (qcow2) instead`,
+      );
     }
   }
   let source = disk;
@@ -70,7 +72,8 @@ function sourceHead(opts: OpenFsSourceOptions): { bytes: number; check(head: Uin
       if (h.length >= 4 && (h[0]! | (h[1]! << 8) | (h[2]! << 16)) + h[3]! * 0x1000000 === E2IMAGE_MAGIC) return null;
       if (h.length >= 512 && h[510] === 0x55 && h[511] === 0xaa) return null;
       if (h.length >= fsAt + 2 && (h[fsAt]! | (h[fsAt + 1]! << 8)) === EXT_MAGIC) return null;
-      const found = h.length >= fsAt + 2 ? `0x${(h[fsAt]! | (h[fsAt + 1]! << 8)).toString(16).padStart(4, '0')}` : `a stream of ${h.length} bytes`;
+      const found =
+        h.length >= fsAt + 2 ? `0x${(h[fsAt]! | (h[fsAt + 1]! << 8)).toString(16).padStart(4, '0')}` : `a stream of ${h.length} bytes`;
       return `expected an ext2/3/4 superblock (s_magic 0xef53 at byte ${fsAt}), a qcow2 image or a partitioned disk, got ${found}`;
     },
   };
@@ -79,14 +82,21 @@ function sourceHead(opts: OpenFsSourceOptions): { bytes: number; check(head: Uin
 /** Open `path` read-only as the source of one file system. */
 export async function openFsSource(path: string, opts: OpenFsSourceOptions = {}): Promise<FsSource> {
   if (opts.partition !== undefined && opts.offset !== undefined) throw new UsageError('give either --partition or --offset, not both');
-  const diskOpts = { ...(opts.partition !== undefined ? { partition: opts.partition } : {}), ...(opts.format ? { format: opts.format } : {}) };
+  const diskOpts = {
+    ...(opts.partition !== undefined ? { partition: opts.partition } : {}),
+    ...(opts.format ? { format: opts.format } : {}),
+  };
   if (compressionOf(path) === 'none') return finish(openDisk(path, diskOpts), opts, path);
-  return withDecompressedFile(path, (tmp) => {
-    const disk = openDisk(tmp, diskOpts);
-    // errors name the compressed file the user gave, not the temporary copy
-    const named = new RangeBlockSource(disk, 0, disk.size, disk.name.replace(tmp, path));
-    const fs = finish(named, opts, path);
-    if (disk instanceof RangeBlockSource) fs.partitionOffset = disk.start + (opts.offset ?? 0);
-    return fs;
-  }, { head: sourceHead(opts), ...(opts.maxDecompressedBytes !== undefined ? { maxStoredBytes: opts.maxDecompressedBytes } : {}) });
+  return withDecompressedFile(
+    path,
+    (tmp) => {
+      const disk = openDisk(tmp, diskOpts);
+      // errors name the compressed file the user gave, not the temporary copy
+      const named = new RangeBlockSource(disk, 0, disk.size, disk.name.replace(tmp, path));
+      const fs = finish(named, opts, path);
+      if (disk instanceof RangeBlockSource) fs.partitionOffset = disk.start + (opts.offset ?? 0);
+      return fs;
+    },
+    { head: sourceHead(opts), ...(opts.maxDecompressedBytes !== undefined ? { maxStoredBytes: opts.maxDecompressedBytes } : {}) },
+  );
 }

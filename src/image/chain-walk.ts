@@ -59,7 +59,9 @@ export class ChainWalker {
         // standard entries: runs of clusters with one type and contiguous host offsets become one run
         const tableEnd = Math.min(end, (l1i + 1) * span);
         let j = ci - l1i * h.l2Entries;
-        let runStart = pos, runType = -1, runHost = -1;
+        let runStart = pos,
+          runType = -1,
+          runHost = -1;
         while (pos < tableEnd) {
           const clusterStart = (l1i * h.l2Entries + j) * cs;
           const clusterEnd = Math.min(clusterStart + cs, tableEnd);
@@ -73,7 +75,9 @@ export class ChainWalker {
             const host = e.hostOffset ? e.hostOffset + (pos - clusterStart) : -1;
             if (type !== runType || (host < 0 ? runHost >= 0 : runHost < 0 || host !== runHost + (pos - runStart))) {
               if (runType >= 0) this.emitTyped(d, runStart, pos, runType as SubclusterType, runHost, sink);
-              runStart = pos; runType = type; runHost = host;
+              runStart = pos;
+              runType = type;
+              runHost = host;
             }
           }
           pos = clusterEnd;
@@ -109,10 +113,17 @@ export class ChainWalker {
 
   private emitTyped(d: number, from: number, to: number, type: SubclusterType, host: number, sink: RunSink): void {
     switch (type) {
-      case SubclusterType.Normal: sink(from, to - from, RunState.Data, d, host, -1); return;
-      case SubclusterType.ZeroPlain: sink(from, to - from, RunState.Zero, d, -1, -1); return;
-      case SubclusterType.ZeroAlloc: sink(from, to - from, RunState.Zero, d, host, -1); return;
-      default: this.fallThrough(d, from, to, host, sink);
+      case SubclusterType.Normal:
+        sink(from, to - from, RunState.Data, d, host, -1);
+        return;
+      case SubclusterType.ZeroPlain:
+        sink(from, to - from, RunState.Zero, d, -1, -1);
+        return;
+      case SubclusterType.ZeroAlloc:
+        sink(from, to - from, RunState.Zero, d, host, -1);
+        return;
+      default:
+        this.fallThrough(d, from, to, host, sink);
     }
   }
 

@@ -44,7 +44,13 @@ const SIZE_LINE = /^File size of (.*) is (\d+) \((\d+) blocks? of (\d+) bytes\)$
 const EXTENT_LINE = /^\s*(\d+):\s*(\d+)\.\.\s*(\d+):\s*(\d+)\.\.\s*(\d+):\s*(\d+):\s*(?:(\d+):)?\s*(\S*)\s*$/;
 const IGNORED = /^(Filesystem type is:|Filesystem cylinder groups|\s*ext:\s+logical_offset:|.*: \d+ extents? found$|Discontinuity: )/;
 
-interface Row { fsBlock: number; blocks: number; fileBlock: number; unwritten: boolean; file: number }
+interface Row {
+  fsBlock: number;
+  blocks: number;
+  fileBlock: number;
+  unwritten: boolean;
+  file: number;
+}
 
 /** Parse filefrag -v text already in memory. */
 export function parseFilefrag(text: string, opts: FilefragOptions = {}): FilefragResult {
@@ -66,46 +72,83 @@ class FilefragParser {
   private readonly rows: Row[] = [];
   private cur: FilefragFile | null = null;
 
-  constructor(private readonly name: string, private readonly opts: FilefragOptions) {}
+  constructor(
+    private readonly name: string,
+    private readonly opts: FilefragOptions,
+  ) {}
 
   line(l: string, n: number): void {
     if (l.trim() === '') return;
     const size = SIZE_LINE.exec(l);
     if (size) {
       const blockSize = Number(size[4]);
-      if (!(blockSize > 0 && blockSize % 512 === 0)) throw new InputError(this.name, `block size ${blockSize}: expected a positive multiple of 512`, { line: n, what: 'File size line' });
+      if (!(blockSize > 0 && blockSize % 512 === 0))
+        throw new InputError(this.name, `block size ${blockSize}: expected a positive multiple of 512`, {
+          line: n,
+          what: 'File size line',
+        });
       this.cur = { path: size[1]!, size: Number(size[2]), blockSize, extents: 0 };
       this.files.push(this.cur);
       return;
     }
     const m = EXTENT_LINE.exec(l);
     if (m) {
-      if (!this.cur) throw new InputError(this.name, 'extent line before any "File size of ..." line', { line: n, what: 'filefrag extent' });
+      if (!this.cur)
+        throw new InputError(this.name, 'extent line before any "File size of ..." line', { line: n, what: 'filefrag extent' });
       const [lo, hi, po, pe, len] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
       const flags = m[8] ?? '';
       if (hi - lo + 1 !== len || pe - po + 1 !== len || !Number.isSafeInteger(pe)) {
-        this.stats.count('filefrag_inconsistent_extent', 'data_loss', 'extent line whose ranges disagree with its length; skipped', { file: this.name, line: n, text: l });
+        this.stats.count('filefrag_inconsistent_extent', 'data_loss', 'extent line whose ranges disagree with its length; skipped', {
+          file: this.name,
+          line: n,
+          text: l,
+        });
         return;
       }
       if (flags.split(',').includes('inline')) {
         // inline data: a byte range inside the inode table, not blocks of the file
-        this.stats.count('filefrag_inline_data', 'info', 'inline-data file (content inside the inode, measured in bytes); not mapped', { file: this.name, line: n, text: l });
+        this.stats.count('filefrag_inline_data', 'info', 'inline-data file (content inside the inode, measured in bytes); not mapped', {
+          file: this.name,
+          line: n,
+          text: l,
+        });
         return;
       }
-      this.rows.push({ fsBlock: po, blocks: len, fileBlock: lo, unwritten: flags.split(',').includes('unwritten'), file: this.files.length - 1 });
+      this.rows.push({
+        fsBlock: po,
+        blocks: len,
+        fileBlock: lo,
+        unwritten: flags.split(',').includes('unwritten'),
+        file: this.files.length - 1,
+      });
       this.cur.extents++;
       return;
     }
     if (IGNORED.test(l)) return;
-    this.stats.count('filefrag_unknown_line', 'error', 'line that is not part of filefrag -v output; skipped', { file: this.name, line: n, text: l });
+    this.stats.count('filefrag_unknown_line', 'error', 'line that is not part of filefrag -v output; skipped', {
+      file: this.name,
+      line: n,
+      text: l,
+    });
   }
 
   finish(): FilefragResult {
-    if (this.files.length === 0) throw new InputError(this.name, 'no "File size of ... is ... (... blocks of ... bytes)" line: not filefrag -v output', { line: 1, what: 'filefrag output' });
+    if (this.files.length === 0)
+      throw new InputError(this.name, 'no "File size of ... is ... (... blocks of ... bytes)" line: not filefrag -v output', {
+        line: 1,
+        what: 'filefrag output',
+      });
     this.rows.sort((a, b) => a.fsBlock - b.fsBlock);
     const b = new TableBuilder(fsMapTable);
-    const fsBlock = b.int64('fs_block'), blocks = b.number('blocks'), sector = b.int64('sector'), nrSectors = b.number('nr_sectors');
-    const inode = b.int64('inode'), fileBlock = b.int64('file_block'), path = b.string('path'), kind = b.string('kind'), unwritten = b.bool('unwritten');
+    const fsBlock = b.int64('fs_block'),
+      blocks = b.number('blocks'),
+      sector = b.int64('sector'),
+      nrSectors = b.number('nr_sectors');
+    const inode = b.int64('inode'),
+      fileBlock = b.int64('file_block'),
+      path = b.string('path'),
+      kind = b.string('kind'),
+      unwritten = b.bool('unwritten');
     const dataKey = kind.intern('data');
     const pathKeys = this.files.map((f) => path.intern(f.path));
     const base = (this.opts.partitionOffset ?? 0) / 512;

@@ -72,9 +72,13 @@ export class ImageChain {
   private constructor(readonly layers: readonly ImageLayer[]) {}
 
   /** The top image. */
-  get top(): ImageLayer { return this.layers[0]!; }
+  get top(): ImageLayer {
+    return this.layers[0]!;
+  }
   /** Guest-visible size of the disk in bytes. */
-  get size(): number { return this.layers[0]!.size; }
+  get size(): number {
+    return this.layers[0]!.size;
+  }
 
   static open(path: string, opts: OpenChainOptions = {}): ImageChain {
     const maxDepth = opts.maxDepth ?? DEFAULT_MAX_CHAIN_DEPTH;
@@ -88,28 +92,46 @@ export class ImageChain {
         const id = fileIdentity(layer.path);
         const prev = seen.get(id);
         if (prev !== undefined) {
-          throw new InputError(layers[layers.length - 2]!.name, `backing chain loops: "${layer.name}" is the same file as "${prev}" earlier in the chain`, { offset: 8, what: 'qcow2 header backing_file_offset' });
+          throw new InputError(
+            layers[layers.length - 2]!.name,
+            `backing chain loops: "${layer.name}" is the same file as "${prev}" earlier in the chain`,
+            { offset: 8, what: 'qcow2 header backing_file_offset' },
+          );
         }
         seen.set(id, layer.name);
         const h = layer.header;
         if (!h || h.backingFile === null) break;
         if (layers.length >= maxDepth) {
-          throw new InputError(layer.name, `backing chain is deeper than ${maxDepth} images (next would be "${h.backingFile}")`, { offset: 8, what: 'qcow2 header backing_file_offset' });
+          throw new InputError(layer.name, `backing chain is deeper than ${maxDepth} images (next would be "${h.backingFile}")`, {
+            offset: 8,
+            what: 'qcow2 header backing_file_offset',
+          });
         }
         const stored = h.backingFile;
         if (/^[a-z][a-z0-9+.-]*:/i.test(stored) && !stored.startsWith('/')) {
-          throw new InputError(layer.name, `backing file "${stored}" uses a protocol or json: name, which is not supported (only local files)`, { offset: 8, what: 'qcow2 header backing file name' });
+          throw new InputError(
+            layer.name,
+            `backing file "${stored}" uses a protocol or json: name, which is not supported (only local files)`,
+            { offset: 8, what: 'qcow2 header backing file name' },
+          );
         }
         const next = resolve(stored, layer.path);
         const fmt = h.backingFormat === 'raw' || h.backingFormat === 'qcow2' ? h.backingFormat : 'auto';
         if (h.backingFormat !== null && fmt === 'auto') {
-          throw new InputError(layer.name, `backing file format "${h.backingFormat}" is not supported (raw and qcow2 are)`, { what: 'qcow2 backing format extension' });
+          throw new InputError(layer.name, `backing file format "${h.backingFormat}" is not supported (raw and qcow2 are)`, {
+            what: 'qcow2 backing format extension',
+          });
         }
         try {
           layer = openLayer(next, next, fmt);
         } catch (e) {
           if (e instanceof InputError && e.file === next && /cannot open/.test(e.message)) {
-            throw new InputError(layers[layers.length - 1]!.name, `backing file "${stored}" (looked for at ${next}) cannot be opened: ${e.message}`, { what: 'backing file' }, { cause: e });
+            throw new InputError(
+              layers[layers.length - 1]!.name,
+              `backing file "${stored}" (looked for at ${next}) cannot be opened: ${e.message}`,
+              { what: 'backing file' },
+              { cause: e },
+            );
           }
           throw e;
         }

@@ -23,7 +23,14 @@ export interface ImagePiece {
 }
 
 /** (guestOffset, length, stateIndex into IMAGE_EXTENT_STATES, depth, hostOffset, hostLength) */
-export type PieceCallback = (guestOffset: number, length: number, state: number, depth: number, hostOffset: number, hostLength: number) => void;
+export type PieceCallback = (
+  guestOffset: number,
+  length: number,
+  state: number,
+  depth: number,
+  hostOffset: number,
+  hostLength: number,
+) => void;
 
 const S_DATA = IMAGE_EXTENT_STATES.indexOf('data');
 const S_COMPRESSED = IMAGE_EXTENT_STATES.indexOf('compressed');
@@ -57,7 +64,12 @@ export class ImageMap {
     // int64 columns batch by batch (BigInt64Array values + validity), no per-row lookups
     const int64 = (name: string, out: Float64Array, ifNull: number) => {
       let row = 0;
-      for (const batch of col(name).data as unknown as { length: number; values: BigInt64Array; isValid(i: number): boolean; nullCount: number }[]) {
+      for (const batch of col(name).data as unknown as {
+        length: number;
+        values: BigInt64Array;
+        isValid(i: number): boolean;
+        nullCount: number;
+      }[]) {
         const v = batch.values;
         for (let j = 0; j < batch.length; j++, row++) {
           out[row] = batch.nullCount > 0 && !batch.isValid(j) ? ifNull : toSafeNumber(v[j]!, name);
@@ -79,7 +91,8 @@ export class ImageMap {
       const dep = Number(depths[i]);
       this.depth[i] = dep;
       files[dep] ??= String(fileNames[i]);
-      if (i > 0 && this.gStart[i] !== this.gStart[i - 1]! + this.gLen[i - 1]!) throw new TypeError(`image_map row ${i}: extents are not sorted and contiguous`);
+      if (i > 0 && this.gStart[i] !== this.gStart[i - 1]! + this.gLen[i - 1]!)
+        throw new TypeError(`image_map row ${i}: extents are not sorted and contiguous`);
     }
     this.size = n ? this.gStart[n - 1]! + this.gLen[n - 1]! : 0;
     this.files = Array.from(files, (x) => x ?? '');
@@ -89,21 +102,28 @@ export class ImageMap {
       rows.sort((a, b) => this.hStart[a]! - this.hStart[b]!);
       const maxEnd = new Float64Array(rows.length);
       let m = -1;
-      rows.forEach((r, k) => { m = Math.max(m, this.hStart[r]! + this.hLen[r]!); maxEnd[k] = m; });
+      rows.forEach((r, k) => {
+        m = Math.max(m, this.hStart[r]! + this.hLen[r]!);
+        maxEnd[k] = m;
+      });
       return { rows: Int32Array.from(rows), maxEnd };
     });
   }
 
   /** Number of extents. */
-  get length(): number { return this.gStart.length; }
+  get length(): number {
+    return this.gStart.length;
+  }
 
   /** Index of the extent holding guest byte `offset` (-1 outside the disk). */
   findGuest(offset: number): number {
-    let lo = 0, hi = this.gStart.length - 1;
+    let lo = 0,
+      hi = this.gStart.length - 1;
     if (hi < 0 || offset < 0 || offset >= this.size) return -1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.gStart[mid]! <= offset) lo = mid; else hi = mid - 1;
+      if (this.gStart[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
     }
     return lo;
   }
@@ -157,7 +177,8 @@ export class ImageMap {
       if (this.state[r] === S_COMPRESSED) {
         cb(this.gStart[r]!, this.gLen[r]!, S_COMPRESSED, dep, hs, this.hLen[r]!);
       } else {
-        const from = Math.max(hs, hostOffset), to = Math.min(he, end);
+        const from = Math.max(hs, hostOffset),
+          to = Math.min(he, end);
         cb(this.gStart[r]! + (from - hs), to - from, S_DATA, dep, from, to - from);
       }
     }
@@ -171,6 +192,14 @@ export class ImageMap {
   }
 
   private piece(g: number, l: number, s: number, d: number, h: number, hl: number): ImagePiece {
-    return { guestOffset: g, length: l, state: IMAGE_EXTENT_STATES[s]!, depth: d, file: this.files[d] ?? '', hostOffset: h, hostLength: hl };
+    return {
+      guestOffset: g,
+      length: l,
+      state: IMAGE_EXTENT_STATES[s]!,
+      depth: d,
+      file: this.files[d] ?? '',
+      hostOffset: h,
+      hostLength: hl,
+    };
   }
 }

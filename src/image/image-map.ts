@@ -52,9 +52,14 @@ export function describeChain(chain: ImageChain): ImageChainInfo[] {
     const h = l.header;
     if (h) {
       Object.assign(info, {
-        version: h.version, clusterSize: h.clusterSize, extendedL2: h.extendedL2,
-        compression: h.compressionType === 1 ? 'zstd' : 'zlib', dirty: h.dirty, corrupt: h.corrupt,
-        snapshots: h.nbSnapshots, backingFile: h.backingFile,
+        version: h.version,
+        clusterSize: h.clusterSize,
+        extendedL2: h.extendedL2,
+        compression: h.compressionType === 1 ? 'zstd' : 'zlib',
+        dirty: h.dirty,
+        corrupt: h.corrupt,
+        snapshots: h.nbSnapshots,
+        backingFile: h.backingFile,
       });
     }
     return info;
@@ -65,7 +70,10 @@ export function describeChain(chain: ImageChain): ImageChainInfo[] {
  * Build the image_map table of an opened chain. Runs with the same state and image whose guest and
  * host ranges both continue are merged; compressed clusters stay one row each.
  */
-export function buildImageMap(chain: ImageChain, metadata: Record<string, string> = {}): { table: Table; bytes: Record<ImageExtentState, number>; extents: number } {
+export function buildImageMap(
+  chain: ImageChain,
+  metadata: Record<string, string> = {},
+): { table: Table; bytes: Record<ImageExtentState, number>; extents: number } {
   const b = new TableBuilder(imageMapTable);
   const cGuest = b.int64('guest_offset');
   const cLen = b.int64('length');
@@ -80,7 +88,12 @@ export function buildImageMap(chain: ImageChain, metadata: Record<string, string
   const stateNames = IMAGE_EXTENT_STATES;
 
   // the pending (not yet written) extent
-  let pStart = -1, pLen = 0, pState = -1, pDepth = -1, pHost = -1, pHostLen = -1;
+  let pStart = -1,
+    pLen = 0,
+    pState = -1,
+    pDepth = -1,
+    pHost = -1,
+    pHostLen = -1;
   const flush = () => {
     if (pStart < 0) return;
     cGuest.push(pStart);
@@ -88,20 +101,31 @@ export function buildImageMap(chain: ImageChain, metadata: Record<string, string
     cState.pushKey(stateKeys[pState]!);
     cDepth.push(pDepth);
     cFile.pushKey(fileKeys[pDepth]!);
-    if (pHost >= 0) cHost.push(pHost); else cHost.pushNull();
-    if (pHostLen >= 0) cHostLen.push(pHostLen); else cHostLen.pushNull();
+    if (pHost >= 0) cHost.push(pHost);
+    else cHost.pushNull();
+    if (pHostLen >= 0) cHostLen.push(pHostLen);
+    else cHostLen.pushNull();
     bytes[stateNames[pState]!] += pLen;
   };
   const walker = new ChainWalker(chain);
   walker.walk(0, chain.size, (start, len, state, depth, host, hostLen) => {
-    if (state !== RunState.Compressed && state === pState && depth === pDepth && start === pStart + pLen &&
-        (host < 0 ? pHost < 0 : pHost >= 0 && host === pHost + pLen)) {
+    if (
+      state !== RunState.Compressed &&
+      state === pState &&
+      depth === pDepth &&
+      start === pStart + pLen &&
+      (host < 0 ? pHost < 0 : pHost >= 0 && host === pHost + pLen)
+    ) {
       pLen += len;
       if (state === RunState.Data) pHostLen += len;
       return;
     }
     flush();
-    pStart = start; pLen = len; pState = state; pDepth = depth; pHost = host;
+    pStart = start;
+    pLen = len;
+    pState = state;
+    pDepth = depth;
+    pHost = host;
     pHostLen = state === RunState.Data ? len : state === RunState.Compressed ? hostLen : -1;
   });
   flush();

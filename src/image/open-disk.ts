@@ -26,7 +26,9 @@ export interface OpenDiskOptions extends OpenChainOptions {
 export function openDisk(path: string, opts: OpenDiskOptions = {}): BlockSource {
   const compression = detectCompression(readHead(path, 6));
   if (compression !== 'none') {
-    throw new UsageError(`${path} is ${compression}-compressed: random access needs it decompressed (openDiskAsync does that into a temporary file)`);
+    throw new UsageError(
+      `${path} is ${compression}-compressed: random access needs it decompressed (openDiskAsync does that into a temporary file)`,
+    );
   }
   const format = opts.format ?? 'auto';
   let disk: BlockSource;
@@ -65,10 +67,15 @@ export async function openDiskAsync(path: string, opts: OpenDiskOptions = {}): P
     if (format === 'qcow2' || (format === 'auto' && isQcow2Magic(readHead(tmp, 4)))) {
       // backing files are named relative to the compressed file's directory
       const origin = dirname(path);
-      disk = new Qcow2BlockSource(ImageChain.open(tmp, {
-        ...opts, format: 'qcow2', displayName: path,
-        resolveBacking: opts.resolveBacking ?? ((stored, from) => (isAbsolute(stored) ? stored : join(from === tmp ? origin : dirname(from), stored))),
-      }));
+      disk = new Qcow2BlockSource(
+        ImageChain.open(tmp, {
+          ...opts,
+          format: 'qcow2',
+          displayName: path,
+          resolveBacking:
+            opts.resolveBacking ?? ((stored, from) => (isAbsolute(stored) ? stored : join(from === tmp ? origin : dirname(from), stored))),
+        }),
+      );
     } else {
       disk = new FileBlockSource(tmp, path);
     }

@@ -65,12 +65,19 @@ function isGptHeader(b: Uint8Array): boolean {
 function le64(b: Uint8Array, at: number, disk: BlockSource, base: number, what: string): number {
   const lo = u32le(b, at);
   const hi = u32le(b, at + 4);
-  if (hi >= 0x200000) throw new InputError(disk.name, `${what} is beyond 2^53 (high word 0x${hi.toString(16)})`, { offset: base + at, what });
+  if (hi >= 0x200000)
+    throw new InputError(disk.name, `${what} is beyond 2^53 (high word 0x${hi.toString(16)})`, { offset: base + at, what });
   return hi * 0x100000000 + lo;
 }
 
 function readMbr(disk: BlockSource, mbr: Uint8Array): PartitionTable {
-  const t: PartitionTable = { scheme: 'mbr', sectorSize: 512, id: '0x' + u32le(mbr, 0x1b8).toString(16).padStart(8, '0'), partitions: [], warnings: [] };
+  const t: PartitionTable = {
+    scheme: 'mbr',
+    sectorSize: 512,
+    id: '0x' + u32le(mbr, 0x1b8).toString(16).padStart(8, '0'),
+    partitions: [],
+    warnings: [],
+  };
   let extStart = -1;
   for (let i = 0; i < 4; i++) {
     const e = 0x1be + i * 16;
@@ -94,9 +101,22 @@ function mbrPartition(disk: BlockSource, number: number, sector: Uint8Array, e: 
   const start = (base + u32le(sector, e + 8)) * 512;
   const size = u32le(sector, e + 12) * 512;
   if (start + size > disk.size) {
-    throw new InputError(disk.name, `partition ${number} (${size} bytes at ${formatOffset(start)}) extends beyond the end of the disk (size ${formatOffset(disk.size)})`, { offset: sectorAt * 512 + e, what: 'MBR partition entry' });
+    throw new InputError(
+      disk.name,
+      `partition ${number} (${size} bytes at ${formatOffset(start)}) extends beyond the end of the disk (size ${formatOffset(disk.size)})`,
+      { offset: sectorAt * 512 + e, what: 'MBR partition entry' },
+    );
   }
-  return { number, start, size, type: type.toString(16).padStart(2, '0'), name: '', guid: '', bootable: sector[e] === 0x80, extended: MBR_EXTENDED.has(type) };
+  return {
+    number,
+    start,
+    size,
+    type: type.toString(16).padStart(2, '0'),
+    name: '',
+    guid: '',
+    bootable: sector[e] === 0x80,
+    extended: MBR_EXTENDED.has(type),
+  };
 }
 
 /** Follow the EBR chain: entry 1 relative to this EBR, entry 2 relative to the extended partition. */
@@ -104,12 +124,23 @@ function readLogical(disk: BlockSource, extStart: number, t: PartitionTable): vo
   let ebr = extStart;
   const seen = new Set<number>();
   for (let n = 5; ; n++) {
-    if (seen.has(ebr)) throw new InputError(disk.name, `extended boot record chain loops back to sector ${ebr}`, { offset: ebr * 512, what: 'EBR' });
-    if (seen.size >= MAX_LOGICAL) throw new InputError(disk.name, `more than ${MAX_LOGICAL} logical partitions`, { offset: ebr * 512, what: 'EBR' });
+    if (seen.has(ebr))
+      throw new InputError(disk.name, `extended boot record chain loops back to sector ${ebr}`, { offset: ebr * 512, what: 'EBR' });
+    if (seen.size >= MAX_LOGICAL)
+      throw new InputError(disk.name, `more than ${MAX_LOGICAL} logical partitions`, { offset: ebr * 512, what: 'EBR' });
     seen.add(ebr);
-    if ((ebr + 1) * 512 > disk.size) throw new InputError(disk.name, `extended boot record at sector ${ebr} is beyond the end of the disk`, { offset: ebr * 512, what: 'EBR' });
+    if ((ebr + 1) * 512 > disk.size)
+      throw new InputError(disk.name, `extended boot record at sector ${ebr} is beyond the end of the disk`, {
+        offset: ebr * 512,
+        what: 'EBR',
+      });
     const s = disk.read(ebr * 512, 512, 'EBR');
-    if (s[510] !== 0x55 || s[511] !== 0xaa) throw new InputError(disk.name, `expected boot signature 55 AA at the end of the extended boot record, got ${s[510]!.toString(16)} ${s[511]!.toString(16)}`, { offset: ebr * 512 + 510, what: 'EBR' });
+    if (s[510] !== 0x55 || s[511] !== 0xaa)
+      throw new InputError(
+        disk.name,
+        `expected boot signature 55 AA at the end of the extended boot record, got ${s[510]!.toString(16)} ${s[511]!.toString(16)}`,
+        { offset: ebr * 512 + 510, what: 'EBR' },
+      );
     if (s[0x1be + 4] !== 0 && u32le(s, 0x1be + 12) !== 0) t.partitions.push(mbrPartition(disk, n, s, 0x1be, ebr, ebr));
     const next = s[0x1ce + 4]!;
     if (next === 0 || u32le(s, 0x1ce + 12) === 0) break;
@@ -120,10 +151,39 @@ function readLogical(disk: BlockSource, extStart: number, t: PartitionTable): vo
 /** GUID text: first three fields little-endian, the last two big-endian (UEFI appendix A). */
 function guidText(b: Uint8Array, at: number): string {
   const h = (i: number) => b[at + i]!.toString(16).padStart(2, '0');
-  return (h(3) + h(2) + h(1) + h(0) + '-' + h(5) + h(4) + '-' + h(7) + h(6) + '-' + h(8) + h(9) + '-' + h(10) + h(11) + h(12) + h(13) + h(14) + h(15)).toUpperCase();
+  return (
+    h(3) +
+    h(2) +
+    h(1) +
+    h(0) +
+    '-' +
+    h(5) +
+    h(4) +
+    '-' +
+    h(7) +
+    h(6) +
+    '-' +
+    h(8) +
+    h(9) +
+    '-' +
+    h(10) +
+    h(11) +
+    h(12) +
+    h(13) +
+    h(14) +
+    h(15)
+  ).toUpperCase();
 }
 
-interface GptHeaderInfo { entriesLba: number; count: number; entrySize: number; entriesCrc: number; firstUsable: number; lastUsable: number; guid: string }
+interface GptHeaderInfo {
+  entriesLba: number;
+  count: number;
+  entrySize: number;
+  entriesCrc: number;
+  firstUsable: number;
+  lastUsable: number;
+  guid: string;
+}
 
 function parseGptHeader(disk: BlockSource, ss: number, lba: number): GptHeaderInfo | string {
   const at = lba * ss;
@@ -141,8 +201,12 @@ function parseGptHeader(disk: BlockSource, ss: number, lba: number): GptHeaderIn
   if (entrySize < 128 || entrySize % 8 !== 0 || entrySize > 4096) return `entry size ${entrySize} (expected a multiple of 8, 128..4096)`;
   if (count > 16384) return `${count} partition entries (at most 16384 accepted)`;
   return {
-    entriesLba: le64(h, 72, disk, at, 'GPT partition entry LBA'), count, entrySize, entriesCrc: u32le(h, 88),
-    firstUsable: le64(h, 40, disk, at, 'GPT first usable LBA'), lastUsable: le64(h, 48, disk, at, 'GPT last usable LBA'),
+    entriesLba: le64(h, 72, disk, at, 'GPT partition entry LBA'),
+    count,
+    entrySize,
+    entriesCrc: u32le(h, 88),
+    firstUsable: le64(h, 40, disk, at, 'GPT first usable LBA'),
+    lastUsable: le64(h, 48, disk, at, 'GPT last usable LBA'),
     guid: guidText(h, 56),
   };
 }
@@ -154,13 +218,20 @@ function readGpt(disk: BlockSource, ss: number): PartitionTable {
   let entries: Uint8Array | string = '';
   if (typeof hdr !== 'string') entries = readEntries(disk, ss, hdr);
   if (typeof hdr === 'string' || typeof entries === 'string') {
-    const why = typeof hdr === 'string' ? hdr : entries as string;
+    const why = typeof hdr === 'string' ? hdr : (entries as string);
     const backup = parseGptHeader(disk, ss, lastLba);
     if (typeof backup === 'string') {
-      throw new InputError(disk.name, `GPT: primary header unusable (${why}) and backup header at LBA ${lastLba} unusable (${backup})`, { offset: ss, what: 'GPT header' });
+      throw new InputError(disk.name, `GPT: primary header unusable (${why}) and backup header at LBA ${lastLba} unusable (${backup})`, {
+        offset: ss,
+        what: 'GPT header',
+      });
     }
     const be = readEntries(disk, ss, backup);
-    if (typeof be === 'string') throw new InputError(disk.name, `GPT: primary header unusable (${why}) and backup entries unusable (${be})`, { offset: backup.entriesLba * ss, what: 'GPT partition entries' });
+    if (typeof be === 'string')
+      throw new InputError(disk.name, `GPT: primary header unusable (${why}) and backup entries unusable (${be})`, {
+        offset: backup.entriesLba * ss,
+        what: 'GPT partition entries',
+      });
     t.warnings.push(`primary GPT unusable (${why}); read the backup header at LBA ${lastLba}`);
     hdr = backup;
     entries = be;
@@ -170,13 +241,21 @@ function readGpt(disk: BlockSource, ss: number): PartitionTable {
   for (let i = 0; i < hdr.count; i++) {
     const o = i * hdr.entrySize;
     let used = false;
-    for (let k = 0; k < 16; k++) if (e[o + k] !== 0) { used = true; break; }
+    for (let k = 0; k < 16; k++)
+      if (e[o + k] !== 0) {
+        used = true;
+        break;
+      }
     if (!used) continue;
     const base = hdr.entriesLba * ss + o;
     const first = le64(e, o + 32, disk, base, 'GPT entry first LBA');
     const last = le64(e, o + 40, disk, base, 'GPT entry last LBA');
     if (last < first || (last + 1) * ss > disk.size) {
-      throw new InputError(disk.name, `GPT entry ${i + 1}: LBA range ${first}..${last} is empty or beyond the end of the disk (${lastLba + 1} sectors)`, { offset: base + 32, what: 'GPT partition entry' });
+      throw new InputError(
+        disk.name,
+        `GPT entry ${i + 1}: LBA range ${first}..${last} is empty or beyond the end of the disk (${lastLba + 1} sectors)`,
+        { offset: base + 32, what: 'GPT partition entry' },
+      );
     }
     let name = '';
     for (let k = 56; k + 1 < Math.min(hdr.entrySize, 128); k += 2) {
@@ -184,7 +263,16 @@ function readGpt(disk: BlockSource, ss: number): PartitionTable {
       if (c === 0) break;
       name += String.fromCharCode(c);
     }
-    t.partitions.push({ number: i + 1, start: first * ss, size: (last - first + 1) * ss, type: guidText(e, o), name, guid: guidText(e, o + 16), bootable: false, extended: false });
+    t.partitions.push({
+      number: i + 1,
+      start: first * ss,
+      size: (last - first + 1) * ss,
+      type: guidText(e, o),
+      name,
+      guid: guidText(e, o + 16),
+      bootable: false,
+      extended: false,
+    });
   }
   return t;
 }
@@ -195,7 +283,8 @@ function readEntries(disk: BlockSource, ss: number, h: GptHeaderInfo): Uint8Arra
   if (at + bytes > disk.size) return `partition entries (${bytes} bytes at ${formatOffset(at)}) beyond the end of the disk`;
   const e = disk.read(at, bytes, 'GPT partition entries');
   const crc = crc32(e);
-  if (crc !== h.entriesCrc) return `partition entry array CRC32 0x${crc.toString(16)} does not match the header's 0x${h.entriesCrc.toString(16)}`;
+  if (crc !== h.entriesCrc)
+    return `partition entry array CRC32 0x${crc.toString(16)} does not match the header's 0x${h.entriesCrc.toString(16)}`;
   return e;
 }
 
@@ -204,7 +293,11 @@ export function findPartition(table: PartitionTable, number: number, diskName: s
   const p = table.partitions.find((q) => q.number === number && !q.extended);
   if (!p) {
     const have = table.partitions.filter((q) => !q.extended).map((q) => q.number);
-    throw new InputError(diskName, `partition ${number} not found (${table.scheme === 'none' ? 'no partition table' : `${table.scheme} partitions: ${have.join(', ') || 'none'}`})`, { offset: 0, what: 'partition table' });
+    throw new InputError(
+      diskName,
+      `partition ${number} not found (${table.scheme === 'none' ? 'no partition table' : `${table.scheme} partitions: ${have.join(', ') || 'none'}`})`,
+      { offset: 0, what: 'partition table' },
+    );
   }
   return p;
 }

@@ -79,7 +79,10 @@ export function readU64(view: DataView, at: number, file: string, what: string, 
   const lo = view.getUint32(at + 4);
   if (hi >= 0x200000) {
     const v = (BigInt(hi) << 32n) | BigInt(lo);
-    throw new InputError(file, `${what} is ${v} (0x${v.toString(16)}), beyond any file or disk size this reader supports (2^53 - 1)`, { offset: base + at, what });
+    throw new InputError(file, `${what} is ${v} (0x${v.toString(16)}), beyond any file or disk size this reader supports (2^53 - 1)`, {
+      offset: base + at,
+      what,
+    });
   }
   return hi * 0x100000000 + lo;
 }
@@ -87,10 +90,13 @@ export function readU64(view: DataView, at: number, file: string, what: string, 
 /** Parse and check the header of a qcow2 file. */
 export function readQcow2Header(file: BlockSource): Qcow2Header {
   const name = file.name;
-  if (file.size < 72) throw new InputError(name, `file is ${file.size} bytes, shorter than a qcow2 header (72 bytes)`, { offset: 0, what: 'qcow2 header' });
+  if (file.size < 72)
+    throw new InputError(name, `file is ${file.size} bytes, shorter than a qcow2 header (72 bytes)`, { offset: 0, what: 'qcow2 header' });
   const head = file.read(0, Math.min(file.size, 512), 'qcow2 header');
   const v = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const fail = (at: number, what: string, msg: string): never => { throw new InputError(name, msg, { offset: at, what: `qcow2 header ${what}` }); };
+  const fail = (at: number, what: string, msg: string): never => {
+    throw new InputError(name, msg, { offset: at, what: `qcow2 header ${what}` });
+  };
 
   const magic = v.getUint32(0);
   if (magic !== QCOW2_MAGIC) fail(0, 'magic', `expected magic 0x514649fb ("QFI\\xfb"), got 0x${magic.toString(16).padStart(8, '0')}`);
@@ -99,11 +105,17 @@ export function readQcow2Header(file: BlockSource): Qcow2Header {
   const backingFileOffset = readU64(v, 8, name, 'qcow2 header backing_file_offset');
   const backingFileSize = v.getUint32(16);
   const clusterBits = v.getUint32(20);
-  if (clusterBits < 9 || clusterBits > 21) fail(20, 'cluster_bits', `expected cluster_bits 9..21 (512 B .. 2 MiB clusters), got ${clusterBits}`);
+  if (clusterBits < 9 || clusterBits > 21)
+    fail(20, 'cluster_bits', `expected cluster_bits 9..21 (512 B .. 2 MiB clusters), got ${clusterBits}`);
   const clusterSize = 2 ** clusterBits;
   const size = readU64(v, 24, name, 'qcow2 header size');
   const cryptMethod = v.getUint32(32);
-  if (cryptMethod !== 0) fail(32, 'crypt_method', `encrypted images are not supported (crypt_method ${cryptMethod}: ${cryptMethod === 1 ? 'AES' : cryptMethod === 2 ? 'LUKS' : 'unknown'})`);
+  if (cryptMethod !== 0)
+    fail(
+      32,
+      'crypt_method',
+      `encrypted images are not supported (crypt_method ${cryptMethod}: ${cryptMethod === 1 ? 'AES' : cryptMethod === 2 ? 'LUKS' : 'unknown'})`,
+    );
   const l1Size = v.getUint32(36);
   const l1TableOffset = readU64(v, 40, name, 'qcow2 header l1_table_offset');
   const refcountTableOffset = readU64(v, 48, name, 'qcow2 header refcount_table_offset');
@@ -111,7 +123,12 @@ export function readQcow2Header(file: BlockSource): Qcow2Header {
   const nbSnapshots = v.getUint32(60);
   const snapshotsOffset = readU64(v, 64, name, 'qcow2 header snapshots_offset');
 
-  let incompatible = 0, compatible = 0, autoclear = 0, refcountOrder = 4, headerLength = 72, compressionType = 0;
+  let incompatible = 0,
+    compatible = 0,
+    autoclear = 0,
+    refcountOrder = 4,
+    headerLength = 72,
+    compressionType = 0;
   if (version === 3) {
     if (head.length < 104) fail(0, 'length', `a version 3 header needs 104 bytes, the file has ${head.length}`);
     const incHi = v.getUint32(72);
@@ -122,7 +139,11 @@ export function readQcow2Header(file: BlockSource): Qcow2Header {
     headerLength = v.getUint32(100);
     const known = 0x1f;
     if (incHi !== 0 || (incompatible & ~known) !== 0) {
-      fail(72, 'incompatible_features', `unknown incompatible feature bits set: 0x${((BigInt(incHi) << 32n) | BigInt(incompatible & ~known)).toString(16)} (known: 0x1f)`);
+      fail(
+        72,
+        'incompatible_features',
+        `unknown incompatible feature bits set: 0x${((BigInt(incHi) << 32n) | BigInt(incompatible & ~known)).toString(16)} (known: 0x1f)`,
+      );
     }
     if (refcountOrder > 6) fail(96, 'refcount_order', `expected refcount_order 0..6, got ${refcountOrder}`);
     if (headerLength < 104 || headerLength % 8 !== 0 || headerLength > Math.min(clusterSize, file.size)) {
@@ -130,7 +151,12 @@ export function readQcow2Header(file: BlockSource): Qcow2Header {
     }
     if (headerLength > 104) compressionType = head[104]!;
     if (incompatible & Qcow2Incompatible.CompressionType) {
-      if (headerLength <= 104) fail(100, 'header_length', `incompatible bit 3 (compression type) is set but the header (${headerLength} bytes) has no compression_type field`);
+      if (headerLength <= 104)
+        fail(
+          100,
+          'header_length',
+          `incompatible bit 3 (compression type) is set but the header (${headerLength} bytes) has no compression_type field`,
+        );
       if (compressionType > 1) fail(104, 'compression_type', `expected 0 (zlib) or 1 (zstd), got ${compressionType}`);
     } else if (compressionType !== 0) {
       fail(104, 'compression_type', `compression_type is ${compressionType} but incompatible bit 3 is clear (must be 0 then)`);
@@ -140,7 +166,8 @@ export function readQcow2Header(file: BlockSource): Qcow2Header {
     }
   }
   const extendedL2 = (incompatible & Qcow2Incompatible.ExtendedL2) !== 0;
-  if (extendedL2 && clusterBits < 14) fail(20, 'cluster_bits', `extended L2 entries need clusters of at least 16 KiB (cluster_bits >= 14), got cluster_bits ${clusterBits}`);
+  if (extendedL2 && clusterBits < 14)
+    fail(20, 'cluster_bits', `extended L2 entries need clusters of at least 16 KiB (cluster_bits >= 14), got cluster_bits ${clusterBits}`);
   const l2EntryBytes = extendedL2 ? 16 : 8;
   const l2Entries = clusterSize / l2EntryBytes;
 
@@ -149,17 +176,27 @@ export function readQcow2Header(file: BlockSource): Qcow2Header {
   if (l1Size < needL1) fail(36, 'l1_size', `virtual size ${size} needs at least ${needL1} L1 entries, l1_size is ${l1Size}`);
   if (l1Size * 8 > MAX_L1_BYTES) fail(36, 'l1_size', `L1 table of ${l1Size} entries exceeds qemu's limit of ${MAX_L1_BYTES / 8}`);
   if (l1Size > 0) {
-    if (l1TableOffset % clusterSize !== 0) fail(40, 'l1_table_offset', `expected a multiple of the cluster size ${clusterSize}, got ${formatOffset(l1TableOffset)}`);
+    if (l1TableOffset % clusterSize !== 0)
+      fail(40, 'l1_table_offset', `expected a multiple of the cluster size ${clusterSize}, got ${formatOffset(l1TableOffset)}`);
     if (l1TableOffset === 0 || l1TableOffset + l1Size * 8 > file.size) {
-      fail(40, 'l1_table_offset', `L1 table of ${l1Size} entries at ${formatOffset(l1TableOffset)} lies outside the file (size ${formatOffset(file.size)})`);
+      fail(
+        40,
+        'l1_table_offset',
+        `L1 table of ${l1Size} entries at ${formatOffset(l1TableOffset)} lies outside the file (size ${formatOffset(file.size)})`,
+      );
     }
   }
 
   let backingFile: string | null = null;
   if (backingFileOffset !== 0) {
-    if (backingFileSize === 0 || backingFileSize > MAX_BACKING_NAME) fail(16, 'backing_file_size', `expected 1..${MAX_BACKING_NAME}, got ${backingFileSize}`);
+    if (backingFileSize === 0 || backingFileSize > MAX_BACKING_NAME)
+      fail(16, 'backing_file_size', `expected 1..${MAX_BACKING_NAME}, got ${backingFileSize}`);
     if (backingFileOffset + backingFileSize > Math.min(clusterSize, file.size)) {
-      fail(8, 'backing_file_offset', `backing file name (${backingFileSize} bytes at ${formatOffset(backingFileOffset)}) must lie inside the first cluster and the file`);
+      fail(
+        8,
+        'backing_file_offset',
+        `backing file name (${backingFileSize} bytes at ${formatOffset(backingFileOffset)}) must lie inside the first cluster and the file`,
+      );
     }
     const bytes = file.read(backingFileOffset, backingFileSize, 'backing file name');
     backingFile = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
@@ -168,13 +205,29 @@ export function readQcow2Header(file: BlockSource): Qcow2Header {
   const backingFormat = readBackingFormat(file, headerLength, clusterSize);
 
   return {
-    version: version as 2 | 3, clusterBits, clusterSize, size, l1Size, l1TableOffset,
-    refcountTableOffset, refcountTableClusters, nbSnapshots, snapshotsOffset,
-    incompatibleFeatures: incompatible, compatibleFeatures: compatible, autoclearFeatures: autoclear,
-    refcountOrder, headerLength, compressionType, extendedL2,
+    version: version as 2 | 3,
+    clusterBits,
+    clusterSize,
+    size,
+    l1Size,
+    l1TableOffset,
+    refcountTableOffset,
+    refcountTableClusters,
+    nbSnapshots,
+    snapshotsOffset,
+    incompatibleFeatures: incompatible,
+    compatibleFeatures: compatible,
+    autoclearFeatures: autoclear,
+    refcountOrder,
+    headerLength,
+    compressionType,
+    extendedL2,
     dirty: (incompatible & Qcow2Incompatible.Dirty) !== 0,
     corrupt: (incompatible & Qcow2Incompatible.Corrupt) !== 0,
-    backingFile, backingFormat, l2Entries, l2EntryBytes,
+    backingFile,
+    backingFormat,
+    l2Entries,
+    l2EntryBytes,
     subclustersPerCluster: extendedL2 ? 32 : 1,
   };
 }
@@ -191,7 +244,11 @@ function readBackingFormat(file: BlockSource, headerLength: number, clusterSize:
     const len = hv.getUint32(4);
     if (type === Qcow2Extension.End) break;
     if (at + 8 + len > end) {
-      throw new InputError(file.name, `header extension 0x${type.toString(16)} of ${len} bytes runs past the first cluster (ends at ${at + 8 + len}, cluster ends at ${end})`, { offset: at, what: 'qcow2 header extension' });
+      throw new InputError(
+        file.name,
+        `header extension 0x${type.toString(16)} of ${len} bytes runs past the first cluster (ends at ${at + 8 + len}, cluster ends at ${end})`,
+        { offset: at, what: 'qcow2 header extension' },
+      );
     }
     if (type === Qcow2Extension.BackingFormat) {
       format = new TextDecoder().decode(file.read(at + 8, len, 'backing format extension')).replace(/\0+$/, '');

@@ -11,8 +11,15 @@ import type { Qcow2Header } from './qcow2-header.js';
 import type { Qcow2Tables } from './qcow2-tables.js';
 
 export const QCOW2_METADATA_KINDS = [
-  'header', 'l1_table', 'l2_table', 'refcount_table', 'refcount_block', 'snapshot_table',
-  'snapshot_l1_table', 'snapshot_l2_table', 'snapshot_data',
+  'header',
+  'l1_table',
+  'l2_table',
+  'refcount_table',
+  'refcount_block',
+  'snapshot_table',
+  'snapshot_l1_table',
+  'snapshot_l2_table',
+  'snapshot_data',
 ] as const;
 export type Qcow2MetadataKind = (typeof QCOW2_METADATA_KINDS)[number];
 
@@ -32,7 +39,11 @@ export function qcow2MetadataExtents(file: BlockSource, h: Qcow2Header, tables: 
   const fileEnd = Math.ceil(file.size / cs) * cs;
   const add = (offset: number, bytes: number, kind: number, what: string, at: number) => {
     if (offset % cs !== 0 || offset + bytes > fileEnd) {
-      throw new InputError(file.name, `${what} at ${formatOffset(offset)} (${bytes} bytes) is not cluster aligned or lies beyond the end of the file (size ${formatOffset(file.size)})`, { offset: at, what });
+      throw new InputError(
+        file.name,
+        `${what} at ${formatOffset(offset)} (${bytes} bytes) is not cluster aligned or lies beyond the end of the file (size ${formatOffset(file.size)})`,
+        { offset: at, what },
+      );
     }
     for (let c = offset / cs; c < (offset + Math.max(bytes, 1)) / cs; c++) if (!clusters.has(c)) clusters.set(c, kind);
   };
@@ -58,13 +69,20 @@ export function qcow2MetadataExtents(file: BlockSource, h: Qcow2Header, tables: 
     const start = at;
     const l2Seen = new Set<number>(tables.l1);
     for (let s = 0; s < h.nbSnapshots; s++) {
-      if (at + 40 > file.size) throw new InputError(file.name, `snapshot ${s} header beyond the end of the file`, { offset: at, what: 'snapshot table' });
+      if (at + 40 > file.size)
+        throw new InputError(file.name, `snapshot ${s} header beyond the end of the file`, { offset: at, what: 'snapshot table' });
       const e = file.read(at, 40, 'snapshot table entry');
       const ev = new DataView(e.buffer, e.byteOffset, 40);
       const l1Off = ev.getUint32(0) * 0x100000000 + ev.getUint32(4);
       const l1Size = ev.getUint32(8);
-      const idLen = ev.getUint16(12), nameLen = ev.getUint16(14), extra = ev.getUint32(36);
-      if (l1Size > (32 << 20) / 8) throw new InputError(file.name, `snapshot ${s}: L1 table of ${l1Size} entries exceeds qemu's limit`, { offset: at + 8, what: 'snapshot table entry' });
+      const idLen = ev.getUint16(12),
+        nameLen = ev.getUint16(14),
+        extra = ev.getUint32(36);
+      if (l1Size > (32 << 20) / 8)
+        throw new InputError(file.name, `snapshot ${s}: L1 table of ${l1Size} entries exceeds qemu's limit`, {
+          offset: at + 8,
+          what: 'snapshot table entry',
+        });
       if (l1Size) {
         add(l1Off, l1Size * 8, K.snapshot_l1_table, 'snapshot L1 table', at);
         const l1 = file.read(l1Off, l1Size * 8, 'snapshot L1 table');
@@ -83,12 +101,18 @@ export function qcow2MetadataExtents(file: BlockSource, h: Qcow2Header, tables: 
   }
 
   const keys = [...clusters.keys()].sort((a, b) => a - b);
-  const offset: number[] = [], length: number[] = [], kind: number[] = [];
+  const offset: number[] = [],
+    length: number[] = [],
+    kind: number[] = [];
   for (const c of keys) {
     const k = clusters.get(c)!;
     const n = offset.length - 1;
     if (n >= 0 && kind[n] === k && offset[n]! + length[n]! === c * cs) length[n]! += cs;
-    else { offset.push(c * cs); length.push(cs); kind.push(k); }
+    else {
+      offset.push(c * cs);
+      length.push(cs);
+      kind.push(k);
+    }
   }
   return { offset: Float64Array.from(offset), length: Float64Array.from(length), kind: Uint8Array.from(kind) };
 }
@@ -99,13 +123,18 @@ function snapshotData(file: BlockSource, h: Qcow2Header, l2Off: number, add: (of
   const v = new DataView(t.buffer, t.byteOffset, t.byteLength);
   const csizeShift = 62 - (h.clusterBits - 8);
   for (let j = 0; j < h.l2Entries; j++) {
-    const hi = v.getUint32(j * h.l2EntryBytes), lo = v.getUint32(j * h.l2EntryBytes + 4);
+    const hi = v.getUint32(j * h.l2EntryBytes),
+      lo = v.getUint32(j * h.l2EntryBytes + 4);
     if (hi & 0x40000000) {
       const offHiBits = csizeShift - 32;
-      const off = ((hi & 0x3fffffff) & ((1 << offHiBits) - 1)) * 0x100000000 + lo;
+      const off = (hi & 0x3fffffff & ((1 << offHiBits) - 1)) * 0x100000000 + lo;
       const bytes = (((hi & 0x3fffffff) >>> offHiBits) + 1) * 512 - (off % 512);
       const first = off - (off % h.clusterSize);
-      add(first, Math.min(Math.ceil((off + bytes - first) / h.clusterSize) * h.clusterSize, Math.max(0, file.size - first)), l2Off + j * h.l2EntryBytes);
+      add(
+        first,
+        Math.min(Math.ceil((off + bytes - first) / h.clusterSize) * h.clusterSize, Math.max(0, file.size - first)),
+        l2Off + j * h.l2EntryBytes,
+      );
       continue;
     }
     const off = (hi & 0x00ffffff) * 0x100000000 + ((lo & 0xfffffe00) >>> 0);

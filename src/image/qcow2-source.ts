@@ -31,7 +31,10 @@ export class Qcow2BlockSource implements BlockSource {
   private readonly zCacheKey: number[];
   private readonly zCache: (Uint8Array | null)[];
 
-  constructor(readonly chain: ImageChain, opts: Qcow2SourceOptions = {}) {
+  constructor(
+    readonly chain: ImageChain,
+    opts: Qcow2SourceOptions = {},
+  ) {
     this.name = opts.name ?? chain.top.name;
     this.size = chain.size;
     this.walker = new ChainWalker(chain);
@@ -75,7 +78,11 @@ export class Qcow2BlockSource implements BlockSource {
     const raw = file.read(host, n, 'compressed cluster');
     const zstd = layer.header!.compressionType === 1;
     const fail = (why: string): never => {
-      throw new InputError(file.name, `compressed cluster of guest offset ${formatOffset(guest)} (${hostLen} bytes at ${formatOffset(host)}) does not decompress to ${cs} bytes: ${why}`, { offset: host, what: `${zstd ? 'zstd' : 'deflate'} compressed cluster` });
+      throw new InputError(
+        file.name,
+        `compressed cluster of guest offset ${formatOffset(guest)} (${hostLen} bytes at ${formatOffset(host)}) does not decompress to ${cs} bytes: ${why}`,
+        { offset: host, what: `${zstd ? 'zstd' : 'deflate'} compressed cluster` },
+      );
     };
     let out: Uint8Array;
     if (zstd) {
@@ -89,7 +96,11 @@ export class Qcow2BlockSource implements BlockSource {
       }
     } else {
       try {
-        out = inflateRawSync(raw, { maxOutputLength: cs, chunkSize: Math.max(cs, 64), finishFlush: 2 /* Z_SYNC_FLUSH: the data may end without padding */ });
+        out = inflateRawSync(raw, {
+          maxOutputLength: cs,
+          chunkSize: Math.max(cs, 64),
+          finishFlush: 2 /* Z_SYNC_FLUSH: the data may end without padding */,
+        });
       } catch (e) {
         return fail(e instanceof Error ? e.message : String(e));
       }

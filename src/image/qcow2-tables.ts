@@ -53,7 +53,10 @@ export class Qcow2Tables {
   /** Bit position of the compressed-size field: 62 - (cluster_bits - 8). */
   private readonly csizeShift: number;
 
-  constructor(readonly file: BlockSource, readonly header: Qcow2Header) {
+  constructor(
+    readonly file: BlockSource,
+    readonly header: Qcow2Header,
+  ) {
     const h = header;
     this.csizeShift = 62 - (h.clusterBits - 8);
     this.cacheMax = Math.max(4, Math.floor((16 << 20) / h.clusterSize));
@@ -67,10 +70,18 @@ export class Qcow2Tables {
       if (offset === 0) continue;
       const at = h.l1TableOffset + i * 8;
       if (offset % h.clusterSize !== 0) {
-        throw new InputError(file.name, `L1 entry ${i} points to an L2 table at ${formatOffset(offset)}, not aligned to the cluster size ${h.clusterSize}`, { offset: at, what: 'L1 table entry' });
+        throw new InputError(
+          file.name,
+          `L1 entry ${i} points to an L2 table at ${formatOffset(offset)}, not aligned to the cluster size ${h.clusterSize}`,
+          { offset: at, what: 'L1 table entry' },
+        );
       }
       if (offset + h.clusterSize > file.size) {
-        throw new InputError(file.name, `L1 entry ${i} points to an L2 table at ${formatOffset(offset)} beyond the end of the file (size ${formatOffset(file.size)})`, { offset: at, what: 'L1 table entry' });
+        throw new InputError(
+          file.name,
+          `L1 entry ${i} points to an L2 table at ${formatOffset(offset)} beyond the end of the file (size ${formatOffset(file.size)})`,
+          { offset: at, what: 'L1 table entry' },
+        );
       }
       this.l1[i] = offset;
     }
@@ -121,7 +132,12 @@ export class Qcow2Tables {
       out.compressed = true;
       out.hostOffset = offset;
       out.compressedLength = sectors * 512 - (offset % 512);
-      if (offset >= this.file.size) this.fail(i, j, `compressed cluster data at ${formatOffset(offset)} lies beyond the end of the file (size ${formatOffset(this.file.size)})`);
+      if (offset >= this.file.size)
+        this.fail(
+          i,
+          j,
+          `compressed cluster data at ${formatOffset(offset)} lies beyond the end of the file (size ${formatOffset(this.file.size)})`,
+        );
       return;
     }
     out.compressed = false;
@@ -131,14 +147,26 @@ export class Qcow2Tables {
     if (h.extendedL2) {
       out.allocMask = l2.getUint32(at + 12);
       out.zeroMask = l2.getUint32(at + 8);
-      if (offset === 0 && out.allocMask !== 0) this.fail(i, j, `sub-cluster bitmap marks sub-clusters allocated (0x${out.allocMask.toString(16)}) but the cluster has no host offset`);
-      if ((out.allocMask & out.zeroMask) !== 0) this.fail(i, j, `sub-clusters marked both allocated and zero (mask 0x${(out.allocMask & out.zeroMask).toString(16)})`);
+      if (offset === 0 && out.allocMask !== 0)
+        this.fail(
+          i,
+          j,
+          `sub-cluster bitmap marks sub-clusters allocated (0x${out.allocMask.toString(16)}) but the cluster has no host offset`,
+        );
+      if ((out.allocMask & out.zeroMask) !== 0)
+        this.fail(i, j, `sub-clusters marked both allocated and zero (mask 0x${(out.allocMask & out.zeroMask).toString(16)})`);
     } else if (lo & 1) {
       out.zeroFlag = h.version === 3;
     }
     if (offset !== 0) {
-      if (offset % h.clusterSize !== 0) this.fail(i, j, `host cluster offset ${formatOffset(offset)} is not aligned to the cluster size ${h.clusterSize}`);
-      if (offset >= this.file.size) this.fail(i, j, `host cluster offset ${formatOffset(offset)} lies beyond the end of the file (size ${formatOffset(this.file.size)})`);
+      if (offset % h.clusterSize !== 0)
+        this.fail(i, j, `host cluster offset ${formatOffset(offset)} is not aligned to the cluster size ${h.clusterSize}`);
+      if (offset >= this.file.size)
+        this.fail(
+          i,
+          j,
+          `host cluster offset ${formatOffset(offset)} lies beyond the end of the file (size ${formatOffset(this.file.size)})`,
+        );
     }
   }
 
@@ -158,6 +186,10 @@ export class Qcow2Tables {
   private fail(i: number, j: number, msg: string): never {
     const h = this.header;
     const at = (this.l1[i] ?? 0) + j * h.l2EntryBytes;
-    throw new InputError(this.file.name, `L2 entry ${j} of L1 entry ${i} (guest offset ${formatOffset((i * h.l2Entries + j) * h.clusterSize)}): ${msg}`, { offset: at, what: 'L2 table entry' });
+    throw new InputError(
+      this.file.name,
+      `L2 entry ${j} of L1 entry ${i} (guest offset ${formatOffset((i * h.l2Entries + j) * h.clusterSize)}): ${msg}`,
+      { offset: at, what: 'L2 table entry' },
+    );
   }
 }

@@ -78,18 +78,30 @@ export const BLOCK_TRACE_READERS: Readonly<Record<BlockTraceFormat, BlockTraceRe
         ...(opts.dev ? { dev: opts.dev } : {}),
         ...(opts.onProgress ? { onProgress: (read: number) => opts.onProgress!(read) } : {}),
       });
-      const files: BlockTextFileSummary[] = [{ file: paths.join(' '), format: 'blktrace', lines: 0, events: builder.length - before, bad: 0, ignored: 0 }];
-      return r.wallClockNs !== undefined && r.wallClockAtTraceNs !== undefined ? { files, wallClock: { ns: r.wallClockNs, atTraceNs: r.wallClockAtTraceNs } } : { files };
+      const files: BlockTextFileSummary[] = [
+        { file: paths.join(' '), format: 'blktrace', lines: 0, events: builder.length - before, bad: 0, ignored: 0 },
+      ];
+      return r.wallClockNs !== undefined && r.wallClockAtTraceNs !== undefined
+        ? { files, wallClock: { ns: r.wallClockNs, atTraceNs: r.wallClockAtTraceNs } }
+        : { files };
     },
   },
   tracefs: textReader(readTracefsText, tracefsClock),
   'trace-cmd': textReader(readTraceCmdText, tracefsClock),
-  blkparse: textReader(readBlkparseText, () => 'blkparse relative time (ns since the first event blkparse printed; blktrace ktime_get clock)'),
+  blkparse: textReader(
+    readBlkparseText,
+    () => 'blkparse relative time (ns since the first event blkparse printed; blktrace ktime_get clock)',
+  ),
 };
 
 /** The block-trace format of a file, from its content; a strace log or an unknown format is an InputError. */
 export async function detectBlockTraceFormat(path: string): Promise<BlockTraceFormat> {
   const format = await detectInputFormat(path);
-  if (format === 'strace') throw new InputError(path, 'this is a strace log, expected a block trace (tracefs or trace-cmd text, blkparse text or binary blktrace)', { offset: 0 });
+  if (format === 'strace')
+    throw new InputError(
+      path,
+      'this is a strace log, expected a block trace (tracefs or trace-cmd text, blkparse text or binary blktrace)',
+      { offset: 0 },
+    );
   return format;
 }

@@ -22,8 +22,10 @@ const HEAD_BYTES = 64 * 1024;
 const HEAD_LINES = 200;
 
 const BLKPARSE_LINE = /^\s*\d+,\d+\s+\d+\s+\d+\s+\d+\.\d{9}\s+\d+\s+(?:[A-Za-z]|UT)\s+[A-Z]+(?:\s|$)/;
-const FTRACE_LINE = /^\s*(?:(\S+):\s+)?(.+)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?(?:\[(\d+)\]\s+([.a-zA-Z0-9]{4,6}\s+)?|(\d+)[.a-zA-Z0-9]{4,6}\s+)(\d+(?:\.\d+)?):\s(\w+):(\s+)(.*)$/;
-const STRACE_LINE = /^(?:\[pid\s+\d+\]\s+|\d+\s+)?(?:\d{2}:\d{2}:\d{2}(?:\.\d+)?\s+|\d{9,}(?:\.\d+)?\s+)?(?:[a-z_][a-z0-9_]*\(|<\.\.\. [a-z_][a-z0-9_]* resumed>|\+\+\+ (?:exited|killed)|--- SIG)/;
+const FTRACE_LINE =
+  /^\s*(?:(\S+):\s+)?(.+)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?(?:\[(\d+)\]\s+([.a-zA-Z0-9]{4,6}\s+)?|(\d+)[.a-zA-Z0-9]{4,6}\s+)(\d+(?:\.\d+)?):\s(\w+):(\s+)(.*)$/;
+const STRACE_LINE =
+  /^(?:\[pid\s+\d+\]\s+|\d+\s+)?(?:\d{2}:\d{2}:\d{2}(?:\.\d+)?\s+|\d{9,}(?:\.\d+)?\s+)?(?:[a-z_][a-z0-9_]*\(|<\.\.\. [a-z_][a-z0-9_]* resumed>|\+\+\+ (?:exited|killed)|--- SIG)/;
 
 /** The format of a buffer holding the first bytes of an input, or null when none matches. */
 export function detectFormatOfBytes(head: Uint8Array): InputFormat | null {
@@ -44,18 +46,34 @@ export function detectFormatOfBytes(head: Uint8Array): InputFormat | null {
     const line = raw.replace(/\r$/, '');
     if (!line.trim()) continue;
     if (++seen > HEAD_LINES) break;
-    if (/^# tracer: /.test(line) || /^#\s+TASK-PID\s/.test(line) || /^# entries-in-buffer\//.test(line)) { votes.tracefs += 5; continue; }
-    if (/^cpus=\d+$/.test(line) || /^version = \d+$/.test(line)) { votes['trace-cmd'] += 5; continue; }
-    if (BLKPARSE_LINE.test(line)) { votes.blkparse++; continue; }
+    if (/^# tracer: /.test(line) || /^#\s+TASK-PID\s/.test(line) || /^# entries-in-buffer\//.test(line)) {
+      votes.tracefs += 5;
+      continue;
+    }
+    if (/^cpus=\d+$/.test(line) || /^version = \d+$/.test(line)) {
+      votes['trace-cmd'] += 5;
+      continue;
+    }
+    if (BLKPARSE_LINE.test(line)) {
+      votes.blkparse++;
+      continue;
+    }
     const m = FTRACE_LINE.exec(line);
     if (m) {
       const [, instance, , , bracketCpu, flags, latencyCpu, , , pad, body] = m;
       // trace-cmd: instance prefix, -l latency column, padded names, hex ioprio, raw fields
-      const traceCmd = instance !== undefined || latencyCpu !== undefined || (pad?.length ?? 0) > 1 ||
-        /\s0x[0-7],\d+,\d+\s/.test(body ?? '') || /^[a-z_]+=/.test(body ?? '');
+      const traceCmd =
+        instance !== undefined ||
+        latencyCpu !== undefined ||
+        (pad?.length ?? 0) > 1 ||
+        /\s0x[0-7],\d+,\d+\s/.test(body ?? '') ||
+        /^[a-z_]+=/.test(body ?? '');
       if (traceCmd) votes['trace-cmd']++;
       else if (bracketCpu !== undefined && flags !== undefined) votes.tracefs++;
-      else { votes.tracefs += 0.5; votes['trace-cmd'] += 0.25; }
+      else {
+        votes.tracefs += 0.5;
+        votes['trace-cmd'] += 0.25;
+      }
       continue;
     }
     if (STRACE_LINE.test(line)) votes.strace++;
@@ -63,7 +81,10 @@ export function detectFormatOfBytes(head: Uint8Array): InputFormat | null {
   let best: InputFormat | null = null;
   let bestVotes = 0;
   for (const f of ['tracefs', 'trace-cmd', 'blkparse', 'strace'] as const) {
-    if (votes[f] > bestVotes) { best = f; bestVotes = votes[f]; }
+    if (votes[f] > bestVotes) {
+      best = f;
+      bestVotes = votes[f];
+    }
   }
   return best;
 }
@@ -96,5 +117,9 @@ export async function detectInputFormat(path: string): Promise<InputFormat> {
   if (head.length === 0) throw new InputError(path, 'empty input: cannot tell its format (expected one of: ' + DETECTION_HELP + ')');
   const f = detectFormatOfBytes(head);
   if (f) return f;
-  throw new InputError(path, `unknown input format: looked for ${DETECTION_HELP}; the input starts with ${excerptOfBytes(head)} (name the format with --format)`, { offset: 0 });
+  throw new InputError(
+    path,
+    `unknown input format: looked for ${DETECTION_HELP}; the input starts with ${excerptOfBytes(head)} (name the format with --format)`,
+    { offset: 0 },
+  );
 }

@@ -22,7 +22,11 @@ export interface BlockSource {
 /** Throw the standard "beyond the end" error for a source. */
 export function checkRange(src: { name: string; size: number }, offset: number, length: number, what?: string): void {
   if (offset < 0 || length < 0 || !Number.isSafeInteger(offset) || offset + length > src.size) {
-    throw new InputError(src.name, `read of ${length} bytes at ${formatOffset(offset)} is beyond the end (size ${formatOffset(src.size)})`, { offset, ...(what ? { what } : {}) });
+    throw new InputError(
+      src.name,
+      `read of ${length} bytes at ${formatOffset(offset)} is beyond the end (size ${formatOffset(src.size)})`,
+      { offset, ...(what ? { what } : {}) },
+    );
   }
 }
 
@@ -51,27 +55,45 @@ export class FileBlockSource implements BlockSource {
     let done = 0;
     while (done < length) {
       const n = readSync(this.fd, buf, done, length - done, offset + done);
-      if (n === 0) throw new InputError(this.name, `unexpected end of file after ${formatOffset(offset + done)}`, { offset: offset + done, ...(what ? { what } : {}) });
+      if (n === 0)
+        throw new InputError(this.name, `unexpected end of file after ${formatOffset(offset + done)}`, {
+          offset: offset + done,
+          ...(what ? { what } : {}),
+        });
       done += n;
     }
     return buf;
   }
   close(): void {
-    if (this.fd >= 0) { closeSync(this.fd); this.fd = -1; }
+    if (this.fd >= 0) {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
   }
 }
 
 /** Size of a block device: fstat reports 0, so find the end by probing reads (binary search). */
 function blockDeviceSize(fd: number): number {
   const one = new Uint8Array(1);
-  const readable = (off: number) => { try { return readSync(fd, one, 0, 1, off) === 1; } catch { return false; } };
+  const readable = (off: number) => {
+    try {
+      return readSync(fd, one, 0, 1, off) === 1;
+    } catch {
+      return false;
+    }
+  };
   let lo = 0;
   let hi = 1;
-  while (readable(hi - 1)) { lo = hi; hi *= 2; if (hi > 2 ** 52) break; }
+  while (readable(hi - 1)) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 2 ** 52) break;
+  }
   // invariant: byte lo-1 readable (or lo = 0), byte hi-1 not readable
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
-    if (readable(mid - 1)) lo = mid; else hi = mid;
+    if (readable(mid - 1)) lo = mid;
+    else hi = mid;
   }
   return lo;
 }
@@ -79,7 +101,12 @@ function blockDeviceSize(fd: number): number {
 /** A byte range of another source (a partition, a file system at an offset). */
 export class RangeBlockSource implements BlockSource {
   readonly name: string;
-  constructor(private readonly base: BlockSource, readonly start: number, readonly size: number, name?: string) {
+  constructor(
+    private readonly base: BlockSource,
+    readonly start: number,
+    readonly size: number,
+    name?: string,
+  ) {
     this.name = name ?? `${base.name}@${start}`;
     checkRange(base, start, size, 'partition bounds');
   }
@@ -87,5 +114,7 @@ export class RangeBlockSource implements BlockSource {
     checkRange(this, offset, length, what);
     return this.base.read(this.start + offset, length, what);
   }
-  close(): void { this.base.close(); }
+  close(): void {
+    this.base.close();
+  }
 }

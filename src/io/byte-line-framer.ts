@@ -28,7 +28,10 @@ export class ByteLineFramer {
   private carryLen = 0;
   private offset = 0;
   lineNo = 0;
-  constructor(private readonly file: string, private readonly onLine: ByteLineHandler) {}
+  constructor(
+    private readonly file: string,
+    private readonly onLine: ByteLineHandler,
+  ) {}
 
   push(input: Uint8Array): void {
     // lines are handed over as plain Uint8Array views whether the input is a Buffer or not, and
@@ -42,7 +45,10 @@ export class ByteLineFramer {
       const nl = search.indexOf(10);
       const take = nl < 0 ? n : nl;
       this.append(chunk, 0, take);
-      if (nl < 0) { this.offset += n; return; }
+      if (nl < 0) {
+        this.offset += n;
+        return;
+      }
       this.emit(this.carry, 0, this.carryLen);
       this.carryLen = 0;
       start = nl + 1;
@@ -76,7 +82,10 @@ export class ByteLineFramer {
   private append(chunk: Uint8Array, s: number, e: number): void {
     const len = this.carryLen + e - s;
     if (len > MAX_LINE_BYTES) {
-      throw new InputError(this.file, `not a text trace: line ${this.lineNo + 1} is longer than ${MAX_LINE_BYTES} bytes`, { offset: this.offset + s - this.carryLen, what: 'line' });
+      throw new InputError(this.file, `not a text trace: line ${this.lineNo + 1} is longer than ${MAX_LINE_BYTES} bytes`, {
+        offset: this.offset + s - this.carryLen,
+        what: 'line',
+      });
     }
     if (len > this.carry.length) {
       const bigger = new Uint8Array(Math.max(len, this.carry.length * 2, 256));

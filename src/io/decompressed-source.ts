@@ -43,7 +43,11 @@ export interface DecompressOptions {
  * Decompress `path` into a sparse temporary file and call `use(tempPath)` while it exists (e.g. to
  * open it); the file is deleted when `use` returns or throws. Whatever `use` opened stays readable.
  */
-export async function withDecompressedFile<T>(path: string, use: (tempPath: string, size: number) => T, opts: DecompressOptions = {}): Promise<T> {
+export async function withDecompressedFile<T>(
+  path: string,
+  use: (tempPath: string, size: number) => T,
+  opts: DecompressOptions = {},
+): Promise<T> {
   const compression = compressionOf(path);
   const maxStored = opts.maxStoredBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
   const chunks = openInputStream(path)[Symbol.asyncIterator]();
@@ -62,7 +66,8 @@ export async function withDecompressedFile<T>(path: string, use: (tempPath: stri
       }
       const head = concat(headChunks, Math.min(headLength, opts.head.bytes));
       const refusal = opts.head.check(head);
-      if (refusal !== null) throw new InputError(path, `decompressed ${compression} stream: ${refusal}`, { offset: 0, what: 'decompressed data' });
+      if (refusal !== null)
+        throw new InputError(path, `decompressed ${compression} stream: ${refusal}`, { offset: 0, what: 'decompressed data' });
     }
     dir = mkdtempSync(join(tmpdir(), 'iolineage-'));
     const tmp = join(dir, 'decompressed.img');
@@ -70,12 +75,16 @@ export async function withDecompressedFile<T>(path: string, use: (tempPath: stri
     let stored = 0;
     try {
       for (;;) {
-        const chunk = headChunks.shift() ?? await nextChunk(chunks, path, compression);
+        const chunk = headChunks.shift() ?? (await nextChunk(chunks, path, compression));
         if (chunk === null) break;
         stored += writeNonZero(fd, chunk, size);
         size += chunk.length;
         if (stored > maxStored) {
-          throw new InputError(path, `the decompressed copy would store more than ${formatBytes(maxStored)} of non-zero data in a temporary file (${formatBytes(size)} decompressed so far): expected a file-system image or dump below that; raise the limit (map fs, lookup: --max-decompressed SIZE) or decompress the file yourself`, { what: `${compression} stream` });
+          throw new InputError(
+            path,
+            `the decompressed copy would store more than ${formatBytes(maxStored)} of non-zero data in a temporary file (${formatBytes(size)} decompressed so far): expected a file-system image or dump below that; raise the limit (map fs, lookup: --max-decompressed SIZE) or decompress the file yourself`,
+            { what: `${compression} stream` },
+          );
         }
       }
       ftruncateSync(fd, size);
@@ -96,7 +105,12 @@ async function nextChunk(chunks: AsyncIterator<Uint8Array>, path: string, compre
     return r.done ? null : r.value;
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(path, `cannot decompress (${compression}) after a clean start: ${e instanceof Error ? e.message : String(e)}`, { what: `${compression} stream` }, { cause: e });
+    throw new InputError(
+      path,
+      `cannot decompress (${compression}) after a clean start: ${e instanceof Error ? e.message : String(e)}`,
+      { what: `${compression} stream` },
+      { cause: e },
+    );
   }
 }
 
@@ -124,14 +138,22 @@ function writeNonZero(fd: number, chunk: Uint8Array, pos: number): number {
   while (i < chunk.length) {
     const end = Math.min(chunk.length, i + HOLE_GRANULE - ((pos + i) % HOLE_GRANULE));
     let zero = true;
-    for (let k = i; k < end; k++) if (chunk[k] !== 0) { zero = false; break; }
+    for (let k = i; k < end; k++)
+      if (chunk[k] !== 0) {
+        zero = false;
+        break;
+      }
     if (!zero) {
       // coalesce consecutive non-zero granules into one write
       let stop = end;
       while (stop < chunk.length) {
         const next = Math.min(chunk.length, stop + HOLE_GRANULE);
         let z = true;
-        for (let k = stop; k < next; k++) if (chunk[k] !== 0) { z = false; break; }
+        for (let k = stop; k < next; k++)
+          if (chunk[k] !== 0) {
+            z = false;
+            break;
+          }
         if (z) break;
         stop = next;
       }

@@ -20,14 +20,20 @@ const CHUNK = 1 << 20;
 export function openFileChunks(path: string, chunkBytes = CHUNK): InputStream {
   const input = openInputStream(path);
   let regular = false;
-  try { regular = statSync(path).isFile(); } catch { /* openInputStream reports unreadable files */ }
+  try {
+    regular = statSync(path).isFile();
+  } catch {
+    /* openInputStream reports unreadable files */
+  }
   if (input.compression !== 'none' || !regular) return input;
   let fileBytesRead = 0;
   return {
     path,
     compression: 'none',
     fileSize: input.fileSize,
-    get fileBytesRead() { return fileBytesRead; },
+    get fileBytesRead() {
+      return fileBytesRead;
+    },
     async *[Symbol.asyncIterator]() {
       let fh;
       try {

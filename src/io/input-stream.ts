@@ -16,8 +16,16 @@ export type Compression = 'none' | 'gzip' | 'xz' | 'zstd';
 /** Recognise the compression of a buffer from its first bytes. */
 export function detectCompression(head: Uint8Array): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 6 && head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a &&
-      head[3] === 0x58 && head[4] === 0x5a && head[5] === 0x00) return 'xz';
+  if (
+    head.length >= 6 &&
+    head[0] === 0xfd &&
+    head[1] === 0x37 &&
+    head[2] === 0x7a &&
+    head[3] === 0x58 &&
+    head[4] === 0x5a &&
+    head[5] === 0x00
+  )
+    return 'xz';
   if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
   return 'none';
 }
@@ -68,14 +76,22 @@ export function openInputStream(path: string, chunkBytes = CHUNK): InputStream {
   let fileSize = 0;
   try {
     const fd = openSync(path, 'r');
-    try { fileSize = fstatSync(fd).size; } finally { closeSync(fd); }
-  } catch { /* readHead already reported unreadable files */ }
+    try {
+      fileSize = fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* readHead already reported unreadable files */
+  }
   let fileBytesRead = 0;
   const stream: InputStream = {
     path,
     compression,
     fileSize,
-    get fileBytesRead() { return fileBytesRead; },
+    get fileBytesRead() {
+      return fileBytesRead;
+    },
     async *[Symbol.asyncIterator]() {
       const raw = createReadStream(path, { highWaterMark: chunkBytes, flags: 'r' });
       async function* counted(): AsyncGenerator<Uint8Array> {
@@ -108,7 +124,12 @@ export function openInputStream(path: string, chunkBytes = CHUNK): InputStream {
       } catch (e) {
         if (e instanceof InputError) throw e;
         const msg = e instanceof Error ? e.message : String(e);
-        throw new InputError(path, `cannot read ${compression === 'none' ? 'file' : compression + ' stream'}: ${msg}`, { offset: fileBytesRead }, { cause: e });
+        throw new InputError(
+          path,
+          `cannot read ${compression === 'none' ? 'file' : compression + ' stream'}: ${msg}`,
+          { offset: fileBytesRead },
+          { cause: e },
+        );
       } finally {
         raw.destroy();
         child?.kill();
@@ -128,7 +149,9 @@ export function openInputStream(path: string, chunkBytes = CHUNK): InputStream {
 function spawnXz(path: string): ReturnType<typeof spawn> {
   const child = spawn('xz', ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (b: Buffer) => { if (err.length < 500) err += b.toString(); });
+  child.stderr!.on('data', (b: Buffer) => {
+    if (err.length < 500) err += b.toString();
+  });
   (child as unknown as { errText: () => string }).errText = () => err.trim();
   return child;
 }
@@ -137,12 +160,25 @@ function xzExit(child: ReturnType<typeof spawn>, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (code: number | null) => {
       if (code === 0) resolve();
-      else reject(new InputError(path, `xz could not decompress it: ${(child as unknown as { errText: () => string }).errText() || 'exit ' + code}`));
+      else
+        reject(
+          new InputError(
+            path,
+            `xz could not decompress it: ${(child as unknown as { errText: () => string }).errText() || 'exit ' + code}`,
+          ),
+        );
     };
     if (child.exitCode !== null) done(child.exitCode);
     else {
       child.once('close', done);
-      child.once('error', (e: NodeJS.ErrnoException) => reject(new InputError(path, e.code === 'ENOENT' ? 'is xz-compressed, and reading it needs the xz tool (Debian package xz-utils)' : `xz: ${e.message}`)));
+      child.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          new InputError(
+            path,
+            e.code === 'ENOENT' ? 'is xz-compressed, and reading it needs the xz tool (Debian package xz-utils)' : `xz: ${e.message}`,
+          ),
+        ),
+      );
     }
   });
 }
@@ -150,7 +186,9 @@ function xzExit(child: ReturnType<typeof spawn>, path: string): Promise<void> {
 async function* zstdChunks(raw: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   const fzstd = await import('fzstd');
   const out: Uint8Array[] = [];
-  const d = new fzstd.Decompress((chunk: Uint8Array) => { out.push(chunk); });
+  const d = new fzstd.Decompress((chunk: Uint8Array) => {
+    out.push(chunk);
+  });
   for await (const b of raw) {
     d.push(b);
     while (out.length) yield out.shift()!;
@@ -163,9 +201,15 @@ async function* zstdChunks(raw: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8
 export async function readInputBytes(path: string): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let n = 0;
-  for await (const c of openInputStream(path)) { parts.push(c); n += c.length; }
+  for await (const c of openInputStream(path)) {
+    parts.push(c);
+    n += c.length;
+  }
   const out = new Uint8Array(n);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }

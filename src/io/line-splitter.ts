@@ -24,10 +24,15 @@ export class LineSplitter {
   /** The decoder holds the first bytes of a UTF-8 sequence cut by the chunk boundary. */
   private decoderBusy = false;
   /** `file` names the input in the error for a line longer than MAX_LINE_BYTES characters. */
-  constructor(private readonly onLine: LineHandler, private readonly file = 'input') {}
+  constructor(
+    private readonly onLine: LineHandler,
+    private readonly file = 'input',
+  ) {}
 
   /** Number of complete lines reported so far. */
-  get lines(): number { return this.lineNo; }
+  get lines(): number {
+    return this.lineNo;
+  }
 
   pushBytes(chunk: Uint8Array): void {
     if (!this.decoderBusy && isAscii(chunk)) {
@@ -44,7 +49,11 @@ export class LineSplitter {
     let nl = text.indexOf('\n');
     if (this.fragment.length) {
       // the line that spans the chunk boundary is the only one made into its own string
-      if (nl < 0) { this.fragment += text; this.checkFragment(); return; }
+      if (nl < 0) {
+        this.fragment += text;
+        this.checkFragment();
+        return;
+      }
       const line = this.fragment + text.slice(0, nl);
       this.fragment = '';
       const end = line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length;
@@ -58,13 +67,18 @@ export class LineSplitter {
       start = nl + 1;
       nl = text.indexOf('\n', start);
     }
-    if (start < text.length) { this.fragment = text.slice(start); this.checkFragment(); }
+    if (start < text.length) {
+      this.fragment = text.slice(start);
+      this.checkFragment();
+    }
   }
 
   /** A line that never ends (a binary file, a corrupt log) must not grow without bound. */
   private checkFragment(): void {
     if (this.fragment.length > MAX_LINE_BYTES) {
-      throw new InputError(this.file, `not a text log: line ${this.lineNo + 1} is longer than ${MAX_LINE_BYTES} characters`, { line: this.lineNo + 1 });
+      throw new InputError(this.file, `not a text log: line ${this.lineNo + 1} is longer than ${MAX_LINE_BYTES} characters`, {
+        line: this.lineNo + 1,
+      });
     }
   }
 

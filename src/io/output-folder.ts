@@ -15,7 +15,19 @@
  *    run. SIGINT, SIGTERM and SIGHUP remove the temporary files and the lock before the process
  *    ends with the signal.
  */
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError, UsageError } from '../util/errors.js';
 
@@ -38,16 +50,33 @@ const heldLocks = new Set<string>();
 /** Refuse an output name that holds anything but a regular file (a symlink above all). */
 function refuseNonFile(path: string): void {
   let st;
-  try { st = lstatSync(path); } catch { return; }
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
   if (st.isSymbolicLink()) {
     let target = '?';
-    try { target = readlinkSync(path); } catch { /* unreadable: the name is still refused */ }
-    throw new InputError(path, `the output name is a symbolic link (to ${target}): refusing to write through or replace it; remove the link or choose another output folder`);
+    try {
+      target = readlinkSync(path);
+    } catch {
+      /* unreadable: the name is still refused */
+    }
+    throw new InputError(
+      path,
+      `the output name is a symbolic link (to ${target}): refusing to write through or replace it; remove the link or choose another output folder`,
+    );
   }
-  if (!st.isFile()) throw new InputError(path, `the output name is taken by ${st.isDirectory() ? 'a directory' : 'something that is not a regular file'}: expected a regular file or nothing`);
+  if (!st.isFile())
+    throw new InputError(
+      path,
+      `the output name is taken by ${st.isDirectory() ? 'a directory' : 'something that is not a regular file'}: expected a regular file or nothing`,
+    );
 }
 
-function errorCode(e: unknown): string { return (e as NodeJS.ErrnoException).code ?? String(e); }
+function errorCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? String(e);
+}
 
 /**
  * Create a new file at a temporary name beside `path`, open for writing; the caller writes to
@@ -97,10 +126,16 @@ export function renameIntoPlace(temp: string, path: string): void {
 }
 
 /** Remove a temporary file that is not to take its final name. */
-export function discardTemporary(temp: string): void { removeTemporary(temp); }
+export function discardTemporary(temp: string): void {
+  removeTemporary(temp);
+}
 
 function removeTemporary(temp: string): void {
-  try { unlinkSync(temp); } catch { /* already gone */ }
+  try {
+    unlinkSync(temp);
+  } catch {
+    /* already gone */
+  }
   pendingTemps.delete(temp);
 }
 
@@ -133,7 +168,12 @@ export async function writeFileAtomicallyByPath(path: string, write: (temporaryP
 
 /** Whether a process with this pid runs (EPERM: it runs under another user). */
 function running(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return errorCode(e) === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errorCode(e) === 'EPERM';
+  }
 }
 
 let signalsHooked = false;
@@ -144,7 +184,14 @@ function hookSignals(): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       for (const t of [...pendingTemps]) removeTemporary(t);
-      for (const l of [...heldLocks]) { try { unlinkSync(l); } catch { /* gone */ } heldLocks.delete(l); }
+      for (const l of [...heldLocks]) {
+        try {
+          unlinkSync(l);
+        } catch {
+          /* gone */
+        }
+        heldLocks.delete(l);
+      }
       process.kill(process.pid, signal);
     });
   }
@@ -170,19 +217,27 @@ export function readOutputsManifest(dir: string): OutputsManifest {
   try {
     const m = JSON.parse(readFileSync(join(dir, OUTPUTS_MANIFEST), 'utf8')) as OutputsManifest;
     if (m && m.kind === 'iolineage-outputs' && typeof m.files === 'object' && m.files !== null) return m;
-  } catch { /* no manifest */ }
+  } catch {
+    /* no manifest */
+  }
   return { kind: 'iolineage-outputs', version: 1, files: {} };
 }
 
 /** Files that look like outputs (tables, summaries): what a note about earlier runs mentions. */
-function isOutputName(name: string): boolean { return name.endsWith('.arrow') || name === 'summary.json'; }
+function isOutputName(name: string): boolean {
+  return name.endsWith('.arrow') || name === 'summary.json';
+}
 
 /** The output folder of one command run: staged files, renamed into place together by commit(). */
 export class OutputFolder {
   private readonly staged = new Map<string, string>();
   private done = false;
 
-  private constructor(readonly dir: string, readonly command: string, private readonly lock: string) {}
+  private constructor(
+    readonly dir: string,
+    readonly command: string,
+    private readonly lock: string,
+  ) {}
 
   /** Create the folder if needed, take its lock, and remove what killed runs left. */
   static open(dir: string, command: string): OutputFolder {
@@ -190,7 +245,12 @@ export class OutputFolder {
       mkdirSync(dir, { recursive: true });
     } catch (e) {
       const code = errorCode(e);
-      throw new InputError(dir, code === 'EEXIST' || code === 'ENOTDIR' ? 'the output folder is a file (or lies under one): expected a directory or a new name' : `cannot create the output folder: ${code}`);
+      throw new InputError(
+        dir,
+        code === 'EEXIST' || code === 'ENOTDIR'
+          ? 'the output folder is a file (or lies under one): expected a directory or a new name'
+          : `cannot create the output folder: ${code}`,
+      );
     }
     const lock = join(dir, LOCK_FILE);
     hookSignals();
@@ -205,15 +265,25 @@ export class OutputFolder {
       }
       refuseNonFile(lock);
       let text = '';
-      try { text = readFileSync(lock, 'utf8'); } catch { /* removed meanwhile */ }
+      try {
+        text = readFileSync(lock, 'utf8');
+      } catch {
+        /* removed meanwhile */
+      }
       const pid = Number(text.split(' ')[0]);
       // this process's own pid: a lock it holds (a second OutputFolder on the folder), or one left by a dead process whose pid it got
       const holderRuns = pid === process.pid ? heldLocks.has(lock) : running(pid);
       if (Number.isInteger(pid) && pid > 0 && holderRuns) {
-        throw new UsageError(`${dir}: another iolineage command (pid ${pid}, ${text.trim().split(' ').slice(1).join(' ') || 'unknown'}) is writing into this folder: wait for it to end, or choose another output folder`);
+        throw new UsageError(
+          `${dir}: another iolineage command (pid ${pid}, ${text.trim().split(' ').slice(1).join(' ') || 'unknown'}) is writing into this folder: wait for it to end, or choose another output folder`,
+        );
       }
       // a lock of a process that is gone
-      try { unlinkSync(lock); } catch { /* another run removed it */ }
+      try {
+        unlinkSync(lock);
+      } catch {
+        /* another run removed it */
+      }
     }
     heldLocks.add(lock);
     const folder = new OutputFolder(dir, command, lock);
@@ -240,10 +310,14 @@ export class OutputFolder {
    * A path for a scratch file of this run (e.g. a table's batches while it is built): a hidden
    * name with this process's pid, removed by the next run if this one is killed before it does.
    */
-  scratchPath(name: string): string { return join(this.dir, `.${name}.${process.pid}.scratch`); }
+  scratchPath(name: string): string {
+    return join(this.dir, `.${name}.${process.pid}.scratch`);
+  }
 
   /** The final path of an output name. */
-  path(name: string): string { return join(this.dir, name); }
+  path(name: string): string {
+    return join(this.dir, name);
+  }
 
   /** Write `name` now under a temporary name; it takes its final name at commit(). Returns the final path. */
   stage(name: string, write: (fd: number) => void): string {
@@ -268,7 +342,11 @@ export class OutputFolder {
   commit(): string[] {
     const manifest = readOutputsManifest(this.dir);
     // while files are renamed the folder holds no manifest: a run killed now is not marked complete
-    try { unlinkSync(this.path(OUTPUTS_MANIFEST)); } catch { /* none yet */ }
+    try {
+      unlinkSync(this.path(OUTPUTS_MANIFEST));
+    } catch {
+      /* none yet */
+    }
     const run = new Date().toISOString();
     for (const [name, temp] of this.staged) {
       renameIntoPlace(temp, this.path(name));
@@ -277,13 +355,20 @@ export class OutputFolder {
     const present = new Set(readdirSync(this.dir));
     const notes: string[] = [];
     for (const [name, e] of Object.entries(manifest.files)) {
-      if (!present.has(name)) { delete manifest.files[name]; continue; }
-      if (!this.staged.has(name)) notes.push(`${this.path(name)}: left from an earlier run (iolineage ${e.command}, ${e.run}), not rewritten by this one`);
+      if (!present.has(name)) {
+        delete manifest.files[name];
+        continue;
+      }
+      if (!this.staged.has(name))
+        notes.push(`${this.path(name)}: left from an earlier run (iolineage ${e.command}, ${e.run}), not rewritten by this one`);
     }
     for (const name of [...present].sort()) {
-      if (isOutputName(name) && !manifest.files[name]) notes.push(`${this.path(name)}: not written by a run this folder's ${OUTPUTS_MANIFEST} records`);
+      if (isOutputName(name) && !manifest.files[name])
+        notes.push(`${this.path(name)}: not written by a run this folder's ${OUTPUTS_MANIFEST} records`);
     }
-    writeFileAtomically(this.path(OUTPUTS_MANIFEST), (fd) => writeAll(fd, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n')));
+    writeFileAtomically(this.path(OUTPUTS_MANIFEST), (fd) =>
+      writeAll(fd, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n')),
+    );
     this.done = true;
     this.release();
     return notes;
@@ -299,7 +384,11 @@ export class OutputFolder {
   }
 
   private release(): void {
-    try { unlinkSync(this.lock); } catch { /* gone */ }
+    try {
+      unlinkSync(this.lock);
+    } catch {
+      /* gone */
+    }
     heldLocks.delete(this.lock);
   }
 }
@@ -308,7 +397,11 @@ export class OutputFolder {
  * Run `fn` with an output folder and commit what it staged when it returns; when it throws,
  * nothing it staged reaches a final name. Returns fn's result and the commit's notes.
  */
-export async function withOutputFolder<T>(dir: string, command: string, fn: (folder: OutputFolder) => Promise<T> | T): Promise<{ result: T; notes: string[] }> {
+export async function withOutputFolder<T>(
+  dir: string,
+  command: string,
+  fn: (folder: OutputFolder) => Promise<T> | T,
+): Promise<{ result: T; notes: string[] }> {
   const folder = OutputFolder.open(dir, command);
   try {
     const result = await fn(folder);
@@ -328,7 +421,11 @@ export async function withOutputFolder<T>(dir: string, command: string, fn: (fol
  */
 export function checkOutputFolder(dir: string, completed: boolean): string | null {
   let names: string[];
-  try { names = readdirSync(dir); } catch { return completed ? `${dir}: no output folder` : null; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return completed ? `${dir}: no output folder` : null;
+  }
   for (const name of names) {
     if (TEMP_NAME.test(name)) return `temporary or scratch file ${name} left behind`;
     if (name === LOCK_FILE) return 'lock file left behind';

@@ -34,9 +34,13 @@ export function envClocks(env: Map<string, string>, when: 'start' | 'end'): Cloc
 /** Block-trace entry of a guest from its guest.env. */
 export function envTrace(env: Map<string, string>, path: string): BlockTraceInfo {
   return {
-    path, format: 'tracefs-text', trace_clock: envGet(env, 'trace_clock'),
-    events: envGet(env, 'events').split(',').filter(Boolean), filter: envGet(env, 'filter'),
-    buffer_size_kb: Number(envGet(env, 'buffer_size_kb')), lost_events: Number(envGet(env, 'lost_events')),
+    path,
+    format: 'tracefs-text',
+    trace_clock: envGet(env, 'trace_clock'),
+    events: envGet(env, 'events').split(',').filter(Boolean),
+    filter: envGet(env, 'filter'),
+    buffer_size_kb: Number(envGet(env, 'buffer_size_kb')),
+    lost_events: Number(envGet(env, 'lost_events')),
     lines: Number(envGet(env, 'lines')),
   };
 }
@@ -47,7 +51,9 @@ export function pairMarks(guestTrace: string, hostTrace: string | null, hostMark
   const h = hostTrace === null ? new Map<string, bigint>() : markTimes(hostTrace, hostMark);
   const keys = [...new Set([...g.keys(), ...h.keys()])].map(Number).sort((a, b) => a - b);
   return keys.map((n) => ({
-    n, guest_ns: g.get(String(n))?.toString() ?? null, host_ns: h.get(String(n))?.toString() ?? null,
+    n,
+    guest_ns: g.get(String(n))?.toString() ?? null,
+    host_ns: h.get(String(n))?.toString() ?? null,
   }));
 }
 

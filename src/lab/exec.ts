@@ -3,12 +3,23 @@
  */
 import { type ChildProcess, spawn, spawnSync, type SpawnSyncOptions, type StdioOptions } from 'node:child_process';
 import { constants } from 'node:os';
-import { describeResource, procStat, type ProcessResource, releaseResource, type Resource, type RunState,
-  sameProcessAlive } from './state.js';
+import {
+  describeResource,
+  procStat,
+  type ProcessResource,
+  releaseResource,
+  type Resource,
+  type RunState,
+  sameProcessAlive,
+} from './state.js';
 
 /** A tool failed: names the command line, the exit status and the end of its stderr. */
 export class ToolError extends Error {
-  constructor(readonly command: string, readonly status: number | null, readonly stderr: string) {
+  constructor(
+    readonly command: string,
+    readonly status: number | null,
+    readonly stderr: string,
+  ) {
     super(`\`${command}\` failed (exit ${status ?? 'signal'}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
     this.name = 'ToolError';
   }
@@ -35,7 +46,7 @@ export function childExit(p: ChildProcess, log?: (s: string) => void): Promise<n
     p.stdout?.on('data', (b: Buffer) => log?.(b.toString()));
     p.stderr?.on('data', (b: Buffer) => log?.(b.toString()));
     p.on('error', () => resolve(127));
-    p.on('close', (code, sig) => resolve(code ?? 128 + (sig ? constants.signals[sig] ?? 0 : 0)));
+    p.on('close', (code, sig) => resolve(code ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0)));
   });
 }
 
@@ -56,7 +67,11 @@ export class LabInterrupted extends Error {
   }
 }
 
-interface Undo { what: string; fn: () => void; resource?: Resource }
+interface Undo {
+  what: string;
+  fn: () => void;
+  resource?: Resource;
+}
 
 /** Signals that stop a lab run (what Ctrl-C, `timeout`, supervisors and a closed terminal send). */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -91,7 +106,10 @@ export class Cleanup {
    * @param state the run's state file (null: nothing is recorded, e.g. in tests of one helper)
    * @param log where progress and problems are reported
    */
-  constructor(readonly state: RunState | null = null, private readonly log: (s: string) => void = (s) => process.stderr.write(s + '\n')) {
+  constructor(
+    readonly state: RunState | null = null,
+    private readonly log: (s: string) => void = (s) => process.stderr.write(s + '\n'),
+  ) {
     for (const s of STOP_SIGNALS) process.on(s, this.onSignal);
   }
 
@@ -109,7 +127,8 @@ export class Cleanup {
   acquire(r: Resource, before?: () => void): () => void {
     this.state?.add(r);
     const entry: Undo = {
-      what: describeResource(r), resource: r,
+      what: describeResource(r),
+      resource: r,
       fn: () => {
         before?.();
         const did = releaseResource(r);
@@ -161,7 +180,9 @@ export class Cleanup {
     if (!r.group && !sameProcessAlive(r.pid, r.start)) return;
     try {
       process.kill(r.group ? -r.pid : r.pid, r.group ? sig : 'SIGTERM');
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
 
   private stop(sig: NodeJS.Signals): void {
@@ -173,15 +194,23 @@ export class Cleanup {
     this.signal = sig;
     this.log(`lab: ${sig}: stopping the lab's processes, then releasing what it holds`);
     for (const r of this.children.values()) this.forward(r, sig);
-    this.timers.push(setTimeout(() => {
-      for (const r of this.children.values()) {
-        try { process.kill(r.group ? -r.pid : r.pid, 'SIGKILL'); } catch { /* gone */ }
-      }
-    }, CHILD_GRACE_MS));
-    this.timers.push(setTimeout(() => {
-      this.log(`lab: still running ${RUN_GRACE_MS / 1000} s after ${sig}: releasing everything now`);
-      this.exitNow(sig);
-    }, RUN_GRACE_MS));
+    this.timers.push(
+      setTimeout(() => {
+        for (const r of this.children.values()) {
+          try {
+            process.kill(r.group ? -r.pid : r.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+      }, CHILD_GRACE_MS),
+    );
+    this.timers.push(
+      setTimeout(() => {
+        this.log(`lab: still running ${RUN_GRACE_MS / 1000} s after ${sig}: releasing everything now`);
+        this.exitNow(sig);
+      }, RUN_GRACE_MS),
+    );
   }
 
   private exitNow(sig: NodeJS.Signals): never {
@@ -205,8 +234,10 @@ export class Cleanup {
   runAll(warn: (s: string) => void = () => {}): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.length = 0;
-    const order = [...this.undo.filter((e) => e.resource?.kind === 'process').reverse(),
-      ...this.undo.filter((e) => e.resource?.kind !== 'process').reverse()];
+    const order = [
+      ...this.undo.filter((e) => e.resource?.kind === 'process').reverse(),
+      ...this.undo.filter((e) => e.resource?.kind !== 'process').reverse(),
+    ];
     for (const e of order) {
       try {
         this.runOne(e);
@@ -220,7 +251,10 @@ export class Cleanup {
     if (this.state) {
       const left = this.state.resources.length;
       if (left === 0) this.state.close();
-      else warn(`lab cleanup: ${left} resource(s) could not be released; they are listed in ${this.state.file}, and \`iolineage lab --cleanup\` (or the next lab run) retries once this process has ended`);
+      else
+        warn(
+          `lab cleanup: ${left} resource(s) could not be released; they are listed in ${this.state.file}, and \`iolineage lab --cleanup\` (or the next lab run) retries once this process has ended`,
+        );
     }
   }
 }

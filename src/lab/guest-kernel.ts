@@ -5,8 +5,18 @@
  * `capture/lab/guest-init.sh` as /init. Both are cached outside the repository.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync,
-  chmodSync, renameSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  chmodSync,
+  renameSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { have, pipeline, sh } from './exec.js';
 

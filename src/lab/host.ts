@@ -24,7 +24,8 @@ export interface LoopDisk {
 /** Mount points in /proc/mounts whose source is `dev` (resolving symlinks). */
 export function mountsOf(dev: string): string[] {
   const want = resolve(dev);
-  return readFileSync('/proc/mounts', 'utf8').split('\n')
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
     .map((l) => l.split(' '))
     .filter((f) => f[0] === want || f[0] === dev)
     .map((f) => f[1]!.replace(/\\040/g, ' '));
@@ -114,7 +115,14 @@ export function makePartitionedDisk(fsFile: string, diskFile: string, scheme: 'm
   const type = scheme === 'gpt' ? '0FC63DAF-8483-4772-8E79-3D69D8477DE4' : '83';
   const script = `label: ${scheme === 'gpt' ? 'gpt' : 'dos'}\nstart=${PARTITION_START_BYTES / 512}, size=${fsBytes / 512}, type=${type}\n`;
   pipeline(`printf '${script}' | sfdisk -q '${diskFile}'`);
-  sh('dd', [`if=${fsFile}`, `of=${diskFile}`, 'bs=1M', `seek=${PARTITION_START_BYTES / (1024 * 1024)}`, 'conv=notrunc,fsync', 'status=none']);
+  sh('dd', [
+    `if=${fsFile}`,
+    `of=${diskFile}`,
+    'bs=1M',
+    `seek=${PARTITION_START_BYTES / (1024 * 1024)}`,
+    'conv=notrunc,fsync',
+    'status=none',
+  ]);
 }
 
 /** `blockdev`-style facts of a disk from sysfs. */
@@ -126,7 +134,9 @@ export function diskFacts(name: string): { logical: number; physical: number; si
 /** Block size of an ext file system (dumpe2fs -h). */
 export function fsBlockSize(devOrFile: string, offsetBytes = 0): number {
   // "NAME?offset=N": the unix I/O manager's option for a file system inside a disk (lib/ext2fs/unix_io.c)
-  const out = sh('dumpe2fs', ['-h', offsetBytes ? `${devOrFile}?offset=${offsetBytes}` : devOrFile], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = sh('dumpe2fs', ['-h', offsetBytes ? `${devOrFile}?offset=${offsetBytes}` : devOrFile], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const m = /^Block size:\s+(\d+)/m.exec(out);
   if (!m) throw new Error(`dumpe2fs -h ${devOrFile}: no "Block size" line`);
   return Number(m[1]);

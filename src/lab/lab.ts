@@ -11,16 +11,32 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  type CaptureManifest, type GuestCapture, type HostCapture, type LabParams, type WorkloadParams,
-  MANIFEST_KIND, MANIFEST_VERSION, writeManifest,
+  type CaptureManifest,
+  type GuestCapture,
+  type HostCapture,
+  type LabParams,
+  type WorkloadParams,
+  MANIFEST_KIND,
+  MANIFEST_VERSION,
+  writeManifest,
 } from '../capture/manifest.js';
 import { UsageError } from '../util/errors.js';
 import { envClocks, envGet, envTrace, gzipInto, pairMarks, parseEnv, readText } from './bundle.js';
 import { Cleanup, childExit, have, LabInterrupted, sh } from './exec.js';
 import { prepareGuestKernel, type GuestKernel } from './guest-kernel.js';
 import {
-  attachLoop, diskFacts, fileSize, fsBlockSize, makeImage, makePartitionedDisk, mkfsFile, mkfsLoop, mountFs,
-  PARTITION_START_BYTES, saveE2image, workDirPath,
+  attachLoop,
+  diskFacts,
+  fileSize,
+  fsBlockSize,
+  makeImage,
+  makePartitionedDisk,
+  mkfsFile,
+  mkfsLoop,
+  mountFs,
+  PARTITION_START_BYTES,
+  saveE2image,
+  workDirPath,
 } from './host.js';
 import { envFsOffset } from '../capture/assemble.js';
 import { checkOptions, formatSize, type LabOptions } from './options.js';
@@ -83,8 +99,23 @@ function clocksNow(ffsb: string): { realtime_ns: string; monotonic_ns: string } 
 
 /** The workload command line for a guest (paths as the guest sees them). */
 function workloadArgs(o: LabOptions, k: number, bin: string, dir: string, log: string, dropCaches: boolean): string[] {
-  const a = [bin, '-d', dir, '-n', String(o.files), '-s', String(Math.floor(o.data / o.files / o.ioSize) * o.ioSize),
-    '-b', String(o.ioSize), '-o', String(o.ops), '-r', String(o.readFraction), '-S', String(o.seed + k)];
+  const a = [
+    bin,
+    '-d',
+    dir,
+    '-n',
+    String(o.files),
+    '-s',
+    String(Math.floor(o.data / o.files / o.ioSize) * o.ioSize),
+    '-b',
+    String(o.ioSize),
+    '-o',
+    String(o.ops),
+    '-r',
+    String(o.readFraction),
+    '-S',
+    String(o.seed + k),
+  ];
   if (o.direct) a.push('-D');
   if (o.duration > 0) a.push('-t', String(o.duration));
   if (dropCaches) a.push('-c');
@@ -141,10 +172,23 @@ export async function runLab(o: LabOptions, argvText: string, log: (s: string) =
   }
 }
 
-interface RunContext { out: string; t0: number; created: string; capture: string; traceRoot: string; notes: string[]; hostKernel: string }
+interface RunContext {
+  out: string;
+  t0: number;
+  created: string;
+  capture: string;
+  traceRoot: string;
+  notes: string[];
+  hostKernel: string;
+}
 
-async function labRun(o: LabOptions, argvText: string, log: (s: string) => void, cleanup: Cleanup,
-  { out, t0, created, capture, traceRoot, notes, hostKernel }: RunContext): Promise<CaptureManifest> {
+async function labRun(
+  o: LabOptions,
+  argvText: string,
+  log: (s: string) => void,
+  cleanup: Cleanup,
+  { out, t0, created, capture, traceRoot, notes, hostKernel }: RunContext,
+): Promise<CaptureManifest> {
   const ffsb = buildWorkload(o.cache, capture);
   await cleanup.checkpoint();
 
@@ -175,7 +219,8 @@ async function labRun(o: LabOptions, argvText: string, log: (s: string) => void,
   const perFile = Math.floor(o.data / o.files / o.ioSize) * o.ioSize;
   const fsBytes = roundUp(perFile * o.files * 1.25 + 64 * MiB, MiB);
   // a partition table adds 1 MiB before the file system (and GPT 1 MiB after it for its backup)
-  const diskBytes = fsBytes + (o.guestPartition === 'none' ? 0 : o.guestPartition === 'gpt' ? 2 * PARTITION_START_BYTES : PARTITION_START_BYTES);
+  const diskBytes =
+    fsBytes + (o.guestPartition === 'none' ? 0 : o.guestPartition === 'gpt' ? 2 * PARTITION_START_BYTES : PARTITION_START_BYTES);
   const hostBytes = roundUp(o.vms * diskBytes * (o.imageFormat === 'qcow2' ? 1.15 : 1) + 128 * MiB, MiB);
   const hostFile = join(work, 'host.disk');
   sh('truncate', ['-s', String(hostBytes), hostFile]);
@@ -185,7 +230,8 @@ async function labRun(o: LabOptions, argvText: string, log: (s: string) => void,
   // mount points outside the work directory: ext4 records the mount path in the superblock and
   // its journal ("last mounted on"), and a bundle must not carry a path of this machine
   const mnts = join(runDir(), String(process.pid));
-  if (existsSync(mnts)) throw new Error(`${mnts} exists: left by an earlier run that could not be cleaned up (see \`iolineage lab --cleanup\`)`);
+  if (existsSync(mnts))
+    throw new Error(`${mnts} exists: left by an earlier run that could not be cleaned up (see \`iolineage lab --cleanup\`)`);
   cleanup.acquire({ kind: 'mount-dirs', dir: mnts });
   mkdirSync(mnts, { recursive: true });
   const hostMnt = join(mnts, 'host');
@@ -197,7 +243,9 @@ async function labRun(o: LabOptions, argvText: string, log: (s: string) => void,
     const fsFile = join(work, `${id}.fs`);
     mkfsFile(fsFile, fsBytes, 'ext3', `iolineage-${id}`);
     const imageRel = `/images/${id}.${o.imageFormat}`;
-    log(`lab: ${id}: ${formatSize(fsBytes)} ext3 image ${imageRel} (${o.imageFormat}${o.guestPartition === 'none' ? '' : `, ${o.guestPartition} partition from sector ${PARTITION_START_BYTES / 512}`}) on the host ext3`);
+    log(
+      `lab: ${id}: ${formatSize(fsBytes)} ext3 image ${imageRel} (${o.imageFormat}${o.guestPartition === 'none' ? '' : `, ${o.guestPartition} partition from sector ${PARTITION_START_BYTES / 512}`}) on the host ext3`,
+    );
     if (o.guestPartition === 'none') makeImage(fsFile, join(hostMnt, imageRel), o.imageFormat);
     else {
       const diskFile = join(work, `${id}.disk`);
@@ -209,7 +257,13 @@ async function labRun(o: LabOptions, argvText: string, log: (s: string) => void,
     const capDir = join(work, id, 'cap');
     mkdirSync(capDir, { recursive: true });
     guests.push({
-      id, image: join(hostMnt, imageRel), imageRel, capDir, console: null, mount: '/mnt/data', workloadCmd: '',
+      id,
+      image: join(hostMnt, imageRel),
+      imageRel,
+      capDir,
+      console: null,
+      mount: '/mnt/data',
+      workloadCmd: '',
       hostMark: backend === 'loop' ? /^@@iolineage-mark (\d+)$/ : new RegExp(`^iolineage-mark ${id} (\\d+)$`),
       diskBacking: 'virtio-blk',
     });
@@ -239,9 +293,25 @@ async function labRun(o: LabOptions, argvText: string, log: (s: string) => void,
     log(`lab: vm0 (loop stand-in on ${gl.name}): running the workload under strace`);
     await cleanup.checkpoint();
     // in a process group of its own: a stop signal reaches the script, strace and the workload together
-    const script = cleanup.spawn('sh', [join(capture, 'guest-capture.sh'), '-o', g.capDir, '-d', gl.name,
-      '-b', String(GUEST_TRACE_KB), '-k', ffsb, '-M', join(host.dir, 'trace_marker'), '--', ...wl],
-    { what: 'guest-capture.sh and the workload', group: true });
+    const script = cleanup.spawn(
+      'sh',
+      [
+        join(capture, 'guest-capture.sh'),
+        '-o',
+        g.capDir,
+        '-d',
+        gl.name,
+        '-b',
+        String(GUEST_TRACE_KB),
+        '-k',
+        ffsb,
+        '-M',
+        join(host.dir, 'trace_marker'),
+        '--',
+        ...wl,
+      ],
+      { what: 'guest-capture.sh and the workload', group: true },
+    );
     // the script names its tracefs instance after its pid; recorded in case it cannot remove it
     const guestInstance = cleanup.acquire({ kind: 'tracefs', dir: join(traceRoot, 'instances', `iolineage-guest-${script.pid}`) });
     const st = await childExit(script, (s) => log(s.trimEnd()));
@@ -253,40 +323,61 @@ async function labRun(o: LabOptions, argvText: string, log: (s: string) => void,
     notes.push('loop backend: guest and host layers share the host kernel and its CLOCK_MONOTONIC; no guest page cache of its own');
   } else {
     const accel: Accel = backend;
-    await Promise.all(guests.map(async (g, k) => {
-      const stage = join(work, g.id, 'stage');
-      mkdirSync(stage, { recursive: true });
-      copyFileSync(join(capture, 'guest-capture.sh'), join(stage, 'guest-capture.sh'));
-      copyFileSync(ffsb, join(stage, 'ffsb-lite'));
-      sh('chmod', ['755', join(stage, 'ffsb-lite')]);
-      const wl = workloadArgs(o, k, '/out/ffsb-lite', '/mnt/data', '/out/cap/workload.log', o.dropCaches);
-      g.workloadCmd = wl.join(' ');
-      writeFileSync(join(stage, 'lab.sh'), [
-        '# written by iolineage lab; run by the guest /init from /out',
-        `mount -t ext3 /dev/${o.guestPartition === 'none' ? 'vda' : 'vda1'} /mnt/data || exit 10`,
-        `sh /out/guest-capture.sh -o /out/cap -d vda -b ${GUEST_TRACE_KB} -k /out/ffsb-lite -M /dev/ttyS0 -- ${g.workloadCmd}`,
-        'st=$?',
-        'umount /mnt/data',
-        'exit $st', '',
-      ].join('\n'));
-      const outDisk = join(work, `${g.id}.out`);
-      sh('mke2fs', ['-q', '-F', '-t', 'ext2', '-b', '4096', '-d', stage, outDisk, '2G']);
-      g.console = join(work, g.id, 'console.log');
-      log(`lab: ${g.id}: booting (${accel}, ${formatSize(o.vmMem)})`);
-      const r = await runVm({
-        id: g.id, accel, memBytes: o.vmMem, vcpus: o.vcpus, kernel: kernel!, image: g.image,
-        imageFormat: o.imageFormat, hostCache: o.hostCache, outDisk, console: g.console, timeoutS: o.timeout,
-      }, (n) => host.mark(`iolineage-mark ${g.id} ${n}`), cleanup);
-      cleanup.check();
-      log(`lab: ${g.id}: guest finished in ${r.elapsedS.toFixed(0)} s (status ${r.guestStatus}, ${r.marks} marks)`);
-      if (r.guestStatus !== '0') {
-        throw new Error(`${g.id}: the guest run failed (status ${r.guestStatus ?? 'none'}, qemu exit ${r.exitCode}); console log: ${g.console}`);
-      }
-      rmSync(g.capDir, { recursive: true, force: true });
-      sh('debugfs', ['-R', `rdump /cap ${join(work, g.id)}`, outDisk], { stdio: ['ignore', 'pipe', 'ignore'] });
-      sh('debugfs', ['-R', `dump /lab-guest.log ${join(work, g.id, 'lab-guest.log')}`, outDisk], { stdio: ['ignore', 'pipe', 'ignore'] });
-      rmSync(outDisk);
-    }));
+    await Promise.all(
+      guests.map(async (g, k) => {
+        const stage = join(work, g.id, 'stage');
+        mkdirSync(stage, { recursive: true });
+        copyFileSync(join(capture, 'guest-capture.sh'), join(stage, 'guest-capture.sh'));
+        copyFileSync(ffsb, join(stage, 'ffsb-lite'));
+        sh('chmod', ['755', join(stage, 'ffsb-lite')]);
+        const wl = workloadArgs(o, k, '/out/ffsb-lite', '/mnt/data', '/out/cap/workload.log', o.dropCaches);
+        g.workloadCmd = wl.join(' ');
+        writeFileSync(
+          join(stage, 'lab.sh'),
+          [
+            '# written by iolineage lab; run by the guest /init from /out',
+            `mount -t ext3 /dev/${o.guestPartition === 'none' ? 'vda' : 'vda1'} /mnt/data || exit 10`,
+            `sh /out/guest-capture.sh -o /out/cap -d vda -b ${GUEST_TRACE_KB} -k /out/ffsb-lite -M /dev/ttyS0 -- ${g.workloadCmd}`,
+            'st=$?',
+            'umount /mnt/data',
+            'exit $st',
+            '',
+          ].join('\n'),
+        );
+        const outDisk = join(work, `${g.id}.out`);
+        sh('mke2fs', ['-q', '-F', '-t', 'ext2', '-b', '4096', '-d', stage, outDisk, '2G']);
+        g.console = join(work, g.id, 'console.log');
+        log(`lab: ${g.id}: booting (${accel}, ${formatSize(o.vmMem)})`);
+        const r = await runVm(
+          {
+            id: g.id,
+            accel,
+            memBytes: o.vmMem,
+            vcpus: o.vcpus,
+            kernel: kernel!,
+            image: g.image,
+            imageFormat: o.imageFormat,
+            hostCache: o.hostCache,
+            outDisk,
+            console: g.console,
+            timeoutS: o.timeout,
+          },
+          (n) => host.mark(`iolineage-mark ${g.id} ${n}`),
+          cleanup,
+        );
+        cleanup.check();
+        log(`lab: ${g.id}: guest finished in ${r.elapsedS.toFixed(0)} s (status ${r.guestStatus}, ${r.marks} marks)`);
+        if (r.guestStatus !== '0') {
+          throw new Error(
+            `${g.id}: the guest run failed (status ${r.guestStatus ?? 'none'}, qemu exit ${r.exitCode}); console log: ${g.console}`,
+          );
+        }
+        rmSync(g.capDir, { recursive: true, force: true });
+        sh('debugfs', ['-R', `rdump /cap ${join(work, g.id)}`, outDisk], { stdio: ['ignore', 'pipe', 'ignore'] });
+        sh('debugfs', ['-R', `dump /lab-guest.log ${join(work, g.id, 'lab-guest.log')}`, outDisk], { stdio: ['ignore', 'pipe', 'ignore'] });
+        rmSync(outDisk);
+      }),
+    );
   }
 
   cleanup.check();
@@ -304,7 +395,10 @@ async function labRun(o: LabOptions, argvText: string, log: (s: string) => void,
     const bdir = join(out, g.id);
     mkdirSync(bdir, { recursive: true });
     writeFileSync(join(bdir, 'image.filefrag.txt'), sh('filefrag', ['-v', g.imageRel.slice(1)], { cwd: hostMnt }));
-    writeFileSync(join(bdir, 'image.map.json'), sh('qemu-img', ['map', '--output=json', '-f', o.imageFormat, g.imageRel.slice(1)], { cwd: hostMnt }));
+    writeFileSync(
+      join(bdir, 'image.map.json'),
+      sh('qemu-img', ['map', '--output=json', '-f', o.imageFormat, g.imageRel.slice(1)], { cwd: hostMnt }),
+    );
     let rawFs = g.image;
     if (o.imageFormat === 'qcow2') {
       rawFs = join(work, `${g.id}.raw`);
@@ -339,19 +433,32 @@ async function labRun(o: LabOptions, argvText: string, log: (s: string) => void,
       clock_domain: backend === 'loop' ? 'host' : 'guest',
       mem_bytes: backend === 'loop' ? null : Number(envGet(env, 'mem_bytes')),
       disk: {
-        dev: envGet(env, 'dev'), name: envGet(env, 'disk'),
+        dev: envGet(env, 'dev'),
+        name: envGet(env, 'disk'),
         logical_block_size: Number(envGet(env, 'logical_block_size')),
         physical_block_size: Number(envGet(env, 'physical_block_size')),
-        size_bytes: Number(envGet(env, 'size_bytes')), fs_offset_bytes: fsOffset, partition_table: partitionTable,
+        size_bytes: Number(envGet(env, 'size_bytes')),
+        fs_offset_bytes: fsOffset,
+        partition_table: partitionTable,
         backing: g.diskBacking,
       },
       fs: {
-        type: 'ext3', block_size: guestBlock, size_bytes: fsBytes, mount: g.mount,
-        metadata: `${g.id}/fs.e2i.gz`, metadata_qcow2: null, metadata_after_unmount: true,
+        type: 'ext3',
+        block_size: guestBlock,
+        size_bytes: fsBytes,
+        mount: g.mount,
+        metadata: `${g.id}/fs.e2i.gz`,
+        metadata_qcow2: null,
+        metadata_after_unmount: true,
       },
       image: {
-        path_in_fs: g.imageRel, format: o.imageFormat, file_bytes: fileSize(g.image), virtual_bytes: diskBytes,
-        filefrag: `${g.id}/image.filefrag.txt`, qemu_img_map: `${g.id}/image.map.json`, host_cache: o.hostCache,
+        path_in_fs: g.imageRel,
+        format: o.imageFormat,
+        file_bytes: fileSize(g.image),
+        virtual_bytes: diskBytes,
+        filefrag: `${g.id}/image.filefrag.txt`,
+        qemu_img_map: `${g.id}/image.map.json`,
+        host_cache: o.hostCache,
       },
       strace: { path: `${g.id}/app.strace.gz`, options: envGet(env, 'strace_options'), clock: 'realtime' },
       block_trace: trace,
@@ -373,13 +480,23 @@ async function labRun(o: LabOptions, argvText: string, log: (s: string) => void,
   const hostCap: HostCapture = {
     kernel: hostKernel,
     disk: {
-      dev: hostDisk.dev, name: hostDisk.name, logical_block_size: facts.logical, physical_block_size: facts.physical,
-      size_bytes: facts.size, fs_offset_bytes: 0, partition_table: null,
-      backing: 'loop device (direct I/O) over a file on the machine\'s own file system: the lab\'s host disk',
+      dev: hostDisk.dev,
+      name: hostDisk.name,
+      logical_block_size: facts.logical,
+      physical_block_size: facts.physical,
+      size_bytes: facts.size,
+      fs_offset_bytes: 0,
+      partition_table: null,
+      backing: "loop device (direct I/O) over a file on the machine's own file system: the lab's host disk",
     },
     fs: {
-      type: 'ext3', block_size: hostFsBlock, size_bytes: hostBytes, mount: '/', metadata: 'host/fs.e2i.gz',
-      metadata_qcow2: null, metadata_after_unmount: true,
+      type: 'ext3',
+      block_size: hostFsBlock,
+      size_bytes: hostBytes,
+      mount: '/',
+      metadata: 'host/fs.e2i.gz',
+      metadata_qcow2: null,
+      metadata_after_unmount: true,
     },
     block_trace: { path: 'host/block.trace.gz', format: 'tracefs-text', ...hostTrace },
     clocks_start: hostStart,
@@ -388,25 +505,53 @@ async function labRun(o: LabOptions, argvText: string, log: (s: string) => void,
   if (hostTrace.lost_events > 0) notes.push(`host: the block trace lost ${hostTrace.lost_events} events (buffer overruns)`);
   hostDisk.detach();
   if (backend !== 'loop') {
-    notes.push(`guest block trace ring buffer: ${GUEST_TRACE_KB} KiB per vCPU of guest RAM, drained continuously to the second virtio disk`);
-    notes.push('clock marks: the guest writes "iolineage-mark N" to its trace_marker, then "@@iolineage-mark N" on its serial console; the host writes "iolineage-mark vmK N" to its trace_marker when it reads that line (host_ns is later than the true simultaneous time by the console latency)');
+    notes.push(
+      `guest block trace ring buffer: ${GUEST_TRACE_KB} KiB per vCPU of guest RAM, drained continuously to the second virtio disk`,
+    );
+    notes.push(
+      'clock marks: the guest writes "iolineage-mark N" to its trace_marker, then "@@iolineage-mark N" on its serial console; the host writes "iolineage-mark vmK N" to its trace_marker when it reads that line (host_ns is later than the true simultaneous time by the console latency)',
+    );
   }
-  if (o.dropCaches && backend === 'loop') notes.push('--drop-caches is ignored by the loop backend (it would drop the whole host\'s cache)');
+  if (o.dropCaches && backend === 'loop') notes.push("--drop-caches is ignored by the loop backend (it would drop the whole host's cache)");
 
   const workload: WorkloadParams = {
-    program: 'ffsb-lite', command: guests[0]!.workloadCmd, files: o.files, file_bytes: perFile, io_bytes: o.ioSize,
-    ops: o.ops, read_fraction: o.readFraction, direct: o.direct, seed: o.seed, duration_s: o.duration,
+    program: 'ffsb-lite',
+    command: guests[0]!.workloadCmd,
+    files: o.files,
+    file_bytes: perFile,
+    io_bytes: o.ioSize,
+    ops: o.ops,
+    read_fraction: o.readFraction,
+    direct: o.direct,
+    seed: o.seed,
+    duration_s: o.duration,
     drop_caches: o.dropCaches && backend !== 'loop',
   };
   const lab: LabParams = {
-    backend, backend_reason: reason, vm_mem_bytes: backend === 'loop' ? null : o.vmMem,
-    vcpus: backend === 'loop' ? null : o.vcpus, data_bytes: perFile * o.files, direct: o.direct,
-    host_cache: o.hostCache, image_format: o.imageFormat, guest_partition: o.guestPartition, vms: o.vms, workload, command: argvText,
-    qemu_version: backend === 'loop' ? null : qemuVersion, elapsed_s: Math.round((Date.now() - t0) / 1000),
+    backend,
+    backend_reason: reason,
+    vm_mem_bytes: backend === 'loop' ? null : o.vmMem,
+    vcpus: backend === 'loop' ? null : o.vcpus,
+    data_bytes: perFile * o.files,
+    direct: o.direct,
+    host_cache: o.hostCache,
+    image_format: o.imageFormat,
+    guest_partition: o.guestPartition,
+    vms: o.vms,
+    workload,
+    command: argvText,
+    qemu_version: backend === 'loop' ? null : qemuVersion,
+    elapsed_s: Math.round((Date.now() - t0) / 1000),
   };
   const manifest: CaptureManifest = {
-    version: MANIFEST_VERSION, kind: MANIFEST_KIND, created, tool: 'iolineage lab 0.1.0', lab,
-    guests: manifestGuests, host: hostCap, notes,
+    version: MANIFEST_VERSION,
+    kind: MANIFEST_KIND,
+    created,
+    tool: 'iolineage lab 0.1.0',
+    lab,
+    guests: manifestGuests,
+    host: hostCap,
+    notes,
   };
   cleanup.check();
   writeManifest(out, manifest);

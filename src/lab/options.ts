@@ -61,7 +61,11 @@ export function parsePositiveSize(text: string, what: string): number {
 
 /** Format bytes with a binary unit, e.g. 134217728 → "128M". */
 export function formatSize(n: number): string {
-  for (const [u, f] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
+  for (const [u, f] of [
+    ['G', 1024 ** 3],
+    ['M', 1024 ** 2],
+    ['K', 1024],
+  ] as const) {
     if (n >= f && n % f === 0) return `${n / f}${u}`;
   }
   return String(n);
@@ -74,8 +78,10 @@ export function checkOptions(o: LabOptions): void {
   if (o.ioSize % 512 !== 0) throw new UsageError(`--io-size: expected a multiple of 512, got ${o.ioSize}`);
   if (o.files < 1) throw new UsageError(`--files: expected at least 1, got ${o.files}`);
   const per = Math.floor(o.data / o.files);
-  if (per < o.ioSize) throw new UsageError(`--data ${o.data} over ${o.files} files gives ${per}-byte files, smaller than --io-size ${o.ioSize}`);
+  if (per < o.ioSize)
+    throw new UsageError(`--data ${o.data} over ${o.files} files gives ${per}-byte files, smaller than --io-size ${o.ioSize}`);
   if (o.readFraction < 0 || o.readFraction > 1) throw new UsageError(`--read-fraction: expected 0..1, got ${o.readFraction}`);
-  if (o.backend === 'loop' && o.guestPartition !== 'none') throw new UsageError('--guest-partition needs a VM backend (the loop stand-in mounts the image file itself)');
+  if (o.backend === 'loop' && o.guestPartition !== 'none')
+    throw new UsageError('--guest-partition needs a VM backend (the loop stand-in mounts the image file itself)');
   if (o.vmMem < 64 * 1024 ** 2) throw new UsageError(`--vm-mem: the guest needs at least 64M, got ${o.vmMem}`);
 }

@@ -13,8 +13,18 @@
  * Processes are recorded with their start time (field 22 of /proc/PID/stat): a pid that was
  * recycled by another process is never signalled.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync,
-  unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
@@ -22,21 +32,46 @@ import { join, resolve } from 'node:path';
 function tool(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error) throw new Error(`\`${cmd} ${args.join(' ')}\`: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`\`${cmd} ${args.join(' ')}\` failed (exit ${r.status ?? 'signal'}): ${String(r.stderr).trim().split('\n').slice(-2).join(' | ')}`);
+  if (r.status !== 0)
+    throw new Error(
+      `\`${cmd} ${args.join(' ')}\` failed (exit ${r.status ?? 'signal'}): ${String(r.stderr).trim().split('\n').slice(-2).join(' | ')}`,
+    );
 }
 
 /** A loop device over `backing` (the lab's own file; several devices over it are all detached). */
-export interface LoopResource { kind: 'loop'; backing: string; dev?: string }
+export interface LoopResource {
+  kind: 'loop';
+  backing: string;
+  dev?: string;
+}
 /** A file system mounted on `dir`. */
-export interface MountResource { kind: 'mount'; dir: string }
+export interface MountResource {
+  kind: 'mount';
+  dir: string;
+}
 /** A tracefs instance directory (…/tracing/instances/NAME). */
-export interface TracefsResource { kind: 'tracefs'; dir: string }
+export interface TracefsResource {
+  kind: 'tracefs';
+  dir: string;
+}
 /** A process (`group`: the process group it leads), identified by pid and start time. */
-export interface ProcessResource { kind: 'process'; pid: number; start: string; group: boolean; what: string }
+export interface ProcessResource {
+  kind: 'process';
+  pid: number;
+  start: string;
+  group: boolean;
+  what: string;
+}
 /** A directory of mount points: its empty subdirectories and itself are removed (never recursively). */
-export interface MountDirsResource { kind: 'mount-dirs'; dir: string }
+export interface MountDirsResource {
+  kind: 'mount-dirs';
+  dir: string;
+}
 /** The run's work directory in the cache (image files, host disk file): removed recursively. */
-export interface WorkDirResource { kind: 'work-dir'; dir: string }
+export interface WorkDirResource {
+  kind: 'work-dir';
+  dir: string;
+}
 
 export type Resource = LoopResource | MountResource | TracefsResource | ProcessResource | MountDirsResource | WorkDirResource;
 
@@ -109,7 +144,11 @@ function waitFor(cond: () => boolean, ms: number): boolean {
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
-  try { process.kill(pid, sig); } catch { /* gone meanwhile */ }
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone meanwhile */
+  }
 }
 
 /**
@@ -140,10 +179,20 @@ export function processesUsing(dir: string): number[] {
     let links: string[] = [];
     try {
       links = readdirSync(`/proc/${d}/fd`).map((fd) => {
-        try { return readlinkSync(`/proc/${d}/fd/${fd}`); } catch { return ''; }
+        try {
+          return readlinkSync(`/proc/${d}/fd/${fd}`);
+        } catch {
+          return '';
+        }
       });
-    } catch { continue; }
-    try { links.push(readlinkSync(`/proc/${d}/cwd`)); } catch { /* gone */ }
+    } catch {
+      continue;
+    }
+    try {
+      links.push(readlinkSync(`/proc/${d}/cwd`));
+    } catch {
+      /* gone */
+    }
     if (links.some((l) => l === dir || l.startsWith(prefix))) out.push(Number(d));
   }
   return out;
@@ -152,7 +201,8 @@ export function processesUsing(dir: string): number[] {
 /** Whether `dir` is a mount point (a line of /proc/mounts). */
 export function isMountPoint(dir: string): boolean {
   const want = resolve(dir);
-  return readFileSync('/proc/mounts', 'utf8').split('\n')
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
     .some((l) => l.split(' ')[1]?.replace(/\\040/g, ' ') === want);
 }
 
@@ -161,11 +211,19 @@ export function loopsOver(file: string): string[] {
   const want = resolve(file);
   const out: string[] = [];
   let names: string[] = [];
-  try { names = readdirSync('/sys/block'); } catch { return out; }
+  try {
+    names = readdirSync('/sys/block');
+  } catch {
+    return out;
+  }
   for (const n of names) {
     if (!/^loop\d+$/.test(n)) continue;
     let back: string;
-    try { back = readFileSync(`/sys/block/${n}/loop/backing_file`, 'utf8').trim(); } catch { continue; }
+    try {
+      back = readFileSync(`/sys/block/${n}/loop/backing_file`, 'utf8').trim();
+    } catch {
+      continue;
+    }
     if (back.replace(/ \(deleted\)$/, '') === want) out.push(`/dev/${n}`);
   }
   return out;
@@ -182,11 +240,23 @@ export function releaseResource(r: Resource): string | null {
       return stopProcess(r);
     case 'tracefs': {
       if (!existsSync(r.dir)) return null;
-      try { writeFileSync(join(r.dir, 'tracing_on'), '0\n'); } catch { /* removed meanwhile */ }
+      try {
+        writeFileSync(join(r.dir, 'tracing_on'), '0\n');
+      } catch {
+        /* removed meanwhile */
+      }
       let events: string[] = [];
-      try { events = readdirSync(join(r.dir, 'events/block')); } catch { /* no block events */ }
+      try {
+        events = readdirSync(join(r.dir, 'events/block'));
+      } catch {
+        /* no block events */
+      }
       for (const e of events) {
-        try { writeFileSync(join(r.dir, 'events/block', e, 'enable'), '0\n'); } catch { /* not an event */ }
+        try {
+          writeFileSync(join(r.dir, 'events/block', e, 'enable'), '0\n');
+        } catch {
+          /* not an event */
+        }
       }
       // readers of its trace_pipe (a `cat` of the run) keep the instance busy: they are the run's
       const holders = processesUsing(r.dir);
@@ -233,7 +303,9 @@ export function releaseResource(r: Resource): string | null {
     case 'work-dir': {
       if (!existsSync(r.dir)) return null;
       const dir = resolve(r.dir);
-      const mounted = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '')
+      const mounted = readFileSync('/proc/mounts', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[1] ?? '')
         .filter((m) => m.startsWith(dir + '/'));
       if (mounted.length) throw new Error(`not removing ${dir}: ${mounted.join(', ')} is mounted inside`);
       rmSync(dir, { recursive: true, force: true });
@@ -245,12 +317,18 @@ export function releaseResource(r: Resource): string | null {
 /** Short text of a resource, for messages. */
 export function describeResource(r: Resource): string {
   switch (r.kind) {
-    case 'process': return `${r.what} (pid ${r.pid})`;
-    case 'tracefs': return `tracefs instance ${r.dir}`;
-    case 'mount': return `mount ${r.dir}`;
-    case 'loop': return `loop device${r.dev ? ` ${r.dev}` : ''} over ${r.backing}`;
-    case 'mount-dirs': return `directory ${r.dir}`;
-    case 'work-dir': return `work directory ${r.dir}`;
+    case 'process':
+      return `${r.what} (pid ${r.pid})`;
+    case 'tracefs':
+      return `tracefs instance ${r.dir}`;
+    case 'mount':
+      return `mount ${r.dir}`;
+    case 'loop':
+      return `loop device${r.dev ? ` ${r.dev}` : ''} over ${r.backing}`;
+    case 'mount-dirs':
+      return `directory ${r.dir}`;
+    case 'work-dir':
+      return `work directory ${r.dir}`;
   }
 }
 
@@ -290,8 +368,12 @@ export class RunState {
     mkdirSync(statesDir(), { recursive: true, mode: 0o755 });
     this.file = join(statesDir(), `${process.pid}-${start}.json`);
     this.data = {
-      kind: 'iolineage-lab-run', version: 1, owner: { pid: process.pid, start }, started: new Date().toISOString(),
-      command, resources: [],
+      kind: 'iolineage-lab-run',
+      version: 1,
+      owner: { pid: process.pid, start },
+      started: new Date().toISOString(),
+      command,
+      resources: [],
     };
     this.write();
   }
@@ -323,7 +405,11 @@ export class RunState {
 
   /** Delete the state file (nothing is held any more). */
   close(): void {
-    try { unlinkSync(this.file); } catch { /* gone */ }
+    try {
+      unlinkSync(this.file);
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -386,9 +472,17 @@ export function cleanupDeadRuns(log: (s: string) => void): DeadRunsReport {
     report.runs++;
     const who = `run ${pid} (started ${state.started}, no longer running)`;
     if (state.resources.length) log(`lab: cleaning up after ${who}: ${state.resources.length} resource(s) recorded`);
-    const failed = releaseAll(state.resources,
-      (s) => { report.actions.push(s); log(`lab:   ${s}`); },
-      (s) => { report.failures.push(s); log(`lab:   could not release ${s}`); });
+    const failed = releaseAll(
+      state.resources,
+      (s) => {
+        report.actions.push(s);
+        log(`lab:   ${s}`);
+      },
+      (s) => {
+        report.failures.push(s);
+        log(`lab:   could not release ${s}`);
+      },
+    );
     if (failed.length) {
       writeAtomically(join(dir, `${id}.json`), JSON.stringify({ ...state, resources: failed }, null, 1) + '\n');
       log(`lab:   ${failed.length} resource(s) of run ${pid} left in its state file for the next try`);

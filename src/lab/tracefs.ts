@@ -5,16 +5,35 @@
  * per-CPU buffer stays bounded; overruns are counted from `per_cpu/cpuN/stats`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync,
-  writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { type Cleanup, sh } from './exec.js';
 
 /** The block tracepoints recorded (include/trace/events/block.h). Plug/unplug carry no `dev` field
  * to filter on, so they are left out. */
 export const BLOCK_EVENTS = [
-  'block_bio_queue', 'block_bio_backmerge', 'block_bio_frontmerge', 'block_bio_remap', 'block_split',
-  'block_getrq', 'block_rq_insert', 'block_rq_issue', 'block_rq_merge', 'block_rq_complete', 'block_rq_requeue',
+  'block_bio_queue',
+  'block_bio_backmerge',
+  'block_bio_frontmerge',
+  'block_bio_remap',
+  'block_split',
+  'block_getrq',
+  'block_rq_insert',
+  'block_rq_issue',
+  'block_rq_merge',
+  'block_rq_complete',
+  'block_rq_requeue',
 ] as const;
 
 /** Where tracefs is mounted, mounting it on /sys/kernel/tracing when it is not. Null if unavailable. */
@@ -60,8 +79,14 @@ export class BlockRecorder {
    * @param bufferKb per-CPU ring buffer, KiB
    * @param cleanup when given, the `cat trace_pipe` reader is one of its children (stopped on a signal, recorded)
    */
-  constructor(root: string, name: string, readonly dev: string, readonly out: string, readonly bufferKb = 8192,
-    private readonly cleanup?: Cleanup) {
+  constructor(
+    root: string,
+    name: string,
+    readonly dev: string,
+    readonly out: string,
+    readonly bufferKb = 8192,
+    private readonly cleanup?: Cleanup,
+  ) {
     this.dir = join(root, 'instances', name);
     this.filter = `dev == ${kernelDev(dev)}`;
   }
@@ -106,8 +131,12 @@ export class BlockRecorder {
   /** Stop tracing, drain what is left, count losses, remove the instance. Safe to call twice. */
   async stop(): Promise<TraceResult> {
     const result: TraceResult = {
-      trace_clock: this.clock, events: BLOCK_EVENTS.map((e) => `block/${e}`), filter: this.filter,
-      buffer_size_kb: this.bufferKb, lost_events: 0, lines: 0,
+      trace_clock: this.clock,
+      events: BLOCK_EVENTS.map((e) => `block/${e}`),
+      filter: this.filter,
+      buffer_size_kb: this.bufferKb,
+      lost_events: 0,
+      lines: 0,
     };
     if (!existsSync(this.dir)) return result;
     this.w('tracing_on', '0');
@@ -119,7 +148,9 @@ export class BlockRecorder {
       if (r.exitCode === null && r.signalCode === null) await closed;
       this.reader = null;
     }
-    const rest = readFileSync(join(this.dir, 'trace'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const rest = readFileSync(join(this.dir, 'trace'), 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     if (rest.length) appendFileSync(this.out, rest.join('\n') + '\n');
     for (const cpu of readdirSync(join(this.dir, 'per_cpu'))) {
       const stats = readFileSync(join(this.dir, 'per_cpu', cpu, 'stats'), 'utf8');
@@ -149,9 +180,17 @@ export class BlockRecorder {
   remove(): void {
     this.closeHandles();
     if (!existsSync(this.dir)) return;
-    try { this.w('tracing_on', '0'); } catch { /* already gone */ }
+    try {
+      this.w('tracing_on', '0');
+    } catch {
+      /* already gone */
+    }
     for (const e of BLOCK_EVENTS) {
-      try { this.w(`events/block/${e}/enable`, '0'); } catch { /* event absent */ }
+      try {
+        this.w(`events/block/${e}/enable`, '0');
+      } catch {
+        /* event absent */
+      }
     }
     // the reader may still hold trace_pipe for a moment after SIGKILL
     for (let i = 0; i < 50; i++) {

@@ -36,11 +36,29 @@ const APPEND = 'console=ttyS0 quiet panic=-1 loglevel=4';
 /** QEMU arguments of a lab VM. */
 export function qemuArgs(s: VmSpec): string[] {
   return [
-    ...accelArgs(s.accel), '-m', String(Math.floor(s.memBytes / 1024 ** 2)), '-smp', String(s.vcpus),
-    '-kernel', s.kernel.vmlinuz, '-initrd', s.kernel.initramfs, '-append', APPEND,
-    '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-nodefaults',
-    '-drive', `file=${s.image},format=${s.imageFormat},if=virtio,cache=${s.hostCache},aio=threads`,
-    '-drive', `file=${s.outDisk},format=raw,if=virtio,cache=unsafe`,
+    ...accelArgs(s.accel),
+    '-m',
+    String(Math.floor(s.memBytes / 1024 ** 2)),
+    '-smp',
+    String(s.vcpus),
+    '-kernel',
+    s.kernel.vmlinuz,
+    '-initrd',
+    s.kernel.initramfs,
+    '-append',
+    APPEND,
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
+    '-monitor',
+    'none',
+    '-no-reboot',
+    '-nodefaults',
+    '-drive',
+    `file=${s.image},format=${s.imageFormat},if=virtio,cache=${s.hostCache},aio=threads`,
+    '-drive',
+    `file=${s.outDisk},format=raw,if=virtio,cache=unsafe`,
   ];
 }
 
@@ -53,34 +71,69 @@ export function probeAccel(accel: Accel, kernel: GuestKernel, timeoutS: number, 
   if (accel === 'kvm' && !existsSync('/dev/kvm')) return Promise.resolve('/dev/kvm does not exist');
   return new Promise((resolve) => {
     const args = [
-      ...accelArgs(accel), '-m', '256', '-kernel', kernel.vmlinuz, '-initrd', kernel.initramfs,
-      '-append', APPEND + ' iolineage.probe', '-display', 'none', '-serial', 'stdio', '-monitor', 'none',
-      '-no-reboot', '-nodefaults',
+      ...accelArgs(accel),
+      '-m',
+      '256',
+      '-kernel',
+      kernel.vmlinuz,
+      '-initrd',
+      kernel.initramfs,
+      '-append',
+      APPEND + ' iolineage.probe',
+      '-display',
+      'none',
+      '-serial',
+      'stdio',
+      '-monitor',
+      'none',
+      '-no-reboot',
+      '-nodefaults',
     ];
-    const p = cleanup ? cleanup.spawn('qemu-system-x86_64', args, { what: `QEMU (${accel} probe)` })
+    const p = cleanup
+      ? cleanup.spawn('qemu-system-x86_64', args, { what: `QEMU (${accel} probe)` })
       : spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    p.stdout?.on('data', (b: Buffer) => { out += b.toString(); });
-    p.stderr?.on('data', (b: Buffer) => { err += b.toString(); });
+    p.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    p.stderr?.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutS * 1000);
-    p.on('error', (e) => { clearTimeout(timer); resolve(`cannot run qemu-system-x86_64: ${e.message}`); });
+    p.on('error', (e) => {
+      clearTimeout(timer);
+      resolve(`cannot run qemu-system-x86_64: ${e.message}`);
+    });
     p.on('close', (code) => {
       clearTimeout(timer);
       if (out.includes('@@iolineage-probe-ok')) resolve(null);
       else if (err.trim()) resolve(`${accel} failed: ${err.trim().split('\n').slice(-1)[0]}`);
-      else resolve(code === null ? `${accel}: the guest did not boot within ${timeoutS} s` : `${accel}: qemu exited ${code} before the guest booted`);
+      else
+        resolve(
+          code === null ? `${accel}: the guest did not boot within ${timeoutS} s` : `${accel}: qemu exited ${code} before the guest booted`,
+        );
     });
   });
 }
 
 /** Cached probe result, keyed by host kernel, QEMU and guest kernel. */
-export async function chooseAccel(cache: string, kernel: GuestKernel, qemuVersion: string, hostKernel: string,
-  log: (s: string) => void, cleanup?: Cleanup): Promise<{ accel: Accel; reason: string }> {
+export async function chooseAccel(
+  cache: string,
+  kernel: GuestKernel,
+  qemuVersion: string,
+  hostKernel: string,
+  log: (s: string) => void,
+  cleanup?: Cleanup,
+): Promise<{ accel: Accel; reason: string }> {
   const file = join(cache, 'kvm-probe.json');
   const key = `${hostKernel}|${qemuVersion}|${kernel.release}`;
   let cached: Record<string, string | null> = {};
-  try { cached = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string | null>; } catch { /* none yet */ }
+  try {
+    cached = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string | null>;
+  } catch {
+    /* none yet */
+  }
   let why: string | null;
   if (key in cached) {
     why = cached[key]!;
@@ -123,7 +176,10 @@ export function runVm(s: VmSpec, onMark: (n: number) => void, cleanup: Cleanup):
         const line = pending.slice(0, i).replace(/\r$/, '');
         pending = pending.slice(i + 1);
         const m = /@@iolineage-mark (\d+)/.exec(line);
-        if (m) { onMark(Number(m[1])); marks++; }
+        if (m) {
+          onMark(Number(m[1]));
+          marks++;
+        }
         const e = /@@iolineage-exit (\S+)/.exec(line);
         if (e) guestStatus = e[1]!;
       }

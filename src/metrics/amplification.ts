@@ -16,7 +16,11 @@ export interface Amplification {
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 
-export function amplification(layer: { readBytes: number; writeBytes: number }, attributed: { readBytes: number; writeBytes: number }, app: { readBytes: number; writeBytes: number }): Amplification {
+export function amplification(
+  layer: { readBytes: number; writeBytes: number },
+  attributed: { readBytes: number; writeBytes: number },
+  app: { readBytes: number; writeBytes: number },
+): Amplification {
   return {
     read: ratio(layer.readBytes, app.readBytes),
     write: ratio(layer.writeBytes, app.writeBytes),

@@ -28,7 +28,13 @@ import { SeekAccumulator, type SeekStats } from './seek-distance.js';
 import { minInt64, numberColumn, stringColumn } from '../table/column-arrays.js';
 
 /** min / avg / max / n of one stage, in ns (btt prints seconds). */
-export interface StageStats { n: number; min: number; avg: number; max: number; total: number }
+export interface StageStats {
+  n: number;
+  min: number;
+  avg: number;
+  max: number;
+  total: number;
+}
 
 export const BTT_STAGES = ['Q2Q', 'Q2G', 'G2I', 'Q2M', 'I2D', 'M2D', 'D2C', 'Q2C'] as const;
 export type BttStage = (typeof BTT_STAGES)[number];
@@ -51,24 +57,36 @@ export interface BttDeviceMetrics {
 }
 
 class StageAccumulator {
-  n = 0; total = 0; min = 0; max = 0;
+  n = 0;
+  total = 0;
+  min = 0;
+  max = 0;
   add(t: number): void {
-    if (this.n++ === 0) { this.min = this.max = this.total = t; return; }
-    if (t < this.min) this.min = t; else if (t > this.max) this.max = t;
+    if (this.n++ === 0) {
+      this.min = this.max = this.total = t;
+      return;
+    }
+    if (t < this.min) this.min = t;
+    else if (t > this.max) this.max = t;
     this.total += t;
   }
-  result(): StageStats { return { n: this.n, min: this.min, max: this.max, total: this.total, avg: this.n ? this.total / this.n : 0 }; }
+  result(): StageStats {
+    return { n: this.n, min: this.min, max: this.max, total: this.total, avg: this.n ? this.total / this.n : 0 };
+  }
 }
 
 /** btt's tdelta: to - from, or 1 when not positive. */
-function tdelta(from: number, to: number): number { return from < to ? to - from : 1; }
+function tdelta(from: number, to: number): number {
+  return from < to ? to - from : 1;
+}
 
 /**
  * btt's per-device figures. `requests` and `bios` are the two tables built together by
  * buildBlockRequestTables (block_requests, block_bios).
  */
 export function bttMetrics(requests: Table, bios: Table): BttDeviceMetrics[] {
-  const base = minInt64(bios, ['queue_ns']) < minInt64(requests, ['issue_ns']) ? minInt64(bios, ['queue_ns']) : minInt64(requests, ['issue_ns']);
+  const base =
+    minInt64(bios, ['queue_ns']) < minInt64(requests, ['issue_ns']) ? minInt64(bios, ['queue_ns']) : minInt64(requests, ['issue_ns']);
   const rDev = stringColumn(requests, 'dev');
   const rKind = stringColumn(requests, 'kind');
   const rSector = numberColumn(requests, 'sector');
@@ -133,19 +151,29 @@ export function bttMetrics(requests: Table, bios: Table): BttDeviceMetrics[] {
     }
     // requests: G2I, I2D, #D, BLK, D2D seeks (in issue order)
     const issuedRows: number[] = [];
-    let blkMin = 0, blkMax = 0, blkTotal = 0, blkN = 0, issued = 0;
+    let blkMin = 0,
+      blkMax = 0,
+      blkTotal = 0,
+      blkN = 0,
+      issued = 0;
     for (let r = 0; r < rD.length; r++) {
       if (rDev.codes[r] !== rd || rKind.codes[r] !== kindRequest || !(rNr[r]! > 0) || rMerged[r]! === rMerged[r]!) continue;
       const d = rD[r]!;
       if (d === d && d >= firstQ) {
         issued += rIssues[r]!;
         issuedRows.push(r);
-        const g = rG[r]!, i = rI[r]!;
+        const g = rG[r]!,
+          i = rI[r]!;
         if (g === g && i === i) st.G2I.add(tdelta(g, i));
         if (i === i) st.I2D.add(tdelta(i, d));
         if (rC[r]! === rC[r]!) {
           const n = rNr[r]!;
-          if (blkN++ === 0) { blkMin = blkMax = n; } else { if (n < blkMin) blkMin = n; if (n > blkMax) blkMax = n; }
+          if (blkN++ === 0) {
+            blkMin = blkMax = n;
+          } else {
+            if (n < blkMin) blkMin = n;
+            if (n > blkMax) blkMax = n;
+          }
           blkTotal += n;
         }
       }
@@ -154,11 +182,15 @@ export function bttMetrics(requests: Table, bios: Table): BttDeviceMetrics[] {
     for (const r of issuedRows) seekD.add(rSector[r]!, rNr[r]!);
     const stages = Object.fromEntries(BTT_STAGES.map((s) => [s, st[s].result()])) as Record<BttStage, StageStats>;
     out.push({
-      dev, stages, queued, issued,
+      dev,
+      stages,
+      queued,
+      issued,
       mergeRatio: issued ? Math.max(queued, issued) / issued : 0,
       mergeRatioRaw: issued ? queued / issued : 0,
       blks: { min: blkMin, max: blkMax, total: blkTotal, avg: issued ? blkTotal / issued : 0 },
-      seeksQ2Q: seekQ.result(), seeksD2D: seekD.result(),
+      seeksQ2Q: seekQ.result(),
+      seeksD2D: seekD.result(),
     });
   }
   return out;

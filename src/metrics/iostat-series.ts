@@ -42,20 +42,33 @@ export function iostatSeries(requests: Table, opts: { dev?: string; intervalNs?:
   for (let r = 0; r < d.length; r++) if ((want === -2 || dev.codes[r] === want) && c[r]! === c[r]! && c[r]! > end) end = c[r]!;
   const n = Math.max(1, Math.ceil((end + 1) / interval));
   const s = {
-    readIops: new Float64Array(n), writeIops: new Float64Array(n), readMBps: new Float64Array(n), writeMBps: new Float64Array(n),
-    queueDepth: new Float64Array(n), utilization: new Float64Array(n),
+    readIops: new Float64Array(n),
+    writeIops: new Float64Array(n),
+    readMBps: new Float64Array(n),
+    writeMBps: new Float64Array(n),
+    queueDepth: new Float64Array(n),
+    utilization: new Float64Array(n),
   };
   // busy-time: +1 at issue, -1 at completion; swept in time order
   const edges: number[] = [];
   for (let r = 0; r < d.length; r++) {
     if (want !== -2 && dev.codes[r] !== want) continue;
-    const di = d[r]!, ci = c[r]!;
+    const di = d[r]!,
+      ci = c[r]!;
     if (ci === ci) {
       const k = Math.min(n - 1, Math.floor(ci / interval));
-      if (op.codes[r] === readOp) { s.readIops[k]!++; s.readMBps[k]! += bytes[r]!; }
-      else if (op.codes[r] === writeOp) { s.writeIops[k]!++; s.writeMBps[k]! += bytes[r]!; }
+      if (op.codes[r] === readOp) {
+        s.readIops[k]!++;
+        s.readMBps[k]! += bytes[r]!;
+      } else if (op.codes[r] === writeOp) {
+        s.writeIops[k]!++;
+        s.writeMBps[k]! += bytes[r]!;
+      }
     }
-    if (di === di) { edges.push(di, 1); edges.push(ci === ci ? ci : end, -1); }
+    if (di === di) {
+      edges.push(di, 1);
+      edges.push(ci === ci ? ci : end, -1);
+    }
   }
   const order = new Uint32Array(edges.length / 2);
   for (let k = 0; k < order.length; k++) order[k] = k;
@@ -75,14 +88,20 @@ export function iostatSeries(requests: Table, opts: { dev?: string; intervalNs?:
   };
   for (const k of order) {
     const at = edges[2 * k]!;
-    if (at > t) { span(t, at, depth); t = at; }
+    if (at > t) {
+      span(t, at, depth);
+      t = at;
+    }
     depth += edges[2 * k + 1]!;
   }
   const sec = interval / 1e9;
   for (let k = 0; k < n; k++) {
-    s.readIops[k]! /= sec; s.writeIops[k]! /= sec;
-    s.readMBps[k]! /= 1e6 * sec; s.writeMBps[k]! /= 1e6 * sec;
-    s.queueDepth[k]! /= interval; s.utilization[k]! /= interval;
+    s.readIops[k]! /= sec;
+    s.writeIops[k]! /= sec;
+    s.readMBps[k]! /= 1e6 * sec;
+    s.writeMBps[k]! /= 1e6 * sec;
+    s.queueDepth[k]! /= interval;
+    s.utilization[k]! /= interval;
   }
   const startNs = new BigInt64Array(n);
   for (let k = 0; k < n; k++) startNs[k] = base + BigInt(k * interval);

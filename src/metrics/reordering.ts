@@ -28,15 +28,23 @@ export function countInversions(seq: ArrayLike<number>): number {
   let inv = 0;
   for (let width = 1; width < n; width *= 2) {
     for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n), hi = Math.min(lo + 2 * width, n);
-      let i = lo, j = mid, k = lo;
+      const mid = Math.min(lo + width, n),
+        hi = Math.min(lo + 2 * width, n);
+      let i = lo,
+        j = mid,
+        k = lo;
       while (i < mid && j < hi) {
-        if (a[j]! < a[i]!) { b[k++] = a[j++]!; inv += mid - i; } else b[k++] = a[i++]!;
+        if (a[j]! < a[i]!) {
+          b[k++] = a[j++]!;
+          inv += mid - i;
+        } else b[k++] = a[i++]!;
       }
       while (i < mid) b[k++] = a[i++]!;
       while (j < hi) b[k++] = a[j++]!;
     }
-    const t = a; a = b; b = t;
+    const t = a;
+    a = b;
+    b = t;
   }
   return inv;
 }
@@ -61,20 +69,24 @@ export function reorderingStats(issueKey: Float64Array, processKey: Float64Array
   for (let r = 0; r < n; r++) pk[r] = processKey[idx[byIssue[r]!]!]!;
   const byProcess = sortedOrder(pk, n); // positions r in issue order, in processing order
   const seq = new Float64Array(n);
-  let sumDisp = 0, maxDisp = 0, moved = 0;
+  let sumDisp = 0,
+    maxDisp = 0,
+    moved = 0;
   for (let p = 0; p < n; p++) {
     const ir = byProcess[p]!;
     seq[p] = ir;
     const d = Math.abs(ir - p);
-    sumDisp += d; if (d > maxDisp) maxDisp = d; if (d > 0) moved++;
+    sumDisp += d;
+    if (d > maxDisp) maxDisp = d;
+    if (d > 0) moved++;
   }
   const inversions = countInversions(seq);
-  const pairs = n * (n - 1) / 2;
+  const pairs = (n * (n - 1)) / 2;
   return {
     n,
     inversions,
     inversion_ratio: pairs > 0 ? inversions / pairs : 0,
-    kendall_tau: pairs > 0 ? 1 - 2 * inversions / pairs : 1,
+    kendall_tau: pairs > 0 ? 1 - (2 * inversions) / pairs : 1,
     mean_displacement: n > 0 ? sumDisp / n : 0,
     max_displacement: maxDisp,
     displaced_fraction: n > 0 ? moved / n : 0,

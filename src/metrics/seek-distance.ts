@@ -38,7 +38,11 @@ export class SeekAccumulator {
     const a = Math.abs(dist);
     this.n++;
     this.total += a;
-    if (this.n - 1 === this.dists.length) { const d = new Float64Array(this.dists.length * 2); d.set(this.dists); this.dists = d; }
+    if (this.n - 1 === this.dists.length) {
+      const d = new Float64Array(this.dists.length * 2);
+      d.set(this.dists);
+      this.dists = d;
+    }
     this.dists[this.n - 1] = a;
     return dist;
   }
@@ -52,7 +56,10 @@ export class SeekAccumulator {
       let j = i + 1;
       while (j < d.length && d[j] === d[i]) j++;
       const c = j - i;
-      if (c > modeCount) { modeCount = c; modes = [d[i]!]; } else if (c === modeCount && modes.length < 16) modes.push(d[i]!);
+      if (c > modeCount) {
+        modeCount = c;
+        modes = [d[i]!];
+      } else if (c === modeCount && modes.length < 16) modes.push(d[i]!);
       i = j;
     }
     return { n: this.n, mean: this.n ? this.total / this.n : 0, median, modes, modeCount };

@@ -22,27 +22,51 @@ export interface SplitMerge {
  * @param requestsPerApp distinct lower requests per application I/O (lineage)
  * @param pieces attributed pieces (lower, app), grouped by lower request
  */
-export function splitMerge(requestsPerApp: Int32Array, include: (a: number) => boolean, pieces: { length: number; lower: Int32Array; app: Int32Array }): SplitMerge {
-  let ios = 0, sum = 0, split = 0;
+export function splitMerge(
+  requestsPerApp: Int32Array,
+  include: (a: number) => boolean,
+  pieces: { length: number; lower: Int32Array; app: Int32Array },
+): SplitMerge {
+  let ios = 0,
+    sum = 0,
+    split = 0;
   for (let a = 0; a < requestsPerApp.length; a++) {
     const r = requestsPerApp[a]!;
-    if (r > 0 && include(a)) { ios++; sum += r; if (r > 1) split++; }
+    if (r > 0 && include(a)) {
+      ios++;
+      sum += r;
+      if (r > 1) split++;
+    }
   }
-  let reqs = 0, apps = 0, merged = 0;
-  let curL = -1, curApps: number[] = [];
+  let reqs = 0,
+    apps = 0,
+    merged = 0;
+  let curL = -1,
+    curApps: number[] = [];
   const flush = () => {
-    if (curApps.length > 0) { reqs++; apps += curApps.length; if (curApps.length > 1) merged++; }
+    if (curApps.length > 0) {
+      reqs++;
+      apps += curApps.length;
+      if (curApps.length > 1) merged++;
+    }
     curApps = [];
   };
   for (let k = 0; k < pieces.length; k++) {
     const L = pieces.lower[k]!;
-    if (L !== curL) { flush(); curL = L; }
+    if (L !== curL) {
+      flush();
+      curL = L;
+    }
     const a = pieces.app[k]!;
     if (a >= 0 && include(a) && !curApps.includes(a)) curApps.push(a);
   }
   flush();
   return {
-    app_ios: ios, split_factor: ios > 0 ? sum / ios : null, split_ios: split,
-    requests: reqs, merge_factor: reqs > 0 ? apps / reqs : null, merged_requests: merged,
+    app_ios: ios,
+    split_factor: ios > 0 ? sum / ios : null,
+    split_ios: split,
+    requests: reqs,
+    merge_factor: reqs > 0 ? apps / reqs : null,
+    merged_requests: merged,
   };
 }

@@ -103,7 +103,11 @@ export interface Summary {
   warnings?: string[];
 }
 
-export interface SummaryReordering { all: ReorderingStats; read: ReorderingStats; write: ReorderingStats }
+export interface SummaryReordering {
+  all: ReorderingStats;
+  read: ReorderingStats;
+  write: ReorderingStats;
+}
 
 /**
  * summary.json read back. Only its outline is checked (an object with `layers` and `clocks`): the
@@ -117,7 +121,15 @@ export function readSummaryJson(path: string): Summary {
     throw new InputError(path, `not a summary.json: ${(e as Error).message}`);
   }
   const o = parsed as Partial<Summary> | null;
-  if (!o || typeof o !== 'object' || Array.isArray(o) || typeof o.layers !== 'object' || typeof o.clocks !== 'object' || o.layers === null || o.clocks === null) {
+  if (
+    !o ||
+    typeof o !== 'object' ||
+    Array.isArray(o) ||
+    typeof o.layers !== 'object' ||
+    typeof o.clocks !== 'object' ||
+    o.layers === null ||
+    o.clocks === null
+  ) {
     throw new InputError(path, 'not a summary.json of iolineage analyze: expected an object with "layers" and "clocks"');
   }
   return o as Summary;

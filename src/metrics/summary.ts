@@ -32,74 +32,143 @@ import { splitMerge } from './split-merge.js';
 import type { AttributedPieces } from '../correlate/attribution.js';
 import type { Summary, SummaryClock, SummaryLayer } from './summary-json.js';
 
-const clockJson = (c: ClockOffset | null): SummaryClock | null => c && {
-  offset_ns: c.offsetNs.toString(), uncertainty_ns: Number.isFinite(c.uncertaintyNs) ? c.uncertaintyNs : null,
-  source: c.source, support: c.support, considered: c.considered, drift_ppm: c.driftPpm, ref_ns: c.refNs.toString(),
-};
+const clockJson = (c: ClockOffset | null): SummaryClock | null =>
+  c && {
+    offset_ns: c.offsetNs.toString(),
+    uncertainty_ns: Number.isFinite(c.uncertaintyNs) ? c.uncertaintyNs : null,
+    source: c.source,
+    support: c.support,
+    considered: c.considered,
+    drift_ppm: c.driftPpm,
+    ref_ns: c.refNs.toString(),
+  };
 
-function causeSums(p: readonly AttributedPieces[], names: string[]): { by_cause: Record<string, number>; total: number; app_read_bytes: number; app_write_bytes: number } {
+function causeSums(
+  p: readonly AttributedPieces[],
+  names: string[],
+): { by_cause: Record<string, number>; total: number; app_read_bytes: number; app_write_bytes: number } {
   const by: Record<string, number> = {};
   let total = 0;
-  for (const x of p) for (let k = 0; k < x.length; k++) { const n = names[x.cause[k]!]!; by[n] = (by[n] ?? 0) + x.len[k]!; total += x.len[k]!; }
+  for (const x of p)
+    for (let k = 0; k < x.length; k++) {
+      const n = names[x.cause[k]!]!;
+      by[n] = (by[n] ?? 0) + x.len[k]!;
+      total += x.len[k]!;
+    }
   // bytes inside the application's own calls (causes app_read and app_write, attribution.ts)
   return { by_cause: by, total, app_read_bytes: by['app_read'] ?? 0, app_write_bytes: by['app_write'] ?? 0 };
 }
 
-function attributedByAppOp(p: readonly AttributedPieces[], r: AnalysisResult, vms: readonly VmInput[]): { readBytes: number; writeBytes: number } {
-  let readBytes = 0, writeBytes = 0;
-  for (const x of p) for (let k = 0; k < x.length; k++) {
-    const a = x.app[k]!;
-    if (a < 0) continue;
-    const [vi, i] = r.appOf(a);
-    if (vms[vi]!.app!.op[i] === Op.Read) readBytes += x.len[k]!; else writeBytes += x.len[k]!;
-  }
+function attributedByAppOp(
+  p: readonly AttributedPieces[],
+  r: AnalysisResult,
+  vms: readonly VmInput[],
+): { readBytes: number; writeBytes: number } {
+  let readBytes = 0,
+    writeBytes = 0;
+  for (const x of p)
+    for (let k = 0; k < x.length; k++) {
+      const a = x.app[k]!;
+      if (a < 0) continue;
+      const [vi, i] = r.appOf(a);
+      if (vms[vi]!.app!.op[i] === Op.Read) readBytes += x.len[k]!;
+      else writeBytes += x.len[k]!;
+    }
   return { readBytes, writeBytes };
 }
 
-export function buildSummary(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | null, extra: Pick<Summary, 'mount_prefix' | 'notes' | 'ingest_problems'>): Summary {
+export function buildSummary(
+  r: AnalysisResult,
+  vms: readonly VmInput[],
+  host: BlockLayer | null,
+  extra: Pick<Summary, 'mount_prefix' | 'notes' | 'ingest_problems'>,
+): Summary {
   // application layer
-  let appRead = 0, appWrite = 0, reads = 0, writes = 0, mappedReads = 0, mappedReadBytes = 0, guestHits = 0;
-  const issueKey = new Float64Array(r.nApp), guestKey = new Float64Array(r.nApp).fill(NaN), hostKey = new Float64Array(r.nApp).fill(NaN);
+  let appRead = 0,
+    appWrite = 0,
+    reads = 0,
+    writes = 0,
+    mappedReads = 0,
+    mappedReadBytes = 0,
+    guestHits = 0;
+  const issueKey = new Float64Array(r.nApp),
+    guestKey = new Float64Array(r.nApp).fill(NaN),
+    hostKey = new Float64Array(r.nApp).fill(NaN);
   const outcomes: Record<string, number> = {};
   for (let a = 0; a < r.nApp; a++) {
     const [vi, i] = r.appOf(a);
-    const v = vms[vi]!, app = v.app!;
-    const op = app.op[i]!, b = app.bytes[i]!;
+    const v = vms[vi]!,
+      app = v.app!;
+    const op = app.op[i]!,
+      b = app.bytes[i]!;
     const mapped = r.vms[vi]!.mapped[i] ?? 0;
     const o = lineageOutcome(r.lineage, a, op, b, v.fileMaps ? mapped : 0, app.direct[i] === 1, host !== null);
     outcomes[o] = (outcomes[o] ?? 0) + 1;
     // one clock for ordering: the app clock shifted into the guest clock is not needed, ranks are per layer
     issueKey[a] = app.t0[i]! + Number(app.baseNs - (vms[0]!.app?.baseNs ?? 0n));
-    if (op === Op.Read && b > 0) { appRead += b; reads++; if (mapped > 0) { mappedReads++; mappedReadBytes += mapped; if (r.lineage.guestSyncBytes[a] === 0) guestHits++; } }
-    else if (op === Op.Write && b > 0) { appWrite += b; writes++; }
+    if (op === Op.Read && b > 0) {
+      appRead += b;
+      reads++;
+      if (mapped > 0) {
+        mappedReads++;
+        mappedReadBytes += mapped;
+        if (r.lineage.guestSyncBytes[a] === 0) guestHits++;
+      }
+    } else if (op === Op.Write && b > 0) {
+      appWrite += b;
+      writes++;
+    }
     if (r.lineage.guestRequests[a]! > 0) guestKey[a] = r.lineage.guestFirst[a]! + Number(v.guest.baseNs - vms[0]!.guest.baseNs);
     if (r.lineage.hostRequests[a]! > 0) hostKey[a] = r.lineage.hostFirst[a]!;
   }
   const appFig = { readBytes: appRead, writeBytes: appWrite };
-  const layerJson = (t: ReturnType<typeof layerTotals>): SummaryLayer => ({ read_bytes: t.readBytes, write_bytes: t.writeBytes, other_bytes: t.otherBytes, requests: t.reads + t.writes + t.others, reads: t.reads, writes: t.writes });
-  const guestTotals = vms.map((v) => layerTotals(v.guest)).reduce((x, y) => ({
-    readBytes: x.readBytes + y.readBytes, writeBytes: x.writeBytes + y.writeBytes, otherBytes: x.otherBytes + y.otherBytes,
-    reads: x.reads + y.reads, writes: x.writes + y.writes, others: x.others + y.others,
-  }));
+  const layerJson = (t: ReturnType<typeof layerTotals>): SummaryLayer => ({
+    read_bytes: t.readBytes,
+    write_bytes: t.writeBytes,
+    other_bytes: t.otherBytes,
+    requests: t.reads + t.writes + t.others,
+    reads: t.reads,
+    writes: t.writes,
+  });
+  const guestTotals = vms
+    .map((v) => layerTotals(v.guest))
+    .reduce((x, y) => ({
+      readBytes: x.readBytes + y.readBytes,
+      writeBytes: x.writeBytes + y.writeBytes,
+      otherBytes: x.otherBytes + y.otherBytes,
+      reads: x.reads + y.reads,
+      writes: x.writes + y.writes,
+      others: x.others + y.others,
+    }));
   const hostTotals = host ? layerTotals(host) : null;
   const guestPieces = r.vms.map((v) => v.guestPieces);
   const hostPieces = r.hostPieces ? [r.hostPieces] : [];
-  const isOp = (op: number) => (a: number) => { const [vi, i] = r.appOf(a); return vms[vi]!.app!.op[i] === op; };
+  const isOp = (op: number) => (a: number) => {
+    const [vi, i] = r.appOf(a);
+    return vms[vi]!.app!.op[i] === op;
+  };
   const all = () => true;
   const reorder = (key: Float64Array) => ({
-    all: reorderingStats(issueKey, key), read: reorderingStats(issueKey, key, isOp(Op.Read)), write: reorderingStats(issueKey, key, isOp(Op.Write)),
+    all: reorderingStats(issueKey, key),
+    read: reorderingStats(issueKey, key, isOp(Op.Read)),
+    write: reorderingStats(issueKey, key, isOp(Op.Write)),
   });
   // host cache: guest read bytes on the host that did not go to a host read
   let guestReadOnHost = 0;
   for (const v of r.vms) guestReadOnHost += v.guestReadBytesOnHost;
-  let hostReadFromGuestReads = 0, guestReadsOnHost = 0, guestReadHostHits = 0;
+  let hostReadFromGuestReads = 0,
+    guestReadsOnHost = 0,
+    guestReadHostHits = 0;
   if (r.guestHost) {
     const missed = new Uint8Array(vms.reduce((n, v) => n + v.guest.length, 0));
     for (let k = 0; k < r.guestHost.length; k++) {
       const u = r.guestHost.upper[k]!;
       if (u < 0) continue;
       const [vi, g] = r.guestOf(u);
-      if (vms[vi]!.guest.op[g] === Op.Read && (r.guestHost.how[k] === 0 || r.guestHost.how[k] === 1)) { hostReadFromGuestReads += r.guestHost.len[k]!; missed[u] = 1; }
+      if (vms[vi]!.guest.op[g] === Op.Read && (r.guestHost.how[k] === 0 || r.guestHost.how[k] === 1)) {
+        hostReadFromGuestReads += r.guestHost.len[k]!;
+        missed[u] = 1;
+      }
     }
     vms.forEach((v, vi) => {
       if (!v.guestToHost) return;
@@ -125,21 +194,33 @@ export function buildSummary(r: AnalysisResult, vms: readonly VmInput[], host: B
       ...(hostTotals ? { host: amplification(hostTotals, attributedByAppOp(hostPieces, r, vms), appFig) } : {}),
     },
     split_merge: {
-      app_guest: splitMerge(r.lineage.guestRequests, all, { length: guestPieces.reduce((s, p) => s + p.length, 0), ...concatPieces(guestPieces) }),
-      ...(host ? { app_host: splitMerge(r.lineage.hostRequests, all, { length: hostPieces.reduce((s, p) => s + p.length, 0), ...concatPieces(hostPieces) }) } : {}),
+      app_guest: splitMerge(r.lineage.guestRequests, all, {
+        length: guestPieces.reduce((s, p) => s + p.length, 0),
+        ...concatPieces(guestPieces),
+      }),
+      ...(host
+        ? {
+            app_host: splitMerge(r.lineage.hostRequests, all, {
+              length: hostPieces.reduce((s, p) => s + p.length, 0),
+              ...concatPieces(hostPieces),
+            }),
+          }
+        : {}),
     },
     cache: {
       guest: cacheRatios(mappedReadBytes, mappedGuestSync, mappedReads, guestHits),
       ...(host ? { host: cacheRatios(guestReadOnHost, hostReadFromGuestReads, guestReadsOnHost, guestReadHostHits) } : {}),
     },
     reordering: {
-      order: 'application issue order (strace start) against the first issue (D) of the I/O\'s requests at each layer',
+      order: "application issue order (strace start) against the first issue (D) of the I/O's requests at each layer",
       guest: reorder(guestKey),
       ...(host ? { host: reorder(hostKey) } : {}),
     },
     attribution: {
       guest: { ...guestSums, layer_total: guestTotals.readBytes + guestTotals.writeBytes + guestTotals.otherBytes },
-      ...(hostSums && hostTotals ? { host: { ...hostSums, layer_total: hostTotals.readBytes + hostTotals.writeBytes + hostTotals.otherBytes } } : {}),
+      ...(hostSums && hostTotals
+        ? { host: { ...hostSums, layer_total: hostTotals.readBytes + hostTotals.writeBytes + hostTotals.otherBytes } }
+        : {}),
     },
     links: {
       app_guest: linkBytesByHow(r.vms.map((v) => v.appGuest)),
@@ -153,25 +234,36 @@ export function buildSummary(r: AnalysisResult, vms: readonly VmInput[], host: B
 
 /** Bytes per link rule, keys in LINK_HOWS order (not in the order the pieces happen to come). */
 function linkBytesByHow(pieces: readonly (LinkPieces | null)[]): Record<string, number> {
-  const sums = new Float64Array(256), seen = new Uint8Array(256);
-  for (const p of pieces) if (p) for (let k = 0; k < p.length; k++) {
-    if (p.upper[k]! < 0) continue;
-    sums[p.how[k]!] += p.len[k]!;
-    seen[p.how[k]!] = 1;
-  }
+  const sums = new Float64Array(256),
+    seen = new Uint8Array(256);
+  for (const p of pieces)
+    if (p)
+      for (let k = 0; k < p.length; k++) {
+        if (p.upper[k]! < 0) continue;
+        sums[p.how[k]!] += p.len[k]!;
+        seen[p.how[k]!] = 1;
+      }
   const out: Record<string, number> = {};
-  LINK_HOWS.forEach((h, i) => { if (seen[i]) out[h] = sums[i]!; });
+  LINK_HOWS.forEach((h, i) => {
+    if (seen[i]) out[h] = sums[i]!;
+  });
   return out;
 }
 
 function concatPieces(p: readonly AttributedPieces[]): { lower: Int32Array; app: Int32Array } {
   if (p.length === 1) return { lower: p[0]!.lower, app: p[0]!.app };
   const n = p.reduce((s, x) => s + x.length, 0);
-  const lower = new Int32Array(n), app = new Int32Array(n);
-  let o = 0, lb = 0;
+  const lower = new Int32Array(n),
+    app = new Int32Array(n);
+  let o = 0,
+    lb = 0;
   for (const x of p) {
-    for (let k = 0; k < x.length; k++) { lower[o + k] = x.lower[k]! + lb; app[o + k] = x.app[k]!; }
-    o += x.length; lb += x.first.length;
+    for (let k = 0; k < x.length; k++) {
+      lower[o + k] = x.lower[k]! + lb;
+      app[o + k] = x.app[k]!;
+    }
+    o += x.length;
+    lb += x.first.length;
   }
   return { lower, app };
 }

@@ -9,7 +9,10 @@ import type { Table } from 'apache-arrow';
 import type { ColumnTable } from 'arquero';
 
 declare module 'arquero' {
-  export function fromArrow(input: Table, options?: { columns?: unknown; useDate?: boolean; useBigInt?: boolean; useDecimalInt?: boolean; useMap?: boolean; useProxy?: boolean }): ColumnTable;
+  export function fromArrow(
+    input: Table,
+    options?: { columns?: unknown; useDate?: boolean; useBigInt?: boolean; useDecimalInt?: boolean; useMap?: boolean; useProxy?: boolean },
+  ): ColumnTable;
 }
 
 export {};

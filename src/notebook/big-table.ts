@@ -26,7 +26,8 @@ export function lookup(table: ColumnTable, other: ColumnTable, on: readonly [str
   const key = column(table, on[0], 'lookup');
   const otherKey = column(other, on[1], 'lookup');
   const otherValues = values.map((v) => column(other, v, 'lookup'));
-  const n = key.length, m = otherKey.length;
+  const n = key.length,
+    m = otherKey.length;
   let dense = true;
   let max = -1;
   for (let j = 0; j < m && dense; j++) {
@@ -45,11 +46,15 @@ export function lookup(table: ColumnTable, other: ColumnTable, on: readonly [str
     rowOf = (k) => index.get(k) ?? -1;
   }
   const out: Record<string, Value[]> = {};
-  values.forEach((v) => { out[v] = new Array<Value>(n); });
+  values.forEach((v) => {
+    out[v] = new Array<Value>(n);
+  });
   for (let i = 0; i < n; i++) {
     const j = rowOf(key[i]);
     if (j < 0) continue;
-    values.forEach((v, c) => { out[v]![i] = otherValues[c]![j]; });
+    values.forEach((v, c) => {
+      out[v]![i] = otherValues[c]![j];
+    });
   }
   return table.assign(out);
 }
@@ -78,7 +83,7 @@ export function rank(table: ColumnTable, by: string, options: RankOptions = {}):
     v[i] = typeof x === 'number' ? x : NaN;
     if (!Number.isNaN(v[i])) idx[m++] = i;
   }
-  const order = idx.subarray(0, m).sort((a, b) => (groupKey[a]! - groupKey[b]!) || (v[a]! - v[b]!) || (a - b));
+  const order = idx.subarray(0, m).sort((a, b) => groupKey[a]! - groupKey[b]! || v[a]! - v[b]! || a - b);
   const out = new Array<number | null>(n).fill(null);
   let r = 0;
   for (let p = 0; p < m; p++) {
@@ -137,7 +142,7 @@ export function runningSum(table: ColumnTable, options: RunningSumOptions): Colu
   const n = t.length;
   const a = Float64Array.from({ length: n }, (_, i) => Number(t[i] ?? NaN));
   const b = t2 ? Float64Array.from({ length: n }, (_, i) => Number(t2[i] ?? 0)) : null;
-  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((p, q) => (a[p]! - a[q]!) || (b ? b[p]! - b[q]! : 0) || (p - q));
+  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((p, q) => a[p]! - a[q]! || (b ? b[p]! - b[q]! : 0) || p - q);
   const out = new Float64Array(n);
   let s = 0;
   for (let k = 0; k < n; k++) {

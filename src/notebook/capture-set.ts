@@ -40,8 +40,12 @@ const TAB = 9;
  * @throws InputError naming the file and line when a data line does not have the 9 fields
  */
 export async function workloadThroughput(path: string, phase = 'run'): Promise<WorkloadThroughput> {
-  let ops = 0, reads = 0, writes = 0, bytes = 0;
-  let first = Infinity, last = -Infinity;
+  let ops = 0,
+    reads = 0,
+    writes = 0,
+    bytes = 0;
+  let first = Infinity,
+    last = -Infinity;
   let sawHeader = false;
   const fields = new Int32Array(10);
   await forEachLineOfStream(openInputStream(path), (t, s, e, lineNo) => {
@@ -49,16 +53,21 @@ export async function workloadThroughput(path: string, phase = 'run'): Promise<W
     if (t.charCodeAt(s) === 35 /* # */) {
       if (lineNo === 1) {
         const head = t.slice(s, e).trim();
-        if (head !== '# ffsb-lite v1') throw new InputError(path, `expected the header "# ffsb-lite v1", found "${head.slice(0, 40)}"`, { line: lineNo });
+        if (head !== '# ffsb-lite v1')
+          throw new InputError(path, `expected the header "# ffsb-lite v1", found "${head.slice(0, 40)}"`, { line: lineNo });
         sawHeader = true;
       }
       return;
     }
-    if (!sawHeader) throw new InputError(path, 'expected the header "# ffsb-lite v1" on line 1: not an ffsb-lite workload log', { line: 1 });
+    if (!sawHeader)
+      throw new InputError(path, 'expected the header "# ffsb-lite v1" on line 1: not an ffsb-lite workload log', { line: 1 });
     let n = 0;
     fields[n++] = s;
     for (let i = s; i < e && n < 10; i++) if (t.charCodeAt(i) === TAB) fields[n++] = i + 1;
-    if (n !== 9) throw new InputError(path, `expected 9 tab-separated fields (seq phase op file offset size ret start_ns end_ns), found ${n}`, { line: lineNo });
+    if (n !== 9)
+      throw new InputError(path, `expected 9 tab-separated fields (seq phase op file offset size ret start_ns end_ns), found ${n}`, {
+        line: lineNo,
+      });
     const field = (k: number) => t.slice(fields[k]!, k === 8 ? e : fields[k + 1]! - 1);
     if (field(1) !== phase) return;
     const op = field(2);
@@ -67,7 +76,9 @@ export async function workloadThroughput(path: string, phase = 'run'): Promise<W
     const start = Number(field(7));
     const end = Number(field(8));
     if (!Number.isFinite(ret) || !Number.isFinite(start) || !Number.isFinite(end) || end < start) {
-      throw new InputError(path, `expected numbers ret, start_ns <= end_ns, found "${field(6)}", "${field(7)}", "${field(8)}"`, { line: lineNo });
+      throw new InputError(path, `expected numbers ret, start_ns <= end_ns, found "${field(6)}", "${field(7)}", "${field(8)}"`, {
+        line: lineNo,
+      });
     }
     // CLOCK_MONOTONIC ns stay below 2^53 for 104 days of uptime: exact as numbers
     if (start < first) first = start;
@@ -75,10 +86,19 @@ export async function workloadThroughput(path: string, phase = 'run'): Promise<W
     if (ret <= 0) return;
     ops++;
     bytes += ret;
-    if (op === 'read') reads++; else writes++;
+    if (op === 'read') reads++;
+    else writes++;
   });
   const span = last > first ? last - first : 0;
-  return { ops, reads, writes, bytes, span_ns: span, mb_per_s: span > 0 ? bytes / (span / 1e9) / 1e6 : 0, ops_per_s: span > 0 ? ops / (span / 1e9) : 0 };
+  return {
+    ops,
+    reads,
+    writes,
+    bytes,
+    span_ns: span,
+    mb_per_s: span > 0 ? bytes / (span / 1e9) / 1e6 : 0,
+    ops_per_s: span > 0 ? ops / (span / 1e9) : 0,
+  };
 }
 
 export interface CaptureSetRun {
@@ -97,7 +117,8 @@ export interface CaptureSetRun {
 /** Every bundle of the set with a workload log, with its parameters and measured throughput. */
 export async function captureSetRuns(dir?: string): Promise<CaptureSetRun[]> {
   const root = captureSetDir(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`no capture set at ${root} (set IOLINEAGE_CAPTURE_SET to a folder of capture bundles)`);
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new UsageError(`no capture set at ${root} (set IOLINEAGE_CAPTURE_SET to a folder of capture bundles)`);
   const runs: CaptureSetRun[] = [];
   for (const name of readdirSync(root).sort()) {
     const bundle = join(root, name);
@@ -110,8 +131,11 @@ export async function captureSetRuns(dir?: string): Promise<CaptureSetRun[]> {
       const direct = lab ? lab.direct : false;
       const hostCache = lab?.host_cache ?? guest.image?.host_cache ?? 'unknown';
       const imageFormat = lab?.image_format ?? guest.image?.format ?? 'unknown';
-      const extras = [hostCache !== 'writeback' ? `host cache ${hostCache}` : '', imageFormat !== 'raw' ? imageFormat : '',
-        withLogs.length > 1 ? `${withLogs.length} VMs` : ''].filter(Boolean);
+      const extras = [
+        hostCache !== 'writeback' ? `host cache ${hostCache}` : '',
+        imageFormat !== 'raw' ? imageFormat : '',
+        withLogs.length > 1 ? `${withLogs.length} VMs` : '',
+      ].filter(Boolean);
       runs.push({
         run: withLogs.length > 1 ? `${name}/${guest.id}` : name,
         vm_mem_mib: (lab?.vm_mem_bytes ?? guest.mem_bytes ?? 0) / 1048576,

@@ -69,40 +69,51 @@ export function captureTimeBases(starts: ClockStarts, clocks: SummaryClocks | nu
       if (!g2h) continue;
       const g = starts.guest.get(vm);
       if (g !== undefined) cands.push(toLowerClock(g, g2h));
-      const a = starts.app.get(vm), a2g = a2gOf(vm);
+      const a = starts.app.get(vm),
+        a2g = a2gOf(vm);
       if (a !== undefined && a2g) cands.push(toLowerClock(toLowerClock(a, a2g), g2h));
     }
     hostBase = minOf(cands);
     for (const vm of vms) {
-      const g2h = g2hOf(vm), a2g = a2gOf(vm);
-      const g = g2h ? toUpperClock(hostBase!, g2h) : starts.guest.get(vm) ?? null;
+      const g2h = g2hOf(vm),
+        a2g = a2gOf(vm);
+      const g = g2h ? toUpperClock(hostBase!, g2h) : (starts.guest.get(vm) ?? null);
       if (!g2h) unaligned.push(`${vm} guest`);
       guestBase.set(vm, g);
-      appBase.set(vm, a2g && g !== null ? toUpperClock(g, a2g) : starts.app.get(vm) ?? null);
+      appBase.set(vm, a2g && g !== null ? toUpperClock(g, a2g) : (starts.app.get(vm) ?? null));
       if (!a2g && starts.app.has(vm)) unaligned.push(`${vm} application`);
     }
   } else {
     for (const vm of vms) {
-      const a = starts.app.get(vm), a2g = a2gOf(vm), g = starts.guest.get(vm);
+      const a = starts.app.get(vm),
+        a2g = a2gOf(vm),
+        g = starts.guest.get(vm);
       const origin = minOf([g, a !== undefined && a2g ? toLowerClock(a, a2g) : null]);
       guestBase.set(vm, origin);
-      appBase.set(vm, a2g && origin !== null ? toUpperClock(origin, a2g) : a ?? null);
+      appBase.set(vm, a2g && origin !== null ? toUpperClock(origin, a2g) : (a ?? null));
       if (!a2g && a !== undefined) unaligned.push(`${vm} application`);
     }
   }
   const lowest = starts.host !== null ? 'host' : vms.length ? 'guest' : 'trace';
-  const origin = `0 = the capture's first event, read on the ${lowest} clock`
-    + (unaligned.length ? `; not aligned (no clock offset in summary.json), each from its own first event: ${unaligned.join(', ')}` : '; the other clocks mapped there through the offsets of summary.json "clocks" (within their uncertainty)');
+  const origin =
+    `0 = the capture's first event, read on the ${lowest} clock` +
+    (unaligned.length
+      ? `; not aligned (no clock offset in summary.json), each from its own first event: ${unaligned.join(', ')}`
+      : '; the other clocks mapped there through the offsets of summary.json "clocks" (within their uncertainty)');
   const only = vms.length === 1 ? vms[0]! : null;
   return {
     origin,
     base(domain: ClockDomain, vm: string | null): bigint | null {
       const v = vm ?? only;
       switch (domain) {
-        case 'host': return hostBase;
-        case 'trace': return starts.trace;
-        case 'guest': return v === null ? null : guestBase.get(v) ?? null;
-        case 'app': return v === null ? null : appBase.get(v) ?? null;
+        case 'host':
+          return hostBase;
+        case 'trace':
+          return starts.trace;
+        case 'guest':
+          return v === null ? null : (guestBase.get(v) ?? null);
+        case 'app':
+          return v === null ? null : (appBase.get(v) ?? null);
       }
     },
   };

@@ -24,7 +24,12 @@ export interface GroupReorderingOptions {
  */
 export function groupReordering(table: ColumnTable, options: GroupReorderingOptions): ColumnTable {
   const grouped = table.groupby(...options.groupby);
-  const groups = grouped.groups() as unknown as { size: number; keys: Uint32Array; rows: ArrayLike<number>; get: ((row: number) => unknown)[] };
+  const groups = grouped.groups() as unknown as {
+    size: number;
+    keys: Uint32Array;
+    rows: ArrayLike<number>;
+    get: ((row: number) => unknown)[];
+  };
   const issue = table.array(options.issue) as ArrayLike<number | null>;
   const processed = table.array(options.processed) as ArrayLike<number | null>;
   // rows of each group, in table order (counting sort by group key)
@@ -45,7 +50,9 @@ export function groupReordering(table: ColumnTable, options: GroupReorderingOpti
       pk[k] = processed[r] ?? NaN;
     }
     const row: Record<string, unknown> = {};
-    options.groupby.forEach((name, c) => { row[name] = groups.get[c]!(groups.rows[g]!); });
+    options.groupby.forEach((name, c) => {
+      row[name] = groups.get[c]!(groups.rows[g]!);
+    });
     out.push({ ...row, ...reorderingStats(ik, pk) });
   }
   return aq.from(out);

@@ -48,12 +48,22 @@ export async function memoryWhatifReport(outDir: string, opts: WhatifOptions): P
   const captured = opts.capturedMem ?? process.env.IOLINEAGE_CAPTURED_MEM;
   const inp = await loadWhatifInputs(outDir);
   const { model } = memoryModelFor(inp, captured ? { capturedGuestMem: parseSize(captured, 'whatif: capturedMem') } : {});
-  const predictions = model.predict(opts.guestMem.map((m) => parseSize(m, 'whatif: guestMem')), (opts.hostCache ?? ['0', '1G']).map((m) => parseSize(m, 'whatif: hostCache')));
+  const predictions = model.predict(
+    opts.guestMem.map((m) => parseSize(m, 'whatif: guestMem')),
+    (opts.hostCache ?? ['0', '1G']).map((m) => parseSize(m, 'whatif: hostCache')),
+  );
   const rows: WhatifRow[] = [];
   for (const p of predictions) {
     for (const layer of ['guest', 'host'] as const) {
       for (const direction of ['read', 'write'] as const) {
-        rows.push({ guest_mem_mib: p.guest_mem / 1048576, host_cache_mib: p.host_cache / 1048576, layer, direction, bytes: p.predicted[`${layer}_${direction}_bytes`], unchecked: p.unchecked.join(',') });
+        rows.push({
+          guest_mem_mib: p.guest_mem / 1048576,
+          host_cache_mib: p.host_cache / 1048576,
+          layer,
+          direction,
+          bytes: p.predicted[`${layer}_${direction}_bytes`],
+          unchecked: p.unchecked.join(','),
+        });
       }
     }
   }
@@ -80,7 +90,11 @@ export async function tryMemoryWhatif(outDir: string, opts: WhatifOptions): Prom
     return { rows: r.rows, note: `Guest page cache: ${r.cache.summary}.`, cache: r.cache };
   } catch (e) {
     if (e instanceof UsageError && /captured VM memory is unknown/.test(e.message)) {
-      return { rows: null, cache: null, note: 'No memory what-if: the VM memory of the captured run is unknown. Set IOLINEAGE_CAPTURED_MEM (e.g. 128M), or publish from the capture bundle (node scripts/notebooks.mjs --out BUNDLE), which reads it from manifest.json.' };
+      return {
+        rows: null,
+        cache: null,
+        note: 'No memory what-if: the VM memory of the captured run is unknown. Set IOLINEAGE_CAPTURED_MEM (e.g. 128M), or publish from the capture bundle (node scripts/notebooks.mjs --out BUNDLE), which reads it from manifest.json.',
+      };
     }
     throw e;
   }

@@ -99,7 +99,8 @@ function vmsOf(files: ReadonlyMap<string, string>, summary: Summary | null): str
  * BigInt for the result.
  */
 function firstTime(t: arrow.Table, domainOf: (clock: string) => boolean): bigint | null {
-  let bestHi = Infinity, bestLo = Infinity;
+  let bestHi = Infinity,
+    bestLo = Infinity;
   for (const f of t.schema.fields) {
     const clock = f.metadata.get('clock');
     if (!clock || f.metadata.get('unit') !== 'ns' || !domainOf(clock)) continue;
@@ -110,8 +111,12 @@ function firstTime(t: arrow.Table, domainOf: (clock: string) => boolean): bigint
       const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 ? d.nullBitmap : null;
       for (let i = 0; i < d.length; i++) {
         if (bm !== null && !((bm[(d.offset + i) >> 3]! >> ((d.offset + i) & 7)) & 1)) continue;
-        const h = hi[2 * i + 1]!, l = lo[2 * i]!;
-        if (h < bestHi || (h === bestHi && l < bestLo)) { bestHi = h; bestLo = l; }
+        const h = hi[2 * i + 1]!,
+          l = lo[2 * i]!;
+        if (h < bestHi || (h === bestHi && l < bestLo)) {
+          bestHi = h;
+          bestLo = l;
+        }
       }
     }
   }
@@ -121,12 +126,16 @@ function firstTime(t: arrow.Table, domainOf: (clock: string) => boolean): bigint
 export function openCapture(dir?: string, options: OpenCaptureOptions = {}): Capture {
   const root = captureDir(dir);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new UsageError(`no capture tables at ${root}: run \`npm start\` (analyses the bundled capture into out/), `
-      + 'or `iolineage ingest FILE -o DIR` / `iolineage analyze CAPTURE -o DIR` and set IOLINEAGE_OUT=DIR');
+    throw new UsageError(
+      `no capture tables at ${root}: run \`npm start\` (analyses the bundled capture into out/), ` +
+        'or `iolineage ingest FILE -o DIR` / `iolineage analyze CAPTURE -o DIR` and set IOLINEAGE_OUT=DIR',
+    );
   }
   const files = scanTables(root);
   if (files.size === 0) {
-    throw new UsageError(`no .arrow tables in ${root} or its subfolders: run \`iolineage analyze CAPTURE -o ${root}\` or \`iolineage ingest FILE -o ${root}\` first`);
+    throw new UsageError(
+      `no .arrow tables in ${root} or its subfolders: run \`iolineage analyze CAPTURE -o ${root}\` or \`iolineage ingest FILE -o ${root}\` first`,
+    );
   }
   const summary = readSummary(root, files);
   const vms = vmsOf(files, summary);
@@ -178,7 +187,9 @@ export function openCapture(dir?: string, options: OpenCaptureOptions = {}): Cap
 
   // computed on the first table with a time column (it reads the layers' first events)
   const lazyBases: TimeBases = {
-    get origin() { return timeBases().origin; },
+    get origin() {
+      return timeBases().origin;
+    },
     base: (domain, vmName) => timeBases().base(domain, vmName),
   };
   const cache = new Map<string, UserTable>();
@@ -189,7 +200,9 @@ export function openCapture(dir?: string, options: OpenCaptureOptions = {}): Cap
     summary,
     vms,
     vm,
-    get timeOrigin() { return timeBases().origin; },
+    get timeOrigin() {
+      return timeBases().origin;
+    },
     has: (name) => stemOf(name) !== null,
     fileOf(name) {
       const stem = stemOf(name);

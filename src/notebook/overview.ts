@@ -26,11 +26,19 @@ export async function tableInventory(capture: Capture): Promise<TableInventoryRo
     // the file as written (schema, metadata, rows): no conversion of its values
     const t = parseArrowBytes(readFileSync(file), file);
     const meta = t.schema.metadata ?? new Map<string, string>();
-    const shown = [...meta].filter(([k]) => SHOWN_METADATA.includes(k)).map(([k, v]) => `${k}: ${v.length > 60 ? v.slice(0, 57) + '…' : v}`);
+    const shown = [...meta]
+      .filter(([k]) => SHOWN_METADATA.includes(k))
+      .map(([k, v]) => `${k}: ${v.length > 60 ? v.slice(0, 57) + '…' : v}`);
     // the schema a file was written with is named in its metadata (guest_requests is a block_requests table)
     const schema = meta.get('iolineage.table') ?? name;
     const doc = docs.get(name)?.doc ?? docs.get(schema)?.doc ?? '';
-    rows.push({ table: name, rows: t.numRows, columns: t.numCols, doc: schema !== name && doc ? `(${schema}) ${doc}` : doc, metadata: shown.join('; ') });
+    rows.push({
+      table: name,
+      rows: t.numRows,
+      columns: t.numCols,
+      doc: schema !== name && doc ? `(${schema}) ${doc}` : doc,
+      metadata: shown.join('; '),
+    });
   }
   return rows;
 }

@@ -17,7 +17,8 @@ export function showTable(table: ColumnTable, options: ShowTableOptions = {}): v
   const digits = options.digits ?? 3;
   const format: Record<string, (v: unknown) => string> = {};
   for (const name of table.columnNames()) {
-    format[name] = (v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(digits) : v === null || v === undefined ? '' : String(v));
+    format[name] = (v) =>
+      typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(digits) : v === null || v === undefined ? '' : String(v);
   }
   const more = table.numRows() > limit ? `<p><em>${limit} of ${table.numRows()} rows</em></p>` : '';
   showHtml(table.toHTML({ limit, format }) + more);

@@ -32,14 +32,17 @@ function concatData(chunks: readonly arrow.Data[]): arrow.Data {
     nullBitmap = new Uint8Array((length + 7) >> 3);
     let at = 0;
     for (const d of chunks) {
-      copyBits(nullBitmap, at, d.nullCount > 0 ? d.nullBitmap ?? null : null, d.offset, d.length);
+      copyBits(nullBitmap, at, d.nullCount > 0 ? (d.nullBitmap ?? null) : null, d.offset, d.length);
       at += d.length;
     }
   }
   if (arrow.DataType.isBool(type)) {
     const bits = new Uint8Array((length + 7) >> 3);
     let at = 0;
-    for (const d of chunks) { copyBits(bits, at, d.values as Uint8Array, d.offset, d.length); at += d.length; }
+    for (const d of chunks) {
+      copyBits(bits, at, d.values as Uint8Array, d.offset, d.length);
+      at += d.length;
+    }
     // a bit left clear by copyBits for an all-ones source is set; clear the false ones
     at = 0;
     for (const d of chunks) {
@@ -96,6 +99,9 @@ export function singleBatchTable<T extends arrow.Table>(table: T): T {
   const one = new arrow.Table(table.schema, [new arrow.RecordBatch(table.schema, struct)]) as T;
   const vectors = children.map((d) => fastVector(d));
   Object.defineProperty(one, 'getChildAt', { value: (i: number) => vectors[i] ?? null, enumerable: false });
-  Object.defineProperty(one, 'getChild', { value: (name: string) => vectors[fields.findIndex((f) => f.name === name)] ?? null, enumerable: false });
+  Object.defineProperty(one, 'getChild', {
+    value: (name: string) => vectors[fields.findIndex((f) => f.name === name)] ?? null,
+    enumerable: false,
+  });
   return one;
 }

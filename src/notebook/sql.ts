@@ -47,11 +47,15 @@ export async function sql(query: string, options: SqlOptions = {}): Promise<Colu
   const columns = await sqlColumns(query, options);
   const data: Record<string, unknown[]> = {};
   for (const c of columns) {
-    data[c.name] = c.kind === 'bigint' && options.int64 !== 'bigint' && allSafe(c.values)
-      ? c.values.map((v) => v === null ? null : Number(v))
-      : c.values;
+    data[c.name] =
+      c.kind === 'bigint' && options.int64 !== 'bigint' && allSafe(c.values)
+        ? c.values.map((v) => (v === null ? null : Number(v)))
+        : c.values;
   }
-  return arqueroTable(data, columns.map((c) => c.name));
+  return arqueroTable(
+    data,
+    columns.map((c) => c.name),
+  );
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -59,14 +63,20 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 function arrowVector(c: ResultColumn): Vector {
   switch (c.kind) {
-    case 'int': return vectorFromArray(c.values as (number | null)[], new Int32());
-    case 'float': return vectorFromArray(c.values as (number | null)[], new Float64());
-    case 'bool': return vectorFromArray(c.values as (boolean | null)[], new Bool());
-    case 'string': return vectorFromArray(c.values as (string | null)[], new Utf8());
+    case 'int':
+      return vectorFromArray(c.values as (number | null)[], new Int32());
+    case 'float':
+      return vectorFromArray(c.values as (number | null)[], new Float64());
+    case 'bool':
+      return vectorFromArray(c.values as (boolean | null)[], new Bool());
+    case 'string':
+      return vectorFromArray(c.values as (string | null)[], new Utf8());
     case 'bigint': {
       for (const v of c.values) {
         if (typeof v === 'bigint' && (v < INT64_MIN || v > INT64_MAX)) {
-          throw new UsageError(`sqlArrow: column ${c.name} (${c.sqlType}) holds ${v}, outside Int64; CAST it to DOUBLE or VARCHAR in the query`);
+          throw new UsageError(
+            `sqlArrow: column ${c.name} (${c.sqlType}) holds ${v}, outside Int64; CAST it to DOUBLE or VARCHAR in the query`,
+          );
         }
       }
       return vectorFromArray(c.values as (bigint | null)[], new Int64());

@@ -97,7 +97,13 @@ function int64FitsNumber(chunks: readonly arrow.Data[], unsigned: boolean): bool
  * Bases of a chunk's rows: one base for every row (keys null), or per row through the row's key
  * (its `vm` dictionary code; the last slot for a null vm). A slot without a base gives null.
  */
-interface RowBases { keys: ArrayLike<number> | null; nullKey: number; hi: Float64Array; lo: Float64Array; has: Uint8Array }
+interface RowBases {
+  keys: ArrayLike<number> | null;
+  nullKey: number;
+  hi: Float64Array;
+  lo: Float64Array;
+  has: Uint8Array;
+}
 
 /** An int64 chunk as Float64 values, minus the row's base when given (exact: callers checked the range). */
 function float64Chunk(d: arrow.Data, unsigned: boolean, bases: RowBases | null, keyData: arrow.Data | null): arrow.Data<arrow.Float64> {
@@ -192,7 +198,10 @@ export function toUserTable(source: arrow.Table, options: UserTableOptions): Use
     if (domain && bases) return { field: f, convert: 'time' as const, domain, unsigned };
     if (int64FitsNumber(chunks, unsigned)) return { field: f, convert: 'number' as const, unsigned };
     const meta = new Map(f.metadata);
-    meta.set('iolineage.bigint', 'values past 2^53 in this file: kept as Int64 (JavaScript BigInt); convert with Number() only where exactness does not matter');
+    meta.set(
+      'iolineage.bigint',
+      'values past 2^53 in this file: kept as Int64 (JavaScript BigInt); convert with Number() only where exactness does not matter',
+    );
     return { field: new arrow.Field(f.name, f.type, f.nullable, meta), convert: 'keep' as const };
   });
   const outFields = plans.map((p) => {
@@ -220,13 +229,17 @@ export function toUserTable(source: arrow.Table, options: UserTableOptions): Use
       const rb: RowBases = {
         keys: vmData ? (vmData.values as ArrayLike<number>) : null,
         nullKey: names.length - 1,
-        hi: new Float64Array(names.length), lo: new Float64Array(names.length), has: new Uint8Array(names.length),
+        hi: new Float64Array(names.length),
+        lo: new Float64Array(names.length),
+        has: new Uint8Array(names.length),
       };
       names.forEach((vm, k) => {
         const b = bases!.base(p.domain, vm);
         if (b === null) return;
         const w = halves(b);
-        rb.hi[k] = w.hi; rb.lo[k] = w.lo; rb.has[k] = 1;
+        rb.hi[k] = w.hi;
+        rb.lo[k] = w.lo;
+        rb.has[k] = 1;
       });
       const out = float64Chunk(d, p.unsigned, rb, vmData);
       checkTimeRange(out, d, p.field.name, options.file);
@@ -246,7 +259,10 @@ function checkTimeRange(out: arrow.Data<arrow.Float64>, src: arrow.Data, column:
   const v = out.values;
   for (let i = 0; i < v.length; i++) {
     if (Math.abs(v[i]!) > Number.MAX_SAFE_INTEGER && validAt(src, i)) {
-      throw new InputError(file, `column ${column}, row ${i}: time ${v[i]} ns from the capture's start is past 2^53 ns: its clock is not the one the capture's base was taken on`);
+      throw new InputError(
+        file,
+        `column ${column}, row ${i}: time ${v[i]} ns from the capture's start is past 2^53 ns: its clock is not the one the capture's base was taken on`,
+      );
     }
   }
 }

@@ -67,18 +67,31 @@ function batchesOf(column: Column<unknown>): BatchLike[] {
 
 const INT_TYPES: Record<string, [string, string]> = {
   // arrow "bits,signed" -> [raw DuckDB type, view expression template]
-  '8,true': ['TINYINT', '$'], '16,true': ['SMALLINT', '$'], '32,true': ['INTEGER', '$'], '64,true': ['BIGINT', '$'],
-  '8,false': ['UTINYINT', 'CAST($ AS SMALLINT)'], '16,false': ['USMALLINT', 'CAST($ AS INTEGER)'],
-  '32,false': ['UINTEGER', 'CAST($ AS BIGINT)'], '64,false': ['UBIGINT', 'CAST($ AS DECIMAL(20, 0))'],
+  '8,true': ['TINYINT', '$'],
+  '16,true': ['SMALLINT', '$'],
+  '32,true': ['INTEGER', '$'],
+  '64,true': ['BIGINT', '$'],
+  '8,false': ['UTINYINT', 'CAST($ AS SMALLINT)'],
+  '16,false': ['USMALLINT', 'CAST($ AS INTEGER)'],
+  '32,false': ['UINTEGER', 'CAST($ AS BIGINT)'],
+  '64,false': ['UBIGINT', 'CAST($ AS DECIMAL(20, 0))'],
 };
 
-function planColumn(name: string, type: { typeId: number; bitWidth?: number; signed?: boolean; precision?: number }, column: Column<unknown>, table: string): ColumnPlan {
+function planColumn(
+  name: string,
+  type: { typeId: number; bitWidth?: number; signed?: boolean; precision?: number },
+  column: Column<unknown>,
+  table: string,
+): ColumnPlan {
   const q = quoteIdent(name);
   switch (type.typeId) {
     case TypeId.Int: {
       const key = `${type.bitWidth},${type.signed}`;
       const t = INT_TYPES[key];
-      if (!t) throw new Error(`table ${table}, column ${name}: Arrow integer of ${type.bitWidth} bits (signed ${type.signed}) is not one DuckDB stores`);
+      if (!t)
+        throw new Error(
+          `table ${table}, column ${name}: Arrow integer of ${type.bitWidth} bits (signed ${type.signed}) is not one DuckDB stores`,
+        );
       const expr = `${t[1].replace('$', q)} AS ${q}`;
       return { name, rawType: t[0], viewExpr: expr, exportExpr: expr, kind: 'bytes', width: type.bitWidth! / 8 };
     }
@@ -94,12 +107,23 @@ function planColumn(name: string, type: { typeId: number; bitWidth?: number; sig
       const width = members.length <= 0xff ? 1 : members.length <= 0xffff ? 2 : 4;
       // an ENUM needs at least one member; an empty column still gets a valid type
       const list = members.length ? members : [''];
-      return { name, rawType: `ENUM(${list.map(quoteString).join(', ')})`, viewExpr: `CAST(${q} AS VARCHAR) AS ${q}`, exportExpr: q, kind: 'enum', width, members };
+      return {
+        name,
+        rawType: `ENUM(${list.map(quoteString).join(', ')})`,
+        viewExpr: `CAST(${q} AS VARCHAR) AS ${q}`,
+        exportExpr: q,
+        kind: 'enum',
+        width,
+        members,
+      };
     }
-    case TypeId.Utf8: case TypeId.LargeUtf8:
+    case TypeId.Utf8:
+    case TypeId.LargeUtf8:
       return { name, rawType: 'VARCHAR', viewExpr: q, exportExpr: q, kind: 'values', width: 0 };
     default:
-      throw new Error(`table ${table}, column ${name}: Arrow type id ${type.typeId} is not loaded into DuckDB (expected integers, floats, booleans or strings)`);
+      throw new Error(
+        `table ${table}, column ${name}: Arrow type id ${type.typeId} is not loaded into DuckDB (expected integers, floats, booleans or strings)`,
+      );
   }
 }
 
@@ -113,7 +137,10 @@ function dictionaryMembers(column: Column<unknown>, table: string, name: string)
     seen.add(b.dictionary);
     for (const v of b.dictionary.toArray() as Iterable<unknown>) {
       if (typeof v !== 'string') throw new Error(`table ${table}, column ${name}: dictionary value ${String(v)} is not a string`);
-      if (!index.has(v)) { index.set(v, members.length); members.push(v); }
+      if (!index.has(v)) {
+        index.set(v, members.length);
+        members.push(v);
+      }
     }
   }
   return members;
@@ -123,7 +150,11 @@ function dictionaryMembers(column: Column<unknown>, table: string, name: string)
 function enumKeys(b: BatchLike, members: string[], memberIndex: Map<string, number>): ArrayLike<number> {
   const dict = b.dictionary!.toArray() as ArrayLike<string>;
   let identity = true;
-  for (let i = 0; i < dict.length; i++) if (members[i] !== dict[i]) { identity = false; break; }
+  for (let i = 0; i < dict.length; i++)
+    if (members[i] !== dict[i]) {
+      identity = false;
+      break;
+    }
   const keys = b.values as ArrayLike<number>;
   if (identity) return keys;
   const map = Int32Array.from({ length: dict.length }, (_, i) => memberIndex.get(dict[i]!)!);
@@ -155,14 +186,16 @@ export async function loadArrowTable(connection: DuckDBConnection, name: string,
   const raw = `${RAW_SCHEMA}.${quoteIdent(name)}`;
   await connection.run(`CREATE SCHEMA IF NOT EXISTS ${RAW_SCHEMA}`);
   await connection.run(`CREATE OR REPLACE TABLE ${raw} (${plans.map((p) => `${quoteIdent(p.name)} ${p.rawType}`).join(', ')})`);
-  await connection.run(`CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${plans.map((p) => p.viewExpr).join(', ') || '*'} FROM ${raw}`);
+  await connection.run(
+    `CREATE OR REPLACE VIEW ${quoteIdent(name)} AS SELECT ${plans.map((p) => p.viewExpr).join(', ') || '*'} FROM ${raw}`,
+  );
   const loaded = { rows: 0, raw, exportColumns: plans.map((p) => p.exportExpr).join(', ') || '*' };
   if (fields.length === 0 || table.numRows === 0) return loaded;
 
   const types = (await connection.runAndReadAll(`SELECT * FROM ${raw} LIMIT 0`)).columnTypes();
   const chunk = DuckDBDataChunk.create(types);
   const appender = await connection.createAppender(name, RAW_SCHEMA);
-  const memberIndex = plans.map((p) => p.members ? new Map(p.members.map((m, k) => [m, k])) : undefined);
+  const memberIndex = plans.map((p) => (p.members ? new Map(p.members.map((m, k) => [m, k])) : undefined));
   const batchCount = batchesOf(columns[0]!).length;
   let rows = 0;
   try {
@@ -170,7 +203,7 @@ export async function loadArrowTable(connection: DuckDBConnection, name: string,
       const batches = columns.map((c) => batchesOf(c)[bi]!);
       const length = batches[0]!.length;
       // per batch, the values in the form their raw column takes
-      const sources = plans.map((p, c) => p.kind === 'enum' ? enumKeys(batches[c]!, p.members!, memberIndex[c]!) : batches[c]!.values);
+      const sources = plans.map((p, c) => (p.kind === 'enum' ? enumKeys(batches[c]!, p.members!, memberIndex[c]!) : batches[c]!.values));
       for (let start = 0; start < length; start += CHUNK_ROWS) {
         const n = Math.min(CHUNK_ROWS, length - start);
         duckdb.data_chunk_reset(chunk.chunk);
@@ -204,7 +237,14 @@ export async function loadArrowTable(connection: DuckDBConnection, name: string,
   return { ...loaded, rows };
 }
 
-function copyValues(vector: duckdb.Vector, p: ColumnPlan, source: ArrayLike<number | bigint>, b: BatchLike, start: number, n: number): void {
+function copyValues(
+  vector: duckdb.Vector,
+  p: ColumnPlan,
+  source: ArrayLike<number | bigint>,
+  b: BatchLike,
+  start: number,
+  n: number,
+): void {
   if (p.kind === 'bytes') {
     const v = source as unknown as ArrayBufferView;
     duckdb.copy_data_to_vector(vector, 0, v.buffer as ArrayBuffer, v.byteOffset + start * p.width, n * p.width);
@@ -213,7 +253,10 @@ function copyValues(vector: duckdb.Vector, p: ColumnPlan, source: ArrayLike<numb
   if (p.kind === 'bool') {
     const bits = b.values as unknown as Uint8Array;
     const bytes = new Uint8Array(n);
-    for (let i = 0; i < n; i++) { const k = start + i; bytes[i] = (bits[k >> 3]! >> (k & 7)) & 1; }
+    for (let i = 0; i < n; i++) {
+      const k = start + i;
+      bytes[i] = (bits[k >> 3]! >> (k & 7)) & 1;
+    }
     duckdb.copy_data_to_vector(vector, 0, bytes.buffer, 0, n);
     return;
   }
@@ -222,7 +265,10 @@ function copyValues(vector: duckdb.Vector, p: ColumnPlan, source: ArrayLike<numb
   const keys = typedOfWidth(p.width, n);
   const src = source as ArrayLike<number>;
   const count = p.members!.length;
-  for (let i = 0; i < n; i++) { const k = src[start + i]!; keys[i] = k >= 0 && k < count ? k : 0; }
+  for (let i = 0; i < n; i++) {
+    const k = src[start + i]!;
+    keys[i] = k >= 0 && k < count ? k : 0;
+  }
   duckdb.copy_data_to_vector(vector, 0, keys.buffer, 0, n * p.width);
 }
 

@@ -20,7 +20,11 @@ export function formatAligned(columns: readonly ResultColumn[], maxRows = Infini
   const cells = columns.map((c) => c.values.slice(0, shown).map(cellText));
   const widths = columns.map((c, k) => Math.max(c.name.length, ...cells[k]!.map((s) => s.length)));
   const right = columns.map((c) => c.kind !== 'string' && c.kind !== 'bool');
-  const line = (parts: string[]) => parts.map((s, k) => right[k] ? s.padStart(widths[k]!) : s.padEnd(widths[k]!)).join('  ').trimEnd();
+  const line = (parts: string[]) =>
+    parts
+      .map((s, k) => (right[k] ? s.padStart(widths[k]!) : s.padEnd(widths[k]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(columns.map((c) => c.name)), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (let i = 0; i < shown; i++) out.push(line(cells.map((col) => col[i]!)));
   out.push(n > shown ? `(${n} rows, ${shown} shown; --max-rows N or --format csv for all)` : `(${n} row${n === 1 ? '' : 's'})`);

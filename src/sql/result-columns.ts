@@ -18,12 +18,22 @@ export interface ResultColumn {
 
 function kindOf(typeId: DuckDBTypeId): ResultKind {
   switch (typeId) {
-    case DuckDBTypeId.TINYINT: case DuckDBTypeId.SMALLINT: case DuckDBTypeId.INTEGER:
-    case DuckDBTypeId.UTINYINT: case DuckDBTypeId.USMALLINT: case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
       return 'int';
-    case DuckDBTypeId.BIGINT: case DuckDBTypeId.UBIGINT: case DuckDBTypeId.HUGEINT: case DuckDBTypeId.UHUGEINT: case DuckDBTypeId.BIGNUM:
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+    case DuckDBTypeId.BIGNUM:
       return 'bigint';
-    case DuckDBTypeId.FLOAT: case DuckDBTypeId.DOUBLE: case DuckDBTypeId.DECIMAL:
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+    case DuckDBTypeId.DECIMAL:
       return 'float';
     case DuckDBTypeId.BOOLEAN:
       return 'bool';
@@ -41,9 +51,10 @@ export async function resultColumns(reader: DuckDBResultReader): Promise<ResultC
   return names.map((name, c) => {
     const kind = kindOf(types[c]!.typeId);
     const raw = data[c] ?? [];
-    const values = kind === 'string'
-      ? raw.map((v) => v === null || v === undefined ? null : typeof v === 'string' ? v : stringOf(v))
-      : raw as ResultColumn['values'];
+    const values =
+      kind === 'string'
+        ? raw.map((v) => (v === null || v === undefined ? null : typeof v === 'string' ? v : stringOf(v)))
+        : (raw as ResultColumn['values']);
     return { name, sqlType: types[c]!.toString(), kind, values };
   });
 }
@@ -51,7 +62,7 @@ export async function resultColumns(reader: DuckDBResultReader): Promise<ResultC
 function stringOf(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v, (_k, x) => typeof x === 'bigint' ? x.toString() : x);
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
 }
 
 /** Number of rows of a set of result columns. */

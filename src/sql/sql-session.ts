@@ -42,7 +42,10 @@ export class SqlSession {
   private readonly pending = new Map<string, () => Promise<void>>();
   readonly sources = new Map<string, TableSource>();
 
-  private constructor(private readonly instance: DuckDBInstance, readonly connection: DuckDBConnection) {}
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+  ) {}
 
   static async open(options: SqlSessionOptions = {}): Promise<SqlSession> {
     // no extension is ever downloaded: Parquet, CSV and JSON are built into the package's DuckDB
@@ -61,7 +64,10 @@ export class SqlSession {
    */
   async addDir(dir: string): Promise<string[]> {
     const root = resolve(dir);
-    if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`${dir}: expected a folder of iolineage tables (analyze, ingest or export output), found ${existsSync(root) ? 'a file' : 'nothing'}`);
+    if (!existsSync(root) || !statSync(root).isDirectory())
+      throw new UsageError(
+        `${dir}: expected a folder of iolineage tables (analyze, ingest or export output), found ${existsSync(root) ? 'a file' : 'nothing'}`,
+      );
     const added: string[] = [];
     for (const entry of readdirSync(root).sort()) {
       const path = join(root, entry);
@@ -71,12 +77,23 @@ export class SqlSession {
         const [, name, ext] = m as unknown as [string, string, 'arrow' | 'parquet' | 'csv'];
         if (this.sources.has(name)) continue; // one table per name: the first of .arrow, .csv, .parquet
         if (ext === 'arrow') this.addLazyArrow(name, path);
-        else await this.addView(name, ext, path, ext === 'parquet' ? `read_parquet(${quoteString(path)})` : `read_csv(${quoteString(path)}, header = true)`);
+        else
+          await this.addView(
+            name,
+            ext,
+            path,
+            ext === 'parquet' ? `read_parquet(${quoteString(path)})` : `read_csv(${quoteString(path)}, header = true)`,
+          );
         added.push(name);
       } else if (st.isFile() && entry === 'summary.json' && !this.sources.has('summary')) {
         await this.addSummary(path);
         added.push('summary');
-      } else if (st.isDirectory() && /^[A-Za-z_][A-Za-z0-9_]*$/.test(entry) && !this.sources.has(entry) && readdirSync(path).some((e) => PARTITION_DIR.test(e))) {
+      } else if (
+        st.isDirectory() &&
+        /^[A-Za-z_][A-Za-z0-9_]*$/.test(entry) &&
+        !this.sources.has(entry) &&
+        readdirSync(path).some((e) => PARTITION_DIR.test(e))
+      ) {
         const glob = join(path, '**', '*.parquet');
         await this.addView(entry, 'dataset', path, `read_parquet(${quoteString(glob)}, hive_partitioning = true, union_by_name = true)`);
         added.push(entry);
@@ -134,8 +151,13 @@ export class SqlSession {
         return await this.connection.runAndReadAll(sql);
       } catch (e) {
         const name = MISSING_TABLE.exec(e instanceof Error ? e.message : '')?.[1];
-        if (name && this.pending.has(name)) { await this.load(name); continue; }
-        throw new UsageError(`SQL: ${e instanceof Error ? e.message : String(e)}${name && !this.sources.has(name) ? `\n  tables: ${[...this.sources.keys()].join(', ') || '(none)'}` : ''}`);
+        if (name && this.pending.has(name)) {
+          await this.load(name);
+          continue;
+        }
+        throw new UsageError(
+          `SQL: ${e instanceof Error ? e.message : String(e)}${name && !this.sources.has(name) ? `\n  tables: ${[...this.sources.keys()].join(', ') || '(none)'}` : ''}`,
+        );
       }
     }
   }

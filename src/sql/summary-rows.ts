@@ -37,8 +37,10 @@ export async function loadSummary(connection: DuckDBConnection, json: unknown, n
   try {
     for (const r of rows) {
       appender.appendVarchar(r.key);
-      if (r.number === null) appender.appendNull(); else appender.appendDouble(r.number);
-      if (r.text === null) appender.appendNull(); else appender.appendVarchar(r.text);
+      if (r.number === null) appender.appendNull();
+      else appender.appendDouble(r.number);
+      if (r.text === null) appender.appendNull();
+      else appender.appendVarchar(r.text);
       appender.endRow();
     }
   } finally {

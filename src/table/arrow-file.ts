@@ -18,15 +18,23 @@ import { checkArrowIpcBytes } from './arrow-ipc-check.js';
 /** A flechette sink that writes through to a file descriptor. */
 function fileSink(fd: number) {
   return {
-    write(bytes: Uint8Array) { writeAll(fd, bytes); },
-    pad(n: number) { if (n > 0) writeAll(fd, new Uint8Array(n)); },
-    finish() { return null; },
+    write(bytes: Uint8Array) {
+      writeAll(fd, bytes);
+    },
+    pad(n: number) {
+      if (n > 0) writeAll(fd, new Uint8Array(n));
+    },
+    finish() {
+      return null;
+    },
   };
 }
 
 /** What writes a table as an Arrow IPC file to a descriptor: for OutputFolder.stage. */
 export function arrowFileWriter(table: Table): (fd: number) => void {
-  return (fd) => { tableToIPC(table, { format: 'file', sink: fileSink(fd) } as never); };
+  return (fd) => {
+    tableToIPC(table, { format: 'file', sink: fileSink(fd) } as never);
+  };
 }
 
 /**
@@ -36,7 +44,9 @@ export function arrowFileWriter(table: Table): (fd: number) => void {
  * for builder.finish(metadata) (a test compares them).
  */
 export function tableBuilderWriter(builder: TableBuilder, metadata?: Record<string, string>): (fd: number) => void {
-  return (fd) => { encodeIPC(builder.ipcParts(metadata), { format: 'file', sink: fileSink(fd) as never }); };
+  return (fd) => {
+    encodeIPC(builder.ipcParts(metadata), { format: 'file', sink: fileSink(fd) as never });
+  };
 }
 
 /**
@@ -44,7 +54,9 @@ export function tableBuilderWriter(builder: TableBuilder, metadata?: Record<stri
  * and record batches from any iterable, encoded one at a time as they come) as an Arrow IPC file.
  */
 export function ipcPartsWriter(parts: ReturnType<TableBuilder['ipcParts']>): (fd: number) => void {
-  return (fd) => { encodeIPC(parts, { format: 'file', sink: fileSink(fd) as never }); };
+  return (fd) => {
+    encodeIPC(parts, { format: 'file', sink: fileSink(fd) as never });
+  };
 }
 
 /** Write a table as an Arrow IPC file (safely: a temporary name renamed into place; a symlink at `path` is refused). */
@@ -97,10 +109,15 @@ function checkBatchLengths(data: ReturnType<typeof decodeIPC>, path: string): vo
     const bodyBytes = b.body?.length ?? b.regions.reduce((n, r) => Math.max(n, r.offset + r.length), 0);
     const most = bodyBytes * 8;
     const what = k < (data.records?.length ?? 0) ? `record batch ${k}` : `dictionary batch ${k - (data.records?.length ?? 0)}`;
-    if ((b.length ?? 0) > most) throw new InputError(path, `${what}: ${b.length} rows cannot fit in its ${bodyBytes}-byte body`, { what: 'Arrow IPC message' });
+    if ((b.length ?? 0) > most)
+      throw new InputError(path, `${what}: ${b.length} rows cannot fit in its ${bodyBytes}-byte body`, { what: 'Arrow IPC message' });
     for (const n of b.nodes) {
       if (n.length > most || n.nullCount > n.length || n.length < 0 || n.nullCount < 0) {
-        throw new InputError(path, `${what}: a column of ${n.length} rows with ${n.nullCount} nulls cannot fit in its ${bodyBytes}-byte body`, { what: 'Arrow IPC message' });
+        throw new InputError(
+          path,
+          `${what}: a column of ${n.length} rows with ${n.nullCount} nulls cannot fit in its ${bodyBytes}-byte body`,
+          { what: 'Arrow IPC message' },
+        );
       }
     }
   }

@@ -16,7 +16,8 @@ type Slot = { name: string } & (
   | { kind: 'table'; shape: () => Shape }
   | { kind: 'tables'; shape: () => Shape }
   /** A union: the table's shape is chosen by the ubyte field `typeSlot`. */
-  | { kind: 'union'; typeSlot: number; shapes: Record<number, () => Shape> });
+  | { kind: 'union'; typeSlot: number; shapes: Record<number, () => Shape> }
+);
 /** Field index → check, for the fields that hold vectors or lead to tables that do. */
 type Shape = Record<number, Slot>;
 
@@ -33,7 +34,11 @@ const Field: Shape = {
   5: { name: 'children', kind: 'tables', shape: () => Field },
   6: customMetadata,
 };
-const Schema: Shape = { 1: { name: 'fields', kind: 'tables', shape: () => Field }, 2: customMetadata, 3: { name: 'features', kind: 'vector', stride: 8 } };
+const Schema: Shape = {
+  1: { name: 'fields', kind: 'tables', shape: () => Field },
+  2: customMetadata,
+  3: { name: 'features', kind: 'vector', stride: 8 },
+};
 /** Block: offset long, metaDataLength int (+4 padding), bodyLength long. */
 const BLOCK_BYTES = 24;
 const Footer: Shape = {
@@ -44,8 +49,10 @@ const Footer: Shape = {
 };
 /** FieldNode and Buffer structs are 16 bytes each. */
 const RecordBatch: Shape = {
-  1: { name: 'nodes', kind: 'vector', stride: 16 }, 2: { name: 'buffers', kind: 'vector', stride: 16 },
-  3: { name: 'compression', kind: 'table', shape: () => ({}) }, 4: { name: 'variadicBufferCounts', kind: 'vector', stride: 8 },
+  1: { name: 'nodes', kind: 'vector', stride: 16 },
+  2: { name: 'buffers', kind: 'vector', stride: 16 },
+  3: { name: 'compression', kind: 'table', shape: () => ({}) },
+  4: { name: 'variadicBufferCounts', kind: 'vector', stride: 8 },
 };
 const DictionaryBatch: Shape = { 1: { name: 'data', kind: 'table', shape: () => RecordBatch } };
 const Message: Shape = {
@@ -58,18 +65,35 @@ const MAX_DEPTH = 64;
 const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 
 class FlatbufferWalk {
-  constructor(private readonly b: Uint8Array, private readonly file: string) {}
+  constructor(
+    private readonly b: Uint8Array,
+    private readonly file: string,
+  ) {}
 
   private fail(what: string, at: number): InputError {
-    return new InputError(this.file, `not a readable Arrow IPC file: ${what} at byte ${at} runs past the end (${this.b.length} bytes)`, { offset: at, what: 'Arrow flatbuffer' });
+    return new InputError(this.file, `not a readable Arrow IPC file: ${what} at byte ${at} runs past the end (${this.b.length} bytes)`, {
+      offset: at,
+      what: 'Arrow flatbuffer',
+    });
   }
   need(at: number, bytes: number, what: string): void {
     if (!(at >= 0 && bytes >= 0 && at + bytes <= this.b.length)) throw this.fail(what, at);
   }
-  u16(at: number): number { this.need(at, 2, 'u16'); return this.b[at]! | (this.b[at + 1]! << 8); }
-  u32(at: number): number { this.need(at, 4, 'u32'); return (this.b[at]! | (this.b[at + 1]! << 8) | (this.b[at + 2]! << 16)) + this.b[at + 3]! * 0x1000000; }
-  i32(at: number): number { this.need(at, 4, 'i32'); return this.b[at]! | (this.b[at + 1]! << 8) | (this.b[at + 2]! << 16) | (this.b[at + 3]! << 24); }
-  i64(at: number): number { return this.u32(at) + this.i32(at + 4) * 0x100000000; }
+  u16(at: number): number {
+    this.need(at, 2, 'u16');
+    return this.b[at]! | (this.b[at + 1]! << 8);
+  }
+  u32(at: number): number {
+    this.need(at, 4, 'u32');
+    return (this.b[at]! | (this.b[at + 1]! << 8) | (this.b[at + 2]! << 16)) + this.b[at + 3]! * 0x1000000;
+  }
+  i32(at: number): number {
+    this.need(at, 4, 'i32');
+    return this.b[at]! | (this.b[at + 1]! << 8) | (this.b[at + 2]! << 16) | (this.b[at + 3]! << 24);
+  }
+  i64(at: number): number {
+    return this.u32(at) + this.i32(at + 4) * 0x100000000;
+  }
 
   /** Position of field `i` of the table at `t`, or 0 when absent. */
   field(t: number, i: number): number {
@@ -90,7 +114,11 @@ class FlatbufferWalk {
   }
 
   table(t: number, shape: Shape, what: string, depth: number): void {
-    if (depth > MAX_DEPTH) throw new InputError(this.file, `not a readable Arrow IPC file: ${what} nested deeper than ${MAX_DEPTH}`, { offset: t, what: 'Arrow flatbuffer' });
+    if (depth > MAX_DEPTH)
+      throw new InputError(this.file, `not a readable Arrow IPC file: ${what} nested deeper than ${MAX_DEPTH}`, {
+        offset: t,
+        what: 'Arrow flatbuffer',
+      });
     for (const [k, slot] of Object.entries(shape)) {
       const p = this.field(t, Number(k));
       if (!p) continue;
@@ -99,7 +127,10 @@ class FlatbufferWalk {
       else if (slot.kind === 'table') this.table(p + this.u32(p), slot.shape(), name, depth + 1);
       else if (slot.kind === 'tables') {
         const v = this.vector(p, 4, name);
-        for (let j = 0; j < v.length; j++) { const e = v.at + 4 * j; this.table(e + this.u32(e), slot.shape(), `${name}[${j}]`, depth + 1); }
+        for (let j = 0; j < v.length; j++) {
+          const e = v.at + 4 * j;
+          this.table(e + this.u32(e), slot.shape(), `${name}[${j}]`, depth + 1);
+        }
       } else {
         const tp = this.field(t, slot.typeSlot);
         const type = tp ? (this.need(tp, 1, 'union type'), this.b[tp]!) : 0;
@@ -113,7 +144,10 @@ class FlatbufferWalk {
   message(at: number, what: string): { end: number; bodyLength: number } | null {
     let meta = at + 4;
     let length = this.i32(at);
-    if (length === -1) { length = this.i32(at + 4); meta = at + 8; }
+    if (length === -1) {
+      length = this.i32(at + 4);
+      meta = at + 8;
+    }
     if (length === 0) return null; // end-of-stream marker
     this.need(meta, length, `${what} metadata of ${length} bytes`);
     const root = meta + this.u32(meta);
@@ -138,7 +172,8 @@ export function checkArrowIpcBytes(bytes: Uint8Array, file: string): void {
       const p = w.field(root, slot);
       if (!p) continue;
       const blocks = w.vector(p, BLOCK_BYTES, 'footer blocks');
-      for (let j = 0; j < blocks.length; j++) w.message(w.i64(blocks.at + BLOCK_BYTES * j), `${slot === 2 ? 'dictionary' : 'record batch'} message ${j}`);
+      for (let j = 0; j < blocks.length; j++)
+        w.message(w.i64(blocks.at + BLOCK_BYTES * j), `${slot === 2 ? 'dictionary' : 'record batch'} message ${j}`);
     }
     return;
   }

@@ -41,30 +41,46 @@ export class BatchSpill {
     const bytes = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
     for (let done = 0; done < bytes.length;) {
       let n: number;
-      try { n = readSync(this.fd, bytes, done, bytes.length - done, at + done); } catch (e) { throw this.failed('read', e); }
-      if (n === 0) throw new InputError(this.path, `scratch file ends at byte ${at + done}, ${bytes.length - done} bytes short of what was written`);
+      try {
+        n = readSync(this.fd, bytes, done, bytes.length - done, at + done);
+      } catch (e) {
+        throw this.failed('read', e);
+      }
+      if (n === 0)
+        throw new InputError(this.path, `scratch file ends at byte ${at + done}, ${bytes.length - done} bytes short of what was written`);
       done += n;
     }
   }
 
   /** Overwrite bytes at offset `at` (values written before). */
-  rewrite(at: number, from: ArrayBufferView): void { this.write(at, from); }
+  rewrite(at: number, from: ArrayBufferView): void {
+    this.write(at, from);
+  }
 
   private write(at: number, a: ArrayBufferView): void {
     const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     try {
       for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
-    } catch (e) { throw this.failed('write', e); }
+    } catch (e) {
+      throw this.failed('write', e);
+    }
   }
 
   /** A write or read error of the scratch file (a full disk: ENOSPC) as an error naming it. */
   private failed(what: string, e: unknown): InputError {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    return new InputError(this.path, `cannot ${what} the scratch file of the table being written (${code}${code === 'ENOSPC' ? ': the output directory needs about as much free space again as the table' : ''})`, undefined, { cause: e });
+    return new InputError(
+      this.path,
+      `cannot ${what} the scratch file of the table being written (${code}${code === 'ENOSPC' ? ': the output directory needs about as much free space again as the table' : ''})`,
+      undefined,
+      { cause: e },
+    );
   }
 
   /** Bytes held in the file. */
-  get size(): number { return this.end; }
+  get size(): number {
+    return this.end;
+  }
 
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);

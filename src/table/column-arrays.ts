@@ -35,7 +35,10 @@ const bit = (bitmap: Uint8Array, i: number) => (bitmap[i >> 3]! >> (i & 7)) & 1;
  * An int64 column: values (0 where null) and, when the column has nulls, one byte per row (1 = valid).
  * The values may be a view of the table's own buffer: read them, do not write them.
  */
-export interface Int64Values { values: BigInt64Array; valid: Uint8Array | null }
+export interface Int64Values {
+  values: BigInt64Array;
+  valid: Uint8Array | null;
+}
 
 export function int64Column(table: Table, name: string): Int64Values {
   const batches = batchesOf(table, name);
@@ -94,15 +97,22 @@ export function numberColumn(table: Table, name: string, base = 0n): Float64Arra
       const { hi, lo } = int64Words(v.subarray(0, b.length));
       const signed = v instanceof BigInt64Array;
       for (let i = 0; i < b.length; i++) {
-        if (hasNulls && !bit(b.validity!, i)) { out[at + i] = NaN; continue; }
+        if (hasNulls && !bit(b.validity!, i)) {
+          out[at + i] = NaN;
+          continue;
+        }
         const h = hi[2 * i + 1]!;
         // |v| < 2^53 and a safe base: the difference of two exact doubles is exact below 2^53
         if (baseSafe && (signed || h >= 0) && h < 0x200000 && h >= -0x200000) {
           const d = h * 4294967296 + lo[2 * i]! - baseNum;
-          if (d <= Number.MAX_SAFE_INTEGER && d >= -Number.MAX_SAFE_INTEGER) { out[at + i] = d; continue; }
+          if (d <= Number.MAX_SAFE_INTEGER && d >= -Number.MAX_SAFE_INTEGER) {
+            out[at + i] = d;
+            continue;
+          }
         }
         const d = BigInt(v[i]!) - base;
-        if (d > MAX_SAFE || d < -MAX_SAFE) throw new RangeError(`column "${name}" of ${tableName(table)}: ${d} (row ${at + i}, relative to ${base}) does not fit in 2^53`);
+        if (d > MAX_SAFE || d < -MAX_SAFE)
+          throw new RangeError(`column "${name}" of ${tableName(table)}: ${d} (row ${at + i}, relative to ${base}) does not fit in 2^53`);
         out[at + i] = Number(d);
       }
     } else {
@@ -114,7 +124,10 @@ export function numberColumn(table: Table, name: string, base = 0n): Float64Arra
 }
 
 /** A dictionary-encoded string column: per-row codes into `labels` (-1 where null). */
-export interface StringCodes { codes: Int32Array; labels: string[] }
+export interface StringCodes {
+  codes: Int32Array;
+  labels: string[];
+}
 
 export function stringColumn(table: Table, name: string): StringCodes {
   const batches = batchesOf(table, name);
@@ -130,7 +143,11 @@ export function stringColumn(table: Table, name: string): StringCodes {
     dict.forEach((v, k) => {
       const s = String(v);
       let c = index.get(s);
-      if (c === undefined) { c = labels.length; labels.push(s); index.set(s, c); }
+      if (c === undefined) {
+        c = labels.length;
+        labels.push(s);
+        index.set(s, c);
+      }
       remap[k] = c;
     });
     const hasNulls = b.nullCount > 0 && b.validity && b.validity.length > 0;
@@ -157,9 +174,13 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  */
 export function int64Words(values: BigInt64Array | BigUint64Array): { hi: Int32Array; lo: Uint32Array } {
   if (LITTLE_ENDIAN) {
-    return { hi: new Int32Array(values.buffer, values.byteOffset, values.length * 2), lo: new Uint32Array(values.buffer, values.byteOffset, values.length * 2) };
+    return {
+      hi: new Int32Array(values.buffer, values.byteOffset, values.length * 2),
+      lo: new Uint32Array(values.buffer, values.byteOffset, values.length * 2),
+    };
   }
-  const hi = new Int32Array(values.length * 2), lo = new Uint32Array(values.length * 2);
+  const hi = new Int32Array(values.length * 2),
+    lo = new Uint32Array(values.length * 2);
   for (let i = 0; i < values.length; i++) {
     hi[2 * i + 1] = Number(BigInt.asIntN(32, values[i]! >> 32n));
     lo[2 * i] = Number(BigInt.asUintN(32, values[i]!));

@@ -12,13 +12,15 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Rows per chunk (= per Arrow record batch). */
 export const CHUNK_ROWS = 1 << 17;
 
-type TypedArray =
-  | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array
-  | BigInt64Array | Float64Array;
+type TypedArray = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | Float64Array;
 type TypedArrayCtor<A extends TypedArray> = { new (n: number): A };
 
 /** One chunk as a record batch takes it: values trimmed to its rows, validity (null: all valid). */
-export interface ChunkView<A> { values: A; validity: Uint8Array | null; nullCount: number }
+export interface ChunkView<A> {
+  values: A;
+  validity: Uint8Array | null;
+  nullCount: number;
+}
 
 /**
  * Chunk storage shared by all builders: full chunks plus the current one, and a validity bitmap per
@@ -54,13 +56,19 @@ abstract class ChunkedBuilder<A extends TypedArray> {
   }
 
   /** A new zero-filled chunk of this column's array type (CHUNK_ROWS slots), for appendChunk. */
-  newChunk(): A { return new this.ctor(CHUNK_ROWS); }
+  newChunk(): A {
+    return new this.ctor(CHUNK_ROWS);
+  }
 
   /** Whether chunk c lives in the scratch file. */
-  isSpilled(c: number): boolean { return this.spilled[c] !== undefined; }
+  isSpilled(c: number): boolean {
+    return this.spilled[c] !== undefined;
+  }
 
   /** Chunks, the last one possibly short (an empty builder has one empty chunk). */
-  get chunkCount(): number { return this.chunks.length + (this.i > 0 || this.chunks.length === 0 ? 1 : 0); }
+  get chunkCount(): number {
+    return this.chunks.length + (this.i > 0 || this.chunks.length === 0 ? 1 : 0);
+  }
 
   /**
    * Chunk k as a record batch takes it. A spilled chunk is read into arrays this builder reuses:
@@ -68,7 +76,11 @@ abstract class ChunkedBuilder<A extends TypedArray> {
    */
   chunkView(k: number): ChunkView<A> {
     if (k === this.chunks.length) {
-      return { values: this.cur.subarray(0, this.i) as A, validity: this.curValid ? this.curValid.subarray(0, (this.i + 7) >> 3) : null, nullCount: this.curNulls };
+      return {
+        values: this.cur.subarray(0, this.i) as A,
+        validity: this.curValid ? this.curValid.subarray(0, (this.i + 7) >> 3) : null,
+        nullCount: this.curNulls,
+      };
     }
     const ref = this.spilled[k];
     if (!ref) return { values: this.chunks[k]!, validity: this.validity[k] ?? null, nullCount: this.nullCounts[k]! };
@@ -83,7 +95,7 @@ abstract class ChunkedBuilder<A extends TypedArray> {
 
   /** The values of a spilled chunk, read into an array this builder reuses. */
   private spilledValues(ref: SpilledChunk): A {
-    const values = this.scratchValues ??= new this.ctor(CHUNK_ROWS);
+    const values = (this.scratchValues ??= new this.ctor(CHUNK_ROWS));
     this.spill!.read(ref.valuesAt, values);
     return values;
   }
@@ -104,7 +116,10 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     const c = Math.floor(row / CHUNK_ROWS);
     const r = row % CHUNK_ROWS;
     const ref = this.spilled[c];
-    if (!ref) { (c < this.chunks.length ? this.chunks[c]! : this.cur)[r] = v; return; }
+    if (!ref) {
+      (c < this.chunks.length ? this.chunks[c]! : this.cur)[r] = v;
+      return;
+    }
     const one = new this.ctor(1);
     one[0] = v;
     this.spill!.rewrite(ref.valuesAt + r * one.BYTES_PER_ELEMENT, one);
@@ -122,7 +137,11 @@ abstract class ChunkedBuilder<A extends TypedArray> {
       const lo = Math.max(start - c * CHUNK_ROWS, 0);
       const hi = Math.min(end - c * CHUNK_ROWS, CHUNK_ROWS);
       let here = 0;
-      for (let r = lo; r < hi; r++) if (a[r] === from) { a[r] = to; here++; }
+      for (let r = lo; r < hi; r++)
+        if (a[r] === from) {
+          a[r] = to;
+          here++;
+        }
       if (ref && here > 0) this.spill!.rewrite(ref.valuesAt, a);
       changed += here;
     }
@@ -130,7 +149,9 @@ abstract class ChunkedBuilder<A extends TypedArray> {
   }
 
   /** Rows pushed so far. */
-  get length(): number { return this.chunks.length * CHUNK_ROWS + this.i; }
+  get length(): number {
+    return this.chunks.length * CHUNK_ROWS + this.i;
+  }
 
   protected roll(): void {
     this.chunks.push(this.cur);
@@ -182,7 +203,8 @@ abstract class ChunkedBuilder<A extends TypedArray> {
 
   /** The chunks trimmed to their lengths, with validity and null counts (all in memory). */
   finishChunks(): { values: A[]; validity: (Uint8Array | null)[]; nullCounts: number[] } {
-    if (this.spilled.length > 0) throw new Error('finishChunks: chunks of this builder are in a scratch file; write it with writeTableBuilder');
+    if (this.spilled.length > 0)
+      throw new Error('finishChunks: chunks of this builder are in a scratch file; write it with writeTableBuilder');
     const values = this.chunks.slice();
     const validity = this.validity.slice();
     const nullCounts = this.nullCounts.slice();
@@ -204,14 +226,20 @@ export class NumberColumnBuilder<A extends Exclude<TypedArray, BigInt64Array>> e
     this.i++;
   }
   /** Value at row `row` (0 for nulls). */
-  get(row: number): number { return this.valueAt(row) as number; }
+  get(row: number): number {
+    return this.valueAt(row) as number;
+  }
   /** Overwrite the value at row `row` (e.g. a completion time filled in later). */
-  set(row: number, v: number): void { this.setValueAt(row, v); }
+  set(row: number, v: number): void {
+    this.setValueAt(row, v);
+  }
 }
 
 /** Builder for int64 columns (BigInt64Array chunks). Numbers must be safe integers. */
 export class Int64ColumnBuilder extends ChunkedBuilder<BigInt64Array> {
-  constructor() { super(BigInt64Array); }
+  constructor() {
+    super(BigInt64Array);
+  }
   /** Append a value; a number that is not an integer throws (BigInt() refuses it). */
   push(v: number | bigint): void {
     if (this.i === CHUNK_ROWS) this.roll();
@@ -227,7 +255,8 @@ export class Int64ColumnBuilder extends ChunkedBuilder<BigInt64Array> {
     if (this.i === CHUNK_ROWS) this.roll();
     if (LITTLE_ENDIAN) {
       let w = this.curWords;
-      if (w === null || w.buffer !== this.cur.buffer) w = this.curWords = new Uint32Array(this.cur.buffer, this.cur.byteOffset, CHUNK_ROWS * 2);
+      if (w === null || w.buffer !== this.cur.buffer)
+        w = this.curWords = new Uint32Array(this.cur.buffer, this.cur.byteOffset, CHUNK_ROWS * 2);
       const k = this.i << 1;
       w[k] = v >>> 0;
       w[k + 1] = Math.floor(v / 4294967296) >>> 0;
@@ -238,13 +267,19 @@ export class Int64ColumnBuilder extends ChunkedBuilder<BigInt64Array> {
     this.i++;
   }
   private curWords: Uint32Array | null = null;
-  get(row: number): bigint { return this.valueAt(row); }
-  set(row: number, v: bigint): void { this.setValueAt(row, v); }
+  get(row: number): bigint {
+    return this.valueAt(row);
+  }
+  set(row: number, v: bigint): void {
+    this.setValueAt(row, v);
+  }
 }
 
 /** Builder for bool columns (one byte per row while building, bit-packed on output). */
 export class BoolColumnBuilder extends ChunkedBuilder<Uint8Array> {
-  constructor() { super(Uint8Array); }
+  constructor() {
+    super(Uint8Array);
+  }
   push(v: boolean): void {
     if (this.i === CHUNK_ROWS) this.roll();
     this.cur[this.i] = v ? 1 : 0;
@@ -261,7 +296,10 @@ export class StringColumnBuilder extends ChunkedBuilder<Int32Array | Int16Array 
   readonly dictionary: string[] = [];
   private readonly keys = new Map<string, number>();
   private readonly maxKeys: number;
-  constructor(index: 'int8' | 'int16' | 'int32' = 'int32', private readonly column = 'string column') {
+  constructor(
+    index: 'int8' | 'int16' | 'int32' = 'int32',
+    private readonly column = 'string column',
+  ) {
     super(index === 'int8' ? Int8Array : index === 'int16' ? Int16Array : Int32Array);
     this.maxKeys = index === 'int8' ? 0x80 : index === 'int16' ? 0x8000 : 0x7fffffff;
   }
@@ -275,7 +313,9 @@ export class StringColumnBuilder extends ChunkedBuilder<Int32Array | Int16Array 
     }
     return k;
   }
-  push(s: string): void { this.pushKey(this.intern(s)); }
+  push(s: string): void {
+    this.pushKey(this.intern(s));
+  }
   pushKey(k: number): void {
     if (this.i === CHUNK_ROWS) this.roll();
     this.cur[this.i] = k;
@@ -294,6 +334,13 @@ export class StringColumnBuilder extends ChunkedBuilder<Int32Array | Int16Array 
 }
 
 export type AnyColumnBuilder =
-  | NumberColumnBuilder<Int8Array> | NumberColumnBuilder<Int16Array> | NumberColumnBuilder<Int32Array>
-  | NumberColumnBuilder<Uint8Array> | NumberColumnBuilder<Uint16Array> | NumberColumnBuilder<Uint32Array>
-  | NumberColumnBuilder<Float64Array> | Int64ColumnBuilder | BoolColumnBuilder | StringColumnBuilder;
+  | NumberColumnBuilder<Int8Array>
+  | NumberColumnBuilder<Int16Array>
+  | NumberColumnBuilder<Int32Array>
+  | NumberColumnBuilder<Uint8Array>
+  | NumberColumnBuilder<Uint16Array>
+  | NumberColumnBuilder<Uint32Array>
+  | NumberColumnBuilder<Float64Array>
+  | Int64ColumnBuilder
+  | BoolColumnBuilder
+  | StringColumnBuilder;

@@ -25,17 +25,29 @@ function bitmapOf(len: number): Uint8Array {
 }
 
 /** A chunk as a record batch takes it: validity null when no row is null. */
-export interface FilledChunk { validity: Uint8Array | null; nullCount: number }
+export interface FilledChunk {
+  validity: Uint8Array | null;
+  nullCount: number;
+}
 
 /**
  * Write values src[from, from + len) (len <= CHUNK_ROWS) into dst[0, len), each stored as dst's
  * typed array stores it (as push does), rows where nulls[0, len) is 1 as nulls holding 0 (as
  * pushNull leaves them). dst may be reused: every slot in [0, len) is written.
  */
-export function fillNumbers(dst: NumArray, src: Int32Array | Float64Array, from: number, len: number, nulls: Uint8Array | null = null): FilledChunk {
+export function fillNumbers(
+  dst: NumArray,
+  src: Int32Array | Float64Array,
+  from: number,
+  len: number,
+  nulls: Uint8Array | null = null,
+): FilledChunk {
   let nullCount = 0;
   if (nulls) for (let i = 0; i < len; i++) nullCount += nulls[i]!;
-  if (nullCount === 0) { dst.set(src.subarray(from, from + len)); return { validity: null, nullCount: 0 }; }
+  if (nullCount === 0) {
+    dst.set(src.subarray(from, from + len));
+    return { validity: null, nullCount: 0 };
+  }
   for (let i = 0; i < len; i++) {
     const isNull = nulls![i]!;
     scratchNulls[i] = isNull;
@@ -51,7 +63,14 @@ export function fillNumbers(dst: NumArray, src: Int32Array | Float64Array, from:
  * BigInt sum where the number is not a safe integer). NaN and rows where nulls[0, len) is 1 are
  * nulls holding 0. dst may be reused: every slot in [0, len) is written.
  */
-export function fillInt64(dst: BigInt64Array, src: Float64Array, from: number, len: number, nulls: Uint8Array | null = null, base: bigint | null = null): FilledChunk {
+export function fillInt64(
+  dst: BigInt64Array,
+  src: Float64Array,
+  from: number,
+  len: number,
+  nulls: Uint8Array | null = null,
+  base: bigint | null = null,
+): FilledChunk {
   // two loops of their own (each keeps one kind of type feedback): plain values, and times
   const nullCount = base === null ? fillPlainInt64(dst, src, from, len, nulls) : fillTimes(dst, src, from, len, nulls, base);
   return { validity: nullCount ? bitmapOf(len) : null, nullCount };
@@ -66,7 +85,10 @@ function fillPlainInt64(dst: BigInt64Array, src: Float64Array, from: number, len
     if (v !== v || (nulls !== null && nulls[i] === 1)) {
       scratchNulls[i] = 1;
       nullCount++;
-      if (words) { words[2 * i] = 0; words[2 * i + 1] = 0; } else dst[i] = 0n;
+      if (words) {
+        words[2 * i] = 0;
+        words[2 * i + 1] = 0;
+      } else dst[i] = 0n;
       continue;
     }
     scratchNulls[i] = 0;
@@ -89,13 +111,19 @@ function fillTimes(dst: BigInt64Array, src: Float64Array, from: number, len: num
     if (v !== v || (nulls !== null && nulls[i] === 1)) {
       scratchNulls[i] = 1;
       nullCount++;
-      if (words) { words[2 * i] = 0; words[2 * i + 1] = 0; } else dst[i] = 0n;
+      if (words) {
+        words[2 * i] = 0;
+        words[2 * i + 1] = 0;
+      } else dst[i] = 0n;
       continue;
     }
     scratchNulls[i] = 0;
     const abs = baseNum + v;
     // Number.isSafeInteger(abs), spelled out for the hot loop; else the exact BigInt sum
-    if (!(baseSafe && abs <= MAX_SAFE && abs >= -MAX_SAFE && Math.floor(abs) === abs)) { dst[i] = exactSum(base, v); continue; }
+    if (!(baseSafe && abs <= MAX_SAFE && abs >= -MAX_SAFE && Math.floor(abs) === abs)) {
+      dst[i] = exactSum(base, v);
+      continue;
+    }
     if (words) {
       words[2 * i] = abs >>> 0;
       words[2 * i + 1] = Math.floor(abs / 4294967296) >>> 0;
@@ -104,17 +132,32 @@ function fillTimes(dst: BigInt64Array, src: Float64Array, from: number, len: num
   return nullCount;
 }
 
-function exactSum(base: bigint, v: number): bigint { return base + BigInt(v); }
+function exactSum(base: bigint, v: number): bigint {
+  return base + BigInt(v);
+}
 
 /** fillNumbers into a new chunk appended to a column at a chunk boundary (consecutive ranges build what pushing every value would). */
-export function appendNumbers(b: NumberColumnBuilder<NumArray> | StringColumnBuilder, src: Int32Array | Float64Array, from: number, len: number, nulls: Uint8Array | null = null): void {
+export function appendNumbers(
+  b: NumberColumnBuilder<NumArray> | StringColumnBuilder,
+  src: Int32Array | Float64Array,
+  from: number,
+  len: number,
+  nulls: Uint8Array | null = null,
+): void {
   const chunk = b.newChunk();
   const { validity, nullCount } = fillNumbers(chunk, src, from, len, nulls);
   (b as NumberColumnBuilder<NumArray>).appendChunk(chunk as never, len, validity, nullCount);
 }
 
 /** fillInt64 into a new chunk appended to an int64 column at a chunk boundary. */
-export function appendInt64(b: Int64ColumnBuilder, src: Float64Array, from: number, len: number, nulls: Uint8Array | null = null, base: bigint | null = null): void {
+export function appendInt64(
+  b: Int64ColumnBuilder,
+  src: Float64Array,
+  from: number,
+  len: number,
+  nulls: Uint8Array | null = null,
+  base: bigint | null = null,
+): void {
   const chunk = b.newChunk();
   const { validity, nullCount } = fillInt64(chunk, src, from, len, nulls, base);
   b.appendChunk(chunk, len, validity, nullCount);

@@ -10,7 +10,12 @@ declare module '@uwdata/flechette/src/encode/encode-ipc.js' {
   ): object;
 }
 
-interface FlechetteIpcBatch { length?: number; nodes: { length: number; nullCount: number }[]; regions: { offset: number; length: number }[]; body?: Uint8Array }
+interface FlechetteIpcBatch {
+  length?: number;
+  nodes: { length: number; nullCount: number }[];
+  regions: { offset: number; length: number }[];
+  body?: Uint8Array;
+}
 declare module '@uwdata/flechette/src/decode/decode-ipc.js' {
   export function decodeIPC(data: Uint8Array): {
     schema?: object;

@@ -3,11 +3,31 @@
  * Arrow table whose record batches are the builders' chunks (zero copy for numeric columns).
  */
 import {
-  Batch, Column, Table, Version, Endianness, batchType, bool, dictionary, field, float64,
-  int16, int32, int64, int8, uint16, uint32, uint8, utf8, columnFromArray,
+  Batch,
+  Column,
+  Table,
+  Version,
+  Endianness,
+  batchType,
+  bool,
+  dictionary,
+  field,
+  float64,
+  int16,
+  int32,
+  int64,
+  int8,
+  uint16,
+  uint32,
+  uint8,
+  utf8,
+  columnFromArray,
 } from '@uwdata/flechette';
 import {
-  BoolColumnBuilder, Int64ColumnBuilder, NumberColumnBuilder, StringColumnBuilder,
+  BoolColumnBuilder,
+  Int64ColumnBuilder,
+  NumberColumnBuilder,
+  StringColumnBuilder,
   type AnyColumnBuilder,
 } from './column-builders.js';
 import type { ColumnSpec, ColumnType, TableSpec } from './table-spec.js';
@@ -16,31 +36,51 @@ import { BatchSpill } from './batch-spill.js';
 function arrowType(c: ColumnSpec) {
   const t = c.type;
   switch (t) {
-    case 'int8': return int8();
-    case 'int16': return int16();
-    case 'int32': return int32();
-    case 'uint8': return uint8();
-    case 'uint16': return uint16();
-    case 'uint32': return uint32();
-    case 'int64': return int64();
-    case 'float64': return float64();
-    case 'bool': return bool();
-    case 'string': return dictionary(utf8(), c.index === 'int8' ? int8() : c.index === 'int16' ? int16() : int32());
+    case 'int8':
+      return int8();
+    case 'int16':
+      return int16();
+    case 'int32':
+      return int32();
+    case 'uint8':
+      return uint8();
+    case 'uint16':
+      return uint16();
+    case 'uint32':
+      return uint32();
+    case 'int64':
+      return int64();
+    case 'float64':
+      return float64();
+    case 'bool':
+      return bool();
+    case 'string':
+      return dictionary(utf8(), c.index === 'int8' ? int8() : c.index === 'int16' ? int16() : int32());
   }
 }
 
 function makeBuilder(c: ColumnSpec): AnyColumnBuilder {
   switch (c.type) {
-    case 'int8': return new NumberColumnBuilder(Int8Array);
-    case 'int16': return new NumberColumnBuilder(Int16Array);
-    case 'int32': return new NumberColumnBuilder(Int32Array);
-    case 'uint8': return new NumberColumnBuilder(Uint8Array);
-    case 'uint16': return new NumberColumnBuilder(Uint16Array);
-    case 'uint32': return new NumberColumnBuilder(Uint32Array);
-    case 'float64': return new NumberColumnBuilder(Float64Array);
-    case 'int64': return new Int64ColumnBuilder();
-    case 'bool': return new BoolColumnBuilder();
-    case 'string': return new StringColumnBuilder(c.index, c.name);
+    case 'int8':
+      return new NumberColumnBuilder(Int8Array);
+    case 'int16':
+      return new NumberColumnBuilder(Int16Array);
+    case 'int32':
+      return new NumberColumnBuilder(Int32Array);
+    case 'uint8':
+      return new NumberColumnBuilder(Uint8Array);
+    case 'uint16':
+      return new NumberColumnBuilder(Uint16Array);
+    case 'uint32':
+      return new NumberColumnBuilder(Uint32Array);
+    case 'float64':
+      return new NumberColumnBuilder(Float64Array);
+    case 'int64':
+      return new Int64ColumnBuilder();
+    case 'bool':
+      return new BoolColumnBuilder();
+    case 'string':
+      return new StringColumnBuilder(c.index, c.name);
   }
 }
 
@@ -72,15 +112,25 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
     if (!types.includes(spec.type)) throw new Error(`table ${this.spec.name}: column ${name} is ${spec.type}, not ${types.join('|')}`);
     return this.builders.get(name)!;
   }
-  int64(name: T['columns'][number]['name']): Int64ColumnBuilder { return this.get(name, ['int64']) as Int64ColumnBuilder; }
-  number(name: T['columns'][number]['name']): NumberColumnBuilder<Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | Float64Array> {
+  int64(name: T['columns'][number]['name']): Int64ColumnBuilder {
+    return this.get(name, ['int64']) as Int64ColumnBuilder;
+  }
+  number(
+    name: T['columns'][number]['name'],
+  ): NumberColumnBuilder<Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | Float64Array> {
     return this.get(name, ['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32', 'float64']) as NumberColumnBuilder<Int32Array>;
   }
-  bool(name: T['columns'][number]['name']): BoolColumnBuilder { return this.get(name, ['bool']) as BoolColumnBuilder; }
-  string(name: T['columns'][number]['name']): StringColumnBuilder { return this.get(name, ['string']) as StringColumnBuilder; }
+  bool(name: T['columns'][number]['name']): BoolColumnBuilder {
+    return this.get(name, ['bool']) as BoolColumnBuilder;
+  }
+  string(name: T['columns'][number]['name']): StringColumnBuilder {
+    return this.get(name, ['string']) as StringColumnBuilder;
+  }
 
   /** Rows so far (of the first column). */
-  get length(): number { return this.builders.values().next().value?.length ?? 0; }
+  get length(): number {
+    return this.builders.values().next().value?.length ?? 0;
+  }
 
   private spill: BatchSpill | null = null;
   private spilledBatches = 0;
@@ -106,10 +156,14 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
   }
 
   /** Whether full batches go to a scratch file (spillTo). */
-  get spilling(): boolean { return this.spill !== null; }
+  get spilling(): boolean {
+    return this.spill !== null;
+  }
 
   /** Bytes in the scratch file (0 without spillTo). */
-  get spilledBytes(): number { return this.spill?.size ?? 0; }
+  get spilledBytes(): number {
+    return this.spill?.size ?? 0;
+  }
 
   /** Release the scratch file. */
   close(): void {
@@ -134,10 +188,17 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
         // an empty dictionary (a column of nulls only) still needs one (empty) dictionary batch:
         // columnFromArray([]) has none, and the IPC writer then emits no dictionary message
         dict = b.dictionary.length
-          ? columnFromArray(b.dictionary, dictType) as Column<unknown>
-          : new Column([new (batchType(dictType) as unknown as new (o: object) => Batch<unknown>)({
-            length: 0, nullCount: 0, type: dictType, validity: EMPTY, offsets: new Int32Array(1), values: EMPTY,
-          })]);
+          ? (columnFromArray(b.dictionary, dictType) as Column<unknown>)
+          : new Column([
+              new (batchType(dictType) as unknown as new (o: object) => Batch<unknown>)({
+                length: 0,
+                nullCount: 0,
+                type: dictType,
+                validity: EMPTY,
+                offsets: new Int32Array(1),
+                values: EMPTY,
+              }),
+            ]);
       }
       columns.push({ spec: c, builder: b, type, dict });
       fields.push(field(c.name, type, c.nullable ?? false, fieldMetadata(c)));
@@ -201,7 +262,11 @@ export class TableBuilder<T extends TableSpec = TableSpec> {
         const nodes: [number, number, ArrayBufferView[]][] = [];
         for (const { spec: c, builder: b } of columns) {
           const v = b.chunkView(k);
-          nodes.push([v.values.length, v.nullCount, [v.validity ?? EMPTY, c.type === 'bool' ? packBits(v.values as Uint8Array) : v.values]]);
+          nodes.push([
+            v.values.length,
+            v.nullCount,
+            [v.validity ?? EMPTY, c.type === 'bool' ? packBits(v.values as Uint8Array) : v.values],
+          ]);
         }
         yield assembleBatch(nodes);
       }
@@ -218,12 +283,18 @@ export interface IpcRecordBatch {
   variadic: number[];
   buffers: Uint8Array[];
 }
-export interface IpcDictionaryBatch { id: number; isDelta: boolean; data: IpcRecordBatch }
+export interface IpcDictionaryBatch {
+  id: number;
+  isDelta: boolean;
+  data: IpcRecordBatch;
+}
 
 /** Field nodes and buffers of flat columns ([length, nullCount, buffers] each) as one batch body; each buffer padded to 8 bytes. */
 export function assembleBatch(columns: [number, number, ArrayBufferView[]][]): IpcRecordBatch {
   let byteLength = 0;
-  const nodes = []; const regions = []; const buffers = [];
+  const nodes = [];
+  const regions = [];
+  const buffers = [];
   for (const [length, nullCount, bufs] of columns) {
     nodes.push({ length, nullCount });
     for (const b of bufs) {

@@ -20,14 +20,28 @@ import { linksAppGuestTable } from './schemas/links-app-guest.js';
 import { linksGuestHostTable } from './schemas/links-guest-host.js';
 
 /** The schemas iolineage writes, by the name in a file's "iolineage.table" metadata. */
-const SCHEMAS = new Map<string, TableSpec>([
-  appIoTable, attributionTable, blockBiosTable, blockEventsTable, blockRequestsTable, fsMapTable,
-  fsPathsTable, imageMapTable, lineageTable, linksAppGuestTable, linksGuestHostTable,
-].map((t) => [t.name, t]));
+const SCHEMAS = new Map<string, TableSpec>(
+  [
+    appIoTable,
+    attributionTable,
+    blockBiosTable,
+    blockEventsTable,
+    blockRequestsTable,
+    fsMapTable,
+    fsPathsTable,
+    imageMapTable,
+    lineageTable,
+    linksAppGuestTable,
+    linksGuestHostTable,
+  ].map((t) => [t.name, t]),
+);
 
 /** Files analyze writes under other names than their schema's (a per-VM suffix "_<vm>" aside). */
 const SCHEMA_OF_FILE: Record<string, string> = {
-  guest_requests: 'block_requests', host_requests: 'block_requests', guest_fs_map: 'fs_map', host_fs_map: 'fs_map',
+  guest_requests: 'block_requests',
+  host_requests: 'block_requests',
+  guest_fs_map: 'fs_map',
+  host_fs_map: 'fs_map',
 };
 
 /** The schema a file's table was written with: from its metadata, else from the file name; undefined when neither names one. */
@@ -43,20 +57,43 @@ function schemaOf(table: Table, file: string): TableSpec | undefined {
 }
 
 /** The Arrow type a column of this storage type is written with (table-builder.ts), as text; null when it matches. */
-function typeMismatch(c: ColumnSpec, type: { typeId: number; bitWidth?: number; signed?: boolean; precision?: number; dictionary?: { typeId: number } }): string | null {
+function typeMismatch(
+  c: ColumnSpec,
+  type: { typeId: number; bitWidth?: number; signed?: boolean; precision?: number; dictionary?: { typeId: number } },
+): string | null {
   const int = (bits: number, signed: boolean) => type.typeId === Type.Int && type.bitWidth === bits && type.signed === signed;
   let ok: boolean;
   switch (c.type) {
-    case 'int8': ok = int(8, true); break;
-    case 'int16': ok = int(16, true); break;
-    case 'int32': ok = int(32, true); break;
-    case 'uint8': ok = int(8, false); break;
-    case 'uint16': ok = int(16, false); break;
-    case 'uint32': ok = int(32, false); break;
-    case 'int64': ok = int(64, true); break;
-    case 'float64': ok = type.typeId === Type.Float && type.precision === 2; break;
-    case 'bool': ok = type.typeId === Type.Bool; break;
-    case 'string': ok = type.typeId === Type.Dictionary && type.dictionary?.typeId === Type.Utf8; break;
+    case 'int8':
+      ok = int(8, true);
+      break;
+    case 'int16':
+      ok = int(16, true);
+      break;
+    case 'int32':
+      ok = int(32, true);
+      break;
+    case 'uint8':
+      ok = int(8, false);
+      break;
+    case 'uint16':
+      ok = int(16, false);
+      break;
+    case 'uint32':
+      ok = int(32, false);
+      break;
+    case 'int64':
+      ok = int(64, true);
+      break;
+    case 'float64':
+      ok = type.typeId === Type.Float && type.precision === 2;
+      break;
+    case 'bool':
+      ok = type.typeId === Type.Bool;
+      break;
+    case 'string':
+      ok = type.typeId === Type.Dictionary && type.dictionary?.typeId === Type.Utf8;
+      break;
   }
   if (ok) return null;
   const actual = type.typeId === Type.Int ? `${type.signed ? 'int' : 'uint'}${type.bitWidth}` : `Arrow type id ${type.typeId}`;
@@ -77,12 +114,19 @@ export function checkTableSchema(table: Table, file: string): void {
     const mismatch = typeMismatch(c, field.type as never);
     if (mismatch) throw fail(mismatch);
     const column = table.getChild(c.name);
-    if (!column || column.length !== table.numRows) throw fail(`column ${c.name}: expected ${table.numRows} rows, got ${column?.length ?? 0}`);
+    if (!column || column.length !== table.numRows)
+      throw fail(`column ${c.name}: expected ${table.numRows} rows, got ${column?.length ?? 0}`);
     if (c.type === 'string') checkDictionaryKeys(column.data as unknown as DictionaryBatch[], (what) => fail(`column ${c.name}: ${what}`));
   }
 }
 
-interface DictionaryBatch { length: number; nullCount: number; validity: Uint8Array | null; values: ArrayLike<number>; dictionary?: { length: number } }
+interface DictionaryBatch {
+  length: number;
+  nullCount: number;
+  validity: Uint8Array | null;
+  values: ArrayLike<number>;
+  dictionary?: { length: number };
+}
 
 /** Every key of a dictionary column (not null) indexes its dictionary: a key past it would read as undefined. */
 function checkDictionaryKeys(batches: DictionaryBatch[], fail: (what: string) => InputError): void {

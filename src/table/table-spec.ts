@@ -5,9 +5,7 @@
  */
 
 /** Column storage types. Strings are always dictionary-encoded (Arrow Dictionary<Utf8, Int32>). */
-export type ColumnType =
-  | 'int8' | 'int16' | 'int32' | 'uint8' | 'uint16' | 'uint32'
-  | 'int64' | 'float64' | 'bool' | 'string';
+export type ColumnType = 'int8' | 'int16' | 'int32' | 'uint8' | 'uint16' | 'uint32' | 'int64' | 'float64' | 'bool' | 'string';
 
 export interface ColumnSpec {
   readonly name: string;

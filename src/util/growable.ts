@@ -10,7 +10,10 @@ export class GrowableArray<A extends GrowableTypedArray> {
   /** The storage; valid up to `length`, replaced when a push grows it. */
   data: A;
   length = 0;
-  constructor(private readonly ctor: Ctor<A>, capacity = 1024) {
+  constructor(
+    private readonly ctor: Ctor<A>,
+    capacity = 1024,
+  ) {
     this.data = new ctor(Math.max(16, capacity));
   }
   push(v: number): void {
@@ -22,14 +25,24 @@ export class GrowableArray<A extends GrowableTypedArray> {
     next.set(this.data as never);
     this.data = next;
   }
-  get(i: number): number { return this.data[i]!; }
-  set(i: number, v: number): void { this.data[i] = v; }
+  get(i: number): number {
+    return this.data[i]!;
+  }
+  set(i: number, v: number): void {
+    this.data[i] = v;
+  }
   /** A view of the values pushed so far (shares memory until the next push that grows). */
-  view(): A { return this.data.subarray(0, this.length) as A; }
+  view(): A {
+    return this.data.subarray(0, this.length) as A;
+  }
   /** A compact copy. */
-  toArray(): A { return this.data.slice(0, this.length) as A; }
+  toArray(): A {
+    return this.data.slice(0, this.length) as A;
+  }
   /** The values so far, trimmed: the storage itself when it is full, else a compact copy. */
-  finish(): A { return this.data.length === this.length ? this.data : (this.data.slice(0, this.length) as A); }
+  finish(): A {
+    return this.data.length === this.length ? this.data : (this.data.slice(0, this.length) as A);
+  }
 }
 
 export const growFloat64 = (capacity?: number) => new GrowableArray(Float64Array, capacity);

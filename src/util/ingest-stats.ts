@@ -52,7 +52,10 @@ export class IngestStats {
   merge(other: IngestStats): void {
     for (const c of other.list()) {
       const mine = this.counters.get(c.name);
-      if (!mine) { this.counters.set(c.name, { ...c, examples: [...c.examples] }); continue; }
+      if (!mine) {
+        this.counters.set(c.name, { ...c, examples: [...c.examples] });
+        continue;
+      }
       mine.count += c.count;
       for (const e of c.examples) if (mine.examples.length < MAX_EXAMPLES) mine.examples.push(e);
     }
@@ -65,8 +68,12 @@ export class IngestStats {
     return s;
   }
 
-  get(name: string): number { return this.counters.get(name)?.count ?? 0; }
-  list(): Counter[] { return [...this.counters.values()].sort((a, b) => b.count - a.count); }
+  get(name: string): number {
+    return this.counters.get(name)?.count ?? 0;
+  }
+  list(): Counter[] {
+    return [...this.counters.values()].sort((a, b) => b.count - a.count);
+  }
   /** Total count of the counters with the given severity. */
   total(severity?: Severity): number {
     let n = 0;
@@ -74,14 +81,20 @@ export class IngestStats {
     return n;
   }
   /** True when an error-severity counter is nonzero: the run should fail. */
-  get failed(): boolean { return this.total('error') > 0; }
-  toJSON(): Counter[] { return this.list(); }
+  get failed(): boolean {
+    return this.total('error') > 0;
+  }
+  toJSON(): Counter[] {
+    return this.list();
+  }
 
   /** Human-readable lines for a summary. */
   format(): string[] {
     return this.list().map((c) => {
       const ex = c.examples[0];
-      const where = ex ? ` (first at ${ex.file}${ex.line !== undefined ? ':' + ex.line : ''}${ex.offset !== undefined ? '@' + ex.offset : ''}: ${ex.text})` : '';
+      const where = ex
+        ? ` (first at ${ex.file}${ex.line !== undefined ? ':' + ex.line : ''}${ex.offset !== undefined ? '@' + ex.offset : ''}: ${ex.text})`
+        : '';
       return `${c.count.toString().padStart(10)}  ${c.name} [${c.severity}] ${c.description}${where}`;
     });
   }

@@ -12,30 +12,47 @@ export function sortedOrder(key: Float64Array, n = key.length): Int32Array {
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   if (n < 512) {
-    order.sort((a, b) => (key[a]! - key[b]!) || (a - b));
+    order.sort((a, b) => key[a]! - key[b]! || a - b);
     return order;
   }
   // sortable unsigned words: flip the sign bit of non-negative numbers, every bit of negative ones
   const f = key.slice(0, n);
   const w = new Uint32Array(f.buffer, f.byteOffset, 2 * n);
   const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  const lo = new Uint32Array(n), hi = new Uint32Array(n);
+  const lo = new Uint32Array(n),
+    hi = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
-    let h = w[2 * i + (LE ? 1 : 0)]!, l = w[2 * i + (LE ? 0 : 1)]!;
-    if (h & 0x80000000) { h = ~h >>> 0; l = ~l >>> 0; } else h = (h | 0x80000000) >>> 0;
-    hi[i] = h; lo[i] = l;
+    let h = w[2 * i + (LE ? 1 : 0)]!,
+      l = w[2 * i + (LE ? 0 : 1)]!;
+    if (h & 0x80000000) {
+      h = ~h >>> 0;
+      l = ~l >>> 0;
+    } else h = (h | 0x80000000) >>> 0;
+    hi[i] = h;
+    lo[i] = l;
   }
-  let src = order, dst = new Int32Array(n);
+  let src = order,
+    dst = new Int32Array(n);
   const count = new Int32Array(65536);
   for (let pass = 0; pass < 4; pass++) {
-    const words = pass < 2 ? lo : hi, shift = (pass & 1) * 16;
+    const words = pass < 2 ? lo : hi,
+      shift = (pass & 1) * 16;
     count.fill(0);
     for (let i = 0; i < n; i++) count[(words[i]! >>> shift) & 0xffff]!++;
     if (count[(words[0]! >>> shift) & 0xffff] === n) continue;
     let sum = 0;
-    for (let d = 0; d < 65536; d++) { const c = count[d]!; count[d] = sum; sum += c; }
-    for (let i = 0; i < n; i++) { const k = src[i]!; dst[count[(words[k]! >>> shift) & 0xffff]!++] = k; }
-    const t = src; src = dst; dst = t;
+    for (let d = 0; d < 65536; d++) {
+      const c = count[d]!;
+      count[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const k = src[i]!;
+      dst[count[(words[k]! >>> shift) & 0xffff]!++] = k;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
   }
   return src;
 }

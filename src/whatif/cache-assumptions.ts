@@ -37,10 +37,12 @@ export type UncheckedAssumption = 'cold_start' | 'overhead_default' | 'drop_valu
 
 export const UNCHECKED_ASSUMPTION_TEXT: Record<UncheckedAssumption, string> = {
   cold_start: 'the guest cache held none of the pages the trace reads before writing them (cold start)',
-  overhead_default: 'the guest page cache at this size is a default (the inactive file list of the memory the guest kernel manages): the captured run, whose data fit in its cache, does not constrain it',
+  overhead_default:
+    'the guest page cache at this size is a default (the inactive file list of the memory the guest kernel manages): the captured run, whose data fit in its cache, does not constrain it',
   drop_value_unknown: 'the write to drop_caches freed the page cache (its value was not read from the strace log)',
   dirty_at_drop: 'pages written since their last sync were still dirty at the drop (not freed)',
-  cache_outside_trace: 'what emptied the guest cache outside the trace (the captured run read more than the trace explains) acts the same at this size',
+  cache_outside_trace:
+    'what emptied the guest cache outside the trace (the captured run read more than the trace explains) acts the same at this size',
 };
 
 /**
@@ -77,34 +79,56 @@ export interface CacheAssumptions {
 }
 
 export function describeCache(c: {
-  startDependentReadPages: number; readPagesAfterDrop: number; pagesFirstWritten: number;
-  drops: DropEffect[]; syncs: number; calibration: Calibration; capturedGuestMem: number;
+  startDependentReadPages: number;
+  readPagesAfterDrop: number;
+  pagesFirstWritten: number;
+  drops: DropEffect[];
+  syncs: number;
+  calibration: Calibration;
+  capturedGuestMem: number;
 }): CacheAssumptions {
   const parts: string[] = [];
   const startBytes = formatBytes(c.startDependentReadPages * PAGE_SIZE);
   if (c.startDependentReadPages === 0) {
-    parts.push(c.drops.length
-      ? 'cache at the trace\'s start: does not matter (every page read was written earlier in the trace or read after a cache drop)'
-      : 'cache at the trace\'s start: does not matter (every page read was written earlier in the trace: the cache is warm with the files the workload wrote, as far as its size allows)');
+    parts.push(
+      c.drops.length
+        ? "cache at the trace's start: does not matter (every page read was written earlier in the trace or read after a cache drop)"
+        : "cache at the trace's start: does not matter (every page read was written earlier in the trace: the cache is warm with the files the workload wrote, as far as its size allows)",
+    );
   } else {
-    parts.push(`cache at the trace's start: assumed cold (the trace cannot tell): ${c.startDependentReadPages} page reads (${startBytes}) touch pages the trace did not write first; counted as misses at every size, up to ${startBytes} fewer reads if they were cached`);
-    if (c.calibration.method === 'unconstrained') parts.push('the captured run read less than those first reads alone: part of them was probably cached at the start');
+    parts.push(
+      `cache at the trace's start: assumed cold (the trace cannot tell): ${c.startDependentReadPages} page reads (${startBytes}) touch pages the trace did not write first; counted as misses at every size, up to ${startBytes} fewer reads if they were cached`,
+    );
+    if (c.calibration.method === 'unconstrained')
+      parts.push('the captured run read less than those first reads alone: part of them was probably cached at the start');
   }
   for (const d of c.drops) {
     const when = d.at_s === null ? '' : ` at +${d.at_s.toFixed(2)} s`;
     const value = d.value === null ? 'value not read, taken as 3' : `value ${d.value}`;
-    parts.push(d.frees_page_cache
-      ? `the workload dropped the page cache${when} (drop_caches, ${value}): ${d.pages_dropped} clean pages freed, ${d.dirty_pages_kept} dirty kept`
-      : `the workload wrote drop_caches${when} (${value}: slab only, the page cache stays)`);
+    parts.push(
+      d.frees_page_cache
+        ? `the workload dropped the page cache${when} (drop_caches, ${value}): ${d.pages_dropped} clean pages freed, ${d.dirty_pages_kept} dirty kept`
+        : `the workload wrote drop_caches${when} (${value}: slab only, the page cache stays)`,
+    );
   }
   if (fittedCacheImplausible(c.calibration, c.capturedGuestMem)) {
-    parts.push(`the captured run read more than the trace explains: only a ${formatBytes(c.capturedGuestMem - c.calibration.overheadBytes)} cache fits its reads (default ${formatBytes(c.calibration.defaultCacheBytes)}); something the trace does not show probably emptied the cache (drop_caches by an untraced process, other memory users)`);
+    parts.push(
+      `the captured run read more than the trace explains: only a ${formatBytes(c.capturedGuestMem - c.calibration.overheadBytes)} cache fits its reads (default ${formatBytes(c.calibration.defaultCacheBytes)}); something the trace does not show probably emptied the cache (drop_caches by an untraced process, other memory users)`,
+    );
   }
-  if (c.readPagesAfterDrop) parts.push(`${c.readPagesAfterDrop} page reads (${formatBytes(c.readPagesAfterDrop * PAGE_SIZE)}) miss at every size because a drop freed the page`);
+  if (c.readPagesAfterDrop)
+    parts.push(
+      `${c.readPagesAfterDrop} page reads (${formatBytes(c.readPagesAfterDrop * PAGE_SIZE)}) miss at every size because a drop freed the page`,
+    );
   return {
-    start: 'cold', start_basis: c.startDependentReadPages === 0 ? 'none' : 'assumed',
-    start_dependent_read_pages: c.startDependentReadPages, read_pages_after_drop: c.readPagesAfterDrop, pages_first_written: c.pagesFirstWritten,
-    drops: c.drops, syncs: c.syncs, summary: parts.join('; '),
+    start: 'cold',
+    start_basis: c.startDependentReadPages === 0 ? 'none' : 'assumed',
+    start_dependent_read_pages: c.startDependentReadPages,
+    read_pages_after_drop: c.readPagesAfterDrop,
+    pages_first_written: c.pagesFirstWritten,
+    drops: c.drops,
+    syncs: c.syncs,
+    summary: parts.join('; '),
   };
 }
 

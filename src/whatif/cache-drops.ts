@@ -50,7 +50,10 @@ export function dropValueOfLine(text: string): string | null {
 
 /** The writes to drop_caches in an app_io table (src/table/schemas/app-io.ts): row, strace file and line. */
 export function dropCallRows(appIo: Table): Pick<DropCall, 'row' | 'file' | 'line'>[] {
-  const op = appIo.getChild('op'), path = appIo.getChild('path'), file = appIo.getChild('file'), line = appIo.getChild('line');
+  const op = appIo.getChild('op'),
+    path = appIo.getChild('path'),
+    file = appIo.getChild('file'),
+    line = appIo.getChild('line');
   const out: Pick<DropCall, 'row' | 'file' | 'line'>[] = [];
   for (let i = 0; i < appIo.numRows; i++) {
     if (path.at(i) === DROP_CACHES_PATH && op.at(i) === 'write') out.push({ row: i, file: String(file.at(i)), line: Number(line.at(i)) });
@@ -63,7 +66,10 @@ export function dropCallRows(appIo: Table): Pick<DropCall, 'row' | 'file' | 'lin
  * at the lines app_io recorded (its `file` and `line` columns). A drop whose line is not found
  * gets no value.
  */
-export async function readDropValues(dropCalls: readonly Pick<DropCall, 'row' | 'file' | 'line'>[], stracePaths: ReadonlyMap<string, string>): Promise<Map<number, string>> {
+export async function readDropValues(
+  dropCalls: readonly Pick<DropCall, 'row' | 'file' | 'line'>[],
+  stracePaths: ReadonlyMap<string, string>,
+): Promise<Map<number, string>> {
   const values = new Map<number, string>();
   const byFile = new Map<string, Map<number, number>>();
   for (const d of dropCalls) {
@@ -83,7 +89,10 @@ export async function readDropValues(dropCalls: readonly Pick<DropCall, 'row' | 
 }
 
 /** The evictions of the trace's drops for the stack-distance pass, and what each drop did. */
-export function dropEvictions(app: AppPageAccesses, values: ReadonlyMap<number, string> = new Map()): { evictions: StackEviction[]; drops: DropEffect[] } {
+export function dropEvictions(
+  app: AppPageAccesses,
+  values: ReadonlyMap<number, string> = new Map(),
+): { evictions: StackEviction[]; drops: DropEffect[] } {
   const evictions: StackEviction[] = [];
   const drops: DropEffect[] = [];
   if (app.drops.length === 0) return { evictions, drops };
@@ -91,14 +100,18 @@ export function dropEvictions(app: AppPageAccesses, values: ReadonlyMap<number, 
   for (let i = 0; i < app.rowTimeNs.length && Number.isNaN(t0); i++) t0 = app.rowTimeNs[i]!;
   // dirty pages per file: page key -> time of its last write (NaN: unknown)
   const dirty = new Map<number, Map<number, number>>();
-  let a = 0, s = 0;
+  let a = 0,
+    s = 0;
   const advance = (to: number) => {
     for (; a < to; a++) {
       if (!app.isWrite[a]) continue;
       const page = app.pages[a]!;
       const file = Math.floor(page / TWO32);
       let m = dirty.get(file);
-      if (!m) { m = new Map(); dirty.set(file, m); }
+      if (!m) {
+        m = new Map();
+        dirty.set(file, m);
+      }
       m.set(page, app.rowTimeNs[app.row[a]!]!);
     }
   };
@@ -107,7 +120,8 @@ export function dropEvictions(app: AppPageAccesses, values: ReadonlyMap<number, 
     while (s < app.syncs.length && app.syncs[s]!.row < d.row) {
       const sy = app.syncs[s++]!;
       advance(sy.at);
-      if (sy.fileId < 0) dirty.clear(); else dirty.delete(sy.fileId);
+      if (sy.fileId < 0) dirty.clear();
+      else dirty.delete(sy.fileId);
     }
     advance(d.at);
     const now = app.rowTimeNs[d.row]!;
@@ -120,8 +134,12 @@ export function dropEvictions(app: AppPageAccesses, values: ReadonlyMap<number, 
       }
     }
     drops.push({
-      row: d.row, at_s: Number.isNaN(now) || Number.isNaN(t0) ? null : (now - t0) / 1e9, value,
-      frees_page_cache: frees, dirty_pages_kept: kept.size, pages_dropped: 0,
+      row: d.row,
+      at_s: Number.isNaN(now) || Number.isNaN(t0) ? null : (now - t0) / 1e9,
+      value,
+      frees_page_cache: frees,
+      dirty_pages_kept: kept.size,
+      pages_dropped: 0,
     });
     if (frees) evictions.push({ at: d.at, keep: (page) => kept.has(page) });
   }

@@ -65,27 +65,52 @@ export function readaheadFactorOf(bufferedReadBytes: number, readaheadBytes: num
  */
 export function calibrate(opts: {
   readBytesAt: (cacheBytes: number, ra: number) => number;
-  capturedGuestMem: number; target: number; readaheadFactor: number;
-  givenOverhead?: number; capturedMemTotal?: number | null;
+  capturedGuestMem: number;
+  target: number;
+  readaheadFactor: number;
+  givenOverhead?: number;
+  capturedMemTotal?: number | null;
 }): Calibration {
   const { readBytesAt, capturedGuestMem, target, readaheadFactor: ra } = opts;
   const reserve = opts.capturedMemTotal ? Math.max(0, capturedGuestMem - opts.capturedMemTotal) : 0;
   const defaultCacheBytes = inactiveListBytes(capturedGuestMem - reserve);
   if (opts.givenOverhead !== undefined) {
     const o = opts.givenOverhead;
-    return { overheadBytes: o, method: 'given', residualBytes: Math.round(readBytesAt(capturedGuestMem - o, ra) - target), readaheadFactor: ra, reserveBytes: null, defaultCacheBytes };
+    return {
+      overheadBytes: o,
+      method: 'given',
+      residualBytes: Math.round(readBytesAt(capturedGuestMem - o, ra) - target),
+      readaheadFactor: ra,
+      reserveBytes: null,
+      defaultCacheBytes,
+    };
   }
   let lo = 0;
   let hi = capturedGuestMem;
   if (readBytesAt(hi, ra) >= target) {
     const cache = defaultCacheBytes;
-    return { overheadBytes: capturedGuestMem - cache, method: 'unconstrained', residualBytes: Math.round(readBytesAt(cache, ra) - target), readaheadFactor: ra, reserveBytes: reserve, defaultCacheBytes };
+    return {
+      overheadBytes: capturedGuestMem - cache,
+      method: 'unconstrained',
+      residualBytes: Math.round(readBytesAt(cache, ra) - target),
+      readaheadFactor: ra,
+      reserveBytes: reserve,
+      defaultCacheBytes,
+    };
   }
   // readBytesAt is non-increasing in the cache size: bisect for the size that meets the measurement
   for (let k = 0; k < 50 && hi - lo > PAGE_SIZE; k++) {
     const mid = (lo + hi) / 2;
-    if (readBytesAt(mid, ra) > target) lo = mid; else hi = mid;
+    if (readBytesAt(mid, ra) > target) lo = mid;
+    else hi = mid;
   }
   const cache = Math.round(hi);
-  return { overheadBytes: capturedGuestMem - cache, method: 'fitted', residualBytes: Math.round(readBytesAt(cache, ra) - target), readaheadFactor: ra, reserveBytes: null, defaultCacheBytes };
+  return {
+    overheadBytes: capturedGuestMem - cache,
+    method: 'fitted',
+    residualBytes: Math.round(readBytesAt(cache, ra) - target),
+    readaheadFactor: ra,
+    reserveBytes: null,
+    defaultCacheBytes,
+  };
 }

@@ -30,7 +30,13 @@ import { curveFromHistogram, distanceHistogram, type MissRatioCurve } from './mi
 import { cacheBytesFor, calibrate, readaheadFactorOf, type Calibration } from './calibration.js';
 
 export type { Calibration } from './calibration.js';
-import { describeCache, uncheckedAssumptions, type AssumptionSource, type CacheAssumptions, type UncheckedAssumption } from './cache-assumptions.js';
+import {
+  describeCache,
+  uncheckedAssumptions,
+  type AssumptionSource,
+  type CacheAssumptions,
+  type UncheckedAssumption,
+} from './cache-assumptions.js';
 
 export interface Measured {
   /** Guest-disk read bytes of the capture (data reads when attribution is known, else all reads). */
@@ -87,40 +93,66 @@ export class MemoryModel implements AssumptionSource {
     let max = 0;
     for (let i = 0; i < this.distances.length; i++) max = Math.max(max, this.distances[i]!);
     const hist = new Float64Array(max + 2);
-    let cold = 0, afterDrop = 0, firstWritten = 0;
+    let cold = 0,
+      afterDrop = 0,
+      firstWritten = 0;
     const w = input.app.isWrite;
     for (let i = 0; i < this.distances.length; i++) {
       const d = this.distances[i]!;
-      if (w[i]) { if (d === COLD && !sd.afterEviction[i]) firstWritten++; continue; }
-      if (d === COLD) { cold++; if (sd.afterEviction[i]) afterDrop++; } else hist[d]!++;
+      if (w[i]) {
+        if (d === COLD && !sd.afterEviction[i]) firstWritten++;
+        continue;
+      }
+      if (d === COLD) {
+        cold++;
+        if (sd.afterEviction[i]) afterDrop++;
+      } else hist[d]!++;
     }
     this.startDependentReads = cold - afterDrop;
     this.readFar = new Float64Array(max + 2);
     let acc = cold;
-    for (let d = max + 1; d >= 0; d--) { acc += hist[d]!; this.readFar[d] = acc; }
+    for (let d = max + 1; d >= 0; d--) {
+      acc += hist[d]!;
+      this.readFar[d] = acc;
+    }
     const m = input.measured;
     this.calibration = calibrate({
       readBytesAt: (cache, ra) => this.readBytesWith(cache, ra),
-      capturedGuestMem: input.capturedGuestMem, target: m.guestReadBytes,
-      readaheadFactor: input.readaheadFactor ?? readaheadFactorOf(Math.max(0, m.guestReadBytes - input.app.directReadBytes), m.guestReadaheadBytes ?? 0),
+      capturedGuestMem: input.capturedGuestMem,
+      target: m.guestReadBytes,
+      readaheadFactor:
+        input.readaheadFactor ?? readaheadFactorOf(Math.max(0, m.guestReadBytes - input.app.directReadBytes), m.guestReadaheadBytes ?? 0),
       ...(input.overheadBytes !== undefined ? { givenOverhead: input.overheadBytes } : {}),
       capturedMemTotal: input.capturedMemTotal ?? null,
     });
     this.ra = this.calibration.readaheadFactor;
     this.cache = describeCache({
-      startDependentReadPages: this.startDependentReads, readPagesAfterDrop: afterDrop, pagesFirstWritten: firstWritten,
-      drops, syncs: input.app.syncs.length, calibration: this.calibration, capturedGuestMem: input.capturedGuestMem,
+      startDependentReadPages: this.startDependentReads,
+      readPagesAfterDrop: afterDrop,
+      pagesFirstWritten: firstWritten,
+      drops,
+      syncs: input.app.syncs.length,
+      calibration: this.calibration,
+      capturedGuestMem: input.capturedGuestMem,
     });
   }
 
   /** Bytes of the start-dependent reads (with the readahead factor). */
-  get startDependentReadBytes(): number { return this.startDependentReads * PAGE_SIZE * this.ra; }
+  get startDependentReadBytes(): number {
+    return this.startDependentReads * PAGE_SIZE * this.ra;
+  }
 
-  get capturedGuestMem(): number { return this.input.capturedGuestMem; }
-  get readaheadFactor(): number { return this.ra; }
+  get capturedGuestMem(): number {
+    return this.input.capturedGuestMem;
+  }
+  get readaheadFactor(): number {
+    return this.ra;
+  }
 
   /** Drops in the trace: what each did to the modelled cache. */
-  get drops(): readonly DropEffect[] { return this.cache.drops; }
+  get drops(): readonly DropEffect[] {
+    return this.cache.drops;
+  }
 
   /** Buffered read misses (pages) of a guest cache of `pages` pages. */
   readMisses(pages: number): number {
@@ -164,8 +196,13 @@ export class MemoryModel implements AssumptionSource {
       const streamIsWrite: number[] = [];
       for (let i = 0; i < app.pages.length; i++) {
         const d = this.distances[i]!;
-        if (app.isWrite[i]) { stream.push(app.pages[i]!); streamIsWrite.push(1); }
-        else if (d === COLD || d >= cachePages) { stream.push(app.pages[i]!); streamIsWrite.push(0); }
+        if (app.isWrite[i]) {
+          stream.push(app.pages[i]!);
+          streamIsWrite.push(1);
+        } else if (d === COLD || d >= cachePages) {
+          stream.push(app.pages[i]!);
+          streamIsWrite.push(0);
+        }
       }
       const hostD = stackDistances(stream).distances;
       for (const hc of hostCaches) {
@@ -206,7 +243,11 @@ export class MemoryModel implements AssumptionSource {
    * hostOverhead), the guest memory with the fewest host-disk read bytes (ties: fewer guest-disk
    * read bytes).
    */
-  recommend(budget: number, guestMems: number[], hostOverhead = 0): { guest_mem: number; host_cache: number; prediction: Prediction; table: Prediction[] } {
+  recommend(
+    budget: number,
+    guestMems: number[],
+    hostOverhead = 0,
+  ): { guest_mem: number; host_cache: number; prediction: Prediction; table: Prediction[] } {
     const table: Prediction[] = [];
     for (const gm of guestMems) {
       const hc = Math.max(0, budget - gm - hostOverhead);
@@ -214,8 +255,10 @@ export class MemoryModel implements AssumptionSource {
     }
     let best = table[0]!;
     for (const p of table) {
-      const a = p.predicted, b = best.predicted;
-      if (a.host_read_bytes < b.host_read_bytes || (a.host_read_bytes === b.host_read_bytes && a.guest_read_bytes < b.guest_read_bytes)) best = p;
+      const a = p.predicted,
+        b = best.predicted;
+      if (a.host_read_bytes < b.host_read_bytes || (a.host_read_bytes === b.host_read_bytes && a.guest_read_bytes < b.guest_read_bytes))
+        best = p;
     }
     return { guest_mem: best.guest_mem, host_cache: best.host_cache, prediction: best, table };
   }

@@ -37,7 +37,8 @@ export function distanceHistogram(distances: Int32Array, scale = 1, weight = 1):
   let cold = 0;
   for (let i = 0; i < distances.length; i++) {
     const d = distances[i]!;
-    if (d === COLD) cold++; else if (d > max) max = d;
+    if (d === COLD) cold++;
+    else if (d > max) max = d;
   }
   const counts = new Float64Array(Math.floor(max * scale) + 1);
   for (let i = 0; i < distances.length; i++) {

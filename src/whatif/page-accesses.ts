@@ -102,9 +102,13 @@ class PageAccessBuilder {
   readonly pages = new GrowableArray(Float64Array);
   readonly isWrite = new GrowableArray(Uint8Array);
   readonly row = new GrowableArray(Int32Array);
-  get length(): number { return this.pages.length; }
+  get length(): number {
+    return this.pages.length;
+  }
   push(page: number, w: number, r: number): void {
-    this.pages.push(page); this.isWrite.push(w); this.row.push(r);
+    this.pages.push(page);
+    this.isWrite.push(w);
+    this.row.push(r);
   }
   done(): PageAccesses {
     return { pages: this.pages.view(), isWrite: this.isWrite.view(), row: this.row.view() };
@@ -138,13 +142,22 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE, tableName = 
   const files: string[] = [];
   const fileId = (p: string) => {
     let id = fileIds.get(p);
-    if (id === undefined) { id = files.length; files.push(p); fileIds.set(p, id); }
+    if (id === undefined) {
+      id = files.length;
+      files.push(p);
+      fileIds.set(p, id);
+    }
     return id;
   };
   const drops: DropCall[] = [];
   const syncs: SyncCall[] = [];
   const rowTimeNs = new Float64Array(appIo.numRows);
-  let directReadBytes = 0, directWriteBytes = 0, bufferedReadBytes = 0, bufferedWriteBytes = 0, skippedUncertain = 0, pseudoFileCalls = 0;
+  let directReadBytes = 0,
+    directWriteBytes = 0,
+    bufferedReadBytes = 0,
+    bufferedWriteBytes = 0,
+    skippedUncertain = 0,
+    pseudoFileCalls = 0;
   for (let i = 0; i < appIo.numRows; i++) {
     rowTimeNs[i] = num(ts.at(i)) ?? NaN;
     const o = op.at(i) as string;
@@ -161,10 +174,17 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE, tableName = 
     const b = num(bytes.at(i));
     if (!b) continue;
     if (!(b > 0 && b <= MAX_RW_BYTES)) {
-      throw badValue(tableName, i, 'bytes_done', bytes.at(i), b < 0 ? 'is negative' : `is more than one ${o} can transfer (${MAX_RW_BYTES} bytes, Linux MAX_RW_COUNT)`);
+      throw badValue(
+        tableName,
+        i,
+        'bytes_done',
+        bytes.at(i),
+        b < 0 ? 'is negative' : `is more than one ${o} can transfer (${MAX_RW_BYTES} bytes, Linux MAX_RW_COUNT)`,
+      );
     }
     const r = num(req.at(i));
-    if (r !== null && b > r) throw badValue(tableName, i, 'bytes_done', bytes.at(i), `is more than the ${r} bytes the call asked for (bytes_req)`);
+    if (r !== null && b > r)
+      throw badValue(tableName, i, 'bytes_done', bytes.at(i), `is more than the ${r} bytes the call asked for (bytes_req)`);
     const isW = o === 'write' ? 1 : 0;
     const p = path.at(i) as string | null;
     if (p !== null && isPseudoFile(p)) {
@@ -172,19 +192,45 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE, tableName = 
       if (isW && p === DROP_CACHES_PATH) drops.push({ row: i, at: out.length, file: String(file.at(i)), line: Number(line.at(i)) });
       continue;
     }
-    if (direct.at(i)) { if (isW) directWriteBytes += b; else directReadBytes += b; continue; }
-    if (isW) bufferedWriteBytes += b; else bufferedReadBytes += b;
+    if (direct.at(i)) {
+      if (isW) directWriteBytes += b;
+      else directReadBytes += b;
+      continue;
+    }
+    if (isW) bufferedWriteBytes += b;
+    else bufferedReadBytes += b;
     const off = num(offset.at(i));
-    if (off === null || p === null) { skippedUncertain++; continue; }
+    if (off === null || p === null) {
+      skippedUncertain++;
+      continue;
+    }
     if (!(off >= 0 && off + b <= MAX_FILE_END)) {
-      throw badValue(tableName, i, 'offset', offset.at(i), off < 0 ? 'is negative' : `is past 16 TiB (2^32 pages of ${PAGE_SIZE} bytes), the largest file offset the page keys hold`);
+      throw badValue(
+        tableName,
+        i,
+        'offset',
+        offset.at(i),
+        off < 0 ? 'is negative' : `is past 16 TiB (2^32 pages of ${PAGE_SIZE} bytes), the largest file offset the page keys hold`,
+      );
     }
     const id = fileId(p);
     const first = Math.floor(off / pageSize);
     const last = Math.floor((off + b - 1) / pageSize);
     for (let pg = first; pg <= last; pg++) out.push(id * TWO32 + pg, isW, i);
   }
-  return { ...out.done(), directReadBytes, directWriteBytes, bufferedReadBytes, bufferedWriteBytes, files, skippedUncertain, pseudoFileCalls, drops, syncs, rowTimeNs };
+  return {
+    ...out.done(),
+    directReadBytes,
+    directWriteBytes,
+    bufferedReadBytes,
+    bufferedWriteBytes,
+    files,
+    skippedUncertain,
+    pseudoFileCalls,
+    drops,
+    syncs,
+    rowTimeNs,
+  };
 }
 
 /**
@@ -207,7 +253,13 @@ function checkRange(tableName: string, i: number, sectorValue: unknown, nrValue:
   const s = num(sectorValue);
   const n = num(nrValue);
   if (n !== null && !(n >= 0 && n <= MAX_REQUEST_SECTORS)) {
-    throw badValue(tableName, i, 'nr_sectors', nrValue, n < 0 ? 'is negative' : `is more than one block request can hold (${MAX_REQUEST_SECTORS} sectors: its byte count is an unsigned int)`);
+    throw badValue(
+      tableName,
+      i,
+      'nr_sectors',
+      nrValue,
+      n < 0 ? 'is negative' : `is more than one block request can hold (${MAX_REQUEST_SECTORS} sectors: its byte count is an unsigned int)`,
+    );
   }
   if (s !== null && !(s >= 0 && s + (n ?? 0) <= MAX_SECTOR_END)) {
     throw badValue(tableName, i, 'sector', sectorValue, s < 0 ? 'is negative' : 'is past 8 PiB (2^44 sectors), beyond any disk');

@@ -29,7 +29,9 @@ export class PageKeyTable {
     this.mask = cap - 1;
   }
 
-  get size(): number { return this.count; }
+  get size(): number {
+    return this.count;
+  }
 
   /** The value stored for `key`, or -1 when absent. Keys must be non-negative. */
   get(key: number): number {

@@ -17,16 +17,25 @@ function halfSamples(pages: ArrayLike<number>, rate: number, seed: number): [Flo
   const t = Math.round(rate * P);
   let buf0 = new Float64Array(Math.max(16, Math.ceil(pages.length * rate * 0.6)));
   let buf1 = new Float64Array(buf0.length);
-  let n0 = 0, n1 = 0;
+  let n0 = 0,
+    n1 = 0;
   for (let i = 0; i < pages.length; i++) {
     const p = pages[i]!;
     const h = pageHash(p, seed);
     if ((h & (P - 1)) >= t) continue;
     if ((h >>> 24) & 1) {
-      if (n1 === buf1.length) { const b = new Float64Array(n1 * 2); b.set(buf1); buf1 = b; }
+      if (n1 === buf1.length) {
+        const b = new Float64Array(n1 * 2);
+        b.set(buf1);
+        buf1 = b;
+      }
       buf1[n1++] = p;
     } else {
-      if (n0 === buf0.length) { const b = new Float64Array(n0 * 2); b.set(buf0); buf0 = b; }
+      if (n0 === buf0.length) {
+        const b = new Float64Array(n0 * 2);
+        b.set(buf0);
+        buf0 = b;
+      }
       buf0[n0++] = p;
     }
   }
@@ -38,7 +47,8 @@ function sampledCurve(sample: Float64Array, accesses: number, rate: number, size
   const h = distanceHistogram(distances, 1 / rate, 1 / rate);
   // SHARDS_adj: account for sampling more or fewer accesses than expected
   const diff = accesses - h.total;
-  if (h.counts.length > 0) h.counts[0]! += diff; else h.cold += Math.max(0, diff);
+  if (h.counts.length > 0) h.counts[0]! += diff;
+  else h.cold += Math.max(0, diff);
   h.total = accesses;
   return curveFromHistogram(h, sizes, rate);
 }

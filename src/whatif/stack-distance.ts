@@ -50,7 +50,11 @@ export function stackDistances(pages: ArrayLike<number>, evictions: readonly Sta
   let next = 0;
   let live = 0; // number of 1s in the tree = pages on the stack
   let distinct = 0;
-  const prefix = (pos: number) => { let s = 0; for (let i = pos; i > 0; i -= i & -i) s += tree[i]!; return s; };
+  const prefix = (pos: number) => {
+    let s = 0;
+    for (let i = pos; i > 0; i -= i & -i) s += tree[i]!;
+    return s;
+  };
   const evict = (e: StackEviction, upTo: number) => {
     let removed = 0;
     const keep = new Uint8Array(upTo);
@@ -74,7 +78,8 @@ export function stackDistances(pages: ArrayLike<number>, evictions: readonly Sta
     const prev = last.swap(pages[t]!, t);
     if (prev < 0) {
       distances[t] = COLD;
-      if (prev === EVICTED) afterEviction[t] = 1; else distinct++;
+      if (prev === EVICTED) afterEviction[t] = 1;
+      else distinct++;
     } else {
       // distinct pages accessed after prev = live - prefix(prev + 1) (the page itself at prev is
       // included in the prefix)

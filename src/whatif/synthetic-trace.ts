@@ -6,8 +6,6 @@
 import { mulberry32 } from '../util/seeded-random.js';
 import { lowerBound } from '../util/sorted.js';
 
-
-
 export interface SyntheticTraceOptions {
   accesses: number;
   /** Pages in the Zipf hot set (256 MiB of 4 KiB pages = 65536). */
@@ -30,11 +28,19 @@ export function syntheticPageTrace(o: SyntheticTraceOptions): Float64Array {
   // Zipf CDF over ranks 1..hot, ranks scattered over the page space by a fixed permutation
   const cdf = new Float64Array(hot);
   let sum = 0;
-  for (let k = 1; k <= hot; k++) { sum += 1 / Math.pow(k, alpha); cdf[k - 1] = sum; }
+  for (let k = 1; k <= hot; k++) {
+    sum += 1 / Math.pow(k, alpha);
+    cdf[k - 1] = sum;
+  }
   for (let k = 0; k < hot; k++) cdf[k]! /= sum;
   const perm = new Float64Array(hot);
   for (let k = 0; k < hot; k++) perm[k] = k;
-  for (let k = hot - 1; k > 0; k--) { const j = Math.floor(rnd() * (k + 1)); const t = perm[k]!; perm[k] = perm[j]!; perm[j] = t; }
+  for (let k = hot - 1; k > 0; k--) {
+    const j = Math.floor(rnd() * (k + 1));
+    const t = perm[k]!;
+    perm[k] = perm[j]!;
+    perm[j] = t;
+  }
   const seqBase = hot * 4; // sequential region after the hot set
   const seqSpan = hot * 4;
   let coldNext = seqBase + seqSpan; // cold pages: never reused
@@ -42,14 +48,23 @@ export function syntheticPageTrace(o: SyntheticTraceOptions): Float64Array {
   let runLeft = 0;
   let runPage = 0;
   for (let i = 0; i < n; i++) {
-    if (runLeft > 0) { out[i] = runPage++; runLeft--; continue; }
+    if (runLeft > 0) {
+      out[i] = runPage++;
+      runLeft--;
+      continue;
+    }
     const u = rnd();
-    if (u < coldFrac) { out[i] = coldNext++; continue; }
+    if (u < coldFrac) {
+      out[i] = coldNext++;
+      continue;
+    }
     if (u < coldFrac + seqFrac / 16) {
       // a run of 16-256 pages over the sequential region
       runLeft = 16 + Math.floor(rnd() * 240);
       runPage = seqBase + Math.floor(rnd() * (seqSpan - 256));
-      out[i] = runPage++; runLeft--; continue;
+      out[i] = runPage++;
+      runLeft--;
+      continue;
     }
     const r = rnd();
     const lo = lowerBound(cdf, r, 0, hot - 1);

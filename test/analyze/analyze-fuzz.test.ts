@@ -18,7 +18,14 @@ const TARGETS = ['vm0/block.trace.gz', 'host/block.trace.gz', 'vm0/app.strace.gz
 
 function rng(seed: number) {
   let x = seed >>> 0 || 1;
-  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
 }
 
 function corrupt(bytes: Uint8Array, r: () => number): { bytes: Uint8Array; how: string } {
@@ -35,7 +42,9 @@ function corrupt(bytes: Uint8Array, r: () => number): { bytes: Uint8Array; how: 
   }
   // splice: move a run of lines elsewhere
   const lines = Buffer.from(bytes).toString('latin1').split('\n');
-  const a = Math.floor(r() * lines.length), len = Math.floor(r() * 200), to = Math.floor(r() * lines.length);
+  const a = Math.floor(r() * lines.length),
+    len = Math.floor(r() * 200),
+    to = Math.floor(r() * lines.length);
   const cut = lines.splice(a, len);
   lines.splice(Math.min(to, lines.length), 0, ...cut);
   return { bytes: Buffer.from(lines.join('\n'), 'latin1'), how: `${cut.length} lines moved from ${a} to ${to}` };
@@ -43,7 +52,9 @@ function corrupt(bytes: Uint8Array, r: () => number): { bytes: Uint8Array; how: 
 
 describe('analyze on damaged inputs (seeded)', () => {
   const dirs: string[] = [];
-  afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
 
   for (let seed = 1; seed <= 8; seed++) {
     it(`seed ${seed}: finishes with exact sums or names the damaged file`, async () => {
@@ -61,11 +72,15 @@ describe('analyze on damaged inputs (seeded)', () => {
       writeFileSync(file, gz && seed % 2 === 0 ? gzipSync(bytes) : bytes);
       try {
         const manifest = readManifest(dir);
-        const res = await analyzeCapture({ kind: 'bundle', dir, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined }, new IngestStats());
+        const res = await analyzeCapture(
+          { kind: 'bundle', dir, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined },
+          new IngestStats(),
+        );
         const att = (res.summary as { attribution: Record<string, { total: number; layer_total: number }> }).attribution;
         for (const layer of Object.values(att)) expect(layer.total).toBe(layer.layer_total);
       } catch (e) {
-        if (!isUserError(e)) throw new Error(`seed ${seed} (${target}, ${how}): not a user error: ${e instanceof Error ? e.stack : String(e)}`, { cause: e });
+        if (!isUserError(e))
+          throw new Error(`seed ${seed} (${target}, ${how}): not a user error: ${e instanceof Error ? e.stack : String(e)}`, { cause: e });
         expect(e.message).toContain(target.split('/').pop()!);
       }
     });

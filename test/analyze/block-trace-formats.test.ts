@@ -27,11 +27,15 @@ describe('analyze reads every block-trace format ingest reads', () => {
       const want = buildBlockRequests(builder.finish(), direct);
       expect(requests.numRows).toBe(want.numRows);
       expect(requests.numRows).toBeGreaterThan(100);
-      expect(Array.from(requests.getChild('sector')!.toArray() as ArrayLike<unknown>)).toEqual(Array.from(want.getChild('sector')!.toArray() as ArrayLike<unknown>));
+      expect(Array.from(requests.getChild('sector')!.toArray() as ArrayLike<unknown>)).toEqual(
+        Array.from(want.getChild('sector')!.toArray() as ArrayLike<unknown>),
+      );
     });
   }
 
   it('a strace log given as a block trace is named for what it is', async () => {
-    await expect(loadBlockRequests('test/fixtures/strace/dd.strace.gz', undefined, new IngestStats())).rejects.toThrow(/dd\.strace\.gz.*strace log, expected a block trace/);
+    await expect(loadBlockRequests('test/fixtures/strace/dd.strace.gz', undefined, new IngestStats())).rejects.toThrow(
+      /dd\.strace\.gz.*strace log, expected a block trace/,
+    );
   });
 });

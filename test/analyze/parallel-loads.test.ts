@@ -21,15 +21,22 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 type Analyze = typeof analyzeCapture;
 type Stats = typeof IngestStats;
 async function built(): Promise<{ analyze: Analyze; Stats: Stats }> {
-  const a = await import(pathToFileURL(DIST).href) as { analyzeCapture: Analyze };
-  const s = await import(pathToFileURL(resolve('dist/util/ingest-stats.js')).href) as { IngestStats: Stats };
+  const a = (await import(pathToFileURL(DIST).href)) as { analyzeCapture: Analyze };
+  const s = (await import(pathToFileURL(resolve('dist/util/ingest-stats.js')).href)) as { IngestStats: Stats };
   return { analyze: a.analyzeCapture, Stats: s.IngestStats };
 }
 
 describe.skipIf(!existsSync(DIST) || !existsSync(DIR))('parallel input loads', () => {
   it('worker threads give the tables and counters of the in-thread loaders (two VMs, host, strace)', async () => {
     const manifest = readManifest(DIR);
-    const inp = { kind: 'bundle' as const, dir: DIR, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined };
+    const inp = {
+      kind: 'bundle' as const,
+      dir: DIR,
+      manifest,
+      appClockOffsetNs: undefined,
+      clockOffsetNs: undefined,
+      guestMount: undefined,
+    };
     const { analyze, Stats } = await built();
     const sW = new Stats();
     const w = await analyze(inp, sW, () => {}, { jobs: 3 });
@@ -37,7 +44,12 @@ describe.skipIf(!existsSync(DIST) || !existsSync(DIR))('parallel input loads', (
     const one = await analyzeCapture(inp, s1, () => {}, { jobs: 1 });
     expect(Object.keys(w.tables).sort()).toEqual(Object.keys(one.tables).sort());
     for (const name of Object.keys(one.tables)) {
-      expect(Buffer.from(tableToIPC(w.tables[name]!, { format: 'file' })!).equals(Buffer.from(tableToIPC(one.tables[name]!, { format: 'file' })!)), name).toBe(true);
+      expect(
+        Buffer.from(tableToIPC(w.tables[name]!, { format: 'file' })!).equals(
+          Buffer.from(tableToIPC(one.tables[name]!, { format: 'file' })!),
+        ),
+        name,
+      ).toBe(true);
     }
     expect(JSON.stringify(sW.list())).toBe(JSON.stringify(s1.list()));
     expect(w.summary).toEqual(one.summary);
@@ -55,7 +67,10 @@ describe.skipIf(!existsSync(DIST) || !existsSync(DIR))('parallel input loads', (
     writeFileSync(trace, 'this is not a block trace\n'.repeat(3));
     const { analyze, Stats } = await built();
     const inp = { kind: 'bundle' as const, dir, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined };
-    const err = await analyze(inp, new Stats(), () => {}, { jobs: 3 }).then(() => null, (e: unknown) => e as Error);
+    const err = await analyze(inp, new Stats(), () => {}, { jobs: 3 }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(err).not.toBeNull();
     expect(err!.name).toBe('InputError');
     expect(err!.message).toContain(trace);

@@ -24,9 +24,18 @@ function events(text: string): Table {
     const a = BlockAction[act as keyof typeof BlockAction];
     const isC = act === 'C' || act === 'R';
     const r = b.row;
-    r.ts = Number(t) * 1000; r.cpu = 0; r.pid = 100; r.dev = dev; r.action = a; r.rwbs = rk; r.op = packed & 7; r.flags = packed >> 3;
-    r.sector = sector === '-' ? NONE : Number(sector); r.nrSectors = Number(nr);
-    r.error = isC ? Number(x ?? 0) : null; r.newSector = act === 'X' ? Number(x) : NONE;
+    r.ts = Number(t) * 1000;
+    r.cpu = 0;
+    r.pid = 100;
+    r.dev = dev;
+    r.action = a;
+    r.rwbs = rk;
+    r.op = packed & 7;
+    r.flags = packed >> 3;
+    r.sector = sector === '-' ? NONE : Number(sector);
+    r.nrSectors = Number(nr);
+    r.error = isC ? Number(x ?? 0) : null;
+    r.newSector = act === 'X' ? Number(x) : NONE;
     b.commit();
   }
   return b.finish();
@@ -51,8 +60,31 @@ describe('buildBlockRequests: the life cycles of the block layer', () => {
       9 D W 992 24
       20 C W 992 24 0`);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ id: 0, kind: 'request', op: 'write', sector: 992n, nr_sectors: 24, bytes: 12288n, queue_ns: 1000n, getrq_ns: 2000n, insert_ns: 7000n, issue_ns: 9000n, complete_ns: 20000n, bios: 3, queued_bios: 3, issues: 1, completions: 1, error: 0, split_from: null, merged_into: null });
-    expect(bios.map((b) => [b.role, b.request, b.merge_ns, b.complete_ns])).toEqual([['head', 0, null, 20000n], ['merged', 0, 4000n, 20000n], ['merged', 0, 6000n, 20000n]]);
+    expect(rows[0]).toMatchObject({
+      id: 0,
+      kind: 'request',
+      op: 'write',
+      sector: 992n,
+      nr_sectors: 24,
+      bytes: 12288n,
+      queue_ns: 1000n,
+      getrq_ns: 2000n,
+      insert_ns: 7000n,
+      issue_ns: 9000n,
+      complete_ns: 20000n,
+      bios: 3,
+      queued_bios: 3,
+      issues: 1,
+      completions: 1,
+      error: 0,
+      split_from: null,
+      merged_into: null,
+    });
+    expect(bios.map((b) => [b.role, b.request, b.merge_ns, b.complete_ns])).toEqual([
+      ['head', 0, null, 20000n],
+      ['merged', 0, 4000n, 20000n],
+      ['merged', 0, 6000n, 20000n],
+    ]);
   });
 
   it('a split bio: the pieces have no Q; each becomes a request that points at the first piece', () => {
@@ -70,7 +102,10 @@ describe('buildBlockRequests: the life cycles of the block layer', () => {
       12 C WS 16640 128 0
       11 C WS 16512 128 0`);
     expect(rows.map((r) => [r.sector, r.nr_sectors, r.queue_ns, r.split_from, r.split_sector, r.queued_bios])).toEqual([
-      [16384n, 128, 1000n, null, null, 1], [16512n, 128, 1000n, 0, 16384n, 0], [16640n, 128, 1000n, 0, 16384n, 0]]);
+      [16384n, 128, 1000n, null, null, 1],
+      [16512n, 128, 1000n, 0, 16384n, 0],
+      [16640n, 128, 1000n, 0, 16384n, 0],
+    ]);
     // the bio completes with its last piece
     expect(bios[0]).toMatchObject({ role: 'split', request: 0, complete_ns: 12000n });
   });
@@ -122,9 +157,21 @@ describe('buildBlockRequests: the life cycles of the block layer', () => {
       8 C FF - 0 0
       9 C WSM 32794 0 0`);
     const data = rows.find((r) => r.op === 'write')!;
-    expect(data).toMatchObject({ sector: 32794n, queue_ns: 1000n, insert_ns: 4000n, issue_ns: 5000n, complete_ns: 6000n, queued_bios: 1, completions: 2, rwbs: 'WSM' });
+    expect(data).toMatchObject({
+      sector: 32794n,
+      queue_ns: 1000n,
+      insert_ns: 4000n,
+      issue_ns: 5000n,
+      complete_ns: 6000n,
+      queued_bios: 1,
+      completions: 2,
+      rwbs: 'WSM',
+    });
     const flushes = rows.filter((r) => r.op === 'flush');
-    expect(flushes.map((r) => [r.sector, r.issue_ns, r.complete_ns])).toEqual([[null, 2000n, 3000n], [null, 7000n, 8000n]]);
+    expect(flushes.map((r) => [r.sector, r.issue_ns, r.complete_ns])).toEqual([
+      [null, 2000n, 3000n],
+      [null, 7000n, 8000n],
+    ]);
     expect(stats.get('requests_flush_sequence_end')).toBe(1);
   });
 
@@ -138,7 +185,10 @@ describe('buildBlockRequests: the life cycles of the block layer', () => {
       6 D R 4000 8
       7 C R 4000 8 0`);
     expect(rows.map((r) => [r.kind, r.sector, r.queue_ns, r.issue_ns, r.complete_ns, r.error])).toEqual([
-      ['bio', 0n, 1000n, null, 3000n, 0], ['bio', 128n, 2000n, null, 4000n, -5], ['request', 4000n, null, 6000n, 7000n, 0]]);
+      ['bio', 0n, 1000n, null, 3000n, 0],
+      ['bio', 128n, 2000n, null, 4000n, -5],
+      ['request', 4000n, null, 6000n, 7000n, 0],
+    ]);
     expect(stats.get('requests_without_queue')).toBe(1);
   });
 
@@ -202,10 +252,15 @@ describe('buildBlockRequests: real captures', () => {
     expect(split.length).toBeGreaterThan(20);
     for (const b of split) {
       const first = rq[b.request as number]!;
-      const pieces = [first, ...rq.filter((r) => r.split_from === b.request)].sort((x, y) => Number((x.sector as bigint) - (y.sector as bigint)));
+      const pieces = [first, ...rq.filter((r) => r.split_from === b.request)].sort((x, y) =>
+        Number((x.sector as bigint) - (y.sector as bigint)),
+      );
       expect(pieces[0]!.sector).toBe(b.sector);
       let at = b.sector as bigint;
-      for (const p of pieces) { expect(p.sector).toBe(at); at += BigInt(p.nr_sectors as number); }
+      for (const p of pieces) {
+        expect(p.sector).toBe(at);
+        at += BigInt(p.nr_sectors as number);
+      }
       expect(at).toBe((b.sector as bigint) + BigInt(b.nr_sectors as number));
       expect(b.complete_ns).toBe(pieces.reduce((m, p) => ((p.complete_ns as bigint) > m ? (p.complete_ns as bigint) : m), 0n));
     }
@@ -246,7 +301,11 @@ describe('buildBlockRequests: a real bio-based device (zram: Q and bio completio
     const dir = mkdtempSync(join(tmpdir(), 'iol-zram-'));
     const { table } = await readBinary(writeBlktraceBinary(ev, join(dir, 'zram')));
     rmSync(dir, { recursive: true, force: true });
-    expect(buildBlockRequests(table, new IngestStats()).toArray().map((r) => [r.sector, r.queue_ns, r.complete_ns])).toEqual(rq.map((r) => [r.sector, r.queue_ns, r.complete_ns]));
+    expect(
+      buildBlockRequests(table, new IngestStats())
+        .toArray()
+        .map((r) => [r.sector, r.queue_ns, r.complete_ns]),
+    ).toEqual(rq.map((r) => [r.sector, r.queue_ns, r.complete_ns]));
   });
 });
 
@@ -255,7 +314,10 @@ describe('buildBlockRequests: seeded fuzz', () => {
     const { table } = await readBinary(perCpu('deadline'));
     const ev = table.toArray() as Row[];
     let seed = 42;
-    const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
     for (let k = 0; k < 8; k++) {
       const b = new BlockEventsBuilder();
       const dev = b.internDev(7, 0);
@@ -265,16 +327,28 @@ describe('buildBlockRequests: seeded fuzz', () => {
         if (r === 0) continue; // drop
         picked.push(e);
         if (r === 1) picked.push(e); // duplicate
-        if (r === 2 && picked.length > 2) { const x = picked[picked.length - 1]!; picked[picked.length - 1] = picked[picked.length - 2]!; picked[picked.length - 2] = x; }
+        if (r === 2 && picked.length > 2) {
+          const x = picked[picked.length - 1]!;
+          picked[picked.length - 1] = picked[picked.length - 2]!;
+          picked[picked.length - 2] = x;
+        }
       }
       for (const e of picked) {
         const rk = b.internRwbs(e.rwbs as string);
         const p = b.rwbsOpFlags(rk);
         const r = b.row;
-        r.ts = e.ts_ns as bigint; r.cpu = e.cpu as number; r.pid = e.pid as number; r.dev = dev;
-        r.action = BlockAction[e.action as keyof typeof BlockAction]; r.rwbs = rk; r.op = p & 7; r.flags = p >> 3;
-        r.sector = (e.sector as bigint | null) ?? NONE; r.nrSectors = e.nr_sectors as number;
-        r.error = (e.error as number | null) ?? null; r.newSector = (e.new_sector as bigint | null) ?? NONE;
+        r.ts = e.ts_ns as bigint;
+        r.cpu = e.cpu as number;
+        r.pid = e.pid as number;
+        r.dev = dev;
+        r.action = BlockAction[e.action as keyof typeof BlockAction];
+        r.rwbs = rk;
+        r.op = p & 7;
+        r.flags = p >> 3;
+        r.sector = (e.sector as bigint | null) ?? NONE;
+        r.nrSectors = e.nr_sectors as number;
+        r.error = (e.error as number | null) ?? null;
+        r.newSector = (e.new_sector as bigint | null) ?? NONE;
         b.commit();
       }
       const stats = new IngestStats();

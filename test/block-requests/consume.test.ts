@@ -18,15 +18,29 @@ function manyEvents(requests: number): Table {
   const packed = b.rwbsOpFlags(rk);
   const add = (t: number, act: keyof typeof BlockAction, sector: number) => {
     const r = b.row;
-    r.ts = t; r.cpu = 0; r.pid = 100; r.dev = dev; r.action = BlockAction[act]; r.rwbs = rk; r.op = packed & 7; r.flags = packed >> 3;
-    r.sector = sector; r.nrSectors = 8; r.error = act === 'C' ? 0 : null;
+    r.ts = t;
+    r.cpu = 0;
+    r.pid = 100;
+    r.dev = dev;
+    r.action = BlockAction[act];
+    r.rwbs = rk;
+    r.op = packed & 7;
+    r.flags = packed >> 3;
+    r.sector = sector;
+    r.nrSectors = 8;
+    r.error = act === 'C' ? 0 : null;
     b.commit();
   };
   for (let i = 0; i < requests; i += 2) {
     const t = 1e12 + i * 1000;
-    const s0 = 2 ** 33 + i * 16, s1 = s0 + 64;
-    for (const [k, act] of (['Q', 'G', 'I', 'D'] as const).entries()) { add(t + k, act, s0); add(t + k, act, s1); }
-    add(t + 10, 'C', s1); add(t + 11, 'C', s0);
+    const s0 = 2 ** 33 + i * 16,
+      s1 = s0 + 64;
+    for (const [k, act] of (['Q', 'G', 'I', 'D'] as const).entries()) {
+      add(t + k, act, s0);
+      add(t + k, act, s1);
+    }
+    add(t + 10, 'C', s1);
+    add(t + 11, 'C', s0);
   }
   return b.finish();
 }
@@ -41,9 +55,15 @@ describe('block requests written a batch at a time from a consumed events table'
     expect(first.byteLength).toBe(0); // handed back (detached)
     const dir = mkdtempSync(join(tmpdir(), 'iol-consume-'));
     try {
-      await withOutputFolder(dir, 'ingest', async (folder) => { stageBlockRequestTables(rebuilt, folder); });
-      expect(Buffer.compare(readFileSync(join(dir, 'block_requests.arrow')), Buffer.from(tableToIPC(expected.requests, { format: 'file' })!))).toBe(0);
-      expect(Buffer.compare(readFileSync(join(dir, 'block_bios.arrow')), Buffer.from(tableToIPC(expected.bios, { format: 'file' })!))).toBe(0);
+      await withOutputFolder(dir, 'ingest', async (folder) => {
+        stageBlockRequestTables(rebuilt, folder);
+      });
+      expect(
+        Buffer.compare(readFileSync(join(dir, 'block_requests.arrow')), Buffer.from(tableToIPC(expected.requests, { format: 'file' })!)),
+      ).toBe(0);
+      expect(Buffer.compare(readFileSync(join(dir, 'block_bios.arrow')), Buffer.from(tableToIPC(expected.bios, { format: 'file' })!))).toBe(
+        0,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -61,11 +81,17 @@ describe('block requests written a batch at a time from a consumed events table'
     const dir = mkdtempSync(join(tmpdir(), 'iol-consume-'));
     try {
       let written: ReturnType<typeof stageBlockRequestTables> | undefined;
-      await withOutputFolder(dir, 'ingest', async (folder) => { written = stageBlockRequestTables(rebuilt, folder); });
+      await withOutputFolder(dir, 'ingest', async (folder) => {
+        written = stageBlockRequestTables(rebuilt, folder);
+      });
       expect(written!.requests).toBe(expected.requests.numRows);
       expect(written!.bios).toBe(expected.bios.numRows);
-      expect(Buffer.compare(readFileSync(join(dir, 'block_requests.arrow')), Buffer.from(tableToIPC(expected.requests, { format: 'file' })!))).toBe(0);
-      expect(Buffer.compare(readFileSync(join(dir, 'block_bios.arrow')), Buffer.from(tableToIPC(expected.bios, { format: 'file' })!))).toBe(0);
+      expect(
+        Buffer.compare(readFileSync(join(dir, 'block_requests.arrow')), Buffer.from(tableToIPC(expected.requests, { format: 'file' })!)),
+      ).toBe(0);
+      expect(Buffer.compare(readFileSync(join(dir, 'block_bios.arrow')), Buffer.from(tableToIPC(expected.bios, { format: 'file' })!))).toBe(
+        0,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

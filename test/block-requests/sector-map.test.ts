@@ -11,7 +11,10 @@ function entries(m: SectorMap): [number, number][] {
 describe('SectorMap', () => {
   it('behaves as a Map<number, number> under random sets, deletes and evictions of the oldest key (order included)', () => {
     let seed = 7;
-    const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
     const m = new SectorMap(16);
     const ref = new Map<number, number>();
     // keys: small sectors, sectors past 2^32 and close to 2^53 (the high word matters), and 0/-1
@@ -19,12 +22,16 @@ describe('SectorMap', () => {
     for (let step = 0; step < 40_000; step++) {
       const op = rnd(10);
       const k = keyOf(rnd(3000));
-      if (op < 5) { const v = rnd(1 << 30); m.set(k, v); ref.set(k, v); }
-      else if (op < 9) expect(m.delete(k)).toBe(ref.delete(k));
+      if (op < 5) {
+        const v = rnd(1 << 30);
+        m.set(k, v);
+        ref.set(k, v);
+      } else if (op < 9) expect(m.delete(k)).toBe(ref.delete(k));
       else if (ref.size > 0) {
         const oldest = ref.keys().next().value as number;
         expect(m.oldestKey()).toBe(oldest);
-        m.delete(oldest); ref.delete(oldest);
+        m.delete(oldest);
+        ref.delete(oldest);
       }
       expect(m.size).toBe(ref.size);
       expect(m.get(k)).toBe(ref.get(k) ?? -1);
@@ -36,11 +43,22 @@ describe('SectorMap', () => {
 
   it('keeps the place of a key set again, moves a key deleted and set again to the end, and takes -0 as 0', () => {
     const m = new SectorMap();
-    m.set(10, 1); m.set(20, 2); m.set(30, 3);
+    m.set(10, 1);
+    m.set(20, 2);
+    m.set(30, 3);
     m.set(10, 4);
-    expect(entries(m)).toEqual([[10, 4], [20, 2], [30, 3]]);
-    m.delete(10); m.set(10, 5);
-    expect(entries(m)).toEqual([[20, 2], [30, 3], [10, 5]]);
+    expect(entries(m)).toEqual([
+      [10, 4],
+      [20, 2],
+      [30, 3],
+    ]);
+    m.delete(10);
+    m.set(10, 5);
+    expect(entries(m)).toEqual([
+      [20, 2],
+      [30, 3],
+      [10, 5],
+    ]);
     expect(m.oldestKey()).toBe(20);
     m.set(-0, 6);
     expect(m.get(0)).toBe(6);

@@ -35,12 +35,21 @@ const TRACEPOINT: Record<string, string> = { G: 'block_getrq', I: 'block_rq_inse
 /** ftrace text (tracefs or trace-cmd) without the lines of the omitted tracepoints. */
 function withoutTracepoints(text: string, omit: readonly string[]): string {
   const names = omit.map((a) => ` ${TRACEPOINT[a]}: `);
-  return text.split('\n').filter((l) => !names.some((n) => l.includes(n))).join('\n');
+  return text
+    .split('\n')
+    .filter((l) => !names.some((n) => l.includes(n)))
+    .join('\n');
 }
 
 /** blkparse default text without the lines whose action (7th column, blkparse_fmt.c) is omitted. */
 function withoutBlkparseActions(text: string, omit: readonly string[]): string {
-  return text.split('\n').filter((l) => { const f = l.trim().split(/\s+/); return !(f.length > 7 && /^\d+,\d+$/.test(f[0]!) && omit.includes(f[5]!)); }).join('\n');
+  return text
+    .split('\n')
+    .filter((l) => {
+      const f = l.trim().split(/\s+/);
+      return !(f.length > 7 && /^\d+,\d+$/.test(f[0]!) && omit.includes(f[5]!));
+    })
+    .join('\n');
 }
 
 /** The same events without the omitted actions (for binary blktrace, whose records carry the action). */
@@ -51,22 +60,39 @@ function withoutActions(events: Table, omit: readonly string[]): Table {
     if (omit.includes(e.action as string)) continue;
     let dev = NONE;
     if (e.dev !== null) {
-      if (!devs.has(e.dev as string)) { const [maj, min] = (e.dev as string).split(':').map(Number) as [number, number]; devs.set(e.dev as string, b.internDev(maj, min)); }
+      if (!devs.has(e.dev as string)) {
+        const [maj, min] = (e.dev as string).split(':').map(Number) as [number, number];
+        devs.set(e.dev as string, b.internDev(maj, min));
+      }
       dev = devs.get(e.dev as string)!;
     }
     const rk = b.internRwbs(e.rwbs as string);
     const p = b.rwbsOpFlags(rk);
     const r = b.row;
-    r.ts = e.ts_ns as bigint; r.cpu = e.cpu as number; r.pid = (e.pid as number | null) ?? 0; r.dev = dev;
-    r.action = BlockAction[e.action as keyof typeof BlockAction]; r.rwbs = rk; r.op = p & 7; r.flags = p >> 3;
-    r.sector = (e.sector as bigint | null) ?? NONE; r.nrSectors = e.nr_sectors as number;
-    r.error = (e.error as number | null) ?? null; r.newSector = (e.new_sector as bigint | null) ?? NONE;
+    r.ts = e.ts_ns as bigint;
+    r.cpu = e.cpu as number;
+    r.pid = (e.pid as number | null) ?? 0;
+    r.dev = dev;
+    r.action = BlockAction[e.action as keyof typeof BlockAction];
+    r.rwbs = rk;
+    r.op = p & 7;
+    r.flags = p >> 3;
+    r.sector = (e.sector as bigint | null) ?? NONE;
+    r.nrSectors = e.nr_sectors as number;
+    r.error = (e.error as number | null) ?? null;
+    r.newSector = (e.new_sector as bigint | null) ?? NONE;
     b.commit();
   }
   return b.finish();
 }
 
-interface Rebuilt { requests: Row[]; bios: Table; requestsTable: Table; stats: IngestStats; mergeEvents: number }
+interface Rebuilt {
+  requests: Row[];
+  bios: Table;
+  requestsTable: Table;
+  stats: IngestStats;
+  mergeEvents: number;
+}
 
 function rebuild(events: Table): Rebuilt {
   const stats = new IngestStats();
@@ -79,7 +105,9 @@ function rebuild(events: Table): Rebuilt {
 
 /** Bios that joined a request after its first: (bios - 1) over the requests that were issued or stayed pending (not absorbed by a T). */
 function mergedBios(rq: Row[]): number {
-  return rq.filter((r) => r.kind === 'request' && r.merged_into === null && (r.bios as number) > 0).reduce((s, r) => s + (r.bios as number) - 1, 0);
+  return rq
+    .filter((r) => r.kind === 'request' && r.merged_into === null && (r.bios as number) > 0)
+    .reduce((s, r) => s + (r.bios as number) - 1, 0);
 }
 
 /** Bio merges are one per M/F; a T adds the absorbed request's bios, which binary blktrace counts as M events. */
@@ -93,12 +121,31 @@ function expectMergesCounted(full: Rebuilt, reduced: Rebuilt): void {
 /** Every request the reduced trace issues is the full trace's request issued at the same place in the dispatch order. */
 function expectSameIssuedRequests(full: Rebuilt, reduced: Rebuilt): number {
   const byOrder = new Map(full.requests.filter((r) => r.issue_order !== null).map((r) => [r.issue_order, r]));
-  const fields = ['op', 'sector', 'nr_sectors', 'bytes', 'bios', 'queued_bios', 'queue_ns', 'issue_ns', 'complete_ns', 'completions', 'split_sector', 'pid'];
+  const fields = [
+    'op',
+    'sector',
+    'nr_sectors',
+    'bytes',
+    'bios',
+    'queued_bios',
+    'queue_ns',
+    'issue_ns',
+    'complete_ns',
+    'completions',
+    'split_sector',
+    'pid',
+  ];
   const pick = (r: Row) => Object.fromEntries(fields.map((f) => [f, r[f]]));
   const issued = reduced.requests.filter((r) => r.issue_order !== null);
   expect(issued.length).toBe(byOrder.size);
-  const differ = issued.filter((r) => JSON.stringify(pick(r), (_k, v) => (typeof v === 'bigint' ? String(v) : v)) !== JSON.stringify(pick(byOrder.get(r.issue_order)!), (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
-  expect(differ.map((r) => ({ issue_order: r.issue_order, reduced: pick(r), full: pick(byOrder.get(r.issue_order)!) })).slice(0, 3)).toEqual([]);
+  const differ = issued.filter(
+    (r) =>
+      JSON.stringify(pick(r), (_k, v) => (typeof v === 'bigint' ? String(v) : v)) !==
+      JSON.stringify(pick(byOrder.get(r.issue_order)!), (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+  );
+  expect(
+    differ.map((r) => ({ issue_order: r.issue_order, reduced: pick(r), full: pick(byOrder.get(r.issue_order)!) })).slice(0, 3),
+  ).toEqual([]);
   return issued.length;
 }
 
@@ -145,7 +192,11 @@ describe('requests without block_getrq / block_rq_insert: block fixtures with sc
 
   it('the same capture as blkparse text (T printed as M over the absorbed request)', () => {
     const text = gunzipText(join(BLOCK_FIXTURES, 'ext4.blkparse.txt.gz'));
-    const parse = (t: string) => { const b = new BlockEventsBuilder(); parseBlkparseText(t, 'ext4.blkparse.txt', b, new IngestStats()); return b.finish(); };
+    const parse = (t: string) => {
+      const b = new BlockEventsBuilder();
+      parseBlkparseText(t, 'ext4.blkparse.txt', b, new IngestStats());
+      return b.finish();
+    };
     const full = rebuild(parse(text));
     for (const omit of OMISSIONS) {
       const reduced = rebuild(parse(withoutBlkparseActions(text, omit)));
@@ -177,8 +228,12 @@ describe('requests without block_getrq / block_rq_insert: binary blktrace, check
           execFileSync('btt', ['-i', join(dir, `${name}.dump`), '-o', join(dir, `${name}.btt`)], { cwd: dir });
           const avg = readFileSync(join(dir, `${name}.btt.avg`), 'utf8');
           // btt/output.c: "STAGE  min avg max N" in seconds
-          const stage = (s: string) => { const x = new RegExp(`^${s}\\s+(\\S+)\\s+(\\S+)\\s+(\\S+)\\s+(\\d+)`, 'm').exec(avg)!; return { avg: x[2], n: Number(x[4]) }; };
-          for (const s of ['Q2M', 'M2D'] as const) expect({ s, avg: (m.stages[s].avg / 1e9).toFixed(9), n: m.stages[s].n }).toEqual({ s, ...stage(s) });
+          const stage = (s: string) => {
+            const x = new RegExp(`^${s}\\s+(\\S+)\\s+(\\S+)\\s+(\\S+)\\s+(\\d+)`, 'm').exec(avg)!;
+            return { avg: x[2], n: Number(x[4]) };
+          };
+          for (const s of ['Q2M', 'M2D'] as const)
+            expect({ s, avg: (m.stages[s].avg / 1e9).toFixed(9), n: m.stages[s].n }).toEqual({ s, ...stage(s) });
           // without splits btt follows every bio to its completion, merged ones included
           if (name === 'nosplit') expect(m.stages.Q2C.n).toBe(stage('Q2C').n);
         } finally {

@@ -10,7 +10,9 @@ import { bundleFiles, readManifest } from '../../src/capture/manifest.js';
 
 const dataDir = join(import.meta.dirname, '../../data');
 const bundles = existsSync(dataDir)
-  ? readdirSync(dataDir).filter((d) => existsSync(join(dataDir, d, 'manifest.json'))).sort()
+  ? readdirSync(dataDir)
+      .filter((d) => existsSync(join(dataDir, d, 'manifest.json')))
+      .sort()
   : [];
 
 const gz = (p: string) => gunzipSync(readFileSync(p)).toString();
@@ -18,10 +20,14 @@ const gz = (p: string) => gunzipSync(readFileSync(p)).toString();
 describe('data/', () => {
   it('holds the study grid: two VM memory sizes x buffered/O_DIRECT, data larger than the smaller memory', () => {
     const ms = bundles.map((b) => readManifest(join(dataDir, b)));
-    const grid = new Set(ms.filter((m) => m.lab?.host_cache === 'writeback' && m.lab.image_format === 'raw')
-      .map((m) => `${m.lab!.vm_mem_bytes}/${m.lab!.direct}`));
+    const grid = new Set(
+      ms
+        .filter((m) => m.lab?.host_cache === 'writeback' && m.lab.image_format === 'raw')
+        .map((m) => `${m.lab!.vm_mem_bytes}/${m.lab!.direct}`),
+    );
     const mems = [...new Set(ms.map((m) => m.lab!.vm_mem_bytes!))]
-      .filter((mem) => grid.has(`${mem}/false`) && grid.has(`${mem}/true`)).sort((a, b) => a - b);
+      .filter((mem) => grid.has(`${mem}/false`) && grid.has(`${mem}/true`))
+      .sort((a, b) => a - b);
     expect(mems.length).toBeGreaterThanOrEqual(2);
     for (const m of ms.filter((x) => x.lab!.vm_mem_bytes === mems[0])) expect(m.lab!.data_bytes).toBeGreaterThan(mems[0]!);
   });
@@ -39,8 +45,11 @@ describe('data/', () => {
       });
 
       it('has the workload log agreeing with the strace, op for op', () => {
-        const log = gz(join(dir, g.workload_log!.path)).split('\n').filter((l) => l && !l.startsWith('#'))
-          .map((l) => l.split('\t')).filter((f) => f[2] === 'read' || f[2] === 'write')
+        const log = gz(join(dir, g.workload_log!.path))
+          .split('\n')
+          .filter((l) => l && !l.startsWith('#'))
+          .map((l) => l.split('\t'))
+          .filter((f) => f[2] === 'read' || f[2] === 'write')
           .map((f) => `${f[2]} ${f[3]} ${f[4]} ${f[5]} ${f[6]}`);
         const re = /^(?:\d+\s+)?\d+\.\d+ (pread64|pwrite64)\(\d+<([^>]+)>, .*, (\d+), (\d+)\) = (-?\d+)/;
         const st: string[] = [];

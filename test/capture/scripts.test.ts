@@ -41,10 +41,42 @@ describe.skipIf(why !== null)('capture scripts on a stand-in host and guest', ()
     mountFs(gd.path, gm, 'ext3', cleanup);
     const gout = join(bundle, 'vm0');
     mkdirSync(gout, { recursive: true });
-    execFileSync('sh', [join(cap, 'host-capture.sh'), '-o', bundle, '-i', image, '-d', hd.name, '-m', '0', '--',
-      'sh', join(cap, 'guest-capture.sh'), '-o', gout, '-d', gd.name, '-k', ffsb, '--',
-      ffsb, '-d', gm, '-n', '2', '-s', '4194304', '-o', '200', '-l', join(gout, 'workload.log')],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, IOLINEAGE_CLOCKS: ffsb } });
+    execFileSync(
+      'sh',
+      [
+        join(cap, 'host-capture.sh'),
+        '-o',
+        bundle,
+        '-i',
+        image,
+        '-d',
+        hd.name,
+        '-m',
+        '0',
+        '--',
+        'sh',
+        join(cap, 'guest-capture.sh'),
+        '-o',
+        gout,
+        '-d',
+        gd.name,
+        '-k',
+        ffsb,
+        '--',
+        ffsb,
+        '-d',
+        gm,
+        '-n',
+        '2',
+        '-s',
+        '4194304',
+        '-o',
+        '200',
+        '-l',
+        join(gout, 'workload.log'),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, IOLINEAGE_CLOCKS: ffsb } },
+    );
     m = assembleBundle(bundle);
   });
   afterAll(() => {
@@ -72,8 +104,9 @@ describe.skipIf(why !== null)('capture scripts on a stand-in host and guest', ()
   });
 
   it('leaves no tracefs instance behind', () => {
-    const names = [join(bundle, 'vm0/guest.env'), join(bundle, 'host/host.env')]
-      .map((f) => /^instance=(\S+)$/m.exec(readFileSync(f, 'utf8'))?.[1]);
+    const names = [join(bundle, 'vm0/guest.env'), join(bundle, 'host/host.env')].map(
+      (f) => /^instance=(\S+)$/m.exec(readFileSync(f, 'utf8'))?.[1],
+    );
     expect(names.every((n) => n && /^iolineage-(guest|host)-\d+$/.test(n))).toBe(true);
     const inst = readdirSync('/sys/kernel/tracing/instances');
     for (const n of names) expect(inst).not.toContain(n);

@@ -10,10 +10,12 @@ import { CHART_CONFIG, opScale } from '../../src/charts/chart-style.js';
 /** A spec as a notebook cell writes one. */
 const spec = {
   title: { text: 'Request sizes by operation', subtitle: 'two ops' },
-  data: { values: [
-    { op: 'read', size_label: '4 KiB', requests: 3, bytes: 12288 },
-    { op: 'write', size_label: '128 KiB', requests: 2, bytes: 262144 },
-  ] },
+  data: {
+    values: [
+      { op: 'read', size_label: '4 KiB', requests: 3, bytes: 12288 },
+      { op: 'write', size_label: '128 KiB', requests: 2, bytes: 262144 },
+    ],
+  },
   mark: 'bar',
   encoding: {
     x: { field: 'size_label', type: 'ordinal', title: 'request size' },

@@ -17,17 +17,35 @@ const K = 4096;
 function app(vm: string, ios: [op: number, offset: number, bytes: number, t0: number, t1: number][]): AppLayer {
   const n = ios.length;
   return {
-    vm, length: n, id: Int32Array.from(ios, (_, i) => i), op: Uint8Array.from(ios, (x) => x[0]), opKey: Uint8Array.from(ios, (x) => x[0]), opNames: ['read', 'write', 'other'],
-    file: new Int32Array(n), files: ['/mnt/data/f'], offset: Float64Array.from(ios, (x) => x[1]), bytes: Float64Array.from(ios, (x) => x[2]),
-    t0: Float64Array.from(ios, (x) => x[3]), t1: Float64Array.from(ios, (x) => x[4]), direct: new Uint8Array(n), baseNs: 0n,
+    vm,
+    length: n,
+    id: Int32Array.from(ios, (_, i) => i),
+    op: Uint8Array.from(ios, (x) => x[0]),
+    opKey: Uint8Array.from(ios, (x) => x[0]),
+    opNames: ['read', 'write', 'other'],
+    file: new Int32Array(n),
+    files: ['/mnt/data/f'],
+    offset: Float64Array.from(ios, (x) => x[1]),
+    bytes: Float64Array.from(ios, (x) => x[2]),
+    t0: Float64Array.from(ios, (x) => x[3]),
+    t1: Float64Array.from(ios, (x) => x[4]),
+    direct: new Uint8Array(n),
+    baseNs: 0n,
   };
 }
 function block(reqs: [start: number, bytes: number, op: number, issue: number, complete: number][]): BlockLayer {
   const n = reqs.length;
   return {
-    length: n, id: Int32Array.from(reqs, (_, i) => i), start: Float64Array.from(reqs, (r) => r[0]), end: Float64Array.from(reqs, (r) => r[0] + r[1]),
-    op: Uint8Array.from(reqs, (r) => r[2]), issue: Float64Array.from(reqs, (r) => r[3]), complete: Float64Array.from(reqs, (r) => r[4]),
-    readahead: new Uint8Array(n), meta: new Uint8Array(n), baseNs: 0n,
+    length: n,
+    id: Int32Array.from(reqs, (_, i) => i),
+    start: Float64Array.from(reqs, (r) => r[0]),
+    end: Float64Array.from(reqs, (r) => r[0] + r[1]),
+    op: Uint8Array.from(reqs, (r) => r[2]),
+    issue: Float64Array.from(reqs, (r) => r[3]),
+    complete: Float64Array.from(reqs, (r) => r[4]),
+    readahead: new Uint8Array(n),
+    meta: new Uint8Array(n),
+    baseNs: 0n,
   };
 }
 const NS = 1_000_000; // 1 ms
@@ -40,14 +58,22 @@ function vmInput(name: string, imageHostStart: number): VmInput {
     [Op.Read, 2 * K, K, 5 * NS, 5 * NS + 5_000], // hit: nothing below
   ]);
   const guest = block([
-    [(1 << 20), K, Op.Read, 1.5 * NS, 2.5 * NS],
+    [1 << 20, K, Op.Read, 1.5 * NS, 2.5 * NS],
     [(1 << 20) + K, K, Op.Write, 20 * NS, 21 * NS],
     [0, 2 * K, Op.Write, 22 * NS, 23 * NS], // journal
   ]);
   return {
-    vm: name, app: a, guest,
+    vm: name,
+    app: a,
+    guest,
     fileMaps: [new RangeMap([0], [1 << 20], [4 * K])],
-    guestRegions: { index: new RegionIndex([0, 1 << 20], [65536, (1 << 20) + 4 * K], [0, 1]), causes: [{ read: 'journal', write: 'journal', vm: -1 }, { read: 'readahead', write: 'writeback', vm: -1 }] },
+    guestRegions: {
+      index: new RegionIndex([0, 1 << 20], [65536, (1 << 20) + 4 * K], [0, 1]),
+      causes: [
+        { read: 'journal', write: 'journal', vm: -1 },
+        { read: 'readahead', write: 'writeback', vm: -1 },
+      ],
+    },
     appClock: { userNs: 0n },
     // the image: guest disk [0, 2 MiB) at host disk imageHostStart
     guestToHost: new RangeMap([0], [imageHostStart], [2 << 20]),
@@ -58,7 +84,8 @@ function vmInput(name: string, imageHostStart: number): VmInput {
 
 describe('analyzeLayers', () => {
   it('attributes host bytes of two VMs to each VM and the rest to named causes, with exact sums', () => {
-    const v0 = vmInput('vm0', 10 << 20), v1 = vmInput('vm1', 20 << 20);
+    const v0 = vmInput('vm0', 10 << 20),
+      v1 = vmInput('vm1', 20 << 20);
     // host requests: each guest request of both VMs inside its guest request (cache=none), an
     // unrelated host journal write, and a write into a third image that no guest describes
     const host = block([
@@ -73,7 +100,12 @@ describe('analyzeLayers', () => {
     ]);
     const hostRegions = {
       index: new RegionIndex([0, 10 << 20, 20 << 20, 30 << 20], [1 << 20, 12 << 20, 22 << 20, 32 << 20], [0, 1, 2, 3]),
-      causes: [{ read: 'host_journal', write: 'host_journal', vm: -1 }, { read: 'unattributed', write: 'unattributed', vm: 0 }, { read: 'unattributed', write: 'unattributed', vm: 1 }, { read: 'other_vm', write: 'other_vm', vm: -1 }],
+      causes: [
+        { read: 'host_journal', write: 'host_journal', vm: -1 },
+        { read: 'unattributed', write: 'unattributed', vm: 0 },
+        { read: 'unattributed', write: 'unattributed', vm: 1 },
+        { read: 'other_vm', write: 'other_vm', vm: -1 },
+      ],
     };
     const r = analyzeLayers([v0, v1], { host, regions: hostRegions });
     const names = r.names.list;
@@ -81,16 +113,21 @@ describe('analyzeLayers', () => {
     const g0 = aggregateAttribution(r.vms[0]!.guestPieces);
     const byCause = (a: ReturnType<typeof aggregateAttribution>) => {
       const m: Record<string, number> = {};
-      for (let k = 0; k < a.length; k++) m[`${names[a.cause[k]!]}:${a.app[k]}:${a.vm[k]}`] = (m[`${names[a.cause[k]!]}:${a.app[k]}:${a.vm[k]}`] ?? 0) + a.bytes[k]!;
+      for (let k = 0; k < a.length; k++)
+        m[`${names[a.cause[k]!]}:${a.app[k]}:${a.vm[k]}`] = (m[`${names[a.cause[k]!]}:${a.app[k]}:${a.vm[k]}`] ?? 0) + a.bytes[k]!;
       return m;
     };
     expect(byCause(g0)).toEqual({ 'app_read:0:0': K, 'writeback:1:0': K, 'journal:-1:-1': 2 * K });
     // host: vm1's app I/Os are global app indices 3 and 4
     const h = byCause(aggregateAttribution(r.hostPieces!));
     expect(h).toEqual({
-      'app_read:0:0': K, 'writeback:1:0': K, 'journal:-1:-1': 4 * K,
-      'app_read:3:1': K, 'writeback:4:1': K,
-      'host_journal:-1:-1': K, 'other_vm:-1:-1': K,
+      'app_read:0:0': K,
+      'writeback:1:0': K,
+      'journal:-1:-1': 4 * K,
+      'app_read:3:1': K,
+      'writeback:4:1': K,
+      'host_journal:-1:-1': K,
+      'other_vm:-1:-1': K,
     });
     let hostTotal = 0;
     for (let i = 0; i < host.length; i++) hostTotal += host.end[i]! - host.start[i]!;

@@ -26,9 +26,21 @@ describe('iolineage analyze', () => {
   });
 
   it('writes the two-layer outputs with an inferred mount point', async () => {
-    const code = await run(['-o', out, '--guest-trace', `${F}/vm0/block.trace.gz`, '--guest-dev', '7:2', '--app', `${F}/vm0/app.strace.gz`, '--guest-fs', `${F}/vm0/fs.e2i.gz`]);
+    const code = await run([
+      '-o',
+      out,
+      '--guest-trace',
+      `${F}/vm0/block.trace.gz`,
+      '--guest-dev',
+      '7:2',
+      '--app',
+      `${F}/vm0/app.strace.gz`,
+      '--guest-fs',
+      `${F}/vm0/fs.e2i.gz`,
+    ]);
     expect(code).toBe(0);
-    for (const t of ['app_io', 'guest_requests', 'guest_fs_map', 'links_app_guest', 'lineage', 'attribution']) expect(existsSync(join(out, `${t}.arrow`))).toBe(true);
+    for (const t of ['app_io', 'guest_requests', 'guest_fs_map', 'links_app_guest', 'lineage', 'attribution'])
+      expect(existsSync(join(out, `${t}.arrow`))).toBe(true);
     expect(existsSync(join(out, 'host_requests.arrow'))).toBe(false);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(s.mount_prefix.vm0.prefix).toBe('/mnt/data');

@@ -27,24 +27,38 @@ describe('analyze on a real TCG VM capture with a qcow2 image', () => {
     try {
       const img = join(tmp, 'guest.img');
       writeFileSync(img, gunzipSync(readFileSync(join(DIR, g0.fs.metadata))));
-      const res = await analyzeCapture({ kind: 'bundle', dir: DIR, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined }, new IngestStats());
-      const s = res.summary as { attribution: Record<string, { total: number; layer_total: number }>; clocks: Record<string, { app_to_guest: { source: string } }> };
+      const res = await analyzeCapture(
+        { kind: 'bundle', dir: DIR, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined },
+        new IngestStats(),
+      );
+      const s = res.summary as {
+        attribution: Record<string, { total: number; layer_total: number }>;
+        clocks: Record<string, { app_to_guest: { source: string } }>;
+      };
       for (const layer of ['guest', 'host']) expect(s.attribution[layer]!.total).toBe(s.attribution[layer]!.layer_total);
       expect(s.clocks['vm0']!.app_to_guest.source).toBe('pairs');
       const mount = g0.fs.mount;
-      const app = rows(res.tables['app_io']!), guest = rows(res.tables['guest_requests']!);
-      const files = [...new Set(app.map((a) => String(a['path'])).filter((p) => p.startsWith(mount + '/f')))].map((p) => p.slice(mount.length));
+      const app = rows(res.tables['app_io']!),
+        guest = rows(res.tables['guest_requests']!);
+      const files = [...new Set(app.map((a) => String(a['path'])).filter((p) => p.startsWith(mount + '/f')))].map((p) =>
+        p.slice(mount.length),
+      );
       expect(files.length).toBe(manifest.lab!.workload.files);
       const maps = new Map(files.map((f) => [f, debugfsFileMap(img, f)]));
       const dataRanges: Ranges = [];
       for (const m of maps.values()) for (const r of m) dataRanges.push([r.physical * bs, (r.physical + r.count) * bs]);
-      let linked = 0, right = 0;
+      let linked = 0,
+        right = 0;
       for (const l of rows(res.tables['links_app_guest']!)) {
-        const a = app[l['upper_id'] as number]!, g = guest[l['lower_id'] as number]!;
+        const a = app[l['upper_id'] as number]!,
+          g = guest[l['lower_id'] as number]!;
         const map = maps.get(String(a['path']).slice(mount.length))!;
         const gs = num(g['sector']) * 512;
         linked += num(l['bytes']);
-        right += Math.min(num(l['bytes']), overlap(fileRangeOnDisk(map, bs, num(a['offset']), num(a['bytes_done'])), gs, gs + num(g['bytes'])));
+        right += Math.min(
+          num(l['bytes']),
+          overlap(fileRangeOnDisk(map, bs, num(a['offset']), num(a['bytes_done'])), gs, gs + num(g['bytes'])),
+        );
       }
       expect(right).toBe(linked);
       let dataBytes = 0;

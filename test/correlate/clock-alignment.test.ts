@@ -3,7 +3,14 @@ import { errorClusterBound, offsetFromMarks, offsetFromPairBounds, toLowerClock 
 
 function rng(seed: number) {
   let x = seed >>> 0 || 1;
-  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
 }
 
 describe('clock alignment', () => {
@@ -33,11 +40,19 @@ describe('clock alignment', () => {
     const r = rng(3);
     const truth = 123_456;
     const n = 500;
-    const lo = new Float64Array(n), hi = new Float64Array(n);
+    const lo = new Float64Array(n),
+      hi = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      if (i % 5 === 0) { const x = r() * 1e7; lo[i] = x; hi[i] = x + r() * 1e5; continue; } // wrong pairs: anywhere
-      const before = r() * 50_000, after = r() * 50_000; // the lower request ran inside the upper one
-      lo[i] = truth - after; hi[i] = truth + before;
+      if (i % 5 === 0) {
+        const x = r() * 1e7;
+        lo[i] = x;
+        hi[i] = x + r() * 1e5;
+        continue;
+      } // wrong pairs: anywhere
+      const before = r() * 50_000,
+        after = r() * 50_000; // the lower request ran inside the upper one
+      lo[i] = truth - after;
+      hi[i] = truth + before;
     }
     const e = offsetFromPairBounds(lo, hi)!;
     expect(Math.abs(e.offset - truth)).toBeLessThanOrEqual(e.halfWidth);

@@ -3,7 +3,12 @@ import { execFileSync } from 'node:child_process';
 import type { Table } from '@uwdata/flechette';
 
 export function haveTool(name: string): boolean {
-  try { execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 export const haveDebugfs = haveTool('debugfs');
 if (!haveDebugfs) console.log('debugfs not installed (e2fsprogs): skipping the debugfs ground-truth checks');
@@ -16,7 +21,11 @@ export const num = (v: unknown) => (typeof v === 'bigint' ? Number(v) : (v as nu
 export type Ranges = [number, number][];
 export function overlap(r: Ranges, a: number, b: number): number {
   let n = 0;
-  for (const [s, e] of r) { const x = Math.max(s, a), y = Math.min(e, b); if (y > x) n += y - x; }
+  for (const [s, e] of r) {
+    const x = Math.max(s, a),
+      y = Math.min(e, b);
+    if (y > x) n += y - x;
+  }
   return n;
 }
 
@@ -26,7 +35,9 @@ export function debugfsFileMap(img: string, path: string): { logical: number; ph
   const list = out.slice(out.indexOf('BLOCKS:') + 7, out.indexOf('TOTAL:'));
   const runs = [];
   for (const m of list.matchAll(/\((\d+)(?:-(\d+))?\):(\d+)(?:-(\d+))?/g)) {
-    const l0 = Number(m[1]), l1 = Number(m[2] ?? m[1]), p0 = Number(m[3]);
+    const l0 = Number(m[1]),
+      l1 = Number(m[2] ?? m[1]),
+      p0 = Number(m[3]);
     runs.push({ logical: l0, physical: p0, count: l1 - l0 + 1 });
   }
   return runs;
@@ -36,15 +47,19 @@ export function debugfsFileMap(img: string, path: string): { logical: number; ph
 export function fileRangeOnDisk(map: { logical: number; physical: number; count: number }[], bs: number, off: number, len: number): Ranges {
   const out: Ranges = [];
   for (const r of map) {
-    const fs = r.logical * bs, fe = fs + r.count * bs;
-    const a = Math.max(fs, off), b = Math.min(fe, off + len);
+    const fs = r.logical * bs,
+      fe = fs + r.count * bs;
+    const a = Math.max(fs, off),
+      b = Math.min(fe, off + len);
     if (b > a) out.push([r.physical * bs + (a - fs), r.physical * bs + (b - fs)]);
   }
   return out;
 }
 
-
 /** The workload's own log (ffsb-lite-v1): data lines as [seq, phase, op, file, offset, size, ret, start_ns, end_ns]. */
 export function workloadLog(text: string): string[][] {
-  return text.split('\n').filter((l) => /^\d/.test(l)).map((l) => l.split('\t'));
+  return text
+    .split('\n')
+    .filter((l) => /^\d/.test(l))
+    .map((l) => l.split('\t'));
 }

@@ -25,13 +25,15 @@ const LAB_QCOW2_CLUSTER = 65536;
 function debugfsIndirectBlocks(img: string, path: string): number[] {
   const out = execFileSync('debugfs', ['-R', `stat ${path}`, img], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
   const blocks: number[] = [];
-  for (const m of out.matchAll(/\((?:D|T)?IND\):(\d+)(?:-(\d+))?/g)) for (let b = Number(m[1]); b <= Number(m[2] ?? m[1]); b++) blocks.push(b);
+  for (const m of out.matchAll(/\((?:D|T)?IND\):(\d+)(?:-(\d+))?/g))
+    for (let b = Number(m[1]); b <= Number(m[2] ?? m[1]); b++) blocks.push(b);
   return blocks;
 }
 
 /** First and last timestamp (ns) of a block tracepoint line in tracefs text. */
 function blockEventSpan(text: string): [number, number] {
-  let first = Infinity, last = -Infinity;
+  let first = Infinity,
+    last = -Infinity;
   for (const m of text.matchAll(/ (\d+)\.(\d{6}): block_/g)) {
     const t = Number(m[1]) * 1e9 + Number(m[2]) * 1e3;
     if (t < first) first = t;
@@ -57,71 +59,106 @@ describe('host bytes named on the bundled captures', () => {
   for (const name of BUNDLES) {
     const dir = join('data', name);
     const present = existsSync(join(dir, 'manifest.json'));
-    it.skipIf(!present || !haveDebugfs)(`${name}: no host byte unattributed; each name checked against debugfs, qemu-img map and the trace clocks`, async () => {
-      const manifest = readManifest(dir);
-      const res = await analyzeCapture({ kind: 'bundle', dir, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined }, new IngestStats());
-      const summary = res.summary as { attribution: Record<string, { by_cause: Record<string, number>; total: number; layer_total: number; app_read_bytes: number; app_write_bytes: number }> };
-      const attribution = rows(res.tables['attribution']!);
-      const host = rows(res.tables['host_requests']!);
-      const byRequest = causesByRequest(attribution, 'host');
-      expect(summary.attribution['host']!.total).toBe(summary.attribution['host']!.layer_total);
-      expect(attribution.filter((a) => a['layer'] === 'host' && a['cause'] === 'unattributed').map((a) => [a['lower_id'], a['bytes']])).toEqual([]);
+    it.skipIf(!present || !haveDebugfs)(
+      `${name}: no host byte unattributed; each name checked against debugfs, qemu-img map and the trace clocks`,
+      async () => {
+        const manifest = readManifest(dir);
+        const res = await analyzeCapture(
+          { kind: 'bundle', dir, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined },
+          new IngestStats(),
+        );
+        const summary = res.summary as {
+          attribution: Record<
+            string,
+            { by_cause: Record<string, number>; total: number; layer_total: number; app_read_bytes: number; app_write_bytes: number }
+          >;
+        };
+        const attribution = rows(res.tables['attribution']!);
+        const host = rows(res.tables['host_requests']!);
+        const byRequest = causesByRequest(attribution, 'host');
+        expect(summary.attribution['host']!.total).toBe(summary.attribution['host']!.layer_total);
+        expect(
+          attribution.filter((a) => a['layer'] === 'host' && a['cause'] === 'unattributed').map((a) => [a['lower_id'], a['bytes']]),
+        ).toEqual([]);
 
-      // summary.json: app_read_bytes / app_write_bytes are the attribution table's app_read / app_write bytes
-      for (const layer of ['guest', 'host']) {
-        const sum = (cause: string) => attribution.filter((a) => a['layer'] === layer && a['cause'] === cause).reduce((s, a) => s + num(a['bytes']), 0);
-        expect([summary.attribution[layer]!.app_read_bytes, summary.attribution[layer]!.app_write_bytes]).toEqual([sum('app_read'), sum('app_write')]);
-      }
-      if (name === 'm128-buffered') expect(summary.attribution['guest']!.app_read_bytes).toBeGreaterThan(10 << 20);
-      if (name === 'm128-direct') expect(summary.attribution['host']!.app_write_bytes).toBeGreaterThan(10 << 20);
-
-      const tmp = mkdtempSync(join(tmpdir(), 'iol-host-causes-'));
-      try {
-        const fsImg = join(tmp, 'host.img');
-        writeFileSync(fsImg, gunzipSync(readFileSync(join(dir, manifest.host!.fs.metadata))));
-        const bs = manifest.host!.fs.block_size;
-        const bytesOf = (r: Row): [number, number] => [num(r['sector']) * 512, num(r['sector']) * 512 + num(r['bytes'])];
-        const indirect: Ranges = [], imageData: Ranges = [];
-        for (const g of manifest.guests) {
-          for (const b of debugfsIndirectBlocks(fsImg, g.image!.path_in_fs)) indirect.push([b * bs, (b + 1) * bs]);
-          for (const r of debugfsFileMap(fsImg, g.image!.path_in_fs)) imageData.push([r.physical * bs, (r.physical + r.count) * bs]);
+        // summary.json: app_read_bytes / app_write_bytes are the attribution table's app_read / app_write bytes
+        for (const layer of ['guest', 'host']) {
+          const sum = (cause: string) =>
+            attribution.filter((a) => a['layer'] === layer && a['cause'] === cause).reduce((s, a) => s + num(a['bytes']), 0);
+          expect([summary.attribution[layer]!.app_read_bytes, summary.attribution[layer]!.app_write_bytes]).toEqual([
+            sum('app_read'),
+            sum('app_write'),
+          ]);
         }
-        expect(indirect.length).toBeGreaterThan(10);
-        for (const r of host) {
-          const causes = byRequest.get(r['id'] as number);
-          if (!causes || r['sector'] === null) continue;
-          const [a, b] = bytesOf(r);
-          // the image files' mapping blocks are host fs metadata, never the image format's
-          expect({ id: r['id'], indirect: causes.get('host_fs_metadata:indirect') ?? 0 }).toEqual({ id: r['id'], indirect: overlap(indirect, a, b) });
-          if (manifest.guests.every((g) => g.image!.format === 'raw')) expect(causes.get('image_metadata') ?? 0).toBe(0);
-          // host readahead: reads flagged RA (include/trace/events/block.h rwbs) of image data blocks
-          const ra = causes.get('host_readahead') ?? 0;
-          if (ra > 0) {
-            expect([r['id'], r['op'], String(r['rwbs']).includes('A')]).toEqual([r['id'], 'read', true]);
-            expect(overlap(imageData, a, b)).toBeGreaterThanOrEqual(ra);
+        if (name === 'm128-buffered') expect(summary.attribution['guest']!.app_read_bytes).toBeGreaterThan(10 << 20);
+        if (name === 'm128-direct') expect(summary.attribution['host']!.app_write_bytes).toBeGreaterThan(10 << 20);
+
+        const tmp = mkdtempSync(join(tmpdir(), 'iol-host-causes-'));
+        try {
+          const fsImg = join(tmp, 'host.img');
+          writeFileSync(fsImg, gunzipSync(readFileSync(join(dir, manifest.host!.fs.metadata))));
+          const bs = manifest.host!.fs.block_size;
+          const bytesOf = (r: Row): [number, number] => [num(r['sector']) * 512, num(r['sector']) * 512 + num(r['bytes'])];
+          const indirect: Ranges = [],
+            imageData: Ranges = [];
+          for (const g of manifest.guests) {
+            for (const b of debugfsIndirectBlocks(fsImg, g.image!.path_in_fs)) indirect.push([b * bs, (b + 1) * bs]);
+            for (const r of debugfsFileMap(fsImg, g.image!.path_in_fs)) imageData.push([r.physical * bs, (r.physical + r.count) * bs]);
           }
-        }
+          expect(indirect.length).toBeGreaterThan(10);
+          for (const r of host) {
+            const causes = byRequest.get(r['id'] as number);
+            if (!causes || r['sector'] === null) continue;
+            const [a, b] = bytesOf(r);
+            // the image files' mapping blocks are host fs metadata, never the image format's
+            expect({ id: r['id'], indirect: causes.get('host_fs_metadata:indirect') ?? 0 }).toEqual({
+              id: r['id'],
+              indirect: overlap(indirect, a, b),
+            });
+            if (manifest.guests.every((g) => g.image!.format === 'raw')) expect(causes.get('image_metadata') ?? 0).toBe(0);
+            // host readahead: reads flagged RA (include/trace/events/block.h rwbs) of image data blocks
+            const ra = causes.get('host_readahead') ?? 0;
+            if (ra > 0) {
+              expect([r['id'], r['op'], String(r['rwbs']).includes('A')]).toEqual([r['id'], 'read', true]);
+              expect(overlap(imageData, a, b)).toBeGreaterThanOrEqual(ra);
+            }
+          }
 
-        // before the first or after the last block event of the guest's own trace, in guest time
-        // through the capture's clock marks: a mark written in the guest reaches the host trace
-        // later, so host - guest of a mark only exceeds the offset; the smallest is the tightest
-        const spans = manifest.guests.map((g) => {
-          const [first, last] = blockEventSpan(gunzipSync(readFileSync(join(dir, g.block_trace.path))).toString('utf8'));
-          const offset = Math.min(...g.clock_marks.map((m) => Number(BigInt(m.host_ns!) - BigInt(m.guest_ns!))));
-          return { first, last, offset };
-        });
-        const outside = host.filter((r) => (byRequest.get(r['id'] as number)?.get('guest_outside_trace') ?? 0) > 0);
-        expect(outside.length).toBeGreaterThan(0);
-        for (const r of outside) {
-          const t = num(r['issue_ns']);
-          expect({ id: r['id'], outside: spans.some((s) => t - s.offset < s.first || t - s.offset > s.last) }).toEqual({ id: r['id'], outside: true });
-        }
+          // before the first or after the last block event of the guest's own trace, in guest time
+          // through the capture's clock marks: a mark written in the guest reaches the host trace
+          // later, so host - guest of a mark only exceeds the offset; the smallest is the tightest
+          const spans = manifest.guests.map((g) => {
+            const [first, last] = blockEventSpan(gunzipSync(readFileSync(join(dir, g.block_trace.path))).toString('utf8'));
+            const offset = Math.min(...g.clock_marks.map((m) => Number(BigInt(m.host_ns!) - BigInt(m.guest_ns!))));
+            return { first, last, offset };
+          });
+          const outside = host.filter((r) => (byRequest.get(r['id'] as number)?.get('guest_outside_trace') ?? 0) > 0);
+          expect(outside.length).toBeGreaterThan(0);
+          for (const r of outside) {
+            const t = num(r['issue_ns']);
+            expect({ id: r['id'], outside: spans.some((s) => t - s.offset < s.first || t - s.offset > s.last) }).toEqual({
+              id: r['id'],
+              outside: true,
+            });
+          }
 
-        if (name === 'm128-buffered-qcow2') checkClusterFills(dir, manifest.guests[0]!.image!.qemu_img_map!, fsImg, manifest.guests[0]!.image!.path_in_fs, bs, host, byRequest, rows(res.tables['guest_requests']!), spans[0]!.offset);
-      } finally {
-        rmSync(tmp, { recursive: true, force: true });
-      }
-    });
+          if (name === 'm128-buffered-qcow2')
+            checkClusterFills(
+              dir,
+              manifest.guests[0]!.image!.qemu_img_map!,
+              fsImg,
+              manifest.guests[0]!.image!.path_in_fs,
+              bs,
+              host,
+              byRequest,
+              rows(res.tables['guest_requests']!),
+              spans[0]!.offset,
+            );
+        } finally {
+          rmSync(tmp, { recursive: true, force: true });
+        }
+      },
+    );
   }
 });
 
@@ -130,11 +167,22 @@ describe('host bytes named on the bundled captures', () => {
  * each host image byte goes to its guest byte through debugfs (host block → image file block)
  * and `qemu-img map` (image file byte → guest byte).
  */
-function checkClusterFills(dir: string, mapJson: string, fsImg: string, imagePath: string, bs: number, host: Row[], byRequest: Map<number, Map<string, number>>, guest: Row[], offsetNs: number): void {
+function checkClusterFills(
+  dir: string,
+  mapJson: string,
+  fsImg: string,
+  imagePath: string,
+  bs: number,
+  host: Row[],
+  byRequest: Map<number, Map<string, number>>,
+  guest: Row[],
+  offsetNs: number,
+): void {
   const imageToGuest = qemuImgMapRangeMap(readFileSync(join(dir, mapJson), 'utf8'), mapJson).inverse();
   expect(allocationUnitOfMap(imageToGuest.inverse())).toBe(LAB_QCOW2_CLUSTER);
   const runs = debugfsFileMap(fsImg, imagePath);
-  const writes = guest.filter((g) => g['op'] === 'write' && g['sector'] !== null && g['issue_ns'] !== null)
+  const writes = guest
+    .filter((g) => g['op'] === 'write' && g['sector'] !== null && g['issue_ns'] !== null)
     .map((g) => ({ a: num(g['sector']) * 512, b: num(g['sector']) * 512 + num(g['bytes']), t: num(g['issue_ns']) }));
   let filled = 0;
   for (const r of host) {
@@ -142,21 +190,25 @@ function checkClusterFills(dir: string, mapJson: string, fsImg: string, imagePat
     if (fill === 0) continue;
     expect(r['op']).toBe('write');
     filled += fill;
-    const hostStart = num(r['sector']) * 512, hostEnd = hostStart + num(r['bytes']);
+    const hostStart = num(r['sector']) * 512,
+      hostEnd = hostStart + num(r['bytes']);
     const t = num(r['issue_ns']) - offsetNs;
     // guest bytes of this request in a cluster that a guest write touched before it, and that no
     // guest write before it covers (a later guest write of those bytes is another event)
     let notWritten = 0;
     for (const run of runs) {
-      const ra = run.physical * bs, rb = (run.physical + run.count) * bs;
-      const a = Math.max(ra, hostStart), b = Math.min(rb, hostEnd);
+      const ra = run.physical * bs,
+        rb = (run.physical + run.count) * bs;
+      const a = Math.max(ra, hostStart),
+        b = Math.min(rb, hostEnd);
       if (b <= a) continue;
       imageToGuest.translate(run.logical * bs + (a - ra), b - a, (g0, len) => {
         for (let c = Math.floor(g0 / LAB_QCOW2_CLUSTER) * LAB_QCOW2_CLUSTER; c < g0 + len; c += LAB_QCOW2_CLUSTER) {
-          const x = Math.max(c, g0), y = Math.min(c + LAB_QCOW2_CLUSTER, g0 + len);
+          const x = Math.max(c, g0),
+            y = Math.min(c + LAB_QCOW2_CLUSTER, g0 + len);
           const before = writes.filter((w) => w.t <= t + 2e6);
           if (!before.some((w) => w.a < c + LAB_QCOW2_CLUSTER && w.b > c)) continue;
-          notWritten += (y - x) - overlap(mergeRanges(before.filter((w) => w.a < y && w.b > x).map((w) => [w.a, w.b])), x, y);
+          notWritten += y - x - overlap(mergeRanges(before.filter((w) => w.a < y && w.b > x).map((w) => [w.a, w.b])), x, y);
         }
       });
     }
@@ -170,7 +222,8 @@ function mergeRanges(r: Ranges): Ranges {
   const out: Ranges = [];
   for (const [a, b] of s) {
     const last = out[out.length - 1];
-    if (last && a <= last[1]) last[1] = Math.max(last[1], b); else out.push([a, b]);
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
   }
   return out;
 }

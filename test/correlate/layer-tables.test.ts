@@ -8,15 +8,18 @@ import { dictionary, int32, int64, tableFromArrays, utf8 } from '@uwdata/flechet
 import { blockLayerFromTable } from '../../src/correlate/layer-tables.js';
 
 function requests(rows: { sector: bigint; bytes: bigint; issue: bigint; complete: bigint | null; rwbs?: string }[]) {
-  return tableFromArrays({
-    id: Int32Array.from(rows, (_, i) => i),
-    sector: BigInt64Array.from(rows, (r) => r.sector),
-    bytes: BigInt64Array.from(rows, (r) => r.bytes),
-    issue_ns: BigInt64Array.from(rows, (r) => r.issue),
-    complete_ns: rows.map((r) => r.complete),
-    op: rows.map(() => 'read'),
-    rwbs: rows.map((r) => r.rwbs ?? 'R'),
-  }, { types: { id: int32(), complete_ns: int64(), op: dictionary(utf8()), rwbs: dictionary(utf8()) }, useBigInt: true });
+  return tableFromArrays(
+    {
+      id: Int32Array.from(rows, (_, i) => i),
+      sector: BigInt64Array.from(rows, (r) => r.sector),
+      bytes: BigInt64Array.from(rows, (r) => r.bytes),
+      issue_ns: BigInt64Array.from(rows, (r) => r.issue),
+      complete_ns: rows.map((r) => r.complete),
+      op: rows.map(() => 'read'),
+      rwbs: rows.map((r) => r.rwbs ?? 'R'),
+    },
+    { types: { id: int32(), complete_ns: int64(), op: dictionary(utf8()), rwbs: dictionary(utf8()) }, useBigInt: true },
+  );
 }
 
 describe('blockLayerFromTable', () => {
@@ -40,17 +43,25 @@ describe('blockLayerFromTable', () => {
 
   it('refuses a time 2^53 ns or more after the earliest, and an address past 2^53', () => {
     const base = 1_000_000n;
-    expect(() => blockLayerFromTable(requests([
-      { sector: 0n, bytes: 512n, issue: base, complete: base + 1n },
-      { sector: 0n, bytes: 512n, issue: base + (1n << 53n) + 1n, complete: null },
-    ]))).toThrow(/issue_ns row 1: .* more than 2\^53/);
-    expect(() => blockLayerFromTable(requests([{ sector: 17_592_186_044_415n, bytes: 512n, issue: base, complete: null }]))).toThrow(/row 0: byte address .* exceeds 2\^53/);
+    expect(() =>
+      blockLayerFromTable(
+        requests([
+          { sector: 0n, bytes: 512n, issue: base, complete: base + 1n },
+          { sector: 0n, bytes: 512n, issue: base + (1n << 53n) + 1n, complete: null },
+        ]),
+      ),
+    ).toThrow(/issue_ns row 1: .* more than 2\^53/);
+    expect(() => blockLayerFromTable(requests([{ sector: 17_592_186_044_415n, bytes: 512n, issue: base, complete: null }]))).toThrow(
+      /row 0: byte address .* exceeds 2\^53/,
+    );
   });
 
   it('reads REQ_RAHEAD, REQ_SYNC and REQ_META from rwbs as blk_fill_rwbs writes it', () => {
     // [F preflush] op [F fua] [A rahead] [S sync] [M meta]
     const rwbs = ['R', 'RA', 'RAS', 'W', 'WS', 'WSM', 'FWFS', 'WFS', 'RM', 'FF'];
-    const { layer } = blockLayerFromTable(requests(rwbs.map((x, i) => ({ sector: BigInt(8 * i), bytes: 4096n, issue: BigInt(i), complete: BigInt(i + 1), rwbs: x }))));
+    const { layer } = blockLayerFromTable(
+      requests(rwbs.map((x, i) => ({ sector: BigInt(8 * i), bytes: 4096n, issue: BigInt(i), complete: BigInt(i + 1), rwbs: x }))),
+    );
     expect(Array.from(layer.readahead)).toEqual([0, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
     expect(Array.from(layer.syncFlag!)).toEqual([0, 0, 1, 0, 1, 1, 1, 1, 0, 0]);
     expect(Array.from(layer.meta)).toEqual([0, 0, 0, 0, 0, 1, 0, 0, 1, 0]);

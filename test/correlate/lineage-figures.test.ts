@@ -17,36 +17,54 @@ import { haveDebugfs } from './ground-truth.js';
 import { readWorkloadLog, scoreLineage } from './lineage-oracle.js';
 import { sfdiskStart } from './sfdisk-oracle.js';
 
-const BUNDLES = (process.env['IOL_LINEAGE_BUNDLES'] ?? 'p128-mbr-buffered,p128-gpt-direct,m128-buffered,m128-direct,m512-buffered,m512-direct,m128-buffered-hostnone,m128-buffered-qcow2,m96-2vms')
-  .split(',').map((b) => join('data', b));
+const BUNDLES = (
+  process.env['IOL_LINEAGE_BUNDLES'] ??
+  'p128-mbr-buffered,p128-gpt-direct,m128-buffered,m128-direct,m512-buffered,m512-direct,m128-buffered-hostnone,m128-buffered-qcow2,m96-2vms'
+)
+  .split(',')
+  .map((b) => join('data', b));
 
 describe('app → guest lineage against the workload log', () => {
   for (const dir of BUNDLES) {
     const present = existsSync(join(dir, 'manifest.json'));
-    it.skipIf(!present || !haveDebugfs)(`${dir}: every guest data page linked to its call (<= 0.1% wrong or missed)`, async () => {
-      const manifest = readManifest(dir);
-      const res = await analyzeCapture({ kind: 'bundle', dir, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined }, new IngestStats());
-      const tmp = mkdtempSync(join(tmpdir(), 'iol-lineage-'));
-      try {
-        for (const g of manifest.guests) {
-          const img = join(tmp, `${g.id}.img`);
-          writeFileSync(img, gunzipSync(readFileSync(join(dir, g.fs.metadata))));
-          // the fs offset from sfdisk's reading of the saved partition table, not from the manifest
-          const fsOffset = g.disk.partition_table ? sfdiskStart(join(dir, g.disk.partition_table)) : 0;
-          const sfx = manifest.guests.length > 1 ? `_${g.id}` : '';
-          const s = scoreLineage(res.tables, readWorkloadLog(dir, g.id), img, fsOffset, g.fs.mount, g.fs.block_size, g.id, sfx);
-          const figures = { bundle: dir, vm: g.id, ...s, examples: undefined, wrong_share: s.wrong / s.oracleBytes, missed_share: s.missed / s.oracleBytes };
-          console.log(JSON.stringify(figures));
-          expect(s.dataBytes).toBeGreaterThan(0);
-          expect(s.oracleBytes / s.dataBytes).toBeGreaterThan(0.5);
-          expect((s.wrong + s.missed) / s.oracleBytes, s.examples.join('\n')).toBeLessThanOrEqual(0.001);
-          // O_DIRECT bypasses the guest page cache: each such read has its guest request
-          expect(s.directReadOutcomes['read_guest_cache'] ?? 0).toBe(0);
-          expect(s.directReadOutcomes['read_unlinked'] ?? 0).toBe(0);
+    it.skipIf(!present || !haveDebugfs)(
+      `${dir}: every guest data page linked to its call (<= 0.1% wrong or missed)`,
+      async () => {
+        const manifest = readManifest(dir);
+        const res = await analyzeCapture(
+          { kind: 'bundle', dir, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined },
+          new IngestStats(),
+        );
+        const tmp = mkdtempSync(join(tmpdir(), 'iol-lineage-'));
+        try {
+          for (const g of manifest.guests) {
+            const img = join(tmp, `${g.id}.img`);
+            writeFileSync(img, gunzipSync(readFileSync(join(dir, g.fs.metadata))));
+            // the fs offset from sfdisk's reading of the saved partition table, not from the manifest
+            const fsOffset = g.disk.partition_table ? sfdiskStart(join(dir, g.disk.partition_table)) : 0;
+            const sfx = manifest.guests.length > 1 ? `_${g.id}` : '';
+            const s = scoreLineage(res.tables, readWorkloadLog(dir, g.id), img, fsOffset, g.fs.mount, g.fs.block_size, g.id, sfx);
+            const figures = {
+              bundle: dir,
+              vm: g.id,
+              ...s,
+              examples: undefined,
+              wrong_share: s.wrong / s.oracleBytes,
+              missed_share: s.missed / s.oracleBytes,
+            };
+            console.log(JSON.stringify(figures));
+            expect(s.dataBytes).toBeGreaterThan(0);
+            expect(s.oracleBytes / s.dataBytes).toBeGreaterThan(0.5);
+            expect((s.wrong + s.missed) / s.oracleBytes, s.examples.join('\n')).toBeLessThanOrEqual(0.001);
+            // O_DIRECT bypasses the guest page cache: each such read has its guest request
+            expect(s.directReadOutcomes['read_guest_cache'] ?? 0).toBe(0);
+            expect(s.directReadOutcomes['read_unlinked'] ?? 0).toBe(0);
+          }
+        } finally {
+          rmSync(tmp, { recursive: true, force: true });
         }
-      } finally {
-        rmSync(tmp, { recursive: true, force: true });
-      }
-    }, 300_000);
+      },
+      300_000,
+    );
   }
 });

@@ -21,13 +21,27 @@ import { gunzipSync } from 'node:zlib';
 import type { Table } from '@uwdata/flechette';
 import { debugfsFileMap, num, rows, workloadLog } from './ground-truth.js';
 
-export interface WorkloadIo { op: 'read' | 'write'; file: string; offset: number; size: number; start: number; end: number }
+export interface WorkloadIo {
+  op: 'read' | 'write';
+  file: string;
+  offset: number;
+  size: number;
+  start: number;
+  end: number;
+}
 
 export function readWorkloadLog(bundle: string, vm = 'vm0'): WorkloadIo[] {
   const text = gunzipSync(readFileSync(join(bundle, vm, 'workload.log.gz'))).toString();
   return workloadLog(text)
     .filter((f) => (f[2] === 'read' || f[2] === 'write') && Number(f[6]) > 0)
-    .map((f) => ({ op: f[2] as 'read' | 'write', file: f[3]!, offset: Number(f[4]), size: Number(f[6]), start: Number(f[7]), end: Number(f[8]) }));
+    .map((f) => ({
+      op: f[2] as 'read' | 'write',
+      file: f[3]!,
+      offset: Number(f[4]),
+      size: Number(f[6]),
+      start: Number(f[7]),
+      end: Number(f[8]),
+    }));
 }
 
 export interface LineageScore {
@@ -54,7 +68,16 @@ export interface LineageScore {
  * @param fsImage the guest fs (decompressed e2image -r) for debugfs
  * @param fsOffset where the fs starts on the traced disk, bytes (from an independent source: sfdisk)
  */
-export function scoreLineage(tables: Record<string, Table>, log: WorkloadIo[], fsImage: string, fsOffset: number, mount: string, blockSize: number, vm: string, sfx: string): LineageScore {
+export function scoreLineage(
+  tables: Record<string, Table>,
+  log: WorkloadIo[],
+  fsImage: string,
+  fsOffset: number,
+  mount: string,
+  blockSize: number,
+  vm: string,
+  sfx: string,
+): LineageScore {
   const files = [...new Set(log.map((w) => w.file))];
   // disk block → (file, file block)
   const owner = new Map<number, [string, number]>();
@@ -69,7 +92,8 @@ export function scoreLineage(tables: Record<string, Table>, log: WorkloadIo[], f
     for (let b = Math.floor(w.offset / blockSize); b * blockSize < w.offset + w.size; b++) {
       const key = `${w.file}#${b}`;
       const l = touching.get(key);
-      if (l) l.push(i); else touching.set(key, [i]);
+      if (l) l.push(i);
+      else touching.set(key, [i]);
     }
   });
   // app_io row → workload I/O by occurrence of (op, file, offset, size)
@@ -78,7 +102,8 @@ export function scoreLineage(tables: Record<string, Table>, log: WorkloadIo[], f
   log.forEach((w, i) => {
     const k = `${w.op} ${w.file} ${w.offset} ${w.size}`;
     const l = occurrences.get(k);
-    if (l) l.push(i); else occurrences.set(k, [i]);
+    if (l) l.push(i);
+    else occurrences.set(k, [i]);
   });
   const appToLog = new Map<number, number>();
   const used = new Map<string, number>();
@@ -88,7 +113,10 @@ export function scoreLineage(tables: Record<string, Table>, log: WorkloadIo[], f
     const l = occurrences.get(k);
     if (!l) return;
     const n = used.get(k) ?? 0;
-    if (n < l.length) { appToLog.set(i, l[n]!); used.set(k, n + 1); }
+    if (n < l.length) {
+      appToLog.set(i, l[n]!);
+      used.set(k, n + 1);
+    }
   });
 
   const guest = rows(tables[`guest_requests${sfx}`]!);
@@ -105,16 +133,30 @@ export function scoreLineage(tables: Record<string, Table>, log: WorkloadIo[], f
     linksOf.set(L, list);
   }
 
-  const s: LineageScore = { dataBytes: 0, oracleBytes: 0, linkedBytes, right: 0, wrong: 0, missed: 0, ambiguous: 0, directReads: 0, directReadOutcomes: {}, examples: [] };
+  const s: LineageScore = {
+    dataBytes: 0,
+    oracleBytes: 0,
+    linkedBytes,
+    right: 0,
+    wrong: 0,
+    missed: 0,
+    ambiguous: 0,
+    directReads: 0,
+    directReadOutcomes: {},
+    examples: [],
+  };
   for (const [L, g] of guest.entries()) {
     if (g['issue_ns'] === null || g['complete_ns'] === null || g['sector'] === null) continue;
     const op = g['op'];
     if (op !== 'read' && op !== 'write') continue;
-    const issue = num(g['issue_ns']), complete = num(g['complete_ns']);
-    const a = num(g['sector']) * 512, b = a + num(g['bytes']);
+    const issue = num(g['issue_ns']),
+      complete = num(g['complete_ns']);
+    const a = num(g['sector']) * 512,
+      b = a + num(g['bytes']);
     // oracle bytes per call for this request
     const want = new Map<number, number>();
-    let oracleHere = 0, ambiguousHere = 0;
+    let oracleHere = 0,
+      ambiguousHere = 0;
     for (let blk = Math.floor(a / blockSize); blk * blockSize < b; blk++) {
       const o = owner.get(blk);
       if (!o) continue;
@@ -123,37 +165,61 @@ export function scoreLineage(tables: Record<string, Table>, log: WorkloadIo[], f
       const ios = touching.get(`${o[0]}#${o[1]}`) ?? [];
       let cause = -1;
       if (op === 'read') {
-        for (const i of ios) if (log[i]!.op === 'read' && log[i]!.start <= issue && complete <= log[i]!.end) { cause = i; break; }
-        if (cause < 0) for (const i of ios) if (log[i]!.op === 'read' && log[i]!.start >= issue) { cause = i; break; }
+        for (const i of ios)
+          if (log[i]!.op === 'read' && log[i]!.start <= issue && complete <= log[i]!.end) {
+            cause = i;
+            break;
+          }
+        if (cause < 0)
+          for (const i of ios)
+            if (log[i]!.op === 'read' && log[i]!.start >= issue) {
+              cause = i;
+              break;
+            }
       } else {
         let inFlight = false;
         for (const i of ios) {
           const w = log[i]!;
           if (w.op !== 'write') continue;
-          if (w.start <= issue && complete <= w.end) { cause = i; inFlight = false; break; }
+          if (w.start <= issue && complete <= w.end) {
+            cause = i;
+            inFlight = false;
+            break;
+          }
           if (w.end <= issue && (cause < 0 || w.end >= log[cause]!.end)) cause = i;
           else if (w.start < issue && w.end > issue) inFlight = true;
         }
-        if (inFlight) { s.ambiguous += bytes; ambiguousHere += bytes; continue; }
+        if (inFlight) {
+          s.ambiguous += bytes;
+          ambiguousHere += bytes;
+          continue;
+        }
       }
       if (cause < 0) continue;
       oracleHere += bytes;
       want.set(cause, (want.get(cause) ?? 0) + bytes);
     }
     s.oracleBytes += oracleHere;
-    let rightHere = 0, linkedHere = 0;
+    let rightHere = 0,
+      linkedHere = 0;
     for (const { w, bytes } of linksOf.get(L) ?? []) {
       linkedHere += bytes;
       const r = Math.min(bytes, want.get(w) ?? 0);
       rightHere += r;
-      if (r < bytes && ambiguousHere === 0 && s.examples.length < 8) s.examples.push(`guest request ${L} (${op} at byte ${a}, issue ${issue}): ${bytes - r} bytes linked to workload I/O ${w}, oracle ${JSON.stringify([...want])}`);
+      if (r < bytes && ambiguousHere === 0 && s.examples.length < 8)
+        s.examples.push(
+          `guest request ${L} (${op} at byte ${a}, issue ${issue}): ${bytes - r} bytes linked to workload I/O ${w}, oracle ${JSON.stringify([...want])}`,
+        );
     }
     s.right += rightHere;
     // links on ambiguous pages are neither right nor wrong
     s.wrong += Math.max(0, linkedHere - rightHere - ambiguousHere);
     const missed = Math.max(0, oracleHere - linkedHere);
     s.missed += missed;
-    if (missed > 0 && s.examples.length < 8) s.examples.push(`guest request ${L} (${op} at byte ${a}, issue ${issue}): ${missed} bytes of calls ${JSON.stringify([...want])} not linked`);
+    if (missed > 0 && s.examples.length < 8)
+      s.examples.push(
+        `guest request ${L} (${op} at byte ${a}, issue ${issue}): ${missed} bytes of calls ${JSON.stringify([...want])} not linked`,
+      );
   }
 
   const lineage = rows(tables['lineage']!).filter((r) => r['vm'] === vm);

@@ -9,14 +9,20 @@ describe('RangeMap', () => {
     const file = new RangeMap([0, 12288], [102400, 40960], [8192, 4096]);
     const got: number[][] = [];
     const holes = file.translate(4096, 12288, (d, l, s) => got.push([d, l, s]));
-    expect(got).toEqual([[106496, 4096, 4096], [40960, 4096, 12288]]);
+    expect(got).toEqual([
+      [106496, 4096, 4096],
+      [40960, 4096, 12288],
+    ]);
     expect(holes).toBe(4096);
     // disk → host: [0, 64K) → 1M, [64K, 128K) → 3M
     const disk = new RangeMap([0, 65536], [1 << 20, 3 << 20], [65536, 65536]);
     const both = file.then(disk);
     const out: number[][] = [];
     both.translate(0, 16384, (d, l, s) => out.push([d, l, s]));
-    expect(out).toEqual([[3 * (1 << 20) + 102400 - 65536, 8192, 0], [(1 << 20) + 40960, 4096, 12288]]);
+    expect(out).toEqual([
+      [3 * (1 << 20) + 102400 - 65536, 8192, 0],
+      [(1 << 20) + 40960, 4096, 12288],
+    ]);
   });
 
   it('merges contiguous ranges, rejects overlaps unless clipping, refuses unsafe numbers', () => {
@@ -34,14 +40,29 @@ describe('RegionIndex', () => {
     const idx = RegionIndex.overlay(base, top);
     const got: number[][] = [];
     idx.classify(40, 200, (l, s, n) => got.push([l, s, n]));
-    expect(got).toEqual([[1, 40, 10], [-1, 50, 50], [2, 100, 20], [9, 120, 30], [2, 150, 50], [-1, 200, 40]]);
+    expect(got).toEqual([
+      [1, 40, 10],
+      [-1, 50, 50],
+      [2, 100, 20],
+      [9, 120, 30],
+      [2, 150, 50],
+      [-1, 200, 40],
+    ]);
   });
 });
 
 describe('mount prefix', () => {
   const fs = new Set(['/f000', '/f001', '/dir/a']);
   it('infers the prefix from path suffixes', () => {
-    const r = inferMountPrefix(new Map([['/mnt/data/f000', 10], ['/mnt/data/f001', 3], ['/etc/passwd', 1], ['/mnt/data/dir/a', 1]]), (p) => fs.has(p));
+    const r = inferMountPrefix(
+      new Map([
+        ['/mnt/data/f000', 10],
+        ['/mnt/data/f001', 3],
+        ['/etc/passwd', 1],
+        ['/mnt/data/dir/a', 1],
+      ]),
+      (p) => fs.has(p),
+    );
     expect(r.prefix).toBe('/mnt/data');
     expect(r.matched).toBe(3);
     expect(r.source).toBe('inferred');

@@ -21,11 +21,15 @@ describe('a dataset of every bundled capture', () => {
   const outs = new Map<string, string>();
   beforeAll(async () => {
     for (const b of BUNDLES) outs.set(b, await analyseBundle(b, scratch.dir));
-    await exportDataset([...outs].map(([run, dir]) => ({ dir, host: 'lab-host', run })), dataset, { format: 'parquet', threads: 1 });
+    await exportDataset(
+      [...outs].map(([run, dir]) => ({ dir, host: 'lab-host', run })),
+      dataset,
+      { format: 'parquet', threads: 1 },
+    );
   });
   afterAll(() => scratch.remove());
 
-  it('one query gives per-run totals equal to each run\'s summary.json', async () => {
+  it("one query gives per-run totals equal to each run's summary.json", async () => {
     const cols = await sqlColumns(docQuery('per-run-totals'), { dir: dataset, threads: 1 });
     const at = (name: string, i: number) => cols.find((c) => c.name === name)!.values[i];
     expect(cols[0]!.values.length).toBe(BUNDLES.length);
@@ -58,7 +62,10 @@ describe('a dataset of every bundled capture', () => {
     const hostRows = await readParquetRows(host);
     expect(hostRows.every((r) => r.vm === null && r.run === 'm128-buffered')).toBe(true);
     // DuckDB reads the NULL partition as NULL: host requests have no VM
-    const byVm = await sqlColumns("SELECT vm, count(*) AS n FROM host_requests WHERE run = 'm128-buffered' GROUP BY vm", { dir: dataset, threads: 1 });
+    const byVm = await sqlColumns("SELECT vm, count(*) AS n FROM host_requests WHERE run = 'm128-buffered' GROUP BY vm", {
+      dir: dataset,
+      threads: 1,
+    });
     expect(byVm[0]!.values).toEqual([null]);
     expect(byVm[1]!.values).toEqual([BigInt(readArrowFile(join(outs.get('m128-buffered')!, 'host_requests.arrow')).numRows)]);
     // single-VM run: its per-VM tables are in the lineage's one VM
@@ -80,6 +87,15 @@ describe('a dataset of every bundled capture', () => {
     const one = outs.get('m128-direct')!;
     await expect(exportDataset([{ dir: one, host: 'a/b', run: 'r' }], dataset, { format: 'parquet' })).rejects.toThrow(UsageError);
     await expect(exportDataset([{ dir: one, host: 'h', run: 'x=y' }], dataset, { format: 'parquet' })).rejects.toThrow(/dataset run "x=y"/);
-    await expect(exportDataset([{ dir: one, host: 'h', run: 'r' }, { dir: one, host: 'h', run: 'r' }], dataset, { format: 'parquet' })).rejects.toThrow(/given twice/);
+    await expect(
+      exportDataset(
+        [
+          { dir: one, host: 'h', run: 'r' },
+          { dir: one, host: 'h', run: 'r' },
+        ],
+        dataset,
+        { format: 'parquet' },
+      ),
+    ).rejects.toThrow(/given twice/);
   });
 });

@@ -25,9 +25,21 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (ch === '"') quoted = false; else field += ch;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') { row.push(field); field = ''; } else if (ch === '\n') { row.push(field); rows.push(row); row = []; field = ''; } else field += ch;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += ch;
   }
   return rows;
 }
@@ -36,13 +48,19 @@ function parseCsv(text: string): string[][] {
 async function quietly<T>(f: () => Promise<T>): Promise<T> {
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (() => true) as typeof process.stdout.write;
-  try { return await f(); } finally { process.stdout.write = write; }
+  try {
+    return await f();
+  } finally {
+    process.stdout.write = write;
+  }
 }
 
 describe('iolineage export', () => {
   const scratch = scratchDir('iol-export-');
   let out = '';
-  beforeAll(async () => { out = await analyseBundle('m128-buffered', scratch.dir); });
+  beforeAll(async () => {
+    out = await analyseBundle('m128-buffered', scratch.dir);
+  });
   afterAll(() => scratch.remove());
 
   it('writes every table as Parquet that an independent reader reads back equal to the Arrow tables', async () => {
@@ -56,25 +74,35 @@ describe('iolineage export', () => {
       const rows = await readParquetRows(path);
       expect(rows.length, t.name).toBe(arrow.numRows);
       for (const f of arrow.schema.fields) {
-        expect(rows.map((r) => valueText(r[f.name])), `${t.name}.${f.name}`).toEqual(arrowColumnText(arrow, f.name));
+        expect(
+          rows.map((r) => valueText(r[f.name])),
+          `${t.name}.${f.name}`,
+        ).toEqual(arrowColumnText(arrow, f.name));
       }
       const meta = readParquetMetadata(path);
       const kv = keyValueMetadata(meta);
       expect(kv.get('iolineage.table'), t.name).toBe(arrow.schema.metadata?.get('iolineage.table'));
       for (const f of arrow.schema.fields) {
         if (!f.metadata?.size) continue;
-        expect(JSON.parse(kv.get(`iolineage.column.${f.name}`) ?? 'null'), `${t.name}.${f.name} metadata`).toEqual(Object.fromEntries(f.metadata));
+        expect(JSON.parse(kv.get(`iolineage.column.${f.name}`) ?? 'null'), `${t.name}.${f.name} metadata`).toEqual(
+          Object.fromEntries(f.metadata),
+        );
       }
       for (const g of meta.row_groups) {
         expect(Number(g.num_rows)).toBeLessThanOrEqual(ROW_GROUP_ROWS);
         for (const c of g.columns) {
           expect(c.meta_data!.codec).toBe('ZSTD');
           const leaf = meta.schema.find((s) => s.name === c.meta_data!.path_in_schema[0]);
-          if (leaf?.type === 'INT64') expect(leaf.converted_type ?? 'INT_64', `${t.name}.${leaf.name} stays a plain 64-bit integer`).toBe('INT_64');
+          if (leaf?.type === 'INT64')
+            expect(leaf.converted_type ?? 'INT_64', `${t.name}.${leaf.name} stays a plain 64-bit integer`).toBe('INT_64');
           // DuckDB keeps a dictionary where it pays: every low-cardinality string column of a real table
           const present = rows.map((r) => r[leaf?.name ?? '']).filter((v) => v !== null && v !== undefined);
           const lowCardinality = present.length >= 100 && new Set(present).size <= present.length / 10;
-          if (leaf?.converted_type === 'UTF8' && lowCardinality) expect(c.meta_data!.encodings.some((e) => e.includes('DICTIONARY')), `${t.name}.${leaf.name} dictionary-encoded`).toBe(true);
+          if (leaf?.converted_type === 'UTF8' && lowCardinality)
+            expect(
+              c.meta_data!.encodings.some((e) => e.includes('DICTIONARY')),
+              `${t.name}.${leaf.name} dictionary-encoded`,
+            ).toBe(true);
         }
       }
     }
@@ -95,13 +123,18 @@ describe('iolineage export', () => {
     const dest = join(scratch.dir, 'csv');
     await exportDir(out, dest, { format: 'csv', threads: 1 });
     for (const name of ['lineage', 'app_io']) {
-      const arrow = arrowTablesOf(out).find((t) => t.name === name)!.read();
+      const arrow = arrowTablesOf(out)
+        .find((t) => t.name === name)!
+        .read();
       const [header, ...rows] = parseCsv(readFileSync(join(dest, `${name}.csv`), 'utf8'));
       expect(header).toEqual(arrow.schema.fields.map((f) => f.name));
       expect(rows.length).toBe(arrow.numRows);
       arrow.schema.fields.forEach((f, k) => {
         const expected = arrowColumnText(arrow, f.name).map((v) => (v === 'null' ? '' : v));
-        expect(rows.map((r) => r[k]), `${name}.${f.name}`).toEqual(expected);
+        expect(
+          rows.map((r) => r[k]),
+          `${name}.${f.name}`,
+        ).toEqual(expected);
       });
     }
   });
@@ -121,7 +154,9 @@ describe('iolineage export', () => {
     const before = readFileSync(join(dir, 'lineage.parquet'));
     const session = await SqlSession.open({ threads: 1 });
     try {
-      await expect(copySelectToFile(session.connection, 'SELECT no_such_column FROM range(3)', join(dir, 'lineage.parquet'), { format: 'parquet' })).rejects.toThrow(/no_such_column/);
+      await expect(
+        copySelectToFile(session.connection, 'SELECT no_such_column FROM range(3)', join(dir, 'lineage.parquet'), { format: 'parquet' }),
+      ).rejects.toThrow(/no_such_column/);
     } finally {
       session.close();
     }

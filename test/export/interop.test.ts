@@ -20,7 +20,11 @@ function arrowFigures(table: Table): Record<string, string> {
     if ((f.type as { typeId: number }).typeId !== 2) continue; // Arrow Int
     let sum = 0n;
     let n = 0;
-    for (const v of table.getChild(f.name) as Column<unknown>) if (v !== null) { sum += BigInt(v as number | bigint); n++; }
+    for (const v of table.getChild(f.name) as Column<unknown>)
+      if (v !== null) {
+        sum += BigInt(v as number | bigint);
+        n++;
+      }
     figures[`count(${f.name})`] = String(n);
     figures[`sum(${f.name})`] = String(sum);
   }
@@ -78,14 +82,16 @@ describe('interop: DuckDB and Python read the same numbers as the Arrow tables',
   });
   afterAll(() => scratch.remove());
 
-  it('DuckDB counts and sums over the Parquet files and over the Arrow files equal the Arrow tables\'', async () => {
+  it("DuckDB counts and sums over the Parquet files and over the Arrow files equal the Arrow tables'", async () => {
     const session = await SqlSession.open({ threads: 1 });
     try {
       await session.addDir(out);
       for (const t of arrowTablesOf(out)) {
         const expected = arrowFigures(t.read());
         const keys = Object.keys(expected);
-        expect(await duckFigures(session, `read_parquet('${join(parquetDir, `${t.name}.parquet`)}')`, keys), `${t.name}.parquet`).toEqual(expected);
+        expect(await duckFigures(session, `read_parquet('${join(parquetDir, `${t.name}.parquet`)}')`, keys), `${t.name}.parquet`).toEqual(
+          expected,
+        );
         expect(await duckFigures(session, `"${t.name}"`, keys), `${t.name}.arrow`).toEqual(expected);
       }
     } finally {
@@ -93,18 +99,22 @@ describe('interop: DuckDB and Python read the same numbers as the Arrow tables',
     }
   });
 
-  it.skipIf(!python)(`pyarrow or pandas reads every exported file with the same counts and sums${python ? '' : ' (skipped: no Python with pyarrow, or pandas with a Parquet engine, on this machine)'}`, () => {
-    const tables = arrowTablesOf(out);
-    const paths = Object.fromEntries(tables.map((t) => [t.name, join(parquetDir, `${t.name}.parquet`)]));
-    const r = spawnSync(python!, ['-c', PYTHON_FIGURES, JSON.stringify(paths)], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    expect(r.status, r.stderr).toBe(0);
-    const got = JSON.parse(r.stdout) as Record<string, Record<string, string>>;
-    for (const t of tables) {
-      const expected = arrowFigures(t.read());
-      for (const [k, v] of Object.entries(got[t.name]!)) expect(v, `${t.name} ${k}`).toBe(expected[k]);
-      expect(got[t.name]!.rows).toBe(expected.rows);
-      // pyarrow gives every integer column exactly (pandas without nulls too)
-      if (Object.keys(expected).length > 1) expect(Object.keys(got[t.name]!).length, `${t.name}: integer columns read`).toBeGreaterThan(1);
-    }
-  });
+  it.skipIf(!python)(
+    `pyarrow or pandas reads every exported file with the same counts and sums${python ? '' : ' (skipped: no Python with pyarrow, or pandas with a Parquet engine, on this machine)'}`,
+    () => {
+      const tables = arrowTablesOf(out);
+      const paths = Object.fromEntries(tables.map((t) => [t.name, join(parquetDir, `${t.name}.parquet`)]));
+      const r = spawnSync(python!, ['-c', PYTHON_FIGURES, JSON.stringify(paths)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      expect(r.status, r.stderr).toBe(0);
+      const got = JSON.parse(r.stdout) as Record<string, Record<string, string>>;
+      for (const t of tables) {
+        const expected = arrowFigures(t.read());
+        for (const [k, v] of Object.entries(got[t.name]!)) expect(v, `${t.name} ${k}`).toBe(expected[k]);
+        expect(got[t.name]!.rows).toBe(expected.rows);
+        // pyarrow gives every integer column exactly (pandas without nulls too)
+        if (Object.keys(expected).length > 1)
+          expect(Object.keys(got[t.name]!).length, `${t.name}: integer columns read`).toBeGreaterThan(1);
+      }
+    },
+  );
 });

@@ -8,13 +8,25 @@ import { join } from 'node:path';
 import { openFsSource } from '../../src/fs/open-fs-source.js';
 import { buildFsMap } from '../../src/fs/ext/fs-map-builder.js';
 import type { FsMap } from '../../src/fs/ext/fs-map.js';
-import { FIXTURES, FIXTURE_NAMES, golden, parseDumpe2fs, parseFilefrag, parseIcheck, parseIfind, parseNcheck, parseStatIndirect } from './oracle-output.js';
+import {
+  FIXTURES,
+  FIXTURE_NAMES,
+  golden,
+  parseDumpe2fs,
+  parseFilefrag,
+  parseIcheck,
+  parseIfind,
+  parseNcheck,
+  parseStatIndirect,
+} from './oracle-output.js';
 
 const STATIC = new Set(['superblock', 'group_desc', 'reserved_gdt', 'block_bitmap', 'inode_bitmap', 'inode_table']);
 
 /** Owners of one fs block: [kind, inode] per covering row. */
 function owners(map: FsMap, block: number): { kind: string; inode: number | null; fileOffset: number | null; unwritten: boolean }[] {
-  return map.lookupSectors(map.sectorOfBlock(block), 1).map((p) => ({ kind: p.kind, inode: p.inode, fileOffset: p.fileOffset, unwritten: p.unwritten }));
+  return map
+    .lookupSectors(map.sectorOfBlock(block), 1)
+    .map((p) => ({ kind: p.kind, inode: p.inode, fileOffset: p.fileOffset, unwritten: p.unwritten }));
 }
 
 describe.each(FIXTURE_NAMES)('%s', (name) => {
@@ -25,7 +37,9 @@ describe.each(FIXTURE_NAMES)('%s', (name) => {
       const r = buildFsMap(src.source, { partitionOffset: src.partitionOffset, strict: true });
       map = r.map;
       expect(r.stats.list()).toEqual([]);
-    } finally { src.source.close(); }
+    } finally {
+      src.source.close();
+    }
   });
 
   it('agrees with debugfs icheck on every sampled block', () => {
@@ -54,18 +68,27 @@ describe.each(FIXTURE_NAMES)('%s', (name) => {
     const free = new Uint8Array(map.geometry.blocksCount);
     for (const [a, z] of d.free) free.fill(1, a, z + 1);
     const c = map.columns;
-    let mappedFree = 0; let firstBad = '';
+    let mappedFree = 0;
+    let firstBad = '';
     const covered = new Uint8Array(map.geometry.blocksCount);
     for (let i = 0; i < map.rows; i++) {
       for (let b = c.fsBlock[i]!; b < c.fsBlock[i]! + c.blocks[i]!; b++) {
         covered[b] = 1;
-        if (free[b]) { mappedFree++; firstBad ||= `${b} (${map.kindOf(i)}, inode ${c.inode[i]})`; }
+        if (free[b]) {
+          mappedFree++;
+          firstBad ||= `${b} (${map.kindOf(i)}, inode ${c.inode[i]})`;
+        }
       }
     }
     expect(firstBad).toBe('');
     expect(mappedFree).toBe(0);
-    let unaccounted = 0; let firstUn = -1;
-    for (let b = map.geometry.firstDataBlock; b < map.geometry.blocksCount; b++) if (!free[b] && !covered[b]) { unaccounted++; if (firstUn < 0) firstUn = b; }
+    let unaccounted = 0;
+    let firstUn = -1;
+    for (let b = map.geometry.firstDataBlock; b < map.geometry.blocksCount; b++)
+      if (!free[b] && !covered[b]) {
+        unaccounted++;
+        if (firstUn < 0) firstUn = b;
+      }
     expect({ unaccounted, firstUn }).toEqual({ unaccounted: 0, firstUn: -1 });
   });
 
@@ -86,7 +109,10 @@ describe.each(FIXTURE_NAMES)('%s', (name) => {
       const ino = map.inodeOf(path);
       expect(ino, path).not.toBeNull();
       const ours = map.fileExtents(ino!);
-      if (extents.some((e) => e.flags.includes('inline'))) { expect(ours).toEqual([]); continue; }
+      if (extents.some((e) => e.flags.includes('inline'))) {
+        expect(ours).toEqual([]);
+        continue;
+      }
       let oursBlocks = 0;
       for (const e of ours) oursBlocks += e.blocks;
       let theirs = 0;
@@ -106,9 +132,13 @@ describe.each(FIXTURE_NAMES)('%s', (name) => {
     expect(st.size).toBeGreaterThan(3);
     let n = 0;
     for (const [, { inode, indirect }] of st) {
-      for (const b of indirect) { n++; expect(owners(map, b)).toContainEqual({ kind: 'indirect', inode, fileOffset: null, unwritten: false }); }
+      for (const b of indirect) {
+        n++;
+        expect(owners(map, b)).toContainEqual({ kind: 'indirect', inode, fileOffset: null, unwritten: false });
+      }
     }
-    if (name.startsWith('ext4')) expect(n).toBe(0); else expect(n).toBeGreaterThan(3);
+    if (name.startsWith('ext4')) expect(n).toBe(0);
+    else expect(n).toBeGreaterThan(3);
   });
 
   it('agrees with sleuthkit ifind -d', () => {
@@ -118,12 +148,24 @@ describe.each(FIXTURE_NAMES)('%s', (name) => {
     expect(ifind.size).toBeGreaterThan(5);
     for (const [b, v] of ifind) {
       const o = owners(map, b);
-      if (typeof v === 'number') expect(o.map((x) => x.inode), `block ${b}`).toContain(v);
-      else if (v === 'meta') expect(o.length === 0 || o.some((x) => STATIC.has(x.kind) || x.inode === 7 || x.inode === 8), `block ${b}: ${JSON.stringify(o)}`).toBe(true);
+      if (typeof v === 'number')
+        expect(
+          o.map((x) => x.inode),
+          `block ${b}`,
+        ).toContain(v);
+      else if (v === 'meta')
+        expect(
+          o.length === 0 || o.some((x) => STATIC.has(x.kind) || x.inode === 7 || x.inode === 8),
+          `block ${b}: ${JSON.stringify(o)}`,
+        ).toBe(true);
       // "Inode not found": sleuthkit 4.11 attributes neither ext4 extent-tree blocks, nor blocks of
       // unwritten extents, nor data reached through an extent tree of depth >= 1 (checked with
       // debugfs icheck, which names the owner as we do: see the icheck test above)
-      else expect(o.every((x) => x.kind === 'extent_node' || STATIC.has(x.kind) || x.unwritten || (x.inode !== null && deepTree.has(x.inode))), `block ${b}: ${JSON.stringify(o)}`).toBe(true);
+      else
+        expect(
+          o.every((x) => x.kind === 'extent_node' || STATIC.has(x.kind) || x.unwritten || (x.inode !== null && deepTree.has(x.inode))),
+          `block ${b}: ${JSON.stringify(o)}`,
+        ).toBe(true);
     }
   });
 });
@@ -138,7 +180,9 @@ describe('special layouts', () => {
     expect(ex.map((e) => e.fileBlock)).toEqual([0, 10240, 102400]);
     const last = ex[2]!;
     const hit = map.lookupSectors(map.sectorOfBlock(last.fsBlock + 1) + 1, 1);
-    expect(hit).toEqual([expect.objectContaining({ kind: 'data', inode: ino, path: '/sparse.bin', fileOffset: (102400 + 1) * 1024 + 512, length: 512 })]);
+    expect(hit).toEqual([
+      expect.objectContaining({ kind: 'data', inode: ino, path: '/sparse.bin', fileOffset: (102400 + 1) * 1024 + 512, length: 512 }),
+    ]);
     // the hole between logical 4 and 10240 is reported as such
     const pieces = map.fileToSectors('/sparse.bin', 0, 10241 * 1024);
     expect(pieces.map((p) => p.sector === null)).toEqual([false, true, false]);

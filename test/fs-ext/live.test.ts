@@ -19,7 +19,10 @@ import { FIXTURES, FIXTURE_NAMES, parseDumpe2fs, parseIcheck, parseNcheck } from
 import { run as runMap } from '../../src/cli/map.js';
 import { run as runLookup } from '../../src/cli/lookup.js';
 
-const tool = (cmd: string, arg: string) => { const r = spawnSync(cmd, [arg], { stdio: 'ignore' }); return r.error === undefined; };
+const tool = (cmd: string, arg: string) => {
+  const r = spawnSync(cmd, [arg], { stdio: 'ignore' });
+  return r.error === undefined;
+};
 const haveDebugfs = tool('debugfs', '-V');
 const haveSfdisk = tool('sfdisk', '--version');
 const haveQemuImg = tool('qemu-img', '--version');
@@ -29,12 +32,19 @@ if (!haveQemuImg) console.log('fs-ext qcow2 test skipped: qemu-img is not instal
 
 const STATIC = new Set(['superblock', 'group_desc', 'block_bitmap', 'inode_bitmap', 'inode_table']);
 let dir = '';
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'iol-fs-test-')); });
-afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'iol-fs-test-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s / 4294967296; };
+  return () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 4294967296;
+  };
 }
 
 function debugfs(req: string, img: string): string {
@@ -55,8 +65,12 @@ function compareWithDebugfs(map: FsMap, blocks: number[], img: string): void {
   const inodes = new Set<number>();
   for (const [b, ino] of ic) {
     const o = map.lookupSectors(map.sectorOfBlock(b), 1);
-    if (ino === null) { if (o.some((x) => !STATIC.has(x.kind))) bad.push(`${b}: debugfs none, ours ${JSON.stringify(o)}`); }
-    else { inodes.add(ino); if (!o.some((x) => x.inode === ino)) bad.push(`${b}: debugfs ${ino}, ours ${JSON.stringify(o)}`); }
+    if (ino === null) {
+      if (o.some((x) => !STATIC.has(x.kind))) bad.push(`${b}: debugfs none, ours ${JSON.stringify(o)}`);
+    } else {
+      inodes.add(ino);
+      if (!o.some((x) => x.inode === ino)) bad.push(`${b}: debugfs ${ino}, ours ${JSON.stringify(o)}`);
+    }
   }
   expect(bad.slice(0, 5)).toEqual([]);
   const nc = parseNcheck(debugfs(`ncheck ${[...inodes].join(' ')}`, img));
@@ -72,7 +86,10 @@ describe.skipIf(!haveDebugfs)('debugfs, live', () => {
     const random = rng(name.length * 7919);
     const c = map.columns;
     const blocks = new Set<number>();
-    while (blocks.size < 300) { const r = Math.floor(random() * map.rows); blocks.add(c.fsBlock[r]! + Math.floor(random() * c.blocks[r]!)); }
+    while (blocks.size < 300) {
+      const r = Math.floor(random() * map.rows);
+      blocks.add(c.fsBlock[r]! + Math.floor(random() * c.blocks[r]!));
+    }
     while (blocks.size < 400) blocks.add(1 + Math.floor(random() * (map.geometry.blocksCount - 1)));
     compareWithDebugfs(map, [...blocks], img);
     const head = execFileSync('dumpe2fs', ['-h', img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -99,7 +116,11 @@ describe.skipIf(!haveDebugfs)('debugfs, live', () => {
 /** Every block dumpe2fs lists as metadata has that kind; free blocks have no row; used ones have one. */
 function compareWithDumpe2fs(map: FsMap, img: string): void {
   const d = parseDumpe2fs(execFileSync('dumpe2fs', [img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 26 }));
-  for (const [b, kind] of d.kinds) expect(map.lookupSectors(map.sectorOfBlock(b), 1).map((x) => x.kind), `block ${b}`).toContain(kind);
+  for (const [b, kind] of d.kinds)
+    expect(
+      map.lookupSectors(map.sectorOfBlock(b), 1).map((x) => x.kind),
+      `block ${b}`,
+    ).toContain(kind);
   const free = new Uint8Array(map.geometry.blocksCount);
   for (const [a, z] of d.free) free.fill(1, a, z + 1);
   const covered = new Uint8Array(map.geometry.blocksCount);
@@ -136,15 +157,24 @@ describe.skipIf(!haveDebugfs || !tool('mke2fs', '-V'))('layouts made on the fly 
     const random = rng(size.length + opts.length);
     const blocks = new Set<number>();
     const c = map.columns;
-    while (blocks.size < 200) { const r = Math.floor(random() * map.rows); blocks.add(c.fsBlock[r]! + Math.floor(random() * c.blocks[r]!)); }
-    compareWithDebugfs(map, [...blocks].filter((b) => b > 0), img);
+    while (blocks.size < 200) {
+      const r = Math.floor(random() * map.rows);
+      blocks.add(c.fsBlock[r]! + Math.floor(random() * c.blocks[r]!));
+    }
+    compareWithDebugfs(
+      map,
+      [...blocks].filter((b) => b > 0),
+      img,
+    );
     expect(map.pathsOf(map.inodeOf('/hard')!)).toEqual(['/d1/f1', '/hard']);
   });
 
   it('bigalloc is refused with a clear error', () => {
     const img = join(dir, 'bigalloc.img');
     execFileSync('mke2fs', ['-q', '-F', '-t', 'ext4', '-O', 'bigalloc', '-C', '16384', img, '64M'], { stdio: 'ignore' });
-    expect(() => buildFsMap(new FileBlockSource(img))).toThrow(/byte offset 1124 \(0x464\) \(superblock s_feature_ro_compat\): bigalloc \(cluster allocation\) is not supported/);
+    expect(() => buildFsMap(new FileBlockSource(img))).toThrow(
+      /byte offset 1124 \(0x464\) \(superblock s_feature_ro_compat\): bigalloc \(cluster allocation\) is not supported/,
+    );
   });
 });
 
@@ -191,7 +221,9 @@ describe.skipIf(!haveDebugfs || !haveSfdisk)('a file system inside a partitioned
     const mbr = join(dir, 'disk-mbr.raw');
     const mbrStart = 8192;
     execFileSync('truncate', ['-s', String(mbrStart * 512 + fsImg.length + 2 ** 20), mbr]);
-    execFileSync('sfdisk', ['-q', mbr], { input: `label: dos\nstart=2048, size=4096, type=83\nstart=${mbrStart}, size=${fsImg.length / 512}, type=83\n` });
+    execFileSync('sfdisk', ['-q', mbr], {
+      input: `label: dos\nstart=2048, size=4096, type=83\nstart=${mbrStart}, size=${fsImg.length / 512}, type=83\n`,
+    });
     const fdm = (await import('node:fs')).openSync(mbr, 'r+');
     (await import('node:fs')).writeSync(fdm, fsImg, 0, fsImg.length, mbrStart * 512);
     (await import('node:fs')).closeSync(fdm);
@@ -208,11 +240,16 @@ describe.skipIf(!haveDebugfs || !haveSfdisk)('a file system inside a partitioned
     const plain = buildFsMap(plainSrc, { strict: true }).map;
     plainSrc.close();
     expect(mbrMap.rows).toBe(plain.rows);
-    expect(mbrMap.lookupSectors(mbrStart + 2 * 1000, 64).map((x) => ({ ...x, sector: x.sector - mbrStart }))).toEqual(plain.lookupSectors(2 * 1000, 64));
+    expect(mbrMap.lookupSectors(mbrStart + 2 * 1000, 64).map((x) => ({ ...x, sector: x.sector - mbrStart }))).toEqual(
+      plain.lookupSectors(2 * 1000, 64),
+    );
     const variants: [string, string][] = [['raw', disk]];
     writeFileSync(disk + '.gz', gzipSync(readFileSync(disk), { level: 1 }));
     variants.push(['gz', disk + '.gz']);
-    if (haveQemuImg) { execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', disk, disk + '.qcow2']); variants.push(['qcow2', disk + '.qcow2']); }
+    if (haveQemuImg) {
+      execFileSync('qemu-img', ['convert', '-q', '-f', 'raw', '-O', 'qcow2', disk, disk + '.qcow2']);
+      variants.push(['qcow2', disk + '.qcow2']);
+    }
     const icheck = parseIcheck(debugfs('icheck 300 600 900 1200 1500 2000 3000', `${disk}?offset=${start * 512}`));
     for (const [what, path] of variants) {
       const src = await openFsSource(path, { partition: 1 });
@@ -223,7 +260,11 @@ describe.skipIf(!haveDebugfs || !haveSfdisk)('a file system inside a partitioned
       expect(map.sectorOfBlock(0), what).toBe(start);
       for (const [b, ino] of icheck) {
         const o = map.lookupSectors(start + b * 2, 2);
-        if (ino !== null) expect(o.map((x) => x.inode), `${what} block ${b}`).toContain(ino);
+        if (ino !== null)
+          expect(
+            o.map((x) => x.inode),
+            `${what} block ${b}`,
+          ).toContain(ino);
         expect(plain.lookupSectors(b * 2, 2), `${what} block ${b}`).toEqual(o.map((x) => ({ ...x, sector: x.sector - start })));
       }
     }
@@ -259,7 +300,10 @@ describe('compressed sources', () => {
 describe('the map and lookup commands', () => {
   it('map fs writes fs_map.arrow and fs_paths.arrow; lookup answers from them as from the image', async () => {
     const out: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out.push(String(s)); return true; });
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+      out.push(String(s));
+      return true;
+    });
     const outDir = join(dir, 'map-out');
     const fixture = join(FIXTURES, 'ext3-1k.e2image-r.img.gz');
     try {
@@ -276,7 +320,8 @@ describe('the map and lookup commands', () => {
       expect(fromArrow.geometry).toEqual(direct.geometry);
       const ino = direct.inodeOf('/sparse.bin')!;
       const ex = direct.fileExtents(ino);
-      for (const s of [0, 1, 2, 4000, 9000, direct.sectorOfBlock(ex[2]!.fsBlock) + 3, 50000]) expect(fromArrow.lookupSectors(s, 16)).toEqual(direct.lookupSectors(s, 16));
+      for (const s of [0, 1, 2, 4000, 9000, direct.sectorOfBlock(ex[2]!.fsBlock) + 3, 50000])
+        expect(fromArrow.lookupSectors(s, 16)).toEqual(direct.lookupSectors(s, 16));
       expect(fromArrow.pathsOf(direct.inodeOf('/hardlink.txt')!)).toEqual(['/a/b/linked.txt', '/a/zz-link.txt', '/hardlink.txt']);
       // lookup from the output directory
       const sector = direct.sectorOfBlock(ex[2]!.fsBlock) + 3;
@@ -285,11 +330,18 @@ describe('the map and lookup commands', () => {
       expect(text).toContain(`${sector}\t4\tdata\t${ino}\t/sparse.bin\t${102400 * 1024 + 3 * 512}`);
       out.length = 0;
       expect(await runLookup([outDir, '--file', '/sparse.bin', '--offset', '0', '--length', String(10241 * 1024)])).toBe(0);
-      expect(out.join('').split('\n').filter((l) => l.includes('hole')).length).toBe(1);
+      expect(
+        out
+          .join('')
+          .split('\n')
+          .filter((l) => l.includes('hole')).length,
+      ).toBe(1);
       out.length = 0;
       expect(await runLookup([fixture, '--block', String(ex[0]!.fsBlock)])).toBe(0);
       expect(out.join('')).toContain(`\tdata\t${ino}\t/sparse.bin\t0\t${ex[0]!.fsBlock}`);
-    } finally { spy.mockRestore(); }
+    } finally {
+      spy.mockRestore();
+    }
     await expect(runMap(['fs', fixture])).rejects.toThrow(/-o DIR is required/);
     await expect(runLookup([fixture])).rejects.toThrow(/exactly one of --sector, --block, --file/);
   });

@@ -12,7 +12,10 @@ import { FIXTURES } from './oracle-output.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s / 4294967296; };
+  return () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 4294967296;
+  };
 }
 
 /** Owners of [sector, sector+count) by scanning every row. */
@@ -23,7 +26,8 @@ function brute(map: FsMap, sector: number, count: number): { row: number; start:
   const c = map.columns;
   const out = [];
   for (let i = 0; i < map.rows; i++) {
-    const a = c.fsBlock[i]! * bs; const b = a + c.blocks[i]! * bs;
+    const a = c.fsBlock[i]! * bs;
+    const b = a + c.blocks[i]! * bs;
     if (a < q1 && b > q0) out.push({ row: i, start: Math.max(a, q0), end: Math.min(b, q1) });
   }
   return out;
@@ -37,7 +41,8 @@ function check(map: FsMap, random: () => number, n: number): void {
     const got = map.lookupSectors(sector, count);
     const want = brute(map, sector, count);
     expect(got.map((p) => [p.fsBlock, p.length, p.kind, p.inode ?? 0])).toEqual(
-      want.map((w) => [Math.floor(w.start / map.geometry.blockSize), w.end - w.start, map.kindOf(w.row), map.columns.inode[w.row]]));
+      want.map((w) => [Math.floor(w.start / map.geometry.blockSize), w.end - w.start, map.kindOf(w.row), map.columns.inode[w.row]]),
+    );
   }
 }
 
@@ -60,18 +65,45 @@ describe('FsMap lookups', () => {
   });
 
   it('overlapping rows (a block claimed twice) are all reported', () => {
-    const geometry = { fsType: 'ext4' as const, blockSize: 4096, blocksCount: 1000, inodesCount: 100, groups: 1, blocksPerGroup: 32768, inodesPerGroup: 100, inodeSize: 256, firstDataBlock: 0, freeBlocksCount: 0, features: [], uuid: '', volumeName: '', partitionOffset: 1048576, source: 'synthetic', journalInode: 0 };
+    const geometry = {
+      fsType: 'ext4' as const,
+      blockSize: 4096,
+      blocksCount: 1000,
+      inodesCount: 100,
+      groups: 1,
+      blocksPerGroup: 32768,
+      inodesPerGroup: 100,
+      inodeSize: 256,
+      firstDataBlock: 0,
+      freeBlocksCount: 0,
+      features: [],
+      uuid: '',
+      volumeName: '',
+      partitionOffset: 1048576,
+      source: 'synthetic',
+      journalInode: 0,
+    };
     // a long extent [10, 510) and shorter ones inside and after it
     const starts = [0, 10, 20, 30, 600];
     const lens = [5, 500, 5, 400, 10];
     const cols = {
-      fsBlock: Float64Array.from(starts), blocks: Uint32Array.from(lens), inode: Uint32Array.from([0, 12, 13, 14, 15]),
-      fileBlock: Float64Array.from([-1, 0, 0, 0, 0]), kind: Uint8Array.from([10, 0, 0, 0, 0]), unwritten: new Uint8Array(5),
+      fsBlock: Float64Array.from(starts),
+      blocks: Uint32Array.from(lens),
+      inode: Uint32Array.from([0, 12, 13, 14, 15]),
+      fileBlock: Float64Array.from([-1, 0, 0, 0, 0]),
+      kind: Uint8Array.from([10, 0, 0, 0, 0]),
+      unwritten: new Uint8Array(5),
     };
     const map = new FsMap(geometry, cols, FsPaths.fromRows(Uint32Array.from([12, 13]), ['/a', '/b'], new Uint8Array(2), 'synthetic'));
     expect(map.lookupSectors(2048 + 8 * 22, 1).map((p) => p.inode)).toEqual([12, 13]);
     expect(map.lookupSectors(2048 + 8 * 35, 1).map((p) => p.inode)).toEqual([12, 14]);
-    expect(map.lookupSectors(2048 + 8 * 24, 16).map((p) => [p.inode, p.length])).toEqual([[12, 16 * 512], [13, 4096], [14, 0]].filter((x) => x[1]! > 0));
+    expect(map.lookupSectors(2048 + 8 * 24, 16).map((p) => [p.inode, p.length])).toEqual(
+      [
+        [12, 16 * 512],
+        [13, 4096],
+        [14, 0],
+      ].filter((x) => x[1]! > 0),
+    );
     expect(map.lookupSectors(2048 + 8 * 420, 8).map((p) => p.inode)).toEqual([12, 14]);
     expect(map.lookupSectors(2048 + 8 * 505, 80).map((p) => p.inode)).toEqual([12]);
     expect(map.lookupSectors(2048 + 8 * 550, 8)).toEqual([]);

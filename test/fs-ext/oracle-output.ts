@@ -46,13 +46,18 @@ export interface DumpLayout {
   free: [number, number][];
 }
 
-const range = (s: string): [number, number] => { const [a, b] = s.split('-'); return [Number(a), Number(b ?? a)]; };
+const range = (s: string): [number, number] => {
+  const [a, b] = s.split('-');
+  return [Number(a), Number(b ?? a)];
+};
 
 /** dumpe2fs group lines: superblock, GDT, reserved GDT, bitmaps, inode tables; free blocks. */
 export function parseDumpe2fs(text: string): DumpLayout {
   const kinds = new Map<number, string>();
   const free: [number, number][] = [];
-  const put = (r: [number, number], kind: string) => { for (let b = r[0]; b <= r[1]; b++) kinds.set(b, kind); };
+  const put = (r: [number, number], kind: string) => {
+    for (let b = r[0]; b <= r[1]; b++) kinds.set(b, kind);
+  };
   for (const line of text.split('\n')) {
     let m: RegExpExecArray | null;
     if ((m = /(?:Primary|Backup) superblock at (\d+)/.exec(line))) put([Number(m[1]), Number(m[1])], 'superblock');
@@ -66,14 +71,23 @@ export function parseDumpe2fs(text: string): DumpLayout {
   return { kinds, free };
 }
 
-export interface FilefragExtent { logical: number; physical: number; length: number; flags: string }
+export interface FilefragExtent {
+  logical: number;
+  physical: number;
+  length: number;
+  flags: string;
+}
 /** filefrag -v: file → extents (logical and physical in fs blocks; inline extents in bytes). */
 export function parseFilefrag(text: string): Map<string, FilefragExtent[]> {
   const m = new Map<string, FilefragExtent[]>();
   let cur: FilefragExtent[] | null = null;
   for (const line of text.split('\n')) {
     const f = /^File size of (.+) is \d+/.exec(line);
-    if (f) { cur = []; m.set(f[1]!, cur); continue; }
+    if (f) {
+      cur = [];
+      m.set(f[1]!, cur);
+      continue;
+    }
     const e = /^\s*\d+:\s+(\d+)\.\.\s*(\d+):\s+(\d+)\.\.\s*(\d+):\s+(\d+):\s*(?:\d+:)?\s*(.*)$/.exec(line);
     if (e && cur) cur.push({ logical: Number(e[1]), physical: Number(e[3]), length: Number(e[5]), flags: e[6]!.trim() });
   }
@@ -86,7 +100,11 @@ export function parseStatIndirect(text: string): Map<string, { inode: number; in
   let cur: { inode: number; indirect: number[] } | null = null;
   for (const line of text.split('\n')) {
     const f = /^=== (.+)$/.exec(line);
-    if (f) { cur = { inode: 0, indirect: [] }; m.set(f[1]!, cur); continue; }
+    if (f) {
+      cur = { inode: 0, indirect: [] };
+      m.set(f[1]!, cur);
+      continue;
+    }
     const i = /^Inode: (\d+)/.exec(line);
     if (i && cur) cur.inode = Number(i[1]);
     if (cur) for (const x of line.matchAll(/\((?:IND|DIND|TIND)\):(\d+)/g)) cur.indirect.push(Number(x[1]));

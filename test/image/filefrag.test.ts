@@ -10,9 +10,15 @@ function debugfsRuns(text: string): Map<string, { logical: number; physical: num
   let cur = '';
   for (const line of text.split('\n')) {
     const h = /^== (.*)$/.exec(line);
-    if (h) { cur = h[1]!; out.set(cur, []); continue; }
+    if (h) {
+      cur = h[1]!;
+      out.set(cur, []);
+      continue;
+    }
     for (const m of line.matchAll(/\((\d+)(?:-(\d+))?(\[u\])?\):(\d+)(?:-(\d+))?/g)) {
-      const l0 = Number(m[1]), l1 = Number(m[2] ?? m[1]), p0 = Number(m[4]);
+      const l0 = Number(m[1]),
+        l1 = Number(m[2] ?? m[1]),
+        p0 = Number(m[4]);
       out.get(cur)!.push({ logical: l0, physical: p0, length: l1 - l0 + 1, unwritten: Boolean(m[3]) });
     }
   }
@@ -21,7 +27,9 @@ function debugfsRuns(text: string): Map<string, { logical: number; physical: num
 
 /** Split runs into single blocks, so differently merged lists compare equal. */
 function blocks(runs: { logical: number; physical: number; length: number; unwritten: boolean }[]): string[] {
-  return runs.flatMap((r) => Array.from({ length: r.length }, (_, k) => `${r.logical + k}>${r.physical + k}${r.unwritten ? 'u' : ''}`)).sort();
+  return runs
+    .flatMap((r) => Array.from({ length: r.length }, (_, k) => `${r.logical + k}>${r.physical + k}${r.unwritten ? 'u' : ''}`))
+    .sort();
 }
 
 describe('filefrag -v output -> fs_map rows', () => {
@@ -83,7 +91,10 @@ describe('filefrag -v output -> fs_map rows', () => {
       const op = k % 3;
       const i = Math.floor(rnd() * l.length);
       if (op === 0) l.splice(i, 0, l[Math.floor(rnd() * l.length)]!.slice(0, Math.floor(rnd() * 60)));
-      else if (op === 1) l[i] = l[i]!.split('').map((c) => (rnd() < 0.1 ? String.fromCharCode(32 + Math.floor(rnd() * 90)) : c)).join('');
+      else if (op === 1)
+        l[i] = l[i]!.split('')
+          .map((c) => (rnd() < 0.1 ? String.fromCharCode(32 + Math.floor(rnd() * 90)) : c))
+          .join('');
       else l.length = i;
       try {
         const r = parseFilefrag(l.join('\n'), { name: 'mut.txt' });

@@ -8,7 +8,21 @@ import { gunzipSync } from 'node:zlib';
 export const FIXTURES = new URL('../fixtures/image/', import.meta.url).pathname;
 
 /** qcow2 fixtures that have a qemu-img map golden (name without extension). */
-export const QCOW2_FIXTURES = ['v3', 'v2', 'c512', 'c4k', 'c2m', 'ext64k', 'ext32k', 'zstd', 'convc', 'top', 'xover', 'prealloc', 'e2q'] as const;
+export const QCOW2_FIXTURES = [
+  'v3',
+  'v2',
+  'c512',
+  'c4k',
+  'c2m',
+  'ext64k',
+  'ext32k',
+  'zstd',
+  'convc',
+  'top',
+  'xover',
+  'prealloc',
+  'e2q',
+] as const;
 
 /** Unpack every *.gz image fixture into a new temporary directory; returns it. */
 export function unpackFixtures(): string {
@@ -19,13 +33,22 @@ export function unpackFixtures(): string {
   return dir;
 }
 
-export function removeDir(dir: string): void { rmSync(dir, { recursive: true, force: true }); }
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
 
-export function golden(name: string): string { return readFileSync(join(FIXTURES, name), 'utf8'); }
+export function golden(name: string): string {
+  return readFileSync(join(FIXTURES, name), 'utf8');
+}
 
 /** True when `cmd` runs (e.g. `qemu-img --version`). */
 export function haveTool(cmd: string, args: string[] = ['--version']): boolean {
-  try { execFileSync(cmd, args, { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Run a tool and return its stdout. */

@@ -15,7 +15,9 @@ import { InputError } from '../../src/util/errors.js';
 import { prng, removeDir, unpackFixtures } from './fixtures.js';
 
 let dir = '';
-beforeAll(() => { dir = unpackFixtures(); });
+beforeAll(() => {
+  dir = unpackFixtures();
+});
 afterAll(() => removeDir(dir));
 
 /** Byte ranges worth mutating: header, L1 table, L2 tables (as the intact image has them). */
@@ -24,10 +26,15 @@ function regions(path: string): [number, number][] {
   try {
     const h = readQcow2Header(f);
     const t = new Qcow2Tables(f, h);
-    const r: [number, number][] = [[0, Math.min(h.headerLength + 64, f.size)], [h.l1TableOffset, h.l1TableOffset + h.l1Size * 8]];
+    const r: [number, number][] = [
+      [0, Math.min(h.headerLength + 64, f.size)],
+      [h.l1TableOffset, h.l1TableOffset + h.l1Size * 8],
+    ];
     for (const off of t.l1) if (off) r.push([off, off + h.clusterSize]);
     return r;
-  } finally { f.close(); }
+  } finally {
+    f.close();
+  }
 }
 
 function exercise(path: string, rnd: () => number): void {
@@ -39,11 +46,21 @@ function exercise(path: string, rnd: () => number): void {
       const len = Math.min(src.size, 1 + Math.floor(rnd() * (1 << 20)));
       src.read(Math.floor(rnd() * (src.size - len + 1)), len);
     }
-  } finally { src.close(); }
+  } finally {
+    src.close();
+  }
 }
 
 describe('fuzzed qcow2 images', () => {
-  for (const [name, seed] of [['v3', 1], ['ext64k', 2], ['c4k', 3], ['zstd', 4], ['convc', 5], ['top', 6], ['v2', 7]] as const) {
+  for (const [name, seed] of [
+    ['v3', 1],
+    ['ext64k', 2],
+    ['c4k', 3],
+    ['zstd', 4],
+    ['convc', 5],
+    ['top', 6],
+    ['v2', 7],
+  ] as const) {
     it(`${name}: 80 seeded mutations and truncations give results or InputErrors with a place`, () => {
       const orig = join(dir, `${name}.qcow2`);
       const bytes = readFileSync(orig);
@@ -89,13 +106,20 @@ describe('fuzzed qcow2 images', () => {
     const off = Number(buf.readBigUInt64BE(8));
     const len = buf.readUInt32BE(16);
     expect(len).toBe(9);
-    const named = (target: string) => { const c = Buffer.from(buf); c.write(target, off, 'latin1'); c.writeUInt32BE(target.length, 16); return c; };
+    const named = (target: string) => {
+      const c = Buffer.from(buf);
+      c.write(target, off, 'latin1');
+      c.writeUInt32BE(target.length, 16);
+      return c;
+    };
     writeFileSync(a, named('loop-b.qcow2'));
     writeFileSync(b, named('loop-a.qcow2'));
     expect(() => mapImage(a)).toThrow(/backing chain loops: ".*loop-a\.qcow2" is the same file as ".*loop-a\.qcow2"/);
     copyFileSync(join(dir, 'top.qcow2'), join(dir, 'self.qcow2'));
     writeFileSync(join(dir, 'self.qcow2'), named('self.qcow2\0\0\0').subarray(0));
-    const s = readFileSync(join(dir, 'self.qcow2')); s.writeUInt32BE(10, 16); writeFileSync(join(dir, 'self.qcow2'), s);
+    const s = readFileSync(join(dir, 'self.qcow2'));
+    s.writeUInt32BE(10, 16);
+    writeFileSync(join(dir, 'self.qcow2'), s);
     expect(() => mapImage(join(dir, 'self.qcow2'))).toThrow(/loops/);
   });
 
@@ -107,12 +131,20 @@ describe('fuzzed qcow2 images', () => {
     const buf = readFileSync(join(dir, 'v3.qcow2'));
     const p = join(dir, 'hostile.qcow2');
     const cases: [string, (b: Buffer) => void, RegExp][] = [
-      ['cluster_bits', (b) => b.writeUInt32BE(40, 20), /byte offset 20 \(0x14\) \(qcow2 header cluster_bits\): expected cluster_bits 9\.\.21/],
+      [
+        'cluster_bits',
+        (b) => b.writeUInt32BE(40, 20),
+        /byte offset 20 \(0x14\) \(qcow2 header cluster_bits\): expected cluster_bits 9\.\.21/,
+      ],
       ['l1_size', (b) => b.writeUInt32BE(0x7fffffff, 36), /\(qcow2 header l1_size\)/],
       ['l1_table_offset', (b) => b.writeBigUInt64BE(1n << 40n, 40), /\(qcow2 header l1_table_offset\): L1 table .* lies outside the file/],
       ['size', (b) => b.writeBigUInt64BE(1n << 60n, 24), /\(qcow2 header size\)/],
       ['incompatible', (b) => b.writeUInt32BE(0x80, 76), /unknown incompatible feature bits set: 0x80/],
-      ['L1 entry', (b) => b.writeBigUInt64BE((1n << 63n) | (1n << 45n), Number(b.readBigUInt64BE(40))), /\(L1 table entry\): L1 entry 0 points to an L2 table .* beyond the end of the file/],
+      [
+        'L1 entry',
+        (b) => b.writeBigUInt64BE((1n << 63n) | (1n << 45n), Number(b.readBigUInt64BE(40))),
+        /\(L1 table entry\): L1 entry 0 points to an L2 table .* beyond the end of the file/,
+      ],
     ];
     for (const [what, mutate, re] of cases) {
       const b = Buffer.from(buf);

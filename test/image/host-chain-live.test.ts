@@ -17,7 +17,12 @@ import { FileBlockSource } from '../../src/io/block-source.js';
 import { haveTool, prng, removeDir, run } from './fixtures.js';
 
 const isRoot = process.getuid?.() === 0;
-const tools = haveTool('qemu-img') && haveTool('qemu-io') && haveTool('filefrag', ['-V']) && haveTool('losetup', ['--version']) && haveTool('debugfs', ['-V']);
+const tools =
+  haveTool('qemu-img') &&
+  haveTool('qemu-io') &&
+  haveTool('filefrag', ['-V']) &&
+  haveTool('losetup', ['--version']) &&
+  haveTool('debugfs', ['-V']);
 const reason = !isRoot ? 'not root (needs a loop device and mount)' : !tools ? 'qemu-img/qemu-io/filefrag/losetup/debugfs missing' : '';
 if (reason) console.log(`host-chain-live: skipped: ${reason}`);
 
@@ -46,9 +51,20 @@ describe.skipIf(Boolean(reason))('guest byte -> image_map -> filefrag -> host di
       // seeded random content, so that a wrong host place cannot hold the same byte by chance
       const pat = join(work, 'pattern');
       const r0 = prng(5);
-      writeFileSync(pat, Uint8Array.from({ length: 131072 }, () => Math.floor(r0() * 256)));
+      writeFileSync(
+        pat,
+        Uint8Array.from({ length: 131072 }, () => Math.floor(r0() * 256)),
+      );
       for (let i = 0; i < 12; i++) {
-        run('qemu-io', ['-f', 'qcow2', '-c', `write -s ${pat} ${i * 3 * 1048576 + 4096 * i} 131072`, '-c', `write -c -P ${0x60 + i} ${i * 3 * 1048576 + 2 * 1048576} 4096`, q]);
+        run('qemu-io', [
+          '-f',
+          'qcow2',
+          '-c',
+          `write -s ${pat} ${i * 3 * 1048576 + 4096 * i} 131072`,
+          '-c',
+          `write -c -P ${0x60 + i} ${i * 3 * 1048576 + 2 * 1048576} 4096`,
+          q,
+        ]);
         run('dd', ['if=/dev/urandom', `of=${join(mnt, 'filler')}`, 'bs=64k', 'count=1', `seek=${i}`, 'conv=notrunc,fsync', 'status=none']);
         run('sync', []);
       }
@@ -64,7 +80,9 @@ describe.skipIf(Boolean(reason))('guest byte -> image_map -> filefrag -> host di
       const lb = ff.table.getChild('file_block')!.toArray() as BigInt64Array;
       const nb = ff.table.getChild('blocks')!.toArray() as Uint32Array;
       for (let i = 0; i < ff.table.numRows; i++) {
-        const l0 = Number(lb[i]), p0 = Number(fb[i]), n = nb[i]!;
+        const l0 = Number(lb[i]),
+          p0 = Number(fb[i]),
+          n = nb[i]!;
         const txt = n === 1 ? `(${l0}):${p0}` : `(${l0}-${l0 + n - 1}):${p0}-${p0 + n - 1}`;
         expect(stat, txt).toContain(txt);
       }
@@ -75,7 +93,8 @@ describe.skipIf(Boolean(reason))('guest byte -> image_map -> filefrag -> host di
       const fileBlockToHost = (fileOffset: number): number => {
         const blk = Math.floor(fileOffset / 4096);
         for (let i = 0; i < ff.table.numRows; i++) {
-          if (blk >= Number(lb[i]) && blk < Number(lb[i]) + nb[i]!) return (Number(fb[i]) + blk - Number(lb[i])) * 4096 + (fileOffset % 4096);
+          if (blk >= Number(lb[i]) && blk < Number(lb[i]) + nb[i]!)
+            return (Number(fb[i]) + blk - Number(lb[i])) * 4096 + (fileOffset % 4096);
         }
         return -1;
       };
@@ -96,7 +115,9 @@ describe.skipIf(Boolean(reason))('guest byte -> image_map -> filefrag -> host di
           expect(host, `guest ${g}`).toBeGreaterThanOrEqual(0);
           // up to 32 bytes inside the same 4 KiB block
           const n = Math.min(32, 4096 - (host % 4096), p.guestOffset + p.length - g);
-          expect(Buffer.compare(hostImg.read(host, n), guest.read(g, n)), `guest ${g} -> qcow2 ${piece!.hostOffset} -> host ${host}`).toBe(0);
+          expect(Buffer.compare(hostImg.read(host, n), guest.read(g, n)), `guest ${g} -> qcow2 ${piece!.hostOffset} -> host ${host}`).toBe(
+            0,
+          );
           checked++;
         }
       } finally {

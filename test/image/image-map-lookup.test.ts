@@ -8,7 +8,9 @@ import { writeArrowFile, readArrowFile } from '../../src/table/arrow-file.js';
 import { prng, removeDir, unpackFixtures } from './fixtures.js';
 
 let dir = '';
-beforeAll(() => { dir = unpackFixtures(); });
+beforeAll(() => {
+  dir = unpackFixtures();
+});
 afterAll(() => removeDir(dir));
 
 describe('ImageMap translation', () => {
@@ -25,8 +27,14 @@ describe('ImageMap translation', () => {
         expect(data.length).toBeGreaterThan(0);
         for (let i = 0; i < 200; i++) {
           let off: number, len: number;
-          if (i % 2 === 0) { const p = data[Math.floor(rnd() * data.length)]!; off = p.guestOffset + Math.floor(rnd() * p.length); len = 1 + Math.floor(rnd() * 70000); }
-          else { off = Math.floor(rnd() * map.size); len = 1 + Math.floor(rnd() * 300000); }
+          if (i % 2 === 0) {
+            const p = data[Math.floor(rnd() * data.length)]!;
+            off = p.guestOffset + Math.floor(rnd() * p.length);
+            len = 1 + Math.floor(rnd() * 70000);
+          } else {
+            off = Math.floor(rnd() * map.size);
+            len = 1 + Math.floor(rnd() * 300000);
+          }
           len = Math.min(len, map.size - off);
           const want = guest.read(off, len);
           let at = off;
@@ -38,7 +46,8 @@ describe('ImageMap translation', () => {
               const got = file.read(p.hostOffset, n);
               if (Buffer.compare(got, want.subarray(at - off, at - off + n)) !== 0) expect.fail(`${f}: data piece at guest ${at} differs`);
             } else if (p.state === 'zero' || p.state === 'unallocated') {
-              if (want.subarray(at - off, at - off + p.length).some((x) => x !== 0)) expect.fail(`${f}: ${p.state} piece at guest ${at} is not zero`);
+              if (want.subarray(at - off, at - off + p.length).some((x) => x !== 0))
+                expect.fail(`${f}: ${p.state} piece at guest ${at} is not zero`);
             }
             at += p.length;
           }
@@ -62,7 +71,17 @@ describe('ImageMap translation', () => {
       const k = Math.floor(rnd() * p.length);
       const len = Math.min(4096, p.length - k);
       const back = map.hostToGuest(p.file, p.hostOffset + k, len);
-      expect(back).toEqual([{ guestOffset: p.guestOffset + k, length: len, state: 'data', depth: p.depth, file: p.file, hostOffset: p.hostOffset + k, hostLength: len }]);
+      expect(back).toEqual([
+        {
+          guestOffset: p.guestOffset + k,
+          length: len,
+          state: 'data',
+          depth: p.depth,
+          file: p.file,
+          hostOffset: p.hostOffset + k,
+          hostLength: len,
+        },
+      ]);
     }
   });
 

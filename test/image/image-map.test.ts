@@ -16,7 +16,9 @@ function rawDepths(infoJson: string): Set<number> {
 }
 
 let dir = '';
-beforeAll(() => { dir = unpackFixtures(); });
+beforeAll(() => {
+  dir = unpackFixtures();
+});
 afterAll(() => removeDir(dir));
 
 describe('image_map against qemu-img map --output=json (golden files)', () => {
@@ -42,7 +44,10 @@ describe('image_map against qemu-img map --output=json (golden files)', () => {
     const h = table.getChild('host_offset')!.toArray() as (bigint | null)[];
     for (let i = 1; i < table.numRows; i++) {
       expect(g[i]).toBe(g[i - 1]! + l[i - 1]!);
-      const mergeable = s[i] === s[i - 1] && s[i] !== 'compressed' && d[i] === d[i - 1] &&
+      const mergeable =
+        s[i] === s[i - 1] &&
+        s[i] !== 'compressed' &&
+        d[i] === d[i - 1] &&
         (h[i] === null ? h[i - 1] === null : h[i - 1] !== null && h[i] === h[i - 1]! + l[i - 1]!);
       expect(mergeable, `rows ${i - 1} and ${i} should have been merged`).toBe(false);
     }
@@ -54,7 +59,10 @@ describe('image_map against qemu-img map --output=json (golden files)', () => {
     const hl = table.getChild('host_length')!.toArray() as (bigint | null)[];
     const idx = s.flatMap((x, i) => (x === 'compressed' ? [i] : []));
     expect(idx.length).toBe(2);
-    for (const i of idx) { expect(hl[i]).not.toBeNull(); expect(Number(hl[i]) % 512 === 0 || Number(hl[i]) < 65536).toBe(true); }
+    for (const i of idx) {
+      expect(hl[i]).not.toBeNull();
+      expect(Number(hl[i]) % 512 === 0 || Number(hl[i]) < 65536).toBe(true);
+    }
   });
 
   it('maps a raw image as the identity', () => {
@@ -67,7 +75,10 @@ describe('image_map against qemu-img map --output=json (golden files)', () => {
   it('finds the partition table of the guest disk', () => {
     const { summary } = mapImage(join(dir, 'gptfs.qcow2'));
     expect(summary.partitions.scheme).toBe('gpt');
-    expect(summary.partitions.partitions.map((p) => [p.number, p.start / 512, p.size / 512])).toEqual([[1, 2048, 32768], [2, 34816, 16384]]);
+    expect(summary.partitions.partitions.map((p) => [p.number, p.start / 512, p.size / 512])).toEqual([
+      [1, 2048, 32768],
+      [2, 34816, 16384],
+    ]);
   });
 });
 
@@ -91,12 +102,15 @@ describe.skipIf(!haveQemu)('image_map against live qemu-img map on fresh random 
         for (let i = 0; i < 40; i++) {
           const r = rnd();
           const align = r < 0.25 ? cs : 512;
-          const len = Math.max(512, Math.floor(rnd() * 4 * cs / 512) * 512);
-          const off = Math.min(cfg.size - len, Math.floor(rnd() * cfg.size / align) * align);
+          const len = Math.max(512, Math.floor((rnd() * 4 * cs) / 512) * 512);
+          const off = Math.min(cfg.size - len, Math.floor((rnd() * cfg.size) / align) * align);
           if (r < 0.5) cmds.push(`write -P ${1 + (i % 250)} ${off} ${len}`);
           else if (r < 0.7) cmds.push(`write -z ${off} ${len}`);
           else if (r < 0.8) cmds.push(`discard ${off} ${len}`);
-          else { const co = Math.floor(rnd() * cfg.size / cs) * cs; cmds.push(`write -c -P ${i % 250} ${co} ${cs}`); }
+          else {
+            const co = Math.floor((rnd() * cfg.size) / cs) * cs;
+            cmds.push(`write -c -P ${i % 250} ${co} ${cs}`);
+          }
         }
         run('qemu-io', ['-f', 'qcow2', ...cmds.flatMap((c) => ['-c', c]), img]);
         const qemu = JSON.parse(run('qemu-img', ['map', '--output=json', img])) as QemuMapEntry[];
@@ -117,13 +131,20 @@ describe.skipIf(!haveQemu)('image_map against live qemu-img map on fresh random 
       // The crypt_method field (qcow2 spec, header byte 32) set on an image qemu-img made plain:
       // qemu-img itself cannot always make a LUKS image (it times PBKDF2 on the thread's CPU clock and
       // gives up with "Unable to get accurate CPU usage" where that clock reads no time, as in CI).
-      for (const [method, name] of [[1, 'AES'], [2, 'LUKS']] as const) {
+      for (const [method, name] of [
+        [1, 'AES'],
+        [2, 'LUKS'],
+      ] as const) {
         const enc = join(work, `enc${method}.qcow2`);
         run('qemu-img', ['create', '-q', '-f', 'qcow2', enc, '16M']);
         const bytes = readFileSync(enc);
         bytes.writeUInt32BE(method, 32);
         writeFileSync(enc, bytes);
-        expect(() => mapImage(enc)).toThrow(new RegExp(`enc${method}\\.qcow2:byte offset 32 \\(0x20\\) \\(qcow2 header crypt_method\\): encrypted images are not supported \\(crypt_method ${method}: ${name}\\)`));
+        expect(() => mapImage(enc)).toThrow(
+          new RegExp(
+            `enc${method}\\.qcow2:byte offset 32 \\(0x20\\) \\(qcow2 header crypt_method\\): encrypted images are not supported \\(crypt_method ${method}: ${name}\\)`,
+          ),
+        );
       }
       const ext = join(work, 'ext.qcow2');
       run('qemu-img', ['create', '-q', '-f', 'qcow2', '-o', `data_file=${join(work, 'ext.raw')}`, ext, '16M']);

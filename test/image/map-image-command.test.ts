@@ -7,7 +7,9 @@ import { compareWithQemuMap, type QemuMapEntry } from './qemu-map-compare.js';
 import { golden, removeDir, unpackFixtures } from './fixtures.js';
 
 let dir = '';
-beforeAll(() => { dir = unpackFixtures(); });
+beforeAll(() => {
+  dir = unpackFixtures();
+});
 afterAll(() => removeDir(dir));
 
 describe('map image command', () => {
@@ -16,7 +18,12 @@ describe('map image command', () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     let code: number;
     let printed = '';
-    try { code = await runMapImage([join(dir, 'xover.qcow2'), '-o', out]); printed = write.mock.calls.map((c) => String(c[0])).join(''); } finally { write.mockRestore(); }
+    try {
+      code = await runMapImage([join(dir, 'xover.qcow2'), '-o', out]);
+      printed = write.mock.calls.map((c) => String(c[0])).join('');
+    } finally {
+      write.mockRestore();
+    }
     expect(code).toBe(0);
     expect(printed).toMatch(/depth 1: .*xbase\.qcow2 \(qcow2 v3, cluster 65536/);
     const t = readArrowFile(join(out, 'image_map.arrow'));
@@ -27,7 +34,12 @@ describe('map image command', () => {
   it('--json prints the summary with bytes by state', async () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     let printed = '';
-    try { await runMapImage([join(dir, 'v3.qcow2'), '-o', join(dir, 'out2'), '--json']); printed = write.mock.calls.map((c) => String(c[0])).join(''); } finally { write.mockRestore(); }
+    try {
+      await runMapImage([join(dir, 'v3.qcow2'), '-o', join(dir, 'out2'), '--json']);
+      printed = write.mock.calls.map((c) => String(c[0])).join('');
+    } finally {
+      write.mockRestore();
+    }
     const s = JSON.parse(printed) as { bytes: Record<string, number>; virtualSize: number };
     expect(Object.values(s.bytes).reduce((a, b) => a + b, 0)).toBe(s.virtualSize);
     expect(s.bytes.compressed).toBe(131072);

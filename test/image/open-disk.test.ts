@@ -21,12 +21,28 @@ function superblock(src: BlockSource) {
 }
 
 function dumpe2fsGolden() {
-  const g = Object.fromEntries(golden('gptfs.dumpe2fs.txt').trim().split('\n').map((l) => { const i = l.indexOf(':'); return [l.slice(0, i), l.slice(i + 1).trim()]; }));
-  return { magic: 0xef53, blocks: Number(g['Block count']), blockSize: Number(g['Block size']), label: g['Filesystem volume name'], uuid: g['Filesystem UUID'] };
+  const g = Object.fromEntries(
+    golden('gptfs.dumpe2fs.txt')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const i = l.indexOf(':');
+        return [l.slice(0, i), l.slice(i + 1).trim()];
+      }),
+  );
+  return {
+    magic: 0xef53,
+    blocks: Number(g['Block count']),
+    blockSize: Number(g['Block size']),
+    label: g['Filesystem volume name'],
+    uuid: g['Filesystem UUID'],
+  };
 }
 
 let dir = '';
-beforeAll(() => { dir = unpackFixtures(); });
+beforeAll(() => {
+  dir = unpackFixtures();
+});
 afterAll(() => removeDir(dir));
 
 describe('openDisk', () => {
@@ -36,7 +52,9 @@ describe('openDisk', () => {
       expect(src.size).toBe(32768 * 512);
       expect(src.name).toMatch(/gptfs\.qcow2#partition 1$/);
       expect(superblock(src)).toEqual(dumpe2fsGolden());
-    } finally { src.close(); }
+    } finally {
+      src.close();
+    }
   });
 
   it('opens a raw disk and its logical MBR partition 5', () => {
@@ -44,7 +62,11 @@ describe('openDisk', () => {
     expect(whole.size).toBe(32 << 20);
     whole.close();
     const p5 = openDisk(join(dir, 'mbr.img'), { partition: 5 });
-    try { expect(p5.size).toBe(8192 * 512); } finally { p5.close(); }
+    try {
+      expect(p5.size).toBe(8192 * 512);
+    } finally {
+      p5.close();
+    }
   });
 
   it('a missing partition is an error listing the partitions that exist', () => {
@@ -54,7 +76,9 @@ describe('openDisk', () => {
   });
 
   it('forcing qcow2 on a raw file names the magic', () => {
-    expect(() => openDisk(join(dir, 'mbr.img'), { format: 'qcow2' })).toThrow(/mbr\.img:byte offset 0 \(0x0\) \(qcow2 header magic\): expected magic 0x514649fb/);
+    expect(() => openDisk(join(dir, 'mbr.img'), { format: 'qcow2' })).toThrow(
+      /mbr\.img:byte offset 0 \(0x0\) \(qcow2 header magic\): expected magic 0x514649fb/,
+    );
   });
 
   it('a compressed file needs openDiskAsync', () => {
@@ -69,13 +93,23 @@ describe('openDiskAsync', () => {
       expect(src.size).toBe(16384 * 512);
       expect(src.name).toMatch(/gpt\.img\.gz#partition 2$/);
       const whole = openDisk(join(dir, 'gpt.img'));
-      try { expect(Buffer.compare(src.read(0, 65536), whole.read(34816 * 512, 65536))).toBe(0); } finally { whole.close(); }
-    } finally { src.close(); }
+      try {
+        expect(Buffer.compare(src.read(0, 65536), whole.read(34816 * 512, 65536))).toBe(0);
+      } finally {
+        whole.close();
+      }
+    } finally {
+      src.close();
+    }
   });
 
   it('reads a gzip-compressed qcow2 image through its tables', async () => {
     const src = await openDiskAsync(join(FIXTURES, 'gptfs.qcow2.gz'), { partition: 1 });
-    try { expect(superblock(src)).toEqual(dumpe2fsGolden()); } finally { src.close(); }
+    try {
+      expect(superblock(src)).toEqual(dumpe2fsGolden());
+    } finally {
+      src.close();
+    }
   });
 
   it('a corrupt gzip stream is an InputError naming the file', async () => {

@@ -12,17 +12,30 @@ const haveSgdisk = haveTool('sgdisk', ['--version']);
 const haveMmls = haveTool('mmls', ['-V']);
 if (!haveSfdisk) console.log('partitions: sfdisk not installed, live comparisons skipped');
 
-interface SfdiskJson { partitiontable: { label: string; id: string; sectorsize: number; partitions: { node: string; start: number; size: number; type: string; name?: string; uuid?: string; bootable?: boolean }[] } }
+interface SfdiskJson {
+  partitiontable: {
+    label: string;
+    id: string;
+    sectorsize: number;
+    partitions: { node: string; start: number; size: number; type: string; name?: string; uuid?: string; bootable?: boolean }[];
+  };
+}
 
 function table(path: string): PartitionTable {
   const src = new FileBlockSource(path);
-  try { return readPartitionTable(src); } finally { src.close(); }
+  try {
+    return readPartitionTable(src);
+  } finally {
+    src.close();
+  }
 }
 
 /** Our table in sfdisk --json terms (start/size in sectors, numbers from the node name). */
 function asSfdisk(t: PartitionTable): { n: number; start: number; size: number; type: string; name?: string; uuid?: string }[] {
   return t.partitions.map((p) => ({
-    n: p.number, start: p.start / 512, size: p.size / 512,
+    n: p.number,
+    start: p.start / 512,
+    size: p.size / 512,
     type: t.scheme === 'mbr' ? Number.parseInt(p.type, 16).toString(16) : p.type.toUpperCase(),
     ...(t.scheme === 'gpt' ? { name: p.name, uuid: p.guid } : {}),
   }));
@@ -30,14 +43,18 @@ function asSfdisk(t: PartitionTable): { n: number; start: number; size: number; 
 
 function fromSfdisk(j: SfdiskJson) {
   return j.partitiontable.partitions.map((p) => ({
-    n: Number(/(\d+)$/.exec(p.node)![1]), start: p.start, size: p.size,
+    n: Number(/(\d+)$/.exec(p.node)![1]),
+    start: p.start,
+    size: p.size,
     type: j.partitiontable.label === 'dos' ? Number.parseInt(p.type, 16).toString(16) : p.type.toUpperCase(),
     ...(j.partitiontable.label === 'gpt' ? { name: p.name ?? '', uuid: p.uuid } : {}),
   }));
 }
 
 let dir = '';
-beforeAll(() => { dir = unpackFixtures(); });
+beforeAll(() => {
+  dir = unpackFixtures();
+});
 afterAll(() => removeDir(dir));
 
 describe('partition tables against sfdisk --json and mmls (golden files)', () => {
@@ -62,9 +79,16 @@ describe('partition tables against sfdisk --json and mmls (golden files)', () =>
 
   it('agrees with mmls on partition starts and lengths', () => {
     for (const f of ['mbr', 'gpt']) {
-      const rows = golden(`${f}.mmls.txt`).split('\n').filter((l) => /^\d{3}:\s+\d{3}:?\d*\s/.test(l) || /^\d{3}:\s+\d{3}\s/.test(l));
-      const mm = rows.map((l) => l.split(/\s+/)).filter((c) => /^\d{3}:?\d*$/.test(c[1]!)).map((c) => [Number(c[2]), Number(c[4])]);
-      const ours = table(join(dir, `${f}.img`)).partitions.filter((p) => !p.extended).map((p) => [p.start / 512, p.size / 512]);
+      const rows = golden(`${f}.mmls.txt`)
+        .split('\n')
+        .filter((l) => /^\d{3}:\s+\d{3}:?\d*\s/.test(l) || /^\d{3}:\s+\d{3}\s/.test(l));
+      const mm = rows
+        .map((l) => l.split(/\s+/))
+        .filter((c) => /^\d{3}:?\d*$/.test(c[1]!))
+        .map((c) => [Number(c[2]), Number(c[4])]);
+      const ours = table(join(dir, `${f}.img`))
+        .partitions.filter((p) => !p.extended)
+        .map((p) => [p.start / 512, p.size / 512]);
       expect(mm.length).toBeGreaterThan(0);
       expect(ours.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!)).toEqual(mm.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!));
     }
@@ -85,7 +109,9 @@ describe('partition tables against sfdisk --json and mmls (golden files)', () =>
       const t = table(p);
       expect(t.warnings.join()).toMatch(/primary GPT unusable \(header CRC32/);
       expect(t.partitions.map((q) => q.start / 512)).toEqual([2048, 34816]);
-    } finally { removeDir(work); }
+    } finally {
+      removeDir(work);
+    }
   });
 
   it('a looping EBR chain is an error naming the EBR', () => {
@@ -100,21 +126,41 @@ describe('partition tables against sfdisk --json and mmls (golden files)', () =>
       b.writeUInt32LE(2048, ebr2 + 0x1ce + 12);
       writeFileSync(p, b);
       let err: unknown;
-      try { table(p); } catch (e) { err = e; }
+      try {
+        table(p);
+      } catch (e) {
+        err = e;
+      }
       expect(err).toBeInstanceOf(InputError);
-      expect(String((err as Error).message)).toMatch(/mbr\.img:byte offset 11534336 \(0xb00000\) \(EBR\): extended boot record chain loops/);
-    } finally { removeDir(work); }
+      expect(String((err as Error).message)).toMatch(
+        /mbr\.img:byte offset 11534336 \(0xb00000\) \(EBR\): extended boot record chain loops/,
+      );
+    } finally {
+      removeDir(work);
+    }
   });
 });
 
 describe('fuzzed partition tables', () => {
-  for (const [name, sectors] of [['gpt', [0, 1, 2, 3, 65535 - 32, 65535]], ['mbr', [0, 22528, 32768]]] as const) {
+  for (const [name, sectors] of [
+    ['gpt', [0, 1, 2, 3, 65535 - 32, 65535]],
+    ['mbr', [0, 22528, 32768]],
+  ] as const) {
     it(`${name}.img: 150 seeded byte flips in the table sectors give a table or an InputError with a place`, () => {
       const b = readFileSync(join(dir, `${name}.img`));
       // an in-memory disk: mutate in place and restore, no 32 MiB file per case
-      const disk = { name: `${name}.fuzz.img`, size: b.length, read: (o: number, n: number, what?: string) => { checkRange(disk, o, n, what); return new Uint8Array(b.buffer, b.byteOffset + o, n).slice(); }, close() {} };
+      const disk = {
+        name: `${name}.fuzz.img`,
+        size: b.length,
+        read: (o: number, n: number, what?: string) => {
+          checkRange(disk, o, n, what);
+          return new Uint8Array(b.buffer, b.byteOffset + o, n).slice();
+        },
+        close() {},
+      };
       const rnd = prng(name === 'gpt' ? 17 : 23);
-      let errors = 0, tables = 0;
+      let errors = 0,
+        tables = 0;
       for (let k = 0; k < 150; k++) {
         const undo: [number, number][] = [];
         for (let j = 0; j < 1 + Math.floor(rnd() * 3); j++) {
@@ -155,17 +201,27 @@ describe.skipIf(!haveSfdisk || !haveSgdisk)('partition tables against live sfdis
         let at = 2048;
         if (k % 2 === 0) {
           const lines = ['label: dos'];
-          for (let i = 0; i < n; i++) { const size = 2048 * (1 + Math.floor(rnd() * 8)); lines.push(`start=${at}, size=${size}, type=${['83', '82', '8e', 'c'][i % 4]}`); at += size + 2048 * Math.floor(rnd() * 3); }
+          for (let i = 0; i < n; i++) {
+            const size = 2048 * (1 + Math.floor(rnd() * 8));
+            lines.push(`start=${at}, size=${size}, type=${['83', '82', '8e', 'c'][i % 4]}`);
+            at += size + 2048 * Math.floor(rnd() * 3);
+          }
           run('sh', ['-c', `printf '${lines.join('\\n')}\\n' | sfdisk -q ${img}`]);
         } else {
           const args = ['-o'];
-          for (let i = 1; i <= n; i++) { const size = 2048 * (1 + Math.floor(rnd() * 8)); args.push('-n', `${i}:${at}:${at + size - 1}`, '-c', `${i}:part ${i}`); at += size + 2048 * Math.floor(rnd() * 3); }
+          for (let i = 1; i <= n; i++) {
+            const size = 2048 * (1 + Math.floor(rnd() * 8));
+            args.push('-n', `${i}:${at}:${at + size - 1}`, '-c', `${i}:part ${i}`);
+            at += size + 2048 * Math.floor(rnd() * 3);
+          }
           run('sgdisk', [...args, img]);
         }
         const want = fromSfdisk(JSON.parse(run('sfdisk', ['--json', img])) as SfdiskJson);
         expect(asSfdisk(table(img)), `layout ${k}`).toEqual(want);
       }
-    } finally { removeDir(work); }
+    } finally {
+      removeDir(work);
+    }
   });
 });
 

@@ -50,7 +50,8 @@ function check(path: string): { kinds: Set<string> } {
     const kinds = new Set<string>();
     for (let i = 0; i < meta.offset.length; i++) {
       kinds.add(QCOW2_METADATA_KINDS[meta.kind[i]!]!);
-      for (let c = meta.offset[i]! / cs; c < (meta.offset[i]! + meta.length[i]!) / cs; c++) covered.set(c, QCOW2_METADATA_KINDS[meta.kind[i]!]!);
+      for (let c = meta.offset[i]! / cs; c < (meta.offset[i]! + meta.length[i]!) / cs; c++)
+        covered.set(c, QCOW2_METADATA_KINDS[meta.kind[i]!]!);
     }
     const map = new ImageMap(buildImageMap(chain).table);
     map.forEachGuestPiece(0, map.size, (g, len, state, depth, host, hostLen) => {
@@ -58,7 +59,8 @@ function check(path: string): { kinds: Set<string> } {
       const n = state === 3 ? hostLen : len;
       for (let c = Math.floor(host / cs); c < Math.ceil((host + Math.max(n, 1)) / cs); c++) {
         const k = covered.get(c);
-        if (k !== undefined && k !== 'data' && k !== 'snapshot_data') throw new Error(`${path}: guest data at host cluster ${c} overlaps ${k}`);
+        if (k !== undefined && k !== 'data' && k !== 'snapshot_data')
+          throw new Error(`${path}: guest data at host cluster ${c} overlaps ${k}`);
         covered.set(c, 'data');
       }
     });
@@ -73,7 +75,9 @@ function check(path: string): { kinds: Set<string> } {
 }
 
 let dir = '';
-beforeAll(() => { dir = unpackFixtures(); });
+beforeAll(() => {
+  dir = unpackFixtures();
+});
 afterAll(() => removeDir(dir));
 
 describe('qcow2 metadata ranges + data clusters = refcounted clusters', () => {

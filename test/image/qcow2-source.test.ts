@@ -10,7 +10,9 @@ const haveQemu = haveTool('qemu-img');
 if (!haveQemu) console.log('qcow2-source: qemu-img not installed, live comparisons skipped');
 
 let dir = '';
-beforeAll(() => { dir = unpackFixtures(); });
+beforeAll(() => {
+  dir = unpackFixtures();
+});
 afterAll(() => removeDir(dir));
 
 describe('guest view of qcow2 images (sha256 of qemu-img convert -O raw, golden)', () => {
@@ -32,7 +34,9 @@ describe('guest view of qcow2 images (sha256 of qemu-img convert -O raw, golden)
     const src = Qcow2BlockSource.open(join(dir, 'v2.qcow2'));
     try {
       expect(() => src.read(src.size - 10, 20, 'probe')).toThrow(/v2\.qcow2.*byte offset .* \(probe\).*beyond the end/);
-    } finally { src.close(); }
+    } finally {
+      src.close();
+    }
   });
 });
 
@@ -57,7 +61,9 @@ describe.skipIf(!haveQemu)('guest view against live qemu-img convert -O raw', ()
             if (Buffer.compare(got, want) !== 0) differ.push(`${f}: ${len} bytes at ${off}`);
           }
           expect(differ).toEqual([]);
-        } finally { closeSync(fd); }
+        } finally {
+          closeSync(fd);
+        }
       } finally {
         src.close();
         removeDir(work);

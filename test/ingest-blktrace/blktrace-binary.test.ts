@@ -92,11 +92,16 @@ function handFile(le: boolean, v8 = false, base = 1_000_000_000n): Uint8Array {
   new DataView(ts.buffer).setUint32(0, 1700000000, le);
   new DataView(ts.buffer).setUint32(4, 5, le);
   rec(0, base - 5n, 0, 0, 0x04000001, 0, 0, [...ts]);
-  HAND.forEach(([t, sector, bytes, action, error, payload], k) => rec(k + 1, base + BigInt(t), sector, bytes, action, 4242, error, payload));
+  HAND.forEach(([t, sector, bytes, action, error, payload], k) =>
+    rec(k + 1, base + BigInt(t), sector, bytes, action, 4242, error, payload),
+  );
   const n = parts.reduce((s, p) => s + p.length, 0);
   const out = new Uint8Array(n);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -112,7 +117,17 @@ describe('readBlktraceBinary: hand-made records (reference 7.6)', () => {
       expect(stats.list()).toEqual([]);
       expect(eventsAsBlkparse(table)).toEqual(blkparseLines(HAND_BLKPARSE));
       const rows = table.toArray() as Record<string, unknown>[];
-      expect(rows[0]).toMatchObject({ ts_ns: 1_000_000_000n, pid: 4242, comm: 'writer', dev: '8:16', action: 'Q', op: 'write', sync: true, sector: 2048n, nr_sectors: 8 });
+      expect(rows[0]).toMatchObject({
+        ts_ns: 1_000_000_000n,
+        pid: 4242,
+        comm: 'writer',
+        dev: '8:16',
+        action: 'Q',
+        op: 'write',
+        sync: true,
+        sector: 2048n,
+        nr_sectors: 8,
+      });
       expect(rows.find((r) => r.action === 'X')).toMatchObject({ sector: 100000n, new_sector: 100256n, readahead: true, meta: true });
       expect(rows.find((r) => r.action === 'A')).toMatchObject({ old_dev: '8:17', new_sector: 4800n, nr_sectors: 16 });
       expect(rows.find((r) => r.action === 'U')).toMatchObject({ count: 3 });
@@ -246,7 +261,10 @@ describe('readBlktraceBinary: records across chunk boundaries', () => {
     const le = new Uint8Array(gunzipSync(readFileSync(perCpu('nosplit')[0]!)));
     const beFile = writeBlktraceBinary(one.table, join(dir, 'be-one.bin'), { layout: 'merged', byteOrder: 'big' })[0]!;
     const be = new Uint8Array(readFileSync(beFile));
-    for (const [name, unit] of [['le', le], ['be', be]] as const) {
+    for (const [name, unit] of [
+      ['le', le],
+      ['be', be],
+    ] as const) {
       const copies = Math.ceil((5 << 20) / unit.length);
       const big = new Uint8Array(unit.length * copies);
       for (let k = 0; k < copies; k++) big.set(unit, k * unit.length);
@@ -327,15 +345,25 @@ describe('readBlktraceBinary: seeded fuzz on a real capture', () => {
   it('truncations, byte flips and splices give events or an InputError naming the file, never a crash or a hang', async () => {
     const base = new Uint8Array(gunzipSync(readFileSync(perCpu('deadline')[0]!)));
     let seed = 0x1234567;
-    const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
     const heap0 = process.memoryUsage().heapUsed;
-    let errors = 0, ok = 0;
+    let errors = 0,
+      ok = 0;
     for (let k = 0; k < 60; k++) {
       let b: Uint8Array = base.slice();
       const kind = k % 3;
       if (kind === 0) b = b.subarray(0, rnd(b.length));
-      else if (kind === 1) { for (let j = 0; j < 1 + rnd(40); j++) b[rnd(b.length)] = rnd(256); }
-      else { const a = rnd(b.length), l = rnd(4096), at = rnd(b.length); b = new Uint8Array([...b.subarray(0, at), ...b.subarray(a, a + l), ...b.subarray(at)]); }
+      else if (kind === 1) {
+        for (let j = 0; j < 1 + rnd(40); j++) b[rnd(b.length)] = rnd(256);
+      } else {
+        const a = rnd(b.length),
+          l = rnd(4096),
+          at = rnd(b.length);
+        b = new Uint8Array([...b.subarray(0, at), ...b.subarray(a, a + l), ...b.subarray(at)]);
+      }
       const p = join(dir, `fuzz-${k}.bin`);
       writeFileSync(p, b);
       try {

@@ -40,7 +40,10 @@ export function blkparseLines(text: string): string[] {
   const re = /^\s*(\d+),(\d+)\s+(\d+)\s+(\d+)\s+(\d+\.\d{9})\s+(\d+)\s+(\S+)\s+(\S+)\s?(.*)$/;
   for (const line of text.split('\n')) {
     const m = re.exec(line);
-    if (!m) { if (out.length && line.startsWith('CPU')) break; continue; }
+    if (!m) {
+      if (out.length && line.startsWith('CPU')) break;
+      continue;
+    }
     out.push([`${m[1]},${m[2]}`, m[3], m[5], m[6], m[7], m[8], m[9]].join(' '));
   }
   return out.sort();
@@ -63,12 +66,25 @@ export function eventsAsBlkparse(t: Table, devForPlug = ''): string[] {
     const bytes = Number(r.bytes);
     let trailer: string;
     switch (a) {
-      case 'C': case 'R': trailer = bytes ? `${sector} + ${nr} [${r.error}]` : `${sector} [${r.error}]`; break;
-      case 'P': trailer = `[${comm}]`; break;
-      case 'U': case 'UT': trailer = `[${comm}] ${r.count}`; break;
-      case 'X': trailer = `${sector} / ${r.new_sector} [${comm}]`; break;
-      case 'A': trailer = `${sector} + ${nr} <- (${String(r.old_dev).replace(':', ',')}) ${r.new_sector}`; break;
-      default: trailer = bytes ? `${sector} + ${nr} [${comm}]` : `[${comm}]`;
+      case 'C':
+      case 'R':
+        trailer = bytes ? `${sector} + ${nr} [${r.error}]` : `${sector} [${r.error}]`;
+        break;
+      case 'P':
+        trailer = `[${comm}]`;
+        break;
+      case 'U':
+      case 'UT':
+        trailer = `[${comm}] ${r.count}`;
+        break;
+      case 'X':
+        trailer = `${sector} / ${r.new_sector} [${comm}]`;
+        break;
+      case 'A':
+        trailer = `${sector} + ${nr} <- (${String(r.old_dev).replace(':', ',')}) ${r.new_sector}`;
+        break;
+      default:
+        trailer = bytes ? `${sector} + ${nr} [${comm}]` : `[${comm}]`;
     }
     out.push([dev, String(r.cpu), time, String(r.pid), a === 'T' ? 'M' : a, r.rwbs as string, trailer].join(' '));
   }

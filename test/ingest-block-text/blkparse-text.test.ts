@@ -49,10 +49,19 @@ describe('blkparse default text (real blkparse 1.2.0 output of real captures)', 
     const bp = rows((await readTable(readBlkparseText, fixture('ext4.blkparse.txt.gz'))).table);
     const t0 = fs[0]!.ts_ns as bigint;
     // blkparse prints rq merges as M, P/U with the device, no comm on completions and no ioprio
-    const key = (r: Record<string, unknown>, fromFs: boolean) => JSON.stringify([
-      String((r.ts_ns as bigint) - (fromFs ? t0 : 0n)), r.pid, r.action === 'T' ? 'M' : r.action, r.action === 'X' ? '' : r.op,
-      String(r.sector), r.nr_sectors, r.bytes, r.error, String(r.new_sector), r.count,
-    ]);
+    const key = (r: Record<string, unknown>, fromFs: boolean) =>
+      JSON.stringify([
+        String((r.ts_ns as bigint) - (fromFs ? t0 : 0n)),
+        r.pid,
+        r.action === 'T' ? 'M' : r.action,
+        r.action === 'X' ? '' : r.op,
+        String(r.sector),
+        r.nr_sectors,
+        r.bytes,
+        r.error,
+        String(r.new_sector),
+        r.count,
+      ]);
     const a = fs.map((r) => key(r, true)).sort();
     const b = bp.map((r) => key(r, false)).sort();
     expect(b).toEqual(a);
@@ -68,27 +77,34 @@ describe('blkparse default text (real blkparse 1.2.0 output of real captures)', 
     const golden = fixtureText('ext4.blkparse.txt.gz');
     const events = (t: string) => t.split('\n').filter((l) => /^\s*\d+,\d+\s/.test(l));
     expect(events(live)).toEqual(events(golden));
-    expect(parseCounts(awkCounts('count-blkparse.awk', 'ext4.blkparse.txt.gz'))).toEqual(perAction((await readTable(readBlkparseText, out)).table));
+    expect(parseCounts(awkCounts('count-blkparse.awk', 'ext4.blkparse.txt.gz'))).toEqual(
+      perAction((await readTable(readBlkparseText, out)).table),
+    );
   });
 
   it('trailers blkparse prints for hand-made records (reference 7.6): pc, messages, remap, -t elapsed, errno', () => {
     const b = new BlockEventsBuilder();
     const stats = new IngestStats();
-    parseBlkparseText([
-      '  8,16   0        1     0.000000000  4242  Q  WS 2048 + 8 [writer]',
-      '  8,16   0        5     0.000002500  4242  P   N [writer]',
-      '  8,16   0        7     0.000003500  4242  U   N [writer] 3',
-      '  8,16   0        8     0.000003600  4242 UT   N [writer] 1',
-      '  8,16   0       10     0.000005000  4242  R  WS 2040 + 24 [0]',
-      '  8,16   0       12     0.000007000  4242  X RAM 100000 / 100256 [writer]',
-      '  8,16   0       13     0.000008000  4242  A   R 206848 + 16 <- (8,17) 4800',
-      '  8,16   0       16     0.000008700  4242  D  FN [writer]',
-      '  8,16   0       17     0.000008800  4242  C   N 0 [65531]',
-      '  8,16   0       18     0.000008900  4242  D   R 36 (12 00 00 00 24 00 ..) [writer]',
-      '  8,16   0        0     0.000009000     0  m   N hello msg',
-      '  8,16   1       19     0.000010000  4242  D  WS 2040 + 24 (    1234) [writer]',
-      '  8,16   1       20     0.000011000  4242  C  WS 2040 + 24 (    2345) [0]',
-    ].join('\n'), 'inline.blkparse', b, stats);
+    parseBlkparseText(
+      [
+        '  8,16   0        1     0.000000000  4242  Q  WS 2048 + 8 [writer]',
+        '  8,16   0        5     0.000002500  4242  P   N [writer]',
+        '  8,16   0        7     0.000003500  4242  U   N [writer] 3',
+        '  8,16   0        8     0.000003600  4242 UT   N [writer] 1',
+        '  8,16   0       10     0.000005000  4242  R  WS 2040 + 24 [0]',
+        '  8,16   0       12     0.000007000  4242  X RAM 100000 / 100256 [writer]',
+        '  8,16   0       13     0.000008000  4242  A   R 206848 + 16 <- (8,17) 4800',
+        '  8,16   0       16     0.000008700  4242  D  FN [writer]',
+        '  8,16   0       17     0.000008800  4242  C   N 0 [65531]',
+        '  8,16   0       18     0.000008900  4242  D   R 36 (12 00 00 00 24 00 ..) [writer]',
+        '  8,16   0        0     0.000009000     0  m   N hello msg',
+        '  8,16   1       19     0.000010000  4242  D  WS 2040 + 24 (    1234) [writer]',
+        '  8,16   1       20     0.000011000  4242  C  WS 2040 + 24 (    2345) [0]',
+      ].join('\n'),
+      'inline.blkparse',
+      b,
+      stats,
+    );
     const r = rows(b.finish());
     expect(stats.total()).toBe(0);
     expect(r.map((x) => x.action)).toEqual(['Q', 'P', 'U', 'UT', 'R', 'X', 'A', 'D', 'C', 'D', 'm', 'D', 'C']);
@@ -103,7 +119,9 @@ describe('blkparse default text (real blkparse 1.2.0 output of real captures)', 
   });
 
   it('a file of something else is an InputError naming it; summary lines are skipped', () => {
-    expect(() => parseBlkparseText('foo\nbar\n', 'x.txt', new BlockEventsBuilder(), new IngestStats())).toThrowError(/x\.txt:line 1.*not blkparse text/);
+    expect(() => parseBlkparseText('foo\nbar\n', 'x.txt', new BlockEventsBuilder(), new IngestStats())).toThrowError(
+      /x\.txt:line 1.*not blkparse text/,
+    );
     expect(() => parseBlkparseText('foo\nbar\n', 'x.txt', new BlockEventsBuilder(), new IngestStats())).toThrowError(InputError);
   });
 });

@@ -27,27 +27,70 @@ describe('BlockEventsBuilder chunks', () => {
     // special row also checks that commit() cleared them
     const row = b.row;
     for (let i = 0; i < n; i++) {
-      row.ts = 1e12 + i; row.pid = 42; row.dev = dev; row.action = 0; row.sector = i; row.nrSectors = 8;
+      row.ts = 1e12 + i;
+      row.pid = 42;
+      row.dev = dev;
+      row.action = 0;
+      row.sector = i;
+      row.nrSectors = 8;
       if (special(i)) {
-        row.cpu = 1; row.rwbs = rws; row.op = BlockOp.write; row.flags = 1 | 2 | 4 | 16;
-        row.error = -5; row.newSector = 2n ** 62n + BigInt(i); row.oldDev = old; row.count = i; row.ioprio = prio;
+        row.cpu = 1;
+        row.rwbs = rws;
+        row.op = BlockOp.write;
+        row.flags = 1 | 2 | 4 | 16;
+        row.error = -5;
+        row.newSector = 2n ** 62n + BigInt(i);
+        row.oldDev = old;
+        row.count = i;
+        row.ioprio = prio;
       } else {
-        row.cpu = 0; row.rwbs = rw; row.op = BlockOp.read;
+        row.cpu = 0;
+        row.rwbs = rw;
+        row.op = BlockOp.read;
       }
       b.commit();
     }
     const t = b.finish({});
     expect(t.numRows).toBe(n);
     const col = (name: string) => t.getChild(name)!;
-    const [err, ns, od, cnt, io, sync, meta, fua, ra, sec] = ['error', 'new_sector', 'old_dev', 'count', 'ioprio', 'sync', 'meta', 'fua', 'readahead', 'sector'].map(col);
+    const [err, ns, od, cnt, io, sync, meta, fua, ra, sec] = [
+      'error',
+      'new_sector',
+      'old_dev',
+      'count',
+      'ioprio',
+      'sync',
+      'meta',
+      'fua',
+      'readahead',
+      'sector',
+    ].map(col);
     let specials = 0;
     for (let i = 0; i < n; i++) {
       if (special(i)) {
         specials++;
-        expect([err!.at(i), ns!.at(i), od!.at(i), cnt!.at(i), io!.at(i), sync!.at(i), meta!.at(i), fua!.at(i), ra!.at(i)])
-          .toEqual([-5, 2n ** 62n + BigInt(i), '8:0', i, 'be,0,4', true, true, true, true]);
-      } else if (err!.at(i) !== null || ns!.at(i) !== null || od!.at(i) !== null || cnt!.at(i) !== null || io!.at(i) !== null
-        || sync!.at(i) !== false || meta!.at(i) !== false || fua!.at(i) !== false || ra!.at(i) !== false) {
+        expect([err!.at(i), ns!.at(i), od!.at(i), cnt!.at(i), io!.at(i), sync!.at(i), meta!.at(i), fua!.at(i), ra!.at(i)]).toEqual([
+          -5,
+          2n ** 62n + BigInt(i),
+          '8:0',
+          i,
+          'be,0,4',
+          true,
+          true,
+          true,
+          true,
+        ]);
+      } else if (
+        err!.at(i) !== null ||
+        ns!.at(i) !== null ||
+        od!.at(i) !== null ||
+        cnt!.at(i) !== null ||
+        io!.at(i) !== null ||
+        sync!.at(i) !== false ||
+        meta!.at(i) !== false ||
+        fua!.at(i) !== false ||
+        ra!.at(i) !== false
+      ) {
         throw new Error(`row ${i}: expected nulls and false flags`);
       }
       if (sec!.at(i) !== BigInt(i)) throw new Error(`row ${i}: sector ${sec!.at(i)}`);
@@ -64,8 +107,17 @@ describe('BlockEventsBuilder with chunk memory from a PrefaultPool', () => {
       const rw = b.internRwbs('WS');
       for (let i = 0; i < 3 * CHUNK_ROWS + 17; i++) {
         const r = b.row;
-        r.ts = 2 ** 53 - 1 - i; r.cpu = i & 1; r.pid = 1000 + (i % 7); r.dev = dev; r.action = i % 5; r.rwbs = rw;
-        r.op = BlockOp.write; r.flags = 1; r.sector = i % 11 === 0 ? NONE : i * 8; r.nrSectors = 8; r.error = i % 3 === 0 ? 0 : null;
+        r.ts = 2 ** 53 - 1 - i;
+        r.cpu = i & 1;
+        r.pid = 1000 + (i % 7);
+        r.dev = dev;
+        r.action = i % 5;
+        r.rwbs = rw;
+        r.op = BlockOp.write;
+        r.flags = 1;
+        r.sector = i % 11 === 0 ? NONE : i * 8;
+        r.nrSectors = 8;
+        r.error = i % 3 === 0 ? 0 : null;
         b.commit();
       }
       return b.finish({});
@@ -75,9 +127,21 @@ describe('BlockEventsBuilder with chunk memory from a PrefaultPool', () => {
     const pooled = new BlockEventsBuilder();
     let given = 0;
     // wait until the helper thread has prepared buffers, so that the test uses them
-    for (let k = 0; k < 200; k++) { const b = pool.take(EVENT_CHUNK_BYTES); if (b) { expect(b.byteLength).toBe(EVENT_CHUNK_BYTES); expect(new Uint8Array(b).every((x) => x === 0)).toBe(true); break; } await new Promise((r) => setTimeout(r, 10)); }
+    for (let k = 0; k < 200; k++) {
+      const b = pool.take(EVENT_CHUNK_BYTES);
+      if (b) {
+        expect(b.byteLength).toBe(EVENT_CHUNK_BYTES);
+        expect(new Uint8Array(b).every((x) => x === 0)).toBe(true);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await new Promise((r) => setTimeout(r, 50));
-    pooled.useChunkMemory((bytes) => { const b = pool.take(bytes); if (b) given++; return b; });
+    pooled.useChunkMemory((bytes) => {
+      const b = pool.take(bytes);
+      if (b) given++;
+      return b;
+    });
     const t = fill(pooled);
     await pool.close();
     expect(given).toBeGreaterThan(0);
@@ -91,7 +155,19 @@ describe('BlockEventsBuilder with chunk memory from a PrefaultPool', () => {
     const b = new BlockEventsBuilder();
     b.useChunkMemory(() => new ArrayBuffer(8));
     const dev = b.internDev(7, 1);
-    const fillOne = (i: number) => { const r = b.row; r.ts = i; r.cpu = 0; r.pid = 1; r.dev = dev; r.action = 0; r.sector = i; r.nrSectors = 8; b.commit(); };
-    expect(() => { for (let i = 0; i <= CHUNK_ROWS; i++) fillOne(i); }).toThrow(/expected/);
+    const fillOne = (i: number) => {
+      const r = b.row;
+      r.ts = i;
+      r.cpu = 0;
+      r.pid = 1;
+      r.dev = dev;
+      r.action = 0;
+      r.sector = i;
+      r.nrSectors = 8;
+      b.commit();
+    };
+    expect(() => {
+      for (let i = 0; i <= CHUNK_ROWS; i++) fillOne(i);
+    }).toThrow(/expected/);
   });
 });

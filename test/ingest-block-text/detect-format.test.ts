@@ -14,11 +14,19 @@ const enc = (s: string) => new TextEncoder().encode(s);
 describe('detectInputFormat', () => {
   it('recognises every block fixture (gzip-compressed) by content', async () => {
     const expected: Record<string, string> = {
-      'ext4.trace.gz': 'tracefs', 'ext3.trace.gz': 'tracefs', 'ext4.tgid-noirq.pipe.gz': 'tracefs',
-      'ext4.linux-5.10.trace.gz': 'tracefs', 'ext4.linux-4.19.trace.gz': 'tracefs', 'ext3.tgid-noirq.linux-5.10.pipe.gz': 'tracefs',
-      'ext4.trace-cmd.txt.gz': 'trace-cmd', 'ext4.trace-cmd-t.txt.gz': 'trace-cmd', 'ext4.trace-cmd-R.txt.gz': 'trace-cmd',
-      'ext4.trace-cmd-l.txt.gz': 'trace-cmd', 'ext3.trace-cmd.txt.gz': 'trace-cmd',
-      'ext4.blkparse.txt.gz': 'blkparse', 'ext3.blkparse.txt.gz': 'blkparse',
+      'ext4.trace.gz': 'tracefs',
+      'ext3.trace.gz': 'tracefs',
+      'ext4.tgid-noirq.pipe.gz': 'tracefs',
+      'ext4.linux-5.10.trace.gz': 'tracefs',
+      'ext4.linux-4.19.trace.gz': 'tracefs',
+      'ext3.tgid-noirq.linux-5.10.pipe.gz': 'tracefs',
+      'ext4.trace-cmd.txt.gz': 'trace-cmd',
+      'ext4.trace-cmd-t.txt.gz': 'trace-cmd',
+      'ext4.trace-cmd-R.txt.gz': 'trace-cmd',
+      'ext4.trace-cmd-l.txt.gz': 'trace-cmd',
+      'ext3.trace-cmd.txt.gz': 'trace-cmd',
+      'ext4.blkparse.txt.gz': 'blkparse',
+      'ext3.blkparse.txt.gz': 'blkparse',
     };
     for (const [name, fmt] of Object.entries(expected)) expect(await detectInputFormat(fixture(name)), name).toBe(fmt);
   });
@@ -42,14 +50,17 @@ describe('detectInputFormat', () => {
       '1700000000.123456 read(3</x>, "abc", 3) = 3 <0.000010>\n',
       '[pid  4242] 1700000000.123456 pread64(3, ..., 4096, 0) = 4096\n',
       '4242  <... read resumed>"x", 1) = 1\n4242  +++ exited with 0 +++\n',
-    ]) expect(detectFormatOfBytes(enc(text)), text).toBe('strace');
+    ])
+      expect(detectFormatOfBytes(enc(text)), text).toBe('strace');
   });
 
   it('names the file, what was looked for and how the input starts when nothing matches', async () => {
     const junk = join(work, 'junk.txt.gz');
     writeFileSync(junk, gzipSync('hello world\nthis is not a trace\n'));
     await expect(detectInputFormat(junk)).rejects.toThrowError(InputError);
-    await expect(detectInputFormat(junk)).rejects.toThrowError(/junk\.txt\.gz.*looked for binary blktrace.*tracefs.*trace-cmd.*blkparse.*strace.*starts with "hello world"/);
+    await expect(detectInputFormat(junk)).rejects.toThrowError(
+      /junk\.txt\.gz.*looked for binary blktrace.*tracefs.*trace-cmd.*blkparse.*strace.*starts with "hello world"/,
+    );
     const empty = join(work, 'empty');
     writeFileSync(empty, '');
     await expect(detectInputFormat(empty)).rejects.toThrowError(/empty input/);

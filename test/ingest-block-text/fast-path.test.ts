@@ -16,16 +16,32 @@ import { IngestStats } from '../../src/util/ingest-stats.js';
 import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 import { fixtureText, rows } from './helpers.js';
 
-type Parse = (text: string | Uint8Array, file: string, b: BlockEventsBuilder, s: IngestStats, options?: BlockTextOptions) => BlockTextFileSummary;
+type Parse = (
+  text: string | Uint8Array,
+  file: string,
+  b: BlockEventsBuilder,
+  s: IngestStats,
+  options?: BlockTextOptions,
+) => BlockTextFileSummary;
 
-interface Outcome { rows: unknown[]; dicts: Record<string, unknown[]>; stats: unknown; summary: unknown; error: string | null }
+interface Outcome {
+  rows: unknown[];
+  dicts: Record<string, unknown[]>;
+  stats: unknown;
+  summary: unknown;
+  error: string | null;
+}
 
 function run(parse: Parse, text: string | Uint8Array, fast: boolean): Outcome {
   const b = new BlockEventsBuilder();
   const stats = new IngestStats();
   let summary: BlockTextFileSummary | null = null;
   let error: string | null = null;
-  try { summary = parse(text, 'input', b, stats, { fastPath: fast }); } catch (e) { error = (e as Error).message; }
+  try {
+    summary = parse(text, 'input', b, stats, { fastPath: fast });
+  } catch (e) {
+    error = (e as Error).message;
+  }
   const t: Table = b.finish({});
   const dicts: Record<string, unknown[]> = {};
   for (const c of ['comm', 'dev', 'rwbs', 'ioprio', 'old_dev']) {
@@ -77,10 +93,14 @@ describe('fast path = general path', () => {
         if (r() > 0.15 || l.length === 0) return l;
         const at = Math.floor(r() * l.length);
         switch (Math.floor(r() * 4)) {
-          case 0: return l.slice(0, at) + specials[Math.floor(r() * specials.length)]! + l.slice(at + 1);
-          case 1: return l.slice(0, at) + l.slice(at + 1);
-          case 2: return l.slice(0, at) + '99999999999999999999'.slice(0, 1 + Math.floor(r() * 20)) + l.slice(at);
-          default: return l.slice(0, at);
+          case 0:
+            return l.slice(0, at) + specials[Math.floor(r() * specials.length)]! + l.slice(at + 1);
+          case 1:
+            return l.slice(0, at) + l.slice(at + 1);
+          case 2:
+            return l.slice(0, at) + '99999999999999999999'.slice(0, 1 + Math.floor(r() * 20)) + l.slice(at);
+          default:
+            return l.slice(0, at);
         }
       });
       same(parse, out.join(r() < 0.5 ? '\n' : '\r\n'));
@@ -126,7 +146,18 @@ describe('fast path edges (tracefs text)', () => {
   it('gives the same rows as the general path, and the values the formats mean', () => {
     const out = same(parseTracefsText, lines.join('\n'));
     const r = out.rows as Record<string, unknown>[];
-    expect(r[0]).toMatchObject({ ts_ns: 1000000014000n, cpu: 1, pid: 4242, comm: 'fio', dev: '7:1', action: 'Q', rwbs: 'WS', sector: 1048576n, nr_sectors: 8, bytes: 4096 });
+    expect(r[0]).toMatchObject({
+      ts_ns: 1000000014000n,
+      cpu: 1,
+      pid: 4242,
+      comm: 'fio',
+      dev: '7:1',
+      action: 'Q',
+      rwbs: 'WS',
+      sector: 1048576n,
+      nr_sectors: 8,
+      bytes: 4096,
+    });
     expect(r.find((x) => x.sector === 18446744073709551615n)).toBeUndefined(); // beyond int64: null
     expect(r.some((x) => x.ts_ns === 9007199000001000n)).toBe(true);
     expect(r.some((x) => x.ts_ns === 9007198999999999n)).toBe(true);

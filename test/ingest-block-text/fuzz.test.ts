@@ -22,7 +22,6 @@ import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 const work = mkdtempSync(join(tmpdir(), 'iol-fuzz-block-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-
 type Mutation = (bytes: Uint8Array, lines: string[], r: () => number) => Uint8Array;
 const enc = (s: string) => new TextEncoder().encode(s);
 const int = (r: () => number, n: number) => Math.floor(r() * n);
@@ -43,10 +42,18 @@ const MUTATIONS: Record<string, Mutation> = {
       const j = int(r, out.length);
       const src = out[j] ?? '';
       switch (int(r, 4)) {
-        case 0: out.splice(i, 0, src); break; // duplicate
-        case 1: out.splice(i, 1); break; // drop
-        case 2: out[i] = src.slice(0, int(r, src.length + 1)) + (out[i] ?? '').slice(int(r, (out[i] ?? '').length + 1)); break; // cut and join
-        default: out[i] = (out[i] ?? '') + src; break; // two lines in one
+        case 0:
+          out.splice(i, 0, src);
+          break; // duplicate
+        case 1:
+          out.splice(i, 1);
+          break; // drop
+        case 2:
+          out[i] = src.slice(0, int(r, src.length + 1)) + (out[i] ?? '').slice(int(r, (out[i] ?? '').length + 1));
+          break; // cut and join
+        default:
+          out[i] = (out[i] ?? '') + src;
+          break; // two lines in one
       }
     }
     return enc(out.join('\n'));
@@ -61,7 +68,8 @@ const MUTATIONS: Record<string, Mutation> = {
     }
     return enc(out.join('\n'));
   },
-  digits: (_b, l, r) => enc(l.map((line) => (r() < 0.1 ? line.replace(/\d+/g, (d) => (r() < 0.5 ? '9'.repeat(int(r, 30) + 1) : d)) : line)).join('\n')),
+  digits: (_b, l, r) =>
+    enc(l.map((line) => (r() < 0.1 ? line.replace(/\d+/g, (d) => (r() < 0.5 ? '9'.repeat(int(r, 30) + 1) : d)) : line)).join('\n')),
 };
 
 const READERS: [string, Reader, string][] = [
@@ -130,7 +138,11 @@ describe('fuzzed real fixtures: counted problems or an InputError, never a crash
     writeFileSync(bad, flipped);
     for (const p of [cut, bad]) {
       let err: unknown;
-      try { await readTracefsText(p, new BlockEventsBuilder(), new IngestStats()); } catch (e) { err = e; }
+      try {
+        await readTracefsText(p, new BlockEventsBuilder(), new IngestStats());
+      } catch (e) {
+        err = e;
+      }
       if (err !== undefined) {
         expect(err).toBeInstanceOf(InputError);
         expect((err as Error).message).toContain(p);

@@ -18,20 +18,51 @@ export function fixtureText(name: string): string {
 }
 
 export function haveTool(cmd: string, arg = '--version'): boolean {
-  try { execFileSync(cmd, [arg], { stdio: 'ignore' }); return true; } catch (e) { return (e as { status?: number }).status !== undefined && (e as { code?: string }).code !== 'ENOENT'; }
+  try {
+    execFileSync(cmd, [arg], { stdio: 'ignore' });
+    return true;
+  } catch (e) {
+    return (e as { status?: number }).status !== undefined && (e as { code?: string }).code !== 'ENOENT';
+  }
 }
 
 export type Reader = (path: string, b: BlockEventsBuilder, s: IngestStats) => Promise<BlockTextFileSummary>;
 
 /** Read a file with a reader into a finished table. */
-export async function readTable(read: Reader, path: string, opts: { dev?: string } = {}): Promise<{ table: Table; stats: IngestStats; summary: BlockTextFileSummary; builder: BlockEventsBuilder }> {
+export async function readTable(
+  read: Reader,
+  path: string,
+  opts: { dev?: string } = {},
+): Promise<{ table: Table; stats: IngestStats; summary: BlockTextFileSummary; builder: BlockEventsBuilder }> {
   const builder = new BlockEventsBuilder(opts);
   const stats = new IngestStats();
   const summary = await read(path, builder, stats);
   return { table: builder.finish({ clock: 'test' }), stats, summary, builder };
 }
 
-export const COLUMNS = ['ts_ns', 'cpu', 'pid', 'comm', 'dev', 'action', 'rwbs', 'op', 'sync', 'meta', 'fua', 'preflush', 'readahead', 'sector', 'nr_sectors', 'bytes', 'error', 'new_sector', 'old_dev', 'count', 'ioprio'] as const;
+export const COLUMNS = [
+  'ts_ns',
+  'cpu',
+  'pid',
+  'comm',
+  'dev',
+  'action',
+  'rwbs',
+  'op',
+  'sync',
+  'meta',
+  'fua',
+  'preflush',
+  'readahead',
+  'sector',
+  'nr_sectors',
+  'bytes',
+  'error',
+  'new_sector',
+  'old_dev',
+  'count',
+  'ioprio',
+] as const;
 export type Row = Record<(typeof COLUMNS)[number], unknown>;
 
 /** All rows as plain objects (bigints kept). */
@@ -40,7 +71,9 @@ export function rows(t: Table): Row[] {
   const out: Row[] = [];
   for (let i = 0; i < t.numRows; i++) {
     const r = {} as Row;
-    COLUMNS.forEach((c, k) => { r[c] = cols[k]!.at(i); });
+    COLUMNS.forEach((c, k) => {
+      r[c] = cols[k]!.at(i);
+    });
     out.push(r);
   }
   return out;
@@ -72,9 +105,23 @@ export function parseCounts(text: string): Record<string, [number, number]> {
 
 /** tracepoint → blkparse action letter (the mapping the readers use). */
 export const ACTION_OF_TRACEPOINT: Record<string, string> = {
-  block_bio_queue: 'Q', block_getrq: 'G', block_rq_insert: 'I', block_rq_issue: 'D', block_rq_complete: 'C',
-  block_bio_complete: 'C', block_rq_requeue: 'R', block_rq_merge: 'T', block_bio_backmerge: 'M', block_bio_frontmerge: 'F',
-  block_split: 'X', block_bio_remap: 'A', block_rq_remap: 'A', block_plug: 'P', block_unplug: 'U', block_sleeprq: 'S', block_bio_bounce: 'B',
+  block_bio_queue: 'Q',
+  block_getrq: 'G',
+  block_rq_insert: 'I',
+  block_rq_issue: 'D',
+  block_rq_complete: 'C',
+  block_bio_complete: 'C',
+  block_rq_requeue: 'R',
+  block_rq_merge: 'T',
+  block_bio_backmerge: 'M',
+  block_bio_frontmerge: 'F',
+  block_split: 'X',
+  block_bio_remap: 'A',
+  block_rq_remap: 'A',
+  block_plug: 'P',
+  block_unplug: 'U',
+  block_sleeprq: 'S',
+  block_bio_bounce: 'B',
 };
 
 /** Awk per-tracepoint counts folded into per-action counts (skipped tracepoints left out). */

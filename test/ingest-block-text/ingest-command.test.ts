@@ -17,7 +17,10 @@ const haveDist = existsSync(join(root, 'dist', 'cli', 'ingest.js'));
 
 async function ingest(args: string[]): Promise<{ code: number; out: string }> {
   let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
   try {
     return { code: await run(args), out };
   } finally {
@@ -60,7 +63,9 @@ describe('iolineage ingest', () => {
     const ea = readArrowFile(join(work, 'bin', 'block_events.arrow'));
     const eb = readArrowFile(join(work, 'bp', 'block_events.arrow'));
     expect(perAction(eb)).toEqual(perAction(ea));
-    expect(readArrowFile(join(work, 'bp', 'block_requests.arrow')).numRows).toBe(readArrowFile(join(work, 'bin', 'block_requests.arrow')).numRows);
+    expect(readArrowFile(join(work, 'bp', 'block_requests.arrow')).numRows).toBe(
+      readArrowFile(join(work, 'bin', 'block_requests.arrow')).numRows,
+    );
     const byOp = (out: string) => out.slice(out.indexOf('by op:'));
     expect(byOp(b.out).split('\n').slice(0, 4)).toEqual(byOp(a.out).split('\n').slice(0, 4));
   });
@@ -91,7 +96,10 @@ describe('iolineage ingest', () => {
   });
 
   it.skipIf(!haveDist)('the built CLI: exit 0 / 1 / 2, messages without stack traces', () => {
-    const ok = spawnSync(process.execPath, [cli, 'ingest', fixture('ext4.trace-cmd.txt.gz'), '-o', join(work, 'cli')], { encoding: 'utf8', env: { ...process.env, IOLINEAGE_NO_PROGRESS: '1' } });
+    const ok = spawnSync(process.execPath, [cli, 'ingest', fixture('ext4.trace-cmd.txt.gz'), '-o', join(work, 'cli')], {
+      encoding: 'utf8',
+      env: { ...process.env, IOLINEAGE_NO_PROGRESS: '1' },
+    });
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/trace-cmd\s+\S+ext4\.trace-cmd\.txt\.gz: 14291 lines, 5906 events/);
     const junk = join(work, 'junk2.txt');

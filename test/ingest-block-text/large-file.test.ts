@@ -21,7 +21,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 /** The fixture's lines repeated to at least `bytes` bytes (no final newline: a truncated last line). */
 function big(name: string, bytes: number): Buffer {
   // blkparse's statistics close its output: keep its event lines only, so that every copy counts
-  const text = fixtureText(name).split('\n').filter((l) => !name.includes('blkparse') || /^\s*\d+,\d+\s/.test(l)).join('\n');
+  const text = fixtureText(name)
+    .split('\n')
+    .filter((l) => !name.includes('blkparse') || /^\s*\d+,\d+\s/.test(l))
+    .join('\n');
   const copies = Math.ceil(bytes / text.length);
   return Buffer.from(Array.from({ length: copies }, () => text).join('\n'));
 }
@@ -30,28 +33,32 @@ describe('large text files', () => {
   it.each([
     ['ext4.trace.gz', readTracefsText, parseTracefsText],
     ['ext4.blkparse.txt.gz', readBlkparseText, parseBlkparseText],
-  ] as const)('%s repeated past 34 MB reads like the same bytes in memory', async (name, read, parse) => {
-    const bytes = big(name, 34 << 20);
-    const file = join(work, name.replace('.gz', ''));
-    writeFileSync(file, bytes);
-    const b1 = new BlockEventsBuilder();
-    const s1 = new IngestStats();
-    const sum1 = await read(file, b1, s1);
-    const b2 = new BlockEventsBuilder();
-    const s2 = new IngestStats();
-    const sum2 = parse(new Uint8Array(bytes), file, b2, s2);
-    expect(sum1).toEqual(sum2);
-    expect(s1.list()).toEqual(s2.list());
-    const [t1, t2] = [b1.finish({}), b2.finish({})];
-    expect(t1.numRows).toBeGreaterThan(CHUNK_ROWS);
-    let differ = 0;
-    for (const c of COLUMNS) {
-      const [a, b] = [t1.getChild(c)!.toArray(), t2.getChild(c)!.toArray()];
-      expect(a.length).toBe(b.length);
-      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differ++;
-    }
-    expect(differ).toBe(0);
-  }, 120_000);
+  ] as const)(
+    '%s repeated past 34 MB reads like the same bytes in memory',
+    async (name, read, parse) => {
+      const bytes = big(name, 34 << 20);
+      const file = join(work, name.replace('.gz', ''));
+      writeFileSync(file, bytes);
+      const b1 = new BlockEventsBuilder();
+      const s1 = new IngestStats();
+      const sum1 = await read(file, b1, s1);
+      const b2 = new BlockEventsBuilder();
+      const s2 = new IngestStats();
+      const sum2 = parse(new Uint8Array(bytes), file, b2, s2);
+      expect(sum1).toEqual(sum2);
+      expect(s1.list()).toEqual(s2.list());
+      const [t1, t2] = [b1.finish({}), b2.finish({})];
+      expect(t1.numRows).toBeGreaterThan(CHUNK_ROWS);
+      let differ = 0;
+      for (const c of COLUMNS) {
+        const [a, b] = [t1.getChild(c)!.toArray(), t2.getChild(c)!.toArray()];
+        expect(a.length).toBe(b.length);
+        for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differ++;
+      }
+      expect(differ).toBe(0);
+    },
+    120_000,
+  );
 
   it('openFileChunks returns the file in order, reusing its buffers, and stops early cleanly', async () => {
     const file = join(work, 'chunks.txt');
@@ -61,10 +68,16 @@ describe('large text files', () => {
     const parts: Buffer[] = [];
     const input = openFileChunks(file, 64);
     const seen = new Set<ArrayBufferLike>();
-    for await (const c of input) { parts.push(Buffer.from(c)); seen.add(c.buffer); }
+    for await (const c of input) {
+      parts.push(Buffer.from(c));
+      seen.add(c.buffer);
+    }
     expect(Buffer.concat(parts).equals(bytes)).toBe(true);
     expect(input.fileBytesRead).toBe(1000);
     expect(seen.size).toBeLessThanOrEqual(2);
-    for await (const c of openFileChunks(file, 64)) { expect(c.length).toBe(64); break; }
+    for await (const c of openFileChunks(file, 64)) {
+      expect(c.length).toBe(64);
+      break;
+    }
   });
 });

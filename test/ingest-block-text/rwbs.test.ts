@@ -7,7 +7,14 @@ const fl = (s: string) => rwbsFlags(parseRwbs(s));
 describe('parseRwbs (kernel blk_fill_rwbs and blkparse fill_rwbs letters)', () => {
   it('reads the op letter, including the three meanings of F', () => {
     expect([op('R'), op('W'), op('D'), op('DE'), op('N'), op('F'), op('FF'), op('FN')]).toEqual([
-      BlockOp.read, BlockOp.write, BlockOp.discard, BlockOp.discard, BlockOp.other, BlockOp.flush, BlockOp.flush, BlockOp.flush,
+      BlockOp.read,
+      BlockOp.write,
+      BlockOp.discard,
+      BlockOp.discard,
+      BlockOp.other,
+      BlockOp.flush,
+      BlockOp.flush,
+      BlockOp.flush,
     ]);
     expect(fl('FWFSM')).toBe(F.preflush | F.fua | F.sync | F.meta);
     expect(op('FWFSM')).toBe(BlockOp.write);
@@ -35,6 +42,6 @@ describe('parseRwbs (kernel blk_fill_rwbs and blkparse fill_rwbs letters)', () =
     expect(rwbsFromCategories(0x1901, 1048576)).toBe('RAM');
     expect(rwbsFromCategories(0x2112, 65536)).toBe('D');
     expect(rwbsFromCategories(0x911e, 4096)).toBe('FWFSM');
-    expect(rwbsFromCategories(0x0414 & ~0x0400 | 0x0001, 0)).toBe('FN');
+    expect(rwbsFromCategories((0x0414 & ~0x0400) | 0x0001, 0)).toBe('FN');
   });
 });

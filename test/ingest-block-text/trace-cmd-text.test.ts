@@ -8,7 +8,13 @@ import { InputError } from '../../src/util/errors.js';
 import { countsByAction, fixture, fixtureText, parseCounts, perAction, readTable, rows } from './helpers.js';
 
 // trace-cmd 3.1.6 `report` of the very ring buffers whose `trace` text is ext4.trace.gz / ext3.trace.gz
-const VARIANTS = ['ext4.trace-cmd.txt.gz', 'ext4.trace-cmd-t.txt.gz', 'ext4.trace-cmd-R.txt.gz', 'ext4.trace-cmd-l.txt.gz', 'ext3.trace-cmd.txt.gz'];
+const VARIANTS = [
+  'ext4.trace-cmd.txt.gz',
+  'ext4.trace-cmd-t.txt.gz',
+  'ext4.trace-cmd-R.txt.gz',
+  'ext4.trace-cmd-l.txt.gz',
+  'ext3.trace-cmd.txt.gz',
+];
 
 describe('trace-cmd report text (real, trace-cmd 3.1.6)', () => {
   for (const name of VARIANTS) {
@@ -43,7 +49,7 @@ describe('trace-cmd report text (real, trace-cmd 3.1.6)', () => {
     ns.forEach((r, i) => {
       const us = fromTracefs[i]!.ts_ns as bigint;
       // tracefs prints microseconds rounded to the nearest (ns2usecs adds 500 ns)
-      expect(((r.ts_ns as bigint) + 500n) / 1000n * 1000n, `row ${i}`).toBe(us);
+      expect((((r.ts_ns as bigint) + 500n) / 1000n) * 1000n, `row ${i}`).toBe(us);
       expect({ ...r, ts_ns: us }).toEqual(fromTracefs[i]);
     });
     expect(ns.some((r) => (r.ts_ns as bigint) % 1000n !== 0n)).toBe(true);
@@ -58,7 +64,10 @@ describe('trace-cmd report text (real, trace-cmd 3.1.6)', () => {
 
   it('instance-buffer prefixes (`<instance>:`) are stripped (real lines, prefix added as trace-cmd prints it)', async () => {
     const plain = fixtureText('ext4.trace-cmd.txt.gz');
-    const prefixed = plain.split('\n').map((l) => (/^\s*\S.*\[\d{3}\]/.test(l) ? `iol_block: ${l}` : l)).join('\n');
+    const prefixed = plain
+      .split('\n')
+      .map((l) => (/^\s*\S.*\[\d{3}\]/.test(l) ? `iol_block: ${l}` : l))
+      .join('\n');
     const b1 = new BlockEventsBuilder();
     parseTraceCmdText(plain, 'plain', b1, new IngestStats());
     const b2 = new BlockEventsBuilder();
@@ -71,14 +80,19 @@ describe('trace-cmd report text (real, trace-cmd 3.1.6)', () => {
   it('raw fields of events this machine cannot produce (format-file field names), and garbage', () => {
     const b = new BlockEventsBuilder();
     const stats = new IngestStats();
-    parseTraceCmdText([
-      'cpus=2',
-      '  dm-1 [001]  5.000001: block_bio_remap:       dev=8388608 sector=206848 nr_sector=16 old_dev=8388609 old_sector=4800 rwbs=R',
-      '  kw-2 [001]  5.000002: block_rq_requeue:      dev=8388608 sector=8 nr_sector=8 error=0 ioprio=16388 rwbs=W cmd=',
-      '  kw-2 [001]  5.000003: block_rq_complete:     dev=8388608 sector=18446744073709551615 nr_sector=0 error=-5 ioprio=0 rwbs=FF cmd=',
-      '  Web Content-3 [000]  5.000004: block_bio_queue:   dev=8388608 sector=8 nr_sector=8 rwbs=RA comm=Web Content',
-      '  kw-2 [001]  5.000005: block_rq_issue:        dev=8388608 sector=8 rwbs=W',
-    ].join('\n'), 'raw', b, stats);
+    parseTraceCmdText(
+      [
+        'cpus=2',
+        '  dm-1 [001]  5.000001: block_bio_remap:       dev=8388608 sector=206848 nr_sector=16 old_dev=8388609 old_sector=4800 rwbs=R',
+        '  kw-2 [001]  5.000002: block_rq_requeue:      dev=8388608 sector=8 nr_sector=8 error=0 ioprio=16388 rwbs=W cmd=',
+        '  kw-2 [001]  5.000003: block_rq_complete:     dev=8388608 sector=18446744073709551615 nr_sector=0 error=-5 ioprio=0 rwbs=FF cmd=',
+        '  Web Content-3 [000]  5.000004: block_bio_queue:   dev=8388608 sector=8 nr_sector=8 rwbs=RA comm=Web Content',
+        '  kw-2 [001]  5.000005: block_rq_issue:        dev=8388608 sector=8 rwbs=W',
+      ].join('\n'),
+      'raw',
+      b,
+      stats,
+    );
     const r = rows(b.finish());
     expect(r.map((x) => x.action)).toEqual(['A', 'R', 'C', 'Q']);
     expect(r[0]).toMatchObject({ dev: '8:0', old_dev: '8:1', sector: 206848n, new_sector: 4800n, nr_sectors: 16 });
@@ -87,6 +101,8 @@ describe('trace-cmd report text (real, trace-cmd 3.1.6)', () => {
     expect(r[3]).toMatchObject({ comm: 'Web Content', readahead: true });
     expect(stats.get('block_text.bad_event_fields')).toBe(1);
     expect(() => parseTraceCmdText('cpus=2\nnot a line\n', 'junk', new BlockEventsBuilder(), new IngestStats())).not.toThrow();
-    expect(() => parseTraceCmdText('not a line\nstill not\n', 'junk', new BlockEventsBuilder(), new IngestStats())).toThrowError(InputError);
+    expect(() => parseTraceCmdText('not a line\nstill not\n', 'junk', new BlockEventsBuilder(), new IngestStats())).toThrowError(
+      InputError,
+    );
   });
 });

@@ -7,8 +7,13 @@ import { InputError } from '../../src/util/errors.js';
 import { awkCounts, countsByAction, fixture, fixtureText, haveTool, parseCounts, perAction, readTable, rows, type Row } from './helpers.js';
 
 const TRACEFS_FIXTURES = [
-  'ext4.trace.gz', 'ext3.trace.gz', 'ext4.tgid-noirq.pipe.gz', 'ext3.tgid-noirq.pipe.gz',
-  'ext4.linux-5.10.trace.gz', 'ext4.linux-4.19.trace.gz', 'ext3.tgid-noirq.linux-5.10.pipe.gz',
+  'ext4.trace.gz',
+  'ext3.trace.gz',
+  'ext4.tgid-noirq.pipe.gz',
+  'ext3.tgid-noirq.pipe.gz',
+  'ext4.linux-5.10.trace.gz',
+  'ext4.linux-4.19.trace.gz',
+  'ext3.tgid-noirq.linux-5.10.pipe.gz',
 ];
 const haveAwk = haveTool('awk', '--version') || haveTool('awk', '-W');
 
@@ -37,7 +42,9 @@ describe('tracefs text: real captures (Linux 6.18 loop devices, ext4 and ext3) a
 
   it.skipIf(!haveAwk)('the awk goldens are what awk computes today (live)', () => {
     for (const name of TRACEFS_FIXTURES) {
-      expect(parseCounts(awkCounts('count-events.awk', name)), name).toEqual(parseCounts(readFileSync(fixture(name.replace(/\.gz$/, '.awk-counts')), 'utf8')));
+      expect(parseCounts(awkCounts('count-events.awk', name)), name).toEqual(
+        parseCounts(readFileSync(fixture(name.replace(/\.gz$/, '.awk-counts')), 'utf8')),
+      );
     }
   });
 
@@ -45,7 +52,11 @@ describe('tracefs text: real captures (Linux 6.18 loop devices, ext4 and ext3) a
     const { readdirSync, existsSync } = await import('node:fs');
     const { join } = await import('node:path');
     const root = join(import.meta.dirname, '..', '..', 'data');
-    const files = existsSync(root) ? readdirSync(root).flatMap((d) => ['vm0', 'host'].map((s) => join(root, d, s, 'block.trace.gz'))).filter((f) => existsSync(f)) : [];
+    const files = existsSync(root)
+      ? readdirSync(root)
+          .flatMap((d) => ['vm0', 'host'].map((s) => join(root, d, s, 'block.trace.gz')))
+          .filter((f) => existsSync(f))
+      : [];
     // the bundles are part of the repository: none found is a failure, not a skip
     expect(files.length).toBeGreaterThan(0);
     for (const f of files.slice(0, 4)) {
@@ -61,7 +72,21 @@ describe('tracefs text: real captures (Linux 6.18 loop devices, ext4 and ext3) a
     const jbd2 = r.find((x) => x.comm === 'jbd2/loop0-8' && x.action === 'M')!;
     expect(jbd2).toMatchObject({ dev: '7:0', rwbs: 'WSM', op: 'write', sync: true, meta: true });
     const first = r[0]!;
-    expect(first).toMatchObject({ ts_ns: 997822092000n, cpu: 0, pid: 21232, comm: 'mount', action: 'Q', rwbs: 'RA', op: 'read', readahead: true, sector: 196480n, nr_sectors: 8, bytes: 4096, error: null, ioprio: null });
+    expect(first).toMatchObject({
+      ts_ns: 997822092000n,
+      cpu: 0,
+      pid: 21232,
+      comm: 'mount',
+      action: 'Q',
+      rwbs: 'RA',
+      op: 'read',
+      readahead: true,
+      sector: 196480n,
+      nr_sectors: 8,
+      bytes: 4096,
+      error: null,
+      ioprio: null,
+    });
     const insert = r.find((x) => x.action === 'I')!;
     expect(insert.ioprio).toBe('be,0,4');
     // flush requests have no sector: issue prints 0, complete prints 2^64-1
@@ -111,7 +136,17 @@ describe('tracefs text: formats of events this machine cannot produce (lines wri
     const { rows: r, stats } = parse(text);
     expect(stats.total()).toBe(0);
     expect(r.map((x) => x.action)).toEqual(['A', 'A', 'R', 'C', 'C', 'S', 'B', 'Q']);
-    expect(r[0]).toMatchObject({ comm: null, pid: 4242, dev: '8:0', sector: 206848n, nr_sectors: 16, new_sector: 4800n, old_dev: '8:1', count: null, cpu: 1 });
+    expect(r[0]).toMatchObject({
+      comm: null,
+      pid: 4242,
+      dev: '8:0',
+      sector: 206848n,
+      nr_sectors: 16,
+      new_sector: 4800n,
+      old_dev: '8:1',
+      count: null,
+      cpu: 1,
+    });
     expect(r[1]).toMatchObject({ comm: 'kworker/1:1H', dev: '253:0', old_dev: '8:16', new_sector: 2048n, count: 3 });
     expect(r[2]).toMatchObject({ error: 0, ioprio: 'be,0,4', comm: 'kworker/1:1H' });
     expect(r[3]).toMatchObject({ error: -5, comm: 'ksoftirqd/0' });
@@ -120,10 +155,14 @@ describe('tracefs text: formats of events this machine cannot produce (lines wri
   });
 
   it('keeps 64-bit values exact: timestamps past 2^53 ns, sectors past 2^53, 9-decimal times (unboundedValues)', () => {
-    const { rows: r } = parse([
-      '  dd-1   [000] ..... 9999999.123456: block_bio_queue: 8,0 R 18014398509481984 + 8 [dd]',
-      '  dd-1   [000] ..... 12.123456789: block_bio_queue: 8,0 R 9007199254740993 + 8 [dd]',
-    ].join('\n'), undefined, true);
+    const { rows: r } = parse(
+      [
+        '  dd-1   [000] ..... 9999999.123456: block_bio_queue: 8,0 R 18014398509481984 + 8 [dd]',
+        '  dd-1   [000] ..... 12.123456789: block_bio_queue: 8,0 R 9007199254740993 + 8 [dd]',
+      ].join('\n'),
+      undefined,
+      true,
+    );
     expect(r[0]!.ts_ns).toBe(9999999123456000n);
     expect(r[0]!.sector).toBe(18014398509481984n);
     expect(r[1]!.ts_ns).toBe(12123456789n);
@@ -131,21 +170,27 @@ describe('tracefs text: formats of events this machine cannot produce (lines wri
   });
 
   it('counter trace clocks (no decimal point) are stored as printed and counted', () => {
-    const { rows: r, stats } = parse('  dd-1   [000] ..... 123456789012345678: block_bio_queue: 8,0 R 8 + 8 [dd]\n  dd-1   [000] ..... 42: block_bio_queue: 8,0 R 8 + 8 [dd]', undefined, true);
+    const { rows: r, stats } = parse(
+      '  dd-1   [000] ..... 123456789012345678: block_bio_queue: 8,0 R 8 + 8 [dd]\n  dd-1   [000] ..... 42: block_bio_queue: 8,0 R 8 + 8 [dd]',
+      undefined,
+      true,
+    );
     expect(r.map((x) => x.ts_ns)).toEqual([123456789012345678n, 42n]);
     expect(stats.get('block_text.counter_clock_timestamps')).toBe(2);
   });
 
   it('counts lost and overwritten events, other tracepoints and garbage lines with file:line', () => {
-    const { rows: r, stats } = parse([
-      '# entries-in-buffer/entries-written: 10/25   #P:2',
-      'CPU:1 [LOST 120 EVENTS]',
-      '  dd-1   [000] ..... 1.000001: block_bio_queue: 8,0 R 8 + 8 [dd]',
-      '  sh-2   [000] ..... 1.000002: tracing_mark_write: hello',
-      'this is not a trace line',
-      '  dd-1   [000] ..... 1.000003: block_bio_queue: 8,0 R 8 + [dd]',
-      '  dd-1   [000] ..... 1.000004: block_bio_queue: 8,0 QQ 8 + 8 [dd]',
-    ].join('\n'));
+    const { rows: r, stats } = parse(
+      [
+        '# entries-in-buffer/entries-written: 10/25   #P:2',
+        'CPU:1 [LOST 120 EVENTS]',
+        '  dd-1   [000] ..... 1.000001: block_bio_queue: 8,0 R 8 + 8 [dd]',
+        '  sh-2   [000] ..... 1.000002: tracing_mark_write: hello',
+        'this is not a trace line',
+        '  dd-1   [000] ..... 1.000003: block_bio_queue: 8,0 R 8 + [dd]',
+        '  dd-1   [000] ..... 1.000004: block_bio_queue: 8,0 QQ 8 + 8 [dd]',
+      ].join('\n'),
+    );
     expect(r).toHaveLength(1);
     expect(stats.get('block_text.overwritten_events')).toBe(15);
     expect(stats.get('block_text.lost_events')).toBe(120);

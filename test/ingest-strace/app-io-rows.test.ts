@@ -12,14 +12,21 @@ import { writeArrowFile } from '../../src/table/arrow-file.js';
 import type { Table } from '@uwdata/flechette';
 import { TableBuilder } from '../../src/table/table-builder.js';
 import { appIoTable } from '../../src/table/schemas/app-io.js';
-import { CHUNK_ROWS, BoolColumnBuilder, Int64ColumnBuilder, NumberColumnBuilder, StringColumnBuilder } from '../../src/table/column-builders.js';
+import {
+  CHUNK_ROWS,
+  BoolColumnBuilder,
+  Int64ColumnBuilder,
+  NumberColumnBuilder,
+  StringColumnBuilder,
+} from '../../src/table/column-builders.js';
 import { parseFiles, parseText, rowsOf } from './helpers.js';
 
 /** The same rows pushed one value at a time through the builders (the reference path). */
 function viaPush(rows: Record<string, unknown>[]): Table {
   const b = new TableBuilder(appIoTable);
   for (const c of appIoTable.columns) {
-    const col = c.type === 'int64' ? b.int64(c.name) : c.type === 'bool' ? b.bool(c.name) : c.type === 'string' ? b.string(c.name) : b.number(c.name);
+    const col =
+      c.type === 'int64' ? b.int64(c.name) : c.type === 'bool' ? b.bool(c.name) : c.type === 'string' ? b.string(c.name) : b.number(c.name);
     for (const r of rows) {
       const v = r[c.name];
       if (v === null) col.pushNull();
@@ -60,10 +67,12 @@ describe('AppIoRows', () => {
     const ref = viaPush(rows as unknown as Record<string, unknown>[]);
     expect(rowsOf(ref)).toEqual(rows);
     for (const f of table.schema.fields) {
-      const a = table.getChild(f.name).data; const b = ref.getChild(f.name).data;
+      const a = table.getChild(f.name).data;
+      const b = ref.getChild(f.name).data;
       expect(a.map((x) => [x.length, x.nullCount])).toEqual(b.map((x) => [x.length, x.nullCount]));
       // the bitmap bytes themselves (they go into the Arrow file): bits past the rows clear
-      const bits = (x: { validity?: Uint8Array | null; nullCount: number }): number[] | null => (x.nullCount > 0 && x.validity ? [...x.validity] : null);
+      const bits = (x: { validity?: Uint8Array | null; nullCount: number }): number[] | null =>
+        x.nullCount > 0 && x.validity ? [...x.validity] : null;
       expect(a.map(bits), f.name).toEqual(b.map(bits));
     }
   });

@@ -71,7 +71,10 @@ const FIO = [
 describe('fast path', () => {
   it('tokenizes the shapes it takes; the fast splitter marks what the fast path refuses', () => {
     const B = new StraceLine();
-    const line = (s: string): LineKind => { const b = enc(s); return tokenizeStraceLine(b, 0, b.length, B); };
+    const line = (s: string): LineKind => {
+      const b = enc(s);
+      return tokenizeStraceLine(b, 0, b.length, B);
+    };
     expect(line('41 1795697843.000025 read(5</a>, "x", 1) = 1 <0.000001>')).toBe(LineKind.Call);
     expect([B.tid, B.tsSec, B.tsFrac]).toEqual([41, 1795697843, 25000]);
     expect(line('[pid  41] 12:34:56.123456789 pread64(5,  <unfinished ...>')).toBe(LineKind.Unfinished);
@@ -82,7 +85,10 @@ describe('fast path', () => {
     expect(line('41 +++ exited with 0 +++')).toBe(LineKind.Exit);
     expect(line('41 12:3x:56 read(5, "", 1) = 0')).toBe(LineKind.Malformed);
     expect(line('41 ')).toBe(LineKind.Blank);
-    const call = (s: string, k: number, middle: boolean): boolean => { const b = enc(s); return parseCallFast(B, b, 0, b.length, k, middle); };
+    const call = (s: string, k: number, middle: boolean): boolean => {
+      const b = enc(s);
+      return parseCallFast(B, b, 0, b.length, k, middle);
+    };
     const ret = (): string => new TextDecoder().decode(B.bytes.subarray(B.retStart, B.retEnd));
     expect(call('5</a/b>, "x", 4096, 77) = 4096 <0.000010>', 2, true)).toBe(true);
     expect([ret(), B.plainRet, B.plainFd, B.durNs, B.decoAt, B.argc, B.errStart]).toEqual(['4096', 4096, 5, 10000, 1, 4, -1]);
@@ -109,7 +115,8 @@ describe('fast path', () => {
     // same task: the pooled head buffer grows, is dropped, and the next head fits a new one
     const big = 'x'.repeat(70000);
     const long = [
-      FIO[1], FIO[2],
+      FIO[1],
+      FIO[2],
       `41007 1795697843.000420 write(6</mnt/data/f1>, "${big}", 70000 <unfinished ...>`,
       '41007 1795697843.000430 <... write resumed>) = 70000 <0.000010>',
       '41007 1795697843.000440 pread64(6</mnt/data/f1>,  <unfinished ...>',
@@ -145,15 +152,25 @@ describe('fast path', () => {
         const b = new TableBuilder(appIoTable);
         const stats = new IngestStats();
         let last = 0;
-        const r = await parseStrace([join(dir, name)], b, stats, { onProgress: (n, total) => { expect(n).toBeGreaterThanOrEqual(last); expect(n).toBeLessThanOrEqual(total); last = n; } });
-        return { rows: rowsOf(b.finish(r.metadata)), stats: stats.format().map((l) => l.replace(/big\.strace(\.gz)?/g, 'F')), lines: r.lines };
+        const r = await parseStrace([join(dir, name)], b, stats, {
+          onProgress: (n, total) => {
+            expect(n).toBeGreaterThanOrEqual(last);
+            expect(n).toBeLessThanOrEqual(total);
+            last = n;
+          },
+        });
+        return {
+          rows: rowsOf(b.finish(r.metadata)),
+          stats: stats.format().map((l) => l.replace(/big\.strace(\.gz)?/g, 'F')),
+          lines: r.lines,
+        };
       };
       const mem = run(text, { name: 'F' });
       const want = { rows: mem.rows, stats: mem.stats, lines: mem.lines };
-      const plain = await fromFile('big.strace') as { rows: { file: string }[] };
+      const plain = (await fromFile('big.strace')) as { rows: { file: string }[] };
       for (const r of plain.rows) r.file = 'F';
       expect(plain).toEqual(want);
-      const gz = await fromFile('big.strace.gz') as { rows: { file: string }[] };
+      const gz = (await fromFile('big.strace.gz')) as { rows: { file: string }[] };
       for (const r of gz.rows) r.file = 'F';
       expect(gz).toEqual(want);
     } finally {
@@ -166,7 +183,8 @@ describe('fast path', () => {
     // into PREFIX.TID files without that column, as strace -ff writes them
     const one = gunzipText('fio-ttt-y.strace.gz').replace(/\n$/, '').split('\n');
     const log: string[] = [];
-    for (let k = 0; k < 6; k++) for (const l of one) log.push(l.replace(/^(\d+\s+)(\d+)\./, (_, p, sec) => `${p}${Number(sec) + 1000 * k}.`));
+    for (let k = 0; k < 6; k++)
+      for (const l of one) log.push(l.replace(/^(\d+\s+)(\d+)\./, (_, p, sec) => `${p}${Number(sec) + 1000 * k}.`));
     const byTid = new Map<string, string[]>();
     for (const l of log) {
       const m = /^(\d+)\s+/.exec(l)!;
@@ -196,7 +214,8 @@ describe('fast path', () => {
       // the same calls, in the same order, as the -f log itself gives
       writeFileSync(join(dir, 'all.strace'), log.join('\n') + '\n');
       const f = await parse([join(dir, 'all.strace')], false);
-      const pick = (rows: unknown[]) => (rows as Record<string, unknown>[]).map((r) => [r.ts_ns, r.tid, r.syscall, r.path, r.offset, r.bytes_done, r.error]);
+      const pick = (rows: unknown[]) =>
+        (rows as Record<string, unknown>[]).map((r) => [r.ts_ns, r.tid, r.syscall, r.path, r.offset, r.bytes_done, r.error]);
       expect(lane.rows.length).toBeGreaterThan(1000);
       expect(pick(lane.rows)).toEqual(pick(f.rows));
     } finally {
@@ -219,21 +238,37 @@ describe('fast path', () => {
         const rows = rowsOf(b.finish(r.metadata)).map((x) => ({ ...x, file: '' }));
         return { rows, stats: stats.format().map((l) => l.replace(/[ab]\.strace/g, 'F')), lines: r.lines };
       };
-      const a = await read('a.strace') as { stats: string[] };
+      const a = (await read('a.strace')) as { stats: string[] };
       expect(a).toEqual(await read('b.strace'));
       // the mark before line 13 is kept, so that line is not a strace line (counted, with the mark)
       expect(a.stats.join('\n')).toMatch(/strace_bad_line.*F:13: \ufeff41007/);
       // -ff per-task files too: a mark opening one is dropped
-      const task = FIO.filter((l) => l.startsWith('41007 ')).map((l) => l.replace(/^41007 /, '')).join('\n') + '\n';
+      const task =
+        FIO.filter((l) => l.startsWith('41007 '))
+          .map((l) => l.replace(/^41007 /, ''))
+          .join('\n') + '\n';
       writeFileSync(join(dir, 'ff.41007'), bom + task);
-      writeFileSync(join(dir, 'ff.41000'), FIO.filter((l) => l.startsWith('41000 ')).map((l) => l.replace(/^41000 /, '')).join('\n') + '\n');
+      writeFileSync(
+        join(dir, 'ff.41000'),
+        FIO.filter((l) => l.startsWith('41000 '))
+          .map((l) => l.replace(/^41000 /, ''))
+          .join('\n') + '\n',
+      );
       writeFileSync(join(dir, 'gg.41007'), task);
-      writeFileSync(join(dir, 'gg.41000'), FIO.filter((l) => l.startsWith('41000 ')).map((l) => l.replace(/^41000 /, '')).join('\n') + '\n');
+      writeFileSync(
+        join(dir, 'gg.41000'),
+        FIO.filter((l) => l.startsWith('41000 '))
+          .map((l) => l.replace(/^41000 /, ''))
+          .join('\n') + '\n',
+      );
       const ff = async (prefix: string) => {
         const b = new TableBuilder(appIoTable);
         const stats = new IngestStats();
         const r = await parseStrace([join(dir, `${prefix}.41000`), join(dir, `${prefix}.41007`)], b, stats);
-        return { rows: rowsOf(b.finish(r.metadata)).map((x) => ({ ...x, file: '' })), stats: stats.format().map((l) => l.replace(/(ff|gg)\.4100\d/g, 'F')) };
+        return {
+          rows: rowsOf(b.finish(r.metadata)).map((x) => ({ ...x, file: '' })),
+          stats: stats.format().map((l) => l.replace(/(ff|gg)\.4100\d/g, 'F')),
+        };
       };
       const withMark = await ff('ff');
       expect(withMark.rows.filter((x) => x.tid === 41007).length).toBeGreaterThan(0);
@@ -254,10 +289,17 @@ describe('fast path', () => {
         const s = lines[j]!;
         const at = pick(s.length + 1);
         switch (pick(4)) {
-          case 0: lines[j] = s.slice(0, at) + NASTY[pick(NASTY.length)]! + s.slice(at + pick(3)); break;
-          case 1: lines[j] = s.slice(0, at); break;
-          case 2: lines.splice(pick(lines.length), 0, s); break;
-          default: lines.splice(j, 1);
+          case 0:
+            lines[j] = s.slice(0, at) + NASTY[pick(NASTY.length)]! + s.slice(at + pick(3));
+            break;
+          case 1:
+            lines[j] = s.slice(0, at);
+            break;
+          case 2:
+            lines.splice(pick(lines.length), 0, s);
+            break;
+          default:
+            lines.splice(j, 1);
         }
       }
       expectSame(lines.join('\n'), 1 + pick(200));

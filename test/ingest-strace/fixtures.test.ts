@@ -13,14 +13,19 @@ const key = (pid: number, call: string, path: string | null, offset: bigint | nu
 
 /** Successful read/write rows on the given paths, as "pid call path offset bytes". */
 function transferKeys(rows: Row[], paths: Set<string>): string[] {
-  return rows.filter((r) => (r.op === 'read' || r.op === 'write') && r.path !== null && paths.has(r.path) && r.error === null)
+  return rows
+    .filter((r) => (r.op === 'read' || r.op === 'write') && r.path !== null && paths.has(r.path) && r.error === null)
     .map((r) => key(r.pid, r.op, r.path, r.offset, r.bytes_done));
 }
 
 describe('programs that log their own calls', () => {
   for (const [log, truth, what] of [
     ['python.strace.gz', 'python.truth.jsonl.gz', 'strace -f -tt -T -y -o'],
-    ['python-stderr.strace.gz', 'python-stderr.truth.jsonl.gz', 'strace -f -ttt -T -y to stderr ("[pid N]" prefixes, strace messages inside lines)'],
+    [
+      'python-stderr.strace.gz',
+      'python-stderr.truth.jsonl.gz',
+      'strace -f -ttt -T -y to stderr ("[pid N]" prefixes, strace messages inside lines)',
+    ],
     ['python-raw-ns.strace.gz', 'python-raw-ns.truth.jsonl.gz', 'strace -f --timestamps=unix,ns -X raw (numeric flags)'],
     ['node.strace.gz', 'node.truth.jsonl.gz', 'strace -f -ttt -T -y -yy, libuv thread pool'],
   ] as const) {
@@ -28,7 +33,10 @@ describe('programs that log their own calls', () => {
       const want = truthOf(truth);
       const { rows, stats } = await parseFiles([fixture(log)]);
       const paths = new Set(want.map((r) => r.path));
-      const diff = multisetDiff(want.map((r) => key(r.pid, r.call, r.path, r.offset, r.bytes)), transferKeys(rows, paths));
+      const diff = multisetDiff(
+        want.map((r) => key(r.pid, r.call, r.path, r.offset, r.bytes)),
+        transferKeys(rows, paths),
+      );
       expect(diff).toEqual([]);
       expect(want.length).toBeGreaterThan(40);
       expect(stats.total('error')).toBe(0);
@@ -41,8 +49,14 @@ describe('programs that log their own calls', () => {
     const mainPid = want[0]!.pid;
     const paths = new Set(want.map((r) => r.path));
     // the single-threaded part (before the reader threads start): order must match call for call
-    const seq = want.filter((r) => r.pid === mainPid).slice(0, 27).map((r) => key(r.pid, r.call, r.path, r.offset, r.bytes));
-    const got = transferKeys(rows.filter((r) => r.pid === mainPid), paths).slice(0, 27);
+    const seq = want
+      .filter((r) => r.pid === mainPid)
+      .slice(0, 27)
+      .map((r) => key(r.pid, r.call, r.path, r.offset, r.bytes));
+    const got = transferKeys(
+      rows.filter((r) => r.pid === mainPid),
+      paths,
+    ).slice(0, 27);
     expect(got).toEqual(seq);
   });
 
@@ -76,7 +90,9 @@ describe('fio with --write_iolog', () => {
     let n = 0;
     for (const io of iologs) {
       for (const [path, want] of fioIolog(io)) {
-        const got = rows.filter((r) => r.path === path && (r.op === 'read' || r.op === 'write')).map((r) => `${r.op} ${r.offset} ${r.bytes_done}`);
+        const got = rows
+          .filter((r) => r.path === path && (r.op === 'read' || r.op === 'write'))
+          .map((r) => `${r.op} ${r.offset} ${r.bytes_done}`);
         expect(got, `${io}: ${path}`).toEqual(want);
         n += want.length;
       }
@@ -128,7 +144,10 @@ describe('coreutils', () => {
     const wr = rows.filter((r) => r.path === '/mnt/data/dd/copy.bin' && r.op === 'write' && r.bytes_done! > 0n);
     const cover = (rs: Row[]): bigint => {
       let pos = 0n;
-      for (const r of rs) { expect(r.offset).toBe(pos); pos += r.bytes_done!; }
+      for (const r of rs) {
+        expect(r.offset).toBe(pos);
+        pos += r.bytes_done!;
+      }
       return pos;
     };
     expect(cover(rd)).toBe(3145728n);

@@ -12,8 +12,34 @@ import { InputError } from '../../src/util/errors.js';
 import { FIXTURES, gunzipText, parseFiles, parseText } from './helpers.js';
 import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 
-
-const NASTY = ['"', '(', ')', '<', '>', '[', ']', '{', '}', ',', ' ', '\\', '\u0000', '=', '?', '-', '9', 'x', '\u00ff', '\n', '...', ' <unfinished ...>', '<... read resumed>', ') = -1 E', '+++', '---'];
+const NASTY = [
+  '"',
+  '(',
+  ')',
+  '<',
+  '>',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  ' ',
+  '\\',
+  '\u0000',
+  '=',
+  '?',
+  '-',
+  '9',
+  'x',
+  '\u00ff',
+  '\n',
+  '...',
+  ' <unfinished ...>',
+  '<... read resumed>',
+  ') = -1 E',
+  '+++',
+  '---',
+];
 
 function mutate(text: string, r: () => number): string {
   const lines = text.split('\n');
@@ -22,32 +48,56 @@ function mutate(text: string, r: () => number): string {
   let out = lines;
   for (let k = 0; k < ops; k++) {
     switch (pick(7)) {
-      case 0: { // truncate the whole log at a random character
-        const s = out.join('\n'); out = s.slice(0, pick(s.length)).split('\n'); break;
+      case 0: {
+        // truncate the whole log at a random character
+        const s = out.join('\n');
+        out = s.slice(0, pick(s.length)).split('\n');
+        break;
       }
-      case 1: { // flip characters
+      case 1: {
+        // flip characters
         const s = out.join('\n').split('');
         for (let i = 0, n = 1 + pick(200); i < n; i++) s[pick(s.length)] = NASTY[pick(NASTY.length)]!;
-        out = s.join('').split('\n'); break;
-      }
-      case 2: { // splice: move a block of lines elsewhere
-        const a = pick(out.length); const n = pick(50); const block = out.splice(a, n);
-        out.splice(pick(out.length + 1), 0, ...block); break;
-      }
-      case 3: { // duplicate or drop lines (lost resumed lines, repeated unfinished ones)
-        for (let i = 0, n = pick(100); i < n; i++) { const j = pick(out.length); if (r() < 0.5) out.splice(j, 1); else out.splice(j, 0, out[j] ?? ''); }
+        out = s.join('').split('\n');
         break;
       }
-      case 4: { // interleave garbage lines
-        for (let i = 0, n = 1 + pick(50); i < n; i++) out.splice(pick(out.length + 1), 0, Array.from({ length: pick(120) }, () => String.fromCharCode(pick(256))).join(''));
+      case 2: {
+        // splice: move a block of lines elsewhere
+        const a = pick(out.length);
+        const n = pick(50);
+        const block = out.splice(a, n);
+        out.splice(pick(out.length + 1), 0, ...block);
         break;
       }
-      case 5: { // cut lines in the middle
-        for (let i = 0, n = 1 + pick(100); i < n; i++) { const j = pick(out.length); out[j] = (out[j] ?? '').slice(0, pick((out[j] ?? '').length + 1)); }
+      case 3: {
+        // duplicate or drop lines (lost resumed lines, repeated unfinished ones)
+        for (let i = 0, n = pick(100); i < n; i++) {
+          const j = pick(out.length);
+          if (r() < 0.5) out.splice(j, 1);
+          else out.splice(j, 0, out[j] ?? '');
+        }
         break;
       }
-      default: { // unknown syscalls and odd pids
-        for (let i = 0, n = 1 + pick(30); i < n; i++) { const j = pick(out.length); out[j] = (out[j] ?? '').replace(/^(\d+ )?(\S+ )?[a-z_0-9]+\(/, `$1$2zz_${pick(99)}(`).replace(/^\d+/, String(pick(1e6))); }
+      case 4: {
+        // interleave garbage lines
+        for (let i = 0, n = 1 + pick(50); i < n; i++)
+          out.splice(pick(out.length + 1), 0, Array.from({ length: pick(120) }, () => String.fromCharCode(pick(256))).join(''));
+        break;
+      }
+      case 5: {
+        // cut lines in the middle
+        for (let i = 0, n = 1 + pick(100); i < n; i++) {
+          const j = pick(out.length);
+          out[j] = (out[j] ?? '').slice(0, pick((out[j] ?? '').length + 1));
+        }
+        break;
+      }
+      default: {
+        // unknown syscalls and odd pids
+        for (let i = 0, n = 1 + pick(30); i < n; i++) {
+          const j = pick(out.length);
+          out[j] = (out[j] ?? '').replace(/^(\d+ )?(\S+ )?[a-z_0-9]+\(/, `$1$2zz_${pick(99)}(`).replace(/^\d+/, String(pick(1e6)));
+        }
       }
     }
   }
@@ -56,7 +106,14 @@ function mutate(text: string, r: () => number): string {
 
 const dir = mkdtempSync(join(tmpdir(), 'iol-strace-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const SOURCES = ['python.strace.gz', 'python-stderr.strace.gz', 'python-raw-ns.strace.gz', 'node.strace.gz', 'fio-ttt-y.strace.gz', 'dd.strace.gz'];
+const SOURCES = [
+  'python.strace.gz',
+  'python-stderr.strace.gz',
+  'python-raw-ns.strace.gz',
+  'node.strace.gz',
+  'fio-ttt-y.strace.gz',
+  'dd.strace.gz',
+];
 
 describe('seeded fuzzing of real strace logs', () => {
   it('mutated logs in memory: rows or counted problems with file:line, never another exception', () => {
@@ -71,7 +128,10 @@ describe('seeded fuzzing of real strace logs', () => {
         const { rows, stats } = parseText(bad, { name });
         expect(rows.length).toBeGreaterThanOrEqual(0);
         for (const c of stats.list()) {
-          for (const e of c.examples) { expect(e.file).toBe(name); expect(e.line).toBeGreaterThan(0); }
+          for (const e of c.examples) {
+            expect(e.file).toBe(name);
+            expect(e.line).toBeGreaterThan(0);
+          }
         }
         if (stats.total('data_loss') > 0) withProblems++;
       } catch (e) {
@@ -88,7 +148,10 @@ describe('seeded fuzzing of real strace logs', () => {
       const src = gunzipText(SOURCES[iter % SOURCES.length]!);
       let gz = gzipSync(Buffer.from(mutate(src, r)));
       if (iter % 3 === 0) gz = gz.subarray(0, Math.floor(r() * gz.length));
-      if (iter % 3 === 1) { gz = Buffer.from(gz); for (let i = 0; i < 5; i++) gz[10 + Math.floor(r() * (gz.length - 10))] ^= 0xff; }
+      if (iter % 3 === 1) {
+        gz = Buffer.from(gz);
+        for (let i = 0; i < 5; i++) gz[10 + Math.floor(r() * (gz.length - 10))] ^= 0xff;
+      }
       const file = join(dir, `fuzz-${iter}.strace.gz`);
       writeFileSync(file, gz);
       try {

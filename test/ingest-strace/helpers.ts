@@ -12,9 +12,25 @@ export const fixture = (name: string): string => join(FIXTURES, name);
 
 /** One app_io row as plain values (test side only). */
 export interface Row {
-  id: number; ts_ns: bigint | null; dur_ns: bigint | null; pid: number; tid: number; syscall: string; op: string;
-  fd: number | null; path: string | null; offset: bigint | null; bytes_req: bigint | null; bytes_done: bigint | null;
-  direct: boolean; append: boolean; error: string | null; flags: number; uncertain: boolean; file: string; line: number;
+  id: number;
+  ts_ns: bigint | null;
+  dur_ns: bigint | null;
+  pid: number;
+  tid: number;
+  syscall: string;
+  op: string;
+  fd: number | null;
+  path: string | null;
+  offset: bigint | null;
+  bytes_req: bigint | null;
+  bytes_done: bigint | null;
+  direct: boolean;
+  append: boolean;
+  error: string | null;
+  flags: number;
+  uncertain: boolean;
+  file: string;
+  line: number;
 }
 
 export function rowsOf(t: Table): Row[] {
@@ -23,7 +39,9 @@ export function rowsOf(t: Table): Row[] {
   const out: Row[] = [];
   for (let i = 0; i < t.numRows; i++) {
     const r: Record<string, unknown> = {};
-    names.forEach((n, k) => { r[n] = cols[k]!.at(i); });
+    names.forEach((n, k) => {
+      r[n] = cols[k]!.at(i);
+    });
     out.push(r as unknown as Row);
   }
   return out;
@@ -50,9 +68,18 @@ export function gunzipText(name: string): string {
 }
 
 /** The ground-truth JSON lines a traced program wrote about its own calls. */
-export interface TruthRecord { pid: number; call: 'read' | 'write'; path: string; offset: number | null; bytes: number }
+export interface TruthRecord {
+  pid: number;
+  call: 'read' | 'write';
+  path: string;
+  offset: number | null;
+  bytes: number;
+}
 export function truthOf(name: string): TruthRecord[] {
-  return gunzipText(name).trim().split('\n').map((l) => JSON.parse(l) as TruthRecord);
+  return gunzipText(name)
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as TruthRecord);
 }
 
 /** fio --write_iolog version 3 lines "TIME FILE ACTION OFFSET LENGTH" for read/write, by file. */

@@ -31,26 +31,48 @@ describe('live strace captures', () => {
     writeFileSync(join(data, 'py_pre.txt'), 'existing\n');
     const log = join(dir, 'py.strace');
     const truth = join(dir, 'truth.jsonl');
-    const r = spawnSync('strace', ['-f', '-ttt', '-T', '-y', '-o', log, python, '-I', '-S', join(FIXTURES, 'programs', 'io_prog.py'), data, truth], { encoding: 'utf8' });
+    const r = spawnSync(
+      'strace',
+      ['-f', '-ttt', '-T', '-y', '-o', log, python, '-I', '-S', join(FIXTURES, 'programs', 'io_prog.py'), data, truth],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
-    const want = [readFileSync(truth, 'utf8'), readFileSync(truth + '.child', 'utf8')].join('').trim().split('\n')
+    const want = [readFileSync(truth, 'utf8'), readFileSync(truth + '.child', 'utf8')]
+      .join('')
+      .trim()
+      .split('\n')
       .map((l) => JSON.parse(l) as { pid: number; call: string; path: string; offset: number | null; bytes: number });
     const { rows, stats } = await parseFiles([log]);
     const paths = new Set(want.map((w) => w.path));
-    const got = rows.filter((x) => (x.op === 'read' || x.op === 'write') && x.path !== null && paths.has(x.path) && x.error === null)
+    const got = rows
+      .filter((x) => (x.op === 'read' || x.op === 'write') && x.path !== null && paths.has(x.path) && x.error === null)
       .map((x) => `${x.pid} ${x.op} ${x.path} ${x.offset} ${x.bytes_done}`);
-    expect(multisetDiff(want.map((w) => `${w.pid} ${w.call} ${w.path} ${w.offset} ${w.bytes}`), got)).toEqual([]);
+    expect(
+      multisetDiff(
+        want.map((w) => `${w.pid} ${w.call} ${w.path} ${w.offset} ${w.bytes}`),
+        got,
+      ),
+    ).toEqual([]);
     expect(stats.total('data_loss')).toBe(0);
   });
 
   it.skipIf(!haveStrace)('dd with skip/seek: offsets of every read and write', async () => {
-    const src = join(dir, 'src.bin'); const dst = join(dir, 'dst.bin');
+    const src = join(dir, 'src.bin');
+    const dst = join(dir, 'dst.bin');
     writeFileSync(src, Buffer.alloc(1 << 20, 7));
     const log = join(dir, 'dd.strace');
-    const r = spawnSync('strace', ['-f', '-tt', '-T', '-o', log, 'dd', `if=${src}`, `of=${dst}`, 'bs=8k', 'skip=7', 'seek=11', 'count=9', 'status=none'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'strace',
+      ['-f', '-tt', '-T', '-o', log, 'dd', `if=${src}`, `of=${dst}`, 'bs=8k', 'skip=7', 'seek=11', 'count=9', 'status=none'],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     const { rows } = await parseFiles([log], '2026-11-26');
-    expect(rows.filter((x) => x.path === src && x.op === 'read').map((x) => x.offset)).toEqual(Array.from({ length: 9 }, (_, k) => BigInt((7 + k) * 8192)));
-    expect(rows.filter((x) => x.path === dst && x.op === 'write').map((x) => x.offset)).toEqual(Array.from({ length: 9 }, (_, k) => BigInt((11 + k) * 8192)));
+    expect(rows.filter((x) => x.path === src && x.op === 'read').map((x) => x.offset)).toEqual(
+      Array.from({ length: 9 }, (_, k) => BigInt((7 + k) * 8192)),
+    );
+    expect(rows.filter((x) => x.path === dst && x.op === 'write').map((x) => x.offset)).toEqual(
+      Array.from({ length: 9 }, (_, k) => BigInt((11 + k) * 8192)),
+    );
   });
 });

@@ -37,9 +37,16 @@ describe('tokenizeStraceLine', () => {
   it('malformed prefixes are refused; good ones give their fields', () => {
     const bad = [
       '12:0;:00 close(3) = 0', // a time of day with a non-digit minute
-      '24:00:00 close(3) = 0', '12:60:00 close(3) = 0', '1:00:00 close(3) = 0', '12:00 close(3) = 0',
-      '1795697843. close(3) = 0', '1795697843.5x close(3) = 0', '1234567890123 close(3) = 0',
-      '[pid ] close(3) = 0', '[pid 99999999999] close(3) = 0', '[pix 12] close(3) = 0',
+      '24:00:00 close(3) = 0',
+      '12:60:00 close(3) = 0',
+      '1:00:00 close(3) = 0',
+      '12:00 close(3) = 0',
+      '1795697843. close(3) = 0',
+      '1795697843.5x close(3) = 0',
+      '1234567890123 close(3) = 0',
+      '[pid ] close(3) = 0',
+      '[pid 99999999999] close(3) = 0',
+      '[pix 12] close(3) = 0',
       '12:00:0\u00e9 close(3) = 0', // a non-ASCII character inside the timestamp
     ];
     for (const line of bad) expect([line, tok(line).kind]).toEqual([line, LineKind.Malformed]);
@@ -57,7 +64,13 @@ describe('tokenizeStraceLine', () => {
   });
 
   it('reads nothing past the end of the line (a cut prefix is not completed by the next bytes)', () => {
-    for (const [line, rest] of [['[pid', ' 12] close(3) = 0'], ['[pid 12]', ' close(3) = 0'], ['41000', ' 1.5 close(3) = 0'], ['1795697843', ' close(3) = 0'], ['12:00:00.1', ' close(3) = 0']]) {
+    for (const [line, rest] of [
+      ['[pid', ' 12] close(3) = 0'],
+      ['[pid 12]', ' close(3) = 0'],
+      ['41000', ' 1.5 close(3) = 0'],
+      ['1795697843', ' close(3) = 0'],
+      ['12:00:00.1', ' close(3) = 0'],
+    ]) {
       const b = enc(line! + rest!);
       const L = new StraceLine();
       expect([line, tokenizeStraceLine(b, 0, line!.length, L)]).toEqual([line, tok(line!).kind]);
@@ -85,13 +98,24 @@ describe('tokenizeStraceLine', () => {
     expect(r.name()).toBe('read');
     expect(text(r, r.bodyStart)).toBe('"ping", 10) = 4 <0.200353>');
     expect(tok('5 12:00:00.000001 <... read resumed> <unfinished ...>) = ?').resumedUnfinished).toBe(true);
-    expect(tok('20030 1795697843.806841 --- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=20030, si_uid=0} ---').kind).toBe(LineKind.Signal);
+    expect(tok('20030 1795697843.806841 --- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=20030, si_uid=0} ---').kind).toBe(
+      LineKind.Signal,
+    );
     expect(tok('20030 1795697843.806942 +++ exited with 3 +++').kind).toBe(LineKind.Exit);
     expect(tok('12:57:30.271677 +++ killed by SIGKILL +++').kind).toBe(LineKind.Exit);
   });
 
   it('garbage and cut lines are Malformed, never an exception', () => {
-    for (const g of ['', 'hello world', '123 12:5', '[pid x] read(', '<... resumed>', '1 99:99:99.0 read(3) = 1', '\u0000\u0001\u0002', '1 1795697843. read(3) = 1']) {
+    for (const g of [
+      '',
+      'hello world',
+      '123 12:5',
+      '[pid x] read(',
+      '<... resumed>',
+      '1 99:99:99.0 read(3) = 1',
+      '\u0000\u0001\u0002',
+      '1 1795697843. read(3) = 1',
+    ]) {
       const L = tok(g);
       expect([LineKind.Malformed, LineKind.Blank]).toContain(L.kind);
     }
@@ -134,7 +158,8 @@ describe('parseCallBody', () => {
       '7 1.000001 write(3</x>, "DD"..., 100) = -1 EINVAL (Invalid argument) <0.000010>',
     ];
     for (const line of lines) {
-      const a = tok(line); const b = tok(line);
+      const a = tok(line);
+      const b = tok(line);
       expect(parseCallBody(a, a.bytes, a.bodyStart, a.end)).toBe(true);
       const isLseek = line.includes('lseek(');
       expect(parseCallFast(b, b.bytes, b.bodyStart, b.end, isLseek ? 2 : line.includes('pwrite64') ? 2 : 1, !isLseek)).toBe(true);
@@ -160,7 +185,11 @@ describe('strings and -y decorations', () => {
 
   it('finds the path of an fd token with -y, -yy and "(deleted)"', () => {
     const out = new Int32Array(2);
-    const at = (t: string): string | null => { const b = enc(t); decorationRange(b, 0, b.length, out); return out[0]! < 0 ? null : decodeBytes(b, out[0]!, out[1]!); };
+    const at = (t: string): string | null => {
+      const b = enc(t);
+      decorationRange(b, 0, b.length, out);
+      return out[0]! < 0 ? null : decodeBytes(b, out[0]!, out[1]!);
+    };
     expect(at('3</scratch/st/direct.bin>')).toBe('/scratch/st/direct.bin');
     expect(at('3</dev/loop4<block 7:4>>')).toBe('/dev/loop4');
     expect(at('4</s/x.txt>(deleted)')).toBe('/s/x.txt');

@@ -5,7 +5,10 @@ import { ByteLineFramer, MAX_LINE_BYTES } from '../../src/io/byte-line-framer.js
 function frame(chunks: (Uint8Array | Buffer)[]): { lines: string[]; types: Set<string> } {
   const lines: string[] = [];
   const types = new Set<string>();
-  const f = new ByteLineFramer('x', (b, s, e, n) => { types.add(b.constructor.name); lines.push(`${n}:${Buffer.from(b.subarray(s, e)).toString('latin1')}`); });
+  const f = new ByteLineFramer('x', (b, s, e, n) => {
+    types.add(b.constructor.name);
+    lines.push(`${n}:${Buffer.from(b.subarray(s, e)).toString('latin1')}`);
+  });
   for (const c of chunks) f.push(c);
   f.finish();
   return { lines, types };
@@ -31,6 +34,8 @@ describe('ByteLineFramer', () => {
 
   it('refuses a line longer than MAX_LINE_BYTES with an InputError at its offset', () => {
     const big = new Uint8Array(MAX_LINE_BYTES + 10).fill(65);
-    expect(() => frame([enc('ok\n'), big.subarray(0, 1000), big.subarray(1000)])).toThrowError(/x:byte offset 3 \(0x3\) \(line\): not a text trace: line 2 is longer than/);
+    expect(() => frame([enc('ok\n'), big.subarray(0, 1000), big.subarray(1000)])).toThrowError(
+      /x:byte offset 3 \(0x3\) \(line\): not a text trace: line 2 is longer than/,
+    );
   });
 });

@@ -59,7 +59,10 @@ describe('openInputStream', () => {
     writeFileSync(p, gzipSync(text.repeat(2)));
     // openInputStream's iterator returns only once the file is closed, so no stream is left to emit
     for (let i = 0; i < 200; i++) {
-      for await (const chunk of openInputStream(p)) { expect(chunk.length).toBeGreaterThan(0); break; }
+      for await (const chunk of openInputStream(p)) {
+        expect(chunk.length).toBeGreaterThan(0);
+        break;
+      }
     }
   });
 

@@ -6,12 +6,18 @@ import { describe, expect, it } from 'vitest';
 import { LineSplitter } from '../../src/io/line-splitter.js';
 import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 
-
-function frame(make: (onLine: (t: string, s: number, e: number, n: number) => void) => { pushBytes(b: Uint8Array): void; finish(): void }, bytes: Uint8Array, cuts: number[]): string[] {
+function frame(
+  make: (onLine: (t: string, s: number, e: number, n: number) => void) => { pushBytes(b: Uint8Array): void; finish(): void },
+  bytes: Uint8Array,
+  cuts: number[],
+): string[] {
   const out: string[] = [];
   const s = make((t, a, b, n) => out.push(`${n}:${t.slice(a, b)}`));
   let p = 0;
-  for (const c of [...cuts, bytes.length]) { s.pushBytes(bytes.subarray(p, c)); p = c; }
+  for (const c of [...cuts, bytes.length]) {
+    s.pushBytes(bytes.subarray(p, c));
+    p = c;
+  }
   s.finish();
   return out;
 }

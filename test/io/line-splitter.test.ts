@@ -10,7 +10,13 @@ function collect(feed: (s: LineSplitter) => void): [string, number][] {
 }
 
 const sample = 'first\r\nsecond\n\nfourth é ü 漢\r\nlast without newline';
-const expected: [string, number][] = [['first', 1], ['second', 2], ['', 3], ['fourth é ü 漢', 4], ['last without newline', 5]];
+const expected: [string, number][] = [
+  ['first', 1],
+  ['second', 2],
+  ['', 3],
+  ['fourth é ü 漢', 4],
+  ['last without newline', 5],
+];
 
 describe('LineSplitter', () => {
   it('frames lines from one string, dropping CR before LF', () => {
@@ -37,6 +43,8 @@ describe('LineSplitter bounds', () => {
   it('refuses a line longer than MAX_LINE_BYTES characters with an InputError naming the file', () => {
     const s = new LineSplitter(() => {}, 'junk.bin');
     const chunk = new Uint8Array(1 << 16).fill(0x41);
-    expect(() => { for (let i = 0; i < 20; i++) s.pushBytes(chunk); }).toThrow(/junk\.bin:line 1: not a text log: line 1 is longer than 1048576 characters/);
+    expect(() => {
+      for (let i = 0; i < 20; i++) s.pushBytes(chunk);
+    }).toThrow(/junk\.bin:line 1: not a text log: line 1 is longer than 1048576 characters/);
   });
 });

@@ -30,8 +30,11 @@ describe('iolineage analyze on lab bundles', () => {
 
   it.skipIf(why !== null)('accepts a fresh loop-backend bundle', async () => {
     const bundle = join(root, 'loop');
-    await runLab(parseLabArgs(['--backend', 'loop', '--data', '8M', '--files', '2', '--ops', '200',
-      '--cache', join(root, 'cache'), '-o', bundle]), 'iolineage lab (test)', () => {});
+    await runLab(
+      parseLabArgs(['--backend', 'loop', '--data', '8M', '--files', '2', '--ops', '200', '--cache', join(root, 'cache'), '-o', bundle]),
+      'iolineage lab (test)',
+      () => {},
+    );
     const out = join(root, 'loop-out');
     expect(await analyze([bundle, '-o', out])).toBe(0);
     expect(existsSync(join(out, 'summary.json'))).toBe(true);

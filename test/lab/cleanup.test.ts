@@ -14,7 +14,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { labUnavailable } from '../../src/lab/lab.js';
-import { type MountDirsResource, procStat, releaseResource, type ProcessResource, type RunStateFile, sleepSync, stopProcess } from '../../src/lab/state.js';
+import {
+  type MountDirsResource,
+  procStat,
+  releaseResource,
+  type ProcessResource,
+  type RunStateFile,
+  sleepSync,
+  stopProcess,
+} from '../../src/lab/state.js';
 
 const CLI = resolve('dist/cli/main.js');
 const why = labUnavailable('loop') ?? (existsSync(CLI) ? null : 'dist/cli/main.js is missing (npm run build)');
@@ -32,7 +40,10 @@ afterAll(() => {
     for (let i = 0; i < 100 && !['Z', undefined].includes(procStat(lab.child.pid!)?.state); i++) sleepSync(20);
   }
   for (const lab of started) if (why === null) cleanupCli(lab.runDir);
-  const mounted = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(root + '/'));
+  const mounted = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(root + '/'));
   if (mounted.length) console.log(`test/lab/cleanup: not removing ${root}: ${mounted.join(', ')} still mounted`);
   else rmSync(root, { recursive: true, force: true });
 });
@@ -46,12 +57,34 @@ interface LabChild {
 
 /** Start `iolineage lab --backend loop` with a workload that runs up to 30 s. */
 function startLab(name: string, runDir: string, extra: string[] = ['--ops', '1000000', '--duration', '30']): LabChild {
-  const child = spawn(process.execPath, [CLI, 'lab', '--backend', 'loop', '--data', '8M', '--files', '2', '--seed', '3',
-    '--cache', cache, '-o', join(root, `${name}-out`), ...extra], {
-    env: { ...process.env, IOLINEAGE_RUN_DIR: runDir }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'lab',
+      '--backend',
+      'loop',
+      '--data',
+      '8M',
+      '--files',
+      '2',
+      '--seed',
+      '3',
+      '--cache',
+      cache,
+      '-o',
+      join(root, `${name}-out`),
+      ...extra,
+    ],
+    {
+      env: { ...process.env, IOLINEAGE_RUN_DIR: runDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let err = '';
-  child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
+  child.stderr!.on('data', (b: Buffer) => {
+    err += b.toString();
+  });
   child.stdout!.resume();
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
     child.on('close', (code, signal) => res({ code, signal }));
@@ -83,8 +116,13 @@ async function workloadRunning(lab: LabChild): Promise<RunStateFile> {
     const st = readState(lab.runDir);
     const guest = st?.resources.find((r) => r.kind === 'tracefs' && r.dir.includes('iolineage-guest-'));
     const group = st?.resources.find((r): r is ProcessResource => r.kind === 'process' && r.group);
-    if (st && guest && existsSync((guest as { dir: string }).dir) && group
-        && psTable().some((p) => p.pgid === group.pid && p.comm.startsWith('ffsb-lite'))) {
+    if (
+      st &&
+      guest &&
+      existsSync((guest as { dir: string }).dir) &&
+      group &&
+      psTable().some((p) => p.pgid === group.pid && p.comm.startsWith('ffsb-lite'))
+    ) {
       await sleep(700);
       return readState(lab.runDir)!;
     }
@@ -93,7 +131,13 @@ async function workloadRunning(lab: LabChild): Promise<RunStateFile> {
   throw new Error(`the workload did not start: ${lab.stderr()}`);
 }
 
-interface Ps { pid: number; ppid: number; pgid: number; stat: string; comm: string }
+interface Ps {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  stat: string;
+  comm: string;
+}
 
 /** What `ps -e -o pid,ppid,pgid,stat,comm` shows, read from /proc (no procps needed). */
 function psTable(): Ps[] {
@@ -101,7 +145,11 @@ function psTable(): Ps[] {
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     let text: string;
-    try { text = readFileSync(`/proc/${d}/stat`, 'utf8'); } catch { continue; }
+    try {
+      text = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
     const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
     out.push({ pid: Number(d), ppid: Number(f[1]), pgid: Number(f[2]), stat: f[0]!, comm });
@@ -128,7 +176,9 @@ function descendants(pid: number): { pid: number; start: string; comm: string }[
 function leftovers(st: RunStateFile, procs: { pid: number; start: string; comm: string }[]): string[] {
   const left: string[] = [];
   const losetup = execFileSync('losetup', ['-a'], { encoding: 'utf8' });
-  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '');
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '');
   for (const r of st.resources) {
     if (r.kind === 'loop' && losetup.includes(`(${r.backing}`)) left.push(`loop device over ${r.backing}`);
     if (r.kind === 'mount' && mounts.includes(r.dir)) left.push(`mount ${r.dir}`);
@@ -148,7 +198,9 @@ function leftovers(st: RunStateFile, procs: { pid: number; start: string; comm: 
 function cleanupCli(runDir: string): { code: number; out: string } {
   try {
     const out = execFileSync(process.execPath, [CLI, 'lab', '--cleanup'], {
-      encoding: 'utf8', env: { ...process.env, IOLINEAGE_RUN_DIR: runDir }, stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      env: { ...process.env, IOLINEAGE_RUN_DIR: runDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     return { code: 0, out };
   } catch (e) {
@@ -158,12 +210,17 @@ function cleanupCli(runDir: string): { code: number; out: string } {
 }
 
 describe.skipIf(why !== null)(`a lab run stopped mid-workload${skipped}`, () => {
-  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s to the node process only: it stops its children, releases everything and exits %i', async (sig, code) => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s to the node process only: it stops its children, releases everything and exits %i', async (sig, code) => {
     const lab = startLab(sig.toLowerCase(), mkdtempSync(join(root, 'run-')));
     const st = await workloadRunning(lab);
     const procs = descendants(lab.child.pid!);
     // the kernel keeps the first 15 characters of a command name (ffsb-lite-HASH)
-    expect(procs.map((p) => p.comm.replace(/^ffsb-lite.*/, 'ffsb-lite'))).toEqual(expect.arrayContaining(['cat', 'sh', 'strace', 'ffsb-lite']));
+    expect(procs.map((p) => p.comm.replace(/^ffsb-lite.*/, 'ffsb-lite'))).toEqual(
+      expect.arrayContaining(['cat', 'sh', 'strace', 'ffsb-lite']),
+    );
     expect(leftovers(st, procs).length).toBeGreaterThanOrEqual(8); // 2 loops, 2 mounts, 2 instances, dirs, processes
     const t = Date.now();
     lab.child.kill(sig);

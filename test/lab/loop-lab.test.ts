@@ -20,13 +20,22 @@ if (why) console.log(`test/lab: skipping the loop lab: ${why}`);
 const root = mkdtempSync(join(tmpdir(), 'iolineage-lab-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-interface LogOp { op: string; file: string; offset: number; size: number; ret: number }
+interface LogOp {
+  op: string;
+  file: string;
+  offset: number;
+  size: number;
+  ret: number;
+}
 
 function workloadLog(text: string): LogOp[] {
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
-    const f = l.split('\t');
-    return { op: f[2]!, file: f[3]!, offset: Number(f[4]), size: Number(f[5]), ret: Number(f[6]) };
-  });
+  return text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const f = l.split('\t');
+      return { op: f[2]!, file: f[3]!, offset: Number(f[4]), size: Number(f[5]), ret: Number(f[6]) };
+    });
 }
 
 /** pread64/pwrite64 lines of `strace -f -ttt -T -y`:
@@ -36,7 +45,8 @@ function straceIo(text: string): LogOp[] {
   const out: LogOp[] = [];
   for (const l of text.split('\n')) {
     const m = re.exec(l);
-    if (m) out.push({ op: m[1] === 'pread64' ? 'read' : 'write', file: m[2]!, size: Number(m[3]), offset: Number(m[4]), ret: Number(m[5]) });
+    if (m)
+      out.push({ op: m[1] === 'pread64' ? 'read' : 'write', file: m[2]!, size: Number(m[3]), offset: Number(m[4]), ret: Number(m[5]) });
   }
   return out;
 }
@@ -49,7 +59,22 @@ describe.skipIf(why !== null)('iolineage lab --backend loop', () => {
   const cache = join(root, 'cache');
 
   beforeAll(async () => {
-    const o = parseLabArgs(['--backend', 'loop', '--data', '8M', '--files', '2', '--ops', '300', '--seed', '7', '--cache', cache, '-o', out]);
+    const o = parseLabArgs([
+      '--backend',
+      'loop',
+      '--data',
+      '8M',
+      '--files',
+      '2',
+      '--ops',
+      '300',
+      '--seed',
+      '7',
+      '--cache',
+      cache,
+      '-o',
+      out,
+    ]);
     await runLab(o, 'iolineage lab (test)', () => {});
     m = readManifest(out);
   });
@@ -58,9 +83,17 @@ describe.skipIf(why !== null)('iolineage lab --backend loop', () => {
     expect(m.lab?.backend).toBe('loop');
     expect(m.guests).toHaveLength(1);
     const files = bundleFiles(m);
-    expect(files.map((f) => f.role)).toEqual(expect.arrayContaining([
-      'host:block_trace', 'host:fs.metadata', 'guest:vm0:block_trace', 'guest:vm0:strace', 'guest:vm0:workload_log',
-      'guest:vm0:fs.metadata', 'guest:vm0:image.filefrag']));
+    expect(files.map((f) => f.role)).toEqual(
+      expect.arrayContaining([
+        'host:block_trace',
+        'host:fs.metadata',
+        'guest:vm0:block_trace',
+        'guest:vm0:strace',
+        'guest:vm0:workload_log',
+        'guest:vm0:fs.metadata',
+        'guest:vm0:image.filefrag',
+      ]),
+    );
     for (const f of files) expect(statSync(join(out, f.path)).size).toBeGreaterThan(0);
   });
 
@@ -91,8 +124,9 @@ describe.skipIf(why !== null)('iolineage lab --backend loop', () => {
 
   it('has a workload log that agrees with the strace, op for op', () => {
     const g = m.guests[0]!;
-    const log = workloadLog(gunzipSync(readFileSync(join(out, g.workload_log!.path))).toString())
-      .filter((o) => o.op === 'read' || o.op === 'write');
+    const log = workloadLog(gunzipSync(readFileSync(join(out, g.workload_log!.path))).toString()).filter(
+      (o) => o.op === 'read' || o.op === 'write',
+    );
     const st = straceIo(gunzipSync(readFileSync(join(out, g.strace!.path))).toString());
     expect(log.length).toBe(2 * 4 + 300); // 2 files x 4 MiB in 1 MiB writes, then the random ops
     expect(st.map(key)).toEqual(log.map(key));

@@ -6,7 +6,7 @@ import { kernelDev, markTimes } from '../../src/lab/tracefs.js';
 import { qemuArgs } from '../../src/lab/vm.js';
 
 describe('lab pieces', () => {
-  it('reads a module\'s depends= from its .modinfo strings', () => {
+  it("reads a module's depends= from its .modinfo strings", () => {
     const ko = new TextEncoder().encode('\x7fELF....\0license=GPL\0depends=virtio_ring,virtio\0retpoline=Y\0');
     expect(moduleDepends(ko)).toEqual(['virtio_ring', 'virtio']);
     expect(moduleDepends(new TextEncoder().encode('\0depends=\0'))).toEqual([]);
@@ -14,12 +14,21 @@ describe('lab pieces', () => {
 
   it('orders modules dependencies first and detects loops', () => {
     const deps: Record<string, string[]> = {
-      virtio_blk: ['virtio', 'virtio_ring'], virtio: ['virtio_ring'], virtio_ring: [],
+      virtio_blk: ['virtio', 'virtio_ring'],
+      virtio: ['virtio_ring'],
+      virtio_ring: [],
       virtio_pci: ['virtio_ring', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio'],
-      virtio_pci_modern_dev: [], virtio_pci_legacy_dev: [],
+      virtio_pci_modern_dev: [],
+      virtio_pci_legacy_dev: [],
     };
-    expect(moduleOrder(['virtio_pci', 'virtio_blk'], (n) => deps[n]!)).toEqual(
-      ['virtio_ring', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio', 'virtio_pci', 'virtio_blk']);
+    expect(moduleOrder(['virtio_pci', 'virtio_blk'], (n) => deps[n]!)).toEqual([
+      'virtio_ring',
+      'virtio_pci_modern_dev',
+      'virtio_pci_legacy_dev',
+      'virtio',
+      'virtio_pci',
+      'virtio_blk',
+    ]);
     expect(() => moduleOrder(['a'], (n) => (n === 'a' ? ['b'] : ['a']))).toThrow(/dependency loop: a -> b -> a/);
   });
 
@@ -35,9 +44,26 @@ describe('lab pieces', () => {
 
   it('rejects option combinations that cannot work', () => {
     const base: LabOptions = {
-      backend: 'auto', vmMem: 256 * 2 ** 20, vcpus: 1, data: 192 * 2 ** 20, files: 8, direct: false, hostCache: 'writeback',
-      imageFormat: 'raw', guestPartition: 'none', vms: 1, ops: 100, ioSize: 4096, readFraction: 0.5, duration: 0, seed: 1, dropCaches: false,
-      out: 'x', cache: 'y', keep: false, timeout: 10,
+      backend: 'auto',
+      vmMem: 256 * 2 ** 20,
+      vcpus: 1,
+      data: 192 * 2 ** 20,
+      files: 8,
+      direct: false,
+      hostCache: 'writeback',
+      imageFormat: 'raw',
+      guestPartition: 'none',
+      vms: 1,
+      ops: 100,
+      ioSize: 4096,
+      readFraction: 0.5,
+      duration: 0,
+      seed: 1,
+      dropCaches: false,
+      out: 'x',
+      cache: 'y',
+      keep: false,
+      timeout: 10,
     };
     expect(() => checkOptions(base)).not.toThrow();
     expect(() => checkOptions({ ...base, backend: 'loop', vms: 2 })).toThrow(/--vms 1/);
@@ -75,9 +101,17 @@ describe('lab pieces', () => {
 
   it('gives the guest disk the image with the requested cache mode, and the out disk second', () => {
     const a = qemuArgs({
-      id: 'vm0', accel: 'tcg', memBytes: 128 * 2 ** 20, vcpus: 1,
-      kernel: { release: 'r', vmlinuz: 'K', initramfs: 'I', package: 'p' }, image: 'img.qcow2', imageFormat: 'qcow2',
-      hostCache: 'none', outDisk: 'out.ext2', console: 'c', timeoutS: 1,
+      id: 'vm0',
+      accel: 'tcg',
+      memBytes: 128 * 2 ** 20,
+      vcpus: 1,
+      kernel: { release: 'r', vmlinuz: 'K', initramfs: 'I', package: 'p' },
+      image: 'img.qcow2',
+      imageFormat: 'qcow2',
+      hostCache: 'none',
+      outDisk: 'out.ext2',
+      console: 'c',
+      timeoutS: 1,
     });
     expect(a.slice(0, 4)).toEqual(['-accel', 'tcg', '-m', '128']);
     const drives = a.filter((_, i) => a[i - 1] === '-drive');

@@ -32,7 +32,19 @@ function parseBttAvg(text: string): BttAvg {
     const sm = /\|\s+(\d+)\s+(\S+)\s+(\S+)\s+\|\s+(\S+)/.exec(lines.slice(si).find((l) => /^\s*\(\s*\d+,/.test(l))!)!;
     seeks.push({ n: Number(sm[1]), mean: sm[2]!, mode: sm[4]! });
   }
-  return { stages, merge: { q: Number(mm[1]), d: Number(mm[2]), ratio: mm[3]!, blkMin: Number(mm[4]), blkAvg: Number(mm[5]), blkMax: Number(mm[6]), total: Number(mm[7]) }, seeks };
+  return {
+    stages,
+    merge: {
+      q: Number(mm[1]),
+      d: Number(mm[2]),
+      ratio: mm[3]!,
+      blkMin: Number(mm[4]),
+      blkAvg: Number(mm[5]),
+      blkMax: Number(mm[6]),
+      total: Number(mm[7]),
+    },
+    seeks,
+  };
 }
 
 const sec = (ns: number) => (ns / 1e9).toFixed(9);
@@ -59,9 +71,22 @@ describe('btt metrics on a real capture without splits: equal to btt', () => {
     const m = await metricsOf('nosplit');
     expectSameStages(m, btt, ['Q2Q', 'Q2G', 'G2I', 'Q2M', 'I2D', 'M2D', 'D2C', 'Q2C']);
     expect([m.queued, m.issued, m.mergeRatio.toFixed(1)]).toEqual([btt.merge.q, btt.merge.d, btt.merge.ratio]);
-    expect([m.blks.min, Math.trunc(m.blks.avg), m.blks.max, m.blks.total]).toEqual([btt.merge.blkMin, btt.merge.blkAvg, btt.merge.blkMax, btt.merge.total]);
-    expect([m.seeksQ2Q.n, m.seeksQ2Q.mean.toFixed(1), `${m.seeksQ2Q.modes.join(',')}(${m.seeksQ2Q.modeCount})`]).toEqual([btt.seeks[0]!.n, btt.seeks[0]!.mean, btt.seeks[0]!.mode]);
-    expect([m.seeksD2D.n, m.seeksD2D.mean.toFixed(1), `${m.seeksD2D.modes.join(',')}(${m.seeksD2D.modeCount})`]).toEqual([btt.seeks[1]!.n, btt.seeks[1]!.mean, btt.seeks[1]!.mode]);
+    expect([m.blks.min, Math.trunc(m.blks.avg), m.blks.max, m.blks.total]).toEqual([
+      btt.merge.blkMin,
+      btt.merge.blkAvg,
+      btt.merge.blkMax,
+      btt.merge.total,
+    ]);
+    expect([m.seeksQ2Q.n, m.seeksQ2Q.mean.toFixed(1), `${m.seeksQ2Q.modes.join(',')}(${m.seeksQ2Q.modeCount})`]).toEqual([
+      btt.seeks[0]!.n,
+      btt.seeks[0]!.mean,
+      btt.seeks[0]!.mode,
+    ]);
+    expect([m.seeksD2D.n, m.seeksD2D.mean.toFixed(1), `${m.seeksD2D.modes.join(',')}(${m.seeksD2D.modeCount})`]).toEqual([
+      btt.seeks[1]!.n,
+      btt.seeks[1]!.mean,
+      btt.seeks[1]!.mode,
+    ]);
   });
 
   it.skipIf(!has('btt') || !has('blkparse'))('btt still prints the golden figures for the fixture (live)', () => {
@@ -114,9 +139,14 @@ describe('seek distances and the iostat-like series', () => {
     const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
     expect(Math.round((sum(s.readIops) + sum(s.writeIops)) * 0.1)).toBe(done.length);
     expect(Math.round((sum(s.readMBps) + sum(s.writeMBps)) * 0.1 * 1e6)).toBe(done.reduce((x, r) => x + Number(r.bytes), 0));
-    const busy = rq.filter((r) => r.complete_ns !== null && r.issue_ns !== null).reduce((x, r) => x + Number((r.complete_ns as bigint) - (r.issue_ns as bigint)), 0);
+    const busy = rq
+      .filter((r) => r.complete_ns !== null && r.issue_ns !== null)
+      .reduce((x, r) => x + Number((r.complete_ns as bigint) - (r.issue_ns as bigint)), 0);
     expect(sum(s.queueDepth) * 100e6).toBeCloseTo(busy, -3);
-    for (const u of s.utilization) { expect(u).toBeGreaterThanOrEqual(0); expect(u).toBeLessThanOrEqual(1 + 1e-9); }
+    for (const u of s.utilization) {
+      expect(u).toBeGreaterThanOrEqual(0);
+      expect(u).toBeLessThanOrEqual(1 + 1e-9);
+    }
     expect(() => iostatSeries(requests, { intervalNs: 0 })).toThrow(/positive/);
   });
 });

@@ -11,9 +11,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function capture(argv: string[]): Promise<{ code: number; out: string }> {
   let out = '';
-  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
+  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
   const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try { return { code: await run(argv), out }; } finally { w.mockRestore(); e.mockRestore(); }
+  try {
+    return { code: await run(argv), out };
+  } finally {
+    w.mockRestore();
+    e.mockRestore();
+  }
 }
 
 describe('iolineage btt', () => {

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { countInversions, reorderingStats } from '../../src/metrics/reordering.js';
 import { mulberry32 as rng } from '../../src/util/seeded-random.js';
 
-
 function bruteInversions(a: ArrayLike<number>): number {
   let n = 0;
   for (let i = 0; i < a.length; i++) for (let j = i + 1; j < a.length; j++) if (a[i]! > a[j]!) n++;
@@ -51,8 +50,13 @@ describe('reordering', () => {
     const issue = Float64Array.from({ length: n }, (_, i) => i);
     const proc = Float64Array.from({ length: n }, (_, i) => i + r() * 60);
     const s = reorderingStats(issue, proc);
-    let conc = 0, disc = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) { if (proc[j]! > proc[i]!) conc++; else disc++; }
-    expect(s.kendall_tau).toBeCloseTo((conc - disc) / (n * (n - 1) / 2), 12);
+    let conc = 0,
+      disc = 0;
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++) {
+        if (proc[j]! > proc[i]!) conc++;
+        else disc++;
+      }
+    expect(s.kendall_tau).toBeCloseTo((conc - disc) / ((n * (n - 1)) / 2), 12);
   });
 });

@@ -26,7 +26,10 @@ beforeAll(() => {
 function replaced(bytes: Uint8Array, from: Uint8Array, to: Uint8Array, start = 0): Uint8Array {
   const out = bytes.slice();
   for (let i = start; i + from.length <= bytes.length; i++) {
-    if (from.every((b, k) => bytes[i + k] === b)) { out.set(to, i); return out; }
+    if (from.every((b, k) => bytes[i + k] === b)) {
+      out.set(to, i);
+      return out;
+    }
   }
   throw new Error('pattern not found');
 }
@@ -40,17 +43,29 @@ describe('damaged tables', () => {
     writeFileSync(file, replaced(events, name('ts_ns'), name('ts_xs'), events.length - 10 - footerLength));
     const r = iolineage(['btt', file]);
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe(`iolineage: ${file} (Arrow schema): not a readable block_events table: expected a column ts_ns, found none`);
+    expect(r.stderr.trim()).toBe(
+      `iolineage: ${file} (Arrow schema): not a readable block_events table: expected a column ts_ns, found none`,
+    );
   });
 
   it('a time 2^62 ns away from the others: btt names the row instead of failing in request reconstruction', () => {
-    const le64 = (v: bigint) => { const b = new Uint8Array(8); new DataView(b.buffer).setBigInt64(0, v, true); return b; };
-    const first = (readArrowFile(join(work, 'block', 'block_events.arrow')).getChild('ts_ns')!.toArray() as BigInt64Array)[0]!;
+    const le64 = (v: bigint) => {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigInt64(0, v, true);
+      return b;
+    };
+    const first = (
+      readArrowFile(join(work, 'block', 'block_events.arrow'))
+        .getChild('ts_ns')!
+        .toArray() as BigInt64Array
+    )[0]!;
     const file = join(work, 'late.arrow');
     writeFileSync(file, replaced(events, le64(first), le64(1n << 62n)));
     const r = iolineage(['btt', file]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/late\.arrow \(block_events rows\): block_events row \d+: time \d+ ns: expected times within 2\^53 ns \(104 days\) of the trace's other events/);
+    expect(r.stderr).toMatch(
+      /late\.arrow \(block_events rows\): block_events row \d+: time \d+ ns: expected times within 2\^53 ns \(104 days\) of the trace's other events/,
+    );
   });
 
   it('a vector length in the footer past the file: an error naming the vector, not an array of a billion entries', () => {
@@ -61,7 +76,9 @@ describe('damaged tables', () => {
     const file = join(work, 'footer.arrow');
     writeFileSync(file, replaced(events, le(columns), le(0x40000000), events.length - 10 - footerLength));
     expect(() => readArrowFile(file)).toThrow(InputError);
-    expect(() => readArrowFile(file)).toThrow(/not a readable Arrow IPC file: footer\.schema\.fields of 1073741824 entries at byte \d+ runs past the end/);
+    expect(() => readArrowFile(file)).toThrow(
+      /not a readable Arrow IPC file: footer\.schema\.fields of 1073741824 entries at byte \d+ runs past the end/,
+    );
   });
 
   it('an fs_map whose rows are out of order: lookup names the file and the rows', () => {
@@ -74,9 +91,13 @@ describe('damaged tables', () => {
       const values = table.getChild(c.name)!.toArray() as ArrayLike<unknown>;
       for (const i of order) {
         const v = values[i];
-        if (c.type === 'int64') { if (v === null) b.int64(c.name).pushNull(); else b.int64(c.name).push(v as bigint); }
-        else if (c.type === 'string') { if (v === null) b.string(c.name).pushNull(); else b.string(c.name).push(v as string); }
-        else if (c.type === 'bool') b.bool(c.name).push(v as boolean);
+        if (c.type === 'int64') {
+          if (v === null) b.int64(c.name).pushNull();
+          else b.int64(c.name).push(v as bigint);
+        } else if (c.type === 'string') {
+          if (v === null) b.string(c.name).pushNull();
+          else b.string(c.name).push(v as string);
+        } else if (c.type === 'bool') b.bool(c.name).push(v as boolean);
         else b.number(c.name).push(v as number);
       }
     }

@@ -48,7 +48,11 @@ describe('values of 2^53 and more in the block readers', () => {
       expect(iolineage(['ingest', clean, '-o', outClean, '--format', t.format]).status).toBe(0);
       const r = iolineage(['ingest', bad, '-o', outBad, '--format', t.format]);
       expect(r.status).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`block_text\\.value_out_of_range \\[data_loss\\] event not stored: sector 9007199254740993: expected a sector below 2\\^53.*first at ${bad.replaceAll('.', '\\.')}:${t.line + 1}:`));
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `block_text\\.value_out_of_range \\[data_loss\\] event not stored: sector 9007199254740993: expected a sector below 2\\^53.*first at ${bad.replaceAll('.', '\\.')}:${t.line + 1}:`,
+        ),
+      );
       expect(events(outBad)).toBe(events(outClean) - 1);
     });
   }
@@ -60,7 +64,11 @@ describe('values of 2^53 and more in the block readers', () => {
     writeFileSync(bad, lines.join('\n') + '\n');
     const r = iolineage(['ingest', bad, '-o', join(work, 'late')]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`value_out_of_range .*time 90071992\\d+ ns: expected times within 2\\^53 ns \\(104 days\\) of the trace's other events .*first at ${bad.replaceAll('.', '\\.')}:21:`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `value_out_of_range .*time 90071992\\d+ ns: expected times within 2\\^53 ns \\(104 days\\) of the trace's other events .*first at ${bad.replaceAll('.', '\\.')}:21:`,
+      ),
+    );
   });
 
   /** The nosplit capture's two per-CPU files, the first with a record time of 2^62 at byte 72. */
@@ -83,7 +91,9 @@ describe('values of 2^53 and more in the block readers', () => {
     const r = iolineage(['ingest', ...binaryWithHugeTime(), '-o', out]);
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/n\.blktrace\.0:byte offset 64 \(0x40\) \(blk_io_trace record\): time 4611686018427387904 ns: expected times within 2\^53 ns/);
+    expect(r.stderr).toMatch(
+      /n\.blktrace\.0:byte offset 64 \(0x40\) \(blk_io_trace record\): time 4611686018427387904 ns: expected times within 2\^53 ns/,
+    );
     expect(readdirSync(out)).toEqual([]);
   });
 
@@ -108,10 +118,15 @@ describe('ext superblock counts are checked against the source before they size 
 
   it('map fs and lookup: s_blocks_count_hi 0x40000000 is an error at byte 1360, not an array of 2^47 entries', () => {
     const img = imageWithBlocksHi(0x40000000);
-    for (const args of [['map', 'fs', img, '-o', join(work, 'hi-out')], ['lookup', img, '--sector', '10']]) {
+    for (const args of [
+      ['map', 'fs', img, '-o', join(work, 'hi-out')],
+      ['lookup', img, '--sector', '10'],
+    ]) {
       const r = iolineage(args);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/blocks-hi-40000000\.img:byte offset 1360 \(0x550\) \(superblock s_blocks_count_hi\): s_blocks_count × block size: expected at most 2\^53 - 1 bytes, got 4611686018427\d+ × 4096/);
+      expect(r.stderr).toMatch(
+        /blocks-hi-40000000\.img:byte offset 1360 \(0x550\) \(superblock s_blocks_count_hi\): s_blocks_count × block size: expected at most 2\^53 - 1 bytes, got 4611686018427\d+ × 4096/,
+      );
     }
   });
 
@@ -119,7 +134,9 @@ describe('ext superblock counts are checked against the source before they size 
     const img = imageWithBlocksHi(0x100);
     const r = iolineage(['map', 'fs', img, '-o', join(work, 'hi-out2')]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/\(superblock s_blocks_count_hi\): s_blocks_count 1099511\d+ makes \d+ block groups, whose 64-byte descriptors \(\d+ bytes\) cannot fit in the source: expected at most \d+ groups for its 67108864 bytes/);
+    expect(r.stderr).toMatch(
+      /\(superblock s_blocks_count_hi\): s_blocks_count 1099511\d+ makes \d+ block groups, whose 64-byte descriptors \(\d+ bytes\) cannot fit in the source: expected at most \d+ groups for its 67108864 bytes/,
+    );
   });
 });
 
@@ -129,13 +146,27 @@ describe('compressed images', () => {
     writeFileSync(bomb, gzipSync(Buffer.alloc(8 << 20, 'a')));
     const r = iolineage(['map', 'fs', bomb, '-o', join(work, 'bomb-out')]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/bomb\.gz:byte offset 0 \(0x0\) \(decompressed data\): decompressed gzip stream: expected an ext2\/3\/4 superblock \(s_magic 0xef53 at byte 1080\), a qcow2 image or a partitioned disk, got 0x6161/);
+    expect(r.stderr).toMatch(
+      /bomb\.gz:byte offset 0 \(0x0\) \(decompressed data\): decompressed gzip stream: expected an ext2\/3\/4 superblock \(s_magic 0xef53 at byte 1080\), a qcow2 image or a partitioned disk, got 0x6161/,
+    );
   });
 
   it('a decompressed copy stops at --max-decompressed and the message says how to raise it', () => {
-    const r = iolineage(['map', 'fs', fixture('ext', 'ext3-1k.e2image-r.img.gz'), '-o', join(work, 'cap-out'), '--max-decompressed', '64k']);
+    const r = iolineage([
+      'map',
+      'fs',
+      fixture('ext', 'ext3-1k.e2image-r.img.gz'),
+      '-o',
+      join(work, 'cap-out'),
+      '--max-decompressed',
+      '64k',
+    ]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/ext3-1k\.e2image-r\.img\.gz \(gzip stream\): the decompressed copy would store more than 64\.0 KiB of non-zero data in a temporary file .*raise the limit \(map fs, lookup: --max-decompressed SIZE\)/);
-    expect(iolineage(['map', 'fs', fixture('ext', 'ext3-1k.e2image-r.img.gz'), '-o', join(work, 'cap-out'), '--max-decompressed', '64M']).status).toBe(0);
+    expect(r.stderr).toMatch(
+      /ext3-1k\.e2image-r\.img\.gz \(gzip stream\): the decompressed copy would store more than 64\.0 KiB of non-zero data in a temporary file .*raise the limit \(map fs, lookup: --max-decompressed SIZE\)/,
+    );
+    expect(
+      iolineage(['map', 'fs', fixture('ext', 'ext3-1k.e2image-r.img.gz'), '-o', join(work, 'cap-out'), '--max-decompressed', '64M']).status,
+    ).toBe(0);
   });
 });

@@ -9,7 +9,15 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LOCK_FILE, OUTPUTS_MANIFEST, OutputFolder, checkOutputFolder, readOutputsManifest, writeFileAtomically, writeAll } from '../../src/io/output-folder.js';
+import {
+  LOCK_FILE,
+  OUTPUTS_MANIFEST,
+  OutputFolder,
+  checkOutputFolder,
+  readOutputsManifest,
+  writeFileAtomically,
+  writeAll,
+} from '../../src/io/output-folder.js';
 import { fixture, iolineage, root, startIolineage } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'iol-output-folder-'));
@@ -28,9 +36,16 @@ async function signalWhen(args: string[], out: string, when: (name: string) => b
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   await new Promise<void>((resolve) => {
     const watcher = watch(out, (_event, name) => {
-      if (name && when(name)) { child.kill(signal); watcher.close(); resolve(); }
+      if (name && when(name)) {
+        child.kill(signal);
+        watcher.close();
+        resolve();
+      }
     });
-    void exited.then(() => { watcher.close(); resolve(); });
+    void exited.then(() => {
+      watcher.close();
+      resolve();
+    });
   });
   await exited;
   return child;
@@ -49,7 +64,9 @@ describe('output folder', () => {
     const r = iolineage(['ingest', trace, '-o', out]);
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/block_requests\.arrow: the output name is a symbolic link \(to .*victim\.txt\): refusing to write through or replace it/);
+    expect(r.stderr).toMatch(
+      /block_requests\.arrow: the output name is a symbolic link \(to .*victim\.txt\): refusing to write through or replace it/,
+    );
     expect(readFileSync(victim, 'utf8')).toBe('keep me\n');
     expect(readdirSync(out).sort()).toEqual(['block_requests.arrow']);
   });
@@ -121,7 +138,9 @@ describe('output folder', () => {
     const r = iolineage(['ingest', trace, '-o', out]);
     held.close();
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`another iolineage command \\(pid ${process.pid}, ingest \\(held by the test\\)\\) is writing into this folder`));
+    expect(r.stderr).toMatch(
+      new RegExp(`another iolineage command \\(pid ${process.pid}, ingest \\(held by the test\\)\\) is writing into this folder`),
+    );
     expect(readdirSync(out)).toEqual([]);
     const gone = spawnSync(process.execPath, ['-e', '']).pid;
     writeFileSync(join(out, LOCK_FILE), `${gone} ingest\n`);
@@ -159,7 +178,12 @@ describe('output folder', () => {
     const dir = join(work, 'atomic');
     mkdirSync(dir);
     const path = join(dir, 'summary.json');
-    expect(() => writeFileAtomically(path, (fd) => { writeAll(fd, new Uint8Array(10)); throw new Error('disk on fire'); })).toThrow('disk on fire');
+    expect(() =>
+      writeFileAtomically(path, (fd) => {
+        writeAll(fd, new Uint8Array(10));
+        throw new Error('disk on fire');
+      }),
+    ).toThrow('disk on fire');
     expect(readdirSync(dir)).toEqual([]);
     writeFileAtomically(path, (fd) => writeAll(fd, new TextEncoder().encode('{}\n')));
     expect(readFileSync(path, 'utf8')).toBe('{}\n');

@@ -40,7 +40,12 @@ describe('inputs users trip on', () => {
   it('map fs, map image, btt and lookup of a directory, and -o naming a file: one-line errors naming the path', () => {
     const dir = join(work, 'not-an-image');
     mkdirSync(dir);
-    for (const args of [['map', 'fs', dir, '-o', join(work, 'o-fs')], ['map', 'image', dir, '-o', join(work, 'o-img')], ['btt', dir], ['lookup', dir, '--sector', '1']]) {
+    for (const args of [
+      ['map', 'fs', dir, '-o', join(work, 'o-fs')],
+      ['map', 'image', dir, '-o', join(work, 'o-img')],
+      ['btt', dir],
+      ['lookup', dir, '--sector', '1'],
+    ]) {
       const r = iolineage(args);
       expect(r.status).not.toBe(70);
       expectOneLineError(r, dir, r.status ?? -1);
@@ -90,7 +95,9 @@ describe('inputs users trip on', () => {
     let t = 1700000000;
     // the first line goes through the general path, the reads after it through the fast path
     for (let i = 0; i < 200; i++) {
-      lines.push(`100 ${(t += 1e-6).toFixed(6)} openat(AT_FDCWD</mnt/data>, "/mnt/data/a\\nb${i}\\"c\\101", O_RDONLY) = 3</mnt/data/a\\nb${i}"cA> <0.000010>`);
+      lines.push(
+        `100 ${(t += 1e-6).toFixed(6)} openat(AT_FDCWD</mnt/data>, "/mnt/data/a\\nb${i}\\"c\\101", O_RDONLY) = 3</mnt/data/a\\nb${i}"cA> <0.000010>`,
+      );
       lines.push(`100 ${(t += 1e-6).toFixed(6)} read(3</mnt/data/a\\nb${i}"cA>, "xx", 4096) = 2 <0.000010>`);
       lines.push(`100 ${(t += 1e-6).toFixed(6)} close(3</mnt/data/a\\nb${i}"cA>) = 0 <0.000010>`);
     }

@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import type { Column, Table } from '@uwdata/flechette';
 import { run as analyze } from '../../src/cli/analyze.js';
 
-export const BUNDLES = ['m128-buffered', 'm128-buffered-hostnone', 'm128-buffered-qcow2', 'm128-direct', 'm512-buffered', 'm512-direct', 'm96-2vms'] as const;
+export const BUNDLES = [
+  'm128-buffered',
+  'm128-buffered-hostnone',
+  'm128-buffered-qcow2',
+  'm128-direct',
+  'm512-buffered',
+  'm512-direct',
+  'm96-2vms',
+] as const;
 
 /** A scratch folder removed by the returned cleanup. */
 export function scratchDir(prefix: string): { dir: string; remove: () => void } {

@@ -5,7 +5,22 @@
  * column type the schemas use.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Column, Table, bool, dictionary, float64, int16, int32, int64, int8, tableFromArrays, uint16, uint32, uint8, utf8 } from '@uwdata/flechette';
+import {
+  Column,
+  Table,
+  bool,
+  dictionary,
+  float64,
+  int16,
+  int32,
+  int64,
+  int8,
+  tableFromArrays,
+  uint16,
+  uint32,
+  uint8,
+  utf8,
+} from '@uwdata/flechette';
 import { readArrowFile } from '../../src/table/arrow-file.js';
 import { SqlSession } from '../../src/sql/sql-session.js';
 import { resultColumns } from '../../src/sql/result-columns.js';
@@ -19,26 +34,47 @@ async function duckColumnsText(session: SqlSession, name: string): Promise<Map<s
 
 function madeBatch(offset: number, words: string[]): Table {
   const n = 5000;
-  const nth = <T>(f: (i: number) => T, nullEvery: number) => Array.from({ length: n }, (_, i) => ((i + offset) % nullEvery === 0 ? null : f(i)));
-  return tableFromArrays({
-    i8: nth((i) => (i % 200) - 100, 7), i16: nth((i) => i - 2500, 11), i32: nth((i) => i * 1000 - 7, 2047),
-    i64: nth((i) => (BigInt(i) << 40n) + 1795708236043896123n + BigInt(offset), 2048),
-    u8: nth((i) => i % 256, 13), u16: nth((i) => (i * 7) % 65536, 17), u32: nth((i) => 4294967295 - i, 19),
-    f64: nth((i) => i / 3, 23), flag: nth((i) => i % 3 === 0, 2049),
-    word: nth((i) => words[i % words.length]!, 2050), many: nth((i) => `path/${(i * 31) % 300}`, 29),
-  }, {
-    types: {
-      i8: int8(), i16: int16(), i32: int32(), i64: int64(), u8: uint8(), u16: uint16(), u32: uint32(), f64: float64(), flag: bool(),
-      word: dictionary(utf8(), int8()), many: dictionary(utf8(), int32()),
+  const nth = <T>(f: (i: number) => T, nullEvery: number) =>
+    Array.from({ length: n }, (_, i) => ((i + offset) % nullEvery === 0 ? null : f(i)));
+  return tableFromArrays(
+    {
+      i8: nth((i) => (i % 200) - 100, 7),
+      i16: nth((i) => i - 2500, 11),
+      i32: nth((i) => i * 1000 - 7, 2047),
+      i64: nth((i) => (BigInt(i) << 40n) + 1795708236043896123n + BigInt(offset), 2048),
+      u8: nth((i) => i % 256, 13),
+      u16: nth((i) => (i * 7) % 65536, 17),
+      u32: nth((i) => 4294967295 - i, 19),
+      f64: nth((i) => i / 3, 23),
+      flag: nth((i) => i % 3 === 0, 2049),
+      word: nth((i) => words[i % words.length]!, 2050),
+      many: nth((i) => `path/${(i * 31) % 300}`, 29),
     },
-    useBigInt: true,
-  });
+    {
+      types: {
+        i8: int8(),
+        i16: int16(),
+        i32: int32(),
+        i64: int64(),
+        u8: uint8(),
+        u16: uint16(),
+        u32: uint32(),
+        f64: float64(),
+        flag: bool(),
+        word: dictionary(utf8(), int8()),
+        many: dictionary(utf8(), int32()),
+      },
+      useBigInt: true,
+    },
+  );
 }
 
 describe('Arrow tables into DuckDB', () => {
   const scratch = scratchDir('iol-sql-load-');
   let out = '';
-  beforeAll(async () => { out = await analyseBundle('m128-buffered', scratch.dir); });
+  beforeAll(async () => {
+    out = await analyseBundle('m128-buffered', scratch.dir);
+  });
   afterAll(() => scratch.remove());
 
   it('gives back every value of every table of a real analysis', async () => {
@@ -61,16 +97,35 @@ describe('Arrow tables into DuckDB', () => {
   it('copies batches with their own dictionaries, nulls at chunk edges and every column type', async () => {
     const a = madeBatch(0, ['read', 'write', 'open']);
     const b = madeBatch(1, ['sync', "it's", 'read', 'fsync', 'write']);
-    const table = new Table(a.schema, a.children.map((c, i) => new Column([...c.data, ...b.children[i]!.data])));
+    const table = new Table(
+      a.schema,
+      a.children.map((c, i) => new Column([...c.data, ...b.children[i]!.data])),
+    );
     expect(table.numRows).toBe(10000);
     const session = await SqlSession.open({ threads: 1 });
     try {
       await session.addArrowTable('made', table);
       const duck = await duckColumnsText(session, 'made');
       for (const f of table.schema.fields) expect(duck.get(f.name), f.name).toEqual(arrowColumnText(table, f.name));
-      const types = await resultColumns(await session.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'made' AND table_schema = 'main'"));
+      const types = await resultColumns(
+        await session.query(
+          "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'made' AND table_schema = 'main'",
+        ),
+      );
       // the view shows only types Spark and Trino read: no ENUM, no unsigned integers
-      expect(types[1]!.values).toEqual(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'DOUBLE', 'BOOLEAN', 'VARCHAR', 'VARCHAR']);
+      expect(types[1]!.values).toEqual([
+        'TINYINT',
+        'SMALLINT',
+        'INTEGER',
+        'BIGINT',
+        'SMALLINT',
+        'INTEGER',
+        'BIGINT',
+        'DOUBLE',
+        'BOOLEAN',
+        'VARCHAR',
+        'VARCHAR',
+      ]);
     } finally {
       session.close();
     }

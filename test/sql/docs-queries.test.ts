@@ -20,7 +20,7 @@ function values(dir: string, table: string, column: string): unknown[] {
   return Array.from(readArrowFile(join(dir, `${table}.arrow`)).getChild(column) as Column<unknown>);
 }
 
-describe('docs/sql.md: the notebooks\' questions in SQL', () => {
+describe("docs/sql.md: the notebooks' questions in SQL", () => {
   const scratch = scratchDir('iol-sql-docs-');
   let out = '';
   let summary: any;
@@ -31,7 +31,13 @@ describe('docs/sql.md: the notebooks\' questions in SQL', () => {
   afterAll(() => scratch.remove());
 
   it('names five queries, each checked below or by the dataset test', () => {
-    expect([...docQueries().keys()]).toEqual(['bytes-per-cause', 'amplification-per-operation', 'top-files-by-host-bytes', 'requests-per-app-io', 'per-run-totals']);
+    expect([...docQueries().keys()]).toEqual([
+      'bytes-per-cause',
+      'amplification-per-operation',
+      'top-files-by-host-bytes',
+      'requests-per-app-io',
+      'per-run-totals',
+    ]);
   });
 
   it('bytes per cause per layer equal summary.json attribution.<layer>.by_cause', async () => {
@@ -50,7 +56,9 @@ describe('docs/sql.md: the notebooks\' questions in SQL', () => {
     const appBytes = values(out, 'lineage', 'app_bytes') as bigint[];
     for (const r of got) {
       let sum = 0n;
-      ops.forEach((op, i) => { if (op === r.op) sum += appBytes[i]!; });
+      ops.forEach((op, i) => {
+        if (op === r.op) sum += appBytes[i]!;
+      });
       expect(r.app_bytes, `${r.op} app bytes`).toBe(sum);
       expect(r.guest_amplification as number).toBeCloseTo(summary.amplification.guest[r.op as string], 12);
       expect(r.host_amplification as number).toBeCloseTo(summary.amplification.host[r.op as string], 12);
@@ -70,10 +78,14 @@ describe('docs/sql.md: the notebooks\' questions in SQL', () => {
       if (p === null || p === undefined) return;
       const e = byPath.get(p) ?? { ios: 0n, sums: [0n, 0n, 0n] };
       e.ios++;
-      cols.forEach((c, k) => { e.sums[k]! += c[i]!; });
+      cols.forEach((c, k) => {
+        e.sums[k]! += c[i]!;
+      });
       byPath.set(p, e);
     });
-    const expected = [...byPath].sort((a, b) => (b[1].sums[2]! > a[1].sums[2]! ? 1 : b[1].sums[2]! < a[1].sums[2]! ? -1 : a[0] < b[0] ? -1 : 1)).slice(0, 10)
+    const expected = [...byPath]
+      .sort((a, b) => (b[1].sums[2]! > a[1].sums[2]! ? 1 : b[1].sums[2]! < a[1].sums[2]! ? -1 : a[0] < b[0] ? -1 : 1))
+      .slice(0, 10)
       .map(([path, e]) => ({ path, ios: e.ios, app_bytes: e.sums[0], guest_bytes: e.sums[1], host_bytes: e.sums[2] }));
     expect(got).toEqual(expected);
     expect(got.length).toBeGreaterThan(1);

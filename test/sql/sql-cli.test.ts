@@ -15,7 +15,10 @@ import { analyseBundle, scratchDir } from './analysed.js';
 async function captured(argv: string[]): Promise<string> {
   const chunks: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string) => { chunks.push(String(s)); return true; }) as typeof process.stdout.write;
+  process.stdout.write = ((s: string) => {
+    chunks.push(String(s));
+    return true;
+  }) as typeof process.stdout.write;
   try {
     expect(await sqlCommand(argv)).toBe(0);
   } finally {
@@ -27,11 +30,18 @@ async function captured(argv: string[]): Promise<string> {
 describe('iolineage sql', () => {
   const scratch = scratchDir('iol-sql-cli-');
   let out = '';
-  beforeAll(async () => { out = await analyseBundle('m128-direct', scratch.dir); });
+  beforeAll(async () => {
+    out = await analyseBundle('m128-direct', scratch.dir);
+  });
   afterAll(() => scratch.remove());
 
   it('prints an aligned table with numbers on the right', async () => {
-    const text = await captured([out, "SELECT op, count(*) AS ios FROM lineage WHERE op IN ('read', 'write') GROUP BY op ORDER BY op", '--threads', '1']);
+    const text = await captured([
+      out,
+      "SELECT op, count(*) AS ios FROM lineage WHERE op IN ('read', 'write') GROUP BY op ORDER BY op",
+      '--threads',
+      '1',
+    ]);
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^op\s+ios$/);
     expect(lines[1]).toMatch(/^-+ +-+$/);
@@ -42,9 +52,16 @@ describe('iolineage sql', () => {
 
   it('prints 64-bit integers exactly in CSV and JSON', async () => {
     const lineage = readArrowFile(join(out, 'lineage.arrow'));
-    const starts = Array.from(lineage.getChild('app_start_ns') as Column<bigint>).slice(0, 5).map(String);
+    const starts = Array.from(lineage.getChild('app_start_ns') as Column<bigint>)
+      .slice(0, 5)
+      .map(String);
     expect(BigInt(starts[0]!) > BigInt(Number.MAX_SAFE_INTEGER)).toBe(true);
-    const csv = await captured([out, 'SELECT app_id, app_start_ns, guest_first_ns FROM lineage ORDER BY app_id LIMIT 5', '--format', 'csv']);
+    const csv = await captured([
+      out,
+      'SELECT app_id, app_start_ns, guest_first_ns FROM lineage ORDER BY app_id LIMIT 5',
+      '--format',
+      'csv',
+    ]);
     const csvLines = csv.trimEnd().split('\n');
     expect(csvLines[0]).toBe('app_id,app_start_ns,guest_first_ns');
     expect(csvLines.slice(1).map((l) => l.split(',')[1])).toEqual(starts);
@@ -55,7 +72,8 @@ describe('iolineage sql', () => {
 
   it('lists every table with its columns, summary.json included', async () => {
     const text = await captured([out, '--tables', '--max-rows', '50']);
-    for (const t of ['app_io', 'attribution', 'guest_requests', 'host_requests', 'lineage', 'links_app_guest', 'summary']) expect(text).toMatch(new RegExp(`^${t} `, 'm'));
+    for (const t of ['app_io', 'attribution', 'guest_requests', 'host_requests', 'lineage', 'links_app_guest', 'summary'])
+      expect(text).toMatch(new RegExp(`^${t} `, 'm'));
     expect(text).toMatch(/^summary\s+key VARCHAR, number DOUBLE, text VARCHAR$/m);
   });
 
@@ -67,7 +85,10 @@ describe('iolineage sql', () => {
   });
 
   it('sql gives an Arquero table: exact-double 64-bit columns as numbers, others as BigInt', async () => {
-    const t = await sql('SELECT op, sum(app_bytes) AS bytes, min(app_start_ns) AS first_ns FROM lineage GROUP BY op ORDER BY op', { dir: out, threads: 1 });
+    const t = await sql('SELECT op, sum(app_bytes) AS bytes, min(app_start_ns) AS first_ns FROM lineage GROUP BY op ORDER BY op', {
+      dir: out,
+      threads: 1,
+    });
     const rows = t.objects() as { op: string; bytes: unknown; first_ns: unknown }[];
     expect(typeof rows[0]!.bytes).toBe('number');
     expect(typeof rows[0]!.first_ns).toBe('bigint');
@@ -83,6 +104,8 @@ describe('iolineage sql', () => {
     const t = aq.fromArrow(a);
     expect(t.numRows()).toBe(a.numRows);
     expect(t.array('op')).toEqual(a.getChild('op')!.toArray());
-    await expect(sqlArrow('SELECT CAST(9223372036854775807 AS HUGEINT) * 2 AS too_big', { dir: out })).rejects.toThrow(/too_big \(HUGEINT\) holds 18446744073709551614, outside Int64/);
+    await expect(sqlArrow('SELECT CAST(9223372036854775807 AS HUGEINT) * 2 AS too_big', { dir: out })).rejects.toThrow(
+      /too_big \(HUGEINT\) holds 18446744073709551614, outside Int64/,
+    );
   });
 });

@@ -30,10 +30,12 @@ function fill(tb: TableBuilder<typeof spec>, n: number, spill: boolean): void {
   for (let i = 0; i < n; i++) {
     tb.int64('ts_ns').push(i === 1 ? 2n ** 62n + 5n : i * 1000);
     tb.number('tid').push(i % 4 === 0 ? -1 : i % 9);
-    if (i % 5 === 0) tb.string('name').pushNull(); else tb.string('name').push(`n${i % 7}-${Math.floor(i / CHUNK_ROWS)}`);
+    if (i % 5 === 0) tb.string('name').pushNull();
+    else tb.string('name').push(`n${i % 7}-${Math.floor(i / CHUNK_ROWS)}`);
     tb.string('code').pushNull();
     tb.bool('ok').push(i % 3 === 0);
-    if (i % 11 === 0) tb.int64('end').pushNull(); else tb.int64('end').push(-i);
+    if (i % 11 === 0) tb.int64('end').pushNull();
+    else tb.int64('end').push(-i);
     if (spill) tb.spillFullBatches();
   }
 }
@@ -44,7 +46,9 @@ describe('TableBuilder scratch file (spillTo) and writeTableBuilder', () => {
   it('writes the bytes writeArrowFile writes for finish(), from memory and from the scratch file', () => {
     const mem = new TableBuilder(spec);
     fill(mem, n, false);
-    const a = join(dir, 'a.arrow'); const b = join(dir, 'b.arrow'); const c = join(dir, 'c.arrow');
+    const a = join(dir, 'a.arrow');
+    const b = join(dir, 'b.arrow');
+    const c = join(dir, 'c.arrow');
     writeArrowFile(a, mem.finish({ clock: 'test' }));
     writeTableBuilder(b, mem, { clock: 'test' });
 
@@ -83,7 +87,8 @@ describe('TableBuilder scratch file (spillTo) and writeTableBuilder', () => {
     expect(tb.string('name').get(CHUNK_ROWS + 6)).toBe(`n${(CHUNK_ROWS + 6) % 7}-1`);
     expect(tb.string('name').get(CHUNK_ROWS * 2 + 6)).toBe(null); // a multiple of 5
     // -1 -> 500 over a range that spans two spilled chunks and the one in memory
-    const from = CHUNK_ROWS - 8; const to = CHUNK_ROWS * 3 + 100;
+    const from = CHUNK_ROWS - 8;
+    const to = CHUNK_ROWS * 3 + 100;
     let expected = 0;
     for (let i = from; i < to; i++) if (i % 4 === 0) expected++;
     expect(tid.replaceInRange(from, to, -1, 500)).toBe(expected);
@@ -112,7 +117,11 @@ describe('TableBuilder scratch file (spillTo) and writeTableBuilder', () => {
       const tb = new TableBuilder(spec);
       tb.spillTo(join(mnt, 'scratch'));
       let err: unknown;
-      try { fill(tb, CHUNK_ROWS * 2, true); } catch (e) { err = e; }
+      try {
+        fill(tb, CHUNK_ROWS * 2, true);
+      } catch (e) {
+        err = e;
+      }
       tb.close();
       expect(isUserError(err)).toBe(true);
       expect((err as Error).message).toMatch(/tiny\/scratch: cannot write the scratch file .*ENOSPC/);

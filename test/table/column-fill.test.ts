@@ -5,7 +5,11 @@ import { appendInt64, appendNumbers } from '../../src/table/column-fill.js';
 /** Chunks of a builder as plain arrays (values, validity bytes, null counts). */
 function dump(b: { finishChunks(): { values: ArrayLike<unknown>[]; validity: (Uint8Array | null)[]; nullCounts: number[] } }) {
   const c = b.finishChunks();
-  return { values: c.values.map((v) => Array.from(v)), validity: c.validity.map((v) => (v ? Array.from(v) : null)), nullCounts: c.nullCounts };
+  return {
+    values: c.values.map((v) => Array.from(v)),
+    validity: c.validity.map((v) => (v ? Array.from(v) : null)),
+    nullCounts: c.nullCounts,
+  };
 }
 
 describe('column-fill', () => {
@@ -14,9 +18,14 @@ describe('column-fill', () => {
   it('appendNumbers gives the chunks pushing each value (or null) would, conversions included', () => {
     const src = new Float64Array(n);
     const nulls = new Uint8Array(n);
-    for (let i = 0; i < n; i++) { src[i] = (i * 7919) % 70000 - 1000; nulls[i] = i % 97 === 0 ? 1 : 0; }
+    for (let i = 0; i < n; i++) {
+      src[i] = ((i * 7919) % 70000) - 1000;
+      nulls[i] = i % 97 === 0 ? 1 : 0;
+    }
     const pushed = new NumberColumnBuilder(Int16Array);
-    for (let i = 0; i < n; i++) if (nulls[i]) pushed.pushNull(); else pushed.push(src[i]!);
+    for (let i = 0; i < n; i++)
+      if (nulls[i]) pushed.pushNull();
+      else pushed.push(src[i]!);
     const filled = new NumberColumnBuilder(Int16Array);
     for (let from = 0; from < n; from += CHUNK_ROWS) {
       const len = Math.min(CHUNK_ROWS, n - from);
@@ -29,7 +38,10 @@ describe('column-fill', () => {
     const keys = new Int32Array(300).map((_, i) => i % 3);
     const pushed = new StringColumnBuilder('int8');
     const filled = new StringColumnBuilder('int8');
-    for (const s of ['a', 'b', 'c']) { pushed.intern(s); filled.intern(s); }
+    for (const s of ['a', 'b', 'c']) {
+      pushed.intern(s);
+      filled.intern(s);
+    }
     for (const k of keys) pushed.pushKey(k);
     appendNumbers(filled, keys, 0, keys.length);
     expect(dump(filled)).toEqual(dump(pushed));
@@ -50,7 +62,9 @@ describe('column-fill', () => {
     const src = new Float64Array([5, -1, 2 ** 33 + 7, 2 ** 53 - 1, 0]);
     const nulls = new Uint8Array([0, 1, 0, 0, 0]);
     const pushed = new Int64ColumnBuilder();
-    for (let i = 0; i < src.length; i++) if (nulls[i]) pushed.pushNull(); else pushed.pushSafeInteger(src[i]!);
+    for (let i = 0; i < src.length; i++)
+      if (nulls[i]) pushed.pushNull();
+      else pushed.pushSafeInteger(src[i]!);
     const filled = new Int64ColumnBuilder();
     appendInt64(filled, src, 0, src.length, nulls);
     expect(dump(filled)).toEqual(dump(pushed));

@@ -31,9 +31,11 @@ describe('TableBuilder', () => {
     for (let i = 0; i < n; i++) {
       tb.int64('ts_ns').push(i === 1 ? big : i * 1000);
       tb.number('cpu').push(i % 3);
-      if (i % 5 === 0) tb.string('name').pushNull(); else tb.string('name').push(`n${i % 7}`);
+      if (i % 5 === 0) tb.string('name').pushNull();
+      else tb.string('name').push(`n${i % 7}`);
       tb.bool('ok').push(i % 2 === 0);
-      if (i === n - 1) tb.int64('end').pushNull(); else tb.int64('end').push(-i);
+      if (i === n - 1) tb.int64('end').pushNull();
+      else tb.int64('end').push(-i);
     }
     const file = join(dir, 'demo.arrow');
     writeArrowFile(file, tb.finish({ clock: 'test' }));
@@ -54,14 +56,20 @@ describe('TableBuilder', () => {
   it('loads into Arquero for notebooks', () => {
     const tb = new TableBuilder(spec);
     for (let i = 0; i < 10; i++) {
-      tb.int64('ts_ns').push(i); tb.number('cpu').push(i % 2); tb.string('name').push(i < 5 ? 'a' : 'b');
-      tb.bool('ok').push(true); tb.int64('end').push(i);
+      tb.int64('ts_ns').push(i);
+      tb.number('cpu').push(i % 2);
+      tb.string('name').push(i < 5 ? 'a' : 'b');
+      tb.bool('ok').push(true);
+      tb.int64('end').push(i);
     }
     const file = join(dir, 'small.arrow');
     writeArrowFile(file, tb.finish());
     const t = aq.fromArrow(readArrowFile(file) as never);
     const counts = t.groupby('name').count().orderby('name').objects();
-    expect(counts).toEqual([{ name: 'a', count: 5 }, { name: 'b', count: 5 }]);
+    expect(counts).toEqual([
+      { name: 'a', count: 5 },
+      { name: 'b', count: 5 },
+    ]);
   });
 
   it('refuses columns of different lengths', () => {

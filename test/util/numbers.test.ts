@@ -20,8 +20,9 @@ describe('numbers', () => {
     expect(formatBytes(1536)).toBe('1.50 KiB');
   });
   it('formats errors with file and place', () => {
-    expect(new InputError('a.img', 'bad magic', { offset: 4096, what: 'superblock' }).message)
-      .toBe('a.img:byte offset 4096 (0x1000) (superblock): bad magic');
+    expect(new InputError('a.img', 'bad magic', { offset: 4096, what: 'superblock' }).message).toBe(
+      'a.img:byte offset 4096 (0x1000) (superblock): bad magic',
+    );
     expect(new InputError('t.txt', 'garbage', { line: 7 }).message).toBe('t.txt:line 7: garbage');
     expect(formatOffset(255n)).toBe('255 (0xff)');
   });

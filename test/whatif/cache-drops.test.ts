@@ -9,7 +9,11 @@ import { dropValueOfLine } from '../../src/whatif/cache-drops.js';
 import { mulberry32 } from '../../src/util/seeded-random.js';
 
 /** LRU of `capacity` pages as an array (most recent first); at each drop, pages not kept leave. */
-function simulateLruWithDrops(pages: number[], capacity: number, drops: { at: number; kept: Set<number> }[]): { misses: number; missAt: boolean[] } {
+function simulateLruWithDrops(
+  pages: number[],
+  capacity: number,
+  drops: { at: number; kept: Set<number> }[],
+): { misses: number; missAt: boolean[] } {
   let stack: number[] = [];
   let misses = 0;
   const missAt: boolean[] = [];
@@ -18,7 +22,8 @@ function simulateLruWithDrops(pages: number[], capacity: number, drops: { at: nu
     if (t === pages.length) break;
     const p = pages[t]!;
     const at = stack.indexOf(p);
-    if (at >= 0) stack.splice(at, 1); else misses++;
+    if (at >= 0) stack.splice(at, 1);
+    else misses++;
     missAt.push(at < 0);
     stack.unshift(p);
     if (stack.length > capacity) stack.pop();
@@ -32,9 +37,12 @@ describe('stack distances with cache drops', () => {
     for (let trial = 0; trial < 30; trial++) {
       const pages = Array.from({ length: 400 }, () => Math.floor(rnd() * 60));
       // two drops at random places, each keeping a random set of pages (the dirty ones)
-      const drops = [Math.floor(rnd() * 400), Math.floor(rnd() * 400)].sort((a, b) => a - b).map((at) => ({
-        at, kept: new Set(Array.from({ length: 10 }, () => Math.floor(rnd() * 60))),
-      }));
+      const drops = [Math.floor(rnd() * 400), Math.floor(rnd() * 400)]
+        .sort((a, b) => a - b)
+        .map((at) => ({
+          at,
+          kept: new Set(Array.from({ length: 10 }, () => Math.floor(rnd() * 60))),
+        }));
       const evictions: StackEviction[] = drops.map((d) => ({ at: d.at, keep: (p: number) => d.kept.has(p) }));
       const { distances } = stackDistances(pages, evictions);
       for (const capacity of [1, 5, 20, 40, 60, 100]) {

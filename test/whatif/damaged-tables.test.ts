@@ -57,30 +57,45 @@ describe.skipIf(!haveData)('whatif on damaged tables', () => {
   });
 
   // app_io.bytes_done of the findings tables-seed1-529, -1054 and -1110 (rows and values as found)
-  it.each([[8242, 562949953425408n, 'write'], [7873, 40532396646338560n, 'read'], [9862, 7381153934259261440n, 'read']] as const)(
-    'app_io row %i, bytes_done %s: an error naming file, row and column', async (row, v, op) => {
-      const d = damaged('app_io', 'bytes_done', row, v);
-      const inp = await loadWhatifInputs(d);
-      expect(() => memoryModelFor(inp)).toThrow(
-        `${join(d, 'app_io.arrow')}: row ${row}, column bytes_done: ${v} is more than one ${op} can transfer (${MAX_RW_BYTES} bytes, Linux MAX_RW_COUNT)`);
-    });
+  it.each([
+    [8242, 562949953425408n, 'write'],
+    [7873, 40532396646338560n, 'read'],
+    [9862, 7381153934259261440n, 'read'],
+  ] as const)('app_io row %i, bytes_done %s: an error naming file, row and column', async (row, v, op) => {
+    const d = damaged('app_io', 'bytes_done', row, v);
+    const inp = await loadWhatifInputs(d);
+    expect(() => memoryModelFor(inp)).toThrow(
+      `${join(d, 'app_io.arrow')}: row ${row}, column bytes_done: ${v} is more than one ${op} can transfer (${MAX_RW_BYTES} bytes, Linux MAX_RW_COUNT)`,
+    );
+  });
 
   // guest_requests.sector of the findings tables-seed1-936, -1720, -2189, -2375 and -3398
-  it.each([[6209, 864706521785696256n], [3670, 3377734080266252n], [3574, 9223372032559939912n], [9077, 144115188143292416n], [1067, 2305843009214062320n]] as const)(
-    'guest_requests row %i, sector %s: an error naming file, row and column', async (row, v) => {
-      const d = damaged('guest_requests', 'sector', row, v);
-      await expect(loadWhatifInputs(d)).rejects.toThrow(
-        `${join(d, 'guest_requests.arrow')}: row ${row}, column sector: ${v} is past 8 PiB (2^44 sectors), beyond any disk`);
-    });
+  it.each([
+    [6209, 864706521785696256n],
+    [3670, 3377734080266252n],
+    [3574, 9223372032559939912n],
+    [9077, 144115188143292416n],
+    [1067, 2305843009214062320n],
+  ] as const)('guest_requests row %i, sector %s: an error naming file, row and column', async (row, v) => {
+    const d = damaged('guest_requests', 'sector', row, v);
+    await expect(loadWhatifInputs(d)).rejects.toThrow(
+      `${join(d, 'guest_requests.arrow')}: row ${row}, column sector: ${v} is past 8 PiB (2^44 sectors), beyond any disk`,
+    );
+  });
 
   it('app_io: bytes_done above bytes_req, a negative size, an offset past 16 TiB', () => {
     const app = readArrowFile(join(base, 'app_io.arrow'));
     const ops = Array.from(app.getChild('op').toArray() as ArrayLike<string>);
     const row = ops.findIndex((o, i) => o === 'read' && app.getChild('bytes_req').at(i) === 4096n);
     expect(() => appPageAccesses(withValue(app, 'bytes_done', row, 8192n))).toThrow(
-      `app_io: row ${row}, column bytes_done: 8192 is more than the 4096 bytes the call asked for (bytes_req)`);
-    expect(() => appPageAccesses(withValue(app, 'bytes_done', row, -4096n))).toThrow(`app_io: row ${row}, column bytes_done: -4096 is negative`);
-    expect(() => appPageAccesses(withValue(app, 'offset', row, 2n ** 62n))).toThrow(new RegExp(`^app_io: row ${row}, column offset: ${2n ** 62n} is past 16 TiB`));
+      `app_io: row ${row}, column bytes_done: 8192 is more than the 4096 bytes the call asked for (bytes_req)`,
+    );
+    expect(() => appPageAccesses(withValue(app, 'bytes_done', row, -4096n))).toThrow(
+      `app_io: row ${row}, column bytes_done: -4096 is negative`,
+    );
+    expect(() => appPageAccesses(withValue(app, 'offset', row, 2n ** 62n))).toThrow(
+      new RegExp(`^app_io: row ${row}, column offset: ${2n ** 62n} is past 16 TiB`),
+    );
     expect(() => appPageAccesses(withValue(app, 'offset', row, -1n))).toThrow(`app_io: row ${row}, column offset: -1 is negative`);
     // the last page the keys hold is accepted
     expect(() => appPageAccesses(withValue(app, 'offset', row, 2n ** 44n - 4096n))).not.toThrow();
@@ -90,19 +105,23 @@ describe.skipIf(!haveData)('whatif on damaged tables', () => {
     const g = readArrowFile(join(base, 'guest_requests.arrow'));
     const row = Array.from(g.getChild('op').toArray() as ArrayLike<string>).indexOf('read');
     expect(() => blockPageAccesses(withValue(g, 'nr_sectors', row, 4294967295))).toThrow(
-      `guest_requests: row ${row}, column nr_sectors: 4294967295 is more than one block request can hold (${MAX_REQUEST_SECTORS} sectors`);
+      `guest_requests: row ${row}, column nr_sectors: 4294967295 is more than one block request can hold (${MAX_REQUEST_SECTORS} sectors`,
+    );
     expect(() => blockPageAccesses(withValue(g, 'sector', row, -8n))).toThrow(`guest_requests: row ${row}, column sector: -8 is negative`);
     const before = blockPageAccesses(g).pages.length;
     const big = blockPageAccesses(withValue(g, 'nr_sectors', row, MAX_REQUEST_SECTORS)).pages.length;
-    expect(big - before).toBeGreaterThan(MAX_REQUEST_SECTORS * 512 / PAGE_SIZE - 10);
+    expect(big - before).toBeGreaterThan((MAX_REQUEST_SECTORS * 512) / PAGE_SIZE - 10);
   });
 
   it('the command prints the error on one line and exits 1, within a small heap', () => {
     const d = damaged('app_io', 'bytes_done', 9862, 7381153934259261440n);
     let r: { status: number; stderr: string } = { status: 0, stderr: '' };
     try {
-      execFileSync(process.execPath, ['--max-old-space-size=256', CLI, 'whatif', d, '--guest-mem', '64M,256M'],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      execFileSync(process.execPath, ['--max-old-space-size=256', CLI, 'whatif', d, '--guest-mem', '64M,256M'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      });
     } catch (e) {
       r = e as { status: number; stderr: string };
     }

@@ -13,7 +13,8 @@ function simulateLruMisses(pages: ArrayLike<number>, capacity: number): number {
   for (let i = 0; i < pages.length; i++) {
     const p = pages[i]!;
     const at = stack.indexOf(p);
-    if (at >= 0) stack.splice(at, 1); else misses++;
+    if (at >= 0) stack.splice(at, 1);
+    else misses++;
     stack.unshift(p);
     if (stack.length > capacity) stack.pop();
   }

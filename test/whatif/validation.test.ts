@@ -22,7 +22,12 @@ async function capture(name: string): Promise<WhatifInputs> {
 }
 
 function modelOf(inp: WhatifInputs): MemoryModel {
-  return new MemoryModel({ app: appPageAccesses(inp.appIo), capturedGuestMem: inp.capturedGuestMem!, measured: measuredGuestBytes(inp), hostCacheMode: inp.hostCacheMode ?? 'writeback' });
+  return new MemoryModel({
+    app: appPageAccesses(inp.appIo),
+    capturedGuestMem: inp.capturedGuestMem!,
+    measured: measuredGuestBytes(inp),
+    hostCacheMode: inp.hostCacheMode ?? 'writeback',
+  });
 }
 
 function totalGuestReads(inp: WhatifInputs): number {
@@ -38,7 +43,10 @@ function totalGuestReads(inp: WhatifInputs): number {
 function relError(predicted: number, measured: number, appReadBytes: number): number {
   return Math.abs(predicted - measured) / Math.max(measured, 0.01 * appReadBytes);
 }
-const appReads = (inp: WhatifInputs) => { const a = appPageAccesses(inp.appIo); return a.bufferedReadBytes + a.directReadBytes; };
+const appReads = (inp: WhatifInputs) => {
+  const a = appPageAccesses(inp.appIo);
+  return a.bufferedReadBytes + a.directReadBytes;
+};
 
 describe.skipIf(!haveData)('memory what-if on the bundled captures', () => {
   it('predicts the 512 MiB buffered run from the 128 MiB one, and the reverse, within 20%', async () => {
@@ -49,14 +57,20 @@ describe.skipIf(!haveData)('memory what-if on the bundled captures', () => {
     const fromSmall = modelOf(small);
     expect(fromSmall.calibration.method).toBe('fitted');
     const up = fromSmall.predict([512 * MiB], [0])[0]!.predicted.guest_read_bytes;
-    expect(relError(up, totalGuestReads(large), appReads(large)), `predicted ${up}, measured ${totalGuestReads(large)}`).toBeLessThanOrEqual(0.2);
+    expect(
+      relError(up, totalGuestReads(large), appReads(large)),
+      `predicted ${up}, measured ${totalGuestReads(large)}`,
+    ).toBeLessThanOrEqual(0.2);
     // the large run's data fit in its cache: its cache size cannot be fitted, so the prediction
     // downwards leans on the default cache (the inactive file list, src/whatif/calibration.ts)
     // and is the weaker one
     const fromLarge = modelOf(large);
     expect(fromLarge.calibration.method).toBe('unconstrained');
     const down = fromLarge.predict([128 * MiB], [0])[0]!.predicted.guest_read_bytes;
-    expect(relError(down, totalGuestReads(small), appReads(small)), `predicted ${down}, measured ${totalGuestReads(small)}`).toBeLessThanOrEqual(0.2);
+    expect(
+      relError(down, totalGuestReads(small), appReads(small)),
+      `predicted ${down}, measured ${totalGuestReads(small)}`,
+    ).toBeLessThanOrEqual(0.2);
     // a larger guest memory never predicts more guest-disk reads
     const curve = fromSmall.predict([64 * MiB, 128 * MiB, 256 * MiB, 512 * MiB], [0]).map((p) => p.predicted.guest_read_bytes);
     for (let i = 1; i < curve.length; i++) expect(curve[i]!).toBeLessThanOrEqual(curve[i - 1]!);
@@ -71,15 +85,38 @@ describe.skipIf(!haveData)('memory what-if on the bundled captures', () => {
   }, 180_000);
 
   it('prints predictions as JSON from the command line, the numbers the notebooks chart', () => {
-    const out = execFileSync(process.execPath, ['dist/cli/main.js', 'whatif', 'data/m128-direct', '--guest-mem', '128M,1G', '--host-cache', '0,256M', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const rows = (JSON.parse(out) as { predictions: { guest_mem: number; host_cache: number; predicted: Record<string, number>; unchecked: string[] }[] }).predictions;
-    expect(rows.map((r) => [r.guest_mem, r.host_cache])).toEqual([[128 * MiB, 0], [128 * MiB, 256 * MiB], [1024 * MiB, 0], [1024 * MiB, 256 * MiB]]);
-    for (const r of rows) expect(Object.keys(r.predicted).sort()).toEqual(['guest_read_bytes', 'guest_write_bytes', 'host_read_bytes', 'host_write_bytes']);
+    const out = execFileSync(
+      process.execPath,
+      ['dist/cli/main.js', 'whatif', 'data/m128-direct', '--guest-mem', '128M,1G', '--host-cache', '0,256M', '--json'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const rows = (
+      JSON.parse(out) as {
+        predictions: { guest_mem: number; host_cache: number; predicted: Record<string, number>; unchecked: string[] }[];
+      }
+    ).predictions;
+    expect(rows.map((r) => [r.guest_mem, r.host_cache])).toEqual([
+      [128 * MiB, 0],
+      [128 * MiB, 256 * MiB],
+      [1024 * MiB, 0],
+      [1024 * MiB, 256 * MiB],
+    ]);
+    for (const r of rows)
+      expect(Object.keys(r.predicted).sort()).toEqual(['guest_read_bytes', 'guest_write_bytes', 'host_read_bytes', 'host_write_bytes']);
     // the notebooks' in-process what-if (src/notebook/memory-whatif.ts) gives the same numbers
     return memoryWhatif('data/m128-direct', { guestMem: ['128M', '1G'], hostCache: ['0', '256M'] }).then((nb) => {
-      const fromCli = rows.flatMap((r) => ['guest', 'host'].flatMap((layer) => ['read', 'write'].map((direction) => ({
-        guest_mem_mib: r.guest_mem / MiB, host_cache_mib: r.host_cache / MiB, layer, direction, bytes: r.predicted[`${layer}_${direction}_bytes`], unchecked: r.unchecked.join(','),
-      }))));
+      const fromCli = rows.flatMap((r) =>
+        ['guest', 'host'].flatMap((layer) =>
+          ['read', 'write'].map((direction) => ({
+            guest_mem_mib: r.guest_mem / MiB,
+            host_cache_mib: r.host_cache / MiB,
+            layer,
+            direction,
+            bytes: r.predicted[`${layer}_${direction}_bytes`],
+            unchecked: r.unchecked.join(','),
+          })),
+        ),
+      );
       expect(nb).toEqual(fromCli);
     });
   }, 180_000);
@@ -88,7 +125,12 @@ describe.skipIf(!haveData)('memory what-if on the bundled captures', () => {
 describe('whatif command errors', () => {
   it('explains a missing --guest-mem and a directory that is neither a capture nor an analysis', () => {
     const run = (args: string[]) => {
-      try { execFileSync(process.execPath, ['dist/cli/main.js', 'whatif', ...args], { encoding: 'utf8', stdio: 'pipe' }); return ''; } catch (e) { return String((e as { stderr: string }).stderr); }
+      try {
+        execFileSync(process.execPath, ['dist/cli/main.js', 'whatif', ...args], { encoding: 'utf8', stdio: 'pipe' });
+        return '';
+      } catch (e) {
+        return String((e as { stderr: string }).stderr);
+      }
     };
     expect(run(['test'])).toMatch(/--guest-mem is required/);
     expect(run(['test', '--guest-mem', '1G'])).toMatch(/test: neither a capture bundle \(manifest.json\) nor an analyze output/);

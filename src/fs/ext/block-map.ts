@@ -10,22 +10,33 @@ import { I_BLOCK_OFFSET } from './inode.js';
 import type { BlockSink, WalkContext } from './block-sink.js';
 import { u32le } from '../../util/bytes.js';
 
-
 class Walk {
   used = 0;
-  constructor(readonly ctx: WalkContext, readonly sink: BlockSink, readonly p: number) {}
+  constructor(
+    readonly ctx: WalkContext,
+    readonly sink: BlockSink,
+    readonly p: number,
+  ) {}
 
   charge(n: number, place: number): void {
     this.used += n;
     if (this.used > this.ctx.budget) {
-      throw new InputError(this.ctx.file, `inode ${this.ctx.inode}: block map reaches more than ${this.ctx.budget} blocks (i_blocks and the file-system size allow no more)`, { offset: place, what: `inode ${this.ctx.inode} block map` });
+      throw new InputError(
+        this.ctx.file,
+        `inode ${this.ctx.inode}: block map reaches more than ${this.ctx.budget} blocks (i_blocks and the file-system size allow no more)`,
+        { offset: place, what: `inode ${this.ctx.inode} block map` },
+      );
     }
   }
 
   checkBlock(blk: number, place: number, what: string): void {
     const c = this.ctx;
     if (blk < c.firstDataBlock || blk >= c.blocksCount) {
-      throw new InputError(c.file, `inode ${c.inode}: ${what} points at block ${blk}, outside the file system (${c.firstDataBlock}..${c.blocksCount - 1})`, { offset: place, what: `inode ${c.inode} ${what}` });
+      throw new InputError(
+        c.file,
+        `inode ${c.inode}: ${what} points at block ${blk}, outside the file system (${c.firstDataBlock}..${c.blocksCount - 1})`,
+        { offset: place, what: `inode ${c.inode} ${what}` },
+      );
     }
   }
 
@@ -43,7 +54,12 @@ class Walk {
     let runStart = -1;
     let runPhys = 0;
     let runLen = 0;
-    const flush = () => { if (runLen) { this.sink.data(runStart, runPhys, runLen, false); runLen = 0; } };
+    const flush = () => {
+      if (runLen) {
+        this.sink.data(runStart, runPhys, runLen, false);
+        runLen = 0;
+      }
+    };
     for (let i = 0; i < this.p; i++) {
       const ptr = u32le(bytes, i * 4);
       if (ptr === 0) continue;
@@ -51,9 +67,14 @@ class Walk {
       if (level === 1) {
         this.checkBlock(ptr, base + i * 4, 'data pointer');
         this.charge(1, base + i * 4);
-        if (runLen && runStart + runLen === logical && runPhys + runLen === ptr) { runLen++; continue; }
+        if (runLen && runStart + runLen === logical && runPhys + runLen === ptr) {
+          runLen++;
+          continue;
+        }
         flush();
-        runStart = logical; runPhys = ptr; runLen = 1;
+        runStart = logical;
+        runPhys = ptr;
+        runLen = 1;
       } else {
         this.indirect(ptr, level - 1, logical, base + i * 4);
       }
@@ -76,9 +97,14 @@ export function walkBlockMap(inode: Uint8Array, o: number, ctx: WalkContext, sin
     const place = ctx.inodeOffset + I_BLOCK_OFFSET + i * 4;
     w.checkBlock(ptr, place, `i_block[${i}]`);
     w.charge(1, place);
-    if (runLen && runStart + runLen === i && runPhys + runLen === ptr) { runLen++; continue; }
+    if (runLen && runStart + runLen === i && runPhys + runLen === ptr) {
+      runLen++;
+      continue;
+    }
     if (runLen) sink.data(runStart, runPhys, runLen, false);
-    runStart = i; runPhys = ptr; runLen = 1;
+    runStart = i;
+    runPhys = ptr;
+    runLen = 1;
   }
   if (runLen) sink.data(runStart, runPhys, runLen, false);
   const starts = [12, 12 + p, 12 + p + p * p];

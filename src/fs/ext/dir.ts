@@ -18,13 +18,19 @@ export interface DirBlockProblem {
   message: string;
 }
 
-
 /**
  * Walk the entries of `b[start, end)` (one directory block, or the inline-data area of an inline
  * directory). Every step advances by rec_len >= 8, so the walk ends; a rec_len that is not a
  * multiple of 4, too small for its name, or past the end stops the walk and is returned.
  */
-export function walkDirEntries(b: Uint8Array, start: number, end: number, hasFileType: boolean, blockSize: number, onEntry: DirEntryHandler): DirBlockProblem | null {
+export function walkDirEntries(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  hasFileType: boolean,
+  blockSize: number,
+  onEntry: DirEntryHandler,
+): DirBlockProblem | null {
   let p = start;
   while (p + 8 <= end) {
     const ino = u32le(b, p);
@@ -54,7 +60,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
  */
 export function decodeName(name: Uint8Array): string {
   let ascii = true;
-  for (let i = 0; i < name.length; i++) if (name[i]! >= 0x80) { ascii = false; break; }
+  for (let i = 0; i < name.length; i++)
+    if (name[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
   if (!ascii) return utf8.decode(name);
   return String.fromCharCode.apply(null, name as unknown as number[]);
 }

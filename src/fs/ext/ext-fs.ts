@@ -20,7 +20,11 @@ export class ExtFileSystem {
   constructor(readonly source: BlockSource) {
     this.name = source.name;
     if (source.size < SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE) {
-      throw new InputError(source.name, expectedActual('size of an ext file system', `at least ${SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE} bytes`, `${source.size} bytes`), { offset: 0, what: 'superblock' });
+      throw new InputError(
+        source.name,
+        expectedActual('size of an ext file system', `at least ${SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE} bytes`, `${source.size} bytes`),
+        { offset: 0, what: 'superblock' },
+      );
     }
     this.sb = parseSuperblock(source.read(SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, 'superblock'), source.name, source.size);
     this.blockSize = this.sb.blockSize;
@@ -51,7 +55,11 @@ export class ExtFileSystem {
   /** Read `count` consecutive blocks, uncached. */
   readBlocks(block: number, count: number, what: string): Uint8Array {
     if (block < 0 || block + count > this.sb.blocksCount) {
-      throw new InputError(this.name, `${what}: blocks ${block}..${block + count - 1} are outside the file system (0..${this.sb.blocksCount - 1})`, { offset: block * this.blockSize, what });
+      throw new InputError(
+        this.name,
+        `${what}: blocks ${block}..${block + count - 1} are outside the file system (0..${this.sb.blocksCount - 1})`,
+        { offset: block * this.blockSize, what },
+      );
     }
     return this.source.read(block * this.blockSize, count * this.blockSize, what);
   }
@@ -65,7 +73,8 @@ export class ExtFileSystem {
 
   /** The bytes of one inode (a fresh copy). */
   readInode(ino: number): Uint8Array {
-    if (ino < 1 || ino > this.sb.inodesCount) throw new InputError(this.name, expectedActual('inode number', `1..${this.sb.inodesCount}`, ino));
+    if (ino < 1 || ino > this.sb.inodesCount)
+      throw new InputError(this.name, expectedActual('inode number', `1..${this.sb.inodesCount}`, ino));
     return this.source.read(this.inodeOffset(ino), this.sb.inodeSize, `inode ${ino}`);
   }
 
@@ -87,7 +96,11 @@ export class ExtFileSystem {
    * each group's inode table is read in requests of at most 1 MiB. `bytes`/`o` are valid during
    * the call only.
    */
-  forEachUsedInode(fn: (ino: number, bytes: Uint8Array, o: number, byteOffset: number) => void, onGroupError?: (g: number, e: InputError) => void, onGroupStart?: (g: number) => void): void {
+  forEachUsedInode(
+    fn: (ino: number, bytes: Uint8Array, o: number, byteOffset: number) => void,
+    onGroupError?: (g: number, e: InputError) => void,
+    onGroupStart?: (g: number) => void,
+  ): void {
     const { sb } = this;
     const isz = sb.inodeSize;
     const perChunk = Math.max(1, Math.floor((1 << 20) / this.blockSize)) * Math.floor(this.blockSize / isz);
@@ -102,7 +115,7 @@ export class ExtFileSystem {
         for (let first = 0; first < slots; first += perChunk) {
           const n = Math.min(perChunk, slots - first);
           const firstBlock = tableStart + (first * isz) / this.blockSize;
-          const table = this.readBlocks(firstBlock, Math.ceil(n * isz / this.blockSize), `inode table of group ${g}`);
+          const table = this.readBlocks(firstBlock, Math.ceil((n * isz) / this.blockSize), `inode table of group ${g}`);
           for (let k = 0; k < n; k++) {
             const i = first + k;
             if (!(bitmap[i >> 3]! & (1 << (i & 7)))) continue;
@@ -110,11 +123,17 @@ export class ExtFileSystem {
           }
         }
       } catch (e) {
-        if (e instanceof InputError && onGroupError) { onGroupError(g, e); continue; }
+        if (e instanceof InputError && onGroupError) {
+          onGroupError(g, e);
+          continue;
+        }
         throw e;
       }
     }
   }
 
-  close(): void { this.cache.clear(); this.source.close(); }
+  close(): void {
+    this.cache.clear();
+    this.source.close();
+  }
 }

@@ -16,7 +16,6 @@ export const EXTENT_MAGIC = 0xf30a;
 const MAX_DEPTH = 5;
 const INIT_MAX_LEN = 32768;
 
-
 /**
  * Walk the extent tree whose root is i_block of the inode at `o` in `inode`.
  */
@@ -31,14 +30,25 @@ export function walkExtentTree(inode: Uint8Array, o: number, ctx: WalkContext, s
     const entries = u16le(b, at + 2);
     const max = u16le(b, at + 4);
     const depth = u16le(b, at + 6);
-    if (max > capacity || entries > max) fail(expectedActual('eh_entries <= eh_max <= capacity', `<= ${capacity}`, `eh_entries ${entries}, eh_max ${max}`), place + 2, 'extent header');
-    if (expectDepth >= 0 ? depth !== expectDepth : depth > MAX_DEPTH) fail(expectedActual('eh_depth', expectDepth >= 0 ? expectDepth : `0..${MAX_DEPTH}`, depth), place + 6, 'extent header');
+    if (max > capacity || entries > max)
+      fail(
+        expectedActual('eh_entries <= eh_max <= capacity', `<= ${capacity}`, `eh_entries ${entries}, eh_max ${max}`),
+        place + 2,
+        'extent header',
+      );
+    if (expectDepth >= 0 ? depth !== expectDepth : depth > MAX_DEPTH)
+      fail(expectedActual('eh_depth', expectDepth >= 0 ? expectDepth : `0..${MAX_DEPTH}`, depth), place + 6, 'extent header');
     let prevLogical = -1;
     for (let i = 0; i < entries; i++) {
       const e = at + 12 + i * 12;
       const eplace = place + 12 + i * 12;
       const logical = u32le(b, e);
-      if (logical < prevLogical || logical < first) fail(`extent entries out of order: logical block ${logical} after ${Math.max(prevLogical, first)}`, eplace, depth ? 'extent index' : 'extent');
+      if (logical < prevLogical || logical < first)
+        fail(
+          `extent entries out of order: logical block ${logical} after ${Math.max(prevLogical, first)}`,
+          eplace,
+          depth ? 'extent index' : 'extent',
+        );
       prevLogical = logical;
       if (depth === 0) {
         let len = u16le(b, e + 4);
@@ -46,15 +56,23 @@ export function walkExtentTree(inode: Uint8Array, o: number, ctx: WalkContext, s
         if (unwritten) len -= INIT_MAX_LEN;
         if (len === 0) continue;
         const phys = u32le(b, e + 8) + u16le(b, e + 6) * 2 ** 32;
-        if (phys < ctx.firstDataBlock || phys + len > ctx.blocksCount) fail(`extent of ${len} blocks at block ${phys} is outside the file system (${ctx.firstDataBlock}..${ctx.blocksCount - 1})`, eplace, 'extent');
+        if (phys < ctx.firstDataBlock || phys + len > ctx.blocksCount)
+          fail(
+            `extent of ${len} blocks at block ${phys} is outside the file system (${ctx.firstDataBlock}..${ctx.blocksCount - 1})`,
+            eplace,
+            'extent',
+          );
         used += len;
-        if (used > ctx.budget) fail(`extent tree maps more than ${ctx.budget} blocks (i_blocks and the file-system size allow no more)`, eplace, 'extent');
+        if (used > ctx.budget)
+          fail(`extent tree maps more than ${ctx.budget} blocks (i_blocks and the file-system size allow no more)`, eplace, 'extent');
         sink.data(logical, phys, len, unwritten);
       } else {
         const child = u32le(b, e + 4) + u16le(b, e + 8) * 2 ** 32;
-        if (child < ctx.firstDataBlock || child >= ctx.blocksCount) fail(`extent index points at block ${child}, outside the file system`, eplace, 'extent index');
+        if (child < ctx.firstDataBlock || child >= ctx.blocksCount)
+          fail(`extent index points at block ${child}, outside the file system`, eplace, 'extent index');
         used++;
-        if (used > ctx.budget) fail(`extent tree has more than ${ctx.budget} blocks (i_blocks and the file-system size allow no more)`, eplace, 'extent index');
+        if (used > ctx.budget)
+          fail(`extent tree has more than ${ctx.budget} blocks (i_blocks and the file-system size allow no more)`, eplace, 'extent index');
         sink.meta(child, 'extent_node', logical);
         // copied: the block cache may reuse the buffer while the subtree is read
         const cb = ctx.readBlock(child, `inode ${ctx.inode} extent tree block`).slice(0, ctx.blockSize);

@@ -26,7 +26,8 @@ export interface FsGeometry {
 }
 
 export function geometryOf(sb: Superblock, partitionOffset: number, source: string): FsGeometry {
-  const ext4Bits = FeatureIncompat.extent | FeatureIncompat.flex_bg | FeatureIncompat['64bit'] | FeatureIncompat.inline_data | FeatureIncompat.meta_bg;
+  const ext4Bits =
+    FeatureIncompat.extent | FeatureIncompat.flex_bg | FeatureIncompat['64bit'] | FeatureIncompat.inline_data | FeatureIncompat.meta_bg;
   const fsType = sb.featureIncompat & ext4Bits ? 'ext4' : sb.featureCompat & FeatureCompat.has_journal ? 'ext3' : 'ext2';
   return {
     fsType,
@@ -67,7 +68,7 @@ export function geometryToMetadata(g: FsGeometry): Record<string, string> {
     'fs.partition_offset': String(g.partitionOffset),
     'fs.source': g.source,
     'fs.journal_inode': String(g.journalInode),
-    'sector_size': '512',
+    sector_size: '512',
   };
 }
 
@@ -75,7 +76,12 @@ export function geometryToMetadata(g: FsGeometry): Record<string, string> {
 export function geometryFromMetadata(m: Record<string, string>, file: string): FsGeometry {
   const num = (k: string) => {
     const v = m[k];
-    if (v === undefined || !/^\d+$/.test(v)) throw new InputError(file, `fs_map schema metadata "${k}": expected a number, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`, { what: 'fs_map metadata' });
+    if (v === undefined || !/^\d+$/.test(v))
+      throw new InputError(
+        file,
+        `fs_map schema metadata "${k}": expected a number, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+        { what: 'fs_map metadata' },
+      );
     return Number(v);
   };
   return {

@@ -51,7 +51,9 @@ class RowBuffer {
   readonly unwritten = new GrowableArray(Uint8Array, 4096);
   /** Longest run kept in one row, so nr_sectors fits in a uint32 for any block size. */
   private readonly maxRun: number;
-  constructor(blockSize: number) { this.maxRun = Math.floor(0x7fffffff / (blockSize / 512)); }
+  constructor(blockSize: number) {
+    this.maxRun = Math.floor(0x7fffffff / (blockSize / 512));
+  }
 
   push(fsBlock: number, count: number, inode: number, fileBlock: number, kind: number, unwritten: boolean): void {
     const n = this.fsBlock.length;
@@ -59,16 +61,22 @@ class RowBuffer {
     if (n > 0) {
       const j = n - 1;
       const len = this.blocks.data[j]!;
-      if (this.inode.data[j] === inode && this.kind.data[j] === kind && this.unwritten.data[j] === uw &&
-          this.fsBlock.data[j]! + len === fsBlock && len + count <= this.maxRun &&
-          (fileBlock < 0 ? this.fileBlock.data[j] === -1 : this.fileBlock.data[j]! + len === fileBlock)) {
+      if (
+        this.inode.data[j] === inode &&
+        this.kind.data[j] === kind &&
+        this.unwritten.data[j] === uw &&
+        this.fsBlock.data[j]! + len === fsBlock &&
+        len + count <= this.maxRun &&
+        (fileBlock < 0 ? this.fileBlock.data[j] === -1 : this.fileBlock.data[j]! + len === fileBlock)
+      ) {
         this.blocks.data[j] = len + count;
         return;
       }
     }
     while (count > this.maxRun) {
       this.push(fsBlock, this.maxRun, inode, fileBlock, kind, unwritten);
-      fsBlock += this.maxRun; count -= this.maxRun;
+      fsBlock += this.maxRun;
+      count -= this.maxRun;
       if (fileBlock >= 0) fileBlock += this.maxRun;
     }
     this.fsBlock.push(fsBlock);
@@ -84,7 +92,11 @@ class RowBuffer {
     const n = this.fsBlock.length;
     const fb = this.fsBlock.data;
     let isSorted = true;
-    for (let i = 1; i < n; i++) if (fb[i]! < fb[i - 1]!) { isSorted = false; break; }
+    for (let i = 1; i < n; i++)
+      if (fb[i]! < fb[i - 1]!) {
+        isSorted = false;
+        break;
+      }
     const take = <A extends Float64Array | Uint32Array | Uint8Array>(g: GrowableArray<A>, order: Uint32Array | null): A => {
       if (!order) return g.finish();
       const src = g.data;
@@ -96,7 +108,7 @@ class RowBuffer {
     if (!isSorted) {
       order = new Uint32Array(n);
       for (let i = 0; i < n; i++) order[i] = i;
-      order.sort((a, b) => (fb[a]! - fb[b]!) || (a - b));
+      order.sort((a, b) => fb[a]! - fb[b]! || a - b);
     }
     return {
       fsBlock: take(this.fsBlock, order),
@@ -135,13 +147,24 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
   };
 
   if (fs.truncatedAt !== null) {
-    stats.count('source_truncated', 'data_loss', 'the source is shorter than the file system (blocks_count * block_size): metadata past its end is missing', { file, offset: fs.truncatedAt, text: `${file}: the source ends at byte ${fs.truncatedAt}, the file system (s_blocks_count × block size) needs ${sb.blocksCount * bs} bytes` });
+    stats.count(
+      'source_truncated',
+      'data_loss',
+      'the source is shorter than the file system (blocks_count * block_size): metadata past its end is missing',
+      {
+        file,
+        offset: fs.truncatedAt,
+        text: `${file}: the source ends at byte ${fs.truncatedAt}, the file system (s_blocks_count × block size) needs ${sb.blocksCount * bs} bytes`,
+      },
+    );
   }
 
   // 1. static metadata from the group layout (superblock and GDT copies, bitmaps, inode tables)
   for (let g = 0; g < groups.count; g++) {
     // reserved GDT blocks belong to the resize inode (debugfs icheck names inode 7 for them)
-    groupHeaderRuns(sb, g, (start, count, kind) => rows.push(start, count, kind === 'reserved_gdt' ? ReservedInode.RESIZE : 0, -1, KindCode[kind], false));
+    groupHeaderRuns(sb, g, (start, count, kind) =>
+      rows.push(start, count, kind === 'reserved_gdt' ? ReservedInode.RESIZE : 0, -1, KindCode[kind], false),
+    );
   }
   for (let g = 0; g < groups.count; g++) rows.push(groups.blockBitmap[g]!, 1, 0, -1, KindCode.block_bitmap, false);
   for (let g = 0; g < groups.count; g++) rows.push(groups.inodeBitmap[g]!, 1, 0, -1, KindCode.inode_bitmap, false);
@@ -156,13 +179,25 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
   const sink: BlockSink = {
     data(fileBlock, physical, count, unwritten) {
       rows.push(physical, count, curIno, fileBlock, curKind, unwritten);
-      if (curKind === KindCode.dir) { dirRuns.push(fileBlock); dirRuns.push(physical); dirRuns.push(count); }
+      if (curKind === KindCode.dir) {
+        dirRuns.push(fileBlock);
+        dirRuns.push(physical);
+        dirRuns.push(count);
+      }
     },
-    meta(physical, kind) { rows.push(physical, 1, curIno, -1, kind === 'indirect' ? KindCode.indirect : KindCode.extent_node, false); },
+    meta(physical, kind) {
+      rows.push(physical, 1, curIno, -1, kind === 'indirect' ? KindCode.indirect : KindCode.extent_node, false);
+    },
   };
   const ctx: WalkContext = {
-    file, inode: 0, inodeOffset: 0, blockSize: bs, firstDataBlock: sb.firstDataBlock, blocksCount: sb.blocksCount,
-    budget: 0, readBlock: (b, what) => fs.readBlock(b, what),
+    file,
+    inode: 0,
+    inodeOffset: 0,
+    blockSize: bs,
+    firstDataBlock: sb.firstDataBlock,
+    blocksCount: sb.blocksCount,
+    budget: 0,
+    readBlock: (b, what) => fs.readBlock(b, what),
   };
   const specialOther = new Set<number>([...sb.quotaInodes, sb.orphanFileInum].filter((x) => x > 0));
   let files = 0;
@@ -170,14 +205,19 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
   let journal: JournalInfo | null = null;
   let journalFirst = -1;
 
-  const onEntryOf = (dirIno: number): DirEntryHandler => (ino, name, ft) => {
-    if (isDotOrDotDot(name)) return;
-    if (ino > sb.inodesCount) {
-      stats.count('dir_entry_bad_inode', 'data_loss', 'directory entry names an inode number beyond s_inodes_count (ignored)', { file, text: `directory inode ${dirIno}: entry "${decodeName(name)}" -> inode ${ino}` });
-      return;
-    }
-    entries.add(dirIno, ino, name, ft);
-  };
+  const onEntryOf =
+    (dirIno: number): DirEntryHandler =>
+    (ino, name, ft) => {
+      if (isDotOrDotDot(name)) return;
+      if (ino > sb.inodesCount) {
+        stats.count('dir_entry_bad_inode', 'data_loss', 'directory entry names an inode number beyond s_inodes_count (ignored)', {
+          file,
+          text: `directory inode ${dirIno}: entry "${decodeName(name)}" -> inode ${ino}`,
+        });
+        return;
+      }
+      entries.add(dirIno, ino, name, ft);
+    };
 
   const scanDirBlocks = (dirIno: number, size: number) => {
     const onEntry = onEntryOf(dirIno);
@@ -193,96 +233,141 @@ export function buildFsMap(source: BlockSource, options: BuildFsMapOptions = {})
         let bytes: Uint8Array;
         try {
           bytes = fs.readBlocks(phys + k, n, `directory inode ${dirIno} block`);
-        } catch (e) { problem('dir_block_unreadable', 'a directory block could not be read (its entries are missing from the paths)', e); continue; }
+        } catch (e) {
+          problem('dir_block_unreadable', 'a directory block could not be read (its entries are missing from the paths)', e);
+          continue;
+        }
         for (let i = 0; i < n; i++) {
           if ((fileBlock + k + i) * bs >= size) break;
           const bad = walkDirEntries(bytes, i * bs, (i + 1) * bs, hasFileType, bs, onEntry);
           if (bad) {
             const off = (phys + k + i) * bs + bad.at;
-            problem('dir_entry_malformed', 'a directory block has a malformed entry (the rest of that block is skipped)',
-              new InputError(file, `directory inode ${dirIno}: ${bad.message}`, { offset: off, what: `directory inode ${dirIno} entry` }));
+            problem(
+              'dir_entry_malformed',
+              'a directory block has a malformed entry (the rest of that block is skipped)',
+              new InputError(file, `directory inode ${dirIno}: ${bad.message}`, { offset: off, what: `directory inode ${dirIno} entry` }),
+            );
           }
         }
       }
     }
   };
 
-  fs.forEachUsedInode((ino, bytes, o, byteOffset) => {
-    decodeInode(bytes, o, sb.inodeSize, bs, hugeFile, fields);
-    const reserved = ino < sb.firstIno;
-    if (fields.mode === 0 && !reserved) return;
-    if (reserved && ino !== ReservedInode.ROOT && ino !== sb.journalInum) {
-      let any = fields.fileAcl !== 0;
-      for (let i = 0; i < 15 && !any; i++) if (bytes[o + I_BLOCK_OFFSET + i * 4] || bytes[o + I_BLOCK_OFFSET + i * 4 + 1] || bytes[o + I_BLOCK_OFFSET + i * 4 + 2] || bytes[o + I_BLOCK_OFFSET + i * 4 + 3]) any = true;
-      if (!any) return;
-    }
-    curIno = ino;
-    ctx.inode = ino;
-    ctx.inodeOffset = byteOffset;
-    const dataBlocks = Math.ceil(fields.blocks512 * 512 / bs);
-    ctx.budget = Math.min(sb.blocksCount, dataBlocks + 1);
-    const t = fields.type;
-    const isDir = t === FileType.dir;
-    if (ino === sb.journalInum) curKind = KindCode.journal;
-    else if (isDir) curKind = KindCode.dir;
-    else if (t === FileType.symlink) curKind = KindCode.symlink;
-    else if (fields.flags & InodeFlags.EA_INODE) curKind = KindCode.xattr;
-    else if (reserved || specialOther.has(ino)) curKind = KindCode.other;
-    else curKind = KindCode.data;
-    if (isDir) dirs++; else if (t === FileType.regular && !reserved) files++;
-    dirRuns.length = 0;
-    try {
-      if (fields.fileAcl !== 0 && !xattrBlocks.has(fields.fileAcl)) {
-        if (fields.fileAcl < sb.firstDataBlock || fields.fileAcl >= sb.blocksCount) {
-          throw new InputError(file, `inode ${ino}: i_file_acl points at block ${fields.fileAcl}, outside the file system`, { offset: byteOffset + 0x68, what: `inode ${ino} i_file_acl` });
+  fs.forEachUsedInode(
+    (ino, bytes, o, byteOffset) => {
+      decodeInode(bytes, o, sb.inodeSize, bs, hugeFile, fields);
+      const reserved = ino < sb.firstIno;
+      if (fields.mode === 0 && !reserved) return;
+      if (reserved && ino !== ReservedInode.ROOT && ino !== sb.journalInum) {
+        let any = fields.fileAcl !== 0;
+        for (let i = 0; i < 15 && !any; i++)
+          if (
+            bytes[o + I_BLOCK_OFFSET + i * 4] ||
+            bytes[o + I_BLOCK_OFFSET + i * 4 + 1] ||
+            bytes[o + I_BLOCK_OFFSET + i * 4 + 2] ||
+            bytes[o + I_BLOCK_OFFSET + i * 4 + 3]
+          )
+            any = true;
+        if (!any) return;
+      }
+      curIno = ino;
+      ctx.inode = ino;
+      ctx.inodeOffset = byteOffset;
+      const dataBlocks = Math.ceil((fields.blocks512 * 512) / bs);
+      ctx.budget = Math.min(sb.blocksCount, dataBlocks + 1);
+      const t = fields.type;
+      const isDir = t === FileType.dir;
+      if (ino === sb.journalInum) curKind = KindCode.journal;
+      else if (isDir) curKind = KindCode.dir;
+      else if (t === FileType.symlink) curKind = KindCode.symlink;
+      else if (fields.flags & InodeFlags.EA_INODE) curKind = KindCode.xattr;
+      else if (reserved || specialOther.has(ino)) curKind = KindCode.other;
+      else curKind = KindCode.data;
+      if (isDir) dirs++;
+      else if (t === FileType.regular && !reserved) files++;
+      dirRuns.length = 0;
+      try {
+        if (fields.fileAcl !== 0 && !xattrBlocks.has(fields.fileAcl)) {
+          if (fields.fileAcl < sb.firstDataBlock || fields.fileAcl >= sb.blocksCount) {
+            throw new InputError(file, `inode ${ino}: i_file_acl points at block ${fields.fileAcl}, outside the file system`, {
+              offset: byteOffset + 0x68,
+              what: `inode ${ino} i_file_acl`,
+            });
+          }
+          xattrBlocks.add(fields.fileAcl);
+          rows.push(fields.fileAcl, 1, ino, -1, KindCode.xattr, false);
         }
-        xattrBlocks.add(fields.fileAcl);
-        rows.push(fields.fileAcl, 1, ino, -1, KindCode.xattr, false);
-      }
-      const devLike = t === FileType.char || t === FileType.block || t === FileType.fifo || t === FileType.socket;
-      if (devLike) return;
-      if (fields.flags & InodeFlags.INLINE_DATA) {
-        if (isDir) {
-          const place = findInlineData(bytes, o, sb.inodeSize, fields.extraIsize);
-          const onEntry = onEntryOf(ino);
-          // inline directory: i_block = parent inode (4 bytes) then entries; more entries in system.data
-          const bad1 = walkDirEntries(bytes, place.iblock + 4, place.iblock + I_BLOCK_SIZE, hasFileType, bs, onEntry);
-          const bad2 = place.extraSize ? walkDirEntries(bytes, place.extraOffset, place.extraOffset + place.extraSize, hasFileType, bs, onEntry) : null;
-          const bad = bad1 ?? bad2;
-          if (bad) problem('dir_entry_malformed', 'a directory block has a malformed entry (the rest of that block is skipped)', new InputError(file, `inline directory inode ${ino}: ${bad.message}`, { offset: byteOffset, what: `inode ${ino} inline directory` }));
+        const devLike = t === FileType.char || t === FileType.block || t === FileType.fifo || t === FileType.socket;
+        if (devLike) return;
+        if (fields.flags & InodeFlags.INLINE_DATA) {
+          if (isDir) {
+            const place = findInlineData(bytes, o, sb.inodeSize, fields.extraIsize);
+            const onEntry = onEntryOf(ino);
+            // inline directory: i_block = parent inode (4 bytes) then entries; more entries in system.data
+            const bad1 = walkDirEntries(bytes, place.iblock + 4, place.iblock + I_BLOCK_SIZE, hasFileType, bs, onEntry);
+            const bad2 = place.extraSize
+              ? walkDirEntries(bytes, place.extraOffset, place.extraOffset + place.extraSize, hasFileType, bs, onEntry)
+              : null;
+            const bad = bad1 ?? bad2;
+            if (bad)
+              problem(
+                'dir_entry_malformed',
+                'a directory block has a malformed entry (the rest of that block is skipped)',
+                new InputError(file, `inline directory inode ${ino}: ${bad.message}`, {
+                  offset: byteOffset,
+                  what: `inode ${ino} inline directory`,
+                }),
+              );
+          }
+          return;
         }
-        return;
+        if (t === FileType.symlink && fields.size < I_BLOCK_SIZE && dataBlocks - (fields.fileAcl ? 1 : 0) <= 0) return; // fast symlink: target in i_block
+        if (ino === ReservedInode.RESIZE) {
+          // the resize inode maps the reserved GDT blocks (already classified by the group layout)
+          // through its double-indirect block; only that block is its own
+          const dind =
+            bytes[o + I_BLOCK_OFFSET + 52]! |
+            (bytes[o + I_BLOCK_OFFSET + 53]! << 8) |
+            (bytes[o + I_BLOCK_OFFSET + 54]! << 16) |
+            (bytes[o + I_BLOCK_OFFSET + 55]! * 0x1000000);
+          if (dind >= sb.firstDataBlock && dind < sb.blocksCount) rows.push(dind, 1, ino, -1, KindCode.indirect, false);
+          return;
+        }
+        if (fields.flags & InodeFlags.EXTENTS) walkExtentTree(bytes, o, ctx, sink);
+        else walkBlockMap(bytes, o, ctx, sink);
+        if (ino === sb.journalInum && journalFirst < 0) {
+          // logical block 0 of the journal is its superblock
+          const runs = rows.fileBlock;
+          for (let j = rows.fsBlock.length - 1; j >= 0 && rows.inode.data[j] === ino; j--)
+            if (runs.data[j] === 0) journalFirst = rows.fsBlock.data[j]!;
+        }
+        if (isDir) scanDirBlocks(ino, fields.size);
+      } catch (e) {
+        problem('inode_map_unreadable', "an inode's block map is corrupt or unreadable (its blocks are missing from the map)", e);
       }
-      if (t === FileType.symlink && fields.size < I_BLOCK_SIZE && dataBlocks - (fields.fileAcl ? 1 : 0) <= 0) return; // fast symlink: target in i_block
-      if (ino === ReservedInode.RESIZE) {
-        // the resize inode maps the reserved GDT blocks (already classified by the group layout)
-        // through its double-indirect block; only that block is its own
-        const dind = bytes[o + I_BLOCK_OFFSET + 52]! | (bytes[o + I_BLOCK_OFFSET + 53]! << 8) | (bytes[o + I_BLOCK_OFFSET + 54]! << 16) | (bytes[o + I_BLOCK_OFFSET + 55]! * 0x1000000);
-        if (dind >= sb.firstDataBlock && dind < sb.blocksCount) rows.push(dind, 1, ino, -1, KindCode.indirect, false);
-        return;
-      }
-      if (fields.flags & InodeFlags.EXTENTS) walkExtentTree(bytes, o, ctx, sink);
-      else walkBlockMap(bytes, o, ctx, sink);
-      if (ino === sb.journalInum && journalFirst < 0) {
-        // logical block 0 of the journal is its superblock
-        const runs = rows.fileBlock;
-        for (let j = rows.fsBlock.length - 1; j >= 0 && rows.inode.data[j] === ino; j--) if (runs.data[j] === 0) journalFirst = rows.fsBlock.data[j]!;
-      }
-      if (isDir) scanDirBlocks(ino, fields.size);
-    } catch (e) {
-      problem('inode_map_unreadable', 'an inode\'s block map is corrupt or unreadable (its blocks are missing from the map)', e);
-    }
-  }, (g, e) => problem('inode_table_unreadable', 'a group\'s inode bitmap or table could not be read (its inodes are missing)', e),
-  (g) => { if ((g & 63) === 0) options.onProgress?.(g, groups.count); });
+    },
+    (g, e) => problem('inode_table_unreadable', "a group's inode bitmap or table could not be read (its inodes are missing)", e),
+    (g) => {
+      if ((g & 63) === 0) options.onProgress?.(g, groups.count);
+    },
+  );
   options.onProgress?.(groups.count, groups.count);
 
   if (journalFirst >= 0) {
-    try { journal = parseJournalSuperblock(fs.readBlock(journalFirst, 'journal superblock'), file, journalFirst * bs); } catch (e) { problem('journal_superblock_bad', 'the journal superblock could not be decoded', e); }
+    try {
+      journal = parseJournalSuperblock(fs.readBlock(journalFirst, 'journal superblock'), file, journalFirst * bs);
+    } catch (e) {
+      problem('journal_superblock_bad', 'the journal superblock could not be decoded', e);
+    }
   }
 
   // 3. paths
   const { paths, unreachable } = entries.resolve();
-  if (unreachable) stats.count('dir_entry_unreachable', 'info', 'directory entries in directories not reachable from the root (no path)', { file, text: `${unreachable} directory entries have no path` });
+  if (unreachable)
+    stats.count('dir_entry_unreachable', 'info', 'directory entries in directories not reachable from the root (no path)', {
+      file,
+      text: `${unreachable} directory entries have no path`,
+    });
   const geometry: FsGeometry = geometryOf(sb, partitionOffset, source.name);
   const cols = rows.sorted();
   const map = new FsMap(geometry, { ...cols }, paths);

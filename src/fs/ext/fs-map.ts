@@ -25,7 +25,6 @@ export interface FsMapColumns {
   unwritten: Uint8Array;
 }
 
-
 /** One piece of an answer to lookupSectors. */
 export interface SectorOwner {
   kind: FsMapKind;
@@ -61,7 +60,9 @@ export interface FsMapSummary {
   dirs: number;
 }
 
-const CONTENT_KINDS = new Set<number>(['data', 'dir', 'symlink', 'journal', 'other', 'xattr'].map((k) => FS_MAP_KINDS.indexOf(k as FsMapKind)));
+const CONTENT_KINDS = new Set<number>(
+  ['data', 'dir', 'symlink', 'journal', 'other', 'xattr'].map((k) => FS_MAP_KINDS.indexOf(k as FsMapKind)),
+);
 
 export class FsMap {
   readonly rows: number;
@@ -78,7 +79,11 @@ export class FsMap {
   private readonly sectorsPerBlock: number;
   private readonly baseSector: number;
 
-  constructor(readonly geometry: FsGeometry, readonly columns: FsMapColumns, readonly paths: FsPaths) {
+  constructor(
+    readonly geometry: FsGeometry,
+    readonly columns: FsMapColumns,
+    readonly paths: FsPaths,
+  ) {
     const c = columns;
     this.rows = c.fsBlock.length;
     this.maxEnd = new Float64Array(this.rows);
@@ -103,12 +108,18 @@ export class FsMap {
     return p;
   }
   /** Every path of an inode (hard links). */
-  pathsOf(inode: number): string[] { return this.paths.pathsOf(inode); }
+  pathsOf(inode: number): string[] {
+    return this.paths.pathsOf(inode);
+  }
   /** Inode of a path ("/a/b"), or null. */
-  inodeOf(path: string): number | null { return this.paths.inodeOf(path); }
+  inodeOf(path: string): number | null {
+    return this.paths.inodeOf(path);
+  }
 
   /** First sector of fs block `b` on the disk. */
-  sectorOfBlock(b: number): number { return this.baseSector + b * this.sectorsPerBlock; }
+  sectorOfBlock(b: number): number {
+    return this.baseSector + b * this.sectorsPerBlock;
+  }
 
   /**
    * Index of the last row whose extent starts at or before block `b` and still covers it, or -1.
@@ -130,14 +141,17 @@ export class FsMap {
     return this.findRow(Math.floor(rel / this.sectorsPerBlock));
   }
 
-  kindOf(row: number): FsMapKind { return FS_MAP_KINDS[this.columns.kind[row]!]!; }
+  kindOf(row: number): FsMapKind {
+    return FS_MAP_KINDS[this.columns.kind[row]!]!;
+  }
 
   /**
    * Owners of the sectors [sector, sector + count): one piece per overlapping extent, in disk
    * order. Sectors with no owner (free blocks, outside the file system) produce no piece.
    */
   lookupSectors(sector: number, count = 1): SectorOwner[] {
-    if (!Number.isSafeInteger(sector) || !Number.isSafeInteger(count) || count < 1) throw new UsageError(`lookupSectors(${sector}, ${count}): expected integers, count >= 1`);
+    if (!Number.isSafeInteger(sector) || !Number.isSafeInteger(count) || count < 1)
+      throw new UsageError(`lookupSectors(${sector}, ${count}): expected integers, count >= 1`);
     const bs = this.geometry.blockSize;
     const qStart = (sector - this.baseSector) * 512;
     const qEnd = qStart + count * 512;
@@ -195,11 +209,16 @@ export class FsMap {
     const t = this.itables;
     if (!t) return null;
     const { start, order } = t;
-    let lo = 0; let hi = order.length;
-    while (lo < hi) { const mid = (lo + hi) >>> 1; if (start[order[mid]!]! <= b) lo = mid + 1; else hi = mid; }
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (start[order[mid]!]! <= b) lo = mid + 1;
+      else hi = mid;
+    }
     if (lo === 0) return null;
     const g = order[lo - 1]!;
-    const tableBlocks = Math.ceil(this.geometry.inodesPerGroup * this.geometry.inodeSize / this.geometry.blockSize);
+    const tableBlocks = Math.ceil((this.geometry.inodesPerGroup * this.geometry.inodeSize) / this.geometry.blockSize);
     if (b >= start[g]! + tableBlocks) return null;
     return { firstIno: g * this.geometry.inodesPerGroup + 1, tableByte: start[g]! * this.geometry.blockSize };
   }
@@ -209,7 +228,7 @@ export class FsMap {
     const c = this.columns;
     const idx: number[] = [];
     for (let i = 0; i < this.rows; i++) if (c.inode[i]! !== 0 && c.fileBlock[i]! >= 0 && CONTENT_KINDS.has(c.kind[i]!)) idx.push(i);
-    idx.sort((a, b) => (c.inode[a]! - c.inode[b]!) || (c.fileBlock[a]! - c.fileBlock[b]!));
+    idx.sort((a, b) => c.inode[a]! - c.inode[b]! || c.fileBlock[a]! - c.fileBlock[b]!);
     this.byInode = Uint32Array.from(idx);
     return this.byInode;
   }
@@ -221,17 +240,20 @@ export class FsMap {
   fileToSectors(file: number | string, offset: number, length: number): FilePiece[] {
     const ino = typeof file === 'number' ? file : this.inodeOf(file);
     if (ino === null) throw new UsageError(`no such path in the file system: ${String(file)}`);
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) throw new UsageError(`fileToSectors: offset ${offset} and length ${length} must be non-negative integers`);
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0)
+      throw new UsageError(`fileToSectors: offset ${offset} and length ${length} must be non-negative integers`);
     const idx = this.inodeIndex();
     const c = this.columns;
     const bs = this.geometry.blockSize;
     // first row of the inode whose file range ends after offset
-    let lo = 0; let hi = idx.length;
+    let lo = 0;
+    let hi = idx.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const r = idx[mid]!;
       const before = c.inode[r]! < ino || (c.inode[r] === ino && (c.fileBlock[r]! + c.blocks[r]!) * bs <= offset);
-      if (before) lo = mid + 1; else hi = mid;
+      if (before) lo = mid + 1;
+      else hi = mid;
     }
     const out: FilePiece[] = [];
     const end = offset + length;
@@ -242,7 +264,10 @@ export class FsMap {
       const fStart = c.fileBlock[r]! * bs;
       const fEnd = fStart + c.blocks[r]! * bs;
       if (fStart >= end) break;
-      if (fStart > pos) { out.push({ fileOffset: pos, length: fStart - pos, diskOffset: null, sector: null, unwritten: false }); pos = fStart; }
+      if (fStart > pos) {
+        out.push({ fileOffset: pos, length: fStart - pos, diskOffset: null, sector: null, unwritten: false });
+        pos = fStart;
+      }
       const e = Math.min(end, fEnd);
       const disk = this.geometry.partitionOffset + c.fsBlock[r]! * bs + (pos - fStart);
       out.push({ fileOffset: pos, length: e - pos, diskOffset: disk, sector: Math.floor(disk / 512), unwritten: c.unwritten[r] === 1 });
@@ -253,17 +278,31 @@ export class FsMap {
   }
 
   /** Rows of one inode's content in file order: its extents (e.g. an image file on the host). */
-  fileExtents(file: number | string): { fileBlock: number; fsBlock: number; blocks: number; sector: number; unwritten: boolean; kind: FsMapKind }[] {
+  fileExtents(
+    file: number | string,
+  ): { fileBlock: number; fsBlock: number; blocks: number; sector: number; unwritten: boolean; kind: FsMapKind }[] {
     const ino = typeof file === 'number' ? file : this.inodeOf(file);
     if (ino === null) throw new UsageError(`no such path in the file system: ${String(file)}`);
     const idx = this.inodeIndex();
     const c = this.columns;
-    let lo = 0; let hi = idx.length;
-    while (lo < hi) { const mid = (lo + hi) >>> 1; if (c.inode[idx[mid]!]! < ino) lo = mid + 1; else hi = mid; }
+    let lo = 0;
+    let hi = idx.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (c.inode[idx[mid]!]! < ino) lo = mid + 1;
+      else hi = mid;
+    }
     const out = [];
     for (let k = lo; k < idx.length && c.inode[idx[k]!] === ino; k++) {
       const r = idx[k]!;
-      out.push({ fileBlock: c.fileBlock[r]!, fsBlock: c.fsBlock[r]!, blocks: c.blocks[r]!, sector: this.sectorOfBlock(c.fsBlock[r]!), unwritten: c.unwritten[r] === 1, kind: FS_MAP_KINDS[c.kind[r]!]! });
+      out.push({
+        fileBlock: c.fileBlock[r]!,
+        fsBlock: c.fsBlock[r]!,
+        blocks: c.blocks[r]!,
+        sector: this.sectorOfBlock(c.fsBlock[r]!),
+        unwritten: c.unwritten[r] === 1,
+        kind: FS_MAP_KINDS[c.kind[r]!]!,
+      });
     }
     return out;
   }
@@ -287,28 +326,52 @@ export class FsMap {
       for (let k = 0; k < rows.length; k++) out[k] = a[rows[k]!]!;
       return out;
     };
-    const m = new FsMap(this.geometry, { fsBlock: pick(c.fsBlock), blocks: pick(c.blocks), inode: pick(c.inode), fileBlock: pick(c.fileBlock), kind: pick(c.kind), unwritten: pick(c.unwritten) }, this.paths);
+    const m = new FsMap(
+      this.geometry,
+      {
+        fsBlock: pick(c.fsBlock),
+        blocks: pick(c.blocks),
+        inode: pick(c.inode),
+        fileBlock: pick(c.fileBlock),
+        kind: pick(c.kind),
+        unwritten: pick(c.unwritten),
+      },
+      this.paths,
+    );
     m.summary.files = keep.size;
     m.summary.dirs = 0;
     return m;
   }
 
   /** Blocks per kind, extents, and fragmentation figures for the `map fs` summary. */
-  stats(): { rows: number; blocksByKind: Record<string, number>; files: number; dirs: number; fragmentedFiles: number; fileExtents: number } {
+  stats(): {
+    rows: number;
+    blocksByKind: Record<string, number>;
+    files: number;
+    dirs: number;
+    fragmentedFiles: number;
+    fileExtents: number;
+  } {
     const c = this.columns;
     const blocksByKind: Record<string, number> = {};
     for (const k of FS_MAP_KINDS) blocksByKind[k] = 0;
     let fragmented = 0;
     let fileExtents = 0;
-    let prevIno = -1; let prevEnd = -1; let prevFile = -1; let breaks = 0;
+    let prevIno = -1;
+    let prevEnd = -1;
+    let prevFile = -1;
+    let breaks = 0;
     const idx = this.inodeIndex();
     for (let i = 0; i < this.rows; i++) blocksByKind[FS_MAP_KINDS[c.kind[i]!]!]! += c.blocks[i]!;
     for (let k = 0; k < idx.length; k++) {
       const r = idx[k]!;
       if (c.kind[r] !== 0) continue; // data only
       fileExtents++;
-      if (c.inode[r] !== prevIno) { if (breaks > 0) fragmented++; breaks = 0; prevIno = c.inode[r]!; }
-      else if (c.fsBlock[r] !== prevEnd || c.fileBlock[r] !== prevFile) breaks++;
+      if (c.inode[r] !== prevIno) {
+        if (breaks > 0) fragmented++;
+        breaks = 0;
+        prevIno = c.inode[r]!;
+      } else if (c.fsBlock[r] !== prevEnd || c.fileBlock[r] !== prevFile) breaks++;
       prevEnd = c.fsBlock[r]! + c.blocks[r]!;
       prevFile = c.fileBlock[r]! + c.blocks[r]!;
     }
@@ -320,9 +383,15 @@ export class FsMap {
   toTable(): Table {
     const b = new TableBuilder(fsMapTable);
     const c = this.columns;
-    const fsBlock = b.int64('fs_block'); const blocks = b.number('blocks'); const sector = b.int64('sector');
-    const nr = b.number('nr_sectors'); const inode = b.int64('inode'); const fileBlock = b.int64('file_block');
-    const path = b.string('path'); const kind = b.string('kind'); const unwritten = b.bool('unwritten');
+    const fsBlock = b.int64('fs_block');
+    const blocks = b.number('blocks');
+    const sector = b.int64('sector');
+    const nr = b.number('nr_sectors');
+    const inode = b.int64('inode');
+    const fileBlock = b.int64('file_block');
+    const path = b.string('path');
+    const kind = b.string('kind');
+    const unwritten = b.bool('unwritten');
     const kindKeys = FS_MAP_KINDS.map((k) => kind.intern(k));
     const pathKey = new Map<number, number>();
     for (let i = 0; i < this.rows; i++) {
@@ -331,13 +400,22 @@ export class FsMap {
       sector.push(this.sectorOfBlock(c.fsBlock[i]!));
       nr.push(c.blocks[i]! * this.sectorsPerBlock);
       const ino = c.inode[i]!;
-      if (ino === 0) { inode.pushNull(); path.pushNull(); } else {
+      if (ino === 0) {
+        inode.pushNull();
+        path.pushNull();
+      } else {
         inode.push(ino);
         let key = pathKey.get(ino);
-        if (key === undefined) { const p = this.pathOf(ino); key = p === null ? -1 : path.intern(p); pathKey.set(ino, key); }
-        if (key < 0) path.pushNull(); else path.pushKey(key);
+        if (key === undefined) {
+          const p = this.pathOf(ino);
+          key = p === null ? -1 : path.intern(p);
+          pathKey.set(ino, key);
+        }
+        if (key < 0) path.pushNull();
+        else path.pushKey(key);
       }
-      if (c.fileBlock[i]! < 0) fileBlock.pushNull(); else fileBlock.push(c.fileBlock[i]!);
+      if (c.fileBlock[i]! < 0) fileBlock.pushNull();
+      else fileBlock.push(c.fileBlock[i]!);
       kind.pushKey(kindKeys[c.kind[i]!]!);
       unwritten.push(c.unwritten[i] === 1);
     }
@@ -350,29 +428,58 @@ export class FsMap {
   /** The fs_paths Arrow table. */
   pathsTable(): Table {
     const b = new TableBuilder(fsPathsTable);
-    const inode = b.int64('inode'); const path = b.string('path'); const ft = b.number('file_type');
-    for (let k = 0; k < this.paths.length; k++) { inode.push(this.paths.inode[k]!); path.push(this.paths.pathAt(k)); ft.push(this.paths.fileTypeAt(k)); }
+    const inode = b.int64('inode');
+    const path = b.string('path');
+    const ft = b.number('file_type');
+    for (let k = 0; k < this.paths.length; k++) {
+      inode.push(this.paths.inode[k]!);
+      path.push(this.paths.pathAt(k));
+      ft.push(this.paths.fileTypeAt(k));
+    }
     return b.finish({ 'fs.uuid': this.geometry.uuid, 'fs.source': this.geometry.source });
   }
 
   /** Rebuild from fs_map (and optionally fs_paths) tables read with readArrowFile. */
   static fromTables(map: Table, paths: Table | null, file = 'fs_map.arrow'): FsMap {
     const meta = tableMetadata(map);
-    if (meta['iolineage.table'] !== 'fs_map') throw new InputError(file, `expected an fs_map table, got ${meta['iolineage.table'] ?? 'a table without iolineage metadata'}`, { what: 'schema metadata' });
+    if (meta['iolineage.table'] !== 'fs_map')
+      throw new InputError(file, `expected an fs_map table, got ${meta['iolineage.table'] ?? 'a table without iolineage metadata'}`, {
+        what: 'schema metadata',
+      });
     const g = geometryFromMetadata(meta, file);
     const n = map.numRows;
-    const col = (name: string) => { const v = map.getChild(name); if (!v) throw new InputError(file, `fs_map has no column ${name}`, { what: 'schema' }); return v; };
-    const fsBlockC = col('fs_block'); const blocksC = col('blocks'); const inodeC = col('inode'); const fileBlockC = col('file_block'); const kindC = col('kind'); const uwC = col('unwritten');
-    const cols: FsMapColumns = { fsBlock: new Float64Array(n), blocks: new Uint32Array(n), inode: new Uint32Array(n), fileBlock: new Float64Array(n), kind: new Uint8Array(n), unwritten: new Uint8Array(n) };
+    const col = (name: string) => {
+      const v = map.getChild(name);
+      if (!v) throw new InputError(file, `fs_map has no column ${name}`, { what: 'schema' });
+      return v;
+    };
+    const fsBlockC = col('fs_block');
+    const blocksC = col('blocks');
+    const inodeC = col('inode');
+    const fileBlockC = col('file_block');
+    const kindC = col('kind');
+    const uwC = col('unwritten');
+    const cols: FsMapColumns = {
+      fsBlock: new Float64Array(n),
+      blocks: new Uint32Array(n),
+      inode: new Uint32Array(n),
+      fileBlock: new Float64Array(n),
+      kind: new Uint8Array(n),
+      unwritten: new Uint8Array(n),
+    };
     const num = (v: unknown, what: string) => {
       if (typeof v !== 'bigint') return Number(v);
-      if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(file, `column ${what}: expected a value in 0..2^53-1, got ${v}`, { what: 'fs_map rows' });
+      if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER))
+        throw new InputError(file, `column ${what}: expected a value in 0..2^53-1, got ${v}`, { what: 'fs_map rows' });
       return toSafeNumber(v, what);
     };
     const kindIndex = new Map<string, number>(FS_MAP_KINDS.map((k, i) => [k, i]));
     for (let i = 0; i < n; i++) {
       cols.fsBlock[i] = num(fsBlockC.at(i), 'fs_block');
-      if (i > 0 && cols.fsBlock[i]! < cols.fsBlock[i - 1]!) throw new InputError(file, `rows must be sorted by fs_block: row ${i} has block ${cols.fsBlock[i]} after ${cols.fsBlock[i - 1]}`, { what: 'fs_map rows' });
+      if (i > 0 && cols.fsBlock[i]! < cols.fsBlock[i - 1]!)
+        throw new InputError(file, `rows must be sorted by fs_block: row ${i} has block ${cols.fsBlock[i]} after ${cols.fsBlock[i - 1]}`, {
+          what: 'fs_map rows',
+        });
       cols.blocks[i] = num(blocksC.at(i), 'blocks');
       const ino = inodeC.at(i);
       cols.inode[i] = ino === null ? 0 : num(ino, 'inode');
@@ -386,26 +493,44 @@ export class FsMap {
     let list: FsPaths;
     if (paths) {
       const m = paths.numRows;
-      const pi = paths.getChild('inode'); const pp = paths.getChild('path'); const pt = paths.getChild('file_type');
+      const pi = paths.getChild('inode');
+      const pp = paths.getChild('path');
+      const pt = paths.getChild('file_type');
       if (!pi || !pp || !pt) throw new InputError(file, 'fs_paths lacks one of the columns inode, path, file_type', { what: 'schema' });
-      const inos = new Uint32Array(m); const strs = new Array<string>(m); const types = new Uint8Array(m);
-      for (let k = 0; k < m; k++) { inos[k] = num(pi.at(k), 'inode'); strs[k] = String(pp.at(k)); types[k] = Number(pt.at(k)); }
+      const inos = new Uint32Array(m);
+      const strs = new Array<string>(m);
+      const types = new Uint8Array(m);
+      for (let k = 0; k < m; k++) {
+        inos[k] = num(pi.at(k), 'inode');
+        strs[k] = String(pp.at(k));
+        types[k] = Number(pt.at(k));
+      }
       list = FsPaths.fromRows(inos, strs, types, file);
     } else {
       // without fs_paths, fs_map.path gives one path per inode
       const pc = col('path');
       const seen = new Map<number, string>();
-      for (let i = 0; i < n; i++) { const p = pc.at(i); if (p !== null && cols.inode[i] && !seen.has(cols.inode[i]!)) seen.set(cols.inode[i]!, String(p)); }
+      for (let i = 0; i < n; i++) {
+        const p = pc.at(i);
+        if (p !== null && cols.inode[i] && !seen.has(cols.inode[i]!)) seen.set(cols.inode[i]!, String(p));
+      }
       const inos = [...seen.keys()].sort((a, b) => a - b);
-      list = FsPaths.fromRows(Uint32Array.from(inos), inos.map((x) => seen.get(x)!), new Uint8Array(inos.length), file);
+      list = FsPaths.fromRows(
+        Uint32Array.from(inos),
+        inos.map((x) => seen.get(x)!),
+        new Uint8Array(inos.length),
+        file,
+      );
     }
     const fm = new FsMap(g, cols, list);
     fm.summary.files = Number(meta['fs.files'] ?? 0);
     fm.summary.dirs = Number(meta['fs.dirs'] ?? 0);
     // inode-table rows of a group start at that group's table: recover them for inode ranges
-    const tableBlocks = Math.ceil(g.inodesPerGroup * g.inodeSize / g.blockSize);
+    const tableBlocks = Math.ceil((g.inodesPerGroup * g.inodeSize) / g.blockSize);
     const starts: number[] = [];
-    for (let i = 0; i < n; i++) if (FS_MAP_KINDS[cols.kind[i]!] === 'inode_table') for (let b = 0; b < cols.blocks[i]!; b += tableBlocks) starts.push(cols.fsBlock[i]! + b);
+    for (let i = 0; i < n; i++)
+      if (FS_MAP_KINDS[cols.kind[i]!] === 'inode_table')
+        for (let b = 0; b < cols.blocks[i]!; b += tableBlocks) starts.push(cols.fsBlock[i]! + b);
     if (starts.length === g.groups) fm.setInodeTables(Float64Array.from(starts));
     return fm;
   }

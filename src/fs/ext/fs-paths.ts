@@ -24,7 +24,9 @@ export class DirEntryCollector {
     this.nameStart.push(this.nameBytes.length);
     for (let i = 0; i < name.length; i++) this.nameBytes.push(name[i]!);
   }
-  get length(): number { return this.child.length; }
+  get length(): number {
+    return this.child.length;
+  }
 
   /**
    * Resolve entries to paths: breadth-first from the root; a directory reached twice or in a loop
@@ -57,28 +59,46 @@ export class DirEntryCollector {
         const i = byParent[k]!;
         parentEntry[i] = pe;
         const c = child[i]!;
-        if (dirSlot.has(c) && !dirEntry.has(c)) { dirEntry.set(c, i); queue.push(c); }
+        if (dirSlot.has(c) && !dirEntry.has(c)) {
+          dirEntry.set(c, i);
+          queue.push(c);
+        }
       }
     }
     const idx: number[] = [];
     let unreachable = 0;
-    for (let i = 0; i < n; i++) if (parentEntry[i] !== -2) idx.push(i); else unreachable++;
+    for (let i = 0; i < n; i++)
+      if (parentEntry[i] !== -2) idx.push(i);
+      else unreachable++;
     const names = { bytes: this.nameBytes.data, start: this.nameStart.data, count: n, end: this.nameBytes.length };
     const tmp = new FsPaths(new Uint32Array(0), new Uint32Array(0), parentEntry, names, this.fileType.data);
-    idx.sort((a, b) => (child[a]! - child[b]!) || (a === b ? 0 : cmp(tmp.entryPath(a), tmp.entryPath(b))));
+    idx.sort((a, b) => child[a]! - child[b]! || (a === b ? 0 : cmp(tmp.entryPath(a), tmp.entryPath(b))));
     const inode = new Uint32Array(idx.length);
     const entry = Uint32Array.from(idx);
     for (let k = 0; k < idx.length; k++) inode[k] = child[idx[k]!]!;
     return {
-      paths: new FsPaths(inode, entry, parentEntry, { bytes: this.nameBytes.finish(), start: this.nameStart.finish(), count: n, end: this.nameBytes.length }, this.fileType.finish()),
+      paths: new FsPaths(
+        inode,
+        entry,
+        parentEntry,
+        { bytes: this.nameBytes.finish(), start: this.nameStart.finish(), count: n, end: this.nameBytes.length },
+        this.fileType.finish(),
+      ),
       unreachable,
     };
   }
 }
 
-function cmp(a: string, b: string): number { return a < b ? -1 : a > b ? 1 : 0; }
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
-interface NameStore { bytes: Uint8Array; start: Float64Array; count: number; end: number }
+interface NameStore {
+  bytes: Uint8Array;
+  start: Float64Array;
+  count: number;
+  end: number;
+}
 
 /** The paths of a file system, sorted by (inode, path). */
 export class FsPaths {
@@ -94,7 +114,9 @@ export class FsPaths {
   ) {}
 
   /** Rows (names). */
-  get length(): number { return this.inode.length; }
+  get length(): number {
+    return this.inode.length;
+  }
 
   /** Paths of entries that are parents of other entries (directories), made on first use. */
   private readonly dirPaths = new Map<number, string>();
@@ -125,8 +147,12 @@ export class FsPaths {
     return (parent < 0 ? '' : this.dirPath(parent, 0)) + '/' + this.entryName(i);
   }
 
-  pathAt(k: number): string { return this.entryPath(this.entry[k]!); }
-  fileTypeAt(k: number): number { return this.types[this.entry[k]!]!; }
+  pathAt(k: number): string {
+    return this.entryPath(this.entry[k]!);
+  }
+  fileTypeAt(k: number): number {
+    return this.types[this.entry[k]!]!;
+  }
 
   /** First row of an inode, or -1. */
   firstRow(ino: number): number {
@@ -168,7 +194,10 @@ export class FsPaths {
     const bytes = new GrowableArray(Uint8Array, 65536);
     const start = new Float64Array(n);
     for (let k = 0; k < n; k++) {
-      if (k > 0 && inode[k]! < inode[k - 1]!) throw new InputError(file, `fs_paths row ${k}: rows must be sorted by inode (${inode[k]} after ${inode[k - 1]})`, { what: 'fs_paths' });
+      if (k > 0 && inode[k]! < inode[k - 1]!)
+        throw new InputError(file, `fs_paths row ${k}: rows must be sorted by inode (${inode[k]} after ${inode[k - 1]})`, {
+          what: 'fs_paths',
+        });
       start[k] = bytes.length;
       // each row is its own root-level "entry" holding the whole path minus the leading slash
       const b = enc.encode(path[k]!.startsWith('/') ? path[k]!.slice(1) : path[k]!);

@@ -24,7 +24,6 @@ export interface GroupTable {
   inodeTableBlocks: number;
 }
 
-
 function isPowerOf(n: number, base: number): boolean {
   while (n > 1 && n % base === 0) n /= base;
   return n === 1;
@@ -40,13 +39,19 @@ export function groupHasSuperblock(sb: Superblock, g: number): boolean {
 }
 
 /** First block of group g. */
-export function groupFirstBlock(sb: Superblock, g: number): number { return sb.firstDataBlock + g * sb.blocksPerGroup; }
+export function groupFirstBlock(sb: Superblock, g: number): number {
+  return sb.firstDataBlock + g * sb.blocksPerGroup;
+}
 
 /** Descriptors per descriptor block. */
-export function descPerBlock(sb: Superblock): number { return sb.blockSize / sb.descSize; }
+export function descPerBlock(sb: Superblock): number {
+  return sb.blockSize / sb.descSize;
+}
 
 /** Blocks of the classic GDT (all descriptors, stored contiguously). */
-export function gdtBlocks(sb: Superblock): number { return Math.ceil(sb.groupCount / descPerBlock(sb)); }
+export function gdtBlocks(sb: Superblock): number {
+  return Math.ceil(sb.groupCount / descPerBlock(sb));
+}
 
 /**
  * The block holding the descriptor block number `db` (0-based index into the GDT) of the
@@ -61,7 +66,11 @@ export function descriptorBlockLocation(sb: Superblock, db: number): number {
 }
 
 /** Static metadata of group g: [start, count, kind] runs (superblock, GDT, reserved GDT). */
-export function groupHeaderRuns(sb: Superblock, g: number, emit: (start: number, count: number, kind: 'superblock' | 'group_desc' | 'reserved_gdt') => void): void {
+export function groupHeaderRuns(
+  sb: Superblock,
+  g: number,
+  emit: (start: number, count: number, kind: 'superblock' | 'group_desc' | 'reserved_gdt') => void,
+): void {
   const first = groupFirstBlock(sb, g);
   const hasSb = groupHasSuperblock(sb, g);
   // with 1 KiB blocks the primary superblock is block 1 (firstDataBlock); with bigger blocks
@@ -96,7 +105,7 @@ export function readGroupTable(sb: Superblock, file: string, readBlock: (block: 
     itableUnused: new Uint32Array(n),
     freeBlocks: new Uint32Array(n),
     freeInodes: new Uint32Array(n),
-    inodeTableBlocks: Math.ceil(sb.inodesPerGroup * sb.inodeSize / sb.blockSize),
+    inodeTableBlocks: Math.ceil((sb.inodesPerGroup * sb.inodeSize) / sb.blockSize),
   };
   const per = descPerBlock(sb);
   const wide = sb.descSize >= 64;
@@ -118,14 +127,22 @@ export function readGroupTable(sb: Superblock, file: string, readBlock: (block: 
       const where = (field: string, at: number) => ({ offset: blk * sb.blockSize + o + at, what: `group descriptor ${g} ${field}` });
       const check = (v: number, field: string, at: number, len: number) => {
         if (v < sb.firstDataBlock || v + len > sb.blocksCount) {
-          throw new InputError(file, expectedActual(field, `a block in ${sb.firstDataBlock}..${sb.blocksCount - len}`, v), where(field, at));
+          throw new InputError(
+            file,
+            expectedActual(field, `a block in ${sb.firstDataBlock}..${sb.blocksCount - len}`, v),
+            where(field, at),
+          );
         }
       };
       check(t.blockBitmap[g]!, 'bg_block_bitmap', 0, 1);
       check(t.inodeBitmap[g]!, 'bg_inode_bitmap', 4, 1);
       check(t.inodeTable[g]!, 'bg_inode_table', 8, t.inodeTableBlocks);
       if (t.itableUnused[g]! > sb.inodesPerGroup) {
-        throw new InputError(file, expectedActual('bg_itable_unused', `0..${sb.inodesPerGroup}`, t.itableUnused[g]), where('bg_itable_unused', 0x1c));
+        throw new InputError(
+          file,
+          expectedActual('bg_itable_unused', `0..${sb.inodesPerGroup}`, t.itableUnused[g]),
+          where('bg_itable_unused', 0x1c),
+        );
       }
     }
   }

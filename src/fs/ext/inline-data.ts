@@ -12,7 +12,6 @@ import { u16le, u32le } from '../../util/bytes.js';
 export const XATTR_MAGIC = 0xea020000;
 const XATTR_INDEX_SYSTEM = 7;
 
-
 /** Where the inline content of an inode is: i_block plus, optionally, the system.data value. */
 export interface InlineDataPlace {
   /** Byte offset of i_block inside the inode bytes. */
@@ -40,7 +39,14 @@ export function findInlineData(b: Uint8Array, o: number, inodeSize: number, extr
     const valueOffs = u16le(b, p + 2);
     const valueInum = u32le(b, p + 4);
     const valueSize = u32le(b, p + 8);
-    if (index === XATTR_INDEX_SYSTEM && nameLen === 4 && b[p + 16] === 0x64 && b[p + 17] === 0x61 && b[p + 18] === 0x74 && b[p + 19] === 0x61) {
+    if (
+      index === XATTR_INDEX_SYSTEM &&
+      nameLen === 4 &&
+      b[p + 16] === 0x64 &&
+      b[p + 17] === 0x61 &&
+      b[p + 18] === 0x74 &&
+      b[p + 19] === 0x61
+    ) {
       if (valueInum === 0 && first + valueOffs + valueSize <= end) {
         place.extraOffset = first + valueOffs;
         place.extraSize = valueSize;
@@ -51,4 +57,3 @@ export function findInlineData(b: Uint8Array, o: number, inodeSize: number, extr
   }
   return place;
 }
-

@@ -6,12 +6,22 @@ import { u16le, u32le } from '../../util/bytes.js';
 
 /** i_mode file types (top 4 bits, S_IFMT). */
 export const FileType = {
-  fifo: 0x1000, char: 0x2000, dir: 0x4000, block: 0x6000, regular: 0x8000, symlink: 0xa000, socket: 0xc000,
+  fifo: 0x1000,
+  char: 0x2000,
+  dir: 0x4000,
+  block: 0x6000,
+  regular: 0x8000,
+  symlink: 0xa000,
+  socket: 0xc000,
 } as const;
 
 /** i_flags bits used here. */
 export const InodeFlags = {
-  INDEX: 0x1000, HUGE_FILE: 0x40000, EXTENTS: 0x80000, EA_INODE: 0x200000, INLINE_DATA: 0x10000000,
+  INDEX: 0x1000,
+  HUGE_FILE: 0x40000,
+  EXTENTS: 0x80000,
+  EA_INODE: 0x200000,
+  INLINE_DATA: 0x10000000,
 } as const;
 
 /** Reserved inode numbers (ext4.h EXT4_*_INO). */
@@ -41,13 +51,19 @@ export function newInodeFields(): InodeFields {
   return { mode: 0, type: 0, size: 0, linksCount: 0, dtime: 0, blocks512: 0, flags: 0, fileAcl: 0, extraIsize: 0 };
 }
 
-
 /**
  * Decode the inode at `o` in `b` into `out`. `inodeSize` is s_inode_size; `blockSize` converts
  * i_blocks of HUGE_FILE_FL inodes. Sizes above 2^53 are clamped to 2^53 (never reached by ext4's
  * 16 TiB/1 EiB limits on real files; a corrupt value is caught by the map walkers' bounds).
  */
-export function decodeInode(b: Uint8Array, o: number, inodeSize: number, blockSize: number, hugeFile: boolean, out: InodeFields): InodeFields {
+export function decodeInode(
+  b: Uint8Array,
+  o: number,
+  inodeSize: number,
+  blockSize: number,
+  hugeFile: boolean,
+  out: InodeFields,
+): InodeFields {
   out.mode = u16le(b, o);
   out.type = out.mode & 0xf000;
   const hiSize = u32le(b, o + 0x6c);

@@ -19,13 +19,20 @@ export interface JournalInfo {
   featureIncompat: number;
 }
 
-
 /** Decode the journal superblock in `b` (read from byte `offset` of `file`). */
 export function parseJournalSuperblock(b: Uint8Array, file: string, offset: number): JournalInfo {
   const magic = u32be(b, 0);
-  if (magic !== JBD2_MAGIC) throw new InputError(file, expectedActual('journal h_magic', '0xc03b3998', '0x' + magic.toString(16)), { offset, what: 'journal superblock' });
+  if (magic !== JBD2_MAGIC)
+    throw new InputError(file, expectedActual('journal h_magic', '0xc03b3998', '0x' + magic.toString(16)), {
+      offset,
+      what: 'journal superblock',
+    });
   const blockType = u32be(b, 4);
-  if (blockType !== 3 && blockType !== 4) throw new InputError(file, expectedActual('journal superblock h_blocktype', '3 or 4', blockType), { offset: offset + 4, what: 'journal superblock' });
+  if (blockType !== 3 && blockType !== 4)
+    throw new InputError(file, expectedActual('journal superblock h_blocktype', '3 or 4', blockType), {
+      offset: offset + 4,
+      what: 'journal superblock',
+    });
   return {
     blockType,
     blockSize: u32be(b, 0x0c),

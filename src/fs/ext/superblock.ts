@@ -11,28 +11,73 @@ export const EXT_MAGIC = 0xef53;
 
 /** s_feature_compat bits (ext4.h EXT4_FEATURE_COMPAT_*). */
 export const FeatureCompat = {
-  dir_prealloc: 0x1, imagic_inodes: 0x2, has_journal: 0x4, ext_attr: 0x8, resize_inode: 0x10,
-  dir_index: 0x20, lazy_bg: 0x40, exclude_bitmap: 0x100, sparse_super2: 0x200, fast_commit: 0x400,
-  stable_inodes: 0x800, orphan_file: 0x1000,
+  dir_prealloc: 0x1,
+  imagic_inodes: 0x2,
+  has_journal: 0x4,
+  ext_attr: 0x8,
+  resize_inode: 0x10,
+  dir_index: 0x20,
+  lazy_bg: 0x40,
+  exclude_bitmap: 0x100,
+  sparse_super2: 0x200,
+  fast_commit: 0x400,
+  stable_inodes: 0x800,
+  orphan_file: 0x1000,
 } as const;
 /** s_feature_incompat bits (EXT4_FEATURE_INCOMPAT_*). */
 export const FeatureIncompat = {
-  compression: 0x1, filetype: 0x2, recover: 0x4, journal_dev: 0x8, meta_bg: 0x10, extent: 0x40,
-  '64bit': 0x80, mmp: 0x100, flex_bg: 0x200, ea_inode: 0x400, dirdata: 0x1000, csum_seed: 0x2000,
-  largedir: 0x4000, inline_data: 0x8000, encrypt: 0x10000, casefold: 0x20000,
+  compression: 0x1,
+  filetype: 0x2,
+  recover: 0x4,
+  journal_dev: 0x8,
+  meta_bg: 0x10,
+  extent: 0x40,
+  '64bit': 0x80,
+  mmp: 0x100,
+  flex_bg: 0x200,
+  ea_inode: 0x400,
+  dirdata: 0x1000,
+  csum_seed: 0x2000,
+  largedir: 0x4000,
+  inline_data: 0x8000,
+  encrypt: 0x10000,
+  casefold: 0x20000,
 } as const;
 /** s_feature_ro_compat bits (EXT4_FEATURE_RO_COMPAT_*). */
 export const FeatureRoCompat = {
-  sparse_super: 0x1, large_file: 0x2, btree_dir: 0x4, huge_file: 0x8, gdt_csum: 0x10, dir_nlink: 0x20,
-  extra_isize: 0x40, quota: 0x100, bigalloc: 0x200, metadata_csum: 0x400, replica: 0x800,
-  readonly: 0x1000, project: 0x2000, shared_blocks: 0x4000, verity: 0x8000, orphan_present: 0x10000,
+  sparse_super: 0x1,
+  large_file: 0x2,
+  btree_dir: 0x4,
+  huge_file: 0x8,
+  gdt_csum: 0x10,
+  dir_nlink: 0x20,
+  extra_isize: 0x40,
+  quota: 0x100,
+  bigalloc: 0x200,
+  metadata_csum: 0x400,
+  replica: 0x800,
+  readonly: 0x1000,
+  project: 0x2000,
+  shared_blocks: 0x4000,
+  verity: 0x8000,
+  orphan_present: 0x10000,
 } as const;
 
 /** The incompat features this reader understands; any other set bit makes the mapping unreliable. */
-const KNOWN_INCOMPAT = FeatureIncompat.filetype | FeatureIncompat.recover | FeatureIncompat.meta_bg |
-  FeatureIncompat.extent | FeatureIncompat['64bit'] | FeatureIncompat.mmp | FeatureIncompat.flex_bg |
-  FeatureIncompat.ea_inode | FeatureIncompat.csum_seed | FeatureIncompat.largedir |
-  FeatureIncompat.inline_data | FeatureIncompat.encrypt | FeatureIncompat.casefold;
+const KNOWN_INCOMPAT =
+  FeatureIncompat.filetype |
+  FeatureIncompat.recover |
+  FeatureIncompat.meta_bg |
+  FeatureIncompat.extent |
+  FeatureIncompat['64bit'] |
+  FeatureIncompat.mmp |
+  FeatureIncompat.flex_bg |
+  FeatureIncompat.ea_inode |
+  FeatureIncompat.csum_seed |
+  FeatureIncompat.largedir |
+  FeatureIncompat.inline_data |
+  FeatureIncompat.encrypt |
+  FeatureIncompat.casefold;
 
 export interface Superblock {
   inodesCount: number;
@@ -67,8 +112,11 @@ export interface Superblock {
   orphanFileInum: number;
 }
 
-
-function hex(b: Uint8Array): string { let s = ''; for (const x of b) s += x.toString(16).padStart(2, '0'); return s; }
+function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
 function uuidText(b: Uint8Array): string {
   const h = hex(b);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
@@ -79,7 +127,11 @@ export function featureNames(sb: Superblock): string[] {
   const out: string[] = [];
   const add = (table: Record<string, number>, word: number) => {
     let rest = word;
-    for (const [k, v] of Object.entries(table)) if (word & v) { out.push(k); rest &= ~v; }
+    for (const [k, v] of Object.entries(table))
+      if (word & v) {
+        out.push(k);
+        rest &= ~v;
+      }
     if (rest) out.push(`unknown_0x${(rest >>> 0).toString(16)}`);
   };
   add(FeatureCompat, sb.featureCompat);
@@ -97,13 +149,23 @@ export function featureNames(sb: Superblock): string[] {
  */
 export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: number, offset = SUPERBLOCK_OFFSET): Superblock {
   const place = (field: number, what: string) => ({ offset: offset + field, what: `superblock ${what}` });
-  if (bytes.length < SUPERBLOCK_SIZE) throw new InputError(file, expectedActual('superblock length', SUPERBLOCK_SIZE, bytes.length), { offset, what: 'superblock' });
+  if (bytes.length < SUPERBLOCK_SIZE)
+    throw new InputError(file, expectedActual('superblock length', SUPERBLOCK_SIZE, bytes.length), { offset, what: 'superblock' });
   const magic = u16le(bytes, 0x38);
   if (magic !== EXT_MAGIC) {
-    throw new InputError(file, `not an ext2/3/4 file system: ${expectedActual('s_magic', '0xef53', '0x' + magic.toString(16))}`, place(0x38, 's_magic'));
+    throw new InputError(
+      file,
+      `not an ext2/3/4 file system: ${expectedActual('s_magic', '0xef53', '0x' + magic.toString(16))}`,
+      place(0x38, 's_magic'),
+    );
   }
   const logBlock = u32le(bytes, 0x18);
-  if (logBlock > 6) throw new InputError(file, expectedActual('s_log_block_size (block size 1 KiB to 64 KiB)', '0..6', logBlock), place(0x18, 's_log_block_size'));
+  if (logBlock > 6)
+    throw new InputError(
+      file,
+      expectedActual('s_log_block_size (block size 1 KiB to 64 KiB)', '0..6', logBlock),
+      place(0x18, 's_log_block_size'),
+    );
   const blockSize = 1024 << logBlock;
   const featureCompat = u32le(bytes, 0x5c);
   const featureIncompat = u32le(bytes, 0x60);
@@ -121,23 +183,43 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
     throw new InputError(file, 'bigalloc (cluster allocation) is not supported', place(0x64, 's_feature_ro_compat'));
   }
   if (blocksPerGroup === 0 || blocksPerGroup > blockSize * 8) {
-    throw new InputError(file, expectedActual('s_blocks_per_group', `1..${blockSize * 8}`, blocksPerGroup), place(0x20, 's_blocks_per_group'));
+    throw new InputError(
+      file,
+      expectedActual('s_blocks_per_group', `1..${blockSize * 8}`, blocksPerGroup),
+      place(0x20, 's_blocks_per_group'),
+    );
   }
   if (inodesPerGroup === 0 || inodesPerGroup > blockSize * 8) {
-    throw new InputError(file, expectedActual('s_inodes_per_group', `1..${blockSize * 8}`, inodesPerGroup), place(0x28, 's_inodes_per_group'));
+    throw new InputError(
+      file,
+      expectedActual('s_inodes_per_group', `1..${blockSize * 8}`, inodesPerGroup),
+      place(0x28, 's_inodes_per_group'),
+    );
   }
   if (inodeSize < 128 || inodeSize > blockSize || (inodeSize & (inodeSize - 1)) !== 0) {
-    throw new InputError(file, expectedActual('s_inode_size', `a power of two in 128..${blockSize}`, inodeSize), place(0x58, 's_inode_size'));
+    throw new InputError(
+      file,
+      expectedActual('s_inode_size', `a power of two in 128..${blockSize}`, inodeSize),
+      place(0x58, 's_inode_size'),
+    );
   }
   if (firstDataBlock >= blocksCount || (blockSize === 1024 ? firstDataBlock > 1 : firstDataBlock !== 0)) {
-    throw new InputError(file, expectedActual('s_first_data_block', blockSize === 1024 ? '0 or 1' : 0, firstDataBlock), place(0x14, 's_first_data_block'));
+    throw new InputError(
+      file,
+      expectedActual('s_first_data_block', blockSize === 1024 ? '0 or 1' : 0, firstDataBlock),
+      place(0x14, 's_first_data_block'),
+    );
   }
   if (featureIncompat & FeatureIncompat.journal_dev) {
     throw new InputError(file, 'this is an external journal device, not a file system', place(0x60, 's_feature_incompat'));
   }
   const unknown = featureIncompat & ~KNOWN_INCOMPAT;
   if (unknown) {
-    throw new InputError(file, `unsupported incompatible features 0x${(unknown >>> 0).toString(16)} (s_feature_incompat 0x${(featureIncompat >>> 0).toString(16)})`, place(0x60, 's_feature_incompat'));
+    throw new InputError(
+      file,
+      `unsupported incompatible features 0x${(unknown >>> 0).toString(16)} (s_feature_incompat 0x${(featureIncompat >>> 0).toString(16)})`,
+      place(0x60, 's_feature_incompat'),
+    );
   }
   let descSize = 32;
   if (is64) {
@@ -148,14 +230,26 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
   }
   if (blocksCount * blockSize > Number.MAX_SAFE_INTEGER) {
     const exact = (BigInt(is64 ? u32le(bytes, 0x150) : 0) << 32n) | BigInt(u32le(bytes, 0x04));
-    throw new InputError(file, expectedActual('s_blocks_count × block size', 'at most 2^53 - 1 bytes', `${exact} × ${blockSize}`), place(is64 ? 0x150 : 0x04, is64 ? 's_blocks_count_hi' : 's_blocks_count_lo'));
+    throw new InputError(
+      file,
+      expectedActual('s_blocks_count × block size', 'at most 2^53 - 1 bytes', `${exact} × ${blockSize}`),
+      place(is64 ? 0x150 : 0x04, is64 ? 's_blocks_count_hi' : 's_blocks_count_lo'),
+    );
   }
   const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
   if (groupCount * descSize > sourceSize) {
-    throw new InputError(file, `s_blocks_count ${blocksCount} makes ${groupCount} block groups, whose ${descSize}-byte descriptors (${groupCount * descSize} bytes) cannot fit in the source: expected at most ${Math.floor(sourceSize / descSize)} groups for its ${sourceSize} bytes`, place(is64 ? 0x150 : 0x04, is64 ? 's_blocks_count_hi' : 's_blocks_count_lo'));
+    throw new InputError(
+      file,
+      `s_blocks_count ${blocksCount} makes ${groupCount} block groups, whose ${descSize}-byte descriptors (${groupCount * descSize} bytes) cannot fit in the source: expected at most ${Math.floor(sourceSize / descSize)} groups for its ${sourceSize} bytes`,
+      place(is64 ? 0x150 : 0x04, is64 ? 's_blocks_count_hi' : 's_blocks_count_lo'),
+    );
   }
   if (inodesCount > groupCount * inodesPerGroup || inodesCount === 0) {
-    throw new InputError(file, expectedActual('s_inodes_count', `1..${groupCount * inodesPerGroup} (groups * s_inodes_per_group)`, inodesCount), place(0x00, 's_inodes_count'));
+    throw new InputError(
+      file,
+      expectedActual('s_inodes_count', `1..${groupCount * inodesPerGroup} (groups * s_inodes_per_group)`, inodesCount),
+      place(0x00, 's_inodes_count'),
+    );
   }
   const nameBytes = bytes.subarray(0x78, 0x88);
   const nul = nameBytes.indexOf(0);
@@ -191,6 +285,12 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
   };
 }
 
-export function hasIncompat(sb: Superblock, bit: number): boolean { return (sb.featureIncompat & bit) !== 0; }
-export function hasCompat(sb: Superblock, bit: number): boolean { return (sb.featureCompat & bit) !== 0; }
-export function hasRoCompat(sb: Superblock, bit: number): boolean { return (sb.featureRoCompat & bit) !== 0; }
+export function hasIncompat(sb: Superblock, bit: number): boolean {
+  return (sb.featureIncompat & bit) !== 0;
+}
+export function hasCompat(sb: Superblock, bit: number): boolean {
+  return (sb.featureCompat & bit) !== 0;
+}
+export function hasRoCompat(sb: Superblock, bit: number): boolean {
+  return (sb.featureRoCompat & bit) !== 0;
+}

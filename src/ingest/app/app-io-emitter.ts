@@ -28,17 +28,42 @@ export interface AppIoCounts {
 /** Index of an op in APP_OPS (a switch on interned strings: no keyed property lookup per row). */
 function opIndex(op: AppOp): number {
   switch (op) {
-    case 'read': return 0; case 'write': return 1; case 'sync': return 2; case 'open': return 3; case 'close': return 4;
-    case 'truncate': return 5; case 'allocate': return 6; case 'map': return 7; default: return 8;
+    case 'read':
+      return 0;
+    case 'write':
+      return 1;
+    case 'sync':
+      return 2;
+    case 'open':
+      return 3;
+    case 'close':
+      return 4;
+    case 'truncate':
+      return 5;
+    case 'allocate':
+      return 6;
+    case 'map':
+      return 7;
+    default:
+      return 8;
   }
 }
-APP_OPS.forEach((o, i) => { if (opIndex(o) !== i) throw new Error(`opIndex(${o}) is not its place in APP_OPS`); });
+APP_OPS.forEach((o, i) => {
+  if (opIndex(o) !== i) throw new Error(`opIndex(${o}) is not its place in APP_OPS`);
+});
 const NULL = Number.NaN;
 
 export class AppIoEmitter {
   /** Rows emitted. */
   rows = 0;
-  readonly counts: AppIoCounts = { opCalls: APP_OPS.map(() => 0), opBytes: APP_OPS.map(() => 0), pathCalls: [], pathBytes: [], unresolvedFdCalls: 0, uncertainCalls: 0 };
+  readonly counts: AppIoCounts = {
+    opCalls: APP_OPS.map(() => 0),
+    opBytes: APP_OPS.map(() => 0),
+    pathCalls: [],
+    pathBytes: [],
+    unresolvedFdCalls: 0,
+    uncertainCalls: 0,
+  };
   readonly out: AppIoRows;
   readonly cPath: StringColumnBuilder;
   private readonly cSyscall: StringColumnBuilder;
@@ -58,7 +83,10 @@ export class AppIoEmitter {
   private nameIdx = 0;
   private errKey = -1;
 
-  constructor(builder: AppIoBuilder, private readonly at: InputPosition) {
+  constructor(
+    builder: AppIoBuilder,
+    private readonly at: InputPosition,
+  ) {
     this.out = new AppIoRows(builder);
     this.cSyscall = builder.string('syscall');
     this.cPath = builder.string('path');
@@ -69,14 +97,24 @@ export class AppIoEmitter {
   }
 
   /** A new source (its base name goes into the `file` column). */
-  addSource(name: string): void { this.fileKeys.push(this.cFile.intern(name.replace(/^.*[\\/]/, ''))); }
+  addSource(name: string): void {
+    this.fileKeys.push(this.cFile.intern(name.replace(/^.*[\\/]/, '')));
+  }
 
   /** A new path key: its summary counters. */
-  readonly newPath = (k: number): void => { this.counts.pathCalls[k] = 0; this.counts.pathBytes[k] = 0; };
+  readonly newPath = (k: number): void => {
+    this.counts.pathCalls[k] = 0;
+    this.counts.pathBytes[k] = 0;
+  };
 
   /** The call whose rows follow: its time, -T duration (-1 none), task, syscall and errno key (-1 none). */
   begin(ts: number, durNs: number, pid: number, tid: number, nameIdx: number, errKey: number): void {
-    this.ts = ts; this.dur = durNs; this.pid = pid; this.tid = tid; this.nameIdx = nameIdx; this.errKey = errKey;
+    this.ts = ts;
+    this.dur = durNs;
+    this.pid = pid;
+    this.tid = tid;
+    this.nameIdx = nameIdx;
+    this.errKey = errKey;
   }
 
   /** Dictionary key of an errno name; garbled names beyond a few hundred distinct ones share one key. */
@@ -86,26 +124,61 @@ export class AppIoEmitter {
   }
 
   /** One row of the current call. Nulls: offset/req/done NaN, fd/pathKey negative. */
-  row(op: AppOp, fd: number, d: OpenFileDescription | undefined, pathKey: number, offset: number | bigint, req: number | bigint, done: number | bigint, append: boolean, flags: number): void {
+  row(
+    op: AppOp,
+    fd: number,
+    d: OpenFileDescription | undefined,
+    pathKey: number,
+    offset: number | bigint,
+    req: number | bigint,
+    done: number | bigint,
+    append: boolean,
+    flags: number,
+  ): void {
     const id = this.rows++;
-    if (id === 0x7fffffff) throw new InputError(this.at.fileName, 'more than 2^31-1 calls: app_io.id is int32; split the log', { line: this.at.lineNo });
+    if (id === 0x7fffffff)
+      throw new InputError(this.at.fileName, 'more than 2^31-1 calls: app_io.id is int32; split the log', { line: this.at.lineNo });
     const nameIdx = this.nameIdx;
     let sk = this.syscallKeys[nameIdx]!;
     if (sk < 0) sk = this.syscallKeys[nameIdx] = this.cSyscall.intern(SYSCALL_NAMES[nameIdx]!);
     const oi = opIndex(op);
     const uncertain = (flags & APP_IO_UNCERTAIN) !== 0;
     const durNs = this.dur;
-    this.out.add(id, this.ts, durNs >= 0 ? durNs : NULL, this.pid, this.tid, sk, this.opKeys[oi]!, fd, pathKey, offset, req, done, d?.direct ?? false, append, this.errKey, flags,
-      uncertain, this.fileKeys[this.at.fileIdx]!, this.at.lineNo);
+    this.out.add(
+      id,
+      this.ts,
+      durNs >= 0 ? durNs : NULL,
+      this.pid,
+      this.tid,
+      sk,
+      this.opKeys[oi]!,
+      fd,
+      pathKey,
+      offset,
+      req,
+      done,
+      d?.direct ?? false,
+      append,
+      this.errKey,
+      flags,
+      uncertain,
+      this.fileKeys[this.at.fileIdx]!,
+      this.at.lineNo,
+    );
     const c = this.counts;
     const bytes = typeof done === 'number' ? (Number.isNaN(done) ? 0 : done) : Number(done);
     c.opCalls[oi]!++;
     c.opBytes[oi]! += bytes;
-    if (pathKey >= 0) { c.pathCalls[pathKey]!++; c.pathBytes[pathKey]! += bytes; }
+    if (pathKey >= 0) {
+      c.pathCalls[pathKey]!++;
+      c.pathBytes[pathKey]! += bytes;
+    }
     if (flags & AppIoFlag.FdUnknown) c.unresolvedFdCalls++;
     if (uncertain) c.uncertainCalls++;
   }
 
   /** Hand the last rows to the builders. */
-  finish(): void { this.out.finish(); }
+  finish(): void {
+    this.out.finish();
+  }
 }

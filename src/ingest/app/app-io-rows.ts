@@ -7,7 +7,13 @@
  * holds a null, exactly as the column builders do, so the Arrow output is the same. String columns
  * hold dictionary keys; the dictionaries stay in the builders (intern there).
  */
-import { CHUNK_ROWS, type BoolColumnBuilder, type Int64ColumnBuilder, type NumberColumnBuilder, type StringColumnBuilder } from '../../table/column-builders.js';
+import {
+  CHUNK_ROWS,
+  type BoolColumnBuilder,
+  type Int64ColumnBuilder,
+  type NumberColumnBuilder,
+  type StringColumnBuilder,
+} from '../../table/column-builders.js';
 import type { TableBuilder } from '../../table/table-builder.js';
 import type { appIoTable } from '../../table/schemas/app-io.js';
 
@@ -19,7 +25,9 @@ const TWO_32 = 4294967296;
  * and a null clears its bit, so a valid value costs no bitmap store. `trim` clears the bits past
  * the rows of a short last chunk, which the builders expect clear.
  */
-function allValid(): Uint8Array { return new Uint8Array(CHUNK_ROWS >> 3).fill(0xff); }
+function allValid(): Uint8Array {
+  return new Uint8Array(CHUNK_ROWS >> 3).fill(0xff);
+}
 function trimValid(valid: Uint8Array, n: number): void {
   if (n >= CHUNK_ROWS) return;
   if (n & 7) valid[n >> 3]! &= (1 << (n & 7)) - 1;
@@ -34,7 +42,10 @@ class Int64Chunk {
   nulls = 0;
   /** Store a safe integer without making a BigInt; NaN is null. */
   set(i: number, v: number): void {
-    if (v !== v) { this.nulls++; return; }
+    if (v !== v) {
+      this.nulls++;
+      return;
+    }
     this.valid[i >> 3]! |= 1 << (i & 7);
     this.store(i, v);
   }
@@ -50,21 +61,39 @@ class Int64Chunk {
     this.values[i] = v;
   }
   /** Make the bitmap what the builders expect for the first n rows. */
-  trim(_n: number): void { /* bits are only ever set for rows added */ }
+  trim(_n: number): void {
+    /* bits are only ever set for rows added */
+  }
   /** Empty again, for the next chunk. */
-  reset(): void { this.values.fill(0n); this.valid.fill(0); this.nulls = 0; }
+  reset(): void {
+    this.values.fill(0n);
+    this.valid.fill(0);
+    this.nulls = 0;
+  }
 }
 
 /** An Int64Chunk of a column that is almost never null (ts_ns, dur_ns with -T). */
 class DenseInt64Chunk extends Int64Chunk {
   override readonly valid = allValid();
   override set(i: number, v: number): void {
-    if (v !== v) { this.nulls++; this.valid[i >> 3]! &= ~(1 << (i & 7)); return; }
+    if (v !== v) {
+      this.nulls++;
+      this.valid[i >> 3]! &= ~(1 << (i & 7));
+      return;
+    }
     this.store(i, v);
   }
-  override setBig(i: number, v: bigint): void { this.values[i] = v; }
-  override trim(n: number): void { trimValid(this.valid, n); }
-  override reset(): void { this.values.fill(0n); this.valid.fill(0xff); this.nulls = 0; }
+  override setBig(i: number, v: bigint): void {
+    this.values[i] = v;
+  }
+  override trim(n: number): void {
+    trimValid(this.valid, n);
+  }
+  override reset(): void {
+    this.values.fill(0n);
+    this.valid.fill(0xff);
+    this.nulls = 0;
+  }
 }
 
 /** A nullable dictionary-key or int32 column chunk. */
@@ -74,23 +103,42 @@ class KeyChunk<A extends Int8Array | Int16Array | Int32Array> {
   constructor(readonly values: A) {}
   /** Store `v`; a negative value is null (keys and fds are never negative). */
   set(i: number, v: number): void {
-    if (v < 0) { this.nulls++; return; }
+    if (v < 0) {
+      this.nulls++;
+      return;
+    }
     this.valid[i >> 3]! |= 1 << (i & 7);
     this.values[i] = v;
   }
-  trim(_n: number): void { /* bits are only ever set for rows added */ }
-  reset(): void { this.values.fill(0); this.valid.fill(0); this.nulls = 0; }
+  trim(_n: number): void {
+    /* bits are only ever set for rows added */
+  }
+  reset(): void {
+    this.values.fill(0);
+    this.valid.fill(0);
+    this.nulls = 0;
+  }
 }
 
 /** A KeyChunk of a column that is almost never null (fd, path). */
 class DenseKeyChunk<A extends Int8Array | Int16Array | Int32Array> extends KeyChunk<A> {
   override readonly valid = allValid();
   override set(i: number, v: number): void {
-    if (v < 0) { this.nulls++; this.valid[i >> 3]! &= ~(1 << (i & 7)); return; }
+    if (v < 0) {
+      this.nulls++;
+      this.valid[i >> 3]! &= ~(1 << (i & 7));
+      return;
+    }
     this.values[i] = v;
   }
-  override trim(n: number): void { trimValid(this.valid, n); }
-  override reset(): void { this.values.fill(0); this.valid.fill(0xff); this.nulls = 0; }
+  override trim(n: number): void {
+    trimValid(this.valid, n);
+  }
+  override reset(): void {
+    this.values.fill(0);
+    this.valid.fill(0xff);
+    this.nulls = 0;
+  }
 }
 
 export class AppIoRows {
@@ -165,7 +213,8 @@ export class AppIoRows {
     this.bUncertain = b.bool('uncertain');
     this.bFile = b.string('file');
     this.bLine = b.number('line') as NumberColumnBuilder<Int32Array>;
-    if (builder.length % CHUNK_ROWS !== 0) throw new Error(`app_io rows: the table builder holds ${builder.length} rows, not a whole number of chunks`);
+    if (builder.length % CHUNK_ROWS !== 0)
+      throw new Error(`app_io rows: the table builder holds ${builder.length} rows, not a whole number of chunks`);
     this.flushed = builder.length;
     // no chunk yet: the first add opens it (flush with no rows). This does not spare the compiled
     // add its bailout at the first full chunk: V8 records no type feedback in a function's first
@@ -173,15 +222,35 @@ export class AppIoRows {
   }
 
   /** Rows added so far (including those of the builder before this sink). */
-  get length(): number { return this.flushed + this.i; }
+  get length(): number {
+    return this.flushed + this.i;
+  }
 
   /**
    * Add a row. Nulls: ts/dur/offset/req/done NaN, fd/path/error a negative key. Numbers of int64
    * columns are safe integers; offset/req/done may be bigints beyond 2^53.
    */
-  add(id: number, ts: number, dur: number, pid: number, tid: number, syscallKey: number, opKey: number, fd: number, pathKey: number,
-    offset: number | bigint, req: number | bigint, done: number | bigint, direct: boolean, append: boolean, errKey: number, flags: number,
-    uncertain: boolean, fileKey: number, line: number): void {
+  add(
+    id: number,
+    ts: number,
+    dur: number,
+    pid: number,
+    tid: number,
+    syscallKey: number,
+    opKey: number,
+    fd: number,
+    pathKey: number,
+    offset: number | bigint,
+    req: number | bigint,
+    done: number | bigint,
+    direct: boolean,
+    append: boolean,
+    errKey: number,
+    flags: number,
+    uncertain: boolean,
+    fileKey: number,
+    line: number,
+  ): void {
     if (this.i === this.room) this.flush();
     const i = this.i++;
     this.id[i] = id;
@@ -193,9 +262,12 @@ export class AppIoRows {
     this.op[i] = opKey;
     this.fd.set(i, fd);
     this.path.set(i, pathKey);
-    if (typeof offset === 'number') this.offset.set(i, offset); else this.offset.setBig(i, offset);
-    if (typeof req === 'number') this.req.set(i, req); else this.req.setBig(i, req);
-    if (typeof done === 'number') this.done.set(i, done); else this.done.setBig(i, done);
+    if (typeof offset === 'number') this.offset.set(i, offset);
+    else this.offset.setBig(i, offset);
+    if (typeof req === 'number') this.req.set(i, req);
+    else this.req.setBig(i, req);
+    if (typeof done === 'number') this.done.set(i, done);
+    else this.done.setBig(i, done);
     this.direct[i] = direct ? 1 : 0;
     this.append[i] = append ? 1 : 0;
     this.error.set(i, errKey);
@@ -212,7 +284,10 @@ export class AppIoRows {
    */
   renameTask(start: number, tid: number): void {
     const end = this.length;
-    for (const [chunk, builder] of [[this.tid, this.bTid], [this.pid, this.bPid]] as const) {
+    for (const [chunk, builder] of [
+      [this.tid, this.bTid],
+      [this.pid, this.bPid],
+    ] as const) {
       if (start < this.flushed) builder.replaceInRange(start, this.flushed, -1, tid);
       for (let r = Math.max(start - this.flushed, 0); r < end - this.flushed; r++) if (chunk[r] === -1) chunk[r] = tid;
     }
@@ -225,7 +300,10 @@ export class AppIoRows {
 
   private flush(): void {
     const n = this.i;
-    if (n === 0) { this.fresh(); return; }
+    if (n === 0) {
+      this.fresh();
+      return;
+    }
     this.bId.appendChunk(this.id, n, null, 0);
     if (this.tsBase !== 0n) addBase(this.ts, n, this.tsBase);
     int64(this.bTs, this.ts, n);
@@ -257,7 +335,20 @@ export class AppIoRows {
 
   private reuse(): void {
     this.i = 0;
-    for (const a of [this.id, this.pid, this.tid, this.syscall, this.op, this.flags, this.direct, this.append, this.uncertain, this.file, this.line]) a.fill(0);
+    for (const a of [
+      this.id,
+      this.pid,
+      this.tid,
+      this.syscall,
+      this.op,
+      this.flags,
+      this.direct,
+      this.append,
+      this.uncertain,
+      this.file,
+      this.line,
+    ])
+      a.fill(0);
     for (const c of [this.ts, this.dur, this.offset, this.req, this.done]) c.reset();
     for (const c of [this.fd, this.path, this.error]) c.reset();
   }
@@ -289,7 +380,10 @@ export class AppIoRows {
 
 /** Add `base` to the first n values (64-bit two's complement, as BigInt64Array arithmetic wraps). */
 function addBase(c: Int64Chunk, n: number, base: bigint): void {
-  if (!LITTLE_ENDIAN) { for (let i = 0; i < n; i++) c.values[i] = BigInt.asIntN(64, c.values[i]! + base); return; }
+  if (!LITTLE_ENDIAN) {
+    for (let i = 0; i < n; i++) c.values[i] = BigInt.asIntN(64, c.values[i]! + base);
+    return;
+  }
   const lo = Number(BigInt.asUintN(32, base));
   const hi = Number(BigInt.asUintN(32, base >> 32n));
   const w = c.words;

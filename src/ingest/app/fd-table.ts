@@ -52,16 +52,19 @@ export class FdTable {
   get(fd: number): OpenFileDescription | undefined {
     if (fd === this.lastFd) return this.lastDesc;
     const d = this.fds.get(fd);
-    this.lastFd = fd; this.lastDesc = d;
+    this.lastFd = fd;
+    this.lastDesc = d;
     return d;
   }
   set(fd: number, d: OpenFileDescription, cloexec: boolean): void {
     this.fds.set(fd, d);
     if (fd === this.lastFd) this.lastDesc = d;
-    if (cloexec) this.cloexec.add(fd); else this.cloexec.delete(fd);
+    if (cloexec) this.cloexec.add(fd);
+    else this.cloexec.delete(fd);
   }
   close(fd: number): void {
-    this.fds.delete(fd); this.cloexec.delete(fd);
+    this.fds.delete(fd);
+    this.cloexec.delete(fd);
     if (fd === this.lastFd) this.lastDesc = undefined;
   }
   /** fork: a new table whose fds refer to the same descriptions. */
@@ -75,13 +78,17 @@ export class FdTable {
   exec(): void {
     for (const fd of this.cloexec) this.fds.delete(fd);
     this.cloexec.clear();
-    this.lastFd = -1; this.lastDesc = undefined;
+    this.lastFd = -1;
+    this.lastDesc = undefined;
   }
 }
 
 /** A traced task (thread): its process id and its fd table. */
 export class Task {
-  constructor(public tgid: number, public fds: FdTable) {}
+  constructor(
+    public tgid: number,
+    public fds: FdTable,
+  ) {}
 }
 
 /** All tasks of one trace. Unknown tasks get a fresh table until their clone is seen. */
@@ -100,15 +107,24 @@ export class TaskTracker {
     const slot = tid & 63;
     if (this.cacheTid[slot] === tid) return this.cacheTask[slot]!;
     let t = this.tasks.get(tid);
-    if (!t) { t = new Task(tid, new FdTable()); this.tasks.set(tid, t); }
-    this.cacheTid[slot] = tid; this.cacheTask[slot] = t;
+    if (!t) {
+      t = new Task(tid, new FdTable());
+      this.tasks.set(tid, t);
+    }
+    this.cacheTid[slot] = tid;
+    this.cacheTask[slot] = t;
     return t;
   }
 
   /** Whether `tid` is a known task. */
-  has(tid: number): boolean { return this.cacheTid[tid & 63] === tid || this.tasks.has(tid); }
+  has(tid: number): boolean {
+    return this.cacheTid[tid & 63] === tid || this.tasks.has(tid);
+  }
 
-  private forget(): void { this.cacheTid.fill(-2); this.cacheTask.fill(undefined); }
+  private forget(): void {
+    this.cacheTid.fill(-2);
+    this.cacheTask.fill(undefined);
+  }
 
   /**
    * A clone/fork returned `child` in `parent`. The child may already have printed lines (strace
@@ -126,11 +142,17 @@ export class TaskTracker {
       if (early) for (const [fd, d] of early.fds.fds) fds.set(fd, d, early.fds.cloexec.has(fd));
     }
     const tgid = thread ? p.tgid : child;
-    if (early) { early.fds = fds; early.tgid = tgid; } else this.tasks.set(child, new Task(tgid, fds));
+    if (early) {
+      early.fds = fds;
+      early.tgid = tgid;
+    } else this.tasks.set(child, new Task(tgid, fds));
     this.forget();
   }
 
-  exit(tid: number): void { this.tasks.delete(tid); this.forget(); }
+  exit(tid: number): void {
+    this.tasks.delete(tid);
+    this.forget();
+  }
 
   /** The task known as `from` turns out to be `to` (a pid learnt late). */
   rename(from: number, to: number): void {

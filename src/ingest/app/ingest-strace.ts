@@ -39,7 +39,10 @@ export interface StraceParseResult {
 }
 
 /** A group of inputs: one file, or the per-task files of one -ff capture (tid per file). */
-interface InputGroup { files: string[]; tids: number[] }
+interface InputGroup {
+  files: string[];
+  tids: number[];
+}
 
 const COMPRESSED = /\.(gz|xz|zst)$/;
 /** Read size of each file of a -ff capture (they are merged line by line, all open at once). */
@@ -54,10 +57,18 @@ export function groupStraceInputs(paths: string[]): InputGroup[] {
   const out: InputGroup[] = [];
   for (const p of paths) {
     const m = /^(.*)\.(\d+)$/.exec(p.replace(COMPRESSED, ''));
-    if (!m) { out.push({ files: [p], tids: [-1] }); continue; }
+    if (!m) {
+      out.push({ files: [p], tids: [-1] });
+      continue;
+    }
     let g = byPrefix.get(m[1]!);
-    if (!g) { g = { files: [], tids: [] }; byPrefix.set(m[1]!, g); out.push(g); }
-    g.files.push(p); g.tids.push(Number(m[2]));
+    if (!g) {
+      g = { files: [], tids: [] };
+      byPrefix.set(m[1]!, g);
+      out.push(g);
+    }
+    g.files.push(p);
+    g.tids.push(Number(m[2]));
   }
   return out;
 }
@@ -73,7 +84,12 @@ function parserOptions(opts: { date?: string; generalOnly?: boolean }): StracePa
 }
 
 /** Parse strace logs into `builder` (the library entry; ingestStrace writes the file). */
-export async function parseStrace(paths: string[], builder: AppIoBuilder, stats: IngestStats, opts: Omit<StraceIngestOptions, 'stats'> = {}): Promise<StraceParseResult> {
+export async function parseStrace(
+  paths: string[],
+  builder: AppIoBuilder,
+  stats: IngestStats,
+  opts: Omit<StraceIngestOptions, 'stats'> = {},
+): Promise<StraceParseResult> {
   const parser = new StraceParser(builder, stats, parserOptions(opts));
   const groups = groupStraceInputs(paths);
   const streams = new Map<string, InputStream>();
@@ -88,7 +104,7 @@ export async function parseStrace(paths: string[], builder: AppIoBuilder, stats:
   const progress = (): void => {
     if (!opts.onProgress) return;
     let n = 0;
-    for (const s of streams.values()) n += done.has(s) ? s.fileSize : direct.get(s) ?? s.fileBytesRead;
+    for (const s of streams.values()) n += done.has(s) ? s.fileSize : (direct.get(s) ?? s.fileBytesRead);
     opts.onProgress(n, total);
   };
   for (const g of groups) {
@@ -103,7 +119,8 @@ export async function parseStrace(paths: string[], builder: AppIoBuilder, stats:
       for await (const chunk of chunks) {
         framer.push(first ? withoutByteOrderMark(chunk) : chunk);
         first = false;
-        direct.set(s, chunks.fileBytesRead); progress();
+        direct.set(s, chunks.fileBytesRead);
+        progress();
       }
       framer.finish();
       done.add(s);
@@ -126,14 +143,18 @@ export interface StraceTextOptions {
   chunkBytes?: number;
 }
 
-
 /** Parse strace text held in memory (tests, notebooks): encoded to UTF-8 here and read as bytes, like a file. */
 export function parseStraceText(text: string, builder: AppIoBuilder, stats: IngestStats, opts: StraceTextOptions = {}): StraceParseResult {
   return parseStraceBytes(Buffer.from(text, 'utf8'), builder, stats, opts);
 }
 
 /** Parse a strace log whose bytes are in memory (uncompressed). */
-export function parseStraceBytes(bytes: Uint8Array, builder: AppIoBuilder, stats: IngestStats, opts: StraceTextOptions = {}): StraceParseResult {
+export function parseStraceBytes(
+  bytes: Uint8Array,
+  builder: AppIoBuilder,
+  stats: IngestStats,
+  opts: StraceTextOptions = {},
+): StraceParseResult {
   const parser = new StraceParser(builder, stats, parserOptions(opts));
   const name = opts.name ?? 'strace.txt';
   parser.beginSource(name, -1, true);
@@ -154,11 +175,16 @@ function notStraceGuard(parser: StraceParser, file: string): (bytes: Uint8Array,
   let checking = true;
   const byteLine = parser.byteLine;
   return (bytes, start, end, lineNo) => {
-    if (!checking) { byteLine(bytes, start, end, lineNo); return; }
+    if (!checking) {
+      byteLine(bytes, start, end, lineNo);
+      return;
+    }
     const k = tokenizeStraceLine(bytes, start, end, probe);
     if (k !== LineKind.Malformed && k !== LineKind.Blank) checking = false;
     else if (lineNo >= 1000) {
-      throw new InputError(file, 'not strace output: none of the first 1000 lines looks like "[PID ][TIME ]NAME(ARGS) = RESULT"', { line: lineNo });
+      throw new InputError(file, 'not strace output: none of the first 1000 lines looks like "[PID ][TIME ]NAME(ARGS) = RESULT"', {
+        line: lineNo,
+      });
     }
     byteLine(bytes, start, end, lineNo);
   };
@@ -190,12 +216,22 @@ class TaskFileCursor {
   /** Time of the current line (of the last line that had one, for lines without). */
   sec = 0;
   frac = 0;
-  constructor(readonly stream: InputStream, readonly src: number, readonly tid: number) {
+  constructor(
+    readonly stream: InputStream,
+    readonly src: number,
+    readonly tid: number,
+  ) {
     this.it = stream[Symbol.asyncIterator]();
     this.framer = new ByteLineFramer(stream.path, (b, s, e) => {
       // a line cut by a chunk end comes in the framer's own buffer, which it refills: keep a copy
-      if (b !== this.chunk) { b = b.slice(s, e); e -= s; s = 0; }
-      this.bufs.push(b); this.starts.push(s); this.ends.push(e);
+      if (b !== this.chunk) {
+        b = b.slice(s, e);
+        e -= s;
+        s = 0;
+      }
+      this.bufs.push(b);
+      this.starts.push(s);
+      this.ends.push(e);
     });
   }
 
@@ -204,11 +240,19 @@ class TaskFileCursor {
     const k = this.idx;
     if (k >= this.bufs.length) return false;
     this.idx = k + 1;
-    const b = this.bufs[k]!; const s = this.starts[k]!; const e = this.ends[k]!;
-    this.bytes = b; this.start = s; this.end = e; this.lineNo++;
+    const b = this.bufs[k]!;
+    const s = this.starts[k]!;
+    const e = this.ends[k]!;
+    this.bytes = b;
+    this.start = s;
+    this.end = e;
+    this.lineNo++;
     const P = this.probe;
     this.kind = tokenizeStraceLine(b, s, e, P);
-    if (P.timeFormat !== TimeFormat.None) { this.sec = P.tsSec; this.frac = P.tsFrac; }
+    if (P.timeFormat !== TimeFormat.None) {
+      this.sec = P.tsSec;
+      this.frac = P.tsFrac;
+    }
     return true;
   }
 
@@ -217,9 +261,16 @@ class TaskFileCursor {
     for (;;) {
       if (this.next()) return true;
       if (this.ended) return false;
-      this.bufs.length = 0; this.starts.length = 0; this.ends.length = 0; this.idx = 0;
+      this.bufs.length = 0;
+      this.starts.length = 0;
+      this.ends.length = 0;
+      this.idx = 0;
       const r = await this.it.next();
-      if (r.done) { this.ended = true; this.framer.finish(); continue; }
+      if (r.done) {
+        this.ended = true;
+        this.framer.finish();
+        continue;
+      }
       const c = this.first ? withoutByteOrderMark(r.value) : r.value;
       this.first = false;
       // lines reach the parser as plain Uint8Array views (one array type for its element loads)
@@ -230,7 +281,13 @@ class TaskFileCursor {
 }
 
 /** Merge the per-task files of one -ff capture by timestamp (a binary heap of cursors). */
-async function mergePerTaskFiles(parser: StraceParser, g: InputGroup, streams: Map<string, InputStream>, progress: () => void, done: Set<InputStream>): Promise<void> {
+async function mergePerTaskFiles(
+  parser: StraceParser,
+  g: InputGroup,
+  streams: Map<string, InputStream>,
+  progress: () => void,
+  done: Set<InputStream>,
+): Promise<void> {
   const cursors: TaskFileCursor[] = [];
   for (let i = 0; i < g.files.length; i++) {
     const s = streams.get(g.files[i]!)!;
@@ -238,27 +295,47 @@ async function mergePerTaskFiles(parser: StraceParser, g: InputGroup, streams: M
     cursors.push(new TaskFileCursor(s, src, g.tids[i]!));
   }
   const heap: TaskFileCursor[] = [];
-  const less = (a: TaskFileCursor, b: TaskFileCursor): boolean => a.sec < b.sec || (a.sec === b.sec && (a.frac < b.frac || (a.frac === b.frac && a.src < b.src)));
+  const less = (a: TaskFileCursor, b: TaskFileCursor): boolean =>
+    a.sec < b.sec || (a.sec === b.sec && (a.frac < b.frac || (a.frac === b.frac && a.src < b.src)));
   const up = (i: number): void => {
-    while (i > 0) { const p = (i - 1) >> 1; if (!less(heap[i]!, heap[p]!)) break; [heap[i], heap[p]] = [heap[p]!, heap[i]!]; i = p; }
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!less(heap[i]!, heap[p]!)) break;
+      [heap[i], heap[p]] = [heap[p]!, heap[i]!];
+      i = p;
+    }
   };
   const down = (i: number): void => {
     for (;;) {
-      const l = 2 * i + 1; const r = l + 1; let m = i;
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
       if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
       if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
       if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!]; i = m;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
     }
   };
-  for (const c of cursors) if (await c.load()) { heap.push(c); up(heap.length - 1); } else done.add(c.stream);
+  for (const c of cursors)
+    if (await c.load()) {
+      heap.push(c);
+      up(heap.length - 1);
+    } else done.add(c.stream);
   let n = 0;
   while (heap.length) {
     const c = heap[0]!;
     parser.useSource(c.src, c.tid);
     parser.tokenizedByteLine(c.bytes, c.start, c.end, c.lineNo, c.probe, c.kind);
-    if (c.next() || await c.load()) down(0);
-    else { done.add(c.stream); const last = heap.pop()!; if (heap.length) { heap[0] = last; down(0); } }
+    if (c.next() || (await c.load())) down(0);
+    else {
+      done.add(c.stream);
+      const last = heap.pop()!;
+      if (heap.length) {
+        heap[0] = last;
+        down(0);
+      }
+    }
     if ((++n & 0xffff) === 0) progress();
   }
   progress();
@@ -269,7 +346,10 @@ async function mergePerTaskFiles(parser: StraceParser, g: InputGroup, streams: M
  * With `folder` (the OutputFolder of outDir a command already holds) the table is staged in it;
  * else the function opens the folder and commits the table itself.
  */
-export async function ingestStrace(paths: string[], opts: { outDir: string; folder?: OutputFolder } & StraceIngestOptions): Promise<{ rows: number; summary: string[]; stats: IngestStats; file: string }> {
+export async function ingestStrace(
+  paths: string[],
+  opts: { outDir: string; folder?: OutputFolder } & StraceIngestOptions,
+): Promise<{ rows: number; summary: string[]; stats: IngestStats; file: string }> {
   if (paths.length === 0) throw new InputError('(no input)', 'ingest --format strace needs at least one strace log');
   const folder = opts.folder;
   if (!folder) return (await withOutputFolder(opts.outDir, 'ingest', (f) => ingestStrace(paths, { ...opts, folder: f }))).result;
@@ -300,7 +380,8 @@ export function summarizeAppIo(r: StraceParseResult, stats: IngestStats, file?: 
   const keys = c.pathCalls.map((_, k) => k).filter((k) => c.pathCalls[k]! > 0);
   keys.sort((a, b) => c.pathBytes[b]! - c.pathBytes[a]! || c.pathCalls[b]! - c.pathCalls[a]!);
   out.push(`by path (top 10 of ${keys.length}, by bytes):`);
-  for (const k of keys.slice(0, 10)) out.push(`  ${String(c.pathCalls[k]).padStart(9)} calls ${formatBytes(c.pathBytes[k]!).padStart(11)}  ${printable(r.paths[k]!)}`);
+  for (const k of keys.slice(0, 10))
+    out.push(`  ${String(c.pathCalls[k]).padStart(9)} calls ${formatBytes(c.pathBytes[k]!).padStart(11)}  ${printable(r.paths[k]!)}`);
   out.push(`unresolved fds: ${c.unresolvedFdCalls} calls on fds with no known path (not opened in the trace, no -y)`);
   out.push(`uncertain: ${c.uncertainCalls} calls whose outcome, offset or file the log does not determine (column uncertain)`);
   const problems = stats.format();

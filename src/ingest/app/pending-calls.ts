@@ -24,9 +24,13 @@ export class PendingCall {
   bytes = new Uint8Array(0);
   headLen = 0;
 
-  get name(): string { return this.nameIdx >= 0 ? SYSCALL_NAMES[this.nameIdx]! : ''; }
+  get name(): string {
+    return this.nameIdx >= 0 ? SYSCALL_NAMES[this.nameIdx]! : '';
+  }
   /** The arguments printed so far, as text (for messages). */
-  get head(): string { return decodeBytes(this.bytes, 0, this.headLen); }
+  get head(): string {
+    return decodeBytes(this.bytes, 0, this.headLen);
+  }
 
   setHead(b: Uint8Array, s: number, e: number): void {
     const n = e - s;
@@ -38,7 +42,11 @@ export class PendingCall {
   /** Append b[s, e) after the head (the joined call); returns its length. */
   join(b: Uint8Array, s: number, e: number): number {
     const n = this.headLen + e - s;
-    if (this.bytes.length < n) { const g = new Uint8Array(n * 2); g.set(this.bytes.subarray(0, this.headLen)); this.bytes = g; }
+    if (this.bytes.length < n) {
+      const g = new Uint8Array(n * 2);
+      g.set(this.bytes.subarray(0, this.headLen));
+      this.bytes = g;
+    }
     copyBytes(b, s, e, this.bytes, this.headLen);
     return n;
   }
@@ -49,7 +57,10 @@ export class PendingCall {
  * for longer ranges such as a write's data string.
  */
 function copyBytes(b: Uint8Array, s: number, e: number, to: Uint8Array, at: number): void {
-  if (e - s > 24) { to.set(b.subarray(s, e), at); return; }
+  if (e - s > 24) {
+    to.set(b.subarray(s, e), at);
+    return;
+  }
   for (let j = s; j < e; j++, at++) to[at] = b[j]!;
 }
 
@@ -62,19 +73,33 @@ export class PendingCalls {
   private readonly map = new Map<number, PendingCall>();
   private readonly slots = new Int32Array(64);
   private readonly pool: PendingCall[] = [];
-  get size(): number { return this.map.size; }
-  has(tid: number): boolean { return this.slots[tid & 63] !== 0 && this.map.has(tid); }
-  get(tid: number): PendingCall | undefined { return this.slots[tid & 63] !== 0 ? this.map.get(tid) : undefined; }
+  get size(): number {
+    return this.map.size;
+  }
+  has(tid: number): boolean {
+    return this.slots[tid & 63] !== 0 && this.map.has(tid);
+  }
+  get(tid: number): PendingCall | undefined {
+    return this.slots[tid & 63] !== 0 ? this.map.get(tid) : undefined;
+  }
   set(tid: number, p: PendingCall): void {
     if (!this.map.has(tid)) this.slots[tid & 63]!++;
     this.map.set(tid, p);
   }
-  delete(tid: number): void { if (this.map.delete(tid)) this.slots[tid & 63]!--; }
-  keys(): IterableIterator<number> { return this.map.keys(); }
-  [Symbol.iterator](): IterableIterator<[number, PendingCall]> { return this.map[Symbol.iterator](); }
+  delete(tid: number): void {
+    if (this.map.delete(tid)) this.slots[tid & 63]!--;
+  }
+  keys(): IterableIterator<number> {
+    return this.map.keys();
+  }
+  [Symbol.iterator](): IterableIterator<[number, PendingCall]> {
+    return this.map[Symbol.iterator]();
+  }
 
   /** An object for a new call in flight (a reused one when there is one). */
-  make(): PendingCall { return this.pool.pop() ?? new PendingCall(); }
+  make(): PendingCall {
+    return this.pool.pop() ?? new PendingCall();
+  }
   /** Back to the pool once its call is done; a head buffer grown by a long call (strace -s) is not kept. */
   recycle(p: PendingCall): void {
     if (p.bytes.length > 1 << 16) p.bytes = new Uint8Array(0);

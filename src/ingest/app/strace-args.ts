@@ -9,7 +9,12 @@ import type { StraceLine } from './strace-line.js';
 const NULL = Number.NaN;
 
 /** open(2) flags this parser uses, as bits of its own. */
-export const F_APPEND = 1, F_DIRECT = 2, F_TRUNC = 4, F_CLOEXEC = 8, F_EXCL = 16, F_WRITE = 32;
+export const F_APPEND = 1,
+  F_DIRECT = 2,
+  F_TRUNC = 4,
+  F_CLOEXEC = 8,
+  F_EXCL = 16,
+  F_WRITE = 32;
 
 /** Signed decimal value of argument i; a bigint beyond 2^53; NaN when absent or not a number. */
 export function argInt(L: StraceLine, i: number): number | bigint {
@@ -63,23 +68,37 @@ export function argIs(L: StraceLine, i: number, name: string, value: number): bo
 /** Open-flag bits (F_*) from a symbolic ("O_RDWR|O_APPEND") or numeric (-X raw) flags argument. */
 export function openFlags(L: StraceLine, i: number): number {
   if (i >= L.argc) return 0;
-  const s = L.argStart[i]!; const e = L.argEnd[i]!;
+  const s = L.argStart[i]!;
+  const e = L.argEnd[i]!;
   const t = L.bytes;
   if (findBytes(t, 'O_', s, e) >= 0) {
-    return (hasFlag(t, s, e, 'O_APPEND') ? F_APPEND : 0) | (hasFlag(t, s, e, 'O_DIRECT') ? F_DIRECT : 0) |
-      (hasFlag(t, s, e, 'O_TRUNC') ? F_TRUNC : 0) | (hasFlag(t, s, e, 'O_CLOEXEC') ? F_CLOEXEC : 0) |
-      (hasFlag(t, s, e, 'O_EXCL') ? F_EXCL : 0) | (hasFlag(t, s, e, 'O_WRONLY') || hasFlag(t, s, e, 'O_RDWR') ? F_WRITE : 0);
+    return (
+      (hasFlag(t, s, e, 'O_APPEND') ? F_APPEND : 0) |
+      (hasFlag(t, s, e, 'O_DIRECT') ? F_DIRECT : 0) |
+      (hasFlag(t, s, e, 'O_TRUNC') ? F_TRUNC : 0) |
+      (hasFlag(t, s, e, 'O_CLOEXEC') ? F_CLOEXEC : 0) |
+      (hasFlag(t, s, e, 'O_EXCL') ? F_EXCL : 0) |
+      (hasFlag(t, s, e, 'O_WRONLY') || hasFlag(t, s, e, 'O_RDWR') ? F_WRITE : 0)
+    );
   }
   // -X raw: numeric flags (x86_64 and generic values of asm-generic/fcntl.h, octal)
-  let k = findBytes(t, 'flags=', s, e); k = k >= 0 ? k + 6 : s;
+  let k = findBytes(t, 'flags=', s, e);
+  k = k >= 0 ? k + 6 : s;
   const n = rawNumber(t, k, e);
   if (Number.isNaN(n)) return 0;
-  return (n & 0o2000 ? F_APPEND : 0) | (n & 0o40000 ? F_DIRECT : 0) | (n & 0o1000 ? F_TRUNC : 0) |
-    (n & 0o2000000 ? F_CLOEXEC : 0) | (n & 0o200 ? F_EXCL : 0) | (n & 3 ? F_WRITE : 0);
+  return (
+    (n & 0o2000 ? F_APPEND : 0) |
+    (n & 0o40000 ? F_DIRECT : 0) |
+    (n & 0o1000 ? F_TRUNC : 0) |
+    (n & 0o2000000 ? F_CLOEXEC : 0) |
+    (n & 0o200 ? F_EXCL : 0) |
+    (n & 3 ? F_WRITE : 0)
+  );
 }
 
 /** clone(2) flags (linux/sched.h) this parser uses. */
-export const CLONE_FILES = 0x400, CLONE_THREAD = 0x10000;
+export const CLONE_FILES = 0x400,
+  CLONE_THREAD = 0x10000;
 
 /**
  * The clone flags after "flags=" in b[s, e) as a number (symbolic names or -X raw hex); -1 when
@@ -91,7 +110,11 @@ export function cloneFlagsIn(b: Uint8Array, s: number, e: number): number {
   if (k < 0) return -1;
   k += 6;
   let j = k;
-  while (j < e) { const c = b[j]!; if (c === 44 || c === 125 || c === 32) break; j++; }
+  while (j < e) {
+    const c = b[j]!;
+    if (c === 44 || c === 125 || c === 32) break;
+    j++;
+  }
   const n = rawNumber(b, k, j);
   if (!Number.isNaN(n)) return n;
   return (hasFlag(b, k, j, 'CLONE_FILES') ? CLONE_FILES : 0) | (hasFlag(b, k, j, 'CLONE_THREAD') ? CLONE_THREAD : 0);
@@ -106,9 +129,12 @@ export function cloneFlags(L: StraceLine): number {
 /** Sum of iov_len in an iovec array argument; NaN when strace abbreviated the array ("...]"). */
 export function iovBytes(L: StraceLine, i: number): number | bigint {
   if (i >= L.argc) return NULL;
-  const t = L.bytes; const s = L.argStart[i]!; const e = L.argEnd[i]!;
+  const t = L.bytes;
+  const s = L.argStart[i]!;
+  const e = L.argEnd[i]!;
   if (e - s >= 4 && t[e - 1] === 93 && t[e - 2] === 46 && t[e - 3] === 46) return NULL;
-  let sum = 0; let k = findBytes(t, 'iov_len=', s, e);
+  let sum = 0;
+  let k = findBytes(t, 'iov_len=', s, e);
   if (k < 0) return NULL;
   while (k >= 0) {
     const v = intAt(t, k + 8, e);

@@ -48,8 +48,12 @@ export function findBytes(b: Uint8Array, word: string, s: number, e: number): nu
  */
 export function decimalBytes(b: Uint8Array, s: number, e: number): number {
   let neg = false;
-  if (b[s] === 45) { neg = true; s++; }
-  let v = 0; let i = s;
+  if (b[s] === 45) {
+    neg = true;
+    s++;
+  }
+  let v = 0;
+  let i = s;
   for (; i < e; i++) {
     const c = b[i]! - 48;
     if (c < 0 || c > 9) break;
@@ -63,8 +67,12 @@ export function decimalBytes(b: Uint8Array, s: number, e: number): number {
 /** Signed decimal in b[s, e) (stops at a non-digit); a bigint beyond 2^53; 0 for a 0x pointer; NaN if none. */
 export function intAt(b: Uint8Array, s: number, e: number): number | bigint {
   let neg = false;
-  if (s < e && b[s] === 45) { neg = true; s++; }
-  let v = 0; let i = s;
+  if (s < e && b[s] === 45) {
+    neg = true;
+    s++;
+  }
+  let v = 0;
+  let i = s;
   for (; i < e; i++) {
     const c = b[i]! - 48;
     if (c < 0 || c > 9) break;
@@ -74,11 +82,16 @@ export function intAt(b: Uint8Array, s: number, e: number): number | bigint {
     if (s + 1 < e && b[s] === 48 && b[s + 1] === 120) return 0; // 0x... pointer
     return NULL;
   }
-  if (v > MAX_SAFE) { const n = BigInt(decodeBytes(b, s, i)); return neg ? -n : n; }
+  if (v > MAX_SAFE) {
+    const n = BigInt(decodeBytes(b, s, i));
+    return neg ? -n : n;
+  }
   return neg ? -v : v;
 }
 
-function isHexDigit(c: number): boolean { return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70); }
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
 
 /** A number as -X raw prints constants: "0x1f" hex, "0644" octal, "12" decimal; NaN otherwise. */
 export function rawNumber(b: Uint8Array, s: number, e: number): number {
@@ -94,7 +107,9 @@ export function rawNumber(b: Uint8Array, s: number, e: number): number {
   return c0 === 48 && j > s + 1 ? parseInt(decodeBytes(b, s, j), 8) : parseInt(decodeBytes(b, s, j), 10);
 }
 
-function isFlagNameChar(x: number): boolean { return (x >= 65 && x <= 90) || (x >= 48 && x <= 57) || x === 95 || (x >= 97 && x <= 122); }
+function isFlagNameChar(x: number): boolean {
+  return (x >= 65 && x <= 90) || (x >= 48 && x <= 57) || x === 95 || (x >= 97 && x <= 122);
+}
 
 /** True when `word` occurs in b[s, e) as a whole flag name (O_DIRECT but not O_DIRECTORY). */
 export function hasFlag(b: Uint8Array, s: number, e: number, word: string): boolean {
@@ -115,7 +130,8 @@ export function hasFlag(b: Uint8Array, s: number, e: number, word: string): bool
  * -yy "<block ...>"/"<char ...>" suffix, or s = -1 when the token has no decoration.
  */
 export function decorationRange(b: Uint8Array, start: number, end: number, out: Int32Array): void {
-  out[0] = -1; out[1] = -1;
+  out[0] = -1;
+  out[1] = -1;
   let i = start;
   while (i < end) {
     const c = b[i]!;
@@ -126,10 +142,18 @@ export function decorationRange(b: Uint8Array, start: number, end: number, out: 
   if (i >= end) return;
   const s = i + 1;
   // the decoration ends at the '>' that balances the first '<'
-  let depth = 0; let j = i; let inner = -1;
+  let depth = 0;
+  let j = i;
+  let inner = -1;
   while (j < end) {
     const c = b[j]!;
-    if (c === 60) { depth++; if (depth === 2 && inner < 0) inner = j; } else if (c === 62) { depth--; if (depth === 0) break; } else if (c === 91) {
+    if (c === 60) {
+      depth++;
+      if (depth === 2 && inner < 0) inner = j;
+    } else if (c === 62) {
+      depth--;
+      if (depth === 0) break;
+    } else if (c === 91) {
       let close = j + 1;
       while (close < end && b[close] !== 93) close++;
       if (close >= end) return;

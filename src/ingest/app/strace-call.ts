@@ -21,11 +21,14 @@ export function skipDecoration(b: Uint8Array, i: number, end: number): number {
   let depth = 0;
   while (i < end) {
     const c = b[i]!;
-    if (c === 60) depth++; // <
-    else if (c === 62) { // >
+    if (c === 60)
+      depth++; // <
+    else if (c === 62) {
+      // >
       depth--;
       if (depth === 0) return i + 1;
-    } else if (c === 91) { // [
+    } else if (c === 91) {
+      // [
       let close = i + 1;
       while (close < end && b[close] !== 93) close++;
       if (close >= end) return end;
@@ -65,34 +68,51 @@ function commentEnd(b: Uint8Array, i: number, end: number): number {
  */
 export function parseCallBody(out: StraceLine, b: Uint8Array, bodyStart: number, end: number): boolean {
   out.bytes = b;
-  out.durNs = -1; out.errStart = -1; out.retStart = -1;
+  out.durNs = -1;
+  out.errStart = -1;
+  out.retStart = -1;
   let i = bodyStart;
   let depth = 0;
   let argc = 0;
-  const as = out.argStart; const ae = out.argEnd;
+  const as = out.argStart;
+  const ae = out.argEnd;
   while (i < end && b[i] === 32) i++;
   as[0] = i;
   let close = -1;
   while (i < end) {
     const c = b[i]!;
-    if (c === 34) { i = skipString(b, i, end); continue; }
+    if (c === 34) {
+      i = skipString(b, i, end);
+      continue;
+    }
     if (c === 40 || c === 91 || c === 123) depth++;
     else if (c === 41 || c === 93 || c === 125) {
       if (depth === 0) {
-        if (c === 41) { close = i; break; }
+        if (c === 41) {
+          close = i;
+          break;
+        }
       } else depth--;
-    } else if (c === 44 && depth === 0) { // ','
+    } else if (c === 44 && depth === 0) {
+      // ','
       if (argc < MAX_ARGS - 1) {
-        let e = i; while (e > as[argc]! && b[e - 1] === 32) e--;
+        let e = i;
+        while (e > as[argc]! && b[e - 1] === 32) e--;
         ae[argc] = e;
         argc++;
-        let s = i + 1; while (s < end && b[s] === 32) s++;
+        let s = i + 1;
+        while (s < end && b[s] === 32) s++;
         as[argc] = s;
       }
-    } else if (c === 60) { // '<' of a -y decoration after an fd number or AT_FDCWD
+    } else if (c === 60) {
+      // '<' of a -y decoration after an fd number or AT_FDCWD
       const p = i > bodyStart ? b[i - 1]! : 0;
-      if (isNameChar(p)) { i = skipDecoration(b, i, end); continue; }
-    } else if (c === 47 && i + 1 < end && b[i + 1] === 42) { // "/*" comment of -X verbose
+      if (isNameChar(p)) {
+        i = skipDecoration(b, i, end);
+        continue;
+      }
+    } else if (c === 47 && i + 1 < end && b[i + 1] === 42) {
+      // "/*" comment of -X verbose
       const e = commentEnd(b, i + 2, end);
       i = e < 0 ? end : e + 2;
       continue;
@@ -101,7 +121,8 @@ export function parseCallBody(out: StraceLine, b: Uint8Array, bodyStart: number,
   }
   if (close < 0) return false;
   {
-    let e = close; while (e > as[argc]! && b[e - 1] === 32) e--;
+    let e = close;
+    while (e > as[argc]! && b[e - 1] === 32) e--;
     ae[argc] = e;
     out.argc = e > as[argc]! || argc > 0 ? argc + 1 : 0;
   }
@@ -114,26 +135,35 @@ export function parseCallBody(out: StraceLine, b: Uint8Array, bodyStart: number,
   while (i < end) {
     const c = b[i]!;
     if (c === 32) break;
-    if (c === 60) { i = skipDecoration(b, i, end); continue; }
+    if (c === 60) {
+      i = skipDecoration(b, i, end);
+      continue;
+    }
     i++;
   }
   if (i === rs) return false;
-  out.retStart = rs; out.retEnd = i;
+  out.retStart = rs;
+  out.retEnd = i;
   // " ERRNO (text)" after -1 or ?
   if (i + 1 < end && b[i] === 32) {
     const c = b[i + 1]!;
     if (c >= 65 && c <= 90) {
       let j = i + 1;
       while (j < end && isNameChar(b[j]!)) j++;
-      out.errStart = i + 1; out.errEnd = j;
+      out.errStart = i + 1;
+      out.errEnd = j;
     }
   }
   // " <SECONDS.frac>" at the end (-T)
   if (b[end - 1] === 62) {
-    let j = end - 2; let dot = -1;
+    let j = end - 2;
+    let dot = -1;
     while (j > i) {
       const c = b[j]!;
-      if (c === 46) { if (dot >= 0) break; dot = j; } else if (!isDigit(c)) break;
+      if (c === 46) {
+        if (dot >= 0) break;
+        dot = j;
+      } else if (!isDigit(c)) break;
       j--;
     }
     if (dot > 0 && b[j] === 60 && b[j - 1] === 32) out.durNs = durationNs(b, j + 1, dot, end - 1);
@@ -145,7 +175,8 @@ export function parseCallBody(out: StraceLine, b: Uint8Array, bodyStart: number,
 function durationNs(b: Uint8Array, s: number, dot: number, e: number): number {
   let sec = 0;
   for (let q = s; q < dot; q++) sec = sec * 10 + (b[q]! - 48);
-  let f = 0; let n = 0;
+  let f = 0;
+  let n = 0;
   for (let q = dot + 1; q < e && n < 9; q++, n++) f = f * 10 + (b[q]! - 48);
   for (; n < 9; n++) f *= 10;
   return sec * 1e9 + f;
@@ -165,10 +196,14 @@ export function parseCallFast(out: StraceLine, b: Uint8Array, bodyStart: number,
   let e = end;
   out.durNs = -1;
   if (b[e - 1] === 62) {
-    let j = e - 2; let dot = -1;
+    let j = e - 2;
+    let dot = -1;
     while (j > bodyStart) {
       const c = b[j]!;
-      if (c === 46) { if (dot >= 0) return false; dot = j; } else if (!isDigit(c)) break;
+      if (c === 46) {
+        if (dot >= 0) return false;
+        dot = j;
+      } else if (!isDigit(c)) break;
       j--;
     }
     if (dot < 0 || b[j] !== 60 || b[j - 1] !== 32) return false;
@@ -181,18 +216,25 @@ export function parseCallFast(out: StraceLine, b: Uint8Array, bodyStart: number,
   if (close < bodyStart) return false;
   const rs = close + 4;
   let i = rs;
-  let ret = 0; let digits = true;
-  for (let c = 0; i < e && (c = b[i]!) !== 32; i++) { if (c >= 48 && c <= 57) ret = ret * 10 + (c - 48); else digits = false; }
+  let ret = 0;
+  let digits = true;
+  for (let c = 0; i < e && (c = b[i]!) !== 32; i++) {
+    if (c >= 48 && c <= 57) ret = ret * 10 + (c - 48);
+    else digits = false;
+  }
   if (i === rs) return false;
-  out.retStart = rs; out.retEnd = i;
+  out.retStart = rs;
+  out.retEnd = i;
   out.plainRet = digits && i === e && i - rs <= SAFE_DIGITS ? ret : -1;
-  out.errStart = -1; out.errEnd = -1;
+  out.errStart = -1;
+  out.errEnd = -1;
   if (i + 1 < e) {
     const c = b[i + 1]!;
     if (c >= 65 && c <= 90) {
       let j = i + 1;
       while (j < e && isNameChar(b[j]!)) j++;
-      out.errStart = i + 1; out.errEnd = j;
+      out.errStart = i + 1;
+      out.errEnd = j;
     } else return false;
   }
   const p = fastFdEnd(out, b, bodyStart, close);
@@ -208,7 +250,7 @@ function fastFdEnd(out: StraceLine, b: Uint8Array, bodyStart: number, close: num
   let p = bodyStart;
   if (b[p] === 45) p++;
   let fd = 0;
-  for (let c = 0; p < close && isDigit(c = b[p]!); p++) fd = fd * 10 + (c - 48);
+  for (let c = 0; p < close && isDigit((c = b[p]!)); p++) fd = fd * 10 + (c - 48);
   if (p === bodyStart) return -1;
   // a plain fd: digits only (no "-1"), no more than an int32 holds
   out.plainFd = b[bodyStart] !== 45 && p - bodyStart <= 9 ? fd : -1;
@@ -218,16 +260,24 @@ function fastFdEnd(out: StraceLine, b: Uint8Array, bodyStart: number, close: num
     // nesting, socket addresses and "(deleted)" take the careful way
     let gt = p + 1;
     while (gt < close && b[gt] !== 62) gt++;
-    if (gt < close && b[gt + 1] === 44 && b[gt + 2] === 32 && b[p + 1] === 47) { out.decoAt = p; p = gt + 1; } else { out.decoAt = -2; p = skipDecoration(b, p, close); }
+    if (gt < close && b[gt + 1] === 44 && b[gt + 2] === 32 && b[p + 1] === 47) {
+      out.decoAt = p;
+      p = gt + 1;
+    } else {
+      out.decoAt = -2;
+      p = skipDecoration(b, p, close);
+    }
   }
-  out.argStart[0] = bodyStart; out.argEnd[0] = p;
+  out.argStart[0] = bodyStart;
+  out.argEnd[0] = p;
   if (b[p] !== 44 || b[p + 1] !== 32) return -1;
   return p;
 }
 
 /** The last k arguments of a fast-path call, read from `close` leftwards to `restStart`; then the middle one. */
 function splitFromRight(out: StraceLine, b: Uint8Array, restStart: number, close: number, k: number, middle: boolean): boolean {
-  const as = out.argStart; const ae = out.argEnd;
+  const as = out.argStart;
+  const ae = out.argEnd;
   let q = close;
   const first = middle ? 2 : 1;
   for (let a = first + k - 1; a >= first; a--) {
@@ -238,7 +288,8 @@ function splitFromRight(out: StraceLine, b: Uint8Array, restStart: number, close
       q--;
     }
     if (q === te) return false;
-    as[a] = q; ae[a] = te;
+    as[a] = q;
+    ae[a] = te;
     if (a > first || middle) {
       if (b[q - 1] !== 32 || b[q - 2] !== 44) return false;
       q -= 2;
@@ -246,7 +297,8 @@ function splitFromRight(out: StraceLine, b: Uint8Array, restStart: number, close
   }
   if (middle) {
     if (q < restStart) return false;
-    as[1] = restStart; ae[1] = q;
+    as[1] = restStart;
+    ae[1] = q;
   }
   out.argc = first + k;
   return true;

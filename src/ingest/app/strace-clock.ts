@@ -41,7 +41,11 @@ export class StraceClock {
   private mixedTimeWarned = false;
 
   /** `dateSec`: epoch second of the UTC midnight that anchors -t/-tt times (--date). */
-  constructor(private readonly stats: IngestStats, private readonly at: InputPosition, readonly dateSec: number | undefined) {}
+  constructor(
+    private readonly stats: IngestStats,
+    private readonly at: InputPosition,
+    readonly dateSec: number | undefined,
+  ) {}
 
   /**
    * A line's timestamp format: the first one sets the base (returns true then); a later other one
@@ -58,7 +62,12 @@ export class StraceClock {
     }
     if (format !== this.timeFormat && !this.mixedTimeWarned) {
       this.mixedTimeWarned = true;
-      this.stats.count('strace_mixed_time_formats', 'error', 'the log mixes -tt (time of day) and -ttt (epoch) timestamps; ts_ns of the other format is wrong', { file: this.at.fileName, line: this.at.lineNo, text: '' });
+      this.stats.count(
+        'strace_mixed_time_formats',
+        'error',
+        'the log mixes -tt (time of day) and -ttt (epoch) timestamps; ts_ns of the other format is wrong',
+        { file: this.at.fileName, line: this.at.lineNo, text: '' },
+      );
     }
     return false;
   }
@@ -82,7 +91,12 @@ export class StraceClock {
     // bailout and a recompile of the whole hot path)
     const v = d < 9e6 && d > -9e6 ? (d + 1.5) * 1e9 + frac - 1.5e9 : d * 1e9 + frac;
     if (v > MAX_SAFE || v < -MAX_SAFE) {
-      this.stats.count('strace_time_out_of_range', 'data_loss', 'timestamp more than 104 days from the first one of the log (ts_ns left null)', { file: this.at.fileName, line: this.at.lineNo, text: `${sec}.${frac}` });
+      this.stats.count(
+        'strace_time_out_of_range',
+        'data_loss',
+        'timestamp more than 104 days from the first one of the log (ts_ns left null)',
+        { file: this.at.fileName, line: this.at.lineNo, text: `${sec}.${frac}` },
+      );
       return NULL;
     }
     return v;
@@ -95,7 +109,11 @@ export class StraceClock {
       time_base: this.timeFormat === TimeFormat.Epoch ? 'epoch' : this.timeFormat === TimeFormat.TimeOfDay ? 'time_of_day' : 'none',
       ...more,
     };
-    if (this.timeFormat === TimeFormat.TimeOfDay) meta.date = this.dateSec !== undefined ? new Date(this.dateSec * 1000).toISOString().slice(0, 10) : 'unknown (ts_ns counts from midnight of the first day)';
+    if (this.timeFormat === TimeFormat.TimeOfDay)
+      meta.date =
+        this.dateSec !== undefined
+          ? new Date(this.dateSec * 1000).toISOString().slice(0, 10)
+          : 'unknown (ts_ns counts from midnight of the first day)';
     return meta;
   }
 }

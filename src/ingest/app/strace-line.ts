@@ -105,12 +105,18 @@ export class StraceLine {
    */
   decoAt = -1;
 
-  name(): string { return decodeBytes(this.bytes, this.nameStart, this.nameEnd); }
-  arg(i: number): string { return decodeBytes(this.bytes, this.argStart[i]!, this.argEnd[i]!); }
+  name(): string {
+    return decodeBytes(this.bytes, this.nameStart, this.nameEnd);
+  }
+  arg(i: number): string {
+    return decodeBytes(this.bytes, this.argStart[i]!, this.argEnd[i]!);
+  }
 }
 
 /** ASCII digit (a byte). */
-export function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
+export function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
 /** A character of a syscall name: [A-Za-z0-9_]. */
 export function isNameChar(c: number): boolean {
   return (c >= 97 && c <= 122) || isDigit(c) || c === 95 || (c >= 65 && c <= 90);
@@ -130,22 +136,31 @@ function matchBytes(b: Uint8Array, i: number, end: number, word: readonly number
  * after `end` is read.
  */
 function parseLinePrefix(b: Uint8Array, start: number, end: number, out: StraceLine): number {
-  out.tid = -1; out.timeFormat = TimeFormat.None;
+  out.tid = -1;
+  out.timeFormat = TimeFormat.None;
   let i = start;
   let c = i < end ? b[i]! : 0;
   if (c === 91) {
     if (i + 4 > end || b[i + 1] !== 112 || b[i + 2] !== 105 || b[i + 3] !== 100) return -1;
     i += 4;
     while (i < end && b[i] === 32) i++;
-    let v = 0; const s = i;
-    while (i < end && isDigit(c = b[i]!)) { v = v * 10 + (c - 48); i++; }
+    let v = 0;
+    const s = i;
+    while (i < end && isDigit((c = b[i]!))) {
+      v = v * 10 + (c - 48);
+      i++;
+    }
     if (i === s || i - s > 10 || i >= end || b[i] !== 93 || v > MAX_TID) return -1;
     out.tid = v;
     i++;
     while (i < end && b[i] === 32) i++;
   } else if (isDigit(c)) {
-    let v = 0; const s = i;
-    while (i < end && isDigit(c = b[i]!)) { v = v * 10 + (c - 48); i++; }
+    let v = 0;
+    const s = i;
+    while (i < end && isDigit((c = b[i]!))) {
+      v = v * 10 + (c - 48);
+      i++;
+    }
     if (i < end && c === 32 && i - s <= 10) {
       if (v > MAX_TID) return -1;
       out.tid = v;
@@ -154,10 +169,25 @@ function parseLinePrefix(b: Uint8Array, start: number, end: number, out: StraceL
   }
   c = i < end ? b[i]! : 0;
   if (isDigit(c)) {
-    let v = 0; const s = i;
-    while (i < end && isDigit(c = b[i]!)) { v = v * 10 + (c - 48); i++; }
-    if (i < end && c === 58) { // ':' time of day
-      if (i + 6 > end || i - s !== 2 || v > 23 || b[i + 3] !== 58 || !isDigit(b[i + 1]!) || !isDigit(b[i + 2]!) || !isDigit(b[i + 4]!) || !isDigit(b[i + 5]!)) return -1;
+    let v = 0;
+    const s = i;
+    while (i < end && isDigit((c = b[i]!))) {
+      v = v * 10 + (c - 48);
+      i++;
+    }
+    if (i < end && c === 58) {
+      // ':' time of day
+      if (
+        i + 6 > end ||
+        i - s !== 2 ||
+        v > 23 ||
+        b[i + 3] !== 58 ||
+        !isDigit(b[i + 1]!) ||
+        !isDigit(b[i + 2]!) ||
+        !isDigit(b[i + 4]!) ||
+        !isDigit(b[i + 5]!)
+      )
+        return -1;
       const m = (b[i + 1]! - 48) * 10 + (b[i + 2]! - 48);
       const sec = (b[i + 4]! - 48) * 10 + (b[i + 5]! - 48);
       if (m >= 60 || sec >= 61) return -1;
@@ -170,10 +200,18 @@ function parseLinePrefix(b: Uint8Array, start: number, end: number, out: StraceL
       out.timeFormat = TimeFormat.Epoch;
     }
     out.tsFrac = 0;
-    if (i < end && b[i] === 46) { // '.'
+    if (i < end && b[i] === 46) {
+      // '.'
       i++;
-      let f = 0; let n = 0;
-      while (i < end && isDigit(c = b[i]!)) { if (n < 9) { f = f * 10 + (c - 48); n++; } i++; }
+      let f = 0;
+      let n = 0;
+      while (i < end && isDigit((c = b[i]!))) {
+        if (n < 9) {
+          f = f * 10 + (c - 48);
+          n++;
+        }
+        i++;
+      }
       if (n === 0) return -1;
       for (; n < 9; n++) f *= 10;
       out.tsFrac = f;
@@ -187,36 +225,55 @@ function parseLinePrefix(b: Uint8Array, start: number, end: number, out: StraceL
 /** Parse the prefix (pid, timestamp) and classify the line b[start, end). Fills `out`; returns out.kind. */
 export function tokenizeStraceLine(b: Uint8Array, start: number, end: number, out: StraceLine): LineKind {
   // the argument and return fields are set by the call splitters (strace-call.ts)
-  out.bytes = b; out.start = start; out.end = end;
+  out.bytes = b;
+  out.start = start;
+  out.end = end;
   out.resumedUnfinished = false;
   let i = parseLinePrefix(b, start, end, out);
   if (i < 0) return (out.kind = LineKind.Malformed);
   if (i >= end) return (out.kind = LineKind.Blank);
   let c = b[i]!;
   // "--- SIG... ---" and "+++ exited ... +++"
-  if (c === 45) return (out.kind = i + 4 <= end && b[i + 1] === 45 && b[i + 2] === 45 && b[i + 3] === 32 ? LineKind.Signal : LineKind.Malformed);
-  if (c === 43) return (out.kind = i + 4 <= end && b[i + 1] === 43 && b[i + 2] === 43 && b[i + 3] === 32 ? LineKind.Exit : LineKind.Malformed);
+  if (c === 45)
+    return (out.kind = i + 4 <= end && b[i + 1] === 45 && b[i + 2] === 45 && b[i + 3] === 32 ? LineKind.Signal : LineKind.Malformed);
+  if (c === 43)
+    return (out.kind = i + 4 <= end && b[i + 1] === 43 && b[i + 2] === 43 && b[i + 3] === 32 ? LineKind.Exit : LineKind.Malformed);
   let h = FNV_OFFSET;
   if (c === 60) {
     // "<... NAME resumed>"
     if (i + 5 > end || b[i + 1] !== 46 || b[i + 2] !== 46 || b[i + 3] !== 46 || b[i + 4] !== 32) return (out.kind = LineKind.Malformed);
     const ns = i + 5;
     let j = ns;
-    while (j < end && isNameChar(c = b[j]!)) { h = Math.imul(h ^ c, FNV_PRIME); j++; }
+    while (j < end && isNameChar((c = b[j]!))) {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      j++;
+    }
     if (j === ns || !matchBytes(b, j, end, RESUMED)) return (out.kind = LineKind.Malformed);
-    out.nameStart = ns; out.nameEnd = j; out.nameHash = h >>> 0;
+    out.nameStart = ns;
+    out.nameEnd = j;
+    out.nameHash = h >>> 0;
     out.bodyStart = j + RESUMED.length;
     out.bodyEnd = end;
     if (matchBytes(b, out.bodyStart, end, UNFINISHED)) out.resumedUnfinished = true;
     return (out.kind = LineKind.Resumed);
   }
   const ns = i;
-  while (i < end && isNameChar(c = b[i]!)) { h = Math.imul(h ^ c, FNV_PRIME); i++; }
+  while (i < end && isNameChar((c = b[i]!))) {
+    h = Math.imul(h ^ c, FNV_PRIME);
+    i++;
+  }
   if (i === ns || i >= end || c !== 40) return (out.kind = LineKind.Malformed);
-  out.nameStart = ns; out.nameEnd = i; out.nameHash = h >>> 0;
+  out.nameStart = ns;
+  out.nameEnd = i;
+  out.nameHash = h >>> 0;
   out.bodyStart = i + 1;
   // "... <unfinished ...>" at the end of the line (a -T "<0.000008>" ends in a digit before ">")
-  if (end - UNFINISHED.length >= out.bodyStart && b[end - 1] === 62 && b[end - 2] === 46 && matchBytes(b, end - UNFINISHED.length, end, UNFINISHED)) {
+  if (
+    end - UNFINISHED.length >= out.bodyStart &&
+    b[end - 1] === 62 &&
+    b[end - 2] === 46 &&
+    matchBytes(b, end - UNFINISHED.length, end, UNFINISHED)
+  ) {
     out.bodyEnd = end - UNFINISHED.length;
     return (out.kind = LineKind.Unfinished);
   }

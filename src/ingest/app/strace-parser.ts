@@ -44,9 +44,15 @@ const UNKNOWN_RETURN = Uint8Array.from(') = ?', (c) => c.charCodeAt(0));
  */
 function fastArgsFromRight(sys: number): number {
   switch (sys) {
-    case Sys.Read: case Sys.Write: return 1;
-    case Sys.Pread: case Sys.Pwrite: case Sys.Lseek: return 2;
-    default: return 0;
+    case Sys.Read:
+    case Sys.Write:
+      return 1;
+    case Sys.Pread:
+    case Sys.Pwrite:
+    case Sys.Lseek:
+      return 2;
+    default:
+      return 0;
   }
 }
 
@@ -91,7 +97,11 @@ export class StraceParser {
   lines = 0;
   private ignoredCalls = 0;
 
-  constructor(readonly builder: AppIoBuilder, readonly stats: IngestStats, opts: StraceParserOptions = {}) {
+  constructor(
+    readonly builder: AppIoBuilder,
+    readonly stats: IngestStats,
+    opts: StraceParserOptions = {},
+  ) {
     this.emitter = new AppIoEmitter(builder, this.at);
     this.paths = new PathTable(this.emitter.cPath, this.emitter.newPath);
     this.effects = new SyscallEffects(this.paths, this.emitter);
@@ -100,11 +110,17 @@ export class StraceParser {
   }
 
   /** Rows emitted. */
-  get rows(): number { return this.emitter.rows; }
+  get rows(): number {
+    return this.emitter.rows;
+  }
   /** Per-op and per-path counts for the summary. */
-  get counts(): AppIoCounts { return this.emitter.counts; }
+  get counts(): AppIoCounts {
+    return this.emitter.counts;
+  }
   /** Names of paths by key (the path dictionary). */
-  get pathNames(): readonly string[] { return this.paths.names; }
+  get pathNames(): readonly string[] {
+    return this.paths.names;
+  }
 
   /**
    * Start reading lines of `name` (its base name goes into the `file` column). `tid` is the task
@@ -112,7 +128,12 @@ export class StraceParser {
    * fd tables and pending calls of the previous one are dropped.
    */
   beginSource(name: string, tid: number, independent: boolean): number {
-    if (independent) { this.endTrace(); this.soleTid = -1; this.carry = null; this.traceStartRow = this.rows; }
+    if (independent) {
+      this.endTrace();
+      this.soleTid = -1;
+      this.carry = null;
+      this.traceStartRow = this.rows;
+    }
     const idx = this.fileNames.length;
     this.fileNames.push(name);
     this.emitter.addSource(name);
@@ -139,7 +160,8 @@ export class StraceParser {
     if (this.carry !== null) {
       // the rest of a line that a message of strace itself broke (see generalLine)
       const joined = new Uint8Array(this.carry.length + end - start);
-      joined.set(this.carry); joined.set(b.subarray(start, end), this.carry.length);
+      joined.set(this.carry);
+      joined.set(b.subarray(start, end), this.carry.length);
       this.carry = null;
       this.generalLine(L, tokenizeStraceLine(joined, 0, joined.length, L), lineNo);
       return;
@@ -154,7 +176,10 @@ export class StraceParser {
    * `kind`): the -ff merge reads each line's timestamp first. `T` is the caller's and is changed.
    */
   tokenizedByteLine(b: Uint8Array, start: number, end: number, lineNo: number, T: StraceLine, kind: LineKind): void {
-    if (this.carry !== null) { this.byteLine(b, start, end, lineNo); return; }
+    if (this.carry !== null) {
+      this.byteLine(b, start, end, lineNo);
+      return;
+    }
     if (this.fastPath && this.fastLine(T, kind, lineNo)) return;
     this.generalLine(T, kind, lineNo);
   }
@@ -181,30 +206,45 @@ export class StraceParser {
     if (kind === LineKind.Call) {
       if (this.pending.has(tid)) return false;
       const ni = knownSyscallIndex(b, L.nameStart, L.nameEnd, L.nameHash);
-      if (ni < 0) { this.lines++; this.at.lineNo = lineNo; this.ignoredCalls++; return true; }
+      if (ni < 0) {
+        this.lines++;
+        this.at.lineNo = lineNo;
+        this.ignoredCalls++;
+        return true;
+      }
       const sys = SYSCALL_IDS[ni]!;
       const k = fastArgsFromRight(sys);
       if (k === 0 || !parseCallFast(L, b, L.bodyStart, L.end, k, sys !== Sys.Lseek) || !this.effects.fastCheck(sys, L, tid)) return false;
-      this.lines++; this.at.lineNo = lineNo;
+      this.lines++;
+      this.at.lineNo = lineNo;
       this.effects.fastApply(sys, ni, L, tid, this.clock.tsNs(L.timeFormat, L.tsSec, L.tsFrac));
       return true;
     }
     if (kind === LineKind.Unfinished) {
       if (this.pending.has(tid)) return false;
-      this.lines++; this.at.lineNo = lineNo;
+      this.lines++;
+      this.at.lineNo = lineNo;
       this.startPending(L, tid);
       return true;
     }
     // Resumed
     const p = this.pending.get(tid);
     if (!p || p.nameHash !== L.nameHash) return false;
-    if (!p.sys) { this.lines++; this.at.lineNo = lineNo; this.pending.delete(tid); this.pending.recycle(p); this.ignoredCalls++; return true; }
+    if (!p.sys) {
+      this.lines++;
+      this.at.lineNo = lineNo;
+      this.pending.delete(tid);
+      this.pending.recycle(p);
+      this.ignoredCalls++;
+      return true;
+    }
     const k = fastArgsFromRight(p.sys);
     if (k === 0) return false;
     const n = p.join(b, L.bodyStart, L.end);
     const J = this.J;
     if (!parseCallFast(J, p.bytes, 0, n, k, p.sys !== Sys.Lseek) || !this.effects.fastCheck(p.sys, J, tid)) return false;
-    this.lines++; this.at.lineNo = lineNo;
+    this.lines++;
+    this.at.lineNo = lineNo;
     this.pending.delete(tid);
     this.effects.fastApply(p.sys, p.nameIdx, J, tid, this.clock.tsNs(p.timeFormat, p.tsSec, p.tsFrac));
     this.pending.recycle(p);
@@ -215,14 +255,22 @@ export class StraceParser {
   private generalLine(L: StraceLine, kind: LineKind, lineNo: number): void {
     this.lines++;
     this.at.lineNo = lineNo;
-    const b = L.bytes; const start = L.start; const end = L.end;
+    const b = L.bytes;
+    const start = L.start;
+    const end = L.end;
     // strace -f writing to stderr prints "strace: Process N attached" in the middle of the
     // line of the call that made the task, then a newline: join the two parts again
-    if (b[end - 1] === 100 && end - start > 20) { // ...attached / ...detached
+    if (b[end - 1] === 100 && end - start > 20) {
+      // ...attached / ...detached
       const m = lastStracePrefix(b, start, end);
       if (m >= 0 && STRACE_MESSAGE.test(decodeBytes(b, m, end))) {
         if (m > start) this.carry = b.slice(start, m);
-        else this.stats.count('strace_message', 'info', 'messages of strace itself ("strace: Process N attached")', { file: this.at.fileName, line: lineNo, text: decodeBytes(b, start, end) });
+        else
+          this.stats.count('strace_message', 'info', 'messages of strace itself ("strace: Process N attached")', {
+            file: this.at.fileName,
+            line: lineNo,
+            text: decodeBytes(b, start, end),
+          });
         return;
       }
     }
@@ -230,7 +278,10 @@ export class StraceParser {
       if (L.tid >= 0) this.prefixedTid(L);
       else if (this.soleTid >= 0) L.tid = this.soleTid;
     }
-    if (kind === LineKind.Malformed) { this.malformed(L, 'strace_bad_line', 'line is not a strace output line (garbage, a cut line, or a message of strace itself)'); return; }
+    if (kind === LineKind.Malformed) {
+      this.malformed(L, 'strace_bad_line', 'line is not a strace output line (garbage, a cut line, or a message of strace itself)');
+      return;
+    }
     if (kind === LineKind.Blank) return;
     if (L.timeFormat !== TimeFormat.None && this.clock.check(L.timeFormat, L.tsSec)) this.emitter.out.tsBase = this.clock.baseNs;
     const tid = L.tid >= 0 ? L.tid : this.defaultTid;
@@ -238,9 +289,15 @@ export class StraceParser {
       case LineKind.Call: {
         const ni = knownSyscallIndex(b, L.nameStart, L.nameEnd, L.nameHash);
         if (this.pending.size !== 0 && this.pending.has(tid)) this.dropPending(tid, 'a new call started');
-        if (ni < 0) { this.ignoredCalls++; return; }
+        if (ni < 0) {
+          this.ignoredCalls++;
+          return;
+        }
         const sys = SYSCALL_IDS[ni]!;
-        if (!splitCall(sys, L, b, L.bodyStart, end)) { this.malformed(L, 'strace_cut_call', 'system call line without ") = RESULT" (cut or garbled)'); return; }
+        if (!splitCall(sys, L, b, L.bodyStart, end)) {
+          this.malformed(L, 'strace_cut_call', 'system call line without ") = RESULT" (cut or garbled)');
+          return;
+        }
         this.call(sys, ni, L, tid, L.timeFormat, L.tsSec, L.tsFrac, false);
         return;
       }
@@ -248,7 +305,9 @@ export class StraceParser {
         if (this.pending.has(tid)) this.dropPending(tid, 'a new call started');
         this.startPending(L, tid);
         return;
-      case LineKind.Resumed: this.resumed(L, tid); return;
+      case LineKind.Resumed:
+        this.resumed(L, tid);
+        return;
       case LineKind.Exit:
         if (this.pending.has(tid)) this.dropPending(tid, 'the task ended');
         this.effects.tasks.exit(tid);
@@ -264,9 +323,16 @@ export class StraceParser {
     const ni = knownSyscallIndex(L.bytes, L.nameStart, L.nameEnd, L.nameHash);
     const p = this.pending.make();
     const sys = ni >= 0 ? SYSCALL_IDS[ni]! : 0;
-    p.sys = sys; p.nameIdx = ni; p.nameHash = L.nameHash;
-    if (sys) p.setHead(L.bytes, L.bodyStart, L.bodyEnd); else p.headLen = 0;
-    p.timeFormat = L.timeFormat; p.tsSec = L.tsSec; p.tsFrac = L.tsFrac; p.file = this.at.fileIdx; p.line = this.at.lineNo;
+    p.sys = sys;
+    p.nameIdx = ni;
+    p.nameHash = L.nameHash;
+    if (sys) p.setHead(L.bytes, L.bodyStart, L.bodyEnd);
+    else p.headLen = 0;
+    p.timeFormat = L.timeFormat;
+    p.tsSec = L.tsSec;
+    p.tsFrac = L.tsFrac;
+    p.file = this.at.fileIdx;
+    p.line = this.at.lineNo;
     this.pending.set(tid, p);
   }
 
@@ -285,7 +351,10 @@ export class StraceParser {
     }
     if (tasks.tasks.has(-1) || anon) {
       tasks.rename(-1, tid);
-      if (anon) { this.pending.delete(-1); this.pending.set(tid, anon); }
+      if (anon) {
+        this.pending.delete(-1);
+        this.pending.set(tid, anon);
+      }
       // rows already written for the unnamed task get its id (once per trace)
       this.emitter.out.renameTask(this.traceStartRow, tid);
     }
@@ -296,7 +365,11 @@ export class StraceParser {
   private resumed(L: StraceLine, tid: number): void {
     const p = this.pending.get(tid);
     if (!p || p.nameHash !== L.nameHash) {
-      this.malformed(L, 'strace_resumed_without_start', 'a "<... NAME resumed>" line whose "<unfinished ...>" part is missing (call ignored)');
+      this.malformed(
+        L,
+        'strace_resumed_without_start',
+        'a "<... NAME resumed>" line whose "<unfinished ...>" part is missing (call ignored)',
+      );
       return;
     }
     this.pending.delete(tid);
@@ -316,7 +389,12 @@ export class StraceParser {
     const p = this.pending.get(tid)!;
     this.pending.delete(tid);
     if (p.sys) {
-      this.stats.count('strace_unfinished_never_resumed', 'data_loss', 'a call cut by "<unfinished ...>" never resumed; kept with flags=unfinished (outcome unknown)', { file: this.fileNames[p.file]!, line: p.line, text: `${p.name}(${p.head.slice(0, 100)} (${why})` });
+      this.stats.count(
+        'strace_unfinished_never_resumed',
+        'data_loss',
+        'a call cut by "<unfinished ...>" never resumed; kept with flags=unfinished (outcome unknown)',
+        { file: this.fileNames[p.file]!, line: p.line, text: `${p.name}(${p.head.slice(0, 100)} (${why})` },
+      );
       this.emitUnknownOutcome(p, tid);
     }
     this.pending.recycle(p);
@@ -330,7 +408,16 @@ export class StraceParser {
   }
 
   /** A call split into `L`, of the handled syscall `sys`, at the given timestamp. */
-  private call(sys: number, nameIdx: number, L: StraceLine, tid: number, tf: TimeFormat, tsSec: number, tsFrac: number, unknown: boolean): void {
+  private call(
+    sys: number,
+    nameIdx: number,
+    L: StraceLine,
+    tid: number,
+    tf: TimeFormat,
+    tsSec: number,
+    tsFrac: number,
+    unknown: boolean,
+  ): void {
     if (this.pending.size !== 0 && !this.effects.tasks.has(tid)) this.adoptEarlyChild(tid);
     this.effects.call(sys, nameIdx, L, tid, this.clock.tsNs(tf, tsSec, tsFrac), unknown);
   }
@@ -340,11 +427,13 @@ export class StraceParser {
    * parent's clone returns): when exactly one clone/fork is pending, the task is its child.
    */
   private adoptEarlyChild(tid: number): void {
-    let parent = -2; let p: PendingCall | undefined;
+    let parent = -2;
+    let p: PendingCall | undefined;
     for (const [t, q] of this.pending) {
       if (q.sys === Sys.Clone || q.sys === Sys.Clone3 || q.sys === Sys.Fork) {
         if (p) return; // two clones in flight: which child is whose is not known
-        parent = t; p = q;
+        parent = t;
+        p = q;
       }
     }
     if (!p || parent === tid) return;
@@ -363,14 +452,28 @@ export class StraceParser {
   }
 
   private malformed(L: StraceLine, name: string, description: string): void {
-    this.stats.count(name, 'data_loss', description, { file: this.at.fileName, line: this.at.lineNo, text: detach(decodeBytes(L.bytes, L.start, L.end).slice(0, 200)) });
+    this.stats.count(name, 'data_loss', description, {
+      file: this.at.fileName,
+      line: this.at.lineNo,
+      text: detach(decodeBytes(L.bytes, L.start, L.end).slice(0, 200)),
+    });
   }
 
   /** End of all input: flush pending calls; returns the table metadata. */
   finish(): Record<string, string> {
     this.endTrace();
-    if (!this.finished) { this.finished = true; this.emitter.finish(); }
-    if (this.ignoredCalls > 0) this.stats.count('strace_other_syscalls', 'info', 'system calls that do not concern file I/O (ignored)', undefined, this.ignoredCalls);
+    if (!this.finished) {
+      this.finished = true;
+      this.emitter.finish();
+    }
+    if (this.ignoredCalls > 0)
+      this.stats.count(
+        'strace_other_syscalls',
+        'info',
+        'system calls that do not concern file I/O (ignored)',
+        undefined,
+        this.ignoredCalls,
+      );
     this.ignoredCalls = 0;
     return this.clock.metadata({ source_format: 'strace', sources: this.fileNames.map((f) => f.replace(/^.*[\\/]/, '')).join(',') });
   }

@@ -30,12 +30,19 @@ export class PathTable {
   lastRaw = '';
 
   /** `onNewPath` is called once per new path key (the summary's per-path counters). */
-  constructor(private readonly column: StringColumnBuilder, private readonly onNewPath: (key: number) => void) {}
+  constructor(
+    private readonly column: StringColumnBuilder,
+    private readonly onNewPath: (key: number) => void,
+  ) {}
 
   /** Names of paths by key (the path dictionary). */
-  get names(): readonly string[] { return this.column.dictionary; }
+  get names(): readonly string[] {
+    return this.column.dictionary;
+  }
 
-  seekable(key: number): boolean { return this.seekableByKey[key] === 1; }
+  seekable(key: number): boolean {
+    return this.seekableByKey[key] === 1;
+  }
 
   /** Path key of the -y decoration of the token b[s, e), or -1; its raw text is left in lastRaw. */
   decorated(b: Uint8Array, s: number, e: number): number {
@@ -81,10 +88,15 @@ export class PathTable {
   fileState(key: number): FileState {
     if (key < 0 || !this.seekableByKey[key]) return new FileState();
     let f = this.files.get(key);
-    if (!f) { f = new FileState(); this.files.set(key, f); }
+    if (!f) {
+      f = new FileState();
+      this.files.set(key, f);
+    }
     return f;
   }
 
   /** A new trace: its files are other files. */
-  endTrace(): void { this.files.clear(); }
+  endTrace(): void {
+    this.files.clear();
+  }
 }

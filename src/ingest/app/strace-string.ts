@@ -46,28 +46,51 @@ export function decodeCEscapes(text: string, start: number, end: number): string
       continue;
     }
     const d = text.charCodeAt(++i);
-    if (d >= 48 && d <= 55) { // octal, up to 3 digits
-      let v = d - 48; let n = 1;
+    if (d >= 48 && d <= 55) {
+      // octal, up to 3 digits
+      let v = d - 48;
+      let n = 1;
       while (n < 3 && i + 1 < end) {
         const e = text.charCodeAt(i + 1);
         if (e < 48 || e > 55) break;
-        v = v * 8 + (e - 48); i++; n++;
+        v = v * 8 + (e - 48);
+        i++;
+        n++;
       }
       bytes.push(v & 0xff);
-    } else if (d === 120) { // \xHH
+    } else if (d === 120) {
+      // \xHH
       const h = text.slice(i + 1, i + 3);
       const v = parseInt(h, 16);
-      if (h.length === 2 && !Number.isNaN(v)) { bytes.push(v); i += 2; } else bytes.push(120);
+      if (h.length === 2 && !Number.isNaN(v)) {
+        bytes.push(v);
+        i += 2;
+      } else bytes.push(120);
     } else {
       switch (d) {
-        case 110: bytes.push(10); break; // \n
-        case 116: bytes.push(9); break; // \t
-        case 114: bytes.push(13); break; // \r
-        case 118: bytes.push(11); break; // \v
-        case 102: bytes.push(12); break; // \f
-        case 97: bytes.push(7); break; // \a
-        case 98: bytes.push(8); break; // \b
-        default: if (!Number.isNaN(d)) bytes.push(d); // \\ \" \' \?
+        case 110:
+          bytes.push(10);
+          break; // \n
+        case 116:
+          bytes.push(9);
+          break; // \t
+        case 114:
+          bytes.push(13);
+          break; // \r
+        case 118:
+          bytes.push(11);
+          break; // \v
+        case 102:
+          bytes.push(12);
+          break; // \f
+        case 97:
+          bytes.push(7);
+          break; // \a
+        case 98:
+          bytes.push(8);
+          break; // \b
+        default:
+          if (!Number.isNaN(d)) bytes.push(d); // \\ \" \' \?
       }
     }
   }

@@ -10,7 +10,25 @@ import { FileState, OpenFileDescription, TaskTracker, type FdTable } from './fd-
 import type { AppIoEmitter } from './app-io-emitter.js';
 import type { PathTable } from './strace-paths.js';
 import type { StraceLine } from './strace-line.js';
-import { argFlag, argInt, argIs, bracketInt, cloneFlags, CLONE_FILES, CLONE_THREAD, F_APPEND, F_CLOEXEC, F_DIRECT, F_EXCL, F_TRUNC, F_WRITE, fdArg, iovBytes, openFlags, retInt } from './strace-args.js';
+import {
+  argFlag,
+  argInt,
+  argIs,
+  bracketInt,
+  cloneFlags,
+  CLONE_FILES,
+  CLONE_THREAD,
+  F_APPEND,
+  F_CLOEXEC,
+  F_DIRECT,
+  F_EXCL,
+  F_TRUNC,
+  F_WRITE,
+  fdArg,
+  iovBytes,
+  openFlags,
+  retInt,
+} from './strace-args.js';
 import { bytesEqual, decimalBytes, decodeBytes, findBytes, intAt } from './strace-bytes.js';
 import { Sys } from './strace-syscalls.js';
 
@@ -32,7 +50,10 @@ class Outcome {
 export class SyscallEffects {
   tasks = new TaskTracker();
   private readonly o = new Outcome();
-  constructor(private readonly paths: PathTable, private readonly rows: AppIoEmitter) {}
+  constructor(
+    private readonly paths: PathTable,
+    private readonly rows: AppIoEmitter,
+  ) {}
 
   /** A new trace: no task and no file is known. */
   endTrace(): void {
@@ -52,33 +73,86 @@ export class SyscallEffects {
     const ret = retInt(L);
     const failed = L.errStart >= 0 || ret === -1;
     const interrupted = L.retStart >= 0 && b[L.retStart] === 63 && !unknown; // "?"
-    o.ret = ret; o.unknown = unknown;
+    o.ret = ret;
+    o.unknown = unknown;
     o.ok = !failed && !interrupted && !unknown;
     const errKey = L.errStart >= 0 ? this.rows.errorKey(decodeBytes(b, L.errStart, L.errEnd)) : failed ? this.rows.errorKey('error') : -1;
     o.flags = unknown ? AppIoFlag.Unfinished : interrupted ? AppIoFlag.Interrupted : 0;
     this.rows.begin(ts, L.durNs, task.tgid, tid, nameIdx, errKey);
     switch (sys) {
-      case Sys.Open: case Sys.OpenAt: case Sys.OpenAt2: case Sys.Creat: this.open(sys, L, table, o); return;
-      case Sys.Close: this.close(L, table, o); return;
-      case Sys.CloseRange: this.closeRange(L, table, o); return;
-      case Sys.Dup: case Sys.Dup2: case Sys.Dup3: case Sys.Fcntl: this.dupOrFcntl(sys, L, table, o); return;
-      case Sys.Read: case Sys.Write: case Sys.Readv: case Sys.Writev:
-      case Sys.Pread: case Sys.Pwrite: case Sys.Preadv: case Sys.Pwritev: case Sys.Preadv2: case Sys.Pwritev2: this.readOrWrite(sys, L, table, o); return;
-      case Sys.Lseek: case Sys.Llseek: this.seek(sys, L, table, o); return;
-      case Sys.Fsync: case Sys.SyncFileRange: case Sys.Sync: this.sync(sys, L, table, o); return;
-      case Sys.Ftruncate: case Sys.Truncate: this.truncate(sys, L, table, o); return;
-      case Sys.Fallocate: this.fallocate(L, table, o); return;
-      case Sys.Sendfile: case Sys.CopyFileRange: case Sys.Splice: this.copy(sys, L, table, o); return;
-      case Sys.Mmap: case Sys.Mmap2: this.mmap(sys, L, table, o); return;
-      case Sys.IoUringSetup: case Sys.IoUringEnter: this.ioUring(sys, L, table, o); return;
-      case Sys.Fork: case Sys.Clone: case Sys.Clone3: {
+      case Sys.Open:
+      case Sys.OpenAt:
+      case Sys.OpenAt2:
+      case Sys.Creat:
+        this.open(sys, L, table, o);
+        return;
+      case Sys.Close:
+        this.close(L, table, o);
+        return;
+      case Sys.CloseRange:
+        this.closeRange(L, table, o);
+        return;
+      case Sys.Dup:
+      case Sys.Dup2:
+      case Sys.Dup3:
+      case Sys.Fcntl:
+        this.dupOrFcntl(sys, L, table, o);
+        return;
+      case Sys.Read:
+      case Sys.Write:
+      case Sys.Readv:
+      case Sys.Writev:
+      case Sys.Pread:
+      case Sys.Pwrite:
+      case Sys.Preadv:
+      case Sys.Pwritev:
+      case Sys.Preadv2:
+      case Sys.Pwritev2:
+        this.readOrWrite(sys, L, table, o);
+        return;
+      case Sys.Lseek:
+      case Sys.Llseek:
+        this.seek(sys, L, table, o);
+        return;
+      case Sys.Fsync:
+      case Sys.SyncFileRange:
+      case Sys.Sync:
+        this.sync(sys, L, table, o);
+        return;
+      case Sys.Ftruncate:
+      case Sys.Truncate:
+        this.truncate(sys, L, table, o);
+        return;
+      case Sys.Fallocate:
+        this.fallocate(L, table, o);
+        return;
+      case Sys.Sendfile:
+      case Sys.CopyFileRange:
+      case Sys.Splice:
+        this.copy(sys, L, table, o);
+        return;
+      case Sys.Mmap:
+      case Sys.Mmap2:
+        this.mmap(sys, L, table, o);
+        return;
+      case Sys.IoUringSetup:
+      case Sys.IoUringEnter:
+        this.ioUring(sys, L, table, o);
+        return;
+      case Sys.Fork:
+      case Sys.Clone:
+      case Sys.Clone3: {
         if (!o.ok || typeof ret !== 'number' || ret <= 0) return;
         const fl = sys === Sys.Fork ? 0 : cloneFlags(L);
         this.tasks.clone(tid, ret, (fl & CLONE_FILES) !== 0, (fl & CLONE_THREAD) !== 0);
         return;
       }
-      case Sys.Execve: if (o.ok) table.exec(); return;
-      case Sys.Stat: if (o.ok) this.statSize(L, table); return;
+      case Sys.Execve:
+        if (o.ok) table.exec();
+        return;
+      case Sys.Stat:
+        if (o.ok) this.statSize(L, table);
+        return;
     }
   }
 
@@ -107,16 +181,30 @@ export class SyscallEffects {
     const d = table.fds.get(fd);
     const key = this.paths.decorated(L.bytes, L.argStart[0]!, L.argEnd[0]!);
     if (!o.unknown) table.close(fd); // close(2): the fd is released even when close fails with EIO/EINTR
-    this.rows.row('close', fd, d, key >= 0 ? key : d?.pathKey ?? -1, NULL, NULL, NULL, false, o.flags | (key < 0 && !d ? AppIoFlag.FdUnknown : 0));
+    this.rows.row(
+      'close',
+      fd,
+      d,
+      key >= 0 ? key : (d?.pathKey ?? -1),
+      NULL,
+      NULL,
+      NULL,
+      false,
+      o.flags | (key < 0 && !d ? AppIoFlag.FdUnknown : 0),
+    );
   }
 
   private closeRange(L: StraceLine, table: FdTable, o: Outcome): void {
-    const first = argInt(L, 0); const last = argInt(L, 1);
+    const first = argInt(L, 0);
+    const last = argInt(L, 1);
     if (o.ok && typeof first === 'number') {
       const hi = typeof last === 'number' ? last : Number.MAX_SAFE_INTEGER;
       const cloexecOnly = argFlag(L, 2, 'CLOSE_RANGE_CLOEXEC', 4); // linux/close_range.h
       for (const fd of [...table.fds.keys()]) {
-        if (fd >= first && fd <= hi) { if (cloexecOnly) table.cloexec.add(fd); else table.close(fd); }
+        if (fd >= first && fd <= hi) {
+          if (cloexecOnly) table.cloexec.add(fd);
+          else table.close(fd);
+        }
       }
     }
     this.rows.row('close', typeof first === 'number' ? first : -1, undefined, -1, NULL, NULL, NULL, false, o.flags);
@@ -130,12 +218,19 @@ export class SyscallEffects {
       // fcntl commands and FD_CLOEXEC: asm-generic/fcntl.h (F_DUPFD 0, F_SETFD 2, F_SETFL 4, F_DUPFD_CLOEXEC 1030)
       if (argIs(L, 1, 'F_SETFL', 4)) {
         const d = this.desc(table, fd, L, 0);
-        if (d && o.ok) { const fl = openFlags(L, 2); d.append = (fl & F_APPEND) !== 0; d.direct = (fl & F_DIRECT) !== 0; }
+        if (d && o.ok) {
+          const fl = openFlags(L, 2);
+          d.append = (fl & F_APPEND) !== 0;
+          d.direct = (fl & F_DIRECT) !== 0;
+        }
         this.rows.row('other', fd, d, d?.pathKey ?? -1, NULL, NULL, NULL, false, o.flags);
         return;
       }
       if (argIs(L, 1, 'F_SETFD', 2)) {
-        if (o.ok) { if (argFlag(L, 2, 'FD_CLOEXEC', 1)) table.cloexec.add(fd); else table.cloexec.delete(fd); }
+        if (o.ok) {
+          if (argFlag(L, 2, 'FD_CLOEXEC', 1)) table.cloexec.add(fd);
+          else table.cloexec.delete(fd);
+        }
         return;
       }
       cloexec = argIs(L, 1, 'F_DUPFD_CLOEXEC', 1030);
@@ -144,9 +239,12 @@ export class SyscallEffects {
     const d = this.desc(table, fd, L, 0);
     const nfd = o.ok && typeof o.ret === 'number' ? o.ret : -1;
     if (nfd >= 0 && d) table.set(nfd, d, cloexec);
-    if (o.unknown && sys !== Sys.Dup && sys !== Sys.Fcntl) { const t = fdArg(L, 1); if (t >= 0) table.close(t); }
+    if (o.unknown && sys !== Sys.Dup && sys !== Sys.Fcntl) {
+      const t = fdArg(L, 1);
+      if (t >= 0) table.close(t);
+    }
     const key = nfd >= 0 ? this.paths.decorated(L.bytes, L.retStart, L.retEnd) : -1;
-    this.rows.row('other', nfd >= 0 ? nfd : fd, d, key >= 0 ? key : d?.pathKey ?? -1, NULL, NULL, NULL, false, o.flags);
+    this.rows.row('other', nfd >= 0 ? nfd : fd, d, key >= 0 ? key : (d?.pathKey ?? -1), NULL, NULL, NULL, false, o.flags);
   }
 
   private readOrWrite(sys: number, L: StraceLine, table: FdTable, o: Outcome): void {
@@ -163,7 +261,8 @@ export class SyscallEffects {
     let stated: number | bigint = NULL;
     if (sys === Sys.Pread || sys === Sys.Pwrite || sys >= Sys.Preadv) stated = argInt(L, 3);
     // preadv2/pwritev2 with offset -1 use and move the file position (preadv2(2))
-    const positional = (sys === Sys.Pread || sys === Sys.Pwrite || sys >= Sys.Preadv) && !(stated === -1 && (sys === Sys.Preadv2 || sys === Sys.Pwritev2));
+    const positional =
+      (sys === Sys.Pread || sys === Sys.Pwrite || sys >= Sys.Preadv) && !(stated === -1 && (sys === Sys.Preadv2 || sys === Sys.Pwritev2));
     const rwfAppend = sys === Sys.Pwritev2 && argFlag(L, 4, 'RWF_APPEND', 0x10); // linux/fs.h
     const done = o.unknown ? NULL : o.ok ? o.ret : 0;
     this.transfer(write ? 'write' : 'read', fd, d, positional ? stated : NULL, req, done, o.ok, o.unknown, rwfAppend, flags, write);
@@ -177,7 +276,13 @@ export class SyscallEffects {
     let whence: number;
     // lseek(fd, offset, whence) returns the new position; _llseek(fd, offset, [result], whence)
     // stores it in result (strace prints offset_high<<32|offset_low as one offset)
-    if (sys === Sys.Lseek) { newPos = o.ok ? o.ret : NULL; whence = 2; } else { newPos = o.ok ? bracketInt(L, 2) : NULL; whence = 3; }
+    if (sys === Sys.Lseek) {
+      newPos = o.ok ? o.ret : NULL;
+      whence = 2;
+    } else {
+      newPos = o.ok ? bracketInt(L, 2) : NULL;
+      whence = 3;
+    }
     if (d) {
       if (o.ok && typeof newPos === 'number' && !Number.isNaN(newPos)) {
         d.pos = newPos;
@@ -188,16 +293,35 @@ export class SyscallEffects {
   }
 
   private sync(sys: number, L: StraceLine, table: FdTable, o: Outcome): void {
-    if (sys === Sys.Sync) { this.rows.row('sync', -1, undefined, -1, NULL, NULL, NULL, false, o.flags); return; }
+    if (sys === Sys.Sync) {
+      this.rows.row('sync', -1, undefined, -1, NULL, NULL, NULL, false, o.flags);
+      return;
+    }
     const fd = fdArg(L, 0);
     const d = this.desc(table, fd, L, 0);
     const range = sys === Sys.SyncFileRange;
-    this.rows.row('sync', fd, d, d?.pathKey ?? -1, range ? argInt(L, 1) : NULL, range ? argInt(L, 2) : NULL, NULL, false, o.flags | (!d || d.pathKey < 0 ? AppIoFlag.FdUnknown : 0));
+    this.rows.row(
+      'sync',
+      fd,
+      d,
+      d?.pathKey ?? -1,
+      range ? argInt(L, 1) : NULL,
+      range ? argInt(L, 2) : NULL,
+      NULL,
+      false,
+      o.flags | (!d || d.pathKey < 0 ? AppIoFlag.FdUnknown : 0),
+    );
   }
 
   private truncate(sys: number, L: StraceLine, table: FdTable, o: Outcome): void {
-    let d: OpenFileDescription | undefined; let key: number; let fd = -1;
-    if (sys === Sys.Ftruncate) { fd = fdArg(L, 0); d = this.desc(table, fd, L, 0); key = d?.pathKey ?? -1; } else key = this.paths.quoted(L.bytes, L.argStart[0]!, L.argEnd[0]!, -1);
+    let d: OpenFileDescription | undefined;
+    let key: number;
+    let fd = -1;
+    if (sys === Sys.Ftruncate) {
+      fd = fdArg(L, 0);
+      d = this.desc(table, fd, L, 0);
+      key = d?.pathKey ?? -1;
+    } else key = this.paths.quoted(L.bytes, L.argStart[0]!, L.argEnd[0]!, -1);
     const len = argInt(L, 1);
     if (o.ok && typeof len === 'number' && !Number.isNaN(len)) (d ? d.file : this.paths.fileState(key)).size = len;
     else if (o.unknown) (d ? d.file : this.paths.fileState(key)).size = -1;
@@ -207,7 +331,8 @@ export class SyscallEffects {
   private fallocate(L: StraceLine, table: FdTable, o: Outcome): void {
     const fd = fdArg(L, 0);
     const d = this.desc(table, fd, L, 0);
-    const off = argInt(L, 2); const len = argInt(L, 3);
+    const off = argInt(L, 2);
+    const len = argInt(L, 3);
     if (d && d.file.size >= 0) {
       // linux/falloc.h: KEEP_SIZE 1, PUNCH_HOLE 2, COLLAPSE_RANGE 8, INSERT_RANGE 0x20
       const keep = argFlag(L, 1, 'FALLOC_FL_KEEP_SIZE', 1) || argFlag(L, 1, 'FALLOC_FL_PUNCH_HOLE', 2);
@@ -222,7 +347,8 @@ export class SyscallEffects {
   private copy(sys: number, L: StraceLine, table: FdTable, o: Outcome): void {
     // sendfile(out_fd, in_fd, offset_ptr, count); copy_file_range/splice(fd_in, off_in_ptr, fd_out, off_out_ptr, len, flags)
     const send = sys === Sys.Sendfile;
-    const inFd = fdArg(L, send ? 1 : 0); const outFd = fdArg(L, send ? 0 : 2);
+    const inFd = fdArg(L, send ? 1 : 0);
+    const outFd = fdArg(L, send ? 0 : 2);
     const dIn = this.desc(table, inFd, L, send ? 1 : 0);
     const dOut = this.desc(table, outFd, L, send ? 0 : 2);
     const inOff = bracketInt(L, send ? 2 : 1);
@@ -240,9 +366,20 @@ export class SyscallEffects {
     const b = L.bytes;
     let off = argInt(L, 5);
     if (sys === Sys.Mmap2 && typeof off === 'number') off *= 4096; // mmap2(2): offset in 4096-byte units
-    if (L.argc > 5 && b[L.argStart[5]!] === 48 && b[L.argStart[5]! + 1] === 120) off = parseInt(L.arg(5).slice(2), 16) * (sys === Sys.Mmap2 ? 4096 : 1);
+    if (L.argc > 5 && b[L.argStart[5]!] === 48 && b[L.argStart[5]! + 1] === 120)
+      off = parseInt(L.arg(5).slice(2), 16) * (sys === Sys.Mmap2 ? 4096 : 1);
     const len = argInt(L, 1);
-    this.rows.row('map', fd, d, d?.pathKey ?? -1, off, len, o.unknown ? NULL : o.ok ? len : 0, false, o.flags | (!d || d.pathKey < 0 ? AppIoFlag.FdUnknown : 0));
+    this.rows.row(
+      'map',
+      fd,
+      d,
+      d?.pathKey ?? -1,
+      off,
+      len,
+      o.unknown ? NULL : o.ok ? len : 0,
+      false,
+      o.flags | (!d || d.pathKey < 0 ? AppIoFlag.FdUnknown : 0),
+    );
   }
 
   /** io_uring_setup/io_uring_enter: the I/O itself is not in the log (flag Invisible). */
@@ -262,10 +399,14 @@ export class SyscallEffects {
   /** File sizes seen in fstat/newfstatat/statx results of regular files. */
   private statSize(L: StraceLine, table: FdTable): void {
     const t = L.bytes;
-    const s0 = L.argStart[0]!; const e0 = L.retStart;
+    const s0 = L.argStart[0]!;
+    const e0 = L.retStart;
     let k = findBytes(t, 'st_size=', s0, e0);
     let n = 8;
-    if (k < 0) { k = findBytes(t, 'stx_size=', s0, e0); n = 9; }
+    if (k < 0) {
+      k = findBytes(t, 'stx_size=', s0, e0);
+      n = 9;
+    }
     if (k < 0 || findBytes(t, 'S_IFREG', s0, e0) < 0) return;
     const size = intAt(t, k + n, L.retStart);
     if (typeof size !== 'number' || Number.isNaN(size)) return;
@@ -277,7 +418,10 @@ export class SyscallEffects {
     } else {
       const fd = fdArg(L, 0);
       const d = fd >= 0 ? table.fds.get(fd) : undefined;
-      if (d) { if (d.seekable) d.file.size = size; return; }
+      if (d) {
+        if (d.seekable) d.file.size = size;
+        return;
+      }
       key = this.paths.decorated(t, L.argStart[0]!, L.argEnd[0]!);
     }
     if (key >= 0 && this.paths.seekable(key)) this.paths.fileState(key).size = size;
@@ -290,12 +434,17 @@ export class SyscallEffects {
     let decoKey = -1;
     let raw = '';
     if (i < L.argc) {
-      const b = L.bytes; const s = L.argStart[i]!; const e = L.argEnd[i]!;
+      const b = L.bytes;
+      const s = L.argStart[i]!;
+      const e = L.argEnd[i]!;
       let k = s;
       while (k < e && b[k]! >= 48 && b[k]! <= 57) k++;
       if (k < e && b[k] === 60) {
         if (d !== undefined && sameDecoration(d, b, k, e)) decoKey = d.pathKey;
-        else { decoKey = this.paths.decorated(b, s, e); raw = this.paths.lastRaw; }
+        else {
+          decoKey = this.paths.decorated(b, s, e);
+          raw = this.paths.lastRaw;
+        }
       }
     }
     return this.withDecoration(table, fd, d, decoKey, raw);
@@ -323,8 +472,19 @@ export class SyscallEffects {
    * One transfer row; moves the file position of stream calls. `stated` is the call's own offset
    * (NaN: use the description's position).
    */
-  transfer(op: AppOp, fd: number, d: OpenFileDescription | undefined, stated: number | bigint, req: number | bigint, done: number | bigint,
-    ok: boolean, unknown: boolean, rwfAppend: boolean, flags: number, write: boolean): void {
+  transfer(
+    op: AppOp,
+    fd: number,
+    d: OpenFileDescription | undefined,
+    stated: number | bigint,
+    req: number | bigint,
+    done: number | bigint,
+    ok: boolean,
+    unknown: boolean,
+    rwfAppend: boolean,
+    flags: number,
+    write: boolean,
+  ): void {
     const key = d?.pathKey ?? -1;
     if (!d || key < 0) flags |= AppIoFlag.FdUnknown;
     const positional = !(typeof stated === 'number' && Number.isNaN(stated));
@@ -332,12 +492,14 @@ export class SyscallEffects {
     let append = false;
     const n = typeof done === 'number' && !Number.isNaN(done) ? done : -1;
     if (!d) {
-      if (positional) offset = stated; else flags |= AppIoFlag.OffsetUnknown;
+      if (positional) offset = stated;
+      else flags |= AppIoFlag.OffsetUnknown;
     } else if (write && (rwfAppend || d.append)) {
       // O_APPEND (open(2)) and RWF_APPEND (pwritev2(2)): the write goes to the end of the file,
       // pwrite too on Linux (pwrite(2) BUGS); positional calls leave the file position alone
       append = true;
-      if (d.file.size >= 0) offset = d.file.size; else flags |= AppIoFlag.OffsetUnknown;
+      if (d.file.size >= 0) offset = d.file.size;
+      else flags |= AppIoFlag.OffsetUnknown;
       if (ok && n >= 0) {
         if (d.file.size >= 0) d.file.size += n;
         if (!positional) d.pos = d.file.size;
@@ -352,7 +514,8 @@ export class SyscallEffects {
         else if (unknown || typeof stated !== 'number') d.file.size = -1;
       }
     } else if (d.seekable) {
-      if (d.pos >= 0) offset = d.pos; else flags |= AppIoFlag.OffsetUnknown;
+      if (d.pos >= 0) offset = d.pos;
+      else flags |= AppIoFlag.OffsetUnknown;
       if (unknown) d.pos = -1;
       else if (ok && n >= 0 && d.pos >= 0) {
         d.pos += n;
@@ -380,10 +543,12 @@ export class SyscallEffects {
    * adopt a clone child). Changes no state; fastApply then does the call.
    */
   fastCheck(sys: number, L: StraceLine, tid: number): boolean {
-    const ret = L.plainRet; const fd = L.plainFd;
+    const ret = L.plainRet;
+    const fd = L.plainFd;
     if (ret < 0 || fd < 0 || L.decoAt === -2 || !this.tasks.has(tid)) return false;
     const b = L.bytes;
-    const as = L.argStart; const ae = L.argEnd;
+    const as = L.argStart;
+    const ae = L.argEnd;
     const lseek = sys === Sys.Lseek;
     // lseek(fd, offset, whence); read/write(fd, buf, count); pread64/pwrite64(fd, buf, count, offset)
     const a = decimalBytes(b, as[lseek ? 1 : 2]!, ae[lseek ? 1 : 2]!);
@@ -392,13 +557,20 @@ export class SyscallEffects {
     let seekEnd = false;
     if (lseek) {
       // a symbolic whence (SEEK_SET, SEEK_END, ...): one word, so SEEK_END is all of it or absent
-      for (let j = as[2]!; j < ae[2]!; j++) { const c = b[j]!; if (!((c >= 65 && c <= 90) || c === 95)) return false; }
+      for (let j = as[2]!; j < ae[2]!; j++) {
+        const c = b[j]!;
+        if (!((c >= 65 && c <= 90) || c === 95)) return false;
+      }
       seekEnd = ae[2]! - as[2]! === 8 && bytesEqual(b, as[2]!, 'SEEK_END');
     } else if (sys === Sys.Pread || sys === Sys.Pwrite) {
       stated = decimalBytes(b, as[3]!, ae[3]!);
       if (stated === Number.POSITIVE_INFINITY) return false;
     }
-    this.fastFd = fd; this.fastA = a; this.fastStated = stated; this.fastSeekEnd = seekEnd; this.fastRet = ret;
+    this.fastFd = fd;
+    this.fastA = a;
+    this.fastStated = stated;
+    this.fastSeekEnd = seekEnd;
+    this.fastRet = ret;
     return true;
   }
 
@@ -428,7 +600,10 @@ export class SyscallEffects {
     const k = L.decoAt;
     if (k >= 0) {
       if (d !== undefined && sameDecoration(d, L.bytes, k, L.argEnd[0]!)) decoKey = d.pathKey;
-      else { decoKey = this.paths.decorated(L.bytes, L.argStart[0]!, L.argEnd[0]!); raw = this.paths.lastRaw; }
+      else {
+        decoKey = this.paths.decorated(L.bytes, L.argStart[0]!, L.argEnd[0]!);
+        raw = this.paths.lastRaw;
+      }
     }
     return this.withDecoration(table, fd, d, decoKey, raw);
   }

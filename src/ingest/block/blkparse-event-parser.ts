@@ -30,23 +30,40 @@ export function actionKey(t: Uint8Array, s: number, e: number): number {
   if (e - s === 2) return c === 85 && t[s + 1] === 84 ? BlockAction.UT : -1; // UT
   if (e - s !== 1) return -1;
   switch (c) {
-    case 81: return BlockAction.Q;
-    case 71: return BlockAction.G;
-    case 73: return BlockAction.I;
-    case 68: return BlockAction.D;
-    case 67: return BlockAction.C;
-    case 77: return BlockAction.M;
-    case 70: return BlockAction.F;
-    case 88: return BlockAction.X;
-    case 65: return BlockAction.A;
-    case 82: return BlockAction.R;
-    case 80: return BlockAction.P;
-    case 85: return BlockAction.U;
-    case 83: return BlockAction.S;
-    case 66: return BlockAction.B;
-    case 84: return BlockAction.T;
-    case 109: return BlockAction.m;
-    default: return -1;
+    case 81:
+      return BlockAction.Q;
+    case 71:
+      return BlockAction.G;
+    case 73:
+      return BlockAction.I;
+    case 68:
+      return BlockAction.D;
+    case 67:
+      return BlockAction.C;
+    case 77:
+      return BlockAction.M;
+    case 70:
+      return BlockAction.F;
+    case 88:
+      return BlockAction.X;
+    case 65:
+      return BlockAction.A;
+    case 82:
+      return BlockAction.R;
+    case 80:
+      return BlockAction.P;
+    case 85:
+      return BlockAction.U;
+    case 83:
+      return BlockAction.S;
+    case 66:
+      return BlockAction.B;
+    case 84:
+      return BlockAction.T;
+    case 109:
+      return BlockAction.m;
+    default:
+      return -1;
   }
 }
 
@@ -67,7 +84,8 @@ export class BlkparseEventParser {
   add(t: Uint8Array, s: number, e: number): boolean {
     this.scan.p = s;
     const ok = this.header(t, e) && this.trailer(t, e);
-    if (ok) this.ctx.builder.commit(); else this.row.clear();
+    if (ok) this.ctx.builder.commit();
+    else this.row.clear();
     return ok;
   }
 
@@ -122,7 +140,9 @@ export class BlkparseEventParser {
     const action = row.action;
     if (action === BlockAction.m) {
       // a message (notify record): the text is not kept; the row marks where it was
-      row.rwbs = this.messages; row.op = BlockOp.other; row.flags = 0;
+      row.rwbs = this.messages;
+      row.op = BlockOp.other;
+      row.flags = 0;
       return true;
     }
     this.scan.skipSpaces(t, e);
@@ -165,13 +185,15 @@ export class BlkparseEventParser {
       row.sector = this.u64(t, e);
       if (row.sector === -1) return false;
       scan.skipSpaces(t, e);
-      if (t[scan.p] === 43) { // + nsectors
+      if (t[scan.p] === 43) {
+        // + nsectors
         scan.p++;
         scan.skipSpaces(t, e);
         row.nrSectors = this.dec(t, e);
         if (row.nrSectors < 0 || row.nrSectors > 0x7fffff) return false;
         scan.skipSpaces(t, e);
-      } else if (t[scan.p] === 47) { // X: / new_sector
+      } else if (t[scan.p] === 47) {
+        // X: / new_sector
         return action === BlockAction.X && this.split(t, e);
       } else if (t[scan.p] === 40 && !completion) {
         // pc request: `bytes (cdb) [process]`: the number was the byte count, not a sector

@@ -14,8 +14,21 @@ import { BlockOp } from './rwbs.js';
 
 /** Actions whose lines the fast path reads: those with `sector + nsectors` (and X's `sector / new_sector`). */
 const FAST_ACTION: boolean[] = [];
-for (const a of [BlockAction.Q, BlockAction.G, BlockAction.I, BlockAction.D, BlockAction.C, BlockAction.M, BlockAction.F,
-  BlockAction.X, BlockAction.R, BlockAction.S, BlockAction.B, BlockAction.T]) FAST_ACTION[a] = true;
+for (const a of [
+  BlockAction.Q,
+  BlockAction.G,
+  BlockAction.I,
+  BlockAction.D,
+  BlockAction.C,
+  BlockAction.M,
+  BlockAction.F,
+  BlockAction.X,
+  BlockAction.R,
+  BlockAction.S,
+  BlockAction.B,
+  BlockAction.T,
+])
+  FAST_ACTION[a] = true;
 
 /** Reads the common blkparse event lines of one reader; `line` returns false for any other line. */
 export class BlkparseFastPath {
@@ -142,9 +155,14 @@ export class BlkparseFastPath {
     const op = packed & 7;
     const row = this.row;
     const action = this.action;
-    row.ts = this.ts; row.cpu = this.cpu; row.pid = this.pid;
+    row.ts = this.ts;
+    row.cpu = this.cpu;
+    row.pid = this.pid;
     row.dev = ctx.devKey(this.major, this.minor);
-    row.action = action; row.rwbs = rwbs; row.op = op; row.flags = packed >> 3;
+    row.action = action;
+    row.rwbs = rwbs;
+    row.op = op;
+    row.flags = packed >> 3;
     if (action === BlockAction.X) {
       row.sector = this.sector;
       row.newSector = this.newSector;

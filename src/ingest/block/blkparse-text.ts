@@ -10,7 +10,14 @@ import type { InputStream } from '../../io/input-stream.js';
 import { InputError } from '../../util/errors.js';
 import { textOf } from '../text/byte-scanner.js';
 import type { BlockEventsBuilder } from './block-events-builder.js';
-import { BlockTextContext, parseTextLines, readTextLines, type BlockTextFileSummary, type BlockTextLineParser, type BlockTextOptions } from './block-text-context.js';
+import {
+  BlockTextContext,
+  parseTextLines,
+  readTextLines,
+  type BlockTextFileSummary,
+  type BlockTextLineParser,
+  type BlockTextOptions,
+} from './block-text-context.js';
 import { BlkparseEventParser } from './blkparse-event-parser.js';
 import { BlkparseFastPath } from './blkparse-fast-path.js';
 
@@ -34,10 +41,19 @@ export class BlkparseTextParser implements BlockTextLineParser {
     ctx.lines++;
     while (e > s && t[e - 1] === 32) e--;
     if (e === s) return;
-    if (!this.inSummary && this.fast !== null && this.fast.line(t, s, e)) { ctx.events++; return; }
+    if (!this.inSummary && this.fast !== null && this.fast.line(t, s, e)) {
+      ctx.events++;
+      return;
+    }
     if (this.inSummary || !this.events.add(t, s, e)) {
-      if (this.summaryLine(t, s, e)) { ctx.ignored++; return; }
-      if (!this.firstBad) { this.firstBad = textOf(t, s, Math.min(e, s + 120)); this.firstBadLine = lineNo; }
+      if (this.summaryLine(t, s, e)) {
+        ctx.ignored++;
+        return;
+      }
+      if (!this.firstBad) {
+        this.firstBad = textOf(t, s, Math.min(e, s + 120));
+        this.firstBadLine = lineNo;
+      }
       ctx.problem('blkparse_text.unparsable_line', 'line is not a blkparse event line', t, s, e, lineNo);
       return;
     }
@@ -47,7 +63,10 @@ export class BlkparseTextParser implements BlockTextLineParser {
   /** blkparse's statistics after the events (output_stats in blkparse.c), and its notes; true when the line is one. */
   private summaryLine(t: Uint8Array, s: number, e: number): boolean {
     const line = textOf(t, s, Math.min(e, s + 160));
-    if (/^(CPU\d+|Total) \(.*\):$/.test(line)) { this.inSummary = true; return true; }
+    if (/^(CPU\d+|Total) \(.*\):$/.test(line)) {
+      this.inSummary = true;
+      return true;
+    }
     if (!this.inSummary) return /^Input file .* added$/.test(line);
     return /^ [A-Z][A-Za-z ()/]+:/.test(line) || /^(Throughput|Events|Skips)\b/.test(line) || /^Input file .* added$/.test(line);
   }
@@ -55,7 +74,11 @@ export class BlkparseTextParser implements BlockTextLineParser {
   finish(): BlockTextFileSummary {
     const ctx = this.ctx;
     if (ctx.events === 0 && ctx.bad > 0) {
-      throw new InputError(ctx.file, `not blkparse text: no line is an event line of the form "MAJ,MIN CPU SEQ SECONDS.NANOS PID ACTION RWBS ..." (${ctx.bad} lines tried; first: "${this.firstBad}")`, { line: this.firstBadLine });
+      throw new InputError(
+        ctx.file,
+        `not blkparse text: no line is an event line of the form "MAJ,MIN CPU SEQ SECONDS.NANOS PID ACTION RWBS ..." (${ctx.bad} lines tried; first: "${this.firstBad}")`,
+        { line: this.firstBadLine },
+      );
     }
     return { file: ctx.file, format: 'blkparse', lines: ctx.lines, events: ctx.events, bad: ctx.bad, ignored: ctx.ignored };
   }
@@ -63,12 +86,21 @@ export class BlkparseTextParser implements BlockTextLineParser {
 
 /** Read blkparse default text output into `builder`. */
 export function readBlkparseText(
-  path: string, builder: BlockEventsBuilder, stats: IngestStats, onProgress?: (input: InputStream) => void,
+  path: string,
+  builder: BlockEventsBuilder,
+  stats: IngestStats,
+  onProgress?: (input: InputStream) => void,
 ): Promise<BlockTextFileSummary> {
   return readTextLines(path, new BlkparseTextParser(builder, stats, path), onProgress);
 }
 
 /** Parse blkparse text held in memory; `file` names it in messages. */
-export function parseBlkparseText(text: string | Uint8Array, file: string, builder: BlockEventsBuilder, stats: IngestStats, options?: BlockTextOptions): BlockTextFileSummary {
+export function parseBlkparseText(
+  text: string | Uint8Array,
+  file: string,
+  builder: BlockEventsBuilder,
+  stats: IngestStats,
+  options?: BlockTextOptions,
+): BlockTextFileSummary {
   return parseTextLines(text, file, new BlkparseTextParser(builder, stats, file, options));
 }

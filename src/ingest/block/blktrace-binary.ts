@@ -46,9 +46,22 @@ const JOIN_BYTES = HEADER_8 + 0x10000;
 
 /** Category bits (BLK_TC_*, blktrace_api.h), as found in `action >> 16`. */
 export const BlkTc = {
-  READ: 0x0001, WRITE: 0x0002, FLUSH: 0x0004, SYNC: 0x0008, QUEUE: 0x0010, REQUEUE: 0x0020,
-  ISSUE: 0x0040, COMPLETE: 0x0080, FS: 0x0100, PC: 0x0200, NOTIFY: 0x0400, AHEAD: 0x0800,
-  META: 0x1000, DISCARD: 0x2000, DRV_DATA: 0x4000, FUA: 0x8000,
+  READ: 0x0001,
+  WRITE: 0x0002,
+  FLUSH: 0x0004,
+  SYNC: 0x0008,
+  QUEUE: 0x0010,
+  REQUEUE: 0x0020,
+  ISSUE: 0x0040,
+  COMPLETE: 0x0080,
+  FS: 0x0100,
+  PC: 0x0200,
+  NOTIFY: 0x0400,
+  AHEAD: 0x0800,
+  META: 0x1000,
+  DISCARD: 0x2000,
+  DRV_DATA: 0x4000,
+  FUA: 0x8000,
 } as const;
 
 /** Action codes (__BLK_TA_*, blktrace_api.h): index = code, value = blkparse letter ('' = not an I/O event we keep). */
@@ -126,10 +139,16 @@ class FileCursor {
 
   /** Append the next chunk after the unread bytes; false at the end of the file. */
   async fill(): Promise<boolean> {
-    if (this.next !== null) { this.switchToNext(); return true; }
+    if (this.next !== null) {
+      this.switchToNext();
+      return true;
+    }
     if (this.done) return false;
     const r = await this.it.next();
-    if (r.done) { this.done = true; return false; }
+    if (r.done) {
+      this.done = true;
+      return false;
+    }
     const chunk = r.value;
     const rest = this.buf.length - this.pos;
     this.base += this.pos;
@@ -141,7 +160,10 @@ class FileCursor {
       b.set(this.buf.subarray(this.pos), 0);
       b.set(chunk.subarray(0, take), rest);
       this.buf = b;
-      if (take < chunk.length) { this.next = chunk; this.joinAt = rest; }
+      if (take < chunk.length) {
+        this.next = chunk;
+        this.joinAt = rest;
+      }
     }
     this.pos = 0;
     this.setViews();
@@ -163,7 +185,9 @@ class FileCursor {
     this.refreshFast();
   }
 
-  get offset(): number { return this.base + this.pos; }
+  get offset(): number {
+    return this.base + this.pos;
+  }
 
   refreshFast(): void {
     this.fast = this.le && HOST_LE && this.header === HEADER_7 && (this.buf.byteOffset & 3) === 0;
@@ -171,7 +195,9 @@ class FileCursor {
   }
 }
 
-function magicOk(v: number): boolean { return (v & 0xffffff00) >>> 0 === MAGIC; }
+function magicOk(v: number): boolean {
+  return (v & 0xffffff00) >>> 0 === MAGIC;
+}
 
 /**
  * Decide the byte order and version from the first record of a file. Throws InputError when the
@@ -180,20 +206,35 @@ function magicOk(v: number): boolean { return (v & 0xffffff00) >>> 0 === MAGIC; 
 function detectLayout(c: FileCursor): void {
   if (c.buf.length - c.pos < 4) {
     if (c.buf.length === 0) throw new InputError(c.path, 'empty file: expected blktrace records (struct blk_io_trace)');
-    throw new InputError(c.path, `file too short (${c.buf.length} bytes): expected blktrace records of at least ${HEADER_7} bytes`, { offset: 0 });
+    throw new InputError(c.path, `file too short (${c.buf.length} bytes): expected blktrace records of at least ${HEADER_7} bytes`, {
+      offset: 0,
+    });
   }
   const le = c.view.getUint32(c.pos, true);
   const be = c.view.getUint32(c.pos, false);
   let magic: number;
-  if (magicOk(le)) { c.le = true; magic = le; }
-  else if (magicOk(be)) { c.le = false; magic = be; }
-  else {
-    throw new InputError(c.path, `not a binary blktrace file: expected magic 0x656174xx (struct blk_io_trace), got 0x${le.toString(16).padStart(8, '0')}`, { offset: 0, what: 'blk_io_trace record' });
+  if (magicOk(le)) {
+    c.le = true;
+    magic = le;
+  } else if (magicOk(be)) {
+    c.le = false;
+    magic = be;
+  } else {
+    throw new InputError(
+      c.path,
+      `not a binary blktrace file: expected magic 0x656174xx (struct blk_io_trace), got 0x${le.toString(16).padStart(8, '0')}`,
+      { offset: 0, what: 'blk_io_trace record' },
+    );
   }
   const version = magic & 0xff;
   if (version === VERSION_7) c.header = HEADER_7;
   else if (version === VERSION_8) c.header = HEADER_8;
-  else throw new InputError(c.path, `unsupported blktrace version 0x${version.toString(16).padStart(2, '0')}: expected 0x07 (48-byte records) or 0x08 (64-byte records)`, { offset: 0, what: 'blk_io_trace record' });
+  else
+    throw new InputError(
+      c.path,
+      `unsupported blktrace version 0x${version.toString(16).padStart(2, '0')}: expected 0x07 (48-byte records) or 0x08 (64-byte records)`,
+      { offset: 0, what: 'blk_io_trace record' },
+    );
   c.version = version;
 }
 
@@ -204,7 +245,10 @@ function detectLayout(c: FileCursor): void {
  * that is not blktrace at all throws InputError.
  */
 export async function readBlktraceBinary(
-  paths: string[], out: BlockEventsBuilder, stats: IngestStats, opts: BlktraceReadOptions = {},
+  paths: string[],
+  out: BlockEventsBuilder,
+  stats: IngestStats,
+  opts: BlktraceReadOptions = {},
 ): Promise<BlktraceReadResult> {
   const reader = new BlktraceDecoder(out, stats, opts);
   return reader.run(expandBlktraceNames(paths));
@@ -217,7 +261,10 @@ export async function readBlktraceBinary(
 export function expandBlktraceNames(paths: string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
-    if (existsSync(p) || !existsSync(`${p}.blktrace.0`)) { out.push(p); continue; }
+    if (existsSync(p) || !existsSync(`${p}.blktrace.0`)) {
+      out.push(p);
+      continue;
+    }
     for (let cpu = 0; existsSync(`${p}.blktrace.${cpu}`); cpu++) out.push(`${p}.blktrace.${cpu}`);
   }
   return out;
@@ -244,7 +291,11 @@ class BlktraceDecoder {
   private version = 0;
   private le = true;
 
-  constructor(private readonly out: BlockEventsBuilder, private readonly stats: IngestStats, private readonly opts: BlktraceReadOptions) {
+  constructor(
+    private readonly out: BlockEventsBuilder,
+    private readonly stats: IngestStats,
+    private readonly opts: BlktraceReadOptions,
+  ) {
     this.wantDev = -1;
     if (opts.dev !== undefined) {
       const m = /^(\d+)[:,](\d+)$/.exec(opts.dev.trim());
@@ -258,17 +309,28 @@ class BlktraceDecoder {
     const cursors = paths.map((p) => new FileCursor(p));
     this.cursors = cursors;
     for (const c of cursors) {
-      while (c.buf.length - c.pos < 4 && await c.fill()) { /* first bytes */ }
+      while (c.buf.length - c.pos < 4 && (await c.fill())) {
+        /* first bytes */
+      }
       detectLayout(c);
       c.refreshFast();
-      if (this.version === 0) { this.version = c.version; this.le = c.le; }
+      if (this.version === 0) {
+        this.version = c.version;
+        this.le = c.le;
+      }
     }
     if (cursors.length === 1) await this.runSingle(cursors[0]!);
     else await this.runMerged(cursors);
     const result: BlktraceReadResult = {
-      events: this.events, version: this.version, byteOrder: this.le ? 'little' : 'big', processes: this.commKeys.size,
+      events: this.events,
+      version: this.version,
+      byteOrder: this.le ? 'little' : 'big',
+      processes: this.commKeys.size,
     };
-    if (this.wallClockNs !== undefined) { result.wallClockNs = this.wallClockNs; result.wallClockAtTraceNs = this.wallClockAtTraceNs!; }
+    if (this.wallClockNs !== undefined) {
+      result.wallClockNs = this.wallClockNs;
+      result.wallClockAtTraceNs = this.wallClockAtTraceNs!;
+    }
     return result;
   }
 
@@ -277,8 +339,12 @@ class BlktraceDecoder {
   private progress(): void {
     const cb = this.opts.onProgress;
     if (!cb) return;
-    let read = 0, total = 0;
-    for (const c of this.cursors) { read += c.input.fileBytesRead; total += c.input.fileSize; }
+    let read = 0,
+      total = 0;
+    for (const c of this.cursors) {
+      read += c.input.fileBytesRead;
+      total += c.input.fileSize;
+    }
     cb(read, total);
   }
 
@@ -299,8 +365,11 @@ class BlktraceDecoder {
   private async runMerged(cs: FileCursor[]): Promise<void> {
     const live: FileCursor[] = [];
     for (const c of cs) {
-      while (!this.peek(c)) { if (!(await this.fill(c))) break; }
-      if (c.headLen) live.push(c); else this.finishFile(c);
+      while (!this.peek(c)) {
+        if (!(await this.fill(c))) break;
+      }
+      if (c.headLen) live.push(c);
+      else this.finishFile(c);
     }
     while (live.length) {
       // the file whose next record is earliest; ties go to the lower file index (CPU order)
@@ -308,13 +377,19 @@ class BlktraceDecoder {
       let best = live[0]!;
       for (let j = 1; j < live.length; j++) {
         const c = live[j]!;
-        if (c.headHi < best.headHi || (c.headHi === best.headHi && c.headLo < best.headLo)) { best = c; k = j; }
+        if (c.headHi < best.headHi || (c.headHi === best.headHi && c.headLo < best.headLo)) {
+          best = c;
+          k = j;
+        }
       }
       this.emit(best);
       while (!this.peek(best)) {
         if (!(await this.fill(best))) break;
       }
-      if (!best.headLen) { this.finishFile(best); live.splice(k, 1); }
+      if (!best.headLen) {
+        this.finishFile(best);
+        live.splice(k, 1);
+      }
     }
   }
 
@@ -322,8 +397,16 @@ class BlktraceDecoder {
   private finishFile(c: FileCursor): void {
     const rest = c.buf.length - c.pos;
     if (rest > 0) {
-      this.stats.count('blktrace_truncated_record', 'data_loss', 'file ends inside a blk_io_trace record (header or payload cut short); the partial record is skipped',
-        { file: c.path, offset: c.offset, text: `${rest} bytes left, record needs ${c.header} header bytes${rest >= c.header ? ' + payload' : ''}` });
+      this.stats.count(
+        'blktrace_truncated_record',
+        'data_loss',
+        'file ends inside a blk_io_trace record (header or payload cut short); the partial record is skipped',
+        {
+          file: c.path,
+          offset: c.offset,
+          text: `${rest} bytes left, record needs ${c.header} header bytes${rest >= c.header ? ' + payload' : ''}`,
+        },
+      );
     }
   }
 
@@ -353,7 +436,7 @@ class BlktraceDecoder {
       }
       const v = c.view;
       const magic = v.getUint32(c.pos, c.le);
-      if (magic !== ((MAGIC | c.version) >>> 0)) {
+      if (magic !== (MAGIC | c.version) >>> 0) {
         if (!this.resync(c)) return false;
         continue;
       }
@@ -383,8 +466,12 @@ class BlktraceDecoder {
     }
     const found = p <= end;
     if (!found) p = Math.max(c.pos + 1, b.length - 3);
-    this.stats.count('blktrace_bad_magic', 'data_loss', 'bytes that do not start a blk_io_trace record (wrong magic or version); skipped to the next record magic',
-      { file: c.path, offset: start, text: `skipped ${p - c.pos} bytes${found ? '' : ' (so far)'}` });
+    this.stats.count(
+      'blktrace_bad_magic',
+      'data_loss',
+      'bytes that do not start a blk_io_trace record (wrong magic or version); skipped to the next record magic',
+      { file: c.path, offset: start, text: `skipped ${p - c.pos} bytes${found ? '' : ' (so far)'}` },
+    );
     c.pos = p;
     return found;
   }
@@ -453,8 +540,13 @@ class BlktraceDecoder {
     if (c.fast && (p & 3) === 0) {
       const w = c.words;
       const k = p >> 2;
-      secLo = w[k + 4]!; secHi = w[k + 5]!; bytes = w[k + 6]!; action = w[k + 7]!;
-      pid = w[k + 8]!; devt = w[k + 9]!; cpu = w[k + 10]!;
+      secLo = w[k + 4]!;
+      secHi = w[k + 5]!;
+      bytes = w[k + 6]!;
+      action = w[k + 7]!;
+      pid = w[k + 8]!;
+      devt = w[k + 9]!;
+      cpu = w[k + 10]!;
       const last = w[k + 11]!;
       error = (last << 16) >> 16;
       pdu = last >>> 16;
@@ -486,7 +578,10 @@ class BlktraceDecoder {
     let payloadLen = pdu;
     if (code & TA_CGROUP) {
       code &= ~TA_CGROUP;
-      if (payloadLen >= 8) { payload += 8; payloadLen -= 8; }
+      if (payloadLen >= 8) {
+        payload += 8;
+        payloadLen -= 8;
+      }
     }
     if (category & BlkTc.NOTIFY) {
       this.notify(c, p, code, pid, ts, tHi, tLo, payload, payloadLen);
@@ -495,8 +590,12 @@ class BlktraceDecoder {
     if (this.wantDev >= 0 && devt !== this.wantDev) return;
     const actionKey = code < ACTION_KEY.length ? ACTION_KEY[code]! : -1;
     if (actionKey < 0) {
-      this.stats.count('blktrace_unknown_action', 'info', 'records with an action this reader does not map (abort, driver data, or unknown codes); skipped',
-        { file: c.path, offset: c.base + p, text: `action 0x${(action >>> 0).toString(16)}` });
+      this.stats.count(
+        'blktrace_unknown_action',
+        'info',
+        'records with an action this reader does not map (abort, driver data, or unknown codes); skipped',
+        { file: c.path, offset: c.base + p, text: `action 0x${(action >>> 0).toString(16)}` },
+      );
       return;
     }
     const sector: number | bigint = secHi < 0x200000 ? secHi * 4294967296 + secLo : (BigInt(secHi) << 32n) | BigInt(secLo);
@@ -511,8 +610,12 @@ class BlktraceDecoder {
         if (code === TA.SPLIT) newSector = val;
         else count = typeof val === 'number' && val <= 0x7fffffff ? val : 0x7fffffff;
       } else {
-        this.stats.count('blktrace_short_payload', 'data_loss', 'split/unplug/remap records whose payload is shorter than the kernel writes; the value is left null',
-          { file: c.path, offset: c.base + p, text: `${BLK_TA_LETTERS[code]} with pdu_len ${pdu}` });
+        this.stats.count(
+          'blktrace_short_payload',
+          'data_loss',
+          'split/unplug/remap records whose payload is shorter than the kernel writes; the value is left null',
+          { file: c.path, offset: c.base + p, text: `${BLK_TA_LETTERS[code]} with pdu_len ${pdu}` },
+        );
       }
     } else if (code === TA.REMAP) {
       if (payloadLen >= 16) {
@@ -522,8 +625,12 @@ class BlktraceDecoder {
         const lo = v.getUint32(payload + 12, false);
         newSector = hi < 0x200000 ? hi * 4294967296 + lo : (BigInt(hi) << 32n) | BigInt(lo);
       } else {
-        this.stats.count('blktrace_short_payload', 'data_loss', 'split/unplug/remap records whose payload is shorter than the kernel writes; the value is left null',
-          { file: c.path, offset: c.base + p, text: `A with pdu_len ${pdu}` });
+        this.stats.count(
+          'blktrace_short_payload',
+          'data_loss',
+          'split/unplug/remap records whose payload is shorter than the kernel writes; the value is left null',
+          { file: c.path, offset: c.base + p, text: `A with pdu_len ${pdu}` },
+        );
       }
     }
     const isFlushRq = bytes === 0 && (category & BlkTc.FLUSH) !== 0;
@@ -533,8 +640,15 @@ class BlktraceDecoder {
     const rk = this.rwbsKey(category, bytes);
     const packed = this.rwbsPacked[rk]!;
     const row = out.row;
-    row.ts = ts; row.cpu = cpu; row.pid = pid; row.comm = this.commKey(pid); row.dev = this.devKey(devt);
-    row.action = actionKey; row.rwbs = rk; row.op = packed & 7; row.flags = packed >> 3;
+    row.ts = ts;
+    row.cpu = cpu;
+    row.pid = pid;
+    row.comm = this.commKey(pid);
+    row.dev = this.devKey(devt);
+    row.action = actionKey;
+    row.rwbs = rk;
+    row.op = packed & 7;
+    row.flags = packed >> 3;
     if (hasSector) row.sector = sector;
     row.nrSectors = bytes >>> 9;
     row.bytes = bytes;
@@ -547,7 +661,17 @@ class BlktraceDecoder {
     this.events++;
   }
 
-  private notify(c: FileCursor, p: number, code: number, pid: number, ts: number | bigint, tHi: number, tLo: number, payload: number, len: number): void {
+  private notify(
+    c: FileCursor,
+    p: number,
+    code: number,
+    pid: number,
+    ts: number | bigint,
+    tHi: number,
+    tLo: number,
+    payload: number,
+    len: number,
+  ): void {
     if (code === TN_PROCESS) {
       let n = 0;
       while (n < len && n < 16 && c.buf[payload + n] !== 0) n++;
@@ -564,18 +688,32 @@ class BlktraceDecoder {
         }
       }
     } else if (code === TN_MESSAGE) {
-      this.stats.count('blktrace_message', 'info', 'MESSAGE notify records (free text from blktrace users); kept as action m',
-        { file: c.path, offset: c.base + p, text: latin1(c.buf, payload, Math.min(len, 120)) });
+      this.stats.count('blktrace_message', 'info', 'MESSAGE notify records (free text from blktrace users); kept as action m', {
+        file: c.path,
+        offset: c.base + p,
+        text: latin1(c.buf, payload, Math.min(len, 120)),
+      });
       const rk = this.out.internRwbs('N');
       const packed = this.out.rwbsOpFlags(rk);
       const row = this.out.row;
-      row.ts = ts; row.cpu = c.view.getUint32(p + (c.header === HEADER_8 ? 44 : 40), c.le); row.pid = pid; row.comm = this.commKey(pid);
-      row.action = BlockAction.m; row.rwbs = rk; row.op = packed & 7; row.flags = packed >> 3;
+      row.ts = ts;
+      row.cpu = c.view.getUint32(p + (c.header === HEADER_8 ? 44 : 40), c.le);
+      row.pid = pid;
+      row.comm = this.commKey(pid);
+      row.action = BlockAction.m;
+      row.rwbs = rk;
+      row.op = packed & 7;
+      row.flags = packed >> 3;
       this.out.commit();
-      if (this.out.refused !== null) throw new InputError(c.path, this.out.refused, { offset: c.base + p, what: 'blk_io_trace record (message)' });
+      if (this.out.refused !== null)
+        throw new InputError(c.path, this.out.refused, { offset: c.base + p, what: 'blk_io_trace record (message)' });
       this.events++;
     } else {
-      this.stats.count('blktrace_unknown_notify', 'info', 'notify records with an unknown code; skipped', { file: c.path, offset: c.base + p, text: `notify code ${code}` });
+      this.stats.count('blktrace_unknown_notify', 'info', 'notify records with an unknown code; skipped', {
+        file: c.path,
+        offset: c.base + p,
+        text: `notify code ${code}`,
+      });
     }
   }
 }

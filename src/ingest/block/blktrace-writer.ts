@@ -25,20 +25,42 @@ import { BlkTc } from './blktrace-binary.js';
 /** __BLK_TA code per Act code (index = Act code); 0 = not written. */
 const TA_CODE = (() => {
   const t = new Uint8Array(32);
-  const set = (a: keyof typeof Act, code: number) => { t[Act[a]] = code; };
-  set('Q', 1); set('M', 2); set('F', 3); set('G', 4); set('S', 5); set('R', 6); set('D', 7); set('C', 8);
-  set('P', 9); set('U', 10); set('UT', 11); set('I', 12); set('X', 13); set('B', 14); set('A', 15); set('T', 2);
+  const set = (a: keyof typeof Act, code: number) => {
+    t[Act[a]] = code;
+  };
+  set('Q', 1);
+  set('M', 2);
+  set('F', 3);
+  set('G', 4);
+  set('S', 5);
+  set('R', 6);
+  set('D', 7);
+  set('C', 8);
+  set('P', 9);
+  set('U', 10);
+  set('UT', 11);
+  set('I', 12);
+  set('X', 13);
+  set('B', 14);
+  set('A', 15);
+  set('T', 2);
   return t;
 })();
 
 /** Category of the action itself (BLK_TA_* definitions). */
 function actionCategory(act: number): number {
   switch (act) {
-    case Act.R: return BlkTc.REQUEUE;
-    case Act.D: return BlkTc.ISSUE;
-    case Act.C: return BlkTc.COMPLETE;
-    case Act.X: case Act.B: return 0;
-    default: return BlkTc.QUEUE;
+    case Act.R:
+      return BlkTc.REQUEUE;
+    case Act.D:
+      return BlkTc.ISSUE;
+    case Act.C:
+      return BlkTc.COMPLETE;
+    case Act.X:
+    case Act.B:
+      return 0;
+    default:
+      return BlkTc.QUEUE;
   }
 }
 
@@ -74,9 +96,15 @@ class RecordSink {
     if (this.n + len > this.buf.length) this.flush();
     return this.view;
   }
-  get at(): number { return this.n; }
-  advance(len: number): void { this.n += len; }
-  bytes(): Uint8Array { return this.buf; }
+  get at(): number {
+    return this.n;
+  }
+  advance(len: number): void {
+    this.n += len;
+  }
+  bytes(): Uint8Array {
+    return this.buf;
+  }
   flush(): void {
     if (this.n) writeSync(this.fd, this.buf, 0, this.n);
     this.n = 0;
@@ -87,7 +115,8 @@ class RecordSink {
       if (keep) this.flush();
     } finally {
       closeSync(this.fd);
-      if (keep) renameIntoPlace(this.temp, this.path); else discardTemporary(this.temp);
+      if (keep) renameIntoPlace(this.temp, this.path);
+      else discardTemporary(this.temp);
     }
   }
 }
@@ -116,7 +145,19 @@ export function writeBlktraceBinary(events: Table, prefix: string, opts: Blktrac
   let devtFallback = 0;
   let wroteTimestamp = opts.wallClockNs === undefined;
   const devts: number[] = [];
-  const header = (s: RecordSink, seq: number, tsAbs: bigint, sector: number, bytes: number, action: number, pid: number, devt: number, cpu: number, error: number, pdu: number): number => {
+  const header = (
+    s: RecordSink,
+    seq: number,
+    tsAbs: bigint,
+    sector: number,
+    bytes: number,
+    action: number,
+    pid: number,
+    devt: number,
+    cpu: number,
+    error: number,
+    pdu: number,
+  ): number => {
     const v = s.reserve(48 + pdu);
     const p = s.at;
     v.setUint32(p, 0x65617407, le);
@@ -174,7 +215,7 @@ export function writeBlktraceBinary(events: Table, prefix: string, opts: Blktrac
         if (act !== Act.P && act !== Act.U && act !== Act.UT) {
           cat |= op === Op.write || op === Op.discard ? BlkTc.WRITE : BlkTc.READ;
           if (op === Op.discard) cat |= BlkTc.DISCARD;
-          if (op === Op.flush || (fl & BlockFlag.preflush)) cat |= BlkTc.FLUSH;
+          if (op === Op.flush || fl & BlockFlag.preflush) cat |= BlkTc.FLUSH;
           if (fl & BlockFlag.sync) cat |= BlkTc.SYNC;
           if (fl & BlockFlag.meta) cat |= BlkTc.META;
           if (fl & BlockFlag.readahead) cat |= BlkTc.AHEAD;
@@ -183,8 +224,14 @@ export function writeBlktraceBinary(events: Table, prefix: string, opts: Blktrac
         }
         const sector = b.sector[i]! < 0 ? 0 : b.sector[i]!;
         // C reports the completed bytes (nr_sectors << 9); I, D, T, R the request bytes
-        const bytes = act === Act.P || act === Act.U || act === Act.UT ? 0
-          : act === Act.C ? b.nr[i]! * 512 : b.bytes[i]! > 0 ? b.bytes[i]! : b.nr[i]! * 512;
+        const bytes =
+          act === Act.P || act === Act.U || act === Act.UT
+            ? 0
+            : act === Act.C
+              ? b.nr[i]! * 512
+              : b.bytes[i]! > 0
+                ? b.bytes[i]!
+                : b.nr[i]! * 512;
         const err = act === Act.C || act === Act.R ? (b.error[i]! === 0x7fffffff ? 0 : b.error[i]!) : 0;
         const pdu = act === Act.X || act === Act.U || act === Act.UT ? 8 : act === Act.A ? 16 : 0;
         s.seq++;
@@ -193,7 +240,7 @@ export function writeBlktraceBinary(events: Table, prefix: string, opts: Blktrac
           const v = s.reserve(0);
           if (act === Act.X) v.setBigUint64(q, BigInt(Math.max(0, b.newSector[i]!)), false);
           else if (act === Act.A) {
-            v.setUint32(q, b.oldDev[i]! >= 0 ? devts[b.oldDev[i]!] ?? 0 : 0, false);
+            v.setUint32(q, b.oldDev[i]! >= 0 ? (devts[b.oldDev[i]!] ?? 0) : 0, false);
             v.setUint32(q + 4, devt, false);
             v.setBigUint64(q + 8, BigInt(Math.max(0, b.newSector[i]!)), false);
           } else v.setBigUint64(q, BigInt(Math.max(0, b.count[i]!)), false);
@@ -207,7 +254,11 @@ export function writeBlktraceBinary(events: Table, prefix: string, opts: Blktrac
     // after a failure (or a file refused at its final name) the other files are removed too
     let failure: unknown = null;
     for (const [, s] of [...sinks.entries()].sort((a, b) => a[0] - b[0])) {
-      try { s.finish(complete && failure === null); } catch (e) { failure ??= e; }
+      try {
+        s.finish(complete && failure === null);
+      } catch (e) {
+        failure ??= e;
+      }
       paths.push(s.path);
     }
     // the first sink's failure, after every sink was closed

@@ -56,7 +56,11 @@ export interface EventBatch {
   count: Int32Array;
 }
 
-export interface EventNames { dev: string[]; comm: string[]; rwbs: string[] }
+export interface EventNames {
+  dev: string[];
+  comm: string[];
+  rwbs: string[];
+}
 
 interface AnyBatch {
   length: number;
@@ -85,18 +89,42 @@ export type SkippableColumn = 'cpu' | 'flags' | 'oldDev' | 'count';
  * has been swept, so its memory can go while the sweep goes on: the table is left without its
  * rows, for a caller that holds the only reference to them and needs them no more.
  */
-export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: EventNames, base: bigint) => void, skip: readonly SkippableColumn[] = [], consume = false): { names: EventNames; base: bigint; rows: number } {
-  const skipCpu = skip.includes('cpu'), skipFlags = skip.includes('flags'), skipOldDev = skip.includes('oldDev'), skipCount = skip.includes('count');
+export function forEachEventBatch(
+  table: Table,
+  fn: (b: EventBatch, names: EventNames, base: bigint) => void,
+  skip: readonly SkippableColumn[] = [],
+  consume = false,
+): { names: EventNames; base: bigint; rows: number } {
+  const skipCpu = skip.includes('cpu'),
+    skipFlags = skip.includes('flags'),
+    skipOldDev = skip.includes('oldDev'),
+    skipCount = skip.includes('count');
   const col = (name: string) => {
     const c = table.getChild(name);
     if (!c) throw new Error(`block_events table has no column ${name}`);
     return c.data as unknown as AnyBatch[];
   };
   const cols = {
-    ts: col('ts_ns'), cpu: col('cpu'), pid: col('pid'), comm: col('comm'), dev: col('dev'), action: col('action'),
-    rwbs: col('rwbs'), op: col('op'), sync: col('sync'), meta: col('meta'), fua: col('fua'), preflush: col('preflush'), readahead: col('readahead'),
-    sector: col('sector'), nr: col('nr_sectors'), bytes: col('bytes'), error: col('error'), newSector: col('new_sector'),
-    oldDev: col('old_dev'), count: col('count'),
+    ts: col('ts_ns'),
+    cpu: col('cpu'),
+    pid: col('pid'),
+    comm: col('comm'),
+    dev: col('dev'),
+    action: col('action'),
+    rwbs: col('rwbs'),
+    op: col('op'),
+    sync: col('sync'),
+    meta: col('meta'),
+    fua: col('fua'),
+    preflush: col('preflush'),
+    readahead: col('readahead'),
+    sector: col('sector'),
+    nr: col('nr_sectors'),
+    bytes: col('bytes'),
+    error: col('error'),
+    newSector: col('new_sector'),
+    oldDev: col('old_dev'),
+    count: col('count'),
   };
   const nb = cols.ts.length;
   for (const [k, v] of Object.entries(cols)) {
@@ -108,7 +136,11 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
   const rwbsIndex = new Map<string, number>();
   const nameOf = (m: Map<string, number>, list: string[], s: string) => {
     let k = m.get(s);
-    if (k === undefined) { k = list.length; list.push(s); m.set(s, k); }
+    if (k === undefined) {
+      k = list.length;
+      list.push(s);
+      m.set(s, k);
+    }
     return k;
   };
   const actionCode = new Map<string, number>(BLOCK_ACTIONS.map((a, i) => [a, i]));
@@ -128,10 +160,24 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
     if (n > cap || !b) {
       cap = Math.max(n, 1024);
       b = {
-        length: 0, firstRow: 0, ts: new Float64Array(cap), cpu: new Int32Array(cap), pid: new Int32Array(cap), comm: new Int32Array(cap),
-        dev: new Int32Array(cap), action: new Uint8Array(cap), rwbs: new Int32Array(cap), op: new Uint8Array(cap), flags: new Uint8Array(cap),
-        sector: new Float64Array(cap), nr: new Float64Array(cap), bytes: new Float64Array(cap), error: new Int32Array(cap),
-        newSector: new Float64Array(cap), oldDev: new Int32Array(cap), count: new Int32Array(cap),
+        length: 0,
+        firstRow: 0,
+        ts: new Float64Array(cap),
+        cpu: new Int32Array(cap),
+        pid: new Int32Array(cap),
+        comm: new Int32Array(cap),
+        dev: new Int32Array(cap),
+        action: new Uint8Array(cap),
+        rwbs: new Int32Array(cap),
+        op: new Uint8Array(cap),
+        flags: new Uint8Array(cap),
+        sector: new Float64Array(cap),
+        nr: new Float64Array(cap),
+        bytes: new Float64Array(cap),
+        error: new Int32Array(cap),
+        newSector: new Float64Array(cap),
+        oldDev: new Int32Array(cap),
+        count: new Int32Array(cap),
       };
       if (skipCpu) b.cpu.fill(-1);
       if (skipOldDev) b.oldDev.fill(-1);
@@ -141,14 +187,21 @@ export function forEachEventBatch(table: Table, fn: (b: EventBatch, names: Event
     b.length = n;
     b.firstRow = firstRow;
     const tv = tsB.values as BigInt64Array;
-    if (base === undefined && n > 0) { base = tv[0]!; baseNum = Number(base); baseSafe = base <= MAX_SAFE && base >= -MAX_SAFE; }
+    if (base === undefined && n > 0) {
+      base = tv[0]!;
+      baseNum = Number(base);
+      baseSafe = base <= MAX_SAFE && base >= -MAX_SAFE;
+    }
     if (n > 0) relativeTimes(tv, n, b.ts, base!, baseNum, baseSafe, firstRow);
     if (!skipCpu) copyNum(cols.cpu[k]!, b.cpu, -1);
     copyNum(cols.pid[k]!, b.pid, -1);
     copyDict(cols.comm[k]!, b.comm, (s) => nameOf(commIndex, names.comm, s));
     copyDict(cols.dev[k]!, b.dev, (s) => nameOf(devIndex, names.dev, s));
     if (!skipOldDev) copyDict(cols.oldDev[k]!, b.oldDev, (s) => nameOf(devIndex, names.dev, s));
-    else { const c = cols.oldDev[k]!.cache ?? []; for (let j = 0; j < c.length; j++) nameOf(devIndex, names.dev, c[j]!); }
+    else {
+      const c = cols.oldDev[k]!.cache ?? [];
+      for (let j = 0; j < c.length; j++) nameOf(devIndex, names.dev, c[j]!);
+    }
     copyDict(cols.rwbs[k]!, b.rwbs, (s) => nameOf(rwbsIndex, names.rwbs, s));
     copyDict(cols.action[k]!, act, (s) => actionCode.get(s) ?? 255);
     narrowCodes(b.action, act, n, 255);
@@ -210,7 +263,11 @@ function release(table: Table, k: number, lastUse: Map<ArrayBufferLike, number>)
     if (lastUse.get(buf) !== k || buf.byteLength < RELEASE_MIN_BYTES || !(buf instanceof ArrayBuffer)) continue;
     lastUse.delete(buf);
     // a buffer that cannot be detached is left to the garbage collector (its batch is gone all the same)
-    try { structuredClone(buf, { transfer: [buf] }); } catch { /* not transferable */ }
+    try {
+      structuredClone(buf, { transfer: [buf] });
+    } catch {
+      /* not transferable */
+    }
   }
   for (const c of table.children) (c.data as unknown as (AnyBatch | null)[])[k] = null;
 }
@@ -234,28 +291,46 @@ export function countActions(table: Table): Float64Array {
 // in every call (it runs once per table).
 
 /** ts_ns of one batch as ns since `base`, exact (a difference past 2^53 ns throws). */
-function relativeTimes(tv: BigInt64Array, n: number, dst: Float64Array, base: bigint, baseNum: number, baseSafe: boolean, firstRow: number): void {
+function relativeTimes(
+  tv: BigInt64Array,
+  n: number,
+  dst: Float64Array,
+  base: bigint,
+  baseNum: number,
+  baseSafe: boolean,
+  firstRow: number,
+): void {
   const tw = new Int32Array(tv.buffer, tv.byteOffset, n * 2);
   for (let i = 0; i < n; i++) {
     // little-endian words: low (unsigned), high (signed); exact while |value| < 2^53
     const hi = tw[2 * i + 1]!;
     const v = hi * 4294967296 + (tw[2 * i]! >>> 0);
-    if (LE && baseSafe && hi < 0x200000 && hi > -0x200000) { dst[i] = v - baseNum; continue; }
+    if (LE && baseSafe && hi < 0x200000 && hi > -0x200000) {
+      dst[i] = v - baseNum;
+      continue;
+    }
     const d = tv[i]! - base;
-    if (d > MAX_SAFE || d < -MAX_SAFE) throw new RangeError(`block_events row ${firstRow + i}: ts_ns ${tv[i]} is more than 2^53 ns from the first event`);
+    if (d > MAX_SAFE || d < -MAX_SAFE)
+      throw new RangeError(`block_events row ${firstRow + i}: ts_ns ${tv[i]} is more than 2^53 ns from the first event`);
     dst[i] = Number(d);
   }
 }
 
 /** Dictionary codes (act) into a Uint8Array; a negative code (null) becomes `nullCode`. */
 function narrowCodes(dst: Uint8Array, act: Int32Array, n: number, nullCode: number): void {
-  for (let i = 0; i < n; i++) { const c = act[i]!; dst[i] = c < 0 ? nullCode : c; }
+  for (let i = 0; i < n; i++) {
+    const c = act[i]!;
+    dst[i] = c < 0 ? nullCode : c;
+  }
 }
 
 function copyNum(src: AnyBatch, dst: Int32Array | Float64Array, nullValue: number): void {
   const v = src.values;
   const n = src.length;
-  if (v instanceof BigInt64Array || v instanceof BigUint64Array) { copyInt64(src, v, dst, nullValue, n); return; }
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
+    copyInt64(src, v, dst, nullValue, n);
+    return;
+  }
   if (src.nullCount === 0 && ArrayBuffer.isView(v)) {
     // same element conversion as the loop, done by the engine
     dst.set((v as Int32Array).subarray(0, n));
@@ -269,10 +344,16 @@ function copyInt64(src: AnyBatch, v: BigInt64Array | BigUint64Array, dst: Int32A
   const words = LE ? new Int32Array(v.buffer, v.byteOffset, n * 2) : null;
   const check = src.nullCount > 0;
   for (let i = 0; i < n; i++) {
-    if (check && !valid(src, i)) { dst[i] = nullValue; continue; }
+    if (check && !valid(src, i)) {
+      dst[i] = nullValue;
+      continue;
+    }
     if (words) {
       const hi = words[2 * i + 1]!;
-      if (hi < 0x200000 && hi >= -0x200000) { dst[i] = hi * 4294967296 + (words[2 * i]! >>> 0); continue; }
+      if (hi < 0x200000 && hi >= -0x200000) {
+        dst[i] = hi * 4294967296 + (words[2 * i]! >>> 0);
+        continue;
+      }
     }
     const x = v[i]!;
     if (x > MAX_SAFE || x < -MAX_SAFE) throw new RangeError(`block_events: value ${x} exceeds 2^53`);
@@ -283,7 +364,10 @@ function copyInt64(src: AnyBatch, v: BigInt64Array | BigUint64Array, dst: Int32A
 function copySmall(src: AnyBatch, v: ArrayLike<number>, dst: Int32Array | Float64Array, nullValue: number, n: number): void {
   const check = src.nullCount > 0;
   for (let i = 0; i < n; i++) {
-    if (check && !valid(src, i)) { dst[i] = nullValue; continue; }
+    if (check && !valid(src, i)) {
+      dst[i] = nullValue;
+      continue;
+    }
     dst[i] = v[i]!;
   }
 }
@@ -294,7 +378,10 @@ function copyDict(src: AnyBatch, dst: Int32Array, map: (s: string) => number): v
   for (let j = 0; j < cache.length; j++) remap[j] = map(cache[j]!);
   const v = src.values as ArrayLike<number>;
   const n = src.length;
-  if (!src.nullCount || !src.validity || src.validity.length === 0) { for (let i = 0; i < n; i++) dst[i] = remap[v[i]!]!; return; }
+  if (!src.nullCount || !src.validity || src.validity.length === 0) {
+    for (let i = 0; i < n; i++) dst[i] = remap[v[i]!]!;
+    return;
+  }
   for (let i = 0; i < n; i++) dst[i] = valid(src, i) ? remap[v[i]!]! : -1;
 }
 

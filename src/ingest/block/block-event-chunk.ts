@@ -34,23 +34,38 @@ export class EventChunk {
    * The columns every row sets are views of one buffer (EVENT_CHUNK_BYTES); it and the arrays
    * made later come from `memory` (zero-filled buffers of the asked size, null = make one here).
    */
-  constructor(private readonly memory: ChunkMemory | null = null, flags: Uint8Array | null = null) {
+  constructor(
+    private readonly memory: ChunkMemory | null = null,
+    flags: Uint8Array | null = null,
+  ) {
     const mem = chunkBuffer(memory, EVENT_CHUNK_BYTES);
     const R = CHUNK_ROWS;
     // flags are scratch (spread into the flag columns when the chunk is handed over): the previous
     // chunk's array is reused, every row overwrites its slot
     this.flags = flags ?? new Uint8Array(R);
     let o = 0;
-    this.ts = new BigInt64Array(mem, o, R); this.tsW = new Uint32Array(mem, o, 2 * R); o += 8 * R;
-    this.sector = new BigInt64Array(mem, o, R); this.sectorW = new Uint32Array(mem, o, 2 * R); o += 8 * R;
-    this.pid = new Int32Array(mem, o, R); o += 4 * R;
-    this.comm = new Int32Array(mem, o, R); o += 4 * R;
-    this.nr = new Uint32Array(mem, o, R); o += 4 * R;
-    this.bytes = new Uint32Array(mem, o, R); o += 4 * R;
-    this.cpu = new Int16Array(mem, o, R); o += 2 * R;
-    this.dev = new Int16Array(mem, o, R); o += 2 * R;
-    this.action = new Int8Array(mem, o, R); o += R;
-    this.rwbs = new Int8Array(mem, o, R); o += R;
+    this.ts = new BigInt64Array(mem, o, R);
+    this.tsW = new Uint32Array(mem, o, 2 * R);
+    o += 8 * R;
+    this.sector = new BigInt64Array(mem, o, R);
+    this.sectorW = new Uint32Array(mem, o, 2 * R);
+    o += 8 * R;
+    this.pid = new Int32Array(mem, o, R);
+    o += 4 * R;
+    this.comm = new Int32Array(mem, o, R);
+    o += 4 * R;
+    this.nr = new Uint32Array(mem, o, R);
+    o += 4 * R;
+    this.bytes = new Uint32Array(mem, o, R);
+    o += 4 * R;
+    this.cpu = new Int16Array(mem, o, R);
+    o += 2 * R;
+    this.dev = new Int16Array(mem, o, R);
+    o += 2 * R;
+    this.action = new Int8Array(mem, o, R);
+    o += R;
+    this.rwbs = new Int8Array(mem, o, R);
+    o += R;
     this.op = new Int8Array(mem, o, R);
   }
   error: Int16Array | null = null;
@@ -59,7 +74,9 @@ export class EventChunk {
   oldDev: Int16Array | null = null;
   count: Int32Array | null = null;
   ioprio: Int8Array | null = null;
-  errorArray(): Int16Array { return (this.error ??= new Int16Array(chunkBuffer(this.memory, 2 * CHUNK_ROWS))); }
+  errorArray(): Int16Array {
+    return (this.error ??= new Int16Array(chunkBuffer(this.memory, 2 * CHUNK_ROWS)));
+  }
   newSectorArray(): BigInt64Array {
     if (this.newSector === null) {
       const b = chunkBuffer(this.memory, 8 * CHUNK_ROWS);
@@ -68,18 +85,31 @@ export class EventChunk {
     }
     return this.newSector;
   }
-  newSectorWords(): Uint32Array { this.newSectorArray(); return this.newSectorW!; }
-  oldDevArray(): Int16Array { return (this.oldDev ??= new Int16Array(chunkBuffer(this.memory, 2 * CHUNK_ROWS))); }
-  countArray(): Int32Array { return (this.count ??= new Int32Array(chunkBuffer(this.memory, 4 * CHUNK_ROWS))); }
-  ioprioArray(): Int8Array { return (this.ioprio ??= new Int8Array(chunkBuffer(this.memory, CHUNK_ROWS))); }
+  newSectorWords(): Uint32Array {
+    this.newSectorArray();
+    return this.newSectorW!;
+  }
+  oldDevArray(): Int16Array {
+    return (this.oldDev ??= new Int16Array(chunkBuffer(this.memory, 2 * CHUNK_ROWS)));
+  }
+  countArray(): Int32Array {
+    return (this.count ??= new Int32Array(chunkBuffer(this.memory, 4 * CHUNK_ROWS)));
+  }
+  ioprioArray(): Int8Array {
+    return (this.ioprio ??= new Int8Array(chunkBuffer(this.memory, CHUNK_ROWS)));
+  }
   /** A flag column's array (bytes of 0/1). */
-  flagArray(): Uint8Array { return new Uint8Array(chunkBuffer(this.memory, CHUNK_ROWS)); }
+  flagArray(): Uint8Array {
+    return new Uint8Array(chunkBuffer(this.memory, CHUNK_ROWS));
+  }
   /**
    * Validity bitmaps of the nullable columns (bit set = valid): comm, dev and sector start all
    * valid and a null clears its bit (`nulls` counts them); the mostly-null columns start all
    * null and a value sets its bit (`nulls` counts the values until the chunk is handed over).
    */
-  readonly valid = [0, 1, 2, 3, 4, 5, 6, 7].map((col) => (col < V_SPARSE ? new Uint8Array(VALID_BYTES).fill(0xff) : new Uint8Array(VALID_BYTES)));
+  readonly valid = [0, 1, 2, 3, 4, 5, 6, 7].map((col) =>
+    col < V_SPARSE ? new Uint8Array(VALID_BYTES).fill(0xff) : new Uint8Array(VALID_BYTES),
+  );
   readonly nulls = new Int32Array(8);
 }
 /** A source of zero-filled buffers of a given size; null when it has none ready. */
@@ -105,11 +135,21 @@ const SHARED_ZEROS = new Map<unknown, ZeroArray>();
 export function zeros<A extends ZeroArray>(ctor: { new (n: number): A }, n: number): A {
   if (n < CHUNK_ROWS) return new ctor(CHUNK_ROWS);
   let z = SHARED_ZEROS.get(ctor) as A | undefined;
-  if (z === undefined) { z = new ctor(CHUNK_ROWS); SHARED_ZEROS.set(ctor, z); }
+  if (z === undefined) {
+    z = new ctor(CHUNK_ROWS);
+    SHARED_ZEROS.set(ctor, z);
+  }
   return z;
 }
 
 /** Index of each nullable column in EventChunk.valid. */
-export const V_COMM = 0, V_DEV = 1, V_SECTOR = 2, V_ERROR = 3, V_NEW_SECTOR = 4, V_OLD_DEV = 5, V_COUNT = 6, V_IOPRIO = 7;
+export const V_COMM = 0,
+  V_DEV = 1,
+  V_SECTOR = 2,
+  V_ERROR = 3,
+  V_NEW_SECTOR = 4,
+  V_OLD_DEV = 5,
+  V_COUNT = 6,
+  V_IOPRIO = 7;
 /** Columns from this index on are mostly null: their bitmaps record values, not nulls. */
 export const V_SPARSE = V_ERROR;

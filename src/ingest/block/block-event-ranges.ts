@@ -27,14 +27,19 @@ export class EventRanges {
     if (typeof sector === 'bigint' ? (sector > MAX_SAFE && sector <= INT64_MAX) || sector < -MAX_SAFE : sector > Number.MAX_SAFE_INTEGER) {
       return `sector ${sector}: expected a sector below 2^53 (or (sector_t)-1), got one no disk has`;
     }
-    if (typeof newSector === 'bigint' ? (newSector > MAX_SAFE && newSector <= INT64_MAX) || newSector < -MAX_SAFE : newSector > Number.MAX_SAFE_INTEGER) {
+    if (
+      typeof newSector === 'bigint'
+        ? (newSector > MAX_SAFE && newSector <= INT64_MAX) || newSector < -MAX_SAFE
+        : newSector > Number.MAX_SAFE_INTEGER
+    ) {
       return `new sector ${newSector}: expected a sector below 2^53, got one no disk has`;
     }
     const low = tsNs < this.low ? tsNs : this.low;
     const high = tsNs > this.high ? tsNs : this.high;
     // safe-integer times (the common case) are compared as numbers
     if (typeof low !== 'number' || typeof high !== 'number') {
-      if (typeof tsNs === 'bigint' && (tsNs > INT64_MAX || tsNs < -INT64_MAX)) return `time ${tsNs} ns: expected a time that fits a signed 64-bit column`;
+      if (typeof tsNs === 'bigint' && (tsNs > INT64_MAX || tsNs < -INT64_MAX))
+        return `time ${tsNs} ns: expected a time that fits a signed 64-bit column`;
       if (BigInt(high) - BigInt(low) > MAX_SAFE) return this.spanTooLong(tsNs);
     } else if (high - low > Number.MAX_SAFE_INTEGER) return this.spanTooLong(tsNs);
     this.low = low;
@@ -47,13 +52,19 @@ export class EventRanges {
   }
 }
 
-interface Int64Batch { length: number; nullCount: number; validity: Uint8Array | null; values: BigInt64Array }
+interface Int64Batch {
+  length: number;
+  nullCount: number;
+  validity: Uint8Array | null;
+  values: BigInt64Array;
+}
 
 function batchesOf(table: Table, name: string): Int64Batch[] {
   return (table.getChild(name)?.data ?? []) as unknown as Int64Batch[];
 }
 
-const isValid = (b: Int64Batch, i: number) => !b.nullCount || !b.validity || b.validity.length === 0 || (b.validity[i >> 3]! & (1 << (i & 7))) !== 0;
+const isValid = (b: Int64Batch, i: number) =>
+  !b.nullCount || !b.validity || b.validity.length === 0 || (b.validity[i >> 3]! & (1 << (i & 7))) !== 0;
 
 /** Throws an InputError naming `file` and the first row of a block_events table outside the ranges. */
 export function checkBlockEventRanges(table: Table, file: string): void {
@@ -63,7 +74,9 @@ export function checkBlockEventRanges(table: Table, file: string): void {
   const ranges = new EventRanges();
   let row = 0;
   for (let k = 0; k < ts.length; k++) {
-    const t = ts[k]!; const s = sector[k]; const n = newSector[k];
+    const t = ts[k]!;
+    const s = sector[k];
+    const n = newSector[k];
     for (let i = 0; i < t.length; i++, row++) {
       const refused = ranges.take(t.values[i]!, s && isValid(s, i) ? s.values[i]! : -1, n && isValid(n, i) ? n.values[i]! : -1);
       if (refused) throw new InputError(file, `block_events row ${row}: ${refused}`, { what: 'block_events rows' });

@@ -13,12 +13,25 @@ import { BlockFlag, BlockOp, parseRwbs } from './rwbs.js';
 import { EventRanges } from './block-event-ranges.js';
 import { ByteRangeInterner, RangeInterner } from './range-interners.js';
 import {
-  EventChunk, LITTLE_ENDIAN, zeros, V_COMM, V_DEV, V_SECTOR, V_ERROR, V_NEW_SECTOR, V_OLD_DEV, V_COUNT, V_IOPRIO, V_SPARSE,
+  EventChunk,
+  LITTLE_ENDIAN,
+  zeros,
+  V_COMM,
+  V_DEV,
+  V_SECTOR,
+  V_ERROR,
+  V_NEW_SECTOR,
+  V_OLD_DEV,
+  V_COUNT,
+  V_IOPRIO,
+  V_SPARSE,
   type ChunkMemory,
 } from './block-event-chunk.js';
 
 /** Keys of the action column: the position of the letter in BLOCK_ACTIONS (interned in that order). */
-export const BlockAction = Object.fromEntries(BLOCK_ACTIONS.map((a, i) => [a, i])) as { readonly [K in (typeof BLOCK_ACTIONS)[number]]: number };
+export const BlockAction = Object.fromEntries(BLOCK_ACTIONS.map((a, i) => [a, i])) as {
+  readonly [K in (typeof BLOCK_ACTIONS)[number]]: number;
+};
 
 /** Value meaning "none" for the optional numeric and key fields of a BlockEventRow. */
 export const NONE = -1;
@@ -41,7 +54,9 @@ export interface BlockEventsBuilderOptions {
 }
 
 /** States of a plug session under a device filter. */
-const PLUG_HELD = 0, PLUG_WRITTEN = 1, PLUG_CLOSED = 2;
+const PLUG_HELD = 0,
+  PLUG_WRITTEN = 1,
+  PLUG_CLOSED = 2;
 
 /**
  * The row a reader fills before BlockEventsBuilder.commit(): one column per field. Numbers must
@@ -80,9 +95,19 @@ export class BlockEventRow {
 
   /** Back to "none" in every optional field (see the class comment). */
   clear(): void {
-    this.comm = NONE; this.dev = NONE; this.rwbs = NONE; this.op = BlockOp.other; this.flags = 0;
-    this.sector = NONE; this.nrSectors = 0; this.bytes = NONE; this.error = null;
-    this.newSector = NONE; this.oldDev = NONE; this.count = NONE; this.ioprio = NONE;
+    this.comm = NONE;
+    this.dev = NONE;
+    this.rwbs = NONE;
+    this.op = BlockOp.other;
+    this.flags = 0;
+    this.sector = NONE;
+    this.nrSectors = 0;
+    this.bytes = NONE;
+    this.error = null;
+    this.newSector = NONE;
+    this.oldDev = NONE;
+    this.count = NONE;
+    this.ioprio = NONE;
   }
 }
 
@@ -155,10 +180,14 @@ export class BlockEventsBuilder {
    * that size or null (then one is made here), e.g. a PrefaultPool whose thread has already
    * touched the pages. `null` goes back to making them all here.
    */
-  useChunkMemory(take: ChunkMemory | null): void { this.chunkMemory = take; }
+  useChunkMemory(take: ChunkMemory | null): void {
+    this.chunkMemory = take;
+  }
 
   /** Rows added so far. */
-  get length(): number { return this.rolled * CHUNK_ROWS + this.i; }
+  get length(): number {
+    return this.rolled * CHUNK_ROWS + this.i;
+  }
 
   /** Key of a device "MAJ:MIN" in the dev and old_dev columns (both share one key space). */
   internDev(major: number, minor: number): number {
@@ -180,13 +209,19 @@ export class BlockEventsBuilder {
   }
 
   /** Key of a command name in the comm column. */
-  internComm(comm: string): number { return this.cComm.intern(comm); }
+  internComm(comm: string): number {
+    return this.cComm.intern(comm);
+  }
 
   /** A RangeInterner for comm text ranges (one per reader). */
-  commInterner(): RangeInterner { return new RangeInterner((raw) => this.cComm.intern(raw), 1 << 16); }
+  commInterner(): RangeInterner {
+    return new RangeInterner((raw) => this.cComm.intern(raw), 1 << 16);
+  }
 
   /** A ByteRangeInterner for comm byte ranges (one per reader). */
-  commByteInterner(): ByteRangeInterner { return new ByteRangeInterner((text) => this.cComm.intern(text), 1 << 16); }
+  commByteInterner(): ByteRangeInterner {
+    return new ByteRangeInterner((text) => this.cComm.intern(text), 1 << 16);
+  }
 
   /** A ByteRangeInterner for RWBS byte ranges (one per reader). Texts that are not RWBS strings give -1. */
   rwbsByteInterner(): ByteRangeInterner {
@@ -206,10 +241,14 @@ export class BlockEventsBuilder {
   }
 
   /** Op and flags of an interned RWBS key, packed as op | flags << 3 (see rwbs.ts). */
-  rwbsOpFlags(rwbsKey: number): number { return this.rwbsPacked[rwbsKey] ?? -1; }
+  rwbsOpFlags(rwbsKey: number): number {
+    return this.rwbsPacked[rwbsKey] ?? -1;
+  }
 
   /** Key of an ioprio "class,hint,level" text (class as a name). */
-  internIoprio(text: string): number { return this.cIoprio.intern(text); }
+  internIoprio(text: string): number {
+    return this.cIoprio.intern(text);
+  }
 
   /**
    * The row the next commit() appends: fill its fields by name (see BlockEventRow), then commit.
@@ -249,14 +288,18 @@ export class BlockEventsBuilder {
     if (this.i === CHUNK_ROWS) this.roll();
     const c = this.chunk;
     const i = this.i++;
-    if (typeof tsNs === 'number' && LITTLE_ENDIAN) { c.tsW[2 * i] = tsNs >>> 0; c.tsW[2 * i + 1] = Math.floor(tsNs / 4294967296) >>> 0; }
-    else c.ts[i] = BigInt(tsNs);
+    if (typeof tsNs === 'number' && LITTLE_ENDIAN) {
+      c.tsW[2 * i] = tsNs >>> 0;
+      c.tsW[2 * i + 1] = Math.floor(tsNs / 4294967296) >>> 0;
+    } else c.ts[i] = BigInt(tsNs);
     c.cpu[i] = r.cpu;
     c.pid[i] = r.pid;
     const comm = r.comm;
-    if (comm < 0) this.setNull(V_COMM, i); else c.comm[i] = comm;
+    if (comm < 0) this.setNull(V_COMM, i);
+    else c.comm[i] = comm;
     const dev = r.dev;
-    if (dev < 0) this.setNull(V_DEV, i); else c.dev[i] = dev;
+    if (dev < 0) this.setNull(V_DEV, i);
+    else c.dev[i] = dev;
     c.action[i] = r.action;
     const rwbs = r.rwbs;
     c.rwbs[i] = rwbs < 0 ? this.emptyRwbs() : rwbs;
@@ -267,27 +310,47 @@ export class BlockEventsBuilder {
     c.flags[i] = flags;
     if (typeof sector === 'number') {
       if (sector < 0) this.setNull(V_SECTOR, i);
-      else if (LITTLE_ENDIAN) { c.sectorW[2 * i] = sector >>> 0; c.sectorW[2 * i + 1] = Math.floor(sector / 4294967296) >>> 0; }
-      else c.sector[i] = BigInt(sector);
+      else if (LITTLE_ENDIAN) {
+        c.sectorW[2 * i] = sector >>> 0;
+        c.sectorW[2 * i + 1] = Math.floor(sector / 4294967296) >>> 0;
+      } else c.sector[i] = BigInt(sector);
     } else if (sector < 0n || sector > 0x7fffffffffffffffn) this.setNull(V_SECTOR, i);
     else c.sector[i] = sector;
     c.nr[i] = nrSectors;
     c.bytes[i] = bytes < 0 ? nrSectors * 512 : bytes;
     const error = r.error;
-    if (error !== null) { (c.error ?? c.errorArray())[i] = error; this.setValid(V_ERROR, i); }
+    if (error !== null) {
+      (c.error ?? c.errorArray())[i] = error;
+      this.setValid(V_ERROR, i);
+    }
     if (typeof newSector === 'number') {
       if (newSector >= 0) {
-        if (LITTLE_ENDIAN) { const w = c.newSectorW ?? c.newSectorWords(); w[2 * i] = newSector >>> 0; w[2 * i + 1] = Math.floor(newSector / 4294967296) >>> 0; }
-        else c.newSectorArray()[i] = BigInt(newSector);
+        if (LITTLE_ENDIAN) {
+          const w = c.newSectorW ?? c.newSectorWords();
+          w[2 * i] = newSector >>> 0;
+          w[2 * i + 1] = Math.floor(newSector / 4294967296) >>> 0;
+        } else c.newSectorArray()[i] = BigInt(newSector);
         this.setValid(V_NEW_SECTOR, i);
       }
-    } else if (newSector >= 0n && newSector <= 0x7fffffffffffffffn) { c.newSectorArray()[i] = newSector; this.setValid(V_NEW_SECTOR, i); }
+    } else if (newSector >= 0n && newSector <= 0x7fffffffffffffffn) {
+      c.newSectorArray()[i] = newSector;
+      this.setValid(V_NEW_SECTOR, i);
+    }
     const oldDev = r.oldDev;
-    if (oldDev >= 0) { (c.oldDev ?? c.oldDevArray())[i] = oldDev; this.setValid(V_OLD_DEV, i); }
+    if (oldDev >= 0) {
+      (c.oldDev ?? c.oldDevArray())[i] = oldDev;
+      this.setValid(V_OLD_DEV, i);
+    }
     const count = r.count;
-    if (count >= 0) { (c.count ?? c.countArray())[i] = count; this.setValid(V_COUNT, i); }
+    if (count >= 0) {
+      (c.count ?? c.countArray())[i] = count;
+      this.setValid(V_COUNT, i);
+    }
     const ioprio = r.ioprio;
-    if (ioprio >= 0) { (c.ioprio ?? c.ioprioArray())[i] = ioprio; this.setValid(V_IOPRIO, i); }
+    if (ioprio >= 0) {
+      (c.ioprio ?? c.ioprioArray())[i] = ioprio;
+      this.setValid(V_IOPRIO, i);
+    }
   }
 
   /** A value in one of the mostly-null columns (V_SPARSE on): set its bit, count it. */
@@ -316,11 +379,20 @@ export class BlockEventsBuilder {
     this.cAction.appendChunk(c.action, n, null, 0);
     this.cRwbs.appendChunk(c.rwbs, n, null, 0);
     this.cOp.appendChunk(c.op, n, null, 0);
-    const flagColumns = [['sync', BlockFlag.sync], ['meta', BlockFlag.meta], ['fua', BlockFlag.fua], ['preflush', BlockFlag.preflush], ['readahead', BlockFlag.readahead]] as const;
+    const flagColumns = [
+      ['sync', BlockFlag.sync],
+      ['meta', BlockFlag.meta],
+      ['fua', BlockFlag.fua],
+      ['preflush', BlockFlag.preflush],
+      ['readahead', BlockFlag.readahead],
+    ] as const;
     let any = 0;
     for (let k = 0; k < n; k++) any |= c.flags[k]!;
     for (const [name, bit] of flagColumns) {
-      if ((any & bit) === 0) { t.bool(name).appendChunk(zeros(Uint8Array, n), n, null, 0); continue; }
+      if ((any & bit) === 0) {
+        t.bool(name).appendChunk(zeros(Uint8Array, n), n, null, 0);
+        continue;
+      }
       const out = c.flagArray();
       for (let k = 0; k < n; k++) out[k] = (c.flags[k]! & bit) !== 0 ? 1 : 0;
       t.bool(name).appendChunk(out, n, null, 0);
@@ -357,9 +429,15 @@ export class BlockEventsBuilder {
         if (slot === undefined) {
           slot = this.plugTs.length;
           this.plugs.set(pid, slot);
-          this.plugTs.push(0); this.plugCpu.push(0); this.plugComm.push(0); this.plugState.push(0);
+          this.plugTs.push(0);
+          this.plugCpu.push(0);
+          this.plugComm.push(0);
+          this.plugState.push(0);
         }
-        this.plugTs[slot] = r.ts; this.plugCpu[slot] = r.cpu; this.plugComm[slot] = r.comm; this.plugState[slot] = PLUG_HELD;
+        this.plugTs[slot] = r.ts;
+        this.plugCpu[slot] = r.cpu;
+        this.plugComm[slot] = r.comm;
+        this.plugState[slot] = PLUG_HELD;
         return false;
       }
       if (slot === undefined) return false;
@@ -375,7 +453,10 @@ export class BlockEventsBuilder {
       if (slot !== undefined && this.plugState[slot] === PLUG_HELD) {
         this.plugState[slot] = PLUG_WRITTEN;
         const plug = this.heldPlug;
-        plug.ts = this.plugTs[slot]!; plug.cpu = this.plugCpu[slot]!; plug.pid = pid; plug.comm = this.plugComm[slot]!;
+        plug.ts = this.plugTs[slot]!;
+        plug.cpu = this.plugCpu[slot]!;
+        plug.pid = pid;
+        plug.comm = this.plugComm[slot]!;
         plug.action = BlockAction.P;
         this.append(plug);
       }

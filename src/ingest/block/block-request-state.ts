@@ -23,18 +23,46 @@ export const Role = { head: 0, merged: 1, split: 2, alone: 3 } as const;
 export class GrowF64 {
   a = new Float64Array(1024);
   n = 0;
-  push(v: number): number { if (this.n === this.a.length) this.grow(); this.a[this.n] = v; return this.n++; }
-  private grow(): void { const b = new Float64Array(this.a.length * 2); b.set(this.a); this.a = b; }
+  push(v: number): number {
+    if (this.n === this.a.length) this.grow();
+    this.a[this.n] = v;
+    return this.n++;
+  }
+  private grow(): void {
+    const b = new Float64Array(this.a.length * 2);
+    b.set(this.a);
+    this.a = b;
+  }
   /** Room for `cap` values without growing. */
-  reserve(cap: number): void { if (cap > this.a.length) { const b = new Float64Array(cap); b.set(this.a); this.a = b; } }
+  reserve(cap: number): void {
+    if (cap > this.a.length) {
+      const b = new Float64Array(cap);
+      b.set(this.a);
+      this.a = b;
+    }
+  }
 }
 export class GrowI32 {
   a = new Int32Array(1024);
   n = 0;
-  push(v: number): number { if (this.n === this.a.length) this.grow(); this.a[this.n] = v; return this.n++; }
-  private grow(): void { const b = new Int32Array(this.a.length * 2); b.set(this.a); this.a = b; }
+  push(v: number): number {
+    if (this.n === this.a.length) this.grow();
+    this.a[this.n] = v;
+    return this.n++;
+  }
+  private grow(): void {
+    const b = new Int32Array(this.a.length * 2);
+    b.set(this.a);
+    this.a = b;
+  }
   /** Room for `cap` values without growing. */
-  reserve(cap: number): void { if (cap > this.a.length) { const b = new Int32Array(cap); b.set(this.a); this.a = b; } }
+  reserve(cap: number): void {
+    if (cap > this.a.length) {
+      const b = new Int32Array(cap);
+      b.set(this.a);
+      this.a = b;
+    }
+  }
 }
 
 /** Per-device matching state: every map is keyed by a sector; values are rows (or sectors), -1 = none. */

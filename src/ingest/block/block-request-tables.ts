@@ -25,7 +25,10 @@ import type { RequestReconstructor } from './block-requests.js';
 
 /** dst[i] = keyOf[codes[from + i]], or `nullKey` where the code is negative. */
 function keysOf(dst: Int32Array, codes: Int32Array, from: number, len: number, keyOf: readonly number[], nullKey: number): Int32Array {
-  for (let i = 0; i < len; i++) { const c = codes[from + i]!; dst[i] = c >= 0 ? keyOf[c]! : nullKey; }
+  for (let i = 0; i < len; i++) {
+    const c = codes[from + i]!;
+    dst[i] = c >= 0 ? keyOf[c]! : nullKey;
+  }
   return dst;
 }
 
@@ -44,13 +47,19 @@ function errorNulls(nulls: Uint8Array, err: Int32Array, complete: Float64Array, 
 
 /** dst[i] = min(a[from + i], 32767): counts in int16 columns. */
 function capped16(dst: Int32Array, a: Int32Array, from: number, len: number): Int32Array {
-  for (let i = 0; i < len; i++) { const v = a[from + i]!; dst[i] = v < 32767 ? v : 32767; }
+  for (let i = 0; i < len; i++) {
+    const v = a[from + i]!;
+    dst[i] = v < 32767 ? v : 32767;
+  }
   return dst;
 }
 
 /** Schema metadata of block_requests. */
 export function requestsMetadata(events: Table): Record<string, string> {
-  return { 'iolineage.source': String(events.schema.metadata?.get('iolineage.source') ?? 'block_events'), clock: String(events.schema.metadata?.get('clock') ?? '') };
+  return {
+    'iolineage.source': String(events.schema.metadata?.get('iolineage.source') ?? 'block_events'),
+    clock: String(events.schema.metadata?.get('clock') ?? ''),
+  };
 }
 
 /** Schema metadata of block_bios. */
@@ -83,7 +92,9 @@ function columnsOf(t: TableBuilder): Map<string, Int64ColumnBuilder | NumberColu
 class BuilderBatches implements BatchOut {
   len = 0;
   private readonly cols: ReturnType<typeof columnsOf>;
-  constructor(t: TableBuilder) { this.cols = columnsOf(t); }
+  constructor(t: TableBuilder) {
+    this.cols = columnsOf(t);
+  }
   num(name: string, src: Int32Array | Float64Array, from: number, nulls: Uint8Array | null = null): void {
     appendNumbers(this.cols.get(name) as NumberColumnBuilder<NumArray>, src, from, this.len, nulls);
   }
@@ -111,12 +122,14 @@ class StreamBatches implements BatchOut {
   /** The batch just filled (views valid until the next one is filled). */
   batch(): IpcRecordBatch {
     const len = this.len;
-    return assembleBatch(this.t.spec.columns.map((c) => {
-      const f = this.filled.get(c.name);
-      if (!f) throw new Error(`${this.t.spec.name}: column ${c.name} was not filled`);
-      const v = this.arrays.get(c.name)!;
-      return [len, f.nullCount, [f.validity ? f.validity.subarray(0, (len + 7) >> 3) : EMPTY, v.subarray(0, len)]];
-    }));
+    return assembleBatch(
+      this.t.spec.columns.map((c) => {
+        const f = this.filled.get(c.name);
+        if (!f) throw new Error(`${this.t.spec.name}: column ${c.name} was not filled`);
+        const v = this.arrays.get(c.name)!;
+        return [len, f.nullCount, [f.validity ? f.validity.subarray(0, (len + 7) >> 3) : EMPTY, v.subarray(0, len)]];
+      }),
+    );
   }
 }
 
@@ -125,7 +138,12 @@ class StreamBatches implements BatchOut {
  * as an Arrow IPC file, its `rows` rows made a record batch at a time by `fill` while the file is
  * written: the bytes tableBuilderWriter would write for the builder filled by the same calls.
  */
-function streamWriter(t: TableBuilder, metadata: Record<string, string>, rows: number, fill: (out: BatchOut, from: number, len: number) => void): (fd: number) => void {
+function streamWriter(
+  t: TableBuilder,
+  metadata: Record<string, string>,
+  rows: number,
+  fill: (out: BatchOut, from: number, len: number) => void,
+): (fd: number) => void {
   return (fd) => {
     const { schema, dictionaries } = t.ipcParts(metadata);
     const out = new StreamBatches(t);
@@ -146,20 +164,37 @@ export function requestsTableOf(R: RequestReconstructor, names: EventNames, base
   const t = new TableBuilder(blockRequestsTable);
   const fill = requestBatches(R, names, base, t);
   const out = new BuilderBatches(t);
-  for (let from = 0; from < R.nReq; from += CHUNK_ROWS) { out.len = Math.min(CHUNK_ROWS, R.nReq - from); fill(out, from, out.len); }
+  for (let from = 0; from < R.nReq; from += CHUNK_ROWS) {
+    out.len = Math.min(CHUNK_ROWS, R.nReq - from);
+    fill(out, from, out.len);
+  }
   return t.finish(requestsMetadata(events));
 }
 
 /** What writes block_requests.arrow a record batch at a time (the bytes of requestsTableOf's table). */
-export function requestsFileWriter(R: RequestReconstructor, names: EventNames, base: bigint, metadata: Record<string, string>): (fd: number) => void {
+export function requestsFileWriter(
+  R: RequestReconstructor,
+  names: EventNames,
+  base: bigint,
+  metadata: Record<string, string>,
+): (fd: number) => void {
   const t = new TableBuilder(blockRequestsTable);
   return streamWriter(t, metadata, R.nReq, requestBatches(R, names, base, t));
 }
 
 /** Interns the dictionaries of block_requests in `t`; returns what fills rows [from, from + len) of a batch. */
-function requestBatches(R: RequestReconstructor, names: EventNames, base: bigint, t: TableBuilder<typeof blockRequestsTable>): (out: BatchOut, from: number, len: number) => void {
+function requestBatches(
+  R: RequestReconstructor,
+  names: EventNames,
+  base: bigint,
+  t: TableBuilder<typeof blockRequestsTable>,
+): (out: BatchOut, from: number, len: number) => void {
   // dictionary keys: request kinds and ops by their codes, names by the events' name lists
-  const cKind = t.string('kind'), cDev = t.string('dev'), cOp = t.string('op'), cRwbs = t.string('rwbs'), cComm = t.string('comm');
+  const cKind = t.string('kind'),
+    cDev = t.string('dev'),
+    cOp = t.string('op'),
+    cRwbs = t.string('rwbs'),
+    cComm = t.string('comm');
   for (const k of ['request', 'bio']) cKind.intern(k);
   for (const o of BLOCK_OPS) cOp.intern(o);
   const devKey = names.dev.map((s) => cDev.intern(s));
@@ -205,30 +240,53 @@ export function biosTableOf(R: RequestReconstructor, names: EventNames, base: bi
   const t = new TableBuilder(blockBiosTable);
   const fill = bioBatches(R, names, base, t);
   const out = new BuilderBatches(t);
-  for (let from = 0; from < R.nBio; from += CHUNK_ROWS) { out.len = Math.min(CHUNK_ROWS, R.nBio - from); fill(out, from, out.len); }
+  for (let from = 0; from < R.nBio; from += CHUNK_ROWS) {
+    out.len = Math.min(CHUNK_ROWS, R.nBio - from);
+    fill(out, from, out.len);
+  }
   return t.finish(biosMetadata(events));
 }
 
 /** What writes block_bios.arrow a record batch at a time (the bytes of biosTableOf's table). */
-export function biosFileWriter(R: RequestReconstructor, names: EventNames, base: bigint, metadata: Record<string, string>): (fd: number) => void {
+export function biosFileWriter(
+  R: RequestReconstructor,
+  names: EventNames,
+  base: bigint,
+  metadata: Record<string, string>,
+): (fd: number) => void {
   const t = new TableBuilder(blockBiosTable);
   return streamWriter(t, metadata, R.nBio, bioBatches(R, names, base, t));
 }
 
 /** Resolves each bio's final request and completion, interns the dictionaries of block_bios in `bt`; returns what fills a batch. */
-function bioBatches(R: RequestReconstructor, names: EventNames, base: bigint, bt: TableBuilder<typeof blockBiosTable>): (out: BatchOut, from: number, len: number) => void {
+function bioBatches(
+  R: RequestReconstructor,
+  names: EventNames,
+  base: bigint,
+  bt: TableBuilder<typeof blockBiosTable>,
+): (out: BatchOut, from: number, len: number) => void {
   const n = R.nReq;
   const merged = R.rMergedInto.a;
-  const final = (r: number) => { let k = 0; while (r >= 0 && merged[r]! >= 0 && k++ < 1000) r = merged[r]!; return r; };
+  const final = (r: number) => {
+    let k = 0;
+    while (r >= 0 && merged[r]! >= 0 && k++ < 1000) r = merged[r]!;
+    return r;
+  };
   const nb = R.nBio;
   const bioDone = new Float64Array(nb).fill(NaN);
   const bioOpen = new Uint8Array(nb);
   const request = new Int32Array(nb);
-  const bReq = R.bReq.a, rC = R.rC.a, origin = R.rOriginBio.a;
+  const bReq = R.bReq.a,
+    rC = R.rC.a,
+    origin = R.rOriginBio.a;
   for (let bio = 0; bio < nb; bio++) {
     const r = final(bReq[bio]!);
     request[bio] = r;
-    if (r >= 0) { const c = rC[r]!; bioDone[bio] = c; if (c !== c) bioOpen[bio] = 1; }
+    if (r >= 0) {
+      const c = rC[r]!;
+      bioDone[bio] = c;
+      if (c !== c) bioOpen[bio] = 1;
+    }
   }
   for (let r = 0; r < n; r++) {
     const o = origin[r]!;
@@ -238,7 +296,9 @@ function bioBatches(R: RequestReconstructor, names: EventNames, base: bigint, bt
     else if (!(bioDone[o]! >= c)) bioDone[o] = c;
   }
   for (let bio = 0; bio < nb; bio++) if (bioOpen[bio]) bioDone[bio] = NaN;
-  const bDevC = bt.string('dev'), bOpC = bt.string('op'), bRoleC = bt.string('role');
+  const bDevC = bt.string('dev'),
+    bOpC = bt.string('op'),
+    bRoleC = bt.string('role');
   const bDevKey = names.dev.map((s) => bDevC.intern(s));
   for (const o of BLOCK_OPS) bOpC.intern(o);
   for (const k of ['head', 'merged', 'split', 'alone']) bRoleC.intern(k);

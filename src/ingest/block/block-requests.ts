@@ -28,9 +28,24 @@
  */
 import type { Table } from '@uwdata/flechette';
 import type { IngestStats } from '../../util/ingest-stats.js';
-import { Act, NULL_ERROR, countActions, forEachEventBatch, type EventBatch, type EventNames, type SkippableColumn } from './block-event-batches.js';
+import {
+  Act,
+  NULL_ERROR,
+  countActions,
+  forEachEventBatch,
+  type EventBatch,
+  type EventNames,
+  type SkippableColumn,
+} from './block-event-batches.js';
 import { BLOCK_OPS } from '../../table/schemas/block-events.js';
-import { biosFileWriter, biosMetadata, biosTableOf, requestsFileWriter, requestsMetadata, requestsTableOf } from './block-request-tables.js';
+import {
+  biosFileWriter,
+  biosMetadata,
+  biosTableOf,
+  requestsFileWriter,
+  requestsMetadata,
+  requestsTableOf,
+} from './block-request-tables.js';
 import { DevState, GrowF64, GrowI32, Kind, MAX_CONTAIN_SCAN, MAX_PENDING, Role, isFlush } from './block-request-state.js';
 import type { SectorMap } from './sector-map.js';
 
@@ -97,11 +112,18 @@ export interface TableStage {
  * and nothing is written twice. Returns the staged paths, the row counts, and requests and bytes
  * by op (BLOCK_OPS order).
  */
-export function stageBlockRequestTables(r: RebuiltRequests, folder: TableStage): { requestsFile: string; biosFile: string; requests: number; bios: number; byOp: { count: Float64Array; bytes: Float64Array } } {
+export function stageBlockRequestTables(
+  r: RebuiltRequests,
+  folder: TableStage,
+): { requestsFile: string; biosFile: string; requests: number; bios: number; byOp: { count: Float64Array; bytes: Float64Array } } {
   const R = r.rec;
   const count = new Float64Array(BLOCK_OPS.length);
   const bytes = new Float64Array(BLOCK_OPS.length);
-  for (let i = 0; i < R.nReq; i++) { const o = R.rOp.a[i]!; count[o]!++; bytes[o]! += R.rBytes.a[i]!; }
+  for (let i = 0; i < R.nReq; i++) {
+    const o = R.rOp.a[i]!;
+    count[o]!++;
+    bytes[o]! += R.rBytes.a[i]!;
+  }
   const requestsFile = folder.stage('block_requests.arrow', requestsFileWriter(R, r.names, r.base, r.requestsMetadata));
   const biosFile = folder.stage('block_bios.arrow', biosFileWriter(R, r.names, r.base, r.biosMetadata));
   return { requestsFile, biosFile, requests: R.nReq, bios: R.nBio, byOp: { count, bytes } };
@@ -113,19 +135,47 @@ const UNREAD_COLUMNS: readonly SkippableColumn[] = ['cpu', 'flags', 'oldDev', 'c
 /** The matching state and the growing columns of requests and bios (read by block-request-tables.ts). */
 export class RequestReconstructor {
   // requests
-  readonly rKind = new GrowI32(); readonly rDev = new GrowI32(); readonly rOp = new GrowI32(); readonly rRwbs = new GrowI32();
-  readonly rSector = new GrowF64(); readonly rNr = new GrowF64(); readonly rBytes = new GrowF64();
-  readonly rQ = new GrowF64(); readonly rG = new GrowF64(); readonly rI = new GrowF64(); readonly rD = new GrowF64(); readonly rC = new GrowF64();
-  readonly rBios = new GrowI32(); readonly rQBios = new GrowI32(); readonly rIssues = new GrowI32(); readonly rRequeues = new GrowI32();
-  readonly rCompletions = new GrowI32(); readonly rError = new GrowI32(); readonly rSplitFrom = new GrowI32(); readonly rSplitSector = new GrowF64();
-  readonly rMergedInto = new GrowI32(); readonly rPid = new GrowI32(); readonly rComm = new GrowI32();
+  readonly rKind = new GrowI32();
+  readonly rDev = new GrowI32();
+  readonly rOp = new GrowI32();
+  readonly rRwbs = new GrowI32();
+  readonly rSector = new GrowF64();
+  readonly rNr = new GrowF64();
+  readonly rBytes = new GrowF64();
+  readonly rQ = new GrowF64();
+  readonly rG = new GrowF64();
+  readonly rI = new GrowF64();
+  readonly rD = new GrowF64();
+  readonly rC = new GrowF64();
+  readonly rBios = new GrowI32();
+  readonly rQBios = new GrowI32();
+  readonly rIssues = new GrowI32();
+  readonly rRequeues = new GrowI32();
+  readonly rCompletions = new GrowI32();
+  readonly rError = new GrowI32();
+  readonly rSplitFrom = new GrowI32();
+  readonly rSplitSector = new GrowF64();
+  readonly rMergedInto = new GrowI32();
+  readonly rPid = new GrowI32();
+  readonly rComm = new GrowI32();
   /** Bytes still to complete, and the bio a split piece came from (-1). */
-  readonly rRemaining = new GrowF64(); readonly rOriginBio = new GrowI32(); readonly rIssueOrder = new GrowI32();
+  readonly rRemaining = new GrowF64();
+  readonly rOriginBio = new GrowI32();
+  readonly rIssueOrder = new GrowI32();
   /** D events seen so far. */
   private issuesSeen = 0;
   // bios
-  readonly bDev = new GrowI32(); readonly bOp = new GrowI32(); readonly bSector = new GrowF64(); readonly bNr = new GrowF64();
-  readonly bEnd = new GrowF64(); readonly bQ = new GrowF64(); readonly bM = new GrowF64(); readonly bRole = new GrowI32(); readonly bReq = new GrowI32(); readonly bPid = new GrowI32(); readonly bComm = new GrowI32();
+  readonly bDev = new GrowI32();
+  readonly bOp = new GrowI32();
+  readonly bSector = new GrowF64();
+  readonly bNr = new GrowF64();
+  readonly bEnd = new GrowF64();
+  readonly bQ = new GrowF64();
+  readonly bM = new GrowF64();
+  readonly bRole = new GrowI32();
+  readonly bReq = new GrowI32();
+  readonly bPid = new GrowI32();
+  readonly bComm = new GrowI32();
   readonly devs: DevState[] = [];
   private ts = 0;
 
@@ -155,9 +205,34 @@ export class RequestReconstructor {
 
   /** Columns of requests and bios, filled row by row in lock-step (pushRequest, onQueue). */
   private requestColumns(): (GrowF64 | GrowI32)[] {
-    return [this.rKind, this.rDev, this.rOp, this.rRwbs, this.rSector, this.rNr, this.rBytes, this.rQ, this.rG, this.rI, this.rD, this.rC,
-      this.rBios, this.rQBios, this.rIssues, this.rRequeues, this.rCompletions, this.rError, this.rSplitFrom, this.rSplitSector,
-      this.rMergedInto, this.rPid, this.rComm, this.rRemaining, this.rOriginBio, this.rIssueOrder];
+    return [
+      this.rKind,
+      this.rDev,
+      this.rOp,
+      this.rRwbs,
+      this.rSector,
+      this.rNr,
+      this.rBytes,
+      this.rQ,
+      this.rG,
+      this.rI,
+      this.rD,
+      this.rC,
+      this.rBios,
+      this.rQBios,
+      this.rIssues,
+      this.rRequeues,
+      this.rCompletions,
+      this.rError,
+      this.rSplitFrom,
+      this.rSplitSector,
+      this.rMergedInto,
+      this.rPid,
+      this.rComm,
+      this.rRemaining,
+      this.rOriginBio,
+      this.rIssueOrder,
+    ];
   }
 
   /**
@@ -175,7 +250,10 @@ export class RequestReconstructor {
 
   private dev(d: number): DevState {
     let s = this.devs[d];
-    if (!s) { s = new DevState(); this.devs[d] = s; }
+    if (!s) {
+      s = new DevState();
+      this.devs[d] = s;
+    }
     return s;
   }
 
@@ -186,7 +264,12 @@ export class RequestReconstructor {
   private capped(m: SectorMap, what: string, row: number): void {
     if (m.size <= MAX_PENDING) return;
     m.delete(m.oldestKey());
-    this.stats.count('requests_state_evicted', 'data_loss', 'in-flight matching state exceeded its cap; the oldest entry was dropped (its events stay unmatched)', { file: 'block_events', line: row + 1, text: what });
+    this.stats.count(
+      'requests_state_evicted',
+      'data_loss',
+      'in-flight matching state exceeded its cap; the oldest entry was dropped (its events stay unmatched)',
+      { file: 'block_events', line: row + 1, text: what },
+    );
   }
 
   batch(b: EventBatch): void {
@@ -196,16 +279,36 @@ export class RequestReconstructor {
       const act = b.action[i]!;
       this.ts = b.ts[i]!;
       switch (act) {
-        case Act.Q: this.onQueue(b, i, d); break;
-        case Act.X: this.onSplit(b, i, d); break;
-        case Act.M: case Act.F: this.onBioMerge(b, i, d, act === Act.F); break;
-        case Act.T: this.onRqMerge(b, i, d); break;
-        case Act.G: this.onGetrq(b, i, d); break;
-        case Act.I: this.onInsert(b, i, d); break;
-        case Act.D: this.onIssue(b, i, d); break;
-        case Act.C: this.onComplete(b, i, d); break;
-        case Act.R: this.onRequeue(b, i, d); break;
-        default: break;
+        case Act.Q:
+          this.onQueue(b, i, d);
+          break;
+        case Act.X:
+          this.onSplit(b, i, d);
+          break;
+        case Act.M:
+        case Act.F:
+          this.onBioMerge(b, i, d, act === Act.F);
+          break;
+        case Act.T:
+          this.onRqMerge(b, i, d);
+          break;
+        case Act.G:
+          this.onGetrq(b, i, d);
+          break;
+        case Act.I:
+          this.onInsert(b, i, d);
+          break;
+        case Act.D:
+          this.onIssue(b, i, d);
+          break;
+        case Act.C:
+          this.onComplete(b, i, d);
+          break;
+        case Act.R:
+          this.onRequeue(b, i, d);
+          break;
+        default:
+          break;
       }
     }
   }
@@ -215,10 +318,29 @@ export class RequestReconstructor {
     const sector = b.sector[i]!;
     const bio = this.newBioRow();
     const nr = b.nr[i]!;
-    this.bDev.a[bio] = d; this.bOp.a[bio] = b.op[i]!; this.bSector.a[bio] = sector; this.bNr.a[bio] = nr; this.bEnd.a[bio] = sector + nr;
-    this.bQ.a[bio] = this.ts; this.bM.a[bio] = NaN; this.bRole.a[bio] = Role.alone; this.bReq.a[bio] = -1; this.bPid.a[bio] = b.pid[i]!; this.bComm.a[bio] = b.comm[i]!;
-    if (isFlush(b, i)) { s.pendFlushBio.push(bio); if (s.pendFlushBio.length > MAX_PENDING) s.pendFlushBio.shift(); return; }
-    if (s.pendBio.put(sector, bio)) this.note('requests_duplicate_queue', 'a Q at a sector where an earlier queued bio was still waiting for a request; the earlier one is left alone', b.firstRow + i, `sector ${sector}`);
+    this.bDev.a[bio] = d;
+    this.bOp.a[bio] = b.op[i]!;
+    this.bSector.a[bio] = sector;
+    this.bNr.a[bio] = nr;
+    this.bEnd.a[bio] = sector + nr;
+    this.bQ.a[bio] = this.ts;
+    this.bM.a[bio] = NaN;
+    this.bRole.a[bio] = Role.alone;
+    this.bReq.a[bio] = -1;
+    this.bPid.a[bio] = b.pid[i]!;
+    this.bComm.a[bio] = b.comm[i]!;
+    if (isFlush(b, i)) {
+      s.pendFlushBio.push(bio);
+      if (s.pendFlushBio.length > MAX_PENDING) s.pendFlushBio.shift();
+      return;
+    }
+    if (s.pendBio.put(sector, bio))
+      this.note(
+        'requests_duplicate_queue',
+        'a Q at a sector where an earlier queued bio was still waiting for a request; the earlier one is left alone',
+        b.firstRow + i,
+        `sector ${sector}`,
+      );
     this.capped(s.pendBio, 'pending bios', b.firstRow + i);
     s.pendBioEnd.set(sector + b.nr[i]!, bio);
     if (s.pendBioEnd.size > MAX_PENDING) s.pendBioEnd.delete(s.pendBioEnd.oldestKey());
@@ -292,7 +414,10 @@ export class RequestReconstructor {
       r = this.pushRequest(d, op, b.rwbs[i]!, start, end - start, (end - start) * 512, this.bPid.a[head]!, this.bComm.a[head]!);
       this.attachBio(r, head, Role.head);
     } else {
-      if (byEnd) { const st = s.splitRestByEnd.get(at); start = st < 0 ? NaN : st; } else start = at;
+      if (byEnd) {
+        const st = s.splitRestByEnd.get(at);
+        start = st < 0 ? NaN : st;
+      } else start = at;
       const origin = s.splitOrigin.get(start);
       const restEnd = s.splitRestEnd.get(start);
       end = restEnd < 0 ? NaN : restEnd;
@@ -326,7 +451,12 @@ export class RequestReconstructor {
     if (bio < 0 && !front) {
       // binary blktrace records block_rq_merge as a back merge: the range is a pending request
       const r2 = s.reqStart.get(sector);
-      if (r2 >= 0 && this.rNr.a[r2] === nr && this.rOp.a[r2] === op && (s.reqEnd.has(sector) || s.reqStart.has(sector + nr) || s.pendBioEnd.has(sector) || s.pendBio.has(sector + nr))) {
+      if (
+        r2 >= 0 &&
+        this.rNr.a[r2] === nr &&
+        this.rOp.a[r2] === op &&
+        (s.reqEnd.has(sector) || s.reqStart.has(sector + nr) || s.pendBioEnd.has(sector) || s.pendBio.has(sector + nr))
+      ) {
         this.onRqMerge(b, i, d);
         return;
       }
@@ -337,12 +467,24 @@ export class RequestReconstructor {
       if (made >= 0) r = made;
     }
     if (r < 0 || this.rOp.a[r] !== op) {
-      this.note('requests_merge_target_not_found', 'an M/F merge whose pending request was not seen (trace started mid-way)', b.firstRow + i, `sector ${sector} + ${nr}`);
-      if (bio >= 0) { this.bRole.a[bio] = Role.merged; this.bM.a[bio] = this.ts; }
+      this.note(
+        'requests_merge_target_not_found',
+        'an M/F merge whose pending request was not seen (trace started mid-way)',
+        b.firstRow + i,
+        `sector ${sector} + ${nr}`,
+      );
+      if (bio >= 0) {
+        this.bRole.a[bio] = Role.merged;
+        this.bM.a[bio] = this.ts;
+      }
       return;
     }
-    if (bio >= 0) { this.attachBio(r, bio, Role.merged); this.bM.a[bio] = this.ts; }
-    else { this.rBios.a[r]!++; }
+    if (bio >= 0) {
+      this.attachBio(r, bio, Role.merged);
+      this.bM.a[bio] = this.ts;
+    } else {
+      this.rBios.a[r]!++;
+    }
     if (front) {
       s.reqStart.delete(this.rSector.a[r]!);
       this.rSector.a[r] = sector;
@@ -363,7 +505,12 @@ export class RequestReconstructor {
     let gone = s.reqStart.get(sector);
     if (gone < 0 || this.rOp.a[gone] !== b.op[i]) gone = this.untracedRequest(b, i, d, s, sector, false, -1, nr);
     if (gone < 0) {
-      this.note('requests_rq_merge_not_found', 'a T (block_rq_merge) whose request was not seen', b.firstRow + i, `sector ${sector} + ${nr}`);
+      this.note(
+        'requests_rq_merge_not_found',
+        'a T (block_rq_merge) whose request was not seen',
+        b.firstRow + i,
+        `sector ${sector} + ${nr}`,
+      );
       return;
     }
     // an insert merge (block/elevator.c elv_attempt_insert_merge) is always a back merge into
@@ -376,10 +523,18 @@ export class RequestReconstructor {
     const back = into >= 0 && into !== gone;
     if (!back) {
       into = s.reqStart.get(sector + nr);
-      if (into < 0) { const made = this.untracedRequest(b, i, d, s, sector + nr, false, -1); if (made >= 0) into = made; }
+      if (into < 0) {
+        const made = this.untracedRequest(b, i, d, s, sector + nr, false, -1);
+        if (made >= 0) into = made;
+      }
     }
     if (into < 0 || into === gone) {
-      this.note('requests_rq_merge_not_found', 'a T (block_rq_merge) whose request was not seen', b.firstRow + i, `sector ${sector} + ${nr}: no adjacent request`);
+      this.note(
+        'requests_rq_merge_not_found',
+        'a T (block_rq_merge) whose request was not seen',
+        b.firstRow + i,
+        `sector ${sector} + ${nr}: no adjacent request`,
+      );
       return;
     }
     s.reqStart.delete(sector);
@@ -406,12 +561,32 @@ export class RequestReconstructor {
   /** A request row with no event times yet. */
   private pushRequest(d: number, op: number, rwbs: number, sector: number, nr: number, bytes: number, pid: number, comm: number): number {
     const r = this.newRequestRow();
-    this.rKind.a[r] = Kind.request; this.rDev.a[r] = d; this.rOp.a[r] = op; this.rRwbs.a[r] = rwbs;
-    this.rSector.a[r] = sector; this.rNr.a[r] = nr; this.rBytes.a[r] = bytes;
-    this.rQ.a[r] = NaN; this.rG.a[r] = NaN; this.rI.a[r] = NaN; this.rD.a[r] = NaN; this.rC.a[r] = NaN;
-    this.rBios.a[r] = 0; this.rQBios.a[r] = 0; this.rIssues.a[r] = 0; this.rRequeues.a[r] = 0; this.rCompletions.a[r] = 0;
-    this.rError.a[r] = NULL_ERROR; this.rSplitFrom.a[r] = -1; this.rSplitSector.a[r] = -1; this.rMergedInto.a[r] = -1;
-    this.rPid.a[r] = pid; this.rComm.a[r] = comm; this.rRemaining.a[r] = 0; this.rOriginBio.a[r] = -1; this.rIssueOrder.a[r] = -1;
+    this.rKind.a[r] = Kind.request;
+    this.rDev.a[r] = d;
+    this.rOp.a[r] = op;
+    this.rRwbs.a[r] = rwbs;
+    this.rSector.a[r] = sector;
+    this.rNr.a[r] = nr;
+    this.rBytes.a[r] = bytes;
+    this.rQ.a[r] = NaN;
+    this.rG.a[r] = NaN;
+    this.rI.a[r] = NaN;
+    this.rD.a[r] = NaN;
+    this.rC.a[r] = NaN;
+    this.rBios.a[r] = 0;
+    this.rQBios.a[r] = 0;
+    this.rIssues.a[r] = 0;
+    this.rRequeues.a[r] = 0;
+    this.rCompletions.a[r] = 0;
+    this.rError.a[r] = NULL_ERROR;
+    this.rSplitFrom.a[r] = -1;
+    this.rSplitSector.a[r] = -1;
+    this.rMergedInto.a[r] = -1;
+    this.rPid.a[r] = pid;
+    this.rComm.a[r] = comm;
+    this.rRemaining.a[r] = 0;
+    this.rOriginBio.a[r] = -1;
+    this.rIssueOrder.a[r] = -1;
     return r;
   }
 
@@ -424,7 +599,11 @@ export class RequestReconstructor {
     if (isFlush(b, i)) {
       this.rSector.a[r] = -1;
       const bio = s.pendFlushBio.length ? s.pendFlushBio.shift()! : -1;
-      if (bio >= 0) { this.attachBio(r, bio, Role.head); this.rPid.a[r] = this.bPid.a[bio]!; this.rComm.a[r] = this.bComm.a[bio]!; }
+      if (bio >= 0) {
+        this.attachBio(r, bio, Role.head);
+        this.rPid.a[r] = this.bPid.a[bio]!;
+        this.rComm.a[r] = this.bComm.a[bio]!;
+      }
       return r;
     }
     let bio = this.takeBio(s, sector, op);
@@ -482,11 +661,23 @@ export class RequestReconstructor {
     const made = isFlush(b, i) ? -1 : s.reqStart.get(b.sector[i]!);
     // a request made at a merge (requestOfQueuedBio) has no G, I or D yet: this G is its own,
     // printed after the merge (equal timestamps of two CPUs' events)
-    const r = made >= 0 && this.rOp.a[made] === b.op[i] && this.rG.a[made] !== this.rG.a[made] && this.rI.a[made] !== this.rI.a[made] && this.rD.a[made] !== this.rD.a[made]
-      ? made : this.newRequest(b, i, d, s);
+    const r =
+      made >= 0 &&
+      this.rOp.a[made] === b.op[i] &&
+      this.rG.a[made] !== this.rG.a[made] &&
+      this.rI.a[made] !== this.rI.a[made] &&
+      this.rD.a[made] !== this.rD.a[made]
+        ? made
+        : this.newRequest(b, i, d, s);
     this.rG.a[r] = this.ts;
     if (isFlush(b, i)) s.flushUnissued.push(r);
-    else if (this.rQ.a[r] !== this.rQ.a[r]) this.note('requests_without_queue', 'requests whose bio has no Q event (trace started mid-way, or Q not traced)', b.firstRow + i, `G at sector ${b.sector[i]}`);
+    else if (this.rQ.a[r] !== this.rQ.a[r])
+      this.note(
+        'requests_without_queue',
+        'requests whose bio has no Q event (trace started mid-way, or Q not traced)',
+        b.firstRow + i,
+        `G at sector ${b.sector[i]}`,
+      );
   }
 
   /** The unissued request at the event's sector with the same op, or a new one. */
@@ -537,7 +728,13 @@ export class RequestReconstructor {
     if (s.reqStart.get(sector) === r) s.reqStart.delete(sector);
     const end = this.rSector.a[r]! + this.rNr.a[r]!;
     if (s.reqEnd.get(end) === r) s.reqEnd.delete(end);
-    if (s.inflight.has(sector)) this.note('requests_inflight_collision', 'a D at a sector where another request was still in flight; the older one stays without completion', b.firstRow + i, `sector ${sector}`);
+    if (s.inflight.has(sector))
+      this.note(
+        'requests_inflight_collision',
+        'a D at a sector where another request was still in flight; the older one stays without completion',
+        b.firstRow + i,
+        `sector ${sector}`,
+      );
     s.inflight.set(sector, r);
     this.capped(s.inflight, 'in-flight requests', b.firstRow + i);
     this.rRemaining.a[r] = this.rNr.a[r]! * 512;
@@ -550,7 +747,15 @@ export class RequestReconstructor {
     const err = b.error[i]!;
     if (isFlush(b, i)) {
       const r = s.flushInflight.shift();
-      if (r === undefined) { this.note('requests_completion_without_issue', 'a C whose request was not seen issued (trace started mid-way)', b.firstRow + i, 'flush'); return; }
+      if (r === undefined) {
+        this.note(
+          'requests_completion_without_issue',
+          'a C whose request was not seen issued (trace started mid-way)',
+          b.firstRow + i,
+          'flush',
+        );
+        return;
+      }
       s.lastFlushDone = r;
       this.rCompletions.a[r]!++;
       this.rC.a[r] = this.ts;
@@ -560,21 +765,40 @@ export class RequestReconstructor {
     const r = s.inflight.get(sector);
     if (r < 0) {
       let prev = -1;
-      if (nr === 0) { prev = s.done.get(sector); if (prev < 0) prev = s.donePrev.get(sector); }
+      if (nr === 0) {
+        prev = s.done.get(sector);
+        if (prev < 0) prev = s.donePrev.get(sector);
+      }
       // a data-less preflush request completes after the flush request made for it
-      if (prev < 0 && nr === 0 && s.lastFlushDone >= 0) { prev = s.lastFlushDone; s.lastFlushDone = -1; }
+      if (prev < 0 && nr === 0 && s.lastFlushDone >= 0) {
+        prev = s.lastFlushDone;
+        s.lastFlushDone = -1;
+      }
       if (prev >= 0) {
         // REQ_FUA / REQ_PREFLUSH emulated with flushes (block/blk-flush.c): the data request
         // completes with its bytes, and once more with 0 bytes after the post-flush
         s.done.delete(sector);
         s.donePrev.delete(sector);
         this.rCompletions.a[prev]!++;
-        this.stats.count('requests_flush_sequence_end', 'info', 'zero-byte C that ends a flush sequence of an already completed data request (FUA/PREFLUSH without device support); counted in completions', { file: 'block_events', line: b.firstRow + i + 1, text: `sector ${sector}` });
+        this.stats.count(
+          'requests_flush_sequence_end',
+          'info',
+          'zero-byte C that ends a flush sequence of an already completed data request (FUA/PREFLUSH without device support); counted in completions',
+          { file: 'block_events', line: b.firstRow + i + 1, text: `sector ${sector}` },
+        );
         return;
       }
       const bio = this.takeBio(s, sector, b.op[i]!);
-      if (bio >= 0) { this.bioRow(bio, this.ts, err === NULL_ERROR ? 0 : err); return; }
-      this.note('requests_completion_without_issue', 'a C whose request was not seen issued (trace started mid-way)', b.firstRow + i, `sector ${sector} + ${nr}`);
+      if (bio >= 0) {
+        this.bioRow(bio, this.ts, err === NULL_ERROR ? 0 : err);
+        return;
+      }
+      this.note(
+        'requests_completion_without_issue',
+        'a C whose request was not seen issued (trace started mid-way)',
+        b.firstRow + i,
+        `sector ${sector} + ${nr}`,
+      );
       return;
     }
     s.inflight.delete(sector);
@@ -585,7 +809,12 @@ export class RequestReconstructor {
       this.rC.a[r] = this.ts;
       this.rRemaining.a[r] = 0;
       s.done.set(this.rSector.a[r]!, r);
-      if (s.done.size > 4096) { const old = s.donePrev; s.donePrev = s.done; old.clear(); s.done = old; }
+      if (s.done.size > 4096) {
+        const old = s.donePrev;
+        s.donePrev = s.done;
+        old.clear();
+        s.done = old;
+      }
     } else {
       this.rRemaining.a[r] = left;
       s.inflight.set(sector + nr, r);
@@ -594,10 +823,21 @@ export class RequestReconstructor {
 
   /** A row of kind bio for a bio that never reached a request (bio-based device). */
   private bioRow(bio: number, completeNs: number, error: number): void {
-    const r = this.pushRequest(this.bDev.a[bio]!, this.bOp.a[bio]!, -1, this.bSector.a[bio]!, this.bNr.a[bio]!, this.bNr.a[bio]! * 512, this.bPid.a[bio]!, this.bComm.a[bio]!);
+    const r = this.pushRequest(
+      this.bDev.a[bio]!,
+      this.bOp.a[bio]!,
+      -1,
+      this.bSector.a[bio]!,
+      this.bNr.a[bio]!,
+      this.bNr.a[bio]! * 512,
+      this.bPid.a[bio]!,
+      this.bComm.a[bio]!,
+    );
     this.rKind.a[r] = Kind.bio;
-    this.rQ.a[r] = this.bQ.a[bio]!; this.rC.a[r] = completeNs;
-    this.rBios.a[r] = 1; this.rQBios.a[r] = 1;
+    this.rQ.a[r] = this.bQ.a[bio]!;
+    this.rC.a[r] = completeNs;
+    this.rBios.a[r] = 1;
+    this.rQBios.a[r] = 1;
     this.rCompletions.a[r] = completeNs === completeNs ? 1 : 0;
     this.rError.a[r] = completeNs === completeNs ? error : NULL_ERROR;
     this.bReq.a[bio] = r;
@@ -620,7 +860,10 @@ export class RequestReconstructor {
         s.reqEnd.set(this.rSector.a[r]! + this.rNr.a[r]!, r);
       }
     }
-    if (r === undefined) { this.note('requests_requeue_without_issue', 'an R whose request was not seen issued', b.firstRow + i, `sector ${sector}`); return; }
+    if (r === undefined) {
+      this.note('requests_requeue_without_issue', 'an R whose request was not seen issued', b.firstRow + i, `sector ${sector}`);
+      return;
+    }
     this.rRequeues.a[r]!++;
   }
 
@@ -642,5 +885,7 @@ export class RequestReconstructor {
     return { requests: requestsTableOf(this, names, base, events), bios: biosTableOf(this, names, base, events) };
   }
 
-  requestsTable(names: EventNames, base: bigint, events: Table): Table { return requestsTableOf(this, names, base, events); }
+  requestsTable(names: EventNames, base: bigint, events: Table): Table {
+    return requestsTableOf(this, names, base, events);
+  }
 }

@@ -30,7 +30,11 @@ export class BlockTextContext {
   events = 0;
   bad = 0;
   ignored = 0;
-  constructor(readonly builder: BlockEventsBuilder, readonly stats: IngestStats, readonly file: string) {
+  constructor(
+    readonly builder: BlockEventsBuilder,
+    readonly stats: IngestStats,
+    readonly file: string,
+  ) {
     this.comm = builder.commByteInterner();
     this.rwbs = builder.rwbsByteInterner();
     this.ioprio = new ByteRangeInterner((raw) => builder.internIoprio(normaliseIoprio(raw)), 4096);
@@ -39,14 +43,24 @@ export class BlockTextContext {
 
   devKey(major: number, minor: number): number {
     if (major === this.lastMajor && minor === this.lastMinor) return this.lastDevKey;
-    this.lastMajor = major; this.lastMinor = minor;
+    this.lastMajor = major;
+    this.lastMinor = minor;
     this.lastDevKey = this.builder.internDev(major, minor);
     return this.lastDevKey;
   }
 
   /** Count a line that could not be used, with its file:line and text. */
-  problem(name: string, description: string, t: Uint8Array, s: number, e: number, lineNo: number, severity: 'info' | 'data_loss' = 'data_loss'): void {
-    if (severity === 'data_loss') this.bad++; else this.ignored++;
+  problem(
+    name: string,
+    description: string,
+    t: Uint8Array,
+    s: number,
+    e: number,
+    lineNo: number,
+    severity: 'info' | 'data_loss' = 'data_loss',
+  ): void {
+    if (severity === 'data_loss') this.bad++;
+    else this.ignored++;
     this.stats.count(name, severity, description, { file: this.file, line: lineNo, text: textOf(t, s, Math.min(e, s + 200)) });
   }
 }
@@ -133,7 +147,10 @@ export async function readTextLines(
     if (fileSize < PREFAULT_MIN_BYTES || availableParallelism() < 2) return null;
     const pool = new PrefaultPool([EVENT_CHUNK_BYTES]);
     builder.useChunkMemory((bytes) => pool.take(bytes));
-    return async () => { builder.useChunkMemory(null); await pool.close(); };
+    return async () => {
+      builder.useChunkMemory(null);
+      await pool.close();
+    };
   });
   return parser.finish();
 }

@@ -8,12 +8,29 @@ import { ByteRangeInterner } from './range-interners.js';
 /** Tracepoint ids (0 = not a block tracepoint this reader knows). */
 export const BlockTracepoint = {
   unknown: 0,
-  bio_queue: 1, getrq: 2, sleeprq: 3, bio_backmerge: 4, bio_frontmerge: 5, bio_bounce: 6,
-  rq_insert: 7, rq_issue: 8, rq_merge: 9,
-  rq_complete: 10, rq_requeue: 11, rq_error: 12,
-  bio_complete: 13, split: 14, bio_remap: 15, rq_remap: 16, plug: 17, unplug: 18,
+  bio_queue: 1,
+  getrq: 2,
+  sleeprq: 3,
+  bio_backmerge: 4,
+  bio_frontmerge: 5,
+  bio_bounce: 6,
+  rq_insert: 7,
+  rq_issue: 8,
+  rq_merge: 9,
+  rq_complete: 10,
+  rq_requeue: 11,
+  rq_error: 12,
+  bio_complete: 13,
+  split: 14,
+  bio_remap: 15,
+  rq_remap: 16,
+  plug: 17,
+  unplug: 18,
   // block tracepoints that are not block I/O actions: counted and skipped
-  io_start: 19, io_done: 20, touch_buffer: 21, dirty_buffer: 22,
+  io_start: 19,
+  io_done: 20,
+  touch_buffer: 21,
+  dirty_buffer: 22,
 } as const;
 
 const TRACEPOINT_BY_NAME: Record<string, number> = {

@@ -34,7 +34,9 @@ export class FtracePrefix {
   rawTs = false;
 
   /** The time as BlockEventRow.ts takes it. */
-  time(): number | bigint { return this.tsBig ?? this.ts; }
+  time(): number | bigint {
+    return this.tsBig ?? this.ts;
+  }
 
   /** Key of the prefix comm (the task that was running; `<...>` = unknown: NONE). */
   commKey(comm: ByteRangeInterner, t: Uint8Array): number {
@@ -89,7 +91,10 @@ export class FtracePrefix {
       if (traceCmd && isDigit(t[a]!)) {
         let v = 0;
         let d = a;
-        while (d <= q && isDigit(t[d]!)) { v = v * 10 + t[d]! - 48; d++; }
+        while (d <= q && isDigit(t[d]!)) {
+          v = v * 10 + t[d]! - 48;
+          d++;
+        }
         this.cpu = v;
         q = a - 1;
         while (q > i && t[q]! === 32) q--;
@@ -104,7 +109,11 @@ export class FtracePrefix {
     let b = q - 1;
     let v = 0;
     let mul = 1;
-    while (b > i && isDigit(t[b]!)) { v += (t[b]! - 48) * mul; mul *= 10; b--; }
+    while (b > i && isDigit(t[b]!)) {
+      v += (t[b]! - 48) * mul;
+      mul *= 10;
+      b--;
+    }
     if (b === q - 1 || t[b]! !== 91 /* [ */) return -1;
     this.cpu = v;
     q = b - 1;
@@ -123,7 +132,11 @@ export class FtracePrefix {
     let v = 0;
     let mul = 1;
     const pe = q;
-    while (q > i && isDigit(t[q]!)) { v += (t[q]! - 48) * mul; mul *= 10; q--; }
+    while (q > i && isDigit(t[q]!)) {
+      v += (t[q]! - 48) * mul;
+      mul *= 10;
+      q--;
+    }
     if (q === pe || t[q]! !== 45 /* - */) return false;
     this.pid = v;
     this.commE = q;
@@ -156,7 +169,11 @@ export class FtracePrefix {
     this.rawTs = i === e;
     if (this.rawTs) {
       // no decimal point: a counter trace clock (x86-tsc, counter) printed as a raw count
-      if (secDigits <= 15) { this.ts = sec; this.tsBig = null; return true; }
+      if (secDigits <= 15) {
+        this.ts = sec;
+        this.tsBig = null;
+        return true;
+      }
       this.tsBig = BigInt(latin1(t, s, e));
       if (this.tsBig > 0x7fffffffffffffffn) return false;
       this.ts = -1;
@@ -179,7 +196,13 @@ export class FtracePrefix {
     }
     for (let d = fd; d < 9; d++) frac *= 10;
     // 9007199 s (104 days) is the last whole second whose nanoseconds are a safe integer
-    if (sec < 9007199) { this.ts = sec * 1e9 + frac; this.tsBig = null; } else { this.tsBig = BigInt(sec) * 1000000000n + BigInt(frac); this.ts = -1; }
+    if (sec < 9007199) {
+      this.ts = sec * 1e9 + frac;
+      this.tsBig = null;
+    } else {
+      this.tsBig = BigInt(sec) * 1000000000n + BigInt(frac);
+      this.ts = -1;
+    }
     return true;
   }
 }
@@ -190,7 +213,9 @@ function timestampStart(t: Uint8Array, i: number, c: number): number {
   let dots = 0;
   while (k >= i) {
     const ch = t[k]!;
-    if (ch === 46) { if (++dots > 1) break; } else if (!isDigit(ch)) break;
+    if (ch === 46) {
+      if (++dots > 1) break;
+    } else if (!isDigit(ch)) break;
     k--;
   }
   return k < c - 1 && k >= i && t[k]! === 32 && isDigit(t[k + 1]!) && isDigit(t[c - 1]!) ? k : -1;

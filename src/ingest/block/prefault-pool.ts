@@ -26,7 +26,10 @@ export class PrefaultPool {
   private closed = false;
 
   /** `sizes` are prepared from the start; any other size from its first `take`. */
-  constructor(sizes: readonly number[] = [], private readonly depth = 1) {
+  constructor(
+    sizes: readonly number[] = [],
+    private readonly depth = 1,
+  ) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 } });
     this.worker.unref();
     this.worker.on('message', (b: ArrayBuffer) => {
@@ -34,7 +37,9 @@ export class PrefaultPool {
       if (!this.closed) this.ready.get(b.byteLength)!.push(b);
     });
     // a pool that cannot run its thread just hands out nothing: the caller allocates
-    this.worker.on('error', () => { this.closed = true; });
+    this.worker.on('error', () => {
+      this.closed = true;
+    });
     for (const n of sizes) this.refill(n);
   }
 
@@ -54,7 +59,11 @@ export class PrefaultPool {
 
   private refill(bytes: number): void {
     let list = this.ready.get(bytes);
-    if (list === undefined) { list = []; this.ready.set(bytes, list); this.inFlight.set(bytes, 0); }
+    if (list === undefined) {
+      list = [];
+      this.ready.set(bytes, list);
+      this.inFlight.set(bytes, 0);
+    }
     while (!this.closed && list.length + this.inFlight.get(bytes)! < this.depth) {
       this.inFlight.set(bytes, this.inFlight.get(bytes)! + 1);
       this.worker.postMessage(bytes);

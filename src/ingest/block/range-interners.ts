@@ -12,9 +12,14 @@ export class RangeInterner {
   private slots = new Int32Array(64).fill(-1);
   private readonly raw: string[] = [];
   private readonly keys: number[] = [];
-  constructor(private readonly onMiss: (raw: string) => number, private readonly maxEntries = 1 << 20) {}
+  constructor(
+    private readonly onMiss: (raw: string) => number,
+    private readonly maxEntries = 1 << 20,
+  ) {}
 
-  get size(): number { return this.raw.length; }
+  get size(): number {
+    return this.raw.length;
+  }
 
   lookup(text: string, start: number, end: number): number {
     let h = 0x811c9dc5;
@@ -74,9 +79,14 @@ export class ByteRangeInterner {
   private readonly hashes: number[] = [];
   private readonly keys: number[] = [];
   private last = -1;
-  constructor(private readonly onMiss: (text: string) => number, private readonly maxEntries = 1 << 20) {}
+  constructor(
+    private readonly onMiss: (text: string) => number,
+    private readonly maxEntries = 1 << 20,
+  ) {}
 
-  get size(): number { return this.raw.length; }
+  get size(): number {
+    return this.raw.length;
+  }
 
   lookup(bytes: Uint8Array, start: number, end: number): number {
     // the same text as last time (runs of events from one task) costs one comparison
@@ -102,7 +112,10 @@ export class ByteRangeInterner {
       if (r.length !== len) continue;
       let i = 0;
       while (i < len && r[i] === bytes[start + i]) i++;
-      if (i === len) { this.last = e; return this.keys[e]!; }
+      if (i === len) {
+        this.last = e;
+        return this.keys[e]!;
+      }
     }
     const key = this.onMiss(utf8.decode(bytes.subarray(start, end)));
     // a bounded cache: past maxEntries the key is still right, it is just not remembered

@@ -41,49 +41,89 @@ export function parseRwbs(text: string, start = 0, end = text.length): number {
   // F first, followed by an op letter: preflush (blkparse's FN is the flush request itself)
   if (c === 70 /* F */ && n > 1) {
     const d = text.charCodeAt(i + 1);
-    if (d === 78 /* N */) { op = BlockOp.flush; i += 2; }
-    else if (d === 87 || d === 82 || d === 68 || d === 70 || d === 90) { flags |= BlockFlag.preflush; i++; }
+    if (d === 78 /* N */) {
+      op = BlockOp.flush;
+      i += 2;
+    } else if (d === 87 || d === 82 || d === 68 || d === 70 || d === 90) {
+      flags |= BlockFlag.preflush;
+      i++;
+    }
   }
   if (op < 0) {
     c = text.charCodeAt(i);
     switch (c) {
-      case 87: op = BlockOp.write; i++; break; // W
-      case 82: op = BlockOp.read; i++; break; // R
+      case 87:
+        op = BlockOp.write;
+        i++;
+        break; // W
+      case 82:
+        op = BlockOp.read;
+        i++;
+        break; // R
       case 68: // D, DE
-        op = BlockOp.discard; i++;
+        op = BlockOp.discard;
+        i++;
         if (i < end && text.charCodeAt(i) === 69) i++;
         break;
-      case 70: op = BlockOp.flush; i++; break; // F as the op: REQ_OP_FLUSH
-      case 78: op = BlockOp.other; i++; break; // N
-      case 90: { // Z + A | R | RA | F | O | C
-        op = BlockOp.other; i++;
+      case 70:
+        op = BlockOp.flush;
+        i++;
+        break; // F as the op: REQ_OP_FLUSH
+      case 78:
+        op = BlockOp.other;
+        i++;
+        break; // N
+      case 90: {
+        // Z + A | R | RA | F | O | C
+        op = BlockOp.other;
+        i++;
         const z = i < end ? text.charCodeAt(i) : 0;
         if (z === 65 || z === 70 || z === 79 || z === 67) i++;
-        else if (z === 82) { i++; if (i < end && text.charCodeAt(i) === 65) i++; }
-        else return -1;
+        else if (z === 82) {
+          i++;
+          if (i < end && text.charCodeAt(i) === 65) i++;
+        } else return -1;
         break;
       }
-      default: return -1;
+      default:
+        return -1;
     }
   }
   for (; i < end; i++) {
     switch (text.charCodeAt(i)) {
-      case 70: if (flags & (BlockFlag.fua | BlockFlag.readahead | BlockFlag.sync | BlockFlag.meta)) return -1; flags |= BlockFlag.fua; break;
-      case 65: flags |= BlockFlag.readahead; break;
-      case 83: flags |= BlockFlag.sync; break;
-      case 77: flags |= BlockFlag.meta; break;
-      case 85: flags |= BlockFlag.atomic; break;
-      case 69: break; // REQ_SECURE on 3.x (secure discard)
-      default: return -1;
+      case 70:
+        if (flags & (BlockFlag.fua | BlockFlag.readahead | BlockFlag.sync | BlockFlag.meta)) return -1;
+        flags |= BlockFlag.fua;
+        break;
+      case 65:
+        flags |= BlockFlag.readahead;
+        break;
+      case 83:
+        flags |= BlockFlag.sync;
+        break;
+      case 77:
+        flags |= BlockFlag.meta;
+        break;
+      case 85:
+        flags |= BlockFlag.atomic;
+        break;
+      case 69:
+        break; // REQ_SECURE on 3.x (secure discard)
+      default:
+        return -1;
     }
   }
   return op | (flags << 3);
 }
 
 /** The op code of a packed parseRwbs result. */
-export function rwbsOp(packed: number): BlockOpCode { return (packed & 7) as BlockOpCode; }
+export function rwbsOp(packed: number): BlockOpCode {
+  return (packed & 7) as BlockOpCode;
+}
 /** The flag bits of a packed parseRwbs result. */
-export function rwbsFlags(packed: number): number { return packed >> 3; }
+export function rwbsFlags(packed: number): number {
+  return packed >> 3;
+}
 
 /**
  * RWBS as blkparse prints it, from blk_io_trace category bits (blkparse_fmt.c fill_rwbs):

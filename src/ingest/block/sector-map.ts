@@ -67,7 +67,9 @@ export class SectorMap {
     return this.find(k) >= 0;
   }
 
-  set(k: number, v: number): void { this.put(k, v); }
+  set(k: number, v: number): void {
+    this.put(k, v);
+  }
 
   /** set, telling whether `k` was there already (one lookup for has + set). */
   put(k: number, v: number): boolean {
@@ -76,9 +78,15 @@ export class SectorMap {
     let b = this.bucket(k);
     const keys = this.keys;
     for (let e = this.buckets[b]!; e >= 0; e = this.chain[e]!) {
-      if (keys[e] === k) { this.vals[e] = v; return true; }
+      if (keys[e] === k) {
+        this.vals[e] = v;
+        return true;
+      }
     }
-    if (this.used === this.keys.length) { this.rebuild(); b = this.bucket(k); }
+    if (this.used === this.keys.length) {
+      this.rebuild();
+      b = this.bucket(k);
+    }
     const e = this.used++;
     this.keys[e] = k === 0 ? 0 : k; // -0 is stored as 0
     this.vals[e] = v;
@@ -110,11 +118,23 @@ export class SectorMap {
   }
 
   /** Entries in insertion order: for (let e = m.first(); e < m.end(); e++) if (m.isLive(e)) ... */
-  first(): number { this.skipDead(); return this.head; }
-  end(): number { return this.used; }
-  isLive(e: number): boolean { const k = this.keys[e]!; return k === k; }
-  keyAt(e: number): number { return this.keys[e]!; }
-  valueAt(e: number): number { return this.vals[e]!; }
+  first(): number {
+    this.skipDead();
+    return this.head;
+  }
+  end(): number {
+    return this.used;
+  }
+  isLive(e: number): boolean {
+    const k = this.keys[e]!;
+    return k === k;
+  }
+  keyAt(e: number): number {
+    return this.keys[e]!;
+  }
+  valueAt(e: number): number {
+    return this.vals[e]!;
+  }
 
   /** Remove every key (the arrays are kept). */
   clear(): void {

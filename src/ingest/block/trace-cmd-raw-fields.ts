@@ -15,8 +15,20 @@ import { u64Digits } from '../text/byte-scanner.js';
 
 /** Raw field ids of the block tracepoints' format files. */
 const F = {
-  dev: 0, sector: 1, nr_sector: 2, bytes: 3, ioprio: 4, rwbs: 5, comm: 6, error: 7,
-  new_sector: 8, old_dev: 9, old_sector: 10, nr_bios: 11, nr_rq: 12, cmd: 13,
+  dev: 0,
+  sector: 1,
+  nr_sector: 2,
+  bytes: 3,
+  ioprio: 4,
+  rwbs: 5,
+  comm: 6,
+  error: 7,
+  new_sector: 8,
+  old_dev: 9,
+  old_sector: 10,
+  nr_bios: 11,
+  nr_rq: 12,
+  cmd: 13,
 } as const;
 const FIELD_NAMES = Object.keys(F);
 const NFIELDS = FIELD_NAMES.length;
@@ -65,7 +77,10 @@ export class RawFields {
       const vs = p;
       // a value ends at the space before the next "name=" (comm and cmd may contain spaces)
       while (p < e && !(t[p] === 32 && atFieldStart(t, p + 1, e))) p++;
-      if (f >= 0) { this.vs[f] = vs; this.ve[f] = p; }
+      if (f >= 0) {
+        this.vs[f] = vs;
+        this.ve[f] = p;
+      }
       if (p < e) p++;
     }
     return true;
@@ -116,14 +131,18 @@ export class RawFields {
 export class RawBlockEventParser {
   private readonly fields = new RawFields();
   private readonly row: BlockEventRow;
-  constructor(private readonly ctx: BlockTextContext, private readonly prefix: FtracePrefix) {
+  constructor(
+    private readonly ctx: BlockTextContext,
+    private readonly prefix: FtracePrefix,
+  ) {
     this.row = ctx.row;
   }
 
   /** Add one event from the raw fields t[p, e); false when a field the tracepoint needs is missing or malformed. */
   add(tp: number, t: Uint8Array, p: number, e: number): boolean {
     const ok = this.fill(tp, t, p, e);
-    if (ok) this.ctx.builder.commit(); else this.row.clear();
+    if (ok) this.ctx.builder.commit();
+    else this.row.clear();
     return ok;
   }
 
@@ -133,8 +152,11 @@ export class RawBlockEventParser {
     const ctx = this.ctx;
     const pre = this.prefix;
     const row = this.row;
-    row.ts = pre.time(); row.cpu = pre.cpu; row.pid = pre.pid;
-    row.comm = fields.vs[F.comm]! >= 0 ? ctx.comm.lookup(t, fields.vs[F.comm]!, fields.ve[F.comm]!) : ctx.comm.lookup(t, pre.commS, pre.commE);
+    row.ts = pre.time();
+    row.cpu = pre.cpu;
+    row.pid = pre.pid;
+    row.comm =
+      fields.vs[F.comm]! >= 0 ? ctx.comm.lookup(t, fields.vs[F.comm]!, fields.ve[F.comm]!) : ctx.comm.lookup(t, pre.commS, pre.commE);
     row.action = ACTION_OF[tp]!;
     if (tp === BlockTracepoint.plug || tp === BlockTracepoint.unplug) {
       if (tp === BlockTracepoint.unplug) {
@@ -175,7 +197,9 @@ export class RawBlockEventParser {
     const fields = this.fields;
     const row = this.row;
     switch (tp) {
-      case BlockTracepoint.rq_insert: case BlockTracepoint.rq_issue: case BlockTracepoint.rq_merge: {
+      case BlockTracepoint.rq_insert:
+      case BlockTracepoint.rq_issue:
+      case BlockTracepoint.rq_merge: {
         const bytes = fields.num(t, F.bytes);
         if (bytes < 0 || bytes > 0xffffffff) return false;
         // 4.x printed 0 bytes for file-system requests (only passthrough requests had a count)
@@ -183,14 +207,17 @@ export class RawBlockEventParser {
         row.ioprio = ioprio;
         return true;
       }
-      case BlockTracepoint.rq_complete: case BlockTracepoint.rq_requeue: case BlockTracepoint.bio_complete: {
+      case BlockTracepoint.rq_complete:
+      case BlockTracepoint.rq_requeue:
+      case BlockTracepoint.bio_complete: {
         const error = fields.signed(t, F.error);
         if (Number.isNaN(error) || error < -32768 || error > 32767) return false;
         row.error = error;
         row.ioprio = ioprio;
         return true;
       }
-      case BlockTracepoint.bio_remap: case BlockTracepoint.rq_remap: {
+      case BlockTracepoint.bio_remap:
+      case BlockTracepoint.rq_remap: {
         const oldDevT = fields.num(t, F.old_dev);
         const oldSector = fields.u64(t, F.old_sector);
         if (oldDevT < 0 || oldDevT > 0xffffffff || oldSector === -1) return false;

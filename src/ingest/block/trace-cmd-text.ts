@@ -37,12 +37,21 @@ export class TraceCmdTextParser extends TracefsTextParser {
 
 /** Read a `trace-cmd report` text file into `builder`. */
 export function readTraceCmdText(
-  path: string, builder: BlockEventsBuilder, stats: IngestStats, onProgress?: (input: InputStream) => void,
+  path: string,
+  builder: BlockEventsBuilder,
+  stats: IngestStats,
+  onProgress?: (input: InputStream) => void,
 ): Promise<BlockTextFileSummary> {
   return readTextLines(path, new TraceCmdTextParser(builder, stats, path), onProgress);
 }
 
 /** Parse `trace-cmd report` text held in memory; `file` names it in messages. */
-export function parseTraceCmdText(text: string | Uint8Array, file: string, builder: BlockEventsBuilder, stats: IngestStats, options?: BlockTextOptions): BlockTextFileSummary {
+export function parseTraceCmdText(
+  text: string | Uint8Array,
+  file: string,
+  builder: BlockEventsBuilder,
+  stats: IngestStats,
+  options?: BlockTextOptions,
+): BlockTextFileSummary {
   return parseTextLines(text, file, new TraceCmdTextParser(builder, stats, file, options));
 }

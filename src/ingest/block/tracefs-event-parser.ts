@@ -28,7 +28,10 @@ export class TracefsEventParser {
   /** nr_sectors of the last sectorRange. */
   private nr = 0;
 
-  constructor(private readonly ctx: BlockTextContext, private readonly prefix: FtracePrefix) {
+  constructor(
+    private readonly ctx: BlockTextContext,
+    private readonly prefix: FtracePrefix,
+  ) {
     this.scan = ctx.scan;
     this.row = ctx.row;
   }
@@ -41,22 +44,37 @@ export class TracefsEventParser {
     const row = this.row;
     const pre = this.prefix;
     this.scan.p = p;
-    row.ts = pre.time(); row.cpu = pre.cpu; row.pid = pre.pid; row.action = ACTION_OF[tp]!;
-    const ok = tp === BlockTracepoint.plug || tp === BlockTracepoint.unplug ? this.plug(tp, t, e) : this.devRwbs(t, e) && this.afterRwbs(tp, t, e);
-    if (ok) this.ctx.builder.commit(); else row.clear();
+    row.ts = pre.time();
+    row.cpu = pre.cpu;
+    row.pid = pre.pid;
+    row.action = ACTION_OF[tp]!;
+    const ok =
+      tp === BlockTracepoint.plug || tp === BlockTracepoint.unplug ? this.plug(tp, t, e) : this.devRwbs(t, e) && this.afterRwbs(tp, t, e);
+    if (ok) this.ctx.builder.commit();
+    else row.clear();
     return ok;
   }
 
   /** The fields after `M,m RWBS `, by tracepoint. */
   private afterRwbs(tp: number, t: Uint8Array, e: number): boolean {
     switch (tp) {
-      case BlockTracepoint.rq_insert: case BlockTracepoint.rq_issue: case BlockTracepoint.rq_merge: return this.rqQueued(t, e);
-      case BlockTracepoint.rq_complete: case BlockTracepoint.rq_requeue: return this.rqDone(t, e);
-      case BlockTracepoint.bio_complete: return this.bioComplete(t, e);
-      case BlockTracepoint.split: return this.split(t, e);
-      case BlockTracepoint.bio_remap: case BlockTracepoint.rq_remap: return this.remap(tp, t, e);
+      case BlockTracepoint.rq_insert:
+      case BlockTracepoint.rq_issue:
+      case BlockTracepoint.rq_merge:
+        return this.rqQueued(t, e);
+      case BlockTracepoint.rq_complete:
+      case BlockTracepoint.rq_requeue:
+        return this.rqDone(t, e);
+      case BlockTracepoint.bio_complete:
+        return this.bioComplete(t, e);
+      case BlockTracepoint.split:
+        return this.split(t, e);
+      case BlockTracepoint.bio_remap:
+      case BlockTracepoint.rq_remap:
+        return this.remap(tp, t, e);
       // bio_queue, getrq, sleeprq, backmerge, frontmerge, bounce
-      default: return this.bio(t, e);
+      default:
+        return this.bio(t, e);
     }
   }
 

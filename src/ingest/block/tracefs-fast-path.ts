@@ -40,7 +40,12 @@ export class TracefsFastPath {
    * `general` is the general path's prefix tokenizer: its timestamp colon offset (fixed-width
    * prefix columns) is where this path looks first, and the only place it looks.
    */
-  constructor(private readonly ctx: BlockTextContext, private readonly names: TracepointNames, private readonly general: FtracePrefix, private readonly traceCmd: boolean) {
+  constructor(
+    private readonly ctx: BlockTextContext,
+    private readonly names: TracepointNames,
+    private readonly general: FtracePrefix,
+    private readonly traceCmd: boolean,
+  ) {
     this.scan = ctx.scan;
     this.row = ctx.row;
   }
@@ -71,7 +76,11 @@ export class TracefsFastPath {
     let frac = 0;
     let mul = 1;
     let d = t[k]! - 48;
-    while (d >= 0 && d <= 9) { frac += d * mul; mul *= 10; d = t[--k]! - 48; }
+    while (d >= 0 && d <= 9) {
+      frac += d * mul;
+      mul *= 10;
+      d = t[--k]! - 48;
+    }
     const fd = c - 1 - k;
     if (fd === 0 || fd > 9 || t[k] !== 46) return -1;
     const dot = k;
@@ -79,7 +88,11 @@ export class TracefsFastPath {
     let sec = 0;
     mul = 1;
     d = t[k]! - 48;
-    while (d >= 0 && d <= 9 && k > i) { sec += d * mul; mul *= 10; d = t[--k]! - 48; }
+    while (d >= 0 && d <= 9 && k > i) {
+      sec += d * mul;
+      mul *= 10;
+      d = t[--k]! - 48;
+    }
     if (k === dot - 1 || dot - 1 - k > 15 || t[k] !== 32 || k < i || sec >= 9007199) return -1;
     const pre = this.pre;
     pre.ts = sec * 1e9 + frac * POW10[9 - fd]!;
@@ -109,7 +122,11 @@ export class TracefsFastPath {
     let cpu = 0;
     mul = 1;
     d = t[b]! - 48;
-    while (d >= 0 && d <= 9 && b > i) { cpu += d * mul; mul *= 10; d = t[--b]! - 48; }
+    while (d >= 0 && d <= 9 && b > i) {
+      cpu += d * mul;
+      mul *= 10;
+      d = t[--b]! - 48;
+    }
     if (b === q - 1 || t[b] !== 91) return -1;
     pre.cpu = cpu;
     q = b - 1;
@@ -123,7 +140,11 @@ export class TracefsFastPath {
     let pid = 0;
     let mul = 1;
     let d = t[q]! - 48;
-    while (d >= 0 && d <= 9 && q > i) { pid += d * mul; mul *= 10; d = t[--q]! - 48; }
+    while (d >= 0 && d <= 9 && q > i) {
+      pid += d * mul;
+      mul *= 10;
+      d = t[--q]! - 48;
+    }
     if (q === pe || t[q] !== 45) return false;
     const commE = q;
     let commS = i;
@@ -227,8 +248,14 @@ export class TracefsFastPath {
     const op = packed & 7;
     const pre = this.pre;
     const row = this.row;
-    row.ts = pre.ts; row.cpu = pre.cpu; row.pid = pre.pid;
-    row.dev = dev; row.action = ACTION_OF[tp]!; row.rwbs = rwbs; row.op = op; row.flags = packed >> 3;
+    row.ts = pre.ts;
+    row.cpu = pre.cpu;
+    row.pid = pre.pid;
+    row.dev = dev;
+    row.action = ACTION_OF[tp]!;
+    row.rwbs = rwbs;
+    row.op = op;
+    row.flags = packed >> 3;
     if (this.ioprioS >= 0) row.ioprio = ctx.ioprio.lookup(t, this.ioprioS, this.ioprioE);
     row.comm = done ? pre.commKey(ctx.comm, t) : ctx.comm.lookup(t, this.bracket + 1, e - 1);
     const nr = this.nr;

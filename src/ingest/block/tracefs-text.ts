@@ -10,12 +10,18 @@ import type { IngestStats } from '../../util/ingest-stats.js';
 import type { InputStream } from '../../io/input-stream.js';
 import { textOf } from '../text/byte-scanner.js';
 import type { BlockEventsBuilder } from './block-events-builder.js';
-import { BlockTextContext, parseTextLines, readTextLines, type BlockTextFileSummary, type BlockTextLineParser, type BlockTextOptions } from './block-text-context.js';
+import {
+  BlockTextContext,
+  parseTextLines,
+  readTextLines,
+  type BlockTextFileSummary,
+  type BlockTextLineParser,
+  type BlockTextOptions,
+} from './block-text-context.js';
 import { BlockTracepoint, SKIPPED_COUNTER, SKIPPED_TRACEPOINT, TracepointNames } from './block-tracepoints.js';
 import { FtracePrefix } from './ftrace-prefix.js';
 import { TracefsEventParser } from './tracefs-event-parser.js';
 import { TracefsFastPath } from './tracefs-fast-path.js';
-
 
 /** Parses tracefs `trace` / `trace_pipe` lines into a BlockEventsBuilder. */
 export class TracefsTextParser implements BlockTextLineParser {
@@ -28,7 +34,13 @@ export class TracefsTextParser implements BlockTextLineParser {
   private readonly fast: TracefsFastPath | null;
   private firstBad = '';
   private firstBadLine = 0;
-  constructor(builder: BlockEventsBuilder, stats: IngestStats, file: string, private readonly traceCmd = false, options: BlockTextOptions = {}) {
+  constructor(
+    builder: BlockEventsBuilder,
+    stats: IngestStats,
+    file: string,
+    private readonly traceCmd = false,
+    options: BlockTextOptions = {},
+  ) {
     this.ctx = new BlockTextContext(builder, stats, file);
     this.events = new TracefsEventParser(this.ctx, this.prefix);
     this.fast = options.fastPath === false ? null : new TracefsFastPath(this.ctx, this.names, this.prefix, traceCmd);
@@ -39,12 +51,18 @@ export class TracefsTextParser implements BlockTextLineParser {
     ctx.lines++;
     while (e > s && t[e - 1]! === 32) e--;
     if (e === s) return;
-    if (this.fast !== null && this.fast.line(t, s, e)) { ctx.events++; return; }
+    if (this.fast !== null && this.fast.line(t, s, e)) {
+      ctx.events++;
+      return;
+    }
     const pre = this.prefix;
     const body = pre.parse(t, s, e, this.traceCmd);
     if (body < 0) {
       if (this.headerLine(t, s, e, lineNo)) return;
-      if (!this.firstBad) { this.firstBad = textOf(t, s, Math.min(e, s + 120)); this.firstBadLine = lineNo; }
+      if (!this.firstBad) {
+        this.firstBad = textOf(t, s, Math.min(e, s + 120));
+        this.firstBadLine = lineNo;
+      }
       ctx.problem('block_text.unparsable_line', 'line is not an ftrace event line', t, s, e, lineNo);
       return;
     }
@@ -60,8 +78,12 @@ export class TracefsTextParser implements BlockTextLineParser {
     }
     if (pre.rawTs) {
       const name = 'block_text.counter_clock_timestamps';
-      ctx.stats.count(name, 'info', 'timestamps without a decimal point (a counter trace clock such as x86-tsc or counter): stored as printed, not nanoseconds',
-        ctx.stats.get(name) < 5 ? { file: ctx.file, line: lineNo, text: textOf(t, s, Math.min(e, s + 200)) } : undefined);
+      ctx.stats.count(
+        name,
+        'info',
+        'timestamps without a decimal point (a counter trace clock such as x86-tsc or counter): stored as printed, not nanoseconds',
+        ctx.stats.get(name) < 5 ? { file: ctx.file, line: lineNo, text: textOf(t, s, Math.min(e, s + 200)) } : undefined,
+      );
     }
     if (this.body(tp, t, body, e)) ctx.events++;
     else ctx.problem('block_text.bad_event_fields', 'block event text does not match the tracepoint format', t, s, e, lineNo);
@@ -82,7 +104,14 @@ export class TracefsTextParser implements BlockTextLineParser {
       const m = /entries-in-buffer\/entries-written:\s*(\d+)\/(\d+)/.exec(textOf(t, i, e));
       if (m) {
         const lost = Number(m[2]) - Number(m[1]);
-        if (lost > 0) ctx.stats.count('block_text.overwritten_events', 'data_loss', 'events overwritten in the ring buffer before it was read (trace header entries-written minus entries-in-buffer)', { file: ctx.file, line: lineNo, text: textOf(t, i, e) }, lost);
+        if (lost > 0)
+          ctx.stats.count(
+            'block_text.overwritten_events',
+            'data_loss',
+            'events overwritten in the ring buffer before it was read (trace header entries-written minus entries-in-buffer)',
+            { file: ctx.file, line: lineNo, text: textOf(t, i, e) },
+            lost,
+          );
       }
       return true;
     }
@@ -90,11 +119,22 @@ export class TracefsTextParser implements BlockTextLineParser {
     // "CPU:1 [LOST 120 EVENTS]" (tracefs), "CPU:1 [120 EVENTS DROPPED]" (trace-cmd)
     const lost = /^CPU:\s*\d+\s*\[(?:LOST (\d+) EVENTS|(\d+) EVENTS DROPPED)\]/.exec(line);
     if (lost) {
-      ctx.stats.count('block_text.lost_events', 'data_loss', 'events the kernel dropped (ring buffer full) as reported in the trace', { file: ctx.file, line: lineNo, text: line }, Number(lost[1] ?? lost[2]));
+      ctx.stats.count(
+        'block_text.lost_events',
+        'data_loss',
+        'events the kernel dropped (ring buffer full) as reported in the trace',
+        { file: ctx.file, line: lineNo, text: line },
+        Number(lost[1] ?? lost[2]),
+      );
       ctx.ignored++;
       return true;
     }
-    if (/^#{5} CPU \d+ buffer started #{4}/.test(line) || /^cpus=\d+$/.test(line) || /^CPU \d+ is empty$/.test(line) || /^version = \d+/.test(line)) {
+    if (
+      /^#{5} CPU \d+ buffer started #{4}/.test(line) ||
+      /^cpus=\d+$/.test(line) ||
+      /^CPU \d+ is empty$/.test(line) ||
+      /^version = \d+/.test(line)
+    ) {
       ctx.ignored++;
       return true;
     }
@@ -104,21 +144,40 @@ export class TracefsTextParser implements BlockTextLineParser {
   finish(): BlockTextFileSummary {
     const ctx = this.ctx;
     if (ctx.events === 0 && ctx.bad > 0 && ctx.ignored === 0) {
-      throw new InputError(ctx.file, `not ${this.traceCmd ? 'trace-cmd report' : 'tracefs'} text: no line is an event line of the form "<comm>-<pid> [<cpu>] <seconds>.<micros>: <event>: ..." (${ctx.bad} lines tried; first: "${this.firstBad}")`, { line: this.firstBadLine });
+      throw new InputError(
+        ctx.file,
+        `not ${this.traceCmd ? 'trace-cmd report' : 'tracefs'} text: no line is an event line of the form "<comm>-<pid> [<cpu>] <seconds>.<micros>: <event>: ..." (${ctx.bad} lines tried; first: "${this.firstBad}")`,
+        { line: this.firstBadLine },
+      );
     }
-    return { file: ctx.file, format: this.traceCmd ? 'trace-cmd' : 'tracefs', lines: ctx.lines, events: ctx.events, bad: ctx.bad, ignored: ctx.ignored };
+    return {
+      file: ctx.file,
+      format: this.traceCmd ? 'trace-cmd' : 'tracefs',
+      lines: ctx.lines,
+      events: ctx.events,
+      bad: ctx.bad,
+      ignored: ctx.ignored,
+    };
   }
 }
 
-
 /** Read a tracefs `trace` / `trace_pipe` text file into `builder`. */
 export function readTracefsText(
-  path: string, builder: BlockEventsBuilder, stats: IngestStats, onProgress?: (input: InputStream) => void,
+  path: string,
+  builder: BlockEventsBuilder,
+  stats: IngestStats,
+  onProgress?: (input: InputStream) => void,
 ): Promise<BlockTextFileSummary> {
   return readTextLines(path, new TracefsTextParser(builder, stats, path), onProgress);
 }
 
 /** Parse tracefs text held in memory (tests, notebooks); `file` names it in messages. */
-export function parseTracefsText(text: string | Uint8Array, file: string, builder: BlockEventsBuilder, stats: IngestStats, options?: BlockTextOptions): BlockTextFileSummary {
+export function parseTracefsText(
+  text: string | Uint8Array,
+  file: string,
+  builder: BlockEventsBuilder,
+  stats: IngestStats,
+  options?: BlockTextOptions,
+): BlockTextFileSummary {
   return parseTextLines(text, file, new TracefsTextParser(builder, stats, file, false, options));
 }

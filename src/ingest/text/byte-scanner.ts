@@ -31,7 +31,10 @@ export class ByteScanner {
 
   /** True and past it when the byte at p is `c`. */
   expect(t: Uint8Array, c: number): boolean {
-    if (t[this.p]! === c) { this.p++; return true; }
+    if (t[this.p]! === c) {
+      this.p++;
+      return true;
+    }
     return false;
   }
 
@@ -59,7 +62,10 @@ export class ByteScanner {
   /** Signed decimal at p (an errno): the value, or NaN when there is none. */
   readSigned(t: Uint8Array, e: number): number {
     let neg = false;
-    if (this.p < e && t[this.p]! === 45) { neg = true; this.p++; }
+    if (this.p < e && t[this.p]! === 45) {
+      neg = true;
+      this.p++;
+    }
     const v = this.readDec(t, e);
     if (v < 0) return NaN;
     return neg ? -v : v;
@@ -102,17 +108,23 @@ export function colonSpace(t: Uint8Array, from: number, e: number): number {
 }
 
 /** True for the ASCII digits 0-9. */
-export function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
+export function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
 
 /** 10^k, k = 0..9 (scales a fraction of 1..9 digits to nanoseconds). */
 export const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 /** Text of a byte range (for messages and examples, off the hot path). */
-export function textOf(t: Uint8Array, s: number, e: number): string { return utf8.decode(t.subarray(s, e)); }
+export function textOf(t: Uint8Array, s: number, e: number): string {
+  return utf8.decode(t.subarray(s, e));
+}
 
 /** ASCII digits of a byte range as a string (for BigInt). */
-export function latin1(t: Uint8Array, s: number, e: number): string { return String.fromCharCode(...t.subarray(s, e)); }
+export function latin1(t: Uint8Array, s: number, e: number): string {
+  return String.fromCharCode(...t.subarray(s, e));
+}
 
 /** Unsigned decimal t[s, e) of up to 20 digits as a bigint when it fits 64 bits, else -1. */
 export function u64Digits(t: Uint8Array, s: number, e: number): bigint | -1 {

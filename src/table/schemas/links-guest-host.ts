@@ -12,6 +12,12 @@ export const linksGuestHostTable = defineTable({
     { name: 'lower_id', type: 'int32', doc: 'host_requests.id of the host block request.' },
     { name: 'vm', type: 'string', index: 'int16', doc: 'Guest (VM) id the guest request belongs to (several images on one host).' },
     { name: 'bytes', type: 'int64', unit: 'bytes', doc: 'Bytes of the host request attributed to this guest request.' },
-    { name: 'how', type: 'string', index: 'int8', values: LINK_HOWS, doc: 'Causality rule: sync_read, direct (cache=none: the host request ran inside the guest request), writeback (host page-cache writeback of the latest earlier guest write), readahead (host readahead later consumed by a guest read).' },
+    {
+      name: 'how',
+      type: 'string',
+      index: 'int8',
+      values: LINK_HOWS,
+      doc: 'Causality rule: sync_read, direct (cache=none: the host request ran inside the guest request), writeback (host page-cache writeback of the latest earlier guest write), readahead (host readahead later consumed by a guest read).',
+    },
   ],
 });
