@@ -126,17 +126,13 @@ describe('BlockEventsBuilder with chunk memory from a PrefaultPool', () => {
     const pool = new PrefaultPool([EVENT_CHUNK_BYTES]);
     const pooled = new BlockEventsBuilder();
     let given = 0;
-    // wait until the helper thread has prepared buffers, so that the test uses them
-    for (let k = 0; k < 200; k++) {
-      const b = pool.take(EVENT_CHUNK_BYTES);
-      if (b) {
-        expect(b.byteLength).toBe(EVENT_CHUNK_BYTES);
-        expect(new Uint8Array(b).every((x) => x === 0)).toBe(true);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    await new Promise((r) => setTimeout(r, 50));
+    // a prepared buffer is zero-filled and of the size asked; then wait for the next one, so that
+    // the builder below takes at least one buffer from the pool
+    expect(await pool.whenReady(EVENT_CHUNK_BYTES)).toBe(true);
+    const first = pool.take(EVENT_CHUNK_BYTES)!;
+    expect(first.byteLength).toBe(EVENT_CHUNK_BYTES);
+    expect(new Uint8Array(first).every((x) => x === 0)).toBe(true);
+    expect(await pool.whenReady(EVENT_CHUNK_BYTES)).toBe(true);
     pooled.useChunkMemory((bytes) => {
       const b = pool.take(bytes);
       if (b) given++;

@@ -24,6 +24,8 @@ export class PrefaultPool {
   private readonly inFlight = new Map<number, number>();
   private readonly worker: Worker;
   private closed = false;
+  /** Callers of whenReady, per size. */
+  private readonly waiters = new Map<number, ((ready: boolean) => void)[]>();
 
   /** `sizes` are prepared from the start; any other size from its first `take`. */
   constructor(
@@ -35,10 +37,12 @@ export class PrefaultPool {
     this.worker.on('message', (b: ArrayBuffer) => {
       this.inFlight.set(b.byteLength, this.inFlight.get(b.byteLength)! - 1);
       if (!this.closed) this.ready.get(b.byteLength)!.push(b);
+      this.wake(b.byteLength, !this.closed);
     });
     // a pool that cannot run its thread just hands out nothing: the caller allocates
     this.worker.on('error', () => {
       this.closed = true;
+      for (const n of [...this.waiters.keys()]) this.wake(n, false);
     });
     for (const n of sizes) this.refill(n);
   }
@@ -50,10 +54,34 @@ export class PrefaultPool {
     return b;
   }
 
+  /**
+   * Resolves true once a buffer of `bytes` is ready to take (asking the thread for one if needed),
+   * false when the pool is closed or its thread failed. For callers that want the pool's memory and
+   * can wait (tests); readers use `take`, which never waits.
+   */
+  whenReady(bytes: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    if ((this.ready.get(bytes)?.length ?? 0) > 0) return Promise.resolve(true);
+    this.refill(bytes);
+    return new Promise((resolve) => {
+      const list = this.waiters.get(bytes) ?? [];
+      list.push(resolve);
+      this.waiters.set(bytes, list);
+    });
+  }
+
+  private wake(bytes: number, ready: boolean): void {
+    const list = this.waiters.get(bytes);
+    if (!list) return;
+    this.waiters.delete(bytes);
+    for (const w of list) w(ready);
+  }
+
   /** Stop the thread and drop the buffers not taken. */
   async close(): Promise<void> {
     this.closed = true;
     this.ready.clear();
+    for (const n of [...this.waiters.keys()]) this.wake(n, false);
     await this.worker.terminate();
   }
 
