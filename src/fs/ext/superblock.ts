@@ -140,15 +140,28 @@ export function featureNames(sb: Superblock): string[] {
   return out;
 }
 
-/**
- * Decode and validate a superblock. `bytes` are the 1024 bytes of the superblock; `file` and
- * `offset` name it in errors. `sourceSize` (bytes of the source holding the file system) bounds
- * what the counts may size: the group descriptor table (s_blocks_count / s_blocks_per_group
- * descriptors) has to fit in the source, so the per-group arrays stay within a few times the
- * input's size. A source shorter than s_blocks_count blocks is accepted (a truncated image).
- */
-export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: number, offset = SUPERBLOCK_OFFSET): Superblock {
-  const place = (field: number, what: string) => ({ offset: offset + field, what: `superblock ${what}` });
+/** Where a superblock field sits, for errors: (byte offset within the superblock, field name). */
+type FieldPlace = (field: number, what: string) => { offset: number; what: string };
+
+/** The fields the checks read, decoded from the superblock bytes (before any check on them). */
+interface CoreFields {
+  blockSize: number;
+  featureCompat: number;
+  featureIncompat: number;
+  featureRoCompat: number;
+  is64: boolean;
+  blocksCount: number;
+  firstDataBlock: number;
+  blocksPerGroup: number;
+  inodesPerGroup: number;
+  revLevel: number;
+  inodeSize: number;
+  firstIno: number;
+  inodesCount: number;
+}
+
+/** Length, s_magic and s_log_block_size: is this an ext superblock at all? Returns the block size. */
+function checkSuperblockIdentity(bytes: Uint8Array, file: string, offset: number, place: FieldPlace): number {
   if (bytes.length < SUPERBLOCK_SIZE)
     throw new InputError(file, expectedActual('superblock length', SUPERBLOCK_SIZE, bytes.length), { offset, what: 'superblock' });
   const magic = u16le(bytes, 0x38);
@@ -166,20 +179,35 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
       expectedActual('s_log_block_size (block size 1 KiB to 64 KiB)', '0..6', logBlock),
       place(0x18, 's_log_block_size'),
     );
-  const blockSize = 1024 << logBlock;
-  const featureCompat = u32le(bytes, 0x5c);
+  return 1024 << logBlock;
+}
+
+/** Decode the geometry and feature fields the checks need. */
+function decodeCoreFields(bytes: Uint8Array, blockSize: number): CoreFields {
   const featureIncompat = u32le(bytes, 0x60);
-  const featureRoCompat = u32le(bytes, 0x64);
   const is64 = (featureIncompat & FeatureIncompat['64bit']) !== 0;
-  const blocksCount = u32le(bytes, 0x04) + (is64 ? u32le(bytes, 0x150) * 2 ** 32 : 0);
-  const firstDataBlock = u32le(bytes, 0x14);
-  const blocksPerGroup = u32le(bytes, 0x20);
-  const inodesPerGroup = u32le(bytes, 0x28);
   const revLevel = u32le(bytes, 0x4c);
-  const inodeSize = revLevel === 0 ? 128 : u16le(bytes, 0x58);
-  const firstIno = revLevel === 0 ? 11 : u32le(bytes, 0x54);
-  const inodesCount = u32le(bytes, 0x00);
-  if (featureRoCompat & FeatureRoCompat.bigalloc) {
+  return {
+    blockSize,
+    featureCompat: u32le(bytes, 0x5c),
+    featureIncompat,
+    featureRoCompat: u32le(bytes, 0x64),
+    is64,
+    blocksCount: u32le(bytes, 0x04) + (is64 ? u32le(bytes, 0x150) * 2 ** 32 : 0),
+    firstDataBlock: u32le(bytes, 0x14),
+    blocksPerGroup: u32le(bytes, 0x20),
+    inodesPerGroup: u32le(bytes, 0x28),
+    revLevel,
+    inodeSize: revLevel === 0 ? 128 : u16le(bytes, 0x58),
+    firstIno: revLevel === 0 ? 11 : u32le(bytes, 0x54),
+    inodesCount: u32le(bytes, 0x00),
+  };
+}
+
+/** Check the group geometry, inode size, first data block and the incompatible features. */
+function checkCoreFields(f: CoreFields, file: string, place: FieldPlace): void {
+  const { blockSize, blocksPerGroup, inodesPerGroup, inodeSize, firstDataBlock, featureIncompat } = f;
+  if (f.featureRoCompat & FeatureRoCompat.bigalloc) {
     throw new InputError(file, 'bigalloc (cluster allocation) is not supported', place(0x64, 's_feature_ro_compat'));
   }
   if (blocksPerGroup === 0 || blocksPerGroup > blockSize * 8) {
@@ -203,7 +231,7 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
       place(0x58, 's_inode_size'),
     );
   }
-  if (firstDataBlock >= blocksCount || (blockSize === 1024 ? firstDataBlock > 1 : firstDataBlock !== 0)) {
+  if (firstDataBlock >= f.blocksCount || (blockSize === 1024 ? firstDataBlock > 1 : firstDataBlock !== 0)) {
     throw new InputError(
       file,
       expectedActual('s_first_data_block', blockSize === 1024 ? '0 or 1' : 0, firstDataBlock),
@@ -221,6 +249,10 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
       place(0x60, 's_feature_incompat'),
     );
   }
+}
+
+/** Group descriptor size: s_desc_size (default 64) with 64bit, else 32. */
+function readDescSize(bytes: Uint8Array, is64: boolean, file: string, place: FieldPlace): number {
   let descSize = 32;
   if (is64) {
     descSize = u16le(bytes, 0xfe) || 64;
@@ -228,6 +260,15 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
       throw new InputError(file, expectedActual('s_desc_size', 'a power of two in 32..1024', descSize), place(0xfe, 's_desc_size'));
     }
   }
+  return descSize;
+}
+
+/**
+ * Check that the block and inode counts are representable and that the group descriptor table fits
+ * in `sourceSize` bytes. Returns the number of block groups.
+ */
+function checkCounts(bytes: Uint8Array, f: CoreFields, descSize: number, sourceSize: number, file: string, place: FieldPlace): number {
+  const { is64, blocksCount, blockSize, inodesCount, inodesPerGroup } = f;
   if (blocksCount * blockSize > Number.MAX_SAFE_INTEGER) {
     const exact = (BigInt(is64 ? u32le(bytes, 0x150) : 0) << 32n) | BigInt(u32le(bytes, 0x04));
     throw new InputError(
@@ -236,7 +277,7 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
       place(is64 ? 0x150 : 0x04, is64 ? 's_blocks_count_hi' : 's_blocks_count_lo'),
     );
   }
-  const groupCount = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
+  const groupCount = Math.ceil((blocksCount - f.firstDataBlock) / f.blocksPerGroup);
   if (groupCount * descSize > sourceSize) {
     throw new InputError(
       file,
@@ -251,23 +292,29 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
       place(0x00, 's_inodes_count'),
     );
   }
+  return groupCount;
+}
+
+/** The Superblock from checked fields plus the ones no check looks at. */
+function assembleSuperblock(bytes: Uint8Array, f: CoreFields, descSize: number, groupCount: number): Superblock {
+  const { is64, featureCompat } = f;
   const nameBytes = bytes.subarray(0x78, 0x88);
   const nul = nameBytes.indexOf(0);
   return {
-    inodesCount,
-    blocksCount,
+    inodesCount: f.inodesCount,
+    blocksCount: f.blocksCount,
     freeBlocksCount: u32le(bytes, 0x0c) + (is64 ? u32le(bytes, 0x158) * 2 ** 32 : 0),
     freeInodesCount: u32le(bytes, 0x10),
-    firstDataBlock,
-    blockSize,
-    blocksPerGroup,
-    inodesPerGroup,
-    revLevel,
-    firstIno,
-    inodeSize,
+    firstDataBlock: f.firstDataBlock,
+    blockSize: f.blockSize,
+    blocksPerGroup: f.blocksPerGroup,
+    inodesPerGroup: f.inodesPerGroup,
+    revLevel: f.revLevel,
+    firstIno: f.firstIno,
+    inodeSize: f.inodeSize,
     featureCompat,
-    featureIncompat,
-    featureRoCompat,
+    featureIncompat: f.featureIncompat,
+    featureRoCompat: f.featureRoCompat,
     uuid: uuidText(bytes.subarray(0x68, 0x78)),
     volumeName: new TextDecoder('utf-8', { fatal: false }).decode(nul >= 0 ? nameBytes.subarray(0, nul) : nameBytes),
     reservedGdtBlocks: featureCompat & FeatureCompat.resize_inode ? u16le(bytes, 0xce) : 0,
@@ -283,6 +330,23 @@ export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: num
     // s_orphan_file_inum 0x280 (orphan_file feature)
     orphanFileInum: featureCompat & FeatureCompat.orphan_file ? u32le(bytes, 0x280) : 0,
   };
+}
+
+/**
+ * Decode and validate a superblock. `bytes` are the 1024 bytes of the superblock; `file` and
+ * `offset` name it in errors. `sourceSize` (bytes of the source holding the file system) bounds
+ * what the counts may size: the group descriptor table (s_blocks_count / s_blocks_per_group
+ * descriptors) has to fit in the source, so the per-group arrays stay within a few times the
+ * input's size. A source shorter than s_blocks_count blocks is accepted (a truncated image).
+ */
+export function parseSuperblock(bytes: Uint8Array, file: string, sourceSize: number, offset = SUPERBLOCK_OFFSET): Superblock {
+  const place: FieldPlace = (field, what) => ({ offset: offset + field, what: `superblock ${what}` });
+  const blockSize = checkSuperblockIdentity(bytes, file, offset, place);
+  const fields = decodeCoreFields(bytes, blockSize);
+  checkCoreFields(fields, file, place);
+  const descSize = readDescSize(bytes, fields.is64, file, place);
+  const groupCount = checkCounts(bytes, fields, descSize, sourceSize, file, place);
+  return assembleSuperblock(bytes, fields, descSize, groupCount);
 }
 
 export function hasIncompat(sb: Superblock, bit: number): boolean {
