@@ -5,7 +5,7 @@
  * matters). A call whose outcome or offset the log does not determine is kept with AppIoFlag
  * bits, never guessed.
  */
-import { AppIoFlag, type AppOp } from '../../table/schemas/app-io.js';
+import { AppIoFlag } from '../../table/schemas/app-io.js';
 import { FileState, OpenFileDescription, TaskTracker, type FdTable } from './fd-table.js';
 import type { AppIoEmitter } from './app-io-emitter.js';
 import type { PathTable } from './strace-paths.js';
@@ -31,9 +31,9 @@ import {
 } from './strace-args.js';
 import { bytesEqual, decimalBytes, decodeBytes, findBytes, intAt } from './strace-bytes.js';
 import { Sys } from './strace-syscalls.js';
+import { transfer } from './app-transfer.js';
 
 const NULL = Number.NaN;
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** How a call ended, as its return part tells (one object, reused from call to call). */
 class Outcome {
@@ -265,7 +265,7 @@ export class SyscallEffects {
       (sys === Sys.Pread || sys === Sys.Pwrite || sys >= Sys.Preadv) && !(stated === -1 && (sys === Sys.Preadv2 || sys === Sys.Pwritev2));
     const rwfAppend = sys === Sys.Pwritev2 && argFlag(L, 4, 'RWF_APPEND', 0x10); // linux/fs.h
     const done = o.unknown ? NULL : o.ok ? o.ret : 0;
-    this.transfer(write ? 'write' : 'read', fd, d, positional ? stated : NULL, req, done, o.ok, o.unknown, rwfAppend, flags, write);
+    transfer(this.rows, write ? 'write' : 'read', fd, d, positional ? stated : NULL, req, done, o.ok, o.unknown, rwfAppend, flags, write);
   }
 
   private seek(sys: number, L: StraceLine, table: FdTable, o: Outcome): void {
@@ -355,8 +355,8 @@ export class SyscallEffects {
     const outOff = send ? NULL : bracketInt(L, 3);
     const req = argInt(L, send ? 3 : 4);
     const done = o.unknown ? NULL : o.ok ? o.ret : 0;
-    this.transfer('read', inFd, dIn, inOff, req, done, o.ok, o.unknown, false, o.flags, false);
-    this.transfer('write', outFd, dOut, outOff, req, done, o.ok, o.unknown, false, o.flags | AppIoFlag.SecondHalf, true);
+    transfer(this.rows, 'read', inFd, dIn, inOff, req, done, o.ok, o.unknown, false, o.flags, false);
+    transfer(this.rows, 'write', outFd, dOut, outOff, req, done, o.ok, o.unknown, false, o.flags | AppIoFlag.SecondHalf, true);
   }
 
   private mmap(sys: number, L: StraceLine, table: FdTable, o: Outcome): void {
@@ -468,65 +468,6 @@ export class SyscallEffects {
     return d;
   }
 
-  /**
-   * One transfer row; moves the file position of stream calls. `stated` is the call's own offset
-   * (NaN: use the description's position).
-   */
-  transfer(
-    op: AppOp,
-    fd: number,
-    d: OpenFileDescription | undefined,
-    stated: number | bigint,
-    req: number | bigint,
-    done: number | bigint,
-    ok: boolean,
-    unknown: boolean,
-    rwfAppend: boolean,
-    flags: number,
-    write: boolean,
-  ): void {
-    const key = d?.pathKey ?? -1;
-    if (!d || key < 0) flags |= AppIoFlag.FdUnknown;
-    const positional = !(typeof stated === 'number' && Number.isNaN(stated));
-    let offset: number | bigint = NULL;
-    let append = false;
-    const n = typeof done === 'number' && !Number.isNaN(done) ? done : -1;
-    if (!d) {
-      if (positional) offset = stated;
-      else flags |= AppIoFlag.OffsetUnknown;
-    } else if (write && (rwfAppend || d.append)) {
-      // O_APPEND (open(2)) and RWF_APPEND (pwritev2(2)): the write goes to the end of the file,
-      // pwrite too on Linux (pwrite(2) BUGS); positional calls leave the file position alone
-      append = true;
-      if (d.file.size >= 0) offset = d.file.size;
-      else flags |= AppIoFlag.OffsetUnknown;
-      if (ok && n >= 0) {
-        if (d.file.size >= 0) d.file.size += n;
-        if (!positional) d.pos = d.file.size;
-      } else if (unknown) {
-        d.file.size = -1;
-        if (!positional) d.pos = -1;
-      }
-    } else if (positional) {
-      offset = stated;
-      if (write && d.file.size >= 0) {
-        if (ok && n >= 0 && typeof stated === 'number') d.file.size = Math.max(d.file.size, stated + n);
-        else if (unknown || typeof stated !== 'number') d.file.size = -1;
-      }
-    } else if (d.seekable) {
-      if (d.pos >= 0) offset = d.pos;
-      else flags |= AppIoFlag.OffsetUnknown;
-      if (unknown) d.pos = -1;
-      else if (ok && n >= 0 && d.pos >= 0) {
-        d.pos += n;
-        if (d.pos > MAX_SAFE) d.pos = -1;
-        if (write && d.file.size >= 0 && d.pos > d.file.size) d.file.size = d.pos;
-      } else if (ok && write && d.file.size >= 0) d.file.size = -1;
-    }
-    if (unknown && write && d) d.file.size = -1;
-    this.rows.row(op, fd, d, key, offset, req, done, append, flags);
-  }
-
   // ---- the fast path: read/write/pread64/pwrite64/lseek lines of the common shape
 
   /** What fastCheck read from the line, for fastApply. */
@@ -589,7 +530,7 @@ export class SyscallEffects {
       return;
     }
     const write = sys === Sys.Write || sys === Sys.Pwrite;
-    this.transfer(write ? 'write' : 'read', fd, d, this.fastStated, this.fastA, ret, true, false, false, 0, write);
+    transfer(this.rows, write ? 'write' : 'read', fd, d, this.fastStated, this.fastA, ret, true, false, false, 0, write);
   }
 
   /** `desc` for argument 0 of a fast-path call (decoAt: its plain -y decoration, or -1). */

@@ -27,22 +27,11 @@
  * Files are streamed chunk by chunk (bounded memory); several files are merged by record time.
  */
 import { existsSync } from 'node:fs';
-import { openInputStream, type InputStream } from '../../io/input-stream.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import type { IngestStats } from '../../util/ingest-stats.js';
 import { rwbsFromCategories } from './rwbs.js';
 import { BlockAction, NONE, type BlockEventsBuilder } from './block-events-builder.js';
-
-const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/** BLK_IO_TRACE_MAGIC (blktrace_api.h): the top 24 bits of the magic word. */
-const MAGIC = 0x65617400;
-const VERSION_7 = 0x07;
-const VERSION_8 = 0x08;
-const HEADER_7 = 48;
-const HEADER_8 = 64;
-/** Bytes of a new chunk joined to the tail of the previous one: more than the longest record (64 + 65535). */
-const JOIN_BYTES = HEADER_8 + 0x10000;
+import { FileCursor, HEADER_8, HEADER_7, MAGIC, detectLayout } from './blktrace-cursor.js';
 
 /** Category bits (BLK_TC_*, blktrace_api.h), as found in `action >> 16`. */
 export const BlkTc = {
@@ -100,142 +89,6 @@ export interface BlktraceReadResult {
   byteOrder: 'little' | 'big';
   /** pid -> comm from PROCESS notify records. */
   processes: number;
-}
-
-/** Reading state of one input file: the undecoded bytes, their file offset and byte order. */
-class FileCursor {
-  buf = new Uint8Array(0);
-  view = new DataView(this.buf.buffer);
-  /** 32-bit words of the whole ArrayBuffer under buf, for aligned little-endian reads on little-endian hosts. */
-  words = new Uint32Array(0);
-  /** Whether `words` may be used: file and host little-endian, and buf starts 4-byte aligned. */
-  fast = false;
-  /** Position of the next record in buf. */
-  pos = 0;
-  /** File offset of buf[0] (decompressed bytes). */
-  base = 0;
-  le = true;
-  version = 0;
-  header = HEADER_7;
-  done = false;
-  /** Length of the record at pos when complete and valid, else 0. */
-  headLen = 0;
-  headHi = 0;
-  headLo = 0;
-  readonly it: AsyncIterator<Uint8Array>;
-  readonly input: InputStream;
-  constructor(readonly path: string) {
-    this.input = openInputStream(path);
-    this.it = this.input[Symbol.asyncIterator]();
-  }
-
-  /**
-   * The chunk after a joined buffer: buf holds the unread tail of the previous chunk followed by
-   * the first bytes of `next` (enough for any record that straddles the boundary), and reading
-   * moves on to `next` itself once past `joinAt`. So a chunk is never copied whole.
-   */
-  next: Uint8Array | null = null;
-  joinAt = 0;
-
-  /** Append the next chunk after the unread bytes; false at the end of the file. */
-  async fill(): Promise<boolean> {
-    if (this.next !== null) {
-      this.switchToNext();
-      return true;
-    }
-    if (this.done) return false;
-    const r = await this.it.next();
-    if (r.done) {
-      this.done = true;
-      return false;
-    }
-    const chunk = r.value;
-    const rest = this.buf.length - this.pos;
-    this.base += this.pos;
-    if (rest === 0) {
-      this.buf = chunk;
-    } else {
-      const take = Math.min(chunk.length, JOIN_BYTES);
-      const b = new Uint8Array(rest + take);
-      b.set(this.buf.subarray(this.pos), 0);
-      b.set(chunk.subarray(0, take), rest);
-      this.buf = b;
-      if (take < chunk.length) {
-        this.next = chunk;
-        this.joinAt = rest;
-      }
-    }
-    this.pos = 0;
-    this.setViews();
-    return true;
-  }
-
-  /** Continue in `next`: its byte 0 is at joinAt in the joined buffer. */
-  switchToNext(): void {
-    const next = this.next!;
-    this.next = null;
-    this.base += this.joinAt;
-    this.pos -= this.joinAt;
-    this.buf = next;
-    this.setViews();
-  }
-
-  private setViews(): void {
-    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-    this.refreshFast();
-  }
-
-  get offset(): number {
-    return this.base + this.pos;
-  }
-
-  refreshFast(): void {
-    this.fast = this.le && HOST_LE && this.header === HEADER_7 && (this.buf.byteOffset & 3) === 0;
-    this.words = this.fast ? new Uint32Array(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength >> 2) : new Uint32Array(0);
-  }
-}
-
-function magicOk(v: number): boolean {
-  return (v & 0xffffff00) >>> 0 === MAGIC;
-}
-
-/**
- * Decide the byte order and version from the first record of a file. Throws InputError when the
- * file does not start with a blk_io_trace record.
- */
-function detectLayout(c: FileCursor): void {
-  if (c.buf.length - c.pos < 4) {
-    if (c.buf.length === 0) throw new InputError(c.path, 'empty file: expected blktrace records (struct blk_io_trace)');
-    throw new InputError(c.path, `file too short (${c.buf.length} bytes): expected blktrace records of at least ${HEADER_7} bytes`, {
-      offset: 0,
-    });
-  }
-  const le = c.view.getUint32(c.pos, true);
-  const be = c.view.getUint32(c.pos, false);
-  let magic: number;
-  if (magicOk(le)) {
-    c.le = true;
-    magic = le;
-  } else if (magicOk(be)) {
-    c.le = false;
-    magic = be;
-  } else {
-    throw new InputError(
-      c.path,
-      `not a binary blktrace file: expected magic 0x656174xx (struct blk_io_trace), got 0x${le.toString(16).padStart(8, '0')}`,
-      { offset: 0, what: 'blk_io_trace record' },
-    );
-  }
-  const version = magic & 0xff;
-  if (version === VERSION_7) c.header = HEADER_7;
-  else if (version === VERSION_8) c.header = HEADER_8;
-  else
-    throw new InputError(
-      c.path,
-      `unsupported blktrace version 0x${version.toString(16).padStart(2, '0')}: expected 0x07 (48-byte records) or 0x08 (64-byte records)`,
-      { offset: 0, what: 'blk_io_trace record' },
-    );
-  c.version = version;
 }
 
 /**
@@ -528,15 +381,7 @@ class BlktraceDecoder {
     const tHi = c.headHi;
     const tLo = c.headLo;
     const ts: number | bigint = tHi < 0x200000 ? tHi * 4294967296 + tLo : (BigInt(tHi) << 32n) | BigInt(tLo);
-    let secHi: number;
-    let secLo: number;
-    let bytes: number;
-    let action: number;
-    let pid: number;
-    let devt: number;
-    let cpu: number;
-    let error: number;
-    let pdu: number;
+    let secHi: number, secLo: number, bytes: number, action: number, pid: number, devt: number, cpu: number, error: number, pdu: number;
     if (c.fast && (p & 3) === 0) {
       const w = c.words;
       const k = p >> 2;
@@ -599,40 +444,8 @@ class BlktraceDecoder {
       return;
     }
     const sector: number | bigint = secHi < 0x200000 ? secHi * 4294967296 + secLo : (BigInt(secHi) << 32n) | BigInt(secLo);
-    let newSector: number | bigint | null = null;
-    let oldDev: number | null = null;
-    let count: number | null = null;
-    if (code === TA.SPLIT || code === TA.UNPLUG_IO || code === TA.UNPLUG_TIMER) {
-      if (payloadLen >= 8) {
-        const hi = v.getUint32(payload, false);
-        const lo = v.getUint32(payload + 4, false);
-        const val: number | bigint = hi < 0x200000 ? hi * 4294967296 + lo : (BigInt(hi) << 32n) | BigInt(lo);
-        if (code === TA.SPLIT) newSector = val;
-        else count = typeof val === 'number' && val <= 0x7fffffff ? val : 0x7fffffff;
-      } else {
-        this.stats.count(
-          'blktrace_short_payload',
-          'data_loss',
-          'split/unplug/remap records whose payload is shorter than the kernel writes; the value is left null',
-          { file: c.path, offset: c.base + p, text: `${BLK_TA_LETTERS[code]} with pdu_len ${pdu}` },
-        );
-      }
-    } else if (code === TA.REMAP) {
-      if (payloadLen >= 16) {
-        oldDev = this.devKey(v.getUint32(payload, false));
-        // device_to (payload + 4) equals the header's device
-        const hi = v.getUint32(payload + 8, false);
-        const lo = v.getUint32(payload + 12, false);
-        newSector = hi < 0x200000 ? hi * 4294967296 + lo : (BigInt(hi) << 32n) | BigInt(lo);
-      } else {
-        this.stats.count(
-          'blktrace_short_payload',
-          'data_loss',
-          'split/unplug/remap records whose payload is shorter than the kernel writes; the value is left null',
-          { file: c.path, offset: c.base + p, text: `A with pdu_len ${pdu}` },
-        );
-      }
-    }
+    if (code === TA.SPLIT || code === TA.UNPLUG_IO || code === TA.UNPLUG_TIMER || code === TA.REMAP)
+      this.payloadValues(c, p, code, payload, payloadLen, pdu);
     const isFlushRq = bytes === 0 && (category & BlkTc.FLUSH) !== 0;
     const hasSector = code !== TA.PLUG && code !== TA.UNPLUG_IO && code !== TA.UNPLUG_TIMER && !isFlushRq;
     const isCompletion = code === TA.COMPLETE || code === TA.REQUEUE;
@@ -653,12 +466,49 @@ class BlktraceDecoder {
     row.nrSectors = bytes >>> 9;
     row.bytes = bytes;
     if (isCompletion) row.error = error;
-    if (newSector !== null) row.newSector = newSector;
-    if (oldDev !== null) row.oldDev = oldDev;
-    if (count !== null) row.count = count;
     out.commit();
     if (out.refused !== null) throw new InputError(c.path, out.refused, { offset: c.base + p, what: 'blk_io_trace record' });
     this.events++;
+  }
+
+  /**
+   * The values in the payload of a split (new sector), unplug (request count) or remap (old
+   * device, new sector) record, into the row `emit` fills next.
+   */
+  private payloadValues(c: FileCursor, p: number, code: number, payload: number, payloadLen: number, pdu: number): void {
+    const v = c.view;
+    const row = this.out.row;
+    if (code === TA.SPLIT || code === TA.UNPLUG_IO || code === TA.UNPLUG_TIMER) {
+      if (payloadLen >= 8) {
+        const hi = v.getUint32(payload, false);
+        const lo = v.getUint32(payload + 4, false);
+        const val: number | bigint = hi < 0x200000 ? hi * 4294967296 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+        if (code === TA.SPLIT) row.newSector = val;
+        else row.count = typeof val === 'number' && val <= 0x7fffffff ? val : 0x7fffffff;
+      } else {
+        this.stats.count(
+          'blktrace_short_payload',
+          'data_loss',
+          'split/unplug/remap records whose payload is shorter than the kernel writes; the value is left null',
+          { file: c.path, offset: c.base + p, text: `${BLK_TA_LETTERS[code]} with pdu_len ${pdu}` },
+        );
+      }
+    } else if (code === TA.REMAP) {
+      if (payloadLen >= 16) {
+        row.oldDev = this.devKey(v.getUint32(payload, false));
+        // device_to (payload + 4) equals the header's device
+        const hi = v.getUint32(payload + 8, false);
+        const lo = v.getUint32(payload + 12, false);
+        row.newSector = hi < 0x200000 ? hi * 4294967296 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+      } else {
+        this.stats.count(
+          'blktrace_short_payload',
+          'data_loss',
+          'split/unplug/remap records whose payload is shorter than the kernel writes; the value is left null',
+          { file: c.path, offset: c.base + p, text: `A with pdu_len ${pdu}` },
+        );
+      }
+    }
   }
 
   private notify(

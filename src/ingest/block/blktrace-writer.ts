@@ -122,6 +122,41 @@ class RecordSink {
 }
 
 /**
+ * A version-7 record header at the end of the sink, with room for `pdu` payload bytes after it;
+ * returns where the payload goes.
+ */
+function writeHeader(
+  s: RecordSink,
+  le: boolean,
+  seq: number,
+  tsAbs: bigint,
+  sector: number,
+  bytes: number,
+  action: number,
+  pid: number,
+  devt: number,
+  cpu: number,
+  error: number,
+  pdu: number,
+): number {
+  const v = s.reserve(48 + pdu);
+  const p = s.at;
+  v.setUint32(p, 0x65617407, le);
+  v.setUint32(p + 4, seq, le);
+  v.setBigUint64(p + 8, BigInt.asUintN(64, tsAbs), le);
+  v.setBigUint64(p + 16, BigInt(sector), le);
+  v.setUint32(p + 24, bytes >>> 0, le);
+  v.setUint32(p + 28, action >>> 0, le);
+  v.setUint32(p + 32, pid >>> 0, le);
+  v.setUint32(p + 36, devt >>> 0, le);
+  v.setUint32(p + 40, cpu >>> 0, le);
+  v.setUint16(p + 44, error & 0xffff, le);
+  v.setUint16(p + 46, pdu, le);
+  s.advance(48 + pdu);
+  return p + 48;
+}
+
+/**
  * Write the events as binary blktrace. Returns the paths written. Events whose action has no
  * blktrace code (m) are skipped; times are the table's ts_ns.
  */
@@ -145,41 +180,9 @@ export function writeBlktraceBinary(events: Table, prefix: string, opts: Blktrac
   let devtFallback = 0;
   let wroteTimestamp = opts.wallClockNs === undefined;
   const devts: number[] = [];
-  const header = (
-    s: RecordSink,
-    seq: number,
-    tsAbs: bigint,
-    sector: number,
-    bytes: number,
-    action: number,
-    pid: number,
-    devt: number,
-    cpu: number,
-    error: number,
-    pdu: number,
-  ): number => {
-    const v = s.reserve(48 + pdu);
-    const p = s.at;
-    v.setUint32(p, 0x65617407, le);
-    v.setUint32(p + 4, seq, le);
-    v.setBigUint64(p + 8, BigInt.asUintN(64, tsAbs), le);
-    v.setBigUint64(p + 16, BigInt(sector), le);
-    v.setUint32(p + 24, bytes >>> 0, le);
-    v.setUint32(p + 28, action >>> 0, le);
-    v.setUint32(p + 32, pid >>> 0, le);
-    v.setUint32(p + 36, devt >>> 0, le);
-    v.setUint32(p + 40, cpu >>> 0, le);
-    v.setUint16(p + 44, error & 0xffff, le);
-    v.setUint16(p + 46, pdu, le);
-    s.advance(48 + pdu);
-    return p + 48;
-  };
   try {
     forEachEventBatch(events, (b, names, base) => {
-      while (devts.length < names.dev.length) {
-        const m = /^(\d+):(\d+)$/.exec(names.dev[devts.length]!);
-        devts.push(m ? ((Number(m[1]) << 20) | Number(m[2])) >>> 0 : 0);
-      }
+      addDevts(devts, names.dev);
       for (let i = 0; i < b.length; i++) {
         const act = b.action[i]!;
         const code = act < TA_CODE.length ? TA_CODE[act]! : 0;
@@ -194,17 +197,12 @@ export function writeBlktraceBinary(events: Table, prefix: string, opts: Blktrac
         if (devIdx < 0) devt = devtFallback;
         const pid = b.pid[i]! < 0 ? 0 : b.pid[i]!;
         if (!wroteTimestamp) {
-          // TIMESTAMP notify: wall clock seconds, nanoseconds (u32 each, header byte order)
-          const w = opts.wallClockNs!;
-          const q = header(s, 0, ts, 0, 0, (BlkTc.NOTIFY << 16) | 1, 0, devt, cpu, 0, 8);
-          const v = s.reserve(0);
-          v.setUint32(q, Number(w / 1_000_000_000n), le);
-          v.setUint32(q + 4, Number(w % 1_000_000_000n), le);
+          writeTimestamp(s, le, ts, opts.wallClockNs!, devt, cpu);
           wroteTimestamp = true;
         }
         if (!s.pids.has(pid) && b.comm[i]! >= 0) {
           s.pids.add(pid);
-          const q = header(s, 0, ts, 0, 0, (BlkTc.NOTIFY << 16) | 0, pid, devt, cpu, 0, 16);
+          const q = writeHeader(s, le, 0, ts, 0, 0, (BlkTc.NOTIFY << 16) | 0, pid, devt, cpu, 0, 16);
           const bytesOut = s.bytes();
           const comm = names.comm[b.comm[i]!]!;
           for (let k = 0; k < 16; k++) bytesOut[q + k] = k < comm.length ? comm.charCodeAt(k) & 0xff : 0;
@@ -235,7 +233,7 @@ export function writeBlktraceBinary(events: Table, prefix: string, opts: Blktrac
         const err = act === Act.C || act === Act.R ? (b.error[i]! === 0x7fffffff ? 0 : b.error[i]!) : 0;
         const pdu = act === Act.X || act === Act.U || act === Act.UT ? 8 : act === Act.A ? 16 : 0;
         s.seq++;
-        const q = header(s, s.seq, ts, sector, bytes, ((cat << 16) | code) >>> 0, pid, devt, cpu, err, pdu);
+        const q = writeHeader(s, le, s.seq, ts, sector, bytes, ((cat << 16) | code) >>> 0, pid, devt, cpu, err, pdu);
         if (pdu) {
           const v = s.reserve(0);
           if (act === Act.X) v.setBigUint64(q, BigInt(Math.max(0, b.newSector[i]!)), false);
@@ -251,19 +249,39 @@ export function writeBlktraceBinary(events: Table, prefix: string, opts: Blktrac
     if (!merged) for (let c = 0; c <= maxCpu; c++) sinkFor(c);
     complete = true;
   } finally {
-    // after a failure (or a file refused at its final name) the other files are removed too
-    let failure: unknown = null;
-    for (const [, s] of [...sinks.entries()].sort((a, b) => a[0] - b[0])) {
-      try {
-        s.finish(complete && failure === null);
-      } catch (e) {
-        failure ??= e;
-      }
-      paths.push(s.path);
-    }
-    // the first sink's failure, after every sink was closed
-    // eslint-disable-next-line no-unsafe-finally
-    if (failure !== null) throw failure;
+    finishSinks(sinks, complete, paths);
   }
   return paths;
+}
+
+/** The device numbers (kernel dev_t) of the device names not converted yet. */
+function addDevts(devts: number[], names: string[]): void {
+  while (devts.length < names.length) {
+    const m = /^(\d+):(\d+)$/.exec(names[devts.length]!);
+    devts.push(m ? ((Number(m[1]) << 20) | Number(m[2])) >>> 0 : 0);
+  }
+}
+
+/** TIMESTAMP notify: wall clock seconds, nanoseconds (u32 each, header byte order). */
+function writeTimestamp(s: RecordSink, le: boolean, ts: bigint, w: bigint, devt: number, cpu: number): void {
+  const q = writeHeader(s, le, 0, ts, 0, 0, (BlkTc.NOTIFY << 16) | 1, 0, devt, cpu, 0, 8);
+  const v = s.reserve(0);
+  v.setUint32(q, Number(w / 1_000_000_000n), le);
+  v.setUint32(q + 4, Number(w % 1_000_000_000n), le);
+}
+
+/** Close every sink (in CPU order), renamed into place when `complete`; their paths go to `paths`. */
+function finishSinks(sinks: Map<number, RecordSink>, complete: boolean, paths: string[]): void {
+  // after a failure (or a file refused at its final name) the other files are removed too
+  let failure: unknown = null;
+  for (const [, s] of [...sinks.entries()].sort((a, b) => a[0] - b[0])) {
+    try {
+      s.finish(complete && failure === null);
+    } catch (e) {
+      failure ??= e;
+    }
+    paths.push(s.path);
+  }
+  // the first sink's failure, after every sink was closed
+  if (failure !== null) throw failure;
 }

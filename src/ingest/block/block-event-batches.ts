@@ -99,37 +99,8 @@ export function forEachEventBatch(
     skipFlags = skip.includes('flags'),
     skipOldDev = skip.includes('oldDev'),
     skipCount = skip.includes('count');
-  const col = (name: string) => {
-    const c = table.getChild(name);
-    if (!c) throw new Error(`block_events table has no column ${name}`);
-    return c.data as unknown as AnyBatch[];
-  };
-  const cols = {
-    ts: col('ts_ns'),
-    cpu: col('cpu'),
-    pid: col('pid'),
-    comm: col('comm'),
-    dev: col('dev'),
-    action: col('action'),
-    rwbs: col('rwbs'),
-    op: col('op'),
-    sync: col('sync'),
-    meta: col('meta'),
-    fua: col('fua'),
-    preflush: col('preflush'),
-    readahead: col('readahead'),
-    sector: col('sector'),
-    nr: col('nr_sectors'),
-    bytes: col('bytes'),
-    error: col('error'),
-    newSector: col('new_sector'),
-    oldDev: col('old_dev'),
-    count: col('count'),
-  };
+  const cols = eventColumns(table);
   const nb = cols.ts.length;
-  for (const [k, v] of Object.entries(cols)) {
-    if (v.length !== nb) throw new Error(`block_events: column ${k} has ${v.length} record batches, ts_ns has ${nb}`);
-  }
   const names: EventNames = { dev: [], comm: [], rwbs: [] };
   const devIndex = new Map<string, number>();
   const commIndex = new Map<string, number>();
@@ -159,29 +130,7 @@ export function forEachEventBatch(
     const n = tsB.length;
     if (n > cap || !b) {
       cap = Math.max(n, 1024);
-      b = {
-        length: 0,
-        firstRow: 0,
-        ts: new Float64Array(cap),
-        cpu: new Int32Array(cap),
-        pid: new Int32Array(cap),
-        comm: new Int32Array(cap),
-        dev: new Int32Array(cap),
-        action: new Uint8Array(cap),
-        rwbs: new Int32Array(cap),
-        op: new Uint8Array(cap),
-        flags: new Uint8Array(cap),
-        sector: new Float64Array(cap),
-        nr: new Float64Array(cap),
-        bytes: new Float64Array(cap),
-        error: new Int32Array(cap),
-        newSector: new Float64Array(cap),
-        oldDev: new Int32Array(cap),
-        count: new Int32Array(cap),
-      };
-      if (skipCpu) b.cpu.fill(-1);
-      if (skipOldDev) b.oldDev.fill(-1);
-      if (skipCount) b.count.fill(-1);
+      b = newEventBatch(cap, skipCpu, skipOldDev, skipCount);
       act = new Int32Array(cap);
     }
     b.length = n;
@@ -227,6 +176,70 @@ export function forEachEventBatch(
     if (consume) release(table, k, lastUse!);
   }
   return { names, base: base ?? 0n, rows: firstRow };
+}
+
+/** The record batches of each block_events column EventBatch is filled from (checked to line up). */
+function eventColumns(table: Table) {
+  const col = (name: string) => {
+    const c = table.getChild(name);
+    if (!c) throw new Error(`block_events table has no column ${name}`);
+    return c.data as unknown as AnyBatch[];
+  };
+  const cols = {
+    ts: col('ts_ns'),
+    cpu: col('cpu'),
+    pid: col('pid'),
+    comm: col('comm'),
+    dev: col('dev'),
+    action: col('action'),
+    rwbs: col('rwbs'),
+    op: col('op'),
+    sync: col('sync'),
+    meta: col('meta'),
+    fua: col('fua'),
+    preflush: col('preflush'),
+    readahead: col('readahead'),
+    sector: col('sector'),
+    nr: col('nr_sectors'),
+    bytes: col('bytes'),
+    error: col('error'),
+    newSector: col('new_sector'),
+    oldDev: col('old_dev'),
+    count: col('count'),
+  };
+  const nb = cols.ts.length;
+  for (const [k, v] of Object.entries(cols)) {
+    if (v.length !== nb) throw new Error(`block_events: column ${k} has ${v.length} record batches, ts_ns has ${nb}`);
+  }
+  return cols;
+}
+
+/** An EventBatch of `cap` rows, with the skipped columns at their null value. */
+function newEventBatch(cap: number, skipCpu: boolean, skipOldDev: boolean, skipCount: boolean): EventBatch {
+  const b: EventBatch = {
+    length: 0,
+    firstRow: 0,
+    ts: new Float64Array(cap),
+    cpu: new Int32Array(cap),
+    pid: new Int32Array(cap),
+    comm: new Int32Array(cap),
+    dev: new Int32Array(cap),
+    action: new Uint8Array(cap),
+    rwbs: new Int32Array(cap),
+    op: new Uint8Array(cap),
+    flags: new Uint8Array(cap),
+    sector: new Float64Array(cap),
+    nr: new Float64Array(cap),
+    bytes: new Float64Array(cap),
+    error: new Int32Array(cap),
+    newSector: new Float64Array(cap),
+    oldDev: new Int32Array(cap),
+    count: new Int32Array(cap),
+  };
+  if (skipCpu) b.cpu.fill(-1);
+  if (skipOldDev) b.oldDev.fill(-1);
+  if (skipCount) b.count.fill(-1);
+  return b;
 }
 
 /** The value and validity buffers of record batch k of each column. */
