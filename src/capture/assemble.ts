@@ -78,6 +78,95 @@ function clocksOf(env: Map<string, string>, file: string, when: 'start' | 'end')
   };
 }
 
+/** The host's part of the manifest, from BUNDLE/host/host.env (its trace compressed in place). */
+function hostCaptureOf(dir: string, hfile: string, henv: Map<string, string>): HostCapture {
+  const fsType = get(henv, hfile, 'fs_type');
+  if (fsType !== 'ext2' && fsType !== 'ext3' && fsType !== 'ext4')
+    throw new InputError(hfile, `host fs type ${fsType}: only ext2/3/4 are supported`);
+  return {
+    kernel: get(henv, hfile, 'kernel'),
+    disk: {
+      dev: get(henv, hfile, 'dev'),
+      name: get(henv, hfile, 'disk'),
+      logical_block_size: Number(get(henv, hfile, 'logical_block_size')),
+      physical_block_size: Number(get(henv, hfile, 'physical_block_size')),
+      size_bytes: Number(get(henv, hfile, 'size_bytes')),
+      fs_offset_bytes: Number(get(henv, hfile, 'fs_offset_bytes')),
+      partition_table: null,
+      backing: 'physical disk of the host',
+    },
+    fs: {
+      type: fsType,
+      block_size: Number(get(henv, hfile, 'fs_block_size')),
+      size_bytes: Number(get(henv, hfile, 'fs_size_bytes')),
+      mount: '/',
+      metadata: 'host/fs.e2i.gz',
+      metadata_qcow2: null,
+      metadata_after_unmount: henv.get('fs_mounted') !== '1',
+    },
+    block_trace: traceOf(henv, hfile, gzipped(dir, 'host', 'block.trace') ?? 'host/block.trace.gz'),
+    clocks_start: clocksOf(henv, hfile, 'start'),
+    clocks_end: clocksOf(henv, hfile, 'end'),
+  };
+}
+
+/**
+ * One guest's part of the manifest, from BUNDLE/ID/guest.env (its traces and logs compressed in
+ * place); its image on the host when host.env names it as the guest (`guest=ID`).
+ */
+function guestCaptureOf(dir: string, id: string, henv: Map<string, string> | null, hfile: string): GuestCapture | null {
+  const gfile = join(dir, id, 'guest.env');
+  if (!existsSync(gfile)) return null;
+  const env = parseEnvFile(gfile);
+  const fsType = env.get('fs_type') ?? 'ext4';
+  const strace = gzipped(dir, id, 'app.strace');
+  const wlog = gzipped(dir, id, 'workload.log');
+  const sameHostImage = henv !== null && henv.get('guest') === id;
+  return {
+    id,
+    kernel: get(env, gfile, 'kernel'),
+    clock_domain: 'guest',
+    mem_bytes: Number(get(env, gfile, 'mem_bytes')),
+    disk: {
+      dev: get(env, gfile, 'dev'),
+      name: get(env, gfile, 'disk'),
+      logical_block_size: Number(get(env, gfile, 'logical_block_size')),
+      physical_block_size: Number(get(env, gfile, 'physical_block_size')),
+      size_bytes: Number(get(env, gfile, 'size_bytes')),
+      fs_offset_bytes: envFsOffset(env, gfile),
+      partition_table: null,
+      backing: 'virtual disk of the guest',
+    },
+    fs: {
+      type: fsType === 'ext2' || fsType === 'ext3' ? fsType : 'ext4',
+      block_size: Number(env.get('fs_block_size') ?? 4096),
+      size_bytes: Number(get(env, gfile, 'size_bytes')),
+      mount: env.get('fs_mount') ?? '/',
+      metadata: `${id}/fs.e2i.gz`,
+      metadata_qcow2: null,
+      metadata_after_unmount: false,
+    },
+    image: sameHostImage
+      ? {
+          path_in_fs: get(henv!, hfile, 'image_path_in_fs'),
+          format: get(henv!, hfile, 'image_format') === 'qcow2' ? 'qcow2' : 'raw',
+          file_bytes: Number(get(henv!, hfile, 'image_file_bytes')),
+          virtual_bytes: Number(henv!.get('image_virtual_bytes') || get(henv!, hfile, 'image_file_bytes')),
+          filefrag: `${id}/image.filefrag.txt`,
+          qemu_img_map: existsSync(join(dir, id, 'image.map.json')) ? `${id}/image.map.json` : null,
+          host_cache: henv!.get('host_cache') === 'none' ? 'none' : 'writeback',
+        }
+      : null,
+    strace: strace ? { path: strace, options: env.get('strace_options') ?? '-f -ttt -T -y', clock: 'realtime' } : null,
+    block_trace: traceOf(env, gfile, gzipped(dir, id, 'block.trace') ?? `${id}/block.trace.gz`),
+    workload_log: wlog ? { path: wlog, format: 'ffsb-lite-v1', clock: 'monotonic' } : null,
+    clocks_start: clocksOf(env, gfile, 'start'),
+    clocks_end: clocksOf(env, gfile, 'end'),
+    clock_marks: [],
+    console_log: null,
+  };
+}
+
 /** Write `DIR/manifest.json` for a bundle made by the capture scripts; returns the manifest. */
 export function assembleBundle(dir: string): CaptureManifest {
   const notes: string[] = ['recorded with capture/guest-capture.sh and capture/host-capture.sh'];
@@ -86,88 +175,13 @@ export function assembleBundle(dir: string): CaptureManifest {
   const hfile = join(dir, 'host/host.env');
   if (existsSync(hfile)) {
     henv = parseEnvFile(hfile);
-    const fsType = get(henv, hfile, 'fs_type');
-    if (fsType !== 'ext2' && fsType !== 'ext3' && fsType !== 'ext4')
-      throw new InputError(hfile, `host fs type ${fsType}: only ext2/3/4 are supported`);
-    host = {
-      kernel: get(henv, hfile, 'kernel'),
-      disk: {
-        dev: get(henv, hfile, 'dev'),
-        name: get(henv, hfile, 'disk'),
-        logical_block_size: Number(get(henv, hfile, 'logical_block_size')),
-        physical_block_size: Number(get(henv, hfile, 'physical_block_size')),
-        size_bytes: Number(get(henv, hfile, 'size_bytes')),
-        fs_offset_bytes: Number(get(henv, hfile, 'fs_offset_bytes')),
-        partition_table: null,
-        backing: 'physical disk of the host',
-      },
-      fs: {
-        type: fsType,
-        block_size: Number(get(henv, hfile, 'fs_block_size')),
-        size_bytes: Number(get(henv, hfile, 'fs_size_bytes')),
-        mount: '/',
-        metadata: 'host/fs.e2i.gz',
-        metadata_qcow2: null,
-        metadata_after_unmount: henv.get('fs_mounted') !== '1',
-      },
-      block_trace: traceOf(henv, hfile, gzipped(dir, 'host', 'block.trace') ?? 'host/block.trace.gz'),
-      clocks_start: clocksOf(henv, hfile, 'start'),
-      clocks_end: clocksOf(henv, hfile, 'end'),
-    };
+    host = hostCaptureOf(dir, hfile, henv);
     notes.push('host fs metadata was saved while mounted: changes not yet written back may be missing');
   }
   const guests: GuestCapture[] = [];
   for (const id of readdirSync(dir).sort()) {
-    const gfile = join(dir, id, 'guest.env');
-    if (!existsSync(gfile)) continue;
-    const env = parseEnvFile(gfile);
-    const fsType = env.get('fs_type') ?? 'ext4';
-    const strace = gzipped(dir, id, 'app.strace');
-    const wlog = gzipped(dir, id, 'workload.log');
-    const sameHostImage = henv !== null && henv.get('guest') === id;
-    guests.push({
-      id,
-      kernel: get(env, gfile, 'kernel'),
-      clock_domain: 'guest',
-      mem_bytes: Number(get(env, gfile, 'mem_bytes')),
-      disk: {
-        dev: get(env, gfile, 'dev'),
-        name: get(env, gfile, 'disk'),
-        logical_block_size: Number(get(env, gfile, 'logical_block_size')),
-        physical_block_size: Number(get(env, gfile, 'physical_block_size')),
-        size_bytes: Number(get(env, gfile, 'size_bytes')),
-        fs_offset_bytes: envFsOffset(env, gfile),
-        partition_table: null,
-        backing: 'virtual disk of the guest',
-      },
-      fs: {
-        type: fsType === 'ext2' || fsType === 'ext3' ? fsType : 'ext4',
-        block_size: Number(env.get('fs_block_size') ?? 4096),
-        size_bytes: Number(get(env, gfile, 'size_bytes')),
-        mount: env.get('fs_mount') ?? '/',
-        metadata: `${id}/fs.e2i.gz`,
-        metadata_qcow2: null,
-        metadata_after_unmount: false,
-      },
-      image: sameHostImage
-        ? {
-            path_in_fs: get(henv!, hfile, 'image_path_in_fs'),
-            format: get(henv!, hfile, 'image_format') === 'qcow2' ? 'qcow2' : 'raw',
-            file_bytes: Number(get(henv!, hfile, 'image_file_bytes')),
-            virtual_bytes: Number(henv!.get('image_virtual_bytes') || get(henv!, hfile, 'image_file_bytes')),
-            filefrag: `${id}/image.filefrag.txt`,
-            qemu_img_map: existsSync(join(dir, id, 'image.map.json')) ? `${id}/image.map.json` : null,
-            host_cache: henv!.get('host_cache') === 'none' ? 'none' : 'writeback',
-          }
-        : null,
-      strace: strace ? { path: strace, options: env.get('strace_options') ?? '-f -ttt -T -y', clock: 'realtime' } : null,
-      block_trace: traceOf(env, gfile, gzipped(dir, id, 'block.trace') ?? `${id}/block.trace.gz`),
-      workload_log: wlog ? { path: wlog, format: 'ffsb-lite-v1', clock: 'monotonic' } : null,
-      clocks_start: clocksOf(env, gfile, 'start'),
-      clocks_end: clocksOf(env, gfile, 'end'),
-      clock_marks: [],
-      console_log: null,
-    });
+    const g = guestCaptureOf(dir, id, henv, hfile);
+    if (g) guests.push(g);
   }
   if (guests.length === 0)
     throw new InputError(dir, 'no guest directory with a guest.env (copy the output of guest-capture.sh into BUNDLE/vm0)');
