@@ -215,6 +215,18 @@ export async function analyzeCapture(
   }
 }
 
+/** What the phases of one analysis add to: output tables, report lines, notes, warnings and per-VM decisions. */
+interface Collected {
+  tables: Record<string, Table>;
+  report: string[];
+  notes: string[];
+  mounts: Record<string, MountPrefixResult>;
+  warnings: string[];
+  fsOffsets: Record<string, FsOffsetDecision>;
+}
+
+type PendingLoad = ReturnType<ParallelLoads['start']>;
+
 async function analyzeWithLoads(
   inp: AnalyzeInputs,
   stats: IngestStats,
@@ -222,12 +234,8 @@ async function analyzeWithLoads(
   loads: ParallelLoads,
 ): Promise<AnalyzeOutput> {
   const { guests, host } = inp.kind === 'bundle' ? specsFromBundle(inp) : specsFromFiles(inp);
-  const tables: Record<string, Table> = {};
-  const report: string[] = [];
-  const notes: string[] = [];
-  const mounts: Record<string, MountPrefixResult> = {};
-  const warnings: string[] = [];
-  const fsOffsets: Record<string, FsOffsetDecision> = {};
+  const acc: Collected = { tables: {}, report: [], notes: [], mounts: {}, warnings: [], fsOffsets: {} };
+  const tables = acc.tables;
 
   // the traces and strace logs are parsed at the same time (worker threads), results taken in order
   const hostJob = host ? loads.start({ kind: 'block_requests', path: host.trace, dev: host.dev }) : null;
@@ -254,62 +262,8 @@ async function analyzeWithLoads(
   const imageTables: Table[] = [];
   for (const [vi, g] of guests.entries()) {
     const sfx = guests.length > 1 ? `_${g.vm}` : '';
-    log(`${g.vm}: reading guest trace ${g.trace}`);
-    const gt = await loads.take(guestJobs[vi]!.trace, stats);
-    tables[`guest_requests${sfx}`] = gt;
-    const guest = blockLayerFromTable(gt).layer;
-    let app = null;
-    if (g.app) {
-      log(`${g.vm}: reading strace log ${g.app}`);
-      const at = await loads.take(guestJobs[vi]!.app!, stats);
-      tables[`app_io${sfx}`] = at;
-      app = appLayerFromTable(at, g.vm);
-      // a realtime prior only fits epoch stamps (-ttt); -tt without --app-date gives time of day
-      const timeBase = at.schema.metadata?.get('time_base');
-      if (timeBase !== 'epoch' && g.appClock.priorNs !== undefined && !(timeBase === 'time_of_day' && g.appDate)) {
-        notes.push(`${g.vm}: the strace log has ${timeBase} timestamps: the clock prior from the bundle is not used`);
-        g.appClock = {};
-      }
-    }
-    let fileMaps: (RangeMap | null)[] | null = null;
-    let regions = null;
-    if (g.fs) {
-      const loaded = await loadGuestFs(g, gt, guest, app, stats, log, warnings, notes);
-      tables[`guest_fs_map${sfx}`] = loaded.fs.toTable();
-      fsOffsets[g.vm] = loaded.decision;
-      if (loaded.mount) mounts[g.vm] = loaded.mount;
-      if (loaded.mount?.prefix !== null && loaded.mount)
-        report.push(
-          `${g.vm}: guest fs mounted at "${loaded.mount.prefix || '/'}" in the application's view (${loaded.mount.source}); ${loaded.mount.matched} of ${app!.files.length} application paths found in the fs`,
-        );
-      const dec = loaded.decision;
-      report.push(
-        `${g.vm}: guest fs at byte ${dec.offset_bytes} of the traced disk (${dec.source}${dec.partition !== null ? `, partition ${dec.partition}` : ''})`,
-      );
-      fileMaps = loaded.fileMaps;
-      regions = guestRegions(loaded.fs, loaded.inodes, vi);
-    } else notes.push(`${g.vm}: no guest fs: sector-level analysis only (no app → guest links)`);
-
-    // guest disk → host disk
-    const image = g.image && hostFs ? await guestImageOnHost(g, hostFs, host!.fs, vi) : null;
-    if (image) {
-      imageTables.push(image.table);
-      hostImages.push(image.hostImage);
-    }
-    const guestToHost = image?.hostImage.guestToHost ?? null;
-    const imageClusterBytes = image?.clusterBytes;
-    vms.push({
-      vm: g.vm,
-      app,
-      guest,
-      fileMaps,
-      guestRegions: regions,
-      appClock: g.appClock,
-      guestToHost,
-      hostClock: g.hostClock,
-      hostDirect: g.hostDirect,
-      ...(imageClusterBytes ? { imageClusterBytes } : {}),
-    });
+    const image = { hostFs, hostFsPath: host?.fs ?? null, tables: imageTables, hostImages };
+    vms.push(await loadVm(g, vi, sfx, guestJobs[vi]!, image, loads, stats, log, acc));
   }
   if (host && hostFs)
     for (const p of host.otherImages) hostImages.push({ vm: -1, inode: inodeOfPath(hostFs, p, host.fs), guestToHost: null });
@@ -321,6 +275,92 @@ async function analyzeWithLoads(
 
   const hostInput: HostInput | null = hostLayer && hostFs ? { host: hostLayer.layer, regions: hostRegions(hostFs, hostImages) } : null;
   log('correlating');
+  return correlateAndSummarize(inp, vms, hostInput, stats, acc);
+}
+
+/**
+ * One VM's inputs: its guest trace and strace log (parsed by `jobs`), its guest fs and its image on
+ * the host disk; the image's table and host image go to `image`.
+ */
+async function loadVm(
+  g: GuestSpec,
+  vi: number,
+  sfx: string,
+  jobs: { trace: PendingLoad; app: PendingLoad | null },
+  image: { hostFs: FsMap | null; hostFsPath: string | null; tables: Table[]; hostImages: HostImage[] },
+  loads: ParallelLoads,
+  stats: IngestStats,
+  log: (s: string) => void,
+  acc: Collected,
+): Promise<VmInput> {
+  const { tables, report, notes, warnings } = acc;
+  log(`${g.vm}: reading guest trace ${g.trace}`);
+  const gt = await loads.take(jobs.trace, stats);
+  tables[`guest_requests${sfx}`] = gt;
+  const guest = blockLayerFromTable(gt).layer;
+  let app = null;
+  if (g.app) {
+    log(`${g.vm}: reading strace log ${g.app}`);
+    const at = await loads.take(jobs.app!, stats);
+    tables[`app_io${sfx}`] = at;
+    app = appLayerFromTable(at, g.vm);
+    // a realtime prior only fits epoch stamps (-ttt); -tt without --app-date gives time of day
+    const timeBase = at.schema.metadata?.get('time_base');
+    if (timeBase !== 'epoch' && g.appClock.priorNs !== undefined && !(timeBase === 'time_of_day' && g.appDate)) {
+      notes.push(`${g.vm}: the strace log has ${timeBase} timestamps: the clock prior from the bundle is not used`);
+      g.appClock = {};
+    }
+  }
+  let fileMaps: (RangeMap | null)[] | null = null;
+  let regions = null;
+  if (g.fs) {
+    const loaded = await loadGuestFs(g, gt, guest, app, stats, log, warnings, notes);
+    tables[`guest_fs_map${sfx}`] = loaded.fs.toTable();
+    acc.fsOffsets[g.vm] = loaded.decision;
+    if (loaded.mount) acc.mounts[g.vm] = loaded.mount;
+    if (loaded.mount?.prefix !== null && loaded.mount)
+      report.push(
+        `${g.vm}: guest fs mounted at "${loaded.mount.prefix || '/'}" in the application's view (${loaded.mount.source}); ${loaded.mount.matched} of ${app!.files.length} application paths found in the fs`,
+      );
+    const dec = loaded.decision;
+    report.push(
+      `${g.vm}: guest fs at byte ${dec.offset_bytes} of the traced disk (${dec.source}${dec.partition !== null ? `, partition ${dec.partition}` : ''})`,
+    );
+    fileMaps = loaded.fileMaps;
+    regions = guestRegions(loaded.fs, loaded.inodes, vi);
+  } else notes.push(`${g.vm}: no guest fs: sector-level analysis only (no app → guest links)`);
+
+  // guest disk → host disk
+  const onHost = g.image && image.hostFs ? await guestImageOnHost(g, image.hostFs, image.hostFsPath!, vi) : null;
+  if (onHost) {
+    image.tables.push(onHost.table);
+    image.hostImages.push(onHost.hostImage);
+  }
+  const guestToHost = onHost?.hostImage.guestToHost ?? null;
+  const imageClusterBytes = onHost?.clusterBytes;
+  return {
+    vm: g.vm,
+    app,
+    guest,
+    fileMaps,
+    guestRegions: regions,
+    appClock: g.appClock,
+    guestToHost,
+    hostClock: g.hostClock,
+    hostDirect: g.hostDirect,
+    ...(imageClusterBytes ? { imageClusterBytes } : {}),
+  };
+}
+
+/** Correlate the loaded layers, then the output tables, the summary and the report. */
+function correlateAndSummarize(
+  inp: AnalyzeInputs,
+  vms: VmInput[],
+  hostInput: HostInput | null,
+  stats: IngestStats,
+  acc: Collected,
+): AnalyzeOutput {
+  const { tables, report, notes, mounts, warnings, fsOffsets } = acc;
   const r = analyzeLayers(vms, hostInput);
   const hostL = hostInput?.host ?? null;
   if (vms.some((v) => v.app)) {

@@ -96,41 +96,71 @@ export async function run(argv: string[]): Promise<number> {
     typeof stracePath === 'string'
       ? { ...loaded, dropValues: await readDropValues(dropCallRows(loaded.appIo), new Map([[basename(stracePath), stracePath]])) }
       : loaded;
-  const { model, app, measured, capturedGuestMem: capturedMem, hostCacheMode: mode } = memoryModelFor(inp, given);
-  const guest = inp.guestRequests;
-  const predictions = model.predict(guestMems, hostCaches);
-  const c = model.calibration;
+  const fitted = memoryModelFor(inp, given);
+  const predictions = fitted.model.predict(guestMems, hostCaches);
   if (values.json) {
-    const out = {
-      captured: {
-        guest_mem: capturedMem,
-        host_cache_mode: mode,
-        guest_read_bytes: measured.guestReadBytes,
-        guest_other_read_bytes: measured.guestOtherReadBytes ?? 0,
-        guest_write_bytes: measured.guestWriteBytes,
-      },
-      calibration: {
-        overhead_bytes: c.overheadBytes,
-        method: c.method,
-        residual_bytes: c.residualBytes,
-        readahead_factor: c.readaheadFactor,
-        reserve_bytes: c.reserveBytes,
-        default_cache_bytes: c.defaultCacheBytes,
-      },
-      cache: model.cache,
-      predictions,
-    };
-    process.stdout.write(JSON.stringify(out, null, 1) + '\n');
+    process.stdout.write(JSON.stringify(jsonReport(fitted, predictions), null, 1) + '\n');
     return 0;
   }
   const rate = typeof values.sample === 'string' ? Number(values.sample) : 1;
+  const lines = textReport(fitted, inp.guestRequests, predictions, guestMems, hostCaches, rate);
+  if (budget !== undefined) {
+    const r = fitted.model.recommend(budget, guestMems);
+    lines.push(
+      '',
+      `recommended VM memory for a host budget of ${values.budget}: ${formatBytes(r.guest_mem)} (host cache ${formatBytes(r.host_cache)}; predicted host-disk reads ${formatBytes(r.prediction.predicted.host_read_bytes)})`,
+    );
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+type FittedModel = ReturnType<typeof memoryModelFor>;
+type Predictions = ReturnType<FittedModel['model']['predict']>;
+
+/** The --json output: the captured run, the calibration, the cache assumptions and the predictions. */
+function jsonReport(fitted: FittedModel, predictions: Predictions) {
+  const { model, measured, capturedGuestMem: capturedMem, hostCacheMode: mode } = fitted;
+  const c = model.calibration;
+  return {
+    captured: {
+      guest_mem: capturedMem,
+      host_cache_mode: mode,
+      guest_read_bytes: measured.guestReadBytes,
+      guest_other_read_bytes: measured.guestOtherReadBytes ?? 0,
+      guest_write_bytes: measured.guestWriteBytes,
+    },
+    calibration: {
+      overhead_bytes: c.overheadBytes,
+      method: c.method,
+      residual_bytes: c.residualBytes,
+      readahead_factor: c.readaheadFactor,
+      reserve_bytes: c.reserveBytes,
+      default_cache_bytes: c.defaultCacheBytes,
+    },
+    cache: model.cache,
+    predictions,
+  };
+}
+
+/** The text output: the captured run, both miss-ratio curves (exact, or SHARDS at `rate` < 1) and the prediction table. */
+function textReport(
+  fitted: FittedModel,
+  guest: Parameters<typeof blockPageAccesses>[0],
+  predictions: Predictions,
+  guestMems: number[],
+  hostCaches: number[],
+  rate: number,
+): string[] {
+  const { model, app, measured, capturedGuestMem: capturedMem, hostCacheMode: mode } = fitted;
+  const c = model.calibration;
   const guestSizes = evenSizes(Math.max(...guestMems) / PAGE_SIZE, 20);
   const guestCurve = rate < 1 ? shardsCurve(app.pages, rate, guestSizes) : model.guestCurve(guestSizes);
   const hostPages = blockPageAccesses(guest).pages;
   const hostSizes = evenSizes(Math.max(PAGE_SIZE, ...hostCaches) / PAGE_SIZE, 20);
   const hostCurve = rate < 1 ? shardsCurve(hostPages, rate, hostSizes) : exactCurve(hostPages, hostSizes);
   const used = new Set<UncheckedAssumption>(predictions.flatMap((p) => p.unchecked));
-  const lines = [
+  return [
     `captured run: VM memory ${formatBytes(capturedMem)}, host cache mode ${mode}; guest-disk reads ${formatBytes(measured.guestReadBytes)} data + ${formatBytes(measured.guestOtherReadBytes ?? 0)} other, writes ${formatBytes(measured.guestWriteBytes)}`,
     `application: ${app.pages.length} buffered page accesses (${formatBytes(app.bufferedReadBytes)} read, ${formatBytes(app.bufferedWriteBytes)} written), O_DIRECT ${formatBytes(app.directReadBytes)} read, ${formatBytes(app.directWriteBytes)} written${app.skippedUncertain ? `, ${app.skippedUncertain} calls with unknown offset left out` : ''}`,
     `guest memory not available to the page cache: ${formatBytes(c.overheadBytes)} (${c.method}${c.method === 'unconstrained' ? `: the data fit in the captured run's cache; other sizes take the inactive file list of ${c.reserveBytes !== null ? `VM memory - ${formatBytes(c.reserveBytes)} reserved by the guest kernel` : 'the VM memory'}` : ''}; residual ${formatBytes(c.residualBytes)}); readahead factor ${c.readaheadFactor.toFixed(3)} (${formatBytes(measured.guestReadaheadBytes ?? 0)} read ahead)`,
@@ -156,13 +186,4 @@ export async function run(argv: string[]): Promise<number> {
         ]
       : []),
   ];
-  if (budget !== undefined) {
-    const r = model.recommend(budget, guestMems);
-    lines.push(
-      '',
-      `recommended VM memory for a host budget of ${values.budget}: ${formatBytes(r.guest_mem)} (host cache ${formatBytes(r.host_cache)}; predicted host-disk reads ${formatBytes(r.prediction.predicted.host_read_bytes)})`,
-    );
-  }
-  process.stdout.write(lines.join('\n') + '\n');
-  return 0;
 }

@@ -17,7 +17,7 @@ import {
 import { offsetFromCandidatePairs } from './clock-pairs.js';
 import { fileSegments, imageSegments } from './upper-segments.js';
 import { growFloat64, growInt32 } from '../util/growable.js';
-import { linkLayer, LinkHow, Op, type LinkPieces, type Segments } from './layer-link.js';
+import { linkLayer, LinkHow, Op, type LinkPieces, type Segments, type UpperTiming } from './layer-link.js';
 import type { AppLayer, BlockLayer } from './layers.js';
 import { computeLineage, type LineageColumns } from './lineage.js';
 import type { RangeMap } from './range-map.js';
@@ -171,10 +171,19 @@ function resolveClock(
   return { ...none, offsetNs: lower.baseNs - upperBase, uncertaintyNs: Infinity, source: 'none' };
 }
 
+/** The time rules of both joins: timestamp resolution, extra tolerance (ns) and whether readahead is linked. */
+interface TimeRules {
+  res: number;
+  jitter: number;
+  readahead: boolean;
+}
+
 export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, opt: AnalysisOptions = {}): AnalysisResult {
-  const res = opt.resolutionNs ?? DEFAULT_RESOLUTION_NS;
-  const jitter = opt.jitterNs ?? DEFAULT_JITTER_NS;
-  const readahead = opt.readahead ?? true;
+  const rules: TimeRules = {
+    res: opt.resolutionNs ?? DEFAULT_RESOLUTION_NS,
+    jitter: opt.jitterNs ?? DEFAULT_JITTER_NS,
+    readahead: opt.readahead ?? true,
+  };
   const names = new Names();
   const vmResults: VmResult[] = [];
   let nApp = 0;
@@ -185,149 +194,14 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
   }
 
   vms.forEach((v, vi) => {
-    const g = v.guest;
-    const appBase = appBases[vi]!;
-    let appGuest: LinkPieces | null = null;
-    let appClock: ClockOffset | null = null;
-    let mapped = new Float64Array(v.app?.length ?? 0);
-    const appIdx = new Int32Array(v.app?.length ?? 0);
-    for (let i = 0; i < appIdx.length; i++) appIdx[i] = appBase + i;
-    if (v.app && v.fileMaps) {
-      const fs = fileSegments(v.app, v.fileMaps);
-      mapped = fs.mapped;
-      const upTimes = { op: v.app.op, t0: v.app.t0, t1: v.app.t1, sync: v.app.direct };
-      appClock = resolveClock(v.appClock, fs.seg, upTimes, v.app.baseNs, g, false);
-      const t0 = toLowerClock(v.app.t0, v.app.baseNs, g.baseNs, appClock),
-        t1 = toLowerClock(v.app.t1, v.app.baseNs, g.baseNs, appClock);
-      // the measured timestamp error of strace when pairs give it, else the default jitter
-      const base = (Number.isFinite(appClock.uncertaintyNs) ? appClock.uncertaintyNs : 0) + 2 * res;
-      const w = appClock.window;
-      appGuest = linkLayer(fs.seg, { op: v.app.op, t0, t1, sync: v.app.direct }, g, {
-        earlyNs: base + (w ? w.earlyBoundNs : jitter),
-        lateNs: base + (w ? w.lateBoundNs : jitter),
-        syncWrites: false,
-        readahead,
-        readaheadNeedsFlag: true,
-      });
-    } else if (v.app) {
-      appClock = null;
-    }
-    const pieces = appGuest ?? unownedPieces(g);
-    const guestPieces = attributeOwnedOrRegions(
-      'guest',
-      pieces,
-      g.op,
-      (L) => g.end[L]! - g.start[L]!,
-      g.length,
-      appIdx,
-      v.app?.op ?? new Uint8Array(0),
-      vi,
-      v.guestRegions,
-      names,
-    );
-    vmResults.push({
-      vm: v.vm,
-      appClock,
-      hostClock: null,
-      appGuest,
-      mapped,
-      guestPieces,
-      guestReadBytesOnHost: 0,
-      guestWriteBytesOnHost: 0,
-      guestBytesUnmappedOnHost: 0,
-      appBase,
-      guestBase: 0,
-    });
+    vmResults.push(linkAppToGuest(v, vi, appBases[vi]!, rules, names));
   });
 
   // guest → host, all VMs in one join
   let guestHost: LinkPieces | null = null;
   let hostPieces: AttributedPieces | null = null;
-  const guestBases: number[] = [];
-  if (host) {
-    const h = host.host;
-    const out = { start: growFloat64(), end: growFloat64(), addr: growFloat64(), upper: growInt32() };
-    let nUpper = 0;
-    for (const v of vms) {
-      guestBases.push(nUpper);
-      nUpper += v.guest.length;
-    }
-    const op = new Uint8Array(nUpper),
-      t0 = new Float64Array(nUpper),
-      t1 = new Float64Array(nUpper),
-      sync = new Uint8Array(nUpper);
-    let slack = 2 * res + jitter;
-    const spans: (GuestSpan | null)[] = vms.map(() => null);
-    const fills: (ClusterFills | null)[] = vms.map(() => null);
-    vms.forEach((v, vi) => {
-      const r = vmResults[vi]!;
-      r.guestBase = guestBases[vi]!;
-      const g = v.guest;
-      if (!v.guestToHost) return;
-      const segStart = out.start.length;
-      r.guestBytesUnmappedOnHost = imageSegments(g.start, g.end, g.length, v.guestToHost, guestBases[vi]!, out);
-      for (let k = segStart; k < out.start.length; k++) {
-        const L = out.upper.get(k) - guestBases[vi]!;
-        if (g.op[L] === Op.Read) r.guestReadBytesOnHost += out.end.get(k) - out.start.get(k);
-        else if (g.op[L] === Op.Write) r.guestWriteBytesOnHost += out.end.get(k) - out.start.get(k);
-      }
-      const vmSeg: Segments = {
-        length: out.start.length - segStart,
-        start: out.start.view().slice(segStart),
-        end: out.end.view().slice(segStart),
-        upper: out.upper
-          .view()
-          .slice(segStart)
-          .map((u) => u - guestBases[vi]!),
-        upperAddr: out.addr.view().slice(segStart),
-      };
-      const gsync = new Uint8Array(g.length).fill(v.hostDirect ? 1 : 0);
-      r.hostClock = resolveClock(v.hostClock, vmSeg, { op: g.op, t0: g.issue, t1: g.complete, sync: gsync }, g.baseNs, h, v.hostDirect);
-      const gi = toLowerClock(g.issue, g.baseNs, h.baseNs, r.hostClock),
-        gc = toLowerClock(g.complete, g.baseNs, h.baseNs, r.hostClock);
-      for (let i = 0; i < g.length; i++) {
-        const u = guestBases[vi]! + i;
-        op[u] = g.op[i]!;
-        t0[u] = gi[i]!;
-        t1[u] = gc[i]!;
-        sync[u] = v.hostDirect ? 1 : 0;
-      }
-      if (Number.isFinite(r.hostClock.uncertaintyNs)) slack = Math.max(slack, r.hostClock.uncertaintyNs + 2 * res + jitter);
-      spans[vi] = guestSpan(gi, gc);
-      if (v.imageClusterBytes) fills[vi] = clusterFills(g.start, g.end, g.op, gi, g.length, v.imageClusterBytes, v.guestToHost);
-    });
-    const seg: Segments = {
-      length: out.start.length,
-      start: out.start.toArray(),
-      end: out.end.toArray(),
-      upper: out.upper.toArray(),
-      upperAddr: out.addr.toArray(),
-    };
-    guestHost = linkLayer(seg, { op, t0, t1, sync }, h, {
-      earlyNs: slack,
-      lateNs: slack,
-      syncWrites: false,
-      readahead,
-      writebackOfSyncWrites: true,
-    });
-    const guestOf = (u: number): [number, number] => {
-      let vi = guestBases.length - 1;
-      while (vi > 0 && guestBases[vi]! > u) vi--;
-      return [vi, u - guestBases[vi]!];
-    };
-    const unexplained = new UnexplainedHostBytes({ op: h.op, readahead: h.readahead, issue: h.issue, spans, fills, slackNs: slack }, names);
-    hostPieces = attributeHost(
-      guestHost,
-      h.op,
-      (L) => h.end[L]! - h.start[L]!,
-      h.length,
-      vmResults.map((r) => r.guestPieces),
-      guestOf,
-      host.regions,
-      names,
-      unexplained,
-    );
-  }
+  let guestBases: number[] = [];
+  if (host) ({ guestHost, hostPieces, guestBases } = linkGuestsToHost(vms, vmResults, host, rules, names));
 
   const lineage = computeLineage(
     nApp,
@@ -344,16 +218,188 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
     lineage,
     nApp,
     appOf(a: number): [number, number] {
-      let vi = appBases.length - 1;
-      while (vi > 0 && appBases[vi]! > a) vi--;
-      return [vi, a - appBases[vi]!];
+      return rowOf(appBases, a);
     },
     guestOf(u: number): [number, number] {
-      let vi = guestBases.length - 1;
-      while (vi > 0 && guestBases[vi]! > u) vi--;
-      return [vi, u - guestBases[vi]!];
+      return rowOf(guestBases, u);
     },
   };
+}
+
+/** Global index → [vm index, row], for per-VM blocks starting at `bases`. */
+function rowOf(bases: readonly number[], x: number): [number, number] {
+  let vi = bases.length - 1;
+  while (vi > 0 && bases[vi]! > x) vi--;
+  return [vi, x - bases[vi]!];
+}
+
+/** One VM: its app clock, the app → guest links and the attribution of its guest bytes (host fields filled later). */
+function linkAppToGuest(v: VmInput, vi: number, appBase: number, rules: TimeRules, names: Names): VmResult {
+  const { res, jitter, readahead } = rules;
+  const g = v.guest;
+  let appGuest: LinkPieces | null = null;
+  let appClock: ClockOffset | null = null;
+  let mapped = new Float64Array(v.app?.length ?? 0);
+  const appIdx = new Int32Array(v.app?.length ?? 0);
+  for (let i = 0; i < appIdx.length; i++) appIdx[i] = appBase + i;
+  if (v.app && v.fileMaps) {
+    const fs = fileSegments(v.app, v.fileMaps);
+    mapped = fs.mapped;
+    const upTimes = { op: v.app.op, t0: v.app.t0, t1: v.app.t1, sync: v.app.direct };
+    appClock = resolveClock(v.appClock, fs.seg, upTimes, v.app.baseNs, g, false);
+    const t0 = toLowerClock(v.app.t0, v.app.baseNs, g.baseNs, appClock),
+      t1 = toLowerClock(v.app.t1, v.app.baseNs, g.baseNs, appClock);
+    // the measured timestamp error of strace when pairs give it, else the default jitter
+    const base = (Number.isFinite(appClock.uncertaintyNs) ? appClock.uncertaintyNs : 0) + 2 * res;
+    const w = appClock.window;
+    appGuest = linkLayer(fs.seg, { op: v.app.op, t0, t1, sync: v.app.direct }, g, {
+      earlyNs: base + (w ? w.earlyBoundNs : jitter),
+      lateNs: base + (w ? w.lateBoundNs : jitter),
+      syncWrites: false,
+      readahead,
+      readaheadNeedsFlag: true,
+    });
+  } else if (v.app) {
+    appClock = null;
+  }
+  const pieces = appGuest ?? unownedPieces(g);
+  const guestPieces = attributeOwnedOrRegions(
+    'guest',
+    pieces,
+    g.op,
+    (L) => g.end[L]! - g.start[L]!,
+    g.length,
+    appIdx,
+    v.app?.op ?? new Uint8Array(0),
+    vi,
+    v.guestRegions,
+    names,
+  );
+  return {
+    vm: v.vm,
+    appClock,
+    hostClock: null,
+    appGuest,
+    mapped,
+    guestPieces,
+    guestReadBytesOnHost: 0,
+    guestWriteBytesOnHost: 0,
+    guestBytesUnmappedOnHost: 0,
+    appBase,
+    guestBase: 0,
+  };
+}
+
+/** The guest requests of every VM as one upper layer of the host: segments on the host disk, timing in the host clock. */
+interface GuestsOnHost {
+  seg: Segments;
+  timing: UpperTiming;
+  /** The widest time slack any VM's host clock needs, ns. */
+  slack: number;
+  spans: (GuestSpan | null)[];
+  fills: (ClusterFills | null)[];
+}
+
+/** Guest → host for all VMs in one join, then the attribution of every host byte. Fills the host fields of `vmResults`. */
+function linkGuestsToHost(vms: readonly VmInput[], vmResults: VmResult[], host: HostInput, rules: TimeRules, names: Names) {
+  const h = host.host;
+  const guestBases: number[] = [];
+  let nUpper = 0;
+  for (const v of vms) {
+    guestBases.push(nUpper);
+    nUpper += v.guest.length;
+  }
+  const up = guestsOnHost(vms, vmResults, h, guestBases, nUpper, rules);
+  const slack = up.slack;
+  const guestHost = linkLayer(up.seg, up.timing, h, {
+    earlyNs: slack,
+    lateNs: slack,
+    syncWrites: false,
+    readahead: rules.readahead,
+    writebackOfSyncWrites: true,
+  });
+  const guestOf = (u: number): [number, number] => rowOf(guestBases, u);
+  const unexplained = new UnexplainedHostBytes(
+    { op: h.op, readahead: h.readahead, issue: h.issue, spans: up.spans, fills: up.fills, slackNs: slack },
+    names,
+  );
+  const hostPieces = attributeHost(
+    guestHost,
+    h.op,
+    (L) => h.end[L]! - h.start[L]!,
+    h.length,
+    vmResults.map((r) => r.guestPieces),
+    guestOf,
+    host.regions,
+    names,
+    unexplained,
+  );
+  return { guestHost, hostPieces, guestBases };
+}
+
+/** Each VM's guest requests placed on the host disk and in the host clock (resolving the VM's host clock). */
+function guestsOnHost(
+  vms: readonly VmInput[],
+  vmResults: VmResult[],
+  h: BlockLayer,
+  guestBases: readonly number[],
+  nUpper: number,
+  rules: TimeRules,
+): GuestsOnHost {
+  const { res, jitter } = rules;
+  const out = { start: growFloat64(), end: growFloat64(), addr: growFloat64(), upper: growInt32() };
+  const op = new Uint8Array(nUpper),
+    t0 = new Float64Array(nUpper),
+    t1 = new Float64Array(nUpper),
+    sync = new Uint8Array(nUpper);
+  let slack = 2 * res + jitter;
+  const spans: (GuestSpan | null)[] = vms.map(() => null);
+  const fills: (ClusterFills | null)[] = vms.map(() => null);
+  vms.forEach((v, vi) => {
+    const r = vmResults[vi]!;
+    r.guestBase = guestBases[vi]!;
+    const g = v.guest;
+    if (!v.guestToHost) return;
+    const segStart = out.start.length;
+    r.guestBytesUnmappedOnHost = imageSegments(g.start, g.end, g.length, v.guestToHost, guestBases[vi]!, out);
+    for (let k = segStart; k < out.start.length; k++) {
+      const L = out.upper.get(k) - guestBases[vi]!;
+      if (g.op[L] === Op.Read) r.guestReadBytesOnHost += out.end.get(k) - out.start.get(k);
+      else if (g.op[L] === Op.Write) r.guestWriteBytesOnHost += out.end.get(k) - out.start.get(k);
+    }
+    const vmSeg: Segments = {
+      length: out.start.length - segStart,
+      start: out.start.view().slice(segStart),
+      end: out.end.view().slice(segStart),
+      upper: out.upper
+        .view()
+        .slice(segStart)
+        .map((u) => u - guestBases[vi]!),
+      upperAddr: out.addr.view().slice(segStart),
+    };
+    const gsync = new Uint8Array(g.length).fill(v.hostDirect ? 1 : 0);
+    r.hostClock = resolveClock(v.hostClock, vmSeg, { op: g.op, t0: g.issue, t1: g.complete, sync: gsync }, g.baseNs, h, v.hostDirect);
+    const gi = toLowerClock(g.issue, g.baseNs, h.baseNs, r.hostClock),
+      gc = toLowerClock(g.complete, g.baseNs, h.baseNs, r.hostClock);
+    for (let i = 0; i < g.length; i++) {
+      const u = guestBases[vi]! + i;
+      op[u] = g.op[i]!;
+      t0[u] = gi[i]!;
+      t1[u] = gc[i]!;
+      sync[u] = v.hostDirect ? 1 : 0;
+    }
+    if (Number.isFinite(r.hostClock.uncertaintyNs)) slack = Math.max(slack, r.hostClock.uncertaintyNs + 2 * res + jitter);
+    spans[vi] = guestSpan(gi, gc);
+    if (v.imageClusterBytes) fills[vi] = clusterFills(g.start, g.end, g.op, gi, g.length, v.imageClusterBytes, v.guestToHost);
+  });
+  const seg: Segments = {
+    length: out.start.length,
+    start: out.start.toArray(),
+    end: out.end.toArray(),
+    upper: out.upper.toArray(),
+    upperAddr: out.addr.toArray(),
+  };
+  return { seg, timing: { op, t0, t1, sync }, slack, spans, fills };
 }
 
 /** First issue and last completion of a guest's requests (finite ones), or null when there are none. */

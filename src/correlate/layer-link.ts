@@ -39,9 +39,12 @@
  * Cost: O((n + m) log(n + m) + in-flight scans + elementary intervals painted and read).
  * Pieces of one lower request are adjacent, in paint order (tier 0 candidates, then tier 1 by
  * (key, segment), then unowned bytes by address); lower requests come in no particular order.
+ * The grid, candidate runs and painting are in link-paint.ts, the in-flight set in in-flight.ts.
  */
 import { GrowableArray, growFloat64, growInt32, growUint8 } from '../util/growable.js';
-import { lowerBound, sortedOrder } from '../util/sorted.js';
+import { sortedOrder } from '../util/sorted.js';
+import { InFlightSegments } from './in-flight.js';
+import { addCovered, collectRuns, elementaryGrid, paintGaps, paintRuns, PieceScratch, RunList, type ElementaryGrid } from './link-paint.js';
 
 /** Operation codes used by the correlation arrays. */
 export const Op = { Read: 0, Write: 1, Other: 2 } as const;
@@ -118,13 +121,84 @@ export interface LinkPieces {
 }
 
 export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, opt: LinkOptions): LinkPieces {
-  const ns = seg.length,
-    nl = low.length,
-    early = opt.earlyNs,
-    late = opt.lateNs;
-  const slack = early;
-  const raFlag = opt.readaheadNeedsFlag ? low.readahead : undefined;
-  const syncFlag = low.syncFlag;
+  const s = sortSegments(seg, up);
+  const linkable = (L: number) =>
+    (low.op[L] === Op.Read || low.op[L] === Op.Write) && low.end[L]! > low.start[L]! && !Number.isNaN(low.issue[L]!);
+  // Elementary intervals: the address space cut at every segment and linkable request boundary.
+  const grid = elementaryGrid(s.start, s.end, low, linkable);
+  const ns = s.start.length;
+  const e0 = new Int32Array(ns),
+    e1 = new Int32Array(ns);
+  for (let k = 0; k < ns; k++) {
+    e0[k] = grid.index(s.start[k]!);
+    e1[k] = grid.index(s.end[k]!);
+  }
+  const ctx: LinkContext = {
+    s,
+    grid,
+    e0,
+    e1,
+    byT0: sortedOrder(s.t0, ns), // NaN sorts last; ties by address rank
+    low,
+    opt,
+    out: new PieceOutput(low.length),
+    scratch: new PieceScratch(),
+    cov: new GrowableArray(Float64Array, 64),
+    runs: new RunList(),
+  };
+  const order = issueOrder(low, linkable, ctx.out);
+  const left = linkByIssue(ctx, order);
+  if (left.pending.length > 0) linkReadahead(ctx, left);
+  return ctx.out.finish();
+}
+
+/** Segments in address order, with the op, sync flag and time window of their upper request. */
+interface SortedSegments {
+  start: Float64Array;
+  end: Float64Array;
+  upper: Int32Array;
+  addr: Float64Array;
+  op: Uint8Array;
+  sync: Uint8Array;
+  t0: Float64Array;
+  t1: Float64Array;
+}
+
+/** What the phases of one linkLayer call share: the segments, the grid, the options and the paint buffers. */
+interface LinkContext {
+  s: SortedSegments;
+  grid: ElementaryGrid;
+  /** First and end elementary interval of each segment. */
+  e0: Int32Array;
+  e1: Int32Array;
+  /** Segments by t0. */
+  byT0: Int32Array;
+  low: LowerRequests;
+  opt: LinkOptions;
+  out: PieceOutput;
+  scratch: PieceScratch;
+  cov: GrowableArray<Float64Array>;
+  runs: RunList;
+}
+
+/** Linkable lower requests (`idx`) in issue order (`byIssue` into `idx`). */
+interface IssueOrder {
+  idx: number[];
+  byIssue: Int32Array;
+  /** The earliest completion among the j-th request in issue order and all later ones. */
+  minLaterComplete: Float64Array;
+}
+
+/** Reads left for the readahead pass (in issue order), with their tier-0 pieces. */
+interface PendingReads {
+  pending: number[];
+  tmp: PieceScratch;
+  tmpFirst: Int32Array;
+  tmpCount: Int32Array;
+}
+
+function sortSegments(seg: Segments, up: UpperTiming): SortedSegments {
+  const ns = seg.length;
   // Segments in address order (ties by index); a segment's rank in this order breaks ties of
   // equal keys between candidates.
   const segOrder = sortedOrder(seg.start, ns);
@@ -148,24 +222,12 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
     sT0[k] = up.t0[u]!;
     sT1[k] = up.t1[u]!;
   }
-  const linkable = (L: number) =>
-    (low.op[L] === Op.Read || low.op[L] === Op.Write) && low.end[L]! > low.start[L]! && !Number.isNaN(low.issue[L]!);
+  return { start: sStart, end: sEnd, upper: sUpper, addr: sAddr, op: sOp, sync: sSync, t0: sT0, t1: sT1 };
+}
 
-  // Elementary intervals: the address space cut at every segment and linkable request boundary.
-  const grid = elementaryGrid(sStart, sEnd, low, linkable);
-  const sE0 = new Int32Array(ns),
-    sE1 = new Int32Array(ns);
-  for (let k = 0; k < ns; k++) {
-    sE0[k] = grid.index(sStart[k]!);
-    sE1[k] = grid.index(sEnd[k]!);
-  }
-
-  const out = new PieceOutput(nl);
-  const scratch = new PieceScratch();
-  const cov = new GrowableArray(Float64Array, 64);
-  const runs = new RunList();
-
-  // Linkable lower requests by issue time; the rest are unowned as a whole.
+/** Linkable lower requests by issue time; the rest are unowned as a whole (written to `out` here). */
+function issueOrder(low: LowerRequests, linkable: (L: number) => boolean, out: PieceOutput): IssueOrder {
+  const nl = low.length;
   const linkIdx: number[] = [];
   for (let L = 0; L < nl; L++) {
     if (linkable(L)) {
@@ -188,15 +250,31 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
     const c = low.complete[linkIdx[byIssue[j]!]!]!;
     minLaterComplete[j] = Number.isNaN(c) ? minLaterComplete[j + 1]! : Math.min(c, minLaterComplete[j + 1]!);
   }
+  return { idx: linkIdx, byIssue, minLaterComplete };
+}
 
+/**
+ * Tier 0 of every linkable request and tier 1 of writes (writeback), sweeping the requests in
+ * issue order; reads that may still gain readahead pieces are returned for linkReadahead.
+ */
+function linkByIssue(ctx: LinkContext, order: IssueOrder): PendingReads {
+  const { s: segs, e0: sE0, e1: sE1, grid, low, opt, out, scratch, cov, runs } = ctx;
+  const { start: sStart, end: sEnd, upper: sUpper, addr: sAddr, op: sOp, sync: sSync, t0: sT0, t1: sT1 } = segs;
+  const { idx: linkIdx, byIssue, minLaterComplete } = order;
+  const nk = linkIdx.length,
+    nl = low.length,
+    early = opt.earlyNs,
+    late = opt.lateNs;
+  const slack = early;
+  const raFlag = opt.readaheadNeedsFlag ? low.readahead : undefined;
+  const syncFlag = low.syncFlag;
   // Tier 0 (the time-window rule) looks at the segments in flight around the request.
-  const byT0 = sortedOrder(sT0, ns); // NaN sorts last; ties by address rank
-  const windowSegs = segmentsBy(byT0, (k) => sOp[k] !== Op.Other && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!));
+  const windowSegs = segmentsBy(ctx.byT0, (k) => sOp[k] !== Op.Other && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!));
   const inFlight = new InFlightSegments(sStart, sEnd, sT1, late);
   let wPtr = 0;
   // Tier 1 of writes: the latest earlier write of each byte, kept per elementary interval.
   const wbSegs = segmentsBy(
-    byT0,
+    ctx.byT0,
     (k) => sOp[k] === Op.Write && (opt.writebackOfSyncWrites === true || !sSync[k]) && !Number.isNaN(sT0[k]!) && !Number.isNaN(sT1[k]!),
   );
   const wbOwner = new Int32Array(grid.length).fill(-1);
@@ -244,151 +322,58 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
         collectRuns(runs, wbOwner, grid, a, b, (s) => -sT1[s]!);
         paintRuns(runs, cov, scratch, sStart, sEnd, sUpper, sAddr, LinkHow.Writeback);
       }
-      out.begin(L);
-      out.copy(L, scratch);
-      out.unowned(L, cov, a, b);
-      out.end(L);
+      emit(out, L, scratch, cov, a, b);
     } else if (opt.readahead && !coveredAll && (raFlag === undefined || raFlag[L] === 1)) {
       tmpFirst[L] = tmp.length;
       tmp.append(scratch);
       tmpCount[L] = scratch.length;
       pending.push(L);
     } else {
-      out.begin(L);
-      out.copy(L, scratch);
-      out.unowned(L, cov, a, b);
-      out.end(L);
+      emit(out, L, scratch, cov, a, b);
     }
   }
-
-  // Tier 1 of reads (readahead): the earliest later read of each byte. Requests by issue time
-  // descending; segments painted from the latest (t0, segment) down, so the last one painted on
-  // an interval is its earliest reader not before the request.
-  if (pending.length > 0) {
-    const raSegs = segmentsBy(byT0, (k) => sOp[k] === Op.Read && !Number.isNaN(sT0[k]!));
-    const raOwner = new Int32Array(grid.length).fill(-1);
-    let raPtr = raSegs.length - 1;
-    // pending is in issue order (stable): walk it backwards
-    for (let j = pending.length - 1; j >= 0; j--) {
-      const L = pending[j]!;
-      const a = low.start[L]!,
-        b = low.end[L]!,
-        q = low.issue[L]! - slack;
-      while (raPtr >= 0 && sT0[raSegs[raPtr]!]! >= q) {
-        const s = raSegs[raPtr--]!;
-        for (let e = sE0[s]!, e1 = sE1[s]!; e < e1; e++) raOwner[e] = s;
-      }
-      scratch.clear();
-      scratch.appendFrom(tmp, tmpFirst[L]!, tmpCount[L]!);
-      cov.length = 0;
-      for (let k = 0; k < scratch.length; k++) addCovered(cov, scratch.start.get(k), scratch.start.get(k) + scratch.len.get(k));
-      collectRuns(runs, raOwner, grid, a, b, (s) => sT0[s]!);
-      paintRuns(runs, cov, scratch, sStart, sEnd, sUpper, sAddr, LinkHow.Readahead);
-      out.begin(L);
-      out.copy(L, scratch);
-      out.unowned(L, cov, a, b);
-      out.end(L);
-    }
-  }
-  return out.finish();
+  return { pending, tmp, tmpFirst, tmpCount };
 }
 
 /**
- * The segments in flight (started, and not ended before every later lower request completes),
- * found by address: kept in 1 MiB address buckets, so that a lower request looks only at the
- * in-flight segments near its own bytes even when many are in flight (a loose clock, so a wide
- * time slack, on a busy trace). Segments spanning more than 16 buckets go to one list scanned
- * every time. Finished segments are dropped when their bucket is next looked at.
+ * Tier 1 of reads (readahead): the earliest later read of each byte. Requests by issue time
+ * descending; segments painted from the latest (t0, segment) down, so the last one painted on
+ * an interval is its earliest reader not before the request.
  */
-class InFlightSegments {
-  private static readonly BUCKET = 1 << 20;
-  private static readonly MAX_SPAN = 16;
-  private readonly buckets = new Map<number, number[]>();
-  private readonly wide: number[] = [];
-  private readonly seen: Int32Array;
-  constructor(
-    private readonly start: Float64Array,
-    private readonly end: Float64Array,
-    private readonly t1: Float64Array,
-    private readonly slack: number,
-  ) {
-    this.seen = new Int32Array(start.length).fill(-1);
-  }
-
-  add(s: number): void {
-    if (!(this.end[s]! > this.start[s]!)) return;
-    const B = InFlightSegments.BUCKET;
-    const b0 = Math.floor(this.start[s]! / B),
-      b1 = Math.floor((this.end[s]! - 1) / B);
-    if (b1 - b0 >= InFlightSegments.MAX_SPAN) {
-      this.wide.push(s);
-      return;
+function linkReadahead(ctx: LinkContext, left: PendingReads): void {
+  const { s: segs, e0: sE0, e1: sE1, grid, low, out, scratch, cov, runs } = ctx;
+  const { start: sStart, end: sEnd, upper: sUpper, addr: sAddr, op: sOp, t0: sT0 } = segs;
+  const { pending, tmp, tmpFirst, tmpCount } = left;
+  const slack = ctx.opt.earlyNs;
+  const raSegs = segmentsBy(ctx.byT0, (k) => sOp[k] === Op.Read && !Number.isNaN(sT0[k]!));
+  const raOwner = new Int32Array(grid.length).fill(-1);
+  let raPtr = raSegs.length - 1;
+  // pending is in issue order (stable): walk it backwards
+  for (let j = pending.length - 1; j >= 0; j--) {
+    const L = pending[j]!;
+    const a = low.start[L]!,
+      b = low.end[L]!,
+      q = low.issue[L]! - slack;
+    while (raPtr >= 0 && sT0[raSegs[raPtr]!]! >= q) {
+      const s = raSegs[raPtr--]!;
+      for (let e = sE0[s]!, e1 = sE1[s]!; e < e1; e++) raOwner[e] = s;
     }
-    for (let k = b0; k <= b1; k++) {
-      const list = this.buckets.get(k);
-      if (list) list.push(s);
-      else this.buckets.set(k, [s]);
-    }
-  }
-
-  /**
-   * Each in-flight segment overlapping [a, b) once (`stamp` tells calls apart); segments whose
-   * window ends before `horizon` (the earliest completion still to come) are dropped on the way.
-   */
-  overlapping(a: number, b: number, horizon: number, stamp: number, visit: (s: number) => void): void {
-    const B = InFlightSegments.BUCKET;
-    for (let k = Math.floor(a / B), k1 = Math.floor((b - 1) / B); k <= k1; k++) {
-      const list = this.buckets.get(k);
-      if (!list) continue;
-      this.scan(list, a, b, horizon, stamp, visit);
-      if (list.length === 0) this.buckets.delete(k);
-    }
-    this.scan(this.wide, a, b, horizon, stamp, visit);
-  }
-
-  private scan(list: number[], a: number, b: number, horizon: number, stamp: number, visit: (s: number) => void): void {
-    let w = 0;
-    for (let r = 0; r < list.length; r++) {
-      const s = list[r]!;
-      if (this.t1[s]! + this.slack < horizon) continue;
-      list[w++] = s;
-      if (this.seen[s] === stamp || !(this.start[s]! < b && this.end[s]! > a)) continue;
-      this.seen[s] = stamp;
-      visit(s);
-    }
-    list.length = w;
+    scratch.clear();
+    scratch.appendFrom(tmp, tmpFirst[L]!, tmpCount[L]!);
+    cov.length = 0;
+    for (let k = 0; k < scratch.length; k++) addCovered(cov, scratch.start.get(k), scratch.start.get(k) + scratch.len.get(k));
+    collectRuns(runs, raOwner, grid, a, b, (s) => sT0[s]!);
+    paintRuns(runs, cov, scratch, sStart, sEnd, sUpper, sAddr, LinkHow.Readahead);
+    emit(out, L, scratch, cov, a, b);
   }
 }
 
-/** Sorted distinct boundaries of the segments and of the linkable lower requests. */
-function elementaryGrid(sStart: Float64Array, sEnd: Float64Array, low: LowerRequests, linkable: (L: number) => boolean) {
-  const all = new GrowableArray(Float64Array, 2 * (sStart.length + low.length) + 16);
-  for (let k = 0; k < sStart.length; k++) {
-    all.push(sStart[k]!);
-    all.push(sEnd[k]!);
-  }
-  for (let L = 0; L < low.length; L++)
-    if (linkable(L)) {
-      all.push(low.start[L]!);
-      all.push(low.end[L]!);
-    }
-  const v = all.view();
-  const order = sortedOrder(v, v.length);
-  const x = new Float64Array(v.length);
-  let n = 0;
-  for (let i = 0; i < v.length; i++) {
-    const a = v[order[i]!]!;
-    if (n === 0 || a !== x[n - 1]) x[n++] = a;
-  }
-  return {
-    /** Boundaries; elementary interval e is [x[e], x[e + 1]). */
-    x: x.subarray(0, n),
-    length: Math.max(0, n - 1),
-    /** Position of a boundary (which is always in the grid). */
-    index(addr: number): number {
-      return lowerBound(x, addr, 0, n - 1);
-    },
-  };
+/** Lower request L's pieces: the owned ones in `scratch`, then the bytes of [a, b) that `cov` does not hold. */
+function emit(out: PieceOutput, L: number, scratch: PieceScratch, cov: GrowableArray<Float64Array>, a: number, b: number): void {
+  out.begin(L);
+  out.copy(L, scratch);
+  out.unowned(L, cov, a, b);
+  out.end(L);
 }
 
 /** The segments of `order` that pass `keep`, in that order. */
@@ -402,155 +387,6 @@ function segmentsBy(order: Int32Array, keep: (k: number) => boolean): Int32Array
     if (keep(k)) out[n++] = k;
   }
   return out;
-}
-
-/** Candidate runs: (segment, key, key2, start, end), sortable by (key, key2, segment, start). */
-class RunList {
-  seg = new Int32Array(16);
-  key = new Float64Array(16);
-  key2 = new Float64Array(16);
-  x = new Float64Array(16);
-  y = new Float64Array(16);
-  length = 0;
-  private ord: number[] = [];
-  clear(): void {
-    this.length = 0;
-  }
-  push(s: number, key: number, key2: number, x: number, y: number): void {
-    if (this.length === this.seg.length) {
-      const n = this.length * 2;
-      const g1 = new Int32Array(n);
-      g1.set(this.seg);
-      this.seg = g1;
-      const g2 = new Float64Array(n);
-      g2.set(this.key);
-      this.key = g2;
-      const g5 = new Float64Array(n);
-      g5.set(this.key2);
-      this.key2 = g5;
-      const g3 = new Float64Array(n);
-      g3.set(this.x);
-      this.x = g3;
-      const g4 = new Float64Array(n);
-      g4.set(this.y);
-      this.y = g4;
-    }
-    const i = this.length++;
-    this.seg[i] = s;
-    this.key[i] = key;
-    this.key2[i] = key2;
-    this.x[i] = x;
-    this.y[i] = y;
-  }
-  sortByKey(): void {
-    const n = this.length;
-    if (n < 2) return;
-    const o = this.ord;
-    o.length = n;
-    for (let i = 0; i < n; i++) o[i] = i;
-    const { seg, key, key2, x } = this;
-    o.sort((i, j) => key[i]! - key[j]! || key2[i]! - key2[j]! || seg[i]! - seg[j]! || x[i]! - x[j]!);
-    const s2 = o.map((i) => seg[i]!),
-      k2 = o.map((i) => key[i]!),
-      kk2 = o.map((i) => key2[i]!),
-      x2 = o.map((i) => x[i]!),
-      y2 = o.map((i) => this.y[i]!);
-    for (let i = 0; i < n; i++) {
-      seg[i] = s2[i]!;
-      key[i] = k2[i]!;
-      key2[i] = kk2[i]!;
-      x[i] = x2[i]!;
-      this.y[i] = y2[i]!;
-    }
-  }
-}
-
-/** Runs of equal owner over [a, b) of an owner-per-elementary-interval array, sorted by (key, segment, start). */
-function collectRuns(
-  runs: RunList,
-  owner: Int32Array,
-  grid: ReturnType<typeof elementaryGrid>,
-  a: number,
-  b: number,
-  key: (s: number) => number,
-): void {
-  runs.clear();
-  const x = grid.x;
-  let e = grid.index(a);
-  const e1 = grid.index(b);
-  while (e < e1) {
-    const o = owner[e]!;
-    let f = e + 1;
-    while (f < e1 && owner[f] === o) f++;
-    if (o >= 0) runs.push(o, key(o), 0, x[e]!, x[f]!);
-    e = f;
-  }
-  runs.sortByKey();
-}
-
-/** Paint the parts of each run not yet covered, best run first. */
-function paintRuns(
-  runs: RunList,
-  cov: GrowableArray<Float64Array>,
-  sink: PieceScratch,
-  sStart: Float64Array,
-  sEnd: Float64Array,
-  sUpper: Int32Array,
-  sAddr: Float64Array,
-  how: number,
-): void {
-  for (let r = 0; r < runs.length; r++) {
-    const s = runs.seg[r]!;
-    paintGaps(cov, sink, Math.max(runs.x[r]!, sStart[s]!), Math.min(runs.y[r]!, sEnd[s]!), sUpper[s]!, how, sAddr[s]! - sStart[s]!);
-  }
-}
-
-/** Emit the parts of [x, y) that `cov` does not hold (address order), then add [x, y) to `cov`. */
-function paintGaps(cov: GrowableArray<Float64Array>, sink: PieceScratch, x: number, y: number, u: number, how: number, base: number): void {
-  if (!(y > x)) return;
-  let pos = x;
-  for (let j = 0; j < cov.length && pos < y; j += 2) {
-    const cs = cov.get(j),
-      ce = cov.get(j + 1);
-    if (ce <= pos) continue;
-    if (cs >= y) break;
-    if (cs > pos) sink.push(u, pos, cs - pos, how, pos + base);
-    pos = Math.max(pos, ce);
-  }
-  if (pos < y) sink.push(u, pos, y - pos, how, pos + base);
-  addCovered(cov, x, y);
-}
-
-/** The owned pieces of one lower request, before they go to the output. */
-class PieceScratch {
-  upper = growInt32(64);
-  start = growFloat64(64);
-  len = growFloat64(64);
-  how = growUint8(64);
-  addr = growFloat64(64);
-  get length(): number {
-    return this.upper.length;
-  }
-  clear(): void {
-    this.upper.length = 0;
-    this.start.length = 0;
-    this.len.length = 0;
-    this.how.length = 0;
-    this.addr.length = 0;
-  }
-  push(u: number, s: number, l: number, how: number, addr: number): void {
-    this.upper.push(u);
-    this.start.push(s);
-    this.len.push(l);
-    this.how.push(how);
-    this.addr.push(addr);
-  }
-  append(o: PieceScratch): void {
-    this.appendFrom(o, 0, o.length);
-  }
-  appendFrom(o: PieceScratch, first: number, n: number): void {
-    for (let k = first; k < first + n; k++) this.push(o.upper.get(k), o.start.get(k), o.len.get(k), o.how.get(k), o.addr.get(k));
-  }
 }
 
 /** The result arrays; the pieces of one lower request are adjacent. */
@@ -614,38 +450,4 @@ class PieceOutput {
       count: this.count,
     };
   }
-}
-
-/** Insert [x, y) into a sorted list of disjoint (start, end) pairs, merging overlaps and neighbours. */
-function addCovered(cov: GrowableArray<Float64Array>, x: number, y: number): void {
-  const n = cov.length;
-  // first pair that ends at or after x, and the pairs from there that start at or before y
-  let j = 0;
-  while (j < n && cov.get(j + 1) < x) j += 2;
-  let k = j;
-  while (k < n && cov.get(k) <= y) {
-    x = Math.min(x, cov.get(k));
-    y = Math.max(y, cov.get(k + 1));
-    k += 2;
-  }
-  const removed = (k - j) / 2;
-  if (removed === 1) {
-    cov.set(j, x);
-    cov.set(j + 1, y);
-    return;
-  }
-  if (removed === 0) {
-    // shift the tail right by one pair
-    cov.push(0);
-    cov.push(0);
-    for (let i = n - 1; i >= j; i--) cov.set(i + 2, cov.get(i));
-    cov.set(j, x);
-    cov.set(j + 1, y);
-    return;
-  }
-  cov.set(j, x);
-  cov.set(j + 1, y);
-  const shift = (removed - 1) * 2;
-  for (let i = k; i < n; i++) cov.set(i - shift, cov.get(i));
-  cov.length = n - shift;
 }
