@@ -84,7 +84,8 @@ function tdelta(from: number, to: number): number {
  * btt's per-device figures. `requests` and `bios` are the two tables built together by
  * buildBlockRequestTables (block_requests, block_bios).
  */
-export function bttMetrics(requests: Table, bios: Table): BttDeviceMetrics[] {
+/** The columns btt's figures read, times in ns relative to the earliest queue or issue time. */
+function bttColumns(requests: Table, bios: Table) {
   const base =
     minInt64(bios, ['queue_ns']) < minInt64(requests, ['issue_ns']) ? minInt64(bios, ['queue_ns']) : minInt64(requests, ['issue_ns']);
   const rDev = stringColumn(requests, 'dev');
@@ -110,6 +111,59 @@ export function bttMetrics(requests: Table, bios: Table): BttDeviceMetrics[] {
   const roleMerged = bRole.labels.indexOf('merged');
   const roleSplit = bRole.labels.indexOf('split');
   const kindRequest = rKind.labels.indexOf('request');
+  return {
+    rDev,
+    rKind,
+    rSector,
+    rNr,
+    rG,
+    rI,
+    rD,
+    rC,
+    rIssues,
+    rIssueOrder,
+    rMerged,
+    bDev,
+    bSector,
+    bNr,
+    bQ,
+    bM,
+    bRole,
+    bReq,
+    bC,
+    roleHead,
+    roleMerged,
+    roleSplit,
+    kindRequest,
+  };
+}
+
+export function bttMetrics(requests: Table, bios: Table): BttDeviceMetrics[] {
+  const {
+    rDev,
+    rKind,
+    rSector,
+    rNr,
+    rG,
+    rI,
+    rD,
+    rC,
+    rIssues,
+    rIssueOrder,
+    rMerged,
+    bDev,
+    bSector,
+    bNr,
+    bQ,
+    bM,
+    bRole,
+    bReq,
+    bC,
+    roleHead,
+    roleMerged,
+    roleSplit,
+    kindRequest,
+  } = bttColumns(requests, bios);
 
   const devNames = [...new Set([...bDev.labels, ...rDev.labels])];
   const out: BttDeviceMetrics[] = [];
@@ -180,18 +234,31 @@ export function bttMetrics(requests: Table, bios: Table): BttDeviceMetrics[] {
     }
     issuedRows.sort((a, b) => rIssueOrder[a]! - rIssueOrder[b]!);
     for (const r of issuedRows) seekD.add(rSector[r]!, rNr[r]!);
-    const stages = Object.fromEntries(BTT_STAGES.map((s) => [s, st[s].result()])) as Record<BttStage, StageStats>;
-    out.push({
-      dev,
-      stages,
-      queued,
-      issued,
-      mergeRatio: issued ? Math.max(queued, issued) / issued : 0,
-      mergeRatioRaw: issued ? queued / issued : 0,
-      blks: { min: blkMin, max: blkMax, total: blkTotal, avg: issued ? blkTotal / issued : 0 },
-      seeksQ2Q: seekQ.result(),
-      seeksD2D: seekD.result(),
-    });
+    out.push(deviceMetrics(dev, st, queued, issued, { min: blkMin, max: blkMax, total: blkTotal }, seekQ, seekD));
   }
   return out;
+}
+
+/** One device's figures from its accumulators. */
+function deviceMetrics(
+  dev: string,
+  st: Record<BttStage, StageAccumulator>,
+  queued: number,
+  issued: number,
+  blk: { min: number; max: number; total: number },
+  seekQ: SeekAccumulator,
+  seekD: SeekAccumulator,
+): BttDeviceMetrics {
+  const stages = Object.fromEntries(BTT_STAGES.map((s) => [s, st[s].result()])) as Record<BttStage, StageStats>;
+  return {
+    dev,
+    stages,
+    queued,
+    issued,
+    mergeRatio: issued ? Math.max(queued, issued) / issued : 0,
+    mergeRatioRaw: issued ? queued / issued : 0,
+    blks: { min: blk.min, max: blk.max, total: blk.total, avg: issued ? blk.total / issued : 0 },
+    seeksQ2Q: seekQ.result(),
+    seeksD2D: seekD.result(),
+  };
 }

@@ -83,44 +83,11 @@ export function buildSummary(
   host: BlockLayer | null,
   extra: Pick<Summary, 'mount_prefix' | 'notes' | 'ingest_problems'>,
 ): Summary {
-  // application layer
-  let appRead = 0,
-    appWrite = 0,
-    reads = 0,
-    writes = 0,
-    mappedReads = 0,
-    mappedReadBytes = 0,
-    guestHits = 0;
-  const issueKey = new Float64Array(r.nApp),
-    guestKey = new Float64Array(r.nApp).fill(NaN),
-    hostKey = new Float64Array(r.nApp).fill(NaN);
-  const outcomes: Record<string, number> = {};
-  for (let a = 0; a < r.nApp; a++) {
-    const [vi, i] = r.appOf(a);
-    const v = vms[vi]!,
-      app = v.app!;
-    const op = app.op[i]!,
-      b = app.bytes[i]!;
-    const mapped = r.vms[vi]!.mapped[i] ?? 0;
-    const o = lineageOutcome(r.lineage, a, op, b, v.fileMaps ? mapped : 0, app.direct[i] === 1, host !== null);
-    outcomes[o] = (outcomes[o] ?? 0) + 1;
-    // one clock for ordering: the app clock shifted into the guest clock is not needed, ranks are per layer
-    issueKey[a] = app.t0[i]! + Number(app.baseNs - (vms[0]!.app?.baseNs ?? 0n));
-    if (op === Op.Read && b > 0) {
-      appRead += b;
-      reads++;
-      if (mapped > 0) {
-        mappedReads++;
-        mappedReadBytes += mapped;
-        if (r.lineage.guestSyncBytes[a] === 0) guestHits++;
-      }
-    } else if (op === Op.Write && b > 0) {
-      appWrite += b;
-      writes++;
-    }
-    if (r.lineage.guestRequests[a]! > 0) guestKey[a] = r.lineage.guestFirst[a]! + Number(v.guest.baseNs - vms[0]!.guest.baseNs);
-    if (r.lineage.hostRequests[a]! > 0) hostKey[a] = r.lineage.hostFirst[a]!;
-  }
+  const { appRead, appWrite, reads, writes, mappedReads, mappedReadBytes, guestHits, issueKey, guestKey, hostKey, outcomes } = appPass(
+    r,
+    vms,
+    host,
+  );
   const appFig = { readBytes: appRead, writeBytes: appWrite };
   const layerJson = (t: ReturnType<typeof layerTotals>): SummaryLayer => ({
     read_bytes: t.readBytes,
@@ -153,32 +120,7 @@ export function buildSummary(
     read: reorderingStats(issueKey, key, isOp(Op.Read)),
     write: reorderingStats(issueKey, key, isOp(Op.Write)),
   });
-  // host cache: guest read bytes on the host that did not go to a host read
-  let guestReadOnHost = 0;
-  for (const v of r.vms) guestReadOnHost += v.guestReadBytesOnHost;
-  let hostReadFromGuestReads = 0,
-    guestReadsOnHost = 0,
-    guestReadHostHits = 0;
-  if (r.guestHost) {
-    const missed = new Uint8Array(vms.reduce((n, v) => n + v.guest.length, 0));
-    for (let k = 0; k < r.guestHost.length; k++) {
-      const u = r.guestHost.upper[k]!;
-      if (u < 0) continue;
-      const [vi, g] = r.guestOf(u);
-      if (vms[vi]!.guest.op[g] === Op.Read && (r.guestHost.how[k] === 0 || r.guestHost.how[k] === 1)) {
-        hostReadFromGuestReads += r.guestHost.len[k]!;
-        missed[u] = 1;
-      }
-    }
-    vms.forEach((v, vi) => {
-      if (!v.guestToHost) return;
-      for (let g = 0; g < v.guest.length; g++) {
-        if (v.guest.op[g] !== Op.Read || !(v.guest.end[g]! > v.guest.start[g]!)) continue;
-        guestReadsOnHost++;
-        if (!missed[r.vms[vi]!.guestBase + g]) guestReadHostHits++;
-      }
-    });
-  }
+  const { guestReadOnHost, hostReadFromGuestReads, guestReadsOnHost, guestReadHostHits } = hostCachePass(r, vms);
   const guestSums = causeSums(guestPieces, r.names.list);
   const hostSums = host ? causeSums(hostPieces, r.names.list) : null;
   let mappedGuestSync = 0;
@@ -230,6 +172,78 @@ export function buildSummary(
     clocks: Object.fromEntries(r.vms.map((v) => [v.vm, { app_to_guest: clockJson(v.appClock), guest_to_host: clockJson(v.hostClock) }])),
     ...extra,
   };
+}
+
+/** One pass over the application I/Os: bytes and counts per op, outcomes, and the keys of the reordering figures. */
+function appPass(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | null) {
+  let appRead = 0,
+    appWrite = 0,
+    reads = 0,
+    writes = 0,
+    mappedReads = 0,
+    mappedReadBytes = 0,
+    guestHits = 0;
+  const issueKey = new Float64Array(r.nApp),
+    guestKey = new Float64Array(r.nApp).fill(NaN),
+    hostKey = new Float64Array(r.nApp).fill(NaN);
+  const outcomes: Record<string, number> = {};
+  for (let a = 0; a < r.nApp; a++) {
+    const [vi, i] = r.appOf(a);
+    const v = vms[vi]!,
+      app = v.app!;
+    const op = app.op[i]!,
+      b = app.bytes[i]!;
+    const mapped = r.vms[vi]!.mapped[i] ?? 0;
+    const o = lineageOutcome(r.lineage, a, op, b, v.fileMaps ? mapped : 0, app.direct[i] === 1, host !== null);
+    outcomes[o] = (outcomes[o] ?? 0) + 1;
+    // one clock for ordering: the app clock shifted into the guest clock is not needed, ranks are per layer
+    issueKey[a] = app.t0[i]! + Number(app.baseNs - (vms[0]!.app?.baseNs ?? 0n));
+    if (op === Op.Read && b > 0) {
+      appRead += b;
+      reads++;
+      if (mapped > 0) {
+        mappedReads++;
+        mappedReadBytes += mapped;
+        if (r.lineage.guestSyncBytes[a] === 0) guestHits++;
+      }
+    } else if (op === Op.Write && b > 0) {
+      appWrite += b;
+      writes++;
+    }
+    if (r.lineage.guestRequests[a]! > 0) guestKey[a] = r.lineage.guestFirst[a]! + Number(v.guest.baseNs - vms[0]!.guest.baseNs);
+    if (r.lineage.hostRequests[a]! > 0) hostKey[a] = r.lineage.hostFirst[a]!;
+  }
+  return { appRead, appWrite, reads, writes, mappedReads, mappedReadBytes, guestHits, issueKey, guestKey, hostKey, outcomes };
+}
+
+/** The host cache: guest read bytes on the host that did not go to a host read, by bytes and by count. */
+function hostCachePass(r: AnalysisResult, vms: readonly VmInput[]) {
+  let guestReadOnHost = 0;
+  for (const v of r.vms) guestReadOnHost += v.guestReadBytesOnHost;
+  let hostReadFromGuestReads = 0,
+    guestReadsOnHost = 0,
+    guestReadHostHits = 0;
+  if (r.guestHost) {
+    const missed = new Uint8Array(vms.reduce((n, v) => n + v.guest.length, 0));
+    for (let k = 0; k < r.guestHost.length; k++) {
+      const u = r.guestHost.upper[k]!;
+      if (u < 0) continue;
+      const [vi, g] = r.guestOf(u);
+      if (vms[vi]!.guest.op[g] === Op.Read && (r.guestHost.how[k] === 0 || r.guestHost.how[k] === 1)) {
+        hostReadFromGuestReads += r.guestHost.len[k]!;
+        missed[u] = 1;
+      }
+    }
+    vms.forEach((v, vi) => {
+      if (!v.guestToHost) return;
+      for (let g = 0; g < v.guest.length; g++) {
+        if (v.guest.op[g] !== Op.Read || !(v.guest.end[g]! > v.guest.start[g]!)) continue;
+        guestReadsOnHost++;
+        if (!missed[r.vms[vi]!.guestBase + g]) guestReadHostHits++;
+      }
+    });
+  }
+  return { guestReadOnHost, hostReadFromGuestReads, guestReadsOnHost, guestReadHostHits };
 }
 
 /** Bytes per link rule, keys in LINK_HOWS order (not in the order the pieces happen to come). */

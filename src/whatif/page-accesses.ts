@@ -120,6 +120,34 @@ function num(v: unknown): number | null {
   return typeof v === 'bigint' ? Number(v) : (v as number);
 }
 
+/** A read's or write's byte count within what one call can move and what it asked for. */
+function checkBytesDone(tableName: string, row: number, op: string, value: unknown, b: number, requested: number | null): void {
+  if (!(b > 0 && b <= MAX_RW_BYTES)) {
+    throw badValue(
+      tableName,
+      row,
+      'bytes_done',
+      value,
+      b < 0 ? 'is negative' : `is more than one ${op} can transfer (${MAX_RW_BYTES} bytes, Linux MAX_RW_COUNT)`,
+    );
+  }
+  if (requested !== null && b > requested)
+    throw badValue(tableName, row, 'bytes_done', value, `is more than the ${requested} bytes the call asked for (bytes_req)`);
+}
+
+/** A file offset whose pages the page keys can hold. */
+function checkOffset(tableName: string, row: number, value: unknown, off: number, b: number): void {
+  if (!(off >= 0 && off + b <= MAX_FILE_END)) {
+    throw badValue(
+      tableName,
+      row,
+      'offset',
+      value,
+      off < 0 ? 'is negative' : `is past 16 TiB (2^32 pages of ${PAGE_SIZE} bytes), the largest file offset the page keys hold`,
+    );
+  }
+}
+
 /**
  * Page accesses of the guest page cache, from an app_io table (src/table/schemas/app-io.ts).
  * @param tableName the table's file, for errors
@@ -173,18 +201,7 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE, tableName = 
     if (o !== 'read' && o !== 'write') continue;
     const b = num(bytes.at(i));
     if (!b) continue;
-    if (!(b > 0 && b <= MAX_RW_BYTES)) {
-      throw badValue(
-        tableName,
-        i,
-        'bytes_done',
-        bytes.at(i),
-        b < 0 ? 'is negative' : `is more than one ${o} can transfer (${MAX_RW_BYTES} bytes, Linux MAX_RW_COUNT)`,
-      );
-    }
-    const r = num(req.at(i));
-    if (r !== null && b > r)
-      throw badValue(tableName, i, 'bytes_done', bytes.at(i), `is more than the ${r} bytes the call asked for (bytes_req)`);
+    checkBytesDone(tableName, i, o, bytes.at(i), b, num(req.at(i)));
     const isW = o === 'write' ? 1 : 0;
     const p = path.at(i) as string | null;
     if (p !== null && isPseudoFile(p)) {
@@ -204,15 +221,7 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE, tableName = 
       skippedUncertain++;
       continue;
     }
-    if (!(off >= 0 && off + b <= MAX_FILE_END)) {
-      throw badValue(
-        tableName,
-        i,
-        'offset',
-        offset.at(i),
-        off < 0 ? 'is negative' : `is past 16 TiB (2^32 pages of ${PAGE_SIZE} bytes), the largest file offset the page keys hold`,
-      );
-    }
+    checkOffset(tableName, i, offset.at(i), off, b);
     const id = fileId(p);
     const first = Math.floor(off / pageSize);
     const last = Math.floor((off + b - 1) / pageSize);
