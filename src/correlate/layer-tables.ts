@@ -8,6 +8,7 @@ import type { Table } from '@uwdata/flechette';
 import { int64Column, int64Words, numberColumn, stringColumn, hasColumn, type Int64Values } from '../table/column-arrays.js';
 import { Op } from './layer-link.js';
 import type { AppLayer, BlockLayer } from './layers.js';
+import { InputError } from '../util/errors.js';
 
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -23,8 +24,14 @@ function minValid(c: Int64Values): bigint | null {
 
 const TWO32 = 4294967296;
 
-/** Relative float64 values (NaN for nulls); throws a RangeError when a value is 2^53 or more past the base. */
-function relative(c: Int64Values, base: bigint, what: string): Float64Array {
+/** Where a row of a table came from, for errors: the input file and, when known, its line. */
+type RowPlace = (row: number) => { file: string; line?: number };
+
+/**
+ * Relative float64 values (NaN for nulls). A value 2^53 or more past the base cannot be held
+ * exactly: an InputError naming the input the row came from.
+ */
+function relative(c: Int64Values, base: bigint, what: string, placeOf: RowPlace): Float64Array {
   const out = new Float64Array(c.values.length);
   const h = int64Words(c.values);
   const bHi = Number(BigInt.asIntN(32, base >> 32n)),
@@ -44,7 +51,14 @@ function relative(c: Int64Values, base: bigint, what: string): Float64Array {
       }
     }
     const d = c.values[i]! - base;
-    if (d > MAX || d < -MAX) throw new RangeError(`${what} row ${i}: ${c.values[i]} is more than 2^53 from ${base}`);
+    if (d > MAX || d < -MAX) {
+      const at = placeOf(i);
+      throw new InputError(
+        at.file,
+        `${what} ${c.values[i]} (row ${i}) is more than 2^53 from ${base}: not a value this analysis can hold exactly`,
+        at.line !== undefined ? { line: at.line } : {},
+      );
+    }
     out[i] = Number(d);
   }
   return out;
@@ -58,8 +72,16 @@ export function appLayerFromTable(table: Table, vm: string): AppLayer {
   const ts = int64Column(table, 'ts_ns');
   const dur = int64Column(table, 'dur_ns');
   const base = minValid(ts) ?? 0n;
-  const t0 = relative(ts, base, 'app_io.ts_ns');
-  const durRel = relative(dur, 0n, 'app_io.dur_ns');
+  const fileCol = table.getChild('file'),
+    lineCol = table.getChild('line');
+  // app_io rows name the strace log and line they came from
+  const placeOf: RowPlace = (row) => {
+    const file = fileCol?.at(row),
+      line = lineCol?.at(row);
+    return { file: typeof file === 'string' ? file : 'app_io', ...(line !== null && line !== undefined ? { line: Number(line) } : {}) };
+  };
+  const t0 = relative(ts, base, 'app_io.ts_ns', placeOf);
+  const durRel = relative(dur, 0n, 'app_io.dur_ns', placeOf);
   const t1 = new Float64Array(n);
   for (let i = 0; i < n; i++) t1[i] = t0[i]! + (Number.isNaN(durRel[i]!) ? 0 : durRel[i]!);
   const ops = stringColumn(table, 'op');
@@ -90,8 +112,8 @@ export function appLayerFromTable(table: Table, vm: string): AppLayer {
     opNames: ops.labels.length ? ops.labels : ['other'],
     file: path.codes,
     files: path.labels,
-    offset: relative(int64Column(table, 'offset'), 0n, 'app_io.offset'),
-    bytes: relative(int64Column(table, 'bytes_done'), 0n, 'app_io.bytes_done'),
+    offset: relative(int64Column(table, 'offset'), 0n, 'app_io.offset', placeOf),
+    bytes: relative(int64Column(table, 'bytes_done'), 0n, 'app_io.bytes_done', placeOf),
     t0,
     t1,
     direct,
@@ -106,6 +128,8 @@ export function appLayerFromTable(table: Table, vm: string): AppLayer {
  * index → table row.
  */
 export function blockLayerFromTable(table: Table): { layer: BlockLayer; rows: Int32Array } {
+  const source = table.schema.metadata?.get('source') ?? 'block_requests';
+  const blockPlace: RowPlace = () => ({ file: source });
   const sector = int64Column(table, 'sector');
   const bytes = int64Column(table, 'bytes');
   const issue = int64Column(table, 'issue_ns');
@@ -139,11 +163,11 @@ export function blockLayerFromTable(table: Table): { layer: BlockLayer; rows: In
     keep[n++] = i;
   }
   const base = minValid(issue) ?? 0n;
-  const issueRel = relative(issue, base, 'block_requests.issue_ns');
-  const completeRel = relative(complete, base, 'block_requests.complete_ns');
+  const issueRel = relative(issue, base, 'block_requests.issue_ns', blockPlace);
+  const completeRel = relative(complete, base, 'block_requests.complete_ns', blockPlace);
   // sectors and sizes as exact float64 (both below 2^53, checked per row)
-  const sectorNum = relative(sector, 0n, 'block_requests.sector');
-  const bytesNum = relative(bytes, 0n, 'block_requests.bytes');
+  const sectorNum = relative(sector, 0n, 'block_requests.sector', blockPlace);
+  const bytesNum = relative(bytes, 0n, 'block_requests.bytes', blockPlace);
   const opCodes = ops.labels.map(opCode);
   const ra = rwbs.labels.map((s) => (/^[FD]?[RWDN][^A]*A/.test(s) ? 1 : 0));
   const meta = rwbs.labels.map((s) => (/M/.test(s) ? 1 : 0));

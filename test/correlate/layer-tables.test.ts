@@ -50,7 +50,7 @@ describe('blockLayerFromTable', () => {
           { sector: 0n, bytes: 512n, issue: base + (1n << 53n) + 1n, complete: null },
         ]),
       ),
-    ).toThrow(/issue_ns row 1: .* more than 2\^53/);
+    ).toThrow(/block_requests: block_requests\.issue_ns \d+ \(row 1\) is more than 2\^53 from 1000000/);
     expect(() => blockLayerFromTable(requests([{ sector: 17_592_186_044_415n, bytes: 512n, issue: base, complete: null }]))).toThrow(
       /row 0: byte address .* exceeds 2\^53/,
     );

@@ -306,3 +306,17 @@ describe('fast path', () => {
     }
   });
 });
+
+describe('numbers past 64 bits', () => {
+  // found by the fuzz campaign (analyze kind, seed 3): a digit run into an offset wrapped into int64
+  const line = (offset: string) =>
+    `114   1795708259.632310 pwrite64(4</mnt/data/f004>, "ab"..., 1048576, ${offset}) = 1048576 <0.337295>\n`;
+  it('an offset longer than int64 is unknown (null), on both paths; int64 extremes are kept exactly', () => {
+    const damaged = run(line('24117249223372036854775808'), {});
+    expect(damaged).toEqual(run(line('24117249223372036854775808'), { generalOnly: true }));
+    expect((damaged.rows[0] as { offset: unknown }).offset).toBeNull();
+    const max = run(line('9223372036854775807'), {});
+    expect((max.rows[0] as { offset: unknown }).offset).toBe(9223372036854775807n);
+    expect((run(line('9223372036854775808'), {}).rows[0] as { offset: unknown }).offset).toBeNull();
+  });
+});

@@ -84,10 +84,16 @@ export function intAt(b: Uint8Array, s: number, e: number): number | bigint {
   }
   if (v > MAX_SAFE) {
     const n = BigInt(decodeBytes(b, s, i));
-    return neg ? -n : n;
+    const signed = neg ? -n : n;
+    // the values read here (loff_t offsets, ssize_t results, sizes) are signed 64-bit in the kernel:
+    // a longer number is a damaged line, and the value is unknown rather than wrapped into int64
+    return signed < INT64_MIN || signed > INT64_MAX ? NULL : signed;
   }
   return neg ? -v : v;
 }
+
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
 
 function isHexDigit(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
