@@ -7,6 +7,7 @@ import { buildBlockRequestTables, buildBlockRequests } from '../../src/ingest/bl
 import { IngestStats } from '../../src/util/ingest-stats.js';
 import { blockRequestsTable } from '../../src/table/schemas/block-requests.js';
 import { fixture, perCpu, readBinary } from '../ingest-blktrace/helpers.js';
+import { commitEventRow } from './event-rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -334,22 +335,7 @@ describe('buildBlockRequests: seeded fuzz', () => {
         }
       }
       for (const e of picked) {
-        const rk = b.internRwbs(e.rwbs as string);
-        const p = b.rwbsOpFlags(rk);
-        const r = b.row;
-        r.ts = e.ts_ns as bigint;
-        r.cpu = e.cpu as number;
-        r.pid = e.pid as number;
-        r.dev = dev;
-        r.action = BlockAction[e.action as keyof typeof BlockAction];
-        r.rwbs = rk;
-        r.op = p & 7;
-        r.flags = p >> 3;
-        r.sector = (e.sector as bigint | null) ?? NONE;
-        r.nrSectors = e.nr_sectors as number;
-        r.error = (e.error as number | null) ?? null;
-        r.newSector = (e.new_sector as bigint | null) ?? NONE;
-        b.commit();
+        commitEventRow(b, e, dev);
       }
       const stats = new IngestStats();
       const { requests } = buildBlockRequestTables(b.finish(), stats);

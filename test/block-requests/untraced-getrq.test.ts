@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Table } from '@uwdata/flechette';
 import { describe, expect, it } from 'vitest';
-import { BlockAction, BlockEventsBuilder, NONE } from '../../src/ingest/block/block-events-builder.js';
+import { BlockEventsBuilder, NONE } from '../../src/ingest/block/block-events-builder.js';
 import { parseBlkparseText } from '../../src/ingest/block/blkparse-text.js';
 import { buildBlockRequestTables } from '../../src/ingest/block/block-requests.js';
 import { writeBlktraceBinary } from '../../src/ingest/block/blktrace-writer.js';
@@ -21,6 +21,7 @@ import { parseTracefsText } from '../../src/ingest/block/tracefs-text.js';
 import { IngestStats } from '../../src/util/ingest-stats.js';
 import { bttMetrics } from '../../src/metrics/btt.js';
 import { has, perCpu, readBinary } from '../ingest-blktrace/helpers.js';
+import { commitEventRow } from './event-rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -66,22 +67,7 @@ function withoutActions(events: Table, omit: readonly string[]): Table {
       }
       dev = devs.get(e.dev as string)!;
     }
-    const rk = b.internRwbs(e.rwbs as string);
-    const p = b.rwbsOpFlags(rk);
-    const r = b.row;
-    r.ts = e.ts_ns as bigint;
-    r.cpu = e.cpu as number;
-    r.pid = (e.pid as number | null) ?? 0;
-    r.dev = dev;
-    r.action = BlockAction[e.action as keyof typeof BlockAction];
-    r.rwbs = rk;
-    r.op = p & 7;
-    r.flags = p >> 3;
-    r.sector = (e.sector as bigint | null) ?? NONE;
-    r.nrSectors = e.nr_sectors as number;
-    r.error = (e.error as number | null) ?? null;
-    r.newSector = (e.new_sector as bigint | null) ?? NONE;
-    b.commit();
+    commitEventRow(b, e, dev);
   }
   return b.finish();
 }
