@@ -95,20 +95,34 @@ class FlatbufferWalk {
     return this.u32(at) + this.i32(at + 4) * 0x100000000;
   }
 
-  /** Position of field `i` of the table at `t`, or 0 when absent. */
+  i16(at: number): number {
+    this.need(at, 2, 'i16');
+    return ((this.b[at]! | (this.b[at + 1]! << 8)) << 16) >> 16;
+  }
+
+  /**
+   * Position of field `i` of the table at `t`, or 0 when absent, read as the decoder reads it
+   * (flechette util/read.js readObject: signed vtable size and field offsets; a field is present
+   * when its slot starts below the vtable's size, even if that size is odd).
+   */
   field(t: number, i: number): number {
     const vt = t - this.i32(t);
-    const vtBytes = this.u16(vt);
-    this.need(vt, vtBytes, 'vtable');
-    if (4 + 2 * i + 2 > vtBytes) return 0;
-    const off = this.u16(vt + 4 + 2 * i);
+    const vtBytes = this.i16(vt);
+    if (4 + 2 * i >= vtBytes) return 0;
+    const off = this.i16(vt + 4 + 2 * i);
     return off ? t + off : 0;
+  }
+
+  /** Where the offset at `p` points (flechette readObject and readVector add it signed). */
+  target(p: number): number {
+    return p + this.i32(p);
   }
 
   /** The vector a uoffset at `p` points to: its first element and length, checked against the bytes. */
   vector(p: number, stride: number, what: string): { at: number; length: number } {
-    const v = p + this.u32(p);
-    const length = this.u32(v);
+    const v = this.target(p);
+    // a negative length makes an empty array in the decoder (Array.from clamps it to 0)
+    const length = Math.max(0, this.i32(v));
     if (length * stride > this.b.length - v - 4) throw this.fail(`${what} of ${length} entries`, v);
     return { at: v + 4, length };
   }
@@ -124,18 +138,18 @@ class FlatbufferWalk {
       if (!p) continue;
       const name = `${what}.${slot.name}`;
       if (slot.kind === 'vector') this.vector(p, slot.stride, name);
-      else if (slot.kind === 'table') this.table(p + this.u32(p), slot.shape(), name, depth + 1);
+      else if (slot.kind === 'table') this.table(this.target(p), slot.shape(), name, depth + 1);
       else if (slot.kind === 'tables') {
         const v = this.vector(p, 4, name);
         for (let j = 0; j < v.length; j++) {
           const e = v.at + 4 * j;
-          this.table(e + this.u32(e), slot.shape(), `${name}[${j}]`, depth + 1);
+          this.table(this.target(e), slot.shape(), `${name}[${j}]`, depth + 1);
         }
       } else {
         const tp = this.field(t, slot.typeSlot);
         const type = tp ? (this.need(tp, 1, 'union type'), this.b[tp]!) : 0;
         const shapeOf = slot.shapes[type];
-        if (shapeOf) this.table(p + this.u32(p), shapeOf(), name, depth + 1);
+        if (shapeOf) this.table(this.target(p), shapeOf(), name, depth + 1);
       }
     }
   }
@@ -150,7 +164,7 @@ class FlatbufferWalk {
     }
     if (length === 0) return null; // end-of-stream marker
     this.need(meta, length, `${what} metadata of ${length} bytes`);
-    const root = meta + this.u32(meta);
+    const root = this.target(meta);
     this.table(root, Message, what, 0);
     const bl = this.field(root, 3);
     return { end: meta + length, bodyLength: bl ? this.i64(bl) : 0 };
@@ -166,7 +180,7 @@ export function checkArrowIpcBytes(bytes: Uint8Array, file: string): void {
     const lengthAt = bytes.length - 10;
     const footer = lengthAt - w.i32(lengthAt);
     w.need(footer, 4, 'footer');
-    const root = footer + w.u32(footer);
+    const root = w.target(footer);
     w.table(root, Footer, 'footer', 0);
     for (const slot of [2, 3]) {
       const p = w.field(root, slot);

@@ -81,6 +81,16 @@ describe('damaged tables', () => {
     );
   });
 
+  it('a field vtable with an odd size (fuzz campaign seed 3, tables #1393): btt names the vector the decoder would read', () => {
+    // flechette reads a field whose slot starts below the vtable's size, here children at 14 of a
+    // 15-byte vtable, and sized an array of 67M entries from it; the check reads fields the same way
+    const file = fixture('damaged', 'odd-vtable.block_events.arrow');
+    const r = iolineage(['btt', file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/not a readable Arrow IPC file: footer\.schema\.fields\[1\]\.children of 67108864 entries at byte \d+ runs past the end/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('an fs_map whose rows are out of order: lookup names the file and the rows', () => {
     expect(iolineage(['map', 'fs', fixture('ext', 'ext2-1k.e2image-r.img.gz'), '-o', join(work, 'fs')]).status).toBe(0);
     // the same table with its first two rows swapped
