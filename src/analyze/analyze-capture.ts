@@ -13,8 +13,9 @@ import { mapImage } from '../image/image-map.js';
 import { readInputBytes } from '../io/input-stream.js';
 import { UsageError } from '../util/errors.js';
 import { buildSummary } from '../metrics/summary.js';
-import type { Summary, SummaryCapture } from '../metrics/summary-json.js';
+import type { Summary, SummaryCapture, SummaryTimestampError } from '../metrics/summary-json.js';
 import { analyzeLayers, type AnalysisResult, type ClockHint, type HostInput, type VmInput } from '../correlate/analysis.js';
+import type { ClockOffset } from '../correlate/clock-alignment.js';
 import { appLayerFromTable, blockLayerFromTable } from '../correlate/layer-tables.js';
 import { loadFsMap } from './load-inputs.js';
 import { layerFit, loadGuestFs } from './guest-fs.js';
@@ -404,22 +405,33 @@ function captureParams(inp: AnalyzeInputs): SummaryCapture {
 
 /** The clock offsets and strace's timestamp error into the summary and the report. */
 function reportClocks(r: AnalysisResult, summary: Summary, report: string[]): void {
-  // the timestamp error of strace that the matched pairs show (clock-alignment.ts TimestampError)
+  // the timestamp errors that the matched pairs show (clock-alignment.ts TimestampError)
+  const errorOf = (w: NonNullable<ClockOffset['window']>): SummaryTimestampError => ({
+    matched_requests: w.matched,
+    outside_window: w.outside,
+    early_bound_ns: w.earlyBoundNs,
+    late_bound_ns: w.lateBoundNs,
+    beyond_bound: w.beyondBound,
+    late_p99_ns: w.lateP99Ns,
+  });
   for (const v of r.vms) {
     const w = v.appClock?.window,
       c = summary.clocks[v.vm]?.app_to_guest;
     if (!w || !c) continue;
-    c.timestamp_error = {
-      matched_requests: w.matched,
-      outside_window: w.outside,
-      early_bound_ns: w.earlyBoundNs,
-      late_bound_ns: w.lateBoundNs,
-      beyond_bound: w.beyondBound,
-      late_p99_ns: w.lateP99Ns,
-    };
+    c.timestamp_error = errorOf(w);
     report.push(
       `${v.vm}: strace's call windows miss ${w.outside} of the ${w.matched} guest requests matched to a call by their bytes (up to ${w.earlyBoundNs} ns before the start, ${w.lateBoundNs} ns after the end; ${w.beyondBound} farther, left to the other rules): links allow that much`,
     );
+  }
+  for (const v of r.vms) {
+    const w = v.hostClock?.window,
+      c = summary.clocks[v.vm]?.guest_to_host;
+    if (!w || !c) continue;
+    c.timestamp_error = errorOf(w);
+    if (w.outside > 0)
+      report.push(
+        `${v.vm}: guest request windows miss ${w.outside} of the ${w.matched} host requests matched to one by their bytes (up to ${w.earlyBoundNs} ns before the start, ${w.lateBoundNs} ns after the end; ${w.beyondBound} farther): links allow that much`,
+      );
   }
   for (const [vm, c] of Object.entries(summary.clocks)) {
     if (c.app_to_guest)

@@ -8,13 +8,14 @@ import { attributeHost, attributeOwnedOrRegions, Names, type AttributedPieces, t
 import { clusterFills, UnexplainedHostBytes, type ClusterFills, type GuestSpan } from './host-causes.js';
 import {
   errorClusterBound,
+  MAX_DRIFT_PPM,
   offsetFromMarks,
   toLowerClock,
   type ClockMarkPair,
   type ClockOffset,
   type TimestampError,
 } from './clock-alignment.js';
-import { offsetFromCandidatePairs } from './clock-pairs.js';
+import { offsetFromCandidatePairs, pairTimes, residualDriftFromPairBounds } from './clock-pairs.js';
 import { fileSegments, imageSegments } from './upper-segments.js';
 import { growFloat64, growInt32 } from '../util/growable.js';
 import { linkLayer, LinkHow, Op, type LinkPieces, type Segments, type UpperTiming } from './layer-link.js';
@@ -118,17 +119,33 @@ function resolveClock(
   const fromMarks = hint.marks && hint.marks.length > 0 ? offsetFromMarks(hint.marks) : null;
   if (seg) {
     // matched pairs refine the constant part; a drift found by the marks is applied first
-    const drifted: ClockOffset = fromMarks ?? { ...none, offsetNs: hint.priorNs ?? 0n, uncertaintyNs: 0, source: 'none' };
+    let drifted: ClockOffset = fromMarks ?? { ...none, offsetNs: hint.priorNs ?? 0n, uncertaintyNs: 0, source: 'none' };
     const base = lower.baseNs - upperBase;
-    const noOffset = { ...drifted, offsetNs: base };
-    const t0 = toLowerClock(upTimes.t0, upperBase, lower.baseNs, noOffset);
-    const t1 = toLowerClock(upTimes.t1, upperBase, lower.baseNs, noOffset);
     const prior = fromMarks || hint.priorNs !== undefined ? Number(drifted.offsetNs - base) : undefined;
     const window = fromMarks ? Math.max(fromMarks.uncertaintyNs * 4, 1e6) : (hint.priorWindowNs ?? 50e6);
-    const r = offsetFromCandidatePairs(seg, { op: upTimes.op, t0, t1, sync: upTimes.sync }, lower, {
-      syncWrites,
-      ...(prior !== undefined ? { priorNs: prior, windowNs: window } : {}),
-    });
+    const pairsUnder = (c: ClockOffset) => {
+      const noOffset = { ...c, offsetNs: base };
+      const t0 = toLowerClock(upTimes.t0, upperBase, lower.baseNs, noOffset);
+      const t1 = toLowerClock(upTimes.t1, upperBase, lower.baseNs, noOffset);
+      return offsetFromCandidatePairs(seg, { op: upTimes.op, t0, t1, sync: upTimes.sync }, lower, {
+        syncWrites,
+        ...(prior !== undefined ? { priorNs: prior, windowNs: window } : {}),
+      });
+    };
+    let r = pairsUnder(drifted);
+    if (fromMarks && r) {
+      // the marks' drift, refined by the pairs when that lets clearly more of them agree
+      const d = residualDriftFromPairBounds(r.pairs.lo, r.pairs.hi, pairTimes(r.pairs.lower, lower));
+      const ppm = d ? drifted.driftPpm + d.slope * 1e6 : NaN;
+      if (d && Math.abs(ppm) <= MAX_DRIFT_PPM) {
+        const refined = { ...drifted, driftPpm: ppm };
+        const r2 = pairsUnder(refined);
+        if (r2 && r2.support >= r.support + Math.max(10, 0.01 * r.considered)) {
+          r = r2;
+          drifted = refined;
+        }
+      }
+    }
     if (r && r.support >= 3) {
       const { early, late } = r.residuals;
       const e = errorClusterBound(early, 10 * DEFAULT_RESOLUTION_NS),
@@ -294,8 +311,13 @@ function linkAppToGuest(v: VmInput, vi: number, appBase: number, rules: TimeRule
 interface GuestsOnHost {
   seg: Segments;
   timing: UpperTiming;
-  /** The widest time slack any VM's host clock needs, ns. */
-  slack: number;
+  /**
+   * The widest time slack any VM's host clock needs, ns, on each side: the clock's uncertainty,
+   * the timestamps' resolution and the timestamp error its matched pairs show (a guest request
+   * seen issued after its host request started: early; completed before it ended: late).
+   */
+  earlyNs: number;
+  lateNs: number;
   spans: (GuestSpan | null)[];
   fills: (ClusterFills | null)[];
 }
@@ -310,17 +332,16 @@ function linkGuestsToHost(vms: readonly VmInput[], vmResults: VmResult[], host: 
     nUpper += v.guest.length;
   }
   const up = guestsOnHost(vms, vmResults, h, guestBases, nUpper, rules);
-  const slack = up.slack;
   const guestHost = linkLayer(up.seg, up.timing, h, {
-    earlyNs: slack,
-    lateNs: slack,
+    earlyNs: up.earlyNs,
+    lateNs: up.lateNs,
     syncWrites: false,
     readahead: rules.readahead,
     writebackOfSyncWrites: true,
   });
   const guestOf = (u: number): [number, number] => rowOf(guestBases, u);
   const unexplained = new UnexplainedHostBytes(
-    { op: h.op, readahead: h.readahead, issue: h.issue, spans: up.spans, fills: up.fills, slackNs: slack },
+    { op: h.op, readahead: h.readahead, issue: h.issue, spans: up.spans, fills: up.fills, slackNs: Math.max(up.earlyNs, up.lateNs) },
     names,
   );
   const hostPieces = attributeHost(
@@ -352,7 +373,8 @@ function guestsOnHost(
     t0 = new Float64Array(nUpper),
     t1 = new Float64Array(nUpper),
     sync = new Uint8Array(nUpper);
-  let slack = 2 * res + jitter;
+  let earlyNs = 2 * res + jitter,
+    lateNs = 2 * res + jitter;
   const spans: (GuestSpan | null)[] = vms.map(() => null);
   const fills: (ClusterFills | null)[] = vms.map(() => null);
   vms.forEach((v, vi) => {
@@ -388,7 +410,13 @@ function guestsOnHost(
       t1[u] = gc[i]!;
       sync[u] = v.hostDirect ? 1 : 0;
     }
-    if (Number.isFinite(r.hostClock.uncertaintyNs)) slack = Math.max(slack, r.hostClock.uncertaintyNs + 2 * res + jitter);
+    if (Number.isFinite(r.hostClock.uncertaintyNs)) {
+      // the timestamp error the pairs measured, where it exceeds the default jitter
+      const base = r.hostClock.uncertaintyNs + 2 * res,
+        w = r.hostClock.window;
+      earlyNs = Math.max(earlyNs, base + Math.max(jitter, w?.earlyBoundNs ?? 0));
+      lateNs = Math.max(lateNs, base + Math.max(jitter, w?.lateBoundNs ?? 0));
+    }
     spans[vi] = guestSpan(gi, gc);
     if (v.imageClusterBytes) fills[vi] = clusterFills(g.start, g.end, g.op, gi, g.length, v.imageClusterBytes, v.guestToHost);
   });
@@ -399,7 +427,7 @@ function guestsOnHost(
     upper: out.upper.toArray(),
     upperAddr: out.addr.toArray(),
   };
-  return { seg, timing: { op, t0, t1, sync }, slack, spans, fills };
+  return { seg, timing: { op, t0, t1, sync }, earlyNs, lateNs, spans, fills };
 }
 
 /** First issue and last completion of a guest's requests (finite ones), or null when there are none. */

@@ -29,7 +29,7 @@ export interface ClockOffset {
   support: number;
   /** Pairs or marks considered. */
   considered: number;
-  /** Drift of the lower clock against the upper one, parts per million (marks only; 0 otherwise). */
+  /** Drift of the lower clock against the upper one, parts per million (from marks, refined by matched pairs when they agree better; 0 otherwise). */
   driftPpm: number;
   /** From matched pairs: how far the upper layer's own timestamps miss the lower requests they caused. */
   window?: TimestampError;
@@ -86,7 +86,7 @@ export interface ClockMarkPair {
 }
 
 /** Drift larger than this is not believed (clock drift of real hosts is tens to hundreds of ppm). */
-const MAX_DRIFT_PPM = 2000;
+export const MAX_DRIFT_PPM = 2000;
 
 /** Estimate from marks seen on both sides (see the header). Returns null when there is no complete mark. */
 export function offsetFromMarks(marks: readonly ClockMarkPair[]): ClockOffset | null {

@@ -127,5 +127,56 @@ export function offsetFromCandidatePairs(seg: Segments, up: UpperTiming, low: Lo
     hi = Float64Array.from(keep, (i) => all.hi[i]!);
   }
   const r = offsetFromPairBounds(lo, hi);
-  return r ? { ...r, considered: all.lo.length, residuals: bestPairResiduals(all.lo, all.hi, all.lower, r.offset) } : null;
+  return r ? { ...r, considered: all.lo.length, pairs: all, residuals: bestPairResiduals(all.lo, all.hi, all.lower, r.offset) } : null;
+}
+
+/**
+ * The drift left in pair bounds, ns per ns of lower time: the pairs split by time into equal-count
+ * slices, each slice's offset by interval stabbing (offsetFromPairBounds), and the Theil–Sen
+ * slope (median of the slopes between slices) through them. Marks relayed through a serial
+ * console jitter by milliseconds, so over a run of seconds their slope can be tens of ppm off;
+ * pairs bound the offset to microseconds. Null with fewer than `minSlices` slices of
+ * `minPerSlice` pairs, or when a slice has no agreed offset.
+ */
+export function residualDriftFromPairBounds(
+  lo: Float64Array,
+  hi: Float64Array,
+  time: Float64Array,
+  opt: { minPerSlice?: number; minSlices?: number; maxSlices?: number } = {},
+): { slope: number; slices: number } | null {
+  const minPer = opt.minPerSlice ?? 50,
+    minSlices = opt.minSlices ?? 4,
+    maxSlices = opt.maxSlices ?? 16;
+  const n = lo.length;
+  const k = Math.min(maxSlices, Math.floor(n / minPer));
+  if (k < minSlices) return null;
+  const order = sortedOrder(time, n);
+  const xs: number[] = [],
+    ys: number[] = [];
+  for (let s = 0; s < k; s++) {
+    const a = Math.floor((s * n) / k),
+      b = Math.floor(((s + 1) * n) / k);
+    const l = new Float64Array(b - a),
+      h = new Float64Array(b - a);
+    for (let i = a; i < b; i++) {
+      l[i - a] = lo[order[i]!]!;
+      h[i - a] = hi[order[i]!]!;
+    }
+    const r = offsetFromPairBounds(l, h);
+    if (!r) return null;
+    xs.push(time[order[(a + b) >> 1]!]!);
+    ys.push(r.offset);
+  }
+  const slopes: number[] = [];
+  for (let i = 0; i < k; i++) for (let j = i + 1; j < k; j++) if (xs[j]! > xs[i]!) slopes.push((ys[j]! - ys[i]!) / (xs[j]! - xs[i]!));
+  if (slopes.length === 0) return null;
+  slopes.sort((p, q) => p - q);
+  return { slope: slopes[slopes.length >> 1]!, slices: k };
+}
+
+/** The lower requests' issue times of candidate pairs (the time axis of residualDriftFromPairBounds). */
+export function pairTimes(lower: Int32Array, low: LowerRequests): Float64Array {
+  const t = new Float64Array(lower.length);
+  for (let i = 0; i < lower.length; i++) t[i] = low.issue[lower[i]!]!;
+  return t;
 }

@@ -25,7 +25,7 @@ export interface SummaryLayer {
   writes: number;
 }
 
-/** strace's timestamp error seen by the app → guest links (correlate/clock-alignment.ts TimestampError). */
+/** The timestamp error the matched pairs of a clock show: strace against the guest requests (app → guest), guest requests against the host requests (guest → host); correlate/clock-alignment.ts TimestampError. */
 export interface SummaryTimestampError {
   matched_requests: number;
   outside_window: number;

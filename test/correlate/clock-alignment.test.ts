@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorClusterBound, offsetFromMarks, offsetFromPairBounds, toLowerClock } from '../../src/correlate/clock-alignment.js';
+import { residualDriftFromPairBounds } from '../../src/correlate/clock-pairs.js';
 
 function rng(seed: number) {
   let x = seed >>> 0 || 1;
@@ -74,5 +75,32 @@ describe('errorClusterBound', () => {
     expect(errorClusterBound(Float64Array.from([0, 0, 5e8, 2e9]), 20e3)).toEqual({ bound: 0, members: 2 });
     // order does not matter
     expect(errorClusterBound(Float64Array.from([9e6, 0, 1.5e6, 200e3, 30e3]), 20e3).bound).toBe(9e6);
+  });
+});
+
+describe('drift from matched pairs', () => {
+  it('recovers a residual drift of 30 ppm from pair bounds over 8 s, with a tenth of the pairs wrongly matched', () => {
+    // pair i at lower time t allows d in [true - a, true + b] (a, b: 20..120 µs), true = 40 µs + 30e-6·t
+    const r = rng(5);
+    const n = 4000;
+    const lo = new Float64Array(n),
+      hi = new Float64Array(n),
+      time = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = r() * 8e9;
+      const d = i % 10 === 3 ? (r() - 0.5) * 2e7 : 40_000 + 30e-6 * t;
+      time[i] = t;
+      lo[i] = d - 20_000 - r() * 100_000;
+      hi[i] = d + 20_000 + r() * 100_000;
+    }
+    const fit = residualDriftFromPairBounds(lo, hi, time)!;
+    expect(fit.slices).toBe(16);
+    expect(fit.slope * 1e6).toBeGreaterThan(27);
+    expect(fit.slope * 1e6).toBeLessThan(33);
+  });
+
+  it('gives nothing with too few pairs for four slices', () => {
+    const z = new Float64Array(150);
+    expect(residualDriftFromPairBounds(z, z, z)).toBeNull();
   });
 });

@@ -14,10 +14,11 @@ import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/capture/manifest.js';
 import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
 import { allocationUnitOfMap, qemuImgMapRangeMap } from '../../src/correlate/map-inputs.js';
+import type { Summary } from '../../src/metrics/summary-json.js';
 import { IngestStats } from '../../src/util/ingest-stats.js';
 import { debugfsFileMap, haveDebugfs, num, overlap, rows, type Ranges, type Row } from './ground-truth.js';
 
-const BUNDLES = ['m128-buffered-qcow2', 'm128-buffered', 'm128-direct', 'm128-buffered-hostnone', 'm96-2vms'];
+const BUNDLES = ['m128-buffered-qcow2', 'm128-buffered', 'm128-direct', 'm128-buffered-hostnone', 'm128-direct-hostnone', 'm96-2vms'];
 /** `qemu-img convert -O qcow2` without a cluster_size option (src/lab/host.ts): QEMU's default. */
 const LAB_QCOW2_CLUSTER = 65536;
 
@@ -92,6 +93,15 @@ describe('host bytes named on the bundled captures', () => {
         }
         if (name === 'm128-buffered') expect(summary.attribution['guest']!.app_read_bytes).toBeGreaterThan(10 << 20);
         if (name === 'm128-direct') expect(summary.attribution['host']!.app_write_bytes).toBeGreaterThan(10 << 20);
+        if (name === 'm128-direct-hostnone') {
+          // 7 relayed marks over a 6 s run put the drift at +27 ppm; the matched pairs (every guest
+          // request has its host request under cache=none) refine it, so their windows hold
+          const c = (res.summary as unknown as Summary).clocks['vm0']!.guest_to_host!;
+          expect(c.source).toBe('pairs');
+          const e = c.timestamp_error!;
+          expect(e.matched_requests).toBeGreaterThan(5000);
+          expect(e.outside_window / e.matched_requests).toBeLessThan(0.01);
+        }
 
         const tmp = mkdtempSync(join(tmpdir(), 'iol-host-causes-'));
         try {

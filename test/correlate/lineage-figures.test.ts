@@ -19,7 +19,7 @@ import { sfdiskStart } from './sfdisk-oracle.js';
 
 const BUNDLES = (
   process.env['IOL_LINEAGE_BUNDLES'] ??
-  'p128-mbr-buffered,p128-gpt-direct,m128-buffered,m128-direct,m512-buffered,m512-direct,m128-buffered-hostnone,m128-buffered-qcow2,m96-2vms'
+  'p128-mbr-buffered,p128-gpt-direct,m128-buffered,m128-direct,m512-buffered,m512-direct,m128-buffered-hostnone,m128-direct-hostnone,m128-buffered-qcow2,m96-2vms'
 )
   .split(',')
   .map((b) => join('data', b));
