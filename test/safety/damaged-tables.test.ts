@@ -87,7 +87,9 @@ describe('damaged tables', () => {
     const file = fixture('damaged', 'odd-vtable.block_events.arrow');
     const r = iolineage(['btt', file]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/not a readable Arrow IPC file: footer\.schema\.fields\[1\]\.children of 67108864 entries at byte \d+ runs past the end/);
+    expect(r.stderr).toMatch(
+      /not a readable Arrow IPC file: footer\.schema\.fields\[1\]\.children of 67108864 entries at byte \d+ runs past the end/,
+    );
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
