@@ -100,7 +100,20 @@ export class EventChunk {
   }
   /** A flag column's array (bytes of 0/1). */
   flagArray(): Uint8Array {
-    return new Uint8Array(chunkBuffer(this.memory, CHUNK_ROWS));
+    const a = new Uint8Array(chunkBuffer(this.memory, CHUNK_ROWS));
+    this.flagBuffers.push(a.buffer);
+    return a;
+  }
+  private readonly flagBuffers: ArrayBuffer[] = [];
+  /**
+   * The buffers this chunk took from its memory (or made): the one behind the always-set
+   * columns, the mostly-null columns' arrays it made, and the flag arrays; never a shared array
+   * of zeros. For a builder that reuses them once the table no longer holds the chunk.
+   */
+  buffers(): ArrayBuffer[] {
+    const out = [this.ts.buffer as ArrayBuffer, ...this.flagBuffers];
+    for (const a of [this.error, this.newSector, this.oldDev, this.count, this.ioprio]) if (a !== null) out.push(a.buffer as ArrayBuffer);
+    return out;
   }
   /**
    * Validity bitmaps of the nullable columns (bit set = valid): comm, dev and sector start all
