@@ -2,7 +2,7 @@
  * One chunk of block_events rows as typed arrays (CHUNK_ROWS rows per column), the unit that
  * BlockEventsBuilder fills row by row and hands to the table's column builders whole.
  */
-import { CHUNK_ROWS } from '../../table/column-builders.js';
+import { CHUNK_ROWS, registerZeros } from '../../table/column-builders.js';
 
 /** Typed arrays use the platform byte order; int64 halves are written as two 32-bit words on little-endian machines. */
 export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -151,6 +151,7 @@ export function zeros<A extends ZeroArray>(ctor: { new (n: number): A }, n: numb
   if (z === undefined) {
     z = new ctor(CHUNK_ROWS);
     SHARED_ZEROS.set(ctor, z);
+    registerZeros(z);
   }
   return z;
 }
