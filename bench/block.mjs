@@ -5,8 +5,8 @@
 // ingest FILES -o DIR` (every table written), in a child process under /usr/bin/time (wall, cpu,
 // peak RSS); `blkparse -i FILE -o /dev/null` runs on the same binary in the same run, and so does
 // the plain-Node loop (node:readline over the text + line.split(' '), no table) on both text files.
-// Under each command, the stages it runs (parse, write block_events, sweep into requests and bios, write
-// one more child process. Usage: node bench/block.mjs [--events N (default 2,000,000)] [--keep]
+// Under each command, the stages it runs (parse with the request sweep streamed, write block_events,
+// write the request tables) are timed in one more child process. Usage: node bench/block.mjs [--events N (default 2,000,000)] [--keep]
 // [--inputs DIR] (--inputs reuses the files a run with --keep left in DIR).
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -52,25 +52,11 @@ if (args[0] === '--child') {
     process.stdout.write(JSON.stringify({ events: n, rss0, stages: [{ stage: 'lines', ...stage(t0, c0) }] }) + '\n');
     process.exit(0);
   }
-  const b = new BlockEventsBuilder();
-  const stats = new IngestStats();
-  if (kind === 'binary') {
-    const { readBlktraceBinary } = await dist('ingest/block/blktrace-binary.js');
-    await readBlktraceBinary(paths, b, stats);
-  } else if (kind === 'tracefs') {
-    const { readTracefsText } = await dist('ingest/block/tracefs-text.js');
-    await readTracefsText(paths[0], b, stats);
-  } else if (kind === 'blkparse') {
-    const { readBlkparseText } = await dist('ingest/block/blkparse-text.js');
-    await readBlkparseText(paths[0], b, stats);
-  }
-  let table = b.finish();
-  const events = table.numRows;
-  const stages = [{ stage: 'parse -> block_events', ...stage(t0, c0) }];
-  const { rebuildBlockRequests, stageBlockRequestTables } = await dist('ingest/block/block-requests.js');
-  const { arrowFileWriter } = await dist('table/arrow-file.js');
-  // the CLI's order: block_events.arrow, then the sweep (taking the events' batches as it goes),
-  // then block_requests.arrow and block_bios.arrow a batch at a time
+  // the CLI's order: the trace read into block_events a chunk at a time, each chunk swept into
+  // requests and bios as it fills and moved to a scratch file; then block_events.arrow written from
+  // that file, then block_requests.arrow and block_bios.arrow a batch at a time
+  const { StreamedRequestSweep, stageBlockRequestTables } = await dist('ingest/block/block-requests.js');
+  const { tableBuilderWriter } = await dist('table/arrow-file.js');
   const scratch = mkdtempSync(join(tmpdir(), 'iol-bench-block-write-'));
   const folder = {
     stage: (name, write) => {
@@ -85,19 +71,36 @@ if (args[0] === '--child') {
     },
   };
   let problems = 0;
+  let events = 0;
+  const stages = [];
   try {
+    const b = new BlockEventsBuilder();
+    const stats = new IngestStats();
+    const sweep = new StreamedRequestSweep(new IngestStats(), join(scratch, '.block_requests.scratch'));
+    b.streamTo(join(scratch, '.block_events.scratch'), (chunk, rows, firstRow) => sweep.chunk(chunk, rows, firstRow));
+    if (kind === 'binary') {
+      const { readBlktraceBinary } = await dist('ingest/block/blktrace-binary.js');
+      await readBlktraceBinary(paths, b, stats);
+    } else if (kind === 'tracefs') {
+      const { readTracefsText } = await dist('ingest/block/tracefs-text.js');
+      await readTracefsText(paths[0], b, stats);
+    } else if (kind === 'blkparse') {
+      const { readBlkparseText } = await dist('ingest/block/blkparse-text.js');
+      await readBlkparseText(paths[0], b, stats);
+    }
+    b.finishStream();
+    events = b.length;
+    stages.push({ stage: 'parse + sweep (streamed)', ...stage(t0, c0) });
     let t1 = process.hrtime.bigint();
     let c1 = cpuNow();
-    folder.stage('block_events.arrow', arrowFileWriter(table));
+    folder.stage('block_events.arrow', tableBuilderWriter(b.table, {}));
+    b.table.close();
     stages.push({ stage: 'write block_events.arrow', ...stage(t1, c1) });
     t1 = process.hrtime.bigint();
     c1 = cpuNow();
-    const rebuilt = rebuildBlockRequests(table, new IngestStats(), true);
-    table = null;
-    stages.push({ stage: 'sweep into requests and bios', ...stage(t1, c1) });
-    t1 = process.hrtime.bigint();
-    c1 = cpuNow();
+    const rebuilt = sweep.finish(b.names(), {});
     stageBlockRequestTables(rebuilt, folder);
+    rebuilt.rec.close();
     stages.push({ stage: 'write block_requests + block_bios', ...stage(t1, c1) });
     problems = stats.total();
   } finally {

@@ -4,18 +4,18 @@
  * app_io.arrow, with a one-screen summary.
  */
 import { statSync } from 'node:fs';
-import type { Table } from '@uwdata/flechette';
 import { BlockEventsBuilder } from '../ingest/block/block-events-builder.js';
 import { readTracefsText } from '../ingest/block/tracefs-text.js';
 import type { BlockTextFileSummary } from '../ingest/block/block-text-context.js';
 import { readTraceCmdText } from '../ingest/block/trace-cmd-text.js';
 import { readBlkparseText } from '../ingest/block/blkparse-text.js';
 import { readBlktraceBinary } from '../ingest/block/blktrace-binary.js';
-import { rebuildBlockRequests, stageBlockRequestTables } from '../ingest/block/block-requests.js';
+import { StreamedRequestSweep, stageBlockRequestTables } from '../ingest/block/block-requests.js';
+import type { EventChunk } from '../ingest/block/block-event-chunk.js';
 import { detectInputFormat, INPUT_FORMATS, type InputFormat } from '../ingest/detect-format.js';
 import { IngestStats } from '../util/ingest-stats.js';
 import { BLOCK_ACTIONS, BLOCK_OPS } from '../table/schemas/block-events.js';
-import { arrowFileWriter } from '../table/arrow-file.js';
+import { tableBuilderWriter } from '../table/arrow-file.js';
 import { int64Words } from '../table/column-arrays.js';
 import { withOutputFolder, type OutputFolder } from '../io/output-folder.js';
 import { UsageError } from '../util/errors.js';
@@ -167,69 +167,112 @@ async function ingestBlock(
   dev: string | undefined,
   textClock: string,
 ): Promise<string[]> {
-  let builder: BlockEventsBuilder | null = new BlockEventsBuilder(dev ? { dev } : {});
-  const files: BlockTextFileSummary[] = [];
-  const sizes = inputs.map((i) => {
-    try {
-      return statSync(i.path).size;
-    } catch {
-      return 0;
-    }
+  const builder = new BlockEventsBuilder(dev ? { dev } : {});
+  // block_events is streamed: each full chunk of rows is counted for the summary, swept into
+  // requests and bios, and moved to a scratch file (written out as block_events.arrow at the end),
+  // so the events are never whole in memory. The sweep's notes are kept apart and merged after
+  // the readers' counts, in the order a sweep of the finished table would have made them.
+  const sweepStats = new IngestStats();
+  const sweep = new StreamedRequestSweep(sweepStats, folder.scratchPath('block_requests.arrow'));
+  const totals = new EventTotals();
+  builder.streamTo(folder.scratchPath('block_events.arrow'), (chunk, rows, firstRow) => {
+    totals.add(chunk, rows);
+    sweep.chunk(chunk, rows, firstRow);
   });
-  const total = sizes.reduce((a, b) => a + b, 0);
-  const bar = new ProgressBar('ingest', total);
-  let doneBefore = 0;
-  const binary = inputs.filter((i) => i.format === 'blktrace').map((i) => i.path);
-  let binaryDone = false;
-  const formats = new Set<InputFormat>();
-  let wall: string | undefined;
-  for (let k = 0; k < inputs.length; k++) {
-    const input = inputs[k]!;
-    formats.add(input.format);
-    const before = builder.length;
-    if (input.format === 'blktrace') {
-      if (binaryDone) continue;
-      binaryDone = true;
-      const base = doneBefore;
-      const r = await readBlktraceBinary(binary, builder, stats, {
-        ...(dev ? { dev } : {}),
-        onProgress: (read) => bar.update(base + read),
-      });
-      if (r.wallClockNs !== undefined) wall = `${r.wallClockNs} ns since the epoch at trace time ${r.wallClockAtTraceNs} ns`;
-      files.push({ file: binary.join(' '), format: 'blktrace', lines: 0, events: builder.length - before, bad: 0, ignored: 0 });
-      for (let j = 0; j < inputs.length; j++) if (inputs[j]!.format === 'blktrace') doneBefore += sizes[j]!;
-      continue;
-    }
-    const base = doneBefore;
-    const progress = (s: { fileBytesRead: number }) => bar.update(base + s.fileBytesRead);
-    const read = input.format === 'tracefs' ? readTracefsText : input.format === 'trace-cmd' ? readTraceCmdText : readBlkparseText;
-    files.push(await read(input.path, builder, stats, progress));
-    doneBefore += sizes[k]!;
+  try {
+    return await readAndWrite();
+  } finally {
+    builder.table.close();
   }
-  bar.done();
-  const clocks = [...new Set([...formats].map((f) => clockOf(f, textClock)))];
-  const metadata: Record<string, string> = {
-    clock: clocks.join(' | '),
-    source: inputs.map((i) => `${i.format}:${i.path}`).join(','),
-  };
-  if (dev) metadata.dev_filter = dev;
-  if (wall) metadata.wall_clock = wall;
-  let events: Table | null = builder.finish(metadata);
-  const eventsFile = folder.stage('block_events.arrow', arrowFileWriter(events));
-  const eventRows = events.numRows;
-  const eventLines = eventSummary(events);
-  const filteredOut = builder.filteredOut;
-  // past this point the events are only swept into requests: the builder (which holds their
-  // chunks) goes, and the sweep takes each record batch out of the table once done with it, so
-  // the events' memory goes as the requests' grows; the request tables are then written a batch
-  // at a time
-  builder = null;
-  const rebuilt = rebuildBlockRequests(events, stats, true);
-  events = null;
-  const { requestsFile, requests, byOp } = stageBlockRequestTables(rebuilt, folder);
 
+  async function readAndWrite(): Promise<string[]> {
+    const files: BlockTextFileSummary[] = [];
+    const sizes = inputs.map((i) => {
+      try {
+        return statSync(i.path).size;
+      } catch {
+        return 0;
+      }
+    });
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const bar = new ProgressBar('ingest', total);
+    let doneBefore = 0;
+    const binary = inputs.filter((i) => i.format === 'blktrace').map((i) => i.path);
+    let binaryDone = false;
+    const formats = new Set<InputFormat>();
+    let wall: string | undefined;
+    for (let k = 0; k < inputs.length; k++) {
+      const input = inputs[k]!;
+      formats.add(input.format);
+      const before = builder.length;
+      if (input.format === 'blktrace') {
+        if (binaryDone) continue;
+        binaryDone = true;
+        const base = doneBefore;
+        const r = await readBlktraceBinary(binary, builder, stats, {
+          ...(dev ? { dev } : {}),
+          onProgress: (read) => bar.update(base + read),
+        });
+        if (r.wallClockNs !== undefined) wall = `${r.wallClockNs} ns since the epoch at trace time ${r.wallClockAtTraceNs} ns`;
+        files.push({ file: binary.join(' '), format: 'blktrace', lines: 0, events: builder.length - before, bad: 0, ignored: 0 });
+        for (let j = 0; j < inputs.length; j++) if (inputs[j]!.format === 'blktrace') doneBefore += sizes[j]!;
+        continue;
+      }
+      const base = doneBefore;
+      const progress = (s: { fileBytesRead: number }) => bar.update(base + s.fileBytesRead);
+      const read = input.format === 'tracefs' ? readTracefsText : input.format === 'trace-cmd' ? readTraceCmdText : readBlkparseText;
+      files.push(await read(input.path, builder, stats, progress));
+      doneBefore += sizes[k]!;
+    }
+    bar.done();
+    builder.finishStream();
+    const clocks = [...new Set([...formats].map((f) => clockOf(f, textClock)))];
+    const metadata: Record<string, string> = {
+      clock: clocks.join(' | '),
+      source: inputs.map((i) => `${i.format}:${i.path}`).join(','),
+    };
+    if (dev) metadata.dev_filter = dev;
+    if (wall) metadata.wall_clock = wall;
+    // block_events.arrow from the scratch file a record batch at a time (the bytes of the table
+    // builder.finish would make), then the request tables a batch at a time
+    const eventsFile = folder.stage('block_events.arrow', tableBuilderWriter(builder.table, metadata));
+    builder.table.close();
+    const eventRows = builder.length;
+    const rebuilt = sweep.finish(builder.names(), metadata);
+    stats.merge(sweepStats);
+    const { requestsFile, requests, byOp } = stageBlockRequestTables(rebuilt, folder);
+    rebuilt.rec.close();
+    return summaryLines(inputs.length, dev, files, clocks, {
+      eventRows,
+      eventsFile,
+      eventLines: totals.lines(),
+      filteredOut: builder.filteredOut,
+      requests,
+      requestsFile,
+      byOp,
+    });
+  }
+}
+
+/** The summary of a block ingest (what ingestBlock prints). */
+function summaryLines(
+  inputCount: number,
+  dev: string | undefined,
+  files: BlockTextFileSummary[],
+  clocks: string[],
+  t: {
+    eventRows: number;
+    eventsFile: string;
+    eventLines: string[];
+    filteredOut: number;
+    requests: number;
+    requestsFile: string;
+    byOp: { count: Float64Array; bytes: Float64Array };
+  },
+): string[] {
+  const { eventRows, eventsFile, eventLines, filteredOut, requests, requestsFile, byOp } = t;
   const lines: string[] = [];
-  lines.push(`inputs (${inputs.length}${inputs.length > 1 ? ', events appended in this order' : ''}):`);
+  lines.push(`inputs (${inputCount}${inputCount > 1 ? ', events appended in this order' : ''}):`);
   for (const f of files) {
     const detail = f.format === 'blktrace' ? '' : `${f.lines} lines, `;
     lines.push(
@@ -247,41 +290,36 @@ async function ingestBlock(
   return lines;
 }
 
-/** Values of a column batch by batch: dictionary keys for string columns, numbers/bigints else. */
-function batches(table: Table, name: string): { values: ArrayLike<number | bigint>; length: number }[] {
-  const col = table.getChild(name);
-  return (col?.data ?? []) as unknown as { values: ArrayLike<number | bigint>; length: number }[];
-}
-
 function secs(ns: bigint): string {
   const neg = ns < 0n;
   const a = neg ? -ns : ns;
   return `${neg ? '-' : ''}${a / 1000000000n}.${(a % 1000000000n).toString().padStart(9, '0')}`;
 }
 
-/** Time span, events and bytes by action, devices. */
-function eventSummary(events: Table): string[] {
-  const n = events.numRows;
-  if (n === 0) return ['  (no events)'];
-  const count = new Float64Array(BLOCK_ACTIONS.length);
-  const bytes = new Float64Array(BLOCK_ACTIONS.length);
-  const act = batches(events, 'action');
-  const by = batches(events, 'bytes');
-  const ts = batches(events, 'ts_ns');
-  let min = 0n;
-  let max = 0n;
-  let first = true;
-  for (let b = 0; b < act.length; b++) {
-    const a = act[b]!.values as ArrayLike<number>;
-    const y = by[b]!.values as ArrayLike<number>;
-    const t = ts[b]!.values as BigInt64Array;
-    const len = act[b]!.length;
+/** Time span, events and bytes by action of block_events, counted chunk by chunk as the rows are built. */
+class EventTotals {
+  private rows = 0;
+  private readonly count = new Float64Array(BLOCK_ACTIONS.length);
+  private readonly bytes = new Float64Array(BLOCK_ACTIONS.length);
+  private min = 0n;
+  private max = 0n;
+  private first = true;
+
+  /** Rows [0, len) of a chunk. */
+  add(c: EventChunk, len: number): void {
+    this.rows += len;
+    const a = c.action;
+    const y = c.bytes;
+    const count = this.count;
+    const bytes = this.bytes;
     for (let i = 0; i < len; i++) {
       count[a[i]!]!++;
       bytes[a[i]!]! += y[i]!;
     }
-    // the time span from the int64 words (no BigInt per row); a batch with a time past 2^53 in
+    if (len === 0) return;
+    // the time span from the int64 words (no BigInt per row); a chunk with a time past 2^53 in
     // magnitude takes the BigInt comparison
+    const t = c.ts.subarray(0, len);
     const { hi, lo } = int64Words(t);
     let lowNum = Infinity,
       highNum = -Infinity,
@@ -297,38 +335,36 @@ function eventSummary(events: Table): string[] {
       if (v > highNum) highNum = v;
     }
     if (exact) {
-      if (len === 0) continue;
-      const lowB = BigInt(lowNum),
-        highB = BigInt(highNum);
-      if (first) {
-        min = lowB;
-        max = highB;
-        first = false;
-      } else {
-        if (lowB < min) min = lowB;
-        if (highB > max) max = highB;
-      }
-      continue;
+      this.extend(BigInt(lowNum), BigInt(highNum));
+      return;
     }
-    for (let i = 0; i < len; i++) {
-      const v = t[i]!;
-      if (first) {
-        min = v;
-        max = v;
-        first = false;
-      } else if (v < min) min = v;
-      else if (v > max) max = v;
-    }
+    for (let i = 0; i < len; i++) this.extend(t[i]!, t[i]!);
   }
-  const lines = [`  time span: ${secs(min)} s .. ${secs(max)} s (${secs(max - min)} s)`];
-  lines.push('  by action:      events        bytes');
-  BLOCK_ACTIONS.forEach((a, k) => {
-    if (count[k])
-      lines.push(
-        `    ${a.padEnd(3)} ${ACTION_NAMES[a].padEnd(9)} ${String(count[k]).padStart(9)}  ${bytes[k] ? formatBytes(bytes[k]!).padStart(11) : ''}`.trimEnd(),
-      );
-  });
-  return lines;
+
+  private extend(low: bigint, high: bigint): void {
+    if (this.first) {
+      this.min = low;
+      this.max = high;
+      this.first = false;
+      return;
+    }
+    if (low < this.min) this.min = low;
+    if (high > this.max) this.max = high;
+  }
+
+  lines(): string[] {
+    if (this.rows === 0) return ['  (no events)'];
+    const { min, max } = this;
+    const lines = [`  time span: ${secs(min)} s .. ${secs(max)} s (${secs(max - min)} s)`];
+    lines.push('  by action:      events        bytes');
+    BLOCK_ACTIONS.forEach((a, k) => {
+      if (this.count[k])
+        lines.push(
+          `    ${a.padEnd(3)} ${ACTION_NAMES[a].padEnd(9)} ${String(this.count[k]).padStart(9)}  ${this.bytes[k] ? formatBytes(this.bytes[k]!).padStart(11) : ''}`.trimEnd(),
+        );
+    });
+    return lines;
+  }
 }
 
 const ACTION_NAMES: Record<(typeof BLOCK_ACTIONS)[number], string> = {

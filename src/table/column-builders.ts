@@ -9,6 +9,16 @@ import type { BatchSpill, SpilledChunk } from './batch-spill.js';
 /** Typed arrays use the platform byte order: Int64 halves can be written as two Uint32 words on little-endian machines. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/**
+ * Arrays a builder's owner promises hold zeros only and are never written (shared chunks of a
+ * column with no value, e.g. block-event-chunk.ts zeros()): a spilled chunk that is one of them
+ * is not written to the scratch file, and reads back as zeros.
+ */
+const KNOWN_ZEROS = new WeakSet<object>();
+export function registerZeros(a: ArrayBufferView): void {
+  KNOWN_ZEROS.add(a);
+}
+
 /** Rows per chunk (= per Arrow record batch). */
 export const CHUNK_ROWS = 1 << 17;
 
@@ -49,7 +59,9 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     if (c >= this.chunks.length || this.spilled[c]) throw new Error(`spillChunk: chunk ${c} is not a full chunk in memory`);
     const values = this.chunks[c]!;
     const valid = this.validity[c] ?? null;
-    this.spilled[c] = { valuesAt: spill.append(values), validityAt: valid ? spill.append(valid) : -1 };
+    // a shared array of zeros (registerZeros) is not written: valuesAt -1 reads back as zeros
+    const valuesAt = KNOWN_ZEROS.has(values) && values.length === CHUNK_ROWS ? -1 : spill.append(values);
+    this.spilled[c] = { valuesAt, validityAt: valid ? spill.append(valid) : -1 };
     this.spill = spill;
     this.chunks[c] = new this.ctor(0);
     if (valid) this.validity[c] = new Uint8Array(0);
@@ -96,7 +108,8 @@ abstract class ChunkedBuilder<A extends TypedArray> {
   /** The values of a spilled chunk, read into an array this builder reuses. */
   private spilledValues(ref: SpilledChunk): A {
     const values = (this.scratchValues ??= new this.ctor(CHUNK_ROWS));
-    this.spill!.read(ref.valuesAt, values);
+    if (ref.valuesAt < 0) new Uint8Array(values.buffer, values.byteOffset, values.byteLength).fill(0);
+    else this.spill!.read(ref.valuesAt, values);
     return values;
   }
 
@@ -107,6 +120,7 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     const ref = this.spilled[c];
     if (!ref) return (c < this.chunks.length ? this.chunks[c]! : this.cur)[r]!;
     const one = new this.ctor(1);
+    if (ref.valuesAt < 0) return one[0]!;
     this.spill!.read(ref.valuesAt + r * one.BYTES_PER_ELEMENT, one);
     return one[0]!;
   }
@@ -122,6 +136,8 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     }
     const one = new this.ctor(1);
     one[0] = v;
+    // a chunk of zeros that was never written gets its values now
+    if (ref.valuesAt < 0) ref.valuesAt = this.spill!.append(new this.ctor(CHUNK_ROWS));
     this.spill!.rewrite(ref.valuesAt + r * one.BYTES_PER_ELEMENT, one);
   }
 
@@ -142,7 +158,10 @@ abstract class ChunkedBuilder<A extends TypedArray> {
           a[r] = to;
           here++;
         }
-      if (ref && here > 0) this.spill!.rewrite(ref.valuesAt, a);
+      if (ref && here > 0) {
+        if (ref.valuesAt < 0) ref.valuesAt = this.spill!.append(a);
+        else this.spill!.rewrite(ref.valuesAt, a);
+      }
       changed += here;
     }
     return changed;

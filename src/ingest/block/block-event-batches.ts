@@ -9,6 +9,8 @@
 import type { Table } from '@uwdata/flechette';
 import { BLOCK_ACTIONS, BLOCK_OPS } from '../../table/schemas/block-events.js';
 import { BlockFlag } from './rwbs.js';
+import { CHUNK_ROWS } from '../../table/column-builders.js';
+import { V_COMM, V_DEV, V_ERROR, V_NEW_SECTOR, V_SECTOR, type EventChunk } from './block-event-chunk.js';
 
 /** Action codes: position of the letter in BLOCK_ACTIONS. */
 export const Act = Object.fromEntries(BLOCK_ACTIONS.map((a, i) => [a, i])) as { readonly [K in (typeof BLOCK_ACTIONS)[number]]: number };
@@ -176,6 +178,89 @@ export function forEachEventBatch(
     if (consume) release(table, k, lastUse!);
   }
   return { names, base: base ?? 0n, rows: firstRow };
+}
+
+/**
+ * The chunks of a block_events table being built (BlockEventsBuilder.streamTo) as EventBatches,
+ * for a sweep that runs while the trace is read: the batch `of` gives for a chunk is the one
+ * forEachEventBatch gives for the same rows of the finished table with the columns in
+ * UNSWEPT_COLUMNS skipped (dictionary keys are the builder's, which index BlockEventsBuilder.names()),
+ * so the sweep sees the same values either way.
+ */
+export class ChunkBatches {
+  private readonly b = newEventBatch(CHUNK_ROWS, true, true, true);
+  /** ts_ns of the first row (undefined before any). */
+  base: bigint | undefined;
+  private baseNum = 0;
+  private baseSafe = false;
+
+  /** Rows [0, n) of a chunk whose first row is row `firstRow` of the table (valid until the next call). */
+  of(c: EventChunk, n: number, firstRow: number): EventBatch {
+    const b = this.b;
+    b.length = n;
+    b.firstRow = firstRow;
+    if (n === 0) return b;
+    if (this.base === undefined) {
+      const base = c.ts[0]!;
+      this.base = base;
+      this.baseNum = Number(base);
+      this.baseSafe = base <= MAX_SAFE && base >= -MAX_SAFE;
+    }
+    relativeTimes(c.ts, n, b.ts, this.base, this.baseNum, this.baseSafe, firstRow);
+    b.pid.set(c.pid.subarray(0, n));
+    keysOrNull(b.comm, c.comm, n, c.nulls[V_COMM]! > 0 ? c.valid[V_COMM]! : null);
+    keysOrNull(b.dev, c.dev, n, c.nulls[V_DEV]! > 0 ? c.valid[V_DEV]! : null);
+    b.action.set(c.action.subarray(0, n));
+    b.rwbs.set(c.rwbs.subarray(0, n));
+    b.op.set(c.op.subarray(0, n));
+    int64OrNull(b.sector, c.sector, n, c.nulls[V_SECTOR]! > 0 ? c.valid[V_SECTOR]! : null, -1);
+    b.nr.set(c.nr.subarray(0, n));
+    b.bytes.set(c.bytes.subarray(0, n));
+    // the mostly-null columns: their bitmaps mark values, `nulls` counts them
+    if (c.error === null || c.nulls[V_ERROR] === 0) b.error.fill(NULL_ERROR, 0, n);
+    else sparseNum(b.error, c.error, n, c.valid[V_ERROR]!, NULL_ERROR);
+    if (c.newSector === null || c.nulls[V_NEW_SECTOR] === 0) b.newSector.fill(-1, 0, n);
+    else int64OrNull(b.newSector, c.newSector, n, c.valid[V_NEW_SECTOR]!, -1);
+    return b;
+  }
+}
+
+/** Columns a sweep fed by ChunkBatches goes without (as forEachEventBatch's `skip`). */
+export const UNSWEPT_COLUMNS: readonly SkippableColumn[] = ['cpu', 'flags', 'oldDev', 'count'];
+
+/** dst[i] = src[i], or -1 where the validity bit is clear. */
+function keysOrNull(dst: Int32Array, src: Int32Array | Int16Array, n: number, valid: Uint8Array | null): void {
+  if (valid === null) {
+    dst.set(src.subarray(0, n));
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[i] = (valid[i >> 3]! & (1 << (i & 7))) !== 0 ? src[i]! : -1;
+}
+
+/** dst[i] = src[i] where the validity bit is set, else `nullValue`. */
+function sparseNum(dst: Int32Array, src: Int16Array, n: number, valid: Uint8Array, nullValue: number): void {
+  for (let i = 0; i < n; i++) dst[i] = (valid[i >> 3]! & (1 << (i & 7))) !== 0 ? src[i]! : nullValue;
+}
+
+/** int64 values as exact numbers (a value past 2^53 throws), or `nullValue` where the validity bit is clear. */
+function int64OrNull(dst: Float64Array, src: BigInt64Array, n: number, valid: Uint8Array | null, nullValue: number): void {
+  const words = LE ? new Int32Array(src.buffer, src.byteOffset, n * 2) : null;
+  for (let i = 0; i < n; i++) {
+    if (valid !== null && (valid[i >> 3]! & (1 << (i & 7))) === 0) {
+      dst[i] = nullValue;
+      continue;
+    }
+    if (words) {
+      const hi = words[2 * i + 1]!;
+      if (hi < 0x200000 && hi >= -0x200000) {
+        dst[i] = hi * 4294967296 + (words[2 * i]! >>> 0);
+        continue;
+      }
+    }
+    const x = src[i]!;
+    if (x > MAX_SAFE || x < -MAX_SAFE) throw new RangeError(`block_events: value ${x} exceeds 2^53`);
+    dst[i] = Number(x);
+  }
 }
 
 /** The record batches of each block_events column EventBatch is filled from (checked to line up). */

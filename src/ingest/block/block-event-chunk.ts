@@ -2,7 +2,7 @@
  * One chunk of block_events rows as typed arrays (CHUNK_ROWS rows per column), the unit that
  * BlockEventsBuilder fills row by row and hands to the table's column builders whole.
  */
-import { CHUNK_ROWS } from '../../table/column-builders.js';
+import { CHUNK_ROWS, registerZeros } from '../../table/column-builders.js';
 
 /** Typed arrays use the platform byte order; int64 halves are written as two 32-bit words on little-endian machines. */
 export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -100,7 +100,20 @@ export class EventChunk {
   }
   /** A flag column's array (bytes of 0/1). */
   flagArray(): Uint8Array {
-    return new Uint8Array(chunkBuffer(this.memory, CHUNK_ROWS));
+    const a = new Uint8Array(chunkBuffer(this.memory, CHUNK_ROWS));
+    this.flagBuffers.push(a.buffer);
+    return a;
+  }
+  private readonly flagBuffers: ArrayBuffer[] = [];
+  /**
+   * The buffers this chunk took from its memory (or made): the one behind the always-set
+   * columns, the mostly-null columns' arrays it made, and the flag arrays; never a shared array
+   * of zeros. For a builder that reuses them once the table no longer holds the chunk.
+   */
+  buffers(): ArrayBuffer[] {
+    const out = [this.ts.buffer as ArrayBuffer, ...this.flagBuffers];
+    for (const a of [this.error, this.newSector, this.oldDev, this.count, this.ioprio]) if (a !== null) out.push(a.buffer as ArrayBuffer);
+    return out;
   }
   /**
    * Validity bitmaps of the nullable columns (bit set = valid): comm, dev and sector start all
@@ -138,6 +151,7 @@ export function zeros<A extends ZeroArray>(ctor: { new (n: number): A }, n: numb
   if (z === undefined) {
     z = new ctor(CHUNK_ROWS);
     SHARED_ZEROS.set(ctor, z);
+    registerZeros(z);
   }
   return z;
 }

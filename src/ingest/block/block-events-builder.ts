@@ -409,9 +409,70 @@ export class BlockEventsBuilder {
 
   private roll(): void {
     this.flushChunk(CHUNK_ROWS);
+    const done = this.chunk;
+    const listener = this.onChunk;
+    if (listener !== null) {
+      listener(done, CHUNK_ROWS, this.rolled * CHUNK_ROWS);
+      // the full batch goes to the scratch file: the table holds none of the chunk's arrays now
+      this.table.spillFullBatches();
+      for (const b of done.buffers()) {
+        let list = this.spare.get(b.byteLength);
+        if (list === undefined) this.spare.set(b.byteLength, (list = []));
+        if (list.length < 16) list.push(b);
+      }
+    }
     this.rolled++;
-    this.chunk = new EventChunk(this.chunkMemory, this.chunk.flags);
+    this.chunk = new EventChunk(listener !== null ? this.reuseMemory : this.chunkMemory, done.flags);
     this.i = 0;
+  }
+
+  /** Streaming (streamTo): what each chunk is handed to once full, before it goes to the scratch file. */
+  private onChunk: ((chunk: EventChunk, rows: number, firstRow: number) => void) | null = null;
+  /** Buffers of chunks gone to the scratch file, by size, for the next chunks (zeroed when taken). */
+  private readonly spare = new Map<number, ArrayBuffer[]>();
+  private readonly reuseMemory: ChunkMemory = (bytes) => {
+    const b = this.spare.get(bytes)?.pop();
+    if (b !== undefined) {
+      new Uint8Array(b).fill(0);
+      return b;
+    }
+    return this.chunkMemory?.(bytes) ?? null;
+  };
+
+  /**
+   * Stream the table instead of holding it: each full chunk of rows is handed to `onChunk`
+   * (rows in row order, `firstRow` = row number of its first row; the arrays are valid during
+   * the call), then moved to a scratch file at `scratchPath` (TableBuilder.spillTo), and its
+   * memory is reused for a later chunk. So the builder holds one chunk however long the trace.
+   * End with finishStream(), then write the table with tableBuilderWriter(builder.table, ...).
+   * Call before the first row.
+   */
+  streamTo(scratchPath: string, onChunk: (chunk: EventChunk, rows: number, firstRow: number) => void): void {
+    if (this.length > 0 || this.finished) throw new Error('BlockEventsBuilder.streamTo: rows were already added');
+    this.table.spillTo(scratchPath);
+    this.onChunk = onChunk;
+    this.chunk = new EventChunk(this.reuseMemory, this.chunk.flags);
+  }
+
+  /**
+   * The end of a streamed table (streamTo): the last rows are handed to `onChunk` (when there are
+   * any) and stay in memory, the scratch file holds the rest, for tableBuilderWriter.
+   */
+  finishStream(): void {
+    if (this.finished) throw new Error('BlockEventsBuilder.finishStream called twice');
+    if (this.onChunk === null) throw new Error('BlockEventsBuilder.finishStream: not streaming (streamTo)');
+    this.finished = true;
+    if (this.i === CHUNK_ROWS) this.roll();
+    this.flushChunk(this.i);
+    if (this.i > 0) this.onChunk(this.chunk, this.i, this.rolled * CHUNK_ROWS);
+  }
+
+  /**
+   * The dictionaries of the dev (also old_dev), comm and rwbs columns, in key order: the name
+   * lists forEachEventBatch gives for the finished table, whose dictionary keys index them.
+   */
+  names(): { dev: string[]; comm: string[]; rwbs: string[] } {
+    return { dev: this.cDev.dictionary.slice(), comm: this.cComm.dictionary.slice(), rwbs: this.cRwbs.dictionary.slice() };
   }
 
   private emptyRwbsKey = NONE;
@@ -473,6 +534,7 @@ export class BlockEventsBuilder {
    */
   finish(metadata?: Record<string, string>): Table {
     if (this.finished) throw new Error('BlockEventsBuilder.finish called twice');
+    if (this.onChunk !== null) throw new Error('BlockEventsBuilder.finish: the table is streamed (finishStream)');
     this.finished = true;
     if (this.i === CHUNK_ROWS) this.roll();
     // validity bits past the last row stay set: they are never read

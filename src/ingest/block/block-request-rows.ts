@@ -1,127 +1,101 @@
 /**
- * The rows block-requests.ts rebuilds, as growing columns (GrowF64, GrowI32) of requests and of
+ * The rows block-requests.ts rebuilds, as paged columns (PagedF64, PagedI32; paged-columns.ts) of requests and of
  * bios, with the per-device matching state (DevState), and the steps that make and join rows
  * which the event handlers of RequestReconstructor share: a new request (at its G/I/D, or at a
  * merge for a request whose allocation was not traced), a bio attached to a request or adopted
  * as a split piece, and a row of kind bio for a bio that never reached a request.
  */
-import type { Table } from '@uwdata/flechette';
 import type { IngestStats } from '../../util/ingest-stats.js';
-import { Act, NULL_ERROR, countActions, type EventBatch } from './block-event-batches.js';
-import { DevState, GrowF64, GrowI32, Kind, MAX_CONTAIN_SCAN, MAX_PENDING, Role, isFlush } from './block-request-state.js';
+import { NULL_ERROR, type EventBatch } from './block-event-batches.js';
+import { BatchSpill } from '../../table/batch-spill.js';
+import { PageStore, PagedF64, PagedI32 } from './paged-columns.js';
+import { DevState, Kind, MAX_CONTAIN_SCAN, MAX_PENDING, Role, isFlush } from './block-request-state.js';
 import type { SectorMap } from './sector-map.js';
 
 /** The growing columns of requests and bios, the matching state per device, and the row-making steps. */
 export class RequestRows {
+  /**
+   * Scratch file of the pages of rows that left memory (paged-columns.ts), or null: every row in
+   * memory. Closed by close().
+   */
+  readonly spill: BatchSpill | null;
+  /** The rows of requests and of bios: pages of their columns (paged-columns.ts). */
+  readonly reqs = new PageStore();
+  readonly bios = new PageStore();
   // requests
-  readonly rKind = new GrowI32();
-  readonly rDev = new GrowI32();
-  readonly rOp = new GrowI32();
-  readonly rRwbs = new GrowI32();
-  readonly rSector = new GrowF64();
-  readonly rNr = new GrowF64();
-  readonly rBytes = new GrowF64();
-  readonly rQ = new GrowF64();
-  readonly rG = new GrowF64();
-  readonly rI = new GrowF64();
-  readonly rD = new GrowF64();
-  readonly rC = new GrowF64();
-  readonly rBios = new GrowI32();
-  readonly rQBios = new GrowI32();
-  readonly rIssues = new GrowI32();
-  readonly rRequeues = new GrowI32();
-  readonly rCompletions = new GrowI32();
-  readonly rError = new GrowI32();
-  readonly rSplitFrom = new GrowI32();
-  readonly rSplitSector = new GrowF64();
-  readonly rMergedInto = new GrowI32();
-  readonly rPid = new GrowI32();
-  readonly rComm = new GrowI32();
+  readonly rKind = new PagedI32(this.reqs);
+  readonly rDev = new PagedI32(this.reqs);
+  readonly rOp = new PagedI32(this.reqs);
+  readonly rRwbs = new PagedI32(this.reqs);
+  readonly rSector = new PagedF64(this.reqs);
+  readonly rNr = new PagedF64(this.reqs);
+  readonly rBytes = new PagedF64(this.reqs);
+  readonly rQ = new PagedF64(this.reqs);
+  readonly rG = new PagedF64(this.reqs);
+  readonly rI = new PagedF64(this.reqs);
+  readonly rD = new PagedF64(this.reqs);
+  readonly rC = new PagedF64(this.reqs);
+  readonly rBios = new PagedI32(this.reqs);
+  readonly rQBios = new PagedI32(this.reqs);
+  readonly rIssues = new PagedI32(this.reqs);
+  readonly rRequeues = new PagedI32(this.reqs);
+  readonly rCompletions = new PagedI32(this.reqs);
+  readonly rError = new PagedI32(this.reqs);
+  readonly rSplitFrom = new PagedI32(this.reqs);
+  readonly rSplitSector = new PagedF64(this.reqs);
+  readonly rMergedInto = new PagedI32(this.reqs);
+  readonly rPid = new PagedI32(this.reqs);
+  readonly rComm = new PagedI32(this.reqs);
   /** Bytes still to complete, and the bio a split piece came from (-1). */
-  readonly rRemaining = new GrowF64();
-  readonly rOriginBio = new GrowI32();
-  readonly rIssueOrder = new GrowI32();
+  readonly rRemaining = new PagedF64(this.reqs);
+  readonly rOriginBio = new PagedI32(this.reqs);
+  readonly rIssueOrder = new PagedI32(this.reqs);
   // bios
-  readonly bDev = new GrowI32();
-  readonly bOp = new GrowI32();
-  readonly bSector = new GrowF64();
-  readonly bNr = new GrowF64();
-  readonly bEnd = new GrowF64();
-  readonly bQ = new GrowF64();
-  readonly bM = new GrowF64();
-  readonly bRole = new GrowI32();
-  readonly bReq = new GrowI32();
-  readonly bPid = new GrowI32();
-  readonly bComm = new GrowI32();
+  readonly bDev = new PagedI32(this.bios);
+  readonly bOp = new PagedI32(this.bios);
+  readonly bSector = new PagedF64(this.bios);
+  readonly bNr = new PagedF64(this.bios);
+  readonly bEnd = new PagedF64(this.bios);
+  readonly bQ = new PagedF64(this.bios);
+  readonly bM = new PagedF64(this.bios);
+  readonly bRole = new PagedI32(this.bios);
+  readonly bReq = new PagedI32(this.bios);
+  readonly bPid = new PagedI32(this.bios);
+  readonly bComm = new PagedI32(this.bios);
   readonly devs: DevState[] = [];
 
-  constructor(protected readonly stats: IngestStats) {}
+  /**
+   * `spillPath`: a scratch file for the pages of rows that left memory (BatchSpill: unlinked once
+   * open), so memory does not grow with the trace; without it every row stays in memory.
+   */
+  constructor(
+    protected readonly stats: IngestStats,
+    spillPath?: string,
+  ) {
+    this.spill = spillPath === undefined ? null : new BatchSpill(spillPath);
+    this.reqs.useSpill(this.spill);
+    this.bios.useSpill(this.spill);
+  }
 
-  /** Rows of requests and of bios so far (the columns' arrays may be longer). */
-  nReq = 0;
-  nBio = 0;
+  /** Release the scratch file (after the tables are written). */
+  close(): void {
+    this.spill?.close();
+  }
+
+  /** Rows of requests and of bios so far. */
+  get nReq(): number {
+    return this.reqs.rows;
+  }
+  get nBio(): number {
+    return this.bios.rows;
+  }
 
   private newRequestRow(): number {
-    const r = this.nReq;
-    if (r === this.rKind.a.length) for (const c of this.requestColumns()) c.reserve(Math.max(2 * r, 1024));
-    this.nReq = r + 1;
-    return r;
+    return this.reqs.addRow();
   }
 
   protected newBioRow(): number {
-    const bio = this.nBio;
-    if (bio === this.bDev.a.length) for (const c of this.bioColumns()) c.reserve(Math.max(2 * bio, 1024));
-    this.nBio = bio + 1;
-    return bio;
-  }
-
-  private bioColumns(): (GrowF64 | GrowI32)[] {
-    return [this.bDev, this.bOp, this.bSector, this.bNr, this.bEnd, this.bQ, this.bM, this.bRole, this.bReq, this.bPid, this.bComm];
-  }
-
-  /** Columns of requests and bios, filled row by row in lock-step (pushRequest, onQueue). */
-  private requestColumns(): (GrowF64 | GrowI32)[] {
-    return [
-      this.rKind,
-      this.rDev,
-      this.rOp,
-      this.rRwbs,
-      this.rSector,
-      this.rNr,
-      this.rBytes,
-      this.rQ,
-      this.rG,
-      this.rI,
-      this.rD,
-      this.rC,
-      this.rBios,
-      this.rQBios,
-      this.rIssues,
-      this.rRequeues,
-      this.rCompletions,
-      this.rError,
-      this.rSplitFrom,
-      this.rSplitSector,
-      this.rMergedInto,
-      this.rPid,
-      this.rComm,
-      this.rRemaining,
-      this.rOriginBio,
-      this.rIssueOrder,
-    ];
-  }
-
-  /**
-   * Size the columns for the table's events before the sweep (growing by doubling copies every
-   * column several times): a bio per Q, and about a request per G, I or D (whichever the trace
-   * has most of; more are still taken, by growing).
-   */
-  reserveFor(events: Table): void {
-    const count = countActions(events);
-    const bios = count[Act.Q]!;
-    const requests = Math.max(count[Act.G]!, count[Act.I]!, count[Act.D]!, count[Act.C]!);
-    for (const c of this.requestColumns()) c.reserve(requests + 16);
-    for (const c of this.bioColumns()) c.reserve(bios + 16);
+    return this.bios.addRow();
   }
 
   protected dev(d: number): DevState {
@@ -151,9 +125,9 @@ export class RequestRows {
   /** A pending bio at `sector` with the same op, or -1. */
   protected takeBio(s: DevState, sector: number, op: number): number {
     const bio = s.pendBio.get(sector);
-    if (bio < 0 || this.bOp.a[bio] !== op) return -1;
+    if (bio < 0 || this.bOp.get(bio) !== op) return -1;
     s.pendBio.delete(sector);
-    if (s.pendBioEnd.get(this.bEnd.a[bio]!) === bio) s.pendBioEnd.delete(this.bEnd.a[bio]!);
+    if (s.pendBioEnd.get(this.bEnd.get(bio)) === bio) s.pendBioEnd.delete(this.bEnd.get(bio));
     return bio;
   }
 
@@ -181,12 +155,12 @@ export class RequestRows {
     const op = b.op[i]!;
     const head = byEnd ? s.pendBioEnd.get(at) : s.pendBio.get(at);
     let r: number, start: number, end: number;
-    if (head >= 0 && head !== merging && this.bOp.a[head] === op && s.pendBio.get(this.bSector.a[head]!) === head) {
-      start = this.bSector.a[head]!;
-      end = this.bEnd.a[head]!;
+    if (head >= 0 && head !== merging && this.bOp.get(head) === op && s.pendBio.get(this.bSector.get(head)) === head) {
+      start = this.bSector.get(head);
+      end = this.bEnd.get(head);
       if (nr >= 0 && end - start !== nr) return -1;
       this.takeBio(s, start, op);
-      r = this.pushRequest(d, op, b.rwbs[i]!, start, end - start, (end - start) * 512, this.bPid.a[head]!, this.bComm.a[head]!);
+      r = this.pushRequest(d, op, b.rwbs[i]!, start, end - start, (end - start) * 512, this.bPid.get(head), this.bComm.get(head));
       this.attachBio(r, head, Role.head);
     } else {
       if (byEnd) {
@@ -196,7 +170,7 @@ export class RequestRows {
       const origin = s.splitOrigin.get(start);
       const restEnd = s.splitRestEnd.get(start);
       end = restEnd < 0 ? NaN : restEnd;
-      if (end !== end || origin < 0 || this.bOp.a[origin] !== op || (nr >= 0 && end - start !== nr)) return -1;
+      if (end !== end || origin < 0 || this.bOp.get(origin) !== op || (nr >= 0 && end - start !== nr)) return -1;
       r = this.pushRequest(d, op, b.rwbs[i]!, start, end - start, (end - start) * 512, -1, -1);
       this.adoptSplitPiece(s, r, start, origin);
     }
@@ -208,43 +182,43 @@ export class RequestRows {
   }
 
   protected attachBio(r: number, bio: number, role: number): void {
-    this.bReq.a[bio] = r;
-    if (this.bRole.a[bio] !== Role.split) this.bRole.a[bio] = role;
-    this.rBios.a[r]!++;
-    this.rQBios.a[r]!++;
-    const q = this.bQ.a[bio]!;
-    if (!(this.rQ.a[r]! <= q)) this.rQ.a[r] = q;
+    this.bReq.set(bio, r);
+    if (this.bRole.get(bio) !== Role.split) this.bRole.set(bio, role);
+    this.rBios.add(r, 1);
+    this.rQBios.add(r, 1);
+    const q = this.bQ.get(bio);
+    if (!(this.rQ.get(r) <= q)) this.rQ.set(r, q);
   }
 
   /** A request row with no event times yet. */
   private pushRequest(d: number, op: number, rwbs: number, sector: number, nr: number, bytes: number, pid: number, comm: number): number {
     const r = this.newRequestRow();
-    this.rKind.a[r] = Kind.request;
-    this.rDev.a[r] = d;
-    this.rOp.a[r] = op;
-    this.rRwbs.a[r] = rwbs;
-    this.rSector.a[r] = sector;
-    this.rNr.a[r] = nr;
-    this.rBytes.a[r] = bytes;
-    this.rQ.a[r] = NaN;
-    this.rG.a[r] = NaN;
-    this.rI.a[r] = NaN;
-    this.rD.a[r] = NaN;
-    this.rC.a[r] = NaN;
-    this.rBios.a[r] = 0;
-    this.rQBios.a[r] = 0;
-    this.rIssues.a[r] = 0;
-    this.rRequeues.a[r] = 0;
-    this.rCompletions.a[r] = 0;
-    this.rError.a[r] = NULL_ERROR;
-    this.rSplitFrom.a[r] = -1;
-    this.rSplitSector.a[r] = -1;
-    this.rMergedInto.a[r] = -1;
-    this.rPid.a[r] = pid;
-    this.rComm.a[r] = comm;
-    this.rRemaining.a[r] = 0;
-    this.rOriginBio.a[r] = -1;
-    this.rIssueOrder.a[r] = -1;
+    this.rKind.set(r, Kind.request);
+    this.rDev.set(r, d);
+    this.rOp.set(r, op);
+    this.rRwbs.set(r, rwbs);
+    this.rSector.set(r, sector);
+    this.rNr.set(r, nr);
+    this.rBytes.set(r, bytes);
+    this.rQ.set(r, NaN);
+    this.rG.set(r, NaN);
+    this.rI.set(r, NaN);
+    this.rD.set(r, NaN);
+    this.rC.set(r, NaN);
+    this.rBios.set(r, 0);
+    this.rQBios.set(r, 0);
+    this.rIssues.set(r, 0);
+    this.rRequeues.set(r, 0);
+    this.rCompletions.set(r, 0);
+    this.rError.set(r, NULL_ERROR);
+    this.rSplitFrom.set(r, -1);
+    this.rSplitSector.set(r, -1);
+    this.rMergedInto.set(r, -1);
+    this.rPid.set(r, pid);
+    this.rComm.set(r, comm);
+    this.rRemaining.set(r, 0);
+    this.rOriginBio.set(r, -1);
+    this.rIssueOrder.set(r, -1);
     return r;
   }
 
@@ -255,25 +229,25 @@ export class RequestRows {
     const op = b.op[i]!;
     const r = this.pushRequest(d, op, b.rwbs[i]!, sector, nr, b.bytes[i]! > 0 ? b.bytes[i]! : nr * 512, b.pid[i]!, b.comm[i]!);
     if (isFlush(b, i)) {
-      this.rSector.a[r] = -1;
+      this.rSector.set(r, -1);
       const bio = s.pendFlushBio.length ? s.pendFlushBio.shift()! : -1;
       if (bio >= 0) {
         this.attachBio(r, bio, Role.head);
-        this.rPid.a[r] = this.bPid.a[bio]!;
-        this.rComm.a[r] = this.bComm.a[bio]!;
+        this.rPid.set(r, this.bPid.get(bio));
+        this.rComm.set(r, this.bComm.get(bio));
       }
       return r;
     }
     let bio = this.takeBio(s, sector, op);
     if (bio >= 0) {
       this.attachBio(r, bio, Role.head);
-      this.rPid.a[r] = this.bPid.a[bio]!;
-      this.rComm.a[r] = this.bComm.a[bio]!;
+      this.rPid.set(r, this.bPid.get(bio));
+      this.rComm.set(r, this.bComm.get(bio));
     } else {
       bio = s.splitOrigin.get(sector);
       if (bio < 0) bio = this.containingBio(s, sector, op);
       if (bio >= 0) this.adoptSplitPiece(s, r, sector, bio);
-      else this.rBios.a[r] = 1;
+      else this.rBios.set(r, 1);
     }
     s.reqStart.set(sector, r);
     s.reqEnd.set(sector + nr, r);
@@ -290,14 +264,14 @@ export class RequestRows {
       s.splitRestEnd.delete(sector);
       if (end >= 0 && s.splitRestByEnd.get(end) === sector) s.splitRestByEnd.delete(end);
     }
-    this.bRole.a[bio] = Role.split;
-    this.rBios.a[r] = 1;
-    this.rQ.a[r] = this.bQ.a[bio]!;
-    this.rSplitFrom.a[r] = this.bReq.a[bio]!;
-    this.rSplitSector.a[r] = this.bSector.a[bio]!;
-    this.rOriginBio.a[r] = bio;
-    this.rPid.a[r] = this.bPid.a[bio]!;
-    this.rComm.a[r] = this.bComm.a[bio]!;
+    this.bRole.set(bio, Role.split);
+    this.rBios.set(r, 1);
+    this.rQ.set(r, this.bQ.get(bio));
+    this.rSplitFrom.set(r, this.bReq.get(bio));
+    this.rSplitSector.set(r, this.bSector.get(bio));
+    this.rOriginBio.set(r, bio);
+    this.rPid.set(r, this.bPid.get(bio));
+    this.rComm.set(r, this.bComm.get(bio));
   }
 
   /** A pending (or split) bio whose range contains `sector`: pieces of a split that was not traced. */
@@ -309,7 +283,7 @@ export class RequestRows {
       const start = m.keyAt(e);
       const bio = m.valueAt(e);
       if (++n > MAX_CONTAIN_SCAN) break;
-      if (start < sector && sector < start + this.bNr.a[bio]! && this.bOp.a[bio] === op) return bio;
+      if (start < sector && sector < start + this.bNr.get(bio) && this.bOp.get(bio) === op) return bio;
     }
     return -1;
   }
@@ -317,24 +291,24 @@ export class RequestRows {
   /** A row of kind bio for a bio that never reached a request (bio-based device). */
   protected bioRow(bio: number, completeNs: number, error: number): void {
     const r = this.pushRequest(
-      this.bDev.a[bio]!,
-      this.bOp.a[bio]!,
+      this.bDev.get(bio),
+      this.bOp.get(bio),
       -1,
-      this.bSector.a[bio]!,
-      this.bNr.a[bio]!,
-      this.bNr.a[bio]! * 512,
-      this.bPid.a[bio]!,
-      this.bComm.a[bio]!,
+      this.bSector.get(bio),
+      this.bNr.get(bio),
+      this.bNr.get(bio) * 512,
+      this.bPid.get(bio),
+      this.bComm.get(bio),
     );
-    this.rKind.a[r] = Kind.bio;
-    this.rQ.a[r] = this.bQ.a[bio]!;
-    this.rC.a[r] = completeNs;
-    this.rBios.a[r] = 1;
-    this.rQBios.a[r] = 1;
-    this.rCompletions.a[r] = completeNs === completeNs ? 1 : 0;
-    this.rError.a[r] = completeNs === completeNs ? error : NULL_ERROR;
-    this.bReq.a[bio] = r;
-    this.bRole.a[bio] = Role.alone;
+    this.rKind.set(r, Kind.bio);
+    this.rQ.set(r, this.bQ.get(bio));
+    this.rC.set(r, completeNs);
+    this.rBios.set(r, 1);
+    this.rQBios.set(r, 1);
+    this.rCompletions.set(r, completeNs === completeNs ? 1 : 0);
+    this.rError.set(r, completeNs === completeNs ? error : NULL_ERROR);
+    this.bReq.set(bio, r);
+    this.bRole.set(bio, Role.alone);
   }
 
   /** Bios still waiting for a request at the end of the trace become rows of kind bio. */
@@ -345,9 +319,9 @@ export class RequestRows {
       for (let e = m.first(), end = m.end(); e < end; e++) {
         if (!m.isLive(e)) continue;
         const bio = m.valueAt(e);
-        if (this.bRole.a[bio] === Role.alone && this.bReq.a[bio]! < 0) this.bioRow(bio, NaN, 0);
+        if (this.bRole.get(bio) === Role.alone && this.bReq.get(bio) < 0) this.bioRow(bio, NaN, 0);
       }
-      for (const bio of s.pendFlushBio) if (this.bReq.a[bio]! < 0) this.bioRow(bio, NaN, 0);
+      for (const bio of s.pendFlushBio) if (this.bReq.get(bio) < 0) this.bioRow(bio, NaN, 0);
     }
   }
 }

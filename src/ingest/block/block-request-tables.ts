@@ -19,6 +19,7 @@ import { BLOCK_OPS } from '../../table/schemas/block-events.js';
 import type { EventNames } from './block-event-batches.js';
 import { NULL_ERROR } from './block-event-batches.js';
 import type { RequestReconstructor } from './block-requests.js';
+import { PageStore, PagedF64, PagedI32, type PagedColumn } from './paged-columns.js';
 
 // Small loops used for several columns: each runs once per column and batch, so it is optimised
 // after the first columns instead of every loop of a long one-shot function starting cold.
@@ -54,17 +55,49 @@ function capped16(dst: Int32Array, a: Int32Array, from: number, len: number): In
   return dst;
 }
 
-/** Schema metadata of block_requests. */
-export function requestsMetadata(events: Table): Record<string, string> {
+/**
+ * A key of block_events' schema metadata: from the table, or from the metadata a streamed table
+ * is written with (BlockEventsBuilder.streamTo; the table adds only iolineage.table to it).
+ */
+function eventsMeta(events: Table | Record<string, string>, key: string): string | undefined {
+  if ('schema' in events && typeof events.schema === 'object') {
+    const v = (events as Table).schema.metadata?.get(key);
+    return v === undefined ? undefined : String(v);
+  }
+  return Object.hasOwn(events, key) ? (events as Record<string, string>)[key] : undefined;
+}
+
+/**
+ * Rows [from, from + len) of paged columns as arrays from index 0, for the fill functions: each
+ * call of `at` copies into the next of a few arrays per type kept from batch to batch, so the
+ * views of one batch's few nested calls do not overwrite each other.
+ */
+class ColumnViews {
+  private readonly f64 = [0, 1, 2, 3].map(() => new Float64Array(CHUNK_ROWS));
+  private readonly i32 = [0, 1, 2, 3].map(() => new Int32Array(CHUNK_ROWS));
+  private nf = 0;
+  private ni = 0;
+  /** The `at` of rows [from, from + len). */
+  rows(from: number, len: number): <A extends Float64Array | Int32Array>(c: PagedColumn<A>) => A {
+    return <A extends Float64Array | Int32Array>(c: PagedColumn<A>): A => {
+      if (c instanceof PagedF64) return c.copyTo(this.f64[this.nf++ & 3]!, from, len) as A;
+      return (c as unknown as PagedI32).copyTo(this.i32[this.ni++ & 3]!, from, len) as A;
+    };
+  }
+  declare at: ReturnType<ColumnViews['rows']>;
+}
+
+/** Schema metadata of block_requests (from block_events' table or metadata). */
+export function requestsMetadata(events: Table | Record<string, string>): Record<string, string> {
   return {
-    'iolineage.source': String(events.schema.metadata?.get('iolineage.source') ?? 'block_events'),
-    clock: String(events.schema.metadata?.get('clock') ?? ''),
+    'iolineage.source': eventsMeta(events, 'iolineage.source') ?? 'block_events',
+    clock: eventsMeta(events, 'clock') ?? '',
   };
 }
 
-/** Schema metadata of block_bios. */
-export function biosMetadata(events: Table): Record<string, string> {
-  return { clock: String(events.schema.metadata?.get('clock') ?? '') };
+/** Schema metadata of block_bios (from block_events' table or metadata). */
+export function biosMetadata(events: Table | Record<string, string>): Record<string, string> {
+  return { clock: eventsMeta(events, 'clock') ?? '' };
 }
 
 /**
@@ -203,35 +236,38 @@ function requestBatches(
   const commKey = names.comm.map((s) => cComm.intern(s));
   const keys = new Int32Array(CHUNK_ROWS);
   const nulls = new Uint8Array(CHUNK_ROWS);
+  const views = new ColumnViews();
+  let at: ColumnViews['at'];
   return (out, from, len) => {
+    at = views.rows(from, len);
     for (let i = 0; i < len; i++) keys[i] = from + i;
     out.num('id', keys, 0);
-    out.num('kind', R.rKind.a, from);
-    out.num('dev', keysOf(keys, R.rDev.a, from, len, devKey, 0), 0);
-    out.num('op', R.rOp.a, from);
-    out.num('rwbs', keysOf(keys, R.rRwbs.a, from, len, rwbsKey, noRwbs), 0);
-    out.i64('sector', R.rSector.a, from, negatives(nulls, R.rSector.a, from, len));
-    out.num('nr_sectors', R.rNr.a, from);
-    out.i64('bytes', R.rBytes.a, from);
-    out.i64('queue_ns', R.rQ.a, from, null, base);
-    out.i64('getrq_ns', R.rG.a, from, null, base);
-    out.i64('insert_ns', R.rI.a, from, null, base);
-    out.i64('issue_ns', R.rD.a, from, null, base);
-    out.i64('complete_ns', R.rC.a, from, null, base);
-    out.num('issue_order', R.rIssueOrder.a, from, negatives(nulls, R.rIssueOrder.a, from, len));
-    out.num('bios', R.rBios.a, from);
-    out.num('queued_bios', R.rQBios.a, from);
-    out.num('issues', capped16(keys, R.rIssues.a, from, len), 0);
-    out.num('requeues', capped16(keys, R.rRequeues.a, from, len), 0);
-    out.num('completions', capped16(keys, R.rCompletions.a, from, len), 0);
+    out.num('kind', at(R.rKind), 0);
+    out.num('dev', keysOf(keys, at(R.rDev), 0, len, devKey, 0), 0);
+    out.num('op', at(R.rOp), 0);
+    out.num('rwbs', keysOf(keys, at(R.rRwbs), 0, len, rwbsKey, noRwbs), 0);
+    out.i64('sector', at(R.rSector), 0, negatives(nulls, at(R.rSector), 0, len));
+    out.num('nr_sectors', at(R.rNr), 0);
+    out.i64('bytes', at(R.rBytes), 0);
+    out.i64('queue_ns', at(R.rQ), 0, null, base);
+    out.i64('getrq_ns', at(R.rG), 0, null, base);
+    out.i64('insert_ns', at(R.rI), 0, null, base);
+    out.i64('issue_ns', at(R.rD), 0, null, base);
+    out.i64('complete_ns', at(R.rC), 0, null, base);
+    out.num('issue_order', at(R.rIssueOrder), 0, negatives(nulls, at(R.rIssueOrder), 0, len));
+    out.num('bios', at(R.rBios), 0);
+    out.num('queued_bios', at(R.rQBios), 0);
+    out.num('issues', capped16(keys, at(R.rIssues), 0, len), 0);
+    out.num('requeues', capped16(keys, at(R.rRequeues), 0, len), 0);
+    out.num('completions', capped16(keys, at(R.rCompletions), 0, len), 0);
     // error: null where none was recorded or the request never completed
-    out.num('error', R.rError.a, from, errorNulls(nulls, R.rError.a, R.rC.a, from, len));
+    out.num('error', at(R.rError), 0, errorNulls(nulls, at(R.rError), at(R.rC), 0, len));
     // split_from / split_sector: only on the pieces of a split bio
-    out.num('split_from', R.rSplitFrom.a, from, negatives(nulls, R.rSplitFrom.a, from, len, R.rOriginBio.a));
-    out.i64('split_sector', R.rSplitSector.a, from, negatives(nulls, R.rSplitSector.a, from, len, R.rOriginBio.a));
-    out.num('merged_into', R.rMergedInto.a, from, negatives(nulls, R.rMergedInto.a, from, len));
-    out.num('pid', R.rPid.a, from, negatives(nulls, R.rPid.a, from, len));
-    out.num('comm', keysOf(keys, R.rComm.a, from, len, commKey, 0), 0, negatives(nulls, R.rComm.a, from, len));
+    out.num('split_from', at(R.rSplitFrom), 0, negatives(nulls, at(R.rSplitFrom), 0, len, at(R.rOriginBio)));
+    out.i64('split_sector', at(R.rSplitSector), 0, negatives(nulls, at(R.rSplitSector), 0, len, at(R.rOriginBio)));
+    out.num('merged_into', at(R.rMergedInto), 0, negatives(nulls, at(R.rMergedInto), 0, len));
+    out.num('pid', at(R.rPid), 0, negatives(nulls, at(R.rPid), 0, len));
+    out.num('comm', keysOf(keys, at(R.rComm), 0, len, commKey, 0), 0, negatives(nulls, at(R.rComm), 0, len));
   };
 }
 
@@ -266,36 +302,40 @@ function bioBatches(
   bt: TableBuilder<typeof blockBiosTable>,
 ): (out: BatchOut, from: number, len: number) => void {
   const n = R.nReq;
-  const merged = R.rMergedInto.a;
+  const merged = R.rMergedInto;
   const final = (r: number) => {
     let k = 0;
-    while (r >= 0 && merged[r]! >= 0 && k++ < 1000) r = merged[r]!;
+    while (r >= 0 && merged.get(r) >= 0 && k++ < 1000) r = merged.get(r);
     return r;
   };
   const nb = R.nBio;
-  const bioDone = new Float64Array(nb).fill(NaN);
-  const bioOpen = new Uint8Array(nb);
-  const request = new Int32Array(nb);
-  const bReq = R.bReq.a,
-    rC = R.rC.a,
-    origin = R.rOriginBio.a;
+  // each bio's final request and completion, in columns paged as the rows are (to the same
+  // scratch file): the passes run in row order, so the pages they read back are few at a time
+  const store = new PageStore(R.spill);
+  const request = new PagedI32(store);
+  const bioDone = new PagedF64(store);
+  const bioOpen = new PagedI32(store);
+  const bReq = R.bReq,
+    rC = R.rC,
+    origin = R.rOriginBio;
   for (let bio = 0; bio < nb; bio++) {
-    const r = final(bReq[bio]!);
-    request[bio] = r;
+    store.addRow();
+    const r = final(bReq.get(bio));
+    request.set(bio, r);
+    bioDone.set(bio, NaN);
     if (r >= 0) {
-      const c = rC[r]!;
-      bioDone[bio] = c;
-      if (c !== c) bioOpen[bio] = 1;
+      const c = rC.get(r);
+      bioDone.set(bio, c);
+      if (c !== c) bioOpen.set(bio, 1);
     }
   }
   for (let r = 0; r < n; r++) {
-    const o = origin[r]!;
+    const o = origin.get(r);
     if (o < 0) continue;
-    const c = rC[final(r)]!;
-    if (c !== c) bioOpen[o] = 1;
-    else if (!(bioDone[o]! >= c)) bioDone[o] = c;
+    const c = rC.get(final(r));
+    if (c !== c) bioOpen.set(o, 1);
+    else if (!(bioDone.get(o) >= c)) bioDone.set(o, c);
   }
-  for (let bio = 0; bio < nb; bio++) if (bioOpen[bio]) bioDone[bio] = NaN;
   const bDevC = bt.string('dev'),
     bOpC = bt.string('op'),
     bRoleC = bt.string('role');
@@ -304,16 +344,25 @@ function bioBatches(
   for (const k of ['head', 'merged', 'split', 'alone']) bRoleC.intern(k);
   const keys = new Int32Array(CHUNK_ROWS);
   const nulls = new Uint8Array(CHUNK_ROWS);
+  const views = new ColumnViews();
+  let at: ColumnViews['at'];
+  const doneRows = new Float64Array(CHUNK_ROWS);
+  const openRows = new Int32Array(CHUNK_ROWS);
   return (out, from, len) => {
-    out.num('dev', keysOf(keys, R.bDev.a, from, len, bDevKey, 0), 0);
-    out.num('op', R.bOp.a, from);
-    out.i64('sector', R.bSector.a, from, negatives(nulls, R.bSector.a, from, len));
-    out.num('nr_sectors', R.bNr.a, from);
-    out.i64('queue_ns', R.bQ.a, from, null, base);
-    out.i64('merge_ns', R.bM.a, from, null, base);
-    out.num('role', R.bRole.a, from);
-    out.num('request', request, from, negatives(nulls, request, from, len));
-    out.i64('complete_ns', bioDone, from, null, base);
-    out.num('pid', R.bPid.a, from);
+    at = views.rows(from, len);
+    // a bio whose request (or a split piece of it) never completed has no completion
+    const done = bioDone.copyTo(doneRows, from, len);
+    const open = bioOpen.copyTo(openRows, from, len);
+    for (let i = 0; i < len; i++) if (open[i]) done[i] = NaN;
+    out.num('dev', keysOf(keys, at(R.bDev), 0, len, bDevKey, 0), 0);
+    out.num('op', at(R.bOp), 0);
+    out.i64('sector', at(R.bSector), 0, negatives(nulls, at(R.bSector), 0, len));
+    out.num('nr_sectors', at(R.bNr), 0);
+    out.i64('queue_ns', at(R.bQ), 0, null, base);
+    out.i64('merge_ns', at(R.bM), 0, null, base);
+    out.num('role', at(R.bRole), 0);
+    out.num('request', at(request), 0, negatives(nulls, at(request), 0, len));
+    out.i64('complete_ns', done, 0, null, base);
+    out.num('pid', at(R.bPid), 0);
   };
 }

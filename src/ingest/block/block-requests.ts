@@ -28,7 +28,17 @@
  */
 import type { Table } from '@uwdata/flechette';
 import type { IngestStats } from '../../util/ingest-stats.js';
-import { Act, NULL_ERROR, forEachEventBatch, type EventBatch, type EventNames, type SkippableColumn } from './block-event-batches.js';
+import {
+  Act,
+  ChunkBatches,
+  NULL_ERROR,
+  UNSWEPT_COLUMNS,
+  forEachEventBatch,
+  type EventBatch,
+  type EventNames,
+} from './block-event-batches.js';
+import type { EventChunk } from './block-event-chunk.js';
+import { PAGE_ROWS } from './paged-columns.js';
 import { BLOCK_OPS } from '../../table/schemas/block-events.js';
 import {
   biosFileWriter,
@@ -52,7 +62,6 @@ export interface BlockRequestTables {
  */
 export function buildBlockRequests(events: Table, stats: IngestStats): Table {
   const r = new RequestReconstructor(stats);
-  r.reserveFor(events);
   const { names, base } = forEachEventBatch(events, (b) => r.batch(b), UNREAD_COLUMNS);
   r.finishPending();
   return r.requestsTable(names, base, events);
@@ -61,7 +70,6 @@ export function buildBlockRequests(events: Table, stats: IngestStats): Table {
 /** Both block_requests and block_bios (one row per Q, with the request that carried it). */
 export function buildBlockRequestTables(events: Table, stats: IngestStats): BlockRequestTables {
   const r = new RequestReconstructor(stats);
-  r.reserveFor(events);
   const { names, base } = forEachEventBatch(events, (b) => r.batch(b), UNREAD_COLUMNS);
   r.finishPending();
   return r.tables(names, base, events);
@@ -85,7 +93,6 @@ export interface RebuiltRequests {
  */
 export function rebuildBlockRequests(events: Table, stats: IngestStats, consume = false): RebuiltRequests {
   const rec = new RequestReconstructor(stats);
-  rec.reserveFor(events);
   const metadata = { requestsMetadata: requestsMetadata(events), biosMetadata: biosMetadata(events) };
   const { names, base } = forEachEventBatch(events, (b) => rec.batch(b), UNREAD_COLUMNS, consume);
   rec.finishPending();
@@ -111,10 +118,17 @@ export function stageBlockRequestTables(
   const R = r.rec;
   const count = new Float64Array(BLOCK_OPS.length);
   const bytes = new Float64Array(BLOCK_OPS.length);
-  for (let i = 0; i < R.nReq; i++) {
-    const o = R.rOp.a[i]!;
-    count[o]!++;
-    bytes[o]! += R.rBytes.a[i]!;
+  const ops = new Int32Array(PAGE_ROWS);
+  const sizes = new Float64Array(PAGE_ROWS);
+  for (let from = 0; from < R.nReq; from += PAGE_ROWS) {
+    const len = Math.min(PAGE_ROWS, R.nReq - from);
+    R.rOp.copyTo(ops, from, len);
+    R.rBytes.copyTo(sizes, from, len);
+    for (let i = 0; i < len; i++) {
+      const o = ops[i]!;
+      count[o]!++;
+      bytes[o]! += sizes[i]!;
+    }
   }
   const requestsFile = folder.stage('block_requests.arrow', requestsFileWriter(R, r.names, r.base, r.requestsMetadata));
   const biosFile = folder.stage('block_bios.arrow', biosFileWriter(R, r.names, r.base, r.biosMetadata));
@@ -122,7 +136,41 @@ export function stageBlockRequestTables(
 }
 
 /** Event columns the reconstruction does not read (not copied out of the table). */
-const UNREAD_COLUMNS: readonly SkippableColumn[] = ['cpu', 'flags', 'oldDev', 'count'];
+const UNREAD_COLUMNS = UNSWEPT_COLUMNS;
+
+/**
+ * The sweep of rebuildBlockRequests run while block_events is read (BlockEventsBuilder.streamTo):
+ * each chunk of rows is swept as it fills, so the events are never whole in memory. Gives what
+ * rebuildBlockRequests gives for the finished table: the same batches in the same order
+ * (ChunkBatches), the names the builder's dictionaries (BlockEventsBuilder.names), the metadata
+ * the table is written with. Notes go to the `stats` given here (the caller merges them after
+ * the readers' counts, where a sweep of the finished table would have added them).
+ */
+export class StreamedRequestSweep {
+  private readonly rec: RequestReconstructor;
+  private readonly batches = new ChunkBatches();
+  /** `spillPath`: the scratch file of the request and bio rows that left memory (RequestRows). */
+  constructor(stats: IngestStats, spillPath?: string) {
+    this.rec = new RequestReconstructor(stats, spillPath);
+  }
+
+  /** Sweep rows [0, n) of a chunk; `firstRow` is the row number of its first row. */
+  chunk(c: EventChunk, n: number, firstRow: number): void {
+    this.rec.batch(this.batches.of(c, n, firstRow));
+  }
+
+  /** After the last chunk: the requests still pending, and what stageBlockRequestTables writes. */
+  finish(names: EventNames, eventsMetadata: Record<string, string>): RebuiltRequests {
+    this.rec.finishPending();
+    return {
+      rec: this.rec,
+      names,
+      base: this.batches.base ?? 0n,
+      requestsMetadata: requestsMetadata(eventsMetadata),
+      biosMetadata: biosMetadata(eventsMetadata),
+    };
+  }
+}
 
 /**
  * The forward sweep over block_events: each event's effect on the matching state and on the
@@ -179,17 +227,17 @@ export class RequestReconstructor extends RequestRows {
     const sector = b.sector[i]!;
     const bio = this.newBioRow();
     const nr = b.nr[i]!;
-    this.bDev.a[bio] = d;
-    this.bOp.a[bio] = b.op[i]!;
-    this.bSector.a[bio] = sector;
-    this.bNr.a[bio] = nr;
-    this.bEnd.a[bio] = sector + nr;
-    this.bQ.a[bio] = this.ts;
-    this.bM.a[bio] = NaN;
-    this.bRole.a[bio] = Role.alone;
-    this.bReq.a[bio] = -1;
-    this.bPid.a[bio] = b.pid[i]!;
-    this.bComm.a[bio] = b.comm[i]!;
+    this.bDev.set(bio, d);
+    this.bOp.set(bio, b.op[i]!);
+    this.bSector.set(bio, sector);
+    this.bNr.set(bio, nr);
+    this.bEnd.set(bio, sector + nr);
+    this.bQ.set(bio, this.ts);
+    this.bM.set(bio, NaN);
+    this.bRole.set(bio, Role.alone);
+    this.bReq.set(bio, -1);
+    this.bPid.set(bio, b.pid[i]!);
+    this.bComm.set(bio, b.comm[i]!);
     if (isFlush(b, i)) {
       s.pendFlushBio.push(bio);
       if (s.pendFlushBio.length > MAX_PENDING) s.pendFlushBio.shift();
@@ -217,9 +265,9 @@ export class RequestReconstructor extends RequestRows {
     let end = NaN;
     if (bio >= 0) {
       // the front piece stays the pending bio; a merge without G extends the piece, not the bio
-      end = this.bEnd.a[bio]!;
+      end = this.bEnd.get(bio);
       if (s.pendBioEnd.get(end) === bio) s.pendBioEnd.delete(end);
-      this.bEnd.a[bio] = next;
+      this.bEnd.set(bio, next);
       s.pendBioEnd.set(next, bio);
     } else {
       bio = s.splitOrigin.get(sector);
@@ -233,7 +281,7 @@ export class RequestReconstructor extends RequestRows {
       this.note('requests_split_without_queue', 'an X (split) of a bio whose Q was not seen', b.firstRow + i, `sector ${sector}`);
       return;
     }
-    this.bRole.a[bio] = Role.split;
+    this.bRole.set(bio, Role.split);
     s.splitOrigin.set(next, bio);
     this.capped(s.splitOrigin, 'split remainders', b.firstRow + i);
     if (end > next) {
@@ -255,8 +303,8 @@ export class RequestReconstructor extends RequestRows {
       const r2 = s.reqStart.get(sector);
       if (
         r2 >= 0 &&
-        this.rNr.a[r2] === nr &&
-        this.rOp.a[r2] === op &&
+        this.rNr.get(r2) === nr &&
+        this.rOp.get(r2) === op &&
         (s.reqEnd.has(sector) || s.reqStart.has(sector + nr) || s.pendBioEnd.has(sector) || s.pendBio.has(sector + nr))
       ) {
         this.onRqMerge(b, i, d);
@@ -264,11 +312,11 @@ export class RequestReconstructor extends RequestRows {
       }
     }
     let r = front ? s.reqStart.get(sector + nr) : s.reqEnd.get(sector);
-    if (r < 0 || this.rOp.a[r] !== op) {
+    if (r < 0 || this.rOp.get(r) !== op) {
       const made = this.untracedRequest(b, i, d, s, front ? sector + nr : sector, !front, bio);
       if (made >= 0) r = made;
     }
-    if (r < 0 || this.rOp.a[r] !== op) {
+    if (r < 0 || this.rOp.get(r) !== op) {
       this.note(
         'requests_merge_target_not_found',
         'an M/F merge whose pending request was not seen (trace started mid-way)',
@@ -276,28 +324,28 @@ export class RequestReconstructor extends RequestRows {
         `sector ${sector} + ${nr}`,
       );
       if (bio >= 0) {
-        this.bRole.a[bio] = Role.merged;
-        this.bM.a[bio] = this.ts;
+        this.bRole.set(bio, Role.merged);
+        this.bM.set(bio, this.ts);
       }
       return;
     }
     if (bio >= 0) {
       this.attachBio(r, bio, Role.merged);
-      this.bM.a[bio] = this.ts;
+      this.bM.set(bio, this.ts);
     } else {
-      this.rBios.a[r]!++;
+      this.rBios.add(r, 1);
     }
     if (front) {
-      s.reqStart.delete(this.rSector.a[r]!);
-      this.rSector.a[r] = sector;
+      s.reqStart.delete(this.rSector.get(r));
+      this.rSector.set(r, sector);
       s.reqStart.set(sector, r);
     } else {
-      const end = this.rSector.a[r]! + this.rNr.a[r]!;
+      const end = this.rSector.get(r) + this.rNr.get(r);
       s.reqEnd.delete(end);
       s.reqEnd.set(end + nr, r);
     }
-    this.rNr.a[r]! += nr;
-    this.rBytes.a[r]! += nr * 512;
+    this.rNr.add(r, nr);
+    this.rBytes.add(r, nr * 512);
   }
 
   private onRqMerge(b: EventBatch, i: number, d: number): void {
@@ -305,7 +353,7 @@ export class RequestReconstructor extends RequestRows {
     const sector = b.sector[i]!;
     const nr = b.nr[i]!;
     let gone = s.reqStart.get(sector);
-    if (gone < 0 || this.rOp.a[gone] !== b.op[i]) gone = this.untracedRequest(b, i, d, s, sector, false, -1, nr);
+    if (gone < 0 || this.rOp.get(gone) !== b.op[i]) gone = this.untracedRequest(b, i, d, s, sector, false, -1, nr);
     if (gone < 0) {
       this.note(
         'requests_rq_merge_not_found',
@@ -340,24 +388,24 @@ export class RequestReconstructor extends RequestRows {
       return;
     }
     s.reqStart.delete(sector);
-    s.reqEnd.delete(sector + this.rNr.a[gone]!);
-    this.rMergedInto.a[gone] = into;
-    this.rBios.a[into]! += this.rBios.a[gone]!;
-    this.rQBios.a[into]! += this.rQBios.a[gone]!;
-    const q = this.rQ.a[gone]!;
-    if (!(this.rQ.a[into]! <= q)) this.rQ.a[into] = q;
-    const gnr = this.rNr.a[gone]!;
+    s.reqEnd.delete(sector + this.rNr.get(gone));
+    this.rMergedInto.set(gone, into);
+    this.rBios.add(into, this.rBios.get(gone));
+    this.rQBios.add(into, this.rQBios.get(gone));
+    const q = this.rQ.get(gone);
+    if (!(this.rQ.get(into) <= q)) this.rQ.set(into, q);
+    const gnr = this.rNr.get(gone);
     if (back) {
-      const end = this.rSector.a[into]! + this.rNr.a[into]!;
+      const end = this.rSector.get(into) + this.rNr.get(into);
       s.reqEnd.delete(end);
       s.reqEnd.set(end + gnr, into);
     } else {
-      s.reqStart.delete(this.rSector.a[into]!);
-      this.rSector.a[into] = sector;
+      s.reqStart.delete(this.rSector.get(into));
+      this.rSector.set(into, sector);
       s.reqStart.set(sector, into);
     }
-    this.rNr.a[into]! += gnr;
-    this.rBytes.a[into]! += this.rBytes.a[gone]!;
+    this.rNr.add(into, gnr);
+    this.rBytes.add(into, this.rBytes.get(gone));
   }
 
   private onGetrq(b: EventBatch, i: number, d: number): void {
@@ -367,15 +415,15 @@ export class RequestReconstructor extends RequestRows {
     // printed after the merge (equal timestamps of two CPUs' events)
     const r =
       made >= 0 &&
-      this.rOp.a[made] === b.op[i] &&
-      this.rG.a[made] !== this.rG.a[made] &&
-      this.rI.a[made] !== this.rI.a[made] &&
-      this.rD.a[made] !== this.rD.a[made]
+      this.rOp.get(made) === b.op[i] &&
+      this.rG.get(made) !== this.rG.get(made) &&
+      this.rI.get(made) !== this.rI.get(made) &&
+      this.rD.get(made) !== this.rD.get(made)
         ? made
         : this.newRequest(b, i, d, s);
-    this.rG.a[r] = this.ts;
+    this.rG.set(r, this.ts);
     if (isFlush(b, i)) s.flushUnissued.push(r);
-    else if (this.rQ.a[r] !== this.rQ.a[r])
+    else if (this.rQ.get(r) !== this.rQ.get(r))
       this.note(
         'requests_without_queue',
         'requests whose bio has no Q event (trace started mid-way, or Q not traced)',
@@ -392,25 +440,25 @@ export class RequestReconstructor extends RequestRows {
       return this.newRequest(b, i, d, s);
     }
     const r = s.reqStart.get(sector);
-    if (r >= 0 && this.rOp.a[r] === b.op[i]) return r;
+    if (r >= 0 && this.rOp.get(r) === b.op[i]) return r;
     return this.newRequest(b, i, d, s);
   }
 
   private resize(s: DevState, r: number, b: EventBatch, i: number): void {
     const nr = b.nr[i]!;
-    if (nr === this.rNr.a[r] || isFlush(b, i)) return;
+    if (nr === this.rNr.get(r) || isFlush(b, i)) return;
     // the source shows the request after merges this trace did not show
-    const end = this.rSector.a[r]! + this.rNr.a[r]!;
+    const end = this.rSector.get(r) + this.rNr.get(r);
     if (s.reqEnd.get(end) === r) s.reqEnd.delete(end);
-    this.rNr.a[r] = nr;
-    this.rBytes.a[r] = b.bytes[i]! > 0 ? b.bytes[i]! : nr * 512;
-    s.reqEnd.set(this.rSector.a[r]! + nr, r);
+    this.rNr.set(r, nr);
+    this.rBytes.set(r, b.bytes[i]! > 0 ? b.bytes[i]! : nr * 512);
+    s.reqEnd.set(this.rSector.get(r) + nr, r);
   }
 
   private onInsert(b: EventBatch, i: number, d: number): void {
     const s = this.dev(d);
     const r = this.unissued(b, i, d, s);
-    if (this.rI.a[r] !== this.rI.a[r]) this.rI.a[r] = this.ts;
+    if (this.rI.get(r) !== this.rI.get(r)) this.rI.set(r, this.ts);
     this.resize(s, r, b, i);
     if (isFlush(b, i)) s.flushUnissued.unshift(r);
   }
@@ -419,18 +467,18 @@ export class RequestReconstructor extends RequestRows {
     const s = this.dev(d);
     const r = this.unissued(b, i, d, s);
     const sector = b.sector[i]!;
-    this.rD.a[r] = this.ts;
-    this.rIssues.a[r]!++;
-    this.rIssueOrder.a[r] = this.issuesSeen++;
-    this.rRwbs.a[r] = b.rwbs[i]!;
+    this.rD.set(r, this.ts);
+    this.rIssues.add(r, 1);
+    this.rIssueOrder.set(r, this.issuesSeen++);
+    this.rRwbs.set(r, b.rwbs[i]!);
     if (isFlush(b, i)) {
       s.flushInflight.push(r);
-      this.rRemaining.a[r] = 0;
+      this.rRemaining.set(r, 0);
       return;
     }
     this.resize(s, r, b, i);
     if (s.reqStart.get(sector) === r) s.reqStart.delete(sector);
-    const end = this.rSector.a[r]! + this.rNr.a[r]!;
+    const end = this.rSector.get(r) + this.rNr.get(r);
     if (s.reqEnd.get(end) === r) s.reqEnd.delete(end);
     if (s.inflight.has(sector))
       this.note(
@@ -441,7 +489,7 @@ export class RequestReconstructor extends RequestRows {
       );
     s.inflight.set(sector, r);
     this.capped(s.inflight, 'in-flight requests', b.firstRow + i);
-    this.rRemaining.a[r] = this.rNr.a[r]! * 512;
+    this.rRemaining.set(r, this.rNr.get(r) * 512);
   }
 
   private onComplete(b: EventBatch, i: number, d: number): void {
@@ -461,9 +509,9 @@ export class RequestReconstructor extends RequestRows {
         return;
       }
       s.lastFlushDone = r;
-      this.rCompletions.a[r]!++;
-      this.rC.a[r] = this.ts;
-      this.rError.a[r] = err === NULL_ERROR ? 0 : err;
+      this.rCompletions.add(r, 1);
+      this.rC.set(r, this.ts);
+      this.rError.set(r, err === NULL_ERROR ? 0 : err);
       return;
     }
     const r = s.inflight.get(sector);
@@ -483,7 +531,7 @@ export class RequestReconstructor extends RequestRows {
         // completes with its bytes, and once more with 0 bytes after the post-flush
         s.done.delete(sector);
         s.donePrev.delete(sector);
-        this.rCompletions.a[prev]!++;
+        this.rCompletions.add(prev, 1);
         this.stats.count(
           'requests_flush_sequence_end',
           'info',
@@ -506,13 +554,13 @@ export class RequestReconstructor extends RequestRows {
       return;
     }
     s.inflight.delete(sector);
-    this.rCompletions.a[r]!++;
-    this.rError.a[r] = err === NULL_ERROR ? 0 : err;
-    const left = this.rRemaining.a[r]! - nr * 512;
+    this.rCompletions.add(r, 1);
+    this.rError.set(r, err === NULL_ERROR ? 0 : err);
+    const left = this.rRemaining.get(r) - nr * 512;
     if (nr === 0 || left <= 0) {
-      this.rC.a[r] = this.ts;
-      this.rRemaining.a[r] = 0;
-      s.done.set(this.rSector.a[r]!, r);
+      this.rC.set(r, this.ts);
+      this.rRemaining.set(r, 0);
+      s.done.set(this.rSector.get(r), r);
       if (s.done.size > 4096) {
         const old = s.donePrev;
         s.donePrev = s.done;
@@ -520,7 +568,7 @@ export class RequestReconstructor extends RequestRows {
         s.done = old;
       }
     } else {
-      this.rRemaining.a[r] = left;
+      this.rRemaining.set(r, left);
       s.inflight.set(sector + nr, r);
     }
   }
@@ -537,15 +585,15 @@ export class RequestReconstructor extends RequestRows {
       r = f < 0 ? undefined : f;
       if (r !== undefined) {
         s.inflight.delete(sector);
-        s.reqStart.set(this.rSector.a[r]!, r);
-        s.reqEnd.set(this.rSector.a[r]! + this.rNr.a[r]!, r);
+        s.reqStart.set(this.rSector.get(r), r);
+        s.reqEnd.set(this.rSector.get(r) + this.rNr.get(r), r);
       }
     }
     if (r === undefined) {
       this.note('requests_requeue_without_issue', 'an R whose request was not seen issued', b.firstRow + i, `sector ${sector}`);
       return;
     }
-    this.rRequeues.a[r]!++;
+    this.rRequeues.add(r, 1);
   }
 
   tables(names: EventNames, base: bigint, events: Table): BlockRequestTables {

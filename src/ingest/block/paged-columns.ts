@@ -1,0 +1,161 @@
+/**
+ * Columns of numbers indexed by row, kept in pages of PAGE_ROWS rows, for the rows the request
+ * reconstruction makes (block-request-rows.ts): one request or bio per row, rows appended in
+ * order, any row read or written later by its number. With a scratch file (BatchSpill) only the
+ * newest pages stay in memory: a page that leaves that window is written to the file and dropped,
+ * and a later access to one of its rows (a request still in flight long after, the table writers'
+ * passes) reads the page back into a bounded set of pages, written back when it leaves that set.
+ * So memory does not grow with the rows, and every row still reads and writes as in one array.
+ * Without a scratch file every page stays in memory.
+ */
+import type { BatchSpill } from '../../table/batch-spill.js';
+
+export const PAGE_SHIFT = 12;
+/** Rows per page. */
+export const PAGE_ROWS = 1 << PAGE_SHIFT;
+const PAGE_MASK = PAGE_ROWS - 1;
+
+type Values = Float64Array | Int32Array;
+
+/** One column: pages of values, null when the page is in the scratch file only. */
+export abstract class PagedColumn<A extends Values = Values> {
+  readonly pages: (A | null)[] = [];
+  /** Byte offset of page p in the scratch file, -1 before it was first written there. */
+  private readonly at: number[] = [];
+  constructor(private readonly store: PageStore) {
+    store.columns.push(this as unknown as PagedColumn);
+  }
+  protected abstract newPage(): A;
+
+  /** The value at `row` (NaN for a row that does not exist, as an out-of-range read would give undefined). */
+  get(row: number): number {
+    const p = this.pages[row >> PAGE_SHIFT];
+    if (p != null) return p[row & PAGE_MASK]!;
+    return this.page(row) === null ? NaN : this.pages[row >> PAGE_SHIFT]![row & PAGE_MASK]!;
+  }
+
+  set(row: number, v: number): void {
+    const p = this.pages[row >> PAGE_SHIFT];
+    if (p != null) p[row & PAGE_MASK] = v;
+    else this.page(row)?.set([v], row & PAGE_MASK);
+  }
+
+  add(row: number, v: number): void {
+    const p = this.pages[row >> PAGE_SHIFT];
+    if (p != null) p[row & PAGE_MASK]! += v;
+    else {
+      const q = this.page(row);
+      if (q !== null) q[row & PAGE_MASK]! += v;
+    }
+  }
+
+  /** The page of `row` in memory (read back from the scratch file when needed), or null for a row that does not exist. */
+  private page(row: number): A | null {
+    if (row < 0 || row >= this.store.rows || row !== Math.floor(row)) return null;
+    const p = row >> PAGE_SHIFT;
+    const page = this.newPage();
+    this.store.read(this.at[p]!, page);
+    this.pages[p] = page;
+    this.store.faulted(this as unknown as PagedColumn, p);
+    return page;
+  }
+
+  /** Append page p (zeros). */
+  addPage(p: number): void {
+    this.pages[p] = this.newPage();
+    this.at[p] = -1;
+  }
+
+  /** Write page p to the scratch file and drop it from memory (no-op when it is not in memory). */
+  evict(p: number, spill: BatchSpill): void {
+    const page = this.pages[p];
+    if (page == null) return;
+    if (this.at[p]! < 0) this.at[p] = spill.append(page);
+    else spill.rewrite(this.at[p]!, page);
+    this.pages[p] = null;
+  }
+
+  /** Copy rows [from, from + len) into dst[0, len) (pages in the file are read without being kept). */
+  copyTo(dst: A, from: number, len: number): A {
+    let k = 0;
+    while (k < len) {
+      const row = from + k;
+      const p = row >> PAGE_SHIFT;
+      const off = row & PAGE_MASK;
+      const n = Math.min(PAGE_ROWS - off, len - k);
+      const page = this.pages[p];
+      if (page != null) dst.set(page.subarray(off, off + n), k);
+      else this.store.read(this.at[p]! + off * dst.BYTES_PER_ELEMENT, dst.subarray(k, k + n));
+      k += n;
+    }
+    return dst;
+  }
+}
+
+export class PagedF64 extends PagedColumn<Float64Array> {
+  protected newPage(): Float64Array {
+    return new Float64Array(PAGE_ROWS);
+  }
+}
+
+export class PagedI32 extends PagedColumn<Int32Array> {
+  protected newPage(): Int32Array {
+    return new Int32Array(PAGE_ROWS);
+  }
+}
+
+/** Pages in memory besides the window, read back for an access to an older row (column pages). */
+const MAX_FAULTED = 512;
+
+/** The rows of a set of columns that grow together, and which of their pages stay in memory. */
+export class PageStore {
+  readonly columns: PagedColumn[] = [];
+  /** Rows so far. */
+  rows = 0;
+  /** Pages read back, oldest first (column, page). */
+  private readonly back: [PagedColumn, number][] = [];
+  private backHead = 0;
+
+  /** `window`: the newest pages kept in memory when there is a scratch file. */
+  constructor(
+    private spill: BatchSpill | null = null,
+    private readonly window = 32,
+  ) {}
+
+  /** Where pages that leave memory go from now on (before the first row). */
+  useSpill(spill: BatchSpill | null): void {
+    if (this.rows > 0) throw new Error('paged columns: useSpill after rows were added');
+    this.spill = spill;
+  }
+
+  /** A new row (zeros in every column); returns its number. */
+  addRow(): number {
+    const r = this.rows++;
+    if ((r & PAGE_MASK) === 0) {
+      const p = r >> PAGE_SHIFT;
+      for (const c of this.columns) c.addPage(p);
+      const old = p - this.window;
+      if (this.spill !== null && old >= 0) for (const c of this.columns) c.evict(old, this.spill);
+    }
+    return r;
+  }
+
+  read(at: number, into: Values): void {
+    if (this.spill === null || at < 0) throw new Error('paged columns: a page is neither in memory nor in the scratch file');
+    this.spill.read(at, into);
+  }
+
+  /** Page p of c was read back: keep at most MAX_FAULTED such pages, writing the oldest back. */
+  faulted(c: PagedColumn, p: number): void {
+    this.back.push([c, p]);
+    if (this.back.length - this.backHead <= MAX_FAULTED) return;
+    const [oc, op] = this.back[this.backHead]!;
+    this.back[this.backHead++] = undefined as never;
+    // a page back in the window cannot be: pages leave it only once, in order
+    oc.evict(op, this.spill!);
+    if (this.backHead > 4096) {
+      this.back.splice(0, this.backHead);
+      this.backHead = 0;
+    }
+  }
+}
