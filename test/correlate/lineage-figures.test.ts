@@ -5,7 +5,7 @@
  * Skipped for bundles not in the checkout, or without debugfs. Each bundle's figures are printed
  * as one JSON line (IOL_LINEAGE_BUNDLES=a,b limits the bundles).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -17,12 +17,11 @@ import { haveDebugfs } from './ground-truth.js';
 import { readWorkloadLog, scoreLineage } from './lineage-oracle.js';
 import { sfdiskStart } from './sfdisk-oracle.js';
 
+/** Every bundle in data/ (IOL_LINEAGE_BUNDLES=a,b: those). */
 const BUNDLES = (
-  process.env['IOL_LINEAGE_BUNDLES'] ??
-  'p128-mbr-buffered,p128-gpt-direct,m128-buffered,m128-direct,m512-buffered,m512-direct,m128-buffered-hostnone,m128-direct-hostnone,m128-buffered-qcow2,m96-2vms'
-)
-  .split(',')
-  .map((b) => join('data', b));
+  process.env['IOL_LINEAGE_BUNDLES']?.split(',') ??
+  (existsSync('data') ? readdirSync('data').filter((b) => existsSync(join('data', b, 'manifest.json'))) : []).sort()
+).map((b) => join('data', b));
 
 describe('app → guest lineage against the workload log', () => {
   for (const dir of BUNDLES) {
