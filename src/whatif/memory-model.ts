@@ -188,32 +188,41 @@ export class MemoryModel implements AssumptionSource {
     const out: Prediction[] = [];
     const { app, measured, hostCacheMode } = this.input;
     const writeBytes = measured.guestWriteBytes;
+    // the guest-disk page streams of two memory sizes with as many read misses (distance COLD or
+    // >= the cache's pages, as the stream takes them) are the same stream: the misses of a larger
+    // cache are a subset of a smaller one's. Each stream is run once.
+    const hostDistances = new Map<number, { distances: Int32Array; isWrite: Uint8Array }>();
+    const needHost = hostCacheMode !== 'none' && hostCaches.some((hc) => hc > 0);
     for (const gm of guestMems) {
       const cachePages = this.cacheBytesFor(gm) / PAGE_SIZE;
       const guestRead = this.guestReadBytesAt(cachePages * PAGE_SIZE);
-      // the guest-disk page stream: read misses, and written pages (written back)
-      const stream: number[] = [];
-      const streamIsWrite: number[] = [];
-      for (let i = 0; i < app.pages.length; i++) {
-        const d = this.distances[i]!;
-        if (app.isWrite[i]) {
-          stream.push(app.pages[i]!);
-          streamIsWrite.push(1);
-        } else if (d === COLD || d >= cachePages) {
-          stream.push(app.pages[i]!);
-          streamIsWrite.push(0);
+      const key = this.readMisses(Math.ceil(cachePages));
+      let host = hostDistances.get(key);
+      if (needHost && !host) {
+        // the guest-disk page stream: read misses, and written pages (written back)
+        const stream = new Float64Array(app.pages.length);
+        const isWrite = new Uint8Array(app.pages.length);
+        let m = 0;
+        for (let i = 0; i < app.pages.length; i++) {
+          const d = this.distances[i]!;
+          if (app.isWrite[i]) {
+            isWrite[m] = 1;
+            stream[m++] = app.pages[i]!;
+          } else if (d === COLD || d >= cachePages) stream[m++] = app.pages[i]!;
         }
+        host = { distances: stackDistances(stream.subarray(0, m)).distances, isWrite };
+        hostDistances.set(key, host);
       }
-      const hostD = stackDistances(stream).distances;
       for (const hc of hostCaches) {
         let hostRead: number;
         if (hostCacheMode === 'none' || hc <= 0) {
           hostRead = guestRead;
         } else {
           const hp = hc / PAGE_SIZE;
+          const { distances: hostD, isWrite } = host!;
           let misses = 0;
           for (let i = 0; i < hostD.length; i++) {
-            if (streamIsWrite[i]) continue;
+            if (isWrite[i]) continue;
             const d = hostD[i]!;
             if (d === COLD || d >= hp) misses++;
           }

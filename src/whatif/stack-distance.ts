@@ -37,17 +37,31 @@ export interface StackDistanceResult {
 
 const EVICTED = -2;
 
-/** Stack distance of every access of a page-key sequence (keys: exact integers < 2^53). */
+/** Positions the tree starts with; it grows to twice the pages on the stack when they fill half of it. */
+const MIN_POSITIONS = 1 << 12;
+
+/**
+ * Stack distance of every access of a page-key sequence (keys: exact integers < 2^53).
+ *
+ * The Fenwick tree is indexed by position, not by access time: each access takes the next free
+ * position, and when the positions run out the pages on the stack are renumbered 0..live-1 in
+ * order (their order is all a distance depends on). The tree then has about twice as many
+ * positions as distinct pages on the stack instead of one per access, so it stays in the CPU's
+ * caches: a long trace over a small working set costs O(log pages) per access.
+ */
 export function stackDistances(pages: ArrayLike<number>, evictions: readonly StackEviction[] = []): StackDistanceResult {
   const n = pages.length;
-  const tree = new Int32Array(n + 1); // Fenwick tree, 1-based positions = access time + 1
-  const latest = evictions.length ? new Uint8Array(n) : null; // 1 at the time of each page's most recent access
-  const depthAtDrop = evictions.length ? new Int32Array(n) : null; // kept pages: largest depth at a drop since that access
-  const last = new PageKeyTable(Math.min(n, 1 << 20));
+  let cap = Math.max(1, Math.min(n, MIN_POSITIONS));
+  let tree = new Int32Array(cap + 1); // Fenwick tree, 1-based: position + 1
+  let latest = new Uint8Array(cap); // 1 at the position of each page's most recent access
+  let pageAt = new Float64Array(cap);
+  let depthAtDrop = evictions.length ? new Int32Array(cap) : null; // kept pages: largest depth at a drop since that access
+  const last = new PageKeyTable(Math.min(n, 1 << 20)); // page -> position of its latest access, or EVICTED
   const distances = new Int32Array(n);
   const afterEviction = new Uint8Array(n);
   const evicted: number[] = [];
   let next = 0;
+  let used = 0; // positions handed out since the last renumbering
   let live = 0; // number of 1s in the tree = pages on the stack
   let distinct = 0;
   const prefix = (pos: number) => {
@@ -55,27 +69,57 @@ export function stackDistances(pages: ArrayLike<number>, evictions: readonly Sta
     for (let i = pos; i > 0; i -= i & -i) s += tree[i]!;
     return s;
   };
-  const evict = (e: StackEviction, upTo: number) => {
+  const evict = (e: StackEviction) => {
     let removed = 0;
-    const keep = new Uint8Array(upTo);
-    for (let t = 0; t < upTo; t++) {
-      if (!latest![t] || !e.keep(pages[t]!)) continue;
-      keep[t] = 1;
-      depthAtDrop![t] = Math.max(depthAtDrop![t]!, live - prefix(t + 1));
+    const keep = new Uint8Array(used);
+    for (let q = 0; q < used; q++) {
+      if (!latest[q] || !e.keep(pageAt[q]!)) continue;
+      keep[q] = 1;
+      depthAtDrop![q] = Math.max(depthAtDrop![q]!, live - prefix(q + 1));
     }
-    for (let t = 0; t < upTo; t++) {
-      if (!latest![t] || keep[t]) continue;
-      latest![t] = 0;
-      for (let i = t + 1; i <= n; i += i & -i) tree[i]!--;
-      last.swap(pages[t]!, EVICTED);
+    for (let q = 0; q < used; q++) {
+      if (!latest[q] || keep[q]) continue;
+      latest[q] = 0;
+      for (let i = q + 1; i <= cap; i += i & -i) tree[i]!--;
+      last.swap(pageAt[q]!, EVICTED);
       live--;
       removed++;
     }
     evicted.push(removed);
   };
+  /** The pages on the stack to positions 0..live-1, in the same order, in a tree of at least twice that. */
+  const renumber = () => {
+    const size = Math.max(cap, 2 * (live + 1));
+    const nLatest = new Uint8Array(size),
+      nPage = new Float64Array(size),
+      nDepth = depthAtDrop ? new Int32Array(size) : null;
+    let k = 0;
+    for (let q = 0; q < used; q++) {
+      if (!latest[q]) continue;
+      nLatest[k] = 1;
+      nPage[k] = pageAt[q]!;
+      if (nDepth) nDepth[k] = depthAtDrop![q]!;
+      last.swap(pageAt[q]!, k);
+      k++;
+    }
+    // a Fenwick tree over k ones at positions 1..k: node i covers (i - lowbit(i), i]
+    const nTree = new Int32Array(size + 1);
+    for (let i = 1; i <= size; i++) {
+      const from = i - (i & -i);
+      nTree[i] = from >= k ? 0 : Math.min(i, k) - from;
+    }
+    cap = size;
+    tree = nTree;
+    latest = nLatest;
+    pageAt = nPage;
+    depthAtDrop = nDepth;
+    used = k;
+  };
   for (let t = 0; t < n; t++) {
-    while (next < evictions.length && evictions[next]!.at <= t) evict(evictions[next++]!, t);
-    const prev = last.swap(pages[t]!, t);
+    while (next < evictions.length && evictions[next]!.at <= t) evict(evictions[next++]!);
+    if (used === cap) renumber();
+    const page = pages[t]!;
+    const prev = last.swap(page, used);
     if (prev < 0) {
       distances[t] = COLD;
       if (prev === EVICTED) afterEviction[t] = 1;
@@ -85,14 +129,17 @@ export function stackDistances(pages: ArrayLike<number>, evictions: readonly Sta
       // included in the prefix)
       distances[t] = live - prefix(prev + 1);
       if (depthAtDrop && depthAtDrop[prev]! > distances[t]!) distances[t] = depthAtDrop[prev]!;
-      for (let i = prev + 1; i <= n; i += i & -i) tree[i]!--;
-      if (latest) latest[prev] = 0;
+      for (let i = prev + 1; i <= cap; i += i & -i) tree[i]!--;
+      latest[prev] = 0;
       live--;
     }
-    for (let i = t + 1; i <= n; i += i & -i) tree[i]!++;
-    if (latest) latest[t] = 1;
+    for (let i = used + 1; i <= cap; i += i & -i) tree[i]!++;
+    latest[used] = 1;
+    pageAt[used] = page;
+    if (depthAtDrop) depthAtDrop[used] = 0;
+    used++;
     live++;
   }
-  while (next < evictions.length) evict(evictions[next++]!, n);
+  while (next < evictions.length) evict(evictions[next++]!);
   return { distances, distinctPages: distinct, afterEviction, evicted };
 }

@@ -53,6 +53,29 @@ describe('stack distances with cache drops', () => {
     }
   });
 
+  it('hold over traces longer than the tree has positions (pages renumbered, the tree grown)', () => {
+    const rnd = mulberry32(29);
+    // 20k accesses over 1500 pages (renumbered every few thousand accesses), and a working set of
+    // 6000 pages (more than half of the first tree: it grows), each with two drops
+    const traces = [
+      Array.from({ length: 20_000 }, () => Math.floor(rnd() * 1500)),
+      [...Array.from({ length: 6000 }, (_, i) => i), ...Array.from({ length: 6000 }, () => Math.floor(rnd() * 6000))],
+    ];
+    for (const pages of traces) {
+      const drops = [Math.floor(pages.length / 3), Math.floor((2 * pages.length) / 3)].map((at) => ({
+        at,
+        kept: new Set(Array.from({ length: 300 }, () => pages[Math.floor(rnd() * pages.length)]!)),
+      }));
+      const evictions: StackEviction[] = drops.map((d) => ({ at: d.at, keep: (p: number) => d.kept.has(p) }));
+      const { distances } = stackDistances(pages, evictions);
+      for (const capacity of [50, 700, 1400, 5000]) {
+        let misses = 0;
+        for (const d of distances) if (d === COLD || d >= capacity) misses++;
+        expect(misses, `${pages.length} accesses, capacity ${capacity}`).toBe(simulateLruWithDrops(pages, capacity, drops).misses);
+      }
+    }
+  });
+
   it('mark the accesses that miss because of a drop apart from first accesses', () => {
     // pages 1 2 3, drop keeping page 2, then 1 2 4
     const r = stackDistances([1, 2, 3, 1, 2, 4], [{ at: 3, keep: (p) => p === 2 }]);
