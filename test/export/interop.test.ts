@@ -2,7 +2,8 @@
  * Interop: DuckDB's row counts and sums over the exported Parquet files (and over the Arrow files
  * themselves) equal those of the Arrow tables; where Python has pyarrow (or pandas with a Parquet
  * engine), it reads every exported file and gives the same counts and sums (skipped, and said so
- * in the test name, where it has not).
+ * in the test name, where it has not); where Python has pandas, it reads every exported CSV file
+ * (the integer columns as pandas' nullable Int64) with the same counts and sums.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -60,6 +61,30 @@ except ImportError:
 print(json.dumps({name: read(path) for name, path in json.loads(sys.argv[1]).items()}))
 `;
 
+/** pandas.read_csv of each file, the named integer columns as nullable Int64 (exact 64-bit, nulls kept). */
+const PANDAS_CSV_FIGURES = `
+import json, sys
+import pandas
+out = {}
+for name, (path, ints) in json.loads(sys.argv[1]).items():
+    df = pandas.read_csv(path, dtype={c: "Int64" for c in ints}, keep_default_na=False, na_values=[""])
+    fig = {"rows": str(len(df))}
+    for c in ints:
+        col = df[c].dropna()
+        fig["count(%s)" % c] = str(len(col))
+        fig["sum(%s)" % c] = str(sum(int(v) for v in col))
+    out[name] = fig
+print(json.dumps(out))
+`;
+
+/** A Python that imports pandas, or undefined. */
+function pandasPython(): string | undefined {
+  for (const py of ['python3', '/usr/bin/python3'])
+    if (spawnSync(py, ['-c', 'import pandas'], { encoding: 'utf8' }).status === 0) return py;
+  return undefined;
+}
+const pandasPy = pandasPython();
+
 function pythonReader(): string | undefined {
   for (const py of ['python3', '/usr/bin/python3']) {
     const r = spawnSync(py, ['-c', 'import pyarrow.parquet'], { encoding: 'utf8' });
@@ -79,6 +104,7 @@ describe('interop: DuckDB and Python read the same numbers as the Arrow tables',
     out = await analyseBundle('m128-direct', scratch.dir);
     parquetDir = join(scratch.dir, 'parquet');
     await exportDir(out, parquetDir, { format: 'parquet', threads: 1 });
+    await exportDir(out, join(scratch.dir, 'csv'), { format: 'csv', threads: 1 });
   });
   afterAll(() => scratch.remove());
 
@@ -115,6 +141,25 @@ describe('interop: DuckDB and Python read the same numbers as the Arrow tables',
         if (Object.keys(expected).length > 1)
           expect(Object.keys(got[t.name]!).length, `${t.name}: integer columns read`).toBeGreaterThan(1);
       }
+    },
+  );
+
+  it.skipIf(!pandasPy)(
+    `pandas reads every exported CSV file with the same counts and sums${pandasPy ? '' : ' (skipped: no Python with pandas on this machine)'}`,
+    () => {
+      const tables = arrowTablesOf(out);
+      const files: Record<string, [string, string[]]> = {};
+      const expected: Record<string, Record<string, string>> = {};
+      for (const t of tables) {
+        expected[t.name] = arrowFigures(t.read());
+        const ints = Object.keys(expected[t.name]!)
+          .filter((k) => k.startsWith('sum('))
+          .map((k) => k.slice(4, -1));
+        files[t.name] = [join(scratch.dir, 'csv', `${t.name}.csv`), ints];
+      }
+      const r = spawnSync(pandasPy!, ['-c', PANDAS_CSV_FIGURES, JSON.stringify(files)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual(expected);
     },
   );
 });
