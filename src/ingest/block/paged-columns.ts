@@ -13,7 +13,7 @@ import type { BatchSpill } from '../../table/batch-spill.js';
 export const PAGE_SHIFT = 12;
 /** Rows per page. */
 export const PAGE_ROWS = 1 << PAGE_SHIFT;
-const PAGE_MASK = PAGE_ROWS - 1;
+export const PAGE_MASK = PAGE_ROWS - 1;
 
 type Values = Float64Array | Int32Array;
 
@@ -25,7 +25,10 @@ export abstract class PagedColumn<A extends Values = Values> {
   constructor(private readonly store: PageStore) {
     store.columns.push(this as unknown as PagedColumn);
   }
+  /** A page whose values are about to be overwritten (zeroed by addPage when it must be): a recycled one when there is one. */
   protected abstract newPage(): A;
+  /** A page that left memory, for newPage to hand out again. */
+  protected abstract recycle(page: A): void;
 
   /** The value at `row` (NaN for a row that does not exist, as an out-of-range read would give undefined). */
   get(row: number): number {
@@ -62,7 +65,7 @@ export abstract class PagedColumn<A extends Values = Values> {
 
   /** Append page p (zeros). */
   addPage(p: number): void {
-    this.pages[p] = this.newPage();
+    this.pages[p] = this.newPage().fill(0) as A;
     this.at[p] = -1;
   }
 
@@ -73,6 +76,7 @@ export abstract class PagedColumn<A extends Values = Values> {
     if (this.at[p]! < 0) this.at[p] = spill.append(page);
     else spill.rewrite(this.at[p]!, page);
     this.pages[p] = null;
+    this.recycle(page);
   }
 
   /** Copy rows [from, from + len) into dst[0, len) (pages in the file are read without being kept). */
@@ -92,15 +96,30 @@ export abstract class PagedColumn<A extends Values = Values> {
   }
 }
 
+/**
+ * Pages that left memory, handed out again for new or read-back pages: a page is written to the
+ * scratch file before it is recycled, and nothing else holds it (copyTo copies out of pages), so
+ * the sweep does not allocate (and the collector free) a page for every page of rows.
+ */
+const MAX_FREE = 256;
+const freeF64: Float64Array[] = [];
+const freeI32: Int32Array[] = [];
+
 export class PagedF64 extends PagedColumn<Float64Array> {
   protected newPage(): Float64Array {
-    return new Float64Array(PAGE_ROWS);
+    return freeF64.pop() ?? new Float64Array(PAGE_ROWS);
+  }
+  protected recycle(page: Float64Array): void {
+    if (freeF64.length < MAX_FREE) freeF64.push(page);
   }
 }
 
 export class PagedI32 extends PagedColumn<Int32Array> {
   protected newPage(): Int32Array {
-    return new Int32Array(PAGE_ROWS);
+    return freeI32.pop() ?? new Int32Array(PAGE_ROWS);
+  }
+  protected recycle(page: Int32Array): void {
+    if (freeI32.length < MAX_FREE) freeI32.push(page);
   }
 }
 
