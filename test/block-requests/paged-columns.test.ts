@@ -53,4 +53,41 @@ describe('paged columns', () => {
     }
     spill.close();
   });
+
+  it('keeps pages of one value out of the scratch file, bit for bit (-0, NaN), also once changed', () => {
+    const spill = new BatchSpill(join(dir, 'same.scratch'));
+    const store = new PageStore(spill, 1);
+    const f = new PagedF64(store);
+    const k = new PagedI32(store);
+    const rows = PAGE_ROWS * 6;
+    // pages of one value (-0, NaN, -1, 0) and one page of varied values, in both columns
+    const fv = (r: number) => [-0, NaN, -1, 0, r * 0.5, NaN][r >> 12]!;
+    const kv = (r: number) => [-1, 0, 7, -1, r, 2][r >> 12]!;
+    for (let r = 0; r < rows; r++) {
+      store.addRow();
+      f.set(r, fv(r));
+      k.set(r, kv(r));
+    }
+    // only the varied pages (and the newest, in memory) are in the file
+    expect(spill.size).toBe(PAGE_ROWS * (8 + 4));
+    const gotF = f.copyTo(new Float64Array(rows), 0, rows);
+    const gotK = k.copyTo(new Int32Array(rows), 0, rows);
+    for (let r = 0; r < rows; r += 61) {
+      expect(Object.is(gotF[r], fv(r))).toBe(true);
+      expect(gotK[r]).toBe(kv(r));
+    }
+    // a page of one value read back, changed and evicted again is written out with its change
+    f.set(5, 3);
+    k.add(PAGE_ROWS + 1, 4);
+    for (let r = 0; r < PAGE_ROWS * 520; r++) store.addRow();
+    // more pages read back than are kept: the two changed pages leave memory again
+    for (let p = 6; p < 6 + 520; p++) expect(f.get(p * PAGE_ROWS)).toBe(0);
+    expect(f.pages[0]).toBeNull();
+    expect(k.pages[1]).toBeNull();
+    expect(f.get(5)).toBe(3);
+    expect(Object.is(f.get(6), -0)).toBe(true);
+    expect(k.get(PAGE_ROWS + 1)).toBe(4);
+    expect(k.get(PAGE_ROWS + 2)).toBe(0);
+    spill.close();
+  });
 });

@@ -8,7 +8,7 @@
 import type { IngestStats } from '../../util/ingest-stats.js';
 import { NULL_ERROR, type EventBatch } from './block-event-batches.js';
 import { BatchSpill } from '../../table/batch-spill.js';
-import { PageStore, PagedF64, PagedI32 } from './paged-columns.js';
+import { PAGE_MASK, PAGE_SHIFT, PageStore, PagedF64, PagedI32 } from './paged-columns.js';
 import { DevState, Kind, MAX_CONTAIN_SCAN, MAX_PENDING, Role, isFlush } from './block-request-state.js';
 import type { SectorMap } from './sector-map.js';
 
@@ -94,8 +94,24 @@ export class RequestRows {
     return this.reqs.addRow();
   }
 
-  protected newBioRow(): number {
-    return this.bios.addRow();
+  /** A bio row at its Q, alone and without a request yet. */
+  protected pushBio(d: number, op: number, sector: number, nr: number, q: number, pid: number, comm: number): number {
+    const bio = this.bios.addRow();
+    // the new row is on the newest page, in memory (PageStore.addRow): written there directly
+    const p = bio >> PAGE_SHIFT;
+    const o = bio & PAGE_MASK;
+    this.bDev.pages[p]![o] = d;
+    this.bOp.pages[p]![o] = op;
+    this.bSector.pages[p]![o] = sector;
+    this.bNr.pages[p]![o] = nr;
+    this.bEnd.pages[p]![o] = sector + nr;
+    this.bQ.pages[p]![o] = q;
+    this.bM.pages[p]![o] = NaN;
+    this.bRole.pages[p]![o] = Role.alone;
+    this.bReq.pages[p]![o] = -1;
+    this.bPid.pages[p]![o] = pid;
+    this.bComm.pages[p]![o] = comm;
+    return bio;
   }
 
   protected dev(d: number): DevState {
@@ -193,32 +209,31 @@ export class RequestRows {
   /** A request row with no event times yet. */
   private pushRequest(d: number, op: number, rwbs: number, sector: number, nr: number, bytes: number, pid: number, comm: number): number {
     const r = this.newRequestRow();
-    this.rKind.set(r, Kind.request);
-    this.rDev.set(r, d);
-    this.rOp.set(r, op);
-    this.rRwbs.set(r, rwbs);
-    this.rSector.set(r, sector);
-    this.rNr.set(r, nr);
-    this.rBytes.set(r, bytes);
-    this.rQ.set(r, NaN);
-    this.rG.set(r, NaN);
-    this.rI.set(r, NaN);
-    this.rD.set(r, NaN);
-    this.rC.set(r, NaN);
-    this.rBios.set(r, 0);
-    this.rQBios.set(r, 0);
-    this.rIssues.set(r, 0);
-    this.rRequeues.set(r, 0);
-    this.rCompletions.set(r, 0);
-    this.rError.set(r, NULL_ERROR);
-    this.rSplitFrom.set(r, -1);
-    this.rSplitSector.set(r, -1);
-    this.rMergedInto.set(r, -1);
-    this.rPid.set(r, pid);
-    this.rComm.set(r, comm);
-    this.rRemaining.set(r, 0);
-    this.rOriginBio.set(r, -1);
-    this.rIssueOrder.set(r, -1);
+    // the row is on the newest page, in memory and zeroed (PageStore.addRow): its values are
+    // written there directly, the zeros (rBios, rQBios, rIssues, rRequeues, rCompletions,
+    // rRemaining) left as they are
+    const p = r >> PAGE_SHIFT;
+    const o = r & PAGE_MASK;
+    this.rKind.pages[p]![o] = Kind.request;
+    this.rDev.pages[p]![o] = d;
+    this.rOp.pages[p]![o] = op;
+    this.rRwbs.pages[p]![o] = rwbs;
+    this.rSector.pages[p]![o] = sector;
+    this.rNr.pages[p]![o] = nr;
+    this.rBytes.pages[p]![o] = bytes;
+    this.rQ.pages[p]![o] = NaN;
+    this.rG.pages[p]![o] = NaN;
+    this.rI.pages[p]![o] = NaN;
+    this.rD.pages[p]![o] = NaN;
+    this.rC.pages[p]![o] = NaN;
+    this.rError.pages[p]![o] = NULL_ERROR;
+    this.rSplitFrom.pages[p]![o] = -1;
+    this.rSplitSector.pages[p]![o] = -1;
+    this.rMergedInto.pages[p]![o] = -1;
+    this.rPid.pages[p]![o] = pid;
+    this.rComm.pages[p]![o] = comm;
+    this.rOriginBio.pages[p]![o] = -1;
+    this.rIssueOrder.pages[p]![o] = -1;
     return r;
   }
 

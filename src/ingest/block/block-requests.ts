@@ -225,19 +225,8 @@ export class RequestReconstructor extends RequestRows {
   private onQueue(b: EventBatch, i: number, d: number): void {
     const s = this.dev(d);
     const sector = b.sector[i]!;
-    const bio = this.newBioRow();
     const nr = b.nr[i]!;
-    this.bDev.set(bio, d);
-    this.bOp.set(bio, b.op[i]!);
-    this.bSector.set(bio, sector);
-    this.bNr.set(bio, nr);
-    this.bEnd.set(bio, sector + nr);
-    this.bQ.set(bio, this.ts);
-    this.bM.set(bio, NaN);
-    this.bRole.set(bio, Role.alone);
-    this.bReq.set(bio, -1);
-    this.bPid.set(bio, b.pid[i]!);
-    this.bComm.set(bio, b.comm[i]!);
+    const bio = this.pushBio(d, b.op[i]!, sector, nr, this.ts, b.pid[i]!, b.comm[i]!);
     if (isFlush(b, i)) {
       s.pendFlushBio.push(bio);
       if (s.pendFlushBio.length > MAX_PENDING) s.pendFlushBio.shift();

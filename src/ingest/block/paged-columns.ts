@@ -13,7 +13,7 @@ import type { BatchSpill } from '../../table/batch-spill.js';
 export const PAGE_SHIFT = 12;
 /** Rows per page. */
 export const PAGE_ROWS = 1 << PAGE_SHIFT;
-const PAGE_MASK = PAGE_ROWS - 1;
+export const PAGE_MASK = PAGE_ROWS - 1;
 
 type Values = Float64Array | Int32Array;
 
@@ -22,10 +22,21 @@ export abstract class PagedColumn<A extends Values = Values> {
   readonly pages: (A | null)[] = [];
   /** Byte offset of page p in the scratch file, -1 before it was first written there. */
   private readonly at: number[] = [];
+  /**
+   * Page p left memory holding one value in every row (most pages of some columns: -1, NaN,
+   * zeros): then it is not written to the file, and its value's 32-bit words (lo, hi; one word
+   * for int32) are kept here, bit for bit, to fill the page when it is read back.
+   */
+  private readonly same: boolean[] = [];
+  private readonly sameLo: number[] = [];
+  private readonly sameHi: number[] = [];
   constructor(private readonly store: PageStore) {
     store.columns.push(this as unknown as PagedColumn);
   }
+  /** A page whose values are about to be overwritten (zeroed by addPage when it must be): a recycled one when there is one. */
   protected abstract newPage(): A;
+  /** A page that left memory, for newPage to hand out again. */
+  protected abstract recycle(page: A): void;
 
   /** The value at `row` (NaN for a row that does not exist, as an out-of-range read would give undefined). */
   get(row: number): number {
@@ -54,7 +65,8 @@ export abstract class PagedColumn<A extends Values = Values> {
     if (row < 0 || row >= this.store.rows || row !== Math.floor(row)) return null;
     const p = row >> PAGE_SHIFT;
     const page = this.newPage();
-    this.store.read(this.at[p]!, page);
+    if (this.same[p] === true) this.fillSame(page, p);
+    else this.store.read(this.at[p]!, page);
     this.pages[p] = page;
     this.store.faulted(this as unknown as PagedColumn, p);
     return page;
@@ -62,17 +74,34 @@ export abstract class PagedColumn<A extends Values = Values> {
 
   /** Append page p (zeros). */
   addPage(p: number): void {
-    this.pages[p] = this.newPage();
+    this.pages[p] = this.newPage().fill(0) as A;
     this.at[p] = -1;
+    this.same[p] = false;
   }
 
-  /** Write page p to the scratch file and drop it from memory (no-op when it is not in memory). */
+  /** Write page p to the scratch file (unless it holds one value) and drop it from memory (no-op when it is not in memory). */
   evict(p: number, spill: BatchSpill): void {
     const page = this.pages[p];
     if (page == null) return;
-    if (this.at[p]! < 0) this.at[p] = spill.append(page);
+    const w = new Int32Array(page.buffer, page.byteOffset, page.byteLength >> 2);
+    const s = page.BYTES_PER_ELEMENT >> 2;
+    const lo = w[0]!;
+    const hi = w[s - 1]!;
+    let same = true;
+    for (let i = 0; i < w.length; i += s) {
+      if (w[i] !== lo || w[i + s - 1] !== hi) {
+        same = false;
+        break;
+      }
+    }
+    this.same[p] = same;
+    if (same) {
+      this.sameLo[p] = lo;
+      this.sameHi[p] = hi;
+    } else if (this.at[p]! < 0) this.at[p] = spill.append(page);
     else spill.rewrite(this.at[p]!, page);
     this.pages[p] = null;
+    this.recycle(page);
   }
 
   /** Copy rows [from, from + len) into dst[0, len) (pages in the file are read without being kept). */
@@ -85,22 +114,52 @@ export abstract class PagedColumn<A extends Values = Values> {
       const n = Math.min(PAGE_ROWS - off, len - k);
       const page = this.pages[p];
       if (page != null) dst.set(page.subarray(off, off + n), k);
+      else if (this.same[p] === true) this.fillSame(dst.subarray(k, k + n) as A, p);
       else this.store.read(this.at[p]! + off * dst.BYTES_PER_ELEMENT, dst.subarray(k, k + n));
       k += n;
     }
     return dst;
   }
+
+  /** Fill `dst` with the one value of page p (a page that left memory with one value). */
+  private fillSame(dst: A, p: number): void {
+    const w = new Int32Array(dst.buffer, dst.byteOffset, dst.byteLength >> 2);
+    const lo = this.sameLo[p]!;
+    if (dst.BYTES_PER_ELEMENT === 4) w.fill(lo);
+    else {
+      const hi = this.sameHi[p]!;
+      for (let i = 0; i < w.length; i += 2) {
+        w[i] = lo;
+        w[i + 1] = hi;
+      }
+    }
+  }
 }
+
+/**
+ * Pages that left memory, handed out again for new or read-back pages: a page is written to the
+ * scratch file before it is recycled, and nothing else holds it (copyTo copies out of pages), so
+ * the sweep does not allocate (and the collector free) a page for every page of rows.
+ */
+const MAX_FREE = 256;
+const freeF64: Float64Array[] = [];
+const freeI32: Int32Array[] = [];
 
 export class PagedF64 extends PagedColumn<Float64Array> {
   protected newPage(): Float64Array {
-    return new Float64Array(PAGE_ROWS);
+    return freeF64.pop() ?? new Float64Array(PAGE_ROWS);
+  }
+  protected recycle(page: Float64Array): void {
+    if (freeF64.length < MAX_FREE) freeF64.push(page);
   }
 }
 
 export class PagedI32 extends PagedColumn<Int32Array> {
   protected newPage(): Int32Array {
-    return new Int32Array(PAGE_ROWS);
+    return freeI32.pop() ?? new Int32Array(PAGE_ROWS);
+  }
+  protected recycle(page: Int32Array): void {
+    if (freeI32.length < MAX_FREE) freeI32.push(page);
   }
 }
 
