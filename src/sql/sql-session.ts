@@ -40,6 +40,7 @@ const MISSING_TABLE = /Table with name "?([^"\s!]+)"? does not exist/;
 
 export class SqlSession {
   private readonly pending = new Map<string, () => Promise<void>>();
+  private readonly extraConnections: DuckDBConnection[] = [];
   readonly sources = new Map<string, TableSource>();
 
   private constructor(
@@ -162,7 +163,15 @@ export class SqlSession {
     }
   }
 
+  /** Another connection to the same database (closed with the session), to run a query alongside. */
+  async connect(): Promise<DuckDBConnection> {
+    const connection = await this.instance.connect();
+    this.extraConnections.push(connection);
+    return connection;
+  }
+
   close(): void {
+    for (const c of this.extraConnections) c.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
   }
