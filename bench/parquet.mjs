@@ -1,24 +1,29 @@
-// Parquet and SQL benchmark (issue 14's speed clause), two parts.
+// Parquet and SQL benchmark (issue 14's speed clause), two parts; every figure is a child
+// process under /usr/bin/time (wall, user+system CPU of all threads, peak RSS).
 //
 // A. Export of a big analyze output: the tables of `iolineage analyze data/m128-buffered` replayed
 //    K times (default 200: about the 10M+10M block events of bench/analyze-e2e.mjs, which replays
-//    the same capture; ~2M application I/Os, ~18M rows over all tables). Each replay shifts every
+//    the same capture; ~2M application I/Os, ~15M rows over all tables). Each replay shifts every
 //    id column by k x 2^20 and every *_ns column by k x 1000 s, so ids stay unique and joins hold;
-//    other values repeat, as in analyze-e2e's replay. Measured, each in its own child process:
-//    writing the Arrow files (what analyze does), writing Parquet from the same in-memory tables
-//    (analyze --parquet), and `iolineage export` of the Arrow files (read + write). Sizes of both.
+//    other values repeat, as in analyze-e2e's replay. Measured, ROUNDS times, interleaved:
+//    writing the Arrow files from the in-memory tables (what analyze does), writing Parquet from
+//    the same tables (what analyze --parquet adds), and the command a user runs,
+//    `iolineage export ARROW_DIR -o DIR`, end to end (start, read, write). Headline: each export's
+//    time over the Arrow write's (target: at most 1x), medians of the rounds.
 // B. DuckDB over a 100M-row lineage dataset in 100 partitions (host=h0..h9/vm=vm0/run=r000..r099),
 //    with an app_io dataset of as many rows, made by replaying the capture's lineage and app_io
 //    rows in DuckDB (ids shifted by the replay's index x the capture's app_io rows, times by
-//    1000 s per replay), written by the export code's COPY options. Queries, each in a child
-//    process with DuckDB's memory_limit at 2 GiB (spilling to a temp folder): a group-by of bytes
-//    per outcome (the lineage's cause) at each layer, and a join of lineage with app_io (top files
-//    by host bytes). Wall time and peak RSS per query.
+//    1000 s per replay), written by the export code's COPY options. Queries, each run as
+//    `iolineage sql DATASET QUERY --memory-limit 2GiB --format csv` end to end (DuckDB spills to
+//    .tmp in the child's folder): bytes per outcome per layer (a group-by), and docs/sql.md's
+//    top-files-across-runs (lineage joined with app_io on host, vm, run and id: top files by host
+//    bytes). Headline: each query's wall time against the 10 s target.
 //
 // Usage: node bench/parquet.mjs [K] [PARTITIONS] [ROWS_PER_PARTITION]   (default 200 100 1000000)
-//        node bench/parquet.mjs A|B ...   runs one part
+//        node bench/parquet.mjs A [K]   or   node bench/parquet.mjs B [PARTITIONS] [ROWS_PER_PARTITION]
+//        ROUNDS=n (default 3) rounds of part A.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,23 +49,36 @@ function treeBytes(dir, ext) {
   return n;
 }
 
-/** Run this script with a role in a child process under /usr/bin/time; its JSON line and peak RSS. */
-function child(roleArgs, timeoutS = 3600) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', process.execPath, '--expose-gc', SELF, ...roleArgs], {
+/** Run a command under /usr/bin/time: its output, wall seconds, CPU seconds (user + system, all threads) and peak RSS. */
+function timed(argv, { timeoutS = 3600, cwd } = {}) {
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', ...argv], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
     timeout: timeoutS * 1000,
     killSignal: 'SIGKILL',
+    cwd,
   });
-  const m = /TIME ([\d.]+) (\d+)/.exec(r.stderr ?? '');
   if (r.error || r.signal) return { failed: `did not finish within ${timeoutS} s (${r.error?.message ?? r.signal})` };
-  if (r.status !== 0) throw new Error(`bench/parquet.mjs ${roleArgs[0]}: exit status ${r.status}: ${r.stderr}`);
-  const line = (r.stdout ?? '')
+  const m = /TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  if (r.status !== 0) throw new Error(`${argv.join(' ').slice(0, 200)}: exit status ${r.status}: ${r.stderr}`);
+  return {
+    stdout: r.stdout ?? '',
+    wall_s: m ? Number(m[1]) : NaN,
+    cpu_s: m ? Number(m[2]) + Number(m[3]) : NaN,
+    peak_rss_mib: m ? Number(m[4]) / 1024 : NaN,
+  };
+}
+
+/** Run this script with a role in a child process; its JSON line, with the child's figures as process_*. */
+function child(roleArgs, timeoutS = 3600) {
+  const r = timed([process.execPath, '--expose-gc', SELF, ...roleArgs], { timeoutS });
+  if (r.failed) return r;
+  const line = r.stdout
     .trim()
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .at(-1);
-  return { ...(line ? JSON.parse(line) : {}), wall_s: m ? Number(m[1]) : NaN, peak_rss_mib: m ? Number(m[2]) / 1024 : NaN };
+  return { ...(line ? JSON.parse(line) : {}), process_wall_s: r.wall_s, process_cpu_s: r.cpu_s, peak_rss_mib: r.peak_rss_mib };
 }
 
 const seconds = (t0) => (performance.now() - t0) / 1000;
@@ -128,14 +146,6 @@ async function roleParquetWrite([, out, dest, k]) {
   console.log(JSON.stringify({ build_s: build, write_s: seconds(t0), cpu_s: cpuSeconds() - c0, bytes: treeBytes(dest, '.parquet') }));
 }
 
-async function roleExportFiles([, src, dest]) {
-  const { exportDir } = await import(join(ROOT, 'dist', 'export', 'export-tables.js'));
-  const t0 = performance.now();
-  const c0 = cpuSeconds();
-  await exportDir(src, dest, { format: 'parquet' });
-  console.log(JSON.stringify({ export_s: seconds(t0), cpu_s: cpuSeconds() - c0, bytes: treeBytes(dest, '.parquet') }));
-}
-
 /** Part B's dataset: lineage and app_io replayed into PARTITIONS partitions of ROWS rows. */
 async function roleMakeDataset([, out, ds, partitions, rowsPerPartition]) {
   const { SqlSession } = await import(join(ROOT, 'dist', 'sql', 'sql-session.js'));
@@ -179,36 +189,20 @@ async function roleMakeDataset([, out, ds, partitions, rowsPerPartition]) {
   );
 }
 
+/** A named query of docs/sql.md (`<!-- query: NAME -->` before its sql block). */
+function docQuery(name) {
+  const text = readFileSync(join(ROOT, 'docs', 'sql.md'), 'utf8');
+  const m = new RegExp(`<!-- query: ${name} -->\\s*\`\`\`sql\\n([\\s\\S]*?)\`\`\``).exec(text);
+  if (!m) throw new Error(`docs/sql.md: no query ${name}`);
+  return m[1];
+}
+
 const QUERIES = {
   'bytes-per-outcome-per-layer': `SELECT op, outcome, count(*) AS ios, sum(app_bytes) AS app_bytes, sum(guest_bytes) AS guest_bytes, sum(host_bytes) AS host_bytes
     FROM lineage GROUP BY op, outcome ORDER BY op, outcome`,
-  'join-lineage-app_io-top-files': `SELECT a.path, count(*) AS ios, sum(l.host_bytes) AS host_bytes
-    FROM lineage l JOIN app_io a ON a.run = l.run AND a.host = l.host AND a.id = l.app_id
-    GROUP BY a.path ORDER BY host_bytes DESC, a.path LIMIT 10`,
+  // lineage joined with app_io on the partition columns and the id: top files by host bytes
+  'join-lineage-app_io-top-files': docQuery('top-files-across-runs'),
 };
-
-async function roleQuery([, ds, name]) {
-  const { SqlSession } = await import(join(ROOT, 'dist', 'sql', 'sql-session.js'));
-  const s = await SqlSession.open({ memoryLimit: '2GiB', tempDirectory: join(ds, '..', 'duckdb-tmp') });
-  await s.addDir(ds);
-  const t0 = performance.now();
-  const c0 = cpuSeconds();
-  const r = await s.query(QUERIES[name]);
-  const rows = r.getRowObjectsJS();
-  const query_s = seconds(t0);
-  const cpu_s = cpuSeconds() - c0;
-  const count = Number((await s.query('SELECT count(*) AS n FROM lineage')).getRowObjectsJS()[0].n);
-  s.close();
-  console.log(
-    JSON.stringify({
-      query_s,
-      cpu_s,
-      result_rows: rows.length,
-      lineage_rows: count,
-      first: JSON.stringify(rows[0], (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
-    }),
-  );
-}
 
 function analyse(tmp) {
   const out = join(tmp, 'analysis');
@@ -217,59 +211,101 @@ function analyse(tmp) {
   return out;
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const f2 = (x) => x.toFixed(2);
+
+function partA(tmp, out, k, rounds) {
+  const runs = { arrow: [], parquet: [], cli: [] };
+  let arrowDir = '';
+  for (let r = 0; r < rounds; r++) {
+    // interleaved, so that the machine's other load falls on every alternative alike
+    if (arrowDir) rmSync(arrowDir, { recursive: true, force: true });
+    arrowDir = mkdtempSync(join(tmp, 'arrow-'));
+    runs.arrow.push(child(['arrow-write', out, arrowDir, String(k)]));
+    const pq = mkdtempSync(join(tmp, 'parquet-'));
+    runs.parquet.push(child(['parquet-write', out, pq, String(k)]));
+    rmSync(pq, { recursive: true, force: true });
+    const dest = mkdtempSync(join(tmp, 'export-'));
+    const e = timed([process.execPath, CLI, 'export', arrowDir, '-o', dest]);
+    runs.cli.push({ ...e, bytes: treeBytes(dest, '.parquet') });
+    rmSync(dest, { recursive: true, force: true });
+  }
+  rmSync(arrowDir, { recursive: true, force: true });
+  const a = runs.arrow,
+    p = runs.parquet,
+    c = runs.cli;
+  const m = {
+    aWall: median(a.map((x) => x.write_s)),
+    aCpu: median(a.map((x) => x.cpu_s)),
+    pWall: median(p.map((x) => x.write_s)),
+    pCpu: median(p.map((x) => x.cpu_s)),
+    cWall: median(c.map((x) => x.wall_s)),
+    cCpu: median(c.map((x) => x.cpu_s)),
+  };
+  const rss = (xs) => Math.max(...xs.map((x) => x.peak_rss_mib)).toFixed(0);
+  console.log(
+    `A. analyze output of data/m128-buffered replayed ${k}x: ${(a[0].rows / 1e6).toFixed(1)}M rows in all tables; medians of ${rounds} interleaved rounds`,
+  );
+  console.log(
+    `   write Arrow files (analyze)                  ${f2(m.aWall)} s wall, ${f2(m.aCpu)} s CPU   ${(a[0].bytes / MiB).toFixed(0)} MiB   peak RSS ${rss(a)} MiB`,
+  );
+  console.log(
+    `   write Parquet (analyze --parquet)            ${f2(m.pWall)} s wall, ${f2(m.pCpu)} s CPU   ${(p[0].bytes / MiB).toFixed(0)} MiB   peak RSS ${rss(p)} MiB`,
+  );
+  console.log(
+    `   iolineage export ARROW_DIR (end to end)      ${f2(m.cWall)} s wall, ${f2(m.cCpu)} s CPU   ${(c[0].bytes / MiB).toFixed(0)} MiB   peak RSS ${rss(c)} MiB (start, read, write)`,
+  );
+  console.log(
+    `   rounds (wall s, Arrow / Parquet / export): ${a.map((x, i) => `${f2(x.write_s)}/${f2(p[i].write_s)}/${f2(c[i].wall_s)}`).join('  ')}`,
+  );
+  console.log(
+    `   HEADLINE A: Parquet write / Arrow write = ${f2(m.pWall / m.aWall)}x wall, ${f2(m.pCpu / m.aCpu)}x CPU; ` +
+      `export command / Arrow write = ${f2(m.cWall / m.aWall)}x wall, ${f2(m.cCpu / m.aCpu)}x CPU (target: at most 1x); ` +
+      `Parquet size ${(p[0].bytes / a[0].bytes).toFixed(3)}x the Arrow files`,
+  );
+}
+
+function partB(tmp, out, partitions, rowsPerPartition) {
+  const ds = join(tmp, 'dataset');
+  const m = child(['make-dataset', out, ds, String(partitions), String(rowsPerPartition)]);
+  console.log(
+    `B. dataset: ${partitions} partitions x ${rowsPerPartition} rows of lineage and of app_io (made in ${m.make_s.toFixed(0)} s): lineage ${(m.lineage_bytes / MiB).toFixed(0)} MiB, app_io ${(m.app_io_bytes / MiB).toFixed(0)} MiB of Parquet`,
+  );
+  const work = mkdtempSync(join(tmp, 'sql-'));
+  const heads = [];
+  for (const [name, sql] of Object.entries(QUERIES)) {
+    const q = timed([process.execPath, CLI, 'sql', ds, sql, '--memory-limit', '2GiB', '--format', 'csv'], { timeoutS: 1200, cwd: work });
+    if (q.failed) {
+      console.log(`   ${name.padEnd(32)} ${q.failed}`);
+      heads.push(`${name} failed`);
+      continue;
+    }
+    const [, first] = q.stdout.trim().split('\n');
+    console.log(
+      `   ${name.padEnd(32)} ${f2(q.wall_s)} s wall, ${f2(q.cpu_s)} s CPU   peak RSS ${q.peak_rss_mib.toFixed(0)} MiB   (memory_limit 2 GiB; first row ${first})`,
+    );
+    heads.push(
+      `${name} ${f2(q.wall_s)} s = ${f2(q.wall_s / 10)}x the 10 s target (CPU ${f2(q.cpu_s)} s, peak RSS ${q.peak_rss_mib.toFixed(0)} MiB)`,
+    );
+  }
+  console.log(`   HEADLINE B (iolineage sql end to end): ${heads.join('; ')}`);
+}
+
 async function main() {
   const roles = {
     'arrow-write': roleArrowWrite,
     'parquet-write': roleParquetWrite,
-    'export-files': roleExportFiles,
     'make-dataset': roleMakeDataset,
-    query: roleQuery,
   };
   if (roles[role]) return roles[role](args);
-  const parts = role === 'A' || role === 'B' ? [role] : ['A', 'B'];
   const nums = (role === 'A' || role === 'B' ? args.slice(1) : args).map(Number);
-  const [k = 200, partitions = 100, rowsPerPartition = 1_000_000] = nums;
+  const [k = 200, partitions = 100, rowsPerPartition = 1_000_000] = role === 'B' ? [undefined, ...nums] : nums;
+  const rounds = Number(process.env.ROUNDS ?? 3);
   const tmp = mkdtempSync(join(tmpdir(), 'iol-bench-parquet-'));
   try {
     const out = analyse(tmp);
-    if (parts.includes('A')) {
-      const arrowDir = mkdtempSync(join(tmp, 'arrow-'));
-      const a = child(['arrow-write', out, arrowDir, String(k)]);
-      const p = child(['parquet-write', out, mkdtempSync(join(tmp, 'parquet-')), String(k)]);
-      const e = child(['export-files', arrowDir, mkdtempSync(join(tmp, 'export-'))]);
-      console.log(`A. analyze output of data/m128-buffered replayed ${k}x: ${(a.rows / 1e6).toFixed(1)}M rows in all tables`);
-      const fig = (x, wall) => `${wall.toFixed(2)} s wall, ${x.cpu_s.toFixed(2)} s CPU`;
-      console.log(
-        `   write Arrow files (analyze)             ${fig(a, a.write_s)}   ${(a.bytes / MiB).toFixed(0)} MiB   peak RSS ${a.peak_rss_mib.toFixed(0)} MiB (replaying the tables took ${a.build_s.toFixed(2)} s)`,
-      );
-      console.log(
-        `   write Parquet, zstd (analyze --parquet) ${fig(p, p.write_s)}   ${(p.bytes / MiB).toFixed(0)} MiB   peak RSS ${p.peak_rss_mib.toFixed(0)} MiB`,
-      );
-      console.log(
-        `   iolineage export of the Arrow files     ${fig(e, e.export_s)}   (reads and writes)   peak RSS ${e.peak_rss_mib.toFixed(0)} MiB`,
-      );
-      console.log(
-        `   Parquet/Arrow: wall ${(p.write_s / a.write_s).toFixed(2)}x, CPU ${(p.cpu_s / a.cpu_s).toFixed(2)}x, size ${(p.bytes / a.bytes).toFixed(3)}x`,
-      );
-      rmSync(arrowDir, { recursive: true, force: true });
-    }
-    if (parts.includes('B')) {
-      const ds = join(tmp, 'dataset');
-      const m = child(['make-dataset', out, ds, String(partitions), String(rowsPerPartition)]);
-      console.log(
-        `B. dataset: ${partitions} partitions x ${rowsPerPartition} rows of lineage and of app_io (made in ${m.make_s.toFixed(0)} s): lineage ${(m.lineage_bytes / MiB).toFixed(0)} MiB, app_io ${(m.app_io_bytes / MiB).toFixed(0)} MiB of Parquet`,
-      );
-      for (const name of Object.keys(QUERIES)) {
-        const q = child(['query', ds, name], 1200);
-        if (q.failed) {
-          console.log(`   ${name.padEnd(32)} ${q.failed}`);
-          continue;
-        }
-        console.log(
-          `   ${name.padEnd(32)} ${q.query_s.toFixed(2)} s wall, ${q.cpu_s.toFixed(2)} s CPU   peak RSS ${q.peak_rss_mib.toFixed(0)} MiB   (memory_limit 2 GiB; ${q.lineage_rows} lineage rows; first row ${q.first})`,
-        );
-      }
-    }
+    if (role !== 'B') partA(tmp, out, k, rounds);
+    if (role !== 'A') partB(tmp, out, partitions, rowsPerPartition);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

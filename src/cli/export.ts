@@ -40,7 +40,8 @@ options:
   --run NAME             run partition value (one OUT only; default: the OUT folder's name)
   --vm NAME              VM of tables that name none (default: the lineage table's one VM)
   --memory-limit SIZE    DuckDB memory limit, e.g. 2GiB
-  --threads N            DuckDB worker threads`;
+  --threads N            tables written at once, each on one DuckDB thread (default: the
+                         number of cores)`;
 
 function report(files: readonly ExportedFile[]): void {
   for (const f of files) {

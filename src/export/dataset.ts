@@ -20,11 +20,10 @@ import { join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { UsageError } from '../util/errors.js';
-import { dropLoadedTable, loadArrowTable, quoteIdent, quoteString, type LoadedTable } from '../sql/arrow-to-duckdb.js';
-import { SqlSession } from '../sql/sql-session.js';
+import { openArrowScan, quoteIdent, quoteString } from '../sql/arrow-to-duckdb.js';
 import { loadSummary, readSummaryJson } from '../sql/summary-rows.js';
 import { copySelectToFile, tableKeyValueMetadata } from './copy-to-file.js';
-import { arrowTablesOf, type ExportedFile, type ExportOptions } from './export-tables.js';
+import { arrowTablesOf, exportSession, exportWorkers, onConnections, type ExportedFile, type ExportOptions } from './export-tables.js';
 
 /** Hive's name for a NULL partition value. */
 export const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
@@ -80,88 +79,99 @@ function hasVmColumn(table: Table): boolean {
   return table.schema.fields.some((f) => f.name === 'vm');
 }
 
-async function distinctVms(connection: DuckDBConnection, name: string): Promise<(string | null)[]> {
-  const r = await connection.runAndReadAll(`SELECT DISTINCT vm FROM ${quoteIdent(name)} ORDER BY vm NULLS LAST`);
-  return r.getRowObjectsJS().map((row) => (row.vm ?? null) as string | null);
+/** Rows per value of a table's vm column (null: rows of no VM), values in order, null last. */
+export function vmCounts(table: Table): Map<string | null, number> {
+  const counts = new Map<string | null, number>();
+  for (const v of table.getChild('vm') as Iterable<unknown>) {
+    const key = v === null || v === undefined ? null : String(v);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return new Map([...counts].sort(([a], [b]) => (a === null ? 1 : b === null ? -1 : a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** Export one run's tables into the dataset. */
-async function exportRun(
-  connection: DuckDBConnection,
-  run: DatasetRun,
-  datasetDir: string,
-  options: ExportOptions,
-): Promise<ExportedFile[]> {
+let summaryCount = 0;
+
+/** One run's tables, each a job that writes its files into the dataset (see exportDataset). */
+function runJobs(run: DatasetRun, datasetDir: string, options: ExportOptions) {
   const host = checkPartitionValue('host', run.host);
   const runName = checkPartitionValue('run', run.run);
   const inputs = arrowTablesOf(run.dir);
-  const files: ExportedFile[] = [];
   let defaultVm: string | null = run.vm === undefined ? null : checkPartitionValue('vm', run.vm);
   const lineage = inputs.find((i) => i.name === 'lineage');
   if (run.vm === undefined && lineage && !inputs.some((i) => perVmName(i.name))) {
     // one VM: the tables that name none are that VM's
-    await loadArrowTable(connection, 'lineage', lineage.read());
-    const vms = (await distinctVms(connection, 'lineage')).filter((v): v is string => v !== null);
-    await dropLoadedTable(connection, 'lineage');
+    const vms = [...vmCounts(lineage.read()).keys()].filter((v): v is string => v !== null);
     if (vms.length === 1) defaultVm = checkPartitionValue('vm', vms[0]!);
   }
-  const write = async (name: string, table: Table, loaded: LoadedTable, vm: string | null, where: string, extra: string) => {
+  const literal = (v: string | null) => (v === null ? 'CAST(NULL AS VARCHAR)' : quoteString(v));
+  const write = async (connection: DuckDBConnection, name: string, table: Table, select: string, vm: string | null) => {
     const path = partitionFile(datasetDir, name, host, vm, runName, options.format);
     mkdirSync(join(path, '..'), { recursive: true });
-    const select = `SELECT ${loaded.exportColumns}, ${extra} FROM ${loaded.raw}${where}`;
     await copySelectToFile(connection, select, path, options, partitionMetadata(tableKeyValueMetadata(table), host, vm, runName));
-    const n = await connection.runAndReadAll(`SELECT count(*) AS n FROM ${loaded.raw}${where}`);
-    files.push({ table: name, path, rows: Number(n.getRowObjectsJS()[0]!.n) });
+    return path;
   };
-  const literal = (v: string | null) => (v === null ? 'CAST(NULL AS VARCHAR)' : quoteString(v));
-  for (const input of inputs) {
-    const table = input.read();
-    const split = perVmName(input.name);
-    const name = split?.base ?? input.name;
-    const loaded = await loadArrowTable(connection, 't', table);
-    try {
-      if (hasVmColumn(table)) {
-        for (const vm of await distinctVms(connection, 't')) {
-          if (vm !== null) checkPartitionValue('vm', vm);
-          const where = vm === null ? ' WHERE vm IS NULL' : ` WHERE vm = ${quoteString(vm)}`;
-          await write(name, table, loaded, vm, where, `${literal(host)} AS host, ${literal(runName)} AS run`);
+  const jobs = inputs.map((input) => ({
+    weight: input.weight,
+    run: async (connection: DuckDBConnection): Promise<ExportedFile[]> => {
+      const table = input.read();
+      const split = perVmName(input.name);
+      const name = split?.base ?? input.name;
+      const scan = await openArrowScan(connection, 't', table);
+      const files: ExportedFile[] = [];
+      try {
+        if (hasVmColumn(table)) {
+          for (const [vm, rows] of vmCounts(table)) {
+            if (vm !== null) checkPartitionValue('vm', vm);
+            const where = vm === null ? ' WHERE vm IS NULL' : ` WHERE vm = ${quoteString(vm)}`;
+            const select = `SELECT ${scan.exportColumns}, ${literal(host)} AS host, ${literal(runName)} AS run FROM ${scan.from}${where}`;
+            files.push({ table: name, path: await write(connection, name, table, select, vm), rows });
+          }
+        } else {
+          const vm = split ? checkPartitionValue('vm', split.vm) : name.startsWith('host_') ? null : defaultVm;
+          const select = `SELECT ${scan.exportColumns}, ${literal(host)} AS host, ${literal(vm)} AS vm, ${literal(runName)} AS run FROM ${scan.from}`;
+          files.push({ table: name, path: await write(connection, name, table, select, vm), rows: scan.rows });
         }
-      } else {
-        const vm = split ? checkPartitionValue('vm', split.vm) : name.startsWith('host_') ? null : defaultVm;
-        await write(name, table, loaded, vm, '', `${literal(host)} AS host, ${literal(vm)} AS vm, ${literal(runName)} AS run`);
+      } finally {
+        scan.close();
       }
-    } finally {
-      await dropLoadedTable(connection, 't');
-    }
-  }
+      return files;
+    },
+  }));
   const summaryPath = join(run.dir, 'summary.json');
   if (existsSync(summaryPath)) {
-    const path = partitionFile(datasetDir, 'summary', host, null, runName, options.format);
-    mkdirSync(join(path, '..'), { recursive: true });
-    const rows = await loadSummary(connection, readSummaryJson(summaryPath), 'summary');
-    try {
-      const kv = partitionMetadata(
-        new Map([
-          ['iolineage.table', 'summary'],
-          ['iolineage.column.key', JSON.stringify({ doc: 'Dotted path of the value in summary.json.' })],
-        ]),
-        host,
-        null,
-        runName,
-      );
-      await copySelectToFile(
-        connection,
-        `SELECT *, ${literal(host)} AS host, CAST(NULL AS VARCHAR) AS vm, ${literal(runName)} AS run FROM summary`,
-        path,
-        options,
-        kv,
-      );
-    } finally {
-      await connection.run('DROP TABLE IF EXISTS summary');
-    }
-    files.push({ table: 'summary', path, rows });
+    jobs.push({
+      weight: 0,
+      run: async (connection: DuckDBConnection): Promise<ExportedFile[]> => {
+        const path = partitionFile(datasetDir, 'summary', host, null, runName, options.format);
+        mkdirSync(join(path, '..'), { recursive: true });
+        // a name of its own: summaries of several runs may be written at once
+        const table = `summary_${++summaryCount}`;
+        const rows = await loadSummary(connection, readSummaryJson(summaryPath), table);
+        try {
+          const kv = partitionMetadata(
+            new Map([
+              ['iolineage.table', 'summary'],
+              ['iolineage.column.key', JSON.stringify({ doc: 'Dotted path of the value in summary.json.' })],
+            ]),
+            host,
+            null,
+            runName,
+          );
+          await copySelectToFile(
+            connection,
+            `SELECT *, ${literal(host)} AS host, CAST(NULL AS VARCHAR) AS vm, ${literal(runName)} AS run FROM ${quoteIdent(table)}`,
+            path,
+            options,
+            kv,
+          );
+        } finally {
+          await connection.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
+        }
+        return [{ table: 'summary', path, rows }];
+      },
+    });
   }
-  return files;
+  return jobs;
 }
 
 /** Export several runs into one dataset folder (created; a run exported again is replaced file by file). */
@@ -173,12 +183,11 @@ export async function exportDataset(runs: readonly DatasetRun[], datasetDir: str
     seen.add(key);
   }
   mkdirSync(datasetDir, { recursive: true });
-  const session = await SqlSession.open(options);
-  const files: ExportedFile[] = [];
+  const jobs = runs.flatMap((r) => runJobs(r, datasetDir, options));
+  const session = await exportSession(options);
   try {
-    for (const r of runs) files.push(...(await exportRun(session.connection, r, datasetDir, options)));
+    return (await onConnections(session, exportWorkers(options), jobs)).flat();
   } finally {
     session.close();
   }
-  return files;
 }

@@ -1,16 +1,19 @@
 /**
  * Export the tables of an iolineage output as Parquet or CSV files, one `<table>.<format>` per
- * table (and summary.json as `summary.<format>`, one row per value), through embedded DuckDB: the
- * Arrow columns are copied into DuckDB (arrow-to-duckdb.ts) one table at a time, written with
- * COPY ... TO (copy-to-file.ts) and dropped, so memory holds one table at a time.
+ * table (and summary.json as `summary.<format>`, one row per value), through embedded DuckDB:
+ * COPY ... TO (copy-to-file.ts) reads each table's Arrow buffers through a scan
+ * (arrow-to-duckdb.ts, openArrowScan) with no DuckDB table in between. A COPY of one table runs
+ * on one DuckDB thread, so several tables are written at once, one per connection (exportWorkers),
+ * and memory holds the tables being written.
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { readArrowFile } from '../table/arrow-file.js';
 import { UsageError } from '../util/errors.js';
-import { dropLoadedTable, loadArrowTable } from '../sql/arrow-to-duckdb.js';
+import { openArrowScan } from '../sql/arrow-to-duckdb.js';
 import { SqlSession, type SqlSessionOptions } from '../sql/sql-session.js';
 import { loadSummary, readSummaryJson } from '../sql/summary-rows.js';
 import { copySelectToFile, tableKeyValueMetadata, type CopyOptions } from './copy-to-file.js';
@@ -27,6 +30,8 @@ export interface ExportedFile {
 export interface TableInput {
   name: string;
   read: () => Table;
+  /** How big the table is, in any unit (bytes, cells): the biggest tables are started first. */
+  weight?: number;
 }
 
 /** The tables of an output folder: every `<table>.arrow`, sorted by name. */
@@ -38,10 +43,10 @@ export function arrowTablesOf(dir: string): TableInput[] {
   return readdirSync(dir)
     .sort()
     .filter((f) => /^[A-Za-z_][A-Za-z0-9_]*\.arrow$/.test(f) && statSync(join(dir, f)).isFile())
-    .map((f) => ({ name: f.slice(0, -'.arrow'.length), read: () => readArrowFile(join(dir, f)) }));
+    .map((f) => ({ name: f.slice(0, -'.arrow'.length), read: () => readArrowFile(join(dir, f)), weight: statSync(join(dir, f)).size }));
 }
 
-/** Load one table, write it to path, drop it. */
+/** Read one table and write it to path. */
 export async function exportOneTable(
   connection: DuckDBConnection,
   input: TableInput,
@@ -49,13 +54,60 @@ export async function exportOneTable(
   options: CopyOptions,
 ): Promise<ExportedFile> {
   const table = input.read();
-  const loaded = await loadArrowTable(connection, input.name, table);
+  const scan = await openArrowScan(connection, input.name, table);
   try {
-    await copySelectToFile(connection, `SELECT ${loaded.exportColumns} FROM ${loaded.raw}`, path, options, tableKeyValueMetadata(table));
+    await copySelectToFile(connection, `SELECT ${scan.exportColumns} FROM ${scan.from}`, path, options, tableKeyValueMetadata(table));
   } finally {
-    await dropLoadedTable(connection, input.name);
+    scan.close();
   }
-  return { table: input.name, path, rows: loaded.rows };
+  return { table: input.name, path, rows: scan.rows };
+}
+
+/**
+ * Tables written at once by default: one per core. DuckDB writes one COPY from a scan on one
+ * thread, so the session has one DuckDB thread per connection instead (exportSession): with more
+ * threads than running COPYs, the thread that waits for a query spins on a core.
+ */
+export function exportWorkers(options: ExportOptions): number {
+  return options.threads ?? availableParallelism();
+}
+
+/** The DuckDB session of an export: one thread per query; see exportWorkers. */
+export function exportSession(options: ExportOptions): Promise<SqlSession> {
+  return SqlSession.open({ ...options, threads: 1 });
+}
+
+/**
+ * Run jobs on up to `workers` connections of the session at once, the heaviest first; the results
+ * in the jobs' order. The first failure is thrown once every running job has ended.
+ */
+export async function onConnections<T>(
+  session: SqlSession,
+  workers: number,
+  jobs: readonly { weight?: number; run: (connection: DuckDBConnection) => Promise<T> }[],
+): Promise<T[]> {
+  const order = jobs.map((_, i) => i).sort((a, b) => (jobs[b]!.weight ?? 0) - (jobs[a]!.weight ?? 0));
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (connection: DuckDBConnection) => {
+    while (next < order.length && !failed) {
+      const i = order[next++]!;
+      try {
+        results[i] = await jobs[i]!.run(connection);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  const n = Math.max(1, Math.min(workers, jobs.length));
+  const connections = [session.connection];
+  while (connections.length < n) connections.push(await session.connect());
+  const settled = await Promise.allSettled(connections.map(worker));
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  return results;
 }
 
 /** Write summary.json's values as `summary.<format>`. */
@@ -84,8 +136,8 @@ export async function exportSummary(
 }
 
 /**
- * Export tables (and a summary) into destDir as `<table>.<format>`. The tables are read one at a
- * time through their read().
+ * Export tables (and a summary) into destDir as `<table>.<format>`. Each table is read through its
+ * read() when its turn comes; up to exportWorkers(options) tables are written at once.
  */
 export async function exportTables(
   inputs: readonly TableInput[],
@@ -94,11 +146,14 @@ export async function exportTables(
   options: ExportOptions,
 ): Promise<ExportedFile[]> {
   mkdirSync(destDir, { recursive: true });
-  const session = await SqlSession.open(options);
+  const session = await exportSession(options);
   const files: ExportedFile[] = [];
   try {
-    for (const input of inputs)
-      files.push(await exportOneTable(session.connection, input, join(destDir, `${input.name}.${options.format}`), options));
+    const jobs = inputs.map((input) => ({
+      weight: input.weight,
+      run: (connection: DuckDBConnection) => exportOneTable(connection, input, join(destDir, `${input.name}.${options.format}`), options),
+    }));
+    files.push(...(await onConnections(session, exportWorkers(options), jobs)));
     if (summary !== undefined)
       files.push(await exportSummary(session.connection, summary, join(destDir, `summary.${options.format}`), options));
   } finally {
@@ -118,5 +173,5 @@ export async function exportDir(srcDir: string, destDir: string, options: Export
 
 /** Wrap in-memory tables (analyze's result) as export inputs. */
 export function tableInputs(tables: Record<string, Table>): TableInput[] {
-  return Object.entries(tables).map(([name, table]) => ({ name, read: () => table }));
+  return Object.entries(tables).map(([name, table]) => ({ name, read: () => table, weight: table.numRows * table.numCols }));
 }

@@ -46,6 +46,68 @@ describe('a dataset of every bundled capture', () => {
     });
   });
 
+  it('joins lineage with app_io across runs on the partition columns and the id (top files by host bytes)', async () => {
+    // expected: every run's lineage rows matched with its app_io rows (per VM) in JavaScript
+    const byPath = new Map<string | null, { ios: bigint; hostBytes: bigint }>();
+    for (const dir of outs.values()) {
+      const paths = new Map<string, unknown>();
+      const lineage = readArrowFile(join(dir, 'lineage.arrow'));
+      const vms = [...new Set(Array.from(lineage.getChild('vm') as Iterable<unknown>))];
+      for (const vm of vms) {
+        const file = existsSync(join(dir, `app_io_${vm}.arrow`)) ? `app_io_${vm}.arrow` : 'app_io.arrow';
+        const app = readArrowFile(join(dir, file));
+        const ids = Array.from(app.getChild('id') as Iterable<unknown>);
+        const p = Array.from(app.getChild('path') as Iterable<unknown>);
+        ids.forEach((id, i) => paths.set(`${vm}/${id}`, p[i]));
+      }
+      const vm = Array.from(lineage.getChild('vm') as Iterable<unknown>);
+      const appId = Array.from(lineage.getChild('app_id') as Iterable<unknown>);
+      const hostBytes = Array.from(lineage.getChild('host_bytes') as Iterable<bigint | null>);
+      appId.forEach((id, i) => {
+        const key = `${vm[i]}/${id}`;
+        if (!paths.has(key)) return;
+        const path = (paths.get(key) ?? null) as string | null;
+        const acc = byPath.get(path) ?? { ios: 0n, hostBytes: 0n };
+        acc.ios += 1n;
+        acc.hostBytes += hostBytes[i] ?? 0n;
+        byPath.set(path, acc);
+      });
+    }
+    const expected = [...byPath]
+      .sort(([pa, a], [pb, b]) =>
+        a.hostBytes !== b.hostBytes
+          ? b.hostBytes > a.hostBytes
+            ? 1
+            : -1
+          : pa === pb
+            ? 0
+            : pa === null
+              ? 1
+              : pb === null
+                ? -1
+                : pa < pb
+                  ? -1
+                  : 1,
+      )
+      .slice(0, 10);
+    const cols = await sqlColumns(docQuery('top-files-across-runs'), { dir: dataset, threads: 1 });
+    const col = (name: string) => cols.find((c) => c.name === name)!.values;
+    expect(col('path')).toEqual(expected.map(([p]) => p));
+    expect(col('ios').map((v) => BigInt(v as bigint))).toEqual(expected.map(([, v]) => v.ios));
+    expect(col('host_bytes').map((v) => BigInt(v as bigint))).toEqual(expected.map(([, v]) => v.hostBytes));
+    // the partition columns are ENUMs of the folder names' values, shown and compared as strings
+    const types = await sqlColumns(
+      "SELECT any_value(typeof(host)) AS host, any_value(typeof(run)) AS run, min(run) AS first FROM lineage WHERE run > 'm1'",
+      {
+        dir: dataset,
+        threads: 1,
+      },
+    );
+    expect(String(types[0]!.values[0])).toBe("ENUM('lab-host')");
+    expect(String(types[1]!.values[0])).toMatch(/^ENUM\('m128-buffered'/);
+    expect(types[2]!.values[0]).toBe([...BUNDLES].sort().find((b) => b > 'm1'));
+  });
+
   it('keeps host, vm and run as columns of each file, splits tables by VM, and puts host-level rows in the NULL partition', async () => {
     // two VMs: app_io_vm1 is the table app_io in vm=vm1; lineage is split by its vm column
     const two = outs.get('m96-2vms')!;

@@ -30,13 +30,14 @@ describe("docs/sql.md: the notebooks' questions in SQL", () => {
   });
   afterAll(() => scratch.remove());
 
-  it('names five queries, each checked below or by the dataset test', () => {
+  it('names six queries, each checked below or by the dataset test', () => {
     expect([...docQueries().keys()]).toEqual([
       'bytes-per-cause',
       'amplification-per-operation',
       'top-files-by-host-bytes',
       'requests-per-app-io',
       'per-run-totals',
+      'top-files-across-runs',
     ]);
   });
 
