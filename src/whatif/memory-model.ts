@@ -24,6 +24,7 @@
  *   host disk sees exactly the guest-disk bytes.
  */
 import { COLD, stackDistances } from './stack-distance.js';
+import { lruMisses } from './lru-simulation.js';
 import { PAGE_SIZE, type AppPageAccesses } from './page-accesses.js';
 import { dropEvictions, type DropEffect } from './cache-drops.js';
 import { curveFromHistogram, distanceHistogram, type MissRatioCurve } from './miss-ratio-curve.js';
@@ -37,6 +38,9 @@ import {
   type CacheAssumptions,
   type UncheckedAssumption,
 } from './cache-assumptions.js';
+
+/** Up to this many host cache sizes, predict simulates an LRU per size rather than computing the stream's stack distances. */
+const LRU_SIMULATION_SIZES = 4;
 
 export interface Measured {
   /** Guest-disk read bytes of the capture (data reads when attribution is known, else all reads). */
@@ -190,42 +194,53 @@ export class MemoryModel implements AssumptionSource {
     const writeBytes = measured.guestWriteBytes;
     // the guest-disk page streams of two memory sizes with as many read misses (distance COLD or
     // >= the cache's pages, as the stream takes them) are the same stream: the misses of a larger
-    // cache are a subset of a smaller one's. Each stream is run once.
-    const hostDistances = new Map<number, { distances: Int32Array; isWrite: Uint8Array }>();
-    const needHost = hostCacheMode !== 'none' && hostCaches.some((hc) => hc > 0);
+    // cache are a subset of a smaller one's. Each stream is made once; its read misses at each host
+    // cache size come from one LRU simulation per size when there are few sizes, else from the
+    // stream's stack distances (the same counts).
+    const streams = new Map<number, { pages: Float64Array; isWrite: Uint8Array; misses: Map<number, number>; distances?: Int32Array }>();
+    const hostSizes = new Set(hostCaches.filter((hc) => hc > 0)).size;
+    const needHost = hostCacheMode !== 'none' && hostSizes > 0;
+    const hostReadMisses = (
+      st: { pages: Float64Array; isWrite: Uint8Array; misses: Map<number, number>; distances?: Int32Array },
+      hp: number,
+    ) => {
+      let m = st.misses.get(hp);
+      if (m !== undefined) return m;
+      if (hostSizes <= LRU_SIMULATION_SIZES) m = lruMisses(st.pages, hp, st.isWrite);
+      else {
+        const d = (st.distances ??= stackDistances(st.pages).distances);
+        m = 0;
+        for (let i = 0; i < d.length; i++) if (!st.isWrite[i] && (d[i] === COLD || d[i]! >= hp)) m++;
+      }
+      st.misses.set(hp, m);
+      return m;
+    };
     for (const gm of guestMems) {
       const cachePages = this.cacheBytesFor(gm) / PAGE_SIZE;
       const guestRead = this.guestReadBytesAt(cachePages * PAGE_SIZE);
       const key = this.readMisses(Math.ceil(cachePages));
-      let host = hostDistances.get(key);
-      if (needHost && !host) {
+      let stream = streams.get(key);
+      if (needHost && !stream) {
         // the guest-disk page stream: read misses, and written pages (written back)
-        const stream = new Float64Array(app.pages.length);
+        const pages = new Float64Array(app.pages.length);
         const isWrite = new Uint8Array(app.pages.length);
         let m = 0;
         for (let i = 0; i < app.pages.length; i++) {
           const d = this.distances[i]!;
           if (app.isWrite[i]) {
             isWrite[m] = 1;
-            stream[m++] = app.pages[i]!;
-          } else if (d === COLD || d >= cachePages) stream[m++] = app.pages[i]!;
+            pages[m++] = app.pages[i]!;
+          } else if (d === COLD || d >= cachePages) pages[m++] = app.pages[i]!;
         }
-        host = { distances: stackDistances(stream.subarray(0, m)).distances, isWrite };
-        hostDistances.set(key, host);
+        stream = { pages: pages.subarray(0, m), isWrite: isWrite.subarray(0, m), misses: new Map() };
+        streams.set(key, stream);
       }
       for (const hc of hostCaches) {
         let hostRead: number;
         if (hostCacheMode === 'none' || hc <= 0) {
           hostRead = guestRead;
         } else {
-          const hp = hc / PAGE_SIZE;
-          const { distances: hostD, isWrite } = host!;
-          let misses = 0;
-          for (let i = 0; i < hostD.length; i++) {
-            if (isWrite[i]) continue;
-            const d = hostD[i]!;
-            if (d === COLD || d >= hp) misses++;
-          }
+          const misses = hostReadMisses(stream!, hc / PAGE_SIZE);
           // scale data-page misses by the same readahead factor, keep direct and other reads as
           // they are (the host cache also serves O_DIRECT guest reads in writeback mode, but the
           // guest-side stream of direct pages is not modelled)
