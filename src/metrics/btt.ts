@@ -80,163 +80,125 @@ function tdelta(from: number, to: number): number {
   return from < to ? to - from : 1;
 }
 
-/**
- * btt's per-device figures. `requests` and `bios` are the two tables built together by
- * buildBlockRequestTables (block_requests, block_bios).
- */
 /** The columns btt's figures read, times in ns relative to the earliest queue or issue time. */
 function bttColumns(requests: Table, bios: Table) {
   const base =
     minInt64(bios, ['queue_ns']) < minInt64(requests, ['issue_ns']) ? minInt64(bios, ['queue_ns']) : minInt64(requests, ['issue_ns']);
-  const rDev = stringColumn(requests, 'dev');
-  const rKind = stringColumn(requests, 'kind');
-  const rSector = numberColumn(requests, 'sector');
-  const rNr = numberColumn(requests, 'nr_sectors');
-  const rG = numberColumn(requests, 'getrq_ns', base);
-  const rI = numberColumn(requests, 'insert_ns', base);
-  const rD = numberColumn(requests, 'issue_ns', base);
-  const rC = numberColumn(requests, 'complete_ns', base);
-  const rIssues = numberColumn(requests, 'issues');
-  const rIssueOrder = numberColumn(requests, 'issue_order');
-  const rMerged = numberColumn(requests, 'merged_into');
-  const bDev = stringColumn(bios, 'dev');
-  const bSector = numberColumn(bios, 'sector');
-  const bNr = numberColumn(bios, 'nr_sectors');
-  const bQ = numberColumn(bios, 'queue_ns', base);
-  const bM = numberColumn(bios, 'merge_ns', base);
   const bRole = stringColumn(bios, 'role');
-  const bReq = numberColumn(bios, 'request');
-  const bC = numberColumn(bios, 'complete_ns', base);
-  const roleHead = bRole.labels.indexOf('head');
-  const roleMerged = bRole.labels.indexOf('merged');
-  const roleSplit = bRole.labels.indexOf('split');
-  const kindRequest = rKind.labels.indexOf('request');
   return {
-    rDev,
-    rKind,
-    rSector,
-    rNr,
-    rG,
-    rI,
-    rD,
-    rC,
-    rIssues,
-    rIssueOrder,
-    rMerged,
-    bDev,
-    bSector,
-    bNr,
-    bQ,
-    bM,
+    rDev: stringColumn(requests, 'dev'),
+    rKind: stringColumn(requests, 'kind'),
+    rSector: numberColumn(requests, 'sector'),
+    rNr: numberColumn(requests, 'nr_sectors'),
+    rG: numberColumn(requests, 'getrq_ns', base),
+    rI: numberColumn(requests, 'insert_ns', base),
+    rD: numberColumn(requests, 'issue_ns', base),
+    rC: numberColumn(requests, 'complete_ns', base),
+    rIssues: numberColumn(requests, 'issues'),
+    rIssueOrder: numberColumn(requests, 'issue_order'),
+    rMerged: numberColumn(requests, 'merged_into'),
+    bDev: stringColumn(bios, 'dev'),
+    bSector: numberColumn(bios, 'sector'),
+    bNr: numberColumn(bios, 'nr_sectors'),
+    bQ: numberColumn(bios, 'queue_ns', base),
+    bM: numberColumn(bios, 'merge_ns', base),
     bRole,
-    bReq,
-    bC,
-    roleHead,
-    roleMerged,
-    roleSplit,
-    kindRequest,
+    bReq: numberColumn(bios, 'request'),
+    bC: numberColumn(bios, 'complete_ns', base),
+    roleHead: bRole.labels.indexOf('head'),
+    roleMerged: bRole.labels.indexOf('merged'),
+    roleSplit: bRole.labels.indexOf('split'),
   };
 }
+type BttColumns = ReturnType<typeof bttColumns>;
 
+/**
+ * btt's per-device figures. `requests` and `bios` are the two tables built together by
+ * buildBlockRequestTables (block_requests, block_bios).
+ */
 export function bttMetrics(requests: Table, bios: Table): BttDeviceMetrics[] {
-  const {
-    rDev,
-    rKind,
-    rSector,
-    rNr,
-    rG,
-    rI,
-    rD,
-    rC,
-    rIssues,
-    rIssueOrder,
-    rMerged,
-    bDev,
-    bSector,
-    bNr,
-    bQ,
-    bM,
-    bRole,
-    bReq,
-    bC,
-    roleHead,
-    roleMerged,
-    roleSplit,
-    kindRequest,
-  } = bttColumns(requests, bios);
-
-  const devNames = [...new Set([...bDev.labels, ...rDev.labels])];
-  const out: BttDeviceMetrics[] = [];
-  for (const dev of devNames) {
-    const bd = bDev.labels.indexOf(dev);
-    const rd = rDev.labels.indexOf(dev);
+  const c = bttColumns(requests, bios);
+  const devNames = [...new Set([...c.bDev.labels, ...c.rDev.labels])];
+  return devNames.map((dev) => {
     const st = Object.fromEntries(BTT_STAGES.map((s) => [s, new StageAccumulator()])) as Record<BttStage, StageAccumulator>;
     const seekQ = new SeekAccumulator();
     const seekD = new SeekAccumulator();
-    let firstQ = Infinity;
-    let lastQ = NaN;
-    let queued = 0;
-    // requests whose head bio is known: G2I / I2D are counted once per such request
-    for (let b = 0; b < bQ.length; b++) {
-      if (bDev.codes[b] !== bd || !(bNr[b]! > 0) || !(bSector[b]! >= 0)) continue;
-      const q = bQ[b]!;
-      if (q < firstQ) firstQ = q;
-      queued++;
-      if (lastQ === lastQ) st.Q2Q.add(tdelta(lastQ, q));
-      lastQ = q;
-      seekQ.add(bSector[b]!, bNr[b]!);
-      const role = bRole.codes[b]!;
-      const r = bReq[b]!;
-      if (role === roleMerged) {
-        const m = bM[b]!;
-        if (m === m) {
-          st.Q2M.add(tdelta(q, m));
-          if (r === r && rD[r]! === rD[r]!) st.M2D.add(tdelta(m, rD[r]!));
-        }
-      } else if ((role === roleHead || role === roleSplit) && r === r) {
-        const g = rG[r]!;
-        if (g === g && rNr[r]! > 0) st.Q2G.add(tdelta(q, g));
+    const { firstQ, queued } = bioStages(c, c.bDev.labels.indexOf(dev), st, seekQ);
+    const { issued, blk } = requestStages(c, c.rDev.labels.indexOf(dev), firstQ, st, seekD);
+    return deviceMetrics(dev, st, queued, issued, blk, seekQ, seekD);
+  });
+}
+
+/** One device's bios (code `bd`), in queue order: Q2Q, Q2M, M2D, Q2G, Q2C, D2C and the Q seeks. */
+function bioStages(c: BttColumns, bd: number, st: Record<BttStage, StageAccumulator>, seekQ: SeekAccumulator) {
+  const { bDev, bNr, bSector, bQ, bM, bRole, bReq, bC, rD, rG, rNr, rC, roleMerged, roleHead, roleSplit } = c;
+  let firstQ = Infinity;
+  let lastQ = NaN;
+  let queued = 0;
+  for (let b = 0; b < bQ.length; b++) {
+    if (bDev.codes[b] !== bd || !(bNr[b]! > 0) || !(bSector[b]! >= 0)) continue;
+    const q = bQ[b]!;
+    if (q < firstQ) firstQ = q;
+    queued++;
+    if (lastQ === lastQ) st.Q2Q.add(tdelta(lastQ, q));
+    lastQ = q;
+    seekQ.add(bSector[b]!, bNr[b]!);
+    const role = bRole.codes[b]!;
+    const r = bReq[b]!;
+    if (role === roleMerged) {
+      const m = bM[b]!;
+      if (m === m) {
+        st.Q2M.add(tdelta(q, m));
+        if (r === r && rD[r]! === rD[r]!) st.M2D.add(tdelta(m, rD[r]!));
       }
-      const c = bC[b]!;
-      if (c === c) {
-        st.Q2C.add(tdelta(q, c));
-        if (r === r && rD[r]! === rD[r]!) st.D2C.add(tdelta(rD[r]!, role === roleSplit ? rC[r]! : c));
-      }
+    } else if ((role === roleHead || role === roleSplit) && r === r) {
+      const g = rG[r]!;
+      if (g === g && rNr[r]! > 0) st.Q2G.add(tdelta(q, g));
     }
-    // requests: G2I, I2D, #D, BLK, D2D seeks (in issue order)
-    const issuedRows: number[] = [];
-    let blkMin = 0,
-      blkMax = 0,
-      blkTotal = 0,
-      blkN = 0,
-      issued = 0;
-    for (let r = 0; r < rD.length; r++) {
-      if (rDev.codes[r] !== rd || rKind.codes[r] !== kindRequest || !(rNr[r]! > 0) || rMerged[r]! === rMerged[r]!) continue;
-      const d = rD[r]!;
-      if (d === d && d >= firstQ) {
-        issued += rIssues[r]!;
-        issuedRows.push(r);
-        const g = rG[r]!,
-          i = rI[r]!;
-        if (g === g && i === i) st.G2I.add(tdelta(g, i));
-        if (i === i) st.I2D.add(tdelta(i, d));
-        if (rC[r]! === rC[r]!) {
-          const n = rNr[r]!;
-          if (blkN++ === 0) {
-            blkMin = blkMax = n;
-          } else {
-            if (n < blkMin) blkMin = n;
-            if (n > blkMax) blkMax = n;
-          }
-          blkTotal += n;
-        }
-      }
+    const cq = bC[b]!;
+    if (cq === cq) {
+      st.Q2C.add(tdelta(q, cq));
+      if (r === r && rD[r]! === rD[r]!) st.D2C.add(tdelta(rD[r]!, role === roleSplit ? rC[r]! : cq));
     }
-    issuedRows.sort((a, b) => rIssueOrder[a]! - rIssueOrder[b]!);
-    for (const r of issuedRows) seekD.add(rSector[r]!, rNr[r]!);
-    out.push(deviceMetrics(dev, st, queued, issued, { min: blkMin, max: blkMax, total: blkTotal }, seekQ, seekD));
   }
-  return out;
+  return { firstQ, queued };
+}
+
+/** One device's requests (code `rd`) issued from `firstQ` on: G2I, I2D, #D, BLK and the D seeks (in issue order). */
+function requestStages(c: BttColumns, rd: number, firstQ: number, st: Record<BttStage, StageAccumulator>, seekD: SeekAccumulator) {
+  const { rDev, rKind, rNr, rMerged, rD, rG, rI, rC, rIssues, rIssueOrder, rSector } = c;
+  const kindRequest = rKind.labels.indexOf('request');
+  const issuedRows: number[] = [];
+  let blkMin = 0,
+    blkMax = 0,
+    blkTotal = 0,
+    blkN = 0,
+    issued = 0;
+  for (let r = 0; r < rD.length; r++) {
+    if (rDev.codes[r] !== rd || rKind.codes[r] !== kindRequest || !(rNr[r]! > 0) || rMerged[r]! === rMerged[r]!) continue;
+    const d = rD[r]!;
+    if (d === d && d >= firstQ) {
+      issued += rIssues[r]!;
+      issuedRows.push(r);
+      const g = rG[r]!,
+        i = rI[r]!;
+      if (g === g && i === i) st.G2I.add(tdelta(g, i));
+      if (i === i) st.I2D.add(tdelta(i, d));
+      if (rC[r]! === rC[r]!) {
+        const n = rNr[r]!;
+        if (blkN++ === 0) {
+          blkMin = blkMax = n;
+        } else {
+          if (n < blkMin) blkMin = n;
+          if (n > blkMax) blkMax = n;
+        }
+        blkTotal += n;
+      }
+    }
+  }
+  issuedRows.sort((a, b) => rIssueOrder[a]! - rIssueOrder[b]!);
+  for (const r of issuedRows) seekD.add(rSector[r]!, rNr[r]!);
+  return { issued, blk: { min: blkMin, max: blkMax, total: blkTotal } };
 }
 
 /** One device's figures from its accumulators. */
