@@ -243,8 +243,15 @@ function sparseNum(dst: Int32Array, src: Int16Array, n: number, valid: Uint8Arra
 }
 
 /** int64 values as exact numbers (a value past 2^53 throws), or `nullValue` where the validity bit is clear. */
-function int64OrNull(dst: Float64Array, src: BigInt64Array, n: number, valid: Uint8Array | null, nullValue: number): void {
-  const words = LE ? new Int32Array(src.buffer, src.byteOffset, n * 2) : null;
+function int64OrNull(
+  dst: Int32Array | Float64Array,
+  src: BigInt64Array | BigUint64Array,
+  n: number,
+  valid: Uint8Array | null,
+  nullValue: number,
+): void {
+  // the signed halves read as two int32 words (little-endian): unsigned values take the BigInt path
+  const words = LE && src instanceof BigInt64Array ? new Int32Array(src.buffer, src.byteOffset, n * 2) : null;
   for (let i = 0; i < n; i++) {
     if (valid !== null && (valid[i >> 3]! & (1 << (i & 7))) === 0) {
       dst[i] = nullValue;
@@ -426,7 +433,7 @@ function copyNum(src: AnyBatch, dst: Int32Array | Float64Array, nullValue: numbe
   const v = src.values;
   const n = src.length;
   if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
-    copyInt64(src, v, dst, nullValue, n);
+    int64OrNull(dst, v, n, src.nullCount > 0 && src.validity !== null && src.validity.length > 0 ? src.validity : null, nullValue);
     return;
   }
   if (src.nullCount === 0 && ArrayBuffer.isView(v)) {
@@ -435,28 +442,6 @@ function copyNum(src: AnyBatch, dst: Int32Array | Float64Array, nullValue: numbe
     return;
   }
   copySmall(src, v as ArrayLike<number>, dst, nullValue, n);
-}
-
-/** int64 values as numbers, exact below 2^53 (a larger one throws); nulls become `nullValue`. */
-function copyInt64(src: AnyBatch, v: BigInt64Array | BigUint64Array, dst: Int32Array | Float64Array, nullValue: number, n: number): void {
-  const words = LE ? new Int32Array(v.buffer, v.byteOffset, n * 2) : null;
-  const check = src.nullCount > 0;
-  for (let i = 0; i < n; i++) {
-    if (check && !valid(src, i)) {
-      dst[i] = nullValue;
-      continue;
-    }
-    if (words) {
-      const hi = words[2 * i + 1]!;
-      if (hi < 0x200000 && hi >= -0x200000) {
-        dst[i] = hi * 4294967296 + (words[2 * i]! >>> 0);
-        continue;
-      }
-    }
-    const x = v[i]!;
-    if (x > MAX_SAFE || x < -MAX_SAFE) throw new RangeError(`block_events: value ${x} exceeds 2^53`);
-    dst[i] = Number(x);
-  }
 }
 
 function copySmall(src: AnyBatch, v: ArrayLike<number>, dst: Int32Array | Float64Array, nullValue: number, n: number): void {
