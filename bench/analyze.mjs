@@ -8,6 +8,7 @@
 // Usage: node bench/analyze.mjs [SCALE...]   (scale 1 = 1M app I/Os, ~10M guest and ~10M host block events)
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../dist/util/seeded-random.js';
 
 const EVENTS_PER_REQUEST = 5; // Q, G, I, D, C per request in a tracefs capture of blk-mq
 
@@ -15,17 +16,7 @@ async function dist(p) {
   return import(new URL(`../dist/${p}`, import.meta.url).href);
 }
 
-function rng(seed) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 class Grow {
   constructor(C, n = 1 << 16) {

@@ -12,21 +12,12 @@ import { readManifest } from '../../src/capture/manifest.js';
 import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
 import { IngestStats } from '../../src/util/ingest-stats.js';
 import { isUserError } from '../../src/util/errors.js';
+import { mulberry32 } from '../../src/util/seeded-random.js';
 
 const SRC = 'test/fixtures/correlate/loop-direct';
 const TARGETS = ['vm0/block.trace.gz', 'host/block.trace.gz', 'vm0/app.strace.gz', 'vm0/image.map.json', 'manifest.json'];
 
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function corrupt(bytes: Uint8Array, r: () => number): { bytes: Uint8Array; how: string } {
   const mode = Math.floor(r() * 3);

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { errorClusterBound, offsetFromMarks, offsetFromPairBounds, toLowerClock } from '../../src/correlate/clock-alignment.js';
 import { residualDriftFromPairBounds } from '../../src/correlate/clock-pairs.js';
+import { mulberry32 } from '../../src/util/seeded-random.js';
 
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 describe('clock alignment', () => {
   it('follows the lower envelope of relayed marks, with the drift, ignoring late relays', () => {
