@@ -21,6 +21,11 @@ export function registerZeros(a: ArrayBufferView): void {
 
 /** Rows per chunk (= per Arrow record batch). */
 export const CHUNK_ROWS = 1 << 17;
+/**
+ * Slots of a builder's first array: it doubles up to CHUNK_ROWS as rows come, so a small table
+ * (a short trace, one of many) does not take a full chunk per column; later chunks start full.
+ */
+const FIRST_SLOTS = 1 << 10;
 
 type TypedArray = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | Float64Array;
 type TypedArrayCtor<A extends TypedArray> = { new (n: number): A };
@@ -51,7 +56,7 @@ abstract class ChunkedBuilder<A extends TypedArray> {
   private scratchValues: A | null = null;
   private scratchValid: Uint8Array | null = null;
   constructor(protected readonly ctor: TypedArrayCtor<A>) {
-    this.cur = new ctor(CHUNK_ROWS);
+    this.cur = new ctor(FIRST_SLOTS);
   }
 
   /** Move full chunk `c` to `spill`; its memory is released. */
@@ -67,9 +72,9 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     if (valid) this.validity[c] = new Uint8Array(0);
   }
 
-  /** A new zero-filled chunk of this column's array type (CHUNK_ROWS slots), for appendChunk. */
-  newChunk(): A {
-    return new this.ctor(CHUNK_ROWS);
+  /** A new zero-filled chunk of this column's array type (CHUNK_ROWS slots, for appendChunk; or fewer). */
+  newChunk(slots = CHUNK_ROWS): A {
+    return new this.ctor(slots);
   }
 
   /** Whether chunk c lives in the scratch file. */
@@ -172,6 +177,17 @@ abstract class ChunkedBuilder<A extends TypedArray> {
     return this.chunks.length * CHUNK_ROWS + this.i;
   }
 
+  /** Make room for one more row: a larger current array (the first chunk grows), or a new chunk. */
+  protected grow(): void {
+    if (this.cur.length >= CHUNK_ROWS) {
+      this.roll();
+      return;
+    }
+    const next = new this.ctor(Math.min(CHUNK_ROWS, this.cur.length * 2));
+    next.set(this.cur as never);
+    this.cur = next;
+  }
+
   protected roll(): void {
     this.chunks.push(this.cur);
     this.validity.push(this.curValid);
@@ -184,7 +200,7 @@ abstract class ChunkedBuilder<A extends TypedArray> {
 
   /** Append a null (the value slot holds 0). */
   pushNull(): void {
-    if (this.i === CHUNK_ROWS) this.roll();
+    if (this.i === this.cur.length) this.grow();
     if (!this.curValid) {
       // all rows so far in this chunk were valid
       this.curValid = new Uint8Array(CHUNK_ROWS >> 3);
@@ -239,7 +255,7 @@ abstract class ChunkedBuilder<A extends TypedArray> {
 /** Builder for 8/16/32-bit integer and float64 columns. */
 export class NumberColumnBuilder<A extends Exclude<TypedArray, BigInt64Array>> extends ChunkedBuilder<A> {
   push(v: number): void {
-    if (this.i === CHUNK_ROWS) this.roll();
+    if (this.i === this.cur.length) this.grow();
     this.cur[this.i] = v;
     if (this.curValid) this.markValid();
     this.i++;
@@ -261,7 +277,7 @@ export class Int64ColumnBuilder extends ChunkedBuilder<BigInt64Array> {
   }
   /** Append a value; a number that is not an integer throws (BigInt() refuses it). */
   push(v: number | bigint): void {
-    if (this.i === CHUNK_ROWS) this.roll();
+    if (this.i === this.cur.length) this.grow();
     this.cur[this.i] = typeof v === 'bigint' ? v : BigInt(v);
     if (this.curValid) this.markValid();
     this.i++;
@@ -271,11 +287,11 @@ export class Int64ColumnBuilder extends ChunkedBuilder<BigInt64Array> {
    * caller guarantees Number.isSafeInteger(v); the two 32-bit halves are stored directly.
    */
   pushSafeInteger(v: number): void {
-    if (this.i === CHUNK_ROWS) this.roll();
+    if (this.i === this.cur.length) this.grow();
     if (LITTLE_ENDIAN) {
       let w = this.curWords;
       if (w === null || w.buffer !== this.cur.buffer)
-        w = this.curWords = new Uint32Array(this.cur.buffer, this.cur.byteOffset, CHUNK_ROWS * 2);
+        w = this.curWords = new Uint32Array(this.cur.buffer, this.cur.byteOffset, this.cur.length * 2);
       const k = this.i << 1;
       w[k] = v >>> 0;
       w[k + 1] = Math.floor(v / 4294967296) >>> 0;
@@ -300,7 +316,7 @@ export class BoolColumnBuilder extends ChunkedBuilder<Uint8Array> {
     super(Uint8Array);
   }
   push(v: boolean): void {
-    if (this.i === CHUNK_ROWS) this.roll();
+    if (this.i === this.cur.length) this.grow();
     this.cur[this.i] = v ? 1 : 0;
     if (this.curValid) this.markValid();
     this.i++;
@@ -336,7 +352,7 @@ export class StringColumnBuilder extends ChunkedBuilder<Int32Array | Int16Array 
     this.pushKey(this.intern(s));
   }
   pushKey(k: number): void {
-    if (this.i === CHUNK_ROWS) this.roll();
+    if (this.i === this.cur.length) this.grow();
     this.cur[this.i] = k;
     if (this.curValid) this.markValid();
     this.i++;

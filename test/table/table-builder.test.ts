@@ -78,3 +78,37 @@ describe('TableBuilder', () => {
     expect(() => tb.finish()).toThrow(/column cpu has 0 rows, expected 1/);
   });
 });
+
+describe('column builders grow their first chunk', () => {
+  it('keeps every value and null as the first array doubles to a chunk and rolls past it', async () => {
+    const { Int64ColumnBuilder, NumberColumnBuilder } = await import('../../src/table/column-builders.js');
+    const i64 = new Int64ColumnBuilder();
+    const i32 = new NumberColumnBuilder(Int32Array);
+    const n = CHUNK_ROWS + 5000;
+    for (let r = 0; r < n; r++) {
+      if (r % 997 === 0) {
+        i64.pushNull();
+        i32.pushNull();
+      } else {
+        // values past 2^32 exercise both halves of pushSafeInteger
+        if (r % 2) i64.pushSafeInteger(r * 2 ** 33 + r);
+        else i64.push(BigInt(r) * 2n ** 33n + BigInt(r));
+        i32.push(-r);
+      }
+    }
+    // a value set after the first array was replaced lands in the current one
+    i32.set(1500, 42);
+    const { values, validity } = i64.finishChunks();
+    expect(values.map((v) => v.length)).toEqual([CHUNK_ROWS, 5000]);
+    const cols = i32.finishChunks();
+    for (let r = 0; r < n; r++) {
+      const c = Math.floor(r / CHUNK_ROWS);
+      const k = r % CHUNK_ROWS;
+      const valid = (validity[c]![k >> 3]! >> (k & 7)) & 1;
+      expect(valid).toBe(r % 997 === 0 ? 0 : 1);
+      if (valid) expect(values[c]![k]).toBe(BigInt(r) * 2n ** 33n + BigInt(r));
+      if (valid && r !== 1500) expect(cols.values[c]![k]).toBe(-r);
+    }
+    expect(cols.values[0]![1500]).toBe(42);
+  });
+});

@@ -188,7 +188,8 @@ export function forEachEventBatch(
  * so the sweep sees the same values either way.
  */
 export class ChunkBatches {
-  private readonly b = newEventBatch(CHUNK_ROWS, true, true, true);
+  /** Made for the first chunk's rows, then for a full chunk's (a short trace takes no more). */
+  private b = newEventBatch(0, true, true, true);
   /** ts_ns of the first row (undefined before any). */
   base: bigint | undefined;
   private baseNum = 0;
@@ -196,6 +197,7 @@ export class ChunkBatches {
 
   /** Rows [0, n) of a chunk whose first row is row `firstRow` of the table (valid until the next call). */
   of(c: EventChunk, n: number, firstRow: number): EventBatch {
+    if (n > this.b.ts.length) this.b = newEventBatch(this.b.ts.length === 0 ? n : CHUNK_ROWS, true, true, true);
     const b = this.b;
     b.length = n;
     b.firstRow = firstRow;

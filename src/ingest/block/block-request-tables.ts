@@ -73,8 +73,13 @@ function eventsMeta(events: Table | Record<string, string>, key: string): string
  * views of one batch's few nested calls do not overwrite each other.
  */
 class ColumnViews {
-  private readonly f64 = [0, 1, 2, 3].map(() => new Float64Array(CHUNK_ROWS));
-  private readonly i32 = [0, 1, 2, 3].map(() => new Int32Array(CHUNK_ROWS));
+  private readonly f64: Float64Array[];
+  private readonly i32: Int32Array[];
+  /** `slots`: the most rows a batch will have (batchSlots). */
+  constructor(slots: number) {
+    this.f64 = [0, 1, 2, 3].map(() => new Float64Array(slots));
+    this.i32 = [0, 1, 2, 3].map(() => new Int32Array(slots));
+  }
   private nf = 0;
   private ni = 0;
   /** The `at` of rows [from, from + len). */
@@ -138,13 +143,19 @@ class BuilderBatches implements BatchOut {
 
 const EMPTY = new Uint8Array(0);
 
+/** Slots of the arrays a batch is made in: a table of fewer rows than a chunk takes no more. */
+const batchSlots = (rows: number): number => Math.max(1, Math.min(CHUNK_ROWS, rows));
+
 /** One batch at a time in arrays reused from batch to batch, as the record batch an IPC encoder takes. */
 class StreamBatches implements BatchOut {
   len = 0;
   private readonly arrays = new Map<string, NumArray | BigInt64Array>();
   private readonly filled = new Map<string, FilledChunk>();
-  constructor(private readonly t: TableBuilder) {
-    for (const [name, b] of columnsOf(t)) this.arrays.set(name, b.newChunk());
+  constructor(
+    private readonly t: TableBuilder,
+    rows: number,
+  ) {
+    for (const [name, b] of columnsOf(t)) this.arrays.set(name, b.newChunk(batchSlots(rows)));
   }
   num(name: string, src: Int32Array | Float64Array, from: number, nulls: Uint8Array | null = null): void {
     this.filled.set(name, fillNumbers(this.arrays.get(name) as NumArray, src, from, this.len, nulls));
@@ -179,7 +190,7 @@ function streamWriter(
 ): (fd: number) => void {
   return (fd) => {
     const { schema, dictionaries } = t.ipcParts(metadata);
-    const out = new StreamBatches(t);
+    const out = new StreamBatches(t, rows);
     function* records(): Generator<IpcRecordBatch> {
       // a table of no rows still has one (empty) record batch
       for (let from = 0; from < rows || (from === 0 && rows === 0); from += CHUNK_ROWS) {
@@ -234,9 +245,10 @@ function requestBatches(
   const rwbsKey = names.rwbs.map((s) => cRwbs.intern(s));
   const noRwbs = cRwbs.intern('');
   const commKey = names.comm.map((s) => cComm.intern(s));
-  const keys = new Int32Array(CHUNK_ROWS);
-  const nulls = new Uint8Array(CHUNK_ROWS);
-  const views = new ColumnViews();
+  const slots = batchSlots(R.nReq);
+  const keys = new Int32Array(slots);
+  const nulls = new Uint8Array(slots);
+  const views = new ColumnViews(slots);
   let at: ColumnViews['at'];
   return (out, from, len) => {
     at = views.rows(from, len);
@@ -342,12 +354,13 @@ function bioBatches(
   const bDevKey = names.dev.map((s) => bDevC.intern(s));
   for (const o of BLOCK_OPS) bOpC.intern(o);
   for (const k of ['head', 'merged', 'split', 'alone']) bRoleC.intern(k);
-  const keys = new Int32Array(CHUNK_ROWS);
-  const nulls = new Uint8Array(CHUNK_ROWS);
-  const views = new ColumnViews();
+  const slots = batchSlots(nb);
+  const keys = new Int32Array(slots);
+  const nulls = new Uint8Array(slots);
+  const views = new ColumnViews(slots);
   let at: ColumnViews['at'];
-  const doneRows = new Float64Array(CHUNK_ROWS);
-  const openRows = new Int32Array(CHUNK_ROWS);
+  const doneRows = new Float64Array(slots);
+  const openRows = new Int32Array(slots);
   return (out, from, len) => {
     at = views.rows(from, len);
     // a bio whose request (or a split piece of it) never completed has no completion
