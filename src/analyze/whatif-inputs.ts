@@ -11,6 +11,7 @@ import { readSummaryJson } from '../metrics/summary-json.js';
 import { analyzeCapture } from './analyze-capture.js';
 import { IngestStats } from '../util/ingest-stats.js';
 import { readArrowFile } from '../table/arrow-file.js';
+import { numberColumn, stringColumn } from '../table/column-arrays.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { appPageAccesses, type AppPageAccesses, checkRequestRanges, PAGE_SIZE } from '../whatif/page-accesses.js';
 import { MemoryModel } from '../whatif/memory-model.js';
@@ -73,11 +74,13 @@ export interface WhatifInputs {
   tableNames?: { appIo: string; guestRequests: string };
 }
 
+/** Sum of `bytes` over the rows whose `op` is `op` (null bytes count 0). */
 function sumBytes(t: Table, op: string): number {
-  const ops = t.getChild('op');
-  const bytes = t.getChild('bytes');
+  const ops = stringColumn(t, 'op');
+  const want = ops.labels.indexOf(op);
+  const bytes = numberColumn(t, 'bytes');
   let s = 0;
-  for (let i = 0; i < t.numRows; i++) if (ops.at(i) === op) s += Number(bytes.at(i) ?? 0);
+  for (let i = 0; i < bytes.length; i++) if (ops.codes[i] === want && want >= 0) s += bytes[i]! || 0;
   return s;
 }
 
@@ -92,17 +95,21 @@ export function measuredGuestBytes(inp: Pick<WhatifInputs, 'guestRequests' | 'at
     readahead = 0;
   const a = inp.attribution;
   if (a) {
-    const layer = a.getChild('layer'),
-      cause = a.getChild('cause'),
-      lower = a.getChild('lower_id'),
-      bytes = a.getChild('bytes');
-    const op = guest.getChild('op');
-    for (let i = 0; i < a.numRows; i++) {
-      if (layer.at(i) !== 'guest') continue;
-      const c = String(cause.at(i));
-      if (op.at(Number(lower.at(i))) !== 'read') continue;
-      if (c === 'journal' || c.startsWith('fs_metadata')) other += Number(bytes.at(i));
-      else if (c === 'readahead') readahead += Number(bytes.at(i));
+    const layer = stringColumn(a, 'layer'),
+      cause = stringColumn(a, 'cause'),
+      lower = numberColumn(a, 'lower_id'),
+      bytes = numberColumn(a, 'bytes');
+    const op = stringColumn(guest, 'op');
+    const guestLayer = layer.labels.indexOf('guest');
+    const readOp = op.labels.indexOf('read');
+    // per cause label: 1 metadata or journal, 2 readahead, 0 neither
+    const kind = cause.labels.map((c) => (c === 'journal' || c.startsWith('fs_metadata') ? 1 : c === 'readahead' ? 2 : 0));
+    for (let i = 0; i < lower.length; i++) {
+      if (layer.codes[i] !== guestLayer || guestLayer < 0) continue;
+      if (op.codes[lower[i]!] !== readOp || readOp < 0) continue;
+      const k = cause.codes[i]! < 0 ? 0 : kind[cause.codes[i]!]!;
+      if (k === 1) other += bytes[i]! || 0;
+      else if (k === 2) readahead += bytes[i]! || 0;
     }
   }
   return {

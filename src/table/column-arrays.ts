@@ -159,6 +159,22 @@ export function stringColumn(table: Table, name: string): StringCodes {
   return { codes, labels };
 }
 
+/** A bool column as one byte per row: 1 true, 0 false or null. */
+export function boolColumn(table: Table, name: string): Uint8Array {
+  const batches = batchesOf(table, name);
+  const out = new Uint8Array(batches.reduce((s, b) => s + b.length, 0));
+  let at = 0;
+  for (const b of batches) {
+    // Arrow bool values are a bitmap (LSB numbering), as validity is
+    const v = b.values;
+    if (!(v instanceof Uint8Array)) throw new Error(`column "${name}" of ${tableName(table)} is not a bool column`);
+    const hasNulls = b.nullCount > 0 && b.validity && b.validity.length > 0;
+    for (let i = 0; i < b.length; i++) out[at + i] = bit(v, i) && (!hasNulls || bit(b.validity!, i)) ? 1 : 0;
+    at += b.length;
+  }
+  return out;
+}
+
 /** Whether the table has a column of that name. */
 export function hasColumn(table: Table, name: string): boolean {
   return table.schema.fields.some((f) => f.name === name);

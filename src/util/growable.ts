@@ -20,6 +20,10 @@ export class GrowableArray<A extends GrowableTypedArray> {
     if (this.length === this.data.length) this.grow();
     this.data[this.length++] = v;
   }
+  /** Make room for `k` more values (so `data` can be written up to length + k). */
+  reserve(k: number): void {
+    while (this.length + k > this.data.length) this.grow();
+  }
   private grow(): void {
     const next = new this.ctor(this.data.length * 2);
     next.set(this.data as never);

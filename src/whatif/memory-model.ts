@@ -25,6 +25,7 @@
  */
 import { COLD, stackDistances } from './stack-distance.js';
 import { lruMisses } from './lru-simulation.js';
+import { densePages, type DensePages } from './page-key-table.js';
 import { PAGE_SIZE, type AppPageAccesses } from './page-accesses.js';
 import { dropEvictions, type DropEffect } from './cache-drops.js';
 import { curveFromHistogram, distanceHistogram, type MissRatioCurve } from './miss-ratio-curve.js';
@@ -80,6 +81,8 @@ export interface Prediction {
 export class MemoryModel implements AssumptionSource {
   private readonly distances: Int32Array;
   private readonly distinctPages: number;
+  /** The application's page accesses, numbered (the guest-disk streams of predict share the numbers). */
+  private readonly dense: DensePages;
   private readonly readFar: Float64Array; // readFar[d] = buffered read accesses with distance >= d (cold counted at every d)
   readonly calibration: Calibration;
   /** What the model assumed about the guest page cache: at the trace's start and at its drops. */
@@ -90,7 +93,8 @@ export class MemoryModel implements AssumptionSource {
 
   constructor(private readonly input: ModelInput) {
     const { evictions, drops } = dropEvictions(input.app, input.dropValues);
-    const sd = stackDistances(input.app.pages, evictions);
+    this.dense = densePages(input.app.pages);
+    const sd = stackDistances(this.dense, evictions);
     this.distances = sd.distances;
     this.distinctPages = sd.distinctPages;
     for (let k = 0, e = 0; k < drops.length; k++) if (drops[k]!.frees_page_cache) drops[k]!.pages_dropped = sd.evicted[e++]!;
@@ -197,13 +201,11 @@ export class MemoryModel implements AssumptionSource {
     // cache are a subset of a smaller one's. Each stream is made once; its read misses at each host
     // cache size come from one LRU simulation per size when there are few sizes, else from the
     // stream's stack distances (the same counts).
-    const streams = new Map<number, { pages: Float64Array; isWrite: Uint8Array; misses: Map<number, number>; distances?: Int32Array }>();
+    type Stream = { pages: DensePages; isWrite: Uint8Array; misses: Map<number, number>; distances?: Int32Array };
+    const streams = new Map<number, Stream>();
     const hostSizes = new Set(hostCaches.filter((hc) => hc > 0)).size;
     const needHost = hostCacheMode !== 'none' && hostSizes > 0;
-    const hostReadMisses = (
-      st: { pages: Float64Array; isWrite: Uint8Array; misses: Map<number, number>; distances?: Int32Array },
-      hp: number,
-    ) => {
+    const hostReadMisses = (st: Stream, hp: number) => {
       let m = st.misses.get(hp);
       if (m !== undefined) return m;
       if (hostSizes <= LRU_SIMULATION_SIZES) m = lruMisses(st.pages, hp, st.isWrite);
@@ -222,17 +224,22 @@ export class MemoryModel implements AssumptionSource {
       let stream = streams.get(key);
       if (needHost && !stream) {
         // the guest-disk page stream: read misses, and written pages (written back)
-        const pages = new Float64Array(app.pages.length);
-        const isWrite = new Uint8Array(app.pages.length);
+        const all = this.dense.ids;
+        const ids = new Int32Array(all.length);
+        const isWrite = new Uint8Array(all.length);
+        const w = app.isWrite;
+        const dist = this.distances;
         let m = 0;
-        for (let i = 0; i < app.pages.length; i++) {
-          const d = this.distances[i]!;
-          if (app.isWrite[i]) {
+        for (let i = 0; i < all.length; i++) {
+          if (w[i]) {
             isWrite[m] = 1;
-            pages[m++] = app.pages[i]!;
-          } else if (d === COLD || d >= cachePages) pages[m++] = app.pages[i]!;
+            ids[m++] = all[i]!;
+          } else {
+            const d = dist[i]!;
+            if (d === COLD || d >= cachePages) ids[m++] = all[i]!;
+          }
         }
-        stream = { pages: pages.subarray(0, m), isWrite: isWrite.subarray(0, m), misses: new Map() };
+        stream = { pages: { ids: ids.subarray(0, m), keys: this.dense.keys }, isWrite: isWrite.subarray(0, m), misses: new Map() };
         streams.set(key, stream);
       }
       for (const hc of hostCaches) {

@@ -17,6 +17,7 @@
 import type { Table } from '@uwdata/flechette';
 import { GrowableArray } from '../util/growable.js';
 import { InputError } from '../util/errors.js';
+import { boolColumn, int64Column, int64Words, stringColumn } from '../table/column-arrays.js';
 
 export const PAGE_SIZE = 4096;
 const TWO32 = 4294967296;
@@ -110,9 +111,36 @@ class PageAccessBuilder {
     this.isWrite.push(w);
     this.row.push(r);
   }
+  /** Pages base + first .. base + last, in order. */
+  pushRange(base: number, first: number, last: number, w: number, r: number): void {
+    const k = last - first + 1;
+    this.pages.reserve(k);
+    this.isWrite.reserve(k);
+    this.row.reserve(k);
+    const at = this.pages.length;
+    const pages = this.pages.data;
+    for (let j = 0; j < k; j++) pages[at + j] = base + first + j;
+    this.isWrite.data.fill(w, at, at + k);
+    this.row.data.fill(r, at, at + k);
+    this.pages.length = this.isWrite.length = this.row.length = at + k;
+  }
   done(): PageAccesses {
     return { pages: this.pages.view(), isWrite: this.isWrite.view(), row: this.row.view() };
   }
+}
+
+/**
+ * An int64 column's values as doubles, nulls as NaN, a value past 2^53 rounded to the nearest
+ * double (as Number(bigint) does). For sizes and offsets that the bounds checks below refuse past
+ * 2^53 (MAX_RW_BYTES, MAX_FILE_END): the messages re-read the exact value from the table.
+ */
+function int64Doubles(table: Table, name: string): Float64Array {
+  const { values, valid } = int64Column(table, name);
+  const { hi, lo } = int64Words(values);
+  const out = new Float64Array(values.length);
+  // hi * 2^32 is exact and the sum is rounded once: the double Number(bigint) gives
+  for (let i = 0; i < out.length; i++) out[i] = valid && !valid[i] ? NaN : hi[2 * i + 1]! * 4294967296 + lo[2 * i]!;
+  return out;
 }
 
 function num(v: unknown): number | null {
@@ -121,28 +149,28 @@ function num(v: unknown): number | null {
 }
 
 /** A read's or write's byte count within what one call can move and what it asked for. */
-function checkBytesDone(tableName: string, row: number, op: string, value: unknown, b: number, requested: number | null): void {
+function checkBytesDone(tableName: string, row: number, op: string, value: () => unknown, b: number, requested: number | null): void {
   if (!(b > 0 && b <= MAX_RW_BYTES)) {
     throw badValue(
       tableName,
       row,
       'bytes_done',
-      value,
+      value(),
       b < 0 ? 'is negative' : `is more than one ${op} can transfer (${MAX_RW_BYTES} bytes, Linux MAX_RW_COUNT)`,
     );
   }
   if (requested !== null && b > requested)
-    throw badValue(tableName, row, 'bytes_done', value, `is more than the ${requested} bytes the call asked for (bytes_req)`);
+    throw badValue(tableName, row, 'bytes_done', value(), `is more than the ${requested} bytes the call asked for (bytes_req)`);
 }
 
 /** A file offset whose pages the page keys can hold. */
-function checkOffset(tableName: string, row: number, value: unknown, off: number, b: number): void {
+function checkOffset(tableName: string, row: number, value: () => unknown, off: number, b: number): void {
   if (!(off >= 0 && off + b <= MAX_FILE_END)) {
     throw badValue(
       tableName,
       row,
       'offset',
-      value,
+      value(),
       off < 0 ? 'is negative' : `is past 16 TiB (2^32 pages of ${PAGE_SIZE} bytes), the largest file offset the page keys hold`,
     );
   }
@@ -154,78 +182,83 @@ function checkOffset(tableName: string, row: number, value: unknown, off: number
  * @throws InputError naming the row and column of a size or offset out of bounds (see MAX_RW_BYTES)
  */
 export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE, tableName = 'app_io'): AppPageAccesses {
-  const op = appIo.getChild('op');
-  const path = appIo.getChild('path');
-  const offset = appIo.getChild('offset');
-  const bytes = appIo.getChild('bytes_done');
-  const direct = appIo.getChild('direct');
-  const syscall = appIo.getChild('syscall');
-  const error = appIo.getChild('error');
-  const ts = appIo.getChild('ts_ns');
-  const file = appIo.getChild('file');
-  const line = appIo.getChild('line');
-  const req = appIo.getChild('bytes_req');
-  const out = new PageAccessBuilder();
-  const fileIds = new Map<string, number>();
+  const n = appIo.numRows;
+  const op = stringColumn(appIo, 'op');
+  const path = stringColumn(appIo, 'path');
+  const syscall = stringColumn(appIo, 'syscall');
+  const error = stringColumn(appIo, 'error');
+  const direct = boolColumn(appIo, 'direct');
+  const offset = int64Doubles(appIo, 'offset');
+  const bytes = int64Doubles(appIo, 'bytes_done');
+  const req = int64Doubles(appIo, 'bytes_req');
+  // ts_ns as a double on purpose (rowTimeNs: ~0.3 us steps for epoch times)
+  const ts = int64Doubles(appIo, 'ts_ns');
+  const exact = (column: string, i: number) => appIo.getChild(column).at(i);
+  // per op label: 1 read, 2 write, 3 sync, 0 other
+  const opKind = op.labels.map((o) => (o === 'read' ? 1 : o === 'write' ? 2 : o === 'sync' ? 3 : 0));
+  const pseudo = path.labels.map((p) => isPseudoFile(p));
   const files: string[] = [];
-  const fileId = (p: string) => {
-    let id = fileIds.get(p);
-    if (id === undefined) {
-      id = files.length;
-      files.push(p);
-      fileIds.set(p, id);
+  // file ids in order of first use, as the rows come
+  const idOfPath = new Int32Array(path.labels.length).fill(-1);
+  const fileId = (code: number) => {
+    let id = idOfPath[code]!;
+    if (id < 0) {
+      id = idOfPath[code] = files.length;
+      files.push(path.labels[code]!);
     }
     return id;
   };
+  const out = new PageAccessBuilder();
   const drops: DropCall[] = [];
   const syncs: SyncCall[] = [];
-  const rowTimeNs = new Float64Array(appIo.numRows);
+  const rowTimeNs = new Float64Array(n);
   let directReadBytes = 0,
     directWriteBytes = 0,
     bufferedReadBytes = 0,
     bufferedWriteBytes = 0,
     skippedUncertain = 0,
     pseudoFileCalls = 0;
-  for (let i = 0; i < appIo.numRows; i++) {
-    rowTimeNs[i] = num(ts.at(i)) ?? NaN;
-    const o = op.at(i) as string;
-    if (o === 'sync') {
-      if (error.at(i) !== null) continue;
-      const sc = syscall.at(i) as string;
-      const p = path.at(i) as string | null;
+  for (let i = 0; i < n; i++) {
+    rowTimeNs[i] = ts[i]!;
+    const oc = op.codes[i]!;
+    const kind = oc < 0 ? 0 : opKind[oc]!;
+    const pc = path.codes[i]!;
+    if (kind === 3) {
+      if (error.codes[i]! >= 0) continue;
+      const sc = syscall.codes[i]! < 0 ? null : syscall.labels[syscall.codes[i]!]!;
       // sync_file_range starts or waits on writeback of a range depending on flags strace's row does not keep: not a sync here
       if (sc === 'sync' || sc === 'syncfs') syncs.push({ row: i, at: out.length, fileId: -1, syscall: sc });
-      else if ((sc === 'fsync' || sc === 'fdatasync') && p !== null) syncs.push({ row: i, at: out.length, fileId: fileId(p), syscall: sc });
+      else if ((sc === 'fsync' || sc === 'fdatasync') && pc >= 0) syncs.push({ row: i, at: out.length, fileId: fileId(pc), syscall: sc });
       continue;
     }
-    if (o !== 'read' && o !== 'write') continue;
-    const b = num(bytes.at(i));
+    if (kind === 0) continue;
+    const b = bytes[i]!;
+    // null or 0 bytes moved: no pages
     if (!b) continue;
-    checkBytesDone(tableName, i, o, bytes.at(i), b, num(req.at(i)));
-    const isW = o === 'write' ? 1 : 0;
-    const p = path.at(i) as string | null;
-    if (p !== null && isPseudoFile(p)) {
+    const o = kind === 2 ? 'write' : 'read';
+    const r = req[i]!;
+    checkBytesDone(tableName, i, o, () => exact('bytes_done', i), b, r === r ? r : null);
+    const isW = kind === 2 ? 1 : 0;
+    if (pc >= 0 && pseudo[pc]) {
       pseudoFileCalls++;
-      if (isW && p === DROP_CACHES_PATH) drops.push({ row: i, at: out.length, file: String(file.at(i)), line: Number(line.at(i)) });
+      if (isW && path.labels[pc] === DROP_CACHES_PATH)
+        drops.push({ row: i, at: out.length, file: String(exact('file', i)), line: Number(exact('line', i)) });
       continue;
     }
-    if (direct.at(i)) {
+    if (direct[i]) {
       if (isW) directWriteBytes += b;
       else directReadBytes += b;
       continue;
     }
     if (isW) bufferedWriteBytes += b;
     else bufferedReadBytes += b;
-    const off = num(offset.at(i));
-    if (off === null || p === null) {
+    const off = offset[i]!;
+    if (off !== off || pc < 0) {
       skippedUncertain++;
       continue;
     }
-    checkOffset(tableName, i, offset.at(i), off, b);
-    const id = fileId(p);
-    const first = Math.floor(off / pageSize);
-    const last = Math.floor((off + b - 1) / pageSize);
-    for (let pg = first; pg <= last; pg++) out.push(id * TWO32 + pg, isW, i);
+    checkOffset(tableName, i, () => exact('offset', i), off, b);
+    out.pushRange(fileId(pc) * TWO32, Math.floor(off / pageSize), Math.floor((off + b - 1) / pageSize), isW, i);
   }
   return {
     ...out.done(),

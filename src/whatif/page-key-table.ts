@@ -45,6 +45,23 @@ export class PageKeyTable {
     }
   }
 
+  /** The value stored for `key`; when absent, store `value` and return -1. */
+  getOrInsert(key: number, value: number): number {
+    const keys = this.keys;
+    let i = mix(key) & this.mask;
+    for (;;) {
+      const k = keys[i]!;
+      if (k === key) return this.values[i]!;
+      if (k === -1) {
+        keys[i] = key;
+        this.values[i] = value;
+        if (++this.count * 2 > this.mask) this.grow();
+        return -1;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
   /** Store `value` for `key` and return the previous value, or -1 when the key was new. */
   swap(key: number, value: number): number {
     const keys = this.keys;
@@ -82,6 +99,47 @@ export class PageKeyTable {
       this.values[i] = oldValues[j]!;
     }
   }
+}
+
+/**
+ * A page stream with its keys numbered 0..keys.length-1 in order of first access: what the LRU
+ * passes index arrays by instead of hashing a key at every access. A subset of a stream's
+ * accesses (e.g. the misses of a cache) shares its keys.
+ */
+export interface DensePages {
+  /** Per access: the page's number. */
+  ids: Int32Array;
+  /** Per page number: its key. */
+  keys: Float64Array;
+}
+
+/** Number the pages of a stream of page keys (one hash lookup per access). */
+export function densePages(pages: ArrayLike<number>): DensePages {
+  const n = pages.length;
+  const table = new PageKeyTable(Math.min(n, 1 << 20));
+  const ids = new Int32Array(n);
+  let keys = new Float64Array(Math.max(16, Math.min(n, 1 << 16)));
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const key = pages[i]!;
+    let id = table.getOrInsert(key, count);
+    if (id < 0) {
+      if (count === keys.length) {
+        const k = new Float64Array(keys.length * 2);
+        k.set(keys);
+        keys = k;
+      }
+      keys[count] = key;
+      id = count++;
+    }
+    ids[i] = id;
+  }
+  return { ids, keys: keys.subarray(0, count) };
+}
+
+/** A stream given as keys or already numbered. */
+export function asDensePages(pages: ArrayLike<number> | DensePages): DensePages {
+  return 'ids' in pages && pages.ids instanceof Int32Array ? pages : densePages(pages as ArrayLike<number>);
 }
 
 /** Hash of a page key into [0, 2^32): used by SHARDS to sample pages (not accesses). */

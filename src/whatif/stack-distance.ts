@@ -12,7 +12,7 @@
  * its depth at the drop and its distance after it. With that, a cache of C pages hits exactly the
  * accesses with distance < C, as an LRU simulation with the same drops does (test/whatif).
  */
-import { PageKeyTable } from './page-key-table.js';
+import { asDensePages, type DensePages } from './page-key-table.js';
 
 /** Distance value for a first access or an access after the page was evicted (a miss at every cache size). */
 export const COLD = -1;
@@ -35,13 +35,15 @@ export interface StackDistanceResult {
   evicted: number[];
 }
 
+const NEVER = -1;
 const EVICTED = -2;
 
 /** Positions the tree starts with; it grows to twice the pages on the stack when they fill half of it. */
 const MIN_POSITIONS = 1 << 12;
 
 /**
- * Stack distance of every access of a page-key sequence (keys: exact integers < 2^53).
+ * Stack distance of every access of a page-key sequence (keys: exact integers < 2^53), or of a
+ * numbered one (densePages).
  *
  * The Fenwick tree is indexed by position, not by access time: each access takes the next free
  * position, and when the positions run out the pages on the stack are renumbered 0..live-1 in
@@ -49,14 +51,15 @@ const MIN_POSITIONS = 1 << 12;
  * positions as distinct pages on the stack instead of one per access, so it stays in the CPU's
  * caches: a long trace over a small working set costs O(log pages) per access.
  */
-export function stackDistances(pages: ArrayLike<number>, evictions: readonly StackEviction[] = []): StackDistanceResult {
-  const n = pages.length;
+export function stackDistances(pages: ArrayLike<number> | DensePages, evictions: readonly StackEviction[] = []): StackDistanceResult {
+  const { ids, keys } = asDensePages(pages);
+  const n = ids.length;
   let cap = Math.max(1, Math.min(n, MIN_POSITIONS));
   let tree = new Int32Array(cap + 1); // Fenwick tree, 1-based: position + 1
   let latest = new Uint8Array(cap); // 1 at the position of each page's most recent access
-  let pageAt = new Float64Array(cap);
+  let pageAt = new Int32Array(cap); // page number at each position
   let depthAtDrop = evictions.length ? new Int32Array(cap) : null; // kept pages: largest depth at a drop since that access
-  const last = new PageKeyTable(Math.min(n, 1 << 20)); // page -> position of its latest access, or EVICTED
+  const last = new Int32Array(keys.length).fill(NEVER); // page number -> position of its latest access, NEVER or EVICTED
   const distances = new Int32Array(n);
   const afterEviction = new Uint8Array(n);
   const evicted: number[] = [];
@@ -73,7 +76,7 @@ export function stackDistances(pages: ArrayLike<number>, evictions: readonly Sta
     let removed = 0;
     const keep = new Uint8Array(used);
     for (let q = 0; q < used; q++) {
-      if (!latest[q] || !e.keep(pageAt[q]!)) continue;
+      if (!latest[q] || !e.keep(keys[pageAt[q]!]!)) continue;
       keep[q] = 1;
       depthAtDrop![q] = Math.max(depthAtDrop![q]!, live - prefix(q + 1));
     }
@@ -81,7 +84,7 @@ export function stackDistances(pages: ArrayLike<number>, evictions: readonly Sta
       if (!latest[q] || keep[q]) continue;
       latest[q] = 0;
       for (let i = q + 1; i <= cap; i += i & -i) tree[i]!--;
-      last.swap(pageAt[q]!, EVICTED);
+      last[pageAt[q]!] = EVICTED;
       live--;
       removed++;
     }
@@ -91,7 +94,7 @@ export function stackDistances(pages: ArrayLike<number>, evictions: readonly Sta
   const renumber = () => {
     const size = Math.max(cap, 2 * (live + 1));
     const nLatest = new Uint8Array(size),
-      nPage = new Float64Array(size),
+      nPage = new Int32Array(size),
       nDepth = depthAtDrop ? new Int32Array(size) : null;
     let k = 0;
     for (let q = 0; q < used; q++) {
@@ -99,7 +102,7 @@ export function stackDistances(pages: ArrayLike<number>, evictions: readonly Sta
       nLatest[k] = 1;
       nPage[k] = pageAt[q]!;
       if (nDepth) nDepth[k] = depthAtDrop![q]!;
-      last.swap(pageAt[q]!, k);
+      last[pageAt[q]!] = k;
       k++;
     }
     // a Fenwick tree over k ones at positions 1..k: node i covers (i - lowbit(i), i]
@@ -118,8 +121,9 @@ export function stackDistances(pages: ArrayLike<number>, evictions: readonly Sta
   for (let t = 0; t < n; t++) {
     while (next < evictions.length && evictions[next]!.at <= t) evict(evictions[next++]!);
     if (used === cap) renumber();
-    const page = pages[t]!;
-    const prev = last.swap(page, used);
+    const page = ids[t]!;
+    const prev = last[page]!;
+    last[page] = used;
     if (prev < 0) {
       distances[t] = COLD;
       if (prev === EVICTED) afterEviction[t] = 1;
