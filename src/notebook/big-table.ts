@@ -7,6 +7,7 @@
  */
 import type { ColumnTable } from 'arquero';
 import { UsageError } from '../util/errors.js';
+import { sortedOrder } from '../util/sorted.js';
 
 type Value = number | string | boolean | null | undefined;
 
@@ -83,8 +84,29 @@ export function rank(table: ColumnTable, by: string, options: RankOptions = {}):
     v[i] = typeof x === 'number' ? x : NaN;
     if (!Number.isNaN(v[i])) idx[m++] = i;
   }
-  const order = idx.subarray(0, m).sort((a, b) => groupKey[a]! - groupKey[b]! || v[a]! - v[b]! || a - b);
-  const out = new Array<number | null>(n).fill(null);
+  // by value, then (a stable sort) by group: ties keep table order
+  const sub = new Float64Array(m);
+  for (let p = 0; p < m; p++) sub[p] = v[idx[p]!]! + 0; // -0 ranks with 0
+  const byValue = sortedOrder(sub);
+  let order: Uint32Array | Int32Array;
+  if (options.groupby?.length) {
+    // a counting sort by group key (small integers), stable
+    let groups = 0;
+    for (let i = 0; i < n; i++) if (groupKey[i]! >= groups) groups = groupKey[i]! + 1;
+    const start = new Int32Array(groups + 1);
+    for (let p = 0; p < m; p++) start[groupKey[idx[p]!]! + 1]!++;
+    for (let k = 0; k < groups; k++) start[k + 1]! += start[k]!;
+    order = new Uint32Array(m);
+    for (let q = 0; q < m; q++) {
+      const i = idx[byValue[q]!]!;
+      order[start[groupKey[i]!]!++] = i;
+    }
+  } else {
+    order = new Uint32Array(m);
+    for (let p = 0; p < m; p++) order[p] = idx[byValue[p]!]!;
+  }
+  // every row ranked: a typed column (no boxed value per row); else nulls where `by` is missing
+  const out: Int32Array | (number | null)[] = m === n ? new Int32Array(n) : new Array<number | null>(n).fill(null);
   let r = 0;
   for (let p = 0; p < m; p++) {
     const i = order[p]!;

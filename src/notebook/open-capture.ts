@@ -10,10 +10,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import type * as arrow from 'apache-arrow';
 import { int64Words } from '../table/column-arrays.js';
+import { readArrowColumns } from '../table/arrow-column-reader.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { captureTimeBases, type ClockStarts } from './capture-timeline.js';
 import { readSummaryJson, type Summary } from '../metrics/summary-json.js';
-import { clockDomainOf, parseArrowBytes, toUserTable, type TimeBases, type UserTable } from './user-table.js';
+import { clockDomainOf, parseArrowBytes, toUserTable, type ClockDomain, type TimeBases, type UserTable } from './user-table.js';
 
 export interface Capture {
   /** The folder the tables were found in (absolute). */
@@ -93,34 +94,98 @@ function vmsOf(files: ReadonlyMap<string, string>, summary: Summary | null): str
   return [...vms].sort();
 }
 
+/** Int64 chunks with their validity bitmaps (bit `bitOffset + i` for row i; null: no nulls). */
+interface TimeChunk {
+  values: BigInt64Array;
+  length: number;
+  bitmap: Uint8Array | null;
+  bitOffset: number;
+}
+
 /**
- * The earliest valid value of the time columns of a table, as an exact int64: compared on the two
- * 32-bit words of each value (apache-arrow fixed-width buffers start at the Data's first row), one
- * BigInt for the result.
+ * The earliest valid value of int64 chunks, as an exact int64: compared on the two 32-bit words of
+ * each value, one BigInt for the result.
  */
-function firstTime(t: arrow.Table, domainOf: (clock: string) => boolean): bigint | null {
+function earliest(chunks: readonly TimeChunk[]): bigint | null {
   let bestHi = Infinity,
     bestLo = Infinity;
-  for (const f of t.schema.fields) {
-    const clock = f.metadata.get('clock');
-    if (!clock || f.metadata.get('unit') !== 'ns' || !domainOf(clock)) continue;
-    const col = t.getChild(f.name);
-    if (!col) continue;
-    for (const d of col.data) {
-      const { hi, lo } = int64Words(d.values as BigInt64Array);
-      const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 ? d.nullBitmap : null;
-      for (let i = 0; i < d.length; i++) {
-        if (bm !== null && !((bm[(d.offset + i) >> 3]! >> ((d.offset + i) & 7)) & 1)) continue;
-        const h = hi[2 * i + 1]!,
-          l = lo[2 * i]!;
-        if (h < bestHi || (h === bestHi && l < bestLo)) {
-          bestHi = h;
-          bestLo = l;
-        }
+  for (const d of chunks) {
+    const { hi, lo } = int64Words(d.values);
+    const bm = d.bitmap;
+    for (let i = 0; i < d.length; i++) {
+      if (bm !== null && !((bm[(d.bitOffset + i) >> 3]! >> ((d.bitOffset + i) & 7)) & 1)) continue;
+      const h = hi[2 * i + 1]!,
+        l = lo[2 * i]!;
+      if (h < bestHi || (h === bestHi && l < bestLo)) {
+        bestHi = h;
+        bestLo = l;
       }
     }
   }
   return bestHi === Infinity ? null : (BigInt(bestHi) << 32n) + BigInt(bestLo);
+}
+
+/** The time columns (field metadata "clock", unit ns) of a table whose clock `domainOf` accepts. */
+const isTimeOf = (domainOf: (clock: string) => boolean) => (metadata: { get(key: string): string | undefined | null }) => {
+  const clock = metadata.get('clock');
+  return !!clock && metadata.get('unit') === 'ns' && domainOf(clock);
+};
+
+/** The earliest valid value of a table's time columns (apache-arrow fixed-width buffers start at the Data's first row). */
+function firstTime(t: arrow.Table, domainOf: (clock: string) => boolean): bigint | null {
+  const chunks: TimeChunk[] = [];
+  const isTime = isTimeOf(domainOf);
+  for (const f of t.schema.fields) {
+    if (!isTime(f.metadata)) continue;
+    for (const d of t.getChild(f.name)?.data ?? []) {
+      const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 ? d.nullBitmap : null;
+      chunks.push({ values: d.values as BigInt64Array, length: d.length, bitmap: bm, bitOffset: d.offset });
+    }
+  }
+  return earliest(chunks);
+}
+
+/**
+ * The earliest valid value of a table file's time columns whose clock `domainOf` accepts, read
+ * from those columns alone (arrow-column-reader.ts); undefined when that reader does not handle
+ * the file (the caller reads it whole).
+ */
+export function timeColumnsStart(path: string, domainOf: (clock: string) => boolean): bigint | null | undefined {
+  const isTime = isTimeOf(domainOf);
+  const r = readArrowColumns(path, (f) => isTime(f.metadata));
+  if (!r) return undefined;
+  const chunks: TimeChunk[] = [];
+  for (const f of r.fields) {
+    if (!isTime(f.metadata)) continue;
+    if (f.typeId !== 2 || f.bitWidth !== 64 || f.dictionary) return undefined;
+    for (const c of r.columns.get(f.name)!) {
+      if (c.length === 0) continue;
+      if (c.values.length < 8 * c.length) return undefined;
+      chunks.push({
+        values: new BigInt64Array(c.values.buffer, c.values.byteOffset, c.length),
+        length: c.length,
+        bitmap: c.validity,
+        bitOffset: 0,
+      });
+    }
+  }
+  return earliest(chunks);
+}
+
+/** A layer table's first time on clock `want`: scanned in memory when the table was read, else from its time columns alone. */
+function tableStart(
+  path: string,
+  stem: string,
+  want: ClockDomain,
+  read: arrow.Table | undefined,
+  readWhole: () => arrow.Table,
+): bigint | null {
+  const domainOf = (clock: string) => clockDomainOf(clock, stem) === want;
+  if (!read) {
+    const t = timeColumnsStart(path, domainOf);
+    if (t !== undefined) return t;
+  }
+  return firstTime(read ?? readWhole(), domainOf);
 }
 
 export function openCapture(dir?: string, options: OpenCaptureOptions = {}): Capture {
@@ -169,8 +234,8 @@ export function openCapture(dir?: string, options: OpenCaptureOptions = {}): Cap
   let bases: TimeBases | null = null;
   const timeBases = (): TimeBases => {
     if (bases) return bases;
-    const startOf = (stem: string | null, want: 'app' | 'guest' | 'host' | 'trace') =>
-      stem && files.has(stem) ? firstTime(rawTable(stem), (clock) => clockDomainOf(clock, stem) === want) : null;
+    const startOf = (stem: string | null, want: ClockDomain) =>
+      stem && files.has(stem) ? tableStart(files.get(stem)!, stem, want, raw.get(stem), () => rawTable(stem)) : null;
     const app = new Map<string, bigint>();
     const guest = new Map<string, bigint>();
     for (const v of vms.length ? vms : ['']) {

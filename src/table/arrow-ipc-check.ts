@@ -64,7 +64,8 @@ const Message: Shape = {
 const MAX_DEPTH = 64;
 const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 
-class FlatbufferWalk {
+/** Reads a flatbuffer as the Arrow decoders do, every position checked against the bytes (an InputError naming the file when one runs past them). */
+export class FlatbufferWalk {
   constructor(
     private readonly b: Uint8Array,
     private readonly file: string,
