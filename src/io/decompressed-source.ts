@@ -130,6 +130,11 @@ export async function openDecompressedSource(path: string, opts: DecompressOptio
   return withDecompressedFile(path, (tmp) => new FileBlockSource(tmp, path), opts);
 }
 
+/** A granule of zeros to compare against (Buffer.compare is a native memcmp). */
+const ZEROS = new Uint8Array(HOLE_GRANULE);
+const isZero = (chunk: Uint8Array, from: number, to: number): boolean =>
+  Buffer.compare(chunk.subarray(from, to), ZEROS.subarray(0, to - from)) === 0;
+
 /** Write the non-zero granules of `chunk` at file position `pos`; returns the bytes written. */
 function writeNonZero(fd: number, chunk: Uint8Array, pos: number): number {
   let written = 0;
@@ -137,24 +142,12 @@ function writeNonZero(fd: number, chunk: Uint8Array, pos: number): number {
   let i = 0;
   while (i < chunk.length) {
     const end = Math.min(chunk.length, i + HOLE_GRANULE - ((pos + i) % HOLE_GRANULE));
-    let zero = true;
-    for (let k = i; k < end; k++)
-      if (chunk[k] !== 0) {
-        zero = false;
-        break;
-      }
-    if (!zero) {
+    if (!isZero(chunk, i, end)) {
       // coalesce consecutive non-zero granules into one write
       let stop = end;
       while (stop < chunk.length) {
         const next = Math.min(chunk.length, stop + HOLE_GRANULE);
-        let z = true;
-        for (let k = stop; k < next; k++)
-          if (chunk[k] !== 0) {
-            z = false;
-            break;
-          }
-        if (z) break;
+        if (isZero(chunk, stop, next)) break;
         stop = next;
       }
       let done = 0;
