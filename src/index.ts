@@ -40,6 +40,7 @@ export {
   opScale,
   layerScale,
   causeScale,
+  scaleOf,
   causeGroup,
   sizeLabel,
 } from './charts/chart-style.js';

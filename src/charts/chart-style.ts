@@ -86,6 +86,20 @@ export const layerScale = { domain: [...LAYER_DOMAIN], range: [...LAYER_RANGE] }
 export const causeScale = { domain: [...CAUSE_DOMAIN], range: [...CAUSE_RANGE] };
 
 /**
+ * A colour scale cut to some of its values, each keeping its colour: for a chart that draws only
+ * those (its legend then lists no others), e.g. `scale: iol.scaleOf(iol.layerScale, ["guest", "host"])`.
+ * A value the scale does not have is an error (it would get no colour of its own).
+ */
+export function scaleOf(scale: { domain: string[]; range: string[] }, values: readonly string[]): { domain: string[]; range: string[] } {
+  const range = values.map((v) => {
+    const k = scale.domain.indexOf(v);
+    if (k < 0) throw new RangeError(`scaleOf: "${v}" is not in the scale (expected one of ${scale.domain.join(', ')})`);
+    return scale.range[k]!;
+  });
+  return { domain: [...values], range };
+}
+
+/**
  * The group of an attribution cause in the seed study's figures (CAUSE_DOMAIN): a notebook derives
  * it with `aq.escape((d) => iol.causeGroup(d.cause))`.
  */
