@@ -6,7 +6,9 @@
 // peak RSS); `blkparse -i FILE -o /dev/null` runs on the same binary in the same run, and so does
 // the plain-Node loop (node:readline over the text + line.split(' '), no table) on both text files.
 // Under each command, the stages it runs (parse with the request sweep streamed, write block_events,
-// write the request tables) are timed in one more child process. Usage: node bench/block.mjs [--events N (default 2,000,000)] [--keep]
+// write the request tables) are timed in one more child process, one after another in one thread
+// (the command itself sweeps a large input in a worker thread beside the parser, and writes the
+// request tables there while it writes block_events: its wall time is below the stages' sum). Usage: node bench/block.mjs [--events N (default 2,000,000)] [--keep]
 // [--inputs DIR] (--inputs reuses the files a run with --keep left in DIR).
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -55,7 +57,8 @@ if (args[0] === '--child') {
   // the CLI's order: the trace read into block_events a chunk at a time, each chunk swept into
   // requests and bios as it fills and moved to a scratch file; then block_events.arrow written from
   // that file, then block_requests.arrow and block_bios.arrow a batch at a time
-  const { StreamedRequestSweep, stageBlockRequestTables } = await dist('ingest/block/block-requests.js');
+  const { StreamedRequestSweep } = await dist('ingest/block/block-requests.js');
+  const { stageBlockRequestTables } = await dist('ingest/block/request-sweep.js');
   const { tableBuilderWriter } = await dist('table/arrow-file.js');
   const scratch = mkdtempSync(join(tmpdir(), 'iol-bench-block-write-'));
   const folder = {
@@ -478,8 +481,9 @@ try {
   out('Each command runs in its own child process; cpu s = user+sys and peak RSS of that child (/usr/bin/time).');
   out('vs blkparse = blkparse cpu s / cpu s (higher is faster). Rates on CPU time compare fairly on a busy machine.');
   out('B/event = peak RSS / events (target <= 64). readline + split rows count lines (blkparse text has a summary) and build no table.');
-  out('Stage rows: the same stages in one child process, in the order of the command, peak RSS so far; the CLI total');
-  out('also loads its modules and prints the summary.');
+  out('Stage rows: the same stages in one child process and one thread, in the order of the command, peak RSS so far;');
+  out('the command sweeps in a worker thread beside the parser (inputs of 32 MiB and more), and also loads its modules');
+  out('and prints the summary.');
 } finally {
   if (!keep && !inputsDir) rmSync(dir, { recursive: true, force: true });
   else out(`kept ${dir}`);

@@ -14,4 +14,19 @@ describe('outputs stay byte-identical', () => {
     }
     expect(out).toMatch(/^\d+ jobs: every output byte-identical/);
   }, 600_000);
+
+  it('on every block trace fixture with the request sweep in a worker thread (what large inputs get)', () => {
+    let out = '';
+    try {
+      out = execFileSync(process.execPath, ['scripts/same-outputs.mjs', '--only', 'ingest/b'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        env: { ...process.env, IOLINEAGE_SWEEP_THREAD: 'always' },
+      });
+    } catch (e) {
+      out = String((e as { stdout?: string }).stdout ?? e);
+    }
+    expect(out).toMatch(/^\d+ jobs: every output byte-identical/);
+    expect(Number(/^(\d+) jobs/.exec(out)?.[1])).toBeGreaterThanOrEqual(20);
+  }, 600_000);
 });

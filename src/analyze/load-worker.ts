@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { tableToIPC } from '@uwdata/flechette';
 import { IngestStats } from '../util/ingest-stats.js';
-import { InputError } from '../util/errors.js';
+import { toThreadError } from '../util/thread-errors.js';
 import { runLoadJob, type LoadJob } from './parallel-loads.js';
 
 async function main(): Promise<void> {
@@ -18,18 +18,7 @@ async function main(): Promise<void> {
     const ipc = tableToIPC(table, { format: 'stream' })!;
     parentPort!.postMessage({ ok: true, ipc, counters: stats.list() }, [ipc.buffer as ArrayBuffer]);
   } catch (e) {
-    const err = e instanceof Error ? e : new Error(String(e));
-    parentPort!.postMessage({
-      ok: false,
-      counters: stats.list(),
-      error: {
-        name: err.name,
-        message: err.message,
-        stack: err.stack,
-        file: e instanceof InputError ? e.file : undefined,
-        place: e instanceof InputError ? e.place : undefined,
-      },
-    });
+    parentPort!.postMessage({ ok: false, counters: stats.list(), error: toThreadError(e) });
   }
 }
 void main();

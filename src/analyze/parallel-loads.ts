@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { tableFromIPC, type Table } from '@uwdata/flechette';
 import { IngestStats, type Counter } from '../util/ingest-stats.js';
-import { InputError, type InputPlace } from '../util/errors.js';
+import { fromThreadError, type ThreadError } from '../util/thread-errors.js';
 import { loadAppIo, loadBlockRequests } from './load-inputs.js';
 
 export type LoadJob =
@@ -31,7 +31,7 @@ interface WorkerReply {
   ok: boolean;
   ipc?: Uint8Array;
   counters: Counter[];
-  error?: { name: string; message: string; stack?: string; file?: string; place?: InputPlace };
+  error?: ThreadError;
 }
 
 /** A job's result: its table (or error) and its own counters, merged by `take`. */
@@ -126,7 +126,7 @@ export class ParallelLoads {
         replied = true;
         const stats = IngestStats.fromCounters(m.counters);
         if (m.ok) resolve({ table: tableFromIPC(m.ipc!, { useBigInt: true }), stats, error: null });
-        else resolve({ table: null, stats, error: rebuildError(m.error!) });
+        else resolve({ table: null, stats, error: fromThreadError(m.error!) });
       });
       w.once('error', (e) => {
         if (!replied) {
@@ -149,17 +149,4 @@ export class ParallelLoads {
 
 function describe(job: LoadJob): string {
   return job.kind === 'block_requests' ? `block trace ${job.path}` : `strace ${job.paths.join(', ')}`;
-}
-
-/** The worker's error as the same kind of error in this thread (user errors stay user errors). */
-function rebuildError(e: NonNullable<WorkerReply['error']>): Error {
-  if (e.name === 'InputError' && e.file !== undefined) {
-    const err = new InputError(e.file, '', e.place);
-    err.message = e.message;
-    return err;
-  }
-  const err = new Error(e.message);
-  err.name = e.name;
-  if (e.stack) err.stack = e.stack;
-  return err;
 }

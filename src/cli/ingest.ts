@@ -10,7 +10,7 @@ import type { BlockTextFileSummary } from '../ingest/block/block-text-context.js
 import { readTraceCmdText } from '../ingest/block/trace-cmd-text.js';
 import { readBlkparseText } from '../ingest/block/blkparse-text.js';
 import { readBlktraceBinary } from '../ingest/block/blktrace-binary.js';
-import { StreamedRequestSweep, stageBlockRequestTables } from '../ingest/block/block-requests.js';
+import { requestSweepFor } from '../ingest/block/request-sweep.js';
 import type { EventChunk } from '../ingest/block/block-event-chunk.js';
 import { detectInputFormat, INPUT_FORMATS, type InputFormat } from '../ingest/detect-format.js';
 import { IngestStats } from '../util/ingest-stats.js';
@@ -172,8 +172,15 @@ async function ingestBlock(
   // requests and bios, and moved to a scratch file (written out as block_events.arrow at the end),
   // so the events are never whole in memory. The sweep's notes are kept apart and merged after
   // the readers' counts, in the order a sweep of the finished table would have made them.
-  const sweepStats = new IngestStats();
-  const sweep = new StreamedRequestSweep(sweepStats, folder.scratchPath('block_requests.arrow'));
+  const sizes = inputs.map((i) => {
+    try {
+      return statSync(i.path).size;
+    } catch {
+      return 0;
+    }
+  });
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const sweep = requestSweepFor(total, folder.scratchPath('block_requests.arrow'));
   const totals = new EventTotals();
   builder.streamTo(folder.scratchPath('block_events.arrow'), (chunk, rows, firstRow) => {
     totals.add(chunk, rows);
@@ -183,18 +190,11 @@ async function ingestBlock(
     return await readAndWrite();
   } finally {
     builder.table.close();
+    sweep.close();
   }
 
   async function readAndWrite(): Promise<string[]> {
     const files: BlockTextFileSummary[] = [];
-    const sizes = inputs.map((i) => {
-      try {
-        return statSync(i.path).size;
-      } catch {
-        return 0;
-      }
-    });
-    const total = sizes.reduce((a, b) => a + b, 0);
     const bar = new ProgressBar('ingest', total);
     let doneBefore = 0;
     const binary = inputs.filter((i) => i.format === 'blktrace').map((i) => i.path);
@@ -235,13 +235,12 @@ async function ingestBlock(
     if (wall) metadata.wall_clock = wall;
     // block_events.arrow from the scratch file a record batch at a time (the bytes of the table
     // builder.finish would make), then the request tables a batch at a time
-    const eventsFile = folder.stage('block_events.arrow', tableBuilderWriter(builder.table, metadata));
-    builder.table.close();
+    let eventsFile = '';
+    const { requestsFile, requests, byOp } = await sweep.finishAndStage(builder.names(), metadata, folder, stats, () => {
+      eventsFile = folder.stage('block_events.arrow', tableBuilderWriter(builder.table, metadata));
+      builder.table.close();
+    });
     const eventRows = builder.length;
-    const rebuilt = sweep.finish(builder.names(), metadata);
-    stats.merge(sweepStats);
-    const { requestsFile, requests, byOp } = stageBlockRequestTables(rebuilt, folder);
-    rebuilt.rec.close();
     return summaryLines(inputs.length, dev, files, clocks, {
       eventRows,
       eventsFile,

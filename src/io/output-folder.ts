@@ -329,6 +329,37 @@ export class OutputFolder {
     return path;
   }
 
+  /**
+   * Start `name` under a temporary name for a writer that finishes later (e.g. in another thread,
+   * while this one writes something else): `finish()` closes it and stages it as stage() does,
+   * `discard()` removes it. Returns the open descriptor.
+   */
+  open(name: string): { fd: number; finish(): string; discard(): void } {
+    if (this.done) throw new Error(`output folder ${this.dir}: ${name} opened after commit`);
+    const path = this.path(name);
+    const { fd, temp } = createTemporary(path);
+    let open = true;
+    const close = () => {
+      if (!open) return;
+      open = false;
+      closeSync(fd);
+    };
+    return {
+      fd,
+      finish: () => {
+        close();
+        const previous = this.staged.get(name);
+        if (previous) removeTemporary(previous);
+        this.staged.set(name, temp);
+        return path;
+      },
+      discard: () => {
+        close();
+        discardTemporary(temp);
+      },
+    };
+  }
+
   /** Stage a JSON file (2-space indent, final newline). */
   stageJson(name: string, value: unknown): string {
     return this.stage(name, (fd) => writeAll(fd, new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n')));

@@ -27,9 +27,9 @@ export function iolineage(args: string[], input?: string): CliResult {
 }
 
 /** `iolineage ARGS...` started in the background. */
-export function startIolineage(args: string[]) {
+export function startIolineage(args: string[], env: Record<string, string> = {}) {
   return spawn(process.execPath, [cli, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, IOLINEAGE_NO_PROGRESS: '1' },
+    env: { ...process.env, IOLINEAGE_NO_PROGRESS: '1', ...env },
   });
 }

@@ -30,9 +30,15 @@ const straceLog = join(root, 'data', 'm128-buffered', 'vm0', 'app.strace.gz');
 const isTemporary = (n: string) => /^\..*\.tmp$/.test(n);
 
 /** Start `iolineage ARGS` and send `signal` as soon as a file whose name passes `when` appears in `out`. */
-async function signalWhen(args: string[], out: string, when: (name: string) => boolean, signal: NodeJS.Signals) {
+async function signalWhen(
+  args: string[],
+  out: string,
+  when: (name: string) => boolean,
+  signal: NodeJS.Signals,
+  env: Record<string, string> = {},
+) {
   mkdirSync(out, { recursive: true });
-  const child = startIolineage(args);
+  const child = startIolineage(args, env);
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   await new Promise<void>((resolve) => {
     const watcher = watch(out, (_event, name) => {
@@ -51,8 +57,18 @@ async function signalWhen(args: string[], out: string, when: (name: string) => b
   return child;
 }
 
-/** An ingest of bigTrace into `out`, sent `signal` when its first table starts being written. */
-const signalMidWrite = (out: string, signal: NodeJS.Signals) => signalWhen(['ingest', bigTrace, '-o', out], out, isTemporary, signal);
+/**
+ * An ingest of bigTrace into `out`, sent `signal` when its first table starts being written; with
+ * `thread` the request sweep runs in a worker thread (request-sweep.ts), which writes the request
+ * tables while this one writes block_events.
+ */
+const signalMidWrite = (out: string, signal: NodeJS.Signals, thread = false) =>
+  signalWhen(['ingest', bigTrace, '-o', out], out, isTemporary, signal, { IOLINEAGE_SWEEP_THREAD: thread ? 'always' : 'never' });
+/** The request sweep in this thread and in a worker. */
+const SWEEPS = [
+  { thread: false, name: 'sweep in the main thread' },
+  { thread: true, name: 'sweep in a worker thread' },
+];
 
 describe('output folder', () => {
   it('refuses a symlink planted at a table name: the file it points to is untouched and no table is written', () => {
@@ -95,22 +111,25 @@ describe('output folder', () => {
     expect(checkOutputFolder(out, true)).toBeNull();
   });
 
-  it('a SIGKILL while tables are written leaves complete tables or none under their final names; the next run removes its temporary files', async () => {
-    const out = join(work, 'sigkill');
-    const child = await signalMidWrite(out, 'SIGKILL');
-    const left = readdirSync(out);
-    if (child.signalCode === 'SIGKILL') {
-      // killed before the commit: nothing under a final name, no manifest
-      expect(left.filter((n) => n.endsWith('.arrow') || n === OUTPUTS_MANIFEST)).toEqual([]);
-    } else {
-      expect(child.exitCode).toBe(0);
+  it.each(SWEEPS)(
+    'a SIGKILL while tables are written leaves complete tables or none under their final names; the next run removes its temporary files ($name)',
+    async ({ thread }) => {
+      const out = join(work, `sigkill-${thread}`);
+      const child = await signalMidWrite(out, 'SIGKILL', thread);
+      const left = readdirSync(out);
+      if (child.signalCode === 'SIGKILL') {
+        // killed before the commit: nothing under a final name, no manifest
+        expect(left.filter((n) => n.endsWith('.arrow') || n === OUTPUTS_MANIFEST)).toEqual([]);
+      } else {
+        expect(child.exitCode).toBe(0);
+        expect(checkOutputFolder(out, true)).toBeNull();
+      }
+      const r = iolineage(['ingest', bigTrace, '-o', out]);
+      expect(r.status).toBe(0);
       expect(checkOutputFolder(out, true)).toBeNull();
-    }
-    const r = iolineage(['ingest', bigTrace, '-o', out]);
-    expect(r.status).toBe(0);
-    expect(checkOutputFolder(out, true)).toBeNull();
-    expect(readdirSync(out).sort()).toEqual(['block_bios.arrow', 'block_events.arrow', 'block_requests.arrow', OUTPUTS_MANIFEST]);
-  });
+      expect(readdirSync(out).sort()).toEqual(['block_bios.arrow', 'block_events.arrow', 'block_requests.arrow', OUTPUTS_MANIFEST]);
+    },
+  );
 
   it('a SIGINT while an ingest reads its input ends it by the signal with nothing written, no temporary file and no lock', async () => {
     const out = join(work, 'sigint-reading');
@@ -120,17 +139,20 @@ describe('output folder', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
-  it('a SIGINT while tables are written ends with the complete set or nothing, and no temporary file or lock', async () => {
-    const out = join(work, 'sigint');
-    const child = await signalMidWrite(out, 'SIGINT');
-    // by the signal before the commit, or (the signal came after it) a normal end
-    expect(child.signalCode === 'SIGINT' || child.exitCode === 0).toBe(true);
-    const names = readdirSync(out);
-    expect(names.filter(isTemporary)).toEqual([]);
-    expect(names).not.toContain(LOCK_FILE);
-    expect(checkOutputFolder(out, names.includes(OUTPUTS_MANIFEST))).toBeNull();
-    expect(names.includes(OUTPUTS_MANIFEST)).toBe(child.exitCode === 0);
-  });
+  it.each(SWEEPS)(
+    'a SIGINT while tables are written ends with the complete set or nothing, and no temporary file or lock ($name)',
+    async ({ thread }) => {
+      const out = join(work, `sigint-${thread}`);
+      const child = await signalMidWrite(out, 'SIGINT', thread);
+      // by the signal before the commit, or (the signal came after it) a normal end
+      expect(child.signalCode === 'SIGINT' || child.exitCode === 0).toBe(true);
+      const names = readdirSync(out);
+      expect(names.filter(isTemporary)).toEqual([]);
+      expect(names).not.toContain(LOCK_FILE);
+      expect(checkOutputFolder(out, names.includes(OUTPUTS_MANIFEST))).toBeNull();
+      expect(names.includes(OUTPUTS_MANIFEST)).toBe(child.exitCode === 0);
+    },
+  );
 
   it('keeps a second command out of a folder another one writes into, and takes over the lock of a process that is gone', () => {
     const out = join(work, 'locked');

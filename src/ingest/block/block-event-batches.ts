@@ -10,7 +10,7 @@ import type { Table } from '@uwdata/flechette';
 import { BLOCK_ACTIONS, BLOCK_OPS } from '../../table/schemas/block-events.js';
 import { BlockFlag } from './rwbs.js';
 import { CHUNK_ROWS } from '../../table/column-builders.js';
-import { V_COMM, V_DEV, V_ERROR, V_NEW_SECTOR, V_SECTOR, type EventChunk } from './block-event-chunk.js';
+import { V_COMM, V_DEV, V_ERROR, V_NEW_SECTOR, V_SECTOR, type SweptColumns } from './block-event-chunk.js';
 
 /** Action codes: position of the letter in BLOCK_ACTIONS. */
 export const Act = Object.fromEntries(BLOCK_ACTIONS.map((a, i) => [a, i])) as { readonly [K in (typeof BLOCK_ACTIONS)[number]]: number };
@@ -196,7 +196,7 @@ export class ChunkBatches {
   private baseSafe = false;
 
   /** Rows [0, n) of a chunk whose first row is row `firstRow` of the table (valid until the next call). */
-  of(c: EventChunk, n: number, firstRow: number): EventBatch {
+  of(c: SweptColumns, n: number, firstRow: number): EventBatch {
     if (n > this.b.ts.length) this.b = newEventBatch(this.b.ts.length === 0 ? n : CHUNK_ROWS, true, true, true);
     const b = this.b;
     b.length = n;

@@ -37,17 +37,8 @@ import {
   type EventBatch,
   type EventNames,
 } from './block-event-batches.js';
-import type { EventChunk } from './block-event-chunk.js';
-import { PAGE_ROWS } from './paged-columns.js';
-import { BLOCK_OPS } from '../../table/schemas/block-events.js';
-import {
-  biosFileWriter,
-  biosMetadata,
-  biosTableOf,
-  requestsFileWriter,
-  requestsMetadata,
-  requestsTableOf,
-} from './block-request-tables.js';
+import type { SweptColumns } from './block-event-chunk.js';
+import { biosMetadata, biosTableOf, requestsMetadata, requestsTableOf } from './block-request-tables.js';
 import { MAX_PENDING, Role, isFlush, type DevState } from './block-request-state.js';
 import { RequestRows } from './block-request-rows.js';
 
@@ -99,42 +90,6 @@ export function rebuildBlockRequests(events: Table, stats: IngestStats, consume 
   return { rec, names, base, ...metadata };
 }
 
-/** Where stageBlockRequestTables writes (an OutputFolder). */
-export interface TableStage {
-  stage(name: string, write: (fd: number) => void): string;
-}
-
-/**
- * Write block_requests.arrow and block_bios.arrow (the bytes buildBlockRequestTables' tables
- * would give) a record batch at a time: each batch is made from the reconstruction's columns into
- * arrays reused from batch to batch and encoded at once, so the tables are never whole in memory
- * and nothing is written twice. Returns the staged paths, the row counts, and requests and bytes
- * by op (BLOCK_OPS order).
- */
-export function stageBlockRequestTables(
-  r: RebuiltRequests,
-  folder: TableStage,
-): { requestsFile: string; biosFile: string; requests: number; bios: number; byOp: { count: Float64Array; bytes: Float64Array } } {
-  const R = r.rec;
-  const count = new Float64Array(BLOCK_OPS.length);
-  const bytes = new Float64Array(BLOCK_OPS.length);
-  const ops = new Int32Array(PAGE_ROWS);
-  const sizes = new Float64Array(PAGE_ROWS);
-  for (let from = 0; from < R.nReq; from += PAGE_ROWS) {
-    const len = Math.min(PAGE_ROWS, R.nReq - from);
-    R.rOp.copyTo(ops, from, len);
-    R.rBytes.copyTo(sizes, from, len);
-    for (let i = 0; i < len; i++) {
-      const o = ops[i]!;
-      count[o]!++;
-      bytes[o]! += sizes[i]!;
-    }
-  }
-  const requestsFile = folder.stage('block_requests.arrow', requestsFileWriter(R, r.names, r.base, r.requestsMetadata));
-  const biosFile = folder.stage('block_bios.arrow', biosFileWriter(R, r.names, r.base, r.biosMetadata));
-  return { requestsFile, biosFile, requests: R.nReq, bios: R.nBio, byOp: { count, bytes } };
-}
-
 /** Event columns the reconstruction does not read (not copied out of the table). */
 const UNREAD_COLUMNS = UNSWEPT_COLUMNS;
 
@@ -155,7 +110,7 @@ export class StreamedRequestSweep {
   }
 
   /** Sweep rows [0, n) of a chunk; `firstRow` is the row number of its first row. */
-  chunk(c: EventChunk, n: number, firstRow: number): void {
+  chunk(c: SweptColumns, n: number, firstRow: number): void {
     this.rec.batch(this.batches.of(c, n, firstRow));
   }
 
