@@ -15,25 +15,57 @@ import type { TableBuilder } from './table-builder.js';
 import { checkTableSchema } from './table-check.js';
 import { checkArrowIpcBytes } from './arrow-ipc-check.js';
 
-/** A flechette sink that writes through to a file descriptor. */
-function fileSink(fd: number) {
-  return {
-    write(bytes: Uint8Array) {
-      writeAll(fd, bytes);
-    },
-    pad(n: number) {
-      if (n > 0) writeAll(fd, new Uint8Array(n));
-    },
-    finish() {
-      return null;
-    },
-  };
+/** Bytes a sink gathers before a write; a piece at least half this size goes straight to the file. */
+const SINK_BUFFER = 64 * 1024;
+
+/**
+ * A flechette sink that writes to a file descriptor: the small pieces of an IPC file (message
+ * metadata, alignment padding, short buffers) are gathered into one write, large buffers go
+ * through as they are. `flush` after the encoder returns (it does not call `finish`).
+ */
+class FileSink {
+  private readonly buf = new Uint8Array(SINK_BUFFER);
+  private n = 0;
+  constructor(private readonly fd: number) {}
+  write(bytes: Uint8Array): void {
+    if (bytes.length > SINK_BUFFER - this.n) {
+      this.flush();
+      if (bytes.length >= SINK_BUFFER / 2) {
+        writeAll(this.fd, bytes);
+        return;
+      }
+    }
+    this.buf.set(bytes, this.n);
+    this.n += bytes.length;
+  }
+  pad(n: number): void {
+    if (n <= 0) return;
+    if (n > SINK_BUFFER - this.n) {
+      this.flush();
+      if (n > SINK_BUFFER) {
+        writeAll(this.fd, new Uint8Array(n));
+        return;
+      }
+    }
+    this.buf.fill(0, this.n, this.n + n);
+    this.n += n;
+  }
+  finish(): null {
+    return null;
+  }
+  flush(): void {
+    if (this.n === 0) return;
+    writeAll(this.fd, this.buf.subarray(0, this.n));
+    this.n = 0;
+  }
 }
 
 /** What writes a table as an Arrow IPC file to a descriptor: for OutputFolder.stage. */
 export function arrowFileWriter(table: Table): (fd: number) => void {
   return (fd) => {
-    tableToIPC(table, { format: 'file', sink: fileSink(fd) } as never);
+    const sink = new FileSink(fd);
+    tableToIPC(table, { format: 'file', sink } as never);
+    sink.flush();
   };
 }
 
@@ -45,7 +77,9 @@ export function arrowFileWriter(table: Table): (fd: number) => void {
  */
 export function tableBuilderWriter(builder: TableBuilder, metadata?: Record<string, string>): (fd: number) => void {
   return (fd) => {
-    encodeIPC(builder.ipcParts(metadata), { format: 'file', sink: fileSink(fd) as never });
+    const sink = new FileSink(fd);
+    encodeIPC(builder.ipcParts(metadata), { format: 'file', sink: sink as never });
+    sink.flush();
   };
 }
 
@@ -55,7 +89,9 @@ export function tableBuilderWriter(builder: TableBuilder, metadata?: Record<stri
  */
 export function ipcPartsWriter(parts: ReturnType<TableBuilder['ipcParts']>): (fd: number) => void {
   return (fd) => {
-    encodeIPC(parts, { format: 'file', sink: fileSink(fd) as never });
+    const sink = new FileSink(fd);
+    encodeIPC(parts, { format: 'file', sink: sink as never });
+    sink.flush();
   };
 }
 
