@@ -13,6 +13,7 @@
  *
  * usage: npm run fuzz -- [--seconds N] [--kind K[,K...]] [--inputs N] [--seed S] [--start I]
  *          [--time-limit SECONDS] [--memory MB] [--findings DIR] [--json]
+ * SIGUSR1 prints the counts so far to stderr; SIGINT/SIGTERM end the campaign with every kind's counts so far.
  * Runs the built CLI (npm run build first). Kinds: see scripts/fuzz/kinds.mjs.
  */
 import { fork } from 'node:child_process';
@@ -240,15 +241,30 @@ const began = Date.now();
 const results = [];
 const line = (r) =>
   `${r.kind.padEnd(10)} ${String(r.inputs).padStart(8)} inputs  ${CLASSES.map((c) => `${c} ${r.counts[c]}`).join('  ')}\n`;
+/** The kinds done and the one running (its counts so far). */
+const soFar = () =>
+  running
+    ? [...results, { kind: running.kind, inputs: running.inputs, counts: running.counts, findings: running.findings, partial: true }]
+    : results;
+// interrupted: every kind's counts so far (the JSON report too), then the findings kept as usual
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
+    const all = soFar();
     running?.stop();
-    if (running) process.stdout.write(line(running).replace('\n', ` (interrupted by ${signal})\n`));
-    if (values.findings === undefined && !results.some((r) => r.findings.length) && !running?.findings.length)
-      rmSync(findingsDir, { recursive: true, force: true });
+    if (values.json)
+      process.stdout.write(
+        JSON.stringify({ seed, start, seconds: (Date.now() - began) / 1000, interrupted: signal, results: all, findingsDir }, null, 1) +
+          '\n',
+      );
+    else for (const r of all) process.stdout.write(line(r).replace('\n', r.partial ? ` (interrupted by ${signal})\n` : '\n'));
+    if (values.findings === undefined && !all.some((r) => r.findings.length)) rmSync(findingsDir, { recursive: true, force: true });
     process.exit(130);
   });
 }
+// SIGUSR1: the counts so far on stderr, the campaign goes on
+process.on('SIGUSR1', () => {
+  for (const r of soFar()) process.stderr.write(line(r).replace('\n', r.partial ? ' (running)\n' : '\n'));
+});
 for (let k = 0; k < kinds.length; k++) {
   // each kind gets an equal share of what is left
   const share = (seconds * 1000 - (Date.now() - began)) / (kinds.length - k);
