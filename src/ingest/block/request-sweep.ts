@@ -8,10 +8,12 @@
  * per process). Both run the same code on the same chunks in the same order, so they write the
  * same bytes.
  *
- * This thread never waits for the worker's event loop: the worker answers through a shared
- * Int32Array (Atomics.wait / notify) and a MessagePort read with receiveMessageOnPort. It waits
- * while MAX_IN_FLIGHT chunks are unswept (memory stays bounded), and for the answers at the end;
- * a worker that stops answering for STALL_MS is an error, not a hang.
+ * The worker answers through a shared Int32Array (counters, Atomics.notify) and a MessagePort
+ * read with receiveMessageOnPort, so this thread never needs the worker's messages dispatched.
+ * While the parser runs it blocks (Atomics.wait) only when MAX_IN_FLIGHT chunks are unswept, so
+ * memory stays bounded; the answers at the end are awaited by polling the counters, so its event
+ * loop keeps running (a signal is handled at once). A worker that stops answering for STALL_MS is
+ * an error, not a hang.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -147,9 +149,7 @@ class InThreadSweep implements RequestSweep {
     const r = (this.rebuilt = this.sweep.finish(names, metadata));
     stats.merge(this.own);
     meanwhile();
-    const counts = requestTableCounts(r);
-    const [requestsFile, biosFile] = REQUEST_TABLES.map((name) => folder.stage(name, (fd) => writeRequestTable(r, name, fd)));
-    return Promise.resolve({ requestsFile: requestsFile!, biosFile: biosFile!, ...counts });
+    return Promise.resolve(stageBlockRequestTables(r, folder));
   }
   close(): void {
     this.rebuilt?.rec.close();
