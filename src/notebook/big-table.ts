@@ -153,8 +153,8 @@ export interface RunningSumOptions {
 }
 
 /**
- * The running sum of `value` in the order of `orderby` (then `then`): for each row, the sum over the
- * rows up to and including it. What `orderby(...).derive({ s: aq.rolling((d) => op.sum(d.value)) })`
+ * The running sum of `value` in the order of `orderby` (then `then`, then table order; a missing
+ * `orderby` value sorts after every other): for each row, the sum over the rows up to and including it. What `orderby(...).derive({ s: aq.rolling((d) => op.sum(d.value)) })`
  * gives, by a typed-array sort.
  */
 export function runningSum(table: ColumnTable, options: RunningSumOptions): ColumnTable {
@@ -162,9 +162,15 @@ export function runningSum(table: ColumnTable, options: RunningSumOptions): Colu
   const t2 = options.then ? column(table, options.then, 'runningSum') : null;
   const x = column(table, options.value, 'runningSum');
   const n = t.length;
-  const a = Float64Array.from({ length: n }, (_, i) => Number(t[i] ?? NaN));
-  const b = t2 ? Float64Array.from({ length: n }, (_, i) => Number(t2[i] ?? 0)) : null;
-  const order = Uint32Array.from({ length: n }, (_, i) => i).sort((p, q) => a[p]! - a[q]! || (b ? b[p]! - b[q]! : 0) || p - q);
+  // -0 orders with 0; a row with no order value (null, NaN) sorts after every other
+  const a = Float64Array.from({ length: n }, (_, i) => Number(t[i] ?? NaN) + 0);
+  let order: Int32Array;
+  if (t2) {
+    // by `then`, then (a stable sort) by `orderby`: ties keep table order
+    const byThen = sortedOrder(Float64Array.from({ length: n }, (_, i) => Number(t2[i] ?? 0) + 0));
+    const byA = sortedOrder(Float64Array.from({ length: n }, (_, p) => a[byThen[p]!]!));
+    order = Int32Array.from({ length: n }, (_, p) => byThen[byA[p]!]!);
+  } else order = sortedOrder(a);
   const out = new Float64Array(n);
   let s = 0;
   for (let k = 0; k < n; k++) {

@@ -47,6 +47,24 @@ describe('big-table helpers', () => {
     for (const r of ours) expect(r.s, `row ${r.id}`).toBe(want.get(r.id));
   });
 
+  it('runningSum puts the rows with no order value after every other (by `then`, then table order)', () => {
+    const ours = runningSum(t, { orderby: 't', then: 'delta', value: 'delta', as: 's' }).objects() as { id: number; t: number | null; delta: number; s: number }[];
+    const ordered = t
+      .filter((d) => d.t !== null)
+      .orderby('t', 'delta', 'id')
+      .objects() as { id: number; delta: number }[];
+    let s = 0;
+    const want = new Map<number, number>();
+    for (const r of ordered) want.set(r.id, (s += r.delta));
+    const last = t
+      .filter((d) => d.t === null)
+      .orderby('delta', 'id')
+      .objects() as { id: number; delta: number }[];
+    for (const r of last) want.set(r.id, (s += r.delta));
+    expect(ours.some((r) => r.t === null)).toBe(true);
+    for (const r of ours) expect(r.s, `row ${r.id}`).toBe(want.get(r.id));
+  });
+
   it('names the missing column', () => {
     expect(() => rank(t, 'nope')).toThrow(/no column "nope"/);
   });
