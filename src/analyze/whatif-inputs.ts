@@ -11,9 +11,16 @@ import { readSummaryJson } from '../metrics/summary-json.js';
 import { analyzeCapture } from './analyze-capture.js';
 import { IngestStats } from '../util/ingest-stats.js';
 import { readArrowFile } from '../table/arrow-file.js';
-import { numberColumn, stringColumn } from '../table/column-arrays.js';
+import { stringColumn } from '../table/column-arrays.js';
 import { InputError, UsageError } from '../util/errors.js';
-import { appPageAccesses, type AppPageAccesses, checkRequestRanges, PAGE_SIZE } from '../whatif/page-accesses.js';
+import {
+  appPageAccesses,
+  type AppPageAccesses,
+  boundedColumn,
+  checkRequestRanges,
+  MAX_REQUEST_BYTES,
+  PAGE_SIZE,
+} from '../whatif/page-accesses.js';
 import { MemoryModel } from '../whatif/memory-model.js';
 import { dropCallRows, readDropValues } from '../whatif/cache-drops.js';
 import type { Measured } from '../whatif/memory-model.js';
@@ -71,14 +78,16 @@ export interface WhatifInputs {
   /** Where the inputs came from, for reports. */
   source: string;
   /** The files of the tables, for errors (default: the table names). */
-  tableNames?: { appIo: string; guestRequests: string };
+  tableNames?: { appIo: string; guestRequests: string; attribution?: string };
 }
 
+const REQUEST_BYTES_WHY = `is more than one block request can hold (${MAX_REQUEST_BYTES} bytes: its byte count is an unsigned int)`;
+
 /** Sum of `bytes` over the rows whose `op` is `op` (null bytes count 0). */
-function sumBytes(t: Table, op: string): number {
+function sumBytes(t: Table, op: string, tableName: string): number {
   const ops = stringColumn(t, 'op');
   const want = ops.labels.indexOf(op);
-  const bytes = numberColumn(t, 'bytes');
+  const bytes = boundedColumn(t, 'bytes', tableName, MAX_REQUEST_BYTES, REQUEST_BYTES_WHY);
   let s = 0;
   for (let i = 0; i < bytes.length; i++) if (ops.codes[i] === want && want >= 0) s += bytes[i]! || 0;
   return s;
@@ -88,17 +97,20 @@ function sumBytes(t: Table, op: string): number {
  * Measured guest-disk bytes. Reads attributed to file-system metadata or the journal are kept
  * apart (they do not depend on the page cache size in the model); data reads attributed to
  * readahead are counted (they give the readahead factor, calibration.ts).
+ * @throws InputError naming the table, row and column of a byte count or row number out of bounds
  */
-export function measuredGuestBytes(inp: Pick<WhatifInputs, 'guestRequests' | 'attribution'>): Measured {
+export function measuredGuestBytes(inp: Pick<WhatifInputs, 'guestRequests' | 'attribution' | 'tableNames'>): Measured {
   const guest = inp.guestRequests;
+  const guestName = inp.tableNames?.guestRequests ?? 'guest_requests';
   let other = 0,
     readahead = 0;
   const a = inp.attribution;
   if (a) {
+    const aName = inp.tableNames?.attribution ?? 'attribution';
     const layer = stringColumn(a, 'layer'),
       cause = stringColumn(a, 'cause'),
-      lower = numberColumn(a, 'lower_id'),
-      bytes = numberColumn(a, 'bytes');
+      lower = boundedColumn(a, 'lower_id', aName, 2 ** 31 - 1, 'is past any row of guest_requests'),
+      bytes = boundedColumn(a, 'bytes', aName, MAX_REQUEST_BYTES, REQUEST_BYTES_WHY);
     const op = stringColumn(guest, 'op');
     const guestLayer = layer.labels.indexOf('guest');
     const readOp = op.labels.indexOf('read');
@@ -113,8 +125,8 @@ export function measuredGuestBytes(inp: Pick<WhatifInputs, 'guestRequests' | 'at
     }
   }
   return {
-    guestReadBytes: sumBytes(guest, 'read') - other,
-    guestWriteBytes: sumBytes(guest, 'write'),
+    guestReadBytes: sumBytes(guest, 'read', guestName) - other,
+    guestWriteBytes: sumBytes(guest, 'write', guestName),
     guestOtherReadBytes: other,
     guestReadaheadBytes: readahead,
   };
@@ -144,7 +156,7 @@ export async function loadWhatifInputs(dir: string, log: (s: string) => void = (
       capturedMemTotal: g.mem_bytes ?? null,
       hostCacheMode: manifest.lab?.host_cache ?? g.image?.host_cache ?? null,
       source: dir,
-      tableNames: { appIo: `${dir} (app_io)`, guestRequests: `${dir} (guest_requests)` },
+      tableNames: { appIo: `${dir} (app_io)`, guestRequests: `${dir} (guest_requests)`, attribution: `${dir} (attribution)` },
     };
   }
   const load = (name: string) => {
@@ -161,7 +173,11 @@ export async function loadWhatifInputs(dir: string, log: (s: string) => void = (
     hostCacheMode = s.capture?.host_cache ?? null;
   }
   const guestRequests = load('guest_requests');
-  const tableNames = { appIo: join(dir, 'app_io.arrow'), guestRequests: join(dir, 'guest_requests.arrow') };
+  const tableNames = {
+    appIo: join(dir, 'app_io.arrow'),
+    guestRequests: join(dir, 'guest_requests.arrow'),
+    attribution: join(dir, 'attribution.arrow'),
+  };
   // sizes from a file are checked before they drive the page streams (a damaged table: an error, not a memory blow-up)
   checkRequestRanges(guestRequests, tableNames.guestRequests);
   return {

@@ -17,7 +17,7 @@
 import type { Table } from '@uwdata/flechette';
 import { GrowableArray } from '../util/growable.js';
 import { InputError } from '../util/errors.js';
-import { boolColumn, int64Column, int64Words, stringColumn } from '../table/column-arrays.js';
+import { boolColumn, int64Column, int64Words, numberColumn, stringColumn } from '../table/column-arrays.js';
 
 export const PAGE_SIZE = 4096;
 const TWO32 = 4294967296;
@@ -36,6 +36,8 @@ const TWO32 = 4294967296;
 export const MAX_RW_BYTES = 0x7ffff000;
 export const MAX_FILE_END = TWO32 * PAGE_SIZE;
 export const MAX_REQUEST_SECTORS = 2 ** 23 - 1;
+/** Bytes of one block request at most (its __data_len / bi_size is an unsigned int). */
+export const MAX_REQUEST_BYTES = 2 ** 32 - 1;
 export const MAX_SECTOR_END = 2 ** 44;
 
 function badValue(table: string, row: number, column: string, value: unknown, why: string): InputError {
@@ -273,6 +275,39 @@ export function appPageAccesses(appIo: Table, pageSize = PAGE_SIZE, tableName = 
     syncs,
     rowTimeNs,
   };
+}
+
+/**
+ * A column of non-negative integers of a table, each checked to be at most `max` before anything
+ * uses it (a damaged table gives an InputError naming the row, not a RangeError or a rounded
+ * value); nulls as NaN. `why` says what a larger value would be.
+ */
+export function boundedColumn(table: Table, column: string, tableName: string, max: number, why: string): Float64Array {
+  const col = table.getChild(column);
+  const batches = (col?.data ?? []) as unknown as { values: unknown }[];
+  if (batches.some((b) => b.values instanceof BigInt64Array || b.values instanceof BigUint64Array)) {
+    const { values, valid } = int64Column(table, column);
+    const { hi, lo } = int64Words(values);
+    const out = new Float64Array(values.length);
+    for (let i = 0; i < out.length; i++) {
+      if (valid && !valid[i]) {
+        out[i] = NaN;
+        continue;
+      }
+      const h = hi[2 * i + 1]!;
+      const v = h * TWO32 + lo[2 * i]!;
+      // h < 0: negative (or past 2^63 unsigned); h >= 2^21: past 2^53
+      if (h < 0 || h >= 0x200000 || v > max) throw badValue(tableName, i, column, values[i], h < 0 ? 'is negative' : why);
+      out[i] = v;
+    }
+    return out;
+  }
+  const out = numberColumn(table, column);
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i]!;
+    if (v === v && !(v >= 0 && v <= max && Number.isInteger(v))) throw badValue(tableName, i, column, v, v < 0 ? 'is negative' : why);
+  }
+  return out;
 }
 
 /**

@@ -12,7 +12,14 @@ import { join, resolve } from 'node:path';
 import { tableFromArrays, type DataType, type Table } from '@uwdata/flechette';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readArrowFile, writeArrowFile } from '../../src/table/arrow-file.js';
-import { appPageAccesses, blockPageAccesses, MAX_REQUEST_SECTORS, MAX_RW_BYTES, PAGE_SIZE } from '../../src/whatif/page-accesses.js';
+import {
+  appPageAccesses,
+  blockPageAccesses,
+  MAX_REQUEST_BYTES,
+  MAX_REQUEST_SECTORS,
+  MAX_RW_BYTES,
+  PAGE_SIZE,
+} from '../../src/whatif/page-accesses.js';
 import { loadWhatifInputs, memoryModelFor } from '../../src/analyze/whatif-inputs.js';
 
 const CLI = resolve('dist/cli/main.js');
@@ -39,11 +46,11 @@ function withValue(t: Table, column: string, row: number, value: unknown): Table
 }
 
 let n = 0;
-/** The analysis with one value of one table changed: what whatif reads (app_io, guest_requests, summary.json). */
-function damaged(table: 'app_io' | 'guest_requests', column: string, row: number, value: unknown): string {
+/** The analysis with one value of one table changed: what whatif reads (app_io, guest_requests, attribution, summary.json). */
+function damaged(table: 'app_io' | 'guest_requests' | 'attribution', column: string, row: number, value: unknown): string {
   const d = join(root, `damaged-${n++}`);
   mkdirSync(d);
-  for (const f of ['app_io.arrow', 'guest_requests.arrow', 'summary.json']) copyFileSync(join(base, f), join(d, f));
+  for (const f of ['app_io.arrow', 'guest_requests.arrow', 'attribution.arrow', 'summary.json']) copyFileSync(join(base, f), join(d, f));
   writeArrowFile(join(d, `${table}.arrow`), withValue(readArrowFile(join(base, `${table}.arrow`)), column, row, value));
   return d;
 }
@@ -81,6 +88,34 @@ describe.skipIf(!haveData)('whatif on damaged tables', () => {
     await expect(loadWhatifInputs(d)).rejects.toThrow(
       `${join(d, 'guest_requests.arrow')}: row ${row}, column sector: ${v} is past 8 PiB (2^44 sectors), beyond any disk`,
     );
+  });
+
+  // guest_requests.bytes of the findings tables-seed6-10117, -3884 and -3557 (fuzz seed 6: a RangeError, exit 70)
+  it.each([
+    [9455, 14073748835536896n, `is more than one block request can hold (${MAX_REQUEST_BYTES} bytes: its byte count is an unsigned int)`],
+    [8428, -2882303727761358848n, 'is negative'],
+    [4527, 9007199254745088n, `is more than one block request can hold (${MAX_REQUEST_BYTES} bytes: its byte count is an unsigned int)`],
+  ] as const)('guest_requests row %i, bytes %s: an error naming file, row and column', async (row, v, why) => {
+    const d = damaged('guest_requests', 'bytes', row, v);
+    const inp = await loadWhatifInputs(d);
+    expect(() => memoryModelFor(inp)).toThrow(`${join(d, 'guest_requests.arrow')}: row ${row}, column bytes: ${v} ${why}`);
+  });
+
+  it('attribution: a byte count or a request row out of bounds is an error naming them; the largest request is accepted', async () => {
+    const guestRow = (a: Table) => Array.from(a.getChild('layer').toArray() as ArrayLike<string>).indexOf('guest');
+    const a = readArrowFile(join(base, 'attribution.arrow'));
+    const row = guestRow(a);
+    const d1 = damaged('attribution', 'bytes', row, 2n ** 40n);
+    const i1 = await loadWhatifInputs(d1);
+    expect(() => memoryModelFor(i1)).toThrow(
+      `${join(d1, 'attribution.arrow')}: row ${row}, column bytes: ${2n ** 40n} is more than one block request can hold`,
+    );
+    const d2 = damaged('attribution', 'lower_id', row, -5);
+    const i2 = await loadWhatifInputs(d2);
+    expect(() => memoryModelFor(i2)).toThrow(`${join(d2, 'attribution.arrow')}: row ${row}, column lower_id: -5 is negative`);
+    const d3 = damaged('guest_requests', 'bytes', 0, BigInt(MAX_REQUEST_BYTES));
+    const i3 = await loadWhatifInputs(d3);
+    expect(() => memoryModelFor(i3)).not.toThrow();
   });
 
   it('app_io: bytes_done above bytes_req, a negative size, an offset past 16 TiB', () => {
