@@ -334,7 +334,7 @@ export class OutputFolder {
    * while this one writes something else): `finish()` closes it and stages it as stage() does,
    * `discard()` removes it. Returns the open descriptor.
    */
-  open(name: string): { fd: number; finish(): string; discard(): void } {
+  stageOpen(name: string): { fd: number; finish(): string; discard(): void } {
     if (this.done) throw new Error(`output folder ${this.dir}: ${name} opened after commit`);
     const path = this.path(name);
     const { fd, temp } = createTemporary(path);

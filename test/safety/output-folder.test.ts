@@ -182,6 +182,27 @@ describe('output folder', () => {
     expect(() => OutputFolder.open(out, 'third')).toThrow(/\.iolineage\.lock: the output name is a symbolic link \(to \/dev\/zero\)/);
   });
 
+  it('stageOpen: a file written later takes its name at commit like a staged one; a discarded one leaves nothing', () => {
+    const out = join(work, 'stage-open');
+    const folder = OutputFolder.open(out, 'stage-open test');
+    const kept = folder.stageOpen('kept.arrow');
+    const dropped = folder.stageOpen('dropped.arrow');
+    writeAll(kept.fd, new TextEncoder().encode('kept'));
+    writeAll(dropped.fd, new TextEncoder().encode('dropped'));
+    // not under their final names before the commit
+    expect(readdirSync(out).filter((n) => n.endsWith('.arrow'))).toEqual([]);
+    dropped.discard();
+    expect(kept.finish()).toBe(join(out, 'kept.arrow'));
+    folder.commit();
+    folder.close();
+    expect(readdirSync(out).sort()).toEqual(['kept.arrow', OUTPUTS_MANIFEST].sort());
+    expect(readFileSync(join(out, 'kept.arrow'), 'utf8')).toBe('kept');
+    symlinkSync(join(work, 'victim-2'), join(out, 'link.arrow'));
+    const again = OutputFolder.open(out, 'stage-open test');
+    expect(() => again.stageOpen('link.arrow')).toThrow(/link\.arrow: the output name is a symbolic link/);
+    again.close();
+  });
+
   it('names the files of an earlier run and files no run recorded, and keeps the earlier run in the manifest', () => {
     const out = join(work, 'reused');
     expect(iolineage(['map', 'fs', fixture('ext', 'ext2-1k.e2image-r.img.gz'), '-o', out]).status).toBe(0);

@@ -90,7 +90,7 @@ export interface StagedRequestTables {
 
 /** Where the request tables go: staged at once, or opened for a writer in another thread (OutputFolder). */
 export interface RequestTableFolder extends TableStage {
-  open(name: string): { fd: number; finish(): string; discard(): void };
+  stageOpen(name: string): { fd: number; finish(): string; discard(): void };
 }
 
 export interface RequestSweep {
@@ -202,7 +202,7 @@ class WorkerSweep implements RequestSweep {
     const done = await this.call({ type: 'finish', names, metadata }, 1, 'the end of the sweep');
     stats.merge(IngestStats.fromCounters(done[0]!.counters ?? []));
     // the worker writes both tables while this thread runs `meanwhile`
-    const files = REQUEST_TABLES.map((name) => folder.open(name));
+    const files = REQUEST_TABLES.map((name) => folder.stageOpen(name));
     try {
       await this.call(
         REQUEST_TABLES.map((name, k) => ({ type: 'write', name, fd: files[k]!.fd })),
