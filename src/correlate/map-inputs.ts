@@ -127,12 +127,27 @@ export function qemuImgMapRangeMap(json: string, file: string): RangeMap {
       throw new InputError(file, `entry ${i}: expected {start, length, ...} numbers`, { what: `entry ${i}` });
     }
     if (r.depth === 0 && r.data === true && typeof r.offset === 'number') {
+      for (const [k, v] of [
+        ['start', r.start],
+        ['offset', r.offset],
+        ['length', r.length],
+      ] as const) {
+        // qemu-img prints byte offsets of an image: integers, exact in a double below 2^53 (8 PiB)
+        if (!(Number.isSafeInteger(v) && v >= 0))
+          throw new InputError(file, `entry ${i}: ${k} ${v}: expected a byte offset, a non-negative integer below 2^53`);
+      }
       s.push(r.start);
       d.push(r.offset);
       l.push(r.length);
     }
   });
-  return new RangeMap(s, d, l, file);
+  try {
+    return new RangeMap(s, d, l, file);
+  } catch (e) {
+    // overlapping data extents: not a map qemu-img writes
+    if (e instanceof RangeError) throw new InputError(file, e.message.startsWith(file) ? e.message.slice(file.length + 2) : e.message);
+    throw e;
+  }
 }
 
 /**

@@ -74,3 +74,29 @@ describe('mount prefix', () => {
     expect(stripMountPrefix('/f000', '')).toBe('/f000');
   });
 });
+
+describe('qemuImgMapRangeMap on a damaged map', () => {
+  // the fuzz campaign's finding analyze #76 (seed 6): a start of 1e26 was a RangeError (exit 70)
+  it('names the file and the entry of a value that is no byte offset, and of overlapping extents', async () => {
+    const { qemuImgMapRangeMap } = await import('../../src/correlate/map-inputs.js');
+    const entry = (start: number, offset: number, length = 65536) => ({
+      start,
+      length,
+      depth: 0,
+      present: true,
+      zero: false,
+      data: true,
+      offset,
+    });
+    const map = (...e: object[]) => JSON.stringify(e);
+    expect(() => qemuImgMapRangeMap(map(entry(0, 327680), entry(1e26, 0)), 'vm0/image.map.json')).toThrow(
+      'vm0/image.map.json: entry 1: start 1e+26: expected a byte offset, a non-negative integer below 2^53',
+    );
+    expect(() => qemuImgMapRangeMap(map(entry(0, -512)), 'm.json')).toThrow('m.json: entry 0: offset -512: expected a byte offset');
+    expect(() => qemuImgMapRangeMap(map(entry(0, 0, 0.5)), 'm.json')).toThrow('m.json: entry 0: length 0.5: expected a byte offset');
+    expect(() => qemuImgMapRangeMap(map(entry(0, 327680), entry(32768, 1327680)), 'm.json')).toThrow(
+      'm.json: source ranges overlap at 32768 (previous range ends at 65536)',
+    );
+    expect(qemuImgMapRangeMap(map(entry(0, 327680), entry(65536, 1327680)), 'm.json').src.length).toBe(2);
+  });
+});
