@@ -72,7 +72,8 @@ describe.skipIf(!haveJupyter || bundles.length === 0)('notebooks on the bundled 
     run = spawnSync(process.execPath, [script, '--out', join(work, 'out'), '--captures', dataDir, '--reports', reports()],
       { encoding: 'utf8', env: { ...process.env, TZ: 'UTC', ...(mem ? { IOLINEAGE_CAPTURED_MEM: String(mem) } : {}) } });
   }, 600_000);
-  afterAll(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+  // Chromium's helper processes may still write to its profile for a moment after it exits: retry
+  afterAll(() => { if (work) rmSync(work, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }); });
 
   it('executes every notebook without error output (exit 0, none skipped)', () => {
     expect(run.stderr + run.stdout, 'publishing output').not.toMatch(/FAILED|skip /);
@@ -274,7 +275,8 @@ describe.skipIf(!haveJupyter)('publishing notebooks a user writes', () => {
     run = spawnSync(process.execPath, [script, '--notebooks', nbDir, '--out', join(work, 'out'), '--vm', 'vm2', '--reports', reports(), '--jobs', '1'],
       { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
   }, 300_000);
-  afterAll(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+  // Chromium's helper processes may still write to its profile for a moment after it exits: retry
+  afterAll(() => { if (work) rmSync(work, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }); });
 
   it('fails (exit 1), naming each failed notebook, its cell and the error message', () => {
     expect(run.status, run.stderr).toBe(1);
