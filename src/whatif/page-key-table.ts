@@ -35,52 +35,42 @@ export class PageKeyTable {
 
   /** The value stored for `key`, or -1 when absent. Keys must be non-negative. */
   get(key: number): number {
-    const keys = this.keys;
-    let i = mix(key) & this.mask;
-    for (;;) {
-      const k = keys[i]!;
-      if (k === key) return this.values[i]!;
-      if (k === -1) return -1;
-      i = (i + 1) & this.mask;
-    }
+    const i = this.slot(key);
+    return this.keys[i] === key ? this.values[i]! : -1;
   }
 
   /** The value stored for `key`; when absent, store `value` and return -1. */
   getOrInsert(key: number, value: number): number {
-    const keys = this.keys;
-    let i = mix(key) & this.mask;
-    for (;;) {
-      const k = keys[i]!;
-      if (k === key) return this.values[i]!;
-      if (k === -1) {
-        keys[i] = key;
-        this.values[i] = value;
-        if (++this.count * 2 > this.mask) this.grow();
-        return -1;
-      }
-      i = (i + 1) & this.mask;
-    }
+    const i = this.slot(key);
+    if (this.keys[i] === key) return this.values[i]!;
+    this.insertAt(i, key, value);
+    return -1;
   }
 
   /** Store `value` for `key` and return the previous value, or -1 when the key was new. */
   swap(key: number, value: number): number {
+    const i = this.slot(key);
+    if (this.keys[i] === key) {
+      const old = this.values[i]!;
+      this.values[i] = value;
+      return old;
+    }
+    this.insertAt(i, key, value);
+    return -1;
+  }
+
+  /** The slot holding `key`, or the empty slot where it goes (linear probing). */
+  private slot(key: number): number {
     const keys = this.keys;
     let i = mix(key) & this.mask;
-    for (;;) {
-      const k = keys[i]!;
-      if (k === key) {
-        const old = this.values[i]!;
-        this.values[i] = value;
-        return old;
-      }
-      if (k === -1) {
-        keys[i] = key;
-        this.values[i] = value;
-        if (++this.count * 2 > this.mask) this.grow();
-        return -1;
-      }
-      i = (i + 1) & this.mask;
-    }
+    while (keys[i] !== key && keys[i] !== -1) i = (i + 1) & this.mask;
+    return i;
+  }
+
+  private insertAt(i: number, key: number, value: number): void {
+    this.keys[i] = key;
+    this.values[i] = value;
+    if (++this.count * 2 > this.mask) this.grow();
   }
 
   private grow(): void {
