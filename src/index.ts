@@ -46,7 +46,7 @@ export {
 } from './charts/chart-style.js';
 export { showTable, type ShowTableOptions } from './notebook/show-table.js';
 export { groupReordering, type GroupReorderingOptions } from './notebook/group-reordering.js';
-export { lookup, rank, runningSum, type RankOptions, type RunningSumOptions } from './notebook/big-table.js';
+export { antijoin, lookup, rank, runningSum, semijoin, type RankOptions, type RunningSumOptions } from './notebook/big-table.js';
 export { openCapture, captureDir, type Capture, type OpenCaptureOptions } from './notebook/open-capture.js';
 export { readUserTable, toUserTable, type UserTable, type TimeBases, type ClockDomain } from './notebook/user-table.js';
 export { captureTimeBases, toLowerClock, toUpperClock, type SummaryClocks, type ClockStarts } from './notebook/capture-timeline.js';

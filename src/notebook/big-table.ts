@@ -5,56 +5,139 @@
  * table with columns added, so a notebook continues with Arquero: the rows are the table's rows, in
  * its order, filters and ordering kept (Arquero's `assign` aligns added columns with `array()`).
  */
-import type { ColumnTable } from 'arquero';
+import { BitSet, type ColumnTable } from 'arquero';
 import { UsageError } from '../util/errors.js';
 import { sortedOrder } from '../util/sorted.js';
+import { backingValues, checkColumn, rowsOf, setKey, visibleValues, type BackingColumn, type TableValue } from './table-values.js';
 
-type Value = number | string | boolean | null | undefined;
+type Value = TableValue;
 
-function column(table: ColumnTable, name: string, what: string): ArrayLike<Value> {
-  if (!table.columnNames().includes(name)) {
-    throw new UsageError(`${what}: the table has no column "${name}" (columns: ${table.columnNames().join(', ')})`);
+const column = visibleValues;
+
+/**
+ * Membership of values in one column of a table (its rows, filter applied): integer keys in
+ * [0, 2^31) use a byte per possible key, other keys a Set.
+ */
+function keySet(table: ColumnTable, name: string, what: string): (v: Value) => boolean {
+  const values = backingValues(table, name, what);
+  const rows = rowsOf(table);
+  const m = rows ? rows.length : values.length;
+  let dense = true;
+  let max = -1;
+  for (let j = 0; j < m && dense; j++) {
+    const k = values[rows ? rows[j]! : j];
+    if (k === null || k === undefined) continue;
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k >= 2 ** 31) dense = false;
+    else if (k > max) max = k;
   }
-  return table.array(name) as ArrayLike<Value>;
+  if (dense && max < 4 * m + 1024) {
+    const present = new Uint8Array(max + 1);
+    for (let j = 0; j < m; j++) {
+      const k = values[rows ? rows[j]! : j];
+      if (typeof k === 'number') present[k] = 1;
+    }
+    return (k) => typeof k === 'number' && k >= 0 && k <= max && present[k] === 1;
+  }
+  const set = new Set<unknown>();
+  for (let j = 0; j < m; j++) {
+    const k = values[rows ? rows[j]! : j];
+    if (k !== null && k !== undefined && k === k) set.add(setKey(k));
+  }
+  return (k) => k !== null && k !== undefined && set.has(setKey(k));
+}
+
+/** `on` as Arquero's joins take one key column: a name for both tables, or [left, right]. */
+function keyColumns(on: string | readonly [string, string], what: string): [string, string] {
+  if (typeof on === 'string') return [on, on];
+  if (Array.isArray(on) && on.length === 2 && typeof on[0] === 'string' && typeof on[1] === 'string') return [on[0], on[1]];
+  throw new UsageError(`${what}: on must be one column name or [left column, right column]; got ${JSON.stringify(on)}`);
+}
+
+function joinFilter(
+  table: ColumnTable,
+  other: ColumnTable,
+  on: string | readonly [string, string],
+  anti: boolean,
+  what: string,
+): ColumnTable {
+  const [left, right] = keyColumns(on, what);
+  const key = backingValues(table, left, what);
+  const has = keySet(other, right, what);
+  const filter = new BitSet(table.totalRows());
+  const mask = table.mask();
+  if (mask) {
+    for (let row = mask.next(0); row >= 0; row = mask.next(row + 1)) if (has(key[row]) !== anti) filter.set(row);
+  } else {
+    for (let row = 0; row < key.length; row++) if (has(key[row]) !== anti) filter.set(row);
+  }
+  return table.create({ filter });
+}
+
+/**
+ * The rows of `table` whose `on` key is among the key values of `other`'s rows: what Arquero's
+ * `table.semijoin(other, on)` gives for one key column (null and NaN keys never match), by one
+ * typed-array or Set lookup per row instead of a key string per row and a Map of row objects.
+ * The table's order and grouping are kept.
+ */
+export function semijoin(table: ColumnTable, other: ColumnTable, on: string | readonly [string, string]): ColumnTable {
+  return joinFilter(table, other, on, false, 'semijoin');
+}
+
+/** The rows of `table` whose `on` key is not among `other`'s: Arquero's `antijoin` for one key column (see semijoin). */
+export function antijoin(table: ColumnTable, other: ColumnTable, on: string | readonly [string, string]): ColumnTable {
+  return joinFilter(table, other, on, true, 'antijoin');
 }
 
 /**
  * Left lookup: for each row of `table`, the `values` columns of the first row of `other` whose
  * `on[1]` equals the row's `on[0]` (undefined when none), as Arquero's `lookup` gives them.
- * Integer keys in [0, 2^31) use a direct index; other keys a Map.
+ * Integer keys in [0, 2^31) use a direct index; other keys a Map. Only the matched rows' values
+ * are read from `other`.
  */
 export function lookup(table: ColumnTable, other: ColumnTable, on: readonly [string, string], values: readonly string[]): ColumnTable {
   const key = column(table, on[0], 'lookup');
-  const otherKey = column(other, on[1], 'lookup');
-  const otherValues = values.map((v) => column(other, v, 'lookup'));
+  const otherKey = backingValues(other, on[1], 'lookup');
+  values.forEach((v) => checkColumn(other, v, 'lookup'));
+  const otherColumns = values.map((v) => other.column(v) as unknown as BackingColumn);
+  const otherRows = rowsOf(other);
   const n = key.length,
-    m = otherKey.length;
+    m = otherRows ? otherRows.length : otherKey.length;
   let dense = true;
   let max = -1;
   for (let j = 0; j < m && dense; j++) {
-    const k = otherKey[j];
+    const k = otherKey[otherRows ? otherRows[j]! : j];
+    if (k === null || k === undefined) continue;
     if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k >= 2 ** 31) dense = false;
     else if (k > max) max = k;
   }
+  // the backing row of the first row of `other` with each key
   let rowOf: (k: Value) => number;
   if (dense && max < 4 * m + 1024) {
     const index = new Int32Array(max + 1).fill(-1);
-    for (let j = m - 1; j >= 0; j--) index[otherKey[j] as number] = j;
+    for (let j = m - 1; j >= 0; j--) {
+      const row = otherRows ? otherRows[j]! : j;
+      const k = otherKey[row];
+      if (typeof k === 'number') index[k] = row;
+    }
     rowOf = (k) => (typeof k === 'number' && k >= 0 && k <= max && Number.isInteger(k) ? index[k]! : -1);
   } else {
     const index = new Map<Value, number>();
-    for (let j = m - 1; j >= 0; j--) index.set(otherKey[j], j);
-    rowOf = (k) => index.get(k) ?? -1;
+    for (let j = m - 1; j >= 0; j--) {
+      const row = otherRows ? otherRows[j]! : j;
+      const k = otherKey[row];
+      if (k !== null && k !== undefined && k === k) index.set(setKey(k) as Value, row);
+    }
+    rowOf = (k) => (k === null || k === undefined ? -1 : (index.get(setKey(k) as Value) ?? -1));
   }
   const out: Record<string, Value[]> = {};
   values.forEach((v) => {
     out[v] = new Array<Value>(n);
   });
   for (let i = 0; i < n; i++) {
-    const j = rowOf(key[i]);
-    if (j < 0) continue;
+    const row = rowOf(key[i]);
+    if (row < 0) continue;
     values.forEach((v, c) => {
-      out[v]![i] = otherValues[c]![j];
+      out[v]![i] = otherColumns[c]!.at(row);
     });
   }
   return table.assign(out);

@@ -8,6 +8,9 @@
 import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import { reorderingStats } from '../metrics/reordering.js';
+import { UsageError } from '../util/errors.js';
+import { sortedOrder } from '../util/sorted.js';
+import { rowsOf, setKey, visibleValues, type TableValue } from './table-values.js';
 
 export interface GroupReorderingOptions {
   /** Columns whose values define a group (e.g. ["window", "layer", "op"]). */
@@ -23,37 +26,96 @@ export interface GroupReorderingOptions {
  * mean_displacement, max_displacement, displaced_fraction (ReorderingStats).
  */
 export function groupReordering(table: ColumnTable, options: GroupReorderingOptions): ColumnTable {
-  const grouped = table.groupby(...options.groupby);
-  const groups = grouped.groups() as unknown as {
-    size: number;
-    keys: Uint32Array;
-    rows: ArrayLike<number>;
-    get: ((row: number) => unknown)[];
-  };
-  const issue = table.array(options.issue) as ArrayLike<number | null>;
-  const processed = table.array(options.processed) as ArrayLike<number | null>;
-  // rows of each group, in table order (counting sort by group key)
-  const start = new Int32Array(groups.size + 1);
-  for (let i = 0; i < groups.keys.length; i++) start[groups.keys[i]! + 1]!++;
-  for (let g = 0; g < groups.size; g++) start[g + 1]! += start[g]!;
-  const order = new Int32Array(groups.keys.length);
-  const fill = start.slice(0, groups.size);
-  for (let i = 0; i < groups.keys.length; i++) order[fill[groups.keys[i]!]!++] = i;
+  const { group, groups, firstRow } = groupCodes(table, options.groupby);
+  const keyValues = options.groupby.map((name) => visibleValues(table, name, 'groupReordering'));
+  const issue = visibleValues(table, options.issue, 'groupReordering');
+  const processed = visibleValues(table, options.processed, 'groupReordering');
+  // rows of each group, in table order (counting sort by group)
+  const n = group.length;
+  const start = new Int32Array(groups + 1);
+  for (let i = 0; i < n; i++) start[group[i]! + 1]!++;
+  for (let g = 0; g < groups; g++) start[g + 1]! += start[g]!;
+  const order = new Int32Array(n);
+  const fill = start.slice(0, groups);
+  for (let i = 0; i < n; i++) order[fill[group[i]!]!++] = i;
   const out: Record<string, unknown>[] = [];
-  for (let g = 0; g < groups.size; g++) {
-    const n = start[g + 1]! - start[g]!;
-    const ik = new Float64Array(n);
-    const pk = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
+  for (let g = 0; g < groups; g++) {
+    const size = start[g + 1]! - start[g]!;
+    const ik = new Float64Array(size);
+    const pk = new Float64Array(size);
+    for (let k = 0; k < size; k++) {
       const r = order[start[g]! + k]!;
-      ik[k] = issue[r] ?? NaN;
-      pk[k] = processed[r] ?? NaN;
+      ik[k] = asNumber(issue[r], options.issue);
+      pk[k] = asNumber(processed[r], options.processed);
     }
     const row: Record<string, unknown> = {};
     options.groupby.forEach((name, c) => {
-      row[name] = groups.get[c]!(groups.rows[g]!);
+      row[name] = keyValues[c]![firstRow[g]!];
     });
     out.push({ ...row, ...reorderingStats(ik, pk) });
   }
   return aq.from(out);
+}
+
+/** A number for the stats (a missing value as NaN, which leaves the row out); a BigInt is refused, never rounded. */
+function asNumber(v: TableValue, column: string): number {
+  if (typeof v === 'bigint') {
+    throw new UsageError(
+      `groupReordering: column "${column}" holds 64-bit integers past 2^53 (BigInt), which would be rounded; convert them first`,
+    );
+  }
+  return v === null || v === undefined ? NaN : Number(v);
+}
+
+/**
+ * The group of each row (in the table's order) by the values of `names`, numbered as Arquero's
+ * groupby numbers them, and a row of each group (its key values).
+ */
+function groupCodes(table: ColumnTable, names: readonly string[]): { group: Int32Array; groups: number; firstRow: number[] } {
+  const n = table.numRows();
+  let group = new Int32Array(n);
+  let groups = n > 0 ? 1 : 0;
+  let firstRow: number[] = n > 0 ? [0] : [];
+  for (const name of names) {
+    // the column's distinct values, numbered; then (group so far, value) pairs renumbered
+    const values = visibleValues(table, name, 'groupReordering');
+    const codes = new Map<unknown, number>();
+    const code = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const k = setKey(values[i]);
+      let c = codes.get(k);
+      if (c === undefined) codes.set(k, (c = codes.size));
+      code[i] = c;
+    }
+    const pairs = new Map<number | string, number>();
+    const next = new Int32Array(n);
+    const rows: number[] = [];
+    const exact = groups * codes.size <= Number.MAX_SAFE_INTEGER;
+    for (let i = 0; i < n; i++) {
+      const k = exact ? group[i]! * codes.size + code[i]! : `${group[i]!},${code[i]!}`;
+      let g = pairs.get(k);
+      if (g === undefined) {
+        pairs.set(k, (g = pairs.size));
+        rows.push(i);
+      }
+      next[i] = g;
+    }
+    group = next;
+    groups = pairs.size;
+    firstRow = rows;
+  }
+  // Arquero numbers groups in the order of their first backing row (its scan ignores the order)
+  const backing = table.isOrdered() ? rowsOf(table) : null;
+  if (backing !== null && groups > 1) {
+    const least = new Float64Array(groups).fill(Infinity);
+    for (let i = 0; i < n; i++) if (backing[i]! < least[group[i]!]!) least[group[i]!] = backing[i]!;
+    const byLeast = sortedOrder(least);
+    const renumber = new Int32Array(groups);
+    byLeast.forEach((g, k) => {
+      renumber[g] = k;
+    });
+    for (let i = 0; i < n; i++) group[i] = renumber[group[i]!]!;
+    firstRow = Array.from(byLeast, (g) => firstRow[g]!);
+  }
+  return { group, groups, firstRow };
 }

@@ -32,4 +32,26 @@ describe('groupReordering', () => {
       expect(g.kendall_tau).toBeCloseTo(1 - 2 * inv / pairs, 12);
     }
   });
+
+  it("has the groups of Arquero's groupby, in its order, on a filtered and ordered table with null and numeric keys", () => {
+    const rnd = mulberry32(12);
+    const t = aq
+      .table({
+        w: Array.from({ length: 5000 }, () => (rnd() < 0.05 ? null : Math.floor(rnd() * 30) * 2)),
+        layer: Array.from({ length: 5000 }, () => (rnd() < 0.5 ? 'guest' : rnd() < 0.5 ? 'host' : null)),
+        issued: Array.from({ length: 5000 }, (_, i) => i),
+        processed: Array.from({ length: 5000 }, (_, i) => (rnd() < 0.1 ? null : i + Math.floor(rnd() * 50))),
+      })
+      .filter((d) => d.issued % 3 !== 0)
+      .orderby(aq.desc('issued'));
+    const ours = groupReordering(t, { groupby: ['w', 'layer'], issue: 'issued', processed: 'processed' });
+    const theirs = t.groupby('w', 'layer').rollup({ n: aq.op.valid('processed') });
+    expect(ours.select('w', 'layer', 'n').objects()).toEqual(theirs.objects());
+    expect(ours.numRows()).toBeGreaterThan(90);
+  });
+
+  it('refuses BigInt times rather than rounding them', () => {
+    const t = aq.table({ g: [1, 1], issued: [1n, 2n], processed: [2n ** 60n, 2n ** 60n + 1n] });
+    expect(() => groupReordering(t, { groupby: ['g'], issue: 'issued', processed: 'processed' })).toThrow(/column "issued" holds 64-bit integers past 2\^53/);
+  });
 });
