@@ -15,10 +15,11 @@ type Value = TableValue;
 const column = visibleValues;
 
 /**
- * Membership of values in one column of a table (its rows, filter applied): integer keys in
- * [0, 2^31) use a byte per possible key, other keys a Set.
+ * The backing row of the first of a table's rows (filter and order applied) with each value of one
+ * column, -1 for a value no row has; null and NaN match no row, as in Arquero's joins. Integer keys
+ * in [0, 2^31) use a direct index, other keys a Map.
  */
-function keySet(table: ColumnTable, name: string, what: string): (v: Value) => boolean {
+function firstRowOfKey(table: ColumnTable, name: string, what: string): (k: Value) => number {
   const values = backingValues(table, name, what);
   const rows = rowsOf(table);
   const m = rows ? rows.length : values.length;
@@ -31,19 +32,21 @@ function keySet(table: ColumnTable, name: string, what: string): (v: Value) => b
     else if (k > max) max = k;
   }
   if (dense && max < 4 * m + 1024) {
-    const present = new Uint8Array(max + 1);
-    for (let j = 0; j < m; j++) {
-      const k = values[rows ? rows[j]! : j];
-      if (typeof k === 'number') present[k] = 1;
+    const index = new Int32Array(max + 1).fill(-1);
+    for (let j = m - 1; j >= 0; j--) {
+      const row = rows ? rows[j]! : j;
+      const k = values[row];
+      if (typeof k === 'number') index[k] = row;
     }
-    return (k) => typeof k === 'number' && k >= 0 && k <= max && present[k] === 1;
+    return (k) => (typeof k === 'number' && k >= 0 && k <= max && Number.isInteger(k) ? index[k]! : -1);
   }
-  const set = new Set<unknown>();
-  for (let j = 0; j < m; j++) {
-    const k = values[rows ? rows[j]! : j];
-    if (k !== null && k !== undefined && k === k) set.add(setKey(k));
+  const index = new Map<unknown, number>();
+  for (let j = m - 1; j >= 0; j--) {
+    const row = rows ? rows[j]! : j;
+    const k = values[row];
+    if (k !== null && k !== undefined && k === k) index.set(setKey(k), row);
   }
-  return (k) => k !== null && k !== undefined && set.has(setKey(k));
+  return (k) => (k === null || k === undefined ? -1 : (index.get(setKey(k)) ?? -1));
 }
 
 /** `on` as Arquero's joins take one key column: a name for both tables, or [left, right]. */
@@ -62,13 +65,13 @@ function joinFilter(
 ): ColumnTable {
   const [left, right] = keyColumns(on, what);
   const key = backingValues(table, left, what);
-  const has = keySet(other, right, what);
+  const rowOf = firstRowOfKey(other, right, what);
   const filter = new BitSet(table.totalRows());
   const mask = table.mask();
   if (mask) {
-    for (let row = mask.next(0); row >= 0; row = mask.next(row + 1)) if (has(key[row]) !== anti) filter.set(row);
+    for (let row = mask.next(0); row >= 0; row = mask.next(row + 1)) if (rowOf(key[row]) >= 0 !== anti) filter.set(row);
   } else {
-    for (let row = 0; row < key.length; row++) if (has(key[row]) !== anti) filter.set(row);
+    for (let row = 0; row < key.length; row++) if (rowOf(key[row]) >= 0 !== anti) filter.set(row);
   }
   return table.create({ filter });
 }
@@ -96,39 +99,10 @@ export function antijoin(table: ColumnTable, other: ColumnTable, on: string | re
  */
 export function lookup(table: ColumnTable, other: ColumnTable, on: readonly [string, string], values: readonly string[]): ColumnTable {
   const key = column(table, on[0], 'lookup');
-  const otherKey = backingValues(other, on[1], 'lookup');
+  const rowOf = firstRowOfKey(other, on[1], 'lookup');
   values.forEach((v) => checkColumn(other, v, 'lookup'));
   const otherColumns = values.map((v) => other.column(v) as unknown as BackingColumn);
-  const otherRows = rowsOf(other);
-  const n = key.length,
-    m = otherRows ? otherRows.length : otherKey.length;
-  let dense = true;
-  let max = -1;
-  for (let j = 0; j < m && dense; j++) {
-    const k = otherKey[otherRows ? otherRows[j]! : j];
-    if (k === null || k === undefined) continue;
-    if (typeof k !== 'number' || !Number.isInteger(k) || k < 0 || k >= 2 ** 31) dense = false;
-    else if (k > max) max = k;
-  }
-  // the backing row of the first row of `other` with each key
-  let rowOf: (k: Value) => number;
-  if (dense && max < 4 * m + 1024) {
-    const index = new Int32Array(max + 1).fill(-1);
-    for (let j = m - 1; j >= 0; j--) {
-      const row = otherRows ? otherRows[j]! : j;
-      const k = otherKey[row];
-      if (typeof k === 'number') index[k] = row;
-    }
-    rowOf = (k) => (typeof k === 'number' && k >= 0 && k <= max && Number.isInteger(k) ? index[k]! : -1);
-  } else {
-    const index = new Map<Value, number>();
-    for (let j = m - 1; j >= 0; j--) {
-      const row = otherRows ? otherRows[j]! : j;
-      const k = otherKey[row];
-      if (k !== null && k !== undefined && k === k) index.set(setKey(k) as Value, row);
-    }
-    rowOf = (k) => (k === null || k === undefined ? -1 : (index.get(setKey(k) as Value) ?? -1));
-  }
+  const n = key.length;
   const out: Record<string, Value[]> = {};
   values.forEach((v) => {
     out[v] = new Array<Value>(n);
