@@ -1,9 +1,10 @@
 /**
  * Heavy steps for big tables, where Arquero's own verbs take seconds per million rows on this kind
  * of machine (a join builds row objects; a window over an ordered table sorts through a comparator
- * that reads every value through its column). Each takes an Arquero table and returns the same
- * table with columns added, so a notebook continues with Arquero: the rows are the table's rows, in
- * its order, filters and ordering kept (Arquero's `assign` aligns added columns with `array()`).
+ * that reads every value through its column). Each takes an Arquero table and returns it with
+ * columns added (lookup, rank, runningSum) or with fewer rows (semijoin, antijoin), so a notebook
+ * continues with Arquero: the rows are the table's rows, in its order, filters, ordering and
+ * grouping kept (Arquero's `assign` aligns added columns with `array()`).
  */
 import { BitSet, type ColumnTable } from 'arquero';
 import { UsageError } from '../util/errors.js';
@@ -11,8 +12,6 @@ import { sortedOrder } from '../util/sorted.js';
 import { backingValues, checkColumn, rowsOf, setKey, visibleValues, type BackingColumn, type TableValue } from './table-values.js';
 
 type Value = TableValue;
-
-const column = visibleValues;
 
 /**
  * The backing row of the first of a table's rows (filter and order applied) with each value of one
@@ -98,7 +97,7 @@ export function antijoin(table: ColumnTable, other: ColumnTable, on: string | re
  * are read from `other`.
  */
 export function lookup(table: ColumnTable, other: ColumnTable, on: readonly [string, string], values: readonly string[]): ColumnTable {
-  const key = column(table, on[0], 'lookup');
+  const key = visibleValues(table, on[0], 'lookup');
   const rowOf = firstRowOfKey(other, on[1], 'lookup');
   values.forEach((v) => checkColumn(other, v, 'lookup'));
   const otherColumns = values.map((v) => other.column(v) as unknown as BackingColumn);
@@ -130,7 +129,7 @@ export interface RankOptions {
  * per group, by a typed-array sort.
  */
 export function rank(table: ColumnTable, by: string, options: RankOptions = {}): ColumnTable {
-  const values = column(table, by, 'rank');
+  const values = visibleValues(table, by, 'rank');
   const n = values.length;
   const groupKey = groupKeys(table, options.groupby ?? [], 'rank');
   const idx = new Uint32Array(n);
@@ -178,7 +177,7 @@ function groupKeys(table: ColumnTable, names: readonly string[], what: string): 
   const n = table.numRows();
   const keys = new Uint32Array(n);
   if (names.length === 0) return keys;
-  const cols = names.map((g) => column(table, g, what));
+  const cols = names.map((g) => visibleValues(table, g, what));
   if (cols.length === 1) {
     const ids = new Map<Value, number>();
     const c = cols[0]!;
@@ -215,9 +214,9 @@ export interface RunningSumOptions {
  * gives, by a typed-array sort.
  */
 export function runningSum(table: ColumnTable, options: RunningSumOptions): ColumnTable {
-  const t = column(table, options.orderby, 'runningSum');
-  const t2 = options.then ? column(table, options.then, 'runningSum') : null;
-  const x = column(table, options.value, 'runningSum');
+  const t = visibleValues(table, options.orderby, 'runningSum');
+  const t2 = options.then ? visibleValues(table, options.then, 'runningSum') : null;
+  const x = visibleValues(table, options.value, 'runningSum');
   const n = t.length;
   // -0 orders with 0; a row with no order value (null, NaN) sorts after every other
   const a = Float64Array.from({ length: n }, (_, i) => Number(t[i] ?? NaN) + 0);
