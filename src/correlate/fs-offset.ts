@@ -13,7 +13,8 @@
 import type { Table } from '@uwdata/flechette';
 import type { BlockSource } from '../io/block-source.js';
 import { readPartitionTable } from '../image/partitions.js';
-import { Act, forEachEventBatch } from '../ingest/block/block-event-batches.js';
+import { Act } from '../ingest/block/block-event-batches.js';
+import { V_DEV, V_NEW_SECTOR, V_OLD_DEV, V_SECTOR, type EventChunk } from '../ingest/block/block-event-chunk.js';
 import { Op } from './layer-link.js';
 import type { AppLayer, BlockLayer } from './layers.js';
 import type { RangeMap } from './range-map.js';
@@ -32,22 +33,41 @@ export interface RemapOffset {
 /** Schema metadata key of block_requests tables that carries the trace's remap offsets (JSON). */
 export const REMAPS_METADATA = 'iolineage.remaps';
 
-/** The remap events (action A) of a block_events table, grouped. */
-export function remapOffsets(events: Table): RemapOffset[] {
-  const groups = new Map<string, RemapOffset>();
-  forEachEventBatch(events, (b, names) => {
-    for (let i = 0; i < b.length; i++) {
-      if (b.action[i] !== Act.A || b.sector[i]! < 0 || b.newSector[i]! < 0 || b.dev[i]! < 0 || b.oldDev[i]! < 0) continue;
-      const from = names.dev[b.oldDev[i]!]!,
-        to = names.dev[b.dev[i]!]!;
-      const offset = (b.sector[i]! - b.newSector[i]!) * 512;
+/**
+ * The remap events (action A) of a trace grouped by (partition, disk, offset), counted chunk by
+ * chunk as the trace is read (BlockEventsBuilder.streamTo), most events first (ties in order of
+ * first appearance). A remap event with no sector, new sector, device or old device is left out.
+ */
+export class RemapTally {
+  /** Groups by "old dev key>dev key>offset", in order of first appearance. */
+  private readonly groups = new Map<string, { from: number; to: number; offset: number; events: number }>();
+
+  /** Rows [0, n) of a chunk. */
+  add(c: EventChunk, n: number): void {
+    const valid = (col: number, i: number): boolean => (c.valid[col]![i >> 3]! & (1 << (i & 7))) !== 0;
+    const sectorNulls = c.nulls[V_SECTOR]! > 0,
+      devNulls = c.nulls[V_DEV]! > 0;
+    for (let i = 0; i < n; i++) {
+      if (c.action[i] !== Act.A) continue;
+      if ((sectorNulls && !valid(V_SECTOR, i)) || (devNulls && !valid(V_DEV, i))) continue;
+      // the mostly-null columns: a set bit marks a value
+      if (c.newSector === null || c.oldDev === null || !valid(V_NEW_SECTOR, i) || !valid(V_OLD_DEV, i)) continue;
+      const from = c.oldDev[i]!,
+        to = c.dev[i]!;
+      const offset = (Number(c.sector[i]!) - Number(c.newSector[i]!)) * 512;
       const key = `${from}>${to}>${offset}`;
-      const g = groups.get(key);
+      const g = this.groups.get(key);
       if (g) g.events++;
-      else groups.set(key, { from_dev: from, to_dev: to, offset_bytes: offset, events: 1 });
+      else this.groups.set(key, { from, to, offset, events: 1 });
     }
-  });
-  return [...groups.values()].sort((a, b) => b.events - a.events);
+  }
+
+  /** The groups, with device names from the builder's dictionary (BlockEventsBuilder.names().dev). */
+  offsets(devNames: readonly string[]): RemapOffset[] {
+    return [...this.groups.values()]
+      .map((g) => ({ from_dev: devNames[g.from]!, to_dev: devNames[g.to]!, offset_bytes: g.offset, events: g.events }))
+      .sort((a, b) => b.events - a.events);
+  }
 }
 
 /** The remap offsets stored in a block_requests table's metadata (none when absent). */

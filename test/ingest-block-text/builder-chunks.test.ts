@@ -2,10 +2,17 @@
  * BlockEventsBuilder across chunk boundaries: the mostly-null columns (error, new_sector, old_dev,
  * count, ioprio) and the flag columns get their arrays only in chunks that hold a value; chunks
  * without one must still read back as nulls / false, and chunks with one as exactly the values.
- * Rows go in through the row cursor (row + commit) and through the positional add.
+ * Rows go in through the row cursor (row + commit) and through the positional add. Streamed with
+ * no scratch file, every chunk is handed over and none kept, and a sweep of the chunks gives the
+ * requests (and a tally the remaps) of the finished table.
  */
 import { describe, expect, it } from 'vitest';
-import { BlockEventsBuilder, NONE } from '../../src/ingest/block/block-events-builder.js';
+import { tableToIPC } from '@uwdata/flechette';
+import { BlockAction, BlockEventsBuilder, NONE } from '../../src/ingest/block/block-events-builder.js';
+import { buildBlockRequests, StreamedRequestSweep } from '../../src/ingest/block/block-requests.js';
+import { requestsTableOf } from '../../src/ingest/block/block-request-tables.js';
+import { RemapTally } from '../../src/correlate/fs-offset.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
 import { EVENT_CHUNK_BYTES } from '../../src/ingest/block/block-event-chunk.js';
 import { BlockOp } from '../../src/ingest/block/rwbs.js';
 import { CHUNK_ROWS } from '../../src/table/column-builders.js';
@@ -165,5 +172,69 @@ describe('BlockEventsBuilder with chunk memory from a PrefaultPool', () => {
     expect(() => {
       for (let i = 0; i <= CHUNK_ROWS; i++) fillOne(i);
     }).toThrow(/expected/);
+  });
+});
+
+describe('BlockEventsBuilder streamed with no scratch file (streamTo(null, ...), as analyze loads a trace)', () => {
+  /** Q G I D C per request (every 7th a remap A first, from partition 8:1 at sector 2048), across several chunks. */
+  const fill = (b: BlockEventsBuilder) => {
+    const dev = b.internDev(8, 0);
+    const part = b.internDev(8, 1);
+    const rw = b.internRwbs('W');
+    let ts = 1e12;
+    for (let k = 0; b.length < 3 * CHUNK_ROWS + 17; k++) {
+      const sector = 4096 + k * 8;
+      const acts = k % 7 === 0 ? ['A', 'Q', 'G', 'I', 'D', 'C'] : ['Q', 'G', 'I', 'D', 'C'];
+      for (const a of acts) {
+        const r = b.row;
+        r.ts = ts++;
+        r.cpu = k & 1;
+        r.pid = 100 + (k % 3);
+        r.dev = dev;
+        r.action = BlockAction[a as 'Q'];
+        r.rwbs = rw;
+        r.op = BlockOp.write;
+        r.sector = sector;
+        r.nrSectors = 8;
+        if (a === 'A') {
+          r.oldDev = part;
+          r.newSector = BigInt(sector - 2048);
+        }
+        if (a === 'C') r.error = 0;
+        b.commit();
+      }
+    }
+  };
+
+  it('hands over every chunk and keeps none; its sweep gives the requests of the finished table', () => {
+    const whole = new BlockEventsBuilder();
+    fill(whole);
+    const events = whole.finish({});
+    const expected = buildBlockRequests(events, new IngestStats());
+
+    const streamed = new BlockEventsBuilder();
+    const sweep = new StreamedRequestSweep(new IngestStats());
+    const remaps = new RemapTally();
+    const firstRows: number[] = [];
+    streamed.streamTo(null, (chunk, rows, firstRow) => {
+      firstRows.push(firstRow);
+      remaps.add(chunk, rows);
+      sweep.chunk(chunk, rows, firstRow);
+    });
+    fill(streamed);
+    streamed.finishStream();
+    expect(firstRows).toEqual([0, CHUNK_ROWS, 2 * CHUNK_ROWS, 3 * CHUNK_ROWS]);
+    expect(streamed.table.length).toBe(0);
+    const rebuilt = sweep.finish(streamed.names(), {});
+    const requests = requestsTableOf(rebuilt.rec, rebuilt.names, rebuilt.base, {});
+    expect(requests.numRows).toBeGreaterThan((3 * CHUNK_ROWS) / 6);
+    expect(Buffer.from(tableToIPC(requests, { format: 'file' })!).equals(Buffer.from(tableToIPC(expected, { format: 'file' })!))).toBe(
+      true,
+    );
+    const remapRows = events
+      .getChild('action')!
+      .toArray()
+      .filter((a) => a === 'A').length;
+    expect(remaps.offsets(streamed.names().dev)).toEqual([{ from_dev: '8:1', to_dev: '8:0', offset_bytes: 2048 * 512, events: remapRows }]);
   });
 });

@@ -408,12 +408,12 @@ export class BlockEventsBuilder {
   }
 
   private roll(): void {
-    this.flushChunk(CHUNK_ROWS);
+    if (!this.discard) this.flushChunk(CHUNK_ROWS);
     const done = this.chunk;
     const listener = this.onChunk;
     if (listener !== null) {
       listener(done, CHUNK_ROWS, this.rolled * CHUNK_ROWS);
-      // the full batch goes to the scratch file: the table holds none of the chunk's arrays now
+      // the full batch goes to the scratch file (or nowhere): the table holds none of the chunk's arrays now
       this.table.spillFullBatches();
       for (const b of done.buffers()) {
         let list = this.spare.get(b.byteLength);
@@ -428,6 +428,8 @@ export class BlockEventsBuilder {
 
   /** Streaming (streamTo): what each chunk is handed to once full, before it goes to the scratch file. */
   private onChunk: ((chunk: EventChunk, rows: number, firstRow: number) => void) | null = null;
+  /** Streaming with no scratch file (streamTo(null, ...)): chunks are not kept at all. */
+  private discard = false;
   /** Buffers of chunks gone to the scratch file, by size, for the next chunks (zeroed when taken). */
   private readonly spare = new Map<number, ArrayBuffer[]>();
   private readonly reuseMemory: ChunkMemory = (bytes) => {
@@ -445,11 +447,13 @@ export class BlockEventsBuilder {
    * the call), then moved to a scratch file at `scratchPath` (TableBuilder.spillTo), and its
    * memory is reused for a later chunk. So the builder holds one chunk however long the trace.
    * End with finishStream(), then write the table with tableBuilderWriter(builder.table, ...).
-   * Call before the first row.
+   * With a null `scratchPath` the chunks are only handed to `onChunk`: no table is kept (a reader
+   * that needs the requests, not the events). Call before the first row.
    */
-  streamTo(scratchPath: string, onChunk: (chunk: EventChunk, rows: number, firstRow: number) => void): void {
+  streamTo(scratchPath: string | null, onChunk: (chunk: EventChunk, rows: number, firstRow: number) => void): void {
     if (this.length > 0 || this.finished) throw new Error('BlockEventsBuilder.streamTo: rows were already added');
-    this.table.spillTo(scratchPath);
+    if (scratchPath === null) this.discard = true;
+    else this.table.spillTo(scratchPath);
     this.onChunk = onChunk;
     this.chunk = new EventChunk(this.reuseMemory, this.chunk.flags);
   }
@@ -463,7 +467,7 @@ export class BlockEventsBuilder {
     if (this.onChunk === null) throw new Error('BlockEventsBuilder.finishStream: not streaming (streamTo)');
     this.finished = true;
     if (this.i === CHUNK_ROWS) this.roll();
-    this.flushChunk(this.i);
+    if (!this.discard) this.flushChunk(this.i);
     if (this.i > 0) this.onChunk(this.chunk, this.i, this.rolled * CHUNK_ROWS);
   }
 

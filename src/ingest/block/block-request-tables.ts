@@ -204,7 +204,7 @@ function streamWriter(
 }
 
 /** block_requests from the reconstructed request columns. */
-export function requestsTableOf(R: RequestReconstructor, names: EventNames, base: bigint, events: Table): Table {
+export function requestsTableOf(R: RequestReconstructor, names: EventNames, base: bigint, events: Table | Record<string, string>): Table {
   const t = new TableBuilder(blockRequestsTable);
   const fill = requestBatches(R, names, base, t);
   const out = new BuilderBatches(t);
