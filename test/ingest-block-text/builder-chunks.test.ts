@@ -231,10 +231,7 @@ describe('BlockEventsBuilder streamed with no scratch file (streamTo(null, ...),
     expect(Buffer.from(tableToIPC(requests, { format: 'file' })!).equals(Buffer.from(tableToIPC(expected, { format: 'file' })!))).toBe(
       true,
     );
-    const remapRows = events
-      .getChild('action')!
-      .toArray()
-      .filter((a) => a === 'A').length;
+    const remapRows = Array.from(events.getChild('action')!.toArray() as ArrayLike<string>).filter((a) => a === 'A').length;
     expect(remaps.offsets(streamed.names().dev)).toEqual([{ from_dev: '8:1', to_dev: '8:0', offset_bytes: 2048 * 512, events: remapRows }]);
   });
 });
