@@ -200,17 +200,20 @@ export interface AnalyzeOutput {
 
 /**
  * `opts.jobs`: how many traces and strace logs are parsed at once in worker threads (see
- * parallel-loads.ts); 1 parses them in this thread, one after another.
+ * parallel-loads.ts); 1 parses them in this thread, one after another. `opts.scratch`: where a
+ * scratch file of a given name goes (OutputFolder.scratchPath); with it a block trace's requests
+ * are paged out as they are made and handed over as the bytes of their table (load-inputs.ts),
+ * without it they stay in memory.
  */
 export async function analyzeCapture(
   inp: AnalyzeInputs,
   stats: IngestStats,
   log: (s: string) => void = () => {},
-  opts: { jobs?: number } = {},
+  opts: { jobs?: number; scratch?: (name: string) => string } = {},
 ): Promise<AnalyzeOutput> {
   const loads = new ParallelLoads(opts);
   try {
-    return await analyzeWithLoads(inp, stats, log, loads);
+    return await analyzeWithLoads(inp, stats, log, loads, opts.scratch);
   } finally {
     await loads.close();
   }
@@ -233,15 +236,23 @@ async function analyzeWithLoads(
   stats: IngestStats,
   log: (s: string) => void,
   loads: ParallelLoads,
+  scratch: ((name: string) => string) | undefined,
 ): Promise<AnalyzeOutput> {
   const { guests, host } = inp.kind === 'bundle' ? specsFromBundle(inp) : specsFromFiles(inp);
   const acc: Collected = { tables: {}, report: [], notes: [], mounts: {}, warnings: [], fsOffsets: {} };
   const tables = acc.tables;
 
   // the traces and strace logs are parsed at the same time (worker threads), results taken in order
-  const hostJob = host ? loads.start({ kind: 'block_requests', path: host.trace, dev: host.dev }) : null;
-  const guestJobs = guests.map((g) => ({
-    trace: loads.start({ kind: 'block_requests', path: g.trace, dev: g.dev }),
+  const blockJob = (path: string, dev: string | undefined, k: number) =>
+    loads.start({
+      kind: 'block_requests',
+      path,
+      dev,
+      ...(scratch ? { scratch: { pages: scratch(`trace-${k}-pages`), table: scratch(`trace-${k}-requests`) } } : {}),
+    });
+  const hostJob = host ? blockJob(host.trace, host.dev, 0) : null;
+  const guestJobs = guests.map((g, k) => ({
+    trace: blockJob(g.trace, g.dev, k + 1),
     app: g.app ? loads.start({ kind: 'app_io', paths: [g.app], date: g.appDate }) : null,
   }));
 

@@ -2,11 +2,13 @@
  * Loading the correlation's inputs with the readers of the other stages: block traces (any format
  * of ingest/block-trace-readers) → block_requests, strace → app_io, ext metadata → FsMap.
  */
-import type { Table } from '@uwdata/flechette';
+import { closeSync, fstatSync } from 'node:fs';
+import { tableFromIPC, type Table } from '@uwdata/flechette';
 import { BlockEventsBuilder } from '../ingest/block/block-events-builder.js';
 import { BLOCK_TRACE_READERS, detectBlockTraceFormat } from '../ingest/block-trace-readers.js';
-import { StreamedRequestSweep } from '../ingest/block/block-requests.js';
-import { requestsTableOf } from '../ingest/block/block-request-tables.js';
+import { StreamedRequestSweep, type RebuiltRequests } from '../ingest/block/block-requests.js';
+import { requestsFileWriter, requestsTableOf } from '../ingest/block/block-request-tables.js';
+import { openScratchFile, readWholeFd } from '../table/batch-spill.js';
 import { IngestStats } from '../util/ingest-stats.js';
 import { parseStrace } from '../ingest/app/ingest-strace.js';
 import { TableBuilder } from '../table/table-builder.js';
@@ -17,15 +19,31 @@ import { openFsSource } from '../fs/open-fs-source.js';
 import { RemapTally, REMAPS_METADATA } from '../correlate/fs-offset.js';
 
 /**
- * A block trace of one device (any format ingest reads) → its block_requests table. The events
- * are swept into requests chunk by chunk as they are read and not kept (BlockEventsBuilder.streamTo
- * with no scratch file), as ingest sweeps them; the sweep's notes follow the readers' counts in
- * `stats`, where a sweep of the finished table would have put them.
+ * Scratch files of one block trace's load (OutputFolder.scratchPath names; each unlinked once
+ * open): the pages of request and bio rows that left memory during the sweep, and the
+ * block_requests table as it is written a record batch at a time.
  */
-export async function loadBlockRequests(path: string, dev: string | undefined, stats: IngestStats): Promise<Table> {
+export interface BlockLoadScratch {
+  pages: string;
+  table: string;
+}
+
+/**
+ * The sweep of a block trace of one device (any format ingest reads): the events are swept into
+ * requests chunk by chunk as they are read and not kept (BlockEventsBuilder.streamTo with no
+ * scratch file), as ingest sweeps them; the sweep's notes follow the readers' counts in `stats`,
+ * where a sweep of the finished table would have put them. Returns the requests and the schema
+ * metadata of their table.
+ */
+async function sweepBlockTrace(
+  path: string,
+  dev: string | undefined,
+  stats: IngestStats,
+  pagesPath: string | undefined,
+): Promise<{ rebuilt: RebuiltRequests; metadata: Record<string, string> }> {
   const builder = new BlockEventsBuilder(dev ? { dev } : {});
   const sweepStats = new IngestStats();
-  const sweep = new StreamedRequestSweep(sweepStats);
+  const sweep = new StreamedRequestSweep(sweepStats, pagesPath);
   // block_requests keeps no remap event: their offsets (where partitions start) ride in its metadata
   const remaps = new RemapTally();
   builder.streamTo(null, (chunk, rows, firstRow) => {
@@ -37,13 +55,48 @@ export async function loadBlockRequests(path: string, dev: string | undefined, s
   const names = builder.names();
   const rebuilt = sweep.finish(names, {});
   stats.merge(sweepStats);
-  const requests = requestsTableOf(rebuilt.rec, rebuilt.names, rebuilt.base, {});
+  const metadata = rebuilt.requestsMetadata;
   const offsets = remaps.offsets(names.dev);
-  if (offsets.length > 0) {
-    const md = new Map(requests.schema.metadata ?? []);
-    md.set(REMAPS_METADATA, JSON.stringify(offsets));
-    requests.schema.metadata = md;
+  if (offsets.length > 0) metadata[REMAPS_METADATA] = JSON.stringify(offsets);
+  return { rebuilt, metadata };
+}
+
+/**
+ * A block trace of one device → its block_requests table as Arrow IPC file bytes, written a record
+ * batch at a time through a scratch file and read back: with the sweep's rows paged out to the
+ * other scratch file, the requests are in memory only as these bytes.
+ */
+export async function loadBlockRequestsBytes(
+  path: string,
+  dev: string | undefined,
+  stats: IngestStats,
+  scratch: BlockLoadScratch,
+): Promise<Uint8Array> {
+  const { rebuilt, metadata } = await sweepBlockTrace(path, dev, stats, scratch.pages);
+  try {
+    const fd = openScratchFile(scratch.table);
+    try {
+      requestsFileWriter(rebuilt.rec, rebuilt.names, rebuilt.base, metadata)(fd);
+      return readWholeFd(fd, fstatSync(fd).size, scratch.table);
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    rebuilt.rec.close();
   }
+}
+
+/** A block trace of one device → its block_requests table (with `scratch`, by way of loadBlockRequestsBytes). */
+export async function loadBlockRequests(
+  path: string,
+  dev: string | undefined,
+  stats: IngestStats,
+  scratch?: BlockLoadScratch,
+): Promise<Table> {
+  if (scratch) return tableFromIPC(await loadBlockRequestsBytes(path, dev, stats, scratch), { useBigInt: true });
+  const { rebuilt, metadata } = await sweepBlockTrace(path, dev, stats, undefined);
+  const requests = requestsTableOf(rebuilt.rec, rebuilt.names, rebuilt.base, {});
+  requests.schema.metadata = new Map([...(requests.schema.metadata ?? []), ...Object.entries(metadata)]);
   return requests;
 }
 

@@ -1,21 +1,19 @@
 /**
  * Worker-thread entry of the parallel input loads (parallel-loads.ts): one job per worker, a
- * block trace → block_requests or strace logs → app_io. The table goes back as Arrow IPC stream
- * bytes (transferred, not copied), the counters as plain objects, a failure as its name, message
+ * block trace → block_requests or strace logs → app_io. The table goes back as Arrow IPC bytes
+ * (transferred, not copied), the counters as plain objects, a failure as its name, message
  * and place.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { tableToIPC } from '@uwdata/flechette';
 import { IngestStats } from '../util/ingest-stats.js';
 import { toThreadError } from '../util/thread-errors.js';
-import { runLoadJob, type LoadJob } from './parallel-loads.js';
+import { runLoadJobBytes, type LoadJob } from './parallel-loads.js';
 
 async function main(): Promise<void> {
   const job = workerData as LoadJob;
   const stats = new IngestStats();
   try {
-    const table = await runLoadJob(job, stats);
-    const ipc = tableToIPC(table, { format: 'stream' })!;
+    const ipc = await runLoadJobBytes(job, stats);
     parentPort!.postMessage({ ok: true, ipc, counters: stats.list() }, [ipc.buffer as ArrayBuffer]);
   } catch (e) {
     parentPort!.postMessage({ ok: false, counters: stats.list(), error: toThreadError(e) });

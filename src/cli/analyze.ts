@@ -154,10 +154,15 @@ export async function run(argv: string[]): Promise<number> {
   }
   const stats = new IngestStats();
   const log = (s: string) => process.stderr.write(`analyze: ${s}\n`);
-  const res = await analyzeCapture(inputs, stats, log, o.jobs !== undefined ? { jobs: o.jobs } : {});
-  const { notes } = await withOutputFolder(out, 'analyze', (folder) => {
+  // the folder is taken first: its lock keeps a second command out, and the loads' scratch files go there
+  const { result: res, notes } = await withOutputFolder(out, 'analyze', async (folder) => {
+    const res = await analyzeCapture(inputs, stats, log, {
+      ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
+      scratch: (name) => folder.scratchPath(name),
+    });
     for (const [name, table] of Object.entries(res.tables)) folder.stage(`${name}.arrow`, arrowFileWriter(table));
     folder.stageJson('summary.json', res.summary);
+    return res;
   });
   // Parquet copies (src/export), after the Arrow set is in place
   if (o.parquet) await exportTables(tableInputs(res.tables), res.summary, out, { format: 'parquet' });

@@ -18,6 +18,7 @@
 import {
   closeSync,
   constants,
+  existsSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -25,6 +26,7 @@ import {
   readdirSync,
   readlinkSync,
   renameSync,
+  rmdirSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -233,6 +235,9 @@ export class OutputFolder {
   private readonly staged = new Map<string, string>();
   private done = false;
 
+  /** Whether this run made the folder (removed again when the run fails and leaves it empty). */
+  private created = false;
+
   private constructor(
     readonly dir: string,
     readonly command: string,
@@ -241,7 +246,9 @@ export class OutputFolder {
 
   /** Create the folder if needed, take its lock, and remove what killed runs left. */
   static open(dir: string, command: string): OutputFolder {
+    let created = false;
     try {
+      created = !existsSync(dir);
       mkdirSync(dir, { recursive: true });
     } catch (e) {
       const code = errorCode(e);
@@ -287,6 +294,7 @@ export class OutputFolder {
     }
     heldLocks.add(lock);
     const folder = new OutputFolder(dir, command, lock);
+    folder.created = created;
     try {
       // the manifest is written last: a bad name for it is refused before any work
       refuseNonFile(folder.path(OUTPUTS_MANIFEST));
@@ -412,6 +420,14 @@ export class OutputFolder {
     for (const temp of this.staged.values()) removeTemporary(temp);
     this.staged.clear();
     this.release();
+    // a failed run into a folder it made leaves no empty folder behind
+    if (this.created) {
+      try {
+        rmdirSync(this.dir);
+      } catch {
+        /* not empty, or gone */
+      }
+    }
   }
 
   private release(): void {

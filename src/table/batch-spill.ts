@@ -15,17 +15,37 @@ export interface SpilledChunk {
   validityAt: number;
 }
 
+/**
+ * A scratch file, open for reading and writing and already unlinked: a new file only, never
+ * through a symlink planted at its name. Close the descriptor to free its space.
+ */
+export function openScratchFile(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    throw new InputError(path, `cannot create a scratch file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  unlinkSync(path);
+  return fd;
+}
+
+/** Bytes [0, size) of a file by its descriptor, into one array. */
+export function readWholeFd(fd: number, size: number, path: string): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let at = 0; at < size;) {
+    const n = readSync(fd, bytes, at, size - at, at);
+    if (n === 0) throw new InputError(path, `scratch file ended at byte ${at} of ${size}`);
+    at += n;
+  }
+  return bytes;
+}
+
 export class BatchSpill {
   private fd: number;
   private end = 0;
   constructor(readonly path: string) {
-    try {
-      // a new file only, never through a symlink planted at its name
-      this.fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    } catch (e) {
-      throw new InputError(path, `cannot create a scratch file for the table: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    }
-    unlinkSync(path);
+    this.fd = openScratchFile(path);
   }
 
   /** Append the bytes of a typed array; returns its offset in the file. */

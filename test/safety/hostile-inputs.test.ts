@@ -4,7 +4,7 @@
  * checked against the source, compression bombs; each gets a one-line message naming the file
  * and the place, and -o never holds a partial set of tables.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -86,7 +86,7 @@ describe('values of 2^53 and more in the block readers', () => {
     return paths;
   }
 
-  it('binary blktrace: a record time of 2^62 stops ingest with the file and byte offset, and -o holds no table', () => {
+  it('binary blktrace: a record time of 2^62 stops ingest with the file and byte offset, and -o holds no table (the folder it made is gone)', () => {
     const out = join(work, 'binary-out');
     const r = iolineage(['ingest', ...binaryWithHugeTime(), '-o', out]);
     expect(r.status).toBe(1);
@@ -94,7 +94,7 @@ describe('values of 2^53 and more in the block readers', () => {
     expect(r.stderr).toMatch(
       /n\.blktrace\.0:byte offset 64 \(0x40\) \(blk_io_trace record\): time 4611686018427387904 ns: expected times within 2\^53 ns/,
     );
-    expect(readdirSync(out)).toEqual([]);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('btt: the same record is the same one-line error, and btt -o writes nothing', () => {

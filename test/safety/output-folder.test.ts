@@ -1,8 +1,8 @@
 /**
  * Safe outputs (src/io/output-folder.ts) as a user meets them: a planted symlink is refused, a
  * killed or interrupted ingest leaves complete tables or none under their final names, two
- * commands do not share a folder, files of an earlier run are named, and the next run cleans up
- * after a killed one.
+ * commands do not share a folder, files of an earlier run are named, the next run cleans up
+ * after a killed one, and a failed run leaves no folder it made.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, watch, writeFileSync, existsSync } from 'node:fs';
@@ -156,6 +156,7 @@ describe('output folder', () => {
 
   it('keeps a second command out of a folder another one writes into, and takes over the lock of a process that is gone', () => {
     const out = join(work, 'locked');
+    mkdirSync(out);
     const held = OutputFolder.open(out, 'ingest (held by the test)');
     const r = iolineage(['ingest', trace, '-o', out]);
     held.close();
@@ -172,8 +173,27 @@ describe('output folder', () => {
     expect(readdirSync(out).sort()).toEqual(['block_bios.arrow', 'block_events.arrow', 'block_requests.arrow', OUTPUTS_MANIFEST]);
   });
 
+  it('a failed run into a folder it made leaves no folder; into a folder that was there, the folder stays', () => {
+    const made = join(work, 'made-by-a-failed-run');
+    const r = iolineage(['analyze', '--guest-trace', '/etc/hostname', '--guest-fs', '/etc/hostname', '-o', made]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/unknown input format/);
+    expect(existsSync(made)).toBe(false);
+    const there = join(work, 'there-before');
+    mkdirSync(there);
+    OutputFolder.open(there, 'test').close();
+    expect(readdirSync(there)).toEqual([]);
+    const fresh = join(work, 'fresh-then-committed');
+    const folder = OutputFolder.open(fresh, 'test');
+    folder.stageJson('summary.json', { ok: true });
+    folder.commit();
+    folder.close();
+    expect(readdirSync(fresh).sort()).toEqual([OUTPUTS_MANIFEST, 'summary.json'].sort());
+  });
+
   it('refuses a second output folder on one folder in the same process, and a symlink at the lock name', () => {
     const out = join(work, 'same-process');
+    mkdirSync(out);
     const first = OutputFolder.open(out, 'first');
     expect(() => OutputFolder.open(out, 'second')).toThrow(new RegExp(`another iolineage command \\(pid ${process.pid}, first\\)`));
     first.close();

@@ -1,0 +1,80 @@
+/**
+ * analyze's load of a block trace through scratch files (load-inputs.ts, as `iolineage analyze`
+ * runs it: rows paged out, the table written a record batch at a time and read back) gives the
+ * table the in-memory load gives, byte for byte, over several record batches; the scratch files
+ * are gone once it returns, and a scratch name already taken (a planted symlink) is refused.
+ */
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tableToIPC } from '@uwdata/flechette';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadBlockRequests, loadBlockRequestsBytes } from '../../src/analyze/load-inputs.js';
+import { CHUNK_ROWS } from '../../src/table/column-builders.js';
+import { IngestStats } from '../../src/util/ingest-stats.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'iol-load-scratch-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A tracefs text trace of `requests` writes (Q G I D C each), one in 50 completed out of order, with partition remaps. */
+function writeTrace(path: string, requests: number): void {
+  writeFileSync(path, '');
+  let lines: string[] = [];
+  let t = 1000;
+  const at = () => (t += 0.000001).toFixed(6);
+  const held: string[] = [];
+  for (let k = 0; k < requests; k++) {
+    const sector = 2048 + k * 16;
+    const p = `        fio-4242    [000] .....   `;
+    if (k % 9 === 0) lines.push(`${p}${at()}: block_bio_remap: 8,0 W ${sector} + 8 <- (8,1) ${sector - 2048}`);
+    lines.push(`${p}${at()}: block_bio_queue: 8,0 W ${sector} + 8 [fio]`);
+    lines.push(`${p}${at()}: block_getrq: 8,0 W ${sector} + 8 [fio]`);
+    lines.push(`${p}${at()}: block_rq_insert: 8,0 W 4096 () ${sector} + 8 be,0,4 [fio]`);
+    lines.push(`${p}${at()}: block_rq_issue: 8,0 W 4096 () ${sector} + 8 be,0,4 [fio]`);
+    const c = `     <idle>-0       [001] ..s..   ${at()}: block_rq_complete: 8,0 W () ${sector} + 8 be,0,4 [0]`;
+    if (k % 50 === 7) held.push(c);
+    else lines.push(c);
+    if (held.length > 2) lines.push(held.shift()!);
+    if (lines.length > 50_000) {
+      appendFileSync(path, lines.join('\n') + '\n');
+      lines = [];
+    }
+  }
+  lines.push(...held);
+  appendFileSync(path, lines.join('\n') + '\n');
+}
+
+describe('block trace load through scratch files', () => {
+  const trace = join(dir, 'guest.trace');
+  // more requests than one record batch holds (CHUNK_ROWS rows)
+  writeTrace(trace, CHUNK_ROWS + 5000);
+
+  it('gives the in-memory load’s table byte for byte, and leaves no scratch file', async () => {
+    const inMemory = await loadBlockRequests(trace, undefined, new IngestStats());
+    const scratchDir = mkdtempSync(join(dir, 'scratch-'));
+    const scratch = { pages: join(scratchDir, '.pages.scratch'), table: join(scratchDir, '.requests.scratch') };
+    const stats = new IngestStats();
+    const viaFiles = await loadBlockRequests(trace, undefined, stats, scratch);
+    expect(viaFiles.numRows).toBe(inMemory.numRows);
+    expect(viaFiles.numRows).toBeGreaterThan(CHUNK_ROWS);
+    expect(viaFiles.getChild('id')!.data.length).toBe(2);
+    expect(Buffer.from(tableToIPC(viaFiles, { format: 'file' })!).equals(Buffer.from(tableToIPC(inMemory, { format: 'file' })!))).toBe(
+      true,
+    );
+    expect(viaFiles.schema.metadata?.get('iolineage.remaps')).toContain('"from_dev":"8:1"');
+    expect(readdirSync(scratchDir)).toEqual([]);
+    expect(stats.failed).toBe(false);
+  });
+
+  it('refuses a scratch name that is already there (never writes through a symlink)', async () => {
+    const scratchDir = mkdtempSync(join(dir, 'planted-'));
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'keep');
+    symlinkSync(victim, join(scratchDir, '.requests.scratch'));
+    const scratch = { pages: join(scratchDir, '.pages.scratch'), table: join(scratchDir, '.requests.scratch') };
+    await expect(loadBlockRequestsBytes(trace, undefined, new IngestStats(), scratch)).rejects.toThrow(
+      /cannot create a scratch file: EEXIST/,
+    );
+    expect(existsSync(join(scratchDir, '.pages.scratch'))).toBe(false);
+  });
+});
