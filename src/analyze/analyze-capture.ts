@@ -243,17 +243,13 @@ async function analyzeWithLoads(
   const tables = acc.tables;
 
   // the traces and strace logs are parsed at the same time (worker threads), results taken in order
+  const scratchOf = (name: string) => (scratch ? { scratch: { pages: scratch(`${name}-pages`), table: scratch(`${name}-table`) } } : {});
   const blockJob = (path: string, dev: string | undefined, k: number) =>
-    loads.start({
-      kind: 'block_requests',
-      path,
-      dev,
-      ...(scratch ? { scratch: { pages: scratch(`trace-${k}-pages`), table: scratch(`trace-${k}-requests`) } } : {}),
-    });
+    loads.start({ kind: 'block_requests', path, dev, ...scratchOf(`trace-${k}`) });
   const hostJob = host ? blockJob(host.trace, host.dev, 0) : null;
   const guestJobs = guests.map((g, k) => ({
     trace: blockJob(g.trace, g.dev, k + 1),
-    app: g.app ? loads.start({ kind: 'app_io', paths: [g.app], date: g.appDate }) : null,
+    app: g.app ? loads.start({ kind: 'app_io', paths: [g.app], date: g.appDate, ...scratchOf(`strace-${k + 1}`) }) : null,
   }));
 
   // host side first: its fs map locates the images

@@ -12,6 +12,7 @@ import { openScratchFile, readWholeFd } from '../table/batch-spill.js';
 import { IngestStats } from '../util/ingest-stats.js';
 import { parseStrace } from '../ingest/app/ingest-strace.js';
 import { TableBuilder } from '../table/table-builder.js';
+import { tableBuilderWriter } from '../table/arrow-file.js';
 import { appIoTable } from '../table/schemas/app-io.js';
 import { buildFsMap } from '../fs/ext/fs-map-builder.js';
 import type { FsMap } from '../fs/ext/fs-map.js';
@@ -19,13 +20,25 @@ import { openFsSource } from '../fs/open-fs-source.js';
 import { RemapTally, REMAPS_METADATA } from '../correlate/fs-offset.js';
 
 /**
- * Scratch files of one block trace's load (OutputFolder.scratchPath names; each unlinked once
- * open): the pages of request and bio rows that left memory during the sweep, and the
- * block_requests table as it is written a record batch at a time.
+ * Scratch files of one input's load (OutputFolder.scratchPath names; each unlinked once open):
+ * `pages`, the rows that left memory while the input is read (a block trace's request and bio
+ * pages; an strace log's full record batches), and `table`, the loaded table as it is written a
+ * record batch at a time, then read back as its bytes.
  */
-export interface BlockLoadScratch {
+export interface LoadScratch {
   pages: string;
   table: string;
+}
+
+/** The bytes `write` puts in a scratch file at `path`, read back (the file is gone once it returns). */
+function bytesThroughScratch(path: string, write: (fd: number) => void): Uint8Array {
+  const fd = openScratchFile(path);
+  try {
+    write(fd);
+    return readWholeFd(fd, fstatSync(fd).size, path);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -70,29 +83,18 @@ export async function loadBlockRequestsBytes(
   path: string,
   dev: string | undefined,
   stats: IngestStats,
-  scratch: BlockLoadScratch,
+  scratch: LoadScratch,
 ): Promise<Uint8Array> {
   const { rebuilt, metadata } = await sweepBlockTrace(path, dev, stats, scratch.pages);
   try {
-    const fd = openScratchFile(scratch.table);
-    try {
-      requestsFileWriter(rebuilt.rec, rebuilt.names, rebuilt.base, metadata)(fd);
-      return readWholeFd(fd, fstatSync(fd).size, scratch.table);
-    } finally {
-      closeSync(fd);
-    }
+    return bytesThroughScratch(scratch.table, requestsFileWriter(rebuilt.rec, rebuilt.names, rebuilt.base, metadata));
   } finally {
     rebuilt.rec.close();
   }
 }
 
 /** A block trace of one device → its block_requests table (with `scratch`, by way of loadBlockRequestsBytes). */
-export async function loadBlockRequests(
-  path: string,
-  dev: string | undefined,
-  stats: IngestStats,
-  scratch?: BlockLoadScratch,
-): Promise<Table> {
+export async function loadBlockRequests(path: string, dev: string | undefined, stats: IngestStats, scratch?: LoadScratch): Promise<Table> {
   if (scratch) return tableFromIPC(await loadBlockRequestsBytes(path, dev, stats, scratch), { useBigInt: true });
   const { rebuilt, metadata } = await sweepBlockTrace(path, dev, stats, undefined);
   const requests = requestsTableOf(rebuilt.rec, rebuilt.names, rebuilt.base, {});
@@ -100,8 +102,30 @@ export async function loadBlockRequests(
   return requests;
 }
 
-/** strace log(s) → app_io table. */
-export async function loadAppIo(paths: string[], date: string | undefined, stats: IngestStats): Promise<Table> {
+/**
+ * strace log(s) → app_io as Arrow IPC file bytes: full record batches wait in a scratch file
+ * while the logs are read (as ingest does), then the table is written a batch at a time through
+ * the other scratch file and read back.
+ */
+export async function loadAppIoBytes(
+  paths: string[],
+  date: string | undefined,
+  stats: IngestStats,
+  scratch: LoadScratch,
+): Promise<Uint8Array> {
+  const builder = new TableBuilder(appIoTable);
+  builder.spillTo(scratch.pages);
+  try {
+    const r = await parseStrace(paths, builder, stats, date !== undefined ? { date } : {});
+    return bytesThroughScratch(scratch.table, tableBuilderWriter(builder, r.metadata));
+  } finally {
+    builder.close();
+  }
+}
+
+/** strace log(s) → app_io table (with `scratch`, by way of loadAppIoBytes). */
+export async function loadAppIo(paths: string[], date: string | undefined, stats: IngestStats, scratch?: LoadScratch): Promise<Table> {
+  if (scratch) return tableFromIPC(await loadAppIoBytes(paths, date, stats, scratch), { useBigInt: true });
   const builder = new TableBuilder(appIoTable);
   const r = await parseStrace(paths, builder, stats, date !== undefined ? { date } : {});
   return builder.finish(r.metadata);

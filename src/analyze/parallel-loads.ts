@@ -21,20 +21,27 @@ import { Worker } from 'node:worker_threads';
 import { tableFromIPC, tableToIPC, type Table } from '@uwdata/flechette';
 import { IngestStats, type Counter } from '../util/ingest-stats.js';
 import { fromThreadError, type ThreadError } from '../util/thread-errors.js';
-import { loadAppIo, loadBlockRequests, loadBlockRequestsBytes, type BlockLoadScratch } from './load-inputs.js';
+import { loadAppIo, loadAppIoBytes, loadBlockRequests, loadBlockRequestsBytes, type LoadScratch } from './load-inputs.js';
 
-export type LoadJob =
-  | { kind: 'block_requests'; path: string; dev: string | undefined; scratch?: BlockLoadScratch }
-  | { kind: 'app_io'; paths: string[]; date: string | undefined };
+/** A load: a block trace → block_requests, or strace logs → app_io; with `scratch`, through scratch files (load-inputs.ts). */
+export type LoadJob = (
+  { kind: 'block_requests'; path: string; dev: string | undefined } | { kind: 'app_io'; paths: string[]; date: string | undefined }
+) & { scratch?: LoadScratch };
 
 /** Run one job in this thread. */
 export function runLoadJob(job: LoadJob, stats: IngestStats): Promise<Table> {
-  return job.kind === 'block_requests' ? loadBlockRequests(job.path, job.dev, stats, job.scratch) : loadAppIo(job.paths, job.date, stats);
+  return job.kind === 'block_requests'
+    ? loadBlockRequests(job.path, job.dev, stats, job.scratch)
+    : loadAppIo(job.paths, job.date, stats, job.scratch);
 }
 
 /** Run one job in this thread, its table as Arrow IPC bytes (what a worker hands back). */
 export async function runLoadJobBytes(job: LoadJob, stats: IngestStats): Promise<Uint8Array> {
-  if (job.kind === 'block_requests' && job.scratch) return loadBlockRequestsBytes(job.path, job.dev, stats, job.scratch);
+  if (job.scratch) {
+    return job.kind === 'block_requests'
+      ? loadBlockRequestsBytes(job.path, job.dev, stats, job.scratch)
+      : loadAppIoBytes(job.paths, job.date, stats, job.scratch);
+  }
   return tableToIPC(await runLoadJob(job, stats), { format: 'stream' })!;
 }
 

@@ -1,15 +1,17 @@
 /**
- * analyze's load of a block trace through scratch files (load-inputs.ts, as `iolineage analyze`
- * runs it: rows paged out, the table written a record batch at a time and read back) gives the
- * table the in-memory load gives, byte for byte, over several record batches; the scratch files
- * are gone once it returns, and a scratch name already taken (a planted symlink) is refused.
+ * analyze's loads through scratch files (load-inputs.ts, as `iolineage analyze` runs them: rows
+ * paged out, the table written a record batch at a time and read back) give the tables the
+ * in-memory loads give, byte for byte, over several record batches, for a block trace and for an
+ * strace log; the scratch files are gone once they return, and a scratch name already taken (a
+ * planted symlink) is refused.
  */
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { tableToIPC } from '@uwdata/flechette';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadBlockRequests, loadBlockRequestsBytes } from '../../src/analyze/load-inputs.js';
+import { loadAppIo, loadBlockRequests, loadBlockRequestsBytes } from '../../src/analyze/load-inputs.js';
 import { CHUNK_ROWS } from '../../src/table/column-builders.js';
 import { IngestStats } from '../../src/util/ingest-stats.js';
 
@@ -76,5 +78,36 @@ describe('block trace load through scratch files', () => {
       /cannot create a scratch file: EEXIST/,
     );
     expect(existsSync(join(scratchDir, '.pages.scratch'))).toBe(false);
+  });
+
+  it('strace: the app_io of a log of more calls than one record batch holds, byte for byte', async () => {
+    // the bundle's log 14 times over, each copy 1000 s later (a log of about 145,000 lines)
+    const lines = gunzipSync(readFileSync(new URL('../../data/m128-buffered/vm0/app.strace.gz', import.meta.url)))
+      .toString()
+      .trimEnd()
+      .split('\n');
+    const log = join(dir, 'app.strace');
+    writeFileSync(log, '');
+    for (let k = 0; k < 14; k++) {
+      appendFileSync(
+        log,
+        lines
+          .map((l) =>
+            l.replace(/^(\d+\s+)(\d+)(\.\d+)/, (_m, p: string, sec: string, frac: string) => `${p}${Number(sec) + 1000 * k}${frac}`),
+          )
+          .join('\n') + '\n',
+      );
+    }
+    const inMemory = await loadAppIo([log], undefined, new IngestStats());
+    const scratchDir = mkdtempSync(join(dir, 'strace-scratch-'));
+    const viaFiles = await loadAppIo([log], undefined, new IngestStats(), {
+      pages: join(scratchDir, '.pages.scratch'),
+      table: join(scratchDir, '.app_io.scratch'),
+    });
+    expect(viaFiles.numRows).toBeGreaterThan(CHUNK_ROWS);
+    expect(Buffer.from(tableToIPC(viaFiles, { format: 'file' })!).equals(Buffer.from(tableToIPC(inMemory, { format: 'file' })!))).toBe(
+      true,
+    );
+    expect(readdirSync(scratchDir)).toEqual([]);
   });
 });
