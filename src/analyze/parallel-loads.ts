@@ -6,11 +6,11 @@
  * with the counters merged into the caller's IngestStats in the order the jobs were started.
  *
  * At most `availableParallelism() + 1` workers run at once by default (the main thread mostly
- * waits), and never more than 4 by default: each holds its trace's requests (a block trace's events
- * are swept as they are read, load-inputs.ts) and its own heap, so more at once would raise peak
- * memory more than it saves time; further jobs queue. Memory a worker frees stays with its thread's
- * allocator arena (glibc): at 10M events per layer, peak RSS is 3.2 GiB with workers and 2.0 GiB
- * with --jobs 1 (MALLOC_ARENA_MAX=2 in the environment: 2.7 GiB with workers). When the compiled
+ * waits), and never more than 4 by default: each holds one chunk of its input and the pages of
+ * rows not yet written (load-inputs.ts), then hands over its table as bytes, and has a heap and an
+ * allocator arena of its own, so more at once would raise peak memory more than it saves time;
+ * further jobs queue. At 10M block events per layer analyze's peak is 2.06 GiB with workers and
+ * 1.96 GiB with --jobs 1 (bench/analyze-e2e.mjs). When the compiled
  * worker script is not there (running from TypeScript sources, as the unit tests do), jobs run in
  * the main thread one after another.
  */

@@ -64,7 +64,7 @@ options:
                              \`iolineage export\` does
   --jobs N                   parse up to N traces and strace logs at once, in worker threads
                              (default: the number of cores + 1, at most 4; 1: one after another in this thread,
-                             which takes less memory: at 10M events per layer 2.0 GiB instead of 3.2)`;
+                             which takes a little less memory)`;
 
 const OPTIONS = {
   out: option.string('o'),
