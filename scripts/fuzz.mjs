@@ -7,7 +7,8 @@
  *   internal                an exception that is not an InputError/UsageError (the CLI's exit 70),
  *                           or an output folder left with a partial set of tables
  *   crash                   the worker died (a signal, an abort)
- *   hang                    the input used more CPU time than the limit (or 5× it in wall time)
+ *   hang                    the input used more CPU time than the limit, or was blocked (neither
+ *                           running nor waiting for a CPU) for 5× it
  *   memory                  the worker passed the memory cap or ran out of heap
  * Findings (every class but ok and user_error) are written with the input to reproduce them.
  *
@@ -22,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KINDS, KIND_NAMES } from './fuzz/kinds.mjs';
+import { hangReason, processTimes } from './fuzz/process-times.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -79,21 +81,6 @@ if (!existsSync(join(distDir, 'cli', 'main.js'))) {
 }
 const findingsDir = values.findings ?? mkdtempSync(join(tmpdir(), 'iolineage-fuzz-findings-'));
 const CLASSES = ['ok', 'user_error', 'internal', 'crash', 'hang', 'memory'];
-const TICKS_PER_SECOND = 100;
-
-/** CPU time (ms) and resident memory (MB) of a process, from /proc (null when it has gone). */
-function usage(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpuMs = ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND;
-    const rssMb = (Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096) / 2 ** 20;
-    return { cpuMs, rssMb };
-  } catch {
-    return null;
-  }
-}
-
 /** Kinds whose bases this process has made (their setup). */
 const setUp = new Set();
 
@@ -175,7 +162,7 @@ async function runKind(kindName, deadline) {
       // a worker the campaign killed (memory, hang) may not have exited yet: never reuse it
       if (!worker || worker.killed || worker.exitCode !== null || worker.signalCode !== null) await spawnWorker();
       const w = worker;
-      const before = usage(w.pid);
+      const before = processTimes(w.pid);
       if (!before) {
         worker = null;
         continue;
@@ -183,17 +170,17 @@ async function runKind(kindName, deadline) {
       const startedAt = Date.now();
       const result = await new Promise((resolve) => {
         const poll = setInterval(() => {
-          const u = usage(w.pid);
+          const u = processTimes(w.pid);
           if (!u) return;
           if (u.rssMb > memoryMb) {
             w.kill('SIGKILL');
             settle({ cls: 'memory', detail: `resident memory ${u.rssMb.toFixed(0)} MB > cap ${memoryMb} MB` });
-          } else if (u.cpuMs - before.cpuMs > cpuLimitMs || Date.now() - startedAt > 5 * cpuLimitMs) {
-            w.kill('SIGKILL');
-            settle({
-              cls: 'hang',
-              detail: `${((u.cpuMs - before.cpuMs) / 1000).toFixed(1)} s CPU, ${((Date.now() - startedAt) / 1000).toFixed(1)} s wall (limit ${cpuLimitMs / 1000} s CPU)`,
-            });
+          } else {
+            const hang = hangReason(before, u, Date.now() - startedAt, cpuLimitMs);
+            if (hang !== null) {
+              w.kill('SIGKILL');
+              settle({ cls: 'hang', detail: hang });
+            }
           }
         }, 50);
         const onMessage = (m) => settle({ cls: m.cls, detail: m.detail });
