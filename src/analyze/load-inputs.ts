@@ -63,13 +63,18 @@ async function sweepBlockTrace(
     remaps.add(chunk, rows);
     sweep.chunk(chunk, rows, firstRow);
   });
-  await BLOCK_TRACE_READERS[await detectBlockTraceFormat(path)].read([path], builder, stats);
-  builder.finishStream();
-  const names = builder.names();
-  const rebuilt = sweep.finish(names, {});
+  let rebuilt: RebuiltRequests;
+  try {
+    await BLOCK_TRACE_READERS[await detectBlockTraceFormat(path)].read([path], builder, stats);
+    builder.finishStream();
+    rebuilt = sweep.finish(builder.names(), {});
+  } catch (e) {
+    sweep.close();
+    throw e;
+  }
   stats.merge(sweepStats);
   const metadata = rebuilt.requestsMetadata;
-  const offsets = remaps.offsets(names.dev);
+  const offsets = remaps.offsets(rebuilt.names.dev);
   if (offsets.length > 0) metadata[REMAPS_METADATA] = JSON.stringify(offsets);
   return { rebuilt, metadata };
 }

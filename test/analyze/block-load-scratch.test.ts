@@ -68,16 +68,23 @@ describe('block trace load through scratch files', () => {
     expect(stats.failed).toBe(false);
   });
 
-  it('refuses a scratch name that is already there (never writes through a symlink)', async () => {
+  it('refuses a scratch name that is already there (never writes through a symlink); a failed load leaves no descriptor open', async () => {
     const scratchDir = mkdtempSync(join(dir, 'planted-'));
     const victim = join(dir, 'victim');
     writeFileSync(victim, 'keep');
     symlinkSync(victim, join(scratchDir, '.requests.scratch'));
     const scratch = { pages: join(scratchDir, '.pages.scratch'), table: join(scratchDir, '.requests.scratch') };
+    const fds = readdirSync('/proc/self/fd').length;
     await expect(loadBlockRequestsBytes(trace, undefined, new IngestStats(), scratch)).rejects.toThrow(
       /cannot create a scratch file: EEXIST/,
     );
     expect(existsSync(join(scratchDir, '.pages.scratch'))).toBe(false);
+    // a trace the reader refuses: the sweep's scratch file is closed too
+    const junk = join(dir, 'junk.trace');
+    writeFileSync(junk, 'not a block trace\n');
+    const junkScratch = { pages: join(scratchDir, '.p2.scratch'), table: join(scratchDir, '.t2.scratch') };
+    await expect(loadBlockRequestsBytes(junk, undefined, new IngestStats(), junkScratch)).rejects.toThrow(/unknown input format/);
+    expect(readdirSync('/proc/self/fd').length).toBe(fds);
   });
 
   it('strace: the app_io of a log of more calls than one record batch holds, byte for byte', async () => {

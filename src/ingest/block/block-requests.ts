@@ -114,6 +114,11 @@ export class StreamedRequestSweep {
     this.rec.batch(this.batches.of(c, n, firstRow));
   }
 
+  /** Release the scratch file (a sweep given up before finish; after it, RebuiltRequests.rec.close()). */
+  close(): void {
+    this.rec.close();
+  }
+
   /** After the last chunk: the requests still pending, and what stageBlockRequestTables writes. */
   finish(names: EventNames, eventsMetadata: Record<string, string>): RebuiltRequests {
     this.rec.finishPending();
