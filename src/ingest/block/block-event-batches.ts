@@ -198,7 +198,36 @@ export class ChunkBatches {
   /** Rows [0, n) of a chunk whose first row is row `firstRow` of the table (valid until the next call). */
   of(c: SweptColumns, n: number, firstRow: number): EventBatch {
     if (n > this.b.ts.length) this.b = newEventBatch(this.b.ts.length === 0 ? n : CHUNK_ROWS, true, true, true);
-    const b = this.b;
+    return this.fill(this.b, c, n, firstRow);
+  }
+
+  /**
+   * What `of` gives, in arrays of its own (n rows each) for the swept columns, for a sweep in
+   * another thread (the buffers to transfer: sweptBuffers); the columns a sweep goes without
+   * (UNSWEPT_COLUMNS) are empty.
+   */
+  fresh(c: SweptColumns, n: number, firstRow: number): EventBatch {
+    const b: EventBatch = {
+      ...UNSWEPT_EMPTY,
+      length: 0,
+      firstRow: 0,
+      ts: new Float64Array(n),
+      pid: new Int32Array(n),
+      comm: new Int32Array(n),
+      dev: new Int32Array(n),
+      action: new Uint8Array(n),
+      rwbs: new Int32Array(n),
+      op: new Uint8Array(n),
+      sector: new Float64Array(n),
+      nr: new Float64Array(n),
+      bytes: new Float64Array(n),
+      error: new Int32Array(n),
+      newSector: new Float64Array(n),
+    };
+    return this.fill(b, c, n, firstRow);
+  }
+
+  private fill(b: EventBatch, c: SweptColumns, n: number, firstRow: number): EventBatch {
     b.length = n;
     b.firstRow = firstRow;
     if (n === 0) return b;
@@ -229,6 +258,15 @@ export class ChunkBatches {
 
 /** Columns a sweep fed by ChunkBatches goes without (as forEachEventBatch's `skip`). */
 export const UNSWEPT_COLUMNS: readonly SkippableColumn[] = ['cpu', 'flags', 'oldDev', 'count'];
+/** Those columns in a batch made by ChunkBatches.fresh: empty. */
+const UNSWEPT_EMPTY = { cpu: new Int32Array(0), flags: new Uint8Array(0), oldDev: new Int32Array(0), count: new Int32Array(0) };
+
+/** The buffers of the swept columns of a batch made by ChunkBatches.fresh (to transfer to another thread). */
+export function sweptBuffers(b: EventBatch): ArrayBuffer[] {
+  return [b.ts, b.pid, b.comm, b.dev, b.action, b.rwbs, b.op, b.sector, b.nr, b.bytes, b.error, b.newSector].map(
+    (a) => a.buffer as ArrayBuffer,
+  );
+}
 
 /** dst[i] = src[i], or -1 where the validity bit is clear. */
 function keysOrNull(dst: Int32Array, src: Int32Array | Int16Array, n: number, valid: Uint8Array | null): void {

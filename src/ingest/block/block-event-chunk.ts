@@ -156,42 +156,11 @@ export function zeros<A extends ZeroArray>(ctor: { new (n: number): A }, n: numb
   return z;
 }
 
-/** The columns of a chunk the request sweep reads (ChunkBatches.of): the chunk itself, or a copy of its first rows (sweptColumnsCopy). */
+/** The columns of a chunk the request sweep reads (ChunkBatches.of and .fresh). */
 export type SweptColumns = Pick<
   EventChunk,
   'ts' | 'pid' | 'comm' | 'dev' | 'action' | 'rwbs' | 'op' | 'sector' | 'nr' | 'bytes' | 'error' | 'newSector' | 'nulls' | 'valid'
 >;
-
-/**
- * Rows [0, n) of the swept columns of a chunk, copied into arrays of their own (for a sweep in
- * another thread: the chunk's buffers are reused as soon as it is handed on), with the buffers to
- * transfer.
- */
-export function sweptColumnsCopy(c: SweptColumns, n: number): { columns: SweptColumns; buffers: ArrayBuffer[] } {
-  const bytes = (n + 7) >> 3;
-  const columns: SweptColumns = {
-    ts: c.ts.slice(0, n),
-    pid: c.pid.slice(0, n),
-    comm: c.comm.slice(0, n),
-    dev: c.dev.slice(0, n),
-    action: c.action.slice(0, n),
-    rwbs: c.rwbs.slice(0, n),
-    op: c.op.slice(0, n),
-    sector: c.sector.slice(0, n),
-    nr: c.nr.slice(0, n),
-    bytes: c.bytes.slice(0, n),
-    error: c.error && c.error.slice(0, n),
-    newSector: c.newSector && c.newSector.slice(0, n),
-    nulls: c.nulls.slice(),
-    valid: c.valid.map((v) => v.slice(0, bytes)),
-  };
-  const buffers = [
-    ...Object.values(columns).flatMap((v) =>
-      v === null ? [] : Array.isArray(v) ? v.map((a) => a.buffer) : [(v as ArrayBufferView).buffer],
-    ),
-  ] as ArrayBuffer[];
-  return { columns, buffers };
-}
 
 /** Index of each nullable column in EventChunk.valid. */
 export const V_COMM = 0,

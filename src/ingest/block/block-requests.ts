@@ -114,18 +114,26 @@ export class StreamedRequestSweep {
     this.rec.batch(this.batches.of(c, n, firstRow));
   }
 
+  /** Sweep a batch another thread made of a chunk (ChunkBatches.fresh; its `base` then goes to finish). */
+  batch(b: EventBatch): void {
+    this.rec.batch(b);
+  }
+
   /** Release the scratch file (a sweep given up before finish; after it, RebuiltRequests.rec.close()). */
   close(): void {
     this.rec.close();
   }
 
-  /** After the last chunk: the requests still pending, and what stageBlockRequestTables writes. */
-  finish(names: EventNames, eventsMetadata: Record<string, string>): RebuiltRequests {
+  /**
+   * After the last chunk: the requests still pending, and what stageBlockRequestTables writes.
+   * `base`: the first event's ts_ns when the batches were made elsewhere (ChunkBatches.base).
+   */
+  finish(names: EventNames, eventsMetadata: Record<string, string>, base?: bigint): RebuiltRequests {
     this.rec.finishPending();
     return {
       rec: this.rec,
       names,
-      base: this.batches.base ?? 0n,
+      base: base ?? this.batches.base ?? 0n,
       requestsMetadata: requestsMetadata(eventsMetadata),
       biosMetadata: biosMetadata(eventsMetadata),
     };

@@ -1,12 +1,12 @@
 /**
  * The request sweep of `iolineage ingest`, in this thread or in a worker thread beside the parser.
  *
- * The sweep (StreamedRequestSweep) takes each full chunk of events as the parser fills it. In a
- * worker, the chunk's swept columns are copied to the worker (the parser reuses the chunk's
- * buffers at once), so parsing and the sweep each take a core; at the end the worker writes
+ * The sweep (StreamedRequestSweep) takes each full chunk of events as the parser fills it. For a
+ * worker, this thread makes the chunk's swept columns a batch in arrays of their own
+ * (ChunkBatches.fresh: the parser reuses the chunk's buffers at once) and transfers them, so
+ * parsing and the sweep each take a core; at the end the worker writes
  * block_requests.arrow and block_bios.arrow into files this thread staged (descriptors are
- * per process). Both run the same code on the same chunks in the same order, so they write the
- * same bytes.
+ * per process). Both sweep the same batches in the same order, so they write the same bytes.
  *
  * The worker answers through a shared Int32Array (counters, Atomics.notify) and a MessagePort
  * read with receiveMessageOnPort, so this thread never needs the worker's messages dispatched.
@@ -20,8 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { IngestStats, type Counter } from '../../util/ingest-stats.js';
 import { fromThreadError, type ThreadError } from '../../util/thread-errors.js';
-import { sweptColumnsCopy, type SweptColumns } from './block-event-chunk.js';
-import type { EventNames } from './block-event-batches.js';
+import type { SweptColumns } from './block-event-chunk.js';
+import { ChunkBatches, sweptBuffers, type EventNames } from './block-event-batches.js';
 import { StreamedRequestSweep, type RebuiltRequests } from './block-requests.js';
 import { biosFileWriter, requestsFileWriter } from './block-request-tables.js';
 import { PAGE_ROWS } from './paged-columns.js';
@@ -169,6 +169,8 @@ class WorkerSweep implements RequestSweep {
   private readonly flags = new Int32Array(new SharedArrayBuffer(16));
   private readonly port: MessagePort;
   private readonly worker: Worker;
+  /** Makes each chunk a batch for the worker (the first event's time is kept here). */
+  private readonly batches = new ChunkBatches();
   private replies = 0;
   private closed = false;
   constructor(url: URL, spillPath: string) {
@@ -181,9 +183,11 @@ class WorkerSweep implements RequestSweep {
 
   chunk(c: SweptColumns, n: number, firstRow: number): void {
     this.throwIfFailed();
-    const { columns, buffers } = sweptColumnsCopy(c, n);
+    // the chunk is made a batch here (its own arrays, transferred): the conversion is this thread's
+    // share of the work, which otherwise waits for the sweep
+    const batch = this.batches.fresh(c, n, firstRow);
     Atomics.add(this.flags, IN_FLIGHT, 1);
-    this.port.postMessage({ type: 'chunk', columns, n, firstRow }, buffers);
+    this.port.postMessage({ type: 'batch', batch }, sweptBuffers(batch));
     this.waitUntil(
       () => Atomics.load(this.flags, IN_FLIGHT) < MAX_IN_FLIGHT || Atomics.load(this.flags, FAILED) === 1,
       IN_FLIGHT,
@@ -199,7 +203,7 @@ class WorkerSweep implements RequestSweep {
     stats: IngestStats,
     meanwhile: () => void,
   ): Promise<StagedRequestTables> {
-    const done = await this.call({ type: 'finish', names, metadata }, 1, 'the end of the sweep');
+    const done = await this.call({ type: 'finish', names, metadata, base: this.batches.base ?? 0n }, 1, 'the end of the sweep');
     stats.merge(IngestStats.fromCounters(done[0]!.counters ?? []));
     // the worker writes both tables while this thread runs `meanwhile`
     const files = REQUEST_TABLES.map((name) => folder.stageOpen(name));
