@@ -203,17 +203,20 @@ export interface AnalyzeOutput {
  * parallel-loads.ts); 1 parses them in this thread, one after another. `opts.scratch`: where a
  * scratch file of a given name goes (OutputFolder.scratchPath); with it a block trace's requests
  * are paged out as they are made and handed over as the bytes of their table (load-inputs.ts),
- * without it they stay in memory.
+ * without it they stay in memory. `opts.release`: takes each input table (guest_requests,
+ * host_requests, app_io) as soon as the analysis has read what it needs of it, for the caller to
+ * write and let go, so that the correlation does not hold it; those tables are then not in the
+ * output's `tables`.
  */
 export async function analyzeCapture(
   inp: AnalyzeInputs,
   stats: IngestStats,
   log: (s: string) => void = () => {},
-  opts: { jobs?: number; scratch?: (name: string) => string } = {},
+  opts: { jobs?: number; scratch?: (name: string) => string; release?: (name: string, table: Table) => void } = {},
 ): Promise<AnalyzeOutput> {
   const loads = new ParallelLoads(opts);
   try {
-    return await analyzeWithLoads(inp, stats, log, loads, opts.scratch);
+    return await analyzeWithLoads(inp, stats, log, loads, opts.scratch, opts.release);
   } finally {
     await loads.close();
   }
@@ -222,6 +225,8 @@ export async function analyzeCapture(
 /** What the phases of one analysis add to: output tables, report lines, notes, warnings and per-VM decisions. */
 interface Collected {
   tables: Record<string, Table>;
+  /** An input table the analysis has read what it needs of: released (analyzeCapture's `release`), else kept in `tables`. */
+  done: (name: string, table: Table) => void;
   report: string[];
   notes: string[];
   mounts: Record<string, MountPrefixResult>;
@@ -237,9 +242,21 @@ async function analyzeWithLoads(
   log: (s: string) => void,
   loads: ParallelLoads,
   scratch: ((name: string) => string) | undefined,
+  release: ((name: string, table: Table) => void) | undefined,
 ): Promise<AnalyzeOutput> {
   const { guests, host } = inp.kind === 'bundle' ? specsFromBundle(inp) : specsFromFiles(inp);
-  const acc: Collected = { tables: {}, report: [], notes: [], mounts: {}, warnings: [], fsOffsets: {} };
+  const acc: Collected = {
+    tables: {},
+    report: [],
+    notes: [],
+    mounts: {},
+    warnings: [],
+    fsOffsets: {},
+    done: (name, table) => {
+      if (release) release(name, table);
+      else acc.tables[name] = table;
+    },
+  };
   const tables = acc.tables;
 
   // the traces and strace logs are parsed at the same time (worker threads), results taken in order
@@ -258,8 +275,8 @@ async function analyzeWithLoads(
   if (host) {
     log(`reading host trace ${host.trace}`);
     const t = await loads.take(hostJob!, stats);
-    tables['host_requests'] = t;
     hostLayer = blockLayerFromTable(t);
+    acc.done('host_requests', t);
     log(`reading host file system ${host.fs}`);
     hostFs = await loadFsMap(host.fs, {}, stats);
     tables['host_fs_map'] = hostFs.toTable();
@@ -304,13 +321,12 @@ async function loadVm(
   const { tables, report, notes, warnings } = acc;
   log(`${g.vm}: reading guest trace ${g.trace}`);
   const gt = await loads.take(jobs.trace, stats);
-  tables[`guest_requests${sfx}`] = gt;
   const guest = blockLayerFromTable(gt).layer;
   let app = null;
+  let at: Table | null = null;
   if (g.app) {
     log(`${g.vm}: reading strace log ${g.app}`);
-    const at = await loads.take(jobs.app!, stats);
-    tables[`app_io${sfx}`] = at;
+    at = await loads.take(jobs.app!, stats);
     app = appLayerFromTable(at, g.vm);
     // a realtime prior only fits epoch stamps (-ttt); -tt without --app-date gives time of day
     const timeBase = at.schema.metadata?.get('time_base');
@@ -337,6 +353,9 @@ async function loadVm(
     fileMaps = loaded.fileMaps;
     regions = guestRegions(loaded.fs, loaded.inodes, vi);
   } else notes.push(`${g.vm}: no guest fs: sector-level analysis only (no app → guest links)`);
+  // the layers hold what the correlation reads of these tables
+  acc.done(`guest_requests${sfx}`, gt);
+  if (at) acc.done(`app_io${sfx}`, at);
 
   // guest disk → host disk
   const onHost = g.image && image.hostFs ? await guestImageOnHost(g, image.hostFs, image.hostFsPath!, vi) : null;

@@ -9,8 +9,8 @@
  * waits), and never more than 4 by default: each holds one chunk of its input and the pages of
  * rows not yet written (load-inputs.ts), then hands over its table as bytes, and has a heap and an
  * allocator arena of its own, so more at once would raise peak memory more than it saves time;
- * further jobs queue. At 10M block events per layer analyze's peak is 2.06 GiB with workers and
- * 1.96 GiB with --jobs 1 (bench/analyze-e2e.mjs). When the compiled
+ * further jobs queue. At 10M block events per layer analyze's peak is 1.66 GiB with workers and
+ * 1.62 GiB with --jobs 1 (bench/analyze-e2e.mjs). When the compiled
  * worker script is not there (running from TypeScript sources, as the unit tests do), jobs run in
  * the main thread one after another.
  */
@@ -99,12 +99,18 @@ export class ParallelLoads {
     return { done: this.slot().then((release) => this.inWorker(job).finally(release)) };
   }
 
-  /** The job's table; its counters go into `stats`; its error is thrown here. */
+  /**
+   * The job's table; its counters go into `stats`; its error is thrown here. Taken once: the
+   * pending job lets go of the table, so that it lives only as long as the caller keeps it.
+   */
   async take(p: Pending, stats: IngestStats): Promise<Table> {
     const r = await p.done;
     stats.merge(r.stats);
     if (r.error !== null) throw r.error;
-    return r.table!;
+    const table = r.table;
+    if (table === null) throw new Error('input load: the table was already taken');
+    r.table = null;
+    return table;
   }
 
   /** Stop the workers still running (the caller failed before taking their results). */

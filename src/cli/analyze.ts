@@ -2,15 +2,17 @@
  * `iolineage analyze`: cross-layer lineage and metrics of a capture (bundle directory with
  * manifest.json, or the inputs named one by one).
  */
+import { join } from 'node:path';
+import type { Table } from '@uwdata/flechette';
 import { option, parseOptions, requireDirectory, type OptionValues } from './args.js';
 import { UsageError } from '../util/errors.js';
 import { HOST_CACHE_MODES, IMAGE_FORMATS, readManifest, type CaptureManifest } from '../capture/manifest.js';
 import { IngestStats } from '../util/ingest-stats.js';
 import { arrowFileWriter } from '../table/arrow-file.js';
-import { withOutputFolder } from '../io/output-folder.js';
+import { withOutputFolder, type OutputFolder } from '../io/output-folder.js';
 import { analyzeResultLines } from './analyze-report.js';
 import { analyzeCapture, type AnalyzeInputs } from '../analyze/analyze-capture.js';
-import { exportTables, tableInputs } from '../export/export-tables.js';
+import { arrowTableInput, exportTables, tableInputs } from '../export/export-tables.js';
 
 export const help = `usage: iolineage analyze CAPTURE_DIR -o OUT
        iolineage analyze -o OUT --guest-trace FILE [--guest-dev MAJ:MIN] [--app STRACE_LOG]
@@ -154,21 +156,31 @@ export async function run(argv: string[]): Promise<number> {
   }
   const stats = new IngestStats();
   const log = (s: string) => process.stderr.write(`analyze: ${s}\n`);
-  // the folder is taken first: its lock keeps a second command out, and the loads' scratch files go there
+  // the folder is taken first: its lock keeps a second command out, and the loads' scratch files go
+  // there; the input tables are written as soon as the analysis is done reading them
+  const written: string[] = [];
+  const stageTable = (folder: OutputFolder, name: string, table: Table) => {
+    folder.stage(`${name}.arrow`, arrowFileWriter(table));
+    written.push(name);
+  };
   const { result: res, notes } = await withOutputFolder(out, 'analyze', async (folder) => {
     const res = await analyzeCapture(inputs, stats, log, {
       ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
       scratch: (name) => folder.scratchPath(name),
+      release: (name, table) => stageTable(folder, name, table),
     });
-    for (const [name, table] of Object.entries(res.tables)) folder.stage(`${name}.arrow`, arrowFileWriter(table));
+    for (const [name, table] of Object.entries(res.tables)) stageTable(folder, name, table);
     folder.stageJson('summary.json', res.summary);
     return res;
   });
-  // Parquet copies (src/export), after the Arrow set is in place
-  if (o.parquet) await exportTables(tableInputs(res.tables), res.summary, out, { format: 'parquet' });
+  // Parquet copies (src/export), after the Arrow set is in place (the tables written early are read back)
+  if (o.parquet) {
+    const early = written.filter((name) => !res.tables[name]).map((name) => arrowTableInput(name, join(out, `${name}.arrow`)));
+    await exportTables([...early, ...tableInputs(res.tables)], res.summary, out, { format: 'parquet' });
+  }
   // the clock lines of the report print offsets as raw ns: analyzeResultLines prints them readably
   for (const line of res.report) if (!/ clock offset -?\d+ ns/.test(line)) process.stdout.write(line + '\n');
-  for (const line of analyzeResultLines(res.summary, out, Object.keys(res.tables).length)) process.stdout.write(line + '\n');
+  for (const line of analyzeResultLines(res.summary, out, written.length)) process.stdout.write(line + '\n');
   for (const w of res.warnings) process.stderr.write(`analyze: WARNING: ${w}\n`);
   for (const n of notes) process.stderr.write(`note: ${n}\n`);
   for (const line of stats.format()) process.stderr.write(line + '\n');

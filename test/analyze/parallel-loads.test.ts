@@ -1,7 +1,8 @@
 /**
  * The traces and strace logs parsed in worker threads (the compiled package, as the CLI runs it)
- * give the same tables, byte for byte, and the same counters as parsing them in this thread; a
- * broken input still fails with the error that names the file.
+ * give the same tables, byte for byte, and the same counters as parsing them in this thread, also
+ * through scratch files with the input tables released early (as the CLI runs it); a broken input
+ * still fails with the error that names the file.
  */
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,6 +54,39 @@ describe.skipIf(!existsSync(DIST) || !existsSync(DIR))('parallel input loads', (
     }
     expect(JSON.stringify(sW.list())).toBe(JSON.stringify(s1.list()));
     expect(w.summary).toEqual(one.summary);
+  });
+
+  it('with scratch files and early release, as the CLI runs it: the same tables, each once, and the same summary', async () => {
+    const manifest = readManifest(DIR);
+    const inp = {
+      kind: 'bundle' as const,
+      dir: DIR,
+      manifest,
+      appClockOffsetNs: undefined,
+      clockOffsetNs: undefined,
+      guestMount: undefined,
+    };
+    const { analyze, Stats } = await built();
+    const scratchDir = mkdtempSync(join(work, 'scratch-'));
+    const released: Record<string, Uint8Array> = {};
+    const w = await analyze(inp, new Stats(), () => {}, {
+      jobs: 3,
+      scratch: (name) => join(scratchDir, `.${name}.scratch`),
+      release: (name, table) => {
+        expect(released[name], name).toBeUndefined();
+        released[name] = tableToIPC(table, { format: 'file' })!;
+      },
+    });
+    const one = await analyzeCapture(inp, new IngestStats(), () => {}, { jobs: 1 });
+    // the inputs of both VMs and the host are released; the rest come back as before
+    expect(Object.keys(released).sort()).toEqual(['app_io_vm0', 'app_io_vm1', 'guest_requests_vm0', 'guest_requests_vm1', 'host_requests']);
+    expect([...Object.keys(released), ...Object.keys(w.tables)].sort()).toEqual(Object.keys(one.tables).sort());
+    for (const name of Object.keys(one.tables)) {
+      const got = released[name] ?? tableToIPC(w.tables[name]!, { format: 'file' })!;
+      expect(Buffer.from(got).equals(Buffer.from(tableToIPC(one.tables[name]!, { format: 'file' })!)), name).toBe(true);
+    }
+    expect(w.summary).toEqual(one.summary);
+    expect(readdirSync(scratchDir)).toEqual([]);
   });
 
   it('an unreadable trace in a worker fails with the error naming the file; the other workers stop', async () => {
