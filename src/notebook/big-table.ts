@@ -9,7 +9,16 @@
 import { BitSet, type ColumnTable } from 'arquero';
 import { UsageError } from '../util/errors.js';
 import { sortedOrder } from '../util/sorted.js';
-import { backingValues, checkColumn, rowsOf, setKey, visibleValues, type BackingColumn, type TableValue } from './table-values.js';
+import {
+  backingValues,
+  checkColumn,
+  groupCodes,
+  rowsOf,
+  setKey,
+  visibleValues,
+  type BackingColumn,
+  type TableValue,
+} from './table-values.js';
 
 type Value = TableValue;
 
@@ -131,7 +140,7 @@ export interface RankOptions {
 export function rank(table: ColumnTable, by: string, options: RankOptions = {}): ColumnTable {
   const values = visibleValues(table, by, 'rank');
   const n = values.length;
-  const groupKey = groupKeys(table, options.groupby ?? [], 'rank');
+  const { group: groupKey, groups } = groupCodes(table, options.groupby ?? [], 'rank');
   const idx = new Uint32Array(n);
   let m = 0;
   const v = new Float64Array(n);
@@ -147,8 +156,6 @@ export function rank(table: ColumnTable, by: string, options: RankOptions = {}):
   let order: Uint32Array | Int32Array;
   if (options.groupby?.length) {
     // a counting sort by group key (small integers), stable
-    let groups = 0;
-    for (let i = 0; i < n; i++) if (groupKey[i]! >= groups) groups = groupKey[i]! + 1;
     const start = new Int32Array(groups + 1);
     for (let p = 0; p < m; p++) start[groupKey[idx[p]!]! + 1]!++;
     for (let k = 0; k < groups; k++) start[k + 1]! += start[k]!;
@@ -170,32 +177,6 @@ export function rank(table: ColumnTable, by: string, options: RankOptions = {}):
     out[i] = r;
   }
   return table.assign({ [options.as ?? `${by}_rank`]: out });
-}
-
-/** A small integer per distinct combination of the group columns (0 for every row without groups). */
-function groupKeys(table: ColumnTable, names: readonly string[], what: string): Uint32Array {
-  const n = table.numRows();
-  const keys = new Uint32Array(n);
-  if (names.length === 0) return keys;
-  const cols = names.map((g) => visibleValues(table, g, what));
-  if (cols.length === 1) {
-    const ids = new Map<Value, number>();
-    const c = cols[0]!;
-    for (let i = 0; i < n; i++) {
-      let id = ids.get(c[i]);
-      if (id === undefined) ids.set(c[i], (id = ids.size));
-      keys[i] = id;
-    }
-    return keys;
-  }
-  const ids = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    const k = cols.map((c) => String(c[i])).join('\u0000');
-    let id = ids.get(k);
-    if (id === undefined) ids.set(k, (id = ids.size));
-    keys[i] = id;
-  }
-  return keys;
 }
 
 export interface RunningSumOptions {

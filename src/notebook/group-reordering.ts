@@ -9,8 +9,7 @@ import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import { reorderingStats } from '../metrics/reordering.js';
 import { UsageError } from '../util/errors.js';
-import { sortedOrder } from '../util/sorted.js';
-import { rowsOf, setKey, visibleValues, type TableValue } from './table-values.js';
+import { groupCodes, visibleValues, type TableValue } from './table-values.js';
 
 export interface GroupReorderingOptions {
   /** Columns whose values define a group (e.g. ["window", "layer", "op"]). */
@@ -26,7 +25,7 @@ export interface GroupReorderingOptions {
  * mean_displacement, max_displacement, displaced_fraction (ReorderingStats).
  */
 export function groupReordering(table: ColumnTable, options: GroupReorderingOptions): ColumnTable {
-  const { group, groups, firstRow } = groupCodes(table, options.groupby);
+  const { group, groups, firstRow } = groupCodes(table, options.groupby, 'groupReordering');
   const keyValues = options.groupby.map((name) => visibleValues(table, name, 'groupReordering'));
   const issue = visibleValues(table, options.issue, 'groupReordering');
   const processed = visibleValues(table, options.processed, 'groupReordering');
@@ -65,57 +64,4 @@ function asNumber(v: TableValue, column: string): number {
     );
   }
   return v === null || v === undefined ? NaN : Number(v);
-}
-
-/**
- * The group of each row (in the table's order) by the values of `names`, numbered as Arquero's
- * groupby numbers them, and a row of each group (its key values).
- */
-function groupCodes(table: ColumnTable, names: readonly string[]): { group: Int32Array; groups: number; firstRow: number[] } {
-  const n = table.numRows();
-  let group = new Int32Array(n);
-  let groups = n > 0 ? 1 : 0;
-  let firstRow: number[] = n > 0 ? [0] : [];
-  for (const name of names) {
-    // the column's distinct values, numbered; then (group so far, value) pairs renumbered
-    const values = visibleValues(table, name, 'groupReordering');
-    const codes = new Map<unknown, number>();
-    const code = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      const k = setKey(values[i]);
-      let c = codes.get(k);
-      if (c === undefined) codes.set(k, (c = codes.size));
-      code[i] = c;
-    }
-    const pairs = new Map<number | string, number>();
-    const next = new Int32Array(n);
-    const rows: number[] = [];
-    const exact = groups * codes.size <= Number.MAX_SAFE_INTEGER;
-    for (let i = 0; i < n; i++) {
-      const k = exact ? group[i]! * codes.size + code[i]! : `${group[i]!},${code[i]!}`;
-      let g = pairs.get(k);
-      if (g === undefined) {
-        pairs.set(k, (g = pairs.size));
-        rows.push(i);
-      }
-      next[i] = g;
-    }
-    group = next;
-    groups = pairs.size;
-    firstRow = rows;
-  }
-  // Arquero numbers groups in the order of their first backing row (its scan ignores the order)
-  const backing = table.isOrdered() ? rowsOf(table) : null;
-  if (backing !== null && groups > 1) {
-    const least = new Float64Array(groups).fill(Infinity);
-    for (let i = 0; i < n; i++) if (backing[i]! < least[group[i]!]!) least[group[i]!] = backing[i]!;
-    const byLeast = sortedOrder(least);
-    const renumber = new Int32Array(groups);
-    byLeast.forEach((g, k) => {
-      renumber[g] = k;
-    });
-    for (let i = 0; i < n; i++) group[i] = renumber[group[i]!]!;
-    firstRow = Array.from(byLeast, (g) => firstRow[g]!);
-  }
-  return { group, groups, firstRow };
 }

@@ -1,11 +1,12 @@
 /**
  * A column's values out of an Arquero table without a call per value where the column is one
- * buffer: what the big-table helpers read. Arquero's columns are arrays, typed arrays or Arrow
+ * buffer, and the groups of its rows by some columns: what the big-table helpers read. Arquero's columns are arrays, typed arrays or Arrow
  * vectors (each with `at(row)`); a table's filter (a bit mask) and order (an index) apply to rows
  * of those backing columns.
  */
 import type { ColumnTable } from 'arquero';
 import { UsageError } from '../util/errors.js';
+import { sortedOrder } from '../util/sorted.js';
 
 export type TableValue = number | string | boolean | bigint | null | undefined;
 
@@ -61,3 +62,71 @@ export function visibleValues(table: ColumnTable, name: string, what: string): A
 
 /** A key a Map or Set compares as Arquero's joins and groups compare values (a Date by its time). */
 export const setKey = (v: unknown): unknown => (v instanceof Date ? +v : v);
+
+/**
+ * The group of each row (in the table's order) by the values of `names`, numbered as Arquero's
+ * groupby numbers them, and a row of each group (its key values).
+ */
+export function groupCodes(
+  table: ColumnTable,
+  names: readonly string[],
+  what: string,
+): { group: Int32Array; groups: number; firstRow: number[] } {
+  const n = table.numRows();
+  let group = new Int32Array(n);
+  let groups = n > 0 ? 1 : 0;
+  let firstRow: number[] = n > 0 ? [0] : [];
+  for (const name of names) {
+    // the column's distinct values, numbered; then (group so far, value) pairs renumbered
+    const values = visibleValues(table, name, what);
+    const codes = new Map<unknown, number>();
+    const code = new Int32Array(n);
+    const firstOfCode: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const k = setKey(values[i]);
+      let c = codes.get(k);
+      if (c === undefined) {
+        codes.set(k, (c = codes.size));
+        firstOfCode.push(i);
+      }
+      code[i] = c;
+    }
+    if (groups <= 1) {
+      // the first column: its codes are the groups
+      group = code;
+      groups = codes.size;
+      firstRow = firstOfCode;
+      continue;
+    }
+    const pairs = new Map<number | string, number>();
+    const next = new Int32Array(n);
+    const rows: number[] = [];
+    const exact = groups * codes.size <= Number.MAX_SAFE_INTEGER;
+    for (let i = 0; i < n; i++) {
+      const k = exact ? group[i]! * codes.size + code[i]! : `${group[i]!},${code[i]!}`;
+      let g = pairs.get(k);
+      if (g === undefined) {
+        pairs.set(k, (g = pairs.size));
+        rows.push(i);
+      }
+      next[i] = g;
+    }
+    group = next;
+    groups = pairs.size;
+    firstRow = rows;
+  }
+  // Arquero numbers groups in the order of their first backing row (its scan ignores the order)
+  const backing = table.isOrdered() ? rowsOf(table) : null;
+  if (backing !== null && groups > 1) {
+    const least = new Float64Array(groups).fill(Infinity);
+    for (let i = 0; i < n; i++) if (backing[i]! < least[group[i]!]!) least[group[i]!] = backing[i]!;
+    const byLeast = sortedOrder(least);
+    const renumber = new Int32Array(groups);
+    byLeast.forEach((g, k) => {
+      renumber[g] = k;
+    });
+    for (let i = 0; i < n; i++) group[i] = renumber[group[i]!]!;
+    firstRow = Array.from(byLeast, (g) => firstRow[g]!);
+  }
+  return { group, groups, firstRow };
+}

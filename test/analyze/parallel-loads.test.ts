@@ -27,17 +27,19 @@ async function built(): Promise<{ analyze: Analyze; Stats: Stats }> {
   return { analyze: a.analyzeCapture, Stats: s.IngestStats };
 }
 
+/** analyze's input for a capture bundle, with every option left to the bundle. */
+const bundleInput = (dir: string) => ({
+  kind: 'bundle' as const,
+  dir,
+  manifest: readManifest(dir),
+  appClockOffsetNs: undefined,
+  clockOffsetNs: undefined,
+  guestMount: undefined,
+});
+
 describe.skipIf(!existsSync(DIST) || !existsSync(DIR))('parallel input loads', () => {
   it('worker threads give the tables and counters of the in-thread loaders (two VMs, host, strace)', async () => {
-    const manifest = readManifest(DIR);
-    const inp = {
-      kind: 'bundle' as const,
-      dir: DIR,
-      manifest,
-      appClockOffsetNs: undefined,
-      clockOffsetNs: undefined,
-      guestMount: undefined,
-    };
+    const inp = bundleInput(DIR);
     const { analyze, Stats } = await built();
     const sW = new Stats();
     const w = await analyze(inp, sW, () => {}, { jobs: 3 });
@@ -57,15 +59,7 @@ describe.skipIf(!existsSync(DIST) || !existsSync(DIR))('parallel input loads', (
   });
 
   it('with scratch files and early release, as the CLI runs it: the same tables, each once, and the same summary', async () => {
-    const manifest = readManifest(DIR);
-    const inp = {
-      kind: 'bundle' as const,
-      dir: DIR,
-      manifest,
-      appClockOffsetNs: undefined,
-      clockOffsetNs: undefined,
-      guestMount: undefined,
-    };
+    const inp = bundleInput(DIR);
     const { analyze, Stats } = await built();
     const scratchDir = mkdtempSync(join(work, 'scratch-'));
     const released: Record<string, Uint8Array> = {};
@@ -100,7 +94,7 @@ describe.skipIf(!existsSync(DIST) || !existsSync(DIR))('parallel input loads', (
     const trace = join(dir, manifest.guests[1]!.block_trace.path);
     writeFileSync(trace, 'this is not a block trace\n'.repeat(3));
     const { analyze, Stats } = await built();
-    const inp = { kind: 'bundle' as const, dir, manifest, appClockOffsetNs: undefined, clockOffsetNs: undefined, guestMount: undefined };
+    const inp = bundleInput(dir);
     const err = await analyze(inp, new Stats(), () => {}, { jobs: 3 }).then(
       () => null,
       (e: unknown) => e as Error,
