@@ -215,7 +215,13 @@ export {
   type TableInput,
 } from './export/export-tables.js';
 export { exportDataset, partitionFile, NULL_PARTITION, type DatasetRun } from './export/dataset.js';
-export { EXPORT_FORMATS, PARQUET_COMPRESSIONS, ROW_GROUP_ROWS, type ExportFormat, type ParquetCompression } from './export/copy-to-file.js';
+export {
+  EXPORT_FORMATS,
+  PARQUET_COMPRESSIONS,
+  ROW_GROUP_ROWS,
+  type ExportFormat,
+  type ParquetCompression,
+} from './export/export-options.js';
 export {
   readManifest,
   validateManifest,

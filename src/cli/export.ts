@@ -8,7 +8,7 @@ import { basename, resolve } from 'node:path';
 import { parseCommandArgs } from './args.js';
 import { UsageError } from '../util/errors.js';
 import { formatBytes } from '../util/numbers.js';
-import { EXPORT_FORMATS, PARQUET_COMPRESSIONS, type ExportFormat, type ParquetCompression } from '../export/copy-to-file.js';
+import { EXPORT_FORMATS, PARQUET_COMPRESSIONS, type ExportFormat, type ParquetCompression } from '../export/export-options.js';
 import { exportDir, type ExportedFile, type ExportOptions } from '../export/export-tables.js';
 import { exportDataset, type DatasetRun } from '../export/dataset.js';
 
@@ -20,10 +20,12 @@ summary.json) as <table>.parquet (default) or <table>.csv in DIR (default: OUT i
 summary.json's values as summary.<format> (key, number, text). Each file is written under a
 temporary name and renamed into place.
 
-Parquet files keep Int64 values exact and nulls as nulls, dictionary-encode strings, compress
-with zstd (--compression), hold row groups of up to 1,048,576 rows, and carry each column's doc,
-unit and clock (docs/tables.md) in the footer's key-value metadata (iolineage.column.<name>).
-pandas (pyarrow), Spark, Trino, DuckDB and Polars read them.
+Parquet files keep Int64 values exact and nulls as nulls, store integers delta-encoded and
+strings dictionary-encoded, compress pages with snappy where it pays (--compression), hold row
+groups of up to 1,048,576 rows with min/max statistics, and carry each column's doc, unit and
+clock (docs/tables.md) in the footer's key-value metadata (iolineage.column.<name>).
+pandas (pyarrow), Spark, Trino, DuckDB and Polars read them. Tables are written on several
+cores: each table of OUT is read and encoded by a worker thread.
 
 With --dataset, each OUT is one run added to a Hive-partitioned dataset:
   DATASET/<table>/host=<host>/vm=<vm>/run=<run>/<table>.parquet
@@ -34,14 +36,13 @@ vm=__HIVE_DEFAULT_PARTITION__ (NULL). One query then spans hosts, VMs and runs
 options:
   -o, --out DIR          folder for the files (default: OUT)
   --format FORMAT        parquet (default) or csv
-  --compression CODEC    zstd (default), snappy or uncompressed (Parquet)
+  --compression CODEC    snappy (default) or uncompressed (Parquet)
   --dataset DATASET      add the OUTs to this dataset folder instead
   --host NAME            host partition value (default: this machine's host name)
   --run NAME             run partition value (one OUT only; default: the OUT folder's name)
   --vm NAME              VM of tables that name none (default: the lineage table's one VM)
-  --memory-limit SIZE    DuckDB memory limit, e.g. 2GiB
-  --threads N            tables written at once, each on one DuckDB thread (default: the
-                         number of cores)`;
+  --memory-limit SIZE    DuckDB memory limit for CSV, e.g. 2GiB
+  --threads N            tables written at once (default: the number of cores)`;
 
 function report(files: readonly ExportedFile[]): void {
   for (const f of files) {
@@ -70,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const format = (str(o.format) ?? 'parquet') as ExportFormat;
   if (!EXPORT_FORMATS.includes(format)) throw new UsageError(`export: --format ${format}: expected ${EXPORT_FORMATS.join(' or ')}`);
-  const compression = (str(o.compression) ?? 'zstd') as ParquetCompression;
+  const compression = (str(o.compression) ?? 'snappy') as ParquetCompression;
   if (!PARQUET_COMPRESSIONS.includes(compression))
     throw new UsageError(`export: --compression ${compression}: expected ${PARQUET_COMPRESSIONS.join(', ')}`);
   const threads = str(o.threads);

@@ -16,18 +16,15 @@
  * engine has to unescape a path.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { UsageError } from '../util/errors.js';
-import { openArrowScan, quoteIdent, quoteString } from '../sql/arrow-to-duckdb.js';
-import { loadSummary, readSummaryJson } from '../sql/summary-rows.js';
-import { copySelectToFile, tableKeyValueMetadata } from './copy-to-file.js';
-import { arrowTablesOf, exportSession, exportWorkers, onConnections, type ExportedFile, type ExportOptions } from './export-tables.js';
+import { readSummaryJson } from '../sql/summary-rows.js';
+import { arrowTablesOf, exportWorkers, parquetCompressed, type ExportedFile, type ExportOptions } from './export-tables.js';
+import { runParquetJobs, type ParquetJob } from './parquet-jobs.js';
+import { checkPartitionValue, summaryTable, valueRows } from './table-files.js';
 
-/** Hive's name for a NULL partition value. */
-export const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
-const PARTITION_VALUE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export { checkPartitionValue, NULL_PARTITION, partitionFile } from './table-files.js';
+
 /** Tables analyze writes once per VM (suffixed _<vm> when a bundle has several VMs). */
 const PER_VM_TABLES = ['app_io', 'guest_requests', 'guest_fs_map', 'image_map'] as const;
 
@@ -40,33 +37,6 @@ export interface DatasetRun {
   vm?: string;
 }
 
-const PARTITION_DOCS: Record<string, string> = {
-  host: 'Host the run was captured and analysed on (dataset partition).',
-  vm: 'Guest (VM) the rows belong to; null for host-level rows (dataset partition).',
-  run: 'Name of the run: one capture analysed (dataset partition).',
-};
-
-export function checkPartitionValue(what: string, value: string): string {
-  if (!PARTITION_VALUE.test(value) || value === NULL_PARTITION) {
-    throw new UsageError(
-      `dataset ${what} "${value}": expected letters, digits, ".", "_" or "-" (starting with a letter or digit), so that every engine reads the partition folder as it is`,
-    );
-  }
-  return value;
-}
-
-/** Where one table of one run goes. */
-export function partitionFile(datasetDir: string, table: string, host: string, vm: string | null, run: string, format: string): string {
-  return join(datasetDir, table, `host=${host}`, `vm=${vm ?? NULL_PARTITION}`, `run=${run}`, `${table}.${format}`);
-}
-
-function partitionMetadata(base: Map<string, string>, host: string, vm: string | null, run: string): Map<string, string> {
-  const kv = new Map(base);
-  for (const [k, doc] of Object.entries(PARTITION_DOCS)) kv.set(`iolineage.column.${k}`, JSON.stringify({ doc }));
-  kv.set('iolineage.partition', `host=${host}/vm=${vm ?? NULL_PARTITION}/run=${run}`);
-  return kv;
-}
-
 /** The table name and VM of a file stem: app_io_vm1 → app_io, vm1. */
 function perVmName(stem: string): { base: string; vm: string } | undefined {
   for (const base of PER_VM_TABLES) {
@@ -75,24 +45,13 @@ function perVmName(stem: string): { base: string; vm: string } | undefined {
   return undefined;
 }
 
-function hasVmColumn(table: Table): boolean {
-  return table.schema.fields.some((f) => f.name === 'vm');
+/** The VMs of a table's vm column, in order (null, rows of no VM, last). */
+function vmsOf(table: Table): (string | null)[] {
+  return [...valueRows(table, 'vm').keys()];
 }
-
-/** Rows per value of a table's vm column (null: rows of no VM), values in order, null last. */
-export function vmCounts(table: Table): Map<string | null, number> {
-  const counts = new Map<string | null, number>();
-  for (const v of table.getChild('vm') as Iterable<unknown>) {
-    const key = v === null || v === undefined ? null : String(v);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return new Map([...counts].sort(([a], [b]) => (a === null ? 1 : b === null ? -1 : a < b ? -1 : a > b ? 1 : 0)));
-}
-
-let summaryCount = 0;
 
 /** One run's tables, each a job that writes its files into the dataset (see exportDataset). */
-function runJobs(run: DatasetRun, datasetDir: string, options: ExportOptions) {
+function runJobs(run: DatasetRun, datasetDir: string, options: ExportOptions): ParquetJob[] {
   const host = checkPartitionValue('host', run.host);
   const runName = checkPartitionValue('run', run.run);
   const inputs = arrowTablesOf(run.dir);
@@ -100,75 +59,28 @@ function runJobs(run: DatasetRun, datasetDir: string, options: ExportOptions) {
   const lineage = inputs.find((i) => i.name === 'lineage');
   if (run.vm === undefined && lineage && !inputs.some((i) => perVmName(i.name))) {
     // one VM: the tables that name none are that VM's
-    const vms = [...vmCounts(lineage.read()).keys()].filter((v): v is string => v !== null);
+    const vms = vmsOf(lineage.read()).filter((v): v is string => v !== null);
     if (vms.length === 1) defaultVm = checkPartitionValue('vm', vms[0]!);
   }
-  const literal = (v: string | null) => (v === null ? 'CAST(NULL AS VARCHAR)' : quoteString(v));
-  const write = async (connection: DuckDBConnection, name: string, table: Table, select: string, vm: string | null) => {
-    const path = partitionFile(datasetDir, name, host, vm, runName, options.format);
-    mkdirSync(join(path, '..'), { recursive: true });
-    await copySelectToFile(connection, select, path, options, partitionMetadata(tableKeyValueMetadata(table), host, vm, runName));
-    return path;
-  };
-  const jobs = inputs.map((input) => ({
-    weight: input.weight,
-    run: async (connection: DuckDBConnection): Promise<ExportedFile[]> => {
-      const table = input.read();
-      const split = perVmName(input.name);
-      const name = split?.base ?? input.name;
-      const scan = await openArrowScan(connection, 't', table);
-      const files: ExportedFile[] = [];
-      try {
-        if (hasVmColumn(table)) {
-          for (const [vm, rows] of vmCounts(table)) {
-            if (vm !== null) checkPartitionValue('vm', vm);
-            const where = vm === null ? ' WHERE vm IS NULL' : ` WHERE vm = ${quoteString(vm)}`;
-            const select = `SELECT ${scan.exportColumns}, ${literal(host)} AS host, ${literal(runName)} AS run FROM ${scan.from}${where}`;
-            files.push({ table: name, path: await write(connection, name, table, select, vm), rows });
-          }
-        } else {
-          const vm = split ? checkPartitionValue('vm', split.vm) : name.startsWith('host_') ? null : defaultVm;
-          const select = `SELECT ${scan.exportColumns}, ${literal(host)} AS host, ${literal(vm)} AS vm, ${literal(runName)} AS run FROM ${scan.from}`;
-          files.push({ table: name, path: await write(connection, name, table, select, vm), rows: scan.rows });
-        }
-      } finally {
-        scan.close();
-      }
-      return files;
-    },
-  }));
-  const summaryPath = join(run.dir, 'summary.json');
+  const compress = parquetCompressed(options);
+  const jobs: ParquetJob[] = inputs.map((input) => {
+    const split = perVmName(input.name);
+    const name = split?.base ?? input.name;
+    // a table with a vm column is split by it (table-files.ts); others belong to one VM, or none
+    const vm = split ? checkPartitionValue('vm', split.vm) : name.startsWith('host_') ? null : defaultVm;
+    return {
+      plan: { table: name, dataset: { dir: datasetDir, host, run: runName, vm }, compress, rowGroupRows: options.rowGroupRows },
+      source: input.source,
+      read: input.read,
+      weight: input.weight,
+    };
+  });
+  const summaryPath = `${run.dir}/summary.json`;
   if (existsSync(summaryPath)) {
     jobs.push({
+      plan: { table: 'summary', dataset: { dir: datasetDir, host, run: runName, vm: null }, compress },
+      read: () => summaryTable(readSummaryJson(summaryPath)),
       weight: 0,
-      run: async (connection: DuckDBConnection): Promise<ExportedFile[]> => {
-        const path = partitionFile(datasetDir, 'summary', host, null, runName, options.format);
-        mkdirSync(join(path, '..'), { recursive: true });
-        // a name of its own: summaries of several runs may be written at once
-        const table = `summary_${++summaryCount}`;
-        const rows = await loadSummary(connection, readSummaryJson(summaryPath), table);
-        try {
-          const kv = partitionMetadata(
-            new Map([
-              ['iolineage.table', 'summary'],
-              ['iolineage.column.key', JSON.stringify({ doc: 'Dotted path of the value in summary.json.' })],
-            ]),
-            host,
-            null,
-            runName,
-          );
-          await copySelectToFile(
-            connection,
-            `SELECT *, ${literal(host)} AS host, CAST(NULL AS VARCHAR) AS vm, ${literal(runName)} AS run FROM ${quoteIdent(table)}`,
-            path,
-            options,
-            kv,
-          );
-        } finally {
-          await connection.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
-        }
-        return [{ table: 'summary', path, rows }];
-      },
     });
   }
   return jobs;
@@ -184,10 +96,5 @@ export async function exportDataset(runs: readonly DatasetRun[], datasetDir: str
   }
   mkdirSync(datasetDir, { recursive: true });
   const jobs = runs.flatMap((r) => runJobs(r, datasetDir, options));
-  const session = await exportSession(options);
-  try {
-    return (await onConnections(session, exportWorkers(options), jobs)).flat();
-  } finally {
-    session.close();
-  }
+  return (await runParquetJobs(jobs, exportWorkers(options))).flat();
 }

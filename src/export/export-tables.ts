@@ -1,10 +1,11 @@
 /**
  * Export the tables of an iolineage output as Parquet or CSV files, one `<table>.<format>` per
- * table (and summary.json as `summary.<format>`, one row per value), through embedded DuckDB:
- * COPY ... TO (copy-to-file.ts) reads each table's Arrow buffers through a scan
- * (arrow-to-duckdb.ts, openArrowScan) with no DuckDB table in between. A COPY of one table runs
- * on one DuckDB thread, so several tables are written at once, one per connection (exportWorkers),
- * and memory holds the tables being written.
+ * table (and summary.json as `summary.<format>`, one row per value).
+ *
+ * Parquet: iolineage's own writer (parquet/parquet-file.ts) encodes the Arrow buffers as they are,
+ * tables from Arrow files on worker threads (parquet-jobs.ts). CSV: embedded DuckDB's COPY ... TO
+ * reads each table's Arrow buffers through a scan (sql/arrow-to-duckdb.ts, openArrowScan), one
+ * table per connection at once.
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -14,17 +15,15 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { readArrowFile } from '../table/arrow-file.js';
 import { UsageError } from '../util/errors.js';
 import { openArrowScan } from '../sql/arrow-to-duckdb.js';
-import { SqlSession, type SqlSessionOptions } from '../sql/sql-session.js';
+import { SqlSession } from '../sql/sql-session.js';
 import { loadSummary, readSummaryJson } from '../sql/summary-rows.js';
-import { copySelectToFile, tableKeyValueMetadata, type CopyOptions } from './copy-to-file.js';
+import { copySelectToCsv } from './copy-to-file.js';
+import type { ExportOptions } from './export-options.js';
+import { runParquetJobs, type ExportedFile, type ParquetJob } from './parquet-jobs.js';
+import { summaryTable } from './table-files.js';
 
-export interface ExportOptions extends CopyOptions, SqlSessionOptions {}
-
-export interface ExportedFile {
-  table: string;
-  path: string;
-  rows: number;
-}
+export type { ExportedFile } from './parquet-jobs.js';
+export type { ExportOptions } from './export-options.js';
 
 /** A table to export: its name and how to get it (read on demand, one at a time). */
 export interface TableInput {
@@ -32,6 +31,8 @@ export interface TableInput {
   read: () => Table;
   /** How big the table is, in any unit (bytes, cells): the biggest tables are started first. */
   weight?: number;
+  /** The Arrow file read() reads, when there is one: a worker thread can read it itself. */
+  source?: string;
 }
 
 /** The tables of an output folder: every `<table>.arrow`, sorted by name. */
@@ -48,45 +49,22 @@ export function arrowTablesOf(dir: string): TableInput[] {
 
 /** A table to export from its Arrow file (read when its turn comes; weighed by its size in 8-byte cells, as tableInputs weighs). */
 export function arrowTableInput(name: string, path: string): TableInput {
-  return { name, read: () => readArrowFile(path), weight: statSync(path).size / 8 };
+  return { name, read: () => readArrowFile(path), weight: statSync(path).size / 8, source: path };
 }
 
-/** Read one table and write it to path. */
-export async function exportOneTable(
-  connection: DuckDBConnection,
-  input: TableInput,
-  path: string,
-  options: CopyOptions,
-): Promise<ExportedFile> {
-  const table = input.read();
-  const scan = await openArrowScan(connection, input.name, table);
-  try {
-    await copySelectToFile(connection, `SELECT ${scan.exportColumns} FROM ${scan.from}`, path, options, tableKeyValueMetadata(table));
-  } finally {
-    scan.close();
-  }
-  return { table: input.name, path, rows: scan.rows };
-}
-
-/**
- * Tables written at once by default: one per core. DuckDB writes one COPY from a scan on one
- * thread, so the session has one DuckDB thread per connection instead (exportSession): with more
- * threads than running COPYs, the thread that waits for a query spins on a core.
- */
+/** Tables written at once by default: one per core. */
 export function exportWorkers(options: ExportOptions): number {
   return options.threads ?? availableParallelism();
 }
 
-/** The DuckDB session of an export: one thread per query; see exportWorkers. */
-export function exportSession(options: ExportOptions): Promise<SqlSession> {
-  return SqlSession.open({ ...options, threads: 1 });
-}
+/** Whether Parquet pages are compressed (snappy, the default) under these options. */
+export const parquetCompressed = (options: ExportOptions): boolean => (options.compression ?? 'snappy') !== 'uncompressed';
 
 /**
  * Run jobs on up to `workers` connections of the session at once, the heaviest first; the results
  * in the jobs' order. The first failure is thrown once every running job has ended.
  */
-export async function onConnections<T>(
+async function onConnections<T>(
   session: SqlSession,
   workers: number,
   jobs: readonly { weight?: number; run: (connection: DuckDBConnection) => Promise<T> }[],
@@ -115,34 +93,48 @@ export async function onConnections<T>(
   return results;
 }
 
-/** Write summary.json's values as `summary.<format>`. */
-export async function exportSummary(
-  connection: DuckDBConnection,
-  json: unknown,
-  path: string,
-  options: CopyOptions,
-): Promise<ExportedFile> {
-  const rows = await loadSummary(connection, json, 'summary');
-  const kv = new Map([
-    ['iolineage.table', 'summary'],
-    [
-      'iolineage.column.key',
-      JSON.stringify({ doc: 'Dotted path of the value in summary.json (array items by index), e.g. layers.guest.read_bytes.' }),
-    ],
-    ['iolineage.column.number', JSON.stringify({ doc: 'The value when it is a number (booleans as 0/1), as summary.json holds it.' })],
-    ['iolineage.column.text', JSON.stringify({ doc: 'The value when it is a string or a boolean.' })],
-  ]);
+/** CSV of one table through DuckDB. */
+async function exportCsvTable(connection: DuckDBConnection, input: TableInput, path: string): Promise<ExportedFile> {
+  const table = input.read();
+  const scan = await openArrowScan(connection, input.name, table);
   try {
-    await copySelectToFile(connection, 'SELECT * FROM summary', path, options, kv);
+    await copySelectToCsv(connection, `SELECT ${scan.exportColumns} FROM ${scan.from}`, path);
   } finally {
-    await connection.run('DROP TABLE IF EXISTS summary');
+    scan.close();
   }
-  return { table: 'summary', path, rows };
+  return { table: input.name, path, rows: scan.rows };
+}
+
+async function exportCsv(
+  inputs: readonly TableInput[],
+  summary: unknown,
+  destDir: string,
+  options: ExportOptions,
+): Promise<ExportedFile[]> {
+  // one DuckDB thread per connection: a COPY from a scan runs on one thread, and a thread that
+  // waits for a query spins on a core
+  const session = await SqlSession.open({ threads: 1, ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}) });
+  try {
+    const jobs = inputs.map((input) => ({
+      weight: input.weight,
+      run: (connection: DuckDBConnection) => exportCsvTable(connection, input, join(destDir, `${input.name}.csv`)),
+    }));
+    const files = await onConnections(session, exportWorkers(options), jobs);
+    if (summary !== undefined) {
+      const rows = await loadSummary(session.connection, summary, 'summary');
+      const path = join(destDir, 'summary.csv');
+      await copySelectToCsv(session.connection, 'SELECT * FROM summary', path);
+      files.push({ table: 'summary', path, rows });
+    }
+    return files;
+  } finally {
+    session.close();
+  }
 }
 
 /**
- * Export tables (and a summary) into destDir as `<table>.<format>`. Each table is read through its
- * read() when its turn comes; up to exportWorkers(options) tables are written at once.
+ * Export tables (and a summary) into destDir as `<table>.<format>`. Each table is read when its
+ * turn comes; up to exportWorkers(options) tables are written at once.
  */
 export async function exportTables(
   inputs: readonly TableInput[],
@@ -151,20 +143,17 @@ export async function exportTables(
   options: ExportOptions,
 ): Promise<ExportedFile[]> {
   mkdirSync(destDir, { recursive: true });
-  const session = await exportSession(options);
-  const files: ExportedFile[] = [];
-  try {
-    const jobs = inputs.map((input) => ({
-      weight: input.weight,
-      run: (connection: DuckDBConnection) => exportOneTable(connection, input, join(destDir, `${input.name}.${options.format}`), options),
-    }));
-    files.push(...(await onConnections(session, exportWorkers(options), jobs)));
-    if (summary !== undefined)
-      files.push(await exportSummary(session.connection, summary, join(destDir, `summary.${options.format}`), options));
-  } finally {
-    session.close();
-  }
-  return files;
+  if (options.format === 'csv') return exportCsv(inputs, summary, destDir, options);
+  const compress = parquetCompressed(options);
+  const plan = (table: string) => ({ table, path: join(destDir, `${table}.parquet`), compress, rowGroupRows: options.rowGroupRows });
+  const jobs: ParquetJob[] = inputs.map((input) => ({
+    plan: plan(input.name),
+    source: input.source,
+    read: input.read,
+    weight: input.weight,
+  }));
+  if (summary !== undefined) jobs.push({ plan: plan('summary'), read: () => summaryTable(summary), weight: 0 });
+  return (await runParquetJobs(jobs, exportWorkers(options))).flat();
 }
 
 /** Export every table of an output folder (and its summary.json) into destDir. */
