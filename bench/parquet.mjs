@@ -12,8 +12,8 @@
 //    time over the Arrow write's (target: at most 1x), medians of the rounds.
 // B. DuckDB over a 100M-row lineage dataset in 100 partitions (host=h0..h9/vm=vm0/run=r000..r099),
 //    with an app_io dataset of as many rows, made by replaying the capture's lineage and app_io
-//    rows in DuckDB (ids shifted by the replay's index x the capture's app_io rows, times by
-//    1000 s per replay), written by the export code's COPY options. Queries, each run as
+//    rows (ids shifted by the replay's index x the capture's app_io rows, times by 1000 s per
+//    replay), written as `iolineage export --dataset` writes them. Queries, each run as
 //    `iolineage sql DATASET QUERY --memory-limit 2GiB --format csv` end to end (DuckDB spills to
 //    .tmp in the child's folder): bytes per outcome per layer (a group-by), and docs/sql.md's
 //    top-files-across-runs (lineage joined with app_io on host, vm, run and id: top files by host
@@ -23,7 +23,7 @@
 //        node bench/parquet.mjs A [K]   or   node bench/parquet.mjs B [PARTITIONS] [ROWS_PER_PARTITION]
 //        ROUNDS=n (default 3) rounds of part A.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,48 +137,77 @@ async function roleArrowWrite([, out, dest, k]) {
 
 async function roleParquetWrite([, out, dest, k]) {
   const { exportTables, tableInputs } = await import(join(ROOT, 'dist', 'export', 'export-tables.js'));
+  const { writeArrowFile } = await import(join(ROOT, 'dist', 'table', 'arrow-file.js'));
   let t0 = performance.now();
   const tables = await replayedTables(out, Number(k));
+  // as analyze --parquet: the Arrow files are written first (not timed here: that is the Arrow
+  // write), then the export reads them back on worker threads, or takes the tables in memory on one core
+  const arrowDir = join(dest, 'arrow');
+  mkdirSync(arrowDir);
+  for (const [name, t] of Object.entries(tables)) writeArrowFile(join(arrowDir, `${name}.arrow`), t);
+  const inputs = tableInputs(tables).map((input) => ({ ...input, source: join(arrowDir, `${input.name}.arrow`) }));
   const build = seconds(t0);
   t0 = performance.now();
   const c0 = cpuSeconds();
-  await exportTables(tableInputs(tables), undefined, dest, { format: 'parquet' });
+  await exportTables(inputs, undefined, dest, { format: 'parquet' });
   console.log(JSON.stringify({ build_s: build, write_s: seconds(t0), cpu_s: cpuSeconds() - c0, bytes: treeBytes(dest, '.parquet') }));
 }
 
-/** Part B's dataset: lineage and app_io replayed into PARTITIONS partitions of ROWS rows. */
+/** Part B's dataset: lineage and app_io replayed into PARTITIONS partitions of ROWS rows, written as `iolineage export --dataset` writes (table-files.ts). */
 async function roleMakeDataset([, out, ds, partitions, rowsPerPartition]) {
-  const { SqlSession } = await import(join(ROOT, 'dist', 'sql', 'sql-session.js'));
-  const { copySelectToFile } = await import(join(ROOT, 'dist', 'export', 'copy-to-file.js'));
+  const { readArrowFile } = await import(join(ROOT, 'dist', 'table', 'arrow-file.js'));
+  const { takeRows } = await import(join(ROOT, 'dist', 'table', 'take-rows.js'));
+  const { planTableFiles } = await import(join(ROOT, 'dist', 'export', 'table-files.js'));
+  const { parquetFileWriter } = await import(join(ROOT, 'dist', 'export', 'parquet', 'parquet-file.js'));
+  const { writeFileAtomically } = await import(join(ROOT, 'dist', 'io', 'output-folder.js'));
+  const { Table } = await import('@uwdata/flechette');
   const { mkdirSync } = await import('node:fs');
-  const s = await SqlSession.open({ memoryLimit: '2GiB', tempDirectory: join(ds, '..', 'duckdb-tmp') });
-  await s.addDir(out);
-  await s.query('CREATE TABLE base_lineage AS SELECT * FROM lineage');
-  await s.query('CREATE TABLE base_app_io AS SELECT * FROM app_io');
-  const n = Number((await s.query('SELECT count(*) AS n FROM base_app_io')).getRowObjectsJS()[0].n);
-  const per = Math.ceil(Number(rowsPerPartition) / n);
+  const { dirname } = await import('node:path');
+  const base = { lineage: readArrowFile(join(out, 'lineage.arrow')), app_io: readArrowFile(join(out, 'app_io.arrow')) };
+  const n = base.app_io.numRows;
+  const rows = Number(rowsPerPartition);
+  const per = Math.ceil(rows / n);
+  const ids = { lineage: ['app_id'], app_io: ['id'] };
+  const times = { lineage: ['app_start_ns', 'app_end_ns'], app_io: ['ts_ns'] };
+  // replay g of a table: ids shifted by g x the capture's app_io rows, times by g x 1000 s
+  const replay = (name, first) => {
+    const t = base[name];
+    const cols = t.children.map((col, c) => {
+      const field = t.schema.fields[c].name;
+      const shift = ids[name].includes(field) ? 'id' : times[name].includes(field) ? 'ns' : null;
+      const batches = [];
+      for (let k = 0; k < per; k++) {
+        const g = first + k;
+        for (const b of col.data) {
+          if (!shift) {
+            batches.push(b);
+            continue;
+          }
+          const values = b.values.slice();
+          if (values instanceof BigInt64Array) {
+            const d = shift === 'ns' ? BigInt(g) * SPAN_NS : BigInt(g * n);
+            for (let i = 0; i < values.length; i++) values[i] += d;
+          } else for (let i = 0; i < values.length; i++) values[i] += g * n;
+          batches.push(new b.constructor({ length: b.length, nullCount: b.nullCount, type: b.type, validity: b.validity, values }));
+        }
+      }
+      return new col.constructor(batches);
+    });
+    const all = new Table(t.schema, cols);
+    return all.numRows > rows ? takeRows(all, Int32Array.from({ length: rows }, (_, i) => i), name) : all;
+  };
   const t0 = performance.now();
   for (let p = 0; p < Number(partitions); p++) {
     const host = `h${p % 10}`,
       run = `r${String(p).padStart(3, '0')}`;
-    const g = `(${p * per} + k)`;
-    const times = { base_lineage: ['app_start_ns', 'app_end_ns'], base_app_io: ['ts_ns'] };
-    const replay = (
-      table,
-      idCols,
-    ) => `SELECT t.* REPLACE (${[...idCols.map((c) => `${c} + ${g} * ${n} AS ${c}`), ...times[table].map((c) => `${c} + ${g} * ${SPAN_NS} AS ${c}`)].join(', ')}),
-      '${host}' AS host, '${run}' AS run FROM ${table} AS t, range(${per}) AS replay(k)`;
-    for (const [table, name, ids] of [
-      ['base_lineage', 'lineage', ['app_id']],
-      ['base_app_io', 'app_io', ['id']],
-    ]) {
-      const dir = join(ds, name, `host=${host}`, 'vm=vm0', `run=${run}`);
-      mkdirSync(dir, { recursive: true });
-      const select = `${replay(table, ids)} LIMIT ${rowsPerPartition}`;
-      await copySelectToFile(s.connection, select, join(dir, `${name}.parquet`), { format: 'parquet' });
+    for (const name of ['lineage', 'app_io']) {
+      const plan = { table: name, dataset: { dir: ds, host, run, vm: 'vm0' }, compress: true };
+      for (const f of planTableFiles(replay(name, p * per), plan)) {
+        mkdirSync(dirname(f.path), { recursive: true });
+        writeFileAtomically(f.path, parquetFileWriter(f.contents, f.path, f.options));
+      }
     }
   }
-  s.close();
   console.log(
     JSON.stringify({
       make_s: seconds(t0),

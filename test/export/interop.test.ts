@@ -1,18 +1,23 @@
 /**
  * Interop: DuckDB's row counts and sums over the exported Parquet files (and over the Arrow files
- * themselves) equal those of the Arrow tables; where Python has pyarrow (or pandas with a Parquet
+ * themselves) equal those of the Arrow tables; the Rust Parquet reader of the Apache Arrow project
+ * (arrow-rs, as parquet-wasm) reads every file back equal to the Arrow tables value by value,
+ * schema included; where Python has pyarrow (or pandas with a Parquet
  * engine), it reads every exported file and gives the same counts and sums (skipped, and said so
  * in the test name, where it has not); where Python has pandas, it reads every exported CSV file
  * (the integer columns as pandas' nullable Int64) with the same counts and sums.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { readParquet } from 'parquet-wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Column, Table } from '@uwdata/flechette';
 import { arrowTablesOf, exportDir } from '../../src/export/export-tables.js';
 import { SqlSession } from '../../src/sql/sql-session.js';
 import { resultColumns } from '../../src/sql/result-columns.js';
-import { analyseBundle, scratchDir } from '../sql/analysed.js';
+import { analyseBundle, arrowColumnText, scratchDir, valueText } from '../sql/analysed.js';
 
 /** Row count, and per integer column the count of non-null values and their sum, from Arrow. */
 function arrowFigures(table: Table): Record<string, string> {
@@ -96,7 +101,7 @@ function pythonReader(): string | undefined {
 }
 const python = pythonReader();
 
-describe('interop: DuckDB and Python read the same numbers as the Arrow tables', () => {
+describe('interop: DuckDB, arrow-rs and Python read the same numbers as the Arrow tables', () => {
   const scratch = scratchDir('iol-interop-');
   let out = '';
   let parquetDir = '';
@@ -122,6 +127,23 @@ describe('interop: DuckDB and Python read the same numbers as the Arrow tables',
       }
     } finally {
       session.close();
+    }
+  });
+
+  it('arrow-rs (parquet-wasm) reads every exported file back equal to the Arrow tables, value by value', () => {
+    for (const t of arrowTablesOf(out)) {
+      const arrow = t.read();
+      const rs = tableFromIPC(readParquet(new Uint8Array(readFileSync(join(parquetDir, `${t.name}.parquet`)))).intoIPCStream());
+      expect(rs.numRows, t.name).toBe(arrow.numRows);
+      expect(
+        rs.schema.fields.map((f) => f.name),
+        t.name,
+      ).toEqual(arrow.schema.fields.map((f) => f.name));
+      for (const f of arrow.schema.fields) {
+        const col = rs.getChild(f.name)!;
+        const got = Array.from({ length: rs.numRows }, (_, i) => valueText(col.get(i)));
+        expect(got, `${t.name}.${f.name}`).toEqual(arrowColumnText(arrow, f.name));
+      }
     }
   });
 
