@@ -89,11 +89,29 @@ function writeMiniblocks(out: ByteSink, n: number, wide: boolean): void {
   }
 }
 
-/** The first count values of a 32-bit column. */
-export function writeDeltaInt32(out: ByteSink, values: Int32Array, count: number): void {
+/** The range of the values an encoder saw (statistics for the footer), widened as it goes. */
+export interface Int32Range {
+  min: number;
+  max: number;
+}
+
+/** The range of 64-bit values, each bound as its high half (signed) and low half. */
+export interface Int64Range {
+  minHi: number;
+  minLo: number;
+  maxHi: number;
+  maxLo: number;
+}
+
+/** The first count values of a 32-bit column; `range` is widened to cover them. */
+export function writeDeltaInt32(out: ByteSink, values: Int32Array, count: number, range: Int32Range): void {
   header(out, count);
   out.zigzag32(count ? values[0]! : 0);
   let prev = count ? values[0]! : 0;
+  let lo = range.min;
+  let hi = range.max;
+  if (count && prev < lo) lo = prev;
+  if (count && prev > hi) hi = prev;
   for (let i = 1; i < count;) {
     const n = Math.min(BLOCK, count - i);
     let min = 0x7fffffff;
@@ -103,12 +121,16 @@ export function writeDeltaInt32(out: ByteSink, values: Int32Array, count: number
       prev = v;
       deltasLo[k] = d;
       if (d < min) min = d;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
     }
     out.zigzag32(min);
     unsignedFromMin32(n, min);
     writeMiniblocks(out, n, false);
     i += n;
   }
+  range.min = lo;
+  range.max = hi;
 }
 
 /** deltasLo[0, n) minus the block's min (as int32), and each miniblock's width. */
@@ -130,11 +152,22 @@ function unsignedFromMin32(n: number, min: number): void {
  * high half of value i), starting at value `start`. A block whose deltas all fit in 32 bits (the
  * usual case: times and ids step by less than 2^31) takes the 32-bit path.
  */
-export function writeDeltaInt64(out: ByteSink, words: Uint32Array, start: number, count: number): void {
+export function writeDeltaInt64(out: ByteSink, words: Uint32Array, start: number, count: number, range: Int64Range): void {
   header(out, count);
   let pLo = count ? words[2 * start]! : 0;
   let pHi = count ? words[2 * start + 1]! | 0 : 0;
   out.zigzag64(pHi, pLo);
+  let { minHi, minLo, maxHi, maxLo } = range;
+  if (count) {
+    if (pHi < minHi || (pHi === minHi && pLo < minLo)) {
+      minHi = pHi;
+      minLo = pLo;
+    }
+    if (pHi > maxHi || (pHi === maxHi && pLo > maxLo)) {
+      maxHi = pHi;
+      maxLo = pLo;
+    }
+  }
   for (let i = start + 1, end = start + count; i < end;) {
     const n = Math.min(BLOCK, end - i);
     let mLo = 0xffffffff;
@@ -148,6 +181,14 @@ export function writeDeltaInt64(out: ByteSink, words: Uint32Array, start: number
       const dHi = (hi - pHi - (lo < pLo ? 1 : 0)) | 0;
       pLo = lo;
       pHi = hi;
+      if (hi < minHi || (hi === minHi && lo < minLo)) {
+        minHi = hi;
+        minLo = lo;
+      }
+      if (hi > maxHi || (hi === maxHi && lo > maxLo)) {
+        maxHi = hi;
+        maxLo = lo;
+      }
       deltasLo[k] = dLo;
       deltasHi[k] = dHi;
       // the delta is an int32 when its high half is its low half's sign
@@ -181,4 +222,8 @@ export function writeDeltaInt64(out: ByteSink, words: Uint32Array, start: number
     }
     i += n;
   }
+  range.minHi = minHi;
+  range.minLo = minLo;
+  range.maxHi = maxHi;
+  range.maxLo = maxLo;
 }

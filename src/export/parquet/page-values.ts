@@ -182,8 +182,8 @@ function int32Values(v: PageValues): number {
     for (let i = 0; i < n; i++) if (isValid(validity, from + i)) ints[count++] = values[i]!;
     values = ints;
   }
-  signedMinMax(values, count, mm);
-  writeDeltaInt32(out, values, count);
+  writeDeltaInt32(out, values, count, mm);
+  mm.any ||= count > 0;
   return Encoding.DELTA_BINARY_PACKED;
 }
 
@@ -216,8 +216,8 @@ function int64Values(v: PageValues): number {
     words = w;
     start = 0;
   }
-  int64MinMax(words, start, count, mm);
-  writeDeltaInt64(out, words, start, count);
+  writeDeltaInt64(out, words, start, count, mm);
+  mm.any ||= count > 0;
   return Encoding.DELTA_BINARY_PACKED;
 }
 
@@ -321,44 +321,12 @@ export const VALUE_WRITERS = {
   utf8: utf8Values,
 } as const;
 
-function signedMinMax(values: Int32Array, count: number, mm: MinMax): void {
-  let min = mm.min;
-  let max = mm.max;
-  for (let i = 0; i < count; i++) {
-    const v = values[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  mm.min = min;
-  mm.max = max;
-  mm.any ||= count > 0;
-}
-
-/** Signed min and max of 64-bit values as (hi, lo) word pairs. */
-function int64MinMax(words: Uint32Array, start: number, count: number, mm: MinMax): void {
-  if (count === 0) return;
-  let minHi = mm.any ? mm.minHi : 0x7fffffff;
-  let minLo = mm.any ? mm.minLo : 0xffffffff;
-  let maxHi = mm.any ? mm.maxHi : -0x80000000;
-  let maxLo = mm.any ? mm.maxLo : 0;
-  for (let i = start; i < start + count; i++) {
-    const hi = words[2 * i + 1]! | 0;
-    const lo = words[2 * i]!;
-    if (hi < minHi || (hi === minHi && lo < minLo)) {
-      minHi = hi;
-      minLo = lo;
-    }
-    if (hi > maxHi || (hi === maxHi && lo > maxLo)) {
-      maxHi = hi;
-      maxLo = lo;
-    }
-  }
-  mm.minHi = minHi;
-  mm.minLo = minLo;
-  mm.maxHi = maxHi;
-  mm.maxLo = maxLo;
-  mm.any = true;
-}
+/**
+ * A zero bound is written as -0.0 when a minimum and +0.0 when a maximum (parquet.thrift,
+ * ColumnOrder: a reader may not assume which zero a chunk holds).
+ */
+const zeroMin = (v: number): number => (v === 0 ? -0 : v);
+const zeroMax = (v: number): number => (v === 0 ? 0 : v);
 
 export function statistics(type: ParquetColumnType, mm: MinMax, nullCount: number, dict: ChunkDictionary | null): ChunkStatistics {
   const stats: ChunkStatistics = { nullCount };
@@ -390,11 +358,11 @@ export function statistics(type: ParquetColumnType, mm: MinMax, nullCount: numbe
       const b = new Uint8Array(2 * width);
       const v = new DataView(b.buffer);
       if (width === 8) {
-        v.setFloat64(0, mm.min, true);
-        v.setFloat64(8, mm.max, true);
+        v.setFloat64(0, zeroMin(mm.min), true);
+        v.setFloat64(8, zeroMax(mm.max), true);
       } else {
-        v.setFloat32(0, mm.min, true);
-        v.setFloat32(4, mm.max, true);
+        v.setFloat32(0, zeroMin(mm.min), true);
+        v.setFloat32(4, zeroMax(mm.max), true);
       }
       stats.min = b.subarray(0, width);
       stats.max = b.subarray(width);

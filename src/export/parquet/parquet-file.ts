@@ -34,7 +34,8 @@ class BufferedFile implements FileOut {
   constructor(private readonly fd: number) {}
   write(bytes: Uint8Array): void {
     this.position += bytes.length;
-    if (this.buf.length + bytes.length > WRITE_BUFFER) this.flush();
+    // a big piece goes straight to the file, after what the buffer holds
+    if (this.buf.length + bytes.length > WRITE_BUFFER || bytes.length >= WRITE_BUFFER / 2) this.flush();
     if (bytes.length >= WRITE_BUFFER / 2) writeAll(this.fd, bytes);
     else this.buf.raw(bytes);
   }
