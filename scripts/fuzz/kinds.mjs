@@ -298,7 +298,7 @@ export const KINDS = {
         [0, Math.min(bytes.length, 1024)],
         [Math.max(0, bytes.length - 1024), bytes.length],
       ];
-      const which = int(rand, 3);
+      const which = int(rand, 4);
       if (which === 0) {
         return {
           files: [{ name: 'block_events.arrow', bytes: mutateBinary(rand, b.events, hot(b.events)) }],
@@ -316,11 +316,13 @@ export const KINDS = {
       }
       const t = pick(rand, b.analysisTables);
       const bytes = t.name.endsWith('.json') ? mutateText(rand, t.bytes) : mutateBinary(rand, t.bytes, hot(t.bytes));
-      return {
-        bundle: b.analysis,
-        files: [{ name: `bundle/${t.name}`, bytes }],
-        args: (dir) => ['whatif', join(dir, 'bundle'), '--guest-mem', '64M,256M'],
-      };
+      // a damaged analysis asked a what-if of, or exported as Parquet (worker threads) or CSV
+      const format = rand() < 0.8 ? [] : ['--format', 'csv'];
+      const args =
+        which === 2
+          ? (dir) => ['whatif', join(dir, 'bundle'), '--guest-mem', '64M,256M']
+          : (dir, out) => ['export', join(dir, 'bundle'), '-o', out, ...format];
+      return { bundle: b.analysis, files: [{ name: `bundle/${t.name}`, bytes }], args };
     },
   },
   analyze: {
