@@ -123,21 +123,53 @@ export function summaryTable(json: unknown): Table {
   );
 }
 
-/** The rows (ascending) whose string column `name` is `value` (null: is null), and how many rows each value has. */
+/**
+ * The rows (ascending) of each value of a string column (null: the null rows), values in order,
+ * null last. A dictionary column is read through its keys: two passes over typed arrays, no value
+ * per row.
+ */
 export function valueRows(table: Table, name: string): Map<string | null, Int32Array> {
-  const lists = new Map<string | null, number[]>();
+  const batches = (table.getChild(name) as Column<unknown>).data as (Batch<unknown> & { dictionary?: Column<unknown> })[];
+  // each row's group: the index of its value in `values` (-1 while unknown)
+  const values: (string | null)[] = [];
+  const index = new Map<string | null, number>();
+  const groupOf = (v: unknown): number => {
+    const key = v === null || v === undefined ? null : String(v);
+    let g = index.get(key);
+    if (g === undefined) {
+      g = values.length;
+      index.set(key, g);
+      values.push(key);
+    }
+    return g;
+  };
+  const groups = new Int32Array(table.numRows);
   let row = 0;
-  for (const batch of (table.getChild(name) as Column<unknown>).data) {
+  for (const batch of batches) {
+    const keys = batch.dictionary ? (batch.values as Int8Array | Int16Array | Int32Array) : null;
+    const byKey = keys ? Array.from(batch.dictionary as Iterable<unknown>, groupOf) : [];
+    const nullGroup = batch.nullCount > 0 ? groupOf(null) : -1;
     for (let i = 0; i < batch.length; i++, row++) {
-      const v = batch.at(i);
-      const key = v === null || v === undefined ? null : String(v);
-      let list = lists.get(key);
-      if (!list) lists.set(key, (list = []));
-      list.push(row);
+      if (nullGroup >= 0 && !batch.isValid(i)) groups[row] = nullGroup;
+      else groups[row] = keys ? byKey[keys[i]!]! : groupOf(batch.at(i));
     }
   }
-  const sorted = [...lists].sort(([a], [b]) => (a === null ? 1 : b === null ? -1 : a < b ? -1 : a > b ? 1 : 0));
-  return new Map(sorted.map(([k, v]) => [k, Int32Array.from(v)]));
+  const counts = new Int32Array(values.length);
+  for (let r = 0; r < groups.length; r++) counts[groups[r]!]!++;
+  const rows = values.map((_, g) => new Int32Array(counts[g]!));
+  const filled = new Int32Array(values.length);
+  for (let r = 0; r < groups.length; r++) {
+    const g = groups[r]!;
+    rows[g]![filled[g]!++] = r;
+  }
+  const order = values
+    .map((_, g) => g)
+    .sort((a, b) => {
+      const x = values[a] as string | null;
+      const y = values[b] as string | null;
+      return x === null ? 1 : y === null ? -1 : x < y ? -1 : x > y ? 1 : 0;
+    });
+  return new Map(order.filter((g) => counts[g]! > 0).map((g) => [values[g] as string | null, rows[g]!]));
 }
 
 function partitionMetadata(base: Map<string, string>, host: string, vm: string | null, run: string): Map<string, string> {

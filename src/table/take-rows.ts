@@ -4,7 +4,7 @@
  * offsets and bytes), no row turned into a JavaScript value. For the columns the iolineage tables
  * use: integers, floats, booleans, UTF-8 strings and dictionary-encoded strings.
  */
-import { batchType, Column, Table, Type, type Batch, type DataType } from '@uwdata/flechette';
+import { batchType, Column, columnFromArray, Table, Type, utf8, type Batch, type DataType } from '@uwdata/flechette';
 
 type Values = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | Float32Array | Float64Array;
 
@@ -25,6 +25,37 @@ function locate(column: Column<unknown>, rows: Int32Array): { batch: Int32Array;
   return { batch, at };
 }
 
+interface DictionaryBatchLike {
+  values: Values;
+  dictionary: Column<unknown>;
+}
+
+/** The largest key a key array can hold. */
+const maxKey = (keys: Values): number => 2 ** (8 * keys.BYTES_PER_ELEMENT - 1) - 1;
+
+/** The strings of the batches' dictionaries as one list, and for each dictionary the remap of its keys into it. */
+function mergedDictionary(batches: DictionaryBatchLike[]): { dictionary: (string | null)[]; remaps: Map<unknown, Int32Array> } {
+  const dictionary: (string | null)[] = [];
+  const index = new Map<string | null, number>();
+  const remaps = new Map<unknown, Int32Array>();
+  for (const b of batches) {
+    if (remaps.has(b.dictionary)) continue;
+    const own = Array.from(b.dictionary as Iterable<string | null>);
+    const remap = new Int32Array(own.length);
+    own.forEach((v, i) => {
+      let k = index.get(v);
+      if (k === undefined) {
+        k = dictionary.length;
+        index.set(v, k);
+        dictionary.push(v);
+      }
+      remap[i] = k;
+    });
+    remaps.set(b.dictionary, remap);
+  }
+  return { dictionary, remaps };
+}
+
 function takeColumn(column: Column<unknown>, rows: Int32Array, where: string): Column<unknown> {
   const type = column.type as DataType;
   const n = rows.length;
@@ -41,21 +72,32 @@ function takeColumn(column: Column<unknown>, rows: Int32Array, where: string): C
     }
   }
   const base = { length: n, nullCount, type, validity: nullCount ? validity : null };
-  const Ctor = batchType(type);
+  // the input's batch class, so that values read as they did (64-bit as BigInt in iolineage's tables)
+  const Ctor = (data[0]?.constructor as ReturnType<typeof batchType> | undefined) ?? batchType(type, { useBigInt: true });
   switch (type.typeId) {
     case Type.Int:
-    case Type.Float:
-    case Type.Dictionary: {
-      const first = data[0]?.values as Values | undefined;
-      const values = first ? new (first.constructor as new (n: number) => Values)(n) : new Int32Array(n);
+    case Type.Float: {
+      const values = new (((data[0]?.values as Values | undefined)?.constructor as (new (n: number) => Values) | undefined) ?? Int32Array)(
+        n,
+      );
       for (let i = 0; i < n; i++) values[i] = (data[batch[i]!]!.values as Values)[at[i]!]!;
-      const out = new Ctor({ ...base, values }) as Batch<unknown> & { setDictionary?: (d: Column<unknown>) => unknown };
-      if (type.typeId === Type.Dictionary) {
-        const dictionary = (data[0] as unknown as { dictionary: Column<unknown> } | undefined)?.dictionary;
-        if (data.some((d) => (d as unknown as { dictionary: unknown }).dictionary !== dictionary))
-          throw new Error(`${where}: the batches of a dictionary column have different dictionaries`);
-        if (dictionary) out.setDictionary!(dictionary);
+      return new Column([new Ctor({ ...base, values })], type);
+    }
+    case Type.Dictionary: {
+      // batches may each have their own dictionary (Arrow allows a replacement): one merged
+      // dictionary, and each batch's keys remapped into it
+      const { dictionary, remaps } = mergedDictionary(data as unknown as DictionaryBatchLike[]);
+      const Keys = ((data[0]?.values as Values | undefined)?.constructor as (new (n: number) => Values) | undefined) ?? Int32Array;
+      const values = new Keys(n);
+      if (dictionary.length - 1 > maxKey(values))
+        throw new Error(`${where}: the merged dictionary has ${dictionary.length} values, more than its key type holds`);
+      for (let i = 0; i < n; i++) {
+        const b = data[batch[i]!] as unknown as DictionaryBatchLike;
+        const key = (b.values as Values)[at[i]!] as number;
+        values[i] = remaps.get(b.dictionary)![key]!;
       }
+      const out = new Ctor({ ...base, values }) as Batch<unknown> & { setDictionary: (d: Column<unknown>) => unknown };
+      out.setDictionary(columnFromArray(dictionary, utf8()) as Column<unknown>);
       return new Column([out], type);
     }
     case Type.Bool: {
