@@ -27,7 +27,6 @@ export class ChunkScratch {
   readonly header = new ThriftCompactWriter();
   ints = new Int32Array(0);
   words = new Uint32Array(0);
-  floats = new Float64Array(0);
 
   intsOf(n: number): Int32Array {
     if (this.ints.length < n) this.ints = new Int32Array(n);
@@ -36,10 +35,6 @@ export class ChunkScratch {
   wordsOf(n: number): Uint32Array {
     if (this.words.length < 2 * n) this.words = new Uint32Array(2 * n);
     return this.words;
-  }
-  floatsOf(n: number): Float64Array {
-    if (this.floats.length < n) this.floats = new Float64Array(n);
-    return this.floats;
   }
 }
 
