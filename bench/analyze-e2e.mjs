@@ -192,3 +192,14 @@ for (const r of rows.filter((x) => x.guestEv >= 10e6 && x.hostEv >= 10e6)) {
     `target ≤ 30 s and ≤ 2 GiB at 10M + 10M events (${r.k}x${r.jobs1 ? ', --jobs 1' : ''}): ${ok ? 'met' : 'NOT met'} (${r.wall.toFixed(1)} s, ${(r.rssMiB / 1024).toFixed(2)} GiB)`,
   );
 }
+// issue 15: 100M guest + 100M host events (+10M application I/Os) in ≤ 4 GiB, time growing
+// linearly from the 10M + 10M point (`node bench/analyze-e2e.mjs 100000000` runs both)
+const tenM = rows.find((x) => !x.jobs1 && x.guestEv >= 10e6 && x.guestEv < 100e6);
+for (const r of rows.filter((x) => x.guestEv >= 100e6 && x.hostEv >= 100e6)) {
+  const growth = tenM
+    ? `; from ${tenM.k}x: events ×${((r.guestEv + r.hostEv) / (tenM.guestEv + tenM.hostEv)).toFixed(2)}, wall ×${(r.wall / tenM.wall).toFixed(2)}, peak RSS ×${(r.rssMiB / tenM.rssMiB).toFixed(2)}`
+    : '';
+  console.log(
+    `target ≤ 4 GiB at 100M + 100M events, time linear (${r.k}x${r.jobs1 ? ', --jobs 1' : ''}): ${r.rssMiB <= 4096 ? 'memory met' : 'memory NOT met'} (${r.wall.toFixed(1)} s, ${(r.rssMiB / 1024).toFixed(2)} GiB${growth})`,
+  );
+}

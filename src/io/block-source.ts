@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError, formatOffset } from '../util/errors.js';
+import { ioPiece } from './io-limits.js';
 
 export interface BlockSource {
   /** Name used in error messages (file name, plus a suffix like "#partition 2"). */
@@ -54,7 +55,7 @@ export class FileBlockSource implements BlockSource {
     const buf = new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const n = readSync(this.fd, buf, done, length - done, offset + done);
+      const n = readSync(this.fd, buf, done, ioPiece(length - done), offset + done);
       if (n === 0)
         throw new InputError(this.name, `unexpected end of file after ${formatOffset(offset + done)}`, {
           offset: offset + done,

@@ -12,6 +12,7 @@ import { FileBlockSource, type BlockSource } from './block-source.js';
 import { detectCompression, openInputStream, readHead, type Compression } from './input-stream.js';
 import { InputError } from '../util/errors.js';
 import { formatBytes } from '../util/numbers.js';
+import { ioPiece } from './io-limits.js';
 
 /** Zero runs shorter than this are written out; longer aligned ones become holes. */
 const HOLE_GRANULE = 4096;
@@ -151,7 +152,7 @@ function writeNonZero(fd: number, chunk: Uint8Array, pos: number): number {
         stop = next;
       }
       let done = 0;
-      while (done < stop - i) done += writeSync(fd, chunk, i + done, stop - i - done, pos + i + done);
+      while (done < stop - i) done += writeSync(fd, chunk, i + done, ioPiece(stop - i - done), pos + i + done);
       written += done;
       i = stop;
     } else {

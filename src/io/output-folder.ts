@@ -32,6 +32,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError, UsageError } from '../util/errors.js';
+import { ioPiece } from './io-limits.js';
 
 /** The manifest of an output folder: which run wrote which file. */
 export const OUTPUTS_MANIFEST = 'iolineage-outputs.json';
@@ -143,7 +144,7 @@ function removeTemporary(temp: string): void {
 
 /** All bytes of `bytes` to a file descriptor. */
 export function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, ioPiece(bytes.length - done));
 }
 
 /** Write one file safely (temporary name, then rename; no symlink followed): the single-file case. */

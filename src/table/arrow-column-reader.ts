@@ -12,6 +12,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { FlatbufferWalk } from './arrow-ipc-check.js';
+import { ioPiece } from '../io/io-limits.js';
 
 /** What the reader knows of a field (Schema.fbs Field). */
 export interface ArrowFieldInfo {
@@ -46,7 +47,7 @@ function readAt(fd: number, position: number, length: number): Uint8Array {
   const b = new Uint8Array(length);
   let got = 0;
   while (got < length) {
-    const n = readSync(fd, b, got, length - got, position + got);
+    const n = readSync(fd, b, got, ioPiece(length - got), position + got);
     if (n === 0) throw new RangeError('short read');
     got += n;
   }

@@ -8,6 +8,7 @@
  */
 import { closeSync, constants, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
+import { ioPiece } from '../io/io-limits.js';
 
 /** Where one chunk of one column went: byte offsets of its values and of its validity bitmap (-1: none). */
 export interface SpilledChunk {
@@ -34,7 +35,7 @@ export function openScratchFile(path: string): number {
 export function readWholeFd(fd: number, size: number, path: string): Uint8Array {
   const bytes = new Uint8Array(size);
   for (let at = 0; at < size;) {
-    const n = readSync(fd, bytes, at, size - at, at);
+    const n = readSync(fd, bytes, at, ioPiece(size - at), at);
     if (n === 0) throw new InputError(path, `scratch file ended at byte ${at} of ${size}`);
     at += n;
   }
@@ -62,7 +63,7 @@ export class BatchSpill {
     for (let done = 0; done < bytes.length;) {
       let n: number;
       try {
-        n = readSync(this.fd, bytes, done, bytes.length - done, at + done);
+        n = readSync(this.fd, bytes, done, ioPiece(bytes.length - done), at + done);
       } catch (e) {
         throw this.failed('read', e);
       }
@@ -80,7 +81,7 @@ export class BatchSpill {
   private write(at: number, a: ArrayBufferView): void {
     const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     try {
-      for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+      for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done, ioPiece(bytes.length - done), at + done);
     } catch (e) {
       throw this.failed('write', e);
     }
