@@ -136,16 +136,20 @@ async function roleArrowWrite([, out, dest, k]) {
 }
 
 async function roleParquetWrite([, out, dest, k]) {
-  const { exportTables, tableInputs } = await import(join(ROOT, 'dist', 'export', 'export-tables.js'));
+  const { exportTables, tableInputs, arrowTableInput } = await import(join(ROOT, 'dist', 'export', 'export-tables.js'));
   const { writeArrowFile } = await import(join(ROOT, 'dist', 'table', 'arrow-file.js'));
   let t0 = performance.now();
   const tables = await replayedTables(out, Number(k));
-  // as analyze --parquet: the Arrow files are written first (not timed here: that is the Arrow
-  // write), then the export reads them back on worker threads, or takes the tables in memory on one core
+  // as analyze --parquet: the input tables analyze writes early (and lets go of) are read back from
+  // their Arrow files on worker threads; the others are encoded from memory in this thread
+  const early = ['guest_requests', 'host_requests', 'app_io'];
   const arrowDir = join(dest, 'arrow');
   mkdirSync(arrowDir);
-  for (const [name, t] of Object.entries(tables)) writeArrowFile(join(arrowDir, `${name}.arrow`), t);
-  const inputs = tableInputs(tables).map((input) => ({ ...input, source: join(arrowDir, `${input.name}.arrow`) }));
+  for (const name of early) writeArrowFile(join(arrowDir, `${name}.arrow`), tables[name]);
+  const inputs = [
+    ...early.map((name) => arrowTableInput(name, join(arrowDir, `${name}.arrow`))),
+    ...tableInputs(Object.fromEntries(Object.entries(tables).filter(([name]) => !early.includes(name)))),
+  ];
   const build = seconds(t0);
   t0 = performance.now();
   const c0 = cpuSeconds();
@@ -194,7 +198,13 @@ async function roleMakeDataset([, out, ds, partitions, rowsPerPartition]) {
       return new col.constructor(batches);
     });
     const all = new Table(t.schema, cols);
-    return all.numRows > rows ? takeRows(all, Int32Array.from({ length: rows }, (_, i) => i), name) : all;
+    return all.numRows > rows
+      ? takeRows(
+          all,
+          Int32Array.from({ length: rows }, (_, i) => i),
+          name,
+        )
+      : all;
   };
   const t0 = performance.now();
   for (let p = 0; p < Number(partitions); p++) {

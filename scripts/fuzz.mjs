@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KINDS, KIND_NAMES } from './fuzz/kinds.mjs';
-import { hangReason, processTimes } from './fuzz/process-times.mjs';
+import { hangReason, processTimes, waitsOnDisk } from './fuzz/process-times.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -168,15 +168,21 @@ async function runKind(kindName, deadline) {
         continue;
       }
       const startedAt = Date.now();
+      // time the worker was seen waiting on the disk, between two polls
+      let diskWaitMs = 0;
+      let polledAt = startedAt;
       const result = await new Promise((resolve) => {
         const poll = setInterval(() => {
           const u = processTimes(w.pid);
           if (!u) return;
+          const now = Date.now();
+          if (waitsOnDisk(w.pid)) diskWaitMs += now - polledAt;
+          polledAt = now;
           if (u.rssMb > memoryMb) {
             w.kill('SIGKILL');
             settle({ cls: 'memory', detail: `resident memory ${u.rssMb.toFixed(0)} MB > cap ${memoryMb} MB` });
           } else {
-            const hang = hangReason(before, u, Date.now() - startedAt, cpuLimitMs);
+            const hang = hangReason(before, u, now - startedAt, cpuLimitMs, { diskWaitMs });
             if (hang !== null) {
               w.kill('SIGKILL');
               settle({ cls: 'hang', detail: hang });

@@ -1,9 +1,10 @@
 /**
  * What the campaign reads of a worker process from /proc (proc(5)): its CPU time and resident
- * memory, and how long it waited runnable for a CPU (schedstat: "time spent waiting on a
- * runqueue"), so that a worker starved by other load on the machine is not taken for a hang.
+ * memory, how long it waited runnable for a CPU (schedstat: "time spent waiting on a runqueue"),
+ * and whether a thread of it waits on a disk (state D, "uninterruptible disk sleep"), so that a
+ * worker starved of CPU or of disk by other load on the machine is not taken for a hang.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 
@@ -30,15 +31,32 @@ export function processTimes(pid) {
 }
 
 /**
- * Why an input counts as a hang, or null: more CPU time than the limit, or more than `wallFactor`
- * times the limit of wall time in which it neither ran nor waited for a CPU (blocked: a deadlock,
- * a read that never returns). Time spent waiting runnable is the machine's load, not the input's.
+ * Whether a thread of the process is in uninterruptible sleep (state D: a read or write the disk
+ * has not served yet; libuv's threads do the asynchronous file I/O, so every thread is looked at).
  */
-export function hangReason(before, now, elapsedMs, cpuLimitMs, wallFactor = 5) {
+export function waitsOnDisk(pid) {
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      if (stat[stat.lastIndexOf(')') + 2] === 'D') return true;
+    }
+  } catch {
+    /* gone */
+  }
+  return false;
+}
+
+/**
+ * Why an input counts as a hang, or null: more CPU time than the limit, or more than `wallFactor`
+ * times the limit of wall time in which it neither ran, nor waited for a CPU, nor waited on the
+ * disk (`diskWaitMs`, as sampled with waitsOnDisk): blocked, as by a deadlock or a read that never
+ * returns. Waiting for a CPU or a disk is the machine's load, not the input's.
+ */
+export function hangReason(before, now, elapsedMs, cpuLimitMs, { diskWaitMs = 0, wallFactor = 5 } = {}) {
   const cpu = now.cpuMs - before.cpuMs;
   const waited = now.waitMs - before.waitMs;
-  if (cpu > cpuLimitMs || elapsedMs - waited > wallFactor * cpuLimitMs) {
-    return `${(cpu / 1000).toFixed(1)} s CPU, ${(elapsedMs / 1000).toFixed(1)} s wall of which ${(waited / 1000).toFixed(1)} s waiting for a CPU (limit ${cpuLimitMs / 1000} s CPU)`;
+  if (cpu > cpuLimitMs || elapsedMs - waited - diskWaitMs > wallFactor * cpuLimitMs) {
+    return `${(cpu / 1000).toFixed(1)} s CPU, ${(elapsedMs / 1000).toFixed(1)} s wall of which ${(waited / 1000).toFixed(1)} s waiting for a CPU and ${(diskWaitMs / 1000).toFixed(1)} s for a disk (limit ${cpuLimitMs / 1000} s CPU)`;
   }
   return null;
 }

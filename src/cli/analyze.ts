@@ -12,7 +12,7 @@ import { arrowFileWriter } from '../table/arrow-file.js';
 import { withOutputFolder, type OutputFolder } from '../io/output-folder.js';
 import { analyzeResultLines } from './analyze-report.js';
 import { analyzeCapture, type AnalyzeInputs } from '../analyze/analyze-capture.js';
-import { arrowTableInput, exportTables } from '../export/export-tables.js';
+import { arrowTableInput, exportTables, tableInputs } from '../export/export-tables.js';
 
 export const help = `usage: iolineage analyze CAPTURE_DIR -o OUT
        iolineage analyze -o OUT --guest-trace FILE [--guest-dev MAJ:MIN] [--app STRACE_LOG]
@@ -173,15 +173,12 @@ export async function run(argv: string[]): Promise<number> {
     folder.stageJson('summary.json', res.summary);
     return res;
   });
-  // Parquet copies (src/export), after the Arrow set is in place: worker threads read the Arrow
-  // files back (on one core, the tables still in memory are taken as they are)
+  // Parquet copies (src/export), after the Arrow set is in place: the tables written early are
+  // read back from their files by worker threads while this thread encodes those still in memory
+  // (reading a table back costs about half of encoding it)
   if (o.parquet) {
-    const inputs = written.map((name) => {
-      const input = arrowTableInput(name, join(out, `${name}.arrow`));
-      const table = res.tables[name];
-      return table ? { ...input, read: () => table } : input;
-    });
-    await exportTables(inputs, res.summary, out, { format: 'parquet' });
+    const early = written.filter((name) => !res.tables[name]).map((name) => arrowTableInput(name, join(out, `${name}.arrow`)));
+    await exportTables([...early, ...tableInputs(res.tables)], res.summary, out, { format: 'parquet' });
   }
   // the clock lines of the report print offsets as raw ns: analyzeResultLines prints them readably
   for (const line of res.report) if (!/ clock offset -?\d+ ns/.test(line)) process.stdout.write(line + '\n');
