@@ -5,6 +5,7 @@
  * use: integers, floats, booleans, UTF-8 strings and dictionary-encoded strings.
  */
 import { batchType, Column, columnFromArray, Table, Type, utf8, type Batch, type DataType } from '@uwdata/flechette';
+import { mergeDictionaries } from './merge-dictionaries.js';
 
 type Values = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | BigInt64Array | Float32Array | Float64Array;
 
@@ -32,29 +33,6 @@ interface DictionaryBatchLike {
 
 /** The largest key a key array can hold. */
 const maxKey = (keys: Values): number => 2 ** (8 * keys.BYTES_PER_ELEMENT - 1) - 1;
-
-/** The strings of the batches' dictionaries as one list, and for each dictionary the remap of its keys into it. */
-function mergedDictionary(batches: DictionaryBatchLike[]): { dictionary: (string | null)[]; remaps: Map<unknown, Int32Array> } {
-  const dictionary: (string | null)[] = [];
-  const index = new Map<string | null, number>();
-  const remaps = new Map<unknown, Int32Array>();
-  for (const b of batches) {
-    if (remaps.has(b.dictionary)) continue;
-    const own = Array.from(b.dictionary as Iterable<string | null>);
-    const remap = new Int32Array(own.length);
-    own.forEach((v, i) => {
-      let k = index.get(v);
-      if (k === undefined) {
-        k = dictionary.length;
-        index.set(v, k);
-        dictionary.push(v);
-      }
-      remap[i] = k;
-    });
-    remaps.set(b.dictionary, remap);
-  }
-  return { dictionary, remaps };
-}
 
 function takeColumn(column: Column<unknown>, rows: Int32Array, where: string): Column<unknown> {
   const type = column.type as DataType;
@@ -86,7 +64,7 @@ function takeColumn(column: Column<unknown>, rows: Int32Array, where: string): C
     case Type.Dictionary: {
       // batches may each have their own dictionary (Arrow allows a replacement): one merged
       // dictionary, and each batch's keys remapped into it
-      const { dictionary, remaps } = mergedDictionary(data as unknown as DictionaryBatchLike[]);
+      const { values: dictionary, remaps } = mergeDictionaries((data as unknown as DictionaryBatchLike[]).map((b) => b.dictionary));
       const Keys = ((data[0]?.values as Values | undefined)?.constructor as (new (n: number) => Values) | undefined) ?? Int32Array;
       const values = new Keys(n);
       if (dictionary.length - 1 > maxKey(values))

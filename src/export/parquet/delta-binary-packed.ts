@@ -7,7 +7,7 @@
  * Sorted times, ids and offsets of a trace take 1-3 bytes a value instead of 8.
  */
 import type { ByteSink } from './byte-sink.js';
-import { bitLength } from './bit-packing.js';
+import { BitPacker, bitLength } from './bit-packing.js';
 
 const BLOCK = 128;
 const MINIBLOCKS = 4;
@@ -50,30 +50,15 @@ function packMiniblock(out: ByteSink, src: Uint32Array, at: number, n: number, w
   out.length = o;
 }
 
-/** A miniblock of 64-bit values wider than 32 bits: each value's low 32 bits, then its high bits. */
+/** A miniblock of 64-bit values wider than 32 bits: each value's low 32 bits, then its high bits (rare: steps of 2^31 or more). */
 function packMiniblockWide(out: ByteSink, lo: Uint32Array, hi: Uint32Array, n: number, width: number, at: number): void {
-  out.reserve(4 * width);
-  const b = out.bytes;
-  let o = out.length;
-  let acc = 0;
-  let bits = 0;
-  const put = (v: number, w: number): void => {
-    acc |= v << bits;
-    if (bits + w >= 32) {
-      b[o] = acc;
-      b[o + 1] = acc >>> 8;
-      b[o + 2] = acc >>> 16;
-      b[o + 3] = acc >>> 24;
-      o += 4;
-      acc = bits === 0 ? 0 : v >>> (32 - bits);
-      bits += w - 32;
-    } else bits += w;
-  };
+  const packer = new BitPacker(out);
+  packer.reserve(4 * width);
   for (let k = 0; k < MINI; k++) {
-    put(k < n ? lo[at + k]! : 0, 32);
-    put(k < n ? hi[at + k]! : 0, width - 32);
+    packer.put(k < n ? lo[at + k]! : 0, 32);
+    packer.put(k < n ? hi[at + k]! : 0, width - 32);
   }
-  out.length = o;
+  packer.flush();
 }
 
 /** The block's widths, then its miniblocks (those that hold values). */

@@ -10,6 +10,7 @@ import { bitLength, BitPacker, writeRleHybrid } from './bit-packing.js';
 import { writeDeltaInt32, writeDeltaInt64 } from './delta-binary-packed.js';
 import { Encoding, type ParquetColumnType } from './parquet-schema.js';
 import { ThriftCompactWriter } from './thrift-compact.js';
+import { mergeDictionaries } from '../../table/merge-dictionaries.js';
 
 /** Rows per data page: pages are the unit a reader decompresses at once. */
 export const PAGE_ROWS = 1 << 16;
@@ -65,10 +66,14 @@ function le32(v: number): Uint8Array {
   return b;
 }
 
-/** What a page's values are written from and into. */
-interface PageValues {
+/** What a page's values are written from and into: rows [from, to) of one batch. */
+export interface PageValues {
   out: ByteSink;
-  s: Slice;
+  batch: Batch<unknown>;
+  from: number;
+  to: number;
+  /** The batch's validity bits, null when every row of it is valid. */
+  validity: Uint8Array | null;
   type: ParquetColumnType;
   scratch: ChunkScratch;
   mm: MinMax;
@@ -127,26 +132,9 @@ export function chunkDictionary(column: Column<unknown>, start: number, end: num
     if (!dicts.includes(d)) dicts.push(d);
   }
   if (dicts.length <= 1) return { entries: dicts.length ? utf8Entries(dicts[0]!) : [], remaps: new Map(dicts.map((d) => [d, null])) };
-  const entries: Uint8Array[] = [];
-  const index = new Map<string, number>();
-  const remaps = new Map<unknown, Int32Array | null>();
-  const decoder = new TextDecoder();
-  for (const d of dicts) {
-    const own = utf8Entries(d);
-    const remap = new Int32Array(own.length);
-    own.forEach((bytes, i) => {
-      const key = decoder.decode(bytes);
-      let code = index.get(key);
-      if (code === undefined) {
-        code = entries.length;
-        index.set(key, code);
-        entries.push(bytes);
-      }
-      remap[i] = code;
-    });
-    remaps.set(d, remap);
-  }
-  return { entries, remaps };
+  const merged = mergeDictionaries(dicts);
+  const utf8 = new TextEncoder();
+  return { entries: merged.values.map((v) => utf8.encode(v ?? '')), remaps: merged.remaps };
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -156,9 +144,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 function int32Values(v: PageValues): number {
-  const { out, s, scratch, mm } = v;
-  const { batch, from, to } = s;
-  const validity = validRows(s);
+  const { out, scratch, mm, batch, from, to, validity } = v;
   const n = to - from;
 
   // every integer type of up to 32 bits as int32 values (UInt8 and UInt16 fit), so that the
@@ -183,9 +169,7 @@ function int32Values(v: PageValues): number {
 }
 
 function int64Values(v: PageValues): number {
-  const { out, s, scratch, mm } = v;
-  const { batch, from, to } = s;
-  const validity = validRows(s);
+  const { out, scratch, mm, batch, from, to, validity } = v;
   const n = to - from;
 
   // a UInt32 column is written as INT64 (parquet-schema.ts): its values widened, high halves 0
@@ -217,9 +201,7 @@ function int64Values(v: PageValues): number {
 }
 
 function dictionaryValues(v: PageValues): number {
-  const { out, s, scratch, mm, dict } = v;
-  const { batch, from, to } = s;
-  const validity = validRows(s);
+  const { out, scratch, mm, dict, batch, from, to, validity } = v;
   const n = to - from;
 
   const src = batch.values as Int8Array | Int16Array | Int32Array;
@@ -244,9 +226,7 @@ function dictionaryValues(v: PageValues): number {
 }
 
 function boolValues(v: PageValues): number {
-  const { out, s, mm } = v;
-  const { batch, from, to } = s;
-  const validity = validRows(s);
+  const { out, mm, batch, from, to, validity } = v;
   const n = to - from;
 
   const bits = batch.values as Uint8Array;
@@ -268,9 +248,7 @@ function boolValues(v: PageValues): number {
 }
 
 function floatValues(v: PageValues): number {
-  const { out, s, type, mm } = v;
-  const { batch, from, to } = s;
-  const validity = validRows(s);
+  const { out, type, mm, batch, from, to, validity } = v;
   const n = to - from;
 
   const src = batch.values as Float64Array | Float32Array;
@@ -291,9 +269,7 @@ function floatValues(v: PageValues): number {
 }
 
 function utf8Values(v: PageValues): number {
-  const { out, s } = v;
-  const { batch, from, to } = s;
-  const validity = validRows(s);
+  const { out, batch, from, to, validity } = v;
 
   const offsets = batch.offsets as Int32Array;
   const bytes = batch.values as Uint8Array;

@@ -148,7 +148,7 @@ export function writeColumnChunk(
       page.bytes[at + 2] = len >>> 16;
       page.bytes[at + 3] = len >>> 24;
     }
-    const encoding = VALUE_WRITERS[type.kind]({ out: page, s, type, scratch, mm, dict });
+    const encoding = VALUE_WRITERS[type.kind]({ out: page, batch: s.batch, from: s.from, to: s.to, validity, type, scratch, mm, dict });
     emit(0, page.view(), s.to - s.from, encoding);
   }
   return {
