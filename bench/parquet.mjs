@@ -88,6 +88,14 @@ const cpuSeconds = () => {
   return (u.user + u.system) / 1e6;
 };
 
+/** A copy of a batch of ids or times with `d` added to every value (a 64-bit column in BigInt, a 32-bit one as a number). */
+function shiftedBatch(b, d) {
+  const values = b.values.slice();
+  if (values instanceof BigInt64Array) for (let i = 0; i < values.length; i++) values[i] += d;
+  else for (let i = 0, n = Number(d); i < values.length; i++) values[i] += n;
+  return new b.constructor({ length: b.length, nullCount: b.nullCount, type: b.type, validity: b.validity, values });
+}
+
 /** The analysis tables replayed K times (see the header). */
 async function replayedTables(out, k) {
   const { arrowTablesOf } = await import(join(ROOT, 'dist', 'export', 'export-tables.js'));
@@ -105,15 +113,7 @@ async function replayedTables(out, k) {
             batches.push(b);
             continue;
           }
-          const values = b.values.slice();
-          if (values instanceof BigInt64Array) {
-            const d = shift === 'ns' ? BigInt(r) * SPAN_NS : BigInt(r * ID_STRIDE);
-            for (let i = 0; i < values.length; i++) values[i] += d;
-          } else {
-            const d = r * ID_STRIDE;
-            for (let i = 0; i < values.length; i++) values[i] += d;
-          }
-          batches.push(new b.constructor({ length: b.length, nullCount: b.nullCount, type: b.type, validity: b.validity, values }));
+          batches.push(shiftedBatch(b, shift === 'ns' ? BigInt(r) * SPAN_NS : BigInt(r * ID_STRIDE)));
         }
       }
       return new col.constructor(batches);
@@ -187,12 +187,7 @@ async function roleMakeDataset([, out, ds, partitions, rowsPerPartition]) {
             batches.push(b);
             continue;
           }
-          const values = b.values.slice();
-          if (values instanceof BigInt64Array) {
-            const d = shift === 'ns' ? BigInt(g) * SPAN_NS : BigInt(g * n);
-            for (let i = 0; i < values.length; i++) values[i] += d;
-          } else for (let i = 0; i < values.length; i++) values[i] += g * n;
-          batches.push(new b.constructor({ length: b.length, nullCount: b.nullCount, type: b.type, validity: b.validity, values }));
+          batches.push(shiftedBatch(b, shift === 'ns' ? BigInt(g) * SPAN_NS : BigInt(g * n)));
         }
       }
       return new col.constructor(batches);
