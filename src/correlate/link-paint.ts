@@ -28,13 +28,16 @@ export function elementaryGrid(sStart: Float64Array, sEnd: Float64Array, low: Lo
     const a = v[order[i]!]!;
     if (n === 0 || a !== x[n - 1]) x[n++] = a;
   }
+  // a copy of the distinct boundaries only: the array of all of them (two per segment and per
+  // request, most repeated) is let go here, not held through the link
+  const grid = x.slice(0, n);
   return {
     /** Boundaries; elementary interval e is [x[e], x[e + 1]). */
-    x: x.subarray(0, n),
+    x: grid,
     length: Math.max(0, n - 1),
     /** Position of a boundary (which is always in the grid). */
     index(addr: number): number {
-      return lowerBound(x, addr, 0, n - 1);
+      return lowerBound(grid, addr, 0, n - 1);
     },
   };
 }
