@@ -3,21 +3,15 @@
  * table (and summary.json as `summary.<format>`, one row per value).
  *
  * Parquet: iolineage's own writer (parquet/parquet-file.ts) encodes the Arrow buffers as they are,
- * tables from Arrow files on worker threads (parquet-jobs.ts). CSV: embedded DuckDB's COPY ... TO
- * reads each table's Arrow buffers through a scan (sql/arrow-to-duckdb.ts, openArrowScan), one
- * table per connection at once.
+ * tables from Arrow files on worker threads (parquet-jobs.ts). CSV: embedded DuckDB (export-csv.ts).
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { readArrowFile } from '../table/arrow-file.js';
 import { UsageError } from '../util/errors.js';
-import { openArrowScan } from '../sql/arrow-to-duckdb.js';
-import { SqlSession } from '../sql/sql-session.js';
-import { loadSummary, readSummaryJson } from '../sql/summary-rows.js';
-import { copySelectToCsv } from './copy-to-file.js';
+import { readSummaryJson } from '../sql/summary-rows.js';
 import type { ExportOptions } from './export-options.js';
 import { runParquetJobs, type ExportedFile, type ParquetJob } from './parquet-jobs.js';
 import { summaryTable } from './table-files.js';
@@ -61,78 +55,6 @@ export function exportWorkers(options: ExportOptions): number {
 export const parquetCompressed = (options: ExportOptions): boolean => (options.compression ?? 'snappy') !== 'uncompressed';
 
 /**
- * Run jobs on up to `workers` connections of the session at once, the heaviest first; the results
- * in the jobs' order. The first failure is thrown once every running job has ended.
- */
-async function onConnections<T>(
-  session: SqlSession,
-  workers: number,
-  jobs: readonly { weight?: number; run: (connection: DuckDBConnection) => Promise<T> }[],
-): Promise<T[]> {
-  const order = jobs.map((_, i) => i).sort((a, b) => (jobs[b]!.weight ?? 0) - (jobs[a]!.weight ?? 0));
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (connection: DuckDBConnection) => {
-    while (next < order.length && !failed) {
-      const i = order[next++]!;
-      try {
-        results[i] = await jobs[i]!.run(connection);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  };
-  const n = Math.max(1, Math.min(workers, jobs.length));
-  const connections = [session.connection];
-  while (connections.length < n) connections.push(await session.connect());
-  const settled = await Promise.allSettled(connections.map(worker));
-  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
-  return results;
-}
-
-/** CSV of one table through DuckDB. */
-async function exportCsvTable(connection: DuckDBConnection, input: TableInput, path: string): Promise<ExportedFile> {
-  const table = input.read();
-  const scan = await openArrowScan(connection, input.name, table);
-  try {
-    await copySelectToCsv(connection, `SELECT ${scan.exportColumns} FROM ${scan.from}`, path);
-  } finally {
-    scan.close();
-  }
-  return { table: input.name, path, rows: scan.rows };
-}
-
-async function exportCsv(
-  inputs: readonly TableInput[],
-  summary: unknown,
-  destDir: string,
-  options: ExportOptions,
-): Promise<ExportedFile[]> {
-  // one DuckDB thread per connection: a COPY from a scan runs on one thread, and a thread that
-  // waits for a query spins on a core
-  const session = await SqlSession.open({ threads: 1, ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}) });
-  try {
-    const jobs = inputs.map((input) => ({
-      weight: input.weight,
-      run: (connection: DuckDBConnection) => exportCsvTable(connection, input, join(destDir, `${input.name}.csv`)),
-    }));
-    const files = await onConnections(session, exportWorkers(options), jobs);
-    if (summary !== undefined) {
-      const rows = await loadSummary(session.connection, summary, 'summary');
-      const path = join(destDir, 'summary.csv');
-      await copySelectToCsv(session.connection, 'SELECT * FROM summary', path);
-      files.push({ table: 'summary', path, rows });
-    }
-    return files;
-  } finally {
-    session.close();
-  }
-}
-
-/**
  * Export tables (and a summary) into destDir as `<table>.<format>`. Each table is read when its
  * turn comes; up to exportWorkers(options) tables are written at once.
  */
@@ -143,7 +65,8 @@ export async function exportTables(
   options: ExportOptions,
 ): Promise<ExportedFile[]> {
   mkdirSync(destDir, { recursive: true });
-  if (options.format === 'csv') return exportCsv(inputs, summary, destDir, options);
+  // DuckDB (a native library) is loaded only for CSV
+  if (options.format === 'csv') return (await import('./export-csv.js')).exportCsv(inputs, summary, destDir, options);
   const compress = parquetCompressed(options);
   const plan = (table: string) => ({ table, path: join(destDir, `${table}.parquet`), compress, rowGroupRows: options.rowGroupRows });
   const jobs: ParquetJob[] = inputs.map((input) => ({

@@ -34,7 +34,7 @@ export interface ParquetJob {
 /** What a worker sends back for one job. */
 export interface ParquetWorkerReply {
   ok: boolean;
-  files?: { table: string; path: string; rows: number; bytes: Uint8Array }[];
+  files?: { table: string; path: string; rows: number; blocks: Uint8Array[] }[];
   error?: ThreadError;
 }
 
@@ -45,9 +45,11 @@ function workerUrl(): URL | null {
   return WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL)) ? WORKER_URL : null;
 }
 
-function writeBytes(path: string, bytes: Uint8Array): void {
+function writeBlocks(path: string, blocks: readonly Uint8Array[]): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomically(path, (fd) => writeAll(fd, bytes));
+  writeFileAtomically(path, (fd) => {
+    for (const b of blocks) writeAll(fd, b);
+  });
 }
 
 /** Encode and write one job's files in this thread. */
@@ -78,7 +80,7 @@ class ParquetWorker {
         try {
           resolve(
             m.files!.map((f) => {
-              writeBytes(f.path, f.bytes);
+              writeBlocks(f.path, f.blocks);
               return { table: f.table, path: f.path, rows: f.rows };
             }),
           );

@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { readArrowFile } from '../table/arrow-file.js';
 import { toThreadError } from '../util/thread-errors.js';
-import { parquetFileBytes } from './parquet/parquet-file.js';
+import { parquetFileBlocks } from './parquet/parquet-file.js';
 import type { ParquetWorkerReply } from './parquet-jobs.js';
 import { planTableFiles, type TableFilesPlan } from './table-files.js';
 
@@ -15,9 +15,9 @@ parentPort!.on('message', (job: { source: string; plan: TableFilesPlan }) => {
   const transfer: ArrayBuffer[] = [];
   try {
     const files = planTableFiles(readArrowFile(job.source), job.plan).map((f) => {
-      const bytes = parquetFileBytes(f.contents, f.path, f.options);
-      transfer.push(bytes.buffer as ArrayBuffer);
-      return { table: f.table, path: f.path, rows: f.contents.numRows, bytes };
+      const blocks = parquetFileBlocks(f.contents, f.path, f.options);
+      for (const b of blocks) transfer.push(b.buffer as ArrayBuffer);
+      return { table: f.table, path: f.path, rows: f.contents.numRows, blocks };
     });
     reply = { ok: true, files };
   } catch (e) {

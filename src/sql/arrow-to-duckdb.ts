@@ -19,6 +19,9 @@
 import type { Column, Table } from '@uwdata/flechette';
 import { DuckDBDataChunk, DuckDBTableFunction, VARCHAR, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
+import { quoteIdent, quoteString } from './sql-quote.js';
+
+export { quoteIdent, quoteString } from './sql-quote.js';
 
 /** Rows per DuckDB data chunk (DuckDB's STANDARD_VECTOR_SIZE). */
 const CHUNK_ROWS = 2048;
@@ -52,16 +55,6 @@ interface ColumnPlan {
   width: number;
   /** enum: the ENUM members; each batch's keys are remapped to these. */
   members?: string[];
-}
-
-/** Quote an SQL identifier. */
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** Quote an SQL string literal. */
-export function quoteString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
 }
 
 function batchesOf(column: Column<unknown>): BatchLike[] {

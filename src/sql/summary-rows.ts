@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { InputError } from '../util/errors.js';
-import { quoteIdent } from './arrow-to-duckdb.js';
+import { quoteIdent } from './sql-quote.js';
 
 export interface SummaryRow {
   key: string;

@@ -11,7 +11,7 @@
  * zero-row, one-row and all-null tables. Per row group, DuckDB's statistics (min/max value, null
  * count) equal those computed here from the data; the schema's physical, converted and logical
  * types, the chunks' codecs and encodings are the ones meant; parquetFileWriter (a descriptor)
- * writes the same bytes as parquetFileBytes. snappyCompress alone: hyparquet's snappyUncompress
+ * writes the same bytes as parquetFileBlocks (a worker's blocks). snappyCompress alone: hyparquet's snappyUncompress
  * gives back the input (empty, tiny, incompressible, repetitive, several 64 KiB blocks, matches
  * longer than 64 bytes, 1-byte-offset copies).
  */
@@ -41,7 +41,10 @@ import {
   type Batch,
   type DataType,
 } from '@uwdata/flechette';
-import { parquetFileBytes, parquetFileWriter, type ParquetWriteOptions } from '../../src/export/parquet/parquet-file.js';
+import { parquetFileBlocks, parquetFileWriter, type ParquetWriteOptions } from '../../src/export/parquet/parquet-file.js';
+
+/** The file as one buffer, from the blocks a worker thread hands over. */
+const parquetFileBytes = (...a: Parameters<typeof parquetFileBlocks>): Uint8Array => new Uint8Array(Buffer.concat(parquetFileBlocks(...a)));
 import { ByteSink } from '../../src/export/parquet/byte-sink.js';
 import { snappyCompress, snappyMaxLength } from '../../src/export/parquet/snappy.js';
 import { mulberry32 } from '../../src/util/seeded-random.js';
@@ -346,7 +349,7 @@ describe('Parquet writer, read back by hyparquet and DuckDB', () => {
         });
       }
 
-      it('writes the same bytes to a descriptor (parquetFileWriter) as parquetFileBytes', () => {
+      it('writes the same bytes to a descriptor (parquetFileWriter) as in blocks (parquetFileBlocks)', () => {
         for (const o of OPTIONS) {
           const { path, bytes } = written(o);
           const fdPath = `${path}.fd`;

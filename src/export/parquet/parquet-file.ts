@@ -179,17 +179,35 @@ export function parquetFileWriter(table: Table, where: string, options: ParquetW
   };
 }
 
-/** A table as the bytes of a Parquet file (a worker thread hands these over). */
-export function parquetFileBytes(table: Table, where: string, options: ParquetWriteOptions): Uint8Array {
-  const sink = new ByteSink(1 << 20);
+/** Bytes gathered into blocks of this size (a worker hands the blocks over, none copied twice). */
+const BLOCK_BYTES = 1 << 20;
+
+/** A table as the bytes of a Parquet file, in blocks of about 1 MiB (a worker thread hands these over). */
+export function parquetFileBlocks(table: Table, where: string, options: ParquetWriteOptions): Uint8Array[] {
+  const blocks: Uint8Array[] = [];
+  let block = new Uint8Array(BLOCK_BYTES);
+  let used = 0;
+  const flush = () => {
+    if (used) blocks.push(block.subarray(0, used));
+    block = new Uint8Array(BLOCK_BYTES);
+    used = 0;
+  };
   encodeParquet(table, where, options, {
     position: 0,
     write(bytes) {
-      sink.raw(bytes);
       this.position += bytes.length;
+      if (bytes.length >= BLOCK_BYTES / 2) {
+        flush();
+        blocks.push(bytes.slice());
+        return;
+      }
+      if (used + bytes.length > BLOCK_BYTES) flush();
+      block.set(bytes, used);
+      used += bytes.length;
     },
   });
-  return sink.view();
+  flush();
+  return blocks;
 }
 
 /** Refuse, before anything is written, a table with a column Parquet is not written for here. */
