@@ -66,7 +66,6 @@ class ParquetWorker {
   private readonly worker: Worker;
   constructor(url: URL) {
     this.worker = new Worker(url);
-    this.worker.unref();
   }
   run(job: ParquetJob): Promise<ExportedFile[]> {
     return new Promise((resolve, reject) => {
