@@ -69,12 +69,22 @@ class ParquetWorker {
   }
   run(job: ParquetJob): Promise<ExportedFile[]> {
     return new Promise((resolve, reject) => {
-      const onError = (e: Error) => {
+      const settle = () => {
         this.worker.off('message', onMessage);
+        this.worker.off('error', onError);
+        this.worker.off('exit', onExit);
+      };
+      const onError = (e: Error) => {
+        settle();
         reject(e);
       };
+      // a worker that ends without a reply (killed, out of memory) fails the job instead of leaving it pending
+      const onExit = (code: number) => {
+        settle();
+        reject(new Error(`${job.source}: the Parquet worker thread ended (exit code ${code}) before it finished`));
+      };
       const onMessage = (m: ParquetWorkerReply) => {
-        this.worker.off('error', onError);
+        settle();
         if (!m.ok) return reject(fromThreadError(m.error!));
         try {
           resolve(
@@ -87,8 +97,9 @@ class ParquetWorker {
           reject(e);
         }
       };
-      this.worker.once('message', onMessage);
-      this.worker.once('error', onError);
+      this.worker.on('message', onMessage);
+      this.worker.on('error', onError);
+      this.worker.on('exit', onExit);
       this.worker.postMessage({ source: job.source, plan: job.plan });
     });
   }

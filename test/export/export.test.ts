@@ -127,6 +127,23 @@ describe('iolineage export', () => {
     expect(readdirSync(dest).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('a damaged Arrow file read by a worker thread is a one-line error naming it, and no file is left half written', () => {
+    const src = join(scratch.dir, 'damaged');
+    mkdirSync(src);
+    for (const t of arrowTablesOf(out)) writeFileSync(join(src, `${t.name}.arrow`), readFileSync(join(out, `${t.name}.arrow`)));
+    const bytes = readFileSync(join(src, 'lineage.arrow'));
+    bytes.fill(0x7f, 0, 6); // the ARROW1 magic
+    writeFileSync(join(src, 'lineage.arrow'), bytes);
+    const dest = join(scratch.dir, 'damaged-out');
+    const r = spawnSync(process.execPath, ['dist/cli/main.js', 'export', src, '-o', dest, '--threads', '2'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).not.toBe(0);
+    expect(r.status, r.stderr).not.toBe(70);
+    expect(r.stderr).toContain('lineage.arrow');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(dest, 'lineage.parquet'))).toBe(false);
+    expect(readdirSync(dest).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('writes summary.json as key/number/text rows', async () => {
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     const rows = await readParquetRows(join(scratch.dir, 'parquet', 'summary.parquet'));
