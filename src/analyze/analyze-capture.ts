@@ -204,9 +204,10 @@ export interface AnalyzeOutput {
  * scratch file of a given name goes (OutputFolder.scratchPath); with it a block trace's requests
  * are paged out as they are made and handed over as the bytes of their table (load-inputs.ts),
  * without it they stay in memory. `opts.release`: takes each input table (guest_requests,
- * host_requests, app_io) as soon as the analysis has read what it needs of it, for the caller to
- * write and let go, so that the correlation does not hold it; those tables are then not in the
- * output's `tables`.
+ * host_requests, app_io) as soon as the analysis has read what it needs of it, and each table the
+ * correlation makes (links_app_guest, lineage, links_guest_host, attribution) as soon as it is
+ * built, for the caller to write and let go, so that no phase holds them all; those tables are then
+ * not in the output's `tables`.
  */
 export async function analyzeCapture(
   inp: AnalyzeInputs,
@@ -225,7 +226,7 @@ export async function analyzeCapture(
 /** What the phases of one analysis add to: output tables, report lines, notes, warnings and per-VM decisions. */
 interface Collected {
   tables: Record<string, Table>;
-  /** An input table the analysis has read what it needs of: released (analyzeCapture's `release`), else kept in `tables`. */
+  /** A table the analysis is done with (an input read, an output built): released (analyzeCapture's `release`), else kept in `tables`. */
   done: (name: string, table: Table) => void;
   report: string[];
   notes: string[];
@@ -406,12 +407,9 @@ function correlateAndSummarize(
   const { tables, report, notes, mounts, warnings, fsOffsets } = acc;
   const r = analyzeLayers(vms, hostInput);
   const hostL = hostInput?.host ?? null;
-  if (vms.some((v) => v.app)) {
-    tables['links_app_guest'] = linksAppGuestTableOf(r, vms);
-    tables['lineage'] = lineageTableOf(r, vms, hostL);
-  }
-  if (hostL) tables['links_guest_host'] = linksGuestHostTableOf(r, vms, hostL);
-  tables['attribution'] = attributionTableOf(r, vms, hostL);
+  // the summary first, then the output tables one at a time, each handed over as soon as it is
+  // built (written and let go of when the caller releases tables): no moment holds them all and
+  // the summary's scratch at once (at 30M events per layer the tables were 28% of the peak)
   const summary = buildSummary(r, vms, hostL, {
     mount_prefix: Object.fromEntries(Object.entries(mounts).map(([k, v]) => [k, v])),
     notes,
@@ -425,6 +423,12 @@ function correlateAndSummarize(
   summary.layer_fit = fit.figures;
   warnings.push(...fit.warnings);
   summary.warnings = warnings;
+  if (vms.some((v) => v.app)) {
+    acc.done('links_app_guest', linksAppGuestTableOf(r, vms));
+    acc.done('lineage', lineageTableOf(r, vms, hostL));
+  }
+  if (hostL) acc.done('links_guest_host', linksGuestHostTableOf(r, vms, hostL));
+  acc.done('attribution', attributionTableOf(r, vms, hostL));
   return { tables, summary, report, warnings };
 }
 
