@@ -16,6 +16,7 @@
  * engine has to unescape a path.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import { UsageError } from '../util/errors.js';
 import { readSummaryJson } from '../sql/summary-rows.js';
@@ -75,7 +76,7 @@ function runJobs(run: DatasetRun, datasetDir: string, options: ExportOptions): P
       weight: input.weight,
     };
   });
-  const summaryPath = `${run.dir}/summary.json`;
+  const summaryPath = join(run.dir, 'summary.json');
   if (existsSync(summaryPath)) {
     jobs.push({
       plan: { table: 'summary', dataset: { dir: datasetDir, host, run: runName, vm: null }, compress },

@@ -4,6 +4,7 @@
  * plain data, so that a worker thread that reads the table's Arrow file makes the same files as
  * the main thread does from a table in memory.
  */
+import { join } from 'node:path';
 import { batchType, Column, columnFromArray, dictionary, field, float64, int8, Table, utf8, type Batch } from '@uwdata/flechette';
 import { UsageError } from '../util/errors.js';
 import { takeRows } from '../table/take-rows.js';
@@ -32,7 +33,7 @@ export function checkPartitionValue(what: string, value: string): string {
 
 /** Where one table of one run goes in a dataset. */
 export function partitionFile(datasetDir: string, table: string, host: string, vm: string | null, run: string, format: string): string {
-  return `${datasetDir}/${table}/host=${host}/vm=${vm ?? NULL_PARTITION}/run=${run}/${table}.${format}`;
+  return join(datasetDir, table, `host=${host}`, `vm=${vm ?? NULL_PARTITION}`, `run=${run}`, `${table}.${format}`);
 }
 
 /** How one table is written. */
