@@ -145,8 +145,7 @@ function footer(w: ThriftCompactWriter, cols: LeafColumn[], groups: RowGroupMeta
 }
 
 /** Write a table as a Parquet file into `file` (`where` names the table in errors). */
-export function encodeParquet(table: Table, where: string, options: ParquetWriteOptions, file: FileOut): void {
-  const cols = leaves(table, where);
+function encodeParquet(table: Table, cols: LeafColumn[], options: ParquetWriteOptions, file: FileOut): void {
   const scratch = new ChunkScratch();
   file.write(MAGIC);
   const groups: RowGroupMeta[] = [];
@@ -171,10 +170,11 @@ export function encodeParquet(table: Table, where: string, options: ParquetWrite
 
 /** What writes a table as a Parquet file to a descriptor: for writeFileAtomically. */
 export function parquetFileWriter(table: Table, where: string, options: ParquetWriteOptions): (fd: number) => void {
-  parquetColumnTypes(table, where);
+  // a column with no Parquet form is refused here, before a temporary file is made
+  const cols = leaves(table, where);
   return (fd) => {
     const file = new BufferedFile(fd);
-    encodeParquet(table, where, options, file);
+    encodeParquet(table, cols, options, file);
     file.flush();
   };
 }
@@ -192,7 +192,7 @@ export function parquetFileBlocks(table: Table, where: string, options: ParquetW
     block = new Uint8Array(BLOCK_BYTES);
     used = 0;
   };
-  encodeParquet(table, where, options, {
+  encodeParquet(table, leaves(table, where), options, {
     position: 0,
     write(bytes) {
       this.position += bytes.length;
@@ -208,9 +208,4 @@ export function parquetFileBlocks(table: Table, where: string, options: ParquetW
   });
   flush();
   return blocks;
-}
-
-/** Refuse, before anything is written, a table with a column Parquet is not written for here. */
-export function parquetColumnTypes(table: Table, where: string): ParquetColumnType[] {
-  return leaves(table, where).map((l) => l.type);
 }
