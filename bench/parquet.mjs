@@ -138,6 +138,7 @@ async function roleArrowWrite([, out, dest, k]) {
 async function roleParquetWrite([, out, dest, k]) {
   const { exportTables, tableInputs, arrowTableInput } = await import(join(ROOT, 'dist', 'export', 'export-tables.js'));
   const { writeArrowFile } = await import(join(ROOT, 'dist', 'table', 'arrow-file.js'));
+  const { withOutputFolder } = await import(join(ROOT, 'dist', 'io', 'output-folder.js'));
   let t0 = performance.now();
   const tables = await replayedTables(out, Number(k));
   // as analyze --parquet: the input tables analyze writes early (and lets go of) are read back from
@@ -153,7 +154,7 @@ async function roleParquetWrite([, out, dest, k]) {
   const build = seconds(t0);
   t0 = performance.now();
   const c0 = cpuSeconds();
-  await exportTables(inputs, undefined, dest, { format: 'parquet' });
+  await withOutputFolder(dest, 'analyze --parquet', (folder) => exportTables(inputs, undefined, folder, { format: 'parquet' }));
   console.log(JSON.stringify({ build_s: build, write_s: seconds(t0), cpu_s: cpuSeconds() - c0, bytes: treeBytes(dest, '.parquet') }));
 }
 

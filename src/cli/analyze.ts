@@ -178,7 +178,11 @@ export async function run(argv: string[]): Promise<number> {
   // (reading a table back costs about half of encoding it)
   if (o.parquet) {
     const early = written.filter((name) => !res.tables[name]).map((name) => arrowTableInput(name, join(out, `${name}.arrow`)));
-    await exportTables([...early, ...tableInputs(res.tables)], res.summary, out, { format: 'parquet' });
+    const inputs = [...early, ...tableInputs(res.tables)];
+    const parquet = await withOutputFolder(out, 'analyze --parquet', (folder) =>
+      exportTables(inputs, res.summary, folder, { format: 'parquet' }),
+    );
+    notes.push(...parquet.notes);
   }
   // the clock lines of the report print offsets as raw ns: analyzeResultLines prints them readably
   for (const line of res.report) if (!/ clock offset -?\d+ ns/.test(line)) process.stdout.write(line + '\n');

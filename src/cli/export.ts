@@ -9,7 +9,7 @@ import { parseCommandArgs } from './args.js';
 import { UsageError } from '../util/errors.js';
 import { formatBytes } from '../util/numbers.js';
 import { EXPORT_FORMATS, PARQUET_COMPRESSIONS, type ExportFormat, type ParquetCompression } from '../export/export-options.js';
-import { exportDir, type ExportedFile, type ExportOptions } from '../export/export-tables.js';
+import { exportDir, type ExportOptions, type ExportResult } from '../export/export-tables.js';
 import { exportDataset, type DatasetRun } from '../export/dataset.js';
 
 export const help = `usage: iolineage export OUT [-o DIR] [--format parquet|csv]
@@ -44,7 +44,7 @@ options:
   --memory-limit SIZE    DuckDB memory limit for CSV, e.g. 2GiB
   --threads N            tables written at once (default: the number of cores)`;
 
-function report(files: readonly ExportedFile[]): void {
+function report({ files, notes }: ExportResult): void {
   for (const f of files) {
     let size = '';
     try {
@@ -54,6 +54,7 @@ function report(files: readonly ExportedFile[]): void {
     }
     process.stdout.write(`${f.table.padEnd(18)} ${String(f.rows).padStart(10)} rows  ${size.padStart(10)}  ${f.path}\n`);
   }
+  for (const n of notes) process.stderr.write(`note: ${n}\n`);
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -143,13 +143,12 @@ export async function run(argv: string[]): Promise<number> {
       ...(strace.length ? ['app_io'] : []),
     ]);
     const { exportTables, arrowTablesOf } = await import('../export/export-tables.js');
-    const files = await exportTables(
-      arrowTablesOf(outDir).filter((t) => written.has(t.name)),
-      undefined,
-      outDir,
-      { format: 'parquet' },
+    const inputs = arrowTablesOf(outDir).filter((t) => written.has(t.name));
+    const parquet = await withOutputFolder(outDir, 'ingest --parquet', (folder) =>
+      exportTables(inputs, undefined, folder, { format: 'parquet' }),
     );
-    out.push('', `parquet: ${files.map((f) => `${f.table}.parquet`).join(', ')}`);
+    notes.push(...parquet.notes);
+    out.push('', `parquet: ${parquet.result.map((f) => `${f.table}.parquet`).join(', ')}`);
   }
   process.stdout.write(out.join('\n') + '\n');
   for (const n of notes) process.stderr.write(`note: ${n}\n`);

@@ -15,12 +15,13 @@
  * attribution, links_*) are split by it. Partition values use only plain characters, so that no
  * engine has to unescape a path.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import { UsageError } from '../util/errors.js';
 import { readSummaryJson } from '../sql/summary-rows.js';
-import { arrowTablesOf, exportWorkers, parquetCompressed, type ExportedFile, type ExportOptions } from './export-tables.js';
+import { withOutputFolder } from '../io/output-folder.js';
+import { arrowTablesOf, exportWorkers, parquetCompressed, type ExportOptions, type ExportResult } from './export-tables.js';
 import { runParquetJobs, type ParquetJob } from './parquet-jobs.js';
 import { checkPartitionValue, summaryTable, valueRows } from './table-files.js';
 
@@ -87,15 +88,22 @@ function runJobs(run: DatasetRun, datasetDir: string, options: ExportOptions): P
   return jobs;
 }
 
-/** Export several runs into one dataset folder (created; a run exported again is replaced file by file). */
-export async function exportDataset(runs: readonly DatasetRun[], datasetDir: string, options: ExportOptions): Promise<ExportedFile[]> {
+/**
+ * Export several runs into one dataset folder (made if needed), as one set: every file is staged
+ * and renamed into place at the end, and recorded in the dataset's manifest (iolineage-outputs.json),
+ * so that a failed export changes nothing. A run exported again replaces its files; the notes name
+ * files of earlier exports that this one did not rewrite.
+ */
+export async function exportDataset(runs: readonly DatasetRun[], datasetDir: string, options: ExportOptions): Promise<ExportResult> {
   const seen = new Set<string>();
   for (const r of runs) {
     const key = `${r.host}/${r.run}`;
     if (seen.has(key)) throw new UsageError(`dataset: run "${r.run}" of host "${r.host}" given twice (name runs apart with --run)`);
     seen.add(key);
   }
-  mkdirSync(datasetDir, { recursive: true });
   const jobs = runs.flatMap((r) => runJobs(r, datasetDir, options));
-  return (await runParquetJobs(jobs, exportWorkers(options))).flat();
+  const { result, notes } = await withOutputFolder(datasetDir, 'export --dataset', async (folder) =>
+    (await runParquetJobs(jobs, exportWorkers(options), folder)).flat(),
+  );
+  return { files: result, notes };
 }

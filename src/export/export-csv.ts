@@ -4,8 +4,8 @@
  * one DuckDB thread (a COPY from a scan runs on one thread, and a thread that waits for a query
  * spins on a core).
  */
-import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { OutputFolder } from '../io/output-folder.js';
 import { openArrowScan } from '../sql/arrow-to-duckdb.js';
 import { SqlSession } from '../sql/sql-session.js';
 import { loadSummary } from '../sql/summary-rows.js';
@@ -47,11 +47,11 @@ async function onConnections<T>(
 }
 
 /** CSV of one table through DuckDB. */
-async function exportCsvTable(connection: DuckDBConnection, input: TableInput, path: string): Promise<ExportedFile> {
+async function exportCsvTable(connection: DuckDBConnection, input: TableInput, folder: OutputFolder, path: string): Promise<ExportedFile> {
   const table = input.read();
   const scan = await openArrowScan(connection, input.name, table);
   try {
-    await copySelectToCsv(connection, `SELECT ${scan.exportColumns} FROM ${scan.from}`, path);
+    await copySelectToCsv(connection, `SELECT ${scan.exportColumns} FROM ${scan.from}`, folder, path);
   } finally {
     scan.close();
   }
@@ -61,20 +61,20 @@ async function exportCsvTable(connection: DuckDBConnection, input: TableInput, p
 export async function exportCsv(
   inputs: readonly TableInput[],
   summary: unknown,
-  destDir: string,
+  folder: OutputFolder,
   options: ExportOptions,
 ): Promise<ExportedFile[]> {
   const session = await SqlSession.open({ threads: 1, ...(options.memoryLimit ? { memoryLimit: options.memoryLimit } : {}) });
   try {
     const jobs = inputs.map((input) => ({
       weight: input.weight,
-      run: (connection: DuckDBConnection) => exportCsvTable(connection, input, join(destDir, `${input.name}.csv`)),
+      run: (connection: DuckDBConnection) => exportCsvTable(connection, input, folder, folder.path(`${input.name}.csv`)),
     }));
     const files = await onConnections(session, exportWorkers(options), jobs);
     if (summary !== undefined) {
       const rows = await loadSummary(session.connection, summary, 'summary');
-      const path = join(destDir, 'summary.csv');
-      await copySelectToCsv(session.connection, 'SELECT * FROM summary', path);
+      const path = folder.path('summary.csv');
+      await copySelectToCsv(session.connection, 'SELECT * FROM summary', folder, path);
       files.push({ table: 'summary', path, rows });
     }
     return files;

@@ -4,11 +4,15 @@
  *
  * Parquet: iolineage's own writer (parquet/parquet-file.ts) encodes the Arrow buffers as they are,
  * tables from Arrow files on worker threads (parquet-jobs.ts). CSV: embedded DuckDB (export-csv.ts).
+ * The files of one export are a set: staged in an OutputFolder (io/output-folder.ts) and renamed
+ * into place together, then recorded in the folder's manifest, so that a failed or interrupted
+ * export leaves none of them under a final name.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
+import { withOutputFolder, type OutputFolder } from '../io/output-folder.js';
 import { readArrowFile } from '../table/arrow-file.js';
 import { UsageError } from '../util/errors.js';
 import { readSummaryJson } from '../sql/summary-rows.js';
@@ -18,6 +22,12 @@ import { summaryTable } from './table-files.js';
 
 export type { ExportedFile } from './parquet-jobs.js';
 export type { ExportOptions } from './export-options.js';
+
+/** What an export wrote, and the notes of its folder's commit (files of earlier exports kept beside them). */
+export interface ExportResult {
+  files: ExportedFile[];
+  notes: string[];
+}
 
 /** A table to export: its name and how to get it (read on demand, one at a time). */
 export interface TableInput {
@@ -55,20 +65,20 @@ export function exportWorkers(options: ExportOptions): number {
 export const parquetCompressed = (options: ExportOptions): boolean => (options.compression ?? 'snappy') !== 'uncompressed';
 
 /**
- * Export tables (and a summary) into destDir as `<table>.<format>`. Each table is read when its
- * turn comes; up to exportWorkers(options) tables are written at once.
+ * Export tables (and a summary) into an output folder as `<table>.<format>`, staged (the caller
+ * commits the folder). Each table is read when its turn comes; up to exportWorkers(options)
+ * tables are written at once.
  */
 export async function exportTables(
   inputs: readonly TableInput[],
   summary: unknown,
-  destDir: string,
+  folder: OutputFolder,
   options: ExportOptions,
 ): Promise<ExportedFile[]> {
-  mkdirSync(destDir, { recursive: true });
   // DuckDB (a native library) is loaded only for CSV
-  if (options.format === 'csv') return (await import('./export-csv.js')).exportCsv(inputs, summary, destDir, options);
+  if (options.format === 'csv') return (await import('./export-csv.js')).exportCsv(inputs, summary, folder, options);
   const compress = parquetCompressed(options);
-  const plan = (table: string) => ({ table, path: join(destDir, `${table}.parquet`), compress, rowGroupRows: options.rowGroupRows });
+  const plan = (table: string) => ({ table, path: folder.path(`${table}.parquet`), compress, rowGroupRows: options.rowGroupRows });
   const jobs: ParquetJob[] = inputs.map((input) => ({
     plan: plan(input.name),
     source: input.source,
@@ -76,16 +86,20 @@ export async function exportTables(
     weight: input.weight,
   }));
   if (summary !== undefined) jobs.push({ plan: plan('summary'), read: () => summaryTable(summary), weight: 0 });
-  return (await runParquetJobs(jobs, exportWorkers(options))).flat();
+  return (await runParquetJobs(jobs, exportWorkers(options), folder)).flat();
 }
 
-/** Export every table of an output folder (and its summary.json) into destDir. */
-export async function exportDir(srcDir: string, destDir: string, options: ExportOptions): Promise<ExportedFile[]> {
+/**
+ * Export every table of an output folder (and its summary.json) into destDir (made if needed;
+ * it may be srcDir), as one set.
+ */
+export async function exportDir(srcDir: string, destDir: string, options: ExportOptions): Promise<ExportResult> {
   const inputs = arrowTablesOf(srcDir);
   const summaryPath = join(srcDir, 'summary.json');
   const summary = existsSync(summaryPath) ? readSummaryJson(summaryPath) : undefined;
   if (inputs.length === 0 && summary === undefined) throw new UsageError(`${srcDir}: no .arrow tables or summary.json to export`);
-  return exportTables(inputs, summary, destDir, options);
+  const { result: files, notes } = await withOutputFolder(destDir, 'export', (folder) => exportTables(inputs, summary, folder, options));
+  return { files, notes };
 }
 
 /** Wrap in-memory tables (analyze's result) as export inputs. */

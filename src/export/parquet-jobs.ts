@@ -2,15 +2,15 @@
  * Parquet files written on several cores: a table that comes from an Arrow file is read and
  * encoded by a worker thread (parquet-worker.ts), which hands the encoded files back
  * (transferred, not copied: Parquet is a few times smaller than the table); a table in memory is
- * encoded in this thread. Every file is written here, under a temporary name renamed into place
- * (io/output-folder.ts), so that an interrupted export leaves no partial file under a final name.
+ * encoded in this thread. Every file is written here, staged in the export's OutputFolder
+ * (io/output-folder.ts): under a temporary name until the whole set is written, then renamed into
+ * place with the folder's manifest, so that an interrupted export leaves no file under a final name.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Table } from '@uwdata/flechette';
-import { writeAll, writeFileAtomically } from '../io/output-folder.js';
+import { writeAll, type OutputFolder } from '../io/output-folder.js';
 import { fromThreadError, type ThreadError } from '../util/thread-errors.js';
 import { parquetFileWriter } from './parquet/parquet-file.js';
 import { planTableFiles, type TableFilesPlan } from './table-files.js';
@@ -45,18 +45,10 @@ function workerUrl(): URL | null {
   return WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL)) ? WORKER_URL : null;
 }
 
-function writeBlocks(path: string, blocks: readonly Uint8Array[]): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomically(path, (fd) => {
-    for (const b of blocks) writeAll(fd, b);
-  });
-}
-
-/** Encode and write one job's files in this thread. */
-function runHere(job: ParquetJob): ExportedFile[] {
+/** Encode and stage one job's files in this thread. */
+function runHere(job: ParquetJob, folder: OutputFolder): ExportedFile[] {
   return planTableFiles(job.read(), job.plan).map((f) => {
-    mkdirSync(dirname(f.path), { recursive: true });
-    writeFileAtomically(f.path, parquetFileWriter(f.contents, f.path, f.options));
+    folder.stage(folder.nameOf(f.path), parquetFileWriter(f.contents, f.path, f.options));
     return { table: f.table, path: f.path, rows: f.contents.numRows };
   });
 }
@@ -67,7 +59,7 @@ class ParquetWorker {
   constructor(url: URL) {
     this.worker = new Worker(url);
   }
-  run(job: ParquetJob): Promise<ExportedFile[]> {
+  run(job: ParquetJob, folder: OutputFolder): Promise<ExportedFile[]> {
     return new Promise((resolve, reject) => {
       const settle = () => {
         this.worker.off('message', onMessage);
@@ -89,7 +81,9 @@ class ParquetWorker {
         try {
           resolve(
             m.files!.map((f) => {
-              writeBlocks(f.path, f.blocks);
+              folder.stage(folder.nameOf(f.path), (fd) => {
+                for (const b of f.blocks) writeAll(fd, b);
+              });
               return { table: f.table, path: f.path, rows: f.rows };
             }),
           );
@@ -110,10 +104,10 @@ class ParquetWorker {
 
 /**
  * Run the jobs, up to `threads` at once: jobs with an Arrow file on worker threads, the others in
- * this thread while the workers run. The files of each job, in the jobs' order; the first failure
- * is thrown once every running job has ended.
+ * this thread while the workers run; every file is staged in `folder` (the caller commits). The
+ * files of each job, in the jobs' order; the first failure is thrown once every running job has ended.
  */
-export async function runParquetJobs(jobs: readonly ParquetJob[], threads: number): Promise<ExportedFile[][]> {
+export async function runParquetJobs(jobs: readonly ParquetJob[], threads: number, folder: OutputFolder): Promise<ExportedFile[][]> {
   const results: ExportedFile[][] = new Array(jobs.length);
   const order = jobs.map((_, i) => i).sort((a, b) => (jobs[b]!.weight ?? 0) - (jobs[a]!.weight ?? 0));
   const url = threads > 1 ? workerUrl() : null;
@@ -127,7 +121,7 @@ export async function runParquetJobs(jobs: readonly ParquetJob[], threads: numbe
       while (next < remote.length && failure === null) {
         const i = remote[next++]!;
         try {
-          results[i] = await w.run(jobs[i]!);
+          results[i] = await w.run(jobs[i]!, folder);
         } catch (e) {
           failure ??= e;
         }
@@ -139,7 +133,7 @@ export async function runParquetJobs(jobs: readonly ParquetJob[], threads: numbe
       // let the workers' replies in between the tables of this thread
       await new Promise((r) => setImmediate(r));
       try {
-        results[i] = runHere(jobs[i]!);
+        results[i] = runHere(jobs[i]!, folder);
       } catch (e) {
         failure ??= e;
       }

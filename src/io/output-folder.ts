@@ -30,7 +30,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { InputError, UsageError } from '../util/errors.js';
 import { ioPiece } from './io-limits.js';
 
@@ -38,6 +38,9 @@ import { ioPiece } from './io-limits.js';
 export const OUTPUTS_MANIFEST = 'iolineage-outputs.json';
 /** The lock file of an output folder while a command writes into it. */
 export const LOCK_FILE = '.iolineage.lock';
+
+/** How deep nested output names go: a dataset's TABLE/host=/vm=/run=/FILE. */
+const NESTED_DEPTH = 4;
 
 /** Temporary names: ".NAME.PID.tmp", and ".NAME.PID.scratch" (scratchPath). */
 const TEMP_NAME = /^\.(.+)\.(\d+)\.(?:tmp|scratch)$/;
@@ -226,9 +229,21 @@ export function readOutputsManifest(dir: string): OutputsManifest {
   return { kind: 'iolineage-outputs', version: 1, files: {} };
 }
 
-/** Files that look like outputs (tables, summaries): what a note about earlier runs mentions. */
+/** Files that look like outputs (tables, summaries, their exports): what a note about earlier runs mentions. */
 function isOutputName(name: string): boolean {
-  return name.endsWith('.arrow') || name === 'summary.json';
+  return outputFormat(name) !== null;
+}
+
+/**
+ * The format family of an output name: Arrow tables and summary.json (what ingest, map and
+ * analyze write), or an export's Parquet or CSV files. A run's notes about other files cover the
+ * families it writes: an export into an analysis folder says nothing of the Arrow tables there.
+ */
+function outputFormat(name: string): 'tables' | 'parquet' | 'csv' | null {
+  if (name.endsWith('.arrow') || name === 'summary.json') return 'tables';
+  if (name.endsWith('.parquet')) return 'parquet';
+  if (name.endsWith('.csv')) return 'csv';
+  return null;
 }
 
 /** The output folder of one command run: staged files, renamed into place together by commit(). */
@@ -238,6 +253,8 @@ export class OutputFolder {
 
   /** Whether this run made the folder (removed again when the run fails and leaves it empty). */
   private created = false;
+  /** Folders under it this run made for nested names (removed again, when empty, if the run fails). */
+  private readonly madeDirs: string[] = [];
 
   private constructor(
     readonly dir: string,
@@ -307,11 +324,15 @@ export class OutputFolder {
     return folder;
   }
 
-  /** Temporary files whose writer no longer runs (a SIGKILL mid-write). */
-  private removeDeadTemporaries(): void {
-    for (const name of readdirSync(this.dir)) {
-      const m = TEMP_NAME.exec(name);
-      if (m && !running(Number(m[2]))) removeTemporary(join(this.dir, name));
+  /**
+   * Temporary files whose writer no longer runs (a SIGKILL mid-write), here and in the folders of
+   * nested names (a dataset's partitions; symbolic links are not followed).
+   */
+  private removeDeadTemporaries(dir = this.dir, depth = 0): void {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const m = TEMP_NAME.exec(entry.name);
+      if (m && entry.isFile() && !running(Number(m[2]))) removeTemporary(join(dir, entry.name));
+      else if (entry.isDirectory() && depth < NESTED_DEPTH) this.removeDeadTemporaries(join(dir, entry.name), depth + 1);
     }
   }
 
@@ -328,13 +349,77 @@ export class OutputFolder {
     return join(this.dir, name);
   }
 
+  /**
+   * The output name of a path inside this folder: "lineage.parquet", or a nested one such as
+   * "lineage/host=h/vm=v/run=r/lineage.parquet" (a dataset's partition files).
+   */
+  nameOf(path: string): string {
+    const name = relative(this.dir, path);
+    if (name === '' || name === '..' || name.startsWith(`..${sep}`) || isAbsolute(name))
+      throw new Error(`output folder ${this.dir}: ${path} is not a file inside it`);
+    return name.split(sep).join('/');
+  }
+
+  /** Make the folders a nested name lies in (recorded, so that a failed run removes those it made). */
+  private makeParents(name: string): void {
+    const parts = name.split('/').slice(0, -1);
+    let dir = this.dir;
+    for (const part of parts) {
+      dir = join(dir, part);
+      let st;
+      try {
+        st = lstatSync(dir);
+      } catch {
+        st = null;
+      }
+      if (st === null) {
+        try {
+          mkdirSync(dir);
+        } catch (e) {
+          throw new InputError(dir, `cannot create the output folder: ${errorCode(e)}`);
+        }
+        this.madeDirs.push(dir);
+      } else if (!st.isDirectory()) {
+        throw new InputError(
+          dir,
+          st.isSymbolicLink()
+            ? 'is a symbolic link: refusing to write through it; remove the link or choose another output folder'
+            : 'expected a directory, found a file',
+        );
+      }
+    }
+  }
+
   /** Write `name` now under a temporary name; it takes its final name at commit(). Returns the final path. */
   stage(name: string, write: (fd: number) => void): string {
     if (this.done) throw new Error(`output folder ${this.dir}: ${name} staged after commit`);
     const path = this.path(name);
+    this.makeParents(name);
     const previous = this.staged.get(name);
     if (previous) removeTemporary(previous);
     this.staged.set(name, writeTemporary(path, write));
+    return path;
+  }
+
+  /**
+   * Stage `name` written by a writer that takes a path (DuckDB's `COPY ... TO`): it writes the
+   * temporary name, which takes the final name at commit(). Returns the final path.
+   */
+  async stageByPath(name: string, write: (temporaryPath: string) => Promise<void>): Promise<string> {
+    if (this.done) throw new Error(`output folder ${this.dir}: ${name} staged after commit`);
+    const path = this.path(name);
+    this.makeParents(name);
+    const { fd, temp } = createTemporary(path);
+    closeSync(fd);
+    try {
+      await write(temp);
+    } catch (e) {
+      removeTemporary(temp);
+      throw e;
+    }
+    const previous = this.staged.get(name);
+    if (previous) removeTemporary(previous);
+    this.staged.set(name, temp);
     return path;
   }
 
@@ -393,17 +478,28 @@ export class OutputFolder {
       manifest.files[name] = { command: this.command, run, bytes: lstatSync(this.path(name)).size };
     }
     const present = new Set(readdirSync(this.dir));
+    const exists = (name: string) => {
+      if (!name.includes('/')) return present.has(name);
+      try {
+        return lstatSync(this.path(name)).isFile();
+      } catch {
+        return false;
+      }
+    };
+    // the notes cover the formats this run wrote (see outputFormat)
+    const written = new Set([...this.staged.keys()].map(outputFormat));
+    const noted = (name: string) => written.has(outputFormat(name));
     const notes: string[] = [];
     for (const [name, e] of Object.entries(manifest.files)) {
-      if (!present.has(name)) {
+      if (!exists(name)) {
         delete manifest.files[name];
         continue;
       }
-      if (!this.staged.has(name))
+      if (!this.staged.has(name) && noted(name))
         notes.push(`${this.path(name)}: left from an earlier run (iolineage ${e.command}, ${e.run}), not rewritten by this one`);
     }
     for (const name of [...present].sort()) {
-      if (isOutputName(name) && !manifest.files[name])
+      if (isOutputName(name) && noted(name) && !manifest.files[name])
         notes.push(`${this.path(name)}: not written by a run this folder's ${OUTPUTS_MANIFEST} records`);
     }
     writeFileAtomically(this.path(OUTPUTS_MANIFEST), (fd) =>
@@ -421,7 +517,14 @@ export class OutputFolder {
     for (const temp of this.staged.values()) removeTemporary(temp);
     this.staged.clear();
     this.release();
-    // a failed run into a folder it made leaves no empty folder behind
+    // a failed run leaves no empty folder it made behind
+    for (const dir of this.madeDirs.reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        /* not empty, or gone */
+      }
+    }
     if (this.created) {
       try {
         rmdirSync(this.dir);

@@ -4,10 +4,11 @@
  * summary.json figures; the layout, the partition columns inside the files and the NULL
  * partition of host-level rows are what Spark and Trino read.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportDataset, NULL_PARTITION, partitionFile } from '../../src/export/dataset.js';
+import { OUTPUTS_MANIFEST, readOutputsManifest } from '../../src/io/output-folder.js';
 import { readArrowFile } from '../../src/table/arrow-file.js';
 import { sqlColumns } from '../../src/notebook/sql.js';
 import { UsageError } from '../../src/util/errors.js';
@@ -19,9 +20,10 @@ describe('a dataset of every bundled capture', () => {
   const scratch = scratchDir('iol-dataset-');
   const dataset = join(scratch.dir, 'dataset');
   const outs = new Map<string, string>();
+  let exported: Awaited<ReturnType<typeof exportDataset>>;
   beforeAll(async () => {
     for (const b of BUNDLES) outs.set(b, await analyseBundle(b, scratch.dir));
-    await exportDataset(
+    exported = await exportDataset(
       [...outs].map(([run, dir]) => ({ dir, host: 'lab-host', run })),
       dataset,
       { format: 'parquet', threads: 1 },
@@ -143,6 +145,31 @@ describe('a dataset of every bundled capture', () => {
         expect(s.converted_type ?? 'none', `${table}.${s.name}`).not.toMatch(/^UINT/);
       }
     }
+  });
+
+  it('is one set: every partition file in the manifest with its size, and a failed export changes nothing', async () => {
+    const manifest = readOutputsManifest(dataset);
+    const names = exported.files.map((f) => relative(dataset, f.path).split(sep).join('/'));
+    expect(Object.keys(manifest.files).sort()).toEqual([...names].sort());
+    for (const name of names) {
+      expect(manifest.files[name]!.command).toBe('export --dataset');
+      expect(statSync(join(dataset, name)).size, name).toBe(manifest.files[name]!.bytes);
+    }
+    expect(exported.notes).toEqual([]);
+    // a run whose lineage table is damaged fails the export: no new partition folder, the manifest as it was
+    const damaged = join(scratch.dir, 'damaged');
+    mkdirSync(damaged);
+    const one = outs.get('m128-direct')!;
+    for (const name of readdirSync(one)) if (name.endsWith('.arrow')) writeFileSync(join(damaged, name), readFileSync(join(one, name)));
+    const lineage = readFileSync(join(damaged, 'lineage.arrow'));
+    writeFileSync(join(damaged, 'lineage.arrow'), lineage.subarray(0, lineage.length >> 1));
+    const before = readFileSync(join(dataset, OUTPUTS_MANIFEST));
+    await expect(
+      exportDataset([{ dir: damaged, host: 'other-host', run: 'r' }], dataset, { format: 'parquet', threads: 1 }),
+    ).rejects.toThrow(/lineage\.arrow/);
+    expect(readFileSync(join(dataset, OUTPUTS_MANIFEST)).equals(before)).toBe(true);
+    expect(readdirSync(join(dataset, 'app_io')).filter((d) => d.includes('other-host'))).toEqual([]);
+    expect(existsSync(join(dataset, 'lineage', 'host=other-host'))).toBe(false);
   });
 
   it('refuses partition values engines would have to unescape, and a run given twice', async () => {

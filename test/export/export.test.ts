@@ -9,9 +9,9 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, sy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as exportCommand } from '../../src/cli/export.js';
-import { arrowTablesOf, exportDir } from '../../src/export/export-tables.js';
+import { arrowTablesOf, exportDir, exportTables, type TableInput } from '../../src/export/export-tables.js';
 import { ROW_GROUP_ROWS } from '../../src/export/export-options.js';
-import { exportTables, type TableInput } from '../../src/export/export-tables.js';
+import { checkOutputFolder, OUTPUTS_MANIFEST, readOutputsManifest, withOutputFolder } from '../../src/io/output-folder.js';
 import { Column, Table } from '@uwdata/flechette';
 import { spawnSync } from 'node:child_process';
 import { UsageError } from '../../src/util/errors.js';
@@ -57,6 +57,14 @@ async function quietly<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A table whose last column has lost its values: encoding it fails part way. */
+function withoutLastValues(table: Table): Table {
+  return new Table(table.schema, [
+    ...table.children.slice(0, -1),
+    new Column(table.children.at(-1)!.data.map((b) => Object.assign(Object.create(Object.getPrototypeOf(b)), b, { values: null }))),
+  ]);
+}
+
 describe('iolineage export', () => {
   const scratch = scratchDir('iol-export-');
   let out = '';
@@ -67,7 +75,7 @@ describe('iolineage export', () => {
 
   it('writes every table as Parquet that an independent reader reads back equal to the Arrow tables', async () => {
     const dest = join(scratch.dir, 'parquet');
-    const files = await exportDir(out, dest, { format: 'parquet', threads: 1 });
+    const { files } = await exportDir(out, dest, { format: 'parquet', threads: 1 });
     const tables = arrowTablesOf(out);
     expect(files.map((f) => f.table)).toEqual([...tables.map((t) => t.name), 'summary']);
     for (const t of tables) {
@@ -190,14 +198,52 @@ describe('iolineage export', () => {
     const lineage = arrowTablesOf(out)
       .find((t) => t.name === 'lineage')!
       .read();
-    const broken = new Table(lineage.schema, [
-      ...lineage.children.slice(0, -1),
-      new Column(lineage.children.at(-1)!.data.map((b) => Object.assign(Object.create(Object.getPrototypeOf(b)), b, { values: null }))),
-    ]);
-    const input: TableInput = { name: 'lineage', read: () => broken };
-    await expect(exportTables([input], undefined, dir, { format: 'parquet', threads: 1 })).rejects.toThrow();
+    const input: TableInput = { name: 'lineage', read: () => withoutLastValues(lineage) };
+    await expect(
+      withOutputFolder(dir, 'export', (folder) => exportTables([input], undefined, folder, { format: 'parquet', threads: 1 })),
+    ).rejects.toThrow();
     expect(readFileSync(join(dir, 'lineage.parquet')).equals(before)).toBe(true);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('writes an export as one set: recorded in the folder manifest, and a failure at any table leaves none of its files', async () => {
+    const dir = join(scratch.dir, 'set');
+    const { files, notes } = await exportDir(out, dir, { format: 'parquet', threads: 1 });
+    expect(notes).toEqual([]);
+    const manifest = readOutputsManifest(dir);
+    expect(Object.keys(manifest.files).sort()).toEqual(files.map((f) => `${f.table}.parquet`).sort());
+    expect(Object.values(manifest.files).every((e) => e.command === 'export')).toBe(true);
+    expect(checkOutputFolder(dir, true)).toBeNull();
+    // a failure at the second table of a new folder: neither table, no manifest, no folder
+    const lineage = arrowTablesOf(out).find((t) => t.name === 'lineage')!;
+    const broken: TableInput = { name: 'broken', read: () => withoutLastValues(lineage.read()) };
+    const fresh = join(scratch.dir, 'set-failed');
+    await expect(
+      withOutputFolder(fresh, 'export', (folder) => exportTables([lineage, broken], undefined, folder, { format: 'parquet', threads: 1 })),
+    ).rejects.toThrow();
+    expect(existsSync(fresh)).toBe(false);
+    // ... and in a folder with an earlier export: the earlier set unchanged, manifest and all
+    const before = readFileSync(join(dir, OUTPUTS_MANIFEST));
+    const lineageBefore = readFileSync(join(dir, 'lineage.parquet'));
+    await expect(
+      withOutputFolder(dir, 'export', (folder) => exportTables([lineage, broken], undefined, folder, { format: 'parquet', threads: 1 })),
+    ).rejects.toThrow();
+    expect(readFileSync(join(dir, OUTPUTS_MANIFEST)).equals(before)).toBe(true);
+    expect(readFileSync(join(dir, 'lineage.parquet')).equals(lineageBefore)).toBe(true);
+    expect(existsSync(join(dir, 'broken.parquet'))).toBe(false);
+    expect(checkOutputFolder(dir, true)).toBeNull();
+  });
+
+  it('notes Parquet files of an earlier export that this one did not rewrite, and says nothing of the Arrow tables beside them', async () => {
+    const dir = join(scratch.dir, 'in-place');
+    mkdirSync(dir);
+    for (const name of readdirSync(out))
+      if (name.endsWith('.arrow') || name === 'summary.json') writeFileSync(join(dir, name), readFileSync(join(out, name)));
+    // an export into the analysis folder itself (the default): no note about its Arrow tables
+    expect((await exportDir(dir, dir, { format: 'parquet', threads: 1 })).notes).toEqual([]);
+    rmSync(join(dir, 'lineage.arrow'));
+    const { notes } = await exportDir(dir, dir, { format: 'parquet', threads: 1 });
+    expect(notes).toEqual([expect.stringMatching(/lineage\.parquet: left from an earlier run \(iolineage export, \d{4}-/)]);
   });
 
   it('refuses bad options with usage errors', async () => {
