@@ -155,23 +155,6 @@ export function writeFileAtomically(path: string, write: (fd: number) => void): 
   renameIntoPlace(writeTemporary(path, write), path);
 }
 
-/**
- * The single-file case for a writer that writes to a path itself (DuckDB's `COPY ... TO`): it
- * writes the temporary name beside `path`, which is then renamed into place; a failed write
- * leaves the old file. Refuses a symlink at `path`.
- */
-export async function writeFileAtomicallyByPath(path: string, write: (temporaryPath: string) => Promise<void>): Promise<void> {
-  const { fd, temp } = createTemporary(path);
-  closeSync(fd);
-  try {
-    await write(temp);
-  } catch (e) {
-    removeTemporary(temp);
-    throw e;
-  }
-  renameIntoPlace(temp, path);
-}
-
 /** Whether a process with this pid runs (EPERM: it runs under another user). */
 function running(pid: number): boolean {
   try {
