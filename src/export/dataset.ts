@@ -21,7 +21,8 @@ import type { Table } from '@uwdata/flechette';
 import { UsageError } from '../util/errors.js';
 import { readSummaryJson } from '../sql/summary-rows.js';
 import { withOutputFolder } from '../io/output-folder.js';
-import { arrowTablesOf, exportWorkers, parquetCompressed, type ExportOptions, type ExportResult } from './export-tables.js';
+import { exportWorkers, type ExportOptions } from './export-options.js';
+import { arrowTablesOf, parquetCompressed, type ExportResult } from './export-tables.js';
 import { runParquetJobs, type ParquetJob } from './parquet-jobs.js';
 import { checkPartitionValue, summaryTable, valueRows } from './table-files.js';
 

@@ -10,8 +10,8 @@ import { openArrowScan } from '../sql/arrow-to-duckdb.js';
 import { SqlSession } from '../sql/sql-session.js';
 import { loadSummary } from '../sql/summary-rows.js';
 import { copySelectToCsv } from './copy-to-file.js';
-import type { ExportOptions } from './export-options.js';
-import { exportWorkers, type ExportedFile, type TableInput } from './export-tables.js';
+import { exportWorkers, type ExportOptions, type TableInput } from './export-options.js';
+import type { ExportedFile } from './parquet-jobs.js';
 
 /**
  * Run jobs on up to `workers` connections of the session at once, the heaviest first; the results

@@ -1,7 +1,9 @@
 /**
- * What an export writes: the formats, Parquet's codecs and row groups, and the footer metadata
- * every file carries (the table's Arrow schema metadata and each column's doc, unit and clock).
+ * What an export takes and writes: its inputs, the formats, Parquet's codecs and row groups, how
+ * many tables at once, and the footer metadata every file carries (the table's Arrow schema
+ * metadata and each column's doc, unit and clock).
  */
+import { availableParallelism } from 'node:os';
 import type { Table } from '@uwdata/flechette';
 
 export const EXPORT_FORMATS = ['parquet', 'csv'] as const;
@@ -30,6 +32,21 @@ export interface ExportOptions {
   threads?: number;
   /** DuckDB's memory limit (CSV goes through DuckDB). */
   memoryLimit?: string;
+}
+
+/** A table to export: its name and how to get it (read on demand, one at a time). */
+export interface TableInput {
+  name: string;
+  read: () => Table;
+  /** How big the table is, in any unit (bytes, cells): the biggest tables are started first. */
+  weight?: number;
+  /** The Arrow file read() reads, when there is one: a worker thread can read it itself. */
+  source?: string;
+}
+
+/** Tables written at once by default: one per core. */
+export function exportWorkers(options: ExportOptions): number {
+  return options.threads ?? availableParallelism();
 }
 
 /** Key-value metadata of a table: its Arrow schema metadata and each column's field metadata. */

@@ -9,34 +9,23 @@
  * export leaves none of them under a final name.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Table } from '@uwdata/flechette';
 import { withOutputFolder, type OutputFolder } from '../io/output-folder.js';
 import { readArrowFile } from '../table/arrow-file.js';
 import { UsageError } from '../util/errors.js';
 import { readSummaryJson } from '../sql/summary-rows.js';
-import type { ExportOptions } from './export-options.js';
+import { exportWorkers, type ExportOptions, type TableInput } from './export-options.js';
 import { runParquetJobs, type ExportedFile, type ParquetJob } from './parquet-jobs.js';
 import { summaryTable } from './table-files.js';
 
 export type { ExportedFile } from './parquet-jobs.js';
-export type { ExportOptions } from './export-options.js';
+export type { ExportOptions, TableInput } from './export-options.js';
 
 /** What an export wrote, and the notes of its folder's commit (files of earlier exports kept beside them). */
 export interface ExportResult {
   files: ExportedFile[];
   notes: string[];
-}
-
-/** A table to export: its name and how to get it (read on demand, one at a time). */
-export interface TableInput {
-  name: string;
-  read: () => Table;
-  /** How big the table is, in any unit (bytes, cells): the biggest tables are started first. */
-  weight?: number;
-  /** The Arrow file read() reads, when there is one: a worker thread can read it itself. */
-  source?: string;
 }
 
 /** The tables of an output folder: every `<table>.arrow`, sorted by name. */
@@ -54,11 +43,6 @@ export function arrowTablesOf(dir: string): TableInput[] {
 /** A table to export from its Arrow file (read when its turn comes; weighed by its size in 8-byte cells, as tableInputs weighs). */
 export function arrowTableInput(name: string, path: string): TableInput {
   return { name, read: () => readArrowFile(path), weight: statSync(path).size / 8, source: path };
-}
-
-/** Tables written at once by default: one per core. */
-export function exportWorkers(options: ExportOptions): number {
-  return options.threads ?? availableParallelism();
 }
 
 /** Whether Parquet pages are compressed (snappy, the default) under these options. */
