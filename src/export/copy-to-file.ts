@@ -7,9 +7,9 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteString } from '../sql/arrow-to-duckdb.js';
 import type { OutputFolder } from '../io/output-folder.js';
 
-/** COPY (select) TO path as CSV, staged in the export's folder (renamed into place at its commit). */
-export async function copySelectToCsv(connection: DuckDBConnection, select: string, folder: OutputFolder, path: string): Promise<void> {
-  await folder.stageByPath(folder.nameOf(path), async (temporary) => {
+/** COPY (select) TO the folder's file `name` as CSV, staged (renamed into place at the folder's commit); returns its final path. */
+export function copySelectToCsv(connection: DuckDBConnection, select: string, folder: OutputFolder, name: string): Promise<string> {
+  return folder.stageByPath(name, async (temporary) => {
     await connection.run(`COPY (${select}) TO ${quoteString(temporary)} (FORMAT csv, HEADER true)`);
   });
 }

@@ -47,15 +47,15 @@ async function onConnections<T>(
 }
 
 /** CSV of one table through DuckDB. */
-async function exportCsvTable(connection: DuckDBConnection, input: TableInput, folder: OutputFolder, path: string): Promise<ExportedFile> {
+async function exportCsvTable(connection: DuckDBConnection, input: TableInput, folder: OutputFolder): Promise<ExportedFile> {
   const table = input.read();
   const scan = await openArrowScan(connection, input.name, table);
   try {
-    await copySelectToCsv(connection, `SELECT ${scan.exportColumns} FROM ${scan.from}`, folder, path);
+    const path = await copySelectToCsv(connection, `SELECT ${scan.exportColumns} FROM ${scan.from}`, folder, `${input.name}.csv`);
+    return { table: input.name, path, rows: scan.rows };
   } finally {
     scan.close();
   }
-  return { table: input.name, path, rows: scan.rows };
 }
 
 export async function exportCsv(
@@ -68,13 +68,12 @@ export async function exportCsv(
   try {
     const jobs = inputs.map((input) => ({
       weight: input.weight,
-      run: (connection: DuckDBConnection) => exportCsvTable(connection, input, folder, folder.path(`${input.name}.csv`)),
+      run: (connection: DuckDBConnection) => exportCsvTable(connection, input, folder),
     }));
     const files = await onConnections(session, exportWorkers(options), jobs);
     if (summary !== undefined) {
       const rows = await loadSummary(session.connection, summary, 'summary');
-      const path = folder.path('summary.csv');
-      await copySelectToCsv(session.connection, 'SELECT * FROM summary', folder, path);
+      const path = await copySelectToCsv(session.connection, 'SELECT * FROM summary', folder, 'summary.csv');
       files.push({ table: 'summary', path, rows });
     }
     return files;

@@ -375,13 +375,14 @@ export class OutputFolder {
 
   /** Write `name` now under a temporary name; it takes its final name at commit(). Returns the final path. */
   stage(name: string, write: (fd: number) => void): string {
-    if (this.done) throw new Error(`output folder ${this.dir}: ${name} staged after commit`);
-    const path = this.path(name);
-    this.makeParents(name);
-    const previous = this.staged.get(name);
-    if (previous) removeTemporary(previous);
-    this.staged.set(name, writeTemporary(path, write));
-    return path;
+    const t = this.stageOpen(name);
+    try {
+      write(t.fd);
+    } catch (e) {
+      t.discard();
+      throw e;
+    }
+    return t.finish();
   }
 
   /**
@@ -389,31 +390,26 @@ export class OutputFolder {
    * temporary name, which takes the final name at commit(). Returns the final path.
    */
   async stageByPath(name: string, write: (temporaryPath: string) => Promise<void>): Promise<string> {
-    if (this.done) throw new Error(`output folder ${this.dir}: ${name} staged after commit`);
-    const path = this.path(name);
-    this.makeParents(name);
-    const { fd, temp } = createTemporary(path);
-    closeSync(fd);
+    const t = this.stageOpen(name);
     try {
-      await write(temp);
+      await write(t.temp);
     } catch (e) {
-      removeTemporary(temp);
+      t.discard();
       throw e;
     }
-    const previous = this.staged.get(name);
-    if (previous) removeTemporary(previous);
-    this.staged.set(name, temp);
-    return path;
+    return t.finish();
   }
 
   /**
-   * Start `name` under a temporary name for a writer that finishes later (e.g. in another thread,
-   * while this one writes something else): `finish()` closes it and stages it as stage() does,
-   * `discard()` removes it. Returns the open descriptor.
+   * Start `name` under a temporary name (`temp`, open as `fd`), for a writer that finishes later
+   * (e.g. in another thread, while this one writes something else): `finish()` closes it and
+   * stages it, to take its final name at commit(); `discard()` removes it. The one way every file
+   * of the folder is staged (stage and stageByPath are its one-call forms).
    */
-  stageOpen(name: string): { fd: number; finish(): string; discard(): void } {
-    if (this.done) throw new Error(`output folder ${this.dir}: ${name} opened after commit`);
+  stageOpen(name: string): { fd: number; temp: string; finish(): string; discard(): void } {
+    if (this.done) throw new Error(`output folder ${this.dir}: ${name} staged after commit`);
     const path = this.path(name);
+    this.makeParents(name);
     const { fd, temp } = createTemporary(path);
     let open = true;
     const close = () => {
@@ -423,6 +419,7 @@ export class OutputFolder {
     };
     return {
       fd,
+      temp,
       finish: () => {
         close();
         const previous = this.staged.get(name);
