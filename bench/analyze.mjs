@@ -267,10 +267,10 @@ async function child(scale) {
   const t0 = performance.now();
   const res = analyzeLayers([vm], host);
   const tLink = performance.now();
-  tables.linksAppGuestTableOf(res, [vm]);
-  tables.linksGuestHostTableOf(res, [vm], host.host);
-  tables.lineageTableOf(res, [vm], host.host);
-  tables.attributionTableOf(res, [vm], host.host);
+  tables.linksAppGuestRows(res, [vm]).finish();
+  tables.linksGuestHostRows(res, [vm], host.host).finish();
+  tables.lineageRows(res, [vm], host.host).finish();
+  tables.attributionRows(res, [vm], host.host).finish();
   buildSummary(res, [vm], host.host);
   const t1 = performance.now();
   const cpu = process.cpuUsage(cpu0);

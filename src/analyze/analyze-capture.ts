@@ -33,8 +33,9 @@ import {
 } from '../correlate/map-inputs.js';
 import type { MountPrefixResult } from '../correlate/mount-prefix.js';
 import { RangeMap } from '../correlate/range-map.js';
-import { attributionTableOf, lineageTableOf, linksAppGuestTableOf, linksGuestHostTableOf } from '../correlate/result-tables.js';
+import { emitResultTables } from '../correlate/result-tables.js';
 import { TableBuilder } from '../table/table-builder.js';
+import type { TableSpec } from '../table/table-spec.js';
 import { imageMapTable } from '../table/schemas/image-map.js';
 
 export type AnalyzeInputs =
@@ -207,13 +208,16 @@ export interface AnalyzeOutput {
  * host_requests, app_io) as soon as the analysis has read what it needs of it, and each table the
  * correlation makes (links_app_guest, lineage, links_guest_host, attribution) as soon as it is
  * built, for the caller to write and let go, so that no phase holds them all; those tables are then
- * not in the output's `tables`.
+ * not in the output's `tables`. With both `scratch` and `release`, the tables the correlation makes
+ * are handed over as spilling TableBuilders (their record batches in scratch files as they fill:
+ * tableBuilderWriter writes them, then the caller closes them), and each part of the correlation's
+ * result is let go of once the last table that needs it is built.
  */
 export async function analyzeCapture(
   inp: AnalyzeInputs,
   stats: IngestStats,
   log: (s: string) => void = () => {},
-  opts: { jobs?: number; scratch?: (name: string) => string; release?: (name: string, table: Table) => void } = {},
+  opts: { jobs?: number; scratch?: (name: string) => string; release?: (name: string, table: Table | TableBuilder) => void } = {},
 ): Promise<AnalyzeOutput> {
   const loads = new ParallelLoads(opts);
   try {
@@ -226,8 +230,12 @@ export async function analyzeCapture(
 /** What the phases of one analysis add to: output tables, report lines, notes, warnings and per-VM decisions. */
 interface Collected {
   tables: Record<string, Table>;
-  /** A table the analysis is done with (an input read, an output built): released (analyzeCapture's `release`), else kept in `tables`. */
-  done: (name: string, table: Table) => void;
+  /** A table the analysis is done with (an input read, an output built): released (analyzeCapture's `release`), else kept in `tables` (a builder finished). */
+  done: (name: string, table: Table | TableBuilder) => void;
+  /** A builder for output table `name`: spilling to a scratch file when the tables are released and there is a scratch folder. */
+  builder: <T extends TableSpec>(spec: T, name: string) => TableBuilder<T>;
+  /** Whether output tables are released as they are built (the correlation's result may then be let go of part by part). */
+  releasing: boolean;
   report: string[];
   notes: string[];
   mounts: Record<string, MountPrefixResult>;
@@ -243,7 +251,7 @@ async function analyzeWithLoads(
   log: (s: string) => void,
   loads: ParallelLoads,
   scratch: ((name: string) => string) | undefined,
-  release: ((name: string, table: Table) => void) | undefined,
+  release: ((name: string, table: Table | TableBuilder) => void) | undefined,
 ): Promise<AnalyzeOutput> {
   const { guests, host } = inp.kind === 'bundle' ? specsFromBundle(inp) : specsFromFiles(inp);
   const acc: Collected = {
@@ -255,8 +263,14 @@ async function analyzeWithLoads(
     fsOffsets: {},
     done: (name, table) => {
       if (release) release(name, table);
-      else acc.tables[name] = table;
+      else acc.tables[name] = table instanceof TableBuilder ? table.finish() : table;
     },
+    builder: (spec, name) => {
+      const b = new TableBuilder(spec);
+      if (release && scratch) b.spillTo(scratch(`${name}-rows`));
+      return b;
+    },
+    releasing: release !== undefined,
   };
   const tables = acc.tables;
 
@@ -423,12 +437,7 @@ function correlateAndSummarize(
   summary.layer_fit = fit.figures;
   warnings.push(...fit.warnings);
   summary.warnings = warnings;
-  if (vms.some((v) => v.app)) {
-    acc.done('links_app_guest', linksAppGuestTableOf(r, vms));
-    acc.done('lineage', lineageTableOf(r, vms, hostL));
-  }
-  if (hostL) acc.done('links_guest_host', linksGuestHostTableOf(r, vms, hostL));
-  acc.done('attribution', attributionTableOf(r, vms, hostL));
+  emitResultTables(r, vms, hostL, { builder: acc.builder, done: acc.done, letGo: acc.releasing });
   return { tables, summary, report, warnings };
 }
 

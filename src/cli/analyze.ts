@@ -8,7 +8,8 @@ import { option, parseOptions, requireDirectory, type OptionValues } from './arg
 import { UsageError } from '../util/errors.js';
 import { HOST_CACHE_MODES, IMAGE_FORMATS, readManifest, type CaptureManifest } from '../capture/manifest.js';
 import { IngestStats } from '../util/ingest-stats.js';
-import { arrowFileWriter } from '../table/arrow-file.js';
+import { arrowFileWriter, tableBuilderWriter } from '../table/arrow-file.js';
+import { TableBuilder } from '../table/table-builder.js';
 import { withOutputFolder, type OutputFolder } from '../io/output-folder.js';
 import { analyzeResultLines } from './analyze-report.js';
 import { analyzeCapture, type AnalyzeInputs } from '../analyze/analyze-capture.js';
@@ -159,8 +160,15 @@ export async function run(argv: string[]): Promise<number> {
   // the folder is taken first: its lock keeps a second command out, and the loads' scratch files go
   // there; the input tables are written as soon as the analysis is done reading them
   const written: string[] = [];
-  const stageTable = (folder: OutputFolder, name: string, table: Table) => {
-    folder.stage(`${name}.arrow`, arrowFileWriter(table));
+  const stageTable = (folder: OutputFolder, name: string, table: Table | TableBuilder) => {
+    if (table instanceof TableBuilder) {
+      // a builder whose record batches are in its scratch file (analyzeCapture): written, then closed
+      try {
+        folder.stage(`${name}.arrow`, tableBuilderWriter(table));
+      } finally {
+        table.close();
+      }
+    } else folder.stage(`${name}.arrow`, arrowFileWriter(table));
     written.push(name);
   };
   const { result: res, notes } = await withOutputFolder(out, 'analyze', async (folder) => {

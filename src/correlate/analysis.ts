@@ -18,6 +18,7 @@ import {
 import { offsetFromCandidatePairs, pairTimes, residualDriftFromPairBounds } from './clock-pairs.js';
 import { fileSegments, imageSegments } from './upper-segments.js';
 import { growFloat64, growInt32 } from '../util/growable.js';
+import { releaseArrays } from '../util/release-memory.js';
 import { linkLayer, LinkHow, Op, type LinkPieces, type Segments, type UpperTiming } from './layer-link.js';
 import type { AppLayer, BlockLayer } from './layers.js';
 import { computeLineage, type LineageColumns } from './lineage.js';
@@ -89,6 +90,12 @@ export interface VmResult {
   guestBase: number;
 }
 
+/**
+ * The correlation's result. `analyze` (analyze-capture.ts) writes its tables one at a time and lets
+ * go of each part once the last table reading it is written: it then sets each VmResult.appGuest
+ * and `guestHost` to null and `lineage` to emptyLineage(); a caller that keeps the result whole
+ * (a notebook) sees them all.
+ */
 export interface AnalysisResult {
   vms: VmResult[];
   names: Names;
@@ -276,6 +283,7 @@ function linkAppToGuest(v: VmInput, vi: number, appBase: number, rules: TimeRule
       readahead,
       readaheadNeedsFlag: true,
     });
+    releaseArrays(fs.seg.start, fs.seg.end, fs.seg.upper, fs.seg.upperAddr, t0, t1);
   } else if (v.app) {
     appClock = null;
   }
@@ -355,6 +363,7 @@ function linkGuestsToHost(vms: readonly VmInput[], vmResults: VmResult[], host: 
     names,
     unexplained,
   );
+  releaseArrays(up.seg.start, up.seg.end, up.seg.upper, up.seg.upperAddr, up.timing.op, up.timing.t0, up.timing.t1, up.timing.sync);
   return { guestHost, hostPieces, guestBases };
 }
 
@@ -401,6 +410,7 @@ function guestsOnHost(
     };
     const gsync = new Uint8Array(g.length).fill(v.hostDirect ? 1 : 0);
     r.hostClock = resolveClock(v.hostClock, vmSeg, { op: g.op, t0: g.issue, t1: g.complete, sync: gsync }, g.baseNs, h, v.hostDirect);
+    releaseArrays(vmSeg.start, vmSeg.end, vmSeg.upper, vmSeg.upperAddr, gsync);
     const gi = toLowerClock(g.issue, g.baseNs, h.baseNs, r.hostClock),
       gc = toLowerClock(g.complete, g.baseNs, h.baseNs, r.hostClock);
     for (let i = 0; i < g.length; i++) {
@@ -419,6 +429,7 @@ function guestsOnHost(
     }
     spans[vi] = guestSpan(gi, gc);
     if (v.imageClusterBytes) fills[vi] = clusterFills(g.start, g.end, g.op, gi, g.length, v.imageClusterBytes, v.guestToHost);
+    releaseArrays(gi, gc);
   });
   const seg: Segments = {
     length: out.start.length,
@@ -427,6 +438,7 @@ function guestsOnHost(
     upper: out.upper.toArray(),
     upperAddr: out.addr.toArray(),
   };
+  releaseArrays(out.start.view(), out.end.view(), out.upper.view(), out.addr.view());
   return { seg, timing: { op, t0, t1, sync }, earlyNs, lateNs, spans, fills };
 }
 

@@ -43,6 +43,7 @@
  */
 import { GrowableArray, growFloat64, growInt32, growUint8 } from '../util/growable.js';
 import { sortedOrder } from '../util/sorted.js';
+import { releaseArrays } from '../util/release-memory.js';
 import { InFlightSegments } from './in-flight.js';
 import { addCovered, collectRuns, elementaryGrid, paintGaps, paintRuns, PieceScratch, RunList, type ElementaryGrid } from './link-paint.js';
 
@@ -149,7 +150,12 @@ export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, op
   const order = issueOrder(low, linkable, ctx.out);
   const left = linkByIssue(ctx, order);
   if (left.pending.length > 0) linkReadahead(ctx, left);
-  return ctx.out.finish();
+  const pieces = ctx.out.finish();
+  // the link's own arrays (none is in `pieces`) go now, not at the next full collection
+  const { s: sorted } = ctx;
+  releaseArrays(sorted.start, sorted.end, sorted.upper, sorted.addr, sorted.op, sorted.sync, sorted.t0, sorted.t1);
+  releaseArrays(ctx.e0, ctx.e1, ctx.byT0, grid.x, order.byIssue, order.minLaterComplete, left.tmpFirst, left.tmpCount);
+  return pieces;
 }
 
 /** Segments in address order, with the op, sync flag and time window of their upper request. */
@@ -222,6 +228,7 @@ function sortSegments(seg: Segments, up: UpperTiming): SortedSegments {
     sT0[k] = up.t0[u]!;
     sT1[k] = up.t1[u]!;
   }
+  releaseArrays(segOrder);
   return { start: sStart, end: sEnd, upper: sUpper, addr: sAddr, op: sOp, sync: sSync, t0: sT0, t1: sT1 };
 }
 
@@ -437,8 +444,9 @@ class PieceOutput {
     }
     if (pos < b) this.push(L, -1, pos, b - pos, LinkHow.None, NaN);
   }
+  /** The pieces in compact arrays of their own; the growing ones are let go (this output is done). */
   finish(): LinkPieces {
-    return {
+    const pieces: LinkPieces = {
       length: this.lower.length,
       lower: this.lower.toArray(),
       upper: this.upper.toArray(),
@@ -449,5 +457,7 @@ class PieceOutput {
       first: this.first,
       count: this.count,
     };
+    releaseArrays(this.lower.view(), this.upper.view(), this.start.view(), this.len.view(), this.how.view(), this.addr.view());
+    return pieces;
   }
 }

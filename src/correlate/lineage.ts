@@ -40,6 +40,11 @@ function newColumns(n: number): LineageColumns {
   };
 }
 
+/** Lineage of no application I/O: what a caller that has written the lineage table keeps in its place. */
+export function emptyLineage(): LineageColumns {
+  return newColumns(0);
+}
+
 /**
  * @param nApp number of application I/Os (global index space of the pieces' `app`)
  * @param guest attributed guest pieces per VM with the issue/complete times of each VM's requests

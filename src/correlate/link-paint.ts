@@ -2,6 +2,7 @@
  * The painting machinery of layer-link.ts: the elementary address grid, candidate runs, the
  * covered-bytes list of one lower request, and its owned pieces before they go to the output.
  */
+import { releaseArrays } from '../util/release-memory.js';
 import { GrowableArray, growFloat64, growInt32, growUint8 } from '../util/growable.js';
 import { lowerBound, sortedOrder } from '../util/sorted.js';
 import type { LowerRequests } from './layer-link.js';
@@ -31,6 +32,7 @@ export function elementaryGrid(sStart: Float64Array, sEnd: Float64Array, low: Lo
   // a copy of the distinct boundaries only: the array of all of them (two per segment and per
   // request, most repeated) is let go here, not held through the link
   const grid = x.slice(0, n);
+  releaseArrays(v, order, x);
   return {
     /** Boundaries; elementary interval e is [x[e], x[e + 1]). */
     x: grid,

@@ -1,9 +1,15 @@
 /**
  * The correlation's results as Arrow tables (links_app_guest, links_guest_host, lineage,
  * attribution), with the ids of the readers' tables (app_io.id, guest/host block_requests.id).
+ *
+ * Each function fills a TableBuilder of its table, row by row in every column at once, and hands
+ * the builder back: `.finish()` makes the table in memory; a builder given spilling
+ * (TableBuilder.spillTo) moves each full record batch to its scratch file as it fills
+ * (spillFullBatches every SPILL_CHECK_ROWS rows), for tableBuilderWriter to write, so a table of
+ * 100M rows never stands whole in memory. Both give the same bytes.
  */
-import type { Table } from '@uwdata/flechette';
 import { TableBuilder } from '../table/table-builder.js';
+import { CHUNK_ROWS } from '../table/column-builders.js';
 import { linksAppGuestTable, LINK_HOWS } from '../table/schemas/links-app-guest.js';
 import { linksGuestHostTable } from '../table/schemas/links-guest-host.js';
 import { lineageTable } from '../table/schemas/lineage.js';
@@ -11,8 +17,23 @@ import { attributionTable } from '../table/schemas/attribution.js';
 import { aggregateAttribution, type AttributedPieces } from './attribution.js';
 import type { AnalysisResult, VmInput } from './analysis.js';
 import type { LinkPieces } from './layer-link.js';
-import { lineageOutcome } from './lineage.js';
+import { emptyLineage, lineageOutcome } from './lineage.js';
+import type { TableSpec } from '../table/table-spec.js';
 import type { BlockLayer } from './layers.js';
+
+/** Rows between two calls of spillFullBatches (no more than a record batch is ever unspilled past a full one). */
+const SPILL_CHECK_ROWS = Math.min(4096, CHUNK_ROWS);
+
+/** Calls `b.spillFullBatches()` every SPILL_CHECK_ROWS rows (call once per row pushed to every column). */
+function spillEvery(b: TableBuilder): () => void {
+  let rows = 0;
+  return () => {
+    if (++rows === SPILL_CHECK_ROWS) {
+      rows = 0;
+      b.spillFullBatches();
+    }
+  };
+}
 
 /** Sum owned pieces per (lower, upper, how); calls emit for each link. */
 function forEachLink(p: LinkPieces, emit: (L: number, u: number, how: number, bytes: number) => void): void {
@@ -40,8 +61,12 @@ function forEachLink(p: LinkPieces, emit: (L: number, u: number, how: number, by
   }
 }
 
-export function linksAppGuestTableOf(r: AnalysisResult, vms: readonly VmInput[]): Table {
-  const b = new TableBuilder(linksAppGuestTable);
+export function linksAppGuestRows(
+  r: AnalysisResult,
+  vms: readonly VmInput[],
+  b = new TableBuilder(linksAppGuestTable),
+): TableBuilder<typeof linksAppGuestTable> {
+  const row = spillEvery(b);
   const up = b.number('upper_id'),
     low = b.number('lower_id'),
     vm = b.string('vm'),
@@ -57,13 +82,19 @@ export function linksAppGuestTableOf(r: AnalysisResult, vms: readonly VmInput[])
       vm.push(v.vm);
       by.pushSafeInteger(n);
       how.push(LINK_HOWS[h]!);
+      row();
     });
   });
-  return b.finish();
+  return b;
 }
 
-export function linksGuestHostTableOf(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer): Table {
-  const b = new TableBuilder(linksGuestHostTable);
+export function linksGuestHostRows(
+  r: AnalysisResult,
+  vms: readonly VmInput[],
+  host: BlockLayer,
+  b = new TableBuilder(linksGuestHostTable),
+): TableBuilder<typeof linksGuestHostTable> {
+  const row = spillEvery(b);
   const up = b.number('upper_id'),
     low = b.number('lower_id'),
     vm = b.string('vm'),
@@ -77,13 +108,19 @@ export function linksGuestHostTableOf(r: AnalysisResult, vms: readonly VmInput[]
       vm.push(vms[vi]!.vm);
       by.pushSafeInteger(n);
       how.push(LINK_HOWS[h]!);
+      row();
     });
   }
-  return b.finish();
+  return b;
 }
 
-export function attributionTableOf(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | null): Table {
-  const b = new TableBuilder(attributionTable);
+export function attributionRows(
+  r: AnalysisResult,
+  vms: readonly VmInput[],
+  host: BlockLayer | null,
+  b = new TableBuilder(attributionTable),
+): TableBuilder<typeof attributionTable> {
+  const row = spillEvery(b);
   const layer = b.string('layer'),
     vm = b.string('vm'),
     low = b.number('lower_id'),
@@ -105,15 +142,21 @@ export function attributionTableOf(r: AnalysisResult, vms: readonly VmInput[], h
         app.push(vms[vi]!.app!.id[row]!);
       } else app.pushNull();
       by.pushSafeInteger(a.bytes[k]!);
+      row();
     }
   };
   r.vms.forEach((v, vi) => add('guest', v.guestPieces, vms[vi]!.guest.id));
   if (r.hostPieces && host) add('host', r.hostPieces, host.id);
-  return b.finish();
+  return b;
 }
 
-export function lineageTableOf(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | null): Table {
-  const b = new TableBuilder(lineageTable);
+export function lineageRows(
+  r: AnalysisResult,
+  vms: readonly VmInput[],
+  host: BlockLayer | null,
+  b = new TableBuilder(lineageTable),
+): TableBuilder<typeof lineageTable> {
+  const row = spillEvery(b);
   const c = r.lineage;
   const col = {
     app_id: b.number('app_id'),
@@ -159,6 +202,42 @@ export function lineageTableOf(r: AnalysisResult, vms: readonly VmInput[], host:
     time(col.gl, v.guest.baseNs, c.guestLast[a]!);
     time(col.hf, host?.baseNs ?? 0n, c.hostFirst[a]!);
     time(col.hl, host?.baseNs ?? 0n, c.hostLast[a]!);
+    row();
   }
-  return b.finish();
+  return b;
+}
+
+/** Where emitResultTables puts the tables: a builder per table (spilling or not) and the taker of each one built. */
+export interface ResultTableSink {
+  builder<T extends TableSpec>(spec: T, name: string): TableBuilder<T>;
+  done(name: string, built: TableBuilder): void;
+  /** Let go of each part of the result once the last table that reads it is built (see AnalysisResult). */
+  letGo: boolean;
+}
+
+/**
+ * The correlation's tables, one at a time, each handed to `sink.done` as soon as it is built:
+ * links_app_guest and lineage (with an application layer), links_guest_host (with a host layer),
+ * attribution. A builder that fails is closed (its scratch file goes).
+ */
+export function emitResultTables(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | null, sink: ResultTableSink): void {
+  const emit = <T extends TableSpec>(name: string, spec: T, fill: (b: TableBuilder<T>) => void) => {
+    const b = sink.builder(spec, name);
+    try {
+      fill(b);
+    } catch (e) {
+      b.close();
+      throw e;
+    }
+    sink.done(name, b);
+  };
+  if (vms.some((v) => v.app)) {
+    emit('links_app_guest', linksAppGuestTable, (b) => linksAppGuestRows(r, vms, b));
+    if (sink.letGo) for (const v of r.vms) v.appGuest = null;
+    emit('lineage', lineageTable, (b) => lineageRows(r, vms, host, b));
+    if (sink.letGo) r.lineage = emptyLineage();
+  }
+  if (host) emit('links_guest_host', linksGuestHostTable, (b) => linksGuestHostRows(r, vms, host, b));
+  if (sink.letGo) r.guestHost = null;
+  emit('attribution', attributionTable, (b) => attributionRows(r, vms, host, b));
 }

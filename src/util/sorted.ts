@@ -2,6 +2,7 @@
  * Orders and searches over sorted typed arrays: one stable order and one lower bound, used by every
  * join and lookup instead of a hand-written loop each.
  */
+import { releaseArrays } from './release-memory.js';
 
 /**
  * Indices 0..n-1 ordered by key, ties by index (a stable sort). Inputs of 512 keys and more use an
@@ -59,6 +60,7 @@ export function sortedOrder(key: Float64Array, n = key.length): Int32Array {
     src = dst;
     dst = t;
   }
+  releaseArrays(f, lo, hi, dst);
   return src;
 }
 

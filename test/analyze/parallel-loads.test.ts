@@ -4,7 +4,18 @@
  * through scratch files with the input and output tables released early (as the CLI runs it); a
  * broken input still fails with the error that names the file.
  */
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +24,7 @@ import { tableToIPC } from '@uwdata/flechette';
 import { readManifest } from '../../src/capture/manifest.js';
 import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
 import { IngestStats } from '../../src/util/ingest-stats.js';
+import type { tableBuilderWriter } from '../../src/table/arrow-file.js';
 
 const DIST = resolve('dist/analyze/analyze-capture.js');
 const DIR = 'data/m96-2vms';
@@ -21,10 +33,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 type Analyze = typeof analyzeCapture;
 type Stats = typeof IngestStats;
-async function built(): Promise<{ analyze: Analyze; Stats: Stats }> {
+type BuilderWriter = typeof tableBuilderWriter;
+async function built(): Promise<{ analyze: Analyze; Stats: Stats; builderWriter: BuilderWriter }> {
   const a = (await import(pathToFileURL(DIST).href)) as { analyzeCapture: Analyze };
   const s = (await import(pathToFileURL(resolve('dist/util/ingest-stats.js')).href)) as { IngestStats: Stats };
-  return { analyze: a.analyzeCapture, Stats: s.IngestStats };
+  const w = (await import(pathToFileURL(resolve('dist/table/arrow-file.js')).href)) as { tableBuilderWriter: BuilderWriter };
+  return { analyze: a.analyzeCapture, Stats: s.IngestStats, builderWriter: w.tableBuilderWriter };
 }
 
 /** analyze's input for a capture bundle, with every option left to the bundle. */
@@ -60,7 +74,7 @@ describe.skipIf(!existsSync(DIST) || !existsSync(DIR))('parallel input loads', (
 
   it('with scratch files and early release, as the CLI runs it: the same tables, each once, and the same summary', async () => {
     const inp = bundleInput(DIR);
-    const { analyze, Stats } = await built();
+    const { analyze, Stats, builderWriter } = await built();
     const scratchDir = mkdtempSync(join(work, 'scratch-'));
     const released: Record<string, Uint8Array> = {};
     const w = await analyze(inp, new Stats(), () => {}, {
@@ -68,7 +82,19 @@ describe.skipIf(!existsSync(DIST) || !existsSync(DIR))('parallel input loads', (
       scratch: (name) => join(scratchDir, `.${name}.scratch`),
       release: (name, table) => {
         expect(released[name], name).toBeUndefined();
-        released[name] = tableToIPC(table, { format: 'file' })!;
+        if ('spillTo' in table) {
+          // a table the correlation made: a builder with its record batches in a scratch file
+          expect(table.spilling, name).toBe(true);
+          const file = join(work, `${name}.arrow`);
+          const fd = openSync(file, 'w');
+          try {
+            builderWriter(table)(fd);
+          } finally {
+            closeSync(fd);
+            table.close();
+          }
+          released[name] = readFileSync(file);
+        } else released[name] = tableToIPC(table, { format: 'file' })!;
       },
     });
     const one = await analyzeCapture(inp, new IngestStats(), () => {}, { jobs: 1 });

@@ -9,6 +9,7 @@
 import type { Table } from '@uwdata/flechette';
 import { BLOCK_ACTIONS, BLOCK_OPS } from '../../table/schemas/block-events.js';
 import { BlockFlag } from './rwbs.js';
+import { releaseBuffers } from '../../util/release-memory.js';
 import { CHUNK_ROWS } from '../../table/column-builders.js';
 import { V_COMM, V_DEV, V_ERROR, V_NEW_SECTOR, V_SECTOR, type SweptColumns } from './block-event-chunk.js';
 
@@ -395,9 +396,6 @@ function buffersLastUsed(table: Table): Map<ArrayBufferLike, number> {
   return last;
 }
 
-/** Buffers smaller than this are never handed back early (they may be slices of a shared pool). */
-const RELEASE_MIN_BYTES = 1 << 16;
-
 /**
  * Take record batch k out of the table, and hand back the memory of the buffers no later batch
  * uses: a buffer transferred to a clone that is dropped at once is freed by the next minor
@@ -405,14 +403,9 @@ const RELEASE_MIN_BYTES = 1 << 16;
  */
 function release(table: Table, k: number, lastUse: Map<ArrayBufferLike, number>): void {
   for (const buf of batchBuffers(table, k)) {
-    if (lastUse.get(buf) !== k || buf.byteLength < RELEASE_MIN_BYTES || !(buf instanceof ArrayBuffer)) continue;
+    if (lastUse.get(buf) !== k) continue;
     lastUse.delete(buf);
-    // a buffer that cannot be detached is left to the garbage collector (its batch is gone all the same)
-    try {
-      structuredClone(buf, { transfer: [buf] });
-    } catch {
-      /* not transferable */
-    }
+    releaseBuffers(buf);
   }
   for (const c of table.children) (c.data as unknown as (AnyBatch | null)[])[k] = null;
 }
