@@ -267,8 +267,8 @@ async function child(scale) {
   const t0 = performance.now();
   const res = analyzeLayers([vm], host);
   const tLink = performance.now();
-  tables.linksAppGuestRows(res, [vm]).finish();
-  tables.linksGuestHostRows(res, [vm], host.host).finish();
+  tables.linksAppGuestRows(res.vms, [vm]).finish();
+  tables.linksGuestHostRows(res.guestHost, res.guestOf, [vm], host.host).finish();
   tables.lineageRows(res, [vm], host.host).finish();
   tables.attributionRows(res, [vm], host.host).finish();
   buildSummary(res, [vm], host.host);

@@ -33,7 +33,7 @@ import {
 } from '../correlate/map-inputs.js';
 import type { MountPrefixResult } from '../correlate/mount-prefix.js';
 import { RangeMap } from '../correlate/range-map.js';
-import { emitResultTables } from '../correlate/result-tables.js';
+import { emitLinksTable, emitResultTables } from '../correlate/result-tables.js';
 import { TableBuilder } from '../table/table-builder.js';
 import type { TableSpec } from '../table/table-spec.js';
 import { imageMapTable } from '../table/schemas/image-map.js';
@@ -419,10 +419,12 @@ function correlateAndSummarize(
   acc: Collected,
 ): AnalyzeOutput {
   const { tables, report, notes, mounts, warnings, fsOffsets } = acc;
-  const r = analyzeLayers(vms, hostInput);
   const hostL = hostInput?.host ?? null;
-  // the summary first, then the output tables one at a time, each handed over as soon as it is
-  // built (written and let go of when the caller releases tables): no moment holds them all and
+  const sink = { builder: acc.builder, done: acc.done };
+  // released tables: each join's links table is written as soon as the join is done, and its pieces let go of
+  const r = analyzeLayers(vms, hostInput, acc.releasing ? { onLinks: (links) => emitLinksTable(links, vms, hostL, sink) } : {});
+  // the summary first, then the other output tables one at a time, each handed over as soon as it
+  // is built (written and let go of when the caller releases tables): no moment holds them all and
   // the summary's scratch at once (at 30M events per layer the tables were 28% of the peak)
   const summary = buildSummary(r, vms, hostL, {
     mount_prefix: Object.fromEntries(Object.entries(mounts).map(([k, v]) => [k, v])),
@@ -437,7 +439,7 @@ function correlateAndSummarize(
   summary.layer_fit = fit.figures;
   warnings.push(...fit.warnings);
   summary.warnings = warnings;
-  emitResultTables(r, vms, hostL, { builder: acc.builder, done: acc.done, letGo: acc.releasing });
+  emitResultTables(r, vms, hostL, sink, acc.releasing);
   return { tables, summary, report, warnings };
 }
 

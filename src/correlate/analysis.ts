@@ -23,6 +23,7 @@ import { linkLayer, LinkHow, Op, type LinkPieces, type Segments, type UpperTimin
 import type { AppLayer, BlockLayer } from './layers.js';
 import { computeLineage, type LineageColumns } from './lineage.js';
 import type { RangeMap } from './range-map.js';
+import { bytesByHow, hostCacheFigures, type BytesByHow, type HostCacheFigures } from './link-figures.js';
 
 /** What is known about the offset between two clocks (t_lower = t_upper + d). */
 export interface ClockHint {
@@ -69,7 +70,19 @@ export interface AnalysisOptions {
    * ptrace stops, a few µs away from the kernel's, and pairs leave a few µs of clock jitter.
    */
   jitterNs?: number;
+  /**
+   * Called once the pieces of a join are complete (app → guest of every VM, then guest → host)
+   * with what its links table needs; when it returns, the pieces are let go of
+   * (VmResult.appGuest, AnalysisResult.guestHost are null in the result). For a caller that writes
+   * the links tables as they come, so that they are not held through the rest of the analysis.
+   */
+  onLinks?: (links: JoinLinks) => void;
 }
+
+/** The links of one join as AnalysisOptions.onLinks gets them. */
+export type JoinLinks =
+  | { name: 'links_app_guest'; vms: readonly VmResult[] }
+  | { name: 'links_guest_host'; pieces: LinkPieces; guestOf: (u: number) => [number, number] };
 
 export interface VmResult {
   vm: string;
@@ -92,14 +105,17 @@ export interface VmResult {
 
 /**
  * The correlation's result. `analyze` (analyze-capture.ts) writes its tables one at a time and lets
- * go of each part once the last table reading it is written: it then sets each VmResult.appGuest
- * and `guestHost` to null and `lineage` to emptyLineage(); a caller that keeps the result whole
- * (a notebook) sees them all.
+ * go of each part once the last table reading it is written: the links of each join as they come
+ * (AnalysisOptions.onLinks: each VmResult.appGuest and `guestHost` are then null), `lineage` once
+ * its table is written (then emptyLineage()). A caller that keeps the result whole (a notebook)
+ * sees them all.
  */
 export interface AnalysisResult {
   vms: VmResult[];
   names: Names;
   guestHost: LinkPieces | null;
+  /** Figures of the links (bytes per rule, the host cache), taken before any pieces are let go of. */
+  links: { appGuest: BytesByHow; guestHost: BytesByHow | null; hostCache: HostCacheFigures | null };
   hostPieces: AttributedPieces | null;
   lineage: LineageColumns;
   nApp: number;
@@ -220,12 +236,32 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
   vms.forEach((v, vi) => {
     vmResults.push(linkAppToGuest(v, vi, appBases[vi]!, rules, names));
   });
+  const links: AnalysisResult['links'] = { appGuest: bytesByHow(vmResults.map((r) => r.appGuest)), guestHost: null, hostCache: null };
+  if (opt.onLinks) {
+    opt.onLinks({ name: 'links_app_guest', vms: vmResults });
+    for (const r of vmResults) r.appGuest = null;
+  }
 
   // guest → host, all VMs in one join
   let guestHost: LinkPieces | null = null;
   let hostPieces: AttributedPieces | null = null;
   let guestBases: number[] = [];
-  if (host) ({ guestHost, hostPieces, guestBases } = linkGuestsToHost(vms, vmResults, host, rules, names));
+  if (host) {
+    ({ guestHost, hostPieces, guestBases } = linkGuestsToHost(vms, vmResults, host, rules, names));
+    const guestOf = (u: number) => rowOf(guestBases, u);
+    links.guestHost = bytesByHow([guestHost]);
+    links.hostCache = hostCacheFigures(
+      guestHost,
+      vms.map((v) => v.guest),
+      guestBases,
+      vms.map((v) => v.guestToHost !== null),
+      guestOf,
+    );
+    if (opt.onLinks) {
+      opt.onLinks({ name: 'links_guest_host', pieces: guestHost, guestOf });
+      guestHost = null;
+    }
+  }
 
   const lineage = computeLineage(
     nApp,
@@ -238,6 +274,7 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
     vms: vmResults,
     names,
     guestHost,
+    links,
     hostPieces,
     lineage,
     nApp,

@@ -15,7 +15,7 @@ import { linksGuestHostTable } from '../table/schemas/links-guest-host.js';
 import { lineageTable } from '../table/schemas/lineage.js';
 import { attributionTable } from '../table/schemas/attribution.js';
 import { aggregateAttribution, type AttributedPieces } from './attribution.js';
-import type { AnalysisResult, VmInput } from './analysis.js';
+import type { AnalysisResult, JoinLinks, VmInput, VmResult } from './analysis.js';
 import type { LinkPieces } from './layer-link.js';
 import { emptyLineage, lineageOutcome } from './lineage.js';
 import type { TableSpec } from '../table/table-spec.js';
@@ -61,8 +61,9 @@ function forEachLink(p: LinkPieces, emit: (L: number, u: number, how: number, by
   }
 }
 
+/** links_app_guest: the app → guest pieces of each VM (`results[i].appGuest`, VmResult) summed per link. */
 export function linksAppGuestRows(
-  r: AnalysisResult,
+  results: readonly VmResult[],
   vms: readonly VmInput[],
   b = new TableBuilder(linksAppGuestTable),
 ): TableBuilder<typeof linksAppGuestTable> {
@@ -72,7 +73,7 @@ export function linksAppGuestRows(
     vm = b.string('vm'),
     by = b.int64('bytes'),
     how = b.string('how');
-  r.vms.forEach((v, vi) => {
+  results.forEach((v, vi) => {
     const app = vms[vi]!.app,
       g = vms[vi]!.guest;
     if (!v.appGuest || !app) return;
@@ -88,8 +89,10 @@ export function linksAppGuestRows(
   return b;
 }
 
+/** links_guest_host: the guest → host pieces (`guestOf`: global guest index → [vm, row]) summed per link. */
 export function linksGuestHostRows(
-  r: AnalysisResult,
+  pieces: LinkPieces | null,
+  guestOf: (u: number) => [number, number],
   vms: readonly VmInput[],
   host: BlockLayer,
   b = new TableBuilder(linksGuestHostTable),
@@ -100,9 +103,9 @@ export function linksGuestHostRows(
     vm = b.string('vm'),
     by = b.int64('bytes'),
     how = b.string('how');
-  if (r.guestHost) {
-    forEachLink(r.guestHost, (L, u, h, n) => {
-      const [vi, g] = r.guestOf(u);
+  if (pieces) {
+    forEachLink(pieces, (L, u, h, n) => {
+      const [vi, g] = guestOf(u);
       up.push(vms[vi]!.guest.id[g]!);
       low.push(host.id[L]!);
       vm.push(vms[vi]!.vm);
@@ -211,33 +214,46 @@ export function lineageRows(
 export interface ResultTableSink {
   builder<T extends TableSpec>(spec: T, name: string): TableBuilder<T>;
   done(name: string, built: TableBuilder): void;
-  /** Let go of each part of the result once the last table that reads it is built (see AnalysisResult). */
-  letGo: boolean;
+}
+
+function emit<T extends TableSpec>(sink: ResultTableSink, name: string, spec: T, fill: (b: TableBuilder<T>) => void): void {
+  const b = sink.builder(spec, name);
+  try {
+    fill(b);
+  } catch (e) {
+    b.close();
+    throw e;
+  }
+  sink.done(name, b);
+}
+
+/** The links table of one join as analyzeLayers hands it over (AnalysisOptions.onLinks). */
+export function emitLinksTable(links: JoinLinks, vms: readonly VmInput[], host: BlockLayer | null, sink: ResultTableSink): void {
+  if (links.name === 'links_app_guest') {
+    if (vms.some((v) => v.app)) emit(sink, links.name, linksAppGuestTable, (b) => linksAppGuestRows(links.vms, vms, b));
+  } else if (host) emit(sink, links.name, linksGuestHostTable, (b) => linksGuestHostRows(links.pieces, links.guestOf, vms, host, b));
 }
 
 /**
  * The correlation's tables, one at a time, each handed to `sink.done` as soon as it is built:
  * links_app_guest and lineage (with an application layer), links_guest_host (with a host layer),
- * attribution. A builder that fails is closed (its scratch file goes).
+ * attribution. `releasing`: the caller takes the tables as they come, so the links tables went out
+ * already (emitLinksTable, from AnalysisOptions.onLinks) and `r.lineage` is let go of once its
+ * table is built. A builder that fails is closed (its scratch file goes).
  */
-export function emitResultTables(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | null, sink: ResultTableSink): void {
-  const emit = <T extends TableSpec>(name: string, spec: T, fill: (b: TableBuilder<T>) => void) => {
-    const b = sink.builder(spec, name);
-    try {
-      fill(b);
-    } catch (e) {
-      b.close();
-      throw e;
-    }
-    sink.done(name, b);
-  };
+export function emitResultTables(
+  r: AnalysisResult,
+  vms: readonly VmInput[],
+  host: BlockLayer | null,
+  sink: ResultTableSink,
+  releasing: boolean,
+): void {
   if (vms.some((v) => v.app)) {
-    emit('links_app_guest', linksAppGuestTable, (b) => linksAppGuestRows(r, vms, b));
-    if (sink.letGo) for (const v of r.vms) v.appGuest = null;
-    emit('lineage', lineageTable, (b) => lineageRows(r, vms, host, b));
-    if (sink.letGo) r.lineage = emptyLineage();
+    if (!releasing) emit(sink, 'links_app_guest', linksAppGuestTable, (b) => linksAppGuestRows(r.vms, vms, b));
+    emit(sink, 'lineage', lineageTable, (b) => lineageRows(r, vms, host, b));
+    if (releasing) r.lineage = emptyLineage();
   }
-  if (host) emit('links_guest_host', linksGuestHostTable, (b) => linksGuestHostRows(r, vms, host, b));
-  if (sink.letGo) r.guestHost = null;
-  emit('attribution', attributionTable, (b) => attributionRows(r, vms, host, b));
+  if (host && !releasing)
+    emit(sink, 'links_guest_host', linksGuestHostTable, (b) => linksGuestHostRows(r.guestHost, r.guestOf, vms, host, b));
+  emit(sink, 'attribution', attributionTable, (b) => attributionRows(r, vms, host, b));
 }

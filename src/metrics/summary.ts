@@ -21,7 +21,8 @@
  */
 import type { AnalysisResult, VmInput } from '../correlate/analysis.js';
 import type { ClockOffset } from '../correlate/clock-alignment.js';
-import { Op, type LinkPieces } from '../correlate/layer-link.js';
+import { Op } from '../correlate/layer-link.js';
+import type { BytesByHow } from '../correlate/link-figures.js';
 import { LINK_HOWS } from '../table/schemas/links-app-guest.js';
 import { layerTotals, type BlockLayer } from '../correlate/layers.js';
 import { lineageOutcome } from '../correlate/lineage.js';
@@ -120,7 +121,7 @@ export function buildSummary(
     read: reorderingStats(issueKey, key, isOp(Op.Read)),
     write: reorderingStats(issueKey, key, isOp(Op.Write)),
   });
-  const { guestReadOnHost, hostReadFromGuestReads, guestReadsOnHost, guestReadHostHits } = hostCachePass(r, vms);
+  const { guestReadOnHost, hostReadFromGuestReads, guestReadsOnHost, guestReadHostHits } = hostCachePass(r);
   const guestSums = causeSums(guestPieces, r.names.list);
   const hostSums = host ? causeSums(hostPieces, r.names.list) : null;
   let mappedGuestSync = 0;
@@ -165,8 +166,8 @@ export function buildSummary(
         : {}),
     },
     links: {
-      app_guest: linkBytesByHow(r.vms.map((v) => v.appGuest)),
-      ...(r.guestHost ? { guest_host: linkBytesByHow([r.guestHost]) } : {}),
+      app_guest: linkBytesByHow(r.links.appGuest),
+      ...(r.links.guestHost ? { guest_host: linkBytesByHow(r.links.guestHost) } : {}),
     },
     outcomes,
     clocks: Object.fromEntries(r.vms.map((v) => [v.vm, { app_to_guest: clockJson(v.appClock), guest_to_host: clockJson(v.hostClock) }])),
@@ -217,49 +218,18 @@ function appPass(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | 
 }
 
 /** The host cache: guest read bytes on the host that did not go to a host read, by bytes and by count. */
-function hostCachePass(r: AnalysisResult, vms: readonly VmInput[]) {
+function hostCachePass(r: AnalysisResult) {
   let guestReadOnHost = 0;
   for (const v of r.vms) guestReadOnHost += v.guestReadBytesOnHost;
-  let hostReadFromGuestReads = 0,
-    guestReadsOnHost = 0,
-    guestReadHostHits = 0;
-  if (r.guestHost) {
-    const missed = new Uint8Array(vms.reduce((n, v) => n + v.guest.length, 0));
-    for (let k = 0; k < r.guestHost.length; k++) {
-      const u = r.guestHost.upper[k]!;
-      if (u < 0) continue;
-      const [vi, g] = r.guestOf(u);
-      if (vms[vi]!.guest.op[g] === Op.Read && (r.guestHost.how[k] === 0 || r.guestHost.how[k] === 1)) {
-        hostReadFromGuestReads += r.guestHost.len[k]!;
-        missed[u] = 1;
-      }
-    }
-    vms.forEach((v, vi) => {
-      if (!v.guestToHost) return;
-      for (let g = 0; g < v.guest.length; g++) {
-        if (v.guest.op[g] !== Op.Read || !(v.guest.end[g]! > v.guest.start[g]!)) continue;
-        guestReadsOnHost++;
-        if (!missed[r.vms[vi]!.guestBase + g]) guestReadHostHits++;
-      }
-    });
-  }
-  return { guestReadOnHost, hostReadFromGuestReads, guestReadsOnHost, guestReadHostHits };
+  const c = r.links.hostCache ?? { hostReadFromGuestReads: 0, guestReadsOnHost: 0, guestReadHostHits: 0 };
+  return { guestReadOnHost, ...c };
 }
 
 /** Bytes per link rule, keys in LINK_HOWS order (not in the order the pieces happen to come). */
-function linkBytesByHow(pieces: readonly (LinkPieces | null)[]): Record<string, number> {
-  const sums = new Float64Array(256),
-    seen = new Uint8Array(256);
-  for (const p of pieces)
-    if (p)
-      for (let k = 0; k < p.length; k++) {
-        if (p.upper[k]! < 0) continue;
-        sums[p.how[k]!] += p.len[k]!;
-        seen[p.how[k]!] = 1;
-      }
+function linkBytesByHow(b: BytesByHow): Record<string, number> {
   const out: Record<string, number> = {};
   LINK_HOWS.forEach((h, i) => {
-    if (seen[i]) out[h] = sums[i]!;
+    if (b.seen[i]) out[h] = b.bytes[i]!;
   });
   return out;
 }

@@ -11,7 +11,7 @@ import { analyzeLayers, type VmInput } from '../../src/correlate/analysis.js';
 import { Op } from '../../src/correlate/layer-link.js';
 import type { BlockLayer } from '../../src/correlate/layers.js';
 import { RangeMap } from '../../src/correlate/range-map.js';
-import { attributionRows, lineageRows, linksAppGuestRows, linksGuestHostRows } from '../../src/correlate/result-tables.js';
+import { attributionRows, emitLinksTable, lineageRows, linksAppGuestRows, linksGuestHostRows } from '../../src/correlate/result-tables.js';
 import { CHUNK_ROWS } from '../../src/table/column-builders.js';
 import { TableBuilder } from '../../src/table/table-builder.js';
 import { arrowFileWriter, tableBuilderWriter } from '../../src/table/arrow-file.js';
@@ -101,8 +101,12 @@ describe('result tables from a spilling builder', () => {
   const { vm, host } = stack();
   const r = analyzeLayers([vm], { host, regions: null });
   const cases = [
-    { name: 'links_app_guest', spec: linksAppGuestTable, rows: (b: TableBuilder) => linksAppGuestRows(r, [vm], b as never) },
-    { name: 'links_guest_host', spec: linksGuestHostTable, rows: (b: TableBuilder) => linksGuestHostRows(r, [vm], host, b as never) },
+    { name: 'links_app_guest', spec: linksAppGuestTable, rows: (b: TableBuilder) => linksAppGuestRows(r.vms, [vm], b as never) },
+    {
+      name: 'links_guest_host',
+      spec: linksGuestHostTable,
+      rows: (b: TableBuilder) => linksGuestHostRows(r.guestHost, r.guestOf, [vm], host, b as never),
+    },
     { name: 'lineage', spec: lineageTable, rows: (b: TableBuilder) => lineageRows(r, [vm], host, b as never) },
     { name: 'attribution', spec: attributionTable, rows: (b: TableBuilder) => attributionRows(r, [vm], host, b as never) },
   ];
@@ -126,6 +130,35 @@ describe('result tables from a spilling builder', () => {
       }
     });
   }
+  it('onLinks: the links table of each join as it comes, the same bytes, and the pieces let go of after it', () => {
+    const got: Record<string, Buffer> = {};
+    const r2 = analyzeLayers(
+      [vm],
+      { host, regions: null },
+      {
+        onLinks: (links) => {
+          // the pieces are still there while the callback runs
+          if (links.name === 'links_app_guest') expect(links.vms[0]!.appGuest?.length).toBeGreaterThan(0);
+          else expect(links.pieces.length).toBeGreaterThan(0);
+          emitLinksTable(links, [vm], host, {
+            builder: (spec) => new TableBuilder(spec),
+            done: (name, b) => {
+              got[name] = bytesOf(arrowFileWriter(b.finish()), `${name}.onlinks.arrow`);
+            },
+          });
+        },
+      },
+    );
+    expect(Object.keys(got).sort()).toEqual(['links_app_guest', 'links_guest_host']);
+    expect(got['links_app_guest']!.equals(bytesOf(arrowFileWriter(linksAppGuestRows(r.vms, [vm]).finish()), 'a.arrow'))).toBe(true);
+    const gh = linksGuestHostRows(r.guestHost, r.guestOf, [vm], host).finish();
+    expect(got['links_guest_host']!.equals(bytesOf(arrowFileWriter(gh), 'b.arrow'))).toBe(true);
+    expect(r2.vms[0]!.appGuest).toBeNull();
+    expect(r2.guestHost).toBeNull();
+    // the figures the summary reads were taken before
+    expect(r2.links).toEqual(r.links);
+    expect(r.links.hostCache).toEqual({ hostReadFromGuestReads: N * K, guestReadsOnHost: N, guestReadHostHits: 0 });
+  });
   it('links every read through both layers (the stack is what the tables above describe)', () => {
     expect(r.lineage.guestBytes.every((x) => x === K)).toBe(true);
     expect(r.lineage.hostBytes.every((x) => x === K)).toBe(true);
