@@ -331,6 +331,8 @@ async function takeBlockLayer(
   const t = await loads.take(job, stats);
   const layer = blockLayerFromTable(t);
   acc.done(name, t);
+  // written (the layer holds copies): its bytes go before the next table is read back
+  if (acc.releasing) loads.release(t);
   return layer;
 }
 
@@ -387,6 +389,11 @@ async function loadVm(
   // the layers hold what the correlation reads of these tables
   acc.done(`guest_requests${sfx}`, gt);
   if (at) acc.done(`app_io${sfx}`, at);
+  // written (the layers hold copies): their bytes go now
+  if (acc.releasing) {
+    loads.release(gt);
+    if (at) loads.release(at);
+  }
 
   // guest disk → host disk
   const onHost = g.image && image.hostFs ? await guestImageOnHost(g, image.hostFs, image.hostFsPath!, vi) : null;

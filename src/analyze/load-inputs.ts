@@ -30,15 +30,43 @@ export interface LoadScratch {
   table: string;
 }
 
-/** The bytes `write` puts in a scratch file at `path`, read back (the file is gone once it returns). */
-function bytesThroughScratch(path: string, write: (fd: number) => void): Uint8Array {
+/**
+ * A table written to an anonymous scratch file (its name is gone once created), to be read back
+ * as Arrow IPC file bytes when its taker wants it: parallel-loads.ts reads one back at a time, so
+ * the tables of loads that finish together do not all stand in memory at once.
+ */
+export interface ScratchTable {
+  /** The file's bytes, in one array (the file is closed). */
+  read(): Uint8Array;
+  /** Close the file without reading it (a load whose table is not taken). */
+  close(): void;
+}
+
+/** What `write` puts in a scratch file at `path`, kept there for ScratchTable.read. */
+function tableThroughScratch(path: string, write: (fd: number) => void): ScratchTable {
   const fd = openScratchFile(path);
+  let open = true;
+  const close = () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
   try {
     write(fd);
-    return readWholeFd(fd, fstatSync(fd).size, path);
-  } finally {
-    closeSync(fd);
+  } catch (e) {
+    close();
+    throw e;
   }
+  return {
+    read() {
+      if (!open) throw new Error(`scratch table ${path}: already read or closed`);
+      try {
+        return readWholeFd(fd, fstatSync(fd).size, path);
+      } finally {
+        close();
+      }
+    },
+    close,
+  };
 }
 
 /**
@@ -80,27 +108,32 @@ async function sweepBlockTrace(
 }
 
 /**
- * A block trace of one device → its block_requests table as Arrow IPC file bytes, written a record
- * batch at a time through a scratch file and read back: with the sweep's rows paged out to the
- * other scratch file, the requests are in memory only as these bytes.
+ * A block trace of one device → its block_requests table in a scratch file (Arrow IPC file bytes,
+ * written a record batch at a time): with the sweep's rows paged out to the other scratch file,
+ * the requests are not in memory until the table is read back.
  */
-export async function loadBlockRequestsBytes(
+export async function loadBlockRequestsScratch(
   path: string,
   dev: string | undefined,
   stats: IngestStats,
   scratch: LoadScratch,
-): Promise<Uint8Array> {
+): Promise<ScratchTable> {
   const { rebuilt, metadata } = await sweepBlockTrace(path, dev, stats, scratch.pages);
   try {
-    return bytesThroughScratch(scratch.table, requestsFileWriter(rebuilt.rec, rebuilt.names, rebuilt.base, metadata));
+    return tableThroughScratch(scratch.table, requestsFileWriter(rebuilt.rec, rebuilt.names, rebuilt.base, metadata));
   } finally {
     rebuilt.rec.close();
   }
 }
 
-/** A block trace of one device → its block_requests table (with `scratch`, by way of loadBlockRequestsBytes). */
+/** The table of a ScratchTable (read back, the file closed). */
+export function tableOfScratch(s: ScratchTable): Table {
+  return tableFromIPC(s.read(), { useBigInt: true });
+}
+
+/** A block trace of one device → its block_requests table (with `scratch`, by way of loadBlockRequestsScratch). */
 export async function loadBlockRequests(path: string, dev: string | undefined, stats: IngestStats, scratch?: LoadScratch): Promise<Table> {
-  if (scratch) return tableFromIPC(await loadBlockRequestsBytes(path, dev, stats, scratch), { useBigInt: true });
+  if (scratch) return tableOfScratch(await loadBlockRequestsScratch(path, dev, stats, scratch));
   const { rebuilt, metadata } = await sweepBlockTrace(path, dev, stats, undefined);
   const requests = requestsTableOf(rebuilt.rec, rebuilt.names, rebuilt.base, {});
   requests.schema.metadata = new Map([...(requests.schema.metadata ?? []), ...Object.entries(metadata)]);
@@ -108,29 +141,28 @@ export async function loadBlockRequests(path: string, dev: string | undefined, s
 }
 
 /**
- * strace log(s) → app_io as Arrow IPC file bytes: full record batches wait in a scratch file
- * while the logs are read (as ingest does), then the table is written a batch at a time through
- * the other scratch file and read back.
+ * strace log(s) → app_io in a scratch file: full record batches wait in one scratch file while the
+ * logs are read (as ingest does), then the table is written a batch at a time into the other.
  */
-export async function loadAppIoBytes(
+export async function loadAppIoScratch(
   paths: string[],
   date: string | undefined,
   stats: IngestStats,
   scratch: LoadScratch,
-): Promise<Uint8Array> {
+): Promise<ScratchTable> {
   const builder = new TableBuilder(appIoTable);
   builder.spillTo(scratch.pages);
   try {
     const r = await parseStrace(paths, builder, stats, date !== undefined ? { date } : {});
-    return bytesThroughScratch(scratch.table, tableBuilderWriter(builder, r.metadata));
+    return tableThroughScratch(scratch.table, tableBuilderWriter(builder, r.metadata));
   } finally {
     builder.close();
   }
 }
 
-/** strace log(s) → app_io table (with `scratch`, by way of loadAppIoBytes). */
+/** strace log(s) → app_io table (with `scratch`, by way of loadAppIoScratch). */
 export async function loadAppIo(paths: string[], date: string | undefined, stats: IngestStats, scratch?: LoadScratch): Promise<Table> {
-  if (scratch) return tableFromIPC(await loadAppIoBytes(paths, date, stats, scratch), { useBigInt: true });
+  if (scratch) return tableOfScratch(await loadAppIoScratch(paths, date, stats, scratch));
   const builder = new TableBuilder(appIoTable);
   const r = await parseStrace(paths, builder, stats, date !== undefined ? { date } : {});
   return builder.finish(r.metadata);

@@ -319,8 +319,9 @@ function linkAppToGuest(v: VmInput, vi: number, appBase: number, rules: TimeRule
       syncWrites: false,
       readahead,
       readaheadNeedsFlag: true,
+      // the segments and the shifted times are this function's own (op and sync are the app layer's)
+      releaseAfterSort: [fs.seg.start, fs.seg.end, fs.seg.upper, fs.seg.upperAddr, t0, t1],
     });
-    releaseArrays(fs.seg.start, fs.seg.end, fs.seg.upper, fs.seg.upperAddr, t0, t1);
   } else if (v.app) {
     appClock = null;
   }
@@ -383,6 +384,7 @@ function linkGuestsToHost(vms: readonly VmInput[], vmResults: VmResult[], host: 
     syncWrites: false,
     readahead: rules.readahead,
     writebackOfSyncWrites: true,
+    releaseAfterSort: [up.seg.start, up.seg.end, up.seg.upper, up.seg.upperAddr, up.timing.op, up.timing.t0, up.timing.t1, up.timing.sync],
   });
   const guestOf = (u: number): [number, number] => rowOf(guestBases, u);
   const unexplained = new UnexplainedHostBytes(
@@ -400,7 +402,6 @@ function linkGuestsToHost(vms: readonly VmInput[], vmResults: VmResult[], host: 
     names,
     unexplained,
   );
-  releaseArrays(up.seg.start, up.seg.end, up.seg.upper, up.seg.upperAddr, up.timing.op, up.timing.t0, up.timing.t1, up.timing.sync);
   return { guestHost, hostPieces, guestBases };
 }
 

@@ -102,6 +102,12 @@ export interface LinkOptions {
   readaheadNeedsFlag?: boolean;
   /** Synchronous upper writes may own a later lower write as writeback (default false). */
   writebackOfSyncWrites?: boolean;
+  /**
+   * Arrays of `seg` and `up` that are the caller's own and read by nothing else: their memory is
+   * handed back (releaseArrays) once the link has its sorted copy of the segments, instead of
+   * staying through the link (at 100M events a layer, about 1 GB each side).
+   */
+  releaseAfterSort?: readonly ArrayBufferView[];
 }
 
 /**
@@ -123,6 +129,7 @@ export interface LinkPieces {
 
 export function linkLayer(seg: Segments, up: UpperTiming, low: LowerRequests, opt: LinkOptions): LinkPieces {
   const s = sortSegments(seg, up);
+  if (opt.releaseAfterSort) releaseArrays(...opt.releaseAfterSort);
   const linkable = (L: number) =>
     (low.op[L] === Op.Read || low.op[L] === Op.Write) && low.end[L]! > low.start[L]! && !Number.isNaN(low.issue[L]!);
   // Elementary intervals: the address space cut at every segment and linkable request boundary.

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { tableToIPC } from '@uwdata/flechette';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadAppIo, loadBlockRequests, loadBlockRequestsBytes } from '../../src/analyze/load-inputs.js';
+import { loadAppIo, loadBlockRequests, loadBlockRequestsScratch } from '../../src/analyze/load-inputs.js';
 import { CHUNK_ROWS } from '../../src/table/column-builders.js';
 import { IngestStats } from '../../src/util/ingest-stats.js';
 
@@ -75,7 +75,7 @@ describe('block trace load through scratch files', () => {
     symlinkSync(victim, join(scratchDir, '.requests.scratch'));
     const scratch = { pages: join(scratchDir, '.pages.scratch'), table: join(scratchDir, '.requests.scratch') };
     const fds = readdirSync('/proc/self/fd').length;
-    await expect(loadBlockRequestsBytes(trace, undefined, new IngestStats(), scratch)).rejects.toThrow(
+    await expect(loadBlockRequestsScratch(trace, undefined, new IngestStats(), scratch)).rejects.toThrow(
       /cannot create a scratch file: EEXIST/,
     );
     expect(existsSync(join(scratchDir, '.pages.scratch'))).toBe(false);
@@ -83,7 +83,7 @@ describe('block trace load through scratch files', () => {
     const junk = join(dir, 'junk.trace');
     writeFileSync(junk, 'not a block trace\n');
     const junkScratch = { pages: join(scratchDir, '.p2.scratch'), table: join(scratchDir, '.t2.scratch') };
-    await expect(loadBlockRequestsBytes(junk, undefined, new IngestStats(), junkScratch)).rejects.toThrow(/unknown input format/);
+    await expect(loadBlockRequestsScratch(junk, undefined, new IngestStats(), junkScratch)).rejects.toThrow(/unknown input format/);
     expect(readdirSync('/proc/self/fd').length).toBe(fds);
   });
 
