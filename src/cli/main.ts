@@ -4,7 +4,7 @@
  * exports `run(argv): Promise<number>` (the exit code) and `help` (its usage text).
  */
 import { readFileSync } from 'node:fs';
-import { isUserError } from '../util/errors.js';
+import { environmentProblem, isUserError } from '../util/errors.js';
 import { printable } from '../util/printable.js';
 
 /**
@@ -105,6 +105,9 @@ main(process.argv.slice(2)).then(
       // messages quote input text: nothing in it may drive the terminal
       process.stderr.write(`iolineage: ${printable(e.message).replaceAll('\\x0a', '\n')}\n`);
       process.exitCode = e.name === 'UsageError' ? 2 : 1;
+    } else if (environmentProblem(e) !== null) {
+      process.stderr.write(`iolineage: ${printable(environmentProblem(e)!)}\n`);
+      process.exitCode = 1;
     } else {
       const msg = e instanceof Error ? e.message : String(e);
       process.stderr.write(`iolineage: internal error: ${printable(msg).replaceAll('\\x0a', '\n')}\n`);

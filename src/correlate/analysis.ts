@@ -471,12 +471,11 @@ function guestsOnHost(
   });
   const seg: Segments = {
     length: out.start.length,
-    start: out.start.toArray(),
-    end: out.end.toArray(),
-    upper: out.upper.toArray(),
-    upperAddr: out.addr.toArray(),
+    start: out.start.take(),
+    end: out.end.take(),
+    upper: out.upper.take(),
+    upperAddr: out.addr.take(),
   };
-  releaseArrays(out.start.view(), out.end.view(), out.upper.view(), out.addr.view());
   return { seg, timing: { op, t0, t1, sync }, earlyNs, lateNs, spans, fills };
 }
 

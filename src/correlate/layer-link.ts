@@ -451,20 +451,21 @@ class PieceOutput {
     }
     if (pos < b) this.push(L, -1, pos, b - pos, LinkHow.None, NaN);
   }
-  /** The pieces in compact arrays of their own; the growing ones are let go (this output is done). */
+  /**
+   * The pieces in compact arrays of their own; each growing array is let go as soon as it is copied
+   * (this output is done), so the copies never stand beside all of them.
+   */
   finish(): LinkPieces {
-    const pieces: LinkPieces = {
+    return {
       length: this.lower.length,
-      lower: this.lower.toArray(),
-      upper: this.upper.toArray(),
-      start: this.start.toArray(),
-      len: this.len.toArray(),
-      how: this.how.toArray(),
-      upperAddr: this.addr.toArray(),
+      lower: this.lower.take(),
+      upper: this.upper.take(),
+      start: this.start.take(),
+      len: this.len.take(),
+      how: this.how.take(),
+      upperAddr: this.addr.take(),
       first: this.first,
       count: this.count,
     };
-    releaseArrays(this.lower.view(), this.upper.view(), this.start.view(), this.len.view(), this.how.view(), this.addr.view());
-    return pieces;
   }
 }

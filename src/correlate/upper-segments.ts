@@ -6,7 +6,6 @@
  * bytes) is cut along the file's extents from the guest fs map (file offset → fs block → guest
  * disk byte). The result is the upper side of the app → guest sweep join.
  */
-import { releaseArrays } from '../util/release-memory.js';
 import { growFloat64, growInt32 } from '../util/growable.js';
 import { Op, type Segments } from './layer-link.js';
 import type { AppLayer } from './layers.js';
@@ -42,8 +41,7 @@ export function fileSegments(app: AppLayer, fileMap: readonly (RangeMap | null)[
     });
     mapped[i] = n - un;
   }
-  const seg = { length: start.length, start: start.toArray(), end: end.toArray(), upper: upper.toArray(), upperAddr: addr.toArray() };
-  releaseArrays(start.view(), end.view(), upper.view(), addr.view());
+  const seg = { length: start.length, start: start.take(), end: end.take(), upper: upper.take(), upperAddr: addr.take() };
   return {
     seg,
     mapped,

@@ -1,6 +1,7 @@
 /**
- * Errors a user can act on. The CLI prints their message without a stack trace; anything else
- * that escapes is reported as an internal error.
+ * Errors a user can act on. The CLI prints their message without a stack trace, as it does for a
+ * system call that failed because of the machine's state (a full disk: environmentProblem);
+ * anything else that escapes is reported as an internal error.
  */
 
 /** Where in an input a problem was found: a line (text inputs) or a byte offset (binary inputs). */
@@ -48,6 +49,34 @@ export class UsageError extends Error {
 /** True for errors whose message is meant for the user as is. */
 export function isUserError(e: unknown): e is InputError | UsageError {
   return e instanceof InputError || e instanceof UsageError;
+}
+
+/**
+ * Error codes of a system call (errno names, errno(3)) that tell of the machine's state, not of the
+ * input or of iolineage, with what the user can do about them.
+ */
+const ENVIRONMENT_CODES: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on the device (the output folder holds the outputs and, while a command runs, its scratch files)',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large for the file system',
+  EIO: 'input/output error of the device',
+  EROFS: 'read-only file system',
+  EMFILE: 'too many open files in this process (raise `ulimit -n`)',
+  ENFILE: 'too many open files in the system',
+  ENOMEM: 'out of memory',
+};
+
+/**
+ * For an error of a system call failed by the machine's state (a full disk, a quota, a device
+ * error), the message for the user: what happened, in which call and on which path when known;
+ * null for any other error.
+ */
+export function environmentProblem(e: unknown): string | null {
+  if (!(e instanceof Error)) return null;
+  const { code, syscall, path } = e as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || !Object.hasOwn(ENVIRONMENT_CODES, code)) return null;
+  const where = [syscall, path].filter((x) => typeof x === 'string' && x !== '').join(' ');
+  return `${ENVIRONMENT_CODES[code]} (${code}${where ? `, ${where}` : ''})`;
 }
 
 /** "expected X, got Y" in one place so every message reads the same. */

@@ -2,6 +2,7 @@
  * Append-only typed arrays that double their capacity: the building block of every columnar
  * intermediate result whose row count is not known in advance (no object per row).
  */
+import { releaseArrays } from './release-memory.js';
 
 export type GrowableTypedArray = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 type Ctor<A> = { new (n: number): A };
@@ -46,6 +47,16 @@ export class GrowableArray<A extends GrowableTypedArray> {
   /** The values so far, trimmed: the storage itself when it is full, else a compact copy. */
   finish(): A {
     return this.data.length === this.length ? this.data : (this.data.slice(0, this.length) as A);
+  }
+  /**
+   * finish(), for an array that is done: the storage, when copied, is handed back at once
+   * (releaseArrays) instead of at the next full collection. No view of it may still be in use.
+   */
+  take(): A {
+    const out = this.finish();
+    if (out !== this.data) releaseArrays(this.data);
+    this.data = out;
+    return out;
   }
 }
 

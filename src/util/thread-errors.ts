@@ -11,6 +11,10 @@ export interface ThreadError {
   stack?: string;
   file?: string;
   place?: InputPlace;
+  /** A system call's error: its errno name, the call and its path (NodeJS.ErrnoException). */
+  code?: string;
+  syscall?: string;
+  path?: string;
 }
 
 export function toThreadError(e: unknown): ThreadError {
@@ -20,6 +24,15 @@ export function toThreadError(e: unknown): ThreadError {
     message: err.message,
     ...(err.stack !== undefined ? { stack: err.stack } : {}),
     ...(e instanceof InputError ? { file: e.file, ...(e.place !== undefined ? { place: e.place } : {}) } : {}),
+    ...systemCallFields(err as NodeJS.ErrnoException),
+  };
+}
+
+function systemCallFields(e: NodeJS.ErrnoException): Pick<ThreadError, 'code' | 'syscall' | 'path'> {
+  return {
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    ...(typeof e.syscall === 'string' ? { syscall: e.syscall } : {}),
+    ...(typeof e.path === 'string' ? { path: e.path } : {}),
   };
 }
 
@@ -31,8 +44,11 @@ export function fromThreadError(e: ThreadError): Error {
     return err;
   }
   if (e.name === 'UsageError') return new UsageError(e.message);
-  const err = new Error(e.message);
+  const err: NodeJS.ErrnoException = new Error(e.message);
   err.name = e.name;
   if (e.stack) err.stack = e.stack;
+  if (e.code !== undefined) err.code = e.code;
+  if (e.syscall !== undefined) err.syscall = e.syscall;
+  if (e.path !== undefined) err.path = e.path;
   return err;
 }

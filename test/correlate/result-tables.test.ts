@@ -20,6 +20,7 @@ import { linksGuestHostTable } from '../../src/table/schemas/links-guest-host.js
 import { lineageTable } from '../../src/table/schemas/lineage.js';
 import { attributionTable } from '../../src/table/schemas/attribution.js';
 import { releaseArrays } from '../../src/util/release-memory.js';
+import { growFloat64, growInt32 } from '../../src/util/growable.js';
 
 const work = mkdtempSync(join(tmpdir(), 'iol-result-tables-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -178,6 +179,22 @@ describe('releaseArrays', () => {
     expect(other.length).toBe(1 << 16);
     expect(small.length).toBe(16);
     expect(small[3]).toBe(7);
+  });
+  it('GrowableArray.take: the values in an array of their own, the grown storage handed back', () => {
+    const g = growFloat64(16);
+    for (let i = 0; i < 10_000; i++) g.push(i * 1.5);
+    const storage = g.data;
+    expect(storage.length).toBeGreaterThan(10_000);
+    const out = g.take();
+    expect(out.length).toBe(10_000);
+    expect(out[9_999]).toBe(9_999 * 1.5);
+    expect(storage.length).toBe(0);
+    // full storage is the result itself: nothing to hand back
+    const full = growInt32(16);
+    for (let i = 0; i < 16; i++) full.push(i);
+    const data = full.data;
+    expect(full.take()).toBe(data);
+    expect(data.length).toBe(16);
   });
   it('leaves a buffer it cannot detach (shared memory) as it is', () => {
     const shared = new Int32Array(new SharedArrayBuffer(1 << 20));
