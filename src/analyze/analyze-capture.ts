@@ -19,7 +19,7 @@ import type { ClockOffset } from '../correlate/clock-alignment.js';
 import { appLayerFromTable, blockLayerFromTable } from '../correlate/layer-tables.js';
 import { loadFsMap } from './load-inputs.js';
 import { layerFit, loadGuestFs } from './guest-fs.js';
-import type { FsOffsetDecision } from '../correlate/fs-offset.js';
+import { remapsOfTable, type FsOffsetDecision } from '../correlate/fs-offset.js';
 import { ParallelLoads } from './parallel-loads.js';
 import {
   allocationUnitOfMap,
@@ -355,11 +355,14 @@ async function loadVm(
   log(`${g.vm}: reading guest trace ${g.trace}`);
   const gt = await loads.take(jobs.trace, stats);
   const guest = blockLayerFromTable(gt).layer;
+  const guestRemaps = remapsOfTable(gt);
+  // the layer holds what the correlation reads of the table: written, its bytes go before the next table is read
+  acc.done(`guest_requests${sfx}`, gt);
+  if (acc.releasing) loads.release(gt);
   let app = null;
-  let at: Table | null = null;
   if (g.app) {
     log(`${g.vm}: reading strace log ${g.app}`);
-    at = await loads.take(jobs.app!, stats);
+    const at = await loads.take(jobs.app!, stats);
     app = appLayerFromTable(at, g.vm);
     // a realtime prior only fits epoch stamps (-ttt); -tt without --app-date gives time of day
     const timeBase = at.schema.metadata?.get('time_base');
@@ -367,11 +370,14 @@ async function loadVm(
       notes.push(`${g.vm}: the strace log has ${timeBase} timestamps: the clock prior from the bundle is not used`);
       g.appClock = {};
     }
+    // the layer holds what the correlation reads of the table: written, its bytes go now
+    acc.done(`app_io${sfx}`, at);
+    if (acc.releasing) loads.release(at);
   }
   let fileMaps: (RangeMap | null)[] | null = null;
   let regions = null;
   if (g.fs) {
-    const loaded = await loadGuestFs(g, gt, guest, app, stats, log, warnings, notes);
+    const loaded = await loadGuestFs(g, guestRemaps, guest, app, stats, log, warnings, notes);
     tables[`guest_fs_map${sfx}`] = loaded.fs.toTable();
     acc.fsOffsets[g.vm] = loaded.decision;
     if (loaded.mount) acc.mounts[g.vm] = loaded.mount;
@@ -386,14 +392,6 @@ async function loadVm(
     fileMaps = loaded.fileMaps;
     regions = guestRegions(loaded.fs, loaded.inodes, vi);
   } else notes.push(`${g.vm}: no guest fs: sector-level analysis only (no app → guest links)`);
-  // the layers hold what the correlation reads of these tables
-  acc.done(`guest_requests${sfx}`, gt);
-  if (at) acc.done(`app_io${sfx}`, at);
-  // written (the layers hold copies): their bytes go now
-  if (acc.releasing) {
-    loads.release(gt);
-    if (at) loads.release(at);
-  }
 
   // guest disk → host disk
   const onHost = g.image && image.hostFs ? await guestImageOnHost(g, image.hostFs, image.hostFsPath!, vi) : null;

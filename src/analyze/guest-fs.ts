@@ -4,7 +4,6 @@
  * and, after the correlation, whether the layers fit at all (the share of guest data bytes
  * linked to application I/O).
  */
-import type { Table } from '@uwdata/flechette';
 import type { FsMap } from '../fs/ext/fs-map.js';
 import { openFsSource } from '../fs/open-fs-source.js';
 import type { IngestStats } from '../util/ingest-stats.js';
@@ -16,7 +15,7 @@ import {
   fitShare,
   fsFitScores,
   remapOffsetInto,
-  remapsOfTable,
+  type RemapOffset,
   type FsOffsetDecision,
 } from '../correlate/fs-offset.js';
 import type { AppLayer, BlockLayer } from '../correlate/layers.js';
@@ -98,7 +97,7 @@ async function mapAt(
  */
 export async function loadGuestFs(
   g: GuestFsSpec,
-  guestTable: Table,
+  guestRemaps: RemapOffset[],
   guest: BlockLayer,
   app: AppLayer | null,
   stats: IngestStats,
@@ -107,7 +106,7 @@ export async function loadGuestFs(
   notes: string[],
 ): Promise<Mapped & { decision: FsOffsetDecision }> {
   const path = g.fs!;
-  const remap = remapOffsetInto(remapsOfTable(guestTable), g.dev ?? null);
+  const remap = remapOffsetInto(guestRemaps, g.dev ?? null);
   let partitionTable: FsOffsetDecision['partition_table'] = null;
   if (g.fsMayBeDisk && g.fsPartition === undefined && g.fsOffset === undefined) {
     const src = await openFsSource(path, {});
