@@ -5,6 +5,7 @@
  * (1: same order, -1: reversed); displacement = |rank in issue order - rank in processing order|.
  */
 import { sortedOrder } from '../util/sorted.js';
+import { releaseArrays } from '../util/release-memory.js';
 
 export interface ReorderingStats {
   /** I/Os compared (those that reached the layer). */
@@ -46,6 +47,7 @@ export function countInversions(seq: ArrayLike<number>): number {
     a = b;
     b = t;
   }
+  releaseArrays(a, b);
   return inv;
 }
 
@@ -81,6 +83,8 @@ export function reorderingStats(issueKey: Float64Array, processKey: Float64Array
     if (d > 0) moved++;
   }
   const inversions = countInversions(seq);
+  // six calls per summary, each about 100 bytes of scratch per I/O: handed back now
+  releaseArrays(idx, ik, byIssue, issueRank, pk, byProcess, seq);
   const pairs = (n * (n - 1)) / 2;
   return {
     n,
