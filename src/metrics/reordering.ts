@@ -21,11 +21,19 @@ export interface ReorderingStats {
   displaced_fraction: number;
 }
 
-/** Number of pairs i < j with seq[i] > seq[j], by merge sort (seq is copied, not modified). */
+/**
+ * Number of pairs i < j with seq[i] > seq[j], by merge sort (seq is copied, not modified). An
+ * Int32Array (ranks) is sorted as 32-bit integers: half the memory traffic of doubles.
+ */
 export function countInversions(seq: ArrayLike<number>): number {
-  const n = seq.length;
-  let a = Float64Array.from(seq as ArrayLike<number>);
-  let b = new Float64Array(n);
+  return seq instanceof Int32Array
+    ? mergeCount(Int32Array.from(seq), new Int32Array(seq.length))
+    : mergeCount(Float64Array.from(seq), new Float64Array(seq.length));
+}
+
+/** countInversions on its own copy `a` and scratch `b` of the same length (both handed back). */
+function mergeCount<A extends Int32Array | Float64Array>(a: A, b: A): number {
+  const n = a.length;
   let inv = 0;
   for (let width = 1; width < n; width *= 2) {
     for (let lo = 0; lo < n; lo += 2 * width) {
@@ -73,7 +81,8 @@ export function reorderingStats(issueKey: Float64Array, processKey: Float64Array
   releaseArrays(idx, byIssue);
   const byProcess = sortedOrder(pk, n); // positions r in issue order, in processing order
   releaseArrays(pk);
-  const seq = new Float64Array(n);
+  // ranks in issue order, in processing order (n < 2^31: an Int32Array)
+  const seq = new Int32Array(n);
   let sumDisp = 0,
     maxDisp = 0,
     moved = 0;

@@ -60,22 +60,27 @@ function causeSums(
   return { by_cause: by, total, app_read_bytes: by['app_read'] ?? 0, app_write_bytes: by['app_write'] ?? 0 };
 }
 
-function attributedByAppOp(
-  p: readonly AttributedPieces[],
-  r: AnalysisResult,
-  vms: readonly VmInput[],
-): { readBytes: number; writeBytes: number } {
+function attributedByAppOp(p: readonly AttributedPieces[], appOp: Uint8Array): { readBytes: number; writeBytes: number } {
   let readBytes = 0,
     writeBytes = 0;
   for (const x of p)
     for (let k = 0; k < x.length; k++) {
       const a = x.app[k]!;
       if (a < 0) continue;
-      const [vi, i] = r.appOf(a);
-      if (vms[vi]!.app!.op[i] === Op.Read) readBytes += x.len[k]!;
+      if (appOp[a] === Op.Read) readBytes += x.len[k]!;
       else writeBytes += x.len[k]!;
     }
   return { readBytes, writeBytes };
+}
+
+/** The op (Op code) of every application I/O by global index, read once for the passes that filter by it. */
+function appOps(r: AnalysisResult, vms: readonly VmInput[]): Uint8Array {
+  const op = new Uint8Array(r.nApp);
+  for (let a = 0; a < r.nApp; a++) {
+    const [vi, i] = r.appOf(a);
+    op[a] = vms[vi]!.app!.op[i]!;
+  }
+  return op;
 }
 
 export function buildSummary(
@@ -111,10 +116,8 @@ export function buildSummary(
   const hostTotals = host ? layerTotals(host) : null;
   const guestPieces = r.vms.map((v) => v.guestPieces);
   const hostPieces = r.hostPieces ? [r.hostPieces] : [];
-  const isOp = (op: number) => (a: number) => {
-    const [vi, i] = r.appOf(a);
-    return vms[vi]!.app!.op[i] === op;
-  };
+  const appOp = appOps(r, vms);
+  const isOp = (op: number) => (a: number) => appOp[a] === op;
   const all = () => true;
   const reorder = (key: Float64Array) => ({
     all: reorderingStats(issueKey, key),
@@ -133,8 +136,8 @@ export function buildSummary(
       ...(hostTotals ? { host: layerJson(hostTotals) } : {}),
     },
     amplification: {
-      guest: amplification(guestTotals, attributedByAppOp(guestPieces, r, vms), appFig),
-      ...(hostTotals ? { host: amplification(hostTotals, attributedByAppOp(hostPieces, r, vms), appFig) } : {}),
+      guest: amplification(guestTotals, attributedByAppOp(guestPieces, appOp), appFig),
+      ...(hostTotals ? { host: amplification(hostTotals, attributedByAppOp(hostPieces, appOp), appFig) } : {}),
     },
     split_merge: {
       app_guest: splitMerge(r.lineage.guestRequests, all, {
