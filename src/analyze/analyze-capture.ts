@@ -210,8 +210,8 @@ export interface AnalyzeOutput {
  * built, for the caller to write and let go, so that no phase holds them all; those tables are then
  * not in the output's `tables`. With both `scratch` and `release`, the tables the correlation makes
  * are handed over as spilling TableBuilders (their record batches in scratch files as they fill:
- * tableBuilderWriter writes them, then the caller closes them), and each part of the correlation's
- * result is let go of once the last table that needs it is built.
+ * tableBuilderWriter writes them, then the caller closes them). Either way each part of the
+ * correlation's result is let go of once the last table that needs it is built.
  */
 export async function analyzeCapture(
   inp: AnalyzeInputs,
@@ -234,8 +234,6 @@ interface Collected {
   done: (name: string, table: Table | TableBuilder) => void;
   /** A builder for output table `name`: spilling to a scratch file when the tables are released and there is a scratch folder. */
   builder: <T extends TableSpec>(spec: T, name: string) => TableBuilder<T>;
-  /** Whether output tables are released as they are built (the correlation's result may then be let go of part by part). */
-  releasing: boolean;
   report: string[];
   notes: string[];
   mounts: Record<string, MountPrefixResult>;
@@ -262,15 +260,19 @@ async function analyzeWithLoads(
     warnings: [],
     fsOffsets: {},
     done: (name, table) => {
-      if (release) release(name, table);
-      else acc.tables[name] = table instanceof TableBuilder ? table.finish() : table;
+      if (!release) {
+        acc.tables[name] = table instanceof TableBuilder ? table.finish() : table;
+        return;
+      }
+      release(name, table);
+      // written, and the layers hold copies of what the correlation reads: a loaded table's bytes go now
+      if (!(table instanceof TableBuilder)) loads.release(table);
     },
     builder: (spec, name) => {
       const b = new TableBuilder(spec);
       if (release && scratch) b.spillTo(scratch(`${name}-rows`));
       return b;
     },
-    releasing: release !== undefined,
   };
   const tables = acc.tables;
 
@@ -331,8 +333,6 @@ async function takeBlockLayer(
   const t = await loads.take(job, stats);
   const layer = blockLayerFromTable(t);
   acc.done(name, t);
-  // written (the layer holds copies): its bytes go before the next table is read back
-  if (acc.releasing) loads.release(t);
   return layer;
 }
 
@@ -356,9 +356,8 @@ async function loadVm(
   const gt = await loads.take(jobs.trace, stats);
   const guest = blockLayerFromTable(gt).layer;
   const guestRemaps = remapsOfTable(gt);
-  // the layer holds what the correlation reads of the table: written, its bytes go before the next table is read
+  // the layer holds what the correlation reads of the table: done with it before the next table is read back
   acc.done(`guest_requests${sfx}`, gt);
-  if (acc.releasing) loads.release(gt);
   let app = null;
   if (g.app) {
     log(`${g.vm}: reading strace log ${g.app}`);
@@ -370,9 +369,8 @@ async function loadVm(
       notes.push(`${g.vm}: the strace log has ${timeBase} timestamps: the clock prior from the bundle is not used`);
       g.appClock = {};
     }
-    // the layer holds what the correlation reads of the table: written, its bytes go now
+    // the layer holds what the correlation reads of the table
     acc.done(`app_io${sfx}`, at);
-    if (acc.releasing) loads.release(at);
   }
   let fileMaps: (RangeMap | null)[] | null = null;
   let regions = null;
@@ -426,8 +424,8 @@ function correlateAndSummarize(
   const { tables, report, notes, mounts, warnings, fsOffsets } = acc;
   const hostL = hostInput?.host ?? null;
   const sink = { builder: acc.builder, done: acc.done };
-  // released tables: each join's links table is written as soon as the join is done, and its pieces let go of
-  const r = analyzeLayers(vms, hostInput, acc.releasing ? { onLinks: (links) => emitLinksTable(links, vms, hostL, sink) } : {});
+  // each join's links table is built (and, released, written) as soon as the join is done, and its pieces let go of
+  const r = analyzeLayers(vms, hostInput, { onLinks: (links) => emitLinksTable(links, vms, hostL, sink) });
   // the summary first, then the other output tables one at a time, each handed over as soon as it
   // is built (written and let go of when the caller releases tables): no moment holds them all and
   // the summary's scratch at once (at 30M events per layer the tables were 28% of the peak)
@@ -444,7 +442,7 @@ function correlateAndSummarize(
   summary.layer_fit = fit.figures;
   warnings.push(...fit.warnings);
   summary.warnings = warnings;
-  emitResultTables(r, vms, hostL, sink, acc.releasing);
+  emitResultTables(r, vms, hostL, sink);
   return { tables, summary, report, warnings };
 }
 

@@ -127,7 +127,7 @@ export async function loadBlockRequestsScratch(
 }
 
 /** The table of a ScratchTable (read back, the file closed). */
-export function tableOfScratch(s: ScratchTable): Table {
+function tableOfScratch(s: ScratchTable): Table {
   return tableFromIPC(s.read(), { useBigInt: true });
 }
 

@@ -141,7 +141,7 @@ export class ParallelLoads {
     const { table, fetch } = r;
     r.table = null;
     r.fetch = null;
-    if (table !== null) return this.remember(table, null);
+    if (table !== null) return table;
     if (fetch !== null) return fetch();
     throw new Error('input load: the table was already taken');
   }
@@ -149,8 +149,8 @@ export class ParallelLoads {
   /** The IPC bytes each taken table's columns are views of (weakly: they go with the table). */
   private readonly bytesOf = new WeakMap<Table, ArrayBufferLike>();
 
-  private remember(table: Table, bytes: Uint8Array | null): Table {
-    if (bytes) this.bytesOf.set(table, bytes.buffer);
+  private remember(table: Table, bytes: Uint8Array): Table {
+    this.bytesOf.set(table, bytes.buffer);
     return table;
   }
 

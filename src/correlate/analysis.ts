@@ -247,8 +247,9 @@ export function analyzeLayers(vms: readonly VmInput[], host: HostInput | null, o
   let hostPieces: AttributedPieces | null = null;
   let guestBases: number[] = [];
   if (host) {
-    ({ guestHost, hostPieces, guestBases } = linkGuestsToHost(vms, vmResults, host, rules, names));
-    const guestOf = (u: number) => rowOf(guestBases, u);
+    const joined = linkGuestsToHost(vms, vmResults, host, rules, names);
+    ({ guestHost, hostPieces, guestBases } = joined);
+    const { guestOf } = joined;
     links.guestHost = bytesByHow([guestHost]);
     links.hostCache = hostCacheFigures(
       guestHost,
@@ -402,7 +403,7 @@ function linkGuestsToHost(vms: readonly VmInput[], vmResults: VmResult[], host: 
     names,
     unexplained,
   );
-  return { guestHost, hostPieces, guestBases };
+  return { guestHost, hostPieces, guestBases, guestOf };
 }
 
 /** Each VM's guest requests placed on the host disk and in the host clock (resolving the VM's host clock). */

@@ -61,30 +61,36 @@ function forEachLink(p: LinkPieces, emit: (L: number, u: number, how: number, by
   }
 }
 
-/** links_app_guest: the app → guest pieces of each VM (`results[i].appGuest`, VmResult) summed per link. */
-export function linksAppGuestRows(
-  results: readonly VmResult[],
-  vms: readonly VmInput[],
-  b = new TableBuilder(linksAppGuestTable),
-): TableBuilder<typeof linksAppGuestTable> {
+/** A row writer of a links table (links_app_guest and links_guest_host have the same columns). */
+function linkRowWriter(b: TableBuilder<typeof linksAppGuestTable> | TableBuilder<typeof linksGuestHostTable>) {
   const row = spillEvery(b);
   const up = b.number('upper_id'),
     low = b.number('lower_id'),
     vm = b.string('vm'),
     by = b.int64('bytes'),
     how = b.string('how');
+  return (upperId: number, lowerId: number, vmName: string, bytes: number, h: number) => {
+    up.push(upperId);
+    low.push(lowerId);
+    vm.push(vmName);
+    by.pushSafeInteger(bytes);
+    how.push(LINK_HOWS[h]!);
+    row();
+  };
+}
+
+/** links_app_guest: the app → guest pieces of each VM (`results[i].appGuest`, VmResult) summed per link. */
+export function linksAppGuestRows(
+  results: readonly VmResult[],
+  vms: readonly VmInput[],
+  b = new TableBuilder(linksAppGuestTable),
+): TableBuilder<typeof linksAppGuestTable> {
+  const push = linkRowWriter(b);
   results.forEach((v, vi) => {
     const app = vms[vi]!.app,
       g = vms[vi]!.guest;
     if (!v.appGuest || !app) return;
-    forEachLink(v.appGuest, (L, u, h, n) => {
-      up.push(app.id[u]!);
-      low.push(g.id[L]!);
-      vm.push(v.vm);
-      by.pushSafeInteger(n);
-      how.push(LINK_HOWS[h]!);
-      row();
-    });
+    forEachLink(v.appGuest, (L, u, h, n) => push(app.id[u]!, g.id[L]!, v.vm, n, h));
   });
   return b;
 }
@@ -97,23 +103,12 @@ export function linksGuestHostRows(
   host: BlockLayer,
   b = new TableBuilder(linksGuestHostTable),
 ): TableBuilder<typeof linksGuestHostTable> {
-  const row = spillEvery(b);
-  const up = b.number('upper_id'),
-    low = b.number('lower_id'),
-    vm = b.string('vm'),
-    by = b.int64('bytes'),
-    how = b.string('how');
-  if (pieces) {
+  const push = linkRowWriter(b);
+  if (pieces)
     forEachLink(pieces, (L, u, h, n) => {
       const [vi, g] = guestOf(u);
-      up.push(vms[vi]!.guest.id[g]!);
-      low.push(host.id[L]!);
-      vm.push(vms[vi]!.vm);
-      by.pushSafeInteger(n);
-      how.push(LINK_HOWS[h]!);
-      row();
+      push(vms[vi]!.guest.id[g]!, host.id[L]!, vms[vi]!.vm, n, h);
     });
-  }
   return b;
 }
 
@@ -227,7 +222,7 @@ function emit<T extends TableSpec>(sink: ResultTableSink, name: string, spec: T,
   sink.done(name, b);
 }
 
-/** The links table of one join as analyzeLayers hands it over (AnalysisOptions.onLinks). */
+/** The links table of one join as analyzeLayers hands it over (AnalysisOptions.onLinks): links_app_guest with an application layer, links_guest_host with a host layer. */
 export function emitLinksTable(links: JoinLinks, vms: readonly VmInput[], host: BlockLayer | null, sink: ResultTableSink): void {
   if (links.name === 'links_app_guest') {
     if (vms.some((v) => v.app)) emit(sink, links.name, linksAppGuestTable, (b) => linksAppGuestRows(links.vms, vms, b));
@@ -235,25 +230,15 @@ export function emitLinksTable(links: JoinLinks, vms: readonly VmInput[], host: 
 }
 
 /**
- * The correlation's tables, one at a time, each handed to `sink.done` as soon as it is built:
- * links_app_guest and lineage (with an application layer), links_guest_host (with a host layer),
- * attribution. `releasing`: the caller takes the tables as they come, so the links tables went out
- * already (emitLinksTable, from AnalysisOptions.onLinks) and `r.lineage` is let go of once its
- * table is built. A builder that fails is closed (its scratch file goes).
+ * The tables made after the joins, one at a time, each handed to `sink.done` as soon as it is
+ * built: lineage (with an application layer), then attribution; `r.lineage` is let go of once its
+ * table is built. The links tables go out as each join ends (AnalysisOptions.onLinks with
+ * emitLinksTable). A builder that fails is closed (its scratch file goes).
  */
-export function emitResultTables(
-  r: AnalysisResult,
-  vms: readonly VmInput[],
-  host: BlockLayer | null,
-  sink: ResultTableSink,
-  releasing: boolean,
-): void {
+export function emitResultTables(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | null, sink: ResultTableSink): void {
   if (vms.some((v) => v.app)) {
-    if (!releasing) emit(sink, 'links_app_guest', linksAppGuestTable, (b) => linksAppGuestRows(r.vms, vms, b));
     emit(sink, 'lineage', lineageTable, (b) => lineageRows(r, vms, host, b));
-    if (releasing) r.lineage = emptyLineage();
+    r.lineage = emptyLineage();
   }
-  if (host && !releasing)
-    emit(sink, 'links_guest_host', linksGuestHostTable, (b) => linksGuestHostRows(r.guestHost, r.guestOf, vms, host, b));
   emit(sink, 'attribution', attributionTable, (b) => attributionRows(r, vms, host, b));
 }

@@ -73,27 +73,14 @@ function attributedByAppOp(p: readonly AttributedPieces[], appOp: Uint8Array): {
   return { readBytes, writeBytes };
 }
 
-/** The op (Op code) of every application I/O by global index, read once for the passes that filter by it. */
-function appOps(r: AnalysisResult, vms: readonly VmInput[]): Uint8Array {
-  const op = new Uint8Array(r.nApp);
-  for (let a = 0; a < r.nApp; a++) {
-    const [vi, i] = r.appOf(a);
-    op[a] = vms[vi]!.app!.op[i]!;
-  }
-  return op;
-}
-
 export function buildSummary(
   r: AnalysisResult,
   vms: readonly VmInput[],
   host: BlockLayer | null,
   extra: Pick<Summary, 'mount_prefix' | 'notes' | 'ingest_problems'>,
 ): Summary {
-  const { appRead, appWrite, reads, writes, mappedReads, mappedReadBytes, guestHits, issueKey, guestKey, hostKey, outcomes } = appPass(
-    r,
-    vms,
-    host,
-  );
+  const { appRead, appWrite, reads, writes, mappedReads, mappedReadBytes, guestHits, issueKey, guestKey, hostKey, appOp, outcomes } =
+    appPass(r, vms, host);
   const appFig = { readBytes: appRead, writeBytes: appWrite };
   const layerJson = (t: ReturnType<typeof layerTotals>): SummaryLayer => ({
     read_bytes: t.readBytes,
@@ -116,7 +103,6 @@ export function buildSummary(
   const hostTotals = host ? layerTotals(host) : null;
   const guestPieces = r.vms.map((v) => v.guestPieces);
   const hostPieces = r.hostPieces ? [r.hostPieces] : [];
-  const appOp = appOps(r, vms);
   const isOp = (op: number) => (a: number) => appOp[a] === op;
   const all = () => true;
   const reorder = (key: Float64Array) => ({
@@ -178,7 +164,7 @@ export function buildSummary(
   };
 }
 
-/** One pass over the application I/Os: bytes and counts per op, outcomes, and the keys of the reordering figures. */
+/** One pass over the application I/Os: bytes and counts per op, outcomes, the op of each (for the passes that filter by it) and the keys of the reordering figures. */
 function appPass(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | null) {
   let appRead = 0,
     appWrite = 0,
@@ -189,7 +175,8 @@ function appPass(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | 
     guestHits = 0;
   const issueKey = new Float64Array(r.nApp),
     guestKey = new Float64Array(r.nApp).fill(NaN),
-    hostKey = new Float64Array(r.nApp).fill(NaN);
+    hostKey = new Float64Array(r.nApp).fill(NaN),
+    appOp = new Uint8Array(r.nApp);
   const outcomes: Record<string, number> = {};
   for (let a = 0; a < r.nApp; a++) {
     const [vi, i] = r.appOf(a);
@@ -197,6 +184,7 @@ function appPass(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | 
       app = v.app!;
     const op = app.op[i]!,
       b = app.bytes[i]!;
+    appOp[a] = op;
     const mapped = r.vms[vi]!.mapped[i] ?? 0;
     const o = lineageOutcome(r.lineage, a, op, b, v.fileMaps ? mapped : 0, app.direct[i] === 1, host !== null);
     outcomes[o] = (outcomes[o] ?? 0) + 1;
@@ -217,7 +205,7 @@ function appPass(r: AnalysisResult, vms: readonly VmInput[], host: BlockLayer | 
     if (r.lineage.guestRequests[a]! > 0) guestKey[a] = r.lineage.guestFirst[a]! + Number(v.guest.baseNs - vms[0]!.guest.baseNs);
     if (r.lineage.hostRequests[a]! > 0) hostKey[a] = r.lineage.hostFirst[a]!;
   }
-  return { appRead, appWrite, reads, writes, mappedReads, mappedReadBytes, guestHits, issueKey, guestKey, hostKey, outcomes };
+  return { appRead, appWrite, reads, writes, mappedReads, mappedReadBytes, guestHits, issueKey, guestKey, hostKey, appOp, outcomes };
 }
 
 /** The host cache: guest read bytes on the host that did not go to a host read, by bytes and by count. */
