@@ -3,7 +3,7 @@
  * as they fill, as `analyze` writes them) are the bytes of the same table built in memory, for
  * tables of more than one record batch; and releaseBuffers frees only what it is given.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import { linksGuestHostTable } from '../../src/table/schemas/links-guest-host.js
 import { lineageTable } from '../../src/table/schemas/lineage.js';
 import { attributionTable } from '../../src/table/schemas/attribution.js';
 import { releaseArrays } from '../../src/util/release-memory.js';
+import { writeFileAtomically } from '../../src/io/output-folder.js';
 import { growFloat64, growInt32 } from '../../src/util/growable.js';
 
 const work = mkdtempSync(join(tmpdir(), 'iol-result-tables-'));
@@ -87,14 +88,10 @@ function stack(): { vm: VmInput; host: BlockLayer } {
   return { vm, host };
 }
 
+/** The bytes a file writer gives, through the project's own file writing. */
 function bytesOf(write: (fd: number) => void, name: string): Buffer {
   const file = join(work, name);
-  const fd = openSync(file, 'w');
-  try {
-    write(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileAtomically(file, write);
   return readFileSync(file);
 }
 
