@@ -9,7 +9,7 @@ function entries(m: SectorMap): [number, number][] {
 }
 
 describe('SectorMap', () => {
-  it('behaves as a Map<number, number> under random sets, deletes and evictions of the oldest key (order included)', () => {
+  it('behaves as a Map<number, number> under random sets, puts, deletes (plain, conditional, take, by entry) and evictions of the oldest key (order included)', () => {
     let seed = 7;
     const rnd = (n: number) => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -22,12 +22,33 @@ describe('SectorMap', () => {
     for (let step = 0; step < 40_000; step++) {
       const op = rnd(10);
       const k = keyOf(rnd(3000));
-      if (op < 5) {
+      if (op < 4) {
         const v = rnd(1 << 30);
         m.set(k, v);
         ref.set(k, v);
-      } else if (op < 9) expect(m.delete(k)).toBe(ref.delete(k));
-      else if (ref.size > 0) {
+      } else if (op < 5) {
+        const v = rnd(1 << 30);
+        expect(m.put(k, v)).toBe(ref.has(k));
+        ref.set(k, v);
+      } else if (op < 6) expect(m.delete(k)).toBe(ref.delete(k));
+      else if (op < 7) {
+        // deleteIf with the value there, or with another one
+        const v = rnd(2) === 0 ? (ref.get(k) ?? 5) : rnd(1 << 30);
+        const there = ref.get(k) === v;
+        expect(m.deleteIf(k, v)).toBe(there);
+        if (there) ref.delete(k);
+      } else if (op < 8) {
+        expect(m.take(k)).toBe(ref.get(k) ?? -1);
+        ref.delete(k);
+      } else if (op < 9) {
+        const e = m.entryOf(k);
+        expect(e >= 0).toBe(ref.has(k));
+        if (e >= 0) {
+          expect(m.valueAt(e)).toBe(ref.get(k));
+          m.deleteAt(e);
+          ref.delete(k);
+        }
+      } else if (ref.size > 0) {
         const oldest = ref.keys().next().value as number;
         expect(m.oldestKey()).toBe(oldest);
         m.delete(oldest);

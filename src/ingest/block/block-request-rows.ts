@@ -140,10 +140,13 @@ export class RequestRows {
 
   /** A pending bio at `sector` with the same op, or -1. */
   protected takeBio(s: DevState, sector: number, op: number): number {
-    const bio = s.pendBio.get(sector);
-    if (bio < 0 || this.bOp.get(bio) !== op) return -1;
-    s.pendBio.delete(sector);
-    if (s.pendBioEnd.get(this.bEnd.get(bio)) === bio) s.pendBioEnd.delete(this.bEnd.get(bio));
+    const m = s.pendBio;
+    const e = m.entryOf(sector);
+    if (e < 0) return -1;
+    const bio = m.valueAt(e);
+    if (this.bOp.get(bio) !== op) return -1;
+    m.deleteAt(e);
+    s.pendBioEnd.deleteIf(this.bEnd.get(bio), bio);
     return bio;
   }
 
@@ -277,7 +280,7 @@ export class RequestRows {
       s.splitOrigin.delete(sector);
       const end = s.splitRestEnd.get(sector);
       s.splitRestEnd.delete(sector);
-      if (end >= 0 && s.splitRestByEnd.get(end) === sector) s.splitRestByEnd.delete(end);
+      if (end >= 0) s.splitRestByEnd.deleteIf(end, sector);
     }
     this.bRole.set(bio, Role.split);
     this.rBios.set(r, 1);

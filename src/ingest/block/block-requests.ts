@@ -223,14 +223,14 @@ export class RequestReconstructor extends RequestRows {
     if (bio >= 0) {
       // the front piece stays the pending bio; a merge without G extends the piece, not the bio
       end = this.bEnd.get(bio);
-      if (s.pendBioEnd.get(end) === bio) s.pendBioEnd.delete(end);
+      s.pendBioEnd.deleteIf(end, bio);
       this.bEnd.set(bio, next);
       s.pendBioEnd.set(next, bio);
     } else {
       bio = s.splitOrigin.get(sector);
       const restEnd = s.splitRestEnd.get(sector);
       end = restEnd < 0 ? NaN : restEnd;
-      if (s.splitRestByEnd.get(end) === sector) s.splitRestByEnd.delete(end);
+      s.splitRestByEnd.deleteIf(end, sector);
       s.splitRestEnd.set(sector, next);
       s.splitRestByEnd.set(next, sector);
     }
@@ -406,7 +406,7 @@ export class RequestReconstructor extends RequestRows {
     if (nr === this.rNr.get(r) || isFlush(b, i)) return;
     // the source shows the request after merges this trace did not show
     const end = this.rSector.get(r) + this.rNr.get(r);
-    if (s.reqEnd.get(end) === r) s.reqEnd.delete(end);
+    s.reqEnd.deleteIf(end, r);
     this.rNr.set(r, nr);
     this.rBytes.set(r, b.bytes[i]! > 0 ? b.bytes[i]! : nr * 512);
     s.reqEnd.set(this.rSector.get(r) + nr, r);
@@ -434,17 +434,16 @@ export class RequestReconstructor extends RequestRows {
       return;
     }
     this.resize(s, r, b, i);
-    if (s.reqStart.get(sector) === r) s.reqStart.delete(sector);
+    s.reqStart.deleteIf(sector, r);
     const end = this.rSector.get(r) + this.rNr.get(r);
-    if (s.reqEnd.get(end) === r) s.reqEnd.delete(end);
-    if (s.inflight.has(sector))
+    s.reqEnd.deleteIf(end, r);
+    if (s.inflight.put(sector, r))
       this.note(
         'requests_inflight_collision',
         'a D at a sector where another request was still in flight; the older one stays without completion',
         b.firstRow + i,
         `sector ${sector}`,
       );
-    s.inflight.set(sector, r);
     this.capped(s.inflight, 'in-flight requests', b.firstRow + i);
     this.rRemaining.set(r, this.rNr.get(r) * 512);
   }
@@ -471,7 +470,7 @@ export class RequestReconstructor extends RequestRows {
       this.rError.set(r, err === NULL_ERROR ? 0 : err);
       return;
     }
-    const r = s.inflight.get(sector);
+    const r = s.inflight.take(sector);
     if (r < 0) {
       let prev = -1;
       if (nr === 0) {
@@ -510,7 +509,6 @@ export class RequestReconstructor extends RequestRows {
       );
       return;
     }
-    s.inflight.delete(sector);
     this.rCompletions.add(r, 1);
     this.rError.set(r, err === NULL_ERROR ? 0 : err);
     const left = this.rRemaining.get(r) - nr * 512;

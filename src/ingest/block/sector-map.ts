@@ -42,7 +42,8 @@ export class SectorMap {
   private bucket(k: number): number {
     // exact low and high 32-bit words of an integer key below 2^53 (other keys just hash less well)
     const lo = k >>> 0;
-    const hi = (k / 4294967296) | 0;
+    // k * 2^-32 is exact (a power of two), and cheaper than the division
+    const hi = (k * 2.3283064365386963e-10) | 0;
     return Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1) >>> this.shift;
   }
 
@@ -100,10 +101,41 @@ export class SectorMap {
   delete(k: number): boolean {
     const e = this.find(k);
     if (e < 0) return false;
+    this.kill(e);
+    return true;
+  }
+
+  /** Remove `k` when its value is `v` (one lookup for `get(k) === v` then delete); whether it was removed. */
+  deleteIf(k: number, v: number): boolean {
+    const e = this.find(k);
+    if (e < 0 || this.vals[e] !== v) return false;
+    this.kill(e);
+    return true;
+  }
+
+  /** The entry of `k` (for valueAt and deleteAt), or -1. */
+  entryOf(k: number): number {
+    return this.find(k);
+  }
+
+  /** Remove the live entry `e` (from entryOf, before any other change to the map). */
+  deleteAt(e: number): void {
+    this.kill(e);
+  }
+
+  /** The value at `k`, removed (-1 when missing): one lookup for get then delete. */
+  take(k: number): number {
+    const e = this.find(k);
+    if (e < 0) return -1;
+    const v = this.vals[e]!;
+    this.kill(e);
+    return v;
+  }
+
+  private kill(e: number): void {
     this.keys[e] = NaN;
     this.size--;
     if (e === this.head) this.skipDead();
-    return true;
   }
 
   private skipDead(): void {
