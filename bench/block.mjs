@@ -8,7 +8,11 @@
 // Under each command, the stages it runs (parse with the request sweep streamed, write block_events,
 // write the request tables) are timed in one more child process, one after another in one thread
 // (the command itself sweeps a large input in a worker thread beside the parser, and writes the
-// request tables there while it writes block_events: its wall time is below the stages' sum). Usage: node bench/block.mjs [--events N (default 2,000,000)] [--keep]
+// request tables there while it writes block_events: its wall time is below the stages' sum).
+// Each headline command runs --rounds times (default 3), the incumbent and ours alternating within
+// a round, each after a `sync` (the previous command's written pages are not written back during
+// the next one); the table gives the median of each figure and the spread of the wall times.
+// Usage: node bench/block.mjs [--events N (default 2,000,000)] [--rounds R] [--keep]
 // [--inputs DIR] (--inputs reuses the files a run with --keep left in DIR).
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -20,6 +24,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const N = Number(args[args.indexOf('--events') + 1] > 0 ? args[args.indexOf('--events') + 1] : 2_000_000);
 const keep = args.includes('--keep');
+const ROUNDS = Math.max(1, Number(args[args.indexOf('--rounds') + 1] > 0 ? args[args.indexOf('--rounds') + 1] : 3));
 const inputsDir = args.includes('--inputs') ? args[args.indexOf('--inputs') + 1] : null;
 const has = (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
 
@@ -345,14 +350,20 @@ try {
   );
 
   const rows = [];
-  /** A command in a child process under /usr/bin/time (or plain): wall, cpu (user+sys) and peak RSS of the child. */
-  const timeCmd = (label, cmd, argv, events, extra = {}) => {
+  const median = (xs) => {
+    const v = xs.filter((x) => x === x).sort((a, b) => a - b);
+    return v.length === 0 ? NaN : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  /** One run of a command in a child process under /usr/bin/time (or plain): wall, cpu (user+sys) and peak RSS of the child, or null. */
+  const runCmd = (label, cmd, argv) => {
+    // the pages earlier commands wrote go to disk now, not while this one runs
+    spawnSync('sync');
     const t0 = process.hrtime.bigint();
     const timed = existsSync('/usr/bin/time');
     const r = timed
       ? spawnSync('/usr/bin/time', ['-f', '@@time %M %U %S', cmd, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 })
       : spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 26 });
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     if (r.status !== 0) {
       out(`  ${label}: failed (${r.status ?? r.signal}) ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
       return null;
@@ -363,89 +374,110 @@ try {
       const [kb, u, sy] = (r.stderr.split('\n').find((l) => l.startsWith('@@time ')) ?? '').slice(7).trim().split(/\s+/).map(Number);
       cpuSeconds = u + sy;
       maxRss = kb * 1024;
-    } else {
-      const ru = process.resourceUsage();
-      maxRss = ru.maxRSS * 1024; // children's figures are not separable here
     }
-    const row = { label, seconds: s, cpuSeconds, maxRss, events, perEvent: maxRss / events, ...extra };
-    rows.push(row);
+    return { seconds, cpuSeconds, maxRss, stdout: r.stdout };
+  };
+  /** The headline row of a command measured in several rounds: medians, and the spread of the wall times. */
+  const headline = (label, runs, events, extra = {}) => {
+    const ok = runs.filter((r) => r !== null);
+    if (ok.length === 0) return null;
+    const walls = ok.map((r) => r.seconds);
+    const row = {
+      label,
+      seconds: median(walls),
+      cpuSeconds: median(ok.map((r) => r.cpuSeconds)),
+      maxRss: median(ok.map((r) => r.maxRss)),
+      events,
+      spread: [Math.min(...walls), Math.max(...walls)],
+      rounds: ok.length,
+      ...extra,
+    };
+    row.perEvent = row.maxRss / events;
     return row;
   };
   const cli = join(root, 'dist', 'cli', 'main.js');
-  /** `iolineage ingest FILES -o DIR` end to end (every table written), then its stage breakdown. */
-  const ingest = (label, kind, paths) => {
+  /** `iolineage ingest FILES -o DIR` end to end (every table written), into a fresh folder removed after. */
+  const ingestOnce = (label, paths) => {
     const outDir = mkdtempSync(join(tmpdir(), 'iol-bench-block-out-'));
-    let row;
     try {
-      row = timeCmd(label, process.execPath, [cli, 'ingest', ...paths, '-o', outDir], events, { base: kind });
+      return runCmd(label, process.execPath, [cli, 'ingest', ...paths, '-o', outDir]);
     } finally {
       rmSync(outDir, { recursive: true, force: true });
     }
-    if (!row) return;
+  };
+  /** The plain-Node loop over a text file (node:readline + line.split(' '), no table), as its child reports it. */
+  const readlineOnce = (label, file) => {
+    const r = runCmd(label, process.execPath, [fileURLToPath(import.meta.url), '--child', 'readline', file]);
+    if (!r) return null;
+    const j = JSON.parse(r.stdout.trim().split('\n').pop());
+    return { ...r, lines: j.events };
+  };
+  /** The stages of one ingest, in one more child process (a breakdown, run once). */
+  const stages = (label, kind, paths) => {
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', kind, ...paths], {
       encoding: 'utf8',
       maxBuffer: 1 << 24,
     });
     if (r.status !== 0) {
       out(`  ${label} stages: failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
-      return;
+      return [];
     }
     const j = JSON.parse(r.stdout.trim().split('\n').pop());
-    for (const st of j.stages)
-      rows.push({
-        label: `  of which ${st.stage}`,
-        seconds: st.seconds,
-        cpuSeconds: st.cpuSeconds,
-        maxRss: st.maxRss,
-        events: j.events,
-        noRatio: true,
-        stage: true,
-      });
-  };
-  /** The plain-Node loop over a text file: node:readline + line.split(' '), no table. */
-  const readline = (label, file) => {
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', 'readline', file], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 24,
-    });
-    if (r.status !== 0) {
-      out(`  ${label}: failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
-      return;
-    }
-    const j = JSON.parse(r.stdout.trim().split('\n').pop());
-    const st = j.stages[0];
-    rows.push({
-      label,
+    return j.stages.map((st) => ({
+      label: `  of which ${st.stage}`,
       seconds: st.seconds,
       cpuSeconds: st.cpuSeconds,
       maxRss: st.maxRss,
       events: j.events,
-      perEvent: st.maxRss / j.events,
-    });
+      noRatio: true,
+      stage: true,
+    }));
   };
 
-  let blkparse = null;
-  if (has('blkparse')) {
-    blkparse = timeCmd('blkparse -i FILE -o /dev/null (incumbent)', 'blkparse', ['-i', join(dir, 'bench'), '-o', '/dev/null'], events);
+  const binPaths = [join(dir, 'bench.blktrace.0'), join(dir, 'bench.blktrace.1')];
+  const tracefsPath = join(dir, 'bench.trace');
+  const blkparsePath = join(dir, 'bench.blkparse.txt');
+  const hasBlkparse = has('blkparse');
+  if (hasBlkparse) {
     // the blkparse text twin, made by blkparse itself
     g0 = Date.now();
-    if (!inputsDir) spawnSync('sh', ['-c', `blkparse -i '${join(dir, 'bench')}' -o '${join(dir, 'bench.blkparse.txt')}' >/dev/null 2>&1`]);
-    out(
-      `  blkparse text: ${(statSync(join(dir, 'bench.blkparse.txt')).size / 1e6).toFixed(0)} MB (${((Date.now() - g0) / 1000).toFixed(1)} s)`,
-    );
+    if (!inputsDir) spawnSync('sh', ['-c', `blkparse -i '${join(dir, 'bench')}' -o '${blkparsePath}' >/dev/null 2>&1`]);
+    out(`  blkparse text: ${(statSync(blkparsePath).size / 1e6).toFixed(0)} MB (${((Date.now() - g0) / 1000).toFixed(1)} s)`);
   } else out('  blkparse not installed (apt-get install blktrace): no incumbent figure, no blkparse text twin');
+  const hasBlkparseText = existsSync(blkparsePath);
 
-  ingest('iolineage ingest F.blktrace.0 F.blktrace.1', 'binary', [join(dir, 'bench.blktrace.0'), join(dir, 'bench.blktrace.1')]);
-  readline('node readline + split, tracefs text', join(dir, 'bench.trace'));
-  ingest('iolineage ingest F.tracefs.txt', 'tracefs', [join(dir, 'bench.trace')]);
-  if (existsSync(join(dir, 'bench.blkparse.txt'))) {
-    readline('node readline + split, blkparse text', join(dir, 'bench.blkparse.txt'));
-    ingest('iolineage ingest F.blkparse.txt', 'blkparse', [join(dir, 'bench.blkparse.txt')]);
+  // rounds: in each, every incumbent runs just before the command it is compared with
+  const runs = { blkparse: [], binary: [], rlTracefs: [], tracefs: [], rlBlkparse: [], blkparseText: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    out(`  round ${round} of ${ROUNDS} ...`);
+    if (hasBlkparse) runs.blkparse.push(runCmd('blkparse', 'blkparse', ['-i', join(dir, 'bench'), '-o', '/dev/null']));
+    runs.binary.push(ingestOnce('iolineage ingest (binary)', binPaths));
+    runs.rlTracefs.push(readlineOnce('readline (tracefs text)', tracefsPath));
+    runs.tracefs.push(ingestOnce('iolineage ingest (tracefs text)', [tracefsPath]));
+    if (hasBlkparseText) {
+      runs.rlBlkparse.push(readlineOnce('readline (blkparse text)', blkparsePath));
+      runs.blkparseText.push(ingestOnce('iolineage ingest (blkparse text)', [blkparsePath]));
+    }
+  }
+  const blkparse = hasBlkparse ? headline('blkparse -i FILE -o /dev/null (incumbent)', runs.blkparse, events) : null;
+  if (blkparse) rows.push(blkparse);
+  const push = (row, kind, paths) => {
+    if (!row) return;
+    rows.push(row);
+    if (kind) rows.push(...stages(row.label, kind, paths));
+  };
+  push(headline('iolineage ingest F.blktrace.0 F.blktrace.1', runs.binary, events), 'binary', binPaths);
+  const linesOf = (rs) => rs.find((r) => r !== null)?.lines ?? events;
+  push(headline('node readline + split, tracefs text', runs.rlTracefs, linesOf(runs.rlTracefs)));
+  push(headline('iolineage ingest F.tracefs.txt', runs.tracefs, events), 'tracefs', [tracefsPath]);
+  if (hasBlkparseText) {
+    push(headline('node readline + split, blkparse text', runs.rlBlkparse, linesOf(runs.rlBlkparse)));
+    push(headline('iolineage ingest F.blkparse.txt', runs.blkparseText, events), 'blkparse', [blkparsePath]);
   }
 
   out('');
   out(
-    `${'command (stage breakdown indented)'.padEnd(46)} ${'events'.padStart(11)} ${'wall s'.padStart(7)} ${'cpu s'.padStart(7)} ${'Mev/s wall'.padStart(10)} ${'Mev/s cpu'.padStart(10)} ${'peak RSS'.padStart(9)} ${'B/event'.padStart(8)} ${'vs blkparse'.padStart(11)}`,
+    `${'command (stage breakdown indented)'.padEnd(46)} ${'events'.padStart(11)} ${'wall s'.padStart(7)} ${'wall range'.padStart(11)} ${'cpu s'.padStart(7)} ${'Mev/s wall'.padStart(10)} ${'Mev/s cpu'.padStart(10)} ${'peak RSS'.padStart(9)} ${'B/event'.padStart(8)} ${'vs blkparse'.padStart(11)}`,
   );
   const cpuOk = (x) => x === x && x > 0;
   for (const r of rows) {
@@ -456,7 +488,7 @@ try {
         ? (blkparse.cpuSeconds / r.cpuSeconds).toFixed(2) + 'x'
         : '-';
     out(
-      `${r.label.padEnd(46)} ${r.events.toLocaleString().padStart(11)} ${r.seconds.toFixed(2).padStart(7)} ${(cpuOk(r.cpuSeconds) ? r.cpuSeconds.toFixed(2) : '').padStart(7)} ${(rate / 1e6).toFixed(2).padStart(10)} ${(cpuRate === cpuRate ? (cpuRate / 1e6).toFixed(2) : '').padStart(10)} ${(r.maxRss === r.maxRss ? (r.maxRss / 2 ** 20).toFixed(0) + ' MiB' : '').padStart(9)} ${(r.perEvent === undefined || r.perEvent !== r.perEvent ? '' : r.perEvent.toFixed(1)).padStart(8)} ${ratio.padStart(11)}`,
+      `${r.label.padEnd(46)} ${r.events.toLocaleString().padStart(11)} ${r.seconds.toFixed(2).padStart(7)} ${(r.spread ? `${r.spread[0].toFixed(2)}-${r.spread[1].toFixed(2)}` : '').padStart(11)} ${(cpuOk(r.cpuSeconds) ? r.cpuSeconds.toFixed(2) : '').padStart(7)} ${(rate / 1e6).toFixed(2).padStart(10)} ${(cpuRate === cpuRate ? (cpuRate / 1e6).toFixed(2) : '').padStart(10)} ${(r.maxRss === r.maxRss ? (r.maxRss / 2 ** 20).toFixed(0) + ' MiB' : '').padStart(9)} ${(r.perEvent === undefined || r.perEvent !== r.perEvent ? '' : r.perEvent.toFixed(1)).padStart(8)} ${ratio.padStart(11)}`,
     );
   }
   const find = (l) => rows.find((r) => r.label === l);
@@ -469,7 +501,7 @@ try {
       b = find(base);
     if (a && b)
       out(
-        `${cmd} vs readline + split over the same file: ${(a.events / a.seconds / (b.events / b.seconds)).toFixed(2)}x wall, ${(a.events / a.cpuSeconds / (b.events / b.cpuSeconds)).toFixed(2)}x cpu`,
+        `${cmd} vs readline + split over the same file: ${(a.events / a.seconds / (b.events / b.seconds)).toFixed(2)}x wall (target 2x), ${(a.events / a.cpuSeconds / (b.events / b.cpuSeconds)).toFixed(2)}x cpu`,
       );
   }
   const binRow = find('iolineage ingest F.blktrace.0 F.blktrace.1');
@@ -478,7 +510,11 @@ try {
       `iolineage ingest of the binary trace vs blkparse -i FILE -o /dev/null: ${(blkparse.cpuSeconds / binRow.cpuSeconds).toFixed(2)}x cpu, ${(blkparse.seconds / binRow.seconds).toFixed(2)}x wall (target 5x)`,
     );
   out('');
-  out('Each command runs in its own child process; cpu s = user+sys and peak RSS of that child (/usr/bin/time).');
+  out(`Each command runs in its own child process, ${ROUNDS} times (incumbent and ours alternating, a sync before each):`);
+  out(
+    'wall s, cpu s (user+sys) and peak RSS (/usr/bin/time) are the medians of the rounds, wall range their lowest and highest wall time.',
+  );
+  out('The readline + split rows are a whole node process too (start-up included, as for iolineage).');
   out('vs blkparse = blkparse cpu s / cpu s (higher is faster). Rates on CPU time compare fairly on a busy machine.');
   out('B/event = peak RSS / events (target <= 64). readline + split rows count lines (blkparse text has a summary) and build no table.');
   out('Stage rows: the same stages in one child process and one thread, in the order of the command, peak RSS so far;');
