@@ -12,6 +12,7 @@ import {
   openSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   rmSync,
   writeFileSync,
   mkdirSync,
@@ -25,6 +26,7 @@ import { readManifest } from '../../src/capture/manifest.js';
 import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
 import { IngestStats } from '../../src/util/ingest-stats.js';
 import type { tableBuilderWriter } from '../../src/table/arrow-file.js';
+import type { ParallelLoads } from '../../src/analyze/parallel-loads.js';
 
 const DIST = resolve('dist/analyze/analyze-capture.js');
 const DIR = 'data/m96-2vms';
@@ -117,6 +119,37 @@ describe.skipIf(!existsSync(DIST) || !existsSync(DIR))('parallel input loads', (
       expect(Buffer.from(got).equals(Buffer.from(tableToIPC(one.tables[name]!, { format: 'file' })!)), name).toBe(true);
     }
     expect(w.summary).toEqual(one.summary);
+    expect(readdirSync(scratchDir)).toEqual([]);
+  });
+
+  it('a table never taken: close() ends its worker, and the scratch file it waited in is closed with it (Node closes the descriptors a worker opened when it ends)', async () => {
+    const { ParallelLoads: Loads } = (await import(pathToFileURL(resolve('dist/analyze/parallel-loads.js')).href)) as {
+      ParallelLoads: typeof ParallelLoads;
+    };
+    const scratchDir = mkdtempSync(join(work, 'untaken-'));
+    // descriptors of this process (every thread's) open on a file made in scratchDir (unlinked since)
+    const openScratch = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(scratchDir);
+        } catch {
+          return false;
+        }
+      }).length;
+    const loads = new Loads({ jobs: 2 });
+    expect(loads.usesWorkers).toBe(true);
+    const manifest = readManifest(DIR);
+    const job = loads.start({
+      kind: 'block_requests',
+      path: join(DIR, manifest.host.block_trace.path),
+      dev: manifest.host.disk.dev,
+      scratch: { pages: join(scratchDir, 'pages'), table: join(scratchDir, 'table') },
+    });
+    await job.done;
+    // the table waits in its scratch file, held by the worker
+    expect(openScratch()).toBe(1);
+    await loads.close();
+    expect(openScratch()).toBe(0);
     expect(readdirSync(scratchDir)).toEqual([]);
   });
 
