@@ -138,11 +138,11 @@ describe.skipIf(!existsSync(DIST) || !existsSync(DIR))('parallel input loads', (
       }).length;
     const loads = new Loads({ jobs: 2 });
     expect(loads.usesWorkers).toBe(true);
-    const manifest = readManifest(DIR);
+    const host = readManifest(DIR).host!;
     const job = loads.start({
       kind: 'block_requests',
-      path: join(DIR, manifest.host.block_trace.path),
-      dev: manifest.host.disk.dev,
+      path: join(DIR, host.block_trace.path),
+      dev: host.disk.dev,
       scratch: { pages: join(scratchDir, 'pages'), table: join(scratchDir, 'table') },
     });
     await job.done;

@@ -203,28 +203,11 @@ export class ChunkBatches {
   }
 
   /**
-   * What `of` gives, in arrays of its own (n rows each) for the swept columns, for a sweep in
-   * another thread (the buffers to transfer: sweptBuffers); the columns a sweep goes without
-   * (UNSWEPT_COLUMNS) are empty.
+   * What `of` gives, into `b` (a batch of CHUNK_ROWS rows, e.g. a slot of a SweepSlots ring shared
+   * with the thread that sweeps it); valid until `b` is filled again.
    */
-  fresh(c: SweptColumns, n: number, firstRow: number): EventBatch {
-    const b: EventBatch = {
-      ...UNSWEPT_EMPTY,
-      length: 0,
-      firstRow: 0,
-      ts: new Float64Array(n),
-      pid: new Int32Array(n),
-      comm: new Int32Array(n),
-      dev: new Int32Array(n),
-      action: new Uint8Array(n),
-      rwbs: new Int32Array(n),
-      op: new Uint8Array(n),
-      sector: new Float64Array(n),
-      nr: new Float64Array(n),
-      bytes: new Float64Array(n),
-      error: new Int32Array(n),
-      newSector: new Float64Array(n),
-    };
+  into(b: EventBatch, c: SweptColumns, n: number, firstRow: number): EventBatch {
+    if (n > b.ts.length) throw new RangeError(`ChunkBatches.into: ${n} rows do not fit a batch of ${b.ts.length}`);
     return this.fill(b, c, n, firstRow);
   }
 
@@ -262,12 +245,67 @@ export const UNSWEPT_COLUMNS: readonly SkippableColumn[] = ['cpu', 'flags', 'old
 /** Those columns in a batch made by ChunkBatches.fresh: empty. */
 const UNSWEPT_EMPTY = { cpu: new Int32Array(0), flags: new Uint8Array(0), oldDev: new Int32Array(0), count: new Int32Array(0) };
 
-/** The buffers of the swept columns of a batch made by ChunkBatches.fresh (to transfer to another thread). */
-export function sweptBuffers(b: EventBatch): ArrayBuffer[] {
-  return [b.ts, b.pid, b.comm, b.dev, b.action, b.rwbs, b.op, b.sector, b.nr, b.bytes, b.error, b.newSector].map(
-    (a) => a.buffer as ArrayBuffer,
-  );
+/**
+ * The swept columns of EventBatch (UNSWEPT_COLUMNS empty), in this order, as views of one buffer:
+ * [name, bytes per value]; 8-byte values first, so every view is aligned.
+ */
+const SWEPT_LAYOUT = [
+  ['ts', 8],
+  ['sector', 8],
+  ['nr', 8],
+  ['bytes', 8],
+  ['newSector', 8],
+  ['pid', 4],
+  ['comm', 4],
+  ['dev', 4],
+  ['rwbs', 4],
+  ['error', 4],
+  ['action', 1],
+  ['op', 1],
+] as const;
+const BYTES_PER_SWEPT_ROW = SWEPT_LAYOUT.reduce((s, [, w]) => s + w, 0);
+
+/**
+ * A ring of batches of CHUNK_ROWS rows over one SharedArrayBuffer, for a sweep in another thread
+ * (request-sweep.ts): the parsing thread fills slot k (ChunkBatches.into) and the sweeping thread,
+ * holding views of the same memory (SweepSlots.over), reads it, so no batch is allocated, copied
+ * or transferred per chunk. Who may touch a slot when is the callers' protocol (a slot is filled
+ * again only after the sweep of its last batch is signalled through Atomics).
+ */
+export class SweepSlots {
+  readonly slots: EventBatch[];
+  private constructor(
+    readonly memory: SharedArrayBuffer,
+    count: number,
+  ) {
+    this.slots = [];
+    const rows = CHUNK_ROWS;
+    for (let k = 0; k < count; k++) {
+      let at = k * rows * BYTES_PER_SWEPT_ROW;
+      const view: Record<string, ArrayBufferView> = {};
+      for (const [name, w] of SWEPT_LAYOUT) {
+        view[name] =
+          w === 8 ? new Float64Array(memory, at, rows) : w === 4 ? new Int32Array(memory, at, rows) : new Uint8Array(memory, at, rows);
+        at += rows * w;
+      }
+      this.slots.push({ ...UNSWEPT_EMPTY, length: 0, firstRow: 0, ...(view as unknown as SweptBatchColumns) });
+    }
+  }
+
+  /** `count` slots in new shared memory. */
+  static make(count: number): SweepSlots {
+    return new SweepSlots(new SharedArrayBuffer(count * CHUNK_ROWS * BYTES_PER_SWEPT_ROW), count);
+  }
+
+  /** The slots of a ring made in another thread (its `memory`, posted to this one). */
+  static over(memory: SharedArrayBuffer): SweepSlots {
+    const count = memory.byteLength / (CHUNK_ROWS * BYTES_PER_SWEPT_ROW);
+    if (!Number.isInteger(count)) throw new RangeError(`SweepSlots.over: ${memory.byteLength} bytes is not a whole number of slots`);
+    return new SweepSlots(memory, count);
+  }
 }
+
+type SweptBatchColumns = Pick<EventBatch, (typeof SWEPT_LAYOUT)[number][0]>;
 
 /** dst[i] = src[i], or -1 where the validity bit is clear. */
 function keysOrNull(dst: Int32Array, src: Int32Array | Int16Array, n: number, valid: Uint8Array | null): void {

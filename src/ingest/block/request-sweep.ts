@@ -2,9 +2,9 @@
  * The request sweep of `iolineage ingest`, in this thread or in a worker thread beside the parser.
  *
  * The sweep (StreamedRequestSweep) takes each full chunk of events as the parser fills it. For a
- * worker, this thread makes the chunk's swept columns a batch in arrays of their own
- * (ChunkBatches.fresh: the parser reuses the chunk's buffers at once) and transfers them, so
- * parsing and the sweep each take a core; at the end the worker writes
+ * worker, this thread makes the chunk's swept columns a batch in the next slot of a ring of
+ * batches in shared memory (SweepSlots; the parser reuses the chunk's buffers at once) and posts
+ * the slot's number, so parsing and the sweep each take a core; at the end the worker writes
  * block_requests.arrow and block_bios.arrow into files this thread staged (descriptors are
  * per process). Both sweep the same batches in the same order, so they write the same bytes.
  *
@@ -21,7 +21,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { IngestStats, type Counter } from '../../util/ingest-stats.js';
 import { fromThreadError, type ThreadError } from '../../util/thread-errors.js';
 import type { SweptColumns } from './block-event-chunk.js';
-import { ChunkBatches, sweptBuffers, type EventNames } from './block-event-batches.js';
+import { ChunkBatches, SweepSlots, type EventNames } from './block-event-batches.js';
 import { StreamedRequestSweep, type RebuiltRequests } from './block-requests.js';
 import { biosFileWriter, requestsFileWriter } from './block-request-tables.js';
 import { PAGE_ROWS } from './paged-columns.js';
@@ -112,7 +112,7 @@ export interface RequestSweep {
   close(): void;
 }
 
-/** Chunks copied to the worker and not yet swept before the parser waits (each ~5 MB). */
+/** Chunks handed to the worker and not yet swept before the parser waits: the slots of the shared ring (each ~8 MB). */
 const MAX_IN_FLIGHT = 3;
 /** How often the end of the sweep looks for the worker's answers (this thread's event loop runs meanwhile). */
 const POLL_MS = 2;
@@ -171,23 +171,34 @@ class WorkerSweep implements RequestSweep {
   private readonly worker: Worker;
   /** Makes each chunk a batch for the worker (the first event's time is kept here). */
   private readonly batches = new ChunkBatches();
+  /** The batches the worker sweeps, in memory it shares: chunk i goes to slot i % MAX_IN_FLIGHT. */
+  private readonly ring = SweepSlots.make(MAX_IN_FLIGHT);
+  private sent = 0;
   private replies = 0;
   private closed = false;
   constructor(url: URL, spillPath: string) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(url, { workerData: { port: port2, shared: this.flags.buffer, spillPath }, transferList: [port2] });
+    this.worker = new Worker(url, {
+      workerData: { port: port2, shared: this.flags.buffer, slots: this.ring.memory, spillPath },
+      transferList: [port2],
+    });
     // the worker never keeps the process alive on its own
     this.worker.unref();
   }
 
   chunk(c: SweptColumns, n: number, firstRow: number): void {
     this.throwIfFailed();
-    // the chunk is made a batch here (its own arrays, transferred): the conversion is this thread's
-    // share of the work, which otherwise waits for the sweep
-    const batch = this.batches.fresh(c, n, firstRow);
+    // the chunk is made a batch here, in the next slot of the shared ring (the conversion is this
+    // thread's share of the work, which otherwise waits for the sweep): fewer than MAX_IN_FLIGHT
+    // chunks are unswept after the wait below, so that slot's last batch has been swept. No batch
+    // is allocated or transferred per chunk (a transferred buffer is freed in the worker, and
+    // this thread then pays the page faults of new memory for every chunk).
+    const k = this.sent++ % MAX_IN_FLIGHT;
+    this.batches.into(this.ring.slots[k]!, c, n, firstRow);
+    // the worker's Atomics.load of IN_FLIGHT on receipt orders the slot's contents before its sweep
     Atomics.add(this.flags, IN_FLIGHT, 1);
-    this.port.postMessage({ type: 'batch', batch }, sweptBuffers(batch));
+    this.port.postMessage({ type: 'batch', slot: k, length: n, firstRow });
     this.waitUntil(
       () => Atomics.load(this.flags, IN_FLIGHT) < MAX_IN_FLIGHT || Atomics.load(this.flags, FAILED) === 1,
       IN_FLIGHT,
