@@ -12,7 +12,7 @@
 // Each headline command runs --rounds times (default 3), the incumbent and ours alternating within
 // a round, each after a `sync` (the previous command's written pages are not written back during
 // the next one); the table gives the median of each figure and the spread of the wall times.
-// Usage: node bench/block.mjs [--events N (default 2,000,000)] [--rounds R] [--keep]
+// Usage: node bench/block.mjs [--events N (default 10,000,000)] [--rounds R] [--keep]
 // [--inputs DIR] (--inputs reuses the files a run with --keep left in DIR).
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const N = Number(args[args.indexOf('--events') + 1] > 0 ? args[args.indexOf('--events') + 1] : 2_000_000);
+const N = Number(args[args.indexOf('--events') + 1] > 0 ? args[args.indexOf('--events') + 1] : 10_000_000);
 const keep = args.includes('--keep');
 const ROUNDS = Math.max(1, Number(args[args.indexOf('--rounds') + 1] > 0 ? args[args.indexOf('--rounds') + 1] : 3));
 const inputsDir = args.includes('--inputs') ? args[args.indexOf('--inputs') + 1] : null;
