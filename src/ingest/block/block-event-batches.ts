@@ -242,7 +242,7 @@ export class ChunkBatches {
 
 /** Columns a sweep fed by ChunkBatches goes without (as forEachEventBatch's `skip`). */
 export const UNSWEPT_COLUMNS: readonly SkippableColumn[] = ['cpu', 'flags', 'oldDev', 'count'];
-/** Those columns in a batch made by ChunkBatches.fresh: empty. */
+/** Those columns in a SweepSlots batch: empty. */
 const UNSWEPT_EMPTY = { cpu: new Int32Array(0), flags: new Uint8Array(0), oldDev: new Int32Array(0), count: new Int32Array(0) };
 
 /** Bytes of the swept columns of one row of a SweepSlots batch: ts, sector, nr, bytes, newSector (8); pid, comm, dev, rwbs, error (4); action, op (1). */
