@@ -23,6 +23,25 @@ export class EventRanges {
    * within the ranges, else why not (and changes nothing).
    */
   take(tsNs: number | bigint, sector: number | bigint, newSector: number | bigint): string | null {
+    // what every reader gives nearly always: numbers, safe sectors, a time span so far of numbers
+    const low0 = this.low,
+      high0 = this.high;
+    if (
+      typeof tsNs === 'number' &&
+      typeof sector === 'number' &&
+      typeof newSector === 'number' &&
+      typeof low0 === 'number' &&
+      typeof high0 === 'number' &&
+      sector <= Number.MAX_SAFE_INTEGER &&
+      newSector <= Number.MAX_SAFE_INTEGER
+    ) {
+      const low = tsNs < low0 ? tsNs : low0;
+      const high = tsNs > high0 ? tsNs : high0;
+      if (high - low > Number.MAX_SAFE_INTEGER) return this.spanTooLong(tsNs);
+      if (low !== low0) this.low = low;
+      if (high !== high0) this.high = high;
+      return null;
+    }
     // a negative bigint sector only comes from a table (readers give unsigned values, -1 for none)
     if (typeof sector === 'bigint' ? (sector > MAX_SAFE && sector <= INT64_MAX) || sector < -MAX_SAFE : sector > Number.MAX_SAFE_INTEGER) {
       return `sector ${sector}: expected a sector below 2^53 (or (sector_t)-1), got one no disk has`;
