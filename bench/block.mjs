@@ -33,6 +33,18 @@ const has = (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
 // block_events.arrow, sweep the events into requests and bios, write block_requests.arrow and
 // block_bios.arrow (into a scratch folder). The totals come from the CLI itself (below); this is the
 // breakdown.
+// The incumbent loop, as a process of its own (timed from outside, like the command): node:readline
+// over the text + line.split(' '), no table, nothing of iolineage loaded; it prints its line count.
+if (args[0] === '--readline') {
+  const { createReadStream } = await import('node:fs');
+  const { createInterface } = await import('node:readline');
+  let n = 0;
+  for await (const line of createInterface({ input: createReadStream(args[1]), crlfDelay: Infinity }))
+    n += line.split(' ').length > 0 ? 1 : 0;
+  process.stdout.write(JSON.stringify({ lines: n }) + '\n');
+  process.exit(0);
+}
+
 if (args[0] === '--child') {
   const [, kind, ...paths] = args;
   const dist = (p) => import(join(root, 'dist', p));
@@ -50,15 +62,6 @@ if (args[0] === '--child') {
   });
   const t0 = process.hrtime.bigint();
   const c0 = cpuNow();
-  if (kind === 'readline') {
-    const { createReadStream } = await import('node:fs');
-    const { createInterface } = await import('node:readline');
-    let n = 0;
-    for await (const line of createInterface({ input: createReadStream(paths[0]), crlfDelay: Infinity }))
-      n += line.split(' ').length > 0 ? 1 : 0;
-    process.stdout.write(JSON.stringify({ events: n, rss0, stages: [{ stage: 'lines', ...stage(t0, c0) }] }) + '\n');
-    process.exit(0);
-  }
   // the CLI's order: the trace read into block_events a chunk at a time, each chunk swept into
   // requests and bios as it fills and moved to a scratch file; then block_events.arrow written from
   // that file, then block_requests.arrow and block_bios.arrow a batch at a time
@@ -407,10 +410,9 @@ try {
   };
   /** The plain-Node loop over a text file (node:readline + line.split(' '), no table), as its child reports it. */
   const readlineOnce = (label, file) => {
-    const r = runCmd(label, process.execPath, [fileURLToPath(import.meta.url), '--child', 'readline', file]);
+    const r = runCmd(label, process.execPath, [fileURLToPath(import.meta.url), '--readline', file]);
     if (!r) return null;
-    const j = JSON.parse(r.stdout.trim().split('\n').pop());
-    return { ...r, lines: j.events };
+    return { ...r, lines: JSON.parse(r.stdout.trim().split('\n').pop()).lines };
   };
   /** The stages of one ingest, in one more child process (a breakdown, run once). */
   const stages = (label, kind, paths) => {

@@ -23,46 +23,33 @@ export class EventRanges {
    * within the ranges, else why not (and changes nothing).
    */
   take(tsNs: number | bigint, sector: number | bigint, newSector: number | bigint): string | null {
-    // what every reader gives nearly always: numbers, safe sectors, a time span so far of numbers
-    const low0 = this.low,
-      high0 = this.high;
-    if (
-      typeof tsNs === 'number' &&
-      typeof sector === 'number' &&
-      typeof newSector === 'number' &&
-      typeof low0 === 'number' &&
-      typeof high0 === 'number' &&
-      sector <= Number.MAX_SAFE_INTEGER &&
-      newSector <= Number.MAX_SAFE_INTEGER
-    ) {
-      const low = tsNs < low0 ? tsNs : low0;
-      const high = tsNs > high0 ? tsNs : high0;
-      if (high - low > Number.MAX_SAFE_INTEGER) return this.spanTooLong(tsNs);
-      if (low !== low0) this.low = low;
-      if (high !== high0) this.high = high;
-      return null;
-    }
-    // a negative bigint sector only comes from a table (readers give unsigned values, -1 for none)
-    if (typeof sector === 'bigint' ? (sector > MAX_SAFE && sector <= INT64_MAX) || sector < -MAX_SAFE : sector > Number.MAX_SAFE_INTEGER) {
+    // numbers first (what every reader gives nearly always); a negative bigint sector only comes
+    // from a table (readers give unsigned values, -1 for none)
+    if (typeof sector === 'number' ? sector > Number.MAX_SAFE_INTEGER : (sector > MAX_SAFE && sector <= INT64_MAX) || sector < -MAX_SAFE) {
       return `sector ${sector}: expected a sector below 2^53 (or (sector_t)-1), got one no disk has`;
     }
     if (
-      typeof newSector === 'bigint'
-        ? (newSector > MAX_SAFE && newSector <= INT64_MAX) || newSector < -MAX_SAFE
-        : newSector > Number.MAX_SAFE_INTEGER
+      typeof newSector === 'number'
+        ? newSector > Number.MAX_SAFE_INTEGER
+        : (newSector > MAX_SAFE && newSector <= INT64_MAX) || newSector < -MAX_SAFE
     ) {
       return `new sector ${newSector}: expected a sector below 2^53, got one no disk has`;
     }
-    const low = tsNs < this.low ? tsNs : this.low;
-    const high = tsNs > this.high ? tsNs : this.high;
+    const low0 = this.low,
+      high0 = this.high;
+    const low = tsNs < low0 ? tsNs : low0;
+    const high = tsNs > high0 ? tsNs : high0;
     // safe-integer times (the common case) are compared as numbers
-    if (typeof low !== 'number' || typeof high !== 'number') {
+    if (typeof low === 'number' && typeof high === 'number') {
+      if (high - low > Number.MAX_SAFE_INTEGER) return this.spanTooLong(tsNs);
+    } else {
       if (typeof tsNs === 'bigint' && (tsNs > INT64_MAX || tsNs < -INT64_MAX))
         return `time ${tsNs} ns: expected a time that fits a signed 64-bit column`;
       if (BigInt(high) - BigInt(low) > MAX_SAFE) return this.spanTooLong(tsNs);
-    } else if (high - low > Number.MAX_SAFE_INTEGER) return this.spanTooLong(tsNs);
-    this.low = low;
-    this.high = high;
+    }
+    // the span is stored only when it widens
+    if (low !== low0) this.low = low;
+    if (high !== high0) this.high = high;
     return null;
   }
 
