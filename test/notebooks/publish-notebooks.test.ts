@@ -195,7 +195,8 @@ if (!haveChromium) console.log('live chart check skipped: no chromium on PATH (D
 function chromium(profile: string) {
   const child = spawn('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
     '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--remote-debugging-pipe', 'about:blank'],
-  { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
+  // its own process group: close() ends the helpers too (the network service still writes into the profile after the browser exits)
+  { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true });
   const toBrowser = child.stdio[3] as Writable;
   const fromBrowser = child.stdio[4] as Readable;
   type Message = { id?: number; method?: string; params?: Record<string, any>; result?: any; error?: { message: string }; sessionId?: string };
@@ -245,11 +246,13 @@ function chromium(profile: string) {
         page('Input.dispatchMouseEvent', { type, x, y, button: type === 'mouseMoved' && buttons === 0 ? 'none' : 'left', buttons, clickCount: 1 });
       return { evaluate, mouse };
     },
-    /** Ends the browser; resolves once it has exited (its profile folder can then be removed). */
-    close: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      else { child.once('exit', () => resolve()); child.kill(); }
-    }),
+    /** Ends the browser and its helper processes; resolves once none is left (its profile folder can then be removed). */
+    close: async () => {
+      const group = -child.pid!;
+      const alive = () => { try { process.kill(group, 0); return true; } catch { return false; } };
+      if (alive()) process.kill(group, 'SIGKILL');
+      for (let waited = 0; alive() && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    },
   };
 }
 
